@@ -1,0 +1,293 @@
+/* Reactor behaviour, run against both backends: libev and the simulator. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "engine/reactor.h"
+#include "sim/des.h"
+
+struct log {
+    char buf[256];
+    int n;
+};
+
+static void note (struct log *l, char c)
+{
+    if (l->n < (int)sizeof (l->buf) - 1)
+        l->buf[l->n++] = c;
+}
+
+static int setup_ev (void **state)
+{
+    *state = eddy_reactor_create ();
+    return *state ? 0 : -1;
+}
+
+static int setup_sim (void **state)
+{
+    *state = eddy_sim_reactor_create (1000.0);
+    return *state ? 0 : -1;
+}
+
+static int teardown (void **state)
+{
+    eddy_reactor_destroy (*state);
+    return 0;
+}
+
+struct tagged {
+    struct log *log;
+    char tag;
+};
+
+static void tag_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct tagged *t = arg;
+    note (t->log, t->tag);
+}
+
+static void timers_fire_in_due_order (void **state)
+{
+    eddy_reactor_t *r = *state;
+    struct log log = { 0 };
+    struct tagged a = { &log, 'a' }, b = { &log, 'b' }, c = { &log, 'c' };
+    eddy_watcher_t *wc = eddy_timer_create (r, 0.030, 0, tag_cb, &c);
+    eddy_watcher_t *wa = eddy_timer_create (r, 0.010, 0, tag_cb, &a);
+    eddy_watcher_t *wb = eddy_timer_create (r, 0.020, 0, tag_cb, &b);
+    assert_non_null (wa);
+    eddy_watcher_start (wc);
+    eddy_watcher_start (wa);
+    eddy_watcher_start (wb);
+    double t0 = eddy_reactor_now (r);
+    assert_int_equal (eddy_reactor_run (r, EDDY_RUN_DEFAULT), 0);
+    assert_string_equal (log.buf, "abc");
+    assert_true (eddy_reactor_now (r) - t0 >= 0.029);
+    assert_false (eddy_watcher_is_active (wa));
+    eddy_watcher_destroy (wa);
+    eddy_watcher_destroy (wb);
+    eddy_watcher_destroy (wc);
+}
+
+struct rep {
+    int count;
+    int stop_at;
+};
+
+static void rep_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct rep *rp = arg;
+    if (++rp->count == rp->stop_at)
+        eddy_watcher_stop (w);
+}
+
+static void repeating_timer_repeats_until_stopped (void **state)
+{
+    eddy_reactor_t *r = *state;
+    struct rep rp = { 0, 5 };
+    eddy_watcher_t *w = eddy_timer_create (r, 0.001, 0.001, rep_cb, &rp);
+    eddy_watcher_start (w);
+    eddy_watcher_start (w); /* idempotent */
+    assert_int_equal (eddy_reactor_run (r, EDDY_RUN_DEFAULT), 0);
+    assert_int_equal (rp.count, 5);
+    eddy_watcher_destroy (w);
+}
+
+static void stopped_timer_never_fires (void **state)
+{
+    eddy_reactor_t *r = *state;
+    struct log log = { 0 };
+    struct tagged a = { &log, 'a' }, b = { &log, 'b' };
+    eddy_watcher_t *wa = eddy_timer_create (r, 0.005, 0, tag_cb, &a);
+    eddy_watcher_t *wb = eddy_timer_create (r, 0.001, 0, tag_cb, &b);
+    eddy_watcher_start (wa);
+    eddy_watcher_start (wb);
+    eddy_watcher_stop (wa);
+    eddy_watcher_stop (wa); /* idempotent */
+    eddy_reactor_run (r, EDDY_RUN_DEFAULT);
+    assert_string_equal (log.buf, "b");
+    eddy_watcher_destroy (wa);
+    eddy_watcher_destroy (wb);
+}
+
+/* Three timers at one instant and a check watcher: the check runs once,
+ * after all three.
+ */
+struct batch {
+    struct log log;
+    eddy_watcher_t *check;
+};
+
+static void batch_timer_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct batch *b = arg;
+    note (&b->log, 't');
+    eddy_watcher_start (b->check);
+}
+
+static void batch_check_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct batch *b = arg;
+    note (&b->log, 'C');
+    eddy_watcher_stop (w);
+}
+
+static void check_runs_once_per_iteration_after_events (void **state)
+{
+    eddy_reactor_t *r = *state;
+    struct batch b = { 0 };
+    b.check = eddy_check_create (r, batch_check_cb, &b);
+    eddy_watcher_t *t[3];
+    /* zero-delay timers are all due in the first iteration */
+    for (int i = 0; i < 3; i++) {
+        t[i] = eddy_timer_create (r, 0, 0, batch_timer_cb, &b);
+        eddy_watcher_start (t[i]);
+    }
+    eddy_reactor_run (r, EDDY_RUN_DEFAULT);
+    assert_string_equal (b.log.buf, "tttC");
+    for (int i = 0; i < 3; i++)
+        eddy_watcher_destroy (t[i]);
+    eddy_watcher_destroy (b.check);
+}
+
+struct counter {
+    int n;
+    int limit;
+};
+
+static void count_check_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct counter *c = arg;
+    if (++c->n == c->limit)
+        eddy_watcher_stop (w);
+}
+
+static void active_check_keeps_reactor_from_blocking (void **state)
+{
+    eddy_reactor_t *r = *state;
+    struct counter c = { 0, 3 };
+    eddy_watcher_t *w = eddy_check_create (r, count_check_cb, &c);
+    /* a far timer would block the loop for a minute without the check */
+    struct log log = { 0 };
+    struct tagged a = { &log, 'a' };
+    eddy_watcher_t *far = eddy_timer_create (r, 60.0, 0, tag_cb, &a);
+    eddy_watcher_start (far);
+    eddy_watcher_start (w);
+    for (int i = 0; i < 3; i++)
+        eddy_reactor_run (r, EDDY_RUN_ONCE);
+    assert_int_equal (c.n, 3);
+    assert_int_equal (log.n, 0);
+    eddy_watcher_destroy (far);
+    eddy_watcher_destroy (w);
+}
+
+static void stop_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    if (arg)
+        eddy_reactor_stop_error (r);
+    else
+        eddy_reactor_stop (r);
+}
+
+static void stop_and_stop_error_end_run (void **state)
+{
+    eddy_reactor_t *r = *state;
+    eddy_watcher_t *forever = eddy_timer_create (r, 0.001, 0.001, rep_cb, &(struct rep){ 0, -1 });
+    eddy_watcher_t *s = eddy_timer_create (r, 0.003, 0, stop_cb, NULL);
+    eddy_watcher_start (forever);
+    eddy_watcher_start (s);
+    assert_int_equal (eddy_reactor_run (r, EDDY_RUN_DEFAULT), 0);
+    eddy_watcher_destroy (s);
+    s = eddy_timer_create (r, 0.003, 0, stop_cb, (void *)1);
+    eddy_watcher_start (s);
+    assert_int_equal (eddy_reactor_run (r, EDDY_RUN_DEFAULT), -1);
+    eddy_watcher_destroy (s);
+    eddy_watcher_destroy (forever);
+}
+
+static void bad_arguments_fail_with_einval (void **state)
+{
+    eddy_reactor_t *r = *state;
+    errno = 0;
+    assert_null (eddy_timer_create (r, -1, 0, tag_cb, NULL));
+    assert_int_equal (errno, EINVAL);
+    errno = 0;
+    assert_null (eddy_check_create (r, NULL, NULL));
+    assert_int_equal (errno, EINVAL);
+    eddy_watcher_destroy (NULL);
+}
+
+/* Simulator only: virtual time jumps, ties break by start order, posted
+ * events interleave with timers on (time, sequence).
+ */
+static void sim_time_is_virtual_and_ties_are_fifo (void **state)
+{
+    eddy_reactor_t *r = eddy_sim_reactor_create (0);
+    struct log log = { 0 };
+    struct tagged t[4] = { { &log, 'a' }, { &log, 'b' }, { &log, 'c' }, { &log, 'd' } };
+    eddy_watcher_t *w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = eddy_timer_create (r, 86400.0 * 365, 0, tag_cb, &t[i]);
+        eddy_watcher_start (w[i]);
+    }
+    assert_true (eddy_reactor_is_sim (r));
+    assert_int_equal (eddy_reactor_run (r, EDDY_RUN_DEFAULT), 0);
+    assert_string_equal (log.buf, "abcd");
+    assert_true (eddy_reactor_now (r) == 86400.0 * 365);
+    assert_int_equal (eddy_sim_events (r), 4);
+    for (int i = 0; i < 4; i++)
+        eddy_watcher_destroy (w[i]);
+    eddy_reactor_destroy (r);
+}
+
+static void post_cb (eddy_reactor_t *r, void *a, void *b)
+{
+    note (a, *(char *)b);
+}
+
+static void sim_posts_and_timers_share_one_order (void **state)
+{
+    eddy_reactor_t *r = eddy_sim_reactor_create (0);
+    struct log log = { 0 };
+    struct tagged tt = { &log, 'T' };
+    char p1 = '1', p2 = '2';
+    eddy_watcher_t *w = eddy_timer_create (r, 5, 0, tag_cb, &tt);
+    assert_int_equal (eddy_sim_post (r, 5, post_cb, &log, &p1), 0);
+    eddy_watcher_start (w);
+    assert_int_equal (eddy_sim_post (r, 5, post_cb, &log, &p2), 0);
+    assert_int_equal (eddy_sim_post (r, -1, post_cb, &log, &p2), -1);
+    assert_int_equal (eddy_sim_pending (r), 3);
+    eddy_reactor_run (r, EDDY_RUN_DEFAULT);
+    assert_string_equal (log.buf, "1T2");
+    assert_null (eddy_fd_create (r, 0, EDDY_POLLIN, tag_cb, NULL));
+    assert_int_equal (errno, ENOSYS);
+    eddy_watcher_destroy (w);
+    eddy_reactor_destroy (r);
+}
+
+#define BOTH(fn) cmocka_unit_test (fn)
+
+int main (void)
+{
+    const struct CMUnitTest common[] = {
+        BOTH (timers_fire_in_due_order),
+        BOTH (repeating_timer_repeats_until_stopped),
+        BOTH (stopped_timer_never_fires),
+        BOTH (check_runs_once_per_iteration_after_events),
+        BOTH (active_check_keeps_reactor_from_blocking),
+        BOTH (stop_and_stop_error_end_run),
+        BOTH (bad_arguments_fail_with_einval),
+    };
+    const struct CMUnitTest sim_only[] = {
+        cmocka_unit_test (sim_time_is_virtual_and_ties_are_fifo),
+        cmocka_unit_test (sim_posts_and_timers_share_one_order),
+    };
+    int rc = 0;
+    rc += _cmocka_run_group_tests ("reactor-libev", common, 7, setup_ev, teardown);
+    rc += _cmocka_run_group_tests ("reactor-sim", common, 7, setup_sim, teardown);
+    rc += cmocka_run_group_tests_name ("reactor-sim-only", sim_only, NULL, NULL);
+    return rc ? 1 : 0;
+}
