@@ -1,0 +1,48 @@
+/* cmd.h - the eddy front end's subcommand table and shared helpers.
+ *
+ * Each subcommand is one file exporting a const struct eddy_cmd; the table
+ * in builtins.c lists them.  run () gets argv with argv[0] = the command
+ * name and returns the process exit status.
+ */
+#ifndef EDDY_CMD_H
+#define EDDY_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct eddy_cmd {
+    const char *name;
+    const char *usage;   /* "eddy NAME [OPTIONS] ARGS..." */
+    const char *summary; /* one line for `eddy help` */
+    const char *help;    /* option descriptions, printed by --help; may be NULL */
+    int (*run) (int argc, char **argv);
+};
+
+/* The table (builtins.c), NULL-terminated. */
+extern const struct eddy_cmd *const eddy_cmds[];
+
+const struct eddy_cmd *eddy_cmd_lookup (const char *name);
+
+/* Print "eddy-CMD: message" to stderr.  die exits 1; fatal exits with code. */
+void eddy_cmd_error (const char *cmd, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+void eddy_cmd_die (const char *cmd, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3), noreturn));
+
+/* Print the command's usage and help to stdout (for --help, exit 0) or to
+ * stderr (after a usage error, exit 1) and exit.
+ */
+void eddy_cmd_usage (const struct eddy_cmd *cmd, bool error) __attribute__ ((noreturn));
+
+/* True if argv has --help or -h before any "--"; then the caller prints
+ * usage.  Commands using getopt handle it themselves.
+ */
+bool eddy_cmd_wants_help (int argc, char **argv);
+
+/* Allocation that exits on failure (front ends may abort on OOM). */
+void *xmalloc (size_t size);
+void *xcalloc (size_t n, size_t size);
+char *xstrdup (const char *s);
+char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+#endif /* !EDDY_CMD_H */
