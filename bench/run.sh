@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: run every benchmark and print its figures.  A benchmark is a
 # program bench/bench-NAME built from bench/bench-NAME.c (listed in
-# BENCH_PROGRAMS) or a script bench/bench-NAME.sh.  Figures are whole runs on
+# BENCH_PROGS) or a script bench/bench-NAME.sh.  Figures are whole runs on
 # this machine; docs/performance.md records them.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
