@@ -30,7 +30,17 @@ int eddy_error_prefix (eddy_error_t *err, const char *fmt, ...)
         va_start (ap, fmt);
         vsnprintf (pre, sizeof (pre), fmt, ap);
         va_end (ap);
-        snprintf (err->text, sizeof (err->text), "%s: %s", pre, old);
+        size_t n = strlen (pre);
+        if (n + 2 < sizeof (err->text)) {
+            memcpy (err->text, pre, n);
+            memcpy (err->text + n, ": ", 2);
+            size_t room = sizeof (err->text) - n - 3;
+            size_t m = strnlen (old, room);
+            memcpy (err->text + n + 2, old, m);
+            err->text[n + 2 + m] = '\0';
+        }
+        else
+            memcpy (err->text, pre, sizeof (err->text));
         errno = saved_errno;
     }
     return -1;
