@@ -1,0 +1,181 @@
+/* cmd-sim.c - `eddy sim`: run eddy inside the discrete-event simulator.
+ *
+ *   eddy sim boot --size N [--fanout K] [--latency S] [--jitter S] [--seed S]
+ *
+ * Deterministic results go to stdout; wall time and memory to stderr.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cmd/cmd.h"
+#include "engine/broker/topology.h"
+#include "engine/future.h"
+#include "sim/cluster.h"
+#include "sim/des.h"
+
+static int sim_run (int argc, char **argv);
+
+const struct eddy_cmd cmd_sim = {
+    .name = "sim",
+    .usage = "eddy sim boot --size N [--fanout K] [--latency S] [--jitter S] [--seed S]",
+    .summary = "Run eddy in the discrete-event simulator.",
+    .help = "boot: boot a virtual instance of N brokers in one process, ping the\n"
+            "deepest rank from rank 0, publish an event and check that every rank\n"
+            "received it.\n"
+            "  -s, --size=N        number of virtual brokers (required)\n"
+            "  -f, --fanout=K      tree fanout, 0 = flat (default 2)\n"
+            "  -l, --latency=S     per-hop link latency in seconds (default 0.00005)\n"
+            "  -j, --jitter=S      extra uniform per-hop delay in [0, S) (default 0)\n"
+            "      --seed=S        random seed (default 1)\n",
+    .run = sim_run,
+};
+
+static double wall_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static long peak_rss_kb (void)
+{
+    struct rusage ru;
+    getrusage (RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static double parse_seconds (const char *opt, const char *s)
+{
+    char *end;
+    double v = strtod (s, &end);
+    if (end == s || *end || !(v >= 0) || v > 1e6)
+        eddy_cmd_die ("sim", "--%s: '%s' is not a duration in seconds >= 0", opt, s);
+    return v;
+}
+
+static unsigned long long parse_uint (const char *opt, const char *s, unsigned long long max)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull (s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v > max)
+        eddy_cmd_die ("sim", "--%s: '%s' is not an integer in 0-%llu", opt, s, max);
+    return v;
+}
+
+static int boot (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "size", required_argument, NULL, 's' },
+        { "fanout", required_argument, NULL, 'f' },
+        { "latency", required_argument, NULL, 'l' },
+        { "jitter", required_argument, NULL, 'j' },
+        { "seed", required_argument, NULL, 'S' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct eddy_sim_cluster_params p = { .size = 0, .fanout = 2, .latency = 50e-6, .seed = 1 };
+    eddy_error_t err;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "s:f:l:j:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            p.size = parse_uint ("size", optarg, 10000000);
+            break;
+        case 'f':
+            p.fanout = parse_uint ("fanout", optarg, 1000000);
+            break;
+        case 'l':
+            p.latency = parse_seconds ("latency", optarg);
+            break;
+        case 'j':
+            p.jitter = parse_seconds ("jitter", optarg);
+            break;
+        case 'S':
+            p.seed = parse_uint ("seed", optarg, UINT64_MAX);
+            break;
+        case 'h':
+            eddy_cmd_usage (&cmd_sim, false);
+        default:
+            eddy_cmd_usage (&cmd_sim, true);
+        }
+    }
+    if (optind != argc)
+        eddy_cmd_die ("sim", "boot: unexpected argument '%s'", argv[optind]);
+    if (p.size == 0)
+        eddy_cmd_die ("sim", "boot: --size N (N >= 1) is required");
+
+    double w0 = wall_now ();
+    eddy_sim_cluster_t *cl = eddy_sim_cluster_create (&p, &err);
+    if (!cl)
+        eddy_cmd_die ("sim", "%s", err.text);
+    eddy_reactor_t *r = eddy_sim_cluster_reactor (cl);
+    printf ("sim boot: %u ranks, fanout %d, latency %.6f s, jitter %.6f s, seed %" PRIu64 "\n",
+            p.size, p.fanout, p.latency, p.jitter, p.seed);
+
+    if (eddy_sim_cluster_boot (cl, 3600.0) < 0)
+        eddy_cmd_die ("sim", "boot: only %u of %u ranks reached run",
+                      eddy_sim_cluster_count_state (cl, EDDY_STATE_RUN), p.size);
+    double w_boot = wall_now () - w0;
+    printf ("boot: %u ranks in run at virtual time %.6f s\n", p.size, eddy_reactor_now (r));
+
+    eddy_handle_t *h = eddy_broker_handle_create (eddy_sim_cluster_broker (cl, 0), "sim-boot");
+    if (!h)
+        eddy_cmd_die ("sim", "cannot attach to rank 0");
+    uint32_t deepest = eddy_topo_deepest (p.size, p.fanout);
+    double t0 = eddy_reactor_now (r);
+    eddy_future_t *f = eddy_rpc_pack (h, "broker.ping", deepest, 0, "{s:i}", "seq", 1);
+    int hops = 0, prank = -1;
+    if (!f || eddy_sim_cluster_run_until_ready (cl, f, 60.0) < 0
+        || eddy_rpc_get_unpack (f, "{s:i s:i}", "rank", &prank, "hops", &hops) < 0)
+        eddy_cmd_die ("sim", "ping rank %u: %s", deepest,
+                      f ? eddy_future_error_string (f) : "cannot send");
+    printf ("ping: rank 0 -> rank %d (%d hops): round trip %.6f s virtual\n", prank, hops,
+            eddy_reactor_now (r) - t0);
+    eddy_future_destroy (f);
+
+    t0 = eddy_reactor_now (r);
+    int seq = 0;
+    f = eddy_rpc_pack (h, "event.pub", EDDY_NODEID_ANY, 0, "{s:s}", "topic", "sim.boot");
+    if (!f || eddy_sim_cluster_run_until_ready (cl, f, 60.0) < 0
+        || eddy_rpc_get_unpack (f, "{s:i}", "seq", &seq) < 0)
+        eddy_cmd_die ("sim", "event publish failed");
+    eddy_future_destroy (f);
+    int rc = eddy_sim_cluster_run_until_event (cl, seq, 60.0);
+    uint32_t got = eddy_sim_cluster_count_event (cl, seq);
+    printf ("event: seq %d reached %u/%u ranks in %.6f s virtual\n", seq, got, p.size,
+            eddy_reactor_now (r) - t0);
+    eddy_handle_destroy (h);
+
+    uint64_t delivered = eddy_simnet_delivered (eddy_sim_cluster_net (cl));
+    double w_total = wall_now () - w0;
+    printf ("messages delivered: %" PRIu64 "\n", delivered);
+    printf ("virtual time: %.6f s\n", eddy_reactor_now (r));
+    long rss = peak_rss_kb ();
+    fprintf (stderr, "wall time: boot %.3f s, total %.3f s; %.0f messages/s; %" PRIu64 " events\n",
+             w_boot, w_total, delivered / (w_total > 0 ? w_total : 1e-9), eddy_sim_events (r));
+    fprintf (stderr, "peak RSS: %ld KiB (%.1f KiB per rank)\n", rss, (double)rss / p.size);
+    eddy_sim_cluster_destroy (cl);
+    if (rc < 0 || got != p.size) {
+        eddy_cmd_error ("sim", "event reached only %u of %u ranks", got, p.size);
+        return 1;
+    }
+    return 0;
+}
+
+static int sim_run (int argc, char **argv)
+{
+    if (argc < 2 || !strcmp (argv[1], "--help") || !strcmp (argv[1], "-h"))
+        eddy_cmd_usage (&cmd_sim, argc >= 2 ? false : true);
+    if (!strcmp (argv[1], "boot"))
+        return boot (argc - 1, argv + 1);
+    eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot)", argv[1]);
+}

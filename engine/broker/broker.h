@@ -1,0 +1,129 @@
+/* broker.h - one rank of an eddy instance: router, overlay health, event
+ * sequencing, attributes, log ring, state machine and module host.
+ *
+ * A broker knows nothing of the world it runs in: its links come through
+ * the overlay and connector seams (engine/transport.h), its time from its
+ * reactor.  eddy-broker wires it to ZeroMQ and a local socket; the
+ * simulator wires thousands of them to simulated links in one process.
+ */
+#ifndef EDDY_BROKER_H
+#define EDDY_BROKER_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "engine/error.h"
+#include "engine/handle.h"
+#include "engine/reactor.h"
+#include "engine/transport.h"
+
+typedef struct eddy_broker eddy_broker_t;
+
+typedef enum {
+    EDDY_STATE_NONE = 0,
+    EDDY_STATE_JOIN,     /* connecting to the parent */
+    EDDY_STATE_INIT,     /* loading modules */
+    EDDY_STATE_QUORUM,   /* rank 0: waiting for every rank to come online */
+    EDDY_STATE_RUN,      /* up */
+    EDDY_STATE_CLEANUP,  /* unloading modules */
+    EDDY_STATE_SHUTDOWN, /* waiting for children to leave */
+    EDDY_STATE_EXIT,     /* done: the owner may destroy the broker */
+} eddy_broker_state_t;
+
+/* Subtree status, as seen by a parent (Flux's overlay vocabulary). */
+typedef enum {
+    EDDY_SUBTREE_FULL = 0,  /* every rank below is online */
+    EDDY_SUBTREE_PARTIAL,   /* some are offline (never joined, or left cleanly) */
+    EDDY_SUBTREE_DEGRADED,  /* some are lost */
+    EDDY_SUBTREE_LOST,      /* this child itself is lost */
+    EDDY_SUBTREE_OFFLINE,   /* this child itself is offline */
+} eddy_subtree_status_t;
+
+/* A statically linked module: load () runs in the broker's reactor and must
+ * not block; it returns -1 (+ errno) to refuse.  unload () frees ctx.
+ */
+struct eddy_module {
+    const char *name;
+    int (*load) (eddy_handle_t *h, json_t *args, void **ctx);
+    void (*unload) (void *ctx);
+};
+
+/* Create and destroy
+ *
+ * fanout: children per broker (0 = flat).  The broker starts in state NONE;
+ * set its links and attributes, then eddy_broker_start ().
+ */
+eddy_broker_t *eddy_broker_create (eddy_reactor_t *r,
+                                   uint32_t rank,
+                                   uint32_t size,
+                                   int fanout,
+                                   eddy_error_t *err);
+void eddy_broker_destroy (eddy_broker_t *b);
+
+uint32_t eddy_broker_rank (eddy_broker_t *b);
+uint32_t eddy_broker_size (eddy_broker_t *b);
+eddy_reactor_t *eddy_broker_reactor (eddy_broker_t *b);
+
+/* Links.  The broker owns neither t nor c: their owner destroys them after
+ * the broker.  The returned callback tables are what the transports call.
+ */
+void eddy_broker_set_overlay (eddy_broker_t *b, const struct eddy_overlay_ops *ops, void *t);
+void eddy_broker_set_connector (eddy_broker_t *b, const struct eddy_connector_ops *ops, void *c);
+const struct eddy_overlay_cb *eddy_broker_overlay_cb (void);
+const struct eddy_connector_cb *eddy_broker_connector_cb (void);
+
+/* Modules available to `module load` (NULL-terminated, static storage), and
+ * those to load in the INIT state ("name" or "name args-json", in order).
+ */
+void eddy_broker_set_module_table (eddy_broker_t *b, const struct eddy_module *const *tab);
+int eddy_broker_add_initial_module (eddy_broker_t *b, const char *name, json_t *args);
+
+/* Attributes: set before start or by attr.set.  Immutable ones (rank,
+ * size, tbon.*) refuse changes with EPERM.  get returns NULL + ENOENT.
+ */
+int eddy_broker_attr_set (eddy_broker_t *b, const char *name, const char *value);
+const char *eddy_broker_attr_get (eddy_broker_t *b, const char *name);
+
+/* Start the state machine (JOIN). */
+int eddy_broker_start (eddy_broker_t *b);
+eddy_broker_state_t eddy_broker_state (eddy_broker_t *b);
+const char *eddy_broker_state_name (eddy_broker_state_t state);
+const char *eddy_subtree_status_name (eddy_subtree_status_t status);
+
+/* Called on every state change (for the owner: exit at EXIT, count ranks
+ * in RUN in the simulator).
+ */
+typedef void (*eddy_broker_state_f) (eddy_broker_t *b, eddy_broker_state_t state, void *arg);
+void eddy_broker_set_state_cb (eddy_broker_t *b, eddy_broker_state_f cb, void *arg);
+
+/* Begin an orderly shutdown of the whole instance (rank 0) or of this
+ * subtree (others).  exit_code is reported by eddy_broker_exit_code ().
+ */
+void eddy_broker_shutdown (eddy_broker_t *b, int exit_code);
+int eddy_broker_exit_code (eddy_broker_t *b);
+
+/* A handle attached to this broker as if it were a module, for in-process
+ * drivers (the simulator, tests).  Destroy it with eddy_handle_destroy ().
+ */
+eddy_handle_t *eddy_broker_handle_create (eddy_broker_t *b, const char *name);
+
+/* Logging into the broker's ring buffer (and the sink, if set).  level is a
+ * syslog level; name is the component ("broker", "overlay", a module).
+ */
+void eddy_broker_log (eddy_broker_t *b, int level, const char *name, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+typedef void (*eddy_broker_log_f) (eddy_broker_t *b, int level, const char *name, const char *text, void *arg);
+void eddy_broker_set_log_sink (eddy_broker_t *b, eddy_broker_log_f fn, void *arg);
+
+/* Called after an event is distributed on this broker (for drivers that
+ * count deliveries, such as the simulator's boot check).
+ */
+typedef void (*eddy_broker_event_f) (eddy_broker_t *b, const eddy_msg_t *ev, void *arg);
+void eddy_broker_set_event_cb (eddy_broker_t *b, eddy_broker_event_f cb, void *arg);
+
+/* Statistics for reports. */
+uint64_t eddy_broker_msgs_routed (eddy_broker_t *b);
+uint32_t eddy_broker_event_seq (eddy_broker_t *b); /* last event seen */
+eddy_subtree_status_t eddy_broker_subtree_status (eddy_broker_t *b);
+
+#endif /* !EDDY_BROKER_H */

@@ -1,0 +1,474 @@
+/* overlay.c - overlay membership and health: the hello/welcome handshake,
+ * keepalives, subtree status (full, partial, degraded, lost, offline),
+ * status reports toward rank 0 and the overlay.* requests.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "config.h"
+#include "engine/broker/broker_impl.h"
+
+static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg);
+
+static const char *const status_names[] = {
+    "full", "partial", "degraded", "lost", "offline",
+};
+
+const char *eddy_subtree_status_name (eddy_subtree_status_t s)
+{
+    return s <= EDDY_SUBTREE_OFFLINE ? status_names[s] : "unknown";
+}
+
+static int status_parse (const char *s)
+{
+    for (int i = 0; i <= EDDY_SUBTREE_OFFLINE; i++)
+        if (!strcmp (status_names[i], s))
+            return i;
+    return -1;
+}
+
+double overlay_attr_double (eddy_broker_t *b, const char *name, double dflt)
+{
+    const char *s = attr_get (b, name);
+    char *end;
+    if (!s)
+        return dflt;
+    double v = strtod (s, &end);
+    return (end != s && *end == '\0' && v > 0) ? v : dflt;
+}
+
+int overlay_init (eddy_broker_t *b)
+{
+    uint32_t n, first = eddy_topo_first_child (b->rank, b->size, b->fanout, &n);
+
+    if (n > 0) {
+        if (!(b->children = calloc (n, sizeof (b->children[0]))))
+            return -1;
+        for (uint32_t i = 0; i < n; i++) {
+            b->children[i].rank = first + i;
+            b->children[i].status = EDDY_SUBTREE_OFFLINE;
+            b->children[i].subtree_size = eddy_topo_subtree_size (first + i, b->size, b->fanout);
+        }
+        b->nchildren = n;
+    }
+    if (!(b->report_w = eddy_check_create (b->r, report_cb, b)))
+        return -1;
+    return 0;
+}
+
+void overlay_fini (eddy_broker_t *b)
+{
+    eddy_watcher_destroy (b->report_w);
+    eddy_watcher_destroy (b->keepalive_w);
+    eddy_watcher_destroy (b->health_w);
+    eddy_watcher_destroy (b->hello_w);
+    b->report_w = b->keepalive_w = b->health_w = b->hello_w = NULL;
+    free (b->children);
+    b->children = NULL;
+    b->nchildren = 0;
+}
+
+struct child *overlay_child (eddy_broker_t *b, uint32_t rank)
+{
+    if (b->nchildren == 0 || rank < b->children[0].rank)
+        return NULL;
+    uint32_t i = rank - b->children[0].rank;
+    return i < b->nchildren ? &b->children[i] : NULL;
+}
+
+uint32_t overlay_online (eddy_broker_t *b)
+{
+    uint32_t online = 1;
+    for (uint32_t i = 0; i < b->nchildren; i++)
+        if (b->children[i].connected)
+            online += b->children[i].online;
+    return online;
+}
+
+uint32_t overlay_connected_children (eddy_broker_t *b)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->nchildren; i++)
+        if (b->children[i].connected)
+            n++;
+    return n;
+}
+
+eddy_subtree_status_t eddy_broker_subtree_status (eddy_broker_t *b)
+{
+    eddy_subtree_status_t s = EDDY_SUBTREE_FULL;
+    for (uint32_t i = 0; i < b->nchildren; i++) {
+        switch (b->children[i].status) {
+        case EDDY_SUBTREE_LOST:
+        case EDDY_SUBTREE_DEGRADED:
+            s = EDDY_SUBTREE_DEGRADED;
+            break;
+        case EDDY_SUBTREE_OFFLINE:
+        case EDDY_SUBTREE_PARTIAL:
+            if (s == EDDY_SUBTREE_FULL)
+                s = EDDY_SUBTREE_PARTIAL;
+            break;
+        case EDDY_SUBTREE_FULL:
+            break;
+        }
+    }
+    return s;
+}
+
+/* Coalesce status reports: at most one per reactor iteration. */
+static void schedule_report (eddy_broker_t *b)
+{
+    eddy_watcher_start (b->report_w);
+}
+
+static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    eddy_broker_t *b = arg;
+    eddy_subtree_status_t s = eddy_broker_subtree_status (b);
+    uint32_t online = overlay_online (b);
+
+    eddy_watcher_stop (w);
+    if (b->rank == 0) {
+        state_check_quorum (b);
+        return;
+    }
+    if (!b->joined || (b->reported && s == b->reported_status && online == b->reported_online))
+        return;
+    json_t *o = json_pack ("{s:s s:i}", "status", eddy_subtree_status_name (s), "online",
+                           (json_int_t)online);
+    if (o && broker_control_to_parent (b, "overlay.status", o) == 0) {
+        b->reported = true;
+        b->reported_status = s;
+        b->reported_online = online;
+    }
+}
+
+void overlay_child_seen (eddy_broker_t *b, uint32_t rank)
+{
+    struct child *c = overlay_child (b, rank);
+    if (c)
+        c->last_seen = eddy_reactor_now (b->r);
+}
+
+void overlay_child_gone (eddy_broker_t *b, uint32_t rank, eddy_subtree_status_t why, const char *reason)
+{
+    struct child *c = overlay_child (b, rank);
+    if (!c)
+        return;
+    bool was = c->connected;
+    c->connected = false;
+    c->status = why;
+    c->online = 0;
+    if (was)
+        eddy_broker_log (b, why == EDDY_SUBTREE_LOST ? LOG_ERR : LOG_INFO, "overlay",
+                         "rank %u %s (%s)", rank, eddy_subtree_status_name (why), reason);
+    if (why == EDDY_SUBTREE_LOST && b->ov_ops && b->ov_ops->disconnect_child)
+        b->ov_ops->disconnect_child (b->ov, rank);
+    schedule_report (b);
+    state_check_shutdown (b);
+}
+
+/* ---- keepalives and health ---- */
+
+static void keepalive_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    eddy_broker_t *b = arg;
+    if (b->joined)
+        broker_control_to_parent (b, "overlay.keepalive", NULL);
+}
+
+static void health_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    eddy_broker_t *b = arg;
+    double timeout = overlay_attr_double (b, "tbon.keepalive_timeout", 10.0);
+    double now = eddy_reactor_now (r);
+
+    for (uint32_t i = 0; i < b->nchildren; i++) {
+        struct child *c = &b->children[i];
+        if (c->connected && now - c->last_seen > timeout) {
+            char reason[64];
+            snprintf (reason, sizeof (reason), "no keepalive for %.1fs", now - c->last_seen);
+            overlay_child_gone (b, c->rank, EDDY_SUBTREE_LOST, reason);
+        }
+    }
+}
+
+static void start_health (eddy_broker_t *b)
+{
+    double period = overlay_attr_double (b, "tbon.keepalive_period", 1.0);
+    if (!b->health_w && (b->health_w = eddy_timer_create (b->r, period, period, health_cb, b)))
+        eddy_watcher_start (b->health_w);
+}
+
+static void hello_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    eddy_broker_t *b = arg;
+    if (!b->joined && b->state == EDDY_STATE_JOIN) {
+        eddy_broker_log (b, LOG_DEBUG, "overlay", "no welcome from rank %u yet: hello again",
+                         b->parent);
+        overlay_send_hello (b);
+    }
+}
+
+void overlay_send_hello (eddy_broker_t *b)
+{
+    json_t *o = json_pack ("{s:i s:s s:s s:i}", "rank", (json_int_t)b->rank, "version",
+                           PACKAGE_VERSION, "status",
+                           eddy_subtree_status_name (eddy_broker_subtree_status (b)), "online",
+                           (json_int_t)overlay_online (b));
+    if (!o || broker_control_to_parent (b, "overlay.hello", o) < 0)
+        eddy_broker_log (b, LOG_ERR, "overlay", "cannot send hello to rank %u", b->parent);
+    if (!b->hello_w) {
+        double retry = overlay_attr_double (b, "tbon.hello_retry", 2.0);
+        if ((b->hello_w = eddy_timer_create (b->r, retry, retry, hello_cb, b)))
+            eddy_watcher_start (b->hello_w);
+    }
+}
+
+/* ---- control messages ---- */
+
+static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
+{
+    int prank, online;
+    const char *version, *status;
+    struct child *c = overlay_child (b, rank);
+    json_t *o = eddy_msg_payload (msg);
+
+    if (!o || json_unpack (o, "{s:i s:s s:s s:i}", "rank", &prank, "version", &version,
+                           "status", &status, "online", &online) < 0) {
+        eddy_broker_log (b, LOG_ERR, "overlay", "malformed hello from rank %u", rank);
+        return;
+    }
+    if (!c || (uint32_t)prank != rank) {
+        eddy_broker_log (b, LOG_ERR, "overlay", "refusing hello from rank %u: not a child of rank %u",
+                         rank, b->rank);
+        broker_control_to_child (b, rank, "overlay.refused",
+                                 json_pack ("{s:s}", "reason", "not a child of this rank"));
+        return;
+    }
+    if (strcmp (version, PACKAGE_VERSION) != 0) {
+        eddy_broker_log (b, LOG_ERR, "overlay", "refusing rank %u: version %s, ours %s", rank,
+                         version, PACKAGE_VERSION);
+        broker_control_to_child (b, rank, "overlay.refused",
+                                 json_pack ("{s:s}", "reason", "version mismatch"));
+        return;
+    }
+    if (b->state >= EDDY_STATE_CLEANUP) {
+        broker_control_to_child (b, rank, "overlay.refused",
+                                 json_pack ("{s:s}", "reason", "parent is shutting down"));
+        return;
+    }
+    int st = status_parse (status);
+    bool rejoin = c->status == EDDY_SUBTREE_LOST;
+    c->connected = true;
+    c->status = st >= 0 && st <= EDDY_SUBTREE_DEGRADED ? st : EDDY_SUBTREE_PARTIAL;
+    c->online = online > 0 ? (uint32_t)online : 1;
+    c->last_seen = eddy_reactor_now (b->r);
+    eddy_broker_log (b, rejoin ? LOG_NOTICE : LOG_DEBUG, "overlay", "rank %u %s", rank,
+                     rejoin ? "rejoined" : "joined");
+    broker_control_to_child (b, rank, "overlay.welcome",
+                             json_pack ("{s:i}", "seq", (json_int_t)b->event_seq));
+    start_health (b);
+    schedule_report (b);
+}
+
+void overlay_recv_control_child (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
+{
+    const char *topic = eddy_msg_topic (msg);
+    struct child *c = overlay_child (b, rank);
+
+    if (!strcmp (topic, "overlay.hello")) {
+        hello (b, rank, msg);
+        return;
+    }
+    if (!c || !c->connected)
+        return;
+    c->last_seen = eddy_reactor_now (b->r);
+    if (!strcmp (topic, "overlay.keepalive"))
+        return;
+    if (!strcmp (topic, "overlay.status")) {
+        const char *status;
+        int online, st;
+        json_t *o = eddy_msg_payload (msg);
+        if (!o || json_unpack (o, "{s:s s:i}", "status", &status, "online", &online) < 0
+            || (st = status_parse (status)) < 0 || st > EDDY_SUBTREE_DEGRADED) {
+            eddy_broker_log (b, LOG_ERR, "overlay", "malformed status from rank %u", rank);
+            return;
+        }
+        c->status = st;
+        c->online = online > 0 ? (uint32_t)online : 1;
+        schedule_report (b);
+        return;
+    }
+    if (!strcmp (topic, "overlay.goodbye")) {
+        overlay_child_gone (b, rank, EDDY_SUBTREE_OFFLINE, "left");
+        return;
+    }
+    eddy_broker_log (b, LOG_DEBUG, "overlay", "unknown control %s from rank %u", topic, rank);
+}
+
+void overlay_recv_control_parent (eddy_broker_t *b, const eddy_msg_t *msg)
+{
+    const char *topic = eddy_msg_topic (msg);
+    json_t *o = eddy_msg_payload (msg);
+
+    if (!strcmp (topic, "overlay.welcome")) {
+        int seq = 0;
+        if (o)
+            json_unpack (o, "{s?i}", "seq", &seq);
+        bool first = !b->joined;
+        b->joined = true;
+        b->reported = false;
+        if (first && seq > 0 && (uint32_t)seq > b->event_seq)
+            b->event_seq = seq; /* events before we joined are not ours */
+        eddy_watcher_stop (b->hello_w);
+        if (!b->keepalive_w) {
+            double period = overlay_attr_double (b, "tbon.keepalive_period", 1.0);
+            if ((b->keepalive_w = eddy_timer_create (b->r, period, period, keepalive_cb, b)))
+                eddy_watcher_start (b->keepalive_w);
+        }
+        schedule_report (b);
+        if (b->state == EDDY_STATE_JOIN)
+            state_enter (b, EDDY_STATE_INIT);
+        return;
+    }
+    if (!strcmp (topic, "overlay.refused")) {
+        const char *reason = "unknown";
+        if (o)
+            json_unpack (o, "{s?s}", "reason", &reason);
+        eddy_broker_log (b, LOG_ERR, "overlay", "rank %u refused us: %s", b->parent, reason);
+        b->joined = false;
+        eddy_broker_shutdown (b, 1);
+        return;
+    }
+    if (!strcmp (topic, "overlay.shutdown")) {
+        int code = 0;
+        if (o)
+            json_unpack (o, "{s?i}", "exit_code", &code);
+        eddy_broker_shutdown (b, code);
+        return;
+    }
+    if (!strcmp (topic, "overlay.kick")) {
+        eddy_broker_log (b, LOG_ERR, "overlay", "disconnected by rank %u", b->parent);
+        b->joined = false;
+        eddy_broker_shutdown (b, 1);
+        return;
+    }
+    eddy_broker_log (b, LOG_DEBUG, "overlay", "unknown control %s from parent", topic);
+}
+
+/* ---- overlay.status: the subtree's status, gathered recursively ---- */
+
+struct status_agg {
+    eddy_broker_t *b;
+    eddy_msg_t *req;
+    json_t *kids;
+    eddy_future_t **fs;
+    uint32_t n;
+    int pending;
+};
+
+static json_t *leaf_status (uint32_t rank, const char *status)
+{
+    return json_pack ("{s:i s:s s:[]}", "rank", (json_int_t)rank, "status", status, "children");
+}
+
+static void agg_finish (struct status_agg *agg)
+{
+    eddy_broker_t *b = agg->b;
+    const char *host = attr_get (b, "hostname");
+    json_t *o = json_pack ("{s:i s:s s:s s:i s:O}", "rank", (json_int_t)b->rank, "host",
+                           host ? host : "", "status",
+                           eddy_subtree_status_name (eddy_broker_subtree_status (b)), "online",
+                           (json_int_t)overlay_online (b), "children", agg->kids);
+    if (o)
+        broker_respond (b, agg->req, o);
+    else
+        broker_respond_error (b, agg->req, ENOMEM, NULL);
+    json_decref (o);
+    json_decref (agg->kids);
+    eddy_msg_decref (agg->req);
+    free (agg->fs);
+    free (agg);
+}
+
+static void agg_child_cb (eddy_future_t *f, void *arg)
+{
+    struct status_agg *agg = arg;
+    json_t *o;
+
+    for (uint32_t i = 0; i < agg->n; i++) {
+        if (agg->fs[i] != f)
+            continue;
+        uint32_t rank = agg->b->children[i].rank;
+        if (eddy_rpc_get (f, &o) == 0 && o)
+            json_array_set (agg->kids, i, o);
+        else
+            json_array_set_new (agg->kids, i, leaf_status (rank, "lost"));
+        agg->fs[i] = NULL;
+        agg->pending--;
+        break;
+    }
+    eddy_future_destroy (f);
+    if (agg->pending == 0)
+        agg_finish (agg);
+}
+
+void overlay_status_request (eddy_broker_t *b, const eddy_msg_t *req)
+{
+    struct status_agg *agg = calloc (1, sizeof (*agg));
+    double timeout = overlay_attr_double (b, "tbon.status_timeout", 5.0);
+
+    if (!agg || !(agg->kids = json_array ())
+        || (b->nchildren && !(agg->fs = calloc (b->nchildren, sizeof (agg->fs[0]))))) {
+        if (agg)
+            json_decref (agg->kids);
+        free (agg);
+        broker_respond_error (b, req, ENOMEM, NULL);
+        return;
+    }
+    agg->b = b;
+    agg->req = eddy_msg_incref (req);
+    agg->n = b->nchildren;
+    for (uint32_t i = 0; i < b->nchildren; i++) {
+        struct child *c = &b->children[i];
+        json_array_append_new (agg->kids, leaf_status (c->rank, eddy_subtree_status_name (c->status)));
+        if (!c->connected)
+            continue;
+        eddy_future_t *f = eddy_rpc (broker_self (b), "overlay.status", NULL, c->rank, 0);
+        if (f && eddy_future_then (f, timeout, agg_child_cb, agg) == 0) {
+            agg->fs[i] = f;
+            agg->pending++;
+        }
+        else
+            eddy_future_destroy (f);
+    }
+    if (agg->pending == 0)
+        agg_finish (agg);
+}
+
+void overlay_disconnect_request (eddy_broker_t *b, const eddy_msg_t *req)
+{
+    int rank;
+    json_t *o = eddy_msg_payload (req);
+    struct child *c;
+
+    if (!o || json_unpack (o, "{s:i}", "rank", &rank) < 0) {
+        broker_respond_error (b, req, EPROTO, "overlay.disconnect: expected {rank}");
+        return;
+    }
+    if (rank < 0 || !(c = overlay_child (b, rank))) {
+        broker_respond_error (b, req, EINVAL, "rank %d is not a child of rank %u", rank, b->rank);
+        return;
+    }
+    if (!c->connected) {
+        broker_respond_error (b, req, ENOTCONN, "rank %d is not connected", rank);
+        return;
+    }
+    broker_control_to_child (b, rank, "overlay.kick", NULL);
+    overlay_child_gone (b, rank, EDDY_SUBTREE_LOST, "disconnected by request");
+    broker_respond (b, req, NULL);
+}

@@ -1,0 +1,202 @@
+/* state.c - the broker state machine:
+ *   join -> init -> quorum -> run -> cleanup -> shutdown -> exit
+ * Each transition is logged with the time spent in the state it leaves.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "engine/broker/broker_impl.h"
+
+static const char *const state_names[] = {
+    "none", "join", "init", "quorum", "run", "cleanup", "shutdown", "exit",
+};
+
+const char *eddy_broker_state_name (eddy_broker_state_t s)
+{
+    return s <= EDDY_STATE_EXIT ? state_names[s] : "unknown";
+}
+
+static int state_parse (const char *s)
+{
+    for (int i = 0; i <= EDDY_STATE_EXIT; i++)
+        if (!strcmp (state_names[i], s))
+            return i;
+    return -1;
+}
+
+static void respond_waiters (eddy_broker_t *b)
+{
+    int k = 0;
+    for (int i = 0; i < b->nwaiters; i++) {
+        struct waiter *w = &b->waiters[i];
+        if ((int)b->state >= w->state) {
+            json_t *o = json_pack ("{s:s}", "state", eddy_broker_state_name (b->state));
+            broker_respond (b, w->req, o);
+            json_decref (o);
+            eddy_msg_decref (w->req);
+        }
+        else
+            b->waiters[k++] = *w;
+    }
+    b->nwaiters = k;
+}
+
+static void load_initial_modules (eddy_broker_t *b)
+{
+    for (int i = 0; i < b->ninitial; i++) {
+        eddy_error_t err;
+        if (broker_module_load (b, b->initial[i].name, b->initial[i].args, &err) < 0) {
+            eddy_broker_log (b, LOG_ERR, "broker", "%s", err.text);
+            b->exit_code = 1;
+        }
+    }
+}
+
+static void shutdown_timeout_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    eddy_broker_t *b = arg;
+    uint32_t n = overlay_connected_children (b);
+    eddy_broker_log (b, LOG_ERR, "broker", "shutdown: %u children did not leave in time", n);
+    for (uint32_t i = 0; i < b->nchildren; i++)
+        if (b->children[i].connected)
+            overlay_child_gone (b, b->children[i].rank, EDDY_SUBTREE_LOST, "shutdown timeout");
+    state_check_shutdown (b);
+}
+
+void state_enter (eddy_broker_t *b, eddy_broker_state_t state)
+{
+    double now = eddy_reactor_now (b->r);
+    eddy_broker_state_t old = b->state;
+
+    if (state == old)
+        return;
+    if (old != EDDY_STATE_NONE)
+        eddy_broker_log (b, LOG_INFO, "broker", "%s -> %s (%.3fs)", eddy_broker_state_name (old),
+                         eddy_broker_state_name (state), now - b->state_since);
+    b->state = state;
+    b->state_since = now;
+    respond_waiters (b);
+    if (b->state_cb)
+        b->state_cb (b, state, b->state_arg);
+    if (b->state != state)
+        return; /* the callback moved us on */
+
+    switch (state) {
+    case EDDY_STATE_JOIN:
+        if (b->parent == EDDY_RANK_NONE)
+            state_enter (b, EDDY_STATE_INIT);
+        else
+            overlay_send_hello (b);
+        break;
+    case EDDY_STATE_INIT:
+        load_initial_modules (b);
+        if (b->exit_code != 0)
+            eddy_broker_shutdown (b, b->exit_code);
+        else
+            state_enter (b, EDDY_STATE_QUORUM);
+        break;
+    case EDDY_STATE_QUORUM:
+        if (b->rank == 0)
+            state_check_quorum (b);
+        else
+            state_enter (b, EDDY_STATE_RUN);
+        break;
+    case EDDY_STATE_CLEANUP:
+        broker_modules_unload_all (b);
+        state_enter (b, EDDY_STATE_SHUTDOWN);
+        break;
+    case EDDY_STATE_SHUTDOWN: {
+        json_t *o;
+        for (uint32_t i = 0; i < b->nchildren; i++) {
+            if (b->children[i].connected) {
+                o = json_pack ("{s:i}", "exit_code", b->exit_code);
+                broker_control_to_child (b, b->children[i].rank, "overlay.shutdown", o);
+            }
+        }
+        double t = overlay_attr_double (b, "tbon.shutdown_timeout", 10.0);
+        if (overlay_connected_children (b) > 0
+            && (b->shutdown_w = eddy_timer_create (b->r, t, 0, shutdown_timeout_cb, b)))
+            eddy_watcher_start (b->shutdown_w);
+        state_check_shutdown (b);
+        break;
+    }
+    case EDDY_STATE_EXIT:
+        eddy_watcher_stop (b->keepalive_w);
+        eddy_watcher_stop (b->health_w);
+        eddy_watcher_stop (b->hello_w);
+        eddy_watcher_stop (b->shutdown_w);
+        break;
+    default:
+        break;
+    }
+}
+
+void state_check_quorum (eddy_broker_t *b)
+{
+    if (b->state != EDDY_STATE_QUORUM || b->rank != 0)
+        return;
+    double q = overlay_attr_double (b, "broker.quorum", (double)b->size);
+    if (overlay_online (b) >= (uint32_t)q)
+        state_enter (b, EDDY_STATE_RUN);
+}
+
+void state_check_shutdown (eddy_broker_t *b)
+{
+    if (b->state != EDDY_STATE_SHUTDOWN || overlay_connected_children (b) > 0)
+        return;
+    if (b->parent != EDDY_RANK_NONE && b->joined)
+        broker_control_to_parent (b, "overlay.goodbye", NULL);
+    state_enter (b, EDDY_STATE_EXIT);
+}
+
+void state_wait_request (eddy_broker_t *b, const eddy_msg_t *req)
+{
+    const char *name;
+    int s;
+    json_t *o = eddy_msg_payload (req);
+
+    if (!o || json_unpack (o, "{s:s}", "state", &name) < 0 || (s = state_parse (name)) < 0) {
+        broker_respond_error (b, req, EPROTO, "broker.state-wait: expected {state: NAME}");
+        return;
+    }
+    if ((int)b->state >= s) {
+        json_t *r = json_pack ("{s:s}", "state", eddy_broker_state_name (b->state));
+        broker_respond (b, req, r);
+        json_decref (r);
+        return;
+    }
+    struct waiter *p = realloc (b->waiters, (b->nwaiters + 1) * sizeof (*p));
+    if (!p) {
+        broker_respond_error (b, req, ENOMEM, NULL);
+        return;
+    }
+    b->waiters = p;
+    p[b->nwaiters].req = eddy_msg_incref (req);
+    p[b->nwaiters].state = s;
+    b->nwaiters++;
+}
+
+int eddy_broker_start (eddy_broker_t *b)
+{
+    if (b->state != EDDY_STATE_NONE) {
+        errno = EINVAL;
+        return -1;
+    }
+    b->state_since = eddy_reactor_now (b->r);
+    state_enter (b, EDDY_STATE_JOIN);
+    return 0;
+}
+
+void eddy_broker_shutdown (eddy_broker_t *b, int exit_code)
+{
+    if (b->state >= EDDY_STATE_CLEANUP)
+        return;
+    b->exit_code = exit_code;
+    if (b->state == EDDY_STATE_NONE) {
+        b->state = EDDY_STATE_EXIT;
+        return;
+    }
+    state_enter (b, EDDY_STATE_CLEANUP);
+}

@@ -1,0 +1,210 @@
+/* cluster.c - build and drive a virtual cluster of brokers. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "engine/future.h"
+#include "sim/cluster.h"
+#include "sim/des.h"
+
+struct eddy_sim_cluster {
+    eddy_reactor_t *r;
+    eddy_simnet_t *net;
+    uint32_t size;
+    eddy_broker_t **brokers;
+    uint32_t nstate[EDDY_STATE_EXIT + 1];
+    uint32_t event_target;
+    uint32_t nevent;
+};
+
+static void state_cb (eddy_broker_t *b, eddy_broker_state_t state, void *arg)
+{
+    eddy_sim_cluster_t *c = arg;
+    c->nstate[state]++;
+}
+
+static void event_cb (eddy_broker_t *b, const eddy_msg_t *ev, void *arg)
+{
+    eddy_sim_cluster_t *c = arg;
+    if (eddy_msg_seq (ev) == c->event_target)
+        c->nevent++;
+}
+
+eddy_sim_cluster_t *eddy_sim_cluster_create (const struct eddy_sim_cluster_params *p,
+                                             eddy_error_t *err)
+{
+    eddy_sim_cluster_t *c;
+
+    if (!p || p->size == 0 || p->fanout < 0 || !(p->latency >= 0) || !(p->jitter >= 0)) {
+        errno = EINVAL;
+        eddy_error_set (err, "invalid cluster parameters");
+        return NULL;
+    }
+    if (!(c = calloc (1, sizeof (*c))))
+        goto nomem;
+    c->size = p->size;
+    if (!(c->r = eddy_sim_reactor_create (0.0)))
+        goto nomem;
+    if (!(c->net = eddy_simnet_create (c->r, p->size, p->fanout, p->latency, p->jitter, p->seed)))
+        goto nomem;
+    if (!(c->brokers = calloc (p->size, sizeof (c->brokers[0]))))
+        goto nomem;
+    for (uint32_t i = 0; i < p->size; i++) {
+        eddy_broker_t *b = eddy_broker_create (c->r, i, p->size, p->fanout, err);
+        if (!b)
+            goto error;
+        c->brokers[i] = b;
+        eddy_broker_set_overlay (b, &eddy_simnet_ops, eddy_simnet_port (c->net, i));
+        eddy_simnet_attach (c->net, i, eddy_broker_overlay_cb (), b);
+        eddy_broker_set_module_table (b, p->modules);
+        eddy_broker_set_state_cb (b, state_cb, c);
+        eddy_broker_set_event_cb (b, event_cb, c);
+        eddy_broker_attr_set (b, "hostname", "sim");
+    }
+    return c;
+nomem:
+    eddy_error_set (err, "out of memory");
+    errno = ENOMEM;
+error:
+    eddy_sim_cluster_destroy (c);
+    return NULL;
+}
+
+void eddy_sim_cluster_destroy (eddy_sim_cluster_t *c)
+{
+    if (!c)
+        return;
+    int saved_errno = errno;
+    if (c->brokers) {
+        for (uint32_t i = 0; i < c->size; i++)
+            eddy_broker_destroy (c->brokers[i]);
+        free (c->brokers);
+    }
+    eddy_simnet_destroy (c->net);
+    eddy_reactor_destroy (c->r);
+    free (c);
+    errno = saved_errno;
+}
+
+eddy_reactor_t *eddy_sim_cluster_reactor (eddy_sim_cluster_t *c)
+{
+    return c->r;
+}
+
+eddy_simnet_t *eddy_sim_cluster_net (eddy_sim_cluster_t *c)
+{
+    return c->net;
+}
+
+eddy_broker_t *eddy_sim_cluster_broker (eddy_sim_cluster_t *c, uint32_t rank)
+{
+    return rank < c->size ? c->brokers[rank] : NULL;
+}
+
+uint32_t eddy_sim_cluster_size (eddy_sim_cluster_t *c)
+{
+    return c->size;
+}
+
+int eddy_sim_cluster_attr_set (eddy_sim_cluster_t *c, const char *name, const char *value)
+{
+    for (uint32_t i = 0; i < c->size; i++)
+        if (eddy_broker_attr_set (c->brokers[i], name, value) < 0)
+            return -1;
+    return 0;
+}
+
+uint32_t eddy_sim_cluster_count_state (eddy_sim_cluster_t *c, eddy_broker_state_t state)
+{
+    return state <= EDDY_STATE_EXIT ? c->nstate[state] : 0;
+}
+
+uint32_t eddy_sim_cluster_count_event (eddy_sim_cluster_t *c, uint32_t seq)
+{
+    return seq == c->event_target ? c->nevent : 0;
+}
+
+typedef bool (*pred_f) (eddy_sim_cluster_t *c, void *arg);
+
+/* Run reactor iterations until pred holds, the deadline passes, or the
+ * simulation runs out of work.
+ */
+static int run_until (eddy_sim_cluster_t *c, pred_f pred, void *arg, double timeout)
+{
+    double deadline = eddy_reactor_now (c->r) + timeout;
+
+    while (!pred (c, arg)) {
+        if (eddy_sim_pending (c->r) == 0 && eddy_reactor_run (c->r, EDDY_RUN_NOWAIT) == 0
+            && eddy_sim_pending (c->r) == 0 && !pred (c, arg)) {
+            errno = EDEADLK; /* nothing left to happen */
+            return -1;
+        }
+        eddy_reactor_run (c->r, EDDY_RUN_ONCE);
+        if (!pred (c, arg) && eddy_reactor_now (c->r) > deadline) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static uint32_t live (eddy_sim_cluster_t *c)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->size; i++)
+        if (eddy_simnet_alive (c->net, i))
+            n++;
+    return n;
+}
+
+static bool all_run (eddy_sim_cluster_t *c, void *arg)
+{
+    return c->nstate[EDDY_STATE_RUN] >= c->size;
+}
+
+int eddy_sim_cluster_boot (eddy_sim_cluster_t *c, double timeout)
+{
+    for (uint32_t i = 0; i < c->size; i++)
+        if (eddy_broker_start (c->brokers[i]) < 0)
+            return -1;
+    return run_until (c, all_run, NULL, timeout);
+}
+
+static bool all_exit (eddy_sim_cluster_t *c, void *arg)
+{
+    return c->nstate[EDDY_STATE_EXIT] >= *(uint32_t *)arg;
+}
+
+int eddy_sim_cluster_shutdown (eddy_sim_cluster_t *c, double timeout)
+{
+    uint32_t n = live (c);
+    eddy_broker_shutdown (c->brokers[0], 0);
+    return run_until (c, all_exit, &n, timeout);
+}
+
+static bool future_ready (eddy_sim_cluster_t *c, void *arg)
+{
+    return eddy_future_is_ready (arg);
+}
+
+int eddy_sim_cluster_run_until_ready (eddy_sim_cluster_t *c, eddy_future_t *f, double timeout)
+{
+    return run_until (c, future_ready, f, timeout);
+}
+
+static bool all_event (eddy_sim_cluster_t *c, void *arg)
+{
+    return c->nevent >= *(uint32_t *)arg;
+}
+
+int eddy_sim_cluster_run_until_event (eddy_sim_cluster_t *c, uint32_t seq, double timeout)
+{
+    uint32_t n = live (c);
+    if (c->event_target != seq) {
+        c->event_target = seq;
+        c->nevent = 0;
+        for (uint32_t i = 0; i < c->size; i++)
+            if (eddy_broker_event_seq (c->brokers[i]) >= seq)
+                c->nevent++;
+    }
+    return run_until (c, all_event, &n, timeout);
+}

@@ -1,0 +1,59 @@
+/* cluster.h - a virtual cluster: N brokers on simulated links, in one
+ * process, on one discrete-event reactor.
+ */
+#ifndef EDDY_SIM_CLUSTER_H
+#define EDDY_SIM_CLUSTER_H
+
+#include <stdint.h>
+
+#include "engine/broker/broker.h"
+#include "engine/error.h"
+#include "transport/sim/simnet.h"
+
+typedef struct eddy_sim_cluster eddy_sim_cluster_t;
+
+struct eddy_sim_cluster_params {
+    uint32_t size;
+    int fanout;                                /* 0 = flat */
+    double latency;                            /* seconds per hop */
+    double jitter;                             /* seconds, uniform */
+    uint64_t seed;
+    const struct eddy_module *const *modules;  /* available modules, may be NULL */
+};
+
+/* Build the cluster: a simulator reactor at time 0, the links, and one
+ * broker per rank (not started).  NULL + errno, with err filled.
+ */
+eddy_sim_cluster_t *eddy_sim_cluster_create (const struct eddy_sim_cluster_params *p,
+                                             eddy_error_t *err);
+void eddy_sim_cluster_destroy (eddy_sim_cluster_t *c);
+
+eddy_reactor_t *eddy_sim_cluster_reactor (eddy_sim_cluster_t *c);
+eddy_simnet_t *eddy_sim_cluster_net (eddy_sim_cluster_t *c);
+eddy_broker_t *eddy_sim_cluster_broker (eddy_sim_cluster_t *c, uint32_t rank);
+uint32_t eddy_sim_cluster_size (eddy_sim_cluster_t *c);
+
+/* Set an attribute on every broker (before boot). */
+int eddy_sim_cluster_attr_set (eddy_sim_cluster_t *c, const char *name, const char *value);
+
+/* Start every broker and run until all are in RUN; -1 ETIMEDOUT if that
+ * takes more than `timeout` virtual seconds.
+ */
+int eddy_sim_cluster_boot (eddy_sim_cluster_t *c, double timeout);
+
+/* Shut the instance down from rank 0 and run until every live broker is
+ * in EXIT (or `timeout` virtual seconds pass: -1 ETIMEDOUT).
+ */
+int eddy_sim_cluster_shutdown (eddy_sim_cluster_t *c, double timeout);
+
+/* Run until the future is ready or `timeout` virtual seconds pass. */
+int eddy_sim_cluster_run_until_ready (eddy_sim_cluster_t *c, eddy_future_t *f, double timeout);
+
+/* Run until every live rank has seen event sequence `seq` (or timeout). */
+int eddy_sim_cluster_run_until_event (eddy_sim_cluster_t *c, uint32_t seq, double timeout);
+
+/* Ranks in RUN and in EXIT; ranks that have seen event sequence seq. */
+uint32_t eddy_sim_cluster_count_state (eddy_sim_cluster_t *c, eddy_broker_state_t state);
+uint32_t eddy_sim_cluster_count_event (eddy_sim_cluster_t *c, uint32_t seq);
+
+#endif /* !EDDY_SIM_CLUSTER_H */
