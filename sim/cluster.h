@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "engine/broker/broker.h"
+#include "engine/future.h"
 #include "engine/error.h"
 #include "transport/sim/simnet.h"
 

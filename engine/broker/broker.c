@@ -228,6 +228,11 @@ error:
 
 void broker_module_free (eddy_broker_t *b, struct module_inst *mi)
 {
+    if (mi->driver) {
+        /* its handle's destroy releases the slot */
+        eddy_handle_destroy (mi->h);
+        return;
+    }
     /* indexes are never reused, so a late response to a gone module is
      * dropped instead of reaching a newcomer */
     broker_drop_entry (b, EDDY_ROUTE (EDDY_ROUTE_MODULE, mi->idx));
@@ -271,6 +276,7 @@ eddy_handle_t *eddy_broker_handle_create (eddy_broker_t *b, const char *name)
     }
     eddy_handle_destroy (h);
     mi->h = nh;
+    mi->driver = true;
     eddy_handle_set_rank (nh, b->rank, b->size);
     return nh;
 }

@@ -48,6 +48,9 @@ struct eddy_module {
     void (*unload) (void *ctx);
 };
 
+/* Modules that come with the broker. */
+extern const struct eddy_module eddy_module_heartbeat;
+
 /* Create and destroy
  *
  * fanout: children per broker (0 = flat).  The broker starts in state NONE;

@@ -50,6 +50,7 @@ struct module_inst {
     eddy_handle_t *h;
     void *ctx;
     eddy_broker_t *b;
+    bool driver; /* owned by an in-process driver, not by the broker */
 };
 
 struct delivery {

@@ -1,0 +1,264 @@
+/* Broker services and overlay health, run in both worlds: attributes,
+ * the module host, overlay status after a rank dies or goes silent, the
+ * state machine's log, and an orderly shutdown.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/future.h"
+#include "test/support/world.h"
+
+#define SIZE 8
+
+static const struct world_ops *current;
+
+static int setup (void **state)
+{
+    struct world *w = current->create (SIZE, 2);
+    if (!w)
+        return -1;
+    for (uint32_t i = 0; i < SIZE; i++) {
+        eddy_broker_attr_set (w->b[i], "tbon.keepalive_period", "0.1");
+        eddy_broker_attr_set (w->b[i], "tbon.keepalive_timeout", "0.5");
+    }
+    if (world_boot (w, 30.0) < 0) {
+        world_destroy (w);
+        return -1;
+    }
+    *state = w;
+    return 0;
+}
+
+static int teardown (void **state)
+{
+    world_destroy (*state);
+    return 0;
+}
+
+static json_t *rpc (struct world *w, eddy_handle_t *h, const char *topic, json_t *req,
+                    uint32_t rank, eddy_future_t **fp)
+{
+    json_t *o = NULL;
+    eddy_future_t *f = eddy_rpc (h, topic, req, rank, 0);
+    assert_non_null (f);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    *fp = f;
+    if (eddy_rpc_get (f, &o) < 0)
+        return NULL;
+    return o ? o : json_null (); /* success without a payload */
+}
+
+static void attributes_get_set_and_refuse (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "t");
+    eddy_future_t *f;
+    const char *v;
+
+    json_t *req = json_pack ("{s:s}", "name", "tbon.level");
+    json_t *o = rpc (w, h, "attr.get", req, 7, &f);
+    assert_non_null (o);
+    assert_int_equal (json_unpack (o, "{s:s}", "value", &v), 0);
+    assert_string_equal (v, "3");
+    eddy_future_destroy (f);
+    json_decref (req);
+
+    req = json_pack ("{s:s s:s}", "name", "color", "value", "blue");
+    assert_non_null (rpc (w, h, "attr.set", req, 5, &f));
+    eddy_future_destroy (f);
+    json_decref (req);
+    assert_string_equal (eddy_broker_attr_get (w->b[5], "color"), "blue");
+    assert_null (eddy_broker_attr_get (w->b[4], "color"));
+
+    req = json_pack ("{s:s s:s}", "name", "rank", "value", "9");
+    assert_null (rpc (w, h, "attr.set", req, 2, &f));
+    assert_int_equal (errno, EPERM);
+    eddy_future_destroy (f);
+    json_decref (req);
+    assert_string_equal (eddy_broker_attr_get (w->b[2], "rank"), "2");
+    assert_string_equal (eddy_broker_attr_get (w->b[2], "tbon.parent"), "0");
+    assert_string_equal (eddy_broker_attr_get (w->b[0], "tbon.parent"), "-1");
+    assert_string_equal (eddy_broker_attr_get (w->b[6], "broker.state"), "run");
+    eddy_handle_destroy (h);
+}
+
+static int pulses;
+
+static void pulse_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    pulses++;
+}
+
+static bool three_pulses (void *arg)
+{
+    return pulses >= 3;
+}
+
+static void modules_load_list_and_remove (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[3], "t");
+    eddy_future_t *f;
+    json_t *mods;
+
+    pulses = 0;
+    eddy_msg_handler_t *mh = eddy_msg_handler_create (h, EDDY_MSGTYPE_EVENT, "heartbeat.*", pulse_cb, NULL);
+    eddy_event_subscribe (h, "heartbeat.");
+
+    json_t *req = json_pack ("{s:s s:{s:f}}", "name", "heartbeat", "args", "period", 0.05);
+    assert_non_null (rpc (w, h, "module.load", req, 0, &f));
+    eddy_future_destroy (f);
+    /* loading it twice is refused */
+    assert_null (rpc (w, h, "module.load", req, 0, &f));
+    assert_int_equal (errno, EEXIST);
+    eddy_future_destroy (f);
+    json_decref (req);
+
+    json_t *o = rpc (w, h, "module.list", NULL, 0, &f);
+    assert_int_equal (json_unpack (o, "{s:o}", "modules", &mods), 0);
+    assert_int_equal (json_array_size (mods), 1);
+    eddy_future_destroy (f);
+
+    /* rank 0's heartbeat reaches a subscriber on rank 3 */
+    assert_int_equal (world_wait_pred (w, three_pulses, NULL, 10.0), 0);
+
+    req = json_pack ("{s:s}", "name", "heartbeat");
+    assert_non_null (rpc (w, h, "module.remove", req, 0, &f));
+    eddy_future_destroy (f);
+    assert_null (rpc (w, h, "module.remove", req, 0, &f));
+    assert_int_equal (errno, ENOENT);
+    eddy_future_destroy (f);
+    json_decref (req);
+
+    req = json_pack ("{s:s}", "name", "nosuch");
+    assert_null (rpc (w, h, "module.load", req, 0, &f));
+    assert_int_equal (errno, ENOENT);
+    eddy_future_destroy (f);
+    json_decref (req);
+    eddy_msg_handler_destroy (mh);
+    eddy_handle_destroy (h);
+}
+
+/* status of `rank` in an overlay.status tree */
+static const char *find_status (json_t *node, int rank)
+{
+    int r;
+    const char *s;
+    json_t *kids;
+    if (json_unpack (node, "{s:i s:s s:o}", "rank", &r, "status", &s, "children", &kids) < 0)
+        return NULL;
+    if (r == rank)
+        return s;
+    size_t i;
+    json_t *k;
+    json_array_foreach (kids, i, k) {
+        const char *x = find_status (k, rank);
+        if (x)
+            return x;
+    }
+    return NULL;
+}
+
+static json_t *overlay_status (struct world *w, eddy_handle_t *h, eddy_future_t **f)
+{
+    json_t *o = rpc (w, h, "overlay.status", NULL, 0, f);
+    assert_non_null (o);
+    return o;
+}
+
+static void overlay_is_full_then_lost_and_degraded (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "t");
+    eddy_future_t *f;
+
+    json_t *o = overlay_status (w, h, &f);
+    for (int r = 0; r < SIZE; r++)
+        assert_string_equal (find_status (o, r), "full");
+    eddy_future_destroy (f);
+
+    assert_int_equal (w->kill (w, 5), 0);
+    world_run_for (w, 1.5); /* longer than the keepalive timeout */
+    o = overlay_status (w, h, &f);
+    assert_string_equal (find_status (o, 5), "lost");
+    assert_string_equal (find_status (o, 2), "degraded");
+    assert_string_equal (find_status (o, 0), "degraded");
+    assert_string_equal (find_status (o, 1), "full");
+    assert_string_equal (find_status (o, 6), "full");
+    eddy_future_destroy (f);
+    eddy_handle_destroy (h);
+}
+
+static bool all_exit (void *arg)
+{
+    struct world *w = arg;
+    return world_count_state (w, EDDY_STATE_EXIT) == w->size;
+}
+
+static void shutdown_reaches_every_rank (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[4], "t");
+    eddy_future_t *f;
+
+    /* a shutdown requested anywhere is carried out from rank 0 */
+    json_t *req = json_pack ("{s:i}", "exit_code", 3);
+    assert_non_null (rpc (w, h, "broker.shutdown", req, EDDY_NODEID_ANY, &f));
+    eddy_future_destroy (f);
+    json_decref (req);
+    eddy_handle_destroy (h);
+    assert_int_equal (world_wait_pred (w, all_exit, w, 20.0), 0);
+    for (int r = 0; r < SIZE; r++)
+        assert_int_equal (eddy_broker_exit_code (w->b[r]), 3);
+}
+
+static void state_transitions_are_logged_with_durations (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "t");
+    const char *want[] = { "join -> init", "init -> quorum", "quorum -> run" };
+    int found = 0;
+
+    eddy_future_t *f = eddy_rpc (h, "log.dmesg", NULL, 6, EDDY_RPC_STREAMING);
+    json_t *o;
+    for (;;) {
+        assert_int_equal (world_wait (w, f, 10.0), 0);
+        if (eddy_rpc_get (f, &o) < 0)
+            break;
+        const char *msg;
+        json_unpack (o, "{s:s}", "message", &msg);
+        if (found < 3 && strstr (msg, want[found]) && strstr (msg, "s)"))
+            found++;
+        eddy_future_reset (f);
+    }
+    assert_int_equal (found, 3);
+    eddy_future_destroy (f);
+    eddy_handle_destroy (h);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown (attributes_get_set_and_refuse, setup, teardown),
+    cmocka_unit_test_setup_teardown (modules_load_list_and_remove, setup, teardown),
+    cmocka_unit_test_setup_teardown (overlay_is_full_then_lost_and_degraded, setup, teardown),
+    cmocka_unit_test_setup_teardown (shutdown_reaches_every_rank, setup, teardown),
+    cmocka_unit_test_setup_teardown (state_transitions_are_logged_with_durations, setup, teardown),
+};
+
+int main (void)
+{
+    int rc = 0;
+    const struct world_ops *worlds[] = { &world_sim, NULL };
+    for (int i = 0; worlds[i]; i++) {
+        char name[64];
+        current = worlds[i];
+        snprintf (name, sizeof (name), "broker-%s", current->name);
+        rc += _cmocka_run_group_tests (name, tests, sizeof (tests) / sizeof (tests[0]), NULL, NULL);
+    }
+    return rc ? 1 : 0;
+}
