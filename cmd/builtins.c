@@ -2,9 +2,11 @@
 #include <stddef.h>
 #include "cmd/cmd.h"
 
+extern const struct eddy_cmd cmd_config;
 extern const struct eddy_cmd cmd_help;
 
 const struct eddy_cmd *const eddy_cmds[] = {
+    &cmd_config,
     &cmd_help,
     NULL,
 };
