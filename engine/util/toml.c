@@ -811,9 +811,11 @@ static int header (struct parser *p, json_t **cur, int *cur_depth)
         break;
     }
     p->keys.len = mark;
-    if (peek (p) != ']' || (aot && peek_at (p, 1) != ']'))
-        return unexpected (p, aot ? "']]' to close the header" : "']' to close the header");
-    p->pos += aot ? 2 : 1;
+    for (int k = aot ? 2 : 1; k > 0; k--) {
+        if (peek (p) != ']')
+            return unexpected (p, aot ? "']]' to close the header" : "']' to close the header");
+        p->pos++;
+    }
     if (end_line (p) < 0)
         return -1;
     *cur = tbl;
@@ -1187,6 +1189,10 @@ static json_t *inline_table (struct parser *p, int depth)
     skip_ws (p);
     if (peek (p) != '}') {
         for (;;) {
+            if (peek (p) == '\n' || peek (p) == '\r') {
+                fail (p, p->pos, "newline in inline table (TOML 1.0 allows none)");
+                goto error;
+            }
             if (keyval (p, t, depth) < 0)
                 goto error;
             skip_ws (p);
