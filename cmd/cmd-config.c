@@ -32,9 +32,9 @@ const struct eddy_cmd cmd_config = {
 };
 
 static const struct option longopts[] = {
-    { "config-path", required_argument, NULL, 'c' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+    {"config-path", required_argument, NULL, 'c'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static json_t *load (const char *path)
@@ -85,7 +85,8 @@ static int get (const char *path, const char *key)
     char *s;
 
     for (part = strtok_r (copy, ".", &save); part; part = strtok_r (NULL, ".", &save)) {
-        if (!json_is_object (v) || eddy_toml_datetime (v, NULL) || !(v = json_object_get (v, part)))
+        if (!json_is_object (v) || eddy_toml_datetime (v, NULL) ||
+            !(v = json_object_get (v, part)))
             eddy_cmd_die ("config", "%s: no such key in %s", key, path);
     }
     free (copy);

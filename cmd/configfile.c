@@ -34,12 +34,14 @@ static int read_file (const char *path, char **bufp, size_t *lenp, eddy_error_t 
         goto syserr;
     }
     /* st_size is only a hint (pipes, /proc): read until EOF, but bounded. */
-    size_t cap = st.st_size > 0 && st.st_size < CONFIG_MAX_SIZE ? (size_t)st.st_size + 1 : 4096;
+    size_t cap =
+        st.st_size > 0 && st.st_size < CONFIG_MAX_SIZE ? (size_t)st.st_size + 1 : 4096;
     for (;;) {
         if (len == cap) {
             if (cap >= CONFIG_MAX_SIZE) {
                 errno = EFBIG;
-                eddy_error_set (err, "%s: larger than %d MiB", path, CONFIG_MAX_SIZE >> 20);
+                eddy_error_set (err, "%s: larger than %d MiB", path,
+                                CONFIG_MAX_SIZE >> 20);
                 goto error;
             }
             cap *= 2;
@@ -97,7 +99,8 @@ json_t *eddy_config_load_file (const char *path, eddy_error_t *err)
 /* Tables merge; date/time and inf/nan objects are values. */
 static bool is_table (const json_t *v)
 {
-    return json_is_object (v) && !eddy_toml_datetime (v, NULL) && !eddy_toml_float (v, NULL);
+    return json_is_object (v) && !eddy_toml_datetime (v, NULL) &&
+           !eddy_toml_float (v, NULL);
 }
 
 struct keypath {
@@ -124,12 +127,13 @@ static void format_path (const struct keypath *kp, char *out, size_t size)
         bool bare = kp->len[i] > 0;
         for (size_t k = 0; k < kp->len[i]; k++) {
             char c = kp->key[i][k];
-            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-                  || c == '_' || c == '-'))
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  (c >= '0' && c <= '9') || c == '_' || c == '-'))
                 bare = false;
         }
-        int n = snprintf (out + used, size - used, "%s%s%.*s%s", i ? "." : "",
-                          bare ? "" : "\"", (int)kp->len[i], kp->key[i], bare ? "" : "\"");
+        int n =
+            snprintf (out + used, size - used, "%s%s%.*s%s", i ? "." : "",
+                      bare ? "" : "\"", (int)kp->len[i], kp->key[i], bare ? "" : "\"");
         if (n < 0)
             break;
         used += (size_t)n;
@@ -167,22 +171,18 @@ static int merge (json_t *dst,
                 errno = ENOMEM;
                 return eddy_error_set (err, "out of memory");
             }
-        }
-        else if (is_table (dv) && is_table (sv)) {
+        } else if (is_table (dv) && is_table (sv)) {
             if (merge (dv, sv, kp, files, idx, err) < 0)
                 return -1;
-        }
-        else {
+        } else {
             char path[120];
             int first = 0;
             while (first < idx && !has_path (files[first].doc, kp))
                 first++;
             format_path (kp, path, sizeof (path));
             errno = EEXIST;
-            return eddy_error_set (err,
-                                   "%s: '%s' is already defined in %s",
-                                   files[idx].path,
-                                   path,
+            return eddy_error_set (err, "%s: '%s' is already defined in %s",
+                                   files[idx].path, path,
                                    first < idx ? files[first].path : "another file");
         }
         kp->n--;
@@ -230,10 +230,11 @@ json_t *eddy_config_load_dir (const char *path, eddy_error_t *err)
     }
     if (count)
         qsort (names, count, sizeof (*names), cmpstr);
-    if (!(files = calloc (count ? count : 1, sizeof (*files))) || !(root = json_object ()))
+    if (!(files = calloc (count ? count : 1, sizeof (*files))) ||
+        !(root = json_object ()))
         goto nomem;
     for (size_t i = 0; i < count; i++) {
-        struct keypath kp = { .n = 0 };
+        struct keypath kp = {.n = 0};
         if (asprintf (&files[i].path, "%s/%s", path, names[i]) < 0) {
             files[i].path = NULL;
             goto nomem;

@@ -15,8 +15,8 @@ static json_t *tag (const char *type, const char *text, size_t len)
 {
     json_t *v = json_stringn (text, len);
     json_t *o = json_object ();
-    if (!o || !v || json_object_set_new (o, "type", json_string (type)) < 0
-        || json_object_set (o, "value", v) < 0) {
+    if (!o || !v || json_object_set_new (o, "type", json_string (type)) < 0 ||
+        json_object_set (o, "value", v) < 0) {
         fprintf (stderr, "toml-decoder: out of memory\n");
         exit (2);
     }
@@ -42,10 +42,8 @@ static json_t *tagged (const json_t *v)
         for (void *it = json_object_iter ((json_t *)v); it;
              it = json_object_iter_next ((json_t *)v, it)) {
             size_t klen = json_object_iter_key_len (it);
-            if (!out
-                || json_object_setn_new (out, json_object_iter_key (it), klen,
-                                         tagged (json_object_iter_value (it)))
-                       < 0)
+            if (!out || json_object_setn_new (out, json_object_iter_key (it), klen,
+                                              tagged (json_object_iter_value (it))) < 0)
                 goto nomem;
         }
         return out;

@@ -81,8 +81,7 @@ static void position (const struct parser *p, size_t at, size_t *line, size_t *c
         if (ch == '\n') {
             l++;
             c = 1;
-        }
-        else if ((ch & 0xC0) != 0x80)
+        } else if ((ch & 0xC0) != 0x80)
             c++;
     }
     *line = l;
@@ -158,8 +157,8 @@ static int unexpected (struct parser *p, const char *wanted)
 
 /* Quote source text [from, to) in a message, at most 60 bytes of it. */
 #define SRC_FMT "%.*s%s"
-#define SRC_ARGS(p, from, to)                                                           \
-    (int)((to) - (from) > 60 ? 60 : (to) - (from)), (p)->s + (from),                    \
+#define SRC_ARGS(p, from, to)                                                          \
+    (int)((to) - (from) > 60 ? 60 : (to) - (from)), (p)->s + (from),                   \
         ((to) - (from) > 60 ? "..." : "")
 
 /* Small containers */
@@ -313,8 +312,8 @@ static bool is_control (unsigned char c)
 
 static bool is_bare (int c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-           || c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
 }
 
 static bool is_digit (int c)
@@ -375,8 +374,7 @@ static int skip_blank (struct parser *p)
         if (peek (p) == '#') {
             if (skip_comment (p) < 0)
                 return -1;
-        }
-        else if (!eat_newline (p))
+        } else if (!eat_newline (p))
             return 0;
     }
 }
@@ -399,18 +397,15 @@ static int check_utf8 (struct parser *p)
             need = 1;
             cp = c & 0x1F;
             min = 0x80;
-        }
-        else if (c >= 0xE0 && c <= 0xEF) {
+        } else if (c >= 0xE0 && c <= 0xEF) {
             need = 2;
             cp = c & 0x0F;
             min = 0x800;
-        }
-        else if (c >= 0xF0 && c <= 0xF4) {
+        } else if (c >= 0xF0 && c <= 0xF4) {
             need = 3;
             cp = c & 0x07;
             min = 0x10000;
-        }
-        else
+        } else
             return fail (p, i, "invalid UTF-8 byte 0x%02X", c);
         if (p->len - i <= need)
             return fail (p, i, "truncated UTF-8 sequence");
@@ -433,19 +428,16 @@ static int put_utf8 (struct parser *p, struct buf *b, uint32_t cp)
     if (cp < 0x80) {
         u[0] = (char)cp;
         n = 1;
-    }
-    else if (cp < 0x800) {
+    } else if (cp < 0x800) {
         u[0] = (char)(0xC0 | (cp >> 6));
         u[1] = (char)(0x80 | (cp & 0x3F));
         n = 2;
-    }
-    else if (cp < 0x10000) {
+    } else if (cp < 0x10000) {
         u[0] = (char)(0xE0 | (cp >> 12));
         u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
         u[2] = (char)(0x80 | (cp & 0x3F));
         n = 3;
-    }
-    else {
+    } else {
         u[0] = (char)(0xF0 | (cp >> 18));
         u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
         u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
@@ -473,15 +465,14 @@ static int escape (struct parser *p, struct buf *out, bool multi)
 {
     size_t at = p->pos;
     int c = peek_at (p, 1);
-    char ch;
+    static const char names[] = "btnfr\"\\";
+    static const char chars[] = "\b\t\n\f\r\"\\";
+    const char *e = c > 0 ? strchr (names, c) : NULL;
+    if (e && *e) {
+        p->pos += 2;
+        return buf_putc (p, out, chars[e - names]);
+    }
     switch (c) {
-    case 'b': ch = '\b'; break;
-    case 't': ch = '\t'; break;
-    case 'n': ch = '\n'; break;
-    case 'f': ch = '\f'; break;
-    case 'r': ch = '\r'; break;
-    case '"': ch = '"'; break;
-    case '\\': ch = '\\'; break;
     case 'u':
     case 'U': {
         int n = c == 'u' ? 4 : 8;
@@ -493,7 +484,8 @@ static int escape (struct parser *p, struct buf *out, bool multi)
             cp = (cp << 4) | (uint32_t)h;
         }
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return fail (p, at, "\\%c escape U+%X is not a Unicode scalar value", c, cp);
+            return fail (p, at, "\\%c escape U+%X is not a Unicode scalar value", c,
+                         cp);
         p->pos += 2 + n;
         return put_utf8 (p, out, cp);
     }
@@ -522,8 +514,6 @@ static int escape (struct parser *p, struct buf *out, bool multi)
         p->pos = at;
         return fail (p, at, "invalid escape sequence: backslash then %s", what);
     }
-    p->pos += 2;
-    return buf_putc (p, out, ch);
 }
 
 /* Count the quote characters q starting at p->pos. */
@@ -591,8 +581,8 @@ static int string (struct parser *p, struct buf *out)
         size_t start = p->pos;
         while (p->pos < p->len) {
             c = p->s[p->pos];
-            if (c == (unsigned char)q || (c == '\\' && basic) || c == '\n' || c == '\r'
-                || is_control (c))
+            if (c == (unsigned char)q || (c == '\\' && basic) || c == '\n' ||
+                c == '\r' || is_control (c))
                 break;
             p->pos++;
         }
@@ -615,8 +605,7 @@ static int key_part (struct parser *p, size_t *off, size_t *len)
             return fail (p, p->pos, "a multi-line string cannot be a key");
         if (string (p, &p->keys) < 0)
             return -1;
-    }
-    else {
+    } else {
         size_t start = p->pos;
         while (p->pos < p->len && is_bare ((unsigned char)p->s[p->pos]))
             p->pos++;
@@ -653,22 +642,17 @@ static int keyval (struct parser *p, json_t *tbl, int depth)
         json_t *child = json_object_getn (tbl, k, klen);
         unsigned f;
         if (!child) {
-            child = add_container (p, tbl, k, klen, json_object, T_DOTTED, depth + 1, kpos);
+            child =
+                add_container (p, tbl, k, klen, json_object, T_DOTTED, depth + 1, kpos);
             if (!child)
                 goto error;
-        }
-        else if (!is_table (p, child, &f)) {
-            fail (p,
-                  kpos,
-                  "'" SRC_FMT "' is %s, not a table",
+        } else if (!is_table (p, child, &f)) {
+            fail (p, kpos, "'" SRC_FMT "' is %s, not a table",
                   SRC_ARGS (p, kstart, kend),
                   json_is_array (child) ? "an array" : "a value");
             goto error;
-        }
-        else if ((f & T_INLINE) || !(f & T_DOTTED)) {
-            fail (p,
-                  kpos,
-                  "table '" SRC_FMT "' is already defined%s",
+        } else if ((f & T_INLINE) || !(f & T_DOTTED)) {
+            fail (p, kpos, "table '" SRC_FMT "' is already defined%s",
                   SRC_ARGS (p, kstart, kend),
                   (f & T_INLINE) ? " as an inline table" : "");
             goto error;
@@ -733,25 +717,19 @@ static int header (struct parser *p, json_t **cur, int *cur_depth)
 
         if (!last) {
             if (!child) {
-                child = add_container (p, tbl, k, klen, json_object, T_IMPLICIT, depth + 1,
-                                       kpos);
+                child = add_container (p, tbl, k, klen, json_object, T_IMPLICIT,
+                                       depth + 1, kpos);
                 if (!child)
                     goto error;
                 depth++;
-            }
-            else if (table && !(f & T_INLINE))
+            } else if (table && !(f & T_INLINE))
                 depth++;
             else if (is_aot (p, child)) {
                 child = json_array_get (child, json_array_size (child) - 1);
                 depth += 2;
-            }
-            else {
-                fail (p,
-                      kpos,
-                      "'" SRC_FMT "' is %s",
-                      SRC_ARGS (p, kstart, kend),
-                      table ? "an inline table and cannot be extended"
-                            : "not a table");
+            } else {
+                fail (p, kpos, "'" SRC_FMT "' is %s", SRC_ARGS (p, kstart, kend),
+                      table ? "an inline table and cannot be extended" : "not a table");
                 goto error;
             }
             tbl = child;
@@ -760,38 +738,35 @@ static int header (struct parser *p, json_t **cur, int *cur_depth)
         }
         if (!aot) {
             if (!child) {
-                child = add_container (p, tbl, k, klen, json_object, T_HEADER, depth + 1,
-                                       kpos);
+                child = add_container (p, tbl, k, klen, json_object, T_HEADER,
+                                       depth + 1, kpos);
                 if (!child)
                     goto error;
-            }
-            else if (table && f == T_IMPLICIT) {
+            } else if (table && f == T_IMPLICIT) {
                 if (map_put (p, child, T_IMPLICIT | T_HEADER) < 0)
                     goto error;
-            }
-            else {
-                fail (p,
-                      kpos,
-                      "%s '" SRC_FMT "' is already defined",
-                      table ? "table" : is_aot (p, child) ? "array of tables" : "key",
+            } else {
+                fail (p, kpos, "%s '" SRC_FMT "' is already defined",
+                      table               ? "table"
+                      : is_aot (p, child) ? "array of tables"
+                                          : "key",
                       SRC_ARGS (p, kstart, kend));
                 goto error;
             }
             depth++;
-        }
-        else {
+        } else {
             json_t *arr = child, *elem;
             if (!arr) {
-                arr = add_container (p, tbl, k, klen, json_array, T_AOT, depth + 1, kpos);
+                arr =
+                    add_container (p, tbl, k, klen, json_array, T_AOT, depth + 1, kpos);
                 if (!arr)
                     goto error;
-            }
-            else if (!is_aot (p, arr)) {
-                fail (p,
-                      kpos,
-                      "'" SRC_FMT "' is already defined as %s",
+            } else if (!is_aot (p, arr)) {
+                fail (p, kpos, "'" SRC_FMT "' is already defined as %s",
                       SRC_ARGS (p, kstart, kend),
-                      table ? "a table" : json_is_array (arr) ? "a static array" : "a value");
+                      table                 ? "a table"
+                      : json_is_array (arr) ? "a static array"
+                                            : "a value");
                 goto error;
             }
             if (check_depth (p, depth + 2, kpos) < 0)
@@ -800,7 +775,8 @@ static int header (struct parser *p, json_t **cur, int *cur_depth)
                 nomem (p);
                 goto error;
             }
-            if (map_put (p, elem, T_HEADER) < 0 || json_array_append_new (arr, elem) < 0) {
+            if (map_put (p, elem, T_HEADER) < 0 ||
+                json_array_append_new (arr, elem) < 0) {
                 nomem (p);
                 goto error;
             }
@@ -813,7 +789,8 @@ static int header (struct parser *p, json_t **cur, int *cur_depth)
     p->keys.len = mark;
     for (int k = aot ? 2 : 1; k > 0; k--) {
         if (peek (p) != ']')
-            return unexpected (p, aot ? "']]' to close the header" : "']' to close the header");
+            return unexpected (p, aot ? "']]' to close the header"
+                                      : "']' to close the header");
         p->pos++;
     }
     if (end_line (p) < 0)
@@ -836,11 +813,10 @@ static long digit_run (const char *t, size_t n, size_t i, int (*val) (int), int 
     size_t start = i;
     while (i < n) {
         if (t[i] == '_') {
-            if (i == start || i + 1 >= n || val ((unsigned char)t[i + 1]) < 0
-                || val ((unsigned char)t[i + 1]) >= base)
+            if (i == start || i + 1 >= n || val ((unsigned char)t[i + 1]) < 0 ||
+                val ((unsigned char)t[i + 1]) >= base)
                 return -1;
-        }
-        else if (val ((unsigned char)t[i]) < 0 || val ((unsigned char)t[i]) >= base)
+        } else if (val ((unsigned char)t[i]) < 0 || val ((unsigned char)t[i]) >= base)
             break;
         i++;
     }
@@ -867,13 +843,13 @@ static json_t *integer (struct parser *p, const char *t, size_t n, size_t at)
     }
     if (i == n)
         goto invalid;
-    if (n - i > 2 && t[i] == '0' && (t[i + 1] == 'x' || t[i + 1] == 'o' || t[i + 1] == 'b')) {
+    if (n - i > 2 && t[i] == '0' &&
+        (t[i + 1] == 'x' || t[i + 1] == 'o' || t[i + 1] == 'b')) {
         if (i > 0)
             goto invalid;
         base = t[1] == 'x' ? 16 : t[1] == 'o' ? 8 : 2;
         i = 2;
-    }
-    else if (t[i] == '0' && n - i > 1)
+    } else if (t[i] == '0' && n - i > 1)
         goto invalid; /* leading zero */
     long end = digit_run (t, n, i, base == 16 ? hexval : decval, base);
     if (end < 0 || (size_t)end != n)
@@ -980,7 +956,7 @@ static int field (const char *t, size_t n, size_t i, size_t w)
 
 static int days_in_month (int y, int m)
 {
-    static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
         return 29;
     return days[m - 1];
@@ -1018,7 +994,8 @@ static json_t *datetime (struct parser *p, const char *t, size_t n, size_t at)
             return NULL;
         i++;
     }
-    int hh = field (t, n, i, 2), mm = field (t, n, i + 3, 2), ss = field (t, n, i + 6, 2);
+    int hh = field (t, n, i, 2), mm = field (t, n, i + 3, 2),
+        ss = field (t, n, i + 6, 2);
     if (hh < 0 || mm < 0 || ss < 0 || t[i + 2] != ':' || t[i + 5] != ':')
         goto invalid;
     if (hh > 23 || mm > 59 || ss > 60) {
@@ -1044,29 +1021,28 @@ static json_t *datetime (struct parser *p, const char *t, size_t n, size_t at)
             if (buf_putc (p, out, 'Z') < 0)
                 return NULL;
             i++;
-        }
-        else if (t[i] == '+' || t[i] == '-') {
+        } else if (t[i] == '+' || t[i] == '-') {
             int oh = field (t, n, i + 1, 2), om = field (t, n, i + 4, 2);
             if (oh < 0 || om < 0 || t[i + 3] != ':')
                 goto invalid;
             if (oh > 23 || om > 59) {
-                fail (p, at, "no such UTC offset in '" SRC_FMT "'", SRC_ARGS (p, at, at + n));
+                fail (p, at, "no such UTC offset in '" SRC_FMT "'",
+                      SRC_ARGS (p, at, at + n));
                 return NULL;
             }
             if (buf_push (p, out, t + i, 6) < 0)
                 return NULL;
             i += 6;
-        }
-        else
+        } else
             goto invalid;
         kind = DT_OFFSET;
     }
     if (i != n)
         goto invalid;
 done:
-    if (!(o = json_object ()) || !(s = json_stringn (out->data, out->len))
-        || json_object_set_new (o, "toml-datetime", s) < 0
-        || json_object_set_new (o, "type", json_string (datetime_kinds[kind])) < 0) {
+    if (!(o = json_object ()) || !(s = json_stringn (out->data, out->len)) ||
+        json_object_set_new (o, "toml-datetime", s) < 0 ||
+        json_object_set_new (o, "type", json_string (datetime_kinds[kind])) < 0) {
         json_decref (o);
         nomem (p);
         return NULL;
@@ -1089,8 +1065,8 @@ static json_t *scalar (struct parser *p)
     while (p->pos < p->len && is_token ((unsigned char)p->s[p->pos]))
         p->pos++;
     /* A date, a space, then a time is one value. */
-    if (p->pos - at == 10 && p->s[at + 4] == '-' && peek (p) == ' '
-        && is_digit (peek_at (p, 1))) {
+    if (p->pos - at == 10 && p->s[at + 4] == '-' && peek (p) == ' ' &&
+        is_digit (peek_at (p, 1))) {
         p->pos++;
         while (p->pos < p->len && is_token ((unsigned char)p->s[p->pos]))
             p->pos++;
@@ -1108,20 +1084,20 @@ static json_t *scalar (struct parser *p)
             nomem (p);
         return v;
     }
-    if ((n >= 3 && is_digit (t[0]) && is_digit (t[1]) && t[2] == ':')
-        || (n >= 5 && is_digit (t[0]) && is_digit (t[1]) && is_digit (t[2])
-            && is_digit (t[3]) && t[4] == '-'))
+    if ((n >= 3 && is_digit (t[0]) && is_digit (t[1]) && t[2] == ':') ||
+        (n >= 5 && is_digit (t[0]) && is_digit (t[1]) && is_digit (t[2]) &&
+         is_digit (t[3]) && t[4] == '-'))
         return datetime (p, t, n, at);
     size_t i = (t[0] == '+' || t[0] == '-') ? 1 : 0;
-    if (i == n || (!is_digit (t[i]) && strncmp (t + i, "inf", n - i)
-                   && strncmp (t + i, "nan", n - i))) {
+    if (i == n || (!is_digit (t[i]) && strncmp (t + i, "inf", n - i) &&
+                   strncmp (t + i, "nan", n - i))) {
         fail (p, at, "invalid value '" SRC_FMT "'", SRC_ARGS (p, at, at + n));
         return NULL;
     }
-    bool radix = n - i > 1 && t[i] == '0' && (t[i + 1] == 'x' || t[i + 1] == 'o'
-                                              || t[i + 1] == 'b');
-    if (!radix && (memchr (t, '.', n) || memchr (t, 'e', n) || memchr (t, 'E', n)
-                   || memchr (t, 'i', n) || memchr (t, 'n', n)))
+    bool radix = n - i > 1 && t[i] == '0' &&
+                 (t[i + 1] == 'x' || t[i + 1] == 'o' || t[i + 1] == 'b');
+    if (!radix && (memchr (t, '.', n) || memchr (t, 'e', n) || memchr (t, 'E', n) ||
+                   memchr (t, 'i', n) || memchr (t, 'n', n)))
         return real (p, t, n, at);
     return integer (p, t, n, at);
 }
@@ -1249,7 +1225,8 @@ static json_t *value (struct parser *p, int depth)
 
 /* The document */
 
-json_t *eddy_toml_parse (const char *buf, size_t len, const char *name, eddy_error_t *err)
+json_t *
+eddy_toml_parse (const char *buf, size_t len, const char *name, eddy_error_t *err)
 {
     struct parser p = {
         .s = buf,
@@ -1285,12 +1262,10 @@ json_t *eddy_toml_parse (const char *buf, size_t len, const char *name, eddy_err
         if (c == '#' || c == '\n' || c == '\r') {
             if (end_line (&p) < 0)
                 goto error;
-        }
-        else if (c == '[') {
+        } else if (c == '[') {
             if (header (&p, &cur, &depth) < 0)
                 goto error;
-        }
-        else if (keyval (&p, cur, depth) < 0 || end_line (&p) < 0)
+        } else if (keyval (&p, cur, depth) < 0 || end_line (&p) < 0)
             goto error;
     }
     free (p.map.slots);
@@ -1309,9 +1284,9 @@ error:
 const char *eddy_toml_datetime (const json_t *v, const char **text)
 {
     json_t *t, *k;
-    if (!json_is_object (v) || json_object_size (v) != 2
-        || !json_is_string (t = json_object_get (v, "toml-datetime"))
-        || !json_is_string (k = json_object_get (v, "type")))
+    if (!json_is_object (v) || json_object_size (v) != 2 ||
+        !json_is_string (t = json_object_get (v, "toml-datetime")) ||
+        !json_is_string (k = json_object_get (v, "type")))
         return NULL;
     for (size_t i = 0; i < sizeof (datetime_kinds) / sizeof (datetime_kinds[0]); i++) {
         if (!strcmp (json_string_value (k), datetime_kinds[i])) {
@@ -1330,9 +1305,10 @@ bool eddy_toml_float (const json_t *v, double *d)
 
     if (json_is_real (v))
         x = json_real_value (v);
-    else if (json_is_object (v) && json_object_size (v) == 2
-             && !json_unpack ((json_t *)v, "{s:s s:s}", "toml-float", &text, "type", &type)
-             && !strcmp (type, "float")) {
+    else if (json_is_object (v) && json_object_size (v) == 2 &&
+             !json_unpack ((json_t *)v, "{s:s s:s}", "toml-float", &text, "type",
+                           &type) &&
+             !strcmp (type, "float")) {
         if (!strcmp (text, "inf"))
             x = INFINITY;
         else if (!strcmp (text, "-inf"))
@@ -1343,8 +1319,7 @@ bool eddy_toml_float (const json_t *v, double *d)
             x = -NAN;
         else
             return false;
-    }
-    else
+    } else
         return false;
     if (d)
         *d = x;

@@ -6,9 +6,9 @@
 #ifndef EDDY_UTIL_TOML_H
 #define EDDY_UTIL_TOML_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <jansson.h>
 
 #include "engine/error.h"
 
@@ -45,7 +45,8 @@
  * and column count from 1, the column in characters), or errno ENOMEM.
  * `name` names the input in messages (NULL reads as "<input>").
  */
-json_t *eddy_toml_parse (const char *buf, size_t len, const char *name, eddy_error_t *err);
+json_t *
+eddy_toml_parse (const char *buf, size_t len, const char *name, eddy_error_t *err);
 
 /* Date and time values
  *

@@ -21,10 +21,8 @@ static size_t walk (const json_t *v, int depth)
         const char *key;
         size_t klen;
         json_t *m;
-        json_object_keylen_foreach ((json_t *)v, key, klen, m)
-            n += walk (m, depth + 1);
-    }
-    else if (json_is_array (v)) {
+        json_object_keylen_foreach ((json_t *)v, key, klen, m) n += walk (m, depth + 1);
+    } else if (json_is_array (v)) {
         for (size_t i = 0; i < json_array_size (v); i++)
             n += walk (json_array_get (v, i), depth + 1);
     }
@@ -43,8 +41,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if ((o = eddy_toml_parse (buf, size, "fuzz", &err))) {
         walk (o, 1);
         json_decref (o);
-    }
-    else
+    } else
         assert (errno == EINVAL || errno == ENOMEM);
     free (buf);
     return 0;

@@ -1,11 +1,13 @@
 /* Unit tests for the TOML 1.0 parser (engine/util/toml.c): the JSON mapping,
  * table rules, numbers and dates at their limits, and error positions.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the headers it needs */
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,10 +19,11 @@
 /* Parse text that must be valid. */
 static json_t *parse_ok (const char *text, size_t len)
 {
-    eddy_error_t err = { "" };
+    eddy_error_t err = {""};
     json_t *o = eddy_toml_parse (text, len, "t", &err);
     if (!o)
-        fail_msg ("rejected valid TOML: %s\n--- input:\n%.*s", err.text, (int)len, text);
+        fail_msg ("rejected valid TOML: %s\n--- input:\n%.*s", err.text, (int)len,
+                  text);
     assert_true (json_is_object (o));
     return o;
 }
@@ -30,7 +33,7 @@ static json_t *parse_ok (const char *text, size_t len)
 /* Parse text that must be invalid, with exactly this message. */
 static void parse_fails (const char *text, size_t len, const char *want)
 {
-    eddy_error_t err = { "" };
+    eddy_error_t err = {""};
     errno = 0;
     json_t *o = eddy_toml_parse (text, len, "t", &err);
     if (o) {
@@ -84,7 +87,8 @@ static void maps_scalars_to_json (void **state)
     assert_int_equal (json_array_size (a), 3);
     assert_string_equal (json_string_value (json_array_get (a, 1)), "two");
     assert_true (json_real_value (json_array_get (json_array_get (a, 2), 0)) == 3.0);
-    assert_int_equal (json_integer_value (json_object_get (json_object_get (o, "tab"), "x")), 1);
+    assert_int_equal (
+        json_integer_value (json_object_get (json_object_get (o, "tab"), "x")), 1);
     assert_null (eddy_toml_datetime (json_object_get (o, "tab"), NULL));
     assert_false (eddy_toml_float (json_object_get (o, "tab"), NULL));
     assert_false (eddy_toml_float (json_object_get (o, "i"), NULL));
@@ -105,9 +109,9 @@ static void represents_inf_and_nan (void **state)
     assert_true (isnan (d));
     assert_true (eddy_toml_float (json_object_get (o, "e"), &d));
     assert_true (isnan (d));
-    assert_string_equal (json_string_value (json_object_get (json_object_get (o, "e"),
-                                                             "toml-float")),
-                         "-nan");
+    assert_string_equal (
+        json_string_value (json_object_get (json_object_get (o, "e"), "toml-float")),
+        "-nan");
     assert_true (eddy_toml_float (json_object_get (o, "f"), &d));
     assert_true (d == 1.5);
     json_decref (o);
@@ -122,17 +126,22 @@ static void integers_at_the_int64_limits (void **state)
     assert_true (int_of ("v = 9_223_372_036_854_775_807") == INT64_MAX);
     assert_true (int_of ("v = 0x7FFF_ffff_FFFF_ffff") == INT64_MAX);
     assert_true (int_of ("v = 0o777777777777777777777") == INT64_MAX);
-    assert_true (int_of ("v = 0b" "1111111111111111111111111111111"
+    assert_true (int_of ("v = 0b"
+                         "1111111111111111111111111111111"
                          "11111111111111111111111111111111") == INT64_MAX);
     assert_true (int_of ("v = 0x0000000000000000000000001") == 1);
     assert_true (int_of ("v = -0") == 0);
     assert_true (int_of ("v = +17") == 17);
-    FAILS ("v = 9223372036854775808", "t:1:5: integer '9223372036854775808' is out of range");
+    FAILS ("v = 9223372036854775808",
+           "t:1:5: integer '9223372036854775808' is out of range");
     FAILS ("v = -9223372036854775809",
            "t:1:5: integer '-9223372036854775809' is out of range");
-    FAILS ("v = 0x8000000000000000", "t:1:5: integer '0x8000000000000000' is out of range");
+    FAILS ("v = 0x8000000000000000",
+           "t:1:5: integer '0x8000000000000000' is out of range");
     FAILS ("v = 99999999999999999999999999999999999999999999", NULL);
-    FAILS ("v = 0b" "1111111111111111111111111111111111111111111111111111111111111111", NULL);
+    FAILS ("v = 0b"
+           "1111111111111111111111111111111111111111111111111111111111111111",
+           NULL);
     FAILS ("v = 012", "t:1:5: invalid integer '012'");
     FAILS ("v = 1__2", "t:1:5: invalid integer '1__2'");
     FAILS ("v = _1", "t:1:5: invalid value '_1'");
@@ -146,7 +155,8 @@ static void integers_at_the_int64_limits (void **state)
 
 static void floats_follow_the_grammar (void **state)
 {
-    json_t *o = OK ("a = 1_000.5\nb = 1e-400\nc = 0.0\nd = -0e0\ne = 3E+02\nf = 1e0_1\n");
+    json_t *o =
+        OK ("a = 1_000.5\nb = 1e-400\nc = 0.0\nd = -0e0\ne = 3E+02\nf = 1e0_1\n");
     assert_true (json_real_value (json_object_get (o, "a")) == 1000.5);
     assert_true (json_real_value (json_object_get (o, "b")) == 0.0);
     assert_true (json_real_value (json_object_get (o, "e")) == 300.0);
@@ -166,32 +176,37 @@ static void floats_follow_the_grammar (void **state)
 static void dates_and_times_keep_kind_and_text (void **state)
 {
     char t[64];
-    assert_string_equal (datetime_of ("v = 1979-05-27T07:32:00Z", t, sizeof (t)), "datetime");
-    assert_string_equal (t, "1979-05-27T07:32:00Z");
-    assert_string_equal (datetime_of ("v = 1979-05-27t07:32:00.999999-07:00", t, sizeof (t)),
+    assert_string_equal (datetime_of ("v = 1979-05-27T07:32:00Z", t, sizeof (t)),
                          "datetime");
+    assert_string_equal (t, "1979-05-27T07:32:00Z");
+    assert_string_equal (
+        datetime_of ("v = 1979-05-27t07:32:00.999999-07:00", t, sizeof (t)),
+        "datetime");
     assert_string_equal (t, "1979-05-27T07:32:00.999999-07:00");
-    assert_string_equal (datetime_of ("v = 1979-05-27 07:32:00z", t, sizeof (t)), "datetime");
+    assert_string_equal (datetime_of ("v = 1979-05-27 07:32:00z", t, sizeof (t)),
+                         "datetime");
     assert_string_equal (t, "1979-05-27T07:32:00Z");
     assert_string_equal (datetime_of ("v = 1979-05-27T00:32:00", t, sizeof (t)),
                          "datetime-local");
     assert_string_equal (t, "1979-05-27T00:32:00");
-    assert_string_equal (datetime_of ("v = 1979-05-27 # c", t, sizeof (t)), "date-local");
+    assert_string_equal (datetime_of ("v = 1979-05-27 # c", t, sizeof (t)),
+                         "date-local");
     assert_string_equal (t, "1979-05-27");
     assert_string_equal (datetime_of ("v = 00:32:00.5", t, sizeof (t)), "time-local");
     assert_string_equal (t, "00:32:00.5");
     json_t *o = OK ("a = [1979-05-27, 07:32:00]\n");
-    assert_string_equal (eddy_toml_datetime (json_array_get (json_object_get (o, "a"), 1), NULL),
-                         "time-local");
+    assert_string_equal (
+        eddy_toml_datetime (json_array_get (json_object_get (o, "a"), 1), NULL),
+        "time-local");
     json_decref (o);
 }
 
 static void dates_are_real_calendar_days (void **state)
 {
     char t[64];
-    datetime_of ("v = 2000-02-29", t, sizeof (t));  /* divisible by 400 */
-    datetime_of ("v = 2024-02-29", t, sizeof (t));  /* divisible by 4 */
-    datetime_of ("v = 0000-02-29", t, sizeof (t));  /* year 0 is a leap year */
+    datetime_of ("v = 2000-02-29", t, sizeof (t)); /* divisible by 400 */
+    datetime_of ("v = 2024-02-29", t, sizeof (t)); /* divisible by 4 */
+    datetime_of ("v = 0000-02-29", t, sizeof (t)); /* year 0 is a leap year */
     datetime_of ("v = 9999-12-31T23:59:59Z", t, sizeof (t));
     datetime_of ("v = 0001-01-01T00:00:00Z", t, sizeof (t));
     datetime_of ("v = 1990-12-31T23:59:60Z", t, sizeof (t)); /* leap second */
@@ -239,9 +254,12 @@ static void strings_of_every_kind (void **state)
                     "\"k\\u0000ey\" = 1\n");
     assert_string_equal (json_string_value (json_object_get (o, "a")),
                          "tab\there \xC3\xA9 \xF0\x9F\x98\x80 \"q\" \\");
-    assert_string_equal (json_string_value (json_object_get (o, "b")), "C:\\no\\escape");
-    assert_string_equal (json_string_value (json_object_get (o, "c")), "line1\nline2 joined");
-    assert_string_equal (json_string_value (json_object_get (o, "d")), "'quoted' \"\"\" '");
+    assert_string_equal (json_string_value (json_object_get (o, "b")),
+                         "C:\\no\\escape");
+    assert_string_equal (json_string_value (json_object_get (o, "c")),
+                         "line1\nline2 joined");
+    assert_string_equal (json_string_value (json_object_get (o, "d")),
+                         "'quoted' \"\"\" '");
     assert_string_equal (json_string_value (json_object_get (o, "e")), "\"\"");
     json_t *f = json_object_get (o, "f");
     assert_int_equal (json_string_length (f), 8);
@@ -253,16 +271,19 @@ static void strings_of_every_kind (void **state)
 static void bad_strings_are_errors (void **state)
 {
     FAILS ("v = \"\\ud800\"", "t:1:6: \\u escape U+D800 is not a Unicode scalar value");
-    FAILS ("v = \"\\U00110000\"", "t:1:6: \\U escape U+110000 is not a Unicode scalar value");
+    FAILS ("v = \"\\U00110000\"",
+           "t:1:6: \\U escape U+110000 is not a Unicode scalar value");
     FAILS ("v = \"\\u12\"", "t:1:6: \\u escape needs 4 hex digits");
     FAILS ("v = \"\\x41\"", "t:1:6: invalid escape sequence: backslash then 'x'");
     FAILS ("v = \"\\ \"", "t:1:6: invalid escape sequence: backslash then space");
-    FAILS ("v = \"\"\"a\\ b\"\"\"", "t:1:9: only whitespace may follow a line-ending backslash");
+    FAILS ("v = \"\"\"a\\ b\"\"\"",
+           "t:1:9: only whitespace may follow a line-ending backslash");
     FAILS ("v = \"abc\n\"", "t:1:9: newline in a single-line string");
     FAILS ("v = \"abc", "t:1:5: unterminated string");
     FAILS ("v = '''abc''", "t:1:5: unterminated string");
     FAILS ("v = \"a\tb\x01\"", "t:1:9: control character U+0001 in string");
-    FAILS ("v = \"\"\"a\rb\"\"\"", "t:1:9: carriage return without line feed in string");
+    FAILS ("v = \"\"\"a\rb\"\"\"",
+           "t:1:9: carriage return without line feed in string");
     FAILS ("v = \"a\x7f\"", "t:1:7: control character U+007F in string");
     FAILS ("\"\"\"k\"\"\" = 1", "t:1:1: a multi-line string cannot be a key");
     /* at most two quotes may precede the closing three */
@@ -277,30 +298,35 @@ static void error_positions_count_lines_and_characters (void **state)
     /* columns count characters, not bytes: é is two bytes */
     FAILS ("x = \"\xC3\xA9\\q\"", "t:1:7: invalid escape sequence: backslash then 'q'");
     /* a BOM is not a column */
-    FAILS ("\xEF\xBB\xBF" "a = ?", "t:1:5: expected a value, found '?'");
+    FAILS ("\xEF\xBB\xBF"
+           "a = ?",
+           "t:1:5: expected a value, found '?'");
     FAILS ("# comment\n\n  [a]\n  x = 1\n  x = 2\n", "t:5:3: duplicate key 'x'");
     FAILS ("a = 1 b = 2\n", "t:1:7: expected end of line, found 'b'");
     FAILS ("a = [1,\n     2,\n     3\n", "t:1:5: unterminated array");
-    FAILS ("a = { b = 1,\n c = 2 }", "t:1:13: newline in inline table (TOML 1.0 allows none)");
+    FAILS ("a = { b = 1,\n c = 2 }",
+           "t:1:13: newline in inline table (TOML 1.0 allows none)");
     FAILS ("a = { b = 1, }", "t:1:14: trailing comma in inline table");
     FAILS ("# \x01\n", "t:1:3: control character U+0001 in comment");
     FAILS ("a = 1\r", "t:1:6: expected end of line, found carriage return");
     FAILS ("a = 1\n\xff", "t:2:1: invalid UTF-8 byte 0xFF");
     FAILS ("a = \"\xed\xa0\x80\"", "t:1:6: invalid UTF-8 sequence"); /* surrogate */
-    FAILS ("a = \"\xc0\xaf\"", "t:1:6: invalid UTF-8 byte 0xC0");     /* overlong */
+    FAILS ("a = \"\xc0\xaf\"", "t:1:6: invalid UTF-8 byte 0xC0");    /* overlong */
     FAILS ("a = \"\xe2\x82", "t:1:6: truncated UTF-8 sequence");
     FAILS ("= 1", "t:1:1: expected a key, found '='");
     FAILS ("a.\n", "t:1:3: expected a key, found newline");
     FAILS ("[a", "t:1:3: expected ']' to close the header, found end of input");
     FAILS ("[[a]", "t:1:5: expected ']]' to close the header, found end of input");
     FAILS ("a = \xe2\x80\x83", "t:1:5: expected a value, found U+2003");
-    parse_fails ("a = 1\0", 6, "t:1:6: expected end of line, found control character U+0000");
+    parse_fails ("a = 1\0", 6,
+                 "t:1:6: expected end of line, found control character U+0000");
 }
 
 static void table_definition_rules (void **state)
 {
-    json_t *o = OK ("[a.b.c]\nx = 1\n[a]\ny = 2\n");  /* implicit, then defined */
-    assert_int_equal (json_integer_value (json_object_get (json_object_get (o, "a"), "y")), 2);
+    json_t *o = OK ("[a.b.c]\nx = 1\n[a]\ny = 2\n"); /* implicit, then defined */
+    assert_int_equal (
+        json_integer_value (json_object_get (json_object_get (o, "a"), "y")), 2);
     json_decref (o);
     o = OK ("[fruit]\napple.color = 'red'\n[fruit.apple.texture]\nsmooth = true\n");
     json_decref (o);
@@ -312,7 +338,8 @@ static void table_definition_rules (void **state)
 
     FAILS ("[a]\n[a]\n", "t:2:2: table 'a' is already defined");
     FAILS ("[a.b]\n[a]\n[a.b]\n", "t:3:4: table 'a.b' is already defined");
-    FAILS ("[fruit]\napple.color = 1\n[fruit.apple]\n", "t:3:8: table 'fruit.apple' is already defined");
+    FAILS ("[fruit]\napple.color = 1\n[fruit.apple]\n",
+           "t:3:8: table 'fruit.apple' is already defined");
     FAILS ("[a.b.c]\n[a]\nb.c.t = 1\n", "t:3:1: table 'b' is already defined");
     FAILS ("a = 1\n[a]\n", "t:2:2: key 'a' is already defined");
     FAILS ("a = 1\na.b = 2\n", "t:2:1: 'a' is a value, not a table");
@@ -321,7 +348,8 @@ static void table_definition_rules (void **state)
     FAILS ("a = []\n[[a]]\n", "t:2:3: 'a' is already defined as a static array");
     FAILS ("a = [{}]\n[a.b]\n", "t:2:2: 'a' is not a table");
     FAILS ("a = {}\n[a.b]\n", "t:2:2: 'a' is an inline table and cannot be extended");
-    FAILS ("a = {b = 1}\na.c = 2\n", "t:2:1: table 'a' is already defined as an inline table");
+    FAILS ("a = {b = 1}\na.c = 2\n",
+           "t:2:1: table 'a' is already defined as an inline table");
     FAILS ("a = {b = 1, b.c = 2}\n", "t:1:13: 'b' is a value, not a table");
     FAILS ("[[t.arr]]\n[t]\narr.x = 1\n", "t:3:1: 'arr' is an array, not a table");
 }
@@ -346,8 +374,8 @@ static void nesting_depth_is_limited (void **state)
     json_decref (OK (s));
     free (s);
     s = nested_arrays (EDDY_TOML_MAX_DEPTH);
-    snprintf (msg, sizeof (msg), "t:1:%d: nesting deeper than %d levels", 4 + EDDY_TOML_MAX_DEPTH,
-              EDDY_TOML_MAX_DEPTH);
+    snprintf (msg, sizeof (msg), "t:1:%d: nesting deeper than %d levels",
+              4 + EDDY_TOML_MAX_DEPTH, EDDY_TOML_MAX_DEPTH);
     FAILS (s, msg);
     free (s);
     /* far deeper input fails the same way, without exhausting the stack */
@@ -376,13 +404,14 @@ static void nesting_depth_is_limited (void **state)
 
 static void every_prefix_of_a_document_is_handled (void **state)
 {
-    const char *doc = "# config\n"
-                      "[bootstrap]\n"
-                      "hosts = [ { host = \"test[1-16]\" }, { host = 'x', port = 0x1F } ]\n"
-                      "[[resource.config]]\n"
-                      "cores = \"\"\"0-3\\\n  \"\"\"\n"
-                      "when = 1979-05-27 07:32:00.5+01:00\n"
-                      "f = -1_0.5e+3\n";
+    const char *doc =
+        "# config\n"
+        "[bootstrap]\n"
+        "hosts = [ { host = \"test[1-16]\" }, { host = 'x', port = 0x1F } ]\n"
+        "[[resource.config]]\n"
+        "cores = \"\"\"0-3\\\n  \"\"\"\n"
+        "when = 1979-05-27 07:32:00.5+01:00\n"
+        "f = -1_0.5e+3\n";
     size_t len = strlen (doc);
     for (size_t i = 0; i <= len; i++) {
         eddy_error_t err;
