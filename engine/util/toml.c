@@ -62,7 +62,7 @@ struct parser {
     json_t *root;
 };
 
-static const char *const datetime_kinds[] = {
+static const char datetime_kinds[][16] = {
     "datetime",
     "datetime-local",
     "date-local",
