@@ -2,10 +2,12 @@
 #include <stddef.h>
 #include "cmd/cmd.h"
 
+extern const struct eddy_cmd cmd_config;
 extern const struct eddy_cmd cmd_help;
 extern const struct eddy_cmd cmd_sim;
 
 const struct eddy_cmd *const eddy_cmds[] = {
+    &cmd_config,
     &cmd_help,
     &cmd_sim,
     NULL,
