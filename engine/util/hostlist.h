@@ -26,13 +26,18 @@ eddy_hostlist_t *eddy_hostlist_copy (const eddy_hostlist_t *hl);
  * decode () parses "foo[1-3,7]-eth0,bar" (empty elements are skipped, "" is
  * the empty list).  Zero padding follows flux-core: each range takes its
  * width from its own low bound ("[00-2]" is 00,01,02).  A bracket followed
- * by a suffix expands into separate host names, as in flux-core.  NULL +
- * EINVAL (err filled) on bad syntax, ERANGE for a range of more than
- * 1048576 hosts or a number above 2^32-1.  The caller owns the result.
+ * by a suffix expands into separate host names, as in flux-core.  Hosts are
+ * stored by what their names say, so "f00[7-8]" and "f007,f008" are the
+ * same list (both encode as "f[007-008]").  NULL + EINVAL (err filled) on
+ * bad syntax or a host name of EDDY_HOSTLIST_NAME_MAX bytes or more; ERANGE
+ * for a range of more than 1048576 hosts, a number of more than 18 digits,
+ * more than 1048576 hosts expanded from suffixed brackets, or more than
+ * INT_MAX hosts in all.  The caller owns the result.
  * encode () compresses the list without reordering: runs of hosts with the
  * same prefix share one bracket ("foo[12,4,1-2],bar").  Returns a malloc'd
  * string the caller frees, or NULL + ENOMEM/EINVAL.
  */
+#define EDDY_HOSTLIST_NAME_MAX 1024
 eddy_hostlist_t *eddy_hostlist_decode (const char *s, eddy_error_t *err);
 char *eddy_hostlist_encode (const eddy_hostlist_t *hl);
 
@@ -75,16 +80,15 @@ int eddy_hostlist_uniq (eddy_hostlist_t *hl);
 /* Iteration in O(1) per host.
  * An iterator is a small caller-owned struct: init () positions it before
  * the first host, next () writes the next host name into the iterator's
- * buffer and returns it (valid until the next call), or NULL at the end
- * (errno 0) or if a name does not fit (ENAMETOOLONG).  The list must not be
+ * buffer and returns it (valid until the next call), or NULL at the end.
+ * Names always fit (see EDDY_HOSTLIST_NAME_MAX).  The list must not be
  * modified while iterating.
  */
 struct eddy_hostlist_iter {
     const eddy_hostlist_t *hl;
-    size_t range;      /* index of the current range */
-    unsigned long num; /* next number within that range */
-    bool started;
-    char buf[1024];
+    size_t range;           /* index of the current range */
+    unsigned long long num; /* next number within that range */
+    char buf[EDDY_HOSTLIST_NAME_MAX];
 };
 void eddy_hostlist_iter_init (struct eddy_hostlist_iter *it, const eddy_hostlist_t *hl);
 const char *eddy_hostlist_iter_next (struct eddy_hostlist_iter *it);
