@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/util/eventlog.h"
+#include "engine/util/fluid.h"
+#include "engine/util/fsd.h"
 #include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
 
@@ -327,6 +330,203 @@ static void hostlist_discrepancy (struct row *r)
     eddy_hostlist_destroy (hl);
 }
 
+
+/* fluid_encodings.tsv: decimal, f58, hex, dothex, words, emoji, kvs.
+ * One case per row for the implemented forms (encode and decode each
+ * given value) and a separate ":words" case where the row has words.
+ */
+static void fluid_encodings (struct row *r)
+{
+    static const eddy_fluid_type_t cols[] = { 0, EDDY_FLUID_F58, EDDY_FLUID_HEX,
+                                              EDDY_FLUID_DOTHEX, EDDY_FLUID_WORDS,
+                                              EDDY_FLUID_EMOJI, EDDY_FLUID_KVS };
+    eddy_fluid_t id;
+    bool ok = eddy_fluid_decode (r->f[0], EDDY_FLUID_DEC, &id, NULL) == 0;
+    char why[256] = "decimal does not decode";
+    char buf[EDDY_FLUID_STRMAX];
+    if (ok && (eddy_fluid_encode (buf, sizeof (buf), id, EDDY_FLUID_DEC) < 0
+               || strcmp (buf, r->f[0])))
+        ok = false;
+    for (int c = 1; ok && c <= 6; c++) {
+        eddy_fluid_t back;
+        if (cols[c] == EDDY_FLUID_WORDS || !strcmp (r->f[c], "-"))
+            continue;
+        if (eddy_fluid_encode (buf, sizeof (buf), id, cols[c]) < 0 || strcmp (buf, r->f[c])) {
+            snprintf (why, sizeof (why), "%s: got '%s' want '%s'",
+                      eddy_fluid_type_name (cols[c]), buf, r->f[c]);
+            ok = false;
+        }
+        else if (eddy_fluid_parse (r->f[c], &back, NULL) < 0 || back != id) {
+            snprintf (why, sizeof (why), "%s: '%s' does not parse back",
+                      eddy_fluid_type_name (cols[c]), r->f[c]);
+            ok = false;
+        }
+    }
+    check (r, ok, "%s", why);
+    if (strcmp (r->f[4], "-")) {
+        char wid[160];
+        struct row w = *r;
+        snprintf (wid, sizeof (wid), "%s:words", r->id);
+        w.id = wid;
+        eddy_fluid_t back;
+        ok = eddy_fluid_parse (r->f[4], &back, NULL) == 0 && back == id
+             && eddy_fluid_encode (buf, sizeof (buf), id, EDDY_FLUID_WORDS) >= 0
+             && !strcmp (buf, r->f[4]);
+        check (&w, ok, "mnemonic words form not implemented");
+    }
+}
+
+/* fluid_parse.tsv: input, decimal, context */
+static void fluid_parse (struct row *r)
+{
+    eddy_fluid_t id = 0, want;
+    eddy_error_t err = { { 0 } };
+    int rc;
+    if (!strncmp (r->f[2], "f58 decode", 10))
+        rc = eddy_fluid_decode (r->f[0], EDDY_FLUID_F58, &id, &err);
+    else if (!strncmp (r->f[2], "flux-core JobID", 15))
+        rc = eddy_fluid_decode (r->f[0], EDDY_FLUID_KVS, &id, &err);
+    else
+        rc = eddy_fluid_parse (r->f[0], &id, &err);
+    bool ok = rc == 0 && eddy_fluid_decode (r->f[1], EDDY_FLUID_DEC, &want, NULL) == 0
+              && id == want;
+    check (r, ok, "rc %d value %llu: %s", rc, (unsigned long long)id, err.text);
+}
+
+/* fluid_invalid.tsv: context, input */
+static void fluid_invalid (struct row *r)
+{
+    static const struct {
+        const char *context;
+        eddy_fluid_type_t type;
+    } ctx[] = {
+        { "f58 decode", EDDY_FLUID_F58 },       { "dothex decode", EDDY_FLUID_DOTHEX },
+        { "words decode", EDDY_FLUID_WORDS },   { "emoji decode", EDDY_FLUID_EMOJI },
+        { "flux-core JobID", 0 },               { "fluid_parse", 0 },
+    };
+    eddy_fluid_t id;
+    int rc = -1;
+    size_t i;
+    for (i = 0; i < sizeof (ctx) / sizeof (ctx[0]); i++)
+        if (!strcmp (r->f[0], ctx[i].context))
+            break;
+    if (i == sizeof (ctx) / sizeof (ctx[0])) {
+        failf (r, "unknown context '%s'", r->f[0]);
+        return;
+    }
+    /* a JobID accepts any form, like the auto-detecting parser */
+    if (ctx[i].type)
+        rc = eddy_fluid_decode (r->f[1], ctx[i].type, &id, NULL);
+    else
+        rc = eddy_fluid_parse (r->f[1], &id, NULL);
+    check (r, rc < 0, "'%s' was accepted as %llu", r->f[1], (unsigned long long)id);
+}
+
+/* rfc19_examples.tsv: encoding, example, decimal ('-' = not derived) */
+static void fluid_rfc19 (struct row *r)
+{
+    eddy_fluid_t id, want;
+    int rc = eddy_fluid_parse (r->f[1], &id, NULL);
+    if (!strcmp (r->f[2], "-")) {
+        /* no value to compare: the example must at least parse */
+        check (r, rc == 0, "'%s' (%s) does not parse", r->f[1], r->f[0]);
+        return;
+    }
+    bool ok = rc == 0 && eddy_fluid_decode (r->f[2], EDDY_FLUID_DEC, &want, NULL) == 0
+              && id == want;
+    eddy_fluid_type_t type = eddy_fluid_type_lookup (!strcmp (r->f[0], "decimal") ? "dec"
+                                                                                : r->f[0]);
+    char buf[EDDY_FLUID_STRMAX] = "";
+    if (ok && type)
+        ok = eddy_fluid_encode (buf, sizeof (buf), id, type) >= 0 && !strcmp (buf, r->f[1]);
+    check (r, ok, "rc %d value %llu encoded '%s'", rc, (unsigned long long)id, buf);
+}
+
+/* fsd_parse.tsv: string, seconds */
+static void fsd_parse (struct row *r)
+{
+    double d = -1, want = strtod (r->f[1], NULL);
+    eddy_error_t err = { { 0 } };
+    int rc = eddy_fsd_parse (r->f[0], &d, &err);
+    bool ok = rc == 0 && (isinf (want) ? isinf (d) : fabs (d - want) <= 1e-9 * fmax (1, want));
+    check (r, ok, "rc %d got %g: %s", rc, d, err.text);
+}
+
+static void fsd_invalid (struct row *r)
+{
+    double d = -1;
+    check (r, eddy_fsd_parse (r->f[0], &d, NULL) < 0, "'%s' was accepted as %g", r->f[0], d);
+}
+
+/* fsd_format.tsv: seconds, string; the precision-1 row says so in the
+ * source column.
+ */
+static void fsd_format (struct row *r)
+{
+    char buf[64];
+    double d = strtod (r->f[0], NULL);
+    int prec = strstr (r->f[2], "precision 1") ? 1 : 6;
+    int n = eddy_fsd_format_ex (buf, sizeof (buf), d, prec);
+    check (r, n > 0 && !strcmp (buf, r->f[1]), "got '%s'", n > 0 ? buf : "(error)");
+}
+
+/* Undo the C-style escapes of eventlog_cases.tsv (in place). */
+static void unescape (char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+            *o++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+        }
+        else
+            *o++ = *p;
+    }
+    *o = '\0';
+}
+
+/* eventlog_cases.tsv: level, expect, roundtrip, input */
+static void eventlog_case (struct row *r)
+{
+    unescape (r->f[3]);
+    eddy_error_t err = { { 0 } };
+    bool accept = !strcmp (r->f[1], "accept");
+    if (!strcmp (r->f[0], "entry")) {
+        json_t *e = eddy_eventlog_entry_decode (r->f[3], &err);
+        check (r, (e != NULL) == accept, "%s: %s", e ? "accepted" : "rejected", err.text);
+        json_decref (e);
+        return;
+    }
+    json_t *log = eddy_eventlog_decode (r->f[3], &err);
+    bool ok = (log != NULL) == accept;
+    char *back = NULL;
+    if (ok && log && !strcmp (r->f[2], "yes")) {
+        back = eddy_eventlog_encode (log);
+        ok = back && !strcmp (back, r->f[3]);
+    }
+    check (r, ok, "%s: %s re-encoded '%s'", log ? "accepted" : "rejected", err.text,
+           nz (back));
+    free (back);
+    json_decref (log);
+}
+
+/* events.tsv: source, form, note, json - each must parse as an entry. */
+static void eventlog_event (struct row *r)
+{
+    eddy_error_t err = { { 0 } };
+    char *line = NULL;
+    if (asprintf (&line, "%s\n", r->f[3]) < 0)
+        exit (1);
+    json_t *e = eddy_eventlog_entry_decode (line, &err);
+    char *back = e ? eddy_eventlog_entry_encode (e) : NULL;
+    json_t *again = back ? eddy_eventlog_entry_decode (back, NULL) : NULL;
+    check (r, e && again && json_equal (e, again), "%s", e ? "does not round-trip" : err.text);
+    json_decref (again);
+    free (back);
+    json_decref (e);
+    free (line);
+}
+
 struct table {
     const char *name;
     const char *id;
@@ -348,11 +548,59 @@ static const struct table tables[] = {
     { "hostlist-delete", "hostlist/delete", 4, hostlist_delete },
     { "hostlist-sort-uniq", "hostlist/sort_uniq", 3, hostlist_sort_uniq },
     { "hostlist-discrepancies", "hostlist/discrepancies", 3, hostlist_discrepancy },
+    { "fluid-encodings", "fluid/encodings", 7, fluid_encodings },
+    { "fluid-parse", "fluid/parse", 3, fluid_parse },
+    { "fluid-invalid", "fluid/invalid", 2, fluid_invalid },
+    { "fluid-rfc19", "fluid/rfc19_examples", 3, fluid_rfc19 },
+    { "fsd-parse", "fsd/parse", 2, fsd_parse },
+    { "fsd-invalid", "fsd/invalid", 1, fsd_invalid },
+    { "fsd-format", "fsd/format", 3, fsd_format },
+    { "eventlog-cases", "eventlog/cases", 4, eventlog_case },
+    { "eventlog-events", "eventlog/events", 4, eventlog_event },
     { NULL, NULL, 0, NULL },
 };
 
+/* vec-util eventlog-file ID FILE reject|COUNT: decode a whole log file. */
+static int eventlog_file (const char *id, const char *path, const char *expect)
+{
+    struct row r = { .id = id };
+    FILE *f = fopen (path, "r");
+    char *buf = NULL;
+    size_t len = 0;
+    if (!f) {
+        failf (&r, "%s: %s", path, strerror (errno));
+        return 0;
+    }
+    FILE *m = open_memstream (&buf, &len);
+    int c;
+    while ((c = fgetc (f)) != EOF)
+        fputc (c, m);
+    fclose (m);
+    fclose (f);
+    eddy_error_t err = { { 0 } };
+    json_t *log = eddy_eventlog_decode (buf, &err);
+    if (!strcmp (expect, "reject"))
+        check (&r, !log && strlen (buf) == len, "accepted (%zu entries)",
+               log ? json_array_size (log) : 0);
+    else {
+        char *back = log ? eddy_eventlog_encode (log) : NULL;
+        json_t *again = back ? eddy_eventlog_decode (back, NULL) : NULL;
+        check (&r, log && json_array_size (log) == strtoull (expect, NULL, 10)
+                   && json_equal (log, again),
+               "%s: %zu entries, want %s", log ? "accepted" : err.text,
+               log ? json_array_size (log) : 0, expect);
+        json_decref (again);
+        free (back);
+    }
+    json_decref (log);
+    free (buf);
+    return 0;
+}
+
 int main (int argc, char **argv)
 {
+    if (argc == 5 && !strcmp (argv[1], "eventlog-file"))
+        return eventlog_file (argv[2], argv[3], argv[4]);
     if (argc != 3) {
         fprintf (stderr, "usage: vec-util TABLE FILE\n");
         return 2;
