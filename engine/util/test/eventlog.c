@@ -65,7 +65,9 @@ static void logs_decode_line_by_line (void **state)
     json_t *e = eddy_eventlog_entry_create (3.0, "c", NULL);
     assert_int_equal (eddy_eventlog_append (log, e, NULL), 0);
     json_decref (e);
-    assert_int_equal (eddy_eventlog_append (log, json_object (), &err), -1);
+    json_t *empty = json_object ();
+    assert_int_equal (eddy_eventlog_append (log, empty, &err), -1);
+    json_decref (empty);
     char *s = eddy_eventlog_encode (log);
     assert_string_equal (s, "{\"timestamp\":1.0,\"name\":\"a\"}\n"
                             "{\"timestamp\":2.0,\"name\":\"b\",\"context\":{\"x\":1}}\n"
