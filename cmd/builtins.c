@@ -3,8 +3,14 @@
 #include "cmd/cmd.h"
 
 extern const struct eddy_cmd cmd_help;
+extern const struct eddy_cmd cmd_hostlist;
+extern const struct eddy_cmd cmd_idset;
+extern const struct eddy_cmd cmd_job;
 
 const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_help,
+    &cmd_hostlist,
+    &cmd_idset,
+    &cmd_job,
     NULL,
 };

@@ -8,3 +8,17 @@ vec-util idset-invalid "$v/idset_invalid.txt"
 vec-util idset-count "$v/idset_count.tsv"
 vec-util idset-expand "$v/idset_expand.tsv"
 vec-util idset-ops "$v/idset_ops.tsv"
+
+# The command line: `eddy idset count` over idset_count.tsv.
+n=0
+while IFS= read -r line; do
+    IFS=$'\x1f' read -r input count _ <<<"${line//$'\t'/$'\x1f'}"
+    n=$((n + 1))
+    case "$input" in \#*) continue ;; esac
+    got=$(eddy idset count "$input" 2>&1)
+    if [ "$got" = "$count" ]; then
+        echo "PASS idset/cli-count:$n"
+    else
+        echo "FAIL idset/cli-count:$n: eddy idset count '$input' printed '$got', want $count"
+    fi
+done <"$v/idset_count.tsv"
