@@ -64,6 +64,24 @@ static int ndigits (uint64_t n)
     return d;
 }
 
+/* Write n zero-padded to pad digits at p (no NUL); return the length.
+ * snprintf would dominate expansion and encoding.
+ */
+static size_t put_num (char *p, int pad, uint64_t n)
+{
+    char tmp[MAX_DIGITS + 1];
+    size_t len = 0;
+    do {
+        tmp[len++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
+    while ((int)len < pad)
+        tmp[len++] = '0';
+    for (size_t i = 0; i < len; i++)
+        p[i] = tmp[len - 1 - i];
+    return len;
+}
+
 static uint64_t range_size (const struct hrange *r)
 {
     return r->hi - r->lo + 1;
@@ -311,9 +329,9 @@ static int push_suffixed (struct decoder *d,
     d->expanded += hi - lo + 1;
     memcpy (name, prefix, plen);
     for (uint64_t n = lo;; n++) {
-        int w = snprintf (name + plen, MAX_DIGITS + 1, "%0*llu", pad, (unsigned long long)n);
+        size_t w = put_num (name + plen, pad, n);
         memcpy (name + plen + w, suffix, slen);
-        if (push_host (d->hl, name, plen + (size_t)w + slen) < 0)
+        if (push_host (d->hl, name, plen + w + slen) < 0)
             return -1;
         if (n == hi)
             break;
@@ -509,8 +527,7 @@ static int buf_put (struct buf *b, const char *s, size_t n)
 static int buf_num (struct buf *b, int pad, uint64_t n)
 {
     char tmp[MAX_DIGITS + 2];
-    int w = snprintf (tmp, sizeof (tmp), "%0*llu", pad, (unsigned long long)n);
-    return buf_put (b, tmp, (size_t)w);
+    return buf_put (b, tmp, put_num (tmp, pad, n));
 }
 
 /* Does x print the same with run_pad as with its own pad? */
@@ -621,8 +638,9 @@ static size_t format_host (char *buf, const struct hrange *r, uint64_t n)
         buf[plen] = '\0';
         return plen;
     }
-    int w = snprintf (buf + plen, MAX_DIGITS + 2, "%0*llu", r->pad, (unsigned long long)n);
-    return plen + (size_t)w;
+    size_t w = put_num (buf + plen, r->pad, n);
+    buf[plen + w] = '\0';
+    return plen + w;
 }
 
 char *eddy_hostlist_nth (const eddy_hostlist_t *hl, int n)

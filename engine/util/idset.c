@@ -517,11 +517,30 @@ static int buf_put (struct buf *b, const char *s, size_t n)
     return 0;
 }
 
+/* Write id in decimal at p (no NUL); return the number of digits.
+ * Faster than snprintf, which dominates encoding otherwise.
+ */
+static size_t put_uint (char *p, unsigned id)
+{
+    char tmp[12];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + id % 10);
+        id /= 10;
+    } while (id > 0);
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
+}
+
 static int buf_id (struct buf *b, bool comma, unsigned id)
 {
     char tmp[16];
-    int n = snprintf (tmp, sizeof (tmp), "%s%u", comma ? "," : "", id);
-    return buf_put (b, tmp, (size_t)n);
+    size_t n = 0;
+    if (comma)
+        tmp[n++] = ',';
+    n += put_uint (tmp + n, id);
+    return buf_put (b, tmp, n);
 }
 
 char *eddy_idset_encode (const eddy_idset_t *ids, int flags)
@@ -540,8 +559,13 @@ char *eddy_idset_encode (const eddy_idset_t *ids, int flags)
         unsigned lo = ids->r[i].lo, hi = ids->r[i].hi;
         if ((flags & EDDY_IDSET_RANGE) && hi > lo) {
             char tmp[32];
-            int n = snprintf (tmp, sizeof (tmp), "%s%u-%u", comma ? "," : "", lo, hi);
-            if (buf_put (&b, tmp, (size_t)n) < 0)
+            size_t n = 0;
+            if (comma)
+                tmp[n++] = ',';
+            n += put_uint (tmp + n, lo);
+            tmp[n++] = '-';
+            n += put_uint (tmp + n, hi);
+            if (buf_put (&b, tmp, n) < 0)
                 goto error;
         }
         else {
