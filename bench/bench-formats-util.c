@@ -81,7 +81,7 @@ int main (void)
     }
     report ("idset decode 16384 members with holes", t);
 
-    const char *lists[] = { "node[0-16383]", NULL };
+    const char *lists[] = {"node[0-16383]", NULL};
     /* the holey list: every 3rd host missing, as a compressed string */
     eddy_hostlist_t *holey = eddy_hostlist_create ();
     for (unsigned i = 0, n = 0; n < 16384; i++) {
@@ -94,8 +94,8 @@ int main (void)
     }
     char *holey_s = eddy_hostlist_encode (holey);
     lists[1] = holey_s;
-    const char *labels[] = { "hostlist expand node[0-16383]",
-                             "hostlist expand 16384 hosts with holes" };
+    const char *labels[] = {"hostlist expand node[0-16383]",
+                            "hostlist expand 16384 hosts with holes"};
     for (int k = 0; k < 2; k++) {
         for (int r = 0; r < RUNS; r++) {
             double t0 = now_us ();

@@ -16,37 +16,46 @@ const struct eddy_cmd cmd_hostlist = {
     .name = "hostlist",
     .usage = "eddy hostlist [OPTIONS] [HOSTLIST...]",
     .summary = "Combine, transform and print RFC 29 hostlists.",
-    .help = "Sources are literal hostlists, or '-' / 'stdin' (the default) to read\n"
-            "hosts from standard input.  By default all sources are concatenated.\n"
-            "\n"
-            "  -e, --expand          print one host at a time, space separated\n"
-            "  -d, --delimiter=S     separate expanded hosts with S ('\\n' = newline)\n"
-            "  -c, --count           print the number of hosts\n"
-            "  -n, --nth=IDS         keep the hosts at indices IDS (-IDS: from the end)\n"
-            "  -F, --find=HOSTS      print the indices of HOSTS in the result\n"
-            "  -l, -L, --limit=N     keep the first N hosts (-N: the last N)\n"
-            "  -S, --sort            sort the result\n"
-            "  -u, --union, --unique sort and drop duplicates (set union)\n"
-            "  -U, --uniq            same as --union\n"
-            "  -x, --exclude=HOSTS|IDS  drop HOSTS, or the hosts at indices IDS\n"
-            "  -i, --intersect       hosts that are in every source\n"
-            "  -m, --minus           remove the other sources from the first\n"
-            "  -X, --xor             symmetric difference of the sources\n"
-            "  -q, --quiet           print nothing; exit 1 if the result is empty\n"
-            "  -h, --help            show this help\n",
+    .help =
+        "Sources are literal hostlists, or '-' / 'stdin' (the default) to read\n"
+        "hosts from standard input.  By default all sources are concatenated.\n"
+        "\n"
+        "  -e, --expand          print one host at a time, space separated\n"
+        "  -d, --delimiter=S     separate expanded hosts with S ('\\n' = newline)\n"
+        "  -c, --count           print the number of hosts\n"
+        "  -n, --nth=IDS         keep the hosts at indices IDS (-IDS: from the end)\n"
+        "  -F, --find=HOSTS      print the indices of HOSTS in the result\n"
+        "  -l, -L, --limit=N     keep the first N hosts (-N: the last N)\n"
+        "  -S, --sort            sort the result\n"
+        "  -u, --union, --unique sort and drop duplicates (set union)\n"
+        "  -U, --uniq            same as --union\n"
+        "  -x, --exclude=HOSTS|IDS  drop HOSTS, or the hosts at indices IDS\n"
+        "  -i, --intersect       hosts that are in every source\n"
+        "  -m, --minus           remove the other sources from the first\n"
+        "  -X, --xor             symmetric difference of the sources\n"
+        "  -q, --quiet           print nothing; exit 1 if the result is empty\n"
+        "  -h, --help            show this help\n",
     .run = hostlist_run,
 };
 
 static const struct option longopts[] = {
-    { "expand", no_argument, NULL, 'e' },     { "delimiter", required_argument, NULL, 'd' },
-    { "count", no_argument, NULL, 'c' },      { "nth", required_argument, NULL, 'n' },
-    { "find", required_argument, NULL, 'F' }, { "limit", required_argument, NULL, 'l' },
-    { "sort", no_argument, NULL, 'S' },       { "union", no_argument, NULL, 'u' },
-    { "unique", no_argument, NULL, 'u' },     { "uniq", no_argument, NULL, 'U' },
-    { "exclude", required_argument, NULL, 'x' }, { "intersect", no_argument, NULL, 'i' },
-    { "minus", no_argument, NULL, 'm' },      { "xor", no_argument, NULL, 'X' },
-    { "quiet", no_argument, NULL, 'q' },      { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+    {"expand", no_argument, NULL, 'e'},
+    {"delimiter", required_argument, NULL, 'd'},
+    {"count", no_argument, NULL, 'c'},
+    {"nth", required_argument, NULL, 'n'},
+    {"find", required_argument, NULL, 'F'},
+    {"limit", required_argument, NULL, 'l'},
+    {"sort", no_argument, NULL, 'S'},
+    {"union", no_argument, NULL, 'u'},
+    {"unique", no_argument, NULL, 'u'},
+    {"uniq", no_argument, NULL, 'U'},
+    {"exclude", required_argument, NULL, 'x'},
+    {"intersect", no_argument, NULL, 'i'},
+    {"minus", no_argument, NULL, 'm'},
+    {"xor", no_argument, NULL, 'X'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static eddy_hostlist_t *xcreate (void)
@@ -90,7 +99,8 @@ static eddy_hostlist_t *source (const char *arg)
 }
 
 /* Hosts of a that are (keep = true) or are not (keep = false) in b. */
-static eddy_hostlist_t *filter (const eddy_hostlist_t *a, const eddy_hostlist_t *b, bool keep)
+static eddy_hostlist_t *
+filter (const eddy_hostlist_t *a, const eddy_hostlist_t *b, bool keep)
 {
     eddy_hostlist_t *out = xcreate ();
     struct eddy_hostlist_iter it;
@@ -117,9 +127,10 @@ static void replace (eddy_hostlist_t **hl, eddy_hostlist_t *new)
 
 static void append_nth (eddy_hostlist_t *out, const eddy_hostlist_t *hl, long idx)
 {
-    char *h = idx >= -(long)eddy_hostlist_count (hl) && idx < (long)eddy_hostlist_count (hl)
-                  ? eddy_hostlist_nth (hl, (int)idx)
-                  : NULL;
+    char *h =
+        idx >= -(long)eddy_hostlist_count (hl) && idx < (long)eddy_hostlist_count (hl)
+            ? eddy_hostlist_nth (hl, (int)idx)
+            : NULL;
     if (!h)
         eddy_cmd_die ("hostlist", "index %ld is out of range", idx);
     xappend (out, h);
@@ -139,8 +150,7 @@ static eddy_hostlist_t *select_nth (const eddy_hostlist_t *hl, const char *arg)
         /* largest distance from the end first keeps list order */
         for (size_t i = eddy_idset_count (ids); i > 0; i--)
             append_nth (out, hl, -(long)eddy_idset_nth (ids, i - 1));
-    }
-    else {
+    } else {
         for (unsigned id = eddy_idset_first (ids); id != EDDY_IDSET_INVALID_ID;
              id = eddy_idset_next (ids, id))
             append_nth (out, hl, (long)id);
@@ -194,12 +204,10 @@ static char *unescape_delim (const char *s)
         if (p[0] == '\\' && p[1] == 'n') {
             *o++ = '\n';
             p++;
-        }
-        else if (p[0] == '\\' && p[1] == 't') {
+        } else if (p[0] == '\\' && p[1] == 't') {
             *o++ = '\t';
             p++;
-        }
-        else
+        } else
             *o++ = *p;
     }
     *o = '\0';
@@ -215,7 +223,8 @@ static int hostlist_run (int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "+ed:cn:F:l:L:SuUx:imXqh", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "+ed:cn:F:l:L:SuUx:imXqh", longopts, NULL)) !=
+           -1) {
         switch (c) {
         case 'e':
             expand = true;
@@ -254,7 +263,8 @@ static int hostlist_run (int argc, char **argv)
         case 'm':
         case 'X':
             if (mode && mode != c)
-                eddy_cmd_die ("hostlist", "use only one of --intersect, --minus, --xor");
+                eddy_cmd_die ("hostlist",
+                              "use only one of --intersect, --minus, --xor");
             mode = (char)c;
             break;
         case 'q':
@@ -267,7 +277,7 @@ static int hostlist_run (int argc, char **argv)
         }
     }
     int nsrc = argc - optind;
-    char *stdin_arg[] = { "-" };
+    char *stdin_arg[] = {"-"};
     char **src = nsrc > 0 ? argv + optind : stdin_arg;
     if (nsrc == 0)
         nsrc = 1;
@@ -278,8 +288,7 @@ static int hostlist_run (int argc, char **argv)
         if (mode == 'i') {
             replace (&hl, filter (hl, x, true));
             xuniq (hl);
-        }
-        else if (mode == 'X') {
+        } else if (mode == 'X') {
             eddy_hostlist_t *out = filter (hl, x, false);
             eddy_hostlist_t *back = filter (x, hl, false);
             if (eddy_hostlist_append_list (out, back) < 0)
@@ -287,14 +296,12 @@ static int hostlist_run (int argc, char **argv)
             eddy_hostlist_destroy (back);
             xuniq (out);
             replace (&hl, out);
-        }
-        else if (mode == 'm') {
+        } else if (mode == 'm') {
             char *s = eddy_hostlist_encode (x);
             if (!s || eddy_hostlist_delete (hl, s) < 0)
                 eddy_cmd_die ("hostlist", "out of memory");
             free (s);
-        }
-        else if (eddy_hostlist_append_list (hl, x) < 0)
+        } else if (eddy_hostlist_append_list (hl, x) < 0)
             eddy_cmd_die ("hostlist", "too many hosts");
         eddy_hostlist_destroy (x);
     }
@@ -327,12 +334,10 @@ static int hostlist_run (int argc, char **argv)
         if (out)
             fprintf (out, "\n");
         eddy_hostlist_destroy (want);
-    }
-    else if (count) {
+    } else if (count) {
         if (out)
             printf ("%zu\n", eddy_hostlist_count (hl));
-    }
-    else if (expand) {
+    } else if (expand) {
         if (out && !empty) {
             char *d = unescape_delim (delim);
             struct eddy_hostlist_iter it;
@@ -344,8 +349,7 @@ static int hostlist_run (int argc, char **argv)
             printf ("\n");
             free (d);
         }
-    }
-    else if (out && !empty) {
+    } else if (out && !empty) {
         char *s = eddy_hostlist_encode (hl);
         if (!s)
             eddy_cmd_die ("hostlist", "out of memory");

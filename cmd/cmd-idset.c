@@ -13,7 +13,8 @@ static int idset_run (int argc, char **argv);
 
 const struct eddy_cmd cmd_idset = {
     .name = "idset",
-    .usage = "eddy idset encode|expand|count|union|intersect|minus [OPTIONS] [IDSET...]",
+    .usage =
+        "eddy idset encode|expand|count|union|intersect|minus [OPTIONS] [IDSET...]",
     .summary = "Encode, expand, count and combine RFC 22 idsets.",
     .help = "With no IDSET (or '-'), idsets are read from standard input, one or more\n"
             "per line separated by white space.\n"
@@ -38,16 +39,16 @@ static const struct subcmd {
     const char *name;
     enum op op;
 } subcmds[] = {
-    { "encode", OP_ENCODE }, { "expand", OP_EXPAND },       { "count", OP_COUNT },
-    { "union", OP_UNION },   { "intersect", OP_INTERSECT }, { "minus", OP_MINUS },
+    {"encode", OP_ENCODE}, {"expand", OP_EXPAND},       {"count", OP_COUNT},
+    {"union", OP_UNION},   {"intersect", OP_INTERSECT}, {"minus", OP_MINUS},
 };
 
 static const struct option longopts[] = {
-    { "brackets", no_argument, NULL, 'b' },
-    { "list", no_argument, NULL, 'l' },
-    { "delimiter", required_argument, NULL, 'd' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+    {"brackets", no_argument, NULL, 'b'},
+    {"list", no_argument, NULL, 'l'},
+    {"delimiter", required_argument, NULL, 'd'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static eddy_idset_t *xdecode (const char *s)
@@ -149,8 +150,7 @@ static int idset_run (int argc, char **argv)
             printf ("%u%s", id, next != EDDY_IDSET_INVALID_ID ? delim : "\n");
             id = next;
         }
-    }
-    else {
+    } else {
         char *s = eddy_idset_encode (acc, flags);
         if (!s)
             eddy_cmd_die ("idset", "out of memory");

@@ -20,10 +20,11 @@ struct job_subcmd {
 };
 
 static const struct job_subcmd subcmds[] = {
-    { "id", "eddy job id [--to=FORM] [ID...]",
-      "convert job ids (FLUIDs) between forms: dec, hex, dothex, kvs, f58, f58plain, emoji",
-      job_id },
-    { NULL, NULL, NULL, NULL },
+    {"id", "eddy job id [--to=FORM] [ID...]",
+     "convert job ids (FLUIDs) between forms: dec, hex, dothex, kvs, f58, f58plain, "
+     "emoji",
+     job_id},
+    {NULL, NULL, NULL, NULL},
 };
 
 const struct eddy_cmd cmd_job = {
@@ -53,9 +54,9 @@ static void convert (const char *s, eddy_fluid_type_t to)
 static int job_id (int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "to", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"to", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     eddy_fluid_type_t to = EDDY_FLUID_DEC;
     int c;
@@ -78,8 +79,7 @@ static int job_id (int argc, char **argv)
     if (optind < argc) {
         for (int i = optind; i < argc; i++)
             convert (argv[i], to);
-    }
-    else {
+    } else {
         char *line = NULL;
         size_t alloc = 0;
         while (getline (&line, &alloc, stdin) >= 0) {

@@ -51,17 +51,17 @@ int eddy_eventlog_entry_parse (json_t *entry,
 
 json_t *eddy_eventlog_entry_create (double timestamp, const char *name, json_t *context)
 {
-    if (!isfinite (timestamp) || timestamp < 0 || !name || !*name
-        || (context && !json_is_object (context))) {
+    if (!isfinite (timestamp) || timestamp < 0 || !name || !*name ||
+        (context && !json_is_object (context))) {
         errno = EINVAL;
         return NULL;
     }
     json_t *entry = json_object ();
     if (!entry)
         goto nomem;
-    if (json_object_set_new (entry, "timestamp", json_real (timestamp)) < 0
-        || json_object_set_new (entry, "name", json_string (name)) < 0
-        || (context && json_object_set (entry, "context", context) < 0))
+    if (json_object_set_new (entry, "timestamp", json_real (timestamp)) < 0 ||
+        json_object_set_new (entry, "name", json_string (name)) < 0 ||
+        (context && json_object_set (entry, "context", context) < 0))
         goto nomem;
     return entry;
 nomem:
@@ -100,7 +100,8 @@ json_t *eddy_eventlog_entry_decode (const char *s, eddy_error_t *err)
     size_t len = strlen (s);
     const char *nl = memchr (s, '\n', len);
     if (!nl || nl != s + len - 1) {
-        invalid (err, nl ? "entry has more than one line" : "entry does not end in a newline");
+        invalid (err, nl ? "entry has more than one line"
+                         : "entry does not end in a newline");
         return NULL;
     }
     return decode_line (s, len - 1, err);
@@ -178,7 +179,8 @@ char *eddy_eventlog_encode (json_t *log)
     out[0] = '\0';
     size_t i;
     json_t *entry;
-    json_array_foreach (log, i, entry) {
+    json_array_foreach (log, i, entry)
+    {
         char *line = eddy_eventlog_entry_encode (entry);
         if (!line)
             goto error;

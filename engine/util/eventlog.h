@@ -27,7 +27,8 @@
  * entry_encode () returns compact JSON plus "\n" as a malloc'd string the
  * caller frees, or NULL + EINVAL/ENOMEM.
  */
-json_t *eddy_eventlog_entry_create (double timestamp, const char *name, json_t *context);
+json_t *
+eddy_eventlog_entry_create (double timestamp, const char *name, json_t *context);
 int eddy_eventlog_entry_check (json_t *entry, eddy_error_t *err);
 int eddy_eventlog_entry_parse (json_t *entry,
                                double *timestamp,

@@ -14,7 +14,8 @@
 #define TS_MAX ((1ULL << EDDY_FLUID_TS_BITS) - 1)
 #define SEQ_MAX ((1u << EDDY_FLUID_SEQ_BITS) - 1)
 
-static const char f58_alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+static const char f58_alphabet[] =
+    "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 static const char f58_prefix[] = "\xc6\x92"; /* U+0192 in UTF-8 */
 
 int eddy_fluid_init (struct eddy_fluid_gen *gen, uint32_t genid)
@@ -54,8 +55,8 @@ int eddy_fluid_generate (struct eddy_fluid_gen *gen, uint64_t now_ms, eddy_fluid
     gen->last_ts = ts;
     gen->seq = seq;
     gen->started = 1;
-    *id = (ts << (EDDY_FLUID_ID_BITS + EDDY_FLUID_SEQ_BITS))
-          | ((uint64_t)gen->genid << EDDY_FLUID_SEQ_BITS) | seq;
+    *id = (ts << (EDDY_FLUID_ID_BITS + EDDY_FLUID_SEQ_BITS)) |
+          ((uint64_t)gen->genid << EDDY_FLUID_SEQ_BITS) | seq;
     return 0;
 }
 
@@ -175,7 +176,8 @@ static int hexval (char c)
     return -1;
 }
 
-static int decode_dec (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
+static int
+decode_dec (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
 {
     uint64_t v = 0;
     if (s == end)
@@ -192,7 +194,8 @@ static int decode_dec (const char *s, const char *end, eddy_fluid_t *id, eddy_er
     return 0;
 }
 
-static int decode_hex (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
+static int
+decode_hex (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
 {
     uint64_t v = 0;
     if (end - s < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
@@ -210,7 +213,8 @@ static int decode_hex (const char *s, const char *end, eddy_fluid_t *id, eddy_er
 }
 
 /* Four '.'-separated groups of 1-4 hex digits. */
-static int decode_groups (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
+static int
+decode_groups (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
 {
     uint64_t v = 0;
     const char *p = s;
@@ -238,14 +242,16 @@ static int decode_groups (const char *s, const char *end, eddy_fluid_t *id, eddy
     return 0;
 }
 
-static int decode_kvs (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
+static int
+decode_kvs (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
 {
     if (end - s < 4 || memcmp (s, "job.", 4) != 0)
         return bad (err, EINVAL, "kvs form must start with job.");
     return decode_groups (s + 4, end, id, err);
 }
 
-static int decode_f58 (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
+static int
+decode_f58 (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
 {
     const char *p = s;
     if (end - p >= 2 && !memcmp (p, f58_prefix, 2))
@@ -278,7 +284,8 @@ static int emoji_value (uint32_t cp)
     return -1;
 }
 
-static int decode_emoji (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
+static int
+decode_emoji (const char *s, const char *end, eddy_fluid_t *id, eddy_error_t *err)
 {
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *e = (const unsigned char *)end;
@@ -287,11 +294,12 @@ static int decode_emoji (const char *s, const char *end, eddy_fluid_t *id, eddy_
         return bad (err, EINVAL, "empty");
     while (p < e) {
         /* every digit of the alphabet is a 4-byte UTF-8 sequence */
-        if (e - p < 4 || (p[0] & 0xf8) != 0xf0 || (p[1] & 0xc0) != 0x80
-            || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+        if (e - p < 4 || (p[0] & 0xf8) != 0xf0 || (p[1] & 0xc0) != 0x80 ||
+            (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
             return bad (err, EINVAL, "not an emoji digit");
-        uint32_t cp = ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3f) << 12)
-                      | ((uint32_t)(p[2] & 0x3f) << 6) | (uint32_t)(p[3] & 0x3f);
+        uint32_t cp = ((uint32_t)(p[0] & 0x07) << 18) |
+                      ((uint32_t)(p[1] & 0x3f) << 12) | ((uint32_t)(p[2] & 0x3f) << 6) |
+                      (uint32_t)(p[3] & 0x3f);
         int dig = emoji_value (cp);
         if (dig < 0)
             return bad (err, EINVAL, "emoji is not in the RFC 19 alphabet");
@@ -379,10 +387,10 @@ static const struct {
     eddy_fluid_type_t type;
     const char *name;
 } type_names[] = {
-    { EDDY_FLUID_DEC, "dec" },       { EDDY_FLUID_HEX, "hex" },
-    { EDDY_FLUID_DOTHEX, "dothex" }, { EDDY_FLUID_KVS, "kvs" },
-    { EDDY_FLUID_F58, "f58" },       { EDDY_FLUID_F58_ASCII, "f58plain" },
-    { EDDY_FLUID_EMOJI, "emoji" },   { EDDY_FLUID_WORDS, "words" },
+    {EDDY_FLUID_DEC, "dec"},       {EDDY_FLUID_HEX, "hex"},
+    {EDDY_FLUID_DOTHEX, "dothex"}, {EDDY_FLUID_KVS, "kvs"},
+    {EDDY_FLUID_F58, "f58"},       {EDDY_FLUID_F58_ASCII, "f58plain"},
+    {EDDY_FLUID_EMOJI, "emoji"},   {EDDY_FLUID_WORDS, "words"},
 };
 
 const char *eddy_fluid_type_name (eddy_fluid_type_t type)

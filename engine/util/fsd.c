@@ -13,7 +13,7 @@ static const struct unit {
     const char *suffix;
     double scale;
 } units[] = {
-    { "", 1. }, { "ms", 1e-3 }, { "s", 1. }, { "m", 60. }, { "h", 3600. }, { "d", 86400. },
+    {"", 1.}, {"ms", 1e-3}, {"s", 1.}, {"m", 60.}, {"h", 3600.}, {"d", 86400.},
 };
 
 static int invalid (eddy_error_t *err, const char *s, const char *why)
@@ -44,9 +44,9 @@ int eddy_fsd_parse (const char *s, double *seconds, eddy_error_t *err)
     }
     if (digits == 0)
         return invalid (err, s, "expected a non-negative number");
-    if ((*p == 'e' || *p == 'E')
-        && (isdigit ((unsigned char)p[1])
-            || ((p[1] == '+' || p[1] == '-') && isdigit ((unsigned char)p[2])))) {
+    if ((*p == 'e' || *p == 'E') &&
+        (isdigit ((unsigned char)p[1]) ||
+         ((p[1] == '+' || p[1] == '-') && isdigit ((unsigned char)p[2])))) {
         p += 2;
         while (isdigit ((unsigned char)*p))
             p++;
@@ -84,16 +84,13 @@ int eddy_fsd_format_ex (char *buf, size_t len, double seconds, int precision)
     if (seconds > 0 && seconds < 1.) {
         unit = "ms";
         v = seconds * 1000.;
-    }
-    else if (seconds >= 86400.) {
+    } else if (seconds >= 86400.) {
         unit = "d";
         v = seconds / 86400.;
-    }
-    else if (seconds >= 3600.) {
+    } else if (seconds >= 3600.) {
         unit = "h";
         v = seconds / 3600.;
-    }
-    else if (seconds >= 60.) {
+    } else if (seconds >= 60.) {
         unit = "m";
         v = seconds / 60.;
     }

@@ -17,9 +17,9 @@
 
 #include "engine/util/hostlist.h"
 
-#define MAX_DIGITS 18           /* numbers stay below 10^18: no overflow */
-#define MAX_RANGE 1048576       /* hosts in one bracket range (flux-core) */
-#define MAX_EXPAND 1048576      /* suffixed hosts expanded by one decode */
+#define MAX_DIGITS 18      /* numbers stay below 10^18: no overflow */
+#define MAX_RANGE 1048576  /* hosts in one bracket range (flux-core) */
+#define MAX_EXPAND 1048576 /* suffixed hosts expanded by one decode */
 
 struct hrange {
     char *prefix; /* owned */
@@ -151,8 +151,8 @@ static int push_len (eddy_hostlist_t *hl,
     }
     if (hl->n > 0) {
         struct hrange *last = &hl->r[hl->n - 1];
-        if (num && last->num && last->pad == pad && last->hi + 1 == lo
-            && strlen (last->prefix) == plen && !memcmp (last->prefix, prefix, plen)) {
+        if (num && last->num && last->pad == pad && last->hi + 1 == lo &&
+            strlen (last->prefix) == plen && !memcmp (last->prefix, prefix, plen)) {
             last->hi = hi;
             hl->count += size;
             return 0;
@@ -167,7 +167,8 @@ static int push_len (eddy_hostlist_t *hl,
     }
     memcpy (p, prefix, plen);
     p[plen] = '\0';
-    hl->r[hl->n++] = (struct hrange){ .prefix = p, .lo = lo, .hi = hi, .pad = pad, .num = num };
+    hl->r[hl->n++] =
+        (struct hrange){.prefix = p, .lo = lo, .hi = hi, .pad = pad, .num = num};
     hl->count += size;
     return 0;
 }
@@ -239,7 +240,8 @@ struct decoder {
     eddy_error_t *err;
 };
 
-static int fail (struct decoder *d, int errnum, const char *msg, const char *s, size_t len)
+static int
+fail (struct decoder *d, int errnum, const char *msg, const char *s, size_t len)
 {
     if (len > 64)
         eddy_error_set (d->err, "%s in '%.64s...'", msg, s);
@@ -288,8 +290,8 @@ static int push_bracket (struct decoder *d,
             b = hi;
         /* digits that end the prefix, as many as fit beside the number */
         size_t t = plen;
-        while (t > 0 && isdigit ((unsigned char)prefix[t - 1])
-               && (int)(plen - t) + width < MAX_DIGITS)
+        while (t > 0 && isdigit ((unsigned char)prefix[t - 1]) &&
+               (int)(plen - t) + width < MAX_DIGITS)
             t--;
         uint64_t base = 0;
         for (size_t i = t; i < plen; i++)
@@ -323,7 +325,8 @@ static int push_suffixed (struct decoder *d,
     char name[EDDY_HOSTLIST_NAME_MAX];
     if (hi - lo + 1 > MAX_EXPAND - d->expanded) {
         errno = ERANGE;
-        eddy_error_set (d->err, "too many hosts with a suffix (more than %d)", MAX_EXPAND);
+        eddy_error_set (d->err, "too many hosts with a suffix (more than %d)",
+                        MAX_EXPAND);
         return -1;
     }
     d->expanded += hi - lo + 1;
@@ -392,7 +395,7 @@ static int decode_element (struct decoder *d, const char *s, size_t len)
 
 static eddy_hostlist_t *decode (const char *s, eddy_error_t *err)
 {
-    struct decoder d = { .err = err };
+    struct decoder d = {.err = err};
     if (!s) {
         errno = EINVAL;
         eddy_error_set (err, "hostlist string is NULL");
@@ -408,14 +411,12 @@ static eddy_hostlist_t *decode (const char *s, eddy_error_t *err)
                 fail (&d, EINVAL, "nested bracket", start, strlen (start));
                 goto error;
             }
-        }
-        else if (*p == ']') {
+        } else if (*p == ']') {
             if (depth-- == 0) {
                 fail (&d, EINVAL, "unmatched ']'", start, strlen (start));
                 goto error;
             }
-        }
-        else if ((*p == ',' && depth == 0) || *p == '\0') {
+        } else if ((*p == ',' && depth == 0) || *p == '\0') {
             if (*p == '\0' && depth > 0) {
                 fail (&d, EINVAL, "unclosed bracket", start, strlen (start));
                 goto error;
@@ -546,7 +547,8 @@ static int encode_runs (struct buf *b, const struct hrange *r, size_t i, size_t 
     while (i < j) {
         uint64_t lo = r[i].lo, hi = r[i].hi;
         int pad = r[i].pad;
-        for (i++; i < j && r[i].lo == hi + 1 && prints_same (pad, r[i].pad, r[i].lo); i++)
+        for (i++; i < j && r[i].lo == hi + 1 && prints_same (pad, r[i].pad, r[i].lo);
+             i++)
             hi = r[i].hi;
         if ((!first && buf_put (b, ",", 1) < 0) || buf_num (b, pad, lo) < 0)
             return -1;
@@ -563,7 +565,7 @@ char *eddy_hostlist_encode (const eddy_hostlist_t *hl)
         errno = EINVAL;
         return NULL;
     }
-    struct buf b = { 0 };
+    struct buf b = {0};
     if (buf_put (&b, "", 0) < 0)
         goto error;
     size_t i = 0;
@@ -584,9 +586,8 @@ char *eddy_hostlist_encode (const eddy_hostlist_t *hl)
         if (hosts == 1) {
             if (buf_num (&b, r->pad, r->lo) < 0)
                 goto error;
-        }
-        else if (buf_put (&b, "[", 1) < 0 || encode_runs (&b, hl->r, i, j) < 0
-                 || buf_put (&b, "]", 1) < 0)
+        } else if (buf_put (&b, "[", 1) < 0 || encode_runs (&b, hl->r, i, j) < 0 ||
+                   buf_put (&b, "]", 1) < 0)
             goto error;
         i = j;
     }
@@ -665,8 +666,8 @@ static long long find_host (const eddy_hostlist_t *hl, const struct host *h)
     uint64_t idx = 0;
     for (size_t i = 0; i < hl->n; i++) {
         const struct hrange *r = &hl->r[i];
-        if (r->num == h->num && r->pad == h->pad && h->n >= r->lo && h->n <= r->hi
-            && strlen (r->prefix) == h->plen && !memcmp (r->prefix, h->prefix, h->plen))
+        if (r->num == h->num && r->pad == h->pad && h->n >= r->lo && h->n <= r->hi &&
+            strlen (r->prefix) == h->plen && !memcmp (r->prefix, h->prefix, h->plen))
             return (long long)(idx + (h->n - r->lo));
         idx += range_size (r);
     }
@@ -699,8 +700,7 @@ static int remove_at (eddy_hostlist_t *hl, size_t ri, uint64_t off)
         free (r->prefix);
         memmove (r, r + 1, (hl->n - ri - 1) * sizeof (*r));
         hl->n--;
-    }
-    else if (x == r->lo)
+    } else if (x == r->lo)
         r->lo++;
     else if (x == r->hi)
         r->hi--;
@@ -739,8 +739,8 @@ static int remove_host (eddy_hostlist_t *hl, const struct host *h)
 {
     for (size_t i = 0; i < hl->n; i++) {
         const struct hrange *r = &hl->r[i];
-        if (r->num == h->num && r->pad == h->pad && h->n >= r->lo && h->n <= r->hi
-            && strlen (r->prefix) == h->plen && !memcmp (r->prefix, h->prefix, h->plen))
+        if (r->num == h->num && r->pad == h->pad && h->n >= r->lo && h->n <= r->hi &&
+            strlen (r->prefix) == h->plen && !memcmp (r->prefix, h->prefix, h->plen))
             return remove_at (hl, i, h->n - r->lo) < 0 ? -1 : 1;
     }
     return 0;
@@ -766,7 +766,7 @@ int eddy_hostlist_delete (eddy_hostlist_t *hl, const char *hosts)
         goto error;
     for (size_t i = 0; i < del->n && work->count > 0; i++) {
         const struct hrange *r = &del->r[i];
-        struct host h = { r->prefix, strlen (r->prefix), r->num, r->pad, 0 };
+        struct host h = {r->prefix, strlen (r->prefix), r->num, r->pad, 0};
         for (uint64_t n = r->lo; work->count > 0; n++) {
             h.n = n;
             int rc = remove_host (work, &h);
@@ -813,8 +813,12 @@ static int cmp_u64 (const void *a, const void *b)
 }
 
 /* Emit n..m covered `cov` times, in sorted order. */
-static int emit (eddy_hostlist_t *out, const struct hrange *r, uint64_t a, uint64_t b,
-                 size_t cov, bool uniq)
+static int emit (eddy_hostlist_t *out,
+                 const struct hrange *r,
+                 uint64_t a,
+                 uint64_t b,
+                 size_t cov,
+                 bool uniq)
 {
     if (uniq || cov == 1)
         return push (out, r, a, b);
@@ -833,7 +837,8 @@ static int emit (eddy_hostlist_t *out, const struct hrange *r, uint64_t a, uint6
  * multiset they hold in order (or the set, if uniq) with a sweep over the
  * range boundaries: O(k log k) plus the output.
  */
-static int sort_group (eddy_hostlist_t *out, const struct hrange *g, size_t k, bool uniq)
+static int
+sort_group (eddy_hostlist_t *out, const struct hrange *g, size_t k, bool uniq)
 {
     if (!g[0].num) {
         return emit (out, &g[0], 0, 0, uniq ? 1 : k, false);
@@ -897,8 +902,9 @@ static int sort_list (eddy_hostlist_t *hl, bool uniq)
     size_t i = 0;
     while (i < hl->n) {
         size_t j = i + 1;
-        while (j < hl->n && sorted[j].num == sorted[i].num && sorted[j].pad == sorted[i].pad
-               && !strcmp (sorted[j].prefix, sorted[i].prefix))
+        while (j < hl->n && sorted[j].num == sorted[i].num &&
+               sorted[j].pad == sorted[i].pad &&
+               !strcmp (sorted[j].prefix, sorted[i].prefix))
             j++;
         if (sort_group (out, &sorted[i], j - i, uniq) < 0)
             goto error;
@@ -944,8 +950,7 @@ const char *eddy_hostlist_iter_next (struct eddy_hostlist_iter *it)
     if (it->num == r->hi) {
         if (++it->range < hl->n)
             it->num = hl->r[it->range].lo;
-    }
-    else
+    } else
         it->num++;
     return it->buf;
 }

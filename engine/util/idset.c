@@ -130,7 +130,8 @@ static size_t first_lo_gt (const eddy_idset_t *ids, unsigned x)
 /* Replace ranges [i, j) by the k ranges in repl.  Fails only on ENOMEM,
  * with ids unchanged.
  */
-static int splice (eddy_idset_t *ids, size_t i, size_t j, const struct range *repl, size_t k)
+static int
+splice (eddy_idset_t *ids, size_t i, size_t j, const struct range *repl, size_t k)
 {
     size_t old = j - i;
     if (k > old && reserve (ids, ids->n + (k - old)) < 0)
@@ -152,7 +153,7 @@ int eddy_idset_range_set (eddy_idset_t *ids, unsigned lo, unsigned hi)
     /* Ranges that overlap or touch [lo, hi] collapse into one. */
     size_t i = first_hi_ge (ids, lo > 0 ? lo - 1 : 0);
     size_t j = first_lo_gt (ids, hi + 1);
-    struct range nr = { lo, hi };
+    struct range nr = {lo, hi};
     if (i < j) {
         if (ids->r[i].lo < nr.lo)
             nr.lo = ids->r[i].lo;
@@ -180,9 +181,9 @@ int eddy_idset_range_clear (eddy_idset_t *ids, unsigned lo, unsigned hi)
     struct range keep[2];
     size_t k = 0;
     if (ids->r[i].lo < lo)
-        keep[k++] = (struct range){ ids->r[i].lo, lo - 1 };
+        keep[k++] = (struct range){ids->r[i].lo, lo - 1};
     if (ids->r[j - 1].hi > hi)
-        keep[k++] = (struct range){ hi + 1, ids->r[j - 1].hi };
+        keep[k++] = (struct range){hi + 1, ids->r[j - 1].hi};
     return splice (ids, i, j, keep, k);
 }
 
@@ -279,7 +280,8 @@ int eddy_idset_range_get (const eddy_idset_t *ids, size_t i, unsigned *lo, unsig
  */
 enum setop { OP_UNION, OP_INTERSECT, OP_DIFFERENCE };
 
-static eddy_idset_t *combine (const eddy_idset_t *a, const eddy_idset_t *b, enum setop op)
+static eddy_idset_t *
+combine (const eddy_idset_t *a, const eddy_idset_t *b, enum setop op)
 {
     if (!a || !b) {
         errno = EINVAL;
@@ -299,8 +301,7 @@ static eddy_idset_t *combine (const eddy_idset_t *a, const eddy_idset_t *b, enum
             if (push (out, r->lo, r->hi) < 0)
                 goto error;
         }
-    }
-    else if (op == OP_INTERSECT) {
+    } else if (op == OP_INTERSECT) {
         while (i < a->n && j < b->n) {
             unsigned lo = a->r[i].lo > b->r[j].lo ? a->r[i].lo : b->r[j].lo;
             unsigned hi = a->r[i].hi < b->r[j].hi ? a->r[i].hi : b->r[j].hi;
@@ -311,8 +312,7 @@ static eddy_idset_t *combine (const eddy_idset_t *a, const eddy_idset_t *b, enum
             else
                 j++;
         }
-    }
-    else {
+    } else {
         for (i = 0; i < a->n; i++) {
             unsigned lo = a->r[i].lo;
             unsigned hi = a->r[i].hi;
@@ -549,9 +549,9 @@ char *eddy_idset_encode (const eddy_idset_t *ids, int flags)
         errno = EINVAL;
         return NULL;
     }
-    struct buf b = { 0 };
-    bool brackets = (flags & EDDY_IDSET_BRACKETS) && ids->n > 0
-                    && (ids->n > 1 || ids->r[0].hi > ids->r[0].lo);
+    struct buf b = {0};
+    bool brackets = (flags & EDDY_IDSET_BRACKETS) && ids->n > 0 &&
+                    (ids->n > 1 || ids->r[0].hi > ids->r[0].lo);
     if (buf_put (&b, brackets ? "[" : "", brackets ? 1 : 0) < 0)
         goto error;
     bool comma = false;
@@ -567,8 +567,7 @@ char *eddy_idset_encode (const eddy_idset_t *ids, int flags)
             n += put_uint (tmp + n, hi);
             if (buf_put (&b, tmp, n) < 0)
                 goto error;
-        }
-        else {
+        } else {
             for (unsigned id = lo;; id++) {
                 if (buf_id (&b, comma, id) < 0)
                     goto error;

@@ -73,7 +73,10 @@ bool eddy_idset_equal (const eddy_idset_t *a, const eddy_idset_t *b);
  * stores the i-th maximal run [lo, hi].  -1 + EINVAL if i is out of range.
  */
 size_t eddy_idset_range_count (const eddy_idset_t *ids);
-int eddy_idset_range_get (const eddy_idset_t *ids, size_t i, unsigned *lo, unsigned *hi);
+int eddy_idset_range_get (const eddy_idset_t *ids,
+                          size_t i,
+                          unsigned *lo,
+                          unsigned *hi);
 
 /* Set algebra.
  * union/intersect/difference return a new set the caller owns (NULL +

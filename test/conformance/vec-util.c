@@ -83,8 +83,8 @@ static void idset_encode (struct row *r)
     bool ok = s && !strcmp (s, r->f[2]);
     if (ok && strcmp (r->f[3], "-"))
         ok = eddy_idset_count (ids) == strtoull (r->f[3], NULL, 10);
-    check (r, ok, "got '%s' count %zu, want '%s' count %s", nz (s), eddy_idset_count (ids),
-           r->f[2], r->f[3]);
+    check (r, ok, "got '%s' count %zu, want '%s' count %s", nz (s),
+           eddy_idset_count (ids), r->f[2], r->f[3]);
     free (s);
     eddy_idset_destroy (ids);
 }
@@ -92,7 +92,7 @@ static void idset_encode (struct row *r)
 /* idset_invalid.txt: input */
 static void idset_invalid (struct row *r)
 {
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     eddy_idset_t *ids = eddy_idset_decode (r->f[0], &err);
     check (r, !ids && err.text[0], "'%s' was accepted", r->f[0]);
     eddy_idset_destroy (ids);
@@ -180,7 +180,8 @@ static void idset_ops (struct row *r)
             op = next;
     }
     char *got = a ? eddy_idset_encode (a, EDDY_IDSET_RANGE) : NULL;
-    check (r, ok && eddy_idset_equal (a, want), "got '%s', want '%s'", nz (got), r->f[3]);
+    check (r, ok && eddy_idset_equal (a, want), "got '%s', want '%s'", nz (got),
+           r->f[3]);
     free (got);
     free (ops);
     free (args);
@@ -238,8 +239,8 @@ static void hostlist_expand (struct row *r)
         ok = ok && last && !strcmp (last, r->f[3]);
     if (strcmp (r->f[4], "-"))
         ok = ok && !strcmp (all, r->f[4]);
-    check (r, ok, "count %zu first %s last %s expanded '%s'", count, nz (first), nz (last),
-           all);
+    check (r, ok, "count %zu first %s last %s expanded '%s'", count, nz (first),
+           nz (last), all);
     free (all);
     free (first);
     free (last);
@@ -249,7 +250,7 @@ static void hostlist_expand (struct row *r)
 /* hostlist_invalid.txt: input */
 static void hostlist_invalid (struct row *r)
 {
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     eddy_hostlist_t *hl = eddy_hostlist_decode (r->f[0], &err);
     check (r, !hl && err.text[0], "'%s' was accepted", r->f[0]);
     eddy_hostlist_destroy (hl);
@@ -286,8 +287,8 @@ static void hostlist_delete (struct row *r)
     eddy_hostlist_t *hl = eddy_hostlist_decode (r->f[0], NULL);
     int n = hl ? eddy_hostlist_delete (hl, r->f[1]) : -2;
     char *s = hl ? eddy_hostlist_encode (hl) : NULL;
-    check (r, n == atoi (r->f[2]) && s && !strcmp (s, r->f[3]), "deleted %d, left '%s'", n,
-           nz (s));
+    check (r, n == atoi (r->f[2]) && s && !strcmp (s, r->f[3]), "deleted %d, left '%s'",
+           n, nz (s));
     free (s);
     eddy_hostlist_destroy (hl);
 }
@@ -296,7 +297,7 @@ static void hostlist_delete (struct row *r)
 static void hostlist_sort_uniq (struct row *r)
 {
     bool ok = true;
-    char *got[2] = { NULL, NULL };
+    char *got[2] = {NULL, NULL};
     for (int k = 0; k < 2; k++) {
         const char *want = r->f[1 + k];
         if (!strcmp (want, "-"))
@@ -330,33 +331,36 @@ static void hostlist_discrepancy (struct row *r)
     eddy_hostlist_destroy (hl);
 }
 
-
 /* fluid_encodings.tsv: decimal, f58, hex, dothex, words, emoji, kvs.
  * One case per row for the implemented forms (encode and decode each
  * given value) and a separate ":words" case where the row has words.
  */
 static void fluid_encodings (struct row *r)
 {
-    static const eddy_fluid_type_t cols[] = { 0, EDDY_FLUID_F58, EDDY_FLUID_HEX,
-                                              EDDY_FLUID_DOTHEX, EDDY_FLUID_WORDS,
-                                              EDDY_FLUID_EMOJI, EDDY_FLUID_KVS };
+    static const eddy_fluid_type_t cols[] = {0,
+                                             EDDY_FLUID_F58,
+                                             EDDY_FLUID_HEX,
+                                             EDDY_FLUID_DOTHEX,
+                                             EDDY_FLUID_WORDS,
+                                             EDDY_FLUID_EMOJI,
+                                             EDDY_FLUID_KVS};
     eddy_fluid_t id;
     bool ok = eddy_fluid_decode (r->f[0], EDDY_FLUID_DEC, &id, NULL) == 0;
     char why[256] = "decimal does not decode";
     char buf[EDDY_FLUID_STRMAX];
-    if (ok && (eddy_fluid_encode (buf, sizeof (buf), id, EDDY_FLUID_DEC) < 0
-               || strcmp (buf, r->f[0])))
+    if (ok && (eddy_fluid_encode (buf, sizeof (buf), id, EDDY_FLUID_DEC) < 0 ||
+               strcmp (buf, r->f[0])))
         ok = false;
     for (int c = 1; ok && c <= 6; c++) {
         eddy_fluid_t back;
         if (cols[c] == EDDY_FLUID_WORDS || !strcmp (r->f[c], "-"))
             continue;
-        if (eddy_fluid_encode (buf, sizeof (buf), id, cols[c]) < 0 || strcmp (buf, r->f[c])) {
+        if (eddy_fluid_encode (buf, sizeof (buf), id, cols[c]) < 0 ||
+            strcmp (buf, r->f[c])) {
             snprintf (why, sizeof (why), "%s: got '%s' want '%s'",
                       eddy_fluid_type_name (cols[c]), buf, r->f[c]);
             ok = false;
-        }
-        else if (eddy_fluid_parse (r->f[c], &back, NULL) < 0 || back != id) {
+        } else if (eddy_fluid_parse (r->f[c], &back, NULL) < 0 || back != id) {
             snprintf (why, sizeof (why), "%s: '%s' does not parse back",
                       eddy_fluid_type_name (cols[c]), r->f[c]);
             ok = false;
@@ -369,9 +373,9 @@ static void fluid_encodings (struct row *r)
         snprintf (wid, sizeof (wid), "%s:words", r->id);
         w.id = wid;
         eddy_fluid_t back;
-        ok = eddy_fluid_parse (r->f[4], &back, NULL) == 0 && back == id
-             && eddy_fluid_encode (buf, sizeof (buf), id, EDDY_FLUID_WORDS) >= 0
-             && !strcmp (buf, r->f[4]);
+        ok = eddy_fluid_parse (r->f[4], &back, NULL) == 0 && back == id &&
+             eddy_fluid_encode (buf, sizeof (buf), id, EDDY_FLUID_WORDS) >= 0 &&
+             !strcmp (buf, r->f[4]);
         check (&w, ok, "mnemonic words form not implemented");
     }
 }
@@ -380,7 +384,7 @@ static void fluid_encodings (struct row *r)
 static void fluid_parse (struct row *r)
 {
     eddy_fluid_t id = 0, want;
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     int rc;
     if (!strncmp (r->f[2], "f58 decode", 10))
         rc = eddy_fluid_decode (r->f[0], EDDY_FLUID_F58, &id, &err);
@@ -388,8 +392,9 @@ static void fluid_parse (struct row *r)
         rc = eddy_fluid_decode (r->f[0], EDDY_FLUID_KVS, &id, &err);
     else
         rc = eddy_fluid_parse (r->f[0], &id, &err);
-    bool ok = rc == 0 && eddy_fluid_decode (r->f[1], EDDY_FLUID_DEC, &want, NULL) == 0
-              && id == want;
+    bool ok = rc == 0 &&
+              eddy_fluid_decode (r->f[1], EDDY_FLUID_DEC, &want, NULL) == 0 &&
+              id == want;
     check (r, ok, "rc %d value %llu: %s", rc, (unsigned long long)id, err.text);
 }
 
@@ -400,9 +405,12 @@ static void fluid_invalid (struct row *r)
         const char *context;
         eddy_fluid_type_t type;
     } ctx[] = {
-        { "f58 decode", EDDY_FLUID_F58 },       { "dothex decode", EDDY_FLUID_DOTHEX },
-        { "words decode", EDDY_FLUID_WORDS },   { "emoji decode", EDDY_FLUID_EMOJI },
-        { "flux-core JobID", 0 },               { "fluid_parse", 0 },
+        {"f58 decode", EDDY_FLUID_F58},
+        {"dothex decode", EDDY_FLUID_DOTHEX},
+        {"words decode", EDDY_FLUID_WORDS},
+        {"emoji decode", EDDY_FLUID_EMOJI},
+        {"flux-core JobID", 0},
+        {"fluid_parse", 0},
     };
     eddy_fluid_t id;
     int rc = -1;
@@ -432,13 +440,15 @@ static void fluid_rfc19 (struct row *r)
         check (r, rc == 0, "'%s' (%s) does not parse", r->f[1], r->f[0]);
         return;
     }
-    bool ok = rc == 0 && eddy_fluid_decode (r->f[2], EDDY_FLUID_DEC, &want, NULL) == 0
-              && id == want;
-    eddy_fluid_type_t type = eddy_fluid_type_lookup (!strcmp (r->f[0], "decimal") ? "dec"
-                                                                                : r->f[0]);
+    bool ok = rc == 0 &&
+              eddy_fluid_decode (r->f[2], EDDY_FLUID_DEC, &want, NULL) == 0 &&
+              id == want;
+    eddy_fluid_type_t type =
+        eddy_fluid_type_lookup (!strcmp (r->f[0], "decimal") ? "dec" : r->f[0]);
     char buf[EDDY_FLUID_STRMAX] = "";
     if (ok && type)
-        ok = eddy_fluid_encode (buf, sizeof (buf), id, type) >= 0 && !strcmp (buf, r->f[1]);
+        ok = eddy_fluid_encode (buf, sizeof (buf), id, type) >= 0 &&
+             !strcmp (buf, r->f[1]);
     check (r, ok, "rc %d value %llu encoded '%s'", rc, (unsigned long long)id, buf);
 }
 
@@ -446,16 +456,18 @@ static void fluid_rfc19 (struct row *r)
 static void fsd_parse (struct row *r)
 {
     double d = -1, want = strtod (r->f[1], NULL);
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     int rc = eddy_fsd_parse (r->f[0], &d, &err);
-    bool ok = rc == 0 && (isinf (want) ? isinf (d) : fabs (d - want) <= 1e-9 * fmax (1, want));
+    bool ok = rc == 0 &&
+              (isinf (want) ? isinf (d) : fabs (d - want) <= 1e-9 * fmax (1, want));
     check (r, ok, "rc %d got %g: %s", rc, d, err.text);
 }
 
 static void fsd_invalid (struct row *r)
 {
     double d = -1;
-    check (r, eddy_fsd_parse (r->f[0], &d, NULL) < 0, "'%s' was accepted as %g", r->f[0], d);
+    check (r, eddy_fsd_parse (r->f[0], &d, NULL) < 0, "'%s' was accepted as %g",
+           r->f[0], d);
 }
 
 /* fsd_format.tsv: seconds, string; the precision-1 row says so in the
@@ -478,8 +490,7 @@ static void unescape (char *s)
         if (*p == '\\' && p[1]) {
             p++;
             *o++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
-        }
-        else
+        } else
             *o++ = *p;
     }
     *o = '\0';
@@ -489,11 +500,12 @@ static void unescape (char *s)
 static void eventlog_case (struct row *r)
 {
     unescape (r->f[3]);
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     bool accept = !strcmp (r->f[1], "accept");
     if (!strcmp (r->f[0], "entry")) {
         json_t *e = eddy_eventlog_entry_decode (r->f[3], &err);
-        check (r, (e != NULL) == accept, "%s: %s", e ? "accepted" : "rejected", err.text);
+        check (r, (e != NULL) == accept, "%s: %s", e ? "accepted" : "rejected",
+               err.text);
         json_decref (e);
         return;
     }
@@ -513,14 +525,15 @@ static void eventlog_case (struct row *r)
 /* events.tsv: source, form, note, json - each must parse as an entry. */
 static void eventlog_event (struct row *r)
 {
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     char *line = NULL;
     if (asprintf (&line, "%s\n", r->f[3]) < 0)
         exit (1);
     json_t *e = eddy_eventlog_entry_decode (line, &err);
     char *back = e ? eddy_eventlog_entry_encode (e) : NULL;
     json_t *again = back ? eddy_eventlog_entry_decode (back, NULL) : NULL;
-    check (r, e && again && json_equal (e, again), "%s", e ? "does not round-trip" : err.text);
+    check (r, e && again && json_equal (e, again), "%s",
+           e ? "does not round-trip" : err.text);
     json_decref (again);
     free (back);
     json_decref (e);
@@ -535,35 +548,35 @@ struct table {
 };
 
 static const struct table tables[] = {
-    { "idset-encode", "idset/encode", 4, idset_encode },
-    { "idset-invalid", "idset/invalid", 1, idset_invalid },
-    { "idset-count", "idset/count", 3, idset_count },
-    { "idset-expand", "idset/expand", 2, idset_expand },
-    { "idset-ops", "idset/ops", 4, idset_ops },
-    { "hostlist-encode", "hostlist/encode", 3, hostlist_encode },
-    { "hostlist-expand", "hostlist/expand", 5, hostlist_expand },
-    { "hostlist-invalid", "hostlist/invalid", 1, hostlist_invalid },
-    { "hostlist-find", "hostlist/find", 3, hostlist_find },
-    { "hostlist-nth", "hostlist/nth", 3, hostlist_nth },
-    { "hostlist-delete", "hostlist/delete", 4, hostlist_delete },
-    { "hostlist-sort-uniq", "hostlist/sort_uniq", 3, hostlist_sort_uniq },
-    { "hostlist-discrepancies", "hostlist/discrepancies", 3, hostlist_discrepancy },
-    { "fluid-encodings", "fluid/encodings", 7, fluid_encodings },
-    { "fluid-parse", "fluid/parse", 3, fluid_parse },
-    { "fluid-invalid", "fluid/invalid", 2, fluid_invalid },
-    { "fluid-rfc19", "fluid/rfc19_examples", 3, fluid_rfc19 },
-    { "fsd-parse", "fsd/parse", 2, fsd_parse },
-    { "fsd-invalid", "fsd/invalid", 1, fsd_invalid },
-    { "fsd-format", "fsd/format", 3, fsd_format },
-    { "eventlog-cases", "eventlog/cases", 4, eventlog_case },
-    { "eventlog-events", "eventlog/events", 4, eventlog_event },
-    { NULL, NULL, 0, NULL },
+    {"idset-encode", "idset/encode", 4, idset_encode},
+    {"idset-invalid", "idset/invalid", 1, idset_invalid},
+    {"idset-count", "idset/count", 3, idset_count},
+    {"idset-expand", "idset/expand", 2, idset_expand},
+    {"idset-ops", "idset/ops", 4, idset_ops},
+    {"hostlist-encode", "hostlist/encode", 3, hostlist_encode},
+    {"hostlist-expand", "hostlist/expand", 5, hostlist_expand},
+    {"hostlist-invalid", "hostlist/invalid", 1, hostlist_invalid},
+    {"hostlist-find", "hostlist/find", 3, hostlist_find},
+    {"hostlist-nth", "hostlist/nth", 3, hostlist_nth},
+    {"hostlist-delete", "hostlist/delete", 4, hostlist_delete},
+    {"hostlist-sort-uniq", "hostlist/sort_uniq", 3, hostlist_sort_uniq},
+    {"hostlist-discrepancies", "hostlist/discrepancies", 3, hostlist_discrepancy},
+    {"fluid-encodings", "fluid/encodings", 7, fluid_encodings},
+    {"fluid-parse", "fluid/parse", 3, fluid_parse},
+    {"fluid-invalid", "fluid/invalid", 2, fluid_invalid},
+    {"fluid-rfc19", "fluid/rfc19_examples", 3, fluid_rfc19},
+    {"fsd-parse", "fsd/parse", 2, fsd_parse},
+    {"fsd-invalid", "fsd/invalid", 1, fsd_invalid},
+    {"fsd-format", "fsd/format", 3, fsd_format},
+    {"eventlog-cases", "eventlog/cases", 4, eventlog_case},
+    {"eventlog-events", "eventlog/events", 4, eventlog_event},
+    {NULL, NULL, 0, NULL},
 };
 
 /* vec-util eventlog-file ID FILE reject|COUNT: decode a whole log file. */
 static int eventlog_file (const char *id, const char *path, const char *expect)
 {
-    struct row r = { .id = id };
+    struct row r = {.id = id};
     FILE *f = fopen (path, "r");
     char *buf = NULL;
     size_t len = 0;
@@ -577,7 +590,7 @@ static int eventlog_file (const char *id, const char *path, const char *expect)
         fputc (c, m);
     fclose (m);
     fclose (f);
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     json_t *log = eddy_eventlog_decode (buf, &err);
     if (!strcmp (expect, "reject"))
         check (&r, !log && strlen (buf) == len, "accepted (%zu entries)",
@@ -585,8 +598,9 @@ static int eventlog_file (const char *id, const char *path, const char *expect)
     else {
         char *back = log ? eddy_eventlog_encode (log) : NULL;
         json_t *again = back ? eddy_eventlog_decode (back, NULL) : NULL;
-        check (&r, log && json_array_size (log) == strtoull (expect, NULL, 10)
-                   && json_equal (log, again),
+        check (&r,
+               log && json_array_size (log) == strtoull (expect, NULL, 10) &&
+                   json_equal (log, again),
                "%s: %zu entries, want %s", log ? "accepted" : err.text,
                log ? json_array_size (log) : 0, expect);
         json_decref (again);
@@ -629,7 +643,7 @@ int main (int argc, char **argv)
             continue;
         char id[128];
         snprintf (id, sizeof (id), "%s:%d", t->id, lineno);
-        struct row r = { .id = id };
+        struct row r = {.id = id};
         char *p = line;
         while (r.nf < MAX_FIELDS) {
             r.f[r.nf++] = p;

@@ -21,9 +21,9 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         for (int t = EDDY_FLUID_DEC; t <= EDDY_FLUID_EMOJI; t++) {
             char buf[EDDY_FLUID_STRMAX];
             eddy_fluid_t back;
-            if (eddy_fluid_encode (buf, sizeof (buf), id, t) < 0
-                || eddy_fluid_decode (buf, t, &back, NULL) < 0 || back != id
-                || eddy_fluid_parse (buf, &back, NULL) < 0 || back != id)
+            if (eddy_fluid_encode (buf, sizeof (buf), id, t) < 0 ||
+                eddy_fluid_decode (buf, t, &back, NULL) < 0 || back != id ||
+                eddy_fluid_parse (buf, &back, NULL) < 0 || back != id)
                 abort ();
         }
     }

@@ -54,7 +54,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             abort ();
         if (eddy_hostlist_count (back) != count || eddy_hostlist_count (u) > count)
             abort ();
-        if (eddy_hostlist_delete (hl, enc) != (int)count || eddy_hostlist_count (hl) != 0)
+        if (eddy_hostlist_delete (hl, enc) != (int)count ||
+            eddy_hostlist_count (hl) != 0)
             abort ();
         eddy_hostlist_destroy (u);
     }

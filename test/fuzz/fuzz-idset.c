@@ -46,8 +46,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         eddy_idset_t *d = eddy_idset_difference (a, b);
         if (!u || !i || !d)
             abort ();
-        if (eddy_idset_count (u) + eddy_idset_count (i)
-            != eddy_idset_count (a) + eddy_idset_count (b))
+        if (eddy_idset_count (u) + eddy_idset_count (i) !=
+            eddy_idset_count (a) + eddy_idset_count (b))
             abort ();
         if (eddy_idset_count (d) + eddy_idset_count (i) != eddy_idset_count (a))
             abort ();
@@ -55,8 +55,9 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             abort ();
         unsigned first = eddy_idset_first (b);
         if (first != EDDY_IDSET_INVALID_ID) {
-            if (eddy_idset_range_clear (a, first, eddy_idset_last (b)) < 0
-                || eddy_idset_range_set (a, first, first) < 0 || !eddy_idset_test (a, first))
+            if (eddy_idset_range_clear (a, first, eddy_idset_last (b)) < 0 ||
+                eddy_idset_range_set (a, first, first) < 0 ||
+                !eddy_idset_test (a, first))
                 abort ();
         }
         eddy_idset_destroy (u);

@@ -1,9 +1,11 @@
 /* Unit tests for engine/util/eventlog: RFC 18 entries and whole logs. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -18,7 +20,8 @@ static void create_encode_decode_entry (void **state)
     json_decref (ctx); /* borrowed: the entry keeps its own reference */
     assert_non_null (e);
     char *s = eddy_eventlog_entry_encode (e);
-    assert_string_equal (s, "{\"timestamp\":42.5,\"name\":\"submit\",\"context\":{\"urgency\":16}}\n");
+    assert_string_equal (
+        s, "{\"timestamp\":42.5,\"name\":\"submit\",\"context\":{\"urgency\":16}}\n");
     json_t *back = eddy_eventlog_entry_decode (s, NULL);
     assert_true (json_equal (e, back));
     double ts;
@@ -39,14 +42,19 @@ static void create_encode_decode_entry (void **state)
 
 static void entries_need_exactly_one_newline (void **state)
 {
-    const char *bad[] = { "", "\n", "{\"timestamp\":1,\"name\":\"a\"}",
-                          "{\"timestamp\":1,\"name\":\"a\"}\n\n",
-                          "{\"timestamp\":1,\"name\":\"a\"} x\n", "{\"timestamp\":1}\n",
-                          "{\"name\":\"a\"}\n", "{\"timestamp\":\"1\",\"name\":\"a\"}\n",
-                          "{\"timestamp\":1,\"name\":\"a\",\"context\":[]}\n", "[1]\n",
-                          "{\"timestamp\":1,\"name\":\"\\u0000\"}\n" };
+    const char *bad[] = {"",
+                         "\n",
+                         "{\"timestamp\":1,\"name\":\"a\"}",
+                         "{\"timestamp\":1,\"name\":\"a\"}\n\n",
+                         "{\"timestamp\":1,\"name\":\"a\"} x\n",
+                         "{\"timestamp\":1}\n",
+                         "{\"name\":\"a\"}\n",
+                         "{\"timestamp\":\"1\",\"name\":\"a\"}\n",
+                         "{\"timestamp\":1,\"name\":\"a\",\"context\":[]}\n",
+                         "[1]\n",
+                         "{\"timestamp\":1,\"name\":\"\\u0000\"}\n"};
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
-        eddy_error_t err = { { 0 } };
+        eddy_error_t err = {{0}};
         json_t *e = eddy_eventlog_entry_decode (bad[i], &err);
         if (e)
             fail_msg ("accepted '%s'", bad[i]);
@@ -85,7 +93,8 @@ static void log_errors_name_the_line (void **state)
     json_t *log = eddy_eventlog_decode ("{\"timestamp\":1,\"name\":\"a\"}\n\n", &err);
     assert_null (log);
     assert_non_null (strstr (err.text, "line 2"));
-    log = eddy_eventlog_decode ("{\"timestamp\":1,\"name\":\"a\"}\n{\"name\":\"b\"}\n", &err);
+    log = eddy_eventlog_decode ("{\"timestamp\":1,\"name\":\"a\"}\n{\"name\":\"b\"}\n",
+                                &err);
     assert_null (log);
     assert_non_null (strstr (err.text, "line 2"));
     assert_null (eddy_eventlog_decode ("{\"timestamp\":1,\"name\":\"a\"}", &err));

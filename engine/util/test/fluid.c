@@ -1,9 +1,11 @@
 /* Unit tests for engine/util/fluid: generator monotonicity and text forms. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -72,7 +74,8 @@ static void assert_form (eddy_fluid_t id, eddy_fluid_type_t type, const char *wa
 {
     char buf[EDDY_FLUID_STRMAX];
     eddy_fluid_t back;
-    assert_int_equal (eddy_fluid_encode (buf, sizeof (buf), id, type), (int)strlen (want));
+    assert_int_equal (eddy_fluid_encode (buf, sizeof (buf), id, type),
+                      (int)strlen (want));
     assert_string_equal (buf, want);
     assert_int_equal (eddy_fluid_decode (want, type, &back, NULL), 0);
     assert_true (back == id);
@@ -107,12 +110,27 @@ static void encode_checks_buffer_size (void **state)
 
 static void decoders_reject_junk_and_overflow (void **state)
 {
-    const char *bad[] = { "", "f", "f0", "fl", "0x", "0xg", "0x10000000000000000",
-                          "18446744073709551616", "fjpXCZedGfVR", "1.2.3", "1.2.3.4.5",
-                          "1.2.3.", "12345.0.0.0", "job.0.0", "-1", "  ", "ƒ", "\xf0\x9f" };
+    const char *bad[] = {"",
+                         "f",
+                         "f0",
+                         "fl",
+                         "0x",
+                         "0xg",
+                         "0x10000000000000000",
+                         "18446744073709551616",
+                         "fjpXCZedGfVR",
+                         "1.2.3",
+                         "1.2.3.4.5",
+                         "1.2.3.",
+                         "12345.0.0.0",
+                         "job.0.0",
+                         "-1",
+                         "  ",
+                         "ƒ",
+                         "\xf0\x9f"};
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
         eddy_fluid_t id;
-        eddy_error_t err = { { 0 } };
+        eddy_error_t err = {{0}};
         if (eddy_fluid_parse (bad[i], &id, &err) == 0)
             fail_msg ("'%s' parsed as %llu", bad[i], (unsigned long long)id);
         assert_true (strlen (err.text) > 0);

@@ -1,9 +1,11 @@
 /* Unit tests for engine/util/fsd: RFC 23 duration parsing and formatting. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -35,11 +37,12 @@ static void units_scale_the_number (void **state)
 
 static void bad_strings_are_rejected_untouched (void **state)
 {
-    const char *bad[] = { "", "-1", "+1", " 1", "1 ", "1x", "1.0sec", "nan", "NaNs", "infs",
-                          "0x10", ".", "1..2", "1e", "1e999", "1e308d", "s" };
+    const char *bad[] = {"",       "-1",  "+1",    " 1",     "1 ",   "1x",
+                         "1.0sec", "nan", "NaNs",  "infs",   "0x10", ".",
+                         "1..2",   "1e",  "1e999", "1e308d", "s"};
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
         double d = 42;
-        eddy_error_t err = { { 0 } };
+        eddy_error_t err = {{0}};
         errno = 0;
         if (eddy_fsd_parse (bad[i], &d, &err) == 0)
             fail_msg ("'%s' accepted as %g", bad[i], d);
@@ -55,8 +58,9 @@ static void format_picks_the_largest_unit (void **state)
     struct {
         double secs;
         const char *want;
-    } cases[] = { { 0, "0s" },       { 0.001, "1ms" },   { 59.5, "59.5s" },  { 62, "1.03333m" },
-                  { 3600, "1h" },    { 86400, "1d" },    { 1e6, "11.5741d" }, { INFINITY, "infinity" } };
+    } cases[] = {{0, "0s"},         {0.001, "1ms"},        {59.5, "59.5s"},
+                 {62, "1.03333m"},  {3600, "1h"},          {86400, "1d"},
+                 {1e6, "11.5741d"}, {INFINITY, "infinity"}};
     for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
         assert_true (eddy_fsd_format (buf, sizeof (buf), cases[i].secs) > 0);
         assert_string_equal (buf, cases[i].want);
@@ -71,7 +75,7 @@ static void format_picks_the_largest_unit (void **state)
 
 static void format_then_parse_round_trips (void **state)
 {
-    double v[] = { 0.25, 1, 45, 90, 5400, 172800 };
+    double v[] = {0.25, 1, 45, 90, 5400, 172800};
     for (size_t i = 0; i < sizeof (v) / sizeof (v[0]); i++) {
         char buf[32];
         eddy_fsd_format (buf, sizeof (buf), v[i]);

@@ -1,11 +1,13 @@
 /* Unit tests for engine/util/hostlist: RFC 29 decode/encode, padding,
  * suffixes, find/nth/delete, sort/uniq and iteration.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,11 +119,13 @@ static void suffix_brackets_expand (void **state)
 
 static void decode_rejects_bad_syntax (void **state)
 {
-    const char *bad[] = { "[]", "foo[]", "foo[", "foo[1,3", "foo[[1,3]", "foo]", "foo[x-y]",
-                          "foo[0-1,2--5]", "foo[1-", "foo[3-1]", "foo[1,]", "foo[,1]",
-                          "a[1]b[2]", "foo[0-1048576]", "foo[1234567890123456789]" };
+    const char *bad[] = {"[]",       "foo[]",          "foo[",
+                         "foo[1,3",  "foo[[1,3]",      "foo]",
+                         "foo[x-y]", "foo[0-1,2--5]",  "foo[1-",
+                         "foo[3-1]", "foo[1,]",        "foo[,1]",
+                         "a[1]b[2]", "foo[0-1048576]", "foo[1234567890123456789]"};
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
-        eddy_error_t err = { { 0 } };
+        eddy_error_t err = {{0}};
         errno = 0;
         eddy_hostlist_t *hl = eddy_hostlist_decode (bad[i], &err);
         if (hl)

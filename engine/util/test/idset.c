@@ -1,9 +1,11 @@
 /* Unit tests for engine/util/idset: RFC 22 text form and range algebra. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,12 +67,13 @@ static void decode_then_encode_with_each_flag (void **state)
 
 static void decode_rejects_malformed_strings (void **state)
 {
-    const char *bad[] = { "01,2", "00", "3,2", "3-0", "2,2", "1-3,3", "[0", "0]",
-                          "[[0]]", "0,[2", "0-", "-5", "4.2", "x", "1,,2", "1,",
-                          ",1", " 1", "1 ", "[", "]", "4294967295", "99999999999",
-                          "1-4294967296", "0x1" };
+    const char *bad[] = {
+        "01,2",       "00",          "3,2",          "3-0", "2,2", "1-3,3", "[0",
+        "0]",         "[[0]]",       "0,[2",         "0-",  "-5",  "4.2",   "x",
+        "1,,2",       "1,",          ",1",           " 1",  "1 ",  "[",     "]",
+        "4294967295", "99999999999", "1-4294967296", "0x1"};
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
-        eddy_error_t err = { { 0 } };
+        eddy_error_t err = {{0}};
         errno = 0;
         eddy_idset_t *ids = eddy_idset_decode (bad[i], &err);
         if (ids)
@@ -140,7 +143,7 @@ static void set_and_clear_merge_and_split_ranges (void **state)
 static void iteration_visits_members_in_order (void **state)
 {
     eddy_idset_t *ids = dec ("0,5-6,9");
-    unsigned want[] = { 0, 5, 6, 9 };
+    unsigned want[] = {0, 5, 6, 9};
     size_t n = 0;
     for (unsigned id = eddy_idset_first (ids); id != EDDY_IDSET_INVALID_ID;
          id = eddy_idset_next (ids, id)) {
