@@ -385,7 +385,7 @@ int eddy_fluid_parse (const char *s, eddy_fluid_t *id, eddy_error_t *err)
 
 static const struct {
     eddy_fluid_type_t type;
-    const char *name;
+    char name[12]; /* an array, not a pointer: keeps the table read-only */
 } type_names[] = {
     {EDDY_FLUID_DEC, "dec"},       {EDDY_FLUID_HEX, "hex"},
     {EDDY_FLUID_DOTHEX, "dothex"}, {EDDY_FLUID_KVS, "kvs"},

@@ -10,7 +10,7 @@
 #include "engine/util/fsd.h"
 
 static const struct unit {
-    const char *suffix;
+    char suffix[4]; /* an array, not a pointer: keeps the table read-only */
     double scale;
 } units[] = {
     {"", 1.}, {"ms", 1e-3}, {"s", 1.}, {"m", 60.}, {"h", 3600.}, {"d", 86400.},
