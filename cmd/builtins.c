@@ -4,11 +4,17 @@
 
 extern const struct eddy_cmd cmd_config;
 extern const struct eddy_cmd cmd_help;
+extern const struct eddy_cmd cmd_hostlist;
+extern const struct eddy_cmd cmd_idset;
+extern const struct eddy_cmd cmd_job;
 extern const struct eddy_cmd cmd_sim;
 
 const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_config,
     &cmd_help,
+    &cmd_hostlist,
+    &cmd_idset,
+    &cmd_job,
     &cmd_sim,
     NULL,
 };

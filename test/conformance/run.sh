@@ -33,7 +33,7 @@ for checker in "$here"/check-*.sh; do
     failed=$((failed + f))
     while IFS= read -r line; do
         id=${line#FAIL }
-        id=${id%%:*}
+        id=${id%%: *}  # ids may contain ":" (idset/encode:12); the reason follows ": "
         if grep -qxF -- "$id" <(cut -f1 "$known" 2>/dev/null | grep -v '^#'); then
             echo "known: $line"
         else
