@@ -2,10 +2,12 @@
 #include <stddef.h>
 #include "cmd/cmd.h"
 
+extern const struct eddy_cmd cmd_R;
 extern const struct eddy_cmd cmd_help;
 extern const struct eddy_cmd cmd_jobspec;
 
 const struct eddy_cmd *const eddy_cmds[] = {
+    &cmd_R,
     &cmd_help,
     &cmd_jobspec,
     NULL,
