@@ -32,13 +32,25 @@ static int encode (int argc, char **argv)
 
     while ((c = getopt_long (argc, argv, "hH:c:g:p:r:", opts, NULL)) != -1) {
         switch (c) {
-        case 'H': hosts = optarg; break;
-        case 'c': cores = optarg; break;
-        case 'g': gpus = optarg; break;
-        case 'p': props[nprops++] = optarg; break;
-        case 'r': ranks = optarg; break;
-        case 'h': eddy_cmd_usage (&cmd_R, false);
-        default: eddy_cmd_usage (&cmd_R, true);
+        case 'H':
+            hosts = optarg;
+            break;
+        case 'c':
+            cores = optarg;
+            break;
+        case 'g':
+            gpus = optarg;
+            break;
+        case 'p':
+            props[nprops++] = optarg;
+            break;
+        case 'r':
+            ranks = optarg;
+            break;
+        case 'h':
+            eddy_cmd_usage (&cmd_R, false);
+        default:
+            eddy_cmd_usage (&cmd_R, true);
         }
     }
     if (optind != argc || !cores)
@@ -126,14 +138,15 @@ static void print_short (const eddy_rlist_t *rl)
     size_t i;
     if (!R)
         eddy_cmd_die ("R", "out of memory");
-    json_array_foreach (json_object_get (json_object_get (R, "execution"), "R_lite"),
-                        i, entry) {
+    json_array_foreach (json_object_get (json_object_get (R, "execution"), "R_lite"), i,
+                        entry)
+    {
         json_t *ch = json_object_get (entry, "children");
         const char *names[] = {"core", "gpu"};
         const char *r = json_string_value (json_object_get (entry, "rank"));
         eddy_idset_t *rs = eddy_idset_decode (r, NULL);
-        char *rstr = rs ? eddy_idset_encode (rs, EDDY_IDSET_RANGE | EDDY_IDSET_BRACKETS)
-                        : NULL;
+        char *rstr =
+            rs ? eddy_idset_encode (rs, EDDY_IDSET_RANGE | EDDY_IDSET_BRACKETS) : NULL;
         printf ("rank%s/", rstr ? rstr : r);
         free (rstr);
         eddy_idset_destroy (rs);
@@ -143,8 +156,9 @@ static void print_short (const eddy_rlist_t *rl)
             if (!ids)
                 continue;
             eddy_idset_t *set = eddy_idset_decode (ids, NULL);
-            char *s = set ? eddy_idset_encode (set, EDDY_IDSET_RANGE | EDDY_IDSET_BRACKETS)
-                          : NULL;
+            char *s =
+                set ? eddy_idset_encode (set, EDDY_IDSET_RANGE | EDDY_IDSET_BRACKETS)
+                    : NULL;
             printf ("%s%s%s", first ? "" : ",", names[k], s ? s : ids);
             free (s);
             eddy_idset_destroy (set);
@@ -176,15 +190,31 @@ static int decode (int argc, char **argv)
 
     while ((c = getopt_long (argc, argv, "hc:nrsSHp", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': count = optarg; break;
-        case 'n': nodelist = true; break;
-        case 'r': ranks = true; break;
-        case 's': shortform = true; break;
-        case 'S': flags |= EDDY_RLIST_STRICT; break;
-        case 'H': hosts = true; break;
-        case 'p': props = true; break;
-        case 'h': eddy_cmd_usage (&cmd_R, false);
-        default: eddy_cmd_usage (&cmd_R, true);
+        case 'c':
+            count = optarg;
+            break;
+        case 'n':
+            nodelist = true;
+            break;
+        case 'r':
+            ranks = true;
+            break;
+        case 's':
+            shortform = true;
+            break;
+        case 'S':
+            flags |= EDDY_RLIST_STRICT;
+            break;
+        case 'H':
+            hosts = true;
+            break;
+        case 'p':
+            props = true;
+            break;
+        case 'h':
+            eddy_cmd_usage (&cmd_R, false);
+        default:
+            eddy_cmd_usage (&cmd_R, true);
         }
     }
     if (optind != argc)
@@ -238,8 +268,9 @@ static int decode (int argc, char **argv)
         }
         const char *name;
         json_t *v;
-        json_object_foreach (json_object_get (json_object_get (R, "execution"),
-                                              "properties"), name, v) {
+        json_object_foreach (
+            json_object_get (json_object_get (R, "execution"), "properties"), name, v)
+        {
             if (props)
                 printf ("%s=%s\n", name, json_string_value (v));
         }

@@ -58,9 +58,8 @@ static char *read_file (const char *path, size_t *lenp)
     return buf;
 }
 
-static eddy_jobspec_t *load_file (const char *path,
-                                  eddy_jobspec_level_t level,
-                                  eddy_error_t *err)
+static eddy_jobspec_t *
+load_file (const char *path, eddy_jobspec_level_t level, eddy_error_t *err)
 {
     size_t len;
     char *buf = read_file (path, &len);
@@ -128,8 +127,7 @@ static int run (int argc, char **argv)
             if (!js) {
                 eddy_cmd_error ("jobspec", "%s: %s", argv[i], err.text);
                 rc = 1;
-            }
-            else
+            } else
                 printf ("%s: ok\n", argv[i]);
             eddy_jobspec_destroy (js);
         }
@@ -147,13 +145,13 @@ static int run (int argc, char **argv)
         if (!(js = load_file (argv[optind], level, &err)))
             eddy_cmd_die ("jobspec", "%s: %s", argv[optind], err.text);
         if (convert) {
-            char *s = json_dumps (eddy_jobspec_json (js), JSON_COMPACT | JSON_SORT_KEYS);
+            char *s =
+                json_dumps (eddy_jobspec_json (js), JSON_COMPACT | JSON_SORT_KEYS);
             if (!s)
                 eddy_cmd_die ("jobspec", "out of memory");
             printf ("%s\n", s);
             free (s);
-        }
-        else {
+        } else {
             char dur[64];
             if (eddy_jobspec_summary_check (js, &err) < 0) {
                 eddy_jobspec_destroy (js);
@@ -162,12 +160,9 @@ static int run (int argc, char **argv)
             format_duration (eddy_jobspec_duration (js), dur, sizeof (dur));
             printf ("nnodes=%d nslots=%d slot_size=%d slot_gpus=%d exclusive=%s "
                     "duration=%s ntasks=%d\n",
-                    eddy_jobspec_nnodes (js),
-                    eddy_jobspec_nslots (js),
-                    eddy_jobspec_cores_per_slot (js),
-                    eddy_jobspec_gpus_per_slot (js),
-                    eddy_jobspec_exclusive (js) ? "true" : "false",
-                    dur,
+                    eddy_jobspec_nnodes (js), eddy_jobspec_nslots (js),
+                    eddy_jobspec_cores_per_slot (js), eddy_jobspec_gpus_per_slot (js),
+                    eddy_jobspec_exclusive (js) ? "true" : "false", dur,
                     eddy_jobspec_ntasks (js));
         }
         eddy_jobspec_destroy (js);

@@ -93,7 +93,8 @@ static int only_keys (struct ctx *c, json_t *obj, const char *const *keys)
 {
     const char *key;
     json_t *v;
-    json_object_foreach (obj, key, v) {
+    json_object_foreach (obj, key, v)
+    {
         int i;
         for (i = 0; keys[i]; i++)
             if (!strcmp (key, keys[i]))
@@ -262,8 +263,7 @@ static int count_string (struct ctx *c, const char *s, int *min)
         p++;
         if (!scan_uint (&p, &r.max))
             goto invalid;
-    }
-    else
+    } else
         goto invalid;
     if (*p == ':') {
         p++;
@@ -294,10 +294,10 @@ static int check_count (struct ctx *c, json_t *count, const char *type, int *min
         /* flux-core allows 0 for types other than node, slot and core (the
          * gpu_count_zero vector); RFC schemas ask for >= 1.
          */
-        int lo = (!strcmp (type, "node") || !strcmp (type, "slot")
-                  || !strcmp (type, "core"))
-                     ? 1
-                     : 0;
+        int lo =
+            (!strcmp (type, "node") || !strcmp (type, "slot") || !strcmp (type, "core"))
+                ? 1
+                : 0;
         if (check_int (c, count, lo) < 0)
             return -1;
         *min = (int)json_integer_value (count);
@@ -316,8 +316,8 @@ static int check_count (struct ctx *c, json_t *count, const char *type, int *min
 
 static int check_vertex (struct ctx *c, json_t *v, int depth)
 {
-    static const char *const keys[] = {
-        "type", "count", "unit", "with", "label", "id", "exclusive", NULL};
+    static const char *const keys[] = {"type",  "count", "unit",      "with",
+                                       "label", "id",    "exclusive", NULL};
     static const char *const strings[] = {"unit", "label", "id"};
     json_t *type, *count, *with, *x;
     int min;
@@ -360,7 +360,8 @@ static int check_vertex (struct ctx *c, json_t *v, int depth)
         old = push_key (c, "with");
         if (!json_is_array (with) || json_array_size (with) == 0)
             return bad (c, "must be a non-empty list of resources");
-        json_array_foreach (with, i, child) {
+        json_array_foreach (with, i, child)
+        {
             size_t o2 = push (c, "[%zu]", i);
             if (check_vertex (c, child, depth + 1) < 0)
                 return -1;
@@ -380,8 +381,8 @@ static bool type_is (json_t *v, const char *type)
 /* RFC 25: slot>core or slot>(core,gpu); path is at the slot. */
 static int check_v1_slot (struct ctx *c, json_t *slot)
 {
-    static const char *const keys[] = {
-        "type", "count", "unit", "with", "label", "exclusive", NULL};
+    static const char *const keys[] = {"type",  "count",     "unit", "with",
+                                       "label", "exclusive", NULL};
     static const char *const leaf_keys[] = {"type", "count", "unit", NULL};
     json_t *with, *child;
     size_t i, old;
@@ -394,7 +395,8 @@ static int check_v1_slot (struct ctx *c, json_t *slot)
     old = push_key (c, "with");
     if (json_array_size (with) > 2)
         return bad (c, "a slot holds only core and optionally gpu");
-    json_array_foreach (with, i, child) {
+    json_array_foreach (with, i, child)
+    {
         size_t o2 = push (c, "[%zu]", i);
         if (type_is (child, "core") && !core)
             core = true;
@@ -418,8 +420,8 @@ static int check_v1_slot (struct ctx *c, json_t *slot)
 
 static int check_v1_resources (struct ctx *c, json_t *res)
 {
-    static const char *const node_keys[] = {
-        "type", "count", "unit", "with", "label", "exclusive", NULL};
+    static const char *const node_keys[] = {"type",  "count",     "unit", "with",
+                                            "label", "exclusive", NULL};
     json_t *top = json_array_get (res, 0);
     size_t old;
 
@@ -429,8 +431,7 @@ static int check_v1_resources (struct ctx *c, json_t *res)
     if (type_is (top, "slot")) {
         if (check_v1_slot (c, top) < 0)
             return -1;
-    }
-    else if (type_is (top, "node")) {
+    } else if (type_is (top, "node")) {
         json_t *with;
         if (only_keys (c, top, node_keys) < 0)
             return -1;
@@ -443,8 +444,7 @@ static int check_v1_resources (struct ctx *c, json_t *res)
         if (check_v1_slot (c, json_array_get (with, 0)) < 0)
             return -1;
         pop (c, o2);
-    }
-    else {
+    } else {
         push_key (c, "type");
         return bad (c, "must be node or slot");
     }
@@ -463,21 +463,21 @@ static int check_task_count (struct ctx *c, json_t *count)
         return bad (c, "must be a mapping");
     if (json_object_size (count) != 1)
         return bad (c, "must have exactly one of per_slot, per_resource, total");
-    json_object_foreach (count, key, v) {
+    json_object_foreach (count, key, v)
+    {
         size_t old = push_key (c, key);
         if (!strcmp (key, "per_slot") || !strcmp (key, "total")) {
             if (check_int (c, v, 1) < 0)
                 return -1;
-        }
-        else if (!strcmp (key, "per_resource")) {
+        } else if (!strcmp (key, "per_resource")) {
             static const char *const keys[] = {"type", "count", NULL};
             json_t *t, *n;
             if (c->v1)
                 return bad (c, "not allowed in version 1 (use per_slot or total)");
             if (!json_is_object (v))
                 return bad (c, "must be a mapping");
-            if (only_keys (c, v, keys) < 0 || !(t = required (c, v, "type"))
-                || !(n = required (c, v, "count")))
+            if (only_keys (c, v, keys) < 0 || !(t = required (c, v, "type")) ||
+                !(n = required (c, v, "count")))
                 return -1;
             if (!json_is_string (t)) {
                 push_key (c, "type");
@@ -486,8 +486,7 @@ static int check_task_count (struct ctx *c, json_t *count)
             push_key (c, "count");
             if (check_int (c, n, 1) < 0)
                 return -1;
-        }
-        else
+        } else
             return bad (c, "unknown key (expected per_slot, per_resource or total)");
         pop (c, old);
     }
@@ -496,8 +495,8 @@ static int check_task_count (struct ctx *c, json_t *count)
 
 static int check_task (struct ctx *c, json_t *task)
 {
-    static const char *const keys[] = {
-        "command", "slot", "count", "attributes", "distribution", NULL};
+    static const char *const keys[] = {"command",    "slot",         "count",
+                                       "attributes", "distribution", NULL};
     json_t *cmd, *slot, *count, *x;
     size_t i, old;
 
@@ -505,15 +504,16 @@ static int check_task (struct ctx *c, json_t *task)
         return bad (c, "must be a mapping");
     if (only_keys (c, task, keys) < 0)
         return -1;
-    if (!(cmd = required (c, task, "command")) || !(slot = required (c, task, "slot"))
-        || !(count = required (c, task, "count")))
+    if (!(cmd = required (c, task, "command")) ||
+        !(slot = required (c, task, "slot")) || !(count = required (c, task, "count")))
         return -1;
     old = push_key (c, "command");
     if (!json_is_array (cmd))
         return bad (c, "must be a list of strings");
     if (json_array_size (cmd) == 0)
         return bad (c, "must not be empty");
-    json_array_foreach (cmd, i, x) {
+    json_array_foreach (cmd, i, x)
+    {
         if (!json_is_string (x)) {
             push (c, "[%zu]", i);
             return bad (c, "must be a string");
@@ -547,22 +547,23 @@ static int check_constraint (struct ctx *c, json_t *con, int depth)
         return bad (c, "constraints nested too deep");
     if (!json_is_object (con))
         return bad (c, "must be a mapping");
-    json_object_foreach (con, op, args) {
+    json_object_foreach (con, op, args)
+    {
         size_t old = push_key (c, op);
         bool nested = !strcmp (op, "and") || !strcmp (op, "or") || !strcmp (op, "not");
-        bool strings = !strcmp (op, "properties") || !strcmp (op, "hostlist")
-                       || !strcmp (op, "ranks");
+        bool strings = !strcmp (op, "properties") || !strcmp (op, "hostlist") ||
+                       !strcmp (op, "ranks");
         if (!nested && !strings)
             return bad (c, "unknown constraint operator");
         if (!json_is_array (args))
             return bad (c, "must be a list");
-        json_array_foreach (args, i, x) {
+        json_array_foreach (args, i, x)
+        {
             size_t o2 = push (c, "[%zu]", i);
             if (nested) {
                 if (check_constraint (c, x, depth + 1) < 0)
                     return -1;
-            }
-            else if (!json_is_string (x))
+            } else if (!json_is_string (x))
                 return bad (c, "must be a string");
             pop (c, o2);
         }
@@ -583,8 +584,8 @@ static int check_system (struct ctx *c, json_t *sys)
         return required (c, sys, "duration") ? 0 : -1;
     if (x) {
         old = push_key (c, "duration");
-        if (!is_number (x) || json_number_value (x) < 0
-            || !isfinite (json_number_value (x)))
+        if (!is_number (x) || json_number_value (x) < 0 ||
+            !isfinite (json_number_value (x)))
             return bad (c, "must be a number >= 0");
         pop (c, old);
     }
@@ -605,7 +606,8 @@ static int check_system (struct ctx *c, json_t *sys)
         old = push_key (c, "dependencies");
         if (!json_is_array (x))
             return bad (c, "must be a list");
-        json_array_foreach (x, i, dep) {
+        json_array_foreach (x, i, dep)
+        {
             size_t o2 = push (c, "[%zu]", i);
             if (!json_is_object (dep))
                 return bad (c, "must be a mapping");
@@ -658,8 +660,8 @@ static int check_attributes (struct ctx *c, json_t *attr)
 
 static int check_top (struct ctx *c, json_t *obj, int *version)
 {
-    static const char *const keys[] = {
-        "version", "resources", "tasks", "attributes", NULL};
+    static const char *const keys[] = {"version", "resources", "tasks", "attributes",
+                                       NULL};
     json_t *ver, *res, *tasks, *attr, *x;
     size_t i, old;
 
@@ -667,9 +669,10 @@ static int check_top (struct ctx *c, json_t *obj, int *version)
         return bad (c, "jobspec must be a mapping");
     if (only_keys (c, obj, keys) < 0)
         return -1;
-    if (!(ver = required (c, obj, "version")) || !(res = required (c, obj, "resources"))
-        || !(tasks = required (c, obj, "tasks"))
-        || !(attr = required (c, obj, "attributes")))
+    if (!(ver = required (c, obj, "version")) ||
+        !(res = required (c, obj, "resources")) ||
+        !(tasks = required (c, obj, "tasks")) ||
+        !(attr = required (c, obj, "attributes")))
         return -1;
     old = push_key (c, "version");
     if (check_int (c, ver, 1) < 0)
@@ -682,7 +685,8 @@ static int check_top (struct ctx *c, json_t *obj, int *version)
     old = push_key (c, "resources");
     if (!json_is_array (res) || json_array_size (res) == 0)
         return bad (c, "must be a non-empty list");
-    json_array_foreach (res, i, x) {
+    json_array_foreach (res, i, x)
+    {
         size_t o2 = push (c, "[%zu]", i);
         if (check_vertex (c, x, 0) < 0)
             return -1;
@@ -697,7 +701,8 @@ static int check_top (struct ctx *c, json_t *obj, int *version)
         return bad (c, "must be a non-empty list");
     if (c->v1 && json_array_size (tasks) != 1)
         return bad (c, "must hold exactly one task");
-    json_array_foreach (tasks, i, x) {
+    json_array_foreach (tasks, i, x)
+    {
         size_t o2 = push (c, "[%zu]", i);
         if (check_task (c, x) < 0)
             return -1;
@@ -741,7 +746,8 @@ static bool has_slot_below (json_t *with)
 {
     size_t i;
     json_t *v;
-    json_array_foreach (with, i, v) {
+    json_array_foreach (with, i, v)
+    {
         if (type_is (v, "slot") || has_slot_below (json_object_get (v, "with")))
             return true;
     }
@@ -754,7 +760,8 @@ static int64_t sum_below (json_t *with, const char *type, int64_t mult)
     size_t i;
     json_t *v;
     int64_t n = 0;
-    json_array_foreach (with, i, v) {
+    json_array_foreach (with, i, v)
+    {
         int64_t m = mul (mult, count_min (v));
         if (type_is (v, type))
             n += m;
@@ -778,7 +785,8 @@ static void walk (json_t *with, int64_t mult, struct walk *w)
 {
     size_t i;
     json_t *v;
-    json_array_foreach (with, i, v) {
+    json_array_foreach (with, i, v)
+    {
         int64_t c = count_min (v);
         json_t *children = json_object_get (v, "with");
         bool excl = json_is_true (json_object_get (v, "exclusive"));
@@ -787,8 +795,7 @@ static void walk (json_t *with, int64_t mult, struct walk *w)
             if (w->nnodes > SAT_MAX)
                 w->nnodes = SAT_MAX;
             w->exclusive |= excl;
-        }
-        else if (type_is (v, "slot")) {
+        } else if (type_is (v, "slot")) {
             w->exclusive |= excl;
             if (!has_slot_below (children)) {
                 w->have_slot = true;
@@ -836,8 +843,8 @@ static void summarise (eddy_jobspec_t *js)
         eddy_error_set (&js->summary_err, "Unable to determine slot size");
         return;
     }
-    if (w.nnodes > INT_MAX || w.nslots > INT_MAX || w.cores > INT_MAX
-        || w.gpus > INT_MAX) {
+    if (w.nnodes > INT_MAX || w.nslots > INT_MAX || w.cores > INT_MAX ||
+        w.gpus > INT_MAX) {
         eddy_error_set (&js->summary_err, "resource counts are too large");
         return;
     }
@@ -845,7 +852,8 @@ static void summarise (eddy_jobspec_t *js)
     js->nslots = (int)w.nslots;
     js->cores_per_slot = (int)w.cores;
     js->gpus_per_slot = (int)w.gpus;
-    int64_t ntasks = tasks_for (js, json_array_get (json_object_get (js->obj, "tasks"), 0));
+    int64_t ntasks =
+        tasks_for (js, json_array_get (json_object_get (js->obj, "tasks"), 0));
     if (ntasks > INT_MAX) {
         js->nnodes = js->nslots = js->cores_per_slot = js->gpus_per_slot = 0;
         eddy_error_set (&js->summary_err, "task count is too large");
@@ -872,22 +880,18 @@ json_t *eddy_jobspec_load (const char *buf, size_t len, eddy_error_t *err)
         i++;
     if (i < len && (buf[i] == '{' || buf[i] == '[')) {
         if (!(o = json_loadb (buf, len, JSON_REJECT_DUPLICATES, &jerr))) {
-            eddy_error_set (err,
-                            "line %d column %d: %s",
-                            jerr.line,
-                            jerr.column,
+            eddy_error_set (err, "line %d column %d: %s", jerr.line, jerr.column,
                             jerr.text);
-            errno = json_error_code (&jerr) == json_error_out_of_memory ? ENOMEM
-                                                                        : EINVAL;
+            errno =
+                json_error_code (&jerr) == json_error_out_of_memory ? ENOMEM : EINVAL;
         }
         return o;
     }
     return eddy_yaml_load (buf, len, err);
 }
 
-eddy_jobspec_t *eddy_jobspec_parse (json_t *obj,
-                                    eddy_jobspec_level_t level,
-                                    eddy_error_t *err)
+eddy_jobspec_t *
+eddy_jobspec_parse (json_t *obj, eddy_jobspec_level_t level, eddy_error_t *err)
 {
     struct ctx c = {.err = err};
     eddy_jobspec_t *js;
@@ -1044,13 +1048,13 @@ static int merge (json_t *dst, json_t *src)
 {
     const char *key;
     json_t *v;
-    json_object_foreach (src, key, v) {
+    json_object_foreach (src, key, v)
+    {
         json_t *d = json_object_get (dst, key);
         if (json_is_object (d) && json_is_object (v)) {
             if (merge (d, v) < 0)
                 return -1;
-        }
-        else if (json_object_set (dst, key, v) < 0)
+        } else if (json_object_set (dst, key, v) < 0)
             return -1;
     }
     return 0;
@@ -1073,21 +1077,20 @@ static json_t *build (const struct eddy_jobspec_request *req)
     if (req->nnodes > 0)
         nslots = (req->ntasks + req->nnodes - 1) / req->nnodes;
     if (req->gpus_per_task > 0)
-        children = json_pack ("[{s:s s:i} {s:s s:i}]",
-                              "type", "core", "count", req->cores_per_task,
-                              "type", "gpu", "count", req->gpus_per_task);
+        children =
+            json_pack ("[{s:s s:i} {s:s s:i}]", "type", "core", "count",
+                       req->cores_per_task, "type", "gpu", "count", req->gpus_per_task);
     else
-        children = json_pack ("[{s:s s:i}]", "type", "core", "count", req->cores_per_task);
-    slot = json_pack ("{s:s s:i s:s s:o}",
-                      "type", "slot", "count", nslots, "label", "task",
-                      "with", children);
+        children =
+            json_pack ("[{s:s s:i}]", "type", "core", "count", req->cores_per_task);
+    slot = json_pack ("{s:s s:i s:s s:o}", "type", "slot", "count", nslots, "label",
+                      "task", "with", children);
     if (req->nnodes > 0) {
-        res = json_pack ("[{s:s s:i s:[o]}]",
-                         "type", "node", "count", req->nnodes, "with", slot);
+        res = json_pack ("[{s:s s:i s:[o]}]", "type", "node", "count", req->nnodes,
+                         "with", slot);
         if (res && req->exclusive)
             json_object_set_new (json_array_get (res, 0), "exclusive", json_true ());
-    }
-    else
+    } else
         res = json_pack ("[o]", slot);
     if (req->nnodes > 0 && req->ntasks % req->nnodes != 0)
         count = json_pack ("{s:i}", "total", req->ntasks);
@@ -1097,8 +1100,7 @@ static json_t *build (const struct eddy_jobspec_request *req)
     attr = json_pack ("{s:{s:f s:o}}", "system", "duration", req->duration,
                       "environment", env);
     if (attr && req->cwd)
-        json_object_set_new (json_object_get (attr, "system"),
-                             "cwd",
+        json_object_set_new (json_object_get (attr, "system"), "cwd",
                              json_string (req->cwd));
     if (attr && req->attributes) {
         json_t *extra = json_deep_copy (req->attributes);
@@ -1109,10 +1111,8 @@ static json_t *build (const struct eddy_jobspec_request *req)
         json_decref (extra);
     }
     if (res && count && attr)
-        o = json_pack ("{s:i s:O s:[{s:O s:s s:O}] s:O}",
-                       "version", 1,
-                       "resources", res,
-                       "tasks", "command", argv, "slot", "task", "count", count,
+        o = json_pack ("{s:i s:O s:[{s:O s:s s:O}] s:O}", "version", 1, "resources",
+                       res, "tasks", "command", argv, "slot", "task", "count", count,
                        "attributes", attr);
     json_decref (argv);
     json_decref (res);
@@ -1166,7 +1166,8 @@ eddy_jobspec_t *eddy_jobspec_from_command (const struct eddy_jobspec_request *re
     if (!(o = build (req))) {
         /* json_string () fails on invalid UTF-8 as well as on ENOMEM */
         errno = EINVAL;
-        eddy_error_set (err, "could not build jobspec (invalid UTF-8 or out of memory)");
+        eddy_error_set (err,
+                        "could not build jobspec (invalid UTF-8 or out of memory)");
         return NULL;
     }
     js = eddy_jobspec_parse (o, EDDY_JOBSPEC_V1, err);

@@ -5,9 +5,9 @@
 #ifndef EDDY_SCHED_JOBSPEC_H
 #define EDDY_SCHED_JOBSPEC_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <jansson.h>
 
 #include "engine/error.h"
 
@@ -49,9 +49,8 @@ json_t *eddy_jobspec_load (const char *buf, size_t len, eddy_error_t *err);
  * "resources[0].count: must be >= 1".
  * eddy_jobspec_destroy (NULL) is a no-op; destroy keeps errno.
  */
-eddy_jobspec_t *eddy_jobspec_parse (json_t *obj,
-                                    eddy_jobspec_level_t level,
-                                    eddy_error_t *err);
+eddy_jobspec_t *
+eddy_jobspec_parse (json_t *obj, eddy_jobspec_level_t level, eddy_error_t *err);
 void eddy_jobspec_destroy (eddy_jobspec_t *js);
 
 /* Load + parse in one step (text as for eddy_jobspec_load ()). */

@@ -5,11 +5,11 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <sys/types.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
@@ -101,12 +101,8 @@ static int node_init (struct rnode *nd,
 
 static int node_copy (struct rnode *dst, const struct rnode *src)
 {
-    if (node_init (dst,
-                   src->rank,
-                   src->host,
-                   eddy_idset_copy (src->cores),
-                   eddy_idset_copy (src->gpus))
-        < 0)
+    if (node_init (dst, src->rank, src->host, eddy_idset_copy (src->cores),
+                   eddy_idset_copy (src->gpus)) < 0)
         return -1;
     dst->tcores = src->tcores;
     dst->tgpus = src->tgpus;
@@ -308,7 +304,8 @@ static int decode_rlite (eddy_rlist_t *rl, json_t *rlite, eddy_error_t *err)
 
     if (!json_is_array (rlite))
         return fail (err, EINVAL, "execution.R_lite: must be a list");
-    json_array_foreach (rlite, i, entry) {
+    json_array_foreach (rlite, i, entry)
+    {
         eddy_idset_t *ranks = NULL, *cores = NULL, *gpus = NULL;
         json_t *children, *v;
         const char *key;
@@ -326,12 +323,11 @@ static int decode_rlite (eddy_rlist_t *rl, json_t *rlite, eddy_error_t *err)
             fail (err, EINVAL, "execution.R_lite[%zu].children: must be an object", i);
             goto next;
         }
-        json_object_foreach (children, key, v) {
+        json_object_foreach (children, key, v)
+        {
             if (strcmp (key, "core") != 0 && strcmp (key, "gpu") != 0) {
-                fail (err,
-                      EINVAL,
-                      "execution.R_lite[%zu].children: unknown resource type",
-                      i);
+                fail (err, EINVAL,
+                      "execution.R_lite[%zu].children: unknown resource type", i);
                 goto next;
             }
         }
@@ -355,26 +351,26 @@ static int decode_rlite (eddy_rlist_t *rl, json_t *rlite, eddy_error_t *err)
         for (unsigned r = eddy_idset_first (ranks); r != EDDY_IDSET_INVALID_ID;
              r = eddy_idset_next (ranks, r)) {
             struct rnode nd;
-            if (node_init (&nd, r, NULL, eddy_idset_copy (cores), eddy_idset_copy (gpus))
-                < 0) {
+            if (node_init (&nd, r, NULL, eddy_idset_copy (cores),
+                           eddy_idset_copy (gpus)) < 0) {
                 fail (err, ENOMEM, "out of memory");
                 goto next;
             }
             rl->nodes[rl->n++] = nd;
         }
         rc = 0;
-next:
+    next:
         eddy_idset_destroy (ranks);
         eddy_idset_destroy (cores);
         eddy_idset_destroy (gpus);
         if (rc < 0)
             return -1;
     }
-    qsort (rl->nodes, rl->n, sizeof (rl->nodes[0]), cmp_rank);
+    if (rl->n > 1)
+        qsort (rl->nodes, rl->n, sizeof (rl->nodes[0]), cmp_rank);
     for (i = 1; i < rl->n; i++) {
         if (rl->nodes[i].rank == rl->nodes[i - 1].rank)
-            return fail (err,
-                         EINVAL,
+            return fail (err, EINVAL,
                          "execution.R_lite: rank %u appears more than once",
                          rl->nodes[i].rank);
     }
@@ -395,7 +391,8 @@ static int decode_nodelist (eddy_rlist_t *rl, json_t *list, eddy_error_t *err)
         fail (err, EINVAL, "execution.nodelist: must be a list of hostlists");
         goto done;
     }
-    json_array_foreach (list, i, v) {
+    json_array_foreach (list, i, v)
+    {
         eddy_error_t e;
         if (!json_is_string (v)) {
             fail (err, EINVAL, "execution.nodelist[%zu]: must be a string", i);
@@ -416,12 +413,9 @@ static int decode_nodelist (eddy_rlist_t *rl, json_t *list, eddy_error_t *err)
             break;
     }
     if (eddy_hostlist_count (hl) != rl->n) {
-        fail (err,
-              EINVAL,
-              "execution.nodelist: names %s%zu hosts for %zu ranks",
+        fail (err, EINVAL, "execution.nodelist: names %s%zu hosts for %zu ranks",
               eddy_hostlist_count (hl) > rl->n ? "at least " : "",
-              eddy_hostlist_count (hl),
-              rl->n);
+              eddy_hostlist_count (hl), rl->n);
         goto done;
     }
     eddy_hostlist_iter_init (&it, hl);
@@ -446,7 +440,8 @@ static int decode_props (eddy_rlist_t *rl, json_t *props, eddy_error_t *err)
 
     if (!json_is_object (props))
         return fail (err, EINVAL, "execution.properties: must be an object");
-    json_object_foreach (props, name, v) {
+    json_object_foreach (props, name, v)
+    {
         snprintf (what, sizeof (what), "execution.properties.%.60s", name);
         eddy_idset_t *ranks = decode_ids (v, what, err);
         if (!ranks)
@@ -471,8 +466,8 @@ static int decode_time (json_t *exec, const char *key, double *out, eddy_error_t
     json_t *v = json_object_get (exec, key);
     if (!v)
         return 0;
-    if (!json_is_number (v) || json_number_value (v) < 0
-        || !isfinite (json_number_value (v)))
+    if (!json_is_number (v) || json_number_value (v) < 0 ||
+        !isfinite (json_number_value (v)))
         return fail (err, EINVAL, "execution.%s: must be a number >= 0", key);
     *out = json_number_value (v);
     return 0;
@@ -498,7 +493,8 @@ eddy_rlist_t *eddy_rlist_from_json (json_t *R, int flags, eddy_error_t *err)
     }
     exec = json_object_get (R, "execution");
     if (!json_is_object (exec)) {
-        fail (err, EINVAL, exec ? "execution: must be an object" : "execution: missing");
+        fail (err, EINVAL,
+              exec ? "execution: must be an object" : "execution: missing");
         return NULL;
     }
     if (!(v = json_object_get (exec, "R_lite"))) {
@@ -514,15 +510,14 @@ eddy_rlist_t *eddy_rlist_from_json (json_t *R, int flags, eddy_error_t *err)
     if ((v = json_object_get (exec, "nodelist"))) {
         if (decode_nodelist (rl, v, err) < 0)
             goto error;
-    }
-    else if (flags & EDDY_RLIST_STRICT) {
+    } else if (flags & EDDY_RLIST_STRICT) {
         fail (err, EINVAL, "execution.nodelist: missing");
         goto error;
     }
     if ((v = json_object_get (exec, "properties")) && decode_props (rl, v, err) < 0)
         goto error;
-    if (decode_time (exec, "starttime", &rl->starttime, err) < 0
-        || decode_time (exec, "expiration", &rl->expiration, err) < 0)
+    if (decode_time (exec, "starttime", &rl->starttime, err) < 0 ||
+        decode_time (exec, "expiration", &rl->expiration, err) < 0)
         goto error;
     return rl;
 error:
@@ -530,10 +525,8 @@ error:
     return NULL;
 }
 
-eddy_rlist_t *eddy_rlist_decode (const char *buf,
-                                 size_t len,
-                                 int flags,
-                                 eddy_error_t *err)
+eddy_rlist_t *
+eddy_rlist_decode (const char *buf, size_t len, int flags, eddy_error_t *err)
 {
     json_error_t jerr;
     json_t *o;
@@ -580,8 +573,9 @@ static json_t *encode_rlite (const eddy_rlist_t *rl)
         size_t j = i;
         int rc = ranks && entry && children ? 0 : -1;
 
-        while (rc == 0 && j < rl->n && eddy_idset_equal (rl->nodes[j].cores, a->cores)
-               && eddy_idset_equal (rl->nodes[j].gpus, a->gpus))
+        while (rc == 0 && j < rl->n &&
+               eddy_idset_equal (rl->nodes[j].cores, a->cores) &&
+               eddy_idset_equal (rl->nodes[j].gpus, a->gpus))
             rc = eddy_idset_set (ranks, rl->nodes[j++].rank);
         if (rc == 0 && a->ncores)
             rc = set_ids (children, "core", a->cores);
@@ -643,10 +637,8 @@ json_t *eddy_rlist_to_json (const eddy_rlist_t *rl)
     }
     if (!(rlite = encode_rlite (rl)))
         goto nomem;
-    if (!(exec = json_pack ("{s:O s:f s:f}",
-                            "R_lite", rlite,
-                            "starttime", rl->starttime,
-                            "expiration", rl->expiration)))
+    if (!(exec = json_pack ("{s:O s:f s:f}", "R_lite", rlite, "starttime",
+                            rl->starttime, "expiration", rl->expiration)))
         goto nomem;
     if (rl->n > 0 && (nodelist = eddy_rlist_nodelist (rl))) {
         int rc = json_object_set_new (exec, "nodelist", json_pack ("[s]", nodelist));
@@ -742,7 +734,8 @@ int eddy_rlist_set_property (eddy_rlist_t *rl,
          r = eddy_idset_next (ids, r)) {
         if (find (rl, r) < 0) {
             eddy_idset_destroy (ids);
-            return fail (err, EINVAL, "property %s: rank %u is not in the set", name, r);
+            return fail (err, EINVAL, "property %s: rank %u is not in the set", name,
+                         r);
         }
     }
     int rc = prop_add (rl, name, ids);
@@ -877,8 +870,8 @@ static int take_lowest (eddy_idset_t *from, size_t k, eddy_idset_t *to)
             return -1;
         size_t span = (size_t)hi - lo + 1;
         unsigned last = span > k ? lo + (unsigned)k - 1 : hi;
-        if (eddy_idset_range_set (to, lo, last) < 0
-            || eddy_idset_range_clear (from, lo, last) < 0)
+        if (eddy_idset_range_set (to, lo, last) < 0 ||
+            eddy_idset_range_clear (from, lo, last) < 0)
             return -1;
         k -= (size_t)last - lo + 1;
     }
@@ -907,8 +900,7 @@ static int plan (const eddy_rlist_t *pool,
         }
         if (n < (size_t)req->nnodes)
             return -1;
-    }
-    else {
+    } else {
         uint64_t left = (uint64_t)req->nslots;
         for (size_t i = 0; i < pool->n && left > 0; i++) {
             const struct rnode *nd = &pool->nodes[i];
@@ -940,17 +932,22 @@ eddy_rlist_t *eddy_rlist_alloc (eddy_rlist_t *pool,
     eddy_rlist_t *result = NULL;
     size_t npicks = 0;
 
-    if (!pool || !req || req->nslots < 1 || req->nnodes < 0 || req->cores_per_slot < 0
-        || req->gpus_per_slot < 0 || req->nnodes > req->nslots
-        || (req->cores_per_slot == 0 && req->gpus_per_slot == 0 && !req->exclusive)) {
+    if (!pool || !req || req->nslots < 1 || req->nnodes < 0 ||
+        req->cores_per_slot < 0 || req->gpus_per_slot < 0 ||
+        req->nnodes > req->nslots ||
+        (req->cores_per_slot == 0 && req->gpus_per_slot == 0 && !req->exclusive)) {
         fail (err, EINVAL, "malformed resource request");
         return NULL;
     }
     r = *req;
     if (r.exclusive && r.nnodes == 0)
         r.nnodes = r.nslots;
-    if (!(picks = calloc (pool->n ? pool->n : 1, sizeof (*picks)))
-        || !(result = eddy_rlist_create ())) {
+    /* at most one pick per node used: nnodes, or one per slot */
+    size_t maxpicks = r.nnodes > 0 ? (size_t)r.nnodes : (size_t)r.nslots;
+    if (maxpicks > pool->n)
+        maxpicks = pool->n;
+    if (!(picks = malloc ((maxpicks ? maxpicks : 1) * sizeof (*picks))) ||
+        !(result = eddy_rlist_create ())) {
         fail (err, ENOMEM, "out of memory");
         goto error;
     }
@@ -980,12 +977,11 @@ eddy_rlist_t *eddy_rlist_alloc (eddy_rlist_t *pool,
                 fail (err, ENOMEM, "out of memory");
                 goto error;
             }
-        }
-        else {
+        } else {
             c = eddy_idset_create ();
             g = eddy_idset_create ();
-            if (!c || !g || take_lowest (nd->cores, picks[i].cores, c) < 0
-                || take_lowest (nd->gpus, picks[i].gpus, g) < 0) {
+            if (!c || !g || take_lowest (nd->cores, picks[i].cores, c) < 0 ||
+                take_lowest (nd->gpus, picks[i].gpus, g) < 0) {
                 eddy_idset_destroy (c);
                 eddy_idset_destroy (g);
                 fail (err, ENOMEM, "out of memory");
@@ -993,7 +989,8 @@ eddy_rlist_t *eddy_rlist_alloc (eddy_rlist_t *pool,
             }
         }
         node_recount (nd);
-        if (node_init (&got, nd->rank, nd->host, c, g) < 0 || append (result, &got) < 0) {
+        if (node_init (&got, nd->rank, nd->host, c, g) < 0 ||
+            append (result, &got) < 0) {
             fail (err, ENOMEM, "out of memory");
             goto error;
         }
@@ -1018,8 +1015,8 @@ eddy_rlist_t *eddy_rlist_alloc_cores (eddy_rlist_t *pool, int ncores, eddy_error
 
 eddy_rlist_t *eddy_rlist_alloc_nodes (eddy_rlist_t *pool, int nnodes, eddy_error_t *err)
 {
-    struct eddy_rlist_request req = {.nnodes = nnodes, .nslots = nnodes,
-                                     .exclusive = true};
+    struct eddy_rlist_request req = {
+        .nnodes = nnodes, .nslots = nnodes, .exclusive = true};
     return eddy_rlist_alloc (pool, &req, err);
 }
 
@@ -1067,8 +1064,8 @@ int eddy_rlist_remove (eddy_rlist_t *pool, const eddy_rlist_t *r, eddy_error_t *
         return -1;
     for (size_t i = 0; i < r->n; i++) {
         struct rnode *nd = &pool->nodes[find (pool, r->nodes[i].rank)];
-        if (eddy_idset_subtract (nd->cores, r->nodes[i].cores) < 0
-            || eddy_idset_subtract (nd->gpus, r->nodes[i].gpus) < 0)
+        if (eddy_idset_subtract (nd->cores, r->nodes[i].cores) < 0 ||
+            eddy_idset_subtract (nd->gpus, r->nodes[i].gpus) < 0)
             return fail (err, ENOMEM, "out of memory");
         node_recount (nd);
     }
@@ -1083,8 +1080,8 @@ int eddy_rlist_free (eddy_rlist_t *pool, const eddy_rlist_t *r, eddy_error_t *er
         return -1;
     for (size_t i = 0; i < r->n; i++) {
         struct rnode *nd = &pool->nodes[find (pool, r->nodes[i].rank)];
-        if (eddy_idset_add (nd->cores, r->nodes[i].cores) < 0
-            || eddy_idset_add (nd->gpus, r->nodes[i].gpus) < 0)
+        if (eddy_idset_add (nd->cores, r->nodes[i].cores) < 0 ||
+            eddy_idset_add (nd->gpus, r->nodes[i].gpus) < 0)
             return fail (err, ENOMEM, "out of memory");
         node_recount (nd);
     }
@@ -1126,19 +1123,15 @@ static eddy_rlist_t *combine (enum op op, const eddy_rlist_t *a, const eddy_rlis
             if (op == OP_INTERSECT)
                 continue;
             rc = node_copy (&nd, x);
-        }
-        else if (y && (!x || y->rank < x->rank)) {
+        } else if (y && (!x || y->rank < x->rank)) {
             j++;
             if (op != OP_UNION)
                 continue;
             rc = node_copy (&nd, y);
-        }
-        else {
+        } else {
             i++;
             j++;
-            rc = node_init (&nd,
-                            x->rank,
-                            x->host ? x->host : y->host,
+            rc = node_init (&nd, x->rank, x->host ? x->host : y->host,
                             apply (op, x->cores, y->cores),
                             apply (op, x->gpus, y->gpus));
             nd.down = x->down;

@@ -10,9 +10,9 @@
 #ifndef EDDY_SCHED_RLIST_H
 #define EDDY_SCHED_RLIST_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <jansson.h>
 
 #include "engine/error.h"
 
@@ -49,10 +49,8 @@ eddy_rlist_t *eddy_rlist_copy (const eddy_rlist_t *rl);
  * what is wrong ("execution.R_lite[0].rank: ...").
  */
 eddy_rlist_t *eddy_rlist_from_json (json_t *R, int flags, eddy_error_t *err);
-eddy_rlist_t *eddy_rlist_decode (const char *buf,
-                                 size_t len,
-                                 int flags,
-                                 eddy_error_t *err);
+eddy_rlist_t *
+eddy_rlist_decode (const char *buf, size_t len, int flags, eddy_error_t *err);
 
 /* Encoding R.  to_json () returns a new R object; consecutive ranks with
  * identical children share one R_lite entry, the nodelist is one
@@ -132,8 +130,10 @@ struct eddy_rlist_request {
 eddy_rlist_t *eddy_rlist_alloc (eddy_rlist_t *pool,
                                 const struct eddy_rlist_request *req,
                                 eddy_error_t *err);
-eddy_rlist_t *eddy_rlist_alloc_cores (eddy_rlist_t *pool, int ncores, eddy_error_t *err);
-eddy_rlist_t *eddy_rlist_alloc_nodes (eddy_rlist_t *pool, int nnodes, eddy_error_t *err);
+eddy_rlist_t *
+eddy_rlist_alloc_cores (eddy_rlist_t *pool, int ncores, eddy_error_t *err);
+eddy_rlist_t *
+eddy_rlist_alloc_nodes (eddy_rlist_t *pool, int nnodes, eddy_error_t *err);
 int eddy_rlist_remove (eddy_rlist_t *pool, const eddy_rlist_t *r, eddy_error_t *err);
 int eddy_rlist_free (eddy_rlist_t *pool, const eddy_rlist_t *r, eddy_error_t *err);
 

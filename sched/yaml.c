@@ -28,8 +28,8 @@ struct anchor {
 struct frame {
     json_t *value; /* the array or object under construction */
     char *anchor;
-    char *key;     /* object: the key waiting for its value */
-    bool merge;    /* object: the waiting key is "<<" */
+    char *key;      /* object: the key waiting for its value */
+    bool merge;     /* object: the waiting key is "<<" */
     json_t *merges; /* object: mappings to merge when it ends */
     size_t size;
 };
@@ -49,11 +49,7 @@ struct loader {
 
 static int fail (struct loader *ld, int errnum, const char *what)
 {
-    eddy_error_set (ld->err,
-                    "line %zu column %zu: %s",
-                    ld->line,
-                    ld->column,
-                    what);
+    eddy_error_set (ld->err, "line %zu column %zu: %s", ld->line, ld->column, what);
     errno = errnum;
     return -1;
 }
@@ -69,10 +65,10 @@ static bool word_in (const char *s, size_t len, const char *const *words)
 }
 
 static const char *const null_words[] = {"~", "null", "Null", "NULL", "", NULL};
-static const char *const true_words[] = {
-    "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", NULL};
-static const char *const false_words[] = {
-    "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", NULL};
+static const char *const true_words[] = {"yes",  "Yes", "YES", "true", "True",
+                                         "TRUE", "on",  "On",  "ON",   NULL};
+static const char *const false_words[] = {"no",    "No",  "NO",  "false", "False",
+                                          "FALSE", "off", "Off", "OFF",   NULL};
 
 static int digit_value (char c)
 {
@@ -153,8 +149,7 @@ static int parse_int (const char *s, size_t len, int64_t *out)
                 p = q + k;
             }
         }
-    }
-    else
+    } else
         return 0;
     if (n == -2)
         return -1;
@@ -164,8 +159,7 @@ static int parse_int (const char *s, size_t len, int64_t *out)
         if (acc > (uint64_t)INT64_MAX + 1)
             return -1;
         *out = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
-    }
-    else {
+    } else {
         if (acc > (uint64_t)INT64_MAX)
             return -1;
         *out = (int64_t)acc;
@@ -190,9 +184,9 @@ static int parse_float (const char *s, size_t len, double *out)
     if (i < len && (s[i] == '-' || s[i] == '+'))
         i++;
     if (len - i == 4 && s[i] == '.') {
-        if (word_in (s + i + 1, 3, (const char *const[]){"inf", "Inf", "INF",
-                                                         "nan", "NaN", "NAN",
-                                                         NULL}))
+        if (word_in (
+                s + i + 1, 3,
+                (const char *const[]){"inf", "Inf", "INF", "nan", "NaN", "NAN", NULL}))
             return -1;
     }
     /* digits [._digits] or .digits, then optional e[+-]digits */
@@ -246,10 +240,8 @@ static json_t *scalar_string (struct loader *ld, const char *s, size_t len)
     return v;
 }
 
-static json_t *typed_scalar (struct loader *ld,
-                             const char *tag,
-                             const char *s,
-                             size_t len)
+static json_t *
+typed_scalar (struct loader *ld, const char *tag, const char *s, size_t len)
 {
     int64_t i;
     double d;
@@ -296,8 +288,8 @@ static json_t *typed_scalar (struct loader *ld,
     }
     if (any)
         return scalar_string (ld, s, len);
-    if (!strcmp (t, "null") || !strcmp (t, "bool") || !strcmp (t, "int")
-        || !strcmp (t, "float")) {
+    if (!strcmp (t, "null") || !strcmp (t, "bool") || !strcmp (t, "int") ||
+        !strcmp (t, "float")) {
         fail (ld, EINVAL, "scalar does not match its tag");
         return NULL;
     }
@@ -315,10 +307,7 @@ static int charge (struct loader *ld, size_t n)
     return 0;
 }
 
-static int add_anchor (struct loader *ld,
-                       const char *name,
-                       json_t *value,
-                       size_t size)
+static int add_anchor (struct loader *ld, const char *name, json_t *value, size_t size)
 {
     struct anchor *a;
     if (ld->nanchors == MAX_ANCHORS)
@@ -386,15 +375,15 @@ static int place (struct loader *ld, json_t *v, size_t size)
         else if (json_is_array (v)) {
             size_t i;
             json_t *m;
-            json_array_foreach (v, i, m) {
+            json_array_foreach (v, i, m)
+            {
                 if (!json_is_object (m))
                     break;
                 rc |= json_array_append (f->merges, m);
             }
             if (i < json_array_size (v))
                 rc = fail (ld, EINVAL, "merge key value must be mappings");
-        }
-        else
+        } else
             rc = fail (ld, EINVAL, "merge key value must be a mapping");
         json_decref (v);
         free (key);
@@ -445,8 +434,8 @@ static int on_scalar (struct loader *ld, yaml_event_t *ev)
         v = typed_scalar (ld, tag, s, len);
     if (!v)
         return -1;
-    if (ev->data.scalar.anchor
-        && add_anchor (ld, (char *)ev->data.scalar.anchor, v, 1) < 0) {
+    if (ev->data.scalar.anchor &&
+        add_anchor (ld, (char *)ev->data.scalar.anchor, v, 1) < 0) {
         json_decref (v);
         return -1;
     }
@@ -465,9 +454,7 @@ static int on_alias (struct loader *ld, yaml_event_t *ev)
     if (expecting_key (ld)) {
         if (!json_is_string (a->value))
             return fail (ld, EINVAL, "mapping key must be a scalar");
-        return set_key (ld,
-                        json_string_value (a->value),
-                        json_string_length (a->value),
+        return set_key (ld, json_string_value (a->value), json_string_length (a->value),
                         false);
     }
     if (!(v = json_deep_copy (a->value)))
@@ -475,10 +462,7 @@ static int on_alias (struct loader *ld, yaml_event_t *ev)
     return place (ld, v, a->size);
 }
 
-static int on_start (struct loader *ld,
-                     bool map,
-                     const char *tag,
-                     const char *anchor)
+static int on_start (struct loader *ld, bool map, const char *tag, const char *anchor)
 {
     struct frame *f;
 
@@ -529,7 +513,8 @@ static int on_end (struct loader *ld)
     if (f.merges) {
         size_t i;
         json_t *m;
-        json_array_foreach (f.merges, i, m) {
+        json_array_foreach (f.merges, i, m)
+        {
             if (json_object_update_missing (f.value, m) < 0) {
                 fail (ld, ENOMEM, "out of memory");
                 goto done;
@@ -603,8 +588,7 @@ json_t *eddy_yaml_load (const char *buf, size_t len, eddy_error_t *err)
         errno = ENOMEM;
         return NULL;
     }
-    yaml_parser_set_input_string (&parser,
-                                  (const unsigned char *)(buf ? buf : ""),
+    yaml_parser_set_input_string (&parser, (const unsigned char *)(buf ? buf : ""),
                                   len);
     while (!done) {
         int rc = 0;
@@ -626,15 +610,11 @@ json_t *eddy_yaml_load (const char *buf, size_t len, eddy_error_t *err)
             rc = on_alias (ld, &ev);
             break;
         case YAML_SEQUENCE_START_EVENT:
-            rc = on_start (ld,
-                           false,
-                           (char *)ev.data.sequence_start.tag,
+            rc = on_start (ld, false, (char *)ev.data.sequence_start.tag,
                            (char *)ev.data.sequence_start.anchor);
             break;
         case YAML_MAPPING_START_EVENT:
-            rc = on_start (ld,
-                           true,
-                           (char *)ev.data.mapping_start.tag,
+            rc = on_start (ld, true, (char *)ev.data.mapping_start.tag,
                            (char *)ev.data.mapping_start.anchor);
             break;
         case YAML_SEQUENCE_END_EVENT:

@@ -6,8 +6,8 @@
 #ifndef EDDY_SCHED_YAML_H
 #define EDDY_SCHED_YAML_H
 
-#include <stddef.h>
 #include <jansson.h>
+#include <stddef.h>
 
 #include "engine/error.h"
 

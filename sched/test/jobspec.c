@@ -2,12 +2,14 @@
  * limits, validation messages at both levels, the scheduler summary and
  * building a jobspec from a command line.
  */
+#include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
-#include <errno.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +61,8 @@ static void yaml_plain_scalars_are_typed_like_pyyaml (void **state)
     (void)state;
     assert_yaml ("[1, -2, +3, 0x1f, 0b101, 017, 1_000, 1:30]",
                  "[1, -2, 3, 31, 5, 15, 1000, 90]");
-    assert_yaml ("[3600., 1.5, -0.25, .5, 1.0e+3]", "[3600.0, 1.5, -0.25, 0.5, 1000.0]");
+    assert_yaml ("[3600., 1.5, -0.25, .5, 1.0e+3]",
+                 "[3600.0, 1.5, -0.25, 0.5, 1000.0]");
     assert_yaml ("[true, False, yes, NO, on, Off]",
                  "[true, false, true, false, true, false]");
     assert_yaml ("[~, null, Null, ]", "[null, null, null]");
@@ -102,10 +105,10 @@ static void yaml_limits_and_errors (void **state)
     /* billion laughs: each level doubles ten times */
     n += snprintf (laughs + n, sizeof (laughs) - n, "a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n");
     for (int i = 1; i < 10; i++)
-        n += snprintf (laughs + n, sizeof (laughs) - n,
-                       "a%d: &a%d [*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d]\n",
-                       i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
-                       i - 1, i - 1);
+        n += snprintf (
+            laughs + n, sizeof (laughs) - n,
+            "a%d: &a%d [*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d]\n", i, i,
+            i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
     assert_yaml_error (laughs, EINVAL, "too large");
     assert_yaml_error ("a: 1\na: 2\n", EINVAL, "duplicate key 'a'");
     assert_yaml_error ("a: 1\n---\nb: 2\n", EINVAL, "single YAML document");
@@ -127,37 +130,36 @@ static void yaml_limits_and_errors (void **state)
     assert_null (eddy_yaml_load ("a: b\0c", 6, &err));
 }
 
-static const char *v1_doc =
-    "version: 1\n"
-    "resources:\n"
-    "  - type: node\n"
-    "    count: 4\n"
-    "    with:\n"
-    "      - type: slot\n"
-    "        count: 2\n"
-    "        label: default\n"
-    "        with:\n"
-    "          - type: core\n"
-    "            count: 3\n"
-    "          - type: gpu\n"
-    "            count: 1\n"
-    "tasks:\n"
-    "  - command: [ app, -x ]\n"
-    "    slot: default\n"
-    "    count:\n"
-    "      per_slot: 1\n"
-    "attributes:\n"
-    "  system:\n"
-    "    duration: 3600.\n"
-    "    queue: batch\n"
-    "    cwd: /tmp\n";
+static const char *v1_doc = "version: 1\n"
+                            "resources:\n"
+                            "  - type: node\n"
+                            "    count: 4\n"
+                            "    with:\n"
+                            "      - type: slot\n"
+                            "        count: 2\n"
+                            "        label: default\n"
+                            "        with:\n"
+                            "          - type: core\n"
+                            "            count: 3\n"
+                            "          - type: gpu\n"
+                            "            count: 1\n"
+                            "tasks:\n"
+                            "  - command: [ app, -x ]\n"
+                            "    slot: default\n"
+                            "    count:\n"
+                            "      per_slot: 1\n"
+                            "attributes:\n"
+                            "  system:\n"
+                            "    duration: 3600.\n"
+                            "    queue: batch\n"
+                            "    cwd: /tmp\n";
 
 static void v1_summary_answers_scheduler_questions (void **state)
 {
     eddy_error_t err = {{0}};
     (void)state;
-    eddy_jobspec_t *js = eddy_jobspec_decode (v1_doc, strlen (v1_doc),
-                                              EDDY_JOBSPEC_V1, &err);
+    eddy_jobspec_t *js =
+        eddy_jobspec_decode (v1_doc, strlen (v1_doc), EDDY_JOBSPEC_V1, &err);
     assert_non_null (js);
     assert_int_equal (eddy_jobspec_summary_check (js, &err), 0);
     assert_int_equal (eddy_jobspec_version (js), 1);
@@ -209,15 +211,16 @@ static void invalid_jobspecs_name_the_problem (void **state)
                     "attributes.system.duration: must be a number >= 0");
     expect_invalid (EDDY_JOBSPEC_V1, "    duration: 3600.\n", "",
                     "attributes.system.duration: missing");
-    expect_invalid (EDDY_JOBSPEC_V1, "version: 1", "version: 2",
-                    "version: must be 1");
+    expect_invalid (EDDY_JOBSPEC_V1, "version: 1", "version: 2", "version: must be 1");
     expect_invalid (EDDY_JOBSPEC_CANONICAL, "version: 1", "version: 0",
                     "version: must be >= 1");
-    expect_invalid (EDDY_JOBSPEC_V1, "type: gpu", "type: smurf",
-                    "resources[0].with[0].with[1].type: must be core or gpu (once each)");
+    expect_invalid (
+        EDDY_JOBSPEC_V1, "type: gpu", "type: smurf",
+        "resources[0].with[0].with[1].type: must be core or gpu (once each)");
     expect_invalid (EDDY_JOBSPEC_V1, "count: 1\n", "count: -1\n",
                     "resources[0].with[0].with[1].count: must be >= 0");
-    expect_invalid (EDDY_JOBSPEC_V1, "per_slot: 1", "per_resource: {type: core, count: 1}",
+    expect_invalid (EDDY_JOBSPEC_V1, "per_slot: 1",
+                    "per_resource: {type: core, count: 1}",
                     "tasks[0].count.per_resource: not allowed in version 1 "
                     "(use per_slot or total)");
     expect_invalid (EDDY_JOBSPEC_CANONICAL, "per_slot: 1", "per_slot: 0",
@@ -228,8 +231,7 @@ static void invalid_jobspecs_name_the_problem (void **state)
                     "tasks[0].command[0]: must be a string");
     expect_invalid (EDDY_JOBSPEC_CANONICAL, "label: default", "labl: default",
                     "resources[0].with[0].labl: unknown key");
-    expect_invalid (EDDY_JOBSPEC_CANONICAL, "count: 4",
-                    "count: {min: 2, max: 1}",
+    expect_invalid (EDDY_JOBSPEC_CANONICAL, "count: 4", "count: {min: 2, max: 1}",
                     "resources[0].count: max must be >= min");
     expect_invalid (EDDY_JOBSPEC_CANONICAL, "count: 4", "count: \"2-9:1:*\"",
                     "resources[0].count: operand must be >= 2 for '*'");
@@ -238,8 +240,7 @@ static void invalid_jobspecs_name_the_problem (void **state)
     expect_invalid (EDDY_JOBSPEC_CANONICAL, "    queue: batch\n",
                     "    constraints: [a]\n",
                     "attributes.system.constraints: must be a mapping");
-    expect_invalid (EDDY_JOBSPEC_CANONICAL, "version: 1\n", "",
-                    "version: missing");
+    expect_invalid (EDDY_JOBSPEC_CANONICAL, "version: 1\n", "", "version: missing");
 }
 
 static void canonical_accepts_ranges_and_other_types (void **state)
@@ -253,8 +254,8 @@ static void canonical_accepts_ranges_and_other_types (void **state)
         " \"count\": {\"total\": 3}}], \"attributes\": {}}";
     eddy_error_t err = {{0}};
     (void)state;
-    eddy_jobspec_t *js = eddy_jobspec_decode (doc, strlen (doc),
-                                              EDDY_JOBSPEC_CANONICAL, &err);
+    eddy_jobspec_t *js =
+        eddy_jobspec_decode (doc, strlen (doc), EDDY_JOBSPEC_CANONICAL, &err);
     assert_non_null (js);
     assert_int_equal (eddy_jobspec_summary_check (js, &err), 0);
     assert_int_equal (eddy_jobspec_nslots (js), 4);         /* 2 racks x 2 */
@@ -277,8 +278,8 @@ static void summary_fails_without_cores (void **state)
                       "attributes: {system: {duration: 0}}\n";
     eddy_error_t err = {{0}};
     (void)state;
-    eddy_jobspec_t *js = eddy_jobspec_decode (doc, strlen (doc),
-                                              EDDY_JOBSPEC_CANONICAL, &err);
+    eddy_jobspec_t *js =
+        eddy_jobspec_decode (doc, strlen (doc), EDDY_JOBSPEC_CANONICAL, &err);
     assert_non_null (js);
     assert_int_equal (eddy_jobspec_summary_check (js, &err), -1);
     assert_int_equal (errno, EINVAL);
@@ -292,12 +293,19 @@ static void from_command_builds_valid_v1 (void **state)
 {
     char *argv[] = {"hostname", "-s"};
     json_t *env = json_pack ("{s:s}", "PATH", "/bin");
-    json_t *attrs = json_pack ("{s:{s:s} s:{s:i}}", "system", "queue", "debug",
-                               "user", "x", 1);
+    json_t *attrs =
+        json_pack ("{s:{s:s} s:{s:i}}", "system", "queue", "debug", "user", "x", 1);
     struct eddy_jobspec_request req = {
-        .argc = 2, .argv = argv, .ntasks = 5, .nnodes = 2,
-        .cores_per_task = 2, .gpus_per_task = 1, .duration = 60.,
-        .cwd = "/home/u", .environment = env, .attributes = attrs,
+        .argc = 2,
+        .argv = argv,
+        .ntasks = 5,
+        .nnodes = 2,
+        .cores_per_task = 2,
+        .gpus_per_task = 1,
+        .duration = 60.,
+        .cwd = "/home/u",
+        .environment = env,
+        .attributes = attrs,
     };
     eddy_error_t err = {{0}};
     (void)state;

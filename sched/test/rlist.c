@@ -1,12 +1,14 @@
 /* Unit tests for sched/rlist.c: R decode/encode, allocation and free,
  * up/down, set algebra and the failure modes of each.
  */
+#include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
-#include <errno.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +39,13 @@ static void assert_str (char *got, const char *want)
 
 static void decode_encode_round_trip (void **state)
 {
-    const char *R = "{\"version\": 1, \"execution\": {\"R_lite\": ["
-                    "{\"rank\": \"2-3\", \"children\": {\"core\": \"0-3\"}},"
-                    "{\"rank\": \"0-1\", \"children\": {\"core\": \"0-3\", \"gpu\": \"0\"}}],"
-                    " \"nodelist\": [\"pi[3,0]\", \"pi[1-2]\"],"
-                    " \"properties\": {\"8g\": \"0-2\"},"
-                    " \"starttime\": 10, \"expiration\": 20.5}}";
+    const char *R =
+        "{\"version\": 1, \"execution\": {\"R_lite\": ["
+        "{\"rank\": \"2-3\", \"children\": {\"core\": \"0-3\"}},"
+        "{\"rank\": \"0-1\", \"children\": {\"core\": \"0-3\", \"gpu\": \"0\"}}],"
+        " \"nodelist\": [\"pi[3,0]\", \"pi[1-2]\"],"
+        " \"properties\": {\"8g\": \"0-2\"},"
+        " \"starttime\": 10, \"expiration\": 20.5}}";
     eddy_error_t err;
     (void)state;
     eddy_rlist_t *rl = eddy_rlist_decode (R, strlen (R), EDDY_RLIST_STRICT, &err);
@@ -111,11 +114,13 @@ static void decode_rejects_bad_R (void **state)
                          " \"properties\": {\"x\": \"5\"}}}",
                          0, EINVAL, "rank 5 is not in R");
     /* a rank idset that would expand past the limit is refused up front */
-    expect_decode_error ("{\"version\": 1, \"execution\": {\"R_lite\": ["
-                         "{\"rank\": \"0-4000000000\", \"children\": {\"core\": \"0\"}}]}}",
-                         0, ERANGE, "more than");
+    expect_decode_error (
+        "{\"version\": 1, \"execution\": {\"R_lite\": ["
+        "{\"rank\": \"0-4000000000\", \"children\": {\"core\": \"0\"}}]}}",
+        0, ERANGE, "more than");
     expect_decode_error ("{\"version\": 1, \"execution\": {\"R_lite\": [],"
-                         " \"starttime\": -1}}", 0, EINVAL, "execution.starttime");
+                         " \"starttime\": -1}}",
+                         0, EINVAL, "execution.starttime");
     expect_decode_error ("{\"version\": 1,", 0, EINVAL, "line 1");
 }
 
@@ -187,15 +192,16 @@ static void alloc_slots_per_node_and_gpus (void **state)
     eddy_rlist_t *pool = pool4 ();
     (void)state;
     /* 3 slots over 2 nodes: 2 slots per node of 3 cores + 1 gpu */
-    struct eddy_rlist_request req = {.nnodes = 2, .nslots = 3, .cores_per_slot = 3,
-                                     .gpus_per_slot = 1};
+    struct eddy_rlist_request req = {
+        .nnodes = 2, .nslots = 3, .cores_per_slot = 3, .gpus_per_slot = 1};
     eddy_rlist_t *a = eddy_rlist_alloc (pool, &req, &err);
     assert_non_null (a);
     assert_str (eddy_rlist_ranks (a), "0-1");
     assert_int_equal (eddy_rlist_count (a, EDDY_RLIST_CORES), 12);
     assert_int_equal (eddy_rlist_count (a, EDDY_RLIST_GPUS), 4);
     /* gpus are gone on 0-1: a gpu slot must go to rank 2 */
-    struct eddy_rlist_request g = {.nslots = 1, .cores_per_slot = 1, .gpus_per_slot = 1};
+    struct eddy_rlist_request g = {
+        .nslots = 1, .cores_per_slot = 1, .gpus_per_slot = 1};
     eddy_rlist_t *b = eddy_rlist_alloc (pool, &g, &err);
     assert_non_null (b);
     assert_str (eddy_rlist_ranks (b), "2");
