@@ -138,9 +138,8 @@ static void print_short (const eddy_rlist_t *rl)
     size_t i;
     if (!R)
         eddy_cmd_die ("R", "out of memory");
-    json_array_foreach (json_object_get (json_object_get (R, "execution"), "R_lite"), i,
-                        entry)
-    {
+    json_t *rlite = json_object_get (json_object_get (R, "execution"), "R_lite");
+    json_array_foreach (rlite, i, entry) {
         json_t *ch = json_object_get (entry, "children");
         const char *names[] = {"core", "gpu"};
         const char *r = json_string_value (json_object_get (entry, "rank"));
@@ -268,9 +267,8 @@ static int decode (int argc, char **argv)
         }
         const char *name;
         json_t *v;
-        json_object_foreach (
-            json_object_get (json_object_get (R, "execution"), "properties"), name, v)
-        {
+        json_t *pr = json_object_get (json_object_get (R, "execution"), "properties");
+        json_object_foreach (pr, name, v) {
             if (props)
                 printf ("%s=%s\n", name, json_string_value (v));
         }

@@ -15,6 +15,9 @@
 #include "sched/yaml.h"
 
 #define MAX_RESOURCE_DEPTH 64
+#define KEY_MAX 16 /* longest key name in the tables below, plus NUL */
+#define only_keys(c, obj, keys) \
+    only_keys_n ((c), (obj), (keys), sizeof (keys) / sizeof ((keys)[0]))
 #define COUNT_MAX INT_MAX
 #define SAT_MAX ((int64_t)1 << 40) /* saturation for count products */
 
@@ -88,18 +91,20 @@ static int bad (struct ctx *c, const char *fmt, ...)
     return -1;
 }
 
-/* Check that obj has only keys from the NULL-terminated list. */
-static int only_keys (struct ctx *c, json_t *obj, const char *const *keys)
+/* Check that obj has only keys from the table (see the only_keys macro). */
+static int only_keys_n (struct ctx *c,
+                        json_t *obj,
+                        const char (*keys)[KEY_MAX],
+                        size_t nkeys)
 {
     const char *key;
     json_t *v;
-    json_object_foreach (obj, key, v)
-    {
-        int i;
-        for (i = 0; keys[i]; i++)
+    json_object_foreach (obj, key, v) {
+        size_t i;
+        for (i = 0; i < nkeys; i++)
             if (!strcmp (key, keys[i]))
                 break;
-        if (!keys[i]) {
+        if (i == nkeys) {
             size_t old = push_key (c, key);
             bad (c, "unknown key");
             pop (c, old);
@@ -167,9 +172,9 @@ static int check_range (struct ctx *c, const struct range *r)
 
 static int count_object (struct ctx *c, json_t *count, int *min)
 {
-    static const char *const keys[] = {"min", "max", "operand", "operator", NULL};
+    static const char keys[][KEY_MAX] = {"min", "max", "operand", "operator"};
     struct range r = {.min = 0, .max = -1, .operand = -1, .op = 0};
-    const char *names[] = {"min", "max", "operand"};
+    static const char names[][KEY_MAX] = {"min", "max", "operand"};
     long long *vals[] = {&r.min, &r.max, &r.operand};
     json_t *v;
 
@@ -316,9 +321,9 @@ static int check_count (struct ctx *c, json_t *count, const char *type, int *min
 
 static int check_vertex (struct ctx *c, json_t *v, int depth)
 {
-    static const char *const keys[] = {"type",  "count", "unit",      "with",
-                                       "label", "id",    "exclusive", NULL};
-    static const char *const strings[] = {"unit", "label", "id"};
+    static const char keys[][KEY_MAX] = {"type",  "count", "unit",      "with",
+                                       "label", "id",    "exclusive"};
+    static const char strings[][KEY_MAX] = {"unit", "label", "id"};
     json_t *type, *count, *with, *x;
     int min;
     size_t old;
@@ -360,8 +365,7 @@ static int check_vertex (struct ctx *c, json_t *v, int depth)
         old = push_key (c, "with");
         if (!json_is_array (with) || json_array_size (with) == 0)
             return bad (c, "must be a non-empty list of resources");
-        json_array_foreach (with, i, child)
-        {
+        json_array_foreach (with, i, child) {
             size_t o2 = push (c, "[%zu]", i);
             if (check_vertex (c, child, depth + 1) < 0)
                 return -1;
@@ -381,9 +385,9 @@ static bool type_is (json_t *v, const char *type)
 /* RFC 25: slot>core or slot>(core,gpu); path is at the slot. */
 static int check_v1_slot (struct ctx *c, json_t *slot)
 {
-    static const char *const keys[] = {"type",  "count",     "unit", "with",
-                                       "label", "exclusive", NULL};
-    static const char *const leaf_keys[] = {"type", "count", "unit", NULL};
+    static const char keys[][KEY_MAX] = {"type",  "count",     "unit", "with",
+                                       "label", "exclusive"};
+    static const char leaf_keys[][KEY_MAX] = {"type", "count", "unit"};
     json_t *with, *child;
     size_t i, old;
     bool core = false, gpu = false;
@@ -395,8 +399,7 @@ static int check_v1_slot (struct ctx *c, json_t *slot)
     old = push_key (c, "with");
     if (json_array_size (with) > 2)
         return bad (c, "a slot holds only core and optionally gpu");
-    json_array_foreach (with, i, child)
-    {
+    json_array_foreach (with, i, child) {
         size_t o2 = push (c, "[%zu]", i);
         if (type_is (child, "core") && !core)
             core = true;
@@ -420,8 +423,8 @@ static int check_v1_slot (struct ctx *c, json_t *slot)
 
 static int check_v1_resources (struct ctx *c, json_t *res)
 {
-    static const char *const node_keys[] = {"type",  "count",     "unit", "with",
-                                            "label", "exclusive", NULL};
+    static const char node_keys[][KEY_MAX] = {"type",  "count",     "unit", "with",
+                                            "label", "exclusive"};
     json_t *top = json_array_get (res, 0);
     size_t old;
 
@@ -463,14 +466,13 @@ static int check_task_count (struct ctx *c, json_t *count)
         return bad (c, "must be a mapping");
     if (json_object_size (count) != 1)
         return bad (c, "must have exactly one of per_slot, per_resource, total");
-    json_object_foreach (count, key, v)
-    {
+    json_object_foreach (count, key, v) {
         size_t old = push_key (c, key);
         if (!strcmp (key, "per_slot") || !strcmp (key, "total")) {
             if (check_int (c, v, 1) < 0)
                 return -1;
         } else if (!strcmp (key, "per_resource")) {
-            static const char *const keys[] = {"type", "count", NULL};
+            static const char keys[][KEY_MAX] = {"type", "count"};
             json_t *t, *n;
             if (c->v1)
                 return bad (c, "not allowed in version 1 (use per_slot or total)");
@@ -495,8 +497,8 @@ static int check_task_count (struct ctx *c, json_t *count)
 
 static int check_task (struct ctx *c, json_t *task)
 {
-    static const char *const keys[] = {"command",    "slot",         "count",
-                                       "attributes", "distribution", NULL};
+    static const char keys[][KEY_MAX] = {"command",    "slot",         "count",
+                                       "attributes", "distribution"};
     json_t *cmd, *slot, *count, *x;
     size_t i, old;
 
@@ -512,8 +514,7 @@ static int check_task (struct ctx *c, json_t *task)
         return bad (c, "must be a list of strings");
     if (json_array_size (cmd) == 0)
         return bad (c, "must not be empty");
-    json_array_foreach (cmd, i, x)
-    {
+    json_array_foreach (cmd, i, x) {
         if (!json_is_string (x)) {
             push (c, "[%zu]", i);
             return bad (c, "must be a string");
@@ -547,8 +548,7 @@ static int check_constraint (struct ctx *c, json_t *con, int depth)
         return bad (c, "constraints nested too deep");
     if (!json_is_object (con))
         return bad (c, "must be a mapping");
-    json_object_foreach (con, op, args)
-    {
+    json_object_foreach (con, op, args) {
         size_t old = push_key (c, op);
         bool nested = !strcmp (op, "and") || !strcmp (op, "or") || !strcmp (op, "not");
         bool strings = !strcmp (op, "properties") || !strcmp (op, "hostlist") ||
@@ -557,8 +557,7 @@ static int check_constraint (struct ctx *c, json_t *con, int depth)
             return bad (c, "unknown constraint operator");
         if (!json_is_array (args))
             return bad (c, "must be a list");
-        json_array_foreach (args, i, x)
-        {
+        json_array_foreach (args, i, x) {
             size_t o2 = push (c, "[%zu]", i);
             if (nested) {
                 if (check_constraint (c, x, depth + 1) < 0)
@@ -606,8 +605,7 @@ static int check_system (struct ctx *c, json_t *sys)
         old = push_key (c, "dependencies");
         if (!json_is_array (x))
             return bad (c, "must be a list");
-        json_array_foreach (x, i, dep)
-        {
+        json_array_foreach (x, i, dep) {
             size_t o2 = push (c, "[%zu]", i);
             if (!json_is_object (dep))
                 return bad (c, "must be a mapping");
@@ -634,7 +632,7 @@ static int check_system (struct ctx *c, json_t *sys)
 
 static int check_attributes (struct ctx *c, json_t *attr)
 {
-    static const char *const keys[] = {"user", "system", NULL};
+    static const char keys[][KEY_MAX] = {"user", "system"};
     json_t *x;
     size_t old;
 
@@ -660,8 +658,7 @@ static int check_attributes (struct ctx *c, json_t *attr)
 
 static int check_top (struct ctx *c, json_t *obj, int *version)
 {
-    static const char *const keys[] = {"version", "resources", "tasks", "attributes",
-                                       NULL};
+    static const char keys[][KEY_MAX] = {"version", "resources", "tasks", "attributes"};
     json_t *ver, *res, *tasks, *attr, *x;
     size_t i, old;
 
@@ -685,8 +682,7 @@ static int check_top (struct ctx *c, json_t *obj, int *version)
     old = push_key (c, "resources");
     if (!json_is_array (res) || json_array_size (res) == 0)
         return bad (c, "must be a non-empty list");
-    json_array_foreach (res, i, x)
-    {
+    json_array_foreach (res, i, x) {
         size_t o2 = push (c, "[%zu]", i);
         if (check_vertex (c, x, 0) < 0)
             return -1;
@@ -701,8 +697,7 @@ static int check_top (struct ctx *c, json_t *obj, int *version)
         return bad (c, "must be a non-empty list");
     if (c->v1 && json_array_size (tasks) != 1)
         return bad (c, "must hold exactly one task");
-    json_array_foreach (tasks, i, x)
-    {
+    json_array_foreach (tasks, i, x) {
         size_t o2 = push (c, "[%zu]", i);
         if (check_task (c, x) < 0)
             return -1;
@@ -746,8 +741,7 @@ static bool has_slot_below (json_t *with)
 {
     size_t i;
     json_t *v;
-    json_array_foreach (with, i, v)
-    {
+    json_array_foreach (with, i, v) {
         if (type_is (v, "slot") || has_slot_below (json_object_get (v, "with")))
             return true;
     }
@@ -760,8 +754,7 @@ static int64_t sum_below (json_t *with, const char *type, int64_t mult)
     size_t i;
     json_t *v;
     int64_t n = 0;
-    json_array_foreach (with, i, v)
-    {
+    json_array_foreach (with, i, v) {
         int64_t m = mul (mult, count_min (v));
         if (type_is (v, type))
             n += m;
@@ -785,8 +778,7 @@ static void walk (json_t *with, int64_t mult, struct walk *w)
 {
     size_t i;
     json_t *v;
-    json_array_foreach (with, i, v)
-    {
+    json_array_foreach (with, i, v) {
         int64_t c = count_min (v);
         json_t *children = json_object_get (v, "with");
         bool excl = json_is_true (json_object_get (v, "exclusive"));
@@ -1048,8 +1040,7 @@ static int merge (json_t *dst, json_t *src)
 {
     const char *key;
     json_t *v;
-    json_object_foreach (src, key, v)
-    {
+    json_object_foreach (src, key, v) {
         json_t *d = json_object_get (dst, key);
         if (json_is_object (d) && json_is_object (v)) {
             if (merge (d, v) < 0)

@@ -304,8 +304,7 @@ static int decode_rlite (eddy_rlist_t *rl, json_t *rlite, eddy_error_t *err)
 
     if (!json_is_array (rlite))
         return fail (err, EINVAL, "execution.R_lite: must be a list");
-    json_array_foreach (rlite, i, entry)
-    {
+    json_array_foreach (rlite, i, entry) {
         eddy_idset_t *ranks = NULL, *cores = NULL, *gpus = NULL;
         json_t *children, *v;
         const char *key;
@@ -323,8 +322,7 @@ static int decode_rlite (eddy_rlist_t *rl, json_t *rlite, eddy_error_t *err)
             fail (err, EINVAL, "execution.R_lite[%zu].children: must be an object", i);
             goto next;
         }
-        json_object_foreach (children, key, v)
-        {
+        json_object_foreach (children, key, v) {
             if (strcmp (key, "core") != 0 && strcmp (key, "gpu") != 0) {
                 fail (err, EINVAL,
                       "execution.R_lite[%zu].children: unknown resource type", i);
@@ -391,8 +389,7 @@ static int decode_nodelist (eddy_rlist_t *rl, json_t *list, eddy_error_t *err)
         fail (err, EINVAL, "execution.nodelist: must be a list of hostlists");
         goto done;
     }
-    json_array_foreach (list, i, v)
-    {
+    json_array_foreach (list, i, v) {
         eddy_error_t e;
         if (!json_is_string (v)) {
             fail (err, EINVAL, "execution.nodelist[%zu]: must be a string", i);
@@ -440,8 +437,7 @@ static int decode_props (eddy_rlist_t *rl, json_t *props, eddy_error_t *err)
 
     if (!json_is_object (props))
         return fail (err, EINVAL, "execution.properties: must be an object");
-    json_object_foreach (props, name, v)
-    {
+    json_object_foreach (props, name, v) {
         snprintf (what, sizeof (what), "execution.properties.%.60s", name);
         eddy_idset_t *ranks = decode_ids (v, what, err);
         if (!ranks)

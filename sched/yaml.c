@@ -56,19 +56,27 @@ static int fail (struct loader *ld, int errnum, const char *what)
 
 /* Scalar typing (YAML 1.1 as PyYAML resolves it). */
 
-static bool word_in (const char *s, size_t len, const char *const *words)
+#define WORD_MAX 8
+
+static bool word_in_n (const char *s,
+                       size_t len,
+                       const char (*words)[WORD_MAX],
+                       size_t nwords)
 {
-    for (int i = 0; words[i]; i++)
+    for (size_t i = 0; i < nwords; i++)
         if (strlen (words[i]) == len && !memcmp (s, words[i], len))
             return true;
     return false;
 }
 
-static const char *const null_words[] = {"~", "null", "Null", "NULL", "", NULL};
-static const char *const true_words[] = {"yes",  "Yes", "YES", "true", "True",
-                                         "TRUE", "on",  "On",  "ON",   NULL};
-static const char *const false_words[] = {"no",    "No",  "NO",  "false", "False",
-                                          "FALSE", "off", "Off", "OFF",   NULL};
+#define word_in(s, len, words) \
+    word_in_n ((s), (len), (words), sizeof (words) / sizeof ((words)[0]))
+
+static const char null_words[][WORD_MAX] = {"~", "null", "Null", "NULL", ""};
+static const char true_words[][WORD_MAX] = {"yes",  "Yes", "YES", "true", "True",
+                                         "TRUE", "on",  "On",  "ON"};
+static const char false_words[][WORD_MAX] = {"no",    "No",  "NO",  "false", "False",
+                                          "FALSE", "off", "Off", "OFF"};
 
 static int digit_value (char c)
 {
@@ -184,9 +192,9 @@ static int parse_float (const char *s, size_t len, double *out)
     if (i < len && (s[i] == '-' || s[i] == '+'))
         i++;
     if (len - i == 4 && s[i] == '.') {
-        if (word_in (
-                s + i + 1, 3,
-                (const char *const[]){"inf", "Inf", "INF", "nan", "NaN", "NAN", NULL}))
+        static const char special[][WORD_MAX] = {"inf", "Inf", "INF",
+                                                 "nan", "NaN", "NAN"};
+        if (word_in (s + i + 1, 3, special))
             return -1;
     }
     /* digits [._digits] or .digits, then optional e[+-]digits */
@@ -375,8 +383,7 @@ static int place (struct loader *ld, json_t *v, size_t size)
         else if (json_is_array (v)) {
             size_t i;
             json_t *m;
-            json_array_foreach (v, i, m)
-            {
+            json_array_foreach (v, i, m) {
                 if (!json_is_object (m))
                     break;
                 rc |= json_array_append (f->merges, m);
@@ -513,8 +520,7 @@ static int on_end (struct loader *ld)
     if (f.merges) {
         size_t i;
         json_t *m;
-        json_array_foreach (f.merges, i, m)
-        {
+        json_array_foreach (f.merges, i, m) {
             if (json_object_update_missing (f.value, m) < 0) {
                 fail (ld, ENOMEM, "out of memory");
                 goto done;
