@@ -7,6 +7,8 @@ extern const struct eddy_cmd cmd_help;
 extern const struct eddy_cmd cmd_hostlist;
 extern const struct eddy_cmd cmd_idset;
 extern const struct eddy_cmd cmd_job;
+extern const struct eddy_cmd cmd_jobspec;
+extern const struct eddy_cmd cmd_R;
 extern const struct eddy_cmd cmd_sim;
 
 const struct eddy_cmd *const eddy_cmds[] = {
@@ -15,6 +17,8 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_hostlist,
     &cmd_idset,
     &cmd_job,
+    &cmd_jobspec,
+    &cmd_R,
     &cmd_sim,
     NULL,
 };

@@ -1,0 +1,190 @@
+/* cmd-jobspec.c - `eddy jobspec`: validate jobspec files, convert YAML or
+ * JSON jobspec to canonical compact JSON, and print the scheduler summary.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "sched/jobspec.h"
+
+extern const struct eddy_cmd cmd_jobspec;
+
+#define MAX_FILE_SIZE (64u << 20)
+
+/* Read a whole file ("-" = stdin).  Returns NULL with errno on failure. */
+static char *read_file (const char *path, size_t *lenp)
+{
+    FILE *f = strcmp (path, "-") ? fopen (path, "rb") : stdin;
+    size_t len = 0, size = 4096;
+    char *buf;
+
+    if (!f)
+        return NULL;
+    buf = xmalloc (size);
+    for (;;) {
+        size_t n = fread (buf + len, 1, size - len, f);
+        len += n;
+        if (len < size) {
+            if (ferror (f)) {
+                free (buf);
+                buf = NULL;
+                errno = EIO;
+            }
+            break;
+        }
+        if (size >= MAX_FILE_SIZE) {
+            free (buf);
+            buf = NULL;
+            errno = EFBIG;
+            break;
+        }
+        size *= 2;
+        char *nbuf = realloc (buf, size);
+        if (!nbuf) {
+            free (buf);
+            buf = NULL;
+            errno = ENOMEM;
+            break;
+        }
+        buf = nbuf;
+    }
+    if (f != stdin)
+        fclose (f);
+    *lenp = len;
+    return buf;
+}
+
+static eddy_jobspec_t *
+load_file (const char *path, eddy_jobspec_level_t level, eddy_error_t *err)
+{
+    size_t len;
+    char *buf = read_file (path, &len);
+    eddy_jobspec_t *js;
+
+    if (!buf) {
+        eddy_error_set (err, "%s", strerror (errno));
+        return NULL;
+    }
+    js = eddy_jobspec_decode (buf, len, level, err);
+    free (buf);
+    return js;
+}
+
+static void format_duration (double d, char *buf, size_t size)
+{
+    if (d == floor (d) && fabs (d) < 1e15)
+        snprintf (buf, size, "%.1f", d);
+    else
+        snprintf (buf, size, "%.15g", d);
+}
+
+static int run (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    eddy_jobspec_level_t level = EDDY_JOBSPEC_V1;
+    bool level_given = false;
+    const char *sub;
+    int c, rc = 0;
+
+    if (argc < 2 || !strcmp (argv[1], "--help") || !strcmp (argv[1], "-h"))
+        eddy_cmd_usage (&cmd_jobspec, argc < 2);
+    sub = argv[1];
+    argc--;
+    argv++;
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "hl:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (!strcmp (optarg, "v1"))
+                level = EDDY_JOBSPEC_V1;
+            else if (!strcmp (optarg, "canonical"))
+                level = EDDY_JOBSPEC_CANONICAL;
+            else
+                eddy_cmd_die ("jobspec", "--level must be v1 or canonical");
+            level_given = true;
+            break;
+        case 'h':
+            eddy_cmd_usage (&cmd_jobspec, false);
+        default:
+            eddy_cmd_usage (&cmd_jobspec, true);
+        }
+    }
+    if (optind >= argc)
+        eddy_cmd_usage (&cmd_jobspec, true);
+
+    if (!strcmp (sub, "validate")) {
+        for (int i = optind; i < argc; i++) {
+            eddy_error_t err = {{0}};
+            eddy_jobspec_t *js = load_file (argv[i], level, &err);
+            if (!js) {
+                eddy_cmd_error ("jobspec", "%s: %s", argv[i], err.text);
+                rc = 1;
+            } else
+                printf ("%s: ok\n", argv[i]);
+            eddy_jobspec_destroy (js);
+        }
+        return rc;
+    }
+    if (!strcmp (sub, "convert") || !strcmp (sub, "summary")) {
+        bool convert = !strcmp (sub, "convert");
+        eddy_error_t err = {{0}};
+        eddy_jobspec_t *js;
+        if (optind + 1 != argc)
+            eddy_cmd_usage (&cmd_jobspec, true);
+        /* converting and summarising accept canonical jobspec by default */
+        if (!level_given)
+            level = EDDY_JOBSPEC_CANONICAL;
+        if (!(js = load_file (argv[optind], level, &err)))
+            eddy_cmd_die ("jobspec", "%s: %s", argv[optind], err.text);
+        if (convert) {
+            char *s =
+                json_dumps (eddy_jobspec_json (js), JSON_COMPACT | JSON_SORT_KEYS);
+            if (!s)
+                eddy_cmd_die ("jobspec", "out of memory");
+            printf ("%s\n", s);
+            free (s);
+        } else {
+            char dur[64];
+            if (eddy_jobspec_summary_check (js, &err) < 0) {
+                eddy_jobspec_destroy (js);
+                eddy_cmd_die ("jobspec", "%s: %s", argv[optind], err.text);
+            }
+            format_duration (eddy_jobspec_duration (js), dur, sizeof (dur));
+            printf ("nnodes=%d nslots=%d slot_size=%d slot_gpus=%d exclusive=%s "
+                    "duration=%s ntasks=%d\n",
+                    eddy_jobspec_nnodes (js), eddy_jobspec_nslots (js),
+                    eddy_jobspec_cores_per_slot (js), eddy_jobspec_gpus_per_slot (js),
+                    eddy_jobspec_exclusive (js) ? "true" : "false", dur,
+                    eddy_jobspec_ntasks (js));
+        }
+        eddy_jobspec_destroy (js);
+        return 0;
+    }
+    eddy_cmd_error ("jobspec", "unknown subcommand '%s'", sub);
+    eddy_cmd_usage (&cmd_jobspec, true);
+}
+
+const struct eddy_cmd cmd_jobspec = {
+    .name = "jobspec",
+    .usage = "eddy jobspec validate [--level=v1|canonical] FILE...\n"
+             "       eddy jobspec convert [--level=v1|canonical] FILE\n"
+             "       eddy jobspec summary [--level=v1|canonical] FILE",
+    .summary = "Validate, convert and summarise jobspec (RFC 14, RFC 25)",
+    .help = "validate  check each FILE (YAML or JSON, - = stdin); prints\n"
+            "          'FILE: ok' or an error, exits 1 if any is invalid\n"
+            "convert   print FILE as canonical compact JSON (sorted keys)\n"
+            "summary   print the scheduler's view: nnodes nslots slot_size\n"
+            "          slot_gpus exclusive duration ntasks\n"
+            "  -l, --level=LEVEL  v1 (default for validate) or canonical\n"
+            "                     (default for convert and summary)\n"
+            "  -h, --help         show this help\n",
+    .run = run,
+};
