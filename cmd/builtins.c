@@ -3,8 +3,10 @@
 #include "cmd/cmd.h"
 
 extern const struct eddy_cmd cmd_help;
+extern const struct eddy_cmd cmd_keygen;
 
 const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_help,
+    &cmd_keygen,
     NULL,
 };
