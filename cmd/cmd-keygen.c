@@ -71,7 +71,8 @@ static void write_new (const char *path, const char *text)
             eddy_cmd_die ("keygen", "%s: file exists (use --force)", path);
         eddy_cmd_die ("keygen", "%s: %s", path, strerror (errno));
     }
-    if (fchmod (fd, 0600) < 0 || write_all (fd, text) < 0 || fsync (fd) < 0 || close (fd) < 0) {
+    if (fchmod (fd, 0600) < 0 || write_all (fd, text) < 0 || fsync (fd) < 0 ||
+        close (fd) < 0) {
         int e = errno;
         unlink (path);
         eddy_cmd_die ("keygen", "%s: %s", path, strerror (e));
@@ -81,13 +82,13 @@ static void write_new (const char *path, const char *text)
 static int keygen_run (int argc, char **argv)
 {
     const struct option opts[] = {
-        { "force", no_argument, NULL, 'f' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     bool force = false;
     struct eddy_zmq_cert cert;
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     int c;
 
     optind = 1;

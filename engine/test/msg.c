@@ -2,11 +2,14 @@
  * truncation or corruption is refused with EPROTO, and a frame of another
  * wire version is refused with EPROTONOSUPPORT and the peer's version.
  */
+/* cmocka.h needs these first */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,17 +59,8 @@ static eddy_msg_t *full_message (void)
     assert_int_equal (eddy_msg_route_push (msg, EDDY_ROUTE (EDDY_ROUTE_CLIENT, 3)), 0);
     assert_int_equal (eddy_msg_route_push (msg, EDDY_ROUTE (EDDY_ROUTE_PEER, 12)), 0);
     assert_int_equal (eddy_msg_route_push (msg, UINT64_MAX), 0);
-    eddy_msg_take_payload (msg,
-                           json_pack ("{s:s s:i s:[i,f,b,n] s:{}}",
-                                      "key",
-                                      "a.b.c",
-                                      "n",
-                                      -42,
-                                      "list",
-                                      1,
-                                      2.5,
-                                      1,
-                                      "obj"));
+    eddy_msg_take_payload (msg, json_pack ("{s:s s:i s:[i,f,b,n] s:{}}", "key", "a.b.c",
+                                           "n", -42, "list", 1, 2.5, 1, "obj"));
     assert_non_null (eddy_msg_payload (msg));
     return msg;
 }
@@ -116,7 +110,7 @@ static eddy_msg_t *roundtrip (const eddy_msg_t *msg)
 {
     uint8_t *buf;
     size_t len;
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     encode (msg, &buf, &len);
     eddy_msg_t *out = eddy_msg_decode (buf, len, EDDY_WIRE_VERSION, NULL, &err);
     free (buf);
@@ -203,7 +197,7 @@ static void limits_are_accepted_at_the_edge (void **state)
 
 static void assert_proto (const uint8_t *buf, size_t len, const char *what)
 {
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     errno = 0;
     eddy_msg_t *out = eddy_msg_decode (buf, len, EDDY_WIRE_VERSION, NULL, &err);
     if (out)
@@ -301,8 +295,8 @@ static void payload_len_short (uint8_t *b, size_t len)
 {
     /* shift one payload byte into the error string: lengths still add up */
     uint16_t e = (uint16_t)(b[OFF_ERRLEN] << 8 | b[OFF_ERRLEN + 1]);
-    uint32_t p = (uint32_t)b[OFF_PAYLEN] << 24 | (uint32_t)b[OFF_PAYLEN + 1] << 16
-                 | (uint32_t)b[OFF_PAYLEN + 2] << 8 | b[OFF_PAYLEN + 3];
+    uint32_t p = (uint32_t)b[OFF_PAYLEN] << 24 | (uint32_t)b[OFF_PAYLEN + 1] << 16 |
+                 (uint32_t)b[OFF_PAYLEN + 2] << 8 | b[OFF_PAYLEN + 3];
     put16 (b + OFF_ERRLEN, e + 1);
     put32 (b + OFF_PAYLEN, p - 1);
 }
@@ -342,25 +336,25 @@ static void payload_invalid_utf8 (uint8_t *b, size_t len)
 static void every_corruption_is_refused (void **state)
 {
     const struct corruption tab[] = {
-        { "bad magic", bad_magic },
-        { "unknown type", bad_type },
-        { "type zero", zero_type },
-        { "reserved byte", reserved_set },
-        { "route too deep", route_too_deep },
-        { "route count wrong", route_count_off_by_one },
-        { "topic too long", topic_too_long },
-        { "topic length huge", topic_len_huge },
-        { "error string too long", errstr_too_long },
-        { "payload too large", payload_too_large },
-        { "payload length 2^32-1", payload_len_max },
-        { "payload length shifted", payload_len_short },
-        { "negative errnum", negative_errnum },
-        { "space in topic", space_in_topic },
-        { "NUL in topic", nul_in_topic },
-        { "DEL in topic", control_in_topic },
-        { "NUL in error string", nul_in_errstr },
-        { "payload not JSON", payload_not_json },
-        { "payload invalid UTF-8", payload_invalid_utf8 },
+        {"bad magic", bad_magic},
+        {"unknown type", bad_type},
+        {"type zero", zero_type},
+        {"reserved byte", reserved_set},
+        {"route too deep", route_too_deep},
+        {"route count wrong", route_count_off_by_one},
+        {"topic too long", topic_too_long},
+        {"topic length huge", topic_len_huge},
+        {"error string too long", errstr_too_long},
+        {"payload too large", payload_too_large},
+        {"payload length 2^32-1", payload_len_max},
+        {"payload length shifted", payload_len_short},
+        {"negative errnum", negative_errnum},
+        {"space in topic", space_in_topic},
+        {"NUL in topic", nul_in_topic},
+        {"DEL in topic", control_in_topic},
+        {"NUL in error string", nul_in_errstr},
+        {"payload not JSON", payload_not_json},
+        {"payload invalid UTF-8", payload_invalid_utf8},
     };
     eddy_msg_t *msg = full_message ();
     uint8_t *buf;
@@ -380,7 +374,7 @@ static void every_corruption_is_refused (void **state)
 static void another_wire_version_is_refused_with_both_versions (void **state)
 {
     eddy_msg_t *msg = full_message ();
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     uint8_t *buf;
     size_t len;
     void *b;

@@ -27,8 +27,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         assert (!strcmp (again.public_key, cert.public_key));
         assert (!strcmp (again.secret_key, cert.secret_key));
         free (text);
-    }
-    else
+    } else
         assert (errno == EINVAL);
     free (copy);
     return 0;

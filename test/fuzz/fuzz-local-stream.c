@@ -15,7 +15,7 @@
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    struct eddy_local_inbuf in = { 0 };
+    struct eddy_local_inbuf in = {0};
     int fds[2];
     size_t off = 0;
 
@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         int rc;
         while ((rc = eddy_local_inbuf_frame (&in, &frame, &len)) == 1) {
             assert (len <= EDDY_LOCAL_FRAME_MAX);
-            eddy_msg_t *msg = eddy_msg_decode (frame, len, EDDY_WIRE_VERSION, NULL, NULL);
+            eddy_msg_t *msg =
+                eddy_msg_decode (frame, len, EDDY_WIRE_VERSION, NULL, NULL);
             eddy_msg_decref (msg);
             eddy_local_inbuf_consume (&in, len);
         }

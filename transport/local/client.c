@@ -48,8 +48,8 @@ static void track (struct client *c, const eddy_msg_t *msg)
     uint32_t tag = eddy_msg_matchtag (msg);
     uint32_t flags = eddy_msg_flags (msg);
 
-    if (eddy_msg_type (msg) != EDDY_MSGTYPE_REQUEST || tag == EDDY_MATCHTAG_NONE
-        || tag >= TRACK_TAG_MAX || (flags & EDDY_MSGFLAG_NORESPONSE))
+    if (eddy_msg_type (msg) != EDDY_MSGTYPE_REQUEST || tag == EDDY_MATCHTAG_NONE ||
+        tag >= TRACK_TAG_MAX || (flags & EDDY_MSGFLAG_NORESPONSE))
         return;
     if (tag >= c->pend_cap) {
         size_t cap = c->pend_cap ? c->pend_cap : 64;
@@ -234,7 +234,7 @@ static eddy_handle_t *client_create (eddy_reactor_t *r,
                                      const char *name,
                                      eddy_error_t *err)
 {
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
     struct client *c;
 
     if (strlen (path) >= sizeof (sun.sun_path)) {
@@ -264,9 +264,9 @@ static eddy_handle_t *client_create (eddy_reactor_t *r,
         eddy_error_set (err, "%s: fcntl: %s", name, strerror (errno));
         goto error;
     }
-    if (!(c->rw = eddy_fd_create (r, c->fd, EDDY_POLLIN, read_cb, c))
-        || !(c->ww = eddy_fd_create (r, c->fd, EDDY_POLLOUT, write_cb, c))
-        || !(c->lost_w = eddy_check_create (r, lost_cb, c))) {
+    if (!(c->rw = eddy_fd_create (r, c->fd, EDDY_POLLIN, read_cb, c)) ||
+        !(c->ww = eddy_fd_create (r, c->fd, EDDY_POLLOUT, write_cb, c)) ||
+        !(c->lost_w = eddy_check_create (r, lost_cb, c))) {
         eddy_error_set (err, "%s: watcher: %s", name, strerror (errno));
         goto error;
     }
@@ -288,11 +288,13 @@ error:
     return NULL;
 }
 
-eddy_handle_t *eddy_local_connect (eddy_reactor_t *r, const char *path, eddy_error_t *err)
+eddy_handle_t *
+eddy_local_connect (eddy_reactor_t *r, const char *path, eddy_error_t *err)
 {
     if (!r || !path || path[0] != '/') {
         errno = EINVAL;
-        eddy_error_set (err, "local connect: a reactor and an absolute socket path are required");
+        eddy_error_set (
+            err, "local connect: a reactor and an absolute socket path are required");
         return NULL;
     }
     return client_create (r, false, path, path, err);
@@ -316,7 +318,8 @@ eddy_handle_t *eddy_open (const char *uri, eddy_error_t *err)
     const char *path = uri + strlen (URI_PREFIX);
     if (path[0] != '/') {
         errno = EINVAL;
-        eddy_error_set (err, "%s: the socket path must be absolute (local:///PATH)", uri);
+        eddy_error_set (err, "%s: the socket path must be absolute (local:///PATH)",
+                        uri);
         return NULL;
     }
     if (!(r = eddy_reactor_create ())) {

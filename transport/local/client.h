@@ -39,7 +39,8 @@ void eddy_close (eddy_handle_t *h);
  * does not destroy it, and a lost connection does not stop it).  path is
  * the socket path itself, not a URI.
  */
-eddy_handle_t *eddy_local_connect (eddy_reactor_t *r, const char *path, eddy_error_t *err);
+eddy_handle_t *
+eddy_local_connect (eddy_reactor_t *r, const char *path, eddy_error_t *err);
 
 /* True once the connection to the broker is lost. */
 bool eddy_local_is_lost (eddy_handle_t *h);

@@ -111,8 +111,7 @@ static void table_remove (eddy_local_server_t *s, uint32_t connid)
 {
     ssize_t i = find_index (s, connid);
     if (i >= 0) {
-        memmove (&s->conns[i],
-                 &s->conns[i + 1],
+        memmove (&s->conns[i], &s->conns[i + 1],
                  (s->nconns - i - 1) * sizeof (s->conns[0]));
         s->nconns--;
     }
@@ -175,20 +174,17 @@ static void reap_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
 static void handle_frame (struct conn *c, const uint8_t *frame, size_t len)
 {
     eddy_local_server_t *s = c->s;
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     int version = -1;
     eddy_msg_t *msg;
 
     if (!(msg = eddy_msg_decode (frame, len, s->wire_version, &version, &err))) {
         if (errno == EPROTONOSUPPORT)
-            logf_ (s,
-                   LOG_ERR,
-                   "local: refusing client %u: wire version %d, ours %d",
-                   c->connid,
-                   version,
-                   s->wire_version);
+            logf_ (s, LOG_ERR, "local: refusing client %u: wire version %d, ours %d",
+                   c->connid, version, s->wire_version);
         else
-            logf_ (s, LOG_ERR, "local: client %u: %s: disconnecting", c->connid, err.text);
+            logf_ (s, LOG_ERR, "local: client %u: %s: disconnecting", c->connid,
+                   err.text);
         conn_close (c, true);
         return;
     }
@@ -211,7 +207,8 @@ static void read_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return;
         if (errno != ECONNRESET)
-            logf_ (s, LOG_ERR, "local: client %u: read: %s", c->connid, strerror (errno));
+            logf_ (s, LOG_ERR, "local: client %u: read: %s", c->connid,
+                   strerror (errno));
         conn_close (c, true);
         return;
     }
@@ -223,18 +220,16 @@ static void read_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
         eddy_local_inbuf_consume (&c->in, len);
     }
     if (rc < 0) {
-        logf_ (s,
-               LOG_ERR,
+        logf_ (s, LOG_ERR,
                "local: client %u: frame length %zu exceeds %zu: disconnecting",
-               c->connid,
-               len,
-               EDDY_LOCAL_FRAME_MAX);
+               c->connid, len, EDDY_LOCAL_FRAME_MAX);
         conn_close (c, true);
         return;
     }
     if (n == 0) {
         if (c->in.len > c->in.pos)
-            logf_ (s, LOG_ERR, "local: client %u: truncated frame at end of file", c->connid);
+            logf_ (s, LOG_ERR, "local: client %u: truncated frame at end of file",
+                   c->connid);
         conn_close (c, true);
     }
 }
@@ -247,14 +242,16 @@ static void write_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
     int rc = eddy_local_outq_flush (&c->out, c->fd);
     if (rc < 0) {
         if (errno != EPIPE && errno != ECONNRESET)
-            logf_ (c->s, LOG_ERR, "local: client %u: write: %s", c->connid, strerror (errno));
+            logf_ (c->s, LOG_ERR, "local: client %u: write: %s", c->connid,
+                   strerror (errno));
         conn_close (c, true);
-    }
-    else if (rc == 0)
+    } else if (rc == 0)
         eddy_watcher_stop (w);
 }
 
-int eddy_local_server_send (eddy_local_server_t *s, uint32_t connid, const eddy_msg_t *msg)
+int eddy_local_server_send (eddy_local_server_t *s,
+                            uint32_t connid,
+                            const eddy_msg_t *msg)
 {
     struct conn *c;
     void *frame;
@@ -272,12 +269,10 @@ int eddy_local_server_send (eddy_local_server_t *s, uint32_t connid, const eddy_
         return -1;
     if (c->out.bytes + 4 + len > s->outq_max) {
         free (frame);
-        logf_ (s,
-               LOG_ERR,
+        logf_ (s, LOG_ERR,
                "local: client %u: output queue over %zu bytes (client not reading): "
                "disconnecting",
-               connid,
-               s->outq_max);
+               connid, s->outq_max);
         conn_close (c, true);
         errno = ECONNRESET;
         return -1;
@@ -339,9 +334,9 @@ static void accept_one (eddy_local_server_t *s, int fd)
     c->connid = s->last_connid + 1;
     c->userid = cred.uid;
     c->rolemask = cred.uid == s->owner ? EDDY_ROLE_OWNER : EDDY_ROLE_USER;
-    if (!(c->rw = eddy_fd_create (s->r, fd, EDDY_POLLIN, read_cb, c))
-        || !(c->ww = eddy_fd_create (s->r, fd, EDDY_POLLOUT, write_cb, c))
-        || table_append (s, c) < 0)
+    if (!(c->rw = eddy_fd_create (s->r, fd, EDDY_POLLIN, read_cb, c)) ||
+        !(c->ww = eddy_fd_create (s->r, fd, EDDY_POLLOUT, write_cb, c)) ||
+        table_append (s, c) < 0)
         goto nomem;
     s->last_connid = c->connid;
     eddy_watcher_start (c->rw);
@@ -371,7 +366,8 @@ static void listen_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             logf_ (s, LOG_ERR, "local: accept: %s", strerror (errno));
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM) {
                 /* the listener stays readable: pause instead of spinning */
                 eddy_watcher_stop (s->listen_w);
                 eddy_timer_set (s->retry_w, ACCEPT_RETRY, 0);
@@ -386,7 +382,8 @@ static void listen_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
 /* ---- create and destroy ---- */
 
 /* A socket file that nobody listens on is left over from a dead broker. */
-static int clear_stale (const char *path, const struct sockaddr_un *sun, eddy_error_t *err)
+static int
+clear_stale (const char *path, const struct sockaddr_un *sun, eddy_error_t *err)
 {
     struct stat st;
     if (lstat (path, &st) < 0)
@@ -416,7 +413,7 @@ eddy_local_server_t *eddy_local_server_create (eddy_reactor_t *r,
                                                eddy_error_t *err)
 {
     eddy_local_server_t *s = NULL;
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
     bool bound = false;
 
     if (!r || !path || !*path || !cb) {
@@ -426,7 +423,8 @@ eddy_local_server_t *eddy_local_server_create (eddy_reactor_t *r,
     }
     if (strlen (path) >= sizeof (sun.sun_path)) {
         errno = ENAMETOOLONG;
-        eddy_error_set (err, "%s: path too long for a socket (max %zu)", path, sizeof (sun.sun_path) - 1);
+        eddy_error_set (err, "%s: path too long for a socket (max %zu)", path,
+                        sizeof (sun.sun_path) - 1);
         return NULL;
     }
     strcpy (sun.sun_path, path);
@@ -441,8 +439,8 @@ eddy_local_server_t *eddy_local_server_create (eddy_reactor_t *r,
     s->wire_version = EDDY_WIRE_VERSION;
     if (!(s->path = strdup (path)))
         goto nomem;
-    if (!(s->reap_w = eddy_check_create (r, reap_cb, s))
-        || !(s->retry_w = eddy_timer_create (r, ACCEPT_RETRY, 0, retry_cb, s))) {
+    if (!(s->reap_w = eddy_check_create (r, reap_cb, s)) ||
+        !(s->retry_w = eddy_timer_create (r, ACCEPT_RETRY, 0, retry_cb, s))) {
         eddy_error_set (err, "local server: %s", strerror (errno));
         goto error;
     }

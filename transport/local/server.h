@@ -75,7 +75,9 @@ size_t eddy_local_server_count (eddy_local_server_t *s);
  */
 extern const struct eddy_connector_ops eddy_local_server_ops;
 
-int eddy_local_server_send (eddy_local_server_t *s, uint32_t connid, const eddy_msg_t *msg);
+int eddy_local_server_send (eddy_local_server_t *s,
+                            uint32_t connid,
+                            const eddy_msg_t *msg);
 int eddy_local_server_disconnect (eddy_local_server_t *s, uint32_t connid);
 
 #endif /* !EDDY_TRANSPORT_LOCAL_SERVER_H */

@@ -64,7 +64,9 @@ ssize_t eddy_local_inbuf_read (struct eddy_local_inbuf *in, int fd)
     return n;
 }
 
-int eddy_local_inbuf_frame (struct eddy_local_inbuf *in, const uint8_t **frame, size_t *len)
+int eddy_local_inbuf_frame (struct eddy_local_inbuf *in,
+                            const uint8_t **frame,
+                            size_t *len)
 {
     size_t avail = in->len - in->pos;
     if (avail < 4)
@@ -147,7 +149,8 @@ int eddy_local_outq_flush (struct eddy_local_outq *q, int fd)
     while (q->head) {
         struct iovec iov[IOV_BATCH];
         int n = 0;
-        for (struct eddy_local_chunk *c = q->head; c && n + 2 <= IOV_BATCH; c = c->next) {
+        for (struct eddy_local_chunk *c = q->head; c && n + 2 <= IOV_BATCH;
+             c = c->next) {
             if (c->off < 4) {
                 iov[n].iov_base = c->hdr + c->off;
                 iov[n++].iov_len = 4 - c->off;
@@ -158,7 +161,7 @@ int eddy_local_outq_flush (struct eddy_local_outq *q, int fd)
                 iov[n++].iov_len = c->len - done;
             }
         }
-        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = n};
         ssize_t sent = sendmsg (fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (sent < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)

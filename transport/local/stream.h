@@ -37,7 +37,9 @@ struct eddy_local_inbuf {
 };
 
 ssize_t eddy_local_inbuf_read (struct eddy_local_inbuf *in, int fd);
-int eddy_local_inbuf_frame (struct eddy_local_inbuf *in, const uint8_t **frame, size_t *len);
+int eddy_local_inbuf_frame (struct eddy_local_inbuf *in,
+                            const uint8_t **frame,
+                            size_t *len);
 void eddy_local_inbuf_consume (struct eddy_local_inbuf *in, size_t len);
 void eddy_local_inbuf_release (struct eddy_local_inbuf *in);
 

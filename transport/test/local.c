@@ -3,11 +3,14 @@
  * without deadlock, disconnect reporting, bad frames, slow clients and a
  * lost broker.
  */
+/* cmocka.h needs these first */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,9 +41,9 @@ struct ctx {
     uint32_t last_connid;
     uint32_t userid;
     uint32_t rolemask;
-    int next_i;     /* the request sequence expected next */
-    bool in_order;  /* every request arrived in sequence */
-    bool respond;   /* echo each request back */
+    int next_i;    /* the request sequence expected next */
+    bool in_order; /* every request arrived in sequence */
+    bool respond;  /* echo each request back */
     int ndisconnected;
     uint32_t disconnected_connid;
     char logs[8][256];
@@ -112,7 +115,7 @@ static void guard_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
 static int setup (void **state)
 {
     struct ctx *c = calloc (1, sizeof (*c));
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     snprintf (c->dir, sizeof (c->dir), "/tmp/eddy-local-XXXXXX");
     assert_non_null (mkdtemp (c->dir));
     snprintf (c->path, sizeof (c->path), "%s/local.sock", c->dir);
@@ -142,7 +145,7 @@ static int teardown (void **state)
 
 static eddy_handle_t *connect_client (struct ctx *c)
 {
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     eddy_handle_t *h = eddy_local_connect (c->r, c->path, &err);
     if (!h)
         fail_msg ("connect: %s", err.text);
@@ -152,7 +155,7 @@ static eddy_handle_t *connect_client (struct ctx *c)
 /* A raw client socket, for feeding the server bytes no handle would send. */
 static int raw_connect (struct ctx *c)
 {
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
     int fd = socket (AF_UNIX, SOCK_STREAM, 0);
     assert_true (fd >= 0);
     strcpy (sun.sun_path, c->path);
@@ -192,7 +195,7 @@ static void socket_is_private_to_the_owner (void **state)
     assert_int_equal (st.st_mode & 0777, 0600);
 
     /* a second server on a live socket is refused */
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     errno = 0;
     assert_null (eddy_local_server_create (c->r, c->path, &srv_cb, c, &err));
     assert_int_equal (errno, EADDRINUSE);
@@ -204,8 +207,8 @@ static void echo_cont (eddy_future_t *f, void *arg)
     struct ctx *c = arg;
     json_t *o;
     int i;
-    if (eddy_rpc_get (f, &o) < 0 || json_unpack (o, "{s:i}", "i", &i) < 0
-        || i != c->nresponses)
+    if (eddy_rpc_get (f, &o) < 0 || json_unpack (o, "{s:i}", "i", &i) < 0 ||
+        i != c->nresponses)
         c->responses_ok = false;
     c->nresponses++;
     eddy_future_destroy (f);
@@ -225,7 +228,8 @@ static void request_carries_peer_credentials_and_response_reaches_future (void *
     assert_int_equal (eddy_send (h, msg), 0);
     eddy_msg_decref (msg);
 
-    eddy_future_t *f = eddy_rpc_pack (h, "test.echo", EDDY_NODEID_ANY, 0, "{s:i}", "i", 0);
+    eddy_future_t *f =
+        eddy_rpc_pack (h, "test.echo", EDDY_NODEID_ANY, 0, "{s:i}", "i", 0);
     assert_non_null (f);
     c->want = 1;
     assert_int_equal (eddy_future_then (f, 10.0, echo_cont, c), 0);
@@ -252,7 +256,8 @@ static void ten_thousand_pipelined_requests_do_not_deadlock (void **state)
     /* ~10 MB each way: far more than the socket buffers hold */
     c->want = 10000;
     for (int i = 0; i < c->want; i++) {
-        eddy_future_t *f = eddy_rpc_pack (h, "test.echo", EDDY_NODEID_ANY, 0, "{s:i s:s}", "i", i, "pad", pad);
+        eddy_future_t *f = eddy_rpc_pack (h, "test.echo", EDDY_NODEID_ANY, 0,
+                                          "{s:i s:s}", "i", i, "pad", pad);
         assert_non_null (f);
         assert_int_equal (eddy_future_then (f, 0, echo_cont, c), 0);
     }
@@ -270,7 +275,8 @@ static void client_that_disconnects_is_reported (void **state)
     eddy_handle_t *h1 = connect_client (c);
     eddy_handle_t *h2 = connect_client (c);
     errno = EINVAL;
-    assert_null (eddy_rpc (h2, "test.ping", NULL, EDDY_NODEID_ANY, EDDY_RPC_NORESPONSE));
+    assert_null (
+        eddy_rpc (h2, "test.ping", NULL, EDDY_NODEID_ANY, EDDY_RPC_NORESPONSE));
     assert_int_equal (errno, 0);
     run_until (c, &c->nrecv, 1);
     assert_int_equal (c->last_connid, 2);
@@ -288,7 +294,8 @@ static void client_that_disconnects_is_reported (void **state)
     assert_int_equal (errno, EHOSTUNREACH);
     eddy_msg_decref (ev);
     eddy_handle_t *h3 = connect_client (c);
-    assert_null (eddy_rpc (h3, "test.ping", NULL, EDDY_NODEID_ANY, EDDY_RPC_NORESPONSE));
+    assert_null (
+        eddy_rpc (h3, "test.ping", NULL, EDDY_NODEID_ANY, EDDY_RPC_NORESPONSE));
     run_until (c, &c->nrecv, 2);
     assert_int_equal (c->last_connid, 3);
 
@@ -309,7 +316,7 @@ static void garbage_closes_only_that_connection (void **state)
 
     /* a length far beyond the limit: closed before anything is allocated */
     int bad = raw_connect (c); /* connid 2 */
-    const uint8_t huge[] = { 0xff, 0xff, 0xff, 0xf0, 'E', 'D', 'Y' };
+    const uint8_t huge[] = {0xff, 0xff, 0xff, 0xf0, 'E', 'D', 'Y'};
     assert_int_equal (write (bad, huge, sizeof (huge)), (ssize_t)sizeof (huge));
     assert_int_equal (eddy_reactor_run (c->r, EDDY_RUN_DEFAULT), 0);
     assert_int_equal (c->ndisconnected, 1);
@@ -321,7 +328,7 @@ static void garbage_closes_only_that_connection (void **state)
 
     /* a frame of the right size that is not a message */
     bad = raw_connect (c); /* connid 3 */
-    const uint8_t junk[] = { 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o' };
+    const uint8_t junk[] = {0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o'};
     assert_int_equal (write (bad, junk, sizeof (junk)), (ssize_t)sizeof (junk));
     assert_int_equal (eddy_reactor_run (c->r, EDDY_RUN_DEFAULT), 0);
     assert_int_equal (c->ndisconnected, 2);
@@ -338,17 +345,15 @@ static void garbage_closes_only_that_connection (void **state)
     assert_int_equal (c->ndisconnected, 3);
     assert_int_equal (c->disconnected_connid, 4);
     char want[128];
-    snprintf (want,
-              sizeof (want),
-              "refusing client 4: wire version %d, ours %d",
-              EDDY_WIRE_VERSION + 1,
-              EDDY_WIRE_VERSION);
+    snprintf (want, sizeof (want), "refusing client 4: wire version %d, ours %d",
+              EDDY_WIRE_VERSION + 1, EDDY_WIRE_VERSION);
     assert_true (logged (c, want));
     close (bad);
     assert_int_equal (c->nrecv, 0);
 
     /* the well-behaved client never noticed */
-    eddy_future_t *f = eddy_rpc_pack (h, "test.echo", EDDY_NODEID_ANY, 0, "{s:i}", "i", 0);
+    eddy_future_t *f =
+        eddy_rpc_pack (h, "test.echo", EDDY_NODEID_ANY, 0, "{s:i}", "i", 0);
     c->want = 1;
     assert_int_equal (eddy_future_then (f, 10.0, echo_cont, c), 0);
     assert_int_equal (eddy_reactor_run (c->r, EDDY_RUN_DEFAULT), 0);
@@ -371,9 +376,11 @@ static void client_that_does_not_read_is_cut_off (void **state)
     uint32_t connid = c->last_connid;
 
     eddy_msg_t *ev = eddy_msg_create (EDDY_MSGTYPE_EVENT, "test.flood");
-    eddy_msg_take_payload (ev, json_pack ("{s:s}", "pad", "0123456789abcdef0123456789abcdef"));
+    eddy_msg_take_payload (
+        ev, json_pack ("{s:s}", "pad", "0123456789abcdef0123456789abcdef"));
     int sent = 0, rc = 0;
-    while (sent < 1000000 && (rc = eddy_local_server_ops.send (c->srv, connid, ev)) == 0)
+    while (sent < 1000000 &&
+           (rc = eddy_local_server_ops.send (c->srv, connid, ev)) == 0)
         sent++;
     assert_int_equal (rc, -1);
     assert_int_equal (errno, ECONNRESET);
@@ -406,7 +413,8 @@ static void lost_broker_fails_pending_rpcs (void **state)
     c->respond = false;
 
     eddy_future_t *f1 = eddy_rpc (h, "test.never", NULL, EDDY_NODEID_ANY, 0);
-    eddy_future_t *f2 = eddy_rpc (h, "test.stream", NULL, EDDY_NODEID_ANY, EDDY_RPC_STREAMING);
+    eddy_future_t *f2 =
+        eddy_rpc (h, "test.stream", NULL, EDDY_NODEID_ANY, EDDY_RPC_STREAMING);
     assert_int_equal (eddy_future_then (f1, 0, lost_cont, c), 0);
     assert_int_equal (eddy_future_then (f2, 0, lost_cont, c), 0);
     run_until (c, &c->nrecv, 2);
@@ -439,7 +447,7 @@ static void open_and_synchronous_get_fail_on_loss (void **state)
 {
     struct ctx *c = *state;
     char uri[200];
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     int pfd[2];
 
     /* hand the socket path to a child broker */
@@ -450,7 +458,7 @@ static void open_and_synchronous_get_fail_on_loss (void **state)
     assert_true (pid >= 0);
     if (pid == 0) {
         eddy_reactor_t *r = eddy_reactor_create ();
-        struct eddy_connector_cb cb = { .recv = child_broker_recv };
+        struct eddy_connector_cb cb = {.recv = child_broker_recv};
         eddy_local_server_t *s = eddy_local_server_create (r, c->path, &cb, r, NULL);
         if (!s || write (pfd[1], "x", 1) != 1)
             _exit (1);
@@ -485,7 +493,7 @@ static void open_and_synchronous_get_fail_on_loss (void **state)
 
 static void open_explains_bad_uris (void **state)
 {
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
 
     unsetenv ("EDDY_URI");
     errno = 0;
@@ -515,18 +523,23 @@ static void open_explains_bad_uris (void **state)
 int main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown (socket_is_private_to_the_owner, setup, teardown),
-        cmocka_unit_test_setup_teardown (request_carries_peer_credentials_and_response_reaches_future,
-                                         setup,
+        cmocka_unit_test_setup_teardown (socket_is_private_to_the_owner, setup,
                                          teardown),
-        cmocka_unit_test_setup_teardown (ten_thousand_pipelined_requests_do_not_deadlock,
-                                         setup,
+        cmocka_unit_test_setup_teardown (
+            request_carries_peer_credentials_and_response_reaches_future, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown (
+            ten_thousand_pipelined_requests_do_not_deadlock, setup, teardown),
+        cmocka_unit_test_setup_teardown (client_that_disconnects_is_reported, setup,
                                          teardown),
-        cmocka_unit_test_setup_teardown (client_that_disconnects_is_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown (garbage_closes_only_that_connection, setup, teardown),
-        cmocka_unit_test_setup_teardown (client_that_does_not_read_is_cut_off, setup, teardown),
-        cmocka_unit_test_setup_teardown (lost_broker_fails_pending_rpcs, setup, teardown),
-        cmocka_unit_test_setup_teardown (open_and_synchronous_get_fail_on_loss, setup, teardown),
+        cmocka_unit_test_setup_teardown (garbage_closes_only_that_connection, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (client_that_does_not_read_is_cut_off, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (lost_broker_fails_pending_rpcs, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (open_and_synchronous_get_fail_on_loss, setup,
+                                         teardown),
         cmocka_unit_test (open_explains_bad_uris),
     };
     signal (SIGPIPE, SIG_IGN);

@@ -2,11 +2,14 @@
  * and rank 1) in one process on one libev reactor, over ipc:// in a
  * temporary directory and tcp://127.0.0.1, with and without CURVE.
  */
+/* cmocka.h needs these first */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,9 +117,10 @@ static bool logged (struct peer *p, const char *needle)
     return false;
 }
 
-static eddy_zmq_overlay_t *make (struct ctx *c, struct peer *p, uint32_t rank, uint32_t size)
+static eddy_zmq_overlay_t *
+make (struct ctx *c, struct peer *p, uint32_t rank, uint32_t size)
 {
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     memset (p, 0, sizeof (*p));
     p->in_order = true;
     p->r = c->r;
@@ -193,14 +197,14 @@ static eddy_msg_t *numbered (eddy_msgtype_t type, const char *topic, int i)
 
 static void connect_child (struct ctx *c, const char *uri)
 {
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     if (eddy_zmq_overlay_connect (c->child.ov, uri, &err) < 0)
         fail_msg ("connect %s: %s", uri, err.text);
 }
 
 static void bind_parent (struct ctx *c, const char *uri)
 {
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     if (eddy_zmq_overlay_bind (c->parent.ov, uri, &err) < 0)
         fail_msg ("bind %s: %s", uri, err.text);
 }
@@ -272,16 +276,20 @@ static void unknown_children_and_no_parent_are_unreachable (void **state)
     assert_int_equal (errno, EHOSTUNREACH);
     eddy_msg_decref (msg);
 
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     assert_null (eddy_zmq_overlay_create (c->r, 4, 4, &cbs, NULL, &err));
     assert_int_equal (errno, EINVAL);
     assert_int_equal (eddy_zmq_overlay_bind (c->parent.ov, "bogus://x", &err), -1);
     assert_non_null (strstr (err.text, "bogus://x"));
 }
 
-static void write_cert (struct ctx *c, const char *name, struct eddy_zmq_cert *cert, char *path, size_t pathsz)
+static void write_cert (struct ctx *c,
+                        const char *name,
+                        struct eddy_zmq_cert *cert,
+                        char *path,
+                        size_t pathsz)
 {
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     assert_int_equal (eddy_zmq_cert_generate (cert, &err), 0);
     char *text = eddy_zmq_cert_encode (cert);
     assert_non_null (text);
@@ -299,7 +307,7 @@ static void curve_on_tcp_with_the_shared_cert (void **state)
     struct ctx *c = *state;
     struct eddy_zmq_cert cert;
     char path[256];
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     write_cert (c, "cert", &cert, path, sizeof (path));
 
     make (c, &c->parent, 0, 2);
@@ -336,7 +344,7 @@ static void child_with_another_cert_is_refused (void **state)
     struct ctx *c = *state;
     struct eddy_zmq_cert mine, theirs;
     char path[256];
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     write_cert (c, "cert", &mine, path, sizeof (path));
     write_cert (c, "cert2", &theirs, path, sizeof (path));
 
@@ -365,7 +373,7 @@ static void peer_with_unknown_key_is_refused_by_zap (void **state)
     struct ctx *c = *state;
     struct eddy_zmq_cert inst, other;
     char path[256];
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     write_cert (c, "cert", &inst, path, sizeof (path));
     assert_int_equal (eddy_zmq_cert_generate (&other, &err), 0);
 
@@ -394,7 +402,8 @@ static void peer_with_unknown_key_is_refused_by_zap (void **state)
     zmq_ctx_term (zctx);
 
     assert_int_equal (c->parent.nrecv, 0);
-    assert_true (logged (&c->parent, "overlay: refusing peer 127.0.0.1: unknown CURVE key"));
+    assert_true (
+        logged (&c->parent, "overlay: refusing peer 127.0.0.1: unknown CURVE key"));
 }
 
 static void other_wire_version_is_refused_naming_both (void **state)
@@ -411,18 +420,12 @@ static void other_wire_version_is_refused_naming_both (void **state)
     run_until (c, &c->child.nlogs, 1);
     run_for (c, 0.2);
 
-    snprintf (want,
-              sizeof (want),
-              "overlay: refusing rank 5: wire version %d, ours %d",
-              EDDY_WIRE_VERSION + 1,
-              EDDY_WIRE_VERSION);
+    snprintf (want, sizeof (want), "overlay: refusing rank 5: wire version %d, ours %d",
+              EDDY_WIRE_VERSION + 1, EDDY_WIRE_VERSION);
     assert_true (logged (&c->parent, want));
     assert_int_equal (c->parent.nlogs, 1); /* once, not per message */
-    snprintf (want,
-              sizeof (want),
-              "overlay: refusing parent: wire version %d, ours %d",
-              EDDY_WIRE_VERSION,
-              EDDY_WIRE_VERSION + 1);
+    snprintf (want, sizeof (want), "overlay: refusing parent: wire version %d, ours %d",
+              EDDY_WIRE_VERSION, EDDY_WIRE_VERSION + 1);
     assert_true (logged (&c->child, want));
     assert_int_equal (c->parent.nrecv, 0);
     assert_int_equal (c->child.nrecv, 0);
@@ -435,7 +438,7 @@ static void other_wire_version_is_refused_naming_both (void **state)
 static void bad_routing_ids_are_refused (void **state)
 {
     struct ctx *c = *state;
-    const char *ids[] = { "abc", "7", "0", "01", "-1" };
+    const char *ids[] = {"abc", "7", "0", "01", "-1"};
     make (c, &c->parent, 0, 4);
     bind_parent (c, c->ipc);
 
@@ -540,7 +543,7 @@ static void parent_disconnect_is_reported (void **state)
 static void cert_text_round_trips_and_bad_text_is_refused (void **state)
 {
     struct eddy_zmq_cert cert, out, other;
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     assert_int_equal (eddy_zmq_cert_generate (&cert, &err), 0);
     assert_int_equal (eddy_zmq_cert_generate (&other, &err), 0);
     assert_string_not_equal (cert.public_key, other.public_key);
@@ -556,18 +559,21 @@ static void cert_text_round_trips_and_bad_text_is_refused (void **state)
         const char *fmt; /* %1$s public, %2$s secret, %3$s another public */
         const char *why;
     } bad[] = {
-        { "public-key = \"%1$s\"\n", "missing secret-key" },
-        { "secret-key = \"%2$s\"\n", "missing public-key" },
-        { "public-key = \"%3$s\"\nsecret-key = \"%2$s\"\n", "does not belong" },
-        { "public-key = \"%1$s\"\npublic-key = \"%1$s\"\nsecret-key = \"%2$s\"\n", "twice" },
-        { "public-key = %1$s\nsecret-key = \"%2$s\"\n", "double quotes" },
-        { "public-key = \"%1$s\"\nsecret-key = \"%2$s\"\nowner = \"me\"\n", "unknown name" },
-        { "public-key \"%1$s\"\nsecret-key = \"%2$s\"\n", "expected name" },
-        { "public-key = \"%1$.39s\"\nsecret-key = \"%2$s\"\n", "Z85" },
-        { "public-key = \"%1$.39s~\"\nsecret-key = \"%2$s\"\n", "Z85" },
+        {"public-key = \"%1$s\"\n", "missing secret-key"},
+        {"secret-key = \"%2$s\"\n", "missing public-key"},
+        {"public-key = \"%3$s\"\nsecret-key = \"%2$s\"\n", "does not belong"},
+        {"public-key = \"%1$s\"\npublic-key = \"%1$s\"\nsecret-key = \"%2$s\"\n",
+         "twice"},
+        {"public-key = %1$s\nsecret-key = \"%2$s\"\n", "double quotes"},
+        {"public-key = \"%1$s\"\nsecret-key = \"%2$s\"\nowner = \"me\"\n",
+         "unknown name"},
+        {"public-key \"%1$s\"\nsecret-key = \"%2$s\"\n", "expected name"},
+        {"public-key = \"%1$.39s\"\nsecret-key = \"%2$s\"\n", "Z85"},
+        {"public-key = \"%1$.39s~\"\nsecret-key = \"%2$s\"\n", "Z85"},
     };
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
-        snprintf (buf, sizeof (buf), bad[i].fmt, cert.public_key, cert.secret_key, other.public_key);
+        snprintf (buf, sizeof (buf), bad[i].fmt, cert.public_key, cert.secret_key,
+                  other.public_key);
         errno = 0;
         err.text[0] = '\0';
         if (eddy_zmq_cert_decode (buf, strlen (buf), &out, &err) == 0)
@@ -578,11 +584,9 @@ static void cert_text_round_trips_and_bad_text_is_refused (void **state)
     }
 
     /* comments, blank lines, CRLF and surrounding blanks are fine */
-    snprintf (buf,
-              sizeof (buf),
+    snprintf (buf, sizeof (buf),
               "# comment\n\n  public-key=\"%s\"  \r\n\tsecret-key =  \"%s\"",
-              cert.public_key,
-              cert.secret_key);
+              cert.public_key, cert.secret_key);
     assert_int_equal (eddy_zmq_cert_decode (buf, strlen (buf), &out, &err), 0);
     /* an embedded NUL is not */
     size_t n = strlen (buf);
@@ -596,7 +600,7 @@ static void cert_file_must_be_private (void **state)
     struct ctx *c = *state;
     struct eddy_zmq_cert cert, out;
     char path[256];
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     write_cert (c, "cert", &cert, path, sizeof (path));
     assert_int_equal (eddy_zmq_cert_load (path, &out, &err), 0);
     assert_string_equal (out.secret_key, cert.secret_key);
@@ -616,17 +620,23 @@ static void cert_file_must_be_private (void **state)
 int main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown (ten_thousand_messages_each_way_in_order, setup, teardown),
-        cmocka_unit_test_setup_teardown (unknown_children_and_no_parent_are_unreachable,
-                                         setup,
+        cmocka_unit_test_setup_teardown (ten_thousand_messages_each_way_in_order, setup,
                                          teardown),
-        cmocka_unit_test_setup_teardown (curve_on_tcp_with_the_shared_cert, setup, teardown),
-        cmocka_unit_test_setup_teardown (child_with_another_cert_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown (peer_with_unknown_key_is_refused_by_zap, setup, teardown),
-        cmocka_unit_test_setup_teardown (other_wire_version_is_refused_naming_both, setup, teardown),
+        cmocka_unit_test_setup_teardown (unknown_children_and_no_parent_are_unreachable,
+                                         setup, teardown),
+        cmocka_unit_test_setup_teardown (curve_on_tcp_with_the_shared_cert, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (child_with_another_cert_is_refused, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (peer_with_unknown_key_is_refused_by_zap, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (other_wire_version_is_refused_naming_both,
+                                         setup, teardown),
         cmocka_unit_test_setup_teardown (bad_routing_ids_are_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown (child_disconnect_is_reported_once, setup, teardown),
-        cmocka_unit_test_setup_teardown (parent_disconnect_is_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown (child_disconnect_is_reported_once, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (parent_disconnect_is_reported, setup,
+                                         teardown),
         cmocka_unit_test (cert_text_round_trips_and_bad_text_is_refused),
         cmocka_unit_test_setup_teardown (cert_file_must_be_private, setup, teardown),
     };

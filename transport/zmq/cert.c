@@ -35,15 +35,14 @@ int eddy_zmq_cert_generate (struct eddy_zmq_cert *cert, eddy_error_t *err)
 char *eddy_zmq_cert_encode (const struct eddy_zmq_cert *cert)
 {
     char *s;
-    if (asprintf (&s,
-                  "# eddy CURVE certificate: the one keypair shared by every broker\n"
-                  "# of an instance.  Keep it secret: mode 0600, owned by the instance\n"
-                  "# owner.  Made by 'eddy keygen'.\n"
-                  "public-key = \"%s\"\n"
-                  "secret-key = \"%s\"\n",
-                  cert->public_key,
-                  cert->secret_key)
-        < 0) {
+    if (asprintf (
+            &s,
+            "# eddy CURVE certificate: the one keypair shared by every broker\n"
+            "# of an instance.  Keep it secret: mode 0600, owned by the instance\n"
+            "# owner.  Made by 'eddy keygen'.\n"
+            "public-key = \"%s\"\n"
+            "secret-key = \"%s\"\n",
+            cert->public_key, cert->secret_key) < 0) {
         errno = ENOMEM;
         return NULL;
     }
@@ -52,9 +51,8 @@ char *eddy_zmq_cert_encode (const struct eddy_zmq_cert *cert)
 
 static bool is_z85 (const char *s, size_t len)
 {
-    const char *alphabet =
-        "0123456789abcdefghijklmnopqrstuvwxyz"
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    const char *alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
     if (len != EDDY_CERT_KEY_LEN)
         return false;
     for (size_t i = 0; i < len; i++)
@@ -105,14 +103,13 @@ static int parse_line (const char *p,
     if (nlen == 10 && !memcmp (name, "public-key", 10)) {
         dst = c->public_key;
         seen = have_pub;
-    }
-    else if (nlen == 10 && !memcmp (name, "secret-key", 10)) {
+    } else if (nlen == 10 && !memcmp (name, "secret-key", 10)) {
         dst = c->secret_key;
         seen = have_sec;
-    }
-    else {
+    } else {
         errno = EINVAL;
-        return eddy_error_set (err, "line %d: unknown name (expected public-key or secret-key)", lineno);
+        return eddy_error_set (
+            err, "line %d: unknown name (expected public-key or secret-key)", lineno);
     }
     if (*seen) {
         errno = EINVAL;
@@ -128,7 +125,10 @@ static int parse_line (const char *p,
     return 0;
 }
 
-int eddy_zmq_cert_decode (const char *text, size_t len, struct eddy_zmq_cert *cert, eddy_error_t *err)
+int eddy_zmq_cert_decode (const char *text,
+                          size_t len,
+                          struct eddy_zmq_cert *cert,
+                          eddy_error_t *err)
 {
     struct eddy_zmq_cert c;
     bool have_pub = false, have_sec = false;
@@ -166,12 +166,14 @@ int eddy_zmq_cert_decode (const char *text, size_t len, struct eddy_zmq_cert *ce
     }
     if (!have_pub || !have_sec) {
         errno = EINVAL;
-        return eddy_error_set (err, "missing %s", have_pub ? "secret-key" : "public-key");
+        return eddy_error_set (err, "missing %s",
+                               have_pub ? "secret-key" : "public-key");
     }
     char derived[EDDY_CERT_KEY_LEN + 1];
     if (zmq_curve_public (derived, c.secret_key) < 0) {
         errno = EINVAL;
-        return eddy_error_set (err, "secret-key is not usable: %s", zmq_strerror (errno));
+        return eddy_error_set (err, "secret-key is not usable: %s",
+                               zmq_strerror (errno));
     }
     if (strcmp (derived, c.public_key) != 0) {
         errno = EINVAL;
@@ -204,9 +206,7 @@ int eddy_zmq_cert_load (const char *path, struct eddy_zmq_cert *cert, eddy_error
     }
     if (st.st_mode & 077) {
         errno = EPERM;
-        eddy_error_set (err,
-                        "%s: readable by others (mode %04o): chmod 600 it",
-                        path,
+        eddy_error_set (err, "%s: readable by others (mode %04o): chmod 600 it", path,
                         (unsigned)(st.st_mode & 07777));
         goto error;
     }
@@ -245,7 +245,7 @@ int eddy_zmq_cert_load (const char *path, struct eddy_zmq_cert *cert, eddy_error
     free (buf);
     close (fd);
     return 0;
-error: {
+error : {
     int saved_errno = errno;
     free (buf);
     close (fd);

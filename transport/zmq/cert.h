@@ -12,8 +12,8 @@
 
 #include "engine/error.h"
 
-#define EDDY_CERT_KEY_LEN 40        /* a 32-byte key in Z85 */
-#define EDDY_CERT_FILE_MAX 65536    /* larger files are refused */
+#define EDDY_CERT_KEY_LEN 40     /* a 32-byte key in Z85 */
+#define EDDY_CERT_FILE_MAX 65536 /* larger files are refused */
 
 /* A plain value: two NUL-terminated Z85 strings. */
 struct eddy_zmq_cert {
@@ -36,13 +36,18 @@ char *eddy_zmq_cert_encode (const struct eddy_zmq_cert *cert);
  * derived from the secret one and compared).  -1 + EINVAL and err naming
  * the line on any other input; *cert is untouched on failure.
  */
-int eddy_zmq_cert_decode (const char *text, size_t len, struct eddy_zmq_cert *cert, eddy_error_t *err);
+int eddy_zmq_cert_decode (const char *text,
+                          size_t len,
+                          struct eddy_zmq_cert *cert,
+                          eddy_error_t *err);
 
 /* Read and decode the file at path.  Refuses (EPERM) a file that group or
  * others may access, like ssh does for private keys, and (EFBIG) one over
  * EDDY_CERT_FILE_MAX bytes; otherwise -1 + the errno of open/read or of
  * eddy_zmq_cert_decode ().  err text starts with the path.
  */
-int eddy_zmq_cert_load (const char *path, struct eddy_zmq_cert *cert, eddy_error_t *err);
+int eddy_zmq_cert_load (const char *path,
+                        struct eddy_zmq_cert *cert,
+                        eddy_error_t *err);
 
 #endif /* !EDDY_TRANSPORT_ZMQ_CERT_H */

@@ -68,9 +68,9 @@ struct eddy_zmq_overlay {
     size_t fdmap_len;
 
     /* child side */
-    bool parent_up;       /* handshake done, no disconnect since */
-    bool hello_due;       /* reconnected: say hello again */
-    bool parent_refused;  /* the parent speaks another wire version */
+    bool parent_up;      /* handshake done, no disconnect since */
+    bool hello_due;      /* reconnected: say hello again */
+    bool parent_refused; /* the parent speaks another wire version */
     bool parent_auth_logged;
 
     unsigned zap_refusals;
@@ -150,8 +150,8 @@ static int watch_zsock (eddy_zmq_overlay_t *ov, struct zsock *z, drain_f drain)
         return -1;
     z->ov = ov;
     z->drain = drain;
-    if (!(z->fd_w = eddy_fd_create (ov->r, fd, EDDY_POLLIN, zsock_cb, z))
-        || !(z->kick_w = eddy_check_create (ov->r, zsock_cb, z)))
+    if (!(z->fd_w = eddy_fd_create (ov->r, fd, EDDY_POLLIN, zsock_cb, z)) ||
+        !(z->kick_w = eddy_check_create (ov->r, zsock_cb, z)))
         return -1;
     eddy_watcher_start (z->fd_w);
     /* something may have arrived before the watcher existed */
@@ -249,8 +249,7 @@ static struct child *child_add (eddy_zmq_overlay_t *ov, uint32_t rank)
         ov->children = p;
         ov->children_cap = cap;
     }
-    memmove (&ov->children[pos + 1],
-             &ov->children[pos],
+    memmove (&ov->children[pos + 1], &ov->children[pos],
              (ov->nchildren - pos) * sizeof (ov->children[0]));
     ov->nchildren++;
     c = &ov->children[pos];
@@ -302,7 +301,8 @@ static void child_lost (eddy_zmq_overlay_t *ov, struct child *c)
 }
 
 /* "0".."size-1" in plain decimal, not our own rank. */
-static bool parse_rank (eddy_zmq_overlay_t *ov, const char *s, size_t len, uint32_t *rank)
+static bool
+parse_rank (eddy_zmq_overlay_t *ov, const char *s, size_t len, uint32_t *rank)
 {
     uint64_t v = 0;
     if (len == 0 || len > 10 || (len > 1 && s[0] == '0'))
@@ -333,7 +333,8 @@ static void printable (const uint8_t *s, size_t len, char *out, size_t outsz)
 /* ---- monitors ---- */
 
 /* One monitor event: [u16 event, u32 value] (host order), [address]. */
-static int read_event (void *sock, uint16_t *event, uint32_t *value, char *addr, size_t addrsz)
+static int
+read_event (void *sock, uint16_t *event, uint32_t *value, char *addr, size_t addrsz)
 {
     zmq_msg_t parts[2];
     int n;
@@ -382,12 +383,10 @@ static void router_monitor_drain (eddy_zmq_overlay_t *ov)
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
             if (is_pow2 (++ov->handshake_failures))
-                logf_ (ov,
-                       LOG_ERR,
+                logf_ (ov, LOG_ERR,
                        "overlay: refusing peer on %s: handshake failed (wrong instance "
                        "certificate?) (%u times)",
-                       addr,
-                       ov->handshake_failures);
+                       addr, ov->handshake_failures);
             break;
         default:
             break;
@@ -411,7 +410,8 @@ static int send_hello (eddy_zmq_overlay_t *ov, void *sock, const char *identity)
     eddy_msg_set_nodeid (msg, ov->rank);
     if (eddy_msg_encode (msg, ov->wire_version, &buf, &len) < 0)
         goto out;
-    if (identity && zmq_send (sock, identity, strlen (identity), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+    if (identity &&
+        zmq_send (sock, identity, strlen (identity), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         free (buf);
         goto out;
     }
@@ -423,8 +423,8 @@ out:
 
 static bool is_hello (const eddy_msg_t *msg)
 {
-    return eddy_msg_type (msg) == EDDY_MSGTYPE_CONTROL
-           && !strcmp (eddy_msg_topic (msg), HELLO_TOPIC);
+    return eddy_msg_type (msg) == EDDY_MSGTYPE_CONTROL &&
+           !strcmp (eddy_msg_topic (msg), HELLO_TOPIC);
 }
 
 /* ---- the parent side: messages from children ---- */
@@ -455,18 +455,16 @@ static void track_fd (eddy_zmq_overlay_t *ov, struct child *c, int fd)
 static void child_message (eddy_zmq_overlay_t *ov, zmq_msg_t *id, zmq_msg_t *frame)
 {
     uint32_t rank;
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     int version = -1;
     struct child *c;
 
     if (!parse_rank (ov, zmq_msg_data (id), zmq_msg_size (id), &rank)) {
         char shown[64];
         printable (zmq_msg_data (id), zmq_msg_size (id), shown, sizeof (shown));
-        logf_ (ov,
-               LOG_ERR,
+        logf_ (ov, LOG_ERR,
                "overlay: refusing peer with routing id '%s': not a child rank below %u",
-               shown,
-               ov->size);
+               shown, ov->size);
         return;
     }
     if (!(c = child_add (ov, rank))) {
@@ -476,27 +474,20 @@ static void child_message (eddy_zmq_overlay_t *ov, zmq_msg_t *id, zmq_msg_t *fra
     track_fd (ov, c, zmq_msg_get (frame, ZMQ_SRCFD));
     if (c->refused)
         return;
-    eddy_msg_t *msg = eddy_msg_decode (zmq_msg_data (frame),
-                                       zmq_msg_size (frame),
-                                       ov->wire_version,
-                                       &version,
-                                       &err);
+    eddy_msg_t *msg = eddy_msg_decode (zmq_msg_data (frame), zmq_msg_size (frame),
+                                       ov->wire_version, &version, &err);
     if (!msg) {
         if (errno == EPROTONOSUPPORT) {
             c->refused = true;
-            logf_ (ov,
-                   LOG_ERR,
-                   "overlay: refusing rank %u: wire version %d, ours %d",
-                   rank,
-                   version,
-                   ov->wire_version);
+            logf_ (ov, LOG_ERR, "overlay: refusing rank %u: wire version %d, ours %d",
+                   rank, version, ov->wire_version);
             /* let the child see our version and log its side too */
             char idbuf[16];
             snprintf (idbuf, sizeof (idbuf), "%u", rank);
             (void)send_hello (ov, ov->router.sock, idbuf);
-        }
-        else
-            logf_ (ov, LOG_ERR, "overlay: rank %u: %s: message dropped", rank, err.text);
+        } else
+            logf_ (ov, LOG_ERR, "overlay: rank %u: %s: message dropped", rank,
+                   err.text);
         return;
     }
     c->connected = true;
@@ -504,9 +495,9 @@ static void child_message (eddy_zmq_overlay_t *ov, zmq_msg_t *id, zmq_msg_t *fra
         char idbuf[16];
         snprintf (idbuf, sizeof (idbuf), "%u", rank);
         if (send_hello (ov, ov->router.sock, idbuf) < 0)
-            logf_ (ov, LOG_ERR, "overlay: rank %u: hello: %s", rank, zmq_strerror (errno));
-    }
-    else if (ov->cb.recv_child)
+            logf_ (ov, LOG_ERR, "overlay: rank %u: hello: %s", rank,
+                   zmq_strerror (errno));
+    } else if (ov->cb.recv_child)
         ov->cb.recv_child (ov->arg, rank, msg);
     eddy_msg_decref (msg);
 }
@@ -520,15 +511,18 @@ static void router_drain (eddy_zmq_overlay_t *ov)
         if (recv_parts (ov->router.sock, parts, 2, &n) < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 return;
-            logf_ (ov, LOG_ERR, "overlay: receive from children: %s", zmq_strerror (errno));
+            logf_ (ov, LOG_ERR, "overlay: receive from children: %s",
+                   zmq_strerror (errno));
             return;
         }
         if (n == 2)
             child_message (ov, &parts[0], &parts[1]);
         else {
             char shown[64];
-            printable (zmq_msg_data (&parts[0]), zmq_msg_size (&parts[0]), shown, sizeof (shown));
-            logf_ (ov, LOG_ERR, "overlay: peer '%s': message of %d parts dropped", shown, n - 1);
+            printable (zmq_msg_data (&parts[0]), zmq_msg_size (&parts[0]), shown,
+                       sizeof (shown));
+            logf_ (ov, LOG_ERR, "overlay: peer '%s': message of %d parts dropped",
+                   shown, n - 1);
         }
         close_parts (parts, n, 2);
     }
@@ -545,23 +539,20 @@ static void router_monitor_cb (eddy_zmq_overlay_t *ov)
 
 static void parent_message (eddy_zmq_overlay_t *ov, zmq_msg_t *frame)
 {
-    eddy_error_t err = { { 0 } };
+    eddy_error_t err = {{0}};
     int version = -1;
     eddy_msg_t *msg;
 
     if (ov->parent_refused)
         return;
-    msg = eddy_msg_decode (zmq_msg_data (frame), zmq_msg_size (frame), ov->wire_version, &version, &err);
+    msg = eddy_msg_decode (zmq_msg_data (frame), zmq_msg_size (frame), ov->wire_version,
+                           &version, &err);
     if (!msg) {
         if (errno == EPROTONOSUPPORT) {
             ov->parent_refused = true;
-            logf_ (ov,
-                   LOG_ERR,
-                   "overlay: refusing parent: wire version %d, ours %d",
-                   version,
-                   ov->wire_version);
-        }
-        else
+            logf_ (ov, LOG_ERR, "overlay: refusing parent: wire version %d, ours %d",
+                   version, ov->wire_version);
+        } else
             logf_ (ov, LOG_ERR, "overlay: parent: %s: message dropped", err.text);
         return;
     }
@@ -578,7 +569,8 @@ static void dealer_drain (eddy_zmq_overlay_t *ov)
         int n;
         if (recv_parts (ov->dealer.sock, &part, 1, &n) < 0) {
             if (errno != EAGAIN && errno != EINTR)
-                logf_ (ov, LOG_ERR, "overlay: receive from parent: %s", zmq_strerror (errno));
+                logf_ (ov, LOG_ERR, "overlay: receive from parent: %s",
+                       zmq_strerror (errno));
             return;
         }
         if (n == 1)
@@ -625,22 +617,18 @@ static void dealer_monitor_drain (eddy_zmq_overlay_t *ov)
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
             if (!ov->parent_auth_logged) {
                 ov->parent_auth_logged = true;
-                logf_ (ov,
-                       LOG_ERR,
-                       "overlay: parent %s refused our CURVE key (status %u)",
-                       addr,
+                logf_ (ov, LOG_ERR,
+                       "overlay: parent %s refused our CURVE key (status %u)", addr,
                        value);
             }
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
             if (is_pow2 (++ov->handshake_failures))
-                logf_ (ov,
-                       LOG_ERR,
+                logf_ (ov, LOG_ERR,
                        "overlay: handshake with parent %s failed (wrong instance "
                        "certificate?) (%u times)",
-                       addr,
-                       ov->handshake_failures);
+                       addr, ov->handshake_failures);
             break;
         default:
             break;
@@ -664,23 +652,26 @@ static void zap_drain (eddy_zmq_overlay_t *ov)
         char addr[64] = "?";
         const char *status = "400", *text = "unknown CURVE key";
         if (n >= 7) {
-            printable (zmq_msg_data (&parts[3]), zmq_msg_size (&parts[3]), addr, sizeof (addr));
-            bool curve = zmq_msg_size (&parts[5]) == 5 && !memcmp (zmq_msg_data (&parts[5]), "CURVE", 5);
-            ok = curve && zmq_msg_size (&parts[6]) == 32
-                 && !memcmp (zmq_msg_data (&parts[6]), ov->public_bin, 32);
+            printable (zmq_msg_data (&parts[3]), zmq_msg_size (&parts[3]), addr,
+                       sizeof (addr));
+            bool curve = zmq_msg_size (&parts[5]) == 5 &&
+                         !memcmp (zmq_msg_data (&parts[5]), "CURVE", 5);
+            ok = curve && zmq_msg_size (&parts[6]) == 32 &&
+                 !memcmp (zmq_msg_data (&parts[6]), ov->public_bin, 32);
             if (!curve)
                 text = "CURVE required";
         }
         if (ok) {
             status = "200";
             text = "OK";
-        }
-        else if (is_pow2 (++ov->zap_refusals))
-            logf_ (ov, LOG_ERR, "overlay: refusing peer %s: %s (%u times)", addr, text, ov->zap_refusals);
+        } else if (is_pow2 (++ov->zap_refusals))
+            logf_ (ov, LOG_ERR, "overlay: refusing peer %s: %s (%u times)", addr, text,
+                   ov->zap_refusals);
         /* the reply: version, request id, status code, text, user id, metadata */
         zmq_send (ov->zap.sock, "1.0", 3, ZMQ_SNDMORE);
         if (n >= 2)
-            zmq_send (ov->zap.sock, zmq_msg_data (&parts[1]), zmq_msg_size (&parts[1]), ZMQ_SNDMORE);
+            zmq_send (ov->zap.sock, zmq_msg_data (&parts[1]), zmq_msg_size (&parts[1]),
+                      ZMQ_SNDMORE);
         else
             zmq_send (ov->zap.sock, "", 0, ZMQ_SNDMORE);
         zmq_send (ov->zap.sock, status, 3, ZMQ_SNDMORE);
@@ -698,10 +689,10 @@ static int common_options (eddy_zmq_overlay_t *ov, void *sock)
 {
     int zero = 0, linger = LINGER_MS;
     int64_t maxmsg = FRAME_MAX;
-    if (zmq_setsockopt (sock, ZMQ_SNDHWM, &zero, sizeof (zero)) < 0
-        || zmq_setsockopt (sock, ZMQ_RCVHWM, &zero, sizeof (zero)) < 0
-        || zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof (linger)) < 0
-        || zmq_setsockopt (sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof (maxmsg)) < 0)
+    if (zmq_setsockopt (sock, ZMQ_SNDHWM, &zero, sizeof (zero)) < 0 ||
+        zmq_setsockopt (sock, ZMQ_RCVHWM, &zero, sizeof (zero)) < 0 ||
+        zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof (linger)) < 0 ||
+        zmq_setsockopt (sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof (maxmsg)) < 0)
         return -1;
     return 0;
 }
@@ -727,18 +718,15 @@ static int make_router (eddy_zmq_overlay_t *ov, eddy_error_t *err)
     int one = 1;
     if (!(ov->router.sock = zmq_socket (ov->ctx, ZMQ_ROUTER)))
         goto error;
-    if (common_options (ov, ov->router.sock) < 0
-        || zmq_setsockopt (ov->router.sock, ZMQ_ROUTER_MANDATORY, &one, sizeof (one)) < 0
-        || zmq_setsockopt (ov->router.sock, ZMQ_ROUTER_HANDOVER, &one, sizeof (one)) < 0)
+    if (common_options (ov, ov->router.sock) < 0 ||
+        zmq_setsockopt (ov->router.sock, ZMQ_ROUTER_MANDATORY, &one, sizeof (one)) <
+            0 ||
+        zmq_setsockopt (ov->router.sock, ZMQ_ROUTER_HANDOVER, &one, sizeof (one)) < 0)
         goto error;
-    if (start_monitor (ov,
-                       ov->router.sock,
-                       ROUTER_MONITOR,
-                       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL,
-                       &ov->router_mon,
-                       router_monitor_cb)
-        < 0)
+    if (start_monitor (ov, ov->router.sock, ROUTER_MONITOR,
+                       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL,
+                       &ov->router_mon, router_monitor_cb) < 0)
         goto error;
     if (watch_zsock (ov, &ov->router, router_drain) < 0)
         goto error;
@@ -748,7 +736,9 @@ error:
     return -1;
 }
 
-int eddy_zmq_overlay_bind (eddy_zmq_overlay_t *ov, const char *endpoint, eddy_error_t *err)
+int eddy_zmq_overlay_bind (eddy_zmq_overlay_t *ov,
+                           const char *endpoint,
+                           eddy_error_t *err)
 {
     if (!ov || !endpoint) {
         errno = EINVAL;
@@ -759,13 +749,13 @@ int eddy_zmq_overlay_bind (eddy_zmq_overlay_t *ov, const char *endpoint, eddy_er
     bool curve = ov->have_cert && is_tcp (endpoint);
     int on = curve ? 1 : 0;
     /* options are taken by each listener at bind time */
-    if (zmq_setsockopt (ov->router.sock, ZMQ_CURVE_SERVER, &on, sizeof (on)) < 0
-        || (curve
-            && zmq_setsockopt (ov->router.sock, ZMQ_CURVE_SECRETKEY, ov->cert.secret_key, EDDY_CERT_KEY_LEN)
-                   < 0))
+    if (zmq_setsockopt (ov->router.sock, ZMQ_CURVE_SERVER, &on, sizeof (on)) < 0 ||
+        (curve && zmq_setsockopt (ov->router.sock, ZMQ_CURVE_SECRETKEY,
+                                  ov->cert.secret_key, EDDY_CERT_KEY_LEN) < 0))
         return eddy_error_set (err, "overlay: CURVE setup: %s", zmq_strerror (errno));
     if (zmq_bind (ov->router.sock, endpoint) < 0)
-        return eddy_error_set (err, "overlay: bind %s: %s", endpoint, zmq_strerror (errno));
+        return eddy_error_set (err, "overlay: bind %s: %s", endpoint,
+                               zmq_strerror (errno));
     size_t len = sizeof (ov->bound_uri);
     if (zmq_getsockopt (ov->router.sock, ZMQ_LAST_ENDPOINT, ov->bound_uri, &len) < 0)
         snprintf (ov->bound_uri, sizeof (ov->bound_uri), "%s", endpoint);
@@ -777,7 +767,9 @@ const char *eddy_zmq_overlay_bound_uri (eddy_zmq_overlay_t *ov)
     return ov && ov->bound_uri[0] ? ov->bound_uri : NULL;
 }
 
-int eddy_zmq_overlay_connect (eddy_zmq_overlay_t *ov, const char *uri, eddy_error_t *err)
+int eddy_zmq_overlay_connect (eddy_zmq_overlay_t *ov,
+                              const char *uri,
+                              eddy_error_t *err)
 {
     char id[16];
     int ivl_max = RECONNECT_IVL_MAX_MS;
@@ -793,25 +785,26 @@ int eddy_zmq_overlay_connect (eddy_zmq_overlay_t *ov, const char *uri, eddy_erro
     snprintf (id, sizeof (id), "%u", ov->rank);
     if (!(ov->dealer.sock = zmq_socket (ov->ctx, ZMQ_DEALER)))
         goto error;
-    if (common_options (ov, ov->dealer.sock) < 0
-        || zmq_setsockopt (ov->dealer.sock, ZMQ_ROUTING_ID, id, strlen (id)) < 0
-        || zmq_setsockopt (ov->dealer.sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof (ivl_max)) < 0)
+    if (common_options (ov, ov->dealer.sock) < 0 ||
+        zmq_setsockopt (ov->dealer.sock, ZMQ_ROUTING_ID, id, strlen (id)) < 0 ||
+        zmq_setsockopt (ov->dealer.sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max,
+                        sizeof (ivl_max)) < 0)
         goto error;
     if (ov->have_cert && is_tcp (uri)) {
-        if (zmq_setsockopt (ov->dealer.sock, ZMQ_CURVE_SERVERKEY, ov->cert.public_key, EDDY_CERT_KEY_LEN) < 0
-            || zmq_setsockopt (ov->dealer.sock, ZMQ_CURVE_PUBLICKEY, ov->cert.public_key, EDDY_CERT_KEY_LEN) < 0
-            || zmq_setsockopt (ov->dealer.sock, ZMQ_CURVE_SECRETKEY, ov->cert.secret_key, EDDY_CERT_KEY_LEN) < 0)
+        if (zmq_setsockopt (ov->dealer.sock, ZMQ_CURVE_SERVERKEY, ov->cert.public_key,
+                            EDDY_CERT_KEY_LEN) < 0 ||
+            zmq_setsockopt (ov->dealer.sock, ZMQ_CURVE_PUBLICKEY, ov->cert.public_key,
+                            EDDY_CERT_KEY_LEN) < 0 ||
+            zmq_setsockopt (ov->dealer.sock, ZMQ_CURVE_SECRETKEY, ov->cert.secret_key,
+                            EDDY_CERT_KEY_LEN) < 0)
             goto error;
     }
-    if (start_monitor (ov,
-                       ov->dealer.sock,
-                       DEALER_MONITOR,
-                       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
-                           | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL,
-                       &ov->dealer_mon,
-                       dealer_monitor_drain)
-        < 0)
+    if (start_monitor (ov, ov->dealer.sock, DEALER_MONITOR,
+                       ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL,
+                       &ov->dealer_mon, dealer_monitor_drain) < 0)
         goto error;
     if (watch_zsock (ov, &ov->dealer, dealer_drain) < 0)
         goto error;
@@ -828,7 +821,7 @@ int eddy_zmq_overlay_connect (eddy_zmq_overlay_t *ov, const char *uri, eddy_erro
         goto error;
     rearm (&ov->dealer);
     return 0;
-error: {
+error : {
     int saved_errno = errno;
     eddy_error_set (err, "overlay: DEALER socket: %s", zmq_strerror (errno));
     free_zsock (&ov->dealer_mon);
@@ -848,17 +841,19 @@ int eddy_zmq_overlay_set_cert_keys (eddy_zmq_overlay_t *ov,
     }
     if (ov->router.sock || ov->dealer.sock) {
         errno = EBUSY;
-        return eddy_error_set (err, "overlay: set the certificate before bind and connect");
+        return eddy_error_set (err,
+                               "overlay: set the certificate before bind and connect");
     }
     uint8_t bin[32];
-    if (strlen (cert->public_key) != EDDY_CERT_KEY_LEN || !zmq_z85_decode (bin, cert->public_key)) {
+    if (strlen (cert->public_key) != EDDY_CERT_KEY_LEN ||
+        !zmq_z85_decode (bin, cert->public_key)) {
         errno = EINVAL;
         return eddy_error_set (err, "overlay: public key is not Z85");
     }
     if (!ov->zap.sock) {
-        if (!(ov->zap.sock = zmq_socket (ov->ctx, ZMQ_REP))
-            || zmq_bind (ov->zap.sock, ZAP_ENDPOINT) < 0
-            || watch_zsock (ov, &ov->zap, zap_drain) < 0) {
+        if (!(ov->zap.sock = zmq_socket (ov->ctx, ZMQ_REP)) ||
+            zmq_bind (ov->zap.sock, ZAP_ENDPOINT) < 0 ||
+            watch_zsock (ov, &ov->zap, zap_drain) < 0) {
             int saved_errno = errno;
             eddy_error_set (err, "overlay: ZAP handler: %s", zmq_strerror (errno));
             free_zsock (&ov->zap);
@@ -872,7 +867,9 @@ int eddy_zmq_overlay_set_cert_keys (eddy_zmq_overlay_t *ov,
     return 0;
 }
 
-int eddy_zmq_overlay_set_cert (eddy_zmq_overlay_t *ov, const char *path, eddy_error_t *err)
+int eddy_zmq_overlay_set_cert (eddy_zmq_overlay_t *ov,
+                               const char *path,
+                               eddy_error_t *err)
 {
     struct eddy_zmq_cert cert;
     if (eddy_zmq_cert_load (path, &cert, err) < 0)
@@ -907,7 +904,9 @@ int eddy_zmq_overlay_send_parent (eddy_zmq_overlay_t *ov, const eddy_msg_t *msg)
     return rc;
 }
 
-int eddy_zmq_overlay_send_child (eddy_zmq_overlay_t *ov, uint32_t rank, const eddy_msg_t *msg)
+int eddy_zmq_overlay_send_child (eddy_zmq_overlay_t *ov,
+                                 uint32_t rank,
+                                 const eddy_msg_t *msg)
 {
     char id[16];
     void *buf;
@@ -919,7 +918,8 @@ int eddy_zmq_overlay_send_child (eddy_zmq_overlay_t *ov, uint32_t rank, const ed
         return -1;
     }
     /* only a child that has said hello (and was not refused) is reachable */
-    if (!ov->router.sock || !(c = child_find (ov, rank, NULL)) || !c->connected || c->refused) {
+    if (!ov->router.sock || !(c = child_find (ov, rank, NULL)) || !c->connected ||
+        c->refused) {
         errno = EHOSTUNREACH;
         return -1;
     }
@@ -933,8 +933,7 @@ int eddy_zmq_overlay_send_child (eddy_zmq_overlay_t *ov, uint32_t rank, const ed
         if (errno == EAGAIN)
             errno = EHOSTUNREACH;
         free (buf);
-    }
-    else
+    } else
         rc = send_frame (ov->router.sock, buf, len);
     rearm (&ov->router);
     return rc < 0 ? -1 : 0;
@@ -991,8 +990,8 @@ eddy_zmq_overlay_t *eddy_zmq_overlay_create (eddy_reactor_t *r,
         ov->cb = *cb;
     ov->arg = arg;
     ov->wire_version = EDDY_WIRE_VERSION;
-    if (!(ov->ctx = zmq_ctx_new ()) || zmq_ctx_set (ov->ctx, ZMQ_IO_THREADS, 1) < 0
-        || zmq_ctx_set (ov->ctx, ZMQ_BLOCKY, 0) < 0) {
+    if (!(ov->ctx = zmq_ctx_new ()) || zmq_ctx_set (ov->ctx, ZMQ_IO_THREADS, 1) < 0 ||
+        zmq_ctx_set (ov->ctx, ZMQ_BLOCKY, 0) < 0) {
         eddy_error_set (err, "overlay: ZeroMQ context: %s", zmq_strerror (errno));
         goto error;
     }

@@ -53,7 +53,9 @@ void eddy_zmq_overlay_destroy (eddy_zmq_overlay_t *ov);
  * run without CURVE (the socket file's permissions protect them).  Without
  * a certificate tcp:// is plain: the broker must refuse to run that way.
  */
-int eddy_zmq_overlay_set_cert (eddy_zmq_overlay_t *ov, const char *path, eddy_error_t *err);
+int eddy_zmq_overlay_set_cert (eddy_zmq_overlay_t *ov,
+                               const char *path,
+                               eddy_error_t *err);
 int eddy_zmq_overlay_set_cert_keys (eddy_zmq_overlay_t *ov,
                                     const struct eddy_zmq_cert *cert,
                                     eddy_error_t *err);
@@ -70,9 +72,13 @@ int eddy_zmq_overlay_set_cert_keys (eddy_zmq_overlay_t *ov,
  * All return -1 + errno (the errno of zmq_bind/zmq_connect, e.g.
  * EADDRINUSE, EINVAL for a bad endpoint) and err on failure.
  */
-int eddy_zmq_overlay_bind (eddy_zmq_overlay_t *ov, const char *endpoint, eddy_error_t *err);
+int eddy_zmq_overlay_bind (eddy_zmq_overlay_t *ov,
+                           const char *endpoint,
+                           eddy_error_t *err);
 const char *eddy_zmq_overlay_bound_uri (eddy_zmq_overlay_t *ov);
-int eddy_zmq_overlay_connect (eddy_zmq_overlay_t *ov, const char *parent_uri, eddy_error_t *err);
+int eddy_zmq_overlay_connect (eddy_zmq_overlay_t *ov,
+                              const char *parent_uri,
+                              eddy_error_t *err);
 
 /* The wire version encoded and expected (default EDDY_WIRE_VERSION from
  * config.h).  For tests of the refusal; call before connect.
@@ -92,7 +98,9 @@ void eddy_zmq_overlay_set_wire_version (eddy_zmq_overlay_t *ov, int version);
  * connection itself stays up (libzmq cannot close one peer of a ROUTER).
  */
 int eddy_zmq_overlay_send_parent (eddy_zmq_overlay_t *ov, const eddy_msg_t *msg);
-int eddy_zmq_overlay_send_child (eddy_zmq_overlay_t *ov, uint32_t rank, const eddy_msg_t *msg);
+int eddy_zmq_overlay_send_child (eddy_zmq_overlay_t *ov,
+                                 uint32_t rank,
+                                 const eddy_msg_t *msg);
 int eddy_zmq_overlay_disconnect_child (eddy_zmq_overlay_t *ov, uint32_t rank);
 
 /* Overlay ops (t = eddy_zmq_overlay_t *).
