@@ -434,6 +434,8 @@ static bool is_hello (const eddy_msg_t *msg)
  */
 static void track_fd (eddy_zmq_overlay_t *ov, struct child *c, int fd)
 {
+    if (fd < 0)
+        return; /* libzmq did not say: keep what we knew */
     uint32_t holder = fdmap_get (ov, fd);
     if ((c->fd >= 0 && c->fd != fd) || (holder && holder != c->rank + 1)) {
         /* a reconnect or a reused descriptor: disconnect events first */
@@ -448,7 +450,7 @@ static void track_fd (eddy_zmq_overlay_t *ov, struct child *c, int fd)
             fdmap_set (ov, fd, 0);
         }
     }
-    if (fd >= 0 && c->fd != fd && fdmap_set (ov, fd, c->rank + 1) == 0)
+    if (c->fd != fd && fdmap_set (ov, fd, c->rank + 1) == 0)
         c->fd = fd;
 }
 
