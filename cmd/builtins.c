@@ -3,22 +3,44 @@
 #include "cmd/cmd.h"
 
 extern const struct eddy_cmd cmd_config;
+extern const struct eddy_cmd cmd_dmesg;
+extern const struct eddy_cmd cmd_event;
+extern const struct eddy_cmd cmd_getattr;
 extern const struct eddy_cmd cmd_help;
 extern const struct eddy_cmd cmd_hostlist;
 extern const struct eddy_cmd cmd_idset;
 extern const struct eddy_cmd cmd_job;
 extern const struct eddy_cmd cmd_jobspec;
+extern const struct eddy_cmd cmd_keygen;
+extern const struct eddy_cmd cmd_logger;
+extern const struct eddy_cmd cmd_lsattr;
+extern const struct eddy_cmd cmd_module;
+extern const struct eddy_cmd cmd_overlay;
+extern const struct eddy_cmd cmd_ping;
 extern const struct eddy_cmd cmd_R;
+extern const struct eddy_cmd cmd_setattr;
 extern const struct eddy_cmd cmd_sim;
+extern const struct eddy_cmd cmd_start;
 
 const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_config,
+    &cmd_dmesg,
+    &cmd_event,
+    &cmd_getattr,
     &cmd_help,
     &cmd_hostlist,
     &cmd_idset,
     &cmd_job,
     &cmd_jobspec,
+    &cmd_keygen,
+    &cmd_logger,
+    &cmd_lsattr,
+    &cmd_module,
+    &cmd_overlay,
+    &cmd_ping,
     &cmd_R,
+    &cmd_setattr,
     &cmd_sim,
+    &cmd_start,
     NULL,
 };

@@ -694,7 +694,13 @@ static void child_disconnected (void *arg, uint32_t rank)
 {
     eddy_broker_t *b = arg;
     struct child *c = overlay_child (b, rank);
-    if (c && c->connected)
+    if (!c || !c->connected)
+        return;
+    /* while we shut down, a child's connection may close before its
+     * goodbye is read: that is a departure, not a loss */
+    if (b->state >= EDDY_STATE_CLEANUP)
+        overlay_child_gone (b, rank, EDDY_SUBTREE_OFFLINE, "left during shutdown");
+    else
         overlay_child_gone (b, rank, EDDY_SUBTREE_LOST, "disconnected");
 }
 

@@ -18,6 +18,7 @@ struct child {
     uint32_t online;              /* ranks online in its subtree, as reported */
     bool connected;
     double last_seen;
+    char *host; /* from its hello */
 };
 
 struct service {

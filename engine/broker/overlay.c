@@ -61,6 +61,8 @@ int overlay_init (eddy_broker_t *b)
 
 void overlay_fini (eddy_broker_t *b)
 {
+    for (uint32_t i = 0; i < b->nchildren; i++)
+        free (b->children[i].host);
     eddy_watcher_destroy (b->report_w);
     eddy_watcher_destroy (b->keepalive_w);
     eddy_watcher_destroy (b->health_w);
@@ -215,8 +217,9 @@ static void hello_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
 
 void overlay_send_hello (eddy_broker_t *b)
 {
-    json_t *o = json_pack ("{s:i s:s s:s s:i}", "rank", (json_int_t)b->rank, "version",
-                           PACKAGE_VERSION, "status",
+    const char *host = attr_get (b, "hostname");
+    json_t *o = json_pack ("{s:i s:s s:s s:s s:i}", "rank", (json_int_t)b->rank, "version",
+                           PACKAGE_VERSION, "host", host ? host : "", "status",
                            eddy_subtree_status_name (eddy_broker_subtree_status (b)), "online",
                            (json_int_t)overlay_online (b));
     if (!o || broker_control_to_parent (b, "overlay.hello", o) < 0)
@@ -233,12 +236,12 @@ void overlay_send_hello (eddy_broker_t *b)
 static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
 {
     int prank, online;
-    const char *version, *status;
+    const char *version, *status, *host = "";
     struct child *c = overlay_child (b, rank);
     json_t *o = eddy_msg_payload (msg);
 
-    if (!o || json_unpack (o, "{s:i s:s s:s s:i}", "rank", &prank, "version", &version,
-                           "status", &status, "online", &online) < 0) {
+    if (!o || json_unpack (o, "{s:i s:s s?s s:s s:i}", "rank", &prank, "version", &version,
+                           "host", &host, "status", &status, "online", &online) < 0) {
         eddy_broker_log (b, LOG_ERR, "overlay", "malformed hello from rank %u", rank);
         return;
     }
@@ -262,6 +265,13 @@ static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
         return;
     }
     int st = status_parse (status);
+    if (!c->host || strcmp (c->host, host) != 0) {
+        char *cpy = strdup (host);
+        if (cpy) {
+            free (c->host);
+            c->host = cpy;
+        }
+    }
     bool rejoin = c->status == EDDY_SUBTREE_LOST;
     c->connected = true;
     c->status = st >= 0 && st <= EDDY_SUBTREE_DEGRADED ? st : EDDY_SUBTREE_PARTIAL;
@@ -371,9 +381,10 @@ struct status_agg {
     int pending;
 };
 
-static json_t *leaf_status (uint32_t rank, const char *status)
+static json_t *leaf_status (struct child *c, const char *status)
 {
-    return json_pack ("{s:i s:s s:[]}", "rank", (json_int_t)rank, "status", status, "children");
+    return json_pack ("{s:i s:s s:s s:[]}", "rank", (json_int_t)c->rank, "host",
+                      c->host ? c->host : "", "status", status, "children");
 }
 
 static void agg_finish (struct status_agg *agg)
@@ -403,11 +414,10 @@ static void agg_child_cb (eddy_future_t *f, void *arg)
     for (uint32_t i = 0; i < agg->n; i++) {
         if (agg->fs[i] != f)
             continue;
-        uint32_t rank = agg->b->children[i].rank;
         if (eddy_rpc_get (f, &o) == 0 && o)
             json_array_set (agg->kids, i, o);
         else
-            json_array_set_new (agg->kids, i, leaf_status (rank, "lost"));
+            json_array_set_new (agg->kids, i, leaf_status (&agg->b->children[i], "lost"));
         agg->fs[i] = NULL;
         agg->pending--;
         break;
@@ -435,7 +445,7 @@ void overlay_status_request (eddy_broker_t *b, const eddy_msg_t *req)
     agg->n = b->nchildren;
     for (uint32_t i = 0; i < b->nchildren; i++) {
         struct child *c = &b->children[i];
-        json_array_append_new (agg->kids, leaf_status (c->rank, eddy_subtree_status_name (c->status)));
+        json_array_append_new (agg->kids, leaf_status (c, eddy_subtree_status_name (c->status)));
         if (!c->connected)
             continue;
         eddy_future_t *f = eddy_rpc (broker_self (b), "overlay.status", NULL, c->rank, 0);

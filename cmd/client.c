@@ -1,0 +1,71 @@
+/* client.c - connecting to a broker and making RPCs from commands. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/client.h"
+#include "cmd/cmd.h"
+#include "transport/local/client.h"
+
+eddy_handle_t *client_open (const char *cmd)
+{
+    eddy_error_t err;
+    eddy_handle_t *h = eddy_open (NULL, &err);
+    if (!h)
+        eddy_cmd_die (cmd, "%s", err.text);
+    return h;
+}
+
+void client_close (eddy_handle_t *h)
+{
+    eddy_close (h);
+}
+
+json_t *client_rpc_get (const char *cmd, eddy_future_t *f, const char *topic)
+{
+    json_t *o = NULL;
+    if (eddy_rpc_get (f, &o) < 0)
+        eddy_cmd_die (cmd, "%s: %s", topic, eddy_future_error_string (f)
+                                                ? eddy_future_error_string (f)
+                                                : strerror (errno));
+    return o;
+}
+
+eddy_future_t *client_rpc (const char *cmd, eddy_handle_t *h, const char *topic,
+                           json_t *payload, uint32_t nodeid)
+{
+    eddy_future_t *f = eddy_rpc (h, topic, payload, nodeid, 0);
+    if (!f)
+        eddy_cmd_die (cmd, "%s: %s", topic, strerror (errno));
+    client_rpc_get (cmd, f, topic);
+    return f;
+}
+
+uint32_t client_parse_rank (const char *cmd, const char *s)
+{
+    char *end;
+    if (!strcmp (s, "any"))
+        return EDDY_NODEID_ANY;
+    errno = 0;
+    unsigned long v = strtoul (s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v >= EDDY_NODEID_UPSTREAM)
+        eddy_cmd_die (cmd, "'%s' is not a rank", s);
+    return (uint32_t)v;
+}
+
+double client_parse_seconds (const char *cmd, const char *opt, const char *s)
+{
+    char *end;
+    double v = strtod (s, &end);
+    if (end == s || *end || !(v >= 0) || v > 1e9)
+        eddy_cmd_die (cmd, "--%s: '%s' is not a number of seconds >= 0", opt, s);
+    return v;
+}
+
+double client_monotime (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}

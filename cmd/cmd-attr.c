@@ -1,0 +1,139 @@
+/* cmd-attr.c - `eddy getattr`, `eddy setattr`, `eddy lsattr`: broker
+ * attributes.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/client.h"
+#include "cmd/cmd.h"
+
+static int getattr_run (int argc, char **argv);
+static int setattr_run (int argc, char **argv);
+static int lsattr_run (int argc, char **argv);
+
+const struct eddy_cmd cmd_getattr = {
+    .name = "getattr",
+    .usage = "eddy getattr [--rank R] NAME",
+    .summary = "Print the value of a broker attribute.",
+    .help = "  -r, --rank=R   ask rank R (default: the local broker)\n",
+    .run = getattr_run,
+};
+
+const struct eddy_cmd cmd_setattr = {
+    .name = "setattr",
+    .usage = "eddy setattr [--rank R] NAME VALUE",
+    .summary = "Set a broker attribute.",
+    .help = "  -r, --rank=R   set it on rank R (default: the local broker)\n",
+    .run = setattr_run,
+};
+
+const struct eddy_cmd cmd_lsattr = {
+    .name = "lsattr",
+    .usage = "eddy lsattr [--rank R] [-v]",
+    .summary = "List broker attributes (with -v, their values).",
+    .help = "  -r, --rank=R     ask rank R (default: the local broker)\n"
+            "  -v, --values     print values too\n",
+    .run = lsattr_run,
+};
+
+/* Parse [--rank R] [-v]; returns the index of the first operand. */
+static int parse (const struct eddy_cmd *cmd, int argc, char **argv, uint32_t *rank, bool *values)
+{
+    static const struct option opts[] = {
+        { "rank", required_argument, NULL, 'r' },
+        { "values", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    optind = 1;
+    *rank = EDDY_NODEID_ANY;
+    while ((c = getopt_long (argc, argv, values ? "r:vh" : "r:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            *rank = client_parse_rank (cmd->name, optarg);
+            break;
+        case 'v':
+            if (!values)
+                eddy_cmd_usage (cmd, true);
+            *values = true;
+            break;
+        case 'h':
+            eddy_cmd_usage (cmd, false);
+        default:
+            eddy_cmd_usage (cmd, true);
+        }
+    }
+    return optind;
+}
+
+static int getattr_run (int argc, char **argv)
+{
+    uint32_t rank;
+    int i = parse (&cmd_getattr, argc, argv, &rank, NULL);
+    if (argc - i != 1)
+        eddy_cmd_usage (&cmd_getattr, true);
+    eddy_handle_t *h = client_open ("getattr");
+    json_t *req = json_pack ("{s:s}", "name", argv[i]);
+    eddy_future_t *f = client_rpc ("getattr", h, "attr.get", req, rank);
+    const char *value;
+    if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) < 0)
+        eddy_cmd_die ("getattr", "attr.get: malformed response");
+    printf ("%s\n", value);
+    eddy_future_destroy (f);
+    json_decref (req);
+    client_close (h);
+    return 0;
+}
+
+static int setattr_run (int argc, char **argv)
+{
+    uint32_t rank;
+    int i = parse (&cmd_setattr, argc, argv, &rank, NULL);
+    if (argc - i != 2)
+        eddy_cmd_usage (&cmd_setattr, true);
+    eddy_handle_t *h = client_open ("setattr");
+    json_t *req = json_pack ("{s:s s:s}", "name", argv[i], "value", argv[i + 1]);
+    eddy_future_destroy (client_rpc ("setattr", h, "attr.set", req, rank));
+    json_decref (req);
+    client_close (h);
+    return 0;
+}
+
+static int lsattr_run (int argc, char **argv)
+{
+    uint32_t rank;
+    bool values = false;
+    int i = parse (&cmd_lsattr, argc, argv, &rank, &values);
+    if (argc != i)
+        eddy_cmd_usage (&cmd_lsattr, true);
+    eddy_handle_t *h = client_open ("lsattr");
+    eddy_future_t *f = client_rpc ("lsattr", h, "attr.list", NULL, rank);
+    json_t *names;
+    if (eddy_rpc_get_unpack (f, "{s:o}", "names", &names) < 0 || !json_is_array (names))
+        eddy_cmd_die ("lsattr", "attr.list: malformed response");
+    size_t k;
+    json_t *v;
+    json_array_foreach (names, k, v) {
+        const char *name = json_string_value (v);
+        if (!name)
+            continue;
+        if (!values) {
+            printf ("%s\n", name);
+            continue;
+        }
+        json_t *req = json_pack ("{s:s}", "name", name);
+        eddy_future_t *g = eddy_rpc (h, "attr.get", req, rank, 0);
+        const char *value = NULL;
+        if (g && eddy_rpc_get_unpack (g, "{s:s}", "value", &value) == 0)
+            printf ("%-24s %s\n", name, value);
+        else
+            printf ("%-24s -\n", name);
+        eddy_future_destroy (g);
+        json_decref (req);
+    }
+    eddy_future_destroy (f);
+    client_close (h);
+    return 0;
+}

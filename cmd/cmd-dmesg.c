@@ -1,0 +1,170 @@
+/* cmd-dmesg.c - `eddy dmesg` prints a broker's log ring; `eddy logger`
+ * adds a line to it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "cmd/client.h"
+#include "cmd/cmd.h"
+
+static int dmesg_run (int argc, char **argv);
+static int logger_run (int argc, char **argv);
+
+const struct eddy_cmd cmd_dmesg = {
+    .name = "dmesg",
+    .usage = "eddy dmesg [--rank R] [--clear] [--read-clear]",
+    .summary = "Print a broker's log ring buffer.",
+    .help = "  -r, --rank=R        read rank R's log (default: the local broker)\n"
+            "  -C, --clear         clear the log without printing it\n"
+            "  -c, --read-clear    print, then clear\n",
+    .run = dmesg_run,
+};
+
+const struct eddy_cmd cmd_logger = {
+    .name = "logger",
+    .usage = "eddy logger [--severity LEVEL] [--appname NAME] [--rank R] MESSAGE...",
+    .summary = "Log a message in a broker's log ring buffer.",
+    .help = "  -s, --severity=LEVEL  emerg|alert|crit|err|warning|notice|info|debug (default notice)\n"
+            "  -n, --appname=NAME    component name (default logger)\n"
+            "  -r, --rank=R          log on rank R (default: the local broker)\n",
+    .run = logger_run,
+};
+
+static const char *const levels[] = {
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", NULL,
+};
+
+static int level_parse (const char *s)
+{
+    for (int i = 0; levels[i]; i++)
+        if (!strcmp (levels[i], s))
+            return i;
+    return -1;
+}
+
+static void print_entry (json_t *o)
+{
+    double ts;
+    int level, rank;
+    const char *name, *msg;
+    if (json_unpack (o, "{s:f s:i s:i s:s s:s}", "timestamp", &ts, "level", &level, "rank", &rank,
+                     "name", &name, "message", &msg) < 0)
+        eddy_cmd_die ("dmesg", "log.dmesg: malformed entry");
+    time_t t = (time_t)ts;
+    struct tm tm;
+    char buf[64];
+    gmtime_r (&t, &tm);
+    strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    printf ("%s.%06dZ %s.%s[%d]: %s\n", buf, (int)((ts - (double)t) * 1e6), name,
+            level >= 0 && level <= 7 ? levels[level] : "?", rank, msg);
+}
+
+static int dmesg_run (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "rank", required_argument, NULL, 'r' },
+        { "clear", no_argument, NULL, 'C' },
+        { "read-clear", no_argument, NULL, 'c' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    uint32_t rank = EDDY_NODEID_ANY;
+    bool read = true, clear = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "r:Cch", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            rank = client_parse_rank ("dmesg", optarg);
+            break;
+        case 'C':
+            read = false;
+            clear = true;
+            break;
+        case 'c':
+            clear = true;
+            break;
+        case 'h':
+            eddy_cmd_usage (&cmd_dmesg, false);
+        default:
+            eddy_cmd_usage (&cmd_dmesg, true);
+        }
+    }
+    if (optind != argc)
+        eddy_cmd_usage (&cmd_dmesg, true);
+    eddy_handle_t *h = client_open ("dmesg");
+    if (read) {
+        eddy_future_t *f = eddy_rpc (h, "log.dmesg", NULL, rank, EDDY_RPC_STREAMING);
+        json_t *o;
+        if (!f)
+            eddy_cmd_die ("dmesg", "log.dmesg: %s", strerror (errno));
+        while (eddy_rpc_get (f, &o) == 0) {
+            print_entry (o);
+            eddy_future_reset (f);
+        }
+        if (errno != ENODATA)
+            eddy_cmd_die ("dmesg", "log.dmesg: %s", eddy_future_error_string (f));
+        eddy_future_destroy (f);
+    }
+    if (clear)
+        eddy_future_destroy (client_rpc ("dmesg", h, "log.clear", NULL, rank));
+    client_close (h);
+    return 0;
+}
+
+static int logger_run (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "severity", required_argument, NULL, 's' },
+        { "appname", required_argument, NULL, 'n' },
+        { "rank", required_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int level = LOG_NOTICE;
+    const char *app = "logger";
+    uint32_t rank = EDDY_NODEID_ANY;
+    int c;
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "+s:n:r:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if ((level = level_parse (optarg)) < 0)
+                eddy_cmd_die ("logger", "--severity: '%s' is not a syslog level name", optarg);
+            break;
+        case 'n':
+            app = optarg;
+            break;
+        case 'r':
+            rank = client_parse_rank ("logger", optarg);
+            break;
+        case 'h':
+            eddy_cmd_usage (&cmd_logger, false);
+        default:
+            eddy_cmd_usage (&cmd_logger, true);
+        }
+    }
+    if (optind >= argc)
+        eddy_cmd_usage (&cmd_logger, true);
+    size_t len = 0;
+    for (int i = optind; i < argc; i++)
+        len += strlen (argv[i]) + 1;
+    char *msg = xcalloc (len + 1, 1);
+    for (int i = optind; i < argc; i++) {
+        if (i > optind)
+            strcat (msg, " ");
+        strcat (msg, argv[i]);
+    }
+    eddy_handle_t *h = client_open ("logger");
+    json_t *req = json_pack ("{s:i s:s s:s}", "level", level, "name", app, "message", msg);
+    eddy_future_destroy (client_rpc ("logger", h, "log.append", req, rank));
+    json_decref (req);
+    client_close (h);
+    free (msg);
+    return 0;
+}

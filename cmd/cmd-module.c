@@ -1,0 +1,106 @@
+/* cmd-module.c - `eddy module list|load|remove`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/client.h"
+#include "cmd/cmd.h"
+
+static int module_run (int argc, char **argv);
+
+const struct eddy_cmd cmd_module = {
+    .name = "module",
+    .usage = "eddy module list|load|remove [--rank R] [NAME [ARGS-JSON]]",
+    .summary = "List, load or remove broker modules.",
+    .help = "list: modules loaded on the broker, with the services they provide.\n"
+            "load NAME [ARGS-JSON]: load a module linked into the broker.\n"
+            "remove NAME: unload it.\n"
+            "  -r, --rank=R   act on rank R (default: the local broker)\n",
+    .run = module_run,
+};
+
+static int module_run (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "rank", required_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    uint32_t rank = EDDY_NODEID_ANY;
+    int c;
+
+    if (argc < 2)
+        eddy_cmd_usage (&cmd_module, true);
+    const char *sub = argv[1];
+    if (!strcmp (sub, "--help") || !strcmp (sub, "-h"))
+        eddy_cmd_usage (&cmd_module, false);
+    argc--;
+    argv++;
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "r:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            rank = client_parse_rank ("module", optarg);
+            break;
+        case 'h':
+            eddy_cmd_usage (&cmd_module, false);
+        default:
+            eddy_cmd_usage (&cmd_module, true);
+        }
+    }
+    int nargs = argc - optind;
+    char **args = argv + optind;
+    eddy_handle_t *h;
+
+    if (!strcmp (sub, "list")) {
+        if (nargs != 0)
+            eddy_cmd_usage (&cmd_module, true);
+        h = client_open ("module");
+        eddy_future_t *f = client_rpc ("module", h, "module.list", NULL, rank);
+        json_t *mods, *m;
+        size_t i;
+        if (eddy_rpc_get_unpack (f, "{s:o}", "modules", &mods) < 0)
+            eddy_cmd_die ("module", "module.list: malformed response");
+        printf ("%-20s %s\n", "Module", "Services");
+        json_array_foreach (mods, i, m) {
+            const char *name;
+            json_t *svcs, *s;
+            size_t j;
+            if (json_unpack (m, "{s:s s:o}", "name", &name, "services", &svcs) < 0)
+                continue;
+            printf ("%-20s ", name);
+            json_array_foreach (svcs, j, s) printf ("%s%s", j ? "," : "", json_string_value (s));
+            printf ("\n");
+        }
+        eddy_future_destroy (f);
+    }
+    else if (!strcmp (sub, "load")) {
+        if (nargs < 1 || nargs > 2)
+            eddy_cmd_usage (&cmd_module, true);
+        json_t *jargs = NULL;
+        if (nargs == 2) {
+            json_error_t jerr;
+            if (!(jargs = json_loads (args[1], 0, &jerr)))
+                eddy_cmd_die ("module", "load %s: arguments are not a JSON object: %s", args[0],
+                              jerr.text);
+        }
+        h = client_open ("module");
+        json_t *req = json_pack ("{s:s}", "name", args[0]);
+        if (jargs)
+            json_object_set_new (req, "args", jargs);
+        eddy_future_destroy (client_rpc ("module", h, "module.load", req, rank));
+        json_decref (req);
+    }
+    else if (!strcmp (sub, "remove")) {
+        if (nargs != 1)
+            eddy_cmd_usage (&cmd_module, true);
+        h = client_open ("module");
+        json_t *req = json_pack ("{s:s}", "name", args[0]);
+        eddy_future_destroy (client_rpc ("module", h, "module.remove", req, rank));
+        json_decref (req);
+    }
+    else
+        eddy_cmd_die ("module", "unknown subcommand '%s' (try: list, load, remove)", sub);
+    client_close (h);
+    return 0;
+}

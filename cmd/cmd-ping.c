@@ -1,0 +1,132 @@
+/* cmd-ping.c - `eddy ping`: round trips to a service on a rank. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/client.h"
+#include "cmd/cmd.h"
+
+static int ping_run (int argc, char **argv);
+
+const struct eddy_cmd cmd_ping = {
+    .name = "ping",
+    .usage = "eddy ping [--count N] [--interval S] [--rank R] [--pad N] TARGET",
+    .summary = "Send TARGET.ping requests (e.g. TARGET = broker) and time the round trips.",
+    .help = "  -c, --count=N      stop after N pings (default: until interrupted)\n"
+            "  -i, --interval=S   pause S seconds between pings (default 0: back to back)\n"
+            "  -r, --rank=R       send to rank R (default: the local broker)\n"
+            "  -p, --pad=N        add N bytes of payload\n"
+            "  -q, --quiet        print only the summary\n",
+    .run = ping_run,
+};
+
+static int cmp_double (const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int ping_run (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "count", required_argument, NULL, 'c' },
+        { "interval", required_argument, NULL, 'i' },
+        { "rank", required_argument, NULL, 'r' },
+        { "pad", required_argument, NULL, 'p' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    long count = -1, pad = 0;
+    double interval = 0;
+    uint32_t rank = EDDY_NODEID_ANY;
+    bool quiet = false;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "c:i:r:p:qh", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'c':
+            count = strtol (optarg, &end, 10);
+            if (end == optarg || *end || count < 1)
+                eddy_cmd_die ("ping", "--count: '%s' is not a count >= 1", optarg);
+            break;
+        case 'i':
+            interval = client_parse_seconds ("ping", "interval", optarg);
+            break;
+        case 'r':
+            rank = client_parse_rank ("ping", optarg);
+            break;
+        case 'p':
+            pad = strtol (optarg, &end, 10);
+            if (end == optarg || *end || pad < 0 || pad > 64 * 1024 * 1024)
+                eddy_cmd_die ("ping", "--pad: '%s' is not a size in bytes", optarg);
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            eddy_cmd_usage (&cmd_ping, false);
+        default:
+            eddy_cmd_usage (&cmd_ping, true);
+        }
+    }
+    if (optind != argc - 1)
+        eddy_cmd_usage (&cmd_ping, true);
+    const char *target = argv[optind];
+    if (!*target || strchr (target, '.') || strchr (target, ' '))
+        eddy_cmd_die ("ping", "'%s' is not a service name", target);
+    char *topic = xasprintf ("%s.ping", target);
+    char *padding = xcalloc (pad + 1, 1);
+    memset (padding, 'p', pad);
+
+    eddy_handle_t *h = client_open ("ping");
+    double min = INFINITY, max = 0, sum = 0;
+    size_t cap = 1024;
+    double *times = xmalloc (cap * sizeof (double));
+    long n;
+    for (n = 0; count < 0 || n < count; n++) {
+        double t0 = client_monotime ();
+        eddy_future_t *f = eddy_rpc_pack (h, topic, rank, 0, "{s:i s:s}", "seq", (json_int_t)n,
+                                          "pad", padding);
+        int prank = -1, hops = 0;
+        if (!f || eddy_rpc_get_unpack (f, "{s:i s:i}", "rank", &prank, "hops", &hops) < 0)
+            eddy_cmd_die ("ping", "%s: %s", topic,
+                          f && eddy_future_error_string (f) ? eddy_future_error_string (f)
+                                                            : strerror (errno));
+        double ms = (client_monotime () - t0) * 1e3;
+        eddy_future_destroy (f);
+        if (ms < min)
+            min = ms;
+        if (ms > max)
+            max = ms;
+        sum += ms;
+        if ((size_t)n == cap)
+            times = realloc (times, (cap *= 2) * sizeof (double));
+        if (!times)
+            eddy_cmd_die ("ping", "out of memory");
+        times[n] = ms;
+        if (!quiet) {
+            printf ("%s rank=%d seq=%ld pad=%ld time=%.3f ms hops=%d\n", topic, prank, n, pad, ms,
+                    hops);
+            fflush (stdout);
+        }
+        if (interval > 0 && (count < 0 || n + 1 < count)) {
+            struct timespec ts = { (time_t)interval, (long)((interval - (time_t)interval) * 1e9) };
+            nanosleep (&ts, NULL);
+        }
+    }
+    qsort (times, n, sizeof (double), cmp_double);
+    printf ("%ld pings to %s: min/avg/max = %.3f/%.3f/%.3f ms, median %.3f ms\n", n, target, min,
+            sum / n, max, n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2);
+    free (times);
+    client_close (h);
+    free (padding);
+    free (topic);
+    return 0;
+}

@@ -1,0 +1,356 @@
+/* cmd-start.c - `eddy start`: run a local instance of N brokers over
+ * ZeroMQ in a private runtime directory, run a command in it, tear it
+ * down, and exit with the command's status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/client.h"
+#include "cmd/cmd.h"
+#include "transport/local/client.h"
+
+static int start_run (int argc, char **argv);
+
+const struct eddy_cmd cmd_start = {
+    .name = "start",
+    .usage = "eddy start [OPTIONS] [COMMAND [ARGS...]]",
+    .summary = "Start a local instance of N brokers and run COMMAND (or a shell) in it.",
+    .help = "  -s, --size=N          number of brokers (default 1)\n"
+            "  -f, --fanout=K        overlay tree fanout, 0 = flat (default 2)\n"
+            "      --tbon=ipc|tcp    overlay transport (default ipc; tcp uses CURVE)\n"
+            "      --rundir=DIR      runtime directory (kept); default a private temporary one\n"
+            "  -S, --setattr=N=V     set broker attribute N to V on every broker\n"
+            "  -m, --module=NAME     load module NAME on every broker at start\n"
+            "      --timeout=S       give up if the instance is not up in S seconds (default 60)\n"
+            "The command runs with EDDY_URI set to rank 0's local socket; eddy start\n"
+            "exits with its status.\n",
+    .run = start_run,
+};
+
+struct inst {
+    uint32_t size;
+    pid_t *pids;
+    bool *reaped;
+    int *status;
+    char *rundir;
+    bool keep_rundir;
+};
+
+static char *self_dir (void)
+{
+    char path[PATH_MAX];
+    ssize_t n = readlink ("/proc/self/exe", path, sizeof (path) - 1);
+    if (n <= 0)
+        eddy_cmd_die ("start", "cannot find the eddy executable: %s", strerror (errno));
+    path[n] = '\0';
+    char *slash = strrchr (path, '/');
+    if (slash)
+        *slash = '\0';
+    return xstrdup (path);
+}
+
+static int rm_entry (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove (path);
+}
+
+static void reap (struct inst *in, bool block)
+{
+    for (uint32_t i = 0; i < in->size; i++) {
+        if (in->reaped[i] || in->pids[i] <= 0)
+            continue;
+        if (waitpid (in->pids[i], &in->status[i], block ? 0 : WNOHANG) == in->pids[i])
+            in->reaped[i] = true;
+    }
+}
+
+static uint32_t running (struct inst *in)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < in->size; i++)
+        if (!in->reaped[i] && in->pids[i] > 0)
+            n++;
+    return n;
+}
+
+static void sleep_s (double s)
+{
+    struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
+    nanosleep (&ts, NULL);
+}
+
+/* Wait up to timeout for the brokers to exit; kill what remains. */
+static void teardown (struct inst *in, double timeout, bool report)
+{
+    double t0 = client_monotime ();
+    double delay = 0.001;
+    reap (in, false);
+    while (running (in) > 0 && client_monotime () - t0 < timeout) {
+        sleep_s (delay);
+        if (delay < 0.05)
+            delay *= 2;
+        reap (in, false);
+    }
+    if (running (in) > 0) {
+        for (uint32_t i = 0; i < in->size; i++)
+            if (!in->reaped[i] && in->pids[i] > 0) {
+                eddy_cmd_error ("start", "rank %u (pid %d) did not exit: killing it", i,
+                                (int)in->pids[i]);
+                kill (in->pids[i], SIGKILL);
+            }
+        reap (in, true);
+    }
+    if (report) {
+        for (uint32_t i = 0; i < in->size; i++) {
+            if (in->pids[i] <= 0)
+                continue;
+            if (WIFSIGNALED (in->status[i]))
+                eddy_cmd_error ("start", "rank %u (pid %d) was killed by signal %d", i,
+                                (int)in->pids[i], WTERMSIG (in->status[i]));
+            else if (WIFEXITED (in->status[i]) && WEXITSTATUS (in->status[i]) != 0)
+                eddy_cmd_error ("start", "rank %u exited with status %d", i,
+                                WEXITSTATUS (in->status[i]));
+        }
+    }
+    if (!in->keep_rundir)
+        nftw (in->rundir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Start argv; own_group puts it in a process group of its own, so a
+ * terminal's ^C reaches the command but not the brokers.
+ */
+static pid_t spawn (char *const argv[], bool own_group)
+{
+    pid_t pid = fork ();
+    if (pid == 0) {
+        if (own_group)
+            setpgid (0, 0);
+        execvp (argv[0], argv);
+        fprintf (stderr, "eddy-start: %s: %s\n", argv[0], strerror (errno));
+        _exit (127);
+    }
+    return pid;
+}
+
+/* Connect to rank 0 once its socket exists, polling while brokers start. */
+static eddy_handle_t *connect_rank0 (struct inst *in, const char *uri, double timeout)
+{
+    double t0 = client_monotime ();
+    double delay = 0.0005;
+    eddy_error_t err;
+    char path[PATH_MAX];
+    snprintf (path, sizeof (path), "%s/local-0", in->rundir);
+
+    for (;;) {
+        if (access (path, F_OK) == 0) {
+            eddy_handle_t *h = eddy_open (uri, &err);
+            if (h)
+                return h;
+        }
+        reap (in, false);
+        if (in->reaped[0])
+            return NULL;
+        if (client_monotime () - t0 > timeout)
+            return NULL;
+        sleep_s (delay);
+        if (delay < 0.02)
+            delay *= 2;
+    }
+}
+
+static int start_run (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "size", required_argument, NULL, 's' },
+        { "fanout", required_argument, NULL, 'f' },
+        { "tbon", required_argument, NULL, 't' },
+        { "rundir", required_argument, NULL, 'd' },
+        { "setattr", required_argument, NULL, 'S' },
+        { "module", required_argument, NULL, 'm' },
+        { "timeout", required_argument, NULL, 'T' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct inst in = { .size = 1 };
+    int fanout = 2;
+    const char *tbon = "ipc";
+    double timeout = 60.0;
+    char **extra = xcalloc (argc * 2 + 1, sizeof (char *));
+    int nextra = 0;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "+s:f:S:m:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': {
+            char *end;
+            long v = strtol (optarg, &end, 10);
+            if (end == optarg || *end || v < 1 || v > 100000)
+                eddy_cmd_die ("start", "--size: '%s' is not a number of brokers (1-100000)", optarg);
+            in.size = v;
+            break;
+        }
+        case 'f': {
+            char *end;
+            long v = strtol (optarg, &end, 10);
+            if (end == optarg || *end || v < 0 || v > 100000)
+                eddy_cmd_die ("start", "--fanout: '%s' is not a fanout (0 = flat)", optarg);
+            fanout = v;
+            break;
+        }
+        case 't':
+            if (strcmp (optarg, "ipc") && strcmp (optarg, "tcp"))
+                eddy_cmd_die ("start", "--tbon: '%s' is not ipc or tcp", optarg);
+            tbon = optarg;
+            break;
+        case 'd':
+            in.rundir = xstrdup (optarg);
+            in.keep_rundir = true;
+            break;
+        case 'S':
+            if (!strchr (optarg, '='))
+                eddy_cmd_die ("start", "--setattr expects NAME=VALUE, got '%s'", optarg);
+            extra[nextra++] = xasprintf ("--setattr=%s", optarg);
+            break;
+        case 'm':
+            extra[nextra++] = xasprintf ("--module=%s", optarg);
+            break;
+        case 'T':
+            timeout = client_parse_seconds ("start", "timeout", optarg);
+            break;
+        case 'h':
+            eddy_cmd_usage (&cmd_start, false);
+        default:
+            eddy_cmd_usage (&cmd_start, true);
+        }
+    }
+
+    if (in.rundir) {
+        if (mkdir (in.rundir, 0700) < 0 && errno != EEXIST)
+            eddy_cmd_die ("start", "%s: %s", in.rundir, strerror (errno));
+    }
+    else {
+        const char *tmp = getenv ("TMPDIR");
+        char *tmpl = xasprintf ("%s/eddy-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp (tmpl))
+            eddy_cmd_die ("start", "cannot make a runtime directory: %s", strerror (errno));
+        in.rundir = tmpl;
+    }
+    char *bindir = self_dir ();
+    char *broker = xasprintf ("%s/eddy-broker", bindir);
+    char *cert = NULL;
+    if (!strcmp (tbon, "tcp")) {
+        cert = xasprintf ("%s/curve.cert", in.rundir);
+        char *kg[] = { xasprintf ("%s/eddy", bindir), "keygen", cert, NULL };
+        int st;
+        pid_t p = spawn (kg, false);
+        if (p < 0 || waitpid (p, &st, 0) < 0 || !WIFEXITED (st) || WEXITSTATUS (st) != 0)
+            eddy_cmd_die ("start", "cannot make a CURVE certificate");
+    }
+
+    /* spawn the brokers */
+    in.pids = xcalloc (in.size, sizeof (pid_t));
+    in.reaped = xcalloc (in.size, sizeof (bool));
+    in.status = xcalloc (in.size, sizeof (int));
+    for (uint32_t i = 0; i < in.size; i++) {
+        char *bargv[16 + 512];
+        int n = 0;
+        bargv[n++] = broker;
+        bargv[n++] = xasprintf ("--rank=%u", i);
+        bargv[n++] = xasprintf ("--size=%u", in.size);
+        bargv[n++] = xasprintf ("--fanout=%d", fanout);
+        bargv[n++] = xasprintf ("--rundir=%s", in.rundir);
+        bargv[n++] = xasprintf ("--tbon=%s", tbon);
+        if (cert)
+            bargv[n++] = xasprintf ("--cert=%s", cert);
+        for (int j = 0; j < nextra && n < 16 + 500; j++)
+            bargv[n++] = extra[j];
+        bargv[n] = NULL;
+        if ((in.pids[i] = spawn (bargv, true)) < 0) {
+            eddy_cmd_error ("start", "cannot start rank %u: %s", i, strerror (errno));
+            teardown (&in, 5.0, false);
+            return 1;
+        }
+        for (int j = 1; j < 6 + (cert ? 1 : 0); j++)
+            free (bargv[j]);
+    }
+
+    /* wait until rank 0 says the instance is up */
+    char *uri = xasprintf ("local://%s/local-0", in.rundir);
+    double t0 = client_monotime ();
+    eddy_handle_t *h = connect_rank0 (&in, uri, timeout);
+    if (!h) {
+        eddy_cmd_error ("start", "rank 0 did not start");
+        teardown (&in, 5.0, true);
+        return 1;
+    }
+    eddy_future_t *f = eddy_rpc_pack (h, "broker.state-wait", 0, 0, "{s:s}", "state", "run");
+    double left = timeout - (client_monotime () - t0);
+    if (!f || eddy_future_wait_for (f, left > 0.01 ? left : 0.01) < 0 || eddy_rpc_get (f, NULL) < 0) {
+        eddy_cmd_error ("start", "the instance did not come up within %.0f s", timeout);
+        eddy_future_destroy (f);
+        eddy_close (h);
+        for (uint32_t i = 0; i < in.size; i++)
+            if (in.pids[i] > 0)
+                kill (in.pids[i], SIGTERM);
+        teardown (&in, 5.0, true);
+        return 1;
+    }
+    eddy_future_destroy (f);
+
+    /* run the command (or a shell) in the instance */
+    setenv ("EDDY_URI", uri, 1);
+    const char *path = getenv ("PATH");
+    char *newpath = xasprintf ("%s%s%s", bindir, path ? ":" : "", path ? path : "");
+    setenv ("PATH", newpath, 1);
+    char *shell[] = { getenv ("SHELL") ? getenv ("SHELL") : "/bin/sh", NULL };
+    char **cmdv = optind < argc ? &argv[optind] : shell;
+    int status = 0, rc;
+    pid_t child = spawn (cmdv, false);
+    if (child < 0) {
+        eddy_cmd_error ("start", "%s: %s", cmdv[0], strerror (errno));
+        rc = 1;
+    }
+    else {
+        /* the command owns the terminal's signals while it runs */
+        signal (SIGINT, SIG_IGN);
+        signal (SIGQUIT, SIG_IGN);
+        while (waitpid (child, &status, 0) < 0 && errno == EINTR)
+            ;
+        signal (SIGINT, SIG_DFL);
+        signal (SIGQUIT, SIG_DFL);
+        rc = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+    }
+
+    /* orderly shutdown from rank 0, then make sure every broker is gone */
+    f = eddy_rpc_pack (h, "broker.shutdown", 0, 0, "{s:i}", "exit_code", 0);
+    if (f)
+        eddy_future_wait_for (f, 10.0);
+    eddy_future_destroy (f);
+    eddy_close (h);
+    teardown (&in, 30.0, true);
+    free (uri);
+    free (newpath);
+    free (broker);
+    free (bindir);
+    free (cert);
+    for (int j = 0; j < nextra; j++)
+        free (extra[j]);
+    free (extra);
+    free (in.pids);
+    free (in.reaped);
+    free (in.status);
+    free (in.rundir);
+    return rc;
+}

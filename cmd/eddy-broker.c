@@ -1,0 +1,328 @@
+/* eddy-broker.c - one real broker process: a broker on a libev reactor,
+ * linked to its parent and children over ZeroMQ and to local clients over
+ * an AF_UNIX socket.  Normally started by `eddy start` or systemd.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/modules.h"
+#include "engine/broker/broker.h"
+#include "engine/broker/topology.h"
+#include "transport/local/server.h"
+#include "transport/zmq/overlay.h"
+
+struct opts {
+    uint32_t rank, size;
+    int fanout;
+    const char *rundir;
+    const char *tbon; /* "ipc" or "tcp" */
+    const char *cert;
+    const char *bind_host;
+    double connect_timeout;
+};
+
+static void die (uint32_t rank, const char *fmt, ...) __attribute__ ((format (printf, 2, 3), noreturn));
+
+static void die (uint32_t rank, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf (stderr, "eddy-broker[%u]: ", rank);
+    va_start (ap, fmt);
+    vfprintf (stderr, fmt, ap);
+    va_end (ap);
+    fputc ('\n', stderr);
+    exit (1);
+}
+
+static const char *const level_names[] = {
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
+
+static void log_sink (eddy_broker_t *b, int level, const char *name, const char *text, void *arg)
+{
+    const char *s = eddy_broker_attr_get (b, "log-stderr-level");
+    int max = s ? atoi (s) : LOG_ERR;
+    if (level <= max)
+        fprintf (stderr, "eddy-broker[%u]: %s.%s: %s\n", eddy_broker_rank (b), name,
+                 level >= 0 && level <= 7 ? level_names[level] : "?", text);
+}
+
+static void state_cb (eddy_broker_t *b, eddy_broker_state_t state, void *arg)
+{
+    if (state == EDDY_STATE_EXIT)
+        eddy_reactor_stop (eddy_broker_reactor (b));
+}
+
+struct sig {
+    eddy_broker_t *b;
+    int fd;
+};
+
+static void signal_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct sig *s = arg;
+    struct signalfd_siginfo si;
+    if (read (s->fd, &si, sizeof (si)) != sizeof (si))
+        return;
+    eddy_broker_log (s->b, LOG_NOTICE, "broker", "signal %d: shutting down", (int)si.ssi_signo);
+    eddy_broker_shutdown (s->b, 128 + (int)si.ssi_signo);
+}
+
+/* The URI a child uses to reach rank's overlay socket. */
+static char *parent_uri (const struct opts *o, uint32_t parent)
+{
+    char *uri = NULL;
+    if (!strcmp (o->tbon, "ipc")) {
+        if (asprintf (&uri, "ipc://%s/tbon-%u", o->rundir, parent) < 0)
+            return NULL;
+        return uri;
+    }
+    /* tcp: the parent publishes the port it got in RUNDIR/tbon-P.uri */
+    char path[4096];
+    snprintf (path, sizeof (path), "%s/tbon-%u.uri", o->rundir, parent);
+    struct timespec ts = { 0, 2000000 };
+    double waited = 0;
+    for (;;) {
+        FILE *f = fopen (path, "r");
+        if (f) {
+            char buf[512];
+            if (fgets (buf, sizeof (buf), f)) {
+                buf[strcspn (buf, "\n")] = '\0';
+                fclose (f);
+                return strdup (buf);
+            }
+            fclose (f);
+        }
+        if (waited > o->connect_timeout)
+            return NULL;
+        nanosleep (&ts, NULL);
+        waited += 0.002;
+    }
+}
+
+static int publish_uri (const struct opts *o, const char *uri)
+{
+    char path[4096], tmp[4200];
+    snprintf (path, sizeof (path), "%s/tbon-%u.uri", o->rundir, o->rank);
+    snprintf (tmp, sizeof (tmp), "%s.tmp", path);
+    FILE *f = fopen (tmp, "w");
+    if (!f)
+        return -1;
+    fprintf (f, "%s\n", uri);
+    if (fclose (f) != 0)
+        return -1;
+    return rename (tmp, path); /* children never see a half-written file */
+}
+
+static void usage (void)
+{
+    fprintf (stderr,
+             "Usage: eddy-broker --rank=R --size=N --rundir=DIR [--fanout=K] [--tbon=ipc|tcp]\n"
+             "                   [--cert=PATH] [--bind-host=IP] [-S NAME=VALUE]... [--module=NAME]...\n");
+    exit (1);
+}
+
+static uint32_t parse_u32 (const char *what, const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul (s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v > 100000000) {
+        fprintf (stderr, "eddy-broker: --%s: '%s' is not a valid number\n", what, s);
+        exit (1);
+    }
+    return (uint32_t)v;
+}
+
+int main (int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "rank", required_argument, NULL, 'r' },
+        { "size", required_argument, NULL, 's' },
+        { "fanout", required_argument, NULL, 'f' },
+        { "rundir", required_argument, NULL, 'd' },
+        { "tbon", required_argument, NULL, 't' },
+        { "cert", required_argument, NULL, 'c' },
+        { "bind-host", required_argument, NULL, 'b' },
+        { "setattr", required_argument, NULL, 'S' },
+        { "module", required_argument, NULL, 'm' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct opts o = { .size = 0, .fanout = 2, .tbon = "ipc", .bind_host = "127.0.0.1",
+                      .connect_timeout = 30.0 };
+    char *attrs[256];
+    int nattrs = 0;
+    char *mods[64];
+    int nmods = 0;
+    bool have_rank = false;
+    int c;
+
+    while ((c = getopt_long (argc, argv, "r:s:f:d:t:c:b:S:m:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            o.rank = parse_u32 ("rank", optarg);
+            have_rank = true;
+            break;
+        case 's':
+            o.size = parse_u32 ("size", optarg);
+            break;
+        case 'f':
+            o.fanout = (int)parse_u32 ("fanout", optarg);
+            break;
+        case 'd':
+            o.rundir = optarg;
+            break;
+        case 't':
+            if (strcmp (optarg, "ipc") && strcmp (optarg, "tcp")) {
+                fprintf (stderr, "eddy-broker: --tbon must be ipc or tcp\n");
+                exit (1);
+            }
+            o.tbon = optarg;
+            break;
+        case 'c':
+            o.cert = optarg;
+            break;
+        case 'b':
+            o.bind_host = optarg;
+            break;
+        case 'S':
+            if (nattrs == (int)(sizeof (attrs) / sizeof (attrs[0])) || !strchr (optarg, '=')) {
+                fprintf (stderr, "eddy-broker: -S expects NAME=VALUE\n");
+                exit (1);
+            }
+            attrs[nattrs++] = optarg;
+            break;
+        case 'm':
+            if (nmods == (int)(sizeof (mods) / sizeof (mods[0])))
+                usage ();
+            mods[nmods++] = optarg;
+            break;
+        default:
+            usage ();
+        }
+    }
+    if (!have_rank || o.size == 0 || o.rank >= o.size || !o.rundir || optind != argc)
+        usage ();
+    if (!strcmp (o.tbon, "tcp") && !o.cert)
+        die (o.rank, "a tcp overlay needs a CURVE certificate (--cert, made by eddy keygen)");
+
+    eddy_error_t err;
+    eddy_reactor_t *r = eddy_reactor_create ();
+    if (!r)
+        die (o.rank, "cannot create reactor: %s", strerror (errno));
+    eddy_broker_t *b = eddy_broker_create (r, o.rank, o.size, o.fanout, &err);
+    if (!b)
+        die (o.rank, "%s", err.text);
+    eddy_broker_set_log_sink (b, log_sink, NULL);
+    eddy_broker_set_state_cb (b, state_cb, NULL);
+    eddy_broker_set_module_table (b, eddy_builtin_modules);
+
+    char buf[4200], host[256] = "localhost";
+    gethostname (host, sizeof (host) - 1);
+    snprintf (buf, sizeof (buf), "%d", (int)getpid ());
+    eddy_broker_attr_set (b, "broker.pid", buf);
+    eddy_broker_attr_set (b, "hostname", host);
+    eddy_broker_attr_set (b, "broker.rundir", o.rundir);
+    snprintf (buf, sizeof (buf), "%u", (unsigned)getuid ());
+    eddy_broker_attr_set (b, "security.owner", buf);
+    for (int i = 0; i < nattrs; i++) {
+        char *eq = strchr (attrs[i], '=');
+        *eq = '\0';
+        if (eddy_broker_attr_set (b, attrs[i], eq + 1) < 0)
+            die (o.rank, "cannot set attribute %s: %s", attrs[i], strerror (errno));
+        *eq = '=';
+    }
+    for (int i = 0; i < nmods; i++) {
+        json_t *args = NULL;
+        char *eq = strchr (mods[i], '=');
+        if (eq) {
+            *eq = '\0';
+            if (!(args = json_loads (eq + 1, 0, NULL)))
+                die (o.rank, "--module %s: arguments are not JSON", mods[i]);
+        }
+        eddy_broker_add_initial_module (b, mods[i], args);
+        json_decref (args);
+    }
+
+    /* local connector */
+    snprintf (buf, sizeof (buf), "%s/local-%u", o.rundir, o.rank);
+    eddy_local_server_t *ls = eddy_local_server_create (r, buf, eddy_broker_connector_cb (), b, &err);
+    if (!ls)
+        die (o.rank, "%s", err.text);
+    eddy_broker_set_connector (b, &eddy_local_server_ops, ls);
+    char uri[4300];
+    snprintf (uri, sizeof (uri), "local://%s", buf);
+    eddy_broker_attr_set (b, "local-uri", uri);
+
+    /* overlay */
+    eddy_zmq_overlay_t *ov = eddy_zmq_overlay_create (r, o.rank, o.size, eddy_broker_overlay_cb (), b, &err);
+    if (!ov)
+        die (o.rank, "%s", err.text);
+    if (o.cert && eddy_zmq_overlay_set_cert (ov, o.cert, &err) < 0)
+        die (o.rank, "%s", err.text);
+    uint32_t nchildren;
+    eddy_topo_first_child (o.rank, o.size, o.fanout, &nchildren);
+    if (nchildren > 0) {
+        if (!strcmp (o.tbon, "ipc"))
+            snprintf (buf, sizeof (buf), "ipc://%s/tbon-%u", o.rundir, o.rank);
+        else
+            snprintf (buf, sizeof (buf), "tcp://%s:*", o.bind_host);
+        if (eddy_zmq_overlay_bind (ov, buf, &err) < 0)
+            die (o.rank, "%s", err.text);
+        const char *bound = eddy_zmq_overlay_bound_uri (ov);
+        eddy_broker_attr_set (b, "tbon.endpoint", bound);
+        if (!strcmp (o.tbon, "tcp") && publish_uri (&o, bound) < 0)
+            die (o.rank, "cannot publish overlay URI in %s: %s", o.rundir, strerror (errno));
+    }
+    if (o.rank > 0) {
+        uint32_t parent = eddy_topo_parent (o.rank, o.size, o.fanout);
+        char *puri = parent_uri (&o, parent);
+        if (!puri)
+            die (o.rank, "rank %u did not publish its overlay URI in time", parent);
+        if (eddy_zmq_overlay_connect (ov, puri, &err) < 0)
+            die (o.rank, "%s", err.text);
+        eddy_broker_attr_set (b, "tbon.parent-endpoint", puri);
+        free (puri);
+    }
+    eddy_broker_set_overlay (b, &eddy_zmq_overlay_ops, ov);
+
+    /* SIGTERM and SIGINT start an orderly shutdown */
+    sigset_t mask;
+    sigemptyset (&mask);
+    sigaddset (&mask, SIGTERM);
+    sigaddset (&mask, SIGINT);
+    sigprocmask (SIG_BLOCK, &mask, NULL);
+    struct sig sig = { b, signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC) };
+    eddy_watcher_t *sigw = NULL;
+    if (sig.fd >= 0 && (sigw = eddy_fd_create (r, sig.fd, EDDY_POLLIN, signal_cb, &sig)))
+        eddy_watcher_start (sigw);
+
+    if (eddy_broker_start (b) < 0)
+        die (o.rank, "cannot start: %s", strerror (errno));
+    eddy_reactor_run (r, EDDY_RUN_DEFAULT);
+
+    int code = eddy_broker_exit_code (b);
+    eddy_watcher_destroy (sigw);
+    if (sig.fd >= 0)
+        close (sig.fd);
+    eddy_broker_set_overlay (b, NULL, NULL);
+    eddy_broker_set_connector (b, NULL, NULL);
+    eddy_broker_destroy (b);
+    eddy_zmq_overlay_ops.destroy (ov);
+    eddy_local_server_ops.destroy (ls);
+    eddy_reactor_destroy (r);
+    return code;
+}

@@ -1,0 +1,48 @@
+# lib.sh - a small harness for integration scripts that boot real
+# instances.  Each check prints "ok N - what" or "not ok N - what" (with
+# the command's output); `finish` prints "N passed, N failed" and sets the
+# exit status.
+set -u
+: "${EDDY_BUILDDIR:?run through make check}"
+export PATH="$EDDY_BUILDDIR/cmd:$EDDY_BUILDDIR/bench:$PATH"
+unset EDDY_URI
+T_PASS=0
+T_FAIL=0
+T_N=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/eddy-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+_report () { # status what logfile
+    T_N=$((T_N + 1))
+    if [ "$1" -eq 0 ]; then
+        T_PASS=$((T_PASS + 1)); echo "ok $T_N - $2"
+    else
+        T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $2"
+        sed 's/^/#   /' "$3" | tail -30
+    fi
+}
+
+# ok WHAT CMD...: CMD must succeed
+ok () {
+    local what=$1; shift
+    "$@" >"$TMP/out" 2>&1
+    _report $? "$what" "$TMP/out"
+}
+
+# fails WHAT CMD...: CMD must exit nonzero
+fails () {
+    local what=$1; shift
+    "$@" >"$TMP/out" 2>&1
+    local rc=$?
+    [ $rc -ne 0 ]; _report $? "$what (exit $rc)" "$TMP/out"
+}
+
+# has FILE PATTERN WHAT: FILE contains a line matching the extended regex
+has () {
+    grep -Eq -- "$2" "$1"; _report $? "$3" "$1"
+}
+
+finish () {
+    echo "$T_PASS passed, $T_FAIL failed"
+    [ "$T_FAIL" -eq 0 ]
+}
