@@ -257,7 +257,7 @@ static const struct CMUnitTest tests[] = {
 int main (void)
 {
     int rc = 0;
-    const struct world_ops *worlds[] = { &world_sim, NULL };
+    const struct world_ops *worlds[] = { &world_sim, &world_real, NULL };
     for (int i = 0; worlds[i]; i++) {
         char name[64];
         current = worlds[i];
