@@ -120,6 +120,12 @@ eddy_watcher_t *eddy_check_create (eddy_reactor_t *r, eddy_watcher_f cb, void *a
     return w ? watcher_init (w) : NULL;
 }
 
+eddy_watcher_t *eddy_idle_create (eddy_reactor_t *r, eddy_watcher_f cb, void *arg)
+{
+    eddy_watcher_t *w = watcher_create (r, WATCHER_IDLE, cb, arg);
+    return w ? watcher_init (w) : NULL;
+}
+
 eddy_watcher_t *eddy_fd_create (eddy_reactor_t *r,
                                 int fd,
                                 int events,

@@ -72,6 +72,12 @@ bool eddy_reactor_is_sim (eddy_reactor_t *r);
  *   after every event of that iteration, and keeps the reactor from
  *   blocking.  This is the coalescing point of DESIGN.md contract 6:
  *   start it when work becomes pending, stop it in the callback.
+ * idle: while active, runs once the reactor has nothing else to do at the
+ *   current instant: no event due and no check watcher active.  In the
+ *   simulator that is once per virtual instant, after every message chain
+ *   of that instant has settled: the point for a scheduling pass that must
+ *   see every arrival and completion of the instant.  Stop it in the
+ *   callback when there is no more work.
  * fd: real backend only (the simulator returns NULL, errno ENOSYS).
  */
 eddy_watcher_t *eddy_timer_create (eddy_reactor_t *r,
@@ -81,6 +87,7 @@ eddy_watcher_t *eddy_timer_create (eddy_reactor_t *r,
                                    void *arg);
 void eddy_timer_set (eddy_watcher_t *w, double after, double repeat);
 eddy_watcher_t *eddy_check_create (eddy_reactor_t *r, eddy_watcher_f cb, void *arg);
+eddy_watcher_t *eddy_idle_create (eddy_reactor_t *r, eddy_watcher_f cb, void *arg);
 eddy_watcher_t *eddy_fd_create (eddy_reactor_t *r,
                                 int fd,
                                 int events,

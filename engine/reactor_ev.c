@@ -26,6 +26,7 @@ struct ev_w {
             ev_idle idle;
         } ck;
         ev_io io;
+        ev_idle idle;
     } u;
 };
 
@@ -51,6 +52,12 @@ static void check_cb (struct ev_loop *loop, ev_check *c, int revents)
 static void idle_cb (struct ev_loop *loop, ev_idle *i, int revents)
 {
     /* nothing: an active idle watcher only keeps ev_run from blocking */
+}
+
+static void user_idle_cb (struct ev_loop *loop, ev_idle *i, int revents)
+{
+    eddy_watcher_t *w = i->data;
+    w->cb (w->r, w, 0, w->arg);
 }
 
 static void io_cb (struct ev_loop *loop, ev_io *io, int revents)
@@ -80,6 +87,13 @@ static int w_init (eddy_watcher_t *w)
         e->u.ck.check.data = w;
         e->u.ck.idle.data = w;
         break;
+    case WATCHER_IDLE:
+        /* lowest priority: libev runs it only when nothing else is pending,
+         * including the idle half of an active check watcher */
+        ev_idle_init (&e->u.idle, user_idle_cb);
+        ev_set_priority (&e->u.idle, EV_MINPRI);
+        e->u.idle.data = w;
+        break;
     case WATCHER_FD: {
         int ev = 0;
         if (w->events & EDDY_POLLIN)
@@ -106,6 +120,9 @@ static void w_start (eddy_watcher_t *w)
         ev_check_start (loop_of (w), &e->u.ck.check);
         ev_idle_start (loop_of (w), &e->u.ck.idle);
         break;
+    case WATCHER_IDLE:
+        ev_idle_start (loop_of (w), &e->u.idle);
+        break;
     case WATCHER_FD:
         ev_io_start (loop_of (w), &e->u.io);
         break;
@@ -122,6 +139,9 @@ static void w_stop (eddy_watcher_t *w)
     case WATCHER_CHECK:
         ev_check_stop (loop_of (w), &e->u.ck.check);
         ev_idle_stop (loop_of (w), &e->u.ck.idle);
+        break;
+    case WATCHER_IDLE:
+        ev_idle_stop (loop_of (w), &e->u.idle);
         break;
     case WATCHER_FD:
         ev_io_stop (loop_of (w), &e->u.io);

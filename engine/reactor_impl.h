@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include "engine/reactor.h"
 
-enum watcher_kind { WATCHER_TIMER, WATCHER_CHECK, WATCHER_FD };
+enum watcher_kind { WATCHER_TIMER, WATCHER_CHECK, WATCHER_IDLE, WATCHER_FD };
 
 struct eddy_watcher {
     eddy_reactor_t *r;

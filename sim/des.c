@@ -42,8 +42,10 @@ struct des {
     struct post *posts; /* min-heap on (due, seq) */
     size_t nposts, posts_cap;
 
-    /* active check watchers, sorted by id */
+    /* active check and idle watchers, each list sorted by id */
     struct des_watcher *ck_head, *ck_tail;
+    struct des_watcher *idle_head, *idle_tail;
+    bool idle_done; /* idle watchers ran at this quiescent instant */
 };
 
 static inline bool before (double d1, uint64_t s1, double d2, uint64_t s2)
@@ -217,20 +219,22 @@ static void w_start (eddy_watcher_t *w)
         timer_arm (d, dw, w->after);
         return;
     }
-    /* check: insert by id, usually at the tail */
-    struct des_watcher *p = d->ck_tail;
+    /* check or idle: insert by id, usually at the tail */
+    struct des_watcher **head = w->kind == WATCHER_IDLE ? &d->idle_head : &d->ck_head;
+    struct des_watcher **tail = w->kind == WATCHER_IDLE ? &d->idle_tail : &d->ck_tail;
+    struct des_watcher *p = *tail;
     while (p && p->id > dw->id)
         p = p->ck_prev;
     dw->ck_prev = p;
-    dw->ck_next = p ? p->ck_next : d->ck_head;
+    dw->ck_next = p ? p->ck_next : *head;
     if (dw->ck_next)
         dw->ck_next->ck_prev = dw;
     else
-        d->ck_tail = dw;
+        *tail = dw;
     if (p)
         p->ck_next = dw;
     else
-        d->ck_head = dw;
+        *head = dw;
 }
 
 static void w_stop (eddy_watcher_t *w)
@@ -242,14 +246,16 @@ static void w_stop (eddy_watcher_t *w)
         tremove (d, dw);
         return;
     }
+    struct des_watcher **head = w->kind == WATCHER_IDLE ? &d->idle_head : &d->ck_head;
+    struct des_watcher **tail = w->kind == WATCHER_IDLE ? &d->idle_tail : &d->ck_tail;
     if (dw->ck_prev)
         dw->ck_prev->ck_next = dw->ck_next;
     else
-        d->ck_head = dw->ck_next;
+        *head = dw->ck_next;
     if (dw->ck_next)
         dw->ck_next->ck_prev = dw->ck_prev;
     else
-        d->ck_tail = dw->ck_prev;
+        *tail = dw->ck_prev;
     dw->ck_next = dw->ck_prev = NULL;
 }
 
@@ -297,18 +303,17 @@ static bool run_one (struct des *d, double t)
     return false;
 }
 
-static void run_checks (struct des *d)
+/* Run each watcher of a list once.  A callback may stop itself or others,
+ * or start new ones: walk by id so each runs at most once per round.
+ */
+static void run_list (struct des_watcher **head)
 {
-    /* A callback may stop itself or others, or start new ones: walk by id
-     * so each active watcher runs at most once per iteration.
-     */
-    struct des_watcher *w = d->ck_head;
-    uint64_t last = d->next_id;
-    while (w && w->id < last) {
+    struct des_watcher *w = *head;
+    while (w) {
         uint64_t id = w->id;
         w->base.cb (w->base.r, &w->base, 0, w->base.arg);
         /* find the successor of `id` in the (possibly changed) list */
-        struct des_watcher *n = d->ck_head;
+        struct des_watcher *n = *head;
         while (n && n->id <= id)
             n = n->ck_next;
         w = n;
@@ -323,21 +328,28 @@ static int r_run (eddy_reactor_t *r, eddy_run_flags_t flags)
     d->rc = 0;
     while (!d->stopped) {
         double t = next_due (d);
-        bool checks_pending = d->ck_head != NULL;
-        if (isinf (t) && !checks_pending)
-            break; /* out of work */
-        if (flags == EDDY_RUN_NOWAIT && !checks_pending && t > d->now)
-            break; /* nothing due at this instant */
-        /* pending check work runs before time moves on */
-        if (!checks_pending && t > d->now)
-            d->now = t;
-        while (!d->stopped && run_one (d, d->now))
-            ;
-        d->niterations++;
-        if (!d->stopped)
-            run_checks (d);
-        if (flags != EDDY_RUN_DEFAULT)
+        if (d->ck_head || t <= d->now) {
+            /* one round at this instant: its events, then check watchers */
+            while (!d->stopped && run_one (d, d->now))
+                ;
+            d->niterations++;
+            if (!d->stopped)
+                run_list (&d->ck_head);
+            d->idle_done = false; /* new work: idle watchers get another turn */
+            if (flags != EDDY_RUN_DEFAULT)
+                break;
+            continue;
+        }
+        /* the instant is quiescent: idle watchers once, then move on */
+        if (d->idle_head && !d->idle_done) {
+            d->idle_done = true;
+            run_list (&d->idle_head);
+            continue;
+        }
+        if (isinf (t) || flags == EDDY_RUN_NOWAIT)
             break;
+        d->now = t;
+        d->idle_done = false;
     }
     return d->rc;
 }

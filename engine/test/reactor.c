@@ -184,6 +184,61 @@ static void active_check_keeps_reactor_from_blocking (void **state)
     eddy_watcher_destroy (w);
 }
 
+/* An idle watcher runs after the instant's events and check watchers; if
+ * it starts more work, it runs again once that work is done.
+ */
+struct settle {
+    struct log log;
+    eddy_watcher_t *check, *idle, *again;
+    int idles;
+};
+
+static void settle_timer_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct settle *s = arg;
+    note (&s->log, 't');
+    eddy_watcher_start (s->check);
+    eddy_watcher_start (s->idle);
+}
+
+static void settle_check_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct settle *s = arg;
+    note (&s->log, 'C');
+    eddy_watcher_stop (w);
+}
+
+static void settle_idle_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct settle *s = arg;
+    note (&s->log, 'I');
+    if (++s->idles == 1)
+        eddy_watcher_start (s->again); /* more work at this instant */
+    else
+        eddy_watcher_stop (w);
+}
+
+static void idle_runs_when_the_instant_has_settled (void **state)
+{
+    eddy_reactor_t *r = *state;
+    struct settle s = { 0 };
+    s.check = eddy_check_create (r, settle_check_cb, &s);
+    s.idle = eddy_idle_create (r, settle_idle_cb, &s);
+    s.again = eddy_timer_create (r, 0, 0, settle_timer_cb, &s);
+    eddy_watcher_t *t[2];
+    for (int i = 0; i < 2; i++) {
+        t[i] = eddy_timer_create (r, 0.001, 0, settle_timer_cb, &s);
+        eddy_watcher_start (t[i]);
+    }
+    eddy_reactor_run (r, EDDY_RUN_DEFAULT);
+    assert_string_equal (s.log.buf, "ttCItCI");
+    for (int i = 0; i < 2; i++)
+        eddy_watcher_destroy (t[i]);
+    eddy_watcher_destroy (s.again);
+    eddy_watcher_destroy (s.idle);
+    eddy_watcher_destroy (s.check);
+}
+
 static void stop_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     if (arg)
@@ -278,6 +333,7 @@ int main (void)
         BOTH (stopped_timer_never_fires),
         BOTH (check_runs_once_per_iteration_after_events),
         BOTH (active_check_keeps_reactor_from_blocking),
+        BOTH (idle_runs_when_the_instant_has_settled),
         BOTH (stop_and_stop_error_end_run),
         BOTH (bad_arguments_fail_with_einval),
     };
@@ -286,8 +342,8 @@ int main (void)
         cmocka_unit_test (sim_posts_and_timers_share_one_order),
     };
     int rc = 0;
-    rc += _cmocka_run_group_tests ("reactor-libev", common, 7, setup_ev, teardown);
-    rc += _cmocka_run_group_tests ("reactor-sim", common, 7, setup_sim, teardown);
+    rc += _cmocka_run_group_tests ("reactor-libev", common, 8, setup_ev, teardown);
+    rc += _cmocka_run_group_tests ("reactor-sim", common, 8, setup_sim, teardown);
     rc += cmocka_run_group_tests_name ("reactor-sim-only", sim_only, NULL, NULL);
     return rc ? 1 : 0;
 }
