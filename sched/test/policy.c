@@ -1,0 +1,285 @@
+/* Scheduling policies on counts (sched/policy.h): what fcfs, easy and
+ * conservative start in one pass, worked out by hand.
+ */
+#include <cmocka.h>
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sched/policy.h"
+
+struct starts {
+    size_t idx[32];
+    size_t n;
+    long refuse; /* index the caller cannot place, or -1 */
+};
+
+static int record (size_t index, void *arg)
+{
+    struct starts *s = arg;
+    if ((long)index == s->refuse)
+        return -1;
+    s->idx[s->n++] = index;
+    return 0;
+}
+
+/* Run one pass; return the started indices in *s. */
+static int pass (const char *name,
+                 const struct eddy_policy_job *q,
+                 size_t nq,
+                 const struct eddy_policy_running *r,
+                 size_t nr,
+                 int free,
+                 double now,
+                 struct starts *s,
+                 long refuse)
+{
+    eddy_policy_t *p = eddy_policy_create (name);
+    struct eddy_policy_input in = {
+        .queue = q,
+        .nqueue = nq,
+        .running = r,
+        .nrunning = nr,
+        .free = free,
+        .now = now,
+    };
+    assert_non_null (p);
+    memset (s, 0, sizeof (*s));
+    s->refuse = refuse;
+    int n = eddy_policy_run (p, &in, record, s);
+    eddy_policy_destroy (p);
+    return n;
+}
+
+static void fcfs_stops_at_the_first_job_that_does_not_fit (void **state)
+{
+    struct eddy_policy_job q[] = {{2, 10}, {3, 10}, {1, 10}};
+    struct starts s;
+    /* 4 free: 2 starts, 3 does not fit in 2, so 1 waits behind it */
+    assert_int_equal (pass ("fcfs", q, 3, NULL, 0, 4, 0, &s, -1), 1);
+    assert_int_equal (s.idx[0], 0);
+    /* 6 free: all three */
+    assert_int_equal (pass ("fcfs", q, 3, NULL, 0, 6, 0, &s, -1), 3);
+}
+
+static void fcfs_stops_when_the_caller_cannot_place_a_job (void **state)
+{
+    struct eddy_policy_job q[] = {{1, 10}, {1, 10}, {1, 10}};
+    struct starts s;
+    assert_int_equal (pass ("fcfs", q, 3, NULL, 0, 4, 0, &s, 1), 1);
+    assert_int_equal (s.idx[0], 0);
+}
+
+/* 8 processors: 6 run until 100, 2 are free; the head needs 4, so its
+ * shadow time is 100 and extra = 2 + 6 - 4 = 4.
+ */
+static const struct eddy_policy_running busy6[] = {{6, 0, 100, 0}};
+
+static void easy_backfills_a_job_that_ends_before_the_shadow_time (void **state)
+{
+    struct eddy_policy_job q[] = {{4, 50}, {2, 30}};
+    struct starts s;
+    assert_int_equal (pass ("easy", q, 2, busy6, 1, 2, 10, &s, -1), 1);
+    assert_int_equal (s.idx[0], 1);
+    /* fcfs would not */
+    assert_int_equal (pass ("fcfs", q, 2, busy6, 1, 2, 10, &s, -1), 0);
+}
+
+static void easy_backfills_a_long_job_into_the_extra_processors (void **state)
+{
+    struct eddy_policy_job q[] = {{4, 50}, {2, 500}};
+    struct starts s;
+    /* 10 + 500 > 100, but 2 <= extra (4) */
+    assert_int_equal (pass ("easy", q, 2, busy6, 1, 2, 10, &s, -1), 1);
+    assert_int_equal (s.idx[0], 1);
+}
+
+static void easy_never_delays_the_head (void **state)
+{
+    /* head needs all 8: extra = 0, so a long job must wait while a job
+     * that ends by the shadow time may start */
+    struct eddy_policy_job q[] = {{8, 50}, {2, 500}, {2, 90}};
+    struct starts s;
+    assert_int_equal (pass ("easy", q, 3, busy6, 1, 2, 10, &s, -1), 1);
+    assert_int_equal (s.idx[0], 2);
+}
+
+static void easy_extra_counts_every_job_ending_at_the_shadow_time (void **state)
+{
+    /* free 2; A and B (2 each) end at 100, C (2) at 200.  The head (4)
+     * reaches its processors with A: S = 100.  extra = 2 + 2 + 2 - 4 = 2
+     * because B also ends at S.  A long 2-processor job uses that extra;
+     * a second one finds extra exhausted and free = 0 anyway.
+     */
+    struct eddy_policy_running r[] = {{2, 0, 200, 2}, {2, 0, 100, 0}, {2, 0, 100, 1}};
+    struct eddy_policy_job q[] = {{4, 10}, {2, 1000}, {2, 1000}};
+    struct starts s;
+    assert_int_equal (pass ("easy", q, 3, r, 3, 2, 0, &s, -1), 1);
+    assert_int_equal (s.idx[0], 1);
+}
+
+static void easy_extra_is_spent_by_long_backfills (void **state)
+{
+    /* 4 free, head needs 8 of 10, 6 end at 100: S = 100, extra = 2.
+     * Two long 1-processor jobs use the extra; the third long one
+     * cannot, though 2 processors are still free; a short one can.
+     */
+    struct eddy_policy_running r[] = {{6, 0, 100, 0}};
+    struct eddy_policy_job q[] = {{8, 10}, {1, 1000}, {1, 1000}, {1, 1000}, {1, 50}};
+    struct starts s;
+    assert_int_equal (pass ("easy", q, 5, r, 1, 4, 0, &s, -1), 3);
+    assert_int_equal (s.idx[0], 1);
+    assert_int_equal (s.idx[1], 2);
+    assert_int_equal (s.idx[2], 4);
+}
+
+static void easy_predicted_end_is_never_before_now (void **state)
+{
+    /* the running job overran its limit (0 + 5 < now = 10): its predicted
+     * end is now, so S = 10 and a job needing 1 s cannot end by S; with
+     * extra = 2 + 6 - 8 = 0 it waits.
+     */
+    struct eddy_policy_running r[] = {{6, 0, 5, 0}};
+    struct eddy_policy_job q[] = {{8, 10}, {1, 1}, {1, 0}};
+    struct starts s;
+    assert_int_equal (pass ("easy", q, 3, r, 1, 2, 10, &s, -1), 1);
+    /* a zero-length job still ends by S */
+    assert_int_equal (s.idx[0], 2);
+}
+
+static void easy_walks_running_jobs_in_predicted_end_order (void **state)
+{
+    /* unsorted input: ends 300 (4 procs), 100 (2 procs), 200 (2 procs).
+     * free 0, head 4: 100 -> 2, 200 -> 4: S = 200, extra 0.  A job of
+     * 2 ending by 200 would start if anything were free: make 2 free.
+     */
+    struct eddy_policy_running r[] = {{4, 0, 300, 0}, {2, 0, 100, 1}, {2, 0, 200, 2}};
+    struct eddy_policy_job q[] = {{6, 10}, {2, 250}, {2, 150}};
+    struct starts s;
+    /* free 2, head 6: 2 + 2 (100) + 2 (200) = 6 -> S = 200, extra 0.
+     * 2 for 250 s ends after S -> no; 2 for 150 s -> yes.
+     */
+    assert_int_equal (pass ("easy", q, 3, r, 3, 2, 0, &s, -1), 1);
+    assert_int_equal (s.idx[0], 2);
+}
+
+static void easy_skips_a_backfill_the_caller_cannot_place (void **state)
+{
+    struct eddy_policy_job q[] = {{4, 50}, {1, 30}, {1, 30}};
+    struct starts s;
+    assert_int_equal (pass ("easy", q, 3, busy6, 1, 2, 10, &s, 1), 1);
+    assert_int_equal (s.idx[0], 2);
+}
+
+static void easy_head_without_enough_resources_blocks_nothing (void **state)
+{
+    /* resources are down: 2 free + 2 running < head's 8, so the head has
+     * no shadow time and anything that fits may start */
+    struct eddy_policy_running r[] = {{2, 0, 100, 0}};
+    struct eddy_policy_job q[] = {{8, 10}, {2, INFINITY}};
+    struct starts s;
+    assert_int_equal (pass ("easy", q, 2, r, 1, 2, 0, &s, -1), 1);
+    assert_int_equal (s.idx[0], 1);
+}
+
+static void conservative_protects_every_reservation (void **state)
+{
+    /* 10 processors: 6 run until 100, 4 free, now 10.
+     * A (8 x 100) reserves [100, 200): profile 4 | 2 | 10.
+     * B (10 x 50) reserves [200, 250).
+     * C (2 x 1000) at now would hold 2 through [200, 250) where B needs
+     * all 10: its reservation is at 250, it does not start.
+     * D (2 x 80) fits [10, 90): starts now.
+     * EASY (S = 100, extra = 10 - 8 = 2) starts C into the extra and D,
+     * which ends by S.
+     */
+    struct eddy_policy_running r[] = {{6, 0, 100, 0}};
+    struct eddy_policy_job q[] = {{8, 100}, {10, 50}, {2, 1000}, {2, 80}};
+    struct starts s;
+    assert_int_equal (pass ("conservative", q, 4, r, 1, 4, 10, &s, -1), 1);
+    assert_int_equal (s.idx[0], 3);
+    assert_int_equal (pass ("easy", q, 4, r, 1, 4, 10, &s, -1), 2);
+    assert_int_equal (s.idx[0], 2);
+    assert_int_equal (s.idx[1], 3);
+}
+
+static void conservative_starts_heads_like_fcfs (void **state)
+{
+    struct eddy_policy_job q[] = {{2, 10}, {3, 10}, {1, 10}};
+    struct starts s;
+    /* 4 free: 2 starts; 3 reserves at 10; 1 fits [0,10) beside it */
+    assert_int_equal (pass ("conservative", q, 3, NULL, 0, 4, 0, &s, -1), 2);
+    assert_int_equal (s.idx[0], 0);
+    assert_int_equal (s.idx[1], 2);
+}
+
+static void conservative_reservation_on_overrun_processors_waits (void **state)
+{
+    /* 4 processors belong to a job past its limit (predicted end = now):
+     * the head's reservation is at now but only 2 are really idle.
+     */
+    struct eddy_policy_running r[] = {{4, 0, 5, 0}};
+    struct eddy_policy_job q[] = {{6, 10}, {2, 100}};
+    struct starts s;
+    /* the head holds all 6 from now: the 2-processor job must wait */
+    assert_int_equal (pass ("conservative", q, 2, r, 1, 2, 10, &s, -1), 0);
+}
+
+static void bad_input_is_refused (void **state)
+{
+    eddy_policy_t *p = eddy_policy_create ("easy");
+    struct eddy_policy_job q[] = {{0, 10}};
+    struct eddy_policy_input in = {.queue = q, .nqueue = 1, .free = 1};
+
+    assert_non_null (p);
+    errno = 0;
+    assert_int_equal (eddy_policy_run (p, &in, NULL, NULL), -1);
+    assert_int_equal (errno, EINVAL);
+    q[0].procs = 1;
+    in.free = -1;
+    assert_int_equal (eddy_policy_run (p, &in, NULL, NULL), -1);
+    in.free = 1;
+    in.queue = NULL;
+    assert_int_equal (eddy_policy_run (p, &in, NULL, NULL), -1);
+    in.queue = q;
+    q[0].req = NAN;
+    assert_int_equal (eddy_policy_run (p, &in, NULL, NULL), -1);
+    q[0].req = 1;
+    assert_int_equal (eddy_policy_run (p, &in, NULL, NULL), 1);
+    assert_int_equal (eddy_policy_run (NULL, &in, NULL, NULL), -1);
+    eddy_policy_destroy (p);
+
+    errno = 0;
+    assert_null (eddy_policy_create ("sjf"));
+    assert_int_equal (errno, ENOENT);
+    assert_null (eddy_policy_create (NULL));
+    assert_true (eddy_policy_exists ("fcfs"));
+    assert_false (eddy_policy_exists ("nope"));
+    eddy_policy_destroy (NULL);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (fcfs_stops_at_the_first_job_that_does_not_fit),
+        cmocka_unit_test (fcfs_stops_when_the_caller_cannot_place_a_job),
+        cmocka_unit_test (easy_backfills_a_job_that_ends_before_the_shadow_time),
+        cmocka_unit_test (easy_backfills_a_long_job_into_the_extra_processors),
+        cmocka_unit_test (easy_never_delays_the_head),
+        cmocka_unit_test (easy_extra_counts_every_job_ending_at_the_shadow_time),
+        cmocka_unit_test (easy_extra_is_spent_by_long_backfills),
+        cmocka_unit_test (easy_predicted_end_is_never_before_now),
+        cmocka_unit_test (easy_walks_running_jobs_in_predicted_end_order),
+        cmocka_unit_test (easy_skips_a_backfill_the_caller_cannot_place),
+        cmocka_unit_test (easy_head_without_enough_resources_blocks_nothing),
+        cmocka_unit_test (conservative_protects_every_reservation),
+        cmocka_unit_test (conservative_starts_heads_like_fcfs),
+        cmocka_unit_test (conservative_reservation_on_overrun_processors_waits),
+        cmocka_unit_test (bad_input_is_refused),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,179 @@
+/* SWF parsing (traces/swf.h): header fields, the 18 job fields and the
+ * choices DESIGN.md makes from them, skip rules and their order, errors
+ * that name the line.
+ */
+#include <cmocka.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "traces/swf.h"
+
+static eddy_swf_t *parse (const char *text)
+{
+    eddy_error_t err;
+    eddy_swf_t *s = eddy_swf_create ();
+    assert_non_null (s);
+    if (eddy_swf_feed_text (s, text, strlen (text), &err) < 0)
+        fail_msg ("%s", err.text);
+    return s;
+}
+
+static void header_fields_are_recorded (void **state)
+{
+    eddy_swf_t *s = parse ("; Version: 2.2\n"
+                           ";Computer: Linux cluster (Seth)\r\n"
+                           "; MaxNodes: 120\n"
+                           "; MaxProcs: 240\n"
+                           ";   a comment without a key\n"
+                           "; Note: first\n"
+                           "; Note: second  \n");
+    assert_string_equal (eddy_swf_header (s, "Version"), "2.2");
+    assert_string_equal (eddy_swf_header (s, "Computer"), "Linux cluster (Seth)");
+    assert_string_equal (eddy_swf_header (s, "Note"), "second");
+    assert_int_equal (eddy_swf_max_procs (s), 240);
+    assert_int_equal (eddy_swf_max_nodes (s), 120);
+    errno = 0;
+    assert_null (eddy_swf_header (s, "MaxJobs"));
+    assert_int_equal (errno, ENOENT);
+    assert_int_equal (eddy_swf_lines (s), 0);
+    eddy_swf_destroy (s);
+}
+
+static void job_fields_follow_the_replay_rules (void **state)
+{
+    /*       id submit wait run alloc cpu mem req_procs req_time ... user */
+    eddy_swf_t *s = parse ("; MaxProcs: 64\n"
+                           "1 0 5 100 4 -1 -1 8 200 -1 1 7 1 -1 1 -1 -1 -1\n"
+                           /* field 8 unset: procs from 5; field 9 unset: req = run */
+                           "2 10 0 50.9 16 -1 -1 -1 -1 -1 1 3 1 -1 1 -1 -1 -1\n"
+                           "\n"
+                           /* fractions truncated; run 0 is allowed */
+                           "  3\t20.7  0 0 2 -1 -1 2.5 0 -1 1 -1 1 -1 1 -1 -1 -1  \n");
+    eddy_error_t err;
+    size_t n;
+    assert_int_equal (eddy_swf_finish (s, 0, &err), 0);
+    assert_int_equal (eddy_swf_procs (s), 64);
+    const struct eddy_swf_job *j = eddy_swf_jobs (s, &n);
+    assert_int_equal (n, 3);
+    assert_int_equal (j[0].id, 1);
+    assert_true (j[0].submit == 0 && j[0].run == 100 && j[0].req == 200);
+    assert_int_equal (j[0].procs, 8);
+    assert_int_equal (j[0].user, 7);
+    assert_int_equal (j[0].line, 2);
+    assert_true (j[1].submit == 10 && j[1].run == 50 && j[1].req == 50);
+    assert_int_equal (j[1].procs, 16);
+    assert_true (j[2].submit == 20 && j[2].run == 0 && j[2].req == 0);
+    assert_int_equal (j[2].procs, 2);
+    assert_int_equal (j[2].user, -1);
+    assert_int_equal (j[2].line, 5);
+    eddy_swf_destroy (s);
+}
+
+static void skips_are_counted_by_the_first_reason (void **state)
+{
+    eddy_swf_t *s =
+        parse ("; MaxProcs: 8\n"
+               "1 0 0 10 0 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1\n"  /* procs 0 */
+               "2 0 0 -1 -1 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1\n" /* procs -1, run -1 */
+               "3 0 0 -1 9 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1\n"  /* too big, run -1 */
+               "4 0 0 10 1 -1 -1 16 -1 -1 1 1 1 -1 1 -1 -1 -1\n"  /* too big */
+               "5 0 0 -1 8 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1\n"  /* run < 0 */
+               "6 0 0 0 8 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1\n"); /* kept */
+    eddy_error_t err;
+    size_t n;
+    assert_int_equal (eddy_swf_finish (s, 0, &err), 0);
+    assert_int_equal (eddy_swf_skipped (s, EDDY_SWF_SKIP_NO_PROCS), 2);
+    assert_int_equal (eddy_swf_skipped (s, EDDY_SWF_SKIP_TOO_BIG), 2);
+    assert_int_equal (eddy_swf_skipped (s, EDDY_SWF_SKIP_NO_RUN), 1);
+    assert_int_equal (eddy_swf_lines (s), 6);
+    const struct eddy_swf_job *j = eddy_swf_jobs (s, &n);
+    assert_int_equal (n, 1);
+    assert_int_equal (j[0].id, 6);
+    /* a bigger machine keeps the big ones; finish can be called again */
+    assert_int_equal (eddy_swf_finish (s, 16, &err), 0);
+    assert_int_equal (eddy_swf_skipped (s, EDDY_SWF_SKIP_TOO_BIG), 0);
+    assert_int_equal (eddy_swf_skipped (s, EDDY_SWF_SKIP_NO_RUN), 2);
+    eddy_swf_jobs (s, &n);
+    assert_int_equal (n, 2);
+    assert_string_equal (eddy_swf_skip_name (EDDY_SWF_SKIP_TOO_BIG), "procs>P");
+    eddy_swf_destroy (s);
+}
+
+static void bad_lines_are_errors_naming_the_line (void **state)
+{
+    static const struct {
+        const char *line;
+        const char *msg;
+    } bad[] = {
+        {"1 0 0 10 1 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1",
+         "line 3: 17 fields, expected 18"},
+        {"1 0 0 10 1 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1 5",
+         "line 3: more than 18 fields"},
+        {"1 0 0 1e3 1 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1",
+         "line 3: field 4: '1e3' is not a number"},
+        {"1 0 0 . 1 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1",
+         "line 3: field 4: '.' is not a number"},
+        {"1 0 0 - 1 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1",
+         "line 3: field 4: '-' is not a number"},
+        {"1 0 0 99999999999999999999 1 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1", NULL},
+        {"x", "line 3: field 1: 'x' is not a number"},
+    };
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        eddy_swf_t *s = parse ("; MaxProcs: 8\n\n");
+        eddy_error_t err;
+        errno = 0;
+        assert_int_equal (eddy_swf_feed (s, bad[i].line, strlen (bad[i].line), &err),
+                          -1);
+        assert_int_equal (errno, EINVAL);
+        if (bad[i].msg)
+            assert_string_equal (err.text, bad[i].msg);
+        /* nothing was recorded; later good lines still parse */
+        assert_int_equal (eddy_swf_lines (s), 0);
+        const char *good = "7 0 0 1 1 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1";
+        assert_int_equal (eddy_swf_feed (s, good, strlen (good), &err), 0);
+        assert_int_equal (eddy_swf_lines (s), 1);
+        eddy_swf_destroy (s);
+    }
+    /* a NUL inside a line */
+    eddy_swf_t *s = eddy_swf_create ();
+    eddy_error_t err;
+    assert_int_equal (eddy_swf_feed (s, "1\0 2", 4, &err), -1);
+    assert_int_equal (eddy_swf_feed (s, NULL, 0, &err), 0);
+    assert_int_equal (eddy_swf_feed (NULL, "", 0, &err), -1);
+    eddy_swf_destroy (s);
+}
+
+static void machine_size_comes_from_the_caller_or_the_header (void **state)
+{
+    eddy_swf_t *s = parse ("; MaxProcs: unknown\n"
+                           "1 0 0 10 4 -1 -1 -1 -1 -1 1 1 1 -1 1 -1 -1 -1\n");
+    eddy_error_t err;
+    errno = 0;
+    assert_int_equal (eddy_swf_finish (s, 0, &err), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_non_null (strstr (err.text, "MaxProcs"));
+    assert_int_equal (eddy_swf_finish (s, -1, &err), -1);
+    assert_int_equal (eddy_swf_finish (s, 4, &err), 0);
+    assert_int_equal (eddy_swf_procs (s), 4);
+    size_t n;
+    eddy_swf_jobs (s, &n);
+    assert_int_equal (n, 1);
+    eddy_swf_destroy (s);
+    eddy_swf_destroy (NULL);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (header_fields_are_recorded),
+        cmocka_unit_test (job_fields_follow_the_replay_rules),
+        cmocka_unit_test (skips_are_counted_by_the_first_reason),
+        cmocka_unit_test (bad_lines_are_errors_naming_the_line),
+        cmocka_unit_test (machine_size_comes_from_the_caller_or_the_header),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
