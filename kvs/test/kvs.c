@@ -1,0 +1,382 @@
+/* The content and kvs modules on a small instance, in both worlds
+ * (simulator and libev + ZeroMQ): commits and lookups from any rank,
+ * merged commits, watches (full and append), namespaces, the content
+ * cache on other ranks, a full store, and restart from a checkpoint.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/future.h"
+#include "kvs/blobref.h"
+#include "kvs/kvs.h"
+#include "test/support/world.h"
+
+#define SIZE 4
+#define FANOUT 2
+
+static const struct world_ops *current;
+
+static struct world *boot (json_t *content_args)
+{
+    struct world *w = current->create (SIZE, FANOUT);
+    if (!w)
+        return NULL;
+    for (uint32_t r = 0; r < SIZE; r++) {
+        if (eddy_broker_add_initial_module (w->b[r], "content", content_args) < 0
+            || eddy_broker_add_initial_module (w->b[r], "kvs", NULL) < 0)
+            goto error;
+    }
+    if (world_boot (w, 30.0) < 0)
+        goto error;
+    return w;
+error:
+    world_destroy (w);
+    return NULL;
+}
+
+static int setup (void **state)
+{
+    return (*state = boot (NULL)) ? 0 : -1;
+}
+
+static int teardown (void **state)
+{
+    world_destroy (*state);
+    return 0;
+}
+
+static eddy_future_t *put1 (eddy_handle_t *h, const char *ns, const char *key, const char *json)
+{
+    eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+    assert_int_equal (eddy_kvs_txn_put (txn, key, json), 0);
+    eddy_future_t *f = eddy_kvs_commit (h, ns, 0, txn);
+    assert_non_null (f);
+    eddy_kvs_txn_destroy (txn);
+    return f;
+}
+
+static void put_sync (struct world *w, eddy_handle_t *h, const char *key, const char *json)
+{
+    eddy_future_t *f = put1 (h, NULL, key, json);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    if (eddy_rpc_get (f, NULL) < 0)
+        fail_msg ("put %s: %s", key, eddy_future_error_string (f));
+    eddy_future_destroy (f);
+}
+
+/* The value at key, or NULL with errno; the caller frees it. */
+static char *get_sync (struct world *w, eddy_handle_t *h, const char *ns, const char *key)
+{
+    eddy_future_t *f = eddy_kvs_lookup (h, ns, 0, key);
+    const char *text;
+    char *s = NULL;
+    assert_non_null (f);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    if (eddy_kvs_lookup_get (f, &text) == 0)
+        s = strdup (text);
+    eddy_future_destroy (f);
+    return s;
+}
+
+static void commit_then_lookup_from_every_rank (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *leaf = eddy_broker_handle_create (w->b[SIZE - 1], "client");
+    put_sync (w, leaf, "a.b.c", "{\"x\":42}");
+    for (uint32_t r = 0; r < SIZE; r++) {
+        eddy_handle_t *h = eddy_broker_handle_create (w->b[r], "client");
+        char *v = get_sync (w, h, NULL, "a.b.c");
+        assert_non_null (v);
+        assert_string_equal (v, "{\"x\":42}");
+        free (v);
+        eddy_future_t *f = eddy_kvs_lookup (h, NULL, 0, "a.b.c");
+        int x = 0;
+        assert_int_equal (eddy_kvs_lookup_get_unpack (f, "{s:i}", "x", &x), 0);
+        assert_int_equal (x, 42);
+        eddy_future_destroy (f);
+        eddy_handle_destroy (h);
+    }
+    eddy_future_t *f = eddy_kvs_lookup (leaf, NULL, 0, "a");
+    json_t *names;
+    assert_int_equal (eddy_kvs_lookup_get_dir (f, &names), 0);
+    assert_int_equal (json_array_size (names), 1);
+    assert_int_equal (eddy_kvs_lookup_get (f, NULL), -1);
+    assert_int_equal (errno, EISDIR);
+    eddy_future_destroy (f);
+    assert_null (get_sync (w, leaf, NULL, "a.nope"));
+    assert_int_equal (errno, ENOENT);
+    eddy_handle_destroy (leaf);
+}
+
+static void commits_in_one_iteration_share_a_root (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "client");
+    eddy_future_t *f[10];
+    uint64_t seq[10];
+    char key[32];
+
+    for (int i = 0; i < 10; i++) {
+        snprintf (key, sizeof (key), "m.k%d", i);
+        f[i] = put1 (h, NULL, key, i == 5 ? "5" : "1");
+    }
+    /* one of them fails on its own: a value in the way */
+    eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+    assert_int_equal (eddy_kvs_txn_put (txn, "m.k5.below", "1"), 0);
+    eddy_future_t *bad = eddy_kvs_commit (h, NULL, 0, txn);
+    eddy_kvs_txn_destroy (txn);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal (world_wait (w, f[i], 10.0), 0);
+        assert_int_equal (eddy_kvs_commit_get_seq (f[i], &seq[i]), 0);
+        assert_int_equal (seq[i], seq[0]);
+        eddy_future_destroy (f[i]);
+    }
+    assert_int_equal (world_wait (w, bad, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (bad, NULL), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_non_null (strstr (eddy_future_error_string (bad), "m.k5.below"));
+    eddy_future_destroy (bad);
+    char *v = get_sync (w, h, NULL, "m.k9");
+    assert_string_equal (v, "1");
+    free (v);
+    eddy_handle_destroy (h);
+}
+
+static void watch_sees_each_change_until_cancelled (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[2], "client");
+    const char *text;
+
+    eddy_future_t *nf = eddy_kvs_watch (h, NULL, 0, "w.missing");
+    assert_int_equal (world_wait (w, nf, 10.0), 0);
+    assert_int_equal (eddy_kvs_lookup_get (nf, &text), -1);
+    assert_int_equal (errno, ENOENT);
+    eddy_future_destroy (nf);
+
+    eddy_future_t *wf = eddy_kvs_watch (h, NULL, EDDY_KVS_WAITCREATE, "w.key");
+    for (int i = 1; i <= 3; i++) {
+        char val[16];
+        snprintf (val, sizeof (val), "%d", i);
+        put_sync (w, h, "w.key", val);
+        put_sync (w, h, "w.other", val); /* not a change of w.key */
+        assert_int_equal (world_wait (w, wf, 10.0), 0);
+        assert_int_equal (eddy_kvs_lookup_get (wf, &text), 0);
+        assert_string_equal (text, val);
+        eddy_future_reset (wf);
+    }
+    world_run_for (w, 0.05);
+    assert_false (eddy_future_is_ready (wf));
+    assert_int_equal (eddy_kvs_watch_cancel (wf), 0);
+    assert_int_equal (world_wait (w, wf, 10.0), 0);
+    assert_int_equal (eddy_kvs_lookup_get (wf, &text), -1);
+    assert_int_equal (errno, ENODATA);
+    eddy_future_destroy (wf);
+
+    /* a destroyed watch goes away on the server too */
+    wf = eddy_kvs_watch (h, NULL, 0, "w.key");
+    assert_int_equal (world_wait (w, wf, 10.0), 0);
+    eddy_future_destroy (wf);
+    world_run_for (w, 0.05);
+    eddy_future_t *sf = eddy_rpc (h, "kvs.stats", NULL, 0, 0);
+    int nw = -1;
+    assert_int_equal (world_wait (w, sf, 10.0), 0);
+    assert_int_equal (eddy_rpc_get_unpack (sf, "{s:i}", "watchers", &nw), 0);
+    assert_int_equal (nw, 0);
+    eddy_future_destroy (sf);
+    eddy_handle_destroy (h);
+}
+
+static void append_watch_gets_only_new_entries (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[1], "client");
+    const char *text;
+    eddy_future_t *wf = eddy_kvs_watch (h, NULL, EDDY_KVS_WATCH_APPEND | EDDY_KVS_WAITCREATE, "job.log");
+    static const char *lines[] = { "{\"timestamp\":1,\"name\":\"submit\"}\n",
+                                   "{\"timestamp\":2,\"name\":\"alloc\"}\n",
+                                   "{\"timestamp\":3,\"name\":\"start\"}\n" };
+    for (int i = 0; i < 3; i++) {
+        eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+        assert_int_equal (eddy_kvs_txn_append (txn, "job.log", lines[i]), 0);
+        eddy_future_t *f = eddy_kvs_commit (h, NULL, 0, txn);
+        eddy_kvs_txn_destroy (txn);
+        assert_int_equal (world_wait (w, f, 10.0), 0);
+        assert_int_equal (eddy_rpc_get (f, NULL), 0);
+        eddy_future_destroy (f);
+        assert_int_equal (world_wait (w, wf, 10.0), 0);
+        assert_int_equal (eddy_kvs_lookup_get (wf, &text), 0);
+        assert_string_equal (text, lines[i]);
+        eddy_future_reset (wf);
+    }
+    char *v = get_sync (w, h, NULL, "job.log");
+    assert_int_equal (strlen (v), strlen (lines[0]) + strlen (lines[1]) + strlen (lines[2]));
+    free (v);
+    eddy_future_destroy (wf);
+    eddy_handle_destroy (h);
+}
+
+static void namespaces_are_separate (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[3], "client");
+    eddy_future_t *f = eddy_kvs_namespace_create (h, "guest", 1234);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), 0);
+    eddy_future_destroy (f);
+    f = eddy_kvs_namespace_create (h, "guest", 1234);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), -1);
+    assert_int_equal (errno, EEXIST);
+    eddy_future_destroy (f);
+
+    f = put1 (h, "guest", "k", "\"g\"");
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), 0);
+    eddy_future_destroy (f);
+    char *v = get_sync (w, h, "guest", "k");
+    assert_string_equal (v, "\"g\"");
+    free (v);
+    assert_null (get_sync (w, h, NULL, "k"));
+    assert_int_equal (errno, ENOENT);
+
+    f = eddy_kvs_namespace_remove (h, "guest");
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), 0);
+    eddy_future_destroy (f);
+    assert_null (get_sync (w, h, "guest", "k"));
+    assert_int_equal (errno, ENOTSUP);
+    f = eddy_kvs_namespace_remove (h, "primary");
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), -1);
+    assert_int_equal (errno, EINVAL);
+    eddy_future_destroy (f);
+    eddy_handle_destroy (h);
+}
+
+static void content_loads_fault_in_through_the_tree (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h0 = eddy_broker_handle_create (w->b[0], "client");
+    eddy_handle_t *h3 = eddy_broker_handle_create (w->b[3], "client");
+    const char *blob = "some bytes\0with a NUL";
+    char *b64 = eddy_base64_encode (blob, 21);
+    char ref[EDDY_BLOBREF_SIZE];
+    const char *got;
+
+    eddy_blobref_hash (blob, 21, ref);
+    eddy_future_t *f = eddy_rpc_pack (h0, "content.store", 0, 0, "{s:s}", "data", b64);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get_unpack (f, "{s:s}", "blobref", &got), 0);
+    assert_string_equal (got, ref);
+    eddy_future_destroy (f);
+    /* rank 3 asks its own content module, which asks upstream */
+    for (int i = 0; i < 2; i++) {
+        f = eddy_rpc_pack (h3, "content.load", 3, 0, "{s:s}", "blobref", ref);
+        assert_int_equal (world_wait (w, f, 10.0), 0);
+        assert_int_equal (eddy_rpc_get_unpack (f, "{s:s}", "data", &got), 0);
+        assert_string_equal (got, b64);
+        eddy_future_destroy (f);
+    }
+    f = eddy_rpc (h3, "content.stats", NULL, 3, 0);
+    int cached = 0;
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get_unpack (f, "{s:i}", "cached", &cached), 0);
+    assert_int_equal (cached, 1);
+    eddy_future_destroy (f);
+    eddy_blobref_hash ("unknown", 7, ref);
+    f = eddy_rpc_pack (h3, "content.load", 3, 0, "{s:s}", "blobref", ref);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), -1);
+    assert_int_equal (errno, ENOENT);
+    eddy_future_destroy (f);
+    free (b64);
+    eddy_handle_destroy (h3);
+    eddy_handle_destroy (h0);
+}
+
+/* A small quota: writes eventually fail with ENOSPC, what was stored
+ * stays readable, and a restart on the same directory has it all.
+ */
+static void full_store_and_restart (void **state)
+{
+    char dir[] = "/tmp/eddy-kvs-test.XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    json_t *args = json_pack ("{s:s s:i}", "statedir", dir, "max-size", 256 * 1024);
+    struct world *w = boot (args);
+    assert_non_null (w);
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[1], "client");
+    char big[4096], key[32];
+    int i, stored = 0;
+    for (i = 0; i < 200; i++) {
+        memset (big, 'a' + i % 26, sizeof (big));
+        big[0] = '"';
+        snprintf (big + 1, 16, "%d", i);
+        big[strlen (big)] = 'x';
+        big[sizeof (big) - 2] = '"';
+        big[sizeof (big) - 1] = '\0';
+        snprintf (key, sizeof (key), "fill.k%d", i);
+        eddy_future_t *f = put1 (h, NULL, key, big);
+        assert_int_equal (world_wait (w, f, 10.0), 0);
+        int rc = eddy_rpc_get (f, NULL);
+        if (rc < 0) {
+            assert_int_equal (errno, ENOSPC);
+            eddy_future_destroy (f);
+            break;
+        }
+        stored++;
+        eddy_future_destroy (f);
+    }
+    assert_true (stored > 0 && stored < 200);
+    eddy_handle_destroy (h);
+    world_destroy (w);
+
+    w = boot (args);
+    assert_non_null (w);
+    h = eddy_broker_handle_create (w->b[3], "client");
+    snprintf (key, sizeof (key), "fill.k%d", stored - 1);
+    char *v = get_sync (w, h, NULL, key);
+    assert_non_null (v);
+    assert_int_equal (strlen (v), sizeof (big) - 1);
+    free (v);
+    snprintf (key, sizeof (key), "fill.k%d", stored);
+    assert_null (get_sync (w, h, NULL, key));
+    assert_int_equal (errno, ENOENT);
+    eddy_handle_destroy (h);
+    world_destroy (w);
+    json_decref (args);
+    char cmd[128];
+    snprintf (cmd, sizeof (cmd), "rm -rf %s", dir);
+    assert_int_equal (system (cmd), 0);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown (commit_then_lookup_from_every_rank, setup, teardown),
+    cmocka_unit_test_setup_teardown (commits_in_one_iteration_share_a_root, setup, teardown),
+    cmocka_unit_test_setup_teardown (watch_sees_each_change_until_cancelled, setup, teardown),
+    cmocka_unit_test_setup_teardown (append_watch_gets_only_new_entries, setup, teardown),
+    cmocka_unit_test_setup_teardown (namespaces_are_separate, setup, teardown),
+    cmocka_unit_test_setup_teardown (content_loads_fault_in_through_the_tree, setup, teardown),
+    cmocka_unit_test (full_store_and_restart),
+};
+
+int main (void)
+{
+    int rc = 0;
+    const struct world_ops *worlds[] = { &world_sim, &world_real, NULL };
+    for (int i = 0; worlds[i]; i++) {
+        char name[64];
+        current = worlds[i];
+        snprintf (name, sizeof (name), "kvs-%s", current->name);
+        rc += _cmocka_run_group_tests (name, tests, sizeof (tests) / sizeof (tests[0]), NULL, NULL);
+    }
+    return rc ? 1 : 0;
+}
