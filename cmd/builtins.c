@@ -12,6 +12,7 @@ extern const struct eddy_cmd cmd_idset;
 extern const struct eddy_cmd cmd_job;
 extern const struct eddy_cmd cmd_jobspec;
 extern const struct eddy_cmd cmd_keygen;
+extern const struct eddy_cmd cmd_kvs;
 extern const struct eddy_cmd cmd_logger;
 extern const struct eddy_cmd cmd_lsattr;
 extern const struct eddy_cmd cmd_module;
@@ -33,6 +34,7 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_job,
     &cmd_jobspec,
     &cmd_keygen,
+    &cmd_kvs,
     &cmd_logger,
     &cmd_lsattr,
     &cmd_module,

@@ -187,6 +187,11 @@ void eddy_future_notify (eddy_future_t *f)
         f->cb (f, f->arg);
 }
 
+uint32_t eddy_future_matchtag (eddy_future_t *f)
+{
+    return f ? f->matchtag : EDDY_MATCHTAG_NONE;
+}
+
 bool eddy_future_is_ready (eddy_future_t *f)
 {
     return f && f->head != NULL;
@@ -244,6 +249,10 @@ int eddy_future_wait_for (eddy_future_t *f, double timeout)
     if (timeout > 0) {
         eddy_reactor_now_update (r);
         double deadline = eddy_reactor_now (r) + timeout;
+        /* a timer so that RUN_ONCE wakes up by the deadline even if
+         * nothing else happens */
+        if ((t = eddy_timer_create (r, timeout, 0, wakeup_cb, NULL)))
+            eddy_watcher_start (t);
         while (!f->head) {
             if (eddy_reactor_run (r, EDDY_RUN_ONCE) < 0)
                 break;
@@ -251,12 +260,6 @@ int eddy_future_wait_for (eddy_future_t *f, double timeout)
             if (eddy_reactor_now (r) >= deadline) {
                 expired = !f->head;
                 break;
-            }
-            /* keep one timer alive so RUN_ONCE wakes up by the deadline */
-            if (!t) {
-                t = eddy_timer_create (r, timeout, 0, wakeup_cb, NULL);
-                if (t)
-                    eddy_watcher_start (t);
             }
         }
     }

@@ -71,6 +71,12 @@ bool eddy_future_is_ready (eddy_future_t *f);
  */
 int eddy_future_wait_for (eddy_future_t *f, double timeout);
 
+/* The matchtag of an RPC's request while a response may still come, so a
+ * streaming request can be cancelled by its matchtag; 0 once the final
+ * response has arrived, and for plain futures.
+ */
+uint32_t eddy_future_matchtag (eddy_future_t *f);
+
 /* Destroy (NULL is a no-op).  A pending RPC's late response is dropped. */
 void eddy_future_destroy (eddy_future_t *f);
 

@@ -1,0 +1,560 @@
+/* cmd-kvs.c - `eddy kvs`: read, write, list, watch the key-value store,
+ * and its eventlogs (as `flux kvs`).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/client.h"
+#include "cmd/cmd.h"
+#include "engine/util/eventlog.h"
+#include "kvs/kvs.h"
+
+static int kvs_run (int argc, char **argv);
+
+const struct eddy_cmd cmd_kvs = {
+    .name = "kvs",
+    .usage = "eddy kvs [-N NS] get [--watch] [--count N] KEY...\n"
+             "       eddy kvs [-N NS] put KEY=VALUE...\n"
+             "       eddy kvs [-N NS] ls [-R] [DIR]\n"
+             "       eddy kvs [-N NS] dir [-R] [KEY]\n"
+             "       eddy kvs [-N NS] unlink [-R] [-f] KEY...\n"
+             "       eddy kvs [-N NS] mkdir KEY...\n"
+             "       eddy kvs [-N NS] watch [--count N] KEY\n"
+             "       eddy kvs [-N NS] eventlog get [--watch] [--count N] KEY\n"
+             "       eddy kvs [-N NS] eventlog append KEY NAME [CONTEXT-JSON]\n"
+             "       eddy kvs [-N NS] eventlog wait-event [--timeout S] KEY NAME\n"
+             "       eddy kvs namespace create|remove NS [OWNER] | namespace list",
+    .summary = "Read and write the key-value store.",
+    .help = "  -N, --namespace=NS  use namespace NS (default: primary)\n"
+            "  put: VALUE is stored as JSON if it parses as JSON, else as a JSON string.\n"
+            "  -R: recurse into directories; unlink -R removes a directory, -f ignores missing keys.\n"
+            "  --watch/--count N: keep printing changes (stop after N values).\n"
+            "  wait-event --timeout S: give up after S seconds (exit 1).\n",
+    .run = kvs_run,
+};
+
+static const char *ns_opt;
+
+static void die_key (const char *key, eddy_future_t *f)
+{
+    const char *text = f ? eddy_future_error_string (f) : NULL;
+    eddy_cmd_die ("kvs", "%s: %s", key, text ? text : strerror (errno));
+}
+
+/* Options of a subcommand: -R, -f, --watch, --count N, --timeout S. */
+struct opts {
+    bool recursive, force, watch;
+    long count;
+    double timeout;
+};
+
+static int parse_opts (int argc, char **argv, struct opts *o)
+{
+    static const struct option lopts[] = {
+        { "recursive", no_argument, NULL, 'R' },
+        { "force", no_argument, NULL, 'f' },
+        { "watch", no_argument, NULL, 'w' },
+        { "count", required_argument, NULL, 'c' },
+        { "timeout", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    memset (o, 0, sizeof (*o));
+    o->timeout = -1;
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "+Rfwc:t:h", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'R':
+            o->recursive = true;
+            break;
+        case 'f':
+            o->force = true;
+            break;
+        case 'w':
+            o->watch = true;
+            break;
+        case 'c': {
+            char *end;
+            o->count = strtol (optarg, &end, 10);
+            if (*end || o->count < 1)
+                eddy_cmd_die ("kvs", "--count: expected a positive integer");
+            break;
+        }
+        case 't':
+            o->timeout = client_parse_seconds ("kvs", "--timeout", optarg);
+            break;
+        case 'h':
+            eddy_cmd_usage (&cmd_kvs, false);
+        default:
+            eddy_cmd_usage (&cmd_kvs, true);
+        }
+    }
+    return optind;
+}
+
+/* ---- get, watch ---- */
+
+static int watch_key (eddy_handle_t *h, const char *key, int flags, long count,
+                      void (*print) (const char *key, const char *text))
+{
+    eddy_future_t *f = eddy_kvs_watch (h, ns_opt, flags, key);
+    const char *text;
+    long n = 0;
+    if (!f)
+        die_key (key, NULL);
+    while (count == 0 || n < count) {
+        if (eddy_kvs_lookup_get (f, &text) < 0) {
+            if (errno == ENODATA)
+                break;
+            die_key (key, f);
+        }
+        print (key, text);
+        fflush (stdout);
+        n++;
+        eddy_future_reset (f);
+    }
+    eddy_future_destroy (f);
+    return 0;
+}
+
+static void print_value (const char *key, const char *text)
+{
+    printf ("%s\n", text);
+}
+
+static int cmd_get (eddy_handle_t *h, int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts (argc, argv, &o);
+    if (i >= argc || (o.watch && argc - i != 1))
+        eddy_cmd_usage (&cmd_kvs, true);
+    if (o.watch || o.count)
+        return watch_key (h, argv[i], 0, o.count, print_value);
+    for (; i < argc; i++) {
+        eddy_future_t *f = eddy_kvs_lookup (h, ns_opt, 0, argv[i]);
+        const char *text;
+        if (!f || eddy_kvs_lookup_get (f, &text) < 0)
+            die_key (argv[i], errno == EISDIR ? NULL : f);
+        printf ("%s\n", text);
+        eddy_future_destroy (f);
+    }
+    return 0;
+}
+
+static int cmd_watch (eddy_handle_t *h, int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts (argc, argv, &o);
+    if (argc - i != 1)
+        eddy_cmd_usage (&cmd_kvs, true);
+    return watch_key (h, argv[i], EDDY_KVS_WAITCREATE, o.count, print_value);
+}
+
+/* ---- put, mkdir, unlink ---- */
+
+static void commit (eddy_handle_t *h, eddy_kvs_txn_t *txn, const char *what)
+{
+    eddy_future_t *f = eddy_kvs_commit (h, ns_opt, 0, txn);
+    if (!f || eddy_rpc_get (f, NULL) < 0) {
+        /* the kvs names the key of an operation that does not apply */
+        const char *text = f ? eddy_future_error_string (f) : NULL;
+        size_t n = strlen (what);
+        if (text && !strncmp (text, what, n) && text[n] == ':')
+            eddy_cmd_die ("kvs", "%s", text);
+        die_key (what, f);
+    }
+    eddy_future_destroy (f);
+}
+
+static int cmd_put (eddy_handle_t *h, int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts (argc, argv, &o);
+    eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+    if (i >= argc || !txn)
+        eddy_cmd_usage (&cmd_kvs, true);
+    for (int k = i; k < argc; k++) {
+        char *key = xstrdup (argv[k]);
+        char *eq = strchr (key, '=');
+        if (!eq)
+            eddy_cmd_die ("kvs", "%s: expected KEY=VALUE", argv[k]);
+        *eq = '\0';
+        json_t *v = json_loads (eq + 1, JSON_DECODE_ANY, NULL);
+        int rc = v ? eddy_kvs_txn_put_json (txn, key, v) : eddy_kvs_txn_put_pack (txn, key, "s", eq + 1);
+        json_decref (v);
+        if (rc < 0)
+            eddy_cmd_die ("kvs", "%s: %s", key, errno == EINVAL ? "invalid key or value" : strerror (errno));
+        free (key);
+    }
+    char *first = xstrdup (argv[i]);
+    first[strcspn (first, "=")] = '\0';
+    commit (h, txn, argc - i == 1 ? first : "put");
+    free (first);
+    eddy_kvs_txn_destroy (txn);
+    return 0;
+}
+
+static int cmd_mkdir (eddy_handle_t *h, int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts (argc, argv, &o);
+    eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+    if (i >= argc || !txn)
+        eddy_cmd_usage (&cmd_kvs, true);
+    for (int k = i; k < argc; k++)
+        if (eddy_kvs_txn_mkdir (txn, argv[k]) < 0)
+            eddy_cmd_die ("kvs", "%s: invalid key", argv[k]);
+    commit (h, txn, argc - i == 1 ? argv[i] : "mkdir");
+    eddy_kvs_txn_destroy (txn);
+    return 0;
+}
+
+static int cmd_unlink (eddy_handle_t *h, int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts (argc, argv, &o);
+    eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+    if (i >= argc || !txn)
+        eddy_cmd_usage (&cmd_kvs, true);
+    for (int k = i; k < argc; k++) {
+        eddy_future_t *f = eddy_kvs_lookup (h, ns_opt, 0, argv[k]);
+        if (!f || eddy_kvs_lookup_get (f, NULL) < 0) {
+            if (errno == EISDIR && !o.recursive)
+                eddy_cmd_die ("kvs", "%s: %s (use -R)", argv[k], strerror (EISDIR));
+            if (errno == ENOENT && o.force) {
+                eddy_future_destroy (f);
+                continue;
+            }
+            if (errno != EISDIR)
+                die_key (argv[k], f);
+        }
+        eddy_future_destroy (f);
+        if (eddy_kvs_txn_unlink (txn, argv[k]) < 0)
+            eddy_cmd_die ("kvs", "%s: invalid key", argv[k]);
+    }
+    commit (h, txn, argc - i == 1 ? argv[i] : "unlink");
+    eddy_kvs_txn_destroy (txn);
+    return 0;
+}
+
+/* ---- ls, dir ---- */
+
+static char *join (const char *dir, const char *name)
+{
+    if (!strcmp (dir, ".") || !*dir)
+        return xstrdup (name);
+    return xasprintf ("%s.%s", dir, name);
+}
+
+/* Look key up: 1 and *names for a directory, 0 and *text for a value. */
+static int lookup_any (eddy_handle_t *h, const char *key, eddy_future_t **fp, json_t **names,
+                       const char **text)
+{
+    eddy_future_t *f = eddy_kvs_lookup (h, ns_opt, 0, key);
+    *fp = f;
+    if (!f)
+        die_key (key, NULL);
+    if (eddy_kvs_lookup_get_dir (f, names) == 0)
+        return 1;
+    if (errno != ENOTDIR)
+        die_key (key, f);
+    if (eddy_kvs_lookup_get (f, text) < 0)
+        die_key (key, f);
+    return 0;
+}
+
+static void ls_dir (eddy_handle_t *h, const char *dir, bool recursive, bool heading)
+{
+    eddy_future_t *f;
+    json_t *names;
+    const char *text;
+    size_t i;
+    json_t *v;
+
+    if (!lookup_any (h, dir, &f, &names, &text)) {
+        printf ("%s\n", dir);
+        eddy_future_destroy (f);
+        return;
+    }
+    if (heading)
+        printf ("%s:\n", dir);
+    json_t *subdirs = json_array ();
+    json_array_foreach (names, i, v) {
+        const char *name = json_string_value (v);
+        if (recursive) {
+            char *path = join (dir, name);
+            eddy_future_t *g;
+            json_t *n2;
+            const char *t2;
+            if (lookup_any (h, path, &g, &n2, &t2)) {
+                printf ("%s.\n", name);
+                json_array_append_new (subdirs, json_string (path));
+            }
+            else
+                printf ("%s\n", name);
+            eddy_future_destroy (g);
+            free (path);
+        }
+        else
+            printf ("%s\n", name);
+    }
+    eddy_future_destroy (f);
+    json_array_foreach (subdirs, i, v) {
+        printf ("\n");
+        ls_dir (h, json_string_value (v), true, true);
+    }
+    json_decref (subdirs);
+}
+
+static int cmd_ls (eddy_handle_t *h, int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts (argc, argv, &o);
+    if (argc - i > 1)
+        eddy_cmd_usage (&cmd_kvs, true);
+    ls_dir (h, i < argc ? argv[i] : ".", o.recursive, o.recursive);
+    return 0;
+}
+
+static void dir_print (eddy_handle_t *h, const char *dir, bool recursive)
+{
+    eddy_future_t *f;
+    json_t *names, *v;
+    const char *text;
+    size_t i;
+
+    if (!lookup_any (h, dir, &f, &names, &text))
+        eddy_cmd_die ("kvs", "%s: %s", dir, strerror (ENOTDIR));
+    json_array_foreach (names, i, v) {
+        char *path = join (dir, json_string_value (v));
+        eddy_future_t *g;
+        json_t *n2;
+        const char *t2;
+        if (lookup_any (h, path, &g, &n2, &t2)) {
+            if (recursive)
+                dir_print (h, path, true);
+            else
+                printf ("%s.\n", path);
+        }
+        else
+            printf ("%s = %s\n", path, t2);
+        eddy_future_destroy (g);
+        free (path);
+    }
+    eddy_future_destroy (f);
+}
+
+static int cmd_dir (eddy_handle_t *h, int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts (argc, argv, &o);
+    if (argc - i > 1)
+        eddy_cmd_usage (&cmd_kvs, true);
+    dir_print (h, i < argc ? argv[i] : ".", o.recursive);
+    return 0;
+}
+
+/* ---- eventlogs ---- */
+
+static void print_entry (json_t *entry)
+{
+    double ts;
+    const char *name;
+    json_t *context;
+    if (eddy_eventlog_entry_parse (entry, &ts, &name, &context) < 0)
+        return;
+    printf ("%.6f %s", ts, name);
+    if (context && json_object_size (context) > 0) {
+        char *s = json_dumps (context, JSON_COMPACT);
+        printf (" %s", s ? s : "");
+        free (s);
+    }
+    printf ("\n");
+}
+
+static void print_log (const char *key, const char *text)
+{
+    eddy_error_t err;
+    json_t *log = eddy_eventlog_decode (text, &err);
+    size_t i;
+    json_t *e;
+    if (!log)
+        eddy_cmd_die ("kvs", "%s: %s", key, err.text);
+    json_array_foreach (log, i, e) {
+        print_entry (e);
+    }
+    json_decref (log);
+}
+
+static int eventlog_get (eddy_handle_t *h, int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts (argc, argv, &o);
+    if (argc - i != 1)
+        eddy_cmd_usage (&cmd_kvs, true);
+    if (o.watch || o.count)
+        return watch_key (h, argv[i], EDDY_KVS_WATCH_APPEND | EDDY_KVS_WAITCREATE, o.count, print_log);
+    eddy_future_t *f = eddy_kvs_lookup (h, ns_opt, 0, argv[i]);
+    const char *text;
+    if (!f || eddy_kvs_lookup_get (f, &text) < 0)
+        die_key (argv[i], errno == EISDIR ? NULL : f);
+    print_log (argv[i], text);
+    eddy_future_destroy (f);
+    return 0;
+}
+
+static int eventlog_append (eddy_handle_t *h, int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts (argc, argv, &o);
+    json_t *context = NULL, *entry;
+    struct timespec ts;
+    eddy_error_t err;
+    char *line;
+
+    if (argc - i < 2 || argc - i > 3)
+        eddy_cmd_usage (&cmd_kvs, true);
+    if (argc - i == 3 && !(context = json_loads (argv[i + 2], 0, NULL)))
+        eddy_cmd_die ("kvs", "%s: context is not a JSON object", argv[i]);
+    clock_gettime (CLOCK_REALTIME, &ts);
+    if (!(entry = eddy_eventlog_entry_create (ts.tv_sec + ts.tv_nsec * 1e-9, argv[i + 1], context))
+        || eddy_eventlog_entry_check (entry, &err) < 0 || !(line = eddy_eventlog_entry_encode (entry)))
+        eddy_cmd_die ("kvs", "%s: invalid event (name or context)", argv[i]);
+    eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+    if (!txn || eddy_kvs_txn_append (txn, argv[i], line) < 0)
+        eddy_cmd_die ("kvs", "%s: invalid key", argv[i]);
+    commit (h, txn, argv[i]);
+    eddy_kvs_txn_destroy (txn);
+    free (line);
+    json_decref (entry);
+    json_decref (context);
+    return 0;
+}
+
+static int eventlog_wait_event (eddy_handle_t *h, int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts (argc, argv, &o);
+    const char *key, *name, *text;
+    eddy_error_t err;
+
+    if (argc - i != 2)
+        eddy_cmd_usage (&cmd_kvs, true);
+    key = argv[i];
+    name = argv[i + 1];
+    eddy_future_t *f = eddy_kvs_watch (h, ns_opt, EDDY_KVS_WATCH_APPEND | EDDY_KVS_WAITCREATE, key);
+    if (!f)
+        die_key (key, NULL);
+    for (;;) {
+        if (eddy_future_wait_for (f, o.timeout) < 0)
+            eddy_cmd_die ("kvs", "%s: timed out waiting for %s", key, name);
+        if (eddy_kvs_lookup_get (f, &text) < 0)
+            die_key (key, f);
+        json_t *log = eddy_eventlog_decode (text, &err), *e;
+        size_t k;
+        if (!log)
+            eddy_cmd_die ("kvs", "%s: %s", key, err.text);
+        json_array_foreach (log, k, e) {
+            const char *n;
+            if (eddy_eventlog_entry_parse (e, NULL, &n, NULL) == 0 && !strcmp (n, name)) {
+                print_entry (e);
+                json_decref (log);
+                eddy_future_destroy (f);
+                return 0;
+            }
+        }
+        json_decref (log);
+        eddy_future_reset (f);
+    }
+}
+
+static int cmd_eventlog (eddy_handle_t *h, int argc, char **argv)
+{
+    if (argc < 2)
+        eddy_cmd_usage (&cmd_kvs, true);
+    if (!strcmp (argv[1], "get"))
+        return eventlog_get (h, argc - 1, argv + 1);
+    if (!strcmp (argv[1], "append"))
+        return eventlog_append (h, argc - 1, argv + 1);
+    if (!strcmp (argv[1], "wait-event"))
+        return eventlog_wait_event (h, argc - 1, argv + 1);
+    eddy_cmd_usage (&cmd_kvs, true);
+}
+
+/* ---- namespaces ---- */
+
+static int cmd_namespace (eddy_handle_t *h, int argc, char **argv)
+{
+    eddy_future_t *f = NULL;
+    if (argc >= 2 && !strcmp (argv[1], "list") && argc == 2) {
+        f = client_rpc ("kvs", h, "kvs.namespace-list", NULL, 0);
+        json_t *a = NULL, *v;
+        size_t i;
+        if (eddy_rpc_get_unpack (f, "{s:o}", "namespaces", &a) < 0)
+            eddy_cmd_die ("kvs", "kvs.namespace-list: malformed response");
+        json_array_foreach (a, i, v) {
+            const char *name;
+            json_int_t owner, seq;
+            if (json_unpack (v, "{s:s s:I s:I}", "name", &name, "owner", &owner, "seq", &seq) == 0)
+                printf ("%-20s owner=%lld seq=%lld\n", name, (long long)owner, (long long)seq);
+        }
+    }
+    else if (argc >= 3 && !strcmp (argv[1], "create") && argc <= 4) {
+        uint32_t owner = argc == 4 ? (uint32_t)strtoul (argv[3], NULL, 10) : (uint32_t)getuid ();
+        if (!(f = eddy_kvs_namespace_create (h, argv[2], owner)) || eddy_rpc_get (f, NULL) < 0)
+            die_key (argv[2], f);
+    }
+    else if (argc == 3 && !strcmp (argv[1], "remove")) {
+        if (!(f = eddy_kvs_namespace_remove (h, argv[2])) || eddy_rpc_get (f, NULL) < 0)
+            die_key (argv[2], f);
+    }
+    else
+        eddy_cmd_usage (&cmd_kvs, true);
+    eddy_future_destroy (f);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int (*run) (eddy_handle_t *h, int argc, char **argv);
+} subcmds[] = {
+    { "get", cmd_get },       { "put", cmd_put },     { "ls", cmd_ls },
+    { "dir", cmd_dir },       { "unlink", cmd_unlink }, { "mkdir", cmd_mkdir },
+    { "watch", cmd_watch },   { "eventlog", cmd_eventlog }, { "namespace", cmd_namespace },
+};
+
+static int kvs_run (int argc, char **argv)
+{
+    int i = 1;
+    if (eddy_cmd_wants_help (argc > 2 ? 2 : argc, argv))
+        eddy_cmd_usage (&cmd_kvs, false);
+    while (i < argc && argv[i][0] == '-') {
+        if ((!strcmp (argv[i], "-N") || !strcmp (argv[i], "--namespace")) && i + 1 < argc) {
+            ns_opt = argv[i + 1];
+            i += 2;
+        }
+        else if (!strncmp (argv[i], "--namespace=", 12)) {
+            ns_opt = argv[i] + 12;
+            i++;
+        }
+        else
+            eddy_cmd_usage (&cmd_kvs, true);
+    }
+    if (i >= argc)
+        eddy_cmd_usage (&cmd_kvs, true);
+    for (size_t k = 0; k < sizeof (subcmds) / sizeof (subcmds[0]); k++) {
+        if (!strcmp (argv[i], subcmds[k].name)) {
+            eddy_handle_t *h = client_open ("kvs");
+            int rc = subcmds[k].run (h, argc - i, argv + i);
+            client_close (h);
+            return rc;
+        }
+    }
+    eddy_cmd_usage (&cmd_kvs, true);
+}

@@ -1,0 +1,273 @@
+/* cache.c - an open-addressing hash table (linear probing, backward-shift
+ * deletion) keyed by blobref.  The blobref is already a uniform hash, so
+ * its first hex digits index the table.  Nothing iterates the table in an
+ * order that can reach the outside: expiry removes a set of entries, and
+ * the dirty list keeps insertion order.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvs/blobref.h"
+#include "kvs/cache.h"
+#include "kvs/treeobj.h"
+
+struct entry {
+    char ref[EDDY_BLOBREF_SIZE];
+    void *data;
+    size_t len;
+    json_t *obj;
+    uint64_t used;
+    bool dirty;
+};
+
+struct eddy_kvs_cache {
+    struct entry **slots;
+    size_t cap; /* power of two */
+    size_t count;
+    uint64_t epoch;
+    struct entry **dirty;
+    size_t ndirty, dirty_cap;
+};
+
+static size_t ref_hash (const char *ref)
+{
+    size_t h = 0;
+    for (int i = 7; i < 7 + 16 && ref[i]; i++) {
+        char c = ref[i];
+        h = (h << 4) | (size_t)(c >= 'a' ? c - 'a' + 10 : c >= '0' && c <= '9' ? c - '0' : c & 15);
+    }
+    return h;
+}
+
+static void entry_free (struct entry *e)
+{
+    if (e) {
+        free (e->data);
+        json_decref (e->obj);
+        free (e);
+    }
+}
+
+eddy_kvs_cache_t *eddy_kvs_cache_create (void)
+{
+    eddy_kvs_cache_t *c = calloc (1, sizeof (*c));
+    if (!c)
+        return NULL;
+    c->cap = 1024;
+    if (!(c->slots = calloc (c->cap, sizeof (c->slots[0])))) {
+        free (c);
+        return NULL;
+    }
+    return c;
+}
+
+void eddy_kvs_cache_destroy (eddy_kvs_cache_t *c)
+{
+    if (c) {
+        int saved_errno = errno;
+        for (size_t i = 0; i < c->cap; i++)
+            entry_free (c->slots[i]);
+        free (c->slots);
+        free (c->dirty);
+        free (c);
+        errno = saved_errno;
+    }
+}
+
+static size_t find (eddy_kvs_cache_t *c, const char *ref)
+{
+    size_t i = ref_hash (ref) & (c->cap - 1);
+    while (c->slots[i] && strcmp (c->slots[i]->ref, ref) != 0)
+        i = (i + 1) & (c->cap - 1);
+    return i;
+}
+
+static int grow (eddy_kvs_cache_t *c)
+{
+    size_t ncap = c->cap * 2;
+    struct entry **n = calloc (ncap, sizeof (n[0]));
+    if (!n)
+        return -1;
+    for (size_t i = 0; i < c->cap; i++) {
+        struct entry *e = c->slots[i];
+        if (e) {
+            size_t j = ref_hash (e->ref) & (ncap - 1);
+            while (n[j])
+                j = (j + 1) & (ncap - 1);
+            n[j] = e;
+        }
+    }
+    free (c->slots);
+    c->slots = n;
+    c->cap = ncap;
+    return 0;
+}
+
+int eddy_kvs_cache_insert (eddy_kvs_cache_t *c, const char *ref, void *data, size_t len, bool dirty)
+{
+    struct entry *e;
+    size_t i;
+
+    if (!c || !eddy_blobref_valid (ref)) {
+        free (data);
+        errno = EINVAL;
+        return -1;
+    }
+    i = find (c, ref);
+    if (c->slots[i]) {
+        free (data);
+        c->slots[i]->used = c->epoch;
+        return 0;
+    }
+    if ((c->count + 1) * 4 > c->cap * 3) {
+        if (grow (c) < 0)
+            goto nomem;
+        i = find (c, ref);
+    }
+    if (dirty && c->ndirty == c->dirty_cap) {
+        size_t ncap = c->dirty_cap ? c->dirty_cap * 2 : 64;
+        struct entry **p = realloc (c->dirty, ncap * sizeof (p[0]));
+        if (!p)
+            goto nomem;
+        c->dirty = p;
+        c->dirty_cap = ncap;
+    }
+    if (!(e = calloc (1, sizeof (*e))))
+        goto nomem;
+    memcpy (e->ref, ref, EDDY_BLOBREF_SIZE);
+    e->data = data;
+    e->len = len;
+    e->used = c->epoch;
+    e->dirty = dirty;
+    c->slots[i] = e;
+    c->count++;
+    if (dirty)
+        c->dirty[c->ndirty++] = e;
+    return 0;
+nomem:
+    free (data);
+    errno = ENOMEM;
+    return -1;
+}
+
+static struct entry *lookup (eddy_kvs_cache_t *c, const char *ref)
+{
+    struct entry *e;
+    if (!c || !ref || !eddy_blobref_valid (ref))
+        return NULL;
+    if ((e = c->slots[find (c, ref)]))
+        e->used = c->epoch;
+    return e;
+}
+
+bool eddy_kvs_cache_has (eddy_kvs_cache_t *c, const char *ref)
+{
+    return lookup (c, ref) != NULL;
+}
+
+int eddy_kvs_cache_get_data (eddy_kvs_cache_t *c, const char *ref, const void **data, size_t *len)
+{
+    struct entry *e = lookup (c, ref);
+    if (!e) {
+        errno = ENOENT;
+        return -1;
+    }
+    *data = e->data;
+    *len = e->len;
+    return 0;
+}
+
+json_t *eddy_kvs_cache_get_obj (eddy_kvs_cache_t *c, const char *ref, eddy_error_t *err)
+{
+    struct entry *e = lookup (c, ref);
+    if (!e) {
+        errno = ENOENT;
+        return NULL;
+    }
+    if (!e->obj && !(e->obj = eddy_treeobj_decode (e->data, e->len, err))) {
+        eddy_error_prefix (err, "%s", ref);
+        errno = EINVAL;
+        return NULL;
+    }
+    return e->obj;
+}
+
+size_t eddy_kvs_cache_dirty_count (eddy_kvs_cache_t *c)
+{
+    return c ? c->ndirty : 0;
+}
+
+const char *eddy_kvs_cache_dirty_get (eddy_kvs_cache_t *c, size_t i, const void **data, size_t *len)
+{
+    if (!c || i >= c->ndirty)
+        return NULL;
+    *data = c->dirty[i]->data;
+    *len = c->dirty[i]->len;
+    return c->dirty[i]->ref;
+}
+
+/* Remove the entry in slot i, shifting back the probe chain after it. */
+static void remove_slot (eddy_kvs_cache_t *c, size_t i)
+{
+    size_t mask = c->cap - 1;
+    entry_free (c->slots[i]);
+    c->slots[i] = NULL;
+    c->count--;
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        struct entry *e = c->slots[j];
+        if (!e)
+            break;
+        size_t home = ref_hash (e->ref) & mask;
+        /* move e back to i if i lies on its probe path from home */
+        if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+            c->slots[i] = e;
+            c->slots[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+void eddy_kvs_cache_dirty_done (eddy_kvs_cache_t *c, bool stored)
+{
+    if (!c)
+        return;
+    for (size_t k = 0; k < c->ndirty; k++) {
+        struct entry *e = c->dirty[k];
+        if (stored)
+            e->dirty = false;
+        else
+            remove_slot (c, find (c, e->ref));
+    }
+    c->ndirty = 0;
+}
+
+void eddy_kvs_cache_set_epoch (eddy_kvs_cache_t *c, uint64_t epoch)
+{
+    if (c)
+        c->epoch = epoch;
+}
+
+size_t eddy_kvs_cache_expire (eddy_kvs_cache_t *c, uint64_t before)
+{
+    size_t n = 0;
+    if (!c)
+        return 0;
+    for (size_t i = 0; i < c->cap;) {
+        struct entry *e = c->slots[i];
+        if (e && !e->dirty && e->used < before) {
+            remove_slot (c, i);
+            n++;
+            continue; /* slot i may now hold a shifted entry */
+        }
+        i++;
+    }
+    return n;
+}
+
+size_t eddy_kvs_cache_count (eddy_kvs_cache_t *c)
+{
+    return c ? c->count : 0;
+}

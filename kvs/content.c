@@ -1,0 +1,470 @@
+/* content.c - the content module: see content.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "engine/future.h"
+#include "kvs/backing.h"
+#include "kvs/blobref.h"
+#include "kvs/content.h"
+
+struct fwd {
+    struct content *ctx;
+    const eddy_msg_t *req;
+    eddy_future_t *f;
+    bool cache; /* a load: cache the answer */
+    struct fwd *prev, *next;
+};
+
+struct content {
+    eddy_handle_t *h;
+    uint32_t rank;
+    json_t *args;
+    eddy_msg_handler_t **handlers;
+
+    /* rank 0 */
+    const struct eddy_backing_ops *ops;
+    void *impl;
+    eddy_future_t *attr_f;  /* asking for the statedir attribute */
+    const eddy_msg_t **deferred; /* requests that came before the store was open */
+    size_t ndeferred, deferred_cap;
+    char *open_error;       /* the store could not be opened */
+
+    /* other ranks */
+    json_t *cache; /* ref -> raw bytes (string) */
+    size_t cache_max;
+    struct fwd *fwds;
+};
+
+static void content_log (struct content *ctx, int level, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (buf, sizeof (buf), fmt, ap);
+    va_end (ap);
+    eddy_future_t *f = eddy_rpc_pack (ctx->h, "log.append", ctx->rank, EDDY_RPC_NORESPONSE,
+                                      "{s:i s:s s:s}", "level", level, "name", "content", "message", buf);
+    eddy_future_destroy (f);
+}
+
+/* ---- rank 0: the backing store ---- */
+
+static bool not_ready (struct content *ctx, const eddy_msg_t *msg)
+{
+    if (ctx->rank != 0)
+        return false;
+    if (ctx->open_error) {
+        eddy_respond_error (ctx->h, msg, EIO, ctx->open_error);
+        return true;
+    }
+    if (!ctx->impl) {
+        /* the store opens once the statedir attribute is known */
+        if (ctx->ndeferred == ctx->deferred_cap) {
+            size_t cap = ctx->deferred_cap ? ctx->deferred_cap * 2 : 16;
+            const eddy_msg_t **p = realloc (ctx->deferred, cap * sizeof (p[0]));
+            if (!p) {
+                eddy_respond_error (ctx->h, msg, ENOMEM, NULL);
+                return true;
+            }
+            ctx->deferred = p;
+            ctx->deferred_cap = cap;
+        }
+        ctx->deferred[ctx->ndeferred++] = eddy_msg_incref (msg);
+        return true;
+    }
+    return false;
+}
+
+static void respond_data (struct content *ctx, const eddy_msg_t *msg, const void *data, size_t len)
+{
+    char *b64 = eddy_base64_encode (data, len);
+    if (!b64) {
+        eddy_respond_error (ctx->h, msg, ENOMEM, NULL);
+        return;
+    }
+    eddy_respond_pack (ctx->h, msg, "{s:s}", "data", b64);
+    free (b64);
+}
+
+static void cache_put (struct content *ctx, const char *ref, const void *data, size_t len)
+{
+    if (json_object_size (ctx->cache) >= ctx->cache_max)
+        json_object_clear (ctx->cache); /* crude but bounded */
+    json_object_set_new (ctx->cache, ref, json_stringn_nocheck (data, len));
+}
+
+static void fwd_destroy (struct fwd *fw)
+{
+    struct content *ctx = fw->ctx;
+    if (fw->prev)
+        fw->prev->next = fw->next;
+    else
+        ctx->fwds = fw->next;
+    if (fw->next)
+        fw->next->prev = fw->prev;
+    eddy_future_destroy (fw->f);
+    eddy_msg_decref (fw->req);
+    free (fw);
+}
+
+static void fwd_cb (eddy_future_t *f, void *arg)
+{
+    struct fwd *fw = arg;
+    struct content *ctx = fw->ctx;
+    json_t *o;
+
+    if (eddy_rpc_get (f, &o) < 0)
+        eddy_respond_error (ctx->h, fw->req, errno, eddy_future_error_string (f));
+    else {
+        if (fw->cache) {
+            const char *ref = NULL, *b64 = NULL;
+            size_t len;
+            void *data;
+            (void)json_unpack (eddy_msg_payload (fw->req), "{s:s}", "blobref", &ref);
+            if (json_unpack (o, "{s:s}", "data", &b64) == 0 && ref
+                && (data = eddy_base64_decode (b64, strlen (b64), &len))) {
+                char check[EDDY_BLOBREF_SIZE];
+                eddy_blobref_hash (data, len, check);
+                if (!strcmp (check, ref))
+                    cache_put (ctx, ref, data, len);
+                free (data);
+            }
+        }
+        eddy_respond (ctx->h, fw->req, o);
+    }
+    fwd_destroy (fw);
+}
+
+/* Pass a request on to the next rank up and relay its answer. */
+static void forward (struct content *ctx, const eddy_msg_t *msg, bool cache)
+{
+    struct fwd *fw = calloc (1, sizeof (*fw));
+    if (!fw) {
+        eddy_respond_error (ctx->h, msg, ENOMEM, NULL);
+        return;
+    }
+    fw->ctx = ctx;
+    fw->cache = cache;
+    fw->req = eddy_msg_incref (msg);
+    fw->next = ctx->fwds;
+    if (ctx->fwds)
+        ctx->fwds->prev = fw;
+    ctx->fwds = fw;
+    if (!(fw->f = eddy_rpc (ctx->h, eddy_msg_topic (msg), eddy_msg_payload (msg), EDDY_NODEID_UPSTREAM, 0))
+        || eddy_future_then (fw->f, -1, fwd_cb, fw) < 0) {
+        eddy_respond_error (ctx->h, msg, errno, "content: cannot forward upstream");
+        fwd_destroy (fw);
+    }
+}
+
+static void load_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct content *ctx = arg;
+    const char *ref;
+    void *data;
+    size_t len;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "blobref", &ref) < 0 || !eddy_blobref_valid (ref)) {
+        eddy_respond_error (h, msg, EPROTO, "content.load: expected {blobref}");
+        return;
+    }
+    if (not_ready (ctx, msg))
+        return;
+    if (ctx->rank != 0) {
+        json_t *c = json_object_get (ctx->cache, ref);
+        if (c)
+            respond_data (ctx, msg, json_string_value (c), json_string_length (c));
+        else
+            forward (ctx, msg, true);
+        return;
+    }
+    if (ctx->ops->load (ctx->impl, ref, &data, &len) < 0) {
+        eddy_respond_error (h, msg, errno, errno == ENOENT ? "unknown blob" : NULL);
+        return;
+    }
+    respond_data (ctx, msg, data, len);
+    free (data);
+}
+
+static void store_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct content *ctx = arg;
+    json_t *data = NULL, *ckpt = NULL, *refs = NULL;
+    const char *ckey = NULL;
+    json_t *cval = NULL;
+    char *ctext = NULL;
+    size_t n;
+    void **bufs = NULL;
+    size_t *lens = NULL;
+    char (*brefs)[EDDY_BLOBREF_SIZE] = NULL;
+    const char **refp = NULL;
+    eddy_error_t err;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:o s?o}", "data", &data, "checkpoint", &ckpt) < 0
+        || !(json_is_string (data) || json_is_array (data))
+        || (ckpt && json_unpack (ckpt, "{s:s s:o}", "key", &ckey, "value", &cval) < 0)) {
+        eddy_respond_error (h, msg, EPROTO, "content.store: expected {data, checkpoint?: {key, value}}");
+        return;
+    }
+    if (not_ready (ctx, msg))
+        return;
+    if (ctx->rank != 0) {
+        forward (ctx, msg, false);
+        return;
+    }
+    n = json_is_array (data) ? json_array_size (data) : 1;
+    bufs = calloc (n + 1, sizeof (bufs[0]));
+    lens = calloc (n + 1, sizeof (lens[0]));
+    brefs = calloc (n + 1, sizeof (brefs[0]));
+    refp = calloc (n + 1, sizeof (refp[0]));
+    if (!bufs || !lens || !brefs || !refp || !(refs = json_array ()))
+        goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = json_is_array (data) ? json_array_get (data, i) : data;
+        if (!json_is_string (s)
+            || !(bufs[i] = eddy_base64_decode (json_string_value (s), json_string_length (s), &lens[i]))) {
+            eddy_respond_error (h, msg, EPROTO, "content.store: a blob is not base64");
+            goto out;
+        }
+        eddy_blobref_hash (bufs[i], lens[i], brefs[i]);
+        refp[i] = brefs[i];
+        if (json_array_append_new (refs, json_string (brefs[i])) < 0)
+            goto nomem;
+    }
+    if (ckey && !(ctext = json_dumps (cval, JSON_COMPACT | JSON_ENCODE_ANY)))
+        goto nomem;
+    if (ctx->ops->store (ctx->impl, n, refp, (const void *const *)bufs, lens, ckey, ctext, &err) < 0) {
+        int e = errno;
+        content_log (ctx, LOG_ERR, "store of %zu blobs failed: %s", n, err.text);
+        eddy_respond_error (h, msg, e, err.text);
+        goto out;
+    }
+    if (json_is_array (data))
+        eddy_respond_pack (h, msg, "{s:O}", "blobrefs", refs);
+    else
+        eddy_respond_pack (h, msg, "{s:s}", "blobref", brefs[0]);
+    goto out;
+nomem:
+    eddy_respond_error (h, msg, ENOMEM, NULL);
+out:
+    for (size_t i = 0; bufs && i < n; i++)
+        free (bufs[i]);
+    free (bufs);
+    free (lens);
+    free (brefs);
+    free (refp);
+    free (ctext);
+    json_decref (refs);
+}
+
+static void ckpt_get_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct content *ctx = arg;
+    const char *key;
+    char *text;
+    json_t *v;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "key", &key) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "content.checkpoint-get: expected {key}");
+        return;
+    }
+    if (not_ready (ctx, msg))
+        return;
+    if (ctx->rank != 0) {
+        forward (ctx, msg, false);
+        return;
+    }
+    if (ctx->ops->checkpoint_get (ctx->impl, key, &text) < 0) {
+        eddy_respond_error (h, msg, errno, errno == ENOENT ? "no such checkpoint" : NULL);
+        return;
+    }
+    if (!(v = json_loads (text, JSON_DECODE_ANY, NULL)))
+        eddy_respond_error (h, msg, EIO, "checkpoint is not JSON");
+    else
+        eddy_respond_pack (h, msg, "{s:o}", "value", v);
+    free (text);
+}
+
+static void ckpt_put_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct content *ctx = arg;
+    const char *key;
+    json_t *value;
+    char *text;
+    eddy_error_t err;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:s s:o}", "key", &key, "value", &value) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "content.checkpoint-put: expected {key, value}");
+        return;
+    }
+    if (not_ready (ctx, msg))
+        return;
+    if (ctx->rank != 0) {
+        forward (ctx, msg, false);
+        return;
+    }
+    if (!(text = json_dumps (value, JSON_COMPACT | JSON_ENCODE_ANY))) {
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    if (ctx->ops->store (ctx->impl, 0, NULL, NULL, NULL, key, text, &err) < 0)
+        eddy_respond_error (h, msg, errno, err.text);
+    else
+        eddy_respond (h, msg, NULL);
+    free (text);
+}
+
+static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct content *ctx = arg;
+    uint64_t count, bytes;
+
+    if (not_ready (ctx, msg))
+        return;
+    if (ctx->rank != 0) {
+        eddy_respond_pack (h, msg, "{s:I}", "cached", (json_int_t)json_object_size (ctx->cache));
+        return;
+    }
+    ctx->ops->stats (ctx->impl, &count, &bytes);
+    eddy_respond_pack (h, msg, "{s:s s:I s:I}", "backing", ctx->ops->name, "count", (json_int_t)count,
+                       "bytes", (json_int_t)bytes);
+}
+
+static const struct eddy_msg_handler_spec handlers[] = {
+    { EDDY_MSGTYPE_REQUEST, "content.load", load_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "content.store", store_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "content.checkpoint-get", ckpt_get_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "content.checkpoint-put", ckpt_put_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "content.stats", stats_cb, 0 },
+    EDDY_MSGHANDLER_TABLE_END,
+};
+
+/* Open the backing store: sqlite in statedir if there is one. */
+static int open_store (struct content *ctx, const char *statedir, eddy_error_t *err)
+{
+    const char *backing = NULL;
+    (void)json_unpack (ctx->args, "{s?s}", "backing", &backing);
+    if (backing && strcmp (backing, "sqlite") != 0 && strcmp (backing, "memory") != 0) {
+        errno = EINVAL;
+        return eddy_error_set (err, "unknown backing store '%s'", backing);
+    }
+    if (backing ? !strcmp (backing, "sqlite") : statedir && *statedir)
+        ctx->ops = &eddy_backing_sqlite;
+    else
+        ctx->ops = &eddy_backing_memory;
+    if (!(ctx->impl = ctx->ops->open (statedir, ctx->args, err)))
+        return -1;
+    return 0;
+}
+
+static void replay_deferred (struct content *ctx)
+{
+    const eddy_msg_t **d = ctx->deferred;
+    size_t n = ctx->ndeferred;
+    ctx->deferred = NULL;
+    ctx->ndeferred = ctx->deferred_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        eddy_handle_deliver (ctx->h, d[i]);
+        eddy_msg_decref (d[i]);
+    }
+    free (d);
+}
+
+static void attr_cb (eddy_future_t *f, void *arg)
+{
+    struct content *ctx = arg;
+    const char *dir = NULL;
+    eddy_error_t err;
+
+    (void)eddy_rpc_get_unpack (f, "{s:s}", "value", &dir);
+    if (open_store (ctx, dir, &err) < 0) {
+        content_log (ctx, LOG_ERR, "cannot open the backing store: %s", err.text);
+        if (asprintf (&ctx->open_error, "content: cannot open the backing store: %s", err.text) < 0)
+            ctx->open_error = NULL;
+    }
+    else
+        content_log (ctx, LOG_INFO, "backing store: %s%s%s", ctx->ops->name, dir ? " in " : "",
+                     dir ? dir : "");
+    eddy_future_destroy (f);
+    ctx->attr_f = NULL;
+    replay_deferred (ctx);
+}
+
+static void content_unload (void *arg)
+{
+    struct content *ctx = arg;
+    if (ctx) {
+        int saved_errno = errno;
+        eddy_msg_handler_delvec (ctx->handlers);
+        eddy_future_destroy (ctx->attr_f);
+        while (ctx->fwds)
+            fwd_destroy (ctx->fwds);
+        for (size_t i = 0; i < ctx->ndeferred; i++)
+            eddy_msg_decref (ctx->deferred[i]);
+        free (ctx->deferred);
+        if (ctx->impl)
+            ctx->ops->close (ctx->impl);
+        json_decref (ctx->cache);
+        json_decref (ctx->args);
+        free (ctx->open_error);
+        free (ctx);
+        errno = saved_errno;
+    }
+}
+
+static int content_load (eddy_handle_t *h, json_t *args, void **out)
+{
+    struct content *ctx;
+    const char *statedir = NULL;
+    json_int_t cache_max = 65536;
+    eddy_error_t err;
+
+    if (args && json_unpack (args, "{s?s s?I}", "statedir", &statedir, "cache-max", &cache_max) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (cache_max < 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!(ctx = calloc (1, sizeof (*ctx))))
+        return -1;
+    ctx->h = h;
+    ctx->rank = eddy_handle_rank (h);
+    ctx->cache_max = (size_t)cache_max;
+    ctx->args = args ? json_incref (args) : json_object ();
+    if (!(ctx->cache = json_object ()))
+        goto error;
+    if (ctx->rank == 0) {
+        if (statedir || json_object_get (ctx->args, "backing")) {
+            if (open_store (ctx, statedir, &err) < 0) {
+                content_log (ctx, LOG_ERR, "cannot open the backing store: %s", err.text);
+                goto error;
+            }
+        }
+        else if (!(ctx->attr_f = eddy_rpc_pack (h, "attr.get", ctx->rank, 0, "{s:s}", "name", "statedir"))
+                 || eddy_future_then (ctx->attr_f, -1, attr_cb, ctx) < 0)
+            goto error;
+    }
+    if (eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0)
+        goto error;
+    if (eddy_service_register (h, "content") < 0)
+        goto error;
+    *out = ctx;
+    return 0;
+error:
+    content_unload (ctx);
+    if (!errno)
+        errno = EINVAL;
+    return -1;
+}
+
+const struct eddy_module eddy_module_content = {
+    .name = "content",
+    .load = content_load,
+    .unload = content_unload,
+};

@@ -1,0 +1,406 @@
+/* Unit tests of the KVS hash tree (tree.c, treeobj.c, cache.c): lookups,
+ * the commit operations, sharding of large directories, faulting in
+ * missing blobs, and bad input.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvs/blobref.h"
+#include "kvs/cache.h"
+#include "kvs/tree.h"
+#include "kvs/treeobj.h"
+
+/* The test source: a cache; `largest` records the biggest blob written. */
+struct src {
+    eddy_kvs_cache_t *c;
+    size_t largest;
+    int puts;
+};
+
+static json_t *s_get_obj (void *arg, const char *ref, eddy_error_t *err)
+{
+    struct src *s = arg;
+    json_t *o = eddy_kvs_cache_get_obj (s->c, ref, err);
+    if (!o && errno == ENOENT)
+        errno = EAGAIN;
+    return o;
+}
+
+static int s_get_data (void *arg, const char *ref, const void **data, size_t *len)
+{
+    struct src *s = arg;
+    if (eddy_kvs_cache_get_data (s->c, ref, data, len) < 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return 0;
+}
+
+static int s_put (void *arg, void *data, size_t len, json_t *obj, char ref[EDDY_BLOBREF_SIZE])
+{
+    struct src *s = arg;
+    eddy_blobref_hash (data, len, ref);
+    if (len > s->largest)
+        s->largest = len;
+    s->puts++;
+    return eddy_kvs_cache_insert (s->c, ref, data, len, true);
+}
+
+static const struct eddy_kvs_tree_src src_ops = { s_get_obj, s_get_data, s_put };
+
+struct fixture {
+    struct src s;
+    struct eddy_kvs_tree t;
+    char root[EDDY_BLOBREF_SIZE];
+};
+
+static int setup (void **state)
+{
+    struct fixture *f = calloc (1, sizeof (*f));
+    if (!f || !(f->s.c = eddy_kvs_cache_create ()))
+        return -1;
+    eddy_kvs_tree_init (&f->t, &src_ops, &f->s);
+    if (eddy_kvs_tree_empty_root (&f->t, f->root) < 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown (void **state)
+{
+    struct fixture *f = *state;
+    eddy_kvs_cache_destroy (f->s.c);
+    free (f);
+    return 0;
+}
+
+/* Apply ops (a JSON array text) as one commit; returns 0 or -1 + errno. */
+static int commit (struct fixture *f, const char *ops_text)
+{
+    json_t *ops = json_loads (ops_text, 0, NULL);
+    json_t *work, *op;
+    size_t i;
+    int rc = -1;
+
+    assert_non_null (ops);
+    if (!(work = eddy_kvs_tree_begin (&f->t, f->root)))
+        goto out;
+    json_array_foreach (ops, i, op) {
+        if (eddy_kvs_tree_apply (&f->t, work, op) < 0)
+            goto out;
+    }
+    rc = eddy_kvs_tree_finish (&f->t, work, f->root);
+out:
+    json_decref (work);
+    json_decref (ops);
+    return rc;
+}
+
+static int put (struct fixture *f, const char *key, const char *value)
+{
+    json_t *ops = json_pack ("[{s:s s:s s:s}]", "op", "put", "key", key, "value", value);
+    char *s = json_dumps (ops, 0);
+    int rc = commit (f, s);
+    free (s);
+    json_decref (ops);
+    return rc;
+}
+
+/* The value at key as a string (caller frees), or NULL + errno. */
+static char *get (struct fixture *f, const char *key)
+{
+    json_t *e = eddy_kvs_tree_lookup (&f->t, f->root, key);
+    size_t len;
+    char *s;
+    if (!e)
+        return NULL;
+    s = eddy_kvs_tree_read (&f->t, e, &len);
+    json_decref (e);
+    return s;
+}
+
+static void put_then_get_nested_keys (void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal (put (f, "a.b.c", "42"), 0);
+    assert_int_equal (put (f, "a.x", "\"hello\""), 0);
+    char *v = get (f, "a.b.c");
+    assert_string_equal (v, "42");
+    free (v);
+    v = get (f, "..a..x.");
+    assert_string_equal (v, "\"hello\"");
+    free (v);
+    assert_null (get (f, "a.nope"));
+    assert_int_equal (errno, ENOENT);
+    assert_null (get (f, "a.b"));
+    assert_int_equal (errno, EISDIR);
+    assert_null (get (f, "a.x.y"));
+    assert_int_equal (errno, ENOTDIR);
+}
+
+static void listing_is_sorted_and_root_is_a_dir (void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal (commit (f, "[{\"op\":\"put\",\"key\":\"d.z\",\"value\":\"1\"},"
+                                 "{\"op\":\"put\",\"key\":\"d.a\",\"value\":\"2\"},"
+                                 "{\"op\":\"mkdir\",\"key\":\"d.m\"}]"),
+                      0);
+    json_t *e = eddy_kvs_tree_lookup (&f->t, f->root, "d");
+    json_t *names = eddy_kvs_tree_list (&f->t, e);
+    char *s = json_dumps (names, JSON_COMPACT);
+    assert_string_equal (s, "[\"a\",\"m\",\"z\"]");
+    free (s);
+    json_decref (names);
+    json_decref (e);
+    e = eddy_kvs_tree_lookup (&f->t, f->root, ".");
+    names = eddy_kvs_tree_list (&f->t, e);
+    assert_int_equal (json_array_size (names), 1);
+    json_decref (names);
+    json_decref (e);
+}
+
+static void big_values_go_to_their_own_blob (void **state)
+{
+    struct fixture *f = *state;
+    char big[1000];
+    memset (big, 'x', sizeof (big));
+    big[0] = big[998] = '"';
+    big[999] = '\0';
+    assert_int_equal (put (f, "big", big), 0);
+    json_t *e = eddy_kvs_tree_lookup (&f->t, f->root, "big");
+    assert_int_equal (eddy_treeobj_type (e), EDDY_TREEOBJ_VALREF);
+    json_decref (e);
+    char *v = get (f, "big");
+    assert_string_equal (v, big);
+    free (v);
+}
+
+static void unlink_and_mkdir (void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal (put (f, "a.b", "1"), 0);
+    assert_int_equal (put (f, "a.c", "2"), 0);
+    assert_int_equal (commit (f, "[{\"op\":\"unlink\",\"key\":\"a.b\"}]"), 0);
+    assert_null (get (f, "a.b"));
+    assert_int_equal (errno, ENOENT);
+    /* unlinking what is not there is fine */
+    assert_int_equal (commit (f, "[{\"op\":\"unlink\",\"key\":\"q.r.s\"}]"), 0);
+    assert_int_equal (commit (f, "[{\"op\":\"mkdir\",\"key\":\"a\"}]"), 0);
+    assert_null (get (f, "a.c"));
+    assert_int_equal (errno, ENOENT);
+    json_t *e = eddy_kvs_tree_lookup (&f->t, f->root, "a");
+    assert_int_equal (eddy_treeobj_type (e), EDDY_TREEOBJ_DIRREF);
+    json_decref (e);
+}
+
+static void append_builds_a_value_piece_by_piece (void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal (put (f, "log", "\"ab"), -1); /* not JSON */
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (commit (f, "[{\"op\":\"append\",\"key\":\"log\",\"value\":\"one\\n\"}]"), 0);
+    assert_int_equal (commit (f, "[{\"op\":\"append\",\"key\":\"log\",\"value\":\"two\\n\"},"
+                                 "{\"op\":\"append\",\"key\":\"log\",\"value\":\"three\\n\"}]"),
+                      0);
+    char *v = get (f, "log");
+    assert_string_equal (v, "one\ntwo\nthree\n");
+    free (v);
+    /* append to a small inline value converts it */
+    assert_int_equal (put (f, "s", "\"x\""), 0);
+    assert_int_equal (commit (f, "[{\"op\":\"append\",\"key\":\"s\",\"value\":\"y\"}]"), 0);
+    v = get (f, "s");
+    assert_string_equal (v, "\"x\"y");
+    free (v);
+    assert_int_equal (commit (f, "[{\"op\":\"append\",\"key\":\".\",\"value\":\"y\"}]"), -1);
+    assert_int_equal (errno, EINVAL);
+}
+
+static void operations_that_do_not_apply_are_einval (void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal (put (f, "v", "1"), 0);
+    assert_int_equal (put (f, "v.w", "2"), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_non_null (strstr (f->t.err.text, "not a directory"));
+    assert_int_equal (commit (f, "[{\"op\":\"mkdir\",\"key\":\"d\"},"
+                                 "{\"op\":\"append\",\"key\":\"d\",\"value\":\"x\"}]"),
+                      -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (commit (f, "[{\"op\":\"frob\",\"key\":\"d\"}]"), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (commit (f, "[{\"key\":\"d\"}]"), -1);
+    assert_int_equal (commit (f, "[{\"op\":\"put\",\"key\":\"d\"}]"), -1);
+    assert_int_equal (commit (f, "[{\"op\":\"put\",\"key\":\"\",\"value\":\"1\"}]"), -1);
+    char *v = get (f, "v"); /* the root did not move */
+    assert_string_equal (v, "1");
+    free (v);
+}
+
+/* 5000 keys in one directory: every blob stays small, every key is found,
+ * and the listing has them all in order.
+ */
+static void large_directories_are_sharded (void **state)
+{
+    struct fixture *f = *state;
+    char key[64], val[32];
+    for (int i = 0; i < 5000; i += 100) {
+        json_t *ops = json_array ();
+        for (int j = i; j < i + 100; j++) {
+            snprintf (key, sizeof (key), "big.k%05d", j);
+            snprintf (val, sizeof (val), "%d", j);
+            json_array_append_new (ops, json_pack ("{s:s s:s s:s}", "op", "put", "key", key, "value", val));
+        }
+        char *s = json_dumps (ops, 0);
+        assert_int_equal (commit (f, s), 0);
+        free (s);
+        json_decref (ops);
+    }
+    f->s.largest = 0;
+    assert_int_equal (put (f, "big.k02500", "\"changed\""), 0);
+    assert_true (f->s.largest < 16 * 1024);
+    for (int j = 0; j < 5000; j += 7) {
+        snprintf (key, sizeof (key), "big.k%05d", j);
+        char *v = get (f, key);
+        assert_non_null (v);
+        if (j != 2500)
+            assert_int_equal (atoi (v), j);
+        free (v);
+    }
+    json_t *e = eddy_kvs_tree_lookup (&f->t, f->root, "big");
+    json_t *names = eddy_kvs_tree_list (&f->t, e);
+    assert_int_equal (json_array_size (names), 5000);
+    assert_string_equal (json_string_value (json_array_get (names, 4999)), "k04999");
+    json_decref (names);
+    json_decref (e);
+    /* removing keys from a sharded directory */
+    assert_int_equal (commit (f, "[{\"op\":\"unlink\",\"key\":\"big.k00001\"}]"), 0);
+    assert_null (get (f, "big.k00001"));
+    assert_int_equal (errno, ENOENT);
+}
+
+static void missing_blobs_are_named_for_fault_in (void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal (put (f, "a.b", "1"), 0);
+    /* a fresh cache that has only the root */
+    eddy_kvs_cache_t *old = f->s.c;
+    const void *d;
+    size_t len;
+    assert_int_equal (eddy_kvs_cache_get_data (old, f->root, &d, &len), 0);
+    f->s.c = eddy_kvs_cache_create ();
+    char *copy = strndup (d, len);
+    assert_int_equal (eddy_kvs_cache_insert (f->s.c, f->root, copy, len, false), 0);
+    int faults = 0;
+    char *v;
+    while (!(v = get (f, "a.b"))) {
+        assert_int_equal (errno, EAGAIN);
+        assert_true (eddy_blobref_valid (f->t.missing));
+        assert_int_equal (eddy_kvs_cache_get_data (old, f->t.missing, &d, &len), 0);
+        assert_int_equal (eddy_kvs_cache_insert (f->s.c, f->t.missing, strndup (d, len), len, false), 0);
+        faults++;
+    }
+    assert_string_equal (v, "1");
+    assert_int_equal (faults, 1);
+    free (v);
+    eddy_kvs_cache_destroy (old);
+}
+
+static void same_commits_give_the_same_root (void **state)
+{
+    struct fixture *f = *state;
+    char r1[EDDY_BLOBREF_SIZE];
+    assert_int_equal (put (f, "x.y", "[1,2]"), 0);
+    assert_int_equal (put (f, "x.z", "{}"), 0);
+    memcpy (r1, f->root, sizeof (r1));
+    assert_int_equal (eddy_kvs_tree_empty_root (&f->t, f->root), 0);
+    assert_int_equal (put (f, "x.y", "[1,2]"), 0);
+    assert_int_equal (put (f, "x.z", "{}"), 0);
+    assert_string_equal (r1, f->root);
+}
+
+static void cache_expires_clean_blobs_only (void **state)
+{
+    eddy_kvs_cache_t *c = eddy_kvs_cache_create ();
+    char ref[EDDY_BLOBREF_SIZE];
+    char refs[3000][EDDY_BLOBREF_SIZE];
+    for (int i = 0; i < 3000; i++) {
+        char *s;
+        assert_true (asprintf (&s, "blob %d", i) > 0);
+        eddy_blobref_hash (s, strlen (s), refs[i]);
+        eddy_kvs_cache_set_epoch (c, i < 1500 ? 1 : 2);
+        assert_int_equal (eddy_kvs_cache_insert (c, refs[i], s, strlen (s), i % 2 == 0), 0);
+    }
+    assert_int_equal (eddy_kvs_cache_count (c), 3000);
+    assert_int_equal (eddy_kvs_cache_dirty_count (c), 1500);
+    /* clean blobs of epoch 1 go: 750 */
+    assert_int_equal (eddy_kvs_cache_expire (c, 2), 750);
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal (eddy_kvs_cache_has (c, refs[i]), !(i < 1500 && i % 2 == 1));
+    eddy_kvs_cache_dirty_done (c, false); /* a failed store drops the dirty ones */
+    assert_int_equal (eddy_kvs_cache_count (c), 750);
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal (eddy_kvs_cache_has (c, refs[i]), i >= 1500 && i % 2 == 1);
+    eddy_blobref_hash ("nope", 4, ref);
+    assert_false (eddy_kvs_cache_has (c, ref));
+    assert_int_equal (eddy_kvs_cache_insert (c, "bogus", strdup ("x"), 1, false), -1);
+    eddy_kvs_cache_destroy (c);
+}
+
+static void treeobj_decoding_is_strict (void **state)
+{
+    static const char *bad[] = {
+        "",
+        "[]",
+        "{\"ver\":2,\"type\":\"dir\",\"data\":{}}",
+        "{\"ver\":1,\"type\":\"dir\",\"data\":[]}",
+        "{\"ver\":1,\"type\":\"dir\",\"data\":{\"a.b\":{\"ver\":1,\"type\":\"val\",\"data\":\"\"}}}",
+        "{\"ver\":1,\"type\":\"dir\",\"data\":{\"a\":{\"ver\":1,\"type\":\"dir\",\"data\":{}}}}",
+        "{\"ver\":1,\"type\":\"val\",\"data\":\"!!\"}",
+        "{\"ver\":1,\"type\":\"valref\",\"data\":[]}",
+        "{\"ver\":1,\"type\":\"dirref\",\"data\":[\"sha256-00\"]}",
+        "{\"ver\":1,\"type\":\"hdir\",\"data\":{}}",
+        "{\"ver\":1,\"type\":\"hdir\",\"level\":0,\"data\":{\"g\":1}}",
+        "{\"ver\":1,\"type\":\"val\",\"data\":\"\",\"extra\":1}",
+        NULL,
+    };
+    eddy_error_t err;
+    for (int i = 0; bad[i]; i++) {
+        json_t *o = eddy_treeobj_decode (bad[i], strlen (bad[i]), &err);
+        if (o)
+            fail_msg ("accepted: %s", bad[i]);
+        assert_int_equal (errno, EINVAL);
+    }
+    const char *good = "{\"ver\":1,\"type\":\"val\",\"data\":\"MQ==\"}";
+    json_t *o = eddy_treeobj_decode (good, strlen (good), &err);
+    assert_non_null (o);
+    size_t len;
+    char *s = eddy_treeobj_encode (o, &len);
+    assert_string_equal (s, "{\"data\":\"MQ==\",\"type\":\"val\",\"ver\":1}");
+    free (s);
+    json_decref (o);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (put_then_get_nested_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown (listing_is_sorted_and_root_is_a_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown (big_values_go_to_their_own_blob, setup, teardown),
+        cmocka_unit_test_setup_teardown (unlink_and_mkdir, setup, teardown),
+        cmocka_unit_test_setup_teardown (append_builds_a_value_piece_by_piece, setup, teardown),
+        cmocka_unit_test_setup_teardown (operations_that_do_not_apply_are_einval, setup, teardown),
+        cmocka_unit_test_setup_teardown (large_directories_are_sharded, setup, teardown),
+        cmocka_unit_test_setup_teardown (missing_blobs_are_named_for_fault_in, setup, teardown),
+        cmocka_unit_test_setup_teardown (same_commits_give_the_same_root, setup, teardown),
+        cmocka_unit_test (cache_expires_clean_blobs_only),
+        cmocka_unit_test (treeobj_decoding_is_strict),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

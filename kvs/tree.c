@@ -1,0 +1,602 @@
+/* tree.c - lookups, listings and commits over the KVS hash tree. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvs/tree.h"
+#include "kvs/treeobj.h"
+
+#define NAME_MAX_LEN 4095
+
+static const char hexdigits[] = "0123456789abcdef";
+
+void eddy_kvs_tree_init (struct eddy_kvs_tree *t, const struct eddy_kvs_tree_src *src, void *arg)
+{
+    memset (t, 0, sizeof (*t));
+    t->src = src;
+    t->arg = arg;
+}
+
+static int fail (struct eddy_kvs_tree *t, int errnum, const char *fmt, const char *what)
+{
+    eddy_error_set (&t->err, fmt, what);
+    errno = errnum;
+    return -1;
+}
+
+json_t *eddy_kvs_key_split (const char *key)
+{
+    json_t *a = json_array ();
+    const char *p = key ? key : "";
+
+    if (!a)
+        return NULL;
+    while (*p) {
+        const char *dot = strchr (p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen (p);
+        if (n > NAME_MAX_LEN) {
+            json_decref (a);
+            errno = EINVAL;
+            return NULL;
+        }
+        if (n > 0 && json_array_append_new (a, json_stringn (p, n)) < 0) {
+            json_decref (a);
+            errno = ENOMEM;
+            return NULL;
+        }
+        p += n;
+        if (*p == '.')
+            p++;
+    }
+    return a;
+}
+
+/* The blob named by a dirref/valref's first ref. */
+static const char *first_ref (const json_t *entry)
+{
+    return json_string_value (json_array_get (json_object_get (entry, "data"), 0));
+}
+
+/* Load a stored directory object (dir or hdir; level >= 0 requires an hdir
+ * of that level or a dir bucket).
+ */
+static json_t *load_node (struct eddy_kvs_tree *t, const char *ref, int level)
+{
+    json_t *o = t->src->get_obj (t->arg, ref, &t->err);
+    if (!o) {
+        if (errno == EAGAIN)
+            snprintf (t->missing, sizeof (t->missing), "%s", ref);
+        return NULL;
+    }
+    switch (eddy_treeobj_type (o)) {
+    case EDDY_TREEOBJ_DIR:
+        return o;
+    case EDDY_TREEOBJ_HDIR:
+        if (level < 0 ? json_integer_value (json_object_get (o, "level")) == 0
+                      : json_integer_value (json_object_get (o, "level")) == level)
+            return o;
+        fail (t, EINVAL, "%s: directory shard at the wrong level", ref);
+        return NULL;
+    default:
+        fail (t, EINVAL, "%s: a directory reference names a non-directory", ref);
+        return NULL;
+    }
+}
+
+/* The directory node an entry stands for: a stored one (dirref) or an
+ * inline one of a working tree.  NULL + ENOTDIR for a value.
+ */
+static json_t *entry_node (struct eddy_kvs_tree *t, json_t *entry)
+{
+    switch (eddy_treeobj_type (entry)) {
+    case EDDY_TREEOBJ_DIRREF:
+        return load_node (t, first_ref (entry), -1);
+    case EDDY_TREEOBJ_DIR:
+    case EDDY_TREEOBJ_HDIR:
+        return entry;
+    default:
+        errno = ENOTDIR;
+        return NULL;
+    }
+}
+
+static char slot_key (const char *name, int level, char key[2])
+{
+    key[0] = hexdigits[eddy_treeobj_slot (name, level)];
+    key[1] = '\0';
+    return key[0];
+}
+
+/* Find name in a directory node: the entry (borrowed), or NULL + ENOENT /
+ * EAGAIN / EINVAL.
+ */
+static json_t *node_get (struct eddy_kvs_tree *t, json_t *node, const char *name)
+{
+    for (;;) {
+        json_t *data = json_object_get (node, "data");
+        if (eddy_treeobj_type (node) == EDDY_TREEOBJ_DIR) {
+            json_t *e = json_object_get (data, name);
+            if (!e)
+                errno = ENOENT;
+            return e;
+        }
+        int level = (int)json_integer_value (json_object_get (node, "level"));
+        char key[2];
+        slot_key (name, level, key);
+        json_t *s = json_object_get (data, key);
+        if (!s) {
+            errno = ENOENT;
+            return NULL;
+        }
+        if (eddy_treeobj_type (s) == EDDY_TREEOBJ_DIRREF) {
+            if (!(node = load_node (t, first_ref (s), level + 1)))
+                return NULL;
+        }
+        else
+            node = s;
+    }
+}
+
+json_t *eddy_kvs_tree_lookup (struct eddy_kvs_tree *t, const char *rootref, const char *key)
+{
+    json_t *path = eddy_kvs_key_split (key);
+    json_t *entry = NULL, *node;
+    size_t i;
+
+    if (!path)
+        return NULL;
+    if (!eddy_blobref_valid (rootref)) {
+        fail (t, EINVAL, "bad root reference%s", "");
+        goto out;
+    }
+    if (json_array_size (path) == 0) {
+        entry = eddy_treeobj_dirref (rootref);
+        goto out;
+    }
+    if (!(node = load_node (t, rootref, -1)))
+        goto out;
+    for (i = 0; i < json_array_size (path); i++) {
+        json_t *e = node_get (t, node, json_string_value (json_array_get (path, i)));
+        if (!e)
+            goto out;
+        if (i + 1 == json_array_size (path)) {
+            entry = json_incref (e);
+            break;
+        }
+        if (!(node = entry_node (t, e)))
+            goto out;
+    }
+out:
+    json_decref (path);
+    return entry;
+}
+
+char *eddy_kvs_tree_read (struct eddy_kvs_tree *t, const json_t *entry, size_t *len)
+{
+    json_t *data = json_object_get (entry, "data");
+    size_t n = 0, i;
+    json_t *v;
+    char *buf;
+
+    switch (eddy_treeobj_type (entry)) {
+    case EDDY_TREEOBJ_VAL: {
+        const char *s = json_string_value (data);
+        if (!s || !(buf = eddy_base64_decode (s, json_string_length (data), len))) {
+            fail (t, EINVAL, "value is not base64%s", "");
+            return NULL;
+        }
+        return buf;
+    }
+    case EDDY_TREEOBJ_VALREF:
+        break;
+    case EDDY_TREEOBJ_DIRREF:
+    case EDDY_TREEOBJ_DIR:
+    case EDDY_TREEOBJ_HDIR:
+        errno = EISDIR;
+        return NULL;
+    default:
+        fail (t, EINVAL, "not a tree object%s", "");
+        return NULL;
+    }
+    /* two passes: make sure every blob is here and size the result */
+    json_array_foreach (data, i, v) {
+        const void *d;
+        size_t l;
+        const char *ref = json_string_value (v);
+        if (!ref || t->src->get_data (t->arg, ref, &d, &l) < 0) {
+            if (ref && errno == EAGAIN)
+                snprintf (t->missing, sizeof (t->missing), "%s", ref);
+            return NULL;
+        }
+        n += l;
+    }
+    if (!(buf = malloc (n + 1)))
+        return NULL;
+    n = 0;
+    json_array_foreach (data, i, v) {
+        const void *d;
+        size_t l;
+        (void)t->src->get_data (t->arg, json_string_value (v), &d, &l);
+        memcpy (buf + n, d, l);
+        n += l;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static int list_node (struct eddy_kvs_tree *t, json_t *node, json_t *names)
+{
+    json_t *data = json_object_get (node, "data"), *v;
+    const char *k;
+
+    if (eddy_treeobj_type (node) == EDDY_TREEOBJ_DIR) {
+        json_object_foreach (data, k, v) {
+            if (json_array_append_new (names, json_string (k)) < 0) {
+                errno = ENOMEM;
+                return -1;
+            }
+        }
+        return 0;
+    }
+    int level = (int)json_integer_value (json_object_get (node, "level"));
+    json_object_foreach (data, k, v) {
+        json_t *child = v;
+        if (eddy_treeobj_type (v) == EDDY_TREEOBJ_DIRREF
+            && !(child = load_node (t, first_ref (v), level + 1)))
+            return -1;
+        if (list_node (t, child, names) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int cmp_names (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *eddy_kvs_tree_list (struct eddy_kvs_tree *t, const json_t *entry)
+{
+    json_t *node, *names, *sorted = NULL;
+    const char **v = NULL;
+    size_t n;
+
+    if (!(node = entry_node (t, (json_t *)entry)))
+        return NULL;
+    if (!(names = json_array ()))
+        return NULL;
+    if (list_node (t, node, names) < 0)
+        goto out;
+    n = json_array_size (names);
+    if (!(v = malloc ((n + 1) * sizeof (v[0]))) || !(sorted = json_array ()))
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_string_value (json_array_get (names, i));
+    qsort (v, n, sizeof (v[0]), cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        if (json_array_append_new (sorted, json_string (v[i])) < 0) {
+            json_decref (sorted);
+            sorted = NULL;
+            errno = ENOMEM;
+            goto out;
+        }
+    }
+out:
+    free (v);
+    json_decref (names);
+    return sorted;
+}
+
+/* ---- working trees ---- */
+
+/* A private copy of a directory node: its own header and data object (the
+ * entries themselves are shared, and never modified, only replaced).
+ */
+static json_t *node_copy (const json_t *node)
+{
+    json_t *c = json_copy ((json_t *)node);
+    json_t *d = json_copy (json_object_get (node, "data"));
+    if (!c || !d || json_object_set_new (c, "data", d) < 0) {
+        json_decref (c);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return c;
+}
+
+static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, json_t *entry, int level);
+
+/* Turn a flat dir node (in place) into an hdir of `level`, moving its
+ * entries into slot buckets.
+ */
+static int shard (struct eddy_kvs_tree *t, json_t *node, int level)
+{
+    json_t *old = json_incref (json_object_get (node, "data"));
+    const char *k;
+    json_t *v;
+    int rc = -1;
+
+    if (json_object_set_new (node, "type", json_string ("hdir")) < 0
+        || json_object_set_new (node, "level", json_integer (level)) < 0
+        || json_object_set_new (node, "data", json_object ()) < 0) {
+        errno = ENOMEM;
+        goto out;
+    }
+    json_object_foreach (old, k, v) {
+        if (node_set (t, node, k, json_incref (v), level) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    json_decref (old);
+    return rc;
+}
+
+/* Set (entry != NULL, stolen) or remove (entry == NULL) name in a private
+ * directory node.  level is the hdir level a flat dir becomes when it
+ * outgrows EDDY_TREEOBJ_SPLIT (0 for a directory's top node).
+ */
+static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, json_t *entry, int level)
+{
+    json_t *data = json_object_get (node, "data");
+
+    if (eddy_treeobj_type (node) == EDDY_TREEOBJ_DIR) {
+        if (!entry) {
+            json_object_del (data, name);
+            return 0;
+        }
+        if (json_object_set_new (data, name, entry) < 0) {
+            errno = ENOMEM;
+            return -1;
+        }
+        if (json_object_size (data) > EDDY_TREEOBJ_SPLIT && level <= EDDY_TREEOBJ_LEVEL_MAX)
+            return shard (t, node, level);
+        return 0;
+    }
+    int hl = (int)json_integer_value (json_object_get (node, "level"));
+    char key[2];
+    slot_key (name, hl, key);
+    json_t *s = json_object_get (data, key);
+    if (!s) {
+        if (!entry)
+            return 0;
+        if (!(s = eddy_treeobj_dir ()) || json_object_set_new (data, key, s) < 0) {
+            json_decref (entry);
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    else if (eddy_treeobj_type (s) == EDDY_TREEOBJ_DIRREF) {
+        json_t *stored = load_node (t, first_ref (s), hl + 1);
+        json_t *c = stored ? node_copy (stored) : NULL;
+        if (!c || json_object_set_new (data, key, c) < 0) {
+            json_decref (entry);
+            return -1;
+        }
+        s = c;
+    }
+    if (node_set (t, s, name, entry, hl + 1) < 0)
+        return -1;
+    if (eddy_treeobj_type (s) == EDDY_TREEOBJ_DIR && json_object_size (json_object_get (s, "data")) == 0)
+        json_object_del (data, key);
+    return 0;
+}
+
+/* The private directory node for name inside node, copied into the working
+ * tree (or created, if create) on first use.  Borrowed.
+ */
+static json_t *node_subdir (struct eddy_kvs_tree *t, json_t *node, const char *name, bool create)
+{
+    json_t *e = node_get (t, node, name), *c;
+
+    if (!e) {
+        if (errno != ENOENT || !create)
+            return NULL;
+        c = eddy_treeobj_dir ();
+    }
+    else {
+        switch (eddy_treeobj_type (e)) {
+        case EDDY_TREEOBJ_DIR:
+        case EDDY_TREEOBJ_HDIR:
+            return e; /* already private to this working tree */
+        case EDDY_TREEOBJ_DIRREF: {
+            json_t *stored = load_node (t, first_ref (e), -1);
+            if (!stored)
+                return NULL;
+            c = node_copy (stored);
+            break;
+        }
+        default:
+            errno = ENOTDIR;
+            return NULL;
+        }
+    }
+    if (!c)
+        return NULL;
+    json_incref (c);
+    if (node_set (t, node, name, c, 0) < 0) {
+        json_decref (c);
+        return NULL;
+    }
+    json_decref (c); /* node holds it now */
+    return c;
+}
+
+json_t *eddy_kvs_tree_begin (struct eddy_kvs_tree *t, const char *rootref)
+{
+    json_t *root;
+    if (!eddy_blobref_valid (rootref)) {
+        fail (t, EINVAL, "bad root reference%s", "");
+        return NULL;
+    }
+    if (!(root = load_node (t, rootref, -1)))
+        return NULL;
+    return node_copy (root);
+}
+
+static int put_blob (struct eddy_kvs_tree *t, const void *data, size_t len, char ref[EDDY_BLOBREF_SIZE])
+{
+    char *copy = malloc (len + 1);
+    if (!copy)
+        return -1;
+    memcpy (copy, data, len);
+    copy[len] = '\0';
+    return t->src->put (t->arg, copy, len, NULL, ref);
+}
+
+static json_t *value_entry (struct eddy_kvs_tree *t, const char *text, size_t len)
+{
+    char ref[EDDY_BLOBREF_SIZE];
+    if (len <= EDDY_TREEOBJ_INLINE_MAX)
+        return eddy_treeobj_val (text, len);
+    if (put_blob (t, text, len, ref) < 0)
+        return NULL;
+    return eddy_treeobj_valref (ref);
+}
+
+/* The entry after appending text to e (NULL: a new key). */
+static json_t *append_entry (struct eddy_kvs_tree *t, const json_t *e, const char *text, size_t len)
+{
+    char ref[EDDY_BLOBREF_SIZE];
+    json_t *n, *refs;
+
+    if (e && eddy_treeobj_type (e) == EDDY_TREEOBJ_VAL) {
+        size_t olen;
+        char *old = eddy_kvs_tree_read (t, e, &olen);
+        if (!old)
+            return NULL;
+        int rc = put_blob (t, old, olen, ref);
+        free (old);
+        if (rc < 0 || !(n = eddy_treeobj_valref (ref)))
+            return NULL;
+    }
+    else if (e)
+        n = json_pack ("{s:i s:s s:O}", "ver", 1, "type", "valref", "data",
+                       json_object_get (e, "data"));
+    else
+        n = json_pack ("{s:i s:s s:[]}", "ver", 1, "type", "valref", "data");
+    if (!n)
+        return NULL;
+    /* a private copy of the ref array, then one more ref */
+    if (!(refs = json_copy (json_object_get (n, "data"))) || json_object_set_new (n, "data", refs) < 0
+        || put_blob (t, text, len, ref) < 0 || json_array_append_new (refs, json_string (ref)) < 0) {
+        json_decref (n);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return n;
+}
+
+int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op)
+{
+    const char *name, *key, *value = NULL;
+    json_t *path = NULL, *node = work, *entry = NULL;
+    size_t n, vlen = 0;
+    int rc = -1;
+
+    if (json_unpack ((json_t *)op, "{s:s s:s s?s%}", "op", &name, "key", &key, "value", &value,
+                     &vlen) < 0)
+        return fail (t, EINVAL, "malformed operation%s", "");
+    bool is_unlink = !strcmp (name, "unlink");
+    if (!(path = eddy_kvs_key_split (key))) {
+        fail (t, EINVAL, "%s: bad key", key);
+        goto out;
+    }
+    if ((n = json_array_size (path)) == 0) {
+        fail (t, EINVAL, "%s: the root directory cannot be the target", name);
+        goto out;
+    }
+    if ((!strcmp (name, "put") || !strcmp (name, "append")) && !value) {
+        fail (t, EINVAL, "%s: no value", key);
+        goto out;
+    }
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!(node = node_subdir (t, node, json_string_value (json_array_get (path, i)), !is_unlink))) {
+            if (errno == ENOENT && is_unlink)
+                rc = 0;
+            else if (errno == ENOTDIR)
+                fail (t, EINVAL, "%s: a path component is a value, not a directory", key);
+            goto out;
+        }
+    }
+    const char *last = json_string_value (json_array_get (path, n - 1));
+    if (!strcmp (name, "put")) {
+        json_t *check = json_loadb (value, vlen, JSON_DECODE_ANY, NULL);
+        if (!check) {
+            fail (t, EINVAL, "%s: the value is not JSON", key);
+            goto out;
+        }
+        json_decref (check);
+        if (!(entry = value_entry (t, value, vlen)))
+            goto out;
+    }
+    else if (!strcmp (name, "append")) {
+        json_t *e = node_get (t, node, last);
+        if (!e && errno != ENOENT)
+            goto out;
+        eddy_treeobj_type_t type = e ? eddy_treeobj_type (e) : EDDY_TREEOBJ_INVALID;
+        if (e && type != EDDY_TREEOBJ_VAL && type != EDDY_TREEOBJ_VALREF) {
+            fail (t, EINVAL, "%s: cannot append to a directory", key);
+            goto out;
+        }
+        if (!(entry = append_entry (t, e, value, vlen)))
+            goto out;
+    }
+    else if (!strcmp (name, "mkdir")) {
+        if (!(entry = eddy_treeobj_dir ()))
+            goto out;
+    }
+    else if (!is_unlink) {
+        fail (t, EINVAL, "unknown operation '%s'", name);
+        goto out;
+    }
+    rc = node_set (t, node, last, entry, 0);
+    entry = NULL;
+out:
+    json_decref (entry);
+    json_decref (path);
+    return rc;
+}
+
+static int unroll (struct eddy_kvs_tree *t, json_t *node, char ref[EDDY_BLOBREF_SIZE])
+{
+    json_t *data = json_object_get (node, "data"), *v;
+    const char *k;
+    char *text;
+    size_t len;
+
+    json_object_foreach (data, k, v) {
+        eddy_treeobj_type_t type = eddy_treeobj_type (v);
+        if (type == EDDY_TREEOBJ_DIR || type == EDDY_TREEOBJ_HDIR) {
+            char cref[EDDY_BLOBREF_SIZE];
+            json_t *d;
+            if (unroll (t, v, cref) < 0)
+                return -1;
+            /* replacing the value of an existing key keeps the iteration valid */
+            if (!(d = eddy_treeobj_dirref (cref)) || json_object_set_new (data, k, d) < 0) {
+                errno = ENOMEM;
+                return -1;
+            }
+        }
+    }
+    if (!(text = eddy_treeobj_encode (node, &len)))
+        return -1;
+    return t->src->put (t->arg, text, len, node, ref);
+}
+
+int eddy_kvs_tree_finish (struct eddy_kvs_tree *t, json_t *work, char ref[EDDY_BLOBREF_SIZE])
+{
+    return unroll (t, work, ref);
+}
+
+int eddy_kvs_tree_empty_root (struct eddy_kvs_tree *t, char ref[EDDY_BLOBREF_SIZE])
+{
+    json_t *d = eddy_treeobj_dir ();
+    int rc;
+    if (!d)
+        return -1;
+    rc = unroll (t, d, ref);
+    json_decref (d);
+    return rc;
+}
