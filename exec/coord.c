@@ -17,6 +17,7 @@
 
 #include "engine/util/fsd.h"
 #include "exec/exec_impl.h"
+#include "exec/outlog.h"
 #include "exec/taskmap.h"
 
 struct job;
@@ -49,11 +50,14 @@ struct job {
     int nstarted;
     int ndone;
     struct jobrank *ranks;
-    int output_entries;
+    int ntasks;
+    bool output;  /* the output eventlog has its header */
+    bool closing; /* every rank is done: waiting for the eof commit */
 };
 
 struct coord {
     struct exec_ctx *ctx;
+    struct outlog *out;
     struct job **buckets;
     size_t nbuckets; /* a power of 2 */
     size_t count;
@@ -259,9 +263,29 @@ static int test_start (struct job *job)
 
 /* ---- real jobs ---- */
 
+static void eof_committed (void *arg)
+{
+    job_end (arg);
+}
+
+/* Every rank is done: the output eventlog gets its eof entries, and the
+ * job ends once they are stored (so a reader that saw finish finds all of
+ * the output).
+ */
 static void job_check_done (struct job *job)
 {
-    if (job->ndone == job->nranks)
+    char ranks[32];
+
+    if (job->ndone < job->nranks || job->closing)
+        return;
+    job->closing = true;
+    eddy_watcher_stop (job->timer);
+    eddy_watcher_stop (job->kill_timer);
+    if (job->ntasks > 1)
+        snprintf (ranks, sizeof (ranks), "0-%d", job->ntasks - 1);
+    else
+        snprintf (ranks, sizeof (ranks), "0");
+    if (!job->output || outlog_close (job->c->out, job->id, ranks, eof_committed, job) < 0)
         job_end (job);
 }
 
@@ -320,8 +344,9 @@ static void launch_cb (eddy_future_t *f, void *arg)
         if (++job->nstarted == job->nranks && !job->exception)
             job_running (job);
     } else if (!strcmp (type, "output")) {
-        json_t *entries = json_object_get (o, "entries");
-        job->output_entries += (int)json_array_size (entries);
+        if (outlog_data (job->c->out, job->id, json_object_get (o, "entries")) < 0)
+            exec_log (job->c->ctx, LOG_ERR, "job %ju: output lost: %s", (uintmax_t)job->id,
+                      strerror (errno));
     } else if (!strcmp (type, "finish")) {
         int status = 0;
         json_unpack (o, "{s:i}", "status", &status);
@@ -349,6 +374,8 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
         raise_exception (job, "exec", "%s", err.text);
         return 0;
     }
+    job->ntasks = eddy_taskmap_ntasks (tm);
+    job->output = outlog_header (job->c->out, job->id, job->ntasks) == 0;
     int n = 0;
     for (int i = 0; i < eddy_taskmap_nranks (tm); i++)
         if (eddy_taskmap_get (tm, i)->ntasks > 0)
@@ -468,8 +495,7 @@ void coord_start (struct coord *c, const eddy_msg_t *msg)
     }
     if (real_start (job, (uint32_t)userid, R, jobspec) < 0)
         raise_exception (job, "exec", "out of memory");
-    if (job->nranks == 0 || job->ndone == job->nranks)
-        job_end (job);
+    job_check_done (job);
     return;
 nomem:
     eddy_respond_error (ctx->h, msg, ENOMEM, NULL);
@@ -510,7 +536,9 @@ struct coord *coord_create (struct exec_ctx *ctx)
         return NULL;
     c->ctx = ctx;
     c->nbuckets = 64;
-    if (!(c->buckets = calloc (c->nbuckets, sizeof (c->buckets[0])))) {
+    if (!(c->buckets = calloc (c->nbuckets, sizeof (c->buckets[0])))
+        || !(c->out = outlog_create (ctx->h))) {
+        free (c->buckets);
         free (c);
         return NULL;
     }
@@ -522,6 +550,7 @@ void coord_destroy (struct coord *c)
 {
     if (c) {
         int saved_errno = errno;
+        outlog_destroy (c->out);
         for (size_t i = 0; i < c->nbuckets; i++) {
             struct job *j = c->buckets[i];
             while (j) {

@@ -20,7 +20,9 @@
 #include <unistd.h>
 #include <ftw.h>
 
+#include "engine/util/eventlog.h"
 #include "engine/util/fluid.h"
+#include "kvs/kvs.h"
 #include "sched/jobspec.h"
 #include "test/support/world.h"
 
@@ -49,8 +51,12 @@ static int setup (void **state)
         return -1;
     json_t *args = json_pack ("{s:s s:f}", "backend", is_sim () ? "sim" : "real", "kill_timeout",
                               is_sim () ? 5.0 : 0.3);
-    for (uint32_t i = 0; i < SIZE; i++)
+    /* the KVS holds the output eventlogs */
+    for (uint32_t i = 0; i < SIZE; i++) {
+        eddy_broker_add_initial_module (w->b[i], "content", NULL);
+        eddy_broker_add_initial_module (w->b[i], "kvs", NULL);
         eddy_broker_add_initial_module (w->b[i], "exec", args);
+    }
     json_decref (args);
     if (world_boot (w, 30.0) < 0) {
         world_destroy (w);
@@ -524,6 +530,48 @@ static void four_tasks_on_two_ranks (void **state)
         unlink (path);
     }
     stream_close (&s);
+
+    /* the output eventlog is complete once finish is out: header, one
+     * line per task, eof per stream */
+    char key[64];
+    const char *text;
+    eddy_kvs_job_key (key, sizeof (key), 0x1234, "output");
+    eddy_future_t *f = eddy_kvs_lookup (h, NULL, 0, key);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_kvs_lookup_get (f, &text), 0);
+    json_t *log = eddy_eventlog_decode (text, NULL);
+    assert_non_null (log);
+    assert_int_equal (json_array_size (log), 1 + 4 + 2);
+    const char *name;
+    json_t *ctx;
+    int count = -1, lines = 0;
+    assert_int_equal (eddy_eventlog_entry_parse (json_array_get (log, 0), NULL, &name, &ctx), 0);
+    assert_string_equal (name, "header");
+    assert_int_equal (json_unpack (ctx, "{s:{s:i}}", "count", "stdout", &count), 0);
+    assert_int_equal (count, 4);
+    for (size_t i = 1; i < 5; i++) {
+        const char *stream, *rank, *data;
+        char want[32];
+        assert_int_equal (eddy_eventlog_entry_parse (json_array_get (log, i), NULL, &name, &ctx), 0);
+        assert_string_equal (name, "data");
+        assert_int_equal (json_unpack (ctx, "{s:s s:s s:s}", "stream", &stream, "rank", &rank,
+                                       "data", &data), 0);
+        assert_string_equal (stream, "stdout");
+        snprintf (want, sizeof (want), "line %s\n", rank);
+        assert_string_equal (data, want);
+        lines |= 1 << atoi (rank);
+    }
+    assert_int_equal (lines, 15);
+    for (size_t i = 5; i < 7; i++) {
+        const char *stream, *rank;
+        assert_int_equal (eddy_eventlog_entry_parse (json_array_get (log, i), NULL, &name, &ctx), 0);
+        assert_string_equal (name, "eof");
+        assert_int_equal (json_unpack (ctx, "{s:s s:s}", "stream", &stream, "rank", &rank), 0);
+        assert_string_equal (stream, i == 5 ? "stdout" : "stderr");
+        assert_string_equal (rank, "0-3");
+    }
+    json_decref (log);
+    eddy_future_destroy (f);
     eddy_handle_destroy (h);
 }
 
