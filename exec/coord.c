@@ -34,7 +34,7 @@ struct jobrank {
 struct job {
     struct coord *c;
     uint64_t id;
-    const eddy_msg_t *req; /* the exec.start stream (a reference) */
+    const eddy_msg_t *req; /* the exec.start request (a copy without payload) */
     struct job *hnext;     /* hash chain */
     eddy_watcher_t *timer; /* test: completion or time limit; real: time limit */
     eddy_watcher_t *kill_timer;
@@ -470,7 +470,11 @@ void coord_start (struct coord *c, const eddy_msg_t *msg)
         goto nomem;
     job->c = c;
     job->id = (uint64_t)id;
-    job->req = eddy_msg_incref (msg);
+    /* responses need the route, not the jobspec: keep a copy without it */
+    if (!(job->req = eddy_msg_copy (msg, false))) {
+        free (job);
+        goto nomem;
+    }
     json_t *sys = json_object_get (json_object_get (jobspec, "attributes"), "system");
     json_t *dur = json_object_get (sys, "duration");
     if (json_is_number (dur) && json_number_value (dur) > 0)
