@@ -1,0 +1,571 @@
+/* coord.c - the exec coordinator on rank 0: one streaming exec.start per
+ * job, answered start -> [exception] -> finish -> release -> ENODATA.
+ *
+ * Jobs without processes (the sim backend, or a jobspec with
+ * attributes.system.exec.test.run_duration) cost one struct and one timer.
+ * Real jobs are spread over the ranks of R (taskmap.h); each rank's job
+ * shell gets an exec.launch stream and reports start, output and finish.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "engine/util/fsd.h"
+#include "exec/exec_impl.h"
+#include "exec/outlog.h"
+#include "exec/taskmap.h"
+
+struct job;
+
+/* A rank's part of a real job: its exec.launch stream. */
+struct jobrank {
+    struct job *job;
+    uint32_t rank;
+    eddy_future_t *f;
+    bool started;
+    bool done;
+};
+
+struct job {
+    struct coord *c;
+    uint64_t id;
+    const eddy_msg_t *req; /* the exec.start request (a copy without payload) */
+    struct job *hnext;     /* hash chain */
+    eddy_watcher_t *timer; /* test: completion or time limit; real: time limit */
+    eddy_watcher_t *kill_timer;
+    double duration;    /* time limit, 0 = none */
+    double run;         /* test: run_duration */
+    int wait_status;    /* test: finish status */
+    bool test;
+    bool timer_is_limit;
+    bool started;
+    bool exception;
+    int status;
+    int nranks;
+    int nstarted;
+    int ndone;
+    struct jobrank *ranks;
+    int ntasks;
+    bool output;  /* the output eventlog has its header */
+    bool closing; /* every rank is done: waiting for the eof commit */
+};
+
+struct coord {
+    struct exec_ctx *ctx;
+    struct outlog *out;
+    struct job **buckets;
+    size_t nbuckets; /* a power of 2 */
+    size_t count;
+};
+
+/* ---- the job table: id -> job (lookups only; never iterated for order) ---- */
+
+static size_t slot (const struct coord *c, uint64_t id)
+{
+    uint64_t x = id * 0x9e3779b97f4a7c15ull;
+    return (size_t)(x ^ (x >> 29)) & (c->nbuckets - 1);
+}
+
+static struct job *lookup (struct coord *c, uint64_t id)
+{
+    for (struct job *j = c->buckets[slot (c, id)]; j; j = j->hnext)
+        if (j->id == id)
+            return j;
+    return NULL;
+}
+
+static int insert (struct coord *c, struct job *job)
+{
+    if (c->count + 1 > c->nbuckets) {
+        size_t n = c->nbuckets * 2;
+        struct job **nb = calloc (n, sizeof (*nb));
+        if (!nb)
+            return -1;
+        struct job **old = c->buckets;
+        size_t oldn = c->nbuckets;
+        c->buckets = nb;
+        c->nbuckets = n;
+        for (size_t i = 0; i < oldn; i++) {
+            struct job *j = old[i];
+            while (j) {
+                struct job *next = j->hnext;
+                size_t s = slot (c, j->id);
+                j->hnext = c->buckets[s];
+                c->buckets[s] = j;
+                j = next;
+            }
+        }
+        free (old);
+    }
+    size_t s = slot (c, job->id);
+    job->hnext = c->buckets[s];
+    c->buckets[s] = job;
+    c->count++;
+    return 0;
+}
+
+static void unlink_job (struct coord *c, struct job *job)
+{
+    for (struct job **p = &c->buckets[slot (c, job->id)]; *p; p = &(*p)->hnext) {
+        if (*p == job) {
+            *p = job->hnext;
+            c->count--;
+            return;
+        }
+    }
+}
+
+static void job_free (struct job *job)
+{
+    if (job) {
+        for (int i = 0; i < job->nranks; i++)
+            eddy_future_destroy (job->ranks[i].f);
+        free (job->ranks);
+        eddy_watcher_destroy (job->timer);
+        eddy_watcher_destroy (job->kill_timer);
+        eddy_msg_decref (job->req);
+        free (job);
+    }
+}
+
+/* ---- responses on the exec.start stream ---- */
+
+static void respond_start (struct job *job)
+{
+    job->started = true;
+    eddy_respond_pack (job->c->ctx->h, job->req, "{s:I s:s}", "id", (json_int_t)job->id, "type",
+                       "start");
+}
+
+static void raise_exception (struct job *job, const char *type, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void raise_exception (struct job *job, const char *type, const char *fmt, ...)
+{
+    char note[256];
+    va_list ap;
+
+    va_start (ap, fmt);
+    vsnprintf (note, sizeof (note), fmt, ap);
+    va_end (ap);
+    job->exception = true;
+    eddy_respond_pack (job->c->ctx->h, job->req, "{s:I s:s s:i s:s s:s}", "id",
+                       (json_int_t)job->id, "type", "exception", "severity", 0, "exception_type",
+                       type, "note", note);
+}
+
+/* finish (if the job started), release, end of stream; the job is freed. */
+static void job_end (struct job *job)
+{
+    struct coord *c = job->c;
+    eddy_handle_t *h = c->ctx->h;
+
+    if (job->started)
+        eddy_respond_pack (h, job->req, "{s:I s:s s:i}", "id", (json_int_t)job->id, "type",
+                           "finish", "status", job->status);
+    eddy_respond_pack (h, job->req, "{s:I s:s s:b}", "id", (json_int_t)job->id, "type", "release",
+                       "final", 1);
+    eddy_respond_error (h, job->req, ENODATA, NULL);
+    unlink_job (c, job);
+    job_free (job);
+}
+
+/* ---- signals ---- */
+
+static void send_signal (struct job *job, int signum)
+{
+    for (int i = 0; i < job->nranks; i++) {
+        struct jobrank *jr = &job->ranks[i];
+        if (jr->done)
+            continue;
+        eddy_future_t *f = eddy_rpc_pack (job->c->ctx->h, "exec.signal", jr->rank,
+                                          EDDY_RPC_NORESPONSE, "{s:I s:i}", "id",
+                                          (json_int_t)job->id, "signal", signum);
+        eddy_future_destroy (f);
+    }
+}
+
+/* Deliver signum to the job.  A job without processes dies of any signal
+ * but 0 at once (its status is the signal), and is freed.
+ */
+static void job_kill (struct job *job, int signum)
+{
+    if (signum == 0)
+        return;
+    if (job->test) {
+        job->status = signum;
+        job_end (job);
+        return;
+    }
+    send_signal (job, signum);
+}
+
+static void kill_timer_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct job *job = arg;
+    exec_log (job->c->ctx, LOG_INFO, "job %ju: still running %gs after SIGTERM: SIGKILL",
+              (uintmax_t)job->id, job->c->ctx->kill_timeout);
+    send_signal (job, SIGKILL);
+}
+
+static void timeout (struct job *job)
+{
+    char fsd[64];
+    eddy_fsd_format (fsd, sizeof (fsd), job->duration);
+    raise_exception (job, "timeout", "resource allocation expired (time limit %s)", fsd);
+    if (!job->test) {
+        /* the grace timer is started first: job_kill () may free a test job */
+        if (!job->kill_timer
+            && !(job->kill_timer = eddy_timer_create (job->c->ctx->r, job->c->ctx->kill_timeout, 0,
+                                                      kill_timer_cb, job)))
+            exec_log (job->c->ctx, LOG_ERR, "job %ju: no kill timer: %s", (uintmax_t)job->id,
+                      strerror (errno));
+        eddy_watcher_start (job->kill_timer);
+    }
+    job_kill (job, SIGTERM);
+}
+
+/* ---- jobs without processes ---- */
+
+static void test_timer_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct job *job = arg;
+    if (job->timer_is_limit) {
+        timeout (job);
+        return;
+    }
+    job->status = job->wait_status;
+    job_end (job);
+}
+
+static int test_start (struct job *job)
+{
+    struct exec_ctx *ctx = job->c->ctx;
+    double after = job->run;
+
+    /* the limit matters only if it comes strictly first: at a tie the job
+     * completes (DESIGN.md: a job runs for its run time) */
+    if (job->duration > 0 && job->run > job->duration && ctx->test_time_limit) {
+        after = job->duration;
+        job->timer_is_limit = true;
+    }
+    if (!(job->timer = eddy_timer_create (ctx->r, after, 0, test_timer_cb, job)))
+        return -1;
+    respond_start (job);
+    eddy_watcher_start (job->timer);
+    return 0;
+}
+
+/* ---- real jobs ---- */
+
+static void eof_committed (void *arg)
+{
+    job_end (arg);
+}
+
+/* Every rank is done: the output eventlog gets its eof entries, and the
+ * job ends once they are stored (so a reader that saw finish finds all of
+ * the output).
+ */
+static void job_check_done (struct job *job)
+{
+    char ranks[32];
+
+    if (job->ndone < job->nranks || job->closing)
+        return;
+    job->closing = true;
+    eddy_watcher_stop (job->timer);
+    eddy_watcher_stop (job->kill_timer);
+    if (job->ntasks > 1)
+        snprintf (ranks, sizeof (ranks), "0-%d", job->ntasks - 1);
+    else
+        snprintf (ranks, sizeof (ranks), "0");
+    if (!job->output || outlog_close (job->c->out, job->id, ranks, eof_committed, job) < 0)
+        job_end (job);
+}
+
+static void limit_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    timeout (arg);
+}
+
+/* Every rank's tasks are running: the job started. */
+static void job_running (struct job *job)
+{
+    struct exec_ctx *ctx = job->c->ctx;
+    respond_start (job);
+    if (job->duration > 0 && isfinite (job->duration)) {
+        if (!(job->timer = eddy_timer_create (ctx->r, job->duration, 0, limit_cb, job)))
+            exec_log (ctx, LOG_ERR, "job %ju: no time limit timer: %s", (uintmax_t)job->id,
+                      strerror (errno));
+        eddy_watcher_start (job->timer);
+    }
+}
+
+static void rank_failed (struct jobrank *jr, const char *why)
+{
+    struct job *job = jr->job;
+    if (!job->exception)
+        raise_exception (job, "exec", "rank %u: %s", jr->rank, why);
+    jr->done = true;
+    job->ndone++;
+    send_signal (job, SIGKILL);
+}
+
+static void launch_cb (eddy_future_t *f, void *arg)
+{
+    struct jobrank *jr = arg;
+    struct job *job = jr->job;
+    const char *type;
+    json_t *o;
+
+    if (eddy_rpc_get (f, &o) < 0) {
+        if (errno != ENODATA)
+            rank_failed (jr, eddy_future_error_string (f));
+        else if (!jr->done) {
+            jr->done = true;
+            job->ndone++;
+        }
+        eddy_future_destroy (f);
+        jr->f = NULL;
+        job_check_done (job);
+        return;
+    }
+    if (json_unpack (o, "{s:s}", "type", &type) < 0) {
+        exec_log (job->c->ctx, LOG_ERR, "job %ju: rank %u: malformed exec.launch response",
+                  (uintmax_t)job->id, jr->rank);
+    } else if (!strcmp (type, "start")) {
+        jr->started = true;
+        if (++job->nstarted == job->nranks && !job->exception)
+            job_running (job);
+    } else if (!strcmp (type, "output")) {
+        if (outlog_data (job->c->out, job->id, json_object_get (o, "entries")) < 0)
+            exec_log (job->c->ctx, LOG_ERR, "job %ju: output lost: %s", (uintmax_t)job->id,
+                      strerror (errno));
+    } else if (!strcmp (type, "finish")) {
+        int status = 0;
+        json_unpack (o, "{s:i}", "status", &status);
+        if (status > job->status)
+            job->status = status;
+    }
+    eddy_future_reset (f);
+}
+
+static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobspec)
+{
+    struct exec_ctx *ctx = job->c->ctx;
+    eddy_error_t err = { "" };
+    eddy_taskmap_t *tm;
+    json_t *sys = json_object_get (json_object_get (jobspec, "attributes"), "system");
+    json_t *cmd = json_object_get (json_array_get (json_object_get (jobspec, "tasks"), 0), "command");
+    json_t *env = json_object_get (sys, "environment");
+    json_t *cwd = json_object_get (sys, "cwd");
+
+    if (userid != (uint32_t)getuid ()) {
+        raise_exception (job, "exec", "jobs of user %u need eddy-imp (not available)", userid);
+        return 0;
+    }
+    if (!(tm = eddy_taskmap_from_jobspec (R, jobspec, &err))) {
+        raise_exception (job, "exec", "%s", err.text);
+        return 0;
+    }
+    job->ntasks = eddy_taskmap_ntasks (tm);
+    job->output = outlog_header (job->c->out, job->id, job->ntasks) == 0;
+    int n = 0;
+    for (int i = 0; i < eddy_taskmap_nranks (tm); i++)
+        if (eddy_taskmap_get (tm, i)->ntasks > 0)
+            n++;
+    if (!(job->ranks = calloc (n, sizeof (job->ranks[0])))) {
+        eddy_taskmap_destroy (tm);
+        return -1;
+    }
+    for (int i = 0; i < eddy_taskmap_nranks (tm); i++) {
+        const struct eddy_taskmap_rank *tr = eddy_taskmap_get (tm, i);
+        if (tr->ntasks == 0)
+            continue;
+        struct jobrank *jr = &job->ranks[job->nranks++];
+        jr->job = job;
+        jr->rank = tr->rank;
+        json_t *p = json_pack ("{s:I s:i s:i s:i s:i s:O s:s}", "id", (json_int_t)job->id, "userid",
+                               (int)userid, "base", tr->base, "ntasks", tr->ntasks, "size",
+                               eddy_taskmap_ntasks (tm), "command", cmd ? cmd : json_null (),
+                               "cores", tr->cores);
+        if (p && json_is_object (env))
+            json_object_set (p, "environment", env);
+        if (p && json_is_string (cwd))
+            json_object_set (p, "cwd", cwd);
+        if (p)
+            jr->f = eddy_rpc (ctx->h, "exec.launch", p, tr->rank, EDDY_RPC_STREAMING);
+        json_decref (p);
+        if (!jr->f || eddy_future_then (jr->f, -1, launch_cb, jr) < 0) {
+            eddy_future_destroy (jr->f);
+            jr->f = NULL;
+            rank_failed (jr, "cannot send exec.launch");
+        }
+    }
+    eddy_taskmap_destroy (tm);
+    return 0;
+}
+
+/* ---- requests ---- */
+
+/* attributes.system.exec.test: run_duration (seconds or FSD text) and
+ * wait_status; 1 if the job is a test job, 0 if not, -1 if malformed.
+ */
+static int test_attrs (json_t *sys, double *run, int *wait_status, eddy_error_t *err)
+{
+    json_t *test = json_object_get (json_object_get (sys, "exec"), "test");
+    json_t *rd = json_object_get (test, "run_duration");
+    json_t *ws = json_object_get (test, "wait_status");
+
+    if (ws && (!json_is_integer (ws) || json_integer_value (ws) < 0
+               || json_integer_value (ws) > 0xffff))
+        return eddy_error_set (err, "attributes.system.exec.test.wait_status: must be 0-65535");
+    *wait_status = ws ? (int)json_integer_value (ws) : 0;
+    if (!rd)
+        return 0;
+    if (json_is_number (rd))
+        *run = json_number_value (rd);
+    else if (!json_is_string (rd) || eddy_fsd_parse (json_string_value (rd), run, NULL) < 0)
+        return eddy_error_set (err, "attributes.system.exec.test.run_duration: not a duration");
+    if (!(*run >= 0) || !isfinite (*run))
+        return eddy_error_set (err, "attributes.system.exec.test.run_duration: must be >= 0");
+    return 1;
+}
+
+void coord_start (struct coord *c, const eddy_msg_t *msg)
+{
+    struct exec_ctx *ctx = c->ctx;
+    json_int_t id;
+    int userid;
+    json_t *R, *jobspec;
+    json_error_t jerr;
+    eddy_error_t err = { "" };
+    struct job *job;
+
+    if (!(eddy_msg_flags (msg) & EDDY_MSGFLAG_STREAMING)) {
+        eddy_respond_error (ctx->h, msg, EPROTO, "exec.start needs a streaming request");
+        return;
+    }
+    if (!eddy_msg_payload (msg)
+        || json_unpack_ex (eddy_msg_payload (msg), &jerr, 0, "{s:I s:i s:o s:o}", "id", &id,
+                           "userid", &userid, "R", &R, "jobspec", &jobspec) < 0) {
+        eddy_respond_error (ctx->h, msg, EPROTO, "exec.start: malformed payload");
+        return;
+    }
+    if (id < 0 || !json_is_object (jobspec) || !json_is_object (R)) {
+        eddy_respond_error (ctx->h, msg, EPROTO, "exec.start: malformed payload");
+        return;
+    }
+    if (lookup (c, (uint64_t)id)) {
+        eddy_respond_error (ctx->h, msg, EEXIST, "exec.start: job is already running");
+        return;
+    }
+    if (!(job = calloc (1, sizeof (*job))))
+        goto nomem;
+    job->c = c;
+    job->id = (uint64_t)id;
+    /* responses need the route, not the jobspec: keep a copy without it */
+    if (!(job->req = eddy_msg_copy (msg, false))) {
+        free (job);
+        goto nomem;
+    }
+    json_t *sys = json_object_get (json_object_get (jobspec, "attributes"), "system");
+    json_t *dur = json_object_get (sys, "duration");
+    if (json_is_number (dur) && json_number_value (dur) > 0)
+        job->duration = json_number_value (dur);
+    int t = test_attrs (sys, &job->run, &job->wait_status, &err);
+    if (t < 0) {
+        eddy_respond_error (ctx->h, msg, EINVAL, err.text);
+        job_free (job);
+        return;
+    }
+    job->test = t == 1 || ctx->sim;
+    if (insert (c, job) < 0) {
+        job_free (job);
+        goto nomem;
+    }
+    if (job->test) {
+        if (test_start (job) < 0) {
+            raise_exception (job, "exec", "cannot start a timer: %s", strerror (errno));
+            job_end (job);
+        }
+        return;
+    }
+    if (real_start (job, (uint32_t)userid, R, jobspec) < 0)
+        raise_exception (job, "exec", "out of memory");
+    job_check_done (job);
+    return;
+nomem:
+    eddy_respond_error (ctx->h, msg, ENOMEM, NULL);
+}
+
+void coord_kill (struct coord *c, const eddy_msg_t *msg)
+{
+    json_int_t id;
+    int signum;
+    struct job *job;
+
+    if (!eddy_msg_payload (msg)
+        || json_unpack (eddy_msg_payload (msg), "{s:I s:i}", "id", &id, "signal", &signum) < 0) {
+        eddy_respond_error (c->ctx->h, msg, EPROTO, "exec.kill: malformed payload");
+        return;
+    }
+    if (signum < 0 || signum >= NSIG) {
+        eddy_respond_error (c->ctx->h, msg, EINVAL, "exec.kill: invalid signal");
+        return;
+    }
+    if (id < 0 || !(job = lookup (c, (uint64_t)id))) {
+        eddy_respond_error (c->ctx->h, msg, ENOENT, "exec.kill: no such job");
+        return;
+    }
+    eddy_respond (c->ctx->h, msg, NULL);
+    job_kill (job, signum);
+}
+
+int coord_count (struct coord *c)
+{
+    return c ? (int)c->count : 0;
+}
+
+struct coord *coord_create (struct exec_ctx *ctx)
+{
+    struct coord *c = calloc (1, sizeof (*c));
+    if (!c)
+        return NULL;
+    c->ctx = ctx;
+    c->nbuckets = 64;
+    if (!(c->buckets = calloc (c->nbuckets, sizeof (c->buckets[0])))
+        || !(c->out = outlog_create (ctx->h))) {
+        free (c->buckets);
+        free (c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Unloading: every stream still open ends with ECANCELED. */
+void coord_destroy (struct coord *c)
+{
+    if (c) {
+        int saved_errno = errno;
+        outlog_destroy (c->out);
+        for (size_t i = 0; i < c->nbuckets; i++) {
+            struct job *j = c->buckets[i];
+            while (j) {
+                struct job *next = j->hnext;
+                eddy_respond_error (c->ctx->h, j->req, ECANCELED, "exec module unloaded");
+                job_free (j);
+                j = next;
+            }
+        }
+        free (c->buckets);
+        free (c);
+        errno = saved_errno;
+    }
+}

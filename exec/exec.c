@@ -1,0 +1,169 @@
+/* exec.c - the exec module: arguments, message handlers by table, and the
+ * two halves it hosts (coordinator on rank 0, job shell on every rank).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "exec/exec.h"
+#include "exec/exec_impl.h"
+
+void exec_log (struct exec_ctx *ctx, int level, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof (text), fmt, ap);
+    va_end (ap);
+    eddy_future_t *f = eddy_rpc_pack (ctx->h, "log.append", ctx->rank, EDDY_RPC_NORESPONSE,
+                                      "{s:i s:s s:s}", "level", level, "name", "exec", "message",
+                                      text);
+    eddy_future_destroy (f);
+}
+
+static bool from_rank0_only (struct exec_ctx *ctx, const eddy_msg_t *msg)
+{
+    if (!ctx->coord) {
+        eddy_respond_error (ctx->h, msg, EINVAL, "exec jobs are started and killed on rank 0 only");
+        return false;
+    }
+    return true;
+}
+
+static void start_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (from_rank0_only (ctx, msg))
+        coord_start (ctx->coord, msg);
+}
+
+static void kill_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (from_rank0_only (ctx, msg))
+        coord_kill (ctx->coord, msg);
+}
+
+static void launch_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (!ctx->shell) {
+        eddy_respond_error (h, msg, ENOSYS, "exec: the sim backend runs no processes");
+        return;
+    }
+    shell_launch (ctx->shell, msg);
+}
+
+static void signal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (!ctx->shell) {
+        eddy_respond_error (h, msg, ENOSYS, "exec: the sim backend runs no processes");
+        return;
+    }
+    shell_signal (ctx->shell, msg);
+}
+
+static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    eddy_respond_pack (h, msg, "{s:s s:i}", "backend", ctx->sim ? "sim" : "real", "jobs",
+                       ctx->coord ? coord_count (ctx->coord) : 0);
+}
+
+static const struct eddy_msg_handler_spec handlers[] = {
+    { EDDY_MSGTYPE_REQUEST, "exec.start", start_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "exec.kill", kill_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "exec.launch", launch_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "exec.signal", signal_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "exec.stats", stats_cb, EDDY_ROLE_ALL },
+    EDDY_MSGHANDLER_TABLE_END,
+};
+
+/* The tasks' EDDY_URI is this broker's local-uri attribute, when it has one. */
+static void uri_cb (eddy_future_t *f, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    const char *value;
+    if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) == 0)
+        ctx->local_uri = strdup (value);
+    eddy_future_destroy (f);
+    ctx->uri_f = NULL;
+}
+
+static void exec_unload (void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (ctx) {
+        int saved_errno = errno;
+        eddy_msg_handler_delvec (ctx->handlers);
+        coord_destroy (ctx->coord);
+        shell_destroy (ctx->shell);
+        eddy_future_destroy (ctx->uri_f);
+        free (ctx->local_uri);
+        free (ctx);
+        errno = saved_errno;
+    }
+}
+
+static int exec_load (eddy_handle_t *h, json_t *args, void **out)
+{
+    struct exec_ctx *ctx;
+    const char *backend = "real";
+    double kill_timeout = 5.0;
+    int test_time_limit = 1;
+    json_error_t jerr;
+
+    if (args && json_unpack_ex (args, &jerr, JSON_STRICT, "{s?s s?F s?b}", "backend", &backend,
+                                "kill_timeout", &kill_timeout, "test_time_limit", &test_time_limit)
+                    < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if ((strcmp (backend, "real") && strcmp (backend, "sim")) || !(kill_timeout >= 0)
+        || kill_timeout > 86400) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!(ctx = calloc (1, sizeof (*ctx))))
+        return -1;
+    ctx->h = h;
+    ctx->r = eddy_handle_reactor (h);
+    ctx->rank = eddy_handle_rank (h);
+    ctx->sim = !strcmp (backend, "sim");
+    ctx->kill_timeout = kill_timeout;
+    ctx->test_time_limit = test_time_limit;
+    if (!ctx->sim && eddy_reactor_is_sim (ctx->r)) {
+        exec_log (ctx, LOG_ERR, "backend real needs file descriptors: use backend sim in the simulator");
+        free (ctx);
+        errno = ENOTSUP;
+        return -1;
+    }
+    if (ctx->rank == 0 && !(ctx->coord = coord_create (ctx)))
+        goto error;
+    if (!ctx->sim) {
+        if (!(ctx->shell = shell_create (ctx)))
+            goto error;
+        ctx->uri_f = eddy_rpc_pack (h, "attr.get", ctx->rank, 0, "{s:s}", "name", "local-uri");
+        if (!ctx->uri_f || eddy_future_then (ctx->uri_f, -1, uri_cb, ctx) < 0)
+            goto error;
+    }
+    if (eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0
+        || eddy_service_register (h, "exec") < 0)
+        goto error;
+    *out = ctx;
+    return 0;
+error:
+    exec_unload (ctx);
+    return -1;
+}
+
+const struct eddy_module eddy_module_exec = {
+    .name = "exec",
+    .load = exec_load,
+    .unload = exec_unload,
+};

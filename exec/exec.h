@@ -1,0 +1,28 @@
+/* exec.h - the exec module: job execution for the job manager.
+ *
+ * Loaded on every rank.  Rank 0 coordinates each job (exec.start,
+ * exec.kill, time limits); every rank acts as the job shell for its part
+ * of a job with the real backend (exec.launch, exec.signal): it forks the
+ * tasks itself, reads their output through pipes and reaps them through
+ * pidfds.  Jobs of the sim backend, and any job whose jobspec sets
+ * attributes.system.exec.test.run_duration, run no process: they finish
+ * on a reactor timer, in virtual time in the simulator.  The protocol is
+ * in docs/protocols.md ("exec").
+ *
+ * Module args (a JSON object, all optional):
+ *   backend          "real" (default) or "sim"; "real" needs the libev
+ *                    reactor (file descriptors), so a simulator refuses it
+ *   kill_timeout     seconds between SIGTERM and SIGKILL when a time limit
+ *                    expires (default 5)
+ *   test_time_limit  false: jobs without processes ignore their time limit
+ *                    and always run for run_duration (trace replays, where
+ *                    a job may run past its requested time); default true
+ */
+#ifndef EDDY_EXEC_H
+#define EDDY_EXEC_H
+
+#include "engine/broker/broker.h"
+
+extern const struct eddy_module eddy_module_exec;
+
+#endif /* !EDDY_EXEC_H */

@@ -1,0 +1,51 @@
+/* exec_impl.h - state shared by the exec module's halves: the coordinator
+ * (coord.c, rank 0) and the job shell (shell.c, every rank).  Private to
+ * exec/.
+ */
+#ifndef EDDY_EXEC_IMPL_H
+#define EDDY_EXEC_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "engine/future.h"
+#include "engine/handle.h"
+#include "engine/reactor.h"
+
+struct coord;
+struct shell;
+
+struct exec_ctx {
+    eddy_handle_t *h;
+    eddy_reactor_t *r;
+    uint32_t rank;
+    bool sim;             /* backend "sim": no job runs a process */
+    double kill_timeout;  /* SIGTERM -> SIGKILL grace after a time limit */
+    bool test_time_limit; /* jobs without processes obey their time limit */
+    eddy_msg_handler_t **handlers;
+    struct coord *coord;  /* rank 0 only */
+    struct shell *shell;  /* NULL with the sim backend */
+    char *local_uri;      /* EDDY_URI for tasks (attr local-uri), may be NULL */
+    eddy_future_t *uri_f;
+};
+
+/* Log to the broker's ring as component "exec" (syslog level). */
+void exec_log (struct exec_ctx *ctx, int level, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+/* Coordinator (coord.c): exec.start and exec.kill on rank 0. */
+struct coord *coord_create (struct exec_ctx *ctx);
+void coord_destroy (struct coord *c);
+void coord_start (struct coord *c, const eddy_msg_t *msg);
+void coord_kill (struct coord *c, const eddy_msg_t *msg);
+/* Jobs the coordinator holds (tests and reports). */
+int coord_count (struct coord *c);
+
+/* Job shell (shell.c): exec.launch and exec.signal on every rank. */
+struct shell *shell_create (struct exec_ctx *ctx);
+void shell_destroy (struct shell *s);
+void shell_launch (struct shell *s, const eddy_msg_t *msg);
+void shell_signal (struct shell *s, const eddy_msg_t *msg);
+
+#endif /* !EDDY_EXEC_IMPL_H */

@@ -1,0 +1,177 @@
+/* exec-job - play the job manager against a running instance's exec
+ * module, for integration tests: send one exec.start and print each
+ * response on a line ("start", "exception TYPE NOTE", "finish STATUS",
+ * "release final", "end ERRNO-TEXT").
+ *
+ * Usage: exec-job [-n NTASKS] [-t DURATION] [-R R-JSON] [-k SECONDS:SIGNAL]
+ *                 [--run-duration S] [--cwd DIR] [--id N] -- COMMAND...
+ * The environment of exec-job becomes the job's.  -k sends exec.kill
+ * SIGNAL that many seconds after start.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/future.h"
+#include "sched/jobspec.h"
+#include "transport/local/client.h"
+
+extern char **environ;
+
+struct run {
+    eddy_handle_t *h;
+    uint64_t id;
+    double kill_after;
+    int kill_signal;
+    eddy_watcher_t *kill_timer;
+    eddy_future_t *kill_f;
+};
+
+static void kill_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct run *run = arg;
+    run->kill_f = eddy_rpc_pack (run->h, "exec.kill", 0, 0, "{s:I s:i}", "id", (json_int_t)run->id,
+                                 "signal", run->kill_signal);
+}
+
+static void stream_cb (eddy_future_t *f, void *arg)
+{
+    struct run *run = arg;
+    const char *type = "?";
+    json_t *o;
+
+    if (eddy_rpc_get (f, &o) < 0) {
+        printf ("end %s\n", eddy_future_error_string (f));
+        fflush (stdout);
+        eddy_reactor_stop (eddy_handle_reactor (run->h));
+        return;
+    }
+    json_unpack (o, "{s:s}", "type", &type);
+    if (!strcmp (type, "finish")) {
+        int status = -1;
+        json_unpack (o, "{s:i}", "status", &status);
+        printf ("finish %d\n", status);
+    } else if (!strcmp (type, "exception")) {
+        const char *et = "?", *note = "";
+        json_unpack (o, "{s:s s:s}", "exception_type", &et, "note", &note);
+        printf ("exception %s %s\n", et, note);
+    } else if (!strcmp (type, "release")) {
+        int final = 0;
+        json_unpack (o, "{s:b}", "final", &final);
+        printf ("release%s\n", final ? " final" : "");
+    } else {
+        printf ("%s\n", type);
+        if (!strcmp (type, "start") && run->kill_after > 0) {
+            run->kill_timer = eddy_timer_create (eddy_handle_reactor (run->h), run->kill_after, 0,
+                                                 kill_cb, run);
+            eddy_watcher_start (run->kill_timer);
+        }
+    }
+    fflush (stdout);
+    eddy_future_reset (f);
+}
+
+int main (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "ntasks", required_argument, NULL, 'n' },
+        { "time-limit", required_argument, NULL, 't' },
+        { "R", required_argument, NULL, 'R' },
+        { "kill", required_argument, NULL, 'k' },
+        { "run-duration", required_argument, NULL, 'D' },
+        { "cwd", required_argument, NULL, 'C' },
+        { "id", required_argument, NULL, 'I' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct run run = { .id = 1 };
+    int ntasks = 1, c;
+    double duration = 0, run_duration = -1;
+    const char *Rtext = "{\"version\":1,\"execution\":{\"R_lite\":[{\"rank\":\"0\",\"children\":{\"core\":\"0\"}}]}}";
+    const char *cwd = NULL;
+    eddy_error_t err;
+
+    while ((c = getopt_long (argc, argv, "+n:t:R:k:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            ntasks = atoi (optarg);
+            break;
+        case 't':
+            duration = atof (optarg);
+            break;
+        case 'R':
+            Rtext = optarg;
+            break;
+        case 'k':
+            if (sscanf (optarg, "%lf:%d", &run.kill_after, &run.kill_signal) != 2) {
+                fprintf (stderr, "exec-job: -k SECONDS:SIGNAL\n");
+                return 2;
+            }
+            break;
+        case 'D':
+            run_duration = atof (optarg);
+            break;
+        case 'C':
+            cwd = optarg;
+            break;
+        case 'I':
+            run.id = strtoull (optarg, NULL, 0);
+            break;
+        default:
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf (stderr, "exec-job: no command\n");
+        return 2;
+    }
+    json_t *env = json_object ();
+    for (int i = 0; environ[i]; i++) {
+        char *eq = strchr (environ[i], '=');
+        if (eq) {
+            char *key = strndup (environ[i], eq - environ[i]);
+            json_object_set_new (env, key, json_string (eq + 1));
+            free (key);
+        }
+    }
+    json_t *attrs = run_duration >= 0 ? json_pack ("{s:{s:{s:{s:f}}}}", "system", "exec", "test",
+                                                   "run_duration", run_duration)
+                                      : NULL;
+    struct eddy_jobspec_request req = {
+        .argc = argc - optind, .argv = argv + optind, .ntasks = ntasks, .cores_per_task = 1,
+        .duration = duration, .cwd = cwd, .environment = env, .attributes = attrs,
+    };
+    eddy_jobspec_t *js = eddy_jobspec_from_command (&req, &err);
+    if (!js) {
+        fprintf (stderr, "exec-job: %s\n", err.text);
+        return 1;
+    }
+    json_t *R = json_loads (Rtext, 0, NULL);
+    if (!R) {
+        fprintf (stderr, "exec-job: -R: not JSON\n");
+        return 1;
+    }
+    if (!(run.h = eddy_open (NULL, &err))) {
+        fprintf (stderr, "exec-job: %s\n", err.text);
+        return 1;
+    }
+    eddy_future_t *f = eddy_rpc_pack (run.h, "exec.start", 0, EDDY_RPC_STREAMING,
+                                      "{s:I s:i s:O s:O}", "id", (json_int_t)run.id, "userid",
+                                      (int)getuid (), "R", R, "jobspec", eddy_jobspec_json (js));
+    if (!f || eddy_future_then (f, -1, stream_cb, &run) < 0) {
+        fprintf (stderr, "exec-job: exec.start: %s\n", strerror (errno));
+        return 1;
+    }
+    int rc = eddy_reactor_run (eddy_handle_reactor (run.h), EDDY_RUN_DEFAULT);
+    eddy_future_destroy (f);
+    eddy_future_destroy (run.kill_f);
+    eddy_watcher_destroy (run.kill_timer);
+    eddy_close (run.h);
+    eddy_jobspec_destroy (js);
+    json_decref (R);
+    json_decref (env);
+    json_decref (attrs);
+    return rc < 0 ? 1 : 0;
+}
