@@ -4,13 +4,15 @@
  * docs/protocols.md, and, in the simulator at link latency 0, fcfs and
  * easy schedules equal to the ideal oracle's (sim/ideal.h).
  */
-#include <cmocka.h>
-#include <errno.h>
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
