@@ -39,7 +39,15 @@ struct resource;
 struct query {
     struct resource *res;
     size_t k; /* rank * Q_COUNT + what */
+    bool failed;
 };
+
+/* Ranks that have not joined yet cannot answer (the module loads while
+ * rank 0 waits for quorum): ask again, every GATHER_RETRY seconds, up to
+ * GATHER_ROUNDS times, before giving up on them (they get the defaults).
+ */
+#define GATHER_RETRY 0.5
+#define GATHER_ROUNDS 120
 
 static const char attr_names[Q_COUNT][16] = {"hostname", "resource.cores",
                                              "resource.gpus"};
@@ -54,6 +62,10 @@ struct resource {
     eddy_future_t **futures; /* size x Q_COUNT */
     struct query *queries;   /* size x Q_COUNT */
     size_t pending;
+    size_t nfailed;
+    int rounds;
+    eddy_watcher_t *retry;
+    bool registered;
     const eddy_msg_t **waiting; /* acquire requests waiting for R */
     size_t nwaiting;
 };
@@ -138,6 +150,8 @@ static void gathered (struct resource *res)
     res->nwaiting = 0;
 }
 
+static int ask (struct resource *res, size_t k);
+
 static void attr_continuation (eddy_future_t *f, void *arg)
 {
     struct query *q = arg;
@@ -149,14 +163,57 @@ static void attr_continuation (eddy_future_t *f, void *arg)
                                             : &ri->gpus;
     const char *value;
 
-    /* an absent attribute (ENOENT) leaves the default */
-    if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) == 0 && value[0])
-        *slot = strdup (value);
+    if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) == 0) {
+        if (value[0] && !*slot)
+            *slot = strdup (value);
+    } else if (errno != ENOENT) {
+        /* an absent attribute (ENOENT) leaves the default; anything else
+         * (the rank is not up yet) is asked again */
+        q->failed = true;
+        res->nfailed++;
+    }
     res->futures[k] = NULL;
     res->pending--;
     eddy_future_destroy (f);
+    if (res->pending > 0)
+        return;
+    if (res->nfailed > 0 && res->rounds < GATHER_ROUNDS) {
+        eddy_watcher_start (res->retry);
+        return;
+    }
+    gathered (res);
+}
+
+static void retry_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct resource *res = arg;
+
+    res->rounds++;
+    res->nfailed = 0;
+    for (size_t k = 0; k < (size_t)res->size * Q_COUNT; k++) {
+        if (res->queries[k].failed) {
+            res->queries[k].failed = false;
+            if (ask (res, k) < 0)
+                res->queries[k].failed = true; /* left to the defaults */
+        }
+    }
     if (res->pending == 0)
         gathered (res);
+}
+
+static int ask (struct resource *res, size_t k)
+{
+    eddy_future_t *f = eddy_rpc_pack (res->h, "attr.get", (uint32_t)(k / Q_COUNT), 0,
+                                      "{s:s}", "name", attr_names[k % Q_COUNT]);
+    res->queries[k].res = res;
+    res->queries[k].k = k;
+    if (!f || eddy_future_then (f, -1, attr_continuation, &res->queries[k]) < 0) {
+        eddy_future_destroy (f);
+        return -1;
+    }
+    res->futures[k] = f;
+    res->pending++;
+    return 0;
 }
 
 static int gather (struct resource *res)
@@ -167,24 +224,14 @@ static int gather (struct resource *res)
     if (!(res->ranks = calloc (res->size, sizeof (*res->ranks))) ||
         !(res->futures =
               calloc ((size_t)res->size * Q_COUNT, sizeof (*res->futures))) ||
-        !(res->queries = calloc ((size_t)res->size * Q_COUNT, sizeof (*res->queries))))
+        !(res->queries =
+              calloc ((size_t)res->size * Q_COUNT, sizeof (*res->queries))) ||
+        !(res->retry = eddy_timer_create (eddy_handle_reactor (res->h), GATHER_RETRY, 0,
+                                          retry_cb, res)))
         return -1;
-    for (uint32_t i = 0; i < res->size; i++) {
-        for (int q = 0; q < Q_COUNT; q++) {
-            size_t k = (size_t)i * Q_COUNT + q;
-            eddy_future_t *f = eddy_rpc_pack (res->h, "attr.get", i, 0, "{s:s}", "name",
-                                              attr_names[q]);
-            res->queries[k].res = res;
-            res->queries[k].k = k;
-            if (!f ||
-                eddy_future_then (f, -1, attr_continuation, &res->queries[k]) < 0) {
-                eddy_future_destroy (f);
-                return -1;
-            }
-            res->futures[k] = f;
-            res->pending++;
-        }
-    }
+    for (size_t k = 0; k < (size_t)res->size * Q_COUNT; k++)
+        if (ask (res, k) < 0)
+            return -1;
     return 0;
 }
 
@@ -204,6 +251,7 @@ static void resource_unload (void *ctx)
         eddy_future_destroy (res->futures[k]);
     free (res->futures);
     free (res->queries);
+    eddy_watcher_destroy (res->retry);
     for (uint32_t i = 0; res->ranks && i < res->size; i++) {
         free (res->ranks[i].hostname);
         free (res->ranks[i].cores);
@@ -211,7 +259,8 @@ static void resource_unload (void *ctx)
     }
     free (res->ranks);
     eddy_msg_handler_delvec (res->handlers);
-    eddy_service_unregister (res->h, "resource");
+    if (res->registered)
+        eddy_service_unregister (res->h, "resource");
     json_decref (res->R);
     free (res);
 }
@@ -236,6 +285,11 @@ static int resource_load (eddy_handle_t *h, json_t *args, void **ctx)
     if (!(res = calloc (1, sizeof (*res))))
         return -1;
     res->h = h;
+    if (eddy_handle_rank (h) != 0) {
+        /* rank 0 only: elsewhere (eddy start -m loads everywhere) stay inert */
+        *ctx = res;
+        return 0;
+    }
     if (R) {
         eddy_rlist_t *rl = eddy_rlist_from_json (R, 0, &err);
         if (!rl) {
@@ -251,6 +305,7 @@ static int resource_load (eddy_handle_t *h, json_t *args, void **ctx)
     if (eddy_msg_handler_addvec (h, handlers, res, &res->handlers) < 0 ||
         eddy_service_register (h, "resource") < 0)
         goto error;
+    res->registered = true;
     if (!res->R && gather (res) < 0)
         goto error;
     *ctx = res;

@@ -53,7 +53,11 @@ struct sched {
     eddy_future_t *acquire_f;
     eddy_future_t *hello_f;
     int tries;
+    bool registered;
     bool ready; /* R known and hello answered: passes may run */
+
+    const eddy_msg_t **status_waiting; /* resource-status before R is known */
+    size_t nstatus_waiting;
 
     eddy_rlist_t *all;   /* the instance's R (NULL until known) */
     eddy_rlist_t *trial; /* an idle copy of all: can a request ever fit? */
@@ -322,6 +326,62 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     s->nqueue = j;
 }
 
+/* ---- resource-status ---- */
+
+static void respond_status (struct sched *s, const eddy_msg_t *msg)
+{
+    eddy_rlist_t *allocated = NULL, *down = NULL;
+    json_t *o = NULL;
+
+    if (!s->all) {
+        eddy_respond_error (s->h, msg, EAGAIN, "sched: resources are not known");
+        return;
+    }
+    if (!(allocated = eddy_rlist_difference (s->all, s->pool)) ||
+        !(down = eddy_rlist_create ()) ||
+        !(o = json_pack ("{s:o s:o s:o}", "all", eddy_rlist_to_json (s->all),
+                         "allocated", eddy_rlist_to_json (allocated), "down",
+                         eddy_rlist_to_json (down))))
+        eddy_respond_error (s->h, msg, ENOMEM, NULL);
+    else
+        eddy_respond (s->h, msg, o);
+    json_decref (o);
+    eddy_rlist_destroy (allocated);
+    eddy_rlist_destroy (down);
+}
+
+/* Answer the status requests that waited for R (or for giving up on it). */
+static void respond_status_waiting (struct sched *s)
+{
+    for (size_t i = 0; i < s->nstatus_waiting; i++) {
+        respond_status (s, s->status_waiting[i]);
+        eddy_msg_decref (s->status_waiting[i]);
+    }
+    free (s->status_waiting);
+    s->status_waiting = NULL;
+    s->nstatus_waiting = 0;
+}
+
+static void
+status_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct sched *s = arg;
+
+    if (!s->all && (s->acquire_f || eddy_watcher_is_active (s->retry))) {
+        /* R is on its way: answer when it arrives */
+        const eddy_msg_t **w =
+            realloc (s->status_waiting, (s->nstatus_waiting + 1) * sizeof (*w));
+        if (!w) {
+            eddy_respond_error (h, msg, ENOMEM, NULL);
+            return;
+        }
+        s->status_waiting = w;
+        s->status_waiting[s->nstatus_waiting++] = eddy_msg_incref (msg);
+        return;
+    }
+    respond_status (s, msg);
+}
+
 /* ---- R and hello ---- */
 
 static void deny_impossible (struct sched *s)
@@ -398,6 +458,7 @@ static int set_R (struct sched *s, json_t *Rj, eddy_error_t *err)
     s->pool = pool;
     s->trial = trial;
     deny_impossible (s);
+    respond_status_waiting (s);
     s->hello_f = eddy_rpc (s->h, "job-manager.sched-hello", NULL, EDDY_NODEID_ANY, 0);
     if (!s->hello_f || eddy_future_then (s->hello_f, -1, hello_continuation, s) < 0) {
         eddy_future_destroy (s->hello_f);
@@ -434,6 +495,8 @@ static void acquire_continuation (eddy_future_t *f, void *arg)
     eddy_future_destroy (f);
     if (s->acquire_f == f)
         s->acquire_f = NULL;
+    if (!s->all && !eddy_watcher_is_active (s->retry))
+        respond_status_waiting (s); /* gave up: they get the error */
 }
 
 static void acquire (struct sched *s)
@@ -445,6 +508,7 @@ static void acquire (struct sched *s)
         sched_log (s, LOG_ERR, "resource.acquire: %s", strerror (errno));
         eddy_future_destroy (s->acquire_f);
         s->acquire_f = NULL;
+        respond_status_waiting (s);
     }
 }
 
@@ -593,30 +657,6 @@ static void prioritize_cb (eddy_handle_t *h,
     schedule_pass (s);
 }
 
-static void
-status_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
-{
-    struct sched *s = arg;
-    eddy_rlist_t *allocated = NULL, *down = NULL;
-    json_t *o = NULL;
-
-    if (!s->all) {
-        eddy_respond_error (h, msg, EAGAIN, "sched: resources are not known yet");
-        return;
-    }
-    if (!(allocated = eddy_rlist_difference (s->all, s->pool)) ||
-        !(down = eddy_rlist_create ()) ||
-        !(o = json_pack ("{s:o s:o s:o}", "all", eddy_rlist_to_json (s->all),
-                         "allocated", eddy_rlist_to_json (allocated), "down",
-                         eddy_rlist_to_json (down))))
-        eddy_respond_error (h, msg, ENOMEM, NULL);
-    else
-        eddy_respond (h, msg, o);
-    json_decref (o);
-    eddy_rlist_destroy (allocated);
-    eddy_rlist_destroy (down);
-}
-
 static const struct eddy_msg_handler_spec handlers[] = {
     {EDDY_MSGTYPE_REQUEST, "sched.alloc", alloc_cb, 0},
     {EDDY_MSGTYPE_REQUEST, "sched.free", free_cb, 0},
@@ -642,12 +682,19 @@ static void sched_unload (void *ctx)
     }
     for (size_t i = 0; i < s->nrunning; i++)
         job_destroy (s->running[i]);
+    for (size_t i = 0; i < s->nstatus_waiting; i++) {
+        eddy_respond_error (s->h, s->status_waiting[i], ENOSYS,
+                            "the scheduler was unloaded");
+        eddy_msg_decref (s->status_waiting[i]);
+    }
+    free (s->status_waiting);
     free (s->queue);
     free (s->running);
     free (s->pq);
     free (s->pr);
     eddy_msg_handler_delvec (s->handlers);
-    eddy_service_unregister (s->h, "sched");
+    if (s->registered)
+        eddy_service_unregister (s->h, "sched");
     eddy_future_destroy (s->acquire_f);
     eddy_future_destroy (s->hello_f);
     eddy_watcher_destroy (s->idle);
@@ -678,12 +725,18 @@ static int sched_load (eddy_handle_t *h, json_t *args, void **ctx)
     if (!(s = calloc (1, sizeof (*s))))
         return -1;
     s->h = h;
+    if (eddy_handle_rank (h) != 0) {
+        /* rank 0 only: elsewhere (eddy start -m loads everywhere) stay inert */
+        *ctx = s;
+        return 0;
+    }
     if (!(s->policy = eddy_policy_create (policy)) ||
         !(s->idle = eddy_idle_create (r, pass_cb, s)) ||
         !(s->retry = eddy_timer_create (r, ACQUIRE_RETRY, 0, retry_cb, s)) ||
         eddy_msg_handler_addvec (h, handlers, s, &s->handlers) < 0 ||
         eddy_service_register (h, "sched") < 0)
         goto error;
+    s->registered = true;
     if (R) {
         if (set_R (s, R, &err) < 0) {
             errno = EINVAL;

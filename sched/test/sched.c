@@ -349,11 +349,17 @@ static void sched_waits_for_a_late_resource_module (void **state)
     struct env *e = *state;
     load (e, "sched", "{\"policy\": \"easy\"}");
     eddy_future_t *f = alloc (e, 1, 16, 1.0, 1, 0);
+    eddy_future_t *st = eddy_rpc (e->h, "sched.resource-status", NULL, 0, 0);
     world_run_for (e->w, 0.1);
     assert_false (eddy_future_is_ready (f));
+    assert_false (eddy_future_is_ready (st));
     load (e, "resource", "{\"nodes\": 1, \"cores_per_node\": 1}");
     assert_int_equal (world_wait (e->w, f, 10.0), 0);
     assert_int_equal (alloc_type (f, NULL, NULL), 0);
+    /* the status request waited for R too */
+    assert_int_equal (world_wait (e->w, st, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (st, NULL), 0);
+    eddy_future_destroy (st);
     eddy_future_destroy (f);
 }
 
