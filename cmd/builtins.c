@@ -19,6 +19,7 @@ extern const struct eddy_cmd cmd_module;
 extern const struct eddy_cmd cmd_overlay;
 extern const struct eddy_cmd cmd_ping;
 extern const struct eddy_cmd cmd_R;
+extern const struct eddy_cmd cmd_resource;
 extern const struct eddy_cmd cmd_setattr;
 extern const struct eddy_cmd cmd_sim;
 extern const struct eddy_cmd cmd_start;
@@ -41,6 +42,7 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_overlay,
     &cmd_ping,
     &cmd_R,
+    &cmd_resource,
     &cmd_setattr,
     &cmd_sim,
     &cmd_start,

@@ -5,11 +5,14 @@
 #include "exec/exec.h"
 #include "kvs/content.h"
 #include "kvs/kvs_module.h"
+#include "sched/sched.h"
 
 const struct eddy_module *const eddy_builtin_modules[] = {
     &eddy_module_heartbeat,
     &eddy_module_content,
     &eddy_module_kvs,
     &eddy_module_exec,
+    &eddy_module_resource,
+    &eddy_module_sched,
     NULL,
 };

@@ -1,13 +1,15 @@
 /* Scheduling policies on counts (sched/policy.h): what fcfs, easy and
  * conservative start in one pass, worked out by hand.
  */
-#include <cmocka.h>
-#include <errno.h>
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "sched/policy.h"

@@ -2,14 +2,16 @@
  * schedules are worked out by hand below, then a smoke run over every
  * real trace in ../shared/traces (or $EDDY_TRACES) with sanity checks.
  */
-#include <cmocka.h>
-#include <dirent.h>
-#include <errno.h>
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

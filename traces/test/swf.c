@@ -2,12 +2,14 @@
  * choices DESIGN.md makes from them, skip rules and their order, errors
  * that name the line.
  */
-#include <cmocka.h>
-#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
 #include <string.h>
 
 #include "traces/swf.h"

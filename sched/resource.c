@@ -1,0 +1,325 @@
+/* resource.c - the resource module (rank 0): builds the instance's R and
+ * offers it to the scheduler with resource.acquire -> {R}.
+ *
+ * Where R comes from (module args):
+ *   {"R": R}                        as given (validated);
+ *   {"nodes": N, "cores_per_node": C, "gpus_per_node": G}
+ *                                   ranks 0..N-1, cores 0..C-1, gpus 0..G-1
+ *                                   (simulator and tests; no hostnames);
+ *   nothing                         every rank of the instance, asked with
+ *                                   attr.get for hostname, resource.cores
+ *                                   and resource.gpus (idsets; a rank
+ *                                   without them has core "0" and no gpus).
+ * Requests that arrive while the ranks are being asked wait for the answer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "engine/future.h"
+#include "sched/rlist.h"
+#include "sched/sched.h"
+
+#define NODES_MAX (1u << 20)
+
+/* What one rank told us. */
+struct rank_info {
+    char *hostname;
+    char *cores;
+    char *gpus;
+};
+
+enum { Q_HOSTNAME, Q_CORES, Q_GPUS, Q_COUNT };
+
+struct resource;
+
+/* One attr.get in flight: the continuation's argument. */
+struct query {
+    struct resource *res;
+    size_t k; /* rank * Q_COUNT + what */
+    bool failed;
+};
+
+/* Ranks that have not joined yet cannot answer (the module loads while
+ * rank 0 waits for quorum): ask again, every GATHER_RETRY seconds, up to
+ * GATHER_ROUNDS times, before giving up on them (they get the defaults).
+ */
+#define GATHER_RETRY 0.5
+#define GATHER_ROUNDS 120
+
+static const char attr_names[Q_COUNT][16] = {"hostname", "resource.cores",
+                                             "resource.gpus"};
+
+struct resource {
+    eddy_handle_t *h;
+    eddy_msg_handler_t **handlers;
+    json_t *R;       /* NULL while gathering */
+    char error[256]; /* why R could not be built, if it could not */
+    uint32_t size;
+    struct rank_info *ranks;
+    eddy_future_t **futures; /* size x Q_COUNT */
+    struct query *queries;   /* size x Q_COUNT */
+    size_t pending;
+    size_t nfailed;
+    int rounds;
+    eddy_watcher_t *retry;
+    bool registered;
+    const eddy_msg_t **waiting; /* acquire requests waiting for R */
+    size_t nwaiting;
+};
+
+static void respond_acquire (struct resource *res, const eddy_msg_t *msg)
+{
+    if (res->R)
+        eddy_respond_pack (res->h, msg, "{s:O}", "R", res->R);
+    else
+        eddy_respond_error (res->h, msg, EIO, res->error);
+}
+
+static void
+acquire_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct resource *res = arg;
+
+    if (res->R || res->pending == 0) {
+        respond_acquire (res, msg);
+        return;
+    }
+    const eddy_msg_t **w = realloc (res->waiting, (res->nwaiting + 1) * sizeof (*w));
+    if (!w) {
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    res->waiting = w;
+    res->waiting[res->nwaiting++] = eddy_msg_incref (msg);
+}
+
+static const struct eddy_msg_handler_spec handlers[] = {
+    {EDDY_MSGTYPE_REQUEST, "resource.acquire", acquire_cb, 0},
+    EDDY_MSGHANDLER_TABLE_END,
+};
+
+static json_t *
+build_uniform (json_int_t nodes, json_int_t cores, json_int_t gpus, eddy_error_t *err)
+{
+    eddy_rlist_t *rl = eddy_rlist_create ();
+    char cs[32], gs[32];
+    json_t *R = NULL;
+
+    if (!rl)
+        return NULL;
+    snprintf (cs, sizeof (cs), cores == 1 ? "0" : "0-%lld", (long long)cores - 1);
+    snprintf (gs, sizeof (gs), gpus == 1 ? "0" : "0-%lld", (long long)gpus - 1);
+    for (json_int_t i = 0; i < nodes; i++)
+        if (eddy_rlist_add_rank (rl, (unsigned)i, NULL, cs, gpus > 0 ? gs : NULL, err) <
+            0)
+            goto done;
+    R = eddy_rlist_to_json (rl);
+done:
+    eddy_rlist_destroy (rl);
+    return R;
+}
+
+/* Every rank has answered: build R and answer who waited. */
+static void gathered (struct resource *res)
+{
+    eddy_rlist_t *rl = eddy_rlist_create ();
+    eddy_error_t err = {.text = ""};
+
+    for (uint32_t i = 0; rl && i < res->size; i++) {
+        struct rank_info *ri = &res->ranks[i];
+        if (eddy_rlist_add_rank (rl, i, ri->hostname, ri->cores ? ri->cores : "0",
+                                 ri->gpus, &err) < 0) {
+            snprintf (res->error, sizeof (res->error), "rank %u: %s", i, err.text);
+            break;
+        }
+    }
+    if (rl && !res->error[0] && !(res->R = eddy_rlist_to_json (rl)))
+        snprintf (res->error, sizeof (res->error), "out of memory");
+    if (!rl)
+        snprintf (res->error, sizeof (res->error), "out of memory");
+    eddy_rlist_destroy (rl);
+    for (size_t i = 0; i < res->nwaiting; i++) {
+        respond_acquire (res, res->waiting[i]);
+        eddy_msg_decref (res->waiting[i]);
+    }
+    free (res->waiting);
+    res->waiting = NULL;
+    res->nwaiting = 0;
+}
+
+static int ask (struct resource *res, size_t k);
+
+static void attr_continuation (eddy_future_t *f, void *arg)
+{
+    struct query *q = arg;
+    struct resource *res = q->res;
+    size_t k = q->k;
+    struct rank_info *ri = &res->ranks[k / Q_COUNT];
+    char **slot = k % Q_COUNT == Q_HOSTNAME ? &ri->hostname
+                  : k % Q_COUNT == Q_CORES  ? &ri->cores
+                                            : &ri->gpus;
+    const char *value;
+
+    if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) == 0) {
+        if (value[0] && !*slot)
+            *slot = strdup (value);
+    } else if (errno != ENOENT) {
+        /* an absent attribute (ENOENT) leaves the default; anything else
+         * (the rank is not up yet) is asked again */
+        q->failed = true;
+        res->nfailed++;
+    }
+    res->futures[k] = NULL;
+    res->pending--;
+    eddy_future_destroy (f);
+    if (res->pending > 0)
+        return;
+    if (res->nfailed > 0 && res->rounds < GATHER_ROUNDS) {
+        eddy_watcher_start (res->retry);
+        return;
+    }
+    gathered (res);
+}
+
+static void retry_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct resource *res = arg;
+
+    res->rounds++;
+    res->nfailed = 0;
+    for (size_t k = 0; k < (size_t)res->size * Q_COUNT; k++) {
+        if (res->queries[k].failed) {
+            res->queries[k].failed = false;
+            if (ask (res, k) < 0)
+                res->queries[k].failed = true; /* left to the defaults */
+        }
+    }
+    if (res->pending == 0)
+        gathered (res);
+}
+
+static int ask (struct resource *res, size_t k)
+{
+    eddy_future_t *f = eddy_rpc_pack (res->h, "attr.get", (uint32_t)(k / Q_COUNT), 0,
+                                      "{s:s}", "name", attr_names[k % Q_COUNT]);
+    res->queries[k].res = res;
+    res->queries[k].k = k;
+    if (!f || eddy_future_then (f, -1, attr_continuation, &res->queries[k]) < 0) {
+        eddy_future_destroy (f);
+        return -1;
+    }
+    res->futures[k] = f;
+    res->pending++;
+    return 0;
+}
+
+static int gather (struct resource *res)
+{
+    res->size = eddy_handle_size (res->h);
+    if (res->size == EDDY_NODEID_ANY || res->size == 0)
+        res->size = 1;
+    if (!(res->ranks = calloc (res->size, sizeof (*res->ranks))) ||
+        !(res->futures =
+              calloc ((size_t)res->size * Q_COUNT, sizeof (*res->futures))) ||
+        !(res->queries =
+              calloc ((size_t)res->size * Q_COUNT, sizeof (*res->queries))) ||
+        !(res->retry = eddy_timer_create (eddy_handle_reactor (res->h), GATHER_RETRY, 0,
+                                          retry_cb, res)))
+        return -1;
+    for (size_t k = 0; k < (size_t)res->size * Q_COUNT; k++)
+        if (ask (res, k) < 0)
+            return -1;
+    return 0;
+}
+
+static void resource_unload (void *ctx)
+{
+    struct resource *res = ctx;
+
+    if (!res)
+        return;
+    for (size_t i = 0; i < res->nwaiting; i++) {
+        eddy_respond_error (res->h, res->waiting[i], ENOSYS,
+                            "the resource module was unloaded");
+        eddy_msg_decref (res->waiting[i]);
+    }
+    free (res->waiting);
+    for (size_t k = 0; res->futures && k < (size_t)res->size * Q_COUNT; k++)
+        eddy_future_destroy (res->futures[k]);
+    free (res->futures);
+    free (res->queries);
+    eddy_watcher_destroy (res->retry);
+    for (uint32_t i = 0; res->ranks && i < res->size; i++) {
+        free (res->ranks[i].hostname);
+        free (res->ranks[i].cores);
+        free (res->ranks[i].gpus);
+    }
+    free (res->ranks);
+    eddy_msg_handler_delvec (res->handlers);
+    if (res->registered)
+        eddy_service_unregister (res->h, "resource");
+    json_decref (res->R);
+    free (res);
+}
+
+static int resource_load (eddy_handle_t *h, json_t *args, void **ctx)
+{
+    struct resource *res;
+    json_t *R = NULL;
+    json_int_t nodes = 0, cores = 1, gpus = 0;
+    eddy_error_t err;
+
+    if (args && json_unpack (args, "{s?o s?I s?I s?I}", "R", &R, "nodes", &nodes,
+                             "cores_per_node", &cores, "gpus_per_node", &gpus) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (nodes < 0 || nodes > NODES_MAX || cores < 0 || cores > 65536 || gpus < 0 ||
+        gpus > 65536 || (nodes > 0 && cores + gpus == 0) || (R && nodes)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!(res = calloc (1, sizeof (*res))))
+        return -1;
+    res->h = h;
+    if (eddy_handle_rank (h) != 0) {
+        /* rank 0 only: elsewhere (eddy start -m loads everywhere) stay inert */
+        *ctx = res;
+        return 0;
+    }
+    if (R) {
+        eddy_rlist_t *rl = eddy_rlist_from_json (R, 0, &err);
+        if (!rl) {
+            errno = EINVAL;
+            goto error;
+        }
+        eddy_rlist_destroy (rl);
+        res->R = json_incref (R);
+    } else if (nodes > 0) {
+        if (!(res->R = build_uniform (nodes, cores, gpus, &err)))
+            goto error;
+    }
+    if (eddy_msg_handler_addvec (h, handlers, res, &res->handlers) < 0 ||
+        eddy_service_register (h, "resource") < 0)
+        goto error;
+    res->registered = true;
+    if (!res->R && gather (res) < 0)
+        goto error;
+    *ctx = res;
+    return 0;
+error : {
+    int saved_errno = errno;
+    resource_unload (res);
+    errno = saved_errno;
+}
+    return -1;
+}
+
+const struct eddy_module eddy_module_resource = {
+    .name = "resource",
+    .load = resource_load,
+    .unload = resource_unload,
+};

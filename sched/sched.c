@@ -1,0 +1,761 @@
+/* sched.c - the sched module (rank 0): a queue of sched.alloc requests, a
+ * free pool of R, and a policy (sched/policy.h) run once per quiescent
+ * instant from an idle watcher, so a pass sees every arrival and
+ * completion of the instant (docs/protocols.md, "sched").
+ *
+ * R comes from the resource module (resource.acquire) or from module args
+ * {"R": R}.  Then job-manager.sched-hello tells which jobs already hold
+ * resources; if no job manager is loaded (ENOSYS), none do, and a job
+ * manager loaded later must start with no running jobs.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "engine/future.h"
+#include "sched/jobspec.h"
+#include "sched/policy.h"
+#include "sched/rlist.h"
+#include "sched/sched.h"
+
+/* How often and how many times to ask for R while no resource module is
+ * loaded yet.
+ */
+#define ACQUIRE_RETRY 1.0
+#define ACQUIRE_TRIES 60
+
+struct job {
+    uint64_t id;
+    int64_t priority;
+    uint32_t userid;
+    double t_submit;
+    const eddy_msg_t *msg; /* the sched.alloc request, until answered */
+    struct eddy_rlist_request rreq;
+    int procs;  /* cores the policy counts */
+    double req; /* time limit; INFINITY when none */
+    /* once running */
+    eddy_rlist_t *R;
+    double start;
+    uint64_t seq;
+};
+
+struct sched {
+    eddy_handle_t *h;
+    eddy_msg_handler_t **handlers;
+    eddy_policy_t *policy;
+    eddy_watcher_t *idle;
+    eddy_watcher_t *retry;
+    eddy_future_t *acquire_f;
+    eddy_future_t *hello_f;
+    int tries;
+    bool registered;
+    bool ready; /* R known and hello answered: passes may run */
+
+    const eddy_msg_t **status_waiting; /* resource-status before R is known */
+    size_t nstatus_waiting;
+
+    eddy_rlist_t *all;   /* the instance's R (NULL until known) */
+    eddy_rlist_t *trial; /* an idle copy of all: can a request ever fit? */
+    eddy_rlist_t *pool;  /* what is free now */
+
+    struct job **queue; /* by (priority desc, t_submit, id) */
+    size_t nqueue, queue_size;
+    struct job **running; /* in start order */
+    size_t nrunning, running_size;
+    uint64_t seq;
+
+    /* one pass's view (scratch, reused) */
+    struct eddy_policy_job *pq;
+    struct eddy_policy_running *pr;
+    size_t pq_size, pr_size;
+    double now;
+};
+
+static void sched_log (struct sched *s, int level, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static void sched_log (struct sched *s, int level, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof (text), fmt, ap);
+    va_end (ap);
+    eddy_future_destroy (eddy_rpc_pack (s->h, "log.append", eddy_handle_rank (s->h),
+                                        EDDY_RPC_NORESPONSE, "{s:i s:s s:s}", "level",
+                                        level, "name", "sched", "message", text));
+}
+
+static void job_destroy (struct job *job)
+{
+    if (job) {
+        int saved_errno = errno;
+        if (job->msg)
+            eddy_msg_decref (job->msg);
+        eddy_rlist_destroy (job->R);
+        free (job);
+        errno = saved_errno;
+    }
+}
+
+static int grow (void *pvec, size_t *size, size_t need, size_t elem)
+{
+    void **vec = pvec;
+    if (*size < need) {
+        size_t n = *size ? *size * 2 : 64;
+        while (n < need)
+            n *= 2;
+        void *p = realloc (*vec, n * elem);
+        if (!p)
+            return -1;
+        *vec = p;
+        *size = n;
+    }
+    return 0;
+}
+
+/* Queue order: priority (high first), then t_submit, then id. */
+static int job_cmp (const struct job *a, const struct job *b)
+{
+    if (a->priority != b->priority)
+        return a->priority > b->priority ? -1 : 1;
+    if (a->t_submit != b->t_submit)
+        return a->t_submit < b->t_submit ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int job_qsort_cmp (const void *a, const void *b)
+{
+    return job_cmp (*(struct job *const *)a, *(struct job *const *)b);
+}
+
+static int queue_insert (struct sched *s, struct job *job)
+{
+    size_t lo = 0, hi = s->nqueue;
+
+    if (grow (&s->queue, &s->queue_size, s->nqueue + 1, sizeof (*s->queue)) < 0)
+        return -1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (job_cmp (s->queue[mid], job) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove (&s->queue[lo + 1], &s->queue[lo], (s->nqueue - lo) * sizeof (*s->queue));
+    s->queue[lo] = job;
+    s->nqueue++;
+    return 0;
+}
+
+static void queue_remove_at (struct sched *s, size_t i)
+{
+    memmove (&s->queue[i], &s->queue[i + 1], (s->nqueue - i - 1) * sizeof (*s->queue));
+    s->nqueue--;
+}
+
+static ssize_t queue_find (struct sched *s, uint64_t id)
+{
+    for (size_t i = 0; i < s->nqueue; i++)
+        if (s->queue[i]->id == id)
+            return i;
+    return -1;
+}
+
+static ssize_t running_find (struct sched *s, uint64_t id)
+{
+    for (size_t i = 0; i < s->nrunning; i++)
+        if (s->running[i]->id == id)
+            return i;
+    return -1;
+}
+
+static int running_add (struct sched *s, struct job *job)
+{
+    if (grow (&s->running, &s->running_size, s->nrunning + 1, sizeof (*s->running)) < 0)
+        return -1;
+    s->running[s->nrunning++] = job;
+    return 0;
+}
+
+static void running_remove_at (struct sched *s, size_t i)
+{
+    memmove (&s->running[i], &s->running[i + 1],
+             (s->nrunning - i - 1) * sizeof (*s->running));
+    s->nrunning--;
+}
+
+/* Ask for a pass at the end of this instant. */
+static void schedule_pass (struct sched *s)
+{
+    if (s->ready && s->nqueue > 0)
+        eddy_watcher_start (s->idle);
+}
+
+/* Answer a job's alloc request with type 2 (denied) or 3 (canceled). */
+static void respond_final (struct sched *s, struct job *job, int type, const char *note)
+{
+    if (!job->msg)
+        return;
+    if (note)
+        eddy_respond_pack (s->h, job->msg, "{s:I s:i s:s}", "id", (json_int_t)job->id,
+                           "type", type, "note", note);
+    else
+        eddy_respond_pack (s->h, job->msg, "{s:I s:i}", "id", (json_int_t)job->id,
+                           "type", type);
+    eddy_msg_decref (job->msg);
+    job->msg = NULL;
+}
+
+/* A request that no state of the instance could ever satisfy is denied
+ * at once, with a note naming the sizes.  Down resources count: they may
+ * come back.
+ */
+static bool never_fits (struct sched *s, struct job *job, char *note, size_t len)
+{
+    eddy_error_t err = {.text = ""};
+    eddy_rlist_t *r = eddy_rlist_alloc (s->trial, &job->rreq, &err);
+
+    if (r) {
+        if (eddy_rlist_free (s->trial, r, NULL) < 0)
+            sched_log (s, LOG_ERR, "trial pool: cannot free a trial allocation");
+        eddy_rlist_destroy (r);
+        return false;
+    }
+    if (errno != ENOSPC) {
+        snprintf (note, len, "cannot place the request: %s",
+                  err.text[0] ? err.text : strerror (errno));
+        return true;
+    }
+    snprintf (note, len,
+              "unsatisfiable request: %d slot%s of %d core%s and %d gpu%s%s%s%s, "
+              "the instance has %zu cores and %zu gpus on %zu nodes",
+              job->rreq.nslots, job->rreq.nslots == 1 ? "" : "s",
+              job->rreq.cores_per_slot, job->rreq.cores_per_slot == 1 ? "" : "s",
+              job->rreq.gpus_per_slot, job->rreq.gpus_per_slot == 1 ? "" : "s",
+              job->rreq.nnodes > 0 ? " on " : "",
+              job->rreq.nnodes > 0 ? (job->rreq.nnodes == 1 ? "1 node" : "nodes") : "",
+              job->rreq.exclusive ? " (exclusive)" : "",
+              eddy_rlist_count (s->all, EDDY_RLIST_CORES),
+              eddy_rlist_count (s->all, EDDY_RLIST_GPUS),
+              eddy_rlist_count (s->all, EDDY_RLIST_NODES));
+    if (job->rreq.nnodes > 1) {
+        /* name the node count when there is room for it */
+        char tail[64];
+        snprintf (tail, sizeof (tail), " [%d nodes]", job->rreq.nnodes);
+        if (strlen (note) + strlen (tail) < len)
+            strcat (note, tail);
+    }
+    return true;
+}
+
+/* ---- the pass ---- */
+
+static int start_cb (size_t index, void *arg)
+{
+    struct sched *s = arg;
+    struct job *job = s->queue[index];
+    eddy_error_t err;
+    json_t *R;
+
+    if (!(job->R = eddy_rlist_alloc (s->pool, &job->rreq, &err)))
+        return -1; /* fragmented, or gpus busy: the policy skips it */
+    if (!(R = eddy_rlist_to_json (job->R)) || running_add (s, job) < 0) {
+        json_decref (R);
+        eddy_rlist_free (s->pool, job->R, NULL);
+        eddy_rlist_destroy (job->R);
+        job->R = NULL;
+        return -1;
+    }
+    job->start = s->now;
+    job->seq = s->seq++;
+    if (eddy_respond_pack (s->h, job->msg, "{s:I s:i s:o}", "id", (json_int_t)job->id,
+                           "type", 0, "R", R) < 0)
+        sched_log (s, LOG_ERR, "alloc %ju: cannot respond", (uintmax_t)job->id);
+    eddy_msg_decref (job->msg);
+    job->msg = NULL;
+    return 0;
+}
+
+static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct sched *s = arg;
+    struct eddy_policy_input in;
+    size_t j = 0;
+
+    eddy_watcher_stop (w);
+    if (!s->ready || s->nqueue == 0)
+        return;
+    if (grow (&s->pq, &s->pq_size, s->nqueue, sizeof (*s->pq)) < 0 ||
+        grow (&s->pr, &s->pr_size, s->nrunning + 1, sizeof (*s->pr)) < 0) {
+        sched_log (s, LOG_ERR, "pass: out of memory");
+        return;
+    }
+    for (size_t i = 0; i < s->nqueue; i++) {
+        s->pq[i].procs = s->queue[i]->procs;
+        s->pq[i].req = s->queue[i]->req;
+    }
+    for (size_t i = 0; i < s->nrunning; i++) {
+        struct job *job = s->running[i];
+        s->pr[i].procs = (int)eddy_rlist_count (job->R, EDDY_RLIST_CORES);
+        s->pr[i].start = job->start;
+        s->pr[i].req = job->req;
+        s->pr[i].seq = job->seq;
+    }
+    s->now = eddy_reactor_now (r);
+    in = (struct eddy_policy_input){
+        .queue = s->pq,
+        .nqueue = s->nqueue,
+        .running = s->pr,
+        .nrunning = s->nrunning,
+        .free = (int)eddy_rlist_count (s->pool, EDDY_RLIST_CORES),
+        .now = s->now,
+    };
+    if (eddy_policy_run (s->policy, &in, start_cb, s) < 0)
+        sched_log (s, LOG_ERR, "pass: %s", strerror (errno));
+    /* drop the started jobs from the queue, keeping its order */
+    for (size_t i = 0; i < s->nqueue; i++)
+        if (!s->queue[i]->R)
+            s->queue[j++] = s->queue[i];
+    s->nqueue = j;
+}
+
+/* ---- resource-status ---- */
+
+static void respond_status (struct sched *s, const eddy_msg_t *msg)
+{
+    eddy_rlist_t *allocated = NULL, *down = NULL;
+    json_t *o = NULL;
+
+    if (!s->all) {
+        eddy_respond_error (s->h, msg, EAGAIN, "sched: resources are not known");
+        return;
+    }
+    if (!(allocated = eddy_rlist_difference (s->all, s->pool)) ||
+        !(down = eddy_rlist_create ()) ||
+        !(o = json_pack ("{s:o s:o s:o}", "all", eddy_rlist_to_json (s->all),
+                         "allocated", eddy_rlist_to_json (allocated), "down",
+                         eddy_rlist_to_json (down))))
+        eddy_respond_error (s->h, msg, ENOMEM, NULL);
+    else
+        eddy_respond (s->h, msg, o);
+    json_decref (o);
+    eddy_rlist_destroy (allocated);
+    eddy_rlist_destroy (down);
+}
+
+/* Answer the status requests that waited for R (or for giving up on it). */
+static void respond_status_waiting (struct sched *s)
+{
+    for (size_t i = 0; i < s->nstatus_waiting; i++) {
+        respond_status (s, s->status_waiting[i]);
+        eddy_msg_decref (s->status_waiting[i]);
+    }
+    free (s->status_waiting);
+    s->status_waiting = NULL;
+    s->nstatus_waiting = 0;
+}
+
+static void
+status_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct sched *s = arg;
+
+    if (!s->all && (s->acquire_f || eddy_watcher_is_active (s->retry))) {
+        /* R is on its way: answer when it arrives */
+        const eddy_msg_t **w =
+            realloc (s->status_waiting, (s->nstatus_waiting + 1) * sizeof (*w));
+        if (!w) {
+            eddy_respond_error (h, msg, ENOMEM, NULL);
+            return;
+        }
+        s->status_waiting = w;
+        s->status_waiting[s->nstatus_waiting++] = eddy_msg_incref (msg);
+        return;
+    }
+    respond_status (s, msg);
+}
+
+/* ---- R and hello ---- */
+
+static void deny_impossible (struct sched *s)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < s->nqueue; i++) {
+        struct job *job = s->queue[i];
+        char note[256];
+        if (never_fits (s, job, note, sizeof (note))) {
+            respond_final (s, job, 2, note);
+            job_destroy (job);
+        } else
+            s->queue[j++] = job;
+    }
+    s->nqueue = j;
+}
+
+static void hello_continuation (eddy_future_t *f, void *arg)
+{
+    struct sched *s = arg;
+    json_t *running;
+    size_t i;
+    json_t *entry;
+
+    if (eddy_rpc_get_unpack (f, "{s:o}", "running", &running) < 0) {
+        if (errno != ENOSYS)
+            sched_log (s, LOG_ERR, "job-manager.sched-hello: %s",
+                       eddy_future_error_string (f));
+    } else if (json_is_array (running)) {
+        json_array_foreach (running, i, entry)
+        {
+            json_int_t id;
+            json_t *Rj;
+            eddy_error_t err;
+            eddy_rlist_t *R;
+            struct job *job;
+
+            if (json_unpack (entry, "{s:I s:o}", "id", &id, "R", &Rj) < 0 ||
+                !(R = eddy_rlist_from_json (Rj, 0, &err))) {
+                sched_log (s, LOG_ERR, "sched-hello: running[%zu] is malformed", i);
+                continue;
+            }
+            if (eddy_rlist_remove (s->pool, R, &err) < 0 ||
+                !(job = calloc (1, sizeof (*job))) || running_add (s, job) < 0) {
+                sched_log (s, LOG_ERR, "sched-hello: job %ju: its R is not free: %s",
+                           (uintmax_t)id, err.text);
+                eddy_rlist_destroy (R);
+                continue;
+            }
+            job->id = id;
+            job->R = R;
+            job->req = INFINITY; /* its limit is not known here */
+            job->start = eddy_reactor_now (eddy_handle_reactor (s->h));
+            job->seq = s->seq++;
+        }
+    }
+    eddy_future_destroy (f);
+    s->hello_f = NULL;
+    s->ready = true;
+    schedule_pass (s);
+}
+
+static int set_R (struct sched *s, json_t *Rj, eddy_error_t *err)
+{
+    eddy_rlist_t *all, *pool = NULL, *trial = NULL;
+
+    if (!(all = eddy_rlist_from_json (Rj, 0, err)) || !(pool = eddy_rlist_copy (all)) ||
+        !(trial = eddy_rlist_copy (all))) {
+        eddy_rlist_destroy (all);
+        eddy_rlist_destroy (pool);
+        return -1;
+    }
+    s->all = all;
+    s->pool = pool;
+    s->trial = trial;
+    deny_impossible (s);
+    respond_status_waiting (s);
+    s->hello_f = eddy_rpc (s->h, "job-manager.sched-hello", NULL, EDDY_NODEID_ANY, 0);
+    if (!s->hello_f || eddy_future_then (s->hello_f, -1, hello_continuation, s) < 0) {
+        eddy_future_destroy (s->hello_f);
+        s->hello_f = NULL;
+        s->ready = true;
+        schedule_pass (s);
+    }
+    return 0;
+}
+
+static void acquire (struct sched *s);
+
+static void retry_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    acquire (arg);
+}
+
+static void acquire_continuation (eddy_future_t *f, void *arg)
+{
+    struct sched *s = arg;
+    json_t *Rj;
+    eddy_error_t err;
+
+    if (eddy_rpc_get_unpack (f, "{s:o}", "R", &Rj) < 0) {
+        if (errno == ENOSYS && s->tries < ACQUIRE_TRIES) {
+            /* the resource module is not loaded yet */
+            eddy_timer_set (s->retry, ACQUIRE_RETRY, 0);
+            eddy_watcher_start (s->retry);
+        } else
+            sched_log (s, LOG_ERR, "resource.acquire: %s",
+                       eddy_future_error_string (f));
+    } else if (set_R (s, Rj, &err) < 0)
+        sched_log (s, LOG_ERR, "resource.acquire: bad R: %s", err.text);
+    eddy_future_destroy (f);
+    if (s->acquire_f == f)
+        s->acquire_f = NULL;
+    if (!s->all && !eddy_watcher_is_active (s->retry))
+        respond_status_waiting (s); /* gave up: they get the error */
+}
+
+static void acquire (struct sched *s)
+{
+    s->tries++;
+    s->acquire_f = eddy_rpc (s->h, "resource.acquire", NULL, EDDY_NODEID_ANY, 0);
+    if (!s->acquire_f ||
+        eddy_future_then (s->acquire_f, -1, acquire_continuation, s) < 0) {
+        sched_log (s, LOG_ERR, "resource.acquire: %s", strerror (errno));
+        eddy_future_destroy (s->acquire_f);
+        s->acquire_f = NULL;
+        respond_status_waiting (s);
+    }
+}
+
+/* ---- requests ---- */
+
+static void
+alloc_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct sched *s = arg;
+    json_int_t id, priority;
+    json_int_t userid = 0;
+    double t_submit = 0;
+    json_t *jobspec;
+    eddy_jobspec_t *js = NULL;
+    eddy_error_t err;
+    struct job *job = NULL;
+    char note[256];
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:I s:I s?I s?F s:o}", "id", &id,
+                     "priority", &priority, "userid", &userid, "t_submit", &t_submit,
+                     "jobspec", &jobspec) < 0 ||
+        id < 0 || !isfinite (t_submit)) {
+        eddy_respond_error (
+            h, msg, EPROTO,
+            "sched.alloc: needs {id, priority, userid, t_submit, jobspec}");
+        return;
+    }
+    if (queue_find (s, id) >= 0 || running_find (s, id) >= 0) {
+        eddy_respond_error (h, msg, EEXIST,
+                            "sched.alloc: job already has an allocation request");
+        return;
+    }
+    if (!(job = calloc (1, sizeof (*job))))
+        goto nomem;
+    job->id = id;
+    job->priority = priority;
+    job->userid = (uint32_t)userid;
+    job->t_submit = t_submit;
+    job->msg = eddy_msg_incref (msg);
+
+    if (!(js = eddy_jobspec_parse (jobspec, EDDY_JOBSPEC_CANONICAL, &err)) ||
+        eddy_jobspec_summary_check (js, &err) < 0) {
+        if (errno == ENOMEM)
+            goto nomem;
+        snprintf (note, sizeof (note), "jobspec: %s", err.text);
+        respond_final (s, job, 2, note);
+        goto done;
+    }
+    job->rreq.nnodes = eddy_jobspec_nnodes (js);
+    job->rreq.nslots = eddy_jobspec_nslots (js);
+    job->rreq.cores_per_slot = eddy_jobspec_cores_per_slot (js);
+    job->rreq.gpus_per_slot = eddy_jobspec_gpus_per_slot (js);
+    job->rreq.exclusive = eddy_jobspec_exclusive (js);
+    long long procs = (long long)job->rreq.nslots * job->rreq.cores_per_slot;
+    job->procs = procs < 1 ? 1 : procs > INT32_MAX ? INT32_MAX : (int)procs;
+    double duration = eddy_jobspec_duration (js);
+    job->req = duration > 0 ? duration : INFINITY;
+    eddy_jobspec_destroy (js);
+    js = NULL;
+
+    if (s->all && never_fits (s, job, note, sizeof (note))) {
+        respond_final (s, job, 2, note);
+        goto done;
+    }
+    if (queue_insert (s, job) < 0)
+        goto nomem;
+    schedule_pass (s);
+    return;
+nomem:
+    eddy_respond_error (h, msg, ENOMEM, NULL);
+done:
+    eddy_jobspec_destroy (js);
+    job_destroy (job);
+}
+
+static void
+free_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct sched *s = arg;
+    json_int_t id;
+    ssize_t i;
+    eddy_error_t err;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:I}", "id", &id) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "sched.free: needs {id, R}");
+        return;
+    }
+    if ((i = running_find (s, id)) < 0) {
+        eddy_respond_error (h, msg, ENOENT, "sched.free: job has no allocation");
+        return;
+    }
+    struct job *job = s->running[i];
+    if (eddy_rlist_free (s->pool, job->R, &err) < 0)
+        sched_log (s, LOG_ERR, "free %ju: %s", (uintmax_t)job->id, err.text);
+    running_remove_at (s, i);
+    job_destroy (job);
+    eddy_respond (h, msg, NULL);
+    schedule_pass (s);
+}
+
+static void
+cancel_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct sched *s = arg;
+    json_int_t id;
+    ssize_t i;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:I}", "id", &id) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "sched.cancel: needs {id}");
+        return;
+    }
+    if ((i = queue_find (s, id)) >= 0) {
+        struct job *job = s->queue[i];
+        queue_remove_at (s, i);
+        respond_final (s, job, 3, NULL);
+        job_destroy (job);
+    }
+}
+
+static void prioritize_cb (eddy_handle_t *h,
+                           eddy_msg_handler_t *mh,
+                           const eddy_msg_t *msg,
+                           void *arg)
+{
+    struct sched *s = arg;
+    json_t *jobs, *entry;
+    size_t k;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:o}", "jobs", &jobs) < 0 ||
+        !json_is_array (jobs)) {
+        eddy_respond_error (h, msg, EPROTO,
+                            "sched.prioritize: needs {jobs: [[id, priority]]}");
+        return;
+    }
+    json_array_foreach (jobs, k, entry)
+    {
+        json_int_t id, priority;
+        ssize_t i;
+        if (json_unpack (entry, "[II]", &id, &priority) < 0)
+            continue;
+        if ((i = queue_find (s, id)) >= 0)
+            s->queue[i]->priority = priority;
+    }
+    if (s->nqueue > 1)
+        qsort (s->queue, s->nqueue, sizeof (*s->queue), job_qsort_cmp);
+    schedule_pass (s);
+}
+
+static const struct eddy_msg_handler_spec handlers[] = {
+    {EDDY_MSGTYPE_REQUEST, "sched.alloc", alloc_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "sched.free", free_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "sched.cancel", cancel_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "sched.prioritize", prioritize_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "sched.resource-status", status_cb, EDDY_ROLE_ALL},
+    EDDY_MSGHANDLER_TABLE_END,
+};
+
+/* ---- load and unload ---- */
+
+static void sched_unload (void *ctx)
+{
+    struct sched *s = ctx;
+
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nqueue; i++) {
+        if (s->queue[i]->msg)
+            eddy_respond_error (s->h, s->queue[i]->msg, ENOSYS,
+                                "the scheduler was unloaded");
+        job_destroy (s->queue[i]);
+    }
+    for (size_t i = 0; i < s->nrunning; i++)
+        job_destroy (s->running[i]);
+    for (size_t i = 0; i < s->nstatus_waiting; i++) {
+        eddy_respond_error (s->h, s->status_waiting[i], ENOSYS,
+                            "the scheduler was unloaded");
+        eddy_msg_decref (s->status_waiting[i]);
+    }
+    free (s->status_waiting);
+    free (s->queue);
+    free (s->running);
+    free (s->pq);
+    free (s->pr);
+    eddy_msg_handler_delvec (s->handlers);
+    if (s->registered)
+        eddy_service_unregister (s->h, "sched");
+    eddy_future_destroy (s->acquire_f);
+    eddy_future_destroy (s->hello_f);
+    eddy_watcher_destroy (s->idle);
+    eddy_watcher_destroy (s->retry);
+    eddy_policy_destroy (s->policy);
+    eddy_rlist_destroy (s->all);
+    eddy_rlist_destroy (s->pool);
+    eddy_rlist_destroy (s->trial);
+    free (s);
+}
+
+static int sched_load (eddy_handle_t *h, json_t *args, void **ctx)
+{
+    struct sched *s;
+    const char *policy = "fcfs";
+    json_t *R = NULL;
+    eddy_error_t err;
+    eddy_reactor_t *r = eddy_handle_reactor (h);
+
+    if (args && json_unpack (args, "{s?s s?o}", "policy", &policy, "R", &R) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!eddy_policy_exists (policy)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!(s = calloc (1, sizeof (*s))))
+        return -1;
+    s->h = h;
+    if (eddy_handle_rank (h) != 0) {
+        /* rank 0 only: elsewhere (eddy start -m loads everywhere) stay inert */
+        *ctx = s;
+        return 0;
+    }
+    if (!(s->policy = eddy_policy_create (policy)) ||
+        !(s->idle = eddy_idle_create (r, pass_cb, s)) ||
+        !(s->retry = eddy_timer_create (r, ACQUIRE_RETRY, 0, retry_cb, s)) ||
+        eddy_msg_handler_addvec (h, handlers, s, &s->handlers) < 0 ||
+        eddy_service_register (h, "sched") < 0)
+        goto error;
+    s->registered = true;
+    if (R) {
+        if (set_R (s, R, &err) < 0) {
+            errno = EINVAL;
+            goto error;
+        }
+    } else
+        acquire (s);
+    *ctx = s;
+    return 0;
+error : {
+    int saved_errno = errno;
+    sched_unload (s);
+    errno = saved_errno;
+}
+    return -1;
+}
+
+const struct eddy_module eddy_module_sched = {
+    .name = "sched",
+    .load = sched_load,
+    .unload = sched_unload,
+};
