@@ -10,6 +10,7 @@ extern const struct eddy_cmd cmd_help;
 extern const struct eddy_cmd cmd_hostlist;
 extern const struct eddy_cmd cmd_idset;
 extern const struct eddy_cmd cmd_job;
+extern const struct eddy_cmd cmd_jobs;
 extern const struct eddy_cmd cmd_jobspec;
 extern const struct eddy_cmd cmd_keygen;
 extern const struct eddy_cmd cmd_kvs;
@@ -18,11 +19,14 @@ extern const struct eddy_cmd cmd_lsattr;
 extern const struct eddy_cmd cmd_module;
 extern const struct eddy_cmd cmd_overlay;
 extern const struct eddy_cmd cmd_ping;
+extern const struct eddy_cmd cmd_queue;
 extern const struct eddy_cmd cmd_R;
 extern const struct eddy_cmd cmd_resource;
+extern const struct eddy_cmd cmd_run;
 extern const struct eddy_cmd cmd_setattr;
 extern const struct eddy_cmd cmd_sim;
 extern const struct eddy_cmd cmd_start;
+extern const struct eddy_cmd cmd_submit;
 
 const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_config,
@@ -33,6 +37,7 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_hostlist,
     &cmd_idset,
     &cmd_job,
+    &cmd_jobs,
     &cmd_jobspec,
     &cmd_keygen,
     &cmd_kvs,
@@ -41,10 +46,13 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_module,
     &cmd_overlay,
     &cmd_ping,
+    &cmd_queue,
     &cmd_R,
     &cmd_resource,
+    &cmd_run,
     &cmd_setattr,
     &cmd_sim,
     &cmd_start,
+    &cmd_submit,
     NULL,
 };

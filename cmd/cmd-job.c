@@ -1,16 +1,28 @@
 /* cmd-job.c - `eddy job SUBCOMMAND`: job utilities.  Subcommands are rows
  * of a table so that cancel, info, ... can join `id` here.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/jobutil.h"
 #include "engine/util/fluid.h"
+#include "kvs/kvs.h"
 
 static int job_run (int argc, char **argv);
 static int job_id (int argc, char **argv);
+static int job_cancel (int argc, char **argv);
+static int job_cancelall (int argc, char **argv);
+static int job_urgency (int argc, char **argv);
+static int job_eventlog (int argc, char **argv);
+static int job_info (int argc, char **argv);
+static int job_attach (int argc, char **argv);
+static int job_wait (int argc, char **argv);
 
 struct job_subcmd {
     const char *name;
@@ -24,14 +36,30 @@ static const struct job_subcmd subcmds[] = {
      "convert job ids (FLUIDs) between forms: dec, hex, dothex, kvs, f58, f58plain, "
      "emoji",
      job_id},
+    {"cancel", "eddy job cancel ID...", "cancel jobs", job_cancel},
+    {"cancelall", "eddy job cancelall [-f]", "cancel all of your active jobs", job_cancelall},
+    {"urgency", "eddy job urgency ID N", "set a job's urgency (0 hold - 31 expedite)", job_urgency},
+    {"eventlog", "eddy job eventlog [-p NAME] ID", "print a job's eventlog (or output)",
+     job_eventlog},
+    {"info", "eddy job info ID KEY", "print a job's jobspec, R or eventlog", job_info},
+    {"attach", "eddy job attach ID", "show a job's output, wait, exit with its status",
+     job_attach},
+    {"wait", "eddy job wait ID", "wait for a job; exit with its status", job_wait},
     {NULL, NULL, NULL, NULL},
 };
 
 const struct eddy_cmd cmd_job = {
     .name = "job",
     .usage = "eddy job SUBCOMMAND [OPTIONS] [ARGS...]",
-    .summary = "Job utilities (id).",
+    .summary = "Job utilities: id, cancel, cancelall, urgency, eventlog, info, attach, wait.",
     .help = "Subcommands:\n"
+            "  cancel ID...            cancel jobs\n"
+            "  cancelall [-f]          cancel all of your active jobs (-f to confirm)\n"
+            "  urgency ID N            set urgency: 0 holds, 31 expedites\n"
+            "  eventlog [-p NAME] ID   print the job's eventlog (NAME: eventlog, output)\n"
+            "  info ID KEY             print jobspec, R or eventlog from the KVS\n"
+            "  attach ID               print output as it comes; exit with the job's status\n"
+            "  wait ID                 wait for the job; exit with its status\n"
             "  id [--to=FORM] [ID...]  convert job ids; any form is accepted on\n"
             "                          input; FORM is dec (default), hex, dothex,\n"
             "                          kvs, f58, f58plain or emoji.  With no ID,\n"
@@ -105,4 +133,174 @@ static int job_run (int argc, char **argv)
         if (!strcmp (s->name, argv[1]))
             return s->run (argc - 1, argv + 1);
     eddy_cmd_die ("job", "unknown subcommand '%s'", argv[1]);
+}
+
+static void need_args (int argc, int want_min, int want_max, const char *usage)
+{
+    if (argc - 1 < want_min || (want_max >= 0 && argc - 1 > want_max)) {
+        fprintf (stderr, "Usage: %s\n", usage);
+        exit (1);
+    }
+}
+
+static int job_cancel (int argc, char **argv)
+{
+    need_args (argc, 1, -1, "eddy job cancel ID...");
+    eddy_handle_t *h = client_open ("job");
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        uint64_t id = jobutil_parse_id ("job", argv[i]);
+        eddy_future_t *f = eddy_rpc_pack (h, "job-manager.cancel", EDDY_NODEID_ANY, 0, "{s:I}",
+                                          "id", (json_int_t)id);
+        if (!f || eddy_rpc_get (f, NULL) < 0) {
+            eddy_cmd_error ("job", "cancel %s: %s", argv[i],
+                            f ? eddy_future_error_string (f) : "cannot send");
+            rc = 1;
+        }
+        eddy_future_destroy (f);
+    }
+    client_close (h);
+    return rc;
+}
+
+static int job_cancelall (int argc, char **argv)
+{
+    bool force = argc > 1 && (!strcmp (argv[1], "-f") || !strcmp (argv[1], "--force"));
+    need_args (argc, force ? 1 : 0, force ? 1 : 0, "eddy job cancelall [-f]");
+    eddy_handle_t *h = client_open ("job");
+    eddy_future_t *f = client_rpc ("job", h, "job-list.list",
+                                   json_pack ("{s:s s:i}", "states", "active", "userid",
+                                              (int)getuid ()),
+                                   EDDY_NODEID_ANY);
+    json_t *jobs, *job;
+    size_t i;
+    if (eddy_rpc_get_unpack (f, "{s:o}", "jobs", &jobs) < 0)
+        eddy_cmd_die ("job", "job-list.list: malformed response");
+    size_t n = json_array_size (jobs);
+    if (!force) {
+        fprintf (stderr, "eddy-job: cancelall matched %zu jobs (-f to confirm)\n", n);
+        eddy_future_destroy (f);
+        client_close (h);
+        return 0;
+    }
+    json_array_foreach (jobs, i, job) {
+        json_int_t id = json_integer_value (json_object_get (job, "id"));
+        eddy_future_t *c = eddy_rpc_pack (h, "job-manager.cancel", EDDY_NODEID_ANY, 0, "{s:I}",
+                                          "id", id);
+        if (c)
+            eddy_rpc_get (c, NULL); /* a job may have ended meanwhile */
+        eddy_future_destroy (c);
+    }
+    fprintf (stderr, "eddy-job: canceled %zu jobs\n", n);
+    eddy_future_destroy (f);
+    client_close (h);
+    return 0;
+}
+
+static int job_urgency (int argc, char **argv)
+{
+    need_args (argc, 2, 2, "eddy job urgency ID N");
+    uint64_t id = jobutil_parse_id ("job", argv[1]);
+    int urgency;
+    if (!strcmp (argv[2], "hold"))
+        urgency = 0;
+    else if (!strcmp (argv[2], "expedite"))
+        urgency = 31;
+    else if (!strcmp (argv[2], "default"))
+        urgency = 16;
+    else {
+        char *end;
+        long v = strtol (argv[2], &end, 10);
+        if (end == argv[2] || *end || v < 0 || v > 31)
+            eddy_cmd_die ("job", "urgency: '%s' is not 0-31, hold, default or expedite", argv[2]);
+        urgency = (int)v;
+    }
+    eddy_handle_t *h = client_open ("job");
+    eddy_future_destroy (client_rpc ("job", h, "job-manager.urgency",
+                                     json_pack ("{s:I s:i}", "id", (json_int_t)id, "urgency",
+                                                urgency),
+                                     EDDY_NODEID_ANY));
+    client_close (h);
+    return 0;
+}
+
+/* Print a KVS value of the job: eventlogs line by line, JSON compactly. */
+static int print_key (const char *what, const char *arg, const char *suffix)
+{
+    uint64_t id = jobutil_parse_id ("job", arg);
+    char key[128];
+    const char *text;
+    eddy_kvs_job_key (key, sizeof (key), id, suffix);
+    eddy_handle_t *h = client_open ("job");
+    eddy_future_t *f = eddy_kvs_lookup (h, NULL, 0, key);
+    if (!f || eddy_kvs_lookup_get (f, &text) < 0)
+        eddy_cmd_die ("job", "%s %s: %s", what, arg,
+                      errno == ENOENT ? "no such job or key"
+                                      : (f ? eddy_future_error_string (f) : strerror (errno)));
+    fputs (text, stdout);
+    size_t n = strlen (text);
+    if (n == 0 || text[n - 1] != '\n')
+        fputc ('\n', stdout);
+    eddy_future_destroy (f);
+    client_close (h);
+    return 0;
+}
+
+static int job_eventlog (int argc, char **argv)
+{
+    const char *name = "eventlog";
+    int i = 1;
+    if (argc > 2 && (!strcmp (argv[1], "-p") || !strcmp (argv[1], "--path"))) {
+        name = argv[2];
+        i = 3;
+    }
+    else if (argc > 1 && !strncmp (argv[1], "--path=", 7)) {
+        name = argv[1] + 7;
+        i = 2;
+    }
+    if (argc - i != 1) {
+        fprintf (stderr, "Usage: eddy job eventlog [-p NAME] ID\n");
+        return 1;
+    }
+    if (strcmp (name, "eventlog") && strcmp (name, "output"))
+        eddy_cmd_die ("job", "eventlog: unknown eventlog '%s' (eventlog, output)", name);
+    return print_key ("eventlog", argv[i], name);
+}
+
+static int job_info (int argc, char **argv)
+{
+    need_args (argc, 2, 2, "eddy job info ID KEY");
+    if (strcmp (argv[2], "jobspec") && strcmp (argv[2], "R") && strcmp (argv[2], "eventlog")
+        && strcmp (argv[2], "output"))
+        eddy_cmd_die ("job", "info: unknown key '%s' (jobspec, R, eventlog, output)", argv[2]);
+    return print_key ("info", argv[1], argv[2]);
+}
+
+static int job_attach (int argc, char **argv)
+{
+    need_args (argc, 1, 1, "eddy job attach ID");
+    uint64_t id = jobutil_parse_id ("job", argv[1]);
+    eddy_handle_t *h = client_open ("job");
+    int rc = jobutil_attach ("job", h, id);
+    client_close (h);
+    return rc;
+}
+
+static int job_wait (int argc, char **argv)
+{
+    need_args (argc, 1, 1, "eddy job wait ID");
+    uint64_t id = jobutil_parse_id ("job", argv[1]);
+    eddy_handle_t *h = client_open ("job");
+    eddy_future_t *f = client_rpc ("job", h, "job-manager.wait",
+                                   json_pack ("{s:I}", "id", (json_int_t)id), EDDY_NODEID_ANY);
+    json_t *res = client_rpc_get ("job", f, "job-manager.wait");
+    int rc = jobutil_exit_code (res);
+    json_t *exc = json_object_get (res, "exception");
+    if (exc)
+        fprintf (stderr, "eddy-job: %s: exception %s: %s\n", argv[1],
+                 json_string_value (json_object_get (exc, "type")),
+                 json_string_value (json_object_get (exc, "note")));
+    eddy_future_destroy (f);
+    client_close (h);
+    return rc;
 }

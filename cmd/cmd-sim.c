@@ -20,10 +20,11 @@
 #include "sim/des.h"
 
 static int sim_run (int argc, char **argv);
+int sim_replay (int argc, char **argv);
 
 const struct eddy_cmd cmd_sim = {
     .name = "sim",
-    .usage = "eddy sim boot --size N [--fanout K] [--latency S] [--jitter S] [--seed S]",
+    .usage = "eddy sim boot|replay [OPTIONS]",
     .summary = "Run eddy in the discrete-event simulator.",
     .help = "boot: boot a virtual instance of N brokers in one process, ping the\n"
             "deepest rank from rank 0, publish an event and check that every rank\n"
@@ -32,7 +33,8 @@ const struct eddy_cmd cmd_sim = {
             "  -f, --fanout=K      tree fanout, 0 = flat (default 2)\n"
             "  -l, --latency=S     per-hop link latency in seconds (default 0.00005)\n"
             "  -j, --jitter=S      extra uniform per-hop delay in [0, S) (default 0)\n"
-            "      --seed=S        random seed (default 1)\n",
+            "      --seed=S        random seed (default 1)\n"
+            "replay TRACE: replay an SWF trace through the full stack (eddy sim replay --help).\n",
     .run = sim_run,
 };
 
@@ -177,5 +179,7 @@ static int sim_run (int argc, char **argv)
         eddy_cmd_usage (&cmd_sim, argc >= 2 ? false : true);
     if (!strcmp (argv[1], "boot"))
         return boot (argc - 1, argv + 1);
-    eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot)", argv[1]);
+    if (!strcmp (argv[1], "replay"))
+        return sim_replay (argc - 1, argv + 1);
+    eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot, replay)", argv[1]);
 }

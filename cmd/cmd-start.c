@@ -30,8 +30,11 @@ const struct eddy_cmd cmd_start = {
             "  -f, --fanout=K        overlay tree fanout, 0 = flat (default 2)\n"
             "      --tbon=ipc|tcp    overlay transport (default ipc; tcp uses CURVE)\n"
             "      --rundir=DIR      runtime directory (kept); default a private temporary one\n"
+            "      --statedir=DIR    keep the instance's state (the KVS) in DIR across restarts\n"
             "  -S, --setattr=N=V     set broker attribute N to V on every broker\n"
             "  -m, --module=NAME     load module NAME on every broker at start\n"
+            "      --bare            no default modules (just the brokers)\n"
+            "      --policy=NAME     scheduling policy: fcfs or easy (default easy)\n"
             "      --timeout=S       give up if the instance is not up in S seconds (default 60)\n"
             "The command runs with EDDY_URI set to rank 0's local socket; eddy start\n"
             "exits with its status.\n",
@@ -176,9 +179,12 @@ static int start_run (int argc, char **argv)
         { "fanout", required_argument, NULL, 'f' },
         { "tbon", required_argument, NULL, 't' },
         { "rundir", required_argument, NULL, 'd' },
+        { "statedir", required_argument, NULL, 'D' },
         { "setattr", required_argument, NULL, 'S' },
         { "module", required_argument, NULL, 'm' },
         { "timeout", required_argument, NULL, 'T' },
+        { "bare", no_argument, NULL, 'B' },
+        { "policy", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -218,6 +224,16 @@ static int start_run (int argc, char **argv)
             in.rundir = xstrdup (optarg);
             in.keep_rundir = true;
             break;
+        case 'D': {
+            if (mkdir (optarg, 0700) < 0 && errno != EEXIST)
+                eddy_cmd_die ("start", "--statedir %s: %s", optarg, strerror (errno));
+            char *abs = realpath (optarg, NULL);
+            if (!abs)
+                eddy_cmd_die ("start", "--statedir %s: %s", optarg, strerror (errno));
+            extra[nextra++] = xasprintf ("--setattr=statedir=%s", abs);
+            free (abs);
+            break;
+        }
         case 'S':
             if (!strchr (optarg, '='))
                 eddy_cmd_die ("start", "--setattr expects NAME=VALUE, got '%s'", optarg);
@@ -228,6 +244,14 @@ static int start_run (int argc, char **argv)
             break;
         case 'T':
             timeout = client_parse_seconds ("start", "timeout", optarg);
+            break;
+        case 'B':
+            extra[nextra++] = xstrdup ("--bare");
+            break;
+        case 'P':
+            if (strcmp (optarg, "fcfs") && strcmp (optarg, "easy") && strcmp (optarg, "conservative"))
+                eddy_cmd_die ("start", "--policy: '%s' is not fcfs, easy or conservative", optarg);
+            extra[nextra++] = xasprintf ("--setattr=sched.policy=%s", optarg);
             break;
         case 'h':
             eddy_cmd_usage (&cmd_start, false);
@@ -257,6 +281,7 @@ static int start_run (int argc, char **argv)
         pid_t p = spawn (kg, false);
         if (p < 0 || waitpid (p, &st, 0) < 0 || !WIFEXITED (st) || WEXITSTATUS (st) != 0)
             eddy_cmd_die ("start", "cannot make a CURVE certificate");
+        free (kg[0]);
     }
 
     /* spawn the brokers */

@@ -16,6 +16,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <hwloc.h>
 
 #include "cmd/modules.h"
 #include "engine/broker/broker.h"
@@ -126,11 +127,87 @@ static int publish_uri (const struct opts *o, const char *uri)
     return rename (tmp, path); /* children never see a half-written file */
 }
 
+/* The node's cores and gpus as idsets, for the resource module: hwloc
+ * cores (not hardware threads) and coprocessor/GPU OS devices.
+ */
+static void discover_resources (eddy_broker_t *b)
+{
+    hwloc_topology_t topo;
+    char buf[64];
+
+    if (hwloc_topology_init (&topo) < 0)
+        return;
+    hwloc_topology_set_io_types_filter (topo, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
+    if (hwloc_topology_load (topo) == 0) {
+        int ncores = hwloc_get_nbobjs_by_type (topo, HWLOC_OBJ_CORE);
+        if (ncores <= 0)
+            ncores = hwloc_get_nbobjs_by_type (topo, HWLOC_OBJ_PU);
+        if (ncores <= 0)
+            ncores = 1;
+        snprintf (buf, sizeof (buf), ncores > 1 ? "0-%d" : "0", ncores - 1);
+        if (!eddy_broker_attr_get (b, "resource.cores"))
+            eddy_broker_attr_set (b, "resource.cores", buf);
+        int ngpus = 0;
+        for (hwloc_obj_t o = hwloc_get_next_osdev (topo, NULL); o; o = hwloc_get_next_osdev (topo, o))
+            if (o->attr->osdev.type == HWLOC_OBJ_OSDEV_COPROC)
+                ngpus++;
+        if (ngpus > 0)
+            snprintf (buf, sizeof (buf), ngpus > 1 ? "0-%d" : "0", ngpus - 1);
+        else
+            buf[0] = '\0';
+        if (!eddy_broker_attr_get (b, "resource.gpus"))
+            eddy_broker_attr_set (b, "resource.gpus", buf);
+    }
+    hwloc_topology_destroy (topo);
+}
+
+/* The modules an instance needs, in load order: the job pipeline on rank
+ * 0; the content cache and the exec service everywhere.
+ */
+static const char *const stack_rank0[] = {
+    "content", "kvs", "job-manager", "job-ingest", "job-list", "resource", "sched", "exec", NULL,
+};
+static const char *const stack_other[] = { "content", "exec", NULL };
+
+struct modarg {
+    char *name;
+    json_t *args;
+    bool used;
+};
+
+/* Load order: the default stack first (an explicit --module of the same
+ * name replaces its arguments in place), then the other explicit modules.
+ */
+static void add_modules (eddy_broker_t *b, uint32_t rank, bool bare, struct modarg *mods, int nmods)
+{
+    const char *const *stack = rank == 0 ? stack_rank0 : stack_other;
+    for (int i = 0; !bare && stack[i]; i++) {
+        json_t *args = NULL;
+        for (int j = 0; j < nmods; j++) {
+            if (!mods[j].used && !strcmp (mods[j].name, stack[i])) {
+                mods[j].used = true;
+                args = json_incref (mods[j].args);
+                break;
+            }
+        }
+        if (!args && !strcmp (stack[i], "sched")) {
+            const char *policy = eddy_broker_attr_get (b, "sched.policy");
+            args = json_pack ("{s:s}", "policy", policy ? policy : "easy");
+        }
+        eddy_broker_add_initial_module (b, stack[i], args);
+        json_decref (args);
+    }
+    for (int j = 0; j < nmods; j++)
+        if (!mods[j].used)
+            eddy_broker_add_initial_module (b, mods[j].name, mods[j].args);
+}
+
 static void usage (void)
 {
     fprintf (stderr,
              "Usage: eddy-broker --rank=R --size=N --rundir=DIR [--fanout=K] [--tbon=ipc|tcp]\n"
-             "                   [--cert=PATH] [--bind-host=IP] [-S NAME=VALUE]... [--module=NAME]...\n");
+             "                   [--cert=PATH] [--bind-host=IP] [-S NAME=VALUE]... [--module=NAME]...\n"
+             "                   [--bare]   (no default modules)\n");
     exit (1);
 }
 
@@ -158,6 +235,7 @@ int main (int argc, char **argv)
         { "bind-host", required_argument, NULL, 'b' },
         { "setattr", required_argument, NULL, 'S' },
         { "module", required_argument, NULL, 'm' },
+        { "bare", no_argument, NULL, 'B' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -167,7 +245,7 @@ int main (int argc, char **argv)
     int nattrs = 0;
     char *mods[64];
     int nmods = 0;
-    bool have_rank = false;
+    bool have_rank = false, bare = false;
     int c;
 
     while ((c = getopt_long (argc, argv, "r:s:f:d:t:c:b:S:m:h", longopts, NULL)) != -1) {
@@ -210,6 +288,9 @@ int main (int argc, char **argv)
                 usage ();
             mods[nmods++] = optarg;
             break;
+        case 'B':
+            bare = true;
+            break;
         default:
             usage ();
         }
@@ -245,17 +326,21 @@ int main (int argc, char **argv)
             die (o.rank, "cannot set attribute %s: %s", attrs[i], strerror (errno));
         *eq = '=';
     }
+    struct modarg margs[64] = { { 0 } };
     for (int i = 0; i < nmods; i++) {
-        json_t *args = NULL;
         char *eq = strchr (mods[i], '=');
+        margs[i].name = mods[i];
         if (eq) {
             *eq = '\0';
-            if (!(args = json_loads (eq + 1, 0, NULL)))
-                die (o.rank, "--module %s: arguments are not JSON", mods[i]);
+            if (!(margs[i].args = json_loads (eq + 1, 0, NULL)))
+                die (o.rank, "--module %s: arguments are not a JSON object", mods[i]);
         }
-        eddy_broker_add_initial_module (b, mods[i], args);
-        json_decref (args);
     }
+    add_modules (b, o.rank, bare, margs, nmods);
+    for (int i = 0; i < nmods; i++)
+        json_decref (margs[i].args);
+
+    discover_resources (b);
 
     /* local connector */
     snprintf (buf, sizeof (buf), "%s/local-%u", o.rundir, o.rank);

@@ -5,6 +5,7 @@
 #include "exec/exec.h"
 #include "kvs/content.h"
 #include "kvs/kvs_module.h"
+#include "sched/modules.h"
 #include "sched/sched.h"
 
 const struct eddy_module *const eddy_builtin_modules[] = {
@@ -14,5 +15,8 @@ const struct eddy_module *const eddy_builtin_modules[] = {
     &eddy_module_exec,
     &eddy_module_resource,
     &eddy_module_sched,
+    &eddy_module_job_manager,
+    &eddy_module_job_ingest,
+    &eddy_module_job_list,
     NULL,
 };

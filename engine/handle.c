@@ -81,6 +81,7 @@ void eddy_handle_destroy (eddy_handle_t *h)
         }
         if (h->ops->destroy)
             h->ops->destroy (h->impl);
+        free (h->name);
         free (h);
         errno = saved_errno;
     }
@@ -110,6 +111,39 @@ void eddy_handle_set_rank (eddy_handle_t *h, uint32_t rank, uint32_t size)
 {
     h->rank = rank;
     h->size = size;
+}
+
+int eddy_handle_set_name (eddy_handle_t *h, const char *name)
+{
+    char *cpy = NULL;
+    if (name && !(cpy = strdup (name)))
+        return -1;
+    free (h->name);
+    h->name = cpy;
+    return 0;
+}
+
+const char *eddy_handle_name (eddy_handle_t *h)
+{
+    return h->name;
+}
+
+int eddy_log (eddy_handle_t *h, int level, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    int saved_errno = errno;
+
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof (text), fmt, ap);
+    va_end (ap);
+    eddy_future_t *f = eddy_rpc_pack (h, "log.append", EDDY_NODEID_ANY, EDDY_RPC_NORESPONSE,
+                                      "{s:i s:s s:s}", "level", level, "name",
+                                      h->name ? h->name : "client", "message", text);
+    int rc = errno ? -1 : 0;
+    eddy_future_destroy (f);
+    errno = saved_errno;
+    return rc;
 }
 
 int eddy_handle_aux_set (eddy_handle_t *h, const char *key, void *val, void (*free_fn) (void *))

@@ -45,6 +45,16 @@ uint32_t eddy_handle_rank (eddy_handle_t *h);
 uint32_t eddy_handle_size (eddy_handle_t *h);
 void eddy_handle_set_rank (eddy_handle_t *h, uint32_t rank, uint32_t size);
 
+/* A name for log lines (a module's name); NULL clears it. */
+int eddy_handle_set_name (eddy_handle_t *h, const char *name);
+const char *eddy_handle_name (eddy_handle_t *h);
+
+/* Log a line in the local broker's log ring (level: syslog LOG_ERR...),
+ * under the handle's name.  Fire and forget: -1 only if it cannot be sent.
+ */
+int eddy_log (eddy_handle_t *h, int level, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
 /* Auxiliary data: one named slot per key, destroyed with the handle. */
 int eddy_handle_aux_set (eddy_handle_t *h, const char *key, void *val, void (*free_fn) (void *));
 void *eddy_handle_aux_get (eddy_handle_t *h, const char *key);

@@ -15,6 +15,7 @@ struct eddy_handle {
     const struct eddy_handle_ops *ops;
     void *impl;
     uint32_t rank, size;
+    char *name;
 
     eddy_future_t **tags; /* tag - 1 -> future, NULL or RETIRED */
     uint32_t ntags, tags_cap;

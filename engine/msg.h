@@ -108,7 +108,10 @@ int eddy_msg_errnum (const eddy_msg_t *msg);
 const char *eddy_msg_errstr (const eddy_msg_t *msg); /* NULL if none */
 int eddy_msg_set_error (eddy_msg_t *msg, int errnum, const char *errstr);
 
-/* Payload: borrowed on get (NULL if none); set takes its own reference. */
+/* Payload: borrowed on get (NULL if none); set takes its own reference.
+ * Inside one process a payload travels by reference: never modify a JSON
+ * value after it has been put in a message that was sent.
+ */
 json_t *eddy_msg_payload (const eddy_msg_t *msg);
 void eddy_msg_set_payload (eddy_msg_t *msg, json_t *payload);
 /* Steals the caller's reference to payload (for json_pack results). */

@@ -226,9 +226,12 @@ static void flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
             s->qtail = NULL;
         job->queued = false;
         if (job->pending && json_array_size (job->pending) > 0) {
-            eddy_respond_pack (h, job->req, "{s:I s:s s:O}", "id", (json_int_t)job->id, "type",
-                               "output", "entries", job->pending);
-            json_array_clear (job->pending);
+            /* hand the entries over: a local response shares them by
+             * reference, so they must not change after it is sent */
+            json_t *entries = job->pending;
+            job->pending = NULL;
+            eddy_respond_pack (h, job->req, "{s:I s:s s:o}", "id", (json_int_t)job->id, "type",
+                               "output", "entries", entries);
         }
         if (job->incomplete == 0) {
             eddy_respond_pack (h, job->req, "{s:I s:s s:i}", "id", (json_int_t)job->id, "type",

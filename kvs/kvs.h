@@ -82,7 +82,8 @@ int eddy_kvs_watch_cancel (eddy_future_t *f);
 eddy_future_t *eddy_kvs_namespace_create (eddy_handle_t *h, const char *ns, uint32_t owner);
 eddy_future_t *eddy_kvs_namespace_remove (eddy_handle_t *h, const char *ns);
 
-/* Job keys: "job.XXXX.XXXX.XXXX.XXXX[.suffix]" (dothex id, as Flux). */
+/* Job keys: "job.XXXX.XXXX.XXXX.XXXX[.suffix]" (dothex id, as Flux).  Returns
+ * the key's length, or -1 + EINVAL/EOVERFLOW. */
 int eddy_kvs_job_key (char *buf, size_t len, uint64_t id, const char *suffix);
 
 #endif /* !EDDY_KVS_H */

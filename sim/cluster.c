@@ -133,10 +133,14 @@ static int run_until (eddy_sim_cluster_t *c, pred_f pred, void *arg, double time
     double deadline = eddy_reactor_now (c->r) + timeout;
 
     while (!pred (c, arg)) {
-        if (eddy_sim_pending (c->r) == 0 && eddy_reactor_run (c->r, EDDY_RUN_NOWAIT) == 0
-            && eddy_sim_pending (c->r) == 0 && !pred (c, arg)) {
-            errno = EDEADLK; /* nothing left to happen */
-            return -1;
+        if (eddy_sim_pending (c->r) == 0) {
+            /* no timers or messages: let check and idle work finish */
+            eddy_reactor_run (c->r, EDDY_RUN_DEFAULT);
+            if (!pred (c, arg) && eddy_sim_pending (c->r) == 0) {
+                errno = EDEADLK; /* nothing left to happen */
+                return -1;
+            }
+            continue;
         }
         eddy_reactor_run (c->r, EDDY_RUN_ONCE);
         if (!pred (c, arg) && eddy_reactor_now (c->r) > deadline) {

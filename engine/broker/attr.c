@@ -12,7 +12,8 @@
 /* Attributes set once at start-up; attr.set refuses them afterwards. */
 static const char *const immutable[] = {
     "broker.pid", "local-uri", "hostname", "broker.rundir", "security.owner",
-    "tbon.endpoint", "tbon.parent-endpoint", NULL,
+    "tbon.endpoint", "tbon.parent-endpoint", "statedir", "resource.cores", "resource.gpus",
+    NULL,
 };
 
 static bool is_immutable (const char *name)

@@ -217,6 +217,7 @@ struct module_inst *broker_module_add (eddy_broker_t *b, const char *name, const
     if (!(mi->h = eddy_handle_create (b->r, &local_handle_ops, mi)))
         goto error;
     eddy_handle_set_rank (mi->h, b->rank, b->size);
+    eddy_handle_set_name (mi->h, name);
     b->mods[b->nmods++] = mi;
     return mi;
 error:
@@ -278,6 +279,7 @@ eddy_handle_t *eddy_broker_handle_create (eddy_broker_t *b, const char *name)
     mi->h = nh;
     mi->driver = true;
     eddy_handle_set_rank (nh, b->rank, b->size);
+    eddy_handle_set_name (nh, mi->name);
     return nh;
 }
 
@@ -761,7 +763,23 @@ static void client_recv (void *arg, uint32_t connid, const eddy_msg_t *msg)
 
 static void client_disconnected (void *arg, uint32_t connid)
 {
-    broker_drop_entry (arg, EDDY_ROUTE (EDDY_ROUTE_CLIENT, connid));
+    eddy_broker_t *b = arg;
+    uint64_t entry = EDDY_ROUTE (EDDY_ROUTE_CLIENT, connid);
+
+    broker_drop_entry (b, entry);
+    /* every module hears of it, to drop that client's streaming requests:
+     * a "disconnect" request, no response, whose origin is the client */
+    for (uint32_t i = 1; i < b->nmods; i++) {
+        struct module_inst *mi = b->mods[i];
+        eddy_msg_t *m;
+        if (!mi || !mi->m || !(m = eddy_msg_create (EDDY_MSGTYPE_REQUEST, "disconnect")))
+            continue;
+        eddy_msg_set_flags (m, EDDY_MSGFLAG_NORESPONSE);
+        eddy_msg_set_cred (m, b->owner, EDDY_ROLE_OWNER);
+        if (eddy_msg_route_push (m, entry) == 0)
+            dq_push (b, mi->idx, m);
+        eddy_msg_decref (m);
+    }
 }
 
 static void connector_log (void *arg, int level, const char *text)

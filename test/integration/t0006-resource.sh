@@ -17,7 +17,7 @@ _report $? "resource list with R from the ranks' attributes" "$TMP/attrs"
 has "$TMP/attrs" '^ +free +3 +6 +0 ' "3 ranks with 2 cores each"
 grep -q allocated "$TMP/attrs"; [ $? -ne 0 ]; _report $? "--states=free shows only free" "$TMP/attrs"
 
-eddy start --size 1 eddy resource list >"$TMP/nosched" 2>&1
+eddy start --size 1 --bare eddy resource list >"$TMP/nosched" 2>&1
 [ $? -ne 0 ]; _report $? "without a scheduler it fails" "$TMP/nosched"
 has "$TMP/nosched" '^eddy-resource: sched.resource-status: ' "naming the RPC"
 

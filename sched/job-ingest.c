@@ -1,0 +1,286 @@
+/* job-ingest.c - the job-ingest module: validates jobspec, assigns FLUIDs,
+ * commits each job's jobspec and `submit` event, and hands the jobs to the
+ * job manager.  Submissions that arrive in one reactor iteration share one
+ * KVS commit and one job-manager.submit request (DESIGN.md contract 6).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/broker/broker.h"
+#include "engine/future.h"
+#include "engine/util/eventlog.h"
+#include "engine/util/fluid.h"
+#include "kvs/kvs.h"
+#include "sched/jobspec.h"
+#include "sched/modules.h"
+
+/* FLUID timestamps count milliseconds from 2025-01-01 on the real clock, so
+ * ids keep growing across restarts; in the simulator, from virtual zero.
+ */
+#define FLUID_EPOCH 1735689600.0
+
+struct sub {
+    eddy_msg_t *req;
+    uint64_t id;
+    json_t *jobspec;
+    int urgency;
+    int flags;
+    uint32_t userid;
+    double t_submit;
+};
+
+struct batch {
+    struct ingest *ig;
+    struct sub *subs;
+    int n;
+};
+
+struct ingest {
+    eddy_handle_t *h;
+    eddy_msg_handler_t **handlers;
+    struct eddy_fluid_gen gen;
+    struct batch *cur;
+    eddy_watcher_t *flush_w;
+    uint64_t submitted;
+};
+
+static void batch_destroy (struct batch *b)
+{
+    if (b) {
+        for (int i = 0; i < b->n; i++) {
+            eddy_msg_decref (b->subs[i].req);
+            json_decref (b->subs[i].jobspec);
+        }
+        free (b->subs);
+        free (b);
+    }
+}
+
+static void batch_fail (struct batch *b, int errnum, const char *text)
+{
+    for (int i = 0; i < b->n; i++)
+        eddy_respond_error (b->ig->h, b->subs[i].req, errnum, text);
+}
+
+static void manager_cb (eddy_future_t *f, void *arg)
+{
+    struct batch *b = arg;
+    if (eddy_rpc_get (f, NULL) < 0)
+        batch_fail (b, errno, eddy_future_error_string (f));
+    else {
+        for (int i = 0; i < b->n; i++)
+            eddy_respond_pack (b->ig->h, b->subs[i].req, "{s:I}", "id", (json_int_t)b->subs[i].id);
+    }
+    eddy_future_destroy (f);
+    batch_destroy (b);
+}
+
+static void commit_cb (eddy_future_t *f, void *arg)
+{
+    struct batch *b = arg;
+    json_t *jobs = NULL;
+    eddy_future_t *mf = NULL;
+
+    if (eddy_rpc_get (f, NULL) < 0) {
+        batch_fail (b, errno, eddy_future_error_string (f));
+        goto done;
+    }
+    if (!(jobs = json_array ()))
+        goto nomem;
+    for (int i = 0; i < b->n; i++) {
+        struct sub *s = &b->subs[i];
+        json_t *o = json_pack ("{s:I s:i s:i s:f s:i s:O}", "id", (json_int_t)s->id, "userid",
+                               (int)s->userid, "urgency", s->urgency, "t_submit", s->t_submit,
+                               "flags", s->flags, "jobspec", s->jobspec);
+        if (!o || json_array_append_new (jobs, o) < 0)
+            goto nomem;
+    }
+    mf = eddy_rpc_pack (b->ig->h, "job-manager.submit", EDDY_NODEID_ANY, 0, "{s:o}", "jobs", jobs);
+    jobs = NULL;
+    if (!mf || eddy_future_then (mf, -1, manager_cb, b) < 0) {
+        batch_fail (b, errno ? errno : EIO, "cannot reach the job manager");
+        eddy_future_destroy (mf);
+        goto done;
+    }
+    eddy_future_destroy (f);
+    return;
+nomem:
+    json_decref (jobs);
+    batch_fail (b, ENOMEM, NULL);
+done:
+    eddy_future_destroy (f);
+    batch_destroy (b);
+}
+
+/* One commit for every submission of this iteration. */
+static void flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct ingest *ig = arg;
+    struct batch *b = ig->cur;
+    eddy_kvs_txn_t *txn = NULL;
+    eddy_future_t *f = NULL;
+    char key[128];
+
+    eddy_watcher_stop (w);
+    ig->cur = NULL;
+    if (!b)
+        return;
+    if (!(txn = eddy_kvs_txn_create ()))
+        goto error;
+    for (int i = 0; i < b->n; i++) {
+        struct sub *s = &b->subs[i];
+        json_t *ctx = json_pack ("{s:i s:i s:i s:i}", "userid", (int)s->userid, "urgency",
+                                 s->urgency, "flags", s->flags, "version", 1);
+        json_t *entry = ctx ? eddy_eventlog_entry_create (s->t_submit, "submit", ctx) : NULL;
+        char *text = entry ? eddy_eventlog_entry_encode (entry) : NULL;
+        json_decref (ctx);
+        json_decref (entry);
+        int rc = -1;
+        if (text && eddy_kvs_job_key (key, sizeof (key), s->id, "jobspec") >= 0
+            && eddy_kvs_txn_put_json (txn, key, s->jobspec) == 0
+            && eddy_kvs_job_key (key, sizeof (key), s->id, "eventlog") >= 0)
+            rc = eddy_kvs_txn_append (txn, key, text);
+        free (text);
+        if (rc < 0)
+            goto error;
+    }
+    if (!(f = eddy_kvs_commit (ig->h, NULL, 0, txn)) || eddy_future_then (f, -1, commit_cb, b) < 0)
+        goto error;
+    eddy_kvs_txn_destroy (txn);
+    return;
+error:
+    batch_fail (b, errno ? errno : ENOMEM, "cannot commit the job to the KVS");
+    eddy_future_destroy (f);
+    eddy_kvs_txn_destroy (txn);
+    batch_destroy (b);
+}
+
+static int batch_add (struct ingest *ig, struct sub *s)
+{
+    struct batch *b = ig->cur;
+    if (!b) {
+        if (!(b = calloc (1, sizeof (*b))))
+            return -1;
+        b->ig = ig;
+        ig->cur = b;
+    }
+    if ((b->n & (b->n - 1)) == 0) { /* grow at powers of two */
+        struct sub *p = realloc (b->subs, (b->n ? b->n * 2 : 1) * sizeof (*p));
+        if (!p)
+            return -1;
+        b->subs = p;
+    }
+    b->subs[b->n++] = *s;
+    eddy_watcher_start (ig->flush_w);
+    return 0;
+}
+
+static uint64_t now_ms (eddy_reactor_t *r)
+{
+    double t = eddy_reactor_wallclock (r);
+    if (t > FLUID_EPOCH)
+        t -= FLUID_EPOCH;
+    return (uint64_t)(t * 1000.0);
+}
+
+static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct ingest *ig = arg;
+    json_t *jobspec;
+    int urgency = 16, flags = 0;
+    json_error_t jerr;
+    eddy_error_t err;
+    char text[256];
+
+    if (!eddy_msg_payload (msg)
+        || json_unpack_ex (eddy_msg_payload (msg), &jerr, 0, "{s:o s?i s?i}", "jobspec", &jobspec,
+                           "urgency", &urgency, "flags", &flags) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "job-ingest.submit: expected {jobspec, urgency?, flags?}");
+        return;
+    }
+    if (urgency < 0 || urgency > 31) {
+        snprintf (text, sizeof (text), "urgency %d is not in 0-31", urgency);
+        eddy_respond_error (h, msg, EINVAL, text);
+        return;
+    }
+    if (urgency > 16 && !(eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER)) {
+        eddy_respond_error (h, msg, EPERM, "only the instance owner may submit with urgency > 16");
+        return;
+    }
+    eddy_jobspec_t *js = eddy_jobspec_parse (jobspec, EDDY_JOBSPEC_V1, &err);
+    if (!js) {
+        snprintf (text, sizeof (text), "invalid jobspec: %s", err.text);
+        eddy_respond_error (h, msg, EINVAL, text);
+        return;
+    }
+    eddy_jobspec_destroy (js);
+
+    eddy_reactor_t *r = eddy_handle_reactor (h);
+    struct sub s = {
+        .req = eddy_msg_incref (msg),
+        .jobspec = json_incref (jobspec),
+        .urgency = urgency,
+        .flags = flags,
+        .userid = eddy_msg_userid (msg),
+        .t_submit = eddy_reactor_wallclock (r),
+    };
+    if (eddy_fluid_generate (&ig->gen, now_ms (r), &s.id) < 0 || batch_add (ig, &s) < 0) {
+        eddy_respond_error (h, msg, errno ? errno : ENOMEM, "cannot assign a job id");
+        eddy_msg_decref (s.req);
+        json_decref (s.jobspec);
+        return;
+    }
+    ig->submitted++;
+}
+
+static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct ingest *ig = arg;
+    eddy_respond_pack (h, msg, "{s:I}", "submitted", (json_int_t)ig->submitted);
+}
+
+static const struct eddy_msg_handler_spec handlers[] = {
+    { EDDY_MSGTYPE_REQUEST, "job-ingest.submit", submit_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-ingest.stats", stats_cb, EDDY_ROLE_ALL },
+    EDDY_MSGHANDLER_TABLE_END,
+};
+
+static void ingest_unload (void *ctx)
+{
+    struct ingest *ig = ctx;
+    if (ig) {
+        if (ig->cur) {
+            batch_fail (ig->cur, ENOSYS, "job-ingest unloaded");
+            batch_destroy (ig->cur);
+        }
+        eddy_watcher_destroy (ig->flush_w);
+        eddy_msg_handler_delvec (ig->handlers);
+        free (ig);
+    }
+}
+
+static int ingest_load (eddy_handle_t *h, json_t *args, void **ctx)
+{
+    struct ingest *ig = calloc (1, sizeof (*ig));
+    if (!ig)
+        return -1;
+    ig->h = h;
+    uint32_t rank = eddy_handle_rank (h);
+    if (eddy_fluid_init (&ig->gen, rank <= EDDY_FLUID_MAX_GENID ? rank : 0) < 0
+        || !(ig->flush_w = eddy_check_create (eddy_handle_reactor (h), flush_cb, ig))
+        || eddy_msg_handler_addvec (h, handlers, ig, &ig->handlers) < 0
+        || eddy_service_register (h, "job-ingest") < 0) {
+        ingest_unload (ig);
+        return -1;
+    }
+    *ctx = ig;
+    return 0;
+}
+
+const struct eddy_module eddy_module_job_ingest = {
+    .name = "job-ingest",
+    .load = ingest_load,
+    .unload = ingest_unload,
+};

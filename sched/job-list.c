@@ -1,0 +1,388 @@
+/* job-list.c - the job-list module: an index of jobs built from the job
+ * manager's journal, behind `eddy jobs`.  Active jobs are all kept;
+ * inactive ones up to a bound (module args {"inactive_max": N}), oldest
+ * dropped first, so the cost per job does not grow with history.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "engine/broker/broker.h"
+#include "engine/future.h"
+#include "engine/util/u64map.h"
+#include "sched/jobspec.h"
+#include "sched/modules.h"
+
+enum { ST_DEPEND, ST_PRIORITY, ST_SCHED, ST_RUN, ST_CLEANUP, ST_INACTIVE };
+static const char *const state_names[] = { "DEPEND", "PRIORITY", "SCHED", "RUN", "CLEANUP", "INACTIVE" };
+
+struct jrec {
+    uint64_t id;
+    uint32_t userid;
+    int urgency;
+    int64_t priority;
+    int state;
+    char name[64];
+    int ntasks, nnodes;
+    double duration;
+    double t_submit, t_run, t_cleanup, t_inactive;
+    bool finished;
+    int waitstatus;
+    bool fatal;
+    char exc_type[32];
+    char exc_note[128];
+    struct jrec *prev, *next; /* in the active or the inactive list */
+};
+
+struct joblist {
+    eddy_handle_t *h;
+    eddy_msg_handler_t **handlers;
+    eddy_u64map_t *jobs;
+    struct jrec *active_head, *active_tail;
+    struct jrec *inactive_head, *inactive_tail; /* newest first */
+    uint32_t nactive, ninactive, inactive_max;
+    eddy_future_t *journal;
+    eddy_watcher_t *retry_w;
+};
+
+static void unlink_rec (struct jrec **head, struct jrec **tail, struct jrec *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        *head = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        *tail = r->prev;
+    r->prev = r->next = NULL;
+}
+
+static void set_name (struct jrec *r, json_t *jobspec)
+{
+    eddy_jobspec_t *js = eddy_jobspec_parse (jobspec, EDDY_JOBSPEC_V1, NULL);
+    json_t *cmd;
+    const char *arg0;
+    if (js) {
+        r->ntasks = eddy_jobspec_ntasks (js);
+        r->nnodes = eddy_jobspec_nnodes (js);
+        r->duration = eddy_jobspec_duration (js);
+        if ((cmd = eddy_jobspec_command (js)) && (arg0 = json_string_value (json_array_get (cmd, 0)))) {
+            const char *slash = strrchr (arg0, '/');
+            snprintf (r->name, sizeof (r->name), "%s", slash ? slash + 1 : arg0);
+        }
+        eddy_jobspec_destroy (js);
+    }
+    if (!r->name[0])
+        snprintf (r->name, sizeof (r->name), "?");
+}
+
+static void make_inactive (struct joblist *jl, struct jrec *r)
+{
+    unlink_rec (&jl->active_head, &jl->active_tail, r);
+    jl->nactive--;
+    r->next = jl->inactive_head;
+    if (jl->inactive_head)
+        jl->inactive_head->prev = r;
+    else
+        jl->inactive_tail = r;
+    jl->inactive_head = r;
+    jl->ninactive++;
+    while (jl->ninactive > jl->inactive_max && jl->inactive_tail) {
+        struct jrec *old = jl->inactive_tail;
+        unlink_rec (&jl->inactive_head, &jl->inactive_tail, old);
+        eddy_u64map_remove (jl->jobs, old->id);
+        free (old);
+        jl->ninactive--;
+    }
+}
+
+static void apply (struct joblist *jl, json_t *item)
+{
+    json_int_t id;
+    json_t *entry, *ctx, *jobspec = NULL;
+    const char *name;
+    double ts;
+
+    if (json_unpack (item, "{s:I s:o s?o}", "id", &id, "entry", &entry, "jobspec", &jobspec) < 0
+        || json_unpack (entry, "{s:F s:s}", "timestamp", &ts, "name", &name) < 0)
+        return;
+    ctx = json_object_get (entry, "context");
+    struct jrec *r = eddy_u64map_get (jl->jobs, (uint64_t)id);
+    if (!strcmp (name, "submit")) {
+        if (r)
+            return;
+        if (!(r = calloc (1, sizeof (*r))))
+            return;
+        r->id = (uint64_t)id;
+        r->t_submit = ts;
+        r->state = ST_DEPEND;
+        int userid = 0, urgency = 16;
+        json_unpack (ctx, "{s?i s?i}", "userid", &userid, "urgency", &urgency);
+        r->userid = (uint32_t)userid;
+        r->urgency = urgency;
+        if (jobspec)
+            set_name (r, jobspec);
+        if (eddy_u64map_put (jl->jobs, r->id, r) < 0) {
+            free (r);
+            return;
+        }
+        r->prev = jl->active_tail;
+        if (jl->active_tail)
+            jl->active_tail->next = r;
+        else
+            jl->active_head = r;
+        jl->active_tail = r;
+        jl->nactive++;
+        return;
+    }
+    if (!r || r->state == ST_INACTIVE)
+        return;
+    if (!strcmp (name, "depend"))
+        r->state = ST_PRIORITY;
+    else if (!strcmp (name, "priority")) {
+        json_int_t p = 0;
+        json_unpack (ctx, "{s:I}", "priority", &p);
+        r->priority = p;
+        if (r->state < ST_SCHED)
+            r->state = ST_SCHED;
+    }
+    else if (!strcmp (name, "urgency"))
+        json_unpack (ctx, "{s:i}", "urgency", &r->urgency);
+    else if (!strcmp (name, "alloc")) {
+        r->state = ST_RUN;
+        r->t_run = ts;
+    }
+    else if (!strcmp (name, "finish")) {
+        json_unpack (ctx, "{s:i}", "status", &r->waitstatus);
+        r->finished = true;
+        r->state = ST_CLEANUP;
+        r->t_cleanup = ts;
+    }
+    else if (!strcmp (name, "exception")) {
+        int severity = 1;
+        const char *type = "", *note = "";
+        json_unpack (ctx, "{s?i s?s s?s}", "severity", &severity, "type", &type, "note", &note);
+        if (severity == 0 && !r->fatal) {
+            r->fatal = true;
+            snprintf (r->exc_type, sizeof (r->exc_type), "%s", type);
+            snprintf (r->exc_note, sizeof (r->exc_note), "%s", note);
+            if (r->state < ST_CLEANUP) {
+                r->state = ST_CLEANUP;
+                r->t_cleanup = ts;
+            }
+        }
+    }
+    else if (!strcmp (name, "clean")) {
+        r->state = ST_INACTIVE;
+        r->t_inactive = ts;
+        make_inactive (jl, r);
+    }
+}
+
+static void journal_cb (eddy_future_t *f, void *arg);
+
+static void subscribe (struct joblist *jl)
+{
+    eddy_future_t *f = eddy_rpc (jl->h, "job-manager.journal", NULL, EDDY_NODEID_ANY,
+                                 EDDY_RPC_STREAMING);
+    if (!f || eddy_future_then (f, -1, journal_cb, jl) < 0) {
+        eddy_future_destroy (f);
+        eddy_watcher_start (jl->retry_w);
+        return;
+    }
+    jl->journal = f;
+}
+
+static void retry_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct joblist *jl = arg;
+    if (!jl->journal)
+        subscribe (jl);
+}
+
+static void journal_cb (eddy_future_t *f, void *arg)
+{
+    struct joblist *jl = arg;
+    json_t *o, *events, *item;
+    size_t i;
+
+    if (eddy_rpc_get (f, &o) < 0) {
+        /* no job manager yet, or it went away: try again later */
+        eddy_future_destroy (f);
+        jl->journal = NULL;
+        eddy_watcher_start (jl->retry_w);
+        return;
+    }
+    if (o && json_unpack (o, "{s:o}", "events", &events) == 0) {
+        json_array_foreach (events, i, item)
+            apply (jl, item);
+    }
+    eddy_future_reset (f);
+}
+
+/* ---- queries ---- */
+
+static const char *result_of (const struct jrec *r)
+{
+    if (r->state != ST_INACTIVE)
+        return "";
+    if (r->fatal) {
+        if (!strcmp (r->exc_type, "cancel"))
+            return "CANCELED";
+        if (!strcmp (r->exc_type, "timeout"))
+            return "TIMEOUT";
+        return "FAILED";
+    }
+    return r->finished && r->waitstatus == 0 ? "COMPLETED" : "FAILED";
+}
+
+static json_t *rec_json (const struct jrec *r)
+{
+    int returncode = -1;
+    if (r->finished)
+        returncode = (r->waitstatus & 0x7f) ? 128 + (r->waitstatus & 0x7f) : (r->waitstatus >> 8) & 0xff;
+    json_t *o = json_pack ("{s:I s:i s:i s:I s:s s:s s:i s:i s:f s:f s:f s:f s:f s:s s:b}",
+                           "id", (json_int_t)r->id, "userid", (int)r->userid, "urgency", r->urgency,
+                           "priority", (json_int_t)r->priority, "state", state_names[r->state],
+                           "name", r->name, "ntasks", r->ntasks, "nnodes", r->nnodes, "duration",
+                           r->duration, "t_submit", r->t_submit, "t_run", r->t_run, "t_cleanup",
+                           r->t_cleanup, "t_inactive", r->t_inactive, "result", result_of (r),
+                           "success", r->state == ST_INACTIVE && !r->fatal && r->finished
+                                          && r->waitstatus == 0);
+    if (o && r->finished) {
+        json_object_set_new (o, "waitstatus", json_integer (r->waitstatus));
+        json_object_set_new (o, "returncode", json_integer (returncode));
+    }
+    if (o && r->fatal)
+        json_object_set_new (o, "exception", json_pack ("{s:s s:s}", "type", r->exc_type, "note",
+                                                        r->exc_note));
+    return o;
+}
+
+static void list_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct joblist *jl = arg;
+    int max = 0, userid = -1;
+    const char *which = "active";
+    json_t *jobs = json_array ();
+    json_t *p = eddy_msg_payload (msg);
+
+    if (p && json_unpack (p, "{s?i s?s s?i}", "max_entries", &max, "states", &which, "userid",
+                          &userid) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "job-list.list: expected {max_entries?, states?, userid?}");
+        json_decref (jobs);
+        return;
+    }
+    bool active = strcmp (which, "inactive") != 0;
+    bool inactive = strcmp (which, "active") != 0;
+    int n = 0;
+    /* newest first: active by submission (newest last in the list), then inactive */
+    if (active) {
+        for (struct jrec *r = jl->active_tail; r && (max <= 0 || n < max); r = r->prev) {
+            if (userid >= 0 && r->userid != (uint32_t)userid)
+                continue;
+            json_array_append_new (jobs, rec_json (r));
+            n++;
+        }
+    }
+    if (inactive) {
+        for (struct jrec *r = jl->inactive_head; r && (max <= 0 || n < max); r = r->next) {
+            if (userid >= 0 && r->userid != (uint32_t)userid)
+                continue;
+            json_array_append_new (jobs, rec_json (r));
+            n++;
+        }
+    }
+    eddy_respond_pack (h, msg, "{s:o}", "jobs", jobs);
+}
+
+static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct joblist *jl = arg;
+    json_int_t id;
+    json_t *p = eddy_msg_payload (msg);
+    struct jrec *r;
+
+    if (!p || json_unpack (p, "{s:I}", "id", &id) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "job-list.list-id: expected {id}");
+        return;
+    }
+    if (!(r = eddy_u64map_get (jl->jobs, (uint64_t)id))) {
+        eddy_respond_error (h, msg, ENOENT, "no such job in the job list");
+        return;
+    }
+    eddy_respond_pack (h, msg, "{s:o}", "job", rec_json (r));
+}
+
+static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct joblist *jl = arg;
+    eddy_respond_pack (h, msg, "{s:i s:i}", "active", (int)jl->nactive, "inactive", (int)jl->ninactive);
+}
+
+static const struct eddy_msg_handler_spec handlers[] = {
+    { EDDY_MSGTYPE_REQUEST, "job-list.list", list_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-list.list-id", list_id_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-list.stats", stats_cb, EDDY_ROLE_ALL },
+    EDDY_MSGHANDLER_TABLE_END,
+};
+
+static void free_list (struct jrec *r)
+{
+    while (r) {
+        struct jrec *next = r->next;
+        free (r);
+        r = next;
+    }
+}
+
+static void jl_unload (void *ctx)
+{
+    struct joblist *jl = ctx;
+    if (!jl)
+        return;
+    eddy_future_destroy (jl->journal);
+    eddy_watcher_destroy (jl->retry_w);
+    eddy_msg_handler_delvec (jl->handlers);
+    free_list (jl->active_head);
+    free_list (jl->inactive_head);
+    eddy_u64map_destroy (jl->jobs);
+    free (jl);
+}
+
+static int jl_load (eddy_handle_t *h, json_t *args, void **ctx)
+{
+    struct joblist *jl = calloc (1, sizeof (*jl));
+    int max = 100000;
+
+    if (!jl)
+        return -1;
+    if (args && json_unpack (args, "{s?i}", "inactive_max", &max) < 0) {
+        free (jl);
+        errno = EINVAL;
+        return -1;
+    }
+    jl->h = h;
+    jl->inactive_max = max > 0 ? (uint32_t)max : 0;
+    if (!(jl->jobs = eddy_u64map_create ())
+        || !(jl->retry_w = eddy_timer_create (eddy_handle_reactor (h), 0.1, 0, retry_cb, jl))
+        || eddy_msg_handler_addvec (h, handlers, jl, &jl->handlers) < 0
+        || eddy_service_register (h, "job-list") < 0) {
+        jl_unload (jl);
+        return -1;
+    }
+    subscribe (jl);
+    *ctx = jl;
+    return 0;
+}
+
+const struct eddy_module eddy_module_job_list = {
+    .name = "job-list",
+    .load = jl_load,
+    .unload = jl_unload,
+};

@@ -1,0 +1,417 @@
+/* job-manager.c - the job-manager module: requests from job-ingest, users
+ * and the scheduler (docs/protocols.md); the state machine is in
+ * jobstate.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/broker/broker.h"
+#include "sched/job-manager/jobmgr.h"
+#include "sched/modules.h"
+
+static bool unpack (eddy_handle_t *h, const eddy_msg_t *msg, const char *fmt, ...)
+{
+    json_t *o = eddy_msg_payload (msg);
+    va_list ap;
+    int rc = -1;
+    if (o) {
+        va_start (ap, fmt);
+        rc = json_vunpack_ex (o, NULL, 0, fmt, ap);
+        va_end (ap);
+    }
+    if (rc < 0) {
+        char text[128];
+        snprintf (text, sizeof (text), "%s: malformed request", eddy_msg_topic (msg));
+        eddy_respond_error (h, msg, EPROTO, text);
+        return false;
+    }
+    return true;
+}
+
+static struct job *lookup (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id)
+{
+    struct job *job = eddy_u64map_get (jm->active, id);
+    if (!job) {
+        char text[96];
+        snprintf (text, sizeof (text), "job %ju is not active", (uintmax_t)id);
+        eddy_respond_error (jm->h, msg, ENOENT, text);
+    }
+    return job;
+}
+
+/* The owner may act on any job; a user only on their own. */
+static bool allowed (struct jobmgr *jm, const eddy_msg_t *msg, struct job *job)
+{
+    if ((eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER) || eddy_msg_userid (msg) == job->userid)
+        return true;
+    eddy_respond_error (jm->h, msg, EPERM, "only the job's owner or the instance owner may do that");
+    return false;
+}
+
+static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    json_t *jobs, *o;
+    size_t i;
+
+    if (!unpack (h, msg, "{s:o}", "jobs", &jobs) || !json_is_array (jobs))
+        return;
+    json_array_foreach (jobs, i, o) {
+        json_int_t id;
+        int userid, urgency, flags = 0;
+        double t_submit;
+        json_t *jobspec;
+        if (json_unpack (o, "{s:I s:i s:i s:f s?i s:o}", "id", &id, "userid", &userid, "urgency",
+                         &urgency, "t_submit", &t_submit, "flags", &flags, "jobspec", &jobspec) < 0)
+            continue;
+        if (eddy_u64map_get (jm->active, (uint64_t)id))
+            continue; /* already known */
+        struct job *job = job_create (jm, (uint64_t)id);
+        if (!job || eddy_u64map_put (jm->active, job->id, job) < 0) {
+            job_destroy (job);
+            eddy_respond_error (h, msg, ENOMEM, NULL);
+            return;
+        }
+        job->userid = (uint32_t)userid;
+        job->urgency = urgency;
+        job->flags = flags;
+        job->t_submit = t_submit;
+        job->jobspec = json_incref (jobspec);
+        job->prev = jm->tail;
+        if (jm->tail)
+            jm->tail->next = job;
+        else
+            jm->head = job;
+        jm->tail = job;
+        jm->nactive++;
+        /* ingest wrote `submit` to the KVS; the journal still needs it */
+        json_t *entry = json_pack ("{s:f s:s s:{s:i s:i s:i s:i}}", "timestamp", t_submit, "name",
+                                   "submit", "context", "userid", userid, "urgency", urgency,
+                                   "flags", flags, "version", 1);
+        if (entry) {
+            json_array_append (job->events, entry);
+            json_array_append_new (jm->journal_batch,
+                                   json_pack ("{s:I s:o s:O}", "id", id, "entry", entry,
+                                              "jobspec", jobspec));
+            eddy_watcher_start (jm->flush_w);
+        }
+        job_post (jm, job, "validate", NULL);
+        job_action (jm, job);
+    }
+    eddy_respond (h, msg, NULL);
+}
+
+static void urgency_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    json_int_t id;
+    int urgency;
+    struct job *job;
+
+    if (!unpack (h, msg, "{s:I s:i}", "id", &id, "urgency", &urgency)
+        || !(job = lookup (jm, msg, (uint64_t)id)) || !allowed (jm, msg, job))
+        return;
+    if (urgency < 0 || urgency > 31) {
+        eddy_respond_error (h, msg, EINVAL, "urgency must be in 0-31");
+        return;
+    }
+    if (urgency > 16 && !(eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER)) {
+        eddy_respond_error (h, msg, EPERM, "only the instance owner may set urgency > 16");
+        return;
+    }
+    if (job->state >= JOB_RUN) {
+        eddy_respond_error (h, msg, EINVAL, "the job has already been scheduled");
+        return;
+    }
+    int old = job->urgency;
+    job_set_urgency (jm, job, urgency, eddy_msg_userid (msg));
+    job_action (jm, job);
+    eddy_respond_pack (h, msg, "{s:i}", "old_urgency", old);
+}
+
+static void raise_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    json_int_t id;
+    int severity = 0;
+    const char *type = "cancel", *note = "";
+    struct job *job;
+    bool cancel = !strcmp (eddy_msg_topic (msg), "job-manager.cancel");
+
+    if (cancel) {
+        if (!unpack (h, msg, "{s:I s?s}", "id", &id, "note", &note))
+            return;
+    }
+    else if (!unpack (h, msg, "{s:I s:s s:i s?s}", "id", &id, "type", &type, "severity", &severity,
+                      "note", &note))
+        return;
+    if (!(job = lookup (jm, msg, (uint64_t)id)) || !allowed (jm, msg, job))
+        return;
+    if (severity < 0 || severity > 7 || !*type || strchr (type, ' ')) {
+        eddy_respond_error (h, msg, EINVAL, "exception type must be a word, severity 0-7");
+        return;
+    }
+    job_raise (jm, job, type, severity, eddy_msg_userid (msg), note);
+    job_action (jm, job);
+    eddy_respond (h, msg, NULL);
+}
+
+static int add_waiter (struct waiter **list, const eddy_msg_t *msg)
+{
+    struct waiter *w = calloc (1, sizeof (*w));
+    if (!w)
+        return -1;
+    w->req = eddy_msg_incref (msg);
+    w->next = *list;
+    *list = w;
+    return 0;
+}
+
+static void wait_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    json_int_t id;
+    json_t *res;
+
+    if (!unpack (h, msg, "{s:I}", "id", &id))
+        return;
+    struct job *job = eddy_u64map_get (jm->active, (uint64_t)id);
+    if (job) {
+        if (add_waiter (&job->waiters, msg) < 0)
+            eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    if (gone_lookup (jm, (uint64_t)id, &res)) {
+        eddy_respond (h, msg, res);
+        json_decref (res);
+        return;
+    }
+    char text[96];
+    snprintf (text, sizeof (text), "job %ju is unknown or was purged", (uintmax_t)id);
+    eddy_respond_error (h, msg, ENOENT, text);
+}
+
+static void drain_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    bool idle = !strcmp (eddy_msg_topic (msg), "job-manager.idle");
+    if (add_waiter (idle ? &jm->idle_waiters : &jm->drain_waiters, msg) < 0)
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+    else
+        jobmgr_check_waiters (jm);
+}
+
+static void journal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+
+    if (!(eddy_msg_flags (msg) & EDDY_MSGFLAG_STREAMING)) {
+        eddy_respond_error (h, msg, EPROTO, "job-manager.journal needs a streaming request");
+        return;
+    }
+    /* send what is pending to the others first, so nobody sees an entry twice */
+    jobmgr_flush_cb (eddy_handle_reactor (h), jm->flush_w, 0, jm);
+    json_t *events = json_array ();
+    for (struct job *job = jm->head; events && job; job = job->next) {
+        size_t i;
+        json_t *e;
+        json_array_foreach (job->events, i, e) {
+            json_t *item = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", e);
+            if (item && i == 0) /* the submit entry carries the jobspec */
+                json_object_set (item, "jobspec", job->jobspec);
+            json_array_append_new (events, item);
+        }
+    }
+    eddy_msg_t **p = realloc (jm->journal, (jm->njournal + 1) * sizeof (*p));
+    if (!events || !p) {
+        json_decref (events);
+        if (p)
+            jm->journal = p;
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    jm->journal = p;
+    jm->journal[jm->njournal++] = eddy_msg_incref (msg);
+    eddy_respond_pack (h, msg, "{s:o}", "events", events);
+}
+
+/* A journal reader's connection went away: the broker drops its requests
+ * with it; we notice when a response fails to route, so also accept an
+ * explicit cancel.
+ */
+static void journal_cancel_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    uint64_t origin = eddy_msg_route_first (msg);
+    int k = 0;
+    for (int i = 0; i < jm->njournal; i++) {
+        if (eddy_msg_route_first (jm->journal[i]) == origin) {
+            eddy_respond_error (h, jm->journal[i], ENODATA, NULL);
+            eddy_msg_decref (jm->journal[i]);
+        }
+        else
+            jm->journal[k++] = jm->journal[i];
+    }
+    jm->njournal = k;
+    eddy_respond (h, msg, NULL);
+}
+
+static void drop_origin (struct jobmgr *jm, uint64_t origin, struct waiter **list)
+{
+    struct waiter **pp = list;
+    while (*pp) {
+        struct waiter *w = *pp;
+        if (eddy_msg_route_first (w->req) == origin) {
+            *pp = w->next;
+            eddy_msg_decref (w->req);
+            free (w);
+        }
+        else
+            pp = &w->next;
+    }
+}
+
+/* A local client went away: forget its streaming and waiting requests. */
+static void disconnect_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    uint64_t origin = eddy_msg_route_first (msg);
+    int k = 0;
+    for (int i = 0; i < jm->njournal; i++) {
+        if (eddy_msg_route_first (jm->journal[i]) == origin)
+            eddy_msg_decref (jm->journal[i]);
+        else
+            jm->journal[k++] = jm->journal[i];
+    }
+    jm->njournal = k;
+    drop_origin (jm, origin, &jm->drain_waiters);
+    drop_origin (jm, origin, &jm->idle_waiters);
+    for (struct job *job = jm->head; job; job = job->next)
+        drop_origin (jm, origin, &job->waiters);
+}
+
+static void sched_hello_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    json_t *running = json_array ();
+
+    for (struct job *job = jm->head; running && job; job = job->next)
+        if (job->has_resources && job->R)
+            json_array_append_new (running,
+                                   json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "R", job->R));
+    if (!running) {
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    eddy_respond_pack (h, msg, "{s:o}", "running", running);
+    jm->sched_ready = true;
+    for (struct job *job = jm->head; job; job = job->next)
+        if (job->state == JOB_SCHED && !job->alloc_pending)
+            job_action (jm, job);
+}
+
+static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    eddy_respond_pack (h, msg, "{s:i s:i s:I s:I}", "active", (int)jm->nactive, "running",
+                       (int)jm->nrunning, "inactive", (json_int_t)jm->jobs_inactive, "events",
+                       (json_int_t)jm->events_posted);
+}
+
+static const struct eddy_msg_handler_spec handlers[] = {
+    { EDDY_MSGTYPE_REQUEST, "job-manager.submit", submit_cb, EDDY_ROLE_OWNER },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.urgency", urgency_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.cancel", raise_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.raise", raise_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.wait", wait_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.drain", drain_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.idle", drain_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.journal", journal_cb, EDDY_ROLE_OWNER },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.journal-cancel", journal_cancel_cb, EDDY_ROLE_OWNER },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.sched-hello", sched_hello_cb, EDDY_ROLE_OWNER },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.stats", stats_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "disconnect", disconnect_cb, EDDY_ROLE_ALL },
+    EDDY_MSGHANDLER_TABLE_END,
+};
+
+static void free_waiters (eddy_handle_t *h, struct waiter *w)
+{
+    while (w) {
+        struct waiter *next = w->next;
+        eddy_respond_error (h, w->req, ENOSYS, "job-manager unloaded");
+        eddy_msg_decref (w->req);
+        free (w);
+        w = next;
+    }
+}
+
+static void jm_unload (void *ctx)
+{
+    struct jobmgr *jm = ctx;
+    if (!jm)
+        return;
+    while (jm->head) {
+        struct job *job = jm->head;
+        jm->head = job->next;
+        eddy_u64map_remove (jm->active, job->id);
+        job_destroy (job);
+    }
+    for (uint32_t i = 0; i < jm->ring_count; i++) {
+        free (jm->ring[i].exc_type);
+        free (jm->ring[i].exc_note);
+    }
+    free (jm->ring);
+    for (int i = 0; i < jm->njournal; i++) {
+        eddy_respond_error (jm->h, jm->journal[i], ENODATA, NULL);
+        eddy_msg_decref (jm->journal[i]);
+    }
+    free (jm->journal);
+    free_waiters (jm->h, jm->drain_waiters);
+    free_waiters (jm->h, jm->idle_waiters);
+    eddy_kvs_txn_destroy (jm->txn);
+    json_decref (jm->journal_batch);
+    eddy_watcher_destroy (jm->flush_w);
+    eddy_msg_handler_delvec (jm->handlers);
+    eddy_u64map_destroy (jm->active);
+    eddy_u64map_destroy (jm->inactive);
+    free (jm);
+}
+
+static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
+{
+    struct jobmgr *jm = calloc (1, sizeof (*jm));
+    int remember = 10000;
+
+    if (!jm)
+        return -1;
+    if (args && json_unpack (args, "{s?i}", "inactive_remember", &remember) < 0) {
+        free (jm);
+        errno = EINVAL;
+        return -1;
+    }
+    jm->h = h;
+    jm->sched_ready = true; /* until an alloc says otherwise */
+    jm->ring_size = remember > 0 ? (uint32_t)remember : 0;
+    if (!(jm->active = eddy_u64map_create ()) || !(jm->inactive = eddy_u64map_create ())
+        || (jm->ring_size && !(jm->ring = calloc (jm->ring_size, sizeof (jm->ring[0]))))
+        || !(jm->journal_batch = json_array ())
+        || !(jm->flush_w = eddy_check_create (eddy_handle_reactor (h), jobmgr_flush_cb, jm))
+        || eddy_handle_aux_set (h, "jobmgr", jm, NULL) < 0
+        || eddy_msg_handler_addvec (h, handlers, jm, &jm->handlers) < 0
+        || eddy_service_register (h, "job-manager") < 0) {
+        jm_unload (jm);
+        return -1;
+    }
+    *ctx = jm;
+    return 0;
+}
+
+const struct eddy_module eddy_module_job_manager = {
+    .name = "job-manager",
+    .load = jm_load,
+    .unload = jm_unload,
+};

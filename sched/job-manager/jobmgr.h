@@ -1,0 +1,112 @@
+/* jobmgr.h - the job manager's private state, shared by the files of
+ * sched/job-manager/.
+ */
+#ifndef EDDY_JOBMGR_H
+#define EDDY_JOBMGR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "engine/future.h"
+#include "engine/handle.h"
+#include "engine/util/u64map.h"
+#include "kvs/kvs.h"
+
+typedef enum {
+    JOB_DEPEND = 0,
+    JOB_PRIORITY,
+    JOB_SCHED,
+    JOB_RUN,
+    JOB_CLEANUP,
+    JOB_INACTIVE,
+} job_state_t;
+
+struct waiter {
+    eddy_msg_t *req;
+    struct waiter *next;
+};
+
+struct job {
+    uint64_t id;
+    uint32_t userid;
+    int urgency;
+    uint32_t priority;
+    int flags;
+    double t_submit;
+    job_state_t state;
+    json_t *jobspec;
+    json_t *R;
+    json_t *events; /* this job's eventlog entries, while active */
+
+    bool alloc_pending;   /* a sched.alloc is outstanding */
+    bool has_resources;   /* allocated and not yet freed */
+    bool free_pending;    /* a sched.free is outstanding */
+    bool exec_running;    /* exec.start stream not yet ended */
+    bool started;         /* exec said start */
+    bool finished;        /* exec said finish */
+    bool release_final;   /* exec released everything */
+    bool fatal;           /* a severity-0 exception happened */
+    bool kill_sent;
+    int status;           /* wait status from finish */
+    char *exc_type;       /* the first fatal exception */
+    char *exc_note;
+
+    eddy_future_t *alloc_f;
+    eddy_future_t *exec_f;
+    struct waiter *waiters;
+    struct job *prev, *next; /* active jobs in submit order */
+};
+
+/* What remains of an inactive job, for job-manager.wait. */
+struct gone {
+    uint64_t id;
+    bool success;
+    int status;
+    bool has_status;
+    char *exc_type;
+    char *exc_note;
+};
+
+struct jobmgr {
+    eddy_handle_t *h;
+    eddy_msg_handler_t **handlers;
+    eddy_u64map_t *active; /* id -> struct job */
+    struct job *head, *tail;
+    uint32_t nactive, nrunning; /* running: RUN or CLEANUP */
+
+    /* inactive jobs remembered for wait (a bounded ring) */
+    eddy_u64map_t *inactive;
+    struct gone *ring;
+    uint32_t ring_size, ring_next, ring_count;
+
+    /* eventlog entries of this iteration: one commit, one journal batch */
+    eddy_kvs_txn_t *txn;
+    json_t *journal_batch;
+    eddy_watcher_t *flush_w;
+    uint32_t commits_inflight;
+
+    eddy_msg_t **journal; /* streaming job-manager.journal requests */
+    int njournal;
+    struct waiter *drain_waiters, *idle_waiters;
+
+    bool sched_ready; /* the scheduler answered or said hello */
+    uint64_t events_posted;
+    uint64_t jobs_inactive;
+};
+
+/* jobstate.c */
+struct job *job_create (struct jobmgr *jm, uint64_t id);
+void job_destroy (struct job *job);
+const char *job_state_name (job_state_t s);
+int job_post (struct jobmgr *jm, struct job *job, const char *name, json_t *context);
+void job_action (struct jobmgr *jm, struct job *job);
+int job_raise (struct jobmgr *jm, struct job *job, const char *type, int severity,
+               uint32_t userid, const char *note);
+int job_set_urgency (struct jobmgr *jm, struct job *job, int urgency, uint32_t userid);
+void jobmgr_flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg);
+void jobmgr_check_waiters (struct jobmgr *jm);
+bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result);
+json_t *job_wait_result (struct job *job);
+
+#endif /* !EDDY_JOBMGR_H */

@@ -1,0 +1,287 @@
+/* replay.c - drive a trace through the full stack of a virtual cluster. */
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/future.h"
+#include "engine/util/u64map.h"
+#include "sim/cluster.h"
+#include "sim/des.h"
+#include "sim/replay.h"
+
+struct replay {
+    eddy_sim_cluster_t *cl;
+    eddy_reactor_t *r;
+    eddy_handle_t *h;
+    const struct eddy_ideal_job *jobs;
+    size_t n;
+    size_t *order; /* feeding order: (submit, id, input index) */
+    size_t next;
+    double offset; /* virtual time = trace time + offset */
+    struct eddy_ideal_result *out;
+    eddy_u64map_t *ids; /* eddy job id -> input index + 1 */
+    size_t submitted, answered, cleaned, denied, failed, ran;
+    eddy_watcher_t *feed_w;
+    eddy_future_t *journal;
+    bool error;
+    char errtext[200];
+};
+
+static int order_cmp (const void *a, const void *b, void *arg)
+{
+    const struct eddy_ideal_job *jobs = arg;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    if (jobs[i].submit != jobs[j].submit)
+        return jobs[i].submit < jobs[j].submit ? -1 : 1;
+    if (jobs[i].id != jobs[j].id)
+        return jobs[i].id < jobs[j].id ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
+
+static void fail (struct replay *rp, const char *fmt, const char *arg)
+{
+    if (!rp->error) {
+        rp->error = true;
+        snprintf (rp->errtext, sizeof (rp->errtext), fmt, arg);
+    }
+}
+
+static void submit_cb (eddy_future_t *f, void *arg)
+{
+    struct replay *rp = arg;
+    if (eddy_rpc_get (f, NULL) < 0)
+        rp->failed++;
+    rp->answered++;
+    eddy_future_destroy (f);
+}
+
+static void submit_job (struct replay *rp, size_t idx)
+{
+    const struct eddy_ideal_job *j = &rp->jobs[idx];
+    /* the time limit plans the schedule; 0 would mean "none" in jobspec,
+     * so a zero request (a zero run with no limit) becomes the smallest
+     * positive double, which vanishes in now + req and start + req */
+    double req = isinf (j->req) ? 0 : (j->req > 0 ? j->req : DBL_MIN);
+    json_t *duration = json_real (req);
+    eddy_future_t *f = eddy_rpc_pack (
+        rp->h, "job-ingest.submit", EDDY_NODEID_ANY, 0,
+        "{s:{s:i s:[{s:s s:i s:s s:[{s:s s:i}]}] s:[{s:[s] s:s s:{s:i}}] "
+        "s:{s:{s:o s:{s:{s:f}}} s:{s:{s:I s:I}}}}}",
+        "jobspec", "version", 1, "resources", "type", "slot", "count", j->procs, "label", "task",
+        "with", "type", "core", "count", 1, "tasks", "command", "swf-job", "slot", "task", "count",
+        "per_slot", 1, "attributes", "system", "duration", duration, "exec", "test",
+        "run_duration", j->run, "user", "swf", "id", (json_int_t)j->id, "index", (json_int_t)idx);
+    if (!f || eddy_future_then (f, -1, submit_cb, rp) < 0) {
+        eddy_future_destroy (f);
+        fail (rp, "cannot submit job %s", "");
+        return;
+    }
+    rp->submitted++;
+}
+
+/* Submit every job due now, then sleep until the next submit time. */
+static void feed_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct replay *rp = arg;
+    double now = eddy_reactor_now (r);
+    while (rp->next < rp->n && rp->jobs[rp->order[rp->next]].submit + rp->offset <= now)
+        submit_job (rp, rp->order[rp->next++]);
+    if (rp->next < rp->n) {
+        eddy_timer_set (w, rp->jobs[rp->order[rp->next]].submit + rp->offset - now, 0);
+        eddy_watcher_start (w);
+    }
+}
+
+static void journal_cb (eddy_future_t *f, void *arg)
+{
+    struct replay *rp = arg;
+    json_t *o, *events, *item;
+    size_t i;
+
+    if (eddy_rpc_get (f, &o) < 0) {
+        fail (rp, "job-manager.journal: %s", eddy_future_error_string (f));
+        return;
+    }
+    if (json_unpack (o, "{s:o}", "events", &events) == 0) {
+        json_array_foreach (events, i, item) {
+            json_int_t id, index = -1;
+            json_t *entry, *jobspec = NULL;
+            const char *name;
+            double ts;
+            if (json_unpack (item, "{s:I s:o s?o}", "id", &id, "entry", &entry, "jobspec", &jobspec) < 0
+                || json_unpack (entry, "{s:F s:s}", "timestamp", &ts, "name", &name) < 0)
+                continue;
+            if (!strcmp (name, "submit")) {
+                if (jobspec)
+                    json_unpack (jobspec, "{s:{s:{s:{s:I}}}}", "attributes", "user", "swf", "index",
+                                 &index);
+                if (index >= 0 && (size_t)index < rp->n)
+                    eddy_u64map_put (rp->ids, (uint64_t)id, (void *)(uintptr_t)(index + 1));
+                continue;
+            }
+            uintptr_t v = (uintptr_t)eddy_u64map_get (rp->ids, (uint64_t)id);
+            if (!v)
+                continue;
+            struct eddy_ideal_result *res = &rp->out[v - 1];
+            if (!strcmp (name, "start"))
+                res->start = ts - rp->offset;
+            else if (!strcmp (name, "finish")) {
+                res->end = ts - rp->offset;
+                rp->ran++;
+            }
+            else if (!strcmp (name, "exception")) {
+                const char *type = "";
+                int severity = 1;
+                json_unpack (entry, "{s:{s?s s?i}}", "context", "type", &type, "severity", &severity);
+                if (severity == 0 && !strcmp (type, "alloc"))
+                    rp->denied++;
+            }
+            else if (!strcmp (name, "clean")) {
+                rp->cleaned++;
+                eddy_u64map_remove (rp->ids, (uint64_t)id);
+            }
+        }
+    }
+    eddy_future_reset (f);
+}
+
+static const char *const stack[] = {
+    "content", "kvs", "job-manager", "job-ingest", "resource", "sched", "exec", NULL,
+};
+
+static int load_stack (struct replay *rp, const struct eddy_replay_params *p, eddy_error_t *err)
+{
+    eddy_broker_t *b0 = eddy_sim_cluster_broker (rp->cl, 0);
+    for (int i = 0; stack[i]; i++) {
+        json_t *args = NULL;
+        if (!strcmp (stack[i], "resource"))
+            args = json_pack ("{s:i s:i}", "nodes", (int)p->nodes, "cores_per_node",
+                              (int)p->cores_per_node);
+        else if (!strcmp (stack[i], "sched"))
+            args = json_pack ("{s:s}", "policy", p->policy);
+        else if (!strcmp (stack[i], "exec"))
+            /* a job runs for its run time even past its request (DESIGN.md) */
+            args = json_pack ("{s:s s:b}", "backend", "sim", "test_time_limit", 0);
+        else if (!strcmp (stack[i], "job-manager"))
+            args = json_pack ("{s:i}", "inactive_remember", 0);
+        int rc = eddy_broker_add_initial_module (b0, stack[i], args);
+        json_decref (args);
+        if (rc < 0)
+            return eddy_error_set (err, "out of memory");
+    }
+    return 0;
+}
+
+static bool finished (struct replay *rp)
+{
+    return rp->error
+           || (rp->next == rp->n && rp->answered == rp->submitted
+               && rp->cleaned + rp->failed >= rp->submitted);
+}
+
+int eddy_replay_run (const struct eddy_replay_params *p,
+                     const struct eddy_ideal_job *jobs,
+                     size_t n,
+                     struct eddy_ideal_result *out,
+                     struct eddy_replay_stats *stats,
+                     eddy_error_t *err)
+{
+    struct replay rp = { .jobs = jobs, .n = n, .out = out };
+    struct eddy_sim_cluster_params cp = {
+        .size = p->nodes, .fanout = p->fanout, .latency = p->latency, .jitter = p->jitter,
+        .seed = p->seed, .modules = p->modules,
+    };
+    int rc = -1;
+
+    if (p->nodes == 0 || p->cores_per_node == 0 || !p->policy) {
+        errno = EINVAL;
+        return eddy_error_set (err, "replay: nodes, cores per node and a policy are required");
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (struct eddy_ideal_result){ .id = jobs[i].id, .submit = jobs[i].submit,
+                                             .start = -1, .end = -1, .run = jobs[i].run,
+                                             .procs = jobs[i].procs };
+    }
+    if (!(rp.order = calloc (n ? n : 1, sizeof (size_t))) || !(rp.ids = eddy_u64map_create ())) {
+        eddy_error_set (err, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        rp.order[i] = i;
+    qsort_r (rp.order, n, sizeof (size_t), order_cmp, (void *)jobs);
+    if (!(rp.cl = eddy_sim_cluster_create (&cp, err)))
+        goto done;
+    rp.r = eddy_sim_cluster_reactor (rp.cl);
+    /* a replay models no node failures: keepalives once a virtual hour,
+     * not every second of a months-long trace */
+    if (eddy_sim_cluster_attr_set (rp.cl, "tbon.keepalive_period", "3600") < 0
+        || eddy_sim_cluster_attr_set (rp.cl, "tbon.keepalive_timeout", "36000") < 0) {
+        eddy_error_set (err, "cannot configure the virtual cluster");
+        goto done;
+    }
+    if (load_stack (&rp, p, err) < 0)
+        goto done;
+    if (eddy_sim_cluster_boot (rp.cl, 3600.0) < 0) {
+        eddy_error_set (err, "the virtual cluster did not boot (is every module of the stack "
+                             "built in? see the brokers' logs)");
+        goto done;
+    }
+    /* trace time 0 starts after boot, on a whole second */
+    double first = n ? jobs[rp.order[0]].submit : 0;
+    double boot_end = ceil (eddy_reactor_now (rp.r));
+    rp.offset = first < boot_end ? boot_end - first : 0;
+
+    if (!(rp.h = eddy_broker_handle_create (eddy_sim_cluster_broker (rp.cl, 0), "replay"))
+        || !(rp.journal = eddy_rpc (rp.h, "job-manager.journal", NULL, EDDY_NODEID_ANY,
+                                    EDDY_RPC_STREAMING))
+        || eddy_future_then (rp.journal, -1, journal_cb, &rp) < 0
+        || !(rp.feed_w = eddy_timer_create (rp.r, 0, 0, feed_cb, &rp))) {
+        eddy_error_set (err, "cannot attach the replay driver to rank 0");
+        goto done;
+    }
+    if (n > 0) {
+        double now = eddy_reactor_now (rp.r);
+        double at = jobs[rp.order[0]].submit + rp.offset;
+        eddy_timer_set (rp.feed_w, at > now ? at - now : 0, 0);
+        eddy_watcher_start (rp.feed_w);
+    }
+    uint64_t iter = 0;
+    while (!finished (&rp)) {
+        if (eddy_sim_pending (rp.r) == 0) {
+            /* no timers or messages: let check and idle work finish */
+            eddy_reactor_run (rp.r, EDDY_RUN_DEFAULT);
+            if (!finished (&rp) && eddy_sim_pending (rp.r) == 0) {
+                eddy_error_set (err, "the replay stalled with %zu of %zu jobs done", rp.cleaned, n);
+                goto done;
+            }
+            continue;
+        }
+        eddy_reactor_run (rp.r, EDDY_RUN_ONCE);
+        if (p->progress && (++iter & 0x3ff) == 0)
+            p->progress (eddy_reactor_now (rp.r) - rp.offset, rp.cleaned, n, p->progress_arg);
+    }
+    if (rp.error) {
+        eddy_error_set (err, "%s", rp.errtext);
+        goto done;
+    }
+    if (stats) {
+        stats->jobs = rp.ran;
+        stats->denied = rp.denied;
+        stats->failed = rp.failed;
+        stats->virtual_seconds = eddy_reactor_now (rp.r) - rp.offset;
+        stats->events = eddy_sim_events (rp.r);
+        stats->messages = eddy_simnet_delivered (eddy_sim_cluster_net (rp.cl));
+    }
+    rc = 0;
+done:
+    eddy_watcher_destroy (rp.feed_w);
+    eddy_future_destroy (rp.journal);
+    eddy_handle_destroy (rp.h);
+    eddy_sim_cluster_destroy (rp.cl);
+    eddy_u64map_destroy (rp.ids);
+    free (rp.order);
+    return rc;
+}

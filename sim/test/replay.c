@@ -1,0 +1,191 @@
+/* The full stack in the simulator at link latency 0 reproduces the ideal
+ * schedule of DESIGN.md exactly: hand-worked scenarios (every start time
+ * written out below), then the first jobs of every shared trace compared
+ * job by job with the oracle (sim/ideal.h), under fcfs and easy.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "cmd/modules.h"
+#include "sim/ideal.h"
+#include "sim/replay.h"
+#include "traces/swf.h"
+
+static int replay (const char *policy, uint32_t nodes, uint32_t cpn, const struct eddy_ideal_job *jobs,
+                   size_t n, struct eddy_ideal_result *out)
+{
+    struct eddy_replay_params p = {
+        .policy = policy, .nodes = nodes, .cores_per_node = cpn, .fanout = 2, .latency = 0,
+        .seed = 1, .modules = eddy_builtin_modules,
+    };
+    eddy_error_t err;
+    int rc = eddy_replay_run (&p, jobs, n, out, NULL, &err);
+    if (rc < 0)
+        fprintf (stderr, "replay: %s\n", err.text);
+    return rc;
+}
+
+#define J(id, submit, run, procs, req) { id, submit, run, procs, req }
+
+/* 4 processors (2 nodes x 2 cores).
+ * fcfs: 1 starts at 0 (3 procs, runs to 10); 2 needs 2: waits for 1 -> 10;
+ * 3 (1 proc) is behind 2, so fcfs starts it at 10 too; 4 arrives at 5,
+ * needs 4: after 2 (10..20) and 3 (10..110) end -> 110.
+ * easy: 2 is the head at 0: shadow = 10 (1's predicted end), extra = 1 + 3
+ * - 2 = 2; 3 (1 proc, req 100 > shadow, but 1 <= extra) backfills at 0.
+ * At 5, 4 (4 procs) queues behind 2.  At 10: 2 starts (free 4 - 1 = 3 >= 2);
+ * then 4 is head: running 3 (ends 100) and 2 (ends 20): shadow 100, extra 0;
+ * nothing else queued.  4 starts when 3 ends at 100 (req 100, run 100).
+ */
+static const struct eddy_ideal_job backfill[] = {
+    J (1, 0, 10, 3, 10), J (2, 0, 10, 2, 10), J (3, 0, 100, 1, 100), J (4, 5, 5, 4, 5),
+};
+
+static void backfill_scenario (void **state)
+{
+    struct eddy_ideal_result out[4];
+    double fcfs_start[] = { 0, 10, 10, 110 };
+    double easy_start[] = { 0, 10, 0, 100 };
+
+    assert_int_equal (replay ("fcfs", 2, 2, backfill, 4, out), 0);
+    for (int i = 0; i < 4; i++)
+        assert_true (out[i].start == fcfs_start[i]);
+    assert_int_equal (replay ("easy", 2, 2, backfill, 4, out), 0);
+    for (int i = 0; i < 4; i++)
+        assert_true (out[i].start == easy_start[i]);
+}
+
+/* Zero run times and ties, 2 processors.  1 and 2 (submit 0, run 0, 2
+ * procs each) start and end at 0, one after the other (each completion is
+ * a further round at 0).  3 arrives at 0 too, id order after 2: starts at 0
+ * and holds both processors until 7.  4 and 5 (submit 3, 1 proc each)
+ * both start at 7.
+ */
+static const struct eddy_ideal_job zeros[] = {
+    J (2, 0, 0, 2, 1), J (1, 0, 0, 2, 1), J (3, 0, 7, 2, 7), J (5, 3, 1, 1, 1), J (4, 3, 1, 1, 1),
+};
+
+static void zero_runs_and_ties (void **state)
+{
+    struct eddy_ideal_result out[5];
+    /* input order: ids 2, 1, 3, 5, 4; queue order is (submit, id): 1, 2, 3, 4, 5 */
+    double start[] = { 0, 0, 0, 7, 7 };
+    assert_int_equal (replay ("fcfs", 1, 2, zeros, 5, out), 0);
+    for (int i = 0; i < 5; i++) {
+        if (out[i].start != start[i])
+            fprintf (stderr, "job %lld: start %g, expected %g\n", (long long)out[i].id,
+                     out[i].start, start[i]);
+        assert_true (out[i].start == start[i]);
+    }
+    for (int i = 0; i < 2; i++)
+        assert_true (out[i].end == 0);
+}
+
+/* A job larger than the machine is refused; the others run. */
+static void too_big_is_denied (void **state)
+{
+    struct eddy_ideal_job jobs[] = { J (1, 0, 5, 9, 5), J (2, 1, 5, 4, 5) };
+    struct eddy_ideal_result out[2];
+    assert_int_equal (replay ("easy", 2, 2, jobs, 2, out), 0);
+    assert_true (out[0].start < 0);
+    assert_true (out[1].start == 1);
+}
+
+/* Read the first `max` jobs of a trace, as the replay command would. */
+static struct eddy_ideal_job *trace_head (const char *path, size_t max, size_t *n, int64_t *P,
+                                          uint32_t *nodes, uint32_t *cpn)
+{
+    gzFile gz = gzopen (path, "rb");
+    eddy_swf_t *swf = eddy_swf_create ();
+    char buf[8192];
+    size_t jobs_seen = 0;
+    assert_non_null (gz);
+    while (jobs_seen < max && gzgets (gz, buf, sizeof (buf))) {
+        assert_int_equal (eddy_swf_feed (swf, buf, strlen (buf), NULL), 0);
+        if (buf[0] != ';')
+            jobs_seen++;
+    }
+    gzclose (gz);
+    /* the machine as eddy sim replay maps it: nodes x cores per node */
+    int64_t maxp = eddy_swf_max_procs (swf), maxn = eddy_swf_max_nodes (swf);
+    *cpn = (maxn > 0 && maxp >= maxn) ? (uint32_t)(maxp / maxn) : 1;
+    *nodes = (uint32_t)((maxp + *cpn - 1) / *cpn);
+    *P = (int64_t)*nodes * *cpn;
+    assert_int_equal (eddy_swf_finish (swf, *P, NULL), 0);
+    const struct eddy_swf_job *sj = eddy_swf_jobs (swf, n);
+    struct eddy_ideal_job *jobs = calloc (*n ? *n : 1, sizeof (*jobs));
+    for (size_t i = 0; i < *n; i++)
+        jobs[i] = (struct eddy_ideal_job){ sj[i].id, sj[i].submit, sj[i].run, (int)sj[i].procs,
+                                           sj[i].req };
+    eddy_swf_destroy (swf);
+    return jobs;
+}
+
+static void traces_match_the_oracle (void **state)
+{
+    const char *dir = getenv ("EDDY_TRACES");
+    char path[4096];
+    int checked = 0;
+    if (!dir) {
+        snprintf (path, sizeof (path), "%s/../shared/traces", getenv ("EDDY_SRCDIR") ? getenv ("EDDY_SRCDIR") : "..");
+        dir = path;
+    }
+    DIR *d = opendir (dir);
+    if (!d)
+        skip ();
+    char dirpath[4096];
+    snprintf (dirpath, sizeof (dirpath), "%s", dir);
+    struct dirent *de;
+    while ((de = readdir (d))) {
+        if (!strstr (de->d_name, ".swf"))
+            continue;
+        char file[8192];
+        snprintf (file, sizeof (file), "%s/%s", dirpath, de->d_name);
+        size_t n;
+        int64_t P;
+        uint32_t nodes, cpn;
+        struct eddy_ideal_job *jobs = trace_head (file, 300, &n, &P, &nodes, &cpn);
+        const char *policies[] = { "fcfs", "easy" };
+        for (int k = 0; k < 2; k++) {
+            struct eddy_ideal_result *a = calloc (n, sizeof (*a)), *b = calloc (n, sizeof (*b));
+            assert_int_equal (eddy_ideal_run (policies[k], P, jobs, n, 0, a, NULL, NULL), 0);
+            assert_int_equal (replay (policies[k], nodes, cpn, jobs, n, b), 0);
+            size_t bad = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (a[i].start != b[i].start || a[i].end != b[i].end) {
+                    if (bad++ < 3)
+                        fprintf (stderr, "%s %s: job %lld: oracle start %.0f end %.0f, replay %.3f %.3f\n",
+                                 de->d_name, policies[k], (long long)a[i].id, a[i].start, a[i].end,
+                                 b[i].start, b[i].end);
+                }
+            }
+            assert_int_equal (bad, 0);
+            free (a);
+            free (b);
+        }
+        free (jobs);
+        checked++;
+    }
+    closedir (d);
+    assert_true (checked > 0);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (backfill_scenario),
+        cmocka_unit_test (zero_runs_and_ties),
+        cmocka_unit_test (too_big_is_denied),
+        cmocka_unit_test (traces_match_the_oracle),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

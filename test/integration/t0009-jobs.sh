@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Jobs end to end on a real instance: submit, run, status, output, limits,
+# cancel, and bad input.
+. "$(dirname "$0")/lib.sh"
+
+cat >"$TMP/many.sh" <<'SH'
+eddy submit --cc=1-1000 --quiet --wait true || exit 1
+eddy jobs -a -n -o '{id.f58} {state} {result} {returncode}' > jobs.out
+SH
+(cd "$TMP" && eddy start --size 8 sh many.sh) >"$TMP/many" 2>&1
+_report $? "1,000 jobs submitted with --cc and --wait" "$TMP/many"
+n=$(wc -l <"$TMP/jobs.out")
+[ "$n" -eq 1000 ]; _report $? "eddy jobs -a lists 1,000 jobs ($n)" "$TMP/jobs.out"
+n=$(grep -c ' INACTIVE COMPLETED 0$' "$TMP/jobs.out")
+[ "$n" -eq 1000 ]; _report $? "all 1,000 are inactive with exit status 0 ($n)" "$TMP/jobs.out"
+
+cat >"$TMP/run.sh" <<'SH'
+eddy run -n 4 hostname > hostname.out; echo "hostname rc=$?"
+eddy run sh -c 'echo out; echo err >&2; exit 3'; echo "exit3 rc=$?"
+eddy run -t 1s sleep 30; echo "limit rc=$?"
+id=$(eddy submit sleep 100)
+for i in $(seq 1 100); do eddy jobs -n -o '{id.f58} {st}' | grep -q "^$id R$" && break; sleep 0.05; done
+eddy job cancel $id; echo "cancel rc=$?"
+eddy job wait $id; echo "wait rc=$?"
+eddy jobs -a -n -o '{id.f58} {result} {exception.type}' | grep "^$id "
+eddy job eventlog $id | sed -n 's/.*"name":"\([a-z]*\)".*/event \1/p'
+SH
+(cd "$TMP" && eddy start --size 2 sh run.sh) >"$TMP/run" 2>&1
+_report $? "the run script" "$TMP/run"
+n=$(wc -l <"$TMP/hostname.out")
+[ "$n" -eq 4 ]; _report $? "eddy run -n 4 hostname prints four lines ($n)" "$TMP/hostname.out"
+has "$TMP/run" '^hostname rc=0$' "and exits 0"
+has "$TMP/run" '^out$' "a job's stdout reaches eddy run's stdout"
+has "$TMP/run" '^err$' "and its stderr"
+has "$TMP/run" '^exit3 rc=3$' "a job that exits 3 makes eddy run exit 3"
+has "$TMP/run" 'exception timeout' "a job past its -t limit gets a timeout exception"
+grep -Eq '^limit rc=(1|1[0-9][0-9])$' "$TMP/run"; _report $? "and eddy run fails" "$TMP/run"
+has "$TMP/run" '^cancel rc=0$' "eddy job cancel on a running sleep 100"
+has "$TMP/run" ' CANCELED cancel$' "the job ends canceled"
+has "$TMP/run" '^event clean$' "its eventlog ends with clean"
+
+fails "an unknown submit option" eddy start eddy submit --bogus true
+eddy start eddy submit -n 0 true 2>"$TMP/e1"; has "$TMP/e1" '^eddy-submit: --ntasks' "a bad task count"
+eddy start eddy submit -N 3 -n 3 true 2>"$TMP/e2" >"$TMP/o2"
+eddy start sh -c 'id=$(eddy submit -n 1000 true); eddy job wait $id' >"$TMP/o3" 2>&1
+has "$TMP/o3" 'exception alloc' "a job larger than the machine is refused with an alloc exception"
+echo '{"version": 1, "resources": []}' >"$TMP/bad.json"
+eddy jobspec validate "$TMP/bad.json" 2>"$TMP/e4"; has "$TMP/e4" '^eddy-jobspec: ' "a malformed jobspec gets a message"
+finish
