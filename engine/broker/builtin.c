@@ -340,8 +340,9 @@ int broker_module_unload (eddy_broker_t *b, const char *name)
         if (mi && mi->m && !strcmp (mi->name, name)) {
             if (mi->m->unload)
                 mi->m->unload (mi->ctx);
-            broker_module_free (b, mi);
+            /* log first: name may be mi->name, freed with mi */
             eddy_broker_log (b, LOG_DEBUG, "broker", "module %s unloaded", name);
+            broker_module_free (b, mi);
             return 0;
         }
     }
