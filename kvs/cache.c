@@ -106,6 +106,16 @@ static int grow (eddy_kvs_cache_t *c)
 
 int eddy_kvs_cache_insert (eddy_kvs_cache_t *c, const char *ref, void *data, size_t len, bool dirty)
 {
+    return eddy_kvs_cache_insert_obj (c, ref, data, len, NULL, dirty);
+}
+
+int eddy_kvs_cache_insert_obj (eddy_kvs_cache_t *c,
+                               const char *ref,
+                               void *data,
+                               size_t len,
+                               json_t *obj,
+                               bool dirty)
+{
     struct entry *e;
     size_t i;
 
@@ -138,6 +148,7 @@ int eddy_kvs_cache_insert (eddy_kvs_cache_t *c, const char *ref, void *data, siz
     memcpy (e->ref, ref, EDDY_BLOBREF_SIZE);
     e->data = data;
     e->len = len;
+    e->obj = json_incref (obj);
     e->used = c->epoch;
     e->dirty = dirty;
     c->slots[i] = e;

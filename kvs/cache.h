@@ -25,6 +25,17 @@ void eddy_kvs_cache_destroy (eddy_kvs_cache_t *c);
  */
 int eddy_kvs_cache_insert (eddy_kvs_cache_t *c, const char *ref, void *data, size_t len, bool dirty);
 
+/* Insert a blob with its decoded tree object (the cache takes a reference
+ * to obj, which must never be modified afterwards), so that it is not
+ * parsed again.  As insert () otherwise.
+ */
+int eddy_kvs_cache_insert_obj (eddy_kvs_cache_t *c,
+                               const char *ref,
+                               void *data,
+                               size_t len,
+                               json_t *obj,
+                               bool dirty);
+
 /* Lookups mark the blob as used in the current epoch.  get_data returns
  * borrowed bytes, -1 + ENOENT if not cached.  get_obj returns the blob
  * decoded as a tree object (borrowed; NULL + ENOENT if not cached, EINVAL

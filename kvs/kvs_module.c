@@ -136,7 +136,7 @@ static int src_put (void *arg, void *data, size_t len, json_t *obj, char ref[EDD
 {
     struct kvs *ctx = arg;
     eddy_blobref_hash (data, len, ref);
-    return eddy_kvs_cache_insert (ctx->cache, ref, data, len, true);
+    return eddy_kvs_cache_insert_obj (ctx->cache, ref, data, len, obj, true);
 }
 
 static const struct eddy_kvs_tree_src src_ops = { src_get_obj, src_get_data, src_put };

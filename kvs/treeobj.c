@@ -61,19 +61,29 @@ json_t *eddy_treeobj_hdir (int level)
 
 eddy_treeobj_type_t eddy_treeobj_type (const json_t *obj)
 {
-    const char *t = json_string_value (json_object_get (obj, "type"));
-    if (!t)
+    /* called for every entry an encode or a walk touches: compare by length */
+    json_t *t = json_object_get (obj, "type");
+    const char *s = json_string_value (t);
+    if (!s)
         return EDDY_TREEOBJ_INVALID;
-    if (!strcmp (t, "val"))
-        return EDDY_TREEOBJ_VAL;
-    if (!strcmp (t, "valref"))
-        return EDDY_TREEOBJ_VALREF;
-    if (!strcmp (t, "dirref"))
-        return EDDY_TREEOBJ_DIRREF;
-    if (!strcmp (t, "dir"))
-        return EDDY_TREEOBJ_DIR;
-    if (!strcmp (t, "hdir"))
-        return EDDY_TREEOBJ_HDIR;
+    switch (json_string_length (t)) {
+    case 3:
+        if (!memcmp (s, "val", 3))
+            return EDDY_TREEOBJ_VAL;
+        if (!memcmp (s, "dir", 3))
+            return EDDY_TREEOBJ_DIR;
+        break;
+    case 4:
+        if (!memcmp (s, "hdir", 4))
+            return EDDY_TREEOBJ_HDIR;
+        break;
+    case 6:
+        if (!memcmp (s, "valref", 6))
+            return EDDY_TREEOBJ_VALREF;
+        if (!memcmp (s, "dirref", 6))
+            return EDDY_TREEOBJ_DIRREF;
+        break;
+    }
     return EDDY_TREEOBJ_INVALID;
 }
 
@@ -247,14 +257,138 @@ json_t *eddy_treeobj_decode (const void *buf, size_t len, eddy_error_t *err)
     return o;
 }
 
+/* A hand-written encoder: tree objects are encoded for every commit, and
+ * this is several times faster than json_dumps () with sorted keys while
+ * giving the same canonical form (compact, keys in strcmp order).
+ */
+struct buf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+};
+
+static void put (struct buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc (b->s, cap);
+        if (!p) {
+            b->failed = true;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy (b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void put_str (struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t start = 0;
+    put (b, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put (b, s + start, i - start);
+        if (c == '"' || c == '\\') {
+            char esc[2] = { '\\', (char)c };
+            put (b, esc, 2);
+        }
+        else {
+            char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+            put (b, esc, 6);
+        }
+        start = i + 1;
+    }
+    put (b, s + start, n - start);
+    put (b, "\"", 1);
+}
+
+static int cmp_keys (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+static void encode (struct buf *b, const json_t *obj, int depth)
+{
+    static const char *const names[] = { "", "val", "valref", "dirref", "dir", "hdir" };
+    json_t *data = json_object_get (obj, "data"), *v;
+    eddy_treeobj_type_t type = eddy_treeobj_type (obj);
+    size_t i;
+
+    if (type == EDDY_TREEOBJ_INVALID || depth > EDDY_TREEOBJ_LEVEL_MAX + 4) {
+        b->failed = true;
+        return;
+    }
+    put (b, "{\"data\":", 8);
+    switch (type) {
+    case EDDY_TREEOBJ_VAL:
+        put_str (b, json_string_value (data) ? json_string_value (data) : "", json_string_length (data));
+        break;
+    case EDDY_TREEOBJ_VALREF:
+    case EDDY_TREEOBJ_DIRREF:
+        put (b, "[", 1);
+        json_array_foreach (data, i, v) {
+            if (i > 0)
+                put (b, ",", 1);
+            put_str (b, json_string_value (v) ? json_string_value (v) : "", json_string_length (v));
+        }
+        put (b, "]", 1);
+        break;
+    default: {
+        size_t n = json_object_size (data), k = 0;
+        const char **keys = malloc ((n + 1) * sizeof (keys[0]));
+        const char *key;
+        if (!keys) {
+            b->failed = true;
+            return;
+        }
+        json_object_foreach (data, key, v) {
+            keys[k++] = key;
+        }
+        qsort (keys, n, sizeof (keys[0]), cmp_keys);
+        put (b, "{", 1);
+        for (k = 0; k < n; k++) {
+            if (k > 0)
+                put (b, ",", 1);
+            put_str (b, keys[k], strlen (keys[k]));
+            put (b, ":", 1);
+            encode (b, json_object_get (data, keys[k]), depth + 1);
+        }
+        put (b, "}", 1);
+        free (keys);
+        break;
+    }
+    }
+    if (type == EDDY_TREEOBJ_HDIR) {
+        char lv[32];
+        int n = snprintf (lv, sizeof (lv), ",\"level\":%d",
+                          (int)json_integer_value (json_object_get (obj, "level")));
+        put (b, lv, (size_t)n);
+    }
+    put (b, ",\"type\":", 8);
+    put_str (b, names[type], strlen (names[type]));
+    put (b, ",\"ver\":1}", 9);
+}
+
 char *eddy_treeobj_encode (const json_t *obj, size_t *len)
 {
-    char *s = json_dumps (obj, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!s) {
-        errno = ENOMEM;
+    struct buf b = { 0 };
+    encode (&b, obj, 0);
+    if (b.failed || !b.s) {
+        free (b.s);
+        errno = b.failed && eddy_treeobj_type (obj) == EDDY_TREEOBJ_INVALID ? EINVAL : ENOMEM;
         return NULL;
     }
     if (len)
-        *len = strlen (s);
-    return s;
+        *len = b.len;
+    return b.s;
 }

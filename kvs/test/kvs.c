@@ -221,6 +221,7 @@ static void append_watch_gets_only_new_entries (void **state)
     assert_int_equal (strlen (v), strlen (lines[0]) + strlen (lines[1]) + strlen (lines[2]));
     free (v);
     eddy_future_destroy (wf);
+    world_run_for (w, 0.05); /* let the cancel land before teardown */
     eddy_handle_destroy (h);
 }
 
