@@ -426,11 +426,18 @@ static void hello_continuation (eddy_future_t *f, void *arg)
                 sched_log (s, LOG_ERR, "sched-hello: running[%zu] is malformed", i);
                 continue;
             }
-            if (eddy_rlist_remove (s->pool, R, &err) < 0 ||
-                !(job = calloc (1, sizeof (*job))) || running_add (s, job) < 0) {
+            if (eddy_rlist_remove (s->pool, R, &err) < 0) {
                 sched_log (s, LOG_ERR, "sched-hello: job %ju: its R is not free: %s",
                            (uintmax_t)id, err.text);
                 eddy_rlist_destroy (R);
+                continue;
+            }
+            if (!(job = calloc (1, sizeof (*job))) || running_add (s, job) < 0) {
+                sched_log (s, LOG_ERR, "sched-hello: job %ju: out of memory",
+                           (uintmax_t)id);
+                eddy_rlist_free (s->pool, R, NULL);
+                eddy_rlist_destroy (R);
+                free (job);
                 continue;
             }
             job->id = id;

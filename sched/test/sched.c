@@ -364,6 +364,32 @@ static void sched_waits_for_a_late_resource_module (void **state)
     eddy_future_destroy (f);
 }
 
+static void bad_module_args_are_refused (void **state)
+{
+    struct env *e = *state;
+    const char *bad[][2] = {
+        {"sched", "{\"policy\": \"sjf\"}"},
+        {"sched", "{\"policy\": 3}"},
+        {"sched", "{\"R\": {\"version\": 2}}"},
+        {"resource", "{\"nodes\": -1}"},
+        {"resource", "{\"nodes\": 2, \"cores_per_node\": 0}"},
+        {"resource", "{\"R\": {\"version\": 1, \"execution\": {\"R_lite\": 5}}}"},
+    };
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        json_t *a = json_loads (bad[i][1], 0, NULL);
+        assert_non_null (a);
+        eddy_future_t *f = eddy_rpc_pack (e->h, "module.load", 0, 0, "{s:s s:o}",
+                                          "name", bad[i][0], "args", a);
+        assert_int_equal (world_wait (e->w, f, 10.0), 0);
+        if (eddy_rpc_get (f, NULL) == 0)
+            fail_msg ("%s %s was accepted", bad[i][0], bad[i][1]);
+        eddy_future_destroy (f);
+    }
+    /* and good ones still load afterwards */
+    load (e, "resource", "{\"nodes\": 1, \"cores_per_node\": 1}");
+    load (e, "sched", "{\"policy\": \"conservative\"}");
+}
+
 /* A stand-in job manager that reports job 99 running on rank 0's cores. */
 static void
 hello_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
@@ -598,6 +624,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (
         sched_waits_for_a_late_resource_module, setup, teardown),
     cmocka_unit_test_setup_teardown (hello_learns_the_running_jobs, setup, teardown),
+    cmocka_unit_test_setup_teardown (bad_module_args_are_refused, setup, teardown),
 };
 
 int main (void)
