@@ -40,6 +40,7 @@ struct job {
     double req; /* time limit; INFINITY when none */
     /* once running */
     eddy_rlist_t *R;
+    int ncores; /* cores in R */
     double start;
     uint64_t seq;
 };
@@ -273,6 +274,7 @@ static int start_cb (size_t index, void *arg)
         job->R = NULL;
         return -1;
     }
+    job->ncores = (int)eddy_rlist_count (job->R, EDDY_RLIST_CORES);
     job->start = s->now;
     job->seq = s->seq++;
     if (eddy_respond_pack (s->h, job->msg, "{s:I s:i s:o}", "id", (json_int_t)job->id,
@@ -303,7 +305,7 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     }
     for (size_t i = 0; i < s->nrunning; i++) {
         struct job *job = s->running[i];
-        s->pr[i].procs = (int)eddy_rlist_count (job->R, EDDY_RLIST_CORES);
+        s->pr[i].procs = job->ncores;
         s->pr[i].start = job->start;
         s->pr[i].req = job->req;
         s->pr[i].seq = job->seq;
@@ -424,15 +426,23 @@ static void hello_continuation (eddy_future_t *f, void *arg)
                 sched_log (s, LOG_ERR, "sched-hello: running[%zu] is malformed", i);
                 continue;
             }
-            if (eddy_rlist_remove (s->pool, R, &err) < 0 ||
-                !(job = calloc (1, sizeof (*job))) || running_add (s, job) < 0) {
+            if (eddy_rlist_remove (s->pool, R, &err) < 0) {
                 sched_log (s, LOG_ERR, "sched-hello: job %ju: its R is not free: %s",
                            (uintmax_t)id, err.text);
                 eddy_rlist_destroy (R);
                 continue;
             }
+            if (!(job = calloc (1, sizeof (*job))) || running_add (s, job) < 0) {
+                sched_log (s, LOG_ERR, "sched-hello: job %ju: out of memory",
+                           (uintmax_t)id);
+                eddy_rlist_free (s->pool, R, NULL);
+                eddy_rlist_destroy (R);
+                free (job);
+                continue;
+            }
             job->id = id;
             job->R = R;
+            job->ncores = (int)eddy_rlist_count (R, EDDY_RLIST_CORES);
             job->req = INFINITY; /* its limit is not known here */
             job->start = eddy_reactor_now (eddy_handle_reactor (s->h));
             job->seq = s->seq++;

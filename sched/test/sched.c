@@ -1,8 +1,9 @@
 /* The resource and sched modules over the message path, in both worlds
  * (simulator and libev + ZeroMQ): R from args and from the ranks'
  * attributes, alloc/free/cancel/prioritize/resource-status per
- * docs/protocols.md, and, in the simulator at link latency 0, fcfs and
- * easy schedules equal to the ideal oracle's (sim/ideal.h).
+ * docs/protocols.md, the job manager's hello, and, in the simulator at
+ * link latency 0, fcfs, easy and conservative schedules equal to the
+ * ideal oracle's (sim/ideal.h) start for start.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -363,6 +364,70 @@ static void sched_waits_for_a_late_resource_module (void **state)
     eddy_future_destroy (f);
 }
 
+static void bad_module_args_are_refused (void **state)
+{
+    struct env *e = *state;
+    const char *bad[][2] = {
+        {"sched", "{\"policy\": \"sjf\"}"},
+        {"sched", "{\"policy\": 3}"},
+        {"sched", "{\"R\": {\"version\": 2}}"},
+        {"resource", "{\"nodes\": -1}"},
+        {"resource", "{\"nodes\": 2, \"cores_per_node\": 0}"},
+        {"resource", "{\"R\": {\"version\": 1, \"execution\": {\"R_lite\": 5}}}"},
+    };
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        json_t *a = json_loads (bad[i][1], 0, NULL);
+        assert_non_null (a);
+        eddy_future_t *f = eddy_rpc_pack (e->h, "module.load", 0, 0, "{s:s s:o}",
+                                          "name", bad[i][0], "args", a);
+        assert_int_equal (world_wait (e->w, f, 10.0), 0);
+        if (eddy_rpc_get (f, NULL) == 0)
+            fail_msg ("%s %s was accepted", bad[i][0], bad[i][1]);
+        eddy_future_destroy (f);
+    }
+    /* and good ones still load afterwards */
+    load (e, "resource", "{\"nodes\": 1, \"cores_per_node\": 1}");
+    load (e, "sched", "{\"policy\": \"conservative\"}");
+}
+
+/* A stand-in job manager that reports job 99 running on rank 0's cores. */
+static void
+hello_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    json_t *R =
+        json_loads ("{\"version\": 1, \"execution\": {\"R_lite\": [{\"rank\": \"0\", "
+                    "\"children\": {\"core\": \"0-1\"}}]}}",
+                    0, NULL);
+    eddy_respond_pack (h, msg, "{s:[{s:i s:o}]}", "running", "id", 99, "R", R);
+}
+
+static void hello_learns_the_running_jobs (void **state)
+{
+    struct env *e = *state;
+    eddy_handle_t *jm = eddy_broker_handle_create (e->w->b[0], "job-manager");
+    eddy_msg_handler_t *mh = eddy_msg_handler_create (
+        jm, EDDY_MSGTYPE_REQUEST, "job-manager.sched-hello", hello_cb, NULL);
+    assert_int_equal (eddy_service_register (jm, "job-manager"), 0);
+    world_run_for (e->w, 0.01);
+    load (e, "resource", "{\"nodes\": 2, \"cores_per_node\": 2}");
+    load (e, "sched", "{\"policy\": \"easy\"}");
+    /* rank 0's 2 cores belong to job 99: a 3-core job must wait for it */
+    eddy_future_t *f = alloc (e, 1, 16, 1.0, 3, 0);
+    eddy_future_t *g = alloc (e, 2, 16, 2.0, 2, 0);
+    world_run_for (e->w, 0.1);
+    assert_false (eddy_future_is_ready (f));
+    /* easy: nothing holds a limit, so 2 backfills onto rank 1 */
+    assert_true (eddy_future_is_ready (g));
+    sched_free (e, 2);
+    sched_free (e, 99);
+    assert_int_equal (world_wait (e->w, f, 10.0), 0);
+    assert_int_equal (alloc_type (f, NULL, NULL), 0);
+    eddy_future_destroy (f);
+    eddy_future_destroy (g);
+    eddy_msg_handler_destroy (mh);
+    eddy_handle_destroy (jm);
+}
+
 /* ---- the message path equals the oracle (simulator, latency 0) ---- */
 
 struct replay {
@@ -535,8 +600,8 @@ static void message_path_schedule_equals_the_oracle (void **state)
         {3, 2, 5, 2, 5},
         {4, 3, 20, 2, 20},
     };
-    const char *policies[] = {"fcfs", "easy"};
-    for (int p = 0; p < 2; p++) {
+    const char *policies[] = {"fcfs", "easy", "conservative"};
+    for (int p = 0; p < 3; p++) {
         replay_matches_oracle (policies[p], 2, 2, backfill, 4);
         for (uint64_t seed = 1; seed <= 3; seed++) {
             struct eddy_ideal_job *jobs = random_trace (300, 16, seed);
@@ -558,6 +623,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (prioritize_reorders_the_queue, setup, teardown),
     cmocka_unit_test_setup_teardown (
         sched_waits_for_a_late_resource_module, setup, teardown),
+    cmocka_unit_test_setup_teardown (hello_learns_the_running_jobs, setup, teardown),
+    cmocka_unit_test_setup_teardown (bad_module_args_are_refused, setup, teardown),
 };
 
 int main (void)
