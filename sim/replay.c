@@ -166,7 +166,8 @@ static int load_stack (struct replay *rp, const struct eddy_replay_params *p, ed
             /* a job runs for its run time even past its request (DESIGN.md) */
             args = json_pack ("{s:s s:b}", "backend", "sim", "test_time_limit", 0);
         else if (!strcmp (stack[i], "job-manager"))
-            args = json_pack ("{s:i}", "inactive_remember", 0);
+            /* a replay keeps no finished job: results come from the journal */
+            args = json_pack ("{s:i s:i}", "inactive_remember", 0, "purge_count", 0);
         int rc = eddy_broker_add_initial_module (b0, stack[i], args);
         json_decref (args);
         if (rc < 0)

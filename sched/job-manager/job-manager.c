@@ -317,9 +317,9 @@ static void sched_hello_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
-    eddy_respond_pack (h, msg, "{s:i s:i s:I s:I}", "active", (int)jm->nactive, "running",
+    eddy_respond_pack (h, msg, "{s:i s:i s:I s:I s:I}", "active", (int)jm->nactive, "running",
                        (int)jm->nrunning, "inactive", (json_int_t)jm->jobs_inactive, "events",
-                       (json_int_t)jm->events_posted);
+                       (json_int_t)jm->events_posted, "purged", (json_int_t)jm->purged);
 }
 
 static const struct eddy_msg_handler_spec handlers[] = {
@@ -365,6 +365,7 @@ static void jm_unload (void *ctx)
         free (jm->ring[i].exc_note);
     }
     free (jm->ring);
+    free (jm->purgeq);
     for (int i = 0; i < jm->njournal; i++) {
         eddy_respond_error (jm->h, jm->journal[i], ENODATA, NULL);
         eddy_msg_decref (jm->journal[i]);
@@ -384,17 +385,19 @@ static void jm_unload (void *ctx)
 static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
 {
     struct jobmgr *jm = calloc (1, sizeof (*jm));
-    int remember = 10000;
+    int remember = 10000, purge_count = -1;
 
     if (!jm)
         return -1;
-    if (args && json_unpack (args, "{s?i}", "inactive_remember", &remember) < 0) {
+    if (args && json_unpack (args, "{s?i s?i}", "inactive_remember", &remember, "purge_count",
+                             &purge_count) < 0) {
         free (jm);
         errno = EINVAL;
         return -1;
     }
     jm->h = h;
     jm->sched_ready = true; /* until an alloc says otherwise */
+    jm->purge_count = purge_count;
     jm->ring_size = remember > 0 ? (uint32_t)remember : 0;
     if (!(jm->active = eddy_u64map_create ()) || !(jm->inactive = eddy_u64map_create ())
         || (jm->ring_size && !(jm->ring = calloc (jm->ring_size, sizeof (jm->ring[0]))))

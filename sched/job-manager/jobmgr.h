@@ -90,6 +90,13 @@ struct jobmgr {
     int njournal;
     struct waiter *drain_waiters, *idle_waiters;
 
+    /* inactive jobs whose KVS directories are kept, oldest first; beyond
+     * purge_count (>= 0) the oldest is unlinked (-1: keep everything) */
+    int purge_count;
+    uint64_t *purgeq;
+    uint32_t pq_head, pq_count, pq_cap;
+    uint64_t purged;
+
     bool sched_ready; /* the scheduler answered or said hello */
     uint64_t events_posted;
     uint64_t jobs_inactive;

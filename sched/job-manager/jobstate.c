@@ -356,6 +356,41 @@ bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result)
     return true;
 }
 
+/* Keep the newest purge_count inactive jobs in the KVS; unlink the rest
+ * (in this iteration's commit), so the store does not grow with history.
+ */
+static void purge (struct jobmgr *jm, uint64_t id)
+{
+    char key[128];
+
+    if (jm->purge_count < 0)
+        return;
+    if (jm->pq_count == jm->pq_cap) {
+        uint32_t cap = jm->pq_cap ? jm->pq_cap * 2 : 64;
+        uint64_t *p = malloc (cap * sizeof (*p));
+        if (!p)
+            return;
+        for (uint32_t i = 0; i < jm->pq_count; i++)
+            p[i] = jm->purgeq[(jm->pq_head + i) % jm->pq_cap];
+        free (jm->purgeq);
+        jm->purgeq = p;
+        jm->pq_cap = cap;
+        jm->pq_head = 0;
+    }
+    jm->purgeq[(jm->pq_head + jm->pq_count++) % jm->pq_cap] = id;
+    while (jm->pq_count > (uint32_t)jm->purge_count) {
+        uint64_t old = jm->purgeq[jm->pq_head];
+        jm->pq_head = (jm->pq_head + 1) % jm->pq_cap;
+        jm->pq_count--;
+        if (!jm->txn && !(jm->txn = eddy_kvs_txn_create ()))
+            return;
+        if (eddy_kvs_job_key (key, sizeof (key), old, NULL) >= 0
+            && eddy_kvs_txn_unlink (jm->txn, key) == 0)
+            jm->purged++;
+        eddy_watcher_start (jm->flush_w);
+    }
+}
+
 static void job_inactive (struct jobmgr *jm, struct job *job)
 {
     json_t *res = job_wait_result (job);
@@ -368,6 +403,7 @@ static void job_inactive (struct jobmgr *jm, struct job *job)
     }
     json_decref (res);
     remember (jm, job);
+    purge (jm, job->id);
     eddy_u64map_remove (jm->active, job->id);
     if (job->prev)
         job->prev->next = job->next;

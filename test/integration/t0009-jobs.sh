@@ -39,6 +39,18 @@ has "$TMP/run" '^cancel rc=0$' "eddy job cancel on a running sleep 100"
 has "$TMP/run" ' CANCELED cancel$' "the job ends canceled"
 has "$TMP/run" '^event clean$' "its eventlog ends with clean"
 
+cat >"$TMP/purge.sh" <<'SH'
+ids=$(eddy submit --cc=1-5 --wait true) || exit 1
+first=$(echo "$ids" | head -1); last=$(echo "$ids" | tail -1)
+eddy job eventlog $first >/dev/null 2>purge.err && echo "first kept" || echo "first purged"
+eddy job eventlog $last | tail -1 | grep -q clean && echo "last kept"
+cat purge.err
+SH
+(cd "$TMP" && eddy start -m job-manager='{"purge_count":2}' sh purge.sh) >"$TMP/purge" 2>&1
+has "$TMP/purge" '^first purged$' "with purge_count 2, the oldest inactive job leaves the KVS"
+has "$TMP/purge" '^last kept$' "and the newest stays"
+has "$TMP/purge" 'no such job or key' "reading a purged job says so"
+
 fails "an unknown submit option" eddy start eddy submit --bogus true
 eddy start eddy submit -n 0 true 2>"$TMP/e1"; has "$TMP/e1" '^eddy-submit: --ntasks' "a bad task count"
 eddy start eddy submit -N 3 -n 3 true 2>"$TMP/e2" >"$TMP/o2"
