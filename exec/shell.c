@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,6 +501,71 @@ static void child (const struct spawn *sp, pid_t pgid, int out, int err)
     _exit (errno == ENOENT ? 127 : 126);
 }
 
+/* The executable the job's PATH names for cmd (as execvp would find it),
+ * or NULL.
+ */
+static char *resolve (const char *cmd, char *const envp[])
+{
+    const char *path = "/usr/local/bin:/usr/bin:/bin";
+    if (strchr (cmd, '/'))
+        return strdup (cmd);
+    for (int i = 0; envp && envp[i]; i++)
+        if (!strncmp (envp[i], "PATH=", 5))
+            path = envp[i] + 5;
+    for (const char *p = path; p && *p;) {
+        const char *colon = strchr (p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen (p);
+        char *full;
+        if (asprintf (&full, "%.*s/%s", (int)n, n ? p : ".", cmd) < 0)
+            return NULL;
+        if (access (full, X_OK) == 0)
+            return full;
+        free (full);
+        p = colon ? colon + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* Start a task without copying the broker's address space (a vfork-style
+ * posix_spawn): fork () costs time in proportion to the broker's memory.
+ * Returns 0, or an error number; then the caller falls back to fork (),
+ * whose child reports why the command cannot run.
+ */
+static int spawn_fast (const struct spawn *sp, pid_t pgid, int out, int err, pid_t *pid)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t all, none;
+    char *path = resolve (sp->argv[0], sp->envp);
+    int rc;
+
+    if (!path)
+        return ENOENT;
+    posix_spawn_file_actions_init (&fa);
+    posix_spawnattr_init (&at);
+    sigfillset (&all);
+    sigdelset (&all, SIGKILL);
+    sigdelset (&all, SIGSTOP);
+    sigemptyset (&none);
+    if ((rc = posix_spawn_file_actions_adddup2 (&fa, sp->devnull, STDIN_FILENO))
+        || (rc = posix_spawn_file_actions_adddup2 (&fa, out, STDOUT_FILENO))
+        || (rc = posix_spawn_file_actions_adddup2 (&fa, err, STDERR_FILENO))
+        || (rc = posix_spawn_file_actions_addclosefrom_np (&fa, 3))
+        || (sp->cwd && (rc = posix_spawn_file_actions_addchdir_np (&fa, sp->cwd)))
+        || (rc = posix_spawnattr_setsigdefault (&at, &all))
+        || (rc = posix_spawnattr_setsigmask (&at, &none))
+        || (rc = posix_spawnattr_setpgroup (&at, pgid))
+        || (rc = posix_spawnattr_setflags (&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+                                                    | POSIX_SPAWN_SETPGROUP)))
+        goto done;
+    rc = posix_spawn (pid, path, &fa, &at, sp->argv, sp->envp);
+done:
+    posix_spawnattr_destroy (&at);
+    posix_spawn_file_actions_destroy (&fa);
+    free (path);
+    return rc;
+}
+
 static int set_nonblock (int fd)
 {
     int fl = fcntl (fd, F_GETFL);
@@ -517,11 +583,13 @@ static int task_spawn (struct sjob *job, struct task *t, struct spawn *sp)
     sp->envp[sp->rank_slot] = rankenv;
     if (pipe2 (fds[0], O_CLOEXEC) < 0 || pipe2 (fds[1], O_CLOEXEC) < 0)
         goto error;
-    pid_t pid = fork ();
-    if (pid < 0)
-        goto error;
-    if (pid == 0)
-        child (sp, job->pgid, fds[0][1], fds[1][1]);
+    pid_t pid;
+    if (spawn_fast (sp, job->pgid, fds[0][1], fds[1][1], &pid) != 0) {
+        if ((pid = fork ()) < 0)
+            goto error;
+        if (pid == 0)
+            child (sp, job->pgid, fds[0][1], fds[1][1]);
+    }
     sp->envp[sp->rank_slot] = saved;
     /* both sides set the group, so it is right whichever runs first */
     if (job->pgid == 0)

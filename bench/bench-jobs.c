@@ -1,0 +1,120 @@
+/* bench-jobs.c - end-to-end job throughput of a running instance
+ * ($EDDY_URI): submit COUNT jobs (WINDOW in flight), follow the job
+ * manager's journal, and report jobs/s overall and per 1,000 jobs.
+ *   bench-jobs COUNT [--real]      (default: the test exec, no process;
+ *                                   --real runs /bin/true)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/future.h"
+#include "transport/local/client.h"
+
+struct bench {
+    eddy_handle_t *h;
+    long count, submitted, answered, done;
+    bool real;
+    double t0;
+    double *marks; /* wall time of every 1000th completion */
+};
+
+static double now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void submit_cb (eddy_future_t *f, void *arg);
+
+static void submit_one (struct bench *b)
+{
+    json_t *attrs = b->real ? json_pack ("{s:{s:f}}", "system", "duration", 0.0)
+                            : json_pack ("{s:{s:f s:{s:{s:f}}}}", "system", "duration", 0.0,
+                                         "exec", "test", "run_duration", 0.0);
+    eddy_future_t *f = eddy_rpc_pack (
+        b->h, "job-ingest.submit", EDDY_NODEID_ANY, 0,
+        "{s:{s:i s:[{s:s s:i s:s s:[{s:s s:i}]}] s:[{s:[s] s:s s:{s:i}}] s:o}}", "jobspec",
+        "version", 1, "resources", "type", "slot", "count", 1, "label", "task", "with", "type",
+        "core", "count", 1, "tasks", "command", "true", "slot", "task", "count", "per_slot", 1,
+        "attributes", attrs);
+    if (!f || eddy_future_then (f, -1, submit_cb, b) < 0) {
+        fprintf (stderr, "bench-jobs: cannot submit\n");
+        exit (1);
+    }
+    b->submitted++;
+}
+
+static void submit_cb (eddy_future_t *f, void *arg)
+{
+    struct bench *b = arg;
+    if (eddy_rpc_get (f, NULL) < 0) {
+        fprintf (stderr, "bench-jobs: submit: %s\n", eddy_future_error_string (f));
+        exit (1);
+    }
+    eddy_future_destroy (f);
+    b->answered++;
+    if (b->submitted < b->count)
+        submit_one (b);
+}
+
+static void journal_cb (eddy_future_t *f, void *arg)
+{
+    struct bench *b = arg;
+    json_t *o, *events, *item;
+    size_t i;
+    if (eddy_rpc_get (f, &o) < 0) {
+        fprintf (stderr, "bench-jobs: journal: %s\n", eddy_future_error_string (f));
+        exit (1);
+    }
+    if (json_unpack (o, "{s:o}", "events", &events) == 0) {
+        json_array_foreach (events, i, item) {
+            const char *name = json_string_value (json_object_get (json_object_get (item, "entry"), "name"));
+            if (name && !strcmp (name, "clean")) {
+                b->done++;
+                if (b->done % 1000 == 0)
+                    b->marks[b->done / 1000] = now ();
+            }
+        }
+    }
+    eddy_future_reset (f);
+    if (b->done >= b->count)
+        eddy_reactor_stop (eddy_handle_reactor (b->h));
+}
+
+int main (int argc, char **argv)
+{
+    struct bench b = { .count = argc > 1 ? atol (argv[1]) : 10000 };
+    eddy_error_t err;
+    b.real = argc > 2 && !strcmp (argv[2], "--real");
+    if (b.count < 1000 || b.count % 1000) {
+        fprintf (stderr, "usage: bench-jobs COUNT (a multiple of 1000) [--real]\n");
+        return 1;
+    }
+    if (!(b.h = eddy_open (NULL, &err))) {
+        fprintf (stderr, "bench-jobs: %s\n", err.text);
+        return 1;
+    }
+    b.marks = calloc (b.count / 1000 + 1, sizeof (double));
+    eddy_future_t *j = eddy_rpc (b.h, "job-manager.journal", NULL, EDDY_NODEID_ANY, EDDY_RPC_STREAMING);
+    if (!j || eddy_future_then (j, -1, journal_cb, &b) < 0) {
+        fprintf (stderr, "bench-jobs: cannot follow the journal\n");
+        return 1;
+    }
+    b.t0 = b.marks[0] = now ();
+    for (int i = 0; i < 256 && b.submitted < b.count; i++)
+        submit_one (&b);
+    eddy_reactor_run (eddy_handle_reactor (b.h), EDDY_RUN_DEFAULT);
+    double t = now () - b.t0;
+    long k = b.count / 1000;
+    double first = 1000 / (b.marks[1] - b.marks[0]);
+    double last = 1000 / (b.marks[k] - b.marks[k - 1]);
+    printf ("%ld %s jobs in %.2f s = %.0f jobs/s; first 1,000 at %.0f/s, last 1,000 at %.0f/s (%.2fx)\n",
+            b.count, b.real ? "real /bin/true" : "test-exec", t, b.count / t, first, last, last / first);
+    eddy_future_destroy (j);
+    free (b.marks);
+    eddy_close (b.h);
+    return 0;
+}
