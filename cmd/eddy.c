@@ -27,6 +27,8 @@ static int help_run (int argc, char **argv)
 {
     if (argc > 2)
         eddy_cmd_usage (&cmd_help, true);
+    if (argc == 2 && (!strcmp (argv[1], "--help") || !strcmp (argv[1], "-h")))
+        eddy_cmd_usage (&cmd_help, false);
     if (argc == 2) {
         const struct eddy_cmd *cmd = eddy_cmd_lookup (argv[1]);
         if (!cmd)
