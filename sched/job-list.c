@@ -16,6 +16,7 @@
 #include "engine/util/u64map.h"
 #include "sched/jobspec.h"
 #include "sched/modules.h"
+#include "sched/rlist.h"
 
 enum { ST_DEPEND, ST_PRIORITY, ST_SCHED, ST_RUN, ST_CLEANUP, ST_INACTIVE };
 static const char *const state_names[] = { "DEPEND", "PRIORITY", "SCHED", "RUN", "CLEANUP", "INACTIVE" };
@@ -156,6 +157,12 @@ static void apply (struct joblist *jl, json_t *item)
     else if (!strcmp (name, "alloc")) {
         r->state = ST_RUN;
         r->t_run = ts;
+        json_t *R = json_object_get (item, "R");
+        eddy_rlist_t *rl = R ? eddy_rlist_from_json (R, 0, NULL) : NULL;
+        if (rl) {
+            r->nnodes = (int)eddy_rlist_count (rl, EDDY_RLIST_NODES);
+            eddy_rlist_destroy (rl);
+        }
     }
     else if (!strcmp (name, "finish")) {
         json_unpack (ctx, "{s:i}", "status", &r->waitstatus);

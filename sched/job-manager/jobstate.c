@@ -194,9 +194,15 @@ static void alloc_cb (eddy_future_t *f, void *arg)
         job->has_resources = true;
         if (job->state == JOB_SCHED && !job->fatal) {
             char key[128];
+            job_post (jm, job, "alloc", json_object ());
             if (eddy_kvs_job_key (key, sizeof (key), job->id, "R") >= 0 && jm->txn)
                 eddy_kvs_txn_put_json (jm->txn, key, R);
-            job_post (jm, job, "alloc", json_object ());
+            /* journal readers (job-list) learn the allocation with the
+             * event; the batch is not sent yet, so it may still change */
+            json_t *item = json_array_get (jm->journal_batch,
+                                           json_array_size (jm->journal_batch) - 1);
+            if (item)
+                json_object_set (item, "R", R);
         }
         break;
     case 2:
