@@ -69,3 +69,11 @@ double client_monotime (void)
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+eddy_future_t *client_rpc_take (const char *cmd, eddy_handle_t *h, const char *topic,
+                                json_t *payload, uint32_t nodeid)
+{
+    eddy_future_t *f = client_rpc (cmd, h, topic, payload, nodeid);
+    json_decref (payload);
+    return f;
+}

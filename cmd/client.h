@@ -19,6 +19,12 @@ eddy_future_t *client_rpc (const char *cmd, eddy_handle_t *h, const char *topic,
                            json_t *payload, uint32_t nodeid);
 json_t *client_rpc_get (const char *cmd, eddy_future_t *f, const char *topic);
 
+/* client_rpc (), but it takes over the caller's reference to payload (for
+ * a json_pack () written in the call).
+ */
+eddy_future_t *client_rpc_take (const char *cmd, eddy_handle_t *h, const char *topic,
+                                json_t *payload, uint32_t nodeid);
+
 /* Parse a --rank value (a rank number, or "any"); exits on error. */
 uint32_t client_parse_rank (const char *cmd, const char *s);
 

@@ -168,7 +168,7 @@ static int job_cancelall (int argc, char **argv)
     bool force = argc > 1 && (!strcmp (argv[1], "-f") || !strcmp (argv[1], "--force"));
     need_args (argc, force ? 1 : 0, force ? 1 : 0, "eddy job cancelall [-f]");
     eddy_handle_t *h = client_open ("job");
-    eddy_future_t *f = client_rpc ("job", h, "job-list.list",
+    eddy_future_t *f = client_rpc_take ("job", h, "job-list.list",
                                    json_pack ("{s:s s:i}", "states", "active", "userid",
                                               (int)getuid ()),
                                    EDDY_NODEID_ANY);
@@ -216,7 +216,7 @@ static int job_urgency (int argc, char **argv)
         urgency = (int)v;
     }
     eddy_handle_t *h = client_open ("job");
-    eddy_future_destroy (client_rpc ("job", h, "job-manager.urgency",
+    eddy_future_destroy (client_rpc_take ("job", h, "job-manager.urgency",
                                      json_pack ("{s:I s:i}", "id", (json_int_t)id, "urgency",
                                                 urgency),
                                      EDDY_NODEID_ANY));
@@ -291,7 +291,7 @@ static int job_wait (int argc, char **argv)
     need_args (argc, 1, 1, "eddy job wait ID");
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     eddy_handle_t *h = client_open ("job");
-    eddy_future_t *f = client_rpc ("job", h, "job-manager.wait",
+    eddy_future_t *f = client_rpc_take ("job", h, "job-manager.wait",
                                    json_pack ("{s:I}", "id", (json_int_t)id), EDDY_NODEID_ANY);
     json_t *res = client_rpc_get ("job", f, "job-manager.wait");
     int rc = jobutil_exit_code (res);

@@ -366,6 +366,9 @@ static void jm_unload (void *ctx)
     }
     free (jm->ring);
     free (jm->purgeq);
+    for (uint32_t i = 0; i < jm->commits_inflight; i++)
+        eddy_future_destroy (jm->commits[i]);
+    free (jm->commits);
     for (int i = 0; i < jm->njournal; i++) {
         eddy_respond_error (jm->h, jm->journal[i], ENODATA, NULL);
         eddy_msg_decref (jm->journal[i]);

@@ -85,6 +85,8 @@ struct jobmgr {
     json_t *journal_batch;
     eddy_watcher_t *flush_w;
     uint32_t commits_inflight;
+    eddy_future_t **commits; /* in flight, destroyed at unload */
+    uint32_t commits_cap;
 
     eddy_msg_t **journal; /* streaming job-manager.journal requests */
     int njournal;

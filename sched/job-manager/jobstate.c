@@ -530,8 +530,29 @@ int job_set_urgency (struct jobmgr *jm, struct job *job, int urgency, uint32_t u
 static void commit_cb (eddy_future_t *f, void *arg)
 {
     struct jobmgr *jm = arg;
-    jm->commits_inflight--;
+    if (eddy_rpc_get (f, NULL) < 0)
+        eddy_log (jm->h, LOG_ERR, "eventlog commit: %s", eddy_future_error_string (f));
+    for (uint32_t i = 0; i < jm->commits_inflight; i++) {
+        if (jm->commits[i] == f) {
+            jm->commits[i] = jm->commits[--jm->commits_inflight];
+            break;
+        }
+    }
     eddy_future_destroy (f);
+}
+
+static int track_commit (struct jobmgr *jm, eddy_future_t *f)
+{
+    if (jm->commits_inflight == jm->commits_cap) {
+        uint32_t cap = jm->commits_cap ? jm->commits_cap * 2 : 8;
+        eddy_future_t **p = realloc (jm->commits, cap * sizeof (*p));
+        if (!p)
+            return -1;
+        jm->commits = p;
+        jm->commits_cap = cap;
+    }
+    jm->commits[jm->commits_inflight++] = f;
+    return 0;
 }
 
 void jobmgr_flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
@@ -541,10 +562,10 @@ void jobmgr_flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
     eddy_watcher_stop (w);
     if (jm->txn) {
         eddy_future_t *f = eddy_kvs_commit (jm->h, NULL, 0, jm->txn);
-        if (f && eddy_future_then (f, -1, commit_cb, jm) == 0)
-            jm->commits_inflight++;
-        else
+        if (!f || eddy_future_then (f, -1, commit_cb, jm) < 0 || track_commit (jm, f) < 0) {
+            eddy_log (jm->h, LOG_ERR, "cannot commit eventlog entries: %s", strerror (errno));
             eddy_future_destroy (f);
+        }
         eddy_kvs_txn_destroy (jm->txn);
         jm->txn = NULL;
     }
