@@ -2,11 +2,19 @@
  * with two implementations, sqlite (a file in the state directory) and
  * memory (the default without a state directory, and in the simulator).
  *
- * Every blob row carries an epoch: the store's generation when the blob
- * was last written (a re-store of an existing blob refreshes it).  The
- * generation goes up each time a store is opened, so a later online
- * garbage collector can mark from the checkpointed roots and sweep what
- * is both unmarked and older than the generation its mark began in.
+ * Garbage collection (gc) marks from the roots, which are the blobrefs in
+ * every checkpoint's value (the kvs checkpoint names each namespace's
+ * root), following the blobrefs in each reached blob's text
+ * (eddy_blobref_scan), and frees every blob that is neither reached nor
+ * young.  A blob stored together with a checkpoint is the checkpoint's to
+ * keep alive and is never young; a blob stored without one (a client
+ * storing blobs it will refer to later) carries an epoch, the generation
+ * it was last stored in, and is young while that is the current
+ * generation, so it survives the next collection and goes at the one
+ * after if nothing refers to it by then.  The generation goes up at each
+ * open and each collection.  Nothing outside one call runs concurrently
+ * (the content module calls these from its reactor, between requests), so
+ * a collection never sees half a batch.
  */
 #ifndef EDDY_KVS_BACKING_H
 #define EDDY_KVS_BACKING_H
@@ -16,6 +24,14 @@
 #include <jansson.h>
 
 #include "engine/error.h"
+
+/* What one garbage collection did. */
+struct eddy_backing_gc {
+    uint64_t live, live_bytes;   /* blobs kept: reached from a root, or young */
+    uint64_t young;              /* of those, kept only for being young */
+    uint64_t freed, freed_bytes; /* blobs freed */
+    uint64_t missing;            /* blobrefs reached but not in the store */
+};
 
 struct eddy_backing_ops {
     const char *name;
@@ -34,9 +50,9 @@ struct eddy_backing_ops {
      */
     int (*load) (void *impl, const char *ref, void **data, size_t *len);
 
-    /* Store n blobs (refs already verified by the caller) and then, if
-     * ckpt_key is not NULL, set checkpoint ckpt_key to ckpt_value, all or
-     * nothing.  -1 + ENOSPC (disk full or quota reached) / EROFS / EIO /
+    /* Store n blobs (refs already verified by the caller; a blob already
+     * stored is not written again) and then, if ckpt_key is not NULL, set
+     * checkpoint ckpt_key to ckpt_value, all or nothing.  -1 + ENOSPC (disk full or quota reached) / EROFS / EIO /
      * ENOMEM with err; the store is then unchanged.
      */
     int (*store) (void *impl,
@@ -51,8 +67,15 @@ struct eddy_backing_ops {
     /* A checkpoint's value (malloc'd string), or -1 + ENOENT / EIO. */
     int (*checkpoint_get) (void *impl, const char *key, char **value);
 
-    /* Counts for reports: blobs stored and their total size. */
+    /* Counts for reports: blobs stored and their total size (kept up to
+     * date in memory: cheap enough to ask after every store).
+     */
     void (*stats) (void *impl, uint64_t *count, uint64_t *bytes);
+
+    /* Collect garbage (see above); fills res.  -1 + EIO / ENOMEM with err
+     * (nothing was freed, or the deletions were rolled back).
+     */
+    int (*gc) (void *impl, struct eddy_backing_gc *res, eddy_error_t *err);
 };
 
 extern const struct eddy_backing_ops eddy_backing_memory;

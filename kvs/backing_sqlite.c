@@ -1,21 +1,27 @@
 /* backing_sqlite.c - the sqlite backing store: DIR/content.sqlite in WAL
- * mode, a table of blobs (with an epoch each, for garbage collection), a
- * table of named checkpoints (the KVS root), and a meta table (the store's
- * generation).  A batch of blobs and its checkpoint are one transaction,
- * so a failure (a full disk, the quota) leaves the store as it was.
+ * mode, a table of blobs (with an epoch each, for garbage collection: see
+ * backing.h), a table of named checkpoints (the KVS root), and a meta
+ * table (the store's generation).  A batch of blobs and its checkpoint are
+ * one transaction, so a failure (a full disk, the quota) leaves the store
+ * as it was; so is a collection's sweep.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
 
 #include "kvs/backing.h"
+#include "kvs/blobtab.h"
 
 struct sq {
     sqlite3 *db;
-    sqlite3_stmt *load, *store, *ckpt_put, *ckpt_get, *begin, *commit, *rollback;
-    int64_t epoch;
+    sqlite3_stmt *load, *store, *store_young, *refresh, *ckpt_put, *ckpt_get, *ckpts, *begin, *commit,
+        *rollback, *sweep, *bump;
+    int64_t epoch; /* the current generation */
+    uint64_t count, bytes;
+    struct gc *gc; /* the collection running (for the sweep's SQL function) */
 };
 
 static const char schema[] =
@@ -58,18 +64,17 @@ static void sq_close (void *impl)
     struct sq *s = impl;
     if (s) {
         int saved_errno = errno;
-        sqlite3_finalize (s->load);
-        sqlite3_finalize (s->store);
-        sqlite3_finalize (s->ckpt_put);
-        sqlite3_finalize (s->ckpt_get);
-        sqlite3_finalize (s->begin);
-        sqlite3_finalize (s->commit);
-        sqlite3_finalize (s->rollback);
+        sqlite3_stmt *all[] = { s->load, s->store, s->store_young, s->refresh, s->ckpt_put, s->ckpt_get,
+                                s->ckpts, s->begin, s->commit, s->rollback, s->sweep, s->bump };
+        for (size_t i = 0; i < sizeof (all) / sizeof (all[0]); i++)
+            sqlite3_finalize (all[i]);
         sqlite3_close (s->db);
         free (s);
         errno = saved_errno;
     }
 }
+
+static void gc_doomed (sqlite3_context *cx, int argc, sqlite3_value **argv);
 
 static void *sq_open (const char *dir, json_t *opts, eddy_error_t *err)
 {
@@ -130,15 +135,35 @@ static void *sq_open (const char *dir, json_t *opts, eddy_error_t *err)
     s->epoch = sqlite3_column_int64 (st, 0);
     sqlite3_finalize (st);
     st = NULL;
+    if ((rc = sqlite3_prepare_v2 (s->db, "SELECT count(*), total(size) FROM objects", -1, &st, NULL))
+            != SQLITE_OK
+        || sqlite3_step (st) != SQLITE_ROW) {
+        sq_fail (s, rc, err, "counting blobs");
+        goto error;
+    }
+    s->count = (uint64_t)sqlite3_column_int64 (st, 0);
+    s->bytes = (uint64_t)sqlite3_column_double (st, 1);
+    sqlite3_finalize (st);
+    st = NULL;
+    if ((rc = sqlite3_create_function (s->db, "eddy_gc_doomed", 3, SQLITE_UTF8, s, gc_doomed, NULL, NULL))
+        != SQLITE_OK) {
+        sq_fail (s, rc, err, "registering the collector");
+        goto error;
+    }
     struct {
         sqlite3_stmt **st;
         const char *sql;
     } stmts[] = {
         { &s->load, "SELECT object FROM objects WHERE hash = ?1" },
-        { &s->store, "INSERT INTO objects (hash, size, epoch, object) VALUES (?1, ?2, ?3, ?4)"
-                     " ON CONFLICT (hash) DO UPDATE SET epoch = excluded.epoch" },
+        { &s->store, "INSERT OR IGNORE INTO objects (hash, size, epoch, object) VALUES (?1, ?2, 0, ?4)" },
+        { &s->store_young, "INSERT OR IGNORE INTO objects (hash, size, epoch, object)"
+                           " VALUES (?1, ?2, ?3, ?4)" },
+        { &s->refresh, "UPDATE objects SET epoch = ?2 WHERE hash = ?1" },
         { &s->ckpt_put, "INSERT OR REPLACE INTO checkpoints (key, value, epoch) VALUES (?1, ?2, ?3)" },
         { &s->ckpt_get, "SELECT value FROM checkpoints WHERE key = ?1" },
+        { &s->ckpts, "SELECT value FROM checkpoints" },
+        { &s->sweep, "DELETE FROM objects WHERE eddy_gc_doomed (hash, size, epoch)" },
+        { &s->bump, "UPDATE meta SET value = value + 1 WHERE key = 'epoch'" },
         { &s->begin, "BEGIN IMMEDIATE" },
         { &s->commit, "COMMIT" },
         { &s->rollback, "ROLLBACK" },
@@ -207,19 +232,42 @@ static int sq_store (void *impl,
                      eddy_error_t *err)
 {
     struct sq *s = impl;
+    /* blobs under a checkpoint are its to keep alive; others are young */
+    sqlite3_stmt *ins = ckpt_key ? s->store : s->store_young;
+    uint64_t added = 0, added_bytes = 0;
     int rc;
 
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] > INT_MAX) {
+            eddy_error_set (err, "content store: a blob of %zu bytes is too large", lens[i]);
+            errno = EFBIG;
+            return -1;
+        }
+    }
     if ((rc = step_done (s->begin)) != SQLITE_OK)
         return sq_fail (s, rc, err, "content store");
     for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_text (s->store, 1, refs[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (s->store, 2, (sqlite3_int64)lens[i]);
-        sqlite3_bind_int64 (s->store, 3, s->epoch);
-        sqlite3_bind_blob (s->store, 4, data[i], (int)lens[i], SQLITE_STATIC);
-        rc = step_done (s->store);
-        sqlite3_clear_bindings (s->store);
+        sqlite3_bind_text (ins, 1, refs[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (ins, 2, (sqlite3_int64)lens[i]);
+        if (!ckpt_key)
+            sqlite3_bind_int64 (ins, 3, s->epoch);
+        sqlite3_bind_blob (ins, 4, data[i], (int)lens[i], SQLITE_STATIC);
+        rc = step_done (ins);
+        sqlite3_clear_bindings (ins);
         if (rc != SQLITE_OK)
             goto error;
+        if (sqlite3_changes (s->db) > 0) {
+            added++;
+            added_bytes += lens[i];
+        }
+        else if (!ckpt_key) {
+            sqlite3_bind_text (s->refresh, 1, refs[i], -1, SQLITE_STATIC);
+            sqlite3_bind_int64 (s->refresh, 2, s->epoch);
+            rc = step_done (s->refresh);
+            sqlite3_clear_bindings (s->refresh);
+            if (rc != SQLITE_OK)
+                goto error;
+        }
     }
     if (ckpt_key) {
         sqlite3_bind_text (s->ckpt_put, 1, ckpt_key, -1, SQLITE_STATIC);
@@ -232,6 +280,8 @@ static int sq_store (void *impl,
     }
     if ((rc = step_done (s->commit)) != SQLITE_OK)
         goto error;
+    s->count += added;
+    s->bytes += added_bytes;
     return 0;
 error:
     sq_fail (s, rc, err, "content store");
@@ -268,16 +318,161 @@ static int sq_checkpoint_get (void *impl, const char *key, char **value)
 static void sq_stats (void *impl, uint64_t *count, uint64_t *bytes)
 {
     struct sq *s = impl;
-    sqlite3_stmt *st;
-    *count = *bytes = 0;
-    if (sqlite3_prepare_v2 (s->db, "SELECT count(*), total(size) FROM objects", -1, &st, NULL)
-        == SQLITE_OK) {
-        if (sqlite3_step (st) == SQLITE_ROW) {
-            *count = (uint64_t)sqlite3_column_int64 (st, 0);
-            *bytes = (uint64_t)sqlite3_column_double (st, 1);
-        }
-        sqlite3_finalize (st);
+    *count = s->count;
+    *bytes = s->bytes;
+}
+
+/* ---- garbage collection ---- */
+
+struct gc {
+    struct sq *s;
+    eddy_blobtab_t *marked;
+    unsigned char (*stack)[EDDY_BLOBREF_DIGEST];
+    size_t n, cap;
+    struct eddy_backing_gc *res;
+    int rc; /* an sqlite error while marking */
+};
+
+/* Reached digest: mark it and put it on the stack to be scanned. */
+static int mark_one (const unsigned char digest[EDDY_BLOBREF_DIGEST], void *arg)
+{
+    struct gc *g = arg;
+    bool added;
+
+    if (!eddy_blobtab_add (g->marked, digest, NULL, 0, &added)) {
+        g->rc = SQLITE_NOMEM;
+        return -1;
     }
+    if (!added)
+        return 0;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 1024;
+        void *p = realloc (g->stack, cap * sizeof (g->stack[0]));
+        if (!p) {
+            g->rc = SQLITE_NOMEM;
+            return -1;
+        }
+        g->stack = p;
+        g->cap = cap;
+    }
+    memcpy (g->stack[g->n++], digest, EDDY_BLOBREF_DIGEST);
+    return 0;
+}
+
+/* Scan the blob a digest names for more blobrefs (a missing one is
+ * counted, not an error: the kvs may name blobs it never got to store).
+ */
+static int mark_scan (struct gc *g, const unsigned char digest[EDDY_BLOBREF_DIGEST])
+{
+    struct sq *s = g->s;
+    char ref[EDDY_BLOBREF_SIZE];
+    int rc, ret = 0;
+
+    eddy_blobref_from_digest (digest, ref);
+    sqlite3_bind_text (s->load, 1, ref, -1, SQLITE_STATIC);
+    rc = sqlite3_step (s->load);
+    if (rc == SQLITE_ROW) {
+        const void *p = sqlite3_column_blob (s->load, 0);
+        int len = sqlite3_column_bytes (s->load, 0);
+        ret = eddy_blobref_scan (p, (size_t)len, mark_one, g);
+    }
+    else if (rc == SQLITE_DONE)
+        g->res->missing++;
+    else {
+        g->rc = rc;
+        ret = -1;
+    }
+    sqlite3_reset (s->load);
+    sqlite3_clear_bindings (s->load);
+    return ret;
+}
+
+/* SQL eddy_gc_doomed (hash, size, epoch): 1 for a blob to delete. */
+static void gc_doomed (sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    struct sq *s = sqlite3_user_data (cx);
+    struct gc *g = s->gc;
+    const char *ref = (const char *)sqlite3_value_text (argv[0]);
+    int64_t size = sqlite3_value_int64 (argv[1]);
+    int64_t epoch = sqlite3_value_int64 (argv[2]);
+    unsigned char digest[EDDY_BLOBREF_DIGEST];
+
+    if (!g) {
+        sqlite3_result_int (cx, 0);
+        return;
+    }
+    if (eddy_blobref_digest (ref, digest) == 0 && eddy_blobtab_get (g->marked, digest)) {
+        g->res->live++;
+        g->res->live_bytes += (uint64_t)size;
+        sqlite3_result_int (cx, 0);
+    }
+    else if (epoch == s->epoch) {
+        g->res->live++;
+        g->res->young++;
+        g->res->live_bytes += (uint64_t)size;
+        sqlite3_result_int (cx, 0);
+    }
+    else {
+        /* a malformed hash names no blob anyone can ask for: garbage */
+        g->res->freed++;
+        g->res->freed_bytes += (uint64_t)size;
+        sqlite3_result_int (cx, 1);
+    }
+}
+
+static int sq_gc (void *impl, struct eddy_backing_gc *res, eddy_error_t *err)
+{
+    struct sq *s = impl;
+    struct gc g = { .s = s, .res = res };
+    int rc;
+
+    memset (res, 0, sizeof (*res));
+    if (!(g.marked = eddy_blobtab_create ())) {
+        eddy_error_set (err, "out of memory");
+        errno = ENOMEM;
+        return -1;
+    }
+    /* mark: from every checkpoint, depth first */
+    while ((rc = sqlite3_step (s->ckpts)) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text (s->ckpts, 0);
+        if (v && eddy_blobref_scan (v, strlen (v), mark_one, &g) < 0) {
+            rc = g.rc;
+            break;
+        }
+    }
+    sqlite3_reset (s->ckpts);
+    if (rc != SQLITE_DONE)
+        goto error;
+    while (g.n > 0) {
+        unsigned char d[EDDY_BLOBREF_DIGEST];
+        memcpy (d, g.stack[--g.n], sizeof (d));
+        if (mark_scan (&g, d) < 0) {
+            rc = g.rc;
+            goto error;
+        }
+    }
+    /* sweep and start a new generation, in one transaction */
+    if ((rc = step_done (s->begin)) != SQLITE_OK)
+        goto error;
+    s->gc = &g;
+    rc = step_done (s->sweep);
+    s->gc = NULL;
+    if (rc != SQLITE_OK || (rc = step_done (s->bump)) != SQLITE_OK || (rc = step_done (s->commit)) != SQLITE_OK) {
+        if (!sqlite3_get_autocommit (s->db))
+            step_done (s->rollback);
+        goto error;
+    }
+    s->epoch++;
+    s->count = res->live;
+    s->bytes = res->live_bytes;
+    eddy_blobtab_destroy (g.marked);
+    free (g.stack);
+    return 0;
+error:
+    eddy_blobtab_destroy (g.marked);
+    free (g.stack);
+    memset (res, 0, sizeof (*res));
+    return sq_fail (s, rc, err, "garbage collection");
 }
 
 const struct eddy_backing_ops eddy_backing_sqlite = {
@@ -288,4 +483,5 @@ const struct eddy_backing_ops eddy_backing_sqlite = {
     .store = sq_store,
     .checkpoint_get = sq_checkpoint_get,
     .stats = sq_stats,
+    .gc = sq_gc,
 };

@@ -8,16 +8,77 @@
 
 void eddy_blobref_hash (const void *data, size_t len, char ref[EDDY_BLOBREF_SIZE])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char digest[crypto_hash_sha256_BYTES];
 
     crypto_hash_sha256 (digest, data ? data : (const void *)"", len);
+    eddy_blobref_from_digest (digest, ref);
+}
+
+static int hexval (unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Decode 64 lower-case hex digits at s; -1 if any is not one. */
+static int hex_digest (const char *s, unsigned char digest[EDDY_BLOBREF_DIGEST])
+{
+    for (int i = 0; i < EDDY_BLOBREF_DIGEST; i++) {
+        int hi = hexval ((unsigned char)s[2 * i]);
+        int lo = hexval ((unsigned char)s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        digest[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+int eddy_blobref_digest (const char *ref, unsigned char digest[EDDY_BLOBREF_DIGEST])
+{
+    if (!eddy_blobref_valid (ref) || hex_digest (ref + 7, digest) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+void eddy_blobref_from_digest (const unsigned char digest[EDDY_BLOBREF_DIGEST], char ref[EDDY_BLOBREF_SIZE])
+{
+    static const char hex[] = "0123456789abcdef";
     memcpy (ref, "sha256-", 7);
-    for (int i = 0; i < (int)crypto_hash_sha256_BYTES; i++) {
+    for (int i = 0; i < EDDY_BLOBREF_DIGEST; i++) {
         ref[7 + 2 * i] = hex[digest[i] >> 4];
         ref[8 + 2 * i] = hex[digest[i] & 15];
     }
     ref[EDDY_BLOBREF_SIZE - 1] = '\0';
+}
+
+int eddy_blobref_scan (const void *data,
+                       size_t len,
+                       int (*cb) (const unsigned char digest[EDDY_BLOBREF_DIGEST], void *arg),
+                       void *arg)
+{
+    const char *p = data, *end = p + len;
+    unsigned char digest[EDDY_BLOBREF_DIGEST];
+
+    if (!data)
+        return 0;
+    while ((size_t)(end - p) >= 7 + 64) {
+        const char *m = memmem (p, (size_t)(end - p), "sha256-", 7);
+        if (!m || (size_t)(end - m) < 7 + 64)
+            break;
+        p = m + 7;
+        /* exactly 64 digits: a longer run of hex is not a blobref */
+        if ((end - p > 64 && hexval ((unsigned char)p[64]) >= 0) || hex_digest (p, digest) < 0)
+            continue;
+        if (cb (digest, arg) < 0)
+            return -1;
+        p += 64;
+    }
+    return 0;
 }
 
 bool eddy_blobref_valid (const char *s)

@@ -1,8 +1,8 @@
 /* cache.c - an open-addressing hash table (linear probing, backward-shift
- * deletion) keyed by blobref.  The blobref is already a uniform hash, so
- * its first hex digits index the table.  Nothing iterates the table in an
- * order that can reach the outside: expiry removes a set of entries, and
- * the dirty list keeps insertion order.
+ * deletion) keyed by blobref, plus a list of the entries in order of last
+ * use (most recent first), from whose tail expiry takes.  The blobref is
+ * already a uniform hash, so its first hex digits index the table.
+ * Nothing iterates the table in an order that can reach the outside.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@ struct entry {
     json_t *obj;
     uint64_t used;
     bool dirty;
+    struct entry *newer, *older; /* the use list */
 };
 
 struct eddy_kvs_cache {
@@ -28,7 +29,51 @@ struct eddy_kvs_cache {
     uint64_t epoch;
     struct entry **dirty;
     size_t ndirty, dirty_cap;
+    struct entry *newest, *oldest;
+    size_t bytes; /* the estimate of cost () summed */
 };
+
+/* What an entry is taken to cost in memory: its bytes, and for a decoded
+ * tree object about four times as much again (jansson's objects).
+ */
+static size_t cost (const struct entry *e)
+{
+    return e->len + (e->obj ? 4 * e->len : 0) + sizeof (*e);
+}
+
+static void list_unlink (eddy_kvs_cache_t *c, struct entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        c->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        c->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void list_push (eddy_kvs_cache_t *c, struct entry *e)
+{
+    e->older = c->newest;
+    e->newer = NULL;
+    if (c->newest)
+        c->newest->newer = e;
+    else
+        c->oldest = e;
+    c->newest = e;
+}
+
+/* Mark e used now. */
+static void touch (eddy_kvs_cache_t *c, struct entry *e)
+{
+    e->used = c->epoch;
+    if (c->newest != e) {
+        list_unlink (c, e);
+        list_push (c, e);
+    }
+}
 
 static size_t ref_hash (const char *ref)
 {
@@ -104,6 +149,17 @@ static int grow (eddy_kvs_cache_t *c)
     return 0;
 }
 
+static int dirty_grow (eddy_kvs_cache_t *c)
+{
+    size_t ncap = c->dirty_cap ? c->dirty_cap * 2 : 64;
+    struct entry **p = realloc (c->dirty, ncap * sizeof (p[0]));
+    if (!p)
+        return -1;
+    c->dirty = p;
+    c->dirty_cap = ncap;
+    return 0;
+}
+
 int eddy_kvs_cache_insert (eddy_kvs_cache_t *c, const char *ref, void *data, size_t len, bool dirty)
 {
     return eddy_kvs_cache_insert_obj (c, ref, data, len, NULL, dirty);
@@ -125,9 +181,18 @@ int eddy_kvs_cache_insert_obj (eddy_kvs_cache_t *c,
         return -1;
     }
     i = find (c, ref);
-    if (c->slots[i]) {
+    if ((e = c->slots[i])) {
         free (data);
-        c->slots[i]->used = c->epoch;
+        touch (c, e);
+        if (dirty && !e->dirty) {
+            /* made again: send it again, see cache.h */
+            if (c->ndirty == c->dirty_cap && dirty_grow (c) < 0) {
+                errno = ENOMEM;
+                return -1;
+            }
+            e->dirty = true;
+            c->dirty[c->ndirty++] = e;
+        }
         return 0;
     }
     if ((c->count + 1) * 4 > c->cap * 3) {
@@ -135,14 +200,8 @@ int eddy_kvs_cache_insert_obj (eddy_kvs_cache_t *c,
             goto nomem;
         i = find (c, ref);
     }
-    if (dirty && c->ndirty == c->dirty_cap) {
-        size_t ncap = c->dirty_cap ? c->dirty_cap * 2 : 64;
-        struct entry **p = realloc (c->dirty, ncap * sizeof (p[0]));
-        if (!p)
-            goto nomem;
-        c->dirty = p;
-        c->dirty_cap = ncap;
-    }
+    if (dirty && c->ndirty == c->dirty_cap && dirty_grow (c) < 0)
+        goto nomem;
     if (!(e = calloc (1, sizeof (*e))))
         goto nomem;
     memcpy (e->ref, ref, EDDY_BLOBREF_SIZE);
@@ -153,6 +212,8 @@ int eddy_kvs_cache_insert_obj (eddy_kvs_cache_t *c,
     e->dirty = dirty;
     c->slots[i] = e;
     c->count++;
+    c->bytes += cost (e);
+    list_push (c, e);
     if (dirty)
         c->dirty[c->ndirty++] = e;
     return 0;
@@ -168,7 +229,7 @@ static struct entry *lookup (eddy_kvs_cache_t *c, const char *ref)
     if (!c || !ref || !eddy_blobref_valid (ref))
         return NULL;
     if ((e = c->slots[find (c, ref)]))
-        e->used = c->epoch;
+        touch (c, e);
     return e;
 }
 
@@ -196,10 +257,13 @@ json_t *eddy_kvs_cache_get_obj (eddy_kvs_cache_t *c, const char *ref, eddy_error
         errno = ENOENT;
         return NULL;
     }
-    if (!e->obj && !(e->obj = eddy_treeobj_decode (e->data, e->len, err))) {
-        eddy_error_prefix (err, "%s", ref);
-        errno = EINVAL;
-        return NULL;
+    if (!e->obj) {
+        if (!(e->obj = eddy_treeobj_decode (e->data, e->len, err))) {
+            eddy_error_prefix (err, "%s", ref);
+            errno = EINVAL;
+            return NULL;
+        }
+        c->bytes += cost (e) - e->len - sizeof (*e);
     }
     return e->obj;
 }
@@ -222,6 +286,8 @@ const char *eddy_kvs_cache_dirty_get (eddy_kvs_cache_t *c, size_t i, const void 
 static void remove_slot (eddy_kvs_cache_t *c, size_t i)
 {
     size_t mask = c->cap - 1;
+    c->bytes -= cost (c->slots[i]);
+    list_unlink (c, c->slots[i]);
     entry_free (c->slots[i]);
     c->slots[i] = NULL;
     c->count--;
@@ -261,21 +327,34 @@ void eddy_kvs_cache_set_epoch (eddy_kvs_cache_t *c, uint64_t epoch)
         c->epoch = epoch;
 }
 
-size_t eddy_kvs_cache_expire (eddy_kvs_cache_t *c, uint64_t before)
+size_t eddy_kvs_cache_trim (eddy_kvs_cache_t *c, size_t max_count, size_t max_bytes, uint64_t before)
 {
     size_t n = 0;
+    struct entry *e, *newer;
+
     if (!c)
         return 0;
-    for (size_t i = 0; i < c->cap;) {
-        struct entry *e = c->slots[i];
-        if (e && !e->dirty && e->used < before) {
-            remove_slot (c, i);
+    /* the list is in order of use, so what was used before `before` is a
+     * run at the old end; dirty blobs are skipped, never dropped
+     */
+    for (e = c->oldest; e && e->used < before && (c->count > max_count || c->bytes > max_bytes); e = newer) {
+        newer = e->newer;
+        if (!e->dirty) {
+            remove_slot (c, find (c, e->ref));
             n++;
-            continue; /* slot i may now hold a shifted entry */
         }
-        i++;
     }
     return n;
+}
+
+size_t eddy_kvs_cache_expire (eddy_kvs_cache_t *c, uint64_t before)
+{
+    return eddy_kvs_cache_trim (c, 0, 0, before);
+}
+
+size_t eddy_kvs_cache_bytes (eddy_kvs_cache_t *c)
+{
+    return c ? c->bytes : 0;
 }
 
 size_t eddy_kvs_cache_count (eddy_kvs_cache_t *c)

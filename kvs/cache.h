@@ -20,8 +20,10 @@ void eddy_kvs_cache_destroy (eddy_kvs_cache_t *c);
 
 /* Insert a blob.  The cache takes ownership of data (malloc'd) in every
  * case, also on failure.  If ref is already cached the new copy is freed
- * and 0 returned (a dirty insert does not make a clean blob dirty: it is
- * stored already).  -1 + ENOMEM.
+ * and 0 returned; a dirty insert of a clean blob makes it dirty again, so
+ * that the batch that made it anew stores it again: the content store may
+ * have collected it as garbage since, and a blob a new root refers to must
+ * either come from the old root or travel with the new one.  -1 + ENOMEM.
  */
 int eddy_kvs_cache_insert (eddy_kvs_cache_t *c, const char *ref, void *data, size_t len, bool dirty);
 
@@ -56,9 +58,15 @@ void eddy_kvs_cache_dirty_done (eddy_kvs_cache_t *c, bool stored);
 
 /* Epochs: the caller advances the epoch (e.g. per commit batch); expire
  * drops clean blobs last used before `before` and returns how many went.
+ * trim drops clean blobs last used before `before`, least recently used
+ * first, only while the cache holds more than max_count blobs or more
+ * than max_bytes (an estimate: the bytes, and a decoded object counted as
+ * four times its text); O(blobs dropped).  bytes () is that estimate.
  */
 void eddy_kvs_cache_set_epoch (eddy_kvs_cache_t *c, uint64_t epoch);
 size_t eddy_kvs_cache_expire (eddy_kvs_cache_t *c, uint64_t before);
+size_t eddy_kvs_cache_trim (eddy_kvs_cache_t *c, size_t max_count, size_t max_bytes, uint64_t before);
 size_t eddy_kvs_cache_count (eddy_kvs_cache_t *c);
+size_t eddy_kvs_cache_bytes (eddy_kvs_cache_t *c);
 
 #endif /* !EDDY_KVS_CACHE_H */

@@ -32,6 +32,11 @@ struct content {
     const eddy_msg_t **deferred; /* requests that came before the store was open */
     size_t ndeferred, deferred_cap;
     char *open_error;       /* the store could not be opened */
+    double gc_factor;       /* collect when the store holds this many times */
+    uint64_t gc_min;        /* ...what was live after the last collection, */
+    uint64_t gc_last_live;  /* ...and at least gc_min blobs */
+    uint64_t gc_runs, gc_freed, gc_freed_bytes;
+    struct eddy_backing_gc gc_last;
 
     /* other ranks */
     json_t *cache; /* ref -> raw bytes (string) */
@@ -79,15 +84,66 @@ static bool not_ready (struct content *ctx, const eddy_msg_t *msg)
     return false;
 }
 
+/* True if the request says its sender reads blobs as text ("encoding":
+ * "utf-8"); a blob that is not valid UTF-8 goes as base64 all the same.
+ */
+static bool wants_text (const eddy_msg_t *msg)
+{
+    const char *enc = NULL;
+    (void)json_unpack (eddy_msg_payload (msg), "{s?s}", "encoding", &enc);
+    return enc && !strcmp (enc, "utf-8");
+}
+
 static void respond_data (struct content *ctx, const eddy_msg_t *msg, const void *data, size_t len)
 {
-    char *b64 = eddy_base64_encode (data, len);
-    if (!b64) {
+    json_t *s;
+    char *b64;
+
+    if (wants_text (msg) && (s = json_stringn (data, len))) {
+        eddy_respond_pack (ctx->h, msg, "{s:o s:s}", "data", s, "encoding", "utf-8");
+        return;
+    }
+    if (!(b64 = eddy_base64_encode (data, len))) {
         eddy_respond_error (ctx->h, msg, ENOMEM, NULL);
         return;
     }
     eddy_respond_pack (ctx->h, msg, "{s:s}", "data", b64);
     free (b64);
+}
+
+/* The bytes of a blob carried in a payload as text (encoding "utf-8") or
+ * base64.  *buf is set to a malloc'd copy when one had to be made (the
+ * caller frees it); with text, *data points into the JSON string.
+ * -1 + EPROTO for a string that is not base64, ENOMEM.
+ */
+static int blob_bytes (const json_t *s, bool text, const void **data, size_t *len, void **buf)
+{
+    *buf = NULL;
+    if (!json_is_string (s)) {
+        errno = EPROTO;
+        return -1;
+    }
+    if (text) {
+        *data = json_string_value (s);
+        *len = json_string_length (s);
+        return 0;
+    }
+    if (!(*buf = eddy_base64_decode (json_string_value (s), json_string_length (s), len))) {
+        if (errno == EINVAL)
+            errno = EPROTO;
+        return -1;
+    }
+    *data = *buf;
+    return 0;
+}
+
+/* A request from a module of this broker (its route is that one hop):
+ * its blobrefs can be trusted, and need not be hashed again.
+ */
+static bool from_this_broker (const eddy_msg_t *msg)
+{
+    return eddy_msg_route_count (msg) == 1
+           && EDDY_ROUTE_KIND (eddy_msg_route_first (msg)) == EDDY_ROUTE_MODULE;
 }
 
 static void cache_put (struct content *ctx, const char *ref, const void *data, size_t len)
@@ -121,17 +177,19 @@ static void fwd_cb (eddy_future_t *f, void *arg)
         eddy_respond_error (ctx->h, fw->req, errno, eddy_future_error_string (f));
     else {
         if (fw->cache) {
-            const char *ref = NULL, *b64 = NULL;
+            const char *ref = NULL, *enc = NULL;
+            json_t *d = NULL;
+            const void *data;
             size_t len;
-            void *data;
+            void *buf;
             (void)json_unpack (eddy_msg_payload (fw->req), "{s:s}", "blobref", &ref);
-            if (json_unpack (o, "{s:s}", "data", &b64) == 0 && ref
-                && (data = eddy_base64_decode (b64, strlen (b64), &len))) {
+            if (json_unpack (o, "{s:o s?s}", "data", &d, "encoding", &enc) == 0 && ref
+                && blob_bytes (d, enc && !strcmp (enc, "utf-8"), &data, &len, &buf) == 0) {
                 char check[EDDY_BLOBREF_SIZE];
                 eddy_blobref_hash (data, len, check);
                 if (!strcmp (check, ref))
                     cache_put (ctx, ref, data, len);
-                free (data);
+                free (buf);
             }
         }
         eddy_respond (ctx->h, fw->req, o);
@@ -190,24 +248,47 @@ static void load_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
     free (data);
 }
 
+static void gc_run (struct content *ctx, const eddy_msg_t *msg);
+
+/* Collect garbage once the store has grown gc_factor times over what was
+ * live after the last collection: amortized O(1) per blob stored.
+ */
+static void gc_maybe (struct content *ctx)
+{
+    uint64_t count, bytes;
+    if (ctx->gc_factor <= 0)
+        return;
+    ctx->ops->stats (ctx->impl, &count, &bytes);
+    if (count >= ctx->gc_min && (double)count >= ctx->gc_factor * (double)ctx->gc_last_live)
+        gc_run (ctx, NULL);
+}
+
 static void store_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct content *ctx = arg;
-    json_t *data = NULL, *ckpt = NULL, *refs = NULL;
-    const char *ckey = NULL;
+    json_t *data = NULL, *ckpt = NULL, *refs = NULL, *given = NULL;
+    const char *ckey = NULL, *enc = NULL;
     json_t *cval = NULL;
     char *ctext = NULL;
     size_t n;
     void **bufs = NULL;
+    const void **ptrs = NULL;
     size_t *lens = NULL;
     char (*brefs)[EDDY_BLOBREF_SIZE] = NULL;
     const char **refp = NULL;
+    bool text, trusted;
     eddy_error_t err;
 
-    if (json_unpack (eddy_msg_payload (msg), "{s:o s?o}", "data", &data, "checkpoint", &ckpt) < 0
+    if (json_unpack (eddy_msg_payload (msg), "{s:o s?o s?s s?o}", "data", &data, "checkpoint", &ckpt,
+                     "encoding", &enc, "blobrefs", &given)
+            < 0
         || !(json_is_string (data) || json_is_array (data))
+        || (enc && strcmp (enc, "utf-8") != 0 && strcmp (enc, "base64") != 0)
+        || (given && (!json_is_array (given) || !json_is_array (data)
+                      || json_array_size (given) != json_array_size (data)))
         || (ckpt && json_unpack (ckpt, "{s:s s:o}", "key", &ckey, "value", &cval) < 0)) {
-        eddy_respond_error (h, msg, EPROTO, "content.store: expected {data, checkpoint?: {key, value}}");
+        eddy_respond_error (h, msg, EPROTO,
+                            "content.store: expected {data, encoding?, blobrefs?, checkpoint?: {key, value}}");
         return;
     }
     if (not_ready (ctx, msg))
@@ -216,37 +297,66 @@ static void store_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
         forward (ctx, msg, false);
         return;
     }
+    text = enc && !strcmp (enc, "utf-8");
+    trusted = given && from_this_broker (msg);
     n = json_is_array (data) ? json_array_size (data) : 1;
     bufs = calloc (n + 1, sizeof (bufs[0]));
+    ptrs = calloc (n + 1, sizeof (ptrs[0]));
     lens = calloc (n + 1, sizeof (lens[0]));
     brefs = calloc (n + 1, sizeof (brefs[0]));
     refp = calloc (n + 1, sizeof (refp[0]));
-    if (!bufs || !lens || !brefs || !refp || !(refs = json_array ()))
+    if (!bufs || !ptrs || !lens || !brefs || !refp)
         goto nomem;
     for (size_t i = 0; i < n; i++) {
         json_t *s = json_is_array (data) ? json_array_get (data, i) : data;
-        if (!json_is_string (s)
-            || !(bufs[i] = eddy_base64_decode (json_string_value (s), json_string_length (s), &lens[i]))) {
-            eddy_respond_error (h, msg, EPROTO, "content.store: a blob is not base64");
+        if (blob_bytes (s, text, &ptrs[i], &lens[i], &bufs[i]) < 0) {
+            if (errno == ENOMEM)
+                goto nomem;
+            eddy_respond_error (h, msg, EPROTO, text ? "content.store: a blob is not a string"
+                                                     : "content.store: a blob is not base64");
             goto out;
         }
-        eddy_blobref_hash (bufs[i], lens[i], brefs[i]);
-        refp[i] = brefs[i];
-        if (json_array_append_new (refs, json_string (brefs[i])) < 0)
-            goto nomem;
+        const char *gref = given ? json_string_value (json_array_get (given, i)) : NULL;
+        if (given && !eddy_blobref_valid (gref)) {
+            eddy_respond_error (h, msg, EPROTO, "content.store: a blobref is malformed");
+            goto out;
+        }
+        if (trusted)
+            refp[i] = gref;
+        else {
+            /* hash what others send: the name must be the content's */
+            eddy_blobref_hash (ptrs[i], lens[i], brefs[i]);
+            if (gref && strcmp (gref, brefs[i]) != 0) {
+                eddy_respond_error (h, msg, EPROTO, "content.store: a blobref does not match its blob");
+                goto out;
+            }
+            refp[i] = brefs[i];
+        }
     }
     if (ckey && !(ctext = json_dumps (cval, JSON_COMPACT | JSON_ENCODE_ANY)))
         goto nomem;
-    if (ctx->ops->store (ctx->impl, n, refp, (const void *const *)bufs, lens, ckey, ctext, &err) < 0) {
+    if (ctx->ops->store (ctx->impl, n, refp, ptrs, lens, ckey, ctext, &err) < 0) {
         int e = errno;
         content_log (ctx, LOG_ERR, "store of %zu blobs failed: %s", n, err.text);
         eddy_respond_error (h, msg, e, err.text);
         goto out;
     }
-    if (json_is_array (data))
+    if (!json_is_array (data))
+        eddy_respond_pack (h, msg, "{s:s}", "blobref", refp[0]);
+    else if (given) /* the same names: share the request's array */
+        eddy_respond_pack (h, msg, "{s:O}", "blobrefs", given);
+    else {
+        if (!(refs = json_array ()))
+            goto stored_nomem;
+        for (size_t i = 0; i < n; i++)
+            if (json_array_append_new (refs, json_string (refp[i])) < 0)
+                goto stored_nomem;
         eddy_respond_pack (h, msg, "{s:O}", "blobrefs", refs);
-    else
-        eddy_respond_pack (h, msg, "{s:s}", "blobref", brefs[0]);
+    }
+    gc_maybe (ctx);
+    goto out;
+stored_nomem:
+    eddy_respond_error (h, msg, ENOMEM, "stored, but the answer could not be built");
     goto out;
 nomem:
     eddy_respond_error (h, msg, ENOMEM, NULL);
@@ -254,11 +364,53 @@ out:
     for (size_t i = 0; bufs && i < n; i++)
         free (bufs[i]);
     free (bufs);
+    free (ptrs);
     free (lens);
     free (brefs);
     free (refp);
     free (ctext);
     json_decref (refs);
+}
+
+/* One collection; answers msg if there is one. */
+static void gc_run (struct content *ctx, const eddy_msg_t *msg)
+{
+    struct eddy_backing_gc res;
+    eddy_error_t err;
+
+    if (ctx->ops->gc (ctx->impl, &res, &err) < 0) {
+        int e = errno;
+        content_log (ctx, LOG_ERR, "garbage collection failed: %s", err.text);
+        if (msg)
+            eddy_respond_error (ctx->h, msg, e, err.text);
+        return;
+    }
+    ctx->gc_runs++;
+    ctx->gc_freed += res.freed;
+    ctx->gc_freed_bytes += res.freed_bytes;
+    ctx->gc_last_live = res.live;
+    ctx->gc_last = res;
+    if (res.missing > 0)
+        content_log (ctx, LOG_ERR, "garbage collection: %llu blobrefs name no stored blob",
+                     (unsigned long long)res.missing);
+    if (msg)
+        eddy_respond_pack (ctx->h, msg, "{s:I s:I s:I s:I s:I s:I}", "live", (json_int_t)res.live,
+                           "live-bytes", (json_int_t)res.live_bytes, "young", (json_int_t)res.young,
+                           "freed", (json_int_t)res.freed, "freed-bytes", (json_int_t)res.freed_bytes,
+                           "missing", (json_int_t)res.missing);
+}
+
+static void gc_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct content *ctx = arg;
+
+    if (not_ready (ctx, msg))
+        return;
+    if (ctx->rank != 0) {
+        forward (ctx, msg, false);
+        return;
+    }
+    gc_run (ctx, msg);
 }
 
 static void ckpt_get_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
@@ -330,8 +482,14 @@ static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
         return;
     }
     ctx->ops->stats (ctx->impl, &count, &bytes);
-    eddy_respond_pack (h, msg, "{s:s s:I s:I}", "backing", ctx->ops->name, "count", (json_int_t)count,
-                       "bytes", (json_int_t)bytes);
+    eddy_respond_pack (h, msg, "{s:s s:I s:I s:{s:I s:I s:I s:I s:I s:I s:I}}", "backing", ctx->ops->name,
+                       "count", (json_int_t)count, "bytes", (json_int_t)bytes, "gc", "runs",
+                       (json_int_t)ctx->gc_runs, "live", (json_int_t)ctx->gc_last.live, "live-bytes",
+                       (json_int_t)ctx->gc_last.live_bytes, "garbage",
+                       (json_int_t)(count > ctx->gc_last.live ? count - ctx->gc_last.live : 0),
+                       "garbage-bytes",
+                       (json_int_t)(bytes > ctx->gc_last.live_bytes ? bytes - ctx->gc_last.live_bytes : 0),
+                       "freed", (json_int_t)ctx->gc_freed, "freed-bytes", (json_int_t)ctx->gc_freed_bytes);
 }
 
 static const struct eddy_msg_handler_spec handlers[] = {
@@ -340,6 +498,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "content.checkpoint-get", ckpt_get_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "content.checkpoint-put", ckpt_put_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "content.stats", stats_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "content.gc", gc_cb, 0 },
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -420,14 +579,18 @@ static int content_load (eddy_handle_t *h, json_t *args, void **out)
 {
     struct content *ctx;
     const char *statedir = NULL;
-    json_int_t cache_max = 65536;
+    json_int_t cache_max = 65536, gc_min = 10000;
+    double gc_factor = 2.0;
     eddy_error_t err;
 
-    if (args && json_unpack (args, "{s?s s?I}", "statedir", &statedir, "cache-max", &cache_max) < 0) {
+    if (args
+        && json_unpack (args, "{s?s s?I s?F s?I}", "statedir", &statedir, "cache-max", &cache_max, "gc-factor",
+                        &gc_factor, "gc-min", &gc_min)
+               < 0) {
         errno = EINVAL;
         return -1;
     }
-    if (cache_max < 1) {
+    if (cache_max < 1 || gc_min < 0 || !(gc_factor == 0 || gc_factor > 1)) {
         errno = EINVAL;
         return -1;
     }
@@ -436,6 +599,8 @@ static int content_load (eddy_handle_t *h, json_t *args, void **out)
     ctx->h = h;
     ctx->rank = eddy_handle_rank (h);
     ctx->cache_max = (size_t)cache_max;
+    ctx->gc_factor = gc_factor;
+    ctx->gc_min = (uint64_t)gc_min;
     ctx->args = args ? json_incref (args) : json_object ();
     if (!(ctx->cache = json_object ()))
         goto error;

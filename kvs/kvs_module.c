@@ -61,6 +61,7 @@ struct waiter {
 struct load {
     struct kvs *ctx;
     char ref[EDDY_BLOBREF_SIZE];
+    uint64_t rootgen; /* ctx->rootgen when it was asked for */
     eddy_future_t *f;
     struct waiter *waiters;
     struct load *next;
@@ -71,7 +72,7 @@ struct kvs {
     uint32_t rank;
     eddy_msg_handler_t **handlers;
     eddy_kvs_cache_t *cache;
-    size_t cache_max;
+    size_t cache_max, cache_max_bytes;
     uint64_t epoch;
 
     /* start-up: the checkpoint */
@@ -92,6 +93,7 @@ struct kvs {
 
     struct watcher *watchers;
     struct load *loads;
+    uint64_t rootgen; /* goes up each time stored roots change */
     uint64_t ncommits, nbatches;
 };
 
@@ -164,17 +166,35 @@ static void load_finish (struct load *ld, int errnum)
 static void load_cb (eddy_future_t *f, void *arg)
 {
     struct load *ld = arg;
-    const char *b64;
+    json_t *d;
+    const char *enc = NULL;
     char check[EDDY_BLOBREF_SIZE];
-    void *data;
-    size_t len;
+    void *data = NULL;
+    size_t len = 0;
     int errnum = 0;
 
-    if (eddy_rpc_get_unpack (f, "{s:s}", "data", &b64) < 0)
+    if (eddy_rpc_get_unpack (f, "{s:o s?s}", "data", &d, "encoding", &enc) < 0) {
         errnum = errno;
-    else if (!(data = eddy_base64_decode (b64, strlen (b64), &len)))
+        if (errnum == ENOENT && ld->rootgen != ld->ctx->rootgen) {
+            /* collected since it was asked for: the roots have moved on,
+             * and whoever wanted it starts again from the new ones
+             */
+            load_finish (ld, 0);
+            return;
+        }
+    }
+    else if (!json_is_string (d))
         errnum = EPROTO;
-    else {
+    else if (enc && !strcmp (enc, "utf-8")) {
+        len = json_string_length (d);
+        if (!(data = malloc (len + 1)))
+            errnum = ENOMEM;
+        else
+            memcpy (data, json_string_value (d), len + 1);
+    }
+    else if (!(data = eddy_base64_decode (json_string_value (d), json_string_length (d), &len)))
+        errnum = EPROTO;
+    if (!errnum) {
         eddy_blobref_hash (data, len, check);
         if (strcmp (check, ld->ref) != 0) {
             free (data);
@@ -209,8 +229,10 @@ static int load_blob (struct kvs *ctx, const char *ref, void (*fn) (struct kvs *
             return -1;
         }
         ld->ctx = ctx;
+        ld->rootgen = ctx->rootgen;
         snprintf (ld->ref, sizeof (ld->ref), "%s", ref);
-        if (!(ld->f = eddy_rpc_pack (ctx->h, "content.load", 0, 0, "{s:s}", "blobref", ref))
+        if (!(ld->f = eddy_rpc_pack (ctx->h, "content.load", 0, 0, "{s:s s:s}", "blobref", ref, "encoding",
+                                     "utf-8"))
             || eddy_future_then (ld->f, -1, load_cb, ld) < 0) {
             eddy_future_destroy (ld->f);
             free (ld);
@@ -673,6 +695,49 @@ static json_t *checkpoint_value (struct kvs *ctx, struct req *nsops_created)
 
 static void store_cb (eddy_future_t *f, void *arg);
 
+/* The dirty blobs as a content.store data array, and their blobrefs (the
+ * store trusts them from a module of this broker and does not hash again).
+ * Blobs travel as text when every one is UTF-8 (tree objects and values
+ * always are), else as base64; *text says which.  NULL + ENOMEM.
+ */
+static json_t *blobs_payload (struct kvs *ctx, bool *text, json_t **refs)
+{
+    size_t n = eddy_kvs_cache_dirty_count (ctx->cache);
+    json_t *data = json_array ();
+
+    *refs = json_array ();
+    *text = true;
+    if (!data || !*refs)
+        goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        const void *d;
+        size_t len;
+        const char *ref = eddy_kvs_cache_dirty_get (ctx->cache, i, &d, &len);
+        json_t *s = *text ? json_stringn (d, len) : NULL;
+        if (!s && *text) {
+            /* not UTF-8 (or no memory): start over in base64 */
+            *text = false;
+            json_array_clear (data);
+            json_array_clear (*refs);
+            i = (size_t)-1;
+            continue;
+        }
+        if (!s) {
+            char *b64 = eddy_base64_encode (d, len);
+            s = b64 ? json_string (b64) : NULL;
+            free (b64);
+        }
+        if (json_array_append_new (data, s) < 0 || json_array_append_new (*refs, json_string (ref)) < 0)
+            goto nomem;
+    }
+    return data;
+nomem:
+    json_decref (data);
+    json_decref (*refs);
+    *refs = NULL;
+    return NULL;
+}
+
 /* Apply everything pending to working trees, write them out and send the
  * new blobs with the new checkpoint to the content store.
  */
@@ -680,7 +745,7 @@ static void batch_run (struct kvs *ctx)
 {
     struct eddy_kvs_tree t;
     char empty[EDDY_BLOBREF_SIZE];
-    json_t *created = NULL, *payload = NULL, *data = NULL, *ckpt = NULL;
+    json_t *created = NULL, *payload = NULL, *data = NULL, *ckpt = NULL, *refs = NULL;
     struct req *r, *next;
 
     if (!ctx->pending || ctx->store_f || ctx->stalled)
@@ -776,21 +841,11 @@ static void batch_run (struct kvs *ctx)
         json_object_set_new (json_object_get (ckpt, "namespaces"), name,
                              json_pack ("{s:s s:i s:I}", "rootref", empty, "seq", 0, "owner", owner));
     }
-    if (!(data = json_array ()))
+    bool text = true;
+    if (!(data = blobs_payload (ctx, &text, &refs)))
         goto nomem;
-    for (size_t i = 0; i < eddy_kvs_cache_dirty_count (ctx->cache); i++) {
-        const void *d;
-        size_t len;
-        (void)eddy_kvs_cache_dirty_get (ctx->cache, i, &d, &len);
-        char *b64 = eddy_base64_encode (d, len);
-        if (!b64 || json_array_append_new (data, json_string (b64)) < 0) {
-            free (b64);
-            goto nomem;
-        }
-        free (b64);
-    }
-    if (!(payload = json_pack ("{s:O s:{s:s s:O}}", "data", data, "checkpoint", "key", CHECKPOINT_KEY,
-                               "value", ckpt)))
+    if (!(payload = json_pack ("{s:O s:s s:O s:{s:s s:O}}", "data", data, "encoding", text ? "utf-8" : "base64",
+                               "blobrefs", refs, "checkpoint", "key", CHECKPOINT_KEY, "value", ckpt)))
         goto nomem;
     if (!(ctx->store_f = eddy_rpc (ctx->h, "content.store", payload, 0, 0))
         || eddy_future_then (ctx->store_f, -1, store_cb, ctx) < 0) {
@@ -815,6 +870,7 @@ out:
     json_decref (created);
     json_decref (ckpt);
     json_decref (data);
+    json_decref (refs);
     json_decref (payload);
 }
 
@@ -847,6 +903,7 @@ static void store_cb (eddy_future_t *f, void *arg)
     char empty[EDDY_BLOBREF_SIZE];
     struct eddy_kvs_tree t;
     eddy_kvs_tree_init (&t, &src_ops, ctx);
+    ctx->rootgen++;
     for (struct ns *ns = ctx->namespaces; ns; ns = ns->next) {
         if (ns->touched) {
             memcpy (ns->root, ns->newroot, sizeof (ns->root));
@@ -887,8 +944,10 @@ static void store_cb (eddy_future_t *f, void *arg)
     watchers_notify (ctx);
     for (struct ns *ns = ctx->namespaces; ns; ns = ns->next)
         ns->touched = false;
-    if (eddy_kvs_cache_count (ctx->cache) > ctx->cache_max)
-        eddy_kvs_cache_expire (ctx->cache, ctx->epoch);
+    /* old versions of rewritten objects are never asked for again: let
+     * the least recently used go beyond the budget
+     */
+    eddy_kvs_cache_trim (ctx->cache, ctx->cache_max, ctx->cache_max_bytes, ctx->epoch);
     batch_schedule (ctx);
 }
 
@@ -1070,10 +1129,10 @@ static void stats_req (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         nns++;
     for (struct watcher *w = ctx->watchers; w; w = w->next)
         nw++;
-    eddy_respond_pack (h, msg, "{s:I s:I s:I s:i s:i}", "commits", (json_int_t)ctx->ncommits, "batches",
-                       (json_int_t)ctx->nbatches, "cache",
-                       (json_int_t)eddy_kvs_cache_count (ctx->cache), "namespaces", nns, "watchers",
-                       nw);
+    eddy_respond_pack (h, msg, "{s:I s:I s:I s:I s:i s:i}", "commits", (json_int_t)ctx->ncommits, "batches",
+                       (json_int_t)ctx->nbatches, "cache", (json_int_t)eddy_kvs_cache_count (ctx->cache),
+                       "cache-bytes", (json_int_t)eddy_kvs_cache_bytes (ctx->cache), "namespaces", nns,
+                       "watchers", nw);
 }
 
 static const struct eddy_msg_handler_spec handlers[] = {
@@ -1246,13 +1305,13 @@ static void kvs_unload (void *arg)
 static int kvs_load (eddy_handle_t *h, json_t *args, void **out)
 {
     struct kvs *ctx;
-    json_int_t cache_max = 200000;
+    json_int_t cache_max = 200000, cache_max_bytes = 64 * 1024 * 1024;
 
-    if (args && json_unpack (args, "{s?I}", "cache-max", &cache_max) < 0) {
+    if (args && json_unpack (args, "{s?I s?I}", "cache-max", &cache_max, "cache-max-bytes", &cache_max_bytes) < 0) {
         errno = EINVAL;
         return -1;
     }
-    if (cache_max < 1) {
+    if (cache_max < 1 || cache_max_bytes < 1) {
         errno = EINVAL;
         return -1;
     }
@@ -1261,6 +1320,7 @@ static int kvs_load (eddy_handle_t *h, json_t *args, void **out)
     ctx->h = h;
     ctx->rank = eddy_handle_rank (h);
     ctx->cache_max = (size_t)cache_max;
+    ctx->cache_max_bytes = (size_t)cache_max_bytes;
     *out = ctx;
     if (ctx->rank != 0)
         return 0; /* the KVS lives on rank 0 */

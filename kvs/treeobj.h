@@ -28,7 +28,7 @@
 
 #include "engine/error.h"
 
-#define EDDY_TREEOBJ_SPLIT 128    /* entries before a flat dir is sharded */
+#define EDDY_TREEOBJ_SPLIT 32    /* entries before a flat dir is sharded */
 #define EDDY_TREEOBJ_INLINE_MAX 64 /* bytes up to which a value stays inline */
 #define EDDY_TREEOBJ_LEVEL_MAX 63
 
