@@ -352,6 +352,16 @@ size_t eddy_kvs_cache_expire (eddy_kvs_cache_t *c, uint64_t before)
     return eddy_kvs_cache_trim (c, 0, 0, before);
 }
 
+void eddy_kvs_cache_drop_clean (eddy_kvs_cache_t *c, const char *ref)
+{
+    size_t i;
+    if (!c || !eddy_blobref_valid (ref))
+        return;
+    i = find (c, ref);
+    if (c->slots[i] && !c->slots[i]->dirty)
+        remove_slot (c, i);
+}
+
 size_t eddy_kvs_cache_bytes (eddy_kvs_cache_t *c)
 {
     return c ? c->bytes : 0;

@@ -64,6 +64,11 @@ void eddy_kvs_cache_dirty_done (eddy_kvs_cache_t *c, bool stored);
  * four times its text); O(blobs dropped).  bytes () is that estimate.
  */
 void eddy_kvs_cache_set_epoch (eddy_kvs_cache_t *c, uint64_t epoch);
+
+/* Drop ref if it is cached and clean (a blob known to be stale); dirty
+ * blobs stay.
+ */
+void eddy_kvs_cache_drop_clean (eddy_kvs_cache_t *c, const char *ref);
 size_t eddy_kvs_cache_expire (eddy_kvs_cache_t *c, uint64_t before);
 size_t eddy_kvs_cache_trim (eddy_kvs_cache_t *c, size_t max_count, size_t max_bytes, uint64_t before);
 size_t eddy_kvs_cache_count (eddy_kvs_cache_t *c);

@@ -88,12 +88,15 @@ struct kvs {
     struct req *pending, *pending_tail; /* waiting for a batch */
     struct req *inflight;               /* in the batch being stored */
     eddy_future_t *store_f;
-    bool stalled; /* the batch waits for a blob */
+    int stalled;  /* loads the batch waits for */
+    int stall_errnum; /* one of them failed */
     eddy_watcher_t *check_w;
 
     struct watcher *watchers;
     struct load *loads;
     uint64_t rootgen; /* goes up each time stored roots change */
+    char (*superseded)[EDDY_BLOBREF_SIZE]; /* see src_copied () */
+    size_t nsuperseded, superseded_cap;
     uint64_t ncommits, nbatches;
 };
 
@@ -141,7 +144,25 @@ static int src_put (void *arg, void *data, size_t len, json_t *obj, char ref[EDD
     return eddy_kvs_cache_insert_obj (ctx->cache, ref, data, len, obj, true);
 }
 
-static const struct eddy_kvs_tree_src src_ops = { src_get_obj, src_get_data, src_put };
+/* A stored directory was copied into a working tree: remember it, to drop
+ * it from the cache once the batch is written (it is garbage then, most
+ * likely, and old versions would otherwise push live objects out).
+ */
+static void src_copied (void *arg, const char *ref)
+{
+    struct kvs *ctx = arg;
+    if (ctx->nsuperseded == ctx->superseded_cap) {
+        size_t cap = ctx->superseded_cap ? ctx->superseded_cap * 2 : 64;
+        char (*p)[EDDY_BLOBREF_SIZE] = realloc (ctx->superseded, cap * sizeof (p[0]));
+        if (!p)
+            return; /* a hint only */
+        ctx->superseded = p;
+        ctx->superseded_cap = cap;
+    }
+    memcpy (ctx->superseded[ctx->nsuperseded++], ref, EDDY_BLOBREF_SIZE);
+}
+
+static const struct eddy_kvs_tree_src src_ops = { src_get_obj, src_get_data, src_put, src_copied };
 
 /* ---- faulting blobs in from the content store ---- */
 
@@ -667,9 +688,13 @@ static void batch_run (struct kvs *ctx);
 
 static void batch_retry (struct kvs *ctx, void *arg, int errnum)
 {
-    ctx->stalled = false;
-    if (errnum) {
+    if (errnum)
+        ctx->stall_errnum = errnum;
+    if (--ctx->stalled > 0)
+        return;
+    if (ctx->stall_errnum) {
         /* the tree is damaged: refuse what is pending rather than spin */
+        ctx->stall_errnum = 0;
         while (ctx->pending)
             pending_fail (ctx, ctx->pending, EIO, "a blob of the tree cannot be loaded");
         return;
@@ -738,6 +763,47 @@ nomem:
     return NULL;
 }
 
+/* A batch waits for a blob and will start over once it is here: load now
+ * what the other pending operations will miss too (each key's path as far
+ * as it is cached), so that a batch over many cold keys waits a few times
+ * (once per tree level), not once per key.  Best effort: a failure here
+ * only means more waiting later.
+ */
+static void prefetch (struct kvs *ctx, const char *first)
+{
+    struct eddy_kvs_tree t;
+    json_t *asked = json_object ();
+
+    if (!asked)
+        return;
+    (void)json_object_set_new (asked, first, json_true ());
+    eddy_kvs_tree_init (&t, &src_ops, ctx);
+    for (struct req *r = ctx->pending; r; r = r->next) {
+        struct ns *ns = r->is_nsop ? NULL : ns_find (ctx, r->ns);
+        json_t *ops = json_object_get (eddy_msg_payload (r->msg), "ops"), *op, *e;
+        size_t i;
+        if (!ns)
+            continue;
+        json_array_foreach (ops, i, op) {
+            const char *key = json_string_value (json_object_get (op, "key"));
+            if (!key)
+                continue;
+            if ((e = eddy_kvs_tree_lookup (&t, ns->root, key))) {
+                json_decref (e);
+                continue;
+            }
+            if (errno != EAGAIN || json_object_get (asked, t.missing))
+                continue;
+            if (json_object_set_new (asked, t.missing, json_true ()) < 0
+                || load_blob (ctx, t.missing, batch_retry, NULL) < 0)
+                goto out;
+            ctx->stalled++;
+        }
+    }
+out:
+    json_decref (asked);
+}
+
 /* Apply everything pending to working trees, write them out and send the
  * new blobs with the new checkpoint to the content store.
  */
@@ -750,6 +816,7 @@ static void batch_run (struct kvs *ctx)
 
     if (!ctx->pending || ctx->store_f || ctx->stalled)
         return;
+    ctx->nsuperseded = 0;
     eddy_kvs_cache_set_epoch (ctx->cache, ++ctx->epoch);
     eddy_kvs_tree_init (&t, &src_ops, ctx);
     for (struct ns *ns = ctx->namespaces; ns; ns = ns->next)
@@ -860,7 +927,8 @@ static void batch_run (struct kvs *ctx)
 stuck:
     if (load_blob (ctx, t.missing, batch_retry, NULL) < 0)
         goto nomem;
-    ctx->stalled = true;
+    ctx->stalled = 1;
+    prefetch (ctx, t.missing);
     goto out;
 nomem:
     while (ctx->pending)
@@ -885,6 +953,13 @@ static void store_cb (eddy_future_t *f, void *arg)
     eddy_future_destroy (f);
     ctx->store_f = NULL;
     ctx->inflight = NULL;
+    /* the old versions of what the batch rewrote are stale now (lookups
+     * until here still read the old roots); what the batch made again is
+     * dirty and stays
+     */
+    for (size_t i = 0; ok && i < ctx->nsuperseded; i++)
+        eddy_kvs_cache_drop_clean (ctx->cache, ctx->superseded[i]);
+    ctx->nsuperseded = 0;
     eddy_kvs_cache_dirty_done (ctx->cache, ok);
     if (!ok) {
         kvs_log (ctx, LOG_ERR, "commit batch failed: %s", errtext ? errtext : strerror (errnum));
@@ -1297,6 +1372,7 @@ static void kvs_unload (void *arg)
         eddy_msg_decref (ctx->deferred[i]);
     free (ctx->deferred);
     eddy_kvs_cache_destroy (ctx->cache);
+    free (ctx->superseded);
     free (ctx->broken);
     free (ctx);
     errno = saved_errno;

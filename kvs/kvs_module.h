@@ -23,9 +23,19 @@
  * operation that does not apply fails its own commit only (EINVAL); a
  * failed store fails the whole batch (ENOSPC, EIO) and changes nothing.
  * A namespace other than primary is usable by its owner (userid) too.
- * Module arguments: {"cache-max": N} blobs kept in memory (default
- * 200000; beyond it, blobs unused in the last batch are dropped and
- * faulted in again from the content store when needed).
+ * Module arguments: {"cache-max": N, "cache-max-bytes": B}: blobs kept
+ * in memory, at most N (default 200000) and about B bytes (default 64
+ * MiB; a decoded object counts as five times its text).  Beyond that,
+ * the least recently used blobs not used in the last batch are dropped and
+ * faulted in again from the content store when needed; the old versions
+ * of the directories a batch rewrote go as soon as it is stored.  A batch
+ * that must wait for blobs asks for what all its operations miss at once.
+ *
+ * Blobs go to the content store as text with their blobrefs (content.h),
+ * and a blob the batch makes is sent even if it is cached: the content
+ * store may have collected it since it was last referred to.  A load that
+ * finds a blob collected after the roots moved on starts the lookup again
+ * from the new roots.
  */
 #ifndef EDDY_KVS_MODULE_H
 #define EDDY_KVS_MODULE_H

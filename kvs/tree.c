@@ -307,6 +307,12 @@ static json_t *node_copy (const json_t *node)
 
 static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, json_t *entry, int level);
 
+static void copied (struct eddy_kvs_tree *t, const char *ref)
+{
+    if (t->src->copied)
+        t->src->copied (t->arg, ref);
+}
+
 /* Turn a flat dir node (in place) into an hdir of `level`, moving its
  * entries into slot buckets.
  */
@@ -370,6 +376,8 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, js
     else if (eddy_treeobj_type (s) == EDDY_TREEOBJ_DIRREF) {
         json_t *stored = load_node (t, first_ref (s), hl + 1);
         json_t *c = stored ? node_copy (stored) : NULL;
+        if (c)
+            copied (t, first_ref (s));
         if (!c || json_object_set_new (data, key, c) < 0) {
             json_decref (entry);
             return -1;
@@ -404,7 +412,8 @@ static json_t *node_subdir (struct eddy_kvs_tree *t, json_t *node, const char *n
             json_t *stored = load_node (t, first_ref (e), -1);
             if (!stored)
                 return NULL;
-            c = node_copy (stored);
+            if ((c = node_copy (stored)))
+                copied (t, first_ref (e));
             break;
         }
         default:
@@ -432,6 +441,7 @@ json_t *eddy_kvs_tree_begin (struct eddy_kvs_tree *t, const char *rootref)
     }
     if (!(root = load_node (t, rootref, -1)))
         return NULL;
+    copied (t, rootref);
     return node_copy (root);
 }
 

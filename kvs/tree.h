@@ -30,11 +30,15 @@
  * put: store a new blob; takes ownership of data (malloc'd) in every case;
  *   obj (borrowed, may be NULL) is its decoded form, kept if useful.
  *   Writes its blobref into ref.  -1 + ENOMEM.
+ * copied (may be NULL): the stored directory object ref was copied into a
+ *   working tree, so once the tree is written it is most likely garbage
+ *   (a hint for caches; the object may still be shared elsewhere).
  */
 struct eddy_kvs_tree_src {
     json_t *(*get_obj) (void *arg, const char *ref, eddy_error_t *err);
     int (*get_data) (void *arg, const char *ref, const void **data, size_t *len);
     int (*put) (void *arg, void *data, size_t len, json_t *obj, char ref[EDDY_BLOBREF_SIZE]);
+    void (*copied) (void *arg, const char *ref);
 };
 
 /* One operation's context: the source, and on failure the missing blob

@@ -4,6 +4,7 @@
  * cache on other ranks, a full store, and restart from a checkpoint.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -359,6 +360,197 @@ static void full_store_and_restart (void **state)
     assert_int_equal (system (cmd), 0);
 }
 
+
+/* ---- garbage collection ---- */
+
+static void content_stats (struct world *w, eddy_handle_t *h, json_int_t *count, json_int_t *runs)
+{
+    eddy_future_t *f = eddy_rpc (h, "content.stats", NULL, 0, 0);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get_unpack (f, "{s:I s:{s:I}}", "count", count, "gc", "runs", runs), 0);
+    eddy_future_destroy (f);
+}
+
+static json_int_t force_gc (struct world *w, eddy_handle_t *h, json_int_t *live)
+{
+    json_int_t freed = -1;
+    eddy_future_t *f = eddy_rpc (h, "content.gc", NULL, 0, 0);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get_unpack (f, "{s:I s:I}", "freed", &freed, "live", live), 0);
+    eddy_future_destroy (f);
+    return freed;
+}
+
+/* A value too long to stay inline: a blob of its own. */
+static void long_value (char *buf, size_t len, int key, int round)
+{
+    snprintf (buf, len, "\"key %d round %d %s\"", key, round,
+              "padding padding padding padding padding padding padding padding");
+}
+
+/* Many commits rewriting the same keys: the store stays bounded, the
+ * values stay readable from every rank, and after a restart (sqlite)
+ * everything is still there.
+ */
+static void rewrite_loop (json_t *content_args, bool restart)
+{
+    struct world *w = boot (content_args);
+    assert_non_null (w);
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "client");
+    eddy_handle_t *leaf = eddy_broker_handle_create (w->b[SIZE - 1], "client");
+    char key[32], val[160];
+    json_int_t count, runs, live, maxcount = 0;
+
+    for (int round = 0; round < 300; round++) {
+        eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+        for (int k = 0; k < 10; k++) {
+            snprintf (key, sizeof (key), "loop.d%d.k%d", k % 3, k);
+            long_value (val, sizeof (val), k, round);
+            assert_int_equal (eddy_kvs_txn_put (txn, key, val), 0);
+        }
+        assert_int_equal (eddy_kvs_txn_append (txn, "loop.log", "{\"entry\":1}\n"), 0);
+        if (round % 50 == 49) /* a whole directory goes, and comes back */
+            assert_int_equal (eddy_kvs_txn_unlink (txn, "loop.log"), 0);
+        eddy_future_t *f = eddy_kvs_commit (leaf, NULL, 0, txn);
+        eddy_kvs_txn_destroy (txn);
+        assert_int_equal (world_wait (w, f, 10.0), 0);
+        assert_int_equal (eddy_rpc_get (f, NULL), 0);
+        eddy_future_destroy (f);
+        content_stats (w, h, &count, &runs);
+        if (count > maxcount)
+            maxcount = count;
+    }
+    /* 300 rounds make some 1,800 blobs; gc-min is 100, so collections
+     * keep the store within about twice what is live
+     */
+    assert_true (runs >= 5);
+    assert_true (maxcount < 400);
+    assert_true (force_gc (w, h, &live) >= 0);
+    assert_true (live > 10 && live < 120);
+    for (int k = 0; k < 10; k++) {
+        snprintf (key, sizeof (key), "loop.d%d.k%d", k % 3, k);
+        long_value (val, sizeof (val), k, 299);
+        char *v = get_sync (w, leaf, NULL, key);
+        assert_non_null (v);
+        assert_string_equal (v, val);
+        free (v);
+    }
+    /* unlinking a directory makes its blobs garbage */
+    eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+    assert_int_equal (eddy_kvs_txn_unlink (txn, "loop.d0"), 0);
+    eddy_future_t *f = eddy_kvs_commit (h, NULL, 0, txn);
+    eddy_kvs_txn_destroy (txn);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), 0);
+    eddy_future_destroy (f);
+    json_int_t live2;
+    assert_true (force_gc (w, h, &live2) >= 4);
+    assert_true (live2 <= live - 4);
+    eddy_handle_destroy (leaf);
+    eddy_handle_destroy (h);
+    world_destroy (w);
+    if (!restart)
+        return;
+
+    w = boot (content_args);
+    assert_non_null (w);
+    h = eddy_broker_handle_create (w->b[2], "client");
+    for (int k = 0; k < 10; k++) {
+        snprintf (key, sizeof (key), "loop.d%d.k%d", k % 3, k);
+        char *v = get_sync (w, h, NULL, key);
+        if (k % 3 == 0) {
+            assert_null (v);
+            assert_int_equal (errno, ENOENT);
+            continue;
+        }
+        long_value (val, sizeof (val), k, 299);
+        assert_non_null (v);
+        assert_string_equal (v, val);
+        free (v);
+    }
+    content_stats (w, h, &count, &runs);
+    assert_int_equal (count, live2);
+    eddy_handle_destroy (h);
+    world_destroy (w);
+}
+
+static void gc_bounds_the_memory_store (void **state)
+{
+    json_t *args = json_pack ("{s:s s:i}", "backing", "memory", "gc-min", 100);
+    rewrite_loop (args, false);
+    json_decref (args);
+}
+
+static void gc_bounds_the_sqlite_store_and_survives_restart (void **state)
+{
+    char dir[] = "/tmp/eddy-kvs-gc.XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    json_t *args = json_pack ("{s:s s:i}", "statedir", dir, "gc-min", 100);
+    rewrite_loop (args, true);
+    json_decref (args);
+    char cmd[128];
+    snprintf (cmd, sizeof (cmd), "rm -rf %s", dir);
+    assert_int_equal (system (cmd), 0);
+}
+
+/* A blob stored without a checkpoint survives one collection (its writer
+ * may refer to it next) and goes at the one after; blobs a commit is
+ * writing are never collected from under it.
+ */
+static void gc_spares_young_blobs_once (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "client");
+    eddy_handle_t *h3 = eddy_broker_handle_create (w->b[3], "client");
+    char ref[EDDY_BLOBREF_SIZE];
+    const char *got;
+    json_int_t live;
+
+    put_sync (w, h, "young.a", "1");
+    eddy_blobref_hash ("lonely", 6, ref);
+    eddy_future_t *f = eddy_rpc_pack (h3, "content.store", 3, 0, "{s:[s] s:s s:[s]}", "data", "lonely",
+                                      "encoding", "utf-8", "blobrefs", ref);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), 0);
+    eddy_future_destroy (f);
+    force_gc (w, h, &live);
+    f = eddy_rpc_pack (h, "content.load", 0, 0, "{s:s s:s}", "blobref", ref, "encoding", "utf-8");
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get_unpack (f, "{s:s}", "data", &got), 0);
+    assert_string_equal (got, "lonely");
+    eddy_future_destroy (f);
+    /* commits and collections interleaved: every value stays readable */
+    for (int i = 0; i < 20; i++) {
+        char val[16];
+        snprintf (val, sizeof (val), "%d", i);
+        eddy_future_t *c = put1 (h3, NULL, "young.b", val);
+        eddy_future_t *g = eddy_rpc (h, "content.gc", NULL, 0, 0);
+        assert_int_equal (world_wait (w, c, 10.0), 0);
+        assert_int_equal (eddy_rpc_get (c, NULL), 0);
+        assert_int_equal (world_wait (w, g, 10.0), 0);
+        assert_int_equal (eddy_rpc_get (g, NULL), 0);
+        eddy_future_destroy (c);
+        eddy_future_destroy (g);
+        char *v = get_sync (w, h3, NULL, "young.b");
+        assert_string_equal (v, val);
+        free (v);
+    }
+    f = eddy_rpc_pack (h, "content.load", 0, 0, "{s:s}", "blobref", ref);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), -1);
+    assert_int_equal (errno, ENOENT);
+    eddy_future_destroy (f);
+    /* a wrong blobref from another broker is refused */
+    f = eddy_rpc_pack (h3, "content.store", 3, 0, "{s:[s] s:s s:[s]}", "data", "other", "encoding", "utf-8",
+                       "blobrefs", ref);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), -1);
+    assert_int_equal (errno, EPROTO);
+    eddy_future_destroy (f);
+    eddy_handle_destroy (h3);
+    eddy_handle_destroy (h);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (commit_then_lookup_from_every_rank, setup, teardown),
     cmocka_unit_test_setup_teardown (commits_in_one_iteration_share_a_root, setup, teardown),
@@ -367,6 +559,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (namespaces_are_separate, setup, teardown),
     cmocka_unit_test_setup_teardown (content_loads_fault_in_through_the_tree, setup, teardown),
     cmocka_unit_test (full_store_and_restart),
+    cmocka_unit_test_setup_teardown (gc_spares_young_blobs_once, setup, teardown),
+    cmocka_unit_test (gc_bounds_the_memory_store),
+    cmocka_unit_test (gc_bounds_the_sqlite_store_and_survives_restart),
 };
 
 int main (void)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kvs/blobref.h"
+#include "kvs/blobtab.h"
 #include "kvs/cache.h"
 #include "kvs/tree.h"
 #include "kvs/treeobj.h"
@@ -353,6 +354,79 @@ static void cache_expires_clean_blobs_only (void **state)
     eddy_kvs_cache_destroy (c);
 }
 
+
+static int count_ref (const unsigned char digest[EDDY_BLOBREF_DIGEST], void *arg)
+{
+    char ref[EDDY_BLOBREF_SIZE];
+    json_t *seen = arg;
+    eddy_blobref_from_digest (digest, ref);
+    json_array_append_new (seen, json_string (ref));
+    return 0;
+}
+
+static void blobref_scan_finds_exact_refs_only (void **state)
+{
+    char a[EDDY_BLOBREF_SIZE], b[EDDY_BLOBREF_SIZE], text[512];
+    unsigned char d[EDDY_BLOBREF_DIGEST];
+    json_t *seen = json_array ();
+
+    eddy_blobref_hash ("a", 1, a);
+    eddy_blobref_hash ("b", 1, b);
+    /* a, a run of 65 hex digits (not a ref), b at the very end */
+    snprintf (text, sizeof (text), "{\"data\":[\"%s\"]} sha256-%s0 x%s", a, b + 7, b);
+    assert_int_equal (eddy_blobref_scan (text, strlen (text), count_ref, seen), 0);
+    assert_int_equal (json_array_size (seen), 2);
+    assert_string_equal (json_string_value (json_array_get (seen, 0)), a);
+    assert_string_equal (json_string_value (json_array_get (seen, 1)), b);
+    /* cut short: no ref */
+    json_array_clear (seen);
+    assert_int_equal (eddy_blobref_scan (a, strlen (a) - 1, count_ref, seen), 0);
+    assert_int_equal (json_array_size (seen), 0);
+    assert_int_equal (eddy_blobref_digest ("sha256-xyz", d), -1);
+    assert_int_equal (eddy_blobref_digest (a, d), 0);
+    json_decref (seen);
+}
+
+static bool keep_even (const struct eddy_blob *b, void *arg)
+{
+    return b->epoch % 2 == 0;
+}
+
+static void blobtab_filter_keeps_the_rest_findable (void **state)
+{
+    eddy_blobtab_t *t = eddy_blobtab_create ();
+    unsigned char d[5000][EDDY_BLOBREF_DIGEST];
+    char ref[EDDY_BLOBREF_SIZE], text[32];
+    bool added;
+
+    for (int i = 0; i < 5000; i++) {
+        snprintf (text, sizeof (text), "blob %d", i);
+        eddy_blobref_hash (text, strlen (text), ref);
+        assert_int_equal (eddy_blobref_digest (ref, d[i]), 0);
+        struct eddy_blob *b = eddy_blobtab_add (t, d[i], text, strlen (text), &added);
+        assert_non_null (b);
+        assert_true (added);
+        b->epoch = (uint64_t)i;
+    }
+    assert_non_null (eddy_blobtab_add (t, d[7], "x", 1, &added));
+    assert_false (added);
+    assert_int_equal (eddy_blobtab_count (t), 5000);
+    assert_int_equal (eddy_blobtab_filter (t, keep_even, NULL), 2500);
+    assert_int_equal (eddy_blobtab_count (t), 2500);
+    for (int i = 0; i < 5000; i++) {
+        struct eddy_blob *b = eddy_blobtab_get (t, d[i]);
+        if (i % 2) {
+            assert_null (b);
+            continue;
+        }
+        snprintf (text, sizeof (text), "blob %d", i);
+        assert_non_null (b);
+        assert_int_equal (b->len, strlen (text));
+        assert_string_equal (b->data, text);
+    }
+    eddy_blobtab_destroy (t);
+}
+
 static void treeobj_decoding_is_strict (void **state)
 {
     static const char *bad[] = {
@@ -400,6 +474,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (missing_blobs_are_named_for_fault_in, setup, teardown),
         cmocka_unit_test_setup_teardown (same_commits_give_the_same_root, setup, teardown),
         cmocka_unit_test (cache_expires_clean_blobs_only),
+        cmocka_unit_test (blobref_scan_finds_exact_refs_only),
+        cmocka_unit_test (blobtab_filter_keeps_the_rest_findable),
         cmocka_unit_test (treeobj_decoding_is_strict),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
