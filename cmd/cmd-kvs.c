@@ -34,7 +34,8 @@ const struct eddy_cmd cmd_kvs = {
             "  put: VALUE is stored as JSON if it parses as JSON, else as a JSON string.\n"
             "  -R: recurse into directories; unlink -R removes a directory, -f ignores missing keys.\n"
             "  --watch/--count N: keep printing changes (stop after N values).\n"
-            "  wait-event --timeout S: give up after S seconds (exit 1).\n",
+            "  wait-event --timeout S: give up after S seconds (exit 1).\n"
+            "  stats: the kvs module's counters (commits, watchers, cache) as JSON.\n",
     .run = kvs_run,
 };
 
@@ -520,6 +521,22 @@ static int cmd_namespace (eddy_handle_t *h, int argc, char **argv)
     return 0;
 }
 
+/* eddy kvs stats: the kvs module's counters, as JSON */
+static int cmd_stats (eddy_handle_t *h, int argc, char **argv)
+{
+    json_t *o;
+    if (argc != 1)
+        eddy_cmd_usage (&cmd_kvs, true);
+    eddy_future_t *f = eddy_rpc (h, "kvs.stats", NULL, 0, 0);
+    if (!f || eddy_rpc_get (f, &o) < 0)
+        eddy_cmd_die ("kvs", "kvs.stats: %s", f ? eddy_future_error_string (f) : strerror (errno));
+    char *s = json_dumps (o, JSON_COMPACT | JSON_SORT_KEYS);
+    printf ("%s\n", s ? s : "{}");
+    free (s);
+    eddy_future_destroy (f);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*run) (eddy_handle_t *h, int argc, char **argv);
@@ -527,6 +544,7 @@ static const struct {
     { "get", cmd_get },       { "put", cmd_put },     { "ls", cmd_ls },
     { "dir", cmd_dir },       { "unlink", cmd_unlink }, { "mkdir", cmd_mkdir },
     { "watch", cmd_watch },   { "eventlog", cmd_eventlog }, { "namespace", cmd_namespace },
+    { "stats", cmd_stats },
 };
 
 static int kvs_run (int argc, char **argv)

@@ -1123,6 +1123,24 @@ static void unwatch_req (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_ms
         unwatch_run (ctx, msg);
 }
 
+/* A local client went away (the broker says so with a "disconnect"
+ * request whose origin is that client): end its watches.  The final
+ * response goes nowhere; ending through watcher_end copes with loads
+ * still in flight.
+ */
+static void disconnect_req (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct kvs *ctx = arg;
+    uint64_t origin = eddy_msg_route_first (msg);
+    struct watcher *w = ctx->watchers, *next;
+    while (w) {
+        next = w->next; /* w may end */
+        if (!w->dead && eddy_msg_route_count (w->msg) == 1 && eddy_msg_route_first (w->msg) == origin)
+            watcher_end (w, ENODATA, NULL);
+        w = next;
+    }
+}
+
 static void ns_create_req (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct kvs *ctx = arg;
@@ -1220,6 +1238,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "kvs.namespace-create", ns_create_req, 0 },
     { EDDY_MSGTYPE_REQUEST, "kvs.namespace-remove", ns_remove_req, 0 },
     { EDDY_MSGTYPE_REQUEST, "kvs.stats", stats_req, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "disconnect", disconnect_req, EDDY_ROLE_ALL },
     EDDY_MSGHANDLER_TABLE_END,
 };
 

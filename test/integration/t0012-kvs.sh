@@ -89,4 +89,18 @@ touch "$TMP/notadir"
 rc=$?
 [ $rc -ne 0 ]; _report $? "an unusable statedir fails the write (exit $rc)" "$TMP/bad"
 has "$TMP/bad" 'eddy-kvs: a: .*(backing store|Not a directory)' "with a clear message"
+# a client that dies while watching leaves no watch behind on rank 0
+cat >"$TMP/watchkill.sh" <<'SH'
+eddy kvs put w.key=1
+eddy kvs watch --count 100 w.key > /dev/null &
+pid=$!
+for i in $(seq 1 100); do eddy kvs stats | grep -q '"watchers":1' && break; sleep 0.05; done
+eddy kvs stats | sed 's/^/before /'
+kill -9 $pid; wait $pid 2>/dev/null
+for i in $(seq 1 100); do eddy kvs stats | grep -q '"watchers":0' && break; sleep 0.05; done
+eddy kvs stats | sed 's/^/after /'
+SH
+eddy start sh "$TMP/watchkill.sh" >"$TMP/watchkill" 2>&1
+has "$TMP/watchkill" '^before .*"watchers":1' "a live watch shows in kvs stats"
+has "$TMP/watchkill" '^after .*"watchers":0' "a killed watcher's watch is dropped"
 finish
