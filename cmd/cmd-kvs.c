@@ -28,7 +28,8 @@ const struct eddy_cmd cmd_kvs = {
              "       eddy kvs [-N NS] eventlog get [--watch] [--count N] KEY\n"
              "       eddy kvs [-N NS] eventlog append KEY NAME [CONTEXT-JSON]\n"
              "       eddy kvs [-N NS] eventlog wait-event [--timeout S] KEY NAME\n"
-             "       eddy kvs namespace create|remove NS [OWNER] | namespace list",
+             "       eddy kvs namespace create|remove NS [OWNER] | namespace list\n"
+             "       eddy kvs stats",
     .summary = "Read and write the key-value store.",
     .help = "  -N, --namespace=NS  use namespace NS (default: primary)\n"
             "  put: VALUE is stored as JSON if it parses as JSON, else as a JSON string.\n"
