@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "engine/broker/topology.h"
 #include "engine/future.h"
@@ -37,13 +38,6 @@ const struct eddy_cmd cmd_sim = {
             "replay TRACE: replay an SWF trace through the full stack (eddy sim replay --help).\n",
     .run = sim_run,
 };
-
-static double wall_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static long peak_rss_kb (void)
 {
@@ -115,7 +109,7 @@ static int boot (int argc, char **argv)
     if (p.size == 0)
         eddy_cmd_die ("sim", "boot: --size N (N >= 1) is required");
 
-    double w0 = wall_now ();
+    double w0 = client_monotime ();
     eddy_sim_cluster_t *cl = eddy_sim_cluster_create (&p, &err);
     if (!cl)
         eddy_cmd_die ("sim", "%s", err.text);
@@ -126,7 +120,7 @@ static int boot (int argc, char **argv)
     if (eddy_sim_cluster_boot (cl, 3600.0) < 0)
         eddy_cmd_die ("sim", "boot: only %u of %u ranks reached run",
                       eddy_sim_cluster_count_state (cl, EDDY_STATE_RUN), p.size);
-    double w_boot = wall_now () - w0;
+    double w_boot = client_monotime () - w0;
     printf ("boot: %u ranks in run at virtual time %.6f s\n", p.size, eddy_reactor_now (r));
 
     eddy_handle_t *h = eddy_broker_handle_create (eddy_sim_cluster_broker (cl, 0), "sim-boot");
@@ -158,7 +152,7 @@ static int boot (int argc, char **argv)
     eddy_handle_destroy (h);
 
     uint64_t delivered = eddy_simnet_delivered (eddy_sim_cluster_net (cl));
-    double w_total = wall_now () - w0;
+    double w_total = client_monotime () - w0;
     printf ("messages delivered: %" PRIu64 "\n", delivered);
     printf ("virtual time: %.6f s\n", eddy_reactor_now (r));
     long rss = peak_rss_kb ();

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/modules.h"
 #include "sim/ideal.h"
@@ -22,13 +23,6 @@
 #include "traces/swf.h"
 
 int sim_replay (int argc, char **argv);
-
-static double wall_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static unsigned long parse_num (const char *opt, const char *s, unsigned long min, unsigned long max)
 {
@@ -83,7 +77,7 @@ struct progress {
 static void progress_cb (double vtime, size_t done, size_t total, void *arg)
 {
     struct progress *pg = arg;
-    double now = wall_now ();
+    double now = client_monotime ();
     if (!pg->tty || now - pg->last < 1.0)
         return;
     pg->last = now;
@@ -171,7 +165,7 @@ int sim_replay (int argc, char **argv)
     if (optind != argc - 1)
         eddy_cmd_die ("sim", "replay: exactly one TRACE file is required");
     const char *path = argv[optind];
-    double w0 = wall_now ();
+    double w0 = client_monotime ();
     eddy_swf_t *swf = load_trace (path);
 
     /* the machine: P processors mapped onto nodes x cores */
@@ -207,7 +201,7 @@ int sim_replay (int argc, char **argv)
         eddy_cmd_die ("sim", "replay: %s", err.text);
     if (pg.tty)
         fputc ('\n', stderr);
-    double wall = wall_now () - w0;
+    double wall = client_monotime () - w0;
 
     /* metrics over the jobs that ran */
     struct eddy_ideal_result *ran = xcalloc (n ? n : 1, sizeof (*ran));

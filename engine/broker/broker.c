@@ -623,20 +623,40 @@ void broker_drop_entry (eddy_broker_t *b, uint64_t entry)
 
 /* ---- the four doors ---- */
 
+/* A request enters through a door: push the door on its route (after
+ * clearing it, for a client, which cannot forge one) and route it.
+ */
+static void enter_request (eddy_broker_t *b, const eddy_msg_t *msg, uint64_t door, bool fresh)
+{
+    eddy_msg_t *m = writable (msg);
+    if (!m)
+        return;
+    if (fresh)
+        eddy_msg_route_clear (m);
+    if (eddy_msg_route_push (m, door) < 0) {
+        eddy_msg_decref (m);
+        return;
+    }
+    broker_route_request (b, m);
+}
+
+static void enter_response (eddy_broker_t *b, const eddy_msg_t *msg)
+{
+    eddy_msg_t *m = writable (msg);
+    if (m)
+        broker_route_response (b, m);
+}
+
 static void recv_parent (void *arg, const eddy_msg_t *msg)
 {
     eddy_broker_t *b = arg;
-    eddy_msg_t *m;
 
     switch (eddy_msg_type (msg)) {
     case EDDY_MSGTYPE_REQUEST:
-        if (!(m = writable (msg)) || eddy_msg_route_push (m, EDDY_ROUTE (EDDY_ROUTE_PEER, b->parent)) < 0)
-            break;
-        broker_route_request (b, m);
+        enter_request (b, msg, EDDY_ROUTE (EDDY_ROUTE_PEER, b->parent), false);
         return;
     case EDDY_MSGTYPE_RESPONSE:
-        if ((m = writable (msg)))
-            broker_route_response (b, m);
+        enter_response (b, msg);
         return;
     case EDDY_MSGTYPE_EVENT: {
         uint32_t seq = eddy_msg_seq (msg);
@@ -654,13 +674,11 @@ static void recv_parent (void *arg, const eddy_msg_t *msg)
     default:
         return;
     }
-    eddy_msg_decref (m);
 }
 
 static void recv_child (void *arg, uint32_t rank, const eddy_msg_t *msg)
 {
     eddy_broker_t *b = arg;
-    eddy_msg_t *m;
 
     if (eddy_msg_type (msg) == EDDY_MSGTYPE_CONTROL) {
         overlay_recv_control_child (b, rank, msg);
@@ -675,17 +693,10 @@ static void recv_child (void *arg, uint32_t rank, const eddy_msg_t *msg)
     overlay_child_seen (b, rank);
     switch (eddy_msg_type (msg)) {
     case EDDY_MSGTYPE_REQUEST:
-        if (!(m = writable (msg)))
-            return;
-        if (eddy_msg_route_push (m, EDDY_ROUTE (EDDY_ROUTE_PEER, rank)) < 0) {
-            eddy_msg_decref (m);
-            return;
-        }
-        broker_route_request (b, m);
+        enter_request (b, msg, EDDY_ROUTE (EDDY_ROUTE_PEER, rank), false);
         return;
     case EDDY_MSGTYPE_RESPONSE:
-        if ((m = writable (msg)))
-            broker_route_response (b, m);
+        enter_response (b, msg);
         return;
     default:
         return;
@@ -737,22 +748,14 @@ const struct eddy_overlay_cb *eddy_broker_overlay_cb (void)
 static void client_recv (void *arg, uint32_t connid, const eddy_msg_t *msg)
 {
     eddy_broker_t *b = arg;
-    eddy_msg_t *m;
 
     switch (eddy_msg_type (msg)) {
     case EDDY_MSGTYPE_REQUEST:
-        if (!(m = writable (msg)))
-            return;
-        eddy_msg_route_clear (m); /* a client starts a route; it cannot forge one */
-        if (eddy_msg_route_push (m, EDDY_ROUTE (EDDY_ROUTE_CLIENT, connid)) < 0) {
-            eddy_msg_decref (m);
-            return;
-        }
-        broker_route_request (b, m);
+        /* a client starts a route; it cannot forge one */
+        enter_request (b, msg, EDDY_ROUTE (EDDY_ROUTE_CLIENT, connid), true);
         return;
     case EDDY_MSGTYPE_RESPONSE:
-        if ((m = writable (msg)))
-            broker_route_response (b, m);
+        enter_response (b, msg);
         return;
     default:
         eddy_broker_log (b, LOG_DEBUG, "connector", "client %u sent a %s: dropped", connid,
