@@ -2,11 +2,15 @@
  * commits each job's jobspec and `submit` event, and hands the jobs to the
  * job manager.  Submissions that arrive in one reactor iteration share one
  * KVS commit and one job-manager.submit request (DESIGN.md contract 6).
+ * Ids stay above every id the job manager knows (a restarted instance's
+ * history), so a new job never lands in an old job's directory.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "engine/broker/broker.h"
 #include "engine/future.h"
@@ -44,6 +48,11 @@ struct ingest {
     struct batch *cur;
     eddy_watcher_t *flush_w;
     uint64_t submitted;
+
+    /* until the job manager says which ids are taken, submissions wait */
+    eddy_future_t *info_f;
+    eddy_msg_t **deferred;
+    size_t ndeferred, deferred_cap;
 };
 
 static void batch_destroy (struct batch *b)
@@ -185,6 +194,46 @@ static uint64_t now_ms (eddy_reactor_t *r)
     return (uint64_t)(t * 1000.0);
 }
 
+static bool defer (struct ingest *ig, const eddy_msg_t *msg)
+{
+    if (!ig->info_f)
+        return false;
+    if (ig->ndeferred == ig->deferred_cap) {
+        size_t cap = ig->deferred_cap ? ig->deferred_cap * 2 : 16;
+        eddy_msg_t **p = realloc (ig->deferred, cap * sizeof (*p));
+        if (!p) {
+            eddy_respond_error (ig->h, msg, ENOMEM, NULL);
+            return true;
+        }
+        ig->deferred = p;
+        ig->deferred_cap = cap;
+    }
+    ig->deferred[ig->ndeferred++] = eddy_msg_incref (msg);
+    return true;
+}
+
+/* The job manager's largest id (it answers once its restart is over). */
+static void info_cb (eddy_future_t *f, void *arg)
+{
+    struct ingest *ig = arg;
+    json_int_t max = 0;
+
+    if (eddy_rpc_get_unpack (f, "{s:I}", "max_jobid", &max) < 0)
+        eddy_log (ig->h, LOG_WARNING, "job-manager.getinfo: %s; job ids follow the clock alone",
+                  eddy_future_error_string (f));
+    else if (max > 0 && eddy_fluid_set_floor (&ig->gen, (eddy_fluid_t)max) == 0)
+        eddy_log (ig->h, LOG_DEBUG, "job ids start above %ju", (uintmax_t)max);
+    eddy_future_destroy (f);
+    ig->info_f = NULL;
+    for (size_t i = 0; i < ig->ndeferred; i++) {
+        eddy_handle_deliver (ig->h, ig->deferred[i]);
+        eddy_msg_decref (ig->deferred[i]);
+    }
+    free (ig->deferred);
+    ig->deferred = NULL;
+    ig->ndeferred = ig->deferred_cap = 0;
+}
+
 static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct ingest *ig = arg;
@@ -194,6 +243,8 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     eddy_error_t err;
     char text[256];
 
+    if (defer (ig, msg))
+        return;
     if (!eddy_msg_payload (msg)
         || json_unpack_ex (eddy_msg_payload (msg), &jerr, 0, "{s:o s?i s?i}", "jobspec", &jobspec,
                            "urgency", &urgency, "flags", &flags) < 0) {
@@ -255,6 +306,12 @@ static void ingest_unload (void *ctx)
             batch_fail (ig->cur, ENOSYS, "job-ingest unloaded");
             batch_destroy (ig->cur);
         }
+        eddy_future_destroy (ig->info_f);
+        for (size_t i = 0; i < ig->ndeferred; i++) {
+            eddy_respond_error (ig->h, ig->deferred[i], ENOSYS, "job-ingest unloaded");
+            eddy_msg_decref (ig->deferred[i]);
+        }
+        free (ig->deferred);
         eddy_watcher_destroy (ig->flush_w);
         eddy_msg_handler_delvec (ig->handlers);
         free (ig);
@@ -271,7 +328,9 @@ static int ingest_load (eddy_handle_t *h, json_t *args, void **ctx)
     if (eddy_fluid_init (&ig->gen, rank <= EDDY_FLUID_MAX_GENID ? rank : 0) < 0
         || !(ig->flush_w = eddy_check_create (eddy_handle_reactor (h), flush_cb, ig))
         || eddy_msg_handler_addvec (h, handlers, ig, &ig->handlers) < 0
-        || eddy_service_register (h, "job-ingest") < 0) {
+        || eddy_service_register (h, "job-ingest") < 0
+        || !(ig->info_f = eddy_rpc (h, "job-manager.getinfo", NULL, EDDY_NODEID_ANY, 0))
+        || eddy_future_then (ig->info_f, -1, info_cb, ig) < 0) {
         ingest_unload (ig);
         return -1;
     }

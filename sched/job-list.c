@@ -2,6 +2,11 @@
  * manager's journal, behind `eddy jobs`.  Active jobs are all kept;
  * inactive ones up to a bound (module args {"inactive_max": N}), oldest
  * dropped first, so the cost per job does not grow with history.
+ *
+ * After a restart the journal brings back the active jobs only (the job
+ * manager keeps no history beyond its wait ring), so the inactive ones of
+ * earlier instances are read from the KVS job directory at load
+ * (sched/jobscan.h); queries wait until that is done.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,7 +18,9 @@
 
 #include "engine/broker/broker.h"
 #include "engine/future.h"
+#include "engine/util/eventlog.h"
 #include "engine/util/u64map.h"
+#include "sched/jobscan.h"
 #include "sched/jobspec.h"
 #include "sched/modules.h"
 #include "sched/rlist.h"
@@ -48,6 +55,15 @@ struct joblist {
     uint32_t nactive, ninactive, inactive_max;
     eddy_future_t *journal;
     eddy_watcher_t *retry_w;
+
+    /* Queries wait for the KVS scan at load (inactive jobs found so far
+     * are here) and for the journal's first answer (the active jobs). */
+    eddy_jobscan_t *scan;
+    bool journal_answered;
+    struct jrec **restored;
+    size_t nrestored, restored_cap;
+    eddy_msg_t **deferred;
+    size_t ndeferred, deferred_cap;
 };
 
 static void unlink_rec (struct jrec **head, struct jrec **tail, struct jrec *r)
@@ -102,47 +118,38 @@ static void make_inactive (struct joblist *jl, struct jrec *r)
     }
 }
 
-static void apply (struct joblist *jl, json_t *item)
+/* A record from a job's submit entry (and its jobspec, if known). */
+static struct jrec *rec_create (uint64_t id, double ts, json_t *ctx, json_t *jobspec)
 {
-    json_int_t id;
-    json_t *entry, *ctx, *jobspec = NULL;
-    const char *name;
-    double ts;
+    struct jrec *r = calloc (1, sizeof (*r));
+    int userid = 0, urgency = 16;
+    if (!r)
+        return NULL;
+    r->id = id;
+    r->t_submit = ts;
+    r->state = ST_DEPEND;
+    json_unpack (ctx, "{s?i s?i}", "userid", &userid, "urgency", &urgency);
+    r->userid = (uint32_t)userid;
+    r->urgency = urgency;
+    if (jobspec)
+        set_name (r, jobspec);
+    return r;
+}
 
-    if (json_unpack (item, "{s:I s:o s?o}", "id", &id, "entry", &entry, "jobspec", &jobspec) < 0
-        || json_unpack (entry, "{s:F s:s}", "timestamp", &ts, "name", &name) < 0)
-        return;
-    ctx = json_object_get (entry, "context");
-    struct jrec *r = eddy_u64map_get (jl->jobs, (uint64_t)id);
-    if (!strcmp (name, "submit")) {
-        if (r)
-            return;
-        if (!(r = calloc (1, sizeof (*r))))
-            return;
-        r->id = (uint64_t)id;
-        r->t_submit = ts;
-        r->state = ST_DEPEND;
-        int userid = 0, urgency = 16;
-        json_unpack (ctx, "{s?i s?i}", "userid", &userid, "urgency", &urgency);
-        r->userid = (uint32_t)userid;
-        r->urgency = urgency;
-        if (jobspec)
-            set_name (r, jobspec);
-        if (eddy_u64map_put (jl->jobs, r->id, r) < 0) {
-            free (r);
-            return;
-        }
-        r->prev = jl->active_tail;
-        if (jl->active_tail)
-            jl->active_tail->next = r;
-        else
-            jl->active_head = r;
-        jl->active_tail = r;
-        jl->nactive++;
-        return;
+static void set_nnodes (struct jrec *r, json_t *R)
+{
+    eddy_rlist_t *rl = R ? eddy_rlist_from_json (R, 0, NULL) : NULL;
+    if (rl) {
+        r->nnodes = (int)eddy_rlist_count (rl, EDDY_RLIST_NODES);
+        eddy_rlist_destroy (rl);
     }
-    if (!r || r->state == ST_INACTIVE)
-        return;
+}
+
+/* Apply one entry after submit to an active record (R: the allocation
+ * that comes with alloc, if known).  True if the job became inactive.
+ */
+static bool rec_apply (struct jrec *r, const char *name, double ts, json_t *ctx, json_t *R)
+{
     if (!strcmp (name, "depend"))
         r->state = ST_PRIORITY;
     else if (!strcmp (name, "priority")) {
@@ -157,12 +164,7 @@ static void apply (struct joblist *jl, json_t *item)
     else if (!strcmp (name, "alloc")) {
         r->state = ST_RUN;
         r->t_run = ts;
-        json_t *R = json_object_get (item, "R");
-        eddy_rlist_t *rl = R ? eddy_rlist_from_json (R, 0, NULL) : NULL;
-        if (rl) {
-            r->nnodes = (int)eddy_rlist_count (rl, EDDY_RLIST_NODES);
-            eddy_rlist_destroy (rl);
-        }
+        set_nnodes (r, R);
     }
     else if (!strcmp (name, "finish")) {
         json_unpack (ctx, "{s:i}", "status", &r->waitstatus);
@@ -187,11 +189,221 @@ static void apply (struct joblist *jl, json_t *item)
     else if (!strcmp (name, "clean")) {
         r->state = ST_INACTIVE;
         r->t_inactive = ts;
+        return true;
+    }
+    return false;
+}
+
+static void apply (struct joblist *jl, json_t *item)
+{
+    json_int_t id;
+    json_t *entry, *ctx, *jobspec = NULL;
+    const char *name;
+    double ts;
+
+    if (json_unpack (item, "{s:I s:o s?o}", "id", &id, "entry", &entry, "jobspec", &jobspec) < 0
+        || json_unpack (entry, "{s:F s:s}", "timestamp", &ts, "name", &name) < 0)
+        return;
+    ctx = json_object_get (entry, "context");
+    struct jrec *r = eddy_u64map_get (jl->jobs, (uint64_t)id);
+    if (!strcmp (name, "submit")) {
+        if (r || !(r = rec_create ((uint64_t)id, ts, ctx, jobspec)))
+            return;
+        if (eddy_u64map_put (jl->jobs, r->id, r) < 0) {
+            free (r);
+            return;
+        }
+        r->prev = jl->active_tail;
+        if (jl->active_tail)
+            jl->active_tail->next = r;
+        else
+            jl->active_head = r;
+        jl->active_tail = r;
+        jl->nactive++;
+        return;
+    }
+    if (!r || r->state == ST_INACTIVE)
+        return;
+    if (rec_apply (r, name, ts, ctx, json_object_get (item, "R")))
         make_inactive (jl, r);
+}
+
+/* ---- inactive jobs of earlier instances, from the KVS ---- */
+
+/* The record of a stored eventlog if it ends the job (clean), else NULL
+ * (active jobs come from the journal); err says why a log is unusable.
+ */
+static struct jrec *rec_from_eventlog (uint64_t id, const char *text, eddy_error_t *err)
+{
+    json_t *events = eddy_eventlog_decode (text, err), *entry, *ctx;
+    struct jrec *r = NULL;
+    const char *name;
+    double ts;
+    size_t i;
+
+    json_array_foreach (events, i, entry) {
+        if (eddy_eventlog_entry_parse (entry, &ts, &name, &ctx) < 0) {
+            eddy_error_set (err, "entry %zu is not an eventlog entry", i + 1);
+            break;
+        }
+        if (i == 0) {
+            if (strcmp (name, "submit") != 0) {
+                eddy_error_set (err, "the first entry is %s, not submit", name);
+                break;
+            }
+            if (!(r = rec_create (id, ts, ctx, NULL))) {
+                eddy_error_set (err, "out of memory");
+                break;
+            }
+        }
+        else if (rec_apply (r, name, ts, ctx, NULL)) {
+            json_decref (events);
+            return r;
+        }
+    }
+    if (events && json_array_size (events) == 0)
+        eddy_error_set (err, "the eventlog is empty");
+    else if (r && i == json_array_size (events))
+        err->text[0] = '\0'; /* a valid log of an active job */
+    free (r);
+    json_decref (events);
+    return NULL;
+}
+
+static int scan_eventlog_cb (uint64_t id, const char *text, void *arg)
+{
+    struct joblist *jl = arg;
+    eddy_error_t err = { .text = "" };
+    struct jrec *r, **p;
+
+    if (jl->inactive_max == 0 || eddy_u64map_get (jl->jobs, id))
+        return 0; /* keeps none, or the journal was first */
+    if (!(r = rec_from_eventlog (id, text, &err))) {
+        if (err.text[0])
+            eddy_log (jl->h, LOG_ERR, "job %ju: its eventlog cannot be read back (%s); not listed",
+                      (uintmax_t)id, err.text);
+        return 0;
+    }
+    if (jl->nrestored == jl->restored_cap) {
+        size_t cap = jl->restored_cap ? jl->restored_cap * 2 : 64;
+        if (!(p = realloc (jl->restored, cap * sizeof (*p)))) {
+            free (r);
+            return 0;
+        }
+        jl->restored = p;
+        jl->restored_cap = cap;
+    }
+    jl->restored[jl->nrestored++] = r;
+    return EDDY_JOBSCAN_JOBSPEC | EDDY_JOBSCAN_R;
+}
+
+/* Name, sizes and nodes as the journal would have given them. */
+static void scan_extra_cb (uint64_t id, const char *text, json_t *jobspec, json_t *R, void *arg)
+{
+    struct joblist *jl = arg;
+    /* a record waits here only while its lookups are in flight: look from the end */
+    for (size_t i = jl->nrestored; i-- > 0;) {
+        struct jrec *r = jl->restored[i];
+        if (r->id == id) {
+            if (jobspec)
+                set_name (r, jobspec);
+            else
+                snprintf (r->name, sizeof (r->name), "?");
+            if (r->t_run > 0)
+                set_nnodes (r, R);
+            return;
+        }
     }
 }
 
+/* Newest first: (t_inactive, id) descending. */
+static int newest_first (const void *a, const void *b)
+{
+    const struct jrec *x = *(struct jrec *const *)a, *y = *(struct jrec *const *)b;
+    if (x->t_inactive != y->t_inactive)
+        return x->t_inactive > y->t_inactive ? -1 : 1;
+    return x->id > y->id ? -1 : x->id < y->id;
+}
+
+static void deliver_deferred (struct joblist *jl)
+{
+    if (jl->scan || !jl->journal_answered)
+        return;
+    for (size_t i = 0; i < jl->ndeferred; i++) {
+        eddy_handle_deliver (jl->h, jl->deferred[i]);
+        eddy_msg_decref (jl->deferred[i]);
+    }
+    free (jl->deferred);
+    jl->deferred = NULL;
+    jl->ndeferred = jl->deferred_cap = 0;
+}
+
+/* The restored jobs are older than any that ended in this instance: they
+ * go behind them, newest first, up to inactive_max.
+ */
+static void scan_done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
+{
+    struct joblist *jl = arg;
+    size_t kept = 0;
+
+    if (errnum)
+        eddy_log (jl->h, LOG_ERR, "the job directory was not read in full (%s): the list of "
+                                  "inactive jobs may be incomplete", strerror (errnum));
+    if (jl->nrestored > 1)
+        qsort (jl->restored, jl->nrestored, sizeof (jl->restored[0]), newest_first);
+    for (size_t i = 0; i < jl->nrestored; i++) {
+        struct jrec *r = jl->restored[i];
+        if (jl->ninactive >= jl->inactive_max || eddy_u64map_get (jl->jobs, r->id)
+            || eddy_u64map_put (jl->jobs, r->id, r) < 0) {
+            free (r);
+            continue;
+        }
+        r->prev = jl->inactive_tail;
+        r->next = NULL;
+        if (jl->inactive_tail)
+            jl->inactive_tail->next = r;
+        else
+            jl->inactive_head = r;
+        jl->inactive_tail = r;
+        jl->ninactive++;
+        kept++;
+    }
+    if (kept > 0)
+        eddy_log (jl->h, LOG_INFO, "%zu inactive jobs of earlier instances listed", kept);
+    free (jl->restored);
+    jl->restored = NULL;
+    jl->nrestored = jl->restored_cap = 0;
+    eddy_jobscan_destroy (jl->scan);
+    jl->scan = NULL;
+    deliver_deferred (jl);
+}
+
+static const struct eddy_jobscan_ops scan_ops = {
+    .eventlog = scan_eventlog_cb,
+    .extra = scan_extra_cb,
+    .done = scan_done_cb,
+};
+
+static bool defer (struct joblist *jl, const eddy_msg_t *msg)
+{
+    if (!jl->scan && jl->journal_answered)
+        return false;
+    if (jl->ndeferred == jl->deferred_cap) {
+        size_t cap = jl->deferred_cap ? jl->deferred_cap * 2 : 16;
+        eddy_msg_t **p = realloc (jl->deferred, cap * sizeof (*p));
+        if (!p) {
+            eddy_respond_error (jl->h, msg, ENOMEM, NULL);
+            return true;
+        }
+        jl->deferred = p;
+        jl->deferred_cap = cap;
+    }
+    jl->deferred[jl->ndeferred++] = eddy_msg_incref (msg);
+    return true;
+}
+
 static void journal_cb (eddy_future_t *f, void *arg);
+static void deliver_deferred (struct joblist *jl);
 
 static void subscribe (struct joblist *jl)
 {
@@ -219,10 +431,13 @@ static void journal_cb (eddy_future_t *f, void *arg)
     size_t i;
 
     if (eddy_rpc_get (f, &o) < 0) {
-        /* no job manager yet, or it went away: try again later */
+        /* no job manager yet, or it went away: try again later; queries
+         * need not wait for it */
         eddy_future_destroy (f);
         jl->journal = NULL;
         eddy_watcher_start (jl->retry_w);
+        jl->journal_answered = true;
+        deliver_deferred (jl);
         return;
     }
     if (o && json_unpack (o, "{s:o}", "events", &events) == 0) {
@@ -230,6 +445,10 @@ static void journal_cb (eddy_future_t *f, void *arg)
             apply (jl, item);
     }
     eddy_future_reset (f);
+    if (!jl->journal_answered) {
+        jl->journal_answered = true;
+        deliver_deferred (jl);
+    }
 }
 
 /* ---- queries ---- */
@@ -274,6 +493,8 @@ static json_t *rec_json (const struct jrec *r)
 static void list_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct joblist *jl = arg;
+    if (defer (jl, msg))
+        return;
     int max = 0, userid = -1;
     const char *which = "active";
     json_t *jobs = json_array ();
@@ -311,6 +532,8 @@ static void list_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
 static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct joblist *jl = arg;
+    if (defer (jl, msg))
+        return;
     json_int_t id;
     json_t *p = eddy_msg_payload (msg);
     struct jrec *r;
@@ -329,6 +552,8 @@ static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct joblist *jl = arg;
+    if (defer (jl, msg))
+        return;
     eddy_respond_pack (h, msg, "{s:i s:i}", "active", (int)jl->nactive, "inactive", (int)jl->ninactive);
 }
 
@@ -355,6 +580,15 @@ static void jl_unload (void *ctx)
         return;
     eddy_future_destroy (jl->journal);
     eddy_watcher_destroy (jl->retry_w);
+    eddy_jobscan_destroy (jl->scan);
+    for (size_t i = 0; i < jl->nrestored; i++)
+        free (jl->restored[i]);
+    free (jl->restored);
+    for (size_t i = 0; i < jl->ndeferred; i++) {
+        eddy_respond_error (jl->h, jl->deferred[i], ENOSYS, "job-list unloaded");
+        eddy_msg_decref (jl->deferred[i]);
+    }
+    free (jl->deferred);
     eddy_msg_handler_delvec (jl->handlers);
     free_list (jl->active_head);
     free_list (jl->inactive_head);
@@ -379,7 +613,8 @@ static int jl_load (eddy_handle_t *h, json_t *args, void **ctx)
     if (!(jl->jobs = eddy_u64map_create ())
         || !(jl->retry_w = eddy_timer_create (eddy_handle_reactor (h), 0.1, 0, retry_cb, jl))
         || eddy_msg_handler_addvec (h, handlers, jl, &jl->handlers) < 0
-        || eddy_service_register (h, "job-list") < 0) {
+        || eddy_service_register (h, "job-list") < 0
+        || !(jl->scan = eddy_jobscan_start (h, &scan_ops, jl))) {
         jl_unload (jl);
         return -1;
     }

@@ -60,6 +60,29 @@ int eddy_fluid_generate (struct eddy_fluid_gen *gen, uint64_t now_ms, eddy_fluid
     return 0;
 }
 
+int eddy_fluid_set_floor (struct eddy_fluid_gen *gen, eddy_fluid_t floor)
+{
+    if (!gen) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint64_t ts = eddy_fluid_timestamp (floor);
+    uint32_t genid = eddy_fluid_genid (floor), seq = eddy_fluid_sequence (floor);
+    eddy_fluid_t last = (gen->last_ts << (EDDY_FLUID_ID_BITS + EDDY_FLUID_SEQ_BITS))
+                        | ((uint64_t)gen->genid << EDDY_FLUID_SEQ_BITS) | gen->seq;
+    if (gen->started && last > floor)
+        return 0; /* already past it */
+    /* Pretend the last id was issued at the floor's timestamp: generate ()
+     * then stays above it even if the clock is behind.  Our own generator
+     * continues the floor's sequence; another one's ids at that timestamp
+     * may lie above ours, so move on to the next millisecond.
+     */
+    gen->last_ts = ts;
+    gen->seq = genid == gen->genid ? seq : SEQ_MAX;
+    gen->started = 1;
+    return 0;
+}
+
 uint64_t eddy_fluid_timestamp (eddy_fluid_t id)
 {
     return id >> (EDDY_FLUID_ID_BITS + EDDY_FLUID_SEQ_BITS);

@@ -40,6 +40,12 @@ struct eddy_fluid_gen {
  */
 int eddy_fluid_init (struct eddy_fluid_gen *gen, uint32_t genid);
 int eddy_fluid_generate (struct eddy_fluid_gen *gen, uint64_t now_ms, eddy_fluid_t *id);
+/* set_floor () makes every id that gen issues from now on greater than
+ * floor, whatever the clock says (ids of a previous run, read back after
+ * a restart, must not be issued again).  A floor below the last id issued
+ * changes nothing.  -1 + EINVAL on NULL gen.
+ */
+int eddy_fluid_set_floor (struct eddy_fluid_gen *gen, eddy_fluid_t floor);
 uint64_t eddy_fluid_timestamp (eddy_fluid_t id);
 uint32_t eddy_fluid_genid (eddy_fluid_t id);
 uint32_t eddy_fluid_sequence (eddy_fluid_t id);

@@ -55,6 +55,8 @@ static bool allowed (struct jobmgr *jm, const eddy_msg_t *msg, struct job *job)
 static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
     json_t *jobs, *o;
     size_t i;
 
@@ -81,13 +83,9 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         job->flags = flags;
         job->t_submit = t_submit;
         job->jobspec = json_incref (jobspec);
-        job->prev = jm->tail;
-        if (jm->tail)
-            jm->tail->next = job;
-        else
-            jm->head = job;
-        jm->tail = job;
-        jm->nactive++;
+        jobmgr_link (jm, job);
+        if (job->id > jm->max_jobid)
+            jm->max_jobid = job->id;
         /* ingest wrote `submit` to the KVS; the journal still needs it */
         json_t *entry = json_pack ("{s:f s:s s:{s:i s:i s:i s:i}}", "timestamp", t_submit, "name",
                                    "submit", "context", "userid", userid, "urgency", urgency,
@@ -108,6 +106,8 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
 static void urgency_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
     json_int_t id;
     int urgency;
     struct job *job;
@@ -136,6 +136,8 @@ static void urgency_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
 static void raise_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
     json_int_t id;
     int severity = 0;
     const char *type = "cancel", *note = "";
@@ -174,6 +176,8 @@ static int add_waiter (struct waiter **list, const eddy_msg_t *msg)
 static void wait_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
     json_int_t id;
     json_t *res;
 
@@ -198,6 +202,8 @@ static void wait_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
 static void drain_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
     bool idle = !strcmp (eddy_msg_topic (msg), "job-manager.idle");
     if (add_waiter (idle ? &jm->idle_waiters : &jm->drain_waiters, msg) < 0)
         eddy_respond_error (h, msg, ENOMEM, NULL);
@@ -208,6 +214,8 @@ static void drain_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
 static void journal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
 
     if (!(eddy_msg_flags (msg) & EDDY_MSGFLAG_STREAMING)) {
         eddy_respond_error (h, msg, EPROTO, "job-manager.journal needs a streaming request");
@@ -221,8 +229,11 @@ static void journal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
         json_t *e;
         json_array_foreach (job->events, i, e) {
             json_t *item = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", e);
+            const char *name = json_string_value (json_object_get (e, "name"));
             if (item && i == 0) /* the submit entry carries the jobspec */
                 json_object_set (item, "jobspec", job->jobspec);
+            else if (item && job->R && name && !strcmp (name, "alloc"))
+                json_object_set (item, "R", job->R); /* as the live alloc item does */
             json_array_append_new (events, item);
         }
     }
@@ -246,6 +257,8 @@ static void journal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
 static void journal_cancel_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
     uint64_t origin = eddy_msg_route_first (msg);
     int k = 0;
     for (int i = 0; i < jm->njournal; i++) {
@@ -279,6 +292,8 @@ static void drop_origin (struct jobmgr *jm, uint64_t origin, struct waiter **lis
 static void disconnect_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
     uint64_t origin = eddy_msg_route_first (msg);
     int k = 0;
     for (int i = 0; i < jm->njournal; i++) {
@@ -297,6 +312,8 @@ static void disconnect_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_
 static void sched_hello_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
     json_t *running = json_array ();
 
     for (struct job *job = jm->head; running && job; job = job->next)
@@ -317,9 +334,22 @@ static void sched_hello_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
     eddy_respond_pack (h, msg, "{s:i s:i s:I s:I s:I}", "active", (int)jm->nactive, "running",
                        (int)jm->nrunning, "inactive", (json_int_t)jm->jobs_inactive, "events",
                        (json_int_t)jm->events_posted, "purged", (json_int_t)jm->purged);
+}
+
+/* The largest job id this job manager knows (restored or submitted), so
+ * that job-ingest never issues one again (0 if none).
+ */
+static void getinfo_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
+    eddy_respond_pack (h, msg, "{s:I}", "max_jobid", (json_int_t)jm->max_jobid);
 }
 
 static const struct eddy_msg_handler_spec handlers[] = {
@@ -334,6 +364,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-manager.journal-cancel", journal_cancel_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.sched-hello", sched_hello_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.stats", stats_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.getinfo", getinfo_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "disconnect", disconnect_cb, EDDY_ROLE_ALL },
     EDDY_MSGHANDLER_TABLE_END,
 };
@@ -354,6 +385,7 @@ static void jm_unload (void *ctx)
     struct jobmgr *jm = ctx;
     if (!jm)
         return;
+    jobmgr_restore_destroy (jm);
     while (jm->head) {
         struct job *job = jm->head;
         jm->head = job->next;
@@ -408,7 +440,7 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
         || !(jm->flush_w = eddy_check_create (eddy_handle_reactor (h), jobmgr_flush_cb, jm))
         || eddy_handle_aux_set (h, "jobmgr", jm, NULL) < 0
         || eddy_msg_handler_addvec (h, handlers, jm, &jm->handlers) < 0
-        || eddy_service_register (h, "job-manager") < 0) {
+        || eddy_service_register (h, "job-manager") < 0 || jobmgr_restore_start (jm) < 0) {
         jm_unload (jm);
         return -1;
     }

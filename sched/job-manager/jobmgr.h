@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "engine/error.h"
 #include "engine/future.h"
 #include "engine/handle.h"
 #include "engine/util/u64map.h"
@@ -48,6 +49,7 @@ struct job {
     bool release_final;   /* exec released everything */
     bool fatal;           /* a severity-0 exception happened */
     bool kill_sent;
+    bool in_nrunning;     /* counted in jobmgr.nrunning */
     int status;           /* wait status from finish */
     char *exc_type;       /* the first fatal exception */
     char *exc_note;
@@ -67,6 +69,8 @@ struct gone {
     char *exc_type;
     char *exc_note;
 };
+
+struct restore; /* restart.c: the KVS scan in progress at load */
 
 struct jobmgr {
     eddy_handle_t *h;
@@ -99,10 +103,50 @@ struct jobmgr {
     uint32_t pq_head, pq_count, pq_cap;
     uint64_t purged;
 
+    /* until the jobs of the previous instance are back, requests wait here */
+    struct restore *restore;
+    uint64_t max_jobid; /* the largest id ever seen, for job-ingest */
+
     bool sched_ready; /* the scheduler answered or said hello */
     uint64_t events_posted;
     uint64_t jobs_inactive;
 };
+
+/* What a stored eventlog says about a job (replay.c). */
+struct jobreplay {
+    job_state_t state;
+    uint32_t userid;
+    int urgency;
+    int flags;
+    uint32_t priority;
+    double t_submit;
+    double t_inactive; /* the clean entry's timestamp */
+    bool alloc;        /* resources allocated and not freed */
+    bool started;
+    bool finished;
+    int status;
+    bool fatal;
+    const char *exc_type; /* the first fatal exception, borrowed from the */
+    const char *exc_note; /* returned array */
+};
+
+/* replay.c
+ * Replay a job's eventlog text: fill jr and return the decoded entries (a
+ * new reference; jr's strings borrow from it).  NULL + EINVAL (err says
+ * what is wrong) if the text is not an eventlog, is empty or does not
+ * begin with a valid submit entry.
+ */
+json_t *jobmgr_replay (const char *eventlog, struct jobreplay *jr, eddy_error_t *err);
+
+/* restart.c
+ * restore_start () begins rebuilding jm from the KVS job directory; until
+ * it is done, handlers hand their requests to jobmgr_defer (), which
+ * keeps them (true) to deliver them again, in order, once the jobs are
+ * back.  restore_destroy () abandons it (at unload).
+ */
+int jobmgr_restore_start (struct jobmgr *jm);
+void jobmgr_restore_destroy (struct jobmgr *jm);
+bool jobmgr_defer (struct jobmgr *jm, const eddy_msg_t *msg);
 
 /* jobstate.c */
 struct job *job_create (struct jobmgr *jm, uint64_t id);
@@ -116,6 +160,11 @@ int job_set_urgency (struct jobmgr *jm, struct job *job, int urgency, uint32_t u
 void jobmgr_flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg);
 void jobmgr_check_waiters (struct jobmgr *jm);
 bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result);
+void jobmgr_link (struct jobmgr *jm, struct job *job);
+void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_status, int status,
+                      const char *exc_type, const char *exc_note);
+void jobmgr_purge (struct jobmgr *jm, uint64_t id);
+void jobmgr_count_running (struct jobmgr *jm, struct job *job);
 json_t *job_wait_result (struct job *job);
 
 #endif /* !EDDY_JOBMGR_H */

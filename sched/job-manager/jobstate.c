@@ -64,20 +64,28 @@ static uint32_t priority_of (int urgency)
     return (uint32_t)urgency;
 }
 
+/* nrunning counts jobs that hold (or held, until clean) resources: RUN,
+ * and CLEANUP reached from RUN; a job canceled before it ran passes
+ * through CLEANUP without counting.
+ */
 static void set_state (struct jobmgr *jm, struct job *job, job_state_t s)
 {
-    bool was = job->state == JOB_RUN || job->state == JOB_CLEANUP;
-    bool now = s == JOB_RUN || s == JOB_CLEANUP;
-    /* a job canceled before it ran passes through CLEANUP without running */
-    if (s == JOB_CLEANUP && job->state < JOB_RUN)
-        now = false;
-    if (job->state == JOB_CLEANUP && !job->started && !job->R)
-        was = false;
-    if (now && !was)
-        jm->nrunning++;
-    else if (was && !now && s == JOB_INACTIVE)
-        jm->nrunning--;
+    if (s == JOB_INACTIVE) {
+        if (job->in_nrunning)
+            jm->nrunning--;
+        job->in_nrunning = false;
+    }
+    else if (s == JOB_RUN || (s == JOB_CLEANUP && job->state == JOB_RUN))
+        jobmgr_count_running (jm, job);
     job->state = s;
+}
+
+void jobmgr_count_running (struct jobmgr *jm, struct job *job)
+{
+    if (!job->in_nrunning) {
+        jm->nrunning++;
+        job->in_nrunning = true;
+    }
 }
 
 /* Record an entry: in the job, in this iteration's commit and journal. */
@@ -311,7 +319,8 @@ static void exec_kill (struct jobmgr *jm, struct job *job, int signum)
 
 /* ---- inactive ---- */
 
-static void remember (struct jobmgr *jm, struct job *job)
+void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_status, int status,
+                      const char *exc_type, const char *exc_note)
 {
     struct gone *g;
     if (jm->ring_size == 0)
@@ -326,13 +335,19 @@ static void remember (struct jobmgr *jm, struct job *job)
         jm->ring_count++;
     jm->ring_next = (jm->ring_next + 1) % jm->ring_size;
     memset (g, 0, sizeof (*g));
-    g->id = job->id;
-    g->success = !job->fatal && job->finished && job->status == 0;
-    g->status = job->status;
-    g->has_status = job->finished;
-    g->exc_type = job->exc_type ? strdup (job->exc_type) : NULL;
-    g->exc_note = job->exc_note ? strdup (job->exc_note) : NULL;
+    g->id = id;
+    g->success = success;
+    g->status = status;
+    g->has_status = has_status;
+    g->exc_type = exc_type ? strdup (exc_type) : NULL;
+    g->exc_note = exc_note ? strdup (exc_note) : NULL;
     eddy_u64map_put (jm->inactive, g->id, g);
+}
+
+static void remember (struct jobmgr *jm, struct job *job)
+{
+    jobmgr_remember (jm, job->id, !job->fatal && job->finished && job->status == 0, job->finished,
+                     job->status, job->exc_type, job->exc_note);
 }
 
 static json_t *result_json (uint64_t id, bool success, bool has_status, int status,
@@ -365,7 +380,7 @@ bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result)
 /* Keep the newest purge_count inactive jobs in the KVS; unlink the rest
  * (in this iteration's commit), so the store does not grow with history.
  */
-static void purge (struct jobmgr *jm, uint64_t id)
+void jobmgr_purge (struct jobmgr *jm, uint64_t id)
 {
     char key[128];
 
@@ -397,6 +412,19 @@ static void purge (struct jobmgr *jm, uint64_t id)
     }
 }
 
+/* Active jobs are listed in submission order (the journal replays them so). */
+void jobmgr_link (struct jobmgr *jm, struct job *job)
+{
+    job->prev = jm->tail;
+    job->next = NULL;
+    if (jm->tail)
+        jm->tail->next = job;
+    else
+        jm->head = job;
+    jm->tail = job;
+    jm->nactive++;
+}
+
 static void job_inactive (struct jobmgr *jm, struct job *job)
 {
     json_t *res = job_wait_result (job);
@@ -409,7 +437,7 @@ static void job_inactive (struct jobmgr *jm, struct job *job)
     }
     json_decref (res);
     remember (jm, job);
-    purge (jm, job->id);
+    jobmgr_purge (jm, job->id);
     eddy_u64map_remove (jm->active, job->id);
     if (job->prev)
         job->prev->next = job->next;

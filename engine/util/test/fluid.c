@@ -59,6 +59,52 @@ static void sequence_wrap_advances_the_timestamp (void **state)
     assert_int_equal (eddy_fluid_sequence (id), 0);
 }
 
+static eddy_fluid_t make_id (uint64_t ts, uint32_t genid, uint32_t seq)
+{
+    return (ts << (EDDY_FLUID_ID_BITS + EDDY_FLUID_SEQ_BITS))
+           | ((uint64_t)genid << EDDY_FLUID_SEQ_BITS) | seq;
+}
+
+static void floor_keeps_ids_above_a_previous_run (void **state)
+{
+    struct eddy_fluid_gen gen;
+    eddy_fluid_t id, floor = make_id (9000, 0, 7);
+
+    /* the clock is behind the floor: ids stay above it */
+    eddy_fluid_init (&gen, 0);
+    assert_int_equal (eddy_fluid_set_floor (&gen, floor), 0);
+    assert_int_equal (eddy_fluid_generate (&gen, 100, &id), 0);
+    assert_true (id > floor);
+    assert_int_equal (id, make_id (9000, 0, 8)); /* same generator: next sequence */
+
+    /* another generator's floor at the same ms: the next ms */
+    eddy_fluid_init (&gen, 5);
+    eddy_fluid_set_floor (&gen, make_id (9000, 9, 3));
+    assert_int_equal (eddy_fluid_generate (&gen, 9000, &id), 0);
+    assert_true (id > make_id (9000, 9, 3));
+    assert_int_equal (eddy_fluid_timestamp (id), 9001);
+
+    /* the clock is ahead: ids follow the clock as before */
+    eddy_fluid_init (&gen, 0);
+    eddy_fluid_set_floor (&gen, floor);
+    assert_int_equal (eddy_fluid_generate (&gen, 20000, &id), 0);
+    assert_int_equal (id, make_id (20000, 0, 0));
+}
+
+static void floor_below_the_last_id_changes_nothing (void **state)
+{
+    struct eddy_fluid_gen gen;
+    eddy_fluid_t a, b;
+    eddy_fluid_init (&gen, 2);
+    assert_int_equal (eddy_fluid_generate (&gen, 5000, &a), 0);
+    assert_int_equal (eddy_fluid_set_floor (&gen, make_id (10, 0, 0)), 0);
+    assert_int_equal (eddy_fluid_generate (&gen, 5000, &b), 0);
+    assert_int_equal (b, a + 1);
+    errno = 0;
+    assert_int_equal (eddy_fluid_set_floor (NULL, 0), -1);
+    assert_int_equal (errno, EINVAL);
+}
+
 static void timestamp_overflow_is_an_error (void **state)
 {
     struct eddy_fluid_gen gen;
@@ -149,6 +195,8 @@ int main (void)
         cmocka_unit_test (ids_carry_timestamp_genid_and_sequence),
         cmocka_unit_test (clock_going_back_keeps_ids_increasing),
         cmocka_unit_test (sequence_wrap_advances_the_timestamp),
+        cmocka_unit_test (floor_keeps_ids_above_a_previous_run),
+        cmocka_unit_test (floor_below_the_last_id_changes_nothing),
         cmocka_unit_test (timestamp_overflow_is_an_error),
         cmocka_unit_test (text_forms_of_zero_and_max),
         cmocka_unit_test (encode_checks_buffer_size),

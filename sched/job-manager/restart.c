@@ -1,0 +1,344 @@
+/* restart.c - the job manager comes back with the jobs of the previous
+ * instance (a KVS kept in a state directory): it walks the job directory
+ * (sched/jobscan.h) and replays each eventlog (replay.c).
+ *
+ * Modules share the broker's reactor, so the walk is asynchronous; until
+ * it is over every request waits in a queue and is delivered again, in
+ * arrival order, afterwards.  Then:
+ *  - inactive jobs are remembered for job-manager.wait and re-enter the
+ *    purge queue in the order they became inactive;
+ *  - pending jobs are active again where their events left them and ask
+ *    the scheduler anew;
+ *  - jobs in RUN lost their processes with the old instance: they get a
+ *    fatal "restart" exception and go to INACTIVE (those already in
+ *    CLEANUP just finish their cleanup).  The scheduler of this instance
+ *    never allocated their resources, so they are not freed (the resource
+ *    and sched modules start with everything free).
+ * A job whose eventlog cannot be replayed is logged and left as it is; its
+ * id still counts for max_jobid, so no new job lands in its directory.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "sched/job-manager/jobmgr.h"
+#include "sched/jobscan.h"
+
+#define RESTART_NOTE "job was running when the instance stopped"
+
+/* An inactive job, as much as wait and the purge queue need. */
+struct inactive {
+    uint64_t id;
+    double t_inactive;
+    bool success, has_status;
+    int status;
+    char *exc_type, *exc_note;
+};
+
+struct restore {
+    eddy_jobscan_t *scan;
+    struct job **active; /* revived, owned here until the scan ends */
+    size_t nactive, active_cap;
+    struct inactive *inactive;
+    size_t ninactive, inactive_cap;
+    uint32_t skipped;
+    eddy_msg_t **deferred; /* requests that arrived meanwhile, in order */
+    size_t ndeferred, deferred_cap;
+};
+
+static void *grow (void *p, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return p;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *q = realloc (p, ncap * size);
+    if (q)
+        *cap = ncap;
+    return q;
+}
+
+bool jobmgr_defer (struct jobmgr *jm, const eddy_msg_t *msg)
+{
+    struct restore *rs = jm->restore;
+    eddy_msg_t **p;
+
+    if (!rs)
+        return false;
+    if (!(p = grow (rs->deferred, &rs->deferred_cap, rs->ndeferred, sizeof (*p)))) {
+        eddy_respond_error (jm->h, msg, ENOMEM, NULL);
+        return true;
+    }
+    rs->deferred = p;
+    rs->deferred[rs->ndeferred++] = eddy_msg_incref (msg);
+    return true;
+}
+
+static int add_inactive (struct restore *rs, uint64_t id, const struct jobreplay *jr)
+{
+    struct inactive *p = grow (rs->inactive, &rs->inactive_cap, rs->ninactive, sizeof (*p));
+    if (!p)
+        return -1;
+    rs->inactive = p;
+    struct inactive *in = &p[rs->ninactive];
+    *in = (struct inactive){
+        .id = id,
+        .t_inactive = jr->t_inactive,
+        .success = !jr->fatal && jr->finished && jr->status == 0,
+        .has_status = jr->finished,
+        .status = jr->status,
+    };
+    if (jr->exc_type && (!(in->exc_type = strdup (jr->exc_type))
+                         || !(in->exc_note = strdup (jr->exc_note ? jr->exc_note : "")))) {
+        free (in->exc_type);
+        return -1;
+    }
+    rs->ninactive++;
+    return 0;
+}
+
+/* A job that is active again: its state and facts as its events left them. */
+static struct job *revive (struct jobmgr *jm, uint64_t id, const struct jobreplay *jr, json_t *events)
+{
+    struct job *job = job_create (jm, id);
+    if (!job)
+        return NULL;
+    json_decref (job->events);
+    job->events = json_incref (events);
+    job->state = jr->state;
+    job->userid = jr->userid;
+    job->urgency = jr->urgency;
+    job->priority = jr->priority;
+    job->flags = jr->flags;
+    job->t_submit = jr->t_submit;
+    job->started = jr->started;
+    job->finished = jr->finished;
+    job->status = jr->status;
+    if (jr->fatal) {
+        job->fatal = true;
+        if (!(job->exc_type = strdup (jr->exc_type)) || !(job->exc_note = strdup (jr->exc_note))) {
+            job_destroy (job);
+            return NULL;
+        }
+    }
+    return job;
+}
+
+static int eventlog_cb (uint64_t id, const char *text, void *arg)
+{
+    struct jobmgr *jm = arg;
+    struct restore *rs = jm->restore;
+    struct jobreplay jr;
+    eddy_error_t err;
+    json_t *events = jobmgr_replay (text, &jr, &err);
+    struct job *job = NULL, **p;
+    int want = 0;
+
+    if (!events) {
+        eddy_log (jm->h, LOG_ERR, "job %ju: its eventlog cannot be replayed (%s); left as it is",
+                  (uintmax_t)id, err.text);
+        rs->skipped++;
+        return 0;
+    }
+    if (jr.state == JOB_INACTIVE) {
+        if (add_inactive (rs, id, &jr) < 0)
+            goto nomem;
+    }
+    else {
+        if (!(p = grow (rs->active, &rs->active_cap, rs->nactive, sizeof (*p))))
+            goto nomem;
+        rs->active = p;
+        if (!(job = revive (jm, id, &jr, events)))
+            goto nomem;
+        rs->active[rs->nactive++] = job;
+        want = EDDY_JOBSCAN_JOBSPEC | (jr.alloc ? EDDY_JOBSCAN_R : 0);
+    }
+    json_decref (events);
+    return want;
+nomem:
+    eddy_log (jm->h, LOG_ERR, "job %ju: out of memory while restoring it", (uintmax_t)id);
+    job_destroy (job);
+    json_decref (events);
+    rs->skipped++;
+    return 0;
+}
+
+/* The revived job with this id: the scan has at most MAX_INFLIGHT jobs
+ * between eventlog and extra, the newest ones, so look from the end.
+ */
+static struct job *revived (struct restore *rs, uint64_t id)
+{
+    for (size_t i = rs->nactive; i-- > 0;)
+        if (rs->active[i]->id == id)
+            return rs->active[i];
+    return NULL;
+}
+
+static void extra_cb (uint64_t id, const char *text, json_t *jobspec, json_t *R, void *arg)
+{
+    struct jobmgr *jm = arg;
+    struct job *job = revived (jm->restore, id);
+
+    if (job) {
+        job->jobspec = json_incref (jobspec);
+        job->R = json_incref (R);
+    }
+}
+
+static int by_id (const void *a, const void *b)
+{
+    uint64_t x = (*(struct job *const *)a)->id, y = (*(struct job *const *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* The order jobs became inactive: (clean time, id). */
+static int by_inactive (const void *a, const void *b)
+{
+    const struct inactive *x = a, *y = b;
+    if (x->t_inactive != y->t_inactive)
+        return x->t_inactive < y->t_inactive ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void restore_inactive (struct jobmgr *jm, struct restore *rs)
+{
+    if (rs->ninactive > 1)
+        qsort (rs->inactive, rs->ninactive, sizeof (rs->inactive[0]), by_inactive);
+    for (size_t i = 0; i < rs->ninactive; i++) {
+        struct inactive *in = &rs->inactive[i];
+        jobmgr_remember (jm, in->id, in->success, in->has_status, in->status, in->exc_type,
+                         in->exc_note);
+        jobmgr_purge (jm, in->id);
+        jm->jobs_inactive++;
+    }
+}
+
+/* Active again, in submission (id) order; those that held resources count
+ * as running until their clean entry.
+ */
+static void restore_active (struct jobmgr *jm, struct restore *rs)
+{
+    if (rs->nactive > 1)
+        qsort (rs->active, rs->nactive, sizeof (rs->active[0]), by_id);
+    for (size_t i = 0; i < rs->nactive; i++) {
+        struct job *job = rs->active[i];
+        if (eddy_u64map_put (jm->active, job->id, job) < 0) {
+            eddy_log (jm->h, LOG_ERR, "job %ju: out of memory while restoring it",
+                      (uintmax_t)job->id);
+            job_destroy (job);
+            rs->active[i] = NULL;
+            continue;
+        }
+        jobmgr_link (jm, job);
+        if (job->state == JOB_RUN || (job->state == JOB_CLEANUP && (job->R || job->started)))
+            jobmgr_count_running (jm, job);
+    }
+}
+
+/* What each revived job needs now: a fatal exception if it lost its
+ * processes (or cannot run: no jobspec), then whatever its state asks for.
+ * A job already in CLEANUP (finished, or a fatal exception) only lacked
+ * its clean entry: it keeps its result.
+ */
+static void restart_actions (struct jobmgr *jm, uint64_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct job *job = eddy_u64map_get (jm->active, ids[i]);
+        if (!job)
+            continue; /* a deferred request already took it to INACTIVE */
+        if (job->state == JOB_RUN)
+            job_raise (jm, job, "restart", 0, 0, RESTART_NOTE);
+        else if (!job->fatal && !job->jobspec)
+            job_raise (jm, job, "restart", 0, 0, "the job's jobspec could not be read");
+        job_action (jm, job);
+    }
+}
+
+static void restore_free (struct restore *rs, eddy_handle_t *h)
+{
+    if (!rs)
+        return;
+    eddy_jobscan_destroy (rs->scan);
+    for (size_t i = 0; i < rs->nactive; i++)
+        job_destroy (rs->active[i]);
+    for (size_t i = 0; i < rs->ninactive; i++) {
+        free (rs->inactive[i].exc_type);
+        free (rs->inactive[i].exc_note);
+    }
+    free (rs->inactive);
+    free (rs->active);
+    for (size_t i = 0; i < rs->ndeferred; i++) {
+        if (h)
+            eddy_respond_error (h, rs->deferred[i], ENOSYS, "job-manager unloaded");
+        eddy_msg_decref (rs->deferred[i]);
+    }
+    free (rs->deferred);
+    free (rs);
+}
+
+static void done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
+{
+    struct jobmgr *jm = arg;
+    struct restore *rs = jm->restore;
+    uint64_t *ids = NULL;
+    size_t nids = rs->nactive;
+
+    if (errnum)
+        eddy_log (jm->h, LOG_ERR, "restart: the job directory was not read in full (%s); "
+                                  "some jobs of the previous instance are not restored",
+                  strerror (errnum));
+    if (eddy_jobscan_max_id (scan) > jm->max_jobid)
+        jm->max_jobid = eddy_jobscan_max_id (scan);
+    restore_inactive (jm, rs);
+    restore_active (jm, rs);
+    if (rs->nactive > 0 && !(ids = calloc (rs->nactive, sizeof (*ids))))
+        eddy_log (jm->h, LOG_ERR, "restart: out of memory; revived jobs wait for a request");
+    for (size_t i = 0; ids && i < rs->nactive; i++)
+        ids[i] = rs->active[i] ? rs->active[i]->id : 0;
+    if (eddy_jobscan_count (scan) > 0)
+        eddy_log (jm->h, LOG_INFO,
+                  "restart: %zu active and %zu inactive jobs restored, %u skipped",
+                  rs->nactive, rs->ninactive, rs->skipped);
+
+    /* the restore is over: requests go straight to their handlers again */
+    jm->restore = NULL;
+    rs->nactive = 0; /* the jobs are jm's now */
+    for (size_t i = 0; i < rs->ndeferred; i++) {
+        eddy_handle_deliver (jm->h, rs->deferred[i]);
+        eddy_msg_decref (rs->deferred[i]);
+    }
+    rs->ndeferred = 0;
+    /* journal readers among them have seen the revived jobs as they were;
+     * now they see what happens to them */
+    restart_actions (jm, ids, ids ? nids : 0);
+    free (ids);
+    restore_free (rs, jm->h);
+}
+
+static const struct eddy_jobscan_ops scan_ops = {
+    .eventlog = eventlog_cb,
+    .extra = extra_cb,
+    .done = done_cb,
+};
+
+int jobmgr_restore_start (struct jobmgr *jm)
+{
+    struct restore *rs = calloc (1, sizeof (*rs));
+    if (!rs)
+        return -1;
+    jm->restore = rs;
+    if (!(rs->scan = eddy_jobscan_start (jm->h, &scan_ops, jm))) {
+        jm->restore = NULL;
+        restore_free (rs, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+void jobmgr_restore_destroy (struct jobmgr *jm)
+{
+    struct restore *rs = jm->restore;
+    jm->restore = NULL;
+    restore_free (rs, jm->h);
+}
