@@ -18,11 +18,15 @@
 #include "kvs/tree.h"
 #include "kvs/treeobj.h"
 
-/* The test source: a cache; `largest` records the biggest blob written. */
+/* The test source: a cache; `largest` records the biggest blob written.
+ * keep_obj: the cache keeps the working tree's node as a new blob's
+ * decoded form, as the kvs module does (else it decodes the blob's text).
+ */
 struct src {
     eddy_kvs_cache_t *c;
     size_t largest;
     int puts;
+    bool keep_obj;
 };
 
 static json_t *s_get_obj (void *arg, const char *ref, eddy_error_t *err)
@@ -51,7 +55,7 @@ static int s_put (void *arg, void *data, size_t len, json_t *obj, char ref[EDDY_
     if (len > s->largest)
         s->largest = len;
     s->puts++;
-    return eddy_kvs_cache_insert (s->c, ref, data, len, true);
+    return eddy_kvs_cache_insert_obj (s->c, ref, data, len, s->keep_obj ? obj : NULL, true);
 }
 
 static const struct eddy_kvs_tree_src src_ops = { s_get_obj, s_get_data, s_put };
@@ -326,6 +330,85 @@ static void same_commits_give_the_same_root (void **state)
     assert_string_equal (r1, f->root);
 }
 
+/* A fixed history of commits touching every kind of object (nested
+ * directories, inline and blob values, appends, a directory sharded over
+ * two hdir levels, unlinks that empty shards) ends in fixed roots, computed
+ * before the commit path was optimised: stored bytes, and so blobrefs,
+ * must never change.  Run with the cache decoding every blob and with it
+ * keeping the working tree's nodes.
+ */
+static void history (struct fixture *f, char roots[3][EDDY_BLOBREF_SIZE])
+{
+    char key[64], val[32], big[300];
+
+    memset (big, 'y', sizeof (big));
+    big[0] = big[298] = '"';
+    big[299] = '\0';
+    assert_int_equal (commit (f, "[{\"op\":\"put\",\"key\":\"a.b.c\",\"value\":\"42\"},"
+                                 "{\"op\":\"put\",\"key\":\"a.x\",\"value\":\"\\\"hello\\\"\"},"
+                                 "{\"op\":\"mkdir\",\"key\":\"e\"},"
+                                 "{\"op\":\"append\",\"key\":\"log\",\"value\":\"one\\n\"}]"),
+                      0);
+    assert_int_equal (commit (f, "[{\"op\":\"append\",\"key\":\"log\",\"value\":\"two\\n\"}]"), 0);
+    assert_int_equal (put (f, "blob", big), 0);
+    memcpy (roots[0], f->root, EDDY_BLOBREF_SIZE);
+    for (int i = 0; i < 3000; i += 250) {
+        json_t *ops = json_array ();
+        for (int j = i; j < i + 250; j++) {
+            snprintf (key, sizeof (key), "big.k%05d", j);
+            snprintf (val, sizeof (val), "%d", j);
+            json_array_append_new (ops, json_pack ("{s:s s:s s:s}", "op", "put", "key", key, "value", val));
+        }
+        char *s = json_dumps (ops, 0);
+        assert_int_equal (commit (f, s), 0);
+        free (s);
+        json_decref (ops);
+    }
+    memcpy (roots[1], f->root, EDDY_BLOBREF_SIZE);
+    assert_int_equal (put (f, "big.k01234", "\"changed\""), 0);
+    assert_int_equal (put (f, "big.sub.deep.x", "[1,2,3]"), 0);
+    assert_int_equal (commit (f, "[{\"op\":\"append\",\"key\":\"big.log\",\"value\":\"x\"},"
+                                 "{\"op\":\"unlink\",\"key\":\"a.b\"},"
+                                 "{\"op\":\"put\",\"key\":\"a.y\",\"value\":\"true\"}]"),
+                      0);
+    for (int j = 0; j < 3000; j += 2) {
+        snprintf (key, sizeof (key), "[{\"op\":\"unlink\",\"key\":\"big.k%05d\"}]", j);
+        assert_int_equal (commit (f, key), 0);
+    }
+    memcpy (roots[2], f->root, EDDY_BLOBREF_SIZE);
+}
+
+static void commit_roots_are_unchanged (void **state)
+{
+    static const char *expected[3] = {
+        "sha256-0fa0c381524bdc5f63c0ceb79b87089a37af63ec5c5d7f111e3769e8ba65691a",
+        "sha256-e127e7df0a20283746cc6d85313b98ffe7e7fe51ce231a28b01ff77a3407835d",
+        "sha256-c1252fcd7a07ba972f860d63ceb57b8ac3da678a01c08b4296813a0b794bf07d",
+    };
+    struct fixture *f = *state;
+    char roots[3][EDDY_BLOBREF_SIZE];
+
+    for (int keep = 0; keep < 2; keep++) {
+        f->s.keep_obj = keep;
+        assert_int_equal (eddy_kvs_tree_empty_root (&f->t, f->root), 0);
+        history (f, roots);
+        for (int i = 0; i < 3; i++) {
+            if (strcmp (roots[i], expected[i]))
+                print_message ("root %d: %s\n", i, roots[i]);
+        }
+        for (int i = 0; i < 3; i++)
+            assert_string_equal (roots[i], expected[i]);
+        char *v = get (f, "big.k01235");
+        assert_string_equal (v, "1235");
+        free (v);
+        assert_null (get (f, "big.k01236"));
+        assert_int_equal (errno, ENOENT);
+        v = get (f, "big.sub.deep.x");
+        assert_string_equal (v, "[1,2,3]");
+        free (v);
+    }
+}
+
 static void cache_expires_clean_blobs_only (void **state)
 {
     eddy_kvs_cache_t *c = eddy_kvs_cache_create ();
@@ -473,6 +556,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (large_directories_are_sharded, setup, teardown),
         cmocka_unit_test_setup_teardown (missing_blobs_are_named_for_fault_in, setup, teardown),
         cmocka_unit_test_setup_teardown (same_commits_give_the_same_root, setup, teardown),
+        cmocka_unit_test_setup_teardown (commit_roots_are_unchanged, setup, teardown),
         cmocka_unit_test (cache_expires_clean_blobs_only),
         cmocka_unit_test (blobref_scan_finds_exact_refs_only),
         cmocka_unit_test (blobtab_filter_keeps_the_rest_findable),

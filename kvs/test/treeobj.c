@@ -1,0 +1,184 @@
+/* Unit tests of tree object encoding (treeobj.c): the exact bytes of every
+ * kind of object, and the slot digits of the hdir rule.  The expected
+ * texts and blobrefs were computed before the encoder was optimised; a
+ * stored tree's blobrefs are hashes of these bytes, so they must never
+ * change.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvs/blobref.h"
+#include "kvs/treeobj.h"
+
+#define REF0 "sha256-0000000000000000000000000000000000000000000000000000000000000000"
+#define REF1 "sha256-0000000000000000000000000000000000000000000000000000000000000001"
+#define REFFF "sha256-00000000000000000000000000000000000000000000000000000000000000ff"
+
+struct golden {
+    const char *in;       /* JSON text, keys in no particular order */
+    const char *out;      /* its canonical encoding */
+    const char *blobref;  /* sha256 of out */
+};
+
+static const struct golden golden[] = {
+    { "{\"type\":\"val\",\"ver\":1,\"data\":\"eyJhIjoxfQ==\"}",
+      "{\"data\":\"eyJhIjoxfQ==\",\"type\":\"val\",\"ver\":1}",
+      "sha256-869d9a5ba07a7dcc93a67536c94bddc29600c277e047455af0d99eb1a3ae120b" },
+    { "{\"ver\":1,\"data\":[\"" REF1 "\",\"" REFFF "\",\"" REF1 "\"],\"type\":\"valref\"}",
+      "{\"data\":[\"" REF1 "\",\"" REFFF "\",\"" REF1 "\"],\"type\":\"valref\",\"ver\":1}",
+      "sha256-67ef44087250234aa0ded19df27249fda5466e43e0f583e29b1c4639b548d6d8" },
+    { "{\"data\":[\"sha256-abcdef0000000000000000000000000000000000000000000000000000000009\"],"
+      "\"type\":\"dirref\",\"ver\":1}",
+      "{\"data\":[\"sha256-abcdef0000000000000000000000000000000000000000000000000000000009\"],"
+      "\"type\":\"dirref\",\"ver\":1}",
+      "sha256-7a70c00d1bbb7990f2b0191e99fc416c7fb7486efbf05b154aee22e9ed2078aa" },
+    { "{\"ver\":1,\"type\":\"dir\",\"data\":{}}",
+      "{\"data\":{},\"type\":\"dir\",\"ver\":1}",
+      "sha256-61b85efa2a76db9377692c700b4e1edfc480bf224e0e9764b76f8082159d0ca0" },
+    /* names that need escaping, UTF-8, and an order strcmp decides */
+    { "{\"ver\":1,\"type\":\"dir\",\"data\":{"
+      "\"zz\":{\"ver\":1,\"type\":\"val\",\"data\":\"\"},"
+      "\"q\\\"uote\":{\"ver\":1,\"type\":\"val\",\"data\":\"MQ==\"},"
+      "\"back\\\\slash\":{\"ver\":1,\"type\":\"val\",\"data\":\"Mg==\"},"
+      "\"ctl\\u0001x\\u001f\":{\"ver\":1,\"type\":\"val\",\"data\":\"Mw==\"},"
+      "\"tab\\there\":{\"ver\":1,\"type\":\"val\",\"data\":\"NA==\"},"
+      "\"utf8 \\u00e9\\u2603\":{\"ver\":1,\"type\":\"val\",\"data\":\"NQ==\"},"
+      "\"A\":{\"ver\":1,\"type\":\"dirref\",\"data\":"
+      "[\"sha256-1111111111111111111111111111111111111111111111111111111111111111\"]},"
+      "\"a\":{\"ver\":1,\"type\":\"valref\",\"data\":"
+      "[\"sha256-2222222222222222222222222222222222222222222222222222222222222222\"]},"
+      "\"a b\":{\"ver\":1,\"type\":\"val\",\"data\":\"Ng==\"},"
+      "\"aa\":{\"ver\":1,\"type\":\"val\",\"data\":\"Nw==\"}}}",
+      "{\"data\":{\"A\":{\"data\":[\"sha256-1111111111111111111111111111111111111111111111111111111111111111\"],"
+      "\"type\":\"dirref\",\"ver\":1},"
+      "\"a\":{\"data\":[\"sha256-2222222222222222222222222222222222222222222222222222222222222222\"],"
+      "\"type\":\"valref\",\"ver\":1},"
+      "\"a b\":{\"data\":\"Ng==\",\"type\":\"val\",\"ver\":1},"
+      "\"aa\":{\"data\":\"Nw==\",\"type\":\"val\",\"ver\":1},"
+      "\"back\\\\slash\":{\"data\":\"Mg==\",\"type\":\"val\",\"ver\":1},"
+      "\"ctl\\u0001x\\u001f\":{\"data\":\"Mw==\",\"type\":\"val\",\"ver\":1},"
+      "\"q\\\"uote\":{\"data\":\"MQ==\",\"type\":\"val\",\"ver\":1},"
+      "\"tab\\u0009here\":{\"data\":\"NA==\",\"type\":\"val\",\"ver\":1},"
+      "\"utf8 \xc3\xa9\xe2\x98\x83\":{\"data\":\"NQ==\",\"type\":\"val\",\"ver\":1},"
+      "\"zz\":{\"data\":\"\",\"type\":\"val\",\"ver\":1}},\"type\":\"dir\",\"ver\":1}",
+      "sha256-8dcf0fe60555da2103dba4d7074e30f1cec99545736b70055b3fadb8d150b391" },
+    { "{\"level\":5,\"ver\":1,\"type\":\"hdir\",\"data\":{"
+      "\"f\":{\"ver\":1,\"type\":\"dirref\",\"data\":"
+      "[\"sha256-ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"]},"
+      "\"0\":{\"ver\":1,\"type\":\"dirref\",\"data\":[\"" REF0 "\"]},"
+      "\"a\":{\"ver\":1,\"type\":\"dirref\",\"data\":"
+      "[\"sha256-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]}}}",
+      "{\"data\":{\"0\":{\"data\":[\"" REF0 "\"],\"type\":\"dirref\",\"ver\":1},"
+      "\"a\":{\"data\":[\"sha256-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"],"
+      "\"type\":\"dirref\",\"ver\":1},"
+      "\"f\":{\"data\":[\"sha256-ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"],"
+      "\"type\":\"dirref\",\"ver\":1}},\"level\":5,\"type\":\"hdir\",\"ver\":1}",
+      "sha256-546d0229c300938c972327d1a4f7e22f85f2cea30f67e0ea1f79366ba37f54f8" },
+    /* a working tree: inline dir and hdir entries are encoded in place */
+    { "{\"ver\":1,\"type\":\"dir\",\"data\":{"
+      "\"sub\":{\"ver\":1,\"type\":\"dir\",\"data\":{\"x\":{\"ver\":1,\"type\":\"val\",\"data\":\"eA==\"}}},"
+      "\"shard\":{\"ver\":1,\"type\":\"hdir\",\"level\":0,\"data\":{"
+      "\"3\":{\"ver\":1,\"type\":\"dir\",\"data\":{\"n\":{\"ver\":1,\"type\":\"val\",\"data\":\"\"}}},"
+      "\"c\":{\"ver\":1,\"type\":\"hdir\",\"level\":1,\"data\":{}}}}}}",
+      "{\"data\":{\"shard\":{\"data\":{\"3\":{\"data\":{\"n\":{\"data\":\"\",\"type\":\"val\",\"ver\":1}},"
+      "\"type\":\"dir\",\"ver\":1},\"c\":{\"data\":{},\"level\":1,\"type\":\"hdir\",\"ver\":1}},"
+      "\"level\":0,\"type\":\"hdir\",\"ver\":1},"
+      "\"sub\":{\"data\":{\"x\":{\"data\":\"eA==\",\"type\":\"val\",\"ver\":1}},\"type\":\"dir\",\"ver\":1}},"
+      "\"type\":\"dir\",\"ver\":1}",
+      "sha256-5370974fcdff0a8aecc0d31d871d54ab41f2c59e51fe4992174108763d4f130a" },
+};
+
+static void encodings_are_byte_identical (void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof (golden) / sizeof (golden[0]); i++) {
+        json_error_t jerr;
+        json_t *o = json_loads (golden[i].in, 0, &jerr);
+        char ref[EDDY_BLOBREF_SIZE];
+        size_t len;
+        char *s;
+
+        if (!o)
+            fail_msg ("golden %zu: %s", i, jerr.text);
+        assert_non_null (s = eddy_treeobj_encode (o, &len));
+        assert_string_equal (s, golden[i].out);
+        assert_int_equal (len, strlen (golden[i].out));
+        eddy_blobref_hash (s, len, ref);
+        assert_string_equal (ref, golden[i].blobref);
+        free (s);
+        json_decref (o);
+    }
+}
+
+/* 40 entries made in descending order, with names whose byte order
+ * differs from their numeric order.
+ */
+static void a_large_dir_encodes_in_strcmp_order (void **state)
+{
+    json_t *d = eddy_treeobj_dir ();
+    json_t *data = json_object_get (d, "data");
+    char ref[EDDY_BLOBREF_SIZE];
+    size_t len;
+    char *s;
+
+    (void)state;
+    for (int i = 39; i >= 0; i--) {
+        char k[32];
+        snprintf (k, sizeof (k), "k%d%s", (i * 7919) % 101, i % 3 ? "x" : "");
+        assert_int_equal (json_object_set_new (data, k, eddy_treeobj_val (k, strlen (k))), 0);
+    }
+    assert_non_null (s = eddy_treeobj_encode (d, &len));
+    assert_int_equal (len, 1865);
+    eddy_blobref_hash (s, len, ref);
+    assert_string_equal (ref, "sha256-51edae3669bfa7ddb71a506e72589702236626011b4ea15bcd22297f4865d07c");
+    free (s);
+    json_decref (d);
+}
+
+static void encode_rejects_what_is_not_a_tree_object (void **state)
+{
+    json_t *o = json_pack ("{s:i s:s s:s}", "ver", 1, "type", "frob", "data", "");
+    (void)state;
+    assert_null (eddy_treeobj_encode (o, NULL));
+    assert_int_equal (errno, EINVAL);
+    json_decref (o);
+}
+
+/* Slot digits are the hex digits of sha256 (name), level 0 first. */
+static void slots_follow_the_digest (void **state)
+{
+    static const struct {
+        const char *name, *digits;
+    } slots[] = {
+        { "a", "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb" },
+        { "key42", "d8e1e2f31344c975c9ddcdf79c5418b44afc6c8dbb440fdcc80cfdbc96d070b5" },
+        { "k00001", "c763b6fd9be8a151dbdbd658b88b8020241b431b75d6008a8283ed15dfe94482" },
+        { "\xc3\xa9t\xc3\xa9", "bd010c64132bf5cae8aea89f6762515727dcf68a5dd1de813c87f50a16c4513c" },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof (slots) / sizeof (slots[0]); i++) {
+        for (int level = 0; level <= EDDY_TREEOBJ_LEVEL_MAX; level++) {
+            char digit = "0123456789abcdef"[eddy_treeobj_slot (slots[i].name, level)];
+            if (digit != slots[i].digits[level])
+                fail_msg ("%s at level %d: %c", slots[i].name, level, digit);
+        }
+    }
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (encodings_are_byte_identical),
+        cmocka_unit_test (a_large_dir_encodes_in_strcmp_order),
+        cmocka_unit_test (encode_rejects_what_is_not_a_tree_object),
+        cmocka_unit_test (slots_follow_the_digest),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
