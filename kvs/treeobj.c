@@ -1,5 +1,6 @@
 /* treeobj.c - construct, validate, encode and decode tree objects. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -80,10 +81,8 @@ json_t *eddy_treeobj_hdir (int level)
     return o;
 }
 
-eddy_treeobj_type_t eddy_treeobj_type (const json_t *obj)
+static eddy_treeobj_type_t type_named (const json_t *t)
 {
-    /* called for every entry an encode or a walk touches: compare by length */
-    json_t *t = json_object_get (obj, "type");
     const char *s = json_string_value (t);
     if (!s)
         return EDDY_TREEOBJ_INVALID;
@@ -104,6 +103,58 @@ eddy_treeobj_type_t eddy_treeobj_type (const json_t *obj)
         if (!memcmp (s, "dirref", 6))
             return EDDY_TREEOBJ_DIRREF;
         break;
+    }
+    return EDDY_TREEOBJ_INVALID;
+}
+
+/* A tree object has 3 or 4 members: walking them is cheaper than hashing
+ * a key to look one up, and one walk finds them all.  Objects with more
+ * members (not tree objects, but they may come from anywhere) are looked
+ * up by key, so the cost stays bounded.
+ */
+#define WALK_MAX 8
+
+struct members {
+    json_t *type, *data, *level;
+};
+
+static void members (const json_t *obj, struct members *m)
+{
+    m->type = m->data = m->level = NULL;
+    if (json_object_size (obj) > WALK_MAX) {
+        m->type = json_object_get (obj, "type");
+        m->data = json_object_get (obj, "data");
+        m->level = json_object_get (obj, "level");
+        return;
+    }
+    for (void *it = json_object_iter ((json_t *)obj); it; it = json_object_iter_next ((json_t *)obj, it)) {
+        const char *k = json_object_iter_key (it);
+        switch (k[0]) {
+        case 't':
+            if (!strcmp (k, "type"))
+                m->type = json_object_iter_value (it);
+            break;
+        case 'd':
+            if (!strcmp (k, "data"))
+                m->data = json_object_iter_value (it);
+            break;
+        case 'l':
+            if (!strcmp (k, "level"))
+                m->level = json_object_iter_value (it);
+            break;
+        }
+    }
+}
+
+eddy_treeobj_type_t eddy_treeobj_type (const json_t *obj)
+{
+    /* called for every entry a walk touches */
+    if (json_object_size (obj) > WALK_MAX)
+        return type_named (json_object_get (obj, "type"));
+    for (void *it = json_object_iter ((json_t *)obj); it; it = json_object_iter_next ((json_t *)obj, it)) {
+        const char *k = json_object_iter_key (it);
+        if (k[0] == 't' && !strcmp (k, "type"))
+            return type_named (json_object_iter_value (it));
     }
     return EDDY_TREEOBJ_INVALID;
 }
@@ -280,7 +331,8 @@ json_t *eddy_treeobj_decode (const void *buf, size_t len, eddy_error_t *err)
 
 /* A hand-written encoder: tree objects are encoded for every commit, and
  * this is several times faster than json_dumps () with sorted keys while
- * giving the same canonical form (compact, keys in strcmp order).
+ * giving the same canonical form (compact, keys in strcmp order, strings
+ * escaped as json_dumps () does by default).
  */
 struct buf {
     char *s;
@@ -288,10 +340,11 @@ struct buf {
     bool failed;
 };
 
-static void put (struct buf *b, const char *s, size_t n)
+/* Room for n more bytes and a NUL. */
+static bool reserve (struct buf *b, size_t n)
 {
     if (b->failed)
-        return;
+        return false;
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)
@@ -299,24 +352,35 @@ static void put (struct buf *b, const char *s, size_t n)
         char *p = realloc (b->s, cap);
         if (!p) {
             b->failed = true;
-            return;
+            return false;
         }
         b->s = p;
         b->cap = cap;
     }
-    memcpy (b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
+    return true;
 }
 
-static void put_str (struct buf *b, const char *s, size_t n)
+static void put (struct buf *b, const char *s, size_t n)
+{
+    if (!reserve (b, n))
+        return;
+    memcpy (b->s + b->len, s, n);
+    b->len += n;
+}
+
+/* Bytes a JSON string cannot hold as they are. */
+static bool needs_escape (unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+static void put_str_escaped (struct buf *b, const char *s, size_t n, size_t start)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t start = 0;
-    put (b, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
+    put (b, s, start);
+    for (size_t i = start; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!needs_escape (c))
             continue;
         put (b, s + start, i - start);
         if (c == '"' || c == '\\') {
@@ -330,21 +394,152 @@ static void put_str (struct buf *b, const char *s, size_t n)
         start = i + 1;
     }
     put (b, s + start, n - start);
+}
+
+/* The index of the first byte in s[0..n) that needs escaping, or n.
+ * Eight bytes at a time (a blobref is 71): a byte below 0x20, '"' or '\\'
+ * sets the high bit of its lane in the test word (Bit Twiddling Hacks,
+ * "determine if a word has a byte less than n"; a false hit in a lane can
+ * only follow a true one, and the byte loop then finds the true one).
+ */
+static size_t clean_prefix (const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v, q, bs;
+        memcpy (&v, s + i, 8);
+        q = v ^ (ones * '"');
+        bs = v ^ (ones * '\\');
+        if (((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) | ((bs - ones) & ~bs & highs))
+            break;
+    }
+    while (i < n && !needs_escape ((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
+/* A quoted string.  Names, base64 and blobrefs never need escaping: copy
+ * them in one go.
+ */
+static void put_str (struct buf *b, const char *s, size_t n)
+{
+    size_t i = clean_prefix (s, n);
+    if (!reserve (b, n + 2))
+        return;
+    b->s[b->len++] = '"';
+    if (i == n) {
+        memcpy (b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len++] = '"';
+        return;
+    }
+    put_str_escaped (b, s, n, i);
     put (b, "\"", 1);
 }
 
-static int cmp_keys (const void *a, const void *b)
+static void put_json_str (struct buf *b, const json_t *v)
 {
-    return strcmp (*(const char *const *)a, *(const char *const *)b);
+    const char *s = json_string_value (v);
+    put_str (b, s ? s : "", s ? json_string_length (v) : 0);
+}
+
+struct entry {
+    const char *key;
+    json_t *value;
+};
+
+/* Directory data comes mostly in order already (jansson keeps insertion
+ * order; a stored node was decoded from sorted text; a commit adds a few
+ * names at the end): an insertion sort costs n - 1 comparisons then.
+ */
+#define INSERTION_MAX 64
+
+static int cmp_entries (const void *a, const void *b)
+{
+    return strcmp (((const struct entry *)a)->key, ((const struct entry *)b)->key);
+}
+
+static void sort_entries (struct entry *e, size_t n)
+{
+    if (n > INSERTION_MAX) {
+        qsort (e, n, sizeof (e[0]), cmp_entries);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct entry x = e[i];
+        size_t j = i;
+        while (j > 0 && strcmp (e[j - 1].key, x.key) > 0) {
+            e[j] = e[j - 1];
+            j--;
+        }
+        e[j] = x;
+    }
+}
+
+static void encode (struct buf *b, const json_t *obj, int depth);
+
+static void encode_entries (struct buf *b, json_t *data, int depth)
+{
+    struct entry stack[INSERTION_MAX], *e = stack;
+    size_t n = json_object_size (data), k = 0;
+    const char *key;
+    json_t *v;
+
+    if (n > INSERTION_MAX && !(e = malloc (n * sizeof (e[0])))) {
+        b->failed = true;
+        return;
+    }
+    json_object_foreach (data, key, v) {
+        e[k].key = key;
+        e[k++].value = v;
+    }
+    sort_entries (e, n);
+    put (b, "{", 1);
+    for (k = 0; k < n; k++) {
+        if (k > 0)
+            put (b, ",", 1);
+        put_str (b, e[k].key, strlen (e[k].key));
+        put (b, ":", 1);
+        encode (b, e[k].value, depth + 1);
+    }
+    put (b, "}", 1);
+    if (e != stack)
+        free (e);
+}
+
+static void put_level (struct buf *b, const json_t *level)
+{
+    json_int_t lv = json_integer_value (level);
+    char s[32];
+    int n;
+    if (lv >= 0 && lv < 100) {
+        s[0] = ',';
+        memcpy (s + 1, "\"level\":", 8);
+        n = 9;
+        if (lv >= 10)
+            s[n++] = (char)('0' + lv / 10);
+        s[n++] = (char)('0' + lv % 10);
+    }
+    else
+        n = snprintf (s, sizeof (s), ",\"level\":%d", (int)lv);
+    put (b, s, (size_t)n);
 }
 
 static void encode (struct buf *b, const json_t *obj, int depth)
 {
-    static const char *const names[] = { "", "val", "valref", "dirref", "dir", "hdir" };
-    json_t *data = json_object_get (obj, "data"), *v;
-    eddy_treeobj_type_t type = eddy_treeobj_type (obj);
+    static const char *const tails[] = {
+        "", ",\"type\":\"val\",\"ver\":1}", ",\"type\":\"valref\",\"ver\":1}",
+        ",\"type\":\"dirref\",\"ver\":1}", ",\"type\":\"dir\",\"ver\":1}",
+        ",\"type\":\"hdir\",\"ver\":1}",
+    };
+    struct members m;
+    eddy_treeobj_type_t type;
     size_t i;
+    json_t *v;
 
+    members (obj, &m);
+    type = type_named (m.type);
     if (type == EDDY_TREEOBJ_INVALID || depth > EDDY_TREEOBJ_LEVEL_MAX + 4) {
         b->failed = true;
         return;
@@ -352,52 +547,25 @@ static void encode (struct buf *b, const json_t *obj, int depth)
     put (b, "{\"data\":", 8);
     switch (type) {
     case EDDY_TREEOBJ_VAL:
-        put_str (b, json_string_value (data) ? json_string_value (data) : "", json_string_length (data));
+        put_json_str (b, m.data);
         break;
     case EDDY_TREEOBJ_VALREF:
     case EDDY_TREEOBJ_DIRREF:
         put (b, "[", 1);
-        json_array_foreach (data, i, v) {
+        json_array_foreach (m.data, i, v) {
             if (i > 0)
                 put (b, ",", 1);
-            put_str (b, json_string_value (v) ? json_string_value (v) : "", json_string_length (v));
+            put_json_str (b, v);
         }
         put (b, "]", 1);
         break;
-    default: {
-        size_t n = json_object_size (data), k = 0;
-        const char **keys = malloc ((n + 1) * sizeof (keys[0]));
-        const char *key;
-        if (!keys) {
-            b->failed = true;
-            return;
-        }
-        json_object_foreach (data, key, v) {
-            keys[k++] = key;
-        }
-        qsort (keys, n, sizeof (keys[0]), cmp_keys);
-        put (b, "{", 1);
-        for (k = 0; k < n; k++) {
-            if (k > 0)
-                put (b, ",", 1);
-            put_str (b, keys[k], strlen (keys[k]));
-            put (b, ":", 1);
-            encode (b, json_object_get (data, keys[k]), depth + 1);
-        }
-        put (b, "}", 1);
-        free (keys);
+    default:
+        encode_entries (b, m.data, depth);
         break;
     }
-    }
-    if (type == EDDY_TREEOBJ_HDIR) {
-        char lv[32];
-        int n = snprintf (lv, sizeof (lv), ",\"level\":%d",
-                          (int)json_integer_value (json_object_get (obj, "level")));
-        put (b, lv, (size_t)n);
-    }
-    put (b, ",\"type\":", 8);
-    put_str (b, names[type], strlen (names[type]));
-    put (b, ",\"ver\":1}", 9);
+    if (type == EDDY_TREEOBJ_HDIR)
+        put_level (b, m.level);
+    put (b, tails[type], strlen (tails[type]));
 }
 
 char *eddy_treeobj_encode (const json_t *obj, size_t *len)
@@ -409,6 +577,7 @@ char *eddy_treeobj_encode (const json_t *obj, size_t *len)
         errno = b.failed && eddy_treeobj_type (obj) == EDDY_TREEOBJ_INVALID ? EINVAL : ENOMEM;
         return NULL;
     }
+    b.s[b.len] = '\0';
     if (len)
         *len = b.len;
     return b.s;

@@ -151,6 +151,83 @@ static void encode_rejects_what_is_not_a_tree_object (void **state)
     json_decref (o);
 }
 
+/* The escaping of the encoder before it was optimised, byte by byte. */
+static void reference_escape (char *out, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    *out++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            *out++ = '\\';
+            *out++ = (char)c;
+        }
+        else if (c < 0x20) {
+            memcpy (out, "\\u00", 4);
+            out[4] = hex[c >> 4];
+            out[5] = hex[c & 15];
+            out += 6;
+        }
+        else
+            *out++ = (char)c;
+    }
+    *out++ = '"';
+    *out = '\0';
+}
+
+static void check_escape (const char *s, size_t n)
+{
+    char want[48 * 6 + 64];
+    const char *prefix = "{\"data\":";
+    json_t *o = json_pack ("{s:i s:s s:o}", "ver", 1, "type", "val", "data", json_stringn_nocheck (s, n));
+    size_t len;
+    char *enc;
+
+    assert_non_null (o);
+    assert_non_null (enc = eddy_treeobj_encode (o, &len));
+    strcpy (want, prefix);
+    reference_escape (want + strlen (prefix), s, n);
+    strcat (want, ",\"type\":\"val\",\"ver\":1}");
+    assert_int_equal (len, strlen (want));
+    assert_memory_equal (enc, want, len);
+    free (enc);
+    json_decref (o);
+}
+
+/* Strings of every length up to 40 with a byte that needs escaping (or
+ * one near that set) at every position, then random mixes.
+ */
+static void strings_are_escaped_as_before (void **state)
+{
+    static const unsigned char special[] = { 0x00, 0x01, 0x09, 0x1f, 0x20, 0x21, '"', 0x23, '\\',
+                                             0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff };
+    const size_t nspecial = sizeof (special);
+    char s[48];
+    unsigned seed = 12345;
+
+    (void)state;
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t pos = 0; pos < n; pos++) {
+            for (size_t k = 0; k < nspecial; k++) {
+                memset (s, 'a', n);
+                s[pos] = (char)special[k];
+                check_escape (s, n);
+            }
+        }
+    }
+    for (int round = 0; round < 5000; round++) {
+        size_t n = (seed = seed * 1103515245 + 12345) >> 16 & 31;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245 + 12345;
+            if ((seed >> 16) % 3)
+                s[i] = (char)('a' + (seed >> 20) % 26);
+            else
+                s[i] = (char)special[(seed >> 8) % nspecial];
+        }
+        check_escape (s, n);
+    }
+}
+
 /* Slot digits are the hex digits of sha256 (name), level 0 first. */
 static void slots_follow_the_digest (void **state)
 {
@@ -178,6 +255,7 @@ int main (void)
         cmocka_unit_test (encodings_are_byte_identical),
         cmocka_unit_test (a_large_dir_encodes_in_strcmp_order),
         cmocka_unit_test (encode_rejects_what_is_not_a_tree_object),
+        cmocka_unit_test (strings_are_escaped_as_before),
         cmocka_unit_test (slots_follow_the_digest),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
