@@ -100,9 +100,28 @@ static json_t *entry_node (struct eddy_kvs_tree *t, json_t *entry)
     }
 }
 
-static char slot_key (const char *name, int level, char key[2])
+/* A name on its way down the levels of a sharded directory: hashed once,
+ * when the first hdir asks for its slot.
+ */
+struct name {
+    const char *s;
+    bool hashed;
+    unsigned char digest[EDDY_TREEOBJ_DIGEST];
+};
+
+static void name_init (struct name *n, const char *s)
 {
-    key[0] = hexdigits[eddy_treeobj_slot (name, level)];
+    n->s = s;
+    n->hashed = false;
+}
+
+static char slot_key (struct name *n, int level, char key[2])
+{
+    if (!n->hashed) {
+        eddy_treeobj_name_digest (n->s, n->digest);
+        n->hashed = true;
+    }
+    key[0] = hexdigits[eddy_treeobj_digest_slot (n->digest, level)];
     key[1] = '\0';
     return key[0];
 }
@@ -110,12 +129,12 @@ static char slot_key (const char *name, int level, char key[2])
 /* Find name in a directory node: the entry (borrowed), or NULL + ENOENT /
  * EAGAIN / EINVAL.
  */
-static json_t *node_get (struct eddy_kvs_tree *t, json_t *node, const char *name)
+static json_t *node_get (struct eddy_kvs_tree *t, json_t *node, struct name *name)
 {
     for (;;) {
         json_t *data = json_object_get (node, "data");
         if (eddy_treeobj_type (node) == EDDY_TREEOBJ_DIR) {
-            json_t *e = json_object_get (data, name);
+            json_t *e = json_object_get (data, name->s);
             if (!e)
                 errno = ENOENT;
             return e;
@@ -156,7 +175,9 @@ json_t *eddy_kvs_tree_lookup (struct eddy_kvs_tree *t, const char *rootref, cons
     if (!(node = load_node (t, rootref, -1)))
         goto out;
     for (i = 0; i < json_array_size (path); i++) {
-        json_t *e = node_get (t, node, json_string_value (json_array_get (path, i)));
+        struct name name;
+        name_init (&name, json_string_value (json_array_get (path, i)));
+        json_t *e = node_get (t, node, &name);
         if (!e)
             goto out;
         if (i + 1 == json_array_size (path)) {
@@ -291,21 +312,58 @@ out:
 /* ---- working trees ---- */
 
 /* A private copy of a directory node: its own header and data object (the
- * entries themselves are shared, and never modified, only replaced).
+ * entries themselves are shared, and never modified, only replaced).  The
+ * header is built member by member rather than copied and then given new
+ * data.
  */
 static json_t *node_copy (const json_t *node)
 {
-    json_t *c = json_copy ((json_t *)node);
-    json_t *d = json_copy (json_object_get (node, "data"));
-    if (!c || !d || json_object_set_new (c, "data", d) < 0) {
-        json_decref (c);
-        errno = ENOMEM;
-        return NULL;
+    json_t *c = json_object (), *v;
+    const char *k;
+
+    if (!c)
+        goto nomem;
+    json_object_foreach ((json_t *)node, k, v) {
+        json_t *m = strcmp (k, "data") ? json_incref (v) : json_copy (v);
+        if (json_object_set_new_nocheck (c, k, m) < 0)
+            goto nomem;
     }
     return c;
+nomem:
+    json_decref (c);
+    errno = ENOMEM;
+    return NULL;
 }
 
-static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, json_t *entry, int level);
+/* A working tree's node lists, in a hidden header member, the names (or
+ * hdir slots) of its data that it made private (inline dir or hdir), so
+ * that finish () visits those instead of testing every entry.  The list
+ * may still hold names that were replaced or removed since: unroll ()
+ * checks each.  unroll () removes it before the node is encoded (encode
+ * writes only the members of a tree object anyway) and stored.
+ */
+#define PRIVATE_KEY ".private"
+
+static int mark_private (json_t *node, const char *name)
+{
+    json_t *a = json_object_get (node, PRIVATE_KEY);
+    if (!a && (!(a = json_array ()) || json_object_set_new_nocheck (node, PRIVATE_KEY, a) < 0))
+        goto nomem;
+    if (json_array_append_new (a, json_string_nocheck (name)) < 0)
+        goto nomem;
+    return 0;
+nomem:
+    errno = ENOMEM;
+    return -1;
+}
+
+static bool is_inline_dir (const json_t *entry)
+{
+    eddy_treeobj_type_t type = eddy_treeobj_type (entry);
+    return type == EDDY_TREEOBJ_DIR || type == EDDY_TREEOBJ_HDIR;
+}
+
+static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, json_t *entry, int level);
 
 static void copied (struct eddy_kvs_tree *t, const char *ref)
 {
@@ -323,6 +381,8 @@ static int shard (struct eddy_kvs_tree *t, json_t *node, int level)
     json_t *v;
     int rc = -1;
 
+    /* the marks name entries of old: node_set () marks the new slots */
+    json_object_del (node, PRIVATE_KEY);
     if (json_object_set_new (node, "type", json_string ("hdir")) < 0
         || json_object_set_new (node, "level", json_integer (level)) < 0
         || json_object_set_new (node, "data", json_object ()) < 0) {
@@ -330,7 +390,9 @@ static int shard (struct eddy_kvs_tree *t, json_t *node, int level)
         goto out;
     }
     json_object_foreach (old, k, v) {
-        if (node_set (t, node, k, json_incref (v), level) < 0)
+        struct name name;
+        name_init (&name, k);
+        if (node_set (t, node, &name, json_incref (v), level) < 0)
             goto out;
     }
     rc = 0;
@@ -343,16 +405,18 @@ out:
  * directory node.  level is the hdir level a flat dir becomes when it
  * outgrows EDDY_TREEOBJ_SPLIT (0 for a directory's top node).
  */
-static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, json_t *entry, int level)
+static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, json_t *entry, int level)
 {
     json_t *data = json_object_get (node, "data");
 
     if (eddy_treeobj_type (node) == EDDY_TREEOBJ_DIR) {
         if (!entry) {
-            json_object_del (data, name);
+            json_object_del (data, name->s);
             return 0;
         }
-        if (json_object_set_new (data, name, entry) < 0) {
+        bool mark = is_inline_dir (entry);
+        if (json_object_set_new (data, name->s, entry) < 0
+            || (mark && mark_private (node, name->s) < 0)) {
             errno = ENOMEM;
             return -1;
         }
@@ -367,7 +431,8 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, js
     if (!s) {
         if (!entry)
             return 0;
-        if (!(s = eddy_treeobj_dir ()) || json_object_set_new (data, key, s) < 0) {
+        if (!(s = eddy_treeobj_dir ()) || json_object_set_new (data, key, s) < 0
+            || mark_private (node, key) < 0) {
             json_decref (entry);
             errno = ENOMEM;
             return -1;
@@ -378,7 +443,7 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, js
         json_t *c = stored ? node_copy (stored) : NULL;
         if (c)
             copied (t, first_ref (s));
-        if (!c || json_object_set_new (data, key, c) < 0) {
+        if (!c || json_object_set_new (data, key, c) < 0 || mark_private (node, key) < 0) {
             json_decref (entry);
             return -1;
         }
@@ -394,7 +459,7 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, js
 /* The private directory node for name inside node, copied into the working
  * tree (or created, if create) on first use.  Borrowed.
  */
-static json_t *node_subdir (struct eddy_kvs_tree *t, json_t *node, const char *name, bool create)
+static json_t *node_subdir (struct eddy_kvs_tree *t, json_t *node, struct name *name, bool create)
 {
     json_t *e = node_get (t, node, name), *c;
 
@@ -522,7 +587,9 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
         goto out;
     }
     for (size_t i = 0; i + 1 < n; i++) {
-        if (!(node = node_subdir (t, node, json_string_value (json_array_get (path, i)), !is_unlink))) {
+        struct name dir;
+        name_init (&dir, json_string_value (json_array_get (path, i)));
+        if (!(node = node_subdir (t, node, &dir, !is_unlink))) {
             if (errno == ENOENT && is_unlink)
                 rc = 0;
             else if (errno == ENOTDIR)
@@ -530,7 +597,8 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
             goto out;
         }
     }
-    const char *last = json_string_value (json_array_get (path, n - 1));
+    struct name last;
+    name_init (&last, json_string_value (json_array_get (path, n - 1)));
     if (!strcmp (name, "put")) {
         json_t *check = json_loadb (value, vlen, JSON_DECODE_ANY, NULL);
         if (!check) {
@@ -542,7 +610,7 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
             goto out;
     }
     else if (!strcmp (name, "append")) {
-        json_t *e = node_get (t, node, last);
+        json_t *e = node_get (t, node, &last);
         if (!e && errno != ENOENT)
             goto out;
         eddy_treeobj_type_t type = e ? eddy_treeobj_type (e) : EDDY_TREEOBJ_INVALID;
@@ -561,7 +629,7 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
         fail (t, EINVAL, "unknown operation '%s'", name);
         goto out;
     }
-    rc = node_set (t, node, last, entry, 0);
+    rc = node_set (t, node, &last, entry, 0);
     entry = NULL;
 out:
     json_decref (entry);
@@ -569,30 +637,38 @@ out:
     return rc;
 }
 
+/* Write node and the private nodes below it, bottom-up, replacing each by
+ * a dirref to its blob.
+ */
 static int unroll (struct eddy_kvs_tree *t, json_t *node, char ref[EDDY_BLOBREF_SIZE])
 {
-    json_t *data = json_object_get (node, "data"), *v;
-    const char *k;
+    json_t *data = json_object_get (node, "data"), *marks, *m;
     char *text;
-    size_t len;
+    size_t len, i;
+    int rc = -1;
 
-    json_object_foreach (data, k, v) {
-        eddy_treeobj_type_t type = eddy_treeobj_type (v);
-        if (type == EDDY_TREEOBJ_DIR || type == EDDY_TREEOBJ_HDIR) {
-            char cref[EDDY_BLOBREF_SIZE];
-            json_t *d;
-            if (unroll (t, v, cref) < 0)
-                return -1;
-            /* replacing the value of an existing key keeps the iteration valid */
-            if (!(d = eddy_treeobj_dirref (cref)) || json_object_set_new (data, k, d) < 0) {
-                errno = ENOMEM;
-                return -1;
-            }
+    /* the node may be kept as the blob's decoded form: no hidden member */
+    if ((marks = json_incref (json_object_get (node, PRIVATE_KEY))))
+        json_object_del (node, PRIVATE_KEY);
+    json_array_foreach (marks, i, m) {
+        const char *k = json_string_value (m);
+        json_t *v = json_object_get (data, k), *d;
+        char cref[EDDY_BLOBREF_SIZE];
+        if (!v || !is_inline_dir (v))
+            continue; /* replaced, removed, or visited already */
+        if (unroll (t, v, cref) < 0)
+            goto out;
+        if (!(d = eddy_treeobj_dirref (cref)) || json_object_set_new (data, k, d) < 0) {
+            errno = ENOMEM;
+            goto out;
         }
     }
     if (!(text = eddy_treeobj_encode (node, &len)))
-        return -1;
-    return t->src->put (t->arg, text, len, node, ref);
+        goto out;
+    rc = t->src->put (t->arg, text, len, node, ref);
+out:
+    json_decref (marks);
+    return rc;
 }
 
 int eddy_kvs_tree_finish (struct eddy_kvs_tree *t, json_t *work, char ref[EDDY_BLOBREF_SIZE])

@@ -47,13 +47,22 @@ json_t *eddy_treeobj_val (const void *data, size_t len)
     return o;
 }
 
+/* [ref], built directly: json_pack's format parsing showed in profiles
+ * (every directory a commit writes gets a dirref).
+ */
 static json_t *ref_array (const char *ref)
 {
+    json_t *a;
     if (!eddy_blobref_valid (ref)) {
         errno = EINVAL;
         return NULL;
     }
-    return json_pack ("[s]", ref);
+    if (!(a = json_array ()) || json_array_append_new (a, json_string_nocheck (ref)) < 0) {
+        json_decref (a);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return a;
 }
 
 json_t *eddy_treeobj_valref (const char *ref)
@@ -164,14 +173,26 @@ bool eddy_treeobj_name_valid (const char *name)
     return name && *name && !strchr (name, '.');
 }
 
-int eddy_treeobj_slot (const char *name, int level)
+void eddy_treeobj_name_digest (const char *name, unsigned char digest[EDDY_TREEOBJ_DIGEST])
 {
-    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256 (digest, (const unsigned char *)name, strlen (name));
+}
+
+int eddy_treeobj_digest_slot (const unsigned char digest[EDDY_TREEOBJ_DIGEST], int level)
+{
     if (level < 0 || level > EDDY_TREEOBJ_LEVEL_MAX)
         return 0;
-    crypto_hash_sha256 (digest, (const unsigned char *)name, strlen (name));
     unsigned char b = digest[level / 2];
     return level % 2 ? b & 15 : b >> 4;
+}
+
+int eddy_treeobj_slot (const char *name, int level)
+{
+    unsigned char digest[EDDY_TREEOBJ_DIGEST];
+    if (level < 0 || level > EDDY_TREEOBJ_LEVEL_MAX)
+        return 0;
+    eddy_treeobj_name_digest (name, digest);
+    return eddy_treeobj_digest_slot (digest, level);
 }
 
 static int check_refs (const json_t *data, size_t min, size_t max, eddy_error_t *err)

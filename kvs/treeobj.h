@@ -72,6 +72,14 @@ char *eddy_treeobj_encode (const json_t *obj, size_t *len);
 /* The hex digit (0-15) of sha256(name) that picks name's slot at level. */
 int eddy_treeobj_slot (const char *name, int level);
 
+/* The same in two steps, for a walk down the levels of one name: hash it
+ * once with name_digest (), then read the digit of each level from the
+ * digest (digest_slot (d, level) == slot (name, level)).
+ */
+#define EDDY_TREEOBJ_DIGEST 32
+void eddy_treeobj_name_digest (const char *name, unsigned char digest[EDDY_TREEOBJ_DIGEST]);
+int eddy_treeobj_digest_slot (const unsigned char digest[EDDY_TREEOBJ_DIGEST], int level);
+
 /* True if name is a valid directory entry name. */
 bool eddy_treeobj_name_valid (const char *name);
 

@@ -409,6 +409,79 @@ static void commit_roots_are_unchanged (void **state)
     }
 }
 
+/* Operations on fresh subdirectories of a directory that is sharded in
+ * the middle of the commit (its private subdirectories move to buckets),
+ * some replaced by a value or removed again: one commit and one commit
+ * per operation reach the same root, and every key reads back.
+ */
+static void one_commit_or_many_give_the_same_root (void **state)
+{
+    struct fixture *f = *state;
+    char one[EDDY_BLOBREF_SIZE], key[64];
+    json_t *ops = json_array ();
+
+    for (int i = 0; i < 60; i++) {
+        snprintf (key, sizeof (key), "d.sub%02d.x", i);
+        json_array_append_new (ops, json_pack ("{s:s s:s s:s}", "op", "put", "key", key, "value", "1"));
+        if (i % 4 == 1) {
+            snprintf (key, sizeof (key), "d.sub%02d", i);
+            json_array_append_new (ops, json_pack ("{s:s s:s s:s}", "op", "put", "key", key, "value", "2"));
+        }
+        if (i % 4 == 2) {
+            snprintf (key, sizeof (key), "d.sub%02d", i - 2);
+            json_array_append_new (ops, json_pack ("{s:s s:s}", "op", "unlink", "key", key));
+        }
+        if (i % 4 == 3) {
+            snprintf (key, sizeof (key), "d.sub%02d", i);
+            json_array_append_new (ops, json_pack ("{s:s s:s}", "op", "mkdir", "key", key));
+            json_array_append_new (ops, json_pack ("{s:s s:s}", "op", "mkdir", "key", key));
+            snprintf (key, sizeof (key), "d.sub%02d.y.z", i);
+            json_array_append_new (ops, json_pack ("{s:s s:s s:s}", "op", "put", "key", key, "value", "3"));
+        }
+    }
+    char *text = json_dumps (ops, 0);
+    assert_int_equal (commit (f, text), 0);
+    free (text);
+    memcpy (one, f->root, sizeof (one));
+
+    size_t i;
+    json_t *op;
+    assert_int_equal (eddy_kvs_tree_empty_root (&f->t, f->root), 0);
+    json_array_foreach (ops, i, op) {
+        json_t *single = json_pack ("[O]", op);
+        text = json_dumps (single, 0);
+        assert_int_equal (commit (f, text), 0);
+        free (text);
+        json_decref (single);
+    }
+    assert_string_equal (f->root, one);
+    json_decref (ops);
+
+    for (int k = 0; k < 60; k++) {
+        char *v;
+        snprintf (key, sizeof (key), k % 4 == 3 ? "d.sub%02d.y.z" : "d.sub%02d.x", k);
+        v = get (f, key);
+        if (k % 4 == 0) {
+            assert_null (v);
+            assert_int_equal (errno, ENOENT);
+        }
+        else if (k % 4 == 1) {
+            assert_null (v);
+            assert_int_equal (errno, ENOTDIR);
+        }
+        else {
+            assert_non_null (v);
+            assert_string_equal (v, k % 4 == 3 ? "3" : "1");
+        }
+        free (v);
+    }
+    /* d was sharded on the way */
+    json_t *e = eddy_kvs_tree_lookup (&f->t, f->root, "d");
+    const char *ref = json_string_value (json_array_get (json_object_get (e, "data"), 0));
+    assert_int_equal (eddy_treeobj_type (s_get_obj (&f->s, ref, NULL)), EDDY_TREEOBJ_HDIR);
+    json_decref (e);
+}
+
 static void cache_expires_clean_blobs_only (void **state)
 {
     eddy_kvs_cache_t *c = eddy_kvs_cache_create ();
@@ -557,6 +630,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (missing_blobs_are_named_for_fault_in, setup, teardown),
         cmocka_unit_test_setup_teardown (same_commits_give_the_same_root, setup, teardown),
         cmocka_unit_test_setup_teardown (commit_roots_are_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown (one_commit_or_many_give_the_same_root, setup, teardown),
         cmocka_unit_test (cache_expires_clean_blobs_only),
         cmocka_unit_test (blobref_scan_finds_exact_refs_only),
         cmocka_unit_test (blobtab_filter_keeps_the_rest_findable),

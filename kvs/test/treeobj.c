@@ -241,10 +241,13 @@ static void slots_follow_the_digest (void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof (slots) / sizeof (slots[0]); i++) {
+        unsigned char digest[EDDY_TREEOBJ_DIGEST];
+        eddy_treeobj_name_digest (slots[i].name, digest);
         for (int level = 0; level <= EDDY_TREEOBJ_LEVEL_MAX; level++) {
             char digit = "0123456789abcdef"[eddy_treeobj_slot (slots[i].name, level)];
             if (digit != slots[i].digits[level])
                 fail_msg ("%s at level %d: %c", slots[i].name, level, digit);
+            assert_int_equal (eddy_treeobj_digest_slot (digest, level), eddy_treeobj_slot (slots[i].name, level));
         }
     }
 }
