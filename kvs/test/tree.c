@@ -520,6 +520,42 @@ static int count_ref (const unsigned char digest[EDDY_BLOBREF_DIGEST], void *arg
     return 0;
 }
 
+static void blobrefs_are_checked_exactly (void **state)
+{
+    static const char *good = "sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static const char near[] = "/:`g@GAF";  /* bytes just outside the hex ranges */
+    unsigned char digest[EDDY_BLOBREF_DIGEST];
+    char ref[EDDY_BLOBREF_SIZE], back[EDDY_BLOBREF_SIZE];
+
+    (void)state;
+    assert_true (eddy_blobref_valid (good));
+    assert_false (eddy_blobref_valid (NULL));
+    assert_false (eddy_blobref_valid (""));
+    assert_false (eddy_blobref_valid ("sha256-"));
+    assert_false (eddy_blobref_valid ("sha256-0123"));
+    assert_false (eddy_blobref_valid ("sha1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+    for (int i = 7; i < EDDY_BLOBREF_SIZE - 1; i++) {
+        for (const char *c = near; *c; c++) {
+            memcpy (ref, good, EDDY_BLOBREF_SIZE);
+            ref[i] = *c;
+            assert_false (eddy_blobref_valid (ref));
+            assert_int_equal (eddy_blobref_digest (ref, digest), -1);
+        }
+        memcpy (ref, good, EDDY_BLOBREF_SIZE);
+        ref[i] = '\0';
+        assert_false (eddy_blobref_valid (ref));
+    }
+    char longer[EDDY_BLOBREF_SIZE + 1];
+    memcpy (longer, good, EDDY_BLOBREF_SIZE - 1);
+    memcpy (longer + EDDY_BLOBREF_SIZE - 1, "0", 2);
+    assert_false (eddy_blobref_valid (longer));
+    assert_int_equal (eddy_blobref_digest (good, digest), 0);
+    assert_int_equal (digest[0], 0x01);
+    assert_int_equal (digest[7], 0xef);
+    eddy_blobref_from_digest (digest, back);
+    assert_string_equal (back, good);
+}
+
 static void blobref_scan_finds_exact_refs_only (void **state)
 {
     char a[EDDY_BLOBREF_SIZE], b[EDDY_BLOBREF_SIZE], text[512];
@@ -632,6 +668,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (commit_roots_are_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown (one_commit_or_many_give_the_same_root, setup, teardown),
         cmocka_unit_test (cache_expires_clean_blobs_only),
+        cmocka_unit_test (blobrefs_are_checked_exactly),
         cmocka_unit_test (blobref_scan_finds_exact_refs_only),
         cmocka_unit_test (blobtab_filter_keeps_the_rest_findable),
         cmocka_unit_test (treeobj_decoding_is_strict),
