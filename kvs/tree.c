@@ -311,21 +311,51 @@ out:
 
 /* ---- working trees ---- */
 
-/* A private copy of a directory node: its own header and data object (the
- * entries themselves are shared, and never modified, only replaced).  The
- * header is built member by member rather than copied and then given new
- * data.
+/* Hidden header members (names starting with '.', which no tree object
+ * member has; encode () writes only the members of a tree object):
+ *
+ * .private  in a working tree's node: the names (or hdir slots) of its
+ *           data it made private (inline dir or hdir), so that finish ()
+ *           visits those instead of testing every entry.  May still hold
+ *           names replaced or removed since: unroll () checks each.
+ * .base     in a working tree's node copied from a blob this tree wrote:
+ *           that blob's ref, and
+ * .changed  the names (or slots) of its data set or removed since (an
+ *           array, repeats allowed): unroll () then encodes only those
+ *           and copies the rest from the old blob's text.
+ * .encoded  in a node this tree wrote (and the source keeps as the blob's
+ *           decoded form): the blob is eddy_treeobj_encode ()'s output
+ *           for it, so it can serve as a .base.  Decoded blobs lack it:
+ *           they may come from elsewhere, in another form.
+ *
+ * unroll () removes the working members before it stores a node.
  */
-static json_t *node_copy (const json_t *node)
+#define PRIVATE_KEY ".private"
+#define BASE_KEY ".base"
+#define CHANGED_KEY ".changed"
+#define ENCODED_KEY ".encoded"
+
+/* A private copy of a stored directory node (ref): its own header and
+ * data object (the entries themselves are shared, and never modified,
+ * only replaced), without the stored node's hidden members.
+ */
+static json_t *node_copy (const json_t *node, const char *ref)
 {
-    json_t *c = json_object (), *v;
+    json_t *c = json_object (), *v, *changed;
     const char *k;
 
     if (!c)
         goto nomem;
     json_object_foreach ((json_t *)node, k, v) {
+        if (k[0] == '.')
+            continue;
         json_t *m = strcmp (k, "data") ? json_incref (v) : json_copy (v);
         if (json_object_set_new_nocheck (c, k, m) < 0)
+            goto nomem;
+    }
+    if (json_object_get (node, ENCODED_KEY)) {
+        if (!(changed = json_array ()) || json_object_set_new_nocheck (c, CHANGED_KEY, changed) < 0
+            || json_object_set_new_nocheck (c, BASE_KEY, json_string_nocheck (ref)) < 0)
             goto nomem;
     }
     return c;
@@ -335,14 +365,16 @@ nomem:
     return NULL;
 }
 
-/* A working tree's node lists, in a hidden header member, the names (or
- * hdir slots) of its data that it made private (inline dir or hdir), so
- * that finish () visits those instead of testing every entry.  The list
- * may still hold names that were replaced or removed since: unroll ()
- * checks each.  unroll () removes it before the node is encoded (encode
- * writes only the members of a tree object anyway) and stored.
- */
-#define PRIVATE_KEY ".private"
+/* name (or slot) of node's data was set or removed. */
+static int note_changed (json_t *node, const char *name)
+{
+    json_t *changed = json_object_get (node, CHANGED_KEY);
+    if (changed && json_array_append_new (changed, json_string_nocheck (name)) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
 
 static int mark_private (json_t *node, const char *name)
 {
@@ -351,7 +383,7 @@ static int mark_private (json_t *node, const char *name)
         goto nomem;
     if (json_array_append_new (a, json_string_nocheck (name)) < 0)
         goto nomem;
-    return 0;
+    return note_changed (node, name);
 nomem:
     errno = ENOMEM;
     return -1;
@@ -381,8 +413,12 @@ static int shard (struct eddy_kvs_tree *t, json_t *node, int level)
     json_t *v;
     int rc = -1;
 
-    /* the marks name entries of old: node_set () marks the new slots */
+    /* the marks name entries of old, and the old text is of a flat dir:
+     * node_set () marks the new slots
+     */
     json_object_del (node, PRIVATE_KEY);
+    json_object_del (node, BASE_KEY);
+    json_object_del (node, CHANGED_KEY);
     if (json_object_set_new (node, "type", json_string ("hdir")) < 0
         || json_object_set_new (node, "level", json_integer (level)) < 0
         || json_object_set_new (node, "data", json_object ()) < 0) {
@@ -411,12 +447,13 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, j
 
     if (eddy_treeobj_type (node) == EDDY_TREEOBJ_DIR) {
         if (!entry) {
-            json_object_del (data, name->s);
+            if (json_object_del (data, name->s) == 0)
+                return note_changed (node, name->s);
             return 0;
         }
         bool mark = is_inline_dir (entry);
         if (json_object_set_new (data, name->s, entry) < 0
-            || (mark && mark_private (node, name->s) < 0)) {
+            || (mark ? mark_private (node, name->s) : note_changed (node, name->s)) < 0) {
             errno = ENOMEM;
             return -1;
         }
@@ -440,7 +477,7 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, j
     }
     else if (eddy_treeobj_type (s) == EDDY_TREEOBJ_DIRREF) {
         json_t *stored = load_node (t, first_ref (s), hl + 1);
-        json_t *c = stored ? node_copy (stored) : NULL;
+        json_t *c = stored ? node_copy (stored, first_ref (s)) : NULL;
         if (c)
             copied (t, first_ref (s));
         if (!c || json_object_set_new (data, key, c) < 0 || mark_private (node, key) < 0) {
@@ -451,8 +488,10 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, j
     }
     if (node_set (t, s, name, entry, hl + 1) < 0)
         return -1;
-    if (eddy_treeobj_type (s) == EDDY_TREEOBJ_DIR && json_object_size (json_object_get (s, "data")) == 0)
+    if (eddy_treeobj_type (s) == EDDY_TREEOBJ_DIR && json_object_size (json_object_get (s, "data")) == 0) {
         json_object_del (data, key);
+        return note_changed (node, key);
+    }
     return 0;
 }
 
@@ -477,7 +516,7 @@ static json_t *node_subdir (struct eddy_kvs_tree *t, json_t *node, struct name *
             json_t *stored = load_node (t, first_ref (e), -1);
             if (!stored)
                 return NULL;
-            if ((c = node_copy (stored)))
+            if ((c = node_copy (stored, first_ref (e))))
                 copied (t, first_ref (e));
             break;
         }
@@ -507,7 +546,7 @@ json_t *eddy_kvs_tree_begin (struct eddy_kvs_tree *t, const char *rootref)
     if (!(root = load_node (t, rootref, -1)))
         return NULL;
     copied (t, rootref);
-    return node_copy (root);
+    return node_copy (root, rootref);
 }
 
 static int put_blob (struct eddy_kvs_tree *t, const void *data, size_t len, char ref[EDDY_BLOBREF_SIZE])
@@ -637,6 +676,23 @@ out:
     return rc;
 }
 
+/* The encoding of node, from its .base blob if it has one (the source may
+ * have let it go: then, or if the base will not do, in full).
+ */
+static char *node_encode (struct eddy_kvs_tree *t, json_t *node, size_t *len)
+{
+    const char *base = json_string_value (json_object_get (node, BASE_KEY));
+    json_t *changed = json_object_get (node, CHANGED_KEY);
+    const void *text;
+    size_t tlen;
+    char *s;
+
+    if (base && changed && t->src->get_data (t->arg, base, &text, &tlen) == 0
+        && (s = eddy_treeobj_encode_update (node, text, tlen, changed, len)))
+        return s;
+    return eddy_treeobj_encode (node, len);
+}
+
 /* Write node and the private nodes below it, bottom-up, replacing each by
  * a dirref to its blob.
  */
@@ -647,7 +703,6 @@ static int unroll (struct eddy_kvs_tree *t, json_t *node, char ref[EDDY_BLOBREF_
     size_t len, i;
     int rc = -1;
 
-    /* the node may be kept as the blob's decoded form: no hidden member */
     if ((marks = json_incref (json_object_get (node, PRIVATE_KEY))))
         json_object_del (node, PRIVATE_KEY);
     json_array_foreach (marks, i, m) {
@@ -663,8 +718,15 @@ static int unroll (struct eddy_kvs_tree *t, json_t *node, char ref[EDDY_BLOBREF_
             goto out;
         }
     }
-    if (!(text = eddy_treeobj_encode (node, &len)))
+    if (!(text = node_encode (t, node, &len)))
         goto out;
+    json_object_del (node, BASE_KEY);
+    json_object_del (node, CHANGED_KEY);
+    if (json_object_set_new_nocheck (node, ENCODED_KEY, json_true ()) < 0) {
+        free (text);
+        errno = ENOMEM;
+        goto out;
+    }
     rc = t->src->put (t->arg, text, len, node, ref);
 out:
     json_decref (marks);

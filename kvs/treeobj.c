@@ -547,13 +547,21 @@ static void put_level (struct buf *b, const json_t *level)
     put (b, s, (size_t)n);
 }
 
-static void encode (struct buf *b, const json_t *obj, int depth)
+/* What follows an object's data. */
+static void put_tail (struct buf *b, eddy_treeobj_type_t type, const json_t *level)
 {
     static const char *const tails[] = {
         "", ",\"type\":\"val\",\"ver\":1}", ",\"type\":\"valref\",\"ver\":1}",
         ",\"type\":\"dirref\",\"ver\":1}", ",\"type\":\"dir\",\"ver\":1}",
         ",\"type\":\"hdir\",\"ver\":1}",
     };
+    if (type == EDDY_TREEOBJ_HDIR)
+        put_level (b, level);
+    put (b, tails[type], strlen (tails[type]));
+}
+
+static void encode (struct buf *b, const json_t *obj, int depth)
+{
     struct members m;
     eddy_treeobj_type_t type;
     size_t i;
@@ -584,9 +592,7 @@ static void encode (struct buf *b, const json_t *obj, int depth)
         encode_entries (b, m.data, depth);
         break;
     }
-    if (type == EDDY_TREEOBJ_HDIR)
-        put_level (b, m.level);
-    put (b, tails[type], strlen (tails[type]));
+    put_tail (b, type, m.level);
 }
 
 char *eddy_treeobj_encode (const json_t *obj, size_t *len)
@@ -602,4 +608,195 @@ char *eddy_treeobj_encode (const json_t *obj, size_t *len)
     if (len)
         *len = b.len;
     return b.s;
+}
+
+/* ---- encoding from an earlier version ---- */
+
+/* The closing quote of the string whose body starts at p, or NULL. */
+static const char *string_end (const char *p, const char *end)
+{
+    for (;;) {
+        const char *q = memchr (p, '"', (size_t)(end - p)), *r;
+        if (!q)
+            return NULL;
+        for (r = q; r > p && r[-1] == '\\'; r--)
+            ;
+        if ((q - r) % 2 == 0)
+            return q; /* not escaped */
+        p = q + 1;
+    }
+}
+
+/* The end of the JSON value at p (< end), skipping strings; NULL if it
+ * does not end before end.  Only objects, arrays, strings and numbers
+ * appear in tree objects.
+ */
+static const char *value_end (const char *p, const char *end)
+{
+    int depth = 0;
+    for (; p < end; p++) {
+        switch (*p) {
+        case '"':
+            if (!(p = string_end (p + 1, end)))
+                return NULL;
+            if (depth == 0)
+                return p + 1;
+            break;
+        case '{':
+        case '[':
+            depth++;
+            break;
+        case '}':
+        case ']':
+            if (--depth < 0)
+                return NULL;
+            if (depth == 0)
+                return p + 1;
+            break;
+        case ',':
+        case ':':
+            if (depth == 0)
+                return NULL;
+            break;
+        default:
+            if (depth == 0) { /* a number */
+                while (p < end && ((*p >= '0' && *p <= '9') || *p == '-'))
+                    p++;
+                return p;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* strcmp () of a NUL-terminated key with name[0..n). */
+static int cmp_name (const char *key, const char *name, size_t n)
+{
+    size_t klen = strlen (key);
+    int r = memcmp (key, name, klen < n ? klen : n);
+    return r ? r : (klen > n) - (klen < n);
+}
+
+static void put_entry (struct buf *b, bool *first, const struct entry *e)
+{
+    if (!*first)
+        put (b, ",", 1);
+    *first = false;
+    put_str (b, e->key, strlen (e->key));
+    put (b, ":", 1);
+    encode (b, e->value, 1);
+}
+
+char *eddy_treeobj_encode_update (const json_t *obj,
+                                  const char *base,
+                                  size_t base_len,
+                                  const json_t *changed,
+                                  size_t *len)
+{
+    struct buf b = { 0 }, tail = { 0 };
+    struct members m;
+    struct entry stack[INSERTION_MAX], *e = stack;
+    size_t n = 0, k = 0, i;
+    const char *p = base, *end = base + base_len;
+    bool first = true, first_old = true;
+    json_t *v;
+    int errnum = EINVAL;
+
+    members (obj, &m);
+    eddy_treeobj_type_t type = type_named (m.type);
+    if ((type != EDDY_TREEOBJ_DIR && type != EDDY_TREEOBJ_HDIR) || !json_is_object (m.data)
+        || !json_is_array (changed) || !base || base_len < 9 || memcmp (base, "{\"data\":{", 9) != 0)
+        goto error;
+    /* the changed names in order, each once, with their entry now (or NULL) */
+    if (json_array_size (changed) > INSERTION_MAX
+        && !(e = malloc (json_array_size (changed) * sizeof (e[0])))) {
+        errnum = ENOMEM;
+        goto error;
+    }
+    json_array_foreach (changed, i, v) {
+        if (!(e[n].key = json_string_value (v)))
+            goto error;
+        n++;
+    }
+    sort_entries (e, n);
+    for (i = k = 0; i < n; i++) {
+        if (k > 0 && !strcmp (e[k - 1].key, e[i].key))
+            continue;
+        e[k].key = e[i].key;
+        e[k++].value = json_object_get (m.data, e[i].key);
+    }
+    n = k;
+    k = 0;
+    if (!reserve (&b, base_len + 64))
+        goto nomem;
+    put (&b, base, 9);
+    p += 9;
+    /* merge the old entries with the changed names, both in order */
+    while (p < end && *p != '}') {
+        const char *name, *q;
+        int cmp = 1;
+        if (!first_old && *p++ != ',')
+            goto error;
+        first_old = false;
+        if (p >= end || *p != '"')
+            goto error;
+        name = ++p;
+        while (p < end && *p != '"' && *p != '\\')
+            p++;
+        if (p >= end || *p != '"')
+            goto error; /* escaped: encode in full */
+        size_t nlen = (size_t)(p - name);
+        if (++p >= end || *p != ':' || !(q = value_end (p + 1, end)))
+            goto error;
+        while (k < n && (cmp = cmp_name (e[k].key, name, nlen)) < 0) {
+            if (e[k].value)
+                put_entry (&b, &first, &e[k]);
+            k++;
+        }
+        if (k < n && cmp == 0) {
+            if (e[k].value) /* replaced, else removed */
+                put_entry (&b, &first, &e[k]);
+            k++;
+        }
+        else {
+            if (!first)
+                put (&b, ",", 1);
+            first = false;
+            put (&b, name - 1, (size_t)(q - (name - 1)));
+        }
+        p = q;
+    }
+    if (p >= end)
+        goto error;
+    for (; k < n; k++) {
+        if (e[k].value)
+            put_entry (&b, &first, &e[k]);
+    }
+    put (&b, "}", 1);
+    p++;
+    /* the header after the data must be what obj's is */
+    put_tail (&tail, type, m.level);
+    if (tail.failed)
+        goto nomem;
+    if ((size_t)(end - p) != tail.len || memcmp (p, tail.s, tail.len) != 0)
+        goto error;
+    put (&b, tail.s, tail.len);
+    if (b.failed)
+        goto nomem;
+    free (tail.s);
+    if (e != stack)
+        free (e);
+    b.s[b.len] = '\0';
+    if (len)
+        *len = b.len;
+    return b.s;
+nomem:
+    errnum = ENOMEM;
+error:
+    free (b.s);
+    free (tail.s);
+    if (e != stack)
+        free (e);
+    errno = errnum;
+    return NULL;
 }

@@ -228,6 +228,132 @@ static void strings_are_escaped_as_before (void **state)
     }
 }
 
+static unsigned next (unsigned *seed)
+{
+    *seed = *seed * 1103515245 + 12345;
+    return *seed >> 16;
+}
+
+/* A random entry: a val, or a valref/dirref to a made-up blob. */
+static json_t *random_entry (unsigned *seed)
+{
+    char text[32], ref[EDDY_BLOBREF_SIZE];
+    snprintf (text, sizeof (text), "v%u", next (seed));
+    switch (next (seed) % 3) {
+    case 0:
+        return eddy_treeobj_val (text, strlen (text));
+    case 1:
+        eddy_blobref_hash (text, strlen (text), ref);
+        return eddy_treeobj_valref (ref);
+    default:
+        eddy_blobref_hash (text, strlen (text), ref);
+        return eddy_treeobj_dirref (ref);
+    }
+}
+
+static void random_name (unsigned *seed, char *name, size_t size, bool odd)
+{
+    static const char *odd_bytes[] = { "\"", "\\", "\x01", "\t", "\xc3\xa9" };
+    snprintf (name, size, "n%u%s", next (seed) % 97, odd ? odd_bytes[next (seed) % 5] : "");
+}
+
+/* Random directories (flat, and hdirs of random level) changed at random:
+ * the update from the old encoding is the full encoding of the new
+ * version, or EINVAL when an old name is escaped.
+ */
+static void updates_equal_full_encodings (void **state)
+{
+    unsigned seed = 4242;
+    int updated = 0, refused = 0;
+
+    (void)state;
+    for (int round = 0; round < 400; round++) {
+        bool hdir = round % 4 == 3, odd = round % 5 == 4;
+        json_t *d = hdir ? eddy_treeobj_hdir ((int)(next (&seed) % 64)) : eddy_treeobj_dir ();
+        json_t *data = json_object_get (d, "data"), *changed = json_array ();
+        char name[32];
+        size_t n = next (&seed) % 40, blen, len;
+
+        for (size_t i = 0; i < n; i++) {
+            random_name (&seed, name, sizeof (name), odd && next (&seed) % 8 == 0);
+            json_object_set_new (data, name, random_entry (&seed));
+        }
+        char *base = eddy_treeobj_encode (d, &blen);
+        assert_non_null (base);
+        for (int c = (int)(next (&seed) % 6); c >= 0; c--) {
+            random_name (&seed, name, sizeof (name), false);
+            switch (next (&seed) % 4) {
+            case 0:
+                json_object_del (data, name);
+                break;
+            case 1: /* named as changed but not changed */
+                break;
+            default:
+                json_object_set_new (data, name, random_entry (&seed));
+            }
+            json_array_append_new (changed, json_string (name));
+            if (next (&seed) % 4 == 0) /* a repeat */
+                json_array_append_new (changed, json_string (name));
+        }
+        char *full = eddy_treeobj_encode (d, &len);
+        char *up = eddy_treeobj_encode_update (d, base, blen, changed, &len);
+        if (up) {
+            assert_string_equal (up, full);
+            assert_int_equal (len, strlen (full));
+            updated++;
+        }
+        else {
+            assert_int_equal (errno, EINVAL);
+            assert_non_null (strchr (base, '\\'));
+            refused++;
+        }
+        free (up);
+        free (full);
+        free (base);
+        json_decref (changed);
+        json_decref (d);
+    }
+    assert_true (updated > 300);
+    assert_true (refused > 10);
+}
+
+/* A base that is not the encoding of an earlier version of the object. */
+static void updates_refuse_a_base_of_another_shape (void **state)
+{
+    json_t *d = eddy_treeobj_hdir (3), *changed = json_array ();
+    json_t *other = eddy_treeobj_hdir (4);
+    size_t blen, olen, len;
+    json_object_set_new (json_object_get (d, "data"), "a", eddy_treeobj_val ("x", 1));
+    json_object_set_new (json_object_get (other, "data"), "a", eddy_treeobj_val ("x", 1));
+    char *base = eddy_treeobj_encode (d, &blen);
+    char *obase = eddy_treeobj_encode (other, &olen);
+    const char *bad[] = { "", "{}", "{\"data\":{", "{\"data\":{\"a\":{\"data\":\"eA==\"", "{\"data\":{}}",
+                          "{\"data\":{\"a\":1 \"b\":2},\"level\":3,\"type\":\"hdir\",\"ver\":1}" };
+
+    (void)state;
+    char *up = eddy_treeobj_encode_update (d, base, blen, changed, &len);
+    assert_non_null (up);
+    assert_string_equal (up, base);
+    free (up);
+    assert_null (eddy_treeobj_encode_update (d, obase, olen, changed, &len)); /* another level */
+    assert_int_equal (errno, EINVAL);
+    assert_null (eddy_treeobj_encode_update (d, base, blen - 1, changed, &len)); /* truncated */
+    assert_int_equal (errno, EINVAL);
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        assert_null (eddy_treeobj_encode_update (d, bad[i], strlen (bad[i]), changed, &len));
+        assert_int_equal (errno, EINVAL);
+    }
+    json_t *val = eddy_treeobj_val ("x", 1);
+    assert_null (eddy_treeobj_encode_update (val, base, blen, changed, &len)); /* not a directory */
+    assert_int_equal (errno, EINVAL);
+    json_decref (val);
+    free (base);
+    free (obase);
+    json_decref (changed);
+    json_decref (other);
+    json_decref (d);
+}
+
 /* Slot digits are the hex digits of sha256 (name), level 0 first. */
 static void slots_follow_the_digest (void **state)
 {
@@ -259,6 +385,8 @@ int main (void)
         cmocka_unit_test (a_large_dir_encodes_in_strcmp_order),
         cmocka_unit_test (encode_rejects_what_is_not_a_tree_object),
         cmocka_unit_test (strings_are_escaped_as_before),
+        cmocka_unit_test (updates_equal_full_encodings),
+        cmocka_unit_test (updates_refuse_a_base_of_another_shape),
         cmocka_unit_test (slots_follow_the_digest),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
