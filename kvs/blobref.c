@@ -14,13 +14,17 @@ void eddy_blobref_hash (const void *data, size_t len, char ref[EDDY_BLOBREF_SIZE
     eddy_blobref_from_digest (digest, ref);
 }
 
+/* 1 + the value of each lower-case hex digit, 0 for any other byte: a
+ * table, as blobrefs are checked on every cache lookup and store.
+ */
+static const unsigned char hex1[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
 static int hexval (unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+    return hex1[c] - 1;
 }
 
 /* Decode 64 lower-case hex digits at s; -1 if any is not one. */
@@ -86,7 +90,7 @@ bool eddy_blobref_valid (const char *s)
     if (!s || strncmp (s, "sha256-", 7) != 0)
         return false;
     for (int i = 7; i < EDDY_BLOBREF_SIZE - 1; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+        if (!hex1[(unsigned char)s[i]]) /* stops at the NUL of a short string */
             return false;
     return s[EDDY_BLOBREF_SIZE - 1] == '\0';
 }

@@ -1,6 +1,7 @@
 /* kvs_module.c - the kvs module: see kvs_module.h. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -725,6 +726,23 @@ static void store_cb (eddy_future_t *f, void *arg);
  * Blobs travel as text when every one is UTF-8 (tree objects and values
  * always are), else as base64; *text says which.  NULL + ENOMEM.
  */
+/* True if buf[0..len) is all ASCII (so valid UTF-8: jansson need not
+ * check it again), eight bytes at a time: tree objects are, and they are
+ * most of what a commit writes.
+ */
+static bool all_ascii (const char *buf, size_t len)
+{
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy (&w, buf + i, 8);
+        acc |= w;
+    }
+    for (; i < len; i++)
+        acc |= (unsigned char)buf[i];
+    return !(acc & 0x8080808080808080ULL);
+}
+
 static json_t *blobs_payload (struct kvs *ctx, bool *text, json_t **refs)
 {
     size_t n = eddy_kvs_cache_dirty_count (ctx->cache);
@@ -738,7 +756,7 @@ static json_t *blobs_payload (struct kvs *ctx, bool *text, json_t **refs)
         const void *d;
         size_t len;
         const char *ref = eddy_kvs_cache_dirty_get (ctx->cache, i, &d, &len);
-        json_t *s = *text ? json_stringn (d, len) : NULL;
+        json_t *s = !*text ? NULL : all_ascii (d, len) ? json_stringn_nocheck (d, len) : json_stringn (d, len);
         if (!s && *text) {
             /* not UTF-8 (or no memory): start over in base64 */
             *text = false;

@@ -100,9 +100,28 @@ static json_t *entry_node (struct eddy_kvs_tree *t, json_t *entry)
     }
 }
 
-static char slot_key (const char *name, int level, char key[2])
+/* A name on its way down the levels of a sharded directory: hashed once,
+ * when the first hdir asks for its slot.
+ */
+struct name {
+    const char *s;
+    bool hashed;
+    unsigned char digest[EDDY_TREEOBJ_DIGEST];
+};
+
+static void name_init (struct name *n, const char *s)
 {
-    key[0] = hexdigits[eddy_treeobj_slot (name, level)];
+    n->s = s;
+    n->hashed = false;
+}
+
+static char slot_key (struct name *n, int level, char key[2])
+{
+    if (!n->hashed) {
+        eddy_treeobj_name_digest (n->s, n->digest);
+        n->hashed = true;
+    }
+    key[0] = hexdigits[eddy_treeobj_digest_slot (n->digest, level)];
     key[1] = '\0';
     return key[0];
 }
@@ -110,12 +129,12 @@ static char slot_key (const char *name, int level, char key[2])
 /* Find name in a directory node: the entry (borrowed), or NULL + ENOENT /
  * EAGAIN / EINVAL.
  */
-static json_t *node_get (struct eddy_kvs_tree *t, json_t *node, const char *name)
+static json_t *node_get (struct eddy_kvs_tree *t, json_t *node, struct name *name)
 {
     for (;;) {
         json_t *data = json_object_get (node, "data");
         if (eddy_treeobj_type (node) == EDDY_TREEOBJ_DIR) {
-            json_t *e = json_object_get (data, name);
+            json_t *e = json_object_get (data, name->s);
             if (!e)
                 errno = ENOENT;
             return e;
@@ -156,7 +175,9 @@ json_t *eddy_kvs_tree_lookup (struct eddy_kvs_tree *t, const char *rootref, cons
     if (!(node = load_node (t, rootref, -1)))
         goto out;
     for (i = 0; i < json_array_size (path); i++) {
-        json_t *e = node_get (t, node, json_string_value (json_array_get (path, i)));
+        struct name name;
+        name_init (&name, json_string_value (json_array_get (path, i)));
+        json_t *e = node_get (t, node, &name);
         if (!e)
             goto out;
         if (i + 1 == json_array_size (path)) {
@@ -290,22 +311,91 @@ out:
 
 /* ---- working trees ---- */
 
-/* A private copy of a directory node: its own header and data object (the
- * entries themselves are shared, and never modified, only replaced).
+/* Hidden header members (names starting with '.', which no tree object
+ * member has; encode () writes only the members of a tree object):
+ *
+ * .private  in a working tree's node: the names (or hdir slots) of its
+ *           data it made private (inline dir or hdir), so that finish ()
+ *           visits those instead of testing every entry.  May still hold
+ *           names replaced or removed since: unroll () checks each.
+ * .base     in a working tree's node copied from a blob this tree wrote:
+ *           that blob's ref, and
+ * .changed  the names (or slots) of its data set or removed since (an
+ *           array, repeats allowed): unroll () then encodes only those
+ *           and copies the rest from the old blob's text.
+ * .encoded  in a node this tree wrote (and the source keeps as the blob's
+ *           decoded form): the blob is eddy_treeobj_encode ()'s output
+ *           for it, so it can serve as a .base.  Decoded blobs lack it:
+ *           they may come from elsewhere, in another form.
+ *
+ * unroll () removes the working members before it stores a node.
  */
-static json_t *node_copy (const json_t *node)
+#define PRIVATE_KEY ".private"
+#define BASE_KEY ".base"
+#define CHANGED_KEY ".changed"
+#define ENCODED_KEY ".encoded"
+
+/* A private copy of a stored directory node (ref): its own header and
+ * data object (the entries themselves are shared, and never modified,
+ * only replaced), without the stored node's hidden members.
+ */
+static json_t *node_copy (const json_t *node, const char *ref)
 {
-    json_t *c = json_copy ((json_t *)node);
-    json_t *d = json_copy (json_object_get (node, "data"));
-    if (!c || !d || json_object_set_new (c, "data", d) < 0) {
-        json_decref (c);
-        errno = ENOMEM;
-        return NULL;
+    json_t *c = json_object (), *v, *changed;
+    const char *k;
+
+    if (!c)
+        goto nomem;
+    json_object_foreach ((json_t *)node, k, v) {
+        if (k[0] == '.')
+            continue;
+        json_t *m = strcmp (k, "data") ? json_incref (v) : json_copy (v);
+        if (json_object_set_new_nocheck (c, k, m) < 0)
+            goto nomem;
+    }
+    if (json_object_get (node, ENCODED_KEY)) {
+        if (!(changed = json_array ()) || json_object_set_new_nocheck (c, CHANGED_KEY, changed) < 0
+            || json_object_set_new_nocheck (c, BASE_KEY, json_string_nocheck (ref)) < 0)
+            goto nomem;
     }
     return c;
+nomem:
+    json_decref (c);
+    errno = ENOMEM;
+    return NULL;
 }
 
-static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, json_t *entry, int level);
+/* name (or slot) of node's data was set or removed. */
+static int note_changed (json_t *node, const char *name)
+{
+    json_t *changed = json_object_get (node, CHANGED_KEY);
+    if (changed && json_array_append_new (changed, json_string_nocheck (name)) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+static int mark_private (json_t *node, const char *name)
+{
+    json_t *a = json_object_get (node, PRIVATE_KEY);
+    if (!a && (!(a = json_array ()) || json_object_set_new_nocheck (node, PRIVATE_KEY, a) < 0))
+        goto nomem;
+    if (json_array_append_new (a, json_string_nocheck (name)) < 0)
+        goto nomem;
+    return note_changed (node, name);
+nomem:
+    errno = ENOMEM;
+    return -1;
+}
+
+static bool is_inline_dir (const json_t *entry)
+{
+    eddy_treeobj_type_t type = eddy_treeobj_type (entry);
+    return type == EDDY_TREEOBJ_DIR || type == EDDY_TREEOBJ_HDIR;
+}
+
+static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, json_t *entry, int level);
 
 static void copied (struct eddy_kvs_tree *t, const char *ref)
 {
@@ -323,6 +413,12 @@ static int shard (struct eddy_kvs_tree *t, json_t *node, int level)
     json_t *v;
     int rc = -1;
 
+    /* the marks name entries of old, and the old text is of a flat dir:
+     * node_set () marks the new slots
+     */
+    json_object_del (node, PRIVATE_KEY);
+    json_object_del (node, BASE_KEY);
+    json_object_del (node, CHANGED_KEY);
     if (json_object_set_new (node, "type", json_string ("hdir")) < 0
         || json_object_set_new (node, "level", json_integer (level)) < 0
         || json_object_set_new (node, "data", json_object ()) < 0) {
@@ -330,7 +426,9 @@ static int shard (struct eddy_kvs_tree *t, json_t *node, int level)
         goto out;
     }
     json_object_foreach (old, k, v) {
-        if (node_set (t, node, k, json_incref (v), level) < 0)
+        struct name name;
+        name_init (&name, k);
+        if (node_set (t, node, &name, json_incref (v), level) < 0)
             goto out;
     }
     rc = 0;
@@ -343,16 +441,19 @@ out:
  * directory node.  level is the hdir level a flat dir becomes when it
  * outgrows EDDY_TREEOBJ_SPLIT (0 for a directory's top node).
  */
-static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, json_t *entry, int level)
+static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, json_t *entry, int level)
 {
     json_t *data = json_object_get (node, "data");
 
     if (eddy_treeobj_type (node) == EDDY_TREEOBJ_DIR) {
         if (!entry) {
-            json_object_del (data, name);
+            if (json_object_del (data, name->s) == 0)
+                return note_changed (node, name->s);
             return 0;
         }
-        if (json_object_set_new (data, name, entry) < 0) {
+        bool mark = is_inline_dir (entry);
+        if (json_object_set_new (data, name->s, entry) < 0
+            || (mark ? mark_private (node, name->s) : note_changed (node, name->s)) < 0) {
             errno = ENOMEM;
             return -1;
         }
@@ -367,7 +468,8 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, js
     if (!s) {
         if (!entry)
             return 0;
-        if (!(s = eddy_treeobj_dir ()) || json_object_set_new (data, key, s) < 0) {
+        if (!(s = eddy_treeobj_dir ()) || json_object_set_new (data, key, s) < 0
+            || mark_private (node, key) < 0) {
             json_decref (entry);
             errno = ENOMEM;
             return -1;
@@ -375,10 +477,10 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, js
     }
     else if (eddy_treeobj_type (s) == EDDY_TREEOBJ_DIRREF) {
         json_t *stored = load_node (t, first_ref (s), hl + 1);
-        json_t *c = stored ? node_copy (stored) : NULL;
+        json_t *c = stored ? node_copy (stored, first_ref (s)) : NULL;
         if (c)
             copied (t, first_ref (s));
-        if (!c || json_object_set_new (data, key, c) < 0) {
+        if (!c || json_object_set_new (data, key, c) < 0 || mark_private (node, key) < 0) {
             json_decref (entry);
             return -1;
         }
@@ -386,15 +488,17 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, const char *name, js
     }
     if (node_set (t, s, name, entry, hl + 1) < 0)
         return -1;
-    if (eddy_treeobj_type (s) == EDDY_TREEOBJ_DIR && json_object_size (json_object_get (s, "data")) == 0)
+    if (eddy_treeobj_type (s) == EDDY_TREEOBJ_DIR && json_object_size (json_object_get (s, "data")) == 0) {
         json_object_del (data, key);
+        return note_changed (node, key);
+    }
     return 0;
 }
 
 /* The private directory node for name inside node, copied into the working
  * tree (or created, if create) on first use.  Borrowed.
  */
-static json_t *node_subdir (struct eddy_kvs_tree *t, json_t *node, const char *name, bool create)
+static json_t *node_subdir (struct eddy_kvs_tree *t, json_t *node, struct name *name, bool create)
 {
     json_t *e = node_get (t, node, name), *c;
 
@@ -412,7 +516,7 @@ static json_t *node_subdir (struct eddy_kvs_tree *t, json_t *node, const char *n
             json_t *stored = load_node (t, first_ref (e), -1);
             if (!stored)
                 return NULL;
-            if ((c = node_copy (stored)))
+            if ((c = node_copy (stored, first_ref (e))))
                 copied (t, first_ref (e));
             break;
         }
@@ -442,7 +546,7 @@ json_t *eddy_kvs_tree_begin (struct eddy_kvs_tree *t, const char *rootref)
     if (!(root = load_node (t, rootref, -1)))
         return NULL;
     copied (t, rootref);
-    return node_copy (root);
+    return node_copy (root, rootref);
 }
 
 static int put_blob (struct eddy_kvs_tree *t, const void *data, size_t len, char ref[EDDY_BLOBREF_SIZE])
@@ -522,7 +626,9 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
         goto out;
     }
     for (size_t i = 0; i + 1 < n; i++) {
-        if (!(node = node_subdir (t, node, json_string_value (json_array_get (path, i)), !is_unlink))) {
+        struct name dir;
+        name_init (&dir, json_string_value (json_array_get (path, i)));
+        if (!(node = node_subdir (t, node, &dir, !is_unlink))) {
             if (errno == ENOENT && is_unlink)
                 rc = 0;
             else if (errno == ENOTDIR)
@@ -530,7 +636,8 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
             goto out;
         }
     }
-    const char *last = json_string_value (json_array_get (path, n - 1));
+    struct name last;
+    name_init (&last, json_string_value (json_array_get (path, n - 1)));
     if (!strcmp (name, "put")) {
         json_t *check = json_loadb (value, vlen, JSON_DECODE_ANY, NULL);
         if (!check) {
@@ -542,7 +649,7 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
             goto out;
     }
     else if (!strcmp (name, "append")) {
-        json_t *e = node_get (t, node, last);
+        json_t *e = node_get (t, node, &last);
         if (!e && errno != ENOENT)
             goto out;
         eddy_treeobj_type_t type = e ? eddy_treeobj_type (e) : EDDY_TREEOBJ_INVALID;
@@ -561,7 +668,7 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
         fail (t, EINVAL, "unknown operation '%s'", name);
         goto out;
     }
-    rc = node_set (t, node, last, entry, 0);
+    rc = node_set (t, node, &last, entry, 0);
     entry = NULL;
 out:
     json_decref (entry);
@@ -569,30 +676,61 @@ out:
     return rc;
 }
 
+/* The encoding of node, from its .base blob if it has one (the source may
+ * have let it go: then, or if the base will not do, in full).
+ */
+static char *node_encode (struct eddy_kvs_tree *t, json_t *node, size_t *len)
+{
+    const char *base = json_string_value (json_object_get (node, BASE_KEY));
+    json_t *changed = json_object_get (node, CHANGED_KEY);
+    const void *text;
+    size_t tlen;
+    char *s;
+
+    if (base && changed && t->src->get_data (t->arg, base, &text, &tlen) == 0
+        && (s = eddy_treeobj_encode_update (node, text, tlen, changed, len)))
+        return s;
+    return eddy_treeobj_encode (node, len);
+}
+
+/* Write node and the private nodes below it, bottom-up, replacing each by
+ * a dirref to its blob.
+ */
 static int unroll (struct eddy_kvs_tree *t, json_t *node, char ref[EDDY_BLOBREF_SIZE])
 {
-    json_t *data = json_object_get (node, "data"), *v;
-    const char *k;
+    json_t *data = json_object_get (node, "data"), *marks, *m;
     char *text;
-    size_t len;
+    size_t len, i;
+    int rc = -1;
 
-    json_object_foreach (data, k, v) {
-        eddy_treeobj_type_t type = eddy_treeobj_type (v);
-        if (type == EDDY_TREEOBJ_DIR || type == EDDY_TREEOBJ_HDIR) {
-            char cref[EDDY_BLOBREF_SIZE];
-            json_t *d;
-            if (unroll (t, v, cref) < 0)
-                return -1;
-            /* replacing the value of an existing key keeps the iteration valid */
-            if (!(d = eddy_treeobj_dirref (cref)) || json_object_set_new (data, k, d) < 0) {
-                errno = ENOMEM;
-                return -1;
-            }
+    if ((marks = json_incref (json_object_get (node, PRIVATE_KEY))))
+        json_object_del (node, PRIVATE_KEY);
+    json_array_foreach (marks, i, m) {
+        const char *k = json_string_value (m);
+        json_t *v = json_object_get (data, k), *d;
+        char cref[EDDY_BLOBREF_SIZE];
+        if (!v || !is_inline_dir (v))
+            continue; /* replaced, removed, or visited already */
+        if (unroll (t, v, cref) < 0)
+            goto out;
+        if (!(d = eddy_treeobj_dirref (cref)) || json_object_set_new (data, k, d) < 0) {
+            errno = ENOMEM;
+            goto out;
         }
     }
-    if (!(text = eddy_treeobj_encode (node, &len)))
-        return -1;
-    return t->src->put (t->arg, text, len, node, ref);
+    if (!(text = node_encode (t, node, &len)))
+        goto out;
+    json_object_del (node, BASE_KEY);
+    json_object_del (node, CHANGED_KEY);
+    if (json_object_set_new_nocheck (node, ENCODED_KEY, json_true ()) < 0) {
+        free (text);
+        errno = ENOMEM;
+        goto out;
+    }
+    rc = t->src->put (t->arg, text, len, node, ref);
+out:
+    json_decref (marks);
+    return rc;
 }
 
 int eddy_kvs_tree_finish (struct eddy_kvs_tree *t, json_t *work, char ref[EDDY_BLOBREF_SIZE])

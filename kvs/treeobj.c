@@ -1,5 +1,6 @@
 /* treeobj.c - construct, validate, encode and decode tree objects. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -46,13 +47,22 @@ json_t *eddy_treeobj_val (const void *data, size_t len)
     return o;
 }
 
+/* [ref], built directly: json_pack's format parsing showed in profiles
+ * (every directory a commit writes gets a dirref).
+ */
 static json_t *ref_array (const char *ref)
 {
+    json_t *a;
     if (!eddy_blobref_valid (ref)) {
         errno = EINVAL;
         return NULL;
     }
-    return json_pack ("[s]", ref);
+    if (!(a = json_array ()) || json_array_append_new (a, json_string_nocheck (ref)) < 0) {
+        json_decref (a);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return a;
 }
 
 json_t *eddy_treeobj_valref (const char *ref)
@@ -80,10 +90,8 @@ json_t *eddy_treeobj_hdir (int level)
     return o;
 }
 
-eddy_treeobj_type_t eddy_treeobj_type (const json_t *obj)
+static eddy_treeobj_type_t type_named (const json_t *t)
 {
-    /* called for every entry an encode or a walk touches: compare by length */
-    json_t *t = json_object_get (obj, "type");
     const char *s = json_string_value (t);
     if (!s)
         return EDDY_TREEOBJ_INVALID;
@@ -108,19 +116,83 @@ eddy_treeobj_type_t eddy_treeobj_type (const json_t *obj)
     return EDDY_TREEOBJ_INVALID;
 }
 
+/* A tree object has 3 or 4 members: walking them is cheaper than hashing
+ * a key to look one up, and one walk finds them all.  Objects with more
+ * members (not tree objects, but they may come from anywhere) are looked
+ * up by key, so the cost stays bounded.
+ */
+#define WALK_MAX 8
+
+struct members {
+    json_t *type, *data, *level;
+};
+
+static void members (const json_t *obj, struct members *m)
+{
+    m->type = m->data = m->level = NULL;
+    if (json_object_size (obj) > WALK_MAX) {
+        m->type = json_object_get (obj, "type");
+        m->data = json_object_get (obj, "data");
+        m->level = json_object_get (obj, "level");
+        return;
+    }
+    for (void *it = json_object_iter ((json_t *)obj); it; it = json_object_iter_next ((json_t *)obj, it)) {
+        const char *k = json_object_iter_key (it);
+        switch (k[0]) {
+        case 't':
+            if (!strcmp (k, "type"))
+                m->type = json_object_iter_value (it);
+            break;
+        case 'd':
+            if (!strcmp (k, "data"))
+                m->data = json_object_iter_value (it);
+            break;
+        case 'l':
+            if (!strcmp (k, "level"))
+                m->level = json_object_iter_value (it);
+            break;
+        }
+    }
+}
+
+eddy_treeobj_type_t eddy_treeobj_type (const json_t *obj)
+{
+    /* called for every entry a walk touches */
+    if (json_object_size (obj) > WALK_MAX)
+        return type_named (json_object_get (obj, "type"));
+    for (void *it = json_object_iter ((json_t *)obj); it; it = json_object_iter_next ((json_t *)obj, it)) {
+        const char *k = json_object_iter_key (it);
+        if (k[0] == 't' && !strcmp (k, "type"))
+            return type_named (json_object_iter_value (it));
+    }
+    return EDDY_TREEOBJ_INVALID;
+}
+
 bool eddy_treeobj_name_valid (const char *name)
 {
     return name && *name && !strchr (name, '.');
 }
 
-int eddy_treeobj_slot (const char *name, int level)
+void eddy_treeobj_name_digest (const char *name, unsigned char digest[EDDY_TREEOBJ_DIGEST])
 {
-    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256 (digest, (const unsigned char *)name, strlen (name));
+}
+
+int eddy_treeobj_digest_slot (const unsigned char digest[EDDY_TREEOBJ_DIGEST], int level)
+{
     if (level < 0 || level > EDDY_TREEOBJ_LEVEL_MAX)
         return 0;
-    crypto_hash_sha256 (digest, (const unsigned char *)name, strlen (name));
     unsigned char b = digest[level / 2];
     return level % 2 ? b & 15 : b >> 4;
+}
+
+int eddy_treeobj_slot (const char *name, int level)
+{
+    unsigned char digest[EDDY_TREEOBJ_DIGEST];
+    if (level < 0 || level > EDDY_TREEOBJ_LEVEL_MAX)
+        return 0;
+    eddy_treeobj_name_digest (name, digest);
+    return eddy_treeobj_digest_slot (digest, level);
 }
 
 static int check_refs (const json_t *data, size_t min, size_t max, eddy_error_t *err)
@@ -280,7 +352,8 @@ json_t *eddy_treeobj_decode (const void *buf, size_t len, eddy_error_t *err)
 
 /* A hand-written encoder: tree objects are encoded for every commit, and
  * this is several times faster than json_dumps () with sorted keys while
- * giving the same canonical form (compact, keys in strcmp order).
+ * giving the same canonical form (compact, keys in strcmp order, strings
+ * escaped as json_dumps () does by default).
  */
 struct buf {
     char *s;
@@ -288,10 +361,11 @@ struct buf {
     bool failed;
 };
 
-static void put (struct buf *b, const char *s, size_t n)
+/* Room for n more bytes and a NUL. */
+static bool reserve (struct buf *b, size_t n)
 {
     if (b->failed)
-        return;
+        return false;
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)
@@ -299,24 +373,35 @@ static void put (struct buf *b, const char *s, size_t n)
         char *p = realloc (b->s, cap);
         if (!p) {
             b->failed = true;
-            return;
+            return false;
         }
         b->s = p;
         b->cap = cap;
     }
-    memcpy (b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
+    return true;
 }
 
-static void put_str (struct buf *b, const char *s, size_t n)
+static void put (struct buf *b, const char *s, size_t n)
+{
+    if (!reserve (b, n))
+        return;
+    memcpy (b->s + b->len, s, n);
+    b->len += n;
+}
+
+/* Bytes a JSON string cannot hold as they are. */
+static bool needs_escape (unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+static void put_str_escaped (struct buf *b, const char *s, size_t n, size_t start)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t start = 0;
-    put (b, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
+    put (b, s, start);
+    for (size_t i = start; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!needs_escape (c))
             continue;
         put (b, s + start, i - start);
         if (c == '"' || c == '\\') {
@@ -330,21 +415,160 @@ static void put_str (struct buf *b, const char *s, size_t n)
         start = i + 1;
     }
     put (b, s + start, n - start);
+}
+
+/* The index of the first byte in s[0..n) that needs escaping, or n.
+ * Eight bytes at a time (a blobref is 71): a byte below 0x20, '"' or '\\'
+ * sets the high bit of its lane in the test word (Bit Twiddling Hacks,
+ * "determine if a word has a byte less than n"; a false hit in a lane can
+ * only follow a true one, and the byte loop then finds the true one).
+ */
+static size_t clean_prefix (const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v, q, bs;
+        memcpy (&v, s + i, 8);
+        q = v ^ (ones * '"');
+        bs = v ^ (ones * '\\');
+        if (((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) | ((bs - ones) & ~bs & highs))
+            break;
+    }
+    while (i < n && !needs_escape ((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
+/* A quoted string.  Names, base64 and blobrefs never need escaping: copy
+ * them in one go.
+ */
+static void put_str (struct buf *b, const char *s, size_t n)
+{
+    size_t i = clean_prefix (s, n);
+    if (!reserve (b, n + 2))
+        return;
+    b->s[b->len++] = '"';
+    if (i == n) {
+        memcpy (b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len++] = '"';
+        return;
+    }
+    put_str_escaped (b, s, n, i);
     put (b, "\"", 1);
 }
 
-static int cmp_keys (const void *a, const void *b)
+static void put_json_str (struct buf *b, const json_t *v)
 {
-    return strcmp (*(const char *const *)a, *(const char *const *)b);
+    const char *s = json_string_value (v);
+    put_str (b, s ? s : "", s ? json_string_length (v) : 0);
+}
+
+struct entry {
+    const char *key;
+    json_t *value;
+};
+
+/* Directory data comes mostly in order already (jansson keeps insertion
+ * order; a stored node was decoded from sorted text; a commit adds a few
+ * names at the end): an insertion sort costs n - 1 comparisons then.
+ */
+#define INSERTION_MAX 64
+
+static int cmp_entries (const void *a, const void *b)
+{
+    return strcmp (((const struct entry *)a)->key, ((const struct entry *)b)->key);
+}
+
+static void sort_entries (struct entry *e, size_t n)
+{
+    if (n > INSERTION_MAX) {
+        qsort (e, n, sizeof (e[0]), cmp_entries);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        struct entry x = e[i];
+        size_t j = i;
+        while (j > 0 && strcmp (e[j - 1].key, x.key) > 0) {
+            e[j] = e[j - 1];
+            j--;
+        }
+        e[j] = x;
+    }
+}
+
+static void encode (struct buf *b, const json_t *obj, int depth);
+
+static void encode_entries (struct buf *b, json_t *data, int depth)
+{
+    struct entry stack[INSERTION_MAX], *e = stack;
+    size_t n = json_object_size (data), k = 0;
+    const char *key;
+    json_t *v;
+
+    if (n > INSERTION_MAX && !(e = malloc (n * sizeof (e[0])))) {
+        b->failed = true;
+        return;
+    }
+    json_object_foreach (data, key, v) {
+        e[k].key = key;
+        e[k++].value = v;
+    }
+    sort_entries (e, n);
+    put (b, "{", 1);
+    for (k = 0; k < n; k++) {
+        if (k > 0)
+            put (b, ",", 1);
+        put_str (b, e[k].key, strlen (e[k].key));
+        put (b, ":", 1);
+        encode (b, e[k].value, depth + 1);
+    }
+    put (b, "}", 1);
+    if (e != stack)
+        free (e);
+}
+
+static void put_level (struct buf *b, const json_t *level)
+{
+    json_int_t lv = json_integer_value (level);
+    char s[32];
+    int n;
+    if (lv >= 0 && lv < 100) {
+        s[0] = ',';
+        memcpy (s + 1, "\"level\":", 8);
+        n = 9;
+        if (lv >= 10)
+            s[n++] = (char)('0' + lv / 10);
+        s[n++] = (char)('0' + lv % 10);
+    }
+    else
+        n = snprintf (s, sizeof (s), ",\"level\":%d", (int)lv);
+    put (b, s, (size_t)n);
+}
+
+/* What follows an object's data. */
+static void put_tail (struct buf *b, eddy_treeobj_type_t type, const json_t *level)
+{
+    static const char *const tails[] = {
+        "", ",\"type\":\"val\",\"ver\":1}", ",\"type\":\"valref\",\"ver\":1}",
+        ",\"type\":\"dirref\",\"ver\":1}", ",\"type\":\"dir\",\"ver\":1}",
+        ",\"type\":\"hdir\",\"ver\":1}",
+    };
+    if (type == EDDY_TREEOBJ_HDIR)
+        put_level (b, level);
+    put (b, tails[type], strlen (tails[type]));
 }
 
 static void encode (struct buf *b, const json_t *obj, int depth)
 {
-    static const char *const names[] = { "", "val", "valref", "dirref", "dir", "hdir" };
-    json_t *data = json_object_get (obj, "data"), *v;
-    eddy_treeobj_type_t type = eddy_treeobj_type (obj);
+    struct members m;
+    eddy_treeobj_type_t type;
     size_t i;
+    json_t *v;
 
+    members (obj, &m);
+    type = type_named (m.type);
     if (type == EDDY_TREEOBJ_INVALID || depth > EDDY_TREEOBJ_LEVEL_MAX + 4) {
         b->failed = true;
         return;
@@ -352,52 +576,23 @@ static void encode (struct buf *b, const json_t *obj, int depth)
     put (b, "{\"data\":", 8);
     switch (type) {
     case EDDY_TREEOBJ_VAL:
-        put_str (b, json_string_value (data) ? json_string_value (data) : "", json_string_length (data));
+        put_json_str (b, m.data);
         break;
     case EDDY_TREEOBJ_VALREF:
     case EDDY_TREEOBJ_DIRREF:
         put (b, "[", 1);
-        json_array_foreach (data, i, v) {
+        json_array_foreach (m.data, i, v) {
             if (i > 0)
                 put (b, ",", 1);
-            put_str (b, json_string_value (v) ? json_string_value (v) : "", json_string_length (v));
+            put_json_str (b, v);
         }
         put (b, "]", 1);
         break;
-    default: {
-        size_t n = json_object_size (data), k = 0;
-        const char **keys = malloc ((n + 1) * sizeof (keys[0]));
-        const char *key;
-        if (!keys) {
-            b->failed = true;
-            return;
-        }
-        json_object_foreach (data, key, v) {
-            keys[k++] = key;
-        }
-        qsort (keys, n, sizeof (keys[0]), cmp_keys);
-        put (b, "{", 1);
-        for (k = 0; k < n; k++) {
-            if (k > 0)
-                put (b, ",", 1);
-            put_str (b, keys[k], strlen (keys[k]));
-            put (b, ":", 1);
-            encode (b, json_object_get (data, keys[k]), depth + 1);
-        }
-        put (b, "}", 1);
-        free (keys);
+    default:
+        encode_entries (b, m.data, depth);
         break;
     }
-    }
-    if (type == EDDY_TREEOBJ_HDIR) {
-        char lv[32];
-        int n = snprintf (lv, sizeof (lv), ",\"level\":%d",
-                          (int)json_integer_value (json_object_get (obj, "level")));
-        put (b, lv, (size_t)n);
-    }
-    put (b, ",\"type\":", 8);
-    put_str (b, names[type], strlen (names[type]));
-    put (b, ",\"ver\":1}", 9);
+    put_tail (b, type, m.level);
 }
 
 char *eddy_treeobj_encode (const json_t *obj, size_t *len)
@@ -409,7 +604,199 @@ char *eddy_treeobj_encode (const json_t *obj, size_t *len)
         errno = b.failed && eddy_treeobj_type (obj) == EDDY_TREEOBJ_INVALID ? EINVAL : ENOMEM;
         return NULL;
     }
+    b.s[b.len] = '\0';
     if (len)
         *len = b.len;
     return b.s;
+}
+
+/* ---- encoding from an earlier version ---- */
+
+/* The closing quote of the string whose body starts at p, or NULL. */
+static const char *string_end (const char *p, const char *end)
+{
+    for (;;) {
+        const char *q = memchr (p, '"', (size_t)(end - p)), *r;
+        if (!q)
+            return NULL;
+        for (r = q; r > p && r[-1] == '\\'; r--)
+            ;
+        if ((q - r) % 2 == 0)
+            return q; /* not escaped */
+        p = q + 1;
+    }
+}
+
+/* The end of the JSON value at p (< end), skipping strings; NULL if it
+ * does not end before end.  Only objects, arrays, strings and numbers
+ * appear in tree objects.
+ */
+static const char *value_end (const char *p, const char *end)
+{
+    int depth = 0;
+    for (; p < end; p++) {
+        switch (*p) {
+        case '"':
+            if (!(p = string_end (p + 1, end)))
+                return NULL;
+            if (depth == 0)
+                return p + 1;
+            break;
+        case '{':
+        case '[':
+            depth++;
+            break;
+        case '}':
+        case ']':
+            if (--depth < 0)
+                return NULL;
+            if (depth == 0)
+                return p + 1;
+            break;
+        case ',':
+        case ':':
+            if (depth == 0)
+                return NULL;
+            break;
+        default:
+            if (depth == 0) { /* a number */
+                while (p < end && ((*p >= '0' && *p <= '9') || *p == '-'))
+                    p++;
+                return p;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* strcmp () of a NUL-terminated key with name[0..n). */
+static int cmp_name (const char *key, const char *name, size_t n)
+{
+    size_t klen = strlen (key);
+    int r = memcmp (key, name, klen < n ? klen : n);
+    return r ? r : (klen > n) - (klen < n);
+}
+
+static void put_entry (struct buf *b, bool *first, const struct entry *e)
+{
+    if (!*first)
+        put (b, ",", 1);
+    *first = false;
+    put_str (b, e->key, strlen (e->key));
+    put (b, ":", 1);
+    encode (b, e->value, 1);
+}
+
+char *eddy_treeobj_encode_update (const json_t *obj,
+                                  const char *base,
+                                  size_t base_len,
+                                  const json_t *changed,
+                                  size_t *len)
+{
+    struct buf b = { 0 }, tail = { 0 };
+    struct members m;
+    struct entry stack[INSERTION_MAX], *e = stack;
+    size_t n = 0, k = 0, i;
+    const char *p = base, *end = base + base_len;
+    bool first = true, first_old = true;
+    json_t *v;
+    int errnum = EINVAL;
+
+    members (obj, &m);
+    eddy_treeobj_type_t type = type_named (m.type);
+    if ((type != EDDY_TREEOBJ_DIR && type != EDDY_TREEOBJ_HDIR) || !json_is_object (m.data)
+        || !json_is_array (changed) || !base || base_len < 9 || memcmp (base, "{\"data\":{", 9) != 0)
+        goto error;
+    /* the changed names in order, each once, with their entry now (or NULL) */
+    if (json_array_size (changed) > INSERTION_MAX
+        && !(e = malloc (json_array_size (changed) * sizeof (e[0])))) {
+        errnum = ENOMEM;
+        goto error;
+    }
+    json_array_foreach (changed, i, v) {
+        if (!(e[n].key = json_string_value (v)))
+            goto error;
+        n++;
+    }
+    sort_entries (e, n);
+    for (i = k = 0; i < n; i++) {
+        if (k > 0 && !strcmp (e[k - 1].key, e[i].key))
+            continue;
+        e[k].key = e[i].key;
+        e[k++].value = json_object_get (m.data, e[i].key);
+    }
+    n = k;
+    k = 0;
+    if (!reserve (&b, base_len + 64))
+        goto nomem;
+    put (&b, base, 9);
+    p += 9;
+    /* merge the old entries with the changed names, both in order */
+    while (p < end && *p != '}') {
+        const char *name, *q;
+        int cmp = 1;
+        if (!first_old && *p++ != ',')
+            goto error;
+        first_old = false;
+        if (p >= end || *p != '"')
+            goto error;
+        name = ++p;
+        while (p < end && *p != '"' && *p != '\\')
+            p++;
+        if (p >= end || *p != '"')
+            goto error; /* escaped: encode in full */
+        size_t nlen = (size_t)(p - name);
+        if (++p >= end || *p != ':' || !(q = value_end (p + 1, end)))
+            goto error;
+        while (k < n && (cmp = cmp_name (e[k].key, name, nlen)) < 0) {
+            if (e[k].value)
+                put_entry (&b, &first, &e[k]);
+            k++;
+        }
+        if (k < n && cmp == 0) {
+            if (e[k].value) /* replaced, else removed */
+                put_entry (&b, &first, &e[k]);
+            k++;
+        }
+        else {
+            if (!first)
+                put (&b, ",", 1);
+            first = false;
+            put (&b, name - 1, (size_t)(q - (name - 1)));
+        }
+        p = q;
+    }
+    if (p >= end)
+        goto error;
+    for (; k < n; k++) {
+        if (e[k].value)
+            put_entry (&b, &first, &e[k]);
+    }
+    put (&b, "}", 1);
+    p++;
+    /* the header after the data must be what obj's is */
+    put_tail (&tail, type, m.level);
+    if (tail.failed)
+        goto nomem;
+    if ((size_t)(end - p) != tail.len || memcmp (p, tail.s, tail.len) != 0)
+        goto error;
+    put (&b, tail.s, tail.len);
+    if (b.failed)
+        goto nomem;
+    free (tail.s);
+    if (e != stack)
+        free (e);
+    b.s[b.len] = '\0';
+    if (len)
+        *len = b.len;
+    return b.s;
+nomem:
+    errnum = ENOMEM;
+error:
+    free (b.s);
+    free (tail.s);
+    if (e != stack)
+        free (e);
+    errno = errnum;
+    return NULL;
 }

@@ -69,8 +69,33 @@ json_t *eddy_treeobj_decode (const void *buf, size_t len, eddy_error_t *err);
  */
 char *eddy_treeobj_encode (const json_t *obj, size_t *len);
 
+/* The same bytes as eddy_treeobj_encode (obj) for a dir or hdir obj,
+ * made from base[0..base_len), the encoding of an earlier version of obj,
+ * by copying the entries obj still shares with it: changed is an array
+ * of every name of obj's data set, replaced or removed since that version
+ * (repeats and extra names are harmless).  Only the changed entries are
+ * encoded.  The caller vouches that base is
+ * eddy_treeobj_encode ()'s output (blobs this process encoded); NULL +
+ * EINVAL if base does not have that shape after all or obj's header
+ * differs from it, or if a name in base is escaped (encode in full
+ * then), ENOMEM.
+ */
+char *eddy_treeobj_encode_update (const json_t *obj,
+                                  const char *base,
+                                  size_t base_len,
+                                  const json_t *changed,
+                                  size_t *len);
+
 /* The hex digit (0-15) of sha256(name) that picks name's slot at level. */
 int eddy_treeobj_slot (const char *name, int level);
+
+/* The same in two steps, for a walk down the levels of one name: hash it
+ * once with name_digest (), then read the digit of each level from the
+ * digest (digest_slot (d, level) == slot (name, level)).
+ */
+#define EDDY_TREEOBJ_DIGEST 32
+void eddy_treeobj_name_digest (const char *name, unsigned char digest[EDDY_TREEOBJ_DIGEST]);
+int eddy_treeobj_digest_slot (const unsigned char digest[EDDY_TREEOBJ_DIGEST], int level);
 
 /* True if name is a valid directory entry name. */
 bool eddy_treeobj_name_valid (const char *name);

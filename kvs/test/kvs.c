@@ -117,6 +117,35 @@ static void commit_then_lookup_from_every_rank (void **state)
     eddy_handle_destroy (leaf);
 }
 
+/* Blobs go to the content store as text: pure ASCII ones unchecked,
+ * others checked as UTF-8.  A name and a blob value outside ASCII read
+ * back on every rank (the others load the blobs from the store).
+ */
+static void non_ascii_names_and_values_are_stored (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h0 = eddy_broker_handle_create (w->b[0], "client");
+    char value[256] = "\"";
+    for (int i = 0; i < 40; i++)
+        strcat (value, "\xc3\xa9\xe2\x98\x83");
+    strcat (value, "\"");
+    put_sync (w, h0, "d\xc3\xa9j\xc3\xa0.v", value);
+    put_sync (w, h0, "d\xc3\xa9j\xc3\xa0.w", "\"plain\"");
+    for (uint32_t r = 0; r < SIZE; r++) {
+        eddy_handle_t *h = eddy_broker_handle_create (w->b[r], "client");
+        char *v = get_sync (w, h, NULL, "d\xc3\xa9j\xc3\xa0.v");
+        assert_non_null (v);
+        assert_string_equal (v, value);
+        free (v);
+        v = get_sync (w, h, NULL, "d\xc3\xa9j\xc3\xa0.w");
+        assert_non_null (v);
+        assert_string_equal (v, "\"plain\"");
+        free (v);
+        eddy_handle_destroy (h);
+    }
+    eddy_handle_destroy (h0);
+}
+
 static void commits_in_one_iteration_share_a_root (void **state)
 {
     struct world *w = *state;
@@ -553,6 +582,7 @@ static void gc_spares_young_blobs_once (void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (commit_then_lookup_from_every_rank, setup, teardown),
+    cmocka_unit_test_setup_teardown (non_ascii_names_and_values_are_stored, setup, teardown),
     cmocka_unit_test_setup_teardown (commits_in_one_iteration_share_a_root, setup, teardown),
     cmocka_unit_test_setup_teardown (watch_sees_each_change_until_cancelled, setup, teardown),
     cmocka_unit_test_setup_teardown (append_watch_gets_only_new_entries, setup, teardown),

@@ -18,11 +18,16 @@
 #include "kvs/tree.h"
 #include "kvs/treeobj.h"
 
-/* The test source: a cache; `largest` records the biggest blob written. */
+/* The test source: a cache; `largest` records the biggest blob written.
+ * keep_obj: the cache keeps the working tree's node as a new blob's
+ * decoded form, as the kvs module does (else it decodes the blob's text).
+ * no_data: get_data fails (EAGAIN), as for blobs the cache let go.
+ */
 struct src {
     eddy_kvs_cache_t *c;
     size_t largest;
     int puts;
+    bool keep_obj, no_data;
 };
 
 static json_t *s_get_obj (void *arg, const char *ref, eddy_error_t *err)
@@ -37,7 +42,7 @@ static json_t *s_get_obj (void *arg, const char *ref, eddy_error_t *err)
 static int s_get_data (void *arg, const char *ref, const void **data, size_t *len)
 {
     struct src *s = arg;
-    if (eddy_kvs_cache_get_data (s->c, ref, data, len) < 0) {
+    if (s->no_data || eddy_kvs_cache_get_data (s->c, ref, data, len) < 0) {
         errno = EAGAIN;
         return -1;
     }
@@ -51,7 +56,7 @@ static int s_put (void *arg, void *data, size_t len, json_t *obj, char ref[EDDY_
     if (len > s->largest)
         s->largest = len;
     s->puts++;
-    return eddy_kvs_cache_insert (s->c, ref, data, len, true);
+    return eddy_kvs_cache_insert_obj (s->c, ref, data, len, s->keep_obj ? obj : NULL, true);
 }
 
 static const struct eddy_kvs_tree_src src_ops = { s_get_obj, s_get_data, s_put };
@@ -80,6 +85,16 @@ static int teardown (void **state)
     eddy_kvs_cache_destroy (f->s.c);
     free (f);
     return 0;
+}
+
+/* Start over with an empty cache and root (a blob already cached keeps
+ * the decoded form it has).
+ */
+static void fresh_cache (struct fixture *f)
+{
+    eddy_kvs_cache_destroy (f->s.c);
+    assert_non_null (f->s.c = eddy_kvs_cache_create ());
+    assert_int_equal (eddy_kvs_tree_empty_root (&f->t, f->root), 0);
 }
 
 /* Apply ops (a JSON array text) as one commit; returns 0 or -1 + errno. */
@@ -326,6 +341,170 @@ static void same_commits_give_the_same_root (void **state)
     assert_string_equal (r1, f->root);
 }
 
+/* A fixed history of commits touching every kind of object (nested
+ * directories, inline and blob values, appends, a directory sharded over
+ * two hdir levels, unlinks that empty shards) ends in fixed roots, computed
+ * before the commit path was optimised: stored bytes, and so blobrefs,
+ * must never change.  Run with the cache decoding every blob, with it
+ * keeping the working tree's nodes (so commits encode from the old text),
+ * and with that but the old text gone (so they encode in full).
+ */
+static void history (struct fixture *f, char roots[3][EDDY_BLOBREF_SIZE])
+{
+    char key[64], val[32], big[300];
+
+    memset (big, 'y', sizeof (big));
+    big[0] = big[298] = '"';
+    big[299] = '\0';
+    assert_int_equal (commit (f, "[{\"op\":\"put\",\"key\":\"a.b.c\",\"value\":\"42\"},"
+                                 "{\"op\":\"put\",\"key\":\"a.x\",\"value\":\"\\\"hello\\\"\"},"
+                                 "{\"op\":\"mkdir\",\"key\":\"e\"},"
+                                 "{\"op\":\"append\",\"key\":\"log\",\"value\":\"one\\n\"}]"),
+                      0);
+    assert_int_equal (commit (f, "[{\"op\":\"append\",\"key\":\"log\",\"value\":\"two\\n\"}]"), 0);
+    assert_int_equal (put (f, "blob", big), 0);
+    memcpy (roots[0], f->root, EDDY_BLOBREF_SIZE);
+    for (int i = 0; i < 3000; i += 250) {
+        json_t *ops = json_array ();
+        for (int j = i; j < i + 250; j++) {
+            snprintf (key, sizeof (key), "big.k%05d", j);
+            snprintf (val, sizeof (val), "%d", j);
+            json_array_append_new (ops, json_pack ("{s:s s:s s:s}", "op", "put", "key", key, "value", val));
+        }
+        char *s = json_dumps (ops, 0);
+        assert_int_equal (commit (f, s), 0);
+        free (s);
+        json_decref (ops);
+    }
+    memcpy (roots[1], f->root, EDDY_BLOBREF_SIZE);
+    assert_int_equal (put (f, "big.k01234", "\"changed\""), 0);
+    assert_int_equal (put (f, "big.sub.deep.x", "[1,2,3]"), 0);
+    assert_int_equal (commit (f, "[{\"op\":\"append\",\"key\":\"big.log\",\"value\":\"x\"},"
+                                 "{\"op\":\"unlink\",\"key\":\"a.b\"},"
+                                 "{\"op\":\"put\",\"key\":\"a.y\",\"value\":\"true\"}]"),
+                      0);
+    for (int j = 0; j < 3000; j += 2) {
+        snprintf (key, sizeof (key), "[{\"op\":\"unlink\",\"key\":\"big.k%05d\"}]", j);
+        assert_int_equal (commit (f, key), 0);
+    }
+    memcpy (roots[2], f->root, EDDY_BLOBREF_SIZE);
+}
+
+static void commit_roots_are_unchanged (void **state)
+{
+    static const char *expected[3] = {
+        "sha256-0fa0c381524bdc5f63c0ceb79b87089a37af63ec5c5d7f111e3769e8ba65691a",
+        "sha256-e127e7df0a20283746cc6d85313b98ffe7e7fe51ce231a28b01ff77a3407835d",
+        "sha256-c1252fcd7a07ba972f860d63ceb57b8ac3da678a01c08b4296813a0b794bf07d",
+    };
+    struct fixture *f = *state;
+    char roots[3][EDDY_BLOBREF_SIZE];
+
+    for (int mode = 0; mode < 3; mode++) {
+        fresh_cache (f);
+        f->s.keep_obj = mode > 0;
+        f->s.no_data = mode == 2;
+        assert_int_equal (eddy_kvs_tree_empty_root (&f->t, f->root), 0);
+        history (f, roots);
+        for (int i = 0; i < 3; i++) {
+            if (strcmp (roots[i], expected[i]))
+                print_message ("root %d: %s\n", i, roots[i]);
+        }
+        for (int i = 0; i < 3; i++)
+            assert_string_equal (roots[i], expected[i]);
+        f->s.no_data = false;
+        char *v = get (f, "big.k01235");
+        assert_string_equal (v, "1235");
+        free (v);
+        assert_null (get (f, "big.k01236"));
+        assert_int_equal (errno, ENOENT);
+        v = get (f, "big.sub.deep.x");
+        assert_string_equal (v, "[1,2,3]");
+        free (v);
+    }
+}
+
+/* Operations on fresh subdirectories of a directory that is sharded in
+ * the middle of the commit (its private subdirectories move to buckets),
+ * some replaced by a value or removed again: one commit and one commit
+ * per operation reach the same root, and every key reads back.
+ */
+static void one_commit_or_many (struct fixture *f)
+{
+    char one[EDDY_BLOBREF_SIZE], key[64];
+    json_t *ops = json_array ();
+
+    for (int i = 0; i < 60; i++) {
+        snprintf (key, sizeof (key), "d.sub%02d.x", i);
+        json_array_append_new (ops, json_pack ("{s:s s:s s:s}", "op", "put", "key", key, "value", "1"));
+        if (i % 4 == 1) {
+            snprintf (key, sizeof (key), "d.sub%02d", i);
+            json_array_append_new (ops, json_pack ("{s:s s:s s:s}", "op", "put", "key", key, "value", "2"));
+        }
+        if (i % 4 == 2) {
+            snprintf (key, sizeof (key), "d.sub%02d", i - 2);
+            json_array_append_new (ops, json_pack ("{s:s s:s}", "op", "unlink", "key", key));
+        }
+        if (i % 4 == 3) {
+            snprintf (key, sizeof (key), "d.sub%02d", i);
+            json_array_append_new (ops, json_pack ("{s:s s:s}", "op", "mkdir", "key", key));
+            json_array_append_new (ops, json_pack ("{s:s s:s}", "op", "mkdir", "key", key));
+            snprintf (key, sizeof (key), "d.sub%02d.y.z", i);
+            json_array_append_new (ops, json_pack ("{s:s s:s s:s}", "op", "put", "key", key, "value", "3"));
+        }
+    }
+    char *text = json_dumps (ops, 0);
+    assert_int_equal (commit (f, text), 0);
+    free (text);
+    memcpy (one, f->root, sizeof (one));
+
+    size_t i;
+    json_t *op;
+    assert_int_equal (eddy_kvs_tree_empty_root (&f->t, f->root), 0);
+    json_array_foreach (ops, i, op) {
+        json_t *single = json_pack ("[O]", op);
+        text = json_dumps (single, 0);
+        assert_int_equal (commit (f, text), 0);
+        free (text);
+        json_decref (single);
+    }
+    assert_string_equal (f->root, one);
+    json_decref (ops);
+
+    for (int k = 0; k < 60; k++) {
+        char *v;
+        snprintf (key, sizeof (key), k % 4 == 3 ? "d.sub%02d.y.z" : "d.sub%02d.x", k);
+        v = get (f, key);
+        if (k % 4 == 0) {
+            assert_null (v);
+            assert_int_equal (errno, ENOENT);
+        }
+        else if (k % 4 == 1) {
+            assert_null (v);
+            assert_int_equal (errno, ENOTDIR);
+        }
+        else {
+            assert_non_null (v);
+            assert_string_equal (v, k % 4 == 3 ? "3" : "1");
+        }
+        free (v);
+    }
+    /* d was sharded on the way */
+    json_t *e = eddy_kvs_tree_lookup (&f->t, f->root, "d");
+    const char *ref = json_string_value (json_array_get (json_object_get (e, "data"), 0));
+    assert_int_equal (eddy_treeobj_type (s_get_obj (&f->s, ref, NULL)), EDDY_TREEOBJ_HDIR);
+    json_decref (e);
+}
+
+static void one_commit_or_many_give_the_same_root (void **state)
+{
+    struct fixture *f = *state;
+    one_commit_or_many (f);
+    fresh_cache (f);
+    f->s.keep_obj = true;
+    one_commit_or_many (f);
+}
+
 static void cache_expires_clean_blobs_only (void **state)
 {
     eddy_kvs_cache_t *c = eddy_kvs_cache_create ();
@@ -362,6 +541,42 @@ static int count_ref (const unsigned char digest[EDDY_BLOBREF_DIGEST], void *arg
     eddy_blobref_from_digest (digest, ref);
     json_array_append_new (seen, json_string (ref));
     return 0;
+}
+
+static void blobrefs_are_checked_exactly (void **state)
+{
+    static const char *good = "sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static const char near[] = "/:`g@GAF";  /* bytes just outside the hex ranges */
+    unsigned char digest[EDDY_BLOBREF_DIGEST];
+    char ref[EDDY_BLOBREF_SIZE], back[EDDY_BLOBREF_SIZE];
+
+    (void)state;
+    assert_true (eddy_blobref_valid (good));
+    assert_false (eddy_blobref_valid (NULL));
+    assert_false (eddy_blobref_valid (""));
+    assert_false (eddy_blobref_valid ("sha256-"));
+    assert_false (eddy_blobref_valid ("sha256-0123"));
+    assert_false (eddy_blobref_valid ("sha1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+    for (int i = 7; i < EDDY_BLOBREF_SIZE - 1; i++) {
+        for (const char *c = near; *c; c++) {
+            memcpy (ref, good, EDDY_BLOBREF_SIZE);
+            ref[i] = *c;
+            assert_false (eddy_blobref_valid (ref));
+            assert_int_equal (eddy_blobref_digest (ref, digest), -1);
+        }
+        memcpy (ref, good, EDDY_BLOBREF_SIZE);
+        ref[i] = '\0';
+        assert_false (eddy_blobref_valid (ref));
+    }
+    char longer[EDDY_BLOBREF_SIZE + 1];
+    memcpy (longer, good, EDDY_BLOBREF_SIZE - 1);
+    memcpy (longer + EDDY_BLOBREF_SIZE - 1, "0", 2);
+    assert_false (eddy_blobref_valid (longer));
+    assert_int_equal (eddy_blobref_digest (good, digest), 0);
+    assert_int_equal (digest[0], 0x01);
+    assert_int_equal (digest[7], 0xef);
+    eddy_blobref_from_digest (digest, back);
+    assert_string_equal (back, good);
 }
 
 static void blobref_scan_finds_exact_refs_only (void **state)
@@ -473,7 +688,10 @@ int main (void)
         cmocka_unit_test_setup_teardown (large_directories_are_sharded, setup, teardown),
         cmocka_unit_test_setup_teardown (missing_blobs_are_named_for_fault_in, setup, teardown),
         cmocka_unit_test_setup_teardown (same_commits_give_the_same_root, setup, teardown),
+        cmocka_unit_test_setup_teardown (commit_roots_are_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown (one_commit_or_many_give_the_same_root, setup, teardown),
         cmocka_unit_test (cache_expires_clean_blobs_only),
+        cmocka_unit_test (blobrefs_are_checked_exactly),
         cmocka_unit_test (blobref_scan_finds_exact_refs_only),
         cmocka_unit_test (blobtab_filter_keeps_the_rest_findable),
         cmocka_unit_test (treeobj_decoding_is_strict),
