@@ -168,6 +168,7 @@ void overlay_send_hello (eddy_broker_t *b);
 void overlay_status_request (eddy_broker_t *b, const eddy_msg_t *req);
 void overlay_disconnect_request (eddy_broker_t *b, const eddy_msg_t *req);
 uint32_t overlay_online (eddy_broker_t *b);
+void overlay_state_changed (eddy_broker_t *b); /* online may have changed: report it */
 uint32_t overlay_connected_children (eddy_broker_t *b);
 double overlay_attr_double (eddy_broker_t *b, const char *name, double dflt);
 

@@ -81,9 +81,13 @@ struct child *overlay_child (eddy_broker_t *b, uint32_t rank)
     return i < b->nchildren ? &b->children[i] : NULL;
 }
 
+/* Brokers of this subtree that are online: done starting (their modules
+ * are loaded), as in Flux, where a broker counts once its rc1 is over; so
+ * quorum, and the initial program, wait until every broker can serve.
+ */
 uint32_t overlay_online (eddy_broker_t *b)
 {
-    uint32_t online = 1;
+    uint32_t online = b->state >= EDDY_STATE_QUORUM ? 1 : 0;
     for (uint32_t i = 0; i < b->nchildren; i++)
         if (b->children[i].connected)
             online += b->children[i].online;
@@ -124,6 +128,12 @@ eddy_subtree_status_t eddy_broker_subtree_status (eddy_broker_t *b)
 static void schedule_report (eddy_broker_t *b)
 {
     eddy_watcher_start (b->report_w);
+}
+
+void overlay_state_changed (eddy_broker_t *b)
+{
+    if (b->report_w)
+        schedule_report (b);
 }
 
 static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
@@ -275,7 +285,7 @@ static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
     bool rejoin = c->status == EDDY_SUBTREE_LOST;
     c->connected = true;
     c->status = st >= 0 && st <= EDDY_SUBTREE_DEGRADED ? st : EDDY_SUBTREE_PARTIAL;
-    c->online = online > 0 ? (uint32_t)online : 1;
+    c->online = online > 0 ? (uint32_t)online : 0;
     c->last_seen = eddy_reactor_now (b->r);
     eddy_broker_log (b, rejoin ? LOG_NOTICE : LOG_DEBUG, "overlay", "rank %u %s", rank,
                      rejoin ? "rejoined" : "joined");
@@ -309,7 +319,7 @@ void overlay_recv_control_child (eddy_broker_t *b, uint32_t rank, const eddy_msg
             return;
         }
         c->status = st;
-        c->online = online > 0 ? (uint32_t)online : 1;
+        c->online = online > 0 ? (uint32_t)online : 0;
         schedule_report (b);
         return;
     }

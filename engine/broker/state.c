@@ -77,6 +77,8 @@ void state_enter (eddy_broker_t *b, eddy_broker_state_t state)
                          eddy_broker_state_name (state), now - b->state_since);
     b->state = state;
     b->state_since = now;
+    if (state == EDDY_STATE_QUORUM)
+        overlay_state_changed (b); /* this broker is online now */
     respond_waiters (b);
     if (b->state_cb)
         b->state_cb (b, state, b->state_arg);

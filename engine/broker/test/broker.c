@@ -1,6 +1,7 @@
 /* Broker services and overlay health, run in both worlds: attributes,
  * the module host, overlay status after a rank dies or goes silent, the
- * state machine's log, and an orderly shutdown.
+ * state machine's log, quorum only once every rank is up, and an orderly
+ * shutdown.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,12 +243,60 @@ static void state_transitions_are_logged_with_durations (void **state)
     eddy_handle_destroy (h);
 }
 
+/* When rank's log says `what`, by the shared clock of the one process the
+ * world runs in.
+ */
+static double logged_at (struct world *w, eddy_handle_t *h, uint32_t rank, const char *what)
+{
+    double t = -1;
+    eddy_future_t *f = eddy_rpc (h, "log.dmesg", NULL, rank, EDDY_RPC_STREAMING);
+    json_t *o;
+    assert_non_null (f);
+    for (;;) {
+        assert_int_equal (world_wait (w, f, 10.0), 0);
+        if (eddy_rpc_get (f, &o) < 0)
+            break;
+        const char *msg;
+        double ts;
+        if (json_unpack (o, "{s:s s:f}", "message", &msg, "timestamp", &ts) == 0
+            && strstr (msg, what) && t < 0)
+            t = ts;
+        eddy_future_reset (f);
+    }
+    eddy_future_destroy (f);
+    return t;
+}
+
+/* A broker is online once its modules are loaded (init -> quorum), and
+ * rank 0 runs the instance only when all are: nothing sent to a rank at
+ * the start of RUN finds its services missing.  A flat tree, so that rank
+ * 0 hears every hello directly, before any child has its welcome.
+ */
+static void run_waits_until_every_rank_is_up (void **state)
+{
+    struct world *w = current->create (SIZE, SIZE);
+    assert_non_null (w);
+    assert_int_equal (world_boot (w, 30.0), 0);
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "t");
+    double run = logged_at (w, h, 0, "quorum -> run");
+    assert_true (run >= 0);
+    for (uint32_t r = 1; r < SIZE; r++) {
+        double up = logged_at (w, h, r, "init -> quorum");
+        assert_true (up >= 0);
+        if (up > run)
+            fail_msg ("rank %u was up at %.6f, after rank 0 ran at %.6f", r, up, run);
+    }
+    eddy_handle_destroy (h);
+    world_destroy (w);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (attributes_get_set_and_refuse, setup, teardown),
     cmocka_unit_test_setup_teardown (modules_load_list_and_remove, setup, teardown),
     cmocka_unit_test_setup_teardown (overlay_is_full_then_lost_and_degraded, setup, teardown),
     cmocka_unit_test_setup_teardown (shutdown_reaches_every_rank, setup, teardown),
     cmocka_unit_test_setup_teardown (state_transitions_are_logged_with_durations, setup, teardown),
+    cmocka_unit_test (run_waits_until_every_rank_is_up),
 };
 
 int main (void)
