@@ -134,6 +134,11 @@ int eddy_kvs_txn_mkdir (eddy_kvs_txn_t *txn, const char *key)
     return add_op (txn, "mkdir", key, NULL);
 }
 
+int eddy_kvs_txn_prune (eddy_kvs_txn_t *txn, const char *key)
+{
+    return add_op (txn, "prune", key, NULL);
+}
+
 /* ---- commit ---- */
 
 eddy_future_t *eddy_kvs_commit (eddy_handle_t *h, const char *ns, int flags, eddy_kvs_txn_t *txn)

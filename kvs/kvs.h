@@ -25,7 +25,10 @@ typedef struct eddy_kvs_txn eddy_kvs_txn_t;
  * put_pack builds it with json_pack; append adds raw text at the end of a
  * value (eventlogs: one "{...}\n" entry per append; the key is created if
  * missing); unlink removes a key or a whole directory; mkdir makes an empty
- * directory.  -1 + EINVAL for a bad key or value, ENOMEM.
+ * directory; prune removes key if it is an empty directory and does nothing
+ * otherwise (missing, a value, or not empty), so that unlinking a key and
+ * then pruning its parents, deepest first, leaves no empty directories
+ * behind.  -1 + EINVAL for a bad key or value, ENOMEM.
  */
 eddy_kvs_txn_t *eddy_kvs_txn_create (void);
 void eddy_kvs_txn_destroy (eddy_kvs_txn_t *txn);
@@ -35,6 +38,7 @@ int eddy_kvs_txn_put_pack (eddy_kvs_txn_t *txn, const char *key, const char *fmt
 int eddy_kvs_txn_append (eddy_kvs_txn_t *txn, const char *key, const char *text);
 int eddy_kvs_txn_unlink (eddy_kvs_txn_t *txn, const char *key);
 int eddy_kvs_txn_mkdir (eddy_kvs_txn_t *txn, const char *key);
+int eddy_kvs_txn_prune (eddy_kvs_txn_t *txn, const char *key);
 
 /* Commit
  *

@@ -602,6 +602,49 @@ static json_t *append_entry (struct eddy_kvs_tree *t, const json_t *e, const cha
     return n;
 }
 
+/* 1 if the directory node holds no entry (an hdir may keep emptied
+ * shards), 0 if it holds one, -1 + EAGAIN / EINVAL if a shard is missing
+ * or corrupt.
+ */
+static int node_is_empty (struct eddy_kvs_tree *t, json_t *node, int depth)
+{
+    json_t *data = json_object_get (node, "data"), *v;
+    const char *k;
+
+    if (eddy_treeobj_type (node) == EDDY_TREEOBJ_DIR)
+        return json_object_size (data) == 0;
+    if (depth > EDDY_TREEOBJ_LEVEL_MAX)
+        return fail (t, EINVAL, "directory shards nested too deep%s", "");
+    int level = (int)json_integer_value (json_object_get (node, "level"));
+    json_object_foreach (data, k, v) {
+        json_t *child = v;
+        if (eddy_treeobj_type (v) == EDDY_TREEOBJ_DIRREF
+            && !(child = load_node (t, first_ref (v), level + 1)))
+            return -1;
+        int rc = node_is_empty (t, child, depth + 1);
+        if (rc != 1)
+            return rc;
+    }
+    return 1;
+}
+
+/* prune: remove name from node if it is an empty directory; 0 whether or
+ * not it was, -1 + EAGAIN / EINVAL / ENOMEM.
+ */
+static int prune (struct eddy_kvs_tree *t, json_t *node, struct name *name)
+{
+    json_t *e = node_get (t, node, name), *dir;
+    int empty;
+
+    if (!e)
+        return errno == ENOENT ? 0 : -1;
+    if (!(dir = entry_node (t, e)))
+        return errno == ENOTDIR ? 0 : -1;
+    if ((empty = node_is_empty (t, dir, 0)) <= 0)
+        return empty;
+    return node_set (t, node, name, NULL, 0);
+}
+
 int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op)
 {
     const char *name, *key, *value = NULL;
@@ -612,7 +655,8 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
     if (json_unpack ((json_t *)op, "{s:s s:s s?s%}", "op", &name, "key", &key, "value", &value,
                      &vlen) < 0)
         return fail (t, EINVAL, "malformed operation%s", "");
-    bool is_unlink = !strcmp (name, "unlink");
+    bool is_prune = !strcmp (name, "prune");
+    bool is_unlink = is_prune || !strcmp (name, "unlink"); /* neither creates */
     if (!(path = eddy_kvs_key_split (key))) {
         fail (t, EINVAL, "%s: bad key", key);
         goto out;
@@ -663,6 +707,10 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
     else if (!strcmp (name, "mkdir")) {
         if (!(entry = eddy_treeobj_dir ()))
             goto out;
+    }
+    else if (is_prune) {
+        rc = prune (t, node, &last);
+        goto out;
     }
     else if (!is_unlink) {
         fail (t, EINVAL, "unknown operation '%s'", name);

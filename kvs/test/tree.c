@@ -216,6 +216,59 @@ static void unlink_and_mkdir (void **state)
     json_decref (e);
 }
 
+/* True if key names something (a value or a directory). */
+static bool exists (struct fixture *f, const char *key)
+{
+    json_t *e = eddy_kvs_tree_lookup (&f->t, f->root, key);
+    json_decref (e);
+    return e != NULL;
+}
+
+static void prune_removes_only_empty_directories (void **state)
+{
+    struct fixture *f = *state;
+    char ops[8192], key[64];
+
+    assert_int_equal (put (f, "j.a.b.c1", "1"), 0);
+    assert_int_equal (put (f, "j.a.b.c2", "2"), 0);
+    assert_int_equal (put (f, "j.a.v", "3"), 0);
+    /* not empty, a value, missing: nothing happens, and no error */
+    assert_int_equal (commit (f, "[{\"op\":\"prune\",\"key\":\"j.a.b\"},"
+                                 "{\"op\":\"prune\",\"key\":\"j.a.v\"},"
+                                 "{\"op\":\"prune\",\"key\":\"x.y.z\"}]"),
+                      0);
+    assert_true (exists (f, "j.a.b.c1") && exists (f, "j.a.v"));
+    assert_false (exists (f, "x"));
+    /* unlink then prune the parents, deepest first: b goes, a stays (v) */
+    assert_int_equal (commit (f, "[{\"op\":\"unlink\",\"key\":\"j.a.b.c1\"},"
+                                 "{\"op\":\"unlink\",\"key\":\"j.a.b.c2\"},"
+                                 "{\"op\":\"prune\",\"key\":\"j.a.b\"},"
+                                 "{\"op\":\"prune\",\"key\":\"j.a\"}]"),
+                      0);
+    assert_false (exists (f, "j.a.b"));
+    assert_true (exists (f, "j.a.v"));
+    /* a sharded directory emptied by unlinks (it keeps empty shards) */
+    int n = snprintf (ops, sizeof (ops), "[");
+    for (int i = 0; i < 3 * EDDY_TREEOBJ_SPLIT; i++) {
+        snprintf (key, sizeof (key), "j.h.k%d", i);
+        assert_int_equal (put (f, key, "0"), 0);
+        n += snprintf (ops + n, sizeof (ops) - n, "%s{\"op\":\"unlink\",\"key\":\"%s\"}",
+                       i ? "," : "", key);
+    }
+    snprintf (ops + n, sizeof (ops) - n, ",{\"op\":\"prune\",\"key\":\"j.h\"}]");
+    assert_true (exists (f, "j.h.k0"));
+    /* one key left: the shards are not all empty, so prune keeps it */
+    assert_int_equal (put (f, "j.h.last", "1"), 0);
+    assert_int_equal (commit (f, ops), 0);
+    assert_true (exists (f, "j.h.last"));
+    assert_false (exists (f, "j.h.k5"));
+    assert_int_equal (commit (f, "[{\"op\":\"unlink\",\"key\":\"j.h.last\"},"
+                                 "{\"op\":\"prune\",\"key\":\"j.h\"}]"),
+                      0);
+    assert_false (exists (f, "j.h"));
+    assert_true (exists (f, "j.a.v"));
+}
+
 static void append_builds_a_value_piece_by_piece (void **state)
 {
     struct fixture *f = *state;
@@ -683,6 +736,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (listing_is_sorted_and_root_is_a_dir, setup, teardown),
         cmocka_unit_test_setup_teardown (big_values_go_to_their_own_blob, setup, teardown),
         cmocka_unit_test_setup_teardown (unlink_and_mkdir, setup, teardown),
+        cmocka_unit_test_setup_teardown (prune_removes_only_empty_directories, setup, teardown),
         cmocka_unit_test_setup_teardown (append_builds_a_value_piece_by_piece, setup, teardown),
         cmocka_unit_test_setup_teardown (operations_that_do_not_apply_are_einval, setup, teardown),
         cmocka_unit_test_setup_teardown (large_directories_are_sharded, setup, teardown),
