@@ -377,6 +377,20 @@ bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result)
     return true;
 }
 
+/* job.A.B.C.D is gone: prune job.A.B.C, job.A.B and job.A if that left
+ * them empty, so directories do not pile up with history (the KVS keeps
+ * them if anything else is still in them).
+ */
+static void prune_parents (eddy_kvs_txn_t *txn, char *key)
+{
+    char *dot;
+    while ((dot = strrchr (key, '.')) && strchr (key, '.') != dot) {
+        *dot = '\0';
+        if (eddy_kvs_txn_prune (txn, key) < 0)
+            return;
+    }
+}
+
 /* Keep the newest purge_count inactive jobs in the KVS; unlink the rest
  * (in this iteration's commit), so the store does not grow with history.
  */
@@ -406,8 +420,10 @@ void jobmgr_purge (struct jobmgr *jm, uint64_t id)
         if (!jm->txn && !(jm->txn = eddy_kvs_txn_create ()))
             return;
         if (eddy_kvs_job_key (key, sizeof (key), old, NULL) >= 0
-            && eddy_kvs_txn_unlink (jm->txn, key) == 0)
+            && eddy_kvs_txn_unlink (jm->txn, key) == 0) {
             jm->purged++;
+            prune_parents (jm->txn, key);
+        }
         eddy_watcher_start (jm->flush_w);
     }
 }

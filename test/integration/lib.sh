@@ -42,6 +42,11 @@ has () {
     grep -Eq -- "$2" "$1"; _report $? "$3" "$1"
 }
 
+# hasnt FILE PATTERN WHAT: no line of FILE matches the extended regex
+hasnt () {
+    ! grep -Eq -- "$2" "$1"; _report $? "$3" "$1"
+}
+
 finish () {
     echo "$T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" -eq 0 ]

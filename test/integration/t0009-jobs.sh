@@ -50,6 +50,10 @@ SH
 has "$TMP/purge" '^first purged$' "with purge_count 2, the oldest inactive job leaves the KVS"
 has "$TMP/purge" '^last kept$' "and the newest stays"
 has "$TMP/purge" 'no such job or key' "reading a purged job says so"
+(cd "$TMP" && eddy start -m job-manager='{"purge_count":0}' sh -c '
+    eddy submit --cc=1-5 --wait true >/dev/null && eddy kvs ls job | sed "s/^/left: /"; echo done') >"$TMP/purge0" 2>&1
+has "$TMP/purge0" '^done$' "with purge_count 0 every job leaves the KVS"
+hasnt "$TMP/purge0" '^left: ' "and so do the directories above them (nothing left in job)"
 
 fails "an unknown submit option" eddy start eddy submit --bogus true
 eddy start eddy submit -n 0 true 2>"$TMP/e1"; has "$TMP/e1" '^eddy-submit: --ntasks' "a bad task count"
