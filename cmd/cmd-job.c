@@ -297,9 +297,7 @@ static int job_wait (int argc, char **argv)
     int rc = jobutil_exit_code (res);
     json_t *exc = json_object_get (res, "exception");
     if (exc)
-        fprintf (stderr, "eddy-job: %s: exception %s: %s\n", argv[1],
-                 json_string_value (json_object_get (exc, "type")),
-                 json_string_value (json_object_get (exc, "note")));
+        jobutil_print_exception ("job", argv[1], exc);
     eddy_future_destroy (f);
     client_close (h);
     return rc;

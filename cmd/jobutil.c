@@ -157,11 +157,17 @@ int jobutil_attach (const char *cmd, eddy_handle_t *h, uint64_t id)
     if (exc) {
         char f58[64];
         jobutil_f58 (id, f58, sizeof (f58));
-        fprintf (stderr, "eddy-%s: %s: exception %s: %s\n", cmd, f58,
-                 json_string_value (json_object_get (exc, "type")),
-                 json_string_value (json_object_get (exc, "note")));
+        jobutil_print_exception (cmd, f58, exc);
     }
     int code = jobutil_exit_code (a.result);
     json_decref (a.result);
     return code;
+}
+
+void jobutil_print_exception (const char *cmd, const char *job, const json_t *exc)
+{
+    const char *type = json_string_value (json_object_get (exc, "type"));
+    const char *note = json_string_value (json_object_get (exc, "note"));
+    fprintf (stderr, "eddy-%s: %s: exception %s%s%s\n", cmd, job, type ? type : "?",
+             note && *note ? ": " : "", note && *note ? note : "");
 }

@@ -20,6 +20,10 @@ void jobutil_f58 (uint64_t id, char *buf, size_t len);
  */
 int jobutil_exit_code (json_t *result);
 
+/* "eddy-CMD: JOB: exception TYPE[: NOTE]" on stderr (no colon when the note
+ * is empty). */
+void jobutil_print_exception (const char *cmd, const char *job, const json_t *exc);
+
 /* Print the job's output as it arrives and wait for the job to end;
  * returns its exit code (as above).  Prints a line on stderr for a fatal
  * exception, as flux run does.

@@ -37,6 +37,7 @@ has "$TMP/run" 'exception timeout' "a job past its -t limit gets a timeout excep
 grep -Eq '^limit rc=(1|1[0-9][0-9])$' "$TMP/run"; _report $? "and eddy run fails" "$TMP/run"
 has "$TMP/run" '^cancel rc=0$' "eddy job cancel on a running sleep 100"
 has "$TMP/run" ' CANCELED cancel$' "the job ends canceled"
+has "$TMP/run" '^eddy-job: [^ ]+: exception cancel$' "eddy job wait says so (no dangling colon without a note)"
 has "$TMP/run" '^event clean$' "its eventlog ends with clean"
 
 cat >"$TMP/purge.sh" <<'SH'
