@@ -13,6 +13,7 @@
 #include "cmd/jobutil.h"
 #include "engine/util/fluid.h"
 #include "kvs/kvs.h"
+#include "sched/jobspec.h"
 
 static int job_run (int argc, char **argv);
 static int job_id (int argc, char **argv);
@@ -23,6 +24,7 @@ static int job_eventlog (int argc, char **argv);
 static int job_info (int argc, char **argv);
 static int job_attach (int argc, char **argv);
 static int job_wait (int argc, char **argv);
+static int job_submit (int argc, char **argv);
 
 struct job_subcmd {
     const char *name;
@@ -45,13 +47,15 @@ static const struct job_subcmd subcmds[] = {
     {"attach", "eddy job attach ID", "show a job's output, wait, exit with its status",
      job_attach},
     {"wait", "eddy job wait ID", "wait for a job; exit with its status", job_wait},
+    {"submit", "eddy job submit [--urgency=N] FILE", "submit a jobspec file (YAML or JSON, - = stdin)",
+     job_submit},
     {NULL, NULL, NULL, NULL},
 };
 
 const struct eddy_cmd cmd_job = {
     .name = "job",
     .usage = "eddy job SUBCOMMAND [OPTIONS] [ARGS...]",
-    .summary = "Job utilities: id, cancel, cancelall, urgency, eventlog, info, attach, wait.",
+    .summary = "Job utilities: id, cancel, cancelall, urgency, eventlog, info, attach, wait, submit.",
     .help = "Subcommands:\n"
             "  cancel ID...            cancel jobs\n"
             "  cancelall [-f]          cancel all of your active jobs (-f to confirm)\n"
@@ -60,6 +64,9 @@ const struct eddy_cmd cmd_job = {
             "  info ID KEY             print jobspec, R or eventlog from the KVS\n"
             "  attach ID               print output as it comes; exit with the job's status\n"
             "  wait ID                 wait for the job; exit with its status\n"
+            "  submit [--urgency=N] FILE\n"
+            "                          submit a jobspec (YAML or JSON; - = stdin) as\n"
+            "                          it is: the instance validates it; prints the id\n"
             "  id [--to=FORM] [ID...]  convert job ids; any form is accepted on\n"
             "                          input; FORM is dec (default), hex, dothex,\n"
             "                          kvs, f58, f58plain or emoji.  With no ID,\n"
@@ -301,4 +308,45 @@ static int job_wait (int argc, char **argv)
     eddy_future_destroy (f);
     client_close (h);
     return rc;
+}
+
+/* Submit a jobspec file as it is: job-ingest validates it, so a bad one
+ * gets the instance's own message.
+ */
+static int job_submit (int argc, char **argv)
+{
+    const char *usage = "eddy job submit [--urgency=N] FILE";
+    int urgency = 16, i = 1;
+    if (argc > 1 && !strncmp (argv[1], "--urgency=", 10)) {
+        char *end;
+        long v = strtol (argv[1] + 10, &end, 10);
+        if (end == argv[1] + 10 || *end || v < 0 || v > 31)
+            eddy_cmd_die ("job", "--urgency: '%s' is not 0-31", argv[1] + 10);
+        urgency = (int)v;
+        i++;
+    }
+    if (argc - i != 1 || (argv[i][0] == '-' && argv[i][1] != '\0'))
+        eddy_cmd_die ("job", "usage: %s", usage);
+    size_t len;
+    char *text = jobutil_read_file (argv[i], &len);
+    if (!text)
+        eddy_cmd_die ("job", "%s: %s", argv[i], strerror (errno));
+    eddy_error_t err;
+    json_t *jobspec = eddy_jobspec_load (text, len, &err);
+    free (text);
+    if (!jobspec)
+        eddy_cmd_die ("job", "%s: %s", argv[i], err.text);
+    eddy_handle_t *h = client_open ("job");
+    eddy_future_t *f = eddy_rpc_pack (h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:o s:i}",
+                                      "jobspec", jobspec, "urgency", urgency);
+    json_int_t id;
+    if (!f || eddy_rpc_get_unpack (f, "{s:I}", "id", &id) < 0)
+        eddy_cmd_die ("job", "%s: %s", argv[i],
+                      f && eddy_future_error_string (f) ? eddy_future_error_string (f) : strerror (errno));
+    char f58[64];
+    jobutil_f58 ((uint64_t)id, f58, sizeof (f58));
+    printf ("%s\n", f58);
+    eddy_future_destroy (f);
+    client_close (h);
+    return 0;
 }

@@ -9,60 +9,16 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/jobutil.h"
 #include "sched/jobspec.h"
 
 extern const struct eddy_cmd cmd_jobspec;
-
-#define MAX_FILE_SIZE (64u << 20)
-
-/* Read a whole file ("-" = stdin).  Returns NULL with errno on failure. */
-static char *read_file (const char *path, size_t *lenp)
-{
-    FILE *f = strcmp (path, "-") ? fopen (path, "rb") : stdin;
-    size_t len = 0, size = 4096;
-    char *buf;
-
-    if (!f)
-        return NULL;
-    buf = xmalloc (size);
-    for (;;) {
-        size_t n = fread (buf + len, 1, size - len, f);
-        len += n;
-        if (len < size) {
-            if (ferror (f)) {
-                free (buf);
-                buf = NULL;
-                errno = EIO;
-            }
-            break;
-        }
-        if (size >= MAX_FILE_SIZE) {
-            free (buf);
-            buf = NULL;
-            errno = EFBIG;
-            break;
-        }
-        size *= 2;
-        char *nbuf = realloc (buf, size);
-        if (!nbuf) {
-            free (buf);
-            buf = NULL;
-            errno = ENOMEM;
-            break;
-        }
-        buf = nbuf;
-    }
-    if (f != stdin)
-        fclose (f);
-    *lenp = len;
-    return buf;
-}
 
 static eddy_jobspec_t *
 load_file (const char *path, eddy_jobspec_level_t level, eddy_error_t *err)
 {
     size_t len;
-    char *buf = read_file (path, &len);
+    char *buf = jobutil_read_file (path, &len);
     eddy_jobspec_t *js;
 
     if (!buf) {

@@ -171,3 +171,47 @@ void jobutil_print_exception (const char *cmd, const char *job, const json_t *ex
     fprintf (stderr, "eddy-%s: %s: exception %s%s%s\n", cmd, job, type ? type : "?",
              note && *note ? ": " : "", note && *note ? note : "");
 }
+
+#define MAX_FILE_SIZE (64u << 20)
+
+char *jobutil_read_file (const char *path, size_t *lenp)
+{
+    FILE *f = strcmp (path, "-") ? fopen (path, "rb") : stdin;
+    size_t len = 0, size = 4096;
+    char *buf;
+
+    if (!f)
+        return NULL;
+    buf = xmalloc (size);
+    for (;;) {
+        size_t n = fread (buf + len, 1, size - len, f);
+        len += n;
+        if (len < size) {
+            if (ferror (f)) {
+                free (buf);
+                buf = NULL;
+                errno = EIO;
+            }
+            break;
+        }
+        if (size >= MAX_FILE_SIZE) {
+            free (buf);
+            buf = NULL;
+            errno = EFBIG;
+            break;
+        }
+        size *= 2;
+        char *nbuf = realloc (buf, size);
+        if (!nbuf) {
+            free (buf);
+            buf = NULL;
+            errno = ENOMEM;
+            break;
+        }
+        buf = nbuf;
+    }
+    if (f != stdin)
+        fclose (f);
+    *lenp = len;
+    return buf;
+}

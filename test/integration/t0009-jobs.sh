@@ -63,4 +63,35 @@ eddy start sh -c 'id=$(eddy submit -n 1000 true); eddy job wait $id' >"$TMP/o3" 
 has "$TMP/o3" 'exception alloc' "a job larger than the machine is refused with an alloc exception"
 echo '{"version": 1, "resources": []}' >"$TMP/bad.json"
 eddy jobspec validate "$TMP/bad.json" 2>"$TMP/e4"; has "$TMP/e4" '^eddy-jobspec: ' "a malformed jobspec gets a message"
+cat >"$TMP/good.yaml" <<'YAML'
+version: 1
+resources:
+  - type: slot
+    count: 1
+    label: task
+    with:
+      - type: core
+        count: 1
+tasks:
+  - command: ["echo", "from a file"]
+    slot: task
+    count:
+      per_slot: 1
+attributes:
+  system:
+    duration: 0
+YAML
+(cd "$TMP" && eddy start sh -c '
+    eddy kvs put keep=\"kept\"
+    id=$(eddy job submit good.yaml) && eddy job attach $id
+    eddy job submit bad.json; echo "bad rc=$?"
+    echo "{oops" | eddy job submit -; echo "oops rc=$?"
+    eddy job submit --urgency=16 good.yaml >/dev/null && echo "urgency ok"
+    eddy kvs get keep') >"$TMP/js" 2>&1
+has "$TMP/js" '^from a file$' "eddy job submit runs a YAML jobspec file"
+has "$TMP/js" '^eddy-job: bad.json: invalid jobspec: ' "job-ingest refuses a malformed jobspec with a clear message"
+has "$TMP/js" '^bad rc=1$' "and eddy job submit fails"
+has "$TMP/js" '^eddy-job: -: line 1 ' "text that is not JSON or YAML is refused before it is sent"
+has "$TMP/js" '^urgency ok$' "--urgency is accepted"
+has "$TMP/js" '^"kept"$' "what was stored before is intact"
 finish
