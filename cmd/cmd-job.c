@@ -204,24 +204,27 @@ static int job_cancelall (int argc, char **argv)
     return 0;
 }
 
+/* An urgency: 0-31, hold (0), default (16) or expedite (31); else exit. */
+static int parse_urgency (const char *what, const char *s)
+{
+    if (!strcmp (s, "hold"))
+        return 0;
+    if (!strcmp (s, "expedite"))
+        return 31;
+    if (!strcmp (s, "default"))
+        return 16;
+    char *end;
+    long v = strtol (s, &end, 10);
+    if (end == s || *end || v < 0 || v > 31)
+        eddy_cmd_die ("job", "%s: '%s' is not 0-31, hold, default or expedite", what, s);
+    return (int)v;
+}
+
 static int job_urgency (int argc, char **argv)
 {
     need_args (argc, 2, 2, "eddy job urgency ID N");
     uint64_t id = jobutil_parse_id ("job", argv[1]);
-    int urgency;
-    if (!strcmp (argv[2], "hold"))
-        urgency = 0;
-    else if (!strcmp (argv[2], "expedite"))
-        urgency = 31;
-    else if (!strcmp (argv[2], "default"))
-        urgency = 16;
-    else {
-        char *end;
-        long v = strtol (argv[2], &end, 10);
-        if (end == argv[2] || *end || v < 0 || v > 31)
-            eddy_cmd_die ("job", "urgency: '%s' is not 0-31, hold, default or expedite", argv[2]);
-        urgency = (int)v;
-    }
+    int urgency = parse_urgency ("urgency", argv[2]);
     eddy_handle_t *h = client_open ("job");
     eddy_future_destroy (client_rpc_take ("job", h, "job-manager.urgency",
                                      json_pack ("{s:I s:i}", "id", (json_int_t)id, "urgency",
@@ -318,11 +321,7 @@ static int job_submit (int argc, char **argv)
     const char *usage = "eddy job submit [--urgency=N] FILE";
     int urgency = 16, i = 1;
     if (argc > 1 && !strncmp (argv[1], "--urgency=", 10)) {
-        char *end;
-        long v = strtol (argv[1] + 10, &end, 10);
-        if (end == argv[1] + 10 || *end || v < 0 || v > 31)
-            eddy_cmd_die ("job", "--urgency: '%s' is not 0-31", argv[1] + 10);
-        urgency = (int)v;
+        urgency = parse_urgency ("--urgency", argv[1] + 10);
         i++;
     }
     if (argc - i != 1 || (argv[i][0] == '-' && argv[i][1] != '\0'))

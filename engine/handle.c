@@ -266,6 +266,53 @@ static bool handler_matches (eddy_msg_handler_t *mh, const eddy_msg_t *msg)
     return strcmp (mh->glob, eddy_msg_topic (msg)) == 0;
 }
 
+int eddy_held_add (struct eddy_held *q, const eddy_msg_t *msg)
+{
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 16;
+        eddy_msg_t **p = realloc (q->msgs, cap * sizeof (*p));
+        if (!p) {
+            errno = ENOMEM;
+            return -1;
+        }
+        q->msgs = p;
+        q->cap = cap;
+    }
+    q->msgs[q->n++] = eddy_msg_incref (msg);
+    return 0;
+}
+
+/* Take the held requests out, so that the queue is empty (and may fill
+ * again) while they are handled.
+ */
+static struct eddy_held held_take (struct eddy_held *q)
+{
+    struct eddy_held all = *q;
+    *q = (struct eddy_held){ 0 };
+    return all;
+}
+
+void eddy_held_release (struct eddy_held *q, eddy_handle_t *h)
+{
+    struct eddy_held all = held_take (q);
+    for (size_t i = 0; i < all.n; i++) {
+        eddy_handle_deliver (h, all.msgs[i]);
+        eddy_msg_decref (all.msgs[i]);
+    }
+    free (all.msgs);
+}
+
+void eddy_held_fail (struct eddy_held *q, eddy_handle_t *h, int errnum, const char *text)
+{
+    struct eddy_held all = held_take (q);
+    for (size_t i = 0; i < all.n; i++) {
+        if (h)
+            eddy_respond_error (h, all.msgs[i], errnum, text);
+        eddy_msg_decref (all.msgs[i]);
+    }
+    free (all.msgs);
+}
+
 void eddy_handle_deliver (eddy_handle_t *h, const eddy_msg_t *msg)
 {
     eddy_msgtype_t type = eddy_msg_type (msg);

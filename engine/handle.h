@@ -66,6 +66,21 @@ void *eddy_handle_aux_get (eddy_handle_t *h, const char *key);
  */
 void eddy_handle_deliver (eddy_handle_t *h, const eddy_msg_t *msg);
 
+/* Requests a module holds until it is ready for them (its store is not
+ * open yet, a restart is under way).  Zero-initialize; hold () keeps a
+ * reference (-1 + ENOMEM); release () delivers them again through h in
+ * arrival order; fail () answers each with errnum and text (with h NULL it
+ * only drops them).  Both leave the queue empty and ready for reuse, and a
+ * request held again while release () runs waits for the next release.
+ */
+struct eddy_held {
+    eddy_msg_t **msgs;
+    size_t n, cap;
+};
+int eddy_held_add (struct eddy_held *q, const eddy_msg_t *msg);
+void eddy_held_release (struct eddy_held *q, eddy_handle_t *h);
+void eddy_held_fail (struct eddy_held *q, eddy_handle_t *h, int errnum, const char *text);
+
 /* Send a message as is (a reference is taken by the transport if needed). */
 int eddy_send (eddy_handle_t *h, const eddy_msg_t *msg);
 

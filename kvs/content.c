@@ -29,8 +29,7 @@ struct content {
     const struct eddy_backing_ops *ops;
     void *impl;
     eddy_future_t *attr_f;  /* asking for the statedir attribute */
-    const eddy_msg_t **deferred; /* requests that came before the store was open */
-    size_t ndeferred, deferred_cap;
+    struct eddy_held deferred; /* requests that came before the store was open */
     char *open_error;       /* the store could not be opened */
     double gc_factor;       /* collect when the store holds this many times */
     uint64_t gc_min;        /* ...what was live after the last collection, */
@@ -68,17 +67,8 @@ static bool not_ready (struct content *ctx, const eddy_msg_t *msg)
     }
     if (!ctx->impl) {
         /* the store opens once the statedir attribute is known */
-        if (ctx->ndeferred == ctx->deferred_cap) {
-            size_t cap = ctx->deferred_cap ? ctx->deferred_cap * 2 : 16;
-            const eddy_msg_t **p = realloc (ctx->deferred, cap * sizeof (p[0]));
-            if (!p) {
-                eddy_respond_error (ctx->h, msg, ENOMEM, NULL);
-                return true;
-            }
-            ctx->deferred = p;
-            ctx->deferred_cap = cap;
-        }
-        ctx->deferred[ctx->ndeferred++] = eddy_msg_incref (msg);
+        if (eddy_held_add (&ctx->deferred, msg) < 0)
+            eddy_respond_error (ctx->h, msg, ENOMEM, NULL);
         return true;
     }
     return false;
@@ -520,19 +510,6 @@ static int open_store (struct content *ctx, const char *statedir, eddy_error_t *
     return 0;
 }
 
-static void replay_deferred (struct content *ctx)
-{
-    const eddy_msg_t **d = ctx->deferred;
-    size_t n = ctx->ndeferred;
-    ctx->deferred = NULL;
-    ctx->ndeferred = ctx->deferred_cap = 0;
-    for (size_t i = 0; i < n; i++) {
-        eddy_handle_deliver (ctx->h, d[i]);
-        eddy_msg_decref (d[i]);
-    }
-    free (d);
-}
-
 static void attr_cb (eddy_future_t *f, void *arg)
 {
     struct content *ctx = arg;
@@ -550,7 +527,7 @@ static void attr_cb (eddy_future_t *f, void *arg)
                      dir ? dir : "");
     eddy_future_destroy (f);
     ctx->attr_f = NULL;
-    replay_deferred (ctx);
+    eddy_held_release (&ctx->deferred, ctx->h);
 }
 
 static void content_unload (void *arg)
@@ -562,9 +539,7 @@ static void content_unload (void *arg)
         eddy_future_destroy (ctx->attr_f);
         while (ctx->fwds)
             fwd_destroy (ctx->fwds);
-        for (size_t i = 0; i < ctx->ndeferred; i++)
-            eddy_msg_decref (ctx->deferred[i]);
-        free (ctx->deferred);
+        eddy_held_fail (&ctx->deferred, NULL, 0, NULL);
         if (ctx->impl)
             ctx->ops->close (ctx->impl);
         json_decref (ctx->cache);

@@ -51,8 +51,7 @@ struct ingest {
 
     /* until the job manager says which ids are taken, submissions wait */
     eddy_future_t *info_f;
-    eddy_msg_t **deferred;
-    size_t ndeferred, deferred_cap;
+    struct eddy_held deferred;
 };
 
 static void batch_destroy (struct batch *b)
@@ -198,17 +197,8 @@ static bool defer (struct ingest *ig, const eddy_msg_t *msg)
 {
     if (!ig->info_f)
         return false;
-    if (ig->ndeferred == ig->deferred_cap) {
-        size_t cap = ig->deferred_cap ? ig->deferred_cap * 2 : 16;
-        eddy_msg_t **p = realloc (ig->deferred, cap * sizeof (*p));
-        if (!p) {
-            eddy_respond_error (ig->h, msg, ENOMEM, NULL);
-            return true;
-        }
-        ig->deferred = p;
-        ig->deferred_cap = cap;
-    }
-    ig->deferred[ig->ndeferred++] = eddy_msg_incref (msg);
+    if (eddy_held_add (&ig->deferred, msg) < 0)
+        eddy_respond_error (ig->h, msg, ENOMEM, NULL);
     return true;
 }
 
@@ -225,13 +215,7 @@ static void info_cb (eddy_future_t *f, void *arg)
         eddy_log (ig->h, LOG_DEBUG, "job ids start above %ju", (uintmax_t)max);
     eddy_future_destroy (f);
     ig->info_f = NULL;
-    for (size_t i = 0; i < ig->ndeferred; i++) {
-        eddy_handle_deliver (ig->h, ig->deferred[i]);
-        eddy_msg_decref (ig->deferred[i]);
-    }
-    free (ig->deferred);
-    ig->deferred = NULL;
-    ig->ndeferred = ig->deferred_cap = 0;
+    eddy_held_release (&ig->deferred, ig->h);
 }
 
 static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
@@ -307,11 +291,7 @@ static void ingest_unload (void *ctx)
             batch_destroy (ig->cur);
         }
         eddy_future_destroy (ig->info_f);
-        for (size_t i = 0; i < ig->ndeferred; i++) {
-            eddy_respond_error (ig->h, ig->deferred[i], ENOSYS, "job-ingest unloaded");
-            eddy_msg_decref (ig->deferred[i]);
-        }
-        free (ig->deferred);
+        eddy_held_fail (&ig->deferred, ig->h, ENOSYS, "job-ingest unloaded");
         eddy_watcher_destroy (ig->flush_w);
         eddy_msg_handler_delvec (ig->handlers);
         free (ig);

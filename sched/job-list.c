@@ -62,8 +62,7 @@ struct joblist {
     bool journal_answered;
     struct jrec **restored;
     size_t nrestored, restored_cap;
-    eddy_msg_t **deferred;
-    size_t ndeferred, deferred_cap;
+    struct eddy_held deferred;
 };
 
 static void unlink_rec (struct jrec **head, struct jrec **tail, struct jrec *r)
@@ -329,13 +328,7 @@ static void deliver_deferred (struct joblist *jl)
 {
     if (jl->scan || !jl->journal_answered)
         return;
-    for (size_t i = 0; i < jl->ndeferred; i++) {
-        eddy_handle_deliver (jl->h, jl->deferred[i]);
-        eddy_msg_decref (jl->deferred[i]);
-    }
-    free (jl->deferred);
-    jl->deferred = NULL;
-    jl->ndeferred = jl->deferred_cap = 0;
+    eddy_held_release (&jl->deferred, jl->h);
 }
 
 /* The restored jobs are older than any that ended in this instance: they
@@ -388,17 +381,8 @@ static bool defer (struct joblist *jl, const eddy_msg_t *msg)
 {
     if (!jl->scan && jl->journal_answered)
         return false;
-    if (jl->ndeferred == jl->deferred_cap) {
-        size_t cap = jl->deferred_cap ? jl->deferred_cap * 2 : 16;
-        eddy_msg_t **p = realloc (jl->deferred, cap * sizeof (*p));
-        if (!p) {
-            eddy_respond_error (jl->h, msg, ENOMEM, NULL);
-            return true;
-        }
-        jl->deferred = p;
-        jl->deferred_cap = cap;
-    }
-    jl->deferred[jl->ndeferred++] = eddy_msg_incref (msg);
+    if (eddy_held_add (&jl->deferred, msg) < 0)
+        eddy_respond_error (jl->h, msg, ENOMEM, NULL);
     return true;
 }
 
@@ -584,11 +568,7 @@ static void jl_unload (void *ctx)
     for (size_t i = 0; i < jl->nrestored; i++)
         free (jl->restored[i]);
     free (jl->restored);
-    for (size_t i = 0; i < jl->ndeferred; i++) {
-        eddy_respond_error (jl->h, jl->deferred[i], ENOSYS, "job-list unloaded");
-        eddy_msg_decref (jl->deferred[i]);
-    }
-    free (jl->deferred);
+    eddy_held_fail (&jl->deferred, jl->h, ENOSYS, "job-list unloaded");
     eddy_msg_handler_delvec (jl->handlers);
     free_list (jl->active_head);
     free_list (jl->inactive_head);

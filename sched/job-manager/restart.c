@@ -44,8 +44,7 @@ struct restore {
     struct inactive *inactive;
     size_t ninactive, inactive_cap;
     uint32_t skipped;
-    eddy_msg_t **deferred; /* requests that arrived meanwhile, in order */
-    size_t ndeferred, deferred_cap;
+    struct eddy_held deferred; /* requests that arrived meanwhile */
 };
 
 static void *grow (void *p, size_t *cap, size_t n, size_t size)
@@ -62,16 +61,11 @@ static void *grow (void *p, size_t *cap, size_t n, size_t size)
 bool jobmgr_defer (struct jobmgr *jm, const eddy_msg_t *msg)
 {
     struct restore *rs = jm->restore;
-    eddy_msg_t **p;
 
     if (!rs)
         return false;
-    if (!(p = grow (rs->deferred, &rs->deferred_cap, rs->ndeferred, sizeof (*p)))) {
+    if (eddy_held_add (&rs->deferred, msg) < 0)
         eddy_respond_error (jm->h, msg, ENOMEM, NULL);
-        return true;
-    }
-    rs->deferred = p;
-    rs->deferred[rs->ndeferred++] = eddy_msg_incref (msg);
     return true;
 }
 
@@ -268,12 +262,7 @@ static void restore_free (struct restore *rs, eddy_handle_t *h)
     }
     free (rs->inactive);
     free (rs->active);
-    for (size_t i = 0; i < rs->ndeferred; i++) {
-        if (h)
-            eddy_respond_error (h, rs->deferred[i], ENOSYS, "job-manager unloaded");
-        eddy_msg_decref (rs->deferred[i]);
-    }
-    free (rs->deferred);
+    eddy_held_fail (&rs->deferred, h, ENOSYS, "job-manager unloaded");
     free (rs);
 }
 
@@ -304,11 +293,7 @@ static void done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
     /* the restore is over: requests go straight to their handlers again */
     jm->restore = NULL;
     rs->nactive = 0; /* the jobs are jm's now */
-    for (size_t i = 0; i < rs->ndeferred; i++) {
-        eddy_handle_deliver (jm->h, rs->deferred[i]);
-        eddy_msg_decref (rs->deferred[i]);
-    }
-    rs->ndeferred = 0;
+    eddy_held_release (&rs->deferred, jm->h);
     /* journal readers among them have seen the revived jobs as they were;
      * now they see what happens to them */
     restart_actions (jm, ids, ids ? nids : 0);
