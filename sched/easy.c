@@ -1,12 +1,82 @@
 /* easy.c - EASY backfilling (DESIGN.md, trace replay semantics): fcfs,
  * then the blocked head gets a reservation at the shadow time S, and later
  * jobs start now if they fit and either end by S or fit in the processors
- * the head will not need at S ("extra").  S is computed once per pass.
+ * the head will not need at S ("extra").  S is computed once per pass,
+ * over the running jobs including the heads this pass has just started:
+ * they hold processors until their predicted end like any other job, so
+ * leaving them out would place S too early and backfill jobs that delay
+ * the head.
  */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "sched/policy_impl.h"
+
+/* Heads started by this pass all start now: order them by (now + req,
+ * queue order), which is their (predicted end, start order).
+ */
+static int head_cmp (const void *a, const void *b)
+{
+    const struct eddy_policy_running *x = a, *y = b;
+    if (x->req != y->req)
+        return x->req < y->req ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The running jobs in (predicted end, start order), with queue[0..nheads)
+ * added as jobs started now, later in start order than every job already
+ * running.  Returns run itself when nheads is 0, else scratch in p
+ * (NULL + ENOMEM).
+ */
+static const struct eddy_policy_running *
+with_heads (eddy_policy_t *p,
+            const struct eddy_policy_input *in,
+            const struct eddy_policy_running *run,
+            size_t nheads)
+{
+    size_t nrun = in->nrunning;
+    size_t need = nrun + 2 * nheads;
+    struct eddy_policy_running *m, *heads;
+    uint64_t seq = 0;
+    size_t i = 0, j = 0, k = 0;
+
+    if (nheads == 0)
+        return run;
+    if (p->merged_size < need) {
+        if (!(m = realloc (p->merged, need * sizeof (*m))))
+            return NULL;
+        p->merged = m;
+        p->merged_size = need;
+    }
+    m = p->merged;
+    for (i = 0; i < nrun; i++)
+        if (run[i].seq >= seq)
+            seq = run[i].seq + 1;
+    /* the heads, sorted, sit past the merged part until merged */
+    heads = m + nrun + nheads;
+    for (j = 0; j < nheads; j++)
+        heads[j] = (struct eddy_policy_running){
+            .procs = in->queue[j].procs,
+            .start = in->now,
+            .req = in->queue[j].req,
+            .seq = seq + j,
+        };
+    qsort (heads, nheads, sizeof (*heads), head_cmp);
+    /* merge by predicted end; on a tie the earlier start comes first,
+     * and every job already running started before the heads */
+    i = j = 0;
+    while (i < nrun || j < nheads) {
+        if (j == nheads
+            || (i < nrun
+                && policy_predicted_end (&run[i], in->now)
+                       <= policy_predicted_end (&heads[j], in->now)))
+            m[k++] = run[i++];
+        else
+            m[k++] = heads[j++];
+    }
+    return m;
+}
 
 /* The head's shadow time and the extra processors at it.  Running jobs
  * are walked in predicted-end order; ties in predicted end do not change
@@ -64,7 +134,9 @@ static int easy_run (eddy_policy_t *p,
         return started;
     if (!(run = policy_running_sorted (p, in)) && in->nrunning)
         return -1;
-    shadow (run, in->nrunning, free, in->queue[head].procs, in->now, &S, &extra);
+    if (!(run = with_heads (p, in, run, head)) && in->nrunning + head)
+        return -1;
+    shadow (run, in->nrunning + head, free, in->queue[head].procs, in->now, &S, &extra);
 
     for (size_t i = head + 1; i < in->nqueue && free > 0; i++) {
         const struct eddy_policy_job *j = &in->queue[i];

@@ -49,6 +49,7 @@ void eddy_policy_destroy (eddy_policy_t *p)
         int saved_errno = errno;
         free (p->sorted);
         free (p->steps);
+        free (p->merged);
         free (p);
         errno = saved_errno;
     }

@@ -31,6 +31,8 @@ struct eddy_policy {
     size_t sorted_size;
     struct policy_step *steps;
     size_t steps_size;
+    struct eddy_policy_running *merged; /* easy: running + this pass's heads */
+    size_t merged_size;
 };
 
 extern const struct policy_ops policy_fcfs;

@@ -169,6 +169,37 @@ static void easy_walks_running_jobs_in_predicted_end_order (void **state)
     assert_int_equal (s.idx[0], 2);
 }
 
+/* The heads this pass starts are running jobs for the reservation.
+ * 10 free, nothing running.  A (6, req 100) starts; the head H needs 8:
+ * A's end at 100 gives 4 + 6 = 10 >= 8, so S = 100 and extra = 10 - 8 = 2.
+ * J (4 procs, req 200) neither ends by S nor fits in extra: it waits.
+ * Without A in the walk nothing would free processors, S would be
+ * infinite and J would start, delaying H to J's end.
+ */
+static void easy_reservation_counts_heads_started_this_pass (void **state)
+{
+    struct eddy_policy_job q[] = {{6, 100}, {8, 10}, {4, 200}};
+    struct starts s;
+    assert_int_equal (pass ("easy", q, 3, NULL, 0, 10, 0, &s, -1), 1);
+    assert_int_equal (s.idx[0], 0);
+}
+
+/* A head started now can end before a job that was already running.
+ * R (2 procs) runs until 50; 8 free at 0.  A (6, req 30) starts: 2 free.
+ * H needs 8: walking (A at 30, R at 50): 2 + 6 = 8 at 30, so S = 30 and
+ * extra = 0.  J (2, req 40) ends at 40 > S: it waits.  A J of req 30
+ * ends by S and starts.
+ */
+static void easy_heads_join_the_walk_in_predicted_end_order (void **state)
+{
+    struct eddy_policy_running r[] = {{2, 0, 50, 0}};
+    struct eddy_policy_job q[] = {{6, 30}, {8, 10}, {2, 40}, {2, 30}};
+    struct starts s;
+    assert_int_equal (pass ("easy", q, 4, r, 1, 8, 0, &s, -1), 2);
+    assert_int_equal (s.idx[0], 0);
+    assert_int_equal (s.idx[1], 3);
+}
+
 static void easy_skips_a_backfill_the_caller_cannot_place (void **state)
 {
     struct eddy_policy_job q[] = {{4, 50}, {1, 30}, {1, 30}};
@@ -276,6 +307,8 @@ int main (void)
         cmocka_unit_test (easy_extra_is_spent_by_long_backfills),
         cmocka_unit_test (easy_predicted_end_is_never_before_now),
         cmocka_unit_test (easy_walks_running_jobs_in_predicted_end_order),
+        cmocka_unit_test (easy_reservation_counts_heads_started_this_pass),
+        cmocka_unit_test (easy_heads_join_the_walk_in_predicted_end_order),
         cmocka_unit_test (easy_skips_a_backfill_the_caller_cannot_place),
         cmocka_unit_test (easy_head_without_enough_resources_blocks_nothing),
         cmocka_unit_test (conservative_protects_every_reservation),
