@@ -195,9 +195,14 @@ has "$TMP/help" '--policy fcfs\|easy\|conservative\|PATH\.so' "--help: the polic
 # ---- interrupted: SIGINT during a whole trace, SIGTERM ----
 big="$traces/SDSC-SP2-1998-4.2-cln.swf.gz"
 eddy sim replay "$big" --policy easy --jobs-out "$TMP/ij.csv" --series-out "$TMP/is.csv" \
-    --swf-out "$TMP/io.swf" --summary-out "$TMP/i.json" --quiet >"$TMP/i.out" 2>"$TMP/i.err" &
+    --swf-out "$TMP/io.swf" --summary-out "$TMP/i.json" --progress >"$TMP/i.out" 2>"$TMP/i.err" &
 pid=$!
+# about 2 s in, once some jobs are done (a busy machine may take longer)
 sleep 2
+for i in $(seq 300); do
+    grep -Eq ' [1-9][0-9]*/[0-9]+ jobs done' "$TMP/i.err" && break
+    sleep 0.1
+done
 kill -INT $pid
 wait $pid
 rc=$?
