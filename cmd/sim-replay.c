@@ -1,12 +1,19 @@
 /* sim-replay.c - `eddy sim replay TRACE`: replay a Standard Workload
  * Format trace (plain or gzip) through the full stack in the simulator.
- * Deterministic results on stdout and in the output files; wall time,
- * progress and memory on stderr.
+ * Deterministic results on stdout and in the output files (cmd/replay-out.h;
+ * only the summary's wall_seconds varies); wall time, progress and memory
+ * on stderr.  SIGINT or SIGTERM stops the replay between two events: the
+ * outputs are written for what was done, then the exit status is 128 +
+ * the signal.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +25,22 @@
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/modules.h"
+#include "cmd/replay-out.h"
 #include "sim/ideal.h"
 #include "sim/replay.h"
 #include "traces/swf.h"
 
 int sim_replay (int argc, char **argv);
+
+/* The stop request of a signal handler (cmd/ only: the engine and sim/
+ * keep no mutable globals; the driver reads it through params.stop).
+ */
+static volatile sig_atomic_t stop_signal;
+
+static void stop_handler (int signum)
+{
+    stop_signal = signum;
+}
 
 static unsigned long parse_num (const char *opt, const char *s, unsigned long min, unsigned long max)
 {
@@ -43,7 +61,49 @@ static double parse_secs (const char *opt, const char *s)
     return v;
 }
 
-static eddy_swf_t *load_trace (const char *path)
+/* A finite number; positive (> 0) if asked. */
+static double parse_real (const char *opt, const char *s, bool positive)
+{
+    char *end;
+    errno = 0;
+    double v = strtod (s, &end);
+    if (errno || end == s || *end || !isfinite (v) || (positive && !(v > 0)))
+        eddy_cmd_die ("sim", "--%s: '%s' is not a %snumber", opt, s, positive ? "positive " : "");
+    return v;
+}
+
+static uint64_t parse_seed (const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull (s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v > INT64_MAX)
+        eddy_cmd_die ("sim", "--seed: '%s' is not an integer in 0-%" PRId64, s, INT64_MAX);
+    return v;
+}
+
+/* sha256 of the trace's bytes as stored (gzipped or not), in hex. */
+static void trace_sha256 (const char *path, char hex[2 * crypto_hash_sha256_BYTES + 1])
+{
+    unsigned char buf[65536], h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_state st;
+    FILE *f = fopen (path, "rb");
+    size_t len;
+
+    if (!f)
+        eddy_cmd_die ("sim", "replay: %s: %s", path, strerror (errno));
+    crypto_hash_sha256_init (&st);
+    while ((len = fread (buf, 1, sizeof (buf), f)) > 0)
+        crypto_hash_sha256_update (&st, buf, len);
+    if (ferror (f))
+        eddy_cmd_die ("sim", "replay: %s: %s", path, strerror (errno));
+    fclose (f);
+    crypto_hash_sha256_final (&st, h);
+    sodium_bin2hex (hex, 2 * crypto_hash_sha256_BYTES + 1, h, sizeof (h));
+}
+
+/* Read the trace; max_jobs > 0 stops after that many job lines. */
+static eddy_swf_t *load_trace (const char *path, unsigned long max_jobs)
 {
     gzFile gz = gzopen (path, "rb"); /* reads plain files too */
     eddy_swf_t *swf = eddy_swf_create ();
@@ -60,6 +120,8 @@ static eddy_swf_t *load_trace (const char *path)
             eddy_cmd_die ("sim", "replay: %s: line %zu is too long", path, eddy_swf_lines (swf) + 1);
         if (eddy_swf_feed (swf, buf, len, &err) < 0)
             eddy_cmd_die ("sim", "replay: %s: %s", path, err.text);
+        if (max_jobs && eddy_swf_lines (swf) >= max_jobs)
+            break;
     }
     int zerr;
     const char *zmsg = gzerror (gz, &zerr);
@@ -69,33 +131,102 @@ static eddy_swf_t *load_trace (const char *path)
     return swf;
 }
 
+/* The progress line: rewritten in place on a terminal, one line each on
+ * anything else (--progress), at most once a second.
+ */
+enum progress_mode { PROGRESS_OFF, PROGRESS_TTY, PROGRESS_LINES };
+
 struct progress {
-    bool tty;
+    enum progress_mode mode;
     double w0, last;
+    bool shown;
 };
 
 static void progress_cb (double vtime, size_t done, size_t total, void *arg)
 {
     struct progress *pg = arg;
+    if (pg->mode == PROGRESS_OFF)
+        return;
     double now = client_monotime ();
-    if (!pg->tty || now - pg->last < 1.0)
+    if (now - pg->last < 1.0)
         return;
     pg->last = now;
-    double rate = done / (now - pg->w0);
-    fprintf (stderr, "\rvirtual %.0f s, %zu/%zu jobs, %.0f jobs/s, ETA %.0f s   ", vtime, done,
-             total, rate, rate > 0 ? (total - done) / rate : 0);
+    double rate = now > pg->w0 ? done / (now - pg->w0) : 0;
+    char eta[32] = "?";
+    if (rate > 0)
+        snprintf (eta, sizeof (eta), "%.0f s", (total - done) / rate);
+    fprintf (stderr, "%svirtual %.0f s, %zu/%zu jobs done, %.0f jobs/s, ETA %s%s",
+             pg->mode == PROGRESS_TTY ? "\r" : "", vtime, done, total, rate, eta,
+             pg->mode == PROGRESS_TTY ? "   " : "\n");
+    pg->shown = true;
 }
 
-/* Seconds as text: no trailing zeros, so integral trace times stay integral. */
-static void fmt_time (char *buf, size_t len, double t)
+static FILE *open_out (const char *opt, const char *path)
 {
-    snprintf (buf, len, "%.6f", t);
-    char *p = buf + strlen (buf) - 1;
-    while (p > buf && *p == '0')
-        *p-- = '\0';
-    if (*p == '.')
-        *p = '\0';
+    FILE *f;
+    if (!path)
+        return NULL;
+    if (!(f = fopen (path, "w")))
+        eddy_cmd_die ("sim", "replay: --%s %s: %s", opt, path, strerror (errno));
+    return f;
 }
+
+static void close_out (const char *path, FILE *f, int rc)
+{
+    if (!f)
+        return;
+    if (rc < 0 || ferror (f) | (fclose (f) != 0))
+        eddy_cmd_die ("sim", "replay: cannot write %s: %s", path, strerror (errno ? errno : EIO));
+}
+
+static const char replay_help[] =
+    "Usage: eddy sim replay TRACE [OPTIONS]\n"
+    "Replay an SWF trace (plain or .gz) through the full stack in the simulator.\n"
+    "\n"
+    "Machine and model:\n"
+    "  --policy fcfs|easy|conservative|PATH.so   scheduling policy (default fcfs)\n"
+    "  --nodes N                 brokers, one per node (default: from MaxProcs)\n"
+    "  --cores-per-node C        (default: MaxProcs / MaxNodes of the header, else 1)\n"
+    "  --fanout K                tree overlay fanout, 0 = flat (default 2)\n"
+    "  --latency S               seconds per overlay hop (default 5e-05)\n"
+    "  --jitter S                uniform extra delay per hop, seconds (default 0)\n"
+    "  --seed N                  seed of the model's randomness (default 1)\n"
+    "Workload (applied in this order):\n"
+    "  --jobs N                  read only the first N job lines of the trace\n"
+    "  --from T --to T           keep the jobs submitted in [from, to) (trace seconds)\n"
+    "  --load-factor F           F > 0: compress arrivals by F, submit' = first +\n"
+    "                            (submit - first) / F, first = the earliest kept submit\n"
+    "  --cap-runtime             kill a job at its requested time: it runs\n"
+    "                            min (run, req); status timeout if capped\n"
+    "Outputs (every one deterministic but the summary's wall_seconds):\n"
+    "  --jobs-out FILE           per-job CSV: job_id,user,group,queue,submit,start,\n"
+    "                            end,wait,run,req,procs,nodes,status,bsld\n"
+    "  --series-out FILE         CSV time,busy_procs,utilization,queued_jobs,\n"
+    "                            queued_procs,running_jobs: a row per change\n"
+    "  --series-step S           ...or a row per multiple of S seconds\n"
+    "  --swf-out FILE            the simulated schedule in SWF 2.2\n"
+    "  --summary-out FILE        summary JSON (metrics, percentiles, size classes,\n"
+    "                            inputs with the trace's sha256, complete)\n"
+    "  --progress                progress line on stderr even when not a terminal\n"
+    "  --quiet                   no progress line, no wall/RSS line\n"
+    "\n"
+    "Nodes and cores per node default from the trace header (MaxNodes,\n"
+    "MaxProcs).  SIGINT or SIGTERM stops the replay: every output is written\n"
+    "for what was done (jobs not ended: status running, queued or unsubmitted;\n"
+    "the summary says complete: false), then the exit status is 130 or 143.\n";
+
+enum {
+    OPT_SERIES_OUT = 256,
+    OPT_SERIES_STEP,
+    OPT_SWF_OUT,
+    OPT_CAP_RUNTIME,
+    OPT_JOBS,
+    OPT_FROM,
+    OPT_TO,
+    OPT_LOAD_FACTOR,
+    OPT_PROGRESS,
+    OPT_QUIET,
+};
 
 int sim_replay (int argc, char **argv)
 {
@@ -109,13 +240,25 @@ int sim_replay (int argc, char **argv)
         { "seed", required_argument, NULL, 'S' },
         { "jobs-out", required_argument, NULL, 'J' },
         { "summary-out", required_argument, NULL, 'O' },
+        { "series-out", required_argument, NULL, OPT_SERIES_OUT },
+        { "series-step", required_argument, NULL, OPT_SERIES_STEP },
+        { "swf-out", required_argument, NULL, OPT_SWF_OUT },
+        { "cap-runtime", no_argument, NULL, OPT_CAP_RUNTIME },
+        { "jobs", required_argument, NULL, OPT_JOBS },
+        { "from", required_argument, NULL, OPT_FROM },
+        { "to", required_argument, NULL, OPT_TO },
+        { "load-factor", required_argument, NULL, OPT_LOAD_FACTOR },
+        { "progress", no_argument, NULL, OPT_PROGRESS },
+        { "quiet", no_argument, NULL, OPT_QUIET },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct eddy_replay_params p = { .policy = "fcfs", .fanout = 2, .latency = 50e-6, .seed = 1,
                                     .modules = eddy_builtin_modules };
-    const char *jobs_out = NULL, *summary_out = NULL;
-    unsigned long nodes = 0, cpn = 0;
+    const char *jobs_out = NULL, *summary_out = NULL, *series_out = NULL, *swf_out = NULL;
+    unsigned long nodes = 0, cpn = 0, max_jobs = 0;
+    double series_step = 0, from = -INFINITY, to = INFINITY, load_factor = 1;
+    bool has_from = false, has_to = false, force_progress = false, quiet = false;
     int c;
 
     optind = 1;
@@ -142,7 +285,7 @@ int sim_replay (int argc, char **argv)
             p.jitter = parse_secs ("jitter", optarg);
             break;
         case 'S':
-            p.seed = strtoull (optarg, NULL, 10);
+            p.seed = parse_seed (optarg);
             break;
         case 'J':
             jobs_out = optarg;
@@ -150,13 +293,40 @@ int sim_replay (int argc, char **argv)
         case 'O':
             summary_out = optarg;
             break;
+        case OPT_SERIES_OUT:
+            series_out = optarg;
+            break;
+        case OPT_SERIES_STEP:
+            series_step = parse_real ("series-step", optarg, true);
+            break;
+        case OPT_SWF_OUT:
+            swf_out = optarg;
+            break;
+        case OPT_CAP_RUNTIME:
+            p.cap_runtime = true;
+            break;
+        case OPT_JOBS:
+            max_jobs = parse_num ("jobs", optarg, 1, ULONG_MAX);
+            break;
+        case OPT_FROM:
+            from = parse_real ("from", optarg, false);
+            has_from = true;
+            break;
+        case OPT_TO:
+            to = parse_real ("to", optarg, false);
+            has_to = true;
+            break;
+        case OPT_LOAD_FACTOR:
+            load_factor = parse_real ("load-factor", optarg, true);
+            break;
+        case OPT_PROGRESS:
+            force_progress = true;
+            break;
+        case OPT_QUIET:
+            quiet = true;
+            break;
         case 'h':
-            printf ("Usage: eddy sim replay TRACE [--policy fcfs|easy] [--nodes N]\n"
-                    "         [--cores-per-node C] [--fanout K] [--latency S] [--seed S]\n"
-                    "         [--jobs-out FILE.csv] [--summary-out FILE.json]\n"
-                    "Replay an SWF trace (plain or .gz) through the full stack in the\n"
-                    "simulator.  Nodes and cores per node default from the trace header\n"
-                    "(MaxNodes, MaxProcs).\n");
+            fputs (replay_help, stdout);
             exit (0);
         default:
             eddy_cmd_usage (eddy_cmd_lookup ("sim"), true);
@@ -164,9 +334,31 @@ int sim_replay (int argc, char **argv)
     }
     if (optind != argc - 1)
         eddy_cmd_die ("sim", "replay: exactly one TRACE file is required");
+    if (series_step > 0 && !series_out)
+        eddy_cmd_die ("sim", "replay: --series-step needs --series-out");
+    if (has_from && has_to && !(from < to))
+        eddy_cmd_die ("sim", "replay: --from must be less than --to (the window is [from, to))");
+    if (force_progress && quiet)
+        eddy_cmd_die ("sim", "replay: --progress and --quiet exclude each other");
     const char *path = argv[optind];
     double w0 = client_monotime ();
-    eddy_swf_t *swf = load_trace (path);
+
+    /* outputs are opened first: a bad path fails now, not after the replay */
+    FILE *jobs_f = open_out ("jobs-out", jobs_out);
+    FILE *series_f = open_out ("series-out", series_out);
+    FILE *swf_f = open_out ("swf-out", swf_out);
+    FILE *summary_f = open_out ("summary-out", summary_out);
+
+    struct sigaction sa = { .sa_handler = stop_handler };
+    sigemptyset (&sa.sa_mask);
+    if (sigaction (SIGINT, &sa, NULL) < 0 || sigaction (SIGTERM, &sa, NULL) < 0)
+        eddy_cmd_die ("sim", "replay: sigaction: %s", strerror (errno));
+
+    if (sodium_init () < 0)
+        eddy_cmd_die ("sim", "replay: cannot initialise libsodium");
+    char sha[2 * crypto_hash_sha256_BYTES + 1];
+    trace_sha256 (path, sha);
+    eddy_swf_t *swf = load_trace (path, max_jobs);
 
     /* the machine: P processors mapped onto nodes x cores */
     int64_t maxprocs = eddy_swf_max_procs (swf), maxnodes = eddy_swf_max_nodes (swf);
@@ -182,72 +374,99 @@ int sim_replay (int argc, char **argv)
     eddy_error_t err;
     if (eddy_swf_finish (swf, P, &err) < 0)
         eddy_cmd_die ("sim", "replay: %s: %s", path, err.text);
-    size_t n;
-    const struct eddy_swf_job *sj = eddy_swf_jobs (swf, &n);
-    struct eddy_ideal_job *jobs = xcalloc (n ? n : 1, sizeof (*jobs));
+
+    /* the workload: the window [from, to), then the load factor */
+    size_t nall, n = 0;
+    const struct eddy_swf_job *all = eddy_swf_jobs (swf, &nall);
+    struct eddy_swf_job *sj = xcalloc (nall ? nall : 1, sizeof (*sj));
+    for (size_t i = 0; i < nall; i++)
+        if (all[i].submit >= from && all[i].submit < to)
+            sj[n++] = all[i];
+    size_t outside = nall - n;
+    double first = INFINITY;
     for (size_t i = 0; i < n; i++)
-        jobs[i] = (struct eddy_ideal_job){ .id = sj[i].id, .submit = sj[i].submit,
-                                           .run = sj[i].run, .procs = (int)sj[i].procs,
-                                           .req = sj[i].req };
+        first = fmin (first, sj[i].submit);
+    struct eddy_ideal_job *jobs = xcalloc (n ? n : 1, sizeof (*jobs));
+    for (size_t i = 0; i < n; i++) {
+        double submit = sj[i].submit;
+        if (load_factor != 1)
+            submit = first + (submit - first) / load_factor;
+        jobs[i] = (struct eddy_ideal_job){ .id = sj[i].id, .submit = submit, .run = sj[i].run,
+                                           .procs = (int)sj[i].procs, .req = sj[i].req };
+    }
     p.nodes = nodes;
     p.cores_per_node = cpn;
-    struct progress pg = { .tty = isatty (STDERR_FILENO), .w0 = w0 };
+    struct progress pg = { .w0 = w0, .last = w0 };
+    if (!quiet && isatty (STDERR_FILENO))
+        pg.mode = PROGRESS_TTY;
+    else if (force_progress)
+        pg.mode = PROGRESS_LINES;
     p.progress = progress_cb;
     p.progress_arg = &pg;
+    p.stop = &stop_signal;
 
     struct eddy_ideal_result *res = xcalloc (n ? n : 1, sizeof (*res));
+    struct eddy_replay_job *detail = xcalloc (n ? n : 1, sizeof (*detail));
     struct eddy_replay_stats st = { 0 };
+    p.detail = detail;
     if (eddy_replay_run (&p, jobs, n, res, &st, &err) < 0)
         eddy_cmd_die ("sim", "replay: %s", err.text);
-    if (pg.tty)
+    if (pg.shown && pg.mode == PROGRESS_TTY)
         fputc ('\n', stderr);
     double wall = client_monotime () - w0;
 
-    /* metrics over the jobs that ran */
+    struct replay_run run = {
+        .trace = path, .policy = p.policy, .version = PACKAGE_VERSION, .latency = p.latency,
+        .seed = p.seed, .procs = P, .nodes = nodes, .swf = sj, .jobs = jobs, .res = res,
+        .detail = detail, .n = n, .complete = st.complete, .stopped_at = st.virtual_seconds,
+    };
+
+    /* metrics over the jobs that ran to an end */
     struct eddy_ideal_result *ran = xcalloc (n ? n : 1, sizeof (*ran));
     size_t nran = 0;
     for (size_t i = 0; i < n; i++)
-        if (res[i].start >= 0 && res[i].end >= 0)
+        if (replay_job_ended (&run, i))
             ran[nran++] = res[i];
     struct eddy_ideal_metrics m;
     eddy_ideal_metrics (ran, nran, P, &m);
 
-    json_t *skipped = json_pack ("{s:I s:I s:I s:I s:I}", "procs_le_0",
+    json_t *skipped = json_pack ("{s:I s:I s:I s:I s:I s:I}", "procs_le_0",
                                  (json_int_t)eddy_swf_skipped (swf, EDDY_SWF_SKIP_NO_PROCS),
                                  "procs_gt_P", (json_int_t)eddy_swf_skipped (swf, EDDY_SWF_SKIP_TOO_BIG),
                                  "run_lt_0", (json_int_t)eddy_swf_skipped (swf, EDDY_SWF_SKIP_NO_RUN),
+                                 "outside_window", (json_int_t)outside,
                                  "denied", (json_int_t)st.denied, "refused", (json_int_t)st.failed);
+    json_t *inputs = json_pack (
+        "{s:s s:s s:s s:i s:i s:I s:f s:f s:I s:b s:s s:o s:o s:o s:f}", "trace", path,
+        "trace_sha256", sha, "policy", p.policy, "nodes", (int)nodes, "cores_per_node", (int)cpn,
+        "procs", (json_int_t)P, "latency", p.latency, "jitter", p.jitter, "seed",
+        (json_int_t)p.seed, "cap_runtime", p.cap_runtime, "eddy_version", PACKAGE_VERSION,
+        "jobs_limit", max_jobs ? json_integer ((json_int_t)max_jobs) : json_null (), "from",
+        has_from ? json_real (from) : json_null (), "to", has_to ? json_real (to) : json_null (),
+        "load_factor", load_factor);
     json_t *summary = json_pack (
-        "{s:s s:s s:i s:i s:I s:I s:o s:f s:f s:f s:f s:f s:f s:f s:f s:I s:I}", "trace", path,
-        "policy", p.policy, "nodes", (int)nodes, "cores_per_node", (int)cpn, "procs", (json_int_t)P,
-        "jobs", (json_int_t)nran, "skipped", skipped, "mean_wait", m.avg_wait, "mean_response",
-        m.avg_response, "mean_bsld", m.avg_bsld, "max_wait", m.max_wait, "makespan", m.makespan,
-        "utilization", m.utilization, "virtual_seconds", st.virtual_seconds, "wall_seconds", wall,
-        "events", (json_int_t)st.events, "messages", (json_int_t)st.messages);
-    if (!summary)
+        "{s:s s:s s:i s:i s:I s:I s:o s:f s:f s:f s:f s:f s:f s:f s:f s:I s:I s:o s:b}", "trace",
+        path, "policy", p.policy, "nodes", (int)nodes, "cores_per_node", (int)cpn, "procs",
+        (json_int_t)P, "jobs", (json_int_t)nran, "skipped", skipped, "mean_wait", m.avg_wait,
+        "mean_response", m.avg_response, "mean_bsld", m.avg_bsld, "max_wait", m.max_wait,
+        "makespan", m.makespan, "utilization", m.utilization, "virtual_seconds",
+        st.virtual_seconds, "wall_seconds", wall, "events", (json_int_t)st.events, "messages",
+        (json_int_t)st.messages, "inputs", inputs, "complete", st.complete);
+    if (!summary || replay_summary_figures (summary, &run) < 0)
         eddy_cmd_die ("sim", "out of memory");
 
-    if (jobs_out) {
-        FILE *f = fopen (jobs_out, "w");
-        if (!f)
-            eddy_cmd_die ("sim", "replay: %s: %s", jobs_out, strerror (errno));
-        fprintf (f, "job_id,submit,start,end,procs\n");
-        for (size_t i = 0; i < n; i++) {
-            char a[64], b[64], c2[64];
-            fmt_time (a, sizeof (a), res[i].submit);
-            if (res[i].start >= 0) {
-                fmt_time (b, sizeof (b), res[i].start);
-                fmt_time (c2, sizeof (c2), res[i].end);
-            }
-            else
-                b[0] = c2[0] = '\0';
-            fprintf (f, "%" PRId64 ",%s,%s,%s,%d\n", res[i].id, a, b, c2, res[i].procs);
-        }
-        if (fclose (f) != 0)
-            eddy_cmd_die ("sim", "replay: %s: %s", jobs_out, strerror (errno));
+    if (jobs_f)
+        close_out (jobs_out, jobs_f, replay_write_jobs (jobs_f, &run));
+    if (series_f)
+        close_out (series_out, series_f, replay_write_series (series_f, &run, series_step));
+    if (swf_f)
+        close_out (swf_out, swf_f, replay_write_swf (swf_f, &run));
+    if (summary_f) {
+        int rc = json_dumpf (summary, summary_f, JSON_INDENT (2) | JSON_SORT_KEYS);
+        if (rc == 0)
+            rc = fputc ('\n', summary_f) == EOF ? -1 : 0;
+        close_out (summary_out, summary_f, rc);
     }
-    if (summary_out && json_dump_file (summary, summary_out, JSON_INDENT (2) | JSON_SORT_KEYS) < 0)
-        eddy_cmd_die ("sim", "replay: cannot write %s", summary_out);
 
     /* stdout: everything but the wall clock, so one seed prints the same bytes */
     printf ("replay %s: policy %s, %lu nodes x %lu cores (P = %" PRId64 "), latency %g s, seed %" PRIu64 "\n",
@@ -259,14 +478,24 @@ int sim_replay (int argc, char **argv)
             m.max_wait, m.avg_response, m.avg_bsld);
     printf ("makespan %.0f s, utilization %.4f, virtual %.0f s, events %" PRIu64 "\n", m.makespan,
             m.utilization, st.virtual_seconds, st.events);
-    struct rusage ru;
-    getrusage (RUSAGE_SELF, &ru);
-    fprintf (stderr, "wall %.2f s, %.0f jobs/s, peak RSS %ld MiB\n", wall, nran / (wall > 0 ? wall : 1e-9),
-             ru.ru_maxrss / 1024);
+    if (!st.complete)
+        eddy_cmd_error ("sim", "replay: stopped by signal %d at trace time %.0f s: %zu of %zu jobs "
+                        "ended; the outputs hold what was done", (int)stop_signal,
+                        st.virtual_seconds, nran, n);
+    if (!quiet) {
+        struct rusage ru;
+        getrusage (RUSAGE_SELF, &ru);
+        fprintf (stderr, "wall %.2f s, %.0f jobs/s, peak RSS %ld MiB\n", wall,
+                 nran / (wall > 0 ? wall : 1e-9), ru.ru_maxrss / 1024);
+    }
     json_decref (summary);
     free (ran);
+    free (detail);
     free (res);
     free (jobs);
+    free (sj);
     eddy_swf_destroy (swf);
-    return 0;
+    /* stopped by a signal: say so in the exit status, as the default
+     * action would have (130 for SIGINT, 143 for SIGTERM) */
+    return stop_signal ? 128 + stop_signal : 0;
 }

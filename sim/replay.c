@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/future.h"
+#include "engine/util/idset.h"
 #include "engine/util/u64map.h"
 #include "sim/cluster.h"
 #include "sim/des.h"
@@ -22,6 +23,7 @@ struct replay {
     size_t next;
     double offset; /* virtual time = trace time + offset */
     struct eddy_ideal_result *out;
+    struct eddy_replay_job *detail; /* params.detail, or our own */
     eddy_u64map_t *ids; /* eddy job id -> input index + 1 */
     size_t submitted, answered, cleaned, denied, failed, ran;
     eddy_watcher_t *feed_w;
@@ -52,8 +54,14 @@ static void fail (struct replay *rp, const char *fmt, const char *arg)
 static void submit_cb (eddy_future_t *f, void *arg)
 {
     struct replay *rp = arg;
-    if (eddy_rpc_get (f, NULL) < 0)
+    if (eddy_rpc_get (f, NULL) < 0) {
+        uintptr_t v = (uintptr_t)eddy_future_aux_get (f, "index");
+        if (v) {
+            rp->detail[v - 1].status = EDDY_REPLAY_DENIED;
+            rp->detail[v - 1].denied = eddy_reactor_now (rp->r) - rp->offset;
+        }
         rp->failed++;
+    }
     rp->answered++;
     eddy_future_destroy (f);
 }
@@ -74,11 +82,13 @@ static void submit_job (struct replay *rp, size_t idx)
         "with", "type", "core", "count", 1, "tasks", "command", "swf-job", "slot", "task", "count",
         "per_slot", 1, "attributes", "system", "duration", duration, "exec", "test",
         "run_duration", j->run, "user", "swf", "id", (json_int_t)j->id, "index", (json_int_t)idx);
-    if (!f || eddy_future_then (f, -1, submit_cb, rp) < 0) {
+    if (!f || eddy_future_aux_set (f, "index", (void *)(uintptr_t)(idx + 1), NULL) < 0
+        || eddy_future_then (f, -1, submit_cb, rp) < 0) {
         eddy_future_destroy (f);
         fail (rp, "cannot submit job %s", "");
         return;
     }
+    rp->detail[idx].status = EDDY_REPLAY_QUEUED;
     rp->submitted++;
 }
 
@@ -93,6 +103,31 @@ static void feed_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
         eddy_timer_set (w, rp->jobs[rp->order[rp->next]].submit + rp->offset - now, 0);
         eddy_watcher_start (w);
     }
+}
+
+/* Distinct ranks of an allocation (R version 1: execution.R_lite[].rank). */
+static uint32_t alloc_nodes (json_t *R)
+{
+    json_t *lite, *entry;
+    eddy_idset_t *ranks;
+    uint32_t count;
+    size_t i;
+
+    if (!R || json_unpack (R, "{s:{s:o}}", "execution", "R_lite", &lite) < 0
+        || !json_is_array (lite) || !(ranks = eddy_idset_create ()))
+        return 0;
+    json_array_foreach (lite, i, entry) {
+        const char *text;
+        eddy_idset_t *ids;
+        if (json_unpack (entry, "{s:s}", "rank", &text) < 0
+            || !(ids = eddy_idset_decode (text, NULL)))
+            continue;
+        (void)eddy_idset_add (ranks, ids);
+        eddy_idset_destroy (ids);
+    }
+    count = (uint32_t)eddy_idset_count (ranks);
+    eddy_idset_destroy (ranks);
+    return count;
 }
 
 static void journal_cb (eddy_future_t *f, void *arg)
@@ -126,10 +161,17 @@ static void journal_cb (eddy_future_t *f, void *arg)
             if (!v)
                 continue;
             struct eddy_ideal_result *res = &rp->out[v - 1];
-            if (!strcmp (name, "start"))
+            struct eddy_replay_job *d = &rp->detail[v - 1];
+            if (!strcmp (name, "alloc"))
+                d->nodes = alloc_nodes (json_object_get (item, "R"));
+            else if (!strcmp (name, "start")) {
                 res->start = ts - rp->offset;
+                d->status = EDDY_REPLAY_RUNNING;
+            }
             else if (!strcmp (name, "finish")) {
                 res->end = ts - rp->offset;
+                if (d->status == EDDY_REPLAY_RUNNING)
+                    d->status = EDDY_REPLAY_COMPLETED;
                 rp->ran++;
             }
             else if (!strcmp (name, "exception")) {
@@ -138,6 +180,14 @@ static void journal_cb (eddy_future_t *f, void *arg)
                 json_unpack (entry, "{s:{s?s s?i}}", "context", "type", &type, "severity", &severity);
                 if (severity == 0 && !strcmp (type, "alloc"))
                     rp->denied++;
+                /* a fatal exception before start refuses the job; after it,
+                 * it ends the job (finish follows and keeps this status) */
+                if (severity == 0 && d->status == EDDY_REPLAY_QUEUED) {
+                    d->status = EDDY_REPLAY_DENIED;
+                    d->denied = ts - rp->offset;
+                }
+                else if (severity == 0 && d->status == EDDY_REPLAY_RUNNING)
+                    d->status = !strcmp (type, "timeout") ? EDDY_REPLAY_TIMEOUT : EDDY_REPLAY_KILLED;
             }
             else if (!strcmp (name, "clean")) {
                 rp->cleaned++;
@@ -163,8 +213,9 @@ static int load_stack (struct replay *rp, const struct eddy_replay_params *p, ed
         else if (!strcmp (stack[i], "sched"))
             args = json_pack ("{s:s}", "policy", p->policy);
         else if (!strcmp (stack[i], "exec"))
-            /* a job runs for its run time even past its request (DESIGN.md) */
-            args = json_pack ("{s:s s:b}", "backend", "sim", "test_time_limit", 0);
+            /* a job runs for its run time even past its request (DESIGN.md),
+             * unless capped: then exec kills it at the limit, a timeout */
+            args = json_pack ("{s:s s:b}", "backend", "sim", "test_time_limit", p->cap_runtime);
         else if (!strcmp (stack[i], "job-manager"))
             /* a replay keeps no finished job: results come from the journal */
             args = json_pack ("{s:i s:i}", "inactive_remember", 0, "purge_count", 0);
@@ -201,10 +252,19 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         errno = EINVAL;
         return eddy_error_set (err, "replay: nodes, cores per node and a policy are required");
     }
+    rp.detail = p->detail ? p->detail : calloc (n ? n : 1, sizeof (*rp.detail));
+    if (!rp.detail) {
+        eddy_error_set (err, "out of memory");
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
+        double run = jobs[i].run;
+        if (p->cap_runtime && jobs[i].req < run)
+            run = jobs[i].req;
         out[i] = (struct eddy_ideal_result){ .id = jobs[i].id, .submit = jobs[i].submit,
-                                             .start = -1, .end = -1, .run = jobs[i].run,
+                                             .start = -1, .end = -1, .run = run,
                                              .procs = jobs[i].procs };
+        rp.detail[i] = (struct eddy_replay_job){ .status = EDDY_REPLAY_UNSUBMITTED, .denied = -1 };
     }
     if (!(rp.order = calloc (n ? n : 1, sizeof (size_t))) || !(rp.ids = eddy_u64map_create ())) {
         eddy_error_set (err, "out of memory");
@@ -250,7 +310,12 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         eddy_watcher_start (rp.feed_w);
     }
     uint64_t iter = 0;
+    bool stopped = false;
     while (!finished (&rp)) {
+        if (p->stop && *p->stop) {
+            stopped = true;
+            break;
+        }
         if (eddy_sim_pending (rp.r) == 0) {
             /* no timers or messages: let check and idle work finish */
             eddy_reactor_run (rp.r, EDDY_RUN_DEFAULT);
@@ -268,6 +333,11 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         eddy_error_set (err, "%s", rp.errtext);
         goto done;
     }
+    /* stopped between a fatal exception and its finish: still running */
+    for (size_t i = 0; stopped && i < n; i++)
+        if (rp.detail[i].status > EDDY_REPLAY_RUNNING && rp.detail[i].status < EDDY_REPLAY_DENIED
+            && out[i].end < 0)
+            rp.detail[i].status = EDDY_REPLAY_RUNNING;
     if (stats) {
         stats->jobs = rp.ran;
         stats->denied = rp.denied;
@@ -275,6 +345,7 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         stats->virtual_seconds = eddy_reactor_now (rp.r) - rp.offset;
         stats->events = eddy_sim_events (rp.r);
         stats->messages = eddy_simnet_delivered (eddy_sim_cluster_net (rp.cl));
+        stats->complete = !stopped;
     }
     rc = 0;
 done:
@@ -284,5 +355,7 @@ done:
     eddy_sim_cluster_destroy (rp.cl);
     eddy_u64map_destroy (rp.ids);
     free (rp.order);
+    if (rp.detail != p->detail)
+        free (rp.detail);
     return rc;
 }

@@ -9,6 +9,8 @@
 #ifndef EDDY_SIM_REPLAY_H
 #define EDDY_SIM_REPLAY_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +19,27 @@
 #include "sim/ideal.h"
 
 typedef void (*eddy_replay_progress_f) (double vtime, size_t done, size_t total, void *arg);
+
+/* What became of a job, as the driver learns it from the job manager's
+ * journal.  A replay that ran to its end leaves only COMPLETED, TIMEOUT,
+ * KILLED and DENIED; a stopped one (params.stop) may leave the others.
+ */
+typedef enum {
+    EDDY_REPLAY_UNSUBMITTED = 0, /* its submit time was not reached */
+    EDDY_REPLAY_QUEUED,          /* submitted, not started */
+    EDDY_REPLAY_RUNNING,         /* started, not finished */
+    EDDY_REPLAY_COMPLETED,       /* ran its run time */
+    EDDY_REPLAY_TIMEOUT,         /* killed at its time limit (cap_runtime) */
+    EDDY_REPLAY_KILLED,          /* ended by any other fatal exception (node failure) */
+    EDDY_REPLAY_DENIED,          /* refused by the scheduler or at submission */
+} eddy_replay_status_t;
+
+/* A job's fate beyond its schedule (struct eddy_ideal_result). */
+struct eddy_replay_job {
+    eddy_replay_status_t status;
+    uint32_t nodes; /* distinct ranks (brokers) of its allocation R, 0 if none */
+    double denied;  /* trace time it was refused, -1 if it was not */
+};
 
 struct eddy_replay_params {
     const char *policy;       /* "fcfs", "easy", ... */
@@ -29,6 +52,12 @@ struct eddy_replay_params {
     const struct eddy_module *const *modules; /* the module table */
     eddy_replay_progress_f progress;          /* may be NULL; called now and then */
     void *progress_arg;
+    bool cap_runtime; /* a job is killed at its time limit: runs min (run, req) */
+    /* may be NULL; the driver stops between two events once *stop is
+     * nonzero (a signal handler's flag) and returns what it has so far */
+    const volatile sig_atomic_t *stop;
+    /* may be NULL; n entries in input order, filled by the run */
+    struct eddy_replay_job *detail;
 };
 
 struct eddy_replay_stats {
@@ -38,12 +67,15 @@ struct eddy_replay_stats {
     double virtual_seconds;
     uint64_t events;  /* discrete events run */
     uint64_t messages; /* link deliveries */
+    bool complete;     /* false if params.stop ended the replay early */
 };
 
 /* Replay jobs[0..n) (sorted here by submit time, then id, then input
  * order).  out (n entries, input order) gets each job's schedule in the
- * trace's time; start = end = -1 for a job that did not run.  0, or -1
- * with err filled (boot failure, a module missing, ...).
+ * trace's time; start = end = -1 for a job that did not run (end = -1 for
+ * one still running when the replay was stopped); run is min (run, req)
+ * under cap_runtime.  0 (also when stopped: stats->complete says so), or
+ * -1 with err filled (boot failure, a module missing, ...).
  */
 int eddy_replay_run (const struct eddy_replay_params *p,
                      const struct eddy_ideal_job *jobs,

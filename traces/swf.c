@@ -193,6 +193,8 @@ static int parse_job (eddy_swf_t *s, const char *p, const char *end, eddy_error_
     j->procs = f[8] > 0 ? f[8] : f[5];
     j->req = f[9] > 0 ? (double)f[9] : (double)f[4];
     j->user = f[12];
+    j->group = f[13];
+    j->queue = f[15];
     j->line = s->lineno;
     return 0;
 }

@@ -18,8 +18,8 @@ typedef struct eddy_swf eddy_swf_t;
 /* One job as the replay uses it.  Times are whole seconds (fractions are
  * truncated).  procs = requested processors (field 8) if > 0, else the
  * allocated ones (field 5); req = requested time (field 9) if > 0, else
- * run.  user is field 12 (-1 when unknown).  line is the 1-based line
- * number the job came from.
+ * run.  user, group and queue are fields 12, 13 and 15 as written (-1
+ * when unknown).  line is the 1-based line number the job came from.
  */
 struct eddy_swf_job {
     int64_t id;
@@ -28,6 +28,8 @@ struct eddy_swf_job {
     int64_t procs;
     double req;
     int64_t user;
+    int64_t group;
+    int64_t queue;
     size_t line;
 };
 

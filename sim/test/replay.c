@@ -100,6 +100,85 @@ static void too_big_is_denied (void **state)
     assert_true (out[1].start == 1);
 }
 
+/* Under cap_runtime a job longer than its request is killed at it (a
+ * timeout), as in the oracle's EDDY_IDEAL_CAP_RUN; 4 processors (2 nodes x
+ * 2 cores), fcfs.  1 (3 procs, run 20, req 10) ends at 10, timed out; 2
+ * (2 procs) waits for it: 10..15; 3 (1 proc, run = req = 10) is behind 2
+ * and starts at 10 too; at a tie the job completes.  Uncapped, 1 runs to
+ * 20 and 2 and 3 start then.
+ */
+static void capped_jobs_time_out_at_their_request (void **state)
+{
+    struct eddy_ideal_job jobs[] = { J (1, 0, 20, 3, 10), J (2, 0, 5, 2, 5), J (3, 0, 10, 1, 10) };
+    struct eddy_ideal_result out[3], want[3];
+    struct eddy_replay_job detail[3];
+    struct eddy_replay_stats st;
+    struct eddy_replay_params p = {
+        .policy = "fcfs", .nodes = 2, .cores_per_node = 2, .fanout = 2, .latency = 0, .seed = 1,
+        .modules = eddy_builtin_modules, .cap_runtime = true, .detail = detail,
+    };
+
+    assert_int_equal (eddy_replay_run (&p, jobs, 3, out, &st, NULL), 0);
+    assert_int_equal (eddy_ideal_run ("fcfs", 4, jobs, 3, EDDY_IDEAL_CAP_RUN, want, NULL, NULL), 0);
+    assert_true (st.complete);
+    for (int i = 0; i < 3; i++)
+        assert_true (out[i].start == want[i].start && out[i].end == want[i].end
+                     && out[i].run == want[i].run);
+    assert_true (out[0].end == 10 && out[0].run == 10 && out[1].start == 10 && out[2].start == 10);
+    assert_int_equal (detail[0].status, EDDY_REPLAY_TIMEOUT);
+    assert_int_equal (detail[1].status, EDDY_REPLAY_COMPLETED);
+    assert_int_equal (detail[2].status, EDDY_REPLAY_COMPLETED);
+    /* 3 cores of 2-core nodes span 2 nodes; 1 core, 1 node */
+    assert_int_equal (detail[0].nodes, 2);
+    assert_true (detail[1].nodes >= 1 && detail[1].nodes <= 2);
+    assert_int_equal (detail[2].nodes, 1);
+
+    p.cap_runtime = false;
+    assert_int_equal (eddy_replay_run (&p, jobs, 3, out, &st, NULL), 0);
+    assert_true (out[0].end == 20 && out[0].run == 20 && out[1].start == 20);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (detail[i].status, EDDY_REPLAY_COMPLETED);
+}
+
+/* A refused job is DENIED at the time of its refusal, never started. */
+static void denied_jobs_say_when (void **state)
+{
+    struct eddy_ideal_job jobs[] = { J (1, 0, 5, 9, 5), J (2, 1, 5, 4, 5) };
+    struct eddy_ideal_result out[2];
+    struct eddy_replay_job detail[2];
+    struct eddy_replay_params p = {
+        .policy = "easy", .nodes = 2, .cores_per_node = 2, .fanout = 2, .latency = 0, .seed = 1,
+        .modules = eddy_builtin_modules, .detail = detail,
+    };
+    assert_int_equal (eddy_replay_run (&p, jobs, 2, out, NULL, NULL), 0);
+    assert_int_equal (detail[0].status, EDDY_REPLAY_DENIED);
+    assert_true (detail[0].denied == 0 && out[0].start < 0 && detail[0].nodes == 0);
+    assert_int_equal (detail[1].status, EDDY_REPLAY_COMPLETED);
+    assert_true (detail[1].denied < 0);
+}
+
+/* A stop request (a signal handler's flag) ends the replay between two
+ * events; what was not reached is reported as such.
+ */
+static void a_stop_request_ends_the_replay (void **state)
+{
+    volatile sig_atomic_t stop = 1;
+    struct eddy_replay_job detail[2];
+    struct eddy_ideal_result out[2];
+    struct eddy_replay_stats st;
+    struct eddy_replay_params p = {
+        .policy = "fcfs", .nodes = 1, .cores_per_node = 2, .fanout = 2, .latency = 0, .seed = 1,
+        .modules = eddy_builtin_modules, .stop = &stop, .detail = detail,
+    };
+    assert_int_equal (eddy_replay_run (&p, backfill, 2, out, &st, NULL), 0);
+    assert_false (st.complete);
+    for (int i = 0; i < 2; i++)
+        assert_true (detail[i].status == EDDY_REPLAY_UNSUBMITTED && out[i].start < 0);
+    stop = 0;
+    assert_int_equal (eddy_replay_run (&p, backfill, 2, out, &st, NULL), 0);
+    assert_true (st.complete);
+}
+
 /* Read the first `max` jobs of a trace, as the replay command would. */
 static struct eddy_ideal_job *trace_head (const char *path, size_t max, size_t *n, int64_t *P,
                                           uint32_t *nodes, uint32_t *cpn)
@@ -185,6 +264,9 @@ int main (void)
         cmocka_unit_test (backfill_scenario),
         cmocka_unit_test (zero_runs_and_ties),
         cmocka_unit_test (too_big_is_denied),
+        cmocka_unit_test (capped_jobs_time_out_at_their_request),
+        cmocka_unit_test (denied_jobs_say_when),
+        cmocka_unit_test (a_stop_request_ends_the_replay),
         cmocka_unit_test (traces_match_the_oracle),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -47,11 +47,12 @@ static void header_fields_are_recorded (void **state)
 
 static void job_fields_follow_the_replay_rules (void **state)
 {
-    /*       id submit wait run alloc cpu mem req_procs req_time ... user */
+    /*       id submit wait run alloc cpu mem req_procs req_time ... user group
+     *       ... queue */
     eddy_swf_t *s = parse ("; MaxProcs: 64\n"
                            "1 0 5 100 4 -1 -1 8 200 -1 1 7 1 -1 1 -1 -1 -1\n"
                            /* field 8 unset: procs from 5; field 9 unset: req = run */
-                           "2 10 0 50.9 16 -1 -1 -1 -1 -1 1 3 1 -1 1 -1 -1 -1\n"
+                           "2 10 0 50.9 16 -1 -1 -1 -1 -1 1 3 9 -1 2 -1 -1 -1\n"
                            "\n"
                            /* fractions truncated; run 0 is allowed */
                            "  3\t20.7  0 0 2 -1 -1 2.5 0 -1 1 -1 1 -1 1 -1 -1 -1  \n");
@@ -68,9 +69,10 @@ static void job_fields_follow_the_replay_rules (void **state)
     assert_int_equal (j[0].line, 2);
     assert_true (j[1].submit == 10 && j[1].run == 50 && j[1].req == 50);
     assert_int_equal (j[1].procs, 16);
+    assert_true (j[1].user == 3 && j[1].group == 9 && j[1].queue == 2);
     assert_true (j[2].submit == 20 && j[2].run == 0 && j[2].req == 0);
     assert_int_equal (j[2].procs, 2);
-    assert_int_equal (j[2].user, -1);
+    assert_true (j[2].user == -1 && j[2].group == 1 && j[2].queue == 1);
     assert_int_equal (j[2].line, 5);
     eddy_swf_destroy (s);
 }
