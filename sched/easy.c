@@ -47,7 +47,7 @@ static void shadow (const struct eddy_policy_running *run,
     *extra = avail - need;
 }
 
-static int easy_run (eddy_policy_t *p,
+static int easy_run (void *scratch,
                      const struct eddy_policy_input *in,
                      eddy_policy_start_f start,
                      void *arg)
@@ -62,7 +62,7 @@ static int easy_run (eddy_policy_t *p,
     started = policy_start_heads (in, start, arg, &free, &head);
     if (head >= in->nqueue || free == 0)
         return started;
-    if (!(run = policy_running_sorted (p, in)) && in->nrunning)
+    if (!(run = policy_running_sorted (scratch, in)) && in->nrunning)
         return -1;
     shadow (run, in->nrunning, free, in->queue[head].procs, in->now, &S, &extra);
 
@@ -87,7 +87,10 @@ static int easy_run (eddy_policy_t *p,
     return started;
 }
 
-const struct policy_ops policy_easy = {
+const struct eddy_policy_ops policy_easy = {
+    .abi_version = EDDY_POLICY_ABI_VERSION,
     .name = "easy",
+    .create = policy_scratch_create,
+    .destroy = policy_scratch_destroy,
     .run = easy_run,
 };
