@@ -18,6 +18,7 @@
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/modules.h"
+#include "sched/policy.h"
 #include "sim/ideal.h"
 #include "sim/replay.h"
 #include "traces/swf.h"
@@ -121,11 +122,16 @@ int sim_replay (int argc, char **argv)
     optind = 1;
     while ((c = getopt_long (argc, argv, "p:N:c:f:l:j:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'p':
-            if (strcmp (optarg, "fcfs") && strcmp (optarg, "easy") && strcmp (optarg, "conservative"))
-                eddy_cmd_die ("sim", "--policy: '%s' is not fcfs, easy or conservative", optarg);
+        case 'p': {
+            /* load it once here, so a bad plugin is named before the replay */
+            eddy_error_t perr;
+            eddy_policy_t *pol = eddy_policy_create (optarg, &perr);
+            if (!pol)
+                eddy_cmd_die ("sim", "--policy: %s", perr.text);
+            eddy_policy_destroy (pol);
             p.policy = optarg;
             break;
+        }
         case 'N':
             nodes = parse_num ("nodes", optarg, 1, 1000000);
             break;
@@ -151,7 +157,7 @@ int sim_replay (int argc, char **argv)
             summary_out = optarg;
             break;
         case 'h':
-            printf ("Usage: eddy sim replay TRACE [--policy fcfs|easy] [--nodes N]\n"
+            printf ("Usage: eddy sim replay TRACE [--policy fcfs|easy|conservative|PLUGIN.so] [--nodes N]\n"
                     "         [--cores-per-node C] [--fanout K] [--latency S] [--seed S]\n"
                     "         [--jobs-out FILE.csv] [--summary-out FILE.json]\n"
                     "Replay an SWF trace (plain or .gz) through the full stack in the\n"
