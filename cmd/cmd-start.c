@@ -18,6 +18,7 @@
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "sched/policy.h"
 #include "transport/local/client.h"
 
 static int start_run (int argc, char **argv);
@@ -34,7 +35,8 @@ const struct eddy_cmd cmd_start = {
             "  -S, --setattr=N=V     set broker attribute N to V on every broker\n"
             "  -m, --module=NAME     load module NAME on every broker at start\n"
             "      --bare            no default modules (just the brokers)\n"
-            "      --policy=NAME     scheduling policy: fcfs or easy (default easy)\n"
+            "      --policy=NAME     scheduling policy: fcfs, easy (default), conservative,\n"
+            "                        or a plugin: a shared object's path (docs/policy-plugins.md)\n"
             "      --timeout=S       give up if the instance is not up in S seconds (default 60)\n"
             "The command runs with EDDY_URI set to rank 0's local socket; eddy start\n"
             "exits with its status.\n",
@@ -248,11 +250,19 @@ static int start_run (int argc, char **argv)
         case 'B':
             extra[nextra++] = xstrdup ("--bare");
             break;
-        case 'P':
-            if (strcmp (optarg, "fcfs") && strcmp (optarg, "easy") && strcmp (optarg, "conservative"))
-                eddy_cmd_die ("start", "--policy: '%s' is not fcfs, easy or conservative", optarg);
-            extra[nextra++] = xasprintf ("--setattr=sched.policy=%s", optarg);
+        case 'P': {
+            /* load it once here, so a bad plugin is named before brokers start */
+            eddy_error_t perr;
+            eddy_policy_t *pol = eddy_policy_create (optarg, &perr);
+            if (!pol)
+                eddy_cmd_die ("start", "--policy: %s", perr.text);
+            eddy_policy_destroy (pol);
+            /* rank 0 gets the plugin's absolute path, whatever its directory */
+            char *abs = strchr (optarg, '/') ? realpath (optarg, NULL) : NULL;
+            extra[nextra++] = xasprintf ("--setattr=sched.policy=%s", abs ? abs : optarg);
+            free (abs);
             break;
+        }
         case 'h':
             eddy_cmd_usage (&cmd_start, false);
         default:

@@ -26,6 +26,7 @@
 #include "cmd/cmd.h"
 #include "cmd/modules.h"
 #include "cmd/replay-out.h"
+#include "sched/policy.h"
 #include "sim/ideal.h"
 #include "sim/replay.h"
 #include "traces/swf.h"
@@ -264,11 +265,16 @@ int sim_replay (int argc, char **argv)
     optind = 1;
     while ((c = getopt_long (argc, argv, "p:N:c:f:l:j:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'p':
-            if (strcmp (optarg, "fcfs") && strcmp (optarg, "easy") && strcmp (optarg, "conservative"))
-                eddy_cmd_die ("sim", "--policy: '%s' is not fcfs, easy or conservative", optarg);
+        case 'p': {
+            /* load it once here, so a bad plugin is named before the replay */
+            eddy_error_t perr;
+            eddy_policy_t *pol = eddy_policy_create (optarg, &perr);
+            if (!pol)
+                eddy_cmd_die ("sim", "--policy: %s", perr.text);
+            eddy_policy_destroy (pol);
             p.policy = optarg;
             break;
+        }
         case 'N':
             nodes = parse_num ("nodes", optarg, 1, 1000000);
             break;

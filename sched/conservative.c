@@ -82,11 +82,12 @@ reserve (struct policy_step *steps, size_t n, size_t k, int procs, double req)
     return n;
 }
 
-static int conservative_run (eddy_policy_t *p,
+static int conservative_run (void *state,
                              const struct eddy_policy_input *in,
                              eddy_policy_start_f start,
                              void *arg)
 {
+    struct policy_scratch *sc = state;
     const struct eddy_policy_running *run;
     long idle = in->free;
     size_t n;
@@ -94,19 +95,19 @@ static int conservative_run (eddy_policy_t *p,
 
     if (in->nqueue == 0 || idle == 0)
         return 0;
-    if (!(run = policy_running_sorted (p, in)) && in->nrunning)
+    if (!(run = policy_running_sorted (sc, in)) && in->nrunning)
         return -1;
-    if (policy_steps_reserve (p, in->nrunning + 1 + 2 * in->nqueue) < 0)
+    if (policy_steps_reserve (sc, in->nrunning + 1 + 2 * in->nqueue) < 0)
         return -1;
-    n = build_profile (p->steps, run, in->nrunning, idle, in->now);
+    n = build_profile (sc->steps, run, in->nrunning, idle, in->now);
 
     for (size_t i = 0; i < in->nqueue; i++) {
         const struct eddy_policy_job *j = &in->queue[i];
-        size_t k = earliest_fit (p->steps, n, j->procs, j->req);
+        size_t k = earliest_fit (sc->steps, n, j->procs, j->req);
 
         if (k >= n)
             continue; /* more than the profile ever has: cannot reserve */
-        n = reserve (p->steps, n, k, j->procs, j->req);
+        n = reserve (sc->steps, n, k, j->procs, j->req);
         if (k == 0 && j->procs <= idle && policy_start (start, i, arg)) {
             idle -= j->procs;
             started++;
@@ -115,7 +116,10 @@ static int conservative_run (eddy_policy_t *p,
     return started;
 }
 
-const struct policy_ops policy_conservative = {
+const struct eddy_policy_ops policy_conservative = {
+    .abi_version = EDDY_POLICY_ABI_VERSION,
     .name = "conservative",
+    .create = policy_scratch_create,
+    .destroy = policy_scratch_destroy,
     .run = conservative_run,
 };

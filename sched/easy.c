@@ -26,11 +26,11 @@ static int head_cmp (const void *a, const void *b)
 
 /* The running jobs in (predicted end, start order), with queue[0..nheads)
  * added as jobs started now, later in start order than every job already
- * running.  Returns run itself when nheads is 0, else scratch in p
+ * running.  Returns run itself when nheads is 0, else scratch in sc
  * (NULL + ENOMEM).
  */
 static const struct eddy_policy_running *
-with_heads (eddy_policy_t *p,
+with_heads (struct policy_scratch *sc,
             const struct eddy_policy_input *in,
             const struct eddy_policy_running *run,
             size_t nheads)
@@ -43,13 +43,13 @@ with_heads (eddy_policy_t *p,
 
     if (nheads == 0)
         return run;
-    if (p->merged_size < need) {
-        if (!(m = realloc (p->merged, need * sizeof (*m))))
+    if (sc->merged_size < need) {
+        if (!(m = realloc (sc->merged, need * sizeof (*m))))
             return NULL;
-        p->merged = m;
-        p->merged_size = need;
+        sc->merged = m;
+        sc->merged_size = need;
     }
-    m = p->merged;
+    m = sc->merged;
     for (i = 0; i < nrun; i++)
         if (run[i].seq >= seq)
             seq = run[i].seq + 1;
@@ -117,7 +117,7 @@ static void shadow (const struct eddy_policy_running *run,
     *extra = avail - need;
 }
 
-static int easy_run (eddy_policy_t *p,
+static int easy_run (void *scratch,
                      const struct eddy_policy_input *in,
                      eddy_policy_start_f start,
                      void *arg)
@@ -132,9 +132,9 @@ static int easy_run (eddy_policy_t *p,
     started = policy_start_heads (in, start, arg, &free, &head);
     if (head >= in->nqueue || free == 0)
         return started;
-    if (!(run = policy_running_sorted (p, in)) && in->nrunning)
+    if (!(run = policy_running_sorted (scratch, in)) && in->nrunning)
         return -1;
-    if (!(run = with_heads (p, in, run, head)) && in->nrunning + head)
+    if (!(run = with_heads (scratch, in, run, head)) && in->nrunning + head)
         return -1;
     shadow (run, in->nrunning + head, free, in->queue[head].procs, in->now, &S, &extra);
 
@@ -159,7 +159,10 @@ static int easy_run (eddy_policy_t *p,
     return started;
 }
 
-const struct policy_ops policy_easy = {
+const struct eddy_policy_ops policy_easy = {
+    .abi_version = EDDY_POLICY_ABI_VERSION,
     .name = "easy",
+    .create = policy_scratch_create,
+    .destroy = policy_scratch_destroy,
     .run = easy_run,
 };

@@ -3,7 +3,7 @@
  */
 #include "sched/policy_impl.h"
 
-static int fcfs_run (eddy_policy_t *p,
+static int fcfs_run (void *state,
                      const struct eddy_policy_input *in,
                      eddy_policy_start_f start,
                      void *arg)
@@ -14,7 +14,8 @@ static int fcfs_run (eddy_policy_t *p,
     return policy_start_heads (in, start, arg, &free, &head);
 }
 
-const struct policy_ops policy_fcfs = {
+const struct eddy_policy_ops policy_fcfs = {
+    .abi_version = EDDY_POLICY_ABI_VERSION,
     .name = "fcfs",
     .run = fcfs_run,
 };

@@ -1,75 +1,52 @@
-/* policy.h - scheduling policies (fcfs, easy, conservative) as pure
- * functions of counts: given the ordered queue, the running jobs, the free
+/* policy.h - scheduling policy objects: a policy (sched/eddy/policy.h)
+ * found by name, built in or loaded from a plugin, run one pass at a time
+ * on counts: given the ordered queue, the running jobs, the free
  * processors and the time, say which queued jobs start now.
  *
- * The rules are those of "Trace replay semantics (SWF)" in DESIGN.md.  The
- * same code decides in the ideal replay oracle (sim/ideal.h) and in the
- * sched module, which is what makes their schedules comparable.  Nothing
- * here reads a clock or allocates per decision beyond scratch space kept
- * in the policy object.
+ * The built-in rules are those of "Trace replay semantics (SWF)" in
+ * DESIGN.md.  The same code decides in the ideal replay oracle
+ * (sim/ideal.h) and in the sched module, which is what makes their
+ * schedules comparable.
  */
 #ifndef EDDY_SCHED_POLICY_H
 #define EDDY_SCHED_POLICY_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include <stdbool.h>
+
+#include "engine/error.h"
+#include "sched/eddy/policy.h"
 
 typedef struct eddy_policy eddy_policy_t;
 
-/* A queued job, in queue order (the caller orders the array).
- * procs >= 1; req is the time limit in seconds that reservations plan with
- * (>= 0; INFINITY for a job without a limit).
- */
-struct eddy_policy_job {
-    int procs;
-    double req;
-};
-
-/* A running job.  seq is its start order (ties in predicted end are
- * broken by it).  Its predicted end is max (start + req, now).  A policy
- * is fastest when the array is already sorted by (start + req, seq); it
- * sorts a private copy otherwise.
- */
-struct eddy_policy_running {
-    int procs;
-    double start;
-    double req;
-    uint64_t seq;
-};
-
-/* Called for each queued job (index into the queue array) the policy
- * starts, in decision order.  Return 0 if the job was started, -1 if the
- * caller could not place it after all (e.g. its resources are fragmented):
- * the policy then treats it as a job that does not fit now.
- */
-typedef int (*eddy_policy_start_f) (size_t index, void *arg);
-
-struct eddy_policy_input {
-    const struct eddy_policy_job *queue;
-    size_t nqueue;
-    const struct eddy_policy_running *running;
-    size_t nrunning;
-    int free; /* idle processors now (>= 0) */
-    double now;
-};
-
 /* Create and destroy
  *
- * eddy_policy_create () returns the policy called name ("fcfs", "easy",
- * "conservative"), or NULL with errno ENOENT for an unknown name, ENOMEM.
+ * eddy_policy_create () returns the policy called name: a built-in one
+ * ("fcfs", "easy", "conservative"), or, when name contains a '/' or ends
+ * in ".so", the plugin in that shared object (a name without '/' is found
+ * by the dynamic linker's search).  The plugin's code is loaded once,
+ * here, and its ops table checked (symbol, ABI version, run).  NULL with
+ * err filled and errno ENOENT (no such built-in policy, the object cannot
+ * be loaded), EINVAL (name NULL or empty, no eddy_policy_plugin symbol, an
+ * ABI version other than EDDY_POLICY_ABI_VERSION, a table without name or
+ * run), ENOMEM, or what the policy's create failed with.
  * eddy_policy_destroy (NULL) is a no-op; it keeps errno.
  */
-eddy_policy_t *eddy_policy_create (const char *name);
+eddy_policy_t *eddy_policy_create (const char *name, eddy_error_t *err);
 void eddy_policy_destroy (eddy_policy_t *p);
+
+/* The name in the policy's ops table ("easy", "sjf"). */
 const char *eddy_policy_name (const eddy_policy_t *p);
 
-/* True if name is a known policy. */
-int eddy_policy_exists (const char *name);
+/* True if name would be loaded from a shared object. */
+bool eddy_policy_is_plugin (const char *name);
 
 /* One scheduling pass.  Calls start () (may be NULL: every start succeeds)
  * for each job to start now.  Returns the number of jobs started, or -1
- * with errno EINVAL (bad input: negative counts, NULL arrays with nonzero
- * lengths, procs < 1) or ENOMEM.  Nothing is kept between passes.
+ * with errno EINVAL (bad input: NULL arrays with nonzero lengths, free <
+ * 0, procs < 1, req < 0 or NaN, now or a start not finite), EPROTO (the
+ * policy asked to start a job out of range, twice, or beyond the free
+ * processors: see eddy_policy_start_f), ENOMEM, or the policy's own
+ * error.  Jobs started before a failure stay started.
  */
 int eddy_policy_run (eddy_policy_t *p,
                      const struct eddy_policy_input *in,

@@ -1,20 +1,20 @@
-/* policy_impl.h - what the policy files (fcfs.c, easy.c, conservative.c)
- * share with policy.c: the ops table and helpers.  Not a public header.
+/* policy_impl.h - what the built-in policies (fcfs.c, easy.c,
+ * conservative.c) share with policy.c: their ops tables, the scratch
+ * state easy and conservative keep, and helpers.  Not a public header:
+ * plugins see sched/eddy/policy.h only.
  */
 #ifndef EDDY_SCHED_POLICY_IMPL_H
 #define EDDY_SCHED_POLICY_IMPL_H
 
 #include <stdbool.h>
 
+#include "engine/error.h"
 #include "sched/policy.h"
 
-struct policy_ops {
-    const char *name;
-    int (*run) (eddy_policy_t *p,
-                const struct eddy_policy_input *in,
-                eddy_policy_start_f start,
-                void *arg);
-};
+/* The built-in policies: one table per policy file. */
+extern const struct eddy_policy_ops policy_fcfs;
+extern const struct eddy_policy_ops policy_easy;
+extern const struct eddy_policy_ops policy_conservative;
 
 /* One breakpoint of an availability profile: `avail` processors from
  * `time` until the next breakpoint (the last one lasts forever).
@@ -24,9 +24,11 @@ struct policy_step {
     long avail;
 };
 
-struct eddy_policy {
-    const struct policy_ops *ops;
-    /* scratch, grown as needed and reused across passes */
+/* The state of easy and conservative: scratch space, grown as needed and
+ * reused across passes.  It never carries a decision from one pass to
+ * the next.
+ */
+struct policy_scratch {
     struct eddy_policy_running *sorted;
     size_t sorted_size;
     struct policy_step *steps;
@@ -35,9 +37,9 @@ struct eddy_policy {
     size_t merged_size;
 };
 
-extern const struct policy_ops policy_fcfs;
-extern const struct policy_ops policy_easy;
-extern const struct policy_ops policy_conservative;
+/* create and destroy for the ops tables (NULL + ENOMEM). */
+void *policy_scratch_create (void);
+void policy_scratch_destroy (void *scratch);
 
 /* Running jobs ordered by (start + req, seq), which is the order of their
  * predicted ends max (start + req, now) at any now.  Returns in->running
@@ -45,7 +47,7 @@ extern const struct policy_ops policy_conservative;
  * (NULL + ENOMEM; NULL also when there are no running jobs).
  */
 const struct eddy_policy_running *
-policy_running_sorted (eddy_policy_t *p, const struct eddy_policy_input *in);
+policy_running_sorted (struct policy_scratch *sc, const struct eddy_policy_input *in);
 
 /* Predicted end of a running job at now. */
 double policy_predicted_end (const struct eddy_policy_running *r, double now);
@@ -64,6 +66,25 @@ int policy_start_heads (const struct eddy_policy_input *in,
                         size_t *head);
 
 /* Make room for n profile steps (-1 + ENOMEM). */
-int policy_steps_reserve (eddy_policy_t *p, size_t n);
+int policy_steps_reserve (struct policy_scratch *sc, size_t n);
+
+/* What eddy_policy_create () does once it has found a table: check it
+ * (ABI version first), make the object, call create.  dso (may be NULL)
+ * is closed on failure, else with the policy; what names the table in
+ * messages ("plugin ./sjf.so").  Tests hand it tables of their own.
+ */
+eddy_policy_t *policy_create_from (const struct eddy_policy_ops *ops,
+                                   void *dso,
+                                   const char *what,
+                                   eddy_error_t *err);
+
+/* Plugins (policy-plugin.c): load the shared object at path and return
+ * its ops table, unchecked but for its presence; *dso gets the handle for
+ * policy_plugin_close ().  NULL with err filled and errno ENOENT (cannot
+ * be loaded) or EINVAL (no eddy_policy_plugin symbol).
+ */
+const struct eddy_policy_ops *
+policy_plugin_open (const char *path, void **dso, eddy_error_t *err);
+void policy_plugin_close (void *dso);
 
 #endif /* !EDDY_SCHED_POLICY_IMPL_H */

@@ -320,7 +320,8 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
         .now = s->now,
     };
     if (eddy_policy_run (s->policy, &in, start_cb, s) < 0)
-        sched_log (s, LOG_ERR, "pass: %s", strerror (errno));
+        sched_log (s, LOG_ERR, "pass: policy %s: %s", eddy_policy_name (s->policy),
+                   strerror (errno));
     /* drop the started jobs from the queue, keeping its order */
     for (size_t i = 0; i < s->nqueue; i++)
         if (!s->queue[i]->R)
@@ -728,20 +729,24 @@ static int sched_load (eddy_handle_t *h, json_t *args, void **ctx)
         errno = EINVAL;
         return -1;
     }
-    if (!eddy_policy_exists (policy)) {
-        errno = EINVAL;
-        return -1;
-    }
     if (!(s = calloc (1, sizeof (*s))))
         return -1;
     s->h = h;
     if (eddy_handle_rank (h) != 0) {
-        /* rank 0 only: elsewhere (eddy start -m loads everywhere) stay inert */
+        /* rank 0 only: elsewhere (eddy start -m loads everywhere) stay
+         * inert, and load no plugin
+         */
         *ctx = s;
         return 0;
     }
-    if (!(s->policy = eddy_policy_create (policy)) ||
-        !(s->idle = eddy_idle_create (r, pass_cb, s)) ||
+    /* policy is a built-in name or a plugin's path (sched/policy.h) */
+    if (!(s->policy = eddy_policy_create (policy, &err))) {
+        int saved_errno = errno;
+        sched_log (s, LOG_ERR, "%s", err.text);
+        errno = saved_errno;
+        goto error;
+    }
+    if (!(s->idle = eddy_idle_create (r, pass_cb, s)) ||
         !(s->retry = eddy_timer_create (r, ACQUIRE_RETRY, 0, retry_cb, s)) ||
         eddy_msg_handler_addvec (h, handlers, s, &s->handlers) < 0 ||
         eddy_service_register (h, "sched") < 0)

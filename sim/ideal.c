@@ -293,11 +293,8 @@ int eddy_ideal_run (const char *policy,
     }
     if (check_jobs (jobs, n, procs, err) < 0)
         return -1;
-    if (!(s.policy = eddy_policy_create (policy))) {
-        if (errno == ENOENT)
-            eddy_error_set (err, "unknown policy '%s'", policy ? policy : "(null)");
+    if (!(s.policy = eddy_policy_create (policy, err)))
         return -1;
-    }
     if (!(s.run = malloc (alloc * sizeof (double))) ||
         !(s.start = malloc (alloc * sizeof (double))) ||
         !(s.order = malloc (alloc * sizeof (size_t))) ||

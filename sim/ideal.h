@@ -57,10 +57,11 @@ typedef enum {
 } eddy_ideal_flags_t;
 
 /* Replay jobs[0..n) on P processors under the named policy ("fcfs",
- * "easy", "conservative").  Queue order is (submit, id), then input
- * order.  out (may be NULL) receives n results in input order; m (may be
- * NULL) the summary.  Returns 0, or -1 with errno EINVAL (bad job: err
- * names it), ENOENT (unknown policy), ENOMEM.
+ * "easy", "conservative", or a plugin: sched/policy.h).  Queue order is
+ * (submit, id), then input order.  out (may be NULL) receives n results
+ * in input order; m (may be NULL) the summary.  Returns 0, or -1 with
+ * errno EINVAL (bad job or bad plugin: err names it), ENOENT (unknown
+ * policy), EPROTO (the policy broke its contract), ENOMEM.
  */
 int eddy_ideal_run (const char *policy,
                     int64_t procs,

@@ -1,5 +1,6 @@
 /* Scheduling policies on counts (sched/policy.h): what fcfs, easy and
- * conservative start in one pass, worked out by hand.
+ * conservative start in one pass, worked out by hand; how a policy is
+ * found, its ops table checked, and its starts guarded.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,9 +11,10 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "sched/policy.h"
+#include "sched/policy_impl.h"
 
 struct starts {
     size_t idx[32];
@@ -40,7 +42,7 @@ static int pass (const char *name,
                  struct starts *s,
                  long refuse)
 {
-    eddy_policy_t *p = eddy_policy_create (name);
+    eddy_policy_t *p = eddy_policy_create (name, NULL);
     struct eddy_policy_input in = {
         .queue = q,
         .nqueue = nq,
@@ -264,7 +266,7 @@ static void conservative_reservation_on_overrun_processors_waits (void **state)
 
 static void bad_input_is_refused (void **state)
 {
-    eddy_policy_t *p = eddy_policy_create ("easy");
+    eddy_policy_t *p = eddy_policy_create ("easy", NULL);
     struct eddy_policy_job q[] = {{0, 10}};
     struct eddy_policy_input in = {.queue = q, .nqueue = 1, .free = 1};
 
@@ -285,14 +287,195 @@ static void bad_input_is_refused (void **state)
     assert_int_equal (eddy_policy_run (p, &in, NULL, NULL), 1);
     assert_int_equal (eddy_policy_run (NULL, &in, NULL, NULL), -1);
     eddy_policy_destroy (p);
-
-    errno = 0;
-    assert_null (eddy_policy_create ("sjf"));
-    assert_int_equal (errno, ENOENT);
-    assert_null (eddy_policy_create (NULL));
-    assert_true (eddy_policy_exists ("fcfs"));
-    assert_false (eddy_policy_exists ("nope"));
     eddy_policy_destroy (NULL);
+}
+
+static void policies_are_found_by_name (void **state)
+{
+    const char *names[] = {"fcfs", "easy", "conservative"};
+    eddy_error_t err;
+
+    for (size_t i = 0; i < 3; i++) {
+        eddy_policy_t *p = eddy_policy_create (names[i], &err);
+        assert_non_null (p);
+        assert_string_equal (eddy_policy_name (p), names[i]);
+        eddy_policy_destroy (p);
+    }
+    errno = 0;
+    assert_null (eddy_policy_create ("sjf", &err));
+    assert_int_equal (errno, ENOENT);
+    assert_non_null (strstr (err.text, "unknown policy 'sjf'"));
+    errno = 0;
+    assert_null (eddy_policy_create (NULL, &err));
+    assert_int_equal (errno, EINVAL);
+    assert_null (eddy_policy_create ("", NULL));
+}
+
+static void a_path_or_a_so_name_is_a_plugin (void **state)
+{
+    eddy_error_t err;
+
+    assert_true (eddy_policy_is_plugin ("./sjf.so"));
+    assert_true (eddy_policy_is_plugin ("/opt/eddy/sjf"));
+    assert_true (eddy_policy_is_plugin ("sjf.so"));
+    assert_false (eddy_policy_is_plugin ("sjf"));
+    assert_false (eddy_policy_is_plugin (".so"));
+    assert_false (eddy_policy_is_plugin ("easy"));
+    assert_false (eddy_policy_is_plugin (NULL));
+    errno = 0;
+    assert_null (eddy_policy_create ("/nonexistent/eddy-test-sjf.so", &err));
+    assert_int_equal (errno, ENOENT);
+    assert_non_null (strstr (err.text, "cannot load policy plugin"));
+    assert_non_null (strstr (err.text, "/nonexistent/eddy-test-sjf.so"));
+}
+
+/* ---- tables of the tests' own, through the path plugins take ---- */
+
+/* Starts what the test says, in that order, then returns its count. */
+struct script {
+    size_t idx[8];
+    size_t n;
+    int results[8]; /* what each start returned */
+};
+
+static int script_run (void *state,
+                       const struct eddy_policy_input *in,
+                       eddy_policy_start_f start,
+                       void *arg)
+{
+    struct script *sc = state;
+    int started = 0;
+
+    for (size_t i = 0; i < sc->n; i++)
+        if ((sc->results[i] = start (sc->idx[i], arg)) == 0)
+            started++;
+    return started;
+}
+
+static struct script the_script; /* one test at a time; not library code */
+
+static void *script_create (void)
+{
+    return &the_script;
+}
+
+static const struct eddy_policy_ops script_ops = {
+    .abi_version = EDDY_POLICY_ABI_VERSION,
+    .name = "script",
+    .create = script_create,
+    .run = script_run,
+};
+
+static int script_pass (const size_t *idx, size_t n, int free, struct starts *s)
+{
+    struct eddy_policy_job q[] = {{2, 10}, {1, 5}, {3, 1}};
+    struct eddy_policy_input in = {.queue = q, .nqueue = 3, .free = free};
+    eddy_policy_t *p = policy_create_from (&script_ops, NULL, "test", NULL);
+    int rc;
+
+    assert_non_null (p);
+    memcpy (the_script.idx, idx, n * sizeof (*idx));
+    the_script.n = n;
+    memset (s, 0, sizeof (*s));
+    s->refuse = -1;
+    errno = 0;
+    rc = eddy_policy_run (p, &in, record, s);
+    eddy_policy_destroy (p);
+    return rc;
+}
+
+static void a_policy_may_start_jobs_in_any_order (void **state)
+{
+    struct starts s;
+    size_t order[] = {2, 1, 0};
+
+    assert_int_equal (script_pass (order, 3, 6, &s), 3);
+    assert_int_equal (s.n, 3);
+    assert_int_equal (s.idx[0], 2);
+    assert_int_equal (s.idx[1], 1);
+    assert_int_equal (s.idx[2], 0);
+}
+
+static void the_guard_refuses_what_no_correct_policy_asks (void **state)
+{
+    struct starts s;
+    size_t twice[] = {1, 1};
+    size_t beyond[] = {0, 2};
+    size_t out_of_range[] = {3};
+
+    /* the second start of job 1 is refused and the pass fails */
+    assert_int_equal (script_pass (twice, 2, 6, &s), -1);
+    assert_int_equal (errno, EPROTO);
+    assert_int_equal (the_script.results[0], 0);
+    assert_int_equal (the_script.results[1], -1);
+    assert_int_equal (s.n, 1); /* the caller saw one start */
+    /* 2 + 3 processors on 4 free: the second never reaches the caller */
+    assert_int_equal (script_pass (beyond, 2, 4, &s), -1);
+    assert_int_equal (errno, EPROTO);
+    assert_int_equal (s.n, 1);
+    assert_int_equal (s.idx[0], 0);
+    assert_int_equal (script_pass (out_of_range, 1, 6, &s), -1);
+    assert_int_equal (errno, EPROTO);
+    assert_int_equal (s.n, 0);
+}
+
+static void the_guard_forgets_starts_between_passes (void **state)
+{
+    struct eddy_policy_job q[] = {{1, 10}};
+    struct eddy_policy_input in = {.queue = q, .nqueue = 1, .free = 1};
+    eddy_policy_t *p = policy_create_from (&script_ops, NULL, "test", NULL);
+    struct starts s = {.refuse = -1};
+
+    assert_non_null (p);
+    the_script.idx[0] = 0;
+    the_script.n = 1;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (eddy_policy_run (p, &in, record, &s), 1);
+    assert_int_equal (s.n, 3);
+    eddy_policy_destroy (p);
+}
+
+static void tables_are_checked_abi_version_first (void **state)
+{
+    struct eddy_policy_ops ops = script_ops;
+    eddy_error_t err;
+
+    ops.abi_version = EDDY_POLICY_ABI_VERSION + 1;
+    ops.run = NULL; /* a table of another version is not read further */
+    errno = 0;
+    assert_null (policy_create_from (&ops, NULL, "plugin ./x.so", &err));
+    assert_int_equal (errno, EINVAL);
+    char want[100];
+    snprintf (want, sizeof (want),
+              "plugin ./x.so was built for policy ABI %d, eddy has %d",
+              EDDY_POLICY_ABI_VERSION + 1, EDDY_POLICY_ABI_VERSION);
+    assert_string_equal (err.text, want);
+
+    ops.abi_version = EDDY_POLICY_ABI_VERSION;
+    assert_null (policy_create_from (&ops, NULL, "plugin ./x.so", &err));
+    assert_string_equal (err.text, "plugin ./x.so: its ops table has no run function");
+    ops.run = script_run;
+    ops.name = "";
+    assert_null (policy_create_from (&ops, NULL, "plugin ./x.so", &err));
+    assert_string_equal (err.text, "plugin ./x.so: its ops table has no name");
+}
+
+static void *create_fails (void)
+{
+    errno = EMFILE;
+    return NULL;
+}
+
+static void a_failing_create_is_reported (void **state)
+{
+    struct eddy_policy_ops ops = script_ops;
+    eddy_error_t err;
+
+    ops.create = create_fails;
+    errno = 0;
+    assert_null (policy_create_from (&ops, NULL, "plugin ./x.so", &err));
+    assert_int_equal (errno, EMFILE);
+    assert_non_null (strstr (err.text, "plugin ./x.so: create failed: "));
 }
 
 int main (void)
@@ -315,6 +498,13 @@ int main (void)
         cmocka_unit_test (conservative_starts_heads_like_fcfs),
         cmocka_unit_test (conservative_reservation_on_overrun_processors_waits),
         cmocka_unit_test (bad_input_is_refused),
+        cmocka_unit_test (policies_are_found_by_name),
+        cmocka_unit_test (a_path_or_a_so_name_is_a_plugin),
+        cmocka_unit_test (a_policy_may_start_jobs_in_any_order),
+        cmocka_unit_test (the_guard_refuses_what_no_correct_policy_asks),
+        cmocka_unit_test (the_guard_forgets_starts_between_passes),
+        cmocka_unit_test (tables_are_checked_abi_version_first),
+        cmocka_unit_test (a_failing_create_is_reported),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -47,6 +47,22 @@ hasnt () {
     ! grep -Eq -- "$2" "$1"; _report $? "$3" "$1"
 }
 
+# csv_columns FILE NAME...: the named columns of a CSV file whose first
+# line names them, in the order asked, one line per row, separated by
+# spaces; fails if the header lacks a name.
+csv_columns () {
+    local file=$1; shift
+    awk -F, -v want="$*" '
+        NR == 1 {
+            n = split (want, w, " ")
+            for (i = 1; i <= NF; i++) col[$i] = i
+            for (k = 1; k <= n; k++)
+                if (!(w[k] in col)) { print "no column " w[k] >"/dev/stderr"; exit 1 }
+            next
+        }
+        { for (k = 1; k <= n; k++) printf "%s%s", $col[w[k]], k < n ? " " : "\n" }' "$file"
+}
+
 finish () {
     echo "$T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" -eq 0 ]

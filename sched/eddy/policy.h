@@ -1,0 +1,137 @@
+/* eddy/policy.h - the scheduling policy API: what a policy sees in one
+ * scheduling pass and the ops table it is registered by.  eddy's own
+ * policies (fcfs, easy, conservative) and plugins loaded from a shared
+ * object (`--policy ./mypolicy.so`) use this one table.
+ *
+ * Installed as <eddy/policy.h> (pkg-config eddy-policy); a plugin needs
+ * this header only, no library.  docs/policy-plugins.md has the rules a
+ * policy must keep and an example.
+ */
+#ifndef EDDY_POLICY_H
+#define EDDY_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The version of every structure in this file: their layout and the
+ * meaning of their fields.  Any change to one of them (a field added,
+ * removed, retyped or given a new meaning) raises it.  eddy loads a plugin
+ * only if the plugin's table carries eddy's version; a plugin is rebuilt
+ * against the new header to move up.  The next planned change: queued jobs
+ * get their shape (nodes, cores per node, GPUs, whole nodes) in struct
+ * eddy_policy_job, as version 2.
+ */
+#define EDDY_POLICY_ABI_VERSION 1
+
+/* Input
+ *
+ * A pass is a pure function of struct eddy_policy_input: the queue in
+ * order, the running jobs, the idle processors and the time.  Processors
+ * are counted, not named: eddy maps a count onto nodes and cores.  Times
+ * are in seconds; `now` is virtual in the simulator.  eddy checks the
+ * input before a pass: every queued job has procs >= 1 and req >= 0,
+ * every running job procs >= 0, req >= 0 and a finite start, free >= 0,
+ * now finite.
+ */
+
+/* A queued job, in queue order (queue[0] is the head).  req is its time
+ * limit, what reservations plan with: >= 0, INFINITY for a job without
+ * one.  A job may run past req (its limit is then enforced elsewhere).
+ */
+struct eddy_policy_job {
+    int procs;
+    double req;
+};
+
+/* A running job.  seq is its start order (unique, increasing): it breaks
+ * ties between jobs with the same predicted end, max (start + req, now).
+ * The array is in no promised order.
+ */
+struct eddy_policy_running {
+    int procs;
+    double start;
+    double req;
+    uint64_t seq;
+};
+
+struct eddy_policy_input {
+    const struct eddy_policy_job *queue;
+    size_t nqueue;
+    const struct eddy_policy_running *running;
+    size_t nrunning;
+    int free; /* idle processors now */
+    double now;
+};
+
+/* Starting jobs
+ *
+ * A policy starts queue[index] by calling start (index, arg) with the
+ * start and arg it was given, in the order it decides.  0: the job
+ * started and holds its procs from now.  -1: it did not (the caller could
+ * not place it after all, e.g. its cores are fragmented); the policy then
+ * treats it as a job that does not fit now.  eddy also refuses (-1) an
+ * index out of range, a job already started in this pass and a job with
+ * more procs than are left free, and then fails the pass (EPROTO) once
+ * run returns: each is a bug in the policy.
+ */
+typedef int (*eddy_policy_start_f) (size_t index, void *arg);
+
+/* The ops table
+ *
+ * abi_version  EDDY_POLICY_ABI_VERSION as the policy was built; the first
+ *              member in every version, so eddy can read it from any.
+ * name         short name for logs and reports ("sjf").
+ * create       optional: make the policy's own state (scratch space),
+ *              once, when eddy creates the policy; NULL + errno on error.
+ *              Without it the state is NULL.
+ * destroy      optional: free what create made.
+ * run          one pass: call start for each job to start now.  Returns
+ *              the number of jobs started, or -1 with errno (ENOMEM).
+ *
+ * A policy holds no global or static writable data: thousands of
+ * instances share one process in the simulator, each with its own state.
+ * run is a pure function of its input: no clock, no I/O, no randomness;
+ * ties are broken by queue order or seq, never by pointer values or hash
+ * order; nothing kept in the state changes a later pass's decisions.
+ */
+struct eddy_policy_ops {
+    int abi_version;
+    const char *name;
+    void *(*create) (void);
+    void (*destroy) (void *state);
+    int (*run) (void *state,
+                const struct eddy_policy_input *in,
+                eddy_policy_start_f start,
+                void *arg);
+};
+
+/* Plugins
+ *
+ * A plugin is a shared object that defines this one table, const, with
+ * default visibility:
+ *
+ *     const struct eddy_policy_ops eddy_policy_plugin = {
+ *         .abi_version = EDDY_POLICY_ABI_VERSION,
+ *         .name = "sjf",
+ *         .run = sjf_run,
+ *     };
+ *
+ * eddy loads it with dlopen (RTLD_NOW | RTLD_LOCAL) and looks it up by
+ * this name.
+ */
+#define EDDY_POLICY_PLUGIN_SYMBOL "eddy_policy_plugin"
+
+#if defined(__GNUC__)
+__attribute__ ((visibility ("default")))
+#endif
+extern const struct eddy_policy_ops eddy_policy_plugin;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* !EDDY_POLICY_H */
