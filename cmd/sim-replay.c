@@ -29,6 +29,8 @@
 #include "sched/policy.h"
 #include "sim/ideal.h"
 #include "sim/replay.h"
+#include "sched/rlist.h"
+#include "traces/jsonl.h"
 #include "traces/swf.h"
 
 int sim_replay (int argc, char **argv);
@@ -132,6 +134,84 @@ static eddy_swf_t *load_trace (const char *path, unsigned long max_jobs)
     return swf;
 }
 
+/* Read a JSONL workload (plain or gzip); max_jobs as for load_trace. */
+static eddy_jsonl_t *load_jsonl (const char *path, unsigned long max_jobs)
+{
+    gzFile gz = gzopen (path, "rb");
+    eddy_jsonl_t *w = eddy_jsonl_create ();
+    size_t size = 1 << 20;
+    char *buf = xcalloc (size, 1);
+    eddy_error_t err;
+    size_t njobs;
+
+    if (!gz)
+        eddy_cmd_die ("sim", "replay: %s: %s", path, strerror (errno ? errno : ENOENT));
+    if (!w)
+        eddy_cmd_die ("sim", "out of memory");
+    while (gzgets (gz, buf, (int)size)) {
+        size_t len = strlen (buf);
+        if (len == size - 1 && buf[len - 1] != '\n')
+            eddy_cmd_die ("sim", "replay: %s: line %zu is longer than %zu bytes", path,
+                          eddy_jsonl_lines (w) + 1, size - 2);
+        if (eddy_jsonl_feed (w, buf, len, &err) < 0)
+            eddy_cmd_die ("sim", "replay: %s: %s", path, err.text);
+        eddy_jsonl_jobs (w, &njobs);
+        if (max_jobs && njobs >= max_jobs)
+            break;
+    }
+    int zerr;
+    const char *zmsg = gzerror (gz, &zerr);
+    if (zerr != Z_OK && zerr != Z_STREAM_END)
+        eddy_cmd_die ("sim", "replay: %s: %s", path, zmsg);
+    gzclose (gz);
+    free (buf);
+    return w;
+}
+
+/* True if path names a JSONL workload by its extension. */
+static bool is_jsonl_path (const char *path)
+{
+    size_t len = strlen (path);
+    return (len > 6 && !strcmp (path + len - 6, ".jsonl"))
+           || (len > 9 && !strcmp (path + len - 9, ".jsonl.gz"));
+}
+
+/* The machine of --machine: an R object whose ranks are 0..N-1 (one
+ * broker each).  Sets *nodes, *cores and *gpus.
+ */
+static json_t *load_machine (const char *path, unsigned long *nodes, int64_t *cores,
+                             int64_t *gpus)
+{
+    json_error_t jerr;
+    eddy_error_t err;
+    json_t *R = json_load_file (path, JSON_REJECT_DUPLICATES, &jerr);
+    eddy_rlist_t *rl;
+    char *ranks, want[64];
+
+    if (!R)
+        eddy_cmd_die ("sim", "replay: --machine %s: %s (line %d)", path, jerr.text, jerr.line);
+    if (!(rl = eddy_rlist_from_json (R, 0, &err)))
+        eddy_cmd_die ("sim", "replay: --machine %s: %s", path, err.text);
+    size_t n = eddy_rlist_count (rl, EDDY_RLIST_RANKS);
+    if (n == 0 || eddy_rlist_count (rl, EDDY_RLIST_CORES) == 0)
+        eddy_cmd_die ("sim", "replay: --machine %s: R has no cores", path);
+    if (n == 1)
+        snprintf (want, sizeof (want), "0");
+    else
+        snprintf (want, sizeof (want), "0-%zu", n - 1);
+    if (!(ranks = eddy_rlist_ranks (rl)))
+        eddy_cmd_die ("sim", "out of memory");
+    if (strcmp (ranks, want))
+        eddy_cmd_die ("sim", "replay: --machine %s: ranks %s: they must be 0-%zu, one broker each",
+                      path, ranks, n - 1);
+    free (ranks);
+    *nodes = n;
+    *cores = (int64_t)eddy_rlist_count (rl, EDDY_RLIST_CORES);
+    *gpus = (int64_t)eddy_rlist_count (rl, EDDY_RLIST_GPUS);
+    eddy_rlist_destroy (rl);
+    return R;
+}
+
 /* The progress line: rewritten in place on a terminal, one line each on
  * anything else (--progress), at most once a second.
  */
@@ -182,11 +262,17 @@ static void close_out (const char *path, FILE *f, int rc)
 
 static const char replay_help[] =
     "Usage: eddy sim replay TRACE [OPTIONS]\n"
-    "Replay an SWF trace (plain or .gz) through the full stack in the simulator.\n"
+    "Replay an SWF trace or a JSONL jobspec workload (plain or .gz) through the\n"
+    "full stack in the simulator.\n"
     "\n"
     "Machine and model:\n"
+    "  --format swf|jsonl        the workload's format (default: jsonl for a name\n"
+    "                            ending in .jsonl or .jsonl.gz, else swf)\n"
+    "  --machine FILE            the machine as an R file (eddy R encode): one\n"
+    "                            node per rank, cores and GPUs as written\n"
     "  --policy fcfs|easy|conservative|PATH.so   scheduling policy (default fcfs)\n"
-    "  --nodes N                 brokers, one per node (default: from MaxProcs)\n"
+    "  --nodes N                 brokers, one per node (default: from MaxProcs;\n"
+    "                            a JSONL workload needs --machine or --nodes)\n"
     "  --cores-per-node C        (default: MaxProcs / MaxNodes of the header, else 1)\n"
     "  --fanout K                tree overlay fanout, 0 = flat (default 2)\n"
     "  --latency S               seconds per overlay hop (default 5e-05)\n"
@@ -227,6 +313,8 @@ enum {
     OPT_LOAD_FACTOR,
     OPT_PROGRESS,
     OPT_QUIET,
+    OPT_FORMAT,
+    OPT_MACHINE,
 };
 
 int sim_replay (int argc, char **argv)
@@ -251,12 +339,15 @@ int sim_replay (int argc, char **argv)
         { "load-factor", required_argument, NULL, OPT_LOAD_FACTOR },
         { "progress", no_argument, NULL, OPT_PROGRESS },
         { "quiet", no_argument, NULL, OPT_QUIET },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "machine", required_argument, NULL, OPT_MACHINE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct eddy_replay_params p = { .policy = "fcfs", .fanout = 2, .latency = 50e-6, .seed = 1,
                                     .modules = eddy_builtin_modules };
     const char *jobs_out = NULL, *summary_out = NULL, *series_out = NULL, *swf_out = NULL;
+    const char *format = NULL, *machine = NULL;
     unsigned long nodes = 0, cpn = 0, max_jobs = 0;
     double series_step = 0, from = -INFINITY, to = INFINITY, load_factor = 1;
     bool has_from = false, has_to = false, force_progress = false, quiet = false;
@@ -331,6 +422,14 @@ int sim_replay (int argc, char **argv)
         case OPT_QUIET:
             quiet = true;
             break;
+        case OPT_FORMAT:
+            if (strcmp (optarg, "swf") && strcmp (optarg, "jsonl"))
+                eddy_cmd_die ("sim", "--format: '%s' is not swf or jsonl", optarg);
+            format = optarg;
+            break;
+        case OPT_MACHINE:
+            machine = optarg;
+            break;
         case 'h':
             fputs (replay_help, stdout);
             exit (0);
@@ -364,30 +463,69 @@ int sim_replay (int argc, char **argv)
         eddy_cmd_die ("sim", "replay: cannot initialise libsodium");
     char sha[2 * crypto_hash_sha256_BYTES + 1];
     trace_sha256 (path, sha);
-    eddy_swf_t *swf = load_trace (path, max_jobs);
+    bool jsonl = format ? !strcmp (format, "jsonl") : is_jsonl_path (path);
+    eddy_swf_t *swf = NULL;
+    eddy_jsonl_t *wl = NULL;
+    json_t *R = NULL;
+    int64_t P = 0, gpus = 0;
 
-    /* the machine: P processors mapped onto nodes x cores */
-    int64_t maxprocs = eddy_swf_max_procs (swf), maxnodes = eddy_swf_max_nodes (swf);
-    if (!cpn)
-        cpn = (maxnodes > 0 && maxprocs >= maxnodes) ? (unsigned long)(maxprocs / maxnodes) : 1;
-    if (!nodes) {
-        if (maxprocs <= 0)
-            eddy_cmd_die ("sim", "replay: %s has no MaxProcs header: give --nodes and "
-                                 "--cores-per-node", path);
-        nodes = (unsigned long)((maxprocs + cpn - 1) / cpn);
+    /* the machine: an R file, or P processors mapped onto nodes x cores */
+    if (machine) {
+        if (nodes || cpn)
+            eddy_cmd_die ("sim", "replay: --machine excludes --nodes and --cores-per-node");
+        R = load_machine (machine, &nodes, &P, &gpus);
     }
-    int64_t P = (int64_t)nodes * cpn;
+    if (jsonl) {
+        wl = load_jsonl (path, max_jobs);
+        if (!R) {
+            if (!nodes)
+                eddy_cmd_die ("sim", "replay: a JSONL workload needs --machine or --nodes");
+            if (!cpn)
+                cpn = 1;
+        }
+    } else {
+        swf = load_trace (path, max_jobs);
+        int64_t maxprocs = eddy_swf_max_procs (swf), maxnodes = eddy_swf_max_nodes (swf);
+        if (!R && !cpn)
+            cpn = (maxnodes > 0 && maxprocs >= maxnodes) ? (unsigned long)(maxprocs / maxnodes)
+                                                         : 1;
+        if (!R && !nodes) {
+            if (maxprocs <= 0)
+                eddy_cmd_die ("sim", "replay: %s has no MaxProcs header: give --nodes and "
+                                     "--cores-per-node", path);
+            nodes = (unsigned long)((maxprocs + cpn - 1) / cpn);
+        }
+    }
+    if (!R)
+        P = (int64_t)nodes * cpn;
     eddy_error_t err;
-    if (eddy_swf_finish (swf, P, &err) < 0)
+    if (swf && eddy_swf_finish (swf, P, &err) < 0)
         eddy_cmd_die ("sim", "replay: %s: %s", path, err.text);
 
-    /* the workload: the window [from, to), then the load factor */
+    /* the workload: the window [from, to), then the load factor; a JSONL
+     * job keeps its jobspec and is written out like an SWF job of its
+     * total cores */
     size_t nall, n = 0;
-    const struct eddy_swf_job *all = eddy_swf_jobs (swf, &nall);
+    const struct eddy_swf_job *all = swf ? eddy_swf_jobs (swf, &nall) : NULL;
+    const struct eddy_jsonl_job *wj = wl ? eddy_jsonl_jobs (wl, &nall) : NULL;
     struct eddy_swf_job *sj = xcalloc (nall ? nall : 1, sizeof (*sj));
-    for (size_t i = 0; i < nall; i++)
-        if (all[i].submit >= from && all[i].submit < to)
-            sj[n++] = all[i];
+    json_t **jobspecs = wl ? xcalloc (nall ? nall : 1, sizeof (*jobspecs)) : NULL;
+    for (size_t i = 0; i < nall; i++) {
+        struct eddy_swf_job x;
+        if (all)
+            x = all[i];
+        else
+            x = (struct eddy_swf_job){ .id = wj[i].id, .submit = wj[i].submit,
+                                       .run = wj[i].run, .procs = wj[i].procs,
+                                       .req = wj[i].req, .user = wj[i].user,
+                                       .group = wj[i].group, .queue = wj[i].queue,
+                                       .line = wj[i].line };
+        if (x.submit >= from && x.submit < to) {
+            if (jobspecs)
+                jobspecs[n] = wj[i].jobspec;
+            sj[n++] = x;
+        }
+    }
     size_t outside = nall - n;
     double first = INFINITY;
     for (size_t i = 0; i < n; i++)
@@ -402,6 +540,8 @@ int sim_replay (int argc, char **argv)
     }
     p.nodes = nodes;
     p.cores_per_node = cpn;
+    p.R = R;
+    p.jobspecs = jobspecs;
     struct progress pg = { .w0 = w0, .last = w0 };
     if (!quiet && isatty (STDERR_FILENO))
         pg.mode = PROGRESS_TTY;
@@ -450,6 +590,12 @@ int sim_replay (int argc, char **argv)
         "jobs_limit", max_jobs ? json_integer ((json_int_t)max_jobs) : json_null (), "from",
         has_from ? json_real (from) : json_null (), "to", has_to ? json_real (to) : json_null (),
         "load_factor", load_factor);
+    if (inputs
+        && (json_object_set_new (inputs, "format", json_string (jsonl ? "jsonl" : "swf")) < 0
+            || json_object_set_new (inputs, "machine",
+                                    machine ? json_string (machine) : json_null ()) < 0
+            || json_object_set_new (inputs, "gpus", json_integer ((json_int_t)gpus)) < 0))
+        eddy_cmd_die ("sim", "out of memory");
     json_t *summary = json_pack (
         "{s:s s:s s:i s:i s:I s:I s:o s:f s:f s:f s:f s:f s:f s:f s:f s:I s:I s:o s:b}", "trace",
         path, "policy", p.policy, "nodes", (int)nodes, "cores_per_node", (int)cpn, "procs",
@@ -475,8 +621,13 @@ int sim_replay (int argc, char **argv)
     }
 
     /* stdout: everything but the wall clock, so one seed prints the same bytes */
-    printf ("replay %s: policy %s, %lu nodes x %lu cores (P = %" PRId64 "), latency %g s, seed %" PRIu64 "\n",
-            path, p.policy, nodes, cpn, P, p.latency, p.seed);
+    if (machine)
+        printf ("replay %s: policy %s, machine %s: %lu nodes, %" PRId64 " cores, %" PRId64
+                " gpus (P = %" PRId64 "), latency %g s, seed %" PRIu64 "\n",
+                path, p.policy, machine, nodes, P, gpus, P, p.latency, p.seed);
+    else
+        printf ("replay %s: policy %s, %lu nodes x %lu cores (P = %" PRId64 "), latency %g s, seed %" PRIu64 "\n",
+                path, p.policy, nodes, cpn, P, p.latency, p.seed);
     printf ("jobs %zu, skipped: procs<=0 %zu, procs>P %zu, run<0 %zu, denied %zu\n", nran,
             eddy_swf_skipped (swf, EDDY_SWF_SKIP_NO_PROCS), eddy_swf_skipped (swf, EDDY_SWF_SKIP_TOO_BIG),
             eddy_swf_skipped (swf, EDDY_SWF_SKIP_NO_RUN), st.denied);
@@ -495,6 +646,9 @@ int sim_replay (int argc, char **argv)
                  nran / (wall > 0 ? wall : 1e-9), ru.ru_maxrss / 1024);
     }
     json_decref (summary);
+    json_decref (R);
+    free (jobspecs);
+    eddy_jsonl_destroy (wl);
     free (ran);
     free (detail);
     free (res);

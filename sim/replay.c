@@ -18,6 +18,7 @@ struct replay {
     eddy_reactor_t *r;
     eddy_handle_t *h;
     const struct eddy_ideal_job *jobs;
+    json_t *const *jobspecs; /* params.jobspecs */
     size_t n;
     size_t *order; /* feeding order: (submit, id, input index) */
     size_t next;
@@ -66,6 +67,40 @@ static void submit_cb (eddy_future_t *f, void *arg)
     eddy_future_destroy (f);
 }
 
+/* A workload job's own jobspec, with what every replayed job carries: its
+ * run duration for the sim exec backend and the index the journal maps
+ * back to the input.
+ */
+static eddy_future_t *submit_jobspec (struct replay *rp, size_t idx)
+{
+    const struct eddy_ideal_job *j = &rp->jobs[idx];
+    json_t *js = json_deep_copy (rp->jobspecs[idx]);
+    json_t *extra = json_pack ("{s:{s:{s:{s:f}}} s:{s:{s:I s:I}}}", "system", "exec", "test",
+                               "run_duration", j->run, "user", "swf", "id", (json_int_t)j->id,
+                               "index", (json_int_t)idx);
+    json_t *attrs = js ? json_object_get (js, "attributes") : NULL;
+    eddy_future_t *f = NULL;
+
+    if (!js || !extra || !json_is_object (attrs))
+        goto done;
+    /* merge one level down, keeping the jobspec's other attributes */
+    const char *key;
+    json_t *v;
+    json_object_foreach (extra, key, v) {
+        json_t *have = json_object_get (attrs, key);
+        if (json_is_object (have)) {
+            if (json_object_update_recursive (have, v) < 0)
+                goto done;
+        } else if (json_object_set (attrs, key, v) < 0)
+            goto done;
+    }
+    f = eddy_rpc_pack (rp->h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:O}", "jobspec", js);
+done:
+    json_decref (extra);
+    json_decref (js);
+    return f;
+}
+
 static void submit_job (struct replay *rp, size_t idx)
 {
     const struct eddy_ideal_job *j = &rp->jobs[idx];
@@ -74,7 +109,12 @@ static void submit_job (struct replay *rp, size_t idx)
      * positive double, which vanishes in now + req and start + req */
     double req = isinf (j->req) ? 0 : (j->req > 0 ? j->req : DBL_MIN);
     json_t *duration = json_real (req);
-    eddy_future_t *f = eddy_rpc_pack (
+    eddy_future_t *f;
+    if (rp->jobspecs && rp->jobspecs[idx]) {
+        f = submit_jobspec (rp, idx);
+        json_decref (duration);
+    } else
+        f = eddy_rpc_pack (
         rp->h, "job-ingest.submit", EDDY_NODEID_ANY, 0,
         "{s:{s:i s:[{s:s s:i s:s s:[{s:s s:i}]}] s:[{s:[s] s:s s:{s:i}}] "
         "s:{s:{s:o s:{s:{s:f}}} s:{s:{s:I s:I}}}}}",
@@ -207,7 +247,9 @@ static int load_stack (struct replay *rp, const struct eddy_replay_params *p, ed
     eddy_broker_t *b0 = eddy_sim_cluster_broker (rp->cl, 0);
     for (int i = 0; stack[i]; i++) {
         json_t *args = NULL;
-        if (!strcmp (stack[i], "resource"))
+        if (!strcmp (stack[i], "resource") && p->R)
+            args = json_pack ("{s:O}", "R", p->R);
+        else if (!strcmp (stack[i], "resource"))
             args = json_pack ("{s:i s:i}", "nodes", (int)p->nodes, "cores_per_node",
                               (int)p->cores_per_node);
         else if (!strcmp (stack[i], "sched"))
@@ -241,14 +283,14 @@ int eddy_replay_run (const struct eddy_replay_params *p,
                      struct eddy_replay_stats *stats,
                      eddy_error_t *err)
 {
-    struct replay rp = { .jobs = jobs, .n = n, .out = out };
+    struct replay rp = { .jobs = jobs, .jobspecs = p->jobspecs, .n = n, .out = out };
     struct eddy_sim_cluster_params cp = {
         .size = p->nodes, .fanout = p->fanout, .latency = p->latency, .jitter = p->jitter,
         .seed = p->seed, .modules = p->modules,
     };
     int rc = -1;
 
-    if (p->nodes == 0 || p->cores_per_node == 0 || !p->policy) {
+    if (p->nodes == 0 || (p->cores_per_node == 0 && !p->R) || !p->policy) {
         errno = EINVAL;
         return eddy_error_set (err, "replay: nodes, cores per node and a policy are required");
     }

@@ -9,6 +9,7 @@
 #ifndef EDDY_SIM_REPLAY_H
 #define EDDY_SIM_REPLAY_H
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,6 +59,15 @@ struct eddy_replay_params {
     const volatile sig_atomic_t *stop;
     /* may be NULL; n entries in input order, filled by the run */
     struct eddy_replay_job *detail;
+    /* may be NULL: the machine as an R object (borrowed), handed to the
+     * resource module as {"R": R}; nodes must then be its rank count and
+     * cores_per_node is ignored */
+    json_t *R;
+    /* may be NULL, or n entries in input order (borrowed): a job with a
+     * jobspec is submitted with it (its shape; run duration and the
+     * replay's bookkeeping added) instead of as jobs[i].procs slots of
+     * one core */
+    json_t *const *jobspecs;
 };
 
 struct eddy_replay_stats {

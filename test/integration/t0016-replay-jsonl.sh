@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# eddy sim replay of a JSONL jobspec workload on a --machine R file:
+# jobs with nodes, cores and GPUs, their CSV columns, bad lines refused
+# with the line number.
+. "$(dirname "$0")/lib.sh"
+
+# 2 nodes of 4 cores, 1 node of 8 cores and 2 GPUs
+cat >"$TMP/machine.json" <<'R'
+{"version": 1, "execution": {"R_lite": [{"rank": "0-1", "children": {"core": "0-3"}},
+ {"rank": "2", "children": {"core": "0-7", "gpu": "0-1"}}], "nodelist": ["n[0-2]"],
+ "starttime": 0, "expiration": 0}}
+R
+
+# jobspec NODES SLOTS CORES GPUS DURATION EXCLUSIVE (NODES 0: no node level)
+jobspec () {
+    local ex="" gpu="" slot
+    [ "$6" = 1 ] && ex=',"exclusive":true'
+    [ "$4" -gt 0 ] && gpu=",{\"type\":\"gpu\",\"count\":$4}"
+    slot="{\"type\":\"slot\",\"count\":$2,\"label\":\"task\",\"with\":[{\"type\":\"core\",\"count\":$3}$gpu]}"
+    [ "$1" -gt 0 ] && slot="{\"type\":\"node\",\"count\":$1$ex,\"with\":[$slot]}"
+    printf '{"version":1,"resources":[%s],"tasks":[{"command":["x"],"slot":"task","count":{"per_slot":1}}],"attributes":{"system":{"duration":%s}}}' "$slot" "$5"
+}
+
+{
+    echo "{\"id\": 1, \"submit\": 0, \"run\": 100, \"user\": 7, \"jobspec\": $(jobspec 0 4 1 0 100 0)}"
+    echo
+    echo "{\"id\": 2, \"submit\": 0, \"run\": 50, \"jobspec\": $(jobspec 1 1 2 1 50 0)}"
+    # two whole nodes of 8 cores: only one node has them, never fits
+    echo "{\"id\": 3, \"submit\": 1, \"jobspec\": $(jobspec 2 2 4 0 30 1)}"
+    # one slot of 3 cores on each of 2 nodes (slot counts are per node)
+    echo "{\"id\": 4, \"submit\": 2, \"run\": 10, \"jobspec\": $(jobspec 2 1 3 0 20 0)}"
+} >"$TMP/w.jsonl"
+
+eddy sim replay "$TMP/w.jsonl" --machine "$TMP/machine.json" --latency 0 \
+    --jobs-out "$TMP/j.csv" --summary-out "$TMP/s.json" --quiet >"$TMP/out" 2>"$TMP/err"
+_report $? "a JSONL workload replays on a --machine R" "$TMP/err"
+has "$TMP/out" 'machine .*: 3 nodes, 16 cores, 2 gpus' "stdout names the machine"
+has "$TMP/j.csv" '^1,7,-1,-1,0,0,100,0,100,100,4,1,completed,1$' "job 1: 4 cores on one node, user 7"
+has "$TMP/j.csv" '^2,-1,-1,-1,0,0,50,0,50,50,2,1,completed,1$' "job 2: 2 cores + 1 gpu on the gpu node"
+has "$TMP/j.csv" '^3,-1,-1,-1,1,,,,,30,16,,denied,$' "job 3: two whole 8-core nodes are denied"
+has "$TMP/j.csv" '^4,-1,-1,-1,2,2,12,0,10,20,6,2,completed,1$' "job 4: 6 cores on 2 nodes"
+has "$TMP/s.json" '"format": "jsonl"' "the summary names the format"
+
+# --format overrides the extension; bad lines name the line
+cp "$TMP/w.jsonl" "$TMP/w.txt"
+ok "--format jsonl" eddy sim replay "$TMP/w.txt" --format jsonl --machine "$TMP/machine.json" --quiet
+printf '{"submit": 0, "jobspec": %s}\n\n{"submit": -4, "jobspec": %s}\n' \
+    "$(jobspec 0 1 1 0 10 0)" "$(jobspec 0 1 1 0 10 0)" >"$TMP/bad.jsonl"
+eddy sim replay "$TMP/bad.jsonl" --machine "$TMP/machine.json" --quiet 2>"$TMP/e1"
+has "$TMP/e1" 'line 3: submit: must be' "a bad line is refused, naming the line and the field"
+fails "a JSONL workload without a machine" eddy sim replay "$TMP/w.jsonl" --quiet
+fails "--machine with --nodes" eddy sim replay "$TMP/w.jsonl" --machine "$TMP/machine.json" --nodes 2
+echo '{"version": 1, "execution": {"R_lite": [{"rank": "1-2", "children": {"core": "0"}}]}}' >"$TMP/gap.json"
+fails "a machine whose ranks do not start at 0" eddy sim replay "$TMP/w.jsonl" --machine "$TMP/gap.json"
+finish
