@@ -117,6 +117,79 @@ static void shadow (const struct eddy_policy_running *run,
     *extra = avail - need;
 }
 
+/* EASY on pools (shaped jobs).  P, a copy of what is free, takes back
+ * the running jobs and this pass's heads in predicted-end order until the
+ * head fits: that end is S.  E, the pool the head leaves spare at S, is
+ * what is free plus every job predicted to end by S, minus the head's
+ * take.  A later job that fits now starts if it ends by S, or inside E
+ * (start_within, so it lands only on resources the head does not need),
+ * which then loses what it took.
+ */
+static int easy_run_pool (struct policy_scratch *sc,
+                          const struct eddy_policy_input *in,
+                          eddy_policy_start_f start,
+                          void *arg,
+                          size_t head,
+                          long free,
+                          int started)
+{
+    const struct eddy_policy_pool_ops *ops = in->pool_ops;
+    const struct policy_ender *end;
+    void *P = NULL, *E = NULL;
+    double S = INFINITY;
+    size_t n, k = 0;
+    int rc = -1;
+
+    if (!(end = policy_enders (sc, in, head, &n)) || !(P = ops->copy_free (in->pool_ctx)))
+        goto done;
+    if (ops->fits (P, head))
+        S = in->now; /* it fits but could not be placed */
+    else {
+        for (k = 0; k < n; k++) {
+            if (policy_release (in, P, &end[k]) < 0)
+                goto done;
+            if (ops->fits (P, head))
+                break;
+        }
+        if (k < n)
+            S = end[k].end;
+    }
+    if (!(E = ops->copy_free (in->pool_ctx)))
+        goto done;
+    if (isfinite (S)) {
+        for (k = 0; k < n && end[k].end <= S; k++)
+            if (policy_release (in, E, &end[k]) < 0)
+                goto done;
+        if (ops->take (E, head) < 0)
+            goto done; /* cannot happen: it fits P, which E contains */
+    }
+    for (size_t i = head + 1; i < in->nqueue && free > 0; i++) {
+        const struct eddy_policy_job *j = &in->queue[i];
+
+        if (j->procs > free || !policy_fits_now (in, i))
+            continue;
+        if (in->now + j->req <= S) {
+            if (!policy_start (start, i, arg))
+                continue;
+        } else if (ops->fits (E, i)) {
+            if (ops->start_within (in->pool_ctx, i, E) < 0)
+                continue;
+            if (ops->take_started (E, i) < 0)
+                goto done;
+        } else
+            continue;
+        free -= j->procs;
+        started++;
+    }
+    rc = started;
+done:
+    ops->destroy (P);
+    ops->destroy (E);
+    if (rc < 0 && errno == 0)
+        errno = ENOMEM;
+    return rc;
+}
+
 static int easy_run (void *scratch,
                      const struct eddy_policy_input *in,
                      eddy_policy_start_f start,
@@ -132,6 +205,8 @@ static int easy_run (void *scratch,
     started = policy_start_heads (in, start, arg, &free, &head);
     if (head >= in->nqueue || free == 0)
         return started;
+    if (in->pool_ops)
+        return easy_run_pool (scratch, in, start, arg, head, free, started);
     if (!(run = policy_running_sorted (scratch, in)) && in->nrunning)
         return -1;
     if (!(run = with_heads (scratch, in, run, head)) && in->nrunning + head)

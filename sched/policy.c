@@ -148,6 +148,12 @@ static bool valid_input (const struct eddy_policy_input *in)
         return false;
     if ((in->nqueue && !in->queue) || (in->nrunning && !in->running))
         return false;
+    if (in->pool_ops &&
+        (!in->pool_ops->copy_free || !in->pool_ops->copy || !in->pool_ops->fits ||
+         !in->pool_ops->take || !in->pool_ops->take_started ||
+         !in->pool_ops->release_running || !in->pool_ops->release_started ||
+         !in->pool_ops->start_within || !in->pool_ops->destroy))
+        return false;
     for (size_t i = 0; i < in->nqueue; i++)
         if (in->queue[i].procs < 1 || !(in->queue[i].req >= 0))
             return false;
@@ -171,21 +177,57 @@ struct guard {
     bool broken;
 };
 
-static int guard_start (size_t index, void *arg)
+static bool guard_refuses (struct guard *g, size_t index)
 {
-    struct guard *g = arg;
     eddy_policy_t *p = g->p;
 
     if (index >= g->in->nqueue || p->stamp[index] == p->pass ||
         g->in->queue[index].procs > g->free) {
         g->broken = true;
-        return -1;
+        return true;
     }
-    if (g->start && g->start (index, g->arg) < 0)
-        return -1;
+    return false;
+}
+
+static void guard_started (struct guard *g, size_t index)
+{
+    eddy_policy_t *p = g->p;
+
     p->stamp[index] = p->pass;
     g->free -= g->in->queue[index].procs;
     g->started++;
+}
+
+static int guard_start (size_t index, void *arg)
+{
+    struct guard *g = arg;
+
+    if (guard_refuses (g, index))
+        return -1;
+    if (g->start && g->start (index, g->arg) < 0)
+        return -1;
+    guard_started (g, index);
+    return 0;
+}
+
+/* The pool ops a policy sees: the caller's, but the two that take the
+ * caller's context go through the guard.
+ */
+static void *guard_copy_free (void *ctx)
+{
+    struct guard *g = ctx;
+    return g->in->pool_ops->copy_free (g->in->pool_ctx);
+}
+
+static int guard_start_within (void *ctx, size_t index, const void *within)
+{
+    struct guard *g = ctx;
+
+    if (guard_refuses (g, index))
+        return -1;
+    if (!within || g->in->pool_ops->start_within (g->in->pool_ctx, index, within) < 0)
+        return -1;
+    guard_started (g, index);
     return 0;
 }
 
@@ -216,6 +258,8 @@ int eddy_policy_run (eddy_policy_t *p,
                      void *arg)
 {
     struct guard g = {.p = p, .in = in, .start = start, .arg = arg};
+    struct eddy_policy_input gin;
+    struct eddy_policy_pool_ops gops;
     int rc;
 
     if (!p || !valid_input (in)) {
@@ -225,8 +269,16 @@ int eddy_policy_run (eddy_policy_t *p,
     if (guard_reset (p, in->nqueue) < 0)
         return -1;
     g.free = in->free;
+    gin = *in;
+    if (in->pool_ops) {
+        gops = *in->pool_ops;
+        gops.copy_free = guard_copy_free;
+        gops.start_within = guard_start_within;
+        gin.pool_ops = &gops;
+        gin.pool_ctx = &g;
+    }
     errno = 0;
-    rc = p->ops->run (p->state, in, guard_start, &g);
+    rc = p->ops->run (p->state, &gin, guard_start, &g);
     if (g.broken || (rc < 0 && errno == 0)) {
         errno = EPROTO;
         return -1;
@@ -250,6 +302,7 @@ void policy_scratch_destroy (void *scratch)
         free (sc->sorted);
         free (sc->steps);
         free (sc->merged);
+        free (sc->enders);
         free (sc);
         errno = saved_errno;
     }
@@ -301,6 +354,21 @@ policy_running_sorted (struct policy_scratch *sc, const struct eddy_policy_input
     return sc->sorted;
 }
 
+bool policy_fits_now (const struct eddy_policy_input *in, size_t index)
+{
+    const struct eddy_policy_pool_ops *ops = in->pool_ops;
+    void *now;
+    bool fits;
+
+    if (!ops)
+        return true;
+    if (!(now = ops->copy_free (in->pool_ctx)))
+        return false;
+    fits = ops->fits (now, index);
+    ops->destroy (now);
+    return fits;
+}
+
 bool policy_start (eddy_policy_start_f start, size_t index, void *arg)
 {
     return !start || start (index, arg) == 0;
@@ -316,7 +384,8 @@ int policy_start_heads (const struct eddy_policy_input *in,
     int started = 0;
 
     for (i = 0; i < in->nqueue; i++) {
-        if (in->queue[i].procs > *free || !policy_start (start, i, arg))
+        if (in->queue[i].procs > *free || !policy_fits_now (in, i) ||
+            !policy_start (start, i, arg))
             break;
         *free -= in->queue[i].procs;
         started++;
@@ -338,4 +407,52 @@ int policy_steps_reserve (struct policy_scratch *sc, size_t n)
         sc->steps_size = size;
     }
     return 0;
+}
+
+static int ender_cmp (const void *a, const void *b)
+{
+    const struct policy_ender *x = a, *y = b;
+    if (x->end != y->end)
+        return x->end < y->end ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+const struct policy_ender *policy_enders (struct policy_scratch *sc,
+                                          const struct eddy_policy_input *in,
+                                          size_t nheads,
+                                          size_t *n)
+{
+    size_t need = in->nrunning + nheads;
+    uint64_t seq = 0;
+
+    if (sc->enders_size < need || !sc->enders) {
+        size_t size = need ? need : 1;
+        struct policy_ender *e = realloc (sc->enders, size * sizeof (*e));
+        if (!e)
+            return NULL;
+        sc->enders = e;
+        sc->enders_size = size;
+    }
+    for (size_t i = 0; i < in->nrunning; i++) {
+        const struct eddy_policy_running *r = &in->running[i];
+        sc->enders[i] = (struct policy_ender){
+            .end = policy_predicted_end (r, in->now), .seq = r->seq, .ref = i};
+        if (r->seq >= seq)
+            seq = r->seq + 1;
+    }
+    for (size_t j = 0; j < nheads; j++)
+        sc->enders[in->nrunning + j] = (struct policy_ender){
+            .end = in->now + in->queue[j].req, .seq = seq + j, .ref = j, .head = true};
+    qsort (sc->enders, need, sizeof (*sc->enders), ender_cmp);
+    *n = need;
+    return sc->enders;
+}
+
+int policy_release (const struct eddy_policy_input *in,
+                    void *pool,
+                    const struct policy_ender *e)
+{
+    if (e->head)
+        return in->pool_ops->release_started (pool, e->ref);
+    return in->pool_ops->release_running (pool, e->ref);
 }

@@ -24,6 +24,17 @@ struct policy_step {
     long avail;
 };
 
+/* A running job (or a head started this pass) in predicted-end order, for
+ * the pool planners: ref is its index in in->running, or in in->queue
+ * when head is true.
+ */
+struct policy_ender {
+    double end;
+    uint64_t seq;
+    size_t ref;
+    bool head;
+};
+
 /* The state of easy and conservative: scratch space, grown as needed and
  * reused across passes.  It never carries a decision from one pass to
  * the next.
@@ -35,6 +46,8 @@ struct policy_scratch {
     size_t steps_size;
     struct eddy_policy_running *merged; /* easy: running + this pass's heads */
     size_t merged_size;
+    struct policy_ender *enders; /* pool planning */
+    size_t enders_size;
 };
 
 /* create and destroy for the ops tables (NULL + ENOMEM). */
@@ -52,11 +65,16 @@ policy_running_sorted (struct policy_scratch *sc, const struct eddy_policy_input
 /* Predicted end of a running job at now. */
 double policy_predicted_end (const struct eddy_policy_running *r, double now);
 
+/* With a pool (in->pool_ops): true if queue[index] fits what is free now
+ * (false also when a pool cannot be made).  Without one: true.
+ */
+bool policy_fits_now (const struct eddy_policy_input *in, size_t index);
+
 /* Ask the caller to start queue[index]: true if it did. */
 bool policy_start (eddy_policy_start_f start, size_t index, void *arg);
 
 /* The fcfs part every policy begins with: start queue heads while they fit
- * in *free (decremented).  Returns how many started; *head is the index of
+ * in *free (decremented) and, with a pool, in what is free now.  Returns how many started; *head is the index of
  * the first job left queued (nqueue if none).
  */
 int policy_start_heads (const struct eddy_policy_input *in,
@@ -64,6 +82,20 @@ int policy_start_heads (const struct eddy_policy_input *in,
                         void *arg,
                         long *free,
                         size_t *head);
+
+/* The running jobs and queue[0..nheads) (started now, in queue order,
+ * after every running job) in (predicted end, start order), into sc's
+ * scratch.  Returns the array (*n entries), or NULL + ENOMEM.
+ */
+const struct policy_ender *policy_enders (struct policy_scratch *sc,
+                                          const struct eddy_policy_input *in,
+                                          size_t nheads,
+                                          size_t *n);
+
+/* Release an ender's resources into pool (-1 on ENOMEM). */
+int policy_release (const struct eddy_policy_input *in,
+                    void *pool,
+                    const struct policy_ender *e);
 
 /* Make room for n profile steps (-1 + ENOMEM). */
 int policy_steps_reserve (struct policy_scratch *sc, size_t n);

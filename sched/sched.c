@@ -258,15 +258,14 @@ static bool never_fits (struct sched *s, struct job *job, char *note, size_t len
 
 /* ---- the pass ---- */
 
-static int start_cb (size_t index, void *arg)
+/* Give queue[index] the resources job->R (already out of the pool) and
+ * answer its request.
+ */
+static int start_job (struct sched *s, size_t index)
 {
-    struct sched *s = arg;
     struct job *job = s->queue[index];
-    eddy_error_t err;
     json_t *R;
 
-    if (!(job->R = eddy_rlist_alloc (s->pool, &job->rreq, &err)))
-        return -1; /* fragmented, or gpus busy: the policy skips it */
     if (!(R = eddy_rlist_to_json (job->R)) || running_add (s, job) < 0) {
         json_decref (R);
         eddy_rlist_free (s->pool, job->R, NULL);
@@ -285,11 +284,171 @@ static int start_cb (size_t index, void *arg)
     return 0;
 }
 
+static int start_cb (size_t index, void *arg)
+{
+    struct sched *s = arg;
+    eddy_error_t err;
+
+    if (!(s->queue[index]->R = eddy_rlist_alloc (s->pool, &s->queue[index]->rreq, &err)))
+        return -1; /* fragmented, or gpus busy: the policy skips it */
+    return start_job (s, index);
+}
+
+/* ---- the policy's pools: copies of R ---- */
+
+/* A job that counts as cores alone: any free cores serve, as in an SWF
+ * replay (DESIGN.md), so counts plan it exactly.
+ */
+static bool count_only (const struct job *job)
+{
+    return job->rreq.nnodes == 0 && job->rreq.cores_per_slot == 1 &&
+           job->rreq.gpus_per_slot == 0 && !job->rreq.exclusive;
+}
+
+struct pool {
+    struct sched *s;
+    eddy_rlist_t *rl;
+};
+
+static void pool_destroy (void *arg)
+{
+    struct pool *pl = arg;
+    if (pl) {
+        int saved_errno = errno;
+        eddy_rlist_destroy (pl->rl);
+        free (pl);
+        errno = saved_errno;
+    }
+}
+
+static void *pool_of (struct sched *s, const eddy_rlist_t *rl)
+{
+    struct pool *pl = calloc (1, sizeof (*pl));
+
+    if (!pl || !(pl->rl = eddy_rlist_copy (rl))) {
+        free (pl);
+        errno = ENOMEM;
+        return NULL;
+    }
+    pl->s = s;
+    return pl;
+}
+
+static void *pool_copy_free (void *ctx)
+{
+    return pool_of (ctx, ((struct sched *)ctx)->pool);
+}
+
+static void *pool_copy (const void *arg)
+{
+    const struct pool *pl = arg;
+    return pool_of (pl->s, pl->rl);
+}
+
+static bool pool_fits (const void *arg, size_t index)
+{
+    const struct pool *pl = arg;
+    eddy_rlist_t *r = eddy_rlist_alloc (pl->rl, &pl->s->queue[index]->rreq, NULL);
+
+    if (!r)
+        return false;
+    (void)eddy_rlist_free (pl->rl, r, NULL); /* puts back what it took */
+    eddy_rlist_destroy (r);
+    return true;
+}
+
+static int pool_take (void *arg, size_t index)
+{
+    struct pool *pl = arg;
+    eddy_rlist_t *r = eddy_rlist_alloc (pl->rl, &pl->s->queue[index]->rreq, NULL);
+
+    if (!r)
+        return -1;
+    eddy_rlist_destroy (r);
+    return 0;
+}
+
+/* Remove from pl what of R is in it.  rlist's set algebra recounts a
+ * rank's size, so the part is only used to say what to remove: pl keeps
+ * the sizes that tell an idle node (exclusive requests) from a busy one.
+ */
+static int pool_remove_part (struct pool *pl, const eddy_rlist_t *R)
+{
+    eddy_rlist_t *part = eddy_rlist_intersect (pl->rl, R);
+    int rc;
+
+    if (!part)
+        return -1;
+    rc = eddy_rlist_remove (pl->rl, part, NULL);
+    eddy_rlist_destroy (part);
+    return rc;
+}
+
+static int pool_take_started (void *arg, size_t index)
+{
+    struct pool *pl = arg;
+    return pool_remove_part (pl, pl->s->queue[index]->R);
+}
+
+static int pool_release_running (void *arg, size_t index)
+{
+    struct pool *pl = arg;
+    return eddy_rlist_free (pl->rl, pl->s->running[index]->R, NULL);
+}
+
+static int pool_release_started (void *arg, size_t index)
+{
+    struct pool *pl = arg;
+    return eddy_rlist_free (pl->rl, pl->s->queue[index]->R, NULL);
+}
+
+/* Allocate from what is free and in within: a copy of the free pool less
+ * what within lacks, so node sizes (and idleness) stay those of the pool.
+ */
+static int pool_start_within (void *ctx, size_t index, const void *arg)
+{
+    struct sched *s = ctx;
+    const struct pool *within = arg;
+    struct job *job = s->queue[index];
+    struct pool X = {.s = s};
+    eddy_rlist_t *outside = NULL;
+    int rc = -1;
+
+    if (!(X.rl = eddy_rlist_copy (s->pool)) ||
+        !(outside = eddy_rlist_difference (X.rl, within->rl)) ||
+        pool_remove_part (&X, outside) < 0 ||
+        !(job->R = eddy_rlist_alloc (X.rl, &job->rreq, NULL)))
+        goto done;
+    if (eddy_rlist_remove (s->pool, job->R, NULL) < 0) {
+        eddy_rlist_destroy (job->R);
+        job->R = NULL;
+        goto done;
+    }
+    rc = start_job (s, index);
+done:
+    eddy_rlist_destroy (outside);
+    eddy_rlist_destroy (X.rl);
+    return rc;
+}
+
+static const struct eddy_policy_pool_ops pool_ops = {
+    .copy_free = pool_copy_free,
+    .copy = pool_copy,
+    .fits = pool_fits,
+    .take = pool_take,
+    .take_started = pool_take_started,
+    .release_running = pool_release_running,
+    .release_started = pool_release_started,
+    .start_within = pool_start_within,
+    .destroy = pool_destroy,
+};
+
 static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     struct sched *s = arg;
     struct eddy_policy_input in;
     size_t j = 0;
+    bool shaped = false;
 
     eddy_watcher_stop (w);
     if (!s->ready || s->nqueue == 0)
@@ -302,6 +461,8 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     for (size_t i = 0; i < s->nqueue; i++) {
         s->pq[i].procs = s->queue[i]->procs;
         s->pq[i].req = s->queue[i]->req;
+        if (!count_only (s->queue[i]))
+            shaped = true;
     }
     for (size_t i = 0; i < s->nrunning; i++) {
         struct job *job = s->running[i];
@@ -318,6 +479,10 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
         .nrunning = s->nrunning,
         .free = (int)eddy_rlist_count (s->pool, EDDY_RLIST_CORES),
         .now = s->now,
+        /* only shaped jobs need pools: a queue of core counts plans on
+         * counts, exactly as the ideal oracle does */
+        .pool_ops = shaped ? &pool_ops : NULL,
+        .pool_ctx = s,
     };
     if (eddy_policy_run (s->policy, &in, start_cb, s) < 0)
         sched_log (s, LOG_ERR, "pass: policy %s: %s", eddy_policy_name (s->policy),

@@ -41,10 +41,13 @@
 
 #include <eddy/policy.h>
 
-/* Written for this version of the API: a new one may change what a job
+/* It plans on counts and ignores the input's pool (ABI 2): a start eddy
+ * cannot place is refused and the job waits.
+ *
+ * Written for this version of the API: a new one may change what a job
  * is, so the build stops here until this file has been read again.
  */
-_Static_assert(EDDY_POLICY_ABI_VERSION == 1, "sjf.c is written for eddy policy ABI 1");
+_Static_assert(EDDY_POLICY_ABI_VERSION == 2, "sjf.c is written for eddy policy ABI 2");
 
 /* A queued job in SJF order. */
 struct job {

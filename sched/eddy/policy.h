@@ -10,6 +10,7 @@
 #ifndef EDDY_POLICY_H
 #define EDDY_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,11 +22,10 @@ extern "C" {
  * meaning of their fields.  Any change to one of them (a field added,
  * removed, retyped or given a new meaning) raises it.  eddy loads a plugin
  * only if the plugin's table carries eddy's version; a plugin is rebuilt
- * against the new header to move up.  The next planned change: queued jobs
- * get their shape (nodes, cores per node, GPUs, whole nodes) in struct
- * eddy_policy_job, as version 2.
+ * against the new header to move up.  Version 2 added the resource pool
+ * (struct eddy_policy_pool_ops, eddy_policy_input.pool_ops/pool_ctx).
  */
-#define EDDY_POLICY_ABI_VERSION 1
+#define EDDY_POLICY_ABI_VERSION 2
 
 /* Input
  *
@@ -58,6 +58,47 @@ struct eddy_policy_running {
     uint64_t seq;
 };
 
+/* Resource pools (version 2)
+ *
+ * When jobs have shapes (nodes, cores per node, GPUs, whole nodes), counts
+ * cannot say whether a job fits: the caller then hands the policy a pool
+ * interface, and the policy plans with opaque pools of resources instead
+ * of numbers.  A pool is a set of resources the policy owns (made by
+ * copy_free or copy, freed by destroy); eddy backs it with R.
+ *
+ * copy_free       a new pool holding what is free now, including the
+ *                 starts made so far in this pass; NULL + ENOMEM.
+ * copy            a new pool equal to pool; NULL + ENOMEM.
+ * fits            true if queue[index] could be placed in pool now.
+ * take            place queue[index] in pool (as the caller would) and
+ *                 remove what it takes: 0, or -1 if it does not fit.
+ * take_started    remove from pool what queue[index], started in this
+ *                 pass, was given (the part of it that is in pool).
+ * release_running add running[index]'s resources to pool.
+ * release_started add the resources of queue[index], started in this
+ *                 pass, to pool.
+ * start_within    start queue[index] on resources that are free now and
+ *                 in within (a pool), like start (same guard, same
+ *                 return): a job backfilled into what a reservation does
+ *                 not need must not land on what it needs.
+ * destroy         free a pool (NULL is a no-op).
+ *
+ * pool_ops NULL: no pool; the policy plans on counts.  Every job, queued
+ * or running, still has its procs (total cores), so counts remain a
+ * necessary condition either way.
+ */
+struct eddy_policy_pool_ops {
+    void *(*copy_free) (void *ctx);
+    void *(*copy) (const void *pool);
+    bool (*fits) (const void *pool, size_t index);
+    int (*take) (void *pool, size_t index);
+    int (*take_started) (void *pool, size_t index);
+    int (*release_running) (void *pool, size_t index);
+    int (*release_started) (void *pool, size_t index);
+    int (*start_within) (void *ctx, size_t index, const void *within);
+    void (*destroy) (void *pool);
+};
+
 struct eddy_policy_input {
     const struct eddy_policy_job *queue;
     size_t nqueue;
@@ -65,6 +106,10 @@ struct eddy_policy_input {
     size_t nrunning;
     int free; /* idle processors now */
     double now;
+    /* version 2: may be NULL (plan on counts); ctx is passed to copy_free
+     * and start_within */
+    const struct eddy_policy_pool_ops *pool_ops;
+    void *pool_ctx;
 };
 
 /* Starting jobs

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sched/policy_impl.h"
@@ -478,6 +479,265 @@ static void a_failing_create_is_reported (void **state)
     assert_non_null (strstr (err.text, "plugin ./x.so: create failed: "));
 }
 
+/* ---- pools: a tiny fake machine where counts and shapes disagree ----
+ *
+ * Two nodes of 4 cores; node 1 also has 1 GPU.  A job asks for nnodes
+ * nodes, each with `cores` cores and `gpus` GPUs, or whole (exclusive)
+ * nodes; placement is first fit in node order, as rlist does.
+ */
+#define FNODES 2
+static const int fcap_cores[FNODES] = {4, 4};
+static const int fcap_gpus[FNODES] = {0, 1};
+
+struct fshape {
+    int nnodes, cores, gpus;
+    bool exclusive;
+};
+
+struct fuse { /* what a job holds on each node */
+    int cores[FNODES], gpus[FNODES];
+};
+
+struct fpool {
+    struct fake *f;
+    int cores[FNODES], gpus[FNODES];
+};
+
+struct fake {
+    const struct fshape *shape; /* per queued job */
+    const struct fuse *running; /* per running job */
+    struct fpool free;
+    struct fuse given[8]; /* per queued job, once started */
+    size_t idx[8];
+    bool within[8];
+    size_t n;
+};
+
+static bool fplace (const struct fpool *p, const struct fshape *sh, struct fuse *u)
+{
+    int got = 0;
+
+    memset (u, 0, sizeof (*u));
+    for (int k = 0; k < FNODES && got < sh->nnodes; k++) {
+        bool idle = p->cores[k] == fcap_cores[k] && p->gpus[k] == fcap_gpus[k];
+        if (sh->exclusive ? !idle : (p->cores[k] < sh->cores || p->gpus[k] < sh->gpus))
+            continue;
+        u->cores[k] = sh->exclusive ? p->cores[k] : sh->cores;
+        u->gpus[k] = sh->exclusive ? p->gpus[k] : sh->gpus;
+        got++;
+    }
+    return got == sh->nnodes;
+}
+
+static void fpool_sub (struct fpool *p, const struct fuse *u)
+{
+    for (int k = 0; k < FNODES; k++) {
+        p->cores[k] -= u->cores[k];
+        p->gpus[k] -= u->gpus[k];
+    }
+}
+
+static void fpool_add (struct fpool *p, const struct fuse *u)
+{
+    for (int k = 0; k < FNODES; k++) {
+        p->cores[k] += u->cores[k];
+        p->gpus[k] += u->gpus[k];
+    }
+}
+
+static void *fcopy (const void *pool)
+{
+    struct fpool *c = malloc (sizeof (*c));
+    assert_non_null (c);
+    *c = *(const struct fpool *)pool;
+    return c;
+}
+
+static void *fcopy_free (void *ctx)
+{
+    return fcopy (&((struct fake *)ctx)->free);
+}
+
+static bool ffits (const void *pool, size_t i)
+{
+    const struct fpool *p = pool;
+    struct fuse u;
+    return fplace (p, &p->f->shape[i], &u);
+}
+
+static int ftake (void *pool, size_t i)
+{
+    struct fpool *p = pool;
+    struct fuse u;
+    if (!fplace (p, &p->f->shape[i], &u))
+        return -1;
+    fpool_sub (p, &u);
+    return 0;
+}
+
+static int ftake_started (void *pool, size_t i)
+{
+    struct fpool *p = pool;
+    struct fuse u = p->f->given[i];
+    for (int k = 0; k < FNODES; k++) { /* only the part that is in pool */
+        if (u.cores[k] > p->cores[k])
+            u.cores[k] = p->cores[k];
+        if (u.gpus[k] > p->gpus[k])
+            u.gpus[k] = p->gpus[k];
+    }
+    fpool_sub (p, &u);
+    return 0;
+}
+
+static int frelease_running (void *pool, size_t i)
+{
+    struct fpool *p = pool;
+    fpool_add (p, &p->f->running[i]);
+    return 0;
+}
+
+static int frelease_started (void *pool, size_t i)
+{
+    struct fpool *p = pool;
+    fpool_add (p, &p->f->given[i]);
+    return 0;
+}
+
+static int fstart_in (struct fake *f, size_t i, const struct fpool *within)
+{
+    struct fpool avail = f->free;
+    struct fuse u;
+
+    for (int k = 0; within && k < FNODES; k++) {
+        avail.cores[k] = avail.cores[k] < within->cores[k] ? avail.cores[k] : within->cores[k];
+        avail.gpus[k] = avail.gpus[k] < within->gpus[k] ? avail.gpus[k] : within->gpus[k];
+    }
+    if (!fplace (&avail, &f->shape[i], &u))
+        return -1;
+    fpool_sub (&f->free, &u);
+    f->given[i] = u;
+    f->within[f->n] = within != NULL;
+    f->idx[f->n++] = i;
+    return 0;
+}
+
+static int fstart_within (void *ctx, size_t i, const void *within)
+{
+    return fstart_in (ctx, i, within);
+}
+
+static int fstart (size_t i, void *arg)
+{
+    return fstart_in (arg, i, NULL);
+}
+
+static void fdestroy (void *pool)
+{
+    free (pool);
+}
+
+static const struct eddy_policy_pool_ops fake_ops = {
+    .copy_free = fcopy_free,
+    .copy = fcopy,
+    .fits = ffits,
+    .take = ftake,
+    .take_started = ftake_started,
+    .release_running = frelease_running,
+    .release_started = frelease_started,
+    .start_within = fstart_within,
+    .destroy = fdestroy,
+};
+
+/* One easy pass on the fake machine; procs of queued and running jobs
+ * are their total cores, free the idle cores.
+ */
+static int fake_pass (struct fake *f,
+                      const struct eddy_policy_job *q,
+                      size_t nq,
+                      const struct eddy_policy_running *r,
+                      size_t nr)
+{
+    eddy_error_t err;
+    eddy_policy_t *p = eddy_policy_create ("easy", &err);
+    int free = 0;
+
+    assert_non_null (p);
+    for (int k = 0; k < FNODES; k++) {
+        f->free.cores[k] = fcap_cores[k];
+        f->free.gpus[k] = fcap_gpus[k];
+    }
+    f->free.f = f;
+    for (size_t i = 0; i < nr; i++)
+        fpool_sub (&f->free, &f->running[i]);
+    for (int k = 0; k < FNODES; k++)
+        free += f->free.cores[k];
+    struct eddy_policy_input in = {.queue = q, .nqueue = nq, .running = r, .nrunning = nr,
+                                   .free = free, .now = 0, .pool_ops = &fake_ops,
+                                   .pool_ctx = f};
+    int rc = eddy_policy_run (p, &in, fstart, f);
+    eddy_policy_destroy (p);
+    return rc;
+}
+
+/* Running: B holds 1 core of node 0 until 50, A 1 core of node 1 until
+ * 100.  The head H wants a whole node.  Counts see 6 free cores >= 4 and
+ * would call S = now; in fact no node is idle until B ends: S = 50, on
+ * node 0.  J1 (req 40) ends by S: it starts.  J2 (2 cores, req 80) fits
+ * now on node 0 (first fit), but node 0 is H's at 50; E = node 1's 3
+ * cores and GPU, so J2 starts within E, on node 1.
+ */
+static void easy_pool_whole_node_head_and_a_backfill_off_its_node (void **state)
+{
+    static const struct fuse run[] = {{{1, 0}, {0, 0}}, {{0, 1}, {0, 0}}};
+    static const struct eddy_policy_running r[] = {{1, 0, 50, 0}, {1, 0, 100, 1}};
+    static const struct fshape shape[] = {{1, 0, 0, true}, {1, 1, 0, false}, {1, 2, 0, false}};
+    static const struct eddy_policy_job q[] = {{4, 1000}, {1, 40}, {2, 80}};
+    struct fake f = {.shape = shape, .running = run};
+
+    assert_int_equal (fake_pass (&f, q, 3, r, 2), 2);
+    assert_int_equal (f.idx[0], 1); /* J1, by the shadow time, anywhere */
+    assert_false (f.within[0]);
+    assert_int_equal (f.given[1].cores[0], 1);
+    assert_int_equal (f.idx[1], 2); /* J2, by extra, not on node 0 */
+    assert_true (f.within[1]);
+    assert_int_equal (f.given[2].cores[0], 0);
+    assert_int_equal (f.given[2].cores[1], 2);
+}
+
+/* Node 0 is busy until 30 (C, 4 cores), node 1 holds G (1 core + the
+ * GPU) until 100.  The head H wants 1 core and a GPU: counts see 3 free
+ * cores and would call S = now, extra 2; the GPU frees only at 100, so
+ * S = 100.  J (3 cores on one node, req 50) ends by S and starts on
+ * node 1, which counts (extra 2 < 3) would have refused; then no core is
+ * free and K (1 core, req 200) waits.
+ */
+static void easy_pool_gpu_head_shadow_is_when_the_gpu_frees (void **state)
+{
+    static const struct fuse run[] = {{{4, 0}, {0, 0}}, {{0, 1}, {0, 1}}};
+    static const struct eddy_policy_running r[] = {{4, 0, 30, 0}, {1, 0, 100, 1}};
+    static const struct fshape shape[] = {{1, 1, 1, false}, {1, 3, 0, false}, {1, 1, 0, false}};
+    static const struct eddy_policy_job q[] = {{1, 1000}, {3, 50}, {1, 200}};
+    struct fake f = {.shape = shape, .running = run};
+
+    assert_int_equal (fake_pass (&f, q, 3, r, 2), 1);
+    assert_int_equal (f.idx[0], 1);
+    assert_false (f.within[0]);
+    assert_int_equal (f.given[1].cores[1], 3);
+}
+
+/* The same head on counts alone (no pool): S = now, extra 2, and J is
+ * refused while K starts: what the pool corrects.
+ */
+static void easy_counts_misjudge_the_gpu_head (void **state)
+{
+    static const struct eddy_policy_running r[] = {{4, 0, 30, 0}, {1, 0, 100, 1}};
+    static const struct eddy_policy_job q[] = {{1, 1000}, {3, 50}, {1, 200}};
+    struct starts s; /* the caller cannot place the head (refuse 0) */
+
+    assert_int_equal (pass ("easy", q, 3, r, 2, 3, 0, &s, 0), 1);
+    assert_int_equal (s.idx[0], 2);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +765,9 @@ int main (void)
         cmocka_unit_test (the_guard_forgets_starts_between_passes),
         cmocka_unit_test (tables_are_checked_abi_version_first),
         cmocka_unit_test (a_failing_create_is_reported),
+        cmocka_unit_test (easy_pool_whole_node_head_and_a_backfill_off_its_node),
+        cmocka_unit_test (easy_pool_gpu_head_shadow_is_when_the_gpu_frees),
+        cmocka_unit_test (easy_counts_misjudge_the_gpu_head),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

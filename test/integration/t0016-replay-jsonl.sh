@@ -52,4 +52,26 @@ fails "a JSONL workload without a machine" eddy sim replay "$TMP/w.jsonl" --quie
 fails "--machine with --nodes" eddy sim replay "$TMP/w.jsonl" --machine "$TMP/machine.json" --nodes 2
 echo '{"version": 1, "execution": {"R_lite": [{"rank": "1-2", "children": {"core": "0"}}]}}' >"$TMP/gap.json"
 fails "a machine whose ranks do not start at 0" eddy sim replay "$TMP/w.jsonl" --machine "$TMP/gap.json"
+# easy plans with the jobs' shapes (policy ABI 2 pools), worked by hand:
+# t=0  1 (4 cores) on n0 until 100; 2 (4 cores + 1 gpu) on n2 until 50.
+# t=1  3 wants 8 cores on one node: 8 cores are free (n1 4, n2 4) but
+#      only n2 can hold it, at 50 when 2 ends: S = 50.  The spare pool at
+#      S, E = n1 (4 cores) + n2's 2 gpus.
+# t=2  4 (4 cores, req 200) ends after S but fits E: starts now, on n1.
+# t=3  5 (2 cores, req 100) fits now on n2, but n2 is 3's at 50 and E has
+#      no core left: it waits (counts would have started it, delaying 3).
+# t=50 2 ends: 3 starts on n2.  t=100 1 ends: 5 starts on n0.
+{
+    echo "{\"id\": 1, \"submit\": 0, \"run\": 100, \"jobspec\": $(jobspec 1 1 4 0 100 0)}"
+    echo "{\"id\": 2, \"submit\": 0, \"run\": 50, \"jobspec\": $(jobspec 1 1 4 1 50 0)}"
+    echo "{\"id\": 3, \"submit\": 1, \"run\": 100, \"jobspec\": $(jobspec 1 1 8 0 100 0)}"
+    echo "{\"id\": 4, \"submit\": 2, \"run\": 200, \"jobspec\": $(jobspec 1 1 4 0 200 0)}"
+    echo "{\"id\": 5, \"submit\": 3, \"run\": 100, \"jobspec\": $(jobspec 1 1 2 0 100 0)}"
+} >"$TMP/easy.jsonl"
+eddy sim replay "$TMP/easy.jsonl" --machine "$TMP/machine.json" --policy easy --latency 0 \
+    --jobs-out "$TMP/e.csv" --quiet >"$TMP/e.out" 2>"$TMP/e.err"
+_report $? "easy replays a shaped workload" "$TMP/e.err"
+cut -d, -f1,5,6,7 "$TMP/e.csv" >"$TMP/e.got"
+printf 'job_id,submit,start,end\n1,0,0,100\n2,0,0,50\n3,1,50,150\n4,2,2,202\n5,3,100,200\n' >"$TMP/e.want"
+cmp -s "$TMP/e.got" "$TMP/e.want"; _report $? "easy with shapes: the start times worked by hand" "$TMP/e.got"
 finish
