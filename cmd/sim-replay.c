@@ -27,6 +27,7 @@
 #include "cmd/modules.h"
 #include "cmd/replay-out.h"
 #include "sched/policy.h"
+#include "sched/sched.h"
 #include "sim/ideal.h"
 #include "sim/replay.h"
 #include "sched/rlist.h"
@@ -50,6 +51,8 @@ static unsigned long parse_num (const char *opt, const char *s, unsigned long mi
     char *end;
     errno = 0;
     unsigned long v = strtoul (s, &end, 10);
+    if ((!errno || errno == ERANGE) && end != s && !*end && *s != '-' && v > max)
+        eddy_cmd_die ("sim", "--%s: at most %lu", opt, max);
     if (errno || end == s || *end || *s == '-' || v < min || v > max)
         eddy_cmd_die ("sim", "--%s: '%s' is not an integer in %lu-%lu", opt, s, min, max);
     return v;
@@ -366,11 +369,11 @@ int sim_replay (int argc, char **argv)
             p.policy = optarg;
             break;
         }
-        case 'N':
-            nodes = parse_num ("nodes", optarg, 1, 1000000);
+        case 'N': /* one virtual broker each, up to what a resource set holds */
+            nodes = parse_num ("nodes", optarg, 1, EDDY_RESOURCE_NODES_MAX);
             break;
         case 'c':
-            cpn = parse_num ("cores-per-node", optarg, 1, 100000);
+            cpn = parse_num ("cores-per-node", optarg, 1, EDDY_RESOURCE_CORES_MAX);
             break;
         case 'f':
             p.fanout = (int)parse_num ("fanout", optarg, 0, 1000000);
@@ -496,6 +499,10 @@ int sim_replay (int argc, char **argv)
             nodes = (unsigned long)((maxprocs + cpn - 1) / cpn);
         }
     }
+    if (!R && (nodes > EDDY_RESOURCE_NODES_MAX || cpn > EDDY_RESOURCE_CORES_MAX))
+        eddy_cmd_die ("sim", "replay: %s: MaxProcs and MaxNodes make %lu nodes x %lu cores; at most "
+                             "%u nodes x %d cores (give --nodes and --cores-per-node)", path, nodes, cpn,
+                      EDDY_RESOURCE_NODES_MAX, EDDY_RESOURCE_CORES_MAX);
     if (!R)
         P = (int64_t)nodes * cpn;
     eddy_error_t err;

@@ -22,8 +22,6 @@
 #include "sched/rlist.h"
 #include "sched/sched.h"
 
-#define NODES_MAX (1u << 20)
-
 /* What one rank told us. */
 struct rank_info {
     char *hostname;
@@ -265,20 +263,48 @@ static void resource_unload (void *ctx)
     free (res);
 }
 
+/* Why the module's args cannot describe a machine, or NULL if they can. */
+static const char *bad_args (json_t *R,
+                             json_int_t nodes,
+                             json_int_t cores,
+                             json_int_t gpus,
+                             char *buf,
+                             size_t len)
+{
+    if (nodes < 0 || nodes > EDDY_RESOURCE_NODES_MAX)
+        snprintf (buf, len, "nodes %lld is not in 0-%u", (long long)nodes,
+                  EDDY_RESOURCE_NODES_MAX);
+    else if (cores < 0 || cores > EDDY_RESOURCE_CORES_MAX)
+        snprintf (buf, len, "cores_per_node %lld is not in 0-%d", (long long)cores,
+                  EDDY_RESOURCE_CORES_MAX);
+    else if (gpus < 0 || gpus > EDDY_RESOURCE_CORES_MAX)
+        snprintf (buf, len, "gpus_per_node %lld is not in 0-%d", (long long)gpus,
+                  EDDY_RESOURCE_CORES_MAX);
+    else if (nodes > 0 && cores + gpus == 0)
+        snprintf (buf, len, "nodes without cores or gpus");
+    else if (R && nodes)
+        snprintf (buf, len, "R and nodes are exclusive");
+    else
+        return NULL;
+    return buf;
+}
+
 static int resource_load (eddy_handle_t *h, json_t *args, void **ctx)
 {
     struct resource *res;
     json_t *R = NULL;
     json_int_t nodes = 0, cores = 1, gpus = 0;
     eddy_error_t err;
+    char reason[128];
+    const char *why;
 
     if (args && json_unpack (args, "{s?o s?I s?I s?I}", "R", &R, "nodes", &nodes,
                              "cores_per_node", &cores, "gpus_per_node", &gpus) < 0) {
         errno = EINVAL;
         return -1;
     }
-    if (nodes < 0 || nodes > NODES_MAX || cores < 0 || cores > 65536 || gpus < 0 ||
-        gpus > 65536 || (nodes > 0 && cores + gpus == 0) || (R && nodes)) {
+    if ((why = bad_args (R, nodes, cores, gpus, reason, sizeof (reason)))) {
+        eddy_log (h, LOG_ERR, "resource: %s", why);
         errno = EINVAL;
         return -1;
     }

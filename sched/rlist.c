@@ -15,8 +15,6 @@
 #include "engine/util/idset.h"
 #include "sched/rlist.h"
 
-#define MAX_RANKS (1u << 20)
-
 struct rnode {
     unsigned rank;
     char *host;
@@ -338,8 +336,8 @@ static int decode_rlite (eddy_rlist_t *rl, json_t *rlite, eddy_error_t *err)
         if (!(gpus = v ? decode_ids (v, what, err) : eddy_idset_create ()))
             goto next;
         total += eddy_idset_count (ranks);
-        if (total > MAX_RANKS) {
-            fail (err, ERANGE, "execution.R_lite: more than %u ranks", MAX_RANKS);
+        if (total > EDDY_RLIST_RANKS_MAX) {
+            fail (err, ERANGE, "execution.R_lite: more than %u ranks", EDDY_RLIST_RANKS_MAX);
             goto next;
         }
         if (reserve (rl, eddy_idset_count (ranks)) < 0) {
@@ -692,8 +690,8 @@ int eddy_rlist_add_rank (eddy_rlist_t *rl,
         return fail (err, EINVAL, "invalid argument");
     if (find (rl, rank) >= 0)
         return fail (err, EEXIST, "rank %u is already present", rank);
-    if (rl->n >= MAX_RANKS)
-        return fail (err, ERANGE, "more than %u ranks", MAX_RANKS);
+    if (rl->n >= EDDY_RLIST_RANKS_MAX)
+        return fail (err, ERANGE, "more than %u ranks", EDDY_RLIST_RANKS_MAX);
     if (!(c = cores ? eddy_idset_decode (cores, &e) : eddy_idset_create ()))
         return fail (err, errno, "cores: %s", cores ? e.text : "out of memory");
     if (!(g = gpus ? eddy_idset_decode (gpus, &e) : eddy_idset_create ())) {

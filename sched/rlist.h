@@ -18,6 +18,9 @@
 
 typedef struct eddy_rlist eddy_rlist_t;
 
+/* The most ranks a set holds (decoded or built). */
+#define EDDY_RLIST_RANKS_MAX (1u << 20)
+
 typedef enum {
     EDDY_RLIST_STRICT = 1, /* decode: execution.nodelist is REQUIRED (RFC 20) */
 } eddy_rlist_flags_t;

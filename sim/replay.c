@@ -7,11 +7,18 @@
 #include <string.h>
 
 #include "engine/future.h"
+#include "engine/util/fluid.h"
 #include "engine/util/idset.h"
 #include "engine/util/u64map.h"
 #include "sim/cluster.h"
 #include "sim/des.h"
 #include "sim/replay.h"
+
+/* The virtual time at which job ids run out: a FLUID (RFC 19) holds the
+ * milliseconds of its submission in its top bits, and ids travel as JSON
+ * integers, signed 64-bit, so the top bit stays clear.
+ */
+#define ID_SECONDS ((double)(UINT64_C (1) << (EDDY_FLUID_TS_BITS - 1)) / 1000)
 
 struct replay {
     eddy_sim_cluster_t *cl;
@@ -318,10 +325,10 @@ int eddy_replay_run (const struct eddy_replay_params *p,
     if (!(rp.cl = eddy_sim_cluster_create (&cp, err)))
         goto done;
     rp.r = eddy_sim_cluster_reactor (rp.cl);
-    /* a replay models no node failures: keepalives once a virtual hour,
-     * not every second of a months-long trace */
-    if (eddy_sim_cluster_attr_set (rp.cl, "tbon.keepalive_period", "3600") < 0
-        || eddy_sim_cluster_attr_set (rp.cl, "tbon.keepalive_timeout", "36000") < 0) {
+    /* a replay models no node failures: no keepalives and no health
+     * checks, so that idle virtual time (before the first job, in a gap
+     * of the trace) schedules nothing on any rank */
+    if (eddy_sim_cluster_attr_set (rp.cl, "tbon.keepalive_period", "0") < 0) {
         eddy_error_set (err, "cannot configure the virtual cluster");
         goto done;
     }
@@ -332,10 +339,19 @@ int eddy_replay_run (const struct eddy_replay_params *p,
                              "built in? see the brokers' logs)");
         goto done;
     }
-    /* trace time 0 starts after boot, on a whole second */
+    /* the first submit comes just after boot, on a whole second, however
+     * late in the trace it is (a slice of a long trace starts months in) */
     double first = n ? jobs[rp.order[0]].submit : 0;
+    double last = n ? jobs[rp.order[n - 1]].submit : 0;
     double boot_end = ceil (eddy_reactor_now (rp.r));
-    rp.offset = first < boot_end ? boot_end - first : 0;
+    rp.offset = boot_end - first;
+    /* job-ingest stamps each job's id with its virtual submit time */
+    if (last + rp.offset >= ID_SECONDS) {
+        errno = EINVAL;
+        eddy_error_set (err, "the submit times span %.0f s; job ids hold at most %.0f s",
+                        last - first, ID_SECONDS - boot_end);
+        goto done;
+    }
 
     if (!(rp.h = eddy_broker_handle_create (eddy_sim_cluster_broker (rp.cl, 0), "replay"))
         || !(rp.journal = eddy_rpc (rp.h, "job-manager.journal", NULL, EDDY_NODEID_ANY,

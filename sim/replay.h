@@ -81,11 +81,14 @@ struct eddy_replay_stats {
 };
 
 /* Replay jobs[0..n) (sorted here by submit time, then id, then input
- * order).  out (n entries, input order) gets each job's schedule in the
- * trace's time; start = end = -1 for a job that did not run (end = -1 for
- * one still running when the replay was stopped); run is min (run, req)
- * under cap_runtime.  0 (also when stopped: stats->complete says so), or
- * -1 with err filled (boot failure, a module missing, ...).
+ * order).  The first submit is mapped to just after boot, and no rank
+ * keeps a periodic timer, so virtual time without jobs costs nothing.
+ * out (n entries, input order) gets each job's schedule in the trace's
+ * time; start = end = -1 for a job that did not run (end = -1 for one
+ * still running when the replay was stopped); run is min (run, req) under
+ * cap_runtime.  0 (also when stopped: stats->complete says so), or -1
+ * with err filled (boot failure, a module missing, ...; EINVAL if the
+ * submit times span more than job ids hold, about 2^39 ms or 17 years).
  */
 int eddy_replay_run (const struct eddy_replay_params *p,
                      const struct eddy_ideal_job *jobs,

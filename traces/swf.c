@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +63,93 @@ static bool is_blank (char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
+enum number {
+    NUM_OK,
+    NUM_BAD,   /* not [+-]digits[.digits] */
+    NUM_RANGE, /* number-shaped, but its integer part does not fit int64 */
+};
+
+/* A number: [+-]digits[.digits], truncated toward zero to an integer.  The
+ * whole token is read before an overflow is reported, so "1e99" stays a
+ * non-number rather than a range error.
+ */
+static enum number parse_number (const char *p, const char *end, int64_t *val)
+{
+    bool neg = false, overflow = false;
+    uint64_t v = 0, limit;
+    const char *digits;
+
+    if (p < end && (*p == '-' || *p == '+'))
+        neg = *p++ == '-';
+    limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    digits = p;
+    while (p < end && isdigit ((unsigned char)*p)) {
+        unsigned d = *p - '0';
+        if (overflow || v > (limit - d) / 10)
+            overflow = true;
+        else
+            v = v * 10 + d;
+        p++;
+    }
+    if (p < end && *p == '.') {
+        const char *frac = ++p;
+        while (p < end && isdigit ((unsigned char)*p))
+            p++;
+        if (p == frac && frac - 1 == digits)
+            return NUM_BAD; /* "." alone */
+    } else if (p == digits)
+        return NUM_BAD;
+    if (p != end)
+        return NUM_BAD;
+    if (overflow)
+        return NUM_RANGE;
+    /* -2^63 has no positive counterpart: negate in unsigned arithmetic */
+    *val = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return NUM_OK;
+}
+
+/* The first word of a header value, as a number. */
+static enum number header_number (const char *v, int64_t *n)
+{
+    const char *end = v;
+    while (*end && !is_blank (*end))
+        end++;
+    return parse_number (v, end, n);
+}
+
+/* The header fields that size the machine: a number past the bound is a
+ * machine no replay can build, so the trace is refused; anything else (no
+ * number, 0, negative) stays "not usable", as it always was.
+ */
+static bool machine_size_key (const char *key)
+{
+    return !strcmp (key, "MaxProcs") || !strcmp (key, "MaxNodes");
+}
+
+static int check_machine_size (eddy_swf_t *s,
+                               const char *key,
+                               const char *value,
+                               eddy_error_t *err)
+{
+    int64_t n;
+    enum number rc = header_number (value, &n);
+
+    if ((rc == NUM_RANGE && *value != '-') ||
+        (rc == NUM_OK && n > EDDY_SWF_PROCS_MAX)) {
+        const char *end = value;
+        while (*end && !is_blank (*end))
+            end++;
+        errno = EINVAL;
+        return eddy_error_set (
+            err, "line %zu: %s = %.*s is beyond the limit %d", s->lineno, key,
+            (int)(end - value > 40 ? 40 : end - value), value, EDDY_SWF_PROCS_MAX);
+    }
+    return 0;
+}
+
 /* "; Key: value" -> a header field; anything else after ';' is a comment. */
-static int parse_header (eddy_swf_t *s, const char *p, const char *end)
+static int
+parse_header (eddy_swf_t *s, const char *p, const char *end, eddy_error_t *err)
 {
     const char *k, *kend, *v, *vend;
     struct header_field *hdr;
@@ -88,6 +174,11 @@ static int parse_header (eddy_swf_t *s, const char *p, const char *end)
         free (key);
         return -1;
     }
+    if (machine_size_key (key) && check_machine_size (s, key, value, err) < 0) {
+        free (key);
+        free (value);
+        return -1;
+    }
     for (size_t i = 0; i < s->nhdr; i++) {
         if (!strcmp (s->hdr[i].key, key)) {
             free (s->hdr[i].value);
@@ -108,37 +199,6 @@ static int parse_header (eddy_swf_t *s, const char *p, const char *end)
     return 0;
 }
 
-/* A number: [+-]digits[.digits], truncated toward zero to an integer. */
-static bool parse_number (const char *p, const char *end, int64_t *val)
-{
-    bool neg = false;
-    int64_t v = 0;
-    const char *digits;
-
-    if (p < end && (*p == '-' || *p == '+'))
-        neg = *p++ == '-';
-    digits = p;
-    while (p < end && isdigit ((unsigned char)*p)) {
-        int d = *p - '0';
-        if (v > (INT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-        p++;
-    }
-    if (p < end && *p == '.') {
-        const char *frac = ++p;
-        while (p < end && isdigit ((unsigned char)*p))
-            p++;
-        if (p == frac && frac - 1 == digits)
-            return false; /* "." alone */
-    } else if (p == digits)
-        return false;
-    if (p != end)
-        return false;
-    *val = neg ? -v : v;
-    return true;
-}
-
 static int grow (eddy_swf_t *s)
 {
     if (s->nall == s->all_size) {
@@ -151,6 +211,21 @@ static int grow (eddy_swf_t *s)
     }
     return 0;
 }
+
+/* The time fields a replay uses, and how far each may go (swf.h).  A run
+ * or request below 0 is not an error: run < 0 is a skip rule and a request
+ * <= 0 means "use the run".
+ */
+static const struct {
+    int field;
+    const char *name;
+    int64_t max;
+    bool min_zero;
+} bounds[] = {
+    {2, "submit", EDDY_SWF_SUBMIT_MAX, true},
+    {4, "run", EDDY_SWF_TIME_MAX, false},
+    {9, "req", EDDY_SWF_TIME_MAX, false},
+};
 
 static int parse_job (eddy_swf_t *s, const char *p, const char *end, eddy_error_t *err)
 {
@@ -171,11 +246,13 @@ static int parse_job (eddy_swf_t *s, const char *p, const char *end, eddy_error_
             return eddy_error_set (err, "line %zu: more than %d fields", s->lineno,
                                    SWF_FIELDS);
         }
-        if (!parse_number (tok, p, &f[n + 1])) {
+        enum number rc = parse_number (tok, p, &f[n + 1]);
+        if (rc != NUM_OK) {
             errno = EINVAL;
-            return eddy_error_set (err, "line %zu: field %d: '%.*s' is not a number",
-                                   s->lineno, n + 1, (int)(p - tok > 40 ? 40 : p - tok),
-                                   tok);
+            return eddy_error_set (err, "line %zu: field %d: '%.*s' %s", s->lineno,
+                                   n + 1, (int)(p - tok > 40 ? 40 : p - tok), tok,
+                                   rc == NUM_RANGE ? "does not fit in 64 bits"
+                                                   : "is not a number");
         }
         n++;
     }
@@ -183,6 +260,21 @@ static int parse_job (eddy_swf_t *s, const char *p, const char *end, eddy_error_
         errno = EINVAL;
         return eddy_error_set (err, "line %zu: %d fields, expected %d", s->lineno, n,
                                SWF_FIELDS);
+    }
+    for (size_t i = 0; i < sizeof (bounds) / sizeof (bounds[0]); i++) {
+        int64_t v = f[bounds[i].field];
+        if (v > bounds[i].max || (bounds[i].min_zero && v < 0)) {
+            errno = EINVAL;
+            if (v < 0)
+                return eddy_error_set (
+                    err, "line %zu: field %d (%s) = %" PRId64 " is below 0", s->lineno,
+                    bounds[i].field, bounds[i].name, v);
+            return eddy_error_set (err,
+                                   "line %zu: field %d (%s) = %" PRId64
+                                   " is beyond the limit %" PRId64 " s",
+                                   s->lineno, bounds[i].field, bounds[i].name, v,
+                                   bounds[i].max);
+        }
     }
     if (grow (s) < 0)
         return -1;
@@ -217,7 +309,7 @@ int eddy_swf_feed (eddy_swf_t *s, const char *line, size_t len, eddy_error_t *er
     if (p == end)
         return 0;
     if (*p == ';')
-        return parse_header (s, p, end);
+        return parse_header (s, p, end, err);
     return parse_job (s, p, end, err);
 }
 
@@ -251,15 +343,9 @@ const char *eddy_swf_header (const eddy_swf_t *s, const char *key)
 static int64_t header_int (const eddy_swf_t *s, const char *key)
 {
     const char *v = eddy_swf_header (s, key);
-    const char *end;
     int64_t n;
 
-    if (!v)
-        return -1;
-    end = v;
-    while (*end && !is_blank (*end))
-        end++;
-    if (!parse_number (v, end, &n) || n <= 0)
+    if (!v || header_number (v, &n) != NUM_OK || n <= 0)
         return -1;
     return n;
 }
@@ -281,6 +367,12 @@ int eddy_swf_finish (eddy_swf_t *s, int64_t procs, eddy_error_t *err)
     if (!s || procs < 0) {
         errno = EINVAL;
         return eddy_error_set (err, "invalid argument");
+    }
+    if (procs > EDDY_SWF_PROCS_MAX) {
+        errno = EINVAL;
+        return eddy_error_set (
+            err, "a machine of %" PRId64 " processors is beyond the limit %d", procs,
+            EDDY_SWF_PROCS_MAX);
     }
     if (procs == 0 && (procs = eddy_swf_max_procs (s)) <= 0) {
         errno = EINVAL;

@@ -15,6 +15,36 @@
 
 typedef struct eddy_swf eddy_swf_t;
 
+/* Bounds.  A trace is untrusted input, and a number-shaped value can still
+ * be one no replay can represent or finish (a submit time of 2^63 - 1, a
+ * machine of 10^14 processors).  Such a value refuses the trace: feed ()
+ * fails naming the line, the field, the value and the limit.  Every trace
+ * of the Parallel Workloads Archive lies well inside.
+ *
+ * EDDY_SWF_SUBMIT_MAX: submit times are 0 .. 2^29 - 1 s (17 years; SWF
+ *   counts from 0 and the longest archive log spans under 4 years).  A
+ *   replay maps the first submit just after boot, and every job's id
+ *   (FLUID, RFC 19) carries its virtual submit time in milliseconds in
+ *   its top bits; ids travel as JSON integers, signed 64-bit, so that
+ *   time must stay below 2^39 ms (17.4 years): 2^29 - 1 s leaves the boot
+ *   some 149 days.
+ * EDDY_SWF_TIME_MAX: run and requested times are at most 2^31 - 1 s (68
+ *   years), the largest value of a signed 32-bit field; batch systems
+ *   write it for "no limit" (CEA Curie's requests hold 2147483647), and
+ *   nothing longer comes from a real log.  Exact in a double, as every sum
+ *   of such times a replay makes.
+ * EDDY_SWF_PROCS_MAX: MaxProcs, MaxNodes and the machine size P are at
+ *   most 2^24 (16,777,216) processors: 1.5 times the largest machine of
+ *   2024 (El Capitan, 11 M cores), 16 cores on each of the 2^20 nodes a
+ *   replay can boot.  A job that asks for more than P (any count that
+ *   fits 64 bits) is skipped as procs > P, DESIGN.md's rule, so a kept
+ *   job's procs always fits an int.
+ * Numbers that do not fit in 64 bits are errors as well.
+ */
+#define EDDY_SWF_SUBMIT_MAX 536870911 /* 2^29 - 1 s */
+#define EDDY_SWF_TIME_MAX 2147483647  /* 2^31 - 1 s */
+#define EDDY_SWF_PROCS_MAX 16777216   /* 2^24 processors */
+
 /* One job as the replay uses it.  Times are whole seconds (fractions are
  * truncated).  procs = requested processors (field 8) if > 0, else the
  * allocated ones (field 5); req = requested time (field 9) if > 0, else
@@ -50,9 +80,11 @@ void eddy_swf_destroy (eddy_swf_t *s);
  * character is ';' is a header or comment line: "; Key: value" is recorded
  * as a header field.  Blank lines are ignored.  Anything else is a job
  * line: exactly 18 whitespace-separated numbers ("-1", "12", "3.75": a
- * fraction is truncated toward zero).  Returns 0, or -1 with errno EINVAL
- * and err "line N: ..." for a malformed line (the line is not recorded;
- * the caller may stop or go on), ENOMEM.
+ * fraction is truncated toward zero), each within int64.  Returns 0, or
+ * -1 with errno EINVAL and err "line N: ..." for a malformed line or a
+ * value past the bounds above (a submit time outside 0 .. SUBMIT_MAX, a
+ * run or request above TIME_MAX, a MaxProcs or MaxNodes above PROCS_MAX;
+ * the line is not recorded; the caller may stop or go on), ENOMEM.
  */
 int eddy_swf_feed (eddy_swf_t *s, const char *line, size_t len, eddy_error_t *err);
 
@@ -70,8 +102,9 @@ int64_t eddy_swf_max_nodes (const eddy_swf_t *s);
 
 /* Apply the skip rules for a machine of P processors (P > 0; P == 0 means
  * the header's MaxProcs) once every line has been fed.  Jobs keep file
- * order.  Returns 0, or -1 with EINVAL (P < 0, or P == 0 without a
- * usable MaxProcs) and err.  May be called again with another P.
+ * order.  Returns 0, or -1 with EINVAL (P < 0, P > EDDY_SWF_PROCS_MAX, or
+ * P == 0 without a usable MaxProcs) and err.  May be called again with
+ * another P.
  */
 int eddy_swf_finish (eddy_swf_t *s, int64_t procs, eddy_error_t *err);
 

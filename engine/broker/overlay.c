@@ -185,6 +185,23 @@ void overlay_child_gone (eddy_broker_t *b, uint32_t rank, eddy_subtree_status_t 
 
 /* ---- keepalives and health ---- */
 
+/* tbon.keepalive_period: seconds between a broker's keepalives to its
+ * parent and between a parent's checks that each child was heard from
+ * within tbon.keepalive_timeout (default 1).  "0" turns both off, for an
+ * instance that models no node failures, such as a trace replay, where a
+ * timer on every rank would wake the simulator once a period through
+ * months of idle virtual time.  A silent child is then never declared
+ * lost; one whose link reports it gone still is.
+ */
+static double keepalive_period (eddy_broker_t *b)
+{
+    const char *s = attr_get (b, "tbon.keepalive_period");
+    char *end;
+    if (s && strtod (s, &end) == 0 && end != s && *end == '\0')
+        return 0;
+    return overlay_attr_double (b, "tbon.keepalive_period", 1.0);
+}
+
 static void keepalive_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     eddy_broker_t *b = arg;
@@ -210,8 +227,9 @@ static void health_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
 
 static void start_health (eddy_broker_t *b)
 {
-    double period = overlay_attr_double (b, "tbon.keepalive_period", 1.0);
-    if (!b->health_w && (b->health_w = eddy_timer_create (b->r, period, period, health_cb, b)))
+    double period = keepalive_period (b);
+    if (period > 0 && !b->health_w
+        && (b->health_w = eddy_timer_create (b->r, period, period, health_cb, b)))
         eddy_watcher_start (b->health_w);
 }
 
@@ -345,11 +363,10 @@ void overlay_recv_control_parent (eddy_broker_t *b, const eddy_msg_t *msg)
         if (first && seq > 0 && (uint32_t)seq > b->event_seq)
             b->event_seq = seq; /* events before we joined are not ours */
         eddy_watcher_stop (b->hello_w);
-        if (!b->keepalive_w) {
-            double period = overlay_attr_double (b, "tbon.keepalive_period", 1.0);
-            if ((b->keepalive_w = eddy_timer_create (b->r, period, period, keepalive_cb, b)))
-                eddy_watcher_start (b->keepalive_w);
-        }
+        double period = keepalive_period (b);
+        if (period > 0 && !b->keepalive_w
+            && (b->keepalive_w = eddy_timer_create (b->r, period, period, keepalive_cb, b)))
+            eddy_watcher_start (b->keepalive_w);
         schedule_report (b);
         if (b->state == EDDY_STATE_JOIN)
             state_enter (b, EDDY_STATE_INIT);

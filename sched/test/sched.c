@@ -373,6 +373,8 @@ static void bad_module_args_are_refused (void **state)
         {"sched", "{\"R\": {\"version\": 2}}"},
         {"resource", "{\"nodes\": -1}"},
         {"resource", "{\"nodes\": 2, \"cores_per_node\": 0}"},
+        {"resource", "{\"nodes\": 1048577}"}, /* EDDY_RESOURCE_NODES_MAX + 1 */
+        {"resource", "{\"nodes\": 1, \"cores_per_node\": 65537}"},
         {"resource", "{\"R\": {\"version\": 1, \"execution\": {\"R_lite\": 5}}}"},
     };
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,75 @@ static void a_stop_request_ends_the_replay (void **state)
     assert_true (st.complete);
 }
 
+/* The backfill scenario under easy, every submit moved by `shift`, and a
+ * job 5 alone at `late` (after the others are done) if late > 0.
+ */
+static int shifted_backfill (double shift, double late, struct eddy_ideal_result *out,
+                             struct eddy_replay_stats *st, eddy_error_t *err)
+{
+    struct eddy_replay_params p = {
+        .policy = "easy", .nodes = 2, .cores_per_node = 2, .fanout = 2, .latency = 0,
+        .seed = 1, .modules = eddy_builtin_modules,
+    };
+    struct eddy_ideal_job jobs[5];
+    size_t n = 4;
+    for (size_t i = 0; i < 4; i++) {
+        jobs[i] = backfill[i];
+        jobs[i].submit += shift;
+    }
+    if (late > 0)
+        jobs[n++] = (struct eddy_ideal_job)J (5, shift + late, 10, 4, 10);
+    return eddy_replay_run (&p, jobs, n, out, st, err);
+}
+
+/* Idle virtual time costs nothing: a trace whose first job comes 31.7 M s
+ * in (a slice of CEA Curie) and one with a gap of 15 years replay with
+ * the events of the same trace without them, and report trace times.
+ */
+static void idle_time_costs_no_events (void **state)
+{
+    struct eddy_ideal_result out[5];
+    struct eddy_replay_stats a, b, c, d;
+    double easy_start[] = { 0, 10, 0, 100 };
+    const double shift = 31700000, gap = 15 * 365 * 86400.0;
+    eddy_error_t err;
+
+    assert_int_equal (shifted_backfill (0, 0, out, &a, &err), 0);
+    assert_int_equal (shifted_backfill (shift, 0, out, &b, &err), 0);
+    for (int i = 0; i < 4; i++)
+        assert_true (out[i].start == shift + easy_start[i]);
+    assert_true (a.virtual_seconds == 105 && b.virtual_seconds == shift + 105);
+    if (b.events != a.events)
+        fail_msg ("%llu events starting at %.0f s, %llu at 0", (unsigned long long)b.events,
+                  shift, (unsigned long long)a.events);
+
+    assert_int_equal (shifted_backfill (shift, 1000, out, &c, &err), 0);
+    assert_int_equal (shifted_backfill (shift, gap, out, &d, &err), 0);
+    assert_true (out[4].start == shift + gap && out[4].end == shift + gap + 10);
+    if (d.events != c.events)
+        fail_msg ("%llu events with a gap of %.0f s, %llu with 1000 s",
+                  (unsigned long long)d.events, gap, (unsigned long long)c.events);
+}
+
+/* Job ids carry the virtual submit time in milliseconds, below 2^39 (17.4
+ * years): a longer span of submit times is refused up front, not replayed
+ * with the late jobs denied.  The latest submit an SWF trace may hold
+ * replays.
+ */
+static void a_span_beyond_job_ids_is_refused (void **state)
+{
+    struct eddy_ideal_result out[5];
+    struct eddy_replay_stats st;
+    eddy_error_t err;
+    assert_int_equal (shifted_backfill (0, EDDY_SWF_SUBMIT_MAX, out, &st, &err), 0);
+    assert_true (out[4].start == EDDY_SWF_SUBMIT_MAX);
+    assert_int_equal (st.jobs, 5);
+    errno = 0;
+    assert_int_equal (shifted_backfill (0, 5.6e8, out, NULL, &err), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_non_null (strstr (err.text, "span"));
+}
+
 /* Read the first `max` jobs of a trace, as the replay command would. */
 static struct eddy_ideal_job *trace_head (const char *path, size_t max, size_t *n, int64_t *P,
                                           uint32_t *nodes, uint32_t *cpn)
@@ -267,6 +337,8 @@ int main (void)
         cmocka_unit_test (capped_jobs_time_out_at_their_request),
         cmocka_unit_test (denied_jobs_say_when),
         cmocka_unit_test (a_stop_request_ends_the_replay),
+        cmocka_unit_test (idle_time_costs_no_events),
+        cmocka_unit_test (a_span_beyond_job_ids_is_refused),
         cmocka_unit_test (traces_match_the_oracle),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -196,6 +196,41 @@ static void overlay_is_full_then_lost_and_degraded (void **state)
     eddy_handle_destroy (h);
 }
 
+/* tbon.keepalive_period 0 turns keepalives and the health check off (a
+ * replay models no node failures): nobody is declared lost for silence,
+ * however short tbon.keepalive_timeout is, yet a rank whose link reports
+ * it gone is still lost.
+ */
+static void keepalives_can_be_turned_off (void **state)
+{
+    struct world *w = current->create (SIZE, 2);
+    assert_non_null (w);
+    for (uint32_t i = 0; i < SIZE; i++) {
+        eddy_broker_attr_set (w->b[i], "tbon.keepalive_period", "0");
+        eddy_broker_attr_set (w->b[i], "tbon.keepalive_timeout", "0.01");
+    }
+    assert_int_equal (world_boot (w, 30.0), 0);
+    world_run_for (w, 1.5);
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "t");
+    eddy_future_t *f;
+    json_t *o = overlay_status (w, h, &f);
+    for (int r = 0; r < SIZE; r++) {
+        const char *st = find_status (o, r);
+        if (!st || strcmp (st, "full") != 0)
+            fail_msg ("rank %d is %s, not full", r, st ? st : "missing");
+    }
+    eddy_future_destroy (f);
+
+    assert_int_equal (w->kill (w, 5), 0);
+    world_run_for (w, 1.0);
+    o = overlay_status (w, h, &f);
+    assert_non_null (find_status (o, 5));
+    assert_string_equal (find_status (o, 5), "lost");
+    eddy_future_destroy (f);
+    eddy_handle_destroy (h);
+    world_destroy (w);
+}
+
 static bool all_exit (void *arg)
 {
     struct world *w = arg;
@@ -297,6 +332,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (shutdown_reaches_every_rank, setup, teardown),
     cmocka_unit_test_setup_teardown (state_transitions_are_logged_with_durations, setup, teardown),
     cmocka_unit_test (run_waits_until_every_rank_is_up),
+    cmocka_unit_test (keepalives_can_be_turned_off),
 };
 
 int main (void)
