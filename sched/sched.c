@@ -427,6 +427,28 @@ done:
     return rc;
 }
 
+/* In place, so pl keeps its ranks and their sizes: remove what other
+ * lacks.
+ */
+static int pool_intersect (void *arg, const void *other)
+{
+    struct pool *pl = arg;
+    eddy_rlist_t *outside =
+        eddy_rlist_difference (pl->rl, ((const struct pool *)other)->rl);
+    int rc;
+
+    if (!outside)
+        return -1;
+    rc = pool_remove_part (pl, outside);
+    eddy_rlist_destroy (outside);
+    return rc;
+}
+
+static int pool_subtract (void *arg, const void *other)
+{
+    return pool_remove_part (arg, ((const struct pool *)other)->rl);
+}
+
 static const struct eddy_policy_pool_ops pool_ops = {
     .copy_free = pool_copy_free,
     .copy = pool_copy,
@@ -437,6 +459,8 @@ static const struct eddy_policy_pool_ops pool_ops = {
     .release_started = pool_release_started,
     .start_within = pool_start_within,
     .destroy = pool_destroy,
+    .intersect = pool_intersect,
+    .subtract = pool_subtract,
 };
 
 static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
