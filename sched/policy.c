@@ -152,7 +152,8 @@ static bool valid_input (const struct eddy_policy_input *in)
         (!in->pool_ops->copy_free || !in->pool_ops->copy || !in->pool_ops->fits ||
          !in->pool_ops->take || !in->pool_ops->take_started ||
          !in->pool_ops->release_running || !in->pool_ops->release_started ||
-         !in->pool_ops->start_within || !in->pool_ops->destroy))
+         !in->pool_ops->start_within || !in->pool_ops->destroy ||
+         !in->pool_ops->intersect || !in->pool_ops->subtract))
         return false;
     for (size_t i = 0; i < in->nqueue; i++)
         if (in->queue[i].procs < 1 || !(in->queue[i].req >= 0))
@@ -303,6 +304,7 @@ void policy_scratch_destroy (void *scratch)
         free (sc->steps);
         free (sc->merged);
         free (sc->enders);
+        free (sc->psteps);
         free (sc);
         errno = saved_errno;
     }

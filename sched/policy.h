@@ -1,7 +1,8 @@
 /* policy.h - scheduling policy objects: a policy (sched/eddy/policy.h)
  * found by name, built in or loaded from a plugin, run one pass at a time
- * on counts: given the ordered queue, the running jobs, the free
- * processors and the time, say which queued jobs start now.
+ * on counts (and, for jobs with shapes, on resource pools): given the
+ * ordered queue, the running jobs, the free processors and the time, say
+ * which queued jobs start now.
  *
  * The built-in rules are those of "Trace replay semantics (SWF)" in
  * DESIGN.md.  The same code decides in the ideal replay oracle

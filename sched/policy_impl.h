@@ -24,6 +24,14 @@ struct policy_step {
     long avail;
 };
 
+/* One breakpoint of an availability profile of pools (conservative with
+ * pool_ops): what is free from `time` until the next breakpoint.
+ */
+struct policy_pstep {
+    double time;
+    void *pool;
+};
+
 /* A running job (or a head started this pass) in predicted-end order, for
  * the pool planners: ref is its index in in->running, or in in->queue
  * when head is true.
@@ -48,6 +56,8 @@ struct policy_scratch {
     size_t merged_size;
     struct policy_ender *enders; /* pool planning */
     size_t enders_size;
+    struct policy_pstep *psteps; /* conservative's pool profile */
+    size_t psteps_size;
 };
 
 /* create and destroy for the ops tables (NULL + ENOMEM). */

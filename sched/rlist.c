@@ -1128,6 +1128,12 @@ static eddy_rlist_t *combine (enum op op, const eddy_rlist_t *a, const eddy_rlis
             rc = node_init (&nd, x->rank, x->host ? x->host : y->host,
                             apply (op, x->cores, y->cores),
                             apply (op, x->gpus, y->gpus));
+            /* node_init sized the rank by what is left in it; keep the
+             * node's size instead (the larger of the two: a pool's rank
+             * knows it, an allocation's rank only knows its part), or an
+             * exclusive request would take a partly free node as idle */
+            nd.tcores = x->tcores > y->tcores ? x->tcores : y->tcores;
+            nd.tgpus = x->tgpus > y->tgpus ? x->tgpus : y->tgpus;
             nd.down = x->down;
         }
         if (rc < 0)

@@ -142,7 +142,9 @@ int eddy_rlist_free (eddy_rlist_t *pool, const eddy_rlist_t *r, eddy_error_t *er
 
 /* Set algebra on cores and gpus, rank by rank; the result is a new set
  * (ranks left with nothing are dropped), hostnames and properties follow
- * their ranks.  NULL + EINVAL (NULL argument) or ENOMEM.
+ * their ranks.  A rank keeps the size it was added with (the larger of
+ * its two sizes when both sets hold it), so it is idle in the result only
+ * if all of its node is there.  NULL + EINVAL (NULL argument) or ENOMEM.
  */
 eddy_rlist_t *eddy_rlist_union (const eddy_rlist_t *a, const eddy_rlist_t *b);
 eddy_rlist_t *eddy_rlist_intersect (const eddy_rlist_t *a, const eddy_rlist_t *b);

@@ -368,9 +368,9 @@ static int pool_take (void *arg, size_t index)
     return 0;
 }
 
-/* Remove from pl what of R is in it.  rlist's set algebra recounts a
- * rank's size, so the part is only used to say what to remove: pl keeps
- * the sizes that tell an idle node (exclusive requests) from a busy one.
+/* Remove from pl what of R is in it, in place: pl keeps every rank, even
+ * one left empty, so the running jobs can still be released into it
+ * (difference would drop an emptied rank, and free then fails ENOENT).
  */
 static int pool_remove_part (struct pool *pl, const eddy_rlist_t *R)
 {
@@ -402,22 +402,19 @@ static int pool_release_started (void *arg, size_t index)
     return eddy_rlist_free (pl->rl, pl->s->queue[index]->R, NULL);
 }
 
-/* Allocate from what is free and in within: a copy of the free pool less
- * what within lacks, so node sizes (and idleness) stay those of the pool.
+/* Allocate from what is free and in within (their intersection keeps
+ * the nodes' sizes, so a node is idle in it only if it is idle in both).
  */
 static int pool_start_within (void *ctx, size_t index, const void *arg)
 {
     struct sched *s = ctx;
     const struct pool *within = arg;
     struct job *job = s->queue[index];
-    struct pool X = {.s = s};
-    eddy_rlist_t *outside = NULL;
+    eddy_rlist_t *X;
     int rc = -1;
 
-    if (!(X.rl = eddy_rlist_copy (s->pool)) ||
-        !(outside = eddy_rlist_difference (X.rl, within->rl)) ||
-        pool_remove_part (&X, outside) < 0 ||
-        !(job->R = eddy_rlist_alloc (X.rl, &job->rreq, NULL)))
+    if (!(X = eddy_rlist_intersect (s->pool, within->rl)) ||
+        !(job->R = eddy_rlist_alloc (X, &job->rreq, NULL)))
         goto done;
     if (eddy_rlist_remove (s->pool, job->R, NULL) < 0) {
         eddy_rlist_destroy (job->R);
@@ -426,9 +423,30 @@ static int pool_start_within (void *ctx, size_t index, const void *arg)
     }
     rc = start_job (s, index);
 done:
-    eddy_rlist_destroy (outside);
-    eddy_rlist_destroy (X.rl);
+    eddy_rlist_destroy (X);
     return rc;
+}
+
+/* In place, so pl keeps its ranks and their sizes: remove what other
+ * lacks.
+ */
+static int pool_intersect (void *arg, const void *other)
+{
+    struct pool *pl = arg;
+    eddy_rlist_t *outside =
+        eddy_rlist_difference (pl->rl, ((const struct pool *)other)->rl);
+    int rc;
+
+    if (!outside)
+        return -1;
+    rc = pool_remove_part (pl, outside);
+    eddy_rlist_destroy (outside);
+    return rc;
+}
+
+static int pool_subtract (void *arg, const void *other)
+{
+    return pool_remove_part (arg, ((const struct pool *)other)->rl);
 }
 
 static const struct eddy_policy_pool_ops pool_ops = {
@@ -441,6 +459,8 @@ static const struct eddy_policy_pool_ops pool_ops = {
     .release_started = pool_release_started,
     .start_within = pool_start_within,
     .destroy = pool_destroy,
+    .intersect = pool_intersect,
+    .subtract = pool_subtract,
 };
 
 static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)

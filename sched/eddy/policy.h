@@ -23,7 +23,8 @@ extern "C" {
  * removed, retyped or given a new meaning) raises it.  eddy loads a plugin
  * only if the plugin's table carries eddy's version; a plugin is rebuilt
  * against the new header to move up.  Version 2 added the resource pool
- * (struct eddy_policy_pool_ops, eddy_policy_input.pool_ops/pool_ctx).
+ * (struct eddy_policy_pool_ops, eddy_policy_input.pool_ops/pool_ctx);
+ * its intersect and subtract ops joined it before version 2 was released.
  */
 #define EDDY_POLICY_ABI_VERSION 2
 
@@ -82,6 +83,13 @@ struct eddy_policy_running {
  *                 return): a job backfilled into what a reservation does
  *                 not need must not land on what it needs.
  * destroy         free a pool (NULL is a no-op).
+ * intersect       make pool what is in both pool and other: 0, or -1 +
+ *                 ENOMEM.  A node is whole (idle) in the result only if
+ *                 it is whole in both.
+ * subtract        remove from pool what of other is in it: 0, or -1 +
+ *                 ENOMEM.  With copy and take, it names what a take took:
+ *                 A = copy (X); take (X, i); subtract (A, X) leaves in A
+ *                 exactly queue[i]'s placement.
  *
  * pool_ops NULL: no pool; the policy plans on counts.  Every job, queued
  * or running, still has its procs (total cores), so counts remain a
@@ -97,6 +105,8 @@ struct eddy_policy_pool_ops {
     int (*release_started) (void *pool, size_t index);
     int (*start_within) (void *ctx, size_t index, const void *within);
     void (*destroy) (void *pool);
+    int (*intersect) (void *pool, const void *other);
+    int (*subtract) (void *pool, const void *other);
 };
 
 struct eddy_policy_input {

@@ -636,6 +636,32 @@ static void fdestroy (void *pool)
     free (pool);
 }
 
+/* Cores of a node are alike here, so a pool's share of a node is its
+ * counts: the intersection takes the smaller, the difference what is left.
+ */
+static int fintersect (void *pool, const void *other)
+{
+    struct fpool *p = pool;
+    const struct fpool *o = other;
+    for (int k = 0; k < FNODES; k++) {
+        p->cores[k] = p->cores[k] < o->cores[k] ? p->cores[k] : o->cores[k];
+        p->gpus[k] = p->gpus[k] < o->gpus[k] ? p->gpus[k] : o->gpus[k];
+    }
+    return 0;
+}
+
+static int fsubtract (void *pool, const void *other)
+{
+    struct fpool *p = pool;
+    struct fpool both = *p;
+    fintersect (&both, other);
+    for (int k = 0; k < FNODES; k++) {
+        p->cores[k] -= both.cores[k];
+        p->gpus[k] -= both.gpus[k];
+    }
+    return 0;
+}
+
 static const struct eddy_policy_pool_ops fake_ops = {
     .copy_free = fcopy_free,
     .copy = fcopy,
@@ -646,19 +672,22 @@ static const struct eddy_policy_pool_ops fake_ops = {
     .release_started = frelease_started,
     .start_within = fstart_within,
     .destroy = fdestroy,
+    .intersect = fintersect,
+    .subtract = fsubtract,
 };
 
-/* One easy pass on the fake machine; procs of queued and running jobs
- * are their total cores, free the idle cores.
+/* One pass of policy name on the fake machine at now 0; procs of queued
+ * and running jobs are their total cores, free the idle cores.
  */
-static int fake_pass (struct fake *f,
-                      const struct eddy_policy_job *q,
-                      size_t nq,
-                      const struct eddy_policy_running *r,
-                      size_t nr)
+static int fake_run (const char *name,
+                     struct fake *f,
+                     const struct eddy_policy_job *q,
+                     size_t nq,
+                     const struct eddy_policy_running *r,
+                     size_t nr)
 {
     eddy_error_t err;
-    eddy_policy_t *p = eddy_policy_create ("easy", &err);
+    eddy_policy_t *p = eddy_policy_create (name, &err);
     int free = 0;
 
     assert_non_null (p);
@@ -677,6 +706,15 @@ static int fake_pass (struct fake *f,
     int rc = eddy_policy_run (p, &in, fstart, f);
     eddy_policy_destroy (p);
     return rc;
+}
+
+static int fake_pass (struct fake *f,
+                      const struct eddy_policy_job *q,
+                      size_t nq,
+                      const struct eddy_policy_running *r,
+                      size_t nr)
+{
+    return fake_run ("easy", f, q, nq, r, nr);
 }
 
 /* Running: B holds 1 core of node 0 until 50, A 1 core of node 1 until
@@ -738,6 +776,97 @@ static void easy_counts_misjudge_the_gpu_head (void **state)
     assert_int_equal (s.idx[0], 2);
 }
 
+/* Conservative on pools.  B holds 1 core of node 0 until 50, A 1 core of
+ * node 1 until 100; (node 0 cores, node 1 cores) free:
+ *   profile   0: (3, 3)   50: (4, 3)   100: (4, 4)
+ * H (whole node, req 100): no node is idle at 0; at 50 node 0 is, and
+ *   stays free through [50, 150): H reserves node 0 at 50 (counts, with
+ *   6 free >= 4, reserve it at 0).
+ *   profile   0: (3, 3)   50: (0, 3)   100: (0, 4)   150: (4, 4)
+ * J1 (2 cores, req 80): first fit at 0 is node 0, but [0, 80) holds 50,
+ *   where node 0 is H's: the intersection (0, 3) places it on node 1.
+ *   It starts now, within that placement.
+ *   profile   0: (3, 1)   50: (0, 1)   80: (0, 3)   100: (0, 4)
+ *             150: (4, 4)
+ * J2 (1 core, req 1000): (3, 1) ^ (0, 1) ^ ... ^ (4, 4) = (0, 1): the
+ *   last core of node 1, from 0: starts now.
+ *   profile   0: (3, 0)   50: (0, 0)   80: (0, 2)   100: (0, 3)
+ *             150: (4, 3)  1000: (4, 4)
+ * J3 (1 core, req 1000) would fit node 0 now, for 50 s only; 50 has
+ *   nothing for it, 80 has node 1 throughout: reserved at 80, it waits.
+ */
+static const struct fuse cons_run[] = {{{1, 0}, {0, 0}}, {{0, 1}, {0, 0}}};
+static const struct eddy_policy_running cons_r[] = {{1, 0, 50, 0}, {1, 0, 100, 1}};
+static const struct eddy_policy_job cons_q[] = {
+    {4, 100}, {2, 80}, {1, 1000}, {1, 1000}};
+
+static void conservative_pool_whole_node_waits_for_an_idle_node (void **state)
+{
+    static const struct fshape shape[] = {
+        {1, 0, 0, true}, {1, 2, 0, false}, {1, 1, 0, false}, {1, 1, 0, false}};
+    struct fake f = {.shape = shape, .running = cons_run};
+
+    assert_int_equal (fake_run ("conservative", &f, cons_q, 4, cons_r, 2), 2);
+    assert_int_equal (f.idx[0], 1);
+    assert_int_equal (f.idx[1], 2);
+    assert_true (f.within[0] && f.within[1]); /* where they were reserved */
+}
+
+static void conservative_pool_backfills_only_off_the_reserved_node (void **state)
+{
+    static const struct fshape shape[] = {
+        {1, 0, 0, true}, {1, 2, 0, false}, {1, 1, 0, false}, {1, 1, 0, false}};
+    struct fake f = {.shape = shape, .running = cons_run};
+
+    assert_int_equal (fake_run ("conservative", &f, cons_q, 4, cons_r, 2), 2);
+    assert_int_equal (f.given[1].cores[0], 0); /* J1: not on node 0 */
+    assert_int_equal (f.given[1].cores[1], 2);
+    assert_int_equal (f.given[2].cores[0], 0); /* J2: not on node 0 */
+    assert_int_equal (f.given[2].cores[1], 1);
+    assert_int_equal (f.free.cores[0], 3); /* node 0 kept for H and J3 */
+}
+
+/* The same queue on counts: 6 free, ends 50 (+1) and 100 (+1):
+ * profile 0: 6  50: 7  100: 8.  H (4) reserves [0, 100): 2 | 3 | 8, and
+ * the caller cannot place it (refuse 0).  J1 (2 x 80) fits [0, 80) and
+ * starts; J2 finds 0 at 0 and waits until 50, J3 until 80.
+ */
+static void conservative_counts_reserve_the_whole_node_job_too_early (void **state)
+{
+    struct starts s;
+
+    assert_int_equal (pass ("conservative", cons_q, 4, cons_r, 2, 6, 0, &s, 0), 1);
+    assert_int_equal (s.idx[0], 1);
+}
+
+/* C holds node 0 (4 cores) until 30, G 1 core and the GPU of node 1
+ * until 100; (node 0, node 1 cores, node 1 gpu) free:
+ *   profile   0: (0, 3, 0)   30: (4, 3, 0)   100: (4, 4, 1)
+ * H (1 core + 1 GPU, req 50): the GPU is free from 100 only: H reserves
+ *   node 1 at 100 (counts: 3 free >= 1, at 0).
+ *   profile   0: (0, 3, 0)   30: (4, 3, 0)   100: (4, 3, 0)
+ *             150: (4, 4, 1)
+ * J (3 cores on a node, req 100): node 1 over [0, 100): starts now.
+ *   profile   0: (0, 0, 0)   30: (4, 0, 0)   100: (4, 3, 0) ...
+ * K (4 cores on a node, req 200): nothing at 0; node 0 from 30: waits.
+ * Counts (H reserved at 0 and not placeable) would hold J back to 30.
+ */
+static void conservative_pool_gpu_job_waits_for_the_gpu_node (void **state)
+{
+    static const struct fuse run[] = {{{4, 0}, {0, 0}}, {{0, 1}, {0, 1}}};
+    static const struct eddy_policy_running r[] = {{4, 0, 30, 0}, {1, 0, 100, 1}};
+    static const struct fshape shape[] = {
+        {1, 1, 1, false}, {1, 3, 0, false}, {1, 4, 0, false}};
+    static const struct eddy_policy_job q[] = {{1, 50}, {3, 100}, {4, 200}};
+    struct fake f = {.shape = shape, .running = run};
+    struct starts s;
+
+    assert_int_equal (fake_run ("conservative", &f, q, 3, r, 2), 1);
+    assert_int_equal (f.idx[0], 1);
+    assert_int_equal (f.given[1].cores[1], 3);
+    assert_int_equal (pass ("conservative", q, 3, r, 2, 3, 0, &s, 0), 0);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -768,6 +897,10 @@ int main (void)
         cmocka_unit_test (easy_pool_whole_node_head_and_a_backfill_off_its_node),
         cmocka_unit_test (easy_pool_gpu_head_shadow_is_when_the_gpu_frees),
         cmocka_unit_test (easy_counts_misjudge_the_gpu_head),
+        cmocka_unit_test (conservative_pool_whole_node_waits_for_an_idle_node),
+        cmocka_unit_test (conservative_pool_backfills_only_off_the_reserved_node),
+        cmocka_unit_test (conservative_counts_reserve_the_whole_node_job_too_early),
+        cmocka_unit_test (conservative_pool_gpu_job_waits_for_the_gpu_node),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -308,6 +308,49 @@ static void set_algebra (void **state)
     assert_int_equal (errno, 7);
 }
 
+/* A rank in the result of union, intersect or difference keeps the size
+ * of the node it came from: a partly free node stays busy for an
+ * exclusive request, whichever operation made the set.
+ */
+static void set_algebra_keeps_node_sizes (void **state)
+{
+    eddy_error_t err;
+    eddy_rlist_t *pool = pool4 ();
+    eddy_rlist_t *core1 = eddy_rlist_create ();
+    (void)state;
+    eddy_rlist_t *busy = eddy_rlist_alloc_cores (pool, 1, &err); /* rank 0, core 0 */
+    assert_non_null (busy);
+    assert_non_null (core1);
+    assert_int_equal (eddy_rlist_add_rank (core1, 1, "node1", "0", NULL, &err), 0);
+
+    eddy_rlist_t *sets[] = {
+        eddy_rlist_intersect (pool, pool), /* rank 0: 7 of 8 cores */
+        eddy_rlist_union (pool, pool),
+        eddy_rlist_difference (pool, core1), /* and rank 1: 7 of 8 */
+    };
+    const char *idle_first[] = {"1", "1", "2"};
+    for (size_t k = 0; k < 3; k++) {
+        assert_non_null (sets[k]);
+        eddy_rlist_t *whole = eddy_rlist_alloc_nodes (sets[k], 1, &err);
+        assert_non_null (whole);
+        assert_str (eddy_rlist_ranks (whole), idle_first[k]);
+        eddy_rlist_destroy (whole);
+        eddy_rlist_destroy (sets[k]);
+    }
+    /* one core of idle rank 1, intersected with the pool: the rank keeps
+     * the pool's size of 8, so that one core is not an idle node */
+    eddy_rlist_t *part = eddy_rlist_intersect (pool, core1);
+    assert_non_null (part);
+    assert_int_equal (eddy_rlist_count (part, EDDY_RLIST_CORES), 1);
+    errno = 0;
+    assert_null (eddy_rlist_alloc_nodes (part, 1, &err));
+    assert_int_equal (errno, ENOSPC);
+    eddy_rlist_destroy (part);
+    eddy_rlist_destroy (busy);
+    eddy_rlist_destroy (core1);
+    eddy_rlist_destroy (pool);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +362,7 @@ int main (void)
         cmocka_unit_test (down_ranks_are_skipped),
         cmocka_unit_test (remove_takes_exact_resources),
         cmocka_unit_test (set_algebra),
+        cmocka_unit_test (set_algebra_keeps_node_sizes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

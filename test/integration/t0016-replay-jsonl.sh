@@ -74,4 +74,38 @@ _report $? "easy replays a shaped workload" "$TMP/e.err"
 cut -d, -f1,5,6,7 "$TMP/e.csv" >"$TMP/e.got"
 printf 'job_id,submit,start,end\n1,0,0,100\n2,0,0,50\n3,1,50,150\n4,2,2,202\n5,3,100,200\n' >"$TMP/e.want"
 cmp -s "$TMP/e.got" "$TMP/e.want"; _report $? "easy with shapes: the start times worked by hand" "$TMP/e.got"
+# conservative plans every queued job with shapes (a profile of pools),
+# worked by hand; [n0 n1 n2] below is what is free on each node:
+# t=0  1 (4 cores) on n0 until 100; 2 (4 cores + 1 gpu) on n2 until 50.
+# t=1  3 (a whole 8-core node) can only have n2, idle from 50: reserved
+#      n2 over [50, 150).
+# t=2  4 (4 cores, req 200): n1 is free over all of [2, 202): starts.
+# t=3  5 (2 cores, req 100) fits n2 now but not beyond 50 (3's); nothing
+#      is free at 50; n0 from 100: reserved n0 over [100, 200).
+# t=4  6 (2 cores, req 40) ends by 44 < 50: starts on n2.
+# t=6  7 (2 cores, req 150): n2 is 3's at 50, n0 has 2 cores beside 5
+#      over [100, 250): reserved there.
+# t=7  8 (1 core + 1 gpu, req 30): n2's last 2 cores and gpu until 37,
+#      before 3: starts.
+# t=8  9 (1 core + 1 gpu, req 60): no interval [t, t + 60) on n2 before
+#      50; from 150 (3 ends): reserved n2 over [150, 210).
+# t=37, 44: 8 and 6 end; 9 still cannot finish by 50.  t=50: 3 starts.
+# t=100: 1 ends: 5 and 7 start on n0.  t=150: 3 ends: 9 starts.
+{
+    echo "{\"id\": 1, \"submit\": 0, \"run\": 100, \"jobspec\": $(jobspec 1 1 4 0 100 0)}"
+    echo "{\"id\": 2, \"submit\": 0, \"run\": 50, \"jobspec\": $(jobspec 1 1 4 1 50 0)}"
+    echo "{\"id\": 3, \"submit\": 1, \"run\": 100, \"jobspec\": $(jobspec 1 1 8 0 100 1)}"
+    echo "{\"id\": 4, \"submit\": 2, \"run\": 200, \"jobspec\": $(jobspec 1 1 4 0 200 0)}"
+    echo "{\"id\": 5, \"submit\": 3, \"run\": 100, \"jobspec\": $(jobspec 1 1 2 0 100 0)}"
+    echo "{\"id\": 6, \"submit\": 4, \"run\": 40, \"jobspec\": $(jobspec 1 1 2 0 40 0)}"
+    echo "{\"id\": 7, \"submit\": 6, \"run\": 150, \"jobspec\": $(jobspec 1 1 2 0 150 0)}"
+    echo "{\"id\": 8, \"submit\": 7, \"run\": 30, \"jobspec\": $(jobspec 1 1 1 1 30 0)}"
+    echo "{\"id\": 9, \"submit\": 8, \"run\": 60, \"jobspec\": $(jobspec 1 1 1 1 60 0)}"
+} >"$TMP/cons.jsonl"
+eddy sim replay "$TMP/cons.jsonl" --machine "$TMP/machine.json" --policy conservative \
+    --latency 0 --jobs-out "$TMP/c.csv" --quiet >"$TMP/c.out" 2>"$TMP/c.err"
+_report $? "conservative replays a shaped workload" "$TMP/c.err"
+cut -d, -f1,5,6,7 "$TMP/c.csv" >"$TMP/c.got"
+printf 'job_id,submit,start,end\n1,0,0,100\n2,0,0,50\n3,1,50,150\n4,2,2,202\n5,3,100,200\n6,4,4,44\n7,6,100,250\n8,7,7,37\n9,8,150,210\n' >"$TMP/c.want"
+cmp -s "$TMP/c.got" "$TMP/c.want"; _report $? "conservative with shapes: the start times worked by hand" "$TMP/c.got"
 finish
