@@ -1,46 +1,66 @@
-/* cmd-config.c - `eddy config`: check TOML configuration, print a value.
+/* cmd-config.c - `eddy config`: check TOML configuration, print a value of
+ * the files or of a running instance, reload an instance's.
  *
- *   eddy config check PATH                      validate a file or a conf.d
- *   eddy config get [--config-path=PATH] KEY    print one value as JSON
+ *   eddy config check PATH                          validate a file or a conf.d
+ *   eddy config get [-c PATH | --rank R] [KEY]      print a value as JSON
+ *   eddy config reload                              reread rank 0's files
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
+#include "cmd/client.h"
 #include "cmd/cmd.h"
-#include "cmd/configfile.h"
+#include "cmd/config-schema.h"
 #include "engine/util/toml.h"
 
 static int config_run (int argc, char **argv);
 
 const struct eddy_cmd cmd_config = {
     .name = "config",
-    .usage = "eddy config check PATH | eddy config get [--config-path=PATH] KEY",
-    .summary = "Check TOML configuration, or print one of its values as JSON.",
-    .help = "check PATH   parse PATH, a TOML file or a directory whose *.toml files\n"
-            "             are merged as one table; silent and exit 0 when valid,\n"
-            "             else print FILE:LINE:COL: message and exit 1\n"
-            "get KEY      print the value at the dotted KEY (e.g. resource.path)\n"
-            "             as JSON; tables print as objects, dates and times and\n"
-            "             inf/nan as strings\n"
+    .usage = "eddy config check PATH | eddy config get [-c PATH | -r RANK] [KEY] | "
+             "eddy config reload",
+    .summary = "Check TOML configuration, print its values, reload an instance's.",
+    .help = "check PATH   parse and validate PATH, a TOML file or a directory whose\n"
+            "             *.toml files are merged as one table; exit 0 when valid\n"
+            "             (unknown tables and keys are warnings on stderr), else\n"
+            "             print FILE:LINE:COL: message (a TOML error) or FILE: KEY:\n"
+            "             message (a wrong value) and exit 1\n"
+            "get [KEY]    print the value at the dotted KEY (e.g. sched.policy), or\n"
+            "             everything, as JSON; tables print as objects, dates and\n"
+            "             times and inf/nan as strings.  Inside an instance\n"
+            "             ($EDDY_URI) it asks the broker, which holds rank 0's\n"
+            "             configuration; with --config-path it reads the files\n"
+            "reload       reread rank 0's configuration files and hand them to every\n"
+            "             rank (as SIGHUP does); an invalid one is refused, the old\n"
+            "             one stays and the error is printed\n"
             "\n"
-            "  -c, --config-path=PATH  configuration file or directory for get\n"
-            "                          (default: $EDDY_CONFIG_PATH)\n"
+            "  -c, --config-path=PATH  read PATH instead of asking the instance\n"
+            "                          (outside one, default: $EDDY_CONFIG_PATH)\n"
+            "  -r, --rank=R            ask rank R (default: the local broker)\n"
             "  -h, --help              show this help\n",
     .run = config_run,
 };
 
 static const struct option longopts[] = {
     {"config-path", required_argument, NULL, 'c'},
+    {"rank", required_argument, NULL, 'r'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
+static void warn (int level, const char *text, void *arg)
+{
+    if (level <= LOG_WARNING)
+        eddy_cmd_error ("config", "%s", text);
+}
+
 static json_t *load (const char *path)
 {
     eddy_error_t err;
-    json_t *o = eddy_config_load (path, &err);
+    json_t *o = eddy_config_read (path, warn, NULL, &err);
     if (!o)
         eddy_cmd_die ("config", "%s", err.text);
     return o;
@@ -78,11 +98,22 @@ static json_t *plain (const json_t *v)
     return json_incref ((json_t *)v);
 }
 
+static void print (const json_t *v)
+{
+    json_t *out;
+    char *s;
+
+    if (!(out = plain (v)) || !(s = json_dumps (out, JSON_ENCODE_ANY | JSON_COMPACT)))
+        eddy_cmd_die ("config", "out of memory");
+    printf ("%s\n", s);
+    free (s);
+    json_decref (out);
+}
+
 static int get (const char *path, const char *key)
 {
-    json_t *conf = load (path), *v = conf, *out;
-    char *copy = xstrdup (key), *save = NULL, *part;
-    char *s;
+    json_t *conf = load (path), *v = conf;
+    char *copy = xstrdup (key ? key : ""), *save = NULL, *part;
 
     for (part = strtok_r (copy, ".", &save); part; part = strtok_r (NULL, ".", &save)) {
         if (!json_is_object (v) || eddy_toml_datetime (v, NULL) ||
@@ -90,24 +121,52 @@ static int get (const char *path, const char *key)
             eddy_cmd_die ("config", "%s: no such key in %s", key, path);
     }
     free (copy);
-    if (!(out = plain (v)) || !(s = json_dumps (out, JSON_ENCODE_ANY | JSON_COMPACT)))
-        eddy_cmd_die ("config", "out of memory");
-    printf ("%s\n", s);
-    free (s);
-    json_decref (out);
+    print (v);
     json_decref (conf);
+    return 0;
+}
+
+/* The configuration in force in the instance, from the broker. */
+static int get_instance (uint32_t rank, const char *key)
+{
+    eddy_handle_t *h = client_open ("config");
+    json_t *req = key ? json_pack ("{s:s}", "key", key) : json_object ();
+    eddy_future_t *f = client_rpc_take ("config", h, "config.get", req, rank);
+    json_t *o = client_rpc_get ("config", f, "config.get"), *v;
+
+    if (json_unpack (o, "{s:o}", "value", &v) < 0)
+        eddy_cmd_die ("config", "config.get: malformed response");
+    print (v);
+    eddy_future_destroy (f);
+    client_close (h);
+    return 0;
+}
+
+static int reload (void)
+{
+    eddy_handle_t *h = client_open ("config");
+    eddy_future_t *f = client_rpc_take ("config", h, "config.reload", json_object (), 0);
+    client_rpc_get ("config", f, "config.reload");
+    eddy_future_destroy (f);
+    client_close (h);
     return 0;
 }
 
 static int config_run (int argc, char **argv)
 {
-    const char *path = getenv ("EDDY_CONFIG_PATH");
+    const char *path = NULL;
+    uint32_t rank = EDDY_NODEID_ANY;
+    bool have_rank = false;
     int c;
 
-    while ((c = getopt_long (argc, argv, "hc:", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "hc:r:", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             path = optarg;
+            break;
+        case 'r':
+            rank = client_parse_rank ("config", optarg);
+            have_rank = true;
             break;
         case 'h':
             eddy_cmd_usage (&cmd_config, false);
@@ -125,12 +184,23 @@ static int config_run (int argc, char **argv)
         return 0;
     }
     if (!strcmp (sub, "get")) {
-        if (argc - optind != 1)
+        const char *key = optind < argc ? argv[optind] : NULL;
+        if (argc - optind > 1 || (path && have_rank))
             eddy_cmd_usage (&cmd_config, true);
+        /* the files when asked for, else the instance we are in */
+        if (!path && (have_rank || getenv ("EDDY_URI")))
+            return get_instance (rank, key);
+        if (!path)
+            path = getenv ("EDDY_CONFIG_PATH");
         if (!path || !*path)
-            eddy_cmd_die ("config", "get: no configuration: use --config-path or set "
-                                    "EDDY_CONFIG_PATH");
-        return get (path, argv[optind]);
+            eddy_cmd_die ("config", "get: no configuration: not in an instance (EDDY_URI), "
+                                    "and no --config-path or EDDY_CONFIG_PATH");
+        return get (path, key);
+    }
+    if (!strcmp (sub, "reload")) {
+        if (argc != optind)
+            eddy_cmd_usage (&cmd_config, true);
+        return reload ();
     }
     eddy_cmd_error ("config", "unknown subcommand '%s'", sub);
     eddy_cmd_usage (&cmd_config, true);

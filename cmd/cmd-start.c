@@ -13,11 +13,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/config-schema.h"
 #include "sched/policy.h"
 #include "transport/local/client.h"
 
@@ -37,6 +39,8 @@ const struct eddy_cmd cmd_start = {
             "      --bare            no default modules (just the brokers)\n"
             "      --policy=NAME     scheduling policy: fcfs, easy (default), conservative,\n"
             "                        or a plugin: a shared object's path (docs/policy-plugins.md)\n"
+            "      --config-path=DIR configuration: a conf.d of *.toml (or one file) that\n"
+            "                        every broker reads (default: $EDDY_CONFIG_PATH, else none)\n"
             "      --timeout=S       give up if the instance is not up in S seconds (default 60)\n"
             "The command runs with EDDY_URI set to rank 0's local socket; eddy start\n"
             "exits with its status.\n",
@@ -174,6 +178,28 @@ static eddy_handle_t *connect_rank0 (struct inst *in, const char *uri, double ti
     }
 }
 
+static void config_warn (int level, const char *text, void *arg)
+{
+    if (level <= LOG_WARNING)
+        eddy_cmd_error ("start", "%s", text);
+}
+
+/* Check the configuration before any broker starts, so that a mistake is
+ * one message, not one per broker; return its absolute path.
+ */
+static char *config_check (const char *path)
+{
+    eddy_error_t err;
+    json_t *conf = eddy_config_read (path, config_warn, NULL, &err);
+    if (!conf)
+        eddy_cmd_die ("start", "%s", err.text);
+    json_decref (conf);
+    char *abs = realpath (path, NULL);
+    if (!abs)
+        eddy_cmd_die ("start", "%s: %s", path, strerror (errno));
+    return abs;
+}
+
 static int start_run (int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -187,6 +213,7 @@ static int start_run (int argc, char **argv)
         { "timeout", required_argument, NULL, 'T' },
         { "bare", no_argument, NULL, 'B' },
         { "policy", required_argument, NULL, 'P' },
+        { "config-path", required_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -196,6 +223,7 @@ static int start_run (int argc, char **argv)
     double timeout = 60.0;
     char **extra = xcalloc (argc * 2 + 1, sizeof (char *));
     int nextra = 0;
+    const char *config_path = getenv ("EDDY_CONFIG_PATH");
     int c;
 
     optind = 1;
@@ -263,12 +291,23 @@ static int start_run (int argc, char **argv)
             free (abs);
             break;
         }
+        case 'C':
+            config_path = optarg;
+            break;
         case 'h':
             eddy_cmd_usage (&cmd_start, false);
         default:
             eddy_cmd_usage (&cmd_start, true);
         }
     }
+
+    if (config_path && *config_path) {
+        char *abs = config_check (config_path);
+        extra[nextra++] = xasprintf ("--config-path=%s", abs);
+        free (abs);
+    }
+    else if (config_path)
+        extra[nextra++] = xstrdup ("--config-path="); /* "" = none */
 
     if (in.rundir) {
         if (mkdir (in.rundir, 0700) < 0 && errno != EEXIST)

@@ -75,7 +75,7 @@ error:
     return -1;
 }
 
-json_t *eddy_config_load_file (const char *path, eddy_error_t *err)
+static json_t *load_file (const char *path, eddy_config_check_f check, void *arg, eddy_error_t *err)
 {
     char *buf;
     size_t len;
@@ -92,8 +92,18 @@ json_t *eddy_config_load_file (const char *path, eddy_error_t *err)
     o = eddy_toml_parse (buf, len, path, err);
     saved = errno;
     free (buf);
+    if (o && check && check (path, o, arg, err) < 0) {
+        saved = errno ? errno : EINVAL;
+        json_decref (o);
+        o = NULL;
+    }
     errno = saved;
     return o;
+}
+
+json_t *eddy_config_load_file (const char *path, eddy_error_t *err)
+{
+    return load_file (path, NULL, NULL, err);
 }
 
 /* Tables merge; date/time and inf/nan objects are values. */
@@ -195,7 +205,7 @@ static int cmpstr (const void *a, const void *b)
     return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
-json_t *eddy_config_load_dir (const char *path, eddy_error_t *err)
+static json_t *load_dir (const char *path, eddy_config_check_f check, void *arg, eddy_error_t *err)
 {
     DIR *dir;
     struct dirent *de;
@@ -239,10 +249,18 @@ json_t *eddy_config_load_dir (const char *path, eddy_error_t *err)
             files[i].path = NULL;
             goto nomem;
         }
-        if (!(files[i].doc = eddy_config_load_file (files[i].path, err)))
+        if (!(files[i].doc = load_file (files[i].path, NULL, NULL, err)))
             goto error;
         if (merge (root, files[i].doc, &kp, files, (int)i, err) < 0)
             goto error;
+    }
+    /* the files fit together: now what each one says */
+    for (size_t i = 0; check && i < count; i++) {
+        if (check (files[i].path, files[i].doc, arg, err) < 0) {
+            if (!errno)
+                errno = EINVAL;
+            goto error;
+        }
     }
     goto done;
 nomem:
@@ -267,7 +285,15 @@ done:
     return root;
 }
 
-json_t *eddy_config_load (const char *path, eddy_error_t *err)
+json_t *eddy_config_load_dir (const char *path, eddy_error_t *err)
+{
+    return load_dir (path, NULL, NULL, err);
+}
+
+json_t *eddy_config_load_checked (const char *path,
+                                  eddy_config_check_f check,
+                                  void *arg,
+                                  eddy_error_t *err)
 {
     struct stat st;
 
@@ -281,6 +307,11 @@ json_t *eddy_config_load (const char *path, eddy_error_t *err)
         return NULL;
     }
     if (S_ISDIR (st.st_mode))
-        return eddy_config_load_dir (path, err);
-    return eddy_config_load_file (path, err);
+        return load_dir (path, check, arg, err);
+    return load_file (path, check, arg, err);
+}
+
+json_t *eddy_config_load (const char *path, eddy_error_t *err)
+{
+    return eddy_config_load_checked (path, NULL, NULL, err);
 }

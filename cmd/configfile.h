@@ -31,4 +31,18 @@ json_t *eddy_config_load_file (const char *path, eddy_error_t *err);
 json_t *eddy_config_load_dir (const char *path, eddy_error_t *err);
 json_t *eddy_config_load (const char *path, eddy_error_t *err);
 
+/* Checking each file
+ *
+ * eddy_config_load_checked () is eddy_config_load () that also calls check
+ * on each file's own table, in name order, once they all parsed and merged
+ * (so the errors above come first): every key of the merged table comes
+ * from exactly one file, so a check can name the file that holds a bad key.  check returns 0, or -1 with errno and err->text set
+ * (the text as the reader should see it), which fails the load.
+ */
+typedef int (*eddy_config_check_f) (const char *path, const json_t *doc, void *arg, eddy_error_t *err);
+json_t *eddy_config_load_checked (const char *path,
+                                  eddy_config_check_f check,
+                                  void *arg,
+                                  eddy_error_t *err);
+
 #endif /* !EDDY_CMD_CONFIGFILE_H */

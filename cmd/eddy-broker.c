@@ -18,11 +18,17 @@
 #include <unistd.h>
 #include <hwloc.h>
 
+#include "cmd/config-schema.h"
 #include "cmd/modules.h"
 #include "engine/broker/broker.h"
 #include "engine/broker/topology.h"
 #include "transport/local/server.h"
 #include "transport/zmq/overlay.h"
+
+/* The system instance's conf.d, read when eddy-broker runs with --system
+ * and neither --config-path nor EDDY_CONFIG_PATH names another.
+ */
+#define SYSTEM_CONFIG_PATH "/etc/eddy/system/conf.d"
 
 struct opts {
     uint32_t rank, size;
@@ -32,6 +38,7 @@ struct opts {
     const char *cert;
     const char *bind_host;
     double connect_timeout;
+    const char *config_path; /* NULL: no configuration files */
 };
 
 static void die (uint32_t rank, const char *fmt, ...) __attribute__ ((format (printf, 2, 3), noreturn));
@@ -71,14 +78,39 @@ struct sig {
     int fd;
 };
 
+/* SIGHUP (systemctl reload) rereads the configuration; the others stop. */
 static void signal_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     struct sig *s = arg;
     struct signalfd_siginfo si;
     if (read (s->fd, &si, sizeof (si)) != sizeof (si))
         return;
+    if (si.ssi_signo == SIGHUP) {
+        eddy_broker_log (s->b, LOG_NOTICE, "broker", "SIGHUP: reloading the configuration");
+        eddy_broker_config_reload (s->b, NULL); /* it logs the outcome */
+        return;
+    }
     eddy_broker_log (s->b, LOG_NOTICE, "broker", "signal %d: shutting down", (int)si.ssi_signo);
     eddy_broker_shutdown (s->b, 128 + (int)si.ssi_signo);
+}
+
+/* Configuration warnings go to the broker's log (eddy dmesg). */
+static void config_warn (int level, const char *text, void *arg)
+{
+    eddy_broker_log (arg, level, "config", "%s", text);
+}
+
+/* Rank 0's reload: read and validate the files again, and say which
+ * changed keys wait for a restart.
+ */
+static json_t *config_loader (eddy_broker_t *b, void *arg, eddy_error_t *err)
+{
+    const struct opts *o = arg;
+    json_t *conf = eddy_config_read (o->config_path, config_warn, b, err);
+    if (conf)
+        eddy_config_restart_changes (eddy_config_schema, eddy_broker_config (b), conf,
+                                     config_warn, b);
+    return conf;
 }
 
 /* The URI a child uses to reach rank's overlay socket. */
@@ -191,7 +223,12 @@ static void add_modules (eddy_broker_t *b, uint32_t rank, bool bare, struct moda
             }
         }
         if (!args && !strcmp (stack[i], "sched")) {
+            /* the sched.policy attribute (--policy) wins over [sched] policy */
             const char *policy = eddy_broker_attr_get (b, "sched.policy");
+            const json_t *v = json_object_get (json_object_get (eddy_broker_config (b), "sched"),
+                                               "policy");
+            if (!policy && json_is_string (v))
+                policy = json_string_value (v);
             args = json_pack ("{s:s}", "policy", policy ? policy : "easy");
         }
         eddy_broker_add_initial_module (b, stack[i], args);
@@ -207,7 +244,9 @@ static void usage (void)
     fprintf (stderr,
              "Usage: eddy-broker --rank=R --size=N --rundir=DIR [--fanout=K] [--tbon=ipc|tcp]\n"
              "                   [--cert=PATH] [--bind-host=IP] [-S NAME=VALUE]... [--module=NAME]...\n"
-             "                   [--bare]   (no default modules)\n");
+             "                   [--config-path=DIR] [--system] [--bare]   (no default modules)\n"
+             "Configuration: --config-path (a conf.d of *.toml, or one file; \"\" = none), else\n"
+             "$EDDY_CONFIG_PATH, else with --system " SYSTEM_CONFIG_PATH ", else none.\n");
     exit (1);
 }
 
@@ -236,6 +275,8 @@ int main (int argc, char **argv)
         { "setattr", required_argument, NULL, 'S' },
         { "module", required_argument, NULL, 'm' },
         { "bare", no_argument, NULL, 'B' },
+        { "config-path", required_argument, NULL, 'C' },
+        { "system", no_argument, NULL, 'Y' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -245,8 +286,16 @@ int main (int argc, char **argv)
     int nattrs = 0;
     char *mods[64];
     int nmods = 0;
-    bool have_rank = false, bare = false;
+    bool have_rank = false, bare = false, system = false, have_config = false;
     int c;
+
+    /* SIGHUP from the start, so an early one cannot kill the broker (the
+     * signalfd made below reads what is pending); SIGTERM and SIGINT still
+     * stop a broker that is not up yet */
+    sigset_t mask;
+    sigemptyset (&mask);
+    sigaddset (&mask, SIGHUP);
+    sigprocmask (SIG_BLOCK, &mask, NULL);
 
     while ((c = getopt_long (argc, argv, "r:s:f:d:t:c:b:S:m:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -291,6 +340,13 @@ int main (int argc, char **argv)
         case 'B':
             bare = true;
             break;
+        case 'C':
+            o.config_path = optarg;
+            have_config = true;
+            break;
+        case 'Y':
+            system = true;
+            break;
         default:
             usage ();
         }
@@ -299,6 +355,14 @@ int main (int argc, char **argv)
         usage ();
     if (!strcmp (o.tbon, "tcp") && !o.cert)
         die (o.rank, "a tcp overlay needs a CURVE certificate (--cert, made by eddy keygen)");
+    if (!have_config && getenv ("EDDY_CONFIG_PATH")) {
+        o.config_path = getenv ("EDDY_CONFIG_PATH");
+        have_config = true;
+    }
+    if (!have_config && system)
+        o.config_path = SYSTEM_CONFIG_PATH;
+    if (o.config_path && !*o.config_path)
+        o.config_path = NULL;
 
     eddy_error_t err;
     eddy_reactor_t *r = eddy_reactor_create ();
@@ -326,6 +390,16 @@ int main (int argc, char **argv)
             die (o.rank, "cannot set attribute %s: %s", attrs[i], strerror (errno));
         *eq = '=';
     }
+    /* after the -S attributes, which the configuration does not override */
+    if (o.config_path) {
+        json_t *conf = eddy_config_read (o.config_path, config_warn, b, &err);
+        if (!conf)
+            die (o.rank, "%s", err.text);
+        eddy_broker_set_config (b, conf);
+        json_decref (conf);
+        eddy_broker_set_config_loader (b, config_loader, &o);
+    }
+
     struct modarg margs[64] = { { 0 } };
     for (int i = 0; i < nmods; i++) {
         char *eq = strchr (mods[i], '=');
@@ -384,9 +458,7 @@ int main (int argc, char **argv)
     }
     eddy_broker_set_overlay (b, &eddy_zmq_overlay_ops, ov);
 
-    /* SIGTERM and SIGINT start an orderly shutdown */
-    sigset_t mask;
-    sigemptyset (&mask);
+    /* SIGTERM and SIGINT start an orderly shutdown; SIGHUP reloads */
     sigaddset (&mask, SIGTERM);
     sigaddset (&mask, SIGINT);
     sigprocmask (SIG_BLOCK, &mask, NULL);

@@ -79,6 +79,7 @@ void eddy_handle_destroy (eddy_handle_t *h)
             free (a);
             a = next;
         }
+        json_decref (h->config);
         if (h->ops->destroy)
             h->ops->destroy (h->impl);
         free (h->name);
@@ -175,6 +176,18 @@ void *eddy_handle_aux_get (eddy_handle_t *h, const char *key)
         if (!strcmp (a->key, key))
             return a->val;
     return NULL;
+}
+
+const json_t *eddy_handle_config (eddy_handle_t *h)
+{
+    return h ? h->config : NULL;
+}
+
+void eddy_handle_set_config (eddy_handle_t *h, json_t *table)
+{
+    json_t *old = h->config;
+    h->config = json_incref (table);
+    json_decref (old);
 }
 
 /* ---- matchtags ---- */

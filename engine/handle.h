@@ -59,6 +59,20 @@ int eddy_log (eddy_handle_t *h, int level, const char *fmt, ...)
 int eddy_handle_aux_set (eddy_handle_t *h, const char *key, void *val, void (*free_fn) (void *));
 void *eddy_handle_aux_get (eddy_handle_t *h, const char *key);
 
+/* Configuration
+ *
+ * The broker hands each module its table of the instance's configuration
+ * (rank 0's TOML conf.d, the same on every rank): before load () and again
+ * before each `config.reload` request (docs/protocols.md, "config").
+ * eddy_handle_config () returns that table, borrowed and valid until the
+ * next reload step: an empty object when the configuration has no table
+ * for the module, NULL for a handle the broker gave none (a client, a
+ * test's own handle).  eddy_handle_set_config () is the broker's: it takes
+ * a reference to table (NULL clears it).
+ */
+const json_t *eddy_handle_config (eddy_handle_t *h);
+void eddy_handle_set_config (eddy_handle_t *h, json_t *table);
+
 /* Called by the ops' owner when a message arrives for this handle: a
  * response goes to the future waiting on its matchtag; a request or event
  * goes to the first matching message handler; an unhandled request gets

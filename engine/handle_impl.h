@@ -23,6 +23,7 @@ struct eddy_handle {
     uint32_t nfree;
 
     eddy_msg_handler_t *handlers; /* newest first */
+    json_t *config;               /* the module's configuration table */
     struct aux *aux;
 
     /* futures whose continuations are due */

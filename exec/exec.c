@@ -8,6 +8,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "engine/util/fsd.h"
 #include "exec/exec.h"
 #include "exec/exec_impl.h"
 
@@ -71,8 +72,51 @@ static void signal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct exec_ctx *ctx = arg;
-    eddy_respond_pack (h, msg, "{s:s s:i}", "backend", ctx->sim ? "sim" : "real", "jobs",
-                       ctx->coord ? coord_count (ctx->coord) : 0);
+    eddy_respond_pack (h, msg, "{s:s s:i s:f}", "backend", ctx->sim ? "sim" : "real", "jobs",
+                       ctx->coord ? coord_count (ctx->coord) : 0, "kill_timeout",
+                       ctx->kill_timeout);
+}
+
+/* [exec] kill-timeout: seconds, or a duration ("10s"); 1 if absent, 0 if
+ * read, -1 if malformed.
+ */
+static int conf_kill_timeout (const json_t *table, double *t)
+{
+    const json_t *v = json_object_get (table, "kill-timeout");
+    double d;
+
+    if (!v)
+        return 1;
+    if (json_is_number (v))
+        d = json_number_value (v);
+    else if (!json_is_string (v) || eddy_fsd_parse (json_string_value (v), &d, NULL) < 0)
+        return -1;
+    if (!(d >= 0) || d > 86400)
+        return -1;
+    *t = d;
+    return 0;
+}
+
+/* config.reload (from the broker): kill-timeout applies to the next job
+ * that overruns its time limit.
+ */
+static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    json_t *table = NULL;
+    double t = 5.0;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:o}", "config", &table) < 0
+        || conf_kill_timeout (table, &t) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "exec: kill-timeout must be a duration up to 1d");
+        return;
+    }
+    if (!ctx->kill_timeout_pinned && t != ctx->kill_timeout) {
+        if (ctx->rank == 0)
+            exec_log (ctx, LOG_NOTICE, "kill-timeout: %gs -> %gs", ctx->kill_timeout, t);
+        ctx->kill_timeout = t;
+    }
+    eddy_respond (h, msg, NULL);
 }
 
 static const struct eddy_msg_handler_spec handlers[] = {
@@ -81,6 +125,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.launch", launch_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.signal", signal_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.stats", stats_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0 },
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -118,6 +163,11 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
     int test_time_limit = 1;
     json_error_t jerr;
 
+    /* [exec] first, then the module args, which win */
+    if (conf_kill_timeout (eddy_handle_config (h), &kill_timeout) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
     if (args && json_unpack_ex (args, &jerr, JSON_STRICT, "{s?s s?F s?b}", "backend", &backend,
                                 "kill_timeout", &kill_timeout, "test_time_limit", &test_time_limit)
                     < 0) {
@@ -136,6 +186,7 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
     ctx->rank = eddy_handle_rank (h);
     ctx->sim = !strcmp (backend, "sim");
     ctx->kill_timeout = kill_timeout;
+    ctx->kill_timeout_pinned = args && json_object_get (args, "kill_timeout");
     ctx->test_time_limit = test_time_limit;
     if (!ctx->sim && eddy_reactor_is_sim (ctx->r)) {
         exec_log (ctx, LOG_ERR, "backend real needs file descriptors: use backend sim in the simulator");

@@ -22,6 +22,7 @@ struct exec_ctx {
     uint32_t rank;
     bool sim;             /* backend "sim": no job runs a process */
     double kill_timeout;  /* SIGTERM -> SIGKILL grace after a time limit */
+    bool kill_timeout_pinned; /* set by the module args: [exec] does not change it */
     bool test_time_limit; /* jobs without processes obey their time limit */
     eddy_msg_handler_t **handlers;
     struct coord *coord;  /* rank 0 only */

@@ -322,4 +322,5 @@ const struct eddy_module eddy_module_job_ingest = {
     .name = "job-ingest",
     .load = ingest_load,
     .unload = ingest_unload,
+    .config_table = "ingest", /* Flux's name */
 };

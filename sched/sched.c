@@ -49,6 +49,7 @@ struct sched {
     eddy_handle_t *h;
     eddy_msg_handler_t **handlers;
     eddy_policy_t *policy;
+    char *config_policy; /* [sched] policy as last applied by config.reload */
     eddy_watcher_t *idle;
     eddy_watcher_t *retry;
     eddy_future_t *acquire_f;
@@ -853,12 +854,45 @@ static void prioritize_cb (eddy_handle_t *h,
     schedule_pass (s);
 }
 
+/* config.reload (from the broker): [sched] policy may change between
+ * passes; the queue and the running jobs stay as they are.
+ */
+static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct sched *s = arg;
+    const char *name = NULL;
+    eddy_policy_t *p;
+    eddy_error_t err;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:{s?s}}", "config", "policy", &name) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "sched: [sched] policy must be a string");
+        return;
+    }
+    /* a built-in is known by its name, a plugin by the path last applied */
+    if (name && strcmp (name, s->config_policy ? s->config_policy : eddy_policy_name (s->policy))) {
+        char *spec = strdup (name);
+        if (!spec || !(p = eddy_policy_create (name, &err))) {
+            eddy_respond_error (h, msg, spec ? errno : ENOMEM, spec ? err.text : NULL);
+            free (spec);
+            return;
+        }
+        sched_log (s, LOG_NOTICE, "policy %s -> %s", eddy_policy_name (s->policy), name);
+        eddy_policy_destroy (s->policy);
+        s->policy = p;
+        free (s->config_policy);
+        s->config_policy = spec;
+        schedule_pass (s);
+    }
+    eddy_respond (h, msg, NULL);
+}
+
 static const struct eddy_msg_handler_spec handlers[] = {
     {EDDY_MSGTYPE_REQUEST, "sched.alloc", alloc_cb, 0},
     {EDDY_MSGTYPE_REQUEST, "sched.free", free_cb, 0},
     {EDDY_MSGTYPE_REQUEST, "sched.cancel", cancel_cb, 0},
     {EDDY_MSGTYPE_REQUEST, "sched.prioritize", prioritize_cb, 0},
     {EDDY_MSGTYPE_REQUEST, "sched.resource-status", status_cb, EDDY_ROLE_ALL},
+    {EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0},
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -896,6 +930,7 @@ static void sched_unload (void *ctx)
     eddy_watcher_destroy (s->idle);
     eddy_watcher_destroy (s->retry);
     eddy_policy_destroy (s->policy);
+    free (s->config_policy);
     eddy_rlist_destroy (s->all);
     eddy_rlist_destroy (s->pool);
     eddy_rlist_destroy (s->trial);

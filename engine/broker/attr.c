@@ -26,7 +26,8 @@ static bool is_immutable (const char *name)
 
 static const char *const computed[] = {
     "rank", "size", "version", "tbon.fanout", "tbon.level", "tbon.maxlevel",
-    "tbon.parent", "tbon.descendants", "broker.state", "log-ring-size", NULL,
+    "tbon.parent", "tbon.descendants", "broker.state", "log-ring-size", "config.generation",
+    NULL,
 };
 
 static const char *computed_get (eddy_broker_t *b, const char *name)
@@ -58,6 +59,8 @@ static const char *computed_get (eddy_broker_t *b, const char *name)
         return eddy_broker_state_name (b->state);
     else if (!strcmp (name, "log-ring-size"))
         snprintf (s, n, "%u", b->ring_size ? b->ring_size : 1024);
+    else if (!strcmp (name, "config.generation"))
+        snprintf (s, n, "%u", b->config_gen);
     else
         return NULL;
     return s;
@@ -150,6 +153,7 @@ int attr_set (eddy_broker_t *b, const char *name, const char *value, bool force)
     if ((a = lookup (b, name))) {
         free (a->value);
         a->value = v;
+        a->from_config = false;
         return 0;
     }
     struct attr *p = realloc (b->attrs, (b->nattrs + 1) * sizeof (*p));
@@ -162,8 +166,38 @@ int attr_set (eddy_broker_t *b, const char *name, const char *value, bool force)
     }
     b->attrs = p;
     p[b->nattrs].value = v;
+    p[b->nattrs].from_config = false;
     b->nattrs++;
     return 0;
+}
+
+/* An attribute set explicitly (on the command line, by attr.set) keeps
+ * its value: the configuration only fills in the others.
+ */
+int attr_set_config (eddy_broker_t *b, const char *name, const char *value)
+{
+    struct attr *a = lookup (b, name);
+
+    if (a && !a->from_config)
+        return 0;
+    if (a && !strcmp (a->value, value))
+        return 0;
+    if (attr_set (b, name, value, false) < 0)
+        return -1;
+    if ((a = lookup (b, name)))
+        a->from_config = true;
+    return 0;
+}
+
+void attr_unset_config (eddy_broker_t *b, const char *name)
+{
+    struct attr *a = lookup (b, name);
+
+    if (!a || !a->from_config)
+        return;
+    free (a->name);
+    free (a->value);
+    *a = b->attrs[--b->nattrs];
 }
 
 json_t *attr_list (eddy_broker_t *b)

@@ -47,7 +47,7 @@ eddy_broker_t *eddy_broker_create (eddy_reactor_t *r,
         goto nomem;
     if (!broker_module_add (b, "broker", NULL))
         goto nomem;
-    if (overlay_init (b) < 0)
+    if (overlay_init (b) < 0 || config_init (b) < 0)
         goto nomem;
     return b;
 nomem:
@@ -91,6 +91,7 @@ void eddy_broker_destroy (eddy_broker_t *b)
         free (b->subs[i].prefix);
     free (b->subs);
     attr_free_all (b);
+    config_fini (b);
     logring_clear (b);
     free (b->ring);
     free (b);
@@ -554,6 +555,10 @@ void broker_route_response (eddy_broker_t *b, eddy_msg_t *m)
         eddy_msg_decref (m);
         return;
     }
+    if (config_module_response (b, entry, m)) {
+        eddy_msg_decref (m); /* a module's answer to the broker's config.reload */
+        return;
+    }
     broker_deliver_entry (b, entry, m);
     eddy_msg_decref (m);
 }
@@ -571,6 +576,8 @@ void broker_distribute_event (eddy_broker_t *b, const eddy_msg_t *ev)
 
     b->msgs_routed++;
     b->event_seq = eddy_msg_seq (ev);
+    if (!strcmp (topic, "config.updated"))
+        config_event (b, ev); /* in force before anyone hears of it */
     /* subs are sorted by entry: each subscriber gets one copy */
     for (int i = 0; i < b->nsubs; i++) {
         if (b->subs[i].entry == last || !prefix_match (b->subs[i].prefix, topic))

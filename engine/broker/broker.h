@@ -41,11 +41,14 @@ typedef enum {
 
 /* A statically linked module: load () runs in the broker's reactor and must
  * not block; it returns -1 (+ errno) to refuse.  unload () frees ctx.
+ * config_table names the table of the configuration the module reads
+ * (eddy_handle_config ()); NULL means the table named like the module.
  */
 struct eddy_module {
     const char *name;
     int (*load) (eddy_handle_t *h, json_t *args, void **ctx);
     void (*unload) (void *ctx);
+    const char *config_table;
 };
 
 /* Modules that come with the broker. */
@@ -86,6 +89,44 @@ int eddy_broker_add_initial_module (eddy_broker_t *b, const char *name, json_t *
  */
 int eddy_broker_attr_set (eddy_broker_t *b, const char *name, const char *value);
 const char *eddy_broker_attr_get (eddy_broker_t *b, const char *name);
+
+/* Configuration
+ *
+ * The instance's configuration is one JSON object (the TOML tables of a
+ * conf.d, engine/util/toml.h) with a generation number, and rank 0's is
+ * the one in force on every rank: a broker that joins gets its parent's
+ * (which is rank 0's) in the welcome, and a reload on rank 0 reaches every
+ * rank as a `config.updated` event.  Keys of [broker] and [tbon] become
+ * attributes, unless the attribute was set explicitly (eddy_broker_attr_set
+ * (), attr.set); each module gets its table (eddy_handle_config ()) before
+ * load () and, on a reload, in a `config.reload` request it answers
+ * (docs/protocols.md, "config").  The broker reads no file: its owner
+ * reads and validates them.
+ *
+ * eddy_broker_set_config () gives the broker, before start, the
+ * configuration read from its own conf.d (a reference is taken).  On rank
+ * 0 it is generation 1; on another rank it holds only until the broker
+ * joins, and differing from rank 0's is logged as a warning.  -1 EINVAL
+ * if config is not an object.
+ *
+ * eddy_broker_set_config_loader () sets how rank 0 rereads it: the loader
+ * returns a new object (the caller's) or NULL with err filled.
+ *
+ * eddy_broker_config_reload () is what SIGHUP does.  On rank 0 it calls
+ * the loader; a failure is logged, the configuration in force stays and
+ * -1 is returned (errno from the loader; ENOSYS without a loader); else
+ * the new generation goes to every rank.  Another rank asks rank 0 to
+ * reload (-1 only if the request cannot be sent).
+ *
+ * eddy_broker_config () is the configuration in force (borrowed, never
+ * NULL); its generation is 0 until rank 0 has had one set.
+ */
+typedef json_t *(*eddy_broker_config_f) (eddy_broker_t *b, void *arg, eddy_error_t *err);
+int eddy_broker_set_config (eddy_broker_t *b, json_t *config);
+void eddy_broker_set_config_loader (eddy_broker_t *b, eddy_broker_config_f loader, void *arg);
+int eddy_broker_config_reload (eddy_broker_t *b, eddy_error_t *err);
+const json_t *eddy_broker_config (eddy_broker_t *b);
+uint32_t eddy_broker_config_generation (eddy_broker_t *b);
 
 /* Start the state machine (JOIN). */
 int eddy_broker_start (eddy_broker_t *b);

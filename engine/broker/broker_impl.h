@@ -19,6 +19,7 @@ struct child {
     bool connected;
     double last_seen;
     char *host; /* from its hello */
+    eddy_msg_t *pending_hello; /* answered once this broker has joined */
 };
 
 struct service {
@@ -34,6 +35,7 @@ struct sub {
 struct attr {
     char *name;
     char *value;
+    bool from_config; /* set from [broker] or [tbon], not explicitly */
 };
 
 struct logent {
@@ -126,6 +128,14 @@ struct eddy_broker {
     struct waiter *waiters;
     int nwaiters;
 
+    /* configuration (config.c) */
+    json_t *config;       /* in force; an empty object when there is none */
+    json_t *config_empty; /* the table of a module the config does not name */
+    uint32_t config_gen;  /* rank 0's generation; 0 = none yet */
+    bool config_local;    /* a follower's own, until its welcome */
+    eddy_broker_config_f config_loader;
+    void *config_loader_arg;
+
     eddy_broker_event_f event_cb;
     void *event_arg;
     uint32_t owner; /* instance owner's userid (attr security.owner) */
@@ -156,6 +166,16 @@ int broker_module_load (eddy_broker_t *b, const char *name, json_t *args, eddy_e
 int broker_module_unload (eddy_broker_t *b, const char *name);
 void broker_modules_unload_all (eddy_broker_t *b);
 
+/* config.c */
+int config_init (eddy_broker_t *b);
+void config_fini (eddy_broker_t *b);
+json_t *config_module_table (eddy_broker_t *b, const struct eddy_module *m);
+void config_from_leader (eddy_broker_t *b, json_t *config, uint32_t generation);
+void config_event (eddy_broker_t *b, const eddy_msg_t *ev);
+bool config_module_response (eddy_broker_t *b, uint64_t entry, const eddy_msg_t *msg);
+void config_get_request (eddy_broker_t *b, const eddy_msg_t *req);
+void config_reload_request (eddy_broker_t *b, const eddy_msg_t *req);
+
 /* overlay.c */
 int overlay_init (eddy_broker_t *b);
 void overlay_fini (eddy_broker_t *b);
@@ -181,6 +201,9 @@ void state_wait_request (eddy_broker_t *b, const eddy_msg_t *req);
 /* attr.c and logring.c */
 const char *attr_get (eddy_broker_t *b, const char *name);
 int attr_set (eddy_broker_t *b, const char *name, const char *value, bool force);
+/* From the configuration: only over an absent or configured attribute. */
+int attr_set_config (eddy_broker_t *b, const char *name, const char *value);
+void attr_unset_config (eddy_broker_t *b, const char *name);
 json_t *attr_list (eddy_broker_t *b);
 void attr_free_all (eddy_broker_t *b);
 void logring_append (eddy_broker_t *b, int level, const char *name, const char *text);

@@ -1,5 +1,5 @@
 /* builtin.c - the services every broker provides itself: broker, attr,
- * log, event, service, module and overlay.  Registered by table.
+ * log, event, service, module, overlay and config.  Registered by table.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,7 +24,7 @@ struct builtin {
 };
 
 static const char *const builtin_services[] = {
-    "broker", "attr", "log", "event", "service", "module", "overlay", NULL,
+    "broker", "attr", "log", "event", "service", "module", "overlay", "config", NULL,
 };
 
 bool builtin_is_service (const char *name)
@@ -193,6 +193,11 @@ static void event_pub (eddy_broker_t *b, const eddy_msg_t *msg)
 
     if (!unpack (b, msg, "{s:s s?o}", "topic", &topic, "payload", &payload))
         return;
+    if (!strncmp (topic, "config.", 7)) {
+        /* every rank puts a config.updated event in force */
+        broker_respond_error (b, msg, EPERM, "config.* events are the broker's own");
+        return;
+    }
     if (!(ev = eddy_msg_create (EDDY_MSGTYPE_EVENT, topic)) || !*topic) {
         eddy_msg_decref (ev);
         broker_respond_error (b, msg, EINVAL, "invalid event topic '%s'", topic);
@@ -323,6 +328,7 @@ int broker_module_load (eddy_broker_t *b, const char *name, json_t *args, eddy_e
     }
     if (!(mi = broker_module_add (b, name, m)))
         return eddy_error_set (err, "out of memory");
+    eddy_handle_set_config (mi->h, config_module_table (b, m));
     if (m->load (mi->h, args, &mi->ctx) < 0) {
         int saved_errno = errno ? errno : EINVAL;
         broker_module_free (b, mi);
@@ -441,6 +447,18 @@ static void overlay_disconnect (eddy_broker_t *b, const eddy_msg_t *msg)
     overlay_disconnect_request (b, msg);
 }
 
+/* ---- config.* ---- */
+
+static void config_get (eddy_broker_t *b, const eddy_msg_t *msg)
+{
+    config_get_request (b, msg);
+}
+
+static void config_reload (eddy_broker_t *b, const eddy_msg_t *msg)
+{
+    config_reload_request (b, msg);
+}
+
 static const struct builtin builtins[] = {
     { "broker.ping", ping, 0, EDDY_ROLE_ALL },
     { "broker.state-wait", state_wait, 0, EDDY_ROLE_ALL },
@@ -462,6 +480,8 @@ static const struct builtin builtins[] = {
     { "overlay.status", overlay_status, 0, EDDY_ROLE_ALL },
     { "overlay.parentof", overlay_parentof, 0, EDDY_ROLE_ALL },
     { "overlay.disconnect", overlay_disconnect, 0, EDDY_ROLE_OWNER },
+    { "config.get", config_get, 0, EDDY_ROLE_ALL },
+    { "config.reload", config_reload, ROOT_ONLY, EDDY_ROLE_OWNER },
 };
 
 bool builtin_dispatch (eddy_broker_t *b, eddy_msg_t *m)

@@ -61,8 +61,10 @@ int overlay_init (eddy_broker_t *b)
 
 void overlay_fini (eddy_broker_t *b)
 {
-    for (uint32_t i = 0; i < b->nchildren; i++)
+    for (uint32_t i = 0; i < b->nchildren; i++) {
         free (b->children[i].host);
+        eddy_msg_decref (b->children[i].pending_hello);
+    }
     eddy_watcher_destroy (b->report_w);
     eddy_watcher_destroy (b->keepalive_w);
     eddy_watcher_destroy (b->health_w);
@@ -292,6 +294,17 @@ static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
                                  json_pack ("{s:s}", "reason", "parent is shutting down"));
         return;
     }
+    if (b->parent != EDDY_RANK_NONE && !b->joined) {
+        /* the welcome carries rank 0's configuration, which this broker
+         * gets in its own welcome: answer then (overlay_recv_control_parent) */
+        if (c->pending_hello != msg) {
+            eddy_msg_decref (c->pending_hello);
+            c->pending_hello = eddy_msg_incref (msg);
+        }
+        eddy_broker_log (b, LOG_DEBUG, "overlay", "rank %u waits until rank %u welcomes us", rank,
+                         b->parent);
+        return;
+    }
     int st = status_parse (status);
     if (!c->host || strcmp (c->host, host) != 0) {
         char *cpy = strdup (host);
@@ -308,7 +321,9 @@ static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
     eddy_broker_log (b, rejoin ? LOG_NOTICE : LOG_DEBUG, "overlay", "rank %u %s", rank,
                      rejoin ? "rejoined" : "joined");
     broker_control_to_child (b, rank, "overlay.welcome",
-                             json_pack ("{s:i}", "seq", (json_int_t)b->event_seq));
+                             json_pack ("{s:i s:i s:O}", "seq", (json_int_t)b->event_seq,
+                                        "generation", (json_int_t)b->config_gen, "config",
+                                        b->config));
     start_health (b);
     schedule_report (b);
 }
@@ -355,13 +370,26 @@ void overlay_recv_control_parent (eddy_broker_t *b, const eddy_msg_t *msg)
 
     if (!strcmp (topic, "overlay.welcome")) {
         int seq = 0;
+        json_int_t gen = 0;
+        json_t *config = NULL;
         if (o)
-            json_unpack (o, "{s?i}", "seq", &seq);
+            json_unpack (o, "{s?i s?I s?o}", "seq", &seq, "generation", &gen, "config", &config);
         bool first = !b->joined;
         b->joined = true;
         b->reported = false;
         if (first && seq > 0 && (uint32_t)seq > b->event_seq)
             b->event_seq = seq; /* events before we joined are not ours */
+        if (config && gen >= 0 && gen <= UINT32_MAX)
+            config_from_leader (b, config, (uint32_t)gen);
+        /* children that said hello meanwhile get their welcome now */
+        for (uint32_t i = 0; i < b->nchildren; i++) {
+            eddy_msg_t *hm = b->children[i].pending_hello;
+            if (hm) {
+                b->children[i].pending_hello = NULL;
+                hello (b, b->children[i].rank, hm);
+                eddy_msg_decref (hm);
+            }
+        }
         eddy_watcher_stop (b->hello_w);
         double period = keepalive_period (b);
         if (period > 0 && !b->keepalive_w

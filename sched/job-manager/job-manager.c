@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "engine/broker/broker.h"
 #include "sched/job-manager/jobmgr.h"
@@ -352,6 +353,46 @@ static void getinfo_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
     eddy_respond_pack (h, msg, "{s:I}", "max_jobid", (json_int_t)jm->max_jobid);
 }
 
+/* "keep all" for -1, else the number */
+static const char *limit_text (int n, char *buf, size_t len)
+{
+    if (n < 0)
+        return "keep all";
+    snprintf (buf, len, "%d", n);
+    return buf;
+}
+
+/* config.reload (from the broker): [job-manager] inactive-num-limit
+ * applies at once (a smaller limit purges the excess now; from "keep all",
+ * it counts the jobs that become inactive from now on).  The module args,
+ * when they set purge_count, win over the configuration.
+ */
+static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    int limit = -1;
+    char a[32], b[32];
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:{s?i}}", "config", "inactive-num-limit",
+                     &limit) < 0
+        || limit < -1) {
+        eddy_respond_error (h, msg, EPROTO, "job-manager: inactive-num-limit must be an integer >= 0");
+        return;
+    }
+    if (jm->purge_pinned) {
+        if (limit != jm->purge_count)
+            eddy_log (h, LOG_NOTICE, "inactive-num-limit: the module argument purge_count=%d "
+                      "stays in force", jm->purge_count);
+    }
+    else if (limit != jm->purge_count) {
+        eddy_log (h, LOG_NOTICE, "inactive-num-limit: %s -> %s",
+                  limit_text (jm->purge_count, a, sizeof (a)), limit_text (limit, b, sizeof (b)));
+        jm->purge_count = limit;
+        jobmgr_purge_trim (jm);
+    }
+    eddy_respond (h, msg, NULL);
+}
+
 static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-manager.submit", submit_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.urgency", urgency_cb, EDDY_ROLE_ALL },
@@ -366,6 +407,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-manager.stats", stats_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.getinfo", getinfo_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "disconnect", disconnect_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, EDDY_ROLE_OWNER },
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -420,12 +462,16 @@ static void jm_unload (void *ctx)
 static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
 {
     struct jobmgr *jm = calloc (1, sizeof (*jm));
+    const json_t *conf = eddy_handle_config (h);
     int remember = 10000, purge_count = -1;
 
     if (!jm)
         return -1;
-    if (args && json_unpack (args, "{s?i s?i}", "inactive_remember", &remember, "purge_count",
-                             &purge_count) < 0) {
+    /* [job-manager] first, then the module args, which win */
+    if ((conf && json_unpack ((json_t *)conf, "{s?i s?i}", "inactive-remember", &remember,
+                              "inactive-num-limit", &purge_count) < 0)
+        || (args && json_unpack (args, "{s?i s?i}", "inactive_remember", &remember, "purge_count",
+                                 &purge_count) < 0)) {
         free (jm);
         errno = EINVAL;
         return -1;
@@ -433,6 +479,7 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
     jm->h = h;
     jm->sched_ready = true; /* until an alloc says otherwise */
     jm->purge_count = purge_count;
+    jm->purge_pinned = args && json_object_get (args, "purge_count");
     jm->ring_size = remember > 0 ? (uint32_t)remember : 0;
     if (!(jm->active = eddy_u64map_create ()) || !(jm->inactive = eddy_u64map_create ())
         || (jm->ring_size && !(jm->ring = calloc (jm->ring_size, sizeof (jm->ring[0]))))

@@ -99,6 +99,7 @@ struct jobmgr {
     /* inactive jobs whose KVS directories are kept, oldest first; beyond
      * purge_count (>= 0) the oldest is unlinked (-1: keep everything) */
     int purge_count;
+    bool purge_pinned; /* purge_count came from the module args: a reload keeps it */
     uint64_t *purgeq;
     uint32_t pq_head, pq_count, pq_cap;
     uint64_t purged;
@@ -164,6 +165,7 @@ void jobmgr_link (struct jobmgr *jm, struct job *job);
 void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_status, int status,
                       const char *exc_type, const char *exc_note);
 void jobmgr_purge (struct jobmgr *jm, uint64_t id);
+void jobmgr_purge_trim (struct jobmgr *jm);
 void jobmgr_count_running (struct jobmgr *jm, struct job *job);
 json_t *job_wait_result (struct job *job);
 

@@ -396,8 +396,6 @@ static void prune_parents (eddy_kvs_txn_t *txn, char *key)
  */
 void jobmgr_purge (struct jobmgr *jm, uint64_t id)
 {
-    char key[128];
-
     if (jm->purge_count < 0)
         return;
     if (jm->pq_count == jm->pq_cap) {
@@ -413,6 +411,18 @@ void jobmgr_purge (struct jobmgr *jm, uint64_t id)
         jm->pq_head = 0;
     }
     jm->purgeq[(jm->pq_head + jm->pq_count++) % jm->pq_cap] = id;
+    jobmgr_purge_trim (jm);
+}
+
+/* Unlink the oldest inactive jobs beyond purge_count (after it shrank, or
+ * one more became inactive).
+ */
+void jobmgr_purge_trim (struct jobmgr *jm)
+{
+    char key[128];
+
+    if (jm->purge_count < 0)
+        return;
     while (jm->pq_count > (uint32_t)jm->purge_count) {
         uint64_t old = jm->purgeq[jm->pq_head];
         jm->pq_head = (jm->pq_head + 1) % jm->pq_cap;

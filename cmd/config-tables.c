@@ -1,0 +1,192 @@
+/* config-tables.c - the tables and keys of eddy's configuration, by the
+ * part of the instance that reads them.  Names follow Flux's (flux-config-
+ * TABLE(5)) where Flux has the key; tables eddy does not use yet are
+ * checked all the same, so a file written today is valid later.
+ *
+ * Keep in step with what reads them: engine/broker/config.c ([broker],
+ * [tbon] as attributes), the modules' config.reload handlers, eddy-broker
+ * (module arguments at start) and docs/config.md.
+ */
+#include <stddef.h>
+
+#include "cmd/config-schema.h"
+#include "engine/util/hostlist.h"
+#include "engine/util/idset.h"
+#include "sched/policy.h"
+
+/* a built-in policy's name or a plugin's path: create it to be sure */
+static int policy_check (const json_t *v, eddy_error_t *err)
+{
+    eddy_error_t e;
+    eddy_policy_t *p = eddy_policy_create (json_string_value (v), &e);
+
+    if (!p)
+        return eddy_error_set (err, "%s", e.text);
+    eddy_policy_destroy (p);
+    return 0;
+}
+
+/* exclude: an idset of ranks or a hostlist */
+static int exclude_check (const json_t *v, eddy_error_t *err)
+{
+    eddy_idset_t *ids;
+    eddy_hostlist_t *hl;
+    const char *s = json_string_value (v);
+
+    if ((ids = eddy_idset_decode (s, NULL))) {
+        eddy_idset_destroy (ids);
+        return 0;
+    }
+    if ((hl = eddy_hostlist_decode (s, NULL))) {
+        eddy_hostlist_destroy (hl);
+        return 0;
+    }
+    return eddy_error_set (err, "'%s' is neither an idset nor a hostlist", s);
+}
+
+/* [broker]: the broker itself (attributes of the same names) */
+static const struct eddy_conf_key broker_keys[] = {
+    { "log-stderr-level", EDDY_CONF_INTEGER, 0, 0, 7, .doc = "syslog level up to which log lines go to stderr" },
+    { "quorum", EDDY_CONF_INTEGER, EDDY_CONF_RESTART, 1, 1e8, .doc = "ranks online before rank 0 runs" },
+    EDDY_CONF_END,
+};
+
+/* [tbon]: the overlay's timers (attributes tbon.NAME) */
+static const struct eddy_conf_key tbon_keys[] = {
+    { "keepalive_period", EDDY_CONF_DURATION, EDDY_CONF_RESTART, .doc = "how often a broker tells its parent it lives" },
+    { "keepalive_timeout", EDDY_CONF_DURATION, 0, .doc = "silence after which a child is lost" },
+    { "hello_retry", EDDY_CONF_DURATION, EDDY_CONF_RESTART, .doc = "hello again after this long without a welcome" },
+    { "shutdown_timeout", EDDY_CONF_DURATION, 0, .doc = "how long a parent waits for its children to leave" },
+    { "status_timeout", EDDY_CONF_DURATION, 0, .doc = "how long overlay.status waits for a child" },
+    { "topo", EDDY_CONF_STRING, EDDY_CONF_UNUSED, .doc = "tree shape (eddy: --fanout)" },
+    { "connect_timeout", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
+    { "tcp_user_timeout", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
+    { "torpid_min", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
+    { "torpid_max", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
+    EDDY_CONF_END,
+};
+
+/* [bootstrap]: a system instance's brokers and their addresses */
+static const struct eddy_conf_key bootstrap_host_keys[] = {
+    { "host", EDDY_CONF_HOSTLIST, EDDY_CONF_REQUIRED },
+    { "bind", EDDY_CONF_STRING },
+    { "connect", EDDY_CONF_STRING },
+    { "parent", EDDY_CONF_STRING },
+    EDDY_CONF_END,
+};
+static const struct eddy_conf_key bootstrap_keys[] = {
+    { "curve_cert", EDDY_CONF_STRING, EDDY_CONF_RESTART },
+    { "default_port", EDDY_CONF_INTEGER, EDDY_CONF_RESTART, 1, 65535 },
+    { "default_bind", EDDY_CONF_STRING, EDDY_CONF_RESTART },
+    { "default_connect", EDDY_CONF_STRING, EDDY_CONF_RESTART },
+    { "enable_ipv6", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
+    { "hosts", EDDY_CONF_TABLES, EDDY_CONF_RESTART, .keys = bootstrap_host_keys },
+    EDDY_CONF_END,
+};
+
+/* [resource]: the resource module */
+static const struct eddy_conf_key resource_config_keys[] = {
+    { "hosts", EDDY_CONF_HOSTLIST, EDDY_CONF_REQUIRED },
+    { "cores", EDDY_CONF_IDSET },
+    { "gpus", EDDY_CONF_IDSET },
+    { "properties", EDDY_CONF_STRINGS },
+    EDDY_CONF_END,
+};
+static const struct eddy_conf_key resource_keys[] = {
+    { "path", EDDY_CONF_STRING, EDDY_CONF_RESTART },
+    { "config", EDDY_CONF_TABLES, EDDY_CONF_RESTART, .keys = resource_config_keys },
+    { "exclude", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = exclude_check },
+    { "scheduling", EDDY_CONF_STRING, EDDY_CONF_RESTART },
+    { "reserve", EDDY_CONF_STRING, EDDY_CONF_RESTART },
+    { "noverify", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
+    { "norestrict", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
+    { "rediscover", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
+    EDDY_CONF_END,
+};
+
+/* [job-manager] */
+static const struct eddy_conf_key job_manager_keys[] = {
+    { "inactive-num-limit", EDDY_CONF_INTEGER, 0, 0, 2147483647, .doc = "inactive jobs kept in the KVS (the older are purged)" },
+    { "inactive-remember", EDDY_CONF_INTEGER, EDDY_CONF_RESTART, 0, 1e7, .doc = "inactive jobs kept in memory for job-manager.wait" },
+    { "inactive-age-limit", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
+    { "journal-size-limit", EDDY_CONF_INTEGER, EDDY_CONF_UNUSED },
+    { "plugins", EDDY_CONF_ANY, EDDY_CONF_UNUSED },
+    { "housekeeping", EDDY_CONF_TABLE, EDDY_CONF_UNUSED },
+    EDDY_CONF_END,
+};
+
+/* [sched] */
+static const struct eddy_conf_key sched_keys[] = {
+    { "policy", EDDY_CONF_STRING, 0, .check = policy_check, .doc = "fcfs, easy, conservative, or a plugin's path" },
+    { "policy-params", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .doc = "the policy's own parameters" },
+    EDDY_CONF_END,
+};
+
+/* [exec] */
+static const struct eddy_conf_key exec_keys[] = {
+    { "kill-timeout", EDDY_CONF_DURATION, 0, .doc = "SIGTERM to SIGKILL grace after a time limit" },
+    { "imp", EDDY_CONF_STRING, EDDY_CONF_UNUSED },
+    { "job-shell", EDDY_CONF_STRING, EDDY_CONF_UNUSED },
+    { "service", EDDY_CONF_STRING, EDDY_CONF_UNUSED },
+    { "max-kill-count", EDDY_CONF_INTEGER, EDDY_CONF_UNUSED },
+    { "barrier-timeout", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
+    EDDY_CONF_END,
+};
+
+/* [access] */
+static const struct eddy_conf_key access_keys[] = {
+    { "allow-guest-user", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
+    { "allow-root-owner", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
+    { "private-mode", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
+    EDDY_CONF_END,
+};
+
+/* [queues.NAME] */
+static const struct eddy_conf_key queue_keys[] = {
+    { "requires", EDDY_CONF_STRINGS },
+    { "policy", EDDY_CONF_TABLE },
+    EDDY_CONF_END,
+};
+static const struct eddy_conf_key queues_keys[] = {
+    { "*", EDDY_CONF_TABLE, 0, .keys = queue_keys },
+    EDDY_CONF_END,
+};
+
+/* [archive] */
+static const struct eddy_conf_key archive_keys[] = {
+    { "dbpath", EDDY_CONF_STRING },
+    { "period", EDDY_CONF_DURATION },
+    { "busytimeout", EDDY_CONF_DURATION },
+    EDDY_CONF_END,
+};
+
+/* [ingest] (the job-ingest module) */
+static const struct eddy_conf_key ingest_stage_keys[] = {
+    { "disable", EDDY_CONF_BOOLEAN },
+    { "plugins", EDDY_CONF_STRINGS },
+    { "args", EDDY_CONF_STRINGS },
+    { "*", EDDY_CONF_TABLE }, /* a plugin's own table */
+    EDDY_CONF_END,
+};
+static const struct eddy_conf_key ingest_keys[] = {
+    { "batch-count", EDDY_CONF_INTEGER, 0, 0, 1e9 },
+    { "buffer-size", EDDY_CONF_STRING },
+    { "validator", EDDY_CONF_TABLE, 0, .keys = ingest_stage_keys },
+    { "frobnicator", EDDY_CONF_TABLE, 0, .keys = ingest_stage_keys },
+    EDDY_CONF_END,
+};
+
+const struct eddy_conf_key eddy_config_schema[] = {
+    { "broker", EDDY_CONF_TABLE, .keys = broker_keys },
+    { "tbon", EDDY_CONF_TABLE, .keys = tbon_keys },
+    { "bootstrap", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = bootstrap_keys },
+    { "resource", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = resource_keys },
+    { "job-manager", EDDY_CONF_TABLE, .keys = job_manager_keys },
+    { "sched", EDDY_CONF_TABLE, .keys = sched_keys },
+    { "exec", EDDY_CONF_TABLE, .keys = exec_keys },
+    { "access", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = access_keys },
+    { "queues", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = queues_keys },
+    { "archive", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = archive_keys },
+    { "ingest", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = ingest_keys },
+    EDDY_CONF_END,
+};
