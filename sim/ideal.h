@@ -1,7 +1,10 @@
-/* ideal.h - the ideal replay oracle: a trace scheduled by a policy
+/* ideal.h - the scheduler-only replay: a trace scheduled by a policy
  * (sched/policy.h) in a direct event loop, with no brokers and no
- * messages.  Its schedule is what a replay through eddy at link latency 0
- * must reproduce exactly (DESIGN.md, "Trace replay semantics (SWF)").
+ * messages.  A replay through eddy at link latency 0 must give the same
+ * schedule, so comparing the two finds faults of the stack (messages,
+ * timing, the job manager).  It is not an oracle of the policies: it runs
+ * their code.  The independent check of DESIGN.md's rules is
+ * test/oracle/swfsim.py, which shares no code with sched/ or sim/.
  *
  * Events at one instant t: completions at t free their processors, then
  * arrivals at t join the queue, then exactly one scheduling pass.  A job

@@ -3,7 +3,8 @@
  * the KVS, the job manager, the scheduler and the exec service (sim
  * backend) on rank 0, fed each job at its submit time.
  *
- * At link latency 0 the schedule equals the ideal oracle's (sim/ideal.h);
+ * At link latency 0 the schedule equals the scheduler-only replay's
+ * (sim/ideal.h) and the independent oracle's (test/oracle/swfsim.py);
  * with latency, start times shift by the modeled message delays.
  */
 #ifndef EDDY_SIM_REPLAY_H

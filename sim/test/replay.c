@@ -1,7 +1,9 @@
 /* The full stack in the simulator at link latency 0 reproduces the ideal
  * schedule of DESIGN.md exactly: hand-worked scenarios (every start time
  * written out below), then the first jobs of every shared trace compared
- * job by job with the oracle (sim/ideal.h), under fcfs and easy.
+ * job by job with the scheduler-only replay (sim/ideal.h), under fcfs and
+ * easy: a check of the stack, not of the policies, whose code both run
+ * (test/integration/t0020-oracle.sh checks the policies).
  */
 #include <stdarg.h>
 #include <stddef.h>
