@@ -564,6 +564,10 @@ int sim_replay (int argc, char **argv)
     p.detail = detail;
     if (eddy_replay_run (&p, jobs, n, res, &st, &err) < 0)
         eddy_cmd_die ("sim", "replay: %s", err.text);
+    /* a last line, so even a replay shorter than the refresh period shows
+     * where it ended */
+    pg.last = -INFINITY;
+    progress_cb (st.virtual_seconds, st.jobs + st.denied + st.failed, n, &pg);
     if (pg.shown && pg.mode == PROGRESS_TTY)
         fputc ('\n', stderr);
     double wall = client_monotime () - w0;

@@ -33,6 +33,7 @@ struct replay {
     struct eddy_ideal_result *out;
     struct eddy_replay_job *detail; /* params.detail, or our own */
     eddy_u64map_t *ids; /* eddy job id -> input index + 1 */
+    eddy_u64map_t *pending; /* input index + 1 -> its unanswered submit */
     size_t submitted, answered, cleaned, denied, failed, ran;
     eddy_watcher_t *feed_w;
     eddy_future_t *journal;
@@ -70,6 +71,7 @@ static void submit_cb (eddy_future_t *f, void *arg)
         }
         rp->failed++;
     }
+    eddy_u64map_remove (rp->pending, (uintptr_t)eddy_future_aux_get (f, "index"));
     rp->answered++;
     eddy_future_destroy (f);
 }
@@ -130,7 +132,8 @@ static void submit_job (struct replay *rp, size_t idx)
         "per_slot", 1, "attributes", "system", "duration", duration, "exec", "test",
         "run_duration", j->run, "user", "swf", "id", (json_int_t)j->id, "index", (json_int_t)idx);
     if (!f || eddy_future_aux_set (f, "index", (void *)(uintptr_t)(idx + 1), NULL) < 0
-        || eddy_future_then (f, -1, submit_cb, rp) < 0) {
+        || eddy_future_then (f, -1, submit_cb, rp) < 0
+        || eddy_u64map_put (rp->pending, idx + 1, f) < 0) {
         eddy_future_destroy (f);
         fail (rp, "cannot submit job %s", "");
         return;
@@ -315,7 +318,8 @@ int eddy_replay_run (const struct eddy_replay_params *p,
                                              .procs = jobs[i].procs };
         rp.detail[i] = (struct eddy_replay_job){ .status = EDDY_REPLAY_UNSUBMITTED, .denied = -1 };
     }
-    if (!(rp.order = calloc (n ? n : 1, sizeof (size_t))) || !(rp.ids = eddy_u64map_create ())) {
+    if (!(rp.order = calloc (n ? n : 1, sizeof (size_t))) || !(rp.ids = eddy_u64map_create ())
+        || !(rp.pending = eddy_u64map_create ())) {
         eddy_error_set (err, "out of memory");
         goto done;
     }
@@ -407,6 +411,10 @@ int eddy_replay_run (const struct eddy_replay_params *p,
     }
     rc = 0;
 done:
+    /* a stopped replay leaves submissions unanswered: they go with it */
+    for (size_t i = 0; rp.pending && eddy_u64map_count (rp.pending) > 0 && i < n; i++)
+        eddy_future_destroy (eddy_u64map_remove (rp.pending, i + 1));
+    eddy_u64map_destroy (rp.pending);
     eddy_watcher_destroy (rp.feed_w);
     eddy_future_destroy (rp.journal);
     eddy_handle_destroy (rp.h);

@@ -294,6 +294,8 @@ static void a_reload_reaches_every_rank_and_module (void **state)
     assert_int_equal (gen, 4);
     eddy_future_destroy (f);
     eddy_handle_destroy (h4);
+    g.gen = 4;
+    assert_int_equal (world_wait_pred (w, every_rank_has, &g, 10.0), 0);
 
     eddy_handle_destroy (h);
     json_decref (l.next);
