@@ -283,20 +283,6 @@ static json_t *dir_loader (eddy_broker_t *b, void *arg, eddy_error_t *err)
     return eddy_config_read (dir, NULL, NULL, err);
 }
 
-struct gen_wait {
-    struct world *w;
-    uint32_t gen;
-};
-
-static bool every_rank_has (void *arg)
-{
-    struct gen_wait *g = arg;
-    for (uint32_t i = 0; i < g->w->size; i++)
-        if (eddy_broker_config_generation (g->w->b[i]) != g->gen)
-            return false;
-    return true;
-}
-
 static const char *policy_on (struct world *w, uint32_t rank)
 {
     const json_t *v = json_object_get (json_object_get (eddy_broker_config (w->b[rank]), "sched"),
@@ -316,14 +302,12 @@ static void an_invalid_file_keeps_the_old_config (void **state)
     json_decref (conf);
     eddy_broker_set_config_loader (w->b[0], dir_loader, NULL);
     assert_int_equal (world_boot (w, 30.0), 0);
-    struct gen_wait g = { w, 1 };
-    assert_int_equal (world_wait_pred (w, every_rank_has, &g, 10.0), 0);
+    assert_int_equal (world_wait_config_generation (w, 1, 10.0), 0);
 
     /* a good change goes everywhere */
     put ("a.toml", "[sched]\npolicy = \"easy\"\n");
     assert_int_equal (eddy_broker_config_reload (w->b[0], &err), 0);
-    g.gen = 2;
-    assert_int_equal (world_wait_pred (w, every_rank_has, &g, 10.0), 0);
+    assert_int_equal (world_wait_config_generation (w, 2, 10.0), 0);
     assert_string_equal (policy_on (w, 3), "easy");
 
     /* a TOML error, then a wrong type: refused, generation 2 stays */
@@ -343,8 +327,7 @@ static void an_invalid_file_keeps_the_old_config (void **state)
     /* fixed: the next reload applies everything written meanwhile */
     drop ("b.toml");
     assert_int_equal (eddy_broker_config_reload (w->b[0], &err), 0);
-    g.gen = 3;
-    assert_int_equal (world_wait_pred (w, every_rank_has, &g, 10.0), 0);
+    assert_int_equal (world_wait_config_generation (w, 3, 10.0), 0);
     assert_string_equal (policy_on (w, 2), "conservative");
     drop ("a.toml");
     world_destroy (w);

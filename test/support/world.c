@@ -78,3 +78,23 @@ void world_destroy (struct world *w)
     if (w)
         w->destroy (w);
 }
+
+struct gen_wait {
+    struct world *w;
+    uint32_t gen;
+};
+
+static bool every_rank_has (void *arg)
+{
+    struct gen_wait *g = arg;
+    for (uint32_t i = 0; i < g->w->size; i++)
+        if (eddy_broker_config_generation (g->w->b[i]) != g->gen)
+            return false;
+    return true;
+}
+
+int world_wait_config_generation (struct world *w, uint32_t gen, double timeout)
+{
+    struct gen_wait g = { w, gen };
+    return world_wait_pred (w, every_rank_has, &g, timeout);
+}

@@ -42,6 +42,9 @@ int world_wait (struct world *w, eddy_future_t *f, double timeout);
 int world_wait_pred (struct world *w, bool (*pred) (void *arg), void *arg, double timeout);
 void world_run_for (struct world *w, double seconds);
 
+/* Run until every broker has configuration generation gen (or timeout). */
+int world_wait_config_generation (struct world *w, uint32_t gen, double timeout);
+
 /* Count brokers in a state. */
 uint32_t world_count_state (struct world *w, eddy_broker_state_t state);
 

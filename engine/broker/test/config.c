@@ -157,20 +157,6 @@ static void assert_string_value (json_t *v, const char *s)
     json_decref (v);
 }
 
-struct gen_wait {
-    struct world *w;
-    uint32_t gen;
-};
-
-static bool every_rank_has (void *arg)
-{
-    struct gen_wait *g = arg;
-    for (uint32_t i = 0; i < g->w->size; i++)
-        if (eddy_broker_config_generation (g->w->b[i]) != g->gen)
-            return false;
-    return true;
-}
-
 static bool logged (struct world *w, eddy_handle_t *h, uint32_t rank, const char *what)
 {
     bool found = false;
@@ -264,8 +250,7 @@ static void a_reload_reaches_every_rank_and_module (void **state)
 
     assert_int_equal (eddy_broker_config_reload (w->b[0], NULL), 0);
     assert_int_equal (l.calls, 1);
-    struct gen_wait g = { w, 2 };
-    assert_int_equal (world_wait_pred (w, every_rank_has, &g, 10.0), 0);
+    assert_int_equal (world_wait_config_generation (w, 2, 10.0), 0);
     for (uint32_t r = 0; r < SIZE; r++)
         assert_string_value (get (w, h, r, "sched.policy", &gen), "easy");
     /* every module, on every rank, was told, and answered */
@@ -282,8 +267,7 @@ static void a_reload_reaches_every_rank_and_module (void **state)
 
     /* a follower's reload (its SIGHUP) asks rank 0 */
     assert_int_equal (eddy_broker_config_reload (w->b[5], NULL), 0);
-    g.gen = 3;
-    assert_int_equal (world_wait_pred (w, every_rank_has, &g, 10.0), 0);
+    assert_int_equal (world_wait_config_generation (w, 3, 10.0), 0);
     assert_int_equal (l.calls, 2);
 
     /* and so does config.reload from anywhere */
@@ -294,8 +278,7 @@ static void a_reload_reaches_every_rank_and_module (void **state)
     assert_int_equal (gen, 4);
     eddy_future_destroy (f);
     eddy_handle_destroy (h4);
-    g.gen = 4;
-    assert_int_equal (world_wait_pred (w, every_rank_has, &g, 10.0), 0);
+    assert_int_equal (world_wait_config_generation (w, 4, 10.0), 0);
 
     eddy_handle_destroy (h);
     json_decref (l.next);
@@ -336,8 +319,7 @@ static void a_failed_reload_keeps_the_config_in_force (void **state)
     l.error = NULL;
     l.next = json_pack ("{s:{s:s}}", "sched", "policy", "conservative");
     assert_int_equal (eddy_broker_config_reload (w->b[0], NULL), 0);
-    struct gen_wait g = { w, 2 };
-    assert_int_equal (world_wait_pred (w, every_rank_has, &g, 10.0), 0);
+    assert_int_equal (world_wait_config_generation (w, 2, 10.0), 0);
     assert_string_value (get (w, h, 6, "sched.policy", &gen), "conservative");
     json_decref (l.next);
     eddy_handle_destroy (h);
@@ -354,8 +336,7 @@ static void a_module_that_refuses_is_logged (void **state)
     eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "t");
     probes[2].refuse = "x cannot be 3";
     assert_int_equal (eddy_broker_config_reload (w->b[0], NULL), 0);
-    struct gen_wait g = { w, 2 };
-    assert_int_equal (world_wait_pred (w, every_rank_has, &g, 10.0), 0);
+    assert_int_equal (world_wait_config_generation (w, 2, 10.0), 0);
     world_run_for (w, 0.1);
     assert_true (logged (w, h, 2, "module probe refused configuration generation 2: x cannot be 3"));
     assert_false (logged (w, h, 3, "refused"));
