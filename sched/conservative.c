@@ -37,14 +37,17 @@ static size_t build_profile (struct policy_step *steps,
     return n;
 }
 
-/* Earliest step k where procs are available over [steps[k].time, + req)
- * (at least over step k itself, so a zero-length job still needs its
- * processors at its start).  Returns nsteps if there is none.
+/* Earliest step k >= from where procs are available over [steps[k].time,
+ * + req) (at least over step k itself, so a zero-length job still needs
+ * its processors at its start).  Returns nsteps if there is none.
  */
-static size_t
-earliest_fit (const struct policy_step *steps, size_t n, int procs, double req)
+static size_t earliest_fit (const struct policy_step *steps,
+                            size_t n,
+                            size_t from,
+                            int procs,
+                            double req)
 {
-    size_t k = 0;
+    size_t k = from;
 
     while (k < n) {
         double end = steps[k].time + req;
@@ -56,6 +59,73 @@ earliest_fit (const struct policy_step *steps, size_t n, int procs, double req)
         k = m + 1;
     }
     return n;
+}
+
+/* True if procs are available over [now, now + req) (step 0 at least):
+ * earliest_fit would answer 0.
+ */
+static bool fits_now (const struct policy_step *steps, size_t n, int procs, double req)
+{
+    double end = steps[0].time + req;
+
+    for (size_t m = 0; m < n && (m == 0 || steps[m].time < end); m++)
+        if (steps[m].avail < procs)
+            return false;
+    return true;
+}
+
+/* The first queue index >= from that could still start in this pass: it
+ * fits the idle processors and the profile over its whole interval from
+ * now.  Reservations and starts only take from the profile and from idle,
+ * so a job that fails here fails for the rest of the pass, and once no
+ * job is left that could start, the reservations still to be made change
+ * nothing the pass does.  nqueue if there is none.
+ */
+static bool same_shape (const struct eddy_policy_job *a, const struct eddy_policy_job *b)
+{
+    return a->procs == b->procs && a->req == b->req;
+}
+
+static size_t next_candidate (const struct eddy_policy_input *in,
+                              const struct policy_step *steps,
+                              size_t n,
+                              long idle,
+                              size_t from)
+{
+    const struct eddy_policy_job *failed = NULL;
+
+    for (; from < in->nqueue; from++) {
+        const struct eddy_policy_job *j = &in->queue[from];
+        if (failed && same_shape (j, failed))
+            continue; /* fails as the job before it did */
+        if (j->procs <= idle && fits_now (steps, n, j->procs, j->req))
+            break;
+        failed = j;
+    }
+    return from;
+}
+
+/* How many jobs of procs x req fit at step k, side by side: the least
+ * availability over their interval, in units of procs.  A zero-length job
+ * holds nothing past its start, so any number fits where one does.
+ */
+static size_t fit_count (const struct policy_step *steps,
+                         size_t n,
+                         size_t k,
+                         int procs,
+                         double req,
+                         size_t most)
+{
+    double end = steps[k].time + req;
+    long least = steps[k].avail;
+
+    if (req <= 0)
+        return most;
+    for (size_t m = k + 1; m < n && steps[m].time < end; m++)
+        if (steps[m].avail < least)
+            least = steps[m].avail;
+    size_t c = (size_t)(least / procs);
+    return c < most ? c : most;
 }
 
 /* Take procs from [steps[k].time, + req), splitting a step at the end. */
@@ -307,17 +377,48 @@ static int conservative_run (void *state,
         return -1;
     n = build_profile (sc->steps, run, in->nrunning, idle, in->now);
 
-    for (size_t i = 0; i < in->nqueue; i++) {
+    /* Jobs in a row with one shape (job arrays: a long queue is mostly
+     * such runs) are reserved together: a job reserved at step k leaves
+     * every earlier step unfit for the next of its shape, which sees no
+     * more than it did, so the run takes step k while it fits side by
+     * side there, then searches on from k + 1.  Each still starts or not
+     * on its own, in order.
+     *
+     * next: a job that may still start; past the last one, stop.
+     */
+    size_t next = next_candidate (in, sc->steps, n, idle, 0);
+    size_t i = 0, from = 0, run_end = 0;
+    while (i < in->nqueue && next < in->nqueue) {
         const struct eddy_policy_job *j = &in->queue[i];
-        size_t k = earliest_fit (sc->steps, n, j->procs, j->req);
-
-        if (k >= n)
-            continue; /* more than the profile ever has: cannot reserve */
-        n = reserve (sc->steps, n, k, j->procs, j->req);
-        if (k == 0 && j->procs <= idle && policy_start (start, i, arg)) {
-            idle -= j->procs;
-            started++;
+        if (i >= run_end) {
+            run_end = i + 1;
+            while (run_end < in->nqueue && same_shape (&in->queue[run_end], j))
+                run_end++;
+            from = 0;
         }
+        size_t run = run_end - i;
+        size_t k = earliest_fit (sc->steps, n, from, j->procs, j->req);
+
+        if (k >= n) {
+            i = run_end; /* more than the profile ever has: cannot reserve */
+            continue;
+        }
+        size_t c = fit_count (sc->steps, n, k, j->procs, j->req, run);
+        n = reserve (sc->steps, n, k, (int)c * j->procs, j->req);
+        for (size_t x = i; x < i + c; x++) {
+            if (k == 0 && j->procs <= idle && policy_start (start, x, arg)) {
+                idle -= j->procs;
+                started++;
+            }
+        }
+        i += c;
+        from = k + 1; /* used only by the rest of this run */
+        if (next < i)
+            next = next_candidate (in, sc->steps, n, idle, i);
+        else if (sc->steps[k].time < sc->steps[0].time + in->queue[next].req &&
+                 (in->queue[next].procs > idle ||
+                  !fits_now (sc->steps, n, in->queue[next].procs, in->queue[next].req)))
+            next = next_candidate (in, sc->steps, n, idle, next + 1);
     }
     return started;
 }

@@ -265,6 +265,70 @@ static void conservative_reservation_on_overrun_processors_waits (void **state)
     assert_int_equal (pass ("conservative", q, 2, r, 1, 2, 10, &s, -1), 0);
 }
 
+static void conservative_looks_past_a_job_that_lost_its_hole (void **state)
+{
+    /* 10 processors: 6 run until 100, 4 free, now 0.
+     * A (10 x 50) reserves [100, 150).
+     * B (4 x 200) fitted [0, 200) before A's reservation, not after it:
+     * it reserves at 150.
+     * C (4 x 50) fits [0, 50): starts now.  D (1 x 10) finds none idle.
+     */
+    struct eddy_policy_running r[] = {{6, 0, 100, 0}};
+    struct eddy_policy_job q[] = {{10, 50}, {4, 200}, {4, 50}, {1, 10}};
+    struct starts s;
+    assert_int_equal (pass ("conservative", q, 4, r, 1, 4, 0, &s, -1), 1);
+    assert_int_equal (s.idx[0], 2);
+}
+
+static void conservative_starts_the_last_job_behind_many_that_cannot (void **state)
+{
+    /* 10 processors: 6 run until 100, 4 free, now 0.  Twenty 8 x 10 jobs
+     * reserve [100, 110), [110, 120), ... and none can start now; the
+     * last job, 2 x 100, fits [0, 100) beside all of them.
+     */
+    struct eddy_policy_running r[] = {{6, 0, 100, 0}};
+    struct eddy_policy_job q[21];
+    struct starts s;
+    for (size_t i = 0; i < 20; i++)
+        q[i] = (struct eddy_policy_job){8, 10};
+    q[20] = (struct eddy_policy_job){2, 100};
+    assert_int_equal (pass ("conservative", q, 21, r, 1, 4, 0, &s, -1), 1);
+    assert_int_equal (s.idx[0], 20);
+    /* 3 x 101 meets [100, 110), where 2 are left: it does not start */
+    q[20] = (struct eddy_policy_job){3, 101};
+    assert_int_equal (pass ("conservative", q, 21, r, 1, 4, 0, &s, -1), 0);
+}
+
+static void conservative_reserves_jobs_of_one_shape_as_they_fit (void **state)
+{
+    /* 10 idle, now 0.  Three 4 x 100 in a row: two take [0, 100) and
+     * start, leaving 2 there; the third reserves [100, 200).  2 x 50 fits
+     * the 2 left at now and starts; 2 x 200 finds none.
+     */
+    struct eddy_policy_job q[] = {{4, 100}, {4, 100}, {4, 100}, {2, 50}, {2, 200}};
+    struct starts s;
+    assert_int_equal (pass ("conservative", q, 5, NULL, 0, 10, 0, &s, -1), 3);
+    assert_int_equal (s.idx[0], 0);
+    assert_int_equal (s.idx[1], 1);
+    assert_int_equal (s.idx[2], 3);
+}
+
+static void conservative_run_of_one_shape_starts_while_idle_lasts (void **state)
+{
+    /* 4 processors belong to a job past its limit (released now in the
+     * profile), 6 are idle, now 10.  Four 2 x 50 in a row all reserve at
+     * now (the profile has 10); three start, the fourth finds no idle
+     * processor and stays reserved, so 2 x 10 after them has none left.
+     */
+    struct eddy_policy_running r[] = {{4, 0, 5, 0}};
+    struct eddy_policy_job q[] = {{2, 50}, {2, 50}, {2, 50}, {2, 50}, {2, 10}};
+    struct starts s;
+    assert_int_equal (pass ("conservative", q, 5, r, 1, 6, 10, &s, -1), 3);
+    assert_int_equal (s.idx[0], 0);
+    assert_int_equal (s.idx[1], 1);
+    assert_int_equal (s.idx[2], 2);
+}
+
 static void bad_input_is_refused (void **state)
 {
     eddy_policy_t *p = eddy_policy_create ("easy", NULL);
@@ -886,6 +950,10 @@ int main (void)
         cmocka_unit_test (conservative_protects_every_reservation),
         cmocka_unit_test (conservative_starts_heads_like_fcfs),
         cmocka_unit_test (conservative_reservation_on_overrun_processors_waits),
+        cmocka_unit_test (conservative_looks_past_a_job_that_lost_its_hole),
+        cmocka_unit_test (conservative_starts_the_last_job_behind_many_that_cannot),
+        cmocka_unit_test (conservative_reserves_jobs_of_one_shape_as_they_fit),
+        cmocka_unit_test (conservative_run_of_one_shape_starts_while_idle_lasts),
         cmocka_unit_test (bad_input_is_refused),
         cmocka_unit_test (policies_are_found_by_name),
         cmocka_unit_test (a_path_or_a_so_name_is_a_plugin),

@@ -264,6 +264,17 @@ class Replay:
         self.head = 0                         # least queued rank
         self.index = QueueIndex(n) if policy != "fcfs" else None
         self.queue = []                       # conservative: queued ranks
+        # conservative: run_end[k] = the first rank after k of another
+        # shape (procs, req); ranks k .. run_end[k] - 1 have k's shape
+        self.run_end = None
+        if policy == "conservative":
+            run_end = [n] * n
+            for k in range(n - 2, -1, -1):
+                if (self.procs[k + 1], self.req[k + 1]) == (self.procs[k], self.req[k]):
+                    run_end[k] = run_end[k + 1]
+                else:
+                    run_end[k] = k + 1
+            self.run_end = run_end
         self.passes = 0
 
     # -- bookkeeping ------------------------------------------------------
@@ -443,29 +454,62 @@ class Replay:
         procs, req = self.procs, self.req
         queue = self.queue
         started_any = False
-        # Only jobs with procs <= min(idle, A[0]) can still start now (a
-        # start needs a reservation at now and real idle processors), and
-        # both bounds only fall during the pass.  `nxt` is the next such
-        # queued job; past the last one the remaining reservations cannot
-        # change anything this pass, so the pass stops there.
+        # A job can still start now only if it has procs <= idle (real idle
+        # processors) and A >= procs on every step that meets [now, now +
+        # req): a reservation at now.  Reservations and starts only lower A
+        # and idle, so a job that fails this once fails it for the rest of
+        # the pass.  `nxt` is the next queued job that passes; past the
+        # last one the remaining reservations cannot change anything this
+        # pass, so the pass stops there.  cap = min(idle, A[0]) is the
+        # cheap part of the test, done by the index.
+        def reservable_now(j):
+            p = procs[j]
+            end = T[0] + req[j]
+            x, n = 0, len(T)
+            while x < n and (x == 0 or T[x] < end):
+                if A[x] < p:
+                    return False
+                x += 1
+            return True
+
+        run_end = self.run_end
+
+        def candidate(lo, cap):
+            while cap > 0:
+                c = index.first(lo, na, cap)
+                if c < 0 or reservable_now(c):
+                    return c
+                lo = run_end[c]     # its whole run fails alike
+            return -1
+
         cap = min(self.idle, A[0])
-        nxt = index.first(head, na, cap) if cap > 0 else -1
+        nxt = candidate(head, cap)
         qi = 0
         nq = len(queue)
+        lo = 0
+        # Queued jobs of one run (consecutive ranks of one shape) follow
+        # each other in the queue.  Once one of them is reserved at T[i],
+        # no breakpoint before i can take the next one (the profile only
+        # lost processors since), so the next starts its search at i, and
+        # as many as fit side by side at T[i] (the least A over their
+        # interval, in units of p) all take T[i]: the same reservations,
+        # one at a time or together.
         while qi < nq and nxt >= 0:
             j = queue[qi]
-            qi += 1
             if self.started[j]:
+                qi += 1
                 continue
             p, r = procs[j], req[j]
-            # Earliest breakpoint i such that A >= p on every step that meets
-            # [T[i], T[i] + r), and on step i itself even when r == 0.  (The
-            # earliest feasible start is always a breakpoint: a start inside
-            # step i that is feasible makes T[i] feasible too.)  The last
-            # step equals P (every release in, every reservation ended), so
-            # the search always ends.
+            # the queue is in rank order: its part of j's run is a slice
+            same = bisect.bisect_left(queue, run_end[j], qi) - qi
+            # Earliest breakpoint i >= lo such that A >= p on every step
+            # that meets [T[i], T[i] + r), and on step i itself even when
+            # r == 0.  (The earliest feasible start is always a
+            # breakpoint: a start inside step i that is feasible makes
+            # T[i] feasible too.)  The last step equals P (every release
+            # in, every reservation ended), so the search always ends.
             n = len(T)
-            i = 0
+            i = lo
             while True:
                 if A[i] < p:
                     i += 1
@@ -484,18 +528,30 @@ class Replay:
             if r > 0:
                 end = T[i] + r
                 x = bisect.bisect_left(T, end, i)
+                k = min(min(A[i:x]) // p, same)
                 if x == n or T[x] != end:
                     T.insert(x, end)
                     A.insert(x, A[x - 1])
                 for y in range(i, x):
-                    A[y] -= p
-            if i == 0 and p <= self.idle:
-                self._start(j, now)
-                started_any = True
+                    A[y] -= k * p
+            else:
+                k = same            # holds nothing past its start
+            if i == 0:
+                for y in queue[qi:qi + k]:
+                    if p <= self.idle:
+                        self._start(y, now)
+                        started_any = True
+            last = queue[qi + k - 1]
+            qi += k
+            lo = i + 1 if k < same else 0
             c = min(self.idle, A[0])
-            if c != cap or j >= nxt:
+            if last >= nxt:
                 cap = c
-                nxt = index.first(j + 1, na, cap) if cap > 0 else -1
+                nxt = candidate(last + 1, cap)
+            elif c != cap or not reservable_now(nxt):
+                # the jobs before nxt failed already, under more than now
+                cap = c
+                nxt = candidate(nxt, cap)
         if started_any:
             self.queue = [j for j in queue if not self.started[j]]
 

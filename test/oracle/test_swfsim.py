@@ -588,7 +588,7 @@ def literal_replay(jobs, P, policy):
 class TestLiteralReading(unittest.TestCase):
     """swfsim's fast paths against the literal reading on random loads."""
 
-    def random_jobs(self, rng, P):
+    def random_jobs(self, rng, P, arrays=False):
         n = rng.randint(1, 40)
         jobs = []
         t = 0
@@ -598,14 +598,20 @@ class TestLiteralReading(unittest.TestCase):
             req = rng.choice([-1, 0, run, run, run + 5, max(1, run // 2),
                               rng.randint(1, 150)])
             procs = rng.randint(1, P)
+            if arrays and jobs and rng.random() < 0.6:
+                # a job array: the shape (procs, req) of the job before,
+                # its own run (at most req, so the shape stays the same)
+                procs, req = jobs[-1][3], jobs[-1][4]
+                if req > 0:
+                    run = rng.randint(0, req)
             jid = rng.randint(1, 10 ** 6) if rng.random() < 0.2 else i + 1
             jobs.append((jid, t, run, procs, req))
         return jobs
 
-    def check(self, seed):
+    def check(self, seed, arrays=False):
         rng = random.Random(seed)
         P = rng.choice([1, 2, 3, 4, 6, 8, 16])
-        raw = self.random_jobs(rng, P)
+        raw = self.random_jobs(rng, P, arrays)
         ids = set()
         raw = [j for j in raw if not (j[0] in ids or ids.add(j[0]))]
         cap = rng.random() < 0.3
@@ -624,6 +630,11 @@ class TestLiteralReading(unittest.TestCase):
     def test_random_workloads(self):
         for seed in range(400):
             self.check(seed)
+
+    def test_random_workloads_with_job_arrays(self):
+        # runs of one shape, which conservative reserves together
+        for seed in range(400):
+            self.check(seed, arrays=True)
 
 
 if __name__ == "__main__":
