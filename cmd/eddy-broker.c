@@ -145,6 +145,27 @@ static json_t *config_loader (eddy_broker_t *b, void *arg, eddy_error_t *err)
     return conf;
 }
 
+/* What --system means for what the command line (or, for a cluster, the
+ * configuration) left unsaid: rank 0 of 1, the well-known runtime
+ * directory, made if missing.  Call it last, just before the options are
+ * checked.
+ */
+static void system_defaults (struct opts *o, bool *have_rank)
+{
+    if (!*have_rank) {
+        o->rank = 0;
+        *have_rank = true;
+    }
+    if (o->size == 0)
+        o->size = 1;
+    if (!o->rundir)
+        o->rundir = eddy_system_rundir ();
+    if (o->rundir[0] != '/')
+        die (o->rank, "the runtime directory must be an absolute path, not '%s'", o->rundir);
+    if (mkdir (o->rundir, 0755) < 0 && errno != EEXIST)
+        die (o->rank, "runtime directory %s: %s", o->rundir, strerror (errno));
+}
+
 /* The statedir attribute (the content store's directory): -S statedir
  * wins, then [broker] statedir, then for a system instance its default,
  * which is made if missing.  Returns it (borrowed) or NULL for none.
@@ -412,21 +433,8 @@ int main (int argc, char **argv)
             usage ();
         }
     }
-    if (o.system) {
-        /* one broker per node, found at the well-known socket */
-        if (!have_rank) {
-            o.rank = 0;
-            have_rank = true;
-        }
-        if (o.size == 0)
-            o.size = 1;
-        if (!o.rundir)
-            o.rundir = eddy_system_rundir ();
-        if (o.rundir[0] != '/')
-            die (o.rank, "the runtime directory must be an absolute path, not '%s'", o.rundir);
-        if (mkdir (o.rundir, 0755) < 0 && errno != EEXIST)
-            die (o.rank, "runtime directory %s: %s", o.rundir, strerror (errno));
-    }
+    if (o.system)
+        system_defaults (&o, &have_rank);
     if (!have_rank || o.size == 0 || o.rank >= o.size || !o.rundir || optind != argc)
         usage ();
     /* systemd's socket is ours alone: jobs must not inherit it */
