@@ -89,6 +89,8 @@ has "$TMP/notify.out" '^RELOADING=1' "systemd is told RELOADING=1"
 wait_last "$TMP/notify.out" '^READY=1'
 _report $? "and READY=1 again after it" "$TMP/notify.out"
 ok "the broker still runs after SIGHUP" eddy ping --count 1 broker
+ok "eddy config get without EDDY_URI asks it" \
+    sh -c "[ \"\$(eddy config get sched.policy)\" = '\"fcfs\"' ]"
 rm "$conf/20-sched.toml"
 
 # ---- eddy shutdown ----
