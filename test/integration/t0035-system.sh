@@ -116,6 +116,10 @@ rc=$?
 [ $rc -eq 0 ]; _report $? "and the broker exits 0 (exit $rc)" "$TMP/second.err"
 stop_listener
 
+# ---- eddy shutdown in a single-user instance (EDDY_URI set) ----
+ok "eddy shutdown inside eddy start --size 3 stops every broker" \
+    sh -c "out=\$(eddy start --size 3 sh -c 'eddy shutdown && echo stopped') && [ \"\$out\" = stopped ]"
+
 # ---- mistakes ----
 printf '[broker]\nstatedir = "relative/state"\n' >"$TMP/bad.toml"
 fails "a relative statedir is refused" eddy-broker --system --config-path="$TMP/bad.toml"
