@@ -115,8 +115,16 @@ static void signal_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
          * reload ends with the READY=1 after it (before run, READY=1 is
          * still to come from state_cb) */
         bool running = eddy_broker_state (s->b) == EDDY_STATE_RUN;
-        if (running)
-            notify (s->b, s->o, "RELOADING=1\nSTATUS=reloading");
+        if (running) {
+            /* MONOTONIC_USEC: when the reload began, which systemd >= 253
+             * asks of a reloading service */
+            struct timespec ts;
+            char msg[128];
+            clock_gettime (CLOCK_MONOTONIC, &ts);
+            snprintf (msg, sizeof (msg), "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+                      (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+            notify (s->b, s->o, msg);
+        }
         eddy_broker_config_reload (s->b, NULL); /* it logs the outcome */
         if (running)
             notify (s->b, s->o, "READY=1\nSTATUS=run");
