@@ -24,6 +24,7 @@ extern const struct eddy_cmd cmd_R;
 extern const struct eddy_cmd cmd_resource;
 extern const struct eddy_cmd cmd_run;
 extern const struct eddy_cmd cmd_setattr;
+extern const struct eddy_cmd cmd_shutdown;
 extern const struct eddy_cmd cmd_sim;
 extern const struct eddy_cmd cmd_start;
 extern const struct eddy_cmd cmd_submit;
@@ -51,6 +52,7 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_resource,
     &cmd_run,
     &cmd_setattr,
+    &cmd_shutdown,
     &cmd_sim,
     &cmd_start,
     &cmd_submit,

@@ -6,14 +6,34 @@
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/system.h"
 #include "transport/local/client.h"
+
+char *client_uri (const char *cmd)
+{
+    const char *uri = getenv ("EDDY_URI");
+    if (uri && *uri)
+        return xstrdup (uri);
+    /* outside any `eddy start`: the system instance of this node */
+    char *sys = eddy_system_uri ();
+    if (!sys)
+        eddy_cmd_die (cmd, "%s", strerror (errno));
+    return sys;
+}
 
 eddy_handle_t *client_open (const char *cmd)
 {
     eddy_error_t err;
-    eddy_handle_t *h = eddy_open (NULL, &err);
-    if (!h)
-        eddy_cmd_die (cmd, "%s", err.text);
+    char *uri = client_uri (cmd);
+    eddy_handle_t *h = eddy_open (uri, &err);
+    if (!h) {
+        const char *env = getenv ("EDDY_URI");
+        if (env && *env)
+            eddy_cmd_die (cmd, "%s", err.text);
+        eddy_cmd_die (cmd, "EDDY_URI is not set and the system instance is not reachable "
+                      "(%s); run inside 'eddy start' or start eddy.service", err.text);
+    }
+    free (uri);
     return h;
 }
 

@@ -8,8 +8,14 @@
 #include "engine/future.h"
 #include "engine/handle.h"
 
-/* Connect to $EDDY_URI or exit with "eddy-CMD: message". */
+/* Connect to $EDDY_URI, or when it is unset to the system instance's
+ * socket (system.h: local:///run/eddy/local), or exit with "eddy-CMD:
+ * message".
+ */
 eddy_handle_t *client_open (const char *cmd);
+
+/* The URI client_open () connects to (the caller frees it). */
+char *client_uri (const char *cmd);
 void client_close (eddy_handle_t *h);
 
 /* Make an RPC and wait for its answer; on failure exit with

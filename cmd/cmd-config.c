@@ -32,7 +32,8 @@ const struct eddy_cmd cmd_config = {
             "             everything, as JSON; tables print as objects, dates and\n"
             "             times and inf/nan as strings.  Inside an instance\n"
             "             ($EDDY_URI) it asks the broker, which holds rank 0's\n"
-            "             configuration; with --config-path it reads the files\n"
+            "             configuration; with --config-path it reads the files,\n"
+            "             else $EDDY_CONFIG_PATH's, else it asks the system instance\n"
             "reload       reread rank 0's configuration files and hand them to every\n"
             "             rank (as SIGHUP does); an invalid one is refused, the old\n"
             "             one stays and the error is printed\n"
@@ -193,8 +194,7 @@ static int config_run (int argc, char **argv)
         if (!path)
             path = getenv ("EDDY_CONFIG_PATH");
         if (!path || !*path)
-            eddy_cmd_die ("config", "get: no configuration: not in an instance (EDDY_URI), "
-                                    "and no --config-path or EDDY_CONFIG_PATH");
+            return get_instance (rank, key); /* the system instance's */
         return get (path, key);
     }
     if (!strcmp (sub, "reload")) {

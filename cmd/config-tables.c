@@ -44,8 +44,18 @@ static int exclude_check (const json_t *v, eddy_error_t *err)
     return eddy_error_set (err, "'%s' is neither an idset nor a hostlist", s);
 }
 
+/* statedir: an absolute path (brokers do not agree on a working directory) */
+static int absolute_path_check (const json_t *v, eddy_error_t *err)
+{
+    const char *s = json_string_value (v);
+    if (s[0] != '/')
+        return eddy_error_set (err, "'%s' is not an absolute path", s);
+    return 0;
+}
+
 /* [broker]: the broker itself (attributes of the same names) */
 static const struct eddy_conf_key broker_keys[] = {
+    { "statedir", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = absolute_path_check, .doc = "where rank 0 keeps the KVS and the jobs (system default /var/lib/eddy)" },
     { "log-stderr-level", EDDY_CONF_INTEGER, 0, 0, 7, .doc = "syslog level up to which log lines go to stderr" },
     { "quorum", EDDY_CONF_INTEGER, EDDY_CONF_RESTART, 1, 1e8, .doc = "ranks online before rank 0 runs" },
     EDDY_CONF_END,

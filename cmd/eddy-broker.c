@@ -20,6 +20,8 @@
 
 #include "cmd/config-schema.h"
 #include "cmd/modules.h"
+#include "cmd/sdnotify.h"
+#include "cmd/system.h"
 #include "engine/broker/broker.h"
 #include "engine/broker/topology.h"
 #include "transport/local/server.h"
@@ -39,6 +41,8 @@ struct opts {
     const char *bind_host;
     double connect_timeout;
     const char *config_path; /* NULL: no configuration files */
+    bool system;             /* --system: the node's system instance */
+    char *notify_socket;     /* $NOTIFY_SOCKET (systemd), or NULL */
 };
 
 static void die (uint32_t rank, const char *fmt, ...) __attribute__ ((format (printf, 2, 3), noreturn));
@@ -58,23 +62,43 @@ static const char *const level_names[] = {
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 };
 
+/* Up to log-stderr-level; by default errors, and for a system instance
+ * info too, so the journal keeps its state transitions.
+ */
 static void log_sink (eddy_broker_t *b, int level, const char *name, const char *text, void *arg)
 {
+    const struct opts *o = arg;
     const char *s = eddy_broker_attr_get (b, "log-stderr-level");
-    int max = s ? atoi (s) : LOG_ERR;
+    int max = s ? atoi (s) : o->system ? LOG_INFO : LOG_ERR;
     if (level <= max)
         fprintf (stderr, "eddy-broker[%u]: %s.%s: %s\n", eddy_broker_rank (b), name,
                  level >= 0 && level <= 7 ? level_names[level] : "?", text);
 }
 
+/* Tell systemd (Type=notify); a failure is logged, never fatal: the
+ * service still runs, systemd will just time it out.
+ */
+static void notify (eddy_broker_t *b, const struct opts *o, const char *state)
+{
+    if (eddy_sd_notify (o->notify_socket, state) < 0)
+        eddy_broker_log (b, LOG_ERR, "broker", "sd_notify %s: %s", o->notify_socket,
+                         strerror (errno));
+}
+
 static void state_cb (eddy_broker_t *b, eddy_broker_state_t state, void *arg)
 {
+    const struct opts *o = arg;
+    if (state == EDDY_STATE_RUN)
+        notify (b, o, "READY=1\nSTATUS=run");
+    else if (state == EDDY_STATE_CLEANUP)
+        notify (b, o, "STOPPING=1\nSTATUS=shutting down");
     if (state == EDDY_STATE_EXIT)
         eddy_reactor_stop (eddy_broker_reactor (b));
 }
 
 struct sig {
     eddy_broker_t *b;
+    const struct opts *o;
     int fd;
 };
 
@@ -87,7 +111,23 @@ static void signal_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
         return;
     if (si.ssi_signo == SIGHUP) {
         eddy_broker_log (s->b, LOG_NOTICE, "broker", "SIGHUP: reloading the configuration");
+        /* rank 0 rereads its files before the call returns: systemd's
+         * reload ends with the READY=1 after it (before run, READY=1 is
+         * still to come from state_cb) */
+        bool running = eddy_broker_state (s->b) == EDDY_STATE_RUN;
+        if (running) {
+            /* MONOTONIC_USEC: when the reload began, which systemd >= 253
+             * asks of a reloading service */
+            struct timespec ts;
+            char msg[128];
+            clock_gettime (CLOCK_MONOTONIC, &ts);
+            snprintf (msg, sizeof (msg), "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+                      (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+            notify (s->b, s->o, msg);
+        }
         eddy_broker_config_reload (s->b, NULL); /* it logs the outcome */
+        if (running)
+            notify (s->b, s->o, "READY=1\nSTATUS=run");
         return;
     }
     eddy_broker_log (s->b, LOG_NOTICE, "broker", "signal %d: shutting down", (int)si.ssi_signo);
@@ -111,6 +151,52 @@ static json_t *config_loader (eddy_broker_t *b, void *arg, eddy_error_t *err)
         eddy_config_restart_changes (eddy_config_schema, eddy_broker_config (b), conf,
                                      config_warn, b);
     return conf;
+}
+
+/* What --system means for what the command line (or, for a cluster, the
+ * configuration) left unsaid: rank 0 of 1, the well-known runtime
+ * directory, made if missing.  Call it last, just before the options are
+ * checked.
+ */
+static void system_defaults (struct opts *o, bool *have_rank)
+{
+    if (!*have_rank) {
+        o->rank = 0;
+        *have_rank = true;
+    }
+    if (o->size == 0)
+        o->size = 1;
+    if (!o->rundir)
+        o->rundir = eddy_system_rundir ();
+    if (o->rundir[0] != '/')
+        die (o->rank, "the runtime directory must be an absolute path, not '%s'", o->rundir);
+    if (mkdir (o->rundir, 0755) < 0 && errno != EEXIST)
+        die (o->rank, "runtime directory %s: %s", o->rundir, strerror (errno));
+}
+
+/* The statedir attribute (the content store's directory): -S statedir
+ * wins, then [broker] statedir, then for a system instance its default,
+ * which is made if missing.  Returns it (borrowed) or NULL for none.
+ */
+static const char *set_statedir (eddy_broker_t *b, const struct opts *o)
+{
+    const char *dir = eddy_broker_attr_get (b, "statedir");
+    if (!dir) {
+        const json_t *v = json_object_get (json_object_get (eddy_broker_config (b), "broker"),
+                                           "statedir");
+        if (json_is_string (v))
+            dir = json_string_value (v);
+        else if (o->system)
+            dir = EDDY_SYSTEM_STATEDIR;
+        if (!dir)
+            return NULL;
+        if (eddy_broker_attr_set (b, "statedir", dir) < 0)
+            die (o->rank, "cannot set attribute statedir: %s", strerror (errno));
+        dir = eddy_broker_attr_get (b, "statedir");
+    }
+    if (o->system && mkdir (dir, 0700) < 0 && errno != EEXIST)
+        die (o->rank, "statedir %s: %s", dir, strerror (errno));
+    return dir;
 }
 
 /* The URI a child uses to reach rank's overlay socket. */
@@ -245,8 +331,12 @@ static void usage (void)
              "Usage: eddy-broker --rank=R --size=N --rundir=DIR [--fanout=K] [--tbon=ipc|tcp]\n"
              "                   [--cert=PATH] [--bind-host=IP] [-S NAME=VALUE]... [--module=NAME]...\n"
              "                   [--config-path=DIR] [--system] [--bare]   (no default modules)\n"
+             "       eddy-broker --system [OPTIONS]   (the node's system instance, under systemd)\n"
              "Configuration: --config-path (a conf.d of *.toml, or one file; \"\" = none), else\n"
-             "$EDDY_CONFIG_PATH, else with --system " SYSTEM_CONFIG_PATH ", else none.\n");
+             "$EDDY_CONFIG_PATH, else with --system " SYSTEM_CONFIG_PATH ", else none.\n"
+             "--system: rank 0 of 1 unless given, --rundir $EDDY_SYSTEM_RUNDIR or " EDDY_SYSTEM_RUNDIR ",\n"
+             "its socket RUNDIR/local, statedir ([broker] statedir) " EDDY_SYSTEM_STATEDIR ",\n"
+             "state changes logged at info on stderr, sd_notify to $NOTIFY_SOCKET.\n");
     exit (1);
 }
 
@@ -286,7 +376,7 @@ int main (int argc, char **argv)
     int nattrs = 0;
     char *mods[64];
     int nmods = 0;
-    bool have_rank = false, bare = false, system = false, have_config = false;
+    bool have_rank = false, bare = false, have_config = false;
     int c;
 
     /* SIGHUP from the start, so an early one cannot kill the broker (the
@@ -345,21 +435,28 @@ int main (int argc, char **argv)
             have_config = true;
             break;
         case 'Y':
-            system = true;
+            o.system = true;
             break;
         default:
             usage ();
         }
     }
+    if (o.system)
+        system_defaults (&o, &have_rank);
     if (!have_rank || o.size == 0 || o.rank >= o.size || !o.rundir || optind != argc)
         usage ();
+    /* systemd's socket is ours alone: jobs must not inherit it */
+    if (getenv ("NOTIFY_SOCKET")) {
+        o.notify_socket = strdup (getenv ("NOTIFY_SOCKET"));
+        unsetenv ("NOTIFY_SOCKET");
+    }
     if (!strcmp (o.tbon, "tcp") && !o.cert)
         die (o.rank, "a tcp overlay needs a CURVE certificate (--cert, made by eddy keygen)");
     if (!have_config && getenv ("EDDY_CONFIG_PATH")) {
         o.config_path = getenv ("EDDY_CONFIG_PATH");
         have_config = true;
     }
-    if (!have_config && system)
+    if (!have_config && o.system)
         o.config_path = SYSTEM_CONFIG_PATH;
     if (o.config_path && !*o.config_path)
         o.config_path = NULL;
@@ -371,8 +468,8 @@ int main (int argc, char **argv)
     eddy_broker_t *b = eddy_broker_create (r, o.rank, o.size, o.fanout, &err);
     if (!b)
         die (o.rank, "%s", err.text);
-    eddy_broker_set_log_sink (b, log_sink, NULL);
-    eddy_broker_set_state_cb (b, state_cb, NULL);
+    eddy_broker_set_log_sink (b, log_sink, &o);
+    eddy_broker_set_state_cb (b, state_cb, &o);
     eddy_broker_set_module_table (b, eddy_builtin_modules);
 
     char buf[4200], host[256] = "localhost";
@@ -399,6 +496,7 @@ int main (int argc, char **argv)
         json_decref (conf);
         eddy_broker_set_config_loader (b, config_loader, &o);
     }
+    const char *statedir = set_statedir (b, &o);
 
     struct modarg margs[64] = { { 0 } };
     for (int i = 0; i < nmods; i++) {
@@ -416,8 +514,11 @@ int main (int argc, char **argv)
 
     discover_resources (b);
 
-    /* local connector */
-    snprintf (buf, sizeof (buf), "%s/local-%u", o.rundir, o.rank);
+    /* local connector: a system instance's is the well-known one */
+    if (o.system)
+        snprintf (buf, sizeof (buf), "%s/local", o.rundir);
+    else
+        snprintf (buf, sizeof (buf), "%s/local-%u", o.rundir, o.rank);
     eddy_local_server_t *ls = eddy_local_server_create (r, buf, eddy_broker_connector_cb (), b, &err);
     if (!ls)
         die (o.rank, "%s", err.text);
@@ -425,6 +526,10 @@ int main (int argc, char **argv)
     char uri[4300];
     snprintf (uri, sizeof (uri), "local://%s", buf);
     eddy_broker_attr_set (b, "local-uri", uri);
+    if (o.system)
+        eddy_broker_log (b, LOG_INFO, "broker", "system instance: rank %u of %u, socket %s, statedir %s, config %s",
+                         o.rank, o.size, buf, statedir ? statedir : "(none)",
+                         o.config_path ? o.config_path : "(none)");
 
     /* overlay */
     eddy_zmq_overlay_t *ov = eddy_zmq_overlay_create (r, o.rank, o.size, eddy_broker_overlay_cb (), b, &err);
@@ -462,7 +567,7 @@ int main (int argc, char **argv)
     sigaddset (&mask, SIGTERM);
     sigaddset (&mask, SIGINT);
     sigprocmask (SIG_BLOCK, &mask, NULL);
-    struct sig sig = { b, signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC) };
+    struct sig sig = { b, &o, signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC) };
     eddy_watcher_t *sigw = NULL;
     if (sig.fd >= 0 && (sigw = eddy_fd_create (r, sig.fd, EDDY_POLLIN, signal_cb, &sig)))
         eddy_watcher_start (sigw);
@@ -481,5 +586,6 @@ int main (int argc, char **argv)
     eddy_zmq_overlay_ops.destroy (ov);
     eddy_local_server_ops.destroy (ls);
     eddy_reactor_destroy (r);
+    free (o.notify_socket);
     return code;
 }
