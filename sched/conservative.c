@@ -81,6 +81,15 @@ static bool fits_now (const struct policy_step *steps, size_t n, int procs, doub
  * job is left that could start, the reservations still to be made change
  * nothing the pass does.  nqueue if there is none.
  */
+/* Whether job j could still start in this pass (see next_candidate). */
+static bool may_start (const struct eddy_policy_job *j,
+                       const struct policy_step *steps,
+                       size_t n,
+                       long idle)
+{
+    return j->procs <= idle && fits_now (steps, n, j->procs, j->req);
+}
+
 static bool same_shape (const struct eddy_policy_job *a, const struct eddy_policy_job *b)
 {
     return a->procs == b->procs && a->req == b->req;
@@ -98,7 +107,7 @@ static size_t next_candidate (const struct eddy_policy_input *in,
         const struct eddy_policy_job *j = &in->queue[from];
         if (failed && same_shape (j, failed))
             continue; /* fails as the job before it did */
-        if (j->procs <= idle && fits_now (steps, n, j->procs, j->req))
+        if (may_start (j, steps, n, idle))
             break;
         failed = j;
     }
@@ -416,8 +425,7 @@ static int conservative_run (void *state,
         if (next < i)
             next = next_candidate (in, sc->steps, n, idle, i);
         else if (sc->steps[k].time < sc->steps[0].time + in->queue[next].req &&
-                 (in->queue[next].procs > idle ||
-                  !fits_now (sc->steps, n, in->queue[next].procs, in->queue[next].req)))
+                 !may_start (&in->queue[next], sc->steps, n, idle))
             next = next_candidate (in, sc->steps, n, idle, next + 1);
     }
     return started;
