@@ -51,6 +51,7 @@ struct eddy_jobscan {
     uint64_t max_id;
     uint32_t count;
     int errnum;
+    eddy_watcher_t *done_w; /* an empty list of ids: done at the next turn */
 };
 
 static int dir_key (char *buf, size_t len, int depth, uint64_t id)
@@ -132,6 +133,7 @@ static void step_destroy (struct step *s)
 }
 
 static void step_cb (eddy_future_t *f, void *arg);
+static void done_now_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg);
 
 /* Send the lookup for s's current kind and put s in flight. */
 static int step_send (struct step *s)
@@ -294,11 +296,15 @@ static void step_cb (eddy_future_t *f, void *arg)
         scan->ops->done (scan, scan->errnum, scan->arg); /* may destroy scan */
 }
 
-eddy_jobscan_t *eddy_jobscan_start (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg)
+/* Start with the given places on the stack: the root directory (walk),
+ * or those jobs.
+ */
+static eddy_jobscan_t *start (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg,
+                              bool walk, const uint64_t *ids, size_t n)
 {
     eddy_jobscan_t *scan;
 
-    if (!h || !ops || !ops->eventlog || !ops->extra || !ops->done) {
+    if (!h || !ops || !ops->eventlog || !ops->extra || !ops->done || (n > 0 && !ids)) {
         errno = EINVAL;
         return NULL;
     }
@@ -307,17 +313,45 @@ eddy_jobscan_t *eddy_jobscan_start (eddy_handle_t *h, const struct eddy_jobscan_
     scan->h = h;
     scan->ops = ops;
     scan->arg = arg;
-    if (push (scan, 0, 0) < 0)
+    if (walk && push (scan, 0, 0) < 0)
         goto error;
+    /* pushed in reverse, so that they are looked up in the given order */
+    for (size_t i = n; i-- > 0;)
+        if (push (scan, ID_GROUPS, ids[i]) < 0)
+            goto error;
     pump (scan);
-    if (scan->ninflight == 0) {
+    if (scan->ninflight == 0 && (scan->errnum || walk)) {
         errno = scan->errnum ? scan->errnum : EIO;
         goto error;
+    }
+    if (scan->ninflight == 0 && !scan->done_w) {
+        /* no job to read: done is still never called from here */
+        if (!(scan->done_w = eddy_timer_create (eddy_handle_reactor (h), 0, 0, done_now_cb, scan)))
+            goto error;
+        eddy_watcher_start (scan->done_w);
     }
     return scan;
 error:
     eddy_jobscan_destroy (scan);
     return NULL;
+}
+
+static void done_now_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    eddy_jobscan_t *scan = arg;
+    eddy_watcher_stop (w);
+    scan->ops->done (scan, scan->errnum, scan->arg); /* may destroy scan */
+}
+
+eddy_jobscan_t *eddy_jobscan_start (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg)
+{
+    return start (h, ops, arg, true, NULL, 0);
+}
+
+eddy_jobscan_t *eddy_jobscan_start_ids (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg,
+                                        const uint64_t *ids, size_t n)
+{
+    return start (h, ops, arg, false, ids, n);
 }
 
 void eddy_jobscan_destroy (eddy_jobscan_t *scan)
@@ -329,6 +363,7 @@ void eddy_jobscan_destroy (eddy_jobscan_t *scan)
             step_unlink (s);
             step_destroy (s);
         }
+        eddy_watcher_destroy (scan->done_w);
         free (scan->stack);
         free (scan);
         errno = saved_errno;
