@@ -6,6 +6,8 @@
  * reads one back when asked (job-manager.c), job-list lists them itself.
  * A state directory without the index (written before it existed) is
  * walked in full once, and the index of its active jobs is written then.
+ * With purge_count set the directory is walked too, to put the kept
+ * inactive jobs back in the purge queue (purge_count bounds that walk).
  *
  * Modules share the broker's reactor, so the walk is asynchronous; until
  * it is over every request waits in a queue and is delivered again, in
@@ -45,7 +47,8 @@ struct inactive {
 
 struct restore {
     eddy_jobindex_read_t *index;
-    bool walked; /* no index: the whole job directory was read */
+    bool walked;      /* the whole job directory is read */
+    bool write_index; /* ...because there was no index: write it after */
     uint64_t index_max; /* the largest job id, from the index's descent */
     eddy_jobscan_t *scan;
     struct job **active; /* revived, owned here until the scan ends */
@@ -343,7 +346,7 @@ static void done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
         jm->max_jobid = rs->index_max;
     restore_inactive (jm, rs);
     restore_active (jm, rs);
-    if (rs->walked)
+    if (rs->write_index)
         write_index (jm, rs);
     if (rs->nactive > 0 && !(ids = calloc (rs->nactive, sizeof (*ids))))
         eddy_log (jm->h, LOG_ERR, "restart: out of memory; revived jobs wait for a request");
@@ -352,7 +355,9 @@ static void done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
     if (eddy_jobscan_count (scan) > 0)
         eddy_log (jm->h, LOG_INFO, "restart: %zu active and %zu inactive jobs restored, %u skipped%s",
                   rs->nactive, rs->ninactive, rs->skipped,
-                  rs->walked ? " (the job directory was walked: job index written)" : "");
+                  rs->write_index ? " (the job directory was walked: job index written)"
+                  : rs->walked    ? " (the job directory was walked for the purge queue)"
+                                  : "");
 
     /* the restore is over: requests go straight to their handlers again */
     jm->restore = NULL;
@@ -382,7 +387,10 @@ static void index_cb (eddy_jobindex_read_t *rd, int errnum, void *arg)
     if (errnum && errnum != ENOENT)
         eddy_log (jm->h, LOG_ERR, "restart: the job index cannot be read (%s); walking the job "
                                   "directory instead", strerror (errnum));
-    rs->walked = errnum != 0;
+    /* with purge_count set, the purge queue needs every kept inactive job
+     * (the walk then costs what purge_count lets the history grow to) */
+    rs->write_index = errnum != 0;
+    rs->walked = rs->write_index || jm->purge_count >= 0;
     rs->index_max = eddy_jobindex_max_id (rd);
     ids = eddy_jobindex_ids (rd, &n);
     rs->scan = rs->walked ? eddy_jobscan_start (jm->h, &scan_ops, jm)
