@@ -291,6 +291,8 @@ static void an_indexed_restart_reads_only_the_active_jobs (void **state)
     assert_int_equal (eddy_jobindex_add (txn, ID_HELD), 0);
     assert_int_equal (eddy_jobindex_add (txn, ID_RUN), 0);
     assert_int_equal (eddy_jobindex_mark (txn), 0);
+    /* an empty directory above the largest id: the descent backs out of it */
+    assert_int_equal (eddy_kvs_txn_mkdir (txn, "job.0000.0000.0600"), 0);
     eddy_future_t *f = eddy_kvs_commit (e->h, NULL, 0, txn);
     rpc_wait (e, f);
     eddy_future_destroy (f);
