@@ -1,7 +1,6 @@
 /* jobindex.c - the KVS index of active jobs (see jobindex.h): its keys,
- * and reading it back at a restart with three chains of lookups in
- * parallel (the version key, the index directory, the descent to the
- * largest job id).
+ * and what a restart reads before walking it: the version key and the
+ * descent to the largest job id, two chains of lookups in parallel.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,7 +22,9 @@ int eddy_jobindex_key (char *buf, size_t len, uint64_t id)
         errno = EINVAL;
         return -1;
     }
-    int n = snprintf (buf, len, EDDY_JOBINDEX_DIR ".%016" PRIx64, id);
+    int n = snprintf (buf, len, EDDY_JOBINDEX_DIR ".%04x.%04x.%04x.%04x",
+                      (unsigned)(id >> 48) & 0xffff, (unsigned)(id >> 32) & 0xffff,
+                      (unsigned)(id >> 16) & 0xffff, (unsigned)id & 0xffff);
     if (n < 0 || (size_t)n >= len) {
         errno = EOVERFLOW;
         return -1;
@@ -59,11 +60,6 @@ invalid:
     return -1;
 }
 
-int eddy_jobindex_parse (const char *name, uint64_t *id)
-{
-    return id ? parse_hex (name, 16, id) : (errno = EINVAL, -1);
-}
-
 int eddy_jobindex_add (eddy_kvs_txn_t *txn, uint64_t id)
 {
     char key[64];
@@ -72,12 +68,24 @@ int eddy_jobindex_add (eddy_kvs_txn_t *txn, uint64_t id)
     return eddy_kvs_txn_put (txn, key, "1");
 }
 
+/* The entry goes, and with it the levels above that it leaves empty
+ * (deepest first), so the index holds no more directories than the
+ * active jobs need.
+ */
 int eddy_jobindex_remove (eddy_kvs_txn_t *txn, uint64_t id)
 {
     char key[64];
-    if (eddy_jobindex_key (key, sizeof (key), id) < 0)
+    char *dot;
+    if (eddy_jobindex_key (key, sizeof (key), id) < 0 || eddy_kvs_txn_unlink (txn, key) < 0)
         return -1;
-    return eddy_kvs_txn_unlink (txn, key);
+    for (int level = 0; level < ID_GROUPS - 1; level++) {
+        if (!(dot = strrchr (key, '.')))
+            break;
+        *dot = '\0';
+        if (eddy_kvs_txn_prune (txn, key) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int eddy_jobindex_mark (eddy_kvs_txn_t *txn)
@@ -113,7 +121,7 @@ int eddy_jobindex_max_entry (const char *const names[], size_t n, int depth, uin
 
 /* ---- reading ---- */
 
-enum { Q_VERSION, Q_INDEX, Q_DESCENT, NQ };
+enum { Q_VERSION, Q_DESCENT, NQ };
 
 struct eddy_jobindex_read {
     eddy_handle_t *h;
@@ -122,9 +130,6 @@ struct eddy_jobindex_read {
     eddy_future_t *f[NQ];
     int errnum;
     bool absent;
-
-    uint64_t *ids;
-    size_t nids;
 
     /* the descent: the level being listed, the groups chosen above it,
      * and at each level the bound below which to look next time (after a
@@ -176,47 +181,6 @@ static void version_cb (eddy_future_t *f, void *arg)
         rd->absent = true;
     }
     finish (rd, Q_VERSION);
-}
-
-static int by_value (const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void index_cb (eddy_future_t *f, void *arg)
-{
-    eddy_jobindex_read_t *rd = arg;
-    json_t *names, *name;
-    size_t i;
-
-    if (eddy_kvs_lookup_get_dir (f, &names) < 0) {
-        if (errno != ENOENT) {
-            eddy_log (rd->h, LOG_ERR, "job index: %s: %s", EDDY_JOBINDEX_DIR,
-                      eddy_future_error_string (f));
-            note_error (rd, errno);
-        }
-        finish (rd, Q_INDEX);
-        return;
-    }
-    if (json_array_size (names) > 0
-        && !(rd->ids = calloc (json_array_size (names), sizeof (rd->ids[0])))) {
-        note_error (rd, ENOMEM);
-        finish (rd, Q_INDEX);
-        return;
-    }
-    json_array_foreach (names, i, name) {
-        uint64_t id;
-        if (eddy_jobindex_parse (json_string_value (name), &id) < 0) {
-            eddy_log (rd->h, LOG_WARNING, "job index: %s.%s is not an index entry, skipped",
-                      EDDY_JOBINDEX_DIR, json_string_value (name) ? json_string_value (name) : "?");
-            continue;
-        }
-        rd->ids[rd->nids++] = id;
-    }
-    if (rd->nids > 1)
-        qsort (rd->ids, rd->nids, sizeof (rd->ids[0]), by_value);
-    finish (rd, Q_INDEX);
 }
 
 static void descent_cb (eddy_future_t *f, void *arg);
@@ -321,9 +285,7 @@ eddy_jobindex_read_t *eddy_jobindex_read (eddy_handle_t *h, eddy_jobindex_f cb, 
     for (int i = 0; i < ID_GROUPS; i++)
         rd->bound[i] = 0x10000;
     if (!(rd->f[Q_VERSION] = eddy_kvs_lookup (h, NULL, 0, EDDY_JOBINDEX_VERSION_KEY))
-        || eddy_future_then (rd->f[Q_VERSION], -1, version_cb, rd) < 0
-        || !(rd->f[Q_INDEX] = eddy_kvs_lookup (h, NULL, 0, EDDY_JOBINDEX_DIR))
-        || eddy_future_then (rd->f[Q_INDEX], -1, index_cb, rd) < 0 || descent_send (rd) < 0) {
+        || eddy_future_then (rd->f[Q_VERSION], -1, version_cb, rd) < 0 || descent_send (rd) < 0) {
         eddy_jobindex_read_destroy (rd);
         return NULL;
     }
@@ -336,17 +298,9 @@ void eddy_jobindex_read_destroy (eddy_jobindex_read_t *rd)
         int saved_errno = errno;
         for (int i = 0; i < NQ; i++)
             eddy_future_destroy (rd->f[i]);
-        free (rd->ids);
         free (rd);
         errno = saved_errno;
     }
-}
-
-const uint64_t *eddy_jobindex_ids (eddy_jobindex_read_t *rd, size_t *n)
-{
-    if (n)
-        *n = rd ? rd->nids : 0;
-    return rd ? rd->ids : NULL;
 }
 
 uint64_t eddy_jobindex_max_id (eddy_jobindex_read_t *rd)

@@ -2,10 +2,13 @@
  * jobs that still need the job manager and not the whole history.
  *
  * A job is active from its submit entry to its clean entry.  Its index
- * key job-index.active.<16 hex digits of the id> is written in the commit
- * that stores the submit entry (job-ingest) and unlinked in the commit
- * that stores the clean entry (job-manager), so the index and the
- * eventlogs never disagree.  job-index.version says the index is complete:
+ * key job-index.active.XXXX.XXXX.XXXX.XXXX (the id's groups, as its job
+ * directory: jobs submitted or ended together share the directories
+ * above, so a commit rewrites few of them) is written in the commit that
+ * stores the submit entry (job-ingest) and unlinked, with the levels it
+ * leaves empty, in the commit that stores the clean entry (job-manager),
+ * so the index and the eventlogs never disagree.  A restart walks it
+ * with eddy_jobscan_start_dir ().  job-index.version says the index is complete:
  * a state directory written before the index existed lacks it, and its
  * first restart walks the job directory once and writes the index.
  *
@@ -34,11 +37,6 @@
  */
 int eddy_jobindex_key (char *buf, size_t len, uint64_t id);
 
-/* The id of an entry name of EDDY_JOBINDEX_DIR: exactly 16 lower-case hex
- * digits.  0, or -1 + EINVAL for anything else (not ours: skipped).
- */
-int eddy_jobindex_parse (const char *name, uint64_t *id);
-
 /* Add to txn the entry of a job that becomes active, the removal of one
  * that becomes inactive, or the mark that the index is complete.  0, or
  * -1 + errno from the transaction (ENOMEM, EINVAL).
@@ -52,23 +50,22 @@ int eddy_jobindex_mark (eddy_kvs_txn_t *txn);
 typedef struct eddy_jobindex_read eddy_jobindex_read_t;
 
 /* Called exactly once, never from eddy_jobindex_read (); the reader may be
- * destroyed inside it.  errnum is 0 (the index is complete: ids and
- * max_id are valid), ENOENT (no index: walk the job directory instead),
+ * destroyed inside it.  errnum is 0 (the index is complete: walk it),
+ * ENOENT (no index: walk the job directory instead),
  * or another error (logged; walk the job directory too).
  */
 typedef void (*eddy_jobindex_f) (eddy_jobindex_read_t *rd, int errnum, void *arg);
 
-/* Read the version key, the index directory and the largest job id of the
- * primary namespace, a handful of lookups whatever the history.  NULL +
+/* Read the version key and the largest job id of the primary namespace,
+ * a handful of lookups whatever the history.  NULL +
  * errno if nothing could be sent.  destroy () abandons it (no callback).
  */
 eddy_jobindex_read_t *eddy_jobindex_read (eddy_handle_t *h, eddy_jobindex_f cb, void *arg);
 void eddy_jobindex_read_destroy (eddy_jobindex_read_t *rd);
 
-/* The indexed ids in ascending order (borrowed, valid until destroy) and
- * the largest id with a directory under "job" (0 if none).
+/* The largest id with a directory under "job" (0 if none), whatever
+ * errnum said.
  */
-const uint64_t *eddy_jobindex_ids (eddy_jobindex_read_t *rd, size_t *n);
 uint64_t eddy_jobindex_max_id (eddy_jobindex_read_t *rd);
 
 /* One step of that descent (pure, for tests): among the entry names of a

@@ -1,5 +1,6 @@
 /* jobscan.c - an asynchronous walk of the KVS job directory: the four
- * levels of "job.XXXX.XXXX.XXXX.XXXX" are directories, listed depth first
+ * levels of "job.XXXX.XXXX.XXXX.XXXX" (or of an index shaped alike, such
+ * as sched/jobindex.h's) are directories, listed depth first
  * with at most MAX_INFLIGHT lookups outstanding, so a long history neither
  * floods the KVS nor holds the module's reactor.
  */
@@ -51,12 +52,12 @@ struct eddy_jobscan {
     uint64_t max_id;
     uint32_t count;
     int errnum;
-    eddy_watcher_t *done_w; /* an empty list of ids: done at the next turn */
+    const char *root; /* the directory walked: "job", or an index of it */
 };
 
-static int dir_key (char *buf, size_t len, int depth, uint64_t id)
+static int dir_key (eddy_jobscan_t *scan, char *buf, size_t len, int depth, uint64_t id)
 {
-    int n = snprintf (buf, len, "job");
+    int n = snprintf (buf, len, "%s", scan->root);
     for (int i = 0; i < depth && n > 0 && (size_t)n < len; i++)
         n += snprintf (buf + n, len - (size_t)n, ".%04x",
                        (unsigned)(id >> (16 * (ID_GROUPS - 1 - i))) & 0xffff);
@@ -133,7 +134,6 @@ static void step_destroy (struct step *s)
 }
 
 static void step_cb (eddy_future_t *f, void *arg);
-static void done_now_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg);
 
 /* Send the lookup for s's current kind and put s in flight. */
 static int step_send (struct step *s)
@@ -143,7 +143,7 @@ static int step_send (struct step *s)
     const char *suffix = s->kind == STEP_EVENTLOG ? "eventlog"
                          : s->kind == STEP_JOBSPEC ? "jobspec"
                                                    : "R";
-    int rc = s->kind == STEP_DIR ? dir_key (key, sizeof (key), s->depth, s->id)
+    int rc = s->kind == STEP_DIR ? dir_key (scan, key, sizeof (key), s->depth, s->id)
                                  : eddy_kvs_job_key (key, sizeof (key), s->id, suffix);
     eddy_future_destroy (s->f);
     s->f = NULL;
@@ -190,7 +190,7 @@ static void dir_listed (eddy_jobscan_t *scan, struct step *s)
     if (eddy_kvs_lookup_get_dir (s->f, &names) < 0) {
         if (s->depth == 0 && errno == ENOENT)
             return; /* no job was ever stored: nothing to do */
-        dir_key (key, sizeof (key), s->depth, s->id);
+        dir_key (scan, key, sizeof (key), s->depth, s->id);
         eddy_log (scan->h, LOG_ERR, "job scan: %s: %s", key, eddy_future_error_string (s->f));
         note_error (scan, errno);
         return;
@@ -199,7 +199,7 @@ static void dir_listed (eddy_jobscan_t *scan, struct step *s)
         unsigned v;
         const char *text = json_string_value (name);
         if (!text || parse_group (text, &v) < 0) {
-            dir_key (key, sizeof (key), s->depth, s->id);
+            dir_key (scan, key, sizeof (key), s->depth, s->id);
             eddy_log (scan->h, LOG_WARNING, "job scan: %s.%s is not a job directory, skipped",
                       key, text ? text : "?");
             continue;
@@ -296,15 +296,12 @@ static void step_cb (eddy_future_t *f, void *arg)
         scan->ops->done (scan, scan->errnum, scan->arg); /* may destroy scan */
 }
 
-/* Start with the given places on the stack: the root directory (walk),
- * or those jobs.
- */
 static eddy_jobscan_t *start (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg,
-                              bool walk, const uint64_t *ids, size_t n)
+                              const char *root)
 {
     eddy_jobscan_t *scan;
 
-    if (!h || !ops || !ops->eventlog || !ops->extra || !ops->done || (n > 0 && !ids)) {
+    if (!h || !ops || !ops->eventlog || !ops->extra || !ops->done) {
         errno = EINVAL;
         return NULL;
     }
@@ -313,22 +310,13 @@ static eddy_jobscan_t *start (eddy_handle_t *h, const struct eddy_jobscan_ops *o
     scan->h = h;
     scan->ops = ops;
     scan->arg = arg;
-    if (walk && push (scan, 0, 0) < 0)
+    scan->root = root;
+    if (push (scan, 0, 0) < 0)
         goto error;
-    /* pushed in reverse, so that they are looked up in the given order */
-    for (size_t i = n; i-- > 0;)
-        if (push (scan, ID_GROUPS, ids[i]) < 0)
-            goto error;
     pump (scan);
-    if (scan->ninflight == 0 && (scan->errnum || walk)) {
+    if (scan->ninflight == 0) {
         errno = scan->errnum ? scan->errnum : EIO;
         goto error;
-    }
-    if (scan->ninflight == 0 && !scan->done_w) {
-        /* no job to read: done is still never called from here */
-        if (!(scan->done_w = eddy_timer_create (eddy_handle_reactor (h), 0, 0, done_now_cb, scan)))
-            goto error;
-        eddy_watcher_start (scan->done_w);
     }
     return scan;
 error:
@@ -336,22 +324,19 @@ error:
     return NULL;
 }
 
-static void done_now_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
-{
-    eddy_jobscan_t *scan = arg;
-    eddy_watcher_stop (w);
-    scan->ops->done (scan, scan->errnum, scan->arg); /* may destroy scan */
-}
-
 eddy_jobscan_t *eddy_jobscan_start (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg)
 {
-    return start (h, ops, arg, true, NULL, 0);
+    return start (h, ops, arg, "job");
 }
 
-eddy_jobscan_t *eddy_jobscan_start_ids (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg,
-                                        const uint64_t *ids, size_t n)
+eddy_jobscan_t *eddy_jobscan_start_dir (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg,
+                                        const char *dir)
 {
-    return start (h, ops, arg, false, ids, n);
+    if (!dir || !*dir) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return start (h, ops, arg, dir);
 }
 
 void eddy_jobscan_destroy (eddy_jobscan_t *scan)
@@ -363,7 +348,6 @@ void eddy_jobscan_destroy (eddy_jobscan_t *scan)
             step_unlink (s);
             step_destroy (s);
         }
-        eddy_watcher_destroy (scan->done_w);
         free (scan->stack);
         free (scan);
         errno = saved_errno;

@@ -45,12 +45,13 @@ struct eddy_jobscan_ops {
 eddy_jobscan_t *eddy_jobscan_start (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg);
 void eddy_jobscan_destroy (eddy_jobscan_t *scan);
 
-/* The same callbacks for the n jobs of ids only (e.g. the active jobs of
- * sched/jobindex.h), looked up in that order with no directory listing.
- * n may be 0: done then follows at the next reactor turn.
+/* The same walk over another directory shaped as "job" (DIR.XXXX.XXXX.
+ * XXXX.XXXX, e.g. the index of active jobs): its depth-four names are the
+ * ids whose job directories are read.  "dir" is borrowed: it must outlive
+ * the scan (a constant).
  */
-eddy_jobscan_t *eddy_jobscan_start_ids (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg,
-                                        const uint64_t *ids, size_t n);
+eddy_jobscan_t *eddy_jobscan_start_dir (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg,
+                                        const char *dir);
 
 /* The largest id with a directory under "job", whether or not its
  * eventlog could be read (0 if none), and the number of such directories;

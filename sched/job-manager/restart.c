@@ -381,8 +381,6 @@ static void index_cb (eddy_jobindex_read_t *rd, int errnum, void *arg)
 {
     struct jobmgr *jm = arg;
     struct restore *rs = jm->restore;
-    const uint64_t *ids;
-    size_t n;
 
     if (errnum && errnum != ENOENT)
         eddy_log (jm->h, LOG_ERR, "restart: the job index cannot be read (%s); walking the job "
@@ -392,9 +390,8 @@ static void index_cb (eddy_jobindex_read_t *rd, int errnum, void *arg)
     rs->write_index = errnum != 0;
     rs->walked = rs->write_index || jm->purge_count >= 0;
     rs->index_max = eddy_jobindex_max_id (rd);
-    ids = eddy_jobindex_ids (rd, &n);
     rs->scan = rs->walked ? eddy_jobscan_start (jm->h, &scan_ops, jm)
-                          : eddy_jobscan_start_ids (jm->h, &scan_ops, jm, ids, n);
+                          : eddy_jobscan_start_dir (jm->h, &scan_ops, jm, EDDY_JOBINDEX_DIR);
     rs->index = NULL;
     eddy_jobindex_read_destroy (rd);
     if (!rs->scan) {

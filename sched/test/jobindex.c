@@ -1,5 +1,5 @@
-/* Unit tests for sched/jobindex.c: the index keys of active jobs and
- * their names read back, transactions for a job that becomes
+/* Unit tests for sched/jobindex.c: the index keys of active jobs,
+ * transactions for a job that becomes
  * active or inactive (sched/test/restart.c reads them back through a
  * KVS), and the descent to the largest job id over the job
  * directory's 16-bit levels, with its way back from an empty directory.
@@ -16,41 +16,21 @@
 
 #include "sched/jobindex.h"
 
-static void an_index_key_names_the_id_in_sixteen_hex_digits (void **state)
+static void an_index_key_names_the_id_as_its_job_directory_does (void **state)
 {
-    char key[64];
-    assert_int_equal (eddy_jobindex_key (key, sizeof (key), 0x12ab0000ff01ULL),
-                      (int)strlen ("job-index.active.000012ab0000ff01"));
-    assert_string_equal (key, "job-index.active.000012ab0000ff01");
+    char key[64], jobkey[64];
+    uint64_t id = 0x12ab0000ff01ULL;
+    assert_int_equal (eddy_jobindex_key (key, sizeof (key), id),
+                      (int)strlen ("job-index.active.0000.12ab.0000.ff01"));
+    assert_string_equal (key, "job-index.active.0000.12ab.0000.ff01");
+    /* the same groups as job.XXXX.XXXX.XXXX.XXXX, which the restart's
+     * walk of the index relies on */
+    assert_true (eddy_kvs_job_key (jobkey, sizeof (jobkey), id, NULL) > 0);
+    assert_string_equal (key + strlen (EDDY_JOBINDEX_DIR), jobkey + strlen ("job"));
     assert_int_equal (eddy_jobindex_key (key, 20, 1), -1);
     assert_int_equal (errno, EOVERFLOW);
     assert_int_equal (eddy_jobindex_key (NULL, 0, 1), -1);
     assert_int_equal (errno, EINVAL);
-}
-
-static void an_entry_name_reads_back_as_the_id (void **state)
-{
-    uint64_t id = 0;
-    char key[64];
-    eddy_jobindex_key (key, sizeof (key), UINT64_MAX - 5);
-    assert_int_equal (eddy_jobindex_parse (key + strlen (EDDY_JOBINDEX_DIR) + 1, &id), 0);
-    assert_true (id == UINT64_MAX - 5);
-    assert_int_equal (eddy_jobindex_parse ("00000000000000ff", &id), 0);
-    assert_true (id == 0xff);
-}
-
-static void names_that_are_not_ours_are_refused (void **state)
-{
-    const char *bad[] = { "", "ff", "00000000000000FF", "00000000000000fg", "000000000000000ff",
-                          "0000000000000ff", "x000000000000000" };
-    uint64_t id = 7;
-    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
-        errno = 0;
-        assert_int_equal (eddy_jobindex_parse (bad[i], &id), -1);
-        assert_int_equal (errno, EINVAL);
-    }
-    assert_int_equal (eddy_jobindex_parse (NULL, &id), -1);
-    assert_true (id == 7); /* untouched */
 }
 
 static void a_transaction_refuses_nothing_but_a_missing_one (void **state)
@@ -105,9 +85,7 @@ static void names_that_are_not_job_directories_never_win (void **state)
 int main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (an_index_key_names_the_id_in_sixteen_hex_digits),
-        cmocka_unit_test (an_entry_name_reads_back_as_the_id),
-        cmocka_unit_test (names_that_are_not_ours_are_refused),
+        cmocka_unit_test (an_index_key_names_the_id_as_its_job_directory_does),
         cmocka_unit_test (a_transaction_refuses_nothing_but_a_missing_one),
         cmocka_unit_test (the_descent_takes_the_largest_group_at_its_place),
         cmocka_unit_test (after_an_empty_directory_it_looks_below_the_bound),

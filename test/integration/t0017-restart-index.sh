@@ -15,7 +15,7 @@ eddy job id "$(eddy jobs -a -n -c 1 -o '{id.f58}')" > last.id
 eddy submit --urgency=0 true > held1.id && eddy submit --urgency=0 true > held2.id
 eddy jobs -a -n -o '{id.f58} {state}' > jobs.first
 eddy kvs get job-index.version > version.first
-eddy kvs ls job-index.active > index.first
+eddy kvs dir -R job-index.active | grep " = " > index.first
 SH
 (cd "$TMP" && eddy start --statedir "$state" sh first.sh) >"$TMP/first" 2>&1
 _report $? "the first instance runs 300 jobs and holds two" "$TMP/first"
@@ -35,7 +35,8 @@ eddy job wait $held1; echo "wait held1 rc=\$?"
 eddy job wait $held2; echo "wait held2 rc=\$?"
 eddy submit --cc=1-5 --quiet --wait true; echo "new rc=\$?"
 eddy jobs -a -n -o '{id.dec}' > ids.second
-eddy kvs ls job-index.active > index.second 2>&1
+eddy kvs dir -R job-index.active 2>&1 | grep " = " > index.second
+eddy kvs ls job-index.active > ls.second 2>&1
 eddy dmesg > dmesg.second
 SH
 (cd "$TMP" && eddy start --statedir "$state" sh second.sh) >"$TMP/second" 2>&1
@@ -55,6 +56,8 @@ n=$(wc -l <"$TMP/ids.second"); u=$(sort -u "$TMP/ids.second" | wc -l)
 [ "$n" -eq 307 ] && [ "$u" -eq 307 ]; _report $? "307 jobs, every id unique ($u of $n)" "$TMP/ids.second"
 n=$(grep -c . "$TMP/index.second")
 [ "$n" -eq 0 ]; _report $? "nothing is left in the index once all are inactive" "$TMP/index.second"
+n=$(grep -c . "$TMP/ls.second")
+[ "$n" -eq 0 ]; _report $? "not even an empty directory" "$TMP/ls.second"
 
 # A state directory from before the index: remove it, hold one job.
 old="$TMP/old"
