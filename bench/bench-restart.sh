@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench-restart.sh - the cost of starting over a state directory that
-# holds JOBS (default 50,000) inactive jobs, against an empty one.  For
-# REPEAT (default 3) restarts of each, from `eddy start --statedir` being
-# run (wall clock, one machine):
+# holds JOBS (default 50,000; a multiple of 1,000) inactive jobs, against
+# an empty one.  For REPEAT (default 3) restarts of each, from
+# `eddy start --statedir` being run (wall clock, one machine):
 #   run      the initial program starts (the instance is in `run`)
 #   submit   the first `eddy submit` has returned a job id
 #   list -a  `eddy jobs -a` has listed every job (the lazy read of the
@@ -33,6 +33,8 @@ date +%s.%N >"$out.list"
 echo "$n" >"$out.count"
 SH
 
+since () { awk -v t0="$1" '{ printf "%.6f\n", $1 - t0 }' "$2"; } # T0 FILE
+
 measure () { # NAME STATEDIR
     local runs=() subs=() lists=() n=0
     for i in $(seq 1 "$repeat"); do
@@ -41,9 +43,9 @@ measure () { # NAME STATEDIR
             cat "$dir/err" >&2
             exit 1
         }
-        runs+=("$(echo "$(cat "$dir/t.run") - $t0" | bc)")
-        subs+=("$(echo "$(cat "$dir/t.submit") - $t0" | bc)")
-        lists+=("$(echo "$(cat "$dir/t.list") - $t0" | bc)")
+        runs+=("$(since "$t0" "$dir/t.run")")
+        subs+=("$(since "$t0" "$dir/t.submit")")
+        lists+=("$(since "$t0" "$dir/t.list")")
         n=$(cat "$dir/t.count")
     done
     med () { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
