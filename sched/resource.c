@@ -101,8 +101,68 @@ acquire_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, voi
     res->waiting[res->nwaiting++] = eddy_msg_incref (msg);
 }
 
+/* A rank R was built without (it was not online) says what it has: if
+ * that is not the guess (rank 0's), say so, since R is not rebuilt.
+ */
+static void late_continuation (eddy_future_t *f, void *arg)
+{
+    struct query *q = arg;
+    struct resource *res = q->res;
+    uint32_t rank = (uint32_t)(q->k / Q_COUNT);
+    bool cores = q->k % Q_COUNT == Q_CORES;
+    const char *guess = cores ? res->ranks[0].cores : res->ranks[0].gpus;
+    const char *value = NULL;
+
+    if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) < 0 && errno != ENOENT)
+        value = guess; /* gone again, or cannot say: nothing to compare */
+    if (!guess || !guess[0])
+        guess = cores ? "0" : "";
+    if (!value || !value[0])
+        value = cores ? "0" : "";
+    if (strcmp (value, guess) != 0)
+        eddy_log (res->h, LOG_WARNING,
+                  "resource: rank %u has %s %s, but R gives it rank 0's (%s): it was not "
+                  "online when R was built; restart the instance or configure R",
+                  rank, cores ? "cores" : "gpus", value[0] ? value : "none",
+                  guess[0] ? guess : "none");
+    res->futures[q->k] = NULL;
+    eddy_future_destroy (f);
+}
+
+static void
+online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct resource *res = arg;
+    const char *text;
+    eddy_idset_t *online;
+
+    if (!res->R || !res->unknown)
+        return; /* R is given, or still being gathered */
+    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "online", &text) < 0 ||
+        !(online = eddy_idset_decode (text, NULL)))
+        return;
+    for (uint32_t rank = 1; rank < res->size; rank++) {
+        if (!res->unknown[rank] || !eddy_idset_test (online, rank))
+            continue;
+        res->unknown[rank] = false; /* asked once */
+        for (size_t what = Q_CORES; what <= Q_GPUS; what++) {
+            size_t k = (size_t)rank * Q_COUNT + what;
+            eddy_future_t *f = eddy_rpc_pack (h, "attr.get", rank, 0, "{s:s}", "name",
+                                              attr_names[what]);
+            res->queries[k].res = res;
+            res->queries[k].k = k;
+            if (!f || eddy_future_then (f, -1, late_continuation, &res->queries[k]) < 0)
+                eddy_future_destroy (f);
+            else
+                res->futures[k] = f;
+        }
+    }
+    eddy_idset_destroy (online);
+}
+
 static const struct eddy_msg_handler_spec handlers[] = {
     {EDDY_MSGTYPE_REQUEST, "resource.acquire", acquire_cb, 0},
+    {EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0},
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -391,6 +451,8 @@ static int resource_load (eddy_handle_t *h, json_t *args, void **ctx)
         eddy_service_register (h, "resource") < 0)
         goto error;
     res->registered = true;
+    if (!res->R && eddy_event_subscribe (h, "overlay.online") < 0)
+        goto error;
     if (!res->R && gather (res) < 0)
         goto error;
     *ctx = res;

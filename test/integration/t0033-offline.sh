@@ -21,11 +21,13 @@ export EDDY_URI="local://$RD/local-0"
 declare -a PIDS
 
 # the command line of rank $1, the same at every start (one core a rank,
-# so a job of N nodes needs N ranks)
+# so a job of N nodes needs N ranks; rank 2 says it has two)
 FANOUT=0
 start_rank () {
+    local cores=0
+    [ "$1" = 2 ] && cores=0-1
     eddy-broker --rank="$1" --size=$SIZE --fanout=$FANOUT --rundir="$RD" --tbon=ipc \
-        --setattr=resource.cores=0 --config-path="$TMP/conf.d" >>"$TMP/broker$1.log" 2>&1 &
+        --setattr=resource.cores=$cores --config-path="$TMP/conf.d" >>"$TMP/broker$1.log" 2>&1 &
     PIDS[$1]=$!
 }
 cleanup () {
@@ -80,6 +82,9 @@ within 2 is_state "$wide" RUN
 start_rank 2
 within 20 down_is -; _report $? "rank 2 started late joins: nothing is down" "$TMP/broker2.log"
 timeout 20 eddy job wait "$wide" >"$TMP/out" 2>&1; _report $? "and the 4-node job runs on it" "$TMP/out"
+eddy dmesg >"$TMP/dmesg"
+has "$TMP/dmesg" "resource.warning\[0\]: resource: rank 2 has cores 0-1, but R gives it rank 0's \(0\)" \
+    "R guessed rank 2's cores from rank 0's: the difference is logged"
 
 # 3. a broker killed under a running job: node-failure, resources freed
 cat >"$TMP/task.sh" <<SH
