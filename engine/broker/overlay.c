@@ -248,13 +248,15 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
     }
     json_t *o = json_pack ("{s:s s:i s:s}", "status", eddy_subtree_status_name (s), "online",
                            (json_int_t)online, "ranks", ranks);
-    free (b->online_published); /* a follower: what it last reported */
-    b->online_published = ranks;
     if (o && broker_control_to_parent (b, "overlay.status", o) == 0) {
         b->reported = true;
         b->reported_status = s;
         b->reported_online = online;
+        free (b->online_published); /* a follower: what it last reported */
+        b->online_published = ranks;
     }
+    else
+        free (ranks);
 }
 
 void overlay_child_seen (eddy_broker_t *b, uint32_t rank)
