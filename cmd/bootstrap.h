@@ -13,7 +13,7 @@
 #include "engine/error.h"
 
 #define EDDY_BOOTSTRAP_DEFAULT_PORT 8050
-#define EDDY_BOOTSTRAP_DEFAULT_BIND "tcp://%h:%p"
+#define EDDY_BOOTSTRAP_DEFAULT_BIND "tcp://*:%p" /* every interface */
 #define EDDY_BOOTSTRAP_DEFAULT_CONNECT "tcp://%h:%p"
 
 typedef struct eddy_bootstrap eddy_bootstrap_t;

@@ -651,6 +651,10 @@ int main (int argc, char **argv)
         eddy_broker_log (b, (int)json_integer_value (json_array_get (w, 0)), "config", "%s",
                          json_string_value (json_array_get (w, 1)));
     json_decref (early);
+    if (!bs && json_object_get (json_object_get (conf, "tbon"), "topo"))
+        eddy_broker_log (b, LOG_NOTICE, "config",
+                         "tbon.topo shapes a bootstrapped instance; --fanout %d shapes this one",
+                         o.fanout);
     if (bs) /* the hostname bootstrap knows this rank by, for R */
         snprintf (host, sizeof (host), "%s", eddy_bootstrap_host (bs, o.rank));
     snprintf (buf, sizeof (buf), "%d", (int)getpid ());

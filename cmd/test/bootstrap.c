@@ -58,8 +58,8 @@ static void the_rank_is_the_position_of_the_hostname (void **state)
     assert_string_equal (eddy_bootstrap_host (bs, 3), "node3");
     assert_string_equal (eddy_bootstrap_hostlist (bs), "node[0-3]");
     assert_string_equal (eddy_bootstrap_curve_cert (bs), "/etc/eddy/curve.cert");
-    /* the defaults: tcp://%h:%p both ways */
-    assert_string_equal (eddy_bootstrap_bind_uri (bs, 0), "tcp://node0:8050");
+    /* the defaults: bind every interface, connect by name */
+    assert_string_equal (eddy_bootstrap_bind_uri (bs, 0), "tcp://*:8050");
     assert_string_equal (eddy_bootstrap_connect_uri (bs, 1), "tcp://node1:8050");
     eddy_bootstrap_destroy (bs);
 }

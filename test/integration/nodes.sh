@@ -62,6 +62,8 @@ nodes_bootstrap () {
         echo "[bootstrap]"
         echo "curve_cert = \"$NODES_DIR/curve.cert\""
         echo "default_port = $port"
+        # the nodes share one network namespace: each binds its own address
+        echo "default_bind = \"tcp://%h:%p\""
         echo "hosts = [ { host = \"$NODES_PREFIX[0-$((NODES_N - 1))]\" } ]"
         if [ -n "$topo" ]; then
             echo "[tbon]"
