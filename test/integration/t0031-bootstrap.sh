@@ -64,15 +64,22 @@ shape () { # TOPO EXPECTED(rank:parent ...)
 shape flat 1:0 2:0 3:0
 shape binomial 1:0 2:0 3:2
 shape kary:1 1:0 2:1 3:2
-# explicit parent keys: node3 under node1, the others as kary:2
-sed -i 's/^hosts = .*/hosts = [ { host = "node[0-2]" }, { host = "node3", parent = "node2" } ]/' \
+# explicit parent keys: node2 under node1, node3 under node0 (rank 0's
+# children 1 and 3 are not contiguous), over kary:2
+sed -i 's/^hosts = .*/hosts = [ { host = "node[0-1]" }, { host = "node2", parent = "node1" }, { host = "node3", parent = "node0" } ]/' \
     "$NODES_CONF/bootstrap.toml"
 sed -i '/^\[tbon\]/,$d' "$NODES_CONF/bootstrap.toml"
 nodes_start
-ok "explicit parent: the instance comes up" nodes_wait_full 60
-on_node 0 eddy overlay parentof 3 >"$TMP/p" 2>&1
-has "$TMP/p" "^2$" "parent = \"node2\": the parent of rank 3 is 2"
+ok "explicit parents: the instance comes up" nodes_wait_full 60
+for pair in 1:0 2:1 3:0; do
+    on_node 0 eddy overlay parentof "${pair%:*}" >"$TMP/p" 2>&1
+    has "$TMP/p" "^${pair#*:}$" "explicit parents: the parent of rank ${pair%:*} is ${pair#*:}"
+done
 on_node 0 eddy overlay status >"$TMP/status" 2>&1
-has "$TMP/status" "3 node3: full" "node3 is full under node2"
+cat "$TMP/status"
+has "$TMP/status" "^└─ 3 node3: full$" "node3 is full, a child of rank 0"
+has "$TMP/status" "^│  └─ 2 node2: full$" "node2 is full, below node1"
+on_node 0 timeout 60 eddy run -N 4 -n 4 hostname 2>&1 | sort >"$TMP/run.sorted"
+ok "explicit parents: a job still runs on the four nodes" cmp "$TMP/run.sorted" "$TMP/run.want"
 nodes_stop
 finish
