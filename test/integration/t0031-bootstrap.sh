@@ -45,6 +45,17 @@ has "$NODES_DIR/3/err" "this host, 'stranger', is not in bootstrap.hosts \(node\
     "and says its hostname is not in bootstrap.hosts"
 rm -f "$NODES_DIR/3/pid"
 
+# an R (resource.path) with more ranks than bootstrap.hosts: rank 0 refuses
+eddy R encode --cores=0 --ranks=0-7 >"$NODES_DIR/R8.json"
+printf '[resource]\npath = "%s"\n' "$NODES_DIR/R8.json" >"$NODES_CONF/resource.toml"
+node_start 0
+wait "$(cat "$NODES_DIR/0/unshare.pid")"
+rc=$?
+[ "$rc" -ne 0 ]; _report $? "rank 0 with an R of 8 ranks for 4 hosts exits nonzero ($rc)" "$NODES_DIR/0/err"
+has "$NODES_DIR/0/err" "resource.path .*R8.json: ranks 0-7, but bootstrap.hosts has 4 hosts" \
+    "and says the R does not fit bootstrap.hosts"
+rm -f "$NODES_CONF/resource.toml" "$NODES_DIR/0/pid"
+
 # other shapes: flat, binomial, kary:1 (a chain), explicit parents
 shape () { # TOPO EXPECTED(rank:parent ...)
     local topo=$1; shift

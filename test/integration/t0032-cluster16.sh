@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The 16-node example of etc/examples (bootstrap.toml for test[0-15],
 # resource.toml with an R made by eddy R encode and test[0-1] excluded)
-# boots in the namespace harness (nodes.sh); the excluded nodes are listed
+# boots in the namespace harness (nodes.sh) with bootstrap's hostnames
+# in place of R's; the excluded nodes are listed
 # as not schedulable and get no job; a reload (eddy config reload, SIGHUP)
 # with another exclude takes effect and is logged; a bad one is refused
 # and changes nothing.
@@ -11,7 +12,8 @@ ex="$EDDY_SRCDIR/etc/examples"
 
 nodes_init 16 test 32
 eddy keygen "$NODES_DIR/curve.cert" >/dev/null
-eddy R encode --hosts='test[0-15]' --cores=0-1 >"$NODES_DIR/R.json"
+# R's own hostnames give way to bootstrap.hosts', rank for rank
+eddy R encode --hosts='old[0-15]' --cores=0-1 >"$NODES_DIR/R.json"
 cp "$ex/cluster16-system.toml" "$NODES_CONF/00-system.toml"
 sed -e "s|^curve_cert = .*|curve_cert = \"$NODES_DIR/curve.cert\"|" \
     -e "s|^default_port = .*|default_port = 8032|" \
