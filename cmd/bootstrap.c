@@ -10,13 +10,13 @@
 
 struct eddy_bootstrap {
     uint32_t rank, size;
-    char **host;      /* [size] */
-    char **bind;      /* [size] */
-    char **connect;   /* [size] */
-    char **parent;    /* [size]: a hostname, or NULL for the shape's */
+    char **host;    /* [size] */
+    char **bind;    /* [size] */
+    char **connect; /* [size] */
+    char **parent;  /* [size]: a hostname, or NULL for the shape's */
     char *hostlist;
     char *cert;
-    char *topo;       /* [tbon] topo, or NULL */
+    char *topo; /* [tbon] topo, or NULL */
 };
 
 void eddy_bootstrap_destroy (eddy_bootstrap_t *bs)
@@ -41,7 +41,8 @@ void eddy_bootstrap_destroy (eddy_bootstrap_t *bs)
     errno = saved;
 }
 
-char *eddy_bootstrap_subst (const char *tmpl, const char *host, int port, eddy_error_t *err)
+char *
+eddy_bootstrap_subst (const char *tmpl, const char *host, int port, eddy_error_t *err)
 {
     size_t len = 1;
     char portstr[16];
@@ -74,8 +75,9 @@ char *eddy_bootstrap_subst (const char *tmpl, const char *host, int port, eddy_e
             *q++ = '%';
             break;
         default:
-            eddy_error_set (err, "'%s': unknown %%%s (only %%h, %%p and %%%% are substituted)",
-                            tmpl, p[1] ? (char[]){ p[1], '\0' } : "");
+            eddy_error_set (
+                err, "'%s': unknown %%%s (only %%h, %%p and %%%% are substituted)",
+                tmpl, p[1] ? (char[]){p[1], '\0'} : "");
             free (out);
             errno = EINVAL;
             return NULL;
@@ -87,11 +89,15 @@ char *eddy_bootstrap_subst (const char *tmpl, const char *host, int port, eddy_e
 }
 
 /* Only these keys: a misspelt one would silently change a cluster. */
-static int known_keys (const json_t *tab, const char *what, const char *const *names, eddy_error_t *err)
+static int known_keys (const json_t *tab,
+                       const char *what,
+                       const char *const *names,
+                       eddy_error_t *err)
 {
     const char *key;
     json_t *v;
-    json_object_foreach ((json_t *)tab, key, v) {
+    json_object_foreach ((json_t *)tab, key, v)
+    {
         bool ok = false;
         for (int i = 0; names[i] && !ok; i++)
             ok = !strcmp (key, names[i]);
@@ -102,7 +108,10 @@ static int known_keys (const json_t *tab, const char *what, const char *const *n
 }
 
 /* A string member, or the fallback when absent; -1 if not a string. */
-static int get_string (const json_t *tab, const char *key, const char *what, const char **out,
+static int get_string (const json_t *tab,
+                       const char *key,
+                       const char *what,
+                       const char **out,
                        eddy_error_t *err)
 {
     const json_t *v = json_object_get (tab, key);
@@ -115,14 +124,15 @@ static int get_string (const json_t *tab, const char *key, const char *what, con
 }
 
 static const char *const bootstrap_names[] = {
-    "hosts", "default_port", "default_bind", "default_connect", "curve_cert", "enable_ipv6", NULL,
+    "hosts",      "default_port", "default_bind", "default_connect",
+    "curve_cert", "enable_ipv6",  NULL,
 };
-static const char *const host_names[] = { "host", "bind", "connect", "parent", NULL };
+static const char *const host_names[] = {"host", "bind", "connect", "parent", NULL};
 
 /* Grow the per-rank arrays to n. */
 static int grow (eddy_bootstrap_t *bs, uint32_t n)
 {
-    char ***arrays[] = { &bs->host, &bs->bind, &bs->connect, &bs->parent };
+    char ***arrays[] = {&bs->host, &bs->bind, &bs->connect, &bs->parent};
     for (int i = 0; i < 4; i++) {
         char **a = realloc (*arrays[i], n * sizeof (char *));
         if (!a)
@@ -134,8 +144,13 @@ static int grow (eddy_bootstrap_t *bs, uint32_t n)
     return 0;
 }
 
-static int add_hosts (eddy_bootstrap_t *bs, const json_t *entry, int idx, int port,
-                      const char *dbind, const char *dconnect, eddy_error_t *err)
+static int add_hosts (eddy_bootstrap_t *bs,
+                      const json_t *entry,
+                      int idx,
+                      int port,
+                      const char *dbind,
+                      const char *dconnect,
+                      eddy_error_t *err)
 {
     char what[64];
     const char *hosts = NULL, *bind = dbind, *connect = dconnect, *parent = NULL;
@@ -144,11 +159,11 @@ static int add_hosts (eddy_bootstrap_t *bs, const json_t *entry, int idx, int po
     snprintf (what, sizeof (what), "bootstrap.hosts[%d]", idx);
     if (!json_is_object (entry))
         return eddy_error_set (err, "%s: expected a table", what);
-    if (known_keys (entry, what, host_names, err) < 0
-        || get_string (entry, "host", what, &hosts, err) < 0
-        || get_string (entry, "bind", what, &bind, err) < 0
-        || get_string (entry, "connect", what, &connect, err) < 0
-        || get_string (entry, "parent", what, &parent, err) < 0)
+    if (known_keys (entry, what, host_names, err) < 0 ||
+        get_string (entry, "host", what, &hosts, err) < 0 ||
+        get_string (entry, "bind", what, &bind, err) < 0 ||
+        get_string (entry, "connect", what, &connect, err) < 0 ||
+        get_string (entry, "parent", what, &parent, err) < 0)
         return -1;
     if (!hosts)
         return eddy_error_set (err, "%s: host is required", what);
@@ -170,7 +185,8 @@ static int add_hosts (eddy_bootstrap_t *bs, const json_t *entry, int idx, int po
             goto nomem;
         for (uint32_t j = 0; j < r; j++) {
             if (!strcmp (bs->host[j], h)) {
-                eddy_error_set (err, "%s.host: %s is listed twice (already rank %u)", what, h, j);
+                eddy_error_set (err, "%s.host: %s is listed twice (already rank %u)",
+                                what, h, j);
                 free (h);
                 eddy_hostlist_destroy (hl);
                 return -1;
@@ -178,8 +194,8 @@ static int add_hosts (eddy_bootstrap_t *bs, const json_t *entry, int idx, int po
         }
         bs->host[r] = h;
         bs->size++;
-        if (!(bs->bind[r] = eddy_bootstrap_subst (bind, h, port, &e))
-            || !(bs->connect[r] = eddy_bootstrap_subst (connect, h, port, &e))) {
+        if (!(bs->bind[r] = eddy_bootstrap_subst (bind, h, port, &e)) ||
+            !(bs->connect[r] = eddy_bootstrap_subst (connect, h, port, &e))) {
             eddy_hostlist_destroy (hl);
             return eddy_error_set (err, "%s: %s", what, e.text);
         }
@@ -193,12 +209,15 @@ nomem:
     return eddy_error_set (err, "out of memory");
 }
 
-eddy_bootstrap_t *eddy_bootstrap_create (const json_t *conf, const char *hostname, uint32_t rank,
+eddy_bootstrap_t *eddy_bootstrap_create (const json_t *conf,
+                                         const char *hostname,
+                                         uint32_t rank,
                                          eddy_error_t *err)
 {
     const json_t *tab = json_object_get (conf, "bootstrap");
     const json_t *hosts = json_object_get (tab, "hosts");
-    const char *dbind = EDDY_BOOTSTRAP_DEFAULT_BIND, *dconnect = EDDY_BOOTSTRAP_DEFAULT_CONNECT;
+    const char *dbind = EDDY_BOOTSTRAP_DEFAULT_BIND,
+               *dconnect = EDDY_BOOTSTRAP_DEFAULT_CONNECT;
     const char *cert = NULL, *topo = NULL;
     json_int_t port = EDDY_BOOTSTRAP_DEFAULT_PORT;
     eddy_bootstrap_t *bs;
@@ -217,11 +236,11 @@ eddy_bootstrap_t *eddy_bootstrap_create (const json_t *conf, const char *hostnam
         errno = ENOMEM;
         return NULL;
     }
-    if (known_keys (tab, "bootstrap", bootstrap_names, err) < 0
-        || get_string (tab, "default_bind", "bootstrap", &dbind, err) < 0
-        || get_string (tab, "default_connect", "bootstrap", &dconnect, err) < 0
-        || get_string (tab, "curve_cert", "bootstrap", &cert, err) < 0
-        || get_string (json_object_get (conf, "tbon"), "topo", "tbon", &topo, err) < 0)
+    if (known_keys (tab, "bootstrap", bootstrap_names, err) < 0 ||
+        get_string (tab, "default_bind", "bootstrap", &dbind, err) < 0 ||
+        get_string (tab, "default_connect", "bootstrap", &dconnect, err) < 0 ||
+        get_string (tab, "curve_cert", "bootstrap", &cert, err) < 0 ||
+        get_string (json_object_get (conf, "tbon"), "topo", "tbon", &topo, err) < 0)
         goto inval;
     const json_t *v = json_object_get (tab, "default_port");
     if (v) {
@@ -242,7 +261,8 @@ eddy_bootstrap_t *eddy_bootstrap_create (const json_t *conf, const char *hostnam
     }
     size_t i;
     json_t *entry;
-    json_array_foreach (hosts, i, entry) {
+    json_array_foreach (hosts, i, entry)
+    {
         if (add_hosts (bs, entry, (int)i, (int)port, dbind, dconnect, err) < 0)
             goto inval;
     }
@@ -253,12 +273,14 @@ eddy_bootstrap_t *eddy_bootstrap_create (const json_t *conf, const char *hostnam
         for (uint32_t j = 0; j < bs->size && !found; j++)
             found = !strcmp (bs->host[j], bs->parent[r]);
         if (!found) {
-            eddy_error_set (err, "bootstrap.hosts: %s: parent %s is not in bootstrap.hosts",
+            eddy_error_set (err,
+                            "bootstrap.hosts: %s: parent %s is not in bootstrap.hosts",
                             bs->host[r], bs->parent[r]);
             goto inval;
         }
         if (r == 0) {
-            eddy_error_set (err, "bootstrap.hosts: %s is rank 0, the root: it has no parent",
+            eddy_error_set (err,
+                            "bootstrap.hosts: %s is rank 0, the root: it has no parent",
                             bs->host[0]);
             goto inval;
         }
@@ -271,7 +293,8 @@ eddy_bootstrap_t *eddy_bootstrap_create (const json_t *conf, const char *hostnam
         }
     bs->hostlist = hl ? eddy_hostlist_encode (hl) : NULL;
     eddy_hostlist_destroy (hl);
-    if (!bs->hostlist || (cert && !(bs->cert = strdup (cert))) || (topo && !(bs->topo = strdup (topo)))) {
+    if (!bs->hostlist || (cert && !(bs->cert = strdup (cert))) ||
+        (topo && !(bs->topo = strdup (topo)))) {
         eddy_error_set (err, "out of memory");
         eddy_bootstrap_destroy (bs);
         errno = ENOMEM;
@@ -279,13 +302,12 @@ eddy_bootstrap_t *eddy_bootstrap_create (const json_t *conf, const char *hostnam
     }
     if (rank != EDDY_RANK_NONE) {
         if (rank >= bs->size) {
-            eddy_error_set (err, "rank %u is not in bootstrap.hosts (%u hosts: %s)", rank,
-                            bs->size, bs->hostlist);
+            eddy_error_set (err, "rank %u is not in bootstrap.hosts (%u hosts: %s)",
+                            rank, bs->size, bs->hostlist);
             goto inval;
         }
         bs->rank = rank;
-    }
-    else {
+    } else {
         bool found = false;
         for (uint32_t r = 0; r < bs->size && !found; r++)
             if (hostname && !strcmp (bs->host[r], hostname)) {
@@ -313,7 +335,8 @@ inval:
 eddy_topo_t *eddy_bootstrap_topo (const eddy_bootstrap_t *bs, eddy_error_t *err)
 {
     eddy_error_t e;
-    eddy_topo_t *shape = eddy_topo_create (bs->topo ? bs->topo : "kary:2", bs->size, &e);
+    eddy_topo_t *shape =
+        eddy_topo_create (bs->topo ? bs->topo : "kary:2", bs->size, &e);
     if (!shape) {
         eddy_error_set (err, "tbon.topo: %s", e.text);
         return NULL;

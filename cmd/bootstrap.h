@@ -6,8 +6,8 @@
 #ifndef EDDY_CMD_BOOTSTRAP_H
 #define EDDY_CMD_BOOTSTRAP_H
 
-#include <stdint.h>
 #include <jansson.h>
+#include <stdint.h>
 
 #include "engine/broker/topology.h"
 #include "engine/error.h"
@@ -40,7 +40,10 @@ void eddy_bootstrap_destroy (eddy_bootstrap_t *bs);
 /* Substitute %h (host) and %p (port) in template.  Returns a new string
  * or NULL with EINVAL and err->text for an unknown %-sequence.
  */
-char *eddy_bootstrap_subst (const char *template, const char *host, int port, eddy_error_t *err);
+char *eddy_bootstrap_subst (const char *template,
+                            const char *host,
+                            int port,
+                            eddy_error_t *err);
 
 /* Results (borrowed from bs) */
 uint32_t eddy_bootstrap_rank (const eddy_bootstrap_t *bs);

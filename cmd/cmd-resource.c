@@ -104,9 +104,10 @@ static int resource_run (int argc, char **argv)
               (len == 9 && !strncmp (p, "allocated", 9)) ||
               (len == 4 && !strncmp (p, "down", 4)) ||
               (len == 8 && !strncmp (p, "excluded", 8))))
-            eddy_cmd_die ("resource",
-                          "unknown state '%.*s' (states: free, allocated, down, excluded)",
-                          (int)len, p);
+            eddy_cmd_die (
+                "resource",
+                "unknown state '%.*s' (states: free, allocated, down, excluded)",
+                (int)len, p);
         p = comma ? comma + 1 : p + len;
     }
 
@@ -124,7 +125,8 @@ static int resource_run (int argc, char **argv)
     /* excluded ([resource] exclude): never scheduled; a job already
      * running there still counts as allocated */
     eddy_rlist_t *excl_all = jexcl ? decode (jexcl, "excluded") : eddy_rlist_create ();
-    eddy_rlist_t *excluded = excl_all ? eddy_rlist_difference (excl_all, allocated) : NULL;
+    eddy_rlist_t *excluded =
+        excl_all ? eddy_rlist_difference (excl_all, allocated) : NULL;
     eddy_rlist_t *busy0 = eddy_rlist_union (allocated, down);
     eddy_rlist_t *busy = busy0 && excluded ? eddy_rlist_union (busy0, excluded) : NULL;
     eddy_rlist_t *free_set = busy ? eddy_rlist_difference (all, busy) : NULL;
@@ -138,7 +140,8 @@ static int resource_run (int argc, char **argv)
         row ("allocated", allocated);
     if (wanted (states, "down"))
         row ("down", down);
-    if (wanted (states, "excluded") && eddy_rlist_count (excluded, EDDY_RLIST_RANKS) > 0)
+    if (wanted (states, "excluded") &&
+        eddy_rlist_count (excluded, EDDY_RLIST_RANKS) > 0)
         row ("excluded", excluded);
 
     eddy_rlist_destroy (free_set);

@@ -72,8 +72,8 @@ struct resource {
     bool registered;
     const eddy_msg_t **waiting; /* acquire requests waiting for R */
     size_t nwaiting;
-    char *exclude;              /* [resource] exclude as configured, or NULL */
-    eddy_future_t *exclude_f;   /* sched.exclude in flight */
+    char *exclude;            /* [resource] exclude as configured, or NULL */
+    eddy_future_t *exclude_f; /* sched.exclude in flight */
 };
 
 /* The ranks of exclude (an idset, or hostnames of R), as an idset string
@@ -132,12 +132,13 @@ static void respond_acquire (struct resource *res, const eddy_msg_t *msg)
 {
     char why[256], *ranks = NULL;
 
-    if (res->R && res->exclude && !(ranks = exclude_ranks (res->R, res->exclude, why, sizeof (why)))) {
+    if (res->R && res->exclude &&
+        !(ranks = exclude_ranks (res->R, res->exclude, why, sizeof (why)))) {
         eddy_log (res->h, LOG_ERR, "resource: %s", why);
         eddy_respond_error (res->h, msg, EINVAL, why);
-    }
-    else if (res->R)
-        eddy_respond_pack (res->h, msg, "{s:O s:s}", "R", res->R, "exclude", ranks ? ranks : "");
+    } else if (res->R)
+        eddy_respond_pack (res->h, msg, "{s:O s:s}", "R", res->R, "exclude",
+                           ranks ? ranks : "");
     else
         eddy_respond_error (res->h, msg, EIO, res->error);
     free (ranks);
@@ -147,20 +148,23 @@ static void exclude_continuation (eddy_future_t *f, void *arg)
 {
     struct resource *res = arg;
     if (eddy_rpc_get (f, NULL) < 0 && errno != ENOSYS)
-        eddy_log (res->h, LOG_ERR, "resource: sched.exclude: %s", eddy_future_error_string (f));
+        eddy_log (res->h, LOG_ERR, "resource: sched.exclude: %s",
+                  eddy_future_error_string (f));
     eddy_future_destroy (f);
     if (res->exclude_f == f)
         res->exclude_f = NULL;
 }
 
 /* config.reload: [resource] exclude applies now; the rest at a restart */
-static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+static void
+config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct resource *res = arg;
     const char *exclude = NULL;
     char why[256], *ranks = NULL, *cp = NULL;
 
-    if (json_unpack (eddy_msg_payload (msg), "{s:{s?s}}", "config", "exclude", &exclude) < 0) {
+    if (json_unpack (eddy_msg_payload (msg), "{s:{s?s}}", "config", "exclude",
+                     &exclude) < 0) {
         eddy_respond_error (h, msg, EPROTO, "resource: exclude must be a string");
         return;
     }
@@ -170,7 +174,8 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         eddy_respond (h, msg, NULL);
         return;
     }
-    if (res->R && exclude && !(ranks = exclude_ranks (res->R, exclude, why, sizeof (why)))) {
+    if (res->R && exclude &&
+        !(ranks = exclude_ranks (res->R, exclude, why, sizeof (why)))) {
         eddy_respond_error (h, msg, EINVAL, why);
         return;
     }
@@ -179,14 +184,17 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         eddy_respond_error (h, msg, ENOMEM, NULL);
         return;
     }
-    eddy_log (h, LOG_NOTICE, "resource: exclude '%s' -> '%s'%s%s", res->exclude ? res->exclude : "",
-              exclude ? exclude : "", ranks ? ", ranks " : "", ranks ? ranks : "");
+    eddy_log (h, LOG_NOTICE, "resource: exclude '%s' -> '%s'%s%s",
+              res->exclude ? res->exclude : "", exclude ? exclude : "",
+              ranks ? ", ranks " : "", ranks ? ranks : "");
     free (res->exclude);
     res->exclude = cp;
     if (res->R) { /* else the scheduler gets it with R */
         eddy_future_destroy (res->exclude_f);
-        res->exclude_f = eddy_rpc_pack (h, "sched.exclude", 0, 0, "{s:s}", "exclude", ranks ? ranks : "");
-        if (!res->exclude_f || eddy_future_then (res->exclude_f, -1, exclude_continuation, res) < 0) {
+        res->exclude_f = eddy_rpc_pack (h, "sched.exclude", 0, 0, "{s:s}", "exclude",
+                                        ranks ? ranks : "");
+        if (!res->exclude_f ||
+            eddy_future_then (res->exclude_f, -1, exclude_continuation, res) < 0) {
             eddy_log (h, LOG_ERR, "resource: sched.exclude: %s", strerror (errno));
             eddy_future_destroy (res->exclude_f);
             res->exclude_f = NULL;
@@ -440,8 +448,9 @@ static int resource_load (eddy_handle_t *h, json_t *args, void **ctx)
         return 0;
     }
     const char *exclude = NULL;
-    if (json_unpack ((json_t *)eddy_handle_config (h), "{s?s}", "exclude", &exclude) == 0 && exclude
-        && *exclude && !(res->exclude = strdup (exclude)))
+    if (json_unpack ((json_t *)eddy_handle_config (h), "{s?s}", "exclude", &exclude) ==
+            0 &&
+        exclude && *exclude && !(res->exclude = strdup (exclude)))
         goto error;
     if (R) {
         eddy_rlist_t *rl = eddy_rlist_from_json (R, 0, &err);

@@ -214,7 +214,8 @@ static void fcfs_allocates_in_queue_order (void **state)
 
 static void exclude (struct env *e, const char *ranks)
 {
-    eddy_future_t *f = eddy_rpc_pack (e->h, "sched.exclude", 0, 0, "{s:s}", "exclude", ranks);
+    eddy_future_t *f =
+        eddy_rpc_pack (e->h, "sched.exclude", 0, 0, "{s:s}", "exclude", ranks);
     assert_int_equal (world_wait (e->w, f, 10.0), 0);
     if (eddy_rpc_get (f, NULL) < 0)
         fail_msg ("sched.exclude %s: %s", ranks, eddy_future_error_string (f));
@@ -279,7 +280,8 @@ static void excluded_ranks_are_never_scheduled (void **state)
     free (ranks);
 
     /* a malformed exclude is refused */
-    eddy_future_t *bad = eddy_rpc_pack (e->h, "sched.exclude", 0, 0, "{s:s}", "exclude", "x-");
+    eddy_future_t *bad =
+        eddy_rpc_pack (e->h, "sched.exclude", 0, 0, "{s:s}", "exclude", "x-");
     assert_int_equal (world_wait (e->w, bad, 10.0), 0);
     assert_int_equal (eddy_rpc_get (bad, NULL), -1);
     assert_int_equal (errno, EINVAL);
@@ -694,7 +696,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (resource_builds_R_from_args, setup, teardown),
     cmocka_unit_test_setup_teardown (resource_asks_every_rank, setup, teardown),
     cmocka_unit_test_setup_teardown (fcfs_allocates_in_queue_order, setup, teardown),
-    cmocka_unit_test_setup_teardown (excluded_ranks_are_never_scheduled, setup, teardown),
+    cmocka_unit_test_setup_teardown (
+        excluded_ranks_are_never_scheduled, setup, teardown),
     cmocka_unit_test_setup_teardown (easy_backfills_over_messages, setup, teardown),
     cmocka_unit_test_setup_teardown (
         impossible_requests_are_denied_with_sizes, setup, teardown),
