@@ -7,6 +7,7 @@
 
 #include "cmd/bootstrap.h"
 #include "engine/util/hostlist.h"
+#include "engine/util/idset.h"
 
 struct eddy_bootstrap {
     uint32_t rank, size;
@@ -403,4 +404,37 @@ const char *eddy_bootstrap_connect_uri (const eddy_bootstrap_t *bs, uint32_t ran
 const char *eddy_bootstrap_curve_cert (const eddy_bootstrap_t *bs)
 {
     return bs->cert;
+}
+
+int eddy_bootstrap_check_exclude (const eddy_bootstrap_t *bs, const json_t *conf, eddy_error_t *err)
+{
+    const json_t *v = json_object_get (json_object_get (conf, "resource"), "exclude");
+    eddy_idset_t *ids;
+    eddy_hostlist_t *hl;
+    struct eddy_hostlist_iter it;
+    const char *host;
+    int rc = 0;
+
+    if (!bs || !json_is_string (v))
+        return 0;
+    if ((ids = eddy_idset_decode (json_string_value (v), NULL))) {
+        if (!eddy_idset_empty (ids) && eddy_idset_last (ids) >= eddy_bootstrap_size (bs))
+            rc = eddy_error_set (err, "resource.exclude: rank %u is not in bootstrap.hosts (%u hosts)",
+                                 eddy_idset_last (ids), eddy_bootstrap_size (bs));
+        eddy_idset_destroy (ids);
+        return rc;
+    }
+    if (!(hl = eddy_hostlist_decode (json_string_value (v), NULL)))
+        return 0; /* the schema has said why */
+    eddy_hostlist_iter_init (&it, hl);
+    while (rc == 0 && (host = eddy_hostlist_iter_next (&it))) {
+        bool found = false;
+        for (uint32_t r = 0; r < eddy_bootstrap_size (bs) && !found; r++)
+            found = !strcmp (eddy_bootstrap_host (bs, r), host);
+        if (!found)
+            rc = eddy_error_set (err, "resource.exclude: host %s is not in bootstrap.hosts (%s)", host,
+                                 eddy_bootstrap_hostlist (bs));
+    }
+    eddy_hostlist_destroy (hl);
+    return rc;
 }

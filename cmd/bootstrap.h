@@ -60,4 +60,11 @@ const char *eddy_bootstrap_curve_cert (const eddy_bootstrap_t *bs); /* NULL: non
  */
 eddy_topo_t *eddy_bootstrap_topo (const eddy_bootstrap_t *bs, eddy_error_t *err);
 
+/* [resource] exclude in conf must name ranks or hosts of bs (bs may be
+ * NULL: nothing to check).  0, or -1 with err->text
+ * "resource.exclude: host X is not in bootstrap.hosts (...)".  eddy-broker
+ * checks it at start and before a reload is put in force.
+ */
+int eddy_bootstrap_check_exclude (const eddy_bootstrap_t *bs, const json_t *conf, eddy_error_t *err);
+
 #endif /* !EDDY_CMD_BOOTSTRAP_H */

@@ -53,43 +53,6 @@ struct opts {
     eddy_bootstrap_t *bs;    /* [bootstrap], or NULL */
 };
 
-/* [resource] exclude names hosts that bootstrap.hosts must have: checked
- * when the broker starts and before a reload is put in force, so a typo
- * is refused and the exclusion in force stays.
- */
-static int check_exclude (const json_t *conf, const eddy_bootstrap_t *bs, eddy_error_t *err)
-{
-    const json_t *v = json_object_get (json_object_get (conf, "resource"), "exclude");
-    eddy_idset_t *ids;
-    eddy_hostlist_t *hl;
-    struct eddy_hostlist_iter it;
-    const char *host;
-    int rc = 0;
-
-    if (!bs || !json_is_string (v))
-        return 0;
-    if ((ids = eddy_idset_decode (json_string_value (v), NULL))) {
-        if (!eddy_idset_empty (ids) && eddy_idset_last (ids) >= eddy_bootstrap_size (bs))
-            rc = eddy_error_set (err, "resource.exclude: rank %u is not in bootstrap.hosts (%u hosts)",
-                                 eddy_idset_last (ids), eddy_bootstrap_size (bs));
-        eddy_idset_destroy (ids);
-        return rc;
-    }
-    if (!(hl = eddy_hostlist_decode (json_string_value (v), NULL)))
-        return 0; /* the schema has said why */
-    eddy_hostlist_iter_init (&it, hl);
-    while (rc == 0 && (host = eddy_hostlist_iter_next (&it))) {
-        bool found = false;
-        for (uint32_t r = 0; r < eddy_bootstrap_size (bs) && !found; r++)
-            found = !strcmp (eddy_bootstrap_host (bs, r), host);
-        if (!found)
-            rc = eddy_error_set (err, "resource.exclude: host %s is not in bootstrap.hosts (%s)", host,
-                                 eddy_bootstrap_hostlist (bs));
-    }
-    eddy_hostlist_destroy (hl);
-    return rc;
-}
-
 static void die (uint32_t rank, const char *fmt, ...) __attribute__ ((format (printf, 2, 3), noreturn));
 
 static void die (uint32_t rank, const char *fmt, ...)
@@ -200,7 +163,7 @@ static json_t *config_loader (eddy_broker_t *b, void *arg, eddy_error_t *err)
 {
     const struct opts *o = arg;
     json_t *conf = eddy_config_read (o->config_path, config_warn, b, err);
-    if (conf && check_exclude (conf, o->bs, err) < 0) {
+    if (conf && eddy_bootstrap_check_exclude (o->bs, conf, err) < 0) {
         json_decref (conf);
         errno = EINVAL;
         return NULL;
@@ -619,7 +582,7 @@ int main (int argc, char **argv)
             die (o.rank, "%s: %s", o.config_path, err.text);
         if (bs)
             topo = bootstrap_options (&o, bs, &have_rank);
-        if (check_exclude (conf, bs, &err) < 0)
+        if (eddy_bootstrap_check_exclude (bs, conf, &err) < 0)
             die (o.rank, "%s: %s", o.config_path, err.text);
         o.bs = bs;
     }

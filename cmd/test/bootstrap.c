@@ -202,6 +202,37 @@ static void bad_bootstrap_tables_are_refused (void **state)
              "n0", "tbon.topo");
 }
 
+static void exclude_must_name_bootstrap_hosts (void **state)
+{
+    eddy_error_t err;
+    eddy_bootstrap_t *bs = make (FOUR "}", "node0", &err);
+    const char *good[] = { "node[0-1]", "node3", "0-1", "3", NULL };
+    const char *bad[][2] = {
+        { "login1", "resource.exclude: host login1 is not in bootstrap.hosts (node[0-3])" },
+        { "node[3-4]", "host node4 is not" },
+        { "4", "resource.exclude: rank 4 is not in bootstrap.hosts (4 hosts)" },
+        { NULL, NULL },
+    };
+    for (int i = 0; good[i]; i++) {
+        json_t *c = json_pack ("{s:{s:s}}", "resource", "exclude", good[i]);
+        if (eddy_bootstrap_check_exclude (bs, c, &err) < 0)
+            fail_msg ("exclude %s refused: %s", good[i], err.text);
+        json_decref (c);
+    }
+    for (int i = 0; bad[i][0]; i++) {
+        json_t *c = json_pack ("{s:{s:s}}", "resource", "exclude", bad[i][0]);
+        assert_int_equal (eddy_bootstrap_check_exclude (bs, c, &err), -1);
+        if (!strstr (err.text, bad[i][1]))
+            fail_msg ("'%s' does not say '%s'", err.text, bad[i][1]);
+        json_decref (c);
+    }
+    /* no bootstrap: nothing to hold it against */
+    json_t *c = json_pack ("{s:{s:s}}", "resource", "exclude", "login1");
+    assert_int_equal (eddy_bootstrap_check_exclude (NULL, c, &err), 0);
+    json_decref (c);
+    eddy_bootstrap_destroy (bs);
+}
+
 /* The schema (eddy config check, the broker's reader) agrees. */
 static void the_schema_checks_the_same_keys (void **state)
 {
@@ -241,6 +272,7 @@ int main (void)
         cmocka_unit_test (the_tree_follows_tbon_topo),
         cmocka_unit_test (parent_keys_override_the_shape),
         cmocka_unit_test (bad_bootstrap_tables_are_refused),
+        cmocka_unit_test (exclude_must_name_bootstrap_hosts),
         cmocka_unit_test (the_schema_checks_the_same_keys),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
