@@ -21,7 +21,6 @@
 #include <arpa/inet.h>
 
 #include "cmd/bootstrap.h"
-
 #include "cmd/config-schema.h"
 #include "cmd/modules.h"
 #include "cmd/sdnotify.h"
