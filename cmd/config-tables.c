@@ -47,6 +47,32 @@ static int exclude_check (const json_t *v, eddy_error_t *err)
     return eddy_error_set (err, "'%s' is neither an idset nor a hostlist", s);
 }
 
+/* quorum: a count of ranks (an integer >= 1) or an idset of ranks (a
+ * string); the size of the instance is not known here, the broker checks
+ * the ranks against it
+ */
+static int quorum_check (const json_t *v, eddy_error_t *err)
+{
+    eddy_idset_t *ids;
+    eddy_error_t e;
+
+    if (json_is_integer (v)) {
+        json_int_t n = json_integer_value (v);
+        if (n < 1 || n > 100000000)
+            return eddy_error_set (err, "%" JSON_INTEGER_FORMAT " is out of range (1-100000000)", n);
+        return 0;
+    }
+    if (!json_is_string (v))
+        return eddy_error_set (err, "expected a count of ranks or an idset of ranks");
+    if (!(ids = eddy_idset_decode (json_string_value (v), &e)))
+        return eddy_error_set (err, "'%s' is not an idset: %s", json_string_value (v), e.text);
+    bool empty = eddy_idset_empty (ids);
+    eddy_idset_destroy (ids);
+    if (empty)
+        return eddy_error_set (err, "'%s' names no rank", json_string_value (v));
+    return 0;
+}
+
 /* statedir: an absolute path (brokers do not agree on a working directory) */
 static int absolute_path_check (const json_t *v, eddy_error_t *err)
 {
@@ -82,7 +108,7 @@ static int template_check (const json_t *v, eddy_error_t *err)
 static const struct eddy_conf_key broker_keys[] = {
     { "statedir", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = absolute_path_check, .doc = "where rank 0 keeps the KVS and the jobs (system default /var/lib/eddy)" },
     { "log-stderr-level", EDDY_CONF_INTEGER, 0, 0, 7, .doc = "syslog level up to which log lines go to stderr" },
-    { "quorum", EDDY_CONF_INTEGER, EDDY_CONF_RESTART, 1, 1e8, .doc = "ranks online before rank 0 runs" },
+    { "quorum", EDDY_CONF_ANY, EDDY_CONF_RESTART, .check = quorum_check, .doc = "ranks online before rank 0 runs: a count, or an idset of ranks" },
     EDDY_CONF_END,
 };
 

@@ -643,6 +643,10 @@ int main (int argc, char **argv)
         json_decref (conf);
     }
     const char *statedir = set_statedir (b, &o);
+    /* a system instance runs with the nodes that are up: rank 0 alone is
+     * quorum unless -S broker.quorum or [broker] quorum says otherwise */
+    if (o.system && !eddy_broker_attr_get (b, "broker.quorum"))
+        eddy_broker_attr_set (b, "broker.quorum", "1");
 
     struct modarg margs[64] = { { 0 } };
     for (int i = 0; i < nmods; i++) {

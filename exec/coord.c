@@ -45,6 +45,7 @@ struct job {
     bool timer_is_limit;
     bool started;
     bool exception;
+    bool node_failure; /* a rank of the job was lost */
     int status;
     int nranks;
     int nstarted;
@@ -526,6 +527,76 @@ void coord_kill (struct coord *c, const eddy_msg_t *msg)
     }
     eddy_respond (c->ctx->h, msg, NULL);
     job_kill (job, signum);
+}
+
+/* ---- lost ranks ---- */
+
+/* The ranks of job not in online are gone with their tasks: the job gets
+ * a fatal node-failure exception (once), its tasks elsewhere are killed,
+ * and it ends as the surviving ranks report their tasks' end.
+ */
+static void lose_ranks (struct job *job, const eddy_idset_t *online)
+{
+    for (int i = 0; i < job->nranks; i++) {
+        struct jobrank *jr = &job->ranks[i];
+        if (jr->done || eddy_idset_test (online, jr->rank))
+            continue;
+        if (!job->node_failure) {
+            job->node_failure = true;
+            exec_log (job->c->ctx, LOG_ERR, "job %ju: rank %u is lost", (uintmax_t)job->id,
+                      jr->rank);
+            raise_exception (job, "node-failure", "rank %u is lost", jr->rank);
+        }
+        jr->done = true;
+        job->ndone++;
+        eddy_future_destroy (jr->f); /* whatever it still says comes too late */
+        jr->f = NULL;
+    }
+    send_signal (job, SIGKILL);
+    job_check_done (job);
+}
+
+static int cmp_id (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void coord_online (struct coord *c, const eddy_idset_t *online)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+
+    for (size_t i = 0; i < c->nbuckets; i++) {
+        for (struct job *j = c->buckets[i]; j; j = j->hnext) {
+            bool hit = false;
+            for (int k = 0; k < j->nranks && !hit; k++)
+                hit = !j->ranks[k].done && !eddy_idset_test (online, j->ranks[k].rank);
+            if (!hit || j->closing)
+                continue;
+            if (n == cap) {
+                size_t nc = cap ? cap * 2 : 16;
+                uint64_t *p = realloc (ids, nc * sizeof (*ids));
+                if (!p) {
+                    exec_log (c->ctx, LOG_ERR, "lost ranks: out of memory");
+                    free (ids);
+                    return;
+                }
+                ids = p;
+                cap = nc;
+            }
+            ids[n++] = j->id;
+        }
+    }
+    /* in id order, whatever the table's: lose_ranks () may end a job */
+    if (n > 1)
+        qsort (ids, n, sizeof (*ids), cmp_id);
+    for (size_t i = 0; i < n; i++) {
+        struct job *job = lookup (c, ids[i]);
+        if (job)
+            lose_ranks (job, online);
+    }
+    free (ids);
 }
 
 int coord_count (struct coord *c)

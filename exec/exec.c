@@ -119,6 +119,26 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     eddy_respond (h, msg, NULL);
 }
 
+/* Rank 0's word on which ranks are online: a job on one that is not has
+ * lost its tasks there.
+ */
+static void online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    const char *text;
+    eddy_idset_t *online;
+
+    if (!ctx->coord)
+        return;
+    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "online", &text) < 0
+        || !(online = eddy_idset_decode (text, NULL))) {
+        exec_log (ctx, LOG_ERR, "overlay.online: malformed event");
+        return;
+    }
+    coord_online (ctx->coord, online);
+    eddy_idset_destroy (online);
+}
+
 static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.start", start_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.kill", kill_cb, 0 },
@@ -126,6 +146,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.signal", signal_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.stats", stats_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0 },
+    { EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0 },
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -204,7 +225,8 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
             goto error;
     }
     if (eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0
-        || eddy_service_register (h, "exec") < 0)
+        || eddy_service_register (h, "exec") < 0
+        || (ctx->coord && eddy_event_subscribe (h, "overlay.online") < 0))
         goto error;
     *out = ctx;
     return 0;

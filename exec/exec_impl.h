@@ -12,6 +12,7 @@
 #include "engine/future.h"
 #include "engine/handle.h"
 #include "engine/reactor.h"
+#include "engine/util/idset.h"
 
 struct coord;
 struct shell;
@@ -40,6 +41,8 @@ struct coord *coord_create (struct exec_ctx *ctx);
 void coord_destroy (struct coord *c);
 void coord_start (struct coord *c, const eddy_msg_t *msg);
 void coord_kill (struct coord *c, const eddy_msg_t *msg);
+/* overlay.online: jobs on a rank not in online fail (node-failure). */
+void coord_online (struct coord *c, const eddy_idset_t *online);
 /* Jobs the coordinator holds (tests and reports). */
 int coord_count (struct coord *c);
 

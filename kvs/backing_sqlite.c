@@ -1,7 +1,9 @@
 /* backing_sqlite.c - the sqlite backing store: DIR/content.sqlite in WAL
  * mode, a table of blobs (with an epoch each, for garbage collection: see
  * backing.h), a table of named checkpoints (the KVS root), and a meta
- * table (the store's generation).  A batch of blobs and its checkpoint are
+ * table (the store's generation, and the tally of blobs and bytes kept in
+ * step with every store and sweep, so that opening a large store does not
+ * count its blobs).  A batch of blobs and its checkpoint are
  * one transaction, so a failure (a full disk, the quota) leaves the store
  * as it was; so is a collection's sweep.
  */
@@ -18,7 +20,7 @@
 struct sq {
     sqlite3 *db;
     sqlite3_stmt *load, *store, *store_young, *refresh, *ckpt_put, *ckpt_get, *ckpts, *begin, *commit,
-        *rollback, *sweep, *bump;
+        *rollback, *sweep, *bump, *tally_add, *tally_set;
     int64_t epoch; /* the current generation */
     uint64_t count, bytes;
     struct gc *gc; /* the collection running (for the sweep's SQL function) */
@@ -65,13 +67,69 @@ static void sq_close (void *impl)
     if (s) {
         int saved_errno = errno;
         sqlite3_stmt *all[] = { s->load, s->store, s->store_young, s->refresh, s->ckpt_put, s->ckpt_get,
-                                s->ckpts, s->begin, s->commit, s->rollback, s->sweep, s->bump };
+                                s->ckpts, s->begin, s->commit, s->rollback, s->sweep, s->bump,
+                                s->tally_add, s->tally_set };
         for (size_t i = 0; i < sizeof (all) / sizeof (all[0]); i++)
             sqlite3_finalize (all[i]);
         sqlite3_close (s->db);
         free (s);
         errno = saved_errno;
     }
+}
+
+static int step_done (sqlite3_stmt *st);
+
+/* Add to (or set) the tally of blobs and bytes, inside the caller's
+ * transaction.
+ */
+static int tally (struct sq *s, sqlite3_stmt *st, uint64_t count, uint64_t bytes)
+{
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64)count);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64)bytes);
+    int rc = step_done (st);
+    sqlite3_clear_bindings (st);
+    return rc;
+}
+
+/* The tally from the meta table.  A store written before the tally was
+ * kept has none: count its blobs this once and record the result.
+ */
+static int read_tally (struct sq *s, eddy_error_t *err)
+{
+    static const char get[] = "SELECT key, value FROM meta WHERE key IN ('count', 'bytes')";
+    sqlite3_stmt *st = NULL;
+    int rc, found = 0;
+
+    if ((rc = sqlite3_prepare_v2 (s->db, get, -1, &st, NULL)) != SQLITE_OK)
+        return sq_fail (s, rc, err, "reading the blob tally");
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text (st, 0);
+        uint64_t v = (uint64_t)sqlite3_column_int64 (st, 1);
+        if (k && !strcmp (k, "count"))
+            s->count = v, found |= 1;
+        else
+            s->bytes = v, found |= 2;
+    }
+    sqlite3_finalize (st);
+    if (rc != SQLITE_DONE)
+        return sq_fail (s, rc, err, "reading the blob tally");
+    if (found == 3)
+        return 0;
+    if ((rc = sqlite3_prepare_v2 (s->db, "SELECT count(*), total(size) FROM objects", -1, &st, NULL))
+            != SQLITE_OK
+        || sqlite3_step (st) != SQLITE_ROW) {
+        sqlite3_finalize (st);
+        return sq_fail (s, rc, err, "counting blobs");
+    }
+    s->count = (uint64_t)sqlite3_column_int64 (st, 0);
+    s->bytes = (uint64_t)sqlite3_column_double (st, 1);
+    sqlite3_finalize (st);
+    char sql[160];
+    snprintf (sql, sizeof (sql), "INSERT OR REPLACE INTO meta VALUES ('count', %llu), ('bytes', %llu);",
+              (unsigned long long)s->count, (unsigned long long)s->bytes);
+    if ((rc = sqlite3_exec (s->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+        return sq_fail (s, rc, err, "recording the blob tally");
+    return 0;
 }
 
 static void gc_doomed (sqlite3_context *cx, int argc, sqlite3_value **argv);
@@ -135,16 +193,8 @@ static void *sq_open (const char *dir, json_t *opts, eddy_error_t *err)
     s->epoch = sqlite3_column_int64 (st, 0);
     sqlite3_finalize (st);
     st = NULL;
-    if ((rc = sqlite3_prepare_v2 (s->db, "SELECT count(*), total(size) FROM objects", -1, &st, NULL))
-            != SQLITE_OK
-        || sqlite3_step (st) != SQLITE_ROW) {
-        sq_fail (s, rc, err, "counting blobs");
+    if (read_tally (s, err) < 0)
         goto error;
-    }
-    s->count = (uint64_t)sqlite3_column_int64 (st, 0);
-    s->bytes = (uint64_t)sqlite3_column_double (st, 1);
-    sqlite3_finalize (st);
-    st = NULL;
     if ((rc = sqlite3_create_function (s->db, "eddy_gc_doomed", 3, SQLITE_UTF8, s, gc_doomed, NULL, NULL))
         != SQLITE_OK) {
         sq_fail (s, rc, err, "registering the collector");
@@ -164,6 +214,10 @@ static void *sq_open (const char *dir, json_t *opts, eddy_error_t *err)
         { &s->ckpts, "SELECT value FROM checkpoints" },
         { &s->sweep, "DELETE FROM objects WHERE eddy_gc_doomed (hash, size, epoch)" },
         { &s->bump, "UPDATE meta SET value = value + 1 WHERE key = 'epoch'" },
+        { &s->tally_add, "UPDATE meta SET value = value + CASE key WHEN 'count' THEN ?1 ELSE ?2 END"
+                         " WHERE key IN ('count', 'bytes')" },
+        { &s->tally_set, "UPDATE meta SET value = CASE key WHEN 'count' THEN ?1 ELSE ?2 END"
+                         " WHERE key IN ('count', 'bytes')" },
         { &s->begin, "BEGIN IMMEDIATE" },
         { &s->commit, "COMMIT" },
         { &s->rollback, "ROLLBACK" },
@@ -278,6 +332,8 @@ static int sq_store (void *impl,
         if (rc != SQLITE_OK)
             goto error;
     }
+    if (added > 0 && (rc = tally (s, s->tally_add, added, added_bytes)) != SQLITE_OK)
+        goto error;
     if ((rc = step_done (s->commit)) != SQLITE_OK)
         goto error;
     s->count += added;
@@ -457,7 +513,9 @@ static int sq_gc (void *impl, struct eddy_backing_gc *res, eddy_error_t *err)
     s->gc = &g;
     rc = step_done (s->sweep);
     s->gc = NULL;
-    if (rc != SQLITE_OK || (rc = step_done (s->bump)) != SQLITE_OK || (rc = step_done (s->commit)) != SQLITE_OK) {
+    if (rc != SQLITE_OK || (rc = step_done (s->bump)) != SQLITE_OK
+        || (rc = tally (s, s->tally_set, res->live, res->live_bytes)) != SQLITE_OK
+        || (rc = step_done (s->commit)) != SQLITE_OK) {
         if (!sqlite3_get_autocommit (s->db))
             step_done (s->rollback);
         goto error;

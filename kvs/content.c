@@ -507,6 +507,14 @@ static int open_store (struct content *ctx, const char *statedir, eddy_error_t *
         ctx->ops = &eddy_backing_memory;
     if (!(ctx->impl = ctx->ops->open (statedir, ctx->args, err)))
         return -1;
+    /* A store reopened with history: what it holds is the baseline, so the
+     * first store of this instance does not sweep the whole of it (the
+     * restart would cost time in proportion to history); garbage left by
+     * the last instance is collected once the store has grown gc_factor
+     * times over. */
+    uint64_t count, bytes;
+    ctx->ops->stats (ctx->impl, &count, &bytes);
+    ctx->gc_last_live = count;
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "engine/util/eventlog.h"
 #include "engine/util/fluid.h"
 #include "kvs/kvs.h"
+#include "sched/jobindex.h"
 #include "sched/jobspec.h"
 #include "sched/modules.h"
 
@@ -148,8 +149,9 @@ static void flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
         int rc = -1;
         if (text && eddy_kvs_job_key (key, sizeof (key), s->id, "jobspec") >= 0
             && eddy_kvs_txn_put_json (txn, key, s->jobspec) == 0
-            && eddy_kvs_job_key (key, sizeof (key), s->id, "eventlog") >= 0)
-            rc = eddy_kvs_txn_append (txn, key, text);
+            && eddy_kvs_job_key (key, sizeof (key), s->id, "eventlog") >= 0
+            && eddy_kvs_txn_append (txn, key, text) == 0)
+            rc = eddy_jobindex_add (txn, s->id); /* active from this commit on */
         free (text);
         if (rc < 0)
             goto error;

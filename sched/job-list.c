@@ -4,9 +4,12 @@
  * dropped first, so the cost per job does not grow with history.
  *
  * After a restart the journal brings back the active jobs only (the job
- * manager keeps no history beyond its wait ring), so the inactive ones of
- * earlier instances are read from the KVS job directory at load
- * (sched/jobscan.h); queries wait until that is done.
+ * manager reads no history), so the inactive ones of earlier instances
+ * are read from the KVS job directory (sched/jobscan.h), lazily: not at
+ * load, which would make a restart cost time in proportion to history,
+ * but at the first query that needs them (inactive jobs, a job by id,
+ * the counts).  That query and those after it wait for the read; queries
+ * of active jobs only never do.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -56,10 +59,14 @@ struct joblist {
     eddy_future_t *journal;
     eddy_watcher_t *retry_w;
 
-    /* Queries wait for the KVS scan at load (inactive jobs found so far
-     * are here) and for the journal's first answer (the active jobs). */
+    /* Queries wait for the journal's first answer (the active jobs) and,
+     * those that need history, for the KVS scan of earlier instances'
+     * inactive jobs (found so far: restored), started by the first such
+     * query. */
+    enum { HISTORY_UNREAD, HISTORY_READING, HISTORY_READ } history;
     eddy_jobscan_t *scan;
     bool journal_answered;
+    bool held_history; /* a held request waits for the history */
     struct jrec **restored;
     size_t nrestored, restored_cap;
     struct eddy_held deferred;
@@ -324,10 +331,15 @@ static int newest_first (const void *a, const void *b)
     return x->id > y->id ? -1 : x->id < y->id;
 }
 
+/* Held requests go again, in order, once nothing they wait for remains:
+ * a query of active jobs held behind one that reads the history waits
+ * with it, so answers keep their order.
+ */
 static void deliver_deferred (struct joblist *jl)
 {
-    if (jl->scan || !jl->journal_answered)
+    if (!jl->journal_answered || jl->history == HISTORY_READING)
         return;
+    jl->held_history = false;
     eddy_held_release (&jl->deferred, jl->h);
 }
 
@@ -368,6 +380,7 @@ static void scan_done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
     jl->nrestored = jl->restored_cap = 0;
     eddy_jobscan_destroy (jl->scan);
     jl->scan = NULL;
+    jl->history = HISTORY_READ;
     deliver_deferred (jl);
 }
 
@@ -377,12 +390,26 @@ static const struct eddy_jobscan_ops scan_ops = {
     .done = scan_done_cb,
 };
 
-static bool defer (struct joblist *jl, const eddy_msg_t *msg)
+/* Hold msg until the journal has answered and, if it needs the history,
+ * until that is read (starting the read if nobody has yet).
+ */
+static bool defer (struct joblist *jl, const eddy_msg_t *msg, bool history)
 {
-    if (!jl->scan && jl->journal_answered)
+    if (history && jl->history == HISTORY_UNREAD) {
+        if (!(jl->scan = eddy_jobscan_start (jl->h, &scan_ops, jl))) {
+            eddy_log (jl->h, LOG_ERR, "cannot read the jobs of earlier instances: %s",
+                      strerror (errno));
+            jl->history = HISTORY_READ; /* list what this instance knows */
+        }
+        else
+            jl->history = HISTORY_READING;
+    }
+    if (jl->journal_answered && (!history || jl->history == HISTORY_READ) && !jl->held_history)
         return false;
     if (eddy_held_add (&jl->deferred, msg) < 0)
         eddy_respond_error (jl->h, msg, ENOMEM, NULL);
+    else if (history)
+        jl->held_history = true;
     return true;
 }
 
@@ -477,17 +504,20 @@ static json_t *rec_json (const struct jrec *r)
 static void list_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct joblist *jl = arg;
-    if (defer (jl, msg))
-        return;
     int max = 0, userid = -1;
     const char *which = "active";
-    json_t *jobs = json_array ();
+    json_t *jobs;
     json_t *p = eddy_msg_payload (msg);
 
     if (p && json_unpack (p, "{s?i s?s s?i}", "max_entries", &max, "states", &which, "userid",
                           &userid) < 0) {
         eddy_respond_error (h, msg, EPROTO, "job-list.list: expected {max_entries?, states?, userid?}");
-        json_decref (jobs);
+        return;
+    }
+    if (defer (jl, msg, strcmp (which, "active") != 0))
+        return;
+    if (!(jobs = json_array ())) {
+        eddy_respond_error (h, msg, ENOMEM, NULL);
         return;
     }
     bool active = strcmp (which, "inactive") != 0;
@@ -516,8 +546,6 @@ static void list_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
 static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct joblist *jl = arg;
-    if (defer (jl, msg))
-        return;
     json_int_t id;
     json_t *p = eddy_msg_payload (msg);
     struct jrec *r;
@@ -526,6 +554,9 @@ static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
         eddy_respond_error (h, msg, EPROTO, "job-list.list-id: expected {id}");
         return;
     }
+    /* a job this instance knows needs no history */
+    if (defer (jl, msg, !eddy_u64map_get (jl->jobs, (uint64_t)id)))
+        return;
     if (!(r = eddy_u64map_get (jl->jobs, (uint64_t)id))) {
         eddy_respond_error (h, msg, ENOENT, "no such job in the job list");
         return;
@@ -536,7 +567,7 @@ static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct joblist *jl = arg;
-    if (defer (jl, msg))
+    if (defer (jl, msg, true))
         return;
     eddy_respond_pack (h, msg, "{s:i s:i}", "active", (int)jl->nactive, "inactive", (int)jl->ninactive);
 }
@@ -593,8 +624,7 @@ static int jl_load (eddy_handle_t *h, json_t *args, void **ctx)
     if (!(jl->jobs = eddy_u64map_create ())
         || !(jl->retry_w = eddy_timer_create (eddy_handle_reactor (h), 0.1, 0, retry_cb, jl))
         || eddy_msg_handler_addvec (h, handlers, jl, &jl->handlers) < 0
-        || eddy_service_register (h, "job-list") < 0
-        || !(jl->scan = eddy_jobscan_start (h, &scan_ops, jl))) {
+        || eddy_service_register (h, "job-list") < 0) {
         jl_unload (jl);
         return -1;
     }

@@ -1,5 +1,6 @@
 /* jobscan.c - an asynchronous walk of the KVS job directory: the four
- * levels of "job.XXXX.XXXX.XXXX.XXXX" are directories, listed depth first
+ * levels of "job.XXXX.XXXX.XXXX.XXXX" (or of an index shaped alike, such
+ * as sched/jobindex.h's) are directories, listed depth first
  * with at most MAX_INFLIGHT lookups outstanding, so a long history neither
  * floods the KVS nor holds the module's reactor.
  */
@@ -51,11 +52,12 @@ struct eddy_jobscan {
     uint64_t max_id;
     uint32_t count;
     int errnum;
+    const char *root; /* the directory walked: "job", or an index of it */
 };
 
-static int dir_key (char *buf, size_t len, int depth, uint64_t id)
+static int dir_key (eddy_jobscan_t *scan, char *buf, size_t len, int depth, uint64_t id)
 {
-    int n = snprintf (buf, len, "job");
+    int n = snprintf (buf, len, "%s", scan->root);
     for (int i = 0; i < depth && n > 0 && (size_t)n < len; i++)
         n += snprintf (buf + n, len - (size_t)n, ".%04x",
                        (unsigned)(id >> (16 * (ID_GROUPS - 1 - i))) & 0xffff);
@@ -141,7 +143,7 @@ static int step_send (struct step *s)
     const char *suffix = s->kind == STEP_EVENTLOG ? "eventlog"
                          : s->kind == STEP_JOBSPEC ? "jobspec"
                                                    : "R";
-    int rc = s->kind == STEP_DIR ? dir_key (key, sizeof (key), s->depth, s->id)
+    int rc = s->kind == STEP_DIR ? dir_key (scan, key, sizeof (key), s->depth, s->id)
                                  : eddy_kvs_job_key (key, sizeof (key), s->id, suffix);
     eddy_future_destroy (s->f);
     s->f = NULL;
@@ -188,7 +190,7 @@ static void dir_listed (eddy_jobscan_t *scan, struct step *s)
     if (eddy_kvs_lookup_get_dir (s->f, &names) < 0) {
         if (s->depth == 0 && errno == ENOENT)
             return; /* no job was ever stored: nothing to do */
-        dir_key (key, sizeof (key), s->depth, s->id);
+        dir_key (scan, key, sizeof (key), s->depth, s->id);
         eddy_log (scan->h, LOG_ERR, "job scan: %s: %s", key, eddy_future_error_string (s->f));
         note_error (scan, errno);
         return;
@@ -197,7 +199,7 @@ static void dir_listed (eddy_jobscan_t *scan, struct step *s)
         unsigned v;
         const char *text = json_string_value (name);
         if (!text || parse_group (text, &v) < 0) {
-            dir_key (key, sizeof (key), s->depth, s->id);
+            dir_key (scan, key, sizeof (key), s->depth, s->id);
             eddy_log (scan->h, LOG_WARNING, "job scan: %s.%s is not a job directory, skipped",
                       key, text ? text : "?");
             continue;
@@ -294,7 +296,8 @@ static void step_cb (eddy_future_t *f, void *arg)
         scan->ops->done (scan, scan->errnum, scan->arg); /* may destroy scan */
 }
 
-eddy_jobscan_t *eddy_jobscan_start (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg)
+static eddy_jobscan_t *start (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg,
+                              const char *root)
 {
     eddy_jobscan_t *scan;
 
@@ -307,6 +310,7 @@ eddy_jobscan_t *eddy_jobscan_start (eddy_handle_t *h, const struct eddy_jobscan_
     scan->h = h;
     scan->ops = ops;
     scan->arg = arg;
+    scan->root = root;
     if (push (scan, 0, 0) < 0)
         goto error;
     pump (scan);
@@ -318,6 +322,21 @@ eddy_jobscan_t *eddy_jobscan_start (eddy_handle_t *h, const struct eddy_jobscan_
 error:
     eddy_jobscan_destroy (scan);
     return NULL;
+}
+
+eddy_jobscan_t *eddy_jobscan_start (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg)
+{
+    return start (h, ops, arg, "job");
+}
+
+eddy_jobscan_t *eddy_jobscan_start_dir (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg,
+                                        const char *dir)
+{
+    if (!dir || !*dir) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return start (h, ops, arg, dir);
 }
 
 void eddy_jobscan_destroy (eddy_jobscan_t *scan)

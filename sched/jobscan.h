@@ -45,6 +45,14 @@ struct eddy_jobscan_ops {
 eddy_jobscan_t *eddy_jobscan_start (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg);
 void eddy_jobscan_destroy (eddy_jobscan_t *scan);
 
+/* The same walk over another directory shaped as "job" (DIR.XXXX.XXXX.
+ * XXXX.XXXX, e.g. the index of active jobs): its depth-four names are the
+ * ids whose job directories are read.  "dir" is borrowed: it must outlive
+ * the scan (a constant).
+ */
+eddy_jobscan_t *eddy_jobscan_start_dir (eddy_handle_t *h, const struct eddy_jobscan_ops *ops, void *arg,
+                                        const char *dir);
+
 /* The largest id with a directory under "job", whether or not its
  * eventlog could be read (0 if none), and the number of such directories;
  * meant for the done callback.  A directory whose eventlog is missing or

@@ -11,6 +11,10 @@
  *                                   and resource.gpus (idsets; a rank
  *                                   without them has core "0" and no gpus).
  * Requests that arrive while the ranks are being asked wait for the answer.
+ * Only the ranks online once the instance runs (quorum reached) are
+ * asked: a rank that never started is not waited for.  It gets rank 0's
+ * cores and gpus and no hostname, and the scheduler holds it down until
+ * it is online (sched.c, overlay.online).
  *
  * [resource] exclude (a hostlist or an idset of ranks) travels with R in
  * resource.acquire as the ranks never to schedule; a reload that changes
@@ -63,6 +67,8 @@ struct resource {
     char error[256]; /* why R could not be built, if it could not */
     uint32_t size;
     struct rank_info *ranks;
+    bool *unknown;           /* by rank: not online when asked, not asked */
+    eddy_future_t *run_f;    /* broker.state-wait run, then overlay.online */
     eddy_future_t **futures; /* size x Q_COUNT */
     struct query *queries;   /* size x Q_COUNT */
     size_t pending;
@@ -222,9 +228,69 @@ acquire_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, voi
     res->waiting[res->nwaiting++] = eddy_msg_incref (msg);
 }
 
+/* A rank R was built without (it was not online) says what it has: if
+ * that is not the guess (rank 0's), say so, since R is not rebuilt.
+ */
+static void late_continuation (eddy_future_t *f, void *arg)
+{
+    struct query *q = arg;
+    struct resource *res = q->res;
+    uint32_t rank = (uint32_t)(q->k / Q_COUNT);
+    bool cores = q->k % Q_COUNT == Q_CORES;
+    const char *guess = cores ? res->ranks[0].cores : res->ranks[0].gpus;
+    const char *value = NULL;
+
+    if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) < 0 && errno != ENOENT)
+        value = guess; /* gone again, or cannot say: nothing to compare */
+    if (!guess || !guess[0])
+        guess = cores ? "0" : "";
+    if (!value || !value[0])
+        value = cores ? "0" : "";
+    if (strcmp (value, guess) != 0)
+        eddy_log (res->h, LOG_WARNING,
+                  "resource: rank %u has %s %s, but R gives it rank 0's (%s): it was not "
+                  "online when R was built; restart the instance or configure R",
+                  rank, cores ? "cores" : "gpus", value[0] ? value : "none",
+                  guess[0] ? guess : "none");
+    res->futures[q->k] = NULL;
+    eddy_future_destroy (f);
+}
+
+static void
+online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct resource *res = arg;
+    const char *text;
+    eddy_idset_t *online;
+
+    if (!res->R || !res->unknown)
+        return; /* R is given, or still being gathered */
+    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "online", &text) < 0 ||
+        !(online = eddy_idset_decode (text, NULL)))
+        return;
+    for (uint32_t rank = 1; rank < res->size; rank++) {
+        if (!res->unknown[rank] || !eddy_idset_test (online, rank))
+            continue;
+        res->unknown[rank] = false; /* asked once */
+        for (size_t what = Q_CORES; what <= Q_GPUS; what++) {
+            size_t k = (size_t)rank * Q_COUNT + what;
+            eddy_future_t *f = eddy_rpc_pack (h, "attr.get", rank, 0, "{s:s}", "name",
+                                              attr_names[what]);
+            res->queries[k].res = res;
+            res->queries[k].k = k;
+            if (!f || eddy_future_then (f, -1, late_continuation, &res->queries[k]) < 0)
+                eddy_future_destroy (f);
+            else
+                res->futures[k] = f;
+        }
+    }
+    eddy_idset_destroy (online);
+}
+
 static const struct eddy_msg_handler_spec handlers[] = {
     {EDDY_MSGTYPE_REQUEST, "resource.acquire", acquire_cb, 0},
     {EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0},
+    {EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0},
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -257,8 +323,10 @@ static void gathered (struct resource *res)
 
     for (uint32_t i = 0; rl && i < res->size; i++) {
         struct rank_info *ri = &res->ranks[i];
-        if (eddy_rlist_add_rank (rl, i, ri->hostname, ri->cores ? ri->cores : "0",
-                                 ri->gpus, &err) < 0) {
+        if (res->unknown[i])
+            ri = &res->ranks[0]; /* a guess: like rank 0, without its name */
+        if (eddy_rlist_add_rank (rl, i, res->unknown[i] ? NULL : ri->hostname,
+                                 ri->cores ? ri->cores : "0", ri->gpus, &err) < 0) {
             snprintf (res->error, sizeof (res->error), "rank %u: %s", i, err.text);
             break;
         }
@@ -343,6 +411,50 @@ static int ask (struct resource *res, size_t k)
     return 0;
 }
 
+static void online_continuation (eddy_future_t *f, void *arg)
+{
+    struct resource *res = arg;
+    const char *text;
+    eddy_idset_t *online = NULL;
+
+    if (eddy_rpc_get_unpack (f, "{s:s}", "online", &text) == 0)
+        online = eddy_idset_decode (text, NULL);
+    if (!online)
+        eddy_log (res->h, LOG_ERR, "resource: overlay.online: %s: asking every rank",
+                  eddy_future_error_string (f));
+    eddy_future_destroy (f);
+    res->run_f = NULL;
+    res->pending--;
+    for (size_t k = 0; k < (size_t)res->size * Q_COUNT; k++) {
+        uint32_t rank = (uint32_t)(k / Q_COUNT);
+        if (rank > 0 && online && !eddy_idset_test (online, rank)) {
+            res->unknown[rank] = true;
+            continue;
+        }
+        if (ask (res, k) < 0)
+            res->queries[k].failed = true; /* left to the defaults */
+    }
+    eddy_idset_destroy (online);
+    if (res->pending == 0)
+        gathered (res);
+}
+
+static void run_continuation (eddy_future_t *f, void *arg)
+{
+    struct resource *res = arg;
+
+    /* up or not, ask who is online now */
+    eddy_future_destroy (f);
+    if (!(res->run_f = eddy_rpc (res->h, "overlay.online", NULL, 0, 0)) ||
+        eddy_future_then (res->run_f, -1, online_continuation, res) < 0) {
+        eddy_future_destroy (res->run_f);
+        res->run_f = NULL;
+        res->pending--;
+        snprintf (res->error, sizeof (res->error), "overlay.online: %s", strerror (errno));
+        gathered (res);
+    }
+}
+
 static int gather (struct resource *res)
 {
     res->size = eddy_handle_size (res->h);
@@ -353,12 +465,16 @@ static int gather (struct resource *res)
               calloc ((size_t)res->size * Q_COUNT, sizeof (*res->futures))) ||
         !(res->queries =
               calloc ((size_t)res->size * Q_COUNT, sizeof (*res->queries))) ||
+        !(res->unknown = calloc (res->size, sizeof (*res->unknown))) ||
         !(res->retry = eddy_timer_create (eddy_handle_reactor (res->h), GATHER_RETRY, 0,
                                           retry_cb, res)))
         return -1;
-    for (size_t k = 0; k < (size_t)res->size * Q_COUNT; k++)
-        if (ask (res, k) < 0)
-            return -1;
+    /* wait for quorum: the ranks online then are the ones to ask */
+    if (!(res->run_f = eddy_rpc_pack (res->h, "broker.state-wait", 0, 0, "{s:s}", "state",
+                                      "run")) ||
+        eddy_future_then (res->run_f, -1, run_continuation, res) < 0)
+        return -1;
+    res->pending++; /* so acquire waits meanwhile */
     return 0;
 }
 
@@ -378,6 +494,8 @@ static void resource_unload (void *ctx)
         eddy_future_destroy (res->futures[k]);
     free (res->futures);
     free (res->queries);
+    free (res->unknown);
+    eddy_future_destroy (res->run_f);
     eddy_watcher_destroy (res->retry);
     for (uint32_t i = 0; res->ranks && i < res->size; i++) {
         free (res->ranks[i].hostname);
@@ -468,6 +586,8 @@ static int resource_load (eddy_handle_t *h, json_t *args, void **ctx)
         eddy_service_register (h, "resource") < 0)
         goto error;
     res->registered = true;
+    if (!res->R && eddy_event_subscribe (h, "overlay.online") < 0)
+        goto error;
     if (!res->R && gather (res) < 0)
         goto error;
     *ctx = res;

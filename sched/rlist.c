@@ -876,6 +876,48 @@ size_t eddy_rlist_count_up (const eddy_rlist_t *rl)
     return n;
 }
 
+size_t eddy_rlist_count_down (const eddy_rlist_t *rl, eddy_rlist_count_t what)
+{
+    size_t n = 0;
+    for (size_t i = 0; rl && i < rl->n; i++) {
+        const struct rnode *nd = &rl->nodes[i];
+        if (!nd->down)
+            continue;
+        if (what == EDDY_RLIST_RANKS)
+            n++;
+        else if (what == EDDY_RLIST_NODES)
+            n += nd->ncores + nd->ngpus > 0;
+        else if (what == EDDY_RLIST_CORES)
+            n += nd->ncores;
+        else if (what == EDDY_RLIST_GPUS)
+            n += nd->ngpus;
+    }
+    return n;
+}
+
+eddy_rlist_t *eddy_rlist_copy_down (const eddy_rlist_t *rl)
+{
+    eddy_rlist_t *cp;
+    if (!rl) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!(cp = eddy_rlist_create ()) || reserve (cp, rl->n) < 0)
+        goto nomem;
+    for (size_t i = 0; i < rl->n; i++) {
+        if (!rl->nodes[i].down)
+            continue;
+        if (node_copy (&cp->nodes[cp->n], &rl->nodes[i]) < 0)
+            goto nomem;
+        cp->n++;
+    }
+    return cp;
+nomem:
+    eddy_rlist_destroy (cp);
+    errno = ENOMEM;
+    return NULL;
+}
+
 /* Allocation. */
 
 struct pick {

@@ -110,6 +110,13 @@ int eddy_rlist_mark_down (eddy_rlist_t *rl, const char *ranks, eddy_error_t *err
 int eddy_rlist_mark_up (eddy_rlist_t *rl, const char *ranks, eddy_error_t *err);
 size_t eddy_rlist_count_up (const eddy_rlist_t *rl);
 
+/* count_down () counts what says on ranks marked down only; copy_down ()
+ * returns a new set of just the down ranks (marked down still; without
+ * properties), NULL + EINVAL or ENOMEM.
+ */
+size_t eddy_rlist_count_down (const eddy_rlist_t *rl, eddy_rlist_count_t what);
+eddy_rlist_t *eddy_rlist_copy_down (const eddy_rlist_t *rl);
+
 /* Allocation from a free pool.
  * alloc () takes resources for a request and returns them as a new set,
  * removing them from pool.  With nnodes > 0, it picks the first nnodes up

@@ -62,6 +62,9 @@ struct sched {
     const eddy_msg_t **status_waiting; /* resource-status before R is known */
     size_t nstatus_waiting;
 
+    char *online;            /* the ranks online (overlay.online), NULL = unknown */
+    eddy_future_t *online_f; /* overlay.online at load */
+
     eddy_rlist_t *all;   /* the instance's R (NULL until known) */
     eddy_rlist_t *trial; /* an idle copy of all: can a request ever fit? */
     eddy_rlist_t *pool;  /* what is free now */
@@ -501,7 +504,8 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
         .nqueue = s->nqueue,
         .running = s->pr,
         .nrunning = s->nrunning,
-        .free = (int)eddy_rlist_count (s->pool, EDDY_RLIST_CORES),
+        .free = (int)(eddy_rlist_count (s->pool, EDDY_RLIST_CORES) -
+                      eddy_rlist_count_down (s->pool, EDDY_RLIST_CORES)),
         .now = s->now,
         /* only shaped jobs need pools: a queue of core counts plans on
          * counts, exactly as the ideal oracle does */
@@ -533,7 +537,7 @@ static void respond_status (struct sched *s, const eddy_msg_t *msg)
     if (!(idle = s->withheld ? eddy_rlist_union (s->pool, s->withheld) : eddy_rlist_copy (s->pool))
         || !(allocated = eddy_rlist_difference (s->all, idle)) ||
         !(excluded = s->exclude ? eddy_rlist_subset (s->all, s->exclude, NULL) : eddy_rlist_create ()) ||
-        !(down = eddy_rlist_create ()) ||
+        !(down = eddy_rlist_copy_down (s->pool)) ||
         !(o = json_pack ("{s:o s:o s:o s:o}", "all", eddy_rlist_to_json (s->all),
                          "allocated", eddy_rlist_to_json (allocated), "down",
                          eddy_rlist_to_json (down), "excluded", eddy_rlist_to_json (excluded))))
@@ -577,6 +581,86 @@ status_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void
         return;
     }
     respond_status (s, msg);
+}
+
+/* ---- ranks online and down ---- */
+
+/* The ranks of R that have a broker (below the instance's size) and are
+ * not online are down: never free, never placed on (docs/protocols.md,
+ * overlay.online).  Ranks of R beyond the size (a simulated machine run
+ * by fewer brokers) have no broker to be lost and stay up.
+ */
+static void apply_online (struct sched *s)
+{
+    eddy_idset_t *online = NULL, *ids = NULL;
+    char *ranks = NULL, *up = NULL, *down = NULL;
+    uint32_t size = eddy_handle_size (s->h);
+
+    if (!s->pool || !s->online)
+        return;
+    if (!(online = eddy_idset_decode (s->online, NULL)) || !(ranks = eddy_rlist_ranks (s->all)) ||
+        !(ids = eddy_idset_decode (ranks, NULL)))
+        goto done;
+    if (size != EDDY_NODEID_ANY && size > 0 && size < EDDY_IDSET_INVALID_ID - 1)
+        eddy_idset_range_clear (ids, size, EDDY_IDSET_INVALID_ID - 1);
+    eddy_idset_t *upset = eddy_idset_intersect (ids, online);
+    if (upset && eddy_idset_subtract (ids, upset) == 0 &&
+        (up = eddy_idset_encode (upset, EDDY_IDSET_RANGE)) &&
+        (down = eddy_idset_encode (ids, EDDY_IDSET_RANGE))) {
+        /* where ranks are made schedulable: up ones first, then down */
+        eddy_rlist_mark_up (s->pool, up, NULL);
+        eddy_rlist_mark_down (s->pool, down, NULL);
+        if (down[0])
+            sched_log (s, LOG_INFO, "ranks %s are down (not online)", down);
+        schedule_pass (s);
+    }
+    eddy_idset_destroy (upset);
+done:
+    if (!online || !ids)
+        sched_log (s, LOG_ERR, "overlay.online: cannot apply '%s'", s->online);
+    eddy_idset_destroy (online);
+    eddy_idset_destroy (ids);
+    free (ranks);
+    free (up);
+    free (down);
+}
+
+static void set_online (struct sched *s, const char *online)
+{
+    char *cpy = strdup (online);
+
+    if (!cpy) {
+        sched_log (s, LOG_ERR, "overlay.online: out of memory");
+        return;
+    }
+    free (s->online);
+    s->online = cpy;
+    apply_online (s);
+}
+
+static void
+online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct sched *s = arg;
+    const char *online;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "online", &online) < 0) {
+        sched_log (s, LOG_ERR, "overlay.online: malformed event");
+        return;
+    }
+    set_online (s, online);
+}
+
+static void online_continuation (eddy_future_t *f, void *arg)
+{
+    struct sched *s = arg;
+    const char *online;
+
+    /* an event may have come first: it is newer */
+    if (!s->online && eddy_rpc_get_unpack (f, "{s:s}", "online", &online) == 0)
+        set_online (s, online);
+    eddy_future_destroy (f);
+    s->online_f = NULL;
 }
 
 /* ---- R and hello ---- */
@@ -732,6 +816,7 @@ static int set_R (struct sched *s, json_t *Rj, eddy_error_t *err)
     s->all = all;
     s->pool = pool;
     s->trial = trial;
+    apply_online (s);
     deny_impossible (s);
     respond_status_waiting (s);
     s->hello_f = eddy_rpc (s->h, "job-manager.sched-hello", NULL, EDDY_NODEID_ANY, 0);
@@ -983,6 +1068,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     {EDDY_MSGTYPE_REQUEST, "sched.resource-status", status_cb, EDDY_ROLE_ALL},
     {EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0},
     {EDDY_MSGTYPE_REQUEST, "sched.exclude", exclude_cb, 0},
+    {EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0},
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -1017,6 +1103,8 @@ static void sched_unload (void *ctx)
         eddy_service_unregister (s->h, "sched");
     eddy_future_destroy (s->acquire_f);
     eddy_future_destroy (s->hello_f);
+    eddy_future_destroy (s->online_f);
+    free (s->online);
     eddy_watcher_destroy (s->idle);
     eddy_watcher_destroy (s->retry);
     eddy_policy_destroy (s->policy);
@@ -1061,9 +1149,14 @@ static int sched_load (eddy_handle_t *h, json_t *args, void **ctx)
     if (!(s->idle = eddy_idle_create (r, pass_cb, s)) ||
         !(s->retry = eddy_timer_create (r, ACQUIRE_RETRY, 0, retry_cb, s)) ||
         eddy_msg_handler_addvec (h, handlers, s, &s->handlers) < 0 ||
-        eddy_service_register (h, "sched") < 0)
+        eddy_service_register (h, "sched") < 0 ||
+        eddy_event_subscribe (h, "overlay.online") < 0)
         goto error;
     s->registered = true;
+    /* the ranks online now; then each change, as an event */
+    if (!(s->online_f = eddy_rpc (h, "overlay.online", NULL, 0, 0)) ||
+        eddy_future_then (s->online_f, -1, online_continuation, s) < 0)
+        goto error;
     if (R) {
         if (set_R (s, R, &err) < 0) {
             errno = EINVAL;

@@ -99,6 +99,11 @@ static void broker_and_tbon (void **state)
              "t.toml: broker.log-stderr-level: expected an integer, got a string");
     refused ("[broker]\nlog-stderr-level = 8\n", "broker.log-stderr-level: 8 is out of range (0-7)");
     refused ("[broker]\nquorum = 0\n", "broker.quorum: 0 is out of range");
+    accepted ("[broker]\nquorum = \"0-2\"\n");
+    accepted ("[broker]\nquorum = \"[0,3]\"\n");
+    refused ("[broker]\nquorum = \"half\"\n", "broker.quorum: 'half' is not an idset");
+    refused ("[broker]\nquorum = \"\"\n", "broker.quorum: '' names no rank");
+    refused ("[broker]\nquorum = true\n", "broker.quorum: expected a count of ranks or an idset");
     refused ("[tbon]\nkeepalive_timeout = \"soon\"\n",
              "tbon.keepalive_timeout: 'soon' is not a duration");
     refused ("[tbon]\nshutdown_timeout = -1\n", "tbon.shutdown_timeout: a duration cannot be negative");

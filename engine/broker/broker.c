@@ -14,6 +14,7 @@
 #include <syslog.h>
 
 #include "engine/broker/broker_impl.h"
+#include "engine/broker/quorum.h"
 
 static void deliver_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg);
 static int local_send (void *impl, const eddy_msg_t *msg);
@@ -90,6 +91,7 @@ void eddy_broker_destroy (eddy_broker_t *b)
     int saved_errno = errno;
     broker_modules_unload_all (b);
     overlay_fini (b);
+    eddy_quorum_destroy (b->quorum);
     for (int i = 0; i < b->nwaiters; i++)
         eddy_msg_decref (b->waiters[i].req);
     free (b->waiters);
@@ -754,10 +756,14 @@ static void child_disconnected (void *arg, uint32_t rank)
 static void parent_disconnected (void *arg)
 {
     eddy_broker_t *b = arg;
-    if (b->state < EDDY_STATE_CLEANUP) {
-        eddy_broker_log (b, LOG_ERR, "overlay", "lost connection to parent (rank %u)", b->parent);
+    if (b->state < EDDY_STATE_CLEANUP && b->joined) {
+        /* the parent may come back (restarted, or its node rebooted):
+         * say hello until it welcomes us again; stop only when told */
+        eddy_broker_log (b, LOG_ERR, "overlay",
+                         "lost connection to parent (rank %u): trying to rejoin", b->parent);
         b->joined = false;
-        eddy_broker_shutdown (b, 1);
+        overlay_send_hello (b);
+        eddy_watcher_start (b->hello_w);
     }
 }
 

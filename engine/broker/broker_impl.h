@@ -10,12 +10,14 @@
 #include "engine/broker/broker.h"
 #include "engine/broker/topology.h"
 #include "engine/future.h"
+#include "engine/util/idset.h"
 
 struct child {
     uint32_t rank;
     uint32_t subtree_size;
     eddy_subtree_status_t status; /* FULL/PARTIAL/DEGRADED as reported, or LOST/OFFLINE */
     uint32_t online;              /* ranks online in its subtree, as reported */
+    eddy_idset_t *online_ids;     /* which ones, as reported (NULL: none) */
     bool connected;
     double last_seen;
     char *host; /* from its hello */
@@ -118,6 +120,8 @@ struct eddy_broker {
     eddy_watcher_t *health_w;
     eddy_watcher_t *hello_w;
     uint32_t event_seq;
+    char *online_published; /* rank 0: the idset of the last overlay.online event */
+    struct eddy_quorum *quorum; /* rank 0: broker.quorum, parsed at first use */
 
     /* state machine */
     eddy_broker_state_t state;
@@ -189,6 +193,8 @@ void overlay_send_hello (eddy_broker_t *b);
 void overlay_status_request (eddy_broker_t *b, const eddy_msg_t *req);
 void overlay_disconnect_request (eddy_broker_t *b, const eddy_msg_t *req);
 uint32_t overlay_online (eddy_broker_t *b);
+eddy_idset_t *overlay_online_set (eddy_broker_t *b); /* the caller owns it; NULL + ENOMEM */
+void overlay_online_request (eddy_broker_t *b, const eddy_msg_t *req);
 void overlay_state_changed (eddy_broker_t *b); /* online may have changed: report it */
 uint32_t overlay_connected_children (eddy_broker_t *b);
 double overlay_attr_double (eddy_broker_t *b, const char *name, double dflt);

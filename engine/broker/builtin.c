@@ -442,6 +442,11 @@ static void overlay_parentof (eddy_broker_t *b, const eddy_msg_t *msg)
     json_decref (o);
 }
 
+static void overlay_online_get (eddy_broker_t *b, const eddy_msg_t *msg)
+{
+    overlay_online_request (b, msg);
+}
+
 static void overlay_disconnect (eddy_broker_t *b, const eddy_msg_t *msg)
 {
     overlay_disconnect_request (b, msg);
@@ -478,6 +483,7 @@ static const struct builtin builtins[] = {
     { "module.remove", module_remove, 0, EDDY_ROLE_OWNER },
     { "module.list", module_list, 0, EDDY_ROLE_ALL },
     { "overlay.status", overlay_status, 0, EDDY_ROLE_ALL },
+    { "overlay.online", overlay_online_get, 0, EDDY_ROLE_ALL },
     { "overlay.parentof", overlay_parentof, 0, EDDY_ROLE_ALL },
     { "overlay.disconnect", overlay_disconnect, 0, EDDY_ROLE_OWNER },
     { "config.get", config_get, 0, EDDY_ROLE_ALL },

@@ -20,7 +20,7 @@
  * while the broker starts are applied at start (and when a broker joins),
  * not on a reload: the owner's validator warns that they need a restart.
  */
-enum conf_kind { CONF_INT, CONF_SECONDS };
+enum conf_kind { CONF_INT, CONF_SECONDS, CONF_QUORUM };
 
 static const struct conf_attr {
     const char *table;
@@ -30,7 +30,7 @@ static const struct conf_attr {
     bool reloadable;
 } conf_attrs[] = {
     { "broker", "log-stderr-level", "log-stderr-level", CONF_INT, true },
-    { "broker", "quorum", "broker.quorum", CONF_INT, false },
+    { "broker", "quorum", "broker.quorum", CONF_QUORUM, false },
     { "tbon", "keepalive_period", "tbon.keepalive_period", CONF_SECONDS, false },
     { "tbon", "keepalive_timeout", "tbon.keepalive_timeout", CONF_SECONDS, true },
     { "tbon", "hello_retry", "tbon.hello_retry", CONF_SECONDS, false },
@@ -87,6 +87,18 @@ static bool attr_text (const json_t *v, enum conf_kind kind, char *buf, size_t l
         if (!json_is_integer (v))
             return false;
         snprintf (buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value (v));
+        return true;
+    case CONF_QUORUM:
+        /* a count (an integer) or an idset (a string): the attribute
+         * writes the idset in brackets, so "3" the rank is not 3 the count */
+        if (json_is_integer (v))
+            snprintf (buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value (v));
+        else if (json_is_string (v) && json_string_value (v)[0] == '[')
+            snprintf (buf, len, "%s", json_string_value (v));
+        else if (json_is_string (v))
+            snprintf (buf, len, "[%s]", json_string_value (v));
+        else
+            return false;
         return true;
     case CONF_SECONDS:
         if (json_is_number (v))

@@ -68,8 +68,11 @@ void overlay_fini (eddy_broker_t *b)
 {
     for (uint32_t i = 0; i < b->nchildren; i++) {
         free (b->children[i].host);
+        eddy_idset_destroy (b->children[i].online_ids);
         eddy_msg_decref (b->children[i].pending_hello);
     }
+    free (b->online_published);
+    b->online_published = NULL;
     eddy_watcher_destroy (b->report_w);
     eddy_watcher_destroy (b->keepalive_w);
     eddy_watcher_destroy (b->health_w);
@@ -107,6 +110,90 @@ uint32_t overlay_online (eddy_broker_t *b)
         if (b->children[i].connected)
             online += b->children[i].online;
     return online;
+}
+
+/* Which ranks those are: this broker once online, and what each connected
+ * child last reported for its subtree.
+ */
+eddy_idset_t *overlay_online_set (eddy_broker_t *b)
+{
+    eddy_idset_t *ids = eddy_idset_create ();
+
+    if (!ids)
+        return NULL;
+    if (b->state >= EDDY_STATE_QUORUM && eddy_idset_set (ids, b->rank) < 0)
+        goto error;
+    for (uint32_t i = 0; i < b->nchildren; i++) {
+        struct child *c = &b->children[i];
+        if (c->connected && c->online_ids && eddy_idset_add (ids, c->online_ids) < 0)
+            goto error;
+    }
+    return ids;
+error:
+    eddy_idset_destroy (ids);
+    return NULL;
+}
+
+static char *online_text (eddy_broker_t *b)
+{
+    eddy_idset_t *ids = overlay_online_set (b);
+    char *s = ids ? eddy_idset_encode (ids, EDDY_IDSET_RANGE) : NULL;
+    eddy_idset_destroy (ids);
+    return s;
+}
+
+/* A child's report of the ranks online in its subtree ("ranks"): a set of
+ * ranks of this instance, or the child alone if it names none.
+ */
+static void set_child_online (eddy_broker_t *b, struct child *c, const char *text)
+{
+    eddy_idset_t *ids = text && *text ? eddy_idset_decode (text, NULL) : NULL;
+
+    if (ids && (eddy_idset_last (ids) >= b->size || eddy_idset_count (ids) > c->subtree_size)) {
+        eddy_idset_destroy (ids);
+        ids = NULL;
+    }
+    if (text && *text && !ids)
+        eddy_broker_log (b, LOG_ERR, "overlay", "rank %u: malformed online set '%s'", c->rank,
+                         text);
+    if (!ids && c->online > 0 && (ids = eddy_idset_create ()))
+        eddy_idset_set (ids, c->rank); /* a peer that names no set: itself */
+    eddy_idset_destroy (c->online_ids);
+    c->online_ids = ids;
+}
+
+/* Rank 0: tell the instance which ranks are online when that changes
+ * (docs/protocols.md, overlay.online).
+ */
+static void publish_online (eddy_broker_t *b)
+{
+    char *s = online_text (b);
+
+    if (!s)
+        return;
+    if (b->online_published && !strcmp (s, b->online_published)) {
+        free (s);
+        return;
+    }
+    free (b->online_published);
+    b->online_published = s;
+    json_t *o = json_pack ("{s:s s:i}", "online", s, "size", (json_int_t)b->size);
+    if (!o || eddy_event_publish (broker_self (b), "overlay.online", o) < 0)
+        eddy_broker_log (b, LOG_ERR, "overlay", "cannot publish overlay.online");
+    json_decref (o);
+}
+
+void overlay_online_request (eddy_broker_t *b, const eddy_msg_t *req)
+{
+    char *s = online_text (b);
+    json_t *o = s ? json_pack ("{s:s s:i}", "online", s, "size", (json_int_t)b->size) : NULL;
+
+    if (o)
+        broker_respond (b, req, o);
+    else
+        broker_respond_error (b, req, ENOMEM, NULL);
+    json_decref (o);
+    free (s);
 }
 
 uint32_t overlay_connected_children (eddy_broker_t *b)
@@ -159,18 +246,30 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
 
     eddy_watcher_stop (w);
     if (b->rank == 0) {
+        if (b->state >= EDDY_STATE_QUORUM && b->state < EDDY_STATE_CLEANUP)
+            publish_online (b);
         state_check_quorum (b);
         return;
     }
-    if (!b->joined || (b->reported && s == b->reported_status && online == b->reported_online))
+    char *ranks = online_text (b);
+    if (!ranks)
         return;
-    json_t *o = json_pack ("{s:s s:i}", "status", eddy_subtree_status_name (s), "online",
-                           (json_int_t)online);
+    if (!b->joined || (b->reported && s == b->reported_status && online == b->reported_online
+                       && b->online_published && !strcmp (ranks, b->online_published))) {
+        free (ranks);
+        return;
+    }
+    json_t *o = json_pack ("{s:s s:i s:s}", "status", eddy_subtree_status_name (s), "online",
+                           (json_int_t)online, "ranks", ranks);
     if (o && broker_control_to_parent (b, "overlay.status", o) == 0) {
         b->reported = true;
         b->reported_status = s;
         b->reported_online = online;
+        free (b->online_published); /* a follower: what it last reported */
+        b->online_published = ranks;
     }
+    else
+        free (ranks);
 }
 
 void overlay_child_seen (eddy_broker_t *b, uint32_t rank)
@@ -189,6 +288,8 @@ void overlay_child_gone (eddy_broker_t *b, uint32_t rank, eddy_subtree_status_t 
     c->connected = false;
     c->status = why;
     c->online = 0;
+    eddy_idset_destroy (c->online_ids);
+    c->online_ids = NULL;
     if (was)
         eddy_broker_log (b, why == EDDY_SUBTREE_LOST ? LOG_ERR : LOG_INFO, "overlay",
                          "rank %u %s (%s)", rank, eddy_subtree_status_name (why), reason);
@@ -251,7 +352,7 @@ static void start_health (eddy_broker_t *b)
 static void hello_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     eddy_broker_t *b = arg;
-    if (!b->joined && b->state == EDDY_STATE_JOIN) {
+    if (!b->joined && b->state < EDDY_STATE_CLEANUP) {
         eddy_broker_log (b, LOG_DEBUG, "overlay", "no welcome from rank %u yet: hello again",
                          b->parent);
         overlay_send_hello (b);
@@ -261,10 +362,12 @@ static void hello_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
 void overlay_send_hello (eddy_broker_t *b)
 {
     const char *host = attr_get (b, "hostname");
-    json_t *o = json_pack ("{s:i s:s s:s s:s s:i}", "rank", (json_int_t)b->rank, "version",
+    char *ranks = online_text (b);
+    json_t *o = json_pack ("{s:i s:s s:s s:s s:i s:s}", "rank", (json_int_t)b->rank, "version",
                            PACKAGE_VERSION, "host", host ? host : "", "status",
                            eddy_subtree_status_name (eddy_broker_subtree_status (b)), "online",
-                           (json_int_t)overlay_online (b));
+                           (json_int_t)overlay_online (b), "ranks", ranks ? ranks : "");
+    free (ranks);
     if (!o || broker_control_to_parent (b, "overlay.hello", o) < 0)
         eddy_broker_log (b, LOG_ERR, "overlay", "cannot send hello to rank %u", b->parent);
     if (!b->hello_w) {
@@ -279,12 +382,13 @@ void overlay_send_hello (eddy_broker_t *b)
 static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
 {
     int prank, online;
-    const char *version, *status, *host = "";
+    const char *version, *status, *host = "", *ranks = NULL;
     struct child *c = overlay_child (b, rank);
     json_t *o = eddy_msg_payload (msg);
 
-    if (!o || json_unpack (o, "{s:i s:s s?s s:s s:i}", "rank", &prank, "version", &version,
-                           "host", &host, "status", &status, "online", &online) < 0) {
+    if (!o || json_unpack (o, "{s:i s:s s?s s:s s:i s?s}", "rank", &prank, "version", &version,
+                           "host", &host, "status", &status, "online", &online, "ranks",
+                           &ranks) < 0) {
         eddy_broker_log (b, LOG_ERR, "overlay", "malformed hello from rank %u", rank);
         return;
     }
@@ -330,6 +434,7 @@ static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
     c->connected = true;
     c->status = st >= 0 && st <= EDDY_SUBTREE_DEGRADED ? st : EDDY_SUBTREE_PARTIAL;
     c->online = online > 0 ? (uint32_t)online : 0;
+    set_child_online (b, c, ranks);
     c->last_seen = eddy_reactor_now (b->r);
     eddy_broker_log (b, rejoin ? LOG_NOTICE : LOG_DEBUG, "overlay", "rank %u %s", rank,
                      rejoin ? "rejoined" : "joined");
@@ -350,22 +455,29 @@ void overlay_recv_control_child (eddy_broker_t *b, uint32_t rank, const eddy_msg
         hello (b, rank, msg);
         return;
     }
-    if (!c || !c->connected)
+    if (!c || !c->connected) {
+        /* a child this broker does not know (it restarted, or lost the
+         * child): ask it to say hello again, unless it is leaving */
+        if (c && strcmp (topic, "overlay.goodbye") != 0 && b->state < EDDY_STATE_CLEANUP)
+            broker_control_to_child (b, rank, "overlay.rehello", NULL);
         return;
+    }
     c->last_seen = eddy_reactor_now (b->r);
     if (!strcmp (topic, "overlay.keepalive"))
         return;
     if (!strcmp (topic, "overlay.status")) {
-        const char *status;
+        const char *status, *ranks = NULL;
         int online, st;
         json_t *o = eddy_msg_payload (msg);
-        if (!o || json_unpack (o, "{s:s s:i}", "status", &status, "online", &online) < 0
+        if (!o || json_unpack (o, "{s:s s:i s?s}", "status", &status, "online", &online,
+                               "ranks", &ranks) < 0
             || (st = status_parse (status)) < 0 || st > EDDY_SUBTREE_DEGRADED) {
             eddy_broker_log (b, LOG_ERR, "overlay", "malformed status from rank %u", rank);
             return;
         }
         c->status = st;
         c->online = online > 0 ? (uint32_t)online : 0;
+        set_child_online (b, c, ranks);
         schedule_report (b);
         return;
     }
@@ -411,6 +523,17 @@ void overlay_recv_control_parent (eddy_broker_t *b, const eddy_msg_t *msg)
         schedule_report (b);
         if (b->state == EDDY_STATE_JOIN)
             state_enter (b, EDDY_STATE_INIT);
+        return;
+    }
+    if (!strcmp (topic, "overlay.rehello")) {
+        /* the parent restarted: join it again, as often as it takes */
+        if (b->joined && b->state < EDDY_STATE_CLEANUP) {
+            eddy_broker_log (b, LOG_NOTICE, "overlay", "rank %u does not know us: hello again",
+                             b->parent);
+            b->joined = false;
+            overlay_send_hello (b);
+            eddy_watcher_start (b->hello_w);
+        }
         return;
     }
     if (!strcmp (topic, "overlay.refused")) {

@@ -3,11 +3,13 @@
  * Each transition is logged with the time spent in the state it leaves.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
 #include "engine/broker/broker_impl.h"
+#include "engine/broker/quorum.h"
 
 static const char *const state_names[] = {
     "none", "join", "init", "quorum", "run", "cleanup", "shutdown", "exit",
@@ -139,8 +141,20 @@ void state_check_quorum (eddy_broker_t *b)
 {
     if (b->state != EDDY_STATE_QUORUM || b->rank != 0)
         return;
-    double q = overlay_attr_double (b, "broker.quorum", (double)b->size);
-    if (overlay_online (b) >= (uint32_t)q)
+    if (!b->quorum) {
+        const char *text = attr_get (b, "broker.quorum");
+        eddy_error_t err;
+        char all[16];
+        if (text && !(b->quorum = eddy_quorum_parse (text, b->size, &err)))
+            eddy_broker_log (b, LOG_ERR, "broker", "%s: waiting for every rank", err.text);
+        snprintf (all, sizeof (all), "%u", b->size);
+        if (!b->quorum && !(b->quorum = eddy_quorum_parse (all, b->size, &err)))
+            return;
+    }
+    eddy_idset_t *online = overlay_online_set (b);
+    bool met = eddy_quorum_met (b->quorum, online);
+    eddy_idset_destroy (online);
+    if (met)
         state_enter (b, EDDY_STATE_RUN);
 }
 

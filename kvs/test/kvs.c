@@ -522,6 +522,83 @@ static void gc_bounds_the_sqlite_store_and_survives_restart (void **state)
     assert_int_equal (system (cmd), 0);
 }
 
+/* Rounds of rewrites of ten keys from rank 0, with the store's count
+ * after them.
+ */
+static json_int_t rewrite_rounds (struct world *w, eddy_handle_t *h, int from, int n)
+{
+    char key[32], val[160];
+    json_int_t count, runs;
+    for (int round = from; round < from + n; round++) {
+        eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+        for (int k = 0; k < 10; k++) {
+            snprintf (key, sizeof (key), "tally.k%d", k);
+            long_value (val, sizeof (val), k, round);
+            assert_int_equal (eddy_kvs_txn_put (txn, key, val), 0);
+        }
+        eddy_future_t *f = eddy_kvs_commit (h, NULL, 0, txn);
+        eddy_kvs_txn_destroy (txn);
+        assert_int_equal (world_wait (w, f, 10.0), 0);
+        assert_int_equal (eddy_rpc_get (f, NULL), 0);
+        eddy_future_destroy (f);
+    }
+    content_stats (w, h, &count, &runs);
+    return count;
+}
+
+/* A reopened sqlite store knows its size from the tally it keeps (no
+ * count at open), and its first stores do not sweep the history: what it
+ * holds at open is the baseline for the next collection.
+ */
+static void a_reopened_store_keeps_its_tally_and_does_not_collect_at_once (void **state)
+{
+    char dir[] = "/tmp/eddy-kvs-tally.XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    json_t *nogc = json_pack ("{s:s s:f}", "statedir", dir, "gc-factor", 0.0);
+    json_t *gc = json_pack ("{s:s s:i}", "statedir", dir, "gc-min", 10);
+    json_int_t count, runs;
+
+    struct world *w = boot (nogc);
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "client");
+    json_int_t first = rewrite_rounds (w, h, 0, 20);
+    assert_true (first > 100); /* garbage piled up: nothing collected it */
+    eddy_handle_destroy (h);
+    world_destroy (w);
+
+    w = boot (gc);
+    h = eddy_broker_handle_create (w->b[0], "client");
+    content_stats (w, h, &count, &runs);
+    assert_int_equal (count, first);
+    json_int_t second = rewrite_rounds (w, h, 20, 2);
+    content_stats (w, h, &count, &runs);
+    assert_int_equal (runs, 0);
+    assert_true (second > first);
+    eddy_handle_destroy (h);
+    world_destroy (w);
+
+    /* what the second instance added is in the tally too */
+    w = boot (nogc);
+    h = eddy_broker_handle_create (w->b[0], "client");
+    content_stats (w, h, &count, &runs);
+    assert_int_equal (count, second);
+    json_int_t live;
+    assert_true (force_gc (w, h, &live) > 0);
+    eddy_handle_destroy (h);
+    world_destroy (w);
+
+    w = boot (nogc);
+    h = eddy_broker_handle_create (w->b[0], "client");
+    content_stats (w, h, &count, &runs);
+    assert_int_equal (count, live); /* and so is a collection */
+    eddy_handle_destroy (h);
+    world_destroy (w);
+    json_decref (nogc);
+    json_decref (gc);
+    char cmd[128];
+    snprintf (cmd, sizeof (cmd), "rm -rf %s", dir);
+    assert_int_equal (system (cmd), 0);
+}
+
 /* A blob stored without a checkpoint survives one collection (its writer
  * may refer to it next) and goes at the one after; blobs a commit is
  * writing are never collected from under it.
@@ -592,6 +669,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (gc_spares_young_blobs_once, setup, teardown),
     cmocka_unit_test (gc_bounds_the_memory_store),
     cmocka_unit_test (gc_bounds_the_sqlite_store_and_survives_restart),
+    cmocka_unit_test (a_reopened_store_keeps_its_tally_and_does_not_collect_at_once),
 };
 
 int main (void)

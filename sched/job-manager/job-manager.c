@@ -180,24 +180,28 @@ static void wait_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
     if (jobmgr_defer (jm, msg))
         return;
     json_int_t id;
-    json_t *res;
 
     if (!unpack (h, msg, "{s:I}", "id", &id))
         return;
-    struct job *job = eddy_u64map_get (jm->active, (uint64_t)id);
+    if (!jobmgr_wait_known (jm, msg, (uint64_t)id))
+        jobmgr_wait_stored (jm, msg, (uint64_t)id);
+}
+
+bool jobmgr_wait_known (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id)
+{
+    json_t *res;
+    struct job *job = eddy_u64map_get (jm->active, id);
     if (job) {
         if (add_waiter (&job->waiters, msg) < 0)
-            eddy_respond_error (h, msg, ENOMEM, NULL);
-        return;
+            eddy_respond_error (jm->h, msg, ENOMEM, NULL);
+        return true;
     }
-    if (gone_lookup (jm, (uint64_t)id, &res)) {
-        eddy_respond (h, msg, res);
+    if (gone_lookup (jm, id, &res)) {
+        eddy_respond (jm->h, msg, res);
         json_decref (res);
-        return;
+        return true;
     }
-    char text[96];
-    snprintf (text, sizeof (text), "job %ju is unknown or was purged", (uintmax_t)id);
-    eddy_respond_error (h, msg, ENOENT, text);
+    return false;
 }
 
 static void drain_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)

@@ -106,6 +106,7 @@ struct jobmgr {
 
     /* until the jobs of the previous instance are back, requests wait here */
     struct restore *restore;
+    struct stored_wait *stored_waits; /* restart.c: waits on stored eventlogs */
     uint64_t max_jobid; /* the largest id ever seen, for job-ingest */
 
     bool sched_ready; /* the scheduler answered or said hello */
@@ -148,6 +149,15 @@ json_t *jobmgr_replay (const char *eventlog, struct jobreplay *jr, eddy_error_t 
 int jobmgr_restore_start (struct jobmgr *jm);
 void jobmgr_restore_destroy (struct jobmgr *jm);
 bool jobmgr_defer (struct jobmgr *jm, const eddy_msg_t *msg);
+
+/* A wait on a job that is neither active nor remembered: read its stored
+ * eventlog and answer as for a remembered job (then remember it), or
+ * ENOENT if it is not an inactive job.  wait_known () answers msg if the
+ * job is active (a waiter is added) or remembered, true then
+ * (job-manager.c).
+ */
+void jobmgr_wait_stored (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id);
+bool jobmgr_wait_known (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id);
 
 /* jobstate.c */
 struct job *job_create (struct jobmgr *jm, uint64_t id);

@@ -13,6 +13,7 @@
 
 #include "engine/util/eventlog.h"
 #include "sched/job-manager/jobmgr.h"
+#include "sched/jobindex.h"
 
 static const char *const state_names[] = {
     "DEPEND", "PRIORITY", "SCHED", "RUN", "CLEANUP", "INACTIVE",
@@ -137,8 +138,13 @@ int job_post (struct jobmgr *jm, struct job *job, const char *name, json_t *cont
         if (severity == 0 && job->state < JOB_CLEANUP)
             set_state (jm, job, JOB_CLEANUP);
     }
-    else if (!strcmp (name, "clean"))
+    else if (!strcmp (name, "clean")) {
+        /* out of the index in the commit that stores clean */
+        if (eddy_jobindex_remove (jm->txn, job->id) < 0)
+            eddy_log (jm->h, LOG_ERR, "job %ju: cannot remove it from the job index",
+                      (uintmax_t)job->id);
         set_state (jm, job, JOB_INACTIVE);
+    }
     json_decref (entry);
     return 0;
 error:

@@ -1,6 +1,13 @@
 /* restart.c - the job manager comes back with the jobs of the previous
- * instance (a KVS kept in a state directory): it walks the job directory
- * (sched/jobscan.h) and replays each eventlog (replay.c).
+ * instance (a KVS kept in a state directory): it reads the index of
+ * active jobs (sched/jobindex.h) and replays each of their eventlogs
+ * (sched/jobscan.h, replay.c), so the cost follows the active jobs, not
+ * the history.  Inactive jobs stay in the KVS untouched: job-manager.wait
+ * reads one back when asked (job-manager.c), job-list lists them itself.
+ * A state directory without the index (written before it existed) is
+ * walked in full once, and the index of its active jobs is written then.
+ * With purge_count set the directory is walked too, to put the kept
+ * inactive jobs back in the purge queue (purge_count bounds that walk).
  *
  * Modules share the broker's reactor, so the walk is asynchronous; until
  * it is over every request waits in a queue and is delivered again, in
@@ -24,6 +31,7 @@
 #include <syslog.h>
 
 #include "sched/job-manager/jobmgr.h"
+#include "sched/jobindex.h"
 #include "sched/jobscan.h"
 
 #define RESTART_NOTE "job was running when the instance stopped"
@@ -38,6 +46,10 @@ struct inactive {
 };
 
 struct restore {
+    eddy_jobindex_read_t *index;
+    bool walked;      /* the whole job directory is read */
+    bool write_index; /* ...because there was no index: write it after */
+    uint64_t index_max; /* the largest job id, from the index's descent */
     eddy_jobscan_t *scan;
     struct job **active; /* revived, owned here until the scan ends */
     size_t nactive, active_cap;
@@ -119,6 +131,22 @@ static struct job *revive (struct jobmgr *jm, uint64_t id, const struct jobrepla
     return job;
 }
 
+/* Add a change to the index to this iteration's commit. */
+static void index_change (struct jobmgr *jm, uint64_t id, bool add)
+{
+    if ((!jm->txn && !(jm->txn = eddy_kvs_txn_create ()))
+        || (add ? eddy_jobindex_add (jm->txn, id) : eddy_jobindex_remove (jm->txn, id)) < 0) {
+        eddy_log (jm->h, LOG_ERR, "job %ju: cannot update the job index", (uintmax_t)id);
+        return;
+    }
+    eddy_watcher_start (jm->flush_w);
+}
+
+static void index_drop (struct jobmgr *jm, uint64_t id)
+{
+    index_change (jm, id, false);
+}
+
 static int eventlog_cb (uint64_t id, const char *text, void *arg)
 {
     struct jobmgr *jm = arg;
@@ -138,6 +166,8 @@ static int eventlog_cb (uint64_t id, const char *text, void *arg)
     if (jr.state == JOB_INACTIVE) {
         if (add_inactive (rs, id, &jr) < 0)
             goto nomem;
+        if (!rs->walked)
+            index_drop (jm, id); /* inactive, yet indexed: the entry is stale */
     }
     else {
         if (!(p = grow (rs->active, &rs->active_cap, rs->nactive, sizeof (*p))))
@@ -249,10 +279,22 @@ static void restart_actions (struct jobmgr *jm, uint64_t *ids, size_t n)
     }
 }
 
+/* A job-manager.wait on a stored eventlog (below). */
+struct stored_wait {
+    struct jobmgr *jm;
+    uint64_t id;
+    eddy_msg_t *req;
+    eddy_future_t *f;
+    struct stored_wait *prev, *next;
+};
+
+static void stored_wait_free (struct stored_wait *sw);
+
 static void restore_free (struct restore *rs, eddy_handle_t *h)
 {
     if (!rs)
         return;
+    eddy_jobindex_read_destroy (rs->index);
     eddy_jobscan_destroy (rs->scan);
     for (size_t i = 0; i < rs->nactive; i++)
         job_destroy (rs->active[i]);
@@ -264,6 +306,27 @@ static void restore_free (struct restore *rs, eddy_handle_t *h)
     free (rs->active);
     eddy_held_fail (&rs->deferred, h, ENOSYS, "job-manager unloaded");
     free (rs);
+}
+
+/* After a walk: the index of the active jobs found and its mark, in one
+ * commit (with whatever else this iteration posts), so the next restart
+ * reads only them.  Jobs whose eventlog could not be replayed are not
+ * indexed, as before they are left alone.
+ */
+static void write_index (struct jobmgr *jm, struct restore *rs)
+{
+    if (!jm->txn && !(jm->txn = eddy_kvs_txn_create ()))
+        goto error;
+    for (size_t i = 0; i < rs->nactive; i++)
+        if (rs->active[i] && eddy_jobindex_add (jm->txn, rs->active[i]->id) < 0)
+            goto error;
+    if (eddy_jobindex_mark (jm->txn) < 0)
+        goto error;
+    eddy_watcher_start (jm->flush_w);
+    return;
+error:
+    eddy_log (jm->h, LOG_ERR, "restart: cannot write the job index (%s); the next restart "
+                              "walks the job directory again", strerror (errno));
 }
 
 static void done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
@@ -279,16 +342,22 @@ static void done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
                   strerror (errnum));
     if (eddy_jobscan_max_id (scan) > jm->max_jobid)
         jm->max_jobid = eddy_jobscan_max_id (scan);
+    if (rs->index_max > jm->max_jobid)
+        jm->max_jobid = rs->index_max;
     restore_inactive (jm, rs);
     restore_active (jm, rs);
+    if (rs->write_index)
+        write_index (jm, rs);
     if (rs->nactive > 0 && !(ids = calloc (rs->nactive, sizeof (*ids))))
         eddy_log (jm->h, LOG_ERR, "restart: out of memory; revived jobs wait for a request");
     for (size_t i = 0; ids && i < rs->nactive; i++)
         ids[i] = rs->active[i] ? rs->active[i]->id : 0;
     if (eddy_jobscan_count (scan) > 0)
-        eddy_log (jm->h, LOG_INFO,
-                  "restart: %zu active and %zu inactive jobs restored, %u skipped",
-                  rs->nactive, rs->ninactive, rs->skipped);
+        eddy_log (jm->h, LOG_INFO, "restart: %zu active and %zu inactive jobs restored, %u skipped%s",
+                  rs->nactive, rs->ninactive, rs->skipped,
+                  rs->write_index ? " (the job directory was walked: job index written)"
+                  : rs->walked    ? " (the job directory was walked for the purge queue)"
+                                  : "");
 
     /* the restore is over: requests go straight to their handlers again */
     jm->restore = NULL;
@@ -307,13 +376,44 @@ static const struct eddy_jobscan_ops scan_ops = {
     .done = done_cb,
 };
 
+/* The index is read: scan its jobs, or the whole directory without one. */
+static void index_cb (eddy_jobindex_read_t *rd, int errnum, void *arg)
+{
+    struct jobmgr *jm = arg;
+    struct restore *rs = jm->restore;
+
+    if (errnum && errnum != ENOENT)
+        eddy_log (jm->h, LOG_ERR, "restart: the job index cannot be read (%s); walking the job "
+                                  "directory instead", strerror (errnum));
+    /* with purge_count set, the purge queue needs every kept inactive job
+     * (the walk then costs what purge_count lets the history grow to) */
+    rs->write_index = errnum != 0;
+    rs->walked = rs->write_index || jm->purge_count >= 0;
+    rs->index_max = eddy_jobindex_max_id (rd);
+    rs->scan = rs->walked ? eddy_jobscan_start (jm->h, &scan_ops, jm)
+                          : eddy_jobscan_start_dir (jm->h, &scan_ops, jm, EDDY_JOBINDEX_DIR);
+    rs->index = NULL;
+    eddy_jobindex_read_destroy (rd);
+    if (!rs->scan) {
+        /* nothing can be read back: start empty rather than hold every
+         * request forever; ids still stay above the old ones */
+        eddy_log (jm->h, LOG_ERR, "restart: cannot read the jobs back (%s); none restored",
+                  strerror (errno));
+        if (rs->index_max > jm->max_jobid)
+            jm->max_jobid = rs->index_max;
+        jm->restore = NULL;
+        eddy_held_release (&rs->deferred, jm->h);
+        restore_free (rs, jm->h);
+    }
+}
+
 int jobmgr_restore_start (struct jobmgr *jm)
 {
     struct restore *rs = calloc (1, sizeof (*rs));
     if (!rs)
         return -1;
     jm->restore = rs;
-    if (!(rs->scan = eddy_jobscan_start (jm->h, &scan_ops, jm))) {
+    if (!(rs->index = eddy_jobindex_read (jm->h, index_cb, jm))) {
         jm->restore = NULL;
         restore_free (rs, NULL);
         return -1;
@@ -326,4 +426,94 @@ void jobmgr_restore_destroy (struct jobmgr *jm)
     struct restore *rs = jm->restore;
     jm->restore = NULL;
     restore_free (rs, jm->h);
+    while (jm->stored_waits) {
+        struct stored_wait *sw = jm->stored_waits;
+        jm->stored_waits = sw->next;
+        eddy_respond_error (jm->h, sw->req, ENOSYS, "job-manager unloaded");
+        stored_wait_free (sw);
+    }
+}
+
+/* ---- job-manager.wait on a job of an earlier instance ---- */
+
+/* The restart reads only active jobs: an older inactive one is read back
+ * from its eventlog when someone waits on it, and remembered after that.
+ */
+
+static void stored_wait_free (struct stored_wait *sw)
+{
+    eddy_future_destroy (sw->f);
+    eddy_msg_decref (sw->req);
+    free (sw);
+}
+
+static void stored_unknown (struct jobmgr *jm, const eddy_msg_t *req, uint64_t id)
+{
+    char text[96];
+    snprintf (text, sizeof (text), "job %ju is unknown or was purged", (uintmax_t)id);
+    eddy_respond_error (jm->h, req, ENOENT, text);
+}
+
+static void stored_eventlog_cb (eddy_future_t *f, void *arg)
+{
+    struct stored_wait *sw = arg;
+    struct jobmgr *jm = sw->jm;
+    struct jobreplay jr;
+    eddy_error_t err;
+    const char *text;
+    json_t *events = NULL, *res;
+
+    if (sw->prev)
+        sw->prev->next = sw->next;
+    else
+        jm->stored_waits = sw->next;
+    if (sw->next)
+        sw->next->prev = sw->prev;
+    /* meanwhile it may have been remembered, or be a new active job */
+    if (jobmgr_wait_known (jm, sw->req, sw->id))
+        goto done;
+    if (eddy_kvs_lookup_get (f, &text) < 0 || !(events = jobmgr_replay (text, &jr, &err))
+        || jr.state != JOB_INACTIVE) {
+        stored_unknown (jm, sw->req, sw->id);
+        goto done;
+    }
+    jobmgr_remember (jm, sw->id, !jr.fatal && jr.finished && jr.status == 0, jr.finished,
+                     jr.status, jr.exc_type, jr.exc_note);
+    if (!gone_lookup (jm, sw->id, &res)) /* remembering nothing (inactive_remember 0) */
+        stored_unknown (jm, sw->req, sw->id);
+    else {
+        eddy_respond (jm->h, sw->req, res);
+        json_decref (res);
+    }
+done:
+    json_decref (events);
+    stored_wait_free (sw);
+}
+
+void jobmgr_wait_stored (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id)
+{
+    struct stored_wait *sw = NULL;
+    char key[128];
+
+    if (id == 0 || id > jm->max_jobid || eddy_kvs_job_key (key, sizeof (key), id, "eventlog") < 0) {
+        stored_unknown (jm, msg, id);
+        return;
+    }
+    if (!(sw = calloc (1, sizeof (*sw))))
+        goto nomem;
+    sw->jm = jm;
+    sw->id = id;
+    sw->req = eddy_msg_incref ((eddy_msg_t *)msg);
+    if (!(sw->f = eddy_kvs_lookup (jm->h, NULL, 0, key))
+        || eddy_future_then (sw->f, -1, stored_eventlog_cb, sw) < 0)
+        goto nomem;
+    sw->next = jm->stored_waits;
+    if (sw->next)
+        sw->next->prev = sw;
+    jm->stored_waits = sw;
+    return;
+nomem:
+    if (sw)
+        stored_wait_free (sw);
+    eddy_respond_error (jm->h, msg, errno ? errno : ENOMEM, NULL);
 }

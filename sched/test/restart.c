@@ -2,7 +2,9 @@
  * in both worlds: completed jobs answer wait, a held job is active again,
  * a running one ends with a restart exception (and no sched.free), a
  * corrupt eventlog is skipped and kept, requests sent during the restore
- * are answered after it, and job-ingest issues ids above every old one.
+ * are answered after it, and job-ingest issues ids above every old one;
+ * without an index of active jobs the whole job directory is read once
+ * and the index written, with one only the indexed jobs are read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,12 +13,14 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kvs/kvs.h"
+#include "sched/jobindex.h"
 #include "sched/jobspec.h"
 #include "test/support/world.h"
 
@@ -156,6 +160,38 @@ static char *eventlog_with (struct env *e, uint64_t id, const char *name)
     return NULL;
 }
 
+static bool indexed (struct env *e, uint64_t id)
+{
+    char key[64];
+    const char *text;
+    assert_true (eddy_jobindex_key (key, sizeof (key), id) > 0);
+    for (int i = 0; i < 100; i++) { /* index changes go with the next commit */
+        eddy_future_t *f = eddy_kvs_lookup (e->h, NULL, 0, key);
+        assert_int_equal (world_wait (e->w, f, 10.0), 0);
+        bool found = eddy_kvs_lookup_get (f, &text) == 0;
+        eddy_future_destroy (f);
+        if (found)
+            return true;
+        world_run_for (e->w, 0.01);
+    }
+    return false;
+}
+
+static int index_version (struct env *e)
+{
+    int v = -1;
+    for (int i = 0; i < 100 && v < 0; i++) {
+        eddy_future_t *f = eddy_kvs_lookup (e->h, NULL, 0, EDDY_JOBINDEX_VERSION_KEY);
+        assert_int_equal (world_wait (e->w, f, 10.0), 0);
+        if (eddy_kvs_lookup_get_unpack (f, "i", &v) < 0)
+            v = -1;
+        eddy_future_destroy (f);
+        if (v < 0)
+            world_run_for (e->w, 0.01);
+    }
+    return v;
+}
+
 static void jobs_of_the_previous_instance_come_back (void **state)
 {
     struct env *e = *state;
@@ -225,11 +261,81 @@ static void jobs_of_the_previous_instance_come_back (void **state)
     assert_true ((uint64_t)id > id_corrupt);
     json_decref (js);
     eddy_future_destroy (sub);
+
+    /* the walk wrote the index: the held job and the new one */
+    assert_int_equal (index_version (e), EDDY_JOBINDEX_VERSION);
+    assert_true (indexed (e, ID_HELD));
+    assert_true (indexed (e, (uint64_t)id));
+    assert_false (indexed (e, ID_RUN)); /* clean took it out */
+    assert_false (indexed (e, ID_OK));
     eddy_future_destroy (stats);
     eddy_future_destroy (info);
     eddy_future_destroy (w_ok);
     eddy_future_destroy (w_three);
     eddy_future_destroy (w_run);
+}
+
+/* The same history with its index (as this version writes it): only the
+ * held and the running job are read at load; the completed ones are read
+ * back when waited on; the corrupt one, not indexed, is never read, yet
+ * new ids stay above it.
+ */
+static void an_indexed_restart_reads_only_the_active_jobs (void **state)
+{
+    struct env *e = *state;
+    json_int_t max = 0, active = -1, inactive = -1;
+    int success = 0, status = -1;
+
+    store_history (e);
+    eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+    assert_int_equal (eddy_jobindex_add (txn, ID_HELD), 0);
+    assert_int_equal (eddy_jobindex_add (txn, ID_RUN), 0);
+    assert_int_equal (eddy_jobindex_mark (txn), 0);
+    /* an empty directory above the largest id: the descent backs out of it */
+    assert_int_equal (eddy_kvs_txn_mkdir (txn, "job.0000.0000.0600"), 0);
+    eddy_future_t *f = eddy_kvs_commit (e->h, NULL, 0, txn);
+    rpc_wait (e, f);
+    eddy_future_destroy (f);
+    eddy_kvs_txn_destroy (txn);
+
+    load (e, "job-manager");
+    eddy_future_t *info = eddy_rpc (e->h, "job-manager.getinfo", NULL, EDDY_NODEID_ANY, 0);
+    (void)rpc_wait (e, info);
+    assert_int_equal (eddy_rpc_get_unpack (info, "{s:I}", "max_jobid", &max), 0);
+    assert_int_equal (max, (json_int_t)id_corrupt);
+    char *log = eventlog_with (e, ID_RUN, "clean");
+    free (log);
+    eddy_future_t *stats = eddy_rpc (e->h, "job-manager.stats", NULL, EDDY_NODEID_ANY, 0);
+    (void)rpc_wait (e, stats);
+    assert_int_equal (eddy_rpc_get_unpack (stats, "{s:I s:I}", "active", &active, "inactive",
+                                           &inactive),
+                      0);
+    assert_int_equal (active, 1);   /* the held job */
+    assert_int_equal (inactive, 1); /* the one that was running: the others were not read */
+    assert_false (indexed (e, ID_RUN));
+    assert_true (indexed (e, ID_HELD));
+
+    eddy_future_t *w_ok = wait_job (e, ID_OK), *w_three = wait_job (e, ID_THREE);
+    eddy_future_t *w_none = wait_job (e, ID_OK + 1);
+    (void)rpc_wait (e, w_ok);
+    assert_int_equal (eddy_rpc_get_unpack (w_ok, "{s:b s:i}", "success", &success, "status", &status),
+                      0);
+    assert_true (success);
+    assert_int_equal (status, 0);
+    (void)rpc_wait (e, w_three);
+    assert_int_equal (eddy_rpc_get_unpack (w_three, "{s:b s:i}", "success", &success, "status",
+                                           &status),
+                      0);
+    assert_false (success);
+    assert_int_equal (status, 768);
+    assert_int_equal (world_wait (e->w, w_none, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (w_none, NULL), -1);
+    assert_int_equal (errno, ENOENT);
+    eddy_future_destroy (info);
+    eddy_future_destroy (stats);
+    eddy_future_destroy (w_ok);
+    eddy_future_destroy (w_three);
+    eddy_future_destroy (w_none);
 }
 
 static void an_instance_without_history_starts_empty (void **state)
@@ -255,6 +361,7 @@ static void an_instance_without_history_starts_empty (void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (jobs_of_the_previous_instance_come_back, setup, teardown),
+    cmocka_unit_test_setup_teardown (an_indexed_restart_reads_only_the_active_jobs, setup, teardown),
     cmocka_unit_test_setup_teardown (an_instance_without_history_starts_empty, setup, teardown),
 };
 

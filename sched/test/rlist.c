@@ -242,6 +242,44 @@ static void down_ranks_are_skipped (void **state)
     eddy_rlist_destroy (pool);
 }
 
+/* What is down, counted and copied: the scheduler's free count leaves it
+ * out, resource-status shows it; a free into a down rank keeps it down.
+ */
+static void down_ranks_are_counted_and_copied_apart (void **state)
+{
+    eddy_error_t err;
+    eddy_rlist_t *pool = pool4 ();
+    (void)state;
+    assert_int_equal (eddy_rlist_count_down (pool, EDDY_RLIST_CORES), 0);
+    eddy_rlist_t *a = eddy_rlist_alloc_cores (pool, 3, &err); /* from rank 0 */
+    assert_non_null (a);
+    assert_int_equal (eddy_rlist_mark_down (pool, "0,2", &err), 0);
+    assert_int_equal (eddy_rlist_count_down (pool, EDDY_RLIST_RANKS), 2);
+    assert_int_equal (eddy_rlist_count_down (pool, EDDY_RLIST_NODES), 2);
+    assert_int_equal (eddy_rlist_count_down (pool, EDDY_RLIST_CORES), 5 + 8);
+    assert_int_equal (eddy_rlist_count_down (pool, EDDY_RLIST_GPUS), 4);
+    eddy_rlist_t *d = eddy_rlist_copy_down (pool);
+    assert_non_null (d);
+    assert_str (eddy_rlist_ranks (d), "0,2");
+    assert_int_equal (eddy_rlist_count (d, EDDY_RLIST_CORES), 13);
+    assert_int_equal (eddy_rlist_count_up (d), 0);
+    eddy_rlist_destroy (d);
+    /* the job on rank 0 ends: its cores come back, down */
+    assert_int_equal (eddy_rlist_free (pool, a, &err), 0);
+    assert_int_equal (eddy_rlist_count_down (pool, EDDY_RLIST_CORES), 16);
+    assert_int_equal (eddy_rlist_mark_up (pool, "0-3", &err), 0);
+    assert_int_equal (eddy_rlist_count_down (pool, EDDY_RLIST_CORES), 0);
+    d = eddy_rlist_copy_down (pool);
+    assert_non_null (d);
+    assert_int_equal (eddy_rlist_count (d, EDDY_RLIST_RANKS), 0);
+    eddy_rlist_destroy (d);
+    errno = 0;
+    assert_null (eddy_rlist_copy_down (NULL));
+    assert_int_equal (errno, EINVAL);
+    eddy_rlist_destroy (a);
+    eddy_rlist_destroy (pool);
+}
+
 static void remove_takes_exact_resources (void **state)
 {
     eddy_error_t err;
@@ -360,6 +398,7 @@ int main (void)
         cmocka_unit_test (alloc_nodes_exclusive_needs_idle_nodes),
         cmocka_unit_test (alloc_slots_per_node_and_gpus),
         cmocka_unit_test (down_ranks_are_skipped),
+        cmocka_unit_test (down_ranks_are_counted_and_copied_apart),
         cmocka_unit_test (remove_takes_exact_resources),
         cmocka_unit_test (set_algebra),
         cmocka_unit_test (set_algebra_keeps_node_sizes),

@@ -73,7 +73,9 @@ has "$TMP/jobs.before" "^$run INACTIVE FAILED .* sleep restart$" \
 has "$TMP/second" 'job was running when the instance stopped' "whose note says why"
 grep -Eq '^wait run rc=([1-9]|[1-9][0-9]+)$' "$TMP/second"
 _report $? "waiting on it reports a failure" "$TMP/second"
-has "$TMP/second" 'not replayed|cannot be replayed' "the corrupt eventlog is logged"
+# (the job manager reads only indexed jobs; job-list meets the corrupt one
+# when eddy jobs -a reads the history)
+has "$TMP/second" 'cannot be read back' "the corrupt eventlog is logged"
 has "$TMP/second" '^"not an eventlog"$' "and left in the KVS as it was"
 
 new=$(cat "$TMP/new.id" 2>/dev/null || echo 0)

@@ -196,6 +196,67 @@ static void overlay_is_full_then_lost_and_degraded (void **state)
     eddy_handle_destroy (h);
 }
 
+/* overlay.online: rank 0 publishes the set of online ranks when it
+ * changes, and answers it on request; another rank answers for its
+ * subtree.
+ */
+struct online_seen {
+    char last[64];
+    int events;
+};
+
+static void online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct online_seen *seen = arg;
+    const char *s;
+    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "online", &s) == 0) {
+        snprintf (seen->last, sizeof (seen->last), "%s", s);
+        seen->events++;
+    }
+}
+
+static bool online_is (void *arg)
+{
+    struct online_seen *seen = arg;
+    return !strcmp (seen->last, "0-4,6-7");
+}
+
+static const char *online_of (struct world *w, eddy_handle_t *h, uint32_t rank, eddy_future_t **f)
+{
+    const char *s = NULL;
+    json_t *o = rpc (w, h, "overlay.online", NULL, rank, f);
+    assert_non_null (o);
+    assert_int_equal (json_unpack (o, "{s:s}", "online", &s), 0);
+    return s;
+}
+
+static void online_set_follows_losses (void **state)
+{
+    struct world *w = *state;
+    struct online_seen seen = { "", 0 };
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[3], "t");
+    eddy_future_t *f;
+    eddy_msg_handler_t *mh = eddy_msg_handler_create (h, EDDY_MSGTYPE_EVENT, "overlay.online",
+                                                      online_cb, &seen);
+    assert_non_null (mh);
+    assert_int_equal (eddy_event_subscribe (h, "overlay.online"), 0);
+
+    assert_string_equal (online_of (w, h, 0, &f), "0-7");
+    eddy_future_destroy (f);
+    assert_string_equal (online_of (w, h, 2, &f), "2,5-6");
+    eddy_future_destroy (f);
+
+    assert_int_equal (w->kill (w, 5), 0);
+    assert_int_equal (world_wait_pred (w, online_is, &seen, 10.0), 0);
+    assert_true (seen.events >= 1);
+    assert_string_equal (online_of (w, h, 0, &f), "0-4,6-7");
+    eddy_future_destroy (f);
+    assert_string_equal (online_of (w, h, 2, &f), "2,6");
+    eddy_future_destroy (f);
+    eddy_msg_handler_destroy (mh);
+    eddy_handle_destroy (h);
+}
+
 /* tbon.keepalive_period 0 turns keepalives and the health check off (a
  * replay models no node failures): nobody is declared lost for silence,
  * however short tbon.keepalive_timeout is, yet a rank whose link reports
@@ -329,6 +390,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (attributes_get_set_and_refuse, setup, teardown),
     cmocka_unit_test_setup_teardown (modules_load_list_and_remove, setup, teardown),
     cmocka_unit_test_setup_teardown (overlay_is_full_then_lost_and_degraded, setup, teardown),
+    cmocka_unit_test_setup_teardown (online_set_follows_losses, setup, teardown),
     cmocka_unit_test_setup_teardown (shutdown_reaches_every_rank, setup, teardown),
     cmocka_unit_test_setup_teardown (state_transitions_are_logged_with_durations, setup, teardown),
     cmocka_unit_test (run_waits_until_every_rank_is_up),
