@@ -5,12 +5,14 @@
  *   eddy config get [-c PATH | --rank R] [KEY]      print a value as JSON
  *   eddy config reload                              reread rank 0's files
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
+#include "cmd/bootstrap.h"
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/config-schema.h"
@@ -181,7 +183,16 @@ static int config_run (int argc, char **argv)
     if (!strcmp (sub, "check")) {
         if (argc - optind != 1)
             eddy_cmd_usage (&cmd_config, true);
-        json_decref (load (argv[optind]));
+        json_t *conf = load (argv[optind]);
+        /* what the brokers check beyond the schema: bootstrap.hosts as a
+         * whole (duplicates, parents, the tree) and exclude against it;
+         * which host this is does not matter here */
+        eddy_error_t err;
+        eddy_bootstrap_t *bs = eddy_bootstrap_create (conf, NULL, 0, &err);
+        if ((!bs && errno != ENOENT) || eddy_bootstrap_check_exclude (bs, conf, &err) < 0)
+            eddy_cmd_die ("config", "%s: %s", argv[optind], err.text);
+        eddy_bootstrap_destroy (bs);
+        json_decref (conf);
         return 0;
     }
     if (!strcmp (sub, "get")) {

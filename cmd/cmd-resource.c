@@ -19,7 +19,8 @@ const struct eddy_cmd cmd_resource = {
     .help = "list: one row per state with its node, core and gpu counts and the nodes\n"
             "(hostnames, or \"rank\" + ranks when hosts have no names).\n"
             "  -s, --states=LIST   comma-separated states to show (default\n"
-            "                      free,allocated,down)\n",
+            "                      free,allocated,down,excluded; excluded rows only\n"
+            "                      when some ranks are excluded)\n",
     .run = resource_run,
 };
 
@@ -70,7 +71,7 @@ static int resource_run (int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *states = "free,allocated,down";
+    const char *states = "free,allocated,down,excluded";
     int c;
 
     if (argc < 2)
@@ -101,10 +102,12 @@ static int resource_run (int argc, char **argv)
         size_t len = comma ? (size_t)(comma - p) : strlen (p);
         if (!((len == 4 && !strncmp (p, "free", 4)) ||
               (len == 9 && !strncmp (p, "allocated", 9)) ||
-              (len == 4 && !strncmp (p, "down", 4))))
-            eddy_cmd_die ("resource",
-                          "unknown state '%.*s' (states: free, allocated, down)",
-                          (int)len, p);
+              (len == 4 && !strncmp (p, "down", 4)) ||
+              (len == 8 && !strncmp (p, "excluded", 8))))
+            eddy_cmd_die (
+                "resource",
+                "unknown state '%.*s' (states: free, allocated, down, excluded)",
+                (int)len, p);
         p = comma ? comma + 1 : p + len;
     }
 
@@ -112,14 +115,20 @@ static int resource_run (int argc, char **argv)
     eddy_future_t *f =
         client_rpc ("resource", h, "sched.resource-status", NULL, EDDY_NODEID_ANY);
     json_t *o = client_rpc_get ("resource", f, "sched.resource-status");
-    json_t *jall, *jalloc, *jdown;
-    if (json_unpack (o, "{s:o s:o s:o}", "all", &jall, "allocated", &jalloc, "down",
-                     &jdown) < 0)
+    json_t *jall, *jalloc, *jdown, *jexcl = NULL;
+    if (json_unpack (o, "{s:o s:o s:o s?o}", "all", &jall, "allocated", &jalloc, "down",
+                     &jdown, "excluded", &jexcl) < 0)
         eddy_cmd_die ("resource", "sched.resource-status: malformed response");
     eddy_rlist_t *all = decode (jall, "all");
     eddy_rlist_t *allocated = decode (jalloc, "allocated");
     eddy_rlist_t *down = decode (jdown, "down");
-    eddy_rlist_t *busy = eddy_rlist_union (allocated, down);
+    /* excluded ([resource] exclude): never scheduled; a job already
+     * running there still counts as allocated */
+    eddy_rlist_t *excl_all = jexcl ? decode (jexcl, "excluded") : eddy_rlist_create ();
+    eddy_rlist_t *excluded =
+        excl_all ? eddy_rlist_difference (excl_all, allocated) : NULL;
+    eddy_rlist_t *busy0 = eddy_rlist_union (allocated, down);
+    eddy_rlist_t *busy = busy0 && excluded ? eddy_rlist_union (busy0, excluded) : NULL;
     eddy_rlist_t *free_set = busy ? eddy_rlist_difference (all, busy) : NULL;
     if (!free_set)
         eddy_cmd_die ("resource", "out of memory");
@@ -131,9 +140,15 @@ static int resource_run (int argc, char **argv)
         row ("allocated", allocated);
     if (wanted (states, "down"))
         row ("down", down);
+    if (wanted (states, "excluded") &&
+        eddy_rlist_count (excluded, EDDY_RLIST_RANKS) > 0)
+        row ("excluded", excluded);
 
     eddy_rlist_destroy (free_set);
     eddy_rlist_destroy (busy);
+    eddy_rlist_destroy (busy0);
+    eddy_rlist_destroy (excluded);
+    eddy_rlist_destroy (excl_all);
     eddy_rlist_destroy (down);
     eddy_rlist_destroy (allocated);
     eddy_rlist_destroy (all);

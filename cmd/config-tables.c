@@ -8,8 +8,11 @@
  * (module arguments at start) and docs/config.md.
  */
 #include <stddef.h>
+#include <stdlib.h>
 
+#include "cmd/bootstrap.h"
 #include "cmd/config-schema.h"
+#include "engine/broker/topology.h"
 #include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
 #include "sched/policy.h"
@@ -79,6 +82,28 @@ static int absolute_path_check (const json_t *v, eddy_error_t *err)
     return 0;
 }
 
+/* tbon.topo: a shape eddy_topo_create () knows */
+static int topo_check (const json_t *v, eddy_error_t *err)
+{
+    eddy_error_t e;
+    eddy_topo_t *t = eddy_topo_create (json_string_value (v), 1, &e);
+    if (!t)
+        return eddy_error_set (err, "%s", e.text);
+    eddy_topo_destroy (t);
+    return 0;
+}
+
+/* default_bind, bind...: only %h, %p and %% are substituted */
+static int template_check (const json_t *v, eddy_error_t *err)
+{
+    eddy_error_t e;
+    char *s = eddy_bootstrap_subst (json_string_value (v), "host", 1, &e);
+    if (!s)
+        return eddy_error_set (err, "%s", e.text);
+    free (s);
+    return 0;
+}
+
 /* [broker]: the broker itself (attributes of the same names) */
 static const struct eddy_conf_key broker_keys[] = {
     { "statedir", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = absolute_path_check, .doc = "where rank 0 keeps the KVS and the jobs (system default /var/lib/eddy)" },
@@ -94,7 +119,7 @@ static const struct eddy_conf_key tbon_keys[] = {
     { "hello_retry", EDDY_CONF_DURATION, EDDY_CONF_RESTART, .doc = "hello again after this long without a welcome" },
     { "shutdown_timeout", EDDY_CONF_DURATION, 0, .doc = "how long a parent waits for its children to leave" },
     { "status_timeout", EDDY_CONF_DURATION, 0, .doc = "how long overlay.status waits for a child" },
-    { "topo", EDDY_CONF_STRING, EDDY_CONF_UNUSED, .doc = "tree shape (eddy: --fanout)" },
+    { "topo", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = topo_check, .doc = "tree shape: kary:K (default kary:2), binomial, flat" },
     { "connect_timeout", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
     { "tcp_user_timeout", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
     { "torpid_min", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
@@ -105,18 +130,18 @@ static const struct eddy_conf_key tbon_keys[] = {
 /* [bootstrap]: a system instance's brokers and their addresses */
 static const struct eddy_conf_key bootstrap_host_keys[] = {
     { "host", EDDY_CONF_HOSTLIST, EDDY_CONF_REQUIRED },
-    { "bind", EDDY_CONF_STRING },
-    { "connect", EDDY_CONF_STRING },
-    { "parent", EDDY_CONF_STRING },
+    { "bind", EDDY_CONF_STRING, 0, .check = template_check, .doc = "the address this host binds (%h host, %p port)" },
+    { "connect", EDDY_CONF_STRING, 0, .check = template_check, .doc = "the address its children connect to" },
+    { "parent", EDDY_CONF_STRING, 0, .doc = "the hostname of its parent in the tree" },
     EDDY_CONF_END,
 };
 static const struct eddy_conf_key bootstrap_keys[] = {
-    { "curve_cert", EDDY_CONF_STRING, EDDY_CONF_RESTART },
-    { "default_port", EDDY_CONF_INTEGER, EDDY_CONF_RESTART, 1, 65535 },
-    { "default_bind", EDDY_CONF_STRING, EDDY_CONF_RESTART },
-    { "default_connect", EDDY_CONF_STRING, EDDY_CONF_RESTART },
-    { "enable_ipv6", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
-    { "hosts", EDDY_CONF_TABLES, EDDY_CONF_RESTART, .keys = bootstrap_host_keys },
+    { "curve_cert", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = absolute_path_check, .doc = "the CURVE certificate (eddy keygen), the same on every node" },
+    { "default_port", EDDY_CONF_INTEGER, EDDY_CONF_RESTART, 1, 65535, .doc = "the overlay's port (%p), default 8050" },
+    { "default_bind", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = template_check, .doc = "bind template, default tcp://%h:%p" },
+    { "default_connect", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = template_check, .doc = "connect template, default tcp://%h:%p" },
+    { "enable_ipv6", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART | EDDY_CONF_UNUSED },
+    { "hosts", EDDY_CONF_TABLES, EDDY_CONF_RESTART, .keys = bootstrap_host_keys, .doc = "the brokers in rank order" },
     EDDY_CONF_END,
 };
 
@@ -129,14 +154,14 @@ static const struct eddy_conf_key resource_config_keys[] = {
     EDDY_CONF_END,
 };
 static const struct eddy_conf_key resource_keys[] = {
-    { "path", EDDY_CONF_STRING, EDDY_CONF_RESTART },
-    { "config", EDDY_CONF_TABLES, EDDY_CONF_RESTART, .keys = resource_config_keys },
-    { "exclude", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = exclude_check },
-    { "scheduling", EDDY_CONF_STRING, EDDY_CONF_RESTART },
-    { "reserve", EDDY_CONF_STRING, EDDY_CONF_RESTART },
-    { "noverify", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
-    { "norestrict", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
-    { "rediscover", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
+    { "path", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = absolute_path_check, .doc = "an R file (eddy R encode); hosts renamed from bootstrap" },
+    { "config", EDDY_CONF_TABLES, EDDY_CONF_RESTART | EDDY_CONF_UNUSED, .keys = resource_config_keys },
+    { "exclude", EDDY_CONF_STRING, 0, .check = exclude_check, .doc = "ranks (idset) or hosts (hostlist) never scheduled" },
+    { "scheduling", EDDY_CONF_STRING, EDDY_CONF_RESTART | EDDY_CONF_UNUSED },
+    { "reserve", EDDY_CONF_STRING, EDDY_CONF_RESTART | EDDY_CONF_UNUSED },
+    { "noverify", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART | EDDY_CONF_UNUSED },
+    { "norestrict", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART | EDDY_CONF_UNUSED },
+    { "rediscover", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART | EDDY_CONF_UNUSED },
     EDDY_CONF_END,
 };
 
@@ -215,8 +240,8 @@ static const struct eddy_conf_key ingest_keys[] = {
 const struct eddy_conf_key eddy_config_schema[] = {
     { "broker", EDDY_CONF_TABLE, .keys = broker_keys },
     { "tbon", EDDY_CONF_TABLE, .keys = tbon_keys },
-    { "bootstrap", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = bootstrap_keys },
-    { "resource", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = resource_keys },
+    { "bootstrap", EDDY_CONF_TABLE, 0, .keys = bootstrap_keys },
+    { "resource", EDDY_CONF_TABLE, 0, .keys = resource_keys },
     { "job-manager", EDDY_CONF_TABLE, .keys = job_manager_keys },
     { "sched", EDDY_CONF_TABLE, .keys = sched_keys },
     { "exec", EDDY_CONF_TABLE, .keys = exec_keys },

@@ -17,13 +17,19 @@
 #include <time.h>
 #include <unistd.h>
 #include <hwloc.h>
+#include <netdb.h>
+#include <arpa/inet.h>
 
+#include "cmd/bootstrap.h"
 #include "cmd/config-schema.h"
 #include "cmd/modules.h"
 #include "cmd/sdnotify.h"
 #include "cmd/system.h"
 #include "engine/broker/broker.h"
 #include "engine/broker/topology.h"
+#include "engine/util/hostlist.h"
+#include "engine/util/idset.h"
+#include "sched/rlist.h"
 #include "transport/local/server.h"
 #include "transport/zmq/overlay.h"
 
@@ -43,6 +49,7 @@ struct opts {
     const char *config_path; /* NULL: no configuration files */
     bool system;             /* --system: the node's system instance */
     char *notify_socket;     /* $NOTIFY_SOCKET (systemd), or NULL */
+    eddy_bootstrap_t *bs;    /* [bootstrap], or NULL */
 };
 
 static void die (uint32_t rank, const char *fmt, ...) __attribute__ ((format (printf, 2, 3), noreturn));
@@ -134,6 +141,14 @@ static void signal_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
     eddy_broker_shutdown (s->b, 128 + (int)si.ssi_signo);
 }
 
+/* Warnings of the first reading, before the broker exists: kept, then
+ * logged once it does.
+ */
+static void early_warn (int level, const char *text, void *arg)
+{
+    json_array_append_new (arg, json_pack ("[i s]", level, text));
+}
+
 /* Configuration warnings go to the broker's log (eddy dmesg). */
 static void config_warn (int level, const char *text, void *arg)
 {
@@ -147,6 +162,11 @@ static json_t *config_loader (eddy_broker_t *b, void *arg, eddy_error_t *err)
 {
     const struct opts *o = arg;
     json_t *conf = eddy_config_read (o->config_path, config_warn, b, err);
+    if (conf && eddy_bootstrap_check_exclude (o->bs, conf, err) < 0) {
+        json_decref (conf);
+        errno = EINVAL;
+        return NULL;
+    }
     if (conf)
         eddy_config_restart_changes (eddy_config_schema, eddy_broker_config (b), conf,
                                      config_warn, b);
@@ -197,6 +217,99 @@ static const char *set_statedir (eddy_broker_t *b, const struct opts *o)
     if (o->system && mkdir (dir, 0700) < 0 && errno != EEXIST)
         die (o->rank, "statedir %s: %s", dir, strerror (errno));
     return dir;
+}
+
+/* [bootstrap] decides what the command line did not: rank (by hostname,
+ * unless --rank), size, a tcp overlay at fixed addresses and the CURVE
+ * certificate.  Returns the tree's shape (the caller's).
+ */
+static eddy_topo_t *bootstrap_options (struct opts *o, const eddy_bootstrap_t *bs, bool *have_rank)
+{
+    eddy_error_t err;
+    uint32_t size = eddy_bootstrap_size (bs);
+
+    if (o->size && o->size != size)
+        die (o->rank, "--size %u, but bootstrap.hosts lists %u hosts", o->size, size);
+    o->size = size;
+    o->rank = eddy_bootstrap_rank (bs);
+    *have_rank = true;
+    if (size > 1)
+        o->tbon = "tcp";
+    if (!o->cert)
+        o->cert = eddy_bootstrap_curve_cert (bs);
+    if (!o->cert && size > 1)
+        die (o->rank, "bootstrap: a cluster's overlay needs bootstrap.curve_cert (eddy keygen)");
+    eddy_topo_t *t = eddy_bootstrap_topo (bs, &err);
+    if (!t)
+        die (o->rank, "%s", err.text);
+    return t;
+}
+
+/* A tcp:// URI whose host is a name, with the name resolved to an IPv4
+ * address (ZeroMQ binds addresses and interfaces, not names); anything
+ * else, or a name that does not resolve, comes back as it was.
+ */
+static char *resolve_uri (const char *uri)
+{
+    char host[256], *out;
+    const char *h, *colon;
+    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai = NULL;
+    struct in_addr a;
+
+    if (strncmp (uri, "tcp://", 6) || !(colon = strrchr (h = uri + 6, ':'))
+        || (size_t)(colon - h) >= sizeof (host) || colon == h)
+        return strdup (uri);
+    memcpy (host, h, colon - h);
+    host[colon - h] = '\0';
+    if (!strcmp (host, "*") || inet_pton (AF_INET, host, &a) == 1
+        || getaddrinfo (host, NULL, &hints, &ai) != 0 || !ai)
+        return strdup (uri);
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop (AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, ip, sizeof (ip));
+    freeaddrinfo (ai);
+    if (asprintf (&out, "tcp://%s%s", ip, colon) < 0)
+        return NULL;
+    return out;
+}
+
+/* [resource] path: an R file (eddy R encode), its hostnames replaced by
+ * bootstrap's, rank for rank, when there is a bootstrap.  Returns R or
+ * dies with the reason: a broker with a wrong R must not start.
+ */
+static json_t *load_R (const char *path, const eddy_bootstrap_t *bs, uint32_t rank)
+{
+    json_error_t je;
+    eddy_error_t err;
+    json_t *R = json_load_file (path, 0, &je);
+
+    if (!R)
+        die (rank, "resource.path %s: %s (line %d)", path, je.text, je.line);
+    eddy_rlist_t *rl = eddy_rlist_from_json (R, 0, &err);
+    if (!rl)
+        die (rank, "resource.path %s: %s", path, err.text);
+    if (bs) {
+        char *ranks = eddy_rlist_ranks (rl);
+        eddy_idset_t *ids = ranks ? eddy_idset_decode (ranks, NULL) : NULL;
+        if (!ids || eddy_idset_empty (ids) || eddy_idset_last (ids) >= eddy_bootstrap_size (bs))
+            die (rank, "resource.path %s: ranks %s, but bootstrap.hosts has %u hosts", path,
+                 ranks ? ranks : "?", eddy_bootstrap_size (bs));
+        /* the nodelist names ranks 0..last: bootstrap's names for them */
+        eddy_hostlist_t *hl = eddy_hostlist_create ();
+        for (unsigned r = 0; hl && r <= eddy_idset_last (ids); r++)
+            if (eddy_idset_test (ids, r))
+                eddy_hostlist_append (hl, eddy_bootstrap_host (bs, r));
+        char *nodelist = hl ? eddy_hostlist_encode (hl) : NULL;
+        json_t *ex = json_object_get (R, "execution");
+        if (!nodelist || !json_is_object (ex)
+            || json_object_set_new (ex, "nodelist", json_pack ("[s]", nodelist)) < 0)
+            die (rank, "resource.path %s: cannot rename its hosts", path);
+        free (nodelist);
+        eddy_hostlist_destroy (hl);
+        eddy_idset_destroy (ids);
+        free (ranks);
+    }
+    eddy_rlist_destroy (rl);
+    return R;
 }
 
 /* The URI a child uses to reach rank's overlay socket. */
@@ -296,7 +409,8 @@ struct modarg {
 /* Load order: the default stack first (an explicit --module of the same
  * name replaces its arguments in place), then the other explicit modules.
  */
-static void add_modules (eddy_broker_t *b, uint32_t rank, bool bare, struct modarg *mods, int nmods)
+static void add_modules (eddy_broker_t *b, uint32_t rank, bool bare, struct modarg *mods, int nmods,
+                         json_t *R)
 {
     const char *const *stack = rank == 0 ? stack_rank0 : stack_other;
     for (int i = 0; !bare && stack[i]; i++) {
@@ -308,6 +422,8 @@ static void add_modules (eddy_broker_t *b, uint32_t rank, bool bare, struct moda
                 break;
             }
         }
+        if (!args && R && !strcmp (stack[i], "resource"))
+            args = json_pack ("{s:O}", "R", R);
         if (!args && !strcmp (stack[i], "sched")) {
             /* the sched.policy attribute (--policy) wins over [sched] policy */
             const char *policy = eddy_broker_attr_get (b, "sched.policy");
@@ -441,6 +557,34 @@ int main (int argc, char **argv)
             usage ();
         }
     }
+    if (!have_config && getenv ("EDDY_CONFIG_PATH")) {
+        o.config_path = getenv ("EDDY_CONFIG_PATH");
+        have_config = true;
+    }
+    if (!have_config && o.system)
+        o.config_path = SYSTEM_CONFIG_PATH;
+    if (o.config_path && !*o.config_path)
+        o.config_path = NULL;
+
+    /* the files first: [bootstrap] may say who this broker is */
+    eddy_error_t err;
+    char buf[4200], host[256] = "localhost";
+    gethostname (host, sizeof (host) - 1);
+    json_t *conf = NULL, *early = json_array ();
+    eddy_bootstrap_t *bs = NULL;
+    eddy_topo_t *topo = NULL;
+    if (o.config_path) {
+        if (!(conf = eddy_config_read (o.config_path, early_warn, early, &err)))
+            die (o.rank, "%s", err.text);
+        if (!(bs = eddy_bootstrap_create (conf, host, have_rank ? o.rank : EDDY_RANK_NONE, &err))
+            && errno != ENOENT)
+            die (o.rank, "%s: %s", o.config_path, err.text);
+        if (bs)
+            topo = bootstrap_options (&o, bs, &have_rank);
+        if (eddy_bootstrap_check_exclude (bs, conf, &err) < 0)
+            die (o.rank, "%s: %s", o.config_path, err.text);
+        o.bs = bs;
+    }
     if (o.system)
         system_defaults (&o, &have_rank);
     if (!have_rank || o.size == 0 || o.rank >= o.size || !o.rundir || optind != argc)
@@ -452,28 +596,29 @@ int main (int argc, char **argv)
     }
     if (!strcmp (o.tbon, "tcp") && !o.cert)
         die (o.rank, "a tcp overlay needs a CURVE certificate (--cert, made by eddy keygen)");
-    if (!have_config && getenv ("EDDY_CONFIG_PATH")) {
-        o.config_path = getenv ("EDDY_CONFIG_PATH");
-        have_config = true;
-    }
-    if (!have_config && o.system)
-        o.config_path = SYSTEM_CONFIG_PATH;
-    if (o.config_path && !*o.config_path)
-        o.config_path = NULL;
 
-    eddy_error_t err;
     eddy_reactor_t *r = eddy_reactor_create ();
     if (!r)
         die (o.rank, "cannot create reactor: %s", strerror (errno));
-    eddy_broker_t *b = eddy_broker_create (r, o.rank, o.size, o.fanout, &err);
+    eddy_broker_t *b = topo ? eddy_broker_create_topo (r, o.rank, topo, &err)
+                            : eddy_broker_create (r, o.rank, o.size, o.fanout, &err);
     if (!b)
         die (o.rank, "%s", err.text);
     eddy_broker_set_log_sink (b, log_sink, &o);
     eddy_broker_set_state_cb (b, state_cb, &o);
     eddy_broker_set_module_table (b, eddy_builtin_modules);
-
-    char buf[4200], host[256] = "localhost";
-    gethostname (host, sizeof (host) - 1);
+    size_t iw;
+    json_t *w;
+    json_array_foreach (early, iw, w)
+        eddy_broker_log (b, (int)json_integer_value (json_array_get (w, 0)), "config", "%s",
+                         json_string_value (json_array_get (w, 1)));
+    json_decref (early);
+    if (!bs && json_object_get (json_object_get (conf, "tbon"), "topo"))
+        eddy_broker_log (b, LOG_NOTICE, "config",
+                         "tbon.topo shapes a bootstrapped instance; --fanout %d shapes this one",
+                         o.fanout);
+    if (bs) /* the hostname bootstrap knows this rank by, for R */
+        snprintf (host, sizeof (host), "%s", eddy_bootstrap_host (bs, o.rank));
     snprintf (buf, sizeof (buf), "%d", (int)getpid ());
     eddy_broker_attr_set (b, "broker.pid", buf);
     eddy_broker_attr_set (b, "hostname", host);
@@ -488,13 +633,14 @@ int main (int argc, char **argv)
         *eq = '=';
     }
     /* after the -S attributes, which the configuration does not override */
-    if (o.config_path) {
-        json_t *conf = eddy_config_read (o.config_path, config_warn, b, &err);
-        if (!conf)
-            die (o.rank, "%s", err.text);
+    json_t *R = NULL;
+    if (conf) {
         eddy_broker_set_config (b, conf);
-        json_decref (conf);
         eddy_broker_set_config_loader (b, config_loader, &o);
+        const json_t *path = json_object_get (json_object_get (conf, "resource"), "path");
+        if (json_is_string (path) && o.rank == 0)
+            R = load_R (json_string_value (path), bs, o.rank);
+        json_decref (conf);
     }
     const char *statedir = set_statedir (b, &o);
     /* a system instance runs with the nodes that are up: rank 0 alone is
@@ -512,7 +658,8 @@ int main (int argc, char **argv)
                 die (o.rank, "--module %s: arguments are not a JSON object", mods[i]);
         }
     }
-    add_modules (b, o.rank, bare, margs, nmods);
+    add_modules (b, o.rank, bare, margs, nmods, R);
+    json_decref (R);
     for (int i = 0; i < nmods; i++)
         json_decref (margs[i].args);
 
@@ -543,7 +690,17 @@ int main (int argc, char **argv)
         die (o.rank, "%s", err.text);
     uint32_t nchildren;
     eddy_topo_first_child (o.rank, o.size, o.fanout, &nchildren);
-    if (nchildren > 0) {
+    if (topo) /* the broker's table: children need not be contiguous */
+        nchildren = eddy_topo_get_children (topo, o.rank, NULL);
+    if (nchildren > 0 && bs) {
+        char *uri = resolve_uri (eddy_bootstrap_bind_uri (bs, o.rank));
+        if (!uri || eddy_zmq_overlay_bind (ov, uri, &err) < 0)
+            die (o.rank, "bind %s (bootstrap.hosts, %s): %s", uri ? uri : "?",
+                 eddy_bootstrap_host (bs, o.rank), uri ? err.text : "out of memory");
+        eddy_broker_attr_set (b, "tbon.endpoint", eddy_zmq_overlay_bound_uri (ov));
+        free (uri);
+    }
+    else if (nchildren > 0) {
         if (!strcmp (o.tbon, "ipc"))
             snprintf (buf, sizeof (buf), "ipc://%s/tbon-%u", o.rundir, o.rank);
         else
@@ -556,8 +713,9 @@ int main (int argc, char **argv)
             die (o.rank, "cannot publish overlay URI in %s: %s", o.rundir, strerror (errno));
     }
     if (o.rank > 0) {
-        uint32_t parent = eddy_topo_parent (o.rank, o.size, o.fanout);
-        char *puri = parent_uri (&o, parent);
+        uint32_t parent = topo ? eddy_topo_get_parent (topo, o.rank)
+                               : eddy_topo_parent (o.rank, o.size, o.fanout);
+        char *puri = bs ? resolve_uri (eddy_bootstrap_connect_uri (bs, parent)) : parent_uri (&o, parent);
         if (!puri)
             die (o.rank, "rank %u did not publish its overlay URI in time", parent);
         if (eddy_zmq_overlay_connect (ov, puri, &err) < 0)
@@ -587,6 +745,7 @@ int main (int argc, char **argv)
     eddy_broker_set_overlay (b, NULL, NULL);
     eddy_broker_set_connector (b, NULL, NULL);
     eddy_broker_destroy (b);
+    eddy_bootstrap_destroy (bs);
     eddy_zmq_overlay_ops.destroy (ov);
     eddy_local_server_ops.destroy (ls);
     eddy_reactor_destroy (r);

@@ -15,6 +15,10 @@
  * asked: a rank that never started is not waited for.  It gets rank 0's
  * cores and gpus and no hostname, and the scheduler holds it down until
  * it is online (sched.c, overlay.online).
+ *
+ * [resource] exclude (a hostlist or an idset of ranks) travels with R in
+ * resource.acquire as the ranks never to schedule; a reload that changes
+ * it tells the scheduler (sched.exclude).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@
 #include <syslog.h>
 
 #include "engine/future.h"
+#include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
 #include "sched/rlist.h"
 #include "sched/sched.h"
@@ -73,14 +78,136 @@ struct resource {
     bool registered;
     const eddy_msg_t **waiting; /* acquire requests waiting for R */
     size_t nwaiting;
+    char *exclude;            /* [resource] exclude as configured, or NULL */
+    eddy_future_t *exclude_f; /* sched.exclude in flight */
 };
+
+/* The ranks of exclude (an idset, or hostnames of R), as an idset string
+ * (malloc'd), or NULL with why set.
+ */
+static char *exclude_ranks (const json_t *R, const char *exclude, char *why, size_t len)
+{
+    eddy_idset_t *ids = eddy_idset_decode (exclude, NULL);
+    char *out = NULL;
+
+    if (!ids) {
+        eddy_hostlist_t *hl = eddy_hostlist_decode (exclude, NULL);
+        eddy_rlist_t *rl = eddy_rlist_from_json ((json_t *)R, 0, NULL);
+        struct eddy_hostlist_iter it;
+        const char *host;
+        if (!hl || !rl || !(ids = eddy_idset_create ())) {
+            snprintf (why, len, "exclude '%s': %s", exclude,
+                      hl ? "out of memory" : "neither an idset nor a hostlist");
+            goto done;
+        }
+        eddy_hostlist_iter_init (&it, hl);
+        while ((host = eddy_hostlist_iter_next (&it))) {
+            unsigned rank = 0;
+            size_t n = eddy_rlist_count (rl, EDDY_RLIST_RANKS);
+            char *all = eddy_rlist_ranks (rl);
+            eddy_idset_t *ranks = all ? eddy_idset_decode (all, NULL) : NULL;
+            bool found = false;
+            free (all);
+            for (rank = eddy_idset_first (ranks); ranks && n-- > 0 && !found;
+                 rank = eddy_idset_next (ranks, rank)) {
+                const char *name = eddy_rlist_hostname (rl, rank);
+                if (name && !strcmp (name, host)) {
+                    eddy_idset_set (ids, rank);
+                    found = true;
+                }
+            }
+            eddy_idset_destroy (ranks);
+            if (!found) {
+                snprintf (why, len, "exclude: host %s is not in R", host);
+                eddy_idset_destroy (ids);
+                ids = NULL;
+                break;
+            }
+        }
+    done:
+        eddy_hostlist_destroy (hl);
+        eddy_rlist_destroy (rl);
+    }
+    if (ids && !(out = eddy_idset_encode (ids, EDDY_IDSET_RANGE)))
+        snprintf (why, len, "out of memory");
+    eddy_idset_destroy (ids);
+    return out;
+}
 
 static void respond_acquire (struct resource *res, const eddy_msg_t *msg)
 {
-    if (res->R)
-        eddy_respond_pack (res->h, msg, "{s:O}", "R", res->R);
+    char why[256], *ranks = NULL;
+
+    if (res->R && res->exclude &&
+        !(ranks = exclude_ranks (res->R, res->exclude, why, sizeof (why)))) {
+        eddy_log (res->h, LOG_ERR, "resource: %s", why);
+        eddy_respond_error (res->h, msg, EINVAL, why);
+    } else if (res->R)
+        eddy_respond_pack (res->h, msg, "{s:O s:s}", "R", res->R, "exclude",
+                           ranks ? ranks : "");
     else
         eddy_respond_error (res->h, msg, EIO, res->error);
+    free (ranks);
+}
+
+static void exclude_continuation (eddy_future_t *f, void *arg)
+{
+    struct resource *res = arg;
+    if (eddy_rpc_get (f, NULL) < 0 && errno != ENOSYS)
+        eddy_log (res->h, LOG_ERR, "resource: sched.exclude: %s",
+                  eddy_future_error_string (f));
+    eddy_future_destroy (f);
+    if (res->exclude_f == f)
+        res->exclude_f = NULL;
+}
+
+/* config.reload: [resource] exclude applies now; the rest at a restart */
+static void
+config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct resource *res = arg;
+    const char *exclude = NULL;
+    char why[256], *ranks = NULL, *cp = NULL;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:{s?s}}", "config", "exclude",
+                     &exclude) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "resource: exclude must be a string");
+        return;
+    }
+    if (exclude && !*exclude)
+        exclude = NULL;
+    if (!exclude == !res->exclude && (!exclude || !strcmp (exclude, res->exclude))) {
+        eddy_respond (h, msg, NULL);
+        return;
+    }
+    if (res->R && exclude &&
+        !(ranks = exclude_ranks (res->R, exclude, why, sizeof (why)))) {
+        eddy_respond_error (h, msg, EINVAL, why);
+        return;
+    }
+    if (exclude && !(cp = strdup (exclude))) {
+        free (ranks);
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    eddy_log (h, LOG_NOTICE, "resource: exclude '%s' -> '%s'%s%s",
+              res->exclude ? res->exclude : "", exclude ? exclude : "",
+              ranks ? ", ranks " : "", ranks ? ranks : "");
+    free (res->exclude);
+    res->exclude = cp;
+    if (res->R) { /* else the scheduler gets it with R */
+        eddy_future_destroy (res->exclude_f);
+        res->exclude_f = eddy_rpc_pack (h, "sched.exclude", 0, 0, "{s:s}", "exclude",
+                                        ranks ? ranks : "");
+        if (!res->exclude_f ||
+            eddy_future_then (res->exclude_f, -1, exclude_continuation, res) < 0) {
+            eddy_log (h, LOG_ERR, "resource: sched.exclude: %s", strerror (errno));
+            eddy_future_destroy (res->exclude_f);
+            res->exclude_f = NULL;
+        }
+    }
+    free (ranks);
+    eddy_respond (h, msg, NULL);
 }
 
 static void
@@ -162,6 +289,7 @@ online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void
 
 static const struct eddy_msg_handler_spec handlers[] = {
     {EDDY_MSGTYPE_REQUEST, "resource.acquire", acquire_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0},
     {EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0},
     EDDY_MSGHANDLER_TABLE_END,
 };
@@ -379,6 +507,8 @@ static void resource_unload (void *ctx)
     if (res->registered)
         eddy_service_unregister (res->h, "resource");
     json_decref (res->R);
+    eddy_future_destroy (res->exclude_f);
+    free (res->exclude);
     free (res);
 }
 
@@ -435,6 +565,11 @@ static int resource_load (eddy_handle_t *h, json_t *args, void **ctx)
         *ctx = res;
         return 0;
     }
+    const char *exclude = NULL;
+    if (json_unpack ((json_t *)eddy_handle_config (h), "{s?s}", "exclude", &exclude) ==
+            0 &&
+        exclude && *exclude && !(res->exclude = strdup (exclude)))
+        goto error;
     if (R) {
         eddy_rlist_t *rl = eddy_rlist_from_json (R, 0, &err);
         if (!rl) {

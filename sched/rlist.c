@@ -271,6 +271,36 @@ nomem:
     return NULL;
 }
 
+eddy_rlist_t *eddy_rlist_subset (const eddy_rlist_t *rl, const char *ranks, eddy_error_t *err)
+{
+    eddy_rlist_t *cp = NULL;
+    eddy_idset_t *ids;
+    if (!rl || !ranks) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!(ids = eddy_idset_decode (ranks, err))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!(cp = eddy_rlist_create ()) || reserve (cp, rl->n) < 0)
+        goto nomem;
+    for (size_t i = 0; i < rl->n; i++) {
+        if (!eddy_idset_test (ids, rl->nodes[i].rank))
+            continue;
+        if (node_copy (&cp->nodes[cp->n], &rl->nodes[i]) < 0)
+            goto nomem;
+        cp->n++;
+    }
+    eddy_idset_destroy (ids);
+    return cp;
+nomem:
+    eddy_idset_destroy (ids);
+    eddy_rlist_destroy (cp);
+    errno = ENOMEM;
+    return NULL;
+}
+
 /* Decoding. */
 
 static int cmp_rank (const void *a, const void *b)

@@ -40,6 +40,11 @@ eddy_rlist_t *eddy_rlist_create (void);
 void eddy_rlist_destroy (eddy_rlist_t *rl);
 eddy_rlist_t *eddy_rlist_copy (const eddy_rlist_t *rl);
 
+/* subset () copies the ranks of rl that are in ranks (an idset string),
+ * without properties.  NULL + EINVAL (bad idset, NULL argument), ENOMEM.
+ */
+eddy_rlist_t *eddy_rlist_subset (const eddy_rlist_t *rl, const char *ranks, eddy_error_t *err);
+
 /* Decoding R.
  * from_json () reads an R object: version 1; execution.R_lite a list of
  * {"rank": IDSET, "children": {"core": IDSET, "gpu": IDSET}}, a rank in at

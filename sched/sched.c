@@ -68,6 +68,8 @@ struct sched {
     eddy_rlist_t *all;   /* the instance's R (NULL until known) */
     eddy_rlist_t *trial; /* an idle copy of all: can a request ever fit? */
     eddy_rlist_t *pool;  /* what is free now */
+    char *exclude;          /* ranks never scheduled ([resource] exclude), or NULL */
+    eddy_rlist_t *withheld; /* their free part, kept out of the pool */
 
     struct job **queue; /* by (priority desc, t_submit, id) */
     size_t nqueue, queue_size;
@@ -524,24 +526,29 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
 
 static void respond_status (struct sched *s, const eddy_msg_t *msg)
 {
-    eddy_rlist_t *allocated = NULL, *down = NULL;
+    eddy_rlist_t *allocated = NULL, *down = NULL, *idle = NULL, *excluded = NULL;
     json_t *o = NULL;
 
     if (!s->all) {
         eddy_respond_error (s->h, msg, EAGAIN, "sched: resources are not known");
         return;
     }
-    if (!(allocated = eddy_rlist_difference (s->all, s->pool)) ||
+    /* what is withheld from excluded ranks is not allocated */
+    if (!(idle = s->withheld ? eddy_rlist_union (s->pool, s->withheld) : eddy_rlist_copy (s->pool))
+        || !(allocated = eddy_rlist_difference (s->all, idle)) ||
+        !(excluded = s->exclude ? eddy_rlist_subset (s->all, s->exclude, NULL) : eddy_rlist_create ()) ||
         !(down = eddy_rlist_copy_down (s->pool)) ||
-        !(o = json_pack ("{s:o s:o s:o}", "all", eddy_rlist_to_json (s->all),
+        !(o = json_pack ("{s:o s:o s:o s:o}", "all", eddy_rlist_to_json (s->all),
                          "allocated", eddy_rlist_to_json (allocated), "down",
-                         eddy_rlist_to_json (down))))
+                         eddy_rlist_to_json (down), "excluded", eddy_rlist_to_json (excluded))))
         eddy_respond_error (s->h, msg, ENOMEM, NULL);
     else
         eddy_respond (s->h, msg, o);
     json_decref (o);
     eddy_rlist_destroy (allocated);
     eddy_rlist_destroy (down);
+    eddy_rlist_destroy (idle);
+    eddy_rlist_destroy (excluded);
 }
 
 /* Answer the status requests that waited for R (or for giving up on it). */
@@ -673,6 +680,75 @@ static void deny_impossible (struct sched *s)
     s->nqueue = j;
 }
 
+/* ---- exclusion ---- */
+
+/* Keep the excluded ranks' free resources out of the pool: give back what
+ * was withheld, withhold again under the current exclude.  Jobs already
+ * running there finish; what they free is withheld at the next call.
+ * Only once ready: the running jobs' R must first leave the pool.
+ */
+static void apply_exclude (struct sched *s)
+{
+    eddy_error_t err;
+
+    if (!s->pool || !s->ready)
+        return;
+    if (s->withheld) {
+        if (eddy_rlist_free (s->pool, s->withheld, &err) < 0)
+            sched_log (s, LOG_ERR, "exclude: giving back %s: %s", s->exclude, err.text);
+        eddy_rlist_destroy (s->withheld);
+        s->withheld = NULL;
+    }
+    if (!s->exclude || !*s->exclude)
+        return;
+    eddy_rlist_t *ex = eddy_rlist_subset (s->pool, s->exclude, &err);
+    if (!ex || eddy_rlist_remove (s->pool, ex, &err) < 0) {
+        sched_log (s, LOG_ERR, "exclude %s: %s", s->exclude, ex ? err.text : strerror (errno));
+        eddy_rlist_destroy (ex);
+        return;
+    }
+    s->withheld = ex;
+}
+
+static int set_exclude (struct sched *s, const char *ranks)
+{
+    char *cp = NULL;
+    if (ranks && *ranks && !(cp = strdup (ranks)))
+        return -1;
+    free (s->exclude);
+    s->exclude = cp;
+    apply_exclude (s);
+    return 0;
+}
+
+/* sched.exclude {exclude: IDSET} (from the resource module, on a reload) */
+static void
+exclude_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct sched *s = arg;
+    const char *ranks;
+    eddy_idset_t *ids;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "exclude", &ranks) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "sched.exclude: needs {exclude: IDSET}");
+        return;
+    }
+    if (*ranks && !(ids = eddy_idset_decode (ranks, NULL))) {
+        eddy_respond_error (h, msg, EINVAL, "sched.exclude: not an idset");
+        return;
+    }
+    if (*ranks)
+        eddy_idset_destroy (ids);
+    sched_log (s, LOG_NOTICE, "exclude: ranks '%s' -> '%s'", s->exclude ? s->exclude : "",
+               ranks);
+    if (set_exclude (s, ranks) < 0) {
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    eddy_respond (h, msg, NULL);
+    schedule_pass (s);
+}
+
 static void hello_continuation (eddy_future_t *f, void *arg)
 {
     struct sched *s = arg;
@@ -723,6 +799,7 @@ static void hello_continuation (eddy_future_t *f, void *arg)
     eddy_future_destroy (f);
     s->hello_f = NULL;
     s->ready = true;
+    apply_exclude (s);
     schedule_pass (s);
 }
 
@@ -747,6 +824,7 @@ static int set_R (struct sched *s, json_t *Rj, eddy_error_t *err)
         eddy_future_destroy (s->hello_f);
         s->hello_f = NULL;
         s->ready = true;
+        apply_exclude (s);
         schedule_pass (s);
     }
     return 0;
@@ -763,9 +841,10 @@ static void acquire_continuation (eddy_future_t *f, void *arg)
 {
     struct sched *s = arg;
     json_t *Rj;
+    const char *exclude = NULL;
     eddy_error_t err;
 
-    if (eddy_rpc_get_unpack (f, "{s:o}", "R", &Rj) < 0) {
+    if (eddy_rpc_get_unpack (f, "{s:o s?s}", "R", &Rj, "exclude", &exclude) < 0) {
         if (errno == ENOSYS && s->tries < ACQUIRE_TRIES) {
             /* the resource module is not loaded yet */
             eddy_timer_set (s->retry, ACQUIRE_RETRY, 0);
@@ -773,8 +852,15 @@ static void acquire_continuation (eddy_future_t *f, void *arg)
         } else
             sched_log (s, LOG_ERR, "resource.acquire: %s",
                        eddy_future_error_string (f));
-    } else if (set_R (s, Rj, &err) < 0)
-        sched_log (s, LOG_ERR, "resource.acquire: bad R: %s", err.text);
+    } else {
+        if (exclude && *exclude) {
+            sched_log (s, LOG_INFO, "exclude: ranks %s are not scheduled", exclude);
+            if (set_exclude (s, exclude) < 0)
+                sched_log (s, LOG_ERR, "exclude: %s", strerror (errno));
+        }
+        if (set_R (s, Rj, &err) < 0)
+            sched_log (s, LOG_ERR, "resource.acquire: bad R: %s", err.text);
+    }
     eddy_future_destroy (f);
     if (s->acquire_f == f)
         s->acquire_f = NULL;
@@ -886,6 +972,8 @@ free_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *
     struct job *job = s->running[i];
     if (eddy_rlist_free (s->pool, job->R, &err) < 0)
         sched_log (s, LOG_ERR, "free %ju: %s", (uintmax_t)job->id, err.text);
+    if (s->exclude)
+        apply_exclude (s);
     running_remove_at (s, i);
     job_destroy (job);
     eddy_respond (h, msg, NULL);
@@ -979,6 +1067,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     {EDDY_MSGTYPE_REQUEST, "sched.prioritize", prioritize_cb, 0},
     {EDDY_MSGTYPE_REQUEST, "sched.resource-status", status_cb, EDDY_ROLE_ALL},
     {EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "sched.exclude", exclude_cb, 0},
     {EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0},
     EDDY_MSGHANDLER_TABLE_END,
 };
@@ -1023,6 +1112,8 @@ static void sched_unload (void *ctx)
     eddy_rlist_destroy (s->all);
     eddy_rlist_destroy (s->pool);
     eddy_rlist_destroy (s->trial);
+    eddy_rlist_destroy (s->withheld);
+    free (s->exclude);
     free (s);
 }
 

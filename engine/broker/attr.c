@@ -42,11 +42,11 @@ static const char *computed_get (eddy_broker_t *b, const char *name)
     else if (!strcmp (name, "version"))
         return PACKAGE_VERSION;
     else if (!strcmp (name, "tbon.fanout"))
-        snprintf (s, n, "%d", b->fanout);
+        snprintf (s, n, "%d", b->topo ? eddy_topo_get_fanout (b->topo) : b->fanout);
     else if (!strcmp (name, "tbon.level"))
-        snprintf (s, n, "%d", eddy_topo_level (b->rank, b->size, b->fanout));
+        snprintf (s, n, "%d", topo_level (b, b->rank));
     else if (!strcmp (name, "tbon.maxlevel"))
-        snprintf (s, n, "%d", eddy_topo_maxlevel (b->size, b->fanout));
+        snprintf (s, n, "%d", topo_maxlevel (b));
     else if (!strcmp (name, "tbon.parent")) {
         if (b->parent == EDDY_RANK_NONE)
             snprintf (s, n, "-1");
@@ -54,7 +54,7 @@ static const char *computed_get (eddy_broker_t *b, const char *name)
             snprintf (s, n, "%u", b->parent);
     }
     else if (!strcmp (name, "tbon.descendants"))
-        snprintf (s, n, "%u", eddy_topo_subtree_size (b->rank, b->size, b->fanout) - 1);
+        snprintf (s, n, "%u", topo_subtree_size (b, b->rank) - 1);
     else if (!strcmp (name, "broker.state"))
         return eddy_broker_state_name (b->state);
     else if (!strcmp (name, "log-ring-size"))

@@ -23,26 +23,25 @@ static const struct eddy_handle_ops local_handle_ops = {
     .send = local_send,
 };
 
-eddy_broker_t *eddy_broker_create (eddy_reactor_t *r,
-                                   uint32_t rank,
-                                   uint32_t size,
-                                   int fanout,
-                                   eddy_error_t *err)
+static eddy_broker_t *broker_create (eddy_reactor_t *r,
+                                     uint32_t rank,
+                                     uint32_t size,
+                                     int fanout,
+                                     eddy_topo_t *topo,
+                                     eddy_error_t *err)
 {
     eddy_broker_t *b;
 
-    if (!r || size == 0 || rank >= size || fanout < 0) {
-        eddy_error_set (err, "invalid rank %u of size %u, fanout %d", rank, size, fanout);
-        errno = EINVAL;
-        return NULL;
-    }
-    if (!(b = calloc (1, sizeof (*b))))
+    if (!(b = calloc (1, sizeof (*b)))) {
+        eddy_topo_destroy (topo);
         goto nomem;
+    }
     b->r = r;
     b->rank = rank;
     b->size = size;
     b->fanout = fanout;
-    b->parent = eddy_topo_parent (rank, size, fanout);
+    b->topo = topo;
+    b->parent = topo_parent (b, rank);
     b->exit_code = 0;
     if (!(b->deliver_w = eddy_check_create (r, deliver_cb, b)))
         goto nomem;
@@ -56,6 +55,33 @@ nomem:
     eddy_broker_destroy (b);
     errno = ENOMEM;
     return NULL;
+}
+
+eddy_broker_t *eddy_broker_create (eddy_reactor_t *r,
+                                   uint32_t rank,
+                                   uint32_t size,
+                                   int fanout,
+                                   eddy_error_t *err)
+{
+    if (!r || size == 0 || rank >= size || fanout < 0) {
+        eddy_error_set (err, "invalid rank %u of size %u, fanout %d", rank, size, fanout);
+        errno = EINVAL;
+        return NULL;
+    }
+    return broker_create (r, rank, size, fanout, NULL, err);
+}
+
+eddy_broker_t *eddy_broker_create_topo (eddy_reactor_t *r, uint32_t rank, eddy_topo_t *topo,
+                                        eddy_error_t *err)
+{
+    if (!r || !topo || rank >= eddy_topo_size (topo)) {
+        eddy_error_set (err, "invalid rank %u of size %u", rank, topo ? eddy_topo_size (topo) : 0);
+        eddy_topo_destroy (topo);
+        errno = EINVAL;
+        return NULL;
+    }
+    int fanout = eddy_topo_get_fanout (topo);
+    return broker_create (r, rank, eddy_topo_size (topo), fanout < 0 ? 0 : fanout, topo, err);
 }
 
 void eddy_broker_destroy (eddy_broker_t *b)
@@ -96,6 +122,7 @@ void eddy_broker_destroy (eddy_broker_t *b)
     config_fini (b);
     logring_clear (b);
     free (b->ring);
+    eddy_topo_destroy (b->topo);
     free (b);
     errno = saved_errno;
 }
@@ -538,7 +565,7 @@ void broker_route_request (eddy_broker_t *b, eddy_msg_t *m)
         return;
     }
     else {
-        uint32_t c = eddy_topo_child_toward (b->rank, nodeid, b->size, b->fanout);
+        uint32_t c = topo_child_toward (b, nodeid);
         forward (b, m, c != EDDY_RANK_NONE ? c : b->parent);
         return;
     }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "engine/broker/topology.h"
 #include "engine/error.h"
 #include "engine/handle.h"
 #include "engine/reactor.h"
@@ -64,6 +65,11 @@ eddy_broker_t *eddy_broker_create (eddy_reactor_t *r,
                                    uint32_t size,
                                    int fanout,
                                    eddy_error_t *err);
+/* As eddy_broker_create (), in the shape of topo (engine/broker/topology.h),
+ * which the broker steals (destroyed with it, or on failure).
+ */
+eddy_broker_t *eddy_broker_create_topo (eddy_reactor_t *r, uint32_t rank, eddy_topo_t *topo,
+                                        eddy_error_t *err);
 void eddy_broker_destroy (eddy_broker_t *b);
 
 uint32_t eddy_broker_rank (eddy_broker_t *b);

@@ -72,6 +72,7 @@ struct eddy_broker {
     eddy_reactor_t *r;
     uint32_t rank, size;
     int fanout;
+    eddy_topo_t *topo; /* NULL: the k-ary arithmetic of fanout */
     uint32_t parent;
     char scratch[64]; /* computed attribute values */
 
@@ -216,5 +217,29 @@ void logring_append (eddy_broker_t *b, int level, const char *name, const char *
 json_t *logring_entry_json (eddy_broker_t *b, const struct logent *e);
 const struct logent *logring_get (eddy_broker_t *b, uint32_t i); /* oldest first */
 void logring_clear (eddy_broker_t *b);
+
+/* The tree's shape: the broker's table if it has one, else k-ary. */
+static inline uint32_t topo_parent (const eddy_broker_t *b, uint32_t rank)
+{
+    return b->topo ? eddy_topo_get_parent (b->topo, rank) : eddy_topo_parent (rank, b->size, b->fanout);
+}
+static inline int topo_level (const eddy_broker_t *b, uint32_t rank)
+{
+    return b->topo ? eddy_topo_get_level (b->topo, rank) : eddy_topo_level (rank, b->size, b->fanout);
+}
+static inline int topo_maxlevel (const eddy_broker_t *b)
+{
+    return b->topo ? eddy_topo_get_maxlevel (b->topo) : eddy_topo_maxlevel (b->size, b->fanout);
+}
+static inline uint32_t topo_subtree_size (const eddy_broker_t *b, uint32_t rank)
+{
+    return b->topo ? eddy_topo_get_subtree_size (b->topo, rank)
+                   : eddy_topo_subtree_size (rank, b->size, b->fanout);
+}
+static inline uint32_t topo_child_toward (const eddy_broker_t *b, uint32_t target)
+{
+    return b->topo ? eddy_topo_get_child_toward (b->topo, b->rank, target)
+                   : eddy_topo_child_toward (b->rank, target, b->size, b->fanout);
+}
 
 #endif /* !EDDY_BROKER_IMPL_H */

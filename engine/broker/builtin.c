@@ -437,7 +437,7 @@ static void overlay_parentof (eddy_broker_t *b, const eddy_msg_t *msg)
         return;
     }
     json_t *o = json_pack ("{s:i}", "parent",
-                           (json_int_t)eddy_topo_parent (rank, b->size, b->fanout));
+                           (json_int_t)topo_parent (b, (uint32_t)rank));
     broker_respond (b, msg, o);
     json_decref (o);
 }

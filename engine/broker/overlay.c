@@ -42,15 +42,20 @@ double overlay_attr_double (eddy_broker_t *b, const char *name, double dflt)
 
 int overlay_init (eddy_broker_t *b)
 {
-    uint32_t n, first = eddy_topo_first_child (b->rank, b->size, b->fanout, &n);
+    uint32_t n, first = 0;
+    const uint32_t *list = NULL;
 
+    if (b->topo)
+        n = eddy_topo_get_children (b->topo, b->rank, &list);
+    else
+        first = eddy_topo_first_child (b->rank, b->size, b->fanout, &n);
     if (n > 0) {
         if (!(b->children = calloc (n, sizeof (b->children[0]))))
             return -1;
         for (uint32_t i = 0; i < n; i++) {
-            b->children[i].rank = first + i;
+            b->children[i].rank = list ? list[i] : first + i; /* ascending either way */
             b->children[i].status = EDDY_SUBTREE_OFFLINE;
-            b->children[i].subtree_size = eddy_topo_subtree_size (first + i, b->size, b->fanout);
+            b->children[i].subtree_size = topo_subtree_size (b, b->children[i].rank);
         }
         b->nchildren = n;
     }
@@ -80,10 +85,18 @@ void overlay_fini (eddy_broker_t *b)
 
 struct child *overlay_child (eddy_broker_t *b, uint32_t rank)
 {
-    if (b->nchildren == 0 || rank < b->children[0].rank)
-        return NULL;
-    uint32_t i = rank - b->children[0].rank;
-    return i < b->nchildren ? &b->children[i] : NULL;
+    /* children are in ascending rank order, not always contiguous */
+    uint32_t lo = 0, hi = b->nchildren;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (b->children[mid].rank == rank)
+            return &b->children[mid];
+        if (b->children[mid].rank < rank)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
 /* Brokers of this subtree that are online: done starting (their modules

@@ -212,6 +212,85 @@ static void fcfs_allocates_in_queue_order (void **state)
     eddy_future_destroy (f3);
 }
 
+static void exclude (struct env *e, const char *ranks)
+{
+    eddy_future_t *f =
+        eddy_rpc_pack (e->h, "sched.exclude", 0, 0, "{s:s}", "exclude", ranks);
+    assert_int_equal (world_wait (e->w, f, 10.0), 0);
+    if (eddy_rpc_get (f, NULL) < 0)
+        fail_msg ("sched.exclude %s: %s", ranks, eddy_future_error_string (f));
+    eddy_future_destroy (f);
+}
+
+/* The ranks of an allocation, as an idset string (malloc'd). */
+static char *alloc_ranks (eddy_future_t *f)
+{
+    json_t *R;
+    assert_int_equal (eddy_rpc_get_unpack (f, "{s:o}", "R", &R), 0);
+    eddy_rlist_t *rl = eddy_rlist_from_json (R, 0, NULL);
+    char *s = eddy_rlist_ranks (rl);
+    eddy_rlist_destroy (rl);
+    return s;
+}
+
+/* 3 nodes x 2 cores.  Job 1 holds them all when rank 0 is excluded: it
+ * runs on, and what it frees on rank 0 stays out of the pool; job 2 (4
+ * cores) gets ranks 1-2, job 3 (1 core) waits until the exclude is
+ * lifted, then runs on rank 0.  resource-status names the excluded part.
+ */
+static void excluded_ranks_are_never_scheduled (void **state)
+{
+    struct env *e = *state;
+    size_t n;
+    char *ranks;
+    load (e, "resource", "{\"nodes\": 3, \"cores_per_node\": 2}");
+    load (e, "sched", "{\"policy\": \"fcfs\"}");
+    eddy_future_t *f1 = alloc (e, 1, 16, 1.0, 6, 100);
+    assert_int_equal (world_wait (e->w, f1, 10.0), 0);
+    assert_int_equal (alloc_type (f1, &n, NULL), 0);
+    assert_int_equal (n, 6);
+    exclude (e, "0");
+
+    json_t *excl;
+    eddy_future_t *st = eddy_rpc (e->h, "sched.resource-status", NULL, 0, 0);
+    assert_int_equal (world_wait (e->w, st, 10.0), 0);
+    assert_int_equal (eddy_rpc_get_unpack (st, "{s:o}", "excluded", &excl), 0);
+    eddy_rlist_t *x = eddy_rlist_from_json (excl, 0, NULL);
+    assert_int_equal (eddy_rlist_count (x, EDDY_RLIST_CORES), 2);
+    ranks = eddy_rlist_ranks (x);
+    assert_string_equal (ranks, "0");
+    free (ranks);
+    eddy_rlist_destroy (x);
+    eddy_future_destroy (st);
+
+    sched_free (e, 1);
+    eddy_future_t *f2 = alloc (e, 2, 16, 2.0, 4, 100);
+    eddy_future_t *f3 = alloc (e, 3, 16, 3.0, 1, 100);
+    assert_int_equal (world_wait (e->w, f2, 10.0), 0);
+    ranks = alloc_ranks (f2);
+    assert_string_equal (ranks, "1-2");
+    free (ranks);
+    world_run_for (e->w, 0.1);
+    assert_false (eddy_future_is_ready (f3));
+
+    exclude (e, "");
+    assert_int_equal (world_wait (e->w, f3, 10.0), 0);
+    ranks = alloc_ranks (f3);
+    assert_string_equal (ranks, "0");
+    free (ranks);
+
+    /* a malformed exclude is refused */
+    eddy_future_t *bad =
+        eddy_rpc_pack (e->h, "sched.exclude", 0, 0, "{s:s}", "exclude", "x-");
+    assert_int_equal (world_wait (e->w, bad, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (bad, NULL), -1);
+    assert_int_equal (errno, EINVAL);
+    eddy_future_destroy (bad);
+    eddy_future_destroy (f1);
+    eddy_future_destroy (f2);
+    eddy_future_destroy (f3);
+}
+
 /* easy with time limits, 4 cores: 1 (3 cores, 100 s) runs; the head 2
  * needs all 4, so its shadow time is 1's end and extra = 1 + 3 - 4 = 0.
  * 3 (1 core, 500 s) would delay 2 and waits; 4 (1 core, 50 s) ends
@@ -617,6 +696,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (resource_builds_R_from_args, setup, teardown),
     cmocka_unit_test_setup_teardown (resource_asks_every_rank, setup, teardown),
     cmocka_unit_test_setup_teardown (fcfs_allocates_in_queue_order, setup, teardown),
+    cmocka_unit_test_setup_teardown (
+        excluded_ranks_are_never_scheduled, setup, teardown),
     cmocka_unit_test_setup_teardown (easy_backfills_over_messages, setup, teardown),
     cmocka_unit_test_setup_teardown (
         impossible_requests_are_denied_with_sizes, setup, teardown),
