@@ -21,6 +21,7 @@
 #include "cmd/config-schema.h"
 #include "cmd/modules.h"
 #include "cmd/sdnotify.h"
+#include "cmd/statelock.h"
 #include "cmd/system.h"
 #include "engine/broker/broker.h"
 #include "engine/broker/topology.h"
@@ -197,6 +198,33 @@ static const char *set_statedir (eddy_broker_t *b, const struct opts *o)
     if (o->system && mkdir (dir, 0700) < 0 && errno != EEXIST)
         die (o->rank, "statedir %s: %s", dir, strerror (errno));
     return dir;
+}
+
+/* Rank 0 owns its statedir (it keeps the KVS there) for its whole life: a
+ * second instance on the same directory is refused before any module
+ * opens the store, naming the broker that has it.
+ */
+static eddy_statelock_t *lock_statedir (eddy_broker_t *b, const char *dir, const struct opts *o)
+{
+    eddy_statelock_t *l;
+    pid_t holder;
+
+    if (!dir || o->rank != 0)
+        return NULL;
+    /* the content store makes a missing statedir (one level); so do we */
+    if (!(l = eddy_statelock_acquire (dir, &holder)) && errno == ENOENT && mkdir (dir, 0700) == 0)
+        l = eddy_statelock_acquire (dir, &holder);
+    if (!l) {
+        if (errno == EBUSY && holder > 0)
+            die (o->rank, "statedir %s is in use by another instance (pid %d): refusing to start",
+                 dir, (int)holder);
+        if (errno == EBUSY)
+            die (o->rank, "statedir %s is in use by another instance: refusing to start", dir);
+        /* an unusable statedir: the store says why when it is used */
+        eddy_broker_log (b, LOG_WARNING, "broker", "statedir %s: cannot lock %s/lock: %s", dir, dir,
+                         strerror (errno));
+    }
+    return l;
 }
 
 /* The URI a child uses to reach rank's overlay socket. */
@@ -497,6 +525,7 @@ int main (int argc, char **argv)
         eddy_broker_set_config_loader (b, config_loader, &o);
     }
     const char *statedir = set_statedir (b, &o);
+    eddy_statelock_t *slock = lock_statedir (b, statedir, &o);
 
     struct modarg margs[64] = { { 0 } };
     for (int i = 0; i < nmods; i++) {
@@ -583,6 +612,7 @@ int main (int argc, char **argv)
     eddy_broker_set_overlay (b, NULL, NULL);
     eddy_broker_set_connector (b, NULL, NULL);
     eddy_broker_destroy (b);
+    eddy_statelock_release (slock); /* after the store is closed */
     eddy_zmq_overlay_ops.destroy (ov);
     eddy_local_server_ops.destroy (ls);
     eddy_reactor_destroy (r);
