@@ -98,7 +98,7 @@ static int conf_kill_timeout (const json_t *table, double *t)
 }
 
 /* config.reload (from the broker): kill-timeout applies to the next job
- * that overruns its time limit.
+ * that overruns its time limit or is canceled.
  */
 static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {

@@ -21,7 +21,7 @@ struct exec_ctx {
     eddy_reactor_t *r;
     uint32_t rank;
     bool sim;             /* backend "sim": no job runs a process */
-    double kill_timeout;  /* SIGTERM -> SIGKILL grace after a time limit */
+    double kill_timeout;  /* SIGTERM -> SIGKILL grace (time limit, cancel) */
     bool kill_timeout_pinned; /* set by the module args: [exec] does not change it */
     bool test_time_limit; /* jobs without processes obey their time limit */
     eddy_msg_handler_t **handlers;
