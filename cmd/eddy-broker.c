@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -225,6 +226,29 @@ static eddy_statelock_t *lock_statedir (eddy_broker_t *b, const char *dir, const
                          strerror (errno));
     }
     return l;
+}
+
+/* The exec module's job guard program (attribute exec.guard): beside this
+ * executable (a build tree), else where it is installed.  Without it the
+ * exec module runs guards as this executable in guard mode, slower.
+ */
+static void set_exec_guard (eddy_broker_t *b)
+{
+    char path[PATH_MAX + 32];
+    ssize_t n = readlink ("/proc/self/exe", path, PATH_MAX);
+    if (n > 0) {
+        path[n] = '\0';
+        char *slash = strrchr (path, '/');
+        if (slash) {
+            strcpy (slash + 1, "eddy-exec-guard");
+            if (access (path, X_OK) == 0) {
+                eddy_broker_attr_set (b, "exec.guard", path);
+                return;
+            }
+        }
+    }
+    if (access (EDDY_PKGLIBEXECDIR "/eddy-exec-guard", X_OK) == 0)
+        eddy_broker_attr_set (b, "exec.guard", EDDY_PKGLIBEXECDIR "/eddy-exec-guard");
 }
 
 /* The URI a child uses to reach rank's overlay socket. */
@@ -526,6 +550,7 @@ int main (int argc, char **argv)
     }
     const char *statedir = set_statedir (b, &o);
     eddy_statelock_t *slock = lock_statedir (b, statedir, &o);
+    set_exec_guard (b);
 
     struct modarg margs[64] = { { 0 } };
     for (int i = 0; i < nmods; i++) {

@@ -29,6 +29,8 @@ struct exec_ctx {
     struct shell *shell;  /* NULL with the sim backend */
     char *local_uri;      /* EDDY_URI for tasks (attr local-uri), may be NULL */
     eddy_future_t *uri_f;
+    char *guard_exe;      /* attr exec.guard (eddy-exec-guard), may be NULL */
+    eddy_future_t *guard_f;
 };
 
 /* Log to the broker's ring as component "exec" (syslog level). */

@@ -1,18 +1,16 @@
-/* guard.c - the job guard (see guard.h): after the broker forks it, it
- * drops every descriptor it does not need, becomes a child subreaper,
- * forks the tasks and then waits for three things: a task's exit (it
- * reports it), a request on the lifeline (a signal for the job) and the
- * end of the lifeline or of its parent (it kills the whole job).
- *
- * The guard is a fork of a multithreaded process that never execs: it
- * calls async-signal-safe functions and raw system calls only, and
- * allocates nothing.
+/* guard.c - the job guard (see guard.h): started by the broker as its own
+ * executable in guard mode (vfork + exec, below), it becomes a child
+ * subreaper, forks the tasks (vfork: each child only execs) and then
+ * waits for three things: a task's exit (it reports it), a request on the
+ * lifeline (a signal for the job) and the end of the lifeline or of its
+ * parent (it kills the whole job).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -219,16 +217,24 @@ static void reap_nohang (struct guard *g)
 static void __attribute__ ((noreturn)) kill_all (struct guard *g)
 {
     int status;
-    if (g->pgid > 0)
+    pid_t pid;
+
+    /* the group id is the job's only while one of its tasks is unreaped */
+    if (g->pgid > 0 && g->running > 0)
         kill (-g->pgid, SIGKILL);
     for (;;) {
+        /* the usual end: every task reaped and nothing left, no scan */
+        if ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+            reaped (g, pid, status);
+            continue;
+        }
+        if (pid < 0 && errno == ECHILD)
+            break;
         signal_children (SIGKILL);
-        pid_t pid = waitpid (-1, &status, 0);
-        if (pid > 0)
+        if ((pid = waitpid (-1, &status, 0)) > 0)
             reaped (g, pid, status);
         else if (errno == ECHILD)
             break;
-        reap_nohang (g);
     }
     _exit (0);
 }
@@ -257,18 +263,12 @@ static void wake (int sig)
     (void)sig;
 }
 
-static void __attribute__ ((noreturn)) guard_main (const struct guard_spec *sp, const char *keep,
-                                                   int maxfd, int report_fd, int lifeline_fd,
-                                                   pid_t parent)
+static void __attribute__ ((noreturn)) guard_main (const struct guard_spec *sp, int report_fd,
+                                                   int lifeline_fd, pid_t parent)
 {
     struct guard g = { .spec = sp, .report = report_fd, .lifeline = lifeline_fd, .parent = parent };
     struct sigaction sa;
     sigset_t block, none;
-
-    for (int fd = 3; fd <= maxfd; fd++)
-        if (!keep[fd])
-            close (fd);
-    close_range ((unsigned)maxfd + 1, ~0U, 0);
 
     /* signals for the job are not for the guard: it ignores them all but
      * SIGCHLD and its parent's death, which only wake it */
@@ -338,12 +338,111 @@ static int set_nonblock (int fd)
     return fl < 0 ? -1 : fcntl (fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* ---- the guard's own program ----
+ *
+ * The broker does not fork the guard (the copy of its address space would
+ * make it fault on every page it writes while any guard lives): it
+ * vforks and execs eddy-exec-guard (cmd/exec-guard.c: this file and libc,
+ * about 1 ms to start), or else its own executable, with GUARD_FLAG as
+ * argv[1], which this constructor catches before main ():
+ *   EXE GUARD_FLAG REPORT LIFELINE DEVNULL PARENT RANK_SLOT PATH CWD NTASKS
+ *       (OUT ERR RANK) x NTASKS -- COMMAND...
+ * with the tasks' environment as its own (PATH and CWD "" for none).
+ */
+#define GUARD_FLAG "--eddy-exec-guard"
+
+static int arg_int (const char *s, int *v)
+{
+    char *end;
+    errno = 0;
+    long n = strtol (s, &end, 10);
+    if (errno || end == s || *end || n < 0 || n > 0x7fffffff)
+        return -1;
+    *v = (int)n;
+    return 0;
+}
+
+__attribute__ ((constructor)) static void guard_entry (int argc, char **argv, char **envp)
+{
+    int report, lifeline, devnull, parent, slot, ntasks, rank;
+    struct guard_spec sp;
+
+    if (argc < 2 || !argv || strcmp (argv[1], GUARD_FLAG) != 0)
+        return;
+    if (argc < 11 || arg_int (argv[2], &report) < 0 || arg_int (argv[3], &lifeline) < 0
+        || arg_int (argv[4], &devnull) < 0 || arg_int (argv[5], &parent) < 0
+        || arg_int (argv[6], &slot) < 0 || arg_int (argv[9], &ntasks) < 0 || ntasks < 1
+        || argc < 10 + 3 * ntasks + 2 || strcmp (argv[10 + 3 * ntasks], "--") != 0)
+        _exit (125);
+    int nenv = 0;
+    while (envp[nenv])
+        nenv++;
+    if (slot >= nenv)
+        _exit (125);
+    memset (&sp, 0, sizeof (sp));
+    sp.argv = argv + 10 + 3 * ntasks + 1;
+    sp.envp = envp;
+    sp.rank_slot = slot;
+    sp.path = argv[7][0] ? argv[7] : NULL;
+    sp.cwd = argv[8][0] ? argv[8] : NULL;
+    sp.devnull = devnull;
+    sp.ntasks = ntasks;
+    if (!(sp.tasks = calloc ((size_t)ntasks, sizeof (sp.tasks[0])))
+        || !(sp.pids = calloc ((size_t)ntasks, sizeof (sp.pids[0]))))
+        _exit (125);
+    for (int i = 0; i < ntasks; i++) {
+        char **a = argv + 10 + 3 * i;
+        if (arg_int (a[0], &sp.tasks[i].out) < 0 || arg_int (a[1], &sp.tasks[i].err) < 0
+            || arg_int (a[2], &rank) < 0 || asprintf (&sp.tasks[i].rankenv, "EDDY_TASK_RANK=%d", rank) < 0)
+            _exit (125);
+    }
+    guard_main (&sp, report, lifeline, (pid_t)parent);
+}
+
+/* What the vfork child does: keep only the guard's descriptors (without
+ * close-on-exec), then exec.  Async-signal-safe calls only.
+ */
+static void __attribute__ ((noreturn)) guard_exec (const char *exe, char **gargv, char **envp,
+                                                   const char *keep, int maxfd)
+{
+    for (int fd = 3; fd <= maxfd; fd++) {
+        if (!keep[fd])
+            close (fd);
+        else
+            fcntl (fd, F_SETFD, 0);
+    }
+    close_range ((unsigned)maxfd + 1, ~0U, 0);
+    if (exe)
+        execve (exe, gargv, envp);
+    execve ("/proc/self/exe", gargv, envp);
+    _exit (125);
+}
+
+/* vfork in a frame of its own, so no variable of the caller's can be
+ * clobbered by the child's run on the shared stack.
+ */
+static pid_t __attribute__ ((noinline)) vfork_exec (const char *exe, char **gargv, char **envp,
+                                                    const char *keep, int maxfd)
+{
+    pid_t pid = vfork ();
+    if (pid == 0)
+        guard_exec (exe, gargv, envp, keep, maxfd);
+    return pid;
+}
+
+static char *num (int v)
+{
+    char *s;
+    return asprintf (&s, "%d", v) < 0 ? NULL : s;
+}
+
 pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
 {
     int rep[2] = { -1, -1 }, life[2] = { -1, -1 };
     char *keep = NULL;
-    int maxfd = 0;
-    pid_t pid;
+    char **gargv = NULL;
+    int nargs = 0, maxfd = 0, cmdc = 0;
+    pid_t pid = -1;
 
     if (pipe2 (rep, O_CLOEXEC) < 0 || pipe2 (life, O_CLOEXEC) < 0)
         goto error;
@@ -366,19 +465,55 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
         keep[fixed[i]] = 1;
     for (int i = 0; i < sp->ntasks; i++)
         keep[sp->tasks[i].out] = keep[sp->tasks[i].err] = 1;
-    pid_t parent = getpid ();
-    if ((pid = fork ()) < 0)
+    while (sp->argv[cmdc])
+        cmdc++;
+    size_t total = 10 + 3 * (size_t)sp->ntasks + 1 + (size_t)cmdc + 1;
+    if (!(gargv = calloc (total, sizeof (char *))))
         goto error;
-    if (pid == 0)
-        guard_main (sp, keep, maxfd, rep[1], life[0], parent);
+    gargv[nargs++] = strdup ("eddy-exec-guard");
+    gargv[nargs++] = strdup (GUARD_FLAG);
+    gargv[nargs++] = num (rep[1]);
+    gargv[nargs++] = num (life[0]);
+    gargv[nargs++] = num (sp->devnull);
+    gargv[nargs++] = num ((int)getpid ());
+    gargv[nargs++] = num (sp->rank_slot);
+    gargv[nargs++] = strdup (sp->path ? sp->path : "");
+    gargv[nargs++] = strdup (sp->cwd ? sp->cwd : "");
+    gargv[nargs++] = num (sp->ntasks);
+    for (int i = 0; i < sp->ntasks; i++) {
+        const char *eq = strchr (sp->tasks[i].rankenv, '=');
+        gargv[nargs++] = num (sp->tasks[i].out);
+        gargv[nargs++] = num (sp->tasks[i].err);
+        gargv[nargs++] = strdup (eq ? eq + 1 : "0");
+    }
+    gargv[nargs++] = strdup ("--");
+    for (int i = 0; i < cmdc; i++)
+        gargv[nargs++] = strdup (sp->argv[i]);
+    for (int i = 0; i < nargs; i++)
+        if (!gargv[i]) {
+            errno = ENOMEM;
+            goto error;
+        }
+    if ((pid = vfork_exec (sp->exe, gargv, sp->envp, keep, maxfd)) < 0)
+        goto error;
+    int e = errno;
+    for (int i = 0; i < nargs; i++)
+        free (gargv[i]);
+    free (gargv);
     free (keep);
     close (rep[1]);
     close (life[0]);
+    errno = e;
     *report = rep[0];
     *lifeline = life[1];
     return pid;
 error: {
     int e = errno;
+    if (gargv) {
+        for (int i = 0; i < nargs; i++)
+            free (gargv[i]);
+        free (gargv);
+    }
     free (keep);
     for (int k = 0; k < 2; k++) {
         if (rep[k] >= 0)

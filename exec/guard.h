@@ -1,5 +1,6 @@
-/* guard.h - the job guard: one process per job per rank, forked by the
- * broker, that forks the job's tasks on this rank and outlives none of
+/* guard.h - the job guard: one process per job per rank, a child of the
+ * broker (its own executable, re-executed in guard mode), that forks the
+ * job's tasks on this rank and outlives none of
  * them.  It is a child subreaper, so every process of the job stays its
  * descendant whatever setsid/setpgid it does; when its lifeline (a pipe
  * from the broker) ends -- the broker closed it, or died, however -- or
@@ -38,8 +39,8 @@ struct guard_task {
     char *rankenv; /* "EDDY_TASK_RANK=N" */
 };
 
-/* Everything the guard needs, prepared before the fork: after it, the
- * guard calls async-signal-safe functions only (the broker has threads).
+/* Everything the guard needs; guard_start passes it on the guard's
+ * command line and environment (envp is the tasks' environment).
  */
 struct guard_spec {
     char **argv;
@@ -50,14 +51,18 @@ struct guard_spec {
     int devnull;      /* the tasks' stdin */
     int ntasks;
     struct guard_task *tasks;
-    pid_t *pids; /* ntasks slots, the guard's own scratch space */
+    pid_t *pids; /* ntasks slots, the guard's own (unused by guard_start) */
+    const char *exe; /* eddy-exec-guard, or NULL: this program in guard mode */
 };
 
-/* Fork the guard.  On success returns its pid, with *report the read end
+/* Start the guard: vfork, then exec of spec->exe (eddy-exec-guard), or
+ * where that is NULL or fails, of /proc/self/exe in guard mode, which a
+ * constructor in guard.c catches in any program that links the exec
+ * module (tests; a broker whose guard program is missing).  On success returns its pid, with *report the read end
  * of its report pipe and *lifeline the write end of its lifeline (both
  * non-blocking, close-on-exec, owned by the caller); the tasks' pipe
  * write ends stay open in the caller, who closes them.  -1 and errno on
- * failure, nothing forked.
+ * failure, nothing started.
  */
 pid_t guard_start (const struct guard_spec *spec, int *report, int *lifeline);
 

@@ -649,7 +649,8 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     path = resolve (sp.argv[0], sp.envp);
     gs = (struct guard_spec){ .argv = sp.argv, .envp = sp.envp, .rank_slot = sp.rank_slot,
                               .path = path, .cwd = sp.cwd, .devnull = sp.devnull,
-                              .ntasks = ntasks, .tasks = gt, .pids = pids };
+                              .ntasks = ntasks, .tasks = gt, .pids = pids,
+                              .exe = s->ctx->guard_exe };
     if ((job->guard = guard_start (&gs, &job->report, &job->lifeline)) < 0) {
         job->guard = 0;
         snprintf (errbuf, sizeof (errbuf), "exec.launch: starting the job's guard: %s",
