@@ -377,10 +377,17 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     int limit = -1;
     char a[32], b[32];
 
+    char text[256];
+
     if (json_unpack (eddy_msg_payload (msg), "{s:{s?i}}", "config", "inactive-num-limit",
                      &limit) < 0
         || limit < -1) {
         eddy_respond_error (h, msg, EPROTO, "job-manager: inactive-num-limit must be an integer >= 0");
+        return;
+    }
+    if (jobmgr_queues_configure (jm, json_object_get (eddy_msg_payload (msg), "config"), text,
+                                 sizeof (text)) < 0) {
+        eddy_respond_error (h, msg, EINVAL, text);
         return;
     }
     if (jm->purge_pinned) {
@@ -410,6 +417,9 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-manager.sched-hello", sched_hello_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.stats", stats_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.getinfo", getinfo_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.queue-set", jobmgr_queue_set_cb, EDDY_ROLE_OWNER },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.queue-status", jobmgr_queue_status_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.validate", jobmgr_validate_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "disconnect", disconnect_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, EDDY_ROLE_OWNER },
     EDDY_MSGHANDLER_TABLE_END,
@@ -452,6 +462,8 @@ static void jm_unload (void *ctx)
         eddy_msg_decref (jm->journal[i]);
     }
     free (jm->journal);
+    eddy_held_fail (&jm->queue_held, jm->h, ENOSYS, "job-manager unloaded");
+    jmq_set_clear (&jm->queues);
     free_waiters (jm->h, jm->drain_waiters);
     free_waiters (jm->h, jm->idle_waiters);
     eddy_kvs_txn_destroy (jm->txn);
@@ -468,6 +480,7 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
     struct jobmgr *jm = calloc (1, sizeof (*jm));
     const json_t *conf = eddy_handle_config (h);
     int remember = 10000, purge_count = -1;
+    char text[256];
 
     if (!jm)
         return -1;
@@ -481,6 +494,12 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
         return -1;
     }
     jm->h = h;
+    if (jobmgr_queues_configure (jm, conf, text, sizeof (text)) < 0) {
+        eddy_log (h, LOG_ERR, "%s", text);
+        free (jm);
+        errno = EINVAL;
+        return -1;
+    }
     jm->sched_ready = true; /* until an alloc says otherwise */
     jm->purge_count = purge_count;
     jm->purge_pinned = args && json_object_get (args, "purge_count");
@@ -499,8 +518,11 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
     return 0;
 }
 
+static const char *const extra_tables[] = { "queues", "policy", NULL };
+
 const struct eddy_module eddy_module_job_manager = {
     .name = "job-manager",
     .load = jm_load,
     .unload = jm_unload,
+    .config_extra = extra_tables,
 };
