@@ -12,6 +12,7 @@
 
 #include "engine/broker/broker.h"
 #include "sched/job-manager/jobmgr.h"
+#include "sched/job-manager/statemask.h"
 #include "sched/modules.h"
 
 static bool unpack (eddy_handle_t *h, const eddy_msg_t *msg, const char *fmt, ...)
@@ -161,6 +162,57 @@ static void raise_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
     job_raise (jm, job, type, severity, eddy_msg_userid (msg), note);
     job_action (jm, job);
     eddy_respond (h, msg, NULL);
+}
+
+/* job-manager.cancelall {states?, userid?, queue?, dry_run?, note?} ->
+ * {count}: cancel every active job in states (names, default "active")
+ * of userid (default the requester's; -1 every user, as may only the
+ * owner) in queue (default any).  The cancels of one request share one
+ * eventlog commit (the flush of this iteration).  With dry_run only the
+ * count.
+ */
+static void cancelall_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
+                          void *arg)
+{
+    struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
+    const char *states = "active", *queue = NULL, *note = "";
+    int userid = (int)eddy_msg_userid (msg), dry = 0, mask, count = 0;
+    struct jmq *q = NULL;
+    eddy_error_t err;
+    char text[256];
+
+    if (!unpack (h, msg, "{s?s s?i s?s s?b s?s}", "states", &states, "userid", &userid, "queue",
+                 &queue, "dry_run", &dry, "note", &note))
+        return;
+    if ((mask = jobmgr_statemask_parse (states, &err)) < 0) {
+        eddy_respond_error (h, msg, EINVAL, err.text);
+        return;
+    }
+    if ((userid < 0 || (uint32_t)userid != eddy_msg_userid (msg))
+        && !(eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER)) {
+        eddy_respond_error (h, msg, EPERM, "only the instance owner may cancel other users' jobs");
+        return;
+    }
+    if (queue && !(q = jmq_lookup (&jm->queues, queue, text, sizeof (text)))) {
+        eddy_respond_error (h, msg, ENOENT, text);
+        return;
+    }
+    struct job *job = jm->head;
+    while (job) {
+        struct job *next = job->next; /* job_action may unlink job */
+        if ((mask & (1 << job->state)) && (userid < 0 || job->userid == (uint32_t)userid)
+            && (!q || job_queue (jm, job) == q)) {
+            count++;
+            if (!dry && !job->fatal) {
+                job_raise (jm, job, "cancel", 0, eddy_msg_userid (msg), note);
+                job_action (jm, job);
+            }
+        }
+        job = next;
+    }
+    eddy_respond_pack (h, msg, "{s:i}", "count", count);
 }
 
 static int add_waiter (struct waiter **list, const eddy_msg_t *msg)
@@ -409,6 +461,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-manager.urgency", urgency_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.cancel", raise_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.raise", raise_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.cancelall", cancelall_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.wait", wait_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.drain", drain_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.idle", drain_cb, EDDY_ROLE_ALL },
