@@ -187,6 +187,28 @@ has "$TMP/ca.nosuch" "queue 'nosuch' does not exist" "an unknown queue is refuse
 has "$TMP/ca.running" 'canceled 1 jobs' "-f -s running cancels the running job"
 has "$TMP/named" '^running rc=[1-9]' "which ends"
 
+# ---- a queue by property, another by hostlist (R from the resource module) ----
+
+R=$(eddy R encode --hosts='n[0-3]' --cores=0-1 --property=big:2-3)
+mkdir "$TMP/prop.d"
+printf '[queues.small]\nresources = "n[0-1]"\ndefault = true\n[queues.big]\nrequires = ["big"]\n' \
+    >"$TMP/prop.d/q.toml"
+cat >"$TMP/prop.sh" <<'SH'
+tmp=$1
+for i in 1 2 3 4; do eddy submit -q big -n 2 sleep 0.2; done > "$tmp/big.ids"
+for i in 1 2 3 4; do eddy submit -n 2 sleep 0.2; done > "$tmp/small.ids"
+eddy queue drain
+for id in $(cat "$tmp/big.ids"); do eddy job info $id R; echo; done > "$tmp/big.R"
+for id in $(cat "$tmp/small.ids"); do eddy job info $id R; echo; done > "$tmp/small.R"
+SH
+(cd "$TMP" && timeout 60 eddy start --size 4 --config-path "$TMP/prop.d" -m resource="{\"R\":$R}" \
+    sh prop.sh "$TMP") >"$TMP/prop" 2>&1
+_report $? "an instance with a queue by property and one by hostlist" "$TMP/prop"
+n=$(grep -Ec '"rank":"(2|3|2-3)"' "$TMP/big.R")
+[ "$n" -eq 4 ]; _report $? "requires = [\"big\"]: the 4 jobs ran on the big ranks 2-3 ($n)" "$TMP/big.R"
+n=$(grep -Ec '"rank":"(0|1|0-1)"' "$TMP/small.R")
+[ "$n" -eq 4 ]; _report $? "resources = \"n[0-1]\": the 4 jobs ran on ranks 0-1 ($n)" "$TMP/small.R"
+
 # a bad [queues] table stops the instance with the key named
 mkdir "$TMP/bad.d"
 printf '[queues.a]\ndefault = true\n[queues.b]\ndefault = true\n' >"$TMP/bad.d/q.toml"
