@@ -17,8 +17,8 @@ static int queue_run (int argc, char **argv);
 const struct eddy_cmd cmd_queue = {
     .name = "queue",
     .usage = "eddy queue enable|disable|start|stop [-q NAME|--all] [REASON...]\n"
-             "       eddy queue status [-q NAME] [-v]\n"
-             "       eddy queue list\n"
+             "       eddy queue status [-q NAME] [-v] [--json]\n"
+             "       eddy queue list [--json]\n"
              "       eddy queue drain|idle [--timeout S]",
     .summary = "Manage the job queues: submission, scheduling, states.",
     .help = "  enable, disable   let submissions into the queue, or refuse them with REASON\n"
@@ -30,6 +30,7 @@ const struct eddy_cmd cmd_queue = {
             "  -q, --queue=NAME  the queue (default: the default queue)\n"
             "  -a, --all         every queue\n"
             "  -v, --verbose     status: also count the queue's jobs\n"
+            "      --json        status, list: the queues as a JSON array\n"
             "  -t, --timeout=S   drain, idle: give up after S seconds (exit 1)\n",
     .run = queue_run,
 };
@@ -144,6 +145,7 @@ static int queue_run (int argc, char **argv)
         { "queue", required_argument, NULL, 'q' },
         { "all", no_argument, NULL, 'a' },
         { "verbose", no_argument, NULL, 'v' },
+        { "json", no_argument, NULL, 'J' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -151,7 +153,7 @@ static int queue_run (int argc, char **argv)
                                         "status", "list", NULL };
     double timeout = 0;
     const char *queue = NULL;
-    bool all = false, verbose = false, known = false;
+    bool all = false, verbose = false, known = false, as_json = false;
     int c;
 
     if (argc < 2)
@@ -192,6 +194,11 @@ static int queue_run (int argc, char **argv)
                 eddy_cmd_die ("queue", "%s: --verbose is for status", sub);
             verbose = true;
             break;
+        case 'J':
+            if (strcmp (sub, "status") && strcmp (sub, "list"))
+                eddy_cmd_die ("queue", "%s: --json is for status and list", sub);
+            as_json = true;
+            break;
         case 'h':
             eddy_cmd_usage (&cmd_queue, false);
         default:
@@ -228,7 +235,12 @@ static int queue_run (int argc, char **argv)
         bool named = json_is_true (json_object_get (r, "named"));
         size_t i;
         json_t *q;
-        if (!strcmp (sub, "list"))
+        if (as_json) {
+            char *text = json_dumps (queues, JSON_COMPACT);
+            printf ("%s\n", text ? text : "[]");
+            free (text);
+        }
+        else if (!strcmp (sub, "list"))
             print_list (queues);
         else
             json_array_foreach (queues, i, q) print_status (q, named, verbose);

@@ -32,7 +32,18 @@ held=$(eddy submit true); echo "$held" > "$tmp/held.id"
 for i in $(seq 1 20); do eddy jobs -n -o '{id.f58} {st}' | grep "^$held " >> "$tmp/held.st"; sleep 0.1; done
 eddy jobs -n -o '{id.f58} {st}' | grep "^$run " > "$tmp/run.st"
 eddy queue status -v > "$tmp/status2"
+# a job waiting in the scheduler for the cores the running one holds:
+# stopping the queue withdraws its request
+eddy queue start
+timeout 20 eddy job wait $held
+big=$(eddy submit -n "$(nproc)" true); echo "$big" > "$tmp/held.id"
+for i in $(seq 1 50); do eddy queue status -v | grep -q '^1 alloc requests pending' && break; sleep 0.05; done
+eddy queue status -v > "$tmp/status4"
+eddy queue stop "no new jobs today"
+eddy queue status -v > "$tmp/status5"
 eddy job cancel $run; eddy job wait $run
+sleep 1
+eddy jobs -n -o '{id.f58} {st}' | grep "^$big " > "$tmp/big.st"
 eddy queue disable "down for the upgrade"
 SH
 (cd "$TMP" && timeout 60 eddy start --statedir "$state" sh first.sh "$TMP") >"$TMP/first" 2>&1
@@ -54,6 +65,10 @@ has "$TMP/status2" '^Scheduling is stopped: no new jobs today$' "status shows th
 has "$TMP/status2" '^1 alloc requests queued$' "status -v counts the pending job"
 has "$TMP/status2" '^0 alloc requests pending to scheduler$' "which is not asked of the scheduler"
 has "$TMP/status2" '^1 running jobs$' "and the running one"
+has "$TMP/status4" '^1 alloc requests pending to scheduler$' "a job waiting for cores is pending in the scheduler"
+has "$TMP/status5" '^1 alloc requests queued$' "stop withdraws its request: it is queued"
+has "$TMP/status5" '^0 alloc requests pending to scheduler$' "and no longer pending in the scheduler"
+has "$TMP/big.st" ' S$' "it does not run when the cores are free, the queue being stopped"
 
 cat >"$TMP/second.sh" <<'SH'
 tmp=$1
@@ -116,6 +131,7 @@ b=$(eddy submit true)
 timeout 20 eddy job wait $b; echo "batch rc=$?"
 eddy jobs -n -o '{id.f58} {st}' | grep "^$d " > "$tmp/d.st"
 eddy queue status -q debug > "$tmp/dstatus"
+eddy queue status --json > "$tmp/json"
 eddy queue status -q batch > "$tmp/bstatus"
 eddy queue start -q debug
 timeout 20 eddy job wait $d; echo "debug rc=$?"
@@ -165,6 +181,8 @@ has "$TMP/d.st" ' S$' "while the debug job stays pending"
 has "$TMP/dstatus" '^debug: Scheduling is stopped: debug is closed$' "status -q debug says why"
 hasnt "$TMP/dstatus" '^batch' "and shows debug alone"
 has "$TMP/bstatus" '^batch: Scheduling is started$' "batch is started"
+has "$TMP/json" '"name":"debug","default":false,"enabled":true,"started":false' "status --json shows debug stopped"
+has "$TMP/json" '"stop_reason":"debug is closed"' "with its reason"
 has "$TMP/named" '^debug rc=0$' "the debug job runs once debug is started"
 n=$(grep -c 'Job submission is disabled: all closed$' "$TMP/astatus")
 [ "$n" -eq 2 ]; _report $? "disable --all disables both queues ($n)" "$TMP/astatus"
