@@ -294,6 +294,24 @@ nomem:
     eddy_respond_error (h, msg, ENOMEM, NULL);
 }
 
+static bool same_string (const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp (a, b));
+}
+
+/* Does q place its jobs elsewhere than the queue of its name in old? */
+static bool placement_changed (const struct jmq *q, const struct jmq_set *old)
+{
+    for (int i = 0; i < old->n; i++) {
+        const struct jmq *o = &old->q[i];
+        if (!strcmp (o->name, q->name))
+            return !same_string (o->resources, q->resources)
+                   || !((!o->requires && !q->requires)
+                        || (o->requires && q->requires && json_equal (o->requires, q->requires)));
+    }
+    return false; /* a new queue: its jobs asked without resources (none had it) */
+}
+
 /* [queues] and [policy] from the module's configuration: a new set, with
  * the states of the queues that stay.  -1 + text if the tables are wrong.
  */
@@ -308,7 +326,27 @@ int jobmgr_queues_configure (struct jobmgr *jm, const json_t *conf, char *text, 
         return -1;
     }
     jmq_set_keep_states (&set, &jm->queues);
+    bool *moved = calloc (set.n, sizeof (*moved));
+    if (!moved) {
+        jmq_set_clear (&set);
+        snprintf (text, len, "%s", strerror (ENOMEM));
+        return -1;
+    }
+    for (int i = 0; i < set.n; i++)
+        moved[i] = placement_changed (&set.q[i], &jm->queues);
     jmq_set_clear (&jm->queues);
     jm->queues = set;
+    /* requests made with a queue's old resources are withdrawn (they come
+     * back canceled, and job_action () asks again with the new ones); a
+     * queue that is gone no longer holds its jobs */
+    for (struct job *job = jm->head; job; job = job->next) {
+        struct jmq *q = job_queue (jm, job);
+        if (job->state == JOB_SCHED && job->alloc_pending && q && moved[q - jm->queues.q])
+            eddy_future_destroy (eddy_rpc_pack (jm->h, "sched.cancel", EDDY_NODEID_ANY,
+                                                EDDY_RPC_NORESPONSE, "{s:I}", "id",
+                                                (json_int_t)job->id));
+    }
+    free (moved);
+    queues_kick (jm);
     return 0;
 }

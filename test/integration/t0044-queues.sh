@@ -135,6 +135,23 @@ eddy queue status --json > "$tmp/json"
 eddy queue status -q batch > "$tmp/bstatus"
 eddy queue start -q debug
 timeout 20 eddy job wait $d; echo "debug rc=$?"
+# a reload that moves debug to ranks 0-1 moves the request of a job that
+# waits there for cores (sleepers hold ranks 2-3)
+s1=$(eddy submit -q debug -n 2 -t 50s sleep 30)
+s2=$(eddy submit -q debug -n 2 -t 50s sleep 30)
+for i in $(seq 1 200); do
+    [ "$(eddy jobs -n -o '{id.f58} {st}' | grep -cE "^($s1|$s2) R$")" -eq 2 ] && break; sleep 0.05
+done
+w=$(eddy submit -q debug -n 2 -t 30s true)
+for i in $(seq 1 50); do eddy queue status -q debug -v | grep -q ' 1 alloc requests pending' && break; sleep 0.05; done
+eddy queue status -q debug -v > "$tmp/wstatus"
+sed -i 's/^resources = "2-3"/resources = "0-1"/' "$2/10-queues.toml"
+eddy config reload; echo "reload rc=$?"
+eddy queue list > "$tmp/list2"
+timeout 10 eddy job wait $w; echo "moved rc=$?"
+eddy job info $w R > "$tmp/w.R"
+eddy jobs -n -o '{id.f58} {st}' | grep -cE "^($s1|$s2) R$" > "$tmp/sleepers"
+eddy job cancel $s1 $s2; eddy job wait $s1; eddy job wait $s2
 eddy queue disable --all "all closed"
 eddy queue status > "$tmp/astatus"
 eddy queue enable --all
@@ -159,7 +176,7 @@ echo "$r" > "$tmp/ca.run"
 eddy job cancelall -f -s running > "$tmp/ca.running" 2>&1
 timeout 20 eddy job wait $r; echo "running rc=$?"
 SH
-(cd "$TMP" && timeout 90 eddy start --size 4 --config-path "$conf" sh named.sh "$TMP") >"$TMP/named" 2>&1
+(cd "$TMP" && timeout 90 eddy start --size 4 --config-path "$conf" sh named.sh "$TMP" "$conf") >"$TMP/named" 2>&1
 _report $? "an instance with [queues.batch] and [queues.debug]" "$TMP/named"
 has "$TMP/list" '^batch +y +y +\* +- +- +- +0-1$' "queue list shows batch: the default, no limits, ranks 0-1"
 has "$TMP/list" '^debug +y +y +60s +1 +2 +2-3$' "and debug: 60s, 1 node, 2 cores, ranks 2-3"
@@ -184,6 +201,12 @@ has "$TMP/bstatus" '^batch: Scheduling is started$' "batch is started"
 has "$TMP/json" '"name":"debug","default":false,"enabled":true,"started":false' "status --json shows debug stopped"
 has "$TMP/json" '"stop_reason":"debug is closed"' "with its reason"
 has "$TMP/named" '^debug rc=0$' "the debug job runs once debug is started"
+has "$TMP/wstatus" '^debug: 1 alloc requests pending to scheduler$' "a debug job waits in the scheduler for ranks 2-3"
+has "$TMP/named" '^reload rc=0$' "a reload moves debug to ranks 0-1"
+has "$TMP/list2" '^debug .* 0-1$' "queue list shows it"
+has "$TMP/named" '^moved rc=0$' "the waiting job runs at once"
+has "$TMP/w.R" '"rank":"(0|1)"' "on rank 0 or 1"
+has "$TMP/sleepers" '^2$' "while the sleepers still hold ranks 2-3"
 n=$(grep -c 'Job submission is disabled: all closed$' "$TMP/astatus")
 [ "$n" -eq 2 ]; _report $? "disable --all disables both queues ($n)" "$TMP/astatus"
 
