@@ -166,6 +166,9 @@ eddy job cancelall > "$tmp/ca.dry" 2>&1
 eddy job cancelall -s sched,run > "$tmp/ca.dry2" 2>&1
 eddy jobs -n -o '{id.f58} {st}' | wc -l > "$tmp/ca.active0"
 eddy job cancelall -f -u 4242 > "$tmp/ca.user" 2>&1
+eddy job cancelall -u "$(id -un)" > "$tmp/ca.me" 2>&1
+eddy job cancelall -u all -q debug > "$tmp/ca.all" 2>&1
+eddy job cancelall -u nosuchuser-x > "$tmp/ca.nouser" 2>&1; echo "rc=$?" >> "$tmp/ca.nouser"
 eddy job cancelall -f -q debug > "$tmp/ca.q" 2>&1
 eddy jobs -a -n -o '{id.f58} {st}' > "$tmp/ca.after.q"
 eddy job cancelall -f -s pending > "$tmp/ca.pending" 2>&1
@@ -214,6 +217,10 @@ has "$TMP/ca.dry" 'matched 9 jobs \(-f to confirm\)' "cancelall without -f count
 has "$TMP/ca.dry2" 'matched 9 jobs' "-s sched,run matches them too"
 has "$TMP/ca.active0" '^9$' "and cancels none of them"
 has "$TMP/ca.user" 'canceled 0 jobs' "-u another user matches none of the owner's"
+has "$TMP/ca.me" 'matched 9 jobs' "-u with the owner's name matches them all"
+has "$TMP/ca.all" 'matched 3 jobs' "-u all -q debug matches the 3 debug jobs"
+has "$TMP/ca.nouser" "unknown user 'nosuchuser-x'" "an unknown user is refused"
+has "$TMP/ca.nouser" '^rc=[1-9]' "with a nonzero exit"
 has "$TMP/ca.q" 'canceled 3 jobs' "-f -q debug cancels the 3 debug jobs"
 n=0; for id in $(cat "$TMP/ca.debug"); do grep -q "^$id CA$" "$TMP/ca.after.q" && n=$((n + 1)); done
 [ "$n" -eq 3 ]; _report $? "each debug job is canceled ($n)" "$TMP/ca.after.q"
