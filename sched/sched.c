@@ -355,6 +355,11 @@ static bool never_fits (struct sched *s, struct job *job, char *note, size_t len
               eddy_rlist_count (s->all, EDDY_RLIST_CORES),
               eddy_rlist_count (s->all, EDDY_RLIST_GPUS),
               eddy_rlist_count (s->all, EDDY_RLIST_NODES));
+    if (within_of (s, job)) {
+        const char *tail = " (its queue has only part of them)";
+        if (strlen (note) + strlen (tail) < len)
+            strcat (note, tail);
+    }
     if (job->rreq.nnodes > 1) {
         /* name the node count when there is room for it */
         char tail[64];
