@@ -223,6 +223,7 @@ static const struct eddy_conf_key queue_keys[] = {
     { "resources", EDDY_CONF_STRING, 0, .doc = "the queue's ranks (idset) or hosts (hostlist)" },
     { "requires", EDDY_CONF_STRINGS, 0, .doc = "properties the queue's nodes have" },
     { "policy", EDDY_CONF_TABLE, 0, .doc = "limits: duration, job-size.max.nnodes/ncores" },
+    { "*", EDDY_CONF_ANY }, /* another key is an error, which queues_check () names */
     EDDY_CONF_END,
 };
 static const struct eddy_conf_key queues_keys[] = {
