@@ -265,4 +265,10 @@ rc=$?
 [ $rc -ne 0 ]; _report $? "two default queues are refused (exit $rc)" "$TMP/bad"
 has "$TMP/bad" 'both a and b are the default queue' "with a message naming them"
 
+printf '[queues.a]\nresorces = "0-1"\n' >"$TMP/typo.toml"
+eddy config check "$TMP/typo.toml" >"$TMP/typo" 2>&1
+rc=$?
+[ $rc -ne 0 ]; _report $? "eddy config check refuses a misspelt key in a queue (exit $rc)" "$TMP/typo"
+has "$TMP/typo" 'queues.a.resorces: unknown key' "naming it"
+
 finish
