@@ -50,7 +50,8 @@ for i in $(seq 0 $((n - 1))); do node_wait_pid "$i" || { echo "node $i did not s
 t_exec=$(for i in $(seq 0 $((n - 1))); do stat -c %.9Y "$NODES_DIR/$i/pid"; done | sort -n | tail -1)
 t_full=$(until_ok 60 full) || { echo "the overlay is not full after 60s" >&2; tail "$NODES_DIR/0/err" >&2; exit 1; }
 echo "join: $n nodes online $(dt "$t0" "$t_full")s after the first broker's start" \
-    "(last broker exec'd at $(dt "$t0" "$t_exec")s, spawn loop $(dt "$t0" "$t_spawned")s)"
+    "(the harness's spawn loop took $(dt "$t0" "$t_spawned")s, the last broker was exec'd at" \
+    "$(dt "$t0" "$t_exec")s: $(dt "$t_exec" "$t_full")s from then to full)"
 
 ka_timeout=$(on_node 0 eddy getattr tbon.keepalive_timeout 2>/dev/null) || ka_timeout="10 (default)"
 ka_period=$(on_node 0 eddy getattr tbon.keepalive_period 2>/dev/null) || ka_period="1 (default)"
