@@ -14,6 +14,7 @@
 #            rank 0: until the client returns, and until the last rank has
 #            applied the new generation (each rank's own log, `eddy dmesg`
 #            on its node), and `eddy config get` on every node shows it
+#   rank 0   kill -9 of rank 0, started again: until every rank is back
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bd="${EDDY_BUILDDIR:-$(pwd)}"
@@ -114,3 +115,12 @@ done
 echo "reload: eddy config reload returned after $(dt "$t0" "$t_reply")s;" \
     "generation $gen applied on the last of $((n - missing)) ranks $(dt "$t0" "$last")s after the request" \
     "($missing never); eddy config get shows the new value on $((n - bad)) of $n nodes"
+
+# --- rank 0 killed and restarted: every follower says hello again
+pid=$(cat "$NODES_DIR/0/pid")
+kill -KILL "$pid"
+wait "$(cat "$NODES_DIR/0/unshare.pid")" 2>/dev/null
+t0=$(now)
+node_start 0
+t_full=$(until_ok 60 full) || t_full=
+echo "rank 0 killed (kill -9) and restarted: all $n online again $(since "$t0" "$t_full" 60s) after its start"
