@@ -179,7 +179,15 @@ eddy_idset_t *eddy_rstate_targets (const eddy_rlist_t *rl, const char *targets, 
         errno = ENOMEM;
         return NULL;
     }
-    if ((ids = eddy_idset_decode (targets, NULL))) {
+    eddy_error_t ierr = {.text = ""};
+    if (targets[strspn (targets, "0123456789,-[]")] == '\0' &&
+        !(ids = eddy_idset_decode (targets, &ierr))) {
+        /* meant as ranks, but not an idset ("3-1", "1,,2") */
+        eddy_error_set (err, "'%s' is not an idset of ranks: %s", targets, ierr.text);
+        errno = EINVAL;
+        goto error;
+    }
+    if (ids || (ids = eddy_idset_decode (targets, NULL))) {
         if (!(extra = eddy_idset_difference (ids, all))) {
             eddy_error_set (err, "out of memory");
             errno = ENOMEM;

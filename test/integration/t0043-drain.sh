@@ -77,10 +77,12 @@ has "$TMP/first" '^rlistv: +drained +2 ' "list -v has one row per rank"
 
 cat >"$TMP/second.sh" <<'SH'
 eddy resource drain -n -o '{ranks}|{reason}' | sed 's/^/kept: /'
-a=$(eddy submit -N 2 -n 2 sleep 1)
+# two 2-node jobs: with 2-3 drained only one runs at a time, on 0-1
+a=$(eddy submit -N 2 -n 2 sleep 1); b=$(eddy submit -N 2 -n 2 sleep 1)
 for i in $(seq 1 100); do eddy jobs -n -o '{st}' | grep -q R && break; sleep 0.05; done
+sleep 0.3
 echo "allocated: $(eddy resource status -n -s allocated -o '{ranks}')"
-eddy job wait $a
+eddy job wait $a; eddy job wait $b
 eddy resource undrain 2-3; echo "undrain rc=$?"
 SH
 (cd "$TMP" && timeout 60 eddy start --size 4 -S resource.cores=0 --statedir "$state" sh second.sh) >"$TMP/second" 2>&1
