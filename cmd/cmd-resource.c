@@ -30,9 +30,10 @@ const struct eddy_cmd cmd_resource = {
         "  the nodes (hostnames, or \"rank\" + ranks when hosts have no names).\n"
         "  -s, --states=LIST   free,allocated,down,excluded,drained (default: all;\n"
         "                      excluded and drained rows only when not empty)\n"
-        "  -v, --verbose       one row per rank and state\n"
+        "  -v, --verbose       one row per rank and state, with its core ids\n"
         "  -o, --format=FMT    fields {state} {nnodes} {ncores} {ngpus} {ranks}\n"
-        "                      {nodelist} ({name:N} pads, {name:>N} right-aligns)\n"
+        "                      {nodelist} {cores} {gpus} ({name:N} pads,\n"
+        "                      {name:>N} right-aligns)\n"
         "  -n, --no-header     no header line\n"
         "status: one row per administrative state, with its count, ranks and nodes.\n"
         "  -s, --states=LIST   states to show (--states=help lists them); default\n"
@@ -270,9 +271,14 @@ static void compute_states (const struct status *st, eddy_idset_t *out[EDDY_RSTA
     eddy_idset_destroy (excl);
 }
 
-/* Parse a comma-separated state list into want[]; "help" lists them. */
-static void parse_states (const char *list, bool want[EDDY_RSTATE_COUNT])
+/* Parse a comma-separated state list into order[] (in the order given,
+ * once each; the count is returned); "help" lists them.
+ */
+static int parse_states (const char *list, int order[EDDY_RSTATE_COUNT])
 {
+    bool want[EDDY_RSTATE_COUNT];
+    int n = 0;
+
     if (!strcmp (list, "help")) {
         for (int i = 0; i < EDDY_RSTATE_COUNT; i++)
             printf ("%-10s %s\n", eddy_rstate_name (i), eddy_rstate_help (i));
@@ -287,9 +293,12 @@ static void parse_states (const char *list, bool want[EDDY_RSTATE_COUNT])
         if (s < 0)
             eddy_cmd_die ("resource", "unknown state '%.*s' (--states=help lists them)",
                           (int)len, p);
+        if (!want[s])
+            order[n++] = s;
         want[s] = true;
         p = comma ? comma + 1 : p + len;
     }
+    return n;
 }
 
 /* ---- status ---- */
@@ -303,15 +312,18 @@ static int status_run (eddy_handle_t *h, const char *states, const char *fmt, bo
         EDDY_RSTATE_AVAIL,   EDDY_RSTATE_OFFLINE, EDDY_RSTATE_EXCLUDE, EDDY_RSTATE_DRAINING,
         EDDY_RSTATE_DRAINED, EDDY_RSTATE_TORPID,  EDDY_RSTATE_LOST,
     };
-    bool want[EDDY_RSTATE_COUNT] = {false};
+    int order[EDDY_RSTATE_COUNT], n = 0;
     struct status st;
     eddy_idset_t *out[EDDY_RSTATE_COUNT];
 
     if (states)
-        parse_states (states, want);
+        n = parse_states (states, order);
+    else if (json) /* a script gets every state */
+        for (n = 0; n < EDDY_RSTATE_COUNT; n++)
+            order[n] = n;
     else
-        for (size_t i = 0; i < sizeof (defaults) / sizeof (defaults[0]); i++)
-            want[defaults[i]] = true;
+        for (n = 0; n < (int)(sizeof (defaults) / sizeof (defaults[0])); n++)
+            order[n] = defaults[n];
     if (!fmt)
         fmt = "{state:>10} {nnodes:>6} {ranks:<16} {nodelist}";
     status_fetch (h, &st);
@@ -319,9 +331,8 @@ static int status_run (eddy_handle_t *h, const char *states, const char *fmt, bo
     json_t *jo = json ? json_object () : NULL;
     if (!json && !noheader)
         print_format (fmt, NULL, true, status_fields);
-    for (int i = 0; i < EDDY_RSTATE_COUNT; i++) {
-        if (!want[i] && !(json && !states))
-            continue;
+    for (int k = 0; k < n; k++) {
+        int i = order[k];
         if (!json && !states && i != EDDY_RSTATE_AVAIL && eddy_idset_empty (out[i]))
             continue; /* the default view leaves out empty states */
         struct row r = {.n = 0};
@@ -458,7 +469,36 @@ static int drain_run (eddy_handle_t *h, const char *topic, const char *mode, int
 /* ---- list ---- */
 
 static const char *const list_fields[] = {"state", "nnodes", "ncores", "ngpus", "ranks",
-                                          "nodelist", NULL};
+                                          "nodelist", "cores", "gpus", NULL};
+
+/* The core (or gpu) ids of rl when all its ranks have the same ("" if
+ * none, "*" when they differ).
+ */
+static char *children_of (const eddy_rlist_t *rl, const char *what)
+{
+    json_t *R = eddy_rlist_to_json (rl), *lite, *e;
+    const char *ids = NULL;
+    char *out;
+    size_t i;
+
+    if (!R)
+        eddy_cmd_die ("resource", "out of memory");
+    if (json_unpack (R, "{s:{s:o}}", "execution", "R_lite", &lite) == 0) {
+        json_array_foreach (lite, i, e)
+        {
+            const char *v = NULL;
+            (void)json_unpack (e, "{s:{s?s}}", "children", what, &v);
+            if (i > 0 && (!v != !ids || (v && strcmp (v, ids)))) {
+                json_decref (R);
+                return xstrdup ("*");
+            }
+            ids = v;
+        }
+    }
+    out = xstrdup (ids ? ids : "");
+    json_decref (R);
+    return out;
+}
 
 static void list_row (const char *fmt, const char *state, const eddy_rlist_t *rl)
 {
@@ -472,6 +512,8 @@ static void list_row (const char *fmt, const char *state, const eddy_rlist_t *rl
     row_set (&r, "ngpus", xasprintf ("%zu", eddy_rlist_count (rl, EDDY_RLIST_GPUS)));
     row_set (&r, "ranks", ranks);
     row_set (&r, "nodelist", nodelist_of (rl));
+    row_set (&r, "cores", children_of (rl, "core"));
+    row_set (&r, "gpus", children_of (rl, "gpu"));
     print_format (fmt, &r, false, list_fields);
     row_clear (&r);
 }
@@ -526,7 +568,7 @@ static int list_run (eddy_handle_t *h, const char *states, const char *fmt, bool
         p = comma ? comma + 1 : p + len;
     }
     if (!fmt)
-        fmt = verbose ? "{state:>10} {ranks:>6} {ncores:>8} {ngpus:>8} {nodelist}"
+        fmt = verbose ? "{state:>10} {ranks:>6} {ncores:>8} {ngpus:>8} {cores:>8} {gpus:>6} {nodelist}"
                       : "{state:>10} {nnodes:>6} {ncores:>8} {ngpus:>8} {nodelist}";
     status_fetch (h, &st);
     /* excluded ([resource] exclude) and drained ranks are never scheduled;
@@ -638,8 +680,8 @@ static int resource_run (int argc, char **argv)
     if (json && is_list)
         eddy_cmd_die ("resource", "list: no --json (see status --json)");
     if (is_status && states && !strcmp (states, "help")) {
-        bool w[EDDY_RSTATE_COUNT];
-        parse_states (states, w); /* prints and exits */
+        int o[EDDY_RSTATE_COUNT];
+        parse_states (states, o); /* prints and exits */
     }
     if ((is_list || is_status) && optind != argc)
         eddy_cmd_die ("resource", "%s: unexpected argument '%s'", sub, argv[optind]);

@@ -96,6 +96,26 @@ has "$TMP/second" '^undrain rc=0$' "undrain after the restart"
 has "$TMP/third" '^drain=$' "the undrain survives the next restart"
 has "$TMP/third" '^avail=0-3$' "every rank is avail again"
 
+# a rank disconnected is offline and lost; a drained one stays drained
+cat >"$TMP/lost.sh" <<'SH'
+eddy resource drain 2 before
+eddy overlay disconnect 3; echo "disconnect rc=$?"
+for i in $(seq 1 100); do [ "$(eddy resource status -n -s lost -o '{ranks}')" = 3 ] && break; sleep 0.1; done
+eddy resource status -n -s lost,offline,online,avail,drained -o '{state}={ranks}' | sed 's/^/lost: /'
+eddy resource list -v -n -o '{state} {ranks} {cores}' | sed 's/^/lostv: /'
+SH
+(cd "$TMP" && timeout 60 eddy start --size 4 -S resource.cores=0 sh lost.sh) >"$TMP/lost" 2>&1
+has "$TMP/lost" '^disconnect rc=0$' "rank 3 is disconnected"
+has "$TMP/lost" '^lost: lost=3$' "then it is lost"
+has "$TMP/lost" '^lost: offline=3$' "and offline"
+has "$TMP/lost" '^lost: online=0-2$' "the others are online"
+has "$TMP/lost" '^lost: avail=0-1$' "avail leaves out the drained and the offline rank"
+has "$TMP/lost" '^lost: drained=2$' "the drained rank is drained"
+sed -n 's/^lost: //p' "$TMP/lost" | paste -sd' ' >"$TMP/order"
+has "$TMP/order" '^lost=3 offline=3 online=0-2 avail=0-1 drained=2$' "in the order -s gives"
+has "$TMP/lost" '^lostv: drained 2 0$' "list -v shows the drained rank's cores"
+has "$TMP/lost" '^lostv: down 3 0$' "and the lost rank as down"
+
 cat >"$TMP/bad.sh" <<'SH'
 for t in 4 0-9 'node[' nosuch ''; do
     eddy resource drain "$t" why; echo "target '$t' rc=$?"
