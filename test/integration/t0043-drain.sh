@@ -116,6 +116,31 @@ has "$TMP/order" '^lost=3 offline=3 online=0-2 avail=0-1 drained=2$' "in the ord
 has "$TMP/lost" '^lostv: drained 2 0$' "list -v shows the drained rank's cores"
 has "$TMP/lost" '^lostv: down 3 0$' "and the lost rank as down"
 
+# answered only once stored: on a full disk (a 4 MB tmpfs of the test's
+# own mount namespace; root only) a drain fails and changes nothing
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+    mkdir "$TMP/mnt"
+    cat >"$TMP/full.sh" <<'SH'
+dd if=/dev/zero of="$1/fill" bs=64k 2>/dev/null
+eddy resource drain 1 full disk; echo "drain full rc=$?"
+echo "full: $(eddy resource status -n -s drain -o '{ranks}')"
+rm -f "$1/fill"
+eddy resource drain 1 space back; echo "drain rc=$?"
+echo "back: $(eddy resource status -n -s drain -o '{ranks}')"
+SH
+    timeout 60 unshare -m sh -c 'mount -t tmpfs -o size=4m tmpfs "$1" &&
+        eddy start --size 2 --statedir "$1/state" sh "$2/full.sh" "$1"' sh "$TMP/mnt" "$TMP" \
+        >"$TMP/full" 2>&1
+    has "$TMP/full" '^eddy-resource: resource.drain: .*could not be stored: .*full' \
+        "on a full disk the drain fails with the store's error"
+    has "$TMP/full" '^drain full rc=[1-9]' "with a nonzero exit"
+    has "$TMP/full" '^full: $' "and nothing is drained"
+    has "$TMP/full" '^drain rc=0$' "with space back the drain is answered ok"
+    has "$TMP/full" '^back: 1$' "and rank 1 is drained"
+else
+    echo "# skipped the full-disk case: needs root and unshare -m"
+fi
+
 cat >"$TMP/bad.sh" <<'SH'
 for t in 4 0-9 'node[' nosuch ''; do
     eddy resource drain "$t" why; echo "target '$t' rc=$?"
