@@ -54,6 +54,9 @@ const struct eddy_cmd cmd_resource = {
 
 /* ---- formats ---- */
 
+static const char *const drain_fields[] = {"timestamp", "state", "ranks", "reason", "nodelist",
+                                           NULL};
+
 /* A row's fields, by name. */
 struct field {
     const char *name;
@@ -87,7 +90,8 @@ static const char *row_get (const struct row *r, const char *name, size_t len)
 }
 
 /* Print fmt with {name[:[>]W]} replaced by r's fields (header: the names
- * in capitals).  Exits on an unknown field or a malformed format.
+ * in capitals, but the drain listing's {ranks} is RANK, as Flux prints
+ * it).  Exits on an unknown field or a malformed format.
  */
 static void
 print_format (const char *fmt, const struct row *r, bool header, const char *const *names)
@@ -130,6 +134,8 @@ print_format (const char *fmt, const struct row *r, bool header, const char *con
         const char *v;
         if (header) {
             snprintf (hdr, sizeof (hdr), "%.*s", (int)len, p + 1);
+            if (names == drain_fields && !strcmp (hdr, "ranks"))
+                hdr[4] = '\0';
             for (char *c = hdr; *c; c++)
                 *c = (char)toupper ((unsigned char)*c);
             v = hdr;
@@ -364,9 +370,6 @@ static int status_run (eddy_handle_t *h, const char *states, const char *fmt, bo
 }
 
 /* ---- drain ---- */
-
-static const char *const drain_fields[] = {"timestamp", "state", "ranks", "reason", "nodelist",
-                                           NULL};
 
 static char *iso_time (double t)
 {

@@ -392,8 +392,8 @@ static json_t *drain_groups (json_t *drain, const eddy_rlist_t *rl)
         size_t i;
         if (!reason)
             reason = "";
-        /* reasons are free text: key the group by time and the reason's
-         * address-free text through a second level */
+        /* a group is (timestamp, reason): an object by timestamp of
+         * objects by reason (free text, so not glued into one key) */
         snprintf (gk, sizeof (gk), "%.6f", t);
         json_t *by_reason = json_object_get (index, gk);
         if (!by_reason && (!(by_reason = json_object ()) ||
