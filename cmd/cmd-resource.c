@@ -22,7 +22,8 @@ const struct eddy_cmd cmd_resource = {
     .name = "resource",
     .usage = "eddy resource list [-v] [-s STATES] [-o FORMAT] [-n]\n"
              "       eddy resource status [-s STATES] [-o FORMAT] [-n] [--json]\n"
-             "       eddy resource drain [-f|-u] [TARGETS [REASON...]] [-o FORMAT] [-n] [--json]\n"
+             "       eddy resource drain [-f|-u] [TARGETS [REASON...]] [-o FORMAT] "
+             "[-n] [--json]\n"
              "       eddy resource undrain TARGETS",
     .summary = "Show the instance's resources by state; drain and undrain ranks.",
     .help =
@@ -54,8 +55,8 @@ const struct eddy_cmd cmd_resource = {
 
 /* ---- formats ---- */
 
-static const char *const drain_fields[] = {"timestamp", "state", "ranks", "reason", "nodelist",
-                                           NULL};
+static const char *const drain_fields[] = {"timestamp", "state",    "ranks",
+                                           "reason",    "nodelist", NULL};
 
 /* A row's fields, by name. */
 struct field {
@@ -93,8 +94,10 @@ static const char *row_get (const struct row *r, const char *name, size_t len)
  * in capitals, but the drain listing's {ranks} is RANK, as Flux prints
  * it).  Exits on an unknown field or a malformed format.
  */
-static void
-print_format (const char *fmt, const struct row *r, bool header, const char *const *names)
+static void print_format (const char *fmt,
+                          const struct row *r,
+                          bool header,
+                          const char *const *names)
 {
     for (const char *p = fmt; *p;) {
         if (*p != '{') {
@@ -127,8 +130,8 @@ print_format (const char *fmt, const struct row *r, bool header, const char *con
             for (int i = 0; names[i]; i++)
                 snprintf (list + strlen (list), sizeof (list) - strlen (list), "%s%s",
                           i ? " " : "", names[i]);
-            eddy_cmd_die ("resource", "format '%s': unknown field '%.*s' (fields: %s)", fmt,
-                          (int)len, p + 1, list);
+            eddy_cmd_die ("resource", "format '%s': unknown field '%.*s' (fields: %s)",
+                          fmt, (int)len, p + 1, list);
         }
         char hdr[64];
         const char *v;
@@ -189,9 +192,9 @@ static void status_fetch (eddy_handle_t *h, struct status *st)
     json_t *jall, *jalloc, *jdown, *jexcl = NULL;
     const char *drained = NULL, *offline = NULL, *lost = NULL;
 
-    if (json_unpack (o, "{s:o s:o s:o s?o s?s s?s s?s}", "all", &jall, "allocated", &jalloc,
-                     "down", &jdown, "excluded", &jexcl, "drained", &drained, "offline",
-                     &offline, "lost", &lost) < 0)
+    if (json_unpack (o, "{s:o s:o s:o s?o s?s s?s s?s}", "all", &jall, "allocated",
+                     &jalloc, "down", &jdown, "excluded", &jexcl, "drained", &drained,
+                     "offline", &offline, "lost", &lost) < 0)
         eddy_cmd_die ("resource", "sched.resource-status: malformed response");
     st->all = decode (jall, "all");
     st->allocated = decode (jalloc, "allocated");
@@ -257,7 +260,8 @@ static char *nodelist_ranks (const eddy_rlist_t *all, const eddy_idset_t *ids)
     return nodes;
 }
 
-static void compute_states (const struct status *st, eddy_idset_t *out[EDDY_RSTATE_COUNT])
+static void compute_states (const struct status *st,
+                            eddy_idset_t *out[EDDY_RSTATE_COUNT])
 {
     eddy_idset_t *all = ranks_of (st->all), *alloc = ranks_of (st->allocated);
     eddy_idset_t *excl = ranks_of (st->excluded);
@@ -309,14 +313,16 @@ static int parse_states (const char *list, int order[EDDY_RSTATE_COUNT])
 
 /* ---- status ---- */
 
-static const char *const status_fields[] = {"state", "nnodes", "ranks", "nodelist", NULL};
+static const char *const status_fields[] = {"state", "nnodes", "ranks", "nodelist",
+                                            NULL};
 
-static int status_run (eddy_handle_t *h, const char *states, const char *fmt, bool noheader,
-                       bool json)
+static int status_run (
+    eddy_handle_t *h, const char *states, const char *fmt, bool noheader, bool json)
 {
     static const eddy_rstate_t defaults[] = {
-        EDDY_RSTATE_AVAIL,   EDDY_RSTATE_OFFLINE, EDDY_RSTATE_EXCLUDE, EDDY_RSTATE_DRAINING,
-        EDDY_RSTATE_DRAINED, EDDY_RSTATE_TORPID,  EDDY_RSTATE_LOST,
+        EDDY_RSTATE_AVAIL,    EDDY_RSTATE_OFFLINE, EDDY_RSTATE_EXCLUDE,
+        EDDY_RSTATE_DRAINING, EDDY_RSTATE_DRAINED, EDDY_RSTATE_TORPID,
+        EDDY_RSTATE_LOST,
     };
     int order[EDDY_RSTATE_COUNT], n = 0;
     struct status st;
@@ -349,8 +355,9 @@ static int status_run (eddy_handle_t *h, const char *states, const char *fmt, bo
         if (json) {
             if (json_object_set_new (jo, eddy_rstate_name (i),
                                      json_pack ("{s:I s:s s:s}", "count",
-                                                (json_int_t)eddy_idset_count (out[i]), "ranks",
-                                                r.f[2].value, "nodelist", r.f[3].value)) < 0)
+                                                (json_int_t)eddy_idset_count (out[i]),
+                                                "ranks", r.f[2].value, "nodelist",
+                                                r.f[3].value)) < 0)
                 eddy_cmd_die ("resource", "out of memory");
         } else
             print_format (fmt, &r, false, status_fields);
@@ -376,7 +383,8 @@ static char *iso_time (double t)
     time_t sec = (time_t)t;
     struct tm tm;
     char buf[64];
-    if (!localtime_r (&sec, &tm) || !strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm))
+    if (!localtime_r (&sec, &tm) ||
+        !strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm))
         return xasprintf ("%.0f", t);
     return xstrdup (buf);
 }
@@ -390,7 +398,8 @@ static int drain_list (eddy_handle_t *h, const char *fmt, bool noheader, bool js
 
     status_fetch (h, &st);
     alloc = ranks_of (st.allocated);
-    eddy_future_t *f = client_rpc ("resource", h, "resource.drain-list", NULL, EDDY_NODEID_ANY);
+    eddy_future_t *f =
+        client_rpc ("resource", h, "resource.drain-list", NULL, EDDY_NODEID_ANY);
     o = client_rpc_get ("resource", f, "resource.drain-list");
     if (json_unpack (o, "{s:o}", "drained", &groups) < 0 || !json_is_array (groups))
         eddy_cmd_die ("resource", "resource.drain-list: malformed response");
@@ -412,8 +421,10 @@ static int drain_list (eddy_handle_t *h, const char *fmt, bool noheader, bool js
         for (int k = 0; k < 2; k++) {
             if (!parts[k])
                 eddy_cmd_die ("resource", "out of memory");
-            if (eddy_idset_empty (parts[k]))
+            if (eddy_idset_empty (parts[k])) {
+                eddy_idset_destroy (parts[k]);
                 continue;
+            }
             struct row r = {.n = 0};
             row_set (&r, "timestamp", iso_time (t));
             row_set (&r, "state", xstrdup (names[k]));
@@ -423,8 +434,8 @@ static int drain_list (eddy_handle_t *h, const char *fmt, bool noheader, bool js
             if (json) {
                 if (json_array_append_new (
                         ja, json_pack ("{s:f s:s s:s s:s s:s}", "timestamp", t, "state",
-                                       names[k], "ranks", r.f[2].value, "reason", reason,
-                                       "nodelist", r.f[4].value)) < 0)
+                                       names[k], "ranks", r.f[2].value, "reason",
+                                       reason, "nodelist", r.f[4].value)) < 0)
                     eddy_cmd_die ("resource", "out of memory");
             } else
                 print_format (fmt, &r, false, drain_fields);
@@ -447,8 +458,8 @@ static int drain_list (eddy_handle_t *h, const char *fmt, bool noheader, bool js
     return 0;
 }
 
-static int drain_run (eddy_handle_t *h, const char *topic, const char *mode, int argc,
-                      char **argv)
+static int
+drain_run (eddy_handle_t *h, const char *topic, const char *mode, int argc, char **argv)
 {
     char *reason = xstrdup ("");
     for (int i = 1; i < argc; i++) {
@@ -459,8 +470,8 @@ static int drain_run (eddy_handle_t *h, const char *topic, const char *mode, int
     if (!argv[0][0])
         eddy_cmd_die ("resource", "%s: empty TARGETS", topic);
     json_t *payload = !strcmp (topic, "resource.drain")
-                          ? json_pack ("{s:s s:s s:s}", "targets", argv[0], "reason", reason,
-                                       "mode", mode)
+                          ? json_pack ("{s:s s:s s:s}", "targets", argv[0], "reason",
+                                       reason, "mode", mode)
                           : json_pack ("{s:s}", "targets", argv[0]);
     eddy_future_t *f = client_rpc_take ("resource", h, topic, payload, EDDY_NODEID_ANY);
     (void)client_rpc_get ("resource", f, topic);
@@ -471,8 +482,8 @@ static int drain_run (eddy_handle_t *h, const char *topic, const char *mode, int
 
 /* ---- list ---- */
 
-static const char *const list_fields[] = {"state", "nnodes", "ncores", "ngpus", "ranks",
-                                          "nodelist", "cores", "gpus", NULL};
+static const char *const list_fields[] = {
+    "state", "nnodes", "ncores", "ngpus", "ranks", "nodelist", "cores", "gpus", NULL};
 
 /* The core (or gpu) ids of rl when all its ranks have the same ("" if
  * none, "*" when they differ).
@@ -551,10 +562,11 @@ static bool wanted (const char *states, const char *state)
     return false;
 }
 
-static int list_run (eddy_handle_t *h, const char *states, const char *fmt, bool noheader,
-                     bool verbose)
+static int list_run (
+    eddy_handle_t *h, const char *states, const char *fmt, bool noheader, bool verbose)
 {
-    static const char *const names[] = {"free", "allocated", "down", "excluded", "drained"};
+    static const char *const names[] = {"free", "allocated", "down", "excluded",
+                                        "drained"};
     struct status st;
 
     for (const char *p = states; *p;) {
@@ -564,21 +576,24 @@ static int list_run (eddy_handle_t *h, const char *states, const char *fmt, bool
         for (size_t i = 0; i < 5; i++)
             ok |= strlen (names[i]) == len && !strncmp (p, names[i], len);
         if (!ok)
-            eddy_cmd_die ("resource",
-                          "unknown state '%.*s' (states: free, allocated, down, excluded, "
-                          "drained)",
-                          (int)len, p);
+            eddy_cmd_die (
+                "resource",
+                "unknown state '%.*s' (states: free, allocated, down, excluded, "
+                "drained)",
+                (int)len, p);
         p = comma ? comma + 1 : p + len;
     }
     if (!fmt)
-        fmt = verbose ? "{state:>10} {ranks:>6} {ncores:>8} {ngpus:>8} {cores:>8} {gpus:>6} {nodelist}"
+        fmt = verbose ? "{state:>10} {ranks:>6} {ncores:>8} {ngpus:>8} {cores:>8} "
+                        "{gpus:>6} {nodelist}"
                       : "{state:>10} {nnodes:>6} {ncores:>8} {ngpus:>8} {nodelist}";
     status_fetch (h, &st);
     /* excluded ([resource] exclude) and drained ranks are never scheduled;
      * what runs there still counts as allocated */
     char *drained_text = encode (st.drained);
     eddy_rlist_t *drain_all = eddy_rlist_subset (st.all, drained_text, NULL);
-    eddy_rlist_t *drained = drain_all ? eddy_rlist_difference (drain_all, st.allocated) : NULL;
+    eddy_rlist_t *drained =
+        drain_all ? eddy_rlist_difference (drain_all, st.allocated) : NULL;
     eddy_rlist_t *excluded0 = eddy_rlist_difference (st.excluded, st.allocated);
     eddy_rlist_t *excluded =
         excluded0 && drained ? eddy_rlist_difference (excluded0, drained) : NULL;
@@ -618,10 +633,14 @@ static int list_run (eddy_handle_t *h, const char *states, const char *fmt, bool
 static int resource_run (int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"states", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'o'},
-        {"no-header", no_argument, NULL, 'n'},    {"verbose", no_argument, NULL, 'v'},
-        {"force", no_argument, NULL, 'f'},        {"update", no_argument, NULL, 'u'},
-        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {"states", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'o'},
+        {"no-header", no_argument, NULL, 'n'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"force", no_argument, NULL, 'f'},
+        {"update", no_argument, NULL, 'u'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *states = NULL, *fmt = NULL;
@@ -635,7 +654,8 @@ static int resource_run (int argc, char **argv)
         eddy_cmd_usage (&cmd_resource, false);
     if (strcmp (sub, "list") && strcmp (sub, "status") && strcmp (sub, "drain") &&
         strcmp (sub, "undrain"))
-        eddy_cmd_die ("resource", "unknown subcommand '%s' (try: list, status, drain, undrain)",
+        eddy_cmd_die ("resource",
+                      "unknown subcommand '%s' (try: list, status, drain, undrain)",
                       sub);
     argc--;
     argv++;
@@ -689,11 +709,13 @@ static int resource_run (int argc, char **argv)
     if ((is_list || is_status) && optind != argc)
         eddy_cmd_die ("resource", "%s: unexpected argument '%s'", sub, argv[optind]);
     if (is_undrain && optind != argc - 1)
-        eddy_cmd_die ("resource", "undrain: needs exactly one TARGETS (an idset or hostlist)");
+        eddy_cmd_die ("resource",
+                      "undrain: needs exactly one TARGETS (an idset or hostlist)");
     if (is_drain && optind == argc && (force || update))
         eddy_cmd_die ("resource", "drain: -f and -u need TARGETS");
     if (is_drain && optind < argc && (fmt || noheader || json))
-        eddy_cmd_die ("resource", "drain: -o, -n and --json are for the listing (no TARGETS)");
+        eddy_cmd_die ("resource",
+                      "drain: -o, -n and --json are for the listing (no TARGETS)");
     if (is_undrain && (fmt || noheader || json))
         eddy_cmd_die ("resource", "undrain: no -o, -n or --json");
     if (is_list && !states)
@@ -715,7 +737,10 @@ static int resource_run (int argc, char **argv)
         rc = drain_list (h, fmt, noheader, json);
     else
         rc = drain_run (h, is_drain ? "resource.drain" : "resource.undrain",
-                        force ? "force" : update ? "update" : "", argc - optind, argv + optind);
+                        force    ? "force"
+                        : update ? "update"
+                                 : "",
+                        argc - optind, argv + optind);
     client_close (h);
     return rc;
 }

@@ -10,7 +10,8 @@ static const struct {
     const char *name;
     const char *help;
 } states[EDDY_RSTATE_COUNT] = {
-    [EDDY_RSTATE_AVAIL] = {"avail", "online, neither excluded nor drained: schedulable"},
+    [EDDY_RSTATE_AVAIL] = {"avail",
+                           "online, neither excluded nor drained: schedulable"},
     [EDDY_RSTATE_ONLINE] = {"online", "its broker is online"},
     [EDDY_RSTATE_OFFLINE] = {"offline", "its broker is not online"},
     [EDDY_RSTATE_EXCLUDE] = {"exclude", "excluded by [resource] exclude"},
@@ -67,7 +68,8 @@ int eddy_rstate_compute (const struct eddy_rstate_input *in,
         errno = EINVAL;
         return -1;
     }
-    if (!(off = within (in->down, in->all)) || !(excl = within (in->excluded, in->all)) ||
+    if (!(off = within (in->down, in->all)) ||
+        !(excl = within (in->excluded, in->all)) ||
         !(drain = within (in->drained, in->all)) ||
         !(alloc = within (in->allocated, in->all)))
         goto error;
@@ -76,14 +78,15 @@ int eddy_rstate_compute (const struct eddy_rstate_input *in,
     out[EDDY_RSTATE_DRAIN] = drain;
     out[EDDY_RSTATE_ALLOCATED] = alloc;
     off = excl = drain = alloc = NULL;
-    if (!(out[EDDY_RSTATE_ONLINE] = eddy_idset_difference (in->all, out[EDDY_RSTATE_OFFLINE])) ||
+    if (!(out[EDDY_RSTATE_ONLINE] =
+              eddy_idset_difference (in->all, out[EDDY_RSTATE_OFFLINE])) ||
         !(out[EDDY_RSTATE_AVAIL] = eddy_idset_copy (out[EDDY_RSTATE_ONLINE])) ||
         eddy_idset_subtract (out[EDDY_RSTATE_AVAIL], out[EDDY_RSTATE_EXCLUDE]) < 0 ||
         eddy_idset_subtract (out[EDDY_RSTATE_AVAIL], out[EDDY_RSTATE_DRAIN]) < 0 ||
-        !(out[EDDY_RSTATE_DRAINING] =
-              eddy_idset_intersect (out[EDDY_RSTATE_DRAIN], out[EDDY_RSTATE_ALLOCATED])) ||
-        !(out[EDDY_RSTATE_DRAINED] =
-              eddy_idset_difference (out[EDDY_RSTATE_DRAIN], out[EDDY_RSTATE_ALLOCATED])) ||
+        !(out[EDDY_RSTATE_DRAINING] = eddy_idset_intersect (
+              out[EDDY_RSTATE_DRAIN], out[EDDY_RSTATE_ALLOCATED])) ||
+        !(out[EDDY_RSTATE_DRAINED] = eddy_idset_difference (
+              out[EDDY_RSTATE_DRAIN], out[EDDY_RSTATE_ALLOCATED])) ||
         !(out[EDDY_RSTATE_LOST] = within (in->lost, out[EDDY_RSTATE_OFFLINE])) ||
         !(out[EDDY_RSTATE_TORPID] = within (in->torpid, in->all)))
         goto error;
@@ -113,15 +116,17 @@ struct host_rank {
 
 static int cmp_host (const void *a, const void *b)
 {
-    return strcmp (((const struct host_rank *)a)->name, ((const struct host_rank *)b)->name);
+    return strcmp (((const struct host_rank *)a)->name,
+                   ((const struct host_rank *)b)->name);
 }
 
 /* Hostnames through a sorted table: a hostlist of n hosts over R of m
  * ranks costs O((n + m) log m), not O(n m).
  */
-static eddy_idset_t *
-hosts_to_ranks (const eddy_rlist_t *rl, const eddy_idset_t *all, const eddy_hostlist_t *hl,
-                eddy_error_t *err)
+static eddy_idset_t *hosts_to_ranks (const eddy_rlist_t *rl,
+                                     const eddy_idset_t *all,
+                                     const eddy_hostlist_t *hl,
+                                     eddy_error_t *err)
 {
     size_t m = eddy_idset_count (all), n = 0;
     struct host_rank *tab = calloc (m ? m : 1, sizeof (*tab));
@@ -140,7 +145,8 @@ hosts_to_ranks (const eddy_rlist_t *rl, const eddy_idset_t *all, const eddy_host
     qsort (tab, n, sizeof (*tab), cmp_host);
     eddy_hostlist_iter_init (&it, hl);
     while ((host = eddy_hostlist_iter_next (&it))) {
-        struct host_rank key = {host, 0}, *hit = bsearch (&key, tab, n, sizeof (*tab), cmp_host);
+        struct host_rank key = {host, 0},
+                         *hit = bsearch (&key, tab, n, sizeof (*tab), cmp_host);
         if (!hit) {
             eddy_error_set (err, "host %s is not a host of this instance", host);
             errno = EINVAL;
@@ -164,7 +170,8 @@ error:
     return NULL;
 }
 
-eddy_idset_t *eddy_rstate_targets (const eddy_rlist_t *rl, const char *targets, eddy_error_t *err)
+eddy_idset_t *
+eddy_rstate_targets (const eddy_rlist_t *rl, const char *targets, eddy_error_t *err)
 {
     eddy_idset_t *all = NULL, *ids = NULL, *extra = NULL;
     eddy_hostlist_t *hl = NULL;
@@ -198,17 +205,20 @@ eddy_idset_t *eddy_rstate_targets (const eddy_rlist_t *rl, const char *targets, 
             char *have = eddy_idset_encode (all, EDDY_IDSET_RANGE);
             eddy_error_set (err, "rank%s %s %s not in this instance (its ranks: %s)",
                             eddy_idset_count (extra) > 1 ? "s" : "", bad ? bad : "?",
-                            eddy_idset_count (extra) > 1 ? "are" : "is", have && *have ? have : "none");
+                            eddy_idset_count (extra) > 1 ? "are" : "is",
+                            have && *have ? have : "none");
             free (have);
             free (bad);
             errno = EINVAL;
             goto error;
         }
-    } else if ((hl = eddy_hostlist_decode (targets, NULL)) && eddy_hostlist_count (hl) > 0) {
+    } else if ((hl = eddy_hostlist_decode (targets, NULL)) &&
+               eddy_hostlist_count (hl) > 0) {
         if (!(ids = hosts_to_ranks (rl, all, hl, err)))
             goto error;
     } else {
-        eddy_error_set (err, "'%s' is neither an idset of ranks nor a hostlist", targets);
+        eddy_error_set (err, "'%s' is neither an idset of ranks nor a hostlist",
+                        targets);
         errno = EINVAL;
         goto error;
     }

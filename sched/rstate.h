@@ -60,7 +60,8 @@ void eddy_rstate_free (eddy_idset_t *out[EDDY_RSTATE_COUNT]);
  * hostname of one.  Returns a new idset, or NULL + EINVAL with err naming
  * the bad part (an empty string, garbage, a rank or host rl lacks), ENOMEM.
  */
-eddy_idset_t *eddy_rstate_targets (const eddy_rlist_t *rl, const char *targets, eddy_error_t *err);
+eddy_idset_t *
+eddy_rstate_targets (const eddy_rlist_t *rl, const char *targets, eddy_error_t *err);
 
 /* Ranks of rl as an idset (NULL + ENOMEM). */
 eddy_idset_t *eddy_rstate_ranks (const eddy_rlist_t *rl);

@@ -614,11 +614,6 @@ status_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void
 
 /* ---- ranks online and down ---- */
 
-/* The ranks of R that have a broker (below the instance's size) and are
- * not online are down: never free, never placed on (docs/protocols.md,
- * overlay.online).  Ranks of R beyond the size (a simulated machine run
- * by fewer brokers) have no broker to be lost and stay up.
- */
 /* The ranks of R that have a broker and are not online (empty while
  * online is unknown); NULL + ENOMEM.
  */
@@ -641,6 +636,11 @@ static eddy_idset_t *offline_ranks (struct sched *s)
     return ids;
 }
 
+/* The ranks of R that have a broker (below the instance's size) and are
+ * not online are down: never free, never placed on (docs/protocols.md,
+ * overlay.online).  Ranks of R beyond the size (a simulated machine run
+ * by fewer brokers) have no broker to be lost and stay up.
+ */
 static void apply_online (struct sched *s)
 {
     eddy_idset_t *online = NULL, *ids = NULL;
@@ -753,8 +753,9 @@ static char *withheld_ranks (struct sched *s)
     return out;
 }
 
-/* Keep the excluded and drained ranks' free resources out of the pool: give back what
- * was withheld, withhold again under the current exclude.  Jobs already
+/* Keep the excluded and drained ranks' free resources out of the pool:
+ * give back what was withheld, withhold again under the current exclude
+ * and drain.  Jobs already
  * running there finish; what they free is withheld at the next call.
  * Only once ready: the running jobs' R must first leave the pool.
  */
