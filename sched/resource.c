@@ -93,14 +93,14 @@ struct resource {
 
     /* drain: {"RANK": {"timestamp": T, "reason": S}} as persisted */
     json_t *drain;
-    bool drain_loaded;       /* the KVS was read (or has no such key) */
-    char drain_error[200];   /* why it could not be read: drain refused */
-    eddy_future_t *drain_f;  /* the lookup, a commit or sched.drain */
-    json_t *drain_next;      /* the state being committed */
+    bool drain_loaded;           /* the KVS was read (or has no such key) */
+    char drain_error[200];       /* why it could not be read: drain refused */
+    eddy_future_t *drain_f;      /* the lookup, a commit or sched.drain */
+    json_t *drain_next;          /* the state being committed */
     const eddy_msg_t *drain_msg; /* the request being carried out */
-    const eddy_msg_t **dq;   /* drain requests waiting their turn */
+    const eddy_msg_t **dq;       /* drain requests waiting their turn */
     size_t ndq;
-    eddy_rlist_t *rl;        /* R decoded (targets, nodelists) */
+    eddy_rlist_t *rl; /* R decoded (targets, nodelists) */
 };
 
 /* The ranks of exclude (an idset, or hostnames of R), as an idset string
@@ -404,8 +404,8 @@ static json_t *drain_groups (json_t *drain, const eddy_rlist_t *rl)
         else {
             i = n++;
             g[i] = (struct group){eddy_idset_create (), t, reason};
-            if (!g[i].ranks ||
-                json_object_set_new (by_reason, reason, json_integer ((json_int_t)i)) < 0)
+            if (!g[i].ranks || json_object_set_new (by_reason, reason,
+                                                    json_integer ((json_int_t)i)) < 0)
                 goto done;
         }
         if (eddy_idset_set (g[i].ranks, (unsigned)strtoul (key, NULL, 10)) < 0)
@@ -448,7 +448,8 @@ static json_t *drain_from_groups (json_t *o)
     json_t *drained, *e, *drain = json_object ();
     size_t i;
 
-    if (!drain || json_unpack (o, "{s:o}", "drained", &drained) < 0 || !json_is_array (drained))
+    if (!drain || json_unpack (o, "{s:o}", "drained", &drained) < 0 ||
+        !json_is_array (drained))
         goto error;
     json_array_foreach (drained, i, e)
     {
@@ -463,9 +464,9 @@ static json_t *drain_from_groups (json_t *o)
              r = eddy_idset_next (ids, r)) {
             char key[16];
             snprintf (key, sizeof (key), "%u", r);
-            if (json_object_set_new (drain, key,
-                                     json_pack ("{s:f s:s}", "timestamp", t, "reason",
-                                                reason)) < 0) {
+            if (json_object_set_new (
+                    drain, key,
+                    json_pack ("{s:f s:s}", "timestamp", t, "reason", reason)) < 0) {
                 eddy_idset_destroy (ids);
                 goto error;
             }
@@ -500,7 +501,8 @@ static void sched_drain_continuation (eddy_future_t *f, void *arg)
 
     /* persisted already: the scheduler that missed it gets it with R */
     if (eddy_rpc_get (f, NULL) < 0 && errno != ENOSYS)
-        eddy_log (res->h, LOG_ERR, "resource: sched.drain: %s", eddy_future_error_string (f));
+        eddy_log (res->h, LOG_ERR, "resource: sched.drain: %s",
+                  eddy_future_error_string (f));
     eddy_future_destroy (f);
     res->drain_f = NULL;
     drain_finish (res, 0, NULL);
@@ -514,7 +516,8 @@ static void commit_continuation (eddy_future_t *f, void *arg)
     if (eddy_rpc_get (f, NULL) < 0) {
         char text[256];
         int errnum = errno;
-        snprintf (text, sizeof (text), "resource: the drain state could not be stored: %s",
+        snprintf (text, sizeof (text),
+                  "resource: the drain state could not be stored: %s",
                   eddy_future_error_string (f));
         eddy_future_destroy (f);
         res->drain_f = NULL;
@@ -527,7 +530,8 @@ static void commit_continuation (eddy_future_t *f, void *arg)
     res->drain = res->drain_next;
     res->drain_next = NULL;
     if (!(ranks = drained_ranks (res->drain)) ||
-        !(res->drain_f = eddy_rpc_pack (res->h, "sched.drain", 0, 0, "{s:s}", "drained", ranks)) ||
+        !(res->drain_f =
+              eddy_rpc_pack (res->h, "sched.drain", 0, 0, "{s:s}", "drained", ranks)) ||
         eddy_future_then (res->drain_f, -1, sched_drain_continuation, res) < 0) {
         eddy_log (res->h, LOG_ERR, "resource: sched.drain: %s", strerror (errno));
         eddy_future_destroy (res->drain_f);
@@ -538,8 +542,8 @@ static void commit_continuation (eddy_future_t *f, void *arg)
 }
 
 /* The state after msg (a new reference), or NULL with *errnum and text. */
-static json_t *drain_apply (struct resource *res, const eddy_msg_t *msg, int *errnum, char *text,
-                            size_t len)
+static json_t *drain_apply (
+    struct resource *res, const eddy_msg_t *msg, int *errnum, char *text, size_t len)
 {
     const char *topic = eddy_msg_topic (msg), *targets, *reason = "", *mode = "";
     bool undrain = topic && !strcmp (topic, "resource.undrain");
@@ -549,8 +553,8 @@ static json_t *drain_apply (struct resource *res, const eddy_msg_t *msg, int *er
     double now = eddy_reactor_wallclock (eddy_handle_reactor (res->h));
 
     *errnum = EINVAL;
-    if (json_unpack (eddy_msg_payload (msg), "{s:s s?s s?s}", "targets", &targets, "reason",
-                     &reason, "mode", &mode) < 0) {
+    if (json_unpack (eddy_msg_payload (msg), "{s:s s?s s?s}", "targets", &targets,
+                     "reason", &reason, "mode", &mode) < 0) {
         *errnum = EPROTO;
         snprintf (text, len, "needs {targets[, reason, mode]}");
         return NULL;
@@ -595,25 +599,28 @@ static json_t *drain_apply (struct resource *res, const eddy_msg_t *msg, int *er
             continue; /* drained already: keeps its reason and time */
         else if (old && !strcmp (mode, "force")) {
             /* a new reason; the time it was first drained stays */
-            json_t *e = json_pack ("{s:O s:s}", "timestamp", json_object_get (old, "timestamp"),
-                                   "reason", reason);
+            json_t *e =
+                json_pack ("{s:O s:s}", "timestamp", json_object_get (old, "timestamp"),
+                           "reason", reason);
             if (!e || json_object_set_new (next, key, e) < 0)
                 goto nomem;
         } else if (old)
             eddy_idset_set (conflict, r);
-        else if (json_object_set_new (next, key,
-                                      json_pack ("{s:f s:s}", "timestamp", now, "reason",
-                                                 reason)) < 0)
+        else if (json_object_set_new (
+                     next, key,
+                     json_pack ("{s:f s:s}", "timestamp", now, "reason", reason)) < 0)
             goto nomem;
     }
     if (!eddy_idset_empty (conflict)) {
         char *c = eddy_idset_encode (conflict, EDDY_IDSET_RANGE);
         *errnum = undrain ? EINVAL : EEXIST;
-        snprintf (text, len,
-                  undrain ? "rank%s %s %s not drained (undrain: every target must be drained)"
-                          : "rank%s %s %s already drained (-f: new reason, -u: drain the others only)",
-                  eddy_idset_count (conflict) > 1 ? "s" : "", c ? c : "?",
-                  eddy_idset_count (conflict) > 1 ? "are" : "is");
+        snprintf (
+            text, len,
+            undrain ? "rank%s %s %s not drained (undrain: every target must be drained)"
+                    : "rank%s %s %s already drained (-f: new reason, -u: drain the "
+                      "others only)",
+            eddy_idset_count (conflict) > 1 ? "s" : "", c ? c : "?",
+            eddy_idset_count (conflict) > 1 ? "are" : "is");
         free (c);
         goto error;
     }
@@ -648,12 +655,14 @@ static void drain_next_request (struct resource *res)
             continue;
         }
         res->drain_msg = msg;
-        if (!(groups = drain_groups (res->drain_next, NULL)) || !(txn = eddy_kvs_txn_create ()) ||
+        if (!(groups = drain_groups (res->drain_next, NULL)) ||
+            !(txn = eddy_kvs_txn_create ()) ||
             eddy_kvs_txn_put_pack (txn, DRAIN_KEY, "{s:i s:O}", "version", 1, "drained",
                                    groups) < 0 ||
             !(res->drain_f = eddy_kvs_commit (res->h, NULL, 0, txn)) ||
             eddy_future_then (res->drain_f, -1, commit_continuation, res) < 0) {
-            snprintf (text, sizeof (text), "resource: the drain state could not be stored: %s",
+            snprintf (text, sizeof (text),
+                      "resource: the drain state could not be stored: %s",
                       strerror (errno));
             eddy_future_destroy (res->drain_f);
             res->drain_f = NULL;
@@ -687,8 +696,10 @@ drain_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void 
 }
 
 /* resource.drain-list {} -> {drained: [{ranks, timestamp, reason, nodelist?}]} */
-static void
-drain_list_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+static void drain_list_cb (eddy_handle_t *h,
+                           eddy_msg_handler_t *mh,
+                           const eddy_msg_t *msg,
+                           void *arg)
 {
     struct resource *res = arg;
     eddy_error_t err;
@@ -958,11 +969,13 @@ static void resource_unload (void *ctx)
     eddy_future_destroy (res->exclude_f);
     free (res->exclude);
     if (res->drain_msg) {
-        eddy_respond_error (res->h, res->drain_msg, ENOSYS, "the resource module was unloaded");
+        eddy_respond_error (res->h, res->drain_msg, ENOSYS,
+                            "the resource module was unloaded");
         eddy_msg_decref (res->drain_msg);
     }
     for (size_t i = 0; i < res->ndq; i++) {
-        eddy_respond_error (res->h, res->dq[i], ENOSYS, "the resource module was unloaded");
+        eddy_respond_error (res->h, res->dq[i], ENOSYS,
+                            "the resource module was unloaded");
         eddy_msg_decref (res->dq[i]);
     }
     free (res->dq);
