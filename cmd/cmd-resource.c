@@ -49,7 +49,8 @@ const struct eddy_cmd cmd_resource = {
         "  -u, --update        already drained ranks are left as they are\n"
         "  without TARGETS: list the drained ranks (TIMESTAMP STATE RANK REASON\n"
         "  NODELIST; -o with {timestamp} {state} {ranks} {reason} {nodelist}; --json)\n"
-        "undrain TARGETS: back to work (every target must be drained).\n",
+        "undrain TARGETS: back to work (every target must be drained).\n"
+        "Options come before TARGETS: the words after it are the REASON.\n",
     .run = resource_run,
 };
 
