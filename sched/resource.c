@@ -446,10 +446,12 @@ done:
 static json_t *drain_from_groups (json_t *o)
 {
     json_t *drained, *e, *drain = json_object ();
+    json_int_t version;
     size_t i;
 
-    if (!drain || json_unpack (o, "{s:o}", "drained", &drained) < 0 ||
-        !json_is_array (drained))
+    if (!drain ||
+        json_unpack (o, "{s:I s:o}", "version", &version, "drained", &drained) < 0 ||
+        version != 1 || !json_is_array (drained))
         goto error;
     json_array_foreach (drained, i, e)
     {
@@ -733,7 +735,9 @@ static void drain_load_continuation (eddy_future_t *f, void *arg)
         }
     } else if (!(o = json_loads (text, 0, NULL)) || !(drain = drain_from_groups (o))) {
         snprintf (res->drain_error, sizeof (res->drain_error),
-                  "the stored drain state (%s) is malformed", DRAIN_KEY);
+                  "the stored drain state (%s) is malformed: repair or unlink it, "
+                  "then restart",
+                  DRAIN_KEY);
         eddy_log (res->h, LOG_ERR, "resource: %s", res->drain_error);
         json_decref (o);
     } else {

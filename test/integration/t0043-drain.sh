@@ -141,6 +141,20 @@ else
     echo "# skipped the full-disk case: needs root and unshare -m"
 fi
 
+# a stored state that cannot be read is not overwritten: drain is refused
+state2="$TMP/state2"
+eddy start --size 2 --statedir "$state2" eddy kvs put 'resource.drain={"version":1,"drained":"garbage"}' \
+    >"$TMP/garbage" 2>&1
+(cd "$TMP" && timeout 60 eddy start --size 2 --statedir "$state2" sh -c '
+    eddy resource drain 1 why; echo "drain rc=$?"
+    eddy resource status -n -s avail -o "{state}={ranks}"
+    eddy kvs get resource.drain') >"$TMP/garbage" 2>&1
+has "$TMP/garbage" '^eddy-resource: resource.drain: refused: the stored drain state \(resource.drain\) is malformed' \
+    "a malformed stored drain state: drain is refused, saying why"
+has "$TMP/garbage" '^drain rc=[1-9]' "with a nonzero exit"
+has "$TMP/garbage" '^avail=0-1$' "status still answers"
+has "$TMP/garbage" '"drained": ?"garbage"' "and the stored value is left as it was"
+
 cat >"$TMP/bad.sh" <<'SH'
 for t in 4 0-9 'node[' nosuch ''; do
     eddy resource drain "$t" why; echo "target '$t' rc=$?"
