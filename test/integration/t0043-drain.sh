@@ -155,6 +155,18 @@ has "$TMP/garbage" '^drain rc=[1-9]' "with a nonzero exit"
 has "$TMP/garbage" '^avail=0-1$' "status still answers"
 has "$TMP/garbage" '"drained": ?"garbage"' "and the stored value is left as it was"
 
+# concurrent drains and undrains are carried out one at a time: none lost
+(cd "$TMP" && timeout 60 eddy start --size 1 -m resource='{"nodes":64,"cores_per_node":2}' -m sched sh -c '
+    for i in $(seq 0 31); do eddy resource drain $i r$i & done; wait
+    echo "after drains: $(eddy resource status -n -s drained -o "{nnodes} {ranks}")"
+    for i in $(seq 0 2 31); do eddy resource undrain $i & done; wait
+    echo "after undrains: $(eddy resource status -n -s drained -o "{nnodes}")"
+    eddy resource drain -n -o "{ranks}={reason}" | grep -c "^\([0-9]*\)=r\1$" | sed "s/^/reasons: /"') \
+    >"$TMP/conc" 2>&1
+has "$TMP/conc" '^after drains: 32 0-31$' "32 concurrent drains: every one is kept"
+has "$TMP/conc" '^after undrains: 16$' "16 concurrent undrains: every one is kept"
+has "$TMP/conc" '^reasons: 16$' "each rank has its own reason"
+
 cat >"$TMP/bad.sh" <<'SH'
 for t in 4 0-9 'node[' nosuch ''; do
     eddy resource drain "$t" why; echo "target '$t' rc=$?"
