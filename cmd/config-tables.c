@@ -185,7 +185,7 @@ static const struct eddy_conf_key sched_keys[] = {
 
 /* [exec] */
 static const struct eddy_conf_key exec_keys[] = {
-    { "kill-timeout", EDDY_CONF_DURATION, 0, .doc = "SIGTERM to SIGKILL grace after a time limit" },
+    { "kill-timeout", EDDY_CONF_DURATION, 0, .doc = "SIGTERM to SIGKILL grace after a time limit or a cancel" },
     { "imp", EDDY_CONF_STRING, EDDY_CONF_UNUSED },
     { "job-shell", EDDY_CONF_STRING, EDDY_CONF_UNUSED },
     { "service", EDDY_CONF_STRING, EDDY_CONF_UNUSED },

@@ -98,7 +98,7 @@ static int conf_kill_timeout (const json_t *table, double *t)
 }
 
 /* config.reload (from the broker): kill-timeout applies to the next job
- * that overruns its time limit.
+ * that overruns its time limit or is canceled.
  */
 static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
@@ -161,6 +161,20 @@ static void uri_cb (eddy_future_t *f, void *arg)
     ctx->uri_f = NULL;
 }
 
+/* The guard program is the broker's attribute exec.guard, when it has
+ * one; until the answer (or without one) guards are the broker's own
+ * executable in guard mode.
+ */
+static void guard_cb (eddy_future_t *f, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    const char *value;
+    if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) == 0 && *value)
+        ctx->guard_exe = strdup (value);
+    eddy_future_destroy (f);
+    ctx->guard_f = NULL;
+}
+
 static void exec_unload (void *arg)
 {
     struct exec_ctx *ctx = arg;
@@ -171,6 +185,8 @@ static void exec_unload (void *arg)
         shell_destroy (ctx->shell);
         eddy_future_destroy (ctx->uri_f);
         free (ctx->local_uri);
+        eddy_future_destroy (ctx->guard_f);
+        free (ctx->guard_exe);
         free (ctx);
         errno = saved_errno;
     }
@@ -222,6 +238,9 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
             goto error;
         ctx->uri_f = eddy_rpc_pack (h, "attr.get", ctx->rank, 0, "{s:s}", "name", "local-uri");
         if (!ctx->uri_f || eddy_future_then (ctx->uri_f, -1, uri_cb, ctx) < 0)
+            goto error;
+        ctx->guard_f = eddy_rpc_pack (h, "attr.get", ctx->rank, 0, "{s:s}", "name", "exec.guard");
+        if (!ctx->guard_f || eddy_future_then (ctx->guard_f, -1, guard_cb, ctx) < 0)
             goto error;
     }
     if (eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0

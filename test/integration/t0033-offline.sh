@@ -135,7 +135,9 @@ for r in 0 1 2 3; do start_rank $r; done
 within 20 down_is -; _report $? "a tree of 4 (fanout 2) runs with every rank up" "$TMP/broker0.log"
 kill -9 "${PIDS[1]}"
 wait "${PIDS[1]}" 2>/dev/null
-within 20 down_is 'rank[1,3]'; _report $? "rank 1 killed: ranks 1 and 3 are down" "$TMP/broker0.log"
+within 20 down_is 'rank[1,3]'
+st=$?; { eddy resource list; eddy overlay status; cat "$TMP/broker0.log"; } >"$TMP/lost1" 2>&1
+_report $st "rank 1 killed: ranks 1 and 3 are down" "$TMP/lost1"
 kill -0 "${PIDS[3]}"; _report $? "rank 3 keeps running without its parent" "$TMP/broker3.log"
 start_rank 1
 within 20 down_is -; _report $? "rank 1 restarted: rank 3 rejoins it, nothing is down" "$TMP/broker3.log"
