@@ -75,7 +75,9 @@ struct sched {
     eddy_rlist_t *trial; /* an idle copy of all: can a request ever fit? */
     eddy_rlist_t *pool;  /* what is free now */
     char *exclude;          /* ranks never scheduled ([resource] exclude), or NULL */
-    eddy_rlist_t *withheld; /* their free part, kept out of the pool */
+    char *drained;          /* ranks drained (resource.drain), or NULL */
+    eddy_rlist_t *withheld; /* the free part of both, kept out of the pool */
+    eddy_idset_t *seen;     /* ranks that have been online: down now = lost */
 
     struct job **queue; /* by (priority desc, t_submit, id) */
     size_t nqueue, queue_size;
@@ -631,6 +633,31 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
 
 /* ---- resource-status ---- */
 
+static eddy_idset_t *offline_ranks (struct sched *s);
+
+/* The rank-level states the pool cannot tell (an excluded or drained rank
+ * is out of the pool, down or not): offline and lost, as idsets.
+ */
+static int status_ranks (struct sched *s, json_t *o)
+{
+    eddy_idset_t *off = offline_ranks (s);
+    eddy_idset_t *lost = off && s->seen ? eddy_idset_intersect (off, s->seen) : NULL;
+    char *offs = off ? eddy_idset_encode (off, EDDY_IDSET_RANGE) : NULL;
+    char *losts = lost ? eddy_idset_encode (lost, EDDY_IDSET_RANGE) : NULL;
+    int rc = -1;
+
+    if (!off || json_object_set_new (o, "offline", json_string (offs ? offs : "")) < 0 ||
+        json_object_set_new (o, "lost", json_string (losts ? losts : "")) < 0)
+        goto done;
+    rc = 0;
+done:
+    eddy_idset_destroy (off);
+    eddy_idset_destroy (lost);
+    free (offs);
+    free (losts);
+    return rc;
+}
+
 static void respond_status (struct sched *s, const eddy_msg_t *msg)
 {
     eddy_rlist_t *allocated = NULL, *down = NULL, *idle = NULL, *excluded = NULL;
@@ -645,9 +672,11 @@ static void respond_status (struct sched *s, const eddy_msg_t *msg)
         || !(allocated = eddy_rlist_difference (s->all, idle)) ||
         !(excluded = s->exclude ? eddy_rlist_subset (s->all, s->exclude, NULL) : eddy_rlist_create ()) ||
         !(down = eddy_rlist_copy_down (s->pool)) ||
-        !(o = json_pack ("{s:o s:o s:o s:o}", "all", eddy_rlist_to_json (s->all),
+        !(o = json_pack ("{s:o s:o s:o s:o s:s}", "all", eddy_rlist_to_json (s->all),
                          "allocated", eddy_rlist_to_json (allocated), "down",
-                         eddy_rlist_to_json (down), "excluded", eddy_rlist_to_json (excluded))))
+                         eddy_rlist_to_json (down), "excluded", eddy_rlist_to_json (excluded),
+                         "drained", s->drained ? s->drained : "")) ||
+        status_ranks (s, o) < 0)
         eddy_respond_error (s->h, msg, ENOMEM, NULL);
     else
         eddy_respond (s->h, msg, o);
@@ -692,6 +721,28 @@ status_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void
 
 /* ---- ranks online and down ---- */
 
+/* The ranks of R that have a broker and are not online (empty while
+ * online is unknown); NULL + ENOMEM.
+ */
+static eddy_idset_t *offline_ranks (struct sched *s)
+{
+    eddy_idset_t *online = NULL, *ids = NULL;
+    char *ranks = NULL;
+    uint32_t size = eddy_handle_size (s->h);
+
+    if (!s->all || !s->online)
+        return eddy_idset_create ();
+    if ((online = eddy_idset_decode (s->online, NULL)) && (ranks = eddy_rlist_ranks (s->all)) &&
+        (ids = eddy_idset_decode (ranks, NULL))) {
+        if (size != EDDY_NODEID_ANY && size > 0 && size < EDDY_IDSET_INVALID_ID - 1)
+            eddy_idset_range_clear (ids, size, EDDY_IDSET_INVALID_ID - 1);
+        eddy_idset_subtract (ids, online);
+    }
+    eddy_idset_destroy (online);
+    free (ranks);
+    return ids;
+}
+
 /* The ranks of R that have a broker (below the instance's size) and are
  * not online are down: never free, never placed on (docs/protocols.md,
  * overlay.online).  Ranks of R beyond the size (a simulated machine run
@@ -710,6 +761,11 @@ static void apply_online (struct sched *s)
         goto done;
     if (size != EDDY_NODEID_ANY && size > 0 && size < EDDY_IDSET_INVALID_ID - 1)
         eddy_idset_range_clear (ids, size, EDDY_IDSET_INVALID_ID - 1);
+    /* remember who was ever online: offline later means lost */
+    if (!s->seen)
+        s->seen = eddy_idset_create ();
+    if (s->seen)
+        eddy_idset_add (s->seen, online);
     eddy_idset_t *upset = eddy_idset_intersect (ids, online);
     if (upset && eddy_idset_subtract (ids, upset) == 0 &&
         (up = eddy_idset_encode (upset, EDDY_IDSET_RANGE)) &&
@@ -789,8 +845,24 @@ static void deny_impossible (struct sched *s)
 
 /* ---- exclusion ---- */
 
-/* Keep the excluded ranks' free resources out of the pool: give back what
- * was withheld, withhold again under the current exclude.  Jobs already
+/* exclude ∪ drained as an idset string ("" for none), NULL + ENOMEM. */
+static char *withheld_ranks (struct sched *s)
+{
+    const char *a = s->exclude ? s->exclude : "", *b = s->drained ? s->drained : "";
+    if (!*a || !*b)
+        return strdup (*a ? a : b);
+    eddy_idset_t *x = eddy_idset_decode (a, NULL), *y = eddy_idset_decode (b, NULL);
+    char *out = NULL;
+    if (x && y && eddy_idset_add (x, y) == 0)
+        out = eddy_idset_encode (x, EDDY_IDSET_RANGE);
+    eddy_idset_destroy (x);
+    eddy_idset_destroy (y);
+    return out;
+}
+
+/* Keep the excluded and drained ranks' free resources out of the pool:
+ * give back what was withheld, withhold again under the current exclude
+ * and drain.  Jobs already
  * running there finish; what they free is withheld at the next call.
  * Only once ready: the running jobs' R must first leave the pool.
  */
@@ -802,18 +874,25 @@ static void apply_exclude (struct sched *s)
         return;
     if (s->withheld) {
         if (eddy_rlist_free (s->pool, s->withheld, &err) < 0)
-            sched_log (s, LOG_ERR, "exclude: giving back %s: %s", s->exclude, err.text);
+            sched_log (s, LOG_ERR, "exclude/drain: giving back: %s", err.text);
         eddy_rlist_destroy (s->withheld);
         s->withheld = NULL;
     }
-    if (!s->exclude || !*s->exclude)
-        return;
-    eddy_rlist_t *ex = eddy_rlist_subset (s->pool, s->exclude, &err);
-    if (!ex || eddy_rlist_remove (s->pool, ex, &err) < 0) {
-        sched_log (s, LOG_ERR, "exclude %s: %s", s->exclude, ex ? err.text : strerror (errno));
-        eddy_rlist_destroy (ex);
+    char *ranks = withheld_ranks (s);
+    if (!ranks || !*ranks) {
+        if (!ranks)
+            sched_log (s, LOG_ERR, "exclude/drain: out of memory");
+        free (ranks);
         return;
     }
+    eddy_rlist_t *ex = eddy_rlist_subset (s->pool, ranks, &err);
+    if (!ex || eddy_rlist_remove (s->pool, ex, &err) < 0) {
+        sched_log (s, LOG_ERR, "exclude/drain %s: %s", ranks, ex ? err.text : strerror (errno));
+        eddy_rlist_destroy (ex);
+        free (ranks);
+        return;
+    }
+    free (ranks);
     s->withheld = ex;
 }
 
@@ -849,6 +928,45 @@ exclude_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, voi
     sched_log (s, LOG_NOTICE, "exclude: ranks '%s' -> '%s'", s->exclude ? s->exclude : "",
                ranks);
     if (set_exclude (s, ranks) < 0) {
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    eddy_respond (h, msg, NULL);
+    schedule_pass (s);
+}
+
+static int set_drained (struct sched *s, const char *ranks)
+{
+    char *cp = NULL;
+    if (ranks && *ranks && !(cp = strdup (ranks)))
+        return -1;
+    free (s->drained);
+    s->drained = cp;
+    apply_exclude (s);
+    return 0;
+}
+
+/* sched.drain {drained: IDSET} (from the resource module, once the drain
+ * is persisted): these ranks, and no others, get no new work.
+ */
+static void
+drain_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct sched *s = arg;
+    const char *ranks;
+    eddy_idset_t *ids;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "drained", &ranks) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "sched.drain: needs {drained: IDSET}");
+        return;
+    }
+    if (*ranks && !(ids = eddy_idset_decode (ranks, NULL))) {
+        eddy_respond_error (h, msg, EINVAL, "sched.drain: not an idset");
+        return;
+    }
+    if (*ranks)
+        eddy_idset_destroy (ids);
+    if (set_drained (s, ranks) < 0) {
         eddy_respond_error (h, msg, ENOMEM, NULL);
         return;
     }
@@ -948,10 +1066,11 @@ static void acquire_continuation (eddy_future_t *f, void *arg)
 {
     struct sched *s = arg;
     json_t *Rj;
-    const char *exclude = NULL;
+    const char *exclude = NULL, *drained = NULL;
     eddy_error_t err;
 
-    if (eddy_rpc_get_unpack (f, "{s:o s?s}", "R", &Rj, "exclude", &exclude) < 0) {
+    if (eddy_rpc_get_unpack (f, "{s:o s?s s?s}", "R", &Rj, "exclude", &exclude, "drained",
+                             &drained) < 0) {
         if (errno == ENOSYS && s->tries < ACQUIRE_TRIES) {
             /* the resource module is not loaded yet */
             eddy_timer_set (s->retry, ACQUIRE_RETRY, 0);
@@ -964,6 +1083,11 @@ static void acquire_continuation (eddy_future_t *f, void *arg)
             sched_log (s, LOG_INFO, "exclude: ranks %s are not scheduled", exclude);
             if (set_exclude (s, exclude) < 0)
                 sched_log (s, LOG_ERR, "exclude: %s", strerror (errno));
+        }
+        if (drained && *drained) {
+            sched_log (s, LOG_INFO, "drain: ranks %s are drained", drained);
+            if (set_drained (s, drained) < 0)
+                sched_log (s, LOG_ERR, "drain: %s", strerror (errno));
         }
         if (set_R (s, Rj, &err) < 0)
             sched_log (s, LOG_ERR, "resource.acquire: bad R: %s", err.text);
@@ -1084,7 +1208,7 @@ free_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *
     struct job *job = s->running[i];
     if (eddy_rlist_free (s->pool, job->R, &err) < 0)
         sched_log (s, LOG_ERR, "free %ju: %s", (uintmax_t)job->id, err.text);
-    if (s->exclude)
+    if (s->exclude || s->drained)
         apply_exclude (s);
     running_remove_at (s, i);
     job_destroy (job);
@@ -1180,6 +1304,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     {EDDY_MSGTYPE_REQUEST, "sched.resource-status", status_cb, EDDY_ROLE_ALL},
     {EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0},
     {EDDY_MSGTYPE_REQUEST, "sched.exclude", exclude_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "sched.drain", drain_cb, 0},
     {EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0},
     EDDY_MSGHANDLER_TABLE_END,
 };
@@ -1226,6 +1351,8 @@ static void sched_unload (void *ctx)
     eddy_rlist_destroy (s->trial);
     eddy_rlist_destroy (s->withheld);
     free (s->exclude);
+    free (s->drained);
+    eddy_idset_destroy (s->seen);
     free (s);
 }
 
