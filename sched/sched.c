@@ -18,6 +18,7 @@
 #include <syslog.h>
 
 #include "engine/future.h"
+#include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
 #include "sched/jobspec.h"
 #include "sched/policy.h"
@@ -39,6 +40,11 @@ struct job {
     struct eddy_rlist_request rreq;
     int procs;  /* cores the policy counts */
     double req; /* time limit; INFINITY when none */
+    /* its queue's resources (job-manager's queue_resources, an idset or a
+     * hostlist, and queue_requires, properties): the job goes only there */
+    char *qres;
+    json_t *qreq;
+    eddy_rlist_t *within; /* those resources in R, once R is known */
     /* once running */
     eddy_rlist_t *R;
     int ncores; /* cores in R */
@@ -109,6 +115,9 @@ static void job_destroy (struct job *job)
         if (job->msg)
             eddy_msg_decref (job->msg);
         eddy_rlist_destroy (job->R);
+        eddy_rlist_destroy (job->within);
+        free (job->qres);
+        json_decref (job->qreq);
         free (job);
         errno = saved_errno;
     }
@@ -208,6 +217,99 @@ static void schedule_pass (struct sched *s)
         eddy_watcher_start (s->idle);
 }
 
+/* ---- a queue's resources ---- */
+
+/* The ranks of all a queue's resources name: an idset of ranks, or a
+ * hostlist of R's hostnames.  Malloc'd idset text.
+ */
+static char *queue_ranks (const eddy_rlist_t *all, const char *spec)
+{
+    eddy_idset_t *ids = eddy_idset_decode (spec, NULL), *ranks = NULL, *out = NULL;
+    eddy_hostlist_t *hl = NULL;
+    char *text = NULL, *r = NULL;
+
+    if (ids) {
+        eddy_idset_destroy (ids);
+        return strdup (spec);
+    }
+    if (!(hl = eddy_hostlist_decode (spec, NULL)) || !(r = eddy_rlist_ranks (all))
+        || !(ranks = eddy_idset_decode (r, NULL)) || !(out = eddy_idset_create ()))
+        goto done;
+    for (unsigned i = eddy_idset_first (ranks); i != EDDY_IDSET_INVALID_ID;
+         i = eddy_idset_next (ranks, i)) {
+        const char *host = eddy_rlist_hostname (all, i);
+        if (host && eddy_hostlist_find (hl, host) >= 0 && eddy_idset_set (out, i) < 0)
+            goto done;
+    }
+    text = eddy_idset_encode (out, 0);
+done:
+    eddy_hostlist_destroy (hl);
+    eddy_idset_destroy (ranks);
+    eddy_idset_destroy (out);
+    free (r);
+    return text;
+}
+
+/* The part of R where job may go (NULL: anywhere); computed once R is
+ * known.  A queue whose resources match nothing gets an empty set, so its
+ * jobs never fit.
+ */
+static const eddy_rlist_t *within_of (struct sched *s, struct job *job)
+{
+    size_t i;
+    json_t *p;
+
+    if ((!job->qres && !job->qreq) || !s->all)
+        return NULL;
+    if (job->within)
+        return job->within;
+    char *ranks = job->qres ? queue_ranks (s->all, job->qres) : eddy_rlist_ranks (s->all);
+    eddy_idset_t *ids = ranks ? eddy_idset_decode (ranks, NULL) : NULL;
+    json_array_foreach (job->qreq, i, p) {
+        char *pr = ids ? eddy_rlist_property_ranks (s->all, json_string_value (p)) : NULL;
+        eddy_idset_t *pids = pr && pr[0] ? eddy_idset_decode (pr, NULL) : NULL;
+        eddy_idset_t *both = pids ? eddy_idset_intersect (ids, pids) : eddy_idset_create ();
+        eddy_idset_destroy (ids);
+        eddy_idset_destroy (pids);
+        free (pr);
+        ids = both;
+    }
+    free (ranks);
+    ranks = ids ? eddy_idset_encode (ids, 0) : NULL;
+    eddy_idset_destroy (ids);
+    job->within = ranks ? (ranks[0] ? eddy_rlist_subset (s->all, ranks, NULL)
+                                    : eddy_rlist_create ())
+                        : NULL;
+    free (ranks);
+    if (!job->within) {
+        sched_log (s, LOG_ERR, "alloc %ju: the queue's resources cannot be resolved",
+                   (uintmax_t)job->id);
+        job->within = eddy_rlist_create ();
+    }
+    return job->within;
+}
+
+/* Allocate job from pool, within its queue's resources. */
+static eddy_rlist_t *alloc_in (struct sched *s, eddy_rlist_t *pool, struct job *job,
+                               eddy_error_t *err)
+{
+    const eddy_rlist_t *within = within_of (s, job);
+    eddy_rlist_t *X, *r;
+
+    if (!within)
+        return eddy_rlist_alloc (pool, &job->rreq, err);
+    if (!(X = eddy_rlist_intersect (pool, within)))
+        return NULL;
+    if ((r = eddy_rlist_alloc (X, &job->rreq, err)) && eddy_rlist_remove (pool, r, err) < 0) {
+        eddy_rlist_destroy (r);
+        r = NULL;
+    }
+    eddy_rlist_destroy (X);
+    if (!r && errno == EINVAL && eddy_rlist_count (within, EDDY_RLIST_NODES) == 0)
+        errno = ENOSPC; /* an empty set: the request does not fit */
+    return r;
+}
+
 /* Answer a job's alloc request with type 2 (denied) or 3 (canceled). */
 static void respond_final (struct sched *s, struct job *job, int type, const char *note)
 {
@@ -230,7 +332,7 @@ static void respond_final (struct sched *s, struct job *job, int type, const cha
 static bool never_fits (struct sched *s, struct job *job, char *note, size_t len)
 {
     eddy_error_t err = {.text = ""};
-    eddy_rlist_t *r = eddy_rlist_alloc (s->trial, &job->rreq, &err);
+    eddy_rlist_t *r = alloc_in (s, s->trial, job, &err);
 
     if (r) {
         if (eddy_rlist_free (s->trial, r, NULL) < 0)
@@ -255,6 +357,11 @@ static bool never_fits (struct sched *s, struct job *job, char *note, size_t len
               eddy_rlist_count (s->all, EDDY_RLIST_CORES),
               eddy_rlist_count (s->all, EDDY_RLIST_GPUS),
               eddy_rlist_count (s->all, EDDY_RLIST_NODES));
+    if (within_of (s, job)) {
+        const char *tail = " (its queue has only part of them)";
+        if (strlen (note) + strlen (tail) < len)
+            strcat (note, tail);
+    }
     if (job->rreq.nnodes > 1) {
         /* name the node count when there is room for it */
         char tail[64];
@@ -298,7 +405,7 @@ static int start_cb (size_t index, void *arg)
     struct sched *s = arg;
     eddy_error_t err;
 
-    if (!(s->queue[index]->R = eddy_rlist_alloc (s->pool, &s->queue[index]->rreq, &err)))
+    if (!(s->queue[index]->R = alloc_in (s, s->pool, s->queue[index], &err)))
         return -1; /* fragmented, or gpus busy: the policy skips it */
     return start_job (s, index);
 }
@@ -311,7 +418,7 @@ static int start_cb (size_t index, void *arg)
 static bool count_only (const struct job *job)
 {
     return job->rreq.nnodes == 0 && job->rreq.cores_per_slot == 1 &&
-           job->rreq.gpus_per_slot == 0 && !job->rreq.exclusive;
+           job->rreq.gpus_per_slot == 0 && !job->rreq.exclusive && !job->qres && !job->qreq;
 }
 
 struct pool {
@@ -357,7 +464,7 @@ static void *pool_copy (const void *arg)
 static bool pool_fits (const void *arg, size_t index)
 {
     const struct pool *pl = arg;
-    eddy_rlist_t *r = eddy_rlist_alloc (pl->rl, &pl->s->queue[index]->rreq, NULL);
+    eddy_rlist_t *r = alloc_in (pl->s, pl->rl, pl->s->queue[index], NULL);
 
     if (!r)
         return false;
@@ -369,7 +476,7 @@ static bool pool_fits (const void *arg, size_t index)
 static int pool_take (void *arg, size_t index)
 {
     struct pool *pl = arg;
-    eddy_rlist_t *r = eddy_rlist_alloc (pl->rl, &pl->s->queue[index]->rreq, NULL);
+    eddy_rlist_t *r = alloc_in (pl->s, pl->rl, pl->s->queue[index], NULL);
 
     if (!r)
         return -1;
@@ -423,7 +530,7 @@ static int pool_start_within (void *ctx, size_t index, const void *arg)
     int rc = -1;
 
     if (!(X = eddy_rlist_intersect (s->pool, within->rl)) ||
-        !(job->R = eddy_rlist_alloc (X, &job->rreq, NULL)))
+        !(job->R = alloc_in (s, X, job, NULL)))
         goto done;
     if (eddy_rlist_remove (s->pool, job->R, NULL) < 0) {
         eddy_rlist_destroy (job->R);
@@ -1014,16 +1121,18 @@ alloc_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void 
     json_int_t id, priority;
     json_int_t userid = 0;
     double t_submit = 0;
-    json_t *jobspec;
+    json_t *jobspec, *qreq = NULL;
+    const char *qres = NULL;
     eddy_jobspec_t *js = NULL;
     eddy_error_t err;
     struct job *job = NULL;
     char note[256];
 
-    if (json_unpack (eddy_msg_payload (msg), "{s:I s:I s?I s?F s:o}", "id", &id,
+    if (json_unpack (eddy_msg_payload (msg), "{s:I s:I s?I s?F s:o s?s s?o}", "id", &id,
                      "priority", &priority, "userid", &userid, "t_submit", &t_submit,
-                     "jobspec", &jobspec) < 0 ||
-        id < 0 || !isfinite (t_submit)) {
+                     "jobspec", &jobspec, "queue_resources", &qres, "queue_requires",
+                     &qreq) < 0 ||
+        id < 0 || !isfinite (t_submit) || (qreq && !json_is_array (qreq))) {
         eddy_respond_error (
             h, msg, EPROTO,
             "sched.alloc: needs {id, priority, userid, t_submit, jobspec}");
@@ -1041,6 +1150,9 @@ alloc_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void 
     job->userid = (uint32_t)userid;
     job->t_submit = t_submit;
     job->msg = eddy_msg_incref (msg);
+    if ((qres && !(job->qres = strdup (qres))))
+        goto nomem;
+    job->qreq = json_incref (qreq);
 
     if (!(js = eddy_jobspec_parse (jobspec, EDDY_JOBSPEC_CANONICAL, &err)) ||
         eddy_jobspec_summary_check (js, &err) < 0) {

@@ -174,6 +174,7 @@ void broker_modules_unload_all (eddy_broker_t *b);
 /* config.c */
 int config_init (eddy_broker_t *b);
 void config_fini (eddy_broker_t *b);
+/* the module's table with its config_extra tables: a new reference (NULL: ENOMEM) */
 json_t *config_module_table (eddy_broker_t *b, const struct eddy_module *m);
 void config_from_leader (eddy_broker_t *b, json_t *config, uint32_t generation);
 void config_event (eddy_broker_t *b, const eddy_msg_t *ev);
