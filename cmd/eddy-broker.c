@@ -554,6 +554,10 @@ int main (int argc, char **argv)
     sigemptyset (&mask);
     sigaddset (&mask, SIGHUP);
     sigprocmask (SIG_BLOCK, &mask, NULL);
+    /* a pipe whose reader is gone (a job guard's lifeline, a task's stdin)
+     * answers EPIPE, never a signal that kills the broker; a task gets the
+     * default back before it runs (exec/guard.c) */
+    signal (SIGPIPE, SIG_IGN);
 
     while ((c = getopt_long (argc, argv, "r:s:f:d:t:c:b:S:m:h", longopts, NULL)) != -1) {
         switch (c) {

@@ -62,4 +62,18 @@ _report $? "the backgrounded child is killed at the job's end" "$TMP/gone"
 
 # whatever failed above, leave nothing running
 for p in $pids $bg; do pkill -9 -P "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
+
+# A broker writes to pipes whose reader may be gone (a guard's lifeline):
+# it ignores SIGPIPE rather than die of it, and its jobs' tasks get the
+# default back (a task ignoring SIGPIPE would loop writing to a closed pipe).
+(cd "$TMP" && timeout 60 eddy start sh -c '
+    echo "broker $(grep ^SigIgn: /proc/$(eddy getattr broker.pid)/status | cut -f2)"
+    eddy run sh -c "echo task \$(grep ^SigIgn: /proc/\$\$/status | cut -f2)"') >"$TMP/sigign" 2>&1
+pipe_ignored () { # WHO: whether WHO's SigIgn mask (in $TMP/sigign) has SIGPIPE (13)
+    local m
+    m=$(awk -v w="$1" '$1 == w { print $2 }' "$TMP/sigign")
+    [ -n "$m" ] && [ $((0x$m & 0x1000)) -ne 0 ]
+}
+pipe_ignored broker; _report $? "the broker ignores SIGPIPE" "$TMP/sigign"
+grep -q '^task ' "$TMP/sigign" && ! pipe_ignored task; _report $? "and a job's task does not" "$TMP/sigign"
 finish
