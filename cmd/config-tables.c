@@ -217,13 +217,22 @@ static int queues_check (const json_t *v, eddy_error_t *err)
     return 0;
 }
 
-/* [queues.NAME] */
+/* [queues.NAME]; a key not named here is warned of and ignored */
+static const struct eddy_conf_key queue_limit_keys[] = {
+    { "duration", EDDY_CONF_ANY, 0, .doc = "the longest time limit a job may ask for" },
+    { "job-size", EDDY_CONF_TABLE, 0, .doc = "max.nnodes, max.ncores" },
+    EDDY_CONF_END,
+};
+static const struct eddy_conf_key queue_policy_keys[] = {
+    { "limits", EDDY_CONF_TABLE, 0, .keys = queue_limit_keys },
+    EDDY_CONF_END,
+};
 static const struct eddy_conf_key queue_keys[] = {
     { "default", EDDY_CONF_BOOLEAN, 0, .doc = "jobs without -q go here" },
     { "resources", EDDY_CONF_STRING, 0, .doc = "the queue's ranks (idset) or hosts (hostlist)" },
     { "requires", EDDY_CONF_STRINGS, 0, .doc = "properties the queue's nodes have" },
-    { "policy", EDDY_CONF_TABLE, 0, .doc = "limits: duration, job-size.max.nnodes/ncores" },
-    { "*", EDDY_CONF_ANY }, /* another key is an error, which queues_check () names */
+    { "policy", EDDY_CONF_TABLE, 0, .doc = "limits: duration, job-size.max.nnodes/ncores",
+      .keys = queue_policy_keys },
     EDDY_CONF_END,
 };
 static const struct eddy_conf_key queues_keys[] = {

@@ -95,9 +95,7 @@ static int parse_limits (struct jmq *q, const json_t *limits, eddy_error_t *err)
                                  "integer >= 1", q->name, k2);
             }
         }
-        else
-            return fail (err, "queues.%s.policy.limits.%s: unknown key (duration, job-size)",
-                         q->name, key);
+        /* another key is warned of by the config schema, and ignored */
     }
     return 0;
 }
@@ -153,20 +151,12 @@ static int parse_queue (struct jmq *q, const char *name, const json_t *t, eddy_e
             q->requires = json_incref (v);
         }
         else if (!strcmp (key, "policy")) {
-            const char *k2;
-            json_t *v2;
             if (!json_is_object (v))
                 return fail (err, "queues.%s.policy: expected a table%s", name, "");
-            json_object_foreach (v, k2, v2) {
-                if (strcmp (k2, "limits"))
-                    return fail (err, "queues.%s.policy.%s: unknown key (limits)", name, k2);
-            }
             if (parse_limits (q, json_object_get (v, "limits"), err) < 0)
                 return -1;
         }
-        else
-            return fail (err, "queues.%s.%s: unknown key (default, resources, requires, policy)",
-                         name, key);
+        /* another key: the config schema warns that it is ignored */
     }
     return 0;
 }

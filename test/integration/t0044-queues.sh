@@ -268,7 +268,10 @@ has "$TMP/bad" 'both a and b are the default queue' "with a message naming them"
 printf '[queues.a]\nresorces = "0-1"\n' >"$TMP/typo.toml"
 eddy config check "$TMP/typo.toml" >"$TMP/typo" 2>&1
 rc=$?
-[ $rc -ne 0 ]; _report $? "eddy config check refuses a misspelt key in a queue (exit $rc)" "$TMP/typo"
-has "$TMP/typo" 'queues.a.resorces: unknown key' "naming it"
+[ $rc -eq 0 ]; _report $? "eddy config check warns of a misspelt key in a queue, as of any key (exit $rc)" "$TMP/typo"
+has "$TMP/typo" 'queues.a.resorces: unknown key \(ignored\)' "naming it"
+printf '[queues.a]\npolicy.limits.durration = "1h"\n' >"$TMP/typo.toml"
+eddy config check "$TMP/typo.toml" >"$TMP/typo" 2>&1
+has "$TMP/typo" 'queues.a.policy.limits.durration: unknown key \(ignored\)' "and of one in its limits"
 
 finish
