@@ -642,7 +642,8 @@ error:
 /* Carry out the next waiting request, unless one is under way. */
 static void drain_next_request (struct resource *res)
 {
-    while (!res->drain_msg && res->ndq > 0) {
+    /* a drain names ranks of R: those sent before R is known wait for it */
+    while (!res->drain_msg && res->ndq > 0 && (res->R || res->error[0])) {
         const eddy_msg_t *msg = res->dq[0];
         char text[256];
         int errnum;
@@ -806,6 +807,8 @@ static void gathered (struct resource *res)
     eddy_rlist_destroy (rl);
     res->gathered = true;
     answer_waiting (res);
+    if (res->drain_loaded)
+        drain_next_request (res);
 }
 
 static int ask (struct resource *res, size_t k);
