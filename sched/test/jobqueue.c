@@ -105,7 +105,6 @@ static void bad_tables_are_refused_with_the_key (void **state)
     refused ("{\"a\":{\"resources\":\"x[\"}}", NULL, "queues.a.resources");
     refused ("{\"a\":{\"resources\":3}}", NULL, "queues.a.resources: expected a string");
     refused ("{\"a\":{\"requires\":\"big\"}}", NULL, "queues.a.requires");
-    refused ("{\"a\":{\"colour\":\"red\"}}", NULL, "queues.a.colour: unknown key");
     refused ("{\"a\":{\"policy\":{\"limits\":{\"duration\":\"soon\"}}}}", NULL,
              "queues.a.policy.limits.duration");
     refused ("{\"a\":{\"policy\":{\"limits\":{\"job-size\":{\"max\":{\"nnodes\":0}}}}}}", NULL,
