@@ -120,22 +120,25 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
 }
 
 /* Rank 0's word on which ranks are online: a job on one that is not has
- * lost its tasks there.
+ * lost its tasks there.  Its epoch tells every rank's shell which start of
+ * rank 0 is in force: tasks launched by an earlier one are killed.
  */
 static void online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct exec_ctx *ctx = arg;
     const char *text;
+    json_int_t epoch = 0;
     eddy_idset_t *online;
 
-    if (!ctx->coord)
-        return;
-    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "online", &text) < 0
-        || !(online = eddy_idset_decode (text, NULL))) {
+    if (json_unpack (eddy_msg_payload (msg), "{s:s s?I}", "online", &text, "epoch", &epoch) < 0
+        || epoch < 0 || !(online = eddy_idset_decode (text, NULL))) {
         exec_log (ctx, LOG_ERR, "overlay.online: malformed event");
         return;
     }
-    coord_online (ctx->coord, online);
+    if (ctx->shell)
+        shell_epoch (ctx->shell, (uint64_t)epoch);
+    if (ctx->coord)
+        coord_online (ctx->coord, online);
     eddy_idset_destroy (online);
 }
 
@@ -245,7 +248,7 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
     }
     if (eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0
         || eddy_service_register (h, "exec") < 0
-        || (ctx->coord && eddy_event_subscribe (h, "overlay.online") < 0))
+        || ((ctx->coord || ctx->shell) && eddy_event_subscribe (h, "overlay.online") < 0))
         goto error;
     *out = ctx;
     return 0;

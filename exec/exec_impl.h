@@ -53,5 +53,9 @@ struct shell *shell_create (struct exec_ctx *ctx);
 void shell_destroy (struct shell *s);
 void shell_launch (struct shell *s, const eddy_msg_t *msg);
 void shell_signal (struct shell *s, const eddy_msg_t *msg);
+/* overlay.online's epoch (rank 0's start): jobs launched under another
+ * are left of a rank 0 that is gone, and are killed.  0: none given.
+ */
+void shell_epoch (struct shell *s, uint64_t epoch);
 
 #endif /* !EDDY_EXEC_IMPL_H */

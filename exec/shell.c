@@ -69,6 +69,8 @@ struct sjob {
     int incomplete; /* tasks not exited or with a pipe open */
     int status;
     json_t *pending; /* output entries not yet sent, or NULL */
+    uint64_t epoch;  /* rank 0's start that launched it; 0 = not known yet */
+    bool stale;      /* launched by a rank 0 that is gone: killed */
     bool queued;
     struct sjob *next, *prev; /* all jobs of this rank (newest first) */
     struct sjob *qnext;       /* flush queue */
@@ -91,6 +93,7 @@ struct shell {
     eddy_watcher_t *flush;
     eddy_watcher_t *reap; /* polls waitpid where pidfd_open is missing */
     int npolled;          /* orphans without a pidfd */
+    uint64_t epoch;       /* the last overlay.online's; 0 = none seen */
 };
 
 /* Without pidfds (kernels before 5.3, valgrind) guards are reaped by
@@ -611,6 +614,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     }
     job->s = s;
     job->id = (uint64_t)id;
+    job->epoch = s->epoch;
     job->req = eddy_msg_incref (msg);
     job->report = job->lifeline = -1;
     job->next = s->jobs;
@@ -706,6 +710,35 @@ void shell_signal (struct shell *s, const eddy_msg_t *msg)
         return;
     }
     eddy_respond (s->ctx->h, msg, NULL);
+}
+
+/* A rank 0 started again knows nothing of the jobs its predecessor left
+ * running here (it ended them with the restart exception and freed their
+ * resources): their tasks are SIGKILLed through the guard, as at job end,
+ * and the jobs finish as the guard reports; their streams lead nowhere.
+ * A job launched before any epoch was seen takes the first one.
+ */
+void shell_epoch (struct shell *s, uint64_t epoch)
+{
+    if (epoch == 0)
+        return;
+    s->epoch = epoch;
+    for (struct sjob *job = s->jobs; job; job = job->next) {
+        if (job->epoch == 0)
+            job->epoch = epoch;
+        if (job->epoch == epoch || job->stale)
+            continue;
+        job->stale = true;
+        exec_log (s->ctx, LOG_NOTICE, "job %ju: rank 0 restarted, its tasks are killed",
+                  (uintmax_t)job->id);
+        /* a guard that does not take it is gone, and its report pipe
+         * says so: report_cb ends the job then */
+        struct guard_request req = { SIGKILL };
+        if (job->unreaped > 0 && job->lifeline >= 0
+            && write (job->lifeline, &req, sizeof (req)) != (ssize_t)sizeof (req))
+            exec_log (s->ctx, LOG_ERR, "job %ju: its guard is not listening: %s",
+                      (uintmax_t)job->id, strerror (errno));
+    }
 }
 
 struct shell *shell_create (struct exec_ctx *ctx)

@@ -121,6 +121,7 @@ struct eddy_broker {
     eddy_watcher_t *hello_w;
     uint32_t event_seq;
     char *online_published; /* rank 0: the idset of the last overlay.online event */
+    uint64_t epoch; /* rank 0's start (its own; a follower's from its welcome), 0 = none */
     struct eddy_quorum *quorum; /* rank 0: broker.quorum, parsed at first use */
 
     /* state machine */

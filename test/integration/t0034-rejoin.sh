@@ -7,8 +7,10 @@
 #     its resources down; started late, it joins and is used.
 #  b. node2 killed (SIGKILL) under a running job: lost, down, the job ends
 #     with a node-failure exception; restarted, it rejoins and is used.
-#  c. rank 0 killed (SIGKILL) with jobs queued and restarted: every
-#     follower rejoins by itself and the queue is intact.
+#  c. rank 0 killed (SIGKILL) with jobs queued and one running on every
+#     node, and restarted: every follower rejoins by itself, the queue is
+#     intact, the running job ends with the restart exception and its
+#     tasks on the followers are killed (node3 too, under node1).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nodes.sh"
 
@@ -119,6 +121,13 @@ ok "a 4-node job runs on node2 again" cmp "$TMP/run" "$TMP/all4"
 held1=$(on_node 0 eddy submit --urgency=0 -N 4 -n 4 hostname)
 held2=$(on_node 0 eddy submit --urgency=0 -N 2 -n 2 hostname)
 ok "two held jobs are submitted" test -n "$held1" -a -n "$held2"
+cat >"$TMP/task.sh" <<SH
+echo \$\$ >"$TMP/pid.\$(hostname)"
+exec sleep 3434
+SH
+running=$(on_node 0 eddy submit -N 4 -n 4 sh "$TMP/task.sh")
+all_tasks () { for i in 0 1 2 3; do [ -s "$TMP/pid.node$i" ] || return 1; done; }
+within 20 all_tasks; _report $? "a job runs a task on every node" "$NODES_DIR/0/err"
 node_kill 0
 t0=$(date +%s.%N)
 node_start 0
@@ -131,6 +140,16 @@ for i in 1 2 3; do
     has "$TMP/status" " $i node$i: full$" "node$i is back, full"
 done
 within 20 down_is -; _report $? "nothing is down after the restart" "$NODES_DIR/0/err"
+gone_within 20 "$(cat "$TMP/pid.node1")" "$(cat "$TMP/pid.node2")" "$(cat "$TMP/pid.node3")" \
+    2>"$TMP/alive"
+_report $? "the running job's tasks on node1, node2 and node3 are killed" "$TMP/alive"
+for i in 1 2 3; do kill "$(cat "$TMP/pid.node$i")" 2>/dev/null; done # left if that failed
+within 10 is_state "$running" INACTIVE; _report $? "the running job is INACTIVE" "$NODES_DIR/0/err"
+on_node 0 eddy job eventlog "$running" >"$TMP/eventlog" 2>&1
+has "$TMP/eventlog" '"name":"exception","context":\{"type":"restart"' "with the restart exception"
+on_node 3 eddy dmesg >"$TMP/dmesg3" 2>&1
+has "$TMP/dmesg3" "exec.notice\[3\]: job [0-9]+: rank 0 restarted, its tasks are killed" \
+    "node3 (under node1) logged why it killed its task"
 on_node 0 eddy jobs -n -o '{id.f58} {state}' >"$TMP/jobs" 2>&1
 has "$TMP/jobs" "^$held1 (PRIORITY|SCHED)$" "the first held job is still queued"
 has "$TMP/jobs" "^$held2 (PRIORITY|SCHED)$" "the second held job is still queued"
