@@ -145,6 +145,27 @@ static int grow (eddy_bootstrap_t *bs, uint32_t n)
     return 0;
 }
 
+/* Apply the keys an entry gives to rank r, a host listed before. */
+static int merge_host (eddy_bootstrap_t *bs, uint32_t r, const json_t *entry, int port,
+                       eddy_error_t *err)
+{
+    const char *keys[] = {"bind", "connect", "parent"};
+    char **slots[] = {&bs->bind[r], &bs->connect[r], &bs->parent[r]};
+
+    for (int i = 0; i < 3; i++) {
+        const json_t *v = json_object_get (entry, keys[i]);
+        if (!v)
+            continue;
+        char *val = i < 2 ? eddy_bootstrap_subst (json_string_value (v), bs->host[r], port, err)
+                          : strdup (json_string_value (v));
+        if (!val)
+            return i < 2 ? -1 : eddy_error_set (err, "out of memory");
+        free (*slots[i]);
+        *slots[i] = val;
+    }
+    return 0;
+}
+
 static int add_hosts (eddy_bootstrap_t *bs,
                       const json_t *entry,
                       int idx,
@@ -184,14 +205,18 @@ static int add_hosts (eddy_bootstrap_t *bs,
         uint32_t r = bs->size;
         if (!h)
             goto nomem;
-        for (uint32_t j = 0; j < r; j++) {
-            if (!strcmp (bs->host[j], h)) {
-                eddy_error_set (err, "%s.host: %s is listed twice (already rank %u)",
-                                what, h, j);
-                free (h);
+        /* a host already listed keeps its rank; this entry's own keys
+         * replace its earlier ones (the guide sets parents this way) */
+        uint32_t j = 0;
+        while (j < r && strcmp (bs->host[j], h))
+            j++;
+        if (j < r) {
+            free (h);
+            if (merge_host (bs, j, entry, port, &e) < 0) {
                 eddy_hostlist_destroy (hl);
-                return -1;
+                return eddy_error_set (err, "%s: %s", what, e.text);
             }
+            continue;
         }
         bs->host[r] = h;
         bs->size++;

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "cmd/jobutil.h"
 #include "engine/util/fluid.h"
 #include "kvs/kvs.h"
+#include "sched/job-manager/statemask.h"
 #include "sched/jobspec.h"
 
 static int job_run (int argc, char **argv);
@@ -39,7 +41,8 @@ static const struct job_subcmd subcmds[] = {
      "emoji",
      job_id},
     {"cancel", "eddy job cancel ID...", "cancel jobs", job_cancel},
-    {"cancelall", "eddy job cancelall [-f]", "cancel all of your active jobs", job_cancelall},
+    {"cancelall", "eddy job cancelall [-f] [-s STATES] [-u USER] [-q QUEUE]",
+     "cancel your active jobs (-f to confirm)", job_cancelall},
     {"urgency", "eddy job urgency ID N", "set a job's urgency (0 hold - 31 expedite)", job_urgency},
     {"eventlog", "eddy job eventlog [-p NAME] ID", "print a job's eventlog (or output)",
      job_eventlog},
@@ -58,7 +61,10 @@ const struct eddy_cmd cmd_job = {
     .summary = "Job utilities: id, cancel, cancelall, urgency, eventlog, info, attach, wait, submit.",
     .help = "Subcommands:\n"
             "  cancel ID...            cancel jobs\n"
-            "  cancelall [-f]          cancel all of your active jobs (-f to confirm)\n"
+            "  cancelall [-f] [-s STATES] [-u USER|all] [-q QUEUE] [-m NOTE]\n"
+            "                          cancel your active jobs, or those in STATES (depend,\n"
+            "                          priority, sched, run, cleanup; pending, running,\n"
+            "                          active), of USER, in QUEUE; without -f only count them\n"
             "  urgency ID N            set urgency: 0 holds, 31 expedites\n"
             "  eventlog [-p NAME] ID   print the job's eventlog (NAME: eventlog, output)\n"
             "  info ID KEY             print jobspec, R or eventlog from the KVS\n"
@@ -170,41 +176,89 @@ static int job_cancel (int argc, char **argv)
     return rc;
 }
 
+/* -u USER: a name, a uid, or "all" (-1) */
+static int parse_user (const char *s)
+{
+    char *end;
+    struct passwd *pw;
+
+    if (!strcmp (s, "all"))
+        return -1;
+    errno = 0;
+    long v = strtol (s, &end, 10);
+    if (!errno && end != s && !*end && v >= 0 && v < INT32_MAX)
+        return (int)v;
+    if (!(pw = getpwnam (s)))
+        eddy_cmd_die ("job", "cancelall: unknown user '%s'", s);
+    return (int)pw->pw_uid;
+}
+
 static int job_cancelall (int argc, char **argv)
 {
-    bool force = argc > 1 && (!strcmp (argv[1], "-f") || !strcmp (argv[1], "--force"));
-    need_args (argc, force ? 1 : 0, force ? 1 : 0, "eddy job cancelall [-f]");
+    static const struct option opts[] = {
+        { "force", no_argument, NULL, 'f' },
+        { "states", required_argument, NULL, 's' },
+        { "user", required_argument, NULL, 'u' },
+        { "queue", required_argument, NULL, 'q' },
+        { "message", required_argument, NULL, 'm' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *usage = "eddy job cancelall [-f] [-s STATES] [-u USER|all] [-q QUEUE] [-m NOTE]";
+    const char *states = "active", *queue = NULL, *note = NULL;
+    int userid = (int)getuid (), c;
+    bool force = false;
+    eddy_error_t err;
+
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "fs:u:q:m:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            force = true;
+            break;
+        case 's':
+            states = optarg;
+            break;
+        case 'u':
+            userid = parse_user (optarg);
+            break;
+        case 'q':
+            queue = optarg;
+            break;
+        case 'm':
+            note = optarg;
+            break;
+        default:
+            fprintf (stderr, "Usage: %s\n", usage);
+            exit (1);
+        }
+    }
+    if (optind != argc) {
+        fprintf (stderr, "Usage: %s\n", usage);
+        exit (1);
+    }
+    int mask = jobmgr_statemask_parse (states, &err);
+    if (mask < 0)
+        eddy_cmd_die ("job", "cancelall: --states: %s", err.text);
+    if (mask & JOB_MASK_INACTIVE)
+        eddy_cmd_die ("job", "cancelall: --states: inactive jobs cannot be canceled");
     eddy_handle_t *h = client_open ("job");
-    eddy_future_t *f = client_rpc_take ("job", h, "job-list.list",
-                                   json_pack ("{s:s s:i}", "states", "active", "userid",
-                                              (int)getuid ()),
-                                   EDDY_NODEID_ANY);
-    json_t *jobs, *job;
-    size_t i;
-    if (eddy_rpc_get_unpack (f, "{s:o}", "jobs", &jobs) < 0)
-        eddy_cmd_die ("job", "job-list.list: malformed response");
-    size_t n = json_array_size (jobs);
-    if (!force) {
-        fprintf (stderr, "eddy-job: cancelall matched %zu jobs (-f to confirm)\n", n);
-        eddy_future_destroy (f);
-        client_close (h);
-        return 0;
-    }
-    json_array_foreach (jobs, i, job) {
-        json_int_t id = json_integer_value (json_object_get (job, "id"));
-        eddy_future_t *c = eddy_rpc_pack (h, "job-manager.cancel", EDDY_NODEID_ANY, 0, "{s:I}",
-                                          "id", id);
-        if (c)
-            eddy_rpc_get (c, NULL); /* a job may have ended meanwhile */
-        eddy_future_destroy (c);
-    }
-    fprintf (stderr, "eddy-job: canceled %zu jobs\n", n);
+    json_t *o = json_pack ("{s:s s:i s:b}", "states", states, "userid", userid, "dry_run", !force);
+    if (queue)
+        json_object_set_new (o, "queue", json_string (queue));
+    if (note)
+        json_object_set_new (o, "note", json_string (note));
+    eddy_future_t *f = client_rpc_take ("job", h, "job-manager.cancelall", o, EDDY_NODEID_ANY);
+    json_t *r = client_rpc_get ("job", f, "job-manager.cancelall");
+    int n = (int)json_integer_value (json_object_get (r, "count"));
+    if (!force)
+        fprintf (stderr, "eddy-job: cancelall matched %d jobs (-f to confirm)\n", n);
+    else
+        fprintf (stderr, "eddy-job: canceled %d jobs\n", n);
     eddy_future_destroy (f);
     client_close (h);
     return 0;
 }
 
-/* An urgency: 0-31, hold (0), default (16) or expedite (31); else exit. */
 static int parse_urgency (const char *what, const char *s)
 {
     if (!strcmp (s, "hold"))

@@ -20,6 +20,7 @@
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/config-schema.h"
+#include "cmd/statelock.h"
 #include "sched/policy.h"
 #include "transport/local/client.h"
 
@@ -260,6 +261,12 @@ static int start_run (int argc, char **argv)
             char *abs = realpath (optarg, NULL);
             if (!abs)
                 eddy_cmd_die ("start", "--statedir %s: %s", optarg, strerror (errno));
+            /* a quick look, for one clear message before any broker
+             * starts; rank 0 takes the lock itself (cmd/statelock.h) */
+            pid_t holder = eddy_statelock_holder (abs);
+            if (holder > 0)
+                eddy_cmd_die ("start", "--statedir %s: in use by another instance (pid %d)", optarg,
+                              (int)holder);
             extra[nextra++] = xasprintf ("--setattr=statedir=%s", abs);
             free (abs);
             break;

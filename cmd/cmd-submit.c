@@ -31,7 +31,8 @@ static int run_run (int argc, char **argv);
     "      --urgency=N       0 (hold) to 31 (expedite); default 16\n"                          \
     "  -S, --setattr=K=V     set jobspec attribute K (under attributes.system unless it\n"     \
     "                        starts with user. or system.); V is JSON or a string\n"           \
-    "  -q, --quiet           do not print job ids\n"
+    "  -q, --queue=NAME      submit to queue NAME (eddy queue list)\n"                         \
+    "      --quiet           do not print job ids\n"
 
 const struct eddy_cmd cmd_submit = {
     .name = "submit",
@@ -114,7 +115,8 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
         { "time-limit", required_argument, NULL, 't' },
         { "urgency", required_argument, NULL, 'u' },
         { "setattr", required_argument, NULL, 'S' },
-        { "quiet", no_argument, NULL, 'q' },
+        { "quiet", no_argument, NULL, 'Q' },
+        { "queue", required_argument, NULL, 'q' },
         { "cc", required_argument, NULL, 'C' },
         { "wait", no_argument, NULL, 'w' },
         { "help", no_argument, NULL, 'h' },
@@ -127,7 +129,7 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
     o->urgency = 16;
     o->attrs = json_object ();
     optind = 1;
-    while ((c = getopt_long (argc, argv, "+N:n:c:g:t:S:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "+N:n:c:g:t:S:q:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'N':
             o->nodes = parse_count (cmd, "nodes", optarg, 1);
@@ -159,9 +161,16 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
         case 'S':
             setattr (cmd, o->attrs, optarg);
             break;
-        case 'q':
+        case 'Q':
             o->quiet = true;
             break;
+        case 'q': {
+            json_t *sys = json_object_get (o->attrs, "system");
+            if (!json_is_object (sys))
+                json_object_set_new (o->attrs, "system", (sys = json_object ()));
+            json_object_set_new (sys, "queue", json_string (optarg)); /* a name, never JSON */
+            break;
+        }
         case 'C':
             if (!is_submit)
                 eddy_cmd_usage (ec, true);

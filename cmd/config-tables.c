@@ -15,6 +15,7 @@
 #include "engine/broker/topology.h"
 #include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
+#include "sched/job-manager/queue.h"
 #include "sched/policy.h"
 
 /* a built-in policy's name or a plugin's path: create it to be sure */
@@ -185,7 +186,7 @@ static const struct eddy_conf_key sched_keys[] = {
 
 /* [exec] */
 static const struct eddy_conf_key exec_keys[] = {
-    { "kill-timeout", EDDY_CONF_DURATION, 0, .doc = "SIGTERM to SIGKILL grace after a time limit" },
+    { "kill-timeout", EDDY_CONF_DURATION, 0, .doc = "SIGTERM to SIGKILL grace after a time limit or a cancel" },
     { "imp", EDDY_CONF_STRING, EDDY_CONF_UNUSED },
     { "job-shell", EDDY_CONF_STRING, EDDY_CONF_UNUSED },
     { "service", EDDY_CONF_STRING, EDDY_CONF_UNUSED },
@@ -202,14 +203,47 @@ static const struct eddy_conf_key access_keys[] = {
     EDDY_CONF_END,
 };
 
-/* [queues.NAME] */
+/* [queues]: the job manager reads them all at once (queue.h), so the
+ * whole table is held to its rules here, with the names of its keys
+ */
+static int queues_check (const json_t *v, eddy_error_t *err)
+{
+    struct jmq_set set;
+    eddy_error_t e;
+
+    if (jmq_set_parse (&set, v, NULL, &e) < 0)
+        return eddy_error_set (err, "%s", e.text);
+    jmq_set_clear (&set);
+    return 0;
+}
+
+/* [queues.NAME]; a key not named here is warned of and ignored */
+static const struct eddy_conf_key queue_limit_keys[] = {
+    { "duration", EDDY_CONF_ANY, 0, .doc = "the longest time limit a job may ask for" },
+    { "job-size", EDDY_CONF_TABLE, 0, .doc = "max.nnodes, max.ncores" },
+    EDDY_CONF_END,
+};
+static const struct eddy_conf_key queue_policy_keys[] = {
+    { "limits", EDDY_CONF_TABLE, 0, .keys = queue_limit_keys },
+    EDDY_CONF_END,
+};
 static const struct eddy_conf_key queue_keys[] = {
-    { "requires", EDDY_CONF_STRINGS },
-    { "policy", EDDY_CONF_TABLE },
+    { "default", EDDY_CONF_BOOLEAN, 0, .doc = "jobs without -q go here" },
+    { "resources", EDDY_CONF_STRING, 0, .doc = "the queue's ranks (idset) or hosts (hostlist)" },
+    { "requires", EDDY_CONF_STRINGS, 0, .doc = "properties the queue's nodes have" },
+    { "policy", EDDY_CONF_TABLE, 0, .doc = "limits: duration, job-size.max.nnodes/ncores",
+      .keys = queue_policy_keys },
     EDDY_CONF_END,
 };
 static const struct eddy_conf_key queues_keys[] = {
     { "*", EDDY_CONF_TABLE, 0, .keys = queue_keys },
+    EDDY_CONF_END,
+};
+
+/* [policy]: jobspec.defaults.system.queue names the default queue */
+static const struct eddy_conf_key policy_keys[] = {
+    { "jobspec", EDDY_CONF_TABLE },
+    { "limits", EDDY_CONF_TABLE, EDDY_CONF_UNUSED },
     EDDY_CONF_END,
 };
 
@@ -246,7 +280,8 @@ const struct eddy_conf_key eddy_config_schema[] = {
     { "sched", EDDY_CONF_TABLE, .keys = sched_keys },
     { "exec", EDDY_CONF_TABLE, .keys = exec_keys },
     { "access", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = access_keys },
-    { "queues", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = queues_keys },
+    { "queues", EDDY_CONF_TABLE, 0, .check = queues_check, .keys = queues_keys },
+    { "policy", EDDY_CONF_TABLE, 0, .keys = policy_keys },
     { "archive", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = archive_keys },
     { "ingest", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = ingest_keys },
     EDDY_CONF_END,

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "cmd/config-schema.h"
 #include "cmd/modules.h"
 #include "cmd/sdnotify.h"
+#include "cmd/statelock.h"
 #include "cmd/system.h"
 #include "engine/broker/broker.h"
 #include "engine/broker/topology.h"
@@ -312,6 +314,56 @@ static json_t *load_R (const char *path, const eddy_bootstrap_t *bs, uint32_t ra
     return R;
 }
 
+/* Rank 0 owns its statedir (it keeps the KVS there) for its whole life: a
+ * second instance on the same directory is refused before any module
+ * opens the store, naming the broker that has it.
+ */
+static eddy_statelock_t *lock_statedir (eddy_broker_t *b, const char *dir, const struct opts *o)
+{
+    eddy_statelock_t *l;
+    pid_t holder;
+
+    if (!dir || o->rank != 0)
+        return NULL;
+    /* the content store makes a missing statedir (one level); so do we */
+    if (!(l = eddy_statelock_acquire (dir, &holder)) && errno == ENOENT && mkdir (dir, 0700) == 0)
+        l = eddy_statelock_acquire (dir, &holder);
+    if (!l) {
+        if (errno == EBUSY && holder > 0)
+            die (o->rank, "statedir %s is in use by another instance (pid %d): refusing to start",
+                 dir, (int)holder);
+        if (errno == EBUSY)
+            die (o->rank, "statedir %s is in use by another instance: refusing to start", dir);
+        /* an unusable statedir: the store says why when it is used */
+        eddy_broker_log (b, LOG_WARNING, "broker", "statedir %s: cannot lock %s/lock: %s", dir, dir,
+                         strerror (errno));
+    }
+    return l;
+}
+
+/* The exec module's job guard program (attribute exec.guard): beside this
+ * executable (a build tree), else where it is installed.  Without it the
+ * exec module runs guards as this executable in guard mode, slower.
+ */
+static void set_exec_guard (eddy_broker_t *b)
+{
+    char path[PATH_MAX + 32];
+    ssize_t n = readlink ("/proc/self/exe", path, PATH_MAX);
+    if (n > 0) {
+        path[n] = '\0';
+        char *slash = strrchr (path, '/');
+        if (slash) {
+            strcpy (slash + 1, "eddy-exec-guard");
+            if (access (path, X_OK) == 0) {
+                eddy_broker_attr_set (b, "exec.guard", path);
+                return;
+            }
+        }
+    }
+    if (access (EDDY_PKGLIBEXECDIR "/eddy-exec-guard", X_OK) == 0)
+        eddy_broker_attr_set (b, "exec.guard", EDDY_PKGLIBEXECDIR "/eddy-exec-guard");
+}
+
 /* The URI a child uses to reach rank's overlay socket. */
 static char *parent_uri (const struct opts *o, uint32_t parent)
 {
@@ -502,6 +554,10 @@ int main (int argc, char **argv)
     sigemptyset (&mask);
     sigaddset (&mask, SIGHUP);
     sigprocmask (SIG_BLOCK, &mask, NULL);
+    /* a pipe whose reader is gone (a job guard's lifeline, a task's stdin)
+     * answers EPIPE, never a signal that kills the broker; a task gets the
+     * default back before it runs (exec/guard.c) */
+    signal (SIGPIPE, SIG_IGN);
 
     while ((c = getopt_long (argc, argv, "r:s:f:d:t:c:b:S:m:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -647,6 +703,8 @@ int main (int argc, char **argv)
      * quorum unless -S broker.quorum or [broker] quorum says otherwise */
     if (o.system && !eddy_broker_attr_get (b, "broker.quorum"))
         eddy_broker_attr_set (b, "broker.quorum", "1");
+    eddy_statelock_t *slock = lock_statedir (b, statedir, &o);
+    set_exec_guard (b);
 
     struct modarg margs[64] = { { 0 } };
     for (int i = 0; i < nmods; i++) {
@@ -746,6 +804,7 @@ int main (int argc, char **argv)
     eddy_broker_set_connector (b, NULL, NULL);
     eddy_broker_destroy (b);
     eddy_bootstrap_destroy (bs);
+    eddy_statelock_release (slock); /* after the store is closed */
     eddy_zmq_overlay_ops.destroy (ov);
     eddy_local_server_ops.destroy (ls);
     eddy_reactor_destroy (r);

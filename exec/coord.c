@@ -214,21 +214,29 @@ static void kill_timer_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, vo
     send_signal (job, SIGKILL);
 }
 
+/* SIGTERM, then SIGKILL after kill-timeout if the job still runs (a time
+ * limit, or a cancel).  A second SIGTERM does not push the SIGKILL back.
+ */
+static void job_terminate (struct job *job)
+{
+    if (!job->test && !job->kill_timer) {
+        /* the grace timer is started first: job_kill () may free a test job */
+        if (!(job->kill_timer = eddy_timer_create (job->c->ctx->r, job->c->ctx->kill_timeout, 0,
+                                                   kill_timer_cb, job)))
+            exec_log (job->c->ctx, LOG_ERR, "job %ju: no kill timer: %s", (uintmax_t)job->id,
+                      strerror (errno));
+        else
+            eddy_watcher_start (job->kill_timer);
+    }
+    job_kill (job, SIGTERM);
+}
+
 static void timeout (struct job *job)
 {
     char fsd[64];
     eddy_fsd_format (fsd, sizeof (fsd), job->duration);
     raise_exception (job, "timeout", "resource allocation expired (time limit %s)", fsd);
-    if (!job->test) {
-        /* the grace timer is started first: job_kill () may free a test job */
-        if (!job->kill_timer
-            && !(job->kill_timer = eddy_timer_create (job->c->ctx->r, job->c->ctx->kill_timeout, 0,
-                                                      kill_timer_cb, job)))
-            exec_log (job->c->ctx, LOG_ERR, "job %ju: no kill timer: %s", (uintmax_t)job->id,
-                      strerror (errno));
-        eddy_watcher_start (job->kill_timer);
-    }
-    job_kill (job, SIGTERM);
+    job_terminate (job);
 }
 
 /* ---- jobs without processes ---- */
@@ -526,7 +534,10 @@ void coord_kill (struct coord *c, const eddy_msg_t *msg)
         return;
     }
     eddy_respond (c->ctx->h, msg, NULL);
-    job_kill (job, signum);
+    if (signum == SIGTERM)
+        job_terminate (job); /* a cancel: the job gets kill-timeout to go */
+    else
+        job_kill (job, signum);
 }
 
 /* ---- lost ranks ---- */

@@ -98,7 +98,7 @@ static int conf_kill_timeout (const json_t *table, double *t)
 }
 
 /* config.reload (from the broker): kill-timeout applies to the next job
- * that overruns its time limit.
+ * that overruns its time limit or is canceled.
  */
 static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
@@ -120,22 +120,25 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
 }
 
 /* Rank 0's word on which ranks are online: a job on one that is not has
- * lost its tasks there.
+ * lost its tasks there.  Its epoch tells every rank's shell which start of
+ * rank 0 is in force: tasks launched by an earlier one are killed.
  */
 static void online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct exec_ctx *ctx = arg;
     const char *text;
+    json_int_t epoch = 0;
     eddy_idset_t *online;
 
-    if (!ctx->coord)
-        return;
-    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "online", &text) < 0
-        || !(online = eddy_idset_decode (text, NULL))) {
+    if (json_unpack (eddy_msg_payload (msg), "{s:s s?I}", "online", &text, "epoch", &epoch) < 0
+        || epoch < 0 || !(online = eddy_idset_decode (text, NULL))) {
         exec_log (ctx, LOG_ERR, "overlay.online: malformed event");
         return;
     }
-    coord_online (ctx->coord, online);
+    if (ctx->shell)
+        shell_epoch (ctx->shell, (uint64_t)epoch);
+    if (ctx->coord)
+        coord_online (ctx->coord, online);
     eddy_idset_destroy (online);
 }
 
@@ -161,6 +164,20 @@ static void uri_cb (eddy_future_t *f, void *arg)
     ctx->uri_f = NULL;
 }
 
+/* The guard program is the broker's attribute exec.guard, when it has
+ * one; until the answer (or without one) guards are the broker's own
+ * executable in guard mode.
+ */
+static void guard_cb (eddy_future_t *f, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    const char *value;
+    if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) == 0 && *value)
+        ctx->guard_exe = strdup (value);
+    eddy_future_destroy (f);
+    ctx->guard_f = NULL;
+}
+
 static void exec_unload (void *arg)
 {
     struct exec_ctx *ctx = arg;
@@ -171,6 +188,8 @@ static void exec_unload (void *arg)
         shell_destroy (ctx->shell);
         eddy_future_destroy (ctx->uri_f);
         free (ctx->local_uri);
+        eddy_future_destroy (ctx->guard_f);
+        free (ctx->guard_exe);
         free (ctx);
         errno = saved_errno;
     }
@@ -223,10 +242,13 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
         ctx->uri_f = eddy_rpc_pack (h, "attr.get", ctx->rank, 0, "{s:s}", "name", "local-uri");
         if (!ctx->uri_f || eddy_future_then (ctx->uri_f, -1, uri_cb, ctx) < 0)
             goto error;
+        ctx->guard_f = eddy_rpc_pack (h, "attr.get", ctx->rank, 0, "{s:s}", "name", "exec.guard");
+        if (!ctx->guard_f || eddy_future_then (ctx->guard_f, -1, guard_cb, ctx) < 0)
+            goto error;
     }
     if (eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0
         || eddy_service_register (h, "exec") < 0
-        || (ctx->coord && eddy_event_subscribe (h, "overlay.online") < 0))
+        || ((ctx->coord || ctx->shell) && eddy_event_subscribe (h, "overlay.online") < 0))
         goto error;
     *out = ctx;
     return 0;

@@ -2,9 +2,10 @@
  *
  * Loaded on every rank.  Rank 0 coordinates each job (exec.start,
  * exec.kill, time limits); every rank acts as the job shell for its part
- * of a job with the real backend (exec.launch, exec.signal): it forks the
- * tasks itself, reads their output through pipes and reaps them through
- * pidfds.  Jobs of the sim backend, and any job whose jobspec sets
+ * of a job with the real backend (exec.launch, exec.signal): a guard
+ * process per job (exec/guard.h) forks the tasks and kills whatever is
+ * left of the job when it ends or the broker dies; the module reads the
+ * tasks' output through pipes and their statuses from the guard.  Jobs of the sim backend, and any job whose jobspec sets
  * attributes.system.exec.test.run_duration, run no process: they finish
  * on a reactor timer, in virtual time in the simulator.  The protocol is
  * in docs/protocols.md ("exec").
@@ -13,7 +14,8 @@
  *   backend          "real" (default) or "sim"; "real" needs the libev
  *                    reactor (file descriptors), so a simulator refuses it
  *   kill_timeout     seconds between SIGTERM and SIGKILL when a time limit
- *                    expires (default 5)
+ *                    expires or a job is canceled (default 5, else
+ *                    [exec] kill-timeout)
  *   test_time_limit  false: jobs without processes ignore their time limit
  *                    and always run for run_duration (trace replays, where
  *                    a job may run past its requested time); default true

@@ -22,7 +22,7 @@ struct exec_ctx {
     eddy_reactor_t *r;
     uint32_t rank;
     bool sim;             /* backend "sim": no job runs a process */
-    double kill_timeout;  /* SIGTERM -> SIGKILL grace after a time limit */
+    double kill_timeout;  /* SIGTERM -> SIGKILL grace (time limit, cancel) */
     bool kill_timeout_pinned; /* set by the module args: [exec] does not change it */
     bool test_time_limit; /* jobs without processes obey their time limit */
     eddy_msg_handler_t **handlers;
@@ -30,6 +30,8 @@ struct exec_ctx {
     struct shell *shell;  /* NULL with the sim backend */
     char *local_uri;      /* EDDY_URI for tasks (attr local-uri), may be NULL */
     eddy_future_t *uri_f;
+    char *guard_exe;      /* attr exec.guard (eddy-exec-guard), may be NULL */
+    eddy_future_t *guard_f;
 };
 
 /* Log to the broker's ring as component "exec" (syslog level). */
@@ -51,5 +53,9 @@ struct shell *shell_create (struct exec_ctx *ctx);
 void shell_destroy (struct shell *s);
 void shell_launch (struct shell *s, const eddy_msg_t *msg);
 void shell_signal (struct shell *s, const eddy_msg_t *msg);
+/* overlay.online's epoch (rank 0's start): jobs launched under another
+ * are left of a rank 0 that is gone, and are killed.  0: none given.
+ */
+void shell_epoch (struct shell *s, uint64_t epoch);
 
 #endif /* !EDDY_EXEC_IMPL_H */

@@ -2,13 +2,17 @@
  * backend): exec.launch forks a job's tasks on this rank, exec.signal
  * signals them.
  *
- * Each task is forked into the job's process group on this rank (the first
- * task leads it), with stdin from /dev/null and stdout/stderr on pipes read
- * by non-blocking fd watchers.  A task is reaped through its pidfd
- * (pidfd_open + an fd watcher, then waitpid on that pid only): no SIGCHLD
- * handler, no process-wide signal state.  Where pidfd_open is missing
- * (ENOSYS: Linux < 5.3, valgrind) a timer polls waitpid (pid, WNOHANG)
- * for those tasks instead.  Output leaves as
+ * The tasks of a job on this rank are forked by its guard (exec/guard.h),
+ * a child of the broker that is a subreaper for the job: they form the
+ * job's process group (the first task leads it), with stdin from /dev/null
+ * and stdout/stderr on pipes read by non-blocking fd watchers.  The guard
+ * reports each task's pid and wait status on a pipe; signals for the job
+ * go to it on its lifeline, and closing the lifeline (or the broker's
+ * death) makes it kill every process of the job.  The guard itself is
+ * reaped through its pidfd (pidfd_open + an fd watcher, then waitpid on
+ * that pid only): no SIGCHLD handler, no process-wide signal state.  Where
+ * pidfd_open is missing (ENOSYS: Linux < 5.3, valgrind) a timer polls
+ * waitpid (pid, WNOHANG) instead.  Output leaves as
  * {type:"output", entries} responses on the launch stream, coalesced to one
  * per job per reactor iteration by a check watcher; once every task has
  * exited and both its pipes reached EOF the stream gets {type:"finish",
@@ -17,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,7 @@
 
 #include "engine/util/fluid.h"
 #include "exec/exec_impl.h"
+#include "exec/guard.h"
 #include "exec/iobuf.h"
 
 extern char **environ;
@@ -45,9 +49,7 @@ struct pipe_in {
 struct task {
     struct sjob *job;
     int rank; /* global task rank */
-    pid_t pid;
-    int pidfd;
-    eddy_watcher_t *pw;
+    pid_t pid; /* 0 until the guard reports it */
     bool exited;
     int status;
     struct pipe_in io[2]; /* stdout, stderr */
@@ -57,19 +59,24 @@ struct sjob {
     struct shell *s;
     uint64_t id;
     const eddy_msg_t *req; /* the exec.launch stream (a reference) */
-    pid_t pgid;
+    pid_t guard;    /* 0 once handed to the reaper */
+    int report;     /* the guard's reports, or -1 */
+    eddy_watcher_t *rw;
+    int lifeline;   /* to the guard, or -1 */
     int ntasks;
     struct task *tasks;
-    int unreaped;   /* tasks not yet reaped: the process group is ours */
+    int unreaped;   /* tasks whose exit the guard has not reported */
     int incomplete; /* tasks not exited or with a pipe open */
     int status;
     json_t *pending; /* output entries not yet sent, or NULL */
+    uint64_t epoch;  /* rank 0's start that launched it; 0 = not known yet */
+    bool stale;      /* launched by a rank 0 that is gone: killed */
     bool queued;
     struct sjob *next, *prev; /* all jobs of this rank (newest first) */
     struct sjob *qnext;       /* flush queue */
 };
 
-/* A task killed when its job was torn down early: reaped when it dies. */
+/* A guard whose job ended or was torn down: reaped when it exits. */
 struct orphan {
     struct shell *s;
     pid_t pid;
@@ -85,10 +92,11 @@ struct shell {
     struct sjob *qhead, *qtail;
     eddy_watcher_t *flush;
     eddy_watcher_t *reap; /* polls waitpid where pidfd_open is missing */
-    int npolled;          /* tasks and orphans without a pidfd */
+    int npolled;          /* orphans without a pidfd */
+    uint64_t epoch;       /* the last overlay.online's; 0 = none seen */
 };
 
-/* Without pidfds (kernels before 5.3, valgrind) tasks are reaped by
+/* Without pidfds (kernels before 5.3, valgrind) guards are reaped by
  * polling waitpid (pid, WNOHANG) on this period.
  */
 #define REAP_POLL_PERIOD 0.05
@@ -127,9 +135,6 @@ static void task_free (struct task *t)
         close_pipe (&t->io[k]);
         eddy_iobuf_destroy (t->io[k].buf);
     }
-    eddy_watcher_destroy (t->pw);
-    if (t->pidfd >= 0)
-        close (t->pidfd);
 }
 
 static void orphan_free (struct orphan *o)
@@ -156,20 +161,21 @@ static void orphan_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
         orphan_free (o);
 }
 
-/* Hand a task that was sent SIGKILL to the reaper (it takes the pidfd).
- * Without memory to track it, the task stays a zombie until the broker
- * exits.
+/* Hand a guard to the reaper.  Without memory to track it, it stays a
+ * zombie until the broker exits.
  */
-static void orphan_add (struct shell *s, struct task *t)
+static void orphan_add (struct shell *s, pid_t pid)
 {
+    if (waitpid (pid, NULL, WNOHANG) != 0)
+        return;
     struct orphan *o = calloc (1, sizeof (*o));
     if (!o)
         return;
     o->s = s;
-    o->pid = t->pid;
-    o->pidfd = t->pidfd;
-    if (o->pidfd >= 0) {
+    o->pid = pid;
+    if ((o->pidfd = pidfd_open (pid, 0)) >= 0) {
         if (!(o->w = eddy_fd_create (s->ctx->r, o->pidfd, EDDY_POLLIN, orphan_cb, o))) {
+            close (o->pidfd);
             free (o);
             return;
         }
@@ -178,29 +184,37 @@ static void orphan_add (struct shell *s, struct task *t)
         s->npolled++;
         eddy_watcher_start (s->reap);
     }
-    t->pidfd = -1;
     o->next = s->orphans;
     if (s->orphans)
         s->orphans->prev = o;
     s->orphans = o;
 }
 
+/* Let the guard go: closing its lifeline makes it kill whatever is left
+ * of the job, then it exits and the reaper collects it.
+ */
+static void guard_release (struct sjob *job)
+{
+    eddy_watcher_destroy (job->rw);
+    job->rw = NULL;
+    if (job->report >= 0)
+        close (job->report);
+    job->report = -1;
+    if (job->lifeline >= 0)
+        close (job->lifeline);
+    job->lifeline = -1;
+    if (job->guard > 0)
+        orphan_add (job->s, job->guard);
+    job->guard = 0;
+}
+
 static void sjob_free (struct sjob *job)
 {
     if (job) {
         struct shell *s = job->s;
-        if (job->unreaped > 0 && job->pgid > 0)
-            killpg (job->pgid, SIGKILL);
-        for (int i = 0; i < job->ntasks; i++) {
-            struct task *t = &job->tasks[i];
-            if (t->pid > 0 && !t->exited) {
-                if (t->pidfd < 0)
-                    s->npolled--;
-                if (waitpid (t->pid, NULL, WNOHANG) == 0)
-                    orphan_add (s, t);
-            }
-            task_free (t);
-        }
+        guard_release (job);
+        for (int i = 0; i < job->ntasks; i++)
+            task_free (&job->tasks[i]);
         free (job->tasks);
         json_decref (job->pending);
         eddy_msg_decref (job->req);
@@ -283,59 +297,64 @@ static void pipe_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
         enqueue (job);
 }
 
-/* ---- reaping ---- */
+/* ---- the guard's reports ---- */
 
-/* waitpid on this task only (never another child of the broker); true
- * once it is reaped.
- */
-static bool task_reap (struct task *t)
+static void task_exited (struct task *t, int status)
 {
     struct sjob *job = t->job;
-    int status;
-    pid_t rc = waitpid (t->pid, &status, WNOHANG);
-
-    if (rc == 0)
-        return false;
-    if (rc < 0) {
-        exec_log (job->s->ctx, LOG_ERR, "job %ju task %d: waitpid: %s", (uintmax_t)job->id,
-                  t->rank, strerror (errno));
-        status = 0;
-    }
+    if (t->exited)
+        return;
     t->exited = true;
     t->status = status;
     if (status > job->status)
         job->status = status;
     job->unreaped--;
-    eddy_watcher_destroy (t->pw);
-    t->pw = NULL;
-    if (t->pidfd >= 0)
-        close (t->pidfd);
-    else
-        job->s->npolled--;
-    t->pidfd = -1;
     task_check_complete (t);
-    return true;
 }
 
-static void pidfd_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
-    task_reap (arg);
+    struct sjob *job = arg;
+    struct guard_report rep[64];
+
+    ssize_t n = read (job->report, rep, sizeof (rep));
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0 || n % (ssize_t)sizeof (rep[0]) != 0) {
+        /* the guard is gone: what it did not report died with it */
+        for (int i = 0; i < job->ntasks; i++)
+            if (!job->tasks[i].exited) {
+                exec_log (job->s->ctx, LOG_ERR, "job %ju task %d: its guard ended first",
+                          (uintmax_t)job->id, job->tasks[i].rank);
+                task_exited (&job->tasks[i], SIGKILL);
+            }
+        guard_release (job);
+        return;
+    }
+    /* a report may complete the job, but it is freed only by flush_cb */
+    for (ssize_t k = 0; k < n / (ssize_t)sizeof (rep[0]); k++) {
+        if (rep[k].index < 0 || rep[k].index >= job->ntasks)
+            continue;
+        struct task *t = &job->tasks[rep[k].index];
+        switch (rep[k].kind) {
+        case GUARD_STARTED:
+            t->pid = rep[k].pid;
+            break;
+        case GUARD_EXITED:
+            task_exited (t, rep[k].status);
+            break;
+        case GUARD_FAILED:
+            exec_log (job->s->ctx, LOG_ERR, "job %ju task %d: fork: %s", (uintmax_t)job->id,
+                      t->rank, strerror (rep[k].status));
+            task_exited (t, 126 << 8);
+            break;
+        }
+    }
 }
 
 static void reap_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     struct shell *s = arg;
-    struct sjob *job = s->jobs;
-
-    while (job) {
-        /* reaping may complete the job, but it is freed only by flush_cb */
-        for (int i = 0; i < job->ntasks; i++) {
-            struct task *t = &job->tasks[i];
-            if (t->pid > 0 && !t->exited && t->pidfd < 0)
-                task_reap (t);
-        }
-        job = job->next;
-    }
     struct orphan *o = s->orphans;
     while (o) {
         struct orphan *next = o->next;
@@ -449,58 +468,6 @@ static int spawn_prepare (struct shell *s, struct spawn *sp, uint64_t id, int si
     return 0;
 }
 
-/* Write "eddy-exec: WHAT: <errno>\n" with async-signal-safe calls only. */
-static void child_fail (const char *what, int errnum)
-{
-    char num[16];
-    int i = sizeof (num);
-    unsigned v = (unsigned)errnum;
-    const char *name = errnum == ENOENT ? "No such file or directory"
-                       : errnum == EACCES ? "Permission denied"
-                       : errnum == ENOTDIR ? "Not a directory"
-                                           : NULL;
-    do {
-        num[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && i > 0);
-    (void)!write (STDERR_FILENO, "eddy-exec: ", 11);
-    (void)!write (STDERR_FILENO, what, strlen (what));
-    if (name) {
-        (void)!write (STDERR_FILENO, ": ", 2);
-        (void)!write (STDERR_FILENO, name, strlen (name));
-    }
-    (void)!write (STDERR_FILENO, " (errno ", 8);
-    (void)!write (STDERR_FILENO, num + i, sizeof (num) - i);
-    (void)!write (STDERR_FILENO, ")\n", 2);
-}
-
-static void child (const struct spawn *sp, pid_t pgid, int out, int err)
-{
-    struct sigaction sa;
-    sigset_t none;
-
-    setpgid (0, pgid);
-    dup2 (sp->devnull, STDIN_FILENO);
-    dup2 (out, STDOUT_FILENO);
-    dup2 (err, STDERR_FILENO);
-    /* nothing of the broker's (sockets, pipes of other tasks) leaks in */
-    close_range (3, ~0U, 0);
-    memset (&sa, 0, sizeof (sa));
-    sa.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++)
-        sigaction (sig, &sa, NULL);
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
-    if (sp->cwd && chdir (sp->cwd) < 0) {
-        child_fail (sp->cwd, errno);
-        _exit (126);
-    }
-    environ = sp->envp; /* execvp searches the job's PATH */
-    execvp (sp->argv[0], sp->argv);
-    child_fail (sp->argv[0], errno);
-    _exit (errno == ENOENT ? 127 : 126);
-}
-
 /* The executable the job's PATH names for cmd (as execvp would find it),
  * or NULL.
  */
@@ -526,113 +493,58 @@ static char *resolve (const char *cmd, char *const envp[])
     return NULL;
 }
 
-/* Start a task without copying the broker's address space (a vfork-style
- * posix_spawn): fork () costs time in proportion to the broker's memory.
- * Returns 0, or an error number; then the caller falls back to fork (),
- * whose child reports why the command cannot run.
- */
-static int spawn_fast (const struct spawn *sp, pid_t pgid, int out, int err, pid_t *pid)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    sigset_t all, none;
-    char *path = resolve (sp->argv[0], sp->envp);
-    int rc;
-
-    if (!path)
-        return ENOENT;
-    posix_spawn_file_actions_init (&fa);
-    posix_spawnattr_init (&at);
-    sigfillset (&all);
-    sigdelset (&all, SIGKILL);
-    sigdelset (&all, SIGSTOP);
-    sigemptyset (&none);
-    if ((rc = posix_spawn_file_actions_adddup2 (&fa, sp->devnull, STDIN_FILENO))
-        || (rc = posix_spawn_file_actions_adddup2 (&fa, out, STDOUT_FILENO))
-        || (rc = posix_spawn_file_actions_adddup2 (&fa, err, STDERR_FILENO))
-        || (rc = posix_spawn_file_actions_addclosefrom_np (&fa, 3))
-        || (sp->cwd && (rc = posix_spawn_file_actions_addchdir_np (&fa, sp->cwd)))
-        || (rc = posix_spawnattr_setsigdefault (&at, &all))
-        || (rc = posix_spawnattr_setsigmask (&at, &none))
-        || (rc = posix_spawnattr_setpgroup (&at, pgid))
-        || (rc = posix_spawnattr_setflags (&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
-                                                    | POSIX_SPAWN_SETPGROUP)))
-        goto done;
-    rc = posix_spawn (pid, path, &fa, &at, sp->argv, sp->envp);
-done:
-    posix_spawnattr_destroy (&at);
-    posix_spawn_file_actions_destroy (&fa);
-    free (path);
-    return rc;
-}
-
 static int set_nonblock (int fd)
 {
     int fl = fcntl (fd, F_GETFL);
     return fl < 0 ? -1 : fcntl (fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static int task_spawn (struct sjob *job, struct task *t, struct spawn *sp)
+/* The task's pipes: the broker keeps the read ends (watched), the guard
+ * gets the write ends in gt.
+ */
+static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt)
 {
     eddy_reactor_t *r = job->s->ctx->r;
     int fds[2][2] = { { -1, -1 }, { -1, -1 } };
-    char rankenv[32];
 
-    snprintf (rankenv, sizeof (rankenv), "EDDY_TASK_RANK=%d", t->rank);
-    char *saved = sp->envp[sp->rank_slot];
-    sp->envp[sp->rank_slot] = rankenv;
+    if (asprintf (&gt->rankenv, "EDDY_TASK_RANK=%d", t->rank) < 0) {
+        gt->rankenv = NULL;
+        return -1;
+    }
     if (pipe2 (fds[0], O_CLOEXEC) < 0 || pipe2 (fds[1], O_CLOEXEC) < 0)
         goto error;
-    pid_t pid;
-    if (spawn_fast (sp, job->pgid, fds[0][1], fds[1][1], &pid) != 0) {
-        if ((pid = fork ()) < 0)
-            goto error;
-        if (pid == 0)
-            child (sp, job->pgid, fds[0][1], fds[1][1]);
-    }
-    sp->envp[sp->rank_slot] = saved;
-    /* both sides set the group, so it is right whichever runs first */
-    if (job->pgid == 0)
-        job->pgid = pid;
-    setpgid (pid, job->pgid);
-    t->pid = pid;
-    job->unreaped++;
+    gt->out = fds[0][1];
+    gt->err = fds[1][1];
     job->incomplete++;
     for (int k = 0; k < 2; k++) {
-        close (fds[k][1]);
         t->io[k].fd = fds[k][0];
-        fds[k][0] = fds[k][1] = -1;
         t->io[k].task = t;
         if (set_nonblock (t->io[k].fd) < 0
             || !(t->io[k].w = eddy_fd_create (r, t->io[k].fd, EDDY_POLLIN, pipe_cb, &t->io[k])))
-            goto fail_running;
+            return -1; /* task_free closes the read ends, the caller gt's */
         eddy_watcher_start (t->io[k].w);
     }
-    if ((t->pidfd = pidfd_open (pid, 0)) < 0) {
-        if (errno != ENOSYS)
-            goto fail_running;
-        job->s->npolled++;
-        eddy_watcher_start (job->s->reap);
-        return 0;
-    }
-    if (!(t->pw = eddy_fd_create (r, t->pidfd, EDDY_POLLIN, pidfd_cb, t)))
-        goto fail_running;
-    eddy_watcher_start (t->pw);
     return 0;
-fail_running:
-    /* the task runs but cannot be watched: kill it; sjob_free hands it to
-     * the reaper (polled if it has no pidfd) */
-    if (t->pidfd < 0)
-        job->s->npolled++;
-    kill (pid, SIGKILL);
-    return -1;
 error:
-    sp->envp[sp->rank_slot] = saved;
     for (int k = 0; k < 2; k++)
         for (int e = 0; e < 2; e++)
             if (fds[k][e] >= 0)
                 close (fds[k][e]);
     return -1;
+}
+
+static void guard_tasks_free (struct guard_task *gt, int n)
+{
+    if (gt) {
+        for (int i = 0; i < n; i++) {
+            if (gt[i].out >= 0)
+                close (gt[i].out);
+            if (gt[i].err >= 0)
+                close (gt[i].err);
+            free (gt[i].rankenv);
+        }
+        free (gt);
+    }
 }
 
 /* ---- requests ---- */
@@ -664,6 +576,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     const char *cwd = NULL;
     struct sjob *job = NULL;
     struct spawn sp = { .devnull = -1 };
+    struct guard_task *gt = NULL;
+    struct guard_spec gs;
+    char *path = NULL;
+    pid_t *pids = NULL;
     char errbuf[256];
 
     if (!(eddy_msg_flags (msg) & EDDY_MSGFLAG_STREAMING)) {
@@ -698,7 +614,9 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     }
     job->s = s;
     job->id = (uint64_t)id;
+    job->epoch = s->epoch;
     job->req = eddy_msg_incref (msg);
+    job->report = job->lifeline = -1;
     job->next = s->jobs;
     if (s->jobs)
         s->jobs->prev = job;
@@ -706,7 +624,6 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     for (int i = 0; i < ntasks; i++) {
         job->tasks[i].job = job;
         job->tasks[i].rank = base + i;
-        job->tasks[i].pidfd = -1;
         for (int k = 0; k < 2; k++)
             job->tasks[i].io[k].fd = -1;
     }
@@ -715,20 +632,51 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
         goto error;
     }
+    if (!(gt = calloc (ntasks, sizeof (gt[0]))) || !(pids = calloc (ntasks, sizeof (pids[0])))) {
+        snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
+        goto error;
+    }
+    for (int i = 0; i < ntasks; i++)
+        gt[i].out = gt[i].err = -1;
     for (int i = 0; i < ntasks; i++) {
         struct task *t = &job->tasks[i];
         for (int k = 0; k < 2; k++)
             if (!(t->io[k].buf = eddy_iobuf_create (stream_names[k], t->rank)))
                 break;
-        if (!t->io[0].buf || !t->io[1].buf || task_spawn (job, t, &sp) < 0) {
+        if (!t->io[0].buf || !t->io[1].buf || task_pipes (job, t, &gt[i]) < 0) {
             snprintf (errbuf, sizeof (errbuf), "exec.launch: task %d: %s", t->rank, strerror (errno));
             goto error;
         }
     }
+    /* resolved here, where malloc is allowed; a command the PATH does not
+     * name is left to execvp in the task, which says why it cannot run */
+    path = resolve (sp.argv[0], sp.envp);
+    gs = (struct guard_spec){ .argv = sp.argv, .envp = sp.envp, .rank_slot = sp.rank_slot,
+                              .path = path, .cwd = sp.cwd, .devnull = sp.devnull,
+                              .ntasks = ntasks, .tasks = gt, .pids = pids,
+                              .exe = s->ctx->guard_exe };
+    if ((job->guard = guard_start (&gs, &job->report, &job->lifeline)) < 0) {
+        job->guard = 0;
+        snprintf (errbuf, sizeof (errbuf), "exec.launch: starting the job's guard: %s",
+                  strerror (errno));
+        goto error;
+    }
+    job->unreaped = ntasks;
+    if (!(job->rw = eddy_fd_create (s->ctx->r, job->report, EDDY_POLLIN, report_cb, job))) {
+        snprintf (errbuf, sizeof (errbuf), "exec.launch: watching the guard: %s", strerror (errno));
+        goto error; /* sjob_free lets the guard go: it kills the tasks */
+    }
+    eddy_watcher_start (job->rw);
+    guard_tasks_free (gt, ntasks);
+    free (pids);
+    free (path);
     spawn_free (&sp);
     eddy_respond_pack (h, msg, "{s:I s:s}", "id", (json_int_t)job->id, "type", "start");
     return;
 error:
+    guard_tasks_free (gt, ntasks);
+    free (pids);
+    free (path);
     spawn_free (&sp);
     eddy_respond_error (h, msg, errno ? errno : EIO, errbuf);
     sjob_free (job);
@@ -753,12 +701,44 @@ void shell_signal (struct shell *s, const eddy_msg_t *msg)
         eddy_respond_error (s->ctx->h, msg, ENOENT, "exec.signal: no such job on this rank");
         return;
     }
-    /* while a task is unreaped the group id cannot name anyone else's */
-    if (job->unreaped > 0 && killpg (job->pgid, signum) < 0 && errno != ESRCH) {
-        eddy_respond_error (s->ctx->h, msg, errno, "exec.signal: killpg failed");
+    /* the guard signals the job's process group; SIGKILL kills every
+     * process of the job, in whatever group or session */
+    struct guard_request req = { signum };
+    if (signum != 0 && job->unreaped > 0 && job->lifeline >= 0
+        && write (job->lifeline, &req, sizeof (req)) != (ssize_t)sizeof (req)) {
+        eddy_respond_error (s->ctx->h, msg, errno, "exec.signal: the job's guard is not listening");
         return;
     }
     eddy_respond (s->ctx->h, msg, NULL);
+}
+
+/* A rank 0 started again knows nothing of the jobs its predecessor left
+ * running here (it ended them with the restart exception and freed their
+ * resources): their tasks are SIGKILLed through the guard, as at job end,
+ * and the jobs finish as the guard reports; their streams lead nowhere.
+ * A job launched before any epoch was seen takes the first one.
+ */
+void shell_epoch (struct shell *s, uint64_t epoch)
+{
+    if (epoch == 0)
+        return;
+    s->epoch = epoch;
+    for (struct sjob *job = s->jobs; job; job = job->next) {
+        if (job->epoch == 0)
+            job->epoch = epoch;
+        if (job->epoch == epoch || job->stale)
+            continue;
+        job->stale = true;
+        exec_log (s->ctx, LOG_NOTICE, "job %ju: rank 0 restarted, its tasks are killed",
+                  (uintmax_t)job->id);
+        /* a guard that does not take it is gone, and its report pipe
+         * says so: report_cb ends the job then */
+        struct guard_request req = { SIGKILL };
+        if (job->unreaped > 0 && job->lifeline >= 0
+            && write (job->lifeline, &req, sizeof (req)) != (ssize_t)sizeof (req))
+            exec_log (s->ctx, LOG_ERR, "job %ju: its guard is not listening: %s",
+                      (uintmax_t)job->id, strerror (errno));
+    }
 }
 
 struct shell *shell_create (struct exec_ctx *ctx)

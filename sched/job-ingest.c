@@ -34,6 +34,10 @@ struct sub {
     int flags;
     uint32_t userid;
     double t_submit;
+    /* what the job manager admits to a queue by */
+    char *queue;
+    int nnodes, ncores;
+    double duration;
 };
 
 struct batch {
@@ -61,6 +65,7 @@ static void batch_destroy (struct batch *b)
         for (int i = 0; i < b->n; i++) {
             eddy_msg_decref (b->subs[i].req);
             json_decref (b->subs[i].jobspec);
+            free (b->subs[i].queue);
         }
         free (b->subs);
         free (b);
@@ -123,19 +128,13 @@ done:
     batch_destroy (b);
 }
 
-/* One commit for every submission of this iteration. */
-static void flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+/* One commit for every admitted submission of this iteration. */
+static void commit_batch (struct ingest *ig, struct batch *b)
 {
-    struct ingest *ig = arg;
-    struct batch *b = ig->cur;
     eddy_kvs_txn_t *txn = NULL;
     eddy_future_t *f = NULL;
     char key[128];
 
-    eddy_watcher_stop (w);
-    ig->cur = NULL;
-    if (!b)
-        return;
     if (!(txn = eddy_kvs_txn_create ()))
         goto error;
     for (int i = 0; i < b->n; i++) {
@@ -164,6 +163,78 @@ error:
     batch_fail (b, errno ? errno : ENOMEM, "cannot commit the job to the KVS");
     eddy_future_destroy (f);
     eddy_kvs_txn_destroy (txn);
+    batch_destroy (b);
+}
+
+/* The job manager's verdict on each submission (its queue exists, is
+ * enabled, and the job is within its limits): the refused are answered
+ * with the reason, the others are stored.
+ */
+static void validate_cb (eddy_future_t *f, void *arg)
+{
+    struct batch *b = arg;
+    struct ingest *ig = b->ig;
+    json_t *errors = NULL;
+    int k = 0;
+
+    if (eddy_rpc_get_unpack (f, "{s:o}", "errors", &errors) < 0 || !json_is_array (errors)
+        || json_array_size (errors) != (size_t)b->n) {
+        batch_fail (b, errno ? errno : EPROTO, eddy_future_error_string (f));
+        eddy_future_destroy (f);
+        batch_destroy (b);
+        return;
+    }
+    for (int i = 0; i < b->n; i++) {
+        const char *text = json_string_value (json_array_get (errors, i));
+        if (text) {
+            eddy_respond_error (ig->h, b->subs[i].req, EINVAL, text);
+            eddy_msg_decref (b->subs[i].req);
+            json_decref (b->subs[i].jobspec);
+            free (b->subs[i].queue);
+        }
+        else
+            b->subs[k++] = b->subs[i];
+    }
+    b->n = k;
+    eddy_future_destroy (f);
+    if (b->n == 0)
+        batch_destroy (b);
+    else
+        commit_batch (ig, b);
+}
+
+static void flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct ingest *ig = arg;
+    struct batch *b = ig->cur;
+    json_t *jobs = NULL;
+    eddy_future_t *f = NULL;
+
+    eddy_watcher_stop (w);
+    ig->cur = NULL;
+    if (!b)
+        return;
+    if (!(jobs = json_array ()))
+        goto error;
+    for (int i = 0; i < b->n; i++) {
+        struct sub *s = &b->subs[i];
+        json_t *o = json_pack ("{s:i s:i s:f}", "nnodes", s->nnodes, "ncores", s->ncores,
+                               "duration", s->duration);
+        if (!o || (s->queue && json_object_set_new (o, "queue", json_string (s->queue)) < 0)
+            || json_array_append_new (jobs, o) < 0) {
+            json_decref (o);
+            goto error;
+        }
+    }
+    f = eddy_rpc_pack (ig->h, "job-manager.validate", EDDY_NODEID_ANY, 0, "{s:o}", "jobs", jobs);
+    jobs = NULL;
+    if (!f || eddy_future_then (f, -1, validate_cb, b) < 0)
+        goto error;
+    return;
+error:
+    batch_fail (b, errno ? errno : ENOMEM, "cannot reach the job manager");
+    json_decref (jobs);
+    eddy_future_destroy (f);
     batch_destroy (b);
 }
 
@@ -252,9 +323,9 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         eddy_respond_error (h, msg, EINVAL, text);
         return;
     }
-    eddy_jobspec_destroy (js);
-
     eddy_reactor_t *r = eddy_handle_reactor (h);
+    const char *queue = eddy_jobspec_queue (js);
+    long long ncores = (long long)eddy_jobspec_nslots (js) * eddy_jobspec_cores_per_slot (js);
     struct sub s = {
         .req = eddy_msg_incref (msg),
         .jobspec = json_incref (jobspec),
@@ -262,11 +333,18 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         .flags = flags,
         .userid = eddy_msg_userid (msg),
         .t_submit = eddy_reactor_wallclock (r),
+        .queue = queue ? strdup (queue) : NULL,
+        .nnodes = eddy_jobspec_nnodes (js),
+        .ncores = ncores > INT32_MAX ? INT32_MAX : (int)ncores,
+        .duration = eddy_jobspec_duration (js),
     };
-    if (eddy_fluid_generate (&ig->gen, now_ms (r), &s.id) < 0 || batch_add (ig, &s) < 0) {
+    eddy_jobspec_destroy (js);
+    if ((queue && !s.queue) || eddy_fluid_generate (&ig->gen, now_ms (r), &s.id) < 0
+        || batch_add (ig, &s) < 0) {
         eddy_respond_error (h, msg, errno ? errno : ENOMEM, "cannot assign a job id");
         eddy_msg_decref (s.req);
         json_decref (s.jobspec);
+        free (s.queue);
         return;
     }
     ig->submitted++;

@@ -19,6 +19,11 @@
  * [resource] exclude (a hostlist or an idset of ranks) travels with R in
  * resource.acquire as the ranks never to schedule; a reload that changes
  * it tells the scheduler (sched.exclude).
+ *
+ * Drained ranks (resource.drain, resource.undrain) are kept in the KVS
+ * under DRAIN_KEY, read at load before the first resource.acquire is
+ * answered (they travel with R as "drained"), and changed one request at
+ * a time: commit, then tell the scheduler (sched.drain), then answer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,8 +34,12 @@
 #include "engine/future.h"
 #include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
+#include "kvs/kvs.h"
 #include "sched/rlist.h"
+#include "sched/rstate.h"
 #include "sched/sched.h"
+
+#define DRAIN_KEY "resource.drain"
 
 /* What one rank told us. */
 struct rank_info {
@@ -80,6 +89,18 @@ struct resource {
     size_t nwaiting;
     char *exclude;            /* [resource] exclude as configured, or NULL */
     eddy_future_t *exclude_f; /* sched.exclude in flight */
+    bool gathered;            /* gathering is over (R or an error) */
+
+    /* drain: {"RANK": {"timestamp": T, "reason": S}} as persisted */
+    json_t *drain;
+    bool drain_loaded;           /* the KVS was read (or has no such key) */
+    char drain_error[200];       /* why it could not be read: drain refused */
+    eddy_future_t *drain_f;      /* the lookup, a commit or sched.drain */
+    json_t *drain_next;          /* the state being committed */
+    const eddy_msg_t *drain_msg; /* the request being carried out */
+    const eddy_msg_t **dq;       /* drain requests waiting their turn */
+    size_t ndq;
+    eddy_rlist_t *rl; /* R decoded (targets, nodelists) */
 };
 
 /* The ranks of exclude (an idset, or hostnames of R), as an idset string
@@ -134,20 +155,41 @@ static char *exclude_ranks (const json_t *R, const char *exclude, char *why, siz
     return out;
 }
 
+static char *drained_ranks (json_t *drain);
+
 static void respond_acquire (struct resource *res, const eddy_msg_t *msg)
 {
-    char why[256], *ranks = NULL;
+    char why[256], *ranks = NULL, *drained = NULL;
 
     if (res->R && res->exclude &&
         !(ranks = exclude_ranks (res->R, res->exclude, why, sizeof (why)))) {
         eddy_log (res->h, LOG_ERR, "resource: %s", why);
         eddy_respond_error (res->h, msg, EINVAL, why);
-    } else if (res->R)
-        eddy_respond_pack (res->h, msg, "{s:O s:s}", "R", res->R, "exclude",
-                           ranks ? ranks : "");
+    } else if (res->R && !(drained = drained_ranks (res->drain)))
+        eddy_respond_error (res->h, msg, ENOMEM, NULL);
+    else if (res->R)
+        eddy_respond_pack (res->h, msg, "{s:O s:s s:s}", "R", res->R, "exclude",
+                           ranks ? ranks : "", "drained", drained);
     else
         eddy_respond_error (res->h, msg, EIO, res->error);
     free (ranks);
+    free (drained);
+}
+
+/* Answer the acquire requests that waited, once R (or why not) and the
+ * drained ranks are known.
+ */
+static void answer_waiting (struct resource *res)
+{
+    if (!res->drain_loaded || !(res->R || res->gathered))
+        return;
+    for (size_t i = 0; i < res->nwaiting; i++) {
+        respond_acquire (res, res->waiting[i]);
+        eddy_msg_decref (res->waiting[i]);
+    }
+    free (res->waiting);
+    res->waiting = NULL;
+    res->nwaiting = 0;
 }
 
 static void exclude_continuation (eddy_future_t *f, void *arg)
@@ -215,7 +257,7 @@ acquire_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, voi
 {
     struct resource *res = arg;
 
-    if (res->R || res->pending == 0) {
+    if ((res->R || res->gathered) && res->drain_loaded) {
         respond_acquire (res, msg);
         return;
     }
@@ -287,8 +329,435 @@ online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void
     eddy_idset_destroy (online);
 }
 
+/* ---- drain ---- */
+
+/* The ranks of a drain state as an idset string ("" for none), malloc'd;
+ * NULL + ENOMEM.
+ */
+static char *drained_ranks (json_t *drain)
+{
+    eddy_idset_t *ids = eddy_idset_create ();
+    const char *key;
+    json_t *v;
+    char *out = NULL;
+
+    if (!ids)
+        return NULL;
+    json_object_foreach (drain, key, v)
+    {
+        if (eddy_idset_set (ids, (unsigned)strtoul (key, NULL, 10)) < 0)
+            goto done;
+    }
+    out = eddy_idset_encode (ids, EDDY_IDSET_RANGE);
+done:
+    eddy_idset_destroy (ids);
+    return out;
+}
+
+struct group {
+    eddy_idset_t *ranks;
+    double timestamp;
+    const char *reason;
+};
+
+static int cmp_group (const void *a, const void *b)
+{
+    const struct group *x = a, *y = b;
+    if (x->timestamp != y->timestamp)
+        return x->timestamp < y->timestamp ? -1 : 1;
+    unsigned fx = eddy_idset_first (x->ranks), fy = eddy_idset_first (y->ranks);
+    return fx < fy ? -1 : fx > fy;
+}
+
+/* The drain state as [{ranks, timestamp, reason[, nodelist]}], one entry
+ * per (timestamp, reason), oldest first: the persisted form, and the
+ * listing's (with nodelists, when rl names every rank).  NULL + ENOMEM.
+ */
+static json_t *drain_groups (json_t *drain, const eddy_rlist_t *rl)
+{
+    json_t *index = json_object (), *out = NULL;
+    struct group *g = calloc (json_object_size (drain) + 1, sizeof (*g));
+    size_t n = 0;
+    const char *key;
+    json_t *v;
+
+    if (!index || !g)
+        goto done;
+    json_object_foreach (drain, key, v)
+    {
+        double t = json_number_value (json_object_get (v, "timestamp"));
+        const char *reason = json_string_value (json_object_get (v, "reason"));
+        char gk[64];
+        json_t *slot;
+        size_t i;
+        if (!reason)
+            reason = "";
+        /* a group is (timestamp, reason): an object by timestamp of
+         * objects by reason (free text, so not glued into one key) */
+        snprintf (gk, sizeof (gk), "%.6f", t);
+        json_t *by_reason = json_object_get (index, gk);
+        if (!by_reason && (!(by_reason = json_object ()) ||
+                           json_object_set_new (index, gk, by_reason) < 0))
+            goto done;
+        if ((slot = json_object_get (by_reason, reason)))
+            i = (size_t)json_integer_value (slot);
+        else {
+            i = n++;
+            g[i] = (struct group){eddy_idset_create (), t, reason};
+            if (!g[i].ranks || json_object_set_new (by_reason, reason,
+                                                    json_integer ((json_int_t)i)) < 0)
+                goto done;
+        }
+        if (eddy_idset_set (g[i].ranks, (unsigned)strtoul (key, NULL, 10)) < 0)
+            goto done;
+    }
+    qsort (g, n, sizeof (*g), cmp_group);
+    if (!(out = json_array ()))
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        char *ranks = eddy_idset_encode (g[i].ranks, EDDY_IDSET_RANGE);
+        json_t *e = ranks ? json_pack ("{s:s s:f s:s}", "ranks", ranks, "timestamp",
+                                       g[i].timestamp, "reason", g[i].reason)
+                          : NULL;
+        if (e && rl) {
+            eddy_rlist_t *sub = eddy_rlist_subset (rl, ranks, NULL);
+            char *nodes = sub ? eddy_rlist_nodelist (sub) : NULL;
+            if (nodes)
+                json_object_set_new (e, "nodelist", json_string (nodes));
+            free (nodes);
+            eddy_rlist_destroy (sub);
+        }
+        free (ranks);
+        if (!e || json_array_append_new (out, e) < 0) {
+            json_decref (out);
+            out = NULL;
+            goto done;
+        }
+    }
+done:
+    for (size_t i = 0; g && i < n; i++)
+        eddy_idset_destroy (g[i].ranks);
+    free (g);
+    json_decref (index);
+    return out;
+}
+
+/* The persisted form back to the per-rank state; NULL + EINVAL if malformed. */
+static json_t *drain_from_groups (json_t *o)
+{
+    json_t *drained, *e, *drain = json_object ();
+    json_int_t version;
+    size_t i;
+
+    if (!drain ||
+        json_unpack (o, "{s:I s:o}", "version", &version, "drained", &drained) < 0 ||
+        version != 1 || !json_is_array (drained))
+        goto error;
+    json_array_foreach (drained, i, e)
+    {
+        const char *ranks, *reason;
+        double t;
+        eddy_idset_t *ids;
+        if (json_unpack (e, "{s:s s:F s:s}", "ranks", &ranks, "timestamp", &t, "reason",
+                         &reason) < 0 ||
+            !(ids = eddy_idset_decode (ranks, NULL)))
+            goto error;
+        for (unsigned r = eddy_idset_first (ids); r != EDDY_IDSET_INVALID_ID;
+             r = eddy_idset_next (ids, r)) {
+            char key[16];
+            snprintf (key, sizeof (key), "%u", r);
+            if (json_object_set_new (
+                    drain, key,
+                    json_pack ("{s:f s:s}", "timestamp", t, "reason", reason)) < 0) {
+                eddy_idset_destroy (ids);
+                goto error;
+            }
+        }
+        eddy_idset_destroy (ids);
+    }
+    return drain;
+error:
+    json_decref (drain);
+    errno = EINVAL;
+    return NULL;
+}
+
+static void drain_next_request (struct resource *res);
+
+static void drain_finish (struct resource *res, int errnum, const char *text)
+{
+    if (errnum)
+        eddy_respond_error (res->h, res->drain_msg, errnum, text);
+    else
+        eddy_respond (res->h, res->drain_msg, NULL);
+    eddy_msg_decref (res->drain_msg);
+    res->drain_msg = NULL;
+    json_decref (res->drain_next);
+    res->drain_next = NULL;
+    drain_next_request (res);
+}
+
+static void sched_drain_continuation (eddy_future_t *f, void *arg)
+{
+    struct resource *res = arg;
+
+    /* persisted already: the scheduler that missed it gets it with R */
+    if (eddy_rpc_get (f, NULL) < 0 && errno != ENOSYS)
+        eddy_log (res->h, LOG_ERR, "resource: sched.drain: %s",
+                  eddy_future_error_string (f));
+    eddy_future_destroy (f);
+    res->drain_f = NULL;
+    drain_finish (res, 0, NULL);
+}
+
+static void commit_continuation (eddy_future_t *f, void *arg)
+{
+    struct resource *res = arg;
+    char *ranks = NULL;
+
+    if (eddy_rpc_get (f, NULL) < 0) {
+        char text[256];
+        int errnum = errno;
+        snprintf (text, sizeof (text),
+                  "resource: the drain state could not be stored: %s",
+                  eddy_future_error_string (f));
+        eddy_future_destroy (f);
+        res->drain_f = NULL;
+        drain_finish (res, errnum, text); /* the state stays as it was */
+        return;
+    }
+    eddy_future_destroy (f);
+    res->drain_f = NULL;
+    json_decref (res->drain);
+    res->drain = res->drain_next;
+    res->drain_next = NULL;
+    if (!(ranks = drained_ranks (res->drain)) ||
+        !(res->drain_f =
+              eddy_rpc_pack (res->h, "sched.drain", 0, 0, "{s:s}", "drained", ranks)) ||
+        eddy_future_then (res->drain_f, -1, sched_drain_continuation, res) < 0) {
+        eddy_log (res->h, LOG_ERR, "resource: sched.drain: %s", strerror (errno));
+        eddy_future_destroy (res->drain_f);
+        res->drain_f = NULL;
+        drain_finish (res, 0, NULL);
+    }
+    free (ranks);
+}
+
+/* The state after msg (a new reference), or NULL with *errnum and text. */
+static json_t *drain_apply (
+    struct resource *res, const eddy_msg_t *msg, int *errnum, char *text, size_t len)
+{
+    const char *topic = eddy_msg_topic (msg), *targets, *reason = "", *mode = "";
+    bool undrain = topic && !strcmp (topic, "resource.undrain");
+    eddy_error_t err = {.text = ""};
+    eddy_idset_t *ids = NULL, *conflict = NULL;
+    json_t *next = NULL;
+    double now = eddy_reactor_wallclock (eddy_handle_reactor (res->h));
+
+    *errnum = EINVAL;
+    if (json_unpack (eddy_msg_payload (msg), "{s:s s?s s?s}", "targets", &targets,
+                     "reason", &reason, "mode", &mode) < 0) {
+        *errnum = EPROTO;
+        snprintf (text, len, "needs {targets[, reason, mode]}");
+        return NULL;
+    }
+    if (strcmp (mode, "") && strcmp (mode, "force") && strcmp (mode, "update")) {
+        snprintf (text, len, "mode '%s' is not force or update", mode);
+        return NULL;
+    }
+    if (res->drain_error[0]) {
+        *errnum = EIO;
+        snprintf (text, len, "refused: %s", res->drain_error);
+        return NULL;
+    }
+    if (!res->R) {
+        *errnum = EAGAIN;
+        snprintf (text, len, "the resources are not known yet");
+        return NULL;
+    }
+    if (!res->rl && !(res->rl = eddy_rlist_from_json (res->R, 0, &err))) {
+        *errnum = EIO;
+        snprintf (text, len, "R: %s", err.text);
+        return NULL;
+    }
+    if (!(ids = eddy_rstate_targets (res->rl, targets, &err))) {
+        *errnum = errno;
+        snprintf (text, len, "%s", err.text);
+        return NULL;
+    }
+    if (!(next = json_copy (res->drain)) || !(conflict = eddy_idset_create ()))
+        goto nomem;
+    for (unsigned r = eddy_idset_first (ids); r != EDDY_IDSET_INVALID_ID;
+         r = eddy_idset_next (ids, r)) {
+        char key[16];
+        snprintf (key, sizeof (key), "%u", r);
+        json_t *old = json_object_get (next, key);
+        if (undrain) {
+            if (!old)
+                eddy_idset_set (conflict, r);
+            else
+                json_object_del (next, key);
+        } else if (old && !strcmp (mode, "update"))
+            continue; /* drained already: keeps its reason and time */
+        else if (old && !strcmp (mode, "force")) {
+            /* a new reason; the time it was first drained stays */
+            json_t *e =
+                json_pack ("{s:O s:s}", "timestamp", json_object_get (old, "timestamp"),
+                           "reason", reason);
+            if (!e || json_object_set_new (next, key, e) < 0)
+                goto nomem;
+        } else if (old)
+            eddy_idset_set (conflict, r);
+        else if (json_object_set_new (
+                     next, key,
+                     json_pack ("{s:f s:s}", "timestamp", now, "reason", reason)) < 0)
+            goto nomem;
+    }
+    if (!eddy_idset_empty (conflict)) {
+        char *c = eddy_idset_encode (conflict, EDDY_IDSET_RANGE);
+        *errnum = undrain ? EINVAL : EEXIST;
+        snprintf (
+            text, len,
+            undrain ? "rank%s %s %s not drained (undrain: every target must be drained)"
+                    : "rank%s %s %s already drained (-f: new reason, -u: drain the "
+                      "others only)",
+            eddy_idset_count (conflict) > 1 ? "s" : "", c ? c : "?",
+            eddy_idset_count (conflict) > 1 ? "are" : "is");
+        free (c);
+        goto error;
+    }
+    eddy_idset_destroy (ids);
+    eddy_idset_destroy (conflict);
+    return next;
+nomem:
+    *errnum = ENOMEM;
+    snprintf (text, len, "out of memory");
+error:
+    eddy_idset_destroy (ids);
+    eddy_idset_destroy (conflict);
+    json_decref (next);
+    return NULL;
+}
+
+/* Carry out the next waiting request, unless one is under way. */
+static void drain_next_request (struct resource *res)
+{
+    /* a drain names ranks of R: those sent before R is known wait for it */
+    while (!res->drain_msg && res->ndq > 0 && (res->R || res->error[0])) {
+        const eddy_msg_t *msg = res->dq[0];
+        char text[256];
+        int errnum;
+        json_t *groups = NULL;
+        eddy_kvs_txn_t *txn = NULL;
+
+        memmove (res->dq, res->dq + 1, (res->ndq - 1) * sizeof (*res->dq));
+        res->ndq--;
+        if (!(res->drain_next = drain_apply (res, msg, &errnum, text, sizeof (text)))) {
+            eddy_respond_error (res->h, msg, errnum, text);
+            eddy_msg_decref (msg);
+            continue;
+        }
+        res->drain_msg = msg;
+        if (!(groups = drain_groups (res->drain_next, NULL)) ||
+            !(txn = eddy_kvs_txn_create ()) ||
+            eddy_kvs_txn_put_pack (txn, DRAIN_KEY, "{s:i s:O}", "version", 1, "drained",
+                                   groups) < 0 ||
+            !(res->drain_f = eddy_kvs_commit (res->h, NULL, 0, txn)) ||
+            eddy_future_then (res->drain_f, -1, commit_continuation, res) < 0) {
+            snprintf (text, sizeof (text),
+                      "resource: the drain state could not be stored: %s",
+                      strerror (errno));
+            eddy_future_destroy (res->drain_f);
+            res->drain_f = NULL;
+            json_decref (groups);
+            eddy_kvs_txn_destroy (txn);
+            drain_finish (res, errno ? errno : ENOMEM, text);
+            return;
+        }
+        json_decref (groups);
+        eddy_kvs_txn_destroy (txn);
+    }
+}
+
+/* resource.drain {targets, reason?, mode?: "force"|"update"} and
+ * resource.undrain {targets} -> {} once stored and told the scheduler.
+ */
+static void
+drain_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct resource *res = arg;
+    const eddy_msg_t **q = realloc (res->dq, (res->ndq + 1) * sizeof (*q));
+
+    if (!q) {
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    res->dq = q;
+    res->dq[res->ndq++] = eddy_msg_incref (msg);
+    if (res->drain_loaded)
+        drain_next_request (res);
+}
+
+/* resource.drain-list {} -> {drained: [{ranks, timestamp, reason, nodelist?}]} */
+static void drain_list_cb (eddy_handle_t *h,
+                           eddy_msg_handler_t *mh,
+                           const eddy_msg_t *msg,
+                           void *arg)
+{
+    struct resource *res = arg;
+    eddy_error_t err;
+    json_t *groups;
+
+    if (!res->drain_loaded) {
+        eddy_respond_error (h, msg, EAGAIN, "resource: the drain state is being read");
+        return;
+    }
+    if (res->R && !res->rl)
+        res->rl = eddy_rlist_from_json (res->R, 0, &err);
+    if (!(groups = drain_groups (res->drain, res->rl))) {
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    eddy_respond_pack (h, msg, "{s:o}", "drained", groups);
+}
+
+static void drain_load_continuation (eddy_future_t *f, void *arg)
+{
+    struct resource *res = arg;
+    const char *text;
+    json_t *o, *drain;
+
+    if (eddy_kvs_lookup_get (f, &text) < 0) {
+        if (errno != ENOENT && errno != ENOSYS) {
+            snprintf (res->drain_error, sizeof (res->drain_error), "%s %s: %s",
+                      "the stored drain state could not be read:", DRAIN_KEY,
+                      eddy_future_error_string (f));
+            eddy_log (res->h, LOG_ERR, "resource: %s", res->drain_error);
+        }
+    } else if (!(o = json_loads (text, 0, NULL)) || !(drain = drain_from_groups (o))) {
+        snprintf (res->drain_error, sizeof (res->drain_error),
+                  "the stored drain state (%s) is malformed: repair or unlink it, "
+                  "then restart",
+                  DRAIN_KEY);
+        eddy_log (res->h, LOG_ERR, "resource: %s", res->drain_error);
+        json_decref (o);
+    } else {
+        json_decref (o);
+        json_decref (res->drain);
+        res->drain = drain;
+    }
+    eddy_future_destroy (f);
+    res->drain_f = NULL;
+    res->drain_loaded = true;
+    answer_waiting (res);
+    drain_next_request (res);
+}
+
 static const struct eddy_msg_handler_spec handlers[] = {
     {EDDY_MSGTYPE_REQUEST, "resource.acquire", acquire_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "resource.drain", drain_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "resource.undrain", drain_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "resource.drain-list", drain_list_cb, EDDY_ROLE_ALL},
     {EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0},
     {EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0},
     EDDY_MSGHANDLER_TABLE_END,
@@ -336,13 +805,10 @@ static void gathered (struct resource *res)
     if (!rl)
         snprintf (res->error, sizeof (res->error), "out of memory");
     eddy_rlist_destroy (rl);
-    for (size_t i = 0; i < res->nwaiting; i++) {
-        respond_acquire (res, res->waiting[i]);
-        eddy_msg_decref (res->waiting[i]);
-    }
-    free (res->waiting);
-    res->waiting = NULL;
-    res->nwaiting = 0;
+    res->gathered = true;
+    answer_waiting (res);
+    if (res->drain_loaded)
+        drain_next_request (res);
 }
 
 static int ask (struct resource *res, size_t k);
@@ -509,6 +975,21 @@ static void resource_unload (void *ctx)
     json_decref (res->R);
     eddy_future_destroy (res->exclude_f);
     free (res->exclude);
+    if (res->drain_msg) {
+        eddy_respond_error (res->h, res->drain_msg, ENOSYS,
+                            "the resource module was unloaded");
+        eddy_msg_decref (res->drain_msg);
+    }
+    for (size_t i = 0; i < res->ndq; i++) {
+        eddy_respond_error (res->h, res->dq[i], ENOSYS,
+                            "the resource module was unloaded");
+        eddy_msg_decref (res->dq[i]);
+    }
+    free (res->dq);
+    eddy_future_destroy (res->drain_f);
+    json_decref (res->drain);
+    json_decref (res->drain_next);
+    eddy_rlist_destroy (res->rl);
     free (res);
 }
 
@@ -586,6 +1067,10 @@ static int resource_load (eddy_handle_t *h, json_t *args, void **ctx)
         eddy_service_register (h, "resource") < 0)
         goto error;
     res->registered = true;
+    if (!(res->drain = json_object ()) ||
+        !(res->drain_f = eddy_kvs_lookup (h, NULL, 0, DRAIN_KEY)) ||
+        eddy_future_then (res->drain_f, -1, drain_load_continuation, res) < 0)
+        goto error;
     if (!res->R && eddy_event_subscribe (h, "overlay.online") < 0)
         goto error;
     if (!res->R && gather (res) < 0)

@@ -18,6 +18,7 @@
 #include <syslog.h>
 
 #include "engine/future.h"
+#include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
 #include "sched/jobspec.h"
 #include "sched/policy.h"
@@ -39,6 +40,11 @@ struct job {
     struct eddy_rlist_request rreq;
     int procs;  /* cores the policy counts */
     double req; /* time limit; INFINITY when none */
+    /* its queue's resources (job-manager's queue_resources, an idset or a
+     * hostlist, and queue_requires, properties): the job goes only there */
+    char *qres;
+    json_t *qreq;
+    eddy_rlist_t *within; /* those resources in R, once R is known */
     /* once running */
     eddy_rlist_t *R;
     int ncores; /* cores in R */
@@ -69,7 +75,9 @@ struct sched {
     eddy_rlist_t *trial; /* an idle copy of all: can a request ever fit? */
     eddy_rlist_t *pool;  /* what is free now */
     char *exclude;          /* ranks never scheduled ([resource] exclude), or NULL */
-    eddy_rlist_t *withheld; /* their free part, kept out of the pool */
+    char *drained;          /* ranks drained (resource.drain), or NULL */
+    eddy_rlist_t *withheld; /* the free part of both, kept out of the pool */
+    eddy_idset_t *seen;     /* ranks that have been online: down now = lost */
 
     struct job **queue; /* by (priority desc, t_submit, id) */
     size_t nqueue, queue_size;
@@ -107,6 +115,9 @@ static void job_destroy (struct job *job)
         if (job->msg)
             eddy_msg_decref (job->msg);
         eddy_rlist_destroy (job->R);
+        eddy_rlist_destroy (job->within);
+        free (job->qres);
+        json_decref (job->qreq);
         free (job);
         errno = saved_errno;
     }
@@ -206,6 +217,99 @@ static void schedule_pass (struct sched *s)
         eddy_watcher_start (s->idle);
 }
 
+/* ---- a queue's resources ---- */
+
+/* The ranks of all a queue's resources name: an idset of ranks, or a
+ * hostlist of R's hostnames.  Malloc'd idset text.
+ */
+static char *queue_ranks (const eddy_rlist_t *all, const char *spec)
+{
+    eddy_idset_t *ids = eddy_idset_decode (spec, NULL), *ranks = NULL, *out = NULL;
+    eddy_hostlist_t *hl = NULL;
+    char *text = NULL, *r = NULL;
+
+    if (ids) {
+        eddy_idset_destroy (ids);
+        return strdup (spec);
+    }
+    if (!(hl = eddy_hostlist_decode (spec, NULL)) || !(r = eddy_rlist_ranks (all))
+        || !(ranks = eddy_idset_decode (r, NULL)) || !(out = eddy_idset_create ()))
+        goto done;
+    for (unsigned i = eddy_idset_first (ranks); i != EDDY_IDSET_INVALID_ID;
+         i = eddy_idset_next (ranks, i)) {
+        const char *host = eddy_rlist_hostname (all, i);
+        if (host && eddy_hostlist_find (hl, host) >= 0 && eddy_idset_set (out, i) < 0)
+            goto done;
+    }
+    text = eddy_idset_encode (out, 0);
+done:
+    eddy_hostlist_destroy (hl);
+    eddy_idset_destroy (ranks);
+    eddy_idset_destroy (out);
+    free (r);
+    return text;
+}
+
+/* The part of R where job may go (NULL: anywhere); computed once R is
+ * known.  A queue whose resources match nothing gets an empty set, so its
+ * jobs never fit.
+ */
+static const eddy_rlist_t *within_of (struct sched *s, struct job *job)
+{
+    size_t i;
+    json_t *p;
+
+    if ((!job->qres && !job->qreq) || !s->all)
+        return NULL;
+    if (job->within)
+        return job->within;
+    char *ranks = job->qres ? queue_ranks (s->all, job->qres) : eddy_rlist_ranks (s->all);
+    eddy_idset_t *ids = ranks ? eddy_idset_decode (ranks, NULL) : NULL;
+    json_array_foreach (job->qreq, i, p) {
+        char *pr = ids ? eddy_rlist_property_ranks (s->all, json_string_value (p)) : NULL;
+        eddy_idset_t *pids = pr && pr[0] ? eddy_idset_decode (pr, NULL) : NULL;
+        eddy_idset_t *both = pids ? eddy_idset_intersect (ids, pids) : eddy_idset_create ();
+        eddy_idset_destroy (ids);
+        eddy_idset_destroy (pids);
+        free (pr);
+        ids = both;
+    }
+    free (ranks);
+    ranks = ids ? eddy_idset_encode (ids, 0) : NULL;
+    eddy_idset_destroy (ids);
+    job->within = ranks ? (ranks[0] ? eddy_rlist_subset (s->all, ranks, NULL)
+                                    : eddy_rlist_create ())
+                        : NULL;
+    free (ranks);
+    if (!job->within) {
+        sched_log (s, LOG_ERR, "alloc %ju: the queue's resources cannot be resolved",
+                   (uintmax_t)job->id);
+        job->within = eddy_rlist_create ();
+    }
+    return job->within;
+}
+
+/* Allocate job from pool, within its queue's resources. */
+static eddy_rlist_t *alloc_in (struct sched *s, eddy_rlist_t *pool, struct job *job,
+                               eddy_error_t *err)
+{
+    const eddy_rlist_t *within = within_of (s, job);
+    eddy_rlist_t *X, *r;
+
+    if (!within)
+        return eddy_rlist_alloc (pool, &job->rreq, err);
+    if (!(X = eddy_rlist_intersect (pool, within)))
+        return NULL;
+    if ((r = eddy_rlist_alloc (X, &job->rreq, err)) && eddy_rlist_remove (pool, r, err) < 0) {
+        eddy_rlist_destroy (r);
+        r = NULL;
+    }
+    eddy_rlist_destroy (X);
+    if (!r && errno == EINVAL && eddy_rlist_count (within, EDDY_RLIST_NODES) == 0)
+        errno = ENOSPC; /* an empty set: the request does not fit */
+    return r;
+}
+
 /* Answer a job's alloc request with type 2 (denied) or 3 (canceled). */
 static void respond_final (struct sched *s, struct job *job, int type, const char *note)
 {
@@ -228,7 +332,7 @@ static void respond_final (struct sched *s, struct job *job, int type, const cha
 static bool never_fits (struct sched *s, struct job *job, char *note, size_t len)
 {
     eddy_error_t err = {.text = ""};
-    eddy_rlist_t *r = eddy_rlist_alloc (s->trial, &job->rreq, &err);
+    eddy_rlist_t *r = alloc_in (s, s->trial, job, &err);
 
     if (r) {
         if (eddy_rlist_free (s->trial, r, NULL) < 0)
@@ -253,6 +357,11 @@ static bool never_fits (struct sched *s, struct job *job, char *note, size_t len
               eddy_rlist_count (s->all, EDDY_RLIST_CORES),
               eddy_rlist_count (s->all, EDDY_RLIST_GPUS),
               eddy_rlist_count (s->all, EDDY_RLIST_NODES));
+    if (within_of (s, job)) {
+        const char *tail = " (its queue has only part of them)";
+        if (strlen (note) + strlen (tail) < len)
+            strcat (note, tail);
+    }
     if (job->rreq.nnodes > 1) {
         /* name the node count when there is room for it */
         char tail[64];
@@ -296,7 +405,7 @@ static int start_cb (size_t index, void *arg)
     struct sched *s = arg;
     eddy_error_t err;
 
-    if (!(s->queue[index]->R = eddy_rlist_alloc (s->pool, &s->queue[index]->rreq, &err)))
+    if (!(s->queue[index]->R = alloc_in (s, s->pool, s->queue[index], &err)))
         return -1; /* fragmented, or gpus busy: the policy skips it */
     return start_job (s, index);
 }
@@ -309,7 +418,7 @@ static int start_cb (size_t index, void *arg)
 static bool count_only (const struct job *job)
 {
     return job->rreq.nnodes == 0 && job->rreq.cores_per_slot == 1 &&
-           job->rreq.gpus_per_slot == 0 && !job->rreq.exclusive;
+           job->rreq.gpus_per_slot == 0 && !job->rreq.exclusive && !job->qres && !job->qreq;
 }
 
 struct pool {
@@ -355,7 +464,7 @@ static void *pool_copy (const void *arg)
 static bool pool_fits (const void *arg, size_t index)
 {
     const struct pool *pl = arg;
-    eddy_rlist_t *r = eddy_rlist_alloc (pl->rl, &pl->s->queue[index]->rreq, NULL);
+    eddy_rlist_t *r = alloc_in (pl->s, pl->rl, pl->s->queue[index], NULL);
 
     if (!r)
         return false;
@@ -367,7 +476,7 @@ static bool pool_fits (const void *arg, size_t index)
 static int pool_take (void *arg, size_t index)
 {
     struct pool *pl = arg;
-    eddy_rlist_t *r = eddy_rlist_alloc (pl->rl, &pl->s->queue[index]->rreq, NULL);
+    eddy_rlist_t *r = alloc_in (pl->s, pl->rl, pl->s->queue[index], NULL);
 
     if (!r)
         return -1;
@@ -421,7 +530,7 @@ static int pool_start_within (void *ctx, size_t index, const void *arg)
     int rc = -1;
 
     if (!(X = eddy_rlist_intersect (s->pool, within->rl)) ||
-        !(job->R = eddy_rlist_alloc (X, &job->rreq, NULL)))
+        !(job->R = alloc_in (s, X, job, NULL)))
         goto done;
     if (eddy_rlist_remove (s->pool, job->R, NULL) < 0) {
         eddy_rlist_destroy (job->R);
@@ -524,6 +633,31 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
 
 /* ---- resource-status ---- */
 
+static eddy_idset_t *offline_ranks (struct sched *s);
+
+/* The rank-level states the pool cannot tell (an excluded or drained rank
+ * is out of the pool, down or not): offline and lost, as idsets.
+ */
+static int status_ranks (struct sched *s, json_t *o)
+{
+    eddy_idset_t *off = offline_ranks (s);
+    eddy_idset_t *lost = off && s->seen ? eddy_idset_intersect (off, s->seen) : NULL;
+    char *offs = off ? eddy_idset_encode (off, EDDY_IDSET_RANGE) : NULL;
+    char *losts = lost ? eddy_idset_encode (lost, EDDY_IDSET_RANGE) : NULL;
+    int rc = -1;
+
+    if (!off || json_object_set_new (o, "offline", json_string (offs ? offs : "")) < 0 ||
+        json_object_set_new (o, "lost", json_string (losts ? losts : "")) < 0)
+        goto done;
+    rc = 0;
+done:
+    eddy_idset_destroy (off);
+    eddy_idset_destroy (lost);
+    free (offs);
+    free (losts);
+    return rc;
+}
+
 static void respond_status (struct sched *s, const eddy_msg_t *msg)
 {
     eddy_rlist_t *allocated = NULL, *down = NULL, *idle = NULL, *excluded = NULL;
@@ -538,9 +672,11 @@ static void respond_status (struct sched *s, const eddy_msg_t *msg)
         || !(allocated = eddy_rlist_difference (s->all, idle)) ||
         !(excluded = s->exclude ? eddy_rlist_subset (s->all, s->exclude, NULL) : eddy_rlist_create ()) ||
         !(down = eddy_rlist_copy_down (s->pool)) ||
-        !(o = json_pack ("{s:o s:o s:o s:o}", "all", eddy_rlist_to_json (s->all),
+        !(o = json_pack ("{s:o s:o s:o s:o s:s}", "all", eddy_rlist_to_json (s->all),
                          "allocated", eddy_rlist_to_json (allocated), "down",
-                         eddy_rlist_to_json (down), "excluded", eddy_rlist_to_json (excluded))))
+                         eddy_rlist_to_json (down), "excluded", eddy_rlist_to_json (excluded),
+                         "drained", s->drained ? s->drained : "")) ||
+        status_ranks (s, o) < 0)
         eddy_respond_error (s->h, msg, ENOMEM, NULL);
     else
         eddy_respond (s->h, msg, o);
@@ -585,6 +721,28 @@ status_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void
 
 /* ---- ranks online and down ---- */
 
+/* The ranks of R that have a broker and are not online (empty while
+ * online is unknown); NULL + ENOMEM.
+ */
+static eddy_idset_t *offline_ranks (struct sched *s)
+{
+    eddy_idset_t *online = NULL, *ids = NULL;
+    char *ranks = NULL;
+    uint32_t size = eddy_handle_size (s->h);
+
+    if (!s->all || !s->online)
+        return eddy_idset_create ();
+    if ((online = eddy_idset_decode (s->online, NULL)) && (ranks = eddy_rlist_ranks (s->all)) &&
+        (ids = eddy_idset_decode (ranks, NULL))) {
+        if (size != EDDY_NODEID_ANY && size > 0 && size < EDDY_IDSET_INVALID_ID - 1)
+            eddy_idset_range_clear (ids, size, EDDY_IDSET_INVALID_ID - 1);
+        eddy_idset_subtract (ids, online);
+    }
+    eddy_idset_destroy (online);
+    free (ranks);
+    return ids;
+}
+
 /* The ranks of R that have a broker (below the instance's size) and are
  * not online are down: never free, never placed on (docs/protocols.md,
  * overlay.online).  Ranks of R beyond the size (a simulated machine run
@@ -603,6 +761,11 @@ static void apply_online (struct sched *s)
         goto done;
     if (size != EDDY_NODEID_ANY && size > 0 && size < EDDY_IDSET_INVALID_ID - 1)
         eddy_idset_range_clear (ids, size, EDDY_IDSET_INVALID_ID - 1);
+    /* remember who was ever online: offline later means lost */
+    if (!s->seen)
+        s->seen = eddy_idset_create ();
+    if (s->seen)
+        eddy_idset_add (s->seen, online);
     eddy_idset_t *upset = eddy_idset_intersect (ids, online);
     if (upset && eddy_idset_subtract (ids, upset) == 0 &&
         (up = eddy_idset_encode (upset, EDDY_IDSET_RANGE)) &&
@@ -682,8 +845,24 @@ static void deny_impossible (struct sched *s)
 
 /* ---- exclusion ---- */
 
-/* Keep the excluded ranks' free resources out of the pool: give back what
- * was withheld, withhold again under the current exclude.  Jobs already
+/* exclude ∪ drained as an idset string ("" for none), NULL + ENOMEM. */
+static char *withheld_ranks (struct sched *s)
+{
+    const char *a = s->exclude ? s->exclude : "", *b = s->drained ? s->drained : "";
+    if (!*a || !*b)
+        return strdup (*a ? a : b);
+    eddy_idset_t *x = eddy_idset_decode (a, NULL), *y = eddy_idset_decode (b, NULL);
+    char *out = NULL;
+    if (x && y && eddy_idset_add (x, y) == 0)
+        out = eddy_idset_encode (x, EDDY_IDSET_RANGE);
+    eddy_idset_destroy (x);
+    eddy_idset_destroy (y);
+    return out;
+}
+
+/* Keep the excluded and drained ranks' free resources out of the pool:
+ * give back what was withheld, withhold again under the current exclude
+ * and drain.  Jobs already
  * running there finish; what they free is withheld at the next call.
  * Only once ready: the running jobs' R must first leave the pool.
  */
@@ -695,18 +874,25 @@ static void apply_exclude (struct sched *s)
         return;
     if (s->withheld) {
         if (eddy_rlist_free (s->pool, s->withheld, &err) < 0)
-            sched_log (s, LOG_ERR, "exclude: giving back %s: %s", s->exclude, err.text);
+            sched_log (s, LOG_ERR, "exclude/drain: giving back: %s", err.text);
         eddy_rlist_destroy (s->withheld);
         s->withheld = NULL;
     }
-    if (!s->exclude || !*s->exclude)
-        return;
-    eddy_rlist_t *ex = eddy_rlist_subset (s->pool, s->exclude, &err);
-    if (!ex || eddy_rlist_remove (s->pool, ex, &err) < 0) {
-        sched_log (s, LOG_ERR, "exclude %s: %s", s->exclude, ex ? err.text : strerror (errno));
-        eddy_rlist_destroy (ex);
+    char *ranks = withheld_ranks (s);
+    if (!ranks || !*ranks) {
+        if (!ranks)
+            sched_log (s, LOG_ERR, "exclude/drain: out of memory");
+        free (ranks);
         return;
     }
+    eddy_rlist_t *ex = eddy_rlist_subset (s->pool, ranks, &err);
+    if (!ex || eddy_rlist_remove (s->pool, ex, &err) < 0) {
+        sched_log (s, LOG_ERR, "exclude/drain %s: %s", ranks, ex ? err.text : strerror (errno));
+        eddy_rlist_destroy (ex);
+        free (ranks);
+        return;
+    }
+    free (ranks);
     s->withheld = ex;
 }
 
@@ -742,6 +928,45 @@ exclude_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, voi
     sched_log (s, LOG_NOTICE, "exclude: ranks '%s' -> '%s'", s->exclude ? s->exclude : "",
                ranks);
     if (set_exclude (s, ranks) < 0) {
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    eddy_respond (h, msg, NULL);
+    schedule_pass (s);
+}
+
+static int set_drained (struct sched *s, const char *ranks)
+{
+    char *cp = NULL;
+    if (ranks && *ranks && !(cp = strdup (ranks)))
+        return -1;
+    free (s->drained);
+    s->drained = cp;
+    apply_exclude (s);
+    return 0;
+}
+
+/* sched.drain {drained: IDSET} (from the resource module, once the drain
+ * is persisted): these ranks, and no others, get no new work.
+ */
+static void
+drain_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct sched *s = arg;
+    const char *ranks;
+    eddy_idset_t *ids;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "drained", &ranks) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "sched.drain: needs {drained: IDSET}");
+        return;
+    }
+    if (*ranks && !(ids = eddy_idset_decode (ranks, NULL))) {
+        eddy_respond_error (h, msg, EINVAL, "sched.drain: not an idset");
+        return;
+    }
+    if (*ranks)
+        eddy_idset_destroy (ids);
+    if (set_drained (s, ranks) < 0) {
         eddy_respond_error (h, msg, ENOMEM, NULL);
         return;
     }
@@ -841,10 +1066,11 @@ static void acquire_continuation (eddy_future_t *f, void *arg)
 {
     struct sched *s = arg;
     json_t *Rj;
-    const char *exclude = NULL;
+    const char *exclude = NULL, *drained = NULL;
     eddy_error_t err;
 
-    if (eddy_rpc_get_unpack (f, "{s:o s?s}", "R", &Rj, "exclude", &exclude) < 0) {
+    if (eddy_rpc_get_unpack (f, "{s:o s?s s?s}", "R", &Rj, "exclude", &exclude, "drained",
+                             &drained) < 0) {
         if (errno == ENOSYS && s->tries < ACQUIRE_TRIES) {
             /* the resource module is not loaded yet */
             eddy_timer_set (s->retry, ACQUIRE_RETRY, 0);
@@ -857,6 +1083,11 @@ static void acquire_continuation (eddy_future_t *f, void *arg)
             sched_log (s, LOG_INFO, "exclude: ranks %s are not scheduled", exclude);
             if (set_exclude (s, exclude) < 0)
                 sched_log (s, LOG_ERR, "exclude: %s", strerror (errno));
+        }
+        if (drained && *drained) {
+            sched_log (s, LOG_INFO, "drain: ranks %s are drained", drained);
+            if (set_drained (s, drained) < 0)
+                sched_log (s, LOG_ERR, "drain: %s", strerror (errno));
         }
         if (set_R (s, Rj, &err) < 0)
             sched_log (s, LOG_ERR, "resource.acquire: bad R: %s", err.text);
@@ -890,16 +1121,18 @@ alloc_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void 
     json_int_t id, priority;
     json_int_t userid = 0;
     double t_submit = 0;
-    json_t *jobspec;
+    json_t *jobspec, *qreq = NULL;
+    const char *qres = NULL;
     eddy_jobspec_t *js = NULL;
     eddy_error_t err;
     struct job *job = NULL;
     char note[256];
 
-    if (json_unpack (eddy_msg_payload (msg), "{s:I s:I s?I s?F s:o}", "id", &id,
+    if (json_unpack (eddy_msg_payload (msg), "{s:I s:I s?I s?F s:o s?s s?o}", "id", &id,
                      "priority", &priority, "userid", &userid, "t_submit", &t_submit,
-                     "jobspec", &jobspec) < 0 ||
-        id < 0 || !isfinite (t_submit)) {
+                     "jobspec", &jobspec, "queue_resources", &qres, "queue_requires",
+                     &qreq) < 0 ||
+        id < 0 || !isfinite (t_submit) || (qreq && !json_is_array (qreq))) {
         eddy_respond_error (
             h, msg, EPROTO,
             "sched.alloc: needs {id, priority, userid, t_submit, jobspec}");
@@ -917,6 +1150,9 @@ alloc_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void 
     job->userid = (uint32_t)userid;
     job->t_submit = t_submit;
     job->msg = eddy_msg_incref (msg);
+    if ((qres && !(job->qres = strdup (qres))))
+        goto nomem;
+    job->qreq = json_incref (qreq);
 
     if (!(js = eddy_jobspec_parse (jobspec, EDDY_JOBSPEC_CANONICAL, &err)) ||
         eddy_jobspec_summary_check (js, &err) < 0) {
@@ -972,7 +1208,7 @@ free_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *
     struct job *job = s->running[i];
     if (eddy_rlist_free (s->pool, job->R, &err) < 0)
         sched_log (s, LOG_ERR, "free %ju: %s", (uintmax_t)job->id, err.text);
-    if (s->exclude)
+    if (s->exclude || s->drained)
         apply_exclude (s);
     running_remove_at (s, i);
     job_destroy (job);
@@ -1068,6 +1304,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     {EDDY_MSGTYPE_REQUEST, "sched.resource-status", status_cb, EDDY_ROLE_ALL},
     {EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0},
     {EDDY_MSGTYPE_REQUEST, "sched.exclude", exclude_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "sched.drain", drain_cb, 0},
     {EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0},
     EDDY_MSGHANDLER_TABLE_END,
 };
@@ -1114,6 +1351,8 @@ static void sched_unload (void *ctx)
     eddy_rlist_destroy (s->trial);
     eddy_rlist_destroy (s->withheld);
     free (s->exclude);
+    free (s->drained);
+    eddy_idset_destroy (s->seen);
     free (s);
 }
 

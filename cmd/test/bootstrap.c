@@ -172,13 +172,38 @@ static void parent_keys_override_the_shape (void **state)
              "a", "no parent");
 }
 
+/* As in the guide's third bootstrap example: every host first, then
+ * entries that name some again to give them parents and addresses. */
+static void a_host_listed_again_keeps_its_rank (void **state)
+{
+    eddy_error_t err;
+    eddy_bootstrap_t *bs = make ("{\"bootstrap\": {\"default_port\": 9, \"hosts\": ["
+                                 "{\"host\": \"n[0-4]\"},"
+                                 "{\"host\": \"n[1,3]\", \"parent\": \"n0\"},"
+                                 "{\"host\": \"n2\", \"parent\": \"n1\", \"connect\": \"tcp://e%h:%p\"},"
+                                 "{\"host\": \"n4\", \"parent\": \"n3\"}]}}",
+                                 "n4", &err);
+    if (!bs)
+        fail_msg ("refused: %s", err.text);
+    assert_int_equal (eddy_bootstrap_size (bs), 5);
+    assert_int_equal (eddy_bootstrap_rank (bs), 4);
+    assert_string_equal (eddy_bootstrap_host (bs, 2), "n2");
+    assert_string_equal (eddy_bootstrap_connect_uri (bs, 2), "tcp://en2:9");
+    assert_string_equal (eddy_bootstrap_connect_uri (bs, 3), "tcp://n3:9");
+    eddy_topo_t *t = eddy_bootstrap_topo (bs, &err);
+    assert_non_null (t);
+    uint32_t want[] = {0, 0, 1, 0, 3};
+    for (uint32_t r = 1; r < 5; r++)
+        assert_int_equal (eddy_topo_get_parent (t, r), want[r]);
+    eddy_topo_destroy (t);
+    eddy_bootstrap_destroy (bs);
+}
+
 static void bad_bootstrap_tables_are_refused (void **state)
 {
     refused ("{\"bootstrap\": {\"hosts\": [{\"host\": \"n[0-3]\"}]}}", "login1",
              "this host, 'login1', is not in bootstrap.hosts (n[0-3])");
     refused ("{\"bootstrap\": {\"hosts\": [{\"host\": \"n[0-3\"}]}}", "n0", "bootstrap.hosts[0].host");
-    refused ("{\"bootstrap\": {\"hosts\": [{\"host\": \"n[0-3]\"}, {\"host\": \"n2\"}]}}", "n0",
-             "n2 is listed twice");
     refused ("{\"bootstrap\": {\"hosts\": [{\"bind\": \"tcp://*:1\"}]}}", "n0", "host is required");
     refused ("{\"bootstrap\": {\"hosts\": [{\"host\": 7}]}}", "n0", "bootstrap.hosts[0].host: expected a string");
     refused ("{\"bootstrap\": {\"hosts\": \"n[0-3]\"}}", "n0", "bootstrap.hosts: expected");
@@ -271,6 +296,7 @@ int main (void)
         cmocka_unit_test (percent_h_and_p_are_substituted),
         cmocka_unit_test (the_tree_follows_tbon_topo),
         cmocka_unit_test (parent_keys_override_the_shape),
+        cmocka_unit_test (a_host_listed_again_keeps_its_rank),
         cmocka_unit_test (bad_bootstrap_tables_are_refused),
         cmocka_unit_test (exclude_must_name_bootstrap_hosts),
         cmocka_unit_test (the_schema_checks_the_same_keys),

@@ -44,12 +44,16 @@ typedef enum {
  * not block; it returns -1 (+ errno) to refuse.  unload () frees ctx.
  * config_table names the table of the configuration the module reads
  * (eddy_handle_config ()); NULL means the table named like the module.
+ * config_extra (NULL-terminated, or NULL) names further top-level tables
+ * the module reads: each is added to its table under its own name (the
+ * job manager reads [queues] and [policy] so).
  */
 struct eddy_module {
     const char *name;
     int (*load) (eddy_handle_t *h, json_t *args, void **ctx);
     void (*unload) (void *ctx);
     const char *config_table;
+    const char *const *config_extra;
 };
 
 /* Modules that come with the broker. */

@@ -121,6 +121,7 @@ struct eddy_broker {
     eddy_watcher_t *hello_w;
     uint32_t event_seq;
     char *online_published; /* rank 0: the idset of the last overlay.online event */
+    uint64_t epoch; /* rank 0's start (its own; a follower's from its welcome), 0 = none */
     struct eddy_quorum *quorum; /* rank 0: broker.quorum, parsed at first use */
 
     /* state machine */
@@ -174,6 +175,7 @@ void broker_modules_unload_all (eddy_broker_t *b);
 /* config.c */
 int config_init (eddy_broker_t *b);
 void config_fini (eddy_broker_t *b);
+/* the module's table with its config_extra tables: a new reference (NULL: ENOMEM) */
 json_t *config_module_table (eddy_broker_t *b, const struct eddy_module *m);
 void config_from_leader (eddy_broker_t *b, json_t *config, uint32_t generation);
 void config_event (eddy_broker_t *b, const eddy_msg_t *ev);

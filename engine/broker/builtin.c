@@ -328,7 +328,9 @@ int broker_module_load (eddy_broker_t *b, const char *name, json_t *args, eddy_e
     }
     if (!(mi = broker_module_add (b, name, m)))
         return eddy_error_set (err, "out of memory");
-    eddy_handle_set_config (mi->h, config_module_table (b, m));
+    json_t *table = config_module_table (b, m);
+    eddy_handle_set_config (mi->h, table);
+    json_decref (table);
     if (m->load (mi->h, args, &mi->ctx) < 0) {
         int saved_errno = errno ? errno : EINVAL;
         broker_module_free (b, mi);

@@ -72,7 +72,22 @@ json_t *config_module_table (eddy_broker_t *b, const struct eddy_module *m)
 {
     const char *name = m->config_table ? m->config_table : m->name;
     json_t *t = json_object_get (b->config, name);
-    return json_is_object (t) ? t : b->config_empty;
+    json_t *o;
+
+    t = json_is_object (t) ? t : b->config_empty;
+    if (!m->config_extra)
+        return json_incref (t);
+    /* a shallow copy: the module's own table with the extra tables in it */
+    if (!(o = json_copy (t)))
+        return NULL;
+    for (int i = 0; m->config_extra[i]; i++) {
+        json_t *x = json_object_get (b->config, m->config_extra[i]);
+        if (json_is_object (x) && json_object_set (o, m->config_extra[i], x) < 0) {
+            json_decref (o);
+            return NULL;
+        }
+    }
+    return o;
 }
 
 /* A value as attribute text; false if it has the wrong shape (the owner
@@ -150,14 +165,19 @@ static void notify_modules (eddy_broker_t *b)
 
         if (!mi || !mi->m)
             continue;
-        table = config_module_table (b, mi->m);
-        eddy_handle_set_config (mi->h, table);
-        if (!(m = eddy_msg_create (EDDY_MSGTYPE_REQUEST, "config.reload"))) {
+        if (!(table = config_module_table (b, mi->m))) {
             eddy_broker_log (b, LOG_ERR, "config", "cannot tell module %s: out of memory",
                              mi->name);
             continue;
         }
-        eddy_msg_take_payload (m, json_pack ("{s:i s:O}", "generation", (json_int_t)b->config_gen,
+        eddy_handle_set_config (mi->h, table);
+        if (!(m = eddy_msg_create (EDDY_MSGTYPE_REQUEST, "config.reload"))) {
+            eddy_broker_log (b, LOG_ERR, "config", "cannot tell module %s: out of memory",
+                             mi->name);
+            json_decref (table);
+            continue;
+        }
+        eddy_msg_take_payload (m, json_pack ("{s:i s:o}", "generation", (json_int_t)b->config_gen,
                                              "config", table));
         eddy_msg_set_nodeid (m, b->rank);
         eddy_msg_set_matchtag (m, mi->idx);

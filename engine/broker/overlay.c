@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "engine/broker/broker_impl.h"
@@ -40,10 +41,29 @@ double overlay_attr_double (eddy_broker_t *b, const char *name, double dflt)
     return (end != s && *end == '\0' && v > 0) ? v : dflt;
 }
 
+/* Rank 0's epoch: which start of the instance this is, so that a follower
+ * can tell a restarted rank 0 from the one that launched its tasks.  Real:
+ * the start time mixed with the pid; simulated: the start's virtual time,
+ * so a run stays a function of its seed.  Positive in 63 bits, never 0.
+ */
+static uint64_t new_epoch (eddy_broker_t *b)
+{
+    /* wall time in µs: virtual in the simulator, where pids do not count */
+    uint64_t e = (uint64_t)(eddy_reactor_wallclock (b->r) * 1e6);
+
+    if (!eddy_reactor_is_sim (b->r))
+        e ^= (uint64_t)getpid () << 44;
+    e &= 0x7fffffffffffffffull;
+    return e ? e : 1;
+}
+
 int overlay_init (eddy_broker_t *b)
 {
     uint32_t n, first = 0;
     const uint32_t *list = NULL;
+
+    if (b->rank == 0)
+        b->epoch = new_epoch (b);
 
     if (b->topo)
         n = eddy_topo_get_children (b->topo, b->rank, &list);
@@ -177,7 +197,8 @@ static void publish_online (eddy_broker_t *b)
     }
     free (b->online_published);
     b->online_published = s;
-    json_t *o = json_pack ("{s:s s:i}", "online", s, "size", (json_int_t)b->size);
+    json_t *o = json_pack ("{s:s s:i s:I}", "online", s, "size", (json_int_t)b->size, "epoch",
+                           (json_int_t)b->epoch);
     if (!o || eddy_event_publish (broker_self (b), "overlay.online", o) < 0)
         eddy_broker_log (b, LOG_ERR, "overlay", "cannot publish overlay.online");
     json_decref (o);
@@ -187,6 +208,12 @@ void overlay_online_request (eddy_broker_t *b, const eddy_msg_t *req)
 {
     char *s = online_text (b);
     json_t *o = s ? json_pack ("{s:s s:i}", "online", s, "size", (json_int_t)b->size) : NULL;
+
+    /* rank 0 speaks for the instance: its epoch with the set */
+    if (o && b->rank == 0 && json_object_set_new (o, "epoch", json_integer ((json_int_t)b->epoch)) < 0) {
+        json_decref (o);
+        o = NULL;
+    }
 
     if (o)
         broker_respond (b, req, o);
@@ -379,6 +406,20 @@ void overlay_send_hello (eddy_broker_t *b)
 
 /* ---- control messages ---- */
 
+/* The welcome: where this broker's events are (the child takes up there),
+ * rank 0's epoch and the configuration in force.
+ */
+static void send_welcome (eddy_broker_t *b, uint32_t rank)
+{
+    json_t *o = json_pack ("{s:i s:i s:O}", "seq", (json_int_t)b->event_seq, "generation",
+                           (json_int_t)b->config_gen, "config", b->config);
+    if (o && b->epoch && json_object_set_new (o, "epoch", json_integer ((json_int_t)b->epoch)) < 0) {
+        json_decref (o);
+        o = NULL;
+    }
+    broker_control_to_child (b, rank, "overlay.welcome", o);
+}
+
 static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
 {
     int prank, online;
@@ -438,10 +479,7 @@ static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
     c->last_seen = eddy_reactor_now (b->r);
     eddy_broker_log (b, rejoin ? LOG_NOTICE : LOG_DEBUG, "overlay", "rank %u %s", rank,
                      rejoin ? "rejoined" : "joined");
-    broker_control_to_child (b, rank, "overlay.welcome",
-                             json_pack ("{s:i s:i s:O}", "seq", (json_int_t)b->event_seq,
-                                        "generation", (json_int_t)b->config_gen, "config",
-                                        b->config));
+    send_welcome (b, rank);
     start_health (b);
     schedule_report (b);
 }
@@ -495,15 +533,31 @@ void overlay_recv_control_parent (eddy_broker_t *b, const eddy_msg_t *msg)
 
     if (!strcmp (topic, "overlay.welcome")) {
         int seq = 0;
-        json_int_t gen = 0;
+        json_int_t gen = 0, epoch = 0;
         json_t *config = NULL;
         if (o)
-            json_unpack (o, "{s?i s?I s?o}", "seq", &seq, "generation", &gen, "config", &config);
+            json_unpack (o, "{s?i s?I s?o s?I}", "seq", &seq, "generation", &gen, "config",
+                         &config, "epoch", &epoch);
         bool first = !b->joined;
         b->joined = true;
         b->reported = false;
         if (first && seq > 0 && (uint32_t)seq > b->event_seq)
             b->event_seq = seq; /* events before we joined are not ours */
+        bool restarted = epoch > 0 && b->epoch && (uint64_t)epoch != b->epoch;
+        if (epoch > 0)
+            b->epoch = (uint64_t)epoch;
+        if (restarted && seq >= 0) {
+            /* rank 0 started again: its events count from its own start,
+             * below ours, and would all look like duplicates.  Take up
+             * where its are, and so do the children, welcomed again. */
+            eddy_broker_log (b, LOG_NOTICE, "overlay",
+                             "rank 0 restarted: events resume at seq %d (were at %u)", seq,
+                             b->event_seq);
+            b->event_seq = (uint32_t)seq;
+            for (uint32_t i = 0; i < b->nchildren; i++)
+                if (b->children[i].connected)
+                    send_welcome (b, b->children[i].rank);
+        }
         if (config && gen >= 0 && gen <= UINT32_MAX)
             config_from_leader (b, config, (uint32_t)gen);
         /* children that said hello meanwhile get their welcome now */

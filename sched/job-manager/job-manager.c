@@ -12,6 +12,7 @@
 
 #include "engine/broker/broker.h"
 #include "sched/job-manager/jobmgr.h"
+#include "sched/job-manager/statemask.h"
 #include "sched/modules.h"
 
 static bool unpack (eddy_handle_t *h, const eddy_msg_t *msg, const char *fmt, ...)
@@ -161,6 +162,57 @@ static void raise_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
     job_raise (jm, job, type, severity, eddy_msg_userid (msg), note);
     job_action (jm, job);
     eddy_respond (h, msg, NULL);
+}
+
+/* job-manager.cancelall {states?, userid?, queue?, dry_run?, note?} ->
+ * {count}: cancel every active job in states (names, default "active")
+ * of userid (default the requester's; -1 every user, as may only the
+ * owner) in queue (default any).  The cancels of one request share one
+ * eventlog commit (the flush of this iteration).  With dry_run only the
+ * count.
+ */
+static void cancelall_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
+                          void *arg)
+{
+    struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
+    const char *states = "active", *queue = NULL, *note = "";
+    int userid = (int)eddy_msg_userid (msg), dry = 0, mask, count = 0;
+    struct jmq *q = NULL;
+    eddy_error_t err;
+    char text[256];
+
+    if (!unpack (h, msg, "{s?s s?i s?s s?b s?s}", "states", &states, "userid", &userid, "queue",
+                 &queue, "dry_run", &dry, "note", &note))
+        return;
+    if ((mask = jobmgr_statemask_parse (states, &err)) < 0) {
+        eddy_respond_error (h, msg, EINVAL, err.text);
+        return;
+    }
+    if ((userid < 0 || (uint32_t)userid != eddy_msg_userid (msg))
+        && !(eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER)) {
+        eddy_respond_error (h, msg, EPERM, "only the instance owner may cancel other users' jobs");
+        return;
+    }
+    if (queue && !(q = jmq_lookup (&jm->queues, queue, text, sizeof (text)))) {
+        eddy_respond_error (h, msg, ENOENT, text);
+        return;
+    }
+    struct job *job = jm->head;
+    while (job) {
+        struct job *next = job->next; /* job_action may unlink job */
+        if ((mask & (1 << job->state)) && (userid < 0 || job->userid == (uint32_t)userid)
+            && (!q || job_queue (jm, job) == q)) {
+            count++;
+            if (!dry && !job->fatal) {
+                job_raise (jm, job, "cancel", 0, eddy_msg_userid (msg), note);
+                job_action (jm, job);
+            }
+        }
+        job = next;
+    }
+    eddy_respond_pack (h, msg, "{s:i}", "count", count);
 }
 
 static int add_waiter (struct waiter **list, const eddy_msg_t *msg)
@@ -377,10 +429,17 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     int limit = -1;
     char a[32], b[32];
 
+    char text[256];
+
     if (json_unpack (eddy_msg_payload (msg), "{s:{s?i}}", "config", "inactive-num-limit",
                      &limit) < 0
         || limit < -1) {
         eddy_respond_error (h, msg, EPROTO, "job-manager: inactive-num-limit must be an integer >= 0");
+        return;
+    }
+    if (jobmgr_queues_configure (jm, json_object_get (eddy_msg_payload (msg), "config"), text,
+                                 sizeof (text)) < 0) {
+        eddy_respond_error (h, msg, EINVAL, text);
         return;
     }
     if (jm->purge_pinned) {
@@ -402,6 +461,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-manager.urgency", urgency_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.cancel", raise_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.raise", raise_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.cancelall", cancelall_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.wait", wait_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.drain", drain_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.idle", drain_cb, EDDY_ROLE_ALL },
@@ -410,6 +470,9 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-manager.sched-hello", sched_hello_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.stats", stats_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.getinfo", getinfo_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.queue-set", jobmgr_queue_set_cb, EDDY_ROLE_OWNER },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.queue-status", jobmgr_queue_status_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.validate", jobmgr_validate_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "disconnect", disconnect_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, EDDY_ROLE_OWNER },
     EDDY_MSGHANDLER_TABLE_END,
@@ -452,6 +515,8 @@ static void jm_unload (void *ctx)
         eddy_msg_decref (jm->journal[i]);
     }
     free (jm->journal);
+    eddy_held_fail (&jm->queue_held, jm->h, ENOSYS, "job-manager unloaded");
+    jmq_set_clear (&jm->queues);
     free_waiters (jm->h, jm->drain_waiters);
     free_waiters (jm->h, jm->idle_waiters);
     eddy_kvs_txn_destroy (jm->txn);
@@ -468,6 +533,7 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
     struct jobmgr *jm = calloc (1, sizeof (*jm));
     const json_t *conf = eddy_handle_config (h);
     int remember = 10000, purge_count = -1;
+    char text[256];
 
     if (!jm)
         return -1;
@@ -481,6 +547,12 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
         return -1;
     }
     jm->h = h;
+    if (jobmgr_queues_configure (jm, conf, text, sizeof (text)) < 0) {
+        eddy_log (h, LOG_ERR, "%s", text);
+        free (jm);
+        errno = EINVAL;
+        return -1;
+    }
     jm->sched_ready = true; /* until an alloc says otherwise */
     jm->purge_count = purge_count;
     jm->purge_pinned = args && json_object_get (args, "purge_count");
@@ -499,8 +571,11 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
     return 0;
 }
 
+static const char *const extra_tables[] = { "queues", "policy", NULL };
+
 const struct eddy_module eddy_module_job_manager = {
     .name = "job-manager",
     .load = jm_load,
     .unload = jm_unload,
+    .config_extra = extra_tables,
 };

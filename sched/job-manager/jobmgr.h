@@ -13,6 +13,7 @@
 #include "engine/handle.h"
 #include "engine/util/u64map.h"
 #include "kvs/kvs.h"
+#include "sched/job-manager/queue.h"
 
 typedef enum {
     JOB_DEPEND = 0,
@@ -110,6 +111,12 @@ struct jobmgr {
     uint64_t max_jobid; /* the largest id ever seen, for job-ingest */
 
     bool sched_ready; /* the scheduler answered or said hello */
+
+    /* queues (queue.h): their states are in the KVS at QUEUES_KEY; one
+     * change is committed at a time, the others wait in queue_held */
+    struct jmq_set queues;
+    bool queue_commit; /* a state change is being committed */
+    struct eddy_held queue_held;
     uint64_t events_posted;
     uint64_t jobs_inactive;
 };
@@ -158,6 +165,25 @@ bool jobmgr_defer (struct jobmgr *jm, const eddy_msg_t *msg);
  */
 void jobmgr_wait_stored (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id);
 bool jobmgr_wait_known (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id);
+
+/* The KVS key of the queues' states. */
+#define QUEUES_KEY "job-manager.queues"
+
+/* queue-rpc.c: the queue a job belongs to (NULL if its queue is gone
+ * from the configuration: it is then treated as started).
+ */
+struct jmq *job_queue (struct jobmgr *jm, const struct job *job);
+
+/* queue-rpc.c: the queue requests, and the [queues]/[policy] tables
+ * applied (-1 + text if they are wrong; the set in force stays).
+ */
+void jobmgr_queue_set_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
+                          void *arg);
+void jobmgr_queue_status_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
+                             void *arg);
+void jobmgr_validate_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
+                         void *arg);
+int jobmgr_queues_configure (struct jobmgr *jm, const json_t *conf, char *text, size_t len);
 
 /* jobstate.c */
 struct job *job_create (struct jobmgr *jm, uint64_t id);

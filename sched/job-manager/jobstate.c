@@ -158,13 +158,21 @@ error:
 
 static void alloc_cb (eddy_future_t *f, void *arg);
 
+/* The request carries the resources of the job's queue, when it has
+ * some: the scheduler places it only there.
+ */
 static void alloc_request (struct jobmgr *jm, struct job *job)
 {
-    eddy_future_t *f = eddy_rpc_pack (jm->h, "sched.alloc", EDDY_NODEID_ANY, 0,
-                                      "{s:I s:I s:i s:f s:O}", "id", (json_int_t)job->id,
-                                      "priority", (json_int_t)job->priority, "userid",
-                                      (int)job->userid, "t_submit", job->t_submit, "jobspec",
-                                      job->jobspec);
+    struct jmq *q = job_queue (jm, job);
+    json_t *o = json_pack ("{s:I s:I s:i s:f s:O}", "id", (json_int_t)job->id, "priority",
+                           (json_int_t)job->priority, "userid", (int)job->userid, "t_submit",
+                           job->t_submit, "jobspec", job->jobspec);
+    if (o && q && q->resources)
+        json_object_set_new (o, "queue_resources", json_string (q->resources));
+    if (o && q && q->requires)
+        json_object_set (o, "queue_requires", q->requires);
+    eddy_future_t *f = o ? eddy_rpc (jm->h, "sched.alloc", o, EDDY_NODEID_ANY, 0) : NULL;
+    json_decref (o);
     if (!f || eddy_future_then (f, -1, alloc_cb, job) < 0) {
         eddy_future_destroy (f);
         jm->sched_ready = false;
@@ -498,8 +506,10 @@ void job_action (struct jobmgr *jm, struct job *job)
             job_post (jm, job, "priority",
                       json_pack ("{s:I}", "priority", (json_int_t)priority_of (job->urgency)));
             continue;
-        case JOB_SCHED:
-            if (job->priority == 0) {
+        case JOB_SCHED: {
+            struct jmq *q = job_queue (jm, job);
+            if (job->priority == 0 || (q && !q->started && !job->fatal)) {
+                /* held, or its queue is stopped: no (more) request */
                 if (job->alloc_pending && job->alloc_f) {
                     eddy_future_destroy (eddy_rpc_pack (jm->h, "sched.cancel", EDDY_NODEID_ANY,
                                                         EDDY_RPC_NORESPONSE, "{s:I}", "id",
@@ -509,6 +519,7 @@ void job_action (struct jobmgr *jm, struct job *job)
             else if (!job->alloc_pending && jm->sched_ready)
                 alloc_request (jm, job);
             return;
+        }
         case JOB_RUN:
             if (!job->exec_running && !job->started && !job->finished)
                 exec_start (jm, job);

@@ -46,6 +46,7 @@ struct inactive {
 };
 
 struct restore {
+    eddy_future_t *queues_f; /* the queues' states, read first */
     eddy_jobindex_read_t *index;
     bool walked;      /* the whole job directory is read */
     bool write_index; /* ...because there was no index: write it after */
@@ -294,6 +295,7 @@ static void restore_free (struct restore *rs, eddy_handle_t *h)
 {
     if (!rs)
         return;
+    eddy_future_destroy (rs->queues_f);
     eddy_jobindex_read_destroy (rs->index);
     eddy_jobscan_destroy (rs->scan);
     for (size_t i = 0; i < rs->nactive; i++)
@@ -407,13 +409,47 @@ static void index_cb (eddy_jobindex_read_t *rd, int errnum, void *arg)
     }
 }
 
+/* The queues' states come back before any job does, so a job of a
+ * stopped queue never asks the scheduler.  Then the index is read.
+ */
+static void queues_cb (eddy_future_t *f, void *arg)
+{
+    struct jobmgr *jm = arg;
+    struct restore *rs = jm->restore;
+    const char *text;
+    json_t *o;
+
+    if (eddy_kvs_lookup_get (f, &text) < 0) {
+        if (errno != ENOENT)
+            eddy_log (jm->h, LOG_ERR, "restart: the queues' states cannot be read (%s); every "
+                      "queue is enabled and started", eddy_future_error_string (f));
+    }
+    else if (!(o = json_loads (text, 0, NULL)) || jmq_states_apply (&jm->queues, o) < 0) {
+        eddy_log (jm->h, LOG_ERR, "restart: %s is malformed; every queue is enabled and started",
+                  QUEUES_KEY);
+        json_decref (o);
+    }
+    else
+        json_decref (o);
+    eddy_future_destroy (f);
+    rs->queues_f = NULL;
+    if (!(rs->index = eddy_jobindex_read (jm->h, index_cb, jm))) {
+        eddy_log (jm->h, LOG_ERR, "restart: cannot read the job index (%s); no job restored",
+                  strerror (errno));
+        jm->restore = NULL;
+        eddy_held_release (&rs->deferred, jm->h);
+        restore_free (rs, jm->h);
+    }
+}
+
 int jobmgr_restore_start (struct jobmgr *jm)
 {
     struct restore *rs = calloc (1, sizeof (*rs));
     if (!rs)
         return -1;
     jm->restore = rs;
-    if (!(rs->index = eddy_jobindex_read (jm->h, index_cb, jm))) {
+    if (!(rs->queues_f = eddy_kvs_lookup (jm->h, NULL, 0, QUEUES_KEY))
+        || eddy_future_then (rs->queues_f, -1, queues_cb, jm) < 0) {
         jm->restore = NULL;
         restore_free (rs, NULL);
         return -1;

@@ -63,6 +63,28 @@ csv_columns () {
         { for (k = 1; k <= n; k++) printf "%s%s", $col[w[k]], k < n ? " " : "\n" }' "$file"
 }
 
+# alive PID: the process exists and is not a zombie
+alive () {
+    local st
+    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# gone_within SECONDS PID...: polls (every 0.05 s) until none of the
+# processes is alive; fails if one still is after SECONDS
+gone_within () {
+    local n p left
+    n=$(awk -v s="$1" 'BEGIN { print int (s * 20) }'); shift
+    for _ in $(seq 0 "$n"); do
+        left=
+        for p in "$@"; do alive "$p" && left="$left $p"; done
+        [ -z "$left" ] && return 0
+        sleep 0.05
+    done
+    echo "still alive:$left" >&2
+    return 1
+}
+
 finish () {
     echo "$T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" -eq 0 ]

@@ -15,6 +15,7 @@
 #                             127.NET.0.1.. (NET 1-254), conf.d in $NODES_CONF
 #   nodes_bootstrap [TOPO] [PORT]  write $NODES_CONF/bootstrap.toml (+ cert)
 #   node_start I              start node I's broker (pid in $NODES_DIR/I/pid)
+#   node_spawn I / node_wait_pid I  the same in two halves (many at once)
 #   nodes_start               all of them
 #   nodes_wait_full [SECS]    until node 0's overlay is full
 #   on_node I CMD...          run CMD inside node I's namespaces
@@ -74,7 +75,14 @@ nodes_bootstrap () {
 
 # node_start I [HOSTNAME]: node I's broker in the background; its stderr in
 # $NODES_DIR/I/err.  HOSTNAME (default node I's) is the namespace's.
+# Returns once its pid is in $NODES_DIR/I/pid.
 node_start () {
+    node_spawn "$@" && node_wait_pid "$1"
+}
+
+# node_spawn I [HOSTNAME]: node_start without waiting for the pid file, to
+# start many nodes at once (then node_wait_pid each)
+node_spawn () {
     local i=$1 host=${2:-$(node_host "$1")} d="$NODES_DIR/$1"
     rm -f "$d/pid"
     unshare --uts --mount --fork -- bash -c '
@@ -87,8 +95,11 @@ node_start () {
         exec eddy-broker --system --config-path="$3"' \
         _ "$host" "$d" "$NODES_CONF" >>"$d/err" 2>&1 &
     echo $! >"$d/unshare.pid"
-    local n
-    for n in $(seq 1 100); do [ -s "$d/pid" ] && return 0; sleep 0.05; done
+}
+
+node_wait_pid () {
+    local n d="$NODES_DIR/$1"
+    for n in $(seq 1 200); do [ -s "$d/pid" ] && return 0; sleep 0.05; done
     return 1
 }
 

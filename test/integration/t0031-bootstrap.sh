@@ -17,9 +17,9 @@ printf '[resource]\nexclude = "login1"\n' >"$TMP/bad.d/resource.toml"
 fails "eddy config check: exclude names a host not in bootstrap.hosts" eddy config check "$TMP/bad.d"
 has "$TMP/out" "resource.exclude: host login1 is not in bootstrap.hosts \(node\[0-3\]\)" "and says which"
 rm "$TMP/bad.d/resource.toml"
-sed -i 's/^hosts = .*/hosts = [ { host = "node[0-3]" }, { host = "node1" } ]/' "$TMP/bad.d/bootstrap.toml"
-fails "eddy config check: a host listed twice" eddy config check "$TMP/bad.d"
-has "$TMP/out" "node1 is listed twice" "and says which"
+sed -i 's/^hosts = .*/hosts = [ { host = "node[0-3]" }, { host = "node1", parent = "nodeX" } ]/' "$TMP/bad.d/bootstrap.toml"
+fails "eddy config check: a host listed again gets its keys checked" eddy config check "$TMP/bad.d"
+has "$TMP/out" "parent nodeX is not in bootstrap.hosts" "and a bad parent is named"
 nodes_start
 ok "the four nodes come up: node 0's overlay is full" nodes_wait_full 60
 on_node 0 eddy overlay status >"$TMP/status" 2>&1

@@ -4,7 +4,9 @@
 # with the ranks that are up; a rank that is not online is down (never
 # scheduled); a broker killed with SIGKILL under a running job fails that
 # job with a node-failure exception, and rejoins when started again with
-# the same command line.
+# the same command line.  Last, rank 0 (keeping its KVS in a statedir)
+# killed with SIGKILL under a job on every rank and started again: the
+# job ends with the restart exception and the followers kill its tasks.
 . "$(dirname "$0")/lib.sh"
 
 SIZE=4
@@ -23,11 +25,14 @@ declare -a PIDS
 # the command line of rank $1, the same at every start (one core a rank,
 # so a job of N nodes needs N ranks; rank 2 says it has two)
 FANOUT=0
+STATE= # rank 0's statedir, when it keeps one
 start_rank () {
-    local cores=0
+    local cores=0 state=()
     [ "$1" = 2 ] && cores=0-1
+    [ "$1" = 0 ] && [ -n "$STATE" ] && state=(--setattr=statedir="$STATE")
     eddy-broker --rank="$1" --size=$SIZE --fanout=$FANOUT --rundir="$RD" --tbon=ipc \
-        --setattr=resource.cores=$cores --config-path="$TMP/conf.d" >>"$TMP/broker$1.log" 2>&1 &
+        --setattr=resource.cores=$cores "${state[@]}" --config-path="$TMP/conf.d" \
+        >>"$TMP/broker$1.log" 2>&1 &
     PIDS[$1]=$!
 }
 cleanup () {
@@ -135,9 +140,42 @@ for r in 0 1 2 3; do start_rank $r; done
 within 20 down_is -; _report $? "a tree of 4 (fanout 2) runs with every rank up" "$TMP/broker0.log"
 kill -9 "${PIDS[1]}"
 wait "${PIDS[1]}" 2>/dev/null
-within 20 down_is 'rank[1,3]'; _report $? "rank 1 killed: ranks 1 and 3 are down" "$TMP/broker0.log"
+within 20 down_is 'rank[1,3]'
+st=$?; { eddy resource list; eddy overlay status; cat "$TMP/broker0.log"; } >"$TMP/lost1" 2>&1
+_report $st "rank 1 killed: ranks 1 and 3 are down" "$TMP/lost1"
 kill -0 "${PIDS[3]}"; _report $? "rank 3 keeps running without its parent" "$TMP/broker3.log"
 start_rank 1
 within 20 down_is -; _report $? "rank 1 restarted: rank 3 rejoins it, nothing is down" "$TMP/broker3.log"
 timeout 20 eddy run -N 4 -n 4 true >"$TMP/out" 2>&1; _report $? "a 4-node job runs" "$TMP/out"
+
+# 6. rank 0 killed under a job on every rank and restarted (its KVS in a
+# statedir): the job ends with the restart exception, and the followers,
+# seeing a new epoch in overlay.online, kill the tasks it left them
+eddy shutdown >/dev/null 2>&1
+for r in 0 1 2 3; do wait "${PIDS[$r]}" 2>/dev/null; done
+rm -rf "$RD" "$TMP"/pid.*; mkdir "$RD"
+FANOUT=0
+STATE="$TMP/state"
+for r in 0 1 2 3; do start_rank $r; done
+within 20 down_is -; _report $? "a new instance of 4, rank 0 with a statedir, runs" "$TMP/broker0.log"
+id=$(eddy submit -N 4 -n 4 sh "$TMP/task.sh")
+within 20 all_tasks
+_report $? "a job runs tasks on all four ranks" "$TMP/broker0.log"
+kill -9 "${PIDS[0]}"
+wait "${PIDS[0]}" 2>/dev/null
+start_rank 0
+within 30 down_is -; _report $? "rank 0 restarted: every follower rejoins" "$TMP/broker0.log"
+gone_within 20 "$(cat "$TMP/pid.1")" "$(cat "$TMP/pid.2")" "$(cat "$TMP/pid.3")" 2>"$TMP/alive"
+_report $? "its tasks on ranks 1, 2 and 3 are killed" "$TMP/alive"
+for r in 1 2 3; do
+    eddy dmesg --rank=$r >"$TMP/dmesg"
+    has "$TMP/dmesg" "exec.notice\[$r\]: job [0-9]+: rank 0 restarted, its tasks are killed" \
+        "rank $r logged why it killed them"
+    has "$TMP/dmesg" "overlay.notice\[$r\]: rank 0 restarted: events resume at seq" \
+        "rank $r takes up the new rank 0's events (its seq restarted low)"
+done
+within 10 is_state "$id" INACTIVE; _report $? "the job is INACTIVE" "$TMP/dmesg"
+eddy job eventlog "$id" >"$TMP/eventlog"
+has "$TMP/eventlog" '"name":"exception","context":\{"type":"restart"' "with the restart exception"
+timeout 20 eddy run -N 4 -n 4 true >"$TMP/out" 2>&1; _report $? "a new 4-node job runs" "$TMP/out"
 finish

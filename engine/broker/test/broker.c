@@ -203,15 +203,18 @@ static void overlay_is_full_then_lost_and_degraded (void **state)
 struct online_seen {
     char last[64];
     int events;
+    json_int_t epoch; /* the last event's; -1 if it had none */
 };
 
 static void online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct online_seen *seen = arg;
     const char *s;
-    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "online", &s) == 0) {
+    json_int_t epoch = -1;
+    if (json_unpack (eddy_msg_payload (msg), "{s:s s?I}", "online", &s, "epoch", &epoch) == 0) {
         snprintf (seen->last, sizeof (seen->last), "%s", s);
         seen->events++;
+        seen->epoch = epoch;
     }
 }
 
@@ -233,23 +236,30 @@ static const char *online_of (struct world *w, eddy_handle_t *h, uint32_t rank, 
 static void online_set_follows_losses (void **state)
 {
     struct world *w = *state;
-    struct online_seen seen = { "", 0 };
+    struct online_seen seen = { "", 0, -1 };
     eddy_handle_t *h = eddy_broker_handle_create (w->b[3], "t");
     eddy_future_t *f;
+    json_int_t epoch = -1;
     eddy_msg_handler_t *mh = eddy_msg_handler_create (h, EDDY_MSGTYPE_EVENT, "overlay.online",
                                                       online_cb, &seen);
     assert_non_null (mh);
     assert_int_equal (eddy_event_subscribe (h, "overlay.online"), 0);
 
     assert_string_equal (online_of (w, h, 0, &f), "0-7");
+    /* rank 0 speaks for the instance with its epoch; rank 2 has none */
+    assert_int_equal (eddy_rpc_get_unpack (f, "{s:I}", "epoch", &epoch), 0);
+    assert_true (epoch > 0);
     eddy_future_destroy (f);
     assert_string_equal (online_of (w, h, 2, &f), "2,5-6");
+    assert_int_not_equal (eddy_rpc_get_unpack (f, "{s:I}", "epoch", &epoch), 0);
     eddy_future_destroy (f);
 
     assert_int_equal (w->kill (w, 5), 0);
     assert_int_equal (world_wait_pred (w, online_is, &seen, 10.0), 0);
     assert_true (seen.events >= 1);
     assert_string_equal (online_of (w, h, 0, &f), "0-4,6-7");
+    assert_int_equal (eddy_rpc_get_unpack (f, "{s:I}", "epoch", &epoch), 0);
+    assert_true (seen.epoch == epoch); /* the event's is rank 0's */
     eddy_future_destroy (f);
     assert_string_equal (online_of (w, h, 2, &f), "2,6");
     eddy_future_destroy (f);

@@ -1,0 +1,527 @@
+/* guard.c - the job guard (see guard.h): started by the broker as its own
+ * executable in guard mode (vfork + exec, below), it becomes a child
+ * subreaper, forks the tasks (vfork: each child only execs) and then
+ * waits for three things: a task's exit (it reports it), a request on the
+ * lifeline (a signal for the job) and the end of the lifeline or of its
+ * parent (it kills the whole job).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec/guard.h"
+
+extern char **environ;
+
+/* How long the guard sleeps between looks at its parent when nothing
+ * else wakes it (the lifeline's end and PDEATHSIG are the usual news).
+ */
+#define GUARD_POLL_MS 1000
+
+struct guard {
+    const struct guard_spec *spec;
+    int report;
+    int lifeline; /* -1 once it ended */
+    pid_t parent;
+    pid_t pgid;
+    int running; /* tasks not yet reaped */
+};
+
+/* ---- what a task's child does (moved here from shell.c) ---- */
+
+/* Write "eddy-exec: WHAT: <errno>\n" with async-signal-safe calls only. */
+static void child_fail (const char *what, int errnum)
+{
+    char num[16];
+    int i = sizeof (num);
+    unsigned v = (unsigned)errnum;
+    const char *name = errnum == ENOENT ? "No such file or directory"
+                       : errnum == EACCES ? "Permission denied"
+                       : errnum == ENOTDIR ? "Not a directory"
+                                           : NULL;
+    do {
+        num[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && i > 0);
+    (void)!write (STDERR_FILENO, "eddy-exec: ", 11);
+    (void)!write (STDERR_FILENO, what, strlen (what));
+    if (name) {
+        (void)!write (STDERR_FILENO, ": ", 2);
+        (void)!write (STDERR_FILENO, name, strlen (name));
+    }
+    (void)!write (STDERR_FILENO, " (errno ", 8);
+    (void)!write (STDERR_FILENO, num + i, sizeof (num) - i);
+    (void)!write (STDERR_FILENO, ")\n", 2);
+}
+
+static void child (const struct guard_spec *sp, const struct guard_task *t, pid_t pgid)
+{
+    struct sigaction sa;
+    sigset_t none;
+
+    setpgid (0, pgid);
+    dup2 (sp->devnull, STDIN_FILENO);
+    dup2 (t->out, STDOUT_FILENO);
+    dup2 (t->err, STDERR_FILENO);
+    /* nothing of the broker's or the guard's leaks in */
+    close_range (3, ~0U, 0);
+    memset (&sa, 0, sizeof (sa));
+    sa.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        sigaction (sig, &sa, NULL);
+    sigemptyset (&none);
+    sigprocmask (SIG_SETMASK, &none, NULL);
+    if (sp->cwd && chdir (sp->cwd) < 0) {
+        child_fail (sp->cwd, errno);
+        _exit (126);
+    }
+    if (sp->path)
+        execve (sp->path, sp->argv, sp->envp);
+    else {
+        environ = sp->envp; /* execvp searches the job's PATH */
+        execvp (sp->argv[0], sp->argv);
+    }
+    child_fail (sp->argv[0], errno);
+    _exit (errno == ENOENT ? 127 : 126);
+}
+
+/* ---- the job's processes ---- */
+
+pid_t guard_stat_ppid (const char *text, size_t len)
+{
+    const char *close = NULL;
+    long v = 0;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        if (text[i] == ')')
+            close = text + i;
+    if (!close)
+        return -1;
+    i = (size_t)(close - text) + 1;
+    /* ") S ppid" */
+    if (i + 3 > len || text[i] != ' ' || text[i + 2] != ' ')
+        return -1;
+    i += 3;
+    if (i >= len || text[i] < '0' || text[i] > '9')
+        return -1;
+    for (; i < len && text[i] >= '0' && text[i] <= '9'; i++) {
+        v = v * 10 + (text[i] - '0');
+        if (v > 0x7fffffff)
+            return -1;
+    }
+    if (i < len && text[i] != ' ')
+        return -1;
+    return (pid_t)v;
+}
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+/* Send sig to every child of this process (a subreaper's children are
+ * every orphan of the job too); returns how many there were.
+ */
+static int signal_children (int sig)
+{
+    char buf[4096], path[64], stat[512];
+    pid_t self = getpid ();
+    int n = 0;
+    int dir = open ("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return 0;
+    for (;;) {
+        long len = syscall (SYS_getdents64, dir, buf, sizeof (buf));
+        if (len <= 0)
+            break;
+        for (long off = 0; off < len;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+            off += d->d_reclen;
+            long pid = 0;
+            const char *c = d->d_name;
+            for (; *c >= '0' && *c <= '9'; c++)
+                pid = pid * 10 + (*c - '0');
+            if (*c || pid <= 0 || pid > 0x7fffffff)
+                continue;
+            /* "/proc/<pid>/stat" by hand: no snprintf here */
+            char num[16];
+            int k = sizeof (num);
+            num[--k] = '\0';
+            for (long v = pid; v && k > 0; v /= 10)
+                num[--k] = (char)('0' + v % 10);
+            strcpy (path, "/proc/");
+            strcat (path, num + k);
+            strcat (path, "/stat");
+            int fd = open (path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                continue;
+            ssize_t r = read (fd, stat, sizeof (stat));
+            close (fd);
+            if (r > 0 && guard_stat_ppid (stat, (size_t)r) == self) {
+                kill ((pid_t)pid, sig);
+                n++;
+            }
+        }
+    }
+    close (dir);
+    return n;
+}
+
+static void report (struct guard *g, int kind, int index, pid_t pid, int status)
+{
+    struct guard_report rep = { kind, index, pid, status };
+    /* the broker may be gone: then nobody listens, and that is fine */
+    while (write (g->report, &rep, sizeof (rep)) < 0 && errno == EINTR)
+        ;
+}
+
+/* A child was reaped: report it if it was a task. */
+static void reaped (struct guard *g, pid_t pid, int status)
+{
+    const struct guard_spec *sp = g->spec;
+    for (int i = 0; i < sp->ntasks; i++)
+        if (sp->pids[i] == pid) {
+            sp->pids[i] = 0;
+            g->running--;
+            report (g, GUARD_EXITED, i, pid, status);
+            return;
+        }
+}
+
+static void reap_nohang (struct guard *g)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+        reaped (g, pid, status);
+}
+
+/* Kill every process of the job, whatever group or session it moved to
+ * (each is a descendant, and orphans come to the subreaper), reap them
+ * all and exit.
+ */
+static void __attribute__ ((noreturn)) kill_all (struct guard *g)
+{
+    int status;
+    pid_t pid;
+
+    /* the group id is the job's only while one of its tasks is unreaped */
+    if (g->pgid > 0 && g->running > 0)
+        kill (-g->pgid, SIGKILL);
+    for (;;) {
+        /* the usual end: every task reaped and nothing left, no scan */
+        if ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+            reaped (g, pid, status);
+            continue;
+        }
+        if (pid < 0 && errno == ECHILD)
+            break;
+        signal_children (SIGKILL);
+        if ((pid = waitpid (-1, &status, 0)) > 0)
+            reaped (g, pid, status);
+        else if (errno == ECHILD)
+            break;
+    }
+    _exit (0);
+}
+
+static void lifeline_request (struct guard *g)
+{
+    struct guard_request req;
+    ssize_t n = read (g->lifeline, &req, sizeof (req));
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n != (ssize_t)sizeof (req)) {
+        /* the broker closed it, or died: the job ends here */
+        close (g->lifeline);
+        g->lifeline = -1;
+        return;
+    }
+    if (req.signum == SIGKILL)
+        kill_all (g);
+    if (req.signum > 0 && req.signum < NSIG && g->pgid > 0)
+        kill (-g->pgid, req.signum);
+}
+
+static void wake (int sig)
+{
+    (void)sig;
+}
+
+static void __attribute__ ((noreturn)) guard_main (const struct guard_spec *sp, int report_fd,
+                                                   int lifeline_fd, pid_t parent)
+{
+    struct guard g = { .spec = sp, .report = report_fd, .lifeline = lifeline_fd, .parent = parent };
+    struct sigaction sa;
+    sigset_t block, none;
+
+    /* signals for the job are not for the guard: it ignores them all but
+     * SIGCHLD and its parent's death, which only wake it */
+    memset (&sa, 0, sizeof (sa));
+    sa.sa_handler = SIG_IGN;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGCHLD && sig != SIGUSR2)
+            sigaction (sig, &sa, NULL);
+    sa.sa_handler = wake;
+    sigaction (SIGCHLD, &sa, NULL);
+    sigaction (SIGUSR2, &sa, NULL);
+    sigemptyset (&block);
+    sigaddset (&block, SIGCHLD);
+    sigaddset (&block, SIGUSR2);
+    sigprocmask (SIG_SETMASK, &block, NULL);
+    sigemptyset (&none);
+
+    prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    /* PDEATHSIG follows the forking thread, so it is only a hint: the
+     * parent is looked at after each wakeup */
+    prctl (PR_SET_PDEATHSIG, SIGUSR2, 0, 0, 0);
+    if (getppid () != g.parent)
+        kill_all (&g);
+
+    for (int i = 0; i < sp->ntasks; i++) {
+        const struct guard_task *t = &sp->tasks[i];
+        sp->envp[sp->rank_slot] = t->rankenv;
+        /* vfork: the guard's address space is the broker's, too big to
+         * copy once per task; the child only calls exec-safe functions */
+        pid_t pid = vfork ();
+        if (pid < 0) {
+            for (int k = i; k < sp->ntasks; k++)
+                report (&g, GUARD_FAILED, k, 0, errno);
+            kill_all (&g);
+        }
+        if (pid == 0)
+            child (sp, t, g.pgid);
+        /* both sides set the group, so it is right whichever runs first */
+        if (g.pgid == 0)
+            g.pgid = pid;
+        setpgid (pid, g.pgid);
+        sp->pids[i] = pid;
+        g.running++;
+        close (t->out);
+        close (t->err);
+        report (&g, GUARD_STARTED, i, pid, 0);
+    }
+
+    while (g.running > 0 && g.lifeline >= 0) {
+        struct pollfd pfd = { .fd = g.lifeline, .events = POLLIN };
+        struct timespec ts = { GUARD_POLL_MS / 1000, (GUARD_POLL_MS % 1000) * 1000000L };
+        int n = ppoll (&pfd, 1, &ts, &none);
+        if (n > 0)
+            lifeline_request (&g);
+        reap_nohang (&g);
+        if (getppid () != g.parent)
+            break;
+    }
+    /* the last task exited (its background children die with the job),
+     * or the broker let go */
+    kill_all (&g);
+}
+
+static int set_nonblock (int fd)
+{
+    int fl = fcntl (fd, F_GETFL);
+    return fl < 0 ? -1 : fcntl (fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* ---- the guard's own program ----
+ *
+ * The broker does not fork the guard (the copy of its address space would
+ * make it fault on every page it writes while any guard lives): it
+ * vforks and execs eddy-exec-guard (cmd/exec-guard.c: this file and libc,
+ * about 1 ms to start), or else its own executable, with GUARD_FLAG as
+ * argv[1], which this constructor catches before main ():
+ *   EXE GUARD_FLAG REPORT LIFELINE DEVNULL PARENT RANK_SLOT PATH CWD NTASKS
+ *       (OUT ERR RANK) x NTASKS -- COMMAND...
+ * with the tasks' environment as its own (PATH and CWD "" for none).
+ */
+#define GUARD_FLAG "--eddy-exec-guard"
+
+static int arg_int (const char *s, int *v)
+{
+    char *end;
+    errno = 0;
+    long n = strtol (s, &end, 10);
+    if (errno || end == s || *end || n < 0 || n > 0x7fffffff)
+        return -1;
+    *v = (int)n;
+    return 0;
+}
+
+__attribute__ ((constructor)) static void guard_entry (int argc, char **argv, char **envp)
+{
+    int report, lifeline, devnull, parent, slot, ntasks, rank;
+    struct guard_spec sp;
+
+    if (argc < 2 || !argv || strcmp (argv[1], GUARD_FLAG) != 0)
+        return;
+    if (argc < 11 || arg_int (argv[2], &report) < 0 || arg_int (argv[3], &lifeline) < 0
+        || arg_int (argv[4], &devnull) < 0 || arg_int (argv[5], &parent) < 0
+        || arg_int (argv[6], &slot) < 0 || arg_int (argv[9], &ntasks) < 0 || ntasks < 1
+        || argc < 10 + 3 * ntasks + 2 || strcmp (argv[10 + 3 * ntasks], "--") != 0)
+        _exit (125);
+    int nenv = 0;
+    while (envp[nenv])
+        nenv++;
+    if (slot >= nenv)
+        _exit (125);
+    memset (&sp, 0, sizeof (sp));
+    sp.argv = argv + 10 + 3 * ntasks + 1;
+    sp.envp = envp;
+    sp.rank_slot = slot;
+    sp.path = argv[7][0] ? argv[7] : NULL;
+    sp.cwd = argv[8][0] ? argv[8] : NULL;
+    sp.devnull = devnull;
+    sp.ntasks = ntasks;
+    if (!(sp.tasks = calloc ((size_t)ntasks, sizeof (sp.tasks[0])))
+        || !(sp.pids = calloc ((size_t)ntasks, sizeof (sp.pids[0]))))
+        _exit (125);
+    for (int i = 0; i < ntasks; i++) {
+        char **a = argv + 10 + 3 * i;
+        if (arg_int (a[0], &sp.tasks[i].out) < 0 || arg_int (a[1], &sp.tasks[i].err) < 0
+            || arg_int (a[2], &rank) < 0 || asprintf (&sp.tasks[i].rankenv, "EDDY_TASK_RANK=%d", rank) < 0)
+            _exit (125);
+    }
+    guard_main (&sp, report, lifeline, (pid_t)parent);
+}
+
+/* What the vfork child does: keep only the guard's descriptors (without
+ * close-on-exec), then exec.  Async-signal-safe calls only.
+ */
+static void __attribute__ ((noreturn)) guard_exec (const char *exe, char **gargv, char **envp,
+                                                   const char *keep, int maxfd)
+{
+    for (int fd = 3; fd <= maxfd; fd++) {
+        if (!keep[fd])
+            close (fd);
+        else
+            fcntl (fd, F_SETFD, 0);
+    }
+    close_range ((unsigned)maxfd + 1, ~0U, 0);
+    if (exe)
+        execve (exe, gargv, envp);
+    execve ("/proc/self/exe", gargv, envp);
+    _exit (125);
+}
+
+/* vfork in a frame of its own, so no variable of the caller's can be
+ * clobbered by the child's run on the shared stack.
+ */
+static pid_t __attribute__ ((noinline)) vfork_exec (const char *exe, char **gargv, char **envp,
+                                                    const char *keep, int maxfd)
+{
+    pid_t pid = vfork ();
+    if (pid == 0)
+        guard_exec (exe, gargv, envp, keep, maxfd);
+    return pid;
+}
+
+static char *num (int v)
+{
+    char *s;
+    return asprintf (&s, "%d", v) < 0 ? NULL : s;
+}
+
+pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
+{
+    int rep[2] = { -1, -1 }, life[2] = { -1, -1 };
+    char *keep = NULL;
+    char **gargv = NULL;
+    int nargs = 0, maxfd = 0, cmdc = 0;
+    pid_t pid = -1;
+
+    if (pipe2 (rep, O_CLOEXEC) < 0 || pipe2 (life, O_CLOEXEC) < 0)
+        goto error;
+    if (set_nonblock (rep[0]) < 0 || set_nonblock (life[1]) < 0)
+        goto error;
+    /* the descriptors the guard keeps; all others close in it */
+    int fixed[] = { rep[1], life[0], sp->devnull };
+    for (size_t i = 0; i < 3; i++)
+        if (fixed[i] > maxfd)
+            maxfd = fixed[i];
+    for (int i = 0; i < sp->ntasks; i++) {
+        if (sp->tasks[i].out > maxfd)
+            maxfd = sp->tasks[i].out;
+        if (sp->tasks[i].err > maxfd)
+            maxfd = sp->tasks[i].err;
+    }
+    if (!(keep = calloc ((size_t)maxfd + 1, 1)))
+        goto error;
+    for (size_t i = 0; i < 3; i++)
+        keep[fixed[i]] = 1;
+    for (int i = 0; i < sp->ntasks; i++)
+        keep[sp->tasks[i].out] = keep[sp->tasks[i].err] = 1;
+    while (sp->argv[cmdc])
+        cmdc++;
+    size_t total = 10 + 3 * (size_t)sp->ntasks + 1 + (size_t)cmdc + 1;
+    if (!(gargv = calloc (total, sizeof (char *))))
+        goto error;
+    gargv[nargs++] = strdup ("eddy-exec-guard");
+    gargv[nargs++] = strdup (GUARD_FLAG);
+    gargv[nargs++] = num (rep[1]);
+    gargv[nargs++] = num (life[0]);
+    gargv[nargs++] = num (sp->devnull);
+    gargv[nargs++] = num ((int)getpid ());
+    gargv[nargs++] = num (sp->rank_slot);
+    gargv[nargs++] = strdup (sp->path ? sp->path : "");
+    gargv[nargs++] = strdup (sp->cwd ? sp->cwd : "");
+    gargv[nargs++] = num (sp->ntasks);
+    for (int i = 0; i < sp->ntasks; i++) {
+        const char *eq = strchr (sp->tasks[i].rankenv, '=');
+        gargv[nargs++] = num (sp->tasks[i].out);
+        gargv[nargs++] = num (sp->tasks[i].err);
+        gargv[nargs++] = strdup (eq ? eq + 1 : "0");
+    }
+    gargv[nargs++] = strdup ("--");
+    for (int i = 0; i < cmdc; i++)
+        gargv[nargs++] = strdup (sp->argv[i]);
+    for (int i = 0; i < nargs; i++)
+        if (!gargv[i]) {
+            errno = ENOMEM;
+            goto error;
+        }
+    if ((pid = vfork_exec (sp->exe, gargv, sp->envp, keep, maxfd)) < 0)
+        goto error;
+    int e = errno;
+    for (int i = 0; i < nargs; i++)
+        free (gargv[i]);
+    free (gargv);
+    free (keep);
+    close (rep[1]);
+    close (life[0]);
+    errno = e;
+    *report = rep[0];
+    *lifeline = life[1];
+    return pid;
+error: {
+    int e = errno;
+    if (gargv) {
+        for (int i = 0; i < nargs; i++)
+            free (gargv[i]);
+        free (gargv);
+    }
+    free (keep);
+    for (int k = 0; k < 2; k++) {
+        if (rep[k] >= 0)
+            close (rep[k]);
+        if (life[k] >= 0)
+            close (life[k]);
+    }
+    errno = e;
+    return -1;
+}
+}

@@ -1,0 +1,74 @@
+/* guard.h - the job guard: one process per job per rank, a child of the
+ * broker (its own executable, re-executed in guard mode), that forks the
+ * job's tasks on this rank and outlives none of
+ * them.  It is a child subreaper, so every process of the job stays its
+ * descendant whatever setsid/setpgid it does; when its lifeline (a pipe
+ * from the broker) ends -- the broker closed it, or died, however -- or
+ * when the last task exits, it kills every descendant with SIGKILL,
+ * reaps them and exits.  Private to exec/ (shell.c).
+ */
+#ifndef EDDY_EXEC_GUARD_H
+#define EDDY_EXEC_GUARD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Reports from the guard to the broker, fixed size (atomic on a pipe). */
+enum guard_report_kind {
+    GUARD_STARTED = 1, /* task index runs as pid */
+    GUARD_EXITED = 2,  /* task index exited with wait status */
+    GUARD_FAILED = 3,  /* task index could not be forked: errno in status */
+};
+
+struct guard_report {
+    int32_t kind;
+    int32_t index;
+    int32_t pid;
+    int32_t status;
+};
+
+/* Requests from the broker to the guard on the lifeline: a signal for
+ * the job's process group (SIGKILL also kills every descendant).
+ */
+struct guard_request {
+    int32_t signum;
+};
+
+struct guard_task {
+    int out, err;  /* write ends of the task's stdout and stderr pipes */
+    char *rankenv; /* "EDDY_TASK_RANK=N" */
+};
+
+/* Everything the guard needs; guard_start passes it on the guard's
+ * command line and environment (envp is the tasks' environment).
+ */
+struct guard_spec {
+    char **argv;
+    char **envp;
+    int rank_slot;    /* envp[rank_slot] is replaced by each rankenv */
+    const char *path; /* argv[0] resolved on the job's PATH, or NULL */
+    const char *cwd;  /* or NULL */
+    int devnull;      /* the tasks' stdin */
+    int ntasks;
+    struct guard_task *tasks;
+    pid_t *pids; /* ntasks slots, the guard's own (unused by guard_start) */
+    const char *exe; /* eddy-exec-guard, or NULL: this program in guard mode */
+};
+
+/* Start the guard: vfork, then exec of spec->exe (eddy-exec-guard), or
+ * where that is NULL or fails, of /proc/self/exe in guard mode, which a
+ * constructor in guard.c catches in any program that links the exec
+ * module (tests; a broker whose guard program is missing).  On success returns its pid, with *report the read end
+ * of its report pipe and *lifeline the write end of its lifeline (both
+ * non-blocking, close-on-exec, owned by the caller); the tasks' pipe
+ * write ends stay open in the caller, who closes them.  -1 and errno on
+ * failure, nothing started.
+ */
+pid_t guard_start (const struct guard_spec *spec, int *report, int *lifeline);
+
+/* Parse the ppid out of the text of /proc/PID/stat ("pid (comm) S ppid
+ * ..."; comm may hold spaces and parentheses).  -1 if malformed.
+ */
+pid_t guard_stat_ppid (const char *text, size_t len);
+
+#endif /* !EDDY_EXEC_GUARD_H */

@@ -1,0 +1,220 @@
+/* The job guard: it reads the ppid out of /proc/PID/stat whatever the
+ * command name holds; it forks the tasks, reports their pids and wait
+ * statuses and passes their output through; a signal on the lifeline
+ * reaches the job's group; and when the lifeline ends, every process of
+ * the job dies, even one in a session of its own.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec/guard.h"
+
+static void stat_ppid_parses_the_fourth_field (void **state)
+{
+    const char *plain = "123 (sleep) S 45 123 123 0 -1";
+    const char *odd = "7 (a) b (c) S 9) R 6789 7 7";
+    assert_int_equal (guard_stat_ppid (plain, strlen (plain)), 45);
+    /* the last ')' ends the name */
+    assert_int_equal (guard_stat_ppid (odd, strlen (odd)), 6789);
+    assert_int_equal (guard_stat_ppid ("1 (x) S 0", 9), 0);
+}
+
+static void stat_ppid_refuses_malformed_text (void **state)
+{
+    const char *bad[] = { "", "123 sleep S 45", "1 (x)", "1 (x) S", "1 (x) S x", "1 (x)S 4",
+                          "1 (x) S 99999999999 1", "1 (x) S 4x" };
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+        assert_int_equal (guard_stat_ppid (bad[i], strlen (bad[i])), -1);
+    /* a length shorter than the text is honoured */
+    assert_int_equal (guard_stat_ppid ("1 (x) S 42", 8), -1);
+}
+
+struct run {
+    char *argv[4];
+    char *envp[3];
+    struct guard_task tasks[2];
+    pid_t pids[2];
+    int out[2][2]; /* per task: read end, write end */
+    struct guard_spec spec;
+    pid_t guard;
+    int report, lifeline;
+};
+
+/* Start the guard on ntasks tasks of sh -c script. */
+static void run_start (struct run *r, int ntasks, const char *script)
+{
+    memset (r, 0, sizeof (*r));
+    r->argv[0] = "/bin/sh";
+    r->argv[1] = "-c";
+    r->argv[2] = (char *)script;
+    r->envp[0] = "PATH=/usr/bin:/bin";
+    r->envp[1] = "EDDY_TASK_RANK=x";
+    for (int i = 0; i < ntasks; i++) {
+        assert_int_equal (pipe2 (r->out[i], O_CLOEXEC), 0);
+        r->tasks[i].out = r->out[i][1];
+        r->tasks[i].err = r->out[i][1];
+        assert_true (asprintf (&r->tasks[i].rankenv, "EDDY_TASK_RANK=%d", i) > 0);
+    }
+    r->spec = (struct guard_spec){ .argv = r->argv, .envp = r->envp, .rank_slot = 1,
+                                   .path = "/bin/sh", .devnull = open ("/dev/null", O_RDONLY),
+                                   .ntasks = ntasks, .tasks = r->tasks, .pids = r->pids };
+    r->guard = guard_start (&r->spec, &r->report, &r->lifeline);
+    assert_true (r->guard > 0);
+    close (r->spec.devnull);
+    for (int i = 0; i < ntasks; i++) {
+        close (r->out[i][1]);
+        free (r->tasks[i].rankenv);
+    }
+}
+
+/* The next report, waiting up to 10 s; false at EOF. */
+static bool next_report (struct run *r, struct guard_report *rep)
+{
+    struct pollfd pfd = { .fd = r->report, .events = POLLIN };
+    assert_int_equal (poll (&pfd, 1, 10000), 1);
+    ssize_t n = read (r->report, rep, sizeof (*rep));
+    if (n == 0)
+        return false;
+    assert_int_equal (n, sizeof (*rep));
+    return true;
+}
+
+/* Everything task i wrote, until EOF. */
+static void read_all (struct run *r, int i, char *buf, size_t size)
+{
+    size_t len = 0;
+    ssize_t n;
+    while (len < size - 1 && (n = read (r->out[i][0], buf + len, size - 1 - len)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
+}
+
+static void run_end (struct run *r, int ntasks)
+{
+    int status;
+    close (r->report);
+    if (r->lifeline >= 0)
+        close (r->lifeline);
+    for (int i = 0; i < ntasks; i++)
+        close (r->out[i][0]);
+    assert_int_equal (waitpid (r->guard, &status, 0), r->guard);
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
+static void tasks_are_reported_with_their_statuses (void **state)
+{
+    struct run r;
+    struct guard_report rep;
+    int started = 0, exited = 0;
+    char buf[256];
+
+    run_start (&r, 2, "echo rank=$EDDY_TASK_RANK; exit $((3 + EDDY_TASK_RANK))");
+    while (next_report (&r, &rep)) {
+        assert_true (rep.index >= 0 && rep.index < 2);
+        if (rep.kind == GUARD_STARTED) {
+            assert_true (rep.pid > 0);
+            started++;
+        } else {
+            assert_int_equal (rep.kind, GUARD_EXITED);
+            assert_true (WIFEXITED (rep.status));
+            assert_int_equal (WEXITSTATUS (rep.status), 3 + rep.index);
+            exited++;
+        }
+    }
+    assert_int_equal (started, 2);
+    assert_int_equal (exited, 2);
+    read_all (&r, 0, buf, sizeof (buf));
+    assert_string_equal (buf, "rank=0\n");
+    read_all (&r, 1, buf, sizeof (buf));
+    assert_string_equal (buf, "rank=1\n");
+    run_end (&r, 2);
+}
+
+static void a_signal_on_the_lifeline_reaches_the_task (void **state)
+{
+    struct run r;
+    struct guard_report rep;
+    struct guard_request req = { SIGUSR1 };
+
+    run_start (&r, 1, "exec sleep 300");
+    assert_true (next_report (&r, &rep));
+    assert_int_equal (rep.kind, GUARD_STARTED);
+    assert_int_equal (write (r.lifeline, &req, sizeof (req)), sizeof (req));
+    assert_true (next_report (&r, &rep));
+    assert_int_equal (rep.kind, GUARD_EXITED);
+    assert_true (WIFSIGNALED (rep.status));
+    assert_int_equal (WTERMSIG (rep.status), SIGUSR1);
+    assert_false (next_report (&r, &rep));
+    run_end (&r, 1);
+}
+
+static bool alive (pid_t pid)
+{
+    char path[64], text[512];
+    snprintf (path, sizeof (path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return false;
+    size_t n = fread (text, 1, sizeof (text) - 1, f);
+    fclose (f);
+    text[n] = '\0';
+    char *p = strrchr (text, ')');
+    return p && p[1] == ' ' && p[2] != 'Z';
+}
+
+static void the_end_of_the_lifeline_kills_every_process_of_the_job (void **state)
+{
+    struct run r;
+    struct guard_report rep;
+    char buf[64] = "";
+    size_t len = 0;
+
+    /* a task that ignores TERM and HUP, with a child in its own session */
+    /* (the child says its pid once it is in its session) */
+    run_start (&r, 1, "trap '' TERM HUP; setsid sh -c 'echo $$; exec sleep 300' & sleep 300");
+    assert_true (next_report (&r, &rep));
+    assert_int_equal (rep.kind, GUARD_STARTED);
+    pid_t task = rep.pid;
+    while (!strchr (buf, '\n')) {
+        ssize_t n = read (r.out[0][0], buf + len, sizeof (buf) - 1 - len);
+        assert_true (n > 0);
+        len += (size_t)n;
+        buf[len] = '\0';
+    }
+    pid_t escaped = atoi (buf);
+    assert_true (escaped > 0 && alive (escaped) && alive (task));
+    close (r.lifeline);
+    r.lifeline = -1;
+    assert_true (next_report (&r, &rep));
+    assert_int_equal (rep.kind, GUARD_EXITED);
+    assert_true (WIFSIGNALED (rep.status) && WTERMSIG (rep.status) == SIGKILL);
+    assert_false (next_report (&r, &rep));
+    run_end (&r, 1);
+    assert_false (alive (task));
+    assert_false (alive (escaped));
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (stat_ppid_parses_the_fourth_field),
+        cmocka_unit_test (stat_ppid_refuses_malformed_text),
+        cmocka_unit_test (tasks_are_reported_with_their_statuses),
+        cmocka_unit_test (a_signal_on_the_lifeline_reaches_the_task),
+        cmocka_unit_test (the_end_of_the_lifeline_kills_every_process_of_the_job),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
