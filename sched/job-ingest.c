@@ -36,7 +36,7 @@ struct sub {
     double t_submit;
     /* what the job manager admits to a queue by */
     char *queue;
-    int nnodes, ncores;
+    int nnodes, ncores, ngpus;
     double duration;
 };
 
@@ -218,8 +218,8 @@ static void flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
         goto error;
     for (int i = 0; i < b->n; i++) {
         struct sub *s = &b->subs[i];
-        json_t *o = json_pack ("{s:i s:i s:f}", "nnodes", s->nnodes, "ncores", s->ncores,
-                               "duration", s->duration);
+        json_t *o = json_pack ("{s:i s:i s:i s:f}", "nnodes", s->nnodes, "ncores", s->ncores,
+                               "ngpus", s->ngpus, "duration", s->duration);
         if (!o || (s->queue && json_object_set_new (o, "queue", json_string (s->queue)) < 0)
             || json_array_append_new (jobs, o) < 0) {
             json_decref (o);
@@ -326,6 +326,7 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     eddy_reactor_t *r = eddy_handle_reactor (h);
     const char *queue = eddy_jobspec_queue (js);
     long long ncores = (long long)eddy_jobspec_nslots (js) * eddy_jobspec_cores_per_slot (js);
+    long long ngpus = (long long)eddy_jobspec_nslots (js) * eddy_jobspec_gpus_per_slot (js);
     struct sub s = {
         .req = eddy_msg_incref (msg),
         .jobspec = json_incref (jobspec),
@@ -336,6 +337,7 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         .queue = queue ? strdup (queue) : NULL,
         .nnodes = eddy_jobspec_nnodes (js),
         .ncores = ncores > INT32_MAX ? INT32_MAX : (int)ncores,
+        .ngpus = ngpus > INT32_MAX ? INT32_MAX : (int)ngpus,
         .duration = eddy_jobspec_duration (js),
     };
     eddy_jobspec_destroy (js);

@@ -53,8 +53,13 @@ static int duration_of (const json_t *v, double *d)
     return *d >= 0 && isfinite (*d) ? 0 : -1;
 }
 
+/* A size limit: an integer >= 1, or -1 for none (as Flux writes it). */
 static int size_of (const json_t *v, int *n)
 {
+    if (json_is_integer (v) && json_integer_value (v) == -1) {
+        *n = 0;
+        return 0;
+    }
     if (!json_is_integer (v) || json_integer_value (v) < 1 || json_integer_value (v) > 1000000000)
         return -1;
     *n = (int)json_integer_value (v);
@@ -86,13 +91,14 @@ static int parse_limits (struct jmq *q, const json_t *limits, eddy_error_t *err)
                              "max = {nnodes, ncores}%s", q->name, "");
             json_object_foreach (max, k2, v2) {
                 int *p = !strcmp (k2, "nnodes") ? &q->max_nnodes
-                         : !strcmp (k2, "ncores") ? &q->max_ncores : NULL;
+                         : !strcmp (k2, "ncores") ? &q->max_ncores
+                         : !strcmp (k2, "ngpus") ? &q->max_ngpus : NULL;
                 if (!p)
                     return fail (err, "queues.%s.policy.limits.job-size.max.%s: unknown key "
-                                 "(nnodes, ncores)", q->name, k2);
+                                 "(nnodes, ncores, ngpus)", q->name, k2);
                 if (size_of (v2, p) < 0)
                     return fail (err, "queues.%s.policy.limits.job-size.max.%s: expected an "
-                                 "integer >= 1", q->name, k2);
+                                 "integer >= 1, or -1 for none", q->name, k2);
             }
         }
         /* another key is warned of by the config schema, and ignored */
@@ -286,8 +292,8 @@ struct jmq *jmq_lookup (struct jmq_set *set, const char *name, char *text, size_
     return q;
 }
 
-int jmq_admit (const struct jmq *q, int nnodes, int ncores, double duration, char *text,
-               size_t len)
+int jmq_admit (const struct jmq *q, int nnodes, int ncores, int ngpus, double duration,
+               char *text, size_t len)
 {
     const char *n = jmq_display_name (q);
 
@@ -304,6 +310,10 @@ int jmq_admit (const struct jmq *q, int nnodes, int ncores, double duration, cha
     if (q->max_ncores > 0 && ncores > q->max_ncores) {
         snprintf (text, len, "queue %s: %d cores exceed its limit of %d", n, ncores,
                   q->max_ncores);
+        return -1;
+    }
+    if (q->max_ngpus > 0 && ngpus > q->max_ngpus) {
+        snprintf (text, len, "queue %s: %d GPUs exceed its limit of %d", n, ngpus, q->max_ngpus);
         return -1;
     }
     if (q->max_duration > 0 && !(duration > 0)) {

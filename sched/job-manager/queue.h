@@ -17,7 +17,7 @@ struct jmq {
     bool enabled, started;
     char *disable_reason, *stop_reason; /* NULL when none */
     double max_duration;                /* 0: no limit */
-    int max_nnodes, max_ncores;         /* 0: no limit */
+    int max_nnodes, max_ncores, max_ngpus; /* 0: no limit */
     char *resources;                    /* idset of ranks or hostlist, NULL: all */
     json_t *requires;                   /* array of properties, NULL: none */
 };
@@ -46,11 +46,11 @@ void jmq_set_keep_states (struct jmq_set *set, const struct jmq_set *old);
  */
 struct jmq *jmq_lookup (struct jmq_set *set, const char *name, char *text, size_t len);
 
-/* Can a job of this size and time limit enter q (0), or why not (-1 and
- * text, which for a disabled queue carries its reason).
+/* Can a job of this size (nodes, cores, GPUs) and time limit enter q (0),
+ * or why not (-1 and text, which for a disabled queue carries its reason).
  */
-int jmq_admit (const struct jmq *q, int nnodes, int ncores, double duration, char *text,
-               size_t len);
+int jmq_admit (const struct jmq *q, int nnodes, int ncores, int ngpus, double duration,
+               char *text, size_t len);
 
 /* The states as JSON {name: {enabled, started, disable_reason?,
  * stop_reason?}} (new reference), and back: apply () sets the states of

@@ -108,9 +108,11 @@ static void bad_tables_are_refused_with_the_key (void **state)
     refused ("{\"a\":{\"policy\":{\"limits\":{\"duration\":\"soon\"}}}}", NULL,
              "queues.a.policy.limits.duration");
     refused ("{\"a\":{\"policy\":{\"limits\":{\"job-size\":{\"max\":{\"nnodes\":0}}}}}}", NULL,
-             "job-size.max.nnodes: expected an integer >= 1");
-    refused ("{\"a\":{\"policy\":{\"limits\":{\"job-size\":{\"max\":{\"ngpus\":1}}}}}}", NULL,
-             "job-size.max.ngpus: unknown key");
+             "job-size.max.nnodes: expected an integer >= 1, or -1 for none");
+    refused ("{\"a\":{\"policy\":{\"limits\":{\"job-size\":{\"max\":{\"nslots\":1}}}}}}", NULL,
+             "job-size.max.nslots: unknown key");
+    refused ("{\"a\":{\"policy\":{\"limits\":{\"job-size\":{\"max\":{\"ngpus\":-2}}}}}}", NULL,
+             "job-size.max.ngpus: expected an integer >= 1, or -1");
     refused ("{\"a\":{\"default\":true},\"b\":{\"default\":true}}", NULL,
              "both a and b are the default");
     refused ("{\"a b\":{}}", NULL, "a queue's name");
@@ -127,25 +129,32 @@ static void admission_checks_state_and_limits (void **state)
     eddy_error_t err;
     char text[256];
     json_t *q = J ("{\"d\":{\"policy\":{\"limits\":{\"duration\":60,"
-                   "\"job-size\":{\"max\":{\"nnodes\":2,\"ncores\":4}}}}}}");
+                   "\"job-size\":{\"max\":{\"nnodes\":2,\"ncores\":4,\"ngpus\":2}}}}},"
+                   "\"u\":{\"policy\":{\"limits\":{\"job-size\":{\"max\":{\"nnodes\":-1}}}}}}");
 
     assert_int_equal (jmq_set_parse (&set, q, NULL, &err), 0);
     struct jmq *d = &set.q[0];
-    assert_int_equal (jmq_admit (d, 2, 4, 60, text, sizeof (text)), 0);
-    assert_int_equal (jmq_admit (d, 3, 4, 60, text, sizeof (text)), -1);
+    assert_int_equal (jmq_admit (d, 2, 4, 0, 60, text, sizeof (text)), 0);
+    assert_int_equal (jmq_admit (d, 3, 4, 0, 60, text, sizeof (text)), -1);
     assert_non_null (strstr (text, "3 nodes exceed its limit of 2"));
-    assert_int_equal (jmq_admit (d, 1, 5, 60, text, sizeof (text)), -1);
+    assert_int_equal (jmq_admit (d, 1, 5, 0, 60, text, sizeof (text)), -1);
     assert_non_null (strstr (text, "5 cores exceed its limit of 4"));
-    assert_int_equal (jmq_admit (d, 1, 1, 61, text, sizeof (text)), -1);
+    assert_int_equal (jmq_admit (d, 1, 1, 3, 60, text, sizeof (text)), -1);
+    assert_non_null (strstr (text, "3 GPUs exceed its limit of 2"));
+    assert_int_equal (jmq_admit (d, 1, 1, 2, 60, text, sizeof (text)), 0);
+    assert_int_equal (jmq_admit (d, 1, 1, 0, 61, text, sizeof (text)), -1);
     assert_non_null (strstr (text, "exceeds its limit of 60s"));
-    assert_int_equal (jmq_admit (d, 1, 1, 0, text, sizeof (text)), -1);
+    assert_int_equal (jmq_admit (d, 1, 1, 0, 0, text, sizeof (text)), -1);
     assert_non_null (strstr (text, "needs a time limit"));
+    struct jmq *u = jmq_lookup (&set, "u", text, sizeof (text));
+    assert_non_null (u);
+    assert_int_equal (jmq_admit (u, 100000, 1, 0, 0, text, sizeof (text)), 0); /* -1: none */
     assert_int_equal (jmq_set_state (d, "disable", "maintenance"), 0);
-    assert_int_equal (jmq_admit (d, 1, 1, 10, text, sizeof (text)), -1);
+    assert_int_equal (jmq_admit (d, 1, 1, 0, 10, text, sizeof (text)), -1);
     assert_string_equal (text, "queue d is disabled: maintenance");
     assert_int_equal (jmq_set_state (d, "enable", NULL), 0);
     assert_null (d->disable_reason);
-    assert_int_equal (jmq_admit (d, 1, 1, 10, text, sizeof (text)), 0);
+    assert_int_equal (jmq_admit (d, 1, 1, 0, 10, text, sizeof (text)), 0);
     assert_int_equal (jmq_set_state (d, "pause", NULL), -1);
     assert_int_equal (errno, EINVAL);
     jmq_set_clear (&set);

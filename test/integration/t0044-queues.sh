@@ -107,6 +107,7 @@ resources = "2-3"
 duration = "1m"
 job-size.max.nnodes = 1
 job-size.max.ncores = 2
+job-size.max.ngpus = 1
 TOML
 
 cat >"$TMP/named.sh" <<'SH'
@@ -120,6 +121,7 @@ eddy submit -q nosuch true > "$tmp/nosuch" 2>&1; echo "rc=$?" >> "$tmp/nosuch"
 eddy submit -S queue=nosuch true > "$tmp/nosuch2" 2>&1; echo "rc=$?" >> "$tmp/nosuch2"
 eddy submit -q debug -N 2 -n 2 -t 30s true > "$tmp/big" 2>&1; echo "rc=$?" >> "$tmp/big"
 eddy submit -q debug -n 3 -t 30s true > "$tmp/cores" 2>&1; echo "rc=$?" >> "$tmp/cores"
+eddy submit -q debug -n 2 -g 1 -t 30s true > "$tmp/gpus" 2>&1; echo "rc=$?" >> "$tmp/gpus"
 eddy submit -q debug -t 2h true > "$tmp/long" 2>&1; echo "rc=$?" >> "$tmp/long"
 eddy queue drain
 for id in $(cat "$tmp/debug.ids"); do eddy job info $id R; echo; done > "$tmp/debug.R"
@@ -194,6 +196,7 @@ has "$TMP/nosuch2" "queue 'nosuch' does not exist" "and so is -S queue=nosuch"
 has "$TMP/big" '2 nodes exceed its limit of 1' "a job over the node limit is refused"
 has "$TMP/big" '^rc=[1-9]' "with a nonzero exit"
 has "$TMP/cores" '3 cores exceed its limit of 2' "a job over the core limit is refused"
+has "$TMP/gpus" '2 GPUs exceed its limit of 1' "a job over the GPU limit is refused"
 has "$TMP/long" 'exceeds its limit of 60s' "a job over the time limit is refused"
 has "$TMP/named" '^stop debug rc=0$' "eddy queue stop -q debug"
 has "$TMP/named" '^batch rc=0$' "a batch job runs while debug is stopped"
