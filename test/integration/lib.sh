@@ -22,6 +22,17 @@ _report () { # status what logfile
     fi
 }
 
+# within S CMD...: poll CMD (quietly) every 0.1 s until it succeeds, for
+# up to S seconds; fails if it never does
+within () {
+    local end=$(($(date +%s) + $1)); shift
+    while [ "$(date +%s)" -lt "$end" ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # ok WHAT CMD...: CMD must succeed
 ok () {
     local what=$1; shift

@@ -44,15 +44,6 @@ cleanup () {
 }
 trap cleanup EXIT
 
-# poll CMD (quietly) every 0.1 s until it succeeds, for up to $1 seconds
-within () {
-    local end=$(($(date +%s) + $1)); shift
-    while [ "$(date +%s)" -lt "$end" ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
 down_is () { # the ranks sched.resource-status shows down, as "rank..." or "-"
     local got
     got=$(eddy resource list -s down | awk 'NR == 2 { print $5 == "" ? "-" : $5 }')

@@ -17,15 +17,6 @@
 nodes_init 4 node 34
 nodes_bootstrap "" 8034 # kary:2: 1 and 2 under 0, 3 under 1
 
-# poll CMD (quietly) every 0.1 s until it succeeds, for up to $1 seconds
-within () {
-    local end=$(($(date +%s) + $1)); shift
-    while [ "$(date +%s)" -lt "$end" ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
 # the ranks `eddy resource list -s down` shows, as "rank..." or "-"
 down_is () {
     local got
