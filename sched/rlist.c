@@ -787,22 +787,27 @@ double eddy_rlist_expiration (const eddy_rlist_t *rl)
 
 /* Queries. */
 
+/* What one rank adds to a count of what. */
+static size_t node_count (const struct rnode *nd, eddy_rlist_count_t what)
+{
+    switch (what) {
+    case EDDY_RLIST_RANKS:
+        return 1;
+    case EDDY_RLIST_NODES:
+        return nd->ncores + nd->ngpus > 0;
+    case EDDY_RLIST_CORES:
+        return nd->ncores;
+    case EDDY_RLIST_GPUS:
+        return nd->ngpus;
+    }
+    return 0;
+}
+
 size_t eddy_rlist_count (const eddy_rlist_t *rl, eddy_rlist_count_t what)
 {
     size_t n = 0;
-    if (!rl)
-        return 0;
-    if (what == EDDY_RLIST_RANKS)
-        return rl->n;
-    for (size_t i = 0; i < rl->n; i++) {
-        const struct rnode *nd = &rl->nodes[i];
-        if (what == EDDY_RLIST_NODES)
-            n += nd->ncores + nd->ngpus > 0;
-        else if (what == EDDY_RLIST_CORES)
-            n += nd->ncores;
-        else if (what == EDDY_RLIST_GPUS)
-            n += nd->ngpus;
-    }
+    for (size_t i = 0; rl && i < rl->n; i++)
+        n += node_count (&rl->nodes[i], what);
     return n;
 }
 
@@ -879,19 +884,9 @@ size_t eddy_rlist_count_up (const eddy_rlist_t *rl)
 size_t eddy_rlist_count_down (const eddy_rlist_t *rl, eddy_rlist_count_t what)
 {
     size_t n = 0;
-    for (size_t i = 0; rl && i < rl->n; i++) {
-        const struct rnode *nd = &rl->nodes[i];
-        if (!nd->down)
-            continue;
-        if (what == EDDY_RLIST_RANKS)
-            n++;
-        else if (what == EDDY_RLIST_NODES)
-            n += nd->ncores + nd->ngpus > 0;
-        else if (what == EDDY_RLIST_CORES)
-            n += nd->ncores;
-        else if (what == EDDY_RLIST_GPUS)
-            n += nd->ngpus;
-    }
+    for (size_t i = 0; rl && i < rl->n; i++)
+        if (rl->nodes[i].down)
+            n += node_count (&rl->nodes[i], what);
     return n;
 }
 
