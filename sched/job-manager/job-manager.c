@@ -495,6 +495,7 @@ static void jm_unload (void *ctx)
     if (!jm)
         return;
     jobmgr_restore_destroy (jm);
+    jobmgr_depend_destroy (jm);
     while (jm->head) {
         struct job *job = jm->head;
         jm->head = job->next;
@@ -561,7 +562,7 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
         || (jm->ring_size && !(jm->ring = calloc (jm->ring_size, sizeof (jm->ring[0]))))
         || !(jm->journal_batch = json_array ())
         || !(jm->flush_w = eddy_check_create (eddy_handle_reactor (h), jobmgr_flush_cb, jm))
-        || eddy_handle_aux_set (h, "jobmgr", jm, NULL) < 0
+        || eddy_handle_aux_set (h, "jobmgr", jm, NULL) < 0 || jobmgr_depend_init (jm) < 0
         || eddy_msg_handler_addvec (h, handlers, jm, &jm->handlers) < 0
         || eddy_service_register (h, "job-manager") < 0 || jobmgr_restore_start (jm) < 0) {
         jm_unload (jm);

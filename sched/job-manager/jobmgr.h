@@ -55,6 +55,7 @@ struct job {
     char *exc_type;       /* the first fatal exception */
     char *exc_note;
 
+    struct jdeps *deps;   /* depend.c: its dependencies, once looked at */
     eddy_future_t *alloc_f;
     eddy_future_t *exec_f;
     struct waiter *waiters;
@@ -111,6 +112,7 @@ struct jobmgr {
     uint64_t max_jobid; /* the largest id ever seen, for job-ingest */
 
     bool sched_ready; /* the scheduler answered or said hello */
+    struct depend_ctx *depend; /* depend.c */
 
     /* queues (queue.h): their states are in the KVS at QUEUES_KEY; one
      * change is committed at a time, the others wait in queue_held */
@@ -184,6 +186,23 @@ void jobmgr_queue_status_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const edd
 void jobmgr_validate_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
                          void *arg);
 int jobmgr_queues_configure (struct jobmgr *jm, const json_t *conf, char *text, size_t len);
+
+/* depend.c: dependencies (RFC 26) of jobs in DEPEND.
+ * depend_ready () is asked by job_action () in DEPEND: true if the job may
+ * go on (every dependency is met, or it failed with a fatal exception);
+ * false: it waits, and depend.c calls job_action () again when that
+ * changes.  The first call posts the jobspec's dependency-add entries (or,
+ * after a restart, takes those of the eventlog).  depend_started () and
+ * depend_inactive () tell it a job started or is about to be destroyed
+ * inactive.  init/destroy at module load and unload; job_depend_free ()
+ * from job_destroy ().
+ */
+int jobmgr_depend_init (struct jobmgr *jm);
+void jobmgr_depend_destroy (struct jobmgr *jm);
+bool jobmgr_depend_ready (struct jobmgr *jm, struct job *job);
+void jobmgr_depend_started (struct jobmgr *jm, struct job *job);
+void jobmgr_depend_inactive (struct jobmgr *jm, struct job *job);
+void job_depend_free (struct job *job);
 
 /* jobstate.c */
 struct job *job_create (struct jobmgr *jm, uint64_t id);

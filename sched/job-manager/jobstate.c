@@ -41,6 +41,7 @@ void job_destroy (struct job *job)
     if (job) {
         eddy_future_destroy (job->alloc_f);
         eddy_future_destroy (job->exec_f);
+        job_depend_free (job);
         json_decref (job->jobspec);
         json_decref (job->R);
         json_decref (job->events);
@@ -283,6 +284,7 @@ static void exec_cb (eddy_future_t *f, void *arg)
     if (!strcmp (type, "start")) {
         job->started = true;
         job_post (jm, job, "start", NULL);
+        jobmgr_depend_started (jm, job);
     }
     else if (!strcmp (type, "finish")) {
         int status = 0;
@@ -476,6 +478,7 @@ static void job_inactive (struct jobmgr *jm, struct job *job)
         free (w);
     }
     json_decref (res);
+    jobmgr_depend_inactive (jm, job);
     remember (jm, job);
     jobmgr_purge (jm, job->id);
     eddy_u64map_remove (jm->active, job->id);
@@ -500,7 +503,10 @@ void job_action (struct jobmgr *jm, struct job *job)
     for (;;) {
         switch (job->state) {
         case JOB_DEPEND:
-            job_post (jm, job, "depend", NULL);
+            if (!jobmgr_depend_ready (jm, job))
+                return; /* depend.c acts again when that changes */
+            if (job->state == JOB_DEPEND)
+                job_post (jm, job, "depend", NULL);
             continue;
         case JOB_PRIORITY:
             job_post (jm, job, "priority",
