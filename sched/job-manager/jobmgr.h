@@ -98,11 +98,17 @@ struct jobmgr {
     int njournal;
     struct waiter *drain_waiters, *idle_waiters;
 
-    /* inactive jobs whose KVS directories are kept, oldest first; beyond
-     * purge_count (>= 0) the oldest is unlinked (-1: keep everything) */
+    /* inactive jobs whose KVS directories are kept, oldest first (purge.c);
+     * beyond purge_count (>= 0) the oldest is unlinked, and those inactive
+     * for more than purge_age seconds (>= 0) (-1: no such limit) */
     int purge_count;
     bool purge_pinned; /* purge_count came from the module args: a reload keeps it */
-    uint64_t *purgeq;
+    double purge_age;
+    eddy_watcher_t *purge_w; /* the age limit's timer */
+    struct purge_entry {
+        uint64_t id;
+        double t; /* when it became inactive (wall clock) */
+    } *purgeq;
     uint32_t pq_head, pq_count, pq_cap;
     uint64_t purged;
 
@@ -204,6 +210,17 @@ void jobmgr_depend_started (struct jobmgr *jm, struct job *job);
 void jobmgr_depend_inactive (struct jobmgr *jm, struct job *job);
 void job_depend_free (struct job *job);
 
+/* purge.c: purge (id) queues a job that just became inactive, purge_at
+ * one that became inactive at t_inactive (a restart's); both then apply
+ * the limits, as purge_trim () does after they changed.  purge_cb answers
+ * job-manager.purge.  purge_destroy () at unload.
+ */
+void jobmgr_purge (struct jobmgr *jm, uint64_t id);
+void jobmgr_purge_at (struct jobmgr *jm, uint64_t id, double t_inactive);
+void jobmgr_purge_trim (struct jobmgr *jm);
+void jobmgr_purge_destroy (struct jobmgr *jm);
+void jobmgr_purge_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg);
+
 /* jobstate.c */
 struct job *job_create (struct jobmgr *jm, uint64_t id);
 void job_destroy (struct job *job);
@@ -219,8 +236,6 @@ bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result);
 void jobmgr_link (struct jobmgr *jm, struct job *job);
 void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_status, int status,
                       const char *exc_type, const char *exc_note);
-void jobmgr_purge (struct jobmgr *jm, uint64_t id);
-void jobmgr_purge_trim (struct jobmgr *jm);
 void jobmgr_count_running (struct jobmgr *jm, struct job *job);
 json_t *job_wait_result (struct job *job);
 

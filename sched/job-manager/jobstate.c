@@ -393,67 +393,6 @@ bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result)
     return true;
 }
 
-/* job.A.B.C.D is gone: prune job.A.B.C, job.A.B and job.A if that left
- * them empty, so directories do not pile up with history (the KVS keeps
- * them if anything else is still in them).
- */
-static void prune_parents (eddy_kvs_txn_t *txn, char *key)
-{
-    char *dot;
-    while ((dot = strrchr (key, '.')) && strchr (key, '.') != dot) {
-        *dot = '\0';
-        if (eddy_kvs_txn_prune (txn, key) < 0)
-            return;
-    }
-}
-
-/* Keep the newest purge_count inactive jobs in the KVS; unlink the rest
- * (in this iteration's commit), so the store does not grow with history.
- */
-void jobmgr_purge (struct jobmgr *jm, uint64_t id)
-{
-    if (jm->purge_count < 0)
-        return;
-    if (jm->pq_count == jm->pq_cap) {
-        uint32_t cap = jm->pq_cap ? jm->pq_cap * 2 : 64;
-        uint64_t *p = malloc (cap * sizeof (*p));
-        if (!p)
-            return;
-        for (uint32_t i = 0; i < jm->pq_count; i++)
-            p[i] = jm->purgeq[(jm->pq_head + i) % jm->pq_cap];
-        free (jm->purgeq);
-        jm->purgeq = p;
-        jm->pq_cap = cap;
-        jm->pq_head = 0;
-    }
-    jm->purgeq[(jm->pq_head + jm->pq_count++) % jm->pq_cap] = id;
-    jobmgr_purge_trim (jm);
-}
-
-/* Unlink the oldest inactive jobs beyond purge_count (after it shrank, or
- * one more became inactive).
- */
-void jobmgr_purge_trim (struct jobmgr *jm)
-{
-    char key[128];
-
-    if (jm->purge_count < 0)
-        return;
-    while (jm->pq_count > (uint32_t)jm->purge_count) {
-        uint64_t old = jm->purgeq[jm->pq_head];
-        jm->pq_head = (jm->pq_head + 1) % jm->pq_cap;
-        jm->pq_count--;
-        if (!jm->txn && !(jm->txn = eddy_kvs_txn_create ()))
-            return;
-        if (eddy_kvs_job_key (key, sizeof (key), old, NULL) >= 0
-            && eddy_kvs_txn_unlink (jm->txn, key) == 0) {
-            jm->purged++;
-            prune_parents (jm->txn, key);
-        }
-        eddy_watcher_start (jm->flush_w);
-    }
-}
-
 /* Active jobs are listed in submission order (the journal replays them so). */
 void jobmgr_link (struct jobmgr *jm, struct job *job)
 {
