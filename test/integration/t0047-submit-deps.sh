@@ -10,6 +10,9 @@
 state="$TMP/state"
 mkdir -p "$TMP/work"
 
+# ts EVENTLOG NAME: the timestamp of the first NAME entry
+ts () { grep "\"name\":\"$2\"" "$1" | sed 's/.*"timestamp":\([0-9.]*\).*/\1/' | head -1; }
+
 # both FILE PATTERN1 PATTERN2 WHAT: FILE has a line matching each
 both () {
     grep -Eq -- "$2" "$1" && grep -Eq -- "$3" "$1"; _report $? "$4" "$1"
@@ -24,6 +27,7 @@ a=$(eddy submit --cwd=work --output='out.{{id}}' --error='err.{{id.dec}}' \
 echo "a rc=$?"; echo "$a" > a.id; eddy job id "$a" > a.dec
 b=$(eddy submit --cwd=work --output="$tmp/both.out" sh -c 'echo one; echo two >&2; pwd') \
     && eddy job wait $b; echo "b rc=$?"
+echo stale > work/multi.out # truncated by the job
 c=$(eddy submit -N2 -n4 --output=work/multi.out sh -c 'echo "task $EDDY_TASK_RANK"') \
     && eddy job wait $c; echo "c rc=$?"
 d=$(eddy submit --output=/nonexistent/dir/x true) && timeout 20 eddy job wait $d
@@ -53,7 +57,7 @@ has "$TMP/both.out" '^one$' "without --error, stdout goes to the --output file"
 has "$TMP/both.out" '^two$' "and stderr too"
 has "$TMP/both.out" "^$TMP/work\$" "the job ran in its --cwd"
 [ "$(sort "$TMP/work/multi.out" 2>/dev/null | tr '\n' ,)" = "task 0,task 1,task 2,task 3," ]
-_report $? "a 4-task job on 2 ranks writes all its tasks' lines to one file" "$TMP/work/multi.out"
+_report $? "a 4-task job on 2 ranks writes all its tasks' lines to one file (truncated first)" "$TMP/work/multi.out"
 has "$TMP/io" '^d rc=[1-9][0-9]* id=ƒ' "a job whose output file cannot be opened fails (no hang)"
 has "$TMP/d.st" 'FAILED exec .*cannot open stdout file /nonexistent/dir/x' \
     "with an exec exception naming the file"
@@ -80,12 +84,14 @@ d_any=$(eddy submit --dependency=afterany:$bad true)
 d_okbad=$(eddy submit --dependency=afterok:$bad true)
 d_notokbad=$(eddy submit --dependency=afternotok:$(eddy job id $bad) true)
 d_after=$(eddy submit --dependency=after:$ok true)
+later=$(eddy submit --begin-time=+1s sleep 1.5) # not started yet when d_later comes
+d_later=$(eddy submit --dependency=after:$later true)
 held=$(eddy submit --urgency=0 true)
 d_afterheld=$(eddy submit --dependency=after:$held true)
 sleep 0.3
 echo "while: d_ok=$(st $d_ok) d_any=$(st $d_any)"
 eddy job cancel $held
-for j in d_ok d_notok d_any d_okbad d_notokbad d_after d_afterheld; do
+for j in d_ok d_notok d_any d_okbad d_notokbad d_after d_later d_afterheld; do
     eval id=\$$j; timeout 20 eddy job wait $id; echo "$j rc=$? id=$id"
 done
 # targets already inactive: resolved at once by their result
@@ -97,6 +103,10 @@ two=$(eddy submit --dependency=afterok:$ok --dependency=afterany:$bad true)
 timeout 20 eddy job wait $two; echo "two rc=$? id=$two"
 eddy job eventlog $d_ok > d_ok.log
 eddy job eventlog $two > two.log
+eddy job eventlog $d_after > d_after.log
+eddy job eventlog $ok > ok.log
+eddy job eventlog $d_later > d_later.log
+timeout 20 eddy job wait $later; eddy job eventlog $later > later.log
 eddy jobs -a -n -o '{id.f58} {result} {exception.type} {exception.note}' > jobs
 for j in d_ok d_notok d_okbad d_afterheld unk i_bad; do eval echo "$j \$$j"; done > names
 bt=$(eddy submit --begin-time=+2s true)
@@ -133,6 +143,14 @@ has "$TMP/jobs" "^$(name d_okbad) FAILED dependency afterok: job .* did not comp
     "and gets a dependency exception"
 has "$TMP/deps" '^d_notokbad rc=0 id=ƒ' "afternotok on a failed job (id in decimal) runs"
 has "$TMP/deps" '^d_after rc=0 id=ƒ' "after on a job that starts runs"
+awk -v a="$(ts "$TMP/d_after.log" start)" -v f="$(ts "$TMP/ok.log" finish)" \
+    'BEGIN { exit !(a != "" && f != "" && a < f) }'
+_report $? "it starts while its target still runs" "$TMP/d_after.log"
+has "$TMP/deps" '^d_later rc=0 id=ƒ' "after on a job that starts later runs"
+echo "$(ts "$TMP/d_later.log" start) $(ts "$TMP/later.log" start) $(ts "$TMP/later.log" finish)" \
+    > "$TMP/later.ts"
+awk '{ exit !(NF == 3 && $1 >= $2 && $1 < $3) }' "$TMP/later.ts"
+_report $? "once its target starts, before it ends (start of each, end of the target)" "$TMP/later.ts"
 has "$TMP/deps" '^d_afterheld rc=1 id=ƒ' "after on a job canceled before it started fails"
 has "$TMP/jobs" "^$(name d_afterheld) FAILED dependency after: job .* ended without starting" \
     "because it never started"
@@ -153,7 +171,6 @@ _report $? "then depend, in that order" "$TMP/d_ok.log"
 _report $? "two dependencies, two removes" "$TMP/two.log"
 has "$TMP/deps" '^begin: DEPEND$' "a --begin-time=+2s job waits in DEPEND"
 has "$TMP/deps" '^bt rc=0 id=ƒ' "and then runs"
-ts () { grep "\"name\":\"$2\"" "$1" | sed 's/.*"timestamp":\([0-9.]*\).*/\1/' | head -1; }
 awk -v s="$(ts "$TMP/bt.log" submit)" -v d="$(ts "$TMP/bt.log" depend)" \
     'BEGIN { exit !(d - s >= 1.9 && d - s < 10) }'
 _report $? "not before its begin-time (depend 2 s after submit)" "$TMP/bt.log"
