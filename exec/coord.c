@@ -192,8 +192,10 @@ static void drop_pending (struct job *job)
         if (jr->pending) {
             json_decref (jr->pending);
             jr->pending = NULL;
-            jr->done = true;
-            job->ndone++;
+            if (!jr->done) { /* a lost rank is done already */
+                jr->done = true;
+                job->ndone++;
+            }
         }
     }
 }
