@@ -503,6 +503,10 @@ bool jobmgr_depend_ready (struct jobmgr *jm, struct job *job)
             fail (jm, job, "%s", err.text);
             return true;
         }
+        if (jd->n == 0) { /* most jobs: nothing to keep */
+            job_depend_free (job);
+            return true;
+        }
         for (size_t i = 0; i < jd->n && !job->fatal; i++) {
             struct dep *dp = &jd->v[i];
             struct job *target;
