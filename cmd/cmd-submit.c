@@ -37,8 +37,9 @@ static int run_run (int argc, char **argv);
     "                        starts with user. or system.); V is JSON or a string\n"           \
     "  -q, --queue=NAME      submit to queue NAME (eddy queue list)\n"                         \
     "      --cwd=DIR         run the tasks in DIR (default: the current directory)\n"         \
-    "      --env=RULE        NAME=VAL sets, -PATTERN drops, PATTERN copies from here\n"       \
-    "                        (applied in order to a copy of this environment)\n"             \
+    "      --env=RULE        NAME=VAL sets, -PATTERN drops, PATTERN copies from here,\n"      \
+    "                        ^FILE reads rules from FILE (applied in order to a copy\n"      \
+    "                        of this environment)\n"                                          \
     "      --env-remove=PATTERN  drop the variables PATTERN matches (as --env=-PATTERN)\n"    \
     "      --output=FILE     write the tasks' stdout (and stderr, unless --error) to FILE;\n"  \
     "                        {{id}} is the job id (F58), {{id.dec}} in decimal\n"            \
@@ -147,6 +148,30 @@ static void set_output (const char *cmd, json_t *attrs, const char *stream, cons
         o = sub;
     }
     json_object_set_new (o, stream, json_pack ("{s:s s:s}", "type", "file", "path", path));
+}
+
+/* --env=^FILE: one rule per line of FILE (blank lines and # comments
+ * skipped), as flux submit reads them.
+ */
+static void env_rules_file (const char *cmd, json_t *rules, const char *path)
+{
+    size_t len;
+    char *text = jobutil_read_file (path, &len), *save = NULL;
+    if (!text)
+        eddy_cmd_die (cmd, "--env=^%s: %s", path, strerror (errno));
+    for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        size_t n = strlen (line);
+        while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (!*line || *line == '#')
+            continue;
+        if (*line == '^')
+            eddy_cmd_die (cmd, "--env=^%s: a file of rules cannot name another (%s)", path, line);
+        json_array_append_new (rules, json_string (line));
+    }
+    free (text);
 }
 
 static const char *const dep_schemes[] = { "after", "afterany", "afterok", "afternotok", NULL };
@@ -301,9 +326,12 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
             o->cwd = optarg;
             break;
         case 'E':
-            if (!*optarg || !strcmp (optarg, "-"))
+            if (!*optarg || !strcmp (optarg, "-") || !strcmp (optarg, "^"))
                 eddy_cmd_die (cmd, "--env: the rule is empty");
-            json_array_append_new (o->env_rules, json_string (optarg));
+            if (optarg[0] == '^')
+                env_rules_file (cmd, o->env_rules, optarg + 1);
+            else
+                json_array_append_new (o->env_rules, json_string (optarg));
             break;
         case 'R':
             if (!*optarg)

@@ -41,6 +41,10 @@ f=$(eddy submit --output=env2.out --env='-*' --env='T_CO*' --env=PATH \
     sh -c 'echo "T_COPY=${T_COPY-unset} HOME=${HOME-unset}"') && eddy job wait $f
 g=$(eddy submit --output=env3.out --env-remove='T_*' \
     sh -c 'echo "T_COPY=${T_COPY-unset} T_DROP=${T_DROP-unset}"') && eddy job wait $g
+printf '# rules, one a line\n-T_*\n\nFOO=from-file\n' > rules
+h=$(eddy submit --output=env4.out --env=^rules \
+    sh -c 'echo "FOO=$FOO T_COPY=${T_COPY-unset}"') && eddy job wait $h
+eddy submit --env=^no-such-rules true > rules.err 2>&1; echo "rules rc=$?" >> rules.err
 eddy submit --cwd="$tmp/nonexistent" true > cwd.err 2>&1; echo "cwd rc=$?" >> cwd.err
 eddy submit --cwd="$tmp/work/out.$a" true > cwd2.err 2>&1; echo "cwd2 rc=$?" >> cwd2.err
 test -s "work/out.$a" # the first job's output file is there
@@ -67,6 +71,8 @@ has "$TMP/env.out" '^FOO=x-yes T_COPY=yes T_DROP=unset$' \
     "--env=NAME=VAL sets (expanded), -NAME drops, the rest is copied"
 has "$TMP/env2.out" '^T_COPY=yes HOME=unset$' "--env=-* then PATTERN keeps only what is named"
 has "$TMP/env3.out" '^T_COPY=unset T_DROP=unset$' "--env-remove=PATTERN drops the matches"
+has "$TMP/env4.out" '^FOO=from-file T_COPY=unset$' "--env=^FILE applies the file's rules"
+both "$TMP/rules.err" 'env=\^no-such-rules: No such file' '^rules rc=1$' "a missing rules file is refused, exit 1"
 both "$TMP/cwd.err" 'cwd: .*nonexistent: No such file or directory' '^cwd rc=1$' \
     "a nonexistent --cwd is refused at submit, exit 1"
 has "$TMP/cwd2.err" 'not a directory' "a --cwd that is a file is refused"
