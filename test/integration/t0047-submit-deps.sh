@@ -300,4 +300,24 @@ has "$TMP/c.n1" '^2$' "inactive-num-limit = 2 keeps two inactive jobs of four"
 has "$TMP/c.n2" '^[1-3]$' "inactive-age-limit (reloaded) keeps the recent ones"
 has "$TMP/c.n3" '^0$' "and purges them once older than 1s"
 
+# a restart with an age limit purges the old instance's jobs that are over it
+cat >"$TMP/age1.sh" <<'SH'
+for i in 1 2 3; do j=$(eddy submit true); eddy job wait $j; done
+eddy jobs -a -n -o '{id.f58}' | wc -l
+SH
+cat >"$TMP/age2.sh" <<'SH'
+for i in $(seq 1 50); do
+    [ "$(eddy jobs -a -n -o '{id.f58}' | wc -l)" = 0 ] && break; sleep 0.1
+done
+echo "left: $(eddy jobs -a -n -o '{id.f58}' | wc -l)"
+SH
+mkdir -p "$TMP/conf2"
+(cd "$TMP" && timeout 60 eddy start --statedir "$TMP/state2" sh age1.sh) >"$TMP/age1" 2>&1
+printf '[job-manager]\ninactive-age-limit = "1s"\n' >"$TMP/conf2/jm.toml"
+sleep 1.2
+(cd "$TMP" && timeout 60 eddy start --statedir "$TMP/state2" --config-path "$TMP/conf2" \
+    sh age2.sh) >"$TMP/age2" 2>&1
+has "$TMP/age1" '^3$' "an instance leaves three inactive jobs"
+has "$TMP/age2" '^left: 0$' "restarted with inactive-age-limit = 1s, it purges them"
+
 finish
