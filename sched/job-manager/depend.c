@@ -34,6 +34,20 @@ enum scheme { DEP_AFTER, DEP_AFTERANY, DEP_AFTEROK, DEP_AFTERNOTOK, DEP_BEGIN };
 static const char *const scheme_names[] = { "after", "afterany", "afterok", "afternotok",
                                             "begin-time" };
 
+/* The eventlog's descriptions name them as Flux does: after-start=ID... */
+static const char *const desc_names[] = { "after-start", "after-finish", "after-success",
+                                          "after-failure", "begin-time" };
+
+#define NSCHEMES (sizeof (scheme_names) / sizeof (scheme_names[0]))
+
+static int scheme_index (const char *const names[], const char *s, size_t n)
+{
+    for (size_t i = 0; i < NSCHEMES; i++)
+        if (strlen (names[i]) == n && !strncmp (names[i], s, n))
+            return (int)i;
+    return -1;
+}
+
 struct dep {
     char *desc; /* "SCHEME=VALUE", as in the eventlog */
     enum scheme scheme;
@@ -104,19 +118,17 @@ void job_depend_free (struct job *job)
     job->deps = NULL;
 }
 
-/* Parse "SCHEME=VALUE" into d; -1 (err says why) if it is not one we know. */
+/* Parse a description "NAME=VALUE" into d; -1 (err says why) if it is not
+ * one we know.
+ */
 static int dep_parse (const char *desc, struct dep *d, eddy_error_t *err)
 {
     const char *eq = strchr (desc, '=');
-    size_t n = eq ? (size_t)(eq - desc) : 0;
-    size_t i;
+    int i = eq ? scheme_index (desc_names, desc, (size_t)(eq - desc)) : -1;
     char *end;
 
     memset (d, 0, sizeof (*d));
-    for (i = 0; eq && i < sizeof (scheme_names) / sizeof (scheme_names[0]); i++)
-        if (strlen (scheme_names[i]) == n && !strncmp (scheme_names[i], desc, n))
-            break;
-    if (!eq || i == sizeof (scheme_names) / sizeof (scheme_names[0]))
+    if (i < 0)
         return eddy_error_set (err, "dependency '%s' is not supported", desc);
     d->scheme = (enum scheme)i;
     if (d->scheme == DEP_BEGIN) {
@@ -196,9 +208,12 @@ static int jdeps_load (struct jobmgr *jm, struct job *job, struct jdeps *jd, edd
     json_array_foreach (deps, i, e) {
         const char *scheme = NULL, *value = NULL;
         char *desc;
+        int k;
         if (json_unpack (e, "{s:s s:s}", "scheme", &scheme, "value", &value) < 0)
             return eddy_error_set (err, "dependency %zu is malformed", i + 1);
-        if (asprintf (&desc, "%s=%s", scheme, value) < 0)
+        if ((k = scheme_index (scheme_names, scheme, strlen (scheme))) < 0)
+            return eddy_error_set (err, "dependency scheme '%s' is not supported", scheme);
+        if (asprintf (&desc, "%s=%s", desc_names[k], value) < 0)
             return eddy_error_set (err, "out of memory");
         int rc = jdeps_add (jd, desc, err);
         if (rc == 0)
@@ -481,6 +496,50 @@ static void arm_timer (struct jobmgr *jm, struct jdeps *jd)
 }
 
 /* ---- the hooks (jobmgr.h) ---- */
+
+int jobmgr_depend_validate (struct jobmgr *jm, json_t *deps, int userid, bool owner, char *text,
+                            size_t len)
+{
+    char f58[EDDY_FLUID_STRMAX];
+    json_t *e;
+    size_t i;
+
+    json_array_foreach (deps, i, e) {
+        const char *scheme = json_string_value (json_object_get (e, "scheme"));
+        const char *value = json_string_value (json_object_get (e, "value"));
+        eddy_fluid_t id;
+        struct job *target;
+        int k = scheme ? scheme_index (scheme_names, scheme, strlen (scheme)) : -1;
+
+        if (k < 0 || k == DEP_BEGIN || !value)
+            continue; /* job-ingest checked the rest */
+        if (eddy_fluid_parse (value, &id, NULL) < 0) {
+            snprintf (text, len, "dependency: %s: '%s' is not a job id", scheme, value);
+            return -1;
+        }
+        eddy_fluid_encode (f58, sizeof (f58), id, EDDY_FLUID_F58);
+        if ((target = eddy_u64map_get (jm->active, id))) {
+            if (!owner && userid >= 0 && target->userid != (uint32_t)userid) {
+                snprintf (text, len, "dependency: %s: job %s belongs to another user "
+                          "(Permission denied)", scheme, f58);
+                return -1;
+            }
+            continue;
+        }
+        /* inactive ones are known up to max_jobid: a stored eventlog is
+         * read when the job reaches DEPEND */
+        json_t *res;
+        if (gone_lookup (jm, id, &res)) {
+            json_decref (res);
+            continue;
+        }
+        if (id == 0 || id > jm->max_jobid) {
+            snprintf (text, len, "dependency: %s: job %s not found", scheme, f58);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 bool jobmgr_depend_ready (struct jobmgr *jm, struct job *job)
 {

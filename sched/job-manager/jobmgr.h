@@ -204,6 +204,12 @@ int jobmgr_queues_configure (struct jobmgr *jm, const json_t *conf, char *text, 
  * from job_destroy ().
  */
 int jobmgr_depend_init (struct jobmgr *jm);
+/* At submit (job-manager.validate): -1 with text for a dependency on a job
+ * that is not known (as flux submit refuses "job not found") or, unless
+ * owner, belongs to another user than userid (-1: not checked).
+ */
+int jobmgr_depend_validate (struct jobmgr *jm, json_t *deps, int userid, bool owner, char *text,
+                            size_t len);
 void jobmgr_depend_destroy (struct jobmgr *jm);
 bool jobmgr_depend_ready (struct jobmgr *jm, struct job *job);
 void jobmgr_depend_started (struct jobmgr *jm, struct job *job);

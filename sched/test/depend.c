@@ -2,8 +2,8 @@
  * job-ingest, the job manager, the scheduler and exec's jobs without
  * processes: afterok and afternotok follow their target's result, after
  * follows its start, begin-time holds a job in DEPEND until the (virtual,
- * in the simulator) wall clock reaches it, and a purge removes inactive
- * jobs by count.
+ * in the simulator) wall clock reaches it, an unknown target is refused at
+ * submit, and a purge removes inactive jobs by count.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,15 +88,15 @@ static double wallclock (struct env *e)
 }
 
 /* Submit a job without processes that runs `run` seconds and exits with
- * wait status `status`, with dependencies "scheme=value" (NULL-ended).
+ * wait status `status`, with dependencies "scheme=value" (NULL-ended):
+ * the job-ingest.submit future.
  */
-static uint64_t submit (struct env *e, double run, int status, const char *const *deps)
+static eddy_future_t *submit_f (struct env *e, double run, int status, const char *const *deps)
 {
     char *argv[] = { "true", NULL };
     struct eddy_jobspec_request req = { .argc = 1, .argv = argv, .ntasks = 1, .cores_per_task = 1 };
     eddy_error_t err;
     eddy_jobspec_t *js = eddy_jobspec_from_command (&req, &err);
-    json_int_t id = 0;
 
     assert_non_null (js);
     json_t *o = json_deep_copy (eddy_jobspec_json (js));
@@ -117,8 +117,17 @@ static uint64_t submit (struct env *e, double run, int status, const char *const
     }
     eddy_future_t *f = eddy_rpc_pack (e->h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:o}",
                                       "jobspec", o);
-    rpc_wait (e, f);
-    assert_int_equal (eddy_rpc_get_unpack (f, "{s:I}", "id", &id), 0);
+    assert_non_null (f);
+    assert_int_equal (world_wait (e->w, f, 30.0), 0);
+    return f;
+}
+
+static uint64_t submit (struct env *e, double run, int status, const char *const *deps)
+{
+    json_int_t id = 0;
+    eddy_future_t *f = submit_f (e, run, status, deps);
+    if (eddy_rpc_get_unpack (f, "{s:I}", "id", &id) < 0)
+        fail_msg ("submit: %s", eddy_future_error_string (f));
     eddy_future_destroy (f);
     return (uint64_t)id;
 }
@@ -225,12 +234,32 @@ static void begin_time_holds_the_job_until_then (void **state)
     assert_true (released - submitted < wait + 5.0);
 }
 
-static void an_unknown_target_is_a_dependency_exception (void **state)
+/* As flux submit: a target the instance never had is refused at submit;
+ * one that was purged since is known no more when the job reaches
+ * DEPEND: a dependency exception.
+ */
+static void an_unknown_target_is_refused_a_purged_one_fails (void **state)
 {
     struct env *e = *state;
     char d[96], type[64];
 
     dep (d, sizeof (d), "afterany", (uint64_t)1 << 60);
+    eddy_future_t *f = submit_f (e, 0, 0, (const char *const[]){ d, NULL });
+    assert_int_equal (eddy_rpc_get (f, NULL), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_non_null (strstr (eddy_future_error_string (f), "afterany: job"));
+    assert_non_null (strstr (eddy_future_error_string (f), "not found"));
+    eddy_future_destroy (f);
+
+    uint64_t gone = submit (e, 0, 0, NULL);
+    assert_true (wait_job (e, gone, type, sizeof (type)));
+    assert_true (entry_time (e, gone, "clean") >= 0);
+    f = eddy_rpc_pack (e->h, "job-manager.purge", EDDY_NODEID_ANY, 0, "{s:i s:b}", "num_limit",
+                       0, "force", 1);
+    rpc_wait (e, f);
+    eddy_future_destroy (f);
+    world_run_for (e->w, 0.1);
+    dep (d, sizeof (d), "afterok", gone);
     uint64_t id = submit (e, 0, 0, (const char *const[]){ d, NULL });
     assert_false (wait_job (e, id, type, sizeof (type)));
     assert_string_equal (type, "dependency");
@@ -275,7 +304,8 @@ static const struct CMUnitTest tests[] = {
                                      teardown),
     cmocka_unit_test_setup_teardown (after_follows_the_targets_start, setup, teardown),
     cmocka_unit_test_setup_teardown (begin_time_holds_the_job_until_then, setup, teardown),
-    cmocka_unit_test_setup_teardown (an_unknown_target_is_a_dependency_exception, setup, teardown),
+    cmocka_unit_test_setup_teardown (an_unknown_target_is_refused_a_purged_one_fails, setup,
+                                     teardown),
     cmocka_unit_test_setup_teardown (purge_by_count_keeps_the_newest, setup, teardown),
 };
 

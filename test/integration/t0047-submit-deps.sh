@@ -104,7 +104,11 @@ done
 i_ok=$(eddy submit --dependency=afterok:$ok true); timeout 20 eddy job wait $i_ok; echo "i_ok rc=$? id=$i_ok"
 i_bad=$(eddy submit --dependency=afterok:$bad true); timeout 20 eddy job wait $i_bad; echo "i_bad rc=$? id=$i_bad"
 i_after=$(eddy submit --dependency=after:$ok true); timeout 20 eddy job wait $i_after; echo "i_after rc=$? id=$i_after"
-unk=$(eddy submit --dependency=afterok:ƒ2 true); timeout 20 eddy job wait $unk; echo "unk rc=$? id=$unk"
+# never issued (above every id): refused at submit, as flux submit does
+eddy submit --dependency=afterok:$((1 << 60)) true > unk.err 2>&1; echo "unk rc=$?" >> unk.err
+# below the ids issued but never a job: found out when it reaches DEPEND
+unk2=$(eddy submit --dependency=afterok:ƒ2 true); timeout 20 eddy job wait $unk2
+echo "unk2 rc=$? id=$unk2"
 two=$(eddy submit --dependency=afterok:$ok --dependency=afterany:$bad true)
 timeout 20 eddy job wait $two; echo "two rc=$? id=$two"
 eddy job eventlog $d_ok > d_ok.log
@@ -114,7 +118,7 @@ eddy job eventlog $ok > ok.log
 eddy job eventlog $d_later > d_later.log
 timeout 20 eddy job wait $later; eddy job eventlog $later > later.log
 eddy jobs -a -n -o '{id.f58} {result} {exception.type} {exception.note}' > jobs
-for j in d_ok d_notok d_okbad d_afterheld unk i_bad; do eval echo "$j \$$j"; done > names
+for j in d_ok d_notok d_okbad d_afterheld unk2 i_bad; do eval echo "$j \$$j"; done > names
 bt=$(eddy submit --begin-time=+2s true)
 sleep 0.5; echo "begin: $(st $bt)"
 timeout 20 eddy job wait $bt; echo "bt rc=$? id=$bt"
@@ -163,12 +167,14 @@ has "$TMP/jobs" "^$(name d_afterheld) FAILED dependency after: job .* ended with
 has "$TMP/deps" '^i_ok rc=0 id=ƒ' "afterok on an inactive successful job runs at once"
 has "$TMP/deps" '^i_bad rc=1 id=ƒ' "afterok on an inactive failed job fails at once"
 has "$TMP/deps" '^i_after rc=0 id=ƒ' "after on an inactive job that ran runs"
-has "$TMP/deps" '^unk rc=1 id=ƒ' "a dependency on an unknown job fails"
-has "$TMP/jobs" "^$(name unk) FAILED dependency afterok: job ƒ2 not found" "as not found"
+both "$TMP/unk.err" 'afterok: job ƒ.* not found' '^unk rc=1$' \
+    "a dependency on a job id never issued is refused at submit, exit 1"
+has "$TMP/deps" '^unk2 rc=1 id=ƒ' "one on an id below those issued that is no job fails"
+has "$TMP/jobs" "^$(name unk2) FAILED dependency afterok: job ƒ2 not found" "as not found"
 has "$TMP/deps" '^two rc=0 id=ƒ' "a job with two dependencies runs once both are met"
-has "$TMP/d_ok.log" '"name":"dependency-add","context":\{"description":"afterok=ƒ' \
+has "$TMP/d_ok.log" '"name":"dependency-add","context":\{"description":"after-success=ƒ' \
     "the eventlog has dependency-add (RFC 21)"
-has "$TMP/d_ok.log" '"name":"dependency-remove","context":\{"description":"afterok=ƒ' \
+has "$TMP/d_ok.log" '"name":"dependency-remove","context":\{"description":"after-success=ƒ' \
     "then dependency-remove"
 [ "$(grep -o '"name":"[a-z-]*"' "$TMP/d_ok.log" 2>/dev/null | sed -n 3,5p | tr '\n' ' ')" = \
   '"name":"dependency-add" "name":"dependency-remove" "name":"depend" ' ]
