@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/util/fluid.h"
 #include "kvs/kvs.h"
@@ -265,6 +266,44 @@ static void an_unknown_target_is_refused_a_purged_one_fails (void **state)
     assert_string_equal (type, "dependency");
 }
 
+/* job-manager.validate's verdict on one job with this dependency. */
+static const char *validate (struct env *e, const char *scheme, uint64_t target, int userid,
+                             bool owner, char *buf, size_t len)
+{
+    char f58[EDDY_FLUID_STRMAX];
+    json_t *errors = NULL;
+    eddy_fluid_encode (f58, sizeof (f58), target, EDDY_FLUID_F58);
+    eddy_future_t *f = eddy_rpc_pack (e->h, "job-manager.validate", EDDY_NODEID_ANY, 0,
+                                      "{s:[{s:i s:i s:f s:[{s:s s:s}] s:i s:b}]}", "jobs",
+                                      "nnodes", 1, "ncores", 1, "duration", 0.0, "dependencies",
+                                      "scheme", scheme, "value", f58, "userid", userid, "owner",
+                                      owner);
+    rpc_wait (e, f);
+    assert_int_equal (eddy_rpc_get_unpack (f, "{s:o}", "errors", &errors), 0);
+    const char *text = json_string_value (json_array_get (errors, 0));
+    snprintf (buf, len, "%s", text ? text : "");
+    eddy_future_destroy (f);
+    return buf;
+}
+
+static void another_users_job_is_refused_unless_owner (void **state)
+{
+    struct env *e = *state;
+    char text[256];
+    uint64_t target = submit (e, 100.0, 0, NULL);
+
+    /* the driver's jobs belong to the instance owner (this process) */
+    uint32_t me = (uint32_t)getuid ();
+    assert_string_equal (validate (e, "afterok", target, (int)me, false, text, sizeof (text)), "");
+    validate (e, "afterok", target, (int)me + 1, false, text, sizeof (text));
+    assert_non_null (strstr (text, "belongs to another user (Permission denied)"));
+    assert_string_equal (validate (e, "afterok", target, (int)me + 1, true, text, sizeof (text)),
+                         "");
+    validate (e, "after", (uint64_t)1 << 60, (int)me, true, text, sizeof (text));
+    assert_non_null (strstr (text, "after: job"));
+    assert_non_null (strstr (text, "not found"));
+}
+
 static void purge_by_count_keeps_the_newest (void **state)
 {
     struct env *e = *state;
@@ -306,6 +345,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (begin_time_holds_the_job_until_then, setup, teardown),
     cmocka_unit_test_setup_teardown (an_unknown_target_is_refused_a_purged_one_fails, setup,
                                      teardown),
+    cmocka_unit_test_setup_teardown (another_users_job_is_refused_unless_owner, setup, teardown),
     cmocka_unit_test_setup_teardown (purge_by_count_keeps_the_newest, setup, teardown),
 };
 
