@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 state="$TMP/state"
-mkdir -p "$TMP/work"
+mkdir -p "$TMP/jobdir"
 
 # ts EVENTLOG NAME: the timestamp of the first NAME entry
 ts () { grep "\"name\":\"$2\"" "$1" | sed 's/.*"timestamp":\([0-9.]*\).*/\1/' | head -1; }
@@ -22,18 +22,18 @@ both () {
 
 cat >"$TMP/io.sh" <<'SH'
 tmp=$1; cd "$tmp"
-a=$(eddy submit --cwd=work --output='out.{{id}}' --error='err.{{id.dec}}' \
+a=$(eddy submit --cwd=jobdir --output='out.{{id}}' --error='err.{{id.dec}}' \
     sh -c 'echo to-out; echo to-err >&2') && eddy job wait $a
 echo "a rc=$?"; echo "$a" > a.id; eddy job id "$a" > a.dec
-b=$(eddy submit --cwd=work --output="$tmp/both.out" sh -c 'echo one; echo two >&2; pwd') \
+b=$(eddy submit --cwd=jobdir --output="$tmp/both.out" sh -c 'echo one; echo two >&2; pwd') \
     && eddy job wait $b; echo "b rc=$?"
-echo stale > work/multi.out # truncated by the job
-c=$(eddy submit -N2 -n4 --output=work/multi.out sh -c 'echo "task $EDDY_TASK_RANK"') \
+echo stale > jobdir/multi.out # truncated by the job
+c=$(eddy submit -N2 -n4 --output=jobdir/multi.out sh -c 'echo "task $EDDY_TASK_RANK"') \
     && eddy job wait $c; echo "c rc=$?"
 d=$(eddy submit --output=/nonexistent/dir/x true) && timeout 20 eddy job wait $d
 echo "d rc=$? id=$d"
 eddy jobs -a -n -o '{id.f58} {result} {exception.type} {exception.note}' | grep "^$d " > d.st
-eddy run --output=work/run.out sh -c 'echo from-run'; echo "run rc=$?"
+eddy run --output=jobdir/run.out sh -c 'echo from-run'; echo "run rc=$?"
 export T_COPY=yes T_DROP=gone
 e=$(eddy submit --output=env.out --env=FOO='x-$T_COPY' --env=-T_DROP \
     sh -c 'echo "FOO=$FOO T_COPY=${T_COPY-unset} T_DROP=${T_DROP-unset}"') && eddy job wait $e
@@ -46,27 +46,27 @@ h=$(eddy submit --output=env4.out --env=^rules \
     sh -c 'echo "FOO=$FOO T_COPY=${T_COPY-unset}"') && eddy job wait $h
 eddy submit --env=^no-such-rules true > rules.err 2>&1; echo "rules rc=$?" >> rules.err
 eddy submit --cwd="$tmp/nonexistent" true > cwd.err 2>&1; echo "cwd rc=$?" >> cwd.err
-eddy submit --cwd="$tmp/work/out.$a" true > cwd2.err 2>&1; echo "cwd2 rc=$?" >> cwd2.err
-test -s "work/out.$a" # the first job's output file is there
+eddy submit --cwd="$tmp/jobdir/out.$a" true > cwd2.err 2>&1; echo "cwd2 rc=$?" >> cwd2.err
+test -s "jobdir/out.$a" # the first job's output file is there
 SH
 (cd "$TMP" && timeout 120 eddy start --size 2 sh io.sh "$TMP") >"$TMP/io" 2>&1
 _report $? "an instance runs the output, env and cwd jobs" "$TMP/io"
 a=$(cat "$TMP/a.id" 2>/dev/null); adec=$(cat "$TMP/a.dec" 2>/dev/null)
 has "$TMP/io" '^a rc=0$' "a job with --output and --error completes"
-has "$TMP/work/out.$a" '^to-out$' "its stdout is in out.{{id}} (F58), relative to --cwd"
-[ -s "$TMP/work/out.$a" ] && ! grep -q to-err "$TMP/work/out.$a"
+has "$TMP/jobdir/out.$a" '^to-out$' "its stdout is in out.{{id}} (F58), relative to --cwd"
+[ -s "$TMP/jobdir/out.$a" ] && ! grep -q to-err "$TMP/jobdir/out.$a"
 _report $? "and its stderr is not" "$TMP/io"
-has "$TMP/work/err.$adec" '^to-err$' "its stderr is in err.{{id.dec}}"
+has "$TMP/jobdir/err.$adec" '^to-err$' "its stderr is in err.{{id.dec}}"
 has "$TMP/both.out" '^one$' "without --error, stdout goes to the --output file"
 has "$TMP/both.out" '^two$' "and stderr too"
-has "$TMP/both.out" "^$TMP/work\$" "the job ran in its --cwd"
-[ "$(sort "$TMP/work/multi.out" 2>/dev/null | tr '\n' ,)" = "task 0,task 1,task 2,task 3," ]
-_report $? "a 4-task job on 2 ranks writes all its tasks' lines to one file (truncated first)" "$TMP/work/multi.out"
+has "$TMP/both.out" "^$TMP/jobdir\$" "the job ran in its --cwd"
+[ "$(sort "$TMP/jobdir/multi.out" 2>/dev/null | tr '\n' ,)" = "task 0,task 1,task 2,task 3," ]
+_report $? "a 4-task job on 2 ranks writes all its tasks' lines to one file (truncated first)" "$TMP/jobdir/multi.out"
 has "$TMP/io" '^d rc=[1-9][0-9]* id=ƒ' "a job whose output file cannot be opened fails (no hang)"
 has "$TMP/d.st" 'FAILED exec .*cannot open stdout file /nonexistent/dir/x' \
     "with an exec exception naming the file"
 has "$TMP/io" '^run rc=0$' "eddy run --output exits 0"
-has "$TMP/work/run.out" '^from-run$' "and its output is in the file"
+has "$TMP/jobdir/run.out" '^from-run$' "and its output is in the file"
 has "$TMP/env.out" '^FOO=x-yes T_COPY=yes T_DROP=unset$' \
     "--env=NAME=VAL sets (expanded), -NAME drops, the rest is copied"
 has "$TMP/env2.out" '^T_COPY=yes HOME=unset$' "--env=-* then PATTERN keeps only what is named"
