@@ -127,6 +127,7 @@ struct eddy_broker {
     /* state machine */
     eddy_broker_state_t state;
     double state_since;
+    bool reached_run; /* went through RUN (state-wait for run is then answered) */
     eddy_broker_state_f state_cb;
     void *state_arg;
     int exit_code;
