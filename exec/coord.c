@@ -542,21 +542,30 @@ void coord_kill (struct coord *c, const eddy_msg_t *msg)
 
 /* ---- lost ranks ---- */
 
-/* The ranks of job not in online are gone with their tasks: the job gets
+/* Which ranks are gone with their tasks: those not in online, or (online
+ * NULL) the one that crashed, restarted under its parent.
+ */
+static bool rank_gone (uint32_t rank, const eddy_idset_t *online, uint32_t crashed)
+{
+    return online ? !eddy_idset_test (online, rank) : rank == crashed;
+}
+
+/* The ranks of job that are gone took their tasks with them: the job gets
  * a fatal node-failure exception (once), its tasks elsewhere are killed,
  * and it ends as the surviving ranks report their tasks' end.
  */
-static void lose_ranks (struct job *job, const eddy_idset_t *online)
+static void lose_ranks (struct job *job, const eddy_idset_t *online, uint32_t crashed)
 {
     for (int i = 0; i < job->nranks; i++) {
         struct jobrank *jr = &job->ranks[i];
-        if (jr->done || eddy_idset_test (online, jr->rank))
+        if (jr->done || !rank_gone (jr->rank, online, crashed))
             continue;
         if (!job->node_failure) {
+            const char *how = online ? "is lost" : "crashed (restarted under the job)";
             job->node_failure = true;
-            exec_log (job->c->ctx, LOG_ERR, "job %ju: rank %u is lost", (uintmax_t)job->id,
-                      jr->rank);
-            raise_exception (job, "node-failure", "rank %u is lost", jr->rank);
+            exec_log (job->c->ctx, LOG_ERR, "job %ju: rank %u %s", (uintmax_t)job->id,
+                      jr->rank, how);
+            raise_exception (job, "node-failure", "rank %u %s", jr->rank, how);
         }
         jr->done = true;
         job->ndone++;
@@ -573,7 +582,8 @@ static int cmp_id (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void coord_online (struct coord *c, const eddy_idset_t *online)
+/* Fail the jobs on ranks that are gone; how many there were. */
+static size_t fail_jobs (struct coord *c, const eddy_idset_t *online, uint32_t crashed)
 {
     uint64_t *ids = NULL;
     size_t n = 0, cap = 0;
@@ -582,7 +592,7 @@ void coord_online (struct coord *c, const eddy_idset_t *online)
         for (struct job *j = c->buckets[i]; j; j = j->hnext) {
             bool hit = false;
             for (int k = 0; k < j->nranks && !hit; k++)
-                hit = !j->ranks[k].done && !eddy_idset_test (online, j->ranks[k].rank);
+                hit = !j->ranks[k].done && rank_gone (j->ranks[k].rank, online, crashed);
             if (!hit || j->closing)
                 continue;
             if (n == cap) {
@@ -591,7 +601,7 @@ void coord_online (struct coord *c, const eddy_idset_t *online)
                 if (!p) {
                     exec_log (c->ctx, LOG_ERR, "lost ranks: out of memory");
                     free (ids);
-                    return;
+                    return 0;
                 }
                 ids = p;
                 cap = nc;
@@ -605,9 +615,26 @@ void coord_online (struct coord *c, const eddy_idset_t *online)
     for (size_t i = 0; i < n; i++) {
         struct job *job = lookup (c, ids[i]);
         if (job)
-            lose_ranks (job, online);
+            lose_ranks (job, online, 0);
     }
     free (ids);
+    return n;
+}
+
+void coord_online (struct coord *c, const eddy_idset_t *online)
+{
+    fail_jobs (c, online, 0);
+}
+
+void coord_crashed (struct coord *c, uint32_t rank)
+{
+    size_t n = fail_jobs (c, NULL, rank);
+
+    /* the resource module decides what the rank gets ([resource.health]) */
+    if (n > 0)
+        eddy_future_destroy (eddy_rpc_pack (c->ctx->h, "resource.crashed", 0,
+                                            EDDY_RPC_NORESPONSE, "{s:i s:i}", "rank",
+                                            (int)rank, "jobs", (int)n));
 }
 
 int coord_count (struct coord *c)

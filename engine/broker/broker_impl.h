@@ -22,6 +22,10 @@ struct child {
     double last_seen;
     char *host; /* from its hello */
     eddy_msg_t *pending_hello; /* answered once this broker has joined */
+    bool torpid;               /* silent for tbon.torpid_max, still connected */
+    eddy_idset_t *torpid_ids;  /* torpid ranks of its subtree, as reported */
+    uint64_t instance;         /* its start, from its hello (0: unknown) */
+    double gone_at;            /* when it was last lost or left */
 };
 
 struct service {
@@ -121,6 +125,8 @@ struct eddy_broker {
     eddy_watcher_t *hello_w;
     uint32_t event_seq;
     char *online_published; /* rank 0: the idset of the last overlay.online event */
+    char *torpid_published; /* the same for the torpid ranks */
+    uint64_t instance; /* this broker's start (any rank), said in its hello */
     uint64_t epoch; /* rank 0's start (its own; a follower's from its welcome), 0 = none */
     struct eddy_quorum *quorum; /* rank 0: broker.quorum, parsed at first use */
 
