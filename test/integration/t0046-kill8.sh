@@ -18,6 +18,7 @@
 #    and the next 8-node job runs on all 8 nodes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nodes.sh"
+. "$(dirname "$0")/faults.sh"
 
 N=8
 nodes_init $N node 46
@@ -54,6 +55,18 @@ node_kill () {
     within 10 dead "$pid"
     wait "$(cat "$d/unshare.pid")" 2>/dev/null
     rm -f "$d/pid"
+}
+# killed (a fatal node-failure), completed (status 0, no exception), other
+outcome () {
+    local ev
+    ev=$(on_node 0 eddy job eventlog "$1" 2>&1)
+    if grep -q '"type":"node-failure","severity":0' <<<"$ev"; then
+        echo killed
+    elif grep -q '"name":"finish","context":{"status":0}' <<<"$ev" && ! grep -q '"name":"exception"' <<<"$ev"; then
+        echo completed
+    else
+        echo other
+    fi
 }
 secs_since () { echo "$(date +%s.%N) - $1" | bc; }
 
@@ -98,20 +111,15 @@ round () {
     echo "# round $ROUND: kill -9 of rank $victim: ${#affected[@]} affected jobs INACTIVE ${t}s later"
     _report $st "kill -9 of rank $victim: the ${#affected[@]} jobs on ranks$lost INACTIVE in ${t}s (< ${TIMEOUT}s)" \
         "$NODES_DIR/0/err"
-    for id in "${affected[@]}"; do
-        on_node 0 eddy job eventlog "$id" >"$TMP/ev.$id" 2>&1
-        grep -q '"type":"node-failure","severity":0' "$TMP/ev.$id" || { st=1; cat "$TMP/ev.$id"; }
-    done >"$TMP/evs"
-    _report $st "each has a fatal node-failure exception" "$TMP/evs"
     within 20 all_inactive "${others[@]}"
     _report $? "the ${#others[@]} other jobs end" "$NODES_DIR/0/err"
-    st=0
-    for id in "${others[@]}"; do
-        on_node 0 eddy job eventlog "$id" >"$TMP/ev.$id" 2>&1
-        { grep -q '"name":"finish","context":{"status":0}' "$TMP/ev.$id" &&
-            ! grep -q '"name":"exception"' "$TMP/ev.$id"; } || { st=1; cat "$TMP/ev.$id"; }
-    done >"$TMP/evs"
-    _report $st "and complete with status 0, no exception" "$TMP/evs"
+    # what became of each job, for faults_check
+    : >"$TMP/outcome"
+    for id in "$wide" "${one[@]}"; do
+        local role=one
+        [ "$id" = "$wide" ] && role=wide
+        echo "$role $(outcome "$id")" >>"$TMP/outcome"
+    done
     # the brokers under a dead interior rank live on, cut off: their
     # tasks go when they rejoin; every other task of a failed job is gone
     local cutoff=" ${*:2} "
@@ -127,6 +135,8 @@ round () {
     on_node 0 timeout 30 eddy run -N 8 -n 8 hostname 2>&1 | sort >"$TMP/run"
     for r in $(seq 0 $((N - 1))); do node_host "$r"; done | sort >"$TMP/want"
     ok "and an 8-node job runs on all 8 nodes" cmp "$TMP/run" "$TMP/want"
+    cmp -s "$TMP/run" "$TMP/want" && echo "full completed" >>"$TMP/outcome"
+    faults_check "round $ROUND" "$TMP/outcome" $#
 }
 
 round 6 6       # a leaf
