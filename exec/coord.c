@@ -728,7 +728,16 @@ void coord_online (struct coord *c, const eddy_idset_t *online)
 
 void coord_crashed (struct coord *c, uint32_t rank)
 {
-    size_t n = fail_jobs (c, NULL, rank);
+    size_t n = fail_jobs (c, NULL, rank), j = 0;
+
+    /* and those that failed when it was lost: it had them when it went */
+    for (size_t i = 0; i < c->norphans; i++) {
+        if (c->orphans[i].rank == rank)
+            n++; /* their tasks there went with the broker */
+        else
+            c->orphans[j++] = c->orphans[i];
+    }
+    c->norphans = j;
 
     /* the resource module decides what the rank gets ([resource.health]) */
     if (n > 0)

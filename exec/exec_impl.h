@@ -45,8 +45,8 @@ void coord_start (struct coord *c, const eddy_msg_t *msg);
 void coord_kill (struct coord *c, const eddy_msg_t *msg);
 /* overlay.online: jobs on a rank not in online fail (node-failure). */
 void coord_online (struct coord *c, const eddy_idset_t *online);
-/* overlay.crashed: rank restarted under its parent; its jobs fail
- * (node-failure) and, if it had any, resource.crashed tells how many. */
+/* overlay.restarted: rank started again; its jobs fail (node-failure) and,
+ * if it had any (now, or when it was lost), resource.crashed says how many. */
 void coord_crashed (struct coord *c, uint32_t rank);
 /* Jobs the coordinator holds (tests and reports). */
 int coord_count (struct coord *c);

@@ -25,7 +25,6 @@ struct child {
     bool torpid;               /* silent for tbon.torpid_max, still connected */
     eddy_idset_t *torpid_ids;  /* torpid ranks of its subtree, as reported */
     uint64_t instance;         /* its start, from its hello (0: unknown) */
-    double gone_at;            /* when it was last lost or left */
 };
 
 struct service {

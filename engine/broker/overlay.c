@@ -1,6 +1,6 @@
 /* overlay.c - overlay membership and health: the hello/welcome handshake,
  * keepalives, subtree status (full, partial, degraded, lost, offline),
- * torpid children (late keepalives) and restarted ones (crashed), status
+ * torpid children (late keepalives) and restarted ones (a new instance), status
  * reports toward rank 0 and the overlay.* requests.
  */
 #include <errno.h>
@@ -63,8 +63,8 @@ int overlay_init (eddy_broker_t *b)
     uint32_t n, first = 0;
     const uint32_t *list = NULL;
 
-    /* every broker's start, said in its hello: a parent that hears a new
-     * one from a child it holds connected knows the child restarted */
+    /* every broker's start, said in its hello: a parent that hears
+     * another one from a child it knew knows the child restarted */
     b->instance = new_epoch (b);
     if (b->rank == 0)
         b->epoch = b->instance;
@@ -386,21 +386,21 @@ static void heard (eddy_broker_t *b, struct child *c)
     }
 }
 
-/* Rank R (a child, or one below it) restarted under a parent that still
- * held it connected: its old tasks are gone with it.  Rank 0 tells the
- * instance (event overlay.crashed {rank}); the others tell their parent.
+/* Rank R (a child, or one below it) started again: its old tasks are
+ * gone with it.  Rank 0 tells the instance (event overlay.restarted {rank});
+ * the others tell their parent.
  */
-static void report_crashed (eddy_broker_t *b, uint32_t rank)
+static void report_restarted (eddy_broker_t *b, uint32_t rank)
 {
     json_t *o = json_pack ("{s:i}", "rank", (json_int_t)rank);
 
     if (b->rank == 0) {
-        if (!o || eddy_event_publish (broker_self (b), "overlay.crashed", o) < 0)
-            eddy_broker_log (b, LOG_ERR, "overlay", "cannot publish overlay.crashed");
+        if (!o || eddy_event_publish (broker_self (b), "overlay.restarted", o) < 0)
+            eddy_broker_log (b, LOG_ERR, "overlay", "cannot publish overlay.restarted");
         json_decref (o);
     }
-    else if (!o || broker_control_to_parent (b, "overlay.crashed", o) < 0)
-        eddy_broker_log (b, LOG_ERR, "overlay", "cannot tell rank %u that rank %u crashed",
+    else if (!o || broker_control_to_parent (b, "overlay.restarted", o) < 0)
+        eddy_broker_log (b, LOG_ERR, "overlay", "cannot tell rank %u that rank %u restarted",
                          b->parent, rank);
 }
 
@@ -425,7 +425,6 @@ void overlay_child_gone (eddy_broker_t *b, uint32_t rank, eddy_subtree_status_t 
     eddy_idset_destroy (c->torpid_ids);
     c->torpid_ids = NULL;
     c->torpid = false;
-    c->gone_at = eddy_reactor_now (b->r);
     if (was)
         eddy_broker_log (b, why == EDDY_SUBTREE_LOST ? LOG_ERR : LOG_INFO, "overlay",
                          "rank %u %s (%s)", rank, eddy_subtree_status_name (why), reason);
@@ -606,17 +605,17 @@ static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
         }
     }
     bool rejoin = c->status == EDDY_SUBTREE_LOST;
-    /* A new start of a child held connected, or one whose loss its new
-     * connection revealed (the same instant): it restarted faster than
-     * it could be seen gone, and its tasks went with it. */
+    /* Another start of a child known before: it restarted, and its tasks
+     * went with it, whether it was seen gone first (lost) or not (it came
+     * back faster than that; still held connected).  Rank 0 decides
+     * whether that was a crash: it was if jobs ran there. */
     bool restarted = instance > 0 && c->instance && (uint64_t)instance != c->instance;
-    bool crashed = restarted && (c->connected || c->gone_at == eddy_reactor_now (b->r));
     if (instance > 0)
         c->instance = (uint64_t)instance;
-    if (crashed) {
-        eddy_broker_log (b, LOG_ERR, "overlay", "rank %u crashed (restarted while connected)",
-                         rank);
-        report_crashed (b, rank);
+    if (restarted) {
+        eddy_broker_log (b, LOG_NOTICE, "overlay", "rank %u restarted (%s)", rank,
+                         c->connected ? "while held connected" : "since it was gone");
+        report_restarted (b, rank);
     }
     c->torpid = false;
     eddy_idset_destroy (c->torpid_ids);
@@ -652,14 +651,14 @@ void overlay_recv_control_child (eddy_broker_t *b, uint32_t rank, const eddy_msg
     heard (b, c);
     if (!strcmp (topic, "overlay.keepalive"))
         return;
-    if (!strcmp (topic, "overlay.crashed")) {
+    if (!strcmp (topic, "overlay.restarted")) {
         int crank;
         if (json_unpack (eddy_msg_payload (msg), "{s:i}", "rank", &crank) < 0 || crank <= 0
             || (uint32_t)crank >= b->size) {
-            eddy_broker_log (b, LOG_ERR, "overlay", "malformed crashed report from rank %u", rank);
+            eddy_broker_log (b, LOG_ERR, "overlay", "malformed restart report from rank %u", rank);
             return;
         }
-        report_crashed (b, (uint32_t)crank);
+        report_restarted (b, (uint32_t)crank);
         return;
     }
     if (!strcmp (topic, "overlay.status")) {

@@ -8,7 +8,11 @@
 #     node-failure, its rank is drained with the reason "lost" and stays
 #     drained when it rejoins, until undrained.
 #  3. torpid = "drain": a torpid rank is drained with the reason "torpid".
-#  4. an unknown action is refused at start and at reload.
+#  4. crashed: a broker killed under a job and started again (a new
+#     instance) has crashed: drained by default, with the reason "crashed
+#     with 1 job running"; with crashed = "down" (a reload) it is used
+#     again at once.  A rank that comes back without restarting (1.) is not.
+#  5. an unknown action is refused at start and at reload.
 . "$(dirname "$0")/lib.sh"
 
 SIZE=4
@@ -133,7 +137,45 @@ within 10 state_is torpid ""; _report $? "continued, it is no longer torpid" "$T
 state_is drain 1; _report $? "but stays drained" "$TMP/drain"
 halt
 
-# 4. unknown actions
+# 4. crashed
+write_conf ''
+boot "crashed"
+rm -f "$TMP"/pid.*
+id=$(eddy submit -N 4 -n 4 sh "$TMP/task.sh")
+within 20 all_tasks; _report $? "a job runs tasks on all four ranks" "$TMP/broker0.log"
+kill -9 "${PIDS[2]}"
+wait "${PIDS[2]}" 2>/dev/null
+timeout 30 eddy job wait "$id" >"$TMP/wait" 2>&1
+has "$TMP/wait" 'node-failure' "rank 2 killed: the job fails with node-failure"
+state_is drain ""; _report $? "lost (crashed is not known yet): not drained" "$TMP/wait"
+start_rank 2
+within 20 state_is drain 2
+st=$?; { eddy resource drain; eddy dmesg | grep -E 'overlay|resource'; } >"$TMP/drain" 2>&1
+_report $st "restarted, rank 2 has crashed: drained" "$TMP/drain"
+has "$TMP/drain" ' 2 +crashed with 1 job running' "with the reason 'crashed with 1 job running'"
+has "$TMP/drain" 'overlay.notice\[0\]: rank 2 restarted' "rank 0 logged the restart"
+state_is offline ""; _report $? "and it is online" "$TMP/drain"
+eddy resource undrain 2 >"$TMP/out" 2>&1; _report $? "undrain 2" "$TMP/out"
+timeout 20 eddy run -N 4 -n 4 true >"$TMP/out" 2>&1; _report $? "then a 4-node job runs" "$TMP/out"
+write_conf 'crashed = "down"'
+ok 'reload with crashed = "down"' eddy config reload
+rm -f "$TMP"/pid.*
+id=$(eddy submit -N 4 -n 4 sh "$TMP/task.sh")
+within 20 all_tasks; _report $? "a job runs tasks on all four ranks" "$TMP/broker0.log"
+kill -9 "${PIDS[3]}"
+wait "${PIDS[3]}" 2>/dev/null
+timeout 30 eddy job wait "$id" >"$TMP/wait" 2>&1
+has "$TMP/wait" 'node-failure' "rank 3 killed: the job fails with node-failure"
+kill "$(cat "$TMP/pid.3")" 2>/dev/null
+start_rank 3
+within 20 down_is -; _report $? "restarted, rank 3 is up" "$TMP/broker3.log"
+eddy dmesg >"$TMP/dmesg"
+has "$TMP/dmesg" 'resource: rank 3 crashed with 1 job running: back at once' "rank 0 logged the crash"
+state_is drain ""; _report $? "and did not drain it" "$TMP/dmesg"
+timeout 20 eddy run -N 4 -n 4 true >"$TMP/out" 2>&1; _report $? "a 4-node job runs at once" "$TMP/out"
+halt
+
+# 5. unknown actions
 write_conf 'crashed = "reboot"'
 eddy-broker --rank=0 --size=1 --rundir="$RD" --config-path="$TMP/conf.d" >"$TMP/bad" 2>&1 &
 bad=$!

@@ -15,7 +15,12 @@
 #    interior rank, whose brokers live on, cut off: those are killed when
 #    they rejoin;
 #  - the rank restarted (its subtree rejoins by itself), no task is left
-#    and the next 8-node job runs on all 8 nodes.
+#    and the next 8-node job runs on all 8 nodes.  The restarted rank has
+#    crashed (it had jobs): for the leaf, [resource.health] crashed =
+#    "down" lets it work at once; for the interior rank, the default
+#    (a reload back to it) drains it, with the reason "crashed with 2 jobs
+#    running" (its subtree, which did not restart, is not drained), and
+#    the 8-node job runs once it is undrained.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nodes.sh"
 . "$(dirname "$0")/faults.sh"
@@ -23,6 +28,7 @@
 N=8
 nodes_init $N node 46
 nodes_bootstrap "" 8046
+printf '[resource.health]\ncrashed = "down"\n' >"$NODES_CONF/health.toml"
 TIMEOUT=10 # tbon.keepalive_timeout's default
 
 job_state () {
@@ -68,6 +74,7 @@ outcome () {
         echo other
     fi
 }
+drained_is () { [ "$(on_node 0 eddy resource status -s drain -n -o '{ranks}')" = "$1" ]; }
 secs_since () { echo "$(date +%s.%N) - $1" | bc; }
 
 for i in $(seq 0 $((N - 1))); do node_spawn "$i"; done
@@ -132,6 +139,15 @@ round () {
     within 10 markers_gone "$tag"
     st=$?; pgrep -af "$tag" >"$TMP/left" 2>&1
     _report $st "no task of a failed job is left on the machine" "$TMP/left"
+    if [ -n "$DRAINED" ]; then
+        within 10 drained_is "$victim"
+        st=$?; on_node 0 eddy resource drain >"$TMP/drain" 2>&1
+        _report $st "rank $victim crashed: drained, alone" "$TMP/drain"
+        has "$TMP/drain" " $victim +crashed with 2 jobs running" "with the reason 'crashed with 2 jobs running'"
+        ok "undrain $victim" on_node 0 eddy resource undrain "$victim"
+    else
+        drained_is ""; _report $? "rank $victim crashed, with crashed = \"down\": not drained" "$TMP/left"
+    fi
     on_node 0 timeout 30 eddy run -N 8 -n 8 hostname 2>&1 | sort >"$TMP/run"
     for r in $(seq 0 $((N - 1))); do node_host "$r"; done | sort >"$TMP/want"
     ok "and an 8-node job runs on all 8 nodes" cmp "$TMP/run" "$TMP/want"
@@ -139,6 +155,10 @@ round () {
     faults_check "round $ROUND" "$TMP/outcome" $#
 }
 
+DRAINED=
 round 6 6       # a leaf
+rm "$NODES_CONF/health.toml"
+ok "reload: crashed back to its default (drain)" on_node 0 eddy config reload
+DRAINED=1
 round 1 1 3 4 7 # an interior rank: its subtree goes with it
 finish
