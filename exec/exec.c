@@ -156,6 +156,14 @@ static void crashed_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
         coord_crashed (ctx->coord, (uint32_t)rank);
 }
 
+/* This broker's word that it is cut off from rank 0 (its parent died). */
+static void cutoff_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (ctx->shell)
+        shell_cutoff (ctx->shell);
+}
+
 static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.start", start_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.kill", kill_cb, 0 },
@@ -165,6 +173,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0 },
     { EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0 },
     { EDDY_MSGTYPE_EVENT, "overlay.restarted", crashed_cb, 0 },
+    { EDDY_MSGTYPE_EVENT, "overlay.cutoff", cutoff_cb, 0 },
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -264,7 +273,8 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
     if (eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0
         || eddy_service_register (h, "exec") < 0
         || ((ctx->coord || ctx->shell) && eddy_event_subscribe (h, "overlay.online") < 0)
-        || (ctx->coord && eddy_event_subscribe (h, "overlay.restarted") < 0))
+        || (ctx->coord && eddy_event_subscribe (h, "overlay.restarted") < 0)
+        || (ctx->shell && eddy_event_subscribe (h, "overlay.cutoff") < 0))
         goto error;
     *out = ctx;
     return 0;

@@ -60,5 +60,8 @@ void shell_signal (struct shell *s, const eddy_msg_t *msg);
  * are left of a rank 0 that is gone, and are killed.  0: none given.
  */
 void shell_epoch (struct shell *s, uint64_t epoch);
+/* overlay.cutoff: this rank lost its way to rank 0, which failed its jobs:
+ * their tasks are killed. */
+void shell_cutoff (struct shell *s);
 
 #endif /* !EDDY_EXEC_IMPL_H */

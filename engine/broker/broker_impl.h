@@ -203,6 +203,7 @@ uint32_t overlay_online (eddy_broker_t *b);
 eddy_idset_t *overlay_online_set (eddy_broker_t *b); /* the caller owns it; NULL + ENOMEM */
 void overlay_online_request (eddy_broker_t *b, const eddy_msg_t *req);
 void overlay_state_changed (eddy_broker_t *b); /* online may have changed: report it */
+void overlay_cutoff (eddy_broker_t *b); /* the parent is gone: tell the modules and children */
 uint32_t overlay_connected_children (eddy_broker_t *b);
 double overlay_attr_double (eddy_broker_t *b, const char *name, double dflt);
 

@@ -536,6 +536,39 @@ void overlay_send_hello (eddy_broker_t *b)
     }
 }
 
+/* ---- cut off ---- */
+
+/* This broker lost its parent, or its parent told it that it did: rank 0
+ * holds the whole subtree lost and has failed its jobs, so the tasks
+ * still running here are nobody's.  The modules of this broker hear it
+ * as the local event overlay.cutoff (not sequenced, not from rank 0);
+ * the children, cut off as well, are told by the control of that name.
+ * Rank 0's own loss is left to its next start (its epoch), which ends
+ * the jobs it ran with the restart exception.
+ */
+void overlay_cutoff (eddy_broker_t *b)
+{
+    eddy_msg_t *ev;
+    uint64_t last = 0;
+
+    if (b->rank == 0 || b->parent == 0 || b->state >= EDDY_STATE_CLEANUP)
+        return;
+    eddy_broker_log (b, LOG_WARNING, "overlay", "cut off from rank 0: this subtree is lost");
+    if ((ev = eddy_msg_create (EDDY_MSGTYPE_EVENT, "overlay.cutoff"))) {
+        for (int i = 0; i < b->nsubs; i++) {
+            if (b->subs[i].entry == last
+                || strncmp (b->subs[i].prefix, "overlay.cutoff", strlen (b->subs[i].prefix)))
+                continue;
+            last = b->subs[i].entry;
+            broker_deliver_entry (b, last, ev);
+        }
+        eddy_msg_decref (ev);
+    }
+    for (uint32_t i = 0; i < b->nchildren; i++)
+        if (b->children[i].connected)
+            broker_control_to_child (b, b->children[i].rank, "overlay.cutoff", NULL);
+}
+
 /* ---- control messages ---- */
 
 /* The welcome: where this broker's events are (the child takes up there),
@@ -736,6 +769,10 @@ void overlay_recv_control_parent (eddy_broker_t *b, const eddy_msg_t *msg)
         schedule_report (b);
         if (b->state == EDDY_STATE_JOIN)
             state_enter (b, EDDY_STATE_INIT);
+        return;
+    }
+    if (!strcmp (topic, "overlay.cutoff")) {
+        overlay_cutoff (b);
         return;
     }
     if (!strcmp (topic, "overlay.rehello")) {

@@ -11,9 +11,8 @@
 #    the time from the kill is printed;
 #  - every other job completes with status 0;
 #  - no task of a failed job is left on the machine (each job's tasks have
-#    their own marker in the command line), but on the ranks under a dead
-#    interior rank, whose brokers live on, cut off: those are killed when
-#    they rejoin;
+#    their own marker in the command line), on the ranks under a dead
+#    interior rank (whose brokers live on, cut off) neither;
 #  - the rank restarted (its subtree rejoins by itself), no task is left
 #    and the next 8-node job runs on all 8 nodes.  The restarted rank has
 #    crashed (it had jobs): for the leaf, [resource.health] crashed =
@@ -40,19 +39,6 @@ full () { [ "$(on_node 0 timeout 5 eddy overlay status --summary 2>/dev/null)" =
 running () { local id; for id in "$@"; do is_state "$id" RUN || return 1; done; }
 job_ranks () { on_node 0 eddy job info "$1" R | grep -o '"rank":"[^"]*"' | cut -d'"' -f4; }
 markers_gone () { ! pgrep -f "$1" >/dev/null; }
-# markers_only_on TAG " RANKS ": every process with TAG runs on a node of RANKS
-# (in the UTS namespace of that node's broker)
-markers_only_on () {
-    local pid r ns ok
-    for pid in $(pgrep -f "$1"); do
-        ns=$(readlink "/proc/$pid/ns/uts" 2>/dev/null) || continue
-        ok=1
-        for r in $2; do
-            [ "$ns" = "$(readlink "/proc/$(cat "$NODES_DIR/$r/pid")/ns/uts")" ] && ok=0
-        done
-        [ $ok -eq 0 ] || return 1
-    done
-}
 dead () { ! kill -0 "$1" 2>/dev/null; }
 node_kill () {
     local d="$NODES_DIR/$1" pid
@@ -127,18 +113,17 @@ round () {
         [ "$id" = "$wide" ] && role=wide
         echo "$role $(outcome "$id")" >>"$TMP/outcome"
     done
-    # the brokers under a dead interior rank live on, cut off: their
-    # tasks go when they rejoin; every other task of a failed job is gone
-    local cutoff=" ${*:2} "
-    within 10 markers_only_on "$tag" "$cutoff"
-    st=$?; { pgrep -af "$tag"; echo "cut off: ranks$cutoff"; } >"$TMP/left" 2>&1
-    _report $st "no task of a failed job is left but under the dead rank (ranks$cutoff)" "$TMP/left"
+    # the brokers under a dead interior rank live on, cut off: they kill
+    # their tasks of the failed jobs themselves (overlay.cutoff)
+    within 10 markers_gone "$tag"
+    st=$?; pgrep -af "$tag" >"$TMP/left" 2>&1
+    _report $st "no task of a failed job is left on the machine" "$TMP/left"
 
     node_start "$victim"
     within 60 full; _report $? "rank $victim restarted: the overlay is full again" "$NODES_DIR/$victim/err"
     within 10 markers_gone "$tag"
     st=$?; pgrep -af "$tag" >"$TMP/left" 2>&1
-    _report $st "no task of a failed job is left on the machine" "$TMP/left"
+    _report $st "still none once it is back" "$TMP/left"
     if [ -n "$DRAINED" ]; then
         within 10 drained_is "$victim"
         st=$?; on_node 0 eddy resource drain >"$TMP/drain" 2>&1
