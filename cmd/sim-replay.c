@@ -655,6 +655,20 @@ int sim_replay (int argc, char **argv)
                                     machine ? json_string (machine) : json_null ()) < 0
             || json_object_set_new (inputs, "gpus", json_integer ((json_int_t)gpus)) < 0))
         eddy_cmd_die ("sim", "out of memory");
+    /* the faults, as given: KIND:RANK@T */
+    json_t *jfaults = json_array ();
+    for (size_t i = 0; jfaults && i < nfaults; i++) {
+        static const char *const kn[] = { "kill", "cut", "heal" };
+        char text[64];
+        snprintf (text, sizeof (text), "%s:%u@%g", kn[faults[i].kind], faults[i].rank,
+                  faults[i].at);
+        if (json_array_append_new (jfaults, json_string (text)) < 0) {
+            json_decref (jfaults);
+            jfaults = NULL;
+        }
+    }
+    if (!jfaults || json_object_set_new (inputs, "faults", jfaults) < 0)
+        eddy_cmd_die ("sim", "out of memory");
     json_t *summary = json_pack (
         "{s:s s:s s:i s:i s:I s:I s:o s:f s:f s:f s:f s:f s:f s:f s:f s:I s:I s:o s:b}", "trace",
         path, "policy", p.policy, "nodes", (int)nodes, "cores_per_node", (int)cpn, "procs",

@@ -70,6 +70,12 @@ rc=$?
 [ $rc -ne 0 ] && [ $rc -ne 124 ]; _report $? "rank 6 killed, never back: the replay fails (exit $rc)" "$TMP/outk2"
 has "$TMP/outk2" 'stalled with 9 of 10 jobs done.*ranks that are down' "saying it stalled, and why"
 
+# the summary's inputs name the faults, as given
+timeout 60 eddy sim replay "$TMP/full.jsonl" --machine "$TMP/machine.json" --fault cut:6@10 \
+    --fault heal:6@100 --summary-out "$TMP/s.json" --quiet >/dev/null 2>&1
+tr -d ' \n' <"$TMP/s.json" >"$TMP/s1"
+has "$TMP/s1" '"faults":\["cut:6@10","heal:6@100"\]' "the summary's inputs list the faults"
+
 # bad faults
 fails "--fault without a rank" eddy sim replay "$TMP/part.jsonl" --machine "$TMP/machine.json" --fault cut@10
 has "$TMP/out" "is not KIND:RANK@T" "names the expected form"
