@@ -160,7 +160,7 @@ static const char *const health_down_drain[] = { "down", "drain", NULL };
 static const struct eddy_conf_key resource_health_keys[] = {
     { "torpid", EDDY_CONF_STRING, 0, .choices = health_torpid, .doc = "none (default: not scheduled on while torpid) or drain" },
     { "lost", EDDY_CONF_STRING, 0, .choices = health_down_drain, .doc = "down (default: back when it rejoins) or drain" },
-    { "crashed", EDDY_CONF_STRING, 0, .choices = health_down_drain, .doc = "restarted under jobs: drain (default, with a reason) or down" },
+    { "crashed", EDDY_CONF_STRING, 0, .choices = health_down_drain, .doc = "restarted under jobs: down (default: used again once back) or drain (with a reason)" },
     EDDY_CONF_END,
 };
 static const struct eddy_conf_key resource_keys[] = {

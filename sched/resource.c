@@ -61,7 +61,7 @@ static const struct health_key {
 } health_keys[H_COUNT] = {
     [H_TORPID] = {"torpid", ACT_NONE, {"none", "drain", NULL}},
     [H_LOST] = {"lost", ACT_DOWN, {"down", "drain", NULL}},
-    [H_CRASHED] = {"crashed", ACT_DRAIN, {"down", "drain", NULL}},
+    [H_CRASHED] = {"crashed", ACT_DOWN, {"down", "drain", NULL}},
 };
 
 static enum health_action action_of (const char *name)

@@ -9,9 +9,9 @@
 #     drained when it rejoins, until undrained.
 #  3. torpid = "drain": a torpid rank is drained with the reason "torpid".
 #  4. crashed: a broker killed under a job and started again (a new
-#     instance) has crashed: drained by default, with the reason "crashed
-#     with 1 job running"; with crashed = "down" (a reload) it is used
-#     again at once.  A rank that comes back without restarting (1.) is not.
+#     instance) has crashed: with crashed = "drain", drained with the
+#     reason "crashed with 1 job running"; by default (crashed = "down",
+#     after a reload) it is used again at once.  A rank that comes back without restarting (1.) is not.
 #  5. an unknown action is refused at start and at reload.
 . "$(dirname "$0")/lib.sh"
 
@@ -138,7 +138,7 @@ state_is drain 1; _report $? "but stays drained" "$TMP/drain"
 halt
 
 # 4. crashed
-write_conf ''
+write_conf 'crashed = "drain"'
 boot "crashed"
 rm -f "$TMP"/pid.*
 id=$(eddy submit -N 4 -n 4 sh "$TMP/task.sh")
@@ -157,8 +157,8 @@ has "$TMP/drain" 'overlay.notice\[0\]: rank 2 restarted' "rank 0 logged the rest
 state_is offline ""; _report $? "and it is online" "$TMP/drain"
 eddy resource undrain 2 >"$TMP/out" 2>&1; _report $? "undrain 2" "$TMP/out"
 timeout 20 eddy run -N 4 -n 4 true >"$TMP/out" 2>&1; _report $? "then a 4-node job runs" "$TMP/out"
-write_conf 'crashed = "down"'
-ok 'reload with crashed = "down"' eddy config reload
+write_conf ''
+ok 'reload with the default (crashed = "down")' eddy config reload
 rm -f "$TMP"/pid.*
 id=$(eddy submit -N 4 -n 4 sh "$TMP/task.sh")
 within 20 all_tasks; _report $? "a job runs tasks on all four ranks" "$TMP/broker0.log"

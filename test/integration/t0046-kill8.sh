@@ -15,11 +15,11 @@
 #    interior rank (whose brokers live on, cut off) neither;
 #  - the rank restarted (its subtree rejoins by itself), no task is left
 #    and the next 8-node job runs on all 8 nodes.  The restarted rank has
-#    crashed (it had jobs): for the leaf, [resource.health] crashed =
-#    "down" lets it work at once; for the interior rank, the default
-#    (a reload back to it) drains it, with the reason "crashed with 2 jobs
-#    running" (its subtree, which did not restart, is not drained), and
-#    the 8-node job runs once it is undrained.
+#    crashed (it had jobs): for the leaf, the default ([resource.health]
+#    crashed = "down") lets it work at once; for the interior rank,
+#    crashed = "drain" (a reload) drains it, with the reason "crashed with
+#    2 jobs running" (its subtree, which did not restart, is not drained),
+#    and the 8-node job runs once it is undrained.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nodes.sh"
 . "$(dirname "$0")/faults.sh"
@@ -27,7 +27,6 @@
 N=8
 nodes_init $N node 46
 nodes_bootstrap "" 8046
-printf '[resource.health]\ncrashed = "down"\n' >"$NODES_CONF/health.toml"
 TIMEOUT=10 # tbon.keepalive_timeout's default
 
 job_state () {
@@ -142,8 +141,8 @@ round () {
 
 DRAINED=
 round 6 6       # a leaf
-rm "$NODES_CONF/health.toml"
-ok "reload: crashed back to its default (drain)" on_node 0 eddy config reload
+printf '[resource.health]\ncrashed = "drain"\n' >"$NODES_CONF/health.toml"
+ok "reload: crashed = \"drain\"" on_node 0 eddy config reload
 DRAINED=1
 round 1 1 3 4 7 # an interior rank: its subtree goes with it
 finish
