@@ -272,10 +272,11 @@ static void __attribute__ ((noreturn)) kill_all (struct guard *g)
         else if (errno == ECHILD)
             break;
     }
-    /* nothing of the job is left in its cgroup but the guard: it steps
-     * out to the broker's and removes it, so none is left behind even
-     * when the broker is gone */
-    if (g->spec->cgroup)
+    /* nothing of the job is left in its cgroup but the guard.  The broker
+     * removes it once it reaped the guard; when the broker is gone, the
+     * guard steps out to the broker's cgroup and removes it, so none is
+     * left behind (a move costs, so only then) */
+    if (g->spec->cgroup && getppid () != g->parent)
         leave_cgroup (g->spec->cgroup);
     _exit (0);
 }

@@ -5,8 +5,8 @@
 # started again on the same statedir finds its predecessor's job record
 # and kills them: the task through its pid and start time, the escapee
 # through the job's cgroup (where cgroup v2 is writable).  With cgroups,
-# a guard killed alone leaves nothing either, and a canceled job's
-# escapee is gone.  Without (the exec module's cgroup: false), the process
+# a guard killed alone leaves nothing either, a canceled job's escapee is
+# gone, and a broker killed alone leaves no cgroup (its guard removes it).  Without (the exec module's cgroup: false), the process
 # group and the recorded pids are what is killed.
 . "$(dirname "$0")/lib.sh"
 
@@ -71,11 +71,14 @@ SH
     (cd "$TMP" && timeout 60 eddy start --statedir="$TMP/state" "$@" sh "$d/crash.sh") >"$d/out" 2>&1
 }
 
-# restart DIR [MODULE-ARG]: the instance started again on $TMP/state
+# restart DIR [MODULE-ARG]: the instance started again on $TMP/state; its
+# log, and what records are left once the sweep is done (a record goes
+# when its cgroup is removed: up to a few seconds while processes die)
 restart () {
     local d=$1; shift
-    (cd "$TMP" && timeout 60 eddy start --statedir="$TMP/state" "$@" \
-        sh -c 'eddy dmesg; ls "$1"' sh "$TMP/state/exec-0") >"$d/restart" 2>&1
+    (cd "$TMP" && timeout 60 eddy start --statedir="$TMP/state" "$@" sh -c '
+        for i in $(seq 1 50); do [ -z "$(ls "$1")" ] && break; sleep 0.1; done
+        eddy dmesg; ls "$1"' sh "$TMP/state/exec-0") >"$d/restart" 2>&1
 }
 
 leftovers=
@@ -157,6 +160,28 @@ SH
     ls "$CGROUP_BASE" | grep "^eddy-$broker-" >"$d/cgroups"
     [ -n "$broker" ] && [ ! -s "$d/cgroups" ]
     _report $? "no job cgroup of the broker is left" "$d/cgroups"
+    cleanup
+
+    # --- 4. the broker killed alone: its guard ends the job and removes
+    # the job's cgroup (no broker is left to do it)
+    d="$TMP/four"
+    mkdir -p "$d"
+    cat >"$d/in.sh" <<SH
+. "$TMP/wait.sh"
+eddy submit sh "$TMP/task.sh" "$d" >/dev/null || exit 1
+wait_files "$d" task.pid esc.pid && echo "started"
+echo "broker \$(eddy getattr broker.pid)"
+kill -9 \$(eddy getattr broker.pid) && echo "killed"
+SH
+    (cd "$TMP" && timeout 60 eddy start sh "$d/in.sh") >"$d/out" 2>&1
+    leftovers="$leftovers $(cat "$d/task.pid" "$d/esc.pid" 2>/dev/null)"
+    has "$d/out" '^killed$' "a broker running a job is killed with SIGKILL"
+    gone_within 5 $(cat "$d/task.pid" "$d/esc.pid" 2>/dev/null) 2>"$d/gone"
+    _report $? "its guard kills the task and the escapee" "$d/gone"
+    broker=$(awk '$1 == "broker" { print $2 }' "$d/out")
+    no_cgroup () { ! ls "$CGROUP_BASE" | grep -q "^eddy-$broker-"; }
+    [ -n "$broker" ] && within 5 no_cgroup
+    _report $? "and removes the job's cgroup" "$d/out"
     cleanup
 fi
 
