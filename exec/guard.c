@@ -273,10 +273,11 @@ static void __attribute__ ((noreturn)) kill_all (struct guard *g)
             break;
     }
     /* nothing of the job is left in its cgroup but the guard.  The broker
-     * removes it once it reaped the guard; when the broker is gone, the
-     * guard steps out to the broker's cgroup and removes it, so none is
-     * left behind (a move costs, so only then) */
-    if (g->spec->cgroup && getppid () != g->parent)
+     * removes it once it reaped the guard; when the broker is gone or let
+     * go (it may be on its way out: unloading), the guard steps out to the
+     * broker's cgroup and removes it, so none is left behind (a move
+     * costs, so only then) */
+    if (g->spec->cgroup && (g->lifeline < 0 || getppid () != g->parent))
         leave_cgroup (g->spec->cgroup);
     _exit (0);
 }

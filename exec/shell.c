@@ -144,8 +144,9 @@ static void task_free (struct task *t)
 static void orphan_free (struct orphan *o)
 {
     struct shell *s = o->s;
-    /* not reaped here (unloading): its tasks are killed as if it had been */
-    contain_job_end (o->cj, false);
+    /* o->cj is NULL once reaped; else (unloading) the guard, let go, is
+     * killing the job and removes its cgroup itself: the record stays
+     * for the next start, should it not */
     eddy_watcher_destroy (o->w);
     if (o->pidfd >= 0)
         close (o->pidfd);
@@ -821,7 +822,7 @@ void shell_destroy (struct shell *s)
             sjob_free (s->jobs);
         }
         while (s->orphans) {
-            waitpid (s->orphans->pid, NULL, WNOHANG);
+            orphan_reaped (s->orphans);
             orphan_free (s->orphans);
         }
         eddy_watcher_destroy (s->flush);

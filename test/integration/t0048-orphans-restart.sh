@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # No orphans, when the guard cannot help: a job's task escapes (setsid and
 # a double fork), then the broker and the job's guard are both killed with
-# SIGKILL, so nothing is left to kill the job's processes.  A broker
+# SIGKILL at once (both stopped first), so nothing is left to kill the
+# job's processes.  A broker
 # started again on the same statedir finds its predecessor's job record
 # and kills them: the task through its pid and start time, the escapee
 # through the job's cgroup (where cgroup v2 is writable).  With cgroups,
 # a guard killed alone leaves nothing either, a canceled job's escapee is
-# gone, and a broker killed alone leaves no cgroup (its guard removes it).  Without (the exec module's cgroup: false), the process
+# gone, and a broker killed alone, or shut down under a running job,
+# leaves no cgroup (the guard removes it).  Without (the exec module's cgroup: false), the process
 # group and the recorded pids are what is killed.
 . "$(dirname "$0")/lib.sh"
 
@@ -66,7 +68,10 @@ guard=\$(ppid_of \$(cat "$d/task.pid"))
 echo "guard \$guard"
 grep -q eddy-exec-guard /proc/\$guard/cmdline && echo "the task's parent is its guard"
 sed 's/^/cgroup /' /proc/\$(cat "$d/esc.pid")/cgroup
-kill -9 \$guard \$(eddy getattr broker.pid) && echo "killed"
+# stopped first, so that neither sees the other die (the broker would
+# kill the job on its guard's death, the guard on the broker's)
+bpid=\$(eddy getattr broker.pid)
+kill -STOP \$guard \$bpid && kill -9 \$guard \$bpid && echo "killed"
 SH
     (cd "$TMP" && timeout 60 eddy start --statedir="$TMP/state" "$@" sh "$d/crash.sh") >"$d/out" 2>&1
 }
@@ -182,6 +187,70 @@ SH
     no_cgroup () { ! ls "$CGROUP_BASE" | grep -q "^eddy-$broker-"; }
     [ -n "$broker" ] && within 5 no_cgroup
     _report $? "and removes the job's cgroup" "$d/out"
+    cleanup
+
+    # --- 6. an instance that exits under a running job leaves no cgroup
+    d="$TMP/six"
+    mkdir -p "$d"
+    (cd "$TMP" && timeout 60 eddy start sh -c '
+        eddy submit sleep 300 >/dev/null && echo "submitted"
+        for i in $(seq 1 100); do [ "$(eddy jobs -n -o "{st}")" = R ] && break; sleep 0.05; done
+        echo "broker $(eddy getattr broker.pid)"') >"$d/out" 2>&1
+    has "$d/out" '^submitted$' "an instance ends while a job runs"
+    broker=$(awk '$1 == "broker" { print $2 }' "$d/out")
+    [ -n "$broker" ] && within 5 no_cgroup
+    _report $? "the job's cgroup is removed" "$d/out"
+fi
+
+# --- 5. a follower of a system instance (nodes.sh: its own /var/lib/eddy)
+# killed with its guard under a two-node job, and started again
+if [ "$(id -u)" -ne 0 ] || ! unshare --uts --mount --fork true 2>/dev/null; then
+    echo "# skipped: the two-node part needs root and unshare"
+else
+    . "$(dirname "$0")/nodes.sh"
+    nodes_init 2 orph 48 # its EXIT trap stops the nodes: the leftovers are ours
+    trap 'cleanup; nodes_stop; rm -rf "$TMP"' EXIT
+    nodes_bootstrap "" 8048
+    d="$TMP/five"
+    mkdir -p "$d"
+    cat >"$d/task.sh" <<SH
+h=\$(hostname)
+echo \$\$ > "$d/task.\$h"
+( setsid sh -c 'echo \$\$ > "\$1"; exec sleep 300' sh "$d/esc.\$h" & ) &
+exec sleep 300
+SH
+    nodes_start && nodes_wait_full 30
+    _report $? "a two-node system instance runs" "$NODES_DIR/0/err"
+    on_node 0 eddy submit -N 2 -n 2 sh "$d/task.sh" >"$d/id" 2>&1
+    both () { [ -s "$d/task.orph1" ] && [ -s "$d/esc.orph1" ] && [ -s "$d/task.orph0" ]; }
+    within 20 both; _report $? "a job runs a task on each node, node1's with an escapee" "$d/id"
+    task=$(cat "$d/task.orph1" 2>/dev/null) esc=$(cat "$d/esc.orph1" 2>/dev/null)
+    leftovers="$leftovers $task $esc"
+    guard=$(awk '{ print $4 }' "/proc/$task/stat" 2>/dev/null)
+    bpid=$(cat "$NODES_DIR/1/pid")
+    on_node 1 ls /var/lib/eddy/exec-1 >"$d/records" 2>&1
+    has "$d/records" '^[0-9]+-[0-9]+$' "node1 keeps the job's record in its statedir"
+    kill -STOP "$guard" "$bpid" && kill -9 "$guard" "$bpid" # as in part 1
+    wait "$(cat "$NODES_DIR/1/unshare.pid")" 2>/dev/null
+    rm -f "$NODES_DIR/1/pid"
+    sleep 0.5
+    ps -o pid,ppid,pgid,sid,stat,cmd -p "$task,$esc,$guard,$bpid" >"$d/ps" 2>&1
+    alive "$task" && alive "$esc"
+    _report $? "node1's broker and guard killed with SIGKILL: its task and escapee outlive them" "$d/ps"
+
+    node_start 1 && nodes_wait_full 30
+    _report $? "node1 started again rejoins" "$NODES_DIR/1/err"
+    gone_within 5 "$task" 2>"$d/gone"
+    _report $? "and kills its predecessor's task" "$d/gone"
+    if [ -n "$CGROUP_BASE" ]; then
+        gone_within 5 "$esc" 2>"$d/gone"
+        _report $? "and the escapee, through the job's cgroup" "$d/gone"
+    fi
+    on_node 1 eddy dmesg >"$d/dmesg" 2>&1
+    has "$d/dmesg" 'exec.notice\[1\]: job [0-9]+: killed [0-9]+ processes a previous broker left running' \
+        "node1 logs what it killed"
+    empty () { [ -z "$(on_node 1 ls /var/lib/eddy/exec-1)" ]; }
+    within 5 empty; _report $? "and the record is gone" "$d/dmesg"
     cleanup
 fi
 
