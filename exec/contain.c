@@ -382,7 +382,8 @@ static int record_append (struct contain_job *cj, const char *fmt, ...)
     va_start (ap, fmt);
     int n = vsnprintf (line, sizeof (line), fmt, ap);
     va_end (ap);
-    if (n < 0 || (size_t)n >= sizeof (line) || (fd = open (cj->record, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
+    if (n < 0 || (size_t)n >= sizeof (line)
+        || (fd = open (cj->record, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
         return -1;
     /* one write per line: a line is there whole or not at all */
     ssize_t w = write (fd, line, (size_t)n);
@@ -405,7 +406,10 @@ static int record_create (struct contain_job *cj, const char *planned_cgroup)
         free (path);
         return -1;
     }
-    int n = dprintf (fd, RECORD_VERSION "\nboot %s\njob %ju\n", c->boot, (uintmax_t)cj->id);
+    /* the cgroup is named before it exists */
+    int n = dprintf (fd, RECORD_VERSION "\nboot %s\njob %ju\n%s%s%s", c->boot, (uintmax_t)cj->id,
+                     planned_cgroup ? "cgroup " : "", planned_cgroup ? planned_cgroup : "",
+                     planned_cgroup ? "\n" : "");
     close (fd);
     if (n < 0) {
         unlink (path);
@@ -413,8 +417,8 @@ static int record_create (struct contain_job *cj, const char *planned_cgroup)
         return -1;
     }
     cj->record = path;
-    if ((planned_cgroup && record_append (cj, "cgroup %s\n", planned_cgroup) < 0)
-        || (cj->guard.pid && record_append (cj, "guard %d %llu\n", (int)cj->guard.pid, cj->guard.start) < 0))
+    if (cj->guard.pid
+        && record_append (cj, "guard %d %llu\n", (int)cj->guard.pid, cj->guard.start) < 0)
         return -1;
     for (int i = 0; i < cj->ntasks; i++)
         if (record_append (cj, "task %d %llu\n", (int)cj->tasks[i].pid, cj->tasks[i].start) < 0)
