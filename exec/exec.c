@@ -142,6 +142,28 @@ static void online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     eddy_idset_destroy (online);
 }
 
+/* Rank 0's word that a rank started again (overlay.restarted). */
+static void crashed_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    int rank;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:i}", "rank", &rank) < 0 || rank < 0) {
+        exec_log (ctx, LOG_ERR, "overlay.restarted: malformed event");
+        return;
+    }
+    if (ctx->coord)
+        coord_crashed (ctx->coord, (uint32_t)rank);
+}
+
+/* This broker's word that it is cut off from rank 0 (its parent died). */
+static void cutoff_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (ctx->shell)
+        shell_cutoff (ctx->shell);
+}
+
 static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.start", start_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.kill", kill_cb, 0 },
@@ -150,6 +172,8 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.stats", stats_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0 },
     { EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0 },
+    { EDDY_MSGTYPE_EVENT, "overlay.restarted", crashed_cb, 0 },
+    { EDDY_MSGTYPE_EVENT, "overlay.cutoff", cutoff_cb, 0 },
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -289,7 +313,9 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
     }
     if (eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0
         || eddy_service_register (h, "exec") < 0
-        || ((ctx->coord || ctx->shell) && eddy_event_subscribe (h, "overlay.online") < 0))
+        || ((ctx->coord || ctx->shell) && eddy_event_subscribe (h, "overlay.online") < 0)
+        || (ctx->coord && eddy_event_subscribe (h, "overlay.restarted") < 0)
+        || (ctx->shell && eddy_event_subscribe (h, "overlay.cutoff") < 0))
         goto error;
     *out = ctx;
     return 0;

@@ -47,6 +47,9 @@ void coord_start (struct coord *c, const eddy_msg_t *msg);
 void coord_kill (struct coord *c, const eddy_msg_t *msg);
 /* overlay.online: jobs on a rank not in online fail (node-failure). */
 void coord_online (struct coord *c, const eddy_idset_t *online);
+/* overlay.restarted: rank started again; its jobs fail (node-failure) and,
+ * if it had any (now, or when it was lost), resource.crashed says how many. */
+void coord_crashed (struct coord *c, uint32_t rank);
 /* Jobs the coordinator holds (tests and reports). */
 int coord_count (struct coord *c);
 
@@ -63,5 +66,8 @@ void shell_epoch (struct shell *s, uint64_t epoch);
  * what a previous broker left there is killed now.
  */
 void shell_records_dir (struct shell *s, const char *dir);
+/* overlay.cutoff: this rank lost its way to rank 0, which failed its jobs:
+ * their tasks are killed. */
+void shell_cutoff (struct shell *s);
 
 #endif /* !EDDY_EXEC_IMPL_H */

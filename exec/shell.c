@@ -793,6 +793,26 @@ void shell_records_dir (struct shell *s, const char *dir)
     contain_set_dir (s->contain, dir);
 }
 
+/* Cut off from rank 0 (overlay.cutoff: the parent is gone): rank 0 has
+ * failed every job with a task here (node-failure), so the tasks are
+ * killed as a stale epoch's are.
+ */
+void shell_cutoff (struct shell *s)
+{
+    for (struct sjob *job = s->jobs; job; job = job->next) {
+        if (job->stale)
+            continue;
+        job->stale = true;
+        exec_log (s->ctx, LOG_NOTICE, "job %ju: cut off from rank 0, its tasks are killed",
+                  (uintmax_t)job->id);
+        struct guard_request req = { SIGKILL };
+        if (job->unreaped > 0 && job->lifeline >= 0
+            && write (job->lifeline, &req, sizeof (req)) != (ssize_t)sizeof (req))
+            exec_log (s->ctx, LOG_ERR, "job %ju: its guard is not listening: %s",
+                      (uintmax_t)job->id, strerror (errno));
+    }
+}
+
 struct shell *shell_create (struct exec_ctx *ctx)
 {
     struct shell *s = calloc (1, sizeof (*s));
