@@ -202,6 +202,41 @@ static void guard_cb (eddy_future_t *f, void *arg)
     ctx->guard_f = NULL;
 }
 
+static bool ask_dir (struct exec_ctx *ctx, const char *name);
+
+/* Job records go in the statedir, which outlives a restart of the
+ * instance, else in the runtime directory; asked in that order.
+ */
+static void dir_cb (eddy_future_t *f, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    const char *value;
+    bool statedir = !strcmp (eddy_future_aux_get (f, "name"), "statedir");
+
+    if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) == 0 && *value) {
+        shell_records_dir (ctx->shell, value);
+        eddy_future_destroy (f);
+        ctx->dir_f = NULL;
+        return;
+    }
+    eddy_future_destroy (f);
+    ctx->dir_f = NULL;
+    if (statedir && !ask_dir (ctx, "broker.rundir"))
+        exec_log (ctx, LOG_ERR, "attr.get broker.rundir: %s", strerror (errno));
+}
+
+static bool ask_dir (struct exec_ctx *ctx, const char *name)
+{
+    ctx->dir_f = eddy_rpc_pack (ctx->h, "attr.get", ctx->rank, 0, "{s:s}", "name", name);
+    if (!ctx->dir_f || eddy_future_aux_set (ctx->dir_f, "name", (void *)name, NULL) < 0
+        || eddy_future_then (ctx->dir_f, -1, dir_cb, ctx) < 0) {
+        eddy_future_destroy (ctx->dir_f);
+        ctx->dir_f = NULL;
+        return false;
+    }
+    return true;
+}
+
 static void exec_unload (void *arg)
 {
     struct exec_ctx *ctx = arg;
@@ -214,6 +249,7 @@ static void exec_unload (void *arg)
         free (ctx->local_uri);
         eddy_future_destroy (ctx->guard_f);
         free (ctx->guard_exe);
+        eddy_future_destroy (ctx->dir_f);
         free (ctx);
         errno = saved_errno;
     }
@@ -225,6 +261,7 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
     const char *backend = "real";
     double kill_timeout = 5.0;
     int test_time_limit = 1;
+    int cgroup = 1;
     json_error_t jerr;
 
     /* [exec] first, then the module args, which win */
@@ -232,8 +269,9 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
         errno = EINVAL;
         return -1;
     }
-    if (args && json_unpack_ex (args, &jerr, JSON_STRICT, "{s?s s?F s?b}", "backend", &backend,
-                                "kill_timeout", &kill_timeout, "test_time_limit", &test_time_limit)
+    if (args && json_unpack_ex (args, &jerr, JSON_STRICT, "{s?s s?F s?b s?b}", "backend", &backend,
+                                "kill_timeout", &kill_timeout, "test_time_limit", &test_time_limit,
+                                "cgroup", &cgroup)
                     < 0) {
         errno = EINVAL;
         return -1;
@@ -252,6 +290,7 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
     ctx->kill_timeout = kill_timeout;
     ctx->kill_timeout_pinned = args && json_object_get (args, "kill_timeout");
     ctx->test_time_limit = test_time_limit;
+    ctx->cgroup = cgroup;
     if (!ctx->sim && eddy_reactor_is_sim (ctx->r)) {
         exec_log (ctx, LOG_ERR, "backend real needs file descriptors: use backend sim in the simulator");
         free (ctx);
@@ -268,6 +307,8 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
             goto error;
         ctx->guard_f = eddy_rpc_pack (h, "attr.get", ctx->rank, 0, "{s:s}", "name", "exec.guard");
         if (!ctx->guard_f || eddy_future_then (ctx->guard_f, -1, guard_cb, ctx) < 0)
+            goto error;
+        if (!ask_dir (ctx, "statedir"))
             goto error;
     }
     if (eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0
