@@ -196,6 +196,33 @@ static const char *const known[] = {
     "queue", "nodelist", "waiting", NULL,
 };
 
+/* The job-list keys the format's fields read, added to attrs (a table
+ * asks only for what it shows: less to send and decode per job). */
+static void format_attrs (const char *fmt, json_t *attrs)
+{
+    static const struct {
+        const char *field;
+        const char *keys;
+    } map[] = {
+        { "id", "" }, { "id.f58", "" }, { "id.dec", "" }, { "username", "userid" },
+        { "st", "state result" }, { "runtime", "t_run t_cleanup" },
+        { "info", "state waiting exception nodelist" }, { "exception.type", "exception" },
+        { "exception.note", "exception" },
+    };
+    for (const char *p = fmt; (p = strchr (p, '{'));) {
+        size_t n = strcspn (++p, "!:}");
+        char name[64], keys[64];
+        snprintf (name, sizeof (name), "%.*s", (int)n, p);
+        snprintf (keys, sizeof (keys), "%s", name); /* the field's own key by default */
+        for (size_t i = 0; i < sizeof (map) / sizeof (map[0]); i++)
+            if (!strcmp (map[i].field, name))
+                snprintf (keys, sizeof (keys), "%s", map[i].keys);
+        char *save = NULL;
+        for (char *k = strtok_r (keys, " ", &save); k; k = strtok_r (NULL, " ", &save))
+            json_array_append_new (attrs, json_string (k));
+    }
+}
+
 /* Format one line: fmt has {name[!conv][:[<>]width[.prec]]} fields. */
 static void format_line (const char *fmt, json_t *job, bool header, double now, FILE *out)
 {
@@ -383,6 +410,11 @@ static int jobs_run (int argc, char **argv)
         json_object_set_new (req, "queue", json_string (queue));
     if (since_arg)
         json_object_set_new (req, "since", json_real (since));
+    if (!json) {
+        json_t *attrs = json_array ();
+        format_attrs (fmt, attrs);
+        json_object_set_new (req, "attrs", attrs);
+    }
     eddy_future_t *f = client_rpc ("jobs", h, "job-list.list", req, EDDY_NODEID_ANY);
     json_t *jobs, *job;
     size_t i;

@@ -463,10 +463,20 @@ static void scan_done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
     deliver_deferred (jl);
 }
 
+/* A job this instance listed already (or none is kept): not read again,
+ * so the first query of the history in a new instance costs no reads of
+ * its own jobs. */
+static bool scan_known_cb (uint64_t id, void *arg)
+{
+    struct joblist *jl = arg;
+    return jl->inactive_max == 0 || eddy_u64map_get (jl->jobs, id) != NULL;
+}
+
 static const struct eddy_jobscan_ops scan_ops = {
     .eventlog = scan_eventlog_cb,
     .extra = scan_extra_cb,
     .done = scan_done_cb,
+    .known = scan_known_cb,
 };
 
 /* Hold msg until the journal has answered and, if it needs the history,
@@ -574,40 +584,93 @@ static const char *waiting_for (const struct jrec *r, bool stopped)
     }
 }
 
-/* queue: the name of its queue to show (NULL: none) */
-static json_t *rec_json (const struct jrec *r, bool stopped, const char *queue)
+/* The keys of a job's listing; a request may name those it wants
+ * ("attrs"), so a table that shows a few columns moves a few keys. */
+static const char *const attr_names[] = {
+    "id", "userid", "urgency", "priority", "state", "name", "ntasks", "nnodes", "duration",
+    "t_submit", "t_run", "t_cleanup", "t_inactive", "result", "success", "waitstatus",
+    "returncode", "exception", "queue", "nodelist", "waiting",
+};
+enum {
+    A_ID, A_USERID, A_URGENCY, A_PRIORITY, A_STATE, A_NAME, A_NTASKS, A_NNODES, A_DURATION,
+    A_T_SUBMIT, A_T_RUN, A_T_CLEANUP, A_T_INACTIVE, A_RESULT, A_SUCCESS, A_WAITSTATUS,
+    A_RETURNCODE, A_EXCEPTION, A_QUEUE, A_NODELIST, A_WAITING, A_COUNT
+};
+#define A_ALL ((1u << A_COUNT) - 1)
+
+static void set_attr (json_t *o, unsigned attrs, int a, json_t *v)
 {
-    int returncode = -1;
+    if (attrs & (1u << a))
+        json_object_set_new (o, attr_names[a], v);
+    else
+        json_decref (v);
+}
+
+/* queue: the name of its queue to show (NULL: none); attrs: the A_* bits
+ * of the keys to include. */
+static json_t *rec_json (const struct jrec *r, bool stopped, const char *queue, unsigned attrs)
+{
     const char *waiting = waiting_for (r, stopped);
-    if (r->finished)
-        returncode = (r->waitstatus & 0x7f) ? 128 + (r->waitstatus & 0x7f) : (r->waitstatus >> 8) & 0xff;
-    json_t *o = json_pack ("{s:I s:i s:i s:I s:s s:s s:i s:i s:f s:f s:f s:f s:f s:s s:b}",
-                           "id", (json_int_t)r->id, "userid", (int)r->userid, "urgency", r->urgency,
-                           "priority", (json_int_t)r->priority, "state", state_names[r->state],
-                           "name", r->name, "ntasks", r->ntasks, "nnodes", r->nnodes, "duration",
-                           r->duration, "t_submit", r->t_submit, "t_run", r->t_run, "t_cleanup",
-                           r->t_cleanup, "t_inactive", r->t_inactive, "result", result_of (r),
-                           "success", r->state == ST_INACTIVE && !r->fatal && r->finished
-                                          && r->waitstatus == 0);
-    if (o && r->finished) {
-        json_object_set_new (o, "waitstatus", json_integer (r->waitstatus));
-        json_object_set_new (o, "returncode", json_integer (returncode));
+    json_t *o = json_object ();
+#define WANT(a) (attrs & (1u << (a)))
+
+    if (!o)
+        return NULL;
+    set_attr (o, attrs, A_ID, json_integer ((json_int_t)r->id));
+    if (WANT (A_USERID))
+        set_attr (o, attrs, A_USERID, json_integer (r->userid));
+    if (WANT (A_URGENCY))
+        set_attr (o, attrs, A_URGENCY, json_integer (r->urgency));
+    if (WANT (A_PRIORITY))
+        set_attr (o, attrs, A_PRIORITY, json_integer ((json_int_t)r->priority));
+    if (WANT (A_STATE))
+        set_attr (o, attrs, A_STATE, json_string (state_names[r->state]));
+    if (WANT (A_NAME))
+        set_attr (o, attrs, A_NAME, json_string (r->name));
+    if (WANT (A_NTASKS))
+        set_attr (o, attrs, A_NTASKS, json_integer (r->ntasks));
+    if (WANT (A_NNODES))
+        set_attr (o, attrs, A_NNODES, json_integer (r->nnodes));
+    if (WANT (A_DURATION))
+        set_attr (o, attrs, A_DURATION, json_real (r->duration));
+    if (WANT (A_T_SUBMIT))
+        set_attr (o, attrs, A_T_SUBMIT, json_real (r->t_submit));
+    if (WANT (A_T_RUN))
+        set_attr (o, attrs, A_T_RUN, json_real (r->t_run));
+    if (WANT (A_T_CLEANUP))
+        set_attr (o, attrs, A_T_CLEANUP, json_real (r->t_cleanup));
+    if (WANT (A_T_INACTIVE))
+        set_attr (o, attrs, A_T_INACTIVE, json_real (r->t_inactive));
+    if (WANT (A_RESULT))
+        set_attr (o, attrs, A_RESULT, json_string (result_of (r)));
+    if (WANT (A_SUCCESS))
+        set_attr (o, attrs, A_SUCCESS,
+                  json_boolean (r->state == ST_INACTIVE && !r->fatal && r->finished
+                                && r->waitstatus == 0));
+    if (r->finished) {
+        int rc = (r->waitstatus & 0x7f) ? 128 + (r->waitstatus & 0x7f) : (r->waitstatus >> 8) & 0xff;
+        if (WANT (A_WAITSTATUS))
+            set_attr (o, attrs, A_WAITSTATUS, json_integer (r->waitstatus));
+        if (WANT (A_RETURNCODE))
+            set_attr (o, attrs, A_RETURNCODE, json_integer (rc));
     }
-    if (o && r->fatal)
-        json_object_set_new (o, "exception", json_pack ("{s:s s:s}", "type", r->exc_type, "note",
-                                                        r->exc_note));
-    if (o && (queue || r->queue[0]))
-        json_object_set_new (o, "queue", json_string (queue ? queue : r->queue));
-    if (o && r->nodelist)
-        json_object_set_new (o, "nodelist", json_string (r->nodelist));
-    if (o && waiting)
-        json_object_set_new (o, "waiting", json_string (waiting));
+    if (r->fatal && WANT (A_EXCEPTION))
+        set_attr (o, attrs, A_EXCEPTION,
+                  json_pack ("{s:s s:s}", "type", r->exc_type, "note", r->exc_note));
+    if ((queue || r->queue[0]) && WANT (A_QUEUE))
+        set_attr (o, attrs, A_QUEUE, json_string (queue ? queue : r->queue));
+    if (r->nodelist && WANT (A_NODELIST))
+        set_attr (o, attrs, A_NODELIST, json_string (r->nodelist));
+    if (waiting && WANT (A_WAITING))
+        set_attr (o, attrs, A_WAITING, json_string (waiting));
+#undef WANT
     return o;
 }
 
 /* What a listing asks for (job-list.list's payload, checked). */
 struct lparams {
     int max, userid, mask;
+    unsigned attrs;
     const char *queue;
     double since;
 };
@@ -616,18 +679,39 @@ static int lparams_parse (const eddy_msg_t *msg, struct lparams *lp, char *text,
 {
     json_t *p = eddy_msg_payload (msg);
     const char *states = "active";
+    json_t *attrs = NULL, *a;
     eddy_error_t err;
+    size_t i;
 
     lp->max = 0;
     lp->userid = -1;
     lp->queue = NULL;
     lp->since = 0;
-    if (p && json_unpack (p, "{s?i s?s s?i s?s s?F}", "max_entries", &lp->max, "states", &states,
-                          "userid", &lp->userid, "queue", &lp->queue, "since", &lp->since) < 0) {
+    lp->attrs = A_ALL;
+    if (p && (json_unpack (p, "{s?i s?s s?i s?s s?F s?o}", "max_entries", &lp->max, "states",
+                           &states, "userid", &lp->userid, "queue", &lp->queue, "since",
+                           &lp->since, "attrs", &attrs) < 0
+              || (attrs && !json_is_array (attrs)))) {
         snprintf (text, len, "job-list.list: expected {max_entries?, states?, userid?, queue?, "
-                             "since?}");
+                             "since?, attrs?: [NAME...]}");
         errno = EPROTO;
         return -1;
+    }
+    if (attrs) {
+        lp->attrs = 1u << A_ID;
+        json_array_foreach (attrs, i, a) {
+            const char *name = json_string_value (a);
+            int k;
+            for (k = 0; k < A_COUNT && (!name || strcmp (name, attr_names[k]) != 0); k++)
+                ;
+            if (k == A_COUNT) {
+                snprintf (text, len, "job-list.list: '%s' is not a job attribute",
+                          name ? name : "(not a string)");
+                errno = EINVAL;
+                return -1;
+            }
+            lp->attrs |= 1u << k;
+        }
     }
     if ((lp->mask = eddy_jobfilter_parse (states, &err)) < 0) {
         snprintf (text, len, "%s", err.text);
@@ -715,7 +799,8 @@ static void list_answer (struct joblist *jl, const eddy_msg_t *msg, json_t *qs)
             if (!rec_matches (r, &lp, defname))
                 continue;
             bool stopped = r->state == ST_SCHED && queue_stopped (queues, queue_of (r, defname));
-            json_array_append_new (jobs, rec_json (r, stopped, named ? queue_of (r, defname) : NULL));
+            json_array_append_new (jobs, rec_json (r, stopped, named ? queue_of (r, defname) : NULL,
+                                                   lp.attrs));
             n++;
         }
     }
@@ -723,7 +808,8 @@ static void list_answer (struct joblist *jl, const eddy_msg_t *msg, json_t *qs)
         for (struct jrec *r = jl->inactive_head; r && (lp.max <= 0 || n < lp.max); r = r->next) {
             if (!rec_matches (r, &lp, defname))
                 continue;
-            json_array_append_new (jobs, rec_json (r, false, named ? queue_of (r, defname) : NULL));
+            json_array_append_new (jobs, rec_json (r, false, named ? queue_of (r, defname) : NULL,
+                                                   lp.attrs));
             n++;
         }
     }
@@ -818,7 +904,7 @@ static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
         eddy_respond_error (h, msg, ENOENT, "no such job in the job list");
         return;
     }
-    eddy_respond_pack (h, msg, "{s:o}", "job", rec_json (r, false, NULL));
+    eddy_respond_pack (h, msg, "{s:o}", "job", rec_json (r, false, NULL, A_ALL));
 }
 
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
