@@ -79,8 +79,9 @@ static const char *state_single (const char *state, const char *result)
     return "?";
 }
 
-/* uid -> user name, each uid looked up once per listing (a passwd lookup
- * per row cost more than the rest of the row). */
+/* uid -> user name, each uid looked up once: getpwuid () reads the
+ * passwd database (a file, or a directory service) at every call, and a
+ * listing has few users and many rows. */
 struct uname {
     int uid;
     char *name;
