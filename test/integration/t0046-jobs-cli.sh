@@ -6,7 +6,8 @@
 # where a running one runs.  `eddy job urgency` takes hold, expedite and
 # default in any case; `eddy ping RANK` pings that rank's broker.  Bad
 # input gets a message and a nonzero exit.  One four-broker instance with
-# two named queues.
+# two named queues, then a restart on its state directory (the inactive
+# jobs listed from the history read back from the KVS).
 . "$(dirname "$0")/lib.sh"
 
 conf="$TMP/conf.d"
@@ -91,7 +92,8 @@ eddy job info $run R > run.R
 eddy queue start -q debug
 eddy job cancel $run
 SH
-(timeout 120 eddy start --size 4 --config-path "$conf" sh "$TMP/cli.sh" "$TMP") >"$TMP/cli" 2>&1
+(timeout 120 eddy start --size 4 --config-path "$conf" --statedir "$TMP/state" sh "$TMP/cli.sh" "$TMP") \
+    >"$TMP/cli" 2>&1
 _report $? "an instance with queues batch and debug runs the listing script" "$TMP/cli"
 
 read -r ok bad can to <"$TMP/ids.inactive"
@@ -205,5 +207,26 @@ _report $? "eddy ping 2!broker pings rank 2 (and --rank 1 broker rank 1)" "$TMP/
 refused "$TMP/ping.9" "no rank 9" "eddy ping 9 in a 4-broker instance: no rank 9, exit 1"
 refused "$TMP/ping.two" "names rank 2, --rank another" \
     "a rank in TARGET and another --rank are refused, exit 1"
+
+# ---- after a restart: the inactive jobs come from the KVS ----
+cat >"$TMP/again.sh" <<'SH'
+cd "$1"
+eddy jobs -n -f canceled,timeout -o '{id.f58} {queue} {result} {info}' > r.inactive 2>&1
+echo "rc=$?" >> r.inactive
+eddy jobs -n -a -q batch -f failed -o '{id.f58}' > r.failed 2>&1; echo "rc=$?" >> r.failed
+eddy jobs -n -f pending -o '{id.f58} {info}' > r.pending 2>&1; echo "rc=$?" >> r.pending
+SH
+(timeout 60 eddy start --size 4 --config-path "$conf" --statedir "$TMP/state" sh "$TMP/again.sh" "$TMP") \
+    >"$TMP/again" 2>&1
+# the running job was canceled as the first instance's script ended
+{ printf '%s\n' "$can batch CANCELED cancel" "$run batch CANCELED cancel" "$to batch TIMEOUT timeout" \
+      | sort; echo "rc=0"; } >"$TMP/want"
+{ grep -v '^rc=' "$TMP/r.inactive" | sed 's/: .*//' | sort; grep '^rc=' "$TMP/r.inactive"; } >"$TMP/got"
+cmp -s "$TMP/want" "$TMP/got"
+_report $? "after a restart -f canceled,timeout lists the three, with queue, result and exception" \
+    "$TMP/r.inactive"
+only "$TMP/r.failed" "after a restart -q batch -f failed lists the failed job" "$bad"
+grep -q "^$held held$" "$TMP/r.pending" && grep -q "^$stopped held$" "$TMP/r.pending"
+_report $? "after a restart both pending jobs are held (urgency 0 is kept)" "$TMP/r.pending"
 
 finish
