@@ -50,10 +50,10 @@ const struct eddy_cmd cmd_jobs = {
             "                     t_ field) is the local time 2026-01-31T08:00:00 (the\n"
             "                     bare field: seconds since the epoch); runtime is an\n"
             "                     elapsed time (1.5s 2m3s 1h2m 1d3h), {duration!e} too.\n"
-            "                     info: why a pending job waits (held, priority,\n"
-            "                     depends on ID, begin-time, queue stopped, waiting for\n"
-            "                     resources), a running job's nodes, an inactive job's\n"
-            "                     exception\n"
+            "                     info: why a pending job waits (held, depends on ID,\n"
+            "                     begin-time, queue stopped; resources: the first of its\n"
+            "                     queue; priority: behind another), a running job's\n"
+            "                     nodes, an inactive job's exception\n"
             "      --json         one JSON object per job per line (raw numbers)\n"
             "  -n, --no-header    no header line\n",
     .run = jobs_run,

@@ -13,8 +13,8 @@
  *
  * A listing is filtered here (states and results, user, queue, since), so
  * a client gets only what it shows.  Pending jobs carry why they wait
- * (held, dependency, queue stopped, ...); the queues' states come from
- * the job manager, asked once per listing that needs them.
+ * (held, dependency, queue stopped, resources, priority); the queues'
+ * states come from the job manager, asked once per listing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -567,8 +567,9 @@ static const char *result_of (const struct jrec *r)
     return r->finished && r->waitstatus == 0 ? "COMPLETED" : "FAILED";
 }
 
-/* Why a pending job waits (stopped: its queue is stopped), or NULL. */
-static const char *waiting_for (const struct jrec *r, bool stopped)
+/* Why a pending job waits, or NULL; sched_why: for a job in SCHED that
+ * is not held, what its queue says (NULL: "waiting for resources"). */
+static const char *waiting_for (const struct jrec *r, const char *sched_why)
 {
     switch (r->state) {
     case ST_DEPEND:
@@ -578,7 +579,7 @@ static const char *waiting_for (const struct jrec *r, bool stopped)
     case ST_SCHED:
         if (r->urgency == 0)
             return "held";
-        return stopped ? "queue stopped" : "waiting for resources";
+        return sched_why ? sched_why : "waiting for resources";
     default:
         return NULL;
     }
@@ -606,11 +607,12 @@ static void set_attr (json_t *o, unsigned attrs, int a, json_t *v)
         json_decref (v);
 }
 
-/* queue: the name of its queue to show (NULL: none); attrs: the A_* bits
- * of the keys to include. */
-static json_t *rec_json (const struct jrec *r, bool stopped, const char *queue, unsigned attrs)
+/* sched_why: as waiting_for (); queue: the name of its queue to show
+ * (NULL: none); attrs: the A_* bits of the keys to include. */
+static json_t *rec_json (const struct jrec *r, const char *sched_why, const char *queue,
+                         unsigned attrs)
 {
-    const char *waiting = waiting_for (r, stopped);
+    const char *waiting = waiting_for (r, sched_why);
     json_t *o = json_object ();
 #define WANT(a) (attrs & (1u << (a)))
 
@@ -740,6 +742,55 @@ static bool queue_stopped (json_t *queues, const char *name)
     return false;
 }
 
+/* The first job of each queue in the order the scheduler is asked to
+ * place them (priority, then submission): it waits for resources; the
+ * others of its queue wait behind it, as Slurm's reasons Resources and
+ * Priority have it.  Jobs held or in a stopped queue are no candidates. */
+#define MAX_TOPS 64
+struct qtops {
+    int n;
+    struct {
+        const char *queue;
+        const struct jrec *top;
+    } q[MAX_TOPS];
+};
+
+static void find_tops (const struct joblist *jl, json_t *queues, const char *defname,
+                       struct qtops *t)
+{
+    t->n = 0;
+    /* the active list is in submission order: a later job leads only with a higher priority */
+    for (const struct jrec *r = jl->active_head; r; r = r->next) {
+        if (r->state != ST_SCHED || r->urgency == 0)
+            continue;
+        const char *qn = queue_of (r, defname);
+        int k;
+        for (k = 0; k < t->n && strcmp (t->q[k].queue, qn) != 0; k++)
+            ;
+        if (k < t->n) {
+            if (r->priority > t->q[k].top->priority)
+                t->q[k].top = r;
+        }
+        else if (t->n < MAX_TOPS && !queue_stopped (queues, qn)) {
+            t->q[t->n].queue = qn;
+            t->q[t->n++].top = r;
+        }
+    }
+}
+
+/* What a job in SCHED waits for, by its queue (NULL: not known). */
+static const char *sched_why (const struct jrec *r, json_t *queues, const char *defname,
+                              const struct qtops *t)
+{
+    const char *qn = queue_of (r, defname);
+    if (queue_stopped (queues, qn))
+        return "queue stopped";
+    for (int k = 0; k < t->n; k++)
+        if (!strcmp (t->q[k].queue, qn))
+            return t->q[k].top == r ? "resources" : "priority";
+    return NULL;
+}
+
 static bool rec_matches (const struct jrec *r, const struct lparams *lp, const char *defname)
 {
     if (lp->userid >= 0 && r->userid != (uint32_t)lp->userid)
@@ -793,13 +844,16 @@ static void list_answer (struct joblist *jl, const eddy_msg_t *msg, json_t *qs)
         eddy_respond_error (jl->h, msg, ENOMEM, NULL);
         return;
     }
+    struct qtops tops = { .n = 0 };
+    if (lp.mask & EDDY_JOBF_SCHED)
+        find_tops (jl, queues, defname, &tops);
     /* newest first: active by submission (newest last in the list), then inactive */
     if (lp.mask & EDDY_JOBF_ACTIVE) {
         for (struct jrec *r = jl->active_tail; r && (lp.max <= 0 || n < lp.max); r = r->prev) {
             if (!rec_matches (r, &lp, defname))
                 continue;
-            bool stopped = r->state == ST_SCHED && queue_stopped (queues, queue_of (r, defname));
-            json_array_append_new (jobs, rec_json (r, stopped, named ? queue_of (r, defname) : NULL,
+            const char *why = r->state == ST_SCHED ? sched_why (r, queues, defname, &tops) : NULL;
+            json_array_append_new (jobs, rec_json (r, why, named ? queue_of (r, defname) : NULL,
                                                    lp.attrs));
             n++;
         }
@@ -808,7 +862,7 @@ static void list_answer (struct joblist *jl, const eddy_msg_t *msg, json_t *qs)
         for (struct jrec *r = jl->inactive_head; r && (lp.max <= 0 || n < lp.max); r = r->next) {
             if (!rec_matches (r, &lp, defname))
                 continue;
-            json_array_append_new (jobs, rec_json (r, false, named ? queue_of (r, defname) : NULL,
+            json_array_append_new (jobs, rec_json (r, NULL, named ? queue_of (r, defname) : NULL,
                                                    lp.attrs));
             n++;
         }
@@ -904,7 +958,7 @@ static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
         eddy_respond_error (h, msg, ENOENT, "no such job in the job list");
         return;
     }
-    eddy_respond_pack (h, msg, "{s:o}", "job", rec_json (r, false, NULL, A_ALL));
+    eddy_respond_pack (h, msg, "{s:o}", "job", rec_json (r, NULL, NULL, A_ALL));
 }
 
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)

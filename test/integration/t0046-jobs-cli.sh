@@ -24,6 +24,7 @@ TOML
 cat >"$TMP/cli.sh" <<'SH'
 tmp=$1
 cd "$tmp"
+cores=$(eddy resource list | awk '$1 == "free" { print $3 / $2 }')
 # one job of each result, each waited for
 ok=$(eddy submit true); eddy job wait $ok
 bad=$(eddy submit false); eddy job wait $bad
@@ -69,6 +70,12 @@ eddy jobs -u no_such_user_here > e.user 2>&1; echo "rc=$?" >> e.user
 eddy jobs -q nosuch > e.queue 2>&1; echo "rc=$?" >> e.queue
 eddy jobs --since=yesterday > e.since 2>&1; echo "rc=$?" >> e.since
 eddy jobs -o '{name!d}' > e.conv 2>&1; echo "rc=$?" >> e.conv
+# two jobs that need both of batch's nodes whole, which the running job
+# keeps busy: the first waits for resources, the second behind it
+big1=$(eddy submit -N 2 -n 2 -c $cores true); big2=$(eddy submit -N 2 -n 2 -c $cores true)
+echo "$big1 $big2" > ids.big
+sleep 0.5
+eddy jobs -n -o '{id.f58} {st} {info}' > info.order
 # urgency words, any case, on the job its stopped queue keeps pending
 for u in EXPEDITE hold DeFault 7 Hold; do
     eddy job urgency $stopped $u; echo "$u rc=$? $(eddy jobs -n -o '{id.f58} {urgency}' | grep "^$stopped ")"
@@ -91,6 +98,7 @@ eddy ping -c 1 --rank 1 2 > ping.two 2>&1; echo "rc=$?" >> ping.two
 eddy job info $run R > run.R
 eddy queue start -q debug
 eddy job cancel $run
+eddy job wait $big1; eddy job wait $big2
 SH
 (timeout 120 eddy start --size 4 --config-path "$conf" --statedir "$TMP/state" sh "$TMP/cli.sh" "$TMP") \
     >"$TMP/cli" 2>&1
@@ -175,6 +183,10 @@ has "$TMP/info" "^$stopped S debug queue stopped$" "INFO of a job in a stopped q
 nodes=$(grep -o '"nodelist":\["[^"]*"' "$TMP/run.R" | sed 's/.*\["//; s/"$//')
 has "$TMP/info" "^$run R batch $nodes$" "INFO of a running job: its nodelist ($nodes)"
 has "$TMP/info" "^$can CA batch cancel" "INFO of a canceled job: the exception"
+read -r big1 big2 <"$TMP/ids.big"
+grep -q "^$big1 S resources$" "$TMP/info.order" && grep -q "^$big2 S priority$" "$TMP/info.order"
+_report $? "INFO of the first job of a queue that does not fit: resources; of one behind it: priority" \
+    "$TMP/info.order"
 grep -Eq "^ +ID USER +NAME +ST NTASKS NNODES +TIME STATUS INFO$" "$TMP/table" \
     && grep -Eq "^ *$held .* S .* held$" "$TMP/table"
 _report $? "the default table (its header as before) shows it" "$TMP/table"
