@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cmd/client.h"
@@ -45,7 +46,8 @@ static const struct job_subcmd subcmds[] = {
     {"cancel", "eddy job cancel ID...", "cancel jobs", job_cancel},
     {"cancelall", "eddy job cancelall [-f] [-s STATES] [-u USER] [-q QUEUE]",
      "cancel your active jobs (-f to confirm)", job_cancelall},
-    {"urgency", "eddy job urgency ID N", "set a job's urgency (0 hold - 31 expedite)", job_urgency},
+    {"urgency", "eddy job urgency ID N|hold|expedite|default",
+     "set a job's urgency (0 hold - 31 expedite)", job_urgency},
     {"eventlog", "eddy job eventlog [-p NAME] ID", "print a job's eventlog (or output)",
      job_eventlog},
     {"info", "eddy job info ID KEY", "print a job's jobspec, R or eventlog", job_info},
@@ -69,7 +71,9 @@ const struct eddy_cmd cmd_job = {
             "                          cancel your active jobs, or those in STATES (depend,\n"
             "                          priority, sched, run, cleanup; pending, running,\n"
             "                          active), of USER, in QUEUE; without -f only count them\n"
-            "  urgency ID N            set urgency: 0 holds, 31 expedites\n"
+            "  urgency ID N|hold|expedite|default\n"
+            "                          set urgency 0-31 (words in any case): hold = 0,\n"
+            "                          default = 16, expedite = 31\n"
             "  eventlog [-p NAME] ID   print the job's eventlog (NAME: eventlog, output)\n"
             "  info ID KEY             print jobspec, R or eventlog from the KVS\n"
             "  attach ID               print output as it comes; exit with the job's status\n"
@@ -269,22 +273,23 @@ static int job_cancelall (int argc, char **argv)
 
 static int parse_urgency (const char *what, const char *s)
 {
-    if (!strcmp (s, "hold"))
+    if (!strcasecmp (s, "hold"))
         return 0;
-    if (!strcmp (s, "expedite"))
+    if (!strcasecmp (s, "expedite"))
         return 31;
-    if (!strcmp (s, "default"))
+    if (!strcasecmp (s, "default"))
         return 16;
     char *end;
     long v = strtol (s, &end, 10);
-    if (end == s || *end || v < 0 || v > 31)
+    /* digits only: no sign, no space */
+    if (!(*s >= '0' && *s <= '9') || *end || v > 31)
         eddy_cmd_die ("job", "%s: '%s' is not 0-31, hold, default or expedite", what, s);
     return (int)v;
 }
 
 static int job_urgency (int argc, char **argv)
 {
-    need_args (argc, 2, 2, "eddy job urgency ID N");
+    need_args (argc, 2, 2, "eddy job urgency ID N|hold|expedite|default");
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     int urgency = parse_urgency ("urgency", argv[2]);
     eddy_handle_t *h = client_open ("job");

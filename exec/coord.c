@@ -53,9 +53,17 @@ struct job {
     int nstarted;
     int ndone;
     struct jobrank *ranks;
+    eddy_idset_t *test_ranks; /* test: the ranks of R (a lost one fails it) */
     int ntasks;
     bool output;  /* the output eventlog has its header */
     bool closing; /* every rank is done: waiting for the eof commit */
+};
+
+/* A job failed for the loss of a rank whose broker may live on, cut off
+ * (its parent died): the tasks there are killed when the rank is back. */
+struct orphan {
+    uint32_t rank;
+    uint64_t id;
 };
 
 struct coord {
@@ -64,6 +72,8 @@ struct coord {
     struct job **buckets;
     size_t nbuckets; /* a power of 2 */
     size_t count;
+    struct orphan *orphans; /* in the order they were lost */
+    size_t norphans, orphans_cap;
 };
 
 /* ---- the job table: id -> job (lookups only; never iterated for order) ---- */
@@ -131,6 +141,7 @@ static void job_free (struct job *job)
             json_decref (job->ranks[i].pending);
         }
         free (job->ranks);
+        eddy_idset_destroy (job->test_ranks);
         eddy_watcher_destroy (job->timer);
         eddy_watcher_destroy (job->kill_timer);
         eddy_msg_decref (job->req);
@@ -586,6 +597,30 @@ static int test_attrs (json_t *sys, double *run, int *wait_status, eddy_error_t 
     return 1;
 }
 
+/* The ranks of R's R_lite, or NULL (none, malformed, out of memory):
+ * a job without processes still fails when one of them is lost. */
+static eddy_idset_t *R_ranks (json_t *R)
+{
+    json_t *lite = json_object_get (json_object_get (R, "execution"), "R_lite");
+    eddy_idset_t *ids = NULL;
+    size_t i;
+    json_t *e;
+
+    json_array_foreach (lite, i, e) {
+        const char *text = json_string_value (json_object_get (e, "rank"));
+        eddy_idset_t *one = text ? eddy_idset_decode (text, NULL) : NULL;
+        if (one && !ids)
+            ids = one;
+        else if (one) {
+            int rc = eddy_idset_add (ids, one);
+            eddy_idset_destroy (one);
+            if (rc < 0)
+                break;
+        }
+    }
+    return ids;
+}
+
 void coord_start (struct coord *c, const eddy_msg_t *msg)
 {
     struct exec_ctx *ctx = c->ctx;
@@ -639,6 +674,7 @@ void coord_start (struct coord *c, const eddy_msg_t *msg)
         goto nomem;
     }
     if (job->test) {
+        job->test_ranks = R_ranks (R);
         if (test_start (job) < 0) {
             raise_exception (job, "exec", "cannot start a timer: %s", strerror (errno));
             job_end (job);
@@ -681,26 +717,74 @@ void coord_kill (struct coord *c, const eddy_msg_t *msg)
 
 /* ---- lost ranks ---- */
 
-/* The ranks of job not in online are gone with their tasks: the job gets
+/* Which ranks are gone with their tasks: those not in online, or (online
+ * NULL) the one that crashed, restarted under its parent.
+ */
+static bool rank_gone (uint32_t rank, const eddy_idset_t *online, uint32_t crashed)
+{
+    return online ? !eddy_idset_test (online, rank) : rank == crashed;
+}
+
+/* The ranks of job that are gone took their tasks with them: the job gets
  * a fatal node-failure exception (once), its tasks elsewhere are killed,
  * and it ends as the surviving ranks report their tasks' end.
  */
-static void lose_ranks (struct job *job, const eddy_idset_t *online)
+static void add_orphan (struct coord *c, uint32_t rank, uint64_t id)
 {
+    if (c->norphans == c->orphans_cap) {
+        size_t n = c->orphans_cap ? c->orphans_cap * 2 : 16;
+        struct orphan *p = realloc (c->orphans, n * sizeof (*p));
+        if (!p) {
+            exec_log (c->ctx, LOG_ERR, "job %ju: rank %u: cannot remember its tasks to kill",
+                      (uintmax_t)id, rank);
+            return;
+        }
+        c->orphans = p;
+        c->orphans_cap = n;
+    }
+    c->orphans[c->norphans++] = (struct orphan){ rank, id };
+}
+
+/* A job without processes on a rank that is gone: it ends at once, failed. */
+static bool lose_test_job (struct job *job, const eddy_idset_t *online, uint32_t crashed)
+{
+    for (unsigned r = eddy_idset_first (job->test_ranks); r != EDDY_IDSET_INVALID_ID;
+         r = eddy_idset_next (job->test_ranks, r)) {
+        if (!rank_gone (r, online, crashed))
+            continue;
+        const char *how = online ? "is lost" : "crashed (restarted under the job)";
+        exec_log (job->c->ctx, LOG_ERR, "job %ju: rank %u %s", (uintmax_t)job->id, r, how);
+        raise_exception (job, "node-failure", "rank %u %s", r, how);
+        job->status = SIGKILL;
+        job_end (job);
+        return true;
+    }
+    return false;
+}
+
+static void lose_ranks (struct job *job, const eddy_idset_t *online, uint32_t crashed)
+{
+    if (job->test) {
+        lose_test_job (job, online, crashed);
+        return;
+    }
     for (int i = 0; i < job->nranks; i++) {
         struct jobrank *jr = &job->ranks[i];
-        if (jr->done || eddy_idset_test (online, jr->rank))
+        if (jr->done || !rank_gone (jr->rank, online, crashed))
             continue;
         if (!job->node_failure) {
+            const char *how = online ? "is lost" : "crashed (restarted under the job)";
             job->node_failure = true;
-            exec_log (job->c->ctx, LOG_ERR, "job %ju: rank %u is lost", (uintmax_t)job->id,
-                      jr->rank);
-            raise_exception (job, "node-failure", "rank %u is lost", jr->rank);
+            exec_log (job->c->ctx, LOG_ERR, "job %ju: rank %u %s", (uintmax_t)job->id,
+                      jr->rank, how);
+            raise_exception (job, "node-failure", "rank %u %s", jr->rank, how);
         }
         jr->done = true;
         job->ndone++;
         eddy_future_destroy (jr->f); /* whatever it still says comes too late */
         jr->f = NULL;
+        if (online)
+            add_orphan (job->c, jr->rank, job->id);
     }
     send_signal (job, SIGKILL);
     job_check_done (job);
@@ -712,7 +796,8 @@ static int cmp_id (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void coord_online (struct coord *c, const eddy_idset_t *online)
+/* Fail the jobs on ranks that are gone; how many there were. */
+static size_t fail_jobs (struct coord *c, const eddy_idset_t *online, uint32_t crashed)
 {
     uint64_t *ids = NULL;
     size_t n = 0, cap = 0;
@@ -721,7 +806,10 @@ void coord_online (struct coord *c, const eddy_idset_t *online)
         for (struct job *j = c->buckets[i]; j; j = j->hnext) {
             bool hit = false;
             for (int k = 0; k < j->nranks && !hit; k++)
-                hit = !j->ranks[k].done && !eddy_idset_test (online, j->ranks[k].rank);
+                hit = !j->ranks[k].done && rank_gone (j->ranks[k].rank, online, crashed);
+            for (unsigned r = eddy_idset_first (j->test_ranks);
+                 !hit && r != EDDY_IDSET_INVALID_ID; r = eddy_idset_next (j->test_ranks, r))
+                hit = rank_gone (r, online, crashed);
             if (!hit || j->closing)
                 continue;
             if (n == cap) {
@@ -730,7 +818,7 @@ void coord_online (struct coord *c, const eddy_idset_t *online)
                 if (!p) {
                     exec_log (c->ctx, LOG_ERR, "lost ranks: out of memory");
                     free (ids);
-                    return;
+                    return 0;
                 }
                 ids = p;
                 cap = nc;
@@ -744,9 +832,57 @@ void coord_online (struct coord *c, const eddy_idset_t *online)
     for (size_t i = 0; i < n; i++) {
         struct job *job = lookup (c, ids[i]);
         if (job)
-            lose_ranks (job, online);
+            lose_ranks (job, online, 0);
     }
     free (ids);
+    return n;
+}
+
+/* Ranks back online: kill what is left there of the jobs that failed
+ * when they were lost (their broker may have lived on, cut off). */
+static void kill_orphans (struct coord *c, const eddy_idset_t *online)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; i < c->norphans; i++) {
+        struct orphan *o = &c->orphans[i];
+        if (!eddy_idset_test (online, o->rank)) {
+            c->orphans[j++] = *o;
+            continue;
+        }
+        exec_log (c->ctx, LOG_INFO, "job %ju: rank %u is back: SIGKILL to what is left of it",
+                  (uintmax_t)o->id, o->rank);
+        eddy_future_destroy (eddy_rpc_pack (c->ctx->h, "exec.signal", o->rank,
+                                            EDDY_RPC_NORESPONSE, "{s:I s:i}", "id",
+                                            (json_int_t)o->id, "signal", SIGKILL));
+    }
+    c->norphans = j;
+}
+
+void coord_online (struct coord *c, const eddy_idset_t *online)
+{
+    kill_orphans (c, online);
+    fail_jobs (c, online, 0);
+}
+
+void coord_crashed (struct coord *c, uint32_t rank)
+{
+    size_t n = fail_jobs (c, NULL, rank), j = 0;
+
+    /* and those that failed when it was lost: it had them when it went */
+    for (size_t i = 0; i < c->norphans; i++) {
+        if (c->orphans[i].rank == rank)
+            n++; /* their tasks there went with the broker */
+        else
+            c->orphans[j++] = c->orphans[i];
+    }
+    c->norphans = j;
+
+    /* the resource module decides what the rank gets ([resource.health]) */
+    if (n > 0)
+        eddy_future_destroy (eddy_rpc_pack (c->ctx->h, "resource.crashed", 0,
+                                            EDDY_RPC_NORESPONSE, "{s:i s:i}", "rank",
+                                            (int)rank, "jobs", (int)n));
 }
 
 int coord_count (struct coord *c)
@@ -786,6 +922,7 @@ void coord_destroy (struct coord *c)
             }
         }
         free (c->buckets);
+        free (c->orphans);
         free (c);
         errno = saved_errno;
     }

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "engine/util/fluid.h"
+#include "exec/contain.h"
 #include "exec/exec_impl.h"
 #include "exec/guard.h"
 #include "exec/iobuf.h"
@@ -60,6 +61,7 @@ struct sjob {
     uint64_t id;
     const eddy_msg_t *req; /* the exec.launch stream (a reference) */
     pid_t guard;    /* 0 once handed to the reaper */
+    struct contain_job *cj; /* its record and cgroup, until the reaper has them */
     int report;     /* the guard's reports, or -1 */
     eddy_watcher_t *rw;
     int lifeline;   /* to the guard, or -1 */
@@ -80,6 +82,7 @@ struct sjob {
 struct orphan {
     struct shell *s;
     pid_t pid;
+    struct contain_job *cj; /* ended once the guard is reaped */
     int pidfd;
     eddy_watcher_t *w;
     struct orphan *next, *prev;
@@ -94,6 +97,7 @@ struct shell {
     eddy_watcher_t *reap; /* polls waitpid where pidfd_open is missing */
     int npolled;          /* orphans without a pidfd */
     uint64_t epoch;       /* the last overlay.online's; 0 = none seen */
+    struct contain *contain;
 };
 
 /* Without pidfds (kernels before 5.3, valgrind) guards are reaped by
@@ -140,6 +144,9 @@ static void task_free (struct task *t)
 static void orphan_free (struct orphan *o)
 {
     struct shell *s = o->s;
+    /* o->cj is NULL once reaped; else (unloading) the guard, let go, is
+     * killing the job and removes its cgroup itself: the record stays
+     * for the next start, should it not */
     eddy_watcher_destroy (o->w);
     if (o->pidfd >= 0)
         close (o->pidfd);
@@ -154,25 +161,51 @@ static void orphan_free (struct orphan *o)
     free (o);
 }
 
+/* The guard ends the job itself and exits 0; anything else (killed, or
+ * never a guard) may have left its tasks running.
+ */
+static bool guard_clean (int rc, int status)
+{
+    return rc > 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0;
+}
+
+/* Reap the guard if it exited: then its job's containment ends. */
+static bool orphan_reaped (struct orphan *o)
+{
+    int status = 0;
+    int rc = waitpid (o->pid, &status, WNOHANG);
+    if (rc == 0)
+        return false;
+    contain_job_end (o->cj, guard_clean (rc, status));
+    o->cj = NULL;
+    return true;
+}
+
 static void orphan_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     struct orphan *o = arg;
-    if (waitpid (o->pid, NULL, WNOHANG) != 0)
+    if (orphan_reaped (o))
         orphan_free (o);
 }
 
-/* Hand a guard to the reaper.  Without memory to track it, it stays a
- * zombie until the broker exits.
+/* Hand a guard (and its job's containment, cj: taken) to the reaper.
+ * Without memory to track it, it stays a zombie until the broker exits,
+ * and its job's record stays for the next start.
  */
-static void orphan_add (struct shell *s, pid_t pid)
+static void orphan_add (struct shell *s, pid_t pid, struct contain_job *cj)
 {
-    if (waitpid (pid, NULL, WNOHANG) != 0)
+    int status = 0;
+    int rc = waitpid (pid, &status, WNOHANG);
+    if (rc != 0) {
+        contain_job_end (cj, guard_clean (rc, status));
         return;
+    }
     struct orphan *o = calloc (1, sizeof (*o));
     if (!o)
         return;
     o->s = s;
     o->pid = pid;
+    o->cj = cj;
     if ((o->pidfd = pidfd_open (pid, 0)) >= 0) {
         if (!(o->w = eddy_fd_create (s->ctx->r, o->pidfd, EDDY_POLLIN, orphan_cb, o))) {
             close (o->pidfd);
@@ -204,7 +237,10 @@ static void guard_release (struct sjob *job)
         close (job->lifeline);
     job->lifeline = -1;
     if (job->guard > 0)
-        orphan_add (job->s, job->guard);
+        orphan_add (job->s, job->guard, job->cj);
+    else
+        contain_job_end (job->cj, false);
+    job->cj = NULL;
     job->guard = 0;
 }
 
@@ -339,6 +375,11 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
         switch (rep[k].kind) {
         case GUARD_STARTED:
             t->pid = rep[k].pid;
+            contain_job_task (job->cj, t->pid);
+            break;
+        case GUARD_NOCGROUP:
+            exec_log (job->s->ctx, LOG_ERR, "job %ju: its guard could not join %s: %s",
+                      (uintmax_t)job->id, contain_job_cgroup (job->cj), strerror (rep[k].status));
             break;
         case GUARD_EXITED:
             task_exited (t, rep[k].status);
@@ -358,7 +399,7 @@ static void reap_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     struct orphan *o = s->orphans;
     while (o) {
         struct orphan *next = o->next;
-        if (o->pidfd < 0 && waitpid (o->pid, NULL, WNOHANG) != 0)
+        if (o->pidfd < 0 && orphan_reaped (o))
             orphan_free (o);
         o = next;
     }
@@ -680,6 +721,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
             job->tasks[i].io[k].fd = -1;
     }
     job->ntasks = ntasks;
+    if (!(job->cj = contain_job_create (s->contain, job->id))) {
+        snprintf (errbuf, sizeof (errbuf), "exec.launch: %s", strerror (errno));
+        goto error;
+    }
     if (spawn_prepare (s, &sp, job->id, size, cmd, env, cwd) < 0) {
         snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
         goto error;
@@ -709,6 +754,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     path = resolve (sp.argv[0], sp.envp);
     gs = (struct guard_spec){ .argv = sp.argv, .envp = sp.envp, .rank_slot = sp.rank_slot,
                               .path = path, .cwd = sp.cwd, .devnull = sp.devnull,
+                              .cgroup = contain_job_cgroup (job->cj),
                               .ntasks = ntasks, .tasks = gt, .pids = pids,
                               .exe = s->ctx->guard_exe };
     if ((job->guard = guard_start (&gs, &job->report, &job->lifeline)) < 0) {
@@ -717,6 +763,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
                   strerror (errno));
         goto error;
     }
+    contain_job_guard (job->cj, job->guard);
     job->unreaped = ntasks;
     if (!(job->rw = eddy_fd_create (s->ctx->r, job->report, EDDY_POLLIN, report_cb, job))) {
         snprintf (errbuf, sizeof (errbuf), "exec.launch: watching the guard: %s", strerror (errno));
@@ -799,6 +846,31 @@ void shell_epoch (struct shell *s, uint64_t epoch)
     }
 }
 
+void shell_records_dir (struct shell *s, const char *dir)
+{
+    contain_set_dir (s->contain, dir);
+}
+
+/* Cut off from rank 0 (overlay.cutoff: the parent is gone): rank 0 has
+ * failed every job with a task here (node-failure), so the tasks are
+ * killed as a stale epoch's are.
+ */
+void shell_cutoff (struct shell *s)
+{
+    for (struct sjob *job = s->jobs; job; job = job->next) {
+        if (job->stale)
+            continue;
+        job->stale = true;
+        exec_log (s->ctx, LOG_NOTICE, "job %ju: cut off from rank 0, its tasks are killed",
+                  (uintmax_t)job->id);
+        struct guard_request req = { SIGKILL };
+        if (job->unreaped > 0 && job->lifeline >= 0
+            && write (job->lifeline, &req, sizeof (req)) != (ssize_t)sizeof (req))
+            exec_log (s->ctx, LOG_ERR, "job %ju: its guard is not listening: %s",
+                      (uintmax_t)job->id, strerror (errno));
+    }
+}
+
 struct shell *shell_create (struct exec_ctx *ctx)
 {
     struct shell *s = calloc (1, sizeof (*s));
@@ -806,7 +878,8 @@ struct shell *shell_create (struct exec_ctx *ctx)
         return NULL;
     s->ctx = ctx;
     if (!(s->flush = eddy_check_create (ctx->r, flush_cb, s))
-        || !(s->reap = eddy_timer_create (ctx->r, REAP_POLL_PERIOD, REAP_POLL_PERIOD, reap_cb, s))) {
+        || !(s->reap = eddy_timer_create (ctx->r, REAP_POLL_PERIOD, REAP_POLL_PERIOD, reap_cb, s))
+        || !(s->contain = contain_create (ctx))) {
         eddy_watcher_destroy (s->flush);
         eddy_watcher_destroy (s->reap);
         free (s);
@@ -827,11 +900,12 @@ void shell_destroy (struct shell *s)
             sjob_free (s->jobs);
         }
         while (s->orphans) {
-            waitpid (s->orphans->pid, NULL, WNOHANG);
+            orphan_reaped (s->orphans);
             orphan_free (s->orphans);
         }
         eddy_watcher_destroy (s->flush);
         eddy_watcher_destroy (s->reap);
+        contain_destroy (s->contain);
         free (s);
         errno = saved_errno;
     }
