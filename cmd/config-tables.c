@@ -180,7 +180,7 @@ static const struct eddy_conf_key resource_keys[] = {
 static const struct eddy_conf_key job_manager_keys[] = {
     { "inactive-num-limit", EDDY_CONF_INTEGER, 0, 0, 2147483647, .doc = "inactive jobs kept in the KVS (the older are purged)" },
     { "inactive-remember", EDDY_CONF_INTEGER, EDDY_CONF_RESTART, 0, 1e7, .doc = "inactive jobs kept in memory for job-manager.wait" },
-    { "inactive-age-limit", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
+    { "inactive-age-limit", EDDY_CONF_DURATION, 0, .doc = "inactive jobs older than this are purged from the KVS" },
     { "journal-size-limit", EDDY_CONF_INTEGER, EDDY_CONF_UNUSED },
     { "plugins", EDDY_CONF_ANY, EDDY_CONF_UNUSED },
     { "housekeeping", EDDY_CONF_TABLE, EDDY_CONF_UNUSED },

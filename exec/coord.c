@@ -15,6 +15,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "engine/util/fluid.h"
 #include "engine/util/fsd.h"
 #include "exec/exec_impl.h"
 #include "exec/outlog.h"
@@ -27,6 +28,7 @@ struct jobrank {
     struct job *job;
     uint32_t rank;
     eddy_future_t *f;
+    json_t *pending; /* exec.launch payload held until the first rank started */
     bool started;
     bool done;
 };
@@ -134,8 +136,10 @@ static void unlink_job (struct coord *c, struct job *job)
 static void job_free (struct job *job)
 {
     if (job) {
-        for (int i = 0; i < job->nranks; i++)
+        for (int i = 0; i < job->nranks; i++) {
             eddy_future_destroy (job->ranks[i].f);
+            json_decref (job->ranks[i].pending);
+        }
         free (job->ranks);
         eddy_idset_destroy (job->test_ranks);
         eddy_watcher_destroy (job->timer);
@@ -189,8 +193,27 @@ static void job_end (struct job *job)
 
 /* ---- signals ---- */
 
+/* Ranks whose launch waits for the first one's start never run (the job
+ * failed or is killed first): they count as done.
+ */
+static void drop_pending (struct job *job)
+{
+    for (int i = 0; i < job->nranks; i++) {
+        struct jobrank *jr = &job->ranks[i];
+        if (jr->pending) {
+            json_decref (jr->pending);
+            jr->pending = NULL;
+            if (!jr->done) { /* a lost rank is done already */
+                jr->done = true;
+                job->ndone++;
+            }
+        }
+    }
+}
+
 static void send_signal (struct job *job, int signum)
 {
+    drop_pending (job);
     for (int i = 0; i < job->nranks; i++) {
         struct jobrank *jr = &job->ranks[i];
         if (jr->done)
@@ -337,6 +360,39 @@ static void rank_failed (struct jobrank *jr, const char *why)
     send_signal (job, SIGKILL);
 }
 
+static void launch_cb (eddy_future_t *f, void *arg);
+
+static void launch_rank (struct jobrank *jr, json_t *p)
+{
+    struct exec_ctx *ctx = jr->job->c->ctx;
+    jr->f = p ? eddy_rpc (ctx->h, "exec.launch", p, jr->rank, EDDY_RPC_STREAMING) : NULL;
+    json_decref (p);
+    if (!jr->f || eddy_future_then (jr->f, -1, launch_cb, jr) < 0) {
+        eddy_future_destroy (jr->f);
+        jr->f = NULL;
+        rank_failed (jr, "cannot send exec.launch");
+    }
+}
+
+/* The first rank started (its output files are open and truncated): the
+ * others may write to them now.
+ */
+static void launch_pending (struct job *job)
+{
+    if (job->exception) {
+        drop_pending (job);
+        return;
+    }
+    for (int i = 0; i < job->nranks; i++) {
+        struct jobrank *jr = &job->ranks[i];
+        json_t *p = jr->pending;
+        if (p) {
+            jr->pending = NULL;
+            launch_rank (jr, p);
+        }
+    }
+}
+
 static void launch_cb (eddy_future_t *f, void *arg)
 {
     struct jobrank *jr = arg;
@@ -351,6 +407,7 @@ static void launch_cb (eddy_future_t *f, void *arg)
             jr->done = true;
             job->ndone++;
         }
+        drop_pending (job); /* the first rank ended before it started */
         eddy_future_destroy (f);
         jr->f = NULL;
         job_check_done (job);
@@ -361,6 +418,7 @@ static void launch_cb (eddy_future_t *f, void *arg)
                   (uintmax_t)job->id, jr->rank);
     } else if (!strcmp (type, "start")) {
         jr->started = true;
+        launch_pending (job);
         if (++job->nstarted == job->nranks && !job->exception)
             job_running (job);
     } else if (!strcmp (type, "output")) {
@@ -376,9 +434,86 @@ static void launch_cb (eddy_future_t *f, void *arg)
     eddy_future_reset (f);
 }
 
+/* {{id}} (F58), {{id.f58}}, {{id.dec}} and {{id.hex}} in an output path
+ * (as Flux's mustache templates); a relative path is taken in the job's
+ * cwd.  NULL + ENOMEM.
+ */
+static char *output_path (const char *tmpl, uint64_t id, const char *cwd)
+{
+    static const struct {
+        const char *tag;
+        eddy_fluid_type_t type;
+    } tags[] = {
+        { "{{id}}", EDDY_FLUID_F58 },
+        { "{{id.f58}}", EDDY_FLUID_F58 },
+        { "{{id.dec}}", EDDY_FLUID_DEC },
+        { "{{id.hex}}", EDDY_FLUID_HEX },
+    };
+    char *out = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream (&out, &len);
+
+    if (!m)
+        return NULL;
+    if (tmpl[0] != '/' && cwd && *cwd)
+        fprintf (m, "%s%s", cwd, cwd[strlen (cwd) - 1] == '/' ? "" : "/");
+    while (*tmpl) {
+        size_t i, n = sizeof (tags) / sizeof (tags[0]);
+        for (i = 0; i < n; i++)
+            if (!strncmp (tmpl, tags[i].tag, strlen (tags[i].tag)))
+                break;
+        if (i < n) {
+            char buf[EDDY_FLUID_STRMAX];
+            eddy_fluid_encode (buf, sizeof (buf), id, tags[i].type);
+            fputs (buf, m);
+            tmpl += strlen (tags[i].tag);
+        }
+        else
+            fputc (*tmpl++, m);
+    }
+    if (fclose (m) != 0) {
+        free (out);
+        return NULL;
+    }
+    return out;
+}
+
+/* {"stdout": path, "stderr": path} for the streams that go to files
+ * (stderr follows stdout's file unless it has its own), or NULL: both go
+ * to the output eventlog.
+ */
+static json_t *output_files (uint64_t id, json_t *sys)
+{
+    json_t *spec = json_object_get (json_object_get (json_object_get (sys, "shell"), "options"),
+                                    "output");
+    const char *cwd = json_string_value (json_object_get (sys, "cwd"));
+    const char *streams[2] = { "stdout", "stderr" }, *tmpl[2] = { NULL, NULL };
+    json_t *o = NULL;
+
+    for (int k = 0; k < 2; k++) {
+        json_t *s = json_object_get (spec, streams[k]);
+        const char *type = json_string_value (json_object_get (s, "type"));
+        if (type && !strcmp (type, "file"))
+            tmpl[k] = json_string_value (json_object_get (s, "path"));
+    }
+    if (!tmpl[1] && !json_object_get (spec, "stderr"))
+        tmpl[1] = tmpl[0];
+    for (int k = 0; k < 2; k++) {
+        char *path;
+        if (!tmpl[k])
+            continue;
+        if ((!o && !(o = json_object ())) || !(path = output_path (tmpl[k], id, cwd))) {
+            json_decref (o);
+            return NULL;
+        }
+        json_object_set_new (o, streams[k], json_string (path));
+        free (path);
+    }
+    return o;
+}
+
 static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobspec)
 {
-    struct exec_ctx *ctx = job->c->ctx;
     eddy_error_t err = { "" };
     eddy_taskmap_t *tm;
     json_t *sys = json_object_get (json_object_get (jobspec, "attributes"), "system");
@@ -396,12 +531,14 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
     }
     job->ntasks = eddy_taskmap_ntasks (tm);
     job->output = outlog_header (job->c->out, job->id, job->ntasks) == 0;
+    json_t *files = output_files (job->id, sys);
     int n = 0;
     for (int i = 0; i < eddy_taskmap_nranks (tm); i++)
         if (eddy_taskmap_get (tm, i)->ntasks > 0)
             n++;
     if (!(job->ranks = calloc (n, sizeof (job->ranks[0])))) {
         eddy_taskmap_destroy (tm);
+        json_decref (files);
         return -1;
     }
     for (int i = 0; i < eddy_taskmap_nranks (tm); i++) {
@@ -419,16 +556,18 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
             json_object_set (p, "environment", env);
         if (p && json_is_string (cwd))
             json_object_set (p, "cwd", cwd);
-        if (p)
-            jr->f = eddy_rpc (ctx->h, "exec.launch", p, tr->rank, EDDY_RPC_STREAMING);
-        json_decref (p);
-        if (!jr->f || eddy_future_then (jr->f, -1, launch_cb, jr) < 0) {
-            eddy_future_destroy (jr->f);
-            jr->f = NULL;
-            rank_failed (jr, "cannot send exec.launch");
+        if (p && files) {
+            json_object_set (p, "output", files);
+            json_object_set_new (p, "truncate", json_boolean (tr->base == 0));
+            if (tr->base != 0) {
+                jr->pending = p; /* sent once task 0's rank started */
+                continue;
+            }
         }
+        launch_rank (jr, p);
     }
     eddy_taskmap_destroy (tm);
+    json_decref (files);
     return 0;
 }
 

@@ -541,9 +541,10 @@ static int set_nonblock (int fd)
 }
 
 /* The task's pipes: the broker keeps the read ends (watched), the guard
- * gets the write ends in gt.
+ * gets the write ends in gt.  A stream with an output file (files[k] >= 0)
+ * has no pipe: the task writes the file itself (a copy of the descriptor).
  */
-static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt)
+static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt, const int files[2])
 {
     eddy_reactor_t *r = job->s->ctx->r;
     int fds[2][2] = { { -1, -1 }, { -1, -1 } };
@@ -552,12 +553,17 @@ static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt)
         gt->rankenv = NULL;
         return -1;
     }
-    if (pipe2 (fds[0], O_CLOEXEC) < 0 || pipe2 (fds[1], O_CLOEXEC) < 0)
-        goto error;
+    for (int k = 0; k < 2; k++) {
+        if (files[k] >= 0 ? (fds[k][1] = fcntl (files[k], F_DUPFD_CLOEXEC, 3)) < 0
+                          : pipe2 (fds[k], O_CLOEXEC) < 0)
+            goto error;
+    }
     gt->out = fds[0][1];
     gt->err = fds[1][1];
     job->incomplete++;
     for (int k = 0; k < 2; k++) {
+        if (files[k] >= 0)
+            continue; /* t->io[k].fd stays -1: nothing to read */
         t->io[k].fd = fds[k][0];
         t->io[k].task = t;
         if (set_nonblock (t->io[k].fd) < 0
@@ -572,6 +578,50 @@ error:
             if (fds[k][e] >= 0)
                 close (fds[k][e]);
     return -1;
+}
+
+/* Open the job's output files (exec/coord.c made the paths absolute and
+ * filled in the templates): stderr shares stdout's file when the paths
+ * are equal.  The rank of task 0 truncates them; the coordinator launches
+ * the other ranks only after it started, so their output is never lost to
+ * that.  0, or -1 with errbuf saying which file and why.
+ */
+static int open_outputs (json_t *output, bool truncate, int files[2], char *errbuf, size_t len)
+{
+    static const char *const streams[2] = { "stdout", "stderr" };
+    const char *paths[2];
+    int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0);
+
+    for (int k = 0; k < 2; k++) {
+        files[k] = -1;
+        paths[k] = json_string_value (json_object_get (output, streams[k]));
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!paths[k])
+            continue;
+        if (k == 1 && paths[0] && !strcmp (paths[0], paths[1])) {
+            files[1] = files[0];
+            break;
+        }
+        if ((files[k] = open (paths[k], flags, 0666)) < 0) {
+            snprintf (errbuf, len, "cannot open %s file %s: %s", streams[k], paths[k],
+                      strerror (errno));
+            if (k == 1 && files[0] >= 0)
+                close (files[0]);
+            files[0] = files[1] = -1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void close_outputs (int files[2])
+{
+    if (files[0] >= 0)
+        close (files[0]);
+    if (files[1] >= 0 && files[1] != files[0])
+        close (files[1]);
+    files[0] = files[1] = -1;
 }
 
 static void guard_tasks_free (struct guard_task *gt, int n)
@@ -613,8 +663,9 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     eddy_handle_t *h = s->ctx->h;
     json_int_t id;
     int userid, base, ntasks, size;
-    json_t *cmd, *env = NULL;
+    json_t *cmd, *env = NULL, *output = NULL;
     const char *cwd = NULL;
+    int truncate = 0, files[2] = { -1, -1 };
     struct sjob *job = NULL;
     struct spawn sp = { .devnull = -1 };
     struct guard_task *gt = NULL;
@@ -628,9 +679,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         return;
     }
     if (!eddy_msg_payload (msg)
-        || json_unpack (eddy_msg_payload (msg), "{s:I s:i s:i s:i s:i s:o s?o s?s}", "id", &id,
-                        "userid", &userid, "base", &base, "ntasks", &ntasks, "size", &size,
-                        "command", &cmd, "environment", &env, "cwd", &cwd)
+        || json_unpack (eddy_msg_payload (msg), "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b}", "id",
+                        &id, "userid", &userid, "base", &base, "ntasks", &ntasks, "size", &size,
+                        "command", &cmd, "environment", &env, "cwd", &cwd, "output", &output,
+                        "truncate", &truncate)
                < 0) {
         eddy_respond_error (h, msg, EPROTO, "exec.launch: malformed payload");
         return;
@@ -677,6 +729,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
         goto error;
     }
+    if (output && open_outputs (output, truncate, files, errbuf, sizeof (errbuf)) < 0) {
+        errno = EINVAL;
+        goto error;
+    }
     if (!(gt = calloc (ntasks, sizeof (gt[0]))) || !(pids = calloc (ntasks, sizeof (pids[0])))) {
         snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
         goto error;
@@ -688,7 +744,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         for (int k = 0; k < 2; k++)
             if (!(t->io[k].buf = eddy_iobuf_create (stream_names[k], t->rank)))
                 break;
-        if (!t->io[0].buf || !t->io[1].buf || task_pipes (job, t, &gt[i]) < 0) {
+        if (!t->io[0].buf || !t->io[1].buf || task_pipes (job, t, &gt[i], files) < 0) {
             snprintf (errbuf, sizeof (errbuf), "exec.launch: task %d: %s", t->rank, strerror (errno));
             goto error;
         }
@@ -714,6 +770,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         goto error; /* sjob_free lets the guard go: it kills the tasks */
     }
     eddy_watcher_start (job->rw);
+    close_outputs (files);
     guard_tasks_free (gt, ntasks);
     free (pids);
     free (path);
@@ -721,6 +778,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     eddy_respond_pack (h, msg, "{s:I s:s}", "id", (json_int_t)job->id, "type", "start");
     return;
 error:
+    close_outputs (files);
     guard_tasks_free (gt, ntasks);
     free (pids);
     free (path);

@@ -307,6 +307,14 @@ static void apply (struct joblist *jl, json_t *item)
         jl->nactive++;
         return;
     }
+    if (r && r->state == ST_INACTIVE && !strcmp (name, "purge")) {
+        /* the job manager removed it from the KVS (not an eventlog entry) */
+        unlink_rec (&jl->inactive_head, &jl->inactive_tail, r);
+        eddy_u64map_remove (jl->jobs, r->id);
+        free (r);
+        jl->ninactive--;
+        return;
+    }
     if (!r || r->state == ST_INACTIVE)
         return;
     if (rec_apply (r, name, ts, ctx, json_object_get (item, "R")))

@@ -41,6 +41,7 @@ void job_destroy (struct job *job)
     if (job) {
         eddy_future_destroy (job->alloc_f);
         eddy_future_destroy (job->exec_f);
+        job_depend_free (job);
         json_decref (job->jobspec);
         json_decref (job->R);
         json_decref (job->events);
@@ -283,6 +284,7 @@ static void exec_cb (eddy_future_t *f, void *arg)
     if (!strcmp (type, "start")) {
         job->started = true;
         job_post (jm, job, "start", NULL);
+        jobmgr_depend_started (jm, job);
     }
     else if (!strcmp (type, "finish")) {
         int status = 0;
@@ -391,67 +393,6 @@ bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result)
     return true;
 }
 
-/* job.A.B.C.D is gone: prune job.A.B.C, job.A.B and job.A if that left
- * them empty, so directories do not pile up with history (the KVS keeps
- * them if anything else is still in them).
- */
-static void prune_parents (eddy_kvs_txn_t *txn, char *key)
-{
-    char *dot;
-    while ((dot = strrchr (key, '.')) && strchr (key, '.') != dot) {
-        *dot = '\0';
-        if (eddy_kvs_txn_prune (txn, key) < 0)
-            return;
-    }
-}
-
-/* Keep the newest purge_count inactive jobs in the KVS; unlink the rest
- * (in this iteration's commit), so the store does not grow with history.
- */
-void jobmgr_purge (struct jobmgr *jm, uint64_t id)
-{
-    if (jm->purge_count < 0)
-        return;
-    if (jm->pq_count == jm->pq_cap) {
-        uint32_t cap = jm->pq_cap ? jm->pq_cap * 2 : 64;
-        uint64_t *p = malloc (cap * sizeof (*p));
-        if (!p)
-            return;
-        for (uint32_t i = 0; i < jm->pq_count; i++)
-            p[i] = jm->purgeq[(jm->pq_head + i) % jm->pq_cap];
-        free (jm->purgeq);
-        jm->purgeq = p;
-        jm->pq_cap = cap;
-        jm->pq_head = 0;
-    }
-    jm->purgeq[(jm->pq_head + jm->pq_count++) % jm->pq_cap] = id;
-    jobmgr_purge_trim (jm);
-}
-
-/* Unlink the oldest inactive jobs beyond purge_count (after it shrank, or
- * one more became inactive).
- */
-void jobmgr_purge_trim (struct jobmgr *jm)
-{
-    char key[128];
-
-    if (jm->purge_count < 0)
-        return;
-    while (jm->pq_count > (uint32_t)jm->purge_count) {
-        uint64_t old = jm->purgeq[jm->pq_head];
-        jm->pq_head = (jm->pq_head + 1) % jm->pq_cap;
-        jm->pq_count--;
-        if (!jm->txn && !(jm->txn = eddy_kvs_txn_create ()))
-            return;
-        if (eddy_kvs_job_key (key, sizeof (key), old, NULL) >= 0
-            && eddy_kvs_txn_unlink (jm->txn, key) == 0) {
-            jm->purged++;
-            prune_parents (jm->txn, key);
-        }
-        eddy_watcher_start (jm->flush_w);
-    }
-}
-
 /* Active jobs are listed in submission order (the journal replays them so). */
 void jobmgr_link (struct jobmgr *jm, struct job *job)
 {
@@ -476,6 +417,7 @@ static void job_inactive (struct jobmgr *jm, struct job *job)
         free (w);
     }
     json_decref (res);
+    jobmgr_depend_inactive (jm, job);
     remember (jm, job);
     jobmgr_purge (jm, job->id);
     eddy_u64map_remove (jm->active, job->id);
@@ -500,7 +442,10 @@ void job_action (struct jobmgr *jm, struct job *job)
     for (;;) {
         switch (job->state) {
         case JOB_DEPEND:
-            job_post (jm, job, "depend", NULL);
+            if (!jobmgr_depend_ready (jm, job))
+                return; /* depend.c acts again when that changes */
+            if (job->state == JOB_DEPEND)
+                job_post (jm, job, "depend", NULL);
             continue;
         case JOB_PRIORITY:
             job_post (jm, job, "priority",

@@ -85,7 +85,7 @@ for u in 32 -1 abc 1x '' ' 5' expedited; do
 done > urgency.bad 2>&1
 # a dependency, once eddy submit has --dependency (the job waits in DEPEND)
 if eddy submit --help 2>&1 | grep -q -- '--dependency'; then
-    dep=$(eddy submit --dependency=afterok:$run true)
+    dep=$(eddy submit --dependency=afterok:$run true); echo "$dep" > dep.id
     sleep 0.5
     eddy jobs -n -o '{id.f58} {st} {info}' | grep "^$dep " > dep
 fi
@@ -237,7 +237,10 @@ SH
 cmp -s "$TMP/want" "$TMP/got"
 _report $? "after a restart -f canceled,timeout lists the three, with queue, result and exception" \
     "$TMP/r.inactive"
-only "$TMP/r.failed" "after a restart -q batch -f failed lists the failed job" "$bad"
+# (and the dependent job, if any: its afterok target $run was canceled,
+# a fatal dependency exception)
+only "$TMP/r.failed" "after a restart -q batch -f failed lists the failed job" "$bad" \
+    $(cat "$TMP/dep.id" 2>/dev/null)
 grep -q "^$held held$" "$TMP/r.pending" && grep -q "^$stopped held$" "$TMP/r.pending"
 _report $? "after a restart both pending jobs are held (urgency 0 is kept)" "$TMP/r.pending"
 
