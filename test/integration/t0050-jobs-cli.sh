@@ -83,12 +83,10 @@ done > urgency
 for u in 32 -1 abc 1x '' ' 5' expedited; do
     eddy job urgency $stopped "$u"; echo "[$u] rc=$?"
 done > urgency.bad 2>&1
-# a dependency, once eddy submit has --dependency (the job waits in DEPEND)
-if eddy submit --help 2>&1 | grep -q -- '--dependency'; then
-    dep=$(eddy submit --dependency=afterok:$run true); echo "$dep" > dep.id
-    sleep 0.5
-    eddy jobs -n -o '{id.f58} {st} {info}' | grep "^$dep " > dep
-fi
+# a dependency (the job waits in DEPEND)
+dep=$(eddy submit --dependency=afterok:$run true); echo "$dep" > dep.id
+sleep 0.5
+eddy jobs -n -o '{id.f58} {st} {info}' | grep "^$dep " > dep
 # ping a rank by number, RANK!SERVICE, and a rank that is not there
 eddy ping -c 2 3 > ping.3 2>&1; echo "rc=$?" >> ping.3
 eddy ping -c 1 '2!broker' > ping.2 2>&1; echo "rc=$?" >> ping.2
@@ -190,11 +188,7 @@ _report $? "INFO of the first job of a queue that does not fit: resources; of on
 grep -Eq "^ +ID USER +NAME +ST NTASKS NNODES +TIME STATUS INFO$" "$TMP/table" \
     && grep -Eq "^ *$held .* S .* held$" "$TMP/table"
 _report $? "the default table (its header as before) shows it" "$TMP/table"
-if [ -f "$TMP/dep" ]; then
-    has "$TMP/dep" "^[^ ]+ D depends on [^ ]+$" "INFO of a job waiting for another: depends on ID"
-else
-    echo "# skip: eddy submit has no --dependency here; INFO 'depends on ID' not checked"
-fi
+has "$TMP/dep" "^[^ ]+ D depends on [^ ]+$" "INFO of a job waiting for another: depends on ID"
 
 # ---- urgency ----
 printf '%s\n' "EXPEDITE rc=0 $stopped 31" "hold rc=0 $stopped 0" "DeFault rc=0 $stopped 16" \
@@ -237,10 +231,10 @@ SH
 cmp -s "$TMP/want" "$TMP/got"
 _report $? "after a restart -f canceled,timeout lists the three, with queue, result and exception" \
     "$TMP/r.inactive"
-# (and the dependent job, if any: its afterok target $run was canceled,
+# (and the dependent job: its afterok target $run was canceled,
 # a fatal dependency exception)
 only "$TMP/r.failed" "after a restart -q batch -f failed lists the failed job" "$bad" \
-    $(cat "$TMP/dep.id" 2>/dev/null)
+    "$(cat "$TMP/dep.id")"
 grep -q "^$held held$" "$TMP/r.pending" && grep -q "^$stopped held$" "$TMP/r.pending"
 _report $? "after a restart both pending jobs are held (urgency 0 is kept)" "$TMP/r.pending"
 
