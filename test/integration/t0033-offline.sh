@@ -49,8 +49,10 @@ cleanup () {
 trap cleanup EXIT
 
 down_is () { # the ranks sched.resource-status shows down, as "rank..." or "-"
+    # (by rank: whether the nodelist shows hostnames yet is timing)
     local got
-    got=$(eddy resource list -s down | awk 'NR == 2 { print $5 == "" ? "-" : $5 }')
+    got=$(eddy resource list -s down -n -o '{ranks}' | awk 'NR == 1 { print $1 == "" ? "-" : "rank" $1 }')
+    case $got in rank*-*) got="rank[${got#rank}]" ;; rank*,*) got="rank[${got#rank}]" ;; esac
     [ "$got" = "$1" ]
 }
 job_state () { eddy jobs -a -n -o '{id.f58} {state}' | awk -v id="$1" '$1 == id { print $2 }'; }
