@@ -97,11 +97,12 @@ urg "$h2"; echo "full: urgency rc=$?"
 can "$h3"; echo "full: cancel rc=$?"
 can "$w2"; echo "full: cancel waiting rc=$?"
 job; echo "full: submit rc=$?"
-eddy job cancelall -f -s pending 2>>"$T/errs"; echo "full: cancelall rc=$?"
 # the blocker ends now, on the full disk
 sleep 3.5
 echo "blocker: $(state_of "$b")"
 echo "waiting: $(state_of "$w1") $(state_of "$w2")"
+# (last: where it is acted on, it cancels the held jobs)
+eddy job cancelall -f -s pending 2>>"$T/errs"; echo "full: cancelall rc=$?"
 SH
 (cd "$TMP" && timeout 120 eddy start --statedir "$state" sh one.sh) >"$TMP/one" 2>&1
 _report $? "the first instance runs until the disk is full and stops on a full disk" "$TMP/one"
