@@ -113,7 +113,7 @@ has "$TMP/one" '^full: cancel waiting rc=[1-9]' "of a queued job too"
 has "$TMP/one" '^full: submit rc=[1-9]' "and a submit"
 has "$TMP/one" '^full: cancelall rc=[1-9]' "and a cancelall"
 has "$TMP/errs" 'eddy-job: .*(No space left on device|disk is full)' \
-    "the client is told the store's error"
+    "the client of a refused request is told the store's error"
 has "$TMP/one" '^blocker: RUN$' "eddy jobs does not show the blocker's end, which is not stored"
 has "$TMP/one" '^waiting: SCHED SCHED$' \
     "the queued jobs are not started: the blocker's free waits for its stored end"
@@ -134,7 +134,10 @@ urg "$h2"; echo "space: urgency rc=$?"
 s1=$(job --sleep 2 -c 2) || exit 1
 s2=$(job) && s3=$(job --urgency=0) || exit 1
 for i in $(seq 1 100); do [ "$(state_of "$s1")" = RUN ] && break; sleep 0.05; done
+eddy kvs put test.value=1 || exit 1
 fill
+eddy kvs put test.value=2 test.other=3; echo "full again: kvs put rc=$?"
+echo "full again: kvs get $(eddy kvs get test.value) $(eddy kvs get test.other 2>&1 >/dev/null | wc -l)"
 urg "$s3"; echo "full again: urgency rc=$?"
 can "$s2"; echo "full again: cancel rc=$?"
 sleep 2.5
@@ -144,6 +147,7 @@ unfill
 for i in $(seq 1 200); do [ "$(state_of "$s1")" = INACTIVE ] && break; sleep 0.1; done
 urg "$s3"; echo "freed: urgency rc=$?"
 for j in $s1 $s2 $s3 $h1 $h2; do eddy job wait "$j" >/dev/null 2>&1; done
+eddy kvs put test.value=4 test.other=5; echo "freed: kvs put rc=$?"
 s5=$(job --urgency=0) || exit 1
 can "$s5"; echo "freed: cancel rc=$?"
 eddy job wait "$s5" >/dev/null 2>&1
@@ -157,13 +161,17 @@ has "$TMP/two" '^blocker after restart: INACTIVE$' \
 has "$TMP/two" '^space: urgency rc=0$' "with space an urgency change works"
 has "$TMP/two" '^full again: urgency rc=[1-9]' "on a full disk again it fails"
 has "$TMP/two" '^full again: cancel rc=[1-9]' "and so does a cancel"
-has "$TMP/two" '^freed: urgency rc=0$' "once space is back, requests work again"
+has "$TMP/two" '^full again: kvs put rc=[1-9]' "a KVS commit on a full disk fails"
+has "$TMP/two" '^full again: kvs get 1 1$' "and leaves the KVS as it was (no part of it seen)"
+has "$TMP/two" '^freed: kvs put rc=0$' "once space is back, KVS commits work"
+has "$TMP/two" '^freed: urgency rc=0$' "and so do requests"
 has "$TMP/two" '^freed: cancel rc=0$' "a cancel too"
 has "$TMP/two" '^submit after: rc=0$' "and jobs run"
 unfill
 
 # 3. A last instance reads everything back.
 cat >"$TMP/three.sh" <<'SH'
+echo "kvs after restarts: $(eddy kvs get test.value) $(eddy kvs get test.other)"
 eddy jobs -a -n -o '{id.f58} {state} {result}' >"$T/jobs"
 while read -r id; do
     echo "== $(eddy job id "$id")"
@@ -172,6 +180,8 @@ done < <(awk '{ print $1 }' "$T/jobs") >"$T/eventlogs"
 SH
 (cd "$TMP" && timeout 120 eddy start --statedir "$state" bash three.sh) >"$TMP/three" 2>&1
 _report $? "a third instance lists the jobs and their eventlogs" "$TMP/three"
+has "$TMP/three" '^kvs after restarts: 4 5$' "what the KVS acknowledged is there after the restarts"
+has "$TMP/errs" 'No space left on device' "the client sees ENOSPC's words"
 
 # the eventlogs, one line per entry: DECID NAME CONTEXT
 awk '/^== / { id = $2; next } { print id, $0 }' "$TMP/eventlogs" |
