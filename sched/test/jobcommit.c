@@ -1,7 +1,8 @@
 /* The job manager persists before it acts, in both worlds, against a
  * stand-in KVS that answers its commits when (and how) the test says, and
  * stand-ins for the scheduler and exec: a job is started only once its
- * alloc entry is stored; a failed commit of facts is tried again (after
+ * alloc entry is stored, freed only once its finish is, and waiters are
+ * answered only once its clean entry is; a failed commit of facts is tried again (after
  * 0.1 s, then 0.2 s...) with nothing acted on meanwhile, and requests are
  * refused then; an urgency whose commit fails is answered with the
  * store's error and leaves the job as it was.
@@ -36,6 +37,9 @@ struct fake {
     eddy_msg_t *allocs[MAXHELD];    /* sched.alloc requests, unanswered */
     int nallocs;
     int starts;                     /* exec.start requests seen */
+    eddy_msg_t *start;              /* ...the last one, to answer on its stream */
+    eddy_msg_t *frees[MAXHELD];     /* sched.free requests, unanswered */
+    int nfrees;
 };
 
 struct env {
@@ -67,13 +71,20 @@ static void sched_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
         assert_true (fk->nallocs < MAXHELD);
         fk->allocs[fk->nallocs++] = eddy_msg_incref (msg);
     }
+    else if (!strcmp (eddy_msg_topic (msg), "sched.free")) {
+        assert_true (fk->nfrees < MAXHELD);
+        fk->frees[fk->nfrees++] = eddy_msg_incref (msg);
+    }
 }
 
 static void exec_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct fake *fk = arg;
-    if (!strcmp (eddy_msg_topic (msg), "exec.start"))
+    if (!strcmp (eddy_msg_topic (msg), "exec.start")) {
         fk->starts++; /* the stream stays open: the job runs on */
+        eddy_msg_decref (fk->start);
+        fk->start = eddy_msg_incref (msg);
+    }
 }
 
 static const struct eddy_msg_handler_spec fake_handlers[] = {
@@ -126,6 +137,9 @@ static int teardown (void **state)
         eddy_msg_decref (e->fk.commits[i]);
     for (int i = 0; i < e->fk.nallocs; i++)
         eddy_msg_decref (e->fk.allocs[i]);
+    for (int i = 0; i < e->fk.nfrees; i++)
+        eddy_msg_decref (e->fk.frees[i]);
+    eddy_msg_decref (e->fk.start);
     eddy_msg_handler_delvec (e->fk.handlers);
     eddy_handle_destroy (e->fk.h);
     eddy_handle_destroy (e->client);
@@ -225,6 +239,54 @@ static void a_job_starts_only_once_its_alloc_is_stored (void **state)
     assert_int_equal (e->fk.starts, 1);
 }
 
+static bool freed (void *arg)
+{
+    struct env *e = arg;
+    return e->fk.nfrees > 0;
+}
+
+static void a_job_is_freed_and_waited_for_only_once_its_end_is_stored (void **state)
+{
+    struct env *e = *state;
+
+    submit (e, 1 << 24, 16);
+    assert_int_equal (world_wait_pred (e->w, allocs_asked, e, 10.0), 0);
+    grant (e);
+    assert_int_equal (world_wait_pred (e->w, started, e, 10.0), 0);
+    eddy_future_t *w = eddy_rpc_pack (e->client, "job-manager.wait", EDDY_NODEID_ANY, 0, "{s:I}",
+                                      "id", (json_int_t)(1 << 24));
+    world_run_for (e->w, 0.5);
+    e->fk.auto_commit = false;
+
+    /* exec: the job ran and ended */
+    eddy_respond_pack (e->fk.h, e->fk.start, "{s:s}", "type", "start");
+    eddy_respond_pack (e->fk.h, e->fk.start, "{s:s s:i}", "type", "finish", "status", 0);
+    eddy_respond_pack (e->fk.h, e->fk.start, "{s:s s:b}", "type", "release", "final", 1);
+    eddy_respond_error (e->fk.h, e->fk.start, ENODATA, NULL);
+    assert_int_equal (world_wait_pred (e->w, commit_held, e, 10.0), 0);
+    world_run_for (e->w, 0.5);
+    assert_int_equal (e->fk.nfrees, 0); /* finish is not stored yet */
+    e->fk.auto_commit = true;
+    while (e->fk.ncommits > 0)
+        answer_commit (e, 0);
+    assert_int_equal (world_wait_pred (e->w, freed, e, 10.0), 0);
+    world_run_for (e->w, 0.5);
+    e->fk.auto_commit = false;
+
+    /* the scheduler frees: clean is posted, the wait answered once stored */
+    eddy_respond (e->fk.h, e->fk.frees[0], NULL);
+    assert_int_equal (world_wait_pred (e->w, commit_held, e, 10.0), 0);
+    assert_true (commit_has (e, e->fk.ncommits - 1, "clean"));
+    world_run_for (e->w, 0.5);
+    assert_false (eddy_future_is_ready (w));
+    e->fk.auto_commit = true;
+    while (e->fk.ncommits > 0)
+        answer_commit (e, 0);
+    assert_int_equal (world_wait (e->w, w, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (w, NULL), 0);
+    eddy_future_destroy (w);
+}
+
 static void failed_facts_are_tried_again_and_nothing_acts_meanwhile (void **state)
 {
     struct env *e = *state;
@@ -306,6 +368,8 @@ static void a_refused_urgency_leaves_the_job_as_it_was (void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (a_job_starts_only_once_its_alloc_is_stored, setup, teardown),
+    cmocka_unit_test_setup_teardown (a_job_is_freed_and_waited_for_only_once_its_end_is_stored,
+                                     setup, teardown),
     cmocka_unit_test_setup_teardown (failed_facts_are_tried_again_and_nothing_acts_meanwhile, setup,
                                      teardown),
     cmocka_unit_test_setup_teardown (a_refused_urgency_leaves_the_job_as_it_was, setup, teardown),

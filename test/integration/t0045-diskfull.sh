@@ -116,7 +116,7 @@ has "$TMP/errs" 'eddy-job: .*(No space left on device|disk is full)' \
     "the client of a refused request is told the store's error"
 has "$TMP/one" '^blocker: RUN$' "eddy jobs does not show the blocker's end, which is not stored"
 has "$TMP/one" '^waiting: SCHED SCHED$' \
-    "the queued jobs are not started: the blocker's free waits for its stored end"
+    "the queued jobs are not started while the blocker's end and their allocations are not stored"
 
 unfill () { rm -f "$state/filler"; }
 unfill
