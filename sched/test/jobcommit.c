@@ -2,7 +2,8 @@
  * stand-in KVS that answers its commits when (and how) the test says, and
  * stand-ins for the scheduler and exec: a job is started only once its
  * alloc entry is stored, freed only once its finish is, and waiters are
- * answered only once its clean entry is; a failed commit of facts is tried again (after
+ * answered only once its clean entry is; a journal reader that comes while
+ * a batch is in flight gets each entry once; a failed commit of facts is tried again (after
  * 0.1 s, then 0.2 s...) with nothing acted on meanwhile, and requests are
  * refused then; an urgency whose commit fails is answered with the
  * store's error and leaves the job as it was.
@@ -287,6 +288,66 @@ static void a_job_is_freed_and_waited_for_only_once_its_end_is_stored (void **st
     eddy_future_destroy (w);
 }
 
+/* Every entry a journal reader gets, by name. */
+struct reader {
+    json_t *seen; /* name -> count */
+};
+
+static void journal_cb (eddy_future_t *f, void *arg)
+{
+    struct reader *rd = arg;
+    json_t *o, *events, *item;
+    size_t i;
+
+    if (eddy_rpc_get (f, &o) < 0)
+        return;
+    assert_int_equal (json_unpack (o, "{s:o}", "events", &events), 0);
+    json_array_foreach (events, i, item) {
+        const char *name = json_string_value (json_object_get (json_object_get (item, "entry"),
+                                                               "name"));
+        assert_non_null (name);
+        json_int_t n = json_integer_value (json_object_get (rd->seen, name));
+        json_object_set_new (rd->seen, name, json_integer (n + 1));
+    }
+    eddy_future_reset (f);
+}
+
+static int seen (struct reader *rd, const char *name)
+{
+    return (int)json_integer_value (json_object_get (rd->seen, name));
+}
+
+static void a_journal_reader_gets_each_entry_once (void **state)
+{
+    struct env *e = *state;
+    struct reader rd = { .seen = json_object () };
+
+    /* the submit's batch is in flight when the reader comes */
+    e->fk.auto_commit = false;
+    submit (e, 1 << 24, 16);
+    assert_int_equal (world_wait_pred (e->w, commit_held, e, 10.0), 0);
+    eddy_future_t *f = eddy_rpc (e->client, "job-manager.journal", NULL, EDDY_NODEID_ANY,
+                                 EDDY_RPC_STREAMING);
+    assert_non_null (f);
+    assert_int_equal (eddy_future_then (f, -1, journal_cb, &rd), 0);
+    world_run_for (e->w, 0.2);
+    assert_int_equal (seen (&rd, "submit"), 1);
+    assert_int_equal (seen (&rd, "priority"), 1);
+    e->fk.auto_commit = true;
+    while (e->fk.ncommits > 0)
+        answer_commit (e, 0);
+    assert_int_equal (world_wait_pred (e->w, allocs_asked, e, 10.0), 0);
+    grant (e);
+    assert_int_equal (world_wait_pred (e->w, started, e, 10.0), 0);
+    world_run_for (e->w, 0.5);
+    assert_int_equal (seen (&rd, "submit"), 1);
+    assert_int_equal (seen (&rd, "validate"), 1);
+    assert_int_equal (seen (&rd, "priority"), 1);
+    assert_int_equal (seen (&rd, "alloc"), 1);
+    eddy_future_destroy (f);
+    json_decref (rd.seen);
+}
+
 static void failed_facts_are_tried_again_and_nothing_acts_meanwhile (void **state)
 {
     struct env *e = *state;
@@ -370,6 +431,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (a_job_starts_only_once_its_alloc_is_stored, setup, teardown),
     cmocka_unit_test_setup_teardown (a_job_is_freed_and_waited_for_only_once_its_end_is_stored,
                                      setup, teardown),
+    cmocka_unit_test_setup_teardown (a_journal_reader_gets_each_entry_once, setup, teardown),
     cmocka_unit_test_setup_teardown (failed_facts_are_tried_again_and_nothing_acts_meanwhile, setup,
                                      teardown),
     cmocka_unit_test_setup_teardown (a_refused_urgency_leaves_the_job_as_it_was, setup, teardown),
