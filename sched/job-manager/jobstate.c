@@ -100,9 +100,10 @@ static int apply_entry (struct jobmgr *jm, struct job *job, json_t *entry, json_
 {
     const char *name = json_string_value (json_object_get (entry, "name"));
     json_t *ctx = json_object_get (entry, "context");
-    json_t *jent = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", entry);
+    json_t *jent;
 
-    if (!name || !jent || json_array_append_new (journal, jent) < 0
+    if (!name || !(jent = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", entry))
+        || json_array_append_new (journal, jent) < 0
         || json_array_append (job->events, entry) < 0)
         return -1;
     jm->events_posted++;
