@@ -315,37 +315,7 @@ static void journal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
         eddy_respond_error (h, msg, EPROTO, "job-manager.journal needs a streaming request");
         return;
     }
-    /* the first answer holds every entry acted on so far, stored or not:
-     * the batches that carry them are not sent to this reader again */
-    json_t *events = json_array ();
-    for (struct job *job = jm->head; events && job; job = job->next) {
-        size_t i;
-        json_t *e;
-        json_array_foreach (job->events, i, e) {
-            json_t *item = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", e);
-            const char *name = json_string_value (json_object_get (e, "name"));
-            if (item && i == 0) /* the submit entry carries the jobspec */
-                json_object_set (item, "jobspec", job->jobspec);
-            else if (item && job->R && name && !strcmp (name, "alloc"))
-                json_object_set (item, "R", job->R); /* as the live alloc item does */
-            json_array_append_new (events, item);
-        }
-    }
-    eddy_msg_t **p = realloc (jm->journal, (jm->njournal + 1) * sizeof (*p));
-    if (p)
-        jm->journal = p;
-    struct jreader *rp = p ? realloc (jm->jskip, (jm->njournal + 1) * sizeof (*rp)) : NULL;
-    if (rp)
-        jm->jskip = rp;
-    if (!events || !p || !rp) {
-        json_decref (events);
-        eddy_respond_error (h, msg, ENOMEM, NULL);
-        return;
-    }
-    jm->jskip[jm->njournal].seq = jm->seq_next;
-    jm->jskip[jm->njournal].n = json_array_size (jm->journal_batch);
-    jm->journal[jm->njournal++] = eddy_msg_incref (msg);
-    eddy_respond_pack (h, msg, "{s:o}", "events", events);
+    jobmgr_journal_join (jm, msg);
 }
 
 /* A journal reader's connection went away: the broker drops its requests
@@ -357,19 +327,7 @@ static void journal_cancel_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const e
     struct jobmgr *jm = arg;
     if (jobmgr_defer (jm, msg))
         return;
-    uint64_t origin = eddy_msg_route_first (msg);
-    int k = 0;
-    for (int i = 0; i < jm->njournal; i++) {
-        if (eddy_msg_route_first (jm->journal[i]) == origin) {
-            eddy_respond_error (h, jm->journal[i], ENODATA, NULL);
-            eddy_msg_decref (jm->journal[i]);
-        }
-        else {
-            jm->jskip[k] = jm->jskip[i];
-            jm->journal[k++] = jm->journal[i];
-        }
-    }
-    jm->njournal = k;
+    jobmgr_journal_drop (jm, eddy_msg_route_first (msg), true);
     eddy_respond (h, msg, NULL);
 }
 
@@ -395,16 +353,7 @@ static void disconnect_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_
     if (jobmgr_defer (jm, msg))
         return;
     uint64_t origin = eddy_msg_route_first (msg);
-    int k = 0;
-    for (int i = 0; i < jm->njournal; i++) {
-        if (eddy_msg_route_first (jm->journal[i]) == origin)
-            eddy_msg_decref (jm->journal[i]);
-        else {
-            jm->jskip[k] = jm->jskip[i];
-            jm->journal[k++] = jm->journal[i];
-        }
-    }
-    jm->njournal = k;
+    jobmgr_journal_drop (jm, origin, false);
     drop_origin (jm, origin, &jm->drain_waiters);
     drop_origin (jm, origin, &jm->idle_waiters);
     for (struct job *job = jm->head; job; job = job->next)
@@ -555,7 +504,8 @@ static void jm_unload (void *ctx)
     free (jm->ring);
     free (jm->purgeq);
     jobmgr_commit_destroy (jm);
-    free (jm->jskip);
+    eddy_held_fail (&jm->journal_wait, jm->h, ENOSYS, "job-manager unloaded");
+    free (jm->jfrom);
     for (int i = 0; i < jm->njournal; i++) {
         eddy_respond_error (jm->h, jm->journal[i], ENODATA, NULL);
         eddy_msg_decref (jm->journal[i]);

@@ -78,15 +78,6 @@ struct restore; /* restart.c: the KVS scan in progress at load */
 struct batch;   /* jobstate.c: a commit in flight */
 struct jmreq;   /* jobstate.c: a request whose entries wait for their commit */
 
-/* A journal reader's first answer held every entry acted on so far: the
- * batch in flight then (all below seq) and the first n items of batch seq
- * are not sent to it again.
- */
-struct jreader {
-    uint64_t seq;
-    size_t n;
-};
-
 struct jobmgr {
     eddy_handle_t *h;
     eddy_msg_handler_t **handlers;
@@ -123,9 +114,14 @@ struct jobmgr {
     char *store_error;    /* ...and this text */
     uint64_t commit_failures;
 
-    eddy_msg_t **journal; /* streaming job-manager.journal requests */
-    struct jreader *jskip;  /* ...what each already had in its first answer */
+    /* streaming job-manager.journal requests: each one's first answer
+     * holds the stored entries, then it gets the batches from jfrom on;
+     * those that come while a batch is in flight wait for it in
+     * journal_wait */
+    eddy_msg_t **journal;
+    uint64_t *jfrom;
     int njournal;
+    struct eddy_held journal_wait;
     struct waiter *drain_waiters, *idle_waiters;
 
     /* inactive jobs whose KVS directories are kept, oldest first; beyond
@@ -246,6 +242,14 @@ int jobmgr_req_urgency (struct jobmgr *jm, struct jmreq *rq, struct job *job, in
                         uint32_t userid);
 void jobmgr_req_end (struct jobmgr *jm, struct jmreq *rq, json_t *response);
 void jobmgr_req_abort (struct jmreq *rq);
+
+/* Journal readers (jobstate.c): join answers msg with every job's stored
+ * entries (at once, or once the batch in flight is stored) and adds it to
+ * the readers; drop forgets the readers (waiting or not) of a client that
+ * is gone, answering them ENODATA if tell.
+ */
+void jobmgr_journal_join (struct jobmgr *jm, const eddy_msg_t *msg);
+void jobmgr_journal_drop (struct jobmgr *jm, uint64_t origin, bool tell);
 void jobmgr_check_waiters (struct jobmgr *jm);
 bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result);
 void jobmgr_link (struct jobmgr *jm, struct job *job);

@@ -824,8 +824,8 @@ static void batch_destroy (struct batch *b)
 }
 
 /* Send entries to the journal readers: those of batch seq (0: entries
- * stored already, which every reader gets), minus what a reader's first
- * answer held.
+ * stored already, which every reader gets), to the readers that did not
+ * have them in their first answer.
  */
 static void journal_send (struct jobmgr *jm, uint64_t seq, json_t *events)
 {
@@ -837,23 +837,108 @@ static void journal_send (struct jobmgr *jm, uint64_t seq, json_t *events)
      * after sending */
     if (!(o = json_pack ("{s:O}", "events", events)))
         return;
-    for (int i = 0; i < jm->njournal; i++) {
-        struct jreader *rd = &jm->jskip[i];
-        if (seq && seq < rd->seq)
-            continue;
-        if (seq && seq == rd->seq && rd->n > 0) {
-            json_t *rest = json_array ();
-            for (size_t k = rd->n; rest && k < json_array_size (events); k++)
-                json_array_append (rest, json_array_get (events, k));
-            if (rest && json_array_size (rest) > 0)
-                eddy_respond_pack (jm->h, jm->journal[i], "{s:o}", "events", rest);
-            else
-                json_decref (rest);
-            continue;
-        }
-        eddy_respond (jm->h, jm->journal[i], o);
-    }
+    for (int i = 0; i < jm->njournal; i++)
+        if (!seq || seq >= jm->jfrom[i])
+            eddy_respond (jm->h, jm->journal[i], o);
     json_decref (o);
+}
+
+/* The first answer to a journal reader, with nothing in flight: every
+ * active job's entries but those of the batch being gathered (the tail of
+ * each job's list: the reader gets them with that batch).
+ */
+static void journal_answer (struct jobmgr *jm, const eddy_msg_t *msg)
+{
+    json_t *unstored = json_object (), *events = json_array (), *item;
+    char key[32];
+    size_t i;
+
+    assert (!jm->inflight);
+    json_array_foreach (jm->journal_batch, i, item) {
+        snprintf (key, sizeof (key), "%jd",
+                  (intmax_t)json_integer_value (json_object_get (item, "id")));
+        json_object_set_new (unstored, key,
+                             json_integer (json_integer_value (json_object_get (unstored, key))
+                                           + 1));
+    }
+    for (struct job *job = jm->head; unstored && events && job; job = job->next) {
+        snprintf (key, sizeof (key), "%jd", (intmax_t)job->id);
+        size_t skip = (size_t)json_integer_value (json_object_get (unstored, key));
+        size_t n = json_array_size (job->events);
+        for (i = 0; i + skip < n; i++) {
+            json_t *e = json_array_get (job->events, i);
+            const char *name = json_string_value (json_object_get (e, "name"));
+            item = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", e);
+            if (item && i == 0) /* the submit entry carries the jobspec */
+                json_object_set (item, "jobspec", job->jobspec);
+            else if (item && job->R && name && !strcmp (name, "alloc"))
+                json_object_set (item, "R", job->R); /* as the live alloc item does */
+            json_array_append_new (events, item);
+        }
+    }
+    json_decref (unstored);
+    eddy_msg_t **p = realloc (jm->journal, (jm->njournal + 1) * sizeof (*p));
+    if (p)
+        jm->journal = p;
+    uint64_t *fp = p ? realloc (jm->jfrom, (jm->njournal + 1) * sizeof (*fp)) : NULL;
+    if (fp)
+        jm->jfrom = fp;
+    if (!events || !p || !fp) {
+        json_decref (events);
+        eddy_respond_error (jm->h, msg, ENOMEM, NULL);
+        return;
+    }
+    jm->jfrom[jm->njournal] = jm->seq_next;
+    jm->journal[jm->njournal++] = eddy_msg_incref (msg);
+    eddy_respond_pack (jm->h, msg, "{s:o}", "events", events);
+}
+
+void jobmgr_journal_join (struct jobmgr *jm, const eddy_msg_t *msg)
+{
+    if (!jm->inflight)
+        journal_answer (jm, msg);
+    else if (eddy_held_add (&jm->journal_wait, msg) < 0)
+        eddy_respond_error (jm->h, msg, ENOMEM, NULL);
+}
+
+static void journal_answer_waiting (struct jobmgr *jm)
+{
+    struct eddy_held *q = &jm->journal_wait;
+    for (size_t i = 0; i < q->n; i++) {
+        journal_answer (jm, q->msgs[i]);
+        eddy_msg_decref (q->msgs[i]);
+    }
+    q->n = 0;
+}
+
+void jobmgr_journal_drop (struct jobmgr *jm, uint64_t origin, bool tell)
+{
+    struct eddy_held *q = &jm->journal_wait;
+    size_t k = 0;
+    int n = 0;
+
+    for (size_t i = 0; i < q->n; i++) {
+        if (eddy_msg_route_first (q->msgs[i]) == origin) {
+            if (tell)
+                eddy_respond_error (jm->h, q->msgs[i], ENODATA, NULL);
+            eddy_msg_decref (q->msgs[i]);
+        }
+        else
+            q->msgs[k++] = q->msgs[i];
+    }
+    q->n = k;
+    for (int i = 0; i < jm->njournal; i++) {
+        if (eddy_msg_route_first (jm->journal[i]) == origin) {
+            if (tell)
+                eddy_respond_error (jm->h, jm->journal[i], ENODATA, NULL);
+            eddy_msg_decref (jm->journal[i]);
+        }
+        else {
+            jm->jfrom[n] = jm->jfrom[i];
+            jm->journal[n++] = jm->journal[i];
+        }
+    }
+    jm->njournal = n;
 }
 
 /* Jobs whose effects waited act again (those still waiting list again). */
@@ -887,6 +972,9 @@ static void batch_stored (struct jobmgr *jm, struct batch *b)
     jm->inflight = NULL;
     jm->seq_done = b->seq;
     journal_send (jm, b->seq, b->journal);
+    /* before the requests act: each job's unstored entries are then the
+     * tail of its list */
+    journal_answer_waiting (jm);
     for (struct jmreq *rq = b->reqs; rq; rq = rq->next)
         req_settle (jm, rq, journal ? journal : jm->journal_batch);
     journal_send (jm, 0, journal);
