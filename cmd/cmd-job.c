@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/jobutil.h"
 #include "engine/util/fluid.h"
+#include "engine/util/fsd.h"
 #include "kvs/kvs.h"
 #include "sched/job-manager/statemask.h"
 #include "sched/jobspec.h"
@@ -27,6 +29,7 @@ static int job_info (int argc, char **argv);
 static int job_attach (int argc, char **argv);
 static int job_wait (int argc, char **argv);
 static int job_submit (int argc, char **argv);
+static int job_purge (int argc, char **argv);
 
 struct job_subcmd {
     const char *name;
@@ -43,7 +46,8 @@ static const struct job_subcmd subcmds[] = {
     {"cancel", "eddy job cancel ID...", "cancel jobs", job_cancel},
     {"cancelall", "eddy job cancelall [-f] [-s STATES] [-u USER] [-q QUEUE]",
      "cancel your active jobs (-f to confirm)", job_cancelall},
-    {"urgency", "eddy job urgency ID N", "set a job's urgency (0 hold - 31 expedite)", job_urgency},
+    {"urgency", "eddy job urgency ID N|hold|expedite|default",
+     "set a job's urgency (0 hold - 31 expedite)", job_urgency},
     {"eventlog", "eddy job eventlog [-p NAME] ID", "print a job's eventlog (or output)",
      job_eventlog},
     {"info", "eddy job info ID KEY", "print a job's jobspec, R or eventlog", job_info},
@@ -52,6 +56,8 @@ static const struct job_subcmd subcmds[] = {
     {"wait", "eddy job wait ID", "wait for a job; exit with its status", job_wait},
     {"submit", "eddy job submit [--urgency=N] FILE", "submit a jobspec file (YAML or JSON, - = stdin)",
      job_submit},
+    {"purge", "eddy job purge [--age-limit=FSD] [--num-limit=N] [--force]",
+     "remove inactive jobs from the KVS (--force to do it)", job_purge},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -65,7 +71,9 @@ const struct eddy_cmd cmd_job = {
             "                          cancel your active jobs, or those in STATES (depend,\n"
             "                          priority, sched, run, cleanup; pending, running,\n"
             "                          active), of USER, in QUEUE; without -f only count them\n"
-            "  urgency ID N            set urgency: 0 holds, 31 expedites\n"
+            "  urgency ID N|hold|expedite|default\n"
+            "                          set urgency 0-31 (words in any case): hold = 0,\n"
+            "                          default = 16, expedite = 31\n"
             "  eventlog [-p NAME] ID   print the job's eventlog (NAME: eventlog, output)\n"
             "  info ID KEY             print jobspec, R or eventlog from the KVS\n"
             "  attach ID               print output as it comes; exit with the job's status\n"
@@ -73,6 +81,10 @@ const struct eddy_cmd cmd_job = {
             "  submit [--urgency=N] FILE\n"
             "                          submit a jobspec (YAML or JSON; - = stdin) as\n"
             "                          it is: the instance validates it; prints the id\n"
+            "  purge [--age-limit=FSD] [--num-limit=N] [-f|--force]\n"
+            "                          remove inactive jobs older than FSD, or beyond the\n"
+            "                          newest N (default: [job-manager]'s limits); without\n"
+            "                          --force only count them\n"
             "  id [--to=FORM] [ID...]  convert job ids; any form is accepted on\n"
             "                          input; FORM is dec (default), hex, dothex,\n"
             "                          kvs, f58, f58plain or emoji.  With no ID,\n"
@@ -261,22 +273,23 @@ static int job_cancelall (int argc, char **argv)
 
 static int parse_urgency (const char *what, const char *s)
 {
-    if (!strcmp (s, "hold"))
+    if (!strcasecmp (s, "hold"))
         return 0;
-    if (!strcmp (s, "expedite"))
+    if (!strcasecmp (s, "expedite"))
         return 31;
-    if (!strcmp (s, "default"))
+    if (!strcasecmp (s, "default"))
         return 16;
     char *end;
     long v = strtol (s, &end, 10);
-    if (end == s || *end || v < 0 || v > 31)
+    /* digits only: no sign, no space */
+    if (!(*s >= '0' && *s <= '9') || *end || v > 31)
         eddy_cmd_die ("job", "%s: '%s' is not 0-31, hold, default or expedite", what, s);
     return (int)v;
 }
 
 static int job_urgency (int argc, char **argv)
 {
-    need_args (argc, 2, 2, "eddy job urgency ID N");
+    need_args (argc, 2, 2, "eddy job urgency ID N|hold|expedite|default");
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     int urgency = parse_urgency ("urgency", argv[2]);
     eddy_handle_t *h = client_open ("job");
@@ -399,6 +412,65 @@ static int job_submit (int argc, char **argv)
     char f58[64];
     jobutil_f58 ((uint64_t)id, f58, sizeof (f58));
     printf ("%s\n", f58);
+    eddy_future_destroy (f);
+    client_close (h);
+    return 0;
+}
+
+/* eddy job purge: as flux job purge, a count first, --force to act. */
+static int job_purge (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "age-limit", required_argument, NULL, 'a' },
+        { "num-limit", required_argument, NULL, 'n' },
+        { "force", no_argument, NULL, 'f' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *usage = "eddy job purge [--age-limit=FSD] [--num-limit=N] [-f|--force]";
+    json_t *o = json_object ();
+    bool force = false;
+    eddy_error_t err;
+    double age;
+    char *end;
+    long num;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "f", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            if (eddy_fsd_parse (optarg, &age, &err) < 0)
+                eddy_cmd_die ("job", "purge: --age-limit: %s", err.text);
+            json_object_set_new (o, "age_limit", json_real (age));
+            break;
+        case 'n':
+            errno = 0;
+            num = strtol (optarg, &end, 10);
+            if (errno || end == optarg || *end || num < 0 || num > 0x7fffffff)
+                eddy_cmd_die ("job", "purge: --num-limit: '%s' is not a count >= 0", optarg);
+            json_object_set_new (o, "num_limit", json_integer (num));
+            break;
+        case 'f':
+            force = true;
+            break;
+        default:
+            fprintf (stderr, "Usage: %s\n", usage);
+            exit (1);
+        }
+    }
+    if (optind != argc) {
+        fprintf (stderr, "Usage: %s\n", usage);
+        exit (1);
+    }
+    json_object_set_new (o, "force", json_boolean (force));
+    eddy_handle_t *h = client_open ("job");
+    eddy_future_t *f = client_rpc_take ("job", h, "job-manager.purge", o, EDDY_NODEID_ANY);
+    json_t *r = client_rpc_get ("job", f, "job-manager.purge");
+    int n = (int)json_integer_value (json_object_get (r, "count"));
+    if (force)
+        printf ("purged %d inactive jobs\n", n);
+    else
+        printf ("%d inactive jobs would be purged (--force to purge them)\n", n);
     eddy_future_destroy (f);
     client_close (h);
     return 0;

@@ -5,14 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/jobfmt.h"
 #include "cmd/jobutil.h"
 #include "engine/util/fluid.h"
 #include "engine/util/fsd.h"
+#include "sched/jobfilter.h"
 
 static int jobs_run (int argc, char **argv);
 
@@ -22,17 +25,36 @@ static int jobs_run (int argc, char **argv);
 
 const struct eddy_cmd cmd_jobs = {
     .name = "jobs",
-    .usage = "eddy jobs [-a] [-A] [-c N] [-o FORMAT] [--json] [--no-header]",
+    .usage = "eddy jobs [-a] [-A] [-f STATES] [-u USER] [-q QUEUE] [--since=TIME] [-c N]\n"
+             "          [-o FORMAT] [--json] [--no-header]",
     .summary = "List jobs (active by default).",
-    .help = "  -a, --all          active and inactive jobs of this user\n"
-            "  -A                 every user's jobs\n"
+    .help = "  -a, --all          active and inactive jobs\n"
+            "  -A                 every user's jobs (-u all)\n"
+            "  -f, --filter=STATES  jobs in these states or with these results, comma-\n"
+            "                     separated, any case: depend priority sched run cleanup\n"
+            "                     inactive; pending running active all; completed\n"
+            "                     failed canceled timeout\n"
+            "  -u, --user=USER    jobs of USER (a name or uid; all = every user);\n"
+            "                     default: yours\n"
+            "  -q, --queue=QUEUE  jobs in QUEUE\n"
+            "      --since=TIME   inactive jobs only if they ended after TIME (implies\n"
+            "                     -a without -f): a duration ago, -1h or 1d (FSD: s m h\n"
+            "                     d), or a local time 2026-01-31[THH:MM[:SS]]\n"
             "  -c, --count=N      at most N jobs\n"
             "  -o, --format=FMT   fields in braces, each optionally {field:>WIDTH} or\n"
             "                     {field:<WIDTH}: id id.f58 id.dec username userid name\n"
-            "                     state st result returncode waitstatus ntasks nnodes\n"
-            "                     priority urgency t_submit t_run t_inactive runtime\n"
-            "                     exception.type exception.note info\n"
-            "      --json         one JSON object per job per line\n"
+            "                     queue state st result returncode waitstatus ntasks\n"
+            "                     nnodes nodelist priority urgency t_submit t_run\n"
+            "                     t_cleanup t_inactive runtime duration waiting\n"
+            "                     exception.type exception.note info.  {t_submit!d} (any\n"
+            "                     t_ field) is the local time 2026-01-31T08:00:00 (the\n"
+            "                     bare field: seconds since the epoch); runtime is an\n"
+            "                     elapsed time (1.5s 2m3s 1h2m 1d3h), {duration!e} too.\n"
+            "                     info: why a pending job waits (held, depends on ID,\n"
+            "                     begin-time, queue stopped; resources: the first of its\n"
+            "                     queue; priority: behind another), a running job's\n"
+            "                     nodes, an inactive job's exception\n"
+            "      --json         one JSON object per job per line (raw numbers)\n"
             "  -n, --no-header    no header line\n",
     .run = jobs_run,
 };
@@ -57,8 +79,48 @@ static const char *state_single (const char *state, const char *result)
     return "?";
 }
 
-/* The text of one field for one job; buf holds what is built here. */
-static const char *field (json_t *job, const char *name, char *buf, size_t len, double now)
+/* uid -> user name, each uid looked up once: getpwuid () reads the
+ * passwd database (a file, or a directory service) at every call, and a
+ * listing has few users and many rows. */
+struct uname {
+    int uid;
+    char *name;
+    struct uname *next;
+};
+static struct uname *unames[256];
+
+static const char *username (int uid)
+{
+    struct uname **b = &unames[(unsigned)uid % 256], *u;
+    for (u = *b; u; u = u->next)
+        if (u->uid == uid)
+            return u->name;
+    struct passwd *pw = getpwuid (uid);
+    u = xmalloc (sizeof (*u));
+    u->uid = uid;
+    u->name = pw ? xstrdup (pw->pw_name) : xasprintf ("%d", uid);
+    u->next = *b;
+    *b = u;
+    return u->name;
+}
+
+static bool is_time_field (const char *name)
+{
+    return !strcmp (name, "t_submit") || !strcmp (name, "t_run") || !strcmp (name, "t_cleanup")
+           || !strcmp (name, "t_inactive");
+}
+
+static double runtime_of (json_t *job, double now)
+{
+    double t_run = json_real_value (json_object_get (job, "t_run"));
+    double t_end = json_real_value (json_object_get (job, "t_cleanup"));
+    return t_run > 0 ? (t_end > 0 ? t_end : now) - t_run : 0;
+}
+
+/* The text of one field for one job (conv: the !CONV letter or 0); buf
+ * holds what is built here. */
+static const char *field (json_t *job, const char *name, int conv, char *buf, size_t len,
+                          double now)
 {
     const char *state = json_string_value (json_object_get (job, "state"));
     const char *result = json_string_value (json_object_get (job, "result"));
@@ -75,30 +137,20 @@ static const char *field (json_t *job, const char *name, char *buf, size_t len, 
         snprintf (buf, len, "%ju", (uintmax_t)id);
         return buf;
     }
-    if (!strcmp (name, "username")) {
-        int uid = (int)json_integer_value (json_object_get (job, "userid"));
-        struct passwd *pw = getpwuid (uid);
-        snprintf (buf, len, "%s", pw ? pw->pw_name : "?");
-        if (!pw)
-            snprintf (buf, len, "%d", uid);
-        return buf;
-    }
+    if (!strcmp (name, "username"))
+        return username ((int)json_integer_value (json_object_get (job, "userid")));
+    if (conv == 'd')
+        return jobfmt_iso (json_number_value (json_object_get (job, name)), buf, len);
+    if (conv == 'e' && strcmp (name, "runtime") != 0)
+        return jobfmt_elapsed (json_number_value (json_object_get (job, name)), buf, len);
     if (!strcmp (name, "st"))
         return state_single (state, result);
     if (!strcmp (name, "state"))
         return state;
     if (!strcmp (name, "result"))
         return result;
-    if (!strcmp (name, "runtime")) {
-        double t_run = json_real_value (json_object_get (job, "t_run"));
-        double t_end = json_real_value (json_object_get (job, "t_cleanup"));
-        if (t_run <= 0) {
-            snprintf (buf, len, "0.0");
-            return buf;
-        }
-        snprintf (buf, len, "%.3f", (t_end > 0 ? t_end : now) - t_run);
-        return buf;
-    }
+    if (!strcmp (name, "runtime"))
+        return jobfmt_elapsed (runtime_of (job, now), buf, len);
     if (!strcmp (name, "returncode")) {
         if (!(v = json_object_get (job, "returncode")))
             return "";
@@ -106,12 +158,16 @@ static const char *field (json_t *job, const char *name, char *buf, size_t len, 
         return buf;
     }
     if (!strcmp (name, "info")) {
-        const char *type = NULL, *note = NULL;
+        const char *type = NULL, *note = NULL, *s;
+        if ((s = json_string_value (json_object_get (job, "waiting"))))
+            return s; /* pending: why */
         json_unpack (job, "{s?{s?s s?s}}", "exception", "type", &type, "note", &note);
         if (type) {
             snprintf (buf, len, "%s%s%s", type, note && *note ? ": " : "", note ? note : "");
             return buf;
         }
+        if (strcmp (state, "INACTIVE") != 0 && (s = json_string_value (json_object_get (job, "nodelist"))))
+            return s; /* running: where */
         return "";
     }
     if (!strncmp (name, "exception.", 10)) {
@@ -138,8 +194,35 @@ static const char *const known[] = {
     "id", "id.f58", "id.dec", "username", "userid", "name", "state", "st", "result",
     "returncode", "waitstatus", "ntasks", "nnodes", "priority", "urgency", "t_submit", "t_run",
     "t_inactive", "t_cleanup", "runtime", "exception.type", "exception.note", "info", "duration",
-    NULL,
+    "queue", "nodelist", "waiting", NULL,
 };
+
+/* The job-list keys the format's fields read, added to attrs (a table
+ * asks only for what it shows: less to send and decode per job). */
+static void format_attrs (const char *fmt, json_t *attrs)
+{
+    static const struct {
+        const char *field;
+        const char *keys;
+    } map[] = {
+        { "id", "" }, { "id.f58", "" }, { "id.dec", "" }, { "username", "userid" },
+        { "st", "state result" }, { "runtime", "t_run t_cleanup" },
+        { "info", "state waiting exception nodelist" }, { "exception.type", "exception" },
+        { "exception.note", "exception" },
+    };
+    for (const char *p = fmt; (p = strchr (p, '{'));) {
+        size_t n = strcspn (++p, "!:}");
+        char name[64], keys[64];
+        snprintf (name, sizeof (name), "%.*s", (int)n, p);
+        snprintf (keys, sizeof (keys), "%s", name); /* the field's own key by default */
+        for (size_t i = 0; i < sizeof (map) / sizeof (map[0]); i++)
+            if (!strcmp (map[i].field, name))
+                snprintf (keys, sizeof (keys), "%s", map[i].keys);
+        char *save = NULL;
+        for (char *k = strtok_r (keys, " ", &save); k; k = strtok_r (NULL, " ", &save))
+            json_array_append_new (attrs, json_string (k));
+    }
+}
 
 /* Format one line: fmt has {name[!conv][:[<>]width[.prec]]} fields. */
 static void format_line (const char *fmt, json_t *job, bool header, double now, FILE *out)
@@ -175,13 +258,26 @@ static void format_line (const char *fmt, json_t *job, bool header, double now, 
             if (dot)
                 prec = atoi (dot + 1);
         }
-        if (bang)
+        int conv = 0;
+        if (bang) {
             *bang = '\0';
+            conv = bang[1];
+            if (!conv || bang[2])
+                eddy_cmd_die ("jobs", "format: '!%s' is not a conversion (!d, !e)", bang + 1);
+        }
         bool ok = false;
         for (int i = 0; known[i]; i++)
             ok = ok || !strcmp (known[i], spec);
         if (!ok)
             eddy_cmd_die ("jobs", "format: unknown field '%s'", spec);
+        if (conv == 'd' && !is_time_field (spec))
+            eddy_cmd_die ("jobs", "format: !d (a local time) is for t_submit, t_run, t_cleanup "
+                                  "and t_inactive, not '%s'", spec);
+        if (conv == 'e' && strcmp (spec, "runtime") && strcmp (spec, "duration"))
+            eddy_cmd_die ("jobs", "format: !e (an elapsed time) is for runtime and duration, "
+                                  "not '%s'", spec);
+        if (conv && conv != 'd' && conv != 'e')
+            eddy_cmd_die ("jobs", "format: '!%c' is not a conversion (!d, !e)", conv);
         char buf[256], up[64];
         const char *text;
         if (header) {
@@ -197,7 +293,7 @@ static void format_line (const char *fmt, json_t *job, bool header, double now, 
             text = up;
         }
         else
-            text = field (job, spec, buf, sizeof (buf), now);
+            text = field (job, spec, conv, buf, sizeof (buf), now);
         if (prec >= 0)
             fprintf (out, left ? "%-*.*s" : "%*.*s", width, prec, text);
         else
@@ -207,29 +303,54 @@ static void format_line (const char *fmt, json_t *job, bool header, double now, 
     fputc ('\n', out);
 }
 
+/* -u USER: a name, a uid, or "all" (-1) */
+static int parse_user (const char *s)
+{
+    struct passwd *pw;
+    char *end;
+
+    if (!strcasecmp (s, "all"))
+        return -1;
+    errno = 0;
+    long v = strtol (s, &end, 10);
+    if (!errno && end != s && !*end && v >= 0 && v < INT32_MAX)
+        return (int)v;
+    if (!(pw = getpwnam (s)))
+        eddy_cmd_die ("jobs", "--user: unknown user '%s'", s);
+    return (int)pw->pw_uid;
+}
+
 static int jobs_run (int argc, char **argv)
 {
     static const struct option opts[] = {
         { "all", no_argument, NULL, 'a' },
         { "count", required_argument, NULL, 'c' },
+        { "filter", required_argument, NULL, 'f' },
+        { "user", required_argument, NULL, 'u' },
+        { "queue", required_argument, NULL, 'q' },
+        { "since", required_argument, NULL, 'S' },
         { "format", required_argument, NULL, 'o' },
         { "json", no_argument, NULL, 'j' },
         { "no-header", no_argument, NULL, 'n' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    bool all = false, every_user = false, json = false, header = true;
-    const char *fmt = DEFAULT_FORMAT;
-    int count = 0, c;
+    bool all = false, json = false, header = true;
+    const char *fmt = DEFAULT_FORMAT, *states = NULL, *queue = NULL, *since_arg = NULL;
+    int count = 0, c, userid = (int)getuid ();
+    eddy_error_t err;
+    struct timespec ts;
 
+    clock_gettime (CLOCK_REALTIME, &ts);
+    double now = ts.tv_sec + ts.tv_nsec * 1e-9, since = 0;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "aAc:o:nh", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "aAc:f:u:q:o:nh", opts, NULL)) != -1) {
         switch (c) {
         case 'a':
             all = true;
             break;
         case 'A':
-            every_user = true;
+            userid = -1;
             break;
         case 'c': {
             char *end;
@@ -238,6 +359,24 @@ static int jobs_run (int argc, char **argv)
                 eddy_cmd_die ("jobs", "--count: '%s' is not a count", optarg);
             break;
         }
+        case 'f':
+            if (eddy_jobfilter_parse (optarg, &err) < 0)
+                eddy_cmd_die ("jobs", "--filter: %s", err.text);
+            states = optarg;
+            break;
+        case 'u':
+            userid = parse_user (optarg);
+            break;
+        case 'q':
+            if (!*optarg)
+                eddy_cmd_die ("jobs", "--queue: an empty queue name");
+            queue = optarg;
+            break;
+        case 'S':
+            if (jobfmt_parse_since (optarg, now, &since, &err) < 0)
+                eddy_cmd_die ("jobs", "--since: %s", err.text);
+            since_arg = optarg;
+            break;
         case 'o':
             fmt = optarg;
             break;
@@ -261,19 +400,27 @@ static int jobs_run (int argc, char **argv)
         format_line (fmt, NULL, true, 0, devnull);
         fclose (devnull);
     }
+    if (!states) /* --since is about inactive jobs: it implies -a */
+        states = all || since_arg ? "all" : "active";
 
     eddy_handle_t *h = client_open ("jobs");
-    json_t *req = json_pack ("{s:i s:s}", "max_entries", count, "states", all ? "all" : "active");
-    if (!every_user)
-        json_object_set_new (req, "userid", json_integer ((int)getuid ()));
+    json_t *req = json_pack ("{s:i s:s}", "max_entries", count, "states", states);
+    if (userid >= 0)
+        json_object_set_new (req, "userid", json_integer (userid));
+    if (queue)
+        json_object_set_new (req, "queue", json_string (queue));
+    if (since_arg)
+        json_object_set_new (req, "since", json_real (since));
+    if (!json) {
+        json_t *attrs = json_array ();
+        format_attrs (fmt, attrs);
+        json_object_set_new (req, "attrs", attrs);
+    }
     eddy_future_t *f = client_rpc ("jobs", h, "job-list.list", req, EDDY_NODEID_ANY);
     json_t *jobs, *job;
     size_t i;
     if (eddy_rpc_get_unpack (f, "{s:o}", "jobs", &jobs) < 0)
         eddy_cmd_die ("jobs", "job-list.list: malformed response");
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    double now = ts.tv_sec + ts.tv_nsec * 1e-9;
     if (json) {
         json_array_foreach (jobs, i, job) {
             char *s = json_dumps (job, JSON_COMPACT);
@@ -287,6 +434,8 @@ static int jobs_run (int argc, char **argv)
         json_array_foreach (jobs, i, job)
             format_line (fmt, job, false, now, stdout);
     }
+    if (fflush (stdout) != 0)
+        eddy_cmd_die ("jobs", "error writing output");
     eddy_future_destroy (f);
     json_decref (req);
     client_close (h);

@@ -15,8 +15,10 @@ static int ping_run (int argc, char **argv);
 const struct eddy_cmd cmd_ping = {
     .name = "ping",
     .usage = "eddy ping [--count N] [--interval S] [--rank R] [--pad N] TARGET",
-    .summary = "Send TARGET.ping requests (e.g. TARGET = broker) and time the round trips.",
-    .help = "  -c, --count=N      stop after N pings (default: until interrupted)\n"
+    .summary = "Send SERVICE.ping requests to a rank and time the round trips.",
+    .help = "TARGET is RANK (its broker: `eddy ping 3`), SERVICE (e.g. broker, kvs, on\n"
+            "the local broker or --rank) or RANK!SERVICE (`eddy ping 3!kvs`).\n"
+            "  -c, --count=N      stop after N pings (default: until interrupted)\n"
             "  -i, --interval=S   pause S seconds between pings (default 0: back to back)\n"
             "  -r, --rank=R       send to rank R (default: the local broker)\n"
             "  -p, --pad=N        add N bytes of payload\n"
@@ -28,6 +30,31 @@ static int cmp_double (const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* TARGET: RANK, SERVICE or RANK!SERVICE; the service is malloc'd. */
+static char *parse_target (const char *target, uint32_t *rank, bool rank_set)
+{
+    const char *bang = strchr (target, '!');
+    const char *service = bang ? bang + 1 : target;
+    char *r = bang ? xasprintf ("%.*s", (int)(bang - target), target) : NULL;
+
+    if (!bang && *target && strspn (target, "0123456789") == strlen (target)) {
+        r = xstrdup (target);
+        service = "broker";
+    }
+    if (r) {
+        if (!*r)
+            eddy_cmd_die ("ping", "'%s': no rank before '!'", target);
+        uint32_t v = client_parse_rank ("ping", r);
+        if (rank_set && *rank != v)
+            eddy_cmd_die ("ping", "'%s' names rank %s, --rank another", target, r);
+        *rank = v;
+        free (r);
+    }
+    if (!*service || strchr (service, '.') || strchr (service, ' ') || strchr (service, '!'))
+        eddy_cmd_die ("ping", "'%s' is not a rank, a service name or RANK!SERVICE", target);
+    return xstrdup (service);
 }
 
 static int ping_run (int argc, char **argv)
@@ -44,7 +71,7 @@ static int ping_run (int argc, char **argv)
     long count = -1, pad = 0;
     double interval = 0;
     uint32_t rank = EDDY_NODEID_ANY;
-    bool quiet = false;
+    bool quiet = false, rank_set = false;
     int c;
 
     optind = 1;
@@ -61,6 +88,7 @@ static int ping_run (int argc, char **argv)
             break;
         case 'r':
             rank = client_parse_rank ("ping", optarg);
+            rank_set = true;
             break;
         case 'p':
             pad = strtol (optarg, &end, 10);
@@ -78,9 +106,7 @@ static int ping_run (int argc, char **argv)
     }
     if (optind != argc - 1)
         eddy_cmd_usage (&cmd_ping, true);
-    const char *target = argv[optind];
-    if (!*target || strchr (target, '.') || strchr (target, ' '))
-        eddy_cmd_die ("ping", "'%s' is not a service name", target);
+    char *target = parse_target (argv[optind], &rank, rank_set);
     char *topic = xasprintf ("%s.ping", target);
     char *padding = xcalloc (pad + 1, 1);
     memset (padding, 'p', pad);
@@ -128,5 +154,6 @@ static int ping_run (int argc, char **argv)
     client_close (h);
     free (padding);
     free (topic);
+    free (target);
     return 0;
 }

@@ -182,7 +182,7 @@ static eddy_idset_t *ranks_of (const eddy_rlist_t *rl)
 struct status {
     json_t *o;
     eddy_rlist_t *all, *allocated, *down, *excluded;
-    eddy_idset_t *drained, *offline, *lost;
+    eddy_idset_t *drained, *offline, *lost, *torpid;
 };
 
 static void status_fetch (eddy_handle_t *h, struct status *st)
@@ -191,11 +191,11 @@ static void status_fetch (eddy_handle_t *h, struct status *st)
         client_rpc ("resource", h, "sched.resource-status", NULL, EDDY_NODEID_ANY);
     json_t *o = client_rpc_get ("resource", f, "sched.resource-status");
     json_t *jall, *jalloc, *jdown, *jexcl = NULL;
-    const char *drained = NULL, *offline = NULL, *lost = NULL;
+    const char *drained = NULL, *offline = NULL, *lost = NULL, *torpid = NULL;
 
-    if (json_unpack (o, "{s:o s:o s:o s?o s?s s?s s?s}", "all", &jall, "allocated",
+    if (json_unpack (o, "{s:o s:o s:o s?o s?s s?s s?s s?s}", "all", &jall, "allocated",
                      &jalloc, "down", &jdown, "excluded", &jexcl, "drained", &drained,
-                     "offline", &offline, "lost", &lost) < 0)
+                     "offline", &offline, "lost", &lost, "torpid", &torpid) < 0)
         eddy_cmd_die ("resource", "sched.resource-status: malformed response");
     st->all = decode (jall, "all");
     st->allocated = decode (jalloc, "allocated");
@@ -204,6 +204,7 @@ static void status_fetch (eddy_handle_t *h, struct status *st)
     st->drained = ids_of (drained, "drained");
     st->offline = offline ? ids_of (offline, "offline") : ranks_of (st->down);
     st->lost = ids_of (lost, "lost");
+    st->torpid = ids_of (torpid, "torpid");
     if (!st->excluded)
         eddy_cmd_die ("resource", "out of memory");
     eddy_future_destroy (f);
@@ -218,6 +219,7 @@ static void status_free (struct status *st)
     eddy_idset_destroy (st->drained);
     eddy_idset_destroy (st->offline);
     eddy_idset_destroy (st->lost);
+    eddy_idset_destroy (st->torpid);
 }
 
 static char *encode (const eddy_idset_t *ids)
@@ -273,7 +275,7 @@ static void compute_states (const struct status *st,
         .excluded = excl,
         .drained = st->drained,
         .lost = st->lost,
-        .torpid = NULL, /* the broker has no torpid notion yet */
+        .torpid = st->torpid,
     };
     if (eddy_rstate_compute (&in, out) < 0)
         eddy_cmd_die ("resource", "out of memory");

@@ -379,7 +379,10 @@ static int start_run (int argc, char **argv)
     eddy_future_t *f = eddy_rpc_pack (h, "broker.state-wait", 0, 0, "{s:s}", "state", "run");
     double left = timeout - (client_monotime () - t0);
     if (!f || eddy_future_wait_for (f, left > 0.01 ? left : 0.01) < 0 || eddy_rpc_get (f, NULL) < 0) {
-        eddy_cmd_error ("start", "the instance did not come up within %.0f s", timeout);
+        if (f && errno != ETIMEDOUT)
+            eddy_cmd_error ("start", "the instance did not come up: %s", eddy_future_error_string (f));
+        else
+            eddy_cmd_error ("start", "the instance did not come up within %.0f s", timeout);
         eddy_future_destroy (f);
         eddy_close (h);
         for (uint32_t i = 0; i < in.size; i++)

@@ -3,16 +3,20 @@
  * with the job's status.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/jobutil.h"
+#include "engine/util/fluid.h"
 #include "engine/util/fsd.h"
 #include "engine/util/idset.h"
 #include "sched/jobspec.h"
@@ -32,6 +36,18 @@ static int run_run (int argc, char **argv);
     "  -S, --setattr=K=V     set jobspec attribute K (under attributes.system unless it\n"     \
     "                        starts with user. or system.); V is JSON or a string\n"           \
     "  -q, --queue=NAME      submit to queue NAME (eddy queue list)\n"                         \
+    "      --cwd=DIR         run the tasks in DIR (default: the current directory)\n"         \
+    "      --env=RULE        NAME=VAL sets, -PATTERN drops, PATTERN copies from here,\n"      \
+    "                        ^FILE reads rules from FILE (applied in order to a copy\n"      \
+    "                        of this environment)\n"                                          \
+    "      --env-remove=PATTERN  drop the variables PATTERN matches (as --env=-PATTERN)\n"    \
+    "      --output=FILE     write the tasks' stdout (and stderr, unless --error) to FILE;\n"  \
+    "                        {{id}} is the job id (F58), {{id.dec}} in decimal\n"            \
+    "      --error=FILE      write the tasks' stderr to FILE\n"                               \
+    "      --dependency=SCHEME:JOB  wait for JOB: after (started), afterany (ended),\n"     \
+    "                        afterok (ended successfully), afternotok (failed)\n"            \
+    "      --begin-time=TIME hold the job until TIME: +DURATION, epoch seconds or\n"        \
+    "                        YYYY-MM-DDTHH:MM[:SS][Z]\n"                                       \
     "      --quiet           do not print job ids\n"
 
 const struct eddy_cmd cmd_submit = {
@@ -58,6 +74,9 @@ struct opts {
     bool quiet, wait;
     const char *cc;
     json_t *attrs;
+    const char *cwd;
+    json_t *env_rules; /* --env and --env-remove, in order */
+    json_t *deps;      /* attributes.system.dependencies, or NULL */
 };
 
 static int parse_count (const char *cmd, const char *opt, const char *s, int min)
@@ -104,6 +123,133 @@ static void setattr (const char *cmd, json_t *attrs, const char *kv)
     free (s);
 }
 
+static json_t *sys_attrs (json_t *attrs)
+{
+    json_t *sys = json_object_get (attrs, "system");
+    if (!json_is_object (sys))
+        json_object_set_new (attrs, "system", (sys = json_object ()));
+    return sys;
+}
+
+/* --output/--error: attributes.system.shell.options.output.STREAM, a file
+ * the exec service opens (the path is a template: the id is not known yet).
+ */
+static void set_output (const char *cmd, json_t *attrs, const char *stream, const char *path)
+{
+    if (!*path)
+        eddy_cmd_die (cmd, "--%s: the file name is empty", !strcmp (stream, "stdout") ? "output"
+                                                                                       : "error");
+    json_t *o = sys_attrs (attrs);
+    const char *keys[] = { "shell", "options", "output" };
+    for (size_t i = 0; i < 3; i++) {
+        json_t *sub = json_object_get (o, keys[i]);
+        if (!json_is_object (sub))
+            json_object_set_new (o, keys[i], (sub = json_object ()));
+        o = sub;
+    }
+    json_object_set_new (o, stream, json_pack ("{s:s s:s}", "type", "file", "path", path));
+}
+
+/* --env=^FILE: one rule per line of FILE (blank lines and # comments
+ * skipped), as flux submit reads them.
+ */
+static void env_rules_file (const char *cmd, json_t *rules, const char *path)
+{
+    size_t len;
+    char *text = jobutil_read_file (path, &len), *save = NULL;
+    if (!text)
+        eddy_cmd_die (cmd, "--env=^%s: %s", path, strerror (errno));
+    for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        size_t n = strlen (line);
+        while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (!*line || *line == '#')
+            continue;
+        if (*line == '^')
+            eddy_cmd_die (cmd, "--env=^%s: a file of rules cannot name another (%s)", path, line);
+        json_array_append_new (rules, json_string (line));
+    }
+    free (text);
+}
+
+static const char *const dep_schemes[] = { "after", "afterany", "afterok", "afternotok", NULL };
+
+/* --dependency=SCHEME:JOB (RFC 26): the job id is checked here and sent in
+ * F58 form, so that a typo is refused before anything is submitted.
+ */
+static void add_dependency (const char *cmd, struct opts *o, const char *arg)
+{
+    const char *colon = strchr (arg, ':');
+    size_t n = colon ? (size_t)(colon - arg) : 0;
+    bool known = false;
+    eddy_fluid_t id;
+    eddy_error_t err;
+    char f58[64];
+
+    for (size_t i = 0; colon && dep_schemes[i]; i++)
+        if (strlen (dep_schemes[i]) == n && !strncmp (dep_schemes[i], arg, n))
+            known = true;
+    if (!colon || !known)
+        eddy_cmd_die (cmd, "--dependency: '%s' is not SCHEME:JOBID with SCHEME one of after, "
+                      "afterany, afterok, afternotok", arg);
+    if (eddy_fluid_parse (colon + 1, &id, &err) < 0)
+        eddy_cmd_die (cmd, "--dependency: '%s' is not a job id: %s", colon + 1, err.text);
+    jobutil_f58 (id, f58, sizeof (f58));
+    if (!o->deps)
+        o->deps = json_array ();
+    json_array_append_new (o->deps, json_pack ("{s:s% s:s}", "scheme", arg, n, "value", f58));
+}
+
+/* --begin-time: "+DURATION" from now, epoch seconds, or an ISO 8601 date
+ * and time (local time, or UTC with a trailing Z).
+ */
+static double parse_begin_time (const char *cmd, const char *s)
+{
+    eddy_error_t err;
+    double d;
+    char *end;
+    struct tm tm;
+    struct timespec now;
+
+    clock_gettime (CLOCK_REALTIME, &now);
+    if (s[0] == '+') {
+        if (eddy_fsd_parse (s + 1, &d, &err) < 0)
+            eddy_cmd_die (cmd, "--begin-time: '%s': %s", s, err.text);
+        return (double)now.tv_sec + now.tv_nsec * 1e-9 + d;
+    }
+    errno = 0;
+    d = strtod (s, &end);
+    if (end != s && *end == '\0' && errno == 0 && d >= 0)
+        return d;
+    const char *forms[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
+                            "%Y-%m-%d %H:%M", NULL };
+    for (size_t i = 0; forms[i]; i++) {
+        memset (&tm, 0, sizeof (tm));
+        end = strptime (s, forms[i], &tm);
+        if (!end || (*end && strcmp (end, "Z") != 0))
+            continue;
+        tm.tm_isdst = -1;
+        time_t t = *end ? timegm (&tm) : mktime (&tm);
+        if (t == (time_t)-1)
+            break;
+        return (double)t;
+    }
+    eddy_cmd_die (cmd, "--begin-time: '%s' is not +DURATION, epoch seconds or "
+                  "YYYY-MM-DDTHH:MM[:SS][Z]", s);
+    return 0;
+}
+
+static void add_begin_time (const char *cmd, struct opts *o, const char *arg)
+{
+    char text[64];
+    snprintf (text, sizeof (text), "%.3f", parse_begin_time (cmd, arg));
+    if (!o->deps)
+        o->deps = json_array ();
+    json_array_append_new (o->deps, json_pack ("{s:s s:s}", "scheme", "begin-time", "value", text));
+}
+
 static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, char **argv,
                        struct opts *o, bool is_submit)
 {
@@ -119,6 +265,13 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
         { "queue", required_argument, NULL, 'q' },
         { "cc", required_argument, NULL, 'C' },
         { "wait", no_argument, NULL, 'w' },
+        { "cwd", required_argument, NULL, 'D' },
+        { "env", required_argument, NULL, 'E' },
+        { "env-remove", required_argument, NULL, 'R' },
+        { "output", required_argument, NULL, 'O' },
+        { "error", required_argument, NULL, 'e' },
+        { "dependency", required_argument, NULL, 'd' },
+        { "begin-time", required_argument, NULL, 'b' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -128,6 +281,7 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
     o->cores = 1;
     o->urgency = 16;
     o->attrs = json_object ();
+    o->env_rules = json_array ();
     optind = 1;
     while ((c = getopt_long (argc, argv, "+N:n:c:g:t:S:q:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -164,13 +318,38 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
         case 'Q':
             o->quiet = true;
             break;
-        case 'q': {
-            json_t *sys = json_object_get (o->attrs, "system");
-            if (!json_is_object (sys))
-                json_object_set_new (o->attrs, "system", (sys = json_object ()));
-            json_object_set_new (sys, "queue", json_string (optarg)); /* a name, never JSON */
+        case 'q':
+            json_object_set_new (sys_attrs (o->attrs), "queue",
+                                 json_string (optarg)); /* a name, never JSON */
             break;
-        }
+        case 'D':
+            o->cwd = optarg;
+            break;
+        case 'E':
+            if (!*optarg || !strcmp (optarg, "-") || !strcmp (optarg, "^"))
+                eddy_cmd_die (cmd, "--env: the rule is empty");
+            if (optarg[0] == '^')
+                env_rules_file (cmd, o->env_rules, optarg + 1);
+            else
+                json_array_append_new (o->env_rules, json_string (optarg));
+            break;
+        case 'R':
+            if (!*optarg)
+                eddy_cmd_die (cmd, "--env-remove: the pattern is empty");
+            json_array_append_new (o->env_rules, json_sprintf ("-%s", optarg));
+            break;
+        case 'O':
+            set_output (cmd, o->attrs, "stdout", optarg);
+            break;
+        case 'e':
+            set_output (cmd, o->attrs, "stderr", optarg);
+            break;
+        case 'd':
+            add_dependency (cmd, o, optarg);
+            break;
+        case 'b':
+            add_begin_time (cmd, o, optarg);
+            break;
         case 'C':
             if (!is_submit)
                 eddy_cmd_usage (ec, true);
@@ -189,12 +368,67 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
     }
     if (optind >= argc)
         eddy_cmd_die (cmd, "a COMMAND to run is required");
+    if (o->deps)
+        json_object_set (sys_attrs (o->attrs), "dependencies", o->deps);
     return optind;
 }
 
-static json_t *environment (void)
+/* $NAME and ${NAME} in a --env value, from this environment ("" if unset). */
+static char *expand (const char *v)
+{
+    size_t cap = strlen (v) + 1, n = 0;
+    char *out = xcalloc (cap, 1);
+    while (*v) {
+        const char *name = NULL, *next = NULL;
+        size_t len = 0;
+        if (v[0] == '$' && v[1] == '{' && strchr (v, '}')) {
+            name = v + 2;
+            len = strchr (v, '}') - name;
+            next = name + len + 1;
+        }
+        else if (v[0] == '$' && (v[1] == '_' || (v[1] >= 'A' && v[1] <= 'Z')
+                                 || (v[1] >= 'a' && v[1] <= 'z'))) {
+            name = v + 1;
+            while (name[len] == '_' || (name[len] >= 'A' && name[len] <= 'Z')
+                   || (name[len] >= 'a' && name[len] <= 'z') || (name[len] >= '0' && name[len] <= '9'))
+                len++;
+            next = name + len;
+        }
+        const char *val = NULL;
+        char *key = name ? xasprintf ("%.*s", (int)len, name) : NULL;
+        if (key)
+            val = getenv (key);
+        free (key);
+        size_t add = name ? (val ? strlen (val) : 0) : 1;
+        if (n + add + 1 > cap) {
+            cap = (n + add + 1) * 2;
+            if (!(out = realloc (out, cap)))
+                eddy_cmd_die ("submit", "out of memory");
+        }
+        if (name) {
+            if (val)
+                memcpy (out + n, val, add);
+            v = next;
+        }
+        else
+            out[n] = *v++;
+        n += add;
+        out[n] = '\0';
+    }
+    return out;
+}
+
+/* The job's environment: a copy of this one, then each rule in order
+ * (as flux submit --env): -PATTERN removes the matching variables,
+ * NAME=VALUE sets one ($NAME expanded from here), PATTERN copies the
+ * matching ones from here.
+ */
+static json_t *environment (const char *cmd, json_t *rules)
 {
     json_t *env = json_object ();
+    json_t *rule;
+    size_t i;
+
     for (char **e = environ; e && *e; e++) {
         char *eq = strchr (*e, '=');
         if (!eq)
@@ -204,16 +438,67 @@ static json_t *environment (void)
             json_object_set_new (env, name, json_string (eq + 1));
         free (name);
     }
+    json_array_foreach (rules, i, rule) {
+        const char *r = json_string_value (rule), *eq = strchr (r, '=');
+        if (r[0] == '-') {
+            const char *key;
+            json_t *v;
+            void *tmp;
+            json_object_foreach_safe (env, tmp, key, v) {
+                if (fnmatch (r + 1, key, 0) == 0)
+                    json_object_del (env, key);
+            }
+        }
+        else if (eq) {
+            if (eq == r)
+                eddy_cmd_die (cmd, "--env: '%s' has no variable name", r);
+            char *name = xasprintf ("%.*s", (int)(eq - r), r), *val = expand (eq + 1);
+            json_object_set_new (env, name, json_string (val));
+            free (name);
+            free (val);
+        }
+        else {
+            for (char **e = environ; e && *e; e++) {
+                char *q = strchr (*e, '=');
+                if (!q)
+                    continue;
+                char *name = xasprintf ("%.*s", (int)(q - *e), *e);
+                if (fnmatch (r, name, 0) == 0)
+                    json_object_set_new (env, name, json_string (q + 1));
+                free (name);
+            }
+        }
+    }
     return env;
+}
+
+/* --cwd: absolute, and a directory now (a typo fails here, not in the job). */
+static void job_cwd (const char *cmd, const char *dir, char *cwd, size_t len)
+{
+    struct stat st;
+    if (!getcwd (cwd, len))
+        snprintf (cwd, len, "/");
+    if (!dir)
+        return;
+    if (stat (dir, &st) < 0)
+        eddy_cmd_die (cmd, "--cwd: %s: %s", dir, strerror (errno));
+    if (!S_ISDIR (st.st_mode))
+        eddy_cmd_die (cmd, "--cwd: %s: not a directory", dir);
+    if (dir[0] == '/')
+        snprintf (cwd, len, "%s", dir);
+    else {
+        size_t n = strlen (cwd);
+        if (snprintf (cwd + n, len - n, "%s%s", n > 1 ? "/" : "", dir) >= (int)(len - n))
+            eddy_cmd_die (cmd, "--cwd: %s: the path is too long", dir);
+    }
 }
 
 static json_t *make_jobspec (const char *cmd, struct opts *o, int argc, char **argv)
 {
     char cwd[PATH_MAX];
     eddy_error_t err;
-    if (!getcwd (cwd, sizeof (cwd)))
-        snprintf (cwd, sizeof (cwd), "/");
-    json_t *env = environment ();
+    job_cwd (cmd, o->cwd, cwd, sizeof (cwd));
+    json_t *env = environment (cmd, o->env_rules);
     json_t *user_attrs = json_object_get (o->attrs, "user");
     json_t *sys = json_object_get (o->attrs, "system");
     struct eddy_jobspec_request req = {
@@ -358,6 +643,8 @@ static int submit_run (int argc, char **argv)
     free (fs);
     eddy_idset_destroy (cc);
     json_decref (o.attrs);
+    json_decref (o.env_rules);
+    json_decref (o.deps);
     client_close (h);
     return rc;
 }
@@ -376,6 +663,8 @@ static int run_run (int argc, char **argv)
     json_decref (js);
     int rc = jobutil_attach ("run", h, id);
     json_decref (o.attrs);
+    json_decref (o.env_rules);
+    json_decref (o.deps);
     client_close (h);
     return rc;
 }

@@ -123,8 +123,8 @@ static const struct eddy_conf_key tbon_keys[] = {
     { "topo", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = topo_check, .doc = "tree shape: kary:K (default kary:2), binomial, flat" },
     { "connect_timeout", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
     { "tcp_user_timeout", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
-    { "torpid_min", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
-    { "torpid_max", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
+    { "torpid_min", EDDY_CONF_DURATION, EDDY_CONF_UNUSED, .doc = "eddy's keepalive_period plays its part" },
+    { "torpid_max", EDDY_CONF_DURATION, 0, .doc = "silence after which a child is torpid (not scheduled on), 0 = never" },
     EDDY_CONF_END,
 };
 
@@ -154,10 +154,20 @@ static const struct eddy_conf_key resource_config_keys[] = {
     { "properties", EDDY_CONF_STRINGS },
     EDDY_CONF_END,
 };
+/* [resource.health]: what a torpid, lost or crashed rank gets (sched/resource.c) */
+static const char *const health_torpid[] = { "none", "drain", NULL };
+static const char *const health_down_drain[] = { "down", "drain", NULL };
+static const struct eddy_conf_key resource_health_keys[] = {
+    { "torpid", EDDY_CONF_STRING, 0, .choices = health_torpid, .doc = "none (default: not scheduled on while torpid) or drain" },
+    { "lost", EDDY_CONF_STRING, 0, .choices = health_down_drain, .doc = "down (default: back when it rejoins) or drain" },
+    { "crashed", EDDY_CONF_STRING, 0, .choices = health_down_drain, .doc = "restarted under jobs: down (default: used again once back) or drain (with a reason)" },
+    EDDY_CONF_END,
+};
 static const struct eddy_conf_key resource_keys[] = {
     { "path", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = absolute_path_check, .doc = "an R file (eddy R encode); hosts renamed from bootstrap" },
     { "config", EDDY_CONF_TABLES, EDDY_CONF_RESTART | EDDY_CONF_UNUSED, .keys = resource_config_keys },
     { "exclude", EDDY_CONF_STRING, 0, .check = exclude_check, .doc = "ranks (idset) or hosts (hostlist) never scheduled" },
+    { "health", EDDY_CONF_TABLE, 0, .keys = resource_health_keys, .doc = "node health policy: torpid, lost, crashed" },
     { "scheduling", EDDY_CONF_STRING, EDDY_CONF_RESTART | EDDY_CONF_UNUSED },
     { "reserve", EDDY_CONF_STRING, EDDY_CONF_RESTART | EDDY_CONF_UNUSED },
     { "noverify", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART | EDDY_CONF_UNUSED },
@@ -170,7 +180,7 @@ static const struct eddy_conf_key resource_keys[] = {
 static const struct eddy_conf_key job_manager_keys[] = {
     { "inactive-num-limit", EDDY_CONF_INTEGER, 0, 0, 2147483647, .doc = "inactive jobs kept in the KVS (the older are purged)" },
     { "inactive-remember", EDDY_CONF_INTEGER, EDDY_CONF_RESTART, 0, 1e7, .doc = "inactive jobs kept in memory for job-manager.wait" },
-    { "inactive-age-limit", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
+    { "inactive-age-limit", EDDY_CONF_DURATION, 0, .doc = "inactive jobs older than this are purged from the KVS" },
     { "journal-size-limit", EDDY_CONF_INTEGER, EDDY_CONF_UNUSED },
     { "plugins", EDDY_CONF_ANY, EDDY_CONF_UNUSED },
     { "housekeeping", EDDY_CONF_TABLE, EDDY_CONF_UNUSED },

@@ -794,7 +794,10 @@ int main (int argc, char **argv)
 
     if (eddy_broker_start (b) < 0)
         die (o.rank, "cannot start: %s", strerror (errno));
-    eddy_reactor_run (r, EDDY_RUN_DEFAULT);
+    /* a failure at start (a module that did not load) may have run the
+     * broker to exit already: its reactor stop came before the run */
+    if (eddy_broker_state (b) != EDDY_STATE_EXIT)
+        eddy_reactor_run (r, EDDY_RUN_DEFAULT);
 
     int code = eddy_broker_exit_code (b);
     eddy_watcher_destroy (sigw);

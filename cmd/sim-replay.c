@@ -288,6 +288,11 @@ static const char replay_help[] =
     "                            (submit - first) / F, first = the earliest kept submit\n"
     "  --cap-runtime             kill a job at its requested time: it runs\n"
     "                            min (run, req); status timeout if capped\n"
+    "  --fault KIND:RANK@T       at trace time T, kill RANK (silent, its links drop:\n"
+    "                            lost at once, as after kill -9), cut its link to its\n"
+    "                            parent (lost at the keepalive timeout) or heal a cut\n"
+    "                            link (the rank rejoins); repeatable.  Its jobs end\n"
+    "                            killed (node-failure); brokers then keep alive\n"
     "Outputs (every one deterministic but the summary's wall_seconds):\n"
     "  --jobs-out FILE           per-job CSV: job_id,user,group,queue,submit,start,\n"
     "                            end,wait,run,req,procs,nodes,status,bsld\n"
@@ -318,7 +323,37 @@ enum {
     OPT_QUIET,
     OPT_FORMAT,
     OPT_MACHINE,
+    OPT_FAULT,
 };
+
+/* --fault KIND:RANK@T, appended to *faults */
+static void parse_fault (const char *arg, struct eddy_replay_fault **faults, size_t *n)
+{
+    static const char *const kinds[] = { [EDDY_REPLAY_KILL] = "kill", [EDDY_REPLAY_CUT] = "cut",
+                                         [EDDY_REPLAY_HEAL] = "heal" };
+    const char *colon = strchr (arg, ':'), *at = colon ? strchr (colon, '@') : NULL;
+    char *end;
+    int kind = -1;
+
+    for (int k = 0; colon && k < 3; k++)
+        if ((size_t)(colon - arg) == strlen (kinds[k]) && !strncmp (arg, kinds[k], colon - arg))
+            kind = k;
+    if (kind < 0 || !at)
+        eddy_cmd_die ("sim", "--fault: '%s' is not KIND:RANK@T (KIND kill, cut or heal)", arg);
+    errno = 0;
+    unsigned long rank = strtoul (colon + 1, &end, 10);
+    if (errno || end != at || end == colon + 1 || colon[1] == '-' || rank > UINT32_MAX)
+        eddy_cmd_die ("sim", "--fault: '%s': '%.*s' is not a rank", arg, (int)(at - colon - 1),
+                      colon + 1);
+    double t = strtod (at + 1, &end);
+    if (end == at + 1 || *end || !isfinite (t))
+        eddy_cmd_die ("sim", "--fault: '%s': '%s' is not a trace time in seconds", arg, at + 1);
+    struct eddy_replay_fault *grown = realloc (*faults, (*n + 1) * sizeof (**faults));
+    if (!grown)
+        eddy_cmd_die ("sim", "out of memory");
+    *faults = grown;
+    (*faults)[(*n)++] = (struct eddy_replay_fault){ kind, (uint32_t)rank, t };
+}
 
 int sim_replay (int argc, char **argv)
 {
@@ -344,6 +379,7 @@ int sim_replay (int argc, char **argv)
         { "quiet", no_argument, NULL, OPT_QUIET },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "machine", required_argument, NULL, OPT_MACHINE },
+        { "fault", required_argument, NULL, OPT_FAULT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -354,6 +390,8 @@ int sim_replay (int argc, char **argv)
     unsigned long nodes = 0, cpn = 0, max_jobs = 0;
     double series_step = 0, from = -INFINITY, to = INFINITY, load_factor = 1;
     bool has_from = false, has_to = false, force_progress = false, quiet = false;
+    struct eddy_replay_fault *faults = NULL;
+    size_t nfaults = 0;
     int c;
 
     optind = 1;
@@ -432,6 +470,9 @@ int sim_replay (int argc, char **argv)
             break;
         case OPT_MACHINE:
             machine = optarg;
+            break;
+        case OPT_FAULT:
+            parse_fault (optarg, &faults, &nfaults);
             break;
         case 'h':
             fputs (replay_help, stdout);
@@ -562,6 +603,13 @@ int sim_replay (int argc, char **argv)
     struct eddy_replay_job *detail = xcalloc (n ? n : 1, sizeof (*detail));
     struct eddy_replay_stats st = { 0 };
     p.detail = detail;
+    p.faults = faults;
+    p.nfaults = nfaults;
+    for (size_t i = 0; i < nfaults; i++)
+        if (faults[i].rank >= nodes || (faults[i].rank == 0 && faults[i].kind != EDDY_REPLAY_KILL))
+            eddy_cmd_die ("sim", "--fault: rank %u is not a rank of the %lu brokers%s",
+                          faults[i].rank, nodes,
+                          faults[i].rank == 0 ? " that can be cut or healed (not rank 0)" : "");
     if (eddy_replay_run (&p, jobs, n, res, &st, &err) < 0)
         eddy_cmd_die ("sim", "replay: %s", err.text);
     /* a last line, so even a replay shorter than the refresh period shows
@@ -606,6 +654,20 @@ int sim_replay (int argc, char **argv)
             || json_object_set_new (inputs, "machine",
                                     machine ? json_string (machine) : json_null ()) < 0
             || json_object_set_new (inputs, "gpus", json_integer ((json_int_t)gpus)) < 0))
+        eddy_cmd_die ("sim", "out of memory");
+    /* the faults, as given: KIND:RANK@T */
+    json_t *jfaults = json_array ();
+    for (size_t i = 0; jfaults && i < nfaults; i++) {
+        static const char *const kn[] = { "kill", "cut", "heal" };
+        char text[64];
+        snprintf (text, sizeof (text), "%s:%u@%g", kn[faults[i].kind], faults[i].rank,
+                  faults[i].at);
+        if (json_array_append_new (jfaults, json_string (text)) < 0) {
+            json_decref (jfaults);
+            jfaults = NULL;
+        }
+    }
+    if (!jfaults || json_object_set_new (inputs, "faults", jfaults) < 0)
         eddy_cmd_die ("sim", "out of memory");
     json_t *summary = json_pack (
         "{s:s s:s s:i s:i s:I s:I s:o s:f s:f s:f s:f s:f s:f s:f s:f s:I s:I s:o s:b}", "trace",
@@ -662,6 +724,7 @@ int sim_replay (int argc, char **argv)
     eddy_jsonl_destroy (wl);
     free (ran);
     free (detail);
+    free (faults);
     free (res);
     free (jobs);
     free (sj);

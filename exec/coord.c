@@ -15,6 +15,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "engine/util/fluid.h"
 #include "engine/util/fsd.h"
 #include "exec/exec_impl.h"
 #include "exec/outlog.h"
@@ -27,6 +28,7 @@ struct jobrank {
     struct job *job;
     uint32_t rank;
     eddy_future_t *f;
+    json_t *pending; /* exec.launch payload held until the first rank started */
     bool started;
     bool done;
 };
@@ -51,9 +53,17 @@ struct job {
     int nstarted;
     int ndone;
     struct jobrank *ranks;
+    eddy_idset_t *test_ranks; /* test: the ranks of R (a lost one fails it) */
     int ntasks;
     bool output;  /* the output eventlog has its header */
     bool closing; /* every rank is done: waiting for the eof commit */
+};
+
+/* A job failed for the loss of a rank whose broker may live on, cut off
+ * (its parent died): the tasks there are killed when the rank is back. */
+struct orphan {
+    uint32_t rank;
+    uint64_t id;
 };
 
 struct coord {
@@ -62,6 +72,8 @@ struct coord {
     struct job **buckets;
     size_t nbuckets; /* a power of 2 */
     size_t count;
+    struct orphan *orphans; /* in the order they were lost */
+    size_t norphans, orphans_cap;
 };
 
 /* ---- the job table: id -> job (lookups only; never iterated for order) ---- */
@@ -124,9 +136,12 @@ static void unlink_job (struct coord *c, struct job *job)
 static void job_free (struct job *job)
 {
     if (job) {
-        for (int i = 0; i < job->nranks; i++)
+        for (int i = 0; i < job->nranks; i++) {
             eddy_future_destroy (job->ranks[i].f);
+            json_decref (job->ranks[i].pending);
+        }
         free (job->ranks);
+        eddy_idset_destroy (job->test_ranks);
         eddy_watcher_destroy (job->timer);
         eddy_watcher_destroy (job->kill_timer);
         eddy_msg_decref (job->req);
@@ -178,8 +193,27 @@ static void job_end (struct job *job)
 
 /* ---- signals ---- */
 
+/* Ranks whose launch waits for the first one's start never run (the job
+ * failed or is killed first): they count as done.
+ */
+static void drop_pending (struct job *job)
+{
+    for (int i = 0; i < job->nranks; i++) {
+        struct jobrank *jr = &job->ranks[i];
+        if (jr->pending) {
+            json_decref (jr->pending);
+            jr->pending = NULL;
+            if (!jr->done) { /* a lost rank is done already */
+                jr->done = true;
+                job->ndone++;
+            }
+        }
+    }
+}
+
 static void send_signal (struct job *job, int signum)
 {
+    drop_pending (job);
     for (int i = 0; i < job->nranks; i++) {
         struct jobrank *jr = &job->ranks[i];
         if (jr->done)
@@ -326,6 +360,39 @@ static void rank_failed (struct jobrank *jr, const char *why)
     send_signal (job, SIGKILL);
 }
 
+static void launch_cb (eddy_future_t *f, void *arg);
+
+static void launch_rank (struct jobrank *jr, json_t *p)
+{
+    struct exec_ctx *ctx = jr->job->c->ctx;
+    jr->f = p ? eddy_rpc (ctx->h, "exec.launch", p, jr->rank, EDDY_RPC_STREAMING) : NULL;
+    json_decref (p);
+    if (!jr->f || eddy_future_then (jr->f, -1, launch_cb, jr) < 0) {
+        eddy_future_destroy (jr->f);
+        jr->f = NULL;
+        rank_failed (jr, "cannot send exec.launch");
+    }
+}
+
+/* The first rank started (its output files are open and truncated): the
+ * others may write to them now.
+ */
+static void launch_pending (struct job *job)
+{
+    if (job->exception) {
+        drop_pending (job);
+        return;
+    }
+    for (int i = 0; i < job->nranks; i++) {
+        struct jobrank *jr = &job->ranks[i];
+        json_t *p = jr->pending;
+        if (p) {
+            jr->pending = NULL;
+            launch_rank (jr, p);
+        }
+    }
+}
+
 static void launch_cb (eddy_future_t *f, void *arg)
 {
     struct jobrank *jr = arg;
@@ -340,6 +407,7 @@ static void launch_cb (eddy_future_t *f, void *arg)
             jr->done = true;
             job->ndone++;
         }
+        drop_pending (job); /* the first rank ended before it started */
         eddy_future_destroy (f);
         jr->f = NULL;
         job_check_done (job);
@@ -350,6 +418,7 @@ static void launch_cb (eddy_future_t *f, void *arg)
                   (uintmax_t)job->id, jr->rank);
     } else if (!strcmp (type, "start")) {
         jr->started = true;
+        launch_pending (job);
         if (++job->nstarted == job->nranks && !job->exception)
             job_running (job);
     } else if (!strcmp (type, "output")) {
@@ -365,9 +434,86 @@ static void launch_cb (eddy_future_t *f, void *arg)
     eddy_future_reset (f);
 }
 
+/* {{id}} (F58), {{id.f58}}, {{id.dec}} and {{id.hex}} in an output path
+ * (as Flux's mustache templates); a relative path is taken in the job's
+ * cwd.  NULL + ENOMEM.
+ */
+static char *output_path (const char *tmpl, uint64_t id, const char *cwd)
+{
+    static const struct {
+        const char *tag;
+        eddy_fluid_type_t type;
+    } tags[] = {
+        { "{{id}}", EDDY_FLUID_F58 },
+        { "{{id.f58}}", EDDY_FLUID_F58 },
+        { "{{id.dec}}", EDDY_FLUID_DEC },
+        { "{{id.hex}}", EDDY_FLUID_HEX },
+    };
+    char *out = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream (&out, &len);
+
+    if (!m)
+        return NULL;
+    if (tmpl[0] != '/' && cwd && *cwd)
+        fprintf (m, "%s%s", cwd, cwd[strlen (cwd) - 1] == '/' ? "" : "/");
+    while (*tmpl) {
+        size_t i, n = sizeof (tags) / sizeof (tags[0]);
+        for (i = 0; i < n; i++)
+            if (!strncmp (tmpl, tags[i].tag, strlen (tags[i].tag)))
+                break;
+        if (i < n) {
+            char buf[EDDY_FLUID_STRMAX];
+            eddy_fluid_encode (buf, sizeof (buf), id, tags[i].type);
+            fputs (buf, m);
+            tmpl += strlen (tags[i].tag);
+        }
+        else
+            fputc (*tmpl++, m);
+    }
+    if (fclose (m) != 0) {
+        free (out);
+        return NULL;
+    }
+    return out;
+}
+
+/* {"stdout": path, "stderr": path} for the streams that go to files
+ * (stderr follows stdout's file unless it has its own), or NULL: both go
+ * to the output eventlog.
+ */
+static json_t *output_files (uint64_t id, json_t *sys)
+{
+    json_t *spec = json_object_get (json_object_get (json_object_get (sys, "shell"), "options"),
+                                    "output");
+    const char *cwd = json_string_value (json_object_get (sys, "cwd"));
+    const char *streams[2] = { "stdout", "stderr" }, *tmpl[2] = { NULL, NULL };
+    json_t *o = NULL;
+
+    for (int k = 0; k < 2; k++) {
+        json_t *s = json_object_get (spec, streams[k]);
+        const char *type = json_string_value (json_object_get (s, "type"));
+        if (type && !strcmp (type, "file"))
+            tmpl[k] = json_string_value (json_object_get (s, "path"));
+    }
+    if (!tmpl[1] && !json_object_get (spec, "stderr"))
+        tmpl[1] = tmpl[0];
+    for (int k = 0; k < 2; k++) {
+        char *path;
+        if (!tmpl[k])
+            continue;
+        if ((!o && !(o = json_object ())) || !(path = output_path (tmpl[k], id, cwd))) {
+            json_decref (o);
+            return NULL;
+        }
+        json_object_set_new (o, streams[k], json_string (path));
+        free (path);
+    }
+    return o;
+}
+
 static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobspec)
 {
-    struct exec_ctx *ctx = job->c->ctx;
     eddy_error_t err = { "" };
     eddy_taskmap_t *tm;
     json_t *sys = json_object_get (json_object_get (jobspec, "attributes"), "system");
@@ -385,12 +531,14 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
     }
     job->ntasks = eddy_taskmap_ntasks (tm);
     job->output = outlog_header (job->c->out, job->id, job->ntasks) == 0;
+    json_t *files = output_files (job->id, sys);
     int n = 0;
     for (int i = 0; i < eddy_taskmap_nranks (tm); i++)
         if (eddy_taskmap_get (tm, i)->ntasks > 0)
             n++;
     if (!(job->ranks = calloc (n, sizeof (job->ranks[0])))) {
         eddy_taskmap_destroy (tm);
+        json_decref (files);
         return -1;
     }
     for (int i = 0; i < eddy_taskmap_nranks (tm); i++) {
@@ -408,16 +556,18 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
             json_object_set (p, "environment", env);
         if (p && json_is_string (cwd))
             json_object_set (p, "cwd", cwd);
-        if (p)
-            jr->f = eddy_rpc (ctx->h, "exec.launch", p, tr->rank, EDDY_RPC_STREAMING);
-        json_decref (p);
-        if (!jr->f || eddy_future_then (jr->f, -1, launch_cb, jr) < 0) {
-            eddy_future_destroy (jr->f);
-            jr->f = NULL;
-            rank_failed (jr, "cannot send exec.launch");
+        if (p && files) {
+            json_object_set (p, "output", files);
+            json_object_set_new (p, "truncate", json_boolean (tr->base == 0));
+            if (tr->base != 0) {
+                jr->pending = p; /* sent once task 0's rank started */
+                continue;
+            }
         }
+        launch_rank (jr, p);
     }
     eddy_taskmap_destroy (tm);
+    json_decref (files);
     return 0;
 }
 
@@ -445,6 +595,30 @@ static int test_attrs (json_t *sys, double *run, int *wait_status, eddy_error_t 
     if (!(*run >= 0) || !isfinite (*run))
         return eddy_error_set (err, "attributes.system.exec.test.run_duration: must be >= 0");
     return 1;
+}
+
+/* The ranks of R's R_lite, or NULL (none, malformed, out of memory):
+ * a job without processes still fails when one of them is lost. */
+static eddy_idset_t *R_ranks (json_t *R)
+{
+    json_t *lite = json_object_get (json_object_get (R, "execution"), "R_lite");
+    eddy_idset_t *ids = NULL;
+    size_t i;
+    json_t *e;
+
+    json_array_foreach (lite, i, e) {
+        const char *text = json_string_value (json_object_get (e, "rank"));
+        eddy_idset_t *one = text ? eddy_idset_decode (text, NULL) : NULL;
+        if (one && !ids)
+            ids = one;
+        else if (one) {
+            int rc = eddy_idset_add (ids, one);
+            eddy_idset_destroy (one);
+            if (rc < 0)
+                break;
+        }
+    }
+    return ids;
 }
 
 void coord_start (struct coord *c, const eddy_msg_t *msg)
@@ -500,6 +674,7 @@ void coord_start (struct coord *c, const eddy_msg_t *msg)
         goto nomem;
     }
     if (job->test) {
+        job->test_ranks = R_ranks (R);
         if (test_start (job) < 0) {
             raise_exception (job, "exec", "cannot start a timer: %s", strerror (errno));
             job_end (job);
@@ -542,26 +717,74 @@ void coord_kill (struct coord *c, const eddy_msg_t *msg)
 
 /* ---- lost ranks ---- */
 
-/* The ranks of job not in online are gone with their tasks: the job gets
+/* Which ranks are gone with their tasks: those not in online, or (online
+ * NULL) the one that crashed, restarted under its parent.
+ */
+static bool rank_gone (uint32_t rank, const eddy_idset_t *online, uint32_t crashed)
+{
+    return online ? !eddy_idset_test (online, rank) : rank == crashed;
+}
+
+/* The ranks of job that are gone took their tasks with them: the job gets
  * a fatal node-failure exception (once), its tasks elsewhere are killed,
  * and it ends as the surviving ranks report their tasks' end.
  */
-static void lose_ranks (struct job *job, const eddy_idset_t *online)
+static void add_orphan (struct coord *c, uint32_t rank, uint64_t id)
 {
+    if (c->norphans == c->orphans_cap) {
+        size_t n = c->orphans_cap ? c->orphans_cap * 2 : 16;
+        struct orphan *p = realloc (c->orphans, n * sizeof (*p));
+        if (!p) {
+            exec_log (c->ctx, LOG_ERR, "job %ju: rank %u: cannot remember its tasks to kill",
+                      (uintmax_t)id, rank);
+            return;
+        }
+        c->orphans = p;
+        c->orphans_cap = n;
+    }
+    c->orphans[c->norphans++] = (struct orphan){ rank, id };
+}
+
+/* A job without processes on a rank that is gone: it ends at once, failed. */
+static bool lose_test_job (struct job *job, const eddy_idset_t *online, uint32_t crashed)
+{
+    for (unsigned r = eddy_idset_first (job->test_ranks); r != EDDY_IDSET_INVALID_ID;
+         r = eddy_idset_next (job->test_ranks, r)) {
+        if (!rank_gone (r, online, crashed))
+            continue;
+        const char *how = online ? "is lost" : "crashed (restarted under the job)";
+        exec_log (job->c->ctx, LOG_ERR, "job %ju: rank %u %s", (uintmax_t)job->id, r, how);
+        raise_exception (job, "node-failure", "rank %u %s", r, how);
+        job->status = SIGKILL;
+        job_end (job);
+        return true;
+    }
+    return false;
+}
+
+static void lose_ranks (struct job *job, const eddy_idset_t *online, uint32_t crashed)
+{
+    if (job->test) {
+        lose_test_job (job, online, crashed);
+        return;
+    }
     for (int i = 0; i < job->nranks; i++) {
         struct jobrank *jr = &job->ranks[i];
-        if (jr->done || eddy_idset_test (online, jr->rank))
+        if (jr->done || !rank_gone (jr->rank, online, crashed))
             continue;
         if (!job->node_failure) {
+            const char *how = online ? "is lost" : "crashed (restarted under the job)";
             job->node_failure = true;
-            exec_log (job->c->ctx, LOG_ERR, "job %ju: rank %u is lost", (uintmax_t)job->id,
-                      jr->rank);
-            raise_exception (job, "node-failure", "rank %u is lost", jr->rank);
+            exec_log (job->c->ctx, LOG_ERR, "job %ju: rank %u %s", (uintmax_t)job->id,
+                      jr->rank, how);
+            raise_exception (job, "node-failure", "rank %u %s", jr->rank, how);
         }
         jr->done = true;
         job->ndone++;
         eddy_future_destroy (jr->f); /* whatever it still says comes too late */
         jr->f = NULL;
+        if (online)
+            add_orphan (job->c, jr->rank, job->id);
     }
     send_signal (job, SIGKILL);
     job_check_done (job);
@@ -573,7 +796,8 @@ static int cmp_id (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void coord_online (struct coord *c, const eddy_idset_t *online)
+/* Fail the jobs on ranks that are gone; how many there were. */
+static size_t fail_jobs (struct coord *c, const eddy_idset_t *online, uint32_t crashed)
 {
     uint64_t *ids = NULL;
     size_t n = 0, cap = 0;
@@ -582,7 +806,10 @@ void coord_online (struct coord *c, const eddy_idset_t *online)
         for (struct job *j = c->buckets[i]; j; j = j->hnext) {
             bool hit = false;
             for (int k = 0; k < j->nranks && !hit; k++)
-                hit = !j->ranks[k].done && !eddy_idset_test (online, j->ranks[k].rank);
+                hit = !j->ranks[k].done && rank_gone (j->ranks[k].rank, online, crashed);
+            for (unsigned r = eddy_idset_first (j->test_ranks);
+                 !hit && r != EDDY_IDSET_INVALID_ID; r = eddy_idset_next (j->test_ranks, r))
+                hit = rank_gone (r, online, crashed);
             if (!hit || j->closing)
                 continue;
             if (n == cap) {
@@ -591,7 +818,7 @@ void coord_online (struct coord *c, const eddy_idset_t *online)
                 if (!p) {
                     exec_log (c->ctx, LOG_ERR, "lost ranks: out of memory");
                     free (ids);
-                    return;
+                    return 0;
                 }
                 ids = p;
                 cap = nc;
@@ -605,9 +832,57 @@ void coord_online (struct coord *c, const eddy_idset_t *online)
     for (size_t i = 0; i < n; i++) {
         struct job *job = lookup (c, ids[i]);
         if (job)
-            lose_ranks (job, online);
+            lose_ranks (job, online, 0);
     }
     free (ids);
+    return n;
+}
+
+/* Ranks back online: kill what is left there of the jobs that failed
+ * when they were lost (their broker may have lived on, cut off). */
+static void kill_orphans (struct coord *c, const eddy_idset_t *online)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; i < c->norphans; i++) {
+        struct orphan *o = &c->orphans[i];
+        if (!eddy_idset_test (online, o->rank)) {
+            c->orphans[j++] = *o;
+            continue;
+        }
+        exec_log (c->ctx, LOG_INFO, "job %ju: rank %u is back: SIGKILL to what is left of it",
+                  (uintmax_t)o->id, o->rank);
+        eddy_future_destroy (eddy_rpc_pack (c->ctx->h, "exec.signal", o->rank,
+                                            EDDY_RPC_NORESPONSE, "{s:I s:i}", "id",
+                                            (json_int_t)o->id, "signal", SIGKILL));
+    }
+    c->norphans = j;
+}
+
+void coord_online (struct coord *c, const eddy_idset_t *online)
+{
+    kill_orphans (c, online);
+    fail_jobs (c, online, 0);
+}
+
+void coord_crashed (struct coord *c, uint32_t rank)
+{
+    size_t n = fail_jobs (c, NULL, rank), j = 0;
+
+    /* and those that failed when it was lost: it had them when it went */
+    for (size_t i = 0; i < c->norphans; i++) {
+        if (c->orphans[i].rank == rank)
+            n++; /* their tasks there went with the broker */
+        else
+            c->orphans[j++] = c->orphans[i];
+    }
+    c->norphans = j;
+
+    /* the resource module decides what the rank gets ([resource.health]) */
+    if (n > 0)
+        eddy_future_destroy (eddy_rpc_pack (c->ctx->h, "resource.crashed", 0,
+                                            EDDY_RPC_NORESPONSE, "{s:i s:i}", "rank",
+                                            (int)rank, "jobs", (int)n));
 }
 
 int coord_count (struct coord *c)
@@ -647,6 +922,7 @@ void coord_destroy (struct coord *c)
             }
         }
         free (c->buckets);
+        free (c->orphans);
         free (c);
         errno = saved_errno;
     }

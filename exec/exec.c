@@ -142,6 +142,28 @@ static void online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     eddy_idset_destroy (online);
 }
 
+/* Rank 0's word that a rank started again (overlay.restarted). */
+static void crashed_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    int rank;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:i}", "rank", &rank) < 0 || rank < 0) {
+        exec_log (ctx, LOG_ERR, "overlay.restarted: malformed event");
+        return;
+    }
+    if (ctx->coord)
+        coord_crashed (ctx->coord, (uint32_t)rank);
+}
+
+/* This broker's word that it is cut off from rank 0 (its parent died). */
+static void cutoff_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (ctx->shell)
+        shell_cutoff (ctx->shell);
+}
+
 static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.start", start_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.kill", kill_cb, 0 },
@@ -150,6 +172,8 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.stats", stats_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0 },
     { EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0 },
+    { EDDY_MSGTYPE_EVENT, "overlay.restarted", crashed_cb, 0 },
+    { EDDY_MSGTYPE_EVENT, "overlay.cutoff", cutoff_cb, 0 },
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -178,6 +202,41 @@ static void guard_cb (eddy_future_t *f, void *arg)
     ctx->guard_f = NULL;
 }
 
+static bool ask_dir (struct exec_ctx *ctx, const char *name);
+
+/* Job records go in the statedir, which outlives a restart of the
+ * instance, else in the runtime directory; asked in that order.
+ */
+static void dir_cb (eddy_future_t *f, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    const char *value;
+    bool statedir = !strcmp (eddy_future_aux_get (f, "name"), "statedir");
+
+    if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) == 0 && *value) {
+        shell_records_dir (ctx->shell, value);
+        eddy_future_destroy (f);
+        ctx->dir_f = NULL;
+        return;
+    }
+    eddy_future_destroy (f);
+    ctx->dir_f = NULL;
+    if (statedir && !ask_dir (ctx, "broker.rundir"))
+        exec_log (ctx, LOG_ERR, "attr.get broker.rundir: %s", strerror (errno));
+}
+
+static bool ask_dir (struct exec_ctx *ctx, const char *name)
+{
+    ctx->dir_f = eddy_rpc_pack (ctx->h, "attr.get", ctx->rank, 0, "{s:s}", "name", name);
+    if (!ctx->dir_f || eddy_future_aux_set (ctx->dir_f, "name", (void *)name, NULL) < 0
+        || eddy_future_then (ctx->dir_f, -1, dir_cb, ctx) < 0) {
+        eddy_future_destroy (ctx->dir_f);
+        ctx->dir_f = NULL;
+        return false;
+    }
+    return true;
+}
+
 static void exec_unload (void *arg)
 {
     struct exec_ctx *ctx = arg;
@@ -190,6 +249,7 @@ static void exec_unload (void *arg)
         free (ctx->local_uri);
         eddy_future_destroy (ctx->guard_f);
         free (ctx->guard_exe);
+        eddy_future_destroy (ctx->dir_f);
         free (ctx);
         errno = saved_errno;
     }
@@ -201,6 +261,7 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
     const char *backend = "real";
     double kill_timeout = 5.0;
     int test_time_limit = 1;
+    int cgroup = 1;
     json_error_t jerr;
 
     /* [exec] first, then the module args, which win */
@@ -208,8 +269,9 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
         errno = EINVAL;
         return -1;
     }
-    if (args && json_unpack_ex (args, &jerr, JSON_STRICT, "{s?s s?F s?b}", "backend", &backend,
-                                "kill_timeout", &kill_timeout, "test_time_limit", &test_time_limit)
+    if (args && json_unpack_ex (args, &jerr, JSON_STRICT, "{s?s s?F s?b s?b}", "backend", &backend,
+                                "kill_timeout", &kill_timeout, "test_time_limit", &test_time_limit,
+                                "cgroup", &cgroup)
                     < 0) {
         errno = EINVAL;
         return -1;
@@ -228,6 +290,7 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
     ctx->kill_timeout = kill_timeout;
     ctx->kill_timeout_pinned = args && json_object_get (args, "kill_timeout");
     ctx->test_time_limit = test_time_limit;
+    ctx->cgroup = cgroup;
     if (!ctx->sim && eddy_reactor_is_sim (ctx->r)) {
         exec_log (ctx, LOG_ERR, "backend real needs file descriptors: use backend sim in the simulator");
         free (ctx);
@@ -245,10 +308,14 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
         ctx->guard_f = eddy_rpc_pack (h, "attr.get", ctx->rank, 0, "{s:s}", "name", "exec.guard");
         if (!ctx->guard_f || eddy_future_then (ctx->guard_f, -1, guard_cb, ctx) < 0)
             goto error;
+        if (!ask_dir (ctx, "statedir"))
+            goto error;
     }
     if (eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0
         || eddy_service_register (h, "exec") < 0
-        || ((ctx->coord || ctx->shell) && eddy_event_subscribe (h, "overlay.online") < 0))
+        || ((ctx->coord || ctx->shell) && eddy_event_subscribe (h, "overlay.online") < 0)
+        || (ctx->coord && eddy_event_subscribe (h, "overlay.restarted") < 0)
+        || (ctx->shell && eddy_event_subscribe (h, "overlay.cutoff") < 0))
         goto error;
     *out = ctx;
     return 0;

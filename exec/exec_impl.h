@@ -25,6 +25,7 @@ struct exec_ctx {
     double kill_timeout;  /* SIGTERM -> SIGKILL grace (time limit, cancel) */
     bool kill_timeout_pinned; /* set by the module args: [exec] does not change it */
     bool test_time_limit; /* jobs without processes obey their time limit */
+    bool cgroup;          /* a cgroup per job where the machine allows (module arg) */
     eddy_msg_handler_t **handlers;
     struct coord *coord;  /* rank 0 only */
     struct shell *shell;  /* NULL with the sim backend */
@@ -32,6 +33,7 @@ struct exec_ctx {
     eddy_future_t *uri_f;
     char *guard_exe;      /* attr exec.guard (eddy-exec-guard), may be NULL */
     eddy_future_t *guard_f;
+    eddy_future_t *dir_f; /* attr statedir, then broker.rundir: where job records go */
 };
 
 /* Log to the broker's ring as component "exec" (syslog level). */
@@ -45,6 +47,9 @@ void coord_start (struct coord *c, const eddy_msg_t *msg);
 void coord_kill (struct coord *c, const eddy_msg_t *msg);
 /* overlay.online: jobs on a rank not in online fail (node-failure). */
 void coord_online (struct coord *c, const eddy_idset_t *online);
+/* overlay.restarted: rank started again; its jobs fail (node-failure) and,
+ * if it had any (now, or when it was lost), resource.crashed says how many. */
+void coord_crashed (struct coord *c, uint32_t rank);
 /* Jobs the coordinator holds (tests and reports). */
 int coord_count (struct coord *c);
 
@@ -57,5 +62,12 @@ void shell_signal (struct shell *s, const eddy_msg_t *msg);
  * are left of a rank 0 that is gone, and are killed.  0: none given.
  */
 void shell_epoch (struct shell *s, uint64_t epoch);
+/* The directory the broker owns for this rank's job records (exec/contain.h):
+ * what a previous broker left there is killed now.
+ */
+void shell_records_dir (struct shell *s, const char *dir);
+/* overlay.cutoff: this rank lost its way to rank 0, which failed its jobs:
+ * their tasks are killed. */
+void shell_cutoff (struct shell *s);
 
 #endif /* !EDDY_EXEC_IMPL_H */

@@ -1,7 +1,7 @@
 /* guard.c - the job guard (see guard.h): started by the broker as its own
  * executable in guard mode (vfork + exec, below), it becomes a child
  * subreaper, forks the tasks (vfork: each child only execs) and then
- * waits for three things: a task's exit (it reports it), a request on the
+ * joins the job's cgroup when it has one, and waits for three things: a task's exit (it reports it), a request on the
  * lifeline (a signal for the job) and the end of the lifeline or of its
  * parent (it kills the whole job).
  */
@@ -210,6 +210,42 @@ static void reap_nohang (struct guard *g)
         reaped (g, pid, status);
 }
 
+/* Move this process into the cgroup directory dir ("0" names the writer). */
+static int join_cgroup (const char *dir)
+{
+    char path[4096];
+    int fd, e;
+
+    if (strlen (dir) + sizeof ("/cgroup.procs") > sizeof (path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy (path, dir);
+    strcat (path, "/cgroup.procs");
+    if ((fd = open (path, O_WRONLY | O_CLOEXEC)) < 0)
+        return -1;
+    ssize_t n = write (fd, "0", 1);
+    e = errno;
+    close (fd);
+    errno = e;
+    return n == 1 ? 0 : -1;
+}
+
+/* Back to the parent of the job's cgroup dir, then remove dir. */
+static void leave_cgroup (const char *dir)
+{
+    char parent[4096];
+    const char *slash = strrchr (dir, '/');
+    size_t n = slash ? (size_t)(slash - dir) : 0;
+
+    if (n == 0 || n >= sizeof (parent))
+        return;
+    memcpy (parent, dir, n);
+    parent[n] = '\0';
+    if (join_cgroup (parent) == 0)
+        rmdir (dir);
+}
+
 /* Kill every process of the job, whatever group or session it moved to
  * (each is a descendant, and orphans come to the subreaper), reap them
  * all and exit.
@@ -236,6 +272,13 @@ static void __attribute__ ((noreturn)) kill_all (struct guard *g)
         else if (errno == ECHILD)
             break;
     }
+    /* nothing of the job is left in its cgroup but the guard.  The broker
+     * removes it once it reaped the guard; when the broker is gone or let
+     * go (it may be on its way out: unloading), the guard steps out to the
+     * broker's cgroup and removes it, so none is left behind (a move
+     * costs, so only then) */
+    if (g->spec->cgroup && (g->lifeline < 0 || getppid () != g->parent))
+        leave_cgroup (g->spec->cgroup);
     _exit (0);
 }
 
@@ -286,6 +329,11 @@ static void __attribute__ ((noreturn)) guard_main (const struct guard_spec *sp, 
     sigprocmask (SIG_SETMASK, &block, NULL);
     sigemptyset (&none);
 
+    /* into the job's cgroup before any task exists, so every process
+     * of the job is born in it (the broker can then kill what escapes
+     * even this subreaper, e.g. when the guard itself is killed) */
+    if (sp->cgroup && join_cgroup (sp->cgroup) < 0)
+        report (&g, GUARD_NOCGROUP, 0, 0, errno);
     prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     /* PDEATHSIG follows the forking thread, so it is only a hint: the
      * parent is looked at after each wakeup */
@@ -345,9 +393,9 @@ static int set_nonblock (int fd)
  * vforks and execs eddy-exec-guard (cmd/exec-guard.c: this file and libc,
  * about 1 ms to start), or else its own executable, with GUARD_FLAG as
  * argv[1], which this constructor catches before main ():
- *   EXE GUARD_FLAG REPORT LIFELINE DEVNULL PARENT RANK_SLOT PATH CWD NTASKS
- *       (OUT ERR RANK) x NTASKS -- COMMAND...
- * with the tasks' environment as its own (PATH and CWD "" for none).
+ *   EXE GUARD_FLAG REPORT LIFELINE DEVNULL PARENT RANK_SLOT PATH CWD CGROUP
+ *       NTASKS (OUT ERR RANK) x NTASKS -- COMMAND...
+ * with the tasks' environment as its own (PATH, CWD and CGROUP "" for none).
  */
 #define GUARD_FLAG "--eddy-exec-guard"
 
@@ -369,10 +417,10 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
 
     if (argc < 2 || !argv || strcmp (argv[1], GUARD_FLAG) != 0)
         return;
-    if (argc < 11 || arg_int (argv[2], &report) < 0 || arg_int (argv[3], &lifeline) < 0
+    if (argc < 12 || arg_int (argv[2], &report) < 0 || arg_int (argv[3], &lifeline) < 0
         || arg_int (argv[4], &devnull) < 0 || arg_int (argv[5], &parent) < 0
-        || arg_int (argv[6], &slot) < 0 || arg_int (argv[9], &ntasks) < 0 || ntasks < 1
-        || argc < 10 + 3 * ntasks + 2 || strcmp (argv[10 + 3 * ntasks], "--") != 0)
+        || arg_int (argv[6], &slot) < 0 || arg_int (argv[10], &ntasks) < 0 || ntasks < 1
+        || argc < 11 + 3 * ntasks + 2 || strcmp (argv[11 + 3 * ntasks], "--") != 0)
         _exit (125);
     int nenv = 0;
     while (envp[nenv])
@@ -380,18 +428,19 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
     if (slot >= nenv)
         _exit (125);
     memset (&sp, 0, sizeof (sp));
-    sp.argv = argv + 10 + 3 * ntasks + 1;
+    sp.argv = argv + 11 + 3 * ntasks + 1;
     sp.envp = envp;
     sp.rank_slot = slot;
     sp.path = argv[7][0] ? argv[7] : NULL;
     sp.cwd = argv[8][0] ? argv[8] : NULL;
+    sp.cgroup = argv[9][0] ? argv[9] : NULL;
     sp.devnull = devnull;
     sp.ntasks = ntasks;
     if (!(sp.tasks = calloc ((size_t)ntasks, sizeof (sp.tasks[0])))
         || !(sp.pids = calloc ((size_t)ntasks, sizeof (sp.pids[0]))))
         _exit (125);
     for (int i = 0; i < ntasks; i++) {
-        char **a = argv + 10 + 3 * i;
+        char **a = argv + 11 + 3 * i;
         if (arg_int (a[0], &sp.tasks[i].out) < 0 || arg_int (a[1], &sp.tasks[i].err) < 0
             || arg_int (a[2], &rank) < 0 || asprintf (&sp.tasks[i].rankenv, "EDDY_TASK_RANK=%d", rank) < 0)
             _exit (125);
@@ -467,7 +516,7 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
         keep[sp->tasks[i].out] = keep[sp->tasks[i].err] = 1;
     while (sp->argv[cmdc])
         cmdc++;
-    size_t total = 10 + 3 * (size_t)sp->ntasks + 1 + (size_t)cmdc + 1;
+    size_t total = 11 + 3 * (size_t)sp->ntasks + 1 + (size_t)cmdc + 1;
     if (!(gargv = calloc (total, sizeof (char *))))
         goto error;
     gargv[nargs++] = strdup ("eddy-exec-guard");
@@ -479,6 +528,7 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
     gargv[nargs++] = num (sp->rank_slot);
     gargv[nargs++] = strdup (sp->path ? sp->path : "");
     gargv[nargs++] = strdup (sp->cwd ? sp->cwd : "");
+    gargv[nargs++] = strdup (sp->cgroup ? sp->cgroup : "");
     gargv[nargs++] = num (sp->ntasks);
     for (int i = 0; i < sp->ntasks; i++) {
         const char *eq = strchr (sp->tasks[i].rankenv, '=');

@@ -18,6 +18,7 @@ enum guard_report_kind {
     GUARD_STARTED = 1, /* task index runs as pid */
     GUARD_EXITED = 2,  /* task index exited with wait status */
     GUARD_FAILED = 3,  /* task index could not be forked: errno in status */
+    GUARD_NOCGROUP = 4, /* the guard could not join spec->cgroup: errno in status */
 };
 
 struct guard_report {
@@ -48,6 +49,7 @@ struct guard_spec {
     int rank_slot;    /* envp[rank_slot] is replaced by each rankenv */
     const char *path; /* argv[0] resolved on the job's PATH, or NULL */
     const char *cwd;  /* or NULL */
+    const char *cgroup; /* a cgroup v2 directory the guard joins before any fork, or NULL */
     int devnull;      /* the tasks' stdin */
     int ntasks;
     struct guard_task *tasks;

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "engine/util/fluid.h"
+#include "exec/contain.h"
 #include "exec/exec_impl.h"
 #include "exec/guard.h"
 #include "exec/iobuf.h"
@@ -60,6 +61,7 @@ struct sjob {
     uint64_t id;
     const eddy_msg_t *req; /* the exec.launch stream (a reference) */
     pid_t guard;    /* 0 once handed to the reaper */
+    struct contain_job *cj; /* its record and cgroup, until the reaper has them */
     int report;     /* the guard's reports, or -1 */
     eddy_watcher_t *rw;
     int lifeline;   /* to the guard, or -1 */
@@ -80,6 +82,7 @@ struct sjob {
 struct orphan {
     struct shell *s;
     pid_t pid;
+    struct contain_job *cj; /* ended once the guard is reaped */
     int pidfd;
     eddy_watcher_t *w;
     struct orphan *next, *prev;
@@ -94,6 +97,7 @@ struct shell {
     eddy_watcher_t *reap; /* polls waitpid where pidfd_open is missing */
     int npolled;          /* orphans without a pidfd */
     uint64_t epoch;       /* the last overlay.online's; 0 = none seen */
+    struct contain *contain;
 };
 
 /* Without pidfds (kernels before 5.3, valgrind) guards are reaped by
@@ -140,6 +144,9 @@ static void task_free (struct task *t)
 static void orphan_free (struct orphan *o)
 {
     struct shell *s = o->s;
+    /* o->cj is NULL once reaped; else (unloading) the guard, let go, is
+     * killing the job and removes its cgroup itself: the record stays
+     * for the next start, should it not */
     eddy_watcher_destroy (o->w);
     if (o->pidfd >= 0)
         close (o->pidfd);
@@ -154,25 +161,51 @@ static void orphan_free (struct orphan *o)
     free (o);
 }
 
+/* The guard ends the job itself and exits 0; anything else (killed, or
+ * never a guard) may have left its tasks running.
+ */
+static bool guard_clean (int rc, int status)
+{
+    return rc > 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0;
+}
+
+/* Reap the guard if it exited: then its job's containment ends. */
+static bool orphan_reaped (struct orphan *o)
+{
+    int status = 0;
+    int rc = waitpid (o->pid, &status, WNOHANG);
+    if (rc == 0)
+        return false;
+    contain_job_end (o->cj, guard_clean (rc, status));
+    o->cj = NULL;
+    return true;
+}
+
 static void orphan_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     struct orphan *o = arg;
-    if (waitpid (o->pid, NULL, WNOHANG) != 0)
+    if (orphan_reaped (o))
         orphan_free (o);
 }
 
-/* Hand a guard to the reaper.  Without memory to track it, it stays a
- * zombie until the broker exits.
+/* Hand a guard (and its job's containment, cj: taken) to the reaper.
+ * Without memory to track it, it stays a zombie until the broker exits,
+ * and its job's record stays for the next start.
  */
-static void orphan_add (struct shell *s, pid_t pid)
+static void orphan_add (struct shell *s, pid_t pid, struct contain_job *cj)
 {
-    if (waitpid (pid, NULL, WNOHANG) != 0)
+    int status = 0;
+    int rc = waitpid (pid, &status, WNOHANG);
+    if (rc != 0) {
+        contain_job_end (cj, guard_clean (rc, status));
         return;
+    }
     struct orphan *o = calloc (1, sizeof (*o));
     if (!o)
         return;
     o->s = s;
     o->pid = pid;
+    o->cj = cj;
     if ((o->pidfd = pidfd_open (pid, 0)) >= 0) {
         if (!(o->w = eddy_fd_create (s->ctx->r, o->pidfd, EDDY_POLLIN, orphan_cb, o))) {
             close (o->pidfd);
@@ -204,7 +237,10 @@ static void guard_release (struct sjob *job)
         close (job->lifeline);
     job->lifeline = -1;
     if (job->guard > 0)
-        orphan_add (job->s, job->guard);
+        orphan_add (job->s, job->guard, job->cj);
+    else
+        contain_job_end (job->cj, false);
+    job->cj = NULL;
     job->guard = 0;
 }
 
@@ -339,6 +375,11 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
         switch (rep[k].kind) {
         case GUARD_STARTED:
             t->pid = rep[k].pid;
+            contain_job_task (job->cj, t->pid);
+            break;
+        case GUARD_NOCGROUP:
+            exec_log (job->s->ctx, LOG_ERR, "job %ju: its guard could not join %s: %s",
+                      (uintmax_t)job->id, contain_job_cgroup (job->cj), strerror (rep[k].status));
             break;
         case GUARD_EXITED:
             task_exited (t, rep[k].status);
@@ -358,7 +399,7 @@ static void reap_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     struct orphan *o = s->orphans;
     while (o) {
         struct orphan *next = o->next;
-        if (o->pidfd < 0 && waitpid (o->pid, NULL, WNOHANG) != 0)
+        if (o->pidfd < 0 && orphan_reaped (o))
             orphan_free (o);
         o = next;
     }
@@ -500,9 +541,10 @@ static int set_nonblock (int fd)
 }
 
 /* The task's pipes: the broker keeps the read ends (watched), the guard
- * gets the write ends in gt.
+ * gets the write ends in gt.  A stream with an output file (files[k] >= 0)
+ * has no pipe: the task writes the file itself (a copy of the descriptor).
  */
-static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt)
+static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt, const int files[2])
 {
     eddy_reactor_t *r = job->s->ctx->r;
     int fds[2][2] = { { -1, -1 }, { -1, -1 } };
@@ -511,12 +553,17 @@ static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt)
         gt->rankenv = NULL;
         return -1;
     }
-    if (pipe2 (fds[0], O_CLOEXEC) < 0 || pipe2 (fds[1], O_CLOEXEC) < 0)
-        goto error;
+    for (int k = 0; k < 2; k++) {
+        if (files[k] >= 0 ? (fds[k][1] = fcntl (files[k], F_DUPFD_CLOEXEC, 3)) < 0
+                          : pipe2 (fds[k], O_CLOEXEC) < 0)
+            goto error;
+    }
     gt->out = fds[0][1];
     gt->err = fds[1][1];
     job->incomplete++;
     for (int k = 0; k < 2; k++) {
+        if (files[k] >= 0)
+            continue; /* t->io[k].fd stays -1: nothing to read */
         t->io[k].fd = fds[k][0];
         t->io[k].task = t;
         if (set_nonblock (t->io[k].fd) < 0
@@ -531,6 +578,50 @@ error:
             if (fds[k][e] >= 0)
                 close (fds[k][e]);
     return -1;
+}
+
+/* Open the job's output files (exec/coord.c made the paths absolute and
+ * filled in the templates): stderr shares stdout's file when the paths
+ * are equal.  The rank of task 0 truncates them; the coordinator launches
+ * the other ranks only after it started, so their output is never lost to
+ * that.  0, or -1 with errbuf saying which file and why.
+ */
+static int open_outputs (json_t *output, bool truncate, int files[2], char *errbuf, size_t len)
+{
+    static const char *const streams[2] = { "stdout", "stderr" };
+    const char *paths[2];
+    int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0);
+
+    for (int k = 0; k < 2; k++) {
+        files[k] = -1;
+        paths[k] = json_string_value (json_object_get (output, streams[k]));
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!paths[k])
+            continue;
+        if (k == 1 && paths[0] && !strcmp (paths[0], paths[1])) {
+            files[1] = files[0];
+            break;
+        }
+        if ((files[k] = open (paths[k], flags, 0666)) < 0) {
+            snprintf (errbuf, len, "cannot open %s file %s: %s", streams[k], paths[k],
+                      strerror (errno));
+            if (k == 1 && files[0] >= 0)
+                close (files[0]);
+            files[0] = files[1] = -1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void close_outputs (int files[2])
+{
+    if (files[0] >= 0)
+        close (files[0]);
+    if (files[1] >= 0 && files[1] != files[0])
+        close (files[1]);
+    files[0] = files[1] = -1;
 }
 
 static void guard_tasks_free (struct guard_task *gt, int n)
@@ -572,8 +663,9 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     eddy_handle_t *h = s->ctx->h;
     json_int_t id;
     int userid, base, ntasks, size;
-    json_t *cmd, *env = NULL;
+    json_t *cmd, *env = NULL, *output = NULL;
     const char *cwd = NULL;
+    int truncate = 0, files[2] = { -1, -1 };
     struct sjob *job = NULL;
     struct spawn sp = { .devnull = -1 };
     struct guard_task *gt = NULL;
@@ -587,9 +679,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         return;
     }
     if (!eddy_msg_payload (msg)
-        || json_unpack (eddy_msg_payload (msg), "{s:I s:i s:i s:i s:i s:o s?o s?s}", "id", &id,
-                        "userid", &userid, "base", &base, "ntasks", &ntasks, "size", &size,
-                        "command", &cmd, "environment", &env, "cwd", &cwd)
+        || json_unpack (eddy_msg_payload (msg), "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b}", "id",
+                        &id, "userid", &userid, "base", &base, "ntasks", &ntasks, "size", &size,
+                        "command", &cmd, "environment", &env, "cwd", &cwd, "output", &output,
+                        "truncate", &truncate)
                < 0) {
         eddy_respond_error (h, msg, EPROTO, "exec.launch: malformed payload");
         return;
@@ -628,8 +721,16 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
             job->tasks[i].io[k].fd = -1;
     }
     job->ntasks = ntasks;
+    if (!(job->cj = contain_job_create (s->contain, job->id))) {
+        snprintf (errbuf, sizeof (errbuf), "exec.launch: %s", strerror (errno));
+        goto error;
+    }
     if (spawn_prepare (s, &sp, job->id, size, cmd, env, cwd) < 0) {
         snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
+        goto error;
+    }
+    if (output && open_outputs (output, truncate, files, errbuf, sizeof (errbuf)) < 0) {
+        errno = EINVAL;
         goto error;
     }
     if (!(gt = calloc (ntasks, sizeof (gt[0]))) || !(pids = calloc (ntasks, sizeof (pids[0])))) {
@@ -643,7 +744,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         for (int k = 0; k < 2; k++)
             if (!(t->io[k].buf = eddy_iobuf_create (stream_names[k], t->rank)))
                 break;
-        if (!t->io[0].buf || !t->io[1].buf || task_pipes (job, t, &gt[i]) < 0) {
+        if (!t->io[0].buf || !t->io[1].buf || task_pipes (job, t, &gt[i], files) < 0) {
             snprintf (errbuf, sizeof (errbuf), "exec.launch: task %d: %s", t->rank, strerror (errno));
             goto error;
         }
@@ -653,6 +754,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     path = resolve (sp.argv[0], sp.envp);
     gs = (struct guard_spec){ .argv = sp.argv, .envp = sp.envp, .rank_slot = sp.rank_slot,
                               .path = path, .cwd = sp.cwd, .devnull = sp.devnull,
+                              .cgroup = contain_job_cgroup (job->cj),
                               .ntasks = ntasks, .tasks = gt, .pids = pids,
                               .exe = s->ctx->guard_exe };
     if ((job->guard = guard_start (&gs, &job->report, &job->lifeline)) < 0) {
@@ -661,12 +763,14 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
                   strerror (errno));
         goto error;
     }
+    contain_job_guard (job->cj, job->guard);
     job->unreaped = ntasks;
     if (!(job->rw = eddy_fd_create (s->ctx->r, job->report, EDDY_POLLIN, report_cb, job))) {
         snprintf (errbuf, sizeof (errbuf), "exec.launch: watching the guard: %s", strerror (errno));
         goto error; /* sjob_free lets the guard go: it kills the tasks */
     }
     eddy_watcher_start (job->rw);
+    close_outputs (files);
     guard_tasks_free (gt, ntasks);
     free (pids);
     free (path);
@@ -674,6 +778,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     eddy_respond_pack (h, msg, "{s:I s:s}", "id", (json_int_t)job->id, "type", "start");
     return;
 error:
+    close_outputs (files);
     guard_tasks_free (gt, ntasks);
     free (pids);
     free (path);
@@ -741,6 +846,31 @@ void shell_epoch (struct shell *s, uint64_t epoch)
     }
 }
 
+void shell_records_dir (struct shell *s, const char *dir)
+{
+    contain_set_dir (s->contain, dir);
+}
+
+/* Cut off from rank 0 (overlay.cutoff: the parent is gone): rank 0 has
+ * failed every job with a task here (node-failure), so the tasks are
+ * killed as a stale epoch's are.
+ */
+void shell_cutoff (struct shell *s)
+{
+    for (struct sjob *job = s->jobs; job; job = job->next) {
+        if (job->stale)
+            continue;
+        job->stale = true;
+        exec_log (s->ctx, LOG_NOTICE, "job %ju: cut off from rank 0, its tasks are killed",
+                  (uintmax_t)job->id);
+        struct guard_request req = { SIGKILL };
+        if (job->unreaped > 0 && job->lifeline >= 0
+            && write (job->lifeline, &req, sizeof (req)) != (ssize_t)sizeof (req))
+            exec_log (s->ctx, LOG_ERR, "job %ju: its guard is not listening: %s",
+                      (uintmax_t)job->id, strerror (errno));
+    }
+}
+
 struct shell *shell_create (struct exec_ctx *ctx)
 {
     struct shell *s = calloc (1, sizeof (*s));
@@ -748,7 +878,8 @@ struct shell *shell_create (struct exec_ctx *ctx)
         return NULL;
     s->ctx = ctx;
     if (!(s->flush = eddy_check_create (ctx->r, flush_cb, s))
-        || !(s->reap = eddy_timer_create (ctx->r, REAP_POLL_PERIOD, REAP_POLL_PERIOD, reap_cb, s))) {
+        || !(s->reap = eddy_timer_create (ctx->r, REAP_POLL_PERIOD, REAP_POLL_PERIOD, reap_cb, s))
+        || !(s->contain = contain_create (ctx))) {
         eddy_watcher_destroy (s->flush);
         eddy_watcher_destroy (s->reap);
         free (s);
@@ -769,11 +900,12 @@ void shell_destroy (struct shell *s)
             sjob_free (s->jobs);
         }
         while (s->orphans) {
-            waitpid (s->orphans->pid, NULL, WNOHANG);
+            orphan_reaped (s->orphans);
             orphan_free (s->orphans);
         }
         eddy_watcher_destroy (s->flush);
         eddy_watcher_destroy (s->reap);
+        contain_destroy (s->contain);
         free (s);
         errno = saved_errno;
     }

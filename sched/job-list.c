@@ -10,6 +10,11 @@
  * but at the first query that needs them (inactive jobs, a job by id,
  * the counts).  That query and those after it wait for the read; queries
  * of active jobs only never do.
+ *
+ * A listing is filtered here (states and results, user, queue, since), so
+ * a client gets only what it shows.  Pending jobs carry why they wait
+ * (held, dependency, queue stopped, resources, priority); the queues'
+ * states come from the job manager, asked once per listing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,7 +27,9 @@
 #include "engine/broker/broker.h"
 #include "engine/future.h"
 #include "engine/util/eventlog.h"
+#include "engine/util/fluid.h"
 #include "engine/util/u64map.h"
+#include "sched/jobfilter.h"
 #include "sched/jobscan.h"
 #include "sched/jobspec.h"
 #include "sched/modules.h"
@@ -46,7 +53,18 @@ struct jrec {
     bool fatal;
     char exc_type[32];
     char exc_note[128];
+    char queue[64];     /* attributes.system.queue; "" = the default queue */
+    char depend[128];   /* what its dependencies wait for, "" if none */
+    char *nodelist;     /* of its allocation, malloc'd; NULL until known */
     struct jrec *prev, *next; /* in the active or the inactive list */
+};
+
+/* A listing waiting for the job manager's queue states. */
+struct lquery {
+    struct joblist *jl;
+    const eddy_msg_t *msg; /* a reference */
+    eddy_future_t *f;
+    struct lquery *prev, *next;
 };
 
 struct joblist {
@@ -70,7 +88,16 @@ struct joblist {
     struct jrec **restored;
     size_t nrestored, restored_cap;
     struct eddy_held deferred;
+    struct lquery *queries;
 };
+
+static void rec_free (struct jrec *r)
+{
+    if (r) {
+        free (r->nodelist);
+        free (r);
+    }
+}
 
 static void unlink_rec (struct jrec **head, struct jrec **tail, struct jrec *r)
 {
@@ -85,12 +112,54 @@ static void unlink_rec (struct jrec **head, struct jrec **tail, struct jrec *r)
     r->prev = r->next = NULL;
 }
 
+/* What a pending job's dependencies (attributes.system.dependencies, RFC
+ * 26: [{scheme, value}]) wait for: "depends on ID[,ID]" for the after*
+ * schemes (other schemes as SCHEME:VALUE), "begin-time" for a start time.
+ */
+static void set_depend (struct jrec *r, json_t *attrs)
+{
+    json_t *deps = json_object_get (json_object_get (attrs, "system"), "dependencies"), *d;
+    char ids[128] = "";
+    size_t i, n = 0;
+    bool begin = false;
+
+    r->depend[0] = '\0';
+    if (!json_is_array (deps))
+        return;
+    json_array_foreach (deps, i, d) {
+        const char *scheme = json_string_value (json_object_get (d, "scheme"));
+        json_t *v = json_object_get (d, "value");
+        char val[64] = "?";
+        if (!scheme)
+            continue;
+        if (!strcmp (scheme, "begin-time")) {
+            begin = true;
+            continue;
+        }
+        if (json_is_string (v))
+            snprintf (val, sizeof (val), "%s", json_string_value (v));
+        else if (json_is_integer (v)
+                 && eddy_fluid_encode (val, sizeof (val), (eddy_fluid_t)json_integer_value (v),
+                                       EDDY_FLUID_F58) < 0)
+            snprintf (val, sizeof (val), "%lld", (long long)json_integer_value (v));
+        int k = strncmp (scheme, "after", 5) == 0
+                    ? snprintf (ids + n, sizeof (ids) - n, "%s%s", n ? "," : "", val)
+                    : snprintf (ids + n, sizeof (ids) - n, "%s%s:%s", n ? "," : "", scheme, val);
+        n = k < 0 || n + k >= sizeof (ids) ? sizeof (ids) - 1 : n + k;
+    }
+    snprintf (r->depend, sizeof (r->depend), "%s%s%s%s", n ? "depends on " : "", ids,
+              n && begin ? ", " : "", begin ? "begin-time" : "");
+}
+
 static void set_name (struct jrec *r, json_t *jobspec)
 {
     eddy_jobspec_t *js = eddy_jobspec_parse (jobspec, EDDY_JOBSPEC_V1, NULL);
     json_t *cmd;
-    const char *arg0;
+    const char *arg0, *queue;
     if (js) {
+        if ((queue = eddy_jobspec_queue (js)))
+            snprintf (r->queue, sizeof (r->queue), "%s", queue);
+        set_depend (r, eddy_jobspec_attributes (js));
         r->ntasks = eddy_jobspec_ntasks (js);
         r->nnodes = eddy_jobspec_nnodes (js);
         r->duration = eddy_jobspec_duration (js);
@@ -119,7 +188,7 @@ static void make_inactive (struct joblist *jl, struct jrec *r)
         struct jrec *old = jl->inactive_tail;
         unlink_rec (&jl->inactive_head, &jl->inactive_tail, old);
         eddy_u64map_remove (jl->jobs, old->id);
-        free (old);
+        rec_free (old);
         jl->ninactive--;
     }
 }
@@ -147,6 +216,16 @@ static void set_nnodes (struct jrec *r, json_t *R)
     eddy_rlist_t *rl = R ? eddy_rlist_from_json (R, 0, NULL) : NULL;
     if (rl) {
         r->nnodes = (int)eddy_rlist_count (rl, EDDY_RLIST_NODES);
+        free (r->nodelist);
+        /* hostnames if every rank has one, else the ranks */
+        if (!(r->nodelist = eddy_rlist_nodelist (rl))) {
+            char *ranks = eddy_rlist_ranks (rl);
+            size_t len = ranks ? strlen (ranks) + 6 : 0;
+            if (ranks && (r->nodelist = malloc (len)))
+                snprintf (r->nodelist, len, "rank%s%s", strpbrk (ranks, ",-") ? "s " : " ",
+                          ranks);
+            free (ranks);
+        }
         eddy_rlist_destroy (rl);
     }
 }
@@ -216,7 +295,7 @@ static void apply (struct joblist *jl, json_t *item)
         if (r || !(r = rec_create ((uint64_t)id, ts, ctx, jobspec)))
             return;
         if (eddy_u64map_put (jl->jobs, r->id, r) < 0) {
-            free (r);
+            rec_free (r);
             return;
         }
         r->prev = jl->active_tail;
@@ -226,6 +305,14 @@ static void apply (struct joblist *jl, json_t *item)
             jl->active_head = r;
         jl->active_tail = r;
         jl->nactive++;
+        return;
+    }
+    if (r && r->state == ST_INACTIVE && !strcmp (name, "purge")) {
+        /* the job manager removed it from the KVS (not an eventlog entry) */
+        unlink_rec (&jl->inactive_head, &jl->inactive_tail, r);
+        eddy_u64map_remove (jl->jobs, r->id);
+        free (r);
+        jl->ninactive--;
         return;
     }
     if (!r || r->state == ST_INACTIVE)
@@ -271,7 +358,7 @@ static struct jrec *rec_from_eventlog (uint64_t id, const char *text, eddy_error
         eddy_error_set (err, "the eventlog is empty");
     else if (r && i == json_array_size (events))
         err->text[0] = '\0'; /* a valid log of an active job */
-    free (r);
+    rec_free (r);
     json_decref (events);
     return NULL;
 }
@@ -293,7 +380,7 @@ static int scan_eventlog_cb (uint64_t id, const char *text, void *arg)
     if (jl->nrestored == jl->restored_cap) {
         size_t cap = jl->restored_cap ? jl->restored_cap * 2 : 64;
         if (!(p = realloc (jl->restored, cap * sizeof (*p)))) {
-            free (r);
+            rec_free (r);
             return 0;
         }
         jl->restored = p;
@@ -360,7 +447,7 @@ static void scan_done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
         struct jrec *r = jl->restored[i];
         if (jl->ninactive >= jl->inactive_max || eddy_u64map_get (jl->jobs, r->id)
             || eddy_u64map_put (jl->jobs, r->id, r) < 0) {
-            free (r);
+            rec_free (r);
             continue;
         }
         r->prev = jl->inactive_tail;
@@ -384,10 +471,20 @@ static void scan_done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
     deliver_deferred (jl);
 }
 
+/* A job this instance listed already (or none is kept): not read again,
+ * so the first query of the history in a new instance costs no reads of
+ * its own jobs. */
+static bool scan_known_cb (uint64_t id, void *arg)
+{
+    struct joblist *jl = arg;
+    return jl->inactive_max == 0 || eddy_u64map_get (jl->jobs, id) != NULL;
+}
+
 static const struct eddy_jobscan_ops scan_ops = {
     .eventlog = scan_eventlog_cb,
     .extra = scan_extra_cb,
     .done = scan_done_cb,
+    .known = scan_known_cb,
 };
 
 /* Hold msg until the journal has answered and, if it needs the history,
@@ -478,69 +575,377 @@ static const char *result_of (const struct jrec *r)
     return r->finished && r->waitstatus == 0 ? "COMPLETED" : "FAILED";
 }
 
-static json_t *rec_json (const struct jrec *r)
+/* Why a pending job waits, or NULL; sched_why: for a job in SCHED that
+ * is not held, what its queue says (NULL: "waiting for resources"). */
+static const char *waiting_for (const struct jrec *r, const char *sched_why)
 {
-    int returncode = -1;
-    if (r->finished)
-        returncode = (r->waitstatus & 0x7f) ? 128 + (r->waitstatus & 0x7f) : (r->waitstatus >> 8) & 0xff;
-    json_t *o = json_pack ("{s:I s:i s:i s:I s:s s:s s:i s:i s:f s:f s:f s:f s:f s:s s:b}",
-                           "id", (json_int_t)r->id, "userid", (int)r->userid, "urgency", r->urgency,
-                           "priority", (json_int_t)r->priority, "state", state_names[r->state],
-                           "name", r->name, "ntasks", r->ntasks, "nnodes", r->nnodes, "duration",
-                           r->duration, "t_submit", r->t_submit, "t_run", r->t_run, "t_cleanup",
-                           r->t_cleanup, "t_inactive", r->t_inactive, "result", result_of (r),
-                           "success", r->state == ST_INACTIVE && !r->fatal && r->finished
-                                          && r->waitstatus == 0);
-    if (o && r->finished) {
-        json_object_set_new (o, "waitstatus", json_integer (r->waitstatus));
-        json_object_set_new (o, "returncode", json_integer (returncode));
+    switch (r->state) {
+    case ST_DEPEND:
+        return r->depend[0] ? r->depend : "dependency";
+    case ST_PRIORITY:
+        return "priority";
+    case ST_SCHED:
+        if (r->urgency == 0)
+            return "held";
+        return sched_why ? sched_why : "waiting for resources";
+    default:
+        return NULL;
     }
-    if (o && r->fatal)
-        json_object_set_new (o, "exception", json_pack ("{s:s s:s}", "type", r->exc_type, "note",
-                                                        r->exc_note));
+}
+
+/* The keys of a job's listing; a request may name those it wants
+ * ("attrs"), so a table that shows a few columns moves a few keys. */
+static const char *const attr_names[] = {
+    "id", "userid", "urgency", "priority", "state", "name", "ntasks", "nnodes", "duration",
+    "t_submit", "t_run", "t_cleanup", "t_inactive", "result", "success", "waitstatus",
+    "returncode", "exception", "queue", "nodelist", "waiting",
+};
+enum {
+    A_ID, A_USERID, A_URGENCY, A_PRIORITY, A_STATE, A_NAME, A_NTASKS, A_NNODES, A_DURATION,
+    A_T_SUBMIT, A_T_RUN, A_T_CLEANUP, A_T_INACTIVE, A_RESULT, A_SUCCESS, A_WAITSTATUS,
+    A_RETURNCODE, A_EXCEPTION, A_QUEUE, A_NODELIST, A_WAITING, A_COUNT
+};
+#define A_ALL ((1u << A_COUNT) - 1)
+
+static void set_attr (json_t *o, unsigned attrs, int a, json_t *v)
+{
+    if (attrs & (1u << a))
+        json_object_set_new (o, attr_names[a], v);
+    else
+        json_decref (v);
+}
+
+/* sched_why: as waiting_for (); queue: the name of its queue to show
+ * (NULL: none); attrs: the A_* bits of the keys to include. */
+static json_t *rec_json (const struct jrec *r, const char *sched_why, const char *queue,
+                         unsigned attrs)
+{
+    const char *waiting = waiting_for (r, sched_why);
+    json_t *o = json_object ();
+#define WANT(a) (attrs & (1u << (a)))
+
+    if (!o)
+        return NULL;
+    set_attr (o, attrs, A_ID, json_integer ((json_int_t)r->id));
+    if (WANT (A_USERID))
+        set_attr (o, attrs, A_USERID, json_integer (r->userid));
+    if (WANT (A_URGENCY))
+        set_attr (o, attrs, A_URGENCY, json_integer (r->urgency));
+    if (WANT (A_PRIORITY))
+        set_attr (o, attrs, A_PRIORITY, json_integer ((json_int_t)r->priority));
+    if (WANT (A_STATE))
+        set_attr (o, attrs, A_STATE, json_string (state_names[r->state]));
+    if (WANT (A_NAME))
+        set_attr (o, attrs, A_NAME, json_string (r->name));
+    if (WANT (A_NTASKS))
+        set_attr (o, attrs, A_NTASKS, json_integer (r->ntasks));
+    if (WANT (A_NNODES))
+        set_attr (o, attrs, A_NNODES, json_integer (r->nnodes));
+    if (WANT (A_DURATION))
+        set_attr (o, attrs, A_DURATION, json_real (r->duration));
+    if (WANT (A_T_SUBMIT))
+        set_attr (o, attrs, A_T_SUBMIT, json_real (r->t_submit));
+    if (WANT (A_T_RUN))
+        set_attr (o, attrs, A_T_RUN, json_real (r->t_run));
+    if (WANT (A_T_CLEANUP))
+        set_attr (o, attrs, A_T_CLEANUP, json_real (r->t_cleanup));
+    if (WANT (A_T_INACTIVE))
+        set_attr (o, attrs, A_T_INACTIVE, json_real (r->t_inactive));
+    if (WANT (A_RESULT))
+        set_attr (o, attrs, A_RESULT, json_string (result_of (r)));
+    if (WANT (A_SUCCESS))
+        set_attr (o, attrs, A_SUCCESS,
+                  json_boolean (r->state == ST_INACTIVE && !r->fatal && r->finished
+                                && r->waitstatus == 0));
+    if (r->finished) {
+        int rc = (r->waitstatus & 0x7f) ? 128 + (r->waitstatus & 0x7f) : (r->waitstatus >> 8) & 0xff;
+        if (WANT (A_WAITSTATUS))
+            set_attr (o, attrs, A_WAITSTATUS, json_integer (r->waitstatus));
+        if (WANT (A_RETURNCODE))
+            set_attr (o, attrs, A_RETURNCODE, json_integer (rc));
+    }
+    if (r->fatal && WANT (A_EXCEPTION))
+        set_attr (o, attrs, A_EXCEPTION,
+                  json_pack ("{s:s s:s}", "type", r->exc_type, "note", r->exc_note));
+    if ((queue || r->queue[0]) && WANT (A_QUEUE))
+        set_attr (o, attrs, A_QUEUE, json_string (queue ? queue : r->queue));
+    if (r->nodelist && WANT (A_NODELIST))
+        set_attr (o, attrs, A_NODELIST, json_string (r->nodelist));
+    if (waiting && WANT (A_WAITING))
+        set_attr (o, attrs, A_WAITING, json_string (waiting));
+#undef WANT
     return o;
+}
+
+/* What a listing asks for (job-list.list's payload, checked). */
+struct lparams {
+    int max, userid, mask;
+    unsigned attrs;
+    const char *queue;
+    double since;
+};
+
+static int lparams_parse (const eddy_msg_t *msg, struct lparams *lp, char *text, size_t len)
+{
+    json_t *p = eddy_msg_payload (msg);
+    const char *states = "active";
+    json_t *attrs = NULL, *a;
+    eddy_error_t err;
+    size_t i;
+
+    lp->max = 0;
+    lp->userid = -1;
+    lp->queue = NULL;
+    lp->since = 0;
+    lp->attrs = A_ALL;
+    if (p && (json_unpack (p, "{s?i s?s s?i s?s s?F s?o}", "max_entries", &lp->max, "states",
+                           &states, "userid", &lp->userid, "queue", &lp->queue, "since",
+                           &lp->since, "attrs", &attrs) < 0
+              || (attrs && !json_is_array (attrs)))) {
+        snprintf (text, len, "job-list.list: expected {max_entries?, states?, userid?, queue?, "
+                             "since?, attrs?: [NAME...]}");
+        errno = EPROTO;
+        return -1;
+    }
+    if (attrs) {
+        lp->attrs = 1u << A_ID;
+        json_array_foreach (attrs, i, a) {
+            const char *name = json_string_value (a);
+            int k;
+            for (k = 0; k < A_COUNT && (!name || strcmp (name, attr_names[k]) != 0); k++)
+                ;
+            if (k == A_COUNT) {
+                snprintf (text, len, "job-list.list: '%s' is not a job attribute",
+                          name ? name : "(not a string)");
+                errno = EINVAL;
+                return -1;
+            }
+            lp->attrs |= 1u << k;
+        }
+    }
+    if ((lp->mask = eddy_jobfilter_parse (states, &err)) < 0) {
+        snprintf (text, len, "%s", err.text);
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+/* The queue a job is in: its own, or the default queue's name. */
+static const char *queue_of (const struct jrec *r, const char *defname)
+{
+    return r->queue[0] ? r->queue : defname ? defname : "";
+}
+
+/* Is the queue named so stopped, by the job manager's queue list? */
+static bool queue_stopped (json_t *queues, const char *name)
+{
+    size_t i;
+    json_t *q;
+    json_array_foreach (queues, i, q) {
+        const char *n = json_string_value (json_object_get (q, "name"));
+        if (n && !strcmp (n, name))
+            return json_is_false (json_object_get (q, "started"));
+    }
+    return false;
+}
+
+/* The first job of each queue in the order the scheduler is asked to
+ * place them (priority, then submission): it waits for resources; the
+ * others of its queue wait behind it, as Slurm's reasons Resources and
+ * Priority have it.  Jobs held or in a stopped queue are no candidates. */
+#define MAX_TOPS 64
+struct qtops {
+    int n;
+    struct {
+        const char *queue;
+        const struct jrec *top;
+    } q[MAX_TOPS];
+};
+
+static void find_tops (const struct joblist *jl, json_t *queues, const char *defname,
+                       struct qtops *t)
+{
+    t->n = 0;
+    /* the active list is in submission order: a later job leads only with a higher priority */
+    for (const struct jrec *r = jl->active_head; r; r = r->next) {
+        if (r->state != ST_SCHED || r->urgency == 0)
+            continue;
+        const char *qn = queue_of (r, defname);
+        int k;
+        for (k = 0; k < t->n && strcmp (t->q[k].queue, qn) != 0; k++)
+            ;
+        if (k < t->n) {
+            if (r->priority > t->q[k].top->priority)
+                t->q[k].top = r;
+        }
+        else if (t->n < MAX_TOPS && !queue_stopped (queues, qn)) {
+            t->q[t->n].queue = qn;
+            t->q[t->n++].top = r;
+        }
+    }
+}
+
+/* What a job in SCHED waits for, by its queue (NULL: not known). */
+static const char *sched_why (const struct jrec *r, json_t *queues, const char *defname,
+                              const struct qtops *t)
+{
+    const char *qn = queue_of (r, defname);
+    if (queue_stopped (queues, qn))
+        return "queue stopped";
+    for (int k = 0; k < t->n; k++)
+        if (!strcmp (t->q[k].queue, qn))
+            return t->q[k].top == r ? "resources" : "priority";
+    return NULL;
+}
+
+static bool rec_matches (const struct jrec *r, const struct lparams *lp, const char *defname)
+{
+    if (lp->userid >= 0 && r->userid != (uint32_t)lp->userid)
+        return false;
+    if (!(eddy_jobfilter_bit (state_names[r->state], result_of (r)) & lp->mask))
+        return false;
+    if (lp->since > 0 && r->state == ST_INACTIVE && r->t_inactive < lp->since)
+        return false;
+    return !lp->queue || !strcmp (queue_of (r, defname), lp->queue);
+}
+
+/* Answer a listing; qs is the job manager's queue-status answer (NULL if
+ * it could not be had: then no job is said to wait for a stopped queue).
+ */
+static void list_answer (struct joblist *jl, const eddy_msg_t *msg, json_t *qs)
+{
+    struct lparams lp;
+    char text[256];
+    const char *defname = NULL;
+    json_t *jobs, *q, *queues = json_object_get (qs, "queues");
+    /* with named queues, a job submitted without one shows the default's name */
+    bool named = json_is_true (json_object_get (qs, "named"));
+    size_t i;
+    int n = 0;
+
+    if (lparams_parse (msg, &lp, text, sizeof (text)) < 0) {
+        eddy_respond_error (jl->h, msg, errno, text);
+        return;
+    }
+    json_array_foreach (queues, i, q)
+        if (json_is_true (json_object_get (q, "default")))
+            defname = json_string_value (json_object_get (q, "name"));
+    if (lp.queue && queues) {
+        bool known = false;
+        size_t k = 0;
+        json_array_foreach (queues, i, q) {
+            const char *name = json_string_value (json_object_get (q, "name"));
+            known = known || (name && !strcmp (name, lp.queue));
+            if (name && k < sizeof (text))
+                k += snprintf (text + k, sizeof (text) - k, "%s%s", k ? ", " : "", name);
+        }
+        if (!known) {
+            char msgtext[320];
+            snprintf (msgtext, sizeof (msgtext), "no such queue '%s' (queues: %s)", lp.queue,
+                      k ? text : "none");
+            eddy_respond_error (jl->h, msg, ENOENT, msgtext);
+            return;
+        }
+    }
+    if (!(jobs = json_array ())) {
+        eddy_respond_error (jl->h, msg, ENOMEM, NULL);
+        return;
+    }
+    struct qtops tops = { .n = 0 };
+    if (lp.mask & EDDY_JOBF_SCHED)
+        find_tops (jl, queues, defname, &tops);
+    /* newest first: active by submission (newest last in the list), then inactive */
+    if (lp.mask & EDDY_JOBF_ACTIVE) {
+        for (struct jrec *r = jl->active_tail; r && (lp.max <= 0 || n < lp.max); r = r->prev) {
+            if (!rec_matches (r, &lp, defname))
+                continue;
+            const char *why = r->state == ST_SCHED ? sched_why (r, queues, defname, &tops) : NULL;
+            json_array_append_new (jobs, rec_json (r, why, named ? queue_of (r, defname) : NULL,
+                                                   lp.attrs));
+            n++;
+        }
+    }
+    if (lp.mask & EDDY_JOBF_INACTIVE) {
+        for (struct jrec *r = jl->inactive_head; r && (lp.max <= 0 || n < lp.max); r = r->next) {
+            if (!rec_matches (r, &lp, defname))
+                continue;
+            json_array_append_new (jobs, rec_json (r, NULL, named ? queue_of (r, defname) : NULL,
+                                                   lp.attrs));
+            n++;
+        }
+    }
+    eddy_respond_pack (jl->h, msg, "{s:o}", "jobs", jobs);
+}
+
+static void lquery_destroy (struct lquery *lq)
+{
+    struct joblist *jl = lq->jl;
+    if (lq->prev)
+        lq->prev->next = lq->next;
+    else
+        jl->queries = lq->next;
+    if (lq->next)
+        lq->next->prev = lq->prev;
+    eddy_future_destroy (lq->f);
+    eddy_msg_decref (lq->msg);
+    free (lq);
+}
+
+static void queues_cb (eddy_future_t *f, void *arg)
+{
+    struct lquery *lq = arg;
+    struct lparams lp;
+    char text[256];
+    json_t *o, *qs = NULL;
+
+    if (eddy_rpc_get (f, &o) == 0)
+        qs = o;
+    else if (lparams_parse (lq->msg, &lp, text, sizeof (text)) == 0 && lp.queue) {
+        /* a queue named by the client cannot be checked */
+        snprintf (text, sizeof (text), "cannot learn the queues from the job manager: %s",
+                  eddy_future_error_string (f));
+        eddy_respond_error (lq->jl->h, lq->msg, errno ? errno : EIO, text);
+        lquery_destroy (lq);
+        return;
+    }
+    list_answer (lq->jl, lq->msg, qs);
+    lquery_destroy (lq);
 }
 
 static void list_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct joblist *jl = arg;
-    int max = 0, userid = -1;
-    const char *which = "active";
-    json_t *jobs;
-    json_t *p = eddy_msg_payload (msg);
+    struct lparams lp;
+    struct lquery *lq;
+    char text[256];
 
-    if (p && json_unpack (p, "{s?i s?s s?i}", "max_entries", &max, "states", &which, "userid",
-                          &userid) < 0) {
-        eddy_respond_error (h, msg, EPROTO, "job-list.list: expected {max_entries?, states?, userid?}");
+    if (lparams_parse (msg, &lp, text, sizeof (text)) < 0) {
+        eddy_respond_error (h, msg, errno, text);
         return;
     }
-    if (defer (jl, msg, strcmp (which, "active") != 0))
+    if (defer (jl, msg, (lp.mask & EDDY_JOBF_INACTIVE) != 0))
         return;
-    if (!(jobs = json_array ())) {
+    /* queue names, the default queue and which are stopped: from the job manager */
+    if (!(lq = calloc (1, sizeof (*lq)))) {
         eddy_respond_error (h, msg, ENOMEM, NULL);
         return;
     }
-    bool active = strcmp (which, "inactive") != 0;
-    bool inactive = strcmp (which, "active") != 0;
-    int n = 0;
-    /* newest first: active by submission (newest last in the list), then inactive */
-    if (active) {
-        for (struct jrec *r = jl->active_tail; r && (max <= 0 || n < max); r = r->prev) {
-            if (userid >= 0 && r->userid != (uint32_t)userid)
-                continue;
-            json_array_append_new (jobs, rec_json (r));
-            n++;
-        }
+    lq->jl = jl;
+    lq->msg = eddy_msg_incref (msg);
+    lq->next = jl->queries;
+    if (jl->queries)
+        jl->queries->prev = lq;
+    jl->queries = lq;
+    if (!(lq->f = eddy_rpc (h, "job-manager.queue-status", NULL, EDDY_NODEID_ANY, 0))
+        || eddy_future_then (lq->f, -1, queues_cb, lq) < 0) {
+        int errnum = errno;
+        if (lp.queue)
+            eddy_respond_error (h, msg, errnum, "cannot ask the job manager for its queues");
+        else
+            list_answer (jl, msg, NULL);
+        lquery_destroy (lq);
     }
-    if (inactive) {
-        for (struct jrec *r = jl->inactive_head; r && (max <= 0 || n < max); r = r->next) {
-            if (userid >= 0 && r->userid != (uint32_t)userid)
-                continue;
-            json_array_append_new (jobs, rec_json (r));
-            n++;
-        }
-    }
-    eddy_respond_pack (h, msg, "{s:o}", "jobs", jobs);
 }
 
 static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
@@ -561,7 +966,7 @@ static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
         eddy_respond_error (h, msg, ENOENT, "no such job in the job list");
         return;
     }
-    eddy_respond_pack (h, msg, "{s:o}", "job", rec_json (r));
+    eddy_respond_pack (h, msg, "{s:o}", "job", rec_json (r, NULL, NULL, A_ALL));
 }
 
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
@@ -583,7 +988,7 @@ static void free_list (struct jrec *r)
 {
     while (r) {
         struct jrec *next = r->next;
-        free (r);
+        rec_free (r);
         r = next;
     }
 }
@@ -597,9 +1002,13 @@ static void jl_unload (void *ctx)
     eddy_watcher_destroy (jl->retry_w);
     eddy_jobscan_destroy (jl->scan);
     for (size_t i = 0; i < jl->nrestored; i++)
-        free (jl->restored[i]);
+        rec_free (jl->restored[i]);
     free (jl->restored);
     eddy_held_fail (&jl->deferred, jl->h, ENOSYS, "job-list unloaded");
+    while (jl->queries) {
+        eddy_respond_error (jl->h, jl->queries->msg, ENOSYS, "job-list unloaded");
+        lquery_destroy (jl->queries);
+    }
     eddy_msg_handler_delvec (jl->handlers);
     free_list (jl->active_head);
     free_list (jl->inactive_head);

@@ -91,6 +91,13 @@ static void note_error (eddy_jobscan_t *scan, int errnum)
         scan->errnum = errnum ? errnum : EIO;
 }
 
+static void note_id (eddy_jobscan_t *scan, uint64_t id)
+{
+    scan->count++;
+    if (id > scan->max_id)
+        scan->max_id = id;
+}
+
 static int push (eddy_jobscan_t *scan, int depth, uint64_t id)
 {
     if (scan->nstack == scan->stack_cap) {
@@ -102,11 +109,8 @@ static int push (eddy_jobscan_t *scan, int depth, uint64_t id)
         scan->stack_cap = cap;
     }
     scan->stack[scan->nstack++] = (struct todo){ .depth = depth, .id = id };
-    if (depth == ID_GROUPS) {
-        scan->count++;
-        if (id > scan->max_id)
-            scan->max_id = id;
-    }
+    if (depth == ID_GROUPS)
+        note_id (scan, id);
     return 0;
 }
 
@@ -205,6 +209,10 @@ static void dir_listed (eddy_jobscan_t *scan, struct step *s)
             continue;
         }
         uint64_t id = s->id | ((uint64_t)v << (16 * (ID_GROUPS - 1 - s->depth)));
+        if (s->depth + 1 == ID_GROUPS && scan->ops->known && scan->ops->known (id, scan->arg)) {
+            note_id (scan, id); /* counted, not read */
+            continue;
+        }
         if (push (scan, s->depth + 1, id) < 0)
             note_error (scan, ENOMEM);
     }

@@ -9,6 +9,7 @@
 #ifndef EDDY_SCHED_JOBSCAN_H
 #define EDDY_SCHED_JOBSCAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -31,11 +32,14 @@ enum {
  * done: the walk is over; errnum is 0, or the first error met (each one
  *   is logged).  Called exactly once, never from eddy_jobscan_start ();
  *   the scan may be destroyed inside it.
+ * known (optional, may be NULL): true for a job the caller has already, so
+ *   its keys are not read (it still counts for max_id and count).
  */
 struct eddy_jobscan_ops {
     int (*eventlog) (uint64_t id, const char *eventlog, void *arg);
     void (*extra) (uint64_t id, const char *eventlog, json_t *jobspec, json_t *R, void *arg);
     void (*done) (eddy_jobscan_t *scan, int errnum, void *arg);
+    bool (*known) (uint64_t id, void *arg);
 };
 
 /* Start a walk of the primary namespace's job directory.  NULL + errno

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/util/fluid.h"
 #include "sched/jobspec.h"
 #include "sched/yaml.h"
 
@@ -571,6 +572,66 @@ static int check_constraint (struct ctx *c, json_t *con, int depth)
     return 0;
 }
 
+/* RFC 26: the schemes the job manager knows (sched/job-manager/depend.c);
+ * after* name a job, begin-time a time in seconds since the epoch.
+ */
+static int check_dependency (struct ctx *c, json_t *dep)
+{
+    static const char *const schemes[] = { "after", "afterany", "afterok", "afternotok", NULL };
+    const char *scheme = json_string_value (json_object_get (dep, "scheme"));
+    const char *value = json_string_value (json_object_get (dep, "value"));
+    eddy_fluid_t id;
+    char *end;
+
+    if (!strcmp (scheme, "begin-time")) {
+        double t = strtod (value, &end);
+        if (end == value || *end || !isfinite (t) || t < 0) {
+            push_key (c, "value");
+            return bad (c, "begin-time must be seconds since the epoch");
+        }
+        return 0;
+    }
+    for (size_t i = 0; schemes[i]; i++) {
+        if (!strcmp (scheme, schemes[i])) {
+            if (eddy_fluid_parse (value, &id, NULL) < 0) {
+                push_key (c, "value");
+                return bad (c, "'%s' is not a job id", value);
+            }
+            return 0;
+        }
+    }
+    push_key (c, "scheme");
+    return bad (c, "dependency scheme '%s' is not supported", scheme);
+}
+
+/* shell.options.output.{stdout,stderr}: {type:"file", path} (exec/coord.c
+ * opens it) or {type:"kvs"} (the default: the output eventlog).
+ */
+static int check_output (struct ctx *c, json_t *out)
+{
+    static const char *const streams[] = { "stdout", "stderr" };
+    if (!json_is_object (out))
+        return bad (c, "must be a mapping");
+    for (size_t i = 0; i < 2; i++) {
+        json_t *o = json_object_get (out, streams[i]);
+        const char *type;
+        if (!o)
+            continue;
+        size_t old = push_key (c, streams[i]);
+        if (!json_is_object (o) || !(type = json_string_value (json_object_get (o, "type"))))
+            return bad (c, "must be a mapping with a type");
+        if (!strcmp (type, "file")) {
+            json_t *path = json_object_get (o, "path");
+            if (!json_is_string (path) || !*json_string_value (path))
+                return bad (c, "a file needs a path");
+        }
+        else if (strcmp (type, "kvs") != 0)
+            return bad (c, "type must be file or kvs");
+        pop (c, old);
+    }
+    return 0;
+}
+
 static int check_system (struct ctx *c, json_t *sys)
 {
     json_t *x;
@@ -617,8 +678,17 @@ static int check_system (struct ctx *c, json_t *sys)
                 push_key (c, "value");
                 return bad (c, "must be a string");
             }
+            if (check_dependency (c, dep) < 0)
+                return -1;
             pop (c, o2);
         }
+        pop (c, old);
+    }
+    if ((x = json_object_get (json_object_get (json_object_get (sys, "shell"), "options"),
+                              "output"))) {
+        old = push_key (c, "shell.options.output");
+        if (check_output (c, x) < 0)
+            return -1;
         pop (c, old);
     }
     if ((x = json_object_get (sys, "constraints"))) {

@@ -24,6 +24,15 @@
  * under DRAIN_KEY, read at load before the first resource.acquire is
  * answered (they travel with R as "drained"), and changed one request at
  * a time: commit, then tell the scheduler (sched.drain), then answer.
+ *
+ * Node health ([resource.health], docs/config.md) is decided here, from
+ * the overlay's word: overlay.online names the ranks online and the
+ * torpid ones; exec tells of a rank that crashed under running jobs
+ * (resource.crashed, after the overlay.crashed event).  The scheduler
+ * holds down what is not online, and torpid ranks, by itself; an action
+ * "drain" drains the rank with the reason (torpid, lost, "crashed with N
+ * jobs running"), through resource.drain like an administrator's, so it
+ * stays out after it is back, until undrained.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +49,59 @@
 #include "sched/sched.h"
 
 #define DRAIN_KEY "resource.drain"
+
+/* What [resource.health] makes of a torpid, lost or crashed rank. */
+enum health_action { ACT_NONE, ACT_DOWN, ACT_DRAIN };
+enum { H_TORPID, H_LOST, H_CRASHED, H_COUNT };
+
+static const struct health_key {
+    const char *name;
+    enum health_action dflt;
+    const char *const choices[3];
+} health_keys[H_COUNT] = {
+    [H_TORPID] = {"torpid", ACT_NONE, {"none", "drain", NULL}},
+    [H_LOST] = {"lost", ACT_DOWN, {"down", "drain", NULL}},
+    [H_CRASHED] = {"crashed", ACT_DOWN, {"down", "drain", NULL}},
+};
+
+static enum health_action action_of (const char *name)
+{
+    return !strcmp (name, "drain") ? ACT_DRAIN : !strcmp (name, "down") ? ACT_DOWN : ACT_NONE;
+}
+
+/* The actions of config's health table (absent keys: the defaults), or
+ * -1 with why naming the key and the value.
+ */
+static int
+health_parse (const json_t *config, enum health_action act[H_COUNT], char *why, size_t len)
+{
+    json_t *t = json_object_get (config, "health");
+
+    if (t && !json_is_object (t)) {
+        snprintf (why, len, "[resource.health] must be a table");
+        return -1;
+    }
+    for (int k = 0; k < H_COUNT; k++) {
+        const struct health_key *hk = &health_keys[k];
+        json_t *v = json_object_get (t, hk->name);
+        const char *name = json_string_value (v);
+        int i;
+        act[k] = hk->dflt;
+        if (!v)
+            continue;
+        for (i = 0; name && hk->choices[i]; i++)
+            if (!strcmp (hk->choices[i], name))
+                break;
+        if (!name || !hk->choices[i]) {
+            snprintf (why, len, "[resource.health] %s = %s%s%s: expected \"%s\" or \"%s\"",
+                      hk->name, name ? "\"" : "", name ? name : "(not a string)",
+                      name ? "\"" : "", hk->choices[0], hk->choices[1]);
+            return -1;
+        }
+        act[k] = action_of (name);
+    }
+    return 0;
+}
 
 /* What one rank told us. */
 struct rank_info {
@@ -101,6 +163,10 @@ struct resource {
     const eddy_msg_t **dq;       /* drain requests waiting their turn */
     size_t ndq;
     eddy_rlist_t *rl; /* R decoded (targets, nodelists) */
+
+    enum health_action health[H_COUNT];
+    eddy_idset_t *was_online; /* as of the last overlay.online (NULL: none yet) */
+    eddy_idset_t *was_torpid;
 };
 
 /* The ranks of exclude (an idset, or hostnames of R), as an idset string
@@ -210,11 +276,25 @@ config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void
     struct resource *res = arg;
     const char *exclude = NULL;
     char why[256], *ranks = NULL, *cp = NULL;
+    enum health_action act[H_COUNT];
 
     if (json_unpack (eddy_msg_payload (msg), "{s:{s?s}}", "config", "exclude",
                      &exclude) < 0) {
         eddy_respond_error (h, msg, EPROTO, "resource: exclude must be a string");
         return;
+    }
+    if (health_parse (json_object_get (eddy_msg_payload (msg), "config"), act, why,
+                      sizeof (why)) < 0) {
+        eddy_respond_error (h, msg, EINVAL, why);
+        return;
+    }
+    for (int k = 0; k < H_COUNT; k++) {
+        if (act[k] != res->health[k])
+            eddy_log (h, LOG_NOTICE, "resource: health %s: %s -> %s", health_keys[k].name,
+                      res->health[k] == ACT_DRAIN ? "drain"
+                      : res->health[k] == ACT_DOWN ? "down" : "none",
+                      act[k] == ACT_DRAIN ? "drain" : act[k] == ACT_DOWN ? "down" : "none");
+        res->health[k] = act[k];
     }
     if (exclude && !*exclude)
         exclude = NULL;
@@ -298,18 +378,103 @@ static void late_continuation (eddy_future_t *f, void *arg)
     eddy_future_destroy (f);
 }
 
+/* Drain ids (not empty) with reason, as resource.drain -u would: an
+ * administrator's reason is kept.  Through the module's own service, so
+ * it waits its turn behind the requests in flight.
+ */
+static void health_drain (struct resource *res, const eddy_idset_t *ids, const char *reason)
+{
+    char *targets = eddy_idset_encode (ids, EDDY_IDSET_RANGE);
+
+    if (!targets) {
+        eddy_log (res->h, LOG_ERR, "resource: cannot drain for %s: out of memory", reason);
+        return;
+    }
+    eddy_log (res->h, LOG_WARNING, "resource: rank%s %s: %s, drained", strpbrk (targets, ",-")
+              ? "s" : "", targets, reason);
+    eddy_future_destroy (eddy_rpc_pack (res->h, "resource.drain", 0, EDDY_RPC_NORESPONSE,
+                                        "{s:s s:s s:s}", "targets", targets, "reason", reason,
+                                        "mode", "update"));
+    free (targets);
+}
+
+/* The ranks that became lost (online last time, not now) or torpid since
+ * the last event, drained when [resource.health] says so.
+ */
+static void health_online (struct resource *res, eddy_idset_t *online, eddy_idset_t *torpid)
+{
+    eddy_idset_t *lost = NULL, *slow = NULL;
+
+    if (res->was_online && res->health[H_LOST] == ACT_DRAIN &&
+        (lost = eddy_idset_difference (res->was_online, online)) && !eddy_idset_empty (lost))
+        health_drain (res, lost, "lost");
+    if (res->health[H_TORPID] == ACT_DRAIN &&
+        (slow = res->was_torpid ? eddy_idset_difference (torpid, res->was_torpid)
+                                : eddy_idset_copy (torpid)) &&
+        !eddy_idset_empty (slow))
+        health_drain (res, slow, "torpid");
+    eddy_idset_destroy (lost);
+    eddy_idset_destroy (slow);
+    eddy_idset_destroy (res->was_online);
+    eddy_idset_destroy (res->was_torpid);
+    res->was_online = online;
+    res->was_torpid = torpid;
+}
+
+/* resource.crashed {rank, jobs} (from exec): rank restarted under jobs,
+ * which have failed.  With crashed = "down" it is back already.
+ */
+static void
+crashed_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct resource *res = arg;
+    int rank, jobs;
+    char reason[64];
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:i s:i}", "rank", &rank, "jobs", &jobs) < 0 ||
+        rank < 0 || jobs < 0) {
+        eddy_respond_error (h, msg, EPROTO, "resource.crashed: needs {rank, jobs}");
+        return;
+    }
+    snprintf (reason, sizeof (reason), "crashed with %d job%s running", jobs,
+              jobs == 1 ? "" : "s");
+    eddy_idset_t *ids = NULL;
+    if (res->health[H_CRASHED] != ACT_DRAIN)
+        eddy_log (h, LOG_WARNING, "resource: rank %d %s: back at once (crashed = down)", rank,
+                  reason);
+    else if (!(ids = eddy_idset_create ()) || eddy_idset_set (ids, (unsigned)rank) < 0)
+        eddy_log (h, LOG_ERR, "resource: rank %d %s: cannot drain it: out of memory", rank,
+                  reason);
+    else
+        health_drain (res, ids, reason);
+    eddy_idset_destroy (ids);
+    eddy_respond (h, msg, NULL);
+}
+
 static void
 online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct resource *res = arg;
-    const char *text;
-    eddy_idset_t *online;
+    const char *text, *ttext = "";
+    eddy_idset_t *online, *torpid;
 
-    if (!res->R || !res->unknown)
-        return; /* R is given, or still being gathered */
-    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "online", &text) < 0 ||
+    if (json_unpack (eddy_msg_payload (msg), "{s:s s?s}", "online", &text, "torpid",
+                     &ttext) < 0 ||
         !(online = eddy_idset_decode (text, NULL)))
         return;
+    if (!(torpid = *ttext ? eddy_idset_decode (ttext, NULL) : eddy_idset_create ())) {
+        eddy_idset_destroy (online);
+        return;
+    }
+    eddy_idset_t *copy = eddy_idset_copy (online);
+    if (copy)
+        health_online (res, copy, torpid); /* takes both */
+    else
+        eddy_idset_destroy (torpid);
+    if (!res->R || !res->unknown) {
+        eddy_idset_destroy (online);
+        return; /* R is given, or still being gathered */
+    }
     for (uint32_t rank = 1; rank < res->size; rank++) {
         if (!res->unknown[rank] || !eddy_idset_test (online, rank))
             continue;
@@ -759,6 +924,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     {EDDY_MSGTYPE_REQUEST, "resource.undrain", drain_cb, 0},
     {EDDY_MSGTYPE_REQUEST, "resource.drain-list", drain_list_cb, EDDY_ROLE_ALL},
     {EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0},
+    {EDDY_MSGTYPE_REQUEST, "resource.crashed", crashed_cb, 0},
     {EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0},
     EDDY_MSGHANDLER_TABLE_END,
 };
@@ -990,6 +1156,8 @@ static void resource_unload (void *ctx)
     json_decref (res->drain);
     json_decref (res->drain_next);
     eddy_rlist_destroy (res->rl);
+    eddy_idset_destroy (res->was_online);
+    eddy_idset_destroy (res->was_torpid);
     free (res);
 }
 
@@ -1047,6 +1215,12 @@ static int resource_load (eddy_handle_t *h, json_t *args, void **ctx)
         return 0;
     }
     const char *exclude = NULL;
+    char hwhy[256];
+    if (health_parse (eddy_handle_config (h), res->health, hwhy, sizeof (hwhy)) < 0) {
+        eddy_log (h, LOG_ERR, "resource: %s", hwhy);
+        errno = EINVAL;
+        goto error;
+    }
     if (json_unpack ((json_t *)eddy_handle_config (h), "{s?s}", "exclude", &exclude) ==
             0 &&
         exclude && *exclude && !(res->exclude = strdup (exclude)))
@@ -1071,7 +1245,7 @@ static int resource_load (eddy_handle_t *h, json_t *args, void **ctx)
         !(res->drain_f = eddy_kvs_lookup (h, NULL, 0, DRAIN_KEY)) ||
         eddy_future_then (res->drain_f, -1, drain_load_continuation, res) < 0)
         goto error;
-    if (!res->R && eddy_event_subscribe (h, "overlay.online") < 0)
+    if (eddy_event_subscribe (h, "overlay.online") < 0)
         goto error;
     if (!res->R && gather (res) < 0)
         goto error;

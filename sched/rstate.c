@@ -11,7 +11,7 @@ static const struct {
     const char *help;
 } states[EDDY_RSTATE_COUNT] = {
     [EDDY_RSTATE_AVAIL] = {"avail",
-                           "online, neither excluded nor drained: schedulable"},
+                           "online, neither excluded, drained nor torpid: schedulable"},
     [EDDY_RSTATE_ONLINE] = {"online", "its broker is online"},
     [EDDY_RSTATE_OFFLINE] = {"offline", "its broker is not online"},
     [EDDY_RSTATE_EXCLUDE] = {"exclude", "excluded by [resource] exclude"},
@@ -21,8 +21,8 @@ static const struct {
     [EDDY_RSTATE_ALLOCATED] = {"allocated", "running work"},
     [EDDY_RSTATE_LOST] = {"lost", "offline after having been online"},
     [EDDY_RSTATE_TORPID] = {"torpid",
-                            "late heartbeats (the broker has no such notion yet: "
-                            "always empty)"},
+                            "online, but its keepalives are late (tbon.torpid_max): "
+                            "not scheduled on"},
 };
 
 const char *eddy_rstate_name (eddy_rstate_t state)
@@ -88,7 +88,8 @@ int eddy_rstate_compute (const struct eddy_rstate_input *in,
         !(out[EDDY_RSTATE_DRAINED] = eddy_idset_difference (
               out[EDDY_RSTATE_DRAIN], out[EDDY_RSTATE_ALLOCATED])) ||
         !(out[EDDY_RSTATE_LOST] = within (in->lost, out[EDDY_RSTATE_OFFLINE])) ||
-        !(out[EDDY_RSTATE_TORPID] = within (in->torpid, in->all)))
+        !(out[EDDY_RSTATE_TORPID] = within (in->torpid, out[EDDY_RSTATE_ONLINE])) ||
+        eddy_idset_subtract (out[EDDY_RSTATE_AVAIL], out[EDDY_RSTATE_TORPID]) < 0)
         goto error;
     return 0;
 error:

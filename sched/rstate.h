@@ -13,7 +13,7 @@
 #include "sched/rlist.h"
 
 typedef enum {
-    EDDY_RSTATE_AVAIL,     /* online, not excluded, not drained */
+    EDDY_RSTATE_AVAIL,     /* online, not excluded, drained or torpid */
     EDDY_RSTATE_ONLINE,    /* has a broker that is online (or no broker) */
     EDDY_RSTATE_OFFLINE,   /* has a broker that is not online */
     EDDY_RSTATE_EXCLUDE,   /* [resource] exclude */
@@ -22,7 +22,7 @@ typedef enum {
     EDDY_RSTATE_DRAINED,   /* drained and idle */
     EDDY_RSTATE_ALLOCATED, /* running work */
     EDDY_RSTATE_LOST,      /* offline after having been online */
-    EDDY_RSTATE_TORPID,    /* late heartbeats (no such notion yet: empty) */
+    EDDY_RSTATE_TORPID,    /* online, late keepalives (tbon.torpid_max) */
     EDDY_RSTATE_COUNT,
 } eddy_rstate_t;
 

@@ -69,6 +69,7 @@ struct sched {
     size_t nstatus_waiting;
 
     char *online;            /* the ranks online (overlay.online), NULL = unknown */
+    eddy_idset_t *torpid;    /* online ranks with late keepalives: not placed on */
     eddy_future_t *online_f; /* overlay.online at load */
 
     eddy_rlist_t *all;   /* the instance's R (NULL until known) */
@@ -644,13 +645,16 @@ static int status_ranks (struct sched *s, json_t *o)
     eddy_idset_t *lost = off && s->seen ? eddy_idset_intersect (off, s->seen) : NULL;
     char *offs = off ? eddy_idset_encode (off, EDDY_IDSET_RANGE) : NULL;
     char *losts = lost ? eddy_idset_encode (lost, EDDY_IDSET_RANGE) : NULL;
+    char *torpids = s->torpid ? eddy_idset_encode (s->torpid, EDDY_IDSET_RANGE) : NULL;
     int rc = -1;
 
     if (!off || json_object_set_new (o, "offline", json_string (offs ? offs : "")) < 0 ||
-        json_object_set_new (o, "lost", json_string (losts ? losts : "")) < 0)
+        json_object_set_new (o, "lost", json_string (losts ? losts : "")) < 0 ||
+        json_object_set_new (o, "torpid", json_string (torpids ? torpids : "")) < 0)
         goto done;
     rc = 0;
 done:
+    free (torpids);
     eddy_idset_destroy (off);
     eddy_idset_destroy (lost);
     free (offs);
@@ -767,6 +771,11 @@ static void apply_online (struct sched *s)
     if (s->seen)
         eddy_idset_add (s->seen, online);
     eddy_idset_t *upset = eddy_idset_intersect (ids, online);
+    /* online but torpid: held down until it speaks again */
+    if (upset && s->torpid && eddy_idset_subtract (upset, s->torpid) < 0) {
+        eddy_idset_destroy (upset);
+        upset = NULL;
+    }
     if (upset && eddy_idset_subtract (ids, upset) == 0 &&
         (up = eddy_idset_encode (upset, EDDY_IDSET_RANGE)) &&
         (down = eddy_idset_encode (ids, EDDY_IDSET_RANGE))) {
@@ -774,7 +783,7 @@ static void apply_online (struct sched *s)
         eddy_rlist_mark_up (s->pool, up, NULL);
         eddy_rlist_mark_down (s->pool, down, NULL);
         if (down[0])
-            sched_log (s, LOG_INFO, "ranks %s are down (not online)", down);
+            sched_log (s, LOG_INFO, "ranks %s are down (not online, or torpid)", down);
         schedule_pass (s);
     }
     eddy_idset_destroy (upset);
@@ -788,16 +797,21 @@ done:
     free (down);
 }
 
-static void set_online (struct sched *s, const char *online)
+/* online: an idset; torpid: an idset, NULL or "" for none */
+static void set_online (struct sched *s, const char *online, const char *torpid)
 {
     char *cpy = strdup (online);
+    eddy_idset_t *t = torpid && *torpid ? eddy_idset_decode (torpid, NULL) : NULL;
 
-    if (!cpy) {
-        sched_log (s, LOG_ERR, "overlay.online: out of memory");
+    if (!cpy || (torpid && *torpid && !t)) {
+        sched_log (s, LOG_ERR, "overlay.online: %s", cpy ? "malformed torpid set" : "out of memory");
+        free (cpy);
         return;
     }
     free (s->online);
     s->online = cpy;
+    eddy_idset_destroy (s->torpid);
+    s->torpid = t;
     apply_online (s);
 }
 
@@ -805,23 +819,25 @@ static void
 online_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct sched *s = arg;
-    const char *online;
+    const char *online, *torpid = NULL;
 
-    if (json_unpack (eddy_msg_payload (msg), "{s:s}", "online", &online) < 0) {
+    if (json_unpack (eddy_msg_payload (msg), "{s:s s?s}", "online", &online, "torpid",
+                     &torpid) < 0) {
         sched_log (s, LOG_ERR, "overlay.online: malformed event");
         return;
     }
-    set_online (s, online);
+    set_online (s, online, torpid);
 }
 
 static void online_continuation (eddy_future_t *f, void *arg)
 {
     struct sched *s = arg;
-    const char *online;
+    const char *online, *torpid = NULL;
 
     /* an event may have come first: it is newer */
-    if (!s->online && eddy_rpc_get_unpack (f, "{s:s}", "online", &online) == 0)
-        set_online (s, online);
+    if (!s->online && eddy_rpc_get_unpack (f, "{s:s s?s}", "online", &online, "torpid",
+                                           &torpid) == 0)
+        set_online (s, online, torpid);
     eddy_future_destroy (f);
     s->online_f = NULL;
 }
@@ -1353,6 +1369,7 @@ static void sched_unload (void *ctx)
     free (s->exclude);
     free (s->drained);
     eddy_idset_destroy (s->seen);
+    eddy_idset_destroy (s->torpid);
     free (s);
 }
 

@@ -18,6 +18,7 @@
  * milliseconds of its submission in its top bits, and ids travel as JSON
  * integers, signed 64-bit, so the top bit stays clear.
  */
+#define STALL_SECONDS 86400.0
 #define ID_SECONDS ((double)(UINT64_C (1) << (EDDY_FLUID_TS_BITS - 1)) / 1000)
 
 struct replay {
@@ -34,7 +35,8 @@ struct replay {
     struct eddy_replay_job *detail; /* params.detail, or our own */
     eddy_u64map_t *ids; /* eddy job id -> input index + 1 */
     eddy_u64map_t *pending; /* input index + 1 -> its unanswered submit */
-    size_t submitted, answered, cleaned, denied, failed, ran;
+    size_t submitted, answered, cleaned, denied, failed, ran, started;
+    double changed; /* virtual time of the last journal entry */
     eddy_watcher_t *feed_w;
     eddy_future_t *journal;
     bool error;
@@ -199,6 +201,7 @@ static void journal_cb (eddy_future_t *f, void *arg)
             if (json_unpack (item, "{s:I s:o s?o}", "id", &id, "entry", &entry, "jobspec", &jobspec) < 0
                 || json_unpack (entry, "{s:F s:s}", "timestamp", &ts, "name", &name) < 0)
                 continue;
+            rp->changed = eddy_reactor_now (rp->r);
             if (!strcmp (name, "submit")) {
                 if (jobspec)
                     json_unpack (jobspec, "{s:{s:{s:{s:I}}}}", "attributes", "user", "swf", "index",
@@ -217,6 +220,7 @@ static void journal_cb (eddy_future_t *f, void *arg)
             else if (!strcmp (name, "start")) {
                 res->start = ts - rp->offset;
                 d->status = EDDY_REPLAY_RUNNING;
+                rp->started++;
             }
             else if (!strcmp (name, "finish")) {
                 res->end = ts - rp->offset;
@@ -329,10 +333,10 @@ int eddy_replay_run (const struct eddy_replay_params *p,
     if (!(rp.cl = eddy_sim_cluster_create (&cp, err)))
         goto done;
     rp.r = eddy_sim_cluster_reactor (rp.cl);
-    /* a replay models no node failures: no keepalives and no health
-     * checks, so that idle virtual time (before the first job, in a gap
-     * of the trace) schedules nothing on any rank */
-    if (eddy_sim_cluster_attr_set (rp.cl, "tbon.keepalive_period", "0") < 0) {
+    /* a replay without faults models no node failures: no keepalives and
+     * no health checks, so that idle virtual time (before the first job,
+     * in a gap of the trace) schedules nothing on any rank */
+    if (eddy_sim_cluster_attr_set (rp.cl, "tbon.keepalive_period", p->nfaults ? "1" : "0") < 0) {
         eddy_error_set (err, "cannot configure the virtual cluster");
         goto done;
     }
@@ -357,6 +361,21 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         goto done;
     }
 
+    for (size_t i = 0; i < p->nfaults; i++) {
+        const struct eddy_replay_fault *ft = &p->faults[i];
+        eddy_simnet_t *net = eddy_sim_cluster_net (rp.cl);
+        double at = ft->at + rp.offset;
+        int frc = ft->kind == EDDY_REPLAY_KILL  ? eddy_simnet_kill (net, ft->rank, at)
+                  : ft->kind == EDDY_REPLAY_CUT ? eddy_simnet_cut (net, ft->rank, at)
+                                                : eddy_simnet_heal (net, ft->rank, at);
+        if (frc < 0) {
+            eddy_error_set (err, "fault %zu: rank %u: %s", i + 1, ft->rank,
+                            ft->rank == 0 || ft->rank >= p->nodes
+                                ? "no such rank (rank 0 cannot be cut or healed)"
+                                : strerror (errno));
+            goto done;
+        }
+    }
     if (!(rp.h = eddy_broker_handle_create (eddy_sim_cluster_broker (rp.cl, 0), "replay"))
         || !(rp.journal = eddy_rpc (rp.h, "job-manager.journal", NULL, EDDY_NODEID_ANY,
                                     EDDY_RPC_STREAMING))
@@ -371,9 +390,25 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         eddy_timer_set (rp.feed_w, at > now ? at - now : 0, 0);
         eddy_watcher_start (rp.feed_w);
     }
+    /* with faults the brokers keep alive, so virtual time never runs dry:
+     * jobs that wait for ranks that never come back stall the replay once
+     * every fault is past, every job is in and none runs for STALL_SECONDS */
+    double faults_end = 0;
+    for (size_t i = 0; i < p->nfaults; i++)
+        if (p->faults[i].at + rp.offset > faults_end)
+            faults_end = p->faults[i].at + rp.offset;
     uint64_t iter = 0;
     bool stopped = false;
     while (!finished (&rp)) {
+        double now = eddy_reactor_now (rp.r);
+        if (p->nfaults && rp.next == rp.n && rp.started == rp.ran && now > faults_end
+            && now - rp.changed > STALL_SECONDS) {
+            char what[64];
+            snprintf (what, sizeof (what), "%zu of %zu", rp.cleaned, n);
+            fail (&rp, "the replay stalled with %s jobs done: the others wait for ranks "
+                       "that are down (a fault without a heal)", what);
+            break;
+        }
         if (p->stop && *p->stop) {
             stopped = true;
             break;

@@ -43,6 +43,19 @@ struct eddy_replay_job {
     double denied;  /* trace time it was refused, -1 if it was not */
 };
 
+/* A fault injected at a trace time (transport/sim/simnet.h): kill (the
+ * rank falls silent, its links drop: lost at once, as after kill -9),
+ * cut (its link to its parent drops every message: lost at the keepalive
+ * timeout) and heal (a cut link works again: the rank rejoins).
+ */
+typedef enum { EDDY_REPLAY_KILL, EDDY_REPLAY_CUT, EDDY_REPLAY_HEAL } eddy_replay_fault_kind_t;
+
+struct eddy_replay_fault {
+    eddy_replay_fault_kind_t kind;
+    uint32_t rank;
+    double at; /* trace time, as the jobs' submit times */
+};
+
 struct eddy_replay_params {
     const char *policy;       /* "fcfs", "easy", ... */
     uint32_t nodes;           /* brokers, one per node */
@@ -69,6 +82,11 @@ struct eddy_replay_params {
      * replay's bookkeeping added) instead of as jobs[i].procs slots of
      * one core */
     json_t *const *jobspecs;
+    /* may be NULL: nfaults faults.  With faults the brokers keep alive
+     * (keepalive_period 1s, the broker's default timeouts), so that a cut
+     * is noticed; without, no rank keeps a periodic timer. */
+    const struct eddy_replay_fault *faults;
+    size_t nfaults;
 };
 
 struct eddy_replay_stats {

@@ -187,7 +187,7 @@ static void unknown_tables_and_keys_are_warnings (void **state)
     char msg[256];
     assert_int_equal (check ("[sched]\npolcy = \"easy\"\n[frobnicate]\nx = 1\n"
                              "[queues.debug]\nrequire = [\"x\"]\n[access]\nprivate-mode = true\n"
-                             "[job-manager]\ninactive-age-limit = \"7d\"\n",
+                             "[job-manager]\njournal-size-limit = 7\n",
                              &ns, msg, sizeof (msg)),
                       0);
     assert_true (has_note (&ns, LOG_WARNING, "t.toml: sched.polcy: unknown key (ignored)"));
@@ -195,7 +195,7 @@ static void unknown_tables_and_keys_are_warnings (void **state)
     assert_true (has_note (&ns, LOG_WARNING, "t.toml: queues.debug.require: unknown key"));
     /* known but not used yet: a note, not a warning */
     assert_true (has_note (&ns, LOG_INFO, "t.toml: [access]: not used by this version"));
-    assert_true (has_note (&ns, LOG_INFO, "job-manager.inactive-age-limit: not used"));
+    assert_true (has_note (&ns, LOG_INFO, "job-manager.journal-size-limit: not used"));
     assert_int_equal (ns.n, 5);
 }
 

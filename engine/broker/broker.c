@@ -762,6 +762,7 @@ static void parent_disconnected (void *arg)
         eddy_broker_log (b, LOG_ERR, "overlay",
                          "lost connection to parent (rank %u): trying to rejoin", b->parent);
         b->joined = false;
+        overlay_cutoff (b);
         overlay_send_hello (b);
         eddy_watcher_start (b->hello_w);
     }

@@ -22,6 +22,9 @@ struct child {
     double last_seen;
     char *host; /* from its hello */
     eddy_msg_t *pending_hello; /* answered once this broker has joined */
+    bool torpid;               /* silent for tbon.torpid_max, still connected */
+    eddy_idset_t *torpid_ids;  /* torpid ranks of its subtree, as reported */
+    uint64_t instance;         /* its start, from its hello (0: unknown) */
 };
 
 struct service {
@@ -121,12 +124,15 @@ struct eddy_broker {
     eddy_watcher_t *hello_w;
     uint32_t event_seq;
     char *online_published; /* rank 0: the idset of the last overlay.online event */
+    char *torpid_published; /* the same for the torpid ranks */
+    uint64_t instance; /* this broker's start (any rank), said in its hello */
     uint64_t epoch; /* rank 0's start (its own; a follower's from its welcome), 0 = none */
     struct eddy_quorum *quorum; /* rank 0: broker.quorum, parsed at first use */
 
     /* state machine */
     eddy_broker_state_t state;
     double state_since;
+    bool reached_run; /* went through RUN (state-wait for run is then answered) */
     eddy_broker_state_f state_cb;
     void *state_arg;
     int exit_code;
@@ -198,6 +204,7 @@ uint32_t overlay_online (eddy_broker_t *b);
 eddy_idset_t *overlay_online_set (eddy_broker_t *b); /* the caller owns it; NULL + ENOMEM */
 void overlay_online_request (eddy_broker_t *b, const eddy_msg_t *req);
 void overlay_state_changed (eddy_broker_t *b); /* online may have changed: report it */
+void overlay_cutoff (eddy_broker_t *b); /* the parent is gone: tell the modules and children */
 uint32_t overlay_connected_children (eddy_broker_t *b);
 double overlay_attr_double (eddy_broker_t *b, const char *name, double dflt);
 

@@ -36,6 +36,7 @@ static const struct conf_attr {
     { "tbon", "hello_retry", "tbon.hello_retry", CONF_SECONDS, false },
     { "tbon", "shutdown_timeout", "tbon.shutdown_timeout", CONF_SECONDS, true },
     { "tbon", "status_timeout", "tbon.status_timeout", CONF_SECONDS, true },
+    { "tbon", "torpid_max", "tbon.torpid_max", CONF_SECONDS, true },
 };
 
 int config_init (eddy_broker_t *b)

@@ -1,6 +1,7 @@
 /* overlay.c - overlay membership and health: the hello/welcome handshake,
  * keepalives, subtree status (full, partial, degraded, lost, offline),
- * status reports toward rank 0 and the overlay.* requests.
+ * torpid children (late keepalives) and restarted ones (a new instance), status
+ * reports toward rank 0 and the overlay.* requests.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -62,8 +63,11 @@ int overlay_init (eddy_broker_t *b)
     uint32_t n, first = 0;
     const uint32_t *list = NULL;
 
+    /* every broker's start, said in its hello: a parent that hears
+     * another one from a child it knew knows the child restarted */
+    b->instance = new_epoch (b);
     if (b->rank == 0)
-        b->epoch = new_epoch (b);
+        b->epoch = b->instance;
 
     if (b->topo)
         n = eddy_topo_get_children (b->topo, b->rank, &list);
@@ -89,10 +93,13 @@ void overlay_fini (eddy_broker_t *b)
     for (uint32_t i = 0; i < b->nchildren; i++) {
         free (b->children[i].host);
         eddy_idset_destroy (b->children[i].online_ids);
+        eddy_idset_destroy (b->children[i].torpid_ids);
         eddy_msg_decref (b->children[i].pending_hello);
     }
     free (b->online_published);
     b->online_published = NULL;
+    free (b->torpid_published);
+    b->torpid_published = NULL;
     eddy_watcher_destroy (b->report_w);
     eddy_watcher_destroy (b->keepalive_w);
     eddy_watcher_destroy (b->health_w);
@@ -162,6 +169,53 @@ static char *online_text (eddy_broker_t *b)
     return s;
 }
 
+/* The torpid ranks of this subtree: connected children silent for
+ * tbon.torpid_max, and what the others report of theirs.  A new idset, or
+ * NULL + ENOMEM.
+ */
+static eddy_idset_t *torpid_set (eddy_broker_t *b)
+{
+    eddy_idset_t *ids = eddy_idset_create ();
+
+    for (uint32_t i = 0; ids && i < b->nchildren; i++) {
+        struct child *c = &b->children[i];
+        if (!c->connected)
+            continue;
+        if ((c->torpid && eddy_idset_set (ids, c->rank) < 0)
+            || (c->torpid_ids && eddy_idset_add (ids, c->torpid_ids) < 0)) {
+            eddy_idset_destroy (ids);
+            return NULL;
+        }
+    }
+    return ids;
+}
+
+static char *torpid_text (eddy_broker_t *b)
+{
+    eddy_idset_t *ids = torpid_set (b);
+    char *s = ids ? eddy_idset_encode (ids, EDDY_IDSET_RANGE) : NULL;
+    eddy_idset_destroy (ids);
+    return s;
+}
+
+/* A child's report of the torpid ranks below it: ranks of this instance
+ * (none when it names none, or names them wrong).
+ */
+static void set_child_torpid (eddy_broker_t *b, struct child *c, const char *text)
+{
+    eddy_idset_t *ids = text && *text ? eddy_idset_decode (text, NULL) : NULL;
+
+    if (ids && (eddy_idset_last (ids) >= b->size || eddy_idset_count (ids) > c->subtree_size)) {
+        eddy_idset_destroy (ids);
+        ids = NULL;
+    }
+    if (text && *text && !ids)
+        eddy_broker_log (b, LOG_ERR, "overlay", "rank %u: malformed torpid set '%s'", c->rank,
+                         text);
+    eddy_idset_destroy (c->torpid_ids);
+    c->torpid_ids = ids;
+}
+
 /* A child's report of the ranks online in its subtree ("ranks"): a set of
  * ranks of this instance, or the child alone if it names none.
  */
@@ -188,17 +242,25 @@ static void set_child_online (eddy_broker_t *b, struct child *c, const char *tex
 static void publish_online (eddy_broker_t *b)
 {
     char *s = online_text (b);
+    char *t = torpid_text (b);
 
-    if (!s)
-        return;
-    if (b->online_published && !strcmp (s, b->online_published)) {
+    if (!s || !t) {
         free (s);
+        free (t);
+        return;
+    }
+    if (b->online_published && !strcmp (s, b->online_published) && b->torpid_published
+        && !strcmp (t, b->torpid_published)) {
+        free (s);
+        free (t);
         return;
     }
     free (b->online_published);
     b->online_published = s;
-    json_t *o = json_pack ("{s:s s:i s:I}", "online", s, "size", (json_int_t)b->size, "epoch",
-                           (json_int_t)b->epoch);
+    free (b->torpid_published);
+    b->torpid_published = t;
+    json_t *o = json_pack ("{s:s s:i s:I s:s}", "online", s, "size", (json_int_t)b->size, "epoch",
+                           (json_int_t)b->epoch, "torpid", t);
     if (!o || eddy_event_publish (broker_self (b), "overlay.online", o) < 0)
         eddy_broker_log (b, LOG_ERR, "overlay", "cannot publish overlay.online");
     json_decref (o);
@@ -207,7 +269,10 @@ static void publish_online (eddy_broker_t *b)
 void overlay_online_request (eddy_broker_t *b, const eddy_msg_t *req)
 {
     char *s = online_text (b);
-    json_t *o = s ? json_pack ("{s:s s:i}", "online", s, "size", (json_int_t)b->size) : NULL;
+    char *t = torpid_text (b);
+    json_t *o = s && t ? json_pack ("{s:s s:i s:s}", "online", s, "size", (json_int_t)b->size,
+                                    "torpid", t)
+                       : NULL;
 
     /* rank 0 speaks for the instance: its epoch with the set */
     if (o && b->rank == 0 && json_object_set_new (o, "epoch", json_integer ((json_int_t)b->epoch)) < 0) {
@@ -221,6 +286,7 @@ void overlay_online_request (eddy_broker_t *b, const eddy_msg_t *req)
         broker_respond_error (b, req, ENOMEM, NULL);
     json_decref (o);
     free (s);
+    free (t);
 }
 
 uint32_t overlay_connected_children (eddy_broker_t *b)
@@ -279,31 +345,70 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
         return;
     }
     char *ranks = online_text (b);
-    if (!ranks)
-        return;
-    if (!b->joined || (b->reported && s == b->reported_status && online == b->reported_online
-                       && b->online_published && !strcmp (ranks, b->online_published))) {
+    char *torpid = torpid_text (b);
+    if (!ranks || !torpid) {
         free (ranks);
+        free (torpid);
         return;
     }
-    json_t *o = json_pack ("{s:s s:i s:s}", "status", eddy_subtree_status_name (s), "online",
-                           (json_int_t)online, "ranks", ranks);
+    if (!b->joined || (b->reported && s == b->reported_status && online == b->reported_online
+                       && b->online_published && !strcmp (ranks, b->online_published)
+                       && b->torpid_published && !strcmp (torpid, b->torpid_published))) {
+        free (ranks);
+        free (torpid);
+        return;
+    }
+    json_t *o = json_pack ("{s:s s:i s:s s:s}", "status", eddy_subtree_status_name (s), "online",
+                           (json_int_t)online, "ranks", ranks, "torpid", torpid);
     if (o && broker_control_to_parent (b, "overlay.status", o) == 0) {
         b->reported = true;
         b->reported_status = s;
         b->reported_online = online;
         free (b->online_published); /* a follower: what it last reported */
         b->online_published = ranks;
+        free (b->torpid_published);
+        b->torpid_published = torpid;
     }
-    else
+    else {
         free (ranks);
+        free (torpid);
+    }
+}
+
+/* A child spoke: it is not torpid (any more). */
+static void heard (eddy_broker_t *b, struct child *c)
+{
+    c->last_seen = eddy_reactor_now (b->r);
+    if (c->torpid) {
+        c->torpid = false;
+        eddy_broker_log (b, LOG_NOTICE, "overlay", "rank %u is no longer torpid", c->rank);
+        schedule_report (b);
+    }
+}
+
+/* Rank R (a child, or one below it) started again: its old tasks are
+ * gone with it.  Rank 0 tells the instance (event overlay.restarted {rank});
+ * the others tell their parent.
+ */
+static void report_restarted (eddy_broker_t *b, uint32_t rank)
+{
+    json_t *o = json_pack ("{s:i}", "rank", (json_int_t)rank);
+
+    if (b->rank == 0) {
+        if (!o || eddy_event_publish (broker_self (b), "overlay.restarted", o) < 0)
+            eddy_broker_log (b, LOG_ERR, "overlay", "cannot publish overlay.restarted");
+        json_decref (o);
+    }
+    else if (!o || broker_control_to_parent (b, "overlay.restarted", o) < 0)
+        eddy_broker_log (b, LOG_ERR, "overlay", "cannot tell rank %u that rank %u restarted",
+                         b->parent, rank);
 }
 
 void overlay_child_seen (eddy_broker_t *b, uint32_t rank)
 {
     struct child *c = overlay_child (b, rank);
     if (c)
-        c->last_seen = eddy_reactor_now (b->r);
+        heard (b, c);
 }
 
 void overlay_child_gone (eddy_broker_t *b, uint32_t rank, eddy_subtree_status_t why, const char *reason)
@@ -317,6 +422,9 @@ void overlay_child_gone (eddy_broker_t *b, uint32_t rank, eddy_subtree_status_t 
     c->online = 0;
     eddy_idset_destroy (c->online_ids);
     c->online_ids = NULL;
+    eddy_idset_destroy (c->torpid_ids);
+    c->torpid_ids = NULL;
+    c->torpid = false;
     if (was)
         eddy_broker_log (b, why == EDDY_SUBTREE_LOST ? LOG_ERR : LOG_INFO, "overlay",
                          "rank %u %s (%s)", rank, eddy_subtree_status_name (why), reason);
@@ -352,18 +460,41 @@ static void keepalive_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, voi
         broker_control_to_parent (b, "overlay.keepalive", NULL);
 }
 
+/* tbon.torpid_max: silence after which a connected child is torpid
+ * (Flux's meaning; default 5s, half the lost timeout), "0" for never.  A
+ * torpid rank is not scheduled on; it is back when it speaks again, lost
+ * at tbon.keepalive_timeout.
+ */
+static double torpid_max (eddy_broker_t *b)
+{
+    const char *s = attr_get (b, "tbon.torpid_max");
+    char *end;
+    if (s && strtod (s, &end) == 0 && end != s && *end == '\0')
+        return 0;
+    return overlay_attr_double (b, "tbon.torpid_max", 5.0);
+}
+
 static void health_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     eddy_broker_t *b = arg;
     double timeout = overlay_attr_double (b, "tbon.keepalive_timeout", 10.0);
+    double torpid = torpid_max (b);
     double now = eddy_reactor_now (r);
 
     for (uint32_t i = 0; i < b->nchildren; i++) {
         struct child *c = &b->children[i];
-        if (c->connected && now - c->last_seen > timeout) {
+        if (!c->connected)
+            continue;
+        if (now - c->last_seen > timeout) {
             char reason[64];
             snprintf (reason, sizeof (reason), "no keepalive for %.1fs", now - c->last_seen);
             overlay_child_gone (b, c->rank, EDDY_SUBTREE_LOST, reason);
+        }
+        else if (torpid > 0 && !c->torpid && now - c->last_seen > torpid) {
+            c->torpid = true;
+            eddy_broker_log (b, LOG_WARNING, "overlay", "rank %u is torpid (silent for %.1fs)",
+                             c->rank, now - c->last_seen);
+            schedule_report (b);
         }
     }
 }
@@ -390,10 +521,11 @@ void overlay_send_hello (eddy_broker_t *b)
 {
     const char *host = attr_get (b, "hostname");
     char *ranks = online_text (b);
-    json_t *o = json_pack ("{s:i s:s s:s s:s s:i s:s}", "rank", (json_int_t)b->rank, "version",
-                           PACKAGE_VERSION, "host", host ? host : "", "status",
+    json_t *o = json_pack ("{s:i s:s s:s s:s s:i s:s s:I}", "rank", (json_int_t)b->rank,
+                           "version", PACKAGE_VERSION, "host", host ? host : "", "status",
                            eddy_subtree_status_name (eddy_broker_subtree_status (b)), "online",
-                           (json_int_t)overlay_online (b), "ranks", ranks ? ranks : "");
+                           (json_int_t)overlay_online (b), "ranks", ranks ? ranks : "",
+                           "instance", (json_int_t)b->instance);
     free (ranks);
     if (!o || broker_control_to_parent (b, "overlay.hello", o) < 0)
         eddy_broker_log (b, LOG_ERR, "overlay", "cannot send hello to rank %u", b->parent);
@@ -402,6 +534,39 @@ void overlay_send_hello (eddy_broker_t *b)
         if ((b->hello_w = eddy_timer_create (b->r, retry, retry, hello_cb, b)))
             eddy_watcher_start (b->hello_w);
     }
+}
+
+/* ---- cut off ---- */
+
+/* This broker lost its parent, or its parent told it that it did: rank 0
+ * holds the whole subtree lost and has failed its jobs, so the tasks
+ * still running here are nobody's.  The modules of this broker hear it
+ * as the local event overlay.cutoff (not sequenced, not from rank 0);
+ * the children, cut off as well, are told by the control of that name.
+ * Rank 0's own loss is left to its next start (its epoch), which ends
+ * the jobs it ran with the restart exception.
+ */
+void overlay_cutoff (eddy_broker_t *b)
+{
+    eddy_msg_t *ev;
+    uint64_t last = 0;
+
+    if (b->rank == 0 || b->parent == 0 || b->state >= EDDY_STATE_CLEANUP)
+        return;
+    eddy_broker_log (b, LOG_WARNING, "overlay", "cut off from rank 0: this subtree is lost");
+    if ((ev = eddy_msg_create (EDDY_MSGTYPE_EVENT, "overlay.cutoff"))) {
+        for (int i = 0; i < b->nsubs; i++) {
+            if (b->subs[i].entry == last
+                || strncmp (b->subs[i].prefix, "overlay.cutoff", strlen (b->subs[i].prefix)))
+                continue;
+            last = b->subs[i].entry;
+            broker_deliver_entry (b, last, ev);
+        }
+        eddy_msg_decref (ev);
+    }
+    for (uint32_t i = 0; i < b->nchildren; i++)
+        if (b->children[i].connected)
+            broker_control_to_child (b, b->children[i].rank, "overlay.cutoff", NULL);
 }
 
 /* ---- control messages ---- */
@@ -423,13 +588,14 @@ static void send_welcome (eddy_broker_t *b, uint32_t rank)
 static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
 {
     int prank, online;
+    json_int_t instance = 0;
     const char *version, *status, *host = "", *ranks = NULL;
     struct child *c = overlay_child (b, rank);
     json_t *o = eddy_msg_payload (msg);
 
-    if (!o || json_unpack (o, "{s:i s:s s?s s:s s:i s?s}", "rank", &prank, "version", &version,
-                           "host", &host, "status", &status, "online", &online, "ranks",
-                           &ranks) < 0) {
+    if (!o || json_unpack (o, "{s:i s:s s?s s:s s:i s?s s?I}", "rank", &prank, "version",
+                           &version, "host", &host, "status", &status, "online", &online,
+                           "ranks", &ranks, "instance", &instance) < 0) {
         eddy_broker_log (b, LOG_ERR, "overlay", "malformed hello from rank %u", rank);
         return;
     }
@@ -472,6 +638,21 @@ static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
         }
     }
     bool rejoin = c->status == EDDY_SUBTREE_LOST;
+    /* Another start of a child known before: it restarted, and its tasks
+     * went with it, whether it was seen gone first (lost) or not (it came
+     * back faster than that; still held connected).  Rank 0 decides
+     * whether that was a crash: it was if jobs ran there. */
+    bool restarted = instance > 0 && c->instance && (uint64_t)instance != c->instance;
+    if (instance > 0)
+        c->instance = (uint64_t)instance;
+    if (restarted) {
+        eddy_broker_log (b, LOG_NOTICE, "overlay", "rank %u restarted (%s)", rank,
+                         c->connected ? "while held connected" : "since it was gone");
+        report_restarted (b, rank);
+    }
+    c->torpid = false;
+    eddy_idset_destroy (c->torpid_ids);
+    c->torpid_ids = NULL;
     c->connected = true;
     c->status = st >= 0 && st <= EDDY_SUBTREE_DEGRADED ? st : EDDY_SUBTREE_PARTIAL;
     c->online = online > 0 ? (uint32_t)online : 0;
@@ -500,15 +681,25 @@ void overlay_recv_control_child (eddy_broker_t *b, uint32_t rank, const eddy_msg
             broker_control_to_child (b, rank, "overlay.rehello", NULL);
         return;
     }
-    c->last_seen = eddy_reactor_now (b->r);
+    heard (b, c);
     if (!strcmp (topic, "overlay.keepalive"))
         return;
+    if (!strcmp (topic, "overlay.restarted")) {
+        int crank;
+        if (json_unpack (eddy_msg_payload (msg), "{s:i}", "rank", &crank) < 0 || crank <= 0
+            || (uint32_t)crank >= b->size) {
+            eddy_broker_log (b, LOG_ERR, "overlay", "malformed restart report from rank %u", rank);
+            return;
+        }
+        report_restarted (b, (uint32_t)crank);
+        return;
+    }
     if (!strcmp (topic, "overlay.status")) {
-        const char *status, *ranks = NULL;
+        const char *status, *ranks = NULL, *torpid = NULL;
         int online, st;
         json_t *o = eddy_msg_payload (msg);
-        if (!o || json_unpack (o, "{s:s s:i s?s}", "status", &status, "online", &online,
-                               "ranks", &ranks) < 0
+        if (!o || json_unpack (o, "{s:s s:i s?s s?s}", "status", &status, "online", &online,
+                               "ranks", &ranks, "torpid", &torpid) < 0
             || (st = status_parse (status)) < 0 || st > EDDY_SUBTREE_DEGRADED) {
             eddy_broker_log (b, LOG_ERR, "overlay", "malformed status from rank %u", rank);
             return;
@@ -516,6 +707,7 @@ void overlay_recv_control_child (eddy_broker_t *b, uint32_t rank, const eddy_msg
         c->status = st;
         c->online = online > 0 ? (uint32_t)online : 0;
         set_child_online (b, c, ranks);
+        set_child_torpid (b, c, torpid);
         schedule_report (b);
         return;
     }
@@ -577,6 +769,10 @@ void overlay_recv_control_parent (eddy_broker_t *b, const eddy_msg_t *msg)
         schedule_report (b);
         if (b->state == EDDY_STATE_JOIN)
             state_enter (b, EDDY_STATE_INIT);
+        return;
+    }
+    if (!strcmp (topic, "overlay.cutoff")) {
+        overlay_cutoff (b);
         return;
     }
     if (!strcmp (topic, "overlay.rehello")) {

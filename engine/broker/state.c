@@ -28,12 +28,28 @@ static int state_parse (const char *s)
     return -1;
 }
 
+/* A wait for run (or an earlier state) that the broker skipped on its
+ * way to shutdown, e.g. because a module failed to load: an error, not
+ * an answer that says the broker got there.
+ */
+static bool never_reached (eddy_broker_t *b, int state)
+{
+    return b->state >= EDDY_STATE_CLEANUP && state <= EDDY_STATE_RUN && state > EDDY_STATE_INIT
+           && !b->reached_run;
+}
+
 static void respond_waiters (eddy_broker_t *b)
 {
     int k = 0;
     for (int i = 0; i < b->nwaiters; i++) {
         struct waiter *w = &b->waiters[i];
-        if ((int)b->state >= w->state) {
+        if (never_reached (b, w->state)) {
+            broker_respond_error (b, w->req, ECONNRESET, "the broker is shutting down (%s) without "
+                                  "having reached %s", eddy_broker_state_name (b->state),
+                                  eddy_broker_state_name (w->state));
+            eddy_msg_decref (w->req);
+        }
+        else if ((int)b->state >= w->state) {
             json_t *o = json_pack ("{s:s}", "state", eddy_broker_state_name (b->state));
             broker_respond (b, w->req, o);
             json_decref (o);
@@ -79,6 +95,8 @@ void state_enter (eddy_broker_t *b, eddy_broker_state_t state)
                          eddy_broker_state_name (state), now - b->state_since);
     b->state = state;
     b->state_since = now;
+    if (state == EDDY_STATE_RUN)
+        b->reached_run = true;
     if (state == EDDY_STATE_QUORUM)
         overlay_state_changed (b); /* this broker is online now */
     respond_waiters (b);
@@ -175,6 +193,12 @@ void state_wait_request (eddy_broker_t *b, const eddy_msg_t *req)
 
     if (!o || json_unpack (o, "{s:s}", "state", &name) < 0 || (s = state_parse (name)) < 0) {
         broker_respond_error (b, req, EPROTO, "broker.state-wait: expected {state: NAME}");
+        return;
+    }
+    if (never_reached (b, s)) {
+        broker_respond_error (b, req, ECONNRESET, "the broker is shutting down (%s) without "
+                              "having reached %s", eddy_broker_state_name (b->state),
+                              eddy_broker_state_name (s));
         return;
     }
     if ((int)b->state >= s) {

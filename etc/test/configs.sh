@@ -18,6 +18,7 @@ check "the unit is Type=notify" grep -qx 'Type=notify' "$unit"
 check "the unit runs the installed eddy-broker --system" grep -Eqx 'ExecStart=/.*/bin/eddy-broker --system' "$unit"
 check "the unit reloads with SIGHUP" grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$unit"
 check "the unit runs as eddy" grep -qx 'User=eddy' "$unit"
+check "the unit delegates its cgroup (a cgroup per job)" grep -qx 'Delegate=yes' "$unit"
 check "no @VARIABLE@ is left" sh -c "! grep -q '@[a-z]*@' '$unit'"
 rm -f /tmp/eddy-configs.$$
 exit $fail

@@ -4,7 +4,7 @@
  * simulator and in real time on libev + ZeroMQ.  On the real world the
  * real backend also forks tasks: distribution over ranks, environment,
  * cwd, exit and signal statuses, exec.kill, time limits with SIGTERM then
- * SIGKILL, and output through exec.launch.
+ * SIGKILL, output through exec.launch, and output files.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -724,6 +724,85 @@ static void launch_streams_output_then_finish (void **state)
     eddy_handle_destroy (h);
 }
 
+/* shell.options.output: files named by templates in the job's cwd, with
+ * every task's lines (truncated first), stderr apart or with stdout; the
+ * output eventlog gets none of it; a file that cannot be opened is an
+ * exec exception naming it, and no task runs.
+ */
+static void output_files_from_templates (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "jm");
+    struct stream s;
+    char path[512], f58[EDDY_FLUID_STRMAX];
+
+    eddy_fluid_encode (f58, sizeof (f58), 0x4321, EDDY_FLUID_F58);
+    snprintf (path, sizeof (path), "%s/out.%s", tmpdir, f58);
+    FILE *stale = fopen (path, "w");
+    assert_non_null (stale);
+    fputs ("stale\n", stale);
+    fclose (stale);
+    json_t *sys = json_pack ("{s:s s:{s:{s:{s:{s:s s:s} s:{s:s s:s}}}}}", "cwd", tmpdir, "shell",
+                             "options", "output", "stdout", "type", "file", "path",
+                             "out.{{id}}", "stderr", "type", "file", "path", "err.{{id.dec}}");
+    start_job (&s, w, h, 0x4321, R ("1-2", "0-1"),
+               jobspec ("echo out $EDDY_TASK_RANK; echo err $EDDY_TASK_RANK >&2", 4, 0, sys));
+    stream_wait (&s, 20.0);
+    assert_string_equal (seq (&s), "start finish release");
+    stream_close (&s);
+    char *got = slurp (path); /* a static buffer */
+    assert_non_null (got);
+    assert_null (strstr (got, "stale"));
+    for (int i = 0; i < 4; i++) {
+        char want[32];
+        snprintf (want, sizeof (want), "out %d\n", i);
+        assert_non_null (strstr (got, want));
+    }
+    assert_null (strstr (got, "err"));
+    snprintf (path, sizeof (path), "%s/err.%d", tmpdir, 0x4321);
+    got = slurp (path);
+    assert_non_null (got);
+    assert_non_null (strstr (got, "err 3\n"));
+
+    /* the output eventlog has its header and eofs, no data */
+    char key[64];
+    const char *text;
+    eddy_kvs_job_key (key, sizeof (key), 0x4321, "output");
+    eddy_future_t *f = eddy_kvs_lookup (h, NULL, 0, key);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_kvs_lookup_get (f, &text), 0);
+    assert_null (strstr (text, "\"data\""));
+    eddy_future_destroy (f);
+
+    /* only stdout named: stderr goes with it */
+    sys = json_pack ("{s:s s:{s:{s:{s:{s:s s:s}}}}}", "cwd", tmpdir, "shell", "options", "output",
+                     "stdout", "type", "file", "path", "both.out");
+    start_job (&s, w, h, 0x4322, R ("1", "0"), jobspec ("echo one; echo two >&2", 1, 0, sys));
+    stream_wait (&s, 20.0);
+    assert_string_equal (seq (&s), "start finish release");
+    stream_close (&s);
+    snprintf (path, sizeof (path), "%s/both.out", tmpdir);
+    got = slurp (path);
+    assert_non_null (got);
+    assert_non_null (strstr (got, "one\n"));
+    assert_non_null (strstr (got, "two\n"));
+
+    sys = json_pack ("{s:s s:{s:{s:{s:{s:s s:s}}}}}", "cwd", tmpdir, "shell", "options", "output",
+                     "stdout", "type", "file", "path", "/nonexistent/dir/out");
+    start_job (&s, w, h, 0x4323, R ("1-2", "0"),
+               jobspec ("touch ran.$EDDY_TASK_RANK", 2, 0, sys));
+    stream_wait (&s, 20.0);
+    assert_string_equal (seq (&s), "exception release");
+    assert_string_equal (s.exc_type, "exec");
+    assert_non_null (strstr (s.exc_note, "cannot open stdout file /nonexistent/dir/out"));
+    stream_close (&s);
+    for (int i = 0; i < 2; i++) { /* neither rank ran its task */
+        snprintf (path, sizeof (path), "%s/ran.%d", tmpdir, i);
+        assert_int_equal (access (path, F_OK), -1);
+    }
+    eddy_handle_destroy (h);
+}
+
 static void bad_R_raises_an_exec_exception (void **state)
 {
     struct world *w = *state;
@@ -767,6 +846,7 @@ static const struct CMUnitTest real_only[] = {
     cmocka_unit_test_setup_teardown (time_limit_terms_then_kills, setup, teardown),
     cmocka_unit_test_setup_teardown (launch_streams_output_then_finish, setup, teardown),
     cmocka_unit_test_setup_teardown (bad_R_raises_an_exec_exception, setup, teardown),
+    cmocka_unit_test_setup_teardown (output_files_from_templates, setup, teardown),
 };
 
 #define NTESTS(t) (sizeof (t) / sizeof ((t)[0]))

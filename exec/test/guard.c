@@ -2,7 +2,8 @@
  * command name holds; it forks the tasks, reports their pids and wait
  * statuses and passes their output through; a signal on the lifeline
  * reaches the job's group; and when the lifeline ends, every process of
- * the job dies, even one in a session of its own.
+ * the job dies, even one in a session of its own.  Given a cgroup, the
+ * guard and its tasks run in it, and a guard let go removes it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,8 +55,8 @@ struct run {
     int report, lifeline;
 };
 
-/* Start the guard on ntasks tasks of sh -c script. */
-static void run_start (struct run *r, int ntasks, const char *script)
+/* Start the guard on ntasks tasks of sh -c script, in cgroup (or NULL). */
+static void run_start_in (struct run *r, int ntasks, const char *script, const char *cgroup)
 {
     memset (r, 0, sizeof (*r));
     r->argv[0] = "/bin/sh";
@@ -70,7 +72,8 @@ static void run_start (struct run *r, int ntasks, const char *script)
     }
     r->spec = (struct guard_spec){ .argv = r->argv, .envp = r->envp, .rank_slot = 1,
                                    .path = "/bin/sh", .devnull = open ("/dev/null", O_RDONLY),
-                                   .ntasks = ntasks, .tasks = r->tasks, .pids = r->pids };
+                                   .ntasks = ntasks, .tasks = r->tasks, .pids = r->pids,
+                                   .cgroup = cgroup };
     r->guard = guard_start (&r->spec, &r->report, &r->lifeline);
     assert_true (r->guard > 0);
     close (r->spec.devnull);
@@ -78,6 +81,11 @@ static void run_start (struct run *r, int ntasks, const char *script)
         close (r->out[i][1]);
         free (r->tasks[i].rankenv);
     }
+}
+
+static void run_start (struct run *r, int ntasks, const char *script)
+{
+    run_start_in (r, ntasks, script, NULL);
 }
 
 /* The next report, waiting up to 10 s; false at EOF. */
@@ -207,6 +215,94 @@ static void the_end_of_the_lifeline_kills_every_process_of_the_job (void **state
     assert_false (alive (escaped));
 }
 
+/* A cgroup v2 directory made for the test under this process's own
+ * cgroup, or NULL where none can be made.
+ */
+static char *make_cgroup (const char *name)
+{
+    char line[4096], root[4096], point[4096], *path = NULL, *dir = NULL;
+    FILE *f = fopen ("/proc/self/cgroup", "r");
+    while (f && fgets (line, sizeof (line), f))
+        if (!strncmp (line, "0::/", 4)) {
+            line[strcspn (line, "\n")] = '\0';
+            path = strdup (line + 3);
+        }
+    if (f)
+        fclose (f);
+    if (!path || !(f = fopen ("/proc/self/mountinfo", "r"))) {
+        free (path);
+        return NULL;
+    }
+    while (!dir && fgets (line, sizeof (line), f))
+        if (strstr (line, " - cgroup2 ") && sscanf (line, "%*s %*s %*s %4095s %4095s", root, point) == 2
+            && !strcmp (root, "/")
+            && asprintf (&dir, "%s%s/%s-%d", point, strcmp (path, "/") ? path : "", name, (int)getpid ()) < 0)
+            dir = NULL;
+    fclose (f);
+    free (path);
+    if (dir && mkdir (dir, 0755) < 0) {
+        free (dir);
+        dir = NULL;
+    }
+    return dir;
+}
+
+/* The cgroup of pid (its "0::" line), or "" */
+static void cgroup_of (pid_t pid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf (path, sizeof (path), "/proc/%d/cgroup", (int)pid);
+    FILE *f = fopen (path, "r");
+    buf[0] = '\0';
+    while (f && fgets (buf, (int)size, f))
+        if (!strncmp (buf, "0::", 3))
+            break;
+    if (f)
+        fclose (f);
+    buf[strcspn (buf, "\n")] = '\0';
+}
+
+static void a_guard_runs_its_tasks_in_its_cgroup (void **state)
+{
+    struct run r;
+    struct guard_report rep;
+    char got[4096];
+    char *cg = make_cgroup ("eddy-guard-test");
+
+    if (!cg)
+        skip (); /* no writable cgroup2 here */
+    const char *name = strrchr (cg, '/');
+    /* a job that ends by itself, its broker (this test) alive: the
+     * cgroup is the broker's to remove */
+    run_start_in (&r, 1, "exec sleep 0.2", cg);
+    assert_true (next_report (&r, &rep));
+    assert_int_equal (rep.kind, GUARD_STARTED);
+    cgroup_of (rep.pid, got, sizeof (got));
+    assert_true (strlen (got) > strlen (name));
+    assert_string_equal (got + strlen (got) - strlen (name), name);
+    cgroup_of (r.guard, got, sizeof (got));
+    assert_string_equal (got + strlen (got) - strlen (name), name);
+    assert_true (next_report (&r, &rep));
+    assert_int_equal (rep.kind, GUARD_EXITED);
+    assert_false (next_report (&r, &rep));
+    run_end (&r, 1);
+    assert_int_equal (access (cg, F_OK), 0);
+
+    /* let go under a running job: the guard kills it, steps out and
+     * removes the cgroup itself */
+    run_start_in (&r, 1, "setsid sleep 300 & exec sleep 300", cg);
+    assert_true (next_report (&r, &rep));
+    assert_int_equal (rep.kind, GUARD_STARTED);
+    close (r.lifeline);
+    r.lifeline = -1;
+    assert_true (next_report (&r, &rep));
+    assert_int_equal (rep.kind, GUARD_EXITED);
+    run_end (&r, 1);
+    assert_int_equal (access (cg, F_OK), -1);
+    rmdir (cg);
+    free (cg);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +311,7 @@ int main (void)
         cmocka_unit_test (tasks_are_reported_with_their_statuses),
         cmocka_unit_test (a_signal_on_the_lifeline_reaches_the_task),
         cmocka_unit_test (the_end_of_the_lifeline_kills_every_process_of_the_job),
+        cmocka_unit_test (a_guard_runs_its_tasks_in_its_cgroup),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

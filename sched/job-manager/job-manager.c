@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <syslog.h>
 
 #include "engine/broker/broker.h"
+#include "engine/util/fsd.h"
 #include "sched/job-manager/jobmgr.h"
 #include "sched/job-manager/statemask.h"
 #include "sched/modules.h"
@@ -414,10 +416,34 @@ static const char *limit_text (int n, char *buf, size_t len)
     return buf;
 }
 
+/* [job-manager] inactive-age-limit: seconds or a duration ("7d"); -1 if
+ * absent (no limit); -1 + EINVAL if malformed.
+ */
+static int conf_age_limit (const json_t *table, double *age)
+{
+    const json_t *v = json_object_get (table, "inactive-age-limit");
+    double d;
+
+    *age = -1;
+    if (!v)
+        return 0;
+    if (json_is_number (v))
+        d = json_number_value (v);
+    else if (!json_is_string (v) || eddy_fsd_parse (json_string_value (v), &d, NULL) < 0)
+        d = -1;
+    if (!(d >= 0) || !isfinite (d)) {
+        errno = EINVAL;
+        return -1;
+    }
+    *age = d;
+    return 0;
+}
+
 /* config.reload (from the broker): [job-manager] inactive-num-limit
  * applies at once (a smaller limit purges the excess now; from "keep all",
  * it counts the jobs that become inactive from now on).  The module args,
  * when they set purge_count, win over the configuration.
+ * inactive-age-limit applies at once too.
  */
 static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
@@ -433,10 +459,20 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         eddy_respond_error (h, msg, EPROTO, "job-manager: inactive-num-limit must be an integer >= 0");
         return;
     }
+    double age;
+    if (conf_age_limit (json_object_get (eddy_msg_payload (msg), "config"), &age) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "job-manager: inactive-age-limit must be a duration");
+        return;
+    }
     if (jobmgr_queues_configure (jm, json_object_get (eddy_msg_payload (msg), "config"), text,
                                  sizeof (text)) < 0) {
         eddy_respond_error (h, msg, EINVAL, text);
         return;
+    }
+    if (age != jm->purge_age) {
+        eddy_log (h, LOG_NOTICE, "inactive-age-limit: %gs -> %gs (-1: none)", jm->purge_age, age);
+        jm->purge_age = age;
+        jobmgr_purge_trim (jm);
     }
     if (jm->purge_pinned) {
         if (limit != jm->purge_count)
@@ -466,6 +502,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-manager.sched-hello", sched_hello_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.stats", stats_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.getinfo", getinfo_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.purge", jobmgr_purge_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.queue-set", jobmgr_queue_set_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.queue-status", jobmgr_queue_status_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.validate", jobmgr_validate_cb, EDDY_ROLE_OWNER },
@@ -491,6 +528,7 @@ static void jm_unload (void *ctx)
     if (!jm)
         return;
     jobmgr_restore_destroy (jm);
+    jobmgr_depend_destroy (jm);
     while (jm->head) {
         struct job *job = jm->head;
         jm->head = job->next;
@@ -502,7 +540,7 @@ static void jm_unload (void *ctx)
         free (jm->ring[i].exc_note);
     }
     free (jm->ring);
-    free (jm->purgeq);
+    jobmgr_purge_destroy (jm);
     jobmgr_commit_destroy (jm);
     eddy_held_fail (&jm->journal_wait, jm->h, ENOSYS, "job-manager unloaded");
     free (jm->jfrom);
@@ -544,6 +582,12 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
         return -1;
     }
     jm->h = h;
+    if (conf_age_limit (conf, &jm->purge_age) < 0) {
+        eddy_log (h, LOG_ERR, "job-manager: inactive-age-limit must be a duration");
+        free (jm);
+        errno = EINVAL;
+        return -1;
+    }
     if (jobmgr_queues_configure (jm, conf, text, sizeof (text)) < 0) {
         eddy_log (h, LOG_ERR, "%s", text);
         free (jm);
@@ -561,7 +605,7 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
         || !(jm->journal_batch = json_array ())
         || !(jm->flush_w = eddy_check_create (eddy_handle_reactor (h), jobmgr_flush_cb, jm))
         || !(jm->retry_w = eddy_timer_create (eddy_handle_reactor (h), 0.1, 0, jobmgr_retry_cb, jm))
-        || eddy_handle_aux_set (h, "jobmgr", jm, NULL) < 0
+        || eddy_handle_aux_set (h, "jobmgr", jm, NULL) < 0 || jobmgr_depend_init (jm) < 0
         || eddy_msg_handler_addvec (h, handlers, jm, &jm->handlers) < 0
         || eddy_service_register (h, "job-manager") < 0 || jobmgr_restore_start (jm) < 0) {
         jm_unload (jm);

@@ -58,6 +58,7 @@ struct job {
     char *exc_type;       /* the first fatal exception */
     char *exc_note;
 
+    struct jdeps *deps;   /* depend.c: its dependencies, once looked at */
     eddy_future_t *alloc_f;
     eddy_future_t *exec_f;
     struct waiter *waiters;
@@ -124,11 +125,17 @@ struct jobmgr {
     struct eddy_held journal_wait;
     struct waiter *drain_waiters, *idle_waiters;
 
-    /* inactive jobs whose KVS directories are kept, oldest first; beyond
-     * purge_count (>= 0) the oldest is unlinked (-1: keep everything) */
+    /* inactive jobs whose KVS directories are kept, oldest first (purge.c);
+     * beyond purge_count (>= 0) the oldest is unlinked, and those inactive
+     * for more than purge_age seconds (>= 0) (-1: no such limit) */
     int purge_count;
     bool purge_pinned; /* purge_count came from the module args: a reload keeps it */
-    uint64_t *purgeq;
+    double purge_age;
+    eddy_watcher_t *purge_w; /* the age limit's timer */
+    struct purge_entry {
+        uint64_t id;
+        double t; /* when it became inactive (wall clock) */
+    } *purgeq;
     uint32_t pq_head, pq_count, pq_cap;
     uint64_t purged;
 
@@ -138,6 +145,7 @@ struct jobmgr {
     uint64_t max_jobid; /* the largest id ever seen, for job-ingest */
 
     bool sched_ready; /* the scheduler answered or said hello */
+    struct depend_ctx *depend; /* depend.c */
 
     /* queues (queue.h): their states are in the KVS at QUEUES_KEY; one
      * change is committed at a time, the others wait in queue_held */
@@ -212,6 +220,40 @@ void jobmgr_validate_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_ms
                          void *arg);
 int jobmgr_queues_configure (struct jobmgr *jm, const json_t *conf, char *text, size_t len);
 
+/* depend.c: dependencies (RFC 26) of jobs in DEPEND.
+ * depend_ready () is asked by job_action () in DEPEND: true if the job may
+ * go on (every dependency is met, or it failed with a fatal exception);
+ * false: it waits, and depend.c calls job_action () again when that
+ * changes.  The first call posts the jobspec's dependency-add entries (or,
+ * after a restart, takes those of the eventlog).  depend_started () and
+ * depend_inactive () tell it a job started or is about to be destroyed
+ * inactive.  init/destroy at module load and unload; job_depend_free ()
+ * from job_destroy ().
+ */
+int jobmgr_depend_init (struct jobmgr *jm);
+/* At submit (job-manager.validate): -1 with text for a dependency on a job
+ * that is not known (as flux submit refuses "job not found") or, unless
+ * owner, belongs to another user than userid (-1: not checked).
+ */
+int jobmgr_depend_validate (struct jobmgr *jm, json_t *deps, int userid, bool owner, char *text,
+                            size_t len);
+void jobmgr_depend_destroy (struct jobmgr *jm);
+bool jobmgr_depend_ready (struct jobmgr *jm, struct job *job);
+void jobmgr_depend_started (struct jobmgr *jm, struct job *job);
+void jobmgr_depend_inactive (struct jobmgr *jm, struct job *job);
+void job_depend_free (struct job *job);
+
+/* purge.c: purge (id) queues a job that just became inactive, purge_at
+ * one that became inactive at t_inactive (a restart's); both then apply
+ * the limits, as purge_trim () does after they changed.  purge_cb answers
+ * job-manager.purge.  purge_destroy () at unload.
+ */
+void jobmgr_purge (struct jobmgr *jm, uint64_t id);
+void jobmgr_purge_at (struct jobmgr *jm, uint64_t id, double t_inactive);
+void jobmgr_purge_trim (struct jobmgr *jm);
+void jobmgr_purge_destroy (struct jobmgr *jm);
+void jobmgr_purge_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg);
+
 /* jobstate.c */
 struct job *job_create (struct jobmgr *jm, uint64_t id);
 void job_destroy (struct job *job);
@@ -243,6 +285,12 @@ int jobmgr_req_urgency (struct jobmgr *jm, struct jmreq *rq, struct job *job, in
 void jobmgr_req_end (struct jobmgr *jm, struct jmreq *rq, json_t *response);
 void jobmgr_req_abort (struct jmreq *rq);
 
+/* Answer msg with response (stolen) once the facts posted so far are
+ * stored (at once if there are none): for a request whose changes are
+ * facts, e.g. a purge's unlinks, which are tried again, never refused.
+ */
+void jobmgr_respond_stored (struct jobmgr *jm, const eddy_msg_t *msg, json_t *response);
+
 /* Journal readers (jobstate.c): join answers msg with every job's stored
  * entries (at once, or once the batch in flight is stored) and adds it to
  * the readers; drop forgets the readers (waiting or not) of a client that
@@ -255,8 +303,6 @@ bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result);
 void jobmgr_link (struct jobmgr *jm, struct job *job);
 void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_status, int status,
                       const char *exc_type, const char *exc_note);
-void jobmgr_purge (struct jobmgr *jm, uint64_t id);
-void jobmgr_purge_trim (struct jobmgr *jm);
 void jobmgr_count_running (struct jobmgr *jm, struct job *job);
 json_t *job_wait_result (struct job *job);
 

@@ -45,6 +45,7 @@ void job_destroy (struct job *job)
     if (job) {
         eddy_future_destroy (job->alloc_f);
         eddy_future_destroy (job->exec_f);
+        job_depend_free (job);
         json_decref (job->jobspec);
         json_decref (job->R);
         json_decref (job->events);
@@ -325,6 +326,7 @@ static void exec_cb (eddy_future_t *f, void *arg)
     if (!strcmp (type, "start")) {
         job->started = true;
         job_post (jm, job, "start", NULL);
+        jobmgr_depend_started (jm, job);
     }
     else if (!strcmp (type, "finish")) {
         int status = 0;
@@ -433,67 +435,6 @@ bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result)
     return true;
 }
 
-/* job.A.B.C.D is gone: prune job.A.B.C, job.A.B and job.A if that left
- * them empty, so directories do not pile up with history (the KVS keeps
- * them if anything else is still in them).
- */
-static void prune_parents (eddy_kvs_txn_t *txn, char *key)
-{
-    char *dot;
-    while ((dot = strrchr (key, '.')) && strchr (key, '.') != dot) {
-        *dot = '\0';
-        if (eddy_kvs_txn_prune (txn, key) < 0)
-            return;
-    }
-}
-
-/* Keep the newest purge_count inactive jobs in the KVS; unlink the rest
- * (in this iteration's commit), so the store does not grow with history.
- */
-void jobmgr_purge (struct jobmgr *jm, uint64_t id)
-{
-    if (jm->purge_count < 0)
-        return;
-    if (jm->pq_count == jm->pq_cap) {
-        uint32_t cap = jm->pq_cap ? jm->pq_cap * 2 : 64;
-        uint64_t *p = malloc (cap * sizeof (*p));
-        if (!p)
-            return;
-        for (uint32_t i = 0; i < jm->pq_count; i++)
-            p[i] = jm->purgeq[(jm->pq_head + i) % jm->pq_cap];
-        free (jm->purgeq);
-        jm->purgeq = p;
-        jm->pq_cap = cap;
-        jm->pq_head = 0;
-    }
-    jm->purgeq[(jm->pq_head + jm->pq_count++) % jm->pq_cap] = id;
-    jobmgr_purge_trim (jm);
-}
-
-/* Unlink the oldest inactive jobs beyond purge_count (after it shrank, or
- * one more became inactive).
- */
-void jobmgr_purge_trim (struct jobmgr *jm)
-{
-    char key[128];
-
-    if (jm->purge_count < 0)
-        return;
-    while (jm->pq_count > (uint32_t)jm->purge_count) {
-        uint64_t old = jm->purgeq[jm->pq_head];
-        jm->pq_head = (jm->pq_head + 1) % jm->pq_cap;
-        jm->pq_count--;
-        if (!jm->txn && !(jm->txn = eddy_kvs_txn_create ()))
-            return;
-        if (eddy_kvs_job_key (key, sizeof (key), old, NULL) >= 0
-            && eddy_kvs_txn_unlink (jm->txn, key) == 0) {
-            jm->purged++;
-            prune_parents (jm->txn, key);
-        }
-        eddy_watcher_start (jm->flush_w);
-    }
-}
-
 /* Active jobs are listed in submission order (the journal replays them so). */
 void jobmgr_link (struct jobmgr *jm, struct job *job)
 {
@@ -518,6 +459,7 @@ static void job_inactive (struct jobmgr *jm, struct job *job)
         free (w);
     }
     json_decref (res);
+    jobmgr_depend_inactive (jm, job);
     remember (jm, job);
     jobmgr_purge (jm, job->id);
     eddy_u64map_remove (jm->active, job->id);
@@ -542,7 +484,10 @@ void job_action (struct jobmgr *jm, struct job *job)
     for (;;) {
         switch (job->state) {
         case JOB_DEPEND:
-            job_post (jm, job, "depend", NULL);
+            if (!jobmgr_depend_ready (jm, job))
+                return; /* depend.c acts again when that changes */
+            if (job->state == JOB_DEPEND)
+                job_post (jm, job, "depend", NULL);
             continue;
         case JOB_PRIORITY:
             job_post (jm, job, "priority",
@@ -659,6 +604,7 @@ struct jmreq {
     eddy_kvs_txn_t *txn; /* its entries, in order */
     json_t *entries;     /* [[id, entry], ...] */
     json_t *response;
+    bool facts;          /* answered once the facts of its batch are stored */
     struct jmreq *next;
 };
 
@@ -787,15 +733,47 @@ void jobmgr_req_abort (struct jmreq *rq)
     req_free (rq);
 }
 
-static void reqs_refuse (struct jobmgr *jm, struct jmreq *list, int errnum, const char *text)
+void jobmgr_respond_stored (struct jobmgr *jm, const eddy_msg_t *msg, json_t *response)
 {
+    struct jmreq *rq;
+
+    if (!jm->txn) {
+        eddy_respond (jm->h, msg, response);
+        json_decref (response);
+        return;
+    }
+    if (!(rq = calloc (1, sizeof (*rq))) || !(rq->entries = json_array ())) {
+        free (rq);
+        json_decref (response);
+        eddy_respond_error (jm->h, msg, ENOMEM, NULL);
+        return;
+    }
+    rq->msg = eddy_msg_incref (msg);
+    rq->facts = true;
+    jobmgr_req_end (jm, rq, response);
+}
+
+/* Refuse the requests of list; those that wait only for facts stay in
+ * it (the facts are tried again), which is returned.
+ */
+static struct jmreq *reqs_refuse (struct jobmgr *jm, struct jmreq *list, int errnum,
+                                  const char *text)
+{
+    struct jmreq *kept = NULL, **tail = &kept;
     while (list) {
         struct jmreq *rq = list;
         list = rq->next;
+        rq->next = NULL;
+        if (rq->facts) {
+            *tail = rq;
+            tail = &rq->next;
+            continue;
+        }
         eddy_respond_error (jm->h, rq->msg, errnum, text);
         req_settle (jm, rq, NULL);
         req_free (rq);
     }
+    return kept;
 }
 
 /* ---- the group commit ---- */
@@ -1001,8 +979,7 @@ static void batch_failed (struct jobmgr *jm, struct batch *b, int errnum, const 
 
     if (!text || !*text)
         text = strerror (errnum);
-    reqs_refuse (jm, b->reqs, errnum, text);
-    b->reqs = NULL;
+    b->reqs = reqs_refuse (jm, b->reqs, errnum, text);
     if (!b->txn) {
         batch_stored (jm, b);
         return;
@@ -1019,7 +996,14 @@ static void batch_failed (struct jobmgr *jm, struct batch *b, int errnum, const 
     struct jmreq *waiting = jm->reqs;
     jm->reqs = NULL;
     jm->reqs_tail = &jm->reqs;
-    reqs_refuse (jm, waiting, errnum, jm->store_error ? jm->store_error : text);
+    waiting = reqs_refuse (jm, waiting, errnum, jm->store_error ? jm->store_error : text);
+    while (waiting) { /* back in the next batch, in order */
+        struct jmreq *rq = waiting;
+        waiting = rq->next;
+        rq->next = NULL;
+        *jm->reqs_tail = rq;
+        jm->reqs_tail = &rq->next;
+    }
     jm->retry_delay = jm->retry_delay > 0 ? jm->retry_delay * 2 : 0.1;
     if (jm->retry_delay > 5)
         jm->retry_delay = 5;
@@ -1065,7 +1049,7 @@ static void batch_commit (struct jobmgr *jm, struct batch *b)
         if (!(all = eddy_kvs_txn_create ()) || (b->txn && eddy_kvs_txn_concat (all, b->txn) < 0))
             goto error;
         for (struct jmreq *rq = b->reqs; rq; rq = rq->next)
-            if (eddy_kvs_txn_concat (all, rq->txn) < 0)
+            if (rq->txn && eddy_kvs_txn_concat (all, rq->txn) < 0)
                 goto error;
         t = all;
     }

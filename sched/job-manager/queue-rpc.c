@@ -274,15 +274,19 @@ void jobmgr_validate_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_ms
         goto nomem;
     json_array_foreach (jobs, i, o) {
         const char *name = NULL;
-        int nnodes = 0, ncores = 0, ngpus = 0;
+        int nnodes = 0, ncores = 0, ngpus = 0, userid = -1, owner = 0;
         double duration = 0;
         struct jmq *q;
-        json_t *e = json_null ();
-        if (json_unpack (o, "{s?s s?i s?i s?i s?F}", "queue", &name, "nnodes", &nnodes, "ncores",
-                         &ncores, "ngpus", &ngpus, "duration", &duration) < 0)
+        json_t *e = json_null (), *deps = NULL;
+        if (json_unpack (o, "{s?s s?i s?i s?i s?F s?o s?i s?b}", "queue", &name, "nnodes", &nnodes,
+                         "ncores", &ncores, "ngpus", &ngpus, "duration", &duration,
+                         "dependencies", &deps, "userid", &userid, "owner", &owner)
+            < 0)
             e = json_string ("job-manager.validate: malformed job");
         else if (!(q = jmq_lookup (&jm->queues, name, text, sizeof (text)))
-                 || jmq_admit (q, nnodes, ncores, ngpus, duration, text, sizeof (text)) < 0)
+                 || jmq_admit (q, nnodes, ncores, ngpus, duration, text, sizeof (text)) < 0
+                 || (deps && jobmgr_depend_validate (jm, deps, userid, owner, text,
+                                                     sizeof (text)) < 0))
             e = json_string (text);
         if (json_array_append_new (errors, e) < 0)
             goto nomem;

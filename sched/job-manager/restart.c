@@ -234,7 +234,7 @@ static void restore_inactive (struct jobmgr *jm, struct restore *rs)
         struct inactive *in = &rs->inactive[i];
         jobmgr_remember (jm, in->id, in->success, in->has_status, in->status, in->exc_type,
                          in->exc_note);
-        jobmgr_purge (jm, in->id);
+        jobmgr_purge_at (jm, in->id, in->t_inactive);
         jm->jobs_inactive++;
     }
 }
@@ -389,10 +389,10 @@ static void index_cb (eddy_jobindex_read_t *rd, int errnum, void *arg)
     if (errnum && errnum != ENOENT)
         eddy_log (jm->h, LOG_ERR, "restart: the job index cannot be read (%s); walking the job "
                                   "directory instead", strerror (errnum));
-    /* with purge_count set, the purge queue needs every kept inactive job
-     * (the walk then costs what purge_count lets the history grow to) */
+    /* with a purge limit set, the purge queue needs every kept inactive job
+     * (the walk then costs what the limit lets the history grow to) */
     rs->write_index = errnum != 0;
-    rs->walked = rs->write_index || jm->purge_count >= 0;
+    rs->walked = rs->write_index || jm->purge_count >= 0 || jm->purge_age >= 0;
     rs->index_max = eddy_jobindex_max_id (rd);
     rs->scan = rs->walked ? eddy_jobscan_start (jm->h, &scan_ops, jm)
                           : eddy_jobscan_start_dir (jm->h, &scan_ops, jm, EDDY_JOBINDEX_DIR);

@@ -243,6 +243,43 @@ static void invalid_jobspecs_name_the_problem (void **state)
     expect_invalid (EDDY_JOBSPEC_CANONICAL, "version: 1\n", "", "version: missing");
 }
 
+/* RFC 26 dependencies and output files (depend.c and exec/coord.c read them) */
+static void dependencies_and_output_files_are_checked (void **state)
+{
+    (void)state;
+    expect_invalid (EDDY_JOBSPEC_V1, "    queue: batch\n",
+                    "    dependencies: [{scheme: before, value: \"1\"}]\n",
+                    "attributes.system.dependencies[0].scheme: dependency scheme 'before' is "
+                    "not supported");
+    expect_invalid (EDDY_JOBSPEC_V1, "    queue: batch\n",
+                    "    dependencies: [{scheme: afterok, value: \"f\\u0192x\"}]\n",
+                    "attributes.system.dependencies[0].value: 'f\xc6\x92x' is not a job id");
+    expect_invalid (EDDY_JOBSPEC_V1, "    queue: batch\n",
+                    "    dependencies: [{scheme: begin-time, value: soon}]\n",
+                    "attributes.system.dependencies[0].value: begin-time must be seconds since "
+                    "the epoch");
+    expect_invalid (EDDY_JOBSPEC_V1, "    queue: batch\n",
+                    "    shell: {options: {output: {stdout: {type: file}}}}\n",
+                    "attributes.system.shell.options.output.stdout: a file needs a path");
+    expect_invalid (EDDY_JOBSPEC_V1, "    queue: batch\n",
+                    "    shell: {options: {output: {stderr: {type: pipe, path: x}}}}\n",
+                    "attributes.system.shell.options.output.stderr: type must be file or kvs");
+
+    const char *ok = "    dependencies: [{scheme: afterok, value: \"123\"},\n"
+                     "                   {scheme: after, value: \"\\u0192Ab\"},\n"
+                     "                   {scheme: begin-time, value: \"1700000000.5\"}]\n"
+                     "    shell: {options: {output: {stdout: {type: file, path: \"o.{{id}}\"}}}}\n";
+    char doc[2048];
+    const char *p = strstr (v1_doc, "    queue: batch\n");
+    eddy_error_t err = {{0}};
+    snprintf (doc, sizeof (doc), "%.*s%s%s", (int)(p - v1_doc), v1_doc, ok,
+              p + strlen ("    queue: batch\n"));
+    eddy_jobspec_t *js = eddy_jobspec_decode (doc, strlen (doc), EDDY_JOBSPEC_V1, &err);
+    if (!js)
+        fail_msg ("refused: %s", err.text);
+    eddy_jobspec_destroy (js);
+}
+
 static void canonical_accepts_ranges_and_other_types (void **state)
 {
     const char *doc =
@@ -388,6 +425,7 @@ int main (void)
         cmocka_unit_test (yaml_limits_and_errors),
         cmocka_unit_test (v1_summary_answers_scheduler_questions),
         cmocka_unit_test (invalid_jobspecs_name_the_problem),
+        cmocka_unit_test (dependencies_and_output_files_are_checked),
         cmocka_unit_test (canonical_accepts_ranges_and_other_types),
         cmocka_unit_test (summary_fails_without_cores),
         cmocka_unit_test (from_command_builds_valid_v1),

@@ -72,6 +72,24 @@ static void states_of_eight_ranks (void **state)
     eddy_idset_destroy (lost);
 }
 
+/* torpid ranks are online but not avail; a torpid rank that is offline
+ * (a stale report) is not torpid */
+static void torpid_is_online_not_avail (void **state)
+{
+    eddy_idset_t *all = ids ("0-3"), *down = ids ("3"), *torpid = ids ("1,3");
+    struct eddy_rstate_input in = {.all = all, .down = down, .torpid = torpid};
+    eddy_idset_t *out[EDDY_RSTATE_COUNT];
+
+    assert_int_equal (eddy_rstate_compute (&in, out), 0);
+    assert_ids (out[EDDY_RSTATE_TORPID], "1");
+    assert_ids (out[EDDY_RSTATE_ONLINE], "0-2");
+    assert_ids (out[EDDY_RSTATE_AVAIL], "0,2");
+    eddy_rstate_free (out);
+    eddy_idset_destroy (all);
+    eddy_idset_destroy (down);
+    eddy_idset_destroy (torpid);
+}
+
 static void names_round_trip (void **state)
 {
     for (int i = 0; i < EDDY_RSTATE_COUNT; i++) {
@@ -155,6 +173,7 @@ int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (states_of_eight_ranks),
+        cmocka_unit_test (torpid_is_online_not_avail),
         cmocka_unit_test (names_round_trip),
         cmocka_unit_test (targets_ranks_and_hosts),
         cmocka_unit_test (targets_refused),

@@ -17,4 +17,8 @@ eddy start --size 2 eddy ping --rank 9 broker 2>"$TMP/e3"; has "$TMP/e3" '^eddy-
 eddy start eddy ping nosuch 2>"$TMP/e4"; has "$TMP/e4" '^eddy-ping: nosuch.ping: no service matches' "an unknown service"
 eddy sim boot 2>"$TMP/e5"; has "$TMP/e5" '^eddy-sim: boot: --size N' "sim boot needs a size"
 eddy sim boot --size x 2>"$TMP/e6"; has "$TMP/e6" "^eddy-sim: --size: 'x' is not an integer" "sim boot checks its numbers"
+# a module that does not load: the start fails at once, nonzero, saying why
+timeout 25 eddy start -m nosuchmod true 2>"$TMP/e7"
+rc=$?; [ $rc -ne 0 ] && [ $rc -ne 124 ]; _report $? "a module that does not load fails the start (status $rc)" "$TMP/e7"
+has "$TMP/e7" "no module named nosuchmod" "the start says which module"
 finish

@@ -18,6 +18,10 @@ quorum = 3
 [tbon]
 keepalive_period = "0.2s"
 keepalive_timeout = "2s"
+# a broker killed under a job and started again has crashed: here it is
+# to be used again at once, not drained (t0045 checks the default)
+[resource.health]
+crashed = "down"
 TOML
 export EDDY_URI="local://$RD/local-0"
 declare -a PIDS

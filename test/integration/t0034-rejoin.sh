@@ -16,6 +16,9 @@
 
 nodes_init 4 node 34
 nodes_bootstrap "" 8034 # kary:2: 1 and 2 under 0, 3 under 1
+# a node killed under a job and started again has crashed: here it is to
+# be used again at once, not drained (t0045 and t0046 check the default)
+printf '[resource.health]\ncrashed = "down"\n' >"$NODES_CONF/health.toml"
 
 # the ranks `eddy resource list -s down` shows, as "rank..." or "-"
 down_is () {

@@ -225,6 +225,11 @@ static void cut_cb (eddy_reactor_t *r, void *a, void *b)
     ((struct port *)a)->cut = true;
 }
 
+static void heal_cb (eddy_reactor_t *r, void *a, void *b)
+{
+    ((struct port *)a)->cut = false;
+}
+
 static void delay_cb (eddy_reactor_t *r, void *a, void *b)
 {
     struct port *p = a;
@@ -254,6 +259,15 @@ int eddy_simnet_cut (eddy_simnet_t *net, uint32_t rank, double at)
         return -1;
     }
     return eddy_sim_post (net->r, delay_until (net, at), cut_cb, &net->ports[rank], NULL);
+}
+
+int eddy_simnet_heal (eddy_simnet_t *net, uint32_t rank, double at)
+{
+    if (rank >= net->size || rank == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return eddy_sim_post (net->r, delay_until (net, at), heal_cb, &net->ports[rank], NULL);
 }
 
 int eddy_simnet_delay (eddy_simnet_t *net, uint32_t rank, double extra, double at)

@@ -43,10 +43,14 @@ int eddy_simnet_attach (eddy_simnet_t *net,
  *   drop one latency later, as after a TCP reset.
  * cut: the link between rank and its parent drops every message, silently
  *   (only keepalive timeouts notice).
+ * heal: a cut link carries messages again (what was dropped stays lost):
+ *   the rank speaks to its parent again, which says hello back if it
+ *   declared the rank lost meanwhile.
  * delay: add `extra` seconds to the link between rank and its parent.
  */
 int eddy_simnet_kill (eddy_simnet_t *net, uint32_t rank, double at);
 int eddy_simnet_cut (eddy_simnet_t *net, uint32_t rank, double at);
+int eddy_simnet_heal (eddy_simnet_t *net, uint32_t rank, double at);
 int eddy_simnet_delay (eddy_simnet_t *net, uint32_t rank, double extra, double at);
 bool eddy_simnet_alive (eddy_simnet_t *net, uint32_t rank);
 

@@ -302,6 +302,77 @@ static void keepalives_can_be_turned_off (void **state)
     world_destroy (w);
 }
 
+/* Torpid: a rank whose keepalives come later than tbon.torpid_max is
+ * torpid (overlay.online names it in "torpid") while it stays online,
+ * and is no longer torpid once it speaks again; only past
+ * tbon.keepalive_timeout is it lost.  Rank 5 here keeps alive every 2s.
+ */
+struct torpid_seen {
+    char online[64];
+    char torpid[64];
+    int torpid_events; /* events naming rank 5 torpid */
+    int cleared;       /* events after those with no torpid rank */
+};
+
+static void torpid_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct torpid_seen *seen = arg;
+    const char *on, *t = "?";
+    if (json_unpack (eddy_msg_payload (msg), "{s:s s?s}", "online", &on, "torpid", &t) < 0)
+        return;
+    snprintf (seen->online, sizeof (seen->online), "%s", on);
+    snprintf (seen->torpid, sizeof (seen->torpid), "%s", t);
+    if (!strcmp (t, "5"))
+        seen->torpid_events++;
+    else if (!strcmp (t, "") && seen->torpid_events > 0)
+        seen->cleared++;
+}
+
+static bool torpid_named (void *arg)
+{
+    return ((struct torpid_seen *)arg)->torpid_events > 0;
+}
+
+static bool torpid_cleared (void *arg)
+{
+    return ((struct torpid_seen *)arg)->cleared > 0;
+}
+
+static void torpid_rank_is_named_then_back (void **state)
+{
+    struct world *w = current->create (SIZE, 2);
+    struct torpid_seen seen = { "", "", 0, 0 };
+    eddy_future_t *f;
+    const char *t = NULL;
+
+    assert_non_null (w);
+    for (uint32_t i = 0; i < SIZE; i++) {
+        eddy_broker_attr_set (w->b[i], "tbon.keepalive_period", i == 5 ? "2" : "0.1");
+        eddy_broker_attr_set (w->b[i], "tbon.keepalive_timeout", "5");
+        eddy_broker_attr_set (w->b[i], "tbon.torpid_max", "0.5");
+    }
+    assert_int_equal (world_boot (w, 30.0), 0);
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "t");
+    eddy_msg_handler_t *mh = eddy_msg_handler_create (h, EDDY_MSGTYPE_EVENT, "overlay.online",
+                                                      torpid_cb, &seen);
+    assert_non_null (mh);
+    assert_int_equal (eddy_event_subscribe (h, "overlay.online"), 0);
+
+    assert_int_equal (world_wait_pred (w, torpid_named, &seen, 10.0), 0);
+    assert_string_equal (seen.online, "0-7"); /* torpid, not lost */
+    json_t *o = rpc (w, h, "overlay.online", NULL, 2, &f); /* its parent says so too */
+    assert_non_null (o);
+    assert_int_equal (json_unpack (o, "{s:s}", "torpid", &t), 0);
+    assert_true (!strcmp (t, "5") || !strcmp (t, "")); /* "" if it spoke just now */
+    eddy_future_destroy (f);
+    /* its next keepalive (2s apart) brings it back */
+    assert_int_equal (world_wait_pred (w, torpid_cleared, &seen, 10.0), 0);
+    assert_string_equal (seen.online, "0-7");
+    eddy_msg_handler_destroy (mh);
+    eddy_handle_destroy (h);
+    world_destroy (w);
+}
+
 static bool all_exit (void *arg)
 {
     struct world *w = arg;
@@ -405,6 +476,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (state_transitions_are_logged_with_durations, setup, teardown),
     cmocka_unit_test (run_waits_until_every_rank_is_up),
     cmocka_unit_test (keepalives_can_be_turned_off),
+    cmocka_unit_test (torpid_rank_is_named_then_back),
 };
 
 int main (void)

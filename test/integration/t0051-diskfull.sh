@@ -11,14 +11,14 @@
 
 # The tmpfs is mounted in a mount namespace of this script's own (as root,
 # or as the mapped root of a user namespace), so it cannot outlive it.
-if [ -z "${T0045_NS:-}" ]; then
+if [ -z "${T0051_NS:-}" ]; then
     ns=(-m)
     [ "$(id -u)" -eq 0 ] || ns=(-r -m)
     if ! unshare "${ns[@]}" true 2>/dev/null; then
         echo "skipped: cannot make a mount namespace (needs root or user namespaces)"
         exit 77
     fi
-    T0045_NS=1 exec unshare "${ns[@]}" "$BASH" "$0" "$@"
+    T0051_NS=1 exec unshare "${ns[@]}" "$BASH" "$0" "$@"
 fi
 . "$(dirname "$0")/lib.sh"
 
