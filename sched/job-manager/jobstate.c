@@ -718,7 +718,7 @@ static void req_settle (struct jobmgr *jm, struct jmreq *rq, json_t *journal)
 void jobmgr_req_end (struct jobmgr *jm, struct jmreq *rq, json_t *response)
 {
     rq->response = response;
-    if (json_array_size (rq->entries) == 0) {
+    if (json_array_size (rq->entries) == 0 && !rq->facts) {
         eddy_respond (jm->h, rq->msg, rq->response);
         req_free (rq);
         return;

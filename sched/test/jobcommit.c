@@ -1,8 +1,8 @@
 /* The job manager persists before it acts, in both worlds, against a
  * stand-in KVS that answers its commits when (and how) the test says, and
  * stand-ins for the scheduler and exec: a job is started only once its
- * alloc entry is stored, freed only once its finish is, and waiters are
- * answered only once its clean entry is; a journal reader that comes while
+ * alloc entry is stored, freed only once its finish is, and waiters (and
+ * a purge of it) are answered only once its clean entry (the unlink) is; a journal reader that comes while
  * a batch is in flight gets only stored entries, each once; a failed commit of facts is tried again (after
  * 0.1 s, then 0.2 s...) with nothing acted on meanwhile, and requests are
  * refused then; an urgency whose commit fails is answered with the
@@ -286,6 +286,26 @@ static void a_job_is_freed_and_waited_for_only_once_its_end_is_stored (void **st
     assert_int_equal (world_wait (e->w, w, 10.0), 0);
     assert_int_equal (eddy_rpc_get (w, NULL), 0);
     eddy_future_destroy (w);
+
+    /* a forced purge of it is answered once its unlink is stored */
+    world_run_for (e->w, 0.5);
+    e->fk.auto_commit = false;
+    eddy_future_t *p = eddy_rpc_pack (e->client, "job-manager.purge", EDDY_NODEID_ANY, 0,
+                                      "{s:i s:b}", "num_limit", 0, "force", 1);
+    assert_int_equal (world_wait_pred (e->w, commit_held, e, 10.0), 0);
+    world_run_for (e->w, 0.5);
+    assert_false (eddy_future_is_ready (p));
+    answer_commit (e, ENOSPC); /* tried again, never refused */
+    world_run_for (e->w, 0.5);
+    assert_false (eddy_future_is_ready (p));
+    e->fk.auto_commit = true;
+    while (e->fk.ncommits > 0)
+        answer_commit (e, 0);
+    int count = -1;
+    assert_int_equal (world_wait (e->w, p, 10.0), 0);
+    assert_int_equal (eddy_rpc_get_unpack (p, "{s:i}", "count", &count), 0);
+    assert_int_equal (count, 1);
+    eddy_future_destroy (p);
 }
 
 /* Every entry a journal reader gets, by name. */
