@@ -327,8 +327,12 @@ static void store_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
         goto nomem;
     if (ctx->ops->store (ctx->impl, n, refp, ptrs, lens, ckey, ctext, &err) < 0) {
         int e = errno;
+        char text[sizeof (err.text) + 64];
+        /* the writer sees the errno's own words first (ENOSPC: "No space
+         * left on device"), then the store's */
+        snprintf (text, sizeof (text), "%s (%s)", strerror (e), err.text);
         content_log (ctx, LOG_ERR, "store of %zu blobs failed: %s", n, err.text);
-        eddy_respond_error (h, msg, e, err.text);
+        eddy_respond_error (h, msg, e, text);
         goto out;
     }
     if (!json_is_array (data))

@@ -139,6 +139,19 @@ int eddy_kvs_txn_prune (eddy_kvs_txn_t *txn, const char *key)
     return add_op (txn, "prune", key, NULL);
 }
 
+int eddy_kvs_txn_concat (eddy_kvs_txn_t *txn, const eddy_kvs_txn_t *more)
+{
+    if (!txn || !more) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (json_array_extend (txn->ops, more->ops) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- commit ---- */
 
 eddy_future_t *eddy_kvs_commit (eddy_handle_t *h, const char *ns, int flags, eddy_kvs_txn_t *txn)

@@ -40,6 +40,11 @@ int eddy_kvs_txn_unlink (eddy_kvs_txn_t *txn, const char *key);
 int eddy_kvs_txn_mkdir (eddy_kvs_txn_t *txn, const char *key);
 int eddy_kvs_txn_prune (eddy_kvs_txn_t *txn, const char *key);
 
+/* Append more's operations, in order, at the end of txn (more is left as
+ * it was).  -1 + EINVAL if either is NULL, ENOMEM.
+ */
+int eddy_kvs_txn_concat (eddy_kvs_txn_t *txn, const eddy_kvs_txn_t *more);
+
 /* Commit
  *
  * Applies the transaction (the future keeps its own copy; the caller may

@@ -117,6 +117,47 @@ static void commit_then_lookup_from_every_rank (void **state)
     eddy_handle_destroy (leaf);
 }
 
+/* concat appends one transaction's operations to another's, in order,
+ * and leaves the appended one as it was.
+ */
+static void concat_appends_operations_in_order (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "client");
+    eddy_kvs_txn_t *first = eddy_kvs_txn_create (), *more = eddy_kvs_txn_create ();
+
+    assert_int_equal (eddy_kvs_txn_put (first, "cat.a", "1"), 0);
+    assert_int_equal (eddy_kvs_txn_append (first, "cat.log", "x"), 0);
+    assert_int_equal (eddy_kvs_txn_put (more, "cat.a", "2"), 0);
+    assert_int_equal (eddy_kvs_txn_append (more, "cat.log", "y"), 0);
+    assert_int_equal (eddy_kvs_txn_concat (first, more), 0);
+    assert_int_equal (eddy_kvs_txn_concat (NULL, more), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (eddy_kvs_txn_concat (first, NULL), -1);
+    assert_int_equal (errno, EINVAL);
+    eddy_future_t *f = eddy_kvs_commit (h, NULL, 0, first);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), 0);
+    eddy_future_destroy (f);
+    char *v = get_sync (w, h, NULL, "cat.a");
+    assert_string_equal (v, "2");
+    free (v);
+    v = get_sync (w, h, NULL, "cat.log");
+    assert_string_equal (v, "xy");
+    free (v);
+    /* more still holds its own two operations */
+    f = eddy_kvs_commit (h, NULL, 0, more);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f, NULL), 0);
+    eddy_future_destroy (f);
+    v = get_sync (w, h, NULL, "cat.log");
+    assert_string_equal (v, "xyy");
+    free (v);
+    eddy_kvs_txn_destroy (first);
+    eddy_kvs_txn_destroy (more);
+    eddy_handle_destroy (h);
+}
+
 /* Blobs go to the content store as text: pure ASCII ones unchecked,
  * others checked as UTF-8.  A name and a blob value outside ASCII read
  * back on every rank (the others load the blobs from the store).
@@ -334,8 +375,9 @@ static void content_loads_fault_in_through_the_tree (void **state)
     eddy_handle_destroy (h0);
 }
 
-/* A small quota: writes eventually fail with ENOSPC, what was stored
- * stays readable, and a restart on the same directory has it all.
+/* A small quota: writes eventually fail with ENOSPC (said so in the
+ * error text too), what was stored stays readable, and a restart on the
+ * same directory has it all.
  */
 static void full_store_and_restart (void **state)
 {
@@ -360,6 +402,8 @@ static void full_store_and_restart (void **state)
         int rc = eddy_rpc_get (f, NULL);
         if (rc < 0) {
             assert_int_equal (errno, ENOSPC);
+            /* the writer reads ENOSPC's words, then the store's */
+            assert_non_null (strstr (eddy_future_error_string (f), "No space left on device ("));
             eddy_future_destroy (f);
             break;
         }
@@ -659,6 +703,7 @@ static void gc_spares_young_blobs_once (void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (commit_then_lookup_from_every_rank, setup, teardown),
+    cmocka_unit_test_setup_teardown (concat_appends_operations_in_order, setup, teardown),
     cmocka_unit_test_setup_teardown (non_ascii_names_and_values_are_stored, setup, teardown),
     cmocka_unit_test_setup_teardown (commits_in_one_iteration_share_a_root, setup, teardown),
     cmocka_unit_test_setup_teardown (watch_sees_each_change_until_cancelled, setup, teardown),

@@ -56,6 +56,18 @@ static bool allowed (struct jobmgr *jm, const eddy_msg_t *msg, struct job *job)
     return false;
 }
 
+/* A request's entry could not be staged: the job went inactive, or memory. */
+static void respond_stage_error (struct jobmgr *jm, const eddy_msg_t *msg, struct job *job)
+{
+    char text[96];
+    if (errno == ENOENT) {
+        snprintf (text, sizeof (text), "job %ju is not active", (uintmax_t)job->id);
+        eddy_respond_error (jm->h, msg, ENOENT, text);
+    }
+    else
+        eddy_respond_error (jm->h, msg, errno, NULL);
+}
+
 static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct jobmgr *jm = arg;
@@ -132,9 +144,17 @@ static void urgency_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
         return;
     }
     int old = job->urgency;
-    job_set_urgency (jm, job, urgency, eddy_msg_userid (msg));
-    job_action (jm, job);
-    eddy_respond_pack (h, msg, "{s:i}", "old_urgency", old);
+    const char *text;
+    struct jmreq *rq = jobmgr_req_begin (jm, msg, &text);
+    if (!rq || jobmgr_req_urgency (jm, rq, job, urgency, eddy_msg_userid (msg)) < 0) {
+        if (!rq)
+            eddy_respond_error (h, msg, errno, text);
+        else
+            respond_stage_error (jm, msg, job);
+        jobmgr_req_abort (rq);
+        return;
+    }
+    jobmgr_req_end (jm, rq, json_pack ("{s:i}", "old_urgency", old));
 }
 
 static void raise_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
@@ -161,17 +181,25 @@ static void raise_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
         eddy_respond_error (h, msg, EINVAL, "exception type must be a word, severity 0-7");
         return;
     }
-    job_raise (jm, job, type, severity, eddy_msg_userid (msg), note);
-    job_action (jm, job);
-    eddy_respond (h, msg, NULL);
+    const char *text;
+    struct jmreq *rq = jobmgr_req_begin (jm, msg, &text);
+    if (!rq || jobmgr_req_raise (jm, rq, job, type, severity, eddy_msg_userid (msg), note) < 0) {
+        if (!rq)
+            eddy_respond_error (h, msg, errno, text);
+        else
+            respond_stage_error (jm, msg, job);
+        jobmgr_req_abort (rq);
+        return;
+    }
+    jobmgr_req_end (jm, rq, NULL);
 }
 
 /* job-manager.cancelall {states?, userid?, queue?, dry_run?, note?} ->
  * {count}: cancel every active job in states (names, default "active")
  * of userid (default the requester's; -1 every user, as may only the
  * owner) in queue (default any).  The cancels of one request share one
- * eventlog commit (the flush of this iteration).  With dry_run only the
- * count.
+ * eventlog commit; they are acted on, and the request answered, once it is
+ * stored.  With dry_run only the count.
  */
 static void cancelall_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
                           void *arg)
@@ -201,20 +229,29 @@ static void cancelall_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_m
         eddy_respond_error (h, msg, ENOENT, text);
         return;
     }
-    struct job *job = jm->head;
-    while (job) {
-        struct job *next = job->next; /* job_action may unlink job */
-        if ((mask & (1 << job->state)) && (userid < 0 || job->userid == (uint32_t)userid)
+    const char *etext = NULL;
+    struct jmreq *rq = dry ? NULL : jobmgr_req_begin (jm, msg, &etext);
+    if (!dry && !rq) {
+        eddy_respond_error (h, msg, errno, etext);
+        return;
+    }
+    for (struct job *job = jm->head; job; job = job->next) {
+        if (job->state != JOB_INACTIVE && (mask & (1 << job->state))
+            && (userid < 0 || job->userid == (uint32_t)userid)
             && (!q || job_queue (jm, job) == q)) {
             count++;
-            if (!dry && !job->fatal) {
-                job_raise (jm, job, "cancel", 0, eddy_msg_userid (msg), note);
-                job_action (jm, job);
+            if (!dry && !job->fatal
+                && jobmgr_req_raise (jm, rq, job, "cancel", 0, eddy_msg_userid (msg), note) < 0) {
+                eddy_respond_error (h, msg, errno, NULL);
+                jobmgr_req_abort (rq);
+                return;
             }
         }
-        job = next;
     }
-    eddy_respond_pack (h, msg, "{s:i}", "count", count);
+    if (dry)
+        eddy_respond_pack (h, msg, "{s:i}", "count", count);
+    else
+        jobmgr_req_end (jm, rq, json_pack ("{s:i}", "count", count));
 }
 
 static int add_waiter (struct waiter **list, const eddy_msg_t *msg)
@@ -280,33 +317,7 @@ static void journal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
         eddy_respond_error (h, msg, EPROTO, "job-manager.journal needs a streaming request");
         return;
     }
-    /* send what is pending to the others first, so nobody sees an entry twice */
-    jobmgr_flush_cb (eddy_handle_reactor (h), jm->flush_w, 0, jm);
-    json_t *events = json_array ();
-    for (struct job *job = jm->head; events && job; job = job->next) {
-        size_t i;
-        json_t *e;
-        json_array_foreach (job->events, i, e) {
-            json_t *item = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", e);
-            const char *name = json_string_value (json_object_get (e, "name"));
-            if (item && i == 0) /* the submit entry carries the jobspec */
-                json_object_set (item, "jobspec", job->jobspec);
-            else if (item && job->R && name && !strcmp (name, "alloc"))
-                json_object_set (item, "R", job->R); /* as the live alloc item does */
-            json_array_append_new (events, item);
-        }
-    }
-    eddy_msg_t **p = realloc (jm->journal, (jm->njournal + 1) * sizeof (*p));
-    if (!events || !p) {
-        json_decref (events);
-        if (p)
-            jm->journal = p;
-        eddy_respond_error (h, msg, ENOMEM, NULL);
-        return;
-    }
-    jm->journal = p;
-    jm->journal[jm->njournal++] = eddy_msg_incref (msg);
-    eddy_respond_pack (h, msg, "{s:o}", "events", events);
+    jobmgr_journal_join (jm, msg);
 }
 
 /* A journal reader's connection went away: the broker drops its requests
@@ -318,17 +329,7 @@ static void journal_cancel_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const e
     struct jobmgr *jm = arg;
     if (jobmgr_defer (jm, msg))
         return;
-    uint64_t origin = eddy_msg_route_first (msg);
-    int k = 0;
-    for (int i = 0; i < jm->njournal; i++) {
-        if (eddy_msg_route_first (jm->journal[i]) == origin) {
-            eddy_respond_error (h, jm->journal[i], ENODATA, NULL);
-            eddy_msg_decref (jm->journal[i]);
-        }
-        else
-            jm->journal[k++] = jm->journal[i];
-    }
-    jm->njournal = k;
+    jobmgr_journal_drop (jm, eddy_msg_route_first (msg), true);
     eddy_respond (h, msg, NULL);
 }
 
@@ -354,14 +355,7 @@ static void disconnect_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_
     if (jobmgr_defer (jm, msg))
         return;
     uint64_t origin = eddy_msg_route_first (msg);
-    int k = 0;
-    for (int i = 0; i < jm->njournal; i++) {
-        if (eddy_msg_route_first (jm->journal[i]) == origin)
-            eddy_msg_decref (jm->journal[i]);
-        else
-            jm->journal[k++] = jm->journal[i];
-    }
-    jm->njournal = k;
+    jobmgr_journal_drop (jm, origin, false);
     drop_origin (jm, origin, &jm->drain_waiters);
     drop_origin (jm, origin, &jm->idle_waiters);
     for (struct job *job = jm->head; job; job = job->next)
@@ -395,9 +389,11 @@ static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
     struct jobmgr *jm = arg;
     if (jobmgr_defer (jm, msg))
         return;
-    eddy_respond_pack (h, msg, "{s:i s:i s:I s:I s:I}", "active", (int)jm->nactive, "running",
-                       (int)jm->nrunning, "inactive", (json_int_t)jm->jobs_inactive, "events",
-                       (json_int_t)jm->events_posted, "purged", (json_int_t)jm->purged);
+    eddy_respond_pack (h, msg, "{s:i s:i s:I s:I s:I s:I s:b}", "active", (int)jm->nactive,
+                       "running", (int)jm->nrunning, "inactive", (json_int_t)jm->jobs_inactive,
+                       "events", (json_int_t)jm->events_posted, "purged", (json_int_t)jm->purged,
+                       "commit_failures", (json_int_t)jm->commit_failures, "store_failing",
+                       jm->store_errnum != 0);
 }
 
 /* The largest job id this job manager knows (restored or submitted), so
@@ -545,9 +541,9 @@ static void jm_unload (void *ctx)
     }
     free (jm->ring);
     jobmgr_purge_destroy (jm);
-    for (uint32_t i = 0; i < jm->commits_inflight; i++)
-        eddy_future_destroy (jm->commits[i]);
-    free (jm->commits);
+    jobmgr_commit_destroy (jm);
+    eddy_held_fail (&jm->journal_wait, jm->h, ENOSYS, "job-manager unloaded");
+    free (jm->jfrom);
     for (int i = 0; i < jm->njournal; i++) {
         eddy_respond_error (jm->h, jm->journal[i], ENODATA, NULL);
         eddy_msg_decref (jm->journal[i]);
@@ -560,6 +556,7 @@ static void jm_unload (void *ctx)
     eddy_kvs_txn_destroy (jm->txn);
     json_decref (jm->journal_batch);
     eddy_watcher_destroy (jm->flush_w);
+    eddy_watcher_destroy (jm->retry_w);
     eddy_msg_handler_delvec (jm->handlers);
     eddy_u64map_destroy (jm->active);
     eddy_u64map_destroy (jm->inactive);
@@ -598,6 +595,8 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
         return -1;
     }
     jm->sched_ready = true; /* until an alloc says otherwise */
+    jm->reqs_tail = &jm->reqs;
+    jm->seq_next = 1;
     jm->purge_count = purge_count;
     jm->purge_pinned = args && json_object_get (args, "purge_count");
     jm->ring_size = remember > 0 ? (uint32_t)remember : 0;
@@ -605,6 +604,7 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
         || (jm->ring_size && !(jm->ring = calloc (jm->ring_size, sizeof (jm->ring[0]))))
         || !(jm->journal_batch = json_array ())
         || !(jm->flush_w = eddy_check_create (eddy_handle_reactor (h), jobmgr_flush_cb, jm))
+        || !(jm->retry_w = eddy_timer_create (eddy_handle_reactor (h), 0.1, 0, jobmgr_retry_cb, jm))
         || eddy_handle_aux_set (h, "jobmgr", jm, NULL) < 0 || jobmgr_depend_init (jm) < 0
         || eddy_msg_handler_addvec (h, handlers, jm, &jm->handlers) < 0
         || eddy_service_register (h, "job-manager") < 0 || jobmgr_restore_start (jm) < 0) {

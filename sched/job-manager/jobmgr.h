@@ -51,6 +51,9 @@ struct job {
     bool fatal;           /* a severity-0 exception happened */
     bool kill_sent;
     bool in_nrunning;     /* counted in jobmgr.nrunning */
+    bool gated;           /* its next effect waits for a commit (jobmgr.gated) */
+    uint64_t need_seq;    /* the batch that holds its latest entry */
+    uint32_t nreq;        /* requests' entries of it not yet committed or refused */
     int status;           /* wait status from finish */
     char *exc_type;       /* the first fatal exception */
     char *exc_note;
@@ -73,6 +76,8 @@ struct gone {
 };
 
 struct restore; /* restart.c: the KVS scan in progress at load */
+struct batch;   /* jobstate.c: a commit in flight */
+struct jmreq;   /* jobstate.c: a request whose entries wait for their commit */
 
 struct jobmgr {
     eddy_handle_t *h;
@@ -86,16 +91,38 @@ struct jobmgr {
     struct gone *ring;
     uint32_t ring_size, ring_next, ring_count;
 
-    /* eventlog entries of this iteration: one commit, one journal batch */
+    /* Group commit (jobstate.c).  The entries posted while a batch is in
+     * flight make up the next one (batch number seq_next): txn holds the
+     * facts, acted on in memory at once; reqs the requests, whose entries
+     * are acted on only once committed (after the facts of their batch).  One batch is in flight at a
+     * time, so batches are stored in order; seq_done is the last one
+     * stored.  An effect outside the job manager waits until the batch
+     * holding what it depends on is stored (job.need_seq <= seq_done);
+     * the jobs waiting so are listed by id in gated.  A failed batch
+     * keeps its facts and is tried again after retry_delay.
+     */
     eddy_kvs_txn_t *txn;
     json_t *journal_batch;
+    struct jmreq *reqs, **reqs_tail;
     eddy_watcher_t *flush_w;
-    uint32_t commits_inflight;
-    eddy_future_t **commits; /* in flight, destroyed at unload */
-    uint32_t commits_cap;
+    struct batch *inflight;
+    uint64_t seq_next, seq_done;
+    uint64_t *gated;
+    size_t ngated, gated_cap;
+    eddy_watcher_t *retry_w;
+    double retry_delay;
+    int store_errnum;     /* the last commit failed with this (0: it did not) */
+    char *store_error;    /* ...and this text */
+    uint64_t commit_failures;
 
-    eddy_msg_t **journal; /* streaming job-manager.journal requests */
+    /* streaming job-manager.journal requests: each one's first answer
+     * holds the stored entries, then it gets the batches from jfrom on;
+     * those that come while a batch is in flight wait for it in
+     * journal_wait */
+    eddy_msg_t **journal;
+    uint64_t *jfrom;
     int njournal;
+    struct eddy_held journal_wait;
     struct waiter *drain_waiters, *idle_waiters;
 
     /* inactive jobs whose KVS directories are kept, oldest first (purge.c);
@@ -235,8 +262,42 @@ int job_post (struct jobmgr *jm, struct job *job, const char *name, json_t *cont
 void job_action (struct jobmgr *jm, struct job *job);
 int job_raise (struct jobmgr *jm, struct job *job, const char *type, int severity,
                uint32_t userid, const char *note);
-int job_set_urgency (struct jobmgr *jm, struct job *job, int urgency, uint32_t userid);
+void job_urgency_apply (struct jobmgr *jm, struct job *job, int urgency);
 void jobmgr_flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg);
+void jobmgr_retry_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg);
+void jobmgr_commit_destroy (struct jobmgr *jm);
+
+/* Requests that change jobs (jobstate.c).  jobmgr_req_begin () starts
+ * one for msg (NULL + errno: answer it with that, e.g. the store's error
+ * while commits fail; text then says why); the raise and urgency calls
+ * stage an entry for a job in it (nothing changes in memory yet; -1 +
+ * errno); jobmgr_req_end () hands it to the next commit, which answers
+ * msg with response (stolen; NULL: an empty one) once stored, after
+ * acting on each entry as job_raise / job_urgency_apply would, or with
+ * the store's error if the commit fails.  A request with no entry is
+ * answered at once.
+ */
+struct jmreq *jobmgr_req_begin (struct jobmgr *jm, const eddy_msg_t *msg, const char **text);
+int jobmgr_req_raise (struct jobmgr *jm, struct jmreq *rq, struct job *job, const char *type,
+                      int severity, uint32_t userid, const char *note);
+int jobmgr_req_urgency (struct jobmgr *jm, struct jmreq *rq, struct job *job, int urgency,
+                        uint32_t userid);
+void jobmgr_req_end (struct jobmgr *jm, struct jmreq *rq, json_t *response);
+void jobmgr_req_abort (struct jmreq *rq);
+
+/* Answer msg with response (stolen) once the facts posted so far are
+ * stored (at once if there are none): for a request whose changes are
+ * facts, e.g. a purge's unlinks, which are tried again, never refused.
+ */
+void jobmgr_respond_stored (struct jobmgr *jm, const eddy_msg_t *msg, json_t *response);
+
+/* Journal readers (jobstate.c): join answers msg with every job's stored
+ * entries (at once, or once the batch in flight is stored) and adds it to
+ * the readers; drop forgets the readers (waiting or not) of a client that
+ * is gone, answering them ENODATA if tell.
+ */
+void jobmgr_journal_join (struct jobmgr *jm, const eddy_msg_t *msg);
+void jobmgr_journal_drop (struct jobmgr *jm, uint64_t origin, bool tell);
 void jobmgr_check_waiters (struct jobmgr *jm);
 bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result);
 void jobmgr_link (struct jobmgr *jm, struct job *job);

@@ -1,9 +1,13 @@
 /* jobstate.c - the job state machine: every change is an eventlog entry,
  * posted here; job_action () then does whatever the new state asks for
- * (ask the scheduler, start, kill, free, clean up).  Entries of one
- * iteration go to the KVS in one commit and to journal readers in one
- * batch.
+ * (ask the scheduler, start, kill, free, clean up).  Entries go to the KVS
+ * in batches, one in flight at a time (a group commit); nothing outside
+ * the job manager sees a change before it is stored: journal readers get
+ * a batch once it is, and exec.start, sched.free and answers wait for the
+ * batch they depend on.  Facts (from the scheduler, exec) are retried
+ * until stored; requests are acted on only once stored, or refused.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -90,36 +94,20 @@ void jobmgr_count_running (struct jobmgr *jm, struct job *job)
     }
 }
 
-/* Record an entry: in the job, in this iteration's commit and journal. */
-int job_post (struct jobmgr *jm, struct job *job, const char *name, json_t *context)
+/* The in-memory side of an entry: the job's copy, the journal batch and
+ * the state transitions of RFC 21.
+ */
+static int apply_entry (struct jobmgr *jm, struct job *job, json_t *entry, json_t *journal)
 {
-    eddy_reactor_t *r = eddy_handle_reactor (jm->h);
-    json_t *entry = eddy_eventlog_entry_create (eddy_reactor_wallclock (r), name, context);
-    char key[128];
-    char *text = NULL;
-    json_t *jent = NULL;
-
-    json_decref (context);
-    if (!entry)
-        return -1;
-    if (!(text = eddy_eventlog_entry_encode (entry)))
-        goto error;
-    if (!jm->txn && !(jm->txn = eddy_kvs_txn_create ()))
-        goto error;
-    if (eddy_kvs_job_key (key, sizeof (key), job->id, "eventlog") < 0
-        || eddy_kvs_txn_append (jm->txn, key, text) < 0)
-        goto error;
-    if (!(jent = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", entry))
-        || json_array_append_new (jm->journal_batch, jent) < 0)
-        goto error;
-    if (json_array_append (job->events, entry) < 0)
-        goto error;
-    free (text);
-    jm->events_posted++;
-    eddy_watcher_start (jm->flush_w);
-
-    /* the state transitions of RFC 21 */
+    const char *name = json_string_value (json_object_get (entry, "name"));
     json_t *ctx = json_object_get (entry, "context");
+    json_t *jent;
+
+    if (!name || !(jent = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", entry))
+        || json_array_append_new (journal, jent) < 0
+        || json_array_append (job->events, entry) < 0)
+        return -1;
+    jm->events_posted++;
     if (!strcmp (name, "depend") && job->state == JOB_DEPEND)
         set_state (jm, job, JOB_PRIORITY);
     else if (!strcmp (name, "priority")) {
@@ -141,18 +129,72 @@ int job_post (struct jobmgr *jm, struct job *job, const char *name, json_t *cont
     }
     else if (!strcmp (name, "clean")) {
         /* out of the index in the commit that stores clean */
-        if (eddy_jobindex_remove (jm->txn, job->id) < 0)
+        if (!jm->txn || eddy_jobindex_remove (jm->txn, job->id) < 0)
             eddy_log (jm->h, LOG_ERR, "job %ju: cannot remove it from the job index",
                       (uintmax_t)job->id);
         set_state (jm, job, JOB_INACTIVE);
     }
+    return 0;
+}
+
+/* Append an entry to the job's eventlog in txn (created if NULL). */
+static int stage_entry (eddy_kvs_txn_t **txn, uint64_t id, json_t *entry)
+{
+    char key[128];
+    char *text = eddy_eventlog_entry_encode (entry);
+    int rc = -1;
+
+    if (text && (*txn || (*txn = eddy_kvs_txn_create ()))
+        && eddy_kvs_job_key (key, sizeof (key), id, "eventlog") >= 0)
+        rc = eddy_kvs_txn_append (*txn, key, text);
+    free (text);
+    return rc;
+}
+
+/* Record a fact: acted on in memory at once, stored with this batch; what
+ * the job does outside the job manager next waits for that batch.
+ */
+int job_post (struct jobmgr *jm, struct job *job, const char *name, json_t *context)
+{
+    eddy_reactor_t *r = eddy_handle_reactor (jm->h);
+    json_t *entry = eddy_eventlog_entry_create (eddy_reactor_wallclock (r), name, context);
+
+    json_decref (context);
+    if (!entry || stage_entry (&jm->txn, job->id, entry) < 0
+        || apply_entry (jm, job, entry, jm->journal_batch) < 0) {
+        json_decref (entry);
+        eddy_log (jm->h, LOG_ERR, "job %ju: cannot record event %s", (uintmax_t)job->id, name);
+        return -1;
+    }
+    job->need_seq = jm->seq_next;
+    eddy_watcher_start (jm->flush_w);
     json_decref (entry);
     return 0;
-error:
-    free (text);
-    json_decref (entry);
-    eddy_log (jm->h, LOG_ERR, "job %ju: cannot record event %s", (uintmax_t)job->id, name);
-    return -1;
+}
+
+/* The job's next effect outside the job manager depends on its entries:
+ * true (and the job is listed to act again) while they are not stored.
+ */
+static bool waits (struct jobmgr *jm, struct job *job)
+{
+    if (job->need_seq <= jm->seq_done)
+        return false;
+    if (job->gated)
+        return true;
+    if (jm->ngated == jm->gated_cap) {
+        size_t cap = jm->gated_cap ? jm->gated_cap * 2 : 64;
+        uint64_t *p = realloc (jm->gated, cap * sizeof (*p));
+        if (!p) {
+            eddy_log (jm->h, LOG_ERR, "job %ju: out of memory: it waits for its commit",
+                      (uintmax_t)job->id);
+            return true;
+        }
+        jm->gated = p;
+        jm->gated_cap = cap;
+    }
+    jm->gated[jm->ngated++] = job->id;
+    job->gated = true;
+    return true;
 }
 
 /* ---- the scheduler ---- */
@@ -466,7 +508,8 @@ void job_action (struct jobmgr *jm, struct job *job)
             return;
         }
         case JOB_RUN:
-            if (!job->exec_running && !job->started && !job->finished)
+            /* never start what a restart would not know was allocated */
+            if (!job->exec_running && !job->started && !job->finished && !waits (jm, job))
                 exec_start (jm, job);
             return;
         case JOB_CLEANUP:
@@ -482,7 +525,7 @@ void job_action (struct jobmgr *jm, struct job *job)
                 return;
             }
             if (job->has_resources) {
-                if (!job->free_pending) {
+                if (!job->free_pending && !waits (jm, job)) {
                     eddy_future_t *f = eddy_rpc_pack (jm->h, "sched.free", EDDY_NODEID_ANY, 0,
                                                       "{s:I s:O}", "id", (json_int_t)job->id,
                                                       "R", job->R);
@@ -493,15 +536,33 @@ void job_action (struct jobmgr *jm, struct job *job)
                 }
                 return;
             }
-            if (job->free_pending)
+            /* a request's entry still to be stored comes before clean */
+            if (job->free_pending || job->nreq > 0)
                 return;
             job_post (jm, job, "clean", NULL);
             continue;
         case JOB_INACTIVE:
-            job_inactive (jm, job);
+            if (!waits (jm, job))
+                job_inactive (jm, job);
             return;
         }
         return;
+    }
+}
+
+static json_t *exception_context (const char *type, int severity, uint32_t userid,
+                                  const char *note)
+{
+    return json_pack ("{s:s s:i s:s s:i}", "type", type, "severity", severity, "note",
+                      note ? note : "", "userid", (int)userid);
+}
+
+static void note_fatal (struct job *job, const char *type, int severity, const char *note)
+{
+    if (severity == 0 && !job->fatal) {
+        job->fatal = true;
+        job->exc_type = strdup (type);
+        job->exc_note = strdup (note ? note : "");
     }
 }
 
@@ -512,93 +573,564 @@ int job_raise (struct jobmgr *jm, struct job *job, const char *type, int severit
         errno = EINVAL;
         return -1;
     }
-    job_post (jm, job, "exception",
-              json_pack ("{s:s s:i s:s s:i}", "type", type, "severity", severity, "note",
-                         note ? note : "", "userid", (int)userid));
-    if (severity == 0 && !job->fatal) {
-        job->fatal = true;
-        job->exc_type = strdup (type);
-        job->exc_note = strdup (note ? note : "");
-    }
+    job_post (jm, job, "exception", exception_context (type, severity, userid, note));
+    note_fatal (job, type, severity, note);
     return 0;
 }
 
-int job_set_urgency (struct jobmgr *jm, struct job *job, int urgency, uint32_t userid)
+/* A stored urgency is in force: the priority follows (in SCHED; DEPEND
+ * and PRIORITY compute it later; RUN and after: too late).
+ */
+void job_urgency_apply (struct jobmgr *jm, struct job *job, int urgency)
 {
-    job_post (jm, job, "urgency", json_pack ("{s:i s:i}", "urgency", urgency, "userid", (int)userid));
     job->urgency = urgency;
     if (job->state != JOB_SCHED)
-        return 0; /* DEPEND/PRIORITY compute it later; RUN and after: too late */
+        return;
     uint32_t p = priority_of (urgency);
     if (p == job->priority)
-        return 0;
+        return;
     job_post (jm, job, "priority", json_pack ("{s:I}", "priority", (json_int_t)p));
     if (job->alloc_pending && p > 0) {
         eddy_future_destroy (eddy_rpc_pack (jm->h, "sched.prioritize", EDDY_NODEID_ANY,
                                             EDDY_RPC_NORESPONSE, "{s:[[I,I]]}", "jobs",
                                             (json_int_t)job->id, (json_int_t)p));
     }
+}
+
+/* ---- requests: acted on once stored ---- */
+
+struct jmreq {
+    eddy_msg_t *msg;
+    eddy_kvs_txn_t *txn; /* its entries, in order */
+    json_t *entries;     /* [[id, entry], ...] */
+    json_t *response;
+    bool facts;          /* answered once the facts of its batch are stored */
+    struct jmreq *next;
+};
+
+static void req_free (struct jmreq *rq)
+{
+    if (rq) {
+        eddy_msg_decref (rq->msg);
+        eddy_kvs_txn_destroy (rq->txn);
+        json_decref (rq->entries);
+        json_decref (rq->response);
+        free (rq);
+    }
+}
+
+struct jmreq *jobmgr_req_begin (struct jobmgr *jm, const eddy_msg_t *msg, const char **text)
+{
+    struct jmreq *rq;
+
+    if (jm->store_errnum) {
+        /* facts are waiting for the store: nothing behind them is stored */
+        *text = jm->store_error;
+        errno = jm->store_errnum;
+        return NULL;
+    }
+    if (!(rq = calloc (1, sizeof (*rq))) || !(rq->entries = json_array ())) {
+        free (rq);
+        *text = NULL;
+        errno = ENOMEM;
+        return NULL;
+    }
+    rq->msg = eddy_msg_incref (msg);
+    return rq;
+}
+
+static int req_stage (struct jobmgr *jm, struct jmreq *rq, struct job *job, const char *name,
+                      json_t *context)
+{
+    eddy_reactor_t *r = eddy_handle_reactor (jm->h);
+    json_t *entry = eddy_eventlog_entry_create (eddy_reactor_wallclock (r), name, context);
+    json_t *item = NULL;
+
+    json_decref (context);
+    if (job->state == JOB_INACTIVE) {
+        json_decref (entry);
+        errno = ENOENT;
+        return -1;
+    }
+    if (!entry || stage_entry (&rq->txn, job->id, entry) < 0
+        || !(item = json_pack ("[I,O]", (json_int_t)job->id, entry))
+        || json_array_append_new (rq->entries, item) < 0) {
+        json_decref (entry);
+        errno = ENOMEM;
+        return -1;
+    }
+    job->nreq++;
+    json_decref (entry);
     return 0;
 }
 
-/* ---- the per-iteration flush ---- */
+int jobmgr_req_raise (struct jobmgr *jm, struct jmreq *rq, struct job *job, const char *type,
+                      int severity, uint32_t userid, const char *note)
+{
+    return req_stage (jm, rq, job, "exception", exception_context (type, severity, userid, note));
+}
+
+int jobmgr_req_urgency (struct jobmgr *jm, struct jmreq *rq, struct job *job, int urgency,
+                        uint32_t userid)
+{
+    return req_stage (jm, rq, job, "urgency",
+                      json_pack ("{s:i s:i}", "urgency", urgency, "userid", (int)userid));
+}
+
+/* The request is over for each of its jobs: stored and acted on (journal
+ * not NULL), or refused.
+ */
+static void req_settle (struct jobmgr *jm, struct jmreq *rq, json_t *journal)
+{
+    size_t i;
+    json_t *item;
+
+    json_array_foreach (rq->entries, i, item) {
+        json_int_t id = json_integer_value (json_array_get (item, 0));
+        json_t *entry = json_array_get (item, 1);
+        struct job *job = eddy_u64map_get (jm->active, (uint64_t)id);
+        if (!job)
+            continue;
+        job->nreq--;
+        if (journal && job->state != JOB_INACTIVE) {
+            const char *name = json_string_value (json_object_get (entry, "name"));
+            json_t *ctx = json_object_get (entry, "context");
+            if (apply_entry (jm, job, entry, journal) < 0)
+                eddy_log (jm->h, LOG_ERR, "job %ju: out of memory acting on a stored %s",
+                          (uintmax_t)job->id, name);
+            else if (!strcmp (name, "urgency")) {
+                int urgency = job->urgency;
+                json_unpack (ctx, "{s:i}", "urgency", &urgency);
+                job_urgency_apply (jm, job, urgency);
+            }
+            else if (!strcmp (name, "exception")) {
+                int severity = 1;
+                const char *type = "", *note = "";
+                json_unpack (ctx, "{s:s s:i s?s}", "type", &type, "severity", &severity, "note",
+                             &note);
+                note_fatal (job, type, severity, note);
+            }
+        }
+        job_action (jm, job);
+    }
+}
+
+void jobmgr_req_end (struct jobmgr *jm, struct jmreq *rq, json_t *response)
+{
+    rq->response = response;
+    if (json_array_size (rq->entries) == 0 && !rq->facts) {
+        eddy_respond (jm->h, rq->msg, rq->response);
+        req_free (rq);
+        return;
+    }
+    *jm->reqs_tail = rq;
+    jm->reqs_tail = &rq->next;
+    eddy_watcher_start (jm->flush_w);
+}
+
+void jobmgr_req_abort (struct jmreq *rq)
+{
+    req_free (rq);
+}
+
+void jobmgr_respond_stored (struct jobmgr *jm, const eddy_msg_t *msg, json_t *response)
+{
+    struct jmreq *rq;
+
+    if (!jm->txn) {
+        eddy_respond (jm->h, msg, response);
+        json_decref (response);
+        return;
+    }
+    if (!(rq = calloc (1, sizeof (*rq))) || !(rq->entries = json_array ())) {
+        free (rq);
+        json_decref (response);
+        eddy_respond_error (jm->h, msg, ENOMEM, NULL);
+        return;
+    }
+    rq->msg = eddy_msg_incref (msg);
+    rq->facts = true;
+    jobmgr_req_end (jm, rq, response);
+}
+
+/* Refuse the requests of list; those that wait only for facts stay in
+ * it (the facts are tried again), which is returned.
+ */
+static struct jmreq *reqs_refuse (struct jobmgr *jm, struct jmreq *list, int errnum,
+                                  const char *text)
+{
+    struct jmreq *kept = NULL, **tail = &kept;
+    while (list) {
+        struct jmreq *rq = list;
+        list = rq->next;
+        rq->next = NULL;
+        if (rq->facts) {
+            *tail = rq;
+            tail = &rq->next;
+            continue;
+        }
+        eddy_respond_error (jm->h, rq->msg, errnum, text);
+        req_settle (jm, rq, NULL);
+        req_free (rq);
+    }
+    return kept;
+}
+
+/* ---- the group commit ---- */
+
+struct batch {
+    uint64_t seq;
+    eddy_kvs_txn_t *txn; /* facts: kept until stored */
+    struct jmreq *reqs;  /* refused if the first try fails */
+    json_t *journal;     /* for journal readers, once stored */
+    eddy_future_t *f;    /* the commit in flight (NULL: waiting to retry) */
+};
+
+static void batch_destroy (struct batch *b)
+{
+    if (b) {
+        eddy_future_destroy (b->f);
+        eddy_kvs_txn_destroy (b->txn);
+        json_decref (b->journal);
+        while (b->reqs) {
+            struct jmreq *rq = b->reqs;
+            b->reqs = rq->next;
+            req_free (rq);
+        }
+        free (b);
+    }
+}
+
+/* Send entries to the journal readers: those of batch seq (0: entries
+ * stored already, which every reader gets), to the readers that did not
+ * have them in their first answer.
+ */
+static void journal_send (struct jobmgr *jm, uint64_t seq, json_t *events)
+{
+    json_t *o;
+
+    if (json_array_size (events) == 0 || jm->njournal == 0)
+        return;
+    /* the array travels by reference inside this process: never change it
+     * after sending */
+    if (!(o = json_pack ("{s:O}", "events", events)))
+        return;
+    for (int i = 0; i < jm->njournal; i++)
+        if (!seq || seq >= jm->jfrom[i])
+            eddy_respond (jm->h, jm->journal[i], o);
+    json_decref (o);
+}
+
+/* The first answer to a journal reader, with nothing in flight: every
+ * active job's entries but those of the batch being gathered (the tail of
+ * each job's list: the reader gets them with that batch).
+ */
+static void journal_answer (struct jobmgr *jm, const eddy_msg_t *msg)
+{
+    json_t *unstored = json_object (), *events = json_array (), *item;
+    char key[32];
+    size_t i;
+
+    assert (!jm->inflight);
+    json_array_foreach (jm->journal_batch, i, item) {
+        snprintf (key, sizeof (key), "%jd",
+                  (intmax_t)json_integer_value (json_object_get (item, "id")));
+        json_object_set_new (unstored, key,
+                             json_integer (json_integer_value (json_object_get (unstored, key))
+                                           + 1));
+    }
+    for (struct job *job = jm->head; unstored && events && job; job = job->next) {
+        snprintf (key, sizeof (key), "%jd", (intmax_t)job->id);
+        size_t skip = (size_t)json_integer_value (json_object_get (unstored, key));
+        size_t n = json_array_size (job->events);
+        for (i = 0; i + skip < n; i++) {
+            json_t *e = json_array_get (job->events, i);
+            const char *name = json_string_value (json_object_get (e, "name"));
+            item = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", e);
+            if (item && i == 0) /* the submit entry carries the jobspec */
+                json_object_set (item, "jobspec", job->jobspec);
+            else if (item && job->R && name && !strcmp (name, "alloc"))
+                json_object_set (item, "R", job->R); /* as the live alloc item does */
+            json_array_append_new (events, item);
+        }
+    }
+    json_decref (unstored);
+    eddy_msg_t **p = realloc (jm->journal, (jm->njournal + 1) * sizeof (*p));
+    if (p)
+        jm->journal = p;
+    uint64_t *fp = p ? realloc (jm->jfrom, (jm->njournal + 1) * sizeof (*fp)) : NULL;
+    if (fp)
+        jm->jfrom = fp;
+    if (!events || !p || !fp) {
+        json_decref (events);
+        eddy_respond_error (jm->h, msg, ENOMEM, NULL);
+        return;
+    }
+    jm->jfrom[jm->njournal] = jm->seq_next;
+    jm->journal[jm->njournal++] = eddy_msg_incref (msg);
+    eddy_respond_pack (jm->h, msg, "{s:o}", "events", events);
+}
+
+void jobmgr_journal_join (struct jobmgr *jm, const eddy_msg_t *msg)
+{
+    if (!jm->inflight)
+        journal_answer (jm, msg);
+    else if (eddy_held_add (&jm->journal_wait, msg) < 0)
+        eddy_respond_error (jm->h, msg, ENOMEM, NULL);
+}
+
+static void journal_answer_waiting (struct jobmgr *jm)
+{
+    struct eddy_held *q = &jm->journal_wait;
+    for (size_t i = 0; i < q->n; i++) {
+        journal_answer (jm, q->msgs[i]);
+        eddy_msg_decref (q->msgs[i]);
+    }
+    q->n = 0;
+}
+
+void jobmgr_journal_drop (struct jobmgr *jm, uint64_t origin, bool tell)
+{
+    struct eddy_held *q = &jm->journal_wait;
+    size_t k = 0;
+    int n = 0;
+
+    for (size_t i = 0; i < q->n; i++) {
+        if (eddy_msg_route_first (q->msgs[i]) == origin) {
+            if (tell)
+                eddy_respond_error (jm->h, q->msgs[i], ENODATA, NULL);
+            eddy_msg_decref (q->msgs[i]);
+        }
+        else
+            q->msgs[k++] = q->msgs[i];
+    }
+    q->n = k;
+    for (int i = 0; i < jm->njournal; i++) {
+        if (eddy_msg_route_first (jm->journal[i]) == origin) {
+            if (tell)
+                eddy_respond_error (jm->h, jm->journal[i], ENODATA, NULL);
+            eddy_msg_decref (jm->journal[i]);
+        }
+        else {
+            jm->jfrom[n] = jm->jfrom[i];
+            jm->journal[n++] = jm->journal[i];
+        }
+    }
+    jm->njournal = n;
+}
+
+/* Jobs whose effects waited act again (those still waiting list again). */
+static void release_gated (struct jobmgr *jm)
+{
+    uint64_t *ids = jm->gated;
+    size_t n = jm->ngated;
+
+    jm->gated = NULL;
+    jm->ngated = jm->gated_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct job *job = eddy_u64map_get (jm->active, ids[i]);
+        if (job && job->gated) {
+            job->gated = false;
+            job_action (jm, job);
+        }
+    }
+    free (ids);
+}
+
+static void batch_commit (struct jobmgr *jm, struct batch *b);
+
+/* The batch is stored (or had only requests, now refused): journal
+ * readers get it, requests are acted on and answered, waiting effects go
+ * out, the next batch follows.
+ */
+static void batch_stored (struct jobmgr *jm, struct batch *b)
+{
+    json_t *journal = json_array ();
+
+    jm->inflight = NULL;
+    jm->seq_done = b->seq;
+    journal_send (jm, b->seq, b->journal);
+    /* before the requests act: each job's unstored entries are then the
+     * tail of its list */
+    journal_answer_waiting (jm);
+    for (struct jmreq *rq = b->reqs; rq; rq = rq->next)
+        req_settle (jm, rq, journal ? journal : jm->journal_batch);
+    journal_send (jm, 0, journal);
+    json_decref (journal);
+    while (b->reqs) {
+        struct jmreq *rq = b->reqs;
+        b->reqs = rq->next;
+        eddy_respond (jm->h, rq->msg, rq->response);
+        req_free (rq);
+    }
+    batch_destroy (b);
+    release_gated (jm);
+    if (jm->txn || jm->reqs || json_array_size (jm->journal_batch) > 0)
+        eddy_watcher_start (jm->flush_w);
+}
+
+/* Facts cannot be refused: keep them and try again later, with nothing
+ * behind them acted on meanwhile; requests are refused with the store's
+ * error (theirs and those waiting for the next batch).
+ */
+static void batch_failed (struct jobmgr *jm, struct batch *b, int errnum, const char *text)
+{
+    char buf[256];
+
+    if (!text || !*text)
+        text = strerror (errnum);
+    b->reqs = reqs_refuse (jm, b->reqs, errnum, text);
+    if (!b->txn) {
+        batch_stored (jm, b);
+        return;
+    }
+    jm->commit_failures++;
+    if (!jm->store_errnum) {
+        eddy_log (jm->h, LOG_ERR, "eventlog commit failed: %s; retrying until it is stored "
+                  "(requests are refused meanwhile)", text);
+        snprintf (buf, sizeof (buf), "the job manager cannot store its eventlogs: %s", text);
+        free (jm->store_error);
+        jm->store_error = strdup (buf);
+        jm->store_errnum = errnum;
+    }
+    struct jmreq *waiting = jm->reqs;
+    jm->reqs = NULL;
+    jm->reqs_tail = &jm->reqs;
+    waiting = reqs_refuse (jm, waiting, errnum, jm->store_error ? jm->store_error : text);
+    while (waiting) { /* back in the next batch, in order */
+        struct jmreq *rq = waiting;
+        waiting = rq->next;
+        rq->next = NULL;
+        *jm->reqs_tail = rq;
+        jm->reqs_tail = &rq->next;
+    }
+    jm->retry_delay = jm->retry_delay > 0 ? jm->retry_delay * 2 : 0.1;
+    if (jm->retry_delay > 5)
+        jm->retry_delay = 5;
+    eddy_timer_set (jm->retry_w, jm->retry_delay, 0);
+    eddy_watcher_start (jm->retry_w);
+}
 
 static void commit_cb (eddy_future_t *f, void *arg)
 {
     struct jobmgr *jm = arg;
-    if (eddy_rpc_get (f, NULL) < 0)
-        eddy_log (jm->h, LOG_ERR, "eventlog commit: %s", eddy_future_error_string (f));
-    for (uint32_t i = 0; i < jm->commits_inflight; i++) {
-        if (jm->commits[i] == f) {
-            jm->commits[i] = jm->commits[--jm->commits_inflight];
-            break;
-        }
+    struct batch *b = jm->inflight;
+
+    assert (b && b->f == f);
+    b->f = NULL;
+    if (eddy_rpc_get (f, NULL) < 0) {
+        int errnum = errno;
+        char *text = strdup (eddy_future_error_string (f) ? eddy_future_error_string (f) : "");
+        eddy_future_destroy (f);
+        batch_failed (jm, b, errnum, text);
+        free (text);
+        return;
     }
     eddy_future_destroy (f);
-}
-
-static int track_commit (struct jobmgr *jm, eddy_future_t *f)
-{
-    if (jm->commits_inflight == jm->commits_cap) {
-        uint32_t cap = jm->commits_cap ? jm->commits_cap * 2 : 8;
-        eddy_future_t **p = realloc (jm->commits, cap * sizeof (*p));
-        if (!p)
-            return -1;
-        jm->commits = p;
-        jm->commits_cap = cap;
+    if (jm->store_errnum) {
+        eddy_log (jm->h, LOG_NOTICE, "eventlog commit stored after %ju failed tries",
+                  (uintmax_t)jm->commit_failures);
+        jm->store_errnum = 0;
+        free (jm->store_error);
+        jm->store_error = NULL;
     }
-    jm->commits[jm->commits_inflight++] = f;
-    return 0;
+    jm->retry_delay = 0;
+    batch_stored (jm, b);
 }
 
-void jobmgr_flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+static void batch_commit (struct jobmgr *jm, struct batch *b)
+{
+    eddy_kvs_txn_t *all = NULL, *t = b->txn;
+    eddy_future_t *f = NULL;
+
+    if (b->reqs) {
+        /* the requests' entries after the facts: that is the order in
+         * which they are acted on */
+        if (!(all = eddy_kvs_txn_create ()) || (b->txn && eddy_kvs_txn_concat (all, b->txn) < 0))
+            goto error;
+        for (struct jmreq *rq = b->reqs; rq; rq = rq->next)
+            if (rq->txn && eddy_kvs_txn_concat (all, rq->txn) < 0)
+                goto error;
+        t = all;
+    }
+    if (!t) {
+        batch_stored (jm, b);
+        return;
+    }
+    if (!(f = eddy_kvs_commit (jm->h, NULL, 0, t)) || eddy_future_then (f, -1, commit_cb, jm) < 0)
+        goto error;
+    eddy_kvs_txn_destroy (all);
+    b->f = f;
+    return;
+error:
+    eddy_future_destroy (f);
+    eddy_kvs_txn_destroy (all);
+    batch_failed (jm, b, errno ? errno : ENOMEM, "cannot send the eventlog commit");
+}
+
+void jobmgr_retry_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     struct jobmgr *jm = arg;
 
     eddy_watcher_stop (w);
-    if (jm->txn) {
-        eddy_future_t *f = eddy_kvs_commit (jm->h, NULL, 0, jm->txn);
-        if (!f || eddy_future_then (f, -1, commit_cb, jm) < 0 || track_commit (jm, f) < 0) {
-            eddy_log (jm->h, LOG_ERR, "cannot commit eventlog entries: %s", strerror (errno));
-            eddy_future_destroy (f);
-        }
-        eddy_kvs_txn_destroy (jm->txn);
-        jm->txn = NULL;
+    if (jm->inflight && !jm->inflight->f)
+        batch_commit (jm, jm->inflight);
+}
+
+/* Once per iteration: what was posted since the last batch becomes the
+ * next one, if none is in flight (else that one's end sends it).
+ */
+void jobmgr_flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct jobmgr *jm = arg;
+    struct batch *b;
+    json_t *fresh;
+
+    eddy_watcher_stop (w);
+    if (jm->inflight || (!jm->txn && !jm->reqs && json_array_size (jm->journal_batch) == 0))
+        return;
+    if (!(b = calloc (1, sizeof (*b))) || !(fresh = json_array ())) {
+        free (b);
+        eddy_log (jm->h, LOG_ERR, "out of memory: eventlog entries wait for the next iteration");
+        eddy_watcher_start (w);
+        return;
     }
-    if (json_array_size (jm->journal_batch) > 0) {
-        /* the batch travels by reference inside this process: hand it over
-         * and start a new one, never change it after sending */
-        json_t *fresh = json_array ();
-        json_t *o = fresh ? json_pack ("{s:o}", "events", jm->journal_batch) : NULL;
-        if (!o) {
-            json_decref (fresh);
-            return;
-        }
-        jm->journal_batch = fresh;
-        for (int i = 0; i < jm->njournal; i++)
-            eddy_respond (jm->h, jm->journal[i], o);
-        json_decref (o);
+    b->seq = jm->seq_next++;
+    b->txn = jm->txn;
+    b->reqs = jm->reqs;
+    b->journal = jm->journal_batch;
+    jm->txn = NULL;
+    jm->reqs = NULL;
+    jm->reqs_tail = &jm->reqs;
+    jm->journal_batch = fresh;
+    jm->inflight = b;
+    batch_commit (jm, b);
+}
+
+/* At unload: what is not stored is lost with the instance, as a crash
+ * would lose it; requests waiting for it are told.
+ */
+void jobmgr_commit_destroy (struct jobmgr *jm)
+{
+    struct jmreq *list = jm->reqs;
+    if (jm->inflight) {
+        for (struct jmreq *rq = jm->inflight->reqs; rq; rq = rq->next)
+            eddy_respond_error (jm->h, rq->msg, ENOSYS, "job-manager unloaded");
+        batch_destroy (jm->inflight);
+        jm->inflight = NULL;
     }
+    while (list) {
+        struct jmreq *rq = list;
+        list = rq->next;
+        eddy_respond_error (jm->h, rq->msg, ENOSYS, "job-manager unloaded");
+        req_free (rq);
+    }
+    jm->reqs = NULL;
+    jm->reqs_tail = &jm->reqs;
+    free (jm->gated);
+    jm->gated = NULL;
+    free (jm->store_error);
+    jm->store_error = NULL;
 }
 
 void jobmgr_check_waiters (struct jobmgr *jm)

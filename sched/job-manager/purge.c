@@ -191,5 +191,6 @@ void jobmgr_purge_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
         n = purge_n (jm, n);
         arm (jm);
     }
-    eddy_respond_pack (h, msg, "{s:i}", "count", (int)n);
+    /* the unlinks are stored before the answer */
+    jobmgr_respond_stored (jm, msg, json_pack ("{s:i}", "count", (int)n));
 }

@@ -276,6 +276,8 @@ static void restart_actions (struct jobmgr *jm, uint64_t *ids, size_t n)
             job_raise (jm, job, "restart", 0, 0, RESTART_NOTE);
         else if (!job->fatal && !job->jobspec)
             job_raise (jm, job, "restart", 0, 0, "the job's jobspec could not be read");
+        else if (job->state == JOB_SCHED)
+            job_urgency_apply (jm, job, job->urgency); /* its priority may not be stored */
         job_action (jm, job);
     }
 }

@@ -359,10 +359,47 @@ static void an_instance_without_history_starts_empty (void **state)
     eddy_future_destroy (stats);
 }
 
+/* An urgency stored without the priority that follows it (the instance
+ * stopped between the two commits): the restart posts that priority.
+ */
+static void a_stored_urgency_gets_its_priority_at_restart (void **state)
+{
+    struct env *e = *state;
+    const uint64_t id = (uint64_t)6 << 24;
+    eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+    json_t *js = jobspec ();
+    char *jstext = json_dumps (js, JSON_COMPACT);
+
+    assert_non_null (txn);
+    store (txn, id, "eventlog",
+           SUBMIT (0) E ("depend") PRIORITY (0)
+           "{\"timestamp\":3,\"name\":\"urgency\",\"context\":{\"urgency\":7,\"userid\":0}}\n");
+    store (txn, id, "jobspec", jstext);
+    eddy_future_t *f = eddy_kvs_commit (e->h, NULL, 0, txn);
+    rpc_wait (e, f);
+    eddy_future_destroy (f);
+    eddy_kvs_txn_destroy (txn);
+    free (jstext);
+    json_decref (js);
+
+    load (e, "job-manager");
+    bool found = false;
+    for (int i = 0; i < 100 && !found; i++) {
+        char *log = eventlog (e, id);
+        found = strstr (log, "\"name\":\"priority\",\"context\":{\"priority\":7}") != NULL;
+        free (log);
+        if (!found)
+            world_run_for (e->w, 0.05);
+    }
+    assert_true (found);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (jobs_of_the_previous_instance_come_back, setup, teardown),
     cmocka_unit_test_setup_teardown (an_indexed_restart_reads_only_the_active_jobs, setup, teardown),
     cmocka_unit_test_setup_teardown (an_instance_without_history_starts_empty, setup, teardown),
+    cmocka_unit_test_setup_teardown (a_stored_urgency_gets_its_priority_at_restart, setup,
+                                     teardown),
 };
 
 int main (void)
