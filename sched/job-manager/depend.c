@@ -511,6 +511,10 @@ int jobmgr_depend_validate (struct jobmgr *jm, json_t *deps, int userid, bool ow
         struct job *target;
         int k = scheme ? scheme_index (scheme_names, scheme, strlen (scheme)) : -1;
 
+        if (scheme && k < 0) { /* a valid jobspec, but not a scheme of ours */
+            snprintf (text, len, "dependency scheme '%s' is not supported", scheme);
+            return -1;
+        }
         if (k < 0 || k == DEP_BEGIN || !value)
             continue; /* job-ingest checked the rest */
         if (eddy_fluid_parse (value, &id, NULL) < 0) {
