@@ -36,6 +36,7 @@ start_munged B >"$TMP/munged" 2>&1; _report $? "munged B (another key) starts" "
 SA=$MD/A/sock
 SB=$MD/B/sock
 
+# the security config, as /etc/eddy/security/conf.d/sign.toml would be
 mkdir "$TMP/conf"
 cat >"$TMP/conf/sign.toml" <<EOF
 [sign]
@@ -95,7 +96,8 @@ timeout 20 eddy job submit --signed="$TMP/J.fresh" "$TMP/js.json"; echo "ingest 
 eddy jobs -a -n | wc -l | sed 's/^/count after: /'
 SH
 munge -S "$SA" --input="$TMP/js.json" --output="$TMP/J.fresh"
-(cd "$TMP" && timeout 120 eddy start --config-path="$TMP/conf" sh sign.sh) >"$TMP/run" 2>&1
+(cd "$TMP" && EDDY_SECURITY_CONFIG_PATH="$TMP/conf" timeout 120 eddy start sh sign.sh) \
+    >"$TMP/run" 2>&1
 has "$TMP/run" '^signed rc=0$' "eddy submit signs with munge and the job runs"
 has "$TMP/run" '^hello$' "its output"
 has "$TMP/run" '^J stored$' "J (the MUNGE credential) is kept beside the jobspec"
@@ -131,9 +133,22 @@ a=$(sed -n 's/^count after: //p' "$TMP/run")
 # A single-user instance without [sign] needs no munged at all
 (cd "$TMP" && timeout 60 eddy start sh -c 'eddy run echo unsigned') >"$TMP/plain" 2>&1
 has "$TMP/plain" '^unsigned$' "without [sign], a single-user instance runs unsigned jobs"
-printf '[sign]\ndefault-type = "none"\n[access]\nallow-guest-user = true\n' >"$TMP/conf2.toml"
-(cd "$TMP" && timeout 60 eddy start --config-path="$TMP/conf2.toml" true) >"$TMP/multi" 2>&1
+printf '[access]\nallow-guest-user = true\n' >"$TMP/access.toml"
+mkdir "$TMP/sec2"
+printf '[sign]\ndefault-type = "none"\n' >"$TMP/sec2/sign.toml"
+(cd "$TMP" && EDDY_SECURITY_CONFIG_PATH="$TMP/sec2" timeout 60 \
+    eddy start --config-path="$TMP/access.toml" true) >"$TMP/multi" 2>&1
 [ $? -ne 0 ]; _report $? "'none' with guests allowed: the instance refuses to start" "$TMP/multi"
 has "$TMP/multi" "'none' is allowed only in a single-user instance" "and says why"
+printf '[sign]\nmax-ttl = 60\n' >"$TMP/both.toml"
+(cd "$TMP" && EDDY_SECURITY_CONFIG_PATH="$TMP/conf" timeout 60 \
+    eddy start --config-path="$TMP/both.toml" true) >"$TMP/both" 2>&1
+[ $? -ne 0 ]; _report $? "[sign] in both the instance's and the security config: refused" "$TMP/both"
+has "$TMP/both" 'is set in the instance.s config too' "and says so"
+mkdir "$TMP/sec3"
+printf '[queues.batch]\n' >"$TMP/sec3/q.toml"
+(cd "$TMP" && EDDY_SECURITY_CONFIG_PATH="$TMP/sec3" timeout 60 eddy start true) >"$TMP/sec3.out" 2>&1
+[ $? -ne 0 ]; _report $? "another table in the security config: refused" "$TMP/sec3.out"
+has "$TMP/sec3.out" 'does not belong in the security config' "and says so"
 
 finish
