@@ -26,8 +26,10 @@ start_munged () { # NAME: key, socket, pid file under $MD/NAME
         >"$MD/$1/out" 2>&1 || { cat "$MD/$1/out" "$MD/$1/log" 2>/dev/null; return 1; }
     within 10 test -S "$MD/$1/sock"
 }
-stop_munged () {
-    [ -f "$MD/$1/pid" ] && kill "$(cat "$MD/$1/pid")" 2>/dev/null
+stop_munged () { # and wait: it writes its seed file as it exits
+    local p
+    p=$(cat "$MD/$1/pid" 2>/dev/null) || return 0
+    kill "$p" 2>/dev/null && gone_within 5 "$p"
     rm -f "$MD/$1/pid"
 }
 
