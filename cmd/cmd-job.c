@@ -50,11 +50,12 @@ static const struct job_subcmd subcmds[] = {
      "set a job's urgency (0 hold - 31 expedite)", job_urgency},
     {"eventlog", "eddy job eventlog [-p NAME] ID", "print a job's eventlog (or output)",
      job_eventlog},
-    {"info", "eddy job info ID KEY", "print a job's jobspec, R or eventlog", job_info},
+    {"info", "eddy job info ID KEY", "print a job's jobspec, J, R or eventlog", job_info},
     {"attach", "eddy job attach ID", "show a job's output, wait, exit with its status",
      job_attach},
     {"wait", "eddy job wait ID", "wait for a job; exit with its status", job_wait},
-    {"submit", "eddy job submit [--urgency=N] FILE", "submit a jobspec file (YAML or JSON, - = stdin)",
+    {"submit", "eddy job submit [--urgency=N] [--signed=JFILE] FILE",
+     "submit a jobspec file (YAML or JSON, - = stdin)",
      job_submit},
     {"purge", "eddy job purge [--age-limit=FSD] [--num-limit=N] [--force]",
      "remove inactive jobs from the KVS (--force to do it)", job_purge},
@@ -75,12 +76,15 @@ const struct eddy_cmd cmd_job = {
             "                          set urgency 0-31 (words in any case): hold = 0,\n"
             "                          default = 16, expedite = 31\n"
             "  eventlog [-p NAME] ID   print the job's eventlog (NAME: eventlog, output)\n"
-            "  info ID KEY             print jobspec, R or eventlog from the KVS\n"
+            "  info ID KEY             print jobspec, J (its signed form), R or eventlog\n"
+            "                          from the KVS\n"
             "  attach ID               print output as it comes; exit with the job's status\n"
             "  wait ID                 wait for the job; exit with its status\n"
-            "  submit [--urgency=N] FILE\n"
+            "  submit [--urgency=N] [--signed=JFILE] FILE\n"
             "                          submit a jobspec (YAML or JSON; - = stdin) as\n"
-            "                          it is: the instance validates it; prints the id\n"
+            "                          it is: the instance validates it; prints the id.\n"
+            "                          It is signed as eddy submit signs, or sent with\n"
+            "                          the signed form in JFILE (docs/security.md)\n"
             "  purge [--age-limit=FSD] [--num-limit=N] [-f|--force]\n"
             "                          remove inactive jobs older than FSD, or beyond the\n"
             "                          newest N (default: [job-manager]'s limits); without\n"
