@@ -132,6 +132,21 @@ a=$(sed -n 's/^count after: //p' "$TMP/run")
 [ -n "$b" ] && [ "$b" = "$a" ]; _report $? "nothing stored for the refused job ($b jobs, then $a)" "$TMP/run"
 [ "$b" = 3 ]; _report $? "only the three good submissions are jobs ($b)" "$TMP/run"
 
+# munged killed with its socket left behind: libmunge's retries are bounded
+pb=$(cat "$MD/B/pid")
+kill -9 "$pb" && gone_within 5 "$pb"
+rm -f "$MD/B/pid"
+mkdir "$TMP/secB"
+sed "s|$SA|$SB|" "$TMP/conf/sign.toml" >"$TMP/secB/sign.toml"
+(cd "$TMP" && EDDY_SECURITY_CONFIG_PATH="$TMP/secB" timeout 60 eddy start sh -c '
+    test -S "$0" && echo "stale socket"
+    t0=$(date +%s); timeout 20 eddy submit true; echo "stale rc=$? in $(($(date +%s) - t0)) s"' "$SB") \
+    >"$TMP/stale" 2>&1
+has "$TMP/stale" '^stale socket$' "munged B killed with -9: its socket is still there"
+has "$TMP/stale" "cannot connect to munged at $SB \\(is munged running\\?\\)" \
+    "a submission then says munged is not running"
+has "$TMP/stale" '^stale rc=1 in [0-9] s$' "exit 1 within 10 s (libmunge retries about 2 s)"
+
 # A single-user instance without [sign] needs no munged at all
 (cd "$TMP" && timeout 60 eddy start sh -c 'eddy run echo unsigned') >"$TMP/plain" 2>&1
 has "$TMP/plain" '^unsigned$' "without [sign], a single-user instance runs unsigned jobs"
