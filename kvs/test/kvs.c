@@ -334,6 +334,29 @@ static void namespaces_are_separate (void **state)
     eddy_handle_destroy (h);
 }
 
+static void job_keys_parse_back_to_their_id (void **state)
+{
+    char key[128];
+    uint64_t id;
+    const char *rest;
+    assert_true (eddy_kvs_job_key (key, sizeof (key), 0x0123456789abcdefULL, "eventlog") > 0);
+    assert_int_equal (eddy_kvs_job_key_parse (key, &id, &rest), 0);
+    assert_true (id == 0x0123456789abcdefULL);
+    assert_string_equal (rest, "eventlog");
+    assert_int_equal (eddy_kvs_job_key_parse ("job.0000.0000.0000.002a.output.x", &id, NULL), 0);
+    assert_true (id == 42);
+    /* the job directory itself, other keys and other spellings are not */
+    const char *bad[] = { "job.0000.0000.0000.002a", "job.0000.0000.0000.002a.",
+                          "job.0000.0000.0000.002A.eventlog", "job.000.0000.0000.002a.x",
+                          "job.0000.0000.0000.002a", "xjob.0000.0000.0000.002a.x",
+                          "job.0000.0000.0000.002ax", "job", "", "job-manager.queues" };
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        errno = 0;
+        assert_int_equal (eddy_kvs_job_key_parse (bad[i], NULL, NULL), -1);
+        assert_int_equal (errno, EINVAL);
+    }
+}
+
 static void content_loads_fault_in_through_the_tree (void **state)
 {
     struct world *w = *state;
@@ -709,6 +732,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (watch_sees_each_change_until_cancelled, setup, teardown),
     cmocka_unit_test_setup_teardown (append_watch_gets_only_new_entries, setup, teardown),
     cmocka_unit_test_setup_teardown (namespaces_are_separate, setup, teardown),
+    cmocka_unit_test (job_keys_parse_back_to_their_id),
     cmocka_unit_test_setup_teardown (content_loads_fault_in_through_the_tree, setup, teardown),
     cmocka_unit_test (full_store_and_restart),
     cmocka_unit_test_setup_teardown (gc_spares_young_blobs_once, setup, teardown),
