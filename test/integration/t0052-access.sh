@@ -155,6 +155,17 @@ forged=$(sed -n 's/^ok {"id":\([0-9]*\)}/\1/p' "$TMP/out")
 as "$OWN" "$EDDY" jobs -A -n -o '{id.dec} {username} {userid}' >"$TMP/owner-jobs" 2>&1
 grep -Eq "^${forged:-none} $BOB $(id -u "$BOB")\$" "$TMP/owner-jobs" && ! grep -Eq " 0\$" "$TMP/owner-jobs"
 _report $? "which is stamped as bob's, and no job claims uid 0" "$TMP/owner-jobs"
+
+# once inactive, the job manager remembers whose the job was
+ok "the owner cancels alice's job" as "$OWN" "$EDDY" job cancel "$job"
+within 10 sh -c "runuser -u '$OWN' -- env EDDY_URI='$EDDY_URI' '$EDDY' jobs -a -A -n -o '{id} {st}' | grep -q '^$job CA'"
+_report $? "it becomes inactive" /dev/null
+refused "bob's wait on the inactive job is refused" "belongs to another user" \
+    "$BOB" "$EDDY" job wait "$job"
+timeout 10 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job wait "$job" >"$TMP/out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && ! grep -q "another user" "$TMP/out" && grep -q . "$TMP/out"
+_report $? "alice's wait on it returns its result (exit $rc)" "$TMP/out"
 stop
 
 # ---- guests not allowed; root allowed as owner ----

@@ -234,9 +234,12 @@ static int op_send (void *impl, const eddy_msg_t *msg)
     if (!eddy_watcher_is_active (c->ww)) {
         int rc = eddy_local_outq_flush (&c->out, c->fd);
         if (rc < 0) {
+            /* the request counts as sent: the lost watcher fails it with
+             * the broker's reason if it gave one (a refused guest's
+             * first request usually meets the closed socket here) */
             connection_lost (c);
-            errno = ECONNRESET;
-            return -1;
+            track (c, msg);
+            return 0;
         }
         if (rc > 0)
             eddy_watcher_start (c->ww);

@@ -443,6 +443,16 @@ static void guest_is_refused_with_the_reason (void **state)
     assert_true (logged (c, "guests are not allowed"));
     assert_int_equal (eddy_local_server_count (c->srv), 0);
     eddy_close (h);
+
+    /* a request sent after the server closed still gets the reason */
+    int nlogs = c->nlogs;
+    h = connect_client (c);
+    while (c->nlogs == nlogs)
+        assert_true (eddy_reactor_run (c->r, EDDY_RUN_ONCE) >= 0);
+    rf = echo_once (c, h);
+    assert_int_equal (rf.errnum, EPERM);
+    assert_non_null (strstr (rf.text, "guests are not allowed"));
+    eddy_close (h);
 }
 
 static void allowed_guest_is_stamped_as_itself_whatever_it_claims (void **state)
