@@ -168,6 +168,19 @@ rc=$?
 _report $? "alice's wait on it returns its result (exit $rc)" "$TMP/out"
 stop
 
+# after a restart the job manager learns whose it was from the store
+ok "the instance starts again on its statedir" boot guests "allow-guest-user = true"
+refused "bob's wait on alice's job is still refused" "belongs to another user" \
+    "$BOB" "$EDDY" job wait "$job"
+refused "and so is his read of its eventlog" "a guest may read only the keys of their own jobs" \
+    "$BOB" "$EDDY" job eventlog "$job"
+ok "alice still reads it" as "$ALICE" "$EDDY" job eventlog "$job"
+timeout 10 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job wait "$job" >"$TMP/out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && ! grep -q "another user" "$TMP/out" && grep -q . "$TMP/out"
+_report $? "and waits on it (exit $rc)" "$TMP/out"
+stop
+
 # ---- guests not allowed; root allowed as owner ----
 ok "an instance without guests starts" boot private "allow-root-owner = true"
 [ "$(mode "$run")" = 700 ]; _report $? "its rundir is 0700 ($(mode "$run"))" /dev/null
