@@ -123,11 +123,20 @@ refused "bob cannot cancel all of alice's jobs" "only the instance owner may can
 ok "alice reads her job's eventlog" as "$ALICE" "$EDDY" job eventlog "$job"
 has "$TMP/out" "\"name\":\"submit\".*\"userid\":$(id -u "$ALICE")" "its submit entry names alice"
 ok "alice reads her job's jobspec" as "$ALICE" "$EDDY" job info "$job" jobspec
+key=$(as "$OWN" "$EDDY" job id --to=kvs "$job")
+timeout 10 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" kvs watch --count 1 "$key.eventlog" >"$TMP/out" 2>&1
+has "$TMP/out" '"name":"submit"' "alice watches her job's eventlog"
+refused "bob cannot watch it" "a guest may read only the keys of their own jobs" \
+    "$BOB" "$EDDY" kvs watch --count 1 "$key.eventlog"
+refused "bob cannot list the job directory" "namespace belongs to another user" \
+    "$BOB" "$EDDY" kvs dir "$key"
 ok "alice lowers her job's urgency to 12" as "$ALICE" "$EDDY" job urgency "$job" 12
 refused "alice cannot raise it above 16" "only the instance owner may set urgency > 16" \
     "$ALICE" "$EDDY" job urgency "$job" 20
 timeout 2 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job wait "$job" >"$TMP/out" 2>&1
 [ $? -eq 124 ]; _report $? "alice's wait on her own job is accepted (still waiting after 2 s)" "$TMP/out"
+timeout 2 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job attach "$job" >"$TMP/out" 2>&1
+[ $? -eq 124 ]; _report $? "alice's attach to her own job is accepted (output watched, still waiting after 2 s)" "$TMP/out"
 ok "the owner raises it to 20" as "$OWN" "$EDDY" job urgency "$job" 20
 
 # the owner's services, refused to a guest with the reason
