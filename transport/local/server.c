@@ -315,6 +315,54 @@ static void write_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
         eddy_watcher_stop (w);
 }
 
+/* The open connection with the most output queued, of user u (NULL: of
+ * anyone): the likeliest not to be reading.
+ */
+static struct conn *largest (eddy_local_server_t *s, const struct user *u)
+{
+    struct conn *best = NULL;
+    for (size_t i = 0; i < s->nconns; i++) {
+        struct conn *c = s->conns[i];
+        if ((!u || c->user == u) && (!best || c->out.bytes > best->out.bytes))
+            best = c;
+    }
+    return best;
+}
+
+/* A client that does not read is bounded alone, with the other
+ * connections of its uid, and with everyone's.  Past its own limit c is
+ * cut off; past the others, the connection of that uid (or of anyone)
+ * holding the most is, so that a user filling the instance's share does
+ * not cut off whoever sends next.  Returns 0 when `more` bytes fit on c,
+ * -1 if c itself was closed.
+ */
+static int make_room (eddy_local_server_t *s, struct conn *c, size_t more)
+{
+    for (;;) {
+        struct conn *victim;
+        const char *over;
+        size_t limit;
+        if (c->out.bytes + more > s->outq_max)
+            victim = c, over = "its connection", limit = s->outq_max;
+        else if (c->user && c->user->bytes + more > s->user_outq_max)
+            victim = largest (s, c->user), over = "its user's connections",
+            limit = s->user_outq_max;
+        else if (s->total_bytes + more > s->total_outq_max)
+            victim = largest (s, NULL), over = "all connections", limit = s->total_outq_max;
+        else
+            return 0;
+        if (!victim || victim->out.bytes == 0)
+            victim = c; /* this frame alone is too big */
+        logf_ (s, LOG_ERR,
+               "local: client %u (uid %u): output queued for %s over %zu bytes "
+               "(client not reading, %zu bytes queued): disconnecting",
+               victim->connid, victim->userid, over, limit, victim->out.bytes);
+        conn_close (victim, true);
+        if (victim == c)
+            return -1;
+    }
+}
+
 int eddy_local_server_send (eddy_local_server_t *s,
                             uint32_t connid,
                             const eddy_msg_t *msg)
@@ -333,23 +381,8 @@ int eddy_local_server_send (eddy_local_server_t *s,
     }
     if (eddy_msg_encode (msg, s->wire_version, &frame, &len) < 0)
         return -1;
-    /* a client that does not read is bounded alone, with the other
-     * connections of its uid, and with everyone's */
-    const char *over = NULL;
-    size_t limit = 0;
-    if (c->out.bytes + 4 + len > s->outq_max)
-        over = "its connection", limit = s->outq_max;
-    else if (c->user && c->user->bytes + 4 + len > s->user_outq_max)
-        over = "its user's connections", limit = s->user_outq_max;
-    else if (s->total_bytes + 4 + len > s->total_outq_max)
-        over = "all connections", limit = s->total_outq_max;
-    if (over) {
+    if (make_room (s, c, len + 4) < 0) {
         free (frame);
-        logf_ (s, LOG_ERR,
-               "local: client %u (uid %u): output queued for %s over %zu bytes "
-               "(client not reading): disconnecting",
-               connid, c->userid, over, limit);
-        conn_close (c, true);
         errno = ECONNRESET;
         return -1;
     }
@@ -678,6 +711,12 @@ void eddy_local_server_set_wire_version (eddy_local_server_t *s, int version)
 const char *eddy_local_server_path (eddy_local_server_t *s)
 {
     return s->path;
+}
+
+size_t eddy_local_server_queued (eddy_local_server_t *s, uint32_t connid)
+{
+    struct conn *c = lookup (s, connid);
+    return c ? c->out.bytes : 0;
 }
 
 size_t eddy_local_server_count (eddy_local_server_t *s)

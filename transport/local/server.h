@@ -60,8 +60,11 @@ void eddy_local_server_destroy (eddy_local_server_t *s);
  * set_outq_max: the per-connection output queue limit in bytes (default
  * 64 MiB); set_user_outq_max: the limit over all connections of one uid
  * (default 256 MiB); set_total_outq_max: over all connections (default
- * 1 GiB).  A send that would exceed any of them closes the connection it
- * was for, with a log line naming the limit.
+ * 1 GiB).  A send past its connection's limit closes that connection;
+ * past the uid's or the total, the connection of that uid (or of anyone)
+ * with the most output queued is closed, until the frame fits or the
+ * connection sent to is the one closed; each with a log line naming the
+ * limit.
  * set_wire_version: the version encoded and expected (default
  * EDDY_WIRE_VERSION; tests use it to exercise the refusal).
  */
@@ -79,17 +82,21 @@ void eddy_local_server_set_wire_version (eddy_local_server_t *s, int version);
  */
 void eddy_local_server_set_owner (eddy_local_server_t *s, uid_t owner);
 
-/* The path listened on, and the number of open connections. */
+/* The path listened on, the number of open connections, and the output
+ * bytes queued for connid (0 for an unknown one).
+ */
 const char *eddy_local_server_path (eddy_local_server_t *s);
 size_t eddy_local_server_count (eddy_local_server_t *s);
+size_t eddy_local_server_queued (eddy_local_server_t *s, uint32_t connid);
 
 /* Connector ops (c = eddy_local_server_t *)
  *
  * send: encode and queue msg (borrowed) for connid, writing what the
  *   socket takes now; 0, or -1 + errno: EHOSTUNREACH for an unknown or
  *   closed connection, EMSGSIZE/EINVAL if msg cannot be encoded,
- *   ECONNRESET if the queue limit was hit (the connection is closed and
- *   reported through cb->disconnected later).
+ *   ECONNRESET if a queue limit closed this connection (it is reported
+ *   through cb->disconnected later; so is another one closed to make
+ *   room).
  * disconnect: close connid now (-1 EHOSTUNREACH if unknown).
  * destroy: eddy_local_server_destroy ().
  */

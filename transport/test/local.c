@@ -495,8 +495,8 @@ static void root_is_an_owner_only_when_allowed (void **state)
     eddy_close (h);
 }
 
-/* Flood connections that never read, round robin, until a send fails;
- * returns the bytes the server took before cutting one off.
+/* Flood connections that never read, round robin, until one is cut off;
+ * returns the bytes the server took before that.
  */
 static size_t flood (struct ctx *c, int n, uint32_t *connids)
 {
@@ -506,12 +506,15 @@ static size_t flood (struct ctx *c, int n, uint32_t *connids)
     size_t len, total = 0;
     assert_int_equal (eddy_msg_encode (ev, EDDY_WIRE_VERSION, &buf, &len), 0);
     free (buf);
+    size_t open = eddy_local_server_count (c->srv);
     for (int k = 0; k < 1000000; k++) {
         if (eddy_local_server_ops.send (c->srv, connids[k % n], ev) < 0) {
             assert_int_equal (errno, ECONNRESET);
             break;
         }
         total += len + 4;
+        if (eddy_local_server_count (c->srv) < open)
+            break; /* another one was cut off to make room */
     }
     eddy_msg_decref (ev);
     return total;
@@ -573,6 +576,44 @@ static void every_connection_together_is_bounded (void **state)
     assert_true (flood (c, 2, left) > 0);
     for (int i = 0; i < 3; i++)
         close (fds[i]);
+}
+
+/* Past the total, the connection holding the most is cut off, not the
+ * one that happens to be sent to next.
+ */
+static void the_biggest_queue_goes_first (void **state)
+{
+    struct ctx *c = *state;
+    int fds[2];
+    uint32_t connids[2];
+    eddy_local_server_set_outq_max (c->srv, 4 * 1024 * 1024);
+    eddy_local_server_set_total_outq_max (c->srv, 512 * 1024);
+    open_raw (c, 2, fds, connids);
+
+    eddy_msg_t *ev = eddy_msg_create (EDDY_MSGTYPE_EVENT, "test.flood");
+    eddy_msg_take_payload (ev, json_pack ("{s:s}", "pad", "0123456789abcdef0123456789abcdef"));
+    /* the hog: 400 KiB queued beyond what its socket took */
+    while (eddy_local_server_queued (c->srv, connids[0]) < 400 * 1024)
+        assert_int_equal (eddy_local_server_ops.send (c->srv, connids[0], ev), 0);
+    /* the other fills its socket, then queues until the total is hit */
+    int rc, k;
+    for (k = 0; k < 1000000 && (rc = eddy_local_server_ops.send (c->srv, connids[1], ev)) == 0;
+         k++)
+        if (eddy_local_server_count (c->srv) < 2)
+            break;
+    assert_int_equal (rc, 0); /* the send that hit the total went through */
+    assert_int_equal (eddy_local_server_count (c->srv), 1);
+    assert_int_equal (eddy_local_server_queued (c->srv, connids[0]), 0); /* gone */
+    assert_true (eddy_local_server_queued (c->srv, connids[1]) > 0);
+    char want[64];
+    snprintf (want, sizeof (want), "client %u (uid %u): output queued for all connections",
+              connids[0], (unsigned)geteuid ());
+    assert_true (logged (c, want));
+    eddy_msg_decref (ev);
+    assert_int_equal (eddy_reactor_run (c->r, EDDY_RUN_DEFAULT), 0);
+    assert_int_equal (c->disconnected_connid, connids[0]);
+    close (fds[0]);
+    close (fds[1]);
 }
 
 static void lost_cont (eddy_future_t *f, void *arg)
@@ -728,6 +769,7 @@ int main (void)
                                          teardown),
         cmocka_unit_test_setup_teardown (every_connection_together_is_bounded, setup,
                                          teardown),
+        cmocka_unit_test_setup_teardown (the_biggest_queue_goes_first, setup, teardown),
     };
     signal (SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests (tests, NULL, NULL);
