@@ -207,9 +207,11 @@ static const struct eddy_conf_key exec_keys[] = {
 
 /* [access] */
 static const struct eddy_conf_key access_keys[] = {
-    { "allow-guest-user", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
-    { "allow-root-owner", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
-    { "private-mode", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
+    { "allow-guest-user", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART,
+      .doc = "let users other than the instance owner connect (as guests)" },
+    { "allow-root-owner", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART,
+      .doc = "give root the owner's role (else root is a guest)" },
+    { "private-mode", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART | EDDY_CONF_UNUSED },
     EDDY_CONF_END,
 };
 
@@ -289,7 +291,7 @@ const struct eddy_conf_key eddy_config_schema[] = {
     { "job-manager", EDDY_CONF_TABLE, .keys = job_manager_keys },
     { "sched", EDDY_CONF_TABLE, .keys = sched_keys },
     { "exec", EDDY_CONF_TABLE, .keys = exec_keys },
-    { "access", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = access_keys },
+    { "access", EDDY_CONF_TABLE, .keys = access_keys },
     { "queues", EDDY_CONF_TABLE, 0, .check = queues_check, .keys = queues_keys },
     { "policy", EDDY_CONF_TABLE, 0, .keys = policy_keys },
     { "archive", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = archive_keys },

@@ -68,6 +68,7 @@ struct job {
 /* What remains of an inactive job, for job-manager.wait. */
 struct gone {
     uint64_t id;
+    uint32_t userid; /* who submitted it: only they or the owner may wait */
     bool success;
     int status;
     bool has_status;
@@ -200,6 +201,8 @@ bool jobmgr_defer (struct jobmgr *jm, const eddy_msg_t *msg);
  */
 void jobmgr_wait_stored (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id);
 bool jobmgr_wait_known (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id);
+/* True if msg's sender may wait on job id of userid; else answers EPERM. */
+bool jobmgr_may_wait (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id, uint32_t userid);
 
 /* The KVS key of the queues' states. */
 #define QUEUES_KEY "job-manager.queues"
@@ -300,9 +303,11 @@ void jobmgr_journal_join (struct jobmgr *jm, const eddy_msg_t *msg);
 void jobmgr_journal_drop (struct jobmgr *jm, uint64_t origin, bool tell);
 void jobmgr_check_waiters (struct jobmgr *jm);
 bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result);
+/* An inactive job this job manager remembers (NULL if none). */
+const struct gone *gone_find (struct jobmgr *jm, uint64_t id);
 void jobmgr_link (struct jobmgr *jm, struct job *job);
-void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_status, int status,
-                      const char *exc_type, const char *exc_note);
+void jobmgr_remember (struct jobmgr *jm, uint64_t id, uint32_t userid, bool success,
+                      bool has_status, int status, const char *exc_type, const char *exc_note);
 void jobmgr_count_running (struct jobmgr *jm, struct job *job);
 json_t *job_wait_result (struct job *job);
 

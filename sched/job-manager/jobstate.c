@@ -377,8 +377,8 @@ static void exec_kill (struct jobmgr *jm, struct job *job, int signum)
 
 /* ---- inactive ---- */
 
-void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_status, int status,
-                      const char *exc_type, const char *exc_note)
+void jobmgr_remember (struct jobmgr *jm, uint64_t id, uint32_t userid, bool success,
+                      bool has_status, int status, const char *exc_type, const char *exc_note)
 {
     struct gone *g;
     if (jm->ring_size == 0)
@@ -394,6 +394,7 @@ void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_sta
     jm->ring_next = (jm->ring_next + 1) % jm->ring_size;
     memset (g, 0, sizeof (*g));
     g->id = id;
+    g->userid = userid;
     g->success = success;
     g->status = status;
     g->has_status = has_status;
@@ -404,7 +405,7 @@ void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_sta
 
 static void remember (struct jobmgr *jm, struct job *job)
 {
-    jobmgr_remember (jm, job->id, !job->fatal && job->finished && job->status == 0, job->finished,
+    jobmgr_remember (jm, job->id, job->userid, !job->fatal && job->finished && job->status == 0, job->finished,
                      job->status, job->exc_type, job->exc_note);
 }
 
@@ -424,6 +425,11 @@ json_t *job_wait_result (struct job *job)
 {
     return result_json (job->id, !job->fatal && job->finished && job->status == 0, job->finished,
                         job->status, job->exc_type, job->exc_note);
+}
+
+const struct gone *gone_find (struct jobmgr *jm, uint64_t id)
+{
+    return eddy_u64map_get (jm->inactive, id);
 }
 
 bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result)
