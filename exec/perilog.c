@@ -37,6 +37,7 @@ struct prun {
     eddy_watcher_t *timer_w; /* timeout, then the SIGKILL grace */
     bool timedout;
     bool killed;
+    bool imp;          /* run through the IMP (as root) */
     pid_t kill_pid[2]; /* IMP kill helpers, reaped with the command */
     struct prun *prev, *next;
 };
@@ -73,7 +74,7 @@ static void prun_free (struct prun *pr)
  */
 static void prun_signal (struct prun *pr, int sig)
 {
-    if (!pr->p->imp) {
+    if (!pr->imp || !pr->p->imp) { /* (imp unset by a reload since) */
         kill (-pr->pid, sig);
         return;
     }
@@ -123,13 +124,13 @@ static void reap_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
 /* argv for the command: [IMP, run, name] or the command itself (NULL-ended,
  * borrowing from cmd).
  */
-static char **make_argv (struct perilog *p, const char *name, json_t *cmd)
+static char **make_argv (struct perilog *p, bool imp, const char *name, json_t *cmd)
 {
-    size_t n = p->imp ? 3 : json_array_size (cmd);
+    size_t n = imp ? 3 : json_array_size (cmd);
     char **argv = calloc (n + 1, sizeof (*argv));
     if (!argv)
         return NULL;
-    if (p->imp) {
+    if (imp) {
         argv[0] = p->imp;
         argv[1] = "run";
         argv[2] = (char *)name;
@@ -195,7 +196,9 @@ static int spawn (struct prun *pr, char **argv, char **envp)
     return 0;
 }
 
-/* exec.perilog {id, name, command: [..], timeout (s, 0: none), env: {..}}
+/* exec.perilog {id, name, command: [..], timeout (s, 0: none), env: {..},
+ * imp (default true: through the IMP when [exec] imp is set; false: the
+ * command as is, as the broker's user, for eddy perilog-run)}
  * -> {status, timedout}, once the command is done.
  */
 void perilog_run (struct perilog *p, const eddy_msg_t *msg)
@@ -205,13 +208,15 @@ void perilog_run (struct perilog *p, const eddy_msg_t *msg)
     json_int_t id;
     const char *name;
     double timeout = 0;
+    int use_imp = 1;
     char text[256], store[4096];
     char **argv = NULL, **envp = NULL;
     struct prun *pr = NULL;
     size_t i;
 
-    if (json_unpack (eddy_msg_payload (msg), "{s:I s:s s:o s?F s?o}", "id", &id, "name", &name,
-                     "command", &cmd, "timeout", &timeout, "env", &env) < 0
+    if (json_unpack (eddy_msg_payload (msg), "{s:I s:s s:o s?F s?o s?b}", "id", &id, "name",
+                     &name, "command", &cmd, "timeout", &timeout, "env", &env, "imp", &use_imp)
+            < 0
         || (strcmp (name, "prolog") && strcmp (name, "epilog")) || !json_is_array (cmd)
         || json_array_size (cmd) == 0 || !(timeout >= 0) || (env && !json_is_object (env))) {
         eddy_respond_error (ctx->h, msg, EPROTO, "exec.perilog: malformed request");
@@ -241,8 +246,11 @@ void perilog_run (struct perilog *p, const eddy_msg_t *msg)
     pr->pidfd = -1;
     pr->id = (uint64_t)id;
     snprintf (pr->name, sizeof (pr->name), "%s", name);
-    /* the instance owner is this broker's user */
+    /* the instance owner is this broker's user, */
     json_t *jenv = env ? json_copy (env) : json_object ();
+    /* and the command may talk to the instance as its tasks do */
+    if (jenv && ctx->local_uri && !json_object_get (jenv, "EDDY_URI"))
+        json_object_set_new (jenv, "EDDY_URI", json_string (ctx->local_uri));
     if (!jenv || json_object_set_new (jenv, "EDDY_OWNER_USERID",
                                       json_sprintf ("%u", (unsigned)getuid ())) < 0) {
         json_decref (jenv);
@@ -250,7 +258,8 @@ void perilog_run (struct perilog *p, const eddy_msg_t *msg)
     }
     envp = make_env (jenv, store, sizeof (store));
     json_decref (jenv);
-    if (!(argv = make_argv (p, name, cmd)) || !envp)
+    pr->imp = use_imp && p->imp;
+    if (!(argv = make_argv (p, pr->imp, name, cmd)) || !envp)
         goto nomem;
     if (spawn (pr, argv, envp) < 0) {
         snprintf (text, sizeof (text), "%s: %s", argv[0], strerror (errno));

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <syslog.h>
 
+#include "engine/util/fluid.h"
 #include "engine/util/fsd.h"
 #include "engine/util/idset.h"
 #include "sched/job-manager/jobmgr.h"
@@ -115,7 +116,7 @@ static void run_done (struct plrun *run)
     struct job *job = run->job;
     const char *name = pl_names[run->which];
     bool failed = !eddy_idset_empty (run->failed);
-    char reason[256], *ranks = NULL;
+    char reason[256], *ranks = NULL, id[32];
 
     job_post (jm, job, run->which ? "epilog-finish" : "prolog-finish",
               json_pack ("{s:s s:i}", "description", name, "status", failed ? run->status : 0));
@@ -125,8 +126,10 @@ static void run_done (struct plrun *run)
         job->prolog = PL_DONE;
     if (failed) {
         ranks = eddy_idset_encode (run->failed, EDDY_IDSET_RANGE);
-        snprintf (reason, sizeof (reason), "%s %s for job %ju", name,
-                  run->timedout ? "timed out" : "failed", (uintmax_t)job->id);
+        if (eddy_fluid_encode (id, sizeof (id), job->id, EDDY_FLUID_F58) < 0)
+            snprintf (id, sizeof (id), "%ju", (uintmax_t)job->id);
+        snprintf (reason, sizeof (reason), "%s %s for job %s", name,
+                  run->timedout ? "timed out" : "failed", id);
         drain (jm, job, run->failed, reason);
         if (!run->which) {
             job->prolog_failed = true;
@@ -209,7 +212,9 @@ static bool run_start (struct jobmgr *jm, struct job *job, int which)
     run->job = job;
     run->which = which;
     job->plrun = run;
-    snprintf (id, sizeof (id), "%ju", (uintmax_t)job->id);
+    /* as the tasks see it (exec/shell.c) */
+    if (eddy_fluid_encode (id, sizeof (id), job->id, EDDY_FLUID_F58) < 0)
+        snprintf (id, sizeof (id), "%ju", (uintmax_t)job->id);
     snprintf (uid, sizeof (uid), "%u", (unsigned)job->userid);
     for (unsigned r = eddy_idset_first (ids); r != EDDY_IDSET_INVALID_ID;
          r = eddy_idset_next (ids, r)) {
