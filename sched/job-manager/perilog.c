@@ -41,6 +41,7 @@ struct plrun {
     struct plrank *ranks;
     eddy_idset_t *failed;   /* ranks where it failed or timed out */
     bool timedout;
+    bool broken;            /* it could not run anywhere (R names no rank) */
     int status;             /* the first failing wait status (or 1: no answer) */
     char why[160];          /* the first failure, in words */
 };
@@ -115,7 +116,7 @@ static void run_done (struct plrun *run)
     struct jobmgr *jm = run->jm;
     struct job *job = run->job;
     const char *name = pl_names[run->which];
-    bool failed = !eddy_idset_empty (run->failed);
+    bool failed = run->broken || !eddy_idset_empty (run->failed);
     char reason[256], *ranks = NULL, id[32];
 
     job_post (jm, job, run->which ? "epilog-finish" : "prolog-finish",
@@ -130,11 +131,17 @@ static void run_done (struct plrun *run)
             snprintf (id, sizeof (id), "%ju", (uintmax_t)job->id);
         snprintf (reason, sizeof (reason), "%s %s for job %s", name,
                   run->timedout ? "timed out" : "failed", id);
-        drain (jm, job, run->failed, reason);
+        if (!eddy_idset_empty (run->failed))
+            drain (jm, job, run->failed, reason);
         if (!run->which) {
             job->prolog_failed = true;
-            snprintf (reason, sizeof (reason), "%s on rank%s %s: %s", run->timedout ? "prolog timed out" : "prolog failed",
-                      ranks && strpbrk (ranks, ",-") ? "s" : "", ranks ? ranks : "?", run->why);
+            if (run->broken)
+                snprintf (reason, sizeof (reason), "prolog failed: %s", run->why);
+            else
+                snprintf (reason, sizeof (reason), "%s on rank%s %s: %s",
+                          run->timedout ? "prolog timed out" : "prolog failed",
+                          ranks && strpbrk (ranks, ",-") ? "s" : "", ranks ? ranks : "?",
+                          run->why);
             job_raise (jm, job, "prolog", 0, 0, reason);
         }
         free (ranks);
@@ -160,7 +167,11 @@ static void rank_cb (eddy_future_t *f, void *arg)
     if (status != 0 || timedout) {
         if (eddy_idset_empty (run->failed)) {
             run->status = status ? status : SIGKILL;
-            snprintf (run->why, sizeof (run->why), "%s", what);
+            if (timedout)
+                snprintf (run->why, sizeof (run->why), "timeout %gs",
+                          run->jm->perilog[run->which].timeout);
+            else
+                snprintf (run->why, sizeof (run->why), "%s", what);
         }
         run->timedout |= timedout;
         eddy_idset_set (run->failed, pr->rank);
@@ -205,13 +216,21 @@ static bool run_start (struct jobmgr *jm, struct job *job, int which)
     eddy_idset_t *ids = run_ranks (c, job);
     char id[32], uid[32];
 
-    if (!run || !ids || !(run->failed = eddy_idset_create ())
-        || !(run->ranks = calloc (eddy_idset_count (ids), sizeof (*run->ranks))))
+    if (!run || !(run->failed = eddy_idset_create ())
+        || !(run->ranks = calloc (ids ? eddy_idset_count (ids) + 1 : 1, sizeof (*run->ranks))))
         goto error;
     run->jm = jm;
     run->job = job;
     run->which = which;
     job->plrun = run;
+    if (!ids || eddy_idset_empty (ids)) {
+        /* nowhere to run it: a failure (of the job's R, not of a node) */
+        run->broken = true;
+        run->status = 1 << 8;
+        snprintf (run->why, sizeof (run->why), "the job's R names no rank");
+        eddy_idset_destroy (ids);
+        return true;
+    }
     /* as the tasks see it (exec/shell.c) */
     if (eddy_fluid_encode (id, sizeof (id), job->id, EDDY_FLUID_F58) < 0)
         snprintf (id, sizeof (id), "%ju", (uintmax_t)job->id);

@@ -20,6 +20,8 @@ mkdir "$TMP/conf.d" "$TMP/m"
 cat >"$TMP/prolog.sh" <<EOF
 # markers: one per run (the ranks share this directory)
 echo "\$EDDY_JOB_ID \$EDDY_JOB_USERID \$EDDY_OWNER_USERID" >"$TMP/m/pro.\$\$"
+[ -e "$TMP/slow-prolog" ] && sleep 2
+[ -e "$TMP/hang-prolog" ] && exec sleep 30
 [ ! -e "$TMP/fail-prolog" ]
 EOF
 cat >"$TMP/epilog.sh" <<EOF
@@ -31,20 +33,21 @@ if [ -e "$TMP/hang-epilog" ]; then
 fi
 [ ! -e "$TMP/fail-epilog" ]
 EOF
-write_conf () { # extra [job-manager.epilog] lines
+write_conf () { # extra [job-manager.prolog] line, [job-manager.epilog] line
     cat >"$TMP/conf.d/jm.toml" <<TOML
 [exec]
 kill-timeout = "1s"
 [job-manager.prolog]
 command = ["sh", "$TMP/prolog.sh"]
 per-rank = true
+$1
 [job-manager.epilog]
 command = ["sh", "$TMP/epilog.sh"]
 per-rank = true
-$*
+$2
 TOML
 }
-write_conf ''
+write_conf '' ''
 
 # the checks run inside the instance, with lib.sh's helpers and this TMP
 cat >"$TMP/run.sh" <<'EOF'
@@ -87,8 +90,8 @@ eddy job eventlog "$id" >"$TMP/ev2"
 has "$TMP/ev2" '"name":"exception","context":\{"type":"prolog","severity":0' "eventlog: a fatal exception of type prolog"
 hasnt "$TMP/ev2" '"name":"(start|epilog-start)"' "no start, no epilog"
 bad=$(eddy job info "$id" R | sed 's/.*"rank":"\([0-9]*\)".*/\1/')
-[ -n "$bad" ] && within 5 drained_is "$bad"; _report $? "its rank ($bad) is drained" "$TMP/ev2"
-reasons >"$TMP/reasons2"
+[ -n "$bad" ] && within 5 drained_is "$bad"; st=$?; reasons >"$TMP/reasons2"
+_report $st "its rank ($bad) is drained" "$TMP/reasons2"
 has "$TMP/reasons2" "^$bad prolog failed for job $id\$" "with the reason 'prolog failed for job ID'"
 rm -f "$TMP/fail-prolog"
 id=$(eddy submit -N 3 -n 3 true)
@@ -97,13 +100,44 @@ hasnt <(eddy job info "$id" R) "\"rank\":\"[^\"]*$bad" "and its R leaves out the
 eddy resource undrain "$bad"
 rm -f "$TMP"/m/*
 
+# 2b. the prolog hangs: killed at its timeout (a reload sets it), the job
+# fails, the rank is drained; a job canceled during its prolog never starts
+write_conf 'timeout = "1s"' ''
+ok "reload: prolog timeout 1s" eddy config reload
+touch "$TMP/hang-prolog"
+id=$(eddy submit -N 1 --output="$TMP/out2b" sh -c "echo task ran")
+timeout 20 eddy job wait "$id" >"$TMP/wait2b" 2>&1; rc=$?
+[ $rc -ne 0 ]; _report $? "a job whose prolog hangs fails (exit $rc)" "$TMP/wait2b"
+has "$TMP/wait2b" 'exception prolog: prolog timed out on rank [0-9]: timeout 1s' "wait says: prolog timed out, the rank, the timeout"
+[ ! -s "$TMP/out2b" ]; _report $? "its task never ran" "$TMP/out2b"
+bad=$(eddy job info "$id" R | sed 's/.*"rank":"\([0-9]*\)".*/\1/')
+[ -n "$bad" ] && within 5 drained_is "$bad"; st=$?; reasons >"$TMP/reasons2b"
+_report $st "its rank ($bad) is drained" "$TMP/reasons2b"
+has "$TMP/reasons2b" "^$bad prolog timed out for job $id\$" "with the reason 'prolog timed out for job ID'"
+rm -f "$TMP/hang-prolog"
+eddy resource undrain "$bad"
+write_conf '' ''
+ok "reload: the default prolog timeout (30m)" eddy config reload
+touch "$TMP/slow-prolog"
+id=$(eddy submit -N 1 --output="$TMP/out2c" sh -c "echo task ran")
+within 5 sh -c "eddy job eventlog $id | grep -q prolog-start"
+eddy job cancel "$id"
+eddy job wait "$id" >"$TMP/wait2c" 2>&1
+has "$TMP/wait2c" 'exception cancel' "a job canceled during its prolog ends canceled"
+names "$id" >"$TMP/names2c"; echo >>"$TMP/names2c"
+has "$TMP/names2c" 'prolog-start exception prolog-finish epilog-start epilog-finish free clean' \
+    "its prolog ends, then the epilog, and it never starts"
+rm -f "$TMP/slow-prolog"
+drained_is ""; _report $? "and nothing is drained" "$TMP/names2c"
+rm -f "$TMP"/m/*
+
 # 3. the epilog fails
 touch "$TMP/fail-epilog"
 id=$(eddy submit -N 1 true)
 ok "a job whose epilog fails succeeds" eddy job wait "$id"
 bad=$(eddy job info "$id" R | sed 's/.*"rank":"\([0-9]*\)".*/\1/')
-[ -n "$bad" ] && within 5 drained_is "$bad"; _report $? "its rank ($bad) is drained" "$TMP/ev2"
-reasons >"$TMP/reasons3"
+[ -n "$bad" ] && within 5 drained_is "$bad"; st=$?; reasons >"$TMP/reasons3"
+_report $st "its rank ($bad) is drained" "$TMP/reasons3"
 has "$TMP/reasons3" "^$bad epilog failed for job $id\$" "with the reason 'epilog failed for job ID'"
 eddy job eventlog "$id" >"$TMP/ev3"
 has "$TMP/ev3" '"name":"epilog-finish","context":\{"description":"epilog","status":256\}' "epilog-finish has its wait status"
@@ -111,19 +145,19 @@ rm -f "$TMP/fail-epilog"
 eddy resource undrain "$bad"
 
 # 4. the epilog hangs: killed at its timeout, from a reload
-write_conf 'timeout = "1s"'
+write_conf '' 'timeout = "1s"'
 ok "reload: epilog timeout 1s" eddy config reload
 touch "$TMP/hang-epilog"
 t0=$(date +%s.%N)
 id=$(eddy submit -N 1 true)
-ok "a job whose epilog hangs ends" eddy job wait "$id"
+ok "a job whose epilog hangs ends" timeout 20 eddy job wait "$id"
 t=$(echo "$(date +%s.%N) - $t0" | bc)
 awk -v t="$t" 'BEGIN { exit !(t >= 1.5 && t < 10) }'; _report $? "after ${t}s: the 1s timeout, then SIGTERM ignored, SIGKILL 1s later" "$TMP/ev3"
 pid=$(cat "$TMP/hang.pid")
 ok "the hanging epilog is gone" gone_within 2 "$pid"
 bad=$(eddy job info "$id" R | sed 's/.*"rank":"\([0-9]*\)".*/\1/')
-[ -n "$bad" ] && within 5 drained_is "$bad"; _report $? "its rank ($bad) is drained" "$TMP/ev3"
-reasons >"$TMP/reasons4"
+[ -n "$bad" ] && within 5 drained_is "$bad"; st=$?; reasons >"$TMP/reasons4"
+_report $st "its rank ($bad) is drained" "$TMP/reasons4"
 has "$TMP/reasons4" "^$bad epilog timed out for job $id\$" "with the reason 'epilog timed out for job ID'"
 rm -f "$TMP/hang-epilog"
 eddy resource undrain "$bad"
