@@ -18,7 +18,9 @@
 
 mkdir "$TMP/conf.d" "$TMP/m"
 cat >"$TMP/prolog.sh" <<EOF
-# markers: one per run (the ranks share this directory)
+# markers: one per run (the ranks share this directory), late enough that
+# a task started without waiting for the prolog would not see them
+sleep 0.3
 echo "\$EDDY_JOB_ID \$EDDY_JOB_USERID \$EDDY_OWNER_USERID" >"$TMP/m/pro.\$\$"
 [ -e "$TMP/slow-prolog" ] && sleep 2
 [ -e "$TMP/hang-prolog" ] && exec sleep 30
