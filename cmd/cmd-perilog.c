@@ -24,17 +24,20 @@ static int perilog_run (int argc, char **argv);
 
 const struct eddy_cmd cmd_perilog_run = {
     .name = "perilog-run",
-    .usage = "eddy perilog-run [-j ID] [-t TIMEOUT] [-v] -e CMD[,ARG...] prolog|epilog",
+    .usage = "eddy perilog-run [-j ID] [-t TIMEOUT] [-v] [--no-drain] -e CMD[,ARG...] prolog|epilog",
     .summary = "Run a prolog or epilog command on each of a job's ranks.",
     .help = "Runs CMD with its ARGs (comma separated, as Flux's perilog-run -e) on every\n"
             "rank of the job's R through exec.perilog, all at once; prints each rank\n"
-            "where it failed, timed out or could not run, and exits 1 if there is one.\n"
+            "where it failed, timed out or could not run, drains those ranks (reason\n"
+            "\"prolog failed for job ID\" or \"prolog timed out for job ID\") and exits 1\n"
+            "if there is one.\n"
             "  -e, --exec-per-rank=CMD[,ARG...]  the command (required)\n"
             "  -j, --jobid=ID     the job (default: $EDDY_JOB_ID, as the job manager sets)\n"
             "  -t, --timeout=T    SIGTERM then SIGKILL each rank's command after T seconds\n"
             "                     or a duration (default 0: none); keep it below the\n"
             "                     [job-manager.prolog] timeout\n"
-            "  -v, --verbose      also print the ranks where it succeeded\n",
+            "  -v, --verbose      also print the ranks where it succeeded\n"
+            "      --no-drain     report failures only\n",
     .run = perilog_run,
 };
 
@@ -78,6 +81,29 @@ static eddy_idset_t *job_ranks (eddy_handle_t *h, uint64_t id, const char *arg)
     return ids;
 }
 
+/* Drain ids (if any) with "NAME failed|timed out for job ID". */
+static int drain (eddy_handle_t *h, eddy_idset_t *ids, const char *name, const char *what,
+                  const char *id)
+{
+    if (eddy_idset_empty (ids))
+        return 0;
+    char *targets = eddy_idset_encode (ids, EDDY_IDSET_RANGE);
+    char *reason = xasprintf ("%s %s for job %s", name, what, id);
+    eddy_future_t *f = eddy_rpc_pack (h, "resource.drain", 0, 0, "{s:s s:s s:s}", "targets",
+                                      targets, "reason", reason, "mode", "update");
+    int rc = 0;
+    if (!f || eddy_rpc_get (f, NULL) < 0) {
+        eddy_cmd_error ("perilog-run", "cannot drain %s: %s", targets,
+                        f && eddy_future_error_string (f) ? eddy_future_error_string (f)
+                                                          : strerror (errno));
+        rc = -1;
+    }
+    eddy_future_destroy (f);
+    free (reason);
+    free (targets);
+    return rc;
+}
+
 static int perilog_run (int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -85,14 +111,16 @@ static int perilog_run (int argc, char **argv)
         { "jobid", required_argument, NULL, 'j' },
         { "timeout", required_argument, NULL, 't' },
         { "verbose", no_argument, NULL, 'v' },
+        { "no-drain", no_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *cmdline = NULL, *jobarg = getenv ("EDDY_JOB_ID");
     const char *userid = getenv ("EDDY_JOB_USERID");
     double timeout = 0;
-    bool verbose = false;
+    bool verbose = false, nodrain = false;
     int c, nfailed = 0;
+    eddy_idset_t *failed = eddy_idset_create (), *late = eddy_idset_create ();
 
     optind = 1;
     while ((c = getopt_long (argc, argv, "e:j:t:vh", opts, NULL)) != -1) {
@@ -109,6 +137,9 @@ static int perilog_run (int argc, char **argv)
             break;
         case 'v':
             verbose = true;
+            break;
+        case 'D':
+            nodrain = true;
             break;
         case 'h':
             eddy_cmd_usage (&cmd_perilog_run, false);
@@ -154,20 +185,24 @@ static int perilog_run (int argc, char **argv)
             fprintf (stderr, "eddy-perilog-run: %s: rank %u: %s\n", name, ranks[i],
                      fs[i] && eddy_future_error_string (fs[i]) ? eddy_future_error_string (fs[i])
                                                                : strerror (errno));
+            eddy_idset_set (failed, ranks[i]);
             nfailed++;
         }
         else if (timedout) {
             fprintf (stderr, "eddy-perilog-run: %s: rank %u: timed out\n", name, ranks[i]);
+            eddy_idset_set (late, ranks[i]);
             nfailed++;
         }
         else if (WIFSIGNALED (status)) {
             fprintf (stderr, "eddy-perilog-run: %s: rank %u: killed by signal %d\n", name,
                      ranks[i], WTERMSIG (status));
+            eddy_idset_set (failed, ranks[i]);
             nfailed++;
         }
         else if (WEXITSTATUS (status) != 0) {
             fprintf (stderr, "eddy-perilog-run: %s: rank %u: exit %d\n", name, ranks[i],
                      WEXITSTATUS (status));
+            eddy_idset_set (failed, ranks[i]);
             nfailed++;
         }
         else if (verbose)
@@ -177,6 +212,12 @@ static int perilog_run (int argc, char **argv)
     if (nfailed)
         fprintf (stderr, "eddy-perilog-run: %s failed on %d of %zu rank%s\n", name, nfailed, n,
                  n == 1 ? "" : "s");
+    if (nfailed && !nodrain) {
+        drain (h, failed, name, "failed", idtext);
+        drain (h, late, name, "timed out", idtext);
+    }
+    eddy_idset_destroy (failed);
+    eddy_idset_destroy (late);
     free (fs);
     free (ranks);
     eddy_idset_destroy (ids);

@@ -6,7 +6,8 @@
  * run for an allocation a restart would not know; the job starts (is
  * freed) only once the finish entry is stored.  A failure drains the
  * ranks where it happened; a failed prolog also raises a fatal exception
- * of type "prolog".
+ * of type "prolog".  Without per-rank, nothing is drained here: the
+ * command (eddy perilog-run) drains the ranks where it failed itself.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -42,6 +43,8 @@ struct plrun {
     eddy_idset_t *failed;   /* ranks where it failed or timed out */
     bool timedout;
     bool broken;            /* it could not run anywhere (R names no rank) */
+    bool per_rank;          /* the configuration it started with: */
+    double timeout;         /* a reload meanwhile does not change them */
     int status;             /* the first failing wait status (or 1: no answer) */
     char why[160];          /* the first failure, in words */
 };
@@ -131,7 +134,9 @@ static void run_done (struct plrun *run)
             snprintf (id, sizeof (id), "%ju", (uintmax_t)job->id);
         snprintf (reason, sizeof (reason), "%s %s for job %s", name,
                   run->timedout ? "timed out" : "failed", id);
-        if (!eddy_idset_empty (run->failed))
+        /* once on rank 0, the command (eddy perilog-run) drains the
+         * ranks where it failed itself: rank 0 may not be the job's */
+        if (!eddy_idset_empty (run->failed) && run->per_rank)
             drain (jm, job, run->failed, reason);
         if (!run->which) {
             job->prolog_failed = true;
@@ -168,8 +173,7 @@ static void rank_cb (eddy_future_t *f, void *arg)
         if (eddy_idset_empty (run->failed)) {
             run->status = status ? status : SIGKILL;
             if (timedout)
-                snprintf (run->why, sizeof (run->why), "timeout %gs",
-                          run->jm->perilog[run->which].timeout);
+                snprintf (run->why, sizeof (run->why), "timeout %gs", run->timeout);
             else
                 snprintf (run->why, sizeof (run->why), "%s", what);
         }
@@ -222,6 +226,8 @@ static bool run_start (struct jobmgr *jm, struct job *job, int which)
     run->jm = jm;
     run->job = job;
     run->which = which;
+    run->per_rank = c->per_rank;
+    run->timeout = c->timeout;
     job->plrun = run;
     if (!ids || eddy_idset_empty (ids)) {
         /* nowhere to run it: a failure (of the job's R, not of a node) */

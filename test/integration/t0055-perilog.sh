@@ -183,13 +183,19 @@ id=$(eddy submit -N 3 -n 3 true)
 eddy job wait "$id"
 ok "perilog-run -e true on a job's ranks succeeds" eddy perilog-run -j "$id" -e true prolog
 ranks=$(eddy job info "$id" R | sed 's/.*"rank":"\([^"]*\)".*/\1/')
-fails "perilog-run -e false fails" eddy perilog-run -j "$id" -e false epilog
+fails "perilog-run -e false fails" eddy perilog-run --no-drain -j "$id" -e false epilog
 for r in $(eddy idset expand "$ranks" 2>/dev/null || echo "$ranks" | tr ',' ' '); do
     has "$TMP/out" "epilog: rank $r: exit 1" "and names rank $r with its exit status"
 done
 has "$TMP/out" "epilog failed on 3 of 3 ranks" "and counts them"
-fails "perilog-run -t 0.5 times out a sleep" eddy perilog-run -j "$id" -t 0.5 -e sleep,30 prolog
+fails "perilog-run -t 0.5 times out a sleep" eddy perilog-run --no-drain -j "$id" -t 0.5 -e sleep,30 prolog
 has "$TMP/out" "rank [0-9]: timed out" "and says timed out"
+drained_is ""; _report $? "--no-drain drains nothing" "$TMP/out"
+fails "perilog-run -e false without --no-drain" eddy perilog-run -j "$id" -e false epilog
+drained_is "$ranks"; st=$?; reasons >"$TMP/reasons6"
+_report $st "drains the job's ranks ($ranks)" "$TMP/reasons6"
+has "$TMP/reasons6" "^$ranks epilog failed for job $id\$" "with the reason 'epilog failed for job ID'"
+eddy resource undrain "$ranks"
 fails "perilog-run without -e" eddy perilog-run -j "$id" prolog
 has "$TMP/out" "-e CMD is required" "says -e is required"
 fails "perilog-run without a job" env -u EDDY_JOB_ID eddy perilog-run -e true prolog
@@ -206,6 +212,15 @@ ok "a 3-node job with that prolog succeeds" eddy job wait "$id"
 [ "$(sort -u "$TMP/out6")" = 3 ]; _report $? "its task saw 3 markers: perilog-run ran the script on each rank" "$TMP/out6"
 grep -h . "$TMP"/m/pro.* | sort -u >"$TMP/env6"
 [ "$(cat "$TMP/env6")" = "$id $me $me" ]; _report $? "with the job's id and user" "$TMP/env6"
+touch "$TMP/fail-prolog"
+id=$(eddy submit -N 2 -n 2 true)
+fails "with a failing script, the job fails" eddy job wait "$id"
+has "$TMP/out" "exception prolog: prolog failed on rank 0: exit 1" "a prolog exception (the command ran on rank 0)"
+ranks=$(eddy job info "$id" R | sed 's/.*"rank":"\([^"]*\)".*/\1/')
+within 5 drained_is "$ranks"; st=$?; reasons >"$TMP/reasons7"
+_report $st "perilog-run drained the job's ranks ($ranks), where the script failed" "$TMP/reasons7"
+has "$TMP/reasons7" "^$ranks prolog failed for job $id\$" "with the reason 'prolog failed for job ID'"
+rm -f "$TMP/fail-prolog"
 finish
 EOF
 export -f write_conf
