@@ -4,7 +4,10 @@
  * simulator and in real time on libev + ZeroMQ.  On the real world the
  * real backend also forks tasks: distribution over ranks, environment,
  * cwd, exit and signal statuses, exec.kill, time limits with SIGTERM then
- * SIGKILL, output through exec.launch, and output files.
+ * SIGKILL, output through exec.launch, and output files.  exec.perilog
+ * (a prolog or epilog command on a rank): nothing runs in the sim backend;
+ * the real one answers wait statuses, passes the job's variables and kills
+ * at the timeout (SIGTERM, then SIGKILL).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -481,7 +484,101 @@ static void sim_backend_runs_no_process (void **state)
     eddy_handle_destroy (h);
 }
 
+/* exec.perilog on rank: its answer's status and timedout (-1: an error,
+ * whose errno is returned in *errnum). */
+static int perilog (struct world *w, eddy_handle_t *h, uint32_t rank, json_t *req, bool *timedout,
+                    int *errnum)
+{
+    eddy_future_t *f = eddy_rpc (h, "exec.perilog", req, rank, 0);
+    int status = -1, late = 0;
+    json_decref (req);
+    assert_non_null (f);
+    assert_int_equal (world_wait (w, f, 30.0), 0);
+    *errnum = 0;
+    if (eddy_rpc_get_unpack (f, "{s:i s:b}", "status", &status, "timedout", &late) < 0) {
+        *errnum = errno;
+        status = -1;
+    }
+    *timedout = late;
+    eddy_future_destroy (f);
+    return status;
+}
+
+static void perilog_runs_nothing_in_sim (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "jm");
+    bool late;
+    int errnum;
+
+    assert_int_equal (perilog (w, h, 2, json_pack ("{s:I s:s s:[s] s:f}", "id", (json_int_t)7,
+                                                   "name", "prolog", "command", "false",
+                                                   "timeout", 1.0),
+                               &late, &errnum),
+                      0);
+    assert_false (late);
+    assert_int_equal (perilog (w, h, 1, json_pack ("{s:I s:s s:[]}", "id", (json_int_t)7, "name",
+                                                   "prolog", "command"),
+                               &late, &errnum),
+                      -1);
+    assert_int_equal (errnum, EPROTO); /* an empty command */
+    assert_int_equal (perilog (w, h, 1, json_pack ("{s:I s:s s:[s]}", "id", (json_int_t)7, "name",
+                                                   "setup", "command", "true"),
+                               &late, &errnum),
+                      -1);
+    assert_int_equal (errnum, EPROTO); /* neither prolog nor epilog */
+    eddy_handle_destroy (h);
+}
+
 /* ---- the real world only: processes ---- */
+
+static void perilog_statuses_environment_and_timeout (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "jm");
+    bool late;
+    int errnum;
+
+    assert_int_equal (perilog (w, h, 1, json_pack ("{s:I s:s s:[s,s,s]}", "id", (json_int_t)8,
+                                                   "name", "epilog", "command", "sh", "-c",
+                                                   "exit 3"),
+                               &late, &errnum),
+                      3 << 8);
+    assert_false (late);
+    /* the job's variables, the owner's uid, stdin from /dev/null */
+    char script[256];
+    snprintf (script, sizeof (script),
+              "test \"$EDDY_JOB_ID\" = f2 && test \"$EDDY_OWNER_USERID\" = %u && "
+              "test -z \"$(cat)\"", (unsigned)getuid ());
+    assert_int_equal (perilog (w, h, 3, json_pack ("{s:I s:s s:[s,s,s] s:{s:s}}", "id",
+                                                   (json_int_t)8, "name", "prolog", "command",
+                                                   "sh", "-c", script, "env", "EDDY_JOB_ID",
+                                                   "f2"),
+                               &late, &errnum),
+                      0);
+    /* past the timeout: SIGTERM; one that ignores it: SIGKILL (kill_timeout 0.3) */
+    assert_int_equal (perilog (w, h, 2, json_pack ("{s:I s:s s:[s,s] s:f}", "id", (json_int_t)8,
+                                                   "name", "prolog", "command", "sleep", "30",
+                                                   "timeout", 0.2),
+                               &late, &errnum),
+                      SIGTERM);
+    assert_true (late);
+    assert_int_equal (perilog (w, h, 2, json_pack ("{s:I s:s s:[s,s,s] s:f}", "id",
+                                                   (json_int_t)8, "name", "epilog", "command",
+                                                   "sh", "-c", "trap '' TERM; sleep 30",
+                                                   "timeout", 0.2),
+                               &late, &errnum),
+                      SIGKILL);
+    assert_true (late);
+    /* a command that does not exist is an error, not a status */
+    assert_int_equal (perilog (w, h, 0, json_pack ("{s:I s:s s:[s]}", "id", (json_int_t)8, "name",
+                                                   "prolog", "command",
+                                                   "/nonexistent/eddy-no-such-prolog"),
+                               &late, &errnum),
+                      -1);
+    assert_int_equal (errnum, ENOENT);
+    eddy_handle_destroy (h);
+}
 
 static char tmpdir[256];
 
@@ -837,6 +934,7 @@ static const struct CMUnitTest both[] = {
 
 static const struct CMUnitTest sim_only[] = {
     cmocka_unit_test_setup_teardown (sim_backend_runs_no_process, setup, teardown),
+    cmocka_unit_test_setup_teardown (perilog_runs_nothing_in_sim, setup, teardown),
 };
 
 static const struct CMUnitTest real_only[] = {
@@ -847,6 +945,7 @@ static const struct CMUnitTest real_only[] = {
     cmocka_unit_test_setup_teardown (launch_streams_output_then_finish, setup, teardown),
     cmocka_unit_test_setup_teardown (bad_R_raises_an_exec_exception, setup, teardown),
     cmocka_unit_test_setup_teardown (output_files_from_templates, setup, teardown),
+    cmocka_unit_test_setup_teardown (perilog_statuses_environment_and_timeout, setup, teardown),
 };
 
 #define NTESTS(t) (sizeof (t) / sizeof ((t)[0]))
