@@ -26,6 +26,10 @@
 
 static const char *const pl_names[2] = { "prolog", "epilog" };
 
+/* How long after a command's timeout a rank that has not answered counts
+ * as failed: exec's SIGTERM-SIGKILL grace fits well within it. */
+#define PERILOG_GRACE 60.0
+
 /* One command on one rank. */
 struct plrank {
     struct plrun *run;
@@ -164,7 +168,10 @@ static void rank_cb (eddy_future_t *f, void *arg)
 
     if (eddy_rpc_get_unpack (f, "{s:i s?b}", "status", &status, "timedout", &timedout) < 0) {
         const char *err = eddy_future_error_string (f);
-        snprintf (what, sizeof (what), "%s", err ? err : strerror (errno));
+        if (errno == ETIMEDOUT)
+            snprintf (what, sizeof (what), "no answer %gs after its timeout", PERILOG_GRACE);
+        else
+            snprintf (what, sizeof (what), "%s", err ? err : strerror (errno));
         status = 1 << 8; /* as exit 1 */
     }
     else
@@ -250,7 +257,11 @@ static bool run_start (struct jobmgr *jm, struct job *job, int which)
                                (json_int_t)job->id, "name", pl_names[which], "command",
                                c->command, "timeout", c->timeout, "env", "EDDY_JOB_ID", id,
                                "EDDY_JOB_USERID", uid);
-        if (!pr->f || eddy_future_then (pr->f, -1, rank_cb, pr) < 0) {
+        /* exec kills the command at the timeout; a rank that never answers
+         * (its broker gone) counts as failed a while after that */
+        if (!pr->f
+            || eddy_future_then (pr->f, c->timeout > 0 ? c->timeout + PERILOG_GRACE : -1,
+                                 rank_cb, pr) < 0) {
             eddy_future_destroy (pr->f);
             pr->f = NULL;
             run->nranks--;

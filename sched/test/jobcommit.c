@@ -167,6 +167,16 @@ static int setup_perilog (void **state)
     return rc;
 }
 
+/* a per-rank prolog with a timeout of 1s */
+static int setup_prolog_timeout (void **state)
+{
+    json_t *conf = json_pack ("{s:{s:{s:[s] s:b s:s}}}", "job-manager", "prolog", "command",
+                              "true", "per-rank", 1, "timeout", "1s");
+    int rc = setup_with (state, conf);
+    json_decref (conf);
+    return rc;
+}
+
 static int teardown (void **state)
 {
     struct env *e = *state;
@@ -605,6 +615,44 @@ static void a_prolog_and_epilog_run_only_once_their_start_is_stored (void **stat
     assert_int_equal (world_wait_pred (e->w, freed, e, 10.0), 0);
 }
 
+/* A rank that never answers (its broker gone) fails the prolog a grace
+ * period after the timeout: a minute, so in virtual time only. */
+static void a_prolog_rank_that_never_answers_fails_the_job (void **state)
+{
+    struct env *e = *state;
+
+    if (current != &world_sim)
+        skip ();
+    submit (e, 1 << 24, 16);
+    assert_int_equal (world_wait_pred (e->w, allocs_asked, e, 10.0), 0);
+    eddy_msg_t *msg = e->fk.allocs[0];
+    assert_int_equal (eddy_respond_pack (e->fk.h, msg, "{s:i s:{s:i s:{s:[{s:s s:{s:s}}]}}}",
+                                         "type", 0, "R", "version", 1, "execution", "R_lite",
+                                         "rank", "0", "children", "core", "0"),
+                      0);
+    eddy_msg_decref (msg);
+    e->fk.nallocs--;
+    assert_int_equal (world_wait_pred (e->w, perilog_asked, e, 10.0), 0);
+    eddy_future_t *w = eddy_rpc_pack (e->client, "job-manager.wait", EDDY_NODEID_ANY, 0, "{s:I}",
+                                      "id", (json_int_t)(1 << 24));
+    world_run_for (e->w, 30.0);
+    assert_int_equal (e->fk.ndrains, 0); /* still within the grace */
+    assert_int_equal (world_wait_pred (e->w, drain_asked, e, 60.0), 0);
+    eddy_respond (e->fk.h, e->fk.drains[0], NULL);
+    assert_int_equal (world_wait_pred (e->w, freed, e, 10.0), 0);
+    eddy_respond (e->fk.h, e->fk.frees[0], NULL);
+    assert_int_equal (world_wait (e->w, w, 10.0), 0);
+    json_t *o = NULL;
+    const char *type, *note;
+    assert_int_equal (eddy_rpc_get (w, &o), 0);
+    assert_int_equal (json_unpack (o, "{s:{s:s s:s}}", "exception", "type", &type, "note", &note),
+                      0);
+    assert_string_equal (type, "prolog");
+    assert_non_null (strstr (note, "no answer 60s after its timeout"));
+    assert_int_equal (e->fk.starts, 0);
+    eddy_future_destroy (w);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (a_job_starts_only_once_its_alloc_is_stored, setup, teardown),
     cmocka_unit_test_setup_teardown (a_job_is_freed_and_waited_for_only_once_its_end_is_stored,
@@ -616,6 +664,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (a_refused_urgency_leaves_the_job_as_it_was, setup, teardown),
     cmocka_unit_test_setup_teardown (a_prolog_and_epilog_run_only_once_their_start_is_stored,
                                      setup_perilog, teardown),
+    cmocka_unit_test_setup_teardown (a_prolog_rank_that_never_answers_fails_the_job,
+                                     setup_prolog_timeout, teardown),
 };
 
 int main (void)
