@@ -484,7 +484,9 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         return;
     }
     if (jobmgr_queues_configure (jm, json_object_get (eddy_msg_payload (msg), "config"), text,
-                                 sizeof (text)) < 0) {
+                                 sizeof (text)) < 0
+        || jobmgr_perilog_configure (jm, json_object_get (eddy_msg_payload (msg), "config"), text,
+                                     sizeof (text)) < 0) {
         eddy_respond_error (h, msg, EINVAL, text);
         return;
     }
@@ -560,6 +562,7 @@ static void jm_unload (void *ctx)
     }
     free (jm->ring);
     jobmgr_purge_destroy (jm);
+    jobmgr_perilog_destroy (jm);
     jobmgr_commit_destroy (jm);
     eddy_held_fail (&jm->journal_wait, jm->h, ENOSYS, "job-manager unloaded");
     free (jm->jfrom);
@@ -607,8 +610,10 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
         errno = EINVAL;
         return -1;
     }
-    if (jobmgr_queues_configure (jm, conf, text, sizeof (text)) < 0) {
+    if (jobmgr_queues_configure (jm, conf, text, sizeof (text)) < 0
+        || jobmgr_perilog_configure (jm, conf, text, sizeof (text)) < 0) {
         eddy_log (h, LOG_ERR, "%s", text);
+        jmq_set_clear (&jm->queues);
         free (jm);
         errno = EINVAL;
         return -1;

@@ -58,6 +58,11 @@ struct job {
     char *exc_type;       /* the first fatal exception */
     char *exc_note;
 
+    uint8_t prolog, epilog; /* perilog.c: PL_NONE, PL_POSTED, PL_RUNNING, PL_DONE */
+    bool prolog_failed;
+    int drains_pending;   /* perilog.c: resource.drain requests not answered */
+    struct plrun *plrun;  /* perilog.c: the prolog or epilog in flight */
+
     struct jdeps *deps;   /* depend.c: its dependencies, once looked at */
     eddy_future_t *alloc_f;
     eddy_future_t *exec_f;
@@ -75,6 +80,16 @@ struct gone {
     char *exc_type;
     char *exc_note;
 };
+
+/* [job-manager.prolog] / [job-manager.epilog] (perilog.c) */
+struct plconf {
+    json_t *command; /* argv; NULL: none configured */
+    double timeout;  /* seconds, 0: none */
+    bool per_rank;   /* on each of the job's ranks (else rank 0 only) */
+};
+#define PERILOG_DEFAULT_TIMEOUT 1800.0
+enum { PL_PROLOG = 0, PL_EPILOG = 1 };
+enum { PL_NONE = 0, PL_POSTED, PL_RUNNING, PL_DONE };
 
 struct restore; /* restart.c: the KVS scan in progress at load */
 struct batch;   /* jobstate.c: a commit in flight */
@@ -155,6 +170,7 @@ struct jobmgr {
     struct eddy_held queue_held;
     uint64_t events_posted;
     uint64_t jobs_inactive;
+    struct plconf perilog[2]; /* PL_PROLOG, PL_EPILOG */
 };
 
 /* What a stored eventlog says about a job (replay.c). */
@@ -257,7 +273,23 @@ void jobmgr_purge_trim (struct jobmgr *jm);
 void jobmgr_purge_destroy (struct jobmgr *jm);
 void jobmgr_purge_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg);
 
+/* perilog.c: a job's prolog (which = PL_PROLOG) or epilog.  ready ()
+ * is asked by job_action (): true once it is done (or none is
+ * configured); false: it waits (for its start entry to be stored, or for
+ * the command on the job's ranks) and job_action () is called again when
+ * that changes.  configure () applies [job-manager] prolog and epilog
+ * tables (-1 + text if wrong: the set in force stays); it is for jobs
+ * that reach the step from then on.  perilog_free () from job_destroy ().
+ */
+bool jobmgr_perilog_ready (struct jobmgr *jm, struct job *job, int which);
+int jobmgr_perilog_configure (struct jobmgr *jm, const json_t *conf, char *text, size_t len);
+void jobmgr_perilog_destroy (struct jobmgr *jm);
+void jobmgr_perilog_free (struct job *job);
+
 /* jobstate.c */
+/* True (and the job acts again once stored) while its latest entries are
+ * not stored: an effect outside the job manager waits for them. */
+bool job_waits (struct jobmgr *jm, struct job *job);
 struct job *job_create (struct jobmgr *jm, uint64_t id);
 void job_destroy (struct job *job);
 const char *job_state_name (job_state_t s);

@@ -45,6 +45,7 @@ void job_destroy (struct job *job)
     if (job) {
         eddy_future_destroy (job->alloc_f);
         eddy_future_destroy (job->exec_f);
+        jobmgr_perilog_free (job);
         job_depend_free (job);
         json_decref (job->jobspec);
         json_decref (job->R);
@@ -195,6 +196,11 @@ static bool waits (struct jobmgr *jm, struct job *job)
     jm->gated[jm->ngated++] = job->id;
     job->gated = true;
     return true;
+}
+
+bool job_waits (struct jobmgr *jm, struct job *job)
+{
+    return waits (jm, job);
 }
 
 /* ---- the scheduler ---- */
@@ -514,8 +520,10 @@ void job_action (struct jobmgr *jm, struct job *job)
             return;
         }
         case JOB_RUN:
-            /* never start what a restart would not know was allocated */
-            if (!job->exec_running && !job->started && !job->finished && !waits (jm, job))
+            /* the prolog first (perilog.c), then never start what a
+             * restart would not know was allocated */
+            if (!job->exec_running && !job->started && !job->finished
+                && jobmgr_perilog_ready (jm, job, PL_PROLOG) && !waits (jm, job))
                 exec_start (jm, job);
             return;
         case JOB_CLEANUP:
@@ -530,6 +538,15 @@ void job_action (struct jobmgr *jm, struct job *job)
                     exec_kill (jm, job, SIGTERM);
                 return;
             }
+            /* a prolog under way ends first; then the epilog (perilog.c),
+             * and what it drains is out of the scheduler's hands */
+            if (job->prolog == PL_POSTED || job->prolog == PL_RUNNING) {
+                jobmgr_perilog_ready (jm, job, PL_PROLOG);
+                return;
+            }
+            if (job->has_resources && (!jobmgr_perilog_ready (jm, job, PL_EPILOG)
+                                       || job->drains_pending > 0))
+                return;
             if (job->has_resources) {
                 if (!job->free_pending && !waits (jm, job)) {
                     eddy_future_t *f = eddy_rpc_pack (jm->h, "sched.free", EDDY_NODEID_ANY, 0,
