@@ -19,6 +19,7 @@ extern const struct eddy_cmd cmd_lsattr;
 extern const struct eddy_cmd cmd_module;
 extern const struct eddy_cmd cmd_overlay;
 extern const struct eddy_cmd cmd_ping;
+extern const struct eddy_cmd cmd_perilog_run;
 extern const struct eddy_cmd cmd_queue;
 extern const struct eddy_cmd cmd_R;
 extern const struct eddy_cmd cmd_resource;
@@ -47,6 +48,7 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_module,
     &cmd_overlay,
     &cmd_ping,
+    &cmd_perilog_run,
     &cmd_queue,
     &cmd_R,
     &cmd_resource,

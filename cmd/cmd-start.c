@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -140,17 +141,32 @@ static void teardown (struct inst *in, double timeout, bool report)
 /* Start argv; own_group puts it in a process group of its own, so a
  * terminal's ^C reaches the command but not the brokers.
  */
-static pid_t spawn (char *const argv[], bool own_group)
+/* A broker (own_group) is in a process group of its own, out of reach of
+ * the terminal's signals.  Should eddy start die without shutting the
+ * instance down (killed with SIGKILL), deathsig reaches the child: SIGTERM
+ * (an orderly shutdown) for a broker, SIGHUP (a hangup) for the command.
+ */
+static pid_t spawn (char *const argv[], bool own_group, int deathsig)
 {
+    pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid == 0) {
         if (own_group)
             setpgid (0, 0);
+        if (deathsig && (prctl (PR_SET_PDEATHSIG, deathsig) < 0 || getppid () != parent))
+            _exit (1); /* eddy start is gone already */
         execvp (argv[0], argv);
         fprintf (stderr, "eddy-start: %s: %s\n", argv[0], strerror (errno));
         _exit (127);
     }
     return pid;
+}
+
+static volatile sig_atomic_t got_term;
+
+static void term_cb (int signum)
+{
+    got_term = signum;
 }
 
 /* Connect to rank 0 once its socket exists, polling while brokers start. */
@@ -334,7 +350,7 @@ static int start_run (int argc, char **argv)
         cert = xasprintf ("%s/curve.cert", in.rundir);
         char *kg[] = { xasprintf ("%s/eddy", bindir), "keygen", cert, NULL };
         int st;
-        pid_t p = spawn (kg, false);
+        pid_t p = spawn (kg, false, 0);
         if (p < 0 || waitpid (p, &st, 0) < 0 || !WIFEXITED (st) || WEXITSTATUS (st) != 0)
             eddy_cmd_die ("start", "cannot make a CURVE certificate");
         free (kg[0]);
@@ -358,7 +374,7 @@ static int start_run (int argc, char **argv)
         for (int j = 0; j < nextra && n < 16 + 500; j++)
             bargv[n++] = extra[j];
         bargv[n] = NULL;
-        if ((in.pids[i] = spawn (bargv, true)) < 0) {
+        if ((in.pids[i] = spawn (bargv, true, SIGTERM)) < 0) {
             eddy_cmd_error ("start", "cannot start rank %u: %s", i, strerror (errno));
             teardown (&in, 5.0, false);
             return 1;
@@ -401,20 +417,37 @@ static int start_run (int argc, char **argv)
     char *shell[] = { getenv ("SHELL") ? getenv ("SHELL") : "/bin/sh", NULL };
     char **cmdv = optind < argc ? &argv[optind] : shell;
     int status = 0, rc;
-    pid_t child = spawn (cmdv, false);
+    pid_t child = spawn (cmdv, false, SIGHUP);
     if (child < 0) {
         eddy_cmd_error ("start", "%s: %s", cmdv[0], strerror (errno));
         rc = 1;
     }
     else {
-        /* the command owns the terminal's signals while it runs */
+        /* the command owns the terminal's signals while it runs; SIGTERM
+         * or SIGHUP to eddy start goes to the command, then the instance
+         * shuts down as after any command, and eddy start exits 128+sig */
+        struct sigaction sa = { .sa_handler = term_cb }, old_term, old_hup;
+        sigemptyset (&sa.sa_mask);
+        sigaction (SIGTERM, &sa, &old_term);
+        sigaction (SIGHUP, &sa, &old_hup);
         signal (SIGINT, SIG_IGN);
         signal (SIGQUIT, SIG_IGN);
-        while (waitpid (child, &status, 0) < 0 && errno == EINTR)
-            ;
+        bool forwarded = false;
+        while (waitpid (child, &status, 0) < 0 && errno == EINTR) {
+            if (got_term && !forwarded) {
+                kill (child, (int)got_term);
+                forwarded = true;
+            }
+        }
+        sigaction (SIGTERM, &old_term, NULL);
+        sigaction (SIGHUP, &old_hup, NULL);
         signal (SIGINT, SIG_DFL);
         signal (SIGQUIT, SIG_DFL);
         rc = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+        if (got_term) {
+            eddy_cmd_error ("start", "%s: shutting the instance down", strsignal ((int)got_term));
+            rc = 128 + (int)got_term;
+        }
     }
 
     /* orderly shutdown from rank 0, then make sure every broker is gone */

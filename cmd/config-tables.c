@@ -177,8 +177,28 @@ static const struct eddy_conf_key resource_keys[] = {
     EDDY_CONF_END,
 };
 
+/* a prolog's or epilog's command: an argv, so not empty, nor an empty name */
+static int command_check (const json_t *v, eddy_error_t *err)
+{
+    if (json_array_size (v) == 0)
+        return eddy_error_set (err, "the command is empty");
+    if (!*json_string_value (json_array_get (v, 0)))
+        return eddy_error_set (err, "the command's name is empty");
+    return 0;
+}
+
+/* [job-manager.prolog], [job-manager.epilog] (sched/job-manager/perilog.c) */
+static const struct eddy_conf_key perilog_keys[] = {
+    { "command", EDDY_CONF_STRINGS, EDDY_CONF_REQUIRED, .check = command_check, .doc = "the command (argv), run with EDDY_JOB_ID, EDDY_JOB_USERID, EDDY_OWNER_USERID" },
+    { "timeout", EDDY_CONF_DURATION, 0, .doc = "SIGTERM (then SIGKILL) and drain after this long; default 30m, 0 = none" },
+    { "per-rank", EDDY_CONF_BOOLEAN, 0, .doc = "run on each of the job's ranks (default false: once, on rank 0)" },
+    EDDY_CONF_END,
+};
+
 /* [job-manager] */
 static const struct eddy_conf_key job_manager_keys[] = {
+    { "prolog", EDDY_CONF_TABLE, 0, .keys = perilog_keys, .doc = "run before each job starts" },
+    { "epilog", EDDY_CONF_TABLE, 0, .keys = perilog_keys, .doc = "run after each job ends, before its resources are freed" },
     { "inactive-num-limit", EDDY_CONF_INTEGER, 0, 0, 2147483647, .doc = "inactive jobs kept in the KVS (the older are purged)" },
     { "inactive-remember", EDDY_CONF_INTEGER, EDDY_CONF_RESTART, 0, 1e7, .doc = "inactive jobs kept in memory for job-manager.wait" },
     { "inactive-age-limit", EDDY_CONF_DURATION, 0, .doc = "inactive jobs older than this are purged from the KVS" },
@@ -208,9 +228,11 @@ static const struct eddy_conf_key exec_keys[] = {
 
 /* [access] */
 static const struct eddy_conf_key access_keys[] = {
-    { "allow-guest-user", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
-    { "allow-root-owner", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
-    { "private-mode", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART },
+    { "allow-guest-user", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART,
+      .doc = "let users other than the instance owner connect (as guests)" },
+    { "allow-root-owner", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART,
+      .doc = "give root the owner's role (else root is a guest)" },
+    { "private-mode", EDDY_CONF_BOOLEAN, EDDY_CONF_RESTART | EDDY_CONF_UNUSED },
     EDDY_CONF_END,
 };
 
@@ -299,7 +321,7 @@ const struct eddy_conf_key eddy_config_schema[] = {
     { "job-manager", EDDY_CONF_TABLE, .keys = job_manager_keys },
     { "sched", EDDY_CONF_TABLE, .keys = sched_keys },
     { "exec", EDDY_CONF_TABLE, .keys = exec_keys },
-    { "access", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = access_keys },
+    { "access", EDDY_CONF_TABLE, .keys = access_keys },
     { "sign", EDDY_CONF_TABLE, 0, .check = sign_check },
     { "queues", EDDY_CONF_TABLE, 0, .check = queues_check, .keys = queues_keys },
     { "policy", EDDY_CONF_TABLE, 0, .keys = policy_keys },

@@ -242,8 +242,32 @@ static void system_defaults (struct opts *o, bool *have_rank)
         o->rundir = eddy_system_rundir ();
     if (o->rundir[0] != '/')
         die (o->rank, "the runtime directory must be an absolute path, not '%s'", o->rundir);
-    if (mkdir (o->rundir, 0755) < 0 && errno != EEXIST)
+    if (mkdir (o->rundir, 0700) < 0 && errno != EEXIST)
         die (o->rank, "runtime directory %s: %s", o->rundir, strerror (errno));
+}
+
+/* [access]: who the local connector lets in.  The socket is opened to
+ * every local user, since the connector itself refuses guests with a
+ * reason unless allow-guest-user; the runtime directory stays 0700 then
+ * (a guest cannot reach the socket at all) and becomes 0711 with it
+ * (reachable by name, not listable).
+ */
+static void set_access (eddy_local_server_t *ls, const json_t *conf, const struct opts *o)
+{
+    const json_t *access = json_object_get (conf, "access");
+    int guest = 0, root = 0;
+    eddy_error_t err;
+
+    if (access && json_unpack ((json_t *)access, "{s?b s?b}", "allow-guest-user", &guest,
+                               "allow-root-owner", &root) < 0)
+        die (o->rank, "[access] allow-guest-user and allow-root-owner must be booleans");
+    eddy_local_server_set_access (ls, guest, root);
+    if (eddy_local_server_chmod (ls, 0777, &err) < 0)
+        die (o->rank, "%s", err.text);
+    struct stat st;
+    if (stat (o->rundir, &st) == 0 && st.st_uid == geteuid ()
+        && chmod (o->rundir, guest ? 0711 : 0700) < 0)
+        die (o->rank, "runtime directory %s: chmod: %s", o->rundir, strerror (errno));
 }
 
 /* The statedir attribute (the content store's directory): -S statedir
@@ -795,6 +819,7 @@ int main (int argc, char **argv)
     if (!ls)
         die (o.rank, "%s", err.text);
     eddy_broker_set_connector (b, &eddy_local_server_ops, ls);
+    set_access (ls, eddy_broker_config (b), &o);
     char uri[4300];
     snprintf (uri, sizeof (uri), "local://%s", buf);
     eddy_broker_attr_set (b, "local-uri", uri);

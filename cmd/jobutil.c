@@ -92,6 +92,9 @@ static void output_cb (eddy_future_t *f, void *arg)
     struct attach *a = arg;
     const char *text;
     if (eddy_kvs_lookup_get (f, &text) < 0) {
+        /* a guest's attach to another's job: say so, do not wait blind */
+        if (errno == EPERM)
+            eddy_cmd_die (a->cmd, "output: %s", eddy_future_error_string (f));
         eddy_future_destroy (f);
         a->out_f = NULL;
         return;

@@ -1,7 +1,7 @@
 /* contain.c - job records and job cgroups (see contain.h).
  *
- * A record is written before the job's cgroup is made and removed after
- * the cgroup is gone, so a cgroup of ours always has a record naming it:
+ * A record is written before the job's cgroup is made and emptied after
+ * the cgroup is gone (the file is kept for a later job's record), so a cgroup of ours always has a record naming it:
  * the sweep at start finds every one through the records, and never
  * touches a cgroup another instance on the machine made.  Records are not
  * synced: they matter only while the machine is up (a record of another
@@ -30,6 +30,7 @@
 #define RECORD_VERSION "eddy-exec-record 1"
 /* a record larger than this is not one of ours */
 #define RECORD_MAX (1 << 22)
+#define SLOTS_MAX 64 /* empty record files kept for reuse */
 /* a cgroup whose processes are still dying is removed on this period,
  * for up to RMDIR_TRIES periods */
 #define RMDIR_PERIOD 0.05
@@ -46,12 +47,18 @@ struct contain {
     struct contain_job *jobs; /* recorded or ending (newest first) */
     eddy_watcher_t *retry;    /* removes cgroups still busy */
     int nbusy;
+    /* record files of ended jobs, emptied, for the next jobs: a file made
+     * and unlinked per job costs the file system an inode each time */
+    char *slots[SLOTS_MAX];
+    int nslots;
+    unsigned next_slot;
 };
 
 struct contain_job {
     struct contain *c;
     uint64_t id;
     char *record; /* its path, once written */
+    int record_fd; /* open on it (appends), or -1 */
     char *cgroup; /* its path, once made */
     struct contain_pid guard;
     struct contain_pid *tasks;
@@ -382,13 +389,60 @@ static int record_append (struct contain_job *cj, const char *fmt, ...)
     va_start (ap, fmt);
     int n = vsnprintf (line, sizeof (line), fmt, ap);
     va_end (ap);
-    if (n < 0 || (size_t)n >= sizeof (line)
-        || (fd = open (cj->record, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
+    if (n < 0 || (size_t)n >= sizeof (line))
+        return -1;
+    if ((fd = cj->record_fd) < 0 && (fd = open (cj->record, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
         return -1;
     /* one write per line: a line is there whole or not at all */
     ssize_t w = write (fd, line, (size_t)n);
-    close (fd);
+    if (fd != cj->record_fd)
+        close (fd);
     return w == n ? 0 : -1;
+}
+
+/* Keep path (an emptied record file) for a later job, or unlink it when
+ * enough are kept; path is taken either way.
+ */
+static void slot_put (struct contain *c, char *path)
+{
+    if (c->nslots < SLOTS_MAX)
+        c->slots[c->nslots++] = path;
+    else {
+        unlink (path);
+        free (path);
+    }
+}
+
+/* An empty record file open for writing: a kept one, else a new one. */
+static int slot_open (struct contain *c, char **pathp)
+{
+    while (c->nslots > 0) {
+        char *path = c->slots[--c->nslots];
+        int fd = open (path, O_WRONLY | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
+            *pathp = path;
+            return fd;
+        }
+        free (path); /* gone meanwhile: try the next */
+    }
+    for (int tries = 0; tries < 1000; tries++) {
+        char *path;
+        if (asprintf (&path, "%s/slot-%u", c->dir, c->next_slot++) < 0)
+            return -1;
+        int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            *pathp = path;
+            return fd;
+        }
+        int e = errno;
+        free (path);
+        if (e != EEXIST) {
+            errno = e;
+            return -1;
+        }
+    }
+    errno = EEXIST;
+    return -1;
 }
 
 /* Write cj's record from what is known of it; planned_cgroup is the
@@ -400,23 +454,20 @@ static int record_create (struct contain_job *cj, const char *planned_cgroup)
     char *path;
     int fd;
 
-    if (asprintf (&path, "%s/%ju-%d", c->dir, (uintmax_t)cj->id, (int)c->self) < 0)
+    if ((fd = slot_open (c, &path)) < 0)
         return -1;
-    if ((fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600)) < 0) {
-        free (path);
-        return -1;
-    }
     /* the cgroup is named before it exists */
     int n = dprintf (fd, RECORD_VERSION "\nboot %s\njob %ju\n%s%s%s", c->boot, (uintmax_t)cj->id,
                      planned_cgroup ? "cgroup " : "", planned_cgroup ? planned_cgroup : "",
                      planned_cgroup ? "\n" : "");
-    close (fd);
     if (n < 0) {
+        close (fd);
         unlink (path);
         free (path);
         return -1;
     }
     cj->record = path;
+    cj->record_fd = fd;
     if (cj->guard.pid
         && record_append (cj, "guard %d %llu\n", (int)cj->guard.pid, cj->guard.start) < 0)
         return -1;
@@ -442,6 +493,8 @@ static void job_free (struct contain_job *cj)
 {
     if (cj) {
         job_unlink (cj);
+        if (cj->record_fd >= 0)
+            close (cj->record_fd);
         free (cj->record);
         free (cj->cgroup);
         free (cj->tasks);
@@ -456,6 +509,7 @@ static struct contain_job *job_new (struct contain *c, uint64_t id)
         return NULL;
     cj->c = c;
     cj->id = id;
+    cj->record_fd = -1;
     cj->next = c->jobs;
     if (c->jobs)
         c->jobs->prev = cj;
@@ -468,8 +522,20 @@ static void job_done (struct contain_job *cj)
 {
     if (cj->busy)
         cj->c->nbusy--;
-    if (cj->record)
-        unlink (cj->record);
+    if (cj->record) {
+        /* emptied, the file says no job: kept for the next one */
+        const char *base = strrchr (cj->record, '/');
+        int rc = strncmp (base ? base + 1 : cj->record, "slot-", 5) ? -1
+                 : cj->record_fd >= 0                              ? ftruncate (cj->record_fd, 0)
+                                                                   : truncate (cj->record, 0);
+        if (rc == 0)
+            slot_put (cj->c, cj->record);
+        else {
+            unlink (cj->record);
+            free (cj->record);
+        }
+        cj->record = NULL;
+    }
     job_free (cj);
 }
 
@@ -542,6 +608,14 @@ static void sweep_one (struct contain *c, const char *path)
     char *text = NULL;
     int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
+    const char *base = strrchr (path, '/');
+    if (fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size == 0
+        && !strncmp (base ? base + 1 : path, "slot-", 5)) {
+        char *keep = strdup (path); /* an emptied record file: reused */
+        if (keep)
+            slot_put (c, keep);
+        goto done;
+    }
     if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_size > RECORD_MAX
         || !(text = malloc ((size_t)st.st_size + 1))
         || read (fd, text, (size_t)st.st_size) != st.st_size) {
@@ -747,6 +821,8 @@ void contain_destroy (struct contain *c)
             }
         }
         eddy_watcher_destroy (c->retry);
+        for (int i = 0; i < c->nslots; i++)
+            free (c->slots[i]);
         free (c->mount);
         free (c->base);
         free (c->dir);

@@ -69,6 +69,12 @@ static void signal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     shell_signal (ctx->shell, msg);
 }
 
+static void perilog_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    perilog_run (ctx->perilog, msg);
+}
+
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct exec_ctx *ctx = arg;
@@ -109,6 +115,10 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     if (json_unpack (eddy_msg_payload (msg), "{s:o}", "config", &table) < 0
         || conf_kill_timeout (table, &t) < 0) {
         eddy_respond_error (h, msg, EPROTO, "exec: kill-timeout must be a duration up to 1d");
+        return;
+    }
+    if (perilog_configure (ctx->perilog, table) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "exec: imp must be the IMP's path");
         return;
     }
     if (!ctx->kill_timeout_pinned && t != ctx->kill_timeout) {
@@ -169,6 +179,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.kill", kill_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.launch", launch_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.signal", signal_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "exec.perilog", perilog_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.stats", stats_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0 },
     { EDDY_MSGTYPE_EVENT, "overlay.online", online_cb, 0 },
@@ -245,6 +256,7 @@ static void exec_unload (void *arg)
         eddy_msg_handler_delvec (ctx->handlers);
         coord_destroy (ctx->coord);
         shell_destroy (ctx->shell);
+        perilog_destroy (ctx->perilog);
         eddy_future_destroy (ctx->uri_f);
         free (ctx->local_uri);
         eddy_future_destroy (ctx->guard_f);
@@ -298,6 +310,9 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
         return -1;
     }
     if (ctx->rank == 0 && !(ctx->coord = coord_create (ctx)))
+        goto error;
+    if (!(ctx->perilog = perilog_create (ctx))
+        || perilog_configure (ctx->perilog, eddy_handle_config (h)) < 0)
         goto error;
     if (!ctx->sim) {
         if (!(ctx->shell = shell_create (ctx)))

@@ -16,6 +16,7 @@
 
 struct coord;
 struct shell;
+struct perilog;
 
 struct exec_ctx {
     eddy_handle_t *h;
@@ -29,6 +30,7 @@ struct exec_ctx {
     eddy_msg_handler_t **handlers;
     struct coord *coord;  /* rank 0 only */
     struct shell *shell;  /* NULL with the sim backend */
+    struct perilog *perilog; /* exec.perilog on every rank (perilog.c) */
     char *local_uri;      /* EDDY_URI for tasks (attr local-uri), may be NULL */
     eddy_future_t *uri_f;
     char *guard_exe;      /* attr exec.guard (eddy-exec-guard), may be NULL */
@@ -69,5 +71,14 @@ void shell_records_dir (struct shell *s, const char *dir);
 /* overlay.cutoff: this rank lost its way to rank 0, which failed its jobs:
  * their tasks are killed. */
 void shell_cutoff (struct shell *s);
+
+/* Prolog and epilog commands (perilog.c): exec.perilog on every rank.
+ * configure () takes [exec] (imp: run them through `IMP run NAME`);
+ * -1 + EINVAL if imp is not a non-empty string.
+ */
+struct perilog *perilog_create (struct exec_ctx *ctx);
+void perilog_destroy (struct perilog *p);
+int perilog_configure (struct perilog *p, const json_t *exec_table);
+void perilog_run (struct perilog *p, const eddy_msg_t *msg);
 
 #endif /* !EDDY_EXEC_IMPL_H */

@@ -8,10 +8,13 @@
  * as it was; so is a collection's sweep.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "kvs/backing.h"
@@ -134,6 +137,31 @@ static int read_tally (struct sq *s, eddy_error_t *err)
 
 static void gc_doomed (sqlite3_context *cx, int argc, sqlite3_value **argv);
 
+/* The store holds every job's environment: create it 0600 (sqlite gives
+ * its -wal and -shm files the same mode) and tighten one an older eddy
+ * made 0644, with its companions; the contents are not touched.
+ */
+static int make_private (const char *path, eddy_error_t *err)
+{
+    char side[PATH_MAX];
+    int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || fchmod (fd, 0600) < 0) {
+        eddy_error_set (err, "%s: %s", path, strerror (errno));
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    close (fd);
+    for (int i = 0; i < 2; i++) {
+        snprintf (side, sizeof (side), "%s%s", path, i ? "-shm" : "-wal");
+        if (chmod (side, 0600) < 0 && errno != ENOENT) {
+            eddy_error_set (err, "%s: %s", side, strerror (errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void *sq_open (const char *dir, json_t *opts, eddy_error_t *err)
 {
     struct sq *s = NULL;
@@ -162,6 +190,8 @@ static void *sq_open (const char *dir, json_t *opts, eddy_error_t *err)
         errno = ENOMEM;
         return NULL;
     }
+    if (make_private (path, err) < 0)
+        goto error;
     rc = sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         sq_fail (s, rc, err, path);

@@ -404,3 +404,37 @@ int eddy_kvs_job_key (char *buf, size_t len, uint64_t id, const char *suffix)
     }
     return n;
 }
+
+int eddy_kvs_job_key_parse (const char *key, uint64_t *id, const char **rest)
+{
+    uint64_t v = 0;
+    const char *p;
+
+    if (!key || strncmp (key, "job.", 4) != 0)
+        goto inval;
+    p = key + 4;
+    for (int group = 0; group < 4; group++) {
+        for (int i = 0; i < 4; i++, p++) {
+            int d;
+            if (*p >= '0' && *p <= '9')
+                d = *p - '0';
+            else if (*p >= 'a' && *p <= 'f')
+                d = *p - 'a' + 10;
+            else
+                goto inval;
+            v = v << 4 | (uint64_t)d;
+        }
+        if (*p++ != '.')
+            goto inval;
+    }
+    if (!*p)
+        goto inval;
+    if (id)
+        *id = v;
+    if (rest)
+        *rest = p;
+    return 0;
+inval:
+    errno = EINVAL;
+    return -1;
+}

@@ -95,4 +95,11 @@ eddy_future_t *eddy_kvs_namespace_remove (eddy_handle_t *h, const char *ns);
  * the key's length, or -1 + EINVAL/EOVERFLOW. */
 int eddy_kvs_job_key (char *buf, size_t len, uint64_t id, const char *suffix);
 
+/* The inverse for a key under a job's directory ("job.XXXX.XXXX.XXXX.XXXX."
+ * then a non-empty rest, in the form eddy_kvs_job_key () writes): 0 and
+ * the job's id and the rest (either may be NULL), or -1 + EINVAL for any
+ * other key, the job directory itself included.
+ */
+int eddy_kvs_job_key_parse (const char *key, uint64_t *id, const char **rest);
+
 #endif /* !EDDY_KVS_H */

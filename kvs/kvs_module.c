@@ -49,6 +49,8 @@ struct watcher {
     bool seen;    /* a first response was sent */
     size_t offset; /* append mode: bytes sent */
     int busy;     /* loads this watcher waits for */
+    bool job_check; /* a guest's: check the job's owner first */
+    uint32_t userid;
     bool again, dead;
     struct watcher *prev, *next;
 };
@@ -307,20 +309,90 @@ static void ns_remove (struct kvs *ctx, struct ns *ns)
     free (ns);
 }
 
-/* Find the request's namespace and check that the sender may use it. */
-static struct ns *ns_access (struct kvs *ctx, const eddy_msg_t *msg, const char *name)
+/* True if the sender may use ns without more checks: the instance
+ * owner, or the user the namespace belongs to.
+ */
+static bool ns_owned (const struct ns *ns, const eddy_msg_t *msg)
+{
+    return (eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER) || eddy_msg_userid (msg) == ns->owner;
+}
+
+/* Find the request's namespace and check that the sender may use it.
+ * With read_key, a guest may also read that key of the primary namespace
+ * if it lies under the directory of one of their own jobs: ns is returned
+ * and *job_check set, for guest_job_check () before the key is read.
+ */
+static struct ns *ns_access_read (struct kvs *ctx, const eddy_msg_t *msg, const char *name,
+                                  const char *read_key, bool *job_check)
 {
     struct ns *ns = ns_find (ctx, name ? name : PRIMARY);
+    if (job_check)
+        *job_check = false;
     if (!ns) {
         eddy_respond_error (ctx->h, msg, ENOTSUP, "no such namespace");
         return NULL;
     }
-    if (!(eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER) && eddy_msg_userid (msg) != ns->owner) {
+    if (read_key && !ns_owned (ns, msg) && !strcmp (ns->name, PRIMARY)
+        && eddy_kvs_job_key_parse (read_key, NULL, NULL) == 0) {
+        *job_check = true;
+        return ns;
+    }
+    if (!ns_owned (ns, msg)) {
         eddy_respond_error (ctx->h, msg, EPERM, "namespace belongs to another user");
         return NULL;
     }
     return ns;
 }
+
+static struct ns *ns_access (struct kvs *ctx, const eddy_msg_t *msg, const char *name)
+{
+    return ns_access_read (ctx, msg, name, NULL, NULL);
+}
+
+/* A guest's read of key (under a job's directory, ns_access_read ()): 0
+ * if the job's submit entry names userid, -1 + EPERM if it names another
+ * user or the job is not found, -1 + EAGAIN (t->missing) for a blob to
+ * load first.  The submit entry is written by job-ingest with the
+ * submitter's stamped credentials, and only the owner writes there.
+ */
+static int guest_job_check (struct eddy_kvs_tree *t, const struct ns *ns, const char *key,
+                            uint32_t userid)
+{
+    char evkey[64];
+    uint64_t id;
+    json_t *entry, *ev = NULL;
+    char *text;
+    size_t len;
+    json_int_t submitter = -1;
+
+    if (eddy_kvs_job_key_parse (key, &id, NULL) < 0
+        || eddy_kvs_job_key (evkey, sizeof (evkey), id, "eventlog") < 0)
+        goto denied;
+    if (!(entry = eddy_kvs_tree_lookup (t, ns->root, evkey)))
+        goto fail;
+    text = eddy_kvs_tree_read (t, entry, &len);
+    json_decref (entry);
+    if (!text)
+        goto fail;
+    char *nl = memchr (text, '\n', len);
+    ev = json_loadb (text, nl ? (size_t)(nl - text) : len, 0, NULL);
+    free (text);
+    const char *name = NULL;
+    if (!ev || json_unpack (ev, "{s:s s:{s:I}}", "name", &name, "context", "userid", &submitter) < 0
+        || strcmp (name, "submit") != 0 || submitter != (json_int_t)userid)
+        goto denied;
+    json_decref (ev);
+    return 0;
+fail:
+    if (errno == EAGAIN)
+        return -1;
+denied:
+    json_decref (ev);
+    errno = EPERM;
+    return -1;
+}
+
+#define GUEST_DENIED "a guest may read only the keys of their own jobs"
 
 /* ---- replies with values ---- */
 
@@ -374,11 +446,15 @@ static void lookup_run (struct kvs *ctx, const eddy_msg_t *msg)
         eddy_respond_error (ctx->h, msg, EPROTO, "kvs.lookup: expected {namespace?, key}");
         return;
     }
-    if (!(ns = ns_access (ctx, msg, nsname)))
+    bool job_check;
+    if (!(ns = ns_access_read (ctx, msg, nsname, key, &job_check)))
         return;
     eddy_kvs_tree_init (&t, &src_ops, ctx);
-    if (!(entry = eddy_kvs_tree_lookup (&t, ns->root, key)) || !(o = entry_payload (&t, entry))) {
-        if (errno == EAGAIN) {
+    if ((job_check && guest_job_check (&t, ns, key, eddy_msg_userid (msg)) < 0)
+        || !(entry = eddy_kvs_tree_lookup (&t, ns->root, key)) || !(o = entry_payload (&t, entry))) {
+        if (errno == EPERM)
+            eddy_respond_error (ctx->h, msg, EPERM, GUEST_DENIED);
+        else if (errno == EAGAIN) {
             if (load_blob (ctx, t.missing, lookup_retry, (void *)eddy_msg_incref (msg)) < 0) {
                 eddy_msg_decref (msg);
                 eddy_respond_error (ctx->h, msg, ENOMEM, NULL);
@@ -485,6 +561,15 @@ static void watcher_check (struct watcher *w)
         return;
     }
     eddy_kvs_tree_init (&t, &src_ops, ctx);
+    if (w->job_check) {
+        if (guest_job_check (&t, ns, w->key, w->userid) < 0) {
+            if (errno == EAGAIN)
+                goto stall;
+            watcher_end (w, EPERM, GUEST_DENIED);
+            return;
+        }
+        w->job_check = false; /* a job's submitter does not change */
+    }
     if (!(entry = eddy_kvs_tree_lookup (&t, ns->root, w->key))) {
         if (errno == EAGAIN)
             goto stall;
@@ -599,7 +684,8 @@ static void watch_run (struct kvs *ctx, const eddy_msg_t *msg)
         eddy_respond_error (ctx->h, msg, EPROTO, "kvs.watch needs a streaming request");
         return;
     }
-    if (!(ns = ns_access (ctx, msg, nsname)))
+    bool job_check;
+    if (!(ns = ns_access_read (ctx, msg, nsname, key, &job_check)))
         return;
     if (!(w = calloc (1, sizeof (*w))) || !(w->ns = strdup (ns->name)) || !(w->key = strdup (key))
         || !(w->route = route_key (msg))) {
@@ -610,6 +696,8 @@ static void watch_run (struct kvs *ctx, const eddy_msg_t *msg)
     w->ctx = ctx;
     w->msg = eddy_msg_incref (msg);
     w->flags = flags;
+    w->job_check = job_check;
+    w->userid = eddy_msg_userid (msg);
     w->matchtag = eddy_msg_matchtag (msg);
     w->next = ctx->watchers;
     if (ctx->watchers)

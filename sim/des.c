@@ -24,6 +24,7 @@ struct post {
     uint64_t seq;
     eddy_sim_event_f fn;
     void *a, *b;
+    void (*drop) (void *b); /* for b if the event never runs */
 };
 
 struct des {
@@ -158,6 +159,12 @@ static void ppop (struct des *d, struct post *out)
 
 int eddy_sim_post (eddy_reactor_t *r, double delay, eddy_sim_event_f fn, void *a, void *b)
 {
+    return eddy_sim_post_owned (r, delay, fn, a, b, NULL);
+}
+
+int eddy_sim_post_owned (eddy_reactor_t *r, double delay, eddy_sim_event_f fn, void *a, void *b,
+                         void (*drop) (void *b))
+{
     struct des *d = (struct des *)r;
 
     assert (r->ops->is_sim);
@@ -173,7 +180,8 @@ int eddy_sim_post (eddy_reactor_t *r, double delay, eddy_sim_event_f fn, void *a
         d->posts = p;
         d->posts_cap = cap;
     }
-    struct post ev = { .due = d->now + delay, .seq = ++d->seq, .fn = fn, .a = a, .b = b };
+    struct post ev = { .due = d->now + delay, .seq = ++d->seq, .fn = fn, .a = a, .b = b,
+                       .drop = drop };
     size_t i = d->nposts++;
     while (i > 0) {
         size_t p = (i - 1) / 2;
@@ -378,6 +386,9 @@ static double r_wallclock (eddy_reactor_t *r)
 static void r_destroy (eddy_reactor_t *r)
 {
     struct des *d = (struct des *)r;
+    for (size_t i = 0; i < d->nposts; i++)
+        if (d->posts[i].drop)
+            d->posts[i].drop (d->posts[i].b);
     free (d->timers);
     free (d->posts);
     free (d);

@@ -22,6 +22,12 @@ eddy_reactor_t *eddy_sim_reactor_create (double start);
  */
 int eddy_sim_post (eddy_reactor_t *r, double delay, eddy_sim_event_f fn, void *a, void *b);
 
+/* The same; b is the event's to free: drop (b) runs if the reactor is
+ * destroyed before the event (a message still on a simulated wire).
+ */
+int eddy_sim_post_owned (eddy_reactor_t *r, double delay, eddy_sim_event_f fn, void *a, void *b,
+                         void (*drop) (void *b));
+
 /* Counters for reports: events run (posted events and timer firings) and
  * iterations.  The reactor must be a simulator reactor.
  */

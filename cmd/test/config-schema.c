@@ -164,6 +164,23 @@ static void job_manager_sched_exec (void **state)
     refused ("[exec]\nkill-timeout = \"5 seconds\"\n", "exec.kill-timeout: '5 seconds' is not a duration");
 }
 
+static void job_manager_prolog_epilog (void **state)
+{
+    accepted ("[job-manager.prolog]\ncommand = [\"eddy\", \"perilog-run\", \"-e\", \"/p\", \"prolog\"]\n"
+              "timeout = \"5m\"\n[job-manager.epilog]\ncommand = [\"/e\"]\nper-rank = true\n"
+              "timeout = 0\n");
+    refused ("[job-manager.prolog]\ncommand = \"/p\"\n",
+             "job-manager.prolog.command: expected an array of strings, got a string");
+    refused ("[job-manager.prolog]\ncommand = []\n", "job-manager.prolog.command: the command is empty");
+    refused ("[job-manager.epilog]\ncommand = [\"\", \"x\"]\n",
+             "job-manager.epilog.command: the command's name is empty");
+    refused ("[job-manager.epilog]\ncommand = [\"/e\"]\ntimeout = \"soon\"\n",
+             "job-manager.epilog.timeout: 'soon' is not a duration");
+    refused ("[job-manager.prolog]\ncommand = [\"/p\"]\nper-rank = 1\n",
+             "job-manager.prolog.per-rank: expected a boolean");
+    refused ("[job-manager]\nprolog = [\"/p\"]\n", "job-manager.prolog: expected a table");
+}
+
 static void access_queues_archive_ingest (void **state)
 {
     accepted ("[access]\nallow-guest-user = true\nallow-root-owner = false\nprivate-mode = true\n"
@@ -194,7 +211,7 @@ static void unknown_tables_and_keys_are_warnings (void **state)
     assert_true (has_note (&ns, LOG_WARNING, "t.toml: [frobnicate]: unknown table (ignored)"));
     assert_true (has_note (&ns, LOG_WARNING, "t.toml: queues.debug.require: unknown key"));
     /* known but not used yet: a note, not a warning */
-    assert_true (has_note (&ns, LOG_INFO, "t.toml: [access]: not used by this version"));
+    assert_true (has_note (&ns, LOG_INFO, "access.private-mode: not used"));
     assert_true (has_note (&ns, LOG_INFO, "job-manager.journal-size-limit: not used"));
     assert_int_equal (ns.n, 5);
 }
@@ -344,6 +361,7 @@ int main (void)
         cmocka_unit_test (bootstrap),
         cmocka_unit_test (resource),
         cmocka_unit_test (job_manager_sched_exec),
+        cmocka_unit_test (job_manager_prolog_epilog),
         cmocka_unit_test (access_queues_archive_ingest),
         cmocka_unit_test (unknown_tables_and_keys_are_warnings),
         cmocka_unit_test (keys_read_at_start_are_reported_on_reload),

@@ -43,8 +43,10 @@ static int try_in_child (pid_t want)
     if (pid == 0) {
         pid_t holder = -1;
         eddy_statelock_t *l = eddy_statelock_acquire (dir, &holder);
-        if (l)
+        if (l) {
+            eddy_statelock_release (l);
             _exit (1);
+        }
         _exit (errno == EBUSY && holder == want && eddy_statelock_holder (dir) == want ? 0 : 2);
     }
     assert_int_equal (waitpid (pid, &status, 0), pid);

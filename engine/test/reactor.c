@@ -323,6 +323,34 @@ static void sim_posts_and_timers_share_one_order (void **state)
     eddy_reactor_destroy (r);
 }
 
+static int drops;
+
+static void count_drop (void *b)
+{
+    drops++;
+    free (b);
+}
+
+/* What an owned post carries is freed by its event or, if the reactor
+ * goes first, by its drop function; a run event is not dropped again.
+ */
+static void sim_owned_posts_are_dropped_at_destroy (void **state)
+{
+    (void)state;
+    eddy_reactor_t *r = eddy_sim_reactor_create (0);
+    struct log log = { { 0 }, 0 };
+    static char p1 = '1';
+    assert_int_equal (eddy_sim_post_owned (r, 1, post_cb, &log, &p1, NULL), 0);
+    assert_int_equal (eddy_sim_post_owned (r, 9, post_cb, &log, malloc (1), count_drop), 0);
+    assert_int_equal (eddy_sim_post_owned (r, 9, post_cb, &log, malloc (1), count_drop), 0);
+    drops = 0;
+    eddy_reactor_run (r, EDDY_RUN_ONCE);
+    assert_string_equal (log.buf, "1");
+    assert_int_equal (drops, 0);
+    eddy_reactor_destroy (r);
+    assert_int_equal (drops, 2);
+}
+
 #define BOTH(fn) cmocka_unit_test (fn)
 
 int main (void)
@@ -340,6 +368,7 @@ int main (void)
     const struct CMUnitTest sim_only[] = {
         cmocka_unit_test (sim_time_is_virtual_and_ties_are_fifo),
         cmocka_unit_test (sim_posts_and_timers_share_one_order),
+        cmocka_unit_test (sim_owned_posts_are_dropped_at_destroy),
     };
     int rc = 0;
     rc += _cmocka_run_group_tests ("reactor-libev", common, 8, setup_ev, teardown);

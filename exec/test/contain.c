@@ -167,6 +167,15 @@ static bool exists (const char *name)
     return access (path, F_OK) == 0;
 }
 
+/* the file's size, -1 if there is none */
+static long size_of (const char *name)
+{
+    char path[512];
+    struct stat st;
+    snprintf (path, sizeof (path), "%s/exec-0/%s", tmpdir, name);
+    return stat (path, &st) == 0 ? (long)st.st_size : -1;
+}
+
 /* dead and reaped, by us or by the reactor (libev's default loop reaps
  * every child) */
 static bool reaped (void *arg)
@@ -200,7 +209,7 @@ static void sweep_kills_what_a_record_still_names (void **state)
     snprintf (dir, sizeof (dir), "%s/exec-0", tmpdir);
     assert_int_equal (mkdir (dir, 0700), 0);
     pid_t same = spawn_sleep (), reused = spawn_sleep (), other = spawn_sleep ();
-    pid_t grouped = spawn_sleep ();
+    pid_t grouped = spawn_sleep (), slotted = spawn_sleep ();
     write_file ("1-1", "eddy-exec-record 1\nboot %s\njob 1\ntask %d %llu\n", boot, (int)same,
                 start_of (same));
     /* the guard's pid, now someone else's (another start time) */
@@ -212,6 +221,11 @@ static void sweep_kills_what_a_record_still_names (void **state)
     write_file ("4-1", "eddy-exec-record 1\nboot %s\njob 4\ncgroup /sys/fs/cgroup/../x\ntask %d %llu\n",
                 boot, (int)grouped, start_of (grouped));
     write_file ("notes", "not a record\n");
+    /* a record file of this broker's naming is emptied and kept for
+     * reuse; an empty one is a kept file */
+    write_file ("slot-7", "eddy-exec-record 1\nboot %s\njob 5\ntask %d %llu\n", boot, (int)slotted,
+                start_of (slotted));
+    write_file ("slot-3", "%s", "");
 
     struct world *w = world_real.create (1, 2);
     assert_non_null (w);
@@ -220,6 +234,7 @@ static void sweep_kills_what_a_record_still_names (void **state)
     assert_int_equal (world_boot (w, 30.0), 0);
     assert_int_equal (world_wait_pred (w, reaped, &same, 10.0), 0);
     assert_int_equal (world_wait_pred (w, reaped, &grouped, 10.0), 0);
+    assert_int_equal (world_wait_pred (w, reaped, &slotted, 10.0), 0);
     world_run_for (w, 0.2);
     assert_true (running (reused));
     assert_true (running (other));
@@ -228,6 +243,8 @@ static void sweep_kills_what_a_record_still_names (void **state)
     assert_false (exists ("3-1"));
     assert_false (exists ("4-1"));
     assert_true (exists ("notes"));
+    assert_int_equal (size_of ("slot-7"), 0);
+    assert_int_equal (size_of ("slot-3"), 0);
     world_destroy (w);
 
     kill (reused, SIGKILL);

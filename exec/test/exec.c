@@ -4,7 +4,10 @@
  * simulator and in real time on libev + ZeroMQ.  On the real world the
  * real backend also forks tasks: distribution over ranks, environment,
  * cwd, exit and signal statuses, exec.kill, time limits with SIGTERM then
- * SIGKILL, output through exec.launch, and output files.
+ * SIGKILL, output through exec.launch, and output files.  exec.perilog
+ * (a prolog or epilog command on a rank): nothing runs in the sim backend;
+ * the real one answers wait statuses, passes the job's variables and kills
+ * at the timeout (SIGTERM, then SIGKILL).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -481,7 +484,101 @@ static void sim_backend_runs_no_process (void **state)
     eddy_handle_destroy (h);
 }
 
+/* exec.perilog on rank: its answer's status and timedout (-1: an error,
+ * whose errno is returned in *errnum). */
+static int perilog (struct world *w, eddy_handle_t *h, uint32_t rank, json_t *req, bool *timedout,
+                    int *errnum)
+{
+    eddy_future_t *f = eddy_rpc (h, "exec.perilog", req, rank, 0);
+    int status = -1, late = 0;
+    json_decref (req);
+    assert_non_null (f);
+    assert_int_equal (world_wait (w, f, 30.0), 0);
+    *errnum = 0;
+    if (eddy_rpc_get_unpack (f, "{s:i s:b}", "status", &status, "timedout", &late) < 0) {
+        *errnum = errno;
+        status = -1;
+    }
+    *timedout = late;
+    eddy_future_destroy (f);
+    return status;
+}
+
+static void perilog_runs_nothing_in_sim (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "jm");
+    bool late;
+    int errnum;
+
+    assert_int_equal (perilog (w, h, 2, json_pack ("{s:I s:s s:[s] s:f}", "id", (json_int_t)7,
+                                                   "name", "prolog", "command", "false",
+                                                   "timeout", 1.0),
+                               &late, &errnum),
+                      0);
+    assert_false (late);
+    assert_int_equal (perilog (w, h, 1, json_pack ("{s:I s:s s:[]}", "id", (json_int_t)7, "name",
+                                                   "prolog", "command"),
+                               &late, &errnum),
+                      -1);
+    assert_int_equal (errnum, EPROTO); /* an empty command */
+    assert_int_equal (perilog (w, h, 1, json_pack ("{s:I s:s s:[s]}", "id", (json_int_t)7, "name",
+                                                   "setup", "command", "true"),
+                               &late, &errnum),
+                      -1);
+    assert_int_equal (errnum, EPROTO); /* neither prolog nor epilog */
+    eddy_handle_destroy (h);
+}
+
 /* ---- the real world only: processes ---- */
+
+static void perilog_statuses_environment_and_timeout (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "jm");
+    bool late;
+    int errnum;
+
+    assert_int_equal (perilog (w, h, 1, json_pack ("{s:I s:s s:[s,s,s]}", "id", (json_int_t)8,
+                                                   "name", "epilog", "command", "sh", "-c",
+                                                   "exit 3"),
+                               &late, &errnum),
+                      3 << 8);
+    assert_false (late);
+    /* the job's variables, the owner's uid, stdin from /dev/null */
+    char script[256];
+    snprintf (script, sizeof (script),
+              "test \"$EDDY_JOB_ID\" = f2 && test \"$EDDY_OWNER_USERID\" = %u && "
+              "test -z \"$(cat)\"", (unsigned)getuid ());
+    assert_int_equal (perilog (w, h, 3, json_pack ("{s:I s:s s:[s,s,s] s:{s:s}}", "id",
+                                                   (json_int_t)8, "name", "prolog", "command",
+                                                   "sh", "-c", script, "env", "EDDY_JOB_ID",
+                                                   "f2"),
+                               &late, &errnum),
+                      0);
+    /* past the timeout: SIGTERM; one that ignores it: SIGKILL (kill_timeout 0.3) */
+    assert_int_equal (perilog (w, h, 2, json_pack ("{s:I s:s s:[s,s] s:f}", "id", (json_int_t)8,
+                                                   "name", "prolog", "command", "sleep", "30",
+                                                   "timeout", 0.2),
+                               &late, &errnum),
+                      SIGTERM);
+    assert_true (late);
+    assert_int_equal (perilog (w, h, 2, json_pack ("{s:I s:s s:[s,s,s] s:f}", "id",
+                                                   (json_int_t)8, "name", "epilog", "command",
+                                                   "sh", "-c", "trap '' TERM; sleep 30",
+                                                   "timeout", 0.2),
+                               &late, &errnum),
+                      SIGKILL);
+    assert_true (late);
+    /* a command that does not exist is an error, not a status */
+    assert_int_equal (perilog (w, h, 0, json_pack ("{s:I s:s s:[s]}", "id", (json_int_t)8, "name",
+                                                   "prolog", "command",
+                                                   "/nonexistent/eddy-no-such-prolog"),
+                               &late, &errnum),
+                      -1);
+    assert_int_equal (errnum, ENOENT);
+    eddy_handle_destroy (h);
+}
 
 static char tmpdir[256];
 
@@ -826,6 +923,83 @@ static void bad_R_raises_an_exec_exception (void **state)
     eddy_handle_destroy (h);
 }
 
+/* [exec] imp set: a stand-in IMP (a script) records how it is called */
+static int setup_imp (void **state)
+{
+    char imp[300], conf_path[300];
+    snprintf (imp, sizeof (imp), "%s/fake-imp", tmpdir);
+    snprintf (conf_path, sizeof (conf_path), "%s/imp.log", tmpdir);
+    FILE *f = fopen (imp, "w");
+    if (!f)
+        return -1;
+    fprintf (f, "#!/bin/sh\n"
+                "echo \"$* $EDDY_JOB_ID $EDDY_JOB_USERID\" >>%s\n"
+                "case $1 in\n"
+                "run) [ \"$2\" = prolog ] && exec sleep 30; exit 4 ;;\n"
+                "kill) kill -s \"$2\" -- \"$3\" ;;\n"
+                "esac\n",
+             conf_path);
+    fclose (f);
+    chmod (imp, 0755);
+    unlink (conf_path);
+    struct world *w = current->create (SIZE, FANOUT);
+    json_t *conf = json_pack ("{s:{s:s}}", "exec", "imp", imp);
+    json_t *args = json_pack ("{s:s s:f}", "backend", "real", "kill_timeout", 0.3);
+    if (!w || !conf || !args)
+        return -1;
+    for (uint32_t i = 0; i < SIZE; i++) {
+        eddy_broker_set_config (w->b[i], conf);
+        eddy_broker_add_initial_module (w->b[i], "exec", args);
+    }
+    json_decref (conf);
+    json_decref (args);
+    if (world_boot (w, 30.0) < 0) {
+        world_destroy (w);
+        return -1;
+    }
+    *state = w;
+    return 0;
+}
+
+static void perilog_goes_through_the_imp_when_set (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "jm");
+    char path[300];
+    bool late;
+    int errnum;
+
+    /* IMP run epilog, not the command; its status is the answer's */
+    assert_int_equal (perilog (w, h, 0, json_pack ("{s:I s:s s:[s] s:{s:s s:s}}", "id",
+                                                   (json_int_t)9, "name", "epilog", "command",
+                                                   "true", "env", "EDDY_JOB_ID", "f9",
+                                                   "EDDY_JOB_USERID", "1234"),
+                               &late, &errnum),
+                      4 << 8);
+    /* at the timeout the IMP is asked to signal the command's group */
+    assert_int_equal (perilog (w, h, 0, json_pack ("{s:I s:s s:[s] s:f s:{s:s}}", "id",
+                                                   (json_int_t)9, "name", "prolog", "command",
+                                                   "true", "timeout", 0.2, "env", "EDDY_JOB_ID",
+                                                   "f9"),
+                               &late, &errnum),
+                      SIGTERM);
+    assert_true (late);
+    /* imp: false (eddy perilog-run) runs the command as is */
+    assert_int_equal (perilog (w, h, 0, json_pack ("{s:I s:s s:[s,s,s] s:b}", "id", (json_int_t)9,
+                                                   "name", "prolog", "command", "sh", "-c",
+                                                   "exit 5", "imp", 0),
+                               &late, &errnum),
+                      5 << 8);
+    snprintf (path, sizeof (path), "%s/imp.log", tmpdir);
+    char *log = slurp (path);
+    assert_non_null (log);
+    assert_non_null (strstr (log, "run epilog f9 1234\n"));
+    assert_non_null (strstr (log, "run prolog f9 \n"));
+    assert_non_null (strstr (log, "kill 15 -"));
+    assert_null (strstr (log, "exit 5"));
+    eddy_handle_destroy (h);
+}
+
 static const struct CMUnitTest both[] = {
     cmocka_unit_test_setup_teardown (test_job_finishes_after_its_run_duration, setup, teardown),
     cmocka_unit_test_setup_teardown (time_limit_raises_timeout_and_kills, setup, teardown),
@@ -837,6 +1011,7 @@ static const struct CMUnitTest both[] = {
 
 static const struct CMUnitTest sim_only[] = {
     cmocka_unit_test_setup_teardown (sim_backend_runs_no_process, setup, teardown),
+    cmocka_unit_test_setup_teardown (perilog_runs_nothing_in_sim, setup, teardown),
 };
 
 static const struct CMUnitTest real_only[] = {
@@ -847,6 +1022,8 @@ static const struct CMUnitTest real_only[] = {
     cmocka_unit_test_setup_teardown (launch_streams_output_then_finish, setup, teardown),
     cmocka_unit_test_setup_teardown (bad_R_raises_an_exec_exception, setup, teardown),
     cmocka_unit_test_setup_teardown (output_files_from_templates, setup, teardown),
+    cmocka_unit_test_setup_teardown (perilog_statuses_environment_and_timeout, setup, teardown),
+    cmocka_unit_test_setup_teardown (perilog_goes_through_the_imp_when_set, setup_imp, teardown),
 };
 
 #define NTESTS(t) (sizeof (t) / sizeof ((t)[0]))

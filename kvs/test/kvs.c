@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/future.h"
+#include "kvs/backing.h"
 #include "kvs/blobref.h"
 #include "kvs/kvs.h"
 #include "test/support/world.h"
@@ -332,6 +334,78 @@ static void namespaces_are_separate (void **state)
     assert_int_equal (errno, EINVAL);
     eddy_future_destroy (f);
     eddy_handle_destroy (h);
+}
+
+static mode_t mode_of (const char *dir, const char *name)
+{
+    char path[256];
+    struct stat st;
+    snprintf (path, sizeof (path), "%s%s%s", dir, name ? "/" : "", name ? name : "");
+    assert_int_equal (stat (path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* The store holds every job's environment: private whatever the umask,
+ * and an older store made readable by others is tightened, keeping what
+ * it holds.
+ */
+static void the_sqlite_store_is_private_to_the_owner (void **state)
+{
+    char parent[] = "/tmp/eddy-kvs-mode.XXXXXX", dir[64], path[128];
+    eddy_error_t err;
+    assert_non_null (mkdtemp (parent));
+    snprintf (dir, sizeof (dir), "%s/state", parent);
+    mode_t old = umask (022);
+
+    void *s = eddy_backing_sqlite.open (dir, NULL, &err);
+    if (!s)
+        fail_msg ("open: %s", err.text);
+    assert_int_equal (mode_of (dir, NULL), 0700);
+    assert_int_equal (mode_of (dir, "content.sqlite"), 0600);
+    const char *ref = "sha1-0000000000000000000000000000000000000000";
+    const void *data[] = { "x" };
+    const size_t lens[] = { 1 };
+    assert_int_equal (eddy_backing_sqlite.store (s, 1, &ref, data, lens, "k", "v", &err), 0);
+    assert_int_equal (mode_of (dir, "content.sqlite-wal"), 0600);
+    eddy_backing_sqlite.close (s);
+
+    snprintf (path, sizeof (path), "%s/content.sqlite", dir);
+    assert_int_equal (chmod (path, 0644), 0);
+    assert_int_equal (chmod (dir, 0755), 0);
+    assert_non_null ((s = eddy_backing_sqlite.open (dir, NULL, &err)));
+    assert_int_equal (mode_of (dir, "content.sqlite"), 0600);
+    char *v = NULL;
+    assert_int_equal (eddy_backing_sqlite.checkpoint_get (s, "k", &v), 0);
+    assert_string_equal (v, "v");
+    free (v);
+    eddy_backing_sqlite.close (s);
+    umask (old);
+    char cmd[160];
+    snprintf (cmd, sizeof (cmd), "rm -rf %s", parent);
+    assert_int_equal (system (cmd), 0);
+}
+
+static void job_keys_parse_back_to_their_id (void **state)
+{
+    char key[128];
+    uint64_t id;
+    const char *rest;
+    assert_true (eddy_kvs_job_key (key, sizeof (key), 0x0123456789abcdefULL, "eventlog") > 0);
+    assert_int_equal (eddy_kvs_job_key_parse (key, &id, &rest), 0);
+    assert_true (id == 0x0123456789abcdefULL);
+    assert_string_equal (rest, "eventlog");
+    assert_int_equal (eddy_kvs_job_key_parse ("job.0000.0000.0000.002a.output.x", &id, NULL), 0);
+    assert_true (id == 42);
+    /* the job directory itself, other keys and other spellings are not */
+    const char *bad[] = { "job.0000.0000.0000.002a", "job.0000.0000.0000.002a.",
+                          "job.0000.0000.0000.002A.eventlog", "job.000.0000.0000.002a.x",
+                          "job.0000.0000.0000.002a", "xjob.0000.0000.0000.002a.x",
+                          "job.0000.0000.0000.002ax", "job", "", "job-manager.queues" };
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        errno = 0;
+        assert_int_equal (eddy_kvs_job_key_parse (bad[i], NULL, NULL), -1);
+        assert_int_equal (errno, EINVAL);
+    }
 }
 
 static void content_loads_fault_in_through_the_tree (void **state)
@@ -709,6 +783,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (watch_sees_each_change_until_cancelled, setup, teardown),
     cmocka_unit_test_setup_teardown (append_watch_gets_only_new_entries, setup, teardown),
     cmocka_unit_test_setup_teardown (namespaces_are_separate, setup, teardown),
+    cmocka_unit_test (job_keys_parse_back_to_their_id),
+    cmocka_unit_test (the_sqlite_store_is_private_to_the_owner),
     cmocka_unit_test_setup_teardown (content_loads_fault_in_through_the_tree, setup, teardown),
     cmocka_unit_test (full_store_and_restart),
     cmocka_unit_test_setup_teardown (gc_spares_young_blobs_once, setup, teardown),

@@ -278,15 +278,34 @@ static void wait_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
         jobmgr_wait_stored (jm, msg, (uint64_t)id);
 }
 
+/* A guest waits only on their own jobs, and is told so at once instead of
+ * learning another user's exit status later.
+ */
+bool jobmgr_may_wait (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id, uint32_t userid)
+{
+    char text[128];
+    if ((eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER) || eddy_msg_userid (msg) == userid)
+        return true;
+    snprintf (text, sizeof (text), "job %ju belongs to another user: only its owner or the "
+              "instance owner may wait on it", (uintmax_t)id);
+    eddy_respond_error (jm->h, msg, EPERM, text);
+    return false;
+}
+
 bool jobmgr_wait_known (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id)
 {
     json_t *res;
     struct job *job = eddy_u64map_get (jm->active, id);
+    const struct gone *g;
     if (job) {
+        if (!jobmgr_may_wait (jm, msg, id, job->userid))
+            return true;
         if (add_waiter (&job->waiters, msg) < 0)
             eddy_respond_error (jm->h, msg, ENOMEM, NULL);
         return true;
     }
+    if ((g = gone_find (jm, id)) && !jobmgr_may_wait (jm, msg, id, g->userid))
+        return true;
     if (gone_lookup (jm, id, &res)) {
         eddy_respond (jm->h, msg, res);
         json_decref (res);
@@ -465,7 +484,9 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         return;
     }
     if (jobmgr_queues_configure (jm, json_object_get (eddy_msg_payload (msg), "config"), text,
-                                 sizeof (text)) < 0) {
+                                 sizeof (text)) < 0
+        || jobmgr_perilog_configure (jm, json_object_get (eddy_msg_payload (msg), "config"), text,
+                                     sizeof (text)) < 0) {
         eddy_respond_error (h, msg, EINVAL, text);
         return;
     }
@@ -495,8 +516,8 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-manager.raise", raise_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.cancelall", cancelall_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.wait", wait_cb, EDDY_ROLE_ALL },
-    { EDDY_MSGTYPE_REQUEST, "job-manager.drain", drain_cb, EDDY_ROLE_ALL },
-    { EDDY_MSGTYPE_REQUEST, "job-manager.idle", drain_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.drain", drain_cb, EDDY_ROLE_OWNER },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.idle", drain_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.journal", journal_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.journal-cancel", journal_cancel_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.sched-hello", sched_hello_cb, EDDY_ROLE_OWNER },
@@ -541,6 +562,7 @@ static void jm_unload (void *ctx)
     }
     free (jm->ring);
     jobmgr_purge_destroy (jm);
+    jobmgr_perilog_destroy (jm);
     jobmgr_commit_destroy (jm);
     eddy_held_fail (&jm->journal_wait, jm->h, ENOSYS, "job-manager unloaded");
     free (jm->jfrom);
@@ -588,8 +610,10 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
         errno = EINVAL;
         return -1;
     }
-    if (jobmgr_queues_configure (jm, conf, text, sizeof (text)) < 0) {
+    if (jobmgr_queues_configure (jm, conf, text, sizeof (text)) < 0
+        || jobmgr_perilog_configure (jm, conf, text, sizeof (text)) < 0) {
         eddy_log (h, LOG_ERR, "%s", text);
+        jmq_set_clear (&jm->queues);
         free (jm);
         errno = EINVAL;
         return -1;

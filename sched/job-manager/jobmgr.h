@@ -58,6 +58,11 @@ struct job {
     char *exc_type;       /* the first fatal exception */
     char *exc_note;
 
+    uint8_t prolog, epilog; /* perilog.c: PL_NONE, PL_POSTED, PL_RUNNING, PL_DONE */
+    bool prolog_failed;
+    int drains_pending;   /* perilog.c: resource.drain requests not answered */
+    struct plrun *plrun;  /* perilog.c: the prolog or epilog in flight */
+
     struct jdeps *deps;   /* depend.c: its dependencies, once looked at */
     eddy_future_t *alloc_f;
     eddy_future_t *exec_f;
@@ -68,12 +73,23 @@ struct job {
 /* What remains of an inactive job, for job-manager.wait. */
 struct gone {
     uint64_t id;
+    uint32_t userid; /* who submitted it: only they or the owner may wait */
     bool success;
     int status;
     bool has_status;
     char *exc_type;
     char *exc_note;
 };
+
+/* [job-manager.prolog] / [job-manager.epilog] (perilog.c) */
+struct plconf {
+    json_t *command; /* argv; NULL: none configured */
+    double timeout;  /* seconds, 0: none */
+    bool per_rank;   /* on each of the job's ranks (else rank 0 only) */
+};
+#define PERILOG_DEFAULT_TIMEOUT 1800.0
+enum { PL_PROLOG = 0, PL_EPILOG = 1 };
+enum { PL_NONE = 0, PL_POSTED, PL_RUNNING, PL_DONE };
 
 struct restore; /* restart.c: the KVS scan in progress at load */
 struct batch;   /* jobstate.c: a commit in flight */
@@ -154,6 +170,7 @@ struct jobmgr {
     struct eddy_held queue_held;
     uint64_t events_posted;
     uint64_t jobs_inactive;
+    struct plconf perilog[2]; /* PL_PROLOG, PL_EPILOG */
 };
 
 /* What a stored eventlog says about a job (replay.c). */
@@ -200,6 +217,8 @@ bool jobmgr_defer (struct jobmgr *jm, const eddy_msg_t *msg);
  */
 void jobmgr_wait_stored (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id);
 bool jobmgr_wait_known (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id);
+/* True if msg's sender may wait on job id of userid; else answers EPERM. */
+bool jobmgr_may_wait (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id, uint32_t userid);
 
 /* The KVS key of the queues' states. */
 #define QUEUES_KEY "job-manager.queues"
@@ -254,7 +273,23 @@ void jobmgr_purge_trim (struct jobmgr *jm);
 void jobmgr_purge_destroy (struct jobmgr *jm);
 void jobmgr_purge_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg);
 
+/* perilog.c: a job's prolog (which = PL_PROLOG) or epilog.  ready ()
+ * is asked by job_action (): true once it is done (or none is
+ * configured); false: it waits (for its start entry to be stored, or for
+ * the command on the job's ranks) and job_action () is called again when
+ * that changes.  configure () applies [job-manager] prolog and epilog
+ * tables (-1 + text if wrong: the set in force stays); it is for jobs
+ * that reach the step from then on.  perilog_free () from job_destroy ().
+ */
+bool jobmgr_perilog_ready (struct jobmgr *jm, struct job *job, int which);
+int jobmgr_perilog_configure (struct jobmgr *jm, const json_t *conf, char *text, size_t len);
+void jobmgr_perilog_destroy (struct jobmgr *jm);
+void jobmgr_perilog_free (struct job *job);
+
 /* jobstate.c */
+/* True (and the job acts again once stored) while its latest entries are
+ * not stored: an effect outside the job manager waits for them. */
+bool job_waits (struct jobmgr *jm, struct job *job);
 struct job *job_create (struct jobmgr *jm, uint64_t id);
 void job_destroy (struct job *job);
 const char *job_state_name (job_state_t s);
@@ -300,9 +335,11 @@ void jobmgr_journal_join (struct jobmgr *jm, const eddy_msg_t *msg);
 void jobmgr_journal_drop (struct jobmgr *jm, uint64_t origin, bool tell);
 void jobmgr_check_waiters (struct jobmgr *jm);
 bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result);
+/* An inactive job this job manager remembers (NULL if none). */
+const struct gone *gone_find (struct jobmgr *jm, uint64_t id);
 void jobmgr_link (struct jobmgr *jm, struct job *job);
-void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_status, int status,
-                      const char *exc_type, const char *exc_note);
+void jobmgr_remember (struct jobmgr *jm, uint64_t id, uint32_t userid, bool success,
+                      bool has_status, int status, const char *exc_type, const char *exc_note);
 void jobmgr_count_running (struct jobmgr *jm, struct job *job);
 json_t *job_wait_result (struct job *job);
 

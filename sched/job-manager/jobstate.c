@@ -45,6 +45,7 @@ void job_destroy (struct job *job)
     if (job) {
         eddy_future_destroy (job->alloc_f);
         eddy_future_destroy (job->exec_f);
+        jobmgr_perilog_free (job);
         job_depend_free (job);
         json_decref (job->jobspec);
         json_decref (job->R);
@@ -195,6 +196,11 @@ static bool waits (struct jobmgr *jm, struct job *job)
     jm->gated[jm->ngated++] = job->id;
     job->gated = true;
     return true;
+}
+
+bool job_waits (struct jobmgr *jm, struct job *job)
+{
+    return waits (jm, job);
 }
 
 /* ---- the scheduler ---- */
@@ -377,8 +383,8 @@ static void exec_kill (struct jobmgr *jm, struct job *job, int signum)
 
 /* ---- inactive ---- */
 
-void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_status, int status,
-                      const char *exc_type, const char *exc_note)
+void jobmgr_remember (struct jobmgr *jm, uint64_t id, uint32_t userid, bool success,
+                      bool has_status, int status, const char *exc_type, const char *exc_note)
 {
     struct gone *g;
     if (jm->ring_size == 0)
@@ -394,6 +400,7 @@ void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_sta
     jm->ring_next = (jm->ring_next + 1) % jm->ring_size;
     memset (g, 0, sizeof (*g));
     g->id = id;
+    g->userid = userid;
     g->success = success;
     g->status = status;
     g->has_status = has_status;
@@ -404,7 +411,7 @@ void jobmgr_remember (struct jobmgr *jm, uint64_t id, bool success, bool has_sta
 
 static void remember (struct jobmgr *jm, struct job *job)
 {
-    jobmgr_remember (jm, job->id, !job->fatal && job->finished && job->status == 0, job->finished,
+    jobmgr_remember (jm, job->id, job->userid, !job->fatal && job->finished && job->status == 0, job->finished,
                      job->status, job->exc_type, job->exc_note);
 }
 
@@ -424,6 +431,11 @@ json_t *job_wait_result (struct job *job)
 {
     return result_json (job->id, !job->fatal && job->finished && job->status == 0, job->finished,
                         job->status, job->exc_type, job->exc_note);
+}
+
+const struct gone *gone_find (struct jobmgr *jm, uint64_t id)
+{
+    return eddy_u64map_get (jm->inactive, id);
 }
 
 bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result)
@@ -508,8 +520,10 @@ void job_action (struct jobmgr *jm, struct job *job)
             return;
         }
         case JOB_RUN:
-            /* never start what a restart would not know was allocated */
-            if (!job->exec_running && !job->started && !job->finished && !waits (jm, job))
+            /* the prolog first (perilog.c), then never start what a
+             * restart would not know was allocated */
+            if (!job->exec_running && !job->started && !job->finished
+                && jobmgr_perilog_ready (jm, job, PL_PROLOG) && !waits (jm, job))
                 exec_start (jm, job);
             return;
         case JOB_CLEANUP:
@@ -524,6 +538,15 @@ void job_action (struct jobmgr *jm, struct job *job)
                     exec_kill (jm, job, SIGTERM);
                 return;
             }
+            /* a prolog under way ends first; then the epilog (perilog.c),
+             * and what it drains is out of the scheduler's hands */
+            if (job->prolog == PL_POSTED || job->prolog == PL_RUNNING) {
+                jobmgr_perilog_ready (jm, job, PL_PROLOG);
+                return;
+            }
+            if (job->has_resources && (!jobmgr_perilog_ready (jm, job, PL_EPILOG)
+                                       || job->drains_pending > 0))
+                return;
             if (job->has_resources) {
                 if (!job->free_pending && !waits (jm, job)) {
                     eddy_future_t *f = eddy_rpc_pack (jm->h, "sched.free", EDDY_NODEID_ANY, 0,

@@ -39,6 +39,7 @@
 /* An inactive job, as much as wait and the purge queue need. */
 struct inactive {
     uint64_t id;
+    uint32_t userid;
     double t_inactive;
     bool success, has_status;
     int status;
@@ -91,6 +92,7 @@ static int add_inactive (struct restore *rs, uint64_t id, const struct jobreplay
     struct inactive *in = &p[rs->ninactive];
     *in = (struct inactive){
         .id = id,
+        .userid = jr->userid,
         .t_inactive = jr->t_inactive,
         .success = !jr->fatal && jr->finished && jr->status == 0,
         .has_status = jr->finished,
@@ -232,7 +234,7 @@ static void restore_inactive (struct jobmgr *jm, struct restore *rs)
         qsort (rs->inactive, rs->ninactive, sizeof (rs->inactive[0]), by_inactive);
     for (size_t i = 0; i < rs->ninactive; i++) {
         struct inactive *in = &rs->inactive[i];
-        jobmgr_remember (jm, in->id, in->success, in->has_status, in->status, in->exc_type,
+        jobmgr_remember (jm, in->id, in->userid, in->success, in->has_status, in->status, in->exc_type,
                          in->exc_note);
         jobmgr_purge_at (jm, in->id, in->t_inactive);
         jm->jobs_inactive++;
@@ -515,8 +517,10 @@ static void stored_eventlog_cb (eddy_future_t *f, void *arg)
         stored_unknown (jm, sw->req, sw->id);
         goto done;
     }
-    jobmgr_remember (jm, sw->id, !jr.fatal && jr.finished && jr.status == 0, jr.finished,
+    jobmgr_remember (jm, sw->id, jr.userid, !jr.fatal && jr.finished && jr.status == 0, jr.finished,
                      jr.status, jr.exc_type, jr.exc_note);
+    if (!jobmgr_may_wait (jm, sw->req, sw->id, jr.userid))
+        goto done;
     if (!gone_lookup (jm, sw->id, &res)) /* remembering nothing (inactive_remember 0) */
         stored_unknown (jm, sw->req, sw->id);
     else {

@@ -6,7 +6,10 @@
  * a batch is in flight gets only stored entries, each once; a failed commit of facts is tried again (after
  * 0.1 s, then 0.2 s...) with nothing acted on meanwhile, and requests are
  * refused then; an urgency whose commit fails is answered with the
- * store's error and leaves the job as it was.
+ * store's error and leaves the job as it was.  With a prolog and an
+ * epilog configured, each runs (exec.perilog) only once its start entry is
+ * stored, the job starts only once prolog-finish is, and a failed epilog's
+ * drain is answered before the job's resources are freed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,6 +44,10 @@ struct fake {
     eddy_msg_t *start;              /* ...the last one, to answer on its stream */
     eddy_msg_t *frees[MAXHELD];     /* sched.free requests, unanswered */
     int nfrees;
+    eddy_msg_t *perilogs[MAXHELD];  /* exec.perilog requests, unanswered */
+    int nperilogs;
+    eddy_msg_t *drains[MAXHELD];    /* resource.drain requests, unanswered */
+    int ndrains;
 };
 
 struct env {
@@ -86,12 +93,27 @@ static void exec_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
         eddy_msg_decref (fk->start);
         fk->start = eddy_msg_incref (msg);
     }
+    else if (!strcmp (eddy_msg_topic (msg), "exec.perilog")) {
+        assert_true (fk->nperilogs < MAXHELD);
+        fk->perilogs[fk->nperilogs++] = eddy_msg_incref (msg);
+    }
+}
+
+static void resource_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
+                         void *arg)
+{
+    struct fake *fk = arg;
+    if (!strcmp (eddy_msg_topic (msg), "resource.drain")) {
+        assert_true (fk->ndrains < MAXHELD);
+        fk->drains[fk->ndrains++] = eddy_msg_incref (msg);
+    }
 }
 
 static const struct eddy_msg_handler_spec fake_handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "kvs.*", kvs_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "sched.*", sched_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "exec.*", exec_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "resource.*", resource_cb, EDDY_ROLE_ALL },
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -105,10 +127,12 @@ static json_t *rpc_wait (struct env *e, eddy_future_t *f)
     return o;
 }
 
-static int setup (void **state)
+static int setup_with (void **state, json_t *config)
 {
     struct env *e = calloc (1, sizeof (*e));
     if (!e || !(e->w = current->create (1, 2)) || world_boot (e->w, 30.0) < 0)
+        return -1;
+    if (config && eddy_broker_set_config (e->w->b[0], config) < 0)
         return -1;
     e->fk.h = eddy_broker_handle_create (e->w->b[0], "fake");
     e->client = eddy_broker_handle_create (e->w->b[0], "client");
@@ -116,6 +140,7 @@ static int setup (void **state)
     if (!e->fk.h || !e->client || eddy_service_register (e->fk.h, "kvs") < 0
         || eddy_service_register (e->fk.h, "sched") < 0
         || eddy_service_register (e->fk.h, "exec") < 0
+        || eddy_service_register (e->fk.h, "resource") < 0
         || eddy_msg_handler_addvec (e->fk.h, fake_handlers, &e->fk, &e->fk.handlers) < 0)
         return -1;
     eddy_future_t *f = eddy_rpc_pack (e->client, "module.load", 0, 0, "{s:s}", "name",
@@ -124,6 +149,32 @@ static int setup (void **state)
     eddy_future_destroy (f);
     *state = e;
     return 0;
+}
+
+static int setup (void **state)
+{
+    return setup_with (state, NULL);
+}
+
+/* [job-manager] with a per-rank prolog and epilog */
+static int setup_perilog (void **state)
+{
+    json_t *conf = json_pack ("{s:{s:{s:[s] s:b} s:{s:[s] s:b s:s}}}", "job-manager", "prolog",
+                              "command", "true", "per-rank", 1, "epilog", "command", "true",
+                              "per-rank", 1, "timeout", "1m");
+    int rc = setup_with (state, conf);
+    json_decref (conf);
+    return rc;
+}
+
+/* a per-rank prolog with a timeout of 1s */
+static int setup_prolog_timeout (void **state)
+{
+    json_t *conf = json_pack ("{s:{s:{s:[s] s:b s:s}}}", "job-manager", "prolog", "command",
+                              "true", "per-rank", 1, "timeout", "1s");
+    int rc = setup_with (state, conf);
+    json_decref (conf);
+    return rc;
 }
 
 static int teardown (void **state)
@@ -140,6 +191,10 @@ static int teardown (void **state)
         eddy_msg_decref (e->fk.allocs[i]);
     for (int i = 0; i < e->fk.nfrees; i++)
         eddy_msg_decref (e->fk.frees[i]);
+    for (int i = 0; i < e->fk.nperilogs; i++)
+        eddy_msg_decref (e->fk.perilogs[i]);
+    for (int i = 0; i < e->fk.ndrains; i++)
+        eddy_msg_decref (e->fk.drains[i]);
     eddy_msg_decref (e->fk.start);
     eddy_msg_handler_delvec (e->fk.handlers);
     eddy_handle_destroy (e->fk.h);
@@ -449,6 +504,155 @@ static void a_refused_urgency_leaves_the_job_as_it_was (void **state)
     assert_int_equal (world_wait_pred (e->w, allocs_asked, e, 10.0), 0);
 }
 
+static bool perilog_asked (void *arg)
+{
+    struct env *e = arg;
+    return e->fk.nperilogs > 0;
+}
+
+static bool drain_asked (void *arg)
+{
+    struct env *e = arg;
+    return e->fk.ndrains > 0;
+}
+
+/* Answer the oldest exec.perilog with a wait status; it names the job's
+ * rank, the command and the job's variables. */
+static void answer_perilog (struct env *e, const char *name, int status)
+{
+    const char *n, *arg0, *jobid;
+    json_t *cmd;
+    assert_true (e->fk.nperilogs > 0);
+    eddy_msg_t *msg = e->fk.perilogs[0];
+    assert_int_equal (json_unpack (eddy_msg_payload (msg), "{s:s s:o s:{s:s}}", "name", &n,
+                                   "command", &cmd, "env", "EDDY_JOB_ID", &jobid),
+                      0);
+    assert_string_equal (n, name);
+    assert_int_equal (json_unpack (cmd, "[s]", &arg0), 0);
+    assert_string_equal (arg0, "true");
+    assert_true (*jobid != '\0');
+    eddy_respond_pack (e->fk.h, msg, "{s:i s:b}", "status", status, "timedout", 0);
+    eddy_msg_decref (msg);
+    memmove (e->fk.perilogs, e->fk.perilogs + 1, --e->fk.nperilogs * sizeof (e->fk.perilogs[0]));
+}
+
+static void answer_all_commits (struct env *e)
+{
+    while (e->fk.ncommits > 0)
+        answer_commit (e, 0);
+}
+
+static void a_prolog_and_epilog_run_only_once_their_start_is_stored (void **state)
+{
+    struct env *e = *state;
+
+    submit (e, 1 << 24, 16);
+    assert_int_equal (world_wait_pred (e->w, allocs_asked, e, 10.0), 0);
+    world_run_for (e->w, 0.5);
+    e->fk.auto_commit = false;
+    eddy_msg_t *msg = e->fk.allocs[0];
+    assert_int_equal (eddy_respond_pack (e->fk.h, msg, "{s:i s:{s:i s:{s:[{s:s s:{s:s}}]}}}",
+                                         "type", 0, "R", "version", 1, "execution", "R_lite",
+                                         "rank", "0", "children", "core", "0"),
+                      0);
+    eddy_msg_decref (msg);
+    e->fk.nallocs--;
+
+    /* alloc and prolog-start go out together; the prolog waits for them */
+    assert_int_equal (world_wait_pred (e->w, commit_held, e, 10.0), 0);
+    assert_true (commit_has (e, 0, "alloc"));
+    assert_true (commit_has (e, 0, "prolog-start"));
+    world_run_for (e->w, 1.0);
+    assert_int_equal (e->fk.nperilogs, 0);
+    answer_commit (e, 0);
+    assert_int_equal (world_wait_pred (e->w, perilog_asked, e, 10.0), 0);
+    world_run_for (e->w, 0.5);
+    assert_int_equal (e->fk.starts, 0); /* the prolog runs */
+    answer_perilog (e, "prolog", 0);
+
+    /* prolog-finish is a fact to store before the start */
+    assert_int_equal (world_wait_pred (e->w, commit_held, e, 10.0), 0);
+    assert_true (commit_has (e, 0, "prolog-finish"));
+    world_run_for (e->w, 0.5);
+    assert_int_equal (e->fk.starts, 0);
+    answer_all_commits (e);
+    assert_int_equal (world_wait_pred (e->w, started, e, 10.0), 0);
+
+    /* the job ends: epilog-start stored first, then the epilog */
+    world_run_for (e->w, 0.5);
+    answer_all_commits (e);
+    eddy_respond_pack (e->fk.h, e->fk.start, "{s:s}", "type", "start");
+    eddy_respond_pack (e->fk.h, e->fk.start, "{s:s s:i}", "type", "finish", "status", 0);
+    eddy_respond_pack (e->fk.h, e->fk.start, "{s:s s:b}", "type", "release", "final", 1);
+    eddy_respond_error (e->fk.h, e->fk.start, ENODATA, NULL);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal (world_wait_pred (e->w, commit_held, e, 10.0), 0);
+        world_run_for (e->w, 0.2);
+        if (commit_has (e, 0, "epilog-start"))
+            break;
+        answer_commit (e, 0);
+    }
+    assert_true (commit_has (e, 0, "epilog-start"));
+    world_run_for (e->w, 0.5);
+    assert_int_equal (e->fk.nperilogs, 0);
+    answer_all_commits (e);
+    assert_int_equal (world_wait_pred (e->w, perilog_asked, e, 10.0), 0);
+    assert_int_equal (e->fk.nfrees, 0);
+
+    /* it fails: its rank is drained, and freed only once that is answered */
+    e->fk.auto_commit = true;
+    answer_perilog (e, "epilog", 1 << 8);
+    assert_int_equal (world_wait_pred (e->w, drain_asked, e, 10.0), 0);
+    const char *targets, *reason;
+    assert_int_equal (json_unpack (eddy_msg_payload (e->fk.drains[0]), "{s:s s:s}", "targets",
+                                   &targets, "reason", &reason),
+                      0);
+    assert_string_equal (targets, "0");
+    assert_non_null (strstr (reason, "epilog failed for job"));
+    world_run_for (e->w, 1.0);
+    assert_int_equal (e->fk.nfrees, 0);
+    eddy_respond (e->fk.h, e->fk.drains[0], NULL);
+    assert_int_equal (world_wait_pred (e->w, freed, e, 10.0), 0);
+}
+
+/* A rank that never answers (its broker gone) fails the prolog a grace
+ * period after the timeout: a minute, so in virtual time only. */
+static void a_prolog_rank_that_never_answers_fails_the_job (void **state)
+{
+    struct env *e = *state;
+
+    if (current != &world_sim)
+        skip ();
+    submit (e, 1 << 24, 16);
+    assert_int_equal (world_wait_pred (e->w, allocs_asked, e, 10.0), 0);
+    eddy_msg_t *msg = e->fk.allocs[0];
+    assert_int_equal (eddy_respond_pack (e->fk.h, msg, "{s:i s:{s:i s:{s:[{s:s s:{s:s}}]}}}",
+                                         "type", 0, "R", "version", 1, "execution", "R_lite",
+                                         "rank", "0", "children", "core", "0"),
+                      0);
+    eddy_msg_decref (msg);
+    e->fk.nallocs--;
+    assert_int_equal (world_wait_pred (e->w, perilog_asked, e, 10.0), 0);
+    eddy_future_t *w = eddy_rpc_pack (e->client, "job-manager.wait", EDDY_NODEID_ANY, 0, "{s:I}",
+                                      "id", (json_int_t)(1 << 24));
+    world_run_for (e->w, 30.0);
+    assert_int_equal (e->fk.ndrains, 0); /* still within the grace */
+    assert_int_equal (world_wait_pred (e->w, drain_asked, e, 60.0), 0);
+    eddy_respond (e->fk.h, e->fk.drains[0], NULL);
+    assert_int_equal (world_wait_pred (e->w, freed, e, 10.0), 0);
+    eddy_respond (e->fk.h, e->fk.frees[0], NULL);
+    assert_int_equal (world_wait (e->w, w, 10.0), 0);
+    json_t *o = NULL;
+    const char *type, *note;
+    assert_int_equal (eddy_rpc_get (w, &o), 0);
+    assert_int_equal (json_unpack (o, "{s:{s:s s:s}}", "exception", "type", &type, "note", &note),
+                      0);
+    assert_string_equal (type, "prolog");
+    assert_non_null (strstr (note, "no answer 60s after its timeout"));
+    assert_int_equal (e->fk.starts, 0);
+    eddy_future_destroy (w);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (a_job_starts_only_once_its_alloc_is_stored, setup, teardown),
     cmocka_unit_test_setup_teardown (a_job_is_freed_and_waited_for_only_once_its_end_is_stored,
@@ -458,6 +662,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (failed_facts_are_tried_again_and_nothing_acts_meanwhile, setup,
                                      teardown),
     cmocka_unit_test_setup_teardown (a_refused_urgency_leaves_the_job_as_it_was, setup, teardown),
+    cmocka_unit_test_setup_teardown (a_prolog_and_epilog_run_only_once_their_start_is_stored,
+                                     setup_perilog, teardown),
+    cmocka_unit_test_setup_teardown (a_prolog_rank_that_never_answers_fails_the_job,
+                                     setup_prolog_timeout, teardown),
 };
 
 int main (void)

@@ -26,4 +26,23 @@ ok "a flat tree of 16 brokers" eddy start --size 16 --fanout 0 eddy ping --count
 ok "a tcp overlay with CURVE" eddy start --size 4 --tbon tcp eddy ping --count 3 --rank 3 broker
 fails "an unknown option is refused" eddy start --bogus true
 eddy start --size 0 true 2>"$TMP/err"; has "$TMP/err" '^eddy-start: --size' "a bad size gets an eddy-start: message"
+# a signal to eddy start: SIGTERM shuts the instance down and exits 143;
+# after SIGKILL (no shutdown possible) its brokers and command go anyway
+mkdir "$TMP/rd1" "$TMP/rd2"
+eddy start --size 3 --rundir "$TMP/rd1" sh -c 'echo up >"$1"; exec sleep 300' sh "$TMP/up1" \
+    2>"$TMP/term" &
+sp=$!
+within 20 test -s "$TMP/up1"
+kill -TERM $sp; wait $sp; rc=$?
+[ $rc -eq 143 ]; _report $? "SIGTERM to eddy start: exit 143 (got $rc)" "$TMP/term"
+within 10 sh -c "! pgrep -f -- '--rundir=$TMP/rd1( |\$)'"
+_report $? "SIGTERM to eddy start: no broker of it is left" "$TMP/term"
+eddy start --size 3 --rundir "$TMP/rd2" sh -c 'echo $$ >"$1"; exec sleep 300' sh "$TMP/up2" &
+sp=$!
+within 20 test -s "$TMP/up2"
+kill -KILL $sp; wait $sp 2>/dev/null
+within 10 sh -c "! pgrep -f -- '--rundir=$TMP/rd2( |\$)'"
+_report $? "SIGKILL to eddy start: its brokers shut down by themselves" /dev/null
+within 10 sh -c "! kill -0 $(cat "$TMP/up2") 2>/dev/null"
+_report $? "SIGKILL to eddy start: its command is gone too" /dev/null
 finish

@@ -116,6 +116,25 @@ has "$TMP/order" '^lost=3 offline=3 online=0-2 avail=0-1 drained=2$' "in the ord
 has "$TMP/lost" '^lostv: drained 2 0$' "list -v shows the drained rank's cores"
 has "$TMP/lost" '^lostv: down 3 0$' "and the lost rank as down"
 
+# after a disconnect the lost rank gets no work: a 4-node job waits (it
+# is not placed there to fail), 3-node and 1-core jobs run, listings answer
+cat >"$TMP/disc.sh" <<'SH'
+eddy overlay disconnect 3
+for i in $(seq 1 100); do [ "$(eddy resource status -n -s lost -o '{ranks}')" = 3 ] && break; sleep 0.1; done
+big=$(eddy submit -N 4 -n 4 true)
+timeout 20 eddy run -N 3 -n 3 true; echo "three rc=$?"
+timeout 20 eddy run -n 1 true; echo "one rc=$?"
+timeout 10 eddy resource list -n -s down -o '{ranks}' | sed 's/^/down: /'
+sleep 1
+echo "big: $(eddy jobs -a -n -o '{id} {state}' | awk -v id="$big" '$1 == id { print $2 }')"
+eddy job cancel "$big"
+SH
+(cd "$TMP" && timeout 90 eddy start --size 4 -S resource.cores=0 sh disc.sh) >"$TMP/disc" 2>&1
+has "$TMP/disc" '^three rc=0$' "after a disconnect a 3-node job runs on the others"
+has "$TMP/disc" '^one rc=0$' "and a 1-core job runs"
+has "$TMP/disc" '^down: 3$' "resource list answers: rank 3 down"
+has "$TMP/disc" '^big: SCHED$' "a 4-node job waits rather than being placed on the lost rank"
+
 # answered only once stored: on a full disk (a 4 MB tmpfs of the test's
 # own mount namespace; root only) a drain fails and changes nothing
 if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then

@@ -77,13 +77,15 @@ SH
 }
 
 # restart DIR [MODULE-ARG]: the instance started again on $TMP/state; its
-# log, and what records are left once the sweep is done (a record goes
-# when its cgroup is removed: up to a few seconds while processes die)
+# log, and what records are left once the sweep is done (a record is
+# emptied, its file kept for reuse, when its cgroup is removed: up to a
+# few seconds while processes die)
 restart () {
     local d=$1; shift
     (cd "$TMP" && timeout 60 eddy start --statedir="$TMP/state" "$@" sh -c '
-        for i in $(seq 1 50); do [ -z "$(ls "$1")" ] && break; sleep 0.1; done
-        eddy dmesg; ls "$1"' sh "$TMP/state/exec-0") >"$d/restart" 2>&1
+        records () { find "$1" -type f ! -empty -printf "record %f\n"; }
+        for i in $(seq 1 50); do [ -z "$(records "$1")" ] && break; sleep 0.1; done
+        eddy dmesg; records "$1"' sh "$TMP/state/exec-0") >"$d/restart" 2>&1
 }
 
 leftovers=
@@ -110,7 +112,7 @@ restart "$d"
 _report $? "the broker started again kills the task" "$d/gone"
 has "$d/restart" 'exec.notice\[0\]: job [0-9]+: killed [0-9]+ processes a previous broker left running' \
     "and logs what it killed"
-hasnt "$d/restart" '^[0-9]+-[0-9]+$' "the job's record is gone"
+hasnt "$d/restart" '^record ' "the job's record is gone (emptied)"
 if [ -n "$CGROUP_BASE" ]; then
     [ -n "$esc" ] && gone_within 5 "$esc" 2>"$d/gone"
     _report $? "the escapee is killed too, through the job's cgroup" "$d/gone"
@@ -130,7 +132,7 @@ restart "$d" -m 'exec={"cgroup":false}'
 has "$d/restart" 'exec.info\[0\]: cgroups off' "the broker says it uses none"
 [ -n "$task" ] && gone_within 5 "$task" 2>"$d/gone"
 _report $? "started again, it kills the recorded task" "$d/gone"
-hasnt "$d/restart" '^[0-9]+-[0-9]+$' "the job's record is gone"
+hasnt "$d/restart" '^record ' "the job's record is gone (emptied)"
 cleanup # the escapee: no process group or record names it
 
 # --- 3. with cgroups: the guard killed alone, and a cancel
@@ -228,8 +230,8 @@ SH
     leftovers="$leftovers $task $esc"
     guard=$(awk '{ print $4 }' "/proc/$task/stat" 2>/dev/null)
     bpid=$(cat "$NODES_DIR/1/pid")
-    on_node 1 ls /var/lib/eddy/exec-1 >"$d/records" 2>&1
-    has "$d/records" '^[0-9]+-[0-9]+$' "node1 keeps the job's record in its statedir"
+    on_node 1 find /var/lib/eddy/exec-1 -type f ! -empty -printf 'record %f\n' >"$d/records" 2>&1
+    has "$d/records" '^record slot-[0-9]+$' "node1 keeps the job's record in its statedir"
     kill -STOP "$guard" "$bpid" && kill -9 "$guard" "$bpid" # as in part 1
     wait "$(cat "$NODES_DIR/1/unshare.pid")" 2>/dev/null
     rm -f "$NODES_DIR/1/pid"
@@ -249,7 +251,7 @@ SH
     on_node 1 eddy dmesg >"$d/dmesg" 2>&1
     has "$d/dmesg" 'exec.notice\[1\]: job [0-9]+: killed [0-9]+ processes a previous broker left running' \
         "node1 logs what it killed"
-    empty () { [ -z "$(on_node 1 ls /var/lib/eddy/exec-1)" ]; }
+    empty () { [ -z "$(on_node 1 find /var/lib/eddy/exec-1 -type f ! -empty)" ]; }
     within 5 empty; _report $? "and the record is gone" "$d/dmesg"
     cleanup
 fi

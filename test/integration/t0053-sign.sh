@@ -17,21 +17,8 @@ MD=$(mktemp -d "${TMPDIR:-/tmp}/eddy-munge.XXXXXX")
 chmod 0755 "$MD"
 trap 'stop_munged A; stop_munged B; rm -rf "$TMP" "$MD"' EXIT
 
-start_munged () { # NAME: key, socket, pid file under $MD/NAME
-    mkdir -p "$MD/$1" && chmod 0755 "$MD/$1"
-    dd if=/dev/urandom of="$MD/$1/key" bs=1 count=1024 2>/dev/null
-    chmod 0600 "$MD/$1/key"
-    munged --force --key-file="$MD/$1/key" --socket="$MD/$1/sock" \
-        --pid-file="$MD/$1/pid" --log-file="$MD/$1/log" --seed-file="$MD/$1/seed" \
-        >"$MD/$1/out" 2>&1 || { cat "$MD/$1/out" "$MD/$1/log" 2>/dev/null; return 1; }
-    within 10 test -S "$MD/$1/sock"
-}
-stop_munged () { # and wait: it writes its seed file as it exits
-    local p
-    p=$(cat "$MD/$1/pid" 2>/dev/null) || return 0
-    kill "$p" 2>/dev/null && gone_within 5 "$p"
-    rm -f "$MD/$1/pid"
-}
+start_munged () { munged_start "$MD/$1"; }
+stop_munged () { munged_stop "$MD/$1"; }
 
 start_munged A >"$TMP/munged" 2>&1; _report $? "munged A starts on its own socket" "$TMP/munged"
 start_munged B >"$TMP/munged" 2>&1; _report $? "munged B (another key) starts" "$TMP/munged"

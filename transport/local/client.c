@@ -35,6 +35,8 @@ struct client {
     struct eddy_local_inbuf in;
     struct eddy_local_outq out;
     bool lost;
+    int lost_errnum;     /* what outstanding RPCs fail with */
+    char lost_text[256]; /* the broker's reason when it refused us */
 
     uint8_t *pend; /* matchtag -> PEND_* for requests awaiting a response */
     size_t pend_cap;
@@ -92,7 +94,9 @@ static void fail_pending (struct client *c)
         eddy_msg_set_matchtag (msg, tag);
         if (c->pend[tag] == PEND_STREAM)
             eddy_msg_set_flags (msg, EDDY_MSGFLAG_STREAMING);
-        (void)eddy_msg_set_error (msg, ECONNRESET, "connection to the broker was lost");
+        (void)eddy_msg_set_error (msg, c->lost_errnum ? c->lost_errnum : ECONNRESET,
+                                  c->lost_text[0] ? c->lost_text
+                                                  : "connection to the broker was lost");
         c->pend[tag] = PEND_NONE;
         c->npend--;
         eddy_handle_deliver (c->h, msg);
@@ -111,6 +115,36 @@ static void lost_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
         eddy_reactor_stop_error (r);
 }
 
+/* The broker's refusal (server.h: "local.refused"): keep its reason. */
+static bool is_refusal (struct client *c, const eddy_msg_t *msg)
+{
+    if (eddy_msg_type (msg) != EDDY_MSGTYPE_CONTROL
+        || !eddy_msg_topic (msg) || strcmp (eddy_msg_topic (msg), "local.refused") != 0)
+        return false;
+    c->lost_errnum = eddy_msg_errnum (msg) ? eddy_msg_errnum (msg) : EPERM;
+    snprintf (c->lost_text, sizeof (c->lost_text), "%s",
+              eddy_msg_errstr (msg) ? eddy_msg_errstr (msg) : strerror (c->lost_errnum));
+    return true;
+}
+
+/* A write failed: the broker may have closed after saying why. */
+static void read_refusal (struct client *c)
+{
+    const uint8_t *frame;
+    size_t len;
+
+    if (eddy_local_inbuf_read (&c->in, c->fd) <= 0)
+        return;
+    while (eddy_local_inbuf_frame (&c->in, &frame, &len) == 1) {
+        eddy_msg_t *msg = eddy_msg_decode (frame, len, EDDY_WIRE_VERSION, NULL, NULL);
+        bool refused = msg && is_refusal (c, msg);
+        eddy_msg_decref (msg);
+        eddy_local_inbuf_consume (&c->in, len);
+        if (!msg || refused)
+            return;
+    }
+}
+
 /* Close the socket now; fail outstanding RPCs from the lost watcher, so
  * this may be called from inside ops.send.
  */
@@ -119,6 +153,8 @@ static void connection_lost (struct client *c)
     if (c->lost)
         return;
     c->lost = true;
+    if (!c->lost_text[0])
+        read_refusal (c);
     eddy_watcher_destroy (c->rw);
     eddy_watcher_destroy (c->ww);
     c->rw = c->ww = NULL;
@@ -153,6 +189,11 @@ static void read_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
             return;
         }
         eddy_local_inbuf_consume (&c->in, len);
+        if (is_refusal (c, msg)) {
+            eddy_msg_decref (msg);
+            connection_lost (c);
+            return;
+        }
         if (eddy_msg_type (msg) == EDDY_MSGTYPE_RESPONSE)
             untrack (c, msg);
         eddy_handle_deliver (c->h, msg);
@@ -193,9 +234,12 @@ static int op_send (void *impl, const eddy_msg_t *msg)
     if (!eddy_watcher_is_active (c->ww)) {
         int rc = eddy_local_outq_flush (&c->out, c->fd);
         if (rc < 0) {
+            /* the request counts as sent: the lost watcher fails it with
+             * the broker's reason if it gave one (a refused guest's
+             * first request usually meets the closed socket here) */
             connection_lost (c);
-            errno = ECONNRESET;
-            return -1;
+            track (c, msg);
+            return 0;
         }
         if (rc > 0)
             eddy_watcher_start (c->ww);
@@ -256,7 +300,11 @@ static eddy_handle_t *client_create (eddy_reactor_t *r,
     }
     /* a local connect () completes or fails at once: no need to poll */
     if (connect (c->fd, (struct sockaddr *)&sun, sizeof (sun)) < 0) {
-        eddy_error_set (err, "%s: connect: %s", name, strerror (errno));
+        if (errno == EACCES)
+            eddy_error_set (err, "%s: connect: access denied: only the instance owner may "
+                            "connect (guests need [access] allow-guest-user)", name);
+        else
+            eddy_error_set (err, "%s: connect: %s", name, strerror (errno));
         goto error;
     }
     int fl = fcntl (c->fd, F_GETFL);

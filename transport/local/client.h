@@ -28,8 +28,10 @@
  * Losing the broker (end of file, a socket error, or a frame that does not
  * decode) fails every outstanding RPC with ECONNRESET, as an error
  * response delivered to the handle on the next reactor iteration
- * (eddy_rpc_get () returns -1, continuations run); later sends fail with
- * ECONNRESET; and a reactor created by eddy_open () is stopped with
+ * (eddy_rpc_get () returns -1, continuations run), the request whose
+ * send found the loss included; later sends fail with ECONNRESET; a
+ * broker that refused the connection ("local.refused", server.h) gives
+ * its errnum and reason instead of ECONNRESET; and a reactor created by eddy_open () is stopped with
  * eddy_reactor_stop_error (), so eddy_reactor_run () returns -1.
  */
 eddy_handle_t *eddy_open (const char *uri, eddy_error_t *err);

@@ -19,10 +19,22 @@
 #include "transport/local/stream.h"
 
 #define OUTQ_MAX_DEFAULT (64u * 1024 * 1024)
+#define USER_OUTQ_MAX_DEFAULT (256u * 1024 * 1024)
+#define TOTAL_OUTQ_MAX_DEFAULT (1024u * 1024 * 1024)
+#define REFUSED_TOPIC "local.refused"
 #define ACCEPT_RETRY 1.0 /* seconds to pause accepting when out of fds */
+
+/* The output bytes queued for one uid over all its connections. */
+struct user {
+    uint32_t userid;
+    size_t bytes;
+    size_t nconns;
+    struct user *next;
+};
 
 struct conn {
     eddy_local_server_t *s;
+    struct user *user;
     uint32_t connid;
     int fd; /* -1 once closed */
     uint32_t userid;
@@ -44,8 +56,11 @@ struct eddy_local_server {
     struct eddy_connector_cb cb;
     void *arg;
     uid_t owner;
+    bool allow_guest, allow_root_owner;
     uint32_t last_connid;
-    size_t outq_max;
+    size_t outq_max, user_outq_max, total_outq_max;
+    size_t total_bytes; /* queued over all connections */
+    struct user *users; /* uids with an open connection */
     int wire_version;
 
     struct conn **conns; /* open connections, sorted by connid */
@@ -117,7 +132,52 @@ static void table_remove (eddy_local_server_t *s, uint32_t connid)
     }
 }
 
+/* ---- per-user accounting ---- */
+
+static struct user *user_get (eddy_local_server_t *s, uint32_t userid)
+{
+    struct user *u;
+    for (u = s->users; u; u = u->next)
+        if (u->userid == userid)
+            return u;
+    if (!(u = calloc (1, sizeof (*u))))
+        return NULL;
+    u->userid = userid;
+    u->next = s->users;
+    s->users = u;
+    return u;
+}
+
+static void user_put (eddy_local_server_t *s, struct user *u)
+{
+    if (!u || --u->nconns > 0)
+        return;
+    for (struct user **pp = &s->users; *pp; pp = &(*pp)->next) {
+        if (*pp == u) {
+            *pp = u->next;
+            break;
+        }
+    }
+    free (u);
+}
+
+/* c's queue went from `before` bytes to what it holds now */
+static void account (struct conn *c, size_t before)
+{
+    size_t now = c->out.bytes;
+    c->s->total_bytes = c->s->total_bytes - before + now;
+    if (c->user)
+        c->user->bytes = c->user->bytes - before + now;
+}
+
 /* ---- closing ---- */
+
+static void account_release (struct conn *c)
+{
+    c->s->total_bytes -= c->out.bytes;
+    if (c->user)
+        c->user->bytes -= c->out.bytes;
+}
 
 static void conn_free (struct conn *c)
 {
@@ -127,7 +187,10 @@ static void conn_free (struct conn *c)
         if (c->fd >= 0)
             close (c->fd);
         eddy_local_inbuf_release (&c->in);
+        if (c->fd >= 0)
+            account_release (c);
         eddy_local_outq_release (&c->out);
+        user_put (c->s, c->user);
         free (c);
     }
 }
@@ -148,6 +211,7 @@ static void conn_close (struct conn *c, bool report)
     close (c->fd);
     c->fd = -1;
     eddy_local_inbuf_release (&c->in);
+    account_release (c);
     eddy_local_outq_release (&c->out);
     c->report = report;
     c->next = s->dead;
@@ -239,7 +303,9 @@ static void read_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
 static void write_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     struct conn *c = arg;
+    size_t before = c->out.bytes;
     int rc = eddy_local_outq_flush (&c->out, c->fd);
+    account (c, before);
     if (rc < 0) {
         if (errno != EPIPE && errno != ECONNRESET)
             logf_ (c->s, LOG_ERR, "local: client %u: write: %s", c->connid,
@@ -247,6 +313,54 @@ static void write_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
         conn_close (c, true);
     } else if (rc == 0)
         eddy_watcher_stop (w);
+}
+
+/* The open connection with the most output queued, of user u (NULL: of
+ * anyone): the likeliest not to be reading.
+ */
+static struct conn *largest (eddy_local_server_t *s, const struct user *u)
+{
+    struct conn *best = NULL;
+    for (size_t i = 0; i < s->nconns; i++) {
+        struct conn *c = s->conns[i];
+        if ((!u || c->user == u) && (!best || c->out.bytes > best->out.bytes))
+            best = c;
+    }
+    return best;
+}
+
+/* A client that does not read is bounded alone, with the other
+ * connections of its uid, and with everyone's.  Past its own limit c is
+ * cut off; past the others, the connection of that uid (or of anyone)
+ * holding the most is, so that a user filling the instance's share does
+ * not cut off whoever sends next.  Returns 0 when `more` bytes fit on c,
+ * -1 if c itself was closed.
+ */
+static int make_room (eddy_local_server_t *s, struct conn *c, size_t more)
+{
+    for (;;) {
+        struct conn *victim;
+        const char *over;
+        size_t limit;
+        if (c->out.bytes + more > s->outq_max)
+            victim = c, over = "its connection", limit = s->outq_max;
+        else if (c->user && c->user->bytes + more > s->user_outq_max)
+            victim = largest (s, c->user), over = "its user's connections",
+            limit = s->user_outq_max;
+        else if (s->total_bytes + more > s->total_outq_max)
+            victim = largest (s, NULL), over = "all connections", limit = s->total_outq_max;
+        else
+            return 0;
+        if (!victim || victim->out.bytes == 0)
+            victim = c; /* this frame alone is too big */
+        logf_ (s, LOG_ERR,
+               "local: client %u (uid %u): output queued for %s over %zu bytes "
+               "(client not reading, %zu bytes queued): disconnecting",
+               victim->connid, victim->userid, over, limit, victim->out.bytes);
+        conn_close (victim, true);
+        if (victim == c)
+            return -1;
+    }
 }
 
 int eddy_local_server_send (eddy_local_server_t *s,
@@ -267,21 +381,20 @@ int eddy_local_server_send (eddy_local_server_t *s,
     }
     if (eddy_msg_encode (msg, s->wire_version, &frame, &len) < 0)
         return -1;
-    if (c->out.bytes + 4 + len > s->outq_max) {
+    if (make_room (s, c, len + 4) < 0) {
         free (frame);
-        logf_ (s, LOG_ERR,
-               "local: client %u: output queue over %zu bytes (client not reading): "
-               "disconnecting",
-               connid, s->outq_max);
-        conn_close (c, true);
         errno = ECONNRESET;
         return -1;
     }
+    size_t before = c->out.bytes;
     if (eddy_local_outq_push (&c->out, frame, len) < 0)
         return -1;
+    account (c, before);
     if (eddy_watcher_is_active (c->ww))
         return 0; /* already waiting for room */
+    before = c->out.bytes;
     int rc = eddy_local_outq_flush (&c->out, c->fd);
+    account (c, before);
     if (rc > 0)
         eddy_watcher_start (c->ww);
     else if (rc < 0) {
@@ -310,6 +423,36 @@ int eddy_local_server_disconnect (eddy_local_server_t *s, uint32_t connid)
 
 /* ---- accepting ---- */
 
+/* The owner is the server's effective uid; root is one too only when
+ * allowed, so that root on a node is not the owner of every instance.
+ */
+static uint32_t role_of (eddy_local_server_t *s, uid_t uid)
+{
+    if (uid == s->owner || (uid == 0 && s->allow_root_owner))
+        return EDDY_ROLE_OWNER;
+    return EDDY_ROLE_USER;
+}
+
+/* Tell a refused client why before closing: one control message, written
+ * on a fresh socket whose buffer has room for it (best effort).
+ */
+static void refuse (eddy_local_server_t *s, int fd, int errnum, const char *text)
+{
+    eddy_msg_t *msg = eddy_msg_create (EDDY_MSGTYPE_CONTROL, REFUSED_TOPIC);
+    struct eddy_local_outq q = {0};
+    void *frame;
+    size_t len;
+
+    if (!msg)
+        return;
+    if (eddy_msg_set_error (msg, errnum, text) == 0
+        && eddy_msg_encode (msg, s->wire_version, &frame, &len) == 0
+        && eddy_local_outq_push (&q, frame, len) == 0)
+        (void)eddy_local_outq_flush (&q, fd);
+    eddy_local_outq_release (&q);
+    eddy_msg_decref (msg);
+}
+
 static void accept_one (eddy_local_server_t *s, int fd)
 {
     struct ucred cred;
@@ -333,7 +476,18 @@ static void accept_one (eddy_local_server_t *s, int fd)
     c->fd = fd;
     c->connid = s->last_connid + 1;
     c->userid = cred.uid;
-    c->rolemask = cred.uid == s->owner ? EDDY_ROLE_OWNER : EDDY_ROLE_USER;
+    c->rolemask = role_of (s, cred.uid);
+    if (c->rolemask == EDDY_ROLE_USER && !s->allow_guest) {
+        logf_ (s, LOG_INFO, "local: refusing uid %u: guests are not allowed", cred.uid);
+        refuse (s, fd, EPERM,
+                "access denied: guests are not allowed (set [access] allow-guest-user)");
+        free (c);
+        close (fd);
+        return;
+    }
+    if (!(c->user = user_get (s, cred.uid)))
+        goto nomem;
+    c->user->nconns++;
     if (!(c->rw = eddy_fd_create (s->r, fd, EDDY_POLLIN, read_cb, c)) ||
         !(c->ww = eddy_fd_create (s->r, fd, EDDY_POLLOUT, write_cb, c)) ||
         table_append (s, c) < 0)
@@ -436,6 +590,8 @@ eddy_local_server_t *eddy_local_server_create (eddy_reactor_t *r,
     s->arg = arg;
     s->owner = geteuid ();
     s->outq_max = OUTQ_MAX_DEFAULT;
+    s->user_outq_max = USER_OUTQ_MAX_DEFAULT;
+    s->total_outq_max = TOTAL_OUTQ_MAX_DEFAULT;
     s->wire_version = EDDY_WIRE_VERSION;
     if (!(s->path = strdup (path)))
         goto nomem;
@@ -524,6 +680,29 @@ void eddy_local_server_set_outq_max (eddy_local_server_t *s, size_t bytes)
     s->outq_max = bytes;
 }
 
+void eddy_local_server_set_user_outq_max (eddy_local_server_t *s, size_t bytes)
+{
+    s->user_outq_max = bytes;
+}
+
+void eddy_local_server_set_total_outq_max (eddy_local_server_t *s, size_t bytes)
+{
+    s->total_outq_max = bytes;
+}
+
+void eddy_local_server_set_access (eddy_local_server_t *s,
+                                   bool allow_guest,
+                                   bool allow_root_owner)
+{
+    s->allow_guest = allow_guest;
+    s->allow_root_owner = allow_root_owner;
+}
+
+void eddy_local_server_set_owner (eddy_local_server_t *s, uid_t owner)
+{
+    s->owner = owner;
+}
+
 void eddy_local_server_set_wire_version (eddy_local_server_t *s, int version)
 {
     s->wire_version = version;
@@ -532,6 +711,12 @@ void eddy_local_server_set_wire_version (eddy_local_server_t *s, int version)
 const char *eddy_local_server_path (eddy_local_server_t *s)
 {
     return s->path;
+}
+
+size_t eddy_local_server_queued (eddy_local_server_t *s, uint32_t connid)
+{
+    struct conn *c = lookup (s, connid);
+    return c ? c->out.bytes : 0;
 }
 
 size_t eddy_local_server_count (eddy_local_server_t *s)

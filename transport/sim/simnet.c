@@ -113,6 +113,12 @@ static double due_time (eddy_simnet_t *net, struct port *child, double *last)
     return d - now;
 }
 
+/* a message still on the wire when the simulation ends */
+static void drop_msg (void *b)
+{
+    eddy_msg_decref (b);
+}
+
 static void deliver_up (eddy_reactor_t *r, void *a, void *b)
 {
     struct port *child = a;
@@ -152,7 +158,7 @@ static int send_parent (void *t, const eddy_msg_t *msg)
     if (!p->alive || p->cut)
         return 0; /* lost on the wire */
     double delay = due_time (net, p, &p->up_due);
-    return eddy_sim_post (net->r, delay, deliver_up, p, eddy_msg_incref (msg));
+    return eddy_sim_post_owned (net->r, delay, deliver_up, p, eddy_msg_incref (msg), drop_msg);
 }
 
 static int send_child (void *t, uint32_t rank, const eddy_msg_t *msg)
@@ -168,7 +174,7 @@ static int send_child (void *t, uint32_t rank, const eddy_msg_t *msg)
     if (!p->alive || c->cut)
         return 0;
     double delay = due_time (net, c, &c->down_due);
-    return eddy_sim_post (net->r, delay, deliver_down, c, eddy_msg_incref (msg));
+    return eddy_sim_post_owned (net->r, delay, deliver_down, c, eddy_msg_incref (msg), drop_msg);
 }
 
 static int disconnect_child (void *t, uint32_t rank)

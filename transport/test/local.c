@@ -396,6 +396,226 @@ static void client_that_does_not_read_is_cut_off (void **state)
     close (slow);
 }
 
+/* ---- access ---- */
+
+struct refusal {
+    struct ctx *c;
+    int errnum;
+    char text[256];
+};
+
+static void refused_cont (eddy_future_t *f, void *arg)
+{
+    struct refusal *rf = arg;
+    errno = 0;
+    if (eddy_rpc_get (f, NULL) < 0) {
+        rf->errnum = errno;
+        snprintf (rf->text, sizeof (rf->text), "%s",
+                  eddy_future_error_string (f) ? eddy_future_error_string (f) : "");
+    }
+    rf->c->nresponses++;
+    eddy_future_destroy (f);
+}
+
+/* One echo RPC from a handle; returns the refusal seen (errnum 0: none). */
+static struct refusal echo_once (struct ctx *c, eddy_handle_t *h)
+{
+    struct refusal rf = {.c = c};
+    eddy_future_t *f = eddy_rpc_pack (h, "test.echo", EDDY_NODEID_ANY, 0, "{s:i}", "i", 0);
+    assert_non_null (f);
+    assert_int_equal (eddy_future_then (f, 10.0, refused_cont, &rf), 0);
+    c->nresponses = 0;
+    run_until (c, &c->nresponses, 1);
+    return rf;
+}
+
+static void guest_is_refused_with_the_reason (void **state)
+{
+    struct ctx *c = *state;
+    eddy_local_server_set_owner (c->srv, geteuid () + 1); /* we are a guest */
+    eddy_handle_t *h = connect_client (c);
+
+    struct refusal rf = echo_once (c, h);
+    assert_int_equal (rf.errnum, EPERM);
+    assert_non_null (strstr (rf.text, "access denied: guests are not allowed"));
+    assert_non_null (strstr (rf.text, "allow-guest-user"));
+    assert_int_equal (c->nrecv, 0); /* nothing reached the broker */
+    assert_true (logged (c, "guests are not allowed"));
+    assert_int_equal (eddy_local_server_count (c->srv), 0);
+    eddy_close (h);
+
+    /* a request sent after the server closed still gets the reason */
+    int nlogs = c->nlogs;
+    h = connect_client (c);
+    while (c->nlogs == nlogs)
+        assert_true (eddy_reactor_run (c->r, EDDY_RUN_ONCE) >= 0);
+    rf = echo_once (c, h);
+    assert_int_equal (rf.errnum, EPERM);
+    assert_non_null (strstr (rf.text, "guests are not allowed"));
+    eddy_close (h);
+}
+
+static void allowed_guest_is_stamped_as_itself_whatever_it_claims (void **state)
+{
+    struct ctx *c = *state;
+    eddy_local_server_set_owner (c->srv, geteuid () + 1);
+    eddy_local_server_set_access (c->srv, true, false);
+    eddy_handle_t *h = connect_client (c);
+
+    /* a forged header: uid 0 with the owner's role */
+    eddy_msg_t *msg = eddy_msg_create (EDDY_MSGTYPE_REQUEST, "test.claim");
+    eddy_msg_set_cred (msg, 0, EDDY_ROLE_OWNER);
+    eddy_msg_set_flags (msg, EDDY_MSGFLAG_NORESPONSE);
+    assert_int_equal (eddy_send (h, msg), 0);
+    eddy_msg_decref (msg);
+    run_until (c, &c->nrecv, 1);
+    assert_int_equal (c->userid, geteuid ());
+    assert_int_equal (c->rolemask, EDDY_ROLE_USER);
+
+    struct refusal rf = echo_once (c, h);
+    assert_int_equal (rf.errnum, 0);
+    assert_int_equal (c->rolemask, EDDY_ROLE_USER);
+    eddy_close (h);
+}
+
+static void root_is_an_owner_only_when_allowed (void **state)
+{
+    struct ctx *c = *state;
+    if (geteuid () != 0)
+        skip (); /* the peer must be root */
+    eddy_local_server_set_owner (c->srv, 12345);
+    eddy_handle_t *h = connect_client (c);
+    assert_int_equal (echo_once (c, h).errnum, EPERM);
+    eddy_close (h);
+
+    eddy_local_server_set_access (c->srv, false, true);
+    h = connect_client (c);
+    assert_int_equal (echo_once (c, h).errnum, 0);
+    assert_int_equal (c->rolemask, EDDY_ROLE_OWNER);
+    eddy_close (h);
+}
+
+/* Flood connections that never read, round robin, until one is cut off;
+ * returns the bytes the server took before that.
+ */
+static size_t flood (struct ctx *c, int n, uint32_t *connids)
+{
+    eddy_msg_t *ev = eddy_msg_create (EDDY_MSGTYPE_EVENT, "test.flood");
+    eddy_msg_take_payload (ev, json_pack ("{s:s}", "pad", "0123456789abcdef0123456789abcdef"));
+    void *buf;
+    size_t len, total = 0;
+    assert_int_equal (eddy_msg_encode (ev, EDDY_WIRE_VERSION, &buf, &len), 0);
+    free (buf);
+    size_t open = eddy_local_server_count (c->srv);
+    for (int k = 0; k < 1000000; k++) {
+        if (eddy_local_server_ops.send (c->srv, connids[k % n], ev) < 0) {
+            assert_int_equal (errno, ECONNRESET);
+            break;
+        }
+        total += len + 4;
+        if (eddy_local_server_count (c->srv) < open)
+            break; /* another one was cut off to make room */
+    }
+    eddy_msg_decref (ev);
+    return total;
+}
+
+static void open_raw (struct ctx *c, int n, int *fds, uint32_t *connids)
+{
+    c->respond = false;
+    for (int i = 0; i < n; i++) {
+        fds[i] = raw_connect (c);
+        eddy_msg_t *hello = eddy_msg_create (EDDY_MSGTYPE_REQUEST, "test.hello");
+        raw_send_frame (fds[i], hello, EDDY_WIRE_VERSION);
+        eddy_msg_decref (hello);
+        run_until (c, &c->nrecv, i + 1);
+        connids[i] = c->last_connid;
+    }
+}
+
+static void one_user_is_bounded_over_all_its_connections (void **state)
+{
+    struct ctx *c = *state;
+    int fds[4];
+    uint32_t connids[4];
+    eddy_local_server_set_outq_max (c->srv, 4 * 1024 * 1024);
+    eddy_local_server_set_user_outq_max (c->srv, 512 * 1024);
+    open_raw (c, 4, fds, connids);
+
+    size_t took = flood (c, 4, connids);
+    /* the socket buffers take some; the queues together at most 512 KiB,
+     * far below the 16 MiB the per-connection limit would allow */
+    assert_true (took < 4 * 1024 * 1024);
+    assert_true (logged (c, "its user's connections over 524288 bytes"));
+    assert_int_equal (eddy_local_server_count (c->srv), 3);
+    for (int i = 0; i < 4; i++)
+        close (fds[i]);
+}
+
+static void every_connection_together_is_bounded (void **state)
+{
+    struct ctx *c = *state;
+    int fds[3];
+    uint32_t connids[3];
+    eddy_local_server_set_outq_max (c->srv, 4 * 1024 * 1024);
+    eddy_local_server_set_total_outq_max (c->srv, 512 * 1024);
+    open_raw (c, 3, fds, connids);
+
+    size_t took = flood (c, 3, connids);
+    assert_true (took < 4 * 1024 * 1024);
+    assert_true (logged (c, "all connections over 524288 bytes"));
+    assert_int_equal (eddy_local_server_count (c->srv), 2);
+
+    /* the cut-off one's bytes are released: the others get room again */
+    assert_int_equal (eddy_reactor_run (c->r, EDDY_RUN_DEFAULT), 0);
+    c->nlogs = 0;
+    uint32_t left[2];
+    for (int i = 0, j = 0; i < 3; i++)
+        if (connids[i] != c->disconnected_connid)
+            left[j++] = connids[i];
+    assert_true (flood (c, 2, left) > 0);
+    for (int i = 0; i < 3; i++)
+        close (fds[i]);
+}
+
+/* Past the total, the connection holding the most is cut off, not the
+ * one that happens to be sent to next.
+ */
+static void the_biggest_queue_goes_first (void **state)
+{
+    struct ctx *c = *state;
+    int fds[2];
+    uint32_t connids[2];
+    eddy_local_server_set_outq_max (c->srv, 4 * 1024 * 1024);
+    eddy_local_server_set_total_outq_max (c->srv, 512 * 1024);
+    open_raw (c, 2, fds, connids);
+
+    eddy_msg_t *ev = eddy_msg_create (EDDY_MSGTYPE_EVENT, "test.flood");
+    eddy_msg_take_payload (ev, json_pack ("{s:s}", "pad", "0123456789abcdef0123456789abcdef"));
+    /* the hog: 400 KiB queued beyond what its socket took */
+    while (eddy_local_server_queued (c->srv, connids[0]) < 400 * 1024)
+        assert_int_equal (eddy_local_server_ops.send (c->srv, connids[0], ev), 0);
+    /* the other fills its socket, then queues until the total is hit */
+    int rc, k;
+    for (k = 0; k < 1000000 && (rc = eddy_local_server_ops.send (c->srv, connids[1], ev)) == 0;
+         k++)
+        if (eddy_local_server_count (c->srv) < 2)
+            break;
+    assert_int_equal (rc, 0); /* the send that hit the total went through */
+    assert_int_equal (eddy_local_server_count (c->srv), 1);
+    assert_int_equal (eddy_local_server_queued (c->srv, connids[0]), 0); /* gone */
+    assert_true (eddy_local_server_queued (c->srv, connids[1]) > 0);
+    char want[64];
+    snprintf (want, sizeof (want), "client %u (uid %u): output queued for all connections",
+              connids[0], (unsigned)geteuid ());
+    assert_true (logged (c, want));
+    eddy_msg_decref (ev);
+    assert_int_equal (eddy_reactor_run (c->r, EDDY_RUN_DEFAULT), 0);
+    assert_int_equal (c->disconnected_connid, connids[0]);
+    close (fds[0]);
+    close (fds[1]);
+}
+
 static void lost_cont (eddy_future_t *f, void *arg)
 {
     struct ctx *c = arg;
@@ -541,6 +761,15 @@ int main (void)
         cmocka_unit_test_setup_teardown (open_and_synchronous_get_fail_on_loss, setup,
                                          teardown),
         cmocka_unit_test (open_explains_bad_uris),
+        cmocka_unit_test_setup_teardown (guest_is_refused_with_the_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown (allowed_guest_is_stamped_as_itself_whatever_it_claims,
+                                         setup, teardown),
+        cmocka_unit_test_setup_teardown (root_is_an_owner_only_when_allowed, setup, teardown),
+        cmocka_unit_test_setup_teardown (one_user_is_bounded_over_all_its_connections, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (every_connection_together_is_bounded, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (the_biggest_queue_goes_first, setup, teardown),
     };
     signal (SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests (tests, NULL, NULL);
