@@ -1,8 +1,11 @@
 /* bench-jobs.c - end-to-end job throughput of a running instance
  * ($EDDY_URI): submit COUNT jobs (WINDOW in flight), follow the job
  * manager's journal, and report jobs/s overall and per 1,000 jobs.
- *   bench-jobs COUNT [--real]      (default: the test exec, no process;
- *                                   --real runs /bin/true)
+ *   bench-jobs COUNT [--real] [--sign]  (default: the test exec, no
+ *                                   process; --real runs /bin/true;
+ *                                   --sign signs each jobspec as eddy
+ *                                   submit does, with the type and munged
+ *                                   socket job-ingest names)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +13,16 @@
 #include <time.h>
 
 #include "engine/future.h"
+#include "engine/util/sign.h"
 #include "transport/local/client.h"
 
 struct bench {
     eddy_handle_t *h;
     long count, submitted, answered, done;
     bool real;
+    bool sign;
+    struct eddy_sign_conf conf;
+    double t_sign; /* seconds spent signing, in this client */
     double t0;
     double *marks; /* wall time of every 1000th completion */
 };
@@ -34,12 +41,28 @@ static void submit_one (struct bench *b)
     json_t *attrs = b->real ? json_pack ("{s:{s:f}}", "system", "duration", 0.0)
                             : json_pack ("{s:{s:f s:{s:{s:f}}}}", "system", "duration", 0.0,
                                          "exec", "test", "run_duration", 0.0);
-    eddy_future_t *f = eddy_rpc_pack (
-        b->h, "job-ingest.submit", EDDY_NODEID_ANY, 0,
-        "{s:{s:i s:[{s:s s:i s:s s:[{s:s s:i}]}] s:[{s:[s] s:s s:{s:i}}] s:o}}", "jobspec",
+    json_t *js = json_pack (
+        "{s:i s:[{s:s s:i s:s s:[{s:s s:i}]}] s:[{s:[s] s:s s:{s:i}}] s:o}",
         "version", 1, "resources", "type", "slot", "count", 1, "label", "task", "with", "type",
         "core", "count", 1, "tasks", "command", "true", "slot", "task", "count", "per_slot", 1,
         "attributes", attrs);
+    json_t *req = json_pack ("{s:o}", "jobspec", js);
+    if (b->sign && req) {
+        eddy_error_t err;
+        double t = now ();
+        char *text = json_dumps (js, JSON_COMPACT | JSON_SORT_KEYS);
+        char *J = text ? eddy_sign_wrap (&b->conf, NULL, text, strlen (text), &err) : NULL;
+        if (!J) {
+            fprintf (stderr, "bench-jobs: sign: %s\n", text ? err.text : "out of memory");
+            exit (1);
+        }
+        json_object_set_new (req, "J", json_string (J));
+        free (J);
+        free (text);
+        b->t_sign += now () - t;
+    }
+    eddy_future_t *f = req ? eddy_rpc (b->h, "job-ingest.submit", req, EDDY_NODEID_ANY, 0) : NULL;
+    json_decref (req);
     if (!f || eddy_future_then (f, -1, submit_cb, b) < 0) {
         fprintf (stderr, "bench-jobs: cannot submit\n");
         exit (1);
@@ -88,14 +111,35 @@ int main (int argc, char **argv)
 {
     struct bench b = { .count = argc > 1 ? atol (argv[1]) : 10000 };
     eddy_error_t err;
-    b.real = argc > 2 && !strcmp (argv[2], "--real");
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp (argv[i], "--real"))
+            b.real = true;
+        else if (!strcmp (argv[i], "--sign"))
+            b.sign = true;
+        else
+            b.count = 0;
+    }
     if (b.count < 1000 || b.count % 1000) {
-        fprintf (stderr, "usage: bench-jobs COUNT (a multiple of 1000) [--real]\n");
+        fprintf (stderr, "usage: bench-jobs COUNT (a multiple of 1000) [--real] [--sign]\n");
         return 1;
     }
     if (!(b.h = eddy_open (NULL, &err))) {
         fprintf (stderr, "bench-jobs: %s\n", err.text);
         return 1;
+    }
+    if (b.sign) {
+        const char *type, *sock;
+        eddy_future_t *f = eddy_rpc (b.h, "job-ingest.sign-info", NULL, EDDY_NODEID_ANY, 0);
+        eddy_sign_conf_init (&b.conf, false);
+        if (!f || eddy_rpc_get_unpack (f, "{s:s s:s}", "default-type", &type, "munge-socket",
+                                       &sock) < 0) {
+            fprintf (stderr, "bench-jobs: job-ingest.sign-info: %s\n",
+                     f ? eddy_future_error_string (f) : "cannot ask");
+            return 1;
+        }
+        snprintf (b.conf.default_type, sizeof (b.conf.default_type), "%s", type);
+        snprintf (b.conf.munge_socket, sizeof (b.conf.munge_socket), "%s", sock);
+        eddy_future_destroy (f);
     }
     b.marks = calloc (b.count / 1000 + 1, sizeof (double));
     eddy_future_t *j = eddy_rpc (b.h, "job-manager.journal", NULL, EDDY_NODEID_ANY, EDDY_RPC_STREAMING);
@@ -111,8 +155,14 @@ int main (int argc, char **argv)
     long k = b.count / 1000;
     double first = 1000 / (b.marks[1] - b.marks[0]);
     double last = 1000 / (b.marks[k] - b.marks[k - 1]);
-    printf ("%ld %s jobs in %.2f s = %.0f jobs/s; first 1,000 at %.0f/s, last 1,000 at %.0f/s (%.2fx)\n",
-            b.count, b.real ? "real /bin/true" : "test-exec", t, b.count / t, first, last, last / first);
+    printf ("%ld %s%s jobs in %.2f s = %.0f jobs/s; first 1,000 at %.0f/s, last 1,000 at %.0f/s (%.2fx)\n",
+            b.count, b.real ? "real /bin/true" : "test-exec",
+            b.sign ? (strcmp (b.conf.default_type, "munge") ? " signed (none)" : " signed (munge)")
+                   : "",
+            t, b.count / t, first, last, last / first);
+    if (b.sign)
+        printf ("  signing in the client: %.1f us per job (%.0f signatures/s)\n",
+                b.t_sign / b.count * 1e6, b.count / b.t_sign);
     eddy_future_destroy (j);
     free (b.marks);
     eddy_close (b.h);

@@ -50,11 +50,12 @@ static const struct job_subcmd subcmds[] = {
      "set a job's urgency (0 hold - 31 expedite)", job_urgency},
     {"eventlog", "eddy job eventlog [-p NAME] ID", "print a job's eventlog (or output)",
      job_eventlog},
-    {"info", "eddy job info ID KEY", "print a job's jobspec, R or eventlog", job_info},
+    {"info", "eddy job info ID KEY", "print a job's jobspec, J, R or eventlog", job_info},
     {"attach", "eddy job attach ID", "show a job's output, wait, exit with its status",
      job_attach},
     {"wait", "eddy job wait ID", "wait for a job; exit with its status", job_wait},
-    {"submit", "eddy job submit [--urgency=N] FILE", "submit a jobspec file (YAML or JSON, - = stdin)",
+    {"submit", "eddy job submit [--urgency=N] [--signed=JFILE] FILE",
+     "submit a jobspec file (YAML or JSON, - = stdin)",
      job_submit},
     {"purge", "eddy job purge [--age-limit=FSD] [--num-limit=N] [--force]",
      "remove inactive jobs from the KVS (--force to do it)", job_purge},
@@ -75,12 +76,15 @@ const struct eddy_cmd cmd_job = {
             "                          set urgency 0-31 (words in any case): hold = 0,\n"
             "                          default = 16, expedite = 31\n"
             "  eventlog [-p NAME] ID   print the job's eventlog (NAME: eventlog, output)\n"
-            "  info ID KEY             print jobspec, R or eventlog from the KVS\n"
+            "  info ID KEY             print jobspec, J (its signed form), R or eventlog\n"
+            "                          from the KVS\n"
             "  attach ID               print output as it comes; exit with the job's status\n"
             "  wait ID                 wait for the job; exit with its status\n"
-            "  submit [--urgency=N] FILE\n"
+            "  submit [--urgency=N] [--signed=JFILE] FILE\n"
             "                          submit a jobspec (YAML or JSON; - = stdin) as\n"
-            "                          it is: the instance validates it; prints the id\n"
+            "                          it is: the instance validates it; prints the id.\n"
+            "                          It is signed as eddy submit signs, or sent with\n"
+            "                          the signed form in JFILE (docs/security.md)\n"
             "  purge [--age-limit=FSD] [--num-limit=N] [-f|--force]\n"
             "                          remove inactive jobs older than FSD, or beyond the\n"
             "                          newest N (default: [job-manager]'s limits); without\n"
@@ -348,8 +352,8 @@ static int job_info (int argc, char **argv)
 {
     need_args (argc, 2, 2, "eddy job info ID KEY");
     if (strcmp (argv[2], "jobspec") && strcmp (argv[2], "R") && strcmp (argv[2], "eventlog")
-        && strcmp (argv[2], "output"))
-        eddy_cmd_die ("job", "info: unknown key '%s' (jobspec, R, eventlog, output)", argv[2]);
+        && strcmp (argv[2], "output") && strcmp (argv[2], "J"))
+        eddy_cmd_die ("job", "info: unknown key '%s' (jobspec, J, R, eventlog, output)", argv[2]);
     return print_key ("info", argv[1], argv[2]);
 }
 
@@ -380,16 +384,37 @@ static int job_wait (int argc, char **argv)
     return rc;
 }
 
+/* J from a file (--signed), without the line break a tool adds. */
+static char *read_signed (const char *path)
+{
+    size_t len;
+    char *J = jobutil_read_file (path, &len);
+    if (!J)
+        eddy_cmd_die ("job", "--signed=%s: %s", path, strerror (errno));
+    while (len > 0 && (J[len - 1] == '\n' || J[len - 1] == '\r' || J[len - 1] == ' '))
+        J[--len] = '\0';
+    return J;
+}
+
 /* Submit a jobspec file as it is: job-ingest validates it, so a bad one
- * gets the instance's own message.
+ * gets the instance's own message.  --signed=JFILE sends JFILE's signed
+ * form instead of signing here (made elsewhere, e.g. with munge(1) over the
+ * output of `eddy jobspec convert --level=v1`): job-ingest checks it.
  */
 static int job_submit (int argc, char **argv)
 {
-    const char *usage = "eddy job submit [--urgency=N] FILE";
+    const char *usage = "eddy job submit [--urgency=N] [--signed=JFILE] FILE";
     int urgency = 16, i = 1;
-    if (argc > 1 && !strncmp (argv[1], "--urgency=", 10)) {
-        urgency = parse_urgency ("--urgency", argv[1] + 10);
-        i++;
+    char *signed_J = NULL;
+    for (; i < argc; i++) {
+        if (!strncmp (argv[i], "--urgency=", 10))
+            urgency = parse_urgency ("--urgency", argv[i] + 10);
+        else if (!strncmp (argv[i], "--signed=", 9)) {
+            free (signed_J);
+            signed_J = read_signed (argv[i] + 9);
+        }
+        else
+            break;
     }
     if (argc - i != 1 || (argv[i][0] == '-' && argv[i][1] != '\0'))
         eddy_cmd_die ("job", "usage: %s", usage);
@@ -403,8 +428,15 @@ static int job_submit (int argc, char **argv)
     if (!jobspec)
         eddy_cmd_die ("job", "%s: %s", argv[i], err.text);
     eddy_handle_t *h = client_open ("job");
-    eddy_future_t *f = eddy_rpc_pack (h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:o s:i}",
-                                      "jobspec", jobspec, "urgency", urgency);
+    struct eddy_sign_conf *sign = signed_J ? NULL : jobutil_sign_open ("job", h);
+    char *J = signed_J ? signed_J : jobutil_sign ("job", sign, jobspec);
+    eddy_future_t *f = J ? eddy_rpc_pack (h, "job-ingest.submit", EDDY_NODEID_ANY, 0,
+                                          "{s:o s:i s:s}", "jobspec", jobspec, "urgency", urgency,
+                                          "J", J)
+                         : eddy_rpc_pack (h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:o s:i}",
+                                          "jobspec", jobspec, "urgency", urgency);
+    free (J);
+    free (sign);
     json_int_t id;
     if (!f || eddy_rpc_get_unpack (f, "{s:I}", "id", &id) < 0)
         eddy_cmd_die ("job", "%s: %s", argv[i],

@@ -96,6 +96,26 @@ gone_within () {
     return 1
 }
 
+# munged_start DIR: a munged of the test's own, with a new key, its socket
+# DIR/sock (DIR is made 0755: munged checks the directories above its
+# socket, and other users must reach it); munged_stop DIR stops it and
+# waits (it writes its seed file as it exits).  Needs munged (package munge).
+munged_start () {
+    mkdir -p "$1" && chmod 0755 "$1"
+    dd if=/dev/urandom of="$1/key" bs=1 count=1024 2>/dev/null
+    chmod 0600 "$1/key"
+    munged --force --key-file="$1/key" --socket="$1/sock" --pid-file="$1/pid" \
+        --log-file="$1/log" --seed-file="$1/seed" >"$1/out" 2>&1 ||
+        { cat "$1/out" "$1/log" 2>/dev/null; return 1; }
+    within 10 test -S "$1/sock"
+}
+munged_stop () {
+    local p
+    p=$(cat "$1/pid" 2>/dev/null) || return 0
+    kill "$p" 2>/dev/null && gone_within 5 "$p"
+    rm -f "$1/pid"
+}
+
 finish () {
     echo "$T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" -eq 0 ]

@@ -41,12 +41,23 @@ bpid=
 cleanup () {
     [ -n "$bpid" ] && kill "$bpid" 2>/dev/null && wait "$bpid" 2>/dev/null
     for u in $made; do userdel "$u" 2>/dev/null; done
+    munged_stop "$TMP/munge"
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 chmod 755 "$TMP"
-mkdir "$TMP/own" "$TMP/conf"
+mkdir "$TMP/own" "$TMP/conf" "$TMP/security"
+# guests' jobs are signed with MUNGE (no "none" with guests): a munged of
+# our own, named by the security config every broker here reads
+if ! command -v munged >/dev/null; then
+    echo "SKIP: t0052-access needs munged (package munge) to sign guests' jobs"
+    exit 77
+fi
+munged_start "$TMP/munge" || { echo "munged does not start"; exit 1; }
+printf '[sign]\nmunge-socket = "%s"\n' "$TMP/munge/sock" >"$TMP/security/sign.toml"
+chmod -R a+rX "$TMP/security"
+export EDDY_SECURITY_CONFIG_PATH="$TMP/security"
 chown "$OWN" "$TMP/own"
 cd "$TMP" || exit 1
 
@@ -61,7 +72,7 @@ boot () {
     printf '[broker]\nstatedir = "%s"\n\n[access]\n%s\n' "$TMP/own/state-$1" "$2" \
         >"$TMP/conf/$1/access.toml"
     chmod -R a+rX "$TMP/conf"
-    runuser -u "$OWN" -- env EDDY_SYSTEM_RUNDIR="$run" \
+    runuser -u "$OWN" -- env EDDY_SYSTEM_RUNDIR="$run" EDDY_SECURITY_CONFIG_PATH="$TMP/security" \
         "$BROKER" --system --config-path="$TMP/conf/$1" 2>"$TMP/$1.err" &
     bpid=$!
     within 20 as "$OWN" "$EDDY" ping --count 1 broker
@@ -157,8 +168,12 @@ has "$TMP/out" "^error 1: only the job's owner" "bob's forged frame claiming uid
 as "$BOB" "$FORGE" "$sock" attr.set '{"name": "log-stderr-level", "value": "3"}' >"$TMP/out" 2>&1
 has "$TMP/out" "^error 1: attr.set requires owner credentials" "nor set an attribute"
 as "$OWN" "$EDDY" job info "$job" jobspec >"$TMP/jobspec.json" 2>&1
+# signed by bob (as eddy submit would: the canonical bytes, docs/security.md)
+"$EDDY" jobspec convert --level=v1 "$TMP/jobspec.json" | tr -d '\n' >"$TMP/canon.json"
+chmod a+r "$TMP/canon.json"
+J=$(as "$BOB" munge -S "$TMP/munge/sock" --input="$TMP/canon.json")
 as "$BOB" "$FORGE" "$sock" job-ingest.submit \
-    "{\"jobspec\": $(cat "$TMP/jobspec.json"), \"urgency\": 8}" >"$TMP/out" 2>&1
+    "{\"jobspec\": $(cat "$TMP/canon.json"), \"urgency\": 8, \"J\": \"$J\"}" >"$TMP/out" 2>&1
 has "$TMP/out" '^ok \{"id":' "bob's forged frame submits a job"
 forged=$(sed -n 's/^ok {"id":\([0-9]*\)}/\1/p' "$TMP/out")
 as "$OWN" "$EDDY" jobs -A -n -o '{id.dec} {username} {userid}' >"$TMP/owner-jobs" 2>&1
