@@ -512,7 +512,7 @@ static json_t *output_files (uint64_t id, json_t *sys)
     return o;
 }
 
-static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobspec)
+static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobspec, json_t *J)
 {
     eddy_error_t err = { "" };
     eddy_taskmap_t *tm;
@@ -521,9 +521,19 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
     json_t *env = json_object_get (sys, "environment");
     json_t *cwd = json_object_get (sys, "cwd");
 
+    /* another user's job runs through eddy-imp, which needs the job's
+     * signed jobspec to become that user */
     if (userid != (uint32_t)getuid ()) {
-        raise_exception (job, "exec", "jobs of user %u need eddy-imp (not available)", userid);
-        return 0;
+        if (!job->c->ctx->imp) {
+            raise_exception (job, "exec", "jobs of user %u need eddy-imp: set imp in [exec]",
+                             userid);
+            return 0;
+        }
+        if (!json_is_string (J)) {
+            raise_exception (job, "exec", "job of user %u has no signed jobspec (J) to run it with",
+                             userid);
+            return 0;
+        }
     }
     if (!(tm = eddy_taskmap_from_jobspec (R, jobspec, &err))) {
         raise_exception (job, "exec", "%s", err.text);
@@ -556,6 +566,8 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
             json_object_set (p, "environment", env);
         if (p && json_is_string (cwd))
             json_object_set (p, "cwd", cwd);
+        if (p && userid != (uint32_t)getuid ())
+            json_object_set (p, "J", J);
         if (p && files) {
             json_object_set (p, "output", files);
             json_object_set_new (p, "truncate", json_boolean (tr->base == 0));
@@ -626,7 +638,7 @@ void coord_start (struct coord *c, const eddy_msg_t *msg)
     struct exec_ctx *ctx = c->ctx;
     json_int_t id;
     int userid;
-    json_t *R, *jobspec;
+    json_t *R, *jobspec, *J = NULL;
     json_error_t jerr;
     eddy_error_t err = { "" };
     struct job *job;
@@ -636,8 +648,8 @@ void coord_start (struct coord *c, const eddy_msg_t *msg)
         return;
     }
     if (!eddy_msg_payload (msg)
-        || json_unpack_ex (eddy_msg_payload (msg), &jerr, 0, "{s:I s:i s:o s:o}", "id", &id,
-                           "userid", &userid, "R", &R, "jobspec", &jobspec) < 0) {
+        || json_unpack_ex (eddy_msg_payload (msg), &jerr, 0, "{s:I s:i s:o s:o s?o}", "id", &id,
+                           "userid", &userid, "R", &R, "jobspec", &jobspec, "J", &J) < 0) {
         eddy_respond_error (ctx->h, msg, EPROTO, "exec.start: malformed payload");
         return;
     }
@@ -681,7 +693,7 @@ void coord_start (struct coord *c, const eddy_msg_t *msg)
         }
         return;
     }
-    if (real_start (job, (uint32_t)userid, R, jobspec) < 0)
+    if (real_start (job, (uint32_t)userid, R, jobspec, J) < 0)
         raise_exception (job, "exec", "out of memory");
     job_check_done (job);
     return;
