@@ -468,6 +468,7 @@ struct guard_launch {
     const char *exe;    /* what to exec, or NULL: this program */
     const char *procs;  /* the job cgroup's cgroup.procs to join, or NULL */
     int request;        /* becomes stdin, or -1 */
+    int errfd;          /* becomes stderr (eddy-imp's reasons go to the job), or -1 */
 };
 
 /* What the vfork child does: keep only the guard's descriptors (without
@@ -478,6 +479,8 @@ static void __attribute__ ((noreturn)) guard_exec (const struct guard_launch *l,
 {
     if (l->request >= 0 && dup2 (l->request, STDIN_FILENO) < 0)
         _exit (125);
+    if (l->errfd >= 0)
+        dup2 (l->errfd, STDERR_FILENO);
     for (int fd = 3; fd <= maxfd; fd++) {
         if (!keep[fd])
             close (fd);
@@ -557,7 +560,7 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
     char **gargv = NULL;
     int nargs = 0, maxfd = 0, cmdc = 0, pre = 0;
     pid_t pid = -1;
-    struct guard_launch l = { .exe = sp->exe, .request = -1 };
+    struct guard_launch l = { .exe = sp->exe, .request = -1, .errfd = -1 };
 
     if (sp->imp) {
         if (!sp->exe || !sp->J) {
@@ -572,6 +575,7 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
         }
         l.exe = sp->imp;
         l.procs = procs;
+        l.errfd = sp->tasks[0].err;
         pre = 2; /* eddy-imp exec EXE */
     }
     if (pipe2 (rep, O_CLOEXEC) < 0 || pipe2 (life, O_CLOEXEC) < 0)

@@ -357,12 +357,16 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0 || n % (ssize_t)sizeof (rep[0]) != 0) {
-        /* the guard is gone: what it did not report died with it */
+        /* the guard is gone: what it did not report died with it; a task
+         * it never started could not run (eddy-imp refused the job: its
+         * reason is on task 0's stderr) */
         for (int i = 0; i < job->ntasks; i++)
             if (!job->tasks[i].exited) {
-                exec_log (job->s->ctx, LOG_ERR, "job %ju task %d: its guard ended first",
-                          (uintmax_t)job->id, job->tasks[i].rank);
-                task_exited (&job->tasks[i], SIGKILL);
+                bool never = job->tasks[i].pid == 0;
+                exec_log (job->s->ctx, LOG_ERR, "job %ju task %d: its guard ended first%s",
+                          (uintmax_t)job->id, job->tasks[i].rank,
+                          never ? ", before starting it" : "");
+                task_exited (&job->tasks[i], never ? 126 << 8 : SIGKILL);
             }
         guard_release (job);
         return;

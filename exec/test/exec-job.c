@@ -7,6 +7,10 @@
  *                 [--run-duration S] [--cwd DIR] [--id N] -- COMMAND...
  * The environment of exec-job becomes the job's.  -k sends exec.kill
  * SIGNAL that many seconds after start.
+ *
+ * For jobs of other users (eddy-imp): --sign SOCKET prints the job's
+ * jobspec signed with MUNGE (munged at SOCKET) as the caller, J, and
+ * exits; --userid UID --J FILE sends that J with the job as UID's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +20,7 @@
 #include <unistd.h>
 
 #include "engine/future.h"
+#include "engine/util/sign.h"
 #include "sched/jobspec.h"
 #include "transport/local/client.h"
 
@@ -84,13 +89,18 @@ int main (int argc, char **argv)
         { "run-duration", required_argument, NULL, 'D' },
         { "cwd", required_argument, NULL, 'C' },
         { "id", required_argument, NULL, 'I' },
+        { "sign", required_argument, NULL, 'S' },
+        { "userid", required_argument, NULL, 'U' },
+        { "J", required_argument, NULL, 'J' },
         { NULL, 0, NULL, 0 },
     };
     struct run run = { .id = 1 };
     int ntasks = 1, c;
     double duration = 0, run_duration = -1;
     const char *Rtext = "{\"version\":1,\"execution\":{\"R_lite\":[{\"rank\":\"0\",\"children\":{\"core\":\"0\"}}]}}";
-    const char *cwd = NULL;
+    const char *cwd = NULL, *sign = NULL, *Jfile = NULL;
+    int userid = (int)getuid ();
+    json_t *J = NULL;
     eddy_error_t err;
 
     while ((c = getopt_long (argc, argv, "+n:t:R:k:", opts, NULL)) != -1) {
@@ -118,6 +128,15 @@ int main (int argc, char **argv)
             break;
         case 'I':
             run.id = strtoull (optarg, NULL, 0);
+            break;
+        case 'S':
+            sign = optarg;
+            break;
+        case 'U':
+            userid = atoi (optarg);
+            break;
+        case 'J':
+            Jfile = optarg;
             break;
         default:
             return 2;
@@ -148,6 +167,33 @@ int main (int argc, char **argv)
         fprintf (stderr, "exec-job: %s\n", err.text);
         return 1;
     }
+    if (sign) {
+        struct eddy_sign_conf sc;
+        eddy_sign_conf_init (&sc, true);
+        snprintf (sc.munge_socket, sizeof (sc.munge_socket), "%s", sign);
+        char *text = json_dumps (eddy_jobspec_json (js), JSON_COMPACT);
+        char *Jtext = text ? eddy_sign_wrap (&sc, "munge", text, strlen (text), &err) : NULL;
+        if (!Jtext) {
+            fprintf (stderr, "exec-job: --sign: %s\n", err.text);
+            return 1;
+        }
+        printf ("%s\n", Jtext);
+        return 0;
+    }
+    if (Jfile) {
+        char buf[65536];
+        FILE *fp = fopen (Jfile, "r");
+        size_t n = fp ? fread (buf, 1, sizeof (buf) - 1, fp) : 0;
+        if (!fp || n == 0) {
+            fprintf (stderr, "exec-job: --J %s: cannot read it\n", Jfile);
+            return 1;
+        }
+        fclose (fp);
+        while (n > 0 && buf[n - 1] == '\n')
+            n--;
+        buf[n] = '\0';
+        J = json_string (buf);
+    }
     json_t *R = json_loads (Rtext, 0, NULL);
     if (!R) {
         fprintf (stderr, "exec-job: -R: not JSON\n");
@@ -158,8 +204,9 @@ int main (int argc, char **argv)
         return 1;
     }
     eddy_future_t *f = eddy_rpc_pack (run.h, "exec.start", 0, EDDY_RPC_STREAMING,
-                                      "{s:I s:i s:O s:O}", "id", (json_int_t)run.id, "userid",
-                                      (int)getuid (), "R", R, "jobspec", eddy_jobspec_json (js));
+                                      "{s:I s:i s:O s:O s:O*}", "id", (json_int_t)run.id,
+                                      "userid", userid, "R", R, "jobspec", eddy_jobspec_json (js),
+                                      "J", J);
     if (!f || eddy_future_then (f, -1, stream_cb, &run) < 0) {
         fprintf (stderr, "exec-job: exec.start: %s\n", strerror (errno));
         return 1;
