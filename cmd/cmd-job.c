@@ -348,8 +348,8 @@ static int job_info (int argc, char **argv)
 {
     need_args (argc, 2, 2, "eddy job info ID KEY");
     if (strcmp (argv[2], "jobspec") && strcmp (argv[2], "R") && strcmp (argv[2], "eventlog")
-        && strcmp (argv[2], "output"))
-        eddy_cmd_die ("job", "info: unknown key '%s' (jobspec, R, eventlog, output)", argv[2]);
+        && strcmp (argv[2], "output") && strcmp (argv[2], "J"))
+        eddy_cmd_die ("job", "info: unknown key '%s' (jobspec, J, R, eventlog, output)", argv[2]);
     return print_key ("info", argv[1], argv[2]);
 }
 
@@ -380,16 +380,37 @@ static int job_wait (int argc, char **argv)
     return rc;
 }
 
+/* J from a file (--signed), without the line break a tool adds. */
+static char *read_signed (const char *path)
+{
+    size_t len;
+    char *J = jobutil_read_file (path, &len);
+    if (!J)
+        eddy_cmd_die ("job", "--signed=%s: %s", path, strerror (errno));
+    while (len > 0 && (J[len - 1] == '\n' || J[len - 1] == '\r' || J[len - 1] == ' '))
+        J[--len] = '\0';
+    return J;
+}
+
 /* Submit a jobspec file as it is: job-ingest validates it, so a bad one
- * gets the instance's own message.
+ * gets the instance's own message.  --signed=JFILE sends JFILE's signed
+ * form instead of signing here (made elsewhere, e.g. with munge(1) over the
+ * output of `eddy jobspec convert --level=v1`): job-ingest checks it.
  */
 static int job_submit (int argc, char **argv)
 {
-    const char *usage = "eddy job submit [--urgency=N] FILE";
+    const char *usage = "eddy job submit [--urgency=N] [--signed=JFILE] FILE";
     int urgency = 16, i = 1;
-    if (argc > 1 && !strncmp (argv[1], "--urgency=", 10)) {
-        urgency = parse_urgency ("--urgency", argv[1] + 10);
-        i++;
+    char *signed_J = NULL;
+    for (; i < argc; i++) {
+        if (!strncmp (argv[i], "--urgency=", 10))
+            urgency = parse_urgency ("--urgency", argv[i] + 10);
+        else if (!strncmp (argv[i], "--signed=", 9)) {
+            free (signed_J);
+            signed_J = read_signed (argv[i] + 9);
+        }
+        else
+            break;
     }
     if (argc - i != 1 || (argv[i][0] == '-' && argv[i][1] != '\0'))
         eddy_cmd_die ("job", "usage: %s", usage);
@@ -403,8 +424,15 @@ static int job_submit (int argc, char **argv)
     if (!jobspec)
         eddy_cmd_die ("job", "%s: %s", argv[i], err.text);
     eddy_handle_t *h = client_open ("job");
-    eddy_future_t *f = eddy_rpc_pack (h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:o s:i}",
-                                      "jobspec", jobspec, "urgency", urgency);
+    struct eddy_sign_conf *sign = signed_J ? NULL : jobutil_sign_open ("job", h);
+    char *J = signed_J ? signed_J : jobutil_sign ("job", sign, jobspec);
+    eddy_future_t *f = J ? eddy_rpc_pack (h, "job-ingest.submit", EDDY_NODEID_ANY, 0,
+                                          "{s:o s:i s:s}", "jobspec", jobspec, "urgency", urgency,
+                                          "J", J)
+                         : eddy_rpc_pack (h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:o s:i}",
+                                          "jobspec", jobspec, "urgency", urgency);
+    free (J);
+    free (sign);
     json_int_t id;
     if (!f || eddy_rpc_get_unpack (f, "{s:I}", "id", &id) < 0)
         eddy_cmd_die ("job", "%s: %s", argv[i],

@@ -562,10 +562,22 @@ static char **cc_argv (int argc, char **argv, unsigned cc)
     return v;
 }
 
-static eddy_future_t *send_submit (eddy_handle_t *h, json_t *jobspec, int urgency)
+static eddy_future_t *send_submit (eddy_handle_t *h,
+                                   const struct eddy_sign_conf *sign,
+                                   json_t *jobspec,
+                                   int urgency)
 {
-    return eddy_rpc_pack (h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:O s:i}", "jobspec",
-                          jobspec, "urgency", urgency);
+    char *J = jobutil_sign ("submit", sign, jobspec);
+    eddy_future_t *f;
+
+    if (J)
+        f = eddy_rpc_pack (h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:O s:i s:s}", "jobspec",
+                           jobspec, "urgency", urgency, "J", J);
+    else
+        f = eddy_rpc_pack (h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:O s:i}", "jobspec",
+                           jobspec, "urgency", urgency);
+    free (J);
+    return f;
 }
 
 static uint64_t get_id (const char *cmd, eddy_future_t *f)
@@ -593,6 +605,7 @@ static int submit_run (int argc, char **argv)
             eddy_cmd_die ("submit", "--cc: the idset is empty");
     }
     eddy_handle_t *h = client_open ("submit");
+    struct eddy_sign_conf *sign = jobutil_sign_open ("submit", h);
     eddy_future_t **fs = xcalloc (n, sizeof (*fs));
     /* send every submission first, then collect: pipelined */
     unsigned id = cc ? eddy_idset_first (cc) : 0;
@@ -608,7 +621,7 @@ static int submit_run (int argc, char **argv)
         }
         else
             js = make_jobspec ("submit", &o, argc - i, argv + i);
-        if (!(fs[k] = send_submit (h, js, o.urgency)))
+        if (!(fs[k] = send_submit (h, sign, js, o.urgency)))
             eddy_cmd_die ("submit", "%s", strerror (errno));
         json_decref (js);
     }
@@ -641,6 +654,7 @@ static int submit_run (int argc, char **argv)
     }
     free (ids);
     free (fs);
+    free (sign);
     eddy_idset_destroy (cc);
     json_decref (o.attrs);
     json_decref (o.env_rules);
@@ -655,7 +669,9 @@ static int run_run (int argc, char **argv)
     int i = parse_opts ("run", &cmd_run, argc, argv, &o, false);
     eddy_handle_t *h = client_open ("run");
     json_t *js = make_jobspec ("run", &o, argc - i, argv + i);
-    eddy_future_t *f = send_submit (h, js, o.urgency);
+    struct eddy_sign_conf *sign = jobutil_sign_open ("run", h);
+    eddy_future_t *f = send_submit (h, sign, js, o.urgency);
+    free (sign);
     if (!f)
         eddy_cmd_die ("run", "%s", strerror (errno));
     uint64_t id = get_id ("run", f);

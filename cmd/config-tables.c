@@ -15,6 +15,7 @@
 #include "engine/broker/topology.h"
 #include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
+#include "engine/util/sign.h"
 #include "sched/job-manager/queue.h"
 #include "sched/policy.h"
 
@@ -221,6 +222,15 @@ static const struct eddy_conf_key access_keys[] = {
     EDDY_CONF_END,
 };
 
+/* [sign] (the security config's sign.toml): job-ingest parses it again
+ * knowing [access], which decides whether "none" may be used
+ */
+static int sign_check (const json_t *v, eddy_error_t *err)
+{
+    struct eddy_sign_conf conf;
+    return eddy_sign_conf_parse (&conf, v, false, err);
+}
+
 /* [queues]: the job manager reads them all at once (queue.h), so the
  * whole table is held to its rules here, with the names of its keys
  */
@@ -298,6 +308,7 @@ const struct eddy_conf_key eddy_config_schema[] = {
     { "sched", EDDY_CONF_TABLE, .keys = sched_keys },
     { "exec", EDDY_CONF_TABLE, .keys = exec_keys },
     { "access", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = access_keys },
+    { "sign", EDDY_CONF_TABLE, 0, .check = sign_check },
     { "queues", EDDY_CONF_TABLE, 0, .check = queues_check, .keys = queues_keys },
     { "policy", EDDY_CONF_TABLE, 0, .keys = policy_keys },
     { "archive", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = archive_keys },

@@ -40,6 +40,11 @@
  */
 #define SYSTEM_CONFIG_PATH "/etc/eddy/system/conf.d"
 
+/* The security config (sign.toml: [sign]), Flux's layout: read from
+ * $EDDY_SECURITY_CONFIG_PATH, else with --system from here if it exists.
+ */
+#define SECURITY_CONFIG_PATH "/etc/eddy/security/conf.d"
+
 struct opts {
     uint32_t rank, size;
     int fanout;
@@ -49,6 +54,7 @@ struct opts {
     const char *bind_host;
     double connect_timeout;
     const char *config_path; /* NULL: no configuration files */
+    const char *security_path; /* the security conf.d, or NULL */
     bool system;             /* --system: the node's system instance */
     char *notify_socket;     /* $NOTIFY_SOCKET (systemd), or NULL */
     eddy_bootstrap_t *bs;    /* [bootstrap], or NULL */
@@ -157,13 +163,57 @@ static void config_warn (int level, const char *text, void *arg)
     eddy_broker_log (arg, level, "config", "%s", text);
 }
 
+/* Put the security config's [sign] into conf, where job-ingest finds it
+ * (modules read no files).  It holds [sign] alone, and [sign] is not also
+ * in the instance's own files.
+ */
+static int security_merge (const struct opts *o, json_t *conf, eddy_config_warn_f warn,
+                           void *arg, eddy_error_t *err)
+{
+    json_t *sec, *v;
+    const char *key;
+
+    if (!o->security_path)
+        return 0;
+    if (!(sec = eddy_config_read (o->security_path, warn, arg, err)))
+        return -1;
+    json_object_foreach (sec, key, v) {
+        if (strcmp (key, "sign") != 0) {
+            json_decref (sec);
+            errno = EINVAL;
+            return eddy_error_set (err, "%s: [%s] does not belong in the security config "
+                                        "(only [sign])", o->security_path, key);
+        }
+    }
+    if ((v = json_object_get (sec, "sign"))) {
+        if (json_object_get (conf, "sign")) {
+            json_decref (sec);
+            errno = EINVAL;
+            return eddy_error_set (err, "%s: [sign] is set in the instance's config too",
+                                   o->security_path);
+        }
+        if (json_object_set (conf, "sign", v) < 0) {
+            json_decref (sec);
+            errno = ENOMEM;
+            return eddy_error_set (err, "out of memory");
+        }
+    }
+    json_decref (sec);
+    return 0;
+}
+
 /* Rank 0's reload: read and validate the files again, and say which
  * changed keys wait for a restart.
  */
 static json_t *config_loader (eddy_broker_t *b, void *arg, eddy_error_t *err)
 {
     const struct opts *o = arg;
-    json_t *conf = eddy_config_read (o->config_path, config_warn, b, err);
+    json_t *conf = o->config_path ? eddy_config_read (o->config_path, config_warn, b, err)
+                                  : json_object ();
+    if (conf && security_merge (o, conf, config_warn, b, err) < 0) {
+        json_decref (conf);
+        return NULL;
+    }
     if (conf && eddy_bootstrap_check_exclude (o->bs, conf, err) < 0) {
         json_decref (conf);
         errno = EINVAL;
@@ -503,6 +553,8 @@ static void usage (void)
              "       eddy-broker --system [OPTIONS]   (the node's system instance, under systemd)\n"
              "Configuration: --config-path (a conf.d of *.toml, or one file; \"\" = none), else\n"
              "$EDDY_CONFIG_PATH, else with --system " SYSTEM_CONFIG_PATH ", else none.\n"
+             "Security config ([sign]): $EDDY_SECURITY_CONFIG_PATH, else with --system\n"
+             SECURITY_CONFIG_PATH " if it exists.\n"
              "--system: rank 0 of 1 unless given, --rundir $EDDY_SYSTEM_RUNDIR or " EDDY_SYSTEM_RUNDIR ",\n"
              "its socket RUNDIR/local, statedir ([broker] statedir) " EDDY_SYSTEM_STATEDIR ",\n"
              "state changes logged at info on stderr, sd_notify to $NOTIFY_SOCKET.\n");
@@ -622,6 +674,11 @@ int main (int argc, char **argv)
         o.config_path = SYSTEM_CONFIG_PATH;
     if (o.config_path && !*o.config_path)
         o.config_path = NULL;
+    o.security_path = getenv ("EDDY_SECURITY_CONFIG_PATH");
+    if (!o.security_path && o.system && access (SECURITY_CONFIG_PATH, F_OK) == 0)
+        o.security_path = SECURITY_CONFIG_PATH;
+    if (o.security_path && !*o.security_path)
+        o.security_path = NULL;
 
     /* the files first: [bootstrap] may say who this broker is */
     eddy_error_t err;
@@ -641,6 +698,12 @@ int main (int argc, char **argv)
         if (eddy_bootstrap_check_exclude (bs, conf, &err) < 0)
             die (o.rank, "%s: %s", o.config_path, err.text);
         o.bs = bs;
+    }
+    if (o.security_path) {
+        if (!conf && !(conf = json_object ()))
+            die (o.rank, "out of memory");
+        if (security_merge (&o, conf, early_warn, early, &err) < 0)
+            die (o.rank, "%s", err.text);
     }
     if (o.system)
         system_defaults (&o, &have_rank);

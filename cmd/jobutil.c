@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "cmd/jobutil.h"
 #include "engine/util/fluid.h"
+#include "engine/util/sign.h"
 #include "kvs/kvs.h"
 
 uint64_t jobutil_parse_id (const char *cmd, const char *s)
@@ -214,4 +215,47 @@ char *jobutil_read_file (const char *path, size_t *lenp)
         fclose (f);
     *lenp = len;
     return buf;
+}
+
+struct eddy_sign_conf *jobutil_sign_open (const char *cmd, eddy_handle_t *h)
+{
+    struct eddy_sign_conf *conf = xcalloc (1, sizeof (*conf));
+    const char *type = NULL, *sock = NULL, *env = getenv ("EDDY_SIGN_TYPE");
+    eddy_future_t *f = eddy_rpc (h, "job-ingest.sign-info", NULL, EDDY_NODEID_ANY, 0);
+
+    eddy_sign_conf_init (conf, false);
+    if (!f)
+        eddy_cmd_die (cmd, "job-ingest.sign-info: %s", strerror (errno));
+    if (eddy_rpc_get_unpack (f, "{s:s s:s}", "default-type", &type, "munge-socket", &sock) < 0) {
+        if (errno != ENOSYS) /* an instance that does not sign: unsigned */
+            eddy_cmd_die (cmd, "job-ingest.sign-info: %s",
+                          eddy_future_error_string (f) ? eddy_future_error_string (f)
+                                                       : strerror (errno));
+    }
+    else {
+        snprintf (conf->default_type, sizeof (conf->default_type), "%s", type);
+        snprintf (conf->munge_socket, sizeof (conf->munge_socket), "%s", sock);
+    }
+    if (env && *env) {
+        if (!eddy_sign_mech_parse (env))
+            eddy_cmd_die (cmd, "EDDY_SIGN_TYPE=%s: not a signature type (munge, none)", env);
+        snprintf (conf->default_type, sizeof (conf->default_type), "%s", env);
+    }
+    eddy_future_destroy (f);
+    return conf;
+}
+
+char *jobutil_sign (const char *cmd, const struct eddy_sign_conf *conf, json_t *jobspec)
+{
+    eddy_error_t err;
+    char *text, *J;
+
+    if (!strcmp (conf->default_type, "none"))
+        return NULL;
+    if (!(text = json_dumps (jobspec, JSON_COMPACT | JSON_SORT_KEYS)))
+        eddy_cmd_die (cmd, "out of memory");
+    if (!(J = eddy_sign_wrap (conf, NULL, text, strlen (text), &err)))
+        eddy_cmd_die (cmd, "%s", err.text);
+    free (text);
+    return J;
 }

@@ -33,4 +33,17 @@ void jobutil_print_exception (const char *cmd, const char *job, const json_t *ex
  */
 int jobutil_attach (const char *cmd, eddy_handle_t *h, uint64_t id);
 
+/* Signing a submission (engine/util/sign.h).  jobutil_sign_open () asks
+ * job-ingest how to sign (job-ingest.sign-info: the default type and
+ * munged's socket); jobutil_sign () returns J for the jobspec's canonical
+ * bytes (compact JSON, keys sorted: what job-ingest compares), or NULL
+ * when the instance signs with "none" (an unsigned submission: the
+ * connection's credentials say who submits).  Either dies with the
+ * signing library's message ("cannot connect to munged at PATH (is munged
+ * running?)").  EDDY_SIGN_TYPE, if set, overrides the default type.
+ */
+struct eddy_sign_conf;
+struct eddy_sign_conf *jobutil_sign_open (const char *cmd, eddy_handle_t *h);
+char *jobutil_sign (const char *cmd, const struct eddy_sign_conf *conf, json_t *jobspec);
+
 #endif /* !EDDY_CMD_JOBUTIL_H */

@@ -4,6 +4,8 @@
  * KVS commit and one job-manager.submit request (DESIGN.md contract 6).
  * Ids stay above every id the job manager knows (a restarted instance's
  * history), so a new job never lands in an old job's directory.
+ * A submission may carry the jobspec signed by its user (J, engine/util/
+ * sign.h): it is verified here and kept beside the jobspec as job.ID.J.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +18,7 @@
 #include "engine/future.h"
 #include "engine/util/eventlog.h"
 #include "engine/util/fluid.h"
+#include "engine/util/sign.h"
 #include "kvs/kvs.h"
 #include "sched/jobindex.h"
 #include "sched/jobspec.h"
@@ -30,6 +33,7 @@ struct sub {
     eddy_msg_t *req;
     uint64_t id;
     json_t *jobspec;
+    char *J; /* the signed form, or NULL (unsigned, where "none" is allowed) */
     int urgency;
     int flags;
     uint32_t userid;
@@ -53,6 +57,7 @@ struct ingest {
     struct batch *cur;
     eddy_watcher_t *flush_w;
     uint64_t submitted;
+    struct eddy_sign_conf sign;
 
     /* until the job manager says which ids are taken, submissions wait */
     eddy_future_t *info_f;
@@ -65,6 +70,7 @@ static void batch_destroy (struct batch *b)
         for (int i = 0; i < b->n; i++) {
             eddy_msg_decref (b->subs[i].req);
             json_decref (b->subs[i].jobspec);
+            free (b->subs[i].J);
             free (b->subs[i].queue);
         }
         free (b->subs);
@@ -149,7 +155,10 @@ static void commit_batch (struct ingest *ig, struct batch *b)
         if (text && eddy_kvs_job_key (key, sizeof (key), s->id, "jobspec") >= 0
             && eddy_kvs_txn_put_json (txn, key, s->jobspec) == 0
             && eddy_kvs_job_key (key, sizeof (key), s->id, "eventlog") >= 0
-            && eddy_kvs_txn_append (txn, key, text) == 0)
+            && eddy_kvs_txn_append (txn, key, text) == 0
+            && (!s->J
+                || (eddy_kvs_job_key (key, sizeof (key), s->id, "J") >= 0
+                    && eddy_kvs_txn_put_pack (txn, key, "s", s->J) == 0)))
             rc = eddy_jobindex_add (txn, s->id); /* active from this commit on */
         free (text);
         if (rc < 0)
@@ -190,6 +199,7 @@ static void validate_cb (eddy_future_t *f, void *arg)
             eddy_respond_error (ig->h, b->subs[i].req, EINVAL, text);
             eddy_msg_decref (b->subs[i].req);
             json_decref (b->subs[i].jobspec);
+            free (b->subs[i].J);
             free (b->subs[i].queue);
         }
         else
@@ -297,10 +307,47 @@ static void info_cb (eddy_future_t *f, void *arg)
     eddy_held_release (&ig->deferred, ig->h);
 }
 
+/* The signature's checks: J verifies, is by the connection's user and over
+ * the jobspec's canonical bytes (what `eddy submit` signs: compact, keys
+ * sorted).  Without J, only where "none" is allowed (a single-user
+ * instance): the connection's credentials are then the whole story.
+ * Returns 0, or -1 with errno and the reason in err.
+ */
+static int check_signature (struct ingest *ig, const eddy_msg_t *msg, json_t *jobspec,
+                            const char *J, eddy_error_t *err)
+{
+    void *payload = NULL;
+    size_t len = 0;
+    uint32_t signer = 0;
+    char *text;
+    int rc;
+
+    if (!J) {
+        if (ig->sign.allowed & EDDY_SIGN_NONE)
+            return 0;
+        errno = EPERM;
+        return eddy_error_set (err, "the jobspec must be signed (allowed-types: munge)");
+    }
+    if (eddy_sign_unwrap (&ig->sign, J, &payload, &len, &signer, NULL, 0, err) < 0)
+        return -1;
+    if (!(text = json_dumps (jobspec, JSON_COMPACT | JSON_SORT_KEYS))) {
+        free (payload);
+        errno = ENOMEM;
+        return eddy_error_set (err, "out of memory");
+    }
+    rc = eddy_sign_check_user (signer, eddy_msg_userid (msg), err);
+    if (rc == 0)
+        rc = eddy_sign_check_payload (payload, len, text, strlen (text), err);
+    free (text);
+    free (payload);
+    return rc;
+}
+
 static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct ingest *ig = arg;
     json_t *jobspec;
+    const char *J = NULL;
     int urgency = 16, flags = 0;
     json_error_t jerr;
     eddy_error_t err;
@@ -309,9 +356,14 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     if (defer (ig, msg))
         return;
     if (!eddy_msg_payload (msg)
-        || json_unpack_ex (eddy_msg_payload (msg), &jerr, 0, "{s:o s?i s?i}", "jobspec", &jobspec,
-                           "urgency", &urgency, "flags", &flags) < 0) {
-        eddy_respond_error (h, msg, EPROTO, "job-ingest.submit: expected {jobspec, urgency?, flags?}");
+        || json_unpack_ex (eddy_msg_payload (msg), &jerr, 0, "{s:o s?i s?i s?s}", "jobspec", &jobspec,
+                           "urgency", &urgency, "flags", &flags, "J", &J) < 0) {
+        eddy_respond_error (h, msg, EPROTO,
+                            "job-ingest.submit: expected {jobspec, urgency?, flags?, J?}");
+        return;
+    }
+    if (check_signature (ig, msg, jobspec, J, &err) < 0) {
+        eddy_respond_error (h, msg, errno, err.text);
         return;
     }
     if (urgency < 0 || urgency > 31) {
@@ -336,6 +388,7 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     struct sub s = {
         .req = eddy_msg_incref (msg),
         .jobspec = json_incref (jobspec),
+        .J = J ? strdup (J) : NULL,
         .urgency = urgency,
         .flags = flags,
         .userid = eddy_msg_userid (msg),
@@ -347,11 +400,12 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         .duration = eddy_jobspec_duration (js),
     };
     eddy_jobspec_destroy (js);
-    if ((queue && !s.queue) || eddy_fluid_generate (&ig->gen, now_ms (r), &s.id) < 0
+    if ((queue && !s.queue) || (J && !s.J) || eddy_fluid_generate (&ig->gen, now_ms (r), &s.id) < 0
         || batch_add (ig, &s) < 0) {
         eddy_respond_error (h, msg, errno ? errno : ENOMEM, "cannot assign a job id");
         eddy_msg_decref (s.req);
         json_decref (s.jobspec);
+        free (s.J);
         free (s.queue);
         return;
     }
@@ -364,9 +418,52 @@ static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
     eddy_respond_pack (h, msg, "{s:I}", "submitted", (json_int_t)ig->submitted);
 }
 
+/* What a client needs to sign: the type to use, munged's socket. */
+static void signinfo_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
+                         void *arg)
+{
+    struct ingest *ig = arg;
+    json_t *o = eddy_sign_conf_tojson (&ig->sign);
+
+    if (!o || eddy_respond (h, msg, o) < 0)
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+    json_decref (o);
+}
+
+/* [sign] and [access] from the module's table: "none" only when guests are
+ * not allowed (a single-user instance).
+ */
+static int sign_config (const json_t *table, struct eddy_sign_conf *conf, eddy_error_t *err)
+{
+    const json_t *guest = json_object_get (json_object_get (table, "access"), "allow-guest-user");
+    return eddy_sign_conf_parse (conf, json_object_get (table, "sign"), json_is_true (guest), err);
+}
+
+/* config.reload: a new [sign] applies to the next submission. */
+static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct ingest *ig = arg;
+    struct eddy_sign_conf conf;
+    json_t *table = NULL;
+    eddy_error_t err;
+
+    if (json_unpack (eddy_msg_payload (msg), "{s:o}", "config", &table) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "job-ingest: config.reload without a config");
+        return;
+    }
+    if (sign_config (table, &conf, &err) < 0) {
+        eddy_respond_error (h, msg, EINVAL, err.text);
+        return;
+    }
+    ig->sign = conf;
+    eddy_respond (h, msg, NULL);
+}
+
 static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-ingest.submit", submit_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-ingest.stats", stats_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "job-ingest.sign-info", signinfo_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0 },
     EDDY_MSGHANDLER_TABLE_END,
 };
 
@@ -392,6 +489,13 @@ static int ingest_load (eddy_handle_t *h, json_t *args, void **ctx)
     if (!ig)
         return -1;
     ig->h = h;
+    eddy_error_t err;
+    if (sign_config (eddy_handle_config (h), &ig->sign, &err) < 0) {
+        eddy_log (h, LOG_ERR, "%s", err.text);
+        free (ig);
+        errno = EINVAL;
+        return -1;
+    }
     uint32_t rank = eddy_handle_rank (h);
     if (eddy_fluid_init (&ig->gen, rank <= EDDY_FLUID_MAX_GENID ? rank : 0) < 0
         || !(ig->flush_w = eddy_check_create (eddy_handle_reactor (h), flush_cb, ig))
@@ -406,9 +510,12 @@ static int ingest_load (eddy_handle_t *h, json_t *args, void **ctx)
     return 0;
 }
 
+static const char *const ingest_extra[] = {"sign", "access", NULL};
+
 const struct eddy_module eddy_module_job_ingest = {
     .name = "job-ingest",
     .load = ingest_load,
     .unload = ingest_unload,
     .config_table = "ingest", /* Flux's name */
+    .config_extra = ingest_extra,
 };
