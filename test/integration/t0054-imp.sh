@@ -51,6 +51,11 @@ install_imp () { # DIR MAX-TTL
 allowed-users = [ "$OWNER" ]
 allowed-shells = [ "$shell" ]
 
+[run.prolog]
+path = "$TMP/prolog"
+allowed-users = [ "$OWNER" ]
+allowed-environment = [ "EDDY_*" ]
+
 [sign]
 max-ttl = $2
 allowed-types = [ "munge" ]
@@ -59,6 +64,11 @@ EOF
     chmod 755 "$1" "$1/imp.conf.d"
     chmod 644 "$1/imp.conf.d/imp.toml"
 }
+cat >"$TMP/prolog" <<EOF
+#!/bin/sh
+{ echo "uid \$(id -u) \$(id -G)"; env | sort; } >"$TMP/prolog.out"
+EOF
+chmod 755 "$TMP/prolog"
 install_imp "$TMP/imp" 3600
 install_imp "$TMP/imp1" 1
 ls -l "$imp" >"$TMP/ls"
@@ -76,6 +86,8 @@ chown "$ALICE" "$TMP/alice"
 _report $? "alice signs her jobspec with MUNGE" "$TMP/sign.err"
 has "$TMP/alice.J" '^MUNGE:' "J is a MUNGE credential"
 
+(cd "$TMP/alice" && as "$ALICE" "$J" --sign "$sock" -- /bin/true >"$TMP/true.J")
+
 # ---- the instance, as the owner, runs alice's job as alice ----
 mkdir -p "$TMP/conf.d" "$TMP/owner"
 cat >"$TMP/conf.d/exec.toml" <<EOF
@@ -83,7 +95,7 @@ cat >"$TMP/conf.d/exec.toml" <<EOF
 imp = "$imp"
 EOF
 chown -R "$OWNER" "$TMP/owner" "$TMP/conf.d"
-cp "$TMP/alice.J" "$TMP/owner/alice.J"
+cp "$TMP/alice.J" "$TMP/true.J" "$TMP/owner/"
 cat >"$TMP/owner/run.sh" <<SH
 cd "$TMP/alice"
 "$J" --id 1 --userid $uid_a --J "$TMP/owner/alice.J" --cwd "$TMP/alice" -- \
@@ -98,6 +110,10 @@ eddy kvs eventlog get job.0000.0000.0000.0002.output | sed 's/^/output2: /'
 eddy kvs eventlog get job.0000.0000.0000.0003.output | sed 's/^/output3: /'
 # no J at all
 "$J" --id 4 --userid $uid_a -- true | sed 's/^/job4: /'
+# throughput: /bin/true jobs of the owner, then of alice through eddy-imp
+"$J" --id 1000 --count ${IMP_JOBS:-1000} -- /bin/true | sed 's/^/owner-rate: /'
+"$J" --id 100000 --count ${IMP_JOBS:-1000} --userid $uid_a --J "$TMP/owner/true.J" -- /bin/true |
+    sed 's/^/imp-rate: /'
 SH
 chmod 755 "$TMP/owner/run.sh"
 (cd "$TMP/owner" && as "$OWNER" eddy start --size 1 --config-path "$TMP/conf.d" \
@@ -115,6 +131,8 @@ has "$TMP/inst" '^job3: finish 32256$' "alice's J with another command does not 
 has "$TMP/inst" "^output3: .*stderr.*not the signed jobspec's" "  and its stderr says why"
 hasnt "$TMP/inst" '^output3: .*owned' "  nothing of it ran"
 has "$TMP/inst" '^job4: exception exec .*no signed jobspec' "a job of another user without J is refused"
+has "$TMP/inst" '^imp-rate: jobs [0-9]+ failed 0 ' "a batch of alice's /bin/true jobs all finish with status 0"
+grep -h 'rate: ' "$TMP/inst"
 
 # ---- eddy-imp's refusals, one by one ----
 # imp_exec USER JOB-UID J-FILE [SHELL] [IMP]: run eddy-imp exec as USER
@@ -172,6 +190,29 @@ fails "a configuration writable by others is refused" imp_exec "$OWNER" "$uid_a"
 has "$TMP/out" 'writable by group or others' "  with its own message"
 fails "--config-dir is for root only" runuser -u "$OWNER" -- "$imp" --config-dir /tmp exec "$shell"
 has "$TMP/out" 'only for root' "  with its own message"
+
+# ---- run prolog: the configured command as root, a known environment ----
+runuser -u "$OWNER" -- env -i EDDY_JOB_ID=f2abc EDDY_JOB_USERID="$uid_a" EDDY_SITE=x FOO=bar \
+    PATH=/bin "$imp" run prolog >"$TMP/out" 2>&1
+_report $? "run prolog runs the configured command" "$TMP/out"
+has "$TMP/prolog.out" '^uid 0 0$' "  as root, without the caller's groups"
+has "$TMP/prolog.out" '^EDDY_JOB_ID=f2abc$' "  with EDDY_JOB_ID"
+has "$TMP/prolog.out" "^EDDY_JOB_USERID=$uid_a\$" "  with EDDY_JOB_USERID"
+has "$TMP/prolog.out" "^EDDY_OWNER_USERID=$uid_o\$" "  with EDDY_OWNER_USERID, the caller"
+has "$TMP/prolog.out" '^USER=root$' "  with USER of root"
+has "$TMP/prolog.out" '^HOME=/root$' "  with HOME of root"
+has "$TMP/prolog.out" '^PATH=/usr/sbin:/usr/bin:/sbin:/bin$' "  with a fixed PATH"
+has "$TMP/prolog.out" '^EDDY_SITE=x$' "  with what allowed-environment names"
+hasnt "$TMP/prolog.out" '^FOO=' "  and nothing else of the caller's"
+fails "run prolog by a caller not in its allowed-users is refused" \
+    runuser -u "$BOB" -- env EDDY_JOB_ID=f2abc EDDY_JOB_USERID=1 "$imp" run prolog
+has "$TMP/out" "caller $BOB .* is not in allowed-users" "  with its own message"
+fails "run epilog without [run.epilog] is refused" \
+    runuser -u "$OWNER" -- env EDDY_JOB_ID=f2abc EDDY_JOB_USERID=1 "$imp" run epilog
+has "$TMP/out" 'no \[run.epilog\]' "  with its own message"
+fails "run prolog without EDDY_JOB_ID is refused" \
+    runuser -u "$OWNER" -- env EDDY_JOB_USERID=1 "$imp" run prolog
+has "$TMP/out" 'EDDY_JOB_ID is not set' "  with its own message"
 
 # ---- kill: only processes of the caller's jobs ----
 as "$ALICE" sleep 100 &
