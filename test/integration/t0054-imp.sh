@@ -110,6 +110,9 @@ eddy kvs eventlog get job.0000.0000.0000.0002.output | sed 's/^/output2: /'
 eddy kvs eventlog get job.0000.0000.0000.0003.output | sed 's/^/output3: /'
 # no J at all
 "$J" --id 4 --userid $uid_a -- true | sed 's/^/job4: /'
+# J not in exec.start but where job-ingest keeps it, job.ID.J
+eddy kvs put job.0000.0000.0000.0005.J="\"\$(cat "$TMP/owner/true.J")\""
+"$J" --id 5 --userid $uid_a -- /bin/true | sed 's/^/job5: /'
 # throughput: /bin/true jobs of the owner, then of alice through eddy-imp
 "$J" --id 1000 --count ${IMP_JOBS:-1000} -- /bin/true | sed 's/^/owner-rate: /'
 "$J" --id 100000 --count ${IMP_JOBS:-1000} --userid $uid_a --J "$TMP/owner/true.J" -- /bin/true |
@@ -131,6 +134,7 @@ has "$TMP/inst" '^job3: finish 32256$' "alice's J with another command does not 
 has "$TMP/inst" "^output3: .*stderr.*not the signed jobspec's" "  and its stderr says why"
 hasnt "$TMP/inst" '^output3: .*owned' "  nothing of it ran"
 has "$TMP/inst" '^job4: exception exec .*no signed jobspec' "a job of another user without J is refused"
+has "$TMP/inst" '^job5: finish 0$' "a job of another user runs with the J that the KVS holds for it"
 has "$TMP/inst" '^imp-rate: jobs [0-9]+ failed 0 ' "a batch of alice's /bin/true jobs all finish with status 0"
 grep -h 'rate: ' "$TMP/inst"
 
