@@ -215,10 +215,18 @@ static const struct eddy_conf_key sched_keys[] = {
     EDDY_CONF_END,
 };
 
+/* [exec] imp names a program by its absolute path (it is setuid: a
+ * search of PATH would let the environment choose it). */
+static int abspath_check (const json_t *v, eddy_error_t *err)
+{
+    const char *s = json_string_value (v);
+    return s && s[0] == '/' ? 0 : eddy_error_set (err, "must be an absolute path");
+}
+
 /* [exec] */
 static const struct eddy_conf_key exec_keys[] = {
     { "kill-timeout", EDDY_CONF_DURATION, 0, .doc = "SIGTERM to SIGKILL grace after a time limit or a cancel" },
-    { "imp", EDDY_CONF_STRING, EDDY_CONF_UNUSED },
+    { "imp", EDDY_CONF_STRING, 0, .check = abspath_check, .doc = "eddy-imp's path: jobs of other users run through it" },
     { "job-shell", EDDY_CONF_STRING, EDDY_CONF_UNUSED },
     { "service", EDDY_CONF_STRING, EDDY_CONF_UNUSED },
     { "max-kill-count", EDDY_CONF_INTEGER, EDDY_CONF_UNUSED },

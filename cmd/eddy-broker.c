@@ -415,9 +415,10 @@ static eddy_statelock_t *lock_statedir (eddy_broker_t *b, const char *dir, const
     return l;
 }
 
-/* The exec module's job guard program (attribute exec.guard): beside this
- * executable (a build tree), else where it is installed.  Without it the
- * exec module runs guards as this executable in guard mode, slower.
+/* The exec module's job shell, eddy-shell (attribute exec.guard): beside
+ * this executable (a build tree, or where both are installed), else in
+ * the install's bindir.  Without it the exec module runs guards as this
+ * executable in guard mode, slower, and cannot run jobs of other users.
  */
 static void set_exec_guard (eddy_broker_t *b)
 {
@@ -427,15 +428,15 @@ static void set_exec_guard (eddy_broker_t *b)
         path[n] = '\0';
         char *slash = strrchr (path, '/');
         if (slash) {
-            strcpy (slash + 1, "eddy-exec-guard");
+            strcpy (slash + 1, "eddy-shell");
             if (access (path, X_OK) == 0) {
                 eddy_broker_attr_set (b, "exec.guard", path);
                 return;
             }
         }
     }
-    if (access (EDDY_PKGLIBEXECDIR "/eddy-exec-guard", X_OK) == 0)
-        eddy_broker_attr_set (b, "exec.guard", EDDY_PKGLIBEXECDIR "/eddy-exec-guard");
+    if (access (EDDY_BINDIR "/eddy-shell", X_OK) == 0)
+        eddy_broker_attr_set (b, "exec.guard", EDDY_BINDIR "/eddy-shell");
 }
 
 /* The URI a child uses to reach rank's overlay socket. */

@@ -20,6 +20,7 @@
 #include "exec/exec_impl.h"
 #include "exec/outlog.h"
 #include "exec/taskmap.h"
+#include "kvs/kvs.h"
 
 struct job;
 
@@ -57,6 +58,11 @@ struct job {
     int ntasks;
     bool output;  /* the output eventlog has its header */
     bool closing; /* every rank is done: waiting for the eof commit */
+    /* a job of another user waits for its J (job.ID.J) before it starts */
+    eddy_future_t *J_f;
+    json_t *held_R, *held_jobspec;
+    uint32_t userid;
+    int held_signal; /* a signal that came while it waited */
 };
 
 /* A job failed for the loss of a rank whose broker may live on, cut off
@@ -141,6 +147,9 @@ static void job_free (struct job *job)
             json_decref (job->ranks[i].pending);
         }
         free (job->ranks);
+        eddy_future_destroy (job->J_f);
+        json_decref (job->held_R);
+        json_decref (job->held_jobspec);
         eddy_idset_destroy (job->test_ranks);
         eddy_watcher_destroy (job->timer);
         eddy_watcher_destroy (job->kill_timer);
@@ -235,6 +244,10 @@ static void job_kill (struct job *job, int signum)
     if (job->test) {
         job->status = signum;
         job_end (job);
+        return;
+    }
+    if (job->J_f) {
+        job->held_signal = signum; /* nothing runs yet: it will not start */
         return;
     }
     send_signal (job, signum);
@@ -512,7 +525,7 @@ static json_t *output_files (uint64_t id, json_t *sys)
     return o;
 }
 
-static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobspec)
+static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobspec, json_t *J)
 {
     eddy_error_t err = { "" };
     eddy_taskmap_t *tm;
@@ -521,9 +534,19 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
     json_t *env = json_object_get (sys, "environment");
     json_t *cwd = json_object_get (sys, "cwd");
 
+    /* another user's job runs through eddy-imp, which needs the job's
+     * signed jobspec to become that user */
     if (userid != (uint32_t)getuid ()) {
-        raise_exception (job, "exec", "jobs of user %u need eddy-imp (not available)", userid);
-        return 0;
+        if (!job->c->ctx->imp) {
+            raise_exception (job, "exec", "jobs of user %u need eddy-imp: set imp in [exec]",
+                             userid);
+            return 0;
+        }
+        if (!json_is_string (J)) {
+            raise_exception (job, "exec", "job of user %u has no signed jobspec (J) to run it with",
+                             userid);
+            return 0;
+        }
     }
     if (!(tm = eddy_taskmap_from_jobspec (R, jobspec, &err))) {
         raise_exception (job, "exec", "%s", err.text);
@@ -556,6 +579,8 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
             json_object_set (p, "environment", env);
         if (p && json_is_string (cwd))
             json_object_set (p, "cwd", cwd);
+        if (p && userid != (uint32_t)getuid ())
+            json_object_set (p, "J", J);
         if (p && files) {
             json_object_set (p, "output", files);
             json_object_set_new (p, "truncate", json_boolean (tr->base == 0));
@@ -621,12 +646,53 @@ static eddy_idset_t *R_ranks (json_t *R)
     return ids;
 }
 
+/* job.ID.J came (or not): a job of another user starts with it, unless
+ * it was signaled meanwhile.
+ */
+static void J_cb (eddy_future_t *f, void *arg)
+{
+    struct job *job = arg;
+    const char *text = NULL;
+    json_t *J = NULL;
+
+    if (eddy_kvs_lookup_get_unpack (f, "s", &text) == 0)
+        J = json_string (text);
+    job->J_f = NULL;
+    if (job->held_signal)
+        raise_exception (job, "cancel", "job was signaled (%d) before it started", job->held_signal);
+    else if (real_start (job, job->userid, job->held_R, job->held_jobspec, J) < 0)
+        raise_exception (job, "exec", "out of memory");
+    json_decref (J);
+    eddy_future_destroy (f);
+    job_check_done (job);
+}
+
+/* A job of another user without J in exec.start: read it from the KVS,
+ * where job-ingest keeps it beside the jobspec.  -1 if it cannot be asked.
+ */
+static int fetch_J (struct job *job, uint32_t userid, json_t *R, json_t *jobspec)
+{
+    char key[128];
+
+    if (eddy_kvs_job_key (key, sizeof (key), job->id, "J") < 0
+        || !(job->J_f = eddy_kvs_lookup (job->c->ctx->h, NULL, 0, key))
+        || eddy_future_then (job->J_f, -1, J_cb, job) < 0) {
+        eddy_future_destroy (job->J_f);
+        job->J_f = NULL;
+        return -1;
+    }
+    job->userid = userid;
+    job->held_R = json_incref (R);
+    job->held_jobspec = json_incref (jobspec);
+    return 0;
+}
+
 void coord_start (struct coord *c, const eddy_msg_t *msg)
 {
     struct exec_ctx *ctx = c->ctx;
     json_int_t id;
     int userid;
-    json_t *R, *jobspec;
+    json_t *R, *jobspec, *J = NULL;
     json_error_t jerr;
     eddy_error_t err = { "" };
     struct job *job;
@@ -636,8 +702,8 @@ void coord_start (struct coord *c, const eddy_msg_t *msg)
         return;
     }
     if (!eddy_msg_payload (msg)
-        || json_unpack_ex (eddy_msg_payload (msg), &jerr, 0, "{s:I s:i s:o s:o}", "id", &id,
-                           "userid", &userid, "R", &R, "jobspec", &jobspec) < 0) {
+        || json_unpack_ex (eddy_msg_payload (msg), &jerr, 0, "{s:I s:i s:o s:o s?o}", "id", &id,
+                           "userid", &userid, "R", &R, "jobspec", &jobspec, "J", &J) < 0) {
         eddy_respond_error (ctx->h, msg, EPROTO, "exec.start: malformed payload");
         return;
     }
@@ -681,7 +747,12 @@ void coord_start (struct coord *c, const eddy_msg_t *msg)
         }
         return;
     }
-    if (real_start (job, (uint32_t)userid, R, jobspec) < 0)
+    if ((uint32_t)userid != (uint32_t)getuid () && !J && ctx->imp) {
+        if (fetch_J (job, (uint32_t)userid, R, jobspec) == 0)
+            return;
+        raise_exception (job, "exec", "cannot read the job's J: %s", strerror (errno));
+    }
+    else if (real_start (job, (uint32_t)userid, R, jobspec, J) < 0)
         raise_exception (job, "exec", "out of memory");
     job_check_done (job);
     return;

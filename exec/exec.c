@@ -103,6 +103,22 @@ static int conf_kill_timeout (const json_t *table, double *t)
     return 0;
 }
 
+/* [exec] imp: the path of eddy-imp, for jobs of users other than the
+ * instance owner.  0 if read (or absent: *imp NULL), -1 if malformed.
+ */
+static int conf_imp (const json_t *table, char **imp)
+{
+    const json_t *v = json_object_get (table, "imp");
+    const char *s = json_string_value (v);
+
+    *imp = NULL;
+    if (!v)
+        return 0;
+    if (!s || s[0] != '/')
+        return -1;
+    return (*imp = strdup (s)) ? 0 : -1;
+}
+
 /* config.reload (from the broker): kill-timeout applies to the next job
  * that overruns its time limit or is canceled.
  */
@@ -111,16 +127,21 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     struct exec_ctx *ctx = arg;
     json_t *table = NULL;
     double t = 5.0;
+    char *imp;
 
     if (json_unpack (eddy_msg_payload (msg), "{s:o}", "config", &table) < 0
         || conf_kill_timeout (table, &t) < 0) {
         eddy_respond_error (h, msg, EPROTO, "exec: kill-timeout must be a duration up to 1d");
         return;
     }
-    if (perilog_configure (ctx->perilog, table) < 0) {
-        eddy_respond_error (h, msg, EPROTO, "exec: imp must be the IMP's path");
+    if (conf_imp (table, &imp) < 0 || perilog_configure (ctx->perilog, table) < 0) {
+        free (imp);
+        eddy_respond_error (h, msg, EPROTO, "exec: imp must be an absolute path");
         return;
     }
+    /* the next job of another user is started through it */
+    free (ctx->imp);
+    ctx->imp = imp;
     if (!ctx->kill_timeout_pinned && t != ctx->kill_timeout) {
         if (ctx->rank == 0)
             exec_log (ctx, LOG_NOTICE, "kill-timeout: %gs -> %gs", ctx->kill_timeout, t);
@@ -261,6 +282,7 @@ static void exec_unload (void *arg)
         free (ctx->local_uri);
         eddy_future_destroy (ctx->guard_f);
         free (ctx->guard_exe);
+        free (ctx->imp);
         eddy_future_destroy (ctx->dir_f);
         free (ctx);
         errno = saved_errno;
@@ -303,8 +325,15 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
     ctx->kill_timeout_pinned = args && json_object_get (args, "kill_timeout");
     ctx->test_time_limit = test_time_limit;
     ctx->cgroup = cgroup;
+    if (conf_imp (eddy_handle_config (h), &ctx->imp) < 0) {
+        exec_log (ctx, LOG_ERR, "[exec] imp must be an absolute path");
+        free (ctx);
+        errno = EINVAL;
+        return -1;
+    }
     if (!ctx->sim && eddy_reactor_is_sim (ctx->r)) {
         exec_log (ctx, LOG_ERR, "backend real needs file descriptors: use backend sim in the simulator");
+        free (ctx->imp);
         free (ctx);
         errno = ENOTSUP;
         return -1;

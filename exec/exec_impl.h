@@ -33,7 +33,8 @@ struct exec_ctx {
     struct perilog *perilog; /* exec.perilog on every rank (perilog.c) */
     char *local_uri;      /* EDDY_URI for tasks (attr local-uri), may be NULL */
     eddy_future_t *uri_f;
-    char *guard_exe;      /* attr exec.guard (eddy-exec-guard), may be NULL */
+    char *guard_exe;      /* attr exec.guard (eddy-shell), may be NULL */
+    char *imp;            /* [exec] imp: eddy-imp runs jobs of other users, or NULL */
     eddy_future_t *guard_f;
     eddy_future_t *dir_f; /* attr statedir, then broker.rundir: where job records go */
 };

@@ -10,9 +10,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -390,7 +392,7 @@ static int set_nonblock (int fd)
  *
  * The broker does not fork the guard (the copy of its address space would
  * make it fault on every page it writes while any guard lives): it
- * vforks and execs eddy-exec-guard (cmd/exec-guard.c: this file and libc,
+ * vforks and execs eddy-shell (cmd/eddy-shell.c: this file and libc,
  * about 1 ms to start), or else its own executable, with GUARD_FLAG as
  * argv[1], which this constructor catches before main ():
  *   EXE GUARD_FLAG REPORT LIFELINE DEVNULL PARENT RANK_SLOT PATH CWD CGROUP
@@ -425,14 +427,24 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
     int nenv = 0;
     while (envp[nenv])
         nenv++;
-    if (slot >= nenv)
+    /* started by eddy-imp: the environment is the signed jobspec's (where
+     * the rank's variable sits is eddy-imp's choice), the working
+     * directory is entered, and the command is found on the job's PATH */
+    bool imp = false;
+    for (int i = 0; i < nenv; i++)
+        if (!strcmp (envp[i], "EDDY_IMP_EXEC=1"))
+            imp = true;
+    for (int i = 0; imp && i < nenv; i++)
+        if (!strncmp (envp[i], "EDDY_TASK_RANK=", 15))
+            slot = i;
+    if (slot >= nenv || (imp && strncmp (envp[slot], "EDDY_TASK_RANK=", 15) != 0))
         _exit (125);
     memset (&sp, 0, sizeof (sp));
     sp.argv = argv + 11 + 3 * ntasks + 1;
     sp.envp = envp;
     sp.rank_slot = slot;
-    sp.path = argv[7][0] ? argv[7] : NULL;
-    sp.cwd = argv[8][0] ? argv[8] : NULL;
+    sp.path = argv[7][0] && !imp ? argv[7] : NULL;
+    sp.cwd = argv[8][0] && !imp ? argv[8] : NULL;
     sp.cgroup = argv[9][0] ? argv[9] : NULL;
     sp.devnull = devnull;
     sp.ntasks = ntasks;
@@ -448,12 +460,27 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
     guard_main (&sp, report, lifeline, (pid_t)parent);
 }
 
+/* How the vfork child reaches the guard: its program, and for a job of
+ * another user eddy-imp's, the request on its stdin and the cgroup it
+ * joins first.
+ */
+struct guard_launch {
+    const char *exe;    /* what to exec, or NULL: this program */
+    const char *procs;  /* the job cgroup's cgroup.procs to join, or NULL */
+    int request;        /* becomes stdin, or -1 */
+    int errfd;          /* becomes stderr (eddy-imp's reasons go to the job), or -1 */
+};
+
 /* What the vfork child does: keep only the guard's descriptors (without
  * close-on-exec), then exec.  Async-signal-safe calls only.
  */
-static void __attribute__ ((noreturn)) guard_exec (const char *exe, char **gargv, char **envp,
-                                                   const char *keep, int maxfd)
+static void __attribute__ ((noreturn)) guard_exec (const struct guard_launch *l, char **gargv,
+                                                   char **envp, const char *keep, int maxfd)
 {
+    if (l->request >= 0 && dup2 (l->request, STDIN_FILENO) < 0)
+        _exit (125);
+    if (l->errfd >= 0)
+        dup2 (l->errfd, STDERR_FILENO);
     for (int fd = 3; fd <= maxfd; fd++) {
         if (!keep[fd])
             close (fd);
@@ -461,22 +488,63 @@ static void __attribute__ ((noreturn)) guard_exec (const char *exe, char **gargv
             fcntl (fd, F_SETFD, 0);
     }
     close_range ((unsigned)maxfd + 1, ~0U, 0);
-    if (exe)
-        execve (exe, gargv, envp);
-    execve ("/proc/self/exe", gargv, envp);
+    /* the cgroup is the broker's: the user the guard becomes could not
+     * join it; without it the job runs uncontained, as where there are
+     * no cgroups */
+    if (l->procs) {
+        int fd = open (l->procs, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            (void)!write (fd, "0", 1);
+            close (fd);
+        }
+    }
+    if (l->exe)
+        execve (l->exe, gargv, envp);
+    if (!l->procs && l->request < 0)
+        execve ("/proc/self/exe", gargv, envp);
     _exit (125);
 }
 
 /* vfork in a frame of its own, so no variable of the caller's can be
  * clobbered by the child's run on the shared stack.
  */
-static pid_t __attribute__ ((noinline)) vfork_exec (const char *exe, char **gargv, char **envp,
-                                                    const char *keep, int maxfd)
+static pid_t __attribute__ ((noinline)) vfork_exec (const struct guard_launch *l, char **gargv,
+                                                    char **envp, const char *keep, int maxfd)
 {
     pid_t pid = vfork ();
     if (pid == 0)
-        guard_exec (exe, gargv, envp, keep, maxfd);
+        guard_exec (l, gargv, envp, keep, maxfd);
     return pid;
+}
+
+/* The request for eddy-imp in a memory file, read from its start: it may
+ * be larger than a pipe holds, and nothing waits on a reader.
+ */
+static int request_fd (const char *J)
+{
+    size_t len = strlen (J), off = 0;
+    int fd = memfd_create ("eddy-job-J", MFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (off < len) {
+        ssize_t n = write (fd, J + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close (fd);
+            errno = e;
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    if (lseek (fd, 0, SEEK_SET) < 0) {
+        int e = errno;
+        close (fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
 }
 
 static char *num (int v)
@@ -488,11 +556,28 @@ static char *num (int v)
 pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
 {
     int rep[2] = { -1, -1 }, life[2] = { -1, -1 };
-    char *keep = NULL;
+    char *keep = NULL, *procs = NULL;
     char **gargv = NULL;
-    int nargs = 0, maxfd = 0, cmdc = 0;
+    int nargs = 0, maxfd = 0, cmdc = 0, pre = 0;
     pid_t pid = -1;
+    struct guard_launch l = { .exe = sp->exe, .request = -1, .errfd = -1 };
 
+    if (sp->imp) {
+        if (!sp->exe || !sp->J) {
+            errno = EINVAL;
+            return -1;
+        }
+        if ((l.request = request_fd (sp->J)) < 0)
+            return -1;
+        if (sp->cgroup && asprintf (&procs, "%s/cgroup.procs", sp->cgroup) < 0) {
+            procs = NULL;
+            goto error;
+        }
+        l.exe = sp->imp;
+        l.procs = procs;
+        l.errfd = sp->tasks[0].err;
+        pre = 2; /* eddy-imp exec EXE */
+    }
     if (pipe2 (rep, O_CLOEXEC) < 0 || pipe2 (life, O_CLOEXEC) < 0)
         goto error;
     if (set_nonblock (rep[0]) < 0 || set_nonblock (life[1]) < 0)
@@ -516,10 +601,16 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
         keep[sp->tasks[i].out] = keep[sp->tasks[i].err] = 1;
     while (sp->argv[cmdc])
         cmdc++;
-    size_t total = 11 + 3 * (size_t)sp->ntasks + 1 + (size_t)cmdc + 1;
+    size_t total = (size_t)pre + 11 + 3 * (size_t)sp->ntasks + 1 + (size_t)cmdc + 1;
     if (!(gargv = calloc (total, sizeof (char *))))
         goto error;
-    gargv[nargs++] = strdup ("eddy-exec-guard");
+    if (sp->imp) {
+        gargv[nargs++] = strdup ("eddy-imp");
+        gargv[nargs++] = strdup ("exec");
+        gargv[nargs++] = strdup (sp->exe); /* checked against allowed-shells */
+    }
+    else
+        gargv[nargs++] = strdup ("eddy-shell");
     gargv[nargs++] = strdup (GUARD_FLAG);
     gargv[nargs++] = num (rep[1]);
     gargv[nargs++] = num (life[0]);
@@ -528,7 +619,8 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
     gargv[nargs++] = num (sp->rank_slot);
     gargv[nargs++] = strdup (sp->path ? sp->path : "");
     gargv[nargs++] = strdup (sp->cwd ? sp->cwd : "");
-    gargv[nargs++] = strdup (sp->cgroup ? sp->cgroup : "");
+    /* through eddy-imp the guard is in its cgroup already (joined above) */
+    gargv[nargs++] = strdup (sp->cgroup && !sp->imp ? sp->cgroup : "");
     gargv[nargs++] = num (sp->ntasks);
     for (int i = 0; i < sp->ntasks; i++) {
         const char *eq = strchr (sp->tasks[i].rankenv, '=');
@@ -544,13 +636,16 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
             errno = ENOMEM;
             goto error;
         }
-    if ((pid = vfork_exec (sp->exe, gargv, sp->envp, keep, maxfd)) < 0)
+    if ((pid = vfork_exec (&l, gargv, sp->envp, keep, maxfd)) < 0)
         goto error;
     int e = errno;
     for (int i = 0; i < nargs; i++)
         free (gargv[i]);
     free (gargv);
     free (keep);
+    free (procs);
+    if (l.request >= 0)
+        close (l.request);
     close (rep[1]);
     close (life[0]);
     errno = e;
@@ -565,6 +660,9 @@ error: {
         free (gargv);
     }
     free (keep);
+    free (procs);
+    if (l.request >= 0)
+        close (l.request);
     for (int k = 0; k < 2; k++) {
         if (rep[k] >= 0)
             close (rep[k]);

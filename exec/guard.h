@@ -54,13 +54,20 @@ struct guard_spec {
     int ntasks;
     struct guard_task *tasks;
     pid_t *pids; /* ntasks slots, the guard's own (unused by guard_start) */
-    const char *exe; /* eddy-exec-guard, or NULL: this program in guard mode */
+    const char *exe; /* eddy-shell, or NULL: this program in guard mode */
+    /* A job of another user: the guard is started as
+     *   IMP exec EXE GUARD-ARGS... < J
+     * and runs as the user who signed J (eddy-imp's checks).  It joins
+     * the job's cgroup before that, while it is still the broker's. */
+    const char *imp; /* eddy-imp, or NULL: the guard runs as the broker */
+    const char *J;   /* the job's signed jobspec, for imp */
 };
 
-/* Start the guard: vfork, then exec of spec->exe (eddy-exec-guard), or
+/* Start the guard: vfork, then exec of spec->exe (eddy-shell), or
  * where that is NULL or fails, of /proc/self/exe in guard mode, which a
  * constructor in guard.c catches in any program that links the exec
- * module (tests; a broker whose guard program is missing).  On success returns its pid, with *report the read end
+ * module (tests; a broker whose guard program is missing).  With
+ * spec->imp, through eddy-imp (spec->exe must be set: EINVAL if not).  On success returns its pid, with *report the read end
  * of its report pipe and *lifeline the write end of its lifeline (both
  * non-blocking, close-on-exec, owned by the caller); the tasks' pipe
  * write ends stay open in the caller, who closes them.  -1 and errno on

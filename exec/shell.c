@@ -357,12 +357,16 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0 || n % (ssize_t)sizeof (rep[0]) != 0) {
-        /* the guard is gone: what it did not report died with it */
+        /* the guard is gone: what it did not report died with it; a task
+         * it never started could not run (eddy-imp refused the job: its
+         * reason is on task 0's stderr) */
         for (int i = 0; i < job->ntasks; i++)
             if (!job->tasks[i].exited) {
-                exec_log (job->s->ctx, LOG_ERR, "job %ju task %d: its guard ended first",
-                          (uintmax_t)job->id, job->tasks[i].rank);
-                task_exited (&job->tasks[i], SIGKILL);
+                bool never = job->tasks[i].pid == 0;
+                exec_log (job->s->ctx, LOG_ERR, "job %ju task %d: its guard ended first%s",
+                          (uintmax_t)job->id, job->tasks[i].rank,
+                          never ? ", before starting it" : "");
+                task_exited (&job->tasks[i], never ? 126 << 8 : SIGKILL);
             }
         guard_release (job);
         return;
@@ -446,7 +450,8 @@ static int env_add (char **envp, int *n, const char *key, const char *value)
 
 static bool is_ours (const char *key, size_t len)
 {
-    static const char *const ours[] = { "EDDY_JOB_ID", "EDDY_TASK_RANK", "EDDY_JOB_SIZE", "EDDY_URI" };
+    static const char *const ours[] = { "EDDY_JOB_ID", "EDDY_TASK_RANK", "EDDY_JOB_SIZE", "EDDY_URI",
+                                        "EDDY_JOB_USERID" };
     for (size_t i = 0; i < sizeof (ours) / sizeof (ours[0]); i++)
         if (strlen (ours[i]) == len && !strncmp (ours[i], key, len))
             return true;
@@ -454,7 +459,7 @@ static bool is_ours (const char *key, size_t len)
 }
 
 static int spawn_prepare (struct shell *s, struct spawn *sp, uint64_t id, int size, json_t *cmd,
-                          json_t *env, const char *cwd)
+                          json_t *env, const char *cwd, uint32_t userid)
 {
     size_t nenv = 0;
     int n = 0;
@@ -472,7 +477,7 @@ static int spawn_prepare (struct shell *s, struct spawn *sp, uint64_t id, int si
     else
         while (environ[nenv])
             nenv++;
-    if (!(sp->envp = calloc (nenv + 5, sizeof (char *))))
+    if (!(sp->envp = calloc (nenv + 6, sizeof (char *))))
         return -1;
     if (env) {
         const char *key;
@@ -500,6 +505,10 @@ static int spawn_prepare (struct shell *s, struct spawn *sp, uint64_t id, int si
     if (env_add (sp->envp, &n, "EDDY_JOB_SIZE", buf) < 0)
         return -1;
     if (s->ctx->local_uri && env_add (sp->envp, &n, "EDDY_URI", s->ctx->local_uri) < 0)
+        return -1;
+    /* whose job eddy-imp is asked to run: it checks the signer is that user */
+    snprintf (buf, sizeof (buf), "%u", (unsigned)userid);
+    if (userid != (uint32_t)getuid () && env_add (sp->envp, &n, "EDDY_JOB_USERID", buf) < 0)
         return -1;
     sp->rank_slot = n;
     if (env_add (sp->envp, &n, "EDDY_TASK_RANK", "0") < 0)
@@ -664,7 +673,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     json_int_t id;
     int userid, base, ntasks, size;
     json_t *cmd, *env = NULL, *output = NULL;
-    const char *cwd = NULL;
+    const char *cwd = NULL, *J = NULL;
     int truncate = 0, files[2] = { -1, -1 };
     struct sjob *job = NULL;
     struct spawn sp = { .devnull = -1 };
@@ -679,10 +688,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         return;
     }
     if (!eddy_msg_payload (msg)
-        || json_unpack (eddy_msg_payload (msg), "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b}", "id",
-                        &id, "userid", &userid, "base", &base, "ntasks", &ntasks, "size", &size,
-                        "command", &cmd, "environment", &env, "cwd", &cwd, "output", &output,
-                        "truncate", &truncate)
+        || json_unpack (eddy_msg_payload (msg), "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b s?s}",
+                        "id", &id, "userid", &userid, "base", &base, "ntasks", &ntasks, "size",
+                        &size, "command", &cmd, "environment", &env, "cwd", &cwd, "output",
+                        &output, "truncate", &truncate, "J", &J)
                < 0) {
         eddy_respond_error (h, msg, EPROTO, "exec.launch: malformed payload");
         return;
@@ -692,8 +701,16 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         eddy_respond_error (h, msg, EINVAL, "exec.launch: invalid task range, command or environment");
         return;
     }
-    if ((uint32_t)userid != (uint32_t)getuid ()) {
-        eddy_respond_error (h, msg, EPERM, "exec.launch: jobs of other users need eddy-imp");
+    /* another user's job: its guard, eddy-shell, is started by eddy-imp
+     * as that user, who signed J */
+    bool multiuser = (uint32_t)userid != (uint32_t)getuid ();
+    if (multiuser && !s->ctx->imp) {
+        eddy_respond_error (h, msg, EPERM, "exec.launch: jobs of other users need eddy-imp (imp in [exec])");
+        return;
+    }
+    if (multiuser && (!J || !s->ctx->guard_exe)) {
+        eddy_respond_error (h, msg, EPERM, J ? "exec.launch: eddy-shell not found: cannot run jobs of other users"
+                                             : "exec.launch: a job of another user needs its signed jobspec (J)");
         return;
     }
     if (find (s, (uint64_t)id)) {
@@ -725,7 +742,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         snprintf (errbuf, sizeof (errbuf), "exec.launch: %s", strerror (errno));
         goto error;
     }
-    if (spawn_prepare (s, &sp, job->id, size, cmd, env, cwd) < 0) {
+    if (spawn_prepare (s, &sp, job->id, size, cmd, env, cwd, (uint32_t)userid) < 0) {
         snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
         goto error;
     }
@@ -756,7 +773,8 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
                               .path = path, .cwd = sp.cwd, .devnull = sp.devnull,
                               .cgroup = contain_job_cgroup (job->cj),
                               .ntasks = ntasks, .tasks = gt, .pids = pids,
-                              .exe = s->ctx->guard_exe };
+                              .exe = s->ctx->guard_exe,
+                              .imp = multiuser ? s->ctx->imp : NULL, .J = multiuser ? J : NULL };
     if ((job->guard = guard_start (&gs, &job->report, &job->lifeline)) < 0) {
         job->guard = 0;
         snprintf (errbuf, sizeof (errbuf), "exec.launch: starting the job's guard: %s",

@@ -7,6 +7,13 @@
  *                 [--run-duration S] [--cwd DIR] [--id N] -- COMMAND...
  * The environment of exec-job becomes the job's.  -k sends exec.kill
  * SIGNAL that many seconds after start.
+ *
+ * For jobs of other users (eddy-imp): --sign SOCKET prints the job's
+ * jobspec signed with MUNGE (munged at SOCKET) as the caller, J, and
+ * exits; --userid UID --J FILE sends that J with the job as UID's.
+ *
+ * --count N runs N such jobs (ids from --id on), --window W of them at a
+ * time, and prints only "jobs N failed F seconds S rate R" (throughput).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/future.h"
+#include "engine/util/sign.h"
 #include "sched/jobspec.h"
 #include "transport/local/client.h"
 
@@ -24,6 +32,10 @@ extern char **environ;
 struct run {
     eddy_handle_t *h;
     uint64_t id;
+    /* --count: the batch */
+    int count, window, sent, done, failed;
+    json_t *payload; /* exec.start's, its id replaced per job */
+    bool job_failed;
     double kill_after;
     int kill_signal;
     eddy_watcher_t *kill_timer;
@@ -35,6 +47,46 @@ static void kill_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     struct run *run = arg;
     run->kill_f = eddy_rpc_pack (run->h, "exec.kill", 0, 0, "{s:I s:i}", "id", (json_int_t)run->id,
                                  "signal", run->kill_signal);
+}
+
+static void batch_cb (eddy_future_t *f, void *arg);
+
+static void batch_send (struct run *run)
+{
+    while (run->sent < run->count && run->sent - run->done < run->window) {
+        json_object_set_new (run->payload, "id", json_integer ((json_int_t)(run->id + run->sent)));
+        eddy_future_t *f = eddy_rpc (run->h, "exec.start", run->payload, 0, EDDY_RPC_STREAMING);
+        if (!f || eddy_future_then (f, -1, batch_cb, run) < 0) {
+            fprintf (stderr, "exec-job: exec.start: %s\n", strerror (errno));
+            exit (1);
+        }
+        run->sent++;
+    }
+}
+
+/* One job of a batch: it fails unless it finishes with status 0. */
+static void batch_cb (eddy_future_t *f, void *arg)
+{
+    struct run *run = arg;
+    const char *type = "?";
+    int status = -1;
+    json_t *o;
+
+    if (eddy_rpc_get (f, &o) < 0) {
+        run->done++;
+        if (eddy_future_aux_get (f, "ok") == NULL)
+            run->failed++;
+        eddy_future_destroy (f);
+        if (run->done == run->count)
+            eddy_reactor_stop (eddy_handle_reactor (run->h));
+        else
+            batch_send (run);
+        return;
+    }
+    json_unpack (o, "{s:s s?i}", "type", &type, "status", &status);
+    if (!strcmp (type, "finish") && status == 0)
+        eddy_future_aux_set (f, "ok", run, NULL);
+    eddy_future_reset (f);
 }
 
 static void stream_cb (eddy_future_t *f, void *arg)
@@ -84,13 +136,20 @@ int main (int argc, char **argv)
         { "run-duration", required_argument, NULL, 'D' },
         { "cwd", required_argument, NULL, 'C' },
         { "id", required_argument, NULL, 'I' },
+        { "sign", required_argument, NULL, 'S' },
+        { "userid", required_argument, NULL, 'U' },
+        { "J", required_argument, NULL, 'J' },
+        { "count", required_argument, NULL, 'N' },
+        { "window", required_argument, NULL, 'W' },
         { NULL, 0, NULL, 0 },
     };
-    struct run run = { .id = 1 };
+    struct run run = { .id = 1, .count = 1, .window = 64 };
     int ntasks = 1, c;
     double duration = 0, run_duration = -1;
     const char *Rtext = "{\"version\":1,\"execution\":{\"R_lite\":[{\"rank\":\"0\",\"children\":{\"core\":\"0\"}}]}}";
-    const char *cwd = NULL;
+    const char *cwd = NULL, *sign = NULL, *Jfile = NULL;
+    int userid = (int)getuid ();
+    json_t *J = NULL;
     eddy_error_t err;
 
     while ((c = getopt_long (argc, argv, "+n:t:R:k:", opts, NULL)) != -1) {
@@ -118,6 +177,21 @@ int main (int argc, char **argv)
             break;
         case 'I':
             run.id = strtoull (optarg, NULL, 0);
+            break;
+        case 'S':
+            sign = optarg;
+            break;
+        case 'U':
+            userid = atoi (optarg);
+            break;
+        case 'J':
+            Jfile = optarg;
+            break;
+        case 'N':
+            run.count = atoi (optarg);
+            break;
+        case 'W':
+            run.window = atoi (optarg);
             break;
         default:
             return 2;
@@ -148,6 +222,33 @@ int main (int argc, char **argv)
         fprintf (stderr, "exec-job: %s\n", err.text);
         return 1;
     }
+    if (sign) {
+        struct eddy_sign_conf sc;
+        eddy_sign_conf_init (&sc, true);
+        snprintf (sc.munge_socket, sizeof (sc.munge_socket), "%s", sign);
+        char *text = json_dumps (eddy_jobspec_json (js), JSON_COMPACT);
+        char *Jtext = text ? eddy_sign_wrap (&sc, "munge", text, strlen (text), &err) : NULL;
+        if (!Jtext) {
+            fprintf (stderr, "exec-job: --sign: %s\n", err.text);
+            return 1;
+        }
+        printf ("%s\n", Jtext);
+        return 0;
+    }
+    if (Jfile) {
+        char buf[65536];
+        FILE *fp = fopen (Jfile, "r");
+        size_t n = fp ? fread (buf, 1, sizeof (buf) - 1, fp) : 0;
+        if (!fp || n == 0) {
+            fprintf (stderr, "exec-job: --J %s: cannot read it\n", Jfile);
+            return 1;
+        }
+        fclose (fp);
+        while (n > 0 && buf[n - 1] == '\n')
+            n--;
+        buf[n] = '\0';
+        J = json_string (buf);
+    }
     json_t *R = json_loads (Rtext, 0, NULL);
     if (!R) {
         fprintf (stderr, "exec-job: -R: not JSON\n");
@@ -157,9 +258,23 @@ int main (int argc, char **argv)
         fprintf (stderr, "exec-job: %s\n", err.text);
         return 1;
     }
+    if (run.count > 1) {
+        run.payload = json_pack ("{s:I s:i s:O s:O s:O*}", "id", (json_int_t)run.id, "userid",
+                                 userid, "R", R, "jobspec", eddy_jobspec_json (js), "J", J);
+        eddy_reactor_now_update (eddy_handle_reactor (run.h));
+        double t0 = eddy_reactor_now (eddy_handle_reactor (run.h));
+        batch_send (&run);
+        int rc = eddy_reactor_run (eddy_handle_reactor (run.h), EDDY_RUN_DEFAULT);
+        eddy_reactor_now_update (eddy_handle_reactor (run.h));
+        double t = eddy_reactor_now (eddy_handle_reactor (run.h)) - t0;
+        printf ("jobs %d failed %d seconds %.3f rate %.1f\n", run.count, run.failed, t,
+                t > 0 ? run.count / t : 0);
+        return rc < 0 || run.failed ? 1 : 0;
+    }
     eddy_future_t *f = eddy_rpc_pack (run.h, "exec.start", 0, EDDY_RPC_STREAMING,
-                                      "{s:I s:i s:O s:O}", "id", (json_int_t)run.id, "userid",
-                                      (int)getuid (), "R", R, "jobspec", eddy_jobspec_json (js));
+                                      "{s:I s:i s:O s:O s:O*}", "id", (json_int_t)run.id,
+                                      "userid", userid, "R", R, "jobspec", eddy_jobspec_json (js),
+                                      "J", J);
     if (!f || eddy_future_then (f, -1, stream_cb, &run) < 0) {
         fprintf (stderr, "exec-job: exec.start: %s\n", strerror (errno));
         return 1;

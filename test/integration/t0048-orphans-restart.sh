@@ -66,7 +66,7 @@ wait_files "$d" task.pid esc.pid && echo "started"
 echo "broker \$(eddy getattr broker.pid)"
 guard=\$(ppid_of \$(cat "$d/task.pid"))
 echo "guard \$guard"
-grep -q eddy-exec-guard /proc/\$guard/cmdline && echo "the task's parent is its guard"
+grep -q eddy-shell /proc/\$guard/cmdline && echo "the task's parent is its guard"
 sed 's/^/cgroup /' /proc/\$(cat "$d/esc.pid")/cgroup
 # stopped first, so that neither sees the other die (the broker would
 # kill the job on its guard's death, the guard on the broker's)
