@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Issue 11 end to end, through the real commands: an owner (useradd) runs a
+# system instance with guests allowed, [exec] imp = a setuid-root copy of
+# eddy-imp, a munged of the test's own and a prolog.  alice (in a
+# supplementary group) submits from her home with `eddy submit` and reads
+# her job's output with `eddy job attach`: it ran as her, in her groups and
+# her directory; bob lists it with her name but cannot cancel, attach to,
+# read or raise it; alice cancels her own; the prolog ran as root, told
+# alice's uid, and a failing one drains the node; with munged stopped
+# alice's submit fails clearly and nothing is stored.  Root only (useradd,
+# setuid); otherwise skipped.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null || ! command -v munged >/dev/null; then
+    echo "1..0 # SKIP needs root, useradd and munged"
+    exit 77
+fi
+BROKER="$EDDY_BUILDDIR/cmd/eddy-broker"
+EDDY="$EDDY_BUILDDIR/cmd/eddy"
+SHELL_="$EDDY_BUILDDIR/cmd/eddy-shell"
+d="$EDDY_BUILDDIR/cmd"
+while [ "$d" != / ]; do
+    if ! runuser -u nobody -- test -x "$d" 2>/dev/null; then
+        echo "1..0 # SKIP $d is not searchable by other users"
+        exit 77
+    fi
+    d=$(dirname "$d")
+done
+
+sfx=$$
+OWN=eddy56o$sfx ALICE=eddy56a$sfx BOB=eddy56b$sfx GROUP=eddy56g$sfx
+bpid=
+cleanup () {
+    [ -n "$bpid" ] && kill "$bpid" 2>/dev/null && wait "$bpid" 2>/dev/null
+    munged_stop "$TMP/munge"
+    for u in "$OWN" "$ALICE" "$BOB"; do userdel -r "$u" >/dev/null 2>&1; done
+    groupdel "$GROUP" >/dev/null 2>&1
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+groupadd "$GROUP" || exit 1
+for u in "$OWN" "$ALICE" "$BOB"; do useradd -m -s /bin/sh "$u" || exit 1; done
+usermod -a -G "$GROUP" "$ALICE"
+uid_a=$(id -u "$ALICE") gid_g=$(getent group "$GROUP" | cut -d: -f3)
+home_a=$(getent passwd "$ALICE" | cut -d: -f6)
+chmod 755 "$TMP"
+cd "$TMP" || exit 1
+
+munged_start "$TMP/munge" || { echo "munged does not start"; exit 1; }
+mkdir "$TMP/security" "$TMP/conf" "$TMP/own" "$TMP/imp"
+printf '[sign]\nmunge-socket = "%s"\n' "$TMP/munge/sock" >"$TMP/security/sign.toml"
+chmod -R a+rX "$TMP/security"
+
+# the prolog, root's: its uid and the job's user, appended; fails on demand
+cat >"$TMP/prolog" <<PROLOG
+#!/bin/sh
+echo "\$EDDY_JOB_ID uid=\$(id -u) job-user=\$EDDY_JOB_USERID" >>"$TMP/prolog.log"
+[ ! -e "$TMP/fail-prolog" ]
+PROLOG
+chmod 755 "$TMP/prolog"
+
+# eddy-imp setuid root, its configuration beside it
+install -o root -g root -m 4755 "$EDDY_BUILDDIR/cmd/test/eddy-imp" "$TMP/imp/eddy-imp"
+mkdir -m 755 "$TMP/imp/imp.conf.d"
+cat >"$TMP/imp/imp.conf.d/imp.toml" <<IMP
+[exec]
+allowed-users = [ "$OWN" ]
+allowed-shells = [ "$SHELL_" ]
+
+[run.prolog]
+path = "$TMP/prolog"
+allowed-users = [ "$OWN" ]
+allowed-environment = [ "EDDY_*" ]
+
+[sign]
+max-ttl = 3600
+allowed-types = [ "munge" ]
+munge-socket = "$TMP/munge/sock"
+IMP
+chmod 644 "$TMP/imp/imp.conf.d/imp.toml"
+
+cat >"$TMP/conf/instance.toml" <<CONF
+[broker]
+statedir = "$TMP/own/state"
+
+[access]
+allow-guest-user = true
+
+[exec]
+imp = "$TMP/imp/eddy-imp"
+
+[job-manager.prolog]
+command = [ "$TMP/prolog" ]
+per-rank = true
+CONF
+chmod -R a+rX "$TMP/conf"
+chown "$OWN" "$TMP/own"
+
+run="$TMP/own/run"
+export EDDY_URI="local://$run/local"
+runuser -u "$OWN" -- env EDDY_SYSTEM_RUNDIR="$run" EDDY_SECURITY_CONFIG_PATH="$TMP/security" \
+    "$BROKER" --system --config-path="$TMP/conf" 2>"$TMP/broker.err" &
+bpid=$!
+
+as () { # USER CMD...: CMD as USER at this instance, in USER's home
+    local u=$1; shift
+    (cd "$(getent passwd "$u" | cut -d: -f6)" &&
+        runuser -u "$u" -- env EDDY_URI="$EDDY_URI" SOMEVAR="${SOMEVAR-}" "$@")
+}
+# refused WHAT PATTERN USER CMD...: CMD as USER fails (within 10 s) with a
+# message matching PATTERN
+refused () {
+    local what=$1 pat=$2; shift 2
+    timeout 10 runuser -u "$1" -- env EDDY_URI="$EDDY_URI" "${@:2}" >"$TMP/out" 2>&1
+    local rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -Eq -- "$pat" "$TMP/out"
+    _report $? "$what (exit $rc)" "$TMP/out"
+}
+within 20 as "$OWN" "$EDDY" ping --count 1 broker
+_report $? "the instance starts as $OWN with guests, eddy-imp and a prolog" "$TMP/broker.err"
+
+# ---- alice's job runs as alice ----
+SOMEVAR=from-alice as "$ALICE" "$EDDY" submit sh -c 'id -u; id -G; pwd; echo $SOMEVAR' \
+    >"$TMP/jobid" 2>"$TMP/out"
+_report $? "alice submits from her home" "$TMP/out"
+job=$(cat "$TMP/jobid")
+timeout 30 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job attach "$job" \
+    >"$TMP/attach" 2>&1
+_report $? "alice attaches to it: it finishes with status 0" "$TMP/attach"
+has "$TMP/attach" "^$uid_a\$" "it ran as alice (id -u)"
+has "$TMP/attach" "(^| )$gid_g( |\$)" "in her groups (id -G has $GROUP)"
+has "$TMP/attach" "^$home_a\$" "in her working directory"
+has "$TMP/attach" "^from-alice\$" "with her environment"
+timeout 10 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job wait "$job" >"$TMP/out" 2>&1
+_report $? "alice's wait on it answers status 0" "$TMP/out"
+
+# ---- the prolog: through eddy-imp, as root, told alice's uid ----
+has "$TMP/prolog.log" "^$job uid=0 job-user=$uid_a\$" "the prolog ran as root with EDDY_JOB_USERID=$uid_a"
+
+# ---- bob ----
+# a job of alice's that waits (held by its begin time), to act on
+as "$ALICE" "$EDDY" submit --begin-time=+1h sleep 100 >"$TMP/jobid2" 2>"$TMP/out"
+_report $? "alice submits a second job, held" "$TMP/out"
+job2=$(cat "$TMP/jobid2")
+as "$BOB" "$EDDY" jobs -A >"$TMP/bob-jobs" 2>&1
+has "$TMP/bob-jobs" "^$job2 +$ALICE " "bob lists it with alice's name (eddy jobs -A)"
+refused "bob cannot cancel it" "only the job's owner or the instance owner" \
+    "$BOB" "$EDDY" job cancel "$job2"
+refused "bob cannot attach to it" "belongs to another user|their own jobs" \
+    "$BOB" "$EDDY" job attach "$job2"
+refused "bob cannot read its eventlog" "a guest may read only the keys of their own jobs" \
+    "$BOB" "$EDDY" job eventlog "$job2"
+refused "bob cannot change its urgency" "only the job's owner or the instance owner" \
+    "$BOB" "$EDDY" job urgency "$job2" 20
+refused "bob cannot read the finished job's output" "belongs to another user|their own jobs" \
+    "$BOB" "$EDDY" job attach "$job"
+ok "alice cancels her second job" as "$ALICE" "$EDDY" job cancel "$job2"
+within 10 sh -c "runuser -u '$ALICE' -- env EDDY_URI='$EDDY_URI' '$EDDY' jobs -a -A -n -o '{id} {st}' | grep -q '^$job2 CA'"
+_report $? "  it becomes inactive, canceled" /dev/null
+
+# ---- a failing prolog drains the node ----
+touch "$TMP/fail-prolog"
+as "$ALICE" "$EDDY" submit true >"$TMP/jobid3" 2>"$TMP/out"
+job3=$(cat "$TMP/jobid3")
+timeout 30 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job wait "$job3" >"$TMP/out" 2>&1
+[ $? -ne 0 ] && grep -q prolog "$TMP/out"
+_report $? "a job whose prolog fails ends with the prolog exception" "$TMP/out"
+as "$OWN" "$EDDY" resource drain -n -o '{ranks} {reason}' >"$TMP/drain" 2>&1
+has "$TMP/drain" "^0 prolog failed for job $job3" "  and the node is drained with the reason"
+rm -f "$TMP/fail-prolog"
+ok "the owner undrains it" as "$OWN" "$EDDY" resource undrain 0
+
+# ---- munged stopped: a clear refusal, nothing stored ----
+munged_stop "$TMP/munge"
+as "$OWN" "$EDDY" jobs -a -A -n -o '{id}' | sort >"$TMP/before"
+start=$(date +%s)
+refused "with munged stopped alice's submit fails with the reason" \
+    "cannot connect to munged at $TMP/munge/sock \(is munged running\?\)" \
+    "$ALICE" "$EDDY" submit true
+[ $(($(date +%s) - start)) -lt 8 ]; _report $? "  within seconds" /dev/null
+as "$OWN" "$EDDY" jobs -a -A -n -o '{id}' | sort >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after"; _report $? "  and no job is stored for it" "$TMP/after"
+
+as "$OWN" "$EDDY" shutdown >/dev/null 2>&1
+gone_within 20 "$bpid"; wait "$bpid" 2>/dev/null; bpid=
+finish
