@@ -4,11 +4,12 @@
 # eddy-imp, a munged of the test's own and a prolog.  alice (in a
 # supplementary group) submits from her home with `eddy submit` and reads
 # her job's output with `eddy job attach`: it ran as her, in her groups and
-# her directory; bob lists it with her name but cannot cancel, attach to,
-# read or raise it; alice cancels her own; the prolog ran as root, told
-# alice's uid, and a failing one drains the node; with munged stopped
-# alice's submit fails clearly and nothing is stored.  Root only (useradd,
-# setuid); otherwise skipped.
+# her directory; her --output file is opened as her (hers, and not where
+# only the owner may write); bob lists her job with her name but cannot
+# cancel, attach to, read or raise it; alice cancels her own; the prolog
+# ran as root, told alice's uid, and a failing one drains the node; with
+# munged stopped alice's submit fails clearly and nothing is stored.  Root
+# only (useradd, setuid); otherwise skipped.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null || ! command -v munged >/dev/null; then
@@ -127,12 +128,35 @@ job=$(cat "$TMP/jobid")
 timeout 30 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job attach "$job" \
     >"$TMP/attach" 2>&1
 _report $? "alice attaches to it: it finishes with status 0" "$TMP/attach"
-has "$TMP/attach" "^$uid_a\$" "it ran as alice (id -u)"
-has "$TMP/attach" "(^| )$gid_g( |\$)" "in her groups (id -G has $GROUP)"
-has "$TMP/attach" "^$home_a\$" "in her working directory"
-has "$TMP/attach" "^from-alice\$" "with her environment"
+# line by line (uids and gids made here are close numbers: a match
+# anywhere could be another line's)
+line () { sed -n "$1p" "$TMP/attach"; }
+[ "$(line 1)" = "$uid_a" ]; _report $? "it ran as alice (id -u: $(line 1), alice is $uid_a)" "$TMP/attach"
+[ "$(line 2)" = "$(id -G "$ALICE")" ]
+_report $? "in her groups (id -G: $(line 2), with $GROUP's $gid_g)" "$TMP/attach"
+[ "$(line 3)" = "$home_a" ]; _report $? "in her working directory" "$TMP/attach"
+[ "$(line 4)" = from-alice ]; _report $? "with her environment" "$TMP/attach"
 timeout 10 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job wait "$job" >"$TMP/out" 2>&1
 _report $? "alice's wait on it answers status 0" "$TMP/out"
+
+# ---- her output file is hers, written where only she may write ----
+as "$ALICE" "$EDDY" submit --output="$home_a/job.out" sh -c 'id -u' >"$TMP/jobid4" 2>"$TMP/out"
+timeout 30 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job wait "$(cat "$TMP/jobid4")" \
+    >>"$TMP/out" 2>&1
+_report $? "alice's job with --output=FILE in her home (mode $(stat -c %a "$home_a")) finishes" "$TMP/out"
+[ "$(stat -c %U "$home_a/job.out" 2>&1)" = "$ALICE" ]
+_report $? "  the file is owned by alice ($(stat -c %U "$home_a/job.out" 2>&1))" /dev/null
+[ "$(cat "$home_a/job.out")" = "$uid_a" ]; _report $? "  and holds the job's output" "$home_a/job.out"
+
+# where the instance's owner may write but alice may not, nothing is written
+as "$ALICE" "$EDDY" submit --output="$TMP/own/alice.out" true >"$TMP/jobid5" 2>"$TMP/out"
+timeout 30 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job wait "$(cat "$TMP/jobid5")" \
+    >>"$TMP/out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] && [ ! -e "$TMP/own/alice.out" ]
+_report $? "alice's --output in the owner's directory fails the job (exit $rc), no file made" "$TMP/out"
+has "$TMP/broker.err" "cannot open stdout file $TMP/own/alice.out as the job's user: Permission denied" \
+    "  the broker logs why"
 
 # ---- the prolog: through eddy-imp, as root, told alice's uid ----
 has "$TMP/prolog.log" "^$job uid=0 job-user=$uid_a\$" "the prolog ran as root with EDDY_JOB_USERID=$uid_a"
