@@ -8,8 +8,11 @@
 # only the owner may write); bob lists her job with her name but cannot
 # cancel, attach to, read or raise it; alice cancels her own; the prolog
 # ran as root, told alice's uid, and a failing one drains the node; with
-# munged stopped alice's submit fails clearly and nothing is stored.  Root
-# only (useradd, setuid); otherwise skipped.
+# munged stopped alice's submit fails clearly and nothing is stored.  In
+# between, N /bin/true jobs of the owner, then of alice, all complete, with
+# their rates printed (T56_JOBS=N, default 100; T56_CORES=C gives the node
+# C cores; T56_BENCH=1 adds bench-jobs for the owner; T56_IMP=FILE tries
+# another build of eddy-imp).  Root only (useradd, setuid); else skipped.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null || ! command -v munged >/dev/null; then
@@ -61,7 +64,8 @@ PROLOG
 chmod 755 "$TMP/prolog"
 
 # eddy-imp setuid root, its configuration beside it
-install -o root -g root -m 4755 "$EDDY_BUILDDIR/cmd/test/eddy-imp" "$TMP/imp/eddy-imp"
+# (T56_IMP=FILE: another build of cmd/test/eddy-imp, to compare its cost)
+install -o root -g root -m 4755 "${T56_IMP:-$EDDY_BUILDDIR/cmd/test/eddy-imp}" "$TMP/imp/eddy-imp"
 mkdir -m 755 "$TMP/imp/imp.conf.d"
 cat >"$TMP/imp/imp.conf.d/imp.toml" <<IMP
 [exec]
@@ -94,6 +98,13 @@ imp = "$TMP/imp/eddy-imp"
 command = [ "$TMP/prolog" ]
 per-rank = true
 CONF
+# T56_CORES=N: the node has N cores (R of this host), so that more jobs
+# run at once than the machine has cores: for throughput, where each job
+# holds its core for a few commit round trips more than it runs
+if [ -n "${T56_CORES:-}" ]; then
+    "$EDDY" R encode --hosts="$(hostname)" --cores=0-$((T56_CORES - 1)) >"$TMP/conf/R.json"
+    printf '\n[resource]\npath = "%s"\n' "$TMP/conf/R.json" >>"$TMP/conf/instance.toml"
+fi
 chmod -R a+rX "$TMP/conf"
 chown "$OWN" "$TMP/own"
 
@@ -193,6 +204,44 @@ as "$OWN" "$EDDY" resource drain -n -o '{ranks} {reason}' >"$TMP/drain" 2>&1
 has "$TMP/drain" "^0 prolog failed for job $job3" "  and the node is drained with the reason"
 rm -f "$TMP/fail-prolog"
 ok "the owner undrains it" as "$OWN" "$EDDY" resource undrain 0
+
+# ---- throughput: N /bin/true jobs of the owner, then of alice (through
+# eddy-imp), without the prolog (removed by a reload); T56_JOBS=1000 for
+# the issue's figure ----
+grep -v '^\[job-manager.prolog\]\|^command\|^per-rank' "$TMP/conf/instance.toml" >"$TMP/conf/x"
+mv "$TMP/conf/x" "$TMP/conf/instance.toml"; chmod a+r "$TMP/conf/instance.toml"
+ok "the prolog is removed by a reload" as "$OWN" "$EDDY" config reload
+N=${T56_JOBS:-100}
+# rate USER: submit N true jobs as USER, wait until none is active; prints
+# "jobs N seconds S rate R"; fails unless all N completed with status 0
+rate () {
+    local u=$1 t0 t1 ts n n0
+    n0=$(as "$u" "$EDDY" jobs -a -f completed -n -o '{returncode}' | grep -c '^0$')
+    t0=$(date +%s.%N)
+    as "$u" "$EDDY" submit --cc=1-"$N" --quiet true || return 1
+    ts=$(date +%s.%N)
+    for _ in $(seq 1 3000); do
+        [ -z "$(as "$u" "$EDDY" jobs -c 1 -n -o '{id}' 2>&1)" ] && break
+        sleep 0.05
+    done
+    t1=$(date +%s.%N)
+    n=$(($(as "$u" "$EDDY" jobs -a -f completed -n -o '{returncode}' | grep -c '^0$') - n0))
+    awk -v n="$N" -v a="$t0" -v b="$t1" -v s="$ts" \
+        'BEGIN { printf "jobs %d seconds %.3f rate %.1f (submitted in %.3f s)\n", n, b - a, n / (b - a), s - a }'
+    echo "completed with status 0: $n"
+    [ "$n" -eq "$N" ]
+}
+ok "$N true jobs of the owner all complete" rate "$OWN"
+sed 's/^/# owner: /' "$TMP/out"
+ok "$N true jobs of alice, through eddy-imp, all complete" rate "$ALICE"
+sed 's/^/# alice: /' "$TMP/out"
+# the same through bench-jobs (a window of submissions, the journal
+# followed), signed as eddy submit signs, when asked: T56_BENCH=1
+if [ -n "${T56_BENCH:-}" ]; then
+    for u in "$OWN" "$ALICE" "$OWN" "$ALICE"; do
+        as "$u" "$EDDY_BUILDDIR/bench/bench-jobs" "$N" --real --sign 2>&1 | sed "s/^/# bench-jobs $u: /"
+    done
+fi
 
 # ---- munged stopped: a clear refusal, nothing stored ----
 munged_stop "$TMP/munge"
