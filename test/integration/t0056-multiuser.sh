@@ -170,6 +170,16 @@ _report $? "alice's --output in the owner's directory fails the job (exit $rc), 
 has "$TMP/broker.err" "cannot open stdout file $TMP/own/alice.out as the job's user: Permission denied" \
     "  the broker logs why"
 
+# her job talks to the instance as her (EDDY_URI from eddy-imp): its own
+# eventlog is hers to read, the owner's attributes not to set
+as "$ALICE" "$EDDY" submit sh -c "\"$EDDY\" job eventlog \$EDDY_JOB_ID | head -1; \
+    \"$EDDY\" setattr log-stderr-level 3 || echo setattr refused" >"$TMP/jobid7" 2>"$TMP/out"
+timeout 30 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job attach "$(cat "$TMP/jobid7")" \
+    >"$TMP/attach7" 2>&1
+_report $? "alice's job that calls eddy finishes" "$TMP/attach7"
+has "$TMP/attach7" '"name":"submit"' "  it read its own eventlog"
+has "$TMP/attach7" 'requires owner credentials' "  as a guest: setattr is refused"
+
 # ---- the prolog: through eddy-imp, as root, told alice's uid ----
 has "$TMP/prolog.log" "^$job uid=0 job-user=$uid_a\$" "the prolog ran as root with EDDY_JOB_USERID=$uid_a"
 
