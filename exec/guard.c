@@ -396,10 +396,16 @@ static int set_nonblock (int fd)
  * about 1 ms to start), or else its own executable, with GUARD_FLAG as
  * argv[1], which this constructor catches before main ():
  *   EXE GUARD_FLAG REPORT LIFELINE DEVNULL PARENT RANK_SLOT PATH CWD CGROUP
- *       NTASKS (OUT ERR RANK) x NTASKS -- COMMAND...
- * with the tasks' environment as its own (PATH, CWD and CGROUP "" for none).
+ *       STDOUT-FILE STDERR-FILE TRUNCATE NTASKS (OUT ERR RANK) x NTASKS -- COMMAND...
+ * with the tasks' environment as its own (PATH, CWD, CGROUP and the files
+ * "" for none; OUT or ERR "-" for the stream's file, TRUNCATE 0 or 1).
  */
 #define GUARD_FLAG "--eddy-exec-guard"
+#define GUARD_NTASKS_ARG 13 /* argv[13] is NTASKS, the tasks follow */
+
+/* A task's OUT or ERR: a descriptor, or "-" (-1) for the stream's file. */
+static int arg_fd (const char *s, int *v);
+static int open_files (struct guard_spec *sp, int report);
 
 static int arg_int (const char *s, int *v)
 {
@@ -419,10 +425,13 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
 
     if (argc < 2 || !argv || strcmp (argv[1], GUARD_FLAG) != 0)
         return;
-    if (argc < 12 || arg_int (argv[2], &report) < 0 || arg_int (argv[3], &lifeline) < 0
+    const int t0 = GUARD_NTASKS_ARG + 1;
+    int truncate;
+    if (argc < t0 + 1 || arg_int (argv[2], &report) < 0 || arg_int (argv[3], &lifeline) < 0
         || arg_int (argv[4], &devnull) < 0 || arg_int (argv[5], &parent) < 0
-        || arg_int (argv[6], &slot) < 0 || arg_int (argv[10], &ntasks) < 0 || ntasks < 1
-        || argc < 11 + 3 * ntasks + 2 || strcmp (argv[11 + 3 * ntasks], "--") != 0)
+        || arg_int (argv[6], &slot) < 0 || arg_int (argv[12], &truncate) < 0 || truncate > 1
+        || arg_int (argv[GUARD_NTASKS_ARG], &ntasks) < 0 || ntasks < 1
+        || argc < t0 + 3 * ntasks + 2 || strcmp (argv[t0 + 3 * ntasks], "--") != 0)
         _exit (125);
     int nenv = 0;
     while (envp[nenv])
@@ -440,7 +449,7 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
     if (slot >= nenv || (imp && strncmp (envp[slot], "EDDY_TASK_RANK=", 15) != 0))
         _exit (125);
     memset (&sp, 0, sizeof (sp));
-    sp.argv = argv + 11 + 3 * ntasks + 1;
+    sp.argv = argv + t0 + 3 * ntasks + 1;
     sp.envp = envp;
     sp.rank_slot = slot;
     sp.path = argv[7][0] && !imp ? argv[7] : NULL;
@@ -451,13 +460,70 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
     if (!(sp.tasks = calloc ((size_t)ntasks, sizeof (sp.tasks[0])))
         || !(sp.pids = calloc ((size_t)ntasks, sizeof (sp.pids[0]))))
         _exit (125);
+    sp.files[0] = argv[10][0] ? argv[10] : NULL;
+    sp.files[1] = argv[11][0] ? argv[11] : NULL;
+    sp.truncate = truncate;
     for (int i = 0; i < ntasks; i++) {
-        char **a = argv + 11 + 3 * i;
-        if (arg_int (a[0], &sp.tasks[i].out) < 0 || arg_int (a[1], &sp.tasks[i].err) < 0
+        char **a = argv + t0 + 3 * i;
+        if (arg_fd (a[0], &sp.tasks[i].out) < 0 || arg_fd (a[1], &sp.tasks[i].err) < 0
+            || (sp.tasks[i].out < 0 && !sp.files[0]) || (sp.tasks[i].err < 0 && !sp.files[1])
             || arg_int (a[2], &rank) < 0 || asprintf (&sp.tasks[i].rankenv, "EDDY_TASK_RANK=%d", rank) < 0)
             _exit (125);
     }
+    if (open_files (&sp, report) < 0)
+        _exit (126);
     guard_main (&sp, report, lifeline, (pid_t)parent);
+}
+
+static int arg_fd (const char *s, int *v)
+{
+    if (!strcmp (s, "-")) {
+        *v = -1;
+        return 0;
+    }
+    return arg_int (s, v);
+}
+
+/* The output files, opened as the user the guard runs as; each task whose
+ * stream is the file gets its own copy (the guard closes a task's copies
+ * once it forked it).  On failure every task is reported failed, after
+ * the file and errno (GUARD_NOFILE), and -1.
+ */
+static int open_files (struct guard_spec *sp, int report)
+{
+    int fd[2] = { -1, -1 }, flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+    int failed = -1, e = 0;
+
+    if (sp->truncate)
+        flags |= O_TRUNC;
+    for (int k = 0; k < 2 && failed < 0; k++) {
+        if (!sp->files[k])
+            continue;
+        if (k == 1 && sp->files[0] && !strcmp (sp->files[0], sp->files[1]))
+            fd[1] = fcntl (fd[0], F_DUPFD_CLOEXEC, 3);
+        else
+            fd[k] = open (sp->files[k], flags, 0666);
+        if (fd[k] < 0)
+            failed = k, e = errno;
+    }
+    for (int i = 0; i < sp->ntasks && failed < 0; i++) {
+        int *ends[2] = { &sp->tasks[i].out, &sp->tasks[i].err };
+        for (int k = 0; k < 2 && failed < 0; k++)
+            if (*ends[k] < 0 && (*ends[k] = fcntl (fd[k], F_DUPFD_CLOEXEC, 3)) < 0)
+                failed = k, e = errno;
+    }
+    for (int k = 0; k < 2; k++)
+        if (fd[k] >= 0)
+            close (fd[k]);
+    if (failed < 0)
+        return 0;
+    struct guard_report r = { GUARD_NOFILE, failed, 0, e };
+    (void)!write (report, &r, sizeof (r));
+    for (int i = 0; i < sp->ntasks; i++) {
+        r = (struct guard_report){ GUARD_FAILED, i, 0, e };
+        (void)!write (report, &r, sizeof (r));
+    }
+    return -1;
 }
 
 /* How the vfork child reaches the guard: its program, and for a job of
@@ -597,11 +663,15 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
         goto error;
     for (size_t i = 0; i < 3; i++)
         keep[fixed[i]] = 1;
-    for (int i = 0; i < sp->ntasks; i++)
-        keep[sp->tasks[i].out] = keep[sp->tasks[i].err] = 1;
+    for (int i = 0; i < sp->ntasks; i++) {
+        if (sp->tasks[i].out >= 0)
+            keep[sp->tasks[i].out] = 1;
+        if (sp->tasks[i].err >= 0)
+            keep[sp->tasks[i].err] = 1;
+    }
     while (sp->argv[cmdc])
         cmdc++;
-    size_t total = (size_t)pre + 11 + 3 * (size_t)sp->ntasks + 1 + (size_t)cmdc + 1;
+    size_t total = (size_t)pre + GUARD_NTASKS_ARG + 1 + 3 * (size_t)sp->ntasks + 1 + (size_t)cmdc + 1;
     if (!(gargv = calloc (total, sizeof (char *))))
         goto error;
     if (sp->imp) {
@@ -621,11 +691,14 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
     gargv[nargs++] = strdup (sp->cwd ? sp->cwd : "");
     /* through eddy-imp the guard is in its cgroup already (joined above) */
     gargv[nargs++] = strdup (sp->cgroup && !sp->imp ? sp->cgroup : "");
+    gargv[nargs++] = strdup (sp->files[0] ? sp->files[0] : "");
+    gargv[nargs++] = strdup (sp->files[1] ? sp->files[1] : "");
+    gargv[nargs++] = num (sp->truncate ? 1 : 0);
     gargv[nargs++] = num (sp->ntasks);
     for (int i = 0; i < sp->ntasks; i++) {
         const char *eq = strchr (sp->tasks[i].rankenv, '=');
-        gargv[nargs++] = num (sp->tasks[i].out);
-        gargv[nargs++] = num (sp->tasks[i].err);
+        gargv[nargs++] = sp->tasks[i].out >= 0 ? num (sp->tasks[i].out) : strdup ("-");
+        gargv[nargs++] = sp->tasks[i].err >= 0 ? num (sp->tasks[i].err) : strdup ("-");
         gargv[nargs++] = strdup (eq ? eq + 1 : "0");
     }
     gargv[nargs++] = strdup ("--");

@@ -10,6 +10,7 @@
 #ifndef EDDY_EXEC_GUARD_H
 #define EDDY_EXEC_GUARD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -19,6 +20,7 @@ enum guard_report_kind {
     GUARD_EXITED = 2,  /* task index exited with wait status */
     GUARD_FAILED = 3,  /* task index could not be forked: errno in status */
     GUARD_NOCGROUP = 4, /* the guard could not join spec->cgroup: errno in status */
+    GUARD_NOFILE = 5,   /* the guard could not open spec->files[index]: errno in status */
 };
 
 struct guard_report {
@@ -36,7 +38,8 @@ struct guard_request {
 };
 
 struct guard_task {
-    int out, err;  /* write ends of the task's stdout and stderr pipes */
+    int out, err;  /* write ends of the task's stdout and stderr pipes, or
+                    * -1: the guard's spec->files[0] (out) or [1] (err) */
     char *rankenv; /* "EDDY_TASK_RANK=N" */
 };
 
@@ -61,6 +64,12 @@ struct guard_spec {
      * the job's cgroup before that, while it is still the broker's. */
     const char *imp; /* eddy-imp, or NULL: the guard runs as the broker */
     const char *J;   /* the job's signed jobspec, for imp */
+    /* Output files the guard opens itself, as the user it runs as (for a
+     * job of another user the broker may not write where the user may):
+     * for the tasks whose out (err) is -1; the same path twice is one
+     * file.  With truncate, opened with O_TRUNC. */
+    const char *files[2];
+    bool truncate;
 };
 
 /* Start the guard: vfork, then exec of spec->exe (eddy-shell), or

@@ -373,6 +373,14 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
     }
     /* a report may complete the job, but it is freed only by flush_cb */
     for (ssize_t k = 0; k < n / (ssize_t)sizeof (rep[0]); k++) {
+        if (rep[k].kind == GUARD_NOFILE) { /* its tasks are reported failed next */
+            const char *name = rep[k].index == 1 ? "stderr" : "stdout";
+            json_t *o = json_object_get (json_object_get (eddy_msg_payload (job->req), "output"), name);
+            exec_log (job->s->ctx, LOG_ERR, "job %ju: cannot open %s file %s as the job's user: %s",
+                      (uintmax_t)job->id, name, o ? json_string_value (o) : "?",
+                      strerror (rep[k].status));
+            continue;
+        }
         if (rep[k].index < 0 || rep[k].index >= job->ntasks)
             continue;
         struct task *t = &job->tasks[rep[k].index];
@@ -551,8 +559,10 @@ static int set_nonblock (int fd)
 
 /* The task's pipes: the broker keeps the read ends (watched), the guard
  * gets the write ends in gt.  A stream with an output file (files[k] >= 0)
- * has no pipe: the task writes the file itself (a copy of the descriptor).
+ * has no pipe: the task writes the file itself (a copy of the descriptor);
+ * nor has one whose file the guard opens (GUARD_OPENS: gt's end is -1).
  */
+#define GUARD_OPENS (-2)
 static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt, const int files[2])
 {
     eddy_reactor_t *r = job->s->ctx->r;
@@ -563,6 +573,8 @@ static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt, 
         return -1;
     }
     for (int k = 0; k < 2; k++) {
+        if (files[k] == GUARD_OPENS)
+            continue;
         if (files[k] >= 0 ? (fds[k][1] = fcntl (files[k], F_DUPFD_CLOEXEC, 3)) < 0
                           : pipe2 (fds[k], O_CLOEXEC) < 0)
             goto error;
@@ -571,7 +583,7 @@ static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt, 
     gt->err = fds[1][1];
     job->incomplete++;
     for (int k = 0; k < 2; k++) {
-        if (files[k] >= 0)
+        if (files[k] != -1)
             continue; /* t->io[k].fd stays -1: nothing to read */
         t->io[k].fd = fds[k][0];
         t->io[k].task = t;
@@ -746,7 +758,16 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
         goto error;
     }
-    if (output && open_outputs (output, truncate, files, errbuf, sizeof (errbuf)) < 0) {
+    /* another user's files are opened by the guard, as that user: the
+     * broker's user may not write where the job's may, and the file is
+     * to be the user's */
+    const char *gfiles[2] = { NULL, NULL };
+    if (output && multiuser) {
+        for (int k = 0; k < 2; k++)
+            if ((gfiles[k] = json_string_value (json_object_get (output, stream_names[k]))))
+                files[k] = GUARD_OPENS;
+    }
+    else if (output && open_outputs (output, truncate, files, errbuf, sizeof (errbuf)) < 0) {
         errno = EINVAL;
         goto error;
     }
@@ -774,7 +795,8 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
                               .cgroup = contain_job_cgroup (job->cj),
                               .ntasks = ntasks, .tasks = gt, .pids = pids,
                               .exe = s->ctx->guard_exe,
-                              .imp = multiuser ? s->ctx->imp : NULL, .J = multiuser ? J : NULL };
+                              .imp = multiuser ? s->ctx->imp : NULL, .J = multiuser ? J : NULL,
+                              .files = { gfiles[0], gfiles[1] }, .truncate = truncate };
     if ((job->guard = guard_start (&gs, &job->report, &job->lifeline)) < 0) {
         job->guard = 0;
         snprintf (errbuf, sizeof (errbuf), "exec.launch: starting the job's guard: %s",

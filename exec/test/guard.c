@@ -3,7 +3,9 @@
  * statuses and passes their output through; a signal on the lifeline
  * reaches the job's group; and when the lifeline ends, every process of
  * the job dies, even one in a session of its own.  Given a cgroup, the
- * guard and its tasks run in it, and a guard let go removes it.
+ * guard and its tasks run in it, and a guard let go removes it.  Output
+ * files given by path are opened by the guard itself (as the user it
+ * runs as), truncated if asked; one it cannot open fails every task.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,6 +151,89 @@ static void tasks_are_reported_with_their_statuses (void **state)
     read_all (&r, 1, buf, sizeof (buf));
     assert_string_equal (buf, "rank=1\n");
     run_end (&r, 2);
+}
+
+/* Start the guard on ntasks tasks of sh -c script whose stdout and
+ * stderr are the file path, opened by the guard. */
+static pid_t start_with_file (struct run *r, int ntasks, const char *script, const char *path,
+                              bool truncate)
+{
+    memset (r, 0, sizeof (*r));
+    r->argv[0] = "/bin/sh";
+    r->argv[1] = "-c";
+    r->argv[2] = (char *)script;
+    r->envp[0] = "PATH=/usr/bin:/bin";
+    r->envp[1] = "EDDY_TASK_RANK=x";
+    for (int i = 0; i < ntasks; i++) {
+        r->tasks[i].out = r->tasks[i].err = -1;
+        assert_true (asprintf (&r->tasks[i].rankenv, "EDDY_TASK_RANK=%d", i) > 0);
+    }
+    r->spec = (struct guard_spec){ .argv = r->argv, .envp = r->envp, .rank_slot = 1,
+                                   .path = "/bin/sh", .devnull = open ("/dev/null", O_RDONLY),
+                                   .ntasks = ntasks, .tasks = r->tasks, .pids = r->pids,
+                                   .files = { path, path }, .truncate = truncate };
+    r->guard = guard_start (&r->spec, &r->report, &r->lifeline);
+    assert_true (r->guard > 0);
+    close (r->spec.devnull);
+    for (int i = 0; i < ntasks; i++)
+        free (r->tasks[i].rankenv);
+    return r->guard;
+}
+
+static void the_guard_opens_output_files_itself (void **state)
+{
+    char path[] = "/tmp/eddy-guard-out.XXXXXX", buf[256] = "";
+    struct run r;
+    struct guard_report rep;
+    int fd = mkstemp (path), status, exited = 0;
+
+    assert_true (fd >= 0);
+    assert_int_equal (write (fd, "old\n", 4), 4);
+    close (fd);
+    start_with_file (&r, 2, "echo out$EDDY_TASK_RANK; echo err$EDDY_TASK_RANK >&2", path, true);
+    while (next_report (&r, &rep))
+        if (rep.kind == GUARD_EXITED) {
+            assert_int_equal (rep.status, 0);
+            exited++;
+        }
+    assert_int_equal (exited, 2);
+    close (r.report);
+    close (r.lifeline);
+    assert_int_equal (waitpid (r.guard, &status, 0), r.guard);
+    fd = open (path, O_RDONLY);
+    assert_true (fd >= 0 && read (fd, buf, sizeof (buf) - 1) > 0);
+    close (fd);
+    unlink (path);
+    /* truncated, then both streams of both tasks, in one file */
+    assert_null (strstr (buf, "old"));
+    for (const char *w = "out0\0out1\0err0\0err1\0"; *w; w += strlen (w) + 1)
+        assert_non_null (strstr (buf, w));
+}
+
+static void an_output_file_the_guard_cannot_open_fails_every_task (void **state)
+{
+    struct run r;
+    struct guard_report rep;
+    int status, failed = 0, nofile = 0;
+
+    start_with_file (&r, 2, "echo ran", "/nonexistent-dir/out", false);
+    while (next_report (&r, &rep)) {
+        if (rep.kind == GUARD_NOFILE) {
+            assert_int_equal (rep.index, 0);
+            assert_int_equal (rep.status, ENOENT);
+            nofile++;
+        } else {
+            assert_int_equal (rep.kind, GUARD_FAILED);
+            assert_int_equal (rep.status, ENOENT);
+            failed++;
+        }
+    }
+    assert_int_equal (nofile, 1);
+    assert_int_equal (failed, 2);
+    close (r.report);
+    close (r.lifeline);
+    assert_int_equal (waitpid (r.guard, &status, 0), r.guard);
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 126);
 }
 
 static void a_signal_on_the_lifeline_reaches_the_task (void **state)
@@ -312,6 +397,8 @@ int main (void)
         cmocka_unit_test (a_signal_on_the_lifeline_reaches_the_task),
         cmocka_unit_test (the_end_of_the_lifeline_kills_every_process_of_the_job),
         cmocka_unit_test (a_guard_runs_its_tasks_in_its_cgroup),
+        cmocka_unit_test (the_guard_opens_output_files_itself),
+        cmocka_unit_test (an_output_file_the_guard_cannot_open_fails_every_task),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
