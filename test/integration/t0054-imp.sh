@@ -123,9 +123,14 @@ chmod 755 "$TMP/owner/run.sh"
     -m content -m kvs -m exec sh run.sh) >"$TMP/inst" 2>&1
 _report $? "the instance runs as its owner" "$TMP/inst"
 has "$TMP/inst" '^job1: finish 0$' "alice's job finishes with status 0"
-has "$TMP/inst" "^output1: .*\"data\": ?\"([^\"]*\\\\n)?$uid_a\\\\n" "its task ran as alice (id -u)"
+# the task's output, line by line: id -u, then id -G (by line, so that a
+# number of one user's groups cannot pass for another's uid)
+sed -n 's/^output1: .*"data": *"\([^"]*\)".*/\1/p' "$TMP/inst" | tr -d '\n' >"$TMP/out1.raw"
+printf '%b' "$(cat "$TMP/out1.raw")" >"$TMP/out1"
+[ "$(sed -n 1p "$TMP/out1")" = "$uid_a" ]; _report $? "its task ran as alice (id -u is $uid_a)" "$TMP/out1"
 gid_g=$(getent group "$GROUP" | cut -d: -f3)
-has "$TMP/inst" "^output1: .*\"data\": ?\"([^\"]*\\\\n)?[0-9 ]*\\b$gid_g\\b[0-9 ]*\\\\n" "in alice's groups (id -G has $GROUP)"
+sed -n 2p "$TMP/out1" | tr ' ' '\n' | grep -qx "$gid_g"
+_report $? "in alice's groups (id -G has $GROUP)" "$TMP/out1"
 has "$TMP/inst" "^output1: .*\"data\": ?\"([^\"]*\\\\n)?$TMP/alice\\\\n" "in the job's working directory"
 has "$TMP/inst" '^output1: .*"data": ?"([^"]*\\n)?from-alice\\n"' "with the environment alice signed"
 has "$TMP/inst" '^job2: finish 32256$' "alice's J as bob's job does not run (status 126)"
