@@ -3,7 +3,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,23 +191,6 @@ static int job_cancel (int argc, char **argv)
     return rc;
 }
 
-/* -u USER: a name, a uid, or "all" (-1) */
-static int parse_user (const char *s)
-{
-    char *end;
-    struct passwd *pw;
-
-    if (!strcmp (s, "all"))
-        return -1;
-    errno = 0;
-    long v = strtol (s, &end, 10);
-    if (!errno && end != s && !*end && v >= 0 && v < INT32_MAX)
-        return (int)v;
-    if (!(pw = getpwnam (s)))
-        eddy_cmd_die ("job", "cancelall: unknown user '%s'", s);
-    return (int)pw->pw_uid;
-}
-
 static int job_cancelall (int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -235,7 +217,7 @@ static int job_cancelall (int argc, char **argv)
             states = optarg;
             break;
         case 'u':
-            userid = parse_user (optarg);
+            userid = jobutil_parse_user ("job", "cancelall", optarg);
             break;
         case 'q':
             queue = optarg;

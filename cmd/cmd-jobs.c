@@ -303,23 +303,6 @@ static void format_line (const char *fmt, json_t *job, bool header, double now, 
     fputc ('\n', out);
 }
 
-/* -u USER: a name, a uid, or "all" (-1) */
-static int parse_user (const char *s)
-{
-    struct passwd *pw;
-    char *end;
-
-    if (!strcasecmp (s, "all"))
-        return -1;
-    errno = 0;
-    long v = strtol (s, &end, 10);
-    if (!errno && end != s && !*end && v >= 0 && v < INT32_MAX)
-        return (int)v;
-    if (!(pw = getpwnam (s)))
-        eddy_cmd_die ("jobs", "--user: unknown user '%s'", s);
-    return (int)pw->pw_uid;
-}
-
 static int jobs_run (int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -365,7 +348,7 @@ static int jobs_run (int argc, char **argv)
             states = optarg;
             break;
         case 'u':
-            userid = parse_user (optarg);
+            userid = jobutil_parse_user ("jobs", "--user", optarg);
             break;
         case 'q':
             if (!*optarg)

@@ -1,8 +1,10 @@
 /* jobutil.c - job ids, exit codes, and attaching to a job's output. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cmd/client.h"
@@ -261,4 +263,20 @@ char *jobutil_sign (const char *cmd, const struct eddy_sign_conf *conf, json_t *
         eddy_cmd_die (cmd, "%s", err.text);
     free (text);
     return J;
+}
+
+int jobutil_parse_user (const char *cmd, const char *what, const char *s)
+{
+    struct passwd *pw;
+    char *end;
+
+    if (!strcasecmp (s, "all"))
+        return -1;
+    errno = 0;
+    long v = strtol (s, &end, 10);
+    if (!errno && end != s && !*end && v >= 0 && v < INT32_MAX)
+        return (int)v;
+    if (!(pw = getpwnam (s)))
+        eddy_cmd_die (cmd, "%s: unknown user '%s'", what, s);
+    return (int)pw->pw_uid;
 }

@@ -11,6 +11,11 @@
 /* Parse a job id in any FLUID form, or exit with "eddy-CMD: ...". */
 uint64_t jobutil_parse_id (const char *cmd, const char *s);
 
+/* -u USER: a name, a uid, or "all" (any case; -1); an unknown name exits
+ * with "eddy-CMD: WHAT: unknown user 'NAME'".
+ */
+int jobutil_parse_user (const char *cmd, const char *what, const char *s);
+
 /* The F58 form of id (static buffer per call site: copy it to keep it). */
 void jobutil_f58 (uint64_t id, char *buf, size_t len);
 

@@ -857,6 +857,22 @@ void shell_signal (struct shell *s, const eddy_msg_t *msg)
     eddy_respond (s->ctx->h, msg, NULL);
 }
 
+/* A job of a rank 0 that is gone (why): its tasks are killed.  A guard
+ * that does not take the request is gone, and its report pipe says so:
+ * report_cb ends the job then.
+ */
+static void kill_stale (struct shell *s, struct sjob *job, const char *why)
+{
+    struct guard_request req = { SIGKILL };
+
+    job->stale = true;
+    exec_log (s->ctx, LOG_NOTICE, "job %ju: %s, its tasks are killed", (uintmax_t)job->id, why);
+    if (job->unreaped > 0 && job->lifeline >= 0
+        && write (job->lifeline, &req, sizeof (req)) != (ssize_t)sizeof (req))
+        exec_log (s->ctx, LOG_ERR, "job %ju: its guard is not listening: %s", (uintmax_t)job->id,
+                  strerror (errno));
+}
+
 /* A rank 0 started again knows nothing of the jobs its predecessor left
  * running here (it ended them with the restart exception and freed their
  * resources): their tasks are SIGKILLed through the guard, as at job end,
@@ -873,16 +889,7 @@ void shell_epoch (struct shell *s, uint64_t epoch)
             job->epoch = epoch;
         if (job->epoch == epoch || job->stale)
             continue;
-        job->stale = true;
-        exec_log (s->ctx, LOG_NOTICE, "job %ju: rank 0 restarted, its tasks are killed",
-                  (uintmax_t)job->id);
-        /* a guard that does not take it is gone, and its report pipe
-         * says so: report_cb ends the job then */
-        struct guard_request req = { SIGKILL };
-        if (job->unreaped > 0 && job->lifeline >= 0
-            && write (job->lifeline, &req, sizeof (req)) != (ssize_t)sizeof (req))
-            exec_log (s->ctx, LOG_ERR, "job %ju: its guard is not listening: %s",
-                      (uintmax_t)job->id, strerror (errno));
+        kill_stale (s, job, "rank 0 restarted");
     }
 }
 
@@ -900,14 +907,7 @@ void shell_cutoff (struct shell *s)
     for (struct sjob *job = s->jobs; job; job = job->next) {
         if (job->stale)
             continue;
-        job->stale = true;
-        exec_log (s->ctx, LOG_NOTICE, "job %ju: cut off from rank 0, its tasks are killed",
-                  (uintmax_t)job->id);
-        struct guard_request req = { SIGKILL };
-        if (job->unreaped > 0 && job->lifeline >= 0
-            && write (job->lifeline, &req, sizeof (req)) != (ssize_t)sizeof (req))
-            exec_log (s->ctx, LOG_ERR, "job %ju: its guard is not listening: %s",
-                      (uintmax_t)job->id, strerror (errno));
+        kill_stale (s, job, "cut off from rank 0");
     }
 }
 
