@@ -541,25 +541,36 @@ static int cmd_kill (json_t *conf, int argc, char **argv)
     char *end;
 
     if (argc != 2)
-        die ("Usage: eddy-imp kill SIGNAL PID");
+        die ("Usage: eddy-imp kill SIGNAL PID|-PGID");
     /* the instance that may run jobs as others may signal them */
     check_caller (string_list (exec, "exec", "allowed-users"), "kill");
     errno = 0;
     long sig = strtol (argv[0], &end, 10);
     if (errno || end == argv[0] || *end || sig < 0 || sig >= NSIG)
         die ("kill: %s is not a signal number", argv[0]);
+    /* -PGID: the process group whose leader is PGID (a prolog's or an
+     * epilog's, which the instance starts in a group of its own) */
+    bool group = argv[1][0] == '-';
+    const char *num = group ? argv[1] + 1 : argv[1];
     errno = 0;
-    long pid = strtol (argv[1], &end, 10);
-    if (errno || end == argv[1] || *end || pid <= 1 || pid > INT_MAX)
-        die ("kill: %s is not a process id", argv[1]);
+    long pid = strtol (num, &end, 10);
+    if (errno || end == num || *end || *num < '0' || *num > '9' || pid <= 1 || pid > INT_MAX)
+        die ("kill: %s is not a process id or -group id", argv[1]);
     /* a pidfd pins the process: the checks and the signal are about the
-     * same one, even if it exits and its pid is reused in between */
+     * same one, even if it exits meanwhile (its pid, and so its group's
+     * id, is not reused while the pidfd is open) */
     int pidfd = (int)syscall (SYS_pidfd_open, (pid_t)pid, 0);
     if (pidfd < 0)
         die ("kill: %ld: %s", pid, strerror (errno));
     if ((pid_t)pid == getppid () || !callers_job ((pid_t)pid, getppid ()))
         die ("kill: process %ld is not part of a job of the caller's instance", pid);
-    if (syscall (SYS_pidfd_send_signal, pidfd, (int)sig, NULL, 0) < 0)
+    if (group) {
+        if (getpgid ((pid_t)pid) != (pid_t)pid)
+            die ("kill: process %ld does not lead a process group", pid);
+        if (kill (-(pid_t)pid, (int)sig) < 0)
+            die ("kill: -%ld: %s", pid, strerror (errno));
+    }
+    else if (syscall (SYS_pidfd_send_signal, pidfd, (int)sig, NULL, 0) < 0)
         die ("kill: %ld: %s", pid, strerror (errno));
     return 0;
 }

@@ -239,5 +239,24 @@ runuser -u "$OWNER" -- sh -c "
     sleep 100 </dev/null >/dev/null 2>&1 & child=\$!
     \"$imp\" kill 9 \$child && wait \$child; echo status \$?" >"$TMP/out" 2>&1
 has "$TMP/out" '^status 137$' "kill of a process the caller started is allowed and delivered"
+# -PGID: the group the caller's child leads (as a prolog's or an
+# epilog's), every member of it; a child that leads none is refused
+home_o=$(getent passwd "$OWNER" | cut -d: -f6)
+runuser -u "$OWNER" -- sh -c "
+    setsid sh -c 'sleep 100 & echo \$! >$home_o/member; wait' </dev/null >/dev/null 2>&1 & leader=\$!
+    while [ ! -s $home_o/member ]; do sleep 0.05; done
+    \"$imp\" kill 9 -\$leader && wait \$leader; echo status \$?" >"$TMP/out" 2>&1
+has "$TMP/out" '^status 137$' "kill of the group the caller's child leads (-PGID) is delivered"
+member=$(cat "$home_o/member" 2>/dev/null)
+[ -n "$member" ] && gone_within 5 "$member"; _report $? "  to its other member too (pid $member)" "$TMP/out"
+runuser -u "$OWNER" -- sh -c "
+    sleep 100 </dev/null >/dev/null 2>&1 & child=\$!
+    \"$imp\" kill 9 -\$child; echo status \$?; kill \$child" >"$TMP/out" 2>&1
+has "$TMP/out" 'does not lead a process group' "kill -PGID of a child that leads no group is refused, with its own message"
+for bad in -1 --5 -x 12x; do
+    runuser -u "$OWNER" -- "$imp" kill 9 "$bad" >"$TMP/out" 2>&1
+    [ $? -ne 0 ] && grep -q 'is not a process id or -group id' "$TMP/out"
+    _report $? "kill 9 $bad is refused as no process or group id" "$TMP/out"
+done
 
 finish

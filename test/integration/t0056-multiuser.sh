@@ -238,6 +238,55 @@ has "$TMP/own/inner.log" "^$job6 uid=$(id -u "$OWN")\$" "  and perilog-run ran i
 refused "a guest's perilog-run is refused (as root's is without allow-root-owner)" \
     "a guest may read only the keys of their own jobs" "$BOB" "$EDDY" perilog-run -j "$job6" -e true prolog
 
+# ---- an epilog through eddy-imp: as root, told alice's uid; one that
+# hangs (it ignores SIGTERM) is killed at its timeout by `eddy-imp kill`
+# (the instance's user cannot signal root's processes) and drains the node
+cat >"$TMP/epilog" <<EPILOG
+#!/bin/sh
+echo "\$EDDY_JOB_ID uid=\$(id -u) job-user=\$EDDY_JOB_USERID" >>"$TMP/epilog.log"
+if [ -e "$TMP/hang-epilog" ]; then
+    trap '' TERM
+    echo \$\$ >"$TMP/hang.pid"
+    while :; do sleep 0.1; done
+fi
+exit 0
+EPILOG
+chmod 755 "$TMP/epilog"
+cat >>"$TMP/imp/imp.conf.d/imp.toml" <<IMP
+
+[run.epilog]
+path = "$TMP/epilog"
+allowed-users = [ "$OWN" ]
+allowed-environment = [ "EDDY_*" ]
+IMP
+cp "$TMP/conf/instance.toml" "$TMP/instance.toml.pre-epilog"
+sed -i 's|^imp = .*|&\nkill-timeout = "1s"|' "$TMP/conf/instance.toml"
+cat >>"$TMP/conf/instance.toml" <<CONF
+
+[job-manager.epilog]
+command = [ "$TMP/epilog" ]
+per-rank = true
+timeout = "1s"
+CONF
+ok "an epilog through eddy-imp is added by a reload" as "$OWN" "$EDDY" config reload
+as "$ALICE" "$EDDY" submit true >"$TMP/jobid7" 2>"$TMP/out"
+job7=$(cat "$TMP/jobid7")
+timeout 30 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job wait "$job7" >>"$TMP/out" 2>&1
+_report $? "alice's job ends after its epilog" "$TMP/out"
+has "$TMP/epilog.log" "^$job7 uid=0 job-user=$uid_a\$" "  the epilog ran as root with EDDY_JOB_USERID=$uid_a"
+touch "$TMP/hang-epilog"
+as "$ALICE" "$EDDY" submit true >"$TMP/jobid8" 2>"$TMP/out"
+job8=$(cat "$TMP/jobid8")
+timeout 20 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" "$EDDY" job wait "$job8" >>"$TMP/out" 2>&1
+_report $? "a job whose epilog (root's, through eddy-imp) hangs ends" "$TMP/out"
+hang=$(cat "$TMP/hang.pid" 2>/dev/null)
+[ -n "$hang" ] && gone_within 5 "$hang"; _report $? "  the hanging epilog (pid $hang, root's) is killed" "$TMP/broker.err"
+as "$OWN" "$EDDY" resource drain -n -o '{ranks} {reason}' >"$TMP/drain" 2>&1
+has "$TMP/drain" "^0 epilog timed out for job $job8" "  and the node is drained with the reason"
+rm -f "$TMP/hang-epilog"
+ok "the owner undrains it" as "$OWN" "$EDDY" resource undrain 0
+mv "$TMP/instance.toml.pre-epilog" "$TMP/conf/instance.toml"
+
 # ---- throughput: N /bin/true jobs of the owner, then of alice (through
 # eddy-imp), without the prolog (removed by a reload); T56_JOBS=1000 for
 # the issue's figure ----
@@ -245,10 +294,17 @@ grep -v '^\[job-manager.prolog\]\|^command\|^per-rank' "$TMP/conf/instance.toml"
 mv "$TMP/conf/x" "$TMP/conf/instance.toml"; chmod a+r "$TMP/conf/instance.toml"
 ok "the prolog is removed by a reload" as "$OWN" "$EDDY" config reload
 N=${T56_JOBS:-100}
+# cpu PID: its CPU seconds, its own and its reaped children's
+cpu () {
+    awk '{ printf "%.2f %.2f", ($14 + $15) / 100, ($16 + $17) / 100 }' "/proc/$1/stat"
+}
 # rate USER: submit N true jobs as USER, wait until none is active; prints
 # "jobs N seconds S rate R"; fails unless all N completed with status 0
 rate () {
-    local u=$1 t0 t1 ts n n0
+    local u=$1 t0 t1 ts n n0 c0 m0
+    local broker munged
+    broker=$(pgrep -u "$OWN" -f -- "--config-path=$TMP/conf" | head -1) munged=$(cat "$TMP/munge/pid")
+    c0=$(cpu "$broker") m0=$(cpu "$munged")
     n0=$(as "$u" "$EDDY" jobs -a -f completed -n -o '{returncode}' | grep -c '^0$')
     t0=$(date +%s.%N)
     as "$u" "$EDDY" submit --cc=1-"$N" --quiet true || return 1
@@ -263,6 +319,31 @@ rate () {
     awk -v n="$N" -v a="$t0" -v b="$t1" -v s="$ts" \
         'BEGIN { printf "jobs %d seconds %.3f rate %.1f (submitted in %.3f s)\n", n, b - a, n / (b - a), s - a }'
     echo "completed with status 0: $n"
+    # the CPU of the broker, of what it started (the jobs' eddy-imp,
+    # eddy-shell and tasks) and of munged, per job
+    echo "$c0 $(cpu "$broker") $m0 $(cpu "$munged")" | awk -v n="$N" '{
+        printf "CPU per job: broker %.2f ms, its jobs %.2f ms, munged %.2f ms\n",
+            1000 * ($3 - $1) / n, 1000 * ($4 - $2) / n, 1000 * ($7 - $5) / n }'
+    # T56_PHASES=1: the mean of each step of the last N jobs' eventlogs
+    if [ -n "${T56_PHASES:-}" ]; then
+        as "$u" "$EDDY" jobs -a -c "$N" -n -o '{id}' | while read -r id; do
+            as "$u" "$EDDY" job eventlog "$id"
+        done | python3 -c '
+import json, sys
+steps = {}
+ev = {}
+def flush():
+    for a, b in (("submit", "alloc"), ("alloc", "start"), ("start", "finish"), ("finish", "clean")):
+        if a in ev and b in ev:
+            steps.setdefault(a + "->" + b, []).append(ev[b] - ev[a])
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["name"] == "submit" and ev:
+        flush(); ev = {}
+    ev[e["name"]] = e["timestamp"]
+flush()
+print(" ".join("%s %.2f ms" % (k, 1000 * sum(v) / len(v)) for k, v in steps.items()))'
+    fi
     [ "$n" -eq "$N" ]
 }
 ok "$N true jobs of the owner all complete" rate "$OWN"
