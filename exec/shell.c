@@ -74,6 +74,7 @@ struct sjob {
     uint64_t epoch;  /* rank 0's start that launched it; 0 = not known yet */
     bool stale;      /* launched by a rank 0 that is gone: killed */
     bool queued;
+    bool start_held; /* "start" waits for the guard's first report */
     struct sjob *next, *prev; /* all jobs of this rank (newest first) */
     struct sjob *qnext;       /* flush queue */
 };
@@ -356,6 +357,13 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
     ssize_t n = read (job->report, rep, sizeof (rep));
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
+    /* the guard reports once it has opened (and truncated) the job's
+     * files, or failed to, or it is gone: the other ranks may write now */
+    if (job->start_held) {
+        job->start_held = false;
+        eddy_respond_pack (job->s->ctx->h, job->req, "{s:I s:s}", "id", (json_int_t)job->id,
+                           "type", "start");
+    }
     if (n <= 0 || n % (ssize_t)sizeof (rep[0]) != 0) {
         /* the guard is gone: what it did not report died with it; a task
          * it never started could not run (eddy-imp refused the job: its
@@ -815,7 +823,13 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     free (pids);
     free (path);
     spawn_free (&sp);
-    eddy_respond_pack (h, msg, "{s:I s:s}", "id", (json_int_t)job->id, "type", "start");
+    /* another user's files, truncated by this rank's guard as the user:
+     * the job's other ranks, which rank 0's "start" lets go, must not
+     * write before the guard has truncated them */
+    if (truncate && (gfiles[0] || gfiles[1]))
+        job->start_held = true;
+    else
+        eddy_respond_pack (h, msg, "{s:I s:s}", "id", (json_int_t)job->id, "type", "start");
     return;
 error:
     close_outputs (files);
