@@ -438,6 +438,13 @@ static void launch_cb (eddy_future_t *f, void *arg)
         if (outlog_data (job->c->out, job->id, json_object_get (o, "entries")) < 0)
             exec_log (job->c->ctx, LOG_ERR, "job %ju: output lost: %s", (uintmax_t)job->id,
                       strerror (errno));
+    } else if (!strcmp (type, "error")) {
+        /* a rank could not run its tasks, and says why (its tasks are
+         * reported failed next) */
+        const char *note = NULL;
+        json_unpack (o, "{s:s}", "note", &note);
+        if (!job->exception)
+            raise_exception (job, "exec", "rank %u: %s", jr->rank, note ? note : "failed");
     } else if (!strcmp (type, "finish")) {
         int status = 0;
         json_unpack (o, "{s:i}", "status", &status);

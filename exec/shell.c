@@ -384,9 +384,14 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
         if (rep[k].kind == GUARD_NOFILE) { /* its tasks are reported failed next */
             const char *name = rep[k].index == 1 ? "stderr" : "stdout";
             json_t *o = json_object_get (json_object_get (eddy_msg_payload (job->req), "output"), name);
-            exec_log (job->s->ctx, LOG_ERR, "job %ju: cannot open %s file %s as the job's user: %s",
-                      (uintmax_t)job->id, name, o ? json_string_value (o) : "?",
-                      strerror (rep[k].status));
+            char note[512];
+            snprintf (note, sizeof (note), "cannot open %s file %s as the job's user: %s", name,
+                      o ? json_string_value (o) : "?", strerror (rep[k].status));
+            exec_log (job->s->ctx, LOG_ERR, "job %ju: %s", (uintmax_t)job->id, note);
+            /* the user's reason, not only the broker's log: the job's
+             * exception carries it */
+            eddy_respond_pack (job->s->ctx->h, job->req, "{s:I s:s s:s}", "id",
+                               (json_int_t)job->id, "type", "error", "note", note);
             continue;
         }
         if (rep[k].index < 0 || rep[k].index >= job->ntasks)

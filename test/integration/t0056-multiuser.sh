@@ -169,6 +169,8 @@ rc=$?
 _report $? "alice's --output in the owner's directory fails the job (exit $rc), no file made" "$TMP/out"
 has "$TMP/broker.err" "cannot open stdout file $TMP/own/alice.out as the job's user: Permission denied" \
     "  the broker logs why"
+has "$TMP/out" "exec.*rank 0: cannot open stdout file $TMP/own/alice.out as the job's user: Permission denied" \
+    "  and so does alice's eddy job wait (the job's exception)"
 
 # her job talks to the instance as her (EDDY_URI from eddy-imp): its own
 # eventlog is hers to read, the owner's attributes not to set
