@@ -308,6 +308,13 @@ rate () {
     broker=$(pgrep -u "$OWN" -f -- "--config-path=$TMP/conf" | head -1) munged=$(cat "$TMP/munge/pid")
     c0=$(cpu "$broker") m0=$(cpu "$munged")
     n0=$(as "$u" "$EDDY" jobs -a -f completed -n -o '{returncode}' | grep -c '^0$')
+    # T56_PERF=DIR: a profile of the broker while the jobs run, DIR/USER.data
+    local perf=
+    if [ -n "${T56_PERF:-}" ]; then
+        perf record -q -F 2000 --call-graph dwarf,8192 -o "$T56_PERF/$u.data" -p "$broker" &
+        perf=$!
+        sleep 0.5
+    fi
     t0=$(date +%s.%N)
     as "$u" "$EDDY" submit --cc=1-"$N" --quiet true || return 1
     ts=$(date +%s.%N)
@@ -317,6 +324,7 @@ rate () {
         sleep 0.05
     done
     t1=$(date +%s.%N)
+    [ -n "$perf" ] && kill -INT "$perf" && wait "$perf"
     n=$(($(as "$u" "$EDDY" jobs -a -f completed -n -o '{returncode}' | grep -c '^0$') - n0))
     awk -v n="$N" -v a="$t0" -v b="$t1" -v s="$ts" \
         'BEGIN { printf "jobs %d seconds %.3f rate %.1f (submitted in %.3f s)\n", n, b - a, n / (b - a), s - a }'
