@@ -28,8 +28,22 @@ struct ns {
     /* during a batch */
     bool touched, removing;
     char newroot[EDDY_BLOBREF_SIZE];
+    /* the working tree of the last batch, which stands for workroot:
+     * kept for the next batch, if that starts from workroot (see
+     * ns_work ())
+     */
+    json_t *work;
+    char workroot[EDDY_BLOBREF_SIZE];
+    unsigned work_batches;
     struct ns *next;
 };
+
+/* A kept working tree holds every directory it wrote, decoded: every
+ * WORK_COLLAPSE batches on it, those not written in that many batches go
+ * back to their blobs (the tree's memory stays in proportion to what the
+ * recent commits changed).
+ */
+#define WORK_COLLAPSE 1024
 
 /* a queued request: a commit or a namespace change */
 struct req {
@@ -99,6 +113,7 @@ struct kvs {
     struct load *loads;
     uint64_t rootgen; /* goes up each time stored roots change */
     char (*superseded)[EDDY_BLOBREF_SIZE]; /* see src_copied () */
+    json_t *shared; /* see SHARED_MAX */
     size_t nsuperseded, superseded_cap;
     uint64_t ncommits, nbatches;
 };
@@ -120,6 +135,16 @@ static void kvs_log (struct kvs *ctx, int level, const char *fmt, ...)
 }
 
 /* ---- the blob source for tree.c: the cache ---- */
+
+/* Some blobs are held by several places of a tree at once (e.g. buckets
+ * that hold one like entry, "1" under the same name): when one place
+ * changes, the blob is not garbage, and dropping it makes the next commit
+ * to reach another place wait for a load.  A blob a batch had to wait
+ * for is remembered as such (up to this many; then the memory starts
+ * over) and no longer dropped when superseded: one wait per shared blob,
+ * not one per change of one of its places.
+ */
+#define SHARED_MAX 65536
 
 static json_t *src_get_obj (void *arg, const char *ref, eddy_error_t *err)
 {
@@ -154,6 +179,8 @@ static int src_put (void *arg, void *data, size_t len, json_t *obj, char ref[EDD
 static void src_copied (void *arg, const char *ref)
 {
     struct kvs *ctx = arg;
+    if (json_object_size (ctx->shared) > 0 && json_object_get (ctx->shared, ref))
+        return;
     if (ctx->nsuperseded == ctx->superseded_cap) {
         size_t cap = ctx->superseded_cap ? ctx->superseded_cap * 2 : 64;
         char (*p)[EDDY_BLOBREF_SIZE] = realloc (ctx->superseded, cap * sizeof (p[0]));
@@ -305,8 +332,34 @@ static void ns_remove (struct kvs *ctx, struct ns *ns)
     while (*pp != ns)
         pp = &(*pp)->next;
     *pp = ns->next;
+    json_decref (ns->work);
     free (ns->name);
     free (ns);
+}
+
+static void ns_work_drop (struct ns *ns)
+{
+    json_decref (ns->work);
+    ns->work = NULL;
+}
+
+/* The working tree for a batch on ns: the last batch's, if it stands for
+ * the stored root (it does unless that batch failed or was abandoned),
+ * so that the directories it wrote are changed in place; else a new one.
+ * NULL + errno as eddy_kvs_tree_begin ().
+ */
+static json_t *ns_work (struct eddy_kvs_tree *t, struct ns *ns)
+{
+    if (ns->work && strcmp (ns->workroot, ns->root) != 0)
+        ns_work_drop (ns);
+    if (!ns->work) {
+        if (!(ns->work = eddy_kvs_tree_begin (t, ns->root)))
+            return NULL;
+        ns->work_batches = 0;
+    }
+    if (++ns->work_batches % WORK_COLLAPSE == 0 && t->epoch > WORK_COLLAPSE)
+        (void)eddy_kvs_tree_collapse (t, ns->work, t->epoch - WORK_COLLAPSE); /* best effort */
+    return ns->work;
 }
 
 /* True if the sender may use ns without more checks: the instance
@@ -925,6 +978,7 @@ static void batch_run (struct kvs *ctx)
     ctx->nsuperseded = 0;
     eddy_kvs_cache_set_epoch (ctx->cache, ++ctx->epoch);
     eddy_kvs_tree_init (&t, &src_ops, ctx);
+    t.epoch = ctx->epoch;
     for (struct ns *ns = ctx->namespaces; ns; ns = ns->next)
         ns->touched = ns->removing = false;
 
@@ -965,28 +1019,31 @@ static void batch_run (struct kvs *ctx)
                 pending_fail (ctx, r, ENOTSUP, "namespace removed");
                 continue;
             }
-            if (!work && !(work = eddy_kvs_tree_begin (&t, ns->root)))
+            if (!work && !(work = ns_work (&t, ns)))
                 goto stuck;
             json_t *ops = json_object_get (eddy_msg_payload (r->msg), "ops");
             json_t *op;
             size_t i;
             json_array_foreach (ops, i, op) {
                 if (eddy_kvs_tree_apply (&t, work, op) < 0) {
-                    if (errno == EAGAIN) {
-                        json_decref (work);
+                    /* the tree may be partly changed: start again from
+                     * the stored root
+                     */
+                    int errnum = errno;
+                    ns_work_drop (ns);
+                    if (errnum == EAGAIN)
                         goto stuck;
-                    }
-                    json_decref (work);
-                    pending_fail (ctx, r, errno, errstr_or (t.err.text, errno));
+                    pending_fail (ctx, r, errnum, errstr_or (t.err.text, errnum));
                     goto restart;
                 }
             }
         }
         if (work) {
-            int rc = eddy_kvs_tree_finish (&t, work, ns->newroot);
-            json_decref (work);
-            if (rc < 0)
+            if (eddy_kvs_tree_finish (&t, work, ns->newroot) < 0) {
+                ns_work_drop (ns);
                 goto nomem;
+            }
+            memcpy (ns->workroot, ns->newroot, sizeof (ns->workroot));
             ns->touched = true;
         }
     }
@@ -1031,6 +1088,9 @@ static void batch_run (struct kvs *ctx)
     ctx->nbatches++;
     goto out;
 stuck:
+    if (json_object_size (ctx->shared) >= SHARED_MAX)
+        json_object_clear (ctx->shared);
+    (void)json_object_set_new (ctx->shared, t.missing, json_true ()); /* a hint */
     if (load_blob (ctx, t.missing, batch_retry, NULL) < 0)
         goto nomem;
     ctx->stalled = 1;
@@ -1040,6 +1100,8 @@ nomem:
     while (ctx->pending)
         pending_fail (ctx, ctx->pending, ENOMEM, NULL);
     eddy_kvs_cache_dirty_done (ctx->cache, false);
+    for (struct ns *ns = ctx->namespaces; ns; ns = ns->next)
+        ns_work_drop (ns);
 out:
     json_decref (created);
     json_decref (ckpt);
@@ -1069,8 +1131,11 @@ static void store_cb (eddy_future_t *f, void *arg)
     eddy_kvs_cache_dirty_done (ctx->cache, ok);
     if (!ok) {
         kvs_log (ctx, LOG_ERR, "commit batch failed: %s", errtext ? errtext : strerror (errnum));
-        for (struct ns *ns = ctx->namespaces; ns; ns = ns->next)
+        /* the working trees name blobs the cache has just let go */
+        for (struct ns *ns = ctx->namespaces; ns; ns = ns->next) {
             ns->touched = ns->removing = false;
+            ns_work_drop (ns);
+        }
         while ((r = list)) {
             list = r->next;
             eddy_respond_error (ctx->h, r->msg, errnum, errtext);
@@ -1498,6 +1563,7 @@ static void kvs_unload (void *arg)
     free (ctx->deferred);
     eddy_kvs_cache_destroy (ctx->cache);
     free (ctx->superseded);
+    json_decref (ctx->shared);
     free (ctx->broken);
     free (ctx);
     errno = saved_errno;
@@ -1526,7 +1592,7 @@ static int kvs_load (eddy_handle_t *h, json_t *args, void **out)
     if (ctx->rank != 0)
         return 0; /* the KVS lives on rank 0 */
     eddy_reactor_t *r = eddy_handle_reactor (h);
-    if (!(ctx->cache = eddy_kvs_cache_create ()) || !(ctx->check_w = eddy_check_create (r, check_cb, ctx))
+    if (!(ctx->cache = eddy_kvs_cache_create ()) || !(ctx->shared = json_object ()) || !(ctx->check_w = eddy_check_create (r, check_cb, ctx))
         || !(ctx->retry_w = eddy_timer_create (r, 0.1, 0, retry_cb, ctx))
         || eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0
         || eddy_service_register (h, "kvs") < 0 || ckpt_request (ctx) < 0)
