@@ -589,37 +589,54 @@ static json_t *value_entry (struct eddy_kvs_tree *t, const char *text, size_t le
     return eddy_treeobj_valref (ref);
 }
 
-/* The entry after appending text to e (NULL: a new key). */
+/* The entry after appending text to e (NULL: a new key): a new valref
+ * whose ref array shares the old one's strings (built member by member:
+ * every eventlog entry comes this way, and json_pack's format parsing
+ * showed in profiles).
+ */
 static json_t *append_entry (struct eddy_kvs_tree *t, const json_t *e, const char *text, size_t len)
 {
     char ref[EDDY_BLOBREF_SIZE];
-    json_t *n, *refs;
+    json_t *refs = json_array (), *old = NULL, *n, *v;
+    size_t i;
 
+    if (!refs)
+        goto nomem;
     if (e && eddy_treeobj_type (e) == EDDY_TREEOBJ_VAL) {
         size_t olen;
-        char *old = eddy_kvs_tree_read (t, e, &olen);
-        if (!old)
+        char *s = eddy_kvs_tree_read (t, e, &olen);
+        if (!s) {
+            json_decref (refs);
             return NULL;
-        int rc = put_blob (t, old, olen, ref);
-        free (old);
-        if (rc < 0 || !(n = eddy_treeobj_valref (ref)))
-            return NULL;
+        }
+        int rc = put_blob (t, s, olen, ref);
+        free (s);
+        if (rc < 0 || json_array_append_new (refs, json_string_nocheck (ref)) < 0)
+            goto nomem;
     }
     else if (e)
-        n = json_pack ("{s:i s:s s:O}", "ver", 1, "type", "valref", "data",
-                       json_object_get (e, "data"));
-    else
-        n = json_pack ("{s:i s:s s:[]}", "ver", 1, "type", "valref", "data");
-    if (!n)
-        return NULL;
-    /* a private copy of the ref array, then one more ref */
-    if (!(refs = json_copy (json_object_get (n, "data"))) || json_object_set_new (n, "data", refs) < 0
-        || put_blob (t, text, len, ref) < 0 || json_array_append_new (refs, json_string (ref)) < 0) {
+        old = json_object_get (e, "data");
+    json_array_foreach (old, i, v) {
+        if (json_array_append (refs, v) < 0)
+            goto nomem;
+    }
+    if (put_blob (t, text, len, ref) < 0 || json_array_append_new (refs, json_string_nocheck (ref)) < 0)
+        goto nomem;
+    if (!(n = json_object ()) || json_object_set_new_nocheck (n, "ver", json_integer (1)) < 0
+        || json_object_set_new_nocheck (n, "type", json_string_nocheck ("valref")) < 0) {
+        json_decref (n);
+        goto nomem;
+    }
+    if (json_object_set_new_nocheck (n, "data", refs) < 0) { /* takes refs in any case */
         json_decref (n);
         errno = ENOMEM;
         return NULL;
     }
     return n;
+nomem:
+    json_decref (refs);
+    errno = ENOMEM;
+    return NULL;
 }
 
 /* 1 if the directory node holds no entry (an hdir may keep emptied
@@ -665,23 +682,86 @@ static int prune (struct eddy_kvs_tree *t, json_t *node, struct name *name)
     return node_set (t, node, name, NULL, 0);
 }
 
+/* A key split into its components, in place in a copy of it (on the
+ * stack for most keys: every operation splits one, and a jansson array
+ * of strings cost a few allocations per component).
+ */
+#define PATH_BUF 256
+#define PATH_COMPS 16
+
+struct path {
+    char buf[PATH_BUF], *copy;
+    const char *stack[PATH_COMPS], **comp;
+    size_t n;
+};
+
+static void path_free (struct path *p)
+{
+    if (p->copy != p->buf)
+        free (p->copy);
+    if (p->comp != p->stack)
+        free (p->comp);
+}
+
+/* As eddy_kvs_key_split (): -1 + EINVAL / ENOMEM. */
+static int path_split (struct path *p, const char *key)
+{
+    size_t len = strlen (key), max = len / 2 + 1;
+    char *q;
+
+    p->n = 0;
+    p->copy = len < PATH_BUF ? p->buf : malloc (len + 1);
+    p->comp = max <= PATH_COMPS ? p->stack : malloc (max * sizeof (p->comp[0]));
+    if (!p->copy || !p->comp) {
+        if (!p->copy)
+            p->copy = p->buf;
+        if (!p->comp)
+            p->comp = p->stack;
+        path_free (p);
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy (p->copy, key, len + 1);
+    for (q = p->copy; *q;) {
+        char *dot = strchr (q, '.');
+        size_t n = dot ? (size_t)(dot - q) : strlen (q);
+        if (n > NAME_MAX_LEN) {
+            path_free (p);
+            errno = EINVAL;
+            return -1;
+        }
+        if (n > 0)
+            p->comp[p->n++] = q;
+        q += n;
+        if (*q == '.')
+            *q++ = '\0';
+    }
+    return 0;
+}
+
 int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op)
 {
     const char *name, *key, *value = NULL;
-    json_t *path = NULL, *node = work, *entry = NULL;
+    json_t *node = work, *entry = NULL;
+    json_t *jname = json_object_get (op, "op"), *jkey = json_object_get (op, "key");
+    json_t *jvalue = json_object_get (op, "value");
+    struct path path;
     size_t n, vlen = 0;
     int rc = -1;
 
-    if (json_unpack ((json_t *)op, "{s:s s:s s?s%}", "op", &name, "key", &key, "value", &value,
-                     &vlen) < 0)
+    if (!json_is_string (jname) || !json_is_string (jkey) || (jvalue && !json_is_string (jvalue)))
         return fail (t, EINVAL, "malformed operation%s", "");
+    name = json_string_value (jname);
+    key = json_string_value (jkey);
+    if (jvalue) {
+        value = json_string_value (jvalue);
+        vlen = json_string_length (jvalue);
+    }
     bool is_prune = !strcmp (name, "prune");
     bool is_unlink = is_prune || !strcmp (name, "unlink"); /* neither creates */
-    if (!(path = eddy_kvs_key_split (key))) {
-        fail (t, EINVAL, "%s: bad key", key);
-        goto out;
-    }
-    if ((n = json_array_size (path)) == 0) {
+    if (path_split (&path, key) < 0)
+        return errno == EINVAL ? fail (t, EINVAL, "%s: bad key", key) : -1;
+    if ((n = path.n) == 0) {
         fail (t, EINVAL, "%s: the root directory cannot be the target", name);
         goto out;
     }
@@ -693,7 +773,7 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
         goto out;
     for (size_t i = 0; i + 1 < n; i++) {
         struct name dir;
-        name_init (&dir, json_string_value (json_array_get (path, i)));
+        name_init (&dir, path.comp[i]);
         if (!(node = node_subdir (t, node, &dir, !is_unlink))) {
             if (errno == ENOENT && is_unlink)
                 rc = 0;
@@ -703,7 +783,7 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
         }
     }
     struct name last;
-    name_init (&last, json_string_value (json_array_get (path, n - 1)));
+    name_init (&last, path.comp[n - 1]);
     if (!strcmp (name, "put")) {
         json_t *check = json_loadb (value, vlen, JSON_DECODE_ANY, NULL);
         if (!check) {
@@ -742,7 +822,7 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
     entry = NULL;
 out:
     json_decref (entry);
-    json_decref (path);
+    path_free (&path);
     return rc;
 }
 
