@@ -28,8 +28,22 @@ struct ns {
     /* during a batch */
     bool touched, removing;
     char newroot[EDDY_BLOBREF_SIZE];
+    /* the working tree of the last batch, which stands for workroot:
+     * kept for the next batch, if that starts from workroot (see
+     * ns_work ())
+     */
+    json_t *work;
+    char workroot[EDDY_BLOBREF_SIZE];
+    unsigned work_batches;
     struct ns *next;
 };
+
+/* A kept working tree holds every directory it wrote, decoded: every
+ * WORK_COLLAPSE batches on it, those not written in that many batches go
+ * back to their blobs (the tree's memory stays in proportion to what the
+ * recent commits changed).
+ */
+#define WORK_COLLAPSE 1024
 
 /* a queued request: a commit or a namespace change */
 struct req {
@@ -99,6 +113,7 @@ struct kvs {
     struct load *loads;
     uint64_t rootgen; /* goes up each time stored roots change */
     char (*superseded)[EDDY_BLOBREF_SIZE]; /* see src_copied () */
+    json_t *shared; /* see SHARED_MAX */
     size_t nsuperseded, superseded_cap;
     uint64_t ncommits, nbatches;
 };
@@ -120,6 +135,16 @@ static void kvs_log (struct kvs *ctx, int level, const char *fmt, ...)
 }
 
 /* ---- the blob source for tree.c: the cache ---- */
+
+/* Some blobs are held by several places of a tree at once (e.g. buckets
+ * that hold one like entry, "1" under the same name): when one place
+ * changes, the blob is not garbage, and dropping it makes the next commit
+ * to reach another place wait for a load.  A blob a batch had to wait
+ * for is remembered as such (up to this many; then the memory starts
+ * over) and no longer dropped when superseded: one wait per shared blob,
+ * not one per change of one of its places.
+ */
+#define SHARED_MAX 65536
 
 static json_t *src_get_obj (void *arg, const char *ref, eddy_error_t *err)
 {
@@ -154,6 +179,8 @@ static int src_put (void *arg, void *data, size_t len, json_t *obj, char ref[EDD
 static void src_copied (void *arg, const char *ref)
 {
     struct kvs *ctx = arg;
+    if (json_object_size (ctx->shared) > 0 && json_object_get (ctx->shared, ref))
+        return;
     if (ctx->nsuperseded == ctx->superseded_cap) {
         size_t cap = ctx->superseded_cap ? ctx->superseded_cap * 2 : 64;
         char (*p)[EDDY_BLOBREF_SIZE] = realloc (ctx->superseded, cap * sizeof (p[0]));
@@ -305,8 +332,34 @@ static void ns_remove (struct kvs *ctx, struct ns *ns)
     while (*pp != ns)
         pp = &(*pp)->next;
     *pp = ns->next;
+    json_decref (ns->work);
     free (ns->name);
     free (ns);
+}
+
+static void ns_work_drop (struct ns *ns)
+{
+    json_decref (ns->work);
+    ns->work = NULL;
+}
+
+/* The working tree for a batch on ns: the last batch's, if it stands for
+ * the stored root (it does unless that batch failed or was abandoned),
+ * so that the directories it wrote are changed in place; else a new one.
+ * NULL + errno as eddy_kvs_tree_begin ().
+ */
+static json_t *ns_work (struct eddy_kvs_tree *t, struct ns *ns)
+{
+    if (ns->work && strcmp (ns->workroot, ns->root) != 0)
+        ns_work_drop (ns);
+    if (!ns->work) {
+        if (!(ns->work = eddy_kvs_tree_begin (t, ns->root)))
+            return NULL;
+        ns->work_batches = 0;
+    }
+    if (++ns->work_batches % WORK_COLLAPSE == 0 && t->epoch > WORK_COLLAPSE)
+        (void)eddy_kvs_tree_collapse (t, ns->work, t->epoch - WORK_COLLAPSE); /* best effort */
+    return ns->work;
 }
 
 /* True if the sender may use ns without more checks: the instance
@@ -791,6 +844,33 @@ static void batch_retry (struct kvs *ctx, void *arg, int errnum)
     batch_run (ctx);
 }
 
+/* Set key of o to value (stolen; a NULL value fails): 0, or -1 + ENOMEM.
+ * The commit path builds its few small objects per batch this way:
+ * json_pack's format parsing showed in its profiles.
+ */
+static int set (json_t *o, const char *key, json_t *value)
+{
+    if (json_object_set_new_nocheck (o, key, value) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+/* {rootref, seq} and, with owner >= 0, {owner}: a namespace's root. */
+static json_t *root_object (const char *rootref, uint64_t seq, json_int_t owner)
+{
+    json_t *o = json_object ();
+    if (!o || set (o, "rootref", json_string_nocheck (rootref)) < 0
+        || set (o, "seq", json_integer ((json_int_t)seq)) < 0
+        || (owner >= 0 && set (o, "owner", json_integer (owner)) < 0)) {
+        json_decref (o);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return o;
+}
+
 static json_t *checkpoint_value (struct kvs *ctx, struct req *nsops_created)
 {
     json_t *nss = json_object ();
@@ -799,12 +879,26 @@ static json_t *checkpoint_value (struct kvs *ctx, struct req *nsops_created)
     for (struct ns *ns = ctx->namespaces; ns; ns = ns->next) {
         if (ns->removing)
             continue;
-        json_object_set_new (nss, ns->name,
-                             json_pack ("{s:s s:I s:I}", "rootref", ns->touched ? ns->newroot : ns->root,
-                                        "seq", (json_int_t)(ns->seq + (ns->touched ? 1 : 0)), "owner",
-                                        (json_int_t)ns->owner));
+        if (set (nss, ns->name,
+                 root_object (ns->touched ? ns->newroot : ns->root, ns->seq + (ns->touched ? 1 : 0),
+                              (json_int_t)ns->owner))
+            < 0) {
+            json_decref (nss);
+            return NULL;
+        }
     }
-    return json_pack ("{s:i s:o}", "version", 1, "namespaces", nss);
+    json_t *v = json_object ();
+    if (!v || set (v, "version", json_integer (1)) < 0) {
+        json_decref (v);
+        json_decref (nss);
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (set (v, "namespaces", nss) < 0) {
+        json_decref (v);
+        return NULL;
+    }
+    return v;
 }
 
 static void store_cb (eddy_future_t *f, void *arg);
@@ -858,7 +952,7 @@ static json_t *blobs_payload (struct kvs *ctx, bool *text, json_t **refs)
             s = b64 ? json_string (b64) : NULL;
             free (b64);
         }
-        if (json_array_append_new (data, s) < 0 || json_array_append_new (*refs, json_string (ref)) < 0)
+        if (json_array_append_new (data, s) < 0 || json_array_append_new (*refs, json_string_nocheck (ref)) < 0)
             goto nomem;
     }
     return data;
@@ -925,6 +1019,7 @@ static void batch_run (struct kvs *ctx)
     ctx->nsuperseded = 0;
     eddy_kvs_cache_set_epoch (ctx->cache, ++ctx->epoch);
     eddy_kvs_tree_init (&t, &src_ops, ctx);
+    t.epoch = ctx->epoch;
     for (struct ns *ns = ctx->namespaces; ns; ns = ns->next)
         ns->touched = ns->removing = false;
 
@@ -965,28 +1060,31 @@ static void batch_run (struct kvs *ctx)
                 pending_fail (ctx, r, ENOTSUP, "namespace removed");
                 continue;
             }
-            if (!work && !(work = eddy_kvs_tree_begin (&t, ns->root)))
+            if (!work && !(work = ns_work (&t, ns)))
                 goto stuck;
             json_t *ops = json_object_get (eddy_msg_payload (r->msg), "ops");
             json_t *op;
             size_t i;
             json_array_foreach (ops, i, op) {
                 if (eddy_kvs_tree_apply (&t, work, op) < 0) {
-                    if (errno == EAGAIN) {
-                        json_decref (work);
+                    /* the tree may be partly changed: start again from
+                     * the stored root
+                     */
+                    int errnum = errno;
+                    ns_work_drop (ns);
+                    if (errnum == EAGAIN)
                         goto stuck;
-                    }
-                    json_decref (work);
-                    pending_fail (ctx, r, errno, errstr_or (t.err.text, errno));
+                    pending_fail (ctx, r, errnum, errstr_or (t.err.text, errnum));
                     goto restart;
                 }
             }
         }
         if (work) {
-            int rc = eddy_kvs_tree_finish (&t, work, ns->newroot);
-            json_decref (work);
-            if (rc < 0)
+            if (eddy_kvs_tree_finish (&t, work, ns->newroot) < 0) {
+                ns_work_drop (ns);
                 goto nomem;
+            }
+            memcpy (ns->workroot, ns->newroot, sizeof (ns->workroot));
             ns->touched = true;
         }
     }
@@ -1017,8 +1115,16 @@ static void batch_run (struct kvs *ctx)
     bool text = true;
     if (!(data = blobs_payload (ctx, &text, &refs)))
         goto nomem;
-    if (!(payload = json_pack ("{s:O s:s s:O s:{s:s s:O}}", "data", data, "encoding", text ? "utf-8" : "base64",
-                               "blobrefs", refs, "checkpoint", "key", CHECKPOINT_KEY, "value", ckpt)))
+    json_t *cp = json_object ();
+    if (!cp || set (cp, "key", json_string_nocheck (CHECKPOINT_KEY)) < 0
+        || set (cp, "value", json_incref (ckpt)) < 0 || !(payload = json_object ())
+        || set (payload, "data", json_incref (data)) < 0
+        || set (payload, "encoding", json_string_nocheck (text ? "utf-8" : "base64")) < 0
+        || set (payload, "blobrefs", json_incref (refs)) < 0) {
+        json_decref (cp);
+        goto nomem;
+    }
+    if (set (payload, "checkpoint", cp) < 0)
         goto nomem;
     if (!(ctx->store_f = eddy_rpc (ctx->h, "content.store", payload, 0, 0))
         || eddy_future_then (ctx->store_f, -1, store_cb, ctx) < 0) {
@@ -1031,6 +1137,9 @@ static void batch_run (struct kvs *ctx)
     ctx->nbatches++;
     goto out;
 stuck:
+    if (json_object_size (ctx->shared) >= SHARED_MAX)
+        json_object_clear (ctx->shared);
+    (void)json_object_set_new (ctx->shared, t.missing, json_true ()); /* a hint */
     if (load_blob (ctx, t.missing, batch_retry, NULL) < 0)
         goto nomem;
     ctx->stalled = 1;
@@ -1040,6 +1149,8 @@ nomem:
     while (ctx->pending)
         pending_fail (ctx, ctx->pending, ENOMEM, NULL);
     eddy_kvs_cache_dirty_done (ctx->cache, false);
+    for (struct ns *ns = ctx->namespaces; ns; ns = ns->next)
+        ns_work_drop (ns);
 out:
     json_decref (created);
     json_decref (ckpt);
@@ -1069,8 +1180,11 @@ static void store_cb (eddy_future_t *f, void *arg)
     eddy_kvs_cache_dirty_done (ctx->cache, ok);
     if (!ok) {
         kvs_log (ctx, LOG_ERR, "commit batch failed: %s", errtext ? errtext : strerror (errnum));
-        for (struct ns *ns = ctx->namespaces; ns; ns = ns->next)
+        /* the working trees name blobs the cache has just let go */
+        for (struct ns *ns = ctx->namespaces; ns; ns = ns->next) {
             ns->touched = ns->removing = false;
+            ns_work_drop (ns);
+        }
         while ((r = list)) {
             list = r->next;
             eddy_respond_error (ctx->h, r->msg, errnum, errtext);
@@ -1116,9 +1230,13 @@ static void store_cb (eddy_future_t *f, void *arg)
         list = r->next;
         if (!r->is_nsop) {
             struct ns *ns = ns_find (ctx, r->ns);
+            json_t *o = root_object (ns ? ns->root : "", ns ? ns->seq : 0, -1);
             ctx->ncommits++;
-            eddy_respond_pack (ctx->h, r->msg, "{s:s s:I}", "rootref", ns ? ns->root : "", "seq",
-                               (json_int_t)(ns ? ns->seq : 0));
+            if (o)
+                eddy_respond (ctx->h, r->msg, o);
+            else
+                eddy_respond_error (ctx->h, r->msg, ENOMEM, NULL);
+            json_decref (o);
         }
         req_free (r);
     }
@@ -1498,6 +1616,7 @@ static void kvs_unload (void *arg)
     free (ctx->deferred);
     eddy_kvs_cache_destroy (ctx->cache);
     free (ctx->superseded);
+    json_decref (ctx->shared);
     free (ctx->broken);
     free (ctx);
     errno = saved_errno;
@@ -1526,7 +1645,7 @@ static int kvs_load (eddy_handle_t *h, json_t *args, void **out)
     if (ctx->rank != 0)
         return 0; /* the KVS lives on rank 0 */
     eddy_reactor_t *r = eddy_handle_reactor (h);
-    if (!(ctx->cache = eddy_kvs_cache_create ()) || !(ctx->check_w = eddy_check_create (r, check_cb, ctx))
+    if (!(ctx->cache = eddy_kvs_cache_create ()) || !(ctx->shared = json_object ()) || !(ctx->check_w = eddy_check_create (r, check_cb, ctx))
         || !(ctx->retry_w = eddy_timer_create (r, 0.1, 0, retry_cb, ctx))
         || eddy_msg_handler_addvec (h, handlers, ctx, &ctx->handlers) < 0
         || eddy_service_register (h, "kvs") < 0 || ckpt_request (ctx) < 0)

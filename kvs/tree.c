@@ -314,34 +314,40 @@ out:
 /* Hidden header members (names starting with '.', which no tree object
  * member has; encode () writes only the members of a tree object):
  *
- * .private  in a working tree's node: the names (or hdir slots) of its
- *           data it made private (inline dir or hdir), so that finish ()
- *           visits those instead of testing every entry.  May still hold
- *           names replaced or removed since: unroll () checks each.
- * .base     in a working tree's node copied from a blob this tree wrote:
- *           that blob's ref, and
- * .changed  the names (or slots) of its data set or removed since (an
- *           array, repeats allowed): unroll () then encodes only those
- *           and copies the rest from the old blob's text.
- * .encoded  in a node this tree wrote (and the source keeps as the blob's
- *           decoded form): the blob is eddy_treeobj_encode ()'s output
- *           for it, so it can serve as a .base.  Decoded blobs lack it:
- *           they may come from elsewhere, in another form.
+ * .ref      (EDDY_TREEOBJ_REF_KEY) on a clean node: the blob that holds
+ *           it as it is.  finish () gives one to every node it writes and
+ *           leaves the node inline, so that the next commit on the same
+ *           working tree changes it in place instead of copying it out of
+ *           its blob again; encode () writes such an entry as a dirref.
+ * .changed  on a dirty node (one without .ref): the names (or hdir slots)
+ *           of its data set or removed since it was created or last clean
+ *           (an array, repeats allowed).  A dirty node below is always
+ *           named there, so finish () visits only those, and
+ * .base     on a dirty node that was clean in this working tree: the blob
+ *           of its last version (eddy_treeobj_encode ()'s output), from
+ *           whose text finish () copies the unchanged entries.
  *
- * unroll () removes the working members before it stores a node.
+ * A node copied from a blob of the source has no .base (the blob may come
+ * from elsewhere, in another form): it is encoded in full once.
  */
-#define PRIVATE_KEY ".private"
+#define REF_KEY EDDY_TREEOBJ_REF_KEY
 #define BASE_KEY ".base"
 #define CHANGED_KEY ".changed"
-#define ENCODED_KEY ".encoded"
+#define WRITTEN_KEY ".written" /* on a clean node: t->epoch when written */
 
-/* A private copy of a stored directory node (ref): its own header and
- * data object (the entries themselves are shared, and never modified,
- * only replaced), without the stored node's hidden members.
- */
-static json_t *node_copy (const json_t *node, const char *ref)
+static void copied (struct eddy_kvs_tree *t, const char *ref)
 {
-    json_t *c = json_object (), *v, *changed;
+    if (t->src->copied)
+        t->src->copied (t->arg, ref);
+}
+
+/* A private copy of a stored directory node: its own header and data
+ * object (the entries themselves are shared, and never modified, only
+ * replaced), without hidden members.  Dirty: it has no .ref.
+ */
+static json_t *node_copy (const json_t *node)
+{
+    json_t *c = json_object (), *v;
     const char *k;
 
     if (!c)
@@ -353,11 +359,6 @@ static json_t *node_copy (const json_t *node, const char *ref)
         if (json_object_set_new_nocheck (c, k, m) < 0)
             goto nomem;
     }
-    if (json_object_get (node, ENCODED_KEY)) {
-        if (!(changed = json_array ()) || json_object_set_new_nocheck (c, CHANGED_KEY, changed) < 0
-            || json_object_set_new_nocheck (c, BASE_KEY, json_string_nocheck (ref)) < 0)
-            goto nomem;
-    }
     return c;
 nomem:
     json_decref (c);
@@ -365,28 +366,44 @@ nomem:
     return NULL;
 }
 
-/* name (or slot) of node's data was set or removed. */
+/* name (or slot) of the dirty node's data was set or removed. */
 static int note_changed (json_t *node, const char *name)
 {
     json_t *changed = json_object_get (node, CHANGED_KEY);
-    if (changed && json_array_append_new (changed, json_string_nocheck (name)) < 0) {
-        errno = ENOMEM;
-        return -1;
-    }
+    if (!changed
+        && (!(changed = json_array ()) || json_object_set_new_nocheck (node, CHANGED_KEY, changed) < 0))
+        goto nomem;
+    if (json_array_append_new (changed, json_string_nocheck (name)) < 0)
+        goto nomem;
     return 0;
-}
-
-static int mark_private (json_t *node, const char *name)
-{
-    json_t *a = json_object_get (node, PRIVATE_KEY);
-    if (!a && (!(a = json_array ()) || json_object_set_new_nocheck (node, PRIVATE_KEY, a) < 0))
-        goto nomem;
-    if (json_array_append_new (a, json_string_nocheck (name)) < 0)
-        goto nomem;
-    return note_changed (node, name);
 nomem:
     errno = ENOMEM;
     return -1;
+}
+
+/* node (inline) is about to change: if it is clean, the blob it stood for
+ * becomes its base, and most likely garbage once the tree is written (a
+ * hint for the source).  The caller notes the change in node's parent.
+ */
+static int make_dirty (struct eddy_kvs_tree *t, json_t *node)
+{
+    json_t *ref = json_object_get (node, REF_KEY);
+
+    if (!ref)
+        return 0;
+    json_incref (ref);
+    json_object_del (node, REF_KEY);
+    if (json_object_set_new_nocheck (node, BASE_KEY, ref) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    copied (t, json_string_value (ref));
+    return 0;
+}
+
+static bool is_clean (const json_t *node)
+{
+    return json_object_get (node, REF_KEY) != NULL;
 }
 
 static bool is_inline_dir (const json_t *entry)
@@ -396,12 +413,6 @@ static bool is_inline_dir (const json_t *entry)
 }
 
 static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, json_t *entry, int level);
-
-static void copied (struct eddy_kvs_tree *t, const char *ref)
-{
-    if (t->src->copied)
-        t->src->copied (t->arg, ref);
-}
 
 /* Turn a flat dir node (in place) into an hdir of `level`, moving its
  * entries into slot buckets.
@@ -413,10 +424,9 @@ static int shard (struct eddy_kvs_tree *t, json_t *node, int level)
     json_t *v;
     int rc = -1;
 
-    /* the marks name entries of old, and the old text is of a flat dir:
-     * node_set () marks the new slots
+    /* the old text and the changed names are of a flat dir: node_set ()
+     * notes the new slots
      */
-    json_object_del (node, PRIVATE_KEY);
     json_object_del (node, BASE_KEY);
     json_object_del (node, CHANGED_KEY);
     if (json_object_set_new (node, "type", json_string ("hdir")) < 0
@@ -437,7 +447,7 @@ out:
     return rc;
 }
 
-/* Set (entry != NULL, stolen) or remove (entry == NULL) name in a private
+/* Set (entry != NULL, stolen) or remove (entry == NULL) name in a dirty
  * directory node.  level is the hdir level a flat dir becomes when it
  * outgrows EDDY_TREEOBJ_SPLIT (0 for a directory's top node).
  */
@@ -451,9 +461,7 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, j
                 return note_changed (node, name->s);
             return 0;
         }
-        bool mark = is_inline_dir (entry);
-        if (json_object_set_new (data, name->s, entry) < 0
-            || (mark ? mark_private (node, name->s) : note_changed (node, name->s)) < 0) {
+        if (json_object_set_new (data, name->s, entry) < 0 || note_changed (node, name->s) < 0) {
             errno = ENOMEM;
             return -1;
         }
@@ -469,7 +477,7 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, j
         if (!entry)
             return 0;
         if (!(s = eddy_treeobj_dir ()) || json_object_set_new (data, key, s) < 0
-            || mark_private (node, key) < 0) {
+            || note_changed (node, key) < 0) {
             json_decref (entry);
             errno = ENOMEM;
             return -1;
@@ -477,14 +485,18 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, j
     }
     else if (eddy_treeobj_type (s) == EDDY_TREEOBJ_DIRREF) {
         json_t *stored = load_node (t, first_ref (s), hl + 1);
-        json_t *c = stored ? node_copy (stored, first_ref (s)) : NULL;
+        json_t *c = stored ? node_copy (stored) : NULL;
         if (c)
             copied (t, first_ref (s));
-        if (!c || json_object_set_new (data, key, c) < 0 || mark_private (node, key) < 0) {
+        if (!c || json_object_set_new (data, key, c) < 0 || note_changed (node, key) < 0) {
             json_decref (entry);
             return -1;
         }
         s = c;
+    }
+    else if (is_clean (s) && (make_dirty (t, s) < 0 || note_changed (node, key) < 0)) {
+        json_decref (entry);
+        return -1;
     }
     if (node_set (t, s, name, entry, hl + 1) < 0)
         return -1;
@@ -495,8 +507,8 @@ static int node_set (struct eddy_kvs_tree *t, json_t *node, struct name *name, j
     return 0;
 }
 
-/* The private directory node for name inside node, copied into the working
- * tree (or created, if create) on first use.  Borrowed.
+/* The dirty directory node for name inside the dirty node, copied into
+ * the working tree (or created, if create) on first use.  Borrowed.
  */
 static json_t *node_subdir (struct eddy_kvs_tree *t, json_t *node, struct name *name, bool create)
 {
@@ -511,12 +523,20 @@ static json_t *node_subdir (struct eddy_kvs_tree *t, json_t *node, struct name *
         switch (eddy_treeobj_type (e)) {
         case EDDY_TREEOBJ_DIR:
         case EDDY_TREEOBJ_HDIR:
-            return e; /* already private to this working tree */
+            if (!is_clean (e))
+                return e; /* changed already: its parents know */
+            /* written by an earlier commit of this tree: set it again,
+             * so that the shards on the way know it changes
+             */
+            if (make_dirty (t, e) < 0)
+                return NULL;
+            c = json_incref (e);
+            break;
         case EDDY_TREEOBJ_DIRREF: {
             json_t *stored = load_node (t, first_ref (e), -1);
             if (!stored)
                 return NULL;
-            if ((c = node_copy (stored, first_ref (e))))
+            if ((c = node_copy (stored)))
                 copied (t, first_ref (e));
             break;
         }
@@ -546,7 +566,7 @@ json_t *eddy_kvs_tree_begin (struct eddy_kvs_tree *t, const char *rootref)
     if (!(root = load_node (t, rootref, -1)))
         return NULL;
     copied (t, rootref);
-    return node_copy (root, rootref);
+    return node_copy (root);
 }
 
 static int put_blob (struct eddy_kvs_tree *t, const void *data, size_t len, char ref[EDDY_BLOBREF_SIZE])
@@ -569,37 +589,54 @@ static json_t *value_entry (struct eddy_kvs_tree *t, const char *text, size_t le
     return eddy_treeobj_valref (ref);
 }
 
-/* The entry after appending text to e (NULL: a new key). */
+/* The entry after appending text to e (NULL: a new key): a new valref
+ * whose ref array shares the old one's strings (built member by member:
+ * every eventlog entry comes this way, and json_pack's format parsing
+ * showed in profiles).
+ */
 static json_t *append_entry (struct eddy_kvs_tree *t, const json_t *e, const char *text, size_t len)
 {
     char ref[EDDY_BLOBREF_SIZE];
-    json_t *n, *refs;
+    json_t *refs = json_array (), *old = NULL, *n, *v;
+    size_t i;
 
+    if (!refs)
+        goto nomem;
     if (e && eddy_treeobj_type (e) == EDDY_TREEOBJ_VAL) {
         size_t olen;
-        char *old = eddy_kvs_tree_read (t, e, &olen);
-        if (!old)
+        char *s = eddy_kvs_tree_read (t, e, &olen);
+        if (!s) {
+            json_decref (refs);
             return NULL;
-        int rc = put_blob (t, old, olen, ref);
-        free (old);
-        if (rc < 0 || !(n = eddy_treeobj_valref (ref)))
-            return NULL;
+        }
+        int rc = put_blob (t, s, olen, ref);
+        free (s);
+        if (rc < 0 || json_array_append_new (refs, json_string_nocheck (ref)) < 0)
+            goto nomem;
     }
     else if (e)
-        n = json_pack ("{s:i s:s s:O}", "ver", 1, "type", "valref", "data",
-                       json_object_get (e, "data"));
-    else
-        n = json_pack ("{s:i s:s s:[]}", "ver", 1, "type", "valref", "data");
-    if (!n)
-        return NULL;
-    /* a private copy of the ref array, then one more ref */
-    if (!(refs = json_copy (json_object_get (n, "data"))) || json_object_set_new (n, "data", refs) < 0
-        || put_blob (t, text, len, ref) < 0 || json_array_append_new (refs, json_string (ref)) < 0) {
+        old = json_object_get (e, "data");
+    json_array_foreach (old, i, v) {
+        if (json_array_append (refs, v) < 0)
+            goto nomem;
+    }
+    if (put_blob (t, text, len, ref) < 0 || json_array_append_new (refs, json_string_nocheck (ref)) < 0)
+        goto nomem;
+    if (!(n = json_object ()) || json_object_set_new_nocheck (n, "ver", json_integer (1)) < 0
+        || json_object_set_new_nocheck (n, "type", json_string_nocheck ("valref")) < 0) {
+        json_decref (n);
+        goto nomem;
+    }
+    if (json_object_set_new_nocheck (n, "data", refs) < 0) { /* takes refs in any case */
         json_decref (n);
         errno = ENOMEM;
         return NULL;
     }
     return n;
+nomem:
+    json_decref (refs);
+    errno = ENOMEM;
+    return NULL;
 }
 
 /* 1 if the directory node holds no entry (an hdir may keep emptied
@@ -645,23 +682,86 @@ static int prune (struct eddy_kvs_tree *t, json_t *node, struct name *name)
     return node_set (t, node, name, NULL, 0);
 }
 
+/* A key split into its components, in place in a copy of it (on the
+ * stack for most keys: every operation splits one, and a jansson array
+ * of strings cost a few allocations per component).
+ */
+#define PATH_BUF 256
+#define PATH_COMPS 16
+
+struct path {
+    char buf[PATH_BUF], *copy;
+    const char *stack[PATH_COMPS], **comp;
+    size_t n;
+};
+
+static void path_free (struct path *p)
+{
+    if (p->copy != p->buf)
+        free (p->copy);
+    if (p->comp != p->stack)
+        free (p->comp);
+}
+
+/* As eddy_kvs_key_split (): -1 + EINVAL / ENOMEM. */
+static int path_split (struct path *p, const char *key)
+{
+    size_t len = strlen (key), max = len / 2 + 1;
+    char *q;
+
+    p->n = 0;
+    p->copy = len < PATH_BUF ? p->buf : malloc (len + 1);
+    p->comp = max <= PATH_COMPS ? p->stack : malloc (max * sizeof (p->comp[0]));
+    if (!p->copy || !p->comp) {
+        if (!p->copy)
+            p->copy = p->buf;
+        if (!p->comp)
+            p->comp = p->stack;
+        path_free (p);
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy (p->copy, key, len + 1);
+    for (q = p->copy; *q;) {
+        char *dot = strchr (q, '.');
+        size_t n = dot ? (size_t)(dot - q) : strlen (q);
+        if (n > NAME_MAX_LEN) {
+            path_free (p);
+            errno = EINVAL;
+            return -1;
+        }
+        if (n > 0)
+            p->comp[p->n++] = q;
+        q += n;
+        if (*q == '.')
+            *q++ = '\0';
+    }
+    return 0;
+}
+
 int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op)
 {
     const char *name, *key, *value = NULL;
-    json_t *path = NULL, *node = work, *entry = NULL;
+    json_t *node = work, *entry = NULL;
+    json_t *jname = json_object_get (op, "op"), *jkey = json_object_get (op, "key");
+    json_t *jvalue = json_object_get (op, "value");
+    struct path path;
     size_t n, vlen = 0;
     int rc = -1;
 
-    if (json_unpack ((json_t *)op, "{s:s s:s s?s%}", "op", &name, "key", &key, "value", &value,
-                     &vlen) < 0)
+    if (!json_is_string (jname) || !json_is_string (jkey) || (jvalue && !json_is_string (jvalue)))
         return fail (t, EINVAL, "malformed operation%s", "");
+    name = json_string_value (jname);
+    key = json_string_value (jkey);
+    if (jvalue) {
+        value = json_string_value (jvalue);
+        vlen = json_string_length (jvalue);
+    }
     bool is_prune = !strcmp (name, "prune");
     bool is_unlink = is_prune || !strcmp (name, "unlink"); /* neither creates */
-    if (!(path = eddy_kvs_key_split (key))) {
-        fail (t, EINVAL, "%s: bad key", key);
-        goto out;
-    }
-    if ((n = json_array_size (path)) == 0) {
+    if (path_split (&path, key) < 0)
+        return errno == EINVAL ? fail (t, EINVAL, "%s: bad key", key) : -1;
+    if ((n = path.n) == 0) {
         fail (t, EINVAL, "%s: the root directory cannot be the target", name);
         goto out;
     }
@@ -669,9 +769,11 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
         fail (t, EINVAL, "%s: no value", key);
         goto out;
     }
+    if (make_dirty (t, work) < 0)
+        goto out;
     for (size_t i = 0; i + 1 < n; i++) {
         struct name dir;
-        name_init (&dir, json_string_value (json_array_get (path, i)));
+        name_init (&dir, path.comp[i]);
         if (!(node = node_subdir (t, node, &dir, !is_unlink))) {
             if (errno == ENOENT && is_unlink)
                 rc = 0;
@@ -681,7 +783,7 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
         }
     }
     struct name last;
-    name_init (&last, json_string_value (json_array_get (path, n - 1)));
+    name_init (&last, path.comp[n - 1]);
     if (!strcmp (name, "put")) {
         json_t *check = json_loadb (value, vlen, JSON_DECODE_ANY, NULL);
         if (!check) {
@@ -720,12 +822,13 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
     entry = NULL;
 out:
     json_decref (entry);
-    json_decref (path);
+    path_free (&path);
     return rc;
 }
 
-/* The encoding of node, from its .base blob if it has one (the source may
- * have let it go: then, or if the base will not do, in full).
+
+/* The encoding of a dirty node, from its .base blob if it has one (the
+ * source may have let it go: then, or if the base will not do, in full).
  */
 static char *node_encode (struct eddy_kvs_tree *t, json_t *node, size_t *len)
 {
@@ -735,55 +838,100 @@ static char *node_encode (struct eddy_kvs_tree *t, json_t *node, size_t *len)
     size_t tlen;
     char *s;
 
-    if (base && changed && t->src->get_data (t->arg, base, &text, &tlen) == 0
-        && (s = eddy_treeobj_encode_update (node, text, tlen, changed, len)))
-        return s;
+    if (base && t->src->get_data (t->arg, base, &text, &tlen) == 0) {
+        if (!changed && (s = malloc (tlen + 1))) {
+            /* set again, but nothing in it changed */
+            memcpy (s, text, tlen);
+            s[tlen] = '\0';
+            *len = tlen;
+            return s;
+        }
+        if (changed && (s = eddy_treeobj_encode_update (node, text, tlen, changed, len)))
+            return s;
+    }
     return eddy_treeobj_encode (node, len);
 }
 
-/* Write node and the private nodes below it, bottom-up, replacing each by
- * a dirref to its blob.
+/* Write node, if dirty, after the dirty nodes below it (those its
+ * .changed names), and make it clean: it stays in the tree, and encode ()
+ * writes it as a dirref from now on.
  */
 static int unroll (struct eddy_kvs_tree *t, json_t *node, char ref[EDDY_BLOBREF_SIZE])
 {
-    json_t *data = json_object_get (node, "data"), *marks, *m;
+    json_t *r = json_object_get (node, REF_KEY);
+    json_t *data = json_object_get (node, "data"), *m;
     char *text;
     size_t len, i;
-    int rc = -1;
 
-    if ((marks = json_incref (json_object_get (node, PRIVATE_KEY))))
-        json_object_del (node, PRIVATE_KEY);
-    json_array_foreach (marks, i, m) {
-        const char *k = json_string_value (m);
-        json_t *v = json_object_get (data, k), *d;
+    if (r) {
+        snprintf (ref, EDDY_BLOBREF_SIZE, "%s", json_string_value (r));
+        return 0;
+    }
+    json_array_foreach (json_object_get (node, CHANGED_KEY), i, m) {
+        json_t *v = json_object_get (data, json_string_value (m));
         char cref[EDDY_BLOBREF_SIZE];
-        if (!v || !is_inline_dir (v))
-            continue; /* replaced, removed, or visited already */
-        if (unroll (t, v, cref) < 0)
-            goto out;
-        if (!(d = eddy_treeobj_dirref (cref)) || json_object_set_new (data, k, d) < 0) {
-            errno = ENOMEM;
-            goto out;
-        }
+        if (v && is_inline_dir (v) && !is_clean (v) && unroll (t, v, cref) < 0)
+            return -1;
     }
     if (!(text = node_encode (t, node, &len)))
-        goto out;
+        return -1;
+    if (t->src->put (t->arg, text, len, NULL, ref) < 0)
+        return -1;
     json_object_del (node, BASE_KEY);
     json_object_del (node, CHANGED_KEY);
-    if (json_object_set_new_nocheck (node, ENCODED_KEY, json_true ()) < 0) {
-        free (text);
+    json_t *w = json_object_get (node, WRITTEN_KEY);
+    if (w)
+        json_integer_set (w, (json_int_t)t->epoch);
+    if ((!w && json_object_set_new_nocheck (node, WRITTEN_KEY, json_integer ((json_int_t)t->epoch)) < 0)
+        || json_object_set_new_nocheck (node, REF_KEY, json_string_nocheck (ref)) < 0) {
         errno = ENOMEM;
-        goto out;
+        return -1;
     }
-    rc = t->src->put (t->arg, text, len, node, ref);
-out:
-    json_decref (marks);
-    return rc;
+    return 0;
 }
 
 int eddy_kvs_tree_finish (struct eddy_kvs_tree *t, json_t *work, char ref[EDDY_BLOBREF_SIZE])
 {
     return unroll (t, work, ref);
+}
+
+/* A node written since `before` was on the path of a recent change, and
+ * so were the nodes above it: only those are walked.
+ */
+static int collapse (json_t *node, json_int_t before, int depth)
+{
+    json_t *data = json_object_get (node, "data"), *v;
+    const char *k;
+    int rc = 0;
+
+    if (depth > EDDY_TREEOBJ_LEVEL_MAX + 4096)
+        return 0;
+    json_object_foreach (data, k, v) {
+        json_t *ref;
+        if (!is_inline_dir (v) || !(ref = json_object_get (v, REF_KEY)))
+            continue; /* a value, a dirref, or (not after finish ()) dirty */
+        if (json_integer_value (json_object_get (v, WRITTEN_KEY)) >= before) {
+            if (collapse (v, before, depth + 1) < 0)
+                rc = -1;
+            continue;
+        }
+        /* replacing the value of a key does not disturb the walk */
+        json_t *d = eddy_treeobj_dirref (json_string_value (ref));
+        if (!d || json_object_set_new_nocheck (data, k, d) < 0) {
+            errno = ENOMEM;
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+int eddy_kvs_tree_collapse (struct eddy_kvs_tree *t, json_t *work, uint64_t before)
+{
+    if (!t || !work) {
+        errno = EINVAL;
+        return -1;
+    }
+    return collapse (work, before > INT64_MAX ? INT64_MAX : (json_int_t)before, 0);
 }
 
 int eddy_kvs_tree_empty_root (struct eddy_kvs_tree *t, char ref[EDDY_BLOBREF_SIZE])

@@ -12,12 +12,15 @@
  * directories (and shards of sharded directories) on the paths it
  * touches, and finish () writes the modified objects bottom-up as new
  * blobs and returns the new root.  Many operations on one directory cost
- * one write of it.
+ * one write of it.  The tree may then serve the next commit too, so that
+ * the directories every commit goes through (the root, the top of the job
+ * directories) are not copied and decoded again for each one.
  */
 #ifndef EDDY_KVS_TREE_H
 #define EDDY_KVS_TREE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "engine/error.h"
@@ -47,6 +50,7 @@ struct eddy_kvs_tree_src {
 struct eddy_kvs_tree {
     const struct eddy_kvs_tree_src *src;
     void *arg;
+    uint64_t epoch; /* the caller's clock, for collapse () (init: 0) */
     char missing[EDDY_BLOBREF_SIZE];
     eddy_error_t err;
 };
@@ -89,12 +93,22 @@ json_t *eddy_kvs_tree_list (struct eddy_kvs_tree *t, const json_t *entry);
  * creating missing parent directories (not for unlink).  -1 + EINVAL (err
  * says why: bad op, a value in the way, put/append on a directory, the
  * root as target), EAGAIN, ENOMEM; on failure the working tree may be
- * partly changed and must be discarded.  finish () writes the working
- * tree out and gives the new root's blobref; the tree is consumed
- * (json_decref it afterwards as usual).
+ * partly changed and must be discarded.  finish () writes what changed
+ * (each changed directory once, whatever number of operations changed
+ * it) and gives the new root's blobref (-1 + ENOMEM / EINVAL: discard the
+ * tree).  The tree then stands for that root and may take more
+ * operations for a next commit on top of it: the directories it wrote
+ * stay in it, decoded, and are changed in place, not copied out of their
+ * blobs again.  json_decref () it when done.
+ *
+ * collapse () bounds what a kept tree holds: after finish (), it turns
+ * the directories written last before epoch `before` (t->epoch when they
+ * were written) back into dirrefs, freeing them.  The tree stays valid
+ * whatever the result (-1 + ENOMEM: less was freed).
  */
 json_t *eddy_kvs_tree_begin (struct eddy_kvs_tree *t, const char *rootref);
 int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op);
 int eddy_kvs_tree_finish (struct eddy_kvs_tree *t, json_t *work, char ref[EDDY_BLOBREF_SIZE]);
+int eddy_kvs_tree_collapse (struct eddy_kvs_tree *t, json_t *work, uint64_t before);
 
 #endif /* !EDDY_KVS_TREE_H */

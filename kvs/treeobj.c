@@ -124,16 +124,17 @@ static eddy_treeobj_type_t type_named (const json_t *t)
 #define WALK_MAX 8
 
 struct members {
-    json_t *type, *data, *level;
+    json_t *type, *data, *level, *ref;
 };
 
 static void members (const json_t *obj, struct members *m)
 {
-    m->type = m->data = m->level = NULL;
+    m->type = m->data = m->level = m->ref = NULL;
     if (json_object_size (obj) > WALK_MAX) {
         m->type = json_object_get (obj, "type");
         m->data = json_object_get (obj, "data");
         m->level = json_object_get (obj, "level");
+        m->ref = json_object_get (obj, EDDY_TREEOBJ_REF_KEY);
         return;
     }
     for (void *it = json_object_iter ((json_t *)obj); it; it = json_object_iter_next ((json_t *)obj, it)) {
@@ -150,6 +151,10 @@ static void members (const json_t *obj, struct members *m)
         case 'l':
             if (!strcmp (k, "level"))
                 m->level = json_object_iter_value (it);
+            break;
+        case '.':
+            if (!strcmp (k, EDDY_TREEOBJ_REF_KEY))
+                m->ref = json_object_iter_value (it);
             break;
         }
     }
@@ -571,6 +576,14 @@ static void encode (struct buf *b, const json_t *obj, int depth)
     type = type_named (m.type);
     if (type == EDDY_TREEOBJ_INVALID || depth > EDDY_TREEOBJ_LEVEL_MAX + 4) {
         b->failed = true;
+        return;
+    }
+    if (depth > 0 && (type == EDDY_TREEOBJ_DIR || type == EDDY_TREEOBJ_HDIR) && json_is_string (m.ref)) {
+        /* a working tree's directory that is stored as it is: its dirref */
+        put (b, "{\"data\":[", 9);
+        put_json_str (b, m.ref);
+        put (b, "]", 1);
+        put_tail (b, EDDY_TREEOBJ_DIRREF, NULL);
         return;
     }
     put (b, "{\"data\":", 8);

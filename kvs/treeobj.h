@@ -65,8 +65,14 @@ int eddy_treeobj_check (const json_t *obj, bool inline_ok, eddy_error_t *err);
 json_t *eddy_treeobj_decode (const void *buf, size_t len, eddy_error_t *err);
 
 /* Encode as compact JSON with sorted keys (malloc'd, NUL-terminated; *len
- * without the NUL).  NULL + ENOMEM.
+ * without the NUL).  NULL + ENOMEM.  An inline dir or hdir entry (not obj
+ * itself) that has a member EDDY_TREEOBJ_REF_KEY, a blobref string, is
+ * encoded as a dirref to that blob: a working tree keeps the directories
+ * it wrote inline, each with the blob that holds it as it is (tree.c).
+ * Members whose names start with '.' are never encoded.
  */
+#define EDDY_TREEOBJ_REF_KEY ".ref"
+
 char *eddy_treeobj_encode (const json_t *obj, size_t *len);
 
 /* The same bytes as eddy_treeobj_encode (obj) for a dir or hdir obj,

@@ -26,7 +26,7 @@
 struct src {
     eddy_kvs_cache_t *c;
     size_t largest;
-    int puts;
+    int puts, gets;
     bool keep_obj, no_data;
 };
 
@@ -34,6 +34,7 @@ static json_t *s_get_obj (void *arg, const char *ref, eddy_error_t *err)
 {
     struct src *s = arg;
     json_t *o = eddy_kvs_cache_get_obj (s->c, ref, err);
+    s->gets++;
     if (!o && errno == ENOENT)
         errno = EAGAIN;
     return o;
@@ -61,10 +62,18 @@ static int s_put (void *arg, void *data, size_t len, json_t *obj, char ref[EDDY_
 
 static const struct eddy_kvs_tree_src src_ops = { s_get_obj, s_get_data, s_put };
 
+/* keep_work: commits go on one working tree, kept from one to the next
+ * while it stands for root (as the kvs module does); collapse_every N:
+ * every N commits, what the last commit did not write is collapsed.
+ */
 struct fixture {
     struct src s;
     struct eddy_kvs_tree t;
     char root[EDDY_BLOBREF_SIZE];
+    bool keep_work;
+    int collapse_every;
+    json_t *work;
+    char workroot[EDDY_BLOBREF_SIZE];
 };
 
 static int setup (void **state)
@@ -82,6 +91,7 @@ static int setup (void **state)
 static int teardown (void **state)
 {
     struct fixture *f = *state;
+    json_decref (f->work);
     eddy_kvs_cache_destroy (f->s.c);
     free (f);
     return 0;
@@ -106,13 +116,24 @@ static int commit (struct fixture *f, const char *ops_text)
     int rc = -1;
 
     assert_non_null (ops);
-    if (!(work = eddy_kvs_tree_begin (&f->t, f->root)))
+    f->t.epoch++;
+    if (f->work && (!f->keep_work || strcmp (f->workroot, f->root) != 0)) {
+        json_decref (f->work);
+        f->work = NULL;
+    }
+    if (!(work = f->work) && !(work = eddy_kvs_tree_begin (&f->t, f->root)))
         goto out;
+    f->work = NULL;
+    if (f->keep_work && f->collapse_every && f->t.epoch % f->collapse_every == 0)
+        assert_int_equal (eddy_kvs_tree_collapse (&f->t, work, f->t.epoch - 1), 0);
     json_array_foreach (ops, i, op) {
         if (eddy_kvs_tree_apply (&f->t, work, op) < 0)
             goto out;
     }
-    rc = eddy_kvs_tree_finish (&f->t, work, f->root);
+    if ((rc = eddy_kvs_tree_finish (&f->t, work, f->root)) == 0 && f->keep_work) {
+        memcpy (f->workroot, f->root, sizeof (f->workroot));
+        f->work = json_incref (work);
+    }
 out:
     json_decref (work);
     json_decref (ops);
@@ -453,10 +474,15 @@ static void commit_roots_are_unchanged (void **state)
     struct fixture *f = *state;
     char roots[3][EDDY_BLOBREF_SIZE];
 
-    for (int mode = 0; mode < 3; mode++) {
+    /* and on kept working trees: with the old text (encode from it),
+     * without it (encode in full), collapsing now and then
+     */
+    for (int mode = 0; mode < 6; mode++) {
         fresh_cache (f);
-        f->s.keep_obj = mode > 0;
-        f->s.no_data = mode == 2;
+        f->s.keep_obj = mode == 1 || mode == 2;
+        f->s.no_data = mode == 2 || mode == 4;
+        f->keep_work = mode >= 3;
+        f->collapse_every = mode == 5 ? 3 : 0;
         assert_int_equal (eddy_kvs_tree_empty_root (&f->t, f->root), 0);
         history (f, roots);
         for (int i = 0; i < 3; i++) {
@@ -556,6 +582,125 @@ static void one_commit_or_many_give_the_same_root (void **state)
     fresh_cache (f);
     f->s.keep_obj = true;
     one_commit_or_many (f);
+    fresh_cache (f);
+    f->keep_work = true;
+    one_commit_or_many (f);
+    fresh_cache (f);
+    f->collapse_every = 2;
+    one_commit_or_many (f);
+}
+
+/* The first commit copies the directories on its paths out of their
+ * blobs; on a kept tree the next ones find them there and change them in
+ * place (no blob read), each directory written once per commit, and every
+ * stored blob is a valid tree object without inline directories.
+ */
+static void a_kept_tree_changes_its_directories_in_place (void **state)
+{
+    struct fixture *f = *state;
+    char key[64];
+
+    f->keep_work = true;
+    assert_int_equal (put (f, "job.a.b.x", "1"), 0);
+    for (int i = 0; i < 100; i++) {
+        snprintf (key, sizeof (key), "job.a.b.k%03d", i);
+        f->s.gets = f->s.puts = 0;
+        assert_int_equal (put (f, key, "2"), 0);
+        assert_int_equal (f->s.gets, 0);
+        /* root, job, job.a, and job.a.b: flat, then (once sharded, which
+         * writes every bucket) an hdir and one bucket
+         */
+        if (i != 31)
+            assert_int_equal (f->s.puts, i < 31 ? 4 : 5);
+    }
+    /* every blob decodes strictly: lookups read each one afresh */
+    fresh_cache (f);
+    assert_int_equal (eddy_kvs_tree_empty_root (&f->t, f->root), 0);
+    json_decref (f->work);
+    f->work = NULL;
+    for (int i = 0; i < 100; i++) {
+        snprintf (key, sizeof (key), "job.a.b.k%03d", i);
+        assert_int_equal (put (f, key, "2"), 0);
+    }
+    char kept[EDDY_BLOBREF_SIZE];
+    memcpy (kept, f->root, sizeof (kept));
+    struct src plain = { .c = eddy_kvs_cache_create () };
+    struct eddy_kvs_tree t;
+    eddy_kvs_tree_init (&t, &src_ops, &plain);
+    /* the same commits on a cache that decodes every blob from its text */
+    char root[EDDY_BLOBREF_SIZE];
+    assert_int_equal (eddy_kvs_tree_empty_root (&t, root), 0);
+    for (int i = 0; i < 100; i++) {
+        json_t *op = json_pack ("{s:s s:s s:s}", "op", "put", "key", "", "value", "2");
+        snprintf (key, sizeof (key), "job.a.b.k%03d", i);
+        json_object_set_new (op, "key", json_string (key));
+        json_t *work = eddy_kvs_tree_begin (&t, root);
+        assert_non_null (work);
+        assert_int_equal (eddy_kvs_tree_apply (&t, work, op), 0);
+        assert_int_equal (eddy_kvs_tree_finish (&t, work, root), 0);
+        json_decref (work);
+        json_decref (op);
+    }
+    assert_string_equal (root, kept);
+    for (int i = 0; i < 100; i++) {
+        snprintf (key, sizeof (key), "job.a.b.k%03d", i);
+        json_t *e = eddy_kvs_tree_lookup (&t, root, key);
+        assert_non_null (e);
+        json_decref (e);
+    }
+    eddy_kvs_cache_destroy (plain.c);
+}
+
+/* A failed operation leaves the kept tree partly changed: it is dropped,
+ * and the next commit starts again from the stored root.
+ */
+static void a_failed_commit_does_not_leak_into_the_next (void **state)
+{
+    struct fixture *f = *state;
+    char before[EDDY_BLOBREF_SIZE];
+
+    f->keep_work = true;
+    assert_int_equal (put (f, "a.v", "1"), 0);
+    memcpy (before, f->root, sizeof (before));
+    assert_int_equal (commit (f, "[{\"op\":\"put\",\"key\":\"a.w\",\"value\":\"2\"},"
+                                 "{\"op\":\"put\",\"key\":\"a.v.x\",\"value\":\"3\"}]"),
+                      -1);
+    assert_int_equal (errno, EINVAL);
+    assert_string_equal (f->root, before);
+    assert_int_equal (put (f, "a.u", "4"), 0);
+    assert_null (get (f, "a.w"));
+    assert_int_equal (errno, ENOENT);
+    char *v = get (f, "a.u");
+    assert_string_equal (v, "4");
+    free (v);
+}
+
+/* Collapsing turns what was not written lately back into dirrefs: the
+ * root stays the same, and the next commit under it reads the blob again.
+ */
+static void collapse_frees_what_was_not_written_lately (void **state)
+{
+    struct fixture *f = *state;
+
+    f->keep_work = true;
+    assert_int_equal (put (f, "old.x", "1"), 0);
+    assert_int_equal (put (f, "new.x", "2"), 0);
+    json_t *data = json_object_get (f->work, "data");
+    assert_int_equal (eddy_treeobj_type (json_object_get (data, "old")), EDDY_TREEOBJ_DIR);
+    assert_int_equal (eddy_kvs_tree_collapse (&f->t, f->work, f->t.epoch), 0);
+    assert_int_equal (eddy_treeobj_type (json_object_get (data, "old")), EDDY_TREEOBJ_DIRREF);
+    assert_int_equal (eddy_treeobj_type (json_object_get (data, "new")), EDDY_TREEOBJ_DIR);
+    char root[EDDY_BLOBREF_SIZE];
+    assert_int_equal (eddy_kvs_tree_finish (&f->t, f->work, root), 0);
+    assert_string_equal (root, f->root);
+    f->s.gets = 0;
+    assert_int_equal (put (f, "old.y", "3"), 0);
+    assert_int_equal (f->s.gets, 1);
+    char *v = get (f, "old.x");
+    assert_string_equal (v, "1");
+    free (v);
+    assert_int_equal (eddy_kvs_tree_collapse (&f->t, NULL, 0), -1);
+    assert_int_equal (errno, EINVAL);
 }
 
 static void cache_expires_clean_blobs_only (void **state)
@@ -744,6 +889,9 @@ int main (void)
         cmocka_unit_test_setup_teardown (same_commits_give_the_same_root, setup, teardown),
         cmocka_unit_test_setup_teardown (commit_roots_are_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown (one_commit_or_many_give_the_same_root, setup, teardown),
+        cmocka_unit_test_setup_teardown (a_kept_tree_changes_its_directories_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown (a_failed_commit_does_not_leak_into_the_next, setup, teardown),
+        cmocka_unit_test_setup_teardown (collapse_frees_what_was_not_written_lately, setup, teardown),
         cmocka_unit_test (cache_expires_clean_blobs_only),
         cmocka_unit_test (blobrefs_are_checked_exactly),
         cmocka_unit_test (blobref_scan_finds_exact_refs_only),

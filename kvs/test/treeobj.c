@@ -261,6 +261,48 @@ static void random_name (unsigned *seed, char *name, size_t size, bool odd)
  * the update from the old encoding is the full encoding of the new
  * version, or EINVAL when an old name is escaped.
  */
+/* A working tree's directory that carries the ref of its blob is written
+ * as a dirref to it (in a full encoding and in an update alike), and no
+ * hidden member ('.' names) is ever written; obj itself is always
+ * encoded whole.
+ */
+static void inline_dirs_with_a_ref_encode_as_dirrefs (void **state)
+{
+    (void)state;
+    json_t *top = eddy_treeobj_dir (), *sub = eddy_treeobj_dir (), *h = eddy_treeobj_hdir (1);
+    json_object_set_new (json_object_get (sub, "data"), "v", eddy_treeobj_val ("1", 1));
+    json_object_set_new (sub, EDDY_TREEOBJ_REF_KEY, json_string (REF1));
+    json_object_set_new (sub, ".written", json_integer (7));
+    json_object_set_new (h, EDDY_TREEOBJ_REF_KEY, json_string (REFFF));
+    json_object_set_new (json_object_get (top, "data"), "sub", sub);
+    json_object_set_new (json_object_get (top, "data"), "h", h);
+    json_object_set_new (top, EDDY_TREEOBJ_REF_KEY, json_string (REF0));
+    json_object_set_new (top, ".changed", json_pack ("[s]", "sub"));
+    const char *want = "{\"data\":{\"h\":{\"data\":[\"" REFFF "\"],\"type\":\"dirref\",\"ver\":1},"
+                       "\"sub\":{\"data\":[\"" REF1 "\"],\"type\":\"dirref\",\"ver\":1}},"
+                       "\"type\":\"dir\",\"ver\":1}";
+    size_t len;
+    char *s = eddy_treeobj_encode (top, &len);
+    assert_non_null (s);
+    assert_string_equal (s, want);
+    assert_int_equal (len, strlen (want));
+    /* an update from the text with sub inline and without its ref */
+    json_t *plain = eddy_treeobj_dir ();
+    json_object_set_new (json_object_get (plain, "data"), "h", eddy_treeobj_dirref (REFFF));
+    json_object_set_new (json_object_get (plain, "data"), "sub", eddy_treeobj_dirref (REF0));
+    char *base = eddy_treeobj_encode (plain, NULL);
+    json_t *changed = json_pack ("[s]", "sub");
+    char *u = eddy_treeobj_encode_update (top, base, strlen (base), changed, &len);
+    assert_non_null (u);
+    assert_string_equal (u, want);
+    free (u);
+    free (base);
+    free (s);
+    json_decref (changed);
+    json_decref (plain);
+    json_decref (top);
+}
+
 static void updates_equal_full_encodings (void **state)
 {
     unsigned seed = 4242;
@@ -385,6 +427,7 @@ int main (void)
         cmocka_unit_test (a_large_dir_encodes_in_strcmp_order),
         cmocka_unit_test (encode_rejects_what_is_not_a_tree_object),
         cmocka_unit_test (strings_are_escaped_as_before),
+        cmocka_unit_test (inline_dirs_with_a_ref_encode_as_dirrefs),
         cmocka_unit_test (updates_equal_full_encodings),
         cmocka_unit_test (updates_refuse_a_base_of_another_shape),
         cmocka_unit_test (slots_follow_the_digest),
