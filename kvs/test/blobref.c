@@ -81,7 +81,8 @@ static void hash_names_parse_both_ways (void **state)
  */
 static void check_exact_form (const char *good)
 {
-    static const char near[] = "/:`g@GAF"; /* bytes just outside the hex ranges */
+    /* bytes just outside the hex ranges, and digits with the high bit set */
+    static const char near[] = "/:`g@GAF\xb0\xb9\xe1\xe6\x80\xff\x01";
     size_t n = strlen (good), plen = n - 64;
     char ref[EDDY_BLOBREF_SIZE + 1];
     struct eddy_digest d;
@@ -143,6 +144,34 @@ static void blobrefs_are_checked_exactly (void **state)
     assert_int_equal (eddy_digest_key (&d), eddy_digest_key (&e));
     eddy_blobref_format (&e, back);
     assert_string_equal (back, b2b);
+}
+
+/* Parsing against a plain reading of the hex, over refs of random digits
+ * (each of the 16 at every position, in both prefixes).
+ */
+static void parse_reads_every_digit (void **state)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned x = 1;
+
+    (void)state;
+    for (int round = 0; round < 2000; round++) {
+        char ref[EDDY_BLOBREF_SIZE];
+        unsigned char want[EDDY_BLOBREF_DIGEST];
+        struct eddy_digest d;
+        size_t plen = round % 2 ? 8 : 7;
+        memcpy (ref, round % 2 ? "blake2b-" : "sha256-", plen);
+        for (int i = 0; i < EDDY_BLOBREF_DIGEST; i++) {
+            x = x * 1103515245u + 12345u;
+            want[i] = (unsigned char)(x >> 16);
+            ref[plen + 2 * i] = hex[want[i] >> 4];
+            ref[plen + 2 * i + 1] = hex[want[i] & 15];
+        }
+        ref[plen + 64] = '\0';
+        assert_int_equal (eddy_blobref_parse (ref, &d), 0);
+        assert_memory_equal (d.bytes, want, sizeof (want));
+        assert_int_equal (d.alg, round % 2 ? EDDY_HASH_BLAKE2B : EDDY_HASH_SHA256);
+    }
 }
 
 static void check_hashes_by_the_refs_own_function (void **state)
@@ -219,6 +248,7 @@ int main (void)
         cmocka_unit_test (sha256_agrees_with_a_second_implementation),
         cmocka_unit_test (hash_names_parse_both_ways),
         cmocka_unit_test (blobrefs_are_checked_exactly),
+        cmocka_unit_test (parse_reads_every_digit),
         cmocka_unit_test (check_hashes_by_the_refs_own_function),
         cmocka_unit_test (blobref_scan_finds_exact_refs_of_both_kinds),
     };
