@@ -16,6 +16,7 @@
 #include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
 #include "engine/util/sign.h"
+#include "kvs/blobref.h"
 #include "sched/job-manager/queue.h"
 #include "sched/policy.h"
 
@@ -106,6 +107,15 @@ static int template_check (const json_t *v, eddy_error_t *err)
     return 0;
 }
 
+/* content.hash: a hash function blobrefs can name */
+static int hash_check (const json_t *v, eddy_error_t *err)
+{
+    eddy_hash_t alg;
+    if (eddy_hash_parse (json_string_value (v), &alg) < 0)
+        return eddy_error_set (err, "'%s' is not a hash (sha256, blake2b)", json_string_value (v));
+    return 0;
+}
+
 /* [broker]: the broker itself (attributes of the same names) */
 static const struct eddy_conf_key broker_keys[] = {
     { "statedir", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = absolute_path_check, .doc = "where rank 0 keeps the KVS and the jobs (system default /var/lib/eddy)" },
@@ -126,6 +136,12 @@ static const struct eddy_conf_key tbon_keys[] = {
     { "tcp_user_timeout", EDDY_CONF_DURATION, EDDY_CONF_UNUSED },
     { "torpid_min", EDDY_CONF_DURATION, EDDY_CONF_UNUSED, .doc = "eddy's keepalive_period plays its part" },
     { "torpid_max", EDDY_CONF_DURATION, 0, .doc = "silence after which a child is torpid (not scheduled on), 0 = never" },
+    EDDY_CONF_END,
+};
+
+/* [content]: the content store and the kvs module, which names its blobs */
+static const struct eddy_conf_key content_keys[] = {
+    { "hash", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = hash_check, .doc = "what names new blobs: sha256 (default) or blake2b" },
     EDDY_CONF_END,
 };
 
@@ -324,6 +340,7 @@ static const struct eddy_conf_key ingest_keys[] = {
 const struct eddy_conf_key eddy_config_schema[] = {
     { "broker", EDDY_CONF_TABLE, .keys = broker_keys },
     { "tbon", EDDY_CONF_TABLE, .keys = tbon_keys },
+    { "content", EDDY_CONF_TABLE, .keys = content_keys },
     { "bootstrap", EDDY_CONF_TABLE, 0, .keys = bootstrap_keys },
     { "resource", EDDY_CONF_TABLE, 0, .keys = resource_keys },
     { "job-manager", EDDY_CONF_TABLE, .keys = job_manager_keys },

@@ -47,11 +47,11 @@ static void *mem_open (const char *dir, json_t *opts, eddy_error_t *err)
 static int mem_load (void *impl, const char *ref, void **data, size_t *len)
 {
     struct mem *m = impl;
-    unsigned char digest[EDDY_BLOBREF_DIGEST];
+    struct eddy_digest digest;
     struct eddy_blob *b;
     char *buf;
 
-    if (eddy_blobref_digest (ref, digest) < 0 || !(b = eddy_blobtab_get (m->blobs, digest))) {
+    if (eddy_blobref_parse (ref, &digest) < 0 || !(b = eddy_blobtab_get (m->blobs, &digest))) {
         errno = ENOENT;
         return -1;
     }
@@ -74,7 +74,7 @@ static int mem_store (void *impl,
 {
     struct mem *m = impl;
     json_t *cv = NULL;
-    unsigned char digest[EDDY_BLOBREF_DIGEST];
+    struct eddy_digest digest;
 
     /* the checkpoint value first, the one allocation that must not fail
      * after blobs went in; blobs without their checkpoint are merely
@@ -85,13 +85,13 @@ static int mem_store (void *impl,
     for (size_t i = 0; i < n; i++) {
         bool added;
         struct eddy_blob *b;
-        if (eddy_blobref_digest (refs[i], digest) < 0) {
+        if (eddy_blobref_parse (refs[i], &digest) < 0) {
             json_decref (cv);
             eddy_error_set (err, "bad blobref");
             errno = EINVAL;
             return -1;
         }
-        if (!(b = eddy_blobtab_add (m->blobs, digest, data[i], lens[i], &added)))
+        if (!(b = eddy_blobtab_add (m->blobs, &digest, data[i], lens[i], &added)))
             goto nomem;
         if (added)
             m->bytes += lens[i];
@@ -138,7 +138,7 @@ struct mark {
     struct eddy_backing_gc *res;
 };
 
-static int mark_one (const unsigned char digest[EDDY_BLOBREF_DIGEST], void *arg)
+static int mark_one (const struct eddy_digest *digest, void *arg)
 {
     struct mark *mk = arg;
     struct eddy_blob *b = eddy_blobtab_get (mk->m->blobs, digest);

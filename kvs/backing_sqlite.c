@@ -413,14 +413,14 @@ static void sq_stats (void *impl, uint64_t *count, uint64_t *bytes)
 struct gc {
     struct sq *s;
     eddy_blobtab_t *marked;
-    unsigned char (*stack)[EDDY_BLOBREF_DIGEST];
+    struct eddy_digest *stack;
     size_t n, cap;
     struct eddy_backing_gc *res;
     int rc; /* an sqlite error while marking */
 };
 
 /* Reached digest: mark it and put it on the stack to be scanned. */
-static int mark_one (const unsigned char digest[EDDY_BLOBREF_DIGEST], void *arg)
+static int mark_one (const struct eddy_digest *digest, void *arg)
 {
     struct gc *g = arg;
     bool added;
@@ -441,20 +441,20 @@ static int mark_one (const unsigned char digest[EDDY_BLOBREF_DIGEST], void *arg)
         g->stack = p;
         g->cap = cap;
     }
-    memcpy (g->stack[g->n++], digest, EDDY_BLOBREF_DIGEST);
+    g->stack[g->n++] = *digest;
     return 0;
 }
 
 /* Scan the blob a digest names for more blobrefs (a missing one is
  * counted, not an error: the kvs may name blobs it never got to store).
  */
-static int mark_scan (struct gc *g, const unsigned char digest[EDDY_BLOBREF_DIGEST])
+static int mark_scan (struct gc *g, const struct eddy_digest *digest)
 {
     struct sq *s = g->s;
     char ref[EDDY_BLOBREF_SIZE];
     int rc, ret = 0;
 
-    eddy_blobref_from_digest (digest, ref);
+    eddy_blobref_format (digest, ref);
     sqlite3_bind_text (s->load, 1, ref, -1, SQLITE_STATIC);
     rc = sqlite3_step (s->load);
     if (rc == SQLITE_ROW) {
@@ -481,13 +481,13 @@ static void gc_doomed (sqlite3_context *cx, int argc, sqlite3_value **argv)
     const char *ref = (const char *)sqlite3_value_text (argv[0]);
     int64_t size = sqlite3_value_int64 (argv[1]);
     int64_t epoch = sqlite3_value_int64 (argv[2]);
-    unsigned char digest[EDDY_BLOBREF_DIGEST];
+    struct eddy_digest digest;
 
     if (!g) {
         sqlite3_result_int (cx, 0);
         return;
     }
-    if (eddy_blobref_digest (ref, digest) == 0 && eddy_blobtab_get (g->marked, digest)) {
+    if (eddy_blobref_parse (ref, &digest) == 0 && eddy_blobtab_get (g->marked, &digest)) {
         g->res->live++;
         g->res->live_bytes += (uint64_t)size;
         sqlite3_result_int (cx, 0);
@@ -530,9 +530,8 @@ static int sq_gc (void *impl, struct eddy_backing_gc *res, eddy_error_t *err)
     if (rc != SQLITE_DONE)
         goto error;
     while (g.n > 0) {
-        unsigned char d[EDDY_BLOBREF_DIGEST];
-        memcpy (d, g.stack[--g.n], sizeof (d));
-        if (mark_scan (&g, d) < 0) {
+        struct eddy_digest d = g.stack[--g.n]; /* mark_scan may grow the stack */
+        if (mark_scan (&g, &d) < 0) {
             rc = g.rc;
             goto error;
         }

@@ -1,5 +1,8 @@
 /* blobtab.c - see blobtab.h.  Linear probing with backward-shift
- * deletion (only filter () deletes).
+ * deletion (only filter () deletes).  Each slot keeps the digest's first
+ * 64 bits beside the entry, so a probe touches only the slot array until
+ * those match: the entries themselves are scattered over the heap, and
+ * reading one per probe was most of what a lookup cost.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -7,18 +10,16 @@
 
 #include "kvs/blobtab.h"
 
+struct slot {
+    uint64_t key; /* eddy_digest_key (&b->digest) */
+    struct eddy_blob *b;
+};
+
 struct eddy_blobtab {
-    struct eddy_blob **slots;
+    struct slot *slots;
     size_t cap; /* power of two */
     size_t count;
 };
-
-static size_t slot_of (const unsigned char *digest, size_t cap)
-{
-    uint64_t h;
-    memcpy (&h, digest, sizeof (h));
-    return (size_t)h & (cap - 1);
-}
 
 eddy_blobtab_t *eddy_blobtab_create (void)
 {
@@ -38,34 +39,37 @@ void eddy_blobtab_destroy (eddy_blobtab_t *t)
     if (t) {
         int saved_errno = errno;
         for (size_t i = 0; i < t->cap; i++)
-            free (t->slots[i]);
+            free (t->slots[i].b);
         free (t->slots);
         free (t);
         errno = saved_errno;
     }
 }
 
-static size_t find (eddy_blobtab_t *t, const unsigned char *digest)
+/* The slot holding digest, or the empty slot where it would go. */
+static size_t find (eddy_blobtab_t *t, const struct eddy_digest *digest, uint64_t key)
 {
-    size_t i = slot_of (digest, t->cap);
-    while (t->slots[i] && memcmp (t->slots[i]->digest, digest, EDDY_BLOBREF_DIGEST) != 0)
-        i = (i + 1) & (t->cap - 1);
-    return i;
+    size_t mask = t->cap - 1, i = (size_t)key & mask;
+    for (;;) {
+        const struct slot *s = &t->slots[i];
+        if (!s->b || (s->key == key && eddy_digest_equal (&s->b->digest, digest)))
+            return i;
+        i = (i + 1) & mask;
+    }
 }
 
 /* Move every entry into a table of ncap slots. */
 static int rehash (eddy_blobtab_t *t, size_t ncap)
 {
-    struct eddy_blob **n = calloc (ncap, sizeof (n[0]));
+    struct slot *n = calloc (ncap, sizeof (n[0]));
     if (!n)
         return -1;
     for (size_t i = 0; i < t->cap; i++) {
-        struct eddy_blob *b = t->slots[i];
-        if (b) {
-            size_t j = slot_of (b->digest, ncap);
-            while (n[j])
+        if (t->slots[i].b) {
+            size_t j = (size_t)t->slots[i].key & (ncap - 1);
+            while (n[j].b)
                 j = (j + 1) & (ncap - 1);
-            n[j] = b;
+            n[j] = t->slots[i];
         }
     }
     free (t->slots);
@@ -74,39 +78,41 @@ static int rehash (eddy_blobtab_t *t, size_t ncap)
     return 0;
 }
 
-struct eddy_blob *eddy_blobtab_get (eddy_blobtab_t *t, const unsigned char digest[EDDY_BLOBREF_DIGEST])
+struct eddy_blob *eddy_blobtab_get (eddy_blobtab_t *t, const struct eddy_digest *digest)
 {
-    return t ? t->slots[find (t, digest)] : NULL;
+    return t ? t->slots[find (t, digest, eddy_digest_key (digest))].b : NULL;
 }
 
 struct eddy_blob *eddy_blobtab_add (eddy_blobtab_t *t,
-                                    const unsigned char digest[EDDY_BLOBREF_DIGEST],
+                                    const struct eddy_digest *digest,
                                     const void *data,
                                     size_t len,
                                     bool *added)
 {
+    uint64_t key = eddy_digest_key (digest);
     struct eddy_blob *b;
     size_t i;
 
     if (added)
         *added = false;
-    i = find (t, digest);
-    if (t->slots[i])
-        return t->slots[i];
+    i = find (t, digest, key);
+    if (t->slots[i].b)
+        return t->slots[i].b;
     if ((t->count + 1) * 4 > t->cap * 3) {
         if (rehash (t, t->cap * 2) < 0)
             return NULL;
-        i = find (t, digest);
+        i = find (t, digest, key);
     }
     if (!(b = malloc (sizeof (*b) + len + 1)))
         return NULL;
-    memcpy (b->digest, digest, EDDY_BLOBREF_DIGEST);
+    b->digest = *digest;
     b->epoch = b->mark = 0;
     b->len = len;
     if (len > 0)
         memcpy (b->data, data, len);
     b->data[len] = '\0';
-    t->slots[i] = b;
+    t->slots[i].key = key;
+    t->slots[i].b = b;
     t->count++;
     if (added)
         *added = true;
@@ -124,18 +130,17 @@ size_t eddy_blobtab_count (eddy_blobtab_t *t)
 static void remove_slot (eddy_blobtab_t *t, size_t i)
 {
     size_t mask = t->cap - 1, j = i;
-    free (t->slots[i]);
-    t->slots[i] = NULL;
+    free (t->slots[i].b);
+    t->slots[i].b = NULL;
     t->count--;
     for (;;) {
         j = (j + 1) & mask;
-        struct eddy_blob *b = t->slots[j];
-        if (!b)
+        if (!t->slots[j].b)
             break;
-        size_t home = slot_of (b->digest, t->cap);
+        size_t home = (size_t)t->slots[j].key & mask;
         if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
-            t->slots[i] = b;
-            t->slots[j] = NULL;
+            t->slots[i] = t->slots[j];
+            t->slots[j].b = NULL;
             i = j;
         }
     }
@@ -146,7 +151,7 @@ size_t eddy_blobtab_filter (eddy_blobtab_t *t, bool (*keep) (const struct eddy_b
     size_t gone = 0, cap;
 
     for (size_t i = 0; i < t->cap;) {
-        if (t->slots[i] && !keep (t->slots[i], arg)) {
+        if (t->slots[i].b && !keep (t->slots[i].b, arg)) {
             remove_slot (t, i);
             gone++;
             continue; /* slot i may hold a shifted entry now */

@@ -1,19 +1,21 @@
 /* cache.c - an open-addressing hash table (linear probing, backward-shift
- * deletion) keyed by blobref, plus a list of the entries in order of last
- * use (most recent first), from whose tail expiry takes.  The blobref is
- * already a uniform hash, so its first hex digits index the table.
- * Nothing iterates the table in an order that can reach the outside.
+ * deletion) keyed by digest, plus a list of the entries in order of last
+ * use (most recent first), from whose tail expiry takes.  A text blobref
+ * is parsed once per call; probes compare the digest's first 64 bits,
+ * kept in the slot array beside the entry, and read an entry only when
+ * those match.  Nothing iterates the table in an order that can reach the
+ * outside.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kvs/blobref.h"
 #include "kvs/cache.h"
 #include "kvs/treeobj.h"
 
 struct entry {
-    char ref[EDDY_BLOBREF_SIZE];
+    struct eddy_digest d;
+    char ref[EDDY_BLOBREF_SIZE]; /* the text, for dirty_get () and errors */
     void *data;
     size_t len;
     json_t *obj;
@@ -22,8 +24,13 @@ struct entry {
     struct entry *newer, *older; /* the use list */
 };
 
+struct slot {
+    uint64_t key; /* eddy_digest_key (&e->d) */
+    struct entry *e;
+};
+
 struct eddy_kvs_cache {
-    struct entry **slots;
+    struct slot *slots;
     size_t cap; /* power of two */
     size_t count;
     uint64_t epoch;
@@ -75,16 +82,6 @@ static void touch (eddy_kvs_cache_t *c, struct entry *e)
     }
 }
 
-static size_t ref_hash (const char *ref)
-{
-    size_t h = 0;
-    for (int i = 7; i < 7 + 16 && ref[i]; i++) {
-        char c = ref[i];
-        h = (h << 4) | (size_t)(c >= 'a' ? c - 'a' + 10 : c >= '0' && c <= '9' ? c - '0' : c & 15);
-    }
-    return h;
-}
-
 static void entry_free (struct entry *e)
 {
     if (e) {
@@ -112,7 +109,7 @@ void eddy_kvs_cache_destroy (eddy_kvs_cache_t *c)
     if (c) {
         int saved_errno = errno;
         for (size_t i = 0; i < c->cap; i++)
-            entry_free (c->slots[i]);
+            entry_free (c->slots[i].e);
         free (c->slots);
         free (c->dirty);
         free (c);
@@ -120,27 +117,31 @@ void eddy_kvs_cache_destroy (eddy_kvs_cache_t *c)
     }
 }
 
-static size_t find (eddy_kvs_cache_t *c, const char *ref)
+/* The slot holding d, or the empty slot where it would go. */
+static size_t find (eddy_kvs_cache_t *c, const struct eddy_digest *d)
 {
-    size_t i = ref_hash (ref) & (c->cap - 1);
-    while (c->slots[i] && strcmp (c->slots[i]->ref, ref) != 0)
-        i = (i + 1) & (c->cap - 1);
-    return i;
+    uint64_t key = eddy_digest_key (d);
+    size_t mask = c->cap - 1, i = (size_t)key & mask;
+    for (;;) {
+        const struct slot *s = &c->slots[i];
+        if (!s->e || (s->key == key && eddy_digest_equal (&s->e->d, d)))
+            return i;
+        i = (i + 1) & mask;
+    }
 }
 
 static int grow (eddy_kvs_cache_t *c)
 {
     size_t ncap = c->cap * 2;
-    struct entry **n = calloc (ncap, sizeof (n[0]));
+    struct slot *n = calloc (ncap, sizeof (n[0]));
     if (!n)
         return -1;
     for (size_t i = 0; i < c->cap; i++) {
-        struct entry *e = c->slots[i];
-        if (e) {
-            size_t j = ref_hash (e->ref) & (ncap - 1);
-            while (n[j])
+        if (c->slots[i].e) {
+            size_t j = (size_t)c->slots[i].key & (ncap - 1);
+            while (n[j].e)
                 j = (j + 1) & (ncap - 1);
-            n[j] = e;
+            n[j] = c->slots[i];
         }
     }
     free (c->slots);
@@ -172,16 +173,33 @@ int eddy_kvs_cache_insert_obj (eddy_kvs_cache_t *c,
                                json_t *obj,
                                bool dirty)
 {
-    struct entry *e;
-    size_t i;
+    struct eddy_digest d;
 
-    if (!c || !eddy_blobref_valid (ref)) {
+    if (eddy_blobref_parse (ref, &d) < 0) {
         free (data);
         errno = EINVAL;
         return -1;
     }
-    i = find (c, ref);
-    if ((e = c->slots[i])) {
+    return eddy_kvs_cache_insert_digest (c, &d, data, len, obj, dirty);
+}
+
+int eddy_kvs_cache_insert_digest (eddy_kvs_cache_t *c,
+                                  const struct eddy_digest *d,
+                                  void *data,
+                                  size_t len,
+                                  json_t *obj,
+                                  bool dirty)
+{
+    struct entry *e;
+    size_t i;
+
+    if (!c || !d || !eddy_hash_name ((eddy_hash_t)d->alg)) {
+        free (data);
+        errno = EINVAL;
+        return -1;
+    }
+    i = find (c, d);
+    if ((e = c->slots[i].e)) {
         free (data);
         touch (c, e);
         if (dirty && !e->dirty) {
@@ -198,19 +216,21 @@ int eddy_kvs_cache_insert_obj (eddy_kvs_cache_t *c,
     if ((c->count + 1) * 4 > c->cap * 3) {
         if (grow (c) < 0)
             goto nomem;
-        i = find (c, ref);
+        i = find (c, d);
     }
     if (dirty && c->ndirty == c->dirty_cap && dirty_grow (c) < 0)
         goto nomem;
     if (!(e = calloc (1, sizeof (*e))))
         goto nomem;
-    memcpy (e->ref, ref, EDDY_BLOBREF_SIZE);
+    e->d = *d;
+    eddy_blobref_format (d, e->ref);
     e->data = data;
     e->len = len;
     e->obj = json_incref (obj);
     e->used = c->epoch;
     e->dirty = dirty;
-    c->slots[i] = e;
+    c->slots[i].key = eddy_digest_key (d);
+    c->slots[i].e = e;
     c->count++;
     c->bytes += cost (e);
     list_push (c, e);
@@ -223,24 +243,32 @@ nomem:
     return -1;
 }
 
-static struct entry *lookup (eddy_kvs_cache_t *c, const char *ref)
+static struct entry *lookup (eddy_kvs_cache_t *c, const struct eddy_digest *d)
 {
     struct entry *e;
-    if (!c || !ref || !eddy_blobref_valid (ref))
+    if (!c || !d)
         return NULL;
-    if ((e = c->slots[find (c, ref)]))
+    if ((e = c->slots[find (c, d)].e))
         touch (c, e);
     return e;
 }
 
-bool eddy_kvs_cache_has (eddy_kvs_cache_t *c, const char *ref)
+/* lookup () by text: NULL for a ref that is not one. */
+static struct entry *lookup_ref (eddy_kvs_cache_t *c, const char *ref)
 {
-    return lookup (c, ref) != NULL;
+    struct eddy_digest d;
+    if (eddy_blobref_parse (ref, &d) < 0)
+        return NULL;
+    return lookup (c, &d);
 }
 
-int eddy_kvs_cache_get_data (eddy_kvs_cache_t *c, const char *ref, const void **data, size_t *len)
+bool eddy_kvs_cache_has (eddy_kvs_cache_t *c, const char *ref)
 {
-    struct entry *e = lookup (c, ref);
+    return lookup_ref (c, ref) != NULL;
+}
+
+static int entry_data (struct entry *e, const void **data, size_t *len)
+{
     if (!e) {
         errno = ENOENT;
         return -1;
@@ -250,22 +278,44 @@ int eddy_kvs_cache_get_data (eddy_kvs_cache_t *c, const char *ref, const void **
     return 0;
 }
 
-json_t *eddy_kvs_cache_get_obj (eddy_kvs_cache_t *c, const char *ref, eddy_error_t *err)
+int eddy_kvs_cache_get_data (eddy_kvs_cache_t *c, const char *ref, const void **data, size_t *len)
 {
-    struct entry *e = lookup (c, ref);
+    return entry_data (lookup_ref (c, ref), data, len);
+}
+
+int eddy_kvs_cache_get_data_digest (eddy_kvs_cache_t *c,
+                                    const struct eddy_digest *d,
+                                    const void **data,
+                                    size_t *len)
+{
+    return entry_data (lookup (c, d), data, len);
+}
+
+static json_t *entry_obj (eddy_kvs_cache_t *c, struct entry *e, eddy_error_t *err)
+{
     if (!e) {
         errno = ENOENT;
         return NULL;
     }
     if (!e->obj) {
         if (!(e->obj = eddy_treeobj_decode (e->data, e->len, err))) {
-            eddy_error_prefix (err, "%s", ref);
+            eddy_error_prefix (err, "%s", e->ref);
             errno = EINVAL;
             return NULL;
         }
         c->bytes += cost (e) - e->len - sizeof (*e);
     }
     return e->obj;
+}
+
+json_t *eddy_kvs_cache_get_obj (eddy_kvs_cache_t *c, const char *ref, eddy_error_t *err)
+{
+    return entry_obj (c, lookup_ref (c, ref), err);
+}
+
+json_t *eddy_kvs_cache_get_obj_digest (eddy_kvs_cache_t *c, const struct eddy_digest *d, eddy_error_t *err)
+{
+    return entry_obj (c, lookup (c, d), err);
 }
 
 size_t eddy_kvs_cache_dirty_count (eddy_kvs_cache_t *c)
@@ -285,23 +335,23 @@ const char *eddy_kvs_cache_dirty_get (eddy_kvs_cache_t *c, size_t i, const void 
 /* Remove the entry in slot i, shifting back the probe chain after it. */
 static void remove_slot (eddy_kvs_cache_t *c, size_t i)
 {
-    size_t mask = c->cap - 1;
-    c->bytes -= cost (c->slots[i]);
-    list_unlink (c, c->slots[i]);
-    entry_free (c->slots[i]);
-    c->slots[i] = NULL;
+    size_t mask = c->cap - 1, j = i;
+    struct entry *gone = c->slots[i].e;
+
+    c->bytes -= cost (gone);
+    list_unlink (c, gone);
+    entry_free (gone);
+    c->slots[i].e = NULL;
     c->count--;
-    size_t j = i;
     for (;;) {
         j = (j + 1) & mask;
-        struct entry *e = c->slots[j];
-        if (!e)
+        if (!c->slots[j].e)
             break;
-        size_t home = ref_hash (e->ref) & mask;
-        /* move e back to i if i lies on its probe path from home */
+        size_t home = (size_t)c->slots[j].key & mask;
+        /* move it back to i if i lies on its probe path from home */
         if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
-            c->slots[i] = e;
-            c->slots[j] = NULL;
+            c->slots[i] = c->slots[j];
+            c->slots[j].e = NULL;
             i = j;
         }
     }
@@ -316,7 +366,7 @@ void eddy_kvs_cache_dirty_done (eddy_kvs_cache_t *c, bool stored)
         if (stored)
             e->dirty = false;
         else
-            remove_slot (c, find (c, e->ref));
+            remove_slot (c, find (c, &e->d));
     }
     c->ndirty = 0;
 }
@@ -340,7 +390,7 @@ size_t eddy_kvs_cache_trim (eddy_kvs_cache_t *c, size_t max_count, size_t max_by
     for (e = c->oldest; e && e->used < before && (c->count > max_count || c->bytes > max_bytes); e = newer) {
         newer = e->newer;
         if (!e->dirty) {
-            remove_slot (c, find (c, e->ref));
+            remove_slot (c, find (c, &e->d));
             n++;
         }
     }
@@ -354,11 +404,12 @@ size_t eddy_kvs_cache_expire (eddy_kvs_cache_t *c, uint64_t before)
 
 void eddy_kvs_cache_drop_clean (eddy_kvs_cache_t *c, const char *ref)
 {
+    struct eddy_digest d;
     size_t i;
-    if (!c || !eddy_blobref_valid (ref))
+    if (!c || eddy_blobref_parse (ref, &d) < 0)
         return;
-    i = find (c, ref);
-    if (c->slots[i] && !c->slots[i]->dirty)
+    i = find (c, &d);
+    if (c->slots[i].e && !c->slots[i].e->dirty)
         remove_slot (c, i);
 }
 

@@ -1,5 +1,6 @@
 /* cache.h - the kvs module's blob cache: blobref -> bytes (and the decoded
- * tree object, made on first use).  New blobs are "dirty" until the
+ * tree object, made on first use), keyed by digest (blobref.h); each call
+ * that takes a text ref has a _digest twin for callers that hold one.  New blobs are "dirty" until the
  * content store has them; clean blobs not used for a while may be expired
  * and are faulted in again from the content store when needed.
  */
@@ -12,6 +13,7 @@
 #include <jansson.h>
 
 #include "engine/error.h"
+#include "kvs/blobref.h"
 
 typedef struct eddy_kvs_cache eddy_kvs_cache_t;
 
@@ -23,13 +25,15 @@ void eddy_kvs_cache_destroy (eddy_kvs_cache_t *c);
  * and 0 returned; a dirty insert of a clean blob makes it dirty again, so
  * that the batch that made it anew stores it again: the content store may
  * have collected it as garbage since, and a blob a new root refers to must
- * either come from the old root or travel with the new one.  -1 + ENOMEM.
+ * either come from the old root or travel with the new one.  -1 + ENOMEM,
+ * or EINVAL for a ref that is not a valid blobref.
  */
 int eddy_kvs_cache_insert (eddy_kvs_cache_t *c, const char *ref, void *data, size_t len, bool dirty);
 
 /* Insert a blob with its decoded tree object (the cache takes a reference
  * to obj, which must never be modified afterwards), so that it is not
- * parsed again.  As insert () otherwise.
+ * parsed again (obj may be NULL).  As insert () otherwise.
+ * insert_digest () is insert_obj () by digest (EINVAL: an unknown alg).
  */
 int eddy_kvs_cache_insert_obj (eddy_kvs_cache_t *c,
                                const char *ref,
@@ -37,6 +41,12 @@ int eddy_kvs_cache_insert_obj (eddy_kvs_cache_t *c,
                                size_t len,
                                json_t *obj,
                                bool dirty);
+int eddy_kvs_cache_insert_digest (eddy_kvs_cache_t *c,
+                                  const struct eddy_digest *d,
+                                  void *data,
+                                  size_t len,
+                                  json_t *obj,
+                                  bool dirty);
 
 /* Lookups mark the blob as used in the current epoch.  get_data returns
  * borrowed bytes, -1 + ENOENT if not cached.  get_obj returns the blob
@@ -46,6 +56,11 @@ int eddy_kvs_cache_insert_obj (eddy_kvs_cache_t *c,
 bool eddy_kvs_cache_has (eddy_kvs_cache_t *c, const char *ref);
 int eddy_kvs_cache_get_data (eddy_kvs_cache_t *c, const char *ref, const void **data, size_t *len);
 json_t *eddy_kvs_cache_get_obj (eddy_kvs_cache_t *c, const char *ref, eddy_error_t *err);
+int eddy_kvs_cache_get_data_digest (eddy_kvs_cache_t *c,
+                                    const struct eddy_digest *d,
+                                    const void **data,
+                                    size_t *len);
+json_t *eddy_kvs_cache_get_obj_digest (eddy_kvs_cache_t *c, const struct eddy_digest *d, eddy_error_t *err);
 
 /* Dirty blobs, in insertion order: count, and the i-th one's ref and
  * bytes.  dirty_done () marks them all clean (stored = true) or drops them

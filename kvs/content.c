@@ -24,6 +24,7 @@ struct content {
     uint32_t rank;
     json_t *args;
     eddy_msg_handler_t **handlers;
+    eddy_hash_t hash; /* [content] hash: what names blobs sent without refs */
 
     /* rank 0 */
     const struct eddy_backing_ops *ops;
@@ -175,9 +176,7 @@ static void fwd_cb (eddy_future_t *f, void *arg)
             (void)json_unpack (eddy_msg_payload (fw->req), "{s:s}", "blobref", &ref);
             if (json_unpack (o, "{s:o s?s}", "data", &d, "encoding", &enc) == 0 && ref
                 && blob_bytes (d, enc && !strcmp (enc, "utf-8"), &data, &len, &buf) == 0) {
-                char check[EDDY_BLOBREF_SIZE];
-                eddy_blobref_hash (data, len, check);
-                if (!strcmp (check, ref))
+                if (eddy_blobref_check (ref, data, len))
                     cache_put (ctx, ref, data, len);
                 free (buf);
             }
@@ -313,13 +312,17 @@ static void store_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
         }
         if (trusted)
             refp[i] = gref;
-        else {
-            /* hash what others send: the name must be the content's */
-            eddy_blobref_hash (ptrs[i], lens[i], brefs[i]);
-            if (gref && strcmp (gref, brefs[i]) != 0) {
+        else if (gref) {
+            /* check what others send by the hash its name gives: the
+             * name must be the content's */
+            if (!eddy_blobref_check (gref, ptrs[i], lens[i])) {
                 eddy_respond_error (h, msg, EPROTO, "content.store: a blobref does not match its blob");
                 goto out;
             }
+            refp[i] = gref;
+        }
+        else {
+            eddy_blobref_hash_alg (ctx->hash, ptrs[i], lens[i], brefs[i]);
             refp[i] = brefs[i];
         }
     }
@@ -562,14 +565,40 @@ static void content_unload (void *arg)
     }
 }
 
+int eddy_content_hash_config (const json_t *table, eddy_hash_t *alg, eddy_error_t *err)
+{
+    json_t *v = json_object_get (table, "hash");
+
+    *alg = EDDY_HASH_SHA256;
+    if (!v)
+        return 0;
+    if (!json_is_string (v)) {
+        errno = EINVAL;
+        return eddy_error_set (err, "content.hash: expected a string");
+    }
+    if (eddy_hash_parse (json_string_value (v), alg) < 0) {
+        errno = EINVAL;
+        return eddy_error_set (err, "content.hash: '%s' is not a hash (sha256, blake2b)", json_string_value (v));
+    }
+    return 0;
+}
+
 static int content_load (eddy_handle_t *h, json_t *args, void **out)
 {
     struct content *ctx;
     const char *statedir = NULL;
     json_int_t cache_max = 65536, gc_min = 10000;
     double gc_factor = 2.0;
+    eddy_hash_t hash;
     eddy_error_t err;
 
+    if (eddy_content_hash_config (eddy_handle_config (h), &hash, &err) < 0) {
+        eddy_future_destroy (eddy_rpc_pack (h, "log.append", eddy_handle_rank (h), EDDY_RPC_NORESPONSE,
+                                            "{s:i s:s s:s}", "level", LOG_ERR, "name", "content", "message",
+                                            err.text));
+        errno = EINVAL;
+        return -1;
+    }
     if (args
         && json_unpack (args, "{s?s s?I s?F s?I}", "statedir", &statedir, "cache-max", &cache_max, "gc-factor",
                         &gc_factor, "gc-min", &gc_min)
@@ -588,6 +617,7 @@ static int content_load (eddy_handle_t *h, json_t *args, void **out)
     ctx->cache_max = (size_t)cache_max;
     ctx->gc_factor = gc_factor;
     ctx->gc_min = (uint64_t)gc_min;
+    ctx->hash = hash;
     ctx->args = args ? json_incref (args) : json_object ();
     if (!(ctx->cache = json_object ()))
         goto error;

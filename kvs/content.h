@@ -34,7 +34,10 @@
  * (blobs cached on other ranks, default 65536), gc-factor (collect after a
  * store once the store holds this many times the blobs live after the
  * last collection, default 2; 0: only on content.gc) and gc-min (but not
- * below this many blobs, default 10000).  Collections run between
+ * below this many blobs, default 10000).  The configuration's [content]
+ * table: hash ("sha256", the default, or "blake2b"; read at load) names
+ * the blobs stored without refs; refs given are checked by the hash they
+ * name, so a store holds both kinds (blobref.h).  Collections run between
  * requests, so never in the middle of a batch; a commit's blobs and the
  * root that refers to them arrive in one store.
  */
@@ -42,7 +45,15 @@
 #define EDDY_KVS_CONTENT_H
 
 #include "engine/broker/broker.h"
+#include "kvs/blobref.h"
 
 extern const struct eddy_module eddy_module_content;
+
+/* The hash a [content] table (may be NULL) asks for in *alg: its "hash"
+ * key, sha256 without one.  -1 + EINVAL with err ("content.hash: 'md5'
+ * is not a hash (sha256, blake2b)").  The kvs module names its blobs by
+ * the same key.
+ */
+int eddy_content_hash_config (const json_t *table, eddy_hash_t *alg, eddy_error_t *err);
 
 #endif /* !EDDY_KVS_CONTENT_H */

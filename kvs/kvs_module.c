@@ -10,6 +10,7 @@
 #include "engine/future.h"
 #include "kvs/blobref.h"
 #include "kvs/cache.h"
+#include "kvs/content.h"
 #include "kvs/kvs.h"
 #include "kvs/kvs_module.h"
 #include "kvs/tree.h"
@@ -89,6 +90,7 @@ struct kvs {
     uint32_t rank;
     eddy_msg_handler_t **handlers;
     eddy_kvs_cache_t *cache;
+    eddy_hash_t hash; /* [content] hash: how new blobs are named */
     size_t cache_max, cache_max_bytes;
     uint64_t epoch;
 
@@ -168,8 +170,10 @@ static int src_get_data (void *arg, const char *ref, const void **data, size_t *
 static int src_put (void *arg, void *data, size_t len, json_t *obj, char ref[EDDY_BLOBREF_SIZE])
 {
     struct kvs *ctx = arg;
-    eddy_blobref_hash (data, len, ref);
-    return eddy_kvs_cache_insert_obj (ctx->cache, ref, data, len, obj, true);
+    struct eddy_digest d;
+    eddy_digest_hash (ctx->hash, data, len, &d);
+    eddy_blobref_format (&d, ref);
+    return eddy_kvs_cache_insert_digest (ctx->cache, &d, data, len, obj, true);
 }
 
 /* A stored directory was copied into a working tree: remember it, to drop
@@ -189,7 +193,7 @@ static void src_copied (void *arg, const char *ref)
         ctx->superseded = p;
         ctx->superseded_cap = cap;
     }
-    memcpy (ctx->superseded[ctx->nsuperseded++], ref, EDDY_BLOBREF_SIZE);
+    snprintf (ctx->superseded[ctx->nsuperseded++], EDDY_BLOBREF_SIZE, "%s", ref);
 }
 
 static const struct eddy_kvs_tree_src src_ops = { src_get_obj, src_get_data, src_put, src_copied };
@@ -219,7 +223,6 @@ static void load_cb (eddy_future_t *f, void *arg)
     struct load *ld = arg;
     json_t *d;
     const char *enc = NULL;
-    char check[EDDY_BLOBREF_SIZE];
     void *data = NULL;
     size_t len = 0;
     int errnum = 0;
@@ -246,8 +249,7 @@ static void load_cb (eddy_future_t *f, void *arg)
     else if (!(data = eddy_base64_decode (json_string_value (d), json_string_length (d), &len)))
         errnum = EPROTO;
     if (!errnum) {
-        eddy_blobref_hash (data, len, check);
-        if (strcmp (check, ld->ref) != 0) {
+        if (!eddy_blobref_check (ld->ref, data, len)) {
             free (data);
             errnum = EIO;
         }
@@ -1626,7 +1628,11 @@ static int kvs_load (eddy_handle_t *h, json_t *args, void **out)
 {
     struct kvs *ctx;
     json_int_t cache_max = 200000, cache_max_bytes = 64 * 1024 * 1024;
+    eddy_hash_t hash;
+    eddy_error_t err;
 
+    if (eddy_content_hash_config (json_object_get (eddy_handle_config (h), "content"), &hash, &err) < 0)
+        return -1; /* the content module, loaded first, says why */
     if (args && json_unpack (args, "{s?I s?I}", "cache-max", &cache_max, "cache-max-bytes", &cache_max_bytes) < 0) {
         errno = EINVAL;
         return -1;
@@ -1641,6 +1647,7 @@ static int kvs_load (eddy_handle_t *h, json_t *args, void **out)
     ctx->rank = eddy_handle_rank (h);
     ctx->cache_max = (size_t)cache_max;
     ctx->cache_max_bytes = (size_t)cache_max_bytes;
+    ctx->hash = hash;
     *out = ctx;
     if (ctx->rank != 0)
         return 0; /* the KVS lives on rank 0 */
@@ -1659,8 +1666,11 @@ error:
     return -1;
 }
 
+static const char *const kvs_extra[] = { "content", NULL };
+
 const struct eddy_module eddy_module_kvs = {
     .name = "kvs",
     .load = kvs_load,
     .unload = kvs_unload,
+    .config_extra = kvs_extra, /* [content] hash */
 };

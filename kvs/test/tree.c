@@ -1,4 +1,4 @@
-/* Unit tests of the KVS hash tree (tree.c, treeobj.c, cache.c): lookups,
+/* Unit tests of the KVS hash tree (tree.c, treeobj.c): lookups,
  * the commit operations, sharding of large directories, faulting in
  * missing blobs, and bad input.
  */
@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "kvs/blobref.h"
-#include "kvs/blobtab.h"
 #include "kvs/cache.h"
 #include "kvs/tree.h"
 #include "kvs/treeobj.h"
@@ -703,143 +702,6 @@ static void collapse_frees_what_was_not_written_lately (void **state)
     assert_int_equal (errno, EINVAL);
 }
 
-static void cache_expires_clean_blobs_only (void **state)
-{
-    eddy_kvs_cache_t *c = eddy_kvs_cache_create ();
-    char ref[EDDY_BLOBREF_SIZE];
-    char refs[3000][EDDY_BLOBREF_SIZE];
-    for (int i = 0; i < 3000; i++) {
-        char *s;
-        assert_true (asprintf (&s, "blob %d", i) > 0);
-        eddy_blobref_hash (s, strlen (s), refs[i]);
-        eddy_kvs_cache_set_epoch (c, i < 1500 ? 1 : 2);
-        assert_int_equal (eddy_kvs_cache_insert (c, refs[i], s, strlen (s), i % 2 == 0), 0);
-    }
-    assert_int_equal (eddy_kvs_cache_count (c), 3000);
-    assert_int_equal (eddy_kvs_cache_dirty_count (c), 1500);
-    /* clean blobs of epoch 1 go: 750 */
-    assert_int_equal (eddy_kvs_cache_expire (c, 2), 750);
-    for (int i = 0; i < 3000; i++)
-        assert_int_equal (eddy_kvs_cache_has (c, refs[i]), !(i < 1500 && i % 2 == 1));
-    eddy_kvs_cache_dirty_done (c, false); /* a failed store drops the dirty ones */
-    assert_int_equal (eddy_kvs_cache_count (c), 750);
-    for (int i = 0; i < 3000; i++)
-        assert_int_equal (eddy_kvs_cache_has (c, refs[i]), i >= 1500 && i % 2 == 1);
-    eddy_blobref_hash ("nope", 4, ref);
-    assert_false (eddy_kvs_cache_has (c, ref));
-    assert_int_equal (eddy_kvs_cache_insert (c, "bogus", strdup ("x"), 1, false), -1);
-    eddy_kvs_cache_destroy (c);
-}
-
-
-static int count_ref (const unsigned char digest[EDDY_BLOBREF_DIGEST], void *arg)
-{
-    char ref[EDDY_BLOBREF_SIZE];
-    json_t *seen = arg;
-    eddy_blobref_from_digest (digest, ref);
-    json_array_append_new (seen, json_string (ref));
-    return 0;
-}
-
-static void blobrefs_are_checked_exactly (void **state)
-{
-    static const char *good = "sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    static const char near[] = "/:`g@GAF";  /* bytes just outside the hex ranges */
-    unsigned char digest[EDDY_BLOBREF_DIGEST];
-    char ref[EDDY_BLOBREF_SIZE], back[EDDY_BLOBREF_SIZE];
-
-    (void)state;
-    assert_true (eddy_blobref_valid (good));
-    assert_false (eddy_blobref_valid (NULL));
-    assert_false (eddy_blobref_valid (""));
-    assert_false (eddy_blobref_valid ("sha256-"));
-    assert_false (eddy_blobref_valid ("sha256-0123"));
-    assert_false (eddy_blobref_valid ("sha1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
-    for (int i = 7; i < EDDY_BLOBREF_SIZE - 1; i++) {
-        for (const char *c = near; *c; c++) {
-            memcpy (ref, good, EDDY_BLOBREF_SIZE);
-            ref[i] = *c;
-            assert_false (eddy_blobref_valid (ref));
-            assert_int_equal (eddy_blobref_digest (ref, digest), -1);
-        }
-        memcpy (ref, good, EDDY_BLOBREF_SIZE);
-        ref[i] = '\0';
-        assert_false (eddy_blobref_valid (ref));
-    }
-    char longer[EDDY_BLOBREF_SIZE + 1];
-    memcpy (longer, good, EDDY_BLOBREF_SIZE - 1);
-    memcpy (longer + EDDY_BLOBREF_SIZE - 1, "0", 2);
-    assert_false (eddy_blobref_valid (longer));
-    assert_int_equal (eddy_blobref_digest (good, digest), 0);
-    assert_int_equal (digest[0], 0x01);
-    assert_int_equal (digest[7], 0xef);
-    eddy_blobref_from_digest (digest, back);
-    assert_string_equal (back, good);
-}
-
-static void blobref_scan_finds_exact_refs_only (void **state)
-{
-    char a[EDDY_BLOBREF_SIZE], b[EDDY_BLOBREF_SIZE], text[512];
-    unsigned char d[EDDY_BLOBREF_DIGEST];
-    json_t *seen = json_array ();
-
-    eddy_blobref_hash ("a", 1, a);
-    eddy_blobref_hash ("b", 1, b);
-    /* a, a run of 65 hex digits (not a ref), b at the very end */
-    snprintf (text, sizeof (text), "{\"data\":[\"%s\"]} sha256-%s0 x%s", a, b + 7, b);
-    assert_int_equal (eddy_blobref_scan (text, strlen (text), count_ref, seen), 0);
-    assert_int_equal (json_array_size (seen), 2);
-    assert_string_equal (json_string_value (json_array_get (seen, 0)), a);
-    assert_string_equal (json_string_value (json_array_get (seen, 1)), b);
-    /* cut short: no ref */
-    json_array_clear (seen);
-    assert_int_equal (eddy_blobref_scan (a, strlen (a) - 1, count_ref, seen), 0);
-    assert_int_equal (json_array_size (seen), 0);
-    assert_int_equal (eddy_blobref_digest ("sha256-xyz", d), -1);
-    assert_int_equal (eddy_blobref_digest (a, d), 0);
-    json_decref (seen);
-}
-
-static bool keep_even (const struct eddy_blob *b, void *arg)
-{
-    return b->epoch % 2 == 0;
-}
-
-static void blobtab_filter_keeps_the_rest_findable (void **state)
-{
-    eddy_blobtab_t *t = eddy_blobtab_create ();
-    unsigned char d[5000][EDDY_BLOBREF_DIGEST];
-    char ref[EDDY_BLOBREF_SIZE], text[32];
-    bool added;
-
-    for (int i = 0; i < 5000; i++) {
-        snprintf (text, sizeof (text), "blob %d", i);
-        eddy_blobref_hash (text, strlen (text), ref);
-        assert_int_equal (eddy_blobref_digest (ref, d[i]), 0);
-        struct eddy_blob *b = eddy_blobtab_add (t, d[i], text, strlen (text), &added);
-        assert_non_null (b);
-        assert_true (added);
-        b->epoch = (uint64_t)i;
-    }
-    assert_non_null (eddy_blobtab_add (t, d[7], "x", 1, &added));
-    assert_false (added);
-    assert_int_equal (eddy_blobtab_count (t), 5000);
-    assert_int_equal (eddy_blobtab_filter (t, keep_even, NULL), 2500);
-    assert_int_equal (eddy_blobtab_count (t), 2500);
-    for (int i = 0; i < 5000; i++) {
-        struct eddy_blob *b = eddy_blobtab_get (t, d[i]);
-        if (i % 2) {
-            assert_null (b);
-            continue;
-        }
-        snprintf (text, sizeof (text), "blob %d", i);
-        assert_non_null (b);
-        assert_int_equal (b->len, strlen (text));
-        assert_string_equal (b->data, text);
-    }
-    eddy_blobtab_destroy (t);
-}
-
 static void treeobj_decoding_is_strict (void **state)
 {
     static const char *bad[] = {
@@ -892,10 +754,6 @@ int main (void)
         cmocka_unit_test_setup_teardown (a_kept_tree_changes_its_directories_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown (a_failed_commit_does_not_leak_into_the_next, setup, teardown),
         cmocka_unit_test_setup_teardown (collapse_frees_what_was_not_written_lately, setup, teardown),
-        cmocka_unit_test (cache_expires_clean_blobs_only),
-        cmocka_unit_test (blobrefs_are_checked_exactly),
-        cmocka_unit_test (blobref_scan_finds_exact_refs_only),
-        cmocka_unit_test (blobtab_filter_keeps_the_rest_findable),
         cmocka_unit_test (treeobj_decoding_is_strict),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

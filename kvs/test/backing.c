@@ -1,0 +1,131 @@
+/* Unit tests of both backing stores (backing_memory.c, backing_sqlite.c)
+ * holding blobs of both hash functions: loads by either kind of ref, and
+ * a garbage collection that follows refs of each kind to the other.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvs/backing.h"
+#include "kvs/blobref.h"
+
+/* Store one blob alone (no checkpoint: young until the next collection). */
+static void store_one (const struct eddy_backing_ops *ops, void *impl, const char *ref, const char *text)
+{
+    const char *refs[] = { ref };
+    const void *data[] = { text };
+    const size_t lens[] = { strlen (text) };
+    eddy_error_t err;
+    assert_int_equal (ops->store (impl, 1, refs, data, lens, NULL, NULL, &err), 0);
+}
+
+static void loads (const struct eddy_backing_ops *ops, void *impl, const char *ref, const char *text)
+{
+    void *data;
+    size_t len;
+    assert_int_equal (ops->load (impl, ref, &data, &len), 0);
+    assert_int_equal (len, strlen (text));
+    assert_string_equal (data, text);
+    free (data);
+}
+
+static bool gone (const struct eddy_backing_ops *ops, void *impl, const char *ref)
+{
+    void *data;
+    size_t len;
+    return ops->load (impl, ref, &data, &len) < 0 && errno == ENOENT;
+}
+
+/* A checkpoint names a blake2b- directory that names a sha256- blob,
+ * which names a blake2b- one; a fourth blob of each kind is garbage.
+ */
+static void mixed_refs_are_followed (const struct eddy_backing_ops *ops, const char *dir)
+{
+    char leaf[EDDY_BLOBREF_SIZE], mid[EDDY_BLOBREF_SIZE], top[EDDY_BLOBREF_SIZE];
+    char junk1[EDDY_BLOBREF_SIZE], junk2[EDDY_BLOBREF_SIZE], twin[EDDY_BLOBREF_SIZE];
+    char midtext[128], toptext[128], ckpt[128];
+    struct eddy_backing_gc res;
+    eddy_error_t err;
+    void *impl = ops->open (dir, NULL, &err);
+
+    assert_non_null (impl);
+    eddy_blobref_hash_alg (EDDY_HASH_BLAKE2B, "leaf", 4, leaf);
+    snprintf (midtext, sizeof (midtext), "[\"%s\"]", leaf);
+    eddy_blobref_hash_alg (EDDY_HASH_SHA256, midtext, strlen (midtext), mid);
+    snprintf (toptext, sizeof (toptext), "{\"x\":[\"%s\"]}", mid);
+    eddy_blobref_hash_alg (EDDY_HASH_BLAKE2B, toptext, strlen (toptext), top);
+    eddy_blobref_hash_alg (EDDY_HASH_SHA256, "junk", 4, junk1);
+    eddy_blobref_hash_alg (EDDY_HASH_BLAKE2B, "junk", 4, junk2);
+    eddy_blobref_hash_alg (EDDY_HASH_SHA256, "leaf", 4, twin); /* leaf's bytes, other name */
+    store_one (ops, impl, leaf, "leaf");
+    store_one (ops, impl, mid, midtext);
+    store_one (ops, impl, junk1, "junk");
+    store_one (ops, impl, junk2, "junk");
+    store_one (ops, impl, twin, "leaf");
+    snprintf (ckpt, sizeof (ckpt), "{\"rootref\":\"%s\"}", top);
+    {
+        const char *refs[] = { top };
+        const void *data[] = { toptext };
+        const size_t lens[] = { strlen (toptext) };
+        assert_int_equal (ops->store (impl, 1, refs, data, lens, "kvs", ckpt, &err), 0);
+    }
+    uint64_t count, bytes;
+    ops->stats (impl, &count, &bytes);
+    assert_int_equal (count, 6); /* the same bytes under two names are two blobs */
+    loads (ops, impl, leaf, "leaf");
+    loads (ops, impl, twin, "leaf");
+    loads (ops, impl, top, toptext);
+    /* the first collection keeps the young; the second frees what nothing names */
+    assert_int_equal (ops->gc (impl, &res, &err), 0);
+    assert_int_equal (res.freed, 0);
+    assert_int_equal (ops->gc (impl, &res, &err), 0);
+    assert_int_equal (res.freed, 3);
+    assert_int_equal (res.live, 3);
+    assert_int_equal (res.missing, 0);
+    loads (ops, impl, top, toptext);
+    loads (ops, impl, mid, midtext);
+    loads (ops, impl, leaf, "leaf");
+    assert_true (gone (ops, impl, junk1));
+    assert_true (gone (ops, impl, junk2));
+    assert_true (gone (ops, impl, twin));
+    ops->close (impl);
+}
+
+static void memory_store_holds_both_kinds (void **state)
+{
+    (void)state;
+    mixed_refs_are_followed (&eddy_backing_memory, NULL);
+}
+
+static void sqlite_store_holds_both_kinds (void **state)
+{
+    char dir[] = "/tmp/eddy-backing-test.XXXXXX", path[64];
+
+    (void)state;
+    assert_non_null (mkdtemp (dir));
+    mixed_refs_are_followed (&eddy_backing_sqlite, dir);
+    snprintf (path, sizeof (path), "%s/content.sqlite", dir);
+    unlink (path);
+    /* sqlite may leave its journal files; remove what is there */
+    snprintf (path, sizeof (path), "%s/content.sqlite-wal", dir);
+    unlink (path);
+    snprintf (path, sizeof (path), "%s/content.sqlite-shm", dir);
+    unlink (path);
+    assert_int_equal (rmdir (dir), 0);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (memory_store_holds_both_kinds),
+        cmocka_unit_test (sqlite_store_holds_both_kinds),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
