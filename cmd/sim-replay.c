@@ -677,6 +677,17 @@ int sim_replay (int argc, char **argv)
         "makespan", m.makespan, "utilization", m.utilization, "virtual_seconds",
         st.virtual_seconds, "wall_seconds", wall, "events", (json_int_t)st.events, "messages",
         (json_int_t)st.messages, "inputs", inputs, "complete", st.complete);
+    /* the work done per job, from the engine's counters (both worlds) */
+    double per = nran > 0 ? (double)nran : 1.0;
+    json_t *work = json_pack ("{s:I s:I s:I s:I s:f s:f s:f s:f}", "messages",
+                              (json_int_t)st.work.msgs, "commits", (json_int_t)st.work.commits,
+                              "hashes", (json_int_t)st.work.hashes, "hash_bytes",
+                              (json_int_t)st.work.hash_bytes, "messages_per_job",
+                              st.work.msgs / per, "commits_per_job", st.work.commits / per,
+                              "hashes_per_job", st.work.hashes / per, "hash_bytes_per_job",
+                              st.work.hash_bytes / per);
+    if (summary && (!work || json_object_set_new (summary, "work", work) < 0))
+        eddy_cmd_die ("sim", "out of memory");
     if (!summary || replay_summary_figures (summary, &run) < 0)
         eddy_cmd_die ("sim", "out of memory");
 
@@ -715,8 +726,10 @@ int sim_replay (int argc, char **argv)
     if (!quiet) {
         struct rusage ru;
         getrusage (RUSAGE_SELF, &ru);
-        fprintf (stderr, "wall %.2f s, %.0f jobs/s, peak RSS %ld MiB\n", wall,
-                 nran / (wall > 0 ? wall : 1e-9), ru.ru_maxrss / 1024);
+        fprintf (stderr, "wall %.2f s, %.0f jobs/s, peak RSS %ld MiB; per job %.1f messages, "
+                 "%.2f commits, %.1f hashes of %.0f bytes\n", wall,
+                 nran / (wall > 0 ? wall : 1e-9), ru.ru_maxrss / 1024, st.work.msgs / per,
+                 st.work.commits / per, st.work.hashes / per, st.work.hash_bytes / per);
     }
     json_decref (summary);
     json_decref (R);

@@ -177,6 +177,7 @@ static void fwd_cb (eddy_future_t *f, void *arg)
                 && blob_bytes (d, enc && !strcmp (enc, "utf-8"), &data, &len, &buf) == 0) {
                 char check[EDDY_BLOBREF_SIZE];
                 eddy_blobref_hash (data, len, check);
+                eddy_reactor_count_hash (eddy_handle_reactor (ctx->h), len);
                 if (!strcmp (check, ref))
                     cache_put (ctx, ref, data, len);
                 free (buf);
@@ -316,6 +317,7 @@ static void store_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
         else {
             /* hash what others send: the name must be the content's */
             eddy_blobref_hash (ptrs[i], lens[i], brefs[i]);
+            eddy_reactor_count_hash (eddy_handle_reactor (h), lens[i]);
             if (gref && strcmp (gref, brefs[i]) != 0) {
                 eddy_respond_error (h, msg, EPROTO, "content.store: a blobref does not match its blob");
                 goto out;

@@ -144,6 +144,7 @@ static int src_put (void *arg, void *data, size_t len, json_t *obj, char ref[EDD
 {
     struct kvs *ctx = arg;
     eddy_blobref_hash (data, len, ref);
+    eddy_reactor_count_hash (eddy_handle_reactor (ctx->h), len);
     return eddy_kvs_cache_insert_obj (ctx->cache, ref, data, len, obj, true);
 }
 
@@ -220,6 +221,7 @@ static void load_cb (eddy_future_t *f, void *arg)
         errnum = EPROTO;
     if (!errnum) {
         eddy_blobref_hash (data, len, check);
+        eddy_reactor_count_hash (eddy_handle_reactor (ld->ctx->h), len);
         if (strcmp (check, ld->ref) != 0) {
             free (data);
             errnum = EIO;
@@ -1190,6 +1192,7 @@ static void commit_req (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
     size_t i;
     struct ns *ns;
 
+    eddy_reactor_stats (eddy_handle_reactor (h))->commits++;
     if (not_ready (ctx, msg))
         return;
     if (json_unpack (eddy_msg_payload (msg), "{s?s s:o}", "namespace", &nsname, "ops", &ops) < 0

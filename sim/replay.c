@@ -443,6 +443,7 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         stats->events = eddy_sim_events (rp.r);
         stats->messages = eddy_simnet_delivered (eddy_sim_cluster_net (rp.cl));
         stats->complete = !stopped;
+        stats->work = *eddy_reactor_stats (rp.r);
     }
     rc = 0;
 done:

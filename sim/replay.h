@@ -97,6 +97,7 @@ struct eddy_replay_stats {
     uint64_t events;  /* discrete events run */
     uint64_t messages; /* link deliveries */
     bool complete;     /* false if params.stop ended the replay early */
+    struct eddy_stats work; /* messages originated, KVS commits, hashes */
 };
 
 /* Replay jobs[0..n) (sorted here by submit time, then id, then input
