@@ -575,6 +575,14 @@ int sim_replay (int argc, char **argv)
         }
     }
     size_t outside = nall - n;
+    /* sj holds every kept job now: the parsed trace goes before the replay
+     * (over 100 bytes a job, 50 MB for a trace of RICC's length) */
+    size_t skipped_n[EDDY_SWF_SKIP_NREASONS];
+    for (int k = 0; k < EDDY_SWF_SKIP_NREASONS; k++)
+        skipped_n[k] = eddy_swf_skipped (swf, (eddy_swf_skip_t)k);
+    eddy_swf_destroy (swf);
+    swf = NULL;
+    all = NULL;
     double first = INFINITY;
     for (size_t i = 0; i < n; i++)
         first = fmin (first, sj[i].submit);
@@ -636,9 +644,9 @@ int sim_replay (int argc, char **argv)
     eddy_ideal_metrics (ran, nran, P, &m);
 
     json_t *skipped = json_pack ("{s:I s:I s:I s:I s:I s:I}", "procs_le_0",
-                                 (json_int_t)eddy_swf_skipped (swf, EDDY_SWF_SKIP_NO_PROCS),
-                                 "procs_gt_P", (json_int_t)eddy_swf_skipped (swf, EDDY_SWF_SKIP_TOO_BIG),
-                                 "run_lt_0", (json_int_t)eddy_swf_skipped (swf, EDDY_SWF_SKIP_NO_RUN),
+                                 (json_int_t)skipped_n[EDDY_SWF_SKIP_NO_PROCS],
+                                 "procs_gt_P", (json_int_t)skipped_n[EDDY_SWF_SKIP_TOO_BIG],
+                                 "run_lt_0", (json_int_t)skipped_n[EDDY_SWF_SKIP_NO_RUN],
                                  "outside_window", (json_int_t)outside,
                                  "denied", (json_int_t)st.denied, "refused", (json_int_t)st.failed);
     json_t *inputs = json_pack (
@@ -677,6 +685,17 @@ int sim_replay (int argc, char **argv)
         "makespan", m.makespan, "utilization", m.utilization, "virtual_seconds",
         st.virtual_seconds, "wall_seconds", wall, "events", (json_int_t)st.events, "messages",
         (json_int_t)st.messages, "inputs", inputs, "complete", st.complete);
+    /* the work done per job, from the engine's counters (both worlds) */
+    double per = nran > 0 ? (double)nran : 1.0;
+    json_t *work = json_pack ("{s:I s:I s:I s:I s:f s:f s:f s:f}", "messages",
+                              (json_int_t)st.work.msgs, "commits", (json_int_t)st.work.commits,
+                              "hashes", (json_int_t)st.work.hashes, "hash_bytes",
+                              (json_int_t)st.work.hash_bytes, "messages_per_job",
+                              st.work.msgs / per, "commits_per_job", st.work.commits / per,
+                              "hashes_per_job", st.work.hashes / per, "hash_bytes_per_job",
+                              st.work.hash_bytes / per);
+    if (summary && (!work || json_object_set_new (summary, "work", work) < 0))
+        eddy_cmd_die ("sim", "out of memory");
     if (!summary || replay_summary_figures (summary, &run) < 0)
         eddy_cmd_die ("sim", "out of memory");
 
@@ -702,8 +721,8 @@ int sim_replay (int argc, char **argv)
         printf ("replay %s: policy %s, %lu nodes x %lu cores (P = %" PRId64 "), latency %g s, seed %" PRIu64 "\n",
                 path, p.policy, nodes, cpn, P, p.latency, p.seed);
     printf ("jobs %zu, skipped: procs<=0 %zu, procs>P %zu, run<0 %zu, denied %zu\n", nran,
-            eddy_swf_skipped (swf, EDDY_SWF_SKIP_NO_PROCS), eddy_swf_skipped (swf, EDDY_SWF_SKIP_TOO_BIG),
-            eddy_swf_skipped (swf, EDDY_SWF_SKIP_NO_RUN), st.denied);
+            skipped_n[EDDY_SWF_SKIP_NO_PROCS], skipped_n[EDDY_SWF_SKIP_TOO_BIG],
+            skipped_n[EDDY_SWF_SKIP_NO_RUN], st.denied);
     printf ("mean wait %.2f s, max wait %.0f s, mean response %.2f s, mean bsld %.3f\n", m.avg_wait,
             m.max_wait, m.avg_response, m.avg_bsld);
     printf ("makespan %.0f s, utilization %.4f, virtual %.0f s, events %" PRIu64 "\n", m.makespan,
@@ -715,8 +734,10 @@ int sim_replay (int argc, char **argv)
     if (!quiet) {
         struct rusage ru;
         getrusage (RUSAGE_SELF, &ru);
-        fprintf (stderr, "wall %.2f s, %.0f jobs/s, peak RSS %ld MiB\n", wall,
-                 nran / (wall > 0 ? wall : 1e-9), ru.ru_maxrss / 1024);
+        fprintf (stderr, "wall %.2f s, %.0f jobs/s, peak RSS %ld MiB; per job %.1f messages, "
+                 "%.2f commits, %.1f hashes of %.0f bytes\n", wall,
+                 nran / (wall > 0 ? wall : 1e-9), ru.ru_maxrss / 1024, st.work.msgs / per,
+                 st.work.commits / per, st.work.hashes / per, st.work.hash_bytes / per);
     }
     json_decref (summary);
     json_decref (R);
@@ -728,7 +749,6 @@ int sim_replay (int argc, char **argv)
     free (res);
     free (jobs);
     free (sj);
-    eddy_swf_destroy (swf);
     /* stopped by a signal: say so in the exit status, as the default
      * action would have (130 for SIGINT, 143 for SIGTERM) */
     return stop_signal ? 128 + stop_signal : 0;

@@ -357,6 +357,7 @@ int eddy_send (eddy_handle_t *h, const eddy_msg_t *msg)
         errno = EINVAL;
         return -1;
     }
+    eddy_reactor_stats (h->r)->msgs++;
     return h->ops->send (h->impl, msg);
 }
 

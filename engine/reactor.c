@@ -15,6 +15,19 @@ void eddy_reactor_destroy (eddy_reactor_t *r)
     }
 }
 
+struct eddy_stats *eddy_reactor_stats (eddy_reactor_t *r)
+{
+    return &r->stats;
+}
+
+void eddy_reactor_count_hash (eddy_reactor_t *r, size_t len)
+{
+    if (r) {
+        r->stats.hashes++;
+        r->stats.hash_bytes += len;
+    }
+}
+
 int eddy_reactor_run (eddy_reactor_t *r, eddy_run_flags_t flags)
 {
     return r->ops->run (r, flags);

@@ -9,6 +9,8 @@
 #define EDDY_REACTOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 typedef struct eddy_reactor eddy_reactor_t;
 typedef struct eddy_watcher eddy_watcher_t;
@@ -53,6 +55,29 @@ void eddy_reactor_stop_error (eddy_reactor_t *r);
 double eddy_reactor_now (eddy_reactor_t *r);
 void eddy_reactor_now_update (eddy_reactor_t *r);
 double eddy_reactor_wallclock (eddy_reactor_t *r);
+
+/* Work counters
+ *
+ * Cheap counts of the work done on a reactor, for reports (the replay's
+ * summary, the broker.stats RPC), incremented where the work happens and
+ * the same in both worlds.  In the simulator one reactor carries every
+ * virtual broker, so the counts are the whole instance's.  Never for
+ * behaviour.
+ */
+struct eddy_stats {
+    uint64_t msgs;       /* messages originated: handle sends, broker
+                          * responses, events and control messages (a
+                          * message forwarded hop by hop counts once) */
+    uint64_t commits;    /* kvs.commit requests received */
+    uint64_t hashes;     /* blob hashes computed (SHA-256 calls) */
+    uint64_t hash_bytes; /* bytes hashed */
+};
+
+/* The reactor's counters, zero at creation; components add to them. */
+struct eddy_stats *eddy_reactor_stats (eddy_reactor_t *r);
+
+/* Count one hash of len bytes (r may be NULL: nothing is counted). */
+void eddy_reactor_count_hash (eddy_reactor_t *r, size_t len);
 
 /* True when the backend is the simulator.  For reports and for the few
  * places that must refuse (fd watchers); never for behaviour.

@@ -43,6 +43,7 @@ struct eddy_reactor_ops {
 struct eddy_reactor {
     const struct eddy_reactor_ops *ops;
     int nwatchers; /* live watchers, for the destroy-time assertion */
+    struct eddy_stats stats;
 };
 
 #endif /* !EDDY_REACTOR_IMPL_H */

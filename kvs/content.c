@@ -176,6 +176,7 @@ static void fwd_cb (eddy_future_t *f, void *arg)
             (void)json_unpack (eddy_msg_payload (fw->req), "{s:s}", "blobref", &ref);
             if (json_unpack (o, "{s:o s?s}", "data", &d, "encoding", &enc) == 0 && ref
                 && blob_bytes (d, enc && !strcmp (enc, "utf-8"), &data, &len, &buf) == 0) {
+                eddy_reactor_count_hash (eddy_handle_reactor (ctx->h), len);
                 if (eddy_blobref_check (ref, data, len))
                     cache_put (ctx, ref, data, len);
                 free (buf);
@@ -313,6 +314,7 @@ static void store_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
         if (trusted)
             refp[i] = gref;
         else if (gref) {
+            eddy_reactor_count_hash (eddy_handle_reactor (h), lens[i]);
             /* check what others send by the hash its name gives: the
              * name must be the content's */
             if (!eddy_blobref_check (gref, ptrs[i], lens[i])) {
@@ -323,6 +325,7 @@ static void store_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
         }
         else {
             eddy_blobref_hash_alg (ctx->hash, ptrs[i], lens[i], brefs[i]);
+            eddy_reactor_count_hash (eddy_handle_reactor (h), lens[i]);
             refp[i] = brefs[i];
         }
     }

@@ -172,6 +172,7 @@ static int src_put (void *arg, void *data, size_t len, json_t *obj, char ref[EDD
     struct kvs *ctx = arg;
     struct eddy_digest d;
     eddy_digest_hash (ctx->hash, data, len, &d);
+    eddy_reactor_count_hash (eddy_handle_reactor (ctx->h), len);
     eddy_blobref_format (&d, ref);
     return eddy_kvs_cache_insert_digest (ctx->cache, &d, data, len, obj, true);
 }
@@ -249,6 +250,7 @@ static void load_cb (eddy_future_t *f, void *arg)
     else if (!(data = eddy_base64_decode (json_string_value (d), json_string_length (d), &len)))
         errnum = EPROTO;
     if (!errnum) {
+        eddy_reactor_count_hash (eddy_handle_reactor (ld->ctx->h), len);
         if (!eddy_blobref_check (ld->ref, data, len)) {
             free (data);
             errnum = EIO;
@@ -1310,6 +1312,7 @@ static void commit_req (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
     size_t i;
     struct ns *ns;
 
+    eddy_reactor_stats (eddy_handle_reactor (h))->commits++;
     if (not_ready (ctx, msg))
         return;
     if (json_unpack (eddy_msg_payload (msg), "{s?s s:o}", "namespace", &nsname, "ops", &ops) < 0

@@ -1,5 +1,6 @@
 /* des.c - discrete-event reactor: two binary heaps (timers, posted events)
- * merged on (due, seq), plus an ordered list of check watchers.
+ * merged on (due, seq), plus the active check and idle watchers, run in id
+ * order by a heap built for each pass.
  */
 #include <assert.h>
 #include <errno.h>
@@ -10,13 +11,30 @@
 #include "engine/reactor_impl.h"
 #include "sim/des.h"
 
+struct round;
+
 struct des_watcher {
     struct eddy_watcher base;
     double due;
     uint64_t seq;
-    size_t heap_index; /* timers: position in the timer heap while active */
+    size_t heap_index; /* timers: position in the timer heap while active;
+                        * check and idle: position in round->heap */
     uint64_t id;       /* creation order, for check watchers */
-    struct des_watcher *ck_next, *ck_prev;
+    struct des_watcher *ck_next, *ck_prev; /* active list, unordered */
+    struct round *round;                   /* round whose heap holds it */
+};
+
+/* One pass over the active check (or idle) watchers.  The watchers wait in
+ * a min-heap on id, so a pass costs O(k log k) for k active watchers
+ * however they were started; a watcher started during the pass with an id
+ * above the one running joins it, as in a walk of a list sorted by id.
+ */
+struct round {
+    enum watcher_kind kind;
+    uint64_t cur_id; /* id of the watcher running */
+    struct des_watcher **heap;
+    size_t n, cap;
+    struct round *outer; /* a pass interrupted by a nested run */
 };
 
 struct post {
@@ -43,10 +61,14 @@ struct des {
     struct post *posts; /* min-heap on (due, seq) */
     size_t nposts, posts_cap;
 
-    /* active check and idle watchers, each list sorted by id */
-    struct des_watcher *ck_head, *ck_tail;
-    struct des_watcher *idle_head, *idle_tail;
+    /* active check and idle watchers, unordered; a round orders them */
+    struct des_watcher *ck_head, *idle_head;
+    size_t nck, nidle;
     bool idle_done; /* idle watchers ran at this quiescent instant */
+
+    struct round *round;   /* innermost pass in progress */
+    struct des_watcher **rbuf; /* heap storage kept for the outermost pass */
+    size_t rbuf_cap;
 };
 
 static inline bool before (double d1, uint64_t s1, double d2, uint64_t s2)
@@ -218,6 +240,79 @@ static void timer_arm (struct des *d, struct des_watcher *dw, double after)
     }
 }
 
+/* ---- round heap (check and idle passes) ---- */
+
+static void rset (struct round *rd, size_t i, struct des_watcher *w)
+{
+    rd->heap[i] = w;
+    w->heap_index = i;
+}
+
+static void rup (struct round *rd, size_t i)
+{
+    struct des_watcher *w = rd->heap[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (rd->heap[p]->id < w->id)
+            break;
+        rset (rd, i, rd->heap[p]);
+        i = p;
+    }
+    rset (rd, i, w);
+}
+
+static void rdown (struct round *rd, size_t i)
+{
+    struct des_watcher *w = rd->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        struct des_watcher *best = w;
+        if (l < rd->n && rd->heap[l]->id < best->id)
+            best = rd->heap[m = l];
+        if (l + 1 < rd->n && rd->heap[l + 1]->id < best->id)
+            best = rd->heap[m = l + 1];
+        if (m == i)
+            break;
+        rset (rd, i, best);
+        i = m;
+    }
+    rset (rd, i, w);
+}
+
+static void rpush (struct round *rd, struct des_watcher *w)
+{
+    if (rd->n == rd->cap) {
+        size_t cap = rd->cap ? rd->cap * 2 : 16;
+        void *p = realloc (rd->heap, cap * sizeof (rd->heap[0]));
+        if (!p)
+            abort (); /* out of memory in the simulator's core, as timer_arm */
+        rd->heap = p;
+        rd->cap = cap;
+    }
+    w->round = rd;
+    rset (rd, rd->n++, w);
+    rup (rd, rd->n - 1);
+}
+
+static void rremove (struct round *rd, struct des_watcher *w)
+{
+    size_t i = w->heap_index;
+    assert (w->round == rd && i < rd->n && rd->heap[i] == w);
+    w->round = NULL;
+    if (i < --rd->n) {
+        rset (rd, i, rd->heap[rd->n]);
+        rdown (rd, i);
+        rup (rd, rd->heap[i]->heap_index);
+    }
+}
+
+static struct des_watcher *rpop (struct round *rd)
+{
+    struct des_watcher *w = rd->heap[0];
+    rremove (rd, w);
+    return w;
+}
+
 static void w_start (eddy_watcher_t *w)
 {
     struct des *d = (struct des *)w->r;
@@ -227,22 +322,24 @@ static void w_start (eddy_watcher_t *w)
         timer_arm (d, dw, w->after);
         return;
     }
-    /* check or idle: insert by id, usually at the tail */
     struct des_watcher **head = w->kind == WATCHER_IDLE ? &d->idle_head : &d->ck_head;
-    struct des_watcher **tail = w->kind == WATCHER_IDLE ? &d->idle_tail : &d->ck_tail;
-    struct des_watcher *p = *tail;
-    while (p && p->id > dw->id)
-        p = p->ck_prev;
-    dw->ck_prev = p;
-    dw->ck_next = p ? p->ck_next : *head;
-    if (dw->ck_next)
-        dw->ck_next->ck_prev = dw;
+    dw->ck_prev = NULL;
+    dw->ck_next = *head;
+    if (*head)
+        (*head)->ck_prev = dw;
+    *head = dw;
+    if (w->kind == WATCHER_IDLE)
+        d->nidle++;
     else
-        *tail = dw;
-    if (p)
-        p->ck_next = dw;
-    else
-        *head = dw;
+        d->nck++;
+    /* a pass of this kind in progress runs it if its turn is still ahead */
+    for (struct round *rd = d->round; rd; rd = rd->outer) {
+        if (rd->kind == w->kind) {
+            if (dw->id > rd->cur_id)
+                rpush (rd, dw);
+            break;
+        }
+    }
 }
 
 static void w_stop (eddy_watcher_t *w)
@@ -255,16 +352,19 @@ static void w_stop (eddy_watcher_t *w)
         return;
     }
     struct des_watcher **head = w->kind == WATCHER_IDLE ? &d->idle_head : &d->ck_head;
-    struct des_watcher **tail = w->kind == WATCHER_IDLE ? &d->idle_tail : &d->ck_tail;
     if (dw->ck_prev)
         dw->ck_prev->ck_next = dw->ck_next;
     else
         *head = dw->ck_next;
     if (dw->ck_next)
         dw->ck_next->ck_prev = dw->ck_prev;
-    else
-        *tail = dw->ck_prev;
     dw->ck_next = dw->ck_prev = NULL;
+    if (w->kind == WATCHER_IDLE)
+        d->nidle--;
+    else
+        d->nck--;
+    if (dw->round)
+        rremove (dw->round, dw);
 }
 
 static void w_fini (eddy_watcher_t *w)
@@ -311,21 +411,52 @@ static bool run_one (struct des *d, double t)
     return false;
 }
 
-/* Run each watcher of a list once.  A callback may stop itself or others,
- * or start new ones: walk by id so each runs at most once per round.
+/* Run each active watcher of a kind once, in id order.  A callback may
+ * stop itself or others, or start new ones: a watcher started with an id
+ * above the running one runs in this pass, a stopped one does not.
  */
-static void run_list (struct des_watcher **head)
+static void run_list (struct des *d, enum watcher_kind kind)
 {
-    struct des_watcher *w = *head;
-    while (w) {
-        uint64_t id = w->id;
-        w->base.cb (w->base.r, &w->base, 0, w->base.arg);
-        /* find the successor of `id` in the (possibly changed) list */
-        struct des_watcher *n = *head;
-        while (n && n->id <= id)
-            n = n->ck_next;
-        w = n;
+    struct des_watcher *head = kind == WATCHER_IDLE ? d->idle_head : d->ck_head;
+    size_t count = kind == WATCHER_IDLE ? d->nidle : d->nck;
+    struct round rd = { .kind = kind, .outer = d->round };
+
+    if (!head)
+        return;
+    if (!d->round) {
+        /* the outermost pass reuses one buffer: no allocation per instant */
+        rd.heap = d->rbuf;
+        rd.cap = d->rbuf_cap;
     }
+    if (rd.cap < count) {
+        size_t cap = rd.cap ? rd.cap : 16;
+        while (cap < count)
+            cap *= 2;
+        void *p = realloc (rd.heap, cap * sizeof (rd.heap[0]));
+        if (!p)
+            abort ();
+        rd.heap = p;
+        rd.cap = cap;
+    }
+    for (struct des_watcher *w = head; w; w = w->ck_next) {
+        w->round = &rd;
+        rset (&rd, rd.n++, w);
+    }
+    for (size_t i = rd.n / 2; i-- > 0;)
+        rdown (&rd, i);
+    d->round = &rd;
+    while (rd.n > 0) {
+        struct des_watcher *w = rpop (&rd);
+        rd.cur_id = w->id;
+        w->base.cb (w->base.r, &w->base, 0, w->base.arg);
+    }
+    d->round = rd.outer;
+    if (!rd.outer) {
+        d->rbuf = rd.heap;
+        d->rbuf_cap = rd.cap;
+    }
+    else
+        free (rd.heap);
 }
 
 static int r_run (eddy_reactor_t *r, eddy_run_flags_t flags)
@@ -342,7 +473,7 @@ static int r_run (eddy_reactor_t *r, eddy_run_flags_t flags)
                 ;
             d->niterations++;
             if (!d->stopped)
-                run_list (&d->ck_head);
+                run_list (d, WATCHER_CHECK);
             d->idle_done = false; /* new work: idle watchers get another turn */
             if (flags != EDDY_RUN_DEFAULT)
                 break;
@@ -351,7 +482,7 @@ static int r_run (eddy_reactor_t *r, eddy_run_flags_t flags)
         /* the instant is quiescent: idle watchers once, then move on */
         if (d->idle_head && !d->idle_done) {
             d->idle_done = true;
-            run_list (&d->idle_head);
+            run_list (d, WATCHER_IDLE);
             continue;
         }
         if (isinf (t) || flags == EDDY_RUN_NOWAIT)
@@ -391,6 +522,7 @@ static void r_destroy (eddy_reactor_t *r)
             d->posts[i].drop (d->posts[i].b);
     free (d->timers);
     free (d->posts);
+    free (d->rbuf);
     free (d);
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/broker/topology.h"
 #include "engine/future.h"
 #include "engine/util/fluid.h"
 #include "engine/util/idset.h"
@@ -283,6 +284,69 @@ static int load_stack (struct replay *rp, const struct eddy_replay_params *p, ed
     return 0;
 }
 
+/* Keepalives only where silence can be seen: a cut rank's parent notices
+ * it by its health check, which runs on a broker that keeps alive itself
+ * and holds each of its children to it; so every rank below that parent
+ * keeps alive, and the parent does.  Everywhere else a rank keeps no
+ * periodic timer, so an idle rank costs nothing per virtual second (it
+ * cost two events a second on every rank).  Loss times stay those of
+ * every rank keeping alive: the same timers run where they matter, and at
+ * jitter 0 the others drew nothing from the model's randomness.
+ */
+static int set_keepalives (struct replay *rp, const struct eddy_replay_params *p)
+{
+    uint32_t size = p->nodes, *queue = NULL;
+    bool *keep = NULL;
+    int rc = -1;
+
+    if (eddy_sim_cluster_attr_set (rp->cl, "tbon.keepalive_period", "0") < 0)
+        return -1;
+    if (p->nfaults == 0)
+        return 0;
+    if (!(keep = calloc (size, sizeof (*keep))) || !(queue = calloc (size, sizeof (*queue))))
+        goto done;
+    for (size_t i = 0; i < p->nfaults; i++) {
+        const struct eddy_replay_fault *ft = &p->faults[i];
+        if (ft->kind == EDDY_REPLAY_KILL || ft->rank == 0 || ft->rank >= size)
+            continue; /* a kill is seen at once, as a closed connection */
+        uint32_t top = eddy_topo_parent (ft->rank, size, p->fanout);
+        if (top >= size || keep[top])
+            continue;
+        /* the parent's subtree, breadth first */
+        size_t head = 0, tail = 0;
+        keep[top] = true;
+        queue[tail++] = top;
+        while (head < tail) {
+            uint32_t n, first = eddy_topo_first_child (queue[head++], size, p->fanout, &n);
+            for (uint32_t c = first; c < first + n; c++) {
+                if (!keep[c]) {
+                    keep[c] = true;
+                    queue[tail++] = c;
+                }
+            }
+        }
+    }
+    for (uint32_t r = 0; r < size; r++)
+        if (keep[r]
+            && eddy_broker_attr_set (eddy_sim_cluster_broker (rp->cl, r), "tbon.keepalive_period",
+                                     "1") < 0)
+            goto done;
+    rc = 0;
+done:
+    free (queue);
+    free (keep);
+    return rc;
+}
+
+/* The jobs left wait for ranks that never come back. */
+static void fault_stall (struct replay *rp)
+{
+    char what[64];
+    snprintf (what, sizeof (what), "%zu of %zu", rp->cleaned, rp->n);
+    fail (rp, "the replay stalled with %s jobs done: the others wait for ranks "
+              "that are down (a fault without a heal)", what);
+}
+
 static bool finished (struct replay *rp)
 {
     return rp->error
@@ -335,8 +399,9 @@ int eddy_replay_run (const struct eddy_replay_params *p,
     rp.r = eddy_sim_cluster_reactor (rp.cl);
     /* a replay without faults models no node failures: no keepalives and
      * no health checks, so that idle virtual time (before the first job,
-     * in a gap of the trace) schedules nothing on any rank */
-    if (eddy_sim_cluster_attr_set (rp.cl, "tbon.keepalive_period", p->nfaults ? "1" : "0") < 0) {
+     * in a gap of the trace) schedules nothing on any rank; with faults,
+     * only where a cut can be noticed */
+    if (set_keepalives (&rp, p) < 0) {
         eddy_error_set (err, "cannot configure the virtual cluster");
         goto done;
     }
@@ -403,10 +468,7 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         double now = eddy_reactor_now (rp.r);
         if (p->nfaults && rp.next == rp.n && rp.started == rp.ran && now > faults_end
             && now - rp.changed > STALL_SECONDS) {
-            char what[64];
-            snprintf (what, sizeof (what), "%zu of %zu", rp.cleaned, n);
-            fail (&rp, "the replay stalled with %s jobs done: the others wait for ranks "
-                       "that are down (a fault without a heal)", what);
+            fault_stall (&rp);
             break;
         }
         if (p->stop && *p->stop) {
@@ -417,6 +479,12 @@ int eddy_replay_run (const struct eddy_replay_params *p,
             /* no timers or messages: let check and idle work finish */
             eddy_reactor_run (rp.r, EDDY_RUN_DEFAULT);
             if (!finished (&rp) && eddy_sim_pending (rp.r) == 0) {
+                /* out of work; with faults, as often as not because no
+                 * rank keeps alive (set_keepalives) */
+                if (p->nfaults && rp.next == rp.n && rp.started == rp.ran) {
+                    fault_stall (&rp);
+                    break;
+                }
                 eddy_error_set (err, "the replay stalled with %zu of %zu jobs done", rp.cleaned, n);
                 goto done;
             }
@@ -443,6 +511,7 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         stats->events = eddy_sim_events (rp.r);
         stats->messages = eddy_simnet_delivered (eddy_sim_cluster_net (rp.cl));
         stats->complete = !stopped;
+        stats->work = *eddy_reactor_stats (rp.r);
     }
     rc = 0;
 done:

@@ -82,9 +82,10 @@ struct eddy_replay_params {
      * replay's bookkeeping added) instead of as jobs[i].procs slots of
      * one core */
     json_t *const *jobspecs;
-    /* may be NULL: nfaults faults.  With faults the brokers keep alive
-     * (keepalive_period 1s, the broker's default timeouts), so that a cut
-     * is noticed; without, no rank keeps a periodic timer. */
+    /* may be NULL: nfaults faults.  With a cut, the brokers of the subtree
+     * of the cut rank's parent keep alive (keepalive_period 1s, the
+     * broker's default timeouts), so that the cut is noticed as if every
+     * rank kept alive; no other rank keeps a periodic timer. */
     const struct eddy_replay_fault *faults;
     size_t nfaults;
 };
@@ -97,6 +98,7 @@ struct eddy_replay_stats {
     uint64_t events;  /* discrete events run */
     uint64_t messages; /* link deliveries */
     bool complete;     /* false if params.stop ended the replay early */
+    struct eddy_stats work; /* messages originated, KVS commits, hashes */
 };
 
 /* Replay jobs[0..n) (sorted here by submit time, then id, then input

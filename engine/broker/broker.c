@@ -416,6 +416,7 @@ static int control_send (eddy_broker_t *b, uint32_t rank, bool up, const char *t
         return -1;
     }
     eddy_msg_take_payload (m, payload);
+    eddy_reactor_stats (b->r)->msgs++;
     if (up)
         rc = b->ov_ops ? b->ov_ops->send_parent (b->ov, m) : -1;
     else
@@ -464,8 +465,10 @@ void broker_respond (eddy_broker_t *b, const eddy_msg_t *req, json_t *payload)
     eddy_msg_t *m;
     if (eddy_msg_flags (req) & EDDY_MSGFLAG_NORESPONSE)
         return;
-    if ((m = eddy_msg_response (req, payload, 0, NULL)))
+    if ((m = eddy_msg_response (req, payload, 0, NULL))) {
+        eddy_reactor_stats (b->r)->msgs++;
         broker_route_response (b, m);
+    }
 }
 
 void broker_respond_error (eddy_broker_t *b, const eddy_msg_t *req, int errnum, const char *fmt, ...)
@@ -481,8 +484,10 @@ void broker_respond_error (eddy_broker_t *b, const eddy_msg_t *req, int errnum, 
         vsnprintf (text, sizeof (text), fmt, ap);
         va_end (ap);
     }
-    if ((m = eddy_msg_response (req, NULL, errnum, fmt ? text : NULL)))
+    if ((m = eddy_msg_response (req, NULL, errnum, fmt ? text : NULL))) {
+        eddy_reactor_stats (b->r)->msgs++;
         broker_route_response (b, m);
+    }
 }
 
 static const char *service_name (const char *topic, char *buf, size_t len)

@@ -64,6 +64,25 @@ static bool unpack (eddy_broker_t *b, const eddy_msg_t *msg, const char *fmt, ..
 
 /* ---- broker.* ---- */
 
+/* The work counters of this broker's reactor (engine/reactor.h): in the
+ * simulator every virtual broker shares one reactor, so any rank answers
+ * for the whole instance.
+ */
+static void stats_get (eddy_broker_t *b, const eddy_msg_t *msg)
+{
+    const struct eddy_stats *st = eddy_reactor_stats (b->r);
+    json_t *o = json_pack ("{s:I s:I s:I s:I s:I}", "messages", (json_int_t)st->msgs, "commits",
+                           (json_int_t)st->commits, "hashes", (json_int_t)st->hashes,
+                           "hash_bytes", (json_int_t)st->hash_bytes, "routed",
+                           (json_int_t)b->msgs_routed);
+    if (!o) {
+        broker_respond_error (b, msg, ENOMEM, NULL);
+        return;
+    }
+    broker_respond (b, msg, o);
+    json_decref (o);
+}
+
 static void ping (eddy_broker_t *b, const eddy_msg_t *msg)
 {
     json_t *o = eddy_msg_payload (msg);
@@ -204,6 +223,7 @@ static void event_pub (eddy_broker_t *b, const eddy_msg_t *msg)
         return;
     }
     eddy_msg_set_payload (ev, payload);
+    eddy_reactor_stats (b->r)->msgs++;
     eddy_msg_set_seq (ev, b->event_seq + 1);
     eddy_msg_set_cred (ev, eddy_msg_userid (msg), eddy_msg_rolemask (msg));
     json_t *o = json_pack ("{s:i}", "seq", (json_int_t)(b->event_seq + 1));
@@ -469,6 +489,7 @@ static void config_reload (eddy_broker_t *b, const eddy_msg_t *msg)
 static const struct builtin builtins[] = {
     { "broker.ping", ping, 0, EDDY_ROLE_ALL },
     { "broker.state-wait", state_wait, 0, EDDY_ROLE_ALL },
+    { "broker.stats", stats_get, 0, EDDY_ROLE_ALL },
     { "broker.shutdown", shutdown_req, ROOT_ONLY, EDDY_ROLE_OWNER },
     { "attr.get", attr_get_req, 0, EDDY_ROLE_ALL },
     { "attr.set", attr_set_req, 0, EDDY_ROLE_OWNER },

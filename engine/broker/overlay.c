@@ -339,9 +339,13 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
 
     eddy_watcher_stop (w);
     if (b->rank == 0) {
-        if (b->state >= EDDY_STATE_QUORUM && b->state < EDDY_STATE_CLEANUP)
-            publish_online (b);
         state_check_quorum (b);
+        /* the set goes out from run on: while rank 0 waits for its quorum,
+         * each wave of a booting instance would be an event to every rank
+         * (twenty for a million ranks); a module loaded before run asks
+         * overlay.online once run (the resource module does) */
+        if (b->state >= EDDY_STATE_RUN && b->state < EDDY_STATE_CLEANUP)
+            publish_online (b);
         return;
     }
     char *ranks = online_text (b);

@@ -99,6 +99,8 @@ void state_enter (eddy_broker_t *b, eddy_broker_state_t state)
         b->reached_run = true;
     if (state == EDDY_STATE_QUORUM)
         overlay_state_changed (b); /* this broker is online now */
+    if (state == EDDY_STATE_RUN && b->rank == 0)
+        overlay_state_changed (b); /* rank 0 publishes the set from now on */
     respond_waiters (b);
     if (b->state_cb)
         b->state_cb (b, state, b->state_arg);

@@ -352,6 +352,68 @@ static void sim_owned_posts_are_dropped_at_destroy (void **state)
     assert_int_equal (drops, 2);
 }
 
+/* Check watchers of a pass, for the test below: each notes its tag and
+ * may start or destroy another.
+ */
+struct pass {
+    struct log log;
+    eddy_watcher_t *w[6];
+    struct tagged t[6];
+};
+
+static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct tagged *t = arg;
+    struct pass *p = (struct pass *)((char *)t->log - offsetof (struct pass, log));
+    note (t->log, t->tag);
+    eddy_watcher_stop (w);
+    if (t->tag == 'b') {
+        eddy_watcher_start (p->w[0]); /* created before b: waits for the next pass */
+        eddy_watcher_start (p->w[4]); /* created after b: runs in this pass */
+        eddy_watcher_destroy (p->w[3]); /* started, not yet run: never runs */
+        p->w[3] = NULL;
+    }
+}
+
+/* The simulator runs the active check watchers of a pass in creation
+ * order whatever order they were started in; one started during the pass
+ * runs in it if it was created after the one running; a watcher destroyed
+ * before its turn does not run.
+ */
+static void sim_checks_run_in_creation_order (void **state)
+{
+    (void)state;
+    eddy_reactor_t *r = eddy_sim_reactor_create (0);
+    struct pass p = { 0 };
+    for (int i = 0; i < 6; i++) {
+        p.t[i] = (struct tagged){ &p.log, (char)('a' + i) };
+        p.w[i] = eddy_check_create (r, pass_cb, &p.t[i]);
+    }
+    eddy_watcher_start (p.w[5]);
+    eddy_watcher_start (p.w[3]);
+    eddy_watcher_start (p.w[1]);
+    eddy_watcher_start (p.w[2]);
+    eddy_reactor_run (r, EDDY_RUN_ONCE);
+    assert_string_equal (p.log.buf, "bcef");
+    eddy_reactor_run (r, EDDY_RUN_ONCE);
+    assert_string_equal (p.log.buf, "bcefa");
+    for (int i = 0; i < 6; i++)
+        eddy_watcher_destroy (p.w[i]);
+    eddy_reactor_destroy (r);
+}
+
+/* The work counters start at zero and count what components add. */
+static void stats_start_at_zero_and_count (void **state)
+{
+    eddy_reactor_t *r = *state;
+    struct eddy_stats *st = eddy_reactor_stats (r);
+    assert_true (st->msgs == 0 && st->commits == 0 && st->hashes == 0 && st->hash_bytes == 0);
+    eddy_reactor_count_hash (r, 100);
+    eddy_reactor_count_hash (r, 28);
+    eddy_reactor_count_hash (NULL, 5);
+    assert_true (st->hashes == 2 && st->hash_bytes == 128);
+}
+
 #define BOTH(fn) cmocka_unit_test (fn)
 
 int main (void)
@@ -365,15 +427,17 @@ int main (void)
         BOTH (idle_runs_when_the_instant_has_settled),
         BOTH (stop_and_stop_error_end_run),
         BOTH (bad_arguments_fail_with_einval),
+        BOTH (stats_start_at_zero_and_count),
     };
     const struct CMUnitTest sim_only[] = {
         cmocka_unit_test (sim_time_is_virtual_and_ties_are_fifo),
         cmocka_unit_test (sim_posts_and_timers_share_one_order),
         cmocka_unit_test (sim_owned_posts_are_dropped_at_destroy),
+        cmocka_unit_test (sim_checks_run_in_creation_order),
     };
     int rc = 0;
-    rc += _cmocka_run_group_tests ("reactor-libev", common, 8, setup_ev, teardown);
-    rc += _cmocka_run_group_tests ("reactor-sim", common, 8, setup_sim, teardown);
+    rc += _cmocka_run_group_tests ("reactor-libev", common, 9, setup_ev, teardown);
+    rc += _cmocka_run_group_tests ("reactor-sim", common, 9, setup_sim, teardown);
     rc += cmocka_run_group_tests_name ("reactor-sim-only", sim_only, NULL, NULL);
     return rc ? 1 : 0;
 }

@@ -124,6 +124,9 @@ static void capped_jobs_time_out_at_their_request (void **state)
     assert_int_equal (eddy_replay_run (&p, jobs, 3, out, &st, NULL), 0);
     assert_int_equal (eddy_ideal_run ("fcfs", 4, jobs, 3, EDDY_IDEAL_CAP_RUN, want, NULL, NULL), 0);
     assert_true (st.complete);
+    /* the engine's work counters saw the jobs go through the stack */
+    assert_true (st.work.msgs > 0 && st.work.commits >= 3 && st.work.hashes > 0);
+    assert_true (st.work.hash_bytes >= st.work.hashes);
     for (int i = 0; i < 3; i++)
         assert_true (out[i].start == want[i].start && out[i].end == want[i].end
                      && out[i].run == want[i].run);
