@@ -38,26 +38,43 @@
 enum { ST_DEPEND, ST_PRIORITY, ST_SCHED, ST_RUN, ST_CLEANUP, ST_INACTIVE };
 static const char *const state_names[] = { "DEPEND", "PRIORITY", "SCHED", "RUN", "CLEANUP", "INACTIVE" };
 
+/* One per job kept, active or inactive: the text fields are malloc'd and
+ * NULL when empty (most jobs have no queue, dependency or exception), so
+ * that a record of the history costs about 200 bytes, not 600.
+ */
 struct jrec {
     uint64_t id;
     uint32_t userid;
     int urgency;
     int64_t priority;
     int state;
-    char name[64];
     int ntasks, nnodes;
+    int waitstatus;
+    bool finished;
+    bool fatal;
     double duration;
     double t_submit, t_run, t_cleanup, t_inactive;
-    bool finished;
-    int waitstatus;
-    bool fatal;
-    char exc_type[32];
-    char exc_note[128];
-    char queue[64];     /* attributes.system.queue; "" = the default queue */
-    char depend[128];   /* what its dependencies wait for, "" if none */
-    char *nodelist;     /* of its allocation, malloc'd; NULL until known */
+    char *name;
+    char *exc_type;     /* the first fatal exception's (at most 31 bytes) */
+    char *exc_note;     /* ...and its note (at most 127) */
+    char *queue;        /* attributes.system.queue; NULL = the default queue */
+    char *depend;       /* what its dependencies wait for, NULL if none */
+    char *nodelist;     /* of its allocation; NULL until known */
     struct jrec *prev, *next; /* in the active or the inactive list */
 };
+
+/* Set a text field to at most max bytes of s (NULL for ""); on ENOMEM it
+ * is left empty, as a field the journal did not give. */
+static void set_text (char **field, const char *s, size_t max)
+{
+    free (*field);
+    *field = s && *s ? strndup (s, max) : NULL;
+}
+
+static const char *text_of (const char *s)
+{
+    return s ? s : "";
+}
 
 /* A listing waiting for the job manager's queue states. */
 struct lquery {
@@ -94,6 +111,11 @@ struct joblist {
 static void rec_free (struct jrec *r)
 {
     if (r) {
+        free (r->name);
+        free (r->exc_type);
+        free (r->exc_note);
+        free (r->queue);
+        free (r->depend);
         free (r->nodelist);
         free (r);
     }
@@ -123,7 +145,7 @@ static void set_depend (struct jrec *r, json_t *attrs)
     size_t i, n = 0;
     bool begin = false;
 
-    r->depend[0] = '\0';
+    set_text (&r->depend, NULL, 0);
     if (!json_is_array (deps))
         return;
     json_array_foreach (deps, i, d) {
@@ -147,8 +169,10 @@ static void set_depend (struct jrec *r, json_t *attrs)
                     : snprintf (ids + n, sizeof (ids) - n, "%s%s:%s", n ? "," : "", scheme, val);
         n = k < 0 || n + k >= sizeof (ids) ? sizeof (ids) - 1 : n + k;
     }
-    snprintf (r->depend, sizeof (r->depend), "%s%s%s%s", n ? "depends on " : "", ids,
+    char text[128];
+    snprintf (text, sizeof (text), "%s%s%s%s", n ? "depends on " : "", ids,
               n && begin ? ", " : "", begin ? "begin-time" : "");
+    set_text (&r->depend, text, sizeof (text) - 1);
 }
 
 static void set_name (struct jrec *r, json_t *jobspec)
@@ -158,19 +182,19 @@ static void set_name (struct jrec *r, json_t *jobspec)
     const char *arg0, *queue;
     if (js) {
         if ((queue = eddy_jobspec_queue (js)))
-            snprintf (r->queue, sizeof (r->queue), "%s", queue);
+            set_text (&r->queue, queue, 63);
         set_depend (r, eddy_jobspec_attributes (js));
         r->ntasks = eddy_jobspec_ntasks (js);
         r->nnodes = eddy_jobspec_nnodes (js);
         r->duration = eddy_jobspec_duration (js);
         if ((cmd = eddy_jobspec_command (js)) && (arg0 = json_string_value (json_array_get (cmd, 0)))) {
             const char *slash = strrchr (arg0, '/');
-            snprintf (r->name, sizeof (r->name), "%s", slash ? slash + 1 : arg0);
+            set_text (&r->name, slash ? slash + 1 : arg0, 63);
         }
         eddy_jobspec_destroy (js);
     }
-    if (!r->name[0])
-        snprintf (r->name, sizeof (r->name), "?");
+    if (!r->name)
+        set_text (&r->name, "?", 1);
 }
 
 static void make_inactive (struct joblist *jl, struct jrec *r)
@@ -263,8 +287,8 @@ static bool rec_apply (struct jrec *r, const char *name, double ts, json_t *ctx,
         json_unpack (ctx, "{s?i s?s s?s}", "severity", &severity, "type", &type, "note", &note);
         if (severity == 0 && !r->fatal) {
             r->fatal = true;
-            snprintf (r->exc_type, sizeof (r->exc_type), "%s", type);
-            snprintf (r->exc_note, sizeof (r->exc_note), "%s", note);
+            set_text (&r->exc_type, type, 31);
+            set_text (&r->exc_note, note, 127);
             if (r->state < ST_CLEANUP) {
                 r->state = ST_CLEANUP;
                 r->t_cleanup = ts;
@@ -274,6 +298,7 @@ static bool rec_apply (struct jrec *r, const char *name, double ts, json_t *ctx,
     else if (!strcmp (name, "clean")) {
         r->state = ST_INACTIVE;
         r->t_inactive = ts;
+        set_text (&r->depend, NULL, 0); /* only a pending job shows it */
         return true;
     }
     return false;
@@ -311,7 +336,7 @@ static void apply (struct joblist *jl, json_t *item)
         /* the job manager removed it from the KVS (not an eventlog entry) */
         unlink_rec (&jl->inactive_head, &jl->inactive_tail, r);
         eddy_u64map_remove (jl->jobs, r->id);
-        free (r);
+        rec_free (r);
         jl->ninactive--;
         return;
     }
@@ -401,7 +426,7 @@ static void scan_extra_cb (uint64_t id, const char *text, json_t *jobspec, json_
             if (jobspec)
                 set_name (r, jobspec);
             else
-                snprintf (r->name, sizeof (r->name), "?");
+                set_text (&r->name, "?", 1);
             if (r->t_run > 0)
                 set_nnodes (r, R);
             return;
@@ -566,9 +591,9 @@ static const char *result_of (const struct jrec *r)
     if (r->state != ST_INACTIVE)
         return "";
     if (r->fatal) {
-        if (!strcmp (r->exc_type, "cancel"))
+        if (!strcmp (text_of (r->exc_type), "cancel"))
             return "CANCELED";
-        if (!strcmp (r->exc_type, "timeout"))
+        if (!strcmp (text_of (r->exc_type), "timeout"))
             return "TIMEOUT";
         return "FAILED";
     }
@@ -581,7 +606,7 @@ static const char *waiting_for (const struct jrec *r, const char *sched_why)
 {
     switch (r->state) {
     case ST_DEPEND:
-        return r->depend[0] ? r->depend : "dependency";
+        return r->depend ? r->depend : "dependency";
     case ST_PRIORITY:
         return "priority";
     case ST_SCHED:
@@ -636,7 +661,7 @@ static json_t *rec_json (const struct jrec *r, const char *sched_why, const char
     if (WANT (A_STATE))
         set_attr (o, attrs, A_STATE, json_string (state_names[r->state]));
     if (WANT (A_NAME))
-        set_attr (o, attrs, A_NAME, json_string (r->name));
+        set_attr (o, attrs, A_NAME, json_string (text_of (r->name)));
     if (WANT (A_NTASKS))
         set_attr (o, attrs, A_NTASKS, json_integer (r->ntasks));
     if (WANT (A_NNODES))
@@ -666,8 +691,9 @@ static json_t *rec_json (const struct jrec *r, const char *sched_why, const char
     }
     if (r->fatal && WANT (A_EXCEPTION))
         set_attr (o, attrs, A_EXCEPTION,
-                  json_pack ("{s:s s:s}", "type", r->exc_type, "note", r->exc_note));
-    if ((queue || r->queue[0]) && WANT (A_QUEUE))
+                  json_pack ("{s:s s:s}", "type", text_of (r->exc_type), "note",
+                             text_of (r->exc_note)));
+    if ((queue || r->queue) && WANT (A_QUEUE))
         set_attr (o, attrs, A_QUEUE, json_string (queue ? queue : r->queue));
     if (r->nodelist && WANT (A_NODELIST))
         set_attr (o, attrs, A_NODELIST, json_string (r->nodelist));
@@ -734,7 +760,7 @@ static int lparams_parse (const eddy_msg_t *msg, struct lparams *lp, char *text,
 /* The queue a job is in: its own, or the default queue's name. */
 static const char *queue_of (const struct jrec *r, const char *defname)
 {
-    return r->queue[0] ? r->queue : defname ? defname : "";
+    return r->queue ? r->queue : defname ? defname : "";
 }
 
 /* Is the queue named so stopped, by the job manager's queue list? */
