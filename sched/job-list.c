@@ -1,15 +1,19 @@
 /* job-list.c - the job-list module: an index of jobs built from the job
  * manager's journal, behind `eddy jobs`.  Active jobs are all kept;
- * inactive ones up to a bound (module args {"inactive_max": N}), oldest
- * dropped first, so the cost per job does not grow with history.
+ * inactive ones up to a bound (module args {"inactive_max": N}, the
+ * newest), so the broker's memory does not grow with history: the older
+ * ones leave memory and stay in the KVS job directory.
  *
- * After a restart the journal brings back the active jobs only (the job
- * manager reads no history), so the inactive ones of earlier instances
- * are read from the KVS job directory (sched/jobscan.h), lazily: not at
- * load, which would make a restart cost time in proportion to history,
- * but at the first query that needs them (inactive jobs, a job by id,
- * the counts).  That query and those after it wait for the read; queries
- * of active jobs only never do.
+ * Inactive jobs that are not in memory (those dropped past the bound, and
+ * after a restart those of earlier instances: the journal brings back the
+ * active jobs only) are read back from the KVS job directory
+ * (sched/jobscan.h) on demand: not at load, which would make a restart
+ * cost time in proportion to history, but when a query needs them
+ * (inactive jobs, a job by id, the counts).  The records read make a
+ * snapshot that the queries waiting for the read share and that is freed
+ * once they are answered; the next such query reads again.  Those queries
+ * and the ones after them wait for the read; queries of active jobs only
+ * never do.
  *
  * A listing is filtered here (states and results, user, queue, since), so
  * a client gets only what it shows.  Pending jobs carry why they wait
@@ -76,11 +80,21 @@ static const char *text_of (const char *s)
     return s ? s : "";
 }
 
+/* Inactive jobs read back from the KVS for the queries that waited for
+ * them, newest first; freed with its last user.
+ */
+struct snapshot {
+    struct jrec **recs;
+    size_t n;
+    int refs;
+};
+
 /* A listing waiting for the job manager's queue states. */
 struct lquery {
     struct joblist *jl;
     const eddy_msg_t *msg; /* a reference */
     eddy_future_t *f;
+    struct snapshot *snap; /* a reference, or NULL */
     struct lquery *prev, *next;
 };
 
@@ -104,6 +118,9 @@ struct joblist {
     bool held_history; /* a held request waits for the history */
     struct jrec **restored;
     size_t nrestored, restored_cap;
+    uint64_t dropped;       /* inactive jobs that left memory, ever */
+    uint64_t dropped_at_scan; /* ...when the read in progress began */
+    struct snapshot *snap;  /* while the queries that waited are delivered */
     struct eddy_held deferred;
     struct lquery *queries;
 };
@@ -119,6 +136,23 @@ static void rec_free (struct jrec *r)
         free (r->nodelist);
         free (r);
     }
+}
+
+static void snapshot_unref (struct snapshot *sn)
+{
+    if (sn && --sn->refs == 0) {
+        for (size_t i = 0; i < sn->n; i++)
+            rec_free (sn->recs[i]);
+        free (sn->recs);
+        free (sn);
+    }
+}
+
+static struct snapshot *snapshot_ref (struct snapshot *sn)
+{
+    if (sn)
+        sn->refs++;
+    return sn;
 }
 
 static void unlink_rec (struct jrec **head, struct jrec **tail, struct jrec *r)
@@ -214,6 +248,10 @@ static void make_inactive (struct joblist *jl, struct jrec *r)
         eddy_u64map_remove (jl->jobs, old->id);
         rec_free (old);
         jl->ninactive--;
+        /* it is in the KVS only now: the history must be read again */
+        jl->dropped++;
+        if (jl->history == HISTORY_READ)
+            jl->history = HISTORY_UNREAD;
     }
 }
 
@@ -394,8 +432,8 @@ static int scan_eventlog_cb (uint64_t id, const char *text, void *arg)
     eddy_error_t err = { .text = "" };
     struct jrec *r, **p;
 
-    if (jl->inactive_max == 0 || eddy_u64map_get (jl->jobs, id))
-        return 0; /* keeps none, or the journal was first */
+    if (eddy_u64map_get (jl->jobs, id))
+        return 0; /* the journal was first */
     if (!(r = rec_from_eventlog (id, text, &err))) {
         if (err.text[0])
             eddy_log (jl->h, LOG_ERR, "job %ju: its eventlog cannot be read back (%s); not listed",
@@ -461,7 +499,8 @@ static void deliver_deferred (struct joblist *jl)
 static void scan_done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
 {
     struct joblist *jl = arg;
-    size_t kept = 0;
+    size_t kept = 0, cold = 0;
+    struct snapshot *sn = calloc (1, sizeof (*sn));
 
     if (errnum)
         eddy_log (jl->h, LOG_ERR, "the job directory was not read in full (%s): the list of "
@@ -470,9 +509,16 @@ static void scan_done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
         qsort (jl->restored, jl->nrestored, sizeof (jl->restored[0]), newest_first);
     for (size_t i = 0; i < jl->nrestored; i++) {
         struct jrec *r = jl->restored[i];
-        if (jl->ninactive >= jl->inactive_max || eddy_u64map_get (jl->jobs, r->id)
-            || eddy_u64map_put (jl->jobs, r->id, r) < 0) {
+        if (eddy_u64map_get (jl->jobs, r->id)) {
             rec_free (r);
+            continue;
+        }
+        if (jl->ninactive >= jl->inactive_max || eddy_u64map_put (jl->jobs, r->id, r) < 0) {
+            /* beyond the bound: only the waiting queries see it */
+            if (sn)
+                jl->restored[cold++] = r;
+            else
+                rec_free (r);
             continue;
         }
         r->prev = jl->inactive_tail;
@@ -487,22 +533,36 @@ static void scan_done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
     }
     if (kept > 0)
         eddy_log (jl->h, LOG_INFO, "%zu inactive jobs of earlier instances listed", kept);
-    free (jl->restored);
+    if (sn) {
+        /* the restored array (newest first, the cold ones at its front) becomes the snapshot */
+        sn->recs = jl->restored;
+        sn->n = cold;
+        sn->refs = 1;
+    }
+    else
+        free (jl->restored);
     jl->restored = NULL;
     jl->nrestored = jl->restored_cap = 0;
     eddy_jobscan_destroy (jl->scan);
     jl->scan = NULL;
-    jl->history = HISTORY_READ;
-    deliver_deferred (jl);
+    /* with jobs outside memory, the next query of the history reads again */
+    jl->history = cold > 0 || !sn || jl->dropped != jl->dropped_at_scan ? HISTORY_UNREAD
+                                                                         : HISTORY_READ;
+    jl->snap = sn;
+    jl->held_history = false;
+    if (jl->journal_answered)
+        eddy_held_release (&jl->deferred, jl->h);
+    jl->snap = NULL;
+    snapshot_unref (sn);
 }
 
-/* A job this instance listed already (or none is kept): not read again,
+/* A job this instance has in memory: not read again,
  * so the first query of the history in a new instance costs no reads of
  * its own jobs. */
 static bool scan_known_cb (uint64_t id, void *arg)
 {
     struct joblist *jl = arg;
-    return jl->inactive_max == 0 || eddy_u64map_get (jl->jobs, id) != NULL;
+    return eddy_u64map_get (jl->jobs, id) != NULL;
 }
 
 static const struct eddy_jobscan_ops scan_ops = {
@@ -517,16 +577,19 @@ static const struct eddy_jobscan_ops scan_ops = {
  */
 static bool defer (struct joblist *jl, const eddy_msg_t *msg, bool history)
 {
-    if (history && jl->history == HISTORY_UNREAD) {
+    if (history && jl->history == HISTORY_UNREAD && !jl->snap) {
         if (!(jl->scan = eddy_jobscan_start (jl->h, &scan_ops, jl))) {
             eddy_log (jl->h, LOG_ERR, "cannot read the jobs of earlier instances: %s",
                       strerror (errno));
             jl->history = HISTORY_READ; /* list what this instance knows */
         }
-        else
+        else {
             jl->history = HISTORY_READING;
+            jl->dropped_at_scan = jl->dropped;
+        }
     }
-    if (jl->journal_answered && (!history || jl->history == HISTORY_READ) && !jl->held_history)
+    if (jl->journal_answered && (!history || jl->history == HISTORY_READ || jl->snap)
+        && !jl->held_history)
         return false;
     if (eddy_held_add (&jl->deferred, msg) < 0)
         eddy_respond_error (jl->h, msg, ENOMEM, NULL);
@@ -839,7 +902,8 @@ static bool rec_matches (const struct jrec *r, const struct lparams *lp, const c
 /* Answer a listing; qs is the job manager's queue-status answer (NULL if
  * it could not be had: then no job is said to wait for a stopped queue).
  */
-static void list_answer (struct joblist *jl, const eddy_msg_t *msg, json_t *qs)
+static void list_answer (struct joblist *jl, const eddy_msg_t *msg, json_t *qs,
+                         const struct snapshot *sn)
 {
     struct lparams lp;
     char text[256];
@@ -900,6 +964,15 @@ static void list_answer (struct joblist *jl, const eddy_msg_t *msg, json_t *qs)
                                                    lp.attrs));
             n++;
         }
+        /* then those read back from the KVS, all older */
+        for (size_t k = 0; sn && k < sn->n && (lp.max <= 0 || n < lp.max); k++) {
+            const struct jrec *r = sn->recs[k];
+            if (!rec_matches (r, &lp, defname))
+                continue;
+            json_array_append_new (jobs, rec_json (r, NULL, named ? queue_of (r, defname) : NULL,
+                                                   lp.attrs));
+            n++;
+        }
     }
     eddy_respond_pack (jl->h, msg, "{s:o}", "jobs", jobs);
 }
@@ -915,6 +988,7 @@ static void lquery_destroy (struct lquery *lq)
         lq->next->prev = lq->prev;
     eddy_future_destroy (lq->f);
     eddy_msg_decref (lq->msg);
+    snapshot_unref (lq->snap);
     free (lq);
 }
 
@@ -935,7 +1009,7 @@ static void queues_cb (eddy_future_t *f, void *arg)
         lquery_destroy (lq);
         return;
     }
-    list_answer (lq->jl, lq->msg, qs);
+    list_answer (lq->jl, lq->msg, qs, lq->snap);
     lquery_destroy (lq);
 }
 
@@ -959,6 +1033,8 @@ static void list_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
     }
     lq->jl = jl;
     lq->msg = eddy_msg_incref (msg);
+    if (lp.mask & EDDY_JOBF_INACTIVE)
+        lq->snap = snapshot_ref (jl->snap);
     lq->next = jl->queries;
     if (jl->queries)
         jl->queries->prev = lq;
@@ -969,7 +1045,7 @@ static void list_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
         if (lp.queue)
             eddy_respond_error (h, msg, errnum, "cannot ask the job manager for its queues");
         else
-            list_answer (jl, msg, NULL);
+            list_answer (jl, msg, NULL, lq->snap);
         lquery_destroy (lq);
     }
 }
@@ -988,7 +1064,11 @@ static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
     /* a job this instance knows needs no history */
     if (defer (jl, msg, !eddy_u64map_get (jl->jobs, (uint64_t)id)))
         return;
-    if (!(r = eddy_u64map_get (jl->jobs, (uint64_t)id))) {
+    r = eddy_u64map_get (jl->jobs, (uint64_t)id);
+    for (size_t k = 0; !r && jl->snap && k < jl->snap->n; k++)
+        if (jl->snap->recs[k]->id == (uint64_t)id)
+            r = jl->snap->recs[k];
+    if (!r) {
         eddy_respond_error (h, msg, ENOENT, "no such job in the job list");
         return;
     }
@@ -1000,7 +1080,9 @@ static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
     struct joblist *jl = arg;
     if (defer (jl, msg, true))
         return;
-    eddy_respond_pack (h, msg, "{s:i s:i}", "active", (int)jl->nactive, "inactive", (int)jl->ninactive);
+    eddy_respond_pack (h, msg, "{s:i s:i s:i s:I}", "active", (int)jl->nactive, "inactive",
+                       (int)(jl->ninactive + (jl->snap ? jl->snap->n : 0)), "in_memory",
+                       (int)jl->ninactive, "dropped", (json_int_t)jl->dropped);
 }
 
 static const struct eddy_msg_handler_spec handlers[] = {
@@ -1045,7 +1127,7 @@ static void jl_unload (void *ctx)
 static int jl_load (eddy_handle_t *h, json_t *args, void **ctx)
 {
     struct joblist *jl = calloc (1, sizeof (*jl));
-    int max = 100000;
+    int max = 1000;
 
     if (!jl)
         return -1;
