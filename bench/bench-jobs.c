@@ -6,6 +6,13 @@
  *                                   --sign signs each jobspec as eddy
  *                                   submit does, with the type and munged
  *                                   socket job-ingest names)
+ *   bench-jobs COUNT --follow       submit nothing: follow the journal
+ *                                   until COUNT jobs are clean, printing
+ *                                   "WALLTIME DONE" (CLOCK_REALTIME) at
+ *                                   every 100th (bench-stream.sh)
+ *   bench-jobs COUNT --submit-only  submit COUNT test-exec jobs and exit
+ *                                   once all are accepted (with the queue
+ *                                   stopped they stay queued)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +28,8 @@ struct bench {
     long count, submitted, answered, done;
     bool real;
     bool sign;
+    bool submit_only; /* stop once every submission is answered */
+    bool follow;      /* submit nothing, print completion times */
     struct eddy_sign_conf conf;
     double t_sign; /* seconds spent signing, in this client */
     double t0;
@@ -81,6 +90,8 @@ static void submit_cb (eddy_future_t *f, void *arg)
     b->answered++;
     if (b->submitted < b->count)
         submit_one (b);
+    else if (b->submit_only && b->answered == b->count)
+        eddy_reactor_stop (eddy_handle_reactor (b->h));
 }
 
 static void journal_cb (eddy_future_t *f, void *arg)
@@ -97,6 +108,12 @@ static void journal_cb (eddy_future_t *f, void *arg)
             const char *name = json_string_value (json_object_get (json_object_get (item, "entry"), "name"));
             if (name && !strcmp (name, "clean")) {
                 b->done++;
+                if (b->follow && b->done % 100 == 0) {
+                    struct timespec ts;
+                    clock_gettime (CLOCK_REALTIME, &ts);
+                    printf ("%.3f %ld\n", ts.tv_sec + ts.tv_nsec * 1e-9, b->done);
+                    fflush (stdout);
+                }
                 if (b->done % 1000 == 0)
                     b->marks[b->done / 1000] = now ();
             }
@@ -116,11 +133,16 @@ int main (int argc, char **argv)
             b.real = true;
         else if (!strcmp (argv[i], "--sign"))
             b.sign = true;
+        else if (!strcmp (argv[i], "--submit-only"))
+            b.submit_only = true;
+        else if (!strcmp (argv[i], "--follow"))
+            b.follow = true;
         else
             b.count = 0;
     }
     if (b.count < 1000 || b.count % 1000) {
-        fprintf (stderr, "usage: bench-jobs COUNT (a multiple of 1000) [--real] [--sign]\n");
+        fprintf (stderr, "usage: bench-jobs COUNT (a multiple of 1000) [--real] [--sign]"
+                         " [--submit-only | --follow]\n");
         return 1;
     }
     if (!(b.h = eddy_open (NULL, &err))) {
@@ -148,10 +170,19 @@ int main (int argc, char **argv)
         return 1;
     }
     b.t0 = b.marks[0] = now ();
-    for (int i = 0; i < 256 && b.submitted < b.count; i++)
+    for (int i = 0; i < 256 && !b.follow && b.submitted < b.count; i++)
         submit_one (&b);
     eddy_reactor_run (eddy_handle_reactor (b.h), EDDY_RUN_DEFAULT);
     double t = now () - b.t0;
+    if (b.submit_only || b.follow) {
+        if (b.submit_only)
+            printf ("%ld test-exec jobs submitted in %.2f s = %.0f jobs/s\n", b.count, t,
+                    b.count / t);
+        eddy_future_destroy (j);
+        free (b.marks);
+        eddy_close (b.h);
+        return 0;
+    }
     long k = b.count / 1000;
     double first = 1000 / (b.marks[1] - b.marks[0]);
     double last = 1000 / (b.marks[k] - b.marks[k - 1]);

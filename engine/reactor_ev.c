@@ -2,7 +2,11 @@
  *
  * The one place in engine/ allowed to call ev_* and read the clock
  * (contracts.allow).  A check watcher pairs an ev_check with an ev_idle so
- * pending work never waits in poll.
+ * pending work never waits in poll.  An idle watcher pairs an ev_idle of
+ * the lowest priority with an ev_check that bounds its wait: on a real
+ * machine "the current instant" lasts IDLE_MAX_WAIT, so a loop that never
+ * runs dry (a client streaming thousands of submissions) still gets its
+ * scheduling passes instead of starving them until the stream stops.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,6 +14,13 @@
 #include <ev.h>
 
 #include "engine/reactor_impl.h"
+
+/* Seconds an active idle watcher may wait for the loop to run dry before
+ * it runs anyway, at the end of an iteration: short enough that a busy
+ * instance keeps scheduling (a pass starts what the last completions
+ * freed), long enough that a pass still sees a few iterations' arrivals.
+ */
+#define IDLE_MAX_WAIT 0.001
 
 struct ev_reactor {
     struct eddy_reactor base;
@@ -26,7 +37,11 @@ struct ev_w {
             ev_idle idle;
         } ck;
         ev_io io;
-        ev_idle idle;
+        struct {
+            ev_idle idle;
+            ev_check bound; /* runs it once it waited IDLE_MAX_WAIT */
+            ev_tstamp since; /* when it was started or last ran */
+        } id;
     } u;
 };
 
@@ -57,6 +72,18 @@ static void idle_cb (struct ev_loop *loop, ev_idle *i, int revents)
 static void user_idle_cb (struct ev_loop *loop, ev_idle *i, int revents)
 {
     eddy_watcher_t *w = i->data;
+    struct ev_w *e = (struct ev_w *)w;
+    e->u.id.since = ev_now (loop); /* if it stays active, a new wait begins */
+    w->cb (w->r, w, 0, w->arg);
+}
+
+static void idle_bound_cb (struct ev_loop *loop, ev_check *c, int revents)
+{
+    eddy_watcher_t *w = c->data;
+    struct ev_w *e = (struct ev_w *)w;
+    if (ev_now (loop) - e->u.id.since < IDLE_MAX_WAIT)
+        return;
+    e->u.id.since = ev_now (loop);
     w->cb (w->r, w, 0, w->arg);
 }
 
@@ -90,9 +117,11 @@ static int w_init (eddy_watcher_t *w)
     case WATCHER_IDLE:
         /* lowest priority: libev runs it only when nothing else is pending,
          * including the idle half of an active check watcher */
-        ev_idle_init (&e->u.idle, user_idle_cb);
-        ev_set_priority (&e->u.idle, EV_MINPRI);
-        e->u.idle.data = w;
+        ev_idle_init (&e->u.id.idle, user_idle_cb);
+        ev_set_priority (&e->u.id.idle, EV_MINPRI);
+        e->u.id.idle.data = w;
+        ev_check_init (&e->u.id.bound, idle_bound_cb);
+        e->u.id.bound.data = w;
         break;
     case WATCHER_FD: {
         int ev = 0;
@@ -121,7 +150,9 @@ static void w_start (eddy_watcher_t *w)
         ev_idle_start (loop_of (w), &e->u.ck.idle);
         break;
     case WATCHER_IDLE:
-        ev_idle_start (loop_of (w), &e->u.idle);
+        e->u.id.since = ev_now (loop_of (w));
+        ev_idle_start (loop_of (w), &e->u.id.idle);
+        ev_check_start (loop_of (w), &e->u.id.bound);
         break;
     case WATCHER_FD:
         ev_io_start (loop_of (w), &e->u.io);
@@ -141,7 +172,8 @@ static void w_stop (eddy_watcher_t *w)
         ev_idle_stop (loop_of (w), &e->u.ck.idle);
         break;
     case WATCHER_IDLE:
-        ev_idle_stop (loop_of (w), &e->u.idle);
+        ev_idle_stop (loop_of (w), &e->u.id.idle);
+        ev_check_stop (loop_of (w), &e->u.id.bound);
         break;
     case WATCHER_FD:
         ev_io_stop (loop_of (w), &e->u.io);

@@ -4,6 +4,12 @@
  * KVS commit and one job-manager.submit request (DESIGN.md contract 6).
  * Ids stay above every id the job manager knows (a restarted instance's
  * history), so a new job never lands in an old job's directory.
+ * Submissions are the front of the pipeline and must not starve the jobs
+ * behind them (a client may send thousands at once): at most BATCH_MAX
+ * of them go in one batch and one batch at a time travels validate ->
+ * commit -> job-manager.submit; the others wait in the current batch,
+ * which job-ingest.stats shows (waiting), so the KVS and the job manager
+ * serve the running jobs between two batches.
  * A submission may carry the jobspec signed by its user (J, engine/util/
  * sign.h): it is verified here and kept beside the jobspec as job.ID.J.
  */
@@ -28,6 +34,10 @@
  * ids keep growing across restarts; in the simulator, from virtual zero.
  */
 #define FLUID_EPOCH 1735689600.0
+
+/* Submissions per batch (module args {"batch-max": N}): one batch is one
+ * KVS commit, and what the jobs already in the pipeline wait behind. */
+#define BATCH_MAX 32
 
 struct sub {
     eddy_msg_t *req;
@@ -54,9 +64,12 @@ struct ingest {
     eddy_handle_t *h;
     eddy_msg_handler_t **handlers;
     struct eddy_fluid_gen gen;
-    struct batch *cur;
+    struct batch *cur;  /* submissions not yet sent on, in order */
     eddy_watcher_t *flush_w;
     uint64_t submitted;
+    int batch_max;      /* submissions per batch */
+    bool busy;          /* a batch is on its way to the job manager */
+    uint64_t batches;
     struct eddy_sign_conf sign;
 
     /* until the job manager says which ids are taken, submissions wait */
@@ -78,6 +91,16 @@ static void batch_destroy (struct batch *b)
     }
 }
 
+/* The batch in flight is done (answered, or failed): the next may go. */
+static void batch_end (struct batch *b)
+{
+    struct ingest *ig = b->ig;
+    batch_destroy (b);
+    ig->busy = false;
+    if (ig->cur)
+        eddy_watcher_start (ig->flush_w);
+}
+
 static void batch_fail (struct batch *b, int errnum, const char *text)
 {
     for (int i = 0; i < b->n; i++)
@@ -94,7 +117,7 @@ static void manager_cb (eddy_future_t *f, void *arg)
             eddy_respond_pack (b->ig->h, b->subs[i].req, "{s:I}", "id", (json_int_t)b->subs[i].id);
     }
     eddy_future_destroy (f);
-    batch_destroy (b);
+    batch_end (b);
 }
 
 static void commit_cb (eddy_future_t *f, void *arg)
@@ -131,7 +154,7 @@ nomem:
     batch_fail (b, ENOMEM, NULL);
 done:
     eddy_future_destroy (f);
-    batch_destroy (b);
+    batch_end (b);
 }
 
 /* One commit for every admitted submission of this iteration. */
@@ -172,7 +195,7 @@ error:
     batch_fail (b, errno ? errno : ENOMEM, "cannot commit the job to the KVS");
     eddy_future_destroy (f);
     eddy_kvs_txn_destroy (txn);
-    batch_destroy (b);
+    batch_end (b);
 }
 
 /* The job manager's verdict on each submission (its queue exists, is
@@ -190,7 +213,7 @@ static void validate_cb (eddy_future_t *f, void *arg)
         || json_array_size (errors) != (size_t)b->n) {
         batch_fail (b, errno ? errno : EPROTO, eddy_future_error_string (f));
         eddy_future_destroy (f);
-        batch_destroy (b);
+        batch_end (b);
         return;
     }
     for (int i = 0; i < b->n; i++) {
@@ -208,9 +231,29 @@ static void validate_cb (eddy_future_t *f, void *arg)
     b->n = k;
     eddy_future_destroy (f);
     if (b->n == 0)
-        batch_destroy (b);
+        batch_end (b);
     else
         commit_batch (ig, b);
+}
+
+/* Keep the first n submissions of b and return a batch of the others, in
+ * order (NULL if out of memory: b then goes whole).
+ */
+static struct batch *batch_split (struct batch *b, int n)
+{
+    struct batch *rest = calloc (1, sizeof (*rest));
+    int left = b->n - n, cap = 1;
+    while (cap < left)
+        cap *= 2; /* batch_add () grows at powers of two */
+    if (!rest || !(rest->subs = malloc (cap * sizeof (*rest->subs)))) {
+        free (rest);
+        return NULL;
+    }
+    rest->ig = b->ig;
+    rest->n = left;
+    memcpy (rest->subs, b->subs + n, left * sizeof (*rest->subs));
+    b->n = n;
+    return rest;
 }
 
 static void flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
@@ -221,9 +264,11 @@ static void flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
     eddy_future_t *f = NULL;
 
     eddy_watcher_stop (w);
-    ig->cur = NULL;
-    if (!b)
-        return;
+    if (!b || ig->busy)
+        return; /* batch_end () starts it again */
+    ig->cur = b->n > ig->batch_max ? batch_split (b, ig->batch_max) : NULL;
+    ig->busy = true;
+    ig->batches++;
     if (!(jobs = json_array ()))
         goto error;
     for (int i = 0; i < b->n; i++) {
@@ -251,7 +296,7 @@ error:
     batch_fail (b, errno ? errno : ENOMEM, "cannot reach the job manager");
     json_decref (jobs);
     eddy_future_destroy (f);
-    batch_destroy (b);
+    batch_end (b);
 }
 
 static int batch_add (struct ingest *ig, struct sub *s)
@@ -415,7 +460,9 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct ingest *ig = arg;
-    eddy_respond_pack (h, msg, "{s:I}", "submitted", (json_int_t)ig->submitted);
+    eddy_respond_pack (h, msg, "{s:I s:I s:i s:b s:i}", "submitted", (json_int_t)ig->submitted,
+                       "batches", (json_int_t)ig->batches, "waiting", ig->cur ? ig->cur->n : 0,
+                       "busy", ig->busy, "batch-max", ig->batch_max);
 }
 
 /* What a client needs to sign: the type to use, munged's socket. */
@@ -489,6 +536,13 @@ static int ingest_load (eddy_handle_t *h, json_t *args, void **ctx)
     if (!ig)
         return -1;
     ig->h = h;
+    ig->batch_max = BATCH_MAX;
+    if (args && (json_unpack (args, "{s?i}", "batch-max", &ig->batch_max) < 0 || ig->batch_max < 1)) {
+        eddy_log (h, LOG_ERR, "batch-max: expected an integer >= 1");
+        free (ig);
+        errno = EINVAL;
+        return -1;
+    }
     eddy_error_t err;
     if (sign_config (eddy_handle_config (h), &ig->sign, &err) < 0) {
         eddy_log (h, LOG_ERR, "%s", err.text);

@@ -1,15 +1,19 @@
 /* job-list.c - the job-list module: an index of jobs built from the job
  * manager's journal, behind `eddy jobs`.  Active jobs are all kept;
- * inactive ones up to a bound (module args {"inactive_max": N}), oldest
- * dropped first, so the cost per job does not grow with history.
+ * inactive ones up to a bound (module args {"inactive_max": N}, the
+ * newest), so the broker's memory does not grow with history: the older
+ * ones leave memory and stay in the KVS job directory.
  *
- * After a restart the journal brings back the active jobs only (the job
- * manager reads no history), so the inactive ones of earlier instances
- * are read from the KVS job directory (sched/jobscan.h), lazily: not at
- * load, which would make a restart cost time in proportion to history,
- * but at the first query that needs them (inactive jobs, a job by id,
- * the counts).  That query and those after it wait for the read; queries
- * of active jobs only never do.
+ * Inactive jobs that are not in memory (those dropped past the bound, and
+ * after a restart those of earlier instances: the journal brings back the
+ * active jobs only) are read back from the KVS job directory
+ * (sched/jobscan.h) on demand: not at load, which would make a restart
+ * cost time in proportion to history, but when a query needs them
+ * (inactive jobs, a job by id, the counts).  The records read make a
+ * snapshot that the queries waiting for the read share and that is freed
+ * once they are answered; the next such query reads again.  Those queries
+ * and the ones after them wait for the read; queries of active jobs only
+ * never do.
  *
  * A listing is filtered here (states and results, user, queue, since), so
  * a client gets only what it shows.  Pending jobs carry why they wait
@@ -38,25 +42,51 @@
 enum { ST_DEPEND, ST_PRIORITY, ST_SCHED, ST_RUN, ST_CLEANUP, ST_INACTIVE };
 static const char *const state_names[] = { "DEPEND", "PRIORITY", "SCHED", "RUN", "CLEANUP", "INACTIVE" };
 
+/* One per job kept, active or inactive: the text fields are malloc'd and
+ * NULL when empty (most jobs have no queue, dependency or exception), so
+ * that a record of the history costs about 200 bytes, not 600.
+ */
 struct jrec {
     uint64_t id;
     uint32_t userid;
     int urgency;
     int64_t priority;
     int state;
-    char name[64];
     int ntasks, nnodes;
+    int waitstatus;
+    bool finished;
+    bool fatal;
     double duration;
     double t_submit, t_run, t_cleanup, t_inactive;
-    bool finished;
-    int waitstatus;
-    bool fatal;
-    char exc_type[32];
-    char exc_note[128];
-    char queue[64];     /* attributes.system.queue; "" = the default queue */
-    char depend[128];   /* what its dependencies wait for, "" if none */
-    char *nodelist;     /* of its allocation, malloc'd; NULL until known */
+    char *name;
+    char *exc_type;     /* the first fatal exception's (at most 31 bytes) */
+    char *exc_note;     /* ...and its note (at most 127) */
+    char *queue;        /* attributes.system.queue; NULL = the default queue */
+    char *depend;       /* what its dependencies wait for, NULL if none */
+    char *nodelist;     /* of its allocation; NULL until known */
     struct jrec *prev, *next; /* in the active or the inactive list */
+};
+
+/* Set a text field to at most max bytes of s (NULL for ""); on ENOMEM it
+ * is left empty, as a field the journal did not give. */
+static void set_text (char **field, const char *s, size_t max)
+{
+    free (*field);
+    *field = s && *s ? strndup (s, max) : NULL;
+}
+
+static const char *text_of (const char *s)
+{
+    return s ? s : "";
+}
+
+/* Inactive jobs read back from the KVS for the queries that waited for
+ * them, newest first; freed with its last user.
+ */
+struct snapshot {
+    struct jrec **recs;
+    size_t n;
+    int refs;
 };
 
 /* A listing waiting for the job manager's queue states. */
@@ -64,6 +94,7 @@ struct lquery {
     struct joblist *jl;
     const eddy_msg_t *msg; /* a reference */
     eddy_future_t *f;
+    struct snapshot *snap; /* a reference, or NULL */
     struct lquery *prev, *next;
 };
 
@@ -87,6 +118,9 @@ struct joblist {
     bool held_history; /* a held request waits for the history */
     struct jrec **restored;
     size_t nrestored, restored_cap;
+    uint64_t dropped;       /* inactive jobs that left memory, ever */
+    uint64_t dropped_at_scan; /* ...when the read in progress began */
+    struct snapshot *snap;  /* while the queries that waited are delivered */
     struct eddy_held deferred;
     struct lquery *queries;
 };
@@ -94,9 +128,31 @@ struct joblist {
 static void rec_free (struct jrec *r)
 {
     if (r) {
+        free (r->name);
+        free (r->exc_type);
+        free (r->exc_note);
+        free (r->queue);
+        free (r->depend);
         free (r->nodelist);
         free (r);
     }
+}
+
+static void snapshot_unref (struct snapshot *sn)
+{
+    if (sn && --sn->refs == 0) {
+        for (size_t i = 0; i < sn->n; i++)
+            rec_free (sn->recs[i]);
+        free (sn->recs);
+        free (sn);
+    }
+}
+
+static struct snapshot *snapshot_ref (struct snapshot *sn)
+{
+    if (sn)
+        sn->refs++;
+    return sn;
 }
 
 static void unlink_rec (struct jrec **head, struct jrec **tail, struct jrec *r)
@@ -123,7 +179,7 @@ static void set_depend (struct jrec *r, json_t *attrs)
     size_t i, n = 0;
     bool begin = false;
 
-    r->depend[0] = '\0';
+    set_text (&r->depend, NULL, 0);
     if (!json_is_array (deps))
         return;
     json_array_foreach (deps, i, d) {
@@ -147,8 +203,10 @@ static void set_depend (struct jrec *r, json_t *attrs)
                     : snprintf (ids + n, sizeof (ids) - n, "%s%s:%s", n ? "," : "", scheme, val);
         n = k < 0 || n + k >= sizeof (ids) ? sizeof (ids) - 1 : n + k;
     }
-    snprintf (r->depend, sizeof (r->depend), "%s%s%s%s", n ? "depends on " : "", ids,
+    char text[128];
+    snprintf (text, sizeof (text), "%s%s%s%s", n ? "depends on " : "", ids,
               n && begin ? ", " : "", begin ? "begin-time" : "");
+    set_text (&r->depend, text, sizeof (text) - 1);
 }
 
 static void set_name (struct jrec *r, json_t *jobspec)
@@ -158,19 +216,19 @@ static void set_name (struct jrec *r, json_t *jobspec)
     const char *arg0, *queue;
     if (js) {
         if ((queue = eddy_jobspec_queue (js)))
-            snprintf (r->queue, sizeof (r->queue), "%s", queue);
+            set_text (&r->queue, queue, 63);
         set_depend (r, eddy_jobspec_attributes (js));
         r->ntasks = eddy_jobspec_ntasks (js);
         r->nnodes = eddy_jobspec_nnodes (js);
         r->duration = eddy_jobspec_duration (js);
         if ((cmd = eddy_jobspec_command (js)) && (arg0 = json_string_value (json_array_get (cmd, 0)))) {
             const char *slash = strrchr (arg0, '/');
-            snprintf (r->name, sizeof (r->name), "%s", slash ? slash + 1 : arg0);
+            set_text (&r->name, slash ? slash + 1 : arg0, 63);
         }
         eddy_jobspec_destroy (js);
     }
-    if (!r->name[0])
-        snprintf (r->name, sizeof (r->name), "?");
+    if (!r->name)
+        set_text (&r->name, "?", 1);
 }
 
 static void make_inactive (struct joblist *jl, struct jrec *r)
@@ -190,6 +248,10 @@ static void make_inactive (struct joblist *jl, struct jrec *r)
         eddy_u64map_remove (jl->jobs, old->id);
         rec_free (old);
         jl->ninactive--;
+        /* it is in the KVS only now: the history must be read again */
+        jl->dropped++;
+        if (jl->history == HISTORY_READ)
+            jl->history = HISTORY_UNREAD;
     }
 }
 
@@ -263,8 +325,8 @@ static bool rec_apply (struct jrec *r, const char *name, double ts, json_t *ctx,
         json_unpack (ctx, "{s?i s?s s?s}", "severity", &severity, "type", &type, "note", &note);
         if (severity == 0 && !r->fatal) {
             r->fatal = true;
-            snprintf (r->exc_type, sizeof (r->exc_type), "%s", type);
-            snprintf (r->exc_note, sizeof (r->exc_note), "%s", note);
+            set_text (&r->exc_type, type, 31);
+            set_text (&r->exc_note, note, 127);
             if (r->state < ST_CLEANUP) {
                 r->state = ST_CLEANUP;
                 r->t_cleanup = ts;
@@ -274,6 +336,7 @@ static bool rec_apply (struct jrec *r, const char *name, double ts, json_t *ctx,
     else if (!strcmp (name, "clean")) {
         r->state = ST_INACTIVE;
         r->t_inactive = ts;
+        set_text (&r->depend, NULL, 0); /* only a pending job shows it */
         return true;
     }
     return false;
@@ -311,7 +374,7 @@ static void apply (struct joblist *jl, json_t *item)
         /* the job manager removed it from the KVS (not an eventlog entry) */
         unlink_rec (&jl->inactive_head, &jl->inactive_tail, r);
         eddy_u64map_remove (jl->jobs, r->id);
-        free (r);
+        rec_free (r);
         jl->ninactive--;
         return;
     }
@@ -369,8 +432,8 @@ static int scan_eventlog_cb (uint64_t id, const char *text, void *arg)
     eddy_error_t err = { .text = "" };
     struct jrec *r, **p;
 
-    if (jl->inactive_max == 0 || eddy_u64map_get (jl->jobs, id))
-        return 0; /* keeps none, or the journal was first */
+    if (eddy_u64map_get (jl->jobs, id))
+        return 0; /* the journal was first */
     if (!(r = rec_from_eventlog (id, text, &err))) {
         if (err.text[0])
             eddy_log (jl->h, LOG_ERR, "job %ju: its eventlog cannot be read back (%s); not listed",
@@ -401,7 +464,7 @@ static void scan_extra_cb (uint64_t id, const char *text, json_t *jobspec, json_
             if (jobspec)
                 set_name (r, jobspec);
             else
-                snprintf (r->name, sizeof (r->name), "?");
+                set_text (&r->name, "?", 1);
             if (r->t_run > 0)
                 set_nnodes (r, R);
             return;
@@ -436,7 +499,8 @@ static void deliver_deferred (struct joblist *jl)
 static void scan_done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
 {
     struct joblist *jl = arg;
-    size_t kept = 0;
+    size_t kept = 0, cold = 0;
+    struct snapshot *sn = calloc (1, sizeof (*sn));
 
     if (errnum)
         eddy_log (jl->h, LOG_ERR, "the job directory was not read in full (%s): the list of "
@@ -445,9 +509,16 @@ static void scan_done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
         qsort (jl->restored, jl->nrestored, sizeof (jl->restored[0]), newest_first);
     for (size_t i = 0; i < jl->nrestored; i++) {
         struct jrec *r = jl->restored[i];
-        if (jl->ninactive >= jl->inactive_max || eddy_u64map_get (jl->jobs, r->id)
-            || eddy_u64map_put (jl->jobs, r->id, r) < 0) {
+        if (eddy_u64map_get (jl->jobs, r->id)) {
             rec_free (r);
+            continue;
+        }
+        if (jl->ninactive >= jl->inactive_max || eddy_u64map_put (jl->jobs, r->id, r) < 0) {
+            /* beyond the bound: only the waiting queries see it */
+            if (sn)
+                jl->restored[cold++] = r;
+            else
+                rec_free (r);
             continue;
         }
         r->prev = jl->inactive_tail;
@@ -462,22 +533,36 @@ static void scan_done_cb (eddy_jobscan_t *scan, int errnum, void *arg)
     }
     if (kept > 0)
         eddy_log (jl->h, LOG_INFO, "%zu inactive jobs of earlier instances listed", kept);
-    free (jl->restored);
+    if (sn) {
+        /* the restored array (newest first, the cold ones at its front) becomes the snapshot */
+        sn->recs = jl->restored;
+        sn->n = cold;
+        sn->refs = 1;
+    }
+    else
+        free (jl->restored);
     jl->restored = NULL;
     jl->nrestored = jl->restored_cap = 0;
     eddy_jobscan_destroy (jl->scan);
     jl->scan = NULL;
-    jl->history = HISTORY_READ;
-    deliver_deferred (jl);
+    /* with jobs outside memory, the next query of the history reads again */
+    jl->history = cold > 0 || !sn || jl->dropped != jl->dropped_at_scan ? HISTORY_UNREAD
+                                                                         : HISTORY_READ;
+    jl->snap = sn;
+    jl->held_history = false;
+    if (jl->journal_answered)
+        eddy_held_release (&jl->deferred, jl->h);
+    jl->snap = NULL;
+    snapshot_unref (sn);
 }
 
-/* A job this instance listed already (or none is kept): not read again,
+/* A job this instance has in memory: not read again,
  * so the first query of the history in a new instance costs no reads of
  * its own jobs. */
 static bool scan_known_cb (uint64_t id, void *arg)
 {
     struct joblist *jl = arg;
-    return jl->inactive_max == 0 || eddy_u64map_get (jl->jobs, id) != NULL;
+    return eddy_u64map_get (jl->jobs, id) != NULL;
 }
 
 static const struct eddy_jobscan_ops scan_ops = {
@@ -492,16 +577,19 @@ static const struct eddy_jobscan_ops scan_ops = {
  */
 static bool defer (struct joblist *jl, const eddy_msg_t *msg, bool history)
 {
-    if (history && jl->history == HISTORY_UNREAD) {
+    if (history && jl->history == HISTORY_UNREAD && !jl->snap) {
         if (!(jl->scan = eddy_jobscan_start (jl->h, &scan_ops, jl))) {
             eddy_log (jl->h, LOG_ERR, "cannot read the jobs of earlier instances: %s",
                       strerror (errno));
             jl->history = HISTORY_READ; /* list what this instance knows */
         }
-        else
+        else {
             jl->history = HISTORY_READING;
+            jl->dropped_at_scan = jl->dropped;
+        }
     }
-    if (jl->journal_answered && (!history || jl->history == HISTORY_READ) && !jl->held_history)
+    if (jl->journal_answered && (!history || jl->history == HISTORY_READ || jl->snap)
+        && !jl->held_history)
         return false;
     if (eddy_held_add (&jl->deferred, msg) < 0)
         eddy_respond_error (jl->h, msg, ENOMEM, NULL);
@@ -566,9 +654,9 @@ static const char *result_of (const struct jrec *r)
     if (r->state != ST_INACTIVE)
         return "";
     if (r->fatal) {
-        if (!strcmp (r->exc_type, "cancel"))
+        if (!strcmp (text_of (r->exc_type), "cancel"))
             return "CANCELED";
-        if (!strcmp (r->exc_type, "timeout"))
+        if (!strcmp (text_of (r->exc_type), "timeout"))
             return "TIMEOUT";
         return "FAILED";
     }
@@ -581,7 +669,7 @@ static const char *waiting_for (const struct jrec *r, const char *sched_why)
 {
     switch (r->state) {
     case ST_DEPEND:
-        return r->depend[0] ? r->depend : "dependency";
+        return r->depend ? r->depend : "dependency";
     case ST_PRIORITY:
         return "priority";
     case ST_SCHED:
@@ -636,7 +724,7 @@ static json_t *rec_json (const struct jrec *r, const char *sched_why, const char
     if (WANT (A_STATE))
         set_attr (o, attrs, A_STATE, json_string (state_names[r->state]));
     if (WANT (A_NAME))
-        set_attr (o, attrs, A_NAME, json_string (r->name));
+        set_attr (o, attrs, A_NAME, json_string (text_of (r->name)));
     if (WANT (A_NTASKS))
         set_attr (o, attrs, A_NTASKS, json_integer (r->ntasks));
     if (WANT (A_NNODES))
@@ -666,8 +754,9 @@ static json_t *rec_json (const struct jrec *r, const char *sched_why, const char
     }
     if (r->fatal && WANT (A_EXCEPTION))
         set_attr (o, attrs, A_EXCEPTION,
-                  json_pack ("{s:s s:s}", "type", r->exc_type, "note", r->exc_note));
-    if ((queue || r->queue[0]) && WANT (A_QUEUE))
+                  json_pack ("{s:s s:s}", "type", text_of (r->exc_type), "note",
+                             text_of (r->exc_note)));
+    if ((queue || r->queue) && WANT (A_QUEUE))
         set_attr (o, attrs, A_QUEUE, json_string (queue ? queue : r->queue));
     if (r->nodelist && WANT (A_NODELIST))
         set_attr (o, attrs, A_NODELIST, json_string (r->nodelist));
@@ -734,7 +823,7 @@ static int lparams_parse (const eddy_msg_t *msg, struct lparams *lp, char *text,
 /* The queue a job is in: its own, or the default queue's name. */
 static const char *queue_of (const struct jrec *r, const char *defname)
 {
-    return r->queue[0] ? r->queue : defname ? defname : "";
+    return r->queue ? r->queue : defname ? defname : "";
 }
 
 /* Is the queue named so stopped, by the job manager's queue list? */
@@ -813,7 +902,8 @@ static bool rec_matches (const struct jrec *r, const struct lparams *lp, const c
 /* Answer a listing; qs is the job manager's queue-status answer (NULL if
  * it could not be had: then no job is said to wait for a stopped queue).
  */
-static void list_answer (struct joblist *jl, const eddy_msg_t *msg, json_t *qs)
+static void list_answer (struct joblist *jl, const eddy_msg_t *msg, json_t *qs,
+                         const struct snapshot *sn)
 {
     struct lparams lp;
     char text[256];
@@ -874,6 +964,15 @@ static void list_answer (struct joblist *jl, const eddy_msg_t *msg, json_t *qs)
                                                    lp.attrs));
             n++;
         }
+        /* then those read back from the KVS, all older */
+        for (size_t k = 0; sn && k < sn->n && (lp.max <= 0 || n < lp.max); k++) {
+            const struct jrec *r = sn->recs[k];
+            if (!rec_matches (r, &lp, defname))
+                continue;
+            json_array_append_new (jobs, rec_json (r, NULL, named ? queue_of (r, defname) : NULL,
+                                                   lp.attrs));
+            n++;
+        }
     }
     eddy_respond_pack (jl->h, msg, "{s:o}", "jobs", jobs);
 }
@@ -889,6 +988,7 @@ static void lquery_destroy (struct lquery *lq)
         lq->next->prev = lq->prev;
     eddy_future_destroy (lq->f);
     eddy_msg_decref (lq->msg);
+    snapshot_unref (lq->snap);
     free (lq);
 }
 
@@ -909,7 +1009,7 @@ static void queues_cb (eddy_future_t *f, void *arg)
         lquery_destroy (lq);
         return;
     }
-    list_answer (lq->jl, lq->msg, qs);
+    list_answer (lq->jl, lq->msg, qs, lq->snap);
     lquery_destroy (lq);
 }
 
@@ -933,6 +1033,8 @@ static void list_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
     }
     lq->jl = jl;
     lq->msg = eddy_msg_incref (msg);
+    if (lp.mask & EDDY_JOBF_INACTIVE)
+        lq->snap = snapshot_ref (jl->snap);
     lq->next = jl->queries;
     if (jl->queries)
         jl->queries->prev = lq;
@@ -943,7 +1045,7 @@ static void list_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
         if (lp.queue)
             eddy_respond_error (h, msg, errnum, "cannot ask the job manager for its queues");
         else
-            list_answer (jl, msg, NULL);
+            list_answer (jl, msg, NULL, lq->snap);
         lquery_destroy (lq);
     }
 }
@@ -962,7 +1064,11 @@ static void list_id_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
     /* a job this instance knows needs no history */
     if (defer (jl, msg, !eddy_u64map_get (jl->jobs, (uint64_t)id)))
         return;
-    if (!(r = eddy_u64map_get (jl->jobs, (uint64_t)id))) {
+    r = eddy_u64map_get (jl->jobs, (uint64_t)id);
+    for (size_t k = 0; !r && jl->snap && k < jl->snap->n; k++)
+        if (jl->snap->recs[k]->id == (uint64_t)id)
+            r = jl->snap->recs[k];
+    if (!r) {
         eddy_respond_error (h, msg, ENOENT, "no such job in the job list");
         return;
     }
@@ -974,7 +1080,9 @@ static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
     struct joblist *jl = arg;
     if (defer (jl, msg, true))
         return;
-    eddy_respond_pack (h, msg, "{s:i s:i}", "active", (int)jl->nactive, "inactive", (int)jl->ninactive);
+    eddy_respond_pack (h, msg, "{s:i s:i s:i s:I}", "active", (int)jl->nactive, "inactive",
+                       (int)(jl->ninactive + (jl->snap ? jl->snap->n : 0)), "in_memory",
+                       (int)jl->ninactive, "dropped", (json_int_t)jl->dropped);
 }
 
 static const struct eddy_msg_handler_spec handlers[] = {
@@ -1019,7 +1127,7 @@ static void jl_unload (void *ctx)
 static int jl_load (eddy_handle_t *h, json_t *args, void **ctx)
 {
     struct joblist *jl = calloc (1, sizeof (*jl));
-    int max = 100000;
+    int max = 1000;
 
     if (!jl)
         return -1;

@@ -414,6 +414,55 @@ static void stats_start_at_zero_and_count (void **state)
     assert_true (st->hashes == 2 && st->hash_bytes == 128);
 }
 
+/* On a real machine a loop that never runs dry (a check watcher always
+ * active, as while a client streams submissions) still runs an idle
+ * watcher, within a few milliseconds, not once the stream stops.
+ */
+struct busy {
+    eddy_watcher_t *idle, *end;
+    int idles;
+    double t0, t_idle;
+};
+
+static void busy_check_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    /* stays active: every iteration has work */
+    eddy_reactor_now_update (r);
+}
+
+static void busy_idle_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    struct busy *b = arg;
+    if (b->idles++ == 0)
+        b->t_idle = eddy_reactor_now (r) - b->t0;
+    eddy_watcher_stop (w);
+}
+
+static void busy_end_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    eddy_reactor_stop (r);
+}
+
+static void idle_is_not_starved_by_a_busy_loop (void **state)
+{
+    eddy_reactor_t *r = *state;
+    struct busy b = { 0 };
+    eddy_watcher_t *check = eddy_check_create (r, busy_check_cb, &b);
+    b.idle = eddy_idle_create (r, busy_idle_cb, &b);
+    b.end = eddy_timer_create (r, 0.2, 0, busy_end_cb, &b);
+    eddy_reactor_now_update (r);
+    b.t0 = eddy_reactor_now (r);
+    eddy_watcher_start (check);
+    eddy_watcher_start (b.idle);
+    eddy_watcher_start (b.end);
+    eddy_reactor_run (r, EDDY_RUN_DEFAULT);
+    assert_int_equal (b.idles, 1);
+    assert_true (b.t_idle < 0.1);
+    eddy_watcher_destroy (b.end);
+    eddy_watcher_destroy (b.idle);
+    eddy_watcher_destroy (check);
+}
+
 #define BOTH(fn) cmocka_unit_test (fn)
 
 int main (void)
@@ -429,6 +478,9 @@ int main (void)
         BOTH (bad_arguments_fail_with_einval),
         BOTH (stats_start_at_zero_and_count),
     };
+    const struct CMUnitTest libev_only[] = {
+        cmocka_unit_test_setup_teardown (idle_is_not_starved_by_a_busy_loop, setup_ev, teardown),
+    };
     const struct CMUnitTest sim_only[] = {
         cmocka_unit_test (sim_time_is_virtual_and_ties_are_fifo),
         cmocka_unit_test (sim_posts_and_timers_share_one_order),
@@ -438,6 +490,7 @@ int main (void)
     int rc = 0;
     rc += _cmocka_run_group_tests ("reactor-libev", common, 9, setup_ev, teardown);
     rc += _cmocka_run_group_tests ("reactor-sim", common, 9, setup_sim, teardown);
+    rc += cmocka_run_group_tests_name ("reactor-libev-only", libev_only, NULL, NULL);
     rc += cmocka_run_group_tests_name ("reactor-sim-only", sim_only, NULL, NULL);
     return rc ? 1 : 0;
 }

@@ -182,11 +182,13 @@ static size_t jdeps_pending (const struct jdeps *jd)
  */
 static int jdeps_load (struct jobmgr *jm, struct job *job, struct jdeps *jd, eddy_error_t *err)
 {
-    json_t *e, *deps;
+    json_t *e, *deps, *events = job_events (job);
     size_t i;
     bool logged = false;
 
-    json_array_foreach (job->events, i, e) {
+    if (!events)
+        return eddy_error_set (err, "its eventlog cannot be read back");
+    json_array_foreach (events, i, e) {
         const char *name = json_string_value (json_object_get (e, "name"));
         const char *desc = NULL;
         json_unpack (json_object_get (e, "context"), "{s:s}", "description", &desc);
@@ -194,12 +196,15 @@ static int jdeps_load (struct jobmgr *jm, struct job *job, struct jdeps *jd, edd
             continue;
         if (!strcmp (name, "dependency-add")) {
             logged = true;
-            if (jdeps_add (jd, desc, err) < 0)
+            if (jdeps_add (jd, desc, err) < 0) {
+                json_decref (events);
                 return -1;
+            }
         }
         else if (!strcmp (name, "dependency-remove"))
             jdeps_remove (jd, desc);
     }
+    json_decref (events);
     if (logged)
         return 0;
     deps = json_object_get (json_object_get (json_object_get (job->jobspec, "attributes"),

@@ -107,7 +107,7 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
                                    "submit", "context", "userid", userid, "urgency", urgency,
                                    "flags", flags, "version", 1);
         if (entry) {
-            json_array_append (job->events, entry);
+            job_events_append (job, entry);
             json_array_append_new (jm->journal_batch,
                                    json_pack ("{s:I s:o s:O}", "id", id, "entry", entry,
                                               "jobspec", jobspec));

@@ -39,7 +39,8 @@ struct job {
     job_state_t state;
     json_t *jobspec;
     json_t *R;
-    json_t *events; /* this job's eventlog entries, while active */
+    char *evlog;          /* its eventlog entries while active (events.c) */
+    uint32_t evlog_len, evlog_cap, nevents;
 
     bool alloc_pending;   /* a sched.alloc is outstanding */
     bool has_resources;   /* allocated and not yet freed */
@@ -285,6 +286,18 @@ bool jobmgr_perilog_ready (struct jobmgr *jm, struct job *job, int which);
 int jobmgr_perilog_configure (struct jobmgr *jm, const json_t *conf, char *text, size_t len);
 void jobmgr_perilog_destroy (struct jobmgr *jm);
 void jobmgr_perilog_free (struct job *job);
+
+/* events.c: an active job's eventlog entries, kept encoded.
+ * append () adds one entry (0, or -1 + ENOMEM/EINVAL/EOVERFLOW, the log
+ * unchanged); set () replaces them all with an array's (a restart's);
+ * job_events () decodes them into a new array (NULL + errno); count ()
+ * is how many there are; free () drops them (errno kept).
+ */
+int job_events_append (struct job *job, json_t *entry);
+int job_events_set (struct job *job, json_t *events);
+json_t *job_events (const struct job *job);
+size_t job_events_count (const struct job *job);
+void job_events_free (struct job *job);
 
 /* jobstate.c */
 /* True (and the job acts again once stored) while its latest entries are

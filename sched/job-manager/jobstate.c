@@ -31,10 +31,8 @@ const char *job_state_name (job_state_t s)
 struct job *job_create (struct jobmgr *jm, uint64_t id)
 {
     struct job *job = calloc (1, sizeof (*job));
-    if (!job || !(job->events = json_array ())) {
-        free (job);
+    if (!job)
         return NULL;
-    }
     job->id = id;
     job->state = JOB_DEPEND;
     return job;
@@ -49,7 +47,7 @@ void job_destroy (struct job *job)
         job_depend_free (job);
         json_decref (job->jobspec);
         json_decref (job->R);
-        json_decref (job->events);
+        job_events_free (job);
         while (job->waiters) {
             struct waiter *w = job->waiters;
             job->waiters = w->next;
@@ -106,7 +104,7 @@ static int apply_entry (struct jobmgr *jm, struct job *job, json_t *entry, json_
 
     if (!name || !(jent = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", entry))
         || json_array_append_new (journal, jent) < 0
-        || json_array_append (job->events, entry) < 0)
+        || job_events_append (job, entry) < 0)
         return -1;
     jm->events_posted++;
     if (!strcmp (name, "depend") && job->state == JOB_DEPEND)
@@ -865,9 +863,10 @@ static void journal_answer (struct jobmgr *jm, const eddy_msg_t *msg)
     for (struct job *job = jm->head; unstored && events && job; job = job->next) {
         snprintf (key, sizeof (key), "%jd", (intmax_t)job->id);
         size_t skip = (size_t)json_integer_value (json_object_get (unstored, key));
-        size_t n = json_array_size (job->events);
+        json_t *logged = job_events (job);
+        size_t n = json_array_size (logged);
         for (i = 0; i + skip < n; i++) {
-            json_t *e = json_array_get (job->events, i);
+            json_t *e = json_array_get (logged, i);
             const char *name = json_string_value (json_object_get (e, "name"));
             item = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", e);
             if (item && i == 0) /* the submit entry carries the jobspec */
@@ -876,6 +875,7 @@ static void journal_answer (struct jobmgr *jm, const eddy_msg_t *msg)
                 json_object_set (item, "R", job->R); /* as the live alloc item does */
             json_array_append_new (events, item);
         }
+        json_decref (logged);
     }
     json_decref (unstored);
     eddy_msg_t **p = realloc (jm->journal, (jm->njournal + 1) * sizeof (*p));

@@ -113,8 +113,10 @@ static struct job *revive (struct jobmgr *jm, uint64_t id, const struct jobrepla
     struct job *job = job_create (jm, id);
     if (!job)
         return NULL;
-    json_decref (job->events);
-    job->events = json_incref (events);
+    if (job_events_set (job, events) < 0) {
+        job_destroy (job);
+        return NULL;
+    }
     job->state = jr->state;
     job->userid = jr->userid;
     job->urgency = jr->urgency;
