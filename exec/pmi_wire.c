@@ -8,10 +8,12 @@
 
 #include "exec/pmi_wire.h"
 
+/* Keys are what clients make them (MPICH's hold '-' and digits, others
+ * '.' or ':'): any printable byte but space and '='.
+ */
 static int key_char (char ch)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
-           || ch == '_' || ch == '-';
+    return (unsigned char)ch > ' ' && (unsigned char)ch < 0x7f && ch != '=';
 }
 
 int pmi_wire_valid_key (const char *s, size_t len)

@@ -31,7 +31,7 @@ struct pmi_wire_cmd {
 
 /* Parse one line of len bytes (without its newline; a trailing '\r' is
  * not allowed either).  A line is "cmd=NAME" then key=value tokens: keys
- * non-empty, made of [A-Za-z0-9_-]; values any printable ASCII but space
+ * non-empty printable ASCII without space or '='; values any printable ASCII but space
  * (they may be empty and hold '='); one space between tokens (more are
  * tolerated, as MPICH writes none and hydra may pad).  A key given twice
  * is an error.  cmd=abort is the exception: the text after it is kept
