@@ -3,6 +3,10 @@
  *                           load PMI do): init, put, barrier, get another
  *                           rank's key, barrier, finalize; prints
  *                           "rank R size S next=VALUE"
+ *   pmi-client bench LIBPMI N [FILE]  rank 0 prints the time of the first barrier
+ *                           (with one put per task: it includes the tasks'
+ *                           start skew) and the mean of N more put+barrier
+ *                           rounds, then every task gets every key
  *   pmi-client bad HOW      task 0 misbehaves on PMI_FD (HOW: garbage,
  *                           early: close after init, twice: barrier_in
  *                           twice, abort); the others init and wait in a
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec/libpmi/pmi.h"
@@ -64,6 +69,51 @@ static int lib_mode (const char *path)
         return 1;
     }
     printf ("rank %d size %d universe %d spawned %d next=%s\n", rank, size, usize, spawned, val);
+    return 0;
+}
+
+static double now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int bench_mode (const char *path, int rounds)
+{
+    void *lib = dlopen (path, RTLD_NOW);
+    int spawned, rank, size;
+    char kvs[64], key[64], val[1024];
+
+    if (!lib || SYM (PMI_Init) (&spawned) != PMI_SUCCESS || SYM (PMI_Get_rank) (&rank) != PMI_SUCCESS
+        || SYM (PMI_Get_size) (&size) != PMI_SUCCESS
+        || SYM (PMI_KVS_Get_my_name) (kvs, sizeof (kvs)) != PMI_SUCCESS)
+        return 1;
+    double t0 = now ();
+    double first = 0;
+    for (int i = 0; i <= rounds; i++) {
+        snprintf (key, sizeof (key), "r%d.%d", i, rank);
+        /* a business card's worth of bytes */
+        memset (val, 'a' + rank % 26, 200);
+        val[200] = '\0';
+        if (SYM (PMI_KVS_Put) (kvs, key, val) != PMI_SUCCESS || SYM (PMI_Barrier) () != PMI_SUCCESS)
+            return 1;
+        if (i == 0) {
+            first = now () - t0;
+            t0 = now ();
+        }
+    }
+    double mean = rounds > 0 ? (now () - t0) / rounds : 0;
+    for (int r = 0; r < size; r++) {
+        snprintf (key, sizeof (key), "r%d.%d", rounds, r);
+        if (SYM (PMI_KVS_Get) (kvs, key, val, sizeof (val)) != PMI_SUCCESS || val[0] != 'a' + r % 26)
+            return 1;
+    }
+    if (SYM (PMI_Finalize) () != PMI_SUCCESS)
+        return 1;
+    if (rank == 0)
+        printf ("pmi bench: %d tasks: first barrier %.2f ms, then %.2f ms per put+barrier (%d rounds)\n",
+                size, first * 1e3, mean * 1e3, rounds);
     return 0;
 }
 
@@ -127,6 +177,12 @@ int main (int argc, char **argv)
 {
     if (argc == 3 && !strcmp (argv[1], "lib"))
         return lib_mode (argv[2]);
+    /* a FILE after N: rank 0 appends its line there (no output capture) */
+    if ((argc == 4 || argc == 5) && !strcmp (argv[1], "bench")) {
+        if (argc == 5 && !freopen (argv[4], "a", stdout))
+            return 1;
+        return bench_mode (argv[2], atoi (argv[3]));
+    }
     if (argc == 3 && !strcmp (argv[1], "bad"))
         return bad_mode (argv[2]);
     fprintf (stderr, "usage: pmi-client lib LIBPMI | bad garbage|early|twice|abort\n");
