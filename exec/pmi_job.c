@@ -41,6 +41,8 @@ struct pconn {
     eddy_watcher_t *rw, *ww;
     char *out;
     size_t outlen, outcap;
+    bool unwritable; /* the task's end is gone: responses are dropped, and
+                      * the read side sees the end */
 };
 
 struct pmi_job {
@@ -103,13 +105,18 @@ static void conn_close (struct pconn *c)
 static int conn_flush (struct pconn *c)
 {
     while (c->outlen > 0) {
-        ssize_t n = write (c->fd, c->out, c->outlen);
+        /* a task that is gone must not take the broker with it (SIGPIPE) */
+        ssize_t n = send (c->fd, c->out, c->outlen, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
             break;
-        if (n <= 0)
+        if (n <= 0) {
+            c->unwritable = true;
+            c->outlen = 0;
+            eddy_watcher_stop (c->ww);
             return -1;
+        }
         memmove (c->out, c->out + n, c->outlen - (size_t)n);
         c->outlen -= (size_t)n;
     }
@@ -122,9 +129,7 @@ static int conn_flush (struct pconn *c)
 
 static void write_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
-    struct pconn *c = arg;
-    if (conn_flush (c) < 0)
-        eddy_watcher_stop (c->ww); /* the read side sees the end */
+    (void)conn_flush (arg); /* an error: the read side sees the end */
 }
 
 static void server_send (void *arg, int task, const char *line, size_t len)
@@ -132,7 +137,7 @@ static void server_send (void *arg, int task, const char *line, size_t len)
     struct pmi_job *pj = arg;
     struct pconn *c = &pj->conns[task];
 
-    if (c->fd < 0)
+    if (c->fd < 0 || c->unwritable)
         return;
     if (c->outlen + len > PMI_OUT_MAX) {
         eddy_watcher_stop (c->rw);
