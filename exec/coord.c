@@ -445,6 +445,12 @@ static void launch_cb (eddy_future_t *f, void *arg)
         json_unpack (o, "{s:s}", "note", &note);
         if (!job->exception)
             raise_exception (job, "exec", "rank %u: %s", jr->rank, note ? note : "failed");
+    } else if (!strcmp (type, "exception")) {
+        /* the rank's PMI server: a client broke the protocol or aborted */
+        const char *note = json_string_value (json_object_get (o, "note"));
+        if (!job->exception)
+            raise_exception (job, "exec", "rank %u: %s", jr->rank, note ? note : "PMI error");
+        send_signal (job, SIGKILL);
     } else if (!strcmp (type, "finish")) {
         int status = 0;
         json_unpack (o, "{s:i}", "status", &status);
@@ -532,6 +538,58 @@ static json_t *output_files (uint64_t id, json_t *sys)
     return o;
 }
 
+/* exec.launch's "pmi" object: the job's ranks (in task order, which is
+ * rank order) for the exchange tree, and PMI_process_mapping (MPICH's
+ * "(vector,(node,nnodes,ppn),...)", a node being one of those ranks) when
+ * the tasks lie in blocks.  NULL when the jobspec turns PMI off
+ * (attributes.system.shell.options.pmi: "off" or false) or out of memory.
+ */
+static json_t *pmi_spec (json_t *sys, const eddy_taskmap_t *tm)
+{
+    json_t *opt = json_object_get (json_object_get (json_object_get (sys, "shell"), "options"), "pmi");
+    eddy_idset_t *ids;
+    char map[1024];
+    size_t len = 0;
+    int node = 0, next_base = 0, prev_n = -1, start = 0, count = 0;
+    bool blocks = true;
+    json_t *o = NULL;
+
+    if (json_is_false (opt) || (json_is_string (opt) && !strcmp (json_string_value (opt), "off")))
+        return NULL;
+    if (!(ids = eddy_idset_create ()))
+        return NULL;
+    len = (size_t)snprintf (map, sizeof (map), "(vector");
+    for (int i = 0; i < eddy_taskmap_nranks (tm); i++) {
+        const struct eddy_taskmap_rank *tr = eddy_taskmap_get (tm, i);
+        if (tr->ntasks == 0)
+            continue;
+        if (eddy_idset_set (ids, tr->rank) < 0)
+            goto done;
+        if (tr->base != next_base)
+            blocks = false;
+        next_base = tr->base + tr->ntasks;
+        if (tr->ntasks != prev_n) {
+            if (count > 0 && len < sizeof (map))
+                len += (size_t)snprintf (map + len, sizeof (map) - len, ",(%d,%d,%d)", start, count,
+                                         prev_n);
+            start = node;
+            count = 0;
+            prev_n = tr->ntasks;
+        }
+        count++;
+        node++;
+    }
+    if (count > 0 && len < sizeof (map))
+        len += (size_t)snprintf (map + len, sizeof (map) - len, ",(%d,%d,%d))", start, count, prev_n);
+    char *text = eddy_idset_encode (ids, EDDY_IDSET_RANGE);
+    if (text && (o = json_pack ("{s:s}", "ranks", text)) && blocks && len < sizeof (map))
+        json_object_set_new (o, "map", json_string (map));
+    free (text);
+done:
+    eddy_idset_destroy (ids);
+    return o;
+}
+
 static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobspec, json_t *J)
 {
     eddy_error_t err = { "" };
@@ -562,6 +620,7 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
     job->ntasks = eddy_taskmap_ntasks (tm);
     job->output = outlog_header (job->c->out, job->id, job->ntasks) == 0;
     json_t *files = output_files (job->id, sys);
+    json_t *pmi = pmi_spec (sys, tm);
     int n = 0;
     for (int i = 0; i < eddy_taskmap_nranks (tm); i++)
         if (eddy_taskmap_get (tm, i)->ntasks > 0)
@@ -569,6 +628,7 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
     if (!(job->ranks = calloc (n, sizeof (job->ranks[0])))) {
         eddy_taskmap_destroy (tm);
         json_decref (files);
+        json_decref (pmi);
         return -1;
     }
     for (int i = 0; i < eddy_taskmap_nranks (tm); i++) {
@@ -588,6 +648,8 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
             json_object_set (p, "cwd", cwd);
         if (p && userid != (uint32_t)getuid ())
             json_object_set (p, "J", J);
+        if (p && pmi)
+            json_object_set (p, "pmi", pmi);
         if (p && files) {
             json_object_set (p, "output", files);
             json_object_set_new (p, "truncate", json_boolean (tr->base == 0));
@@ -600,6 +662,7 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
     }
     eddy_taskmap_destroy (tm);
     json_decref (files);
+    json_decref (pmi);
     return 0;
 }
 

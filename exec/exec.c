@@ -69,6 +69,17 @@ static void signal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
     shell_signal (ctx->shell, msg);
 }
 
+/* exec.pmi: a rank's part of a PMI barrier, from a child rank of the job */
+static void pmi_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (!ctx->shell) {
+        eddy_respond_error (h, msg, ENOSYS, "exec: the sim backend runs no processes");
+        return;
+    }
+    shell_pmi (ctx->shell, msg);
+}
+
 static void perilog_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct exec_ctx *ctx = arg;
@@ -200,6 +211,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.kill", kill_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.launch", launch_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.signal", signal_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "exec.pmi", pmi_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.perilog", perilog_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.stats", stats_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, 0 },

@@ -61,6 +61,9 @@ struct shell *shell_create (struct exec_ctx *ctx);
 void shell_destroy (struct shell *s);
 void shell_launch (struct shell *s, const eddy_msg_t *msg);
 void shell_signal (struct shell *s, const eddy_msg_t *msg);
+/* exec.pmi: a child rank's part of a PMI barrier of a job here
+ * (exec/pmi_job.h); EAGAIN while the job has not been launched here. */
+void shell_pmi (struct shell *s, const eddy_msg_t *msg);
 /* overlay.online's epoch (rank 0's start): jobs launched under another
  * are left of a rank 0 that is gone, and are killed.  0: none given.
  */

@@ -75,8 +75,11 @@ static void child (const struct guard_spec *sp, const struct guard_task *t, pid_
     dup2 (sp->devnull, STDIN_FILENO);
     dup2 (t->out, STDOUT_FILENO);
     dup2 (t->err, STDERR_FILENO);
-    /* nothing of the broker's or the guard's leaks in */
-    close_range (3, ~0U, 0);
+    /* nothing of the broker's or the guard's leaks in, but the task's PMI
+     * connection (exec/pmi_job.h), on the descriptor PMI_FD names */
+    if (t->pmi >= 0 && t->pmi != 3)
+        dup2 (t->pmi, 3);
+    close_range (t->pmi >= 0 ? 4 : 3, ~0U, 0);
     memset (&sa, 0, sizeof (sa));
     sa.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; sig++)
@@ -346,6 +349,8 @@ static void __attribute__ ((noreturn)) guard_main (const struct guard_spec *sp, 
     for (int i = 0; i < sp->ntasks; i++) {
         const struct guard_task *t = &sp->tasks[i];
         sp->envp[sp->rank_slot] = t->rankenv;
+        if (sp->pmi_slot >= 0)
+            sp->envp[sp->pmi_slot] = t->pmienv;
         /* vfork: the guard's address space is the broker's, too big to
          * copy once per task; the child only calls exec-safe functions */
         pid_t pid = vfork ();
@@ -364,6 +369,8 @@ static void __attribute__ ((noreturn)) guard_main (const struct guard_spec *sp, 
         g.running++;
         close (t->out);
         close (t->err);
+        if (t->pmi >= 0)
+            close (t->pmi);
         report (&g, GUARD_STARTED, i, pid, 0);
     }
 
@@ -396,9 +403,10 @@ static int set_nonblock (int fd)
  * about 1 ms to start), or else its own executable, with GUARD_FLAG as
  * argv[1], which this constructor catches before main ():
  *   EXE GUARD_FLAG REPORT LIFELINE DEVNULL PARENT RANK_SLOT PATH CWD CGROUP
- *       STDOUT-FILE STDERR-FILE TRUNCATE NTASKS (OUT ERR RANK) x NTASKS -- COMMAND...
+ *       STDOUT-FILE STDERR-FILE TRUNCATE NTASKS (OUT ERR RANK PMI) x NTASKS -- COMMAND...
  * with the tasks' environment as its own (PATH, CWD, CGROUP and the files
- * "" for none; OUT or ERR "-" for the stream's file, TRUNCATE 0 or 1).
+ * "" for none; OUT or ERR "-" for the stream's file, PMI "-" for none,
+ * TRUNCATE 0 or 1).
  */
 #define GUARD_FLAG "--eddy-exec-guard"
 #define GUARD_NTASKS_ARG 13 /* argv[13] is NTASKS, the tasks follow */
@@ -431,7 +439,7 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
         || arg_int (argv[4], &devnull) < 0 || arg_int (argv[5], &parent) < 0
         || arg_int (argv[6], &slot) < 0 || arg_int (argv[12], &truncate) < 0 || truncate > 1
         || arg_int (argv[GUARD_NTASKS_ARG], &ntasks) < 0 || ntasks < 1
-        || argc < t0 + 3 * ntasks + 2 || strcmp (argv[t0 + 3 * ntasks], "--") != 0)
+        || argc < t0 + 4 * ntasks + 2 || strcmp (argv[t0 + 4 * ntasks], "--") != 0)
         _exit (125);
     int nenv = 0;
     while (envp[nenv])
@@ -449,9 +457,13 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
     if (slot >= nenv || (imp && strncmp (envp[slot], "EDDY_TASK_RANK=", 15) != 0))
         _exit (125);
     memset (&sp, 0, sizeof (sp));
-    sp.argv = argv + t0 + 3 * ntasks + 1;
+    sp.argv = argv + t0 + 4 * ntasks + 1;
     sp.envp = envp;
     sp.rank_slot = slot;
+    sp.pmi_slot = -1;
+    for (int i = 0; i < nenv; i++)
+        if (!strncmp (envp[i], "PMI_RANK=", 9))
+            sp.pmi_slot = i;
     sp.path = argv[7][0] && !imp ? argv[7] : NULL;
     sp.cwd = argv[8][0] && !imp ? argv[8] : NULL;
     sp.cgroup = argv[9][0] ? argv[9] : NULL;
@@ -464,10 +476,12 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
     sp.files[1] = argv[11][0] ? argv[11] : NULL;
     sp.truncate = truncate;
     for (int i = 0; i < ntasks; i++) {
-        char **a = argv + t0 + 3 * i;
+        char **a = argv + t0 + 4 * i;
         if (arg_fd (a[0], &sp.tasks[i].out) < 0 || arg_fd (a[1], &sp.tasks[i].err) < 0
             || (sp.tasks[i].out < 0 && !sp.files[0]) || (sp.tasks[i].err < 0 && !sp.files[1])
-            || arg_int (a[2], &rank) < 0 || asprintf (&sp.tasks[i].rankenv, "EDDY_TASK_RANK=%d", rank) < 0)
+            || arg_int (a[2], &rank) < 0 || asprintf (&sp.tasks[i].rankenv, "EDDY_TASK_RANK=%d", rank) < 0
+            || arg_fd (a[3], &sp.tasks[i].pmi) < 0
+            || (sp.pmi_slot >= 0 && asprintf (&sp.tasks[i].pmienv, "PMI_RANK=%d", rank) < 0))
             _exit (125);
     }
     if (open_files (&sp, report) < 0)
@@ -658,6 +672,8 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
             maxfd = sp->tasks[i].out;
         if (sp->tasks[i].err > maxfd)
             maxfd = sp->tasks[i].err;
+        if (sp->tasks[i].pmi > maxfd)
+            maxfd = sp->tasks[i].pmi;
     }
     if (!(keep = calloc ((size_t)maxfd + 1, 1)))
         goto error;
@@ -668,10 +684,12 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
             keep[sp->tasks[i].out] = 1;
         if (sp->tasks[i].err >= 0)
             keep[sp->tasks[i].err] = 1;
+        if (sp->tasks[i].pmi >= 0)
+            keep[sp->tasks[i].pmi] = 1;
     }
     while (sp->argv[cmdc])
         cmdc++;
-    size_t total = (size_t)pre + GUARD_NTASKS_ARG + 1 + 3 * (size_t)sp->ntasks + 1 + (size_t)cmdc + 1;
+    size_t total = (size_t)pre + GUARD_NTASKS_ARG + 1 + 4 * (size_t)sp->ntasks + 1 + (size_t)cmdc + 1;
     if (!(gargv = calloc (total, sizeof (char *))))
         goto error;
     if (sp->imp) {
@@ -700,6 +718,7 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
         gargv[nargs++] = sp->tasks[i].out >= 0 ? num (sp->tasks[i].out) : strdup ("-");
         gargv[nargs++] = sp->tasks[i].err >= 0 ? num (sp->tasks[i].err) : strdup ("-");
         gargv[nargs++] = strdup (eq ? eq + 1 : "0");
+        gargv[nargs++] = sp->tasks[i].pmi >= 0 ? num (sp->tasks[i].pmi) : strdup ("-");
     }
     gargv[nargs++] = strdup ("--");
     for (int i = 0; i < cmdc; i++)

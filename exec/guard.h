@@ -41,6 +41,9 @@ struct guard_task {
     int out, err;  /* write ends of the task's stdout and stderr pipes, or
                     * -1: the guard's spec->files[0] (out) or [1] (err) */
     char *rankenv; /* "EDDY_TASK_RANK=N" */
+    int pmi;       /* the task's end of its PMI connection, or -1: it
+                    * becomes descriptor 3 in the task (PMI_FD) */
+    char *pmienv;  /* the guard's own: "PMI_RANK=N" where envp has PMI_RANK */
 };
 
 /* Everything the guard needs; guard_start passes it on the guard's
@@ -50,6 +53,7 @@ struct guard_spec {
     char **argv;
     char **envp;
     int rank_slot;    /* envp[rank_slot] is replaced by each rankenv */
+    int pmi_slot;     /* the guard's own: envp[pmi_slot] (PMI_RANK) by each pmienv, or -1 */
     const char *path; /* argv[0] resolved on the job's PATH, or NULL */
     const char *cwd;  /* or NULL */
     const char *cgroup; /* a cgroup v2 directory the guard joins before any fork, or NULL */

@@ -35,6 +35,7 @@
 #include "exec/exec_impl.h"
 #include "exec/guard.h"
 #include "exec/iobuf.h"
+#include "exec/pmi_job.h"
 
 extern char **environ;
 
@@ -75,6 +76,7 @@ struct sjob {
     bool stale;      /* launched by a rank 0 that is gone: killed */
     bool queued;
     bool start_held; /* "start" waits for the guard's first report */
+    struct pmi_job *pmi;      /* its PMI-1 service, or NULL */
     struct sjob *next, *prev; /* all jobs of this rank (newest first) */
     struct sjob *qnext;       /* flush queue */
 };
@@ -250,6 +252,7 @@ static void sjob_free (struct sjob *job)
     if (job) {
         struct shell *s = job->s;
         guard_release (job);
+        pmi_job_destroy (job->pmi);
         for (int i = 0; i < job->ntasks; i++)
             task_free (&job->tasks[i]);
         free (job->tasks);
@@ -472,7 +475,8 @@ static int env_add (char **envp, int *n, const char *key, const char *value)
 static bool is_ours (const char *key, size_t len)
 {
     static const char *const ours[] = { "EDDY_JOB_ID", "EDDY_TASK_RANK", "EDDY_JOB_SIZE", "EDDY_URI",
-                                        "EDDY_JOB_USERID" };
+                                        "EDDY_JOB_USERID", "PMI_FD", "PMI_RANK", "PMI_SIZE",
+                                        "PMI_SPAWNED" };
     for (size_t i = 0; i < sizeof (ours) / sizeof (ours[0]); i++)
         if (strlen (ours[i]) == len && !strncmp (ours[i], key, len))
             return true;
@@ -480,7 +484,7 @@ static bool is_ours (const char *key, size_t len)
 }
 
 static int spawn_prepare (struct shell *s, struct spawn *sp, uint64_t id, int size, json_t *cmd,
-                          json_t *env, const char *cwd, uint32_t userid)
+                          json_t *env, const char *cwd, uint32_t userid, bool pmi)
 {
     size_t nenv = 0;
     int n = 0;
@@ -498,7 +502,7 @@ static int spawn_prepare (struct shell *s, struct spawn *sp, uint64_t id, int si
     else
         while (environ[nenv])
             nenv++;
-    if (!(sp->envp = calloc (nenv + 6, sizeof (char *))))
+    if (!(sp->envp = calloc (nenv + 10, sizeof (char *))))
         return -1;
     if (env) {
         const char *key;
@@ -530,6 +534,14 @@ static int spawn_prepare (struct shell *s, struct spawn *sp, uint64_t id, int si
     /* whose job eddy-imp is asked to run: it checks the signer is that user */
     snprintf (buf, sizeof (buf), "%u", (unsigned)userid);
     if (userid != (uint32_t)getuid () && env_add (sp->envp, &n, "EDDY_JOB_USERID", buf) < 0)
+        return -1;
+    /* what a PMI-1 client (MPICH's simple PMI, libpmi.so) looks for; the
+     * guard gives each task its own PMI_RANK */
+    snprintf (buf, sizeof (buf), "%d", size);
+    if (pmi && (env_add (sp->envp, &n, "PMI_FD", PMI_JOB_TASK_FD_STR) < 0
+                || env_add (sp->envp, &n, "PMI_SIZE", buf) < 0
+                || env_add (sp->envp, &n, "PMI_SPAWNED", "0") < 0
+                || env_add (sp->envp, &n, "PMI_RANK", "0") < 0))
         return -1;
     sp->rank_slot = n;
     if (env_add (sp->envp, &n, "EDDY_TASK_RANK", "0") < 0)
@@ -666,6 +678,8 @@ static void guard_tasks_free (struct guard_task *gt, int n)
                 close (gt[i].out);
             if (gt[i].err >= 0)
                 close (gt[i].err);
+            if (gt[i].pmi >= 0)
+                close (gt[i].pmi);
             free (gt[i].rankenv);
         }
         free (gt);
@@ -697,7 +711,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     eddy_handle_t *h = s->ctx->h;
     json_int_t id;
     int userid, base, ntasks, size;
-    json_t *cmd, *env = NULL, *output = NULL;
+    json_t *cmd, *env = NULL, *output = NULL, *pmi = NULL;
     const char *cwd = NULL, *J = NULL;
     int truncate = 0, files[2] = { -1, -1 };
     struct sjob *job = NULL;
@@ -713,10 +727,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         return;
     }
     if (!eddy_msg_payload (msg)
-        || json_unpack (eddy_msg_payload (msg), "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b s?s}",
+        || json_unpack (eddy_msg_payload (msg), "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b s?s s?o}",
                         "id", &id, "userid", &userid, "base", &base, "ntasks", &ntasks, "size",
                         &size, "command", &cmd, "environment", &env, "cwd", &cwd, "output",
-                        &output, "truncate", &truncate, "J", &J)
+                        &output, "truncate", &truncate, "J", &J, "pmi", &pmi)
                < 0) {
         eddy_respond_error (h, msg, EPROTO, "exec.launch: malformed payload");
         return;
@@ -767,7 +781,11 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         snprintf (errbuf, sizeof (errbuf), "exec.launch: %s", strerror (errno));
         goto error;
     }
-    if (spawn_prepare (s, &sp, job->id, size, cmd, env, cwd, (uint32_t)userid) < 0) {
+    /* eddy-imp builds another user's environment from J: PMI is not
+     * offered there (yet) */
+    if (multiuser || json_is_null (pmi))
+        pmi = NULL;
+    if (spawn_prepare (s, &sp, job->id, size, cmd, env, cwd, (uint32_t)userid, pmi != NULL) < 0) {
         snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
         goto error;
     }
@@ -789,7 +807,21 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         goto error;
     }
     for (int i = 0; i < ntasks; i++)
-        gt[i].out = gt[i].err = -1;
+        gt[i].out = gt[i].err = gt[i].pmi = -1;
+    if (pmi) {
+        int *fds = calloc (ntasks, sizeof (int));
+        if (!fds) {
+            snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
+            goto error;
+        }
+        job->pmi = pmi_job_create (s->ctx, job->id, job->req, pmi, base, ntasks, size, fds, errbuf,
+                                   sizeof (errbuf));
+        for (int i = 0; i < ntasks; i++)
+            gt[i].pmi = fds[i];
+        free (fds);
+        if (!job->pmi)
+            goto error;
+    }
     for (int i = 0; i < ntasks; i++) {
         struct task *t = &job->tasks[i];
         for (int k = 0; k < 2; k++)
@@ -844,6 +876,24 @@ error:
     spawn_free (&sp);
     eddy_respond_error (h, msg, errno ? errno : EIO, errbuf);
     sjob_free (job);
+}
+
+void shell_pmi (struct shell *s, const eddy_msg_t *msg)
+{
+    json_int_t id;
+    struct sjob *job;
+
+    if (!eddy_msg_payload (msg) || json_unpack (eddy_msg_payload (msg), "{s:I}", "id", &id) < 0) {
+        eddy_respond_error (s->ctx->h, msg, EPROTO, "exec.pmi: malformed payload");
+        return;
+    }
+    /* the coordinator launches every rank at once, but a child's request
+     * may still come first: it asks again */
+    if (id < 0 || !(job = find (s, (uint64_t)id)) || !job->pmi) {
+        eddy_respond_error (s->ctx->h, msg, EAGAIN, "exec.pmi: the job has no PMI here (yet)");
+        return;
+    }
+    pmi_job_request (job->pmi, msg);
 }
 
 void shell_signal (struct shell *s, const eddy_msg_t *msg)

@@ -70,6 +70,7 @@ static void run_start_in (struct run *r, int ntasks, const char *script, const c
         assert_int_equal (pipe2 (r->out[i], O_CLOEXEC), 0);
         r->tasks[i].out = r->out[i][1];
         r->tasks[i].err = r->out[i][1];
+        r->tasks[i].pmi = -1;
         assert_true (asprintf (&r->tasks[i].rankenv, "EDDY_TASK_RANK=%d", i) > 0);
     }
     r->spec = (struct guard_spec){ .argv = r->argv, .envp = r->envp, .rank_slot = 1,
@@ -165,7 +166,7 @@ static pid_t start_with_file (struct run *r, int ntasks, const char *script, con
     r->envp[0] = "PATH=/usr/bin:/bin";
     r->envp[1] = "EDDY_TASK_RANK=x";
     for (int i = 0; i < ntasks; i++) {
-        r->tasks[i].out = r->tasks[i].err = -1;
+        r->tasks[i].out = r->tasks[i].err = r->tasks[i].pmi = -1;
         assert_true (asprintf (&r->tasks[i].rankenv, "EDDY_TASK_RANK=%d", i) > 0);
     }
     r->spec = (struct guard_spec){ .argv = r->argv, .envp = r->envp, .rank_slot = 1,
