@@ -438,18 +438,12 @@ static void launch_cb (eddy_future_t *f, void *arg)
         if (outlog_data (job->c->out, job->id, json_object_get (o, "entries")) < 0)
             exec_log (job->c->ctx, LOG_ERR, "job %ju: output lost: %s", (uintmax_t)job->id,
                       strerror (errno));
-    } else if (!strcmp (type, "error")) {
-        /* a rank could not run its tasks, and says why (its tasks are
-         * reported failed next) */
-        const char *note = NULL;
-        json_unpack (o, "{s:s}", "note", &note);
-        if (!job->exception)
-            raise_exception (job, "exec", "rank %u: %s", jr->rank, note ? note : "failed");
     } else if (!strcmp (type, "exception")) {
-        /* the rank's PMI server: a client broke the protocol or aborted */
+        /* a rank says why the job cannot go on: an output file its guard
+         * could not open, a PMI client that broke the protocol or aborted */
         const char *note = json_string_value (json_object_get (o, "note"));
         if (!job->exception)
-            raise_exception (job, "exec", "rank %u: %s", jr->rank, note ? note : "PMI error");
+            raise_exception (job, "exec", "rank %u: %s", jr->rank, note ? note : "failed");
         send_signal (job, SIGKILL);
     } else if (!strcmp (type, "finish")) {
         int status = 0;

@@ -35,6 +35,16 @@ static bool from_rank0_only (struct exec_ctx *ctx, const eddy_msg_t *msg)
     return true;
 }
 
+/* The sim backend has no shell: requests for one are ENOSYS. */
+static bool has_shell (struct exec_ctx *ctx, const eddy_msg_t *msg)
+{
+    if (!ctx->shell) {
+        eddy_respond_error (ctx->h, msg, ENOSYS, "exec: the sim backend runs no processes");
+        return false;
+    }
+    return true;
+}
+
 static void start_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct exec_ctx *ctx = arg;
@@ -52,32 +62,23 @@ static void kill_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
 static void launch_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct exec_ctx *ctx = arg;
-    if (!ctx->shell) {
-        eddy_respond_error (h, msg, ENOSYS, "exec: the sim backend runs no processes");
-        return;
-    }
-    shell_launch (ctx->shell, msg);
+    if (has_shell (ctx, msg))
+        shell_launch (ctx->shell, msg);
 }
 
 static void signal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct exec_ctx *ctx = arg;
-    if (!ctx->shell) {
-        eddy_respond_error (h, msg, ENOSYS, "exec: the sim backend runs no processes");
-        return;
-    }
-    shell_signal (ctx->shell, msg);
+    if (has_shell (ctx, msg))
+        shell_signal (ctx->shell, msg);
 }
 
 /* exec.pmi: a rank's part of a PMI barrier, from a child rank of the job */
 static void pmi_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct exec_ctx *ctx = arg;
-    if (!ctx->shell) {
-        eddy_respond_error (h, msg, ENOSYS, "exec: the sim backend runs no processes");
-        return;
-    }
-    shell_pmi (ctx->shell, msg);
+    if (has_shell (ctx, msg))
+        shell_pmi (ctx->shell, msg);
 }
 
 static void perilog_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)

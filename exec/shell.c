@@ -394,7 +394,7 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
             /* the user's reason, not only the broker's log: the job's
              * exception carries it */
             eddy_respond_pack (job->s->ctx->h, job->req, "{s:I s:s s:s}", "id",
-                               (json_int_t)job->id, "type", "error", "note", note);
+                               (json_int_t)job->id, "type", "exception", "note", note);
             continue;
         }
         if (rep[k].index < 0 || rep[k].index >= job->ntasks)
