@@ -891,9 +891,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         snprintf (errbuf, sizeof (errbuf), "exec.launch: %s", strerror (errno));
         goto error;
     }
-    /* eddy-imp builds another user's environment from J: PMI is not
-     * offered there (yet) */
-    if (multiuser || json_is_null (pmi))
+    if (json_is_null (pmi))
         pmi = NULL;
     if (gpus && gpus[0] && !(gpulist = gpu_list (gpus))) {
         snprintf (errbuf, sizeof (errbuf), "exec.launch: gpus: %s", strerror (errno));
