@@ -83,8 +83,12 @@ int eddy_cpubind_ncores (const eddy_cpubind_t *cb)
     return cb ? cb->ncores : 0;
 }
 
-char *eddy_cpubind_task_cpus (const eddy_cpubind_t *cb, const char *cores, int mode, int local,
-                              int nlocal, eddy_error_t *err)
+char *eddy_cpubind_task_cpus (const eddy_cpubind_t *cb,
+                              const char *cores,
+                              int mode,
+                              int local,
+                              int nlocal,
+                              eddy_error_t *err)
 {
     eddy_idset_t *ids = NULL;
     hwloc_bitmap_t set = NULL;
@@ -92,8 +96,8 @@ char *eddy_cpubind_task_cpus (const eddy_cpubind_t *cb, const char *cores, int m
     char *text = NULL;
     int n = 0, first, last;
 
-    if (!cb || !cores || (mode != EDDY_CPUBIND_ON && mode != EDDY_CPUBIND_PER_TASK) || nlocal < 1
-        || local < 0 || local >= nlocal) {
+    if (!cb || !cores || (mode != EDDY_CPUBIND_ON && mode != EDDY_CPUBIND_PER_TASK) ||
+        nlocal < 1 || local < 0 || local >= nlocal) {
         eddy_error_set (err, "invalid arguments");
         errno = EINVAL;
         return NULL;
@@ -102,18 +106,21 @@ char *eddy_cpubind_task_cpus (const eddy_cpubind_t *cb, const char *cores, int m
         return NULL;
     size_t count = eddy_idset_count (ids);
     if (count == 0 || count > (size_t)cb->ncores) {
-        eddy_error_set (err, count ? "%zu cores, the node has %d" : "no cores", count, cb->ncores);
+        eddy_error_set (err, count ? "%zu cores, the node has %d" : "no cores", count,
+                        cb->ncores);
         errno = EINVAL;
         goto done;
     }
     if (!(list = calloc (count, sizeof (*list))))
         goto nomem;
-    for (unsigned id = eddy_idset_first (ids); id != EDDY_IDSET_INVALID_ID; id = eddy_idset_next (ids, id))
+    for (unsigned id = eddy_idset_first (ids); id != EDDY_IDSET_INVALID_ID;
+         id = eddy_idset_next (ids, id))
         list[n++] = id;
     if (mode == EDDY_CPUBIND_ON)
         first = 0, last = n - 1;
     else if (n >= nlocal)
-        first = (int)((long)local * n / nlocal), last = (int)((long)(local + 1) * n / nlocal) - 1;
+        first = (int)((long)local * n / nlocal),
+        last = (int)((long)(local + 1) * n / nlocal) - 1;
     else
         first = last = (int)((long)local * n / nlocal);
     if (!(set = hwloc_bitmap_alloc ()))
@@ -121,8 +128,8 @@ char *eddy_cpubind_task_cpus (const eddy_cpubind_t *cb, const char *cores, int m
     for (int i = first; i <= last; i++) {
         hwloc_obj_t o = hwloc_get_obj_by_type (cb->topo, cb->type, list[i]);
         if (!o || !o->cpuset) {
-            eddy_error_set (err, "core %u is not in the node's topology (%d cores)", list[i],
-                            cb->ncores);
+            eddy_error_set (err, "core %u is not in the node's topology (%d cores)",
+                            list[i], cb->ncores);
             errno = EINVAL;
             goto done;
         }

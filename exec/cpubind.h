@@ -52,7 +52,11 @@ int eddy_cpubind_ncores (const eddy_cpubind_t *cb);
  * NULL with errno EINVAL (mode OFF, bad text, no core, a core the topology
  * does not have: err says which) or ENOMEM.
  */
-char *eddy_cpubind_task_cpus (const eddy_cpubind_t *cb, const char *cores, int mode, int local,
-                              int nlocal, eddy_error_t *err);
+char *eddy_cpubind_task_cpus (const eddy_cpubind_t *cb,
+                              const char *cores,
+                              int mode,
+                              int local,
+                              int nlocal,
+                              eddy_error_t *err);
 
 #endif /* !EDDY_EXEC_CPUBIND_H */

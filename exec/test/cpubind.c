@@ -3,6 +3,7 @@
  * of core k being OS cpus k and k+8): the modes, per-task dealing with
  * more and fewer cores than tasks, and bad input refused with a message.
  */
+/* cmocka.h needs these first */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,7 +20,7 @@
 
 static int setup (void **state)
 {
-    eddy_error_t err = { "" };
+    eddy_error_t err = {""};
     setenv ("HWLOC_SYNTHETIC", SYNTHETIC, 1);
     *state = eddy_cpubind_create (&err);
     return *state ? 0 : -1;
@@ -32,10 +33,14 @@ static int teardown (void **state)
     return 0;
 }
 
-static void expect (const eddy_cpubind_t *cb, const char *cores, int mode, int local, int n,
+static void expect (const eddy_cpubind_t *cb,
+                    const char *cores,
+                    int mode,
+                    int local,
+                    int n,
                     const char *want)
 {
-    eddy_error_t err = { "" };
+    eddy_error_t err = {""};
     char *got = eddy_cpubind_task_cpus (cb, cores, mode, local, n, &err);
     if (!got)
         fail_msg ("%s task %d/%d: %s", cores, local, n, err.text);
@@ -89,7 +94,7 @@ static void per_task_with_fewer_cores_than_tasks_shares_cores (void **state)
 
 static void bad_input_is_refused_with_a_message (void **state)
 {
-    eddy_error_t err = { "" };
+    eddy_error_t err = {""};
     errno = 0;
     assert_null (eddy_cpubind_task_cpus (*state, "0-8", EDDY_CPUBIND_ON, 0, 1, &err));
     assert_int_equal (errno, EINVAL);
