@@ -431,11 +431,12 @@ static bool value_ok (const struct instance_var *iv, const char *v)
     case V_FLUID:
         return eddy_fluid_parse (v, &id, NULL) == 0;
     case V_URI:
-        /* the broker's own socket: local://PATH, no blanks or controls */
+        /* the broker's own socket: local:// and an absolute path (the
+         * broker refuses a relative runtime directory), no controls */
         if (strncmp (v, "local:///", 9) != 0 || strlen (v) > 4096)
             return false;
         for (const char *p = v; *p; p++)
-            if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            if ((unsigned char)*p < ' ' || *p == 0x7f)
                 return false;
         return true;
     case V_LIST:

@@ -164,7 +164,7 @@ imp_env () {
 }
 p=$(sed -n "s/^p='\(.*\)'\$/\1/p" "$home_a/cases.sh")
 for bad in PMI_FD=9 PMI_SPAWNED=1 PMI_RANK=-1 EDDY_TASK_RANK=1x EDDY_JOB_SIZE=1e3 \
-    'EDDY_URI=tcp://evil:1' 'EDDY_URI=local:///x y' EDDY_JOB_ID=nonsense \
+    'EDDY_URI=tcp://evil:1' 'EDDY_URI=local://x' $'EDDY_URI=local:///x\ny' EDDY_JOB_ID=nonsense \
     'CUDA_VISIBLE_DEVICES=0;sh' CUDA_DEVICE_ORDER=FASTEST_FIRST 'EDDY_TASK_CPUS=0-1,a'; do
     imp_env "$bad" >"$TMP/out" 2>&1
     rc=$?
