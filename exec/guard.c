@@ -532,12 +532,13 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
             || (sp.pmi_slot >= 0 && asprintf (&t->pmienv, "PMI_RANK=%d", rank) < 0)
             || (sp.local_slot >= 0 && asprintf (&t->localenv, "EDDY_TASK_LOCAL_ID=%d", i) < 0))
             _exit (125);
-        /* a task without cpus has no EDDY_TASK_CPUS: an empty one stands in */
-        t->masked = strcmp (a[4], "-") != 0;
-        if (t->masked && arg_cpus (a[4], &t->mask) < 0)
-            _exit (125);
+        /* a task without cpus has no EDDY_TASK_CPUS: an empty one stands
+         * in; cpus this process cannot hold in a mask (CPU_SETSIZE) are
+         * shown, not applied */
+        bool cpus = strcmp (a[4], "-") != 0;
+        t->masked = cpus && arg_cpus (a[4], &t->mask) == 0;
         if (sp.cpus_slot >= 0
-            && asprintf (&t->cpusenv, "EDDY_TASK_CPUS=%s", t->masked ? a[4] : "") < 0)
+            && asprintf (&t->cpusenv, "EDDY_TASK_CPUS=%s", cpus ? a[4] : "") < 0)
             _exit (125);
     }
     if (open_files (&sp, report) < 0)

@@ -105,6 +105,7 @@ struct shell {
     struct contain *contain;
     eddy_cpubind_t *cpubind; /* the node's topology, loaded by the first bound job */
     bool cpubind_failed;     /* it could not be: jobs run unbound */
+    bool cpubind_warned;     /* a job's cores were not in it: said once */
 };
 
 /* Without pidfds (kernels before 5.3, valgrind) guards are reaped by
@@ -745,7 +746,8 @@ static void cpus_free (char **cpus, int n)
 
 /* Each task's OS cpus on this rank (*cpus: job->ntasks strings), or
  * *cpus NULL where they cannot be known (no topology, a core it does not
- * have: logged, the job runs unbound).  -1 only out of memory.
+ * have, as when R comes from a config that is not this node: logged
+ * once, the job runs unbound).  -1 only out of memory.
  */
 static int task_cpus (struct shell *s, struct sjob *job, const char *cores, int mode, char ***cpus)
 {
@@ -776,8 +778,11 @@ static int task_cpus (struct shell *s, struct sjob *job, const char *cores, int 
                 errno = e;
                 return -1;
             }
-            exec_log (s->ctx, LOG_WARNING, "job %ju: cores %s: %s: its tasks run unbound",
-                      (uintmax_t)job->id, cores, err.text);
+            if (!s->cpubind_warned)
+                exec_log (s->ctx, LOG_WARNING, "job %ju: cores %s: %s: its tasks run unbound "
+                          "(and so will other jobs whose cores are not this node's; said once)",
+                          (uintmax_t)job->id, cores, err.text);
+            s->cpubind_warned = true;
             return 0;
         }
     }

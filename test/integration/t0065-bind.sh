@@ -109,4 +109,21 @@ if [ "$ncpu" -ge 2 ]; then
 else
     echo "ok $((T_N + 1)) # skip one core: per-task binding needs two"
 fi
+
+# ---- an R with cores this node has not (a config's): unbound, said once ----
+cat >"$TMP/big.sh" <<'SH'
+. ./cases.sh
+run_case big1 off -n 4 --cpu-affinity=per-task
+run_case big2 off -n 4
+eddy dmesg >dmesg.out
+SH
+(cd "$TMP" && timeout 120 eddy start -m resource='{"nodes":1,"cores_per_node":64}' sh big.sh) \
+    >"$TMP/big" 2>&1
+_report $? "an instance whose R gives its node 64 cores ($ncpu here)" "$TMP/big"
+has "$TMP/big" '^big1 rc=0$' "a job on cores the node has not still runs"
+ok "  unbound: no EDDY_TASK_CPUS, each task keeps $own" \
+    sh -c "[ \$(grep -c 'cpus=unset .* allowed=$own\$' '$TMP/big1.out') -eq 4 ]"
+has "$TMP/big" '^big2 rc=0$' "and so does the next"
+ok "the broker says why, once" \
+    sh -c "[ \$(grep -c 'its tasks run unbound' '$TMP/dmesg.out') -eq 1 ] && grep -Eq \"cores [0-9,-]+: ([0-9]+ cores, the node has $ncpu|core [0-9]+ is not in the node's topology \\($ncpu cores\\))\" '$TMP/dmesg.out'"
 finish
