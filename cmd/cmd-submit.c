@@ -44,6 +44,8 @@ static int run_run (int argc, char **argv);
     "      --output=FILE     write the tasks' stdout (and stderr, unless --error) to FILE;\n"  \
     "                        {{id}} is the job id (F58), {{id.dec}} in decimal\n"            \
     "      --error=FILE      write the tasks' stderr to FILE\n"                               \
+    "      --cpu-affinity=MODE  bind each task to the job's cores on its node (on, the\n"   \
+    "                        default), to its share of them (per-task), or not (off)\n"    \
     "      --dependency=SCHEME:JOB  wait for JOB: after (started), afterany (ended),\n"     \
     "                        afterok (ended successfully), afternotok (failed)\n"            \
     "      --begin-time=TIME hold the job until TIME: +DURATION, epoch seconds or\n"        \
@@ -148,6 +150,24 @@ static void set_output (const char *cmd, json_t *attrs, const char *stream, cons
         o = sub;
     }
     json_object_set_new (o, stream, json_pack ("{s:s s:s}", "type", "file", "path", path));
+}
+
+/* --cpu-affinity=MODE: attributes.system.shell.options.cpu-affinity, with
+ * flux-shell(1)'s modes (job-ingest refuses others too).
+ */
+static void set_affinity (const char *cmd, json_t *attrs, const char *mode)
+{
+    if (strcmp (mode, "off") && strcmp (mode, "on") && strcmp (mode, "per-task"))
+        eddy_cmd_die (cmd, "--cpu-affinity: '%s' is not off, on or per-task", mode);
+    json_t *o = sys_attrs (attrs);
+    const char *keys[] = { "shell", "options" };
+    for (size_t i = 0; i < 2; i++) {
+        json_t *sub = json_object_get (o, keys[i]);
+        if (!json_is_object (sub))
+            json_object_set_new (o, keys[i], (sub = json_object ()));
+        o = sub;
+    }
+    json_object_set_new (o, "cpu-affinity", json_string (mode));
 }
 
 /* --env=^FILE: one rule per line of FILE (blank lines and # comments
@@ -272,6 +292,7 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
         { "error", required_argument, NULL, 'e' },
         { "dependency", required_argument, NULL, 'd' },
         { "begin-time", required_argument, NULL, 'b' },
+        { "cpu-affinity", required_argument, NULL, 'A' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -349,6 +370,9 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
             break;
         case 'b':
             add_begin_time (cmd, o, optarg);
+            break;
+        case 'A':
+            set_affinity (cmd, o->attrs, optarg);
             break;
         case 'C':
             if (!is_submit)

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "engine/error.h"
+#include "engine/util/fluid.h"
 #include "engine/util/toml.h"
 #include "engine/util/sign.h"
 
@@ -363,15 +364,96 @@ static json_t *check_command (const char *payload, size_t len, int argc, char **
     return spec;
 }
 
-/* What the instance adds to a job's environment (exec/shell.c). */
-static const char *const instance_vars[] = { "EDDY_JOB_ID", "EDDY_JOB_SIZE", "EDDY_URI",
-                                             "EDDY_TASK_RANK", "EDDY_JOB_USERID", NULL };
+/* What the instance adds to a job's environment (exec/shell.c), each
+ * with the only values it can have: the instance's account may set these
+ * and nothing else in another user's job, so a value that is not what
+ * the shell writes is refused, not passed.  The gpu variables replace the
+ * user's own only when the instance sets them (a job with gpus); the
+ * others are never the user's.
+ */
+enum value_kind { V_UINT, V_FLUID, V_URI, V_LIST, V_CPUS, V_FIXED };
+struct instance_var {
+    const char *name;
+    enum value_kind kind;
+    const char *fixed; /* V_FIXED: the value */
+    bool user_default; /* without the instance's, the user's own passes */
+};
+static const struct instance_var instance_vars[] = {
+    { "EDDY_JOB_ID", V_FLUID, NULL, false },
+    { "EDDY_JOB_SIZE", V_UINT, NULL, false },
+    { "EDDY_JOB_NNODES", V_UINT, NULL, false },
+    { "EDDY_URI", V_URI, NULL, false },
+    { "EDDY_TASK_RANK", V_UINT, NULL, false },
+    { "EDDY_TASK_LOCAL_ID", V_UINT, NULL, false },
+    { "EDDY_TASK_CPUS", V_CPUS, NULL, false },
+    { "EDDY_JOB_USERID", V_UINT, NULL, false },
+    { "PMI_FD", V_FIXED, "3", false },
+    { "PMI_RANK", V_UINT, NULL, false },
+    { "PMI_SIZE", V_UINT, NULL, false },
+    { "PMI_SPAWNED", V_FIXED, "0", false },
+    { "CUDA_VISIBLE_DEVICES", V_LIST, NULL, true },
+    { "ROCR_VISIBLE_DEVICES", V_LIST, NULL, true },
+    { "CUDA_DEVICE_ORDER", V_FIXED, "PCI_BUS_ID", true },
+    { NULL, 0, NULL, false },
+};
 
-/* The shell's environment: the signed jobspec's, the instance's EDDY_*
- * variables, whatever [exec] allowed-environment lets through from the
- * caller, and EDDY_IMP_EXEC, which tells eddy-shell that its command, path
- * and working directory are the signed ones (it then ignores the
- * caller's).
+static const struct instance_var *instance_var (const char *name)
+{
+    for (int i = 0; instance_vars[i].name; i++)
+        if (!strcmp (name, instance_vars[i].name))
+            return &instance_vars[i];
+    return NULL;
+}
+
+/* Only digits and the characters of extra, at least one digit, at most
+ * max characters.
+ */
+static bool digits_and (const char *v, const char *extra, size_t max)
+{
+    size_t n = strlen (v), d = 0;
+    if (n > max)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] >= '0' && v[i] <= '9')
+            d++;
+        else if (!strchr (extra, v[i]))
+            return false;
+    }
+    return d > 0;
+}
+
+static bool value_ok (const struct instance_var *iv, const char *v)
+{
+    eddy_fluid_t id;
+    switch (iv->kind) {
+    case V_UINT:
+        return digits_and (v, "", 10);
+    case V_FLUID:
+        return eddy_fluid_parse (v, &id, NULL) == 0;
+    case V_URI:
+        /* the broker's own socket: local:// and an absolute path (the
+         * broker refuses a relative runtime directory), no controls */
+        if (strncmp (v, "local:///", 9) != 0 || strlen (v) > 4096)
+            return false;
+        for (const char *p = v; *p; p++)
+            if ((unsigned char)*p < ' ' || *p == 0x7f)
+                return false;
+        return true;
+    case V_LIST:
+        return digits_and (v, ",", 1024) && v[0] != ',' && !strstr (v, ",,");
+    case V_CPUS:
+        return !*v || (digits_and (v, ",-", 8192) && v[0] != ',' && v[0] != '-');
+    case V_FIXED:
+        return !strcmp (v, iv->fixed);
+    }
+    return false;
+}
+
+/* The shell's environment: the signed jobspec's, the instance's variables
+ * (instance_vars, values checked), whatever [exec] allowed-environment
+ * lets through from the caller, and EDDY_IMP_EXEC, which tells eddy-shell
+ * that its command, path and working directory are the signed ones (it
+ * then ignores the caller's).
  */
 static char **job_env (json_t *spec, json_t *globs)
 {
@@ -387,10 +469,10 @@ static char **job_env (json_t *spec, json_t *globs)
     if (!out)
         die ("out of memory");
     json_object_foreach (env, key, v) {
-        bool ours = false;
-        for (int i = 0; instance_vars[i]; i++)
-            ours = ours || !strcmp (key, instance_vars[i]);
-        if (json_is_string (v) && !ours && !strchr (key, '=')
+        const struct instance_var *iv = instance_var (key);
+        if (iv && (!iv->user_default || getenv (key)))
+            continue;
+        if (json_is_string (v) && !strchr (key, '=')
             && asprintf (&out[k++], "%s=%s", key, json_string_value (v)) < 0)
             die ("out of memory");
     }
@@ -401,11 +483,11 @@ static char **job_env (json_t *spec, json_t *globs)
             continue;
         memcpy (name, environ[i], (size_t)(eq - environ[i]));
         name[eq - environ[i]] = '\0';
-        bool ours = false;
-        for (int j = 0; instance_vars[j]; j++)
-            ours = ours || !strcmp (name, instance_vars[j]);
-        if (ours || (globs && list_match (globs, name) && !json_object_get (env, name)
-                     && strcmp (name, "EDDY_IMP_EXEC") != 0))
+        const struct instance_var *iv = instance_var (name);
+        if (iv && !value_ok (iv, eq + 1))
+            die ("exec: the instance set %s to a value it never sets (%.64s)", name, eq + 1);
+        if (iv || (globs && list_match (globs, name) && !json_object_get (env, name)
+                   && strcmp (name, "EDDY_IMP_EXEC") != 0))
             out[k++] = environ[i];
     }
     out[k++] = "EDDY_IMP_EXEC=1";

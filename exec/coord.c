@@ -592,6 +592,8 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
     json_t *cmd = json_object_get (json_array_get (json_object_get (jobspec, "tasks"), 0), "command");
     json_t *env = json_object_get (sys, "environment");
     json_t *cwd = json_object_get (sys, "cwd");
+    json_t *affinity = json_object_get (
+        json_object_get (json_object_get (sys, "shell"), "options"), "cpu-affinity");
 
     /* another user's job runs through eddy-imp, which needs the job's
      * signed jobspec to become that user */
@@ -632,10 +634,15 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
         struct jobrank *jr = &job->ranks[job->nranks++];
         jr->job = job;
         jr->rank = tr->rank;
-        json_t *p = json_pack ("{s:I s:i s:i s:i s:i s:O s:s}", "id", (json_int_t)job->id, "userid",
-                               (int)userid, "base", tr->base, "ntasks", tr->ntasks, "size",
-                               eddy_taskmap_ntasks (tm), "command", cmd ? cmd : json_null (),
-                               "cores", tr->cores);
+        json_t *p = json_pack ("{s:I s:i s:i s:i s:i s:O s:s s:i}", "id", (json_int_t)job->id,
+                               "userid", (int)userid, "base", tr->base, "ntasks", tr->ntasks,
+                               "size", eddy_taskmap_ntasks (tm), "command",
+                               cmd ? cmd : json_null (), "cores", tr->cores, "nnodes",
+                               eddy_taskmap_nranks (tm));
+        if (p && tr->gpus[0])
+            json_object_set_new (p, "gpus", json_string (tr->gpus));
+        if (p && json_is_string (affinity))
+            json_object_set (p, "cpu-affinity", affinity);
         if (p && json_is_object (env))
             json_object_set (p, "environment", env);
         if (p && json_is_string (cwd))

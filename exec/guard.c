@@ -86,6 +86,10 @@ static void child (const struct guard_spec *sp, const struct guard_task *t, pid_
         sigaction (sig, &sa, NULL);
     sigemptyset (&none);
     sigprocmask (SIG_SETMASK, &none, NULL);
+    /* a cpu the mask names may have gone offline or be outside the
+     * broker's cpuset: the task then runs unbound, and says so */
+    if (sp->bind && t->masked && sched_setaffinity (0, sizeof (t->mask), &t->mask) < 0)
+        child_fail ("warning: cannot bind to EDDY_TASK_CPUS", errno);
     if (sp->cwd && chdir (sp->cwd) < 0) {
         child_fail (sp->cwd, errno);
         _exit (126);
@@ -351,6 +355,10 @@ static void __attribute__ ((noreturn)) guard_main (const struct guard_spec *sp, 
         sp->envp[sp->rank_slot] = t->rankenv;
         if (sp->pmi_slot >= 0)
             sp->envp[sp->pmi_slot] = t->pmienv;
+        if (sp->local_slot >= 0)
+            sp->envp[sp->local_slot] = t->localenv;
+        if (sp->cpus_slot >= 0)
+            sp->envp[sp->cpus_slot] = t->cpusenv;
         /* vfork: the guard's address space is the broker's, too big to
          * copy once per task; the child only calls exec-safe functions */
         pid_t pid = vfork ();
@@ -403,13 +411,44 @@ static int set_nonblock (int fd)
  * about 1 ms to start), or else its own executable, with GUARD_FLAG as
  * argv[1], which this constructor catches before main ():
  *   EXE GUARD_FLAG REPORT LIFELINE DEVNULL PARENT RANK_SLOT PATH CWD CGROUP
- *       STDOUT-FILE STDERR-FILE TRUNCATE NTASKS (OUT ERR RANK PMI) x NTASKS -- COMMAND...
+ *       STDOUT-FILE STDERR-FILE TRUNCATE BIND NTASKS (OUT ERR RANK PMI CPUS) x NTASKS
+ *       -- COMMAND...
  * with the tasks' environment as its own (PATH, CWD, CGROUP and the files
- * "" for none; OUT or ERR "-" for the stream's file, PMI "-" for none,
- * TRUNCATE 0 or 1).
+ * "" for none; OUT or ERR "-" for the stream's file, PMI and CPUS "-" for
+ * none, TRUNCATE and BIND 0 or 1).
  */
 #define GUARD_FLAG "--eddy-exec-guard"
-#define GUARD_NTASKS_ARG 13 /* argv[13] is NTASKS, the tasks follow */
+#define GUARD_NTASKS_ARG 14 /* argv[14] is NTASKS, the tasks follow */
+#define GUARD_TASK_ARGS 5
+
+/* "0-3,8" (at most CPU_SETSIZE cpus) into mask; -1 if malformed. */
+static int arg_cpus (const char *s, cpu_set_t *mask)
+{
+    CPU_ZERO (mask);
+    if (!*s)
+        return -1;
+    while (*s) {
+        char *end;
+        errno = 0;
+        long lo = strtol (s, &end, 10), hi = lo;
+        if (errno || end == s || lo < 0 || lo >= CPU_SETSIZE)
+            return -1;
+        s = end;
+        if (*s == '-') {
+            hi = strtol (s + 1, &end, 10);
+            if (errno || end == s + 1 || hi < lo || hi >= CPU_SETSIZE)
+                return -1;
+            s = end;
+        }
+        for (long c = lo; c <= hi; c++)
+            CPU_SET ((int)c, mask);
+        if (*s == ',' && s[1])
+            s++;
+        else if (*s)
+            return -1;
+    }
+    return 0;
+}
 
 /* A task's OUT or ERR: a descriptor, or "-" (-1) for the stream's file. */
 static int arg_fd (const char *s, int *v);
@@ -434,12 +473,14 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
     if (argc < 2 || !argv || strcmp (argv[1], GUARD_FLAG) != 0)
         return;
     const int t0 = GUARD_NTASKS_ARG + 1;
-    int truncate;
+    int truncate, bind;
+    const int na = GUARD_TASK_ARGS;
     if (argc < t0 + 1 || arg_int (argv[2], &report) < 0 || arg_int (argv[3], &lifeline) < 0
         || arg_int (argv[4], &devnull) < 0 || arg_int (argv[5], &parent) < 0
         || arg_int (argv[6], &slot) < 0 || arg_int (argv[12], &truncate) < 0 || truncate > 1
-        || arg_int (argv[GUARD_NTASKS_ARG], &ntasks) < 0 || ntasks < 1
-        || argc < t0 + 4 * ntasks + 2 || strcmp (argv[t0 + 4 * ntasks], "--") != 0)
+        || arg_int (argv[13], &bind) < 0 || bind > 1
+        || arg_int (argv[GUARD_NTASKS_ARG], &ntasks) < 0 || ntasks < 1 || ntasks > 65536
+        || argc < t0 + na * ntasks + 2 || strcmp (argv[t0 + na * ntasks], "--") != 0)
         _exit (125);
     int nenv = 0;
     while (envp[nenv])
@@ -457,13 +498,19 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
     if (slot >= nenv || (imp && strncmp (envp[slot], "EDDY_TASK_RANK=", 15) != 0))
         _exit (125);
     memset (&sp, 0, sizeof (sp));
-    sp.argv = argv + t0 + 4 * ntasks + 1;
+    sp.argv = argv + t0 + na * ntasks + 1;
     sp.envp = envp;
     sp.rank_slot = slot;
-    sp.pmi_slot = -1;
-    for (int i = 0; i < nenv; i++)
+    sp.pmi_slot = sp.local_slot = sp.cpus_slot = -1;
+    sp.bind = bind;
+    for (int i = 0; i < nenv; i++) {
         if (!strncmp (envp[i], "PMI_RANK=", 9))
             sp.pmi_slot = i;
+        else if (!strncmp (envp[i], "EDDY_TASK_LOCAL_ID=", 19))
+            sp.local_slot = i;
+        else if (!strncmp (envp[i], "EDDY_TASK_CPUS=", 15))
+            sp.cpus_slot = i;
+    }
     sp.path = argv[7][0] && !imp ? argv[7] : NULL;
     sp.cwd = argv[8][0] && !imp ? argv[8] : NULL;
     sp.cgroup = argv[9][0] ? argv[9] : NULL;
@@ -476,12 +523,22 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
     sp.files[1] = argv[11][0] ? argv[11] : NULL;
     sp.truncate = truncate;
     for (int i = 0; i < ntasks; i++) {
-        char **a = argv + t0 + 4 * i;
-        if (arg_fd (a[0], &sp.tasks[i].out) < 0 || arg_fd (a[1], &sp.tasks[i].err) < 0
-            || (sp.tasks[i].out < 0 && !sp.files[0]) || (sp.tasks[i].err < 0 && !sp.files[1])
-            || arg_int (a[2], &rank) < 0 || asprintf (&sp.tasks[i].rankenv, "EDDY_TASK_RANK=%d", rank) < 0
-            || arg_fd (a[3], &sp.tasks[i].pmi) < 0
-            || (sp.pmi_slot >= 0 && asprintf (&sp.tasks[i].pmienv, "PMI_RANK=%d", rank) < 0))
+        char **a = argv + t0 + na * i;
+        struct guard_task *t = &sp.tasks[i];
+        if (arg_fd (a[0], &t->out) < 0 || arg_fd (a[1], &t->err) < 0
+            || (t->out < 0 && !sp.files[0]) || (t->err < 0 && !sp.files[1])
+            || arg_int (a[2], &rank) < 0 || asprintf (&t->rankenv, "EDDY_TASK_RANK=%d", rank) < 0
+            || arg_fd (a[3], &t->pmi) < 0
+            || (sp.pmi_slot >= 0 && asprintf (&t->pmienv, "PMI_RANK=%d", rank) < 0)
+            || (sp.local_slot >= 0 && asprintf (&t->localenv, "EDDY_TASK_LOCAL_ID=%d", i) < 0))
+            _exit (125);
+        /* a task without cpus has no EDDY_TASK_CPUS: an empty one stands
+         * in; cpus this process cannot hold in a mask (CPU_SETSIZE) are
+         * shown, not applied */
+        bool cpus = strcmp (a[4], "-") != 0;
+        t->masked = cpus && arg_cpus (a[4], &t->mask) == 0;
+        if (sp.cpus_slot >= 0
+            && asprintf (&t->cpusenv, "EDDY_TASK_CPUS=%s", cpus ? a[4] : "") < 0)
             _exit (125);
     }
     if (open_files (&sp, report) < 0)
@@ -689,7 +746,8 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
     }
     while (sp->argv[cmdc])
         cmdc++;
-    size_t total = (size_t)pre + GUARD_NTASKS_ARG + 1 + 4 * (size_t)sp->ntasks + 1 + (size_t)cmdc + 1;
+    size_t total = (size_t)pre + GUARD_NTASKS_ARG + 1 + GUARD_TASK_ARGS * (size_t)sp->ntasks + 1
+                   + (size_t)cmdc + 1;
     if (!(gargv = calloc (total, sizeof (char *))))
         goto error;
     if (sp->imp) {
@@ -712,6 +770,7 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
     gargv[nargs++] = strdup (sp->files[0] ? sp->files[0] : "");
     gargv[nargs++] = strdup (sp->files[1] ? sp->files[1] : "");
     gargv[nargs++] = num (sp->truncate ? 1 : 0);
+    gargv[nargs++] = num (sp->bind ? 1 : 0);
     gargv[nargs++] = num (sp->ntasks);
     for (int i = 0; i < sp->ntasks; i++) {
         const char *eq = strchr (sp->tasks[i].rankenv, '=');
@@ -719,6 +778,7 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
         gargv[nargs++] = sp->tasks[i].err >= 0 ? num (sp->tasks[i].err) : strdup ("-");
         gargv[nargs++] = strdup (eq ? eq + 1 : "0");
         gargv[nargs++] = sp->tasks[i].pmi >= 0 ? num (sp->tasks[i].pmi) : strdup ("-");
+        gargv[nargs++] = strdup (sp->tasks[i].cpus ? sp->tasks[i].cpus : "-");
     }
     gargv[nargs++] = strdup ("--");
     for (int i = 0; i < cmdc; i++)

@@ -10,6 +10,7 @@
 #ifndef EDDY_EXEC_GUARD_H
 #define EDDY_EXEC_GUARD_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -44,6 +45,13 @@ struct guard_task {
     int pmi;       /* the task's end of its PMI connection, or -1: it
                     * becomes descriptor 3 in the task (PMI_FD) */
     char *pmienv;  /* the guard's own: "PMI_RANK=N" where envp has PMI_RANK */
+    const char *cpus; /* the OS cpus the task is bound to ("0-3,8"), or NULL:
+                       * shown as EDDY_TASK_CPUS, applied with spec->bind */
+    /* the guard's own: the per-task variables where envp has them
+     * (EDDY_TASK_LOCAL_ID, EDDY_TASK_CPUS) and cpus as a mask */
+    char *localenv, *cpusenv;
+    bool masked;
+    cpu_set_t mask;
 };
 
 /* Everything the guard needs; guard_start passes it on the guard's
@@ -54,6 +62,8 @@ struct guard_spec {
     char **envp;
     int rank_slot;    /* envp[rank_slot] is replaced by each rankenv */
     int pmi_slot;     /* the guard's own: envp[pmi_slot] (PMI_RANK) by each pmienv, or -1 */
+    int local_slot, cpus_slot; /* the guard's own: likewise, or -1 */
+    bool bind;        /* apply the tasks' cpus (sched_setaffinity), not only show them */
     const char *path; /* argv[0] resolved on the job's PATH, or NULL */
     const char *cwd;  /* or NULL */
     const char *cgroup; /* a cgroup v2 directory the guard joins before any fork, or NULL */

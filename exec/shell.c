@@ -31,7 +31,9 @@
 #include <unistd.h>
 
 #include "engine/util/fluid.h"
+#include "engine/util/idset.h"
 #include "exec/contain.h"
+#include "exec/cpubind.h"
 #include "exec/exec_impl.h"
 #include "exec/guard.h"
 #include "exec/iobuf.h"
@@ -101,6 +103,9 @@ struct shell {
     int npolled;          /* orphans without a pidfd */
     uint64_t epoch;       /* the last overlay.online's; 0 = none seen */
     struct contain *contain;
+    eddy_cpubind_t *cpubind; /* the node's topology, loaded by the first bound job */
+    bool cpubind_failed;     /* it could not be: jobs run unbound */
+    bool cpubind_warned;     /* a job's cores were not in it: said once */
 };
 
 /* Without pidfds (kernels before 5.3, valgrind) guards are reaped by
@@ -472,19 +477,37 @@ static int env_add (char **envp, int *n, const char *key, const char *value)
     return 0;
 }
 
-static bool is_ours (const char *key, size_t len)
+/* The variables the shell sets, never taken from the job's environment;
+ * the gpu ones only when the job has gpus on the rank (else the user's
+ * own pass, as under Flux).
+ */
+static bool is_ours (const char *key, size_t len, bool gpus)
 {
     static const char *const ours[] = { "EDDY_JOB_ID", "EDDY_TASK_RANK", "EDDY_JOB_SIZE", "EDDY_URI",
                                         "EDDY_JOB_USERID", "PMI_FD", "PMI_RANK", "PMI_SIZE",
-                                        "PMI_SPAWNED" };
+                                        "PMI_SPAWNED", "EDDY_TASK_LOCAL_ID", "EDDY_JOB_NNODES",
+                                        "EDDY_TASK_CPUS" };
+    static const char *const gpu[] = { "CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
+                                       "CUDA_DEVICE_ORDER" };
     for (size_t i = 0; i < sizeof (ours) / sizeof (ours[0]); i++)
         if (strlen (ours[i]) == len && !strncmp (ours[i], key, len))
+            return true;
+    for (size_t i = 0; gpus && i < sizeof (gpu) / sizeof (gpu[0]); i++)
+        if (strlen (gpu[i]) == len && !strncmp (gpu[i], key, len))
             return true;
     return false;
 }
 
+/* What the job is on this rank, for the tasks' environment. */
+struct rankinfo {
+    int nnodes;          /* ranks in the job's R */
+    const char *gpus;    /* CUDA_VISIBLE_DEVICES text ("0,1"), or NULL: none */
+    bool cpus;           /* the tasks get EDDY_TASK_CPUS */
+};
+
 static int spawn_prepare (struct shell *s, struct spawn *sp, uint64_t id, int size, json_t *cmd,
-                          json_t *env, const char *cwd, uint32_t userid, bool pmi)
+                          json_t *env, const char *cwd, uint32_t userid, bool pmi,
+                          const struct rankinfo *ri)
 {
     size_t nenv = 0;
     int n = 0;
@@ -502,13 +525,13 @@ static int spawn_prepare (struct shell *s, struct spawn *sp, uint64_t id, int si
     else
         while (environ[nenv])
             nenv++;
-    if (!(sp->envp = calloc (nenv + 10, sizeof (char *))))
+    if (!(sp->envp = calloc (nenv + 20, sizeof (char *))))
         return -1;
     if (env) {
         const char *key;
         json_t *v;
         json_object_foreach (env, key, v) {
-            if (is_ours (key, strlen (key)) || !json_is_string (v))
+            if (is_ours (key, strlen (key), ri->gpus) || !json_is_string (v))
                 continue;
             if (env_add (sp->envp, &n, key, json_string_value (v)) < 0)
                 return -1;
@@ -516,7 +539,7 @@ static int spawn_prepare (struct shell *s, struct spawn *sp, uint64_t id, int si
     } else {
         for (size_t i = 0; environ[i]; i++) {
             const char *eq = strchr (environ[i], '=');
-            if (!eq || is_ours (environ[i], eq - environ[i]))
+            if (!eq || is_ours (environ[i], eq - environ[i], ri->gpus))
                 continue;
             if (!(sp->envp[n] = strdup (environ[i])))
                 return -1;
@@ -530,6 +553,19 @@ static int spawn_prepare (struct shell *s, struct spawn *sp, uint64_t id, int si
     if (env_add (sp->envp, &n, "EDDY_JOB_SIZE", buf) < 0)
         return -1;
     if (s->ctx->local_uri && env_add (sp->envp, &n, "EDDY_URI", s->ctx->local_uri) < 0)
+        return -1;
+    snprintf (buf, sizeof (buf), "%d", ri->nnodes);
+    if (env_add (sp->envp, &n, "EDDY_JOB_NNODES", buf) < 0)
+        return -1;
+    /* flux-shell's gpu-affinity "on": every task sees the rank's gpus, in
+     * the order hwloc and the scheduler number them */
+    if (ri->gpus && (env_add (sp->envp, &n, "CUDA_VISIBLE_DEVICES", ri->gpus) < 0
+                     || env_add (sp->envp, &n, "ROCR_VISIBLE_DEVICES", ri->gpus) < 0
+                     || env_add (sp->envp, &n, "CUDA_DEVICE_ORDER", "PCI_BUS_ID") < 0))
+        return -1;
+    /* per task, filled in by the guard */
+    if (env_add (sp->envp, &n, "EDDY_TASK_LOCAL_ID", "0") < 0
+        || (ri->cpus && env_add (sp->envp, &n, "EDDY_TASK_CPUS", "") < 0))
         return -1;
     /* whose job eddy-imp is asked to run: it checks the signer is that user */
     snprintf (buf, sizeof (buf), "%u", (unsigned)userid);
@@ -686,6 +722,74 @@ static void guard_tasks_free (struct guard_task *gt, int n)
     }
 }
 
+/* ---- binding ---- */
+
+/* The rank's gpus (R's idset text) as CUDA_VISIBLE_DEVICES lists them. */
+static char *gpu_list (const char *gpus)
+{
+    eddy_idset_t *ids = eddy_idset_decode (gpus, NULL);
+    char *text = ids ? eddy_idset_encode (ids, 0) : NULL;
+    int e = errno;
+    eddy_idset_destroy (ids);
+    errno = e;
+    return text;
+}
+
+static void cpus_free (char **cpus, int n)
+{
+    if (cpus) {
+        for (int i = 0; i < n; i++)
+            free (cpus[i]);
+        free (cpus);
+    }
+}
+
+/* Each task's OS cpus on this rank (*cpus: job->ntasks strings), or
+ * *cpus NULL where they cannot be known (no topology, a core it does not
+ * have, as when R comes from a config that is not this node: logged
+ * once, the job runs unbound).  -1 only out of memory.
+ */
+static int task_cpus (struct shell *s, struct sjob *job, const char *cores, int mode, char ***cpus)
+{
+    eddy_error_t err = { "" };
+    char **v;
+
+    *cpus = NULL;
+    if (!s->cpubind && !s->cpubind_failed) {
+        if (!(s->cpubind = eddy_cpubind_create (&err))) {
+            if (errno == ENOMEM)
+                return -1;
+            exec_log (s->ctx, LOG_WARNING, "no cpu affinity for jobs: %s", err.text);
+            s->cpubind_failed = true;
+        }
+        else if (!eddy_cpubind_is_thissystem (s->cpubind))
+            exec_log (s->ctx, LOG_INFO, "the node's topology is not this machine's (synthetic or "
+                      "XML): tasks' cpus are shown in EDDY_TASK_CPUS, not applied");
+    }
+    if (!s->cpubind)
+        return 0;
+    if (!(v = calloc (job->ntasks, sizeof (*v))))
+        return -1;
+    for (int i = 0; i < job->ntasks; i++) {
+        if (!(v[i] = eddy_cpubind_task_cpus (s->cpubind, cores, mode, i, job->ntasks, &err))) {
+            int e = errno;
+            cpus_free (v, i);
+            if (e == ENOMEM) {
+                errno = e;
+                return -1;
+            }
+            if (!s->cpubind_warned)
+                exec_log (s->ctx, LOG_WARNING, "job %ju: cores %s: %s: its tasks run unbound "
+                          "(and so will other jobs whose cores are not this node's; said once)",
+                          (uintmax_t)job->id, cores, err.text);
+            s->cpubind_warned = true;
+            return 0;
+        }
+    }
+    *cpus = v;
+    return 0;
+}
+
 /* ---- requests ---- */
 
 static struct sjob *find (struct shell *s, uint64_t id)
@@ -712,7 +816,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     json_int_t id;
     int userid, base, ntasks, size;
     json_t *cmd, *env = NULL, *output = NULL, *pmi = NULL;
-    const char *cwd = NULL, *J = NULL;
+    const char *cwd = NULL, *J = NULL, *cores = NULL, *gpus = NULL, *affinity = NULL;
+    int nnodes = 1;
+    char **cpus = NULL;
+    char *gpulist = NULL;
     int truncate = 0, files[2] = { -1, -1 };
     struct sjob *job = NULL;
     struct spawn sp = { .devnull = -1 };
@@ -727,10 +834,12 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         return;
     }
     if (!eddy_msg_payload (msg)
-        || json_unpack (eddy_msg_payload (msg), "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b s?s s?o}",
-                        "id", &id, "userid", &userid, "base", &base, "ntasks", &ntasks, "size",
-                        &size, "command", &cmd, "environment", &env, "cwd", &cwd, "output",
-                        &output, "truncate", &truncate, "J", &J, "pmi", &pmi)
+        || json_unpack (eddy_msg_payload (msg),
+                        "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b s?s s?o s?s s?s s?i s?s}", "id",
+                        &id, "userid", &userid, "base", &base, "ntasks", &ntasks, "size", &size,
+                        "command", &cmd, "environment", &env, "cwd", &cwd, "output", &output,
+                        "truncate", &truncate, "J", &J, "pmi", &pmi, "cores", &cores, "gpus",
+                        &gpus, "nnodes", &nnodes, "cpu-affinity", &affinity)
                < 0) {
         eddy_respond_error (h, msg, EPROTO, "exec.launch: malformed payload");
         return;
@@ -738,6 +847,12 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     if (id < 0 || base < 0 || ntasks < 1 || ntasks > 65536 || size < 1 || base > size - ntasks
         || !valid_command (cmd) || (env && !json_is_object (env))) {
         eddy_respond_error (h, msg, EINVAL, "exec.launch: invalid task range, command or environment");
+        return;
+    }
+    int mode = eddy_cpubind_mode_parse (affinity);
+    if (mode < 0 || nnodes < 1) {
+        eddy_respond_error (h, msg, EINVAL, mode < 0 ? "exec.launch: cpu-affinity must be off, on or per-task"
+                                                     : "exec.launch: invalid nnodes");
         return;
     }
     /* another user's job: its guard, eddy-shell, is started by eddy-imp
@@ -781,11 +896,18 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         snprintf (errbuf, sizeof (errbuf), "exec.launch: %s", strerror (errno));
         goto error;
     }
-    /* eddy-imp builds another user's environment from J: PMI is not
-     * offered there (yet) */
-    if (multiuser || json_is_null (pmi))
+    if (json_is_null (pmi))
         pmi = NULL;
-    if (spawn_prepare (s, &sp, job->id, size, cmd, env, cwd, (uint32_t)userid, pmi != NULL) < 0) {
+    if (gpus && gpus[0] && !(gpulist = gpu_list (gpus))) {
+        snprintf (errbuf, sizeof (errbuf), "exec.launch: gpus: %s", strerror (errno));
+        goto error;
+    }
+    if (cores && mode != EDDY_CPUBIND_OFF && task_cpus (s, job, cores, mode, &cpus) < 0) {
+        snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
+        goto error;
+    }
+    struct rankinfo ri = { .nnodes = nnodes, .gpus = gpulist, .cpus = cpus != NULL };
+    if (spawn_prepare (s, &sp, job->id, size, cmd, env, cwd, (uint32_t)userid, pmi != NULL, &ri) < 0) {
         snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
         goto error;
     }
@@ -806,8 +928,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
         goto error;
     }
-    for (int i = 0; i < ntasks; i++)
+    for (int i = 0; i < ntasks; i++) {
         gt[i].out = gt[i].err = gt[i].pmi = -1;
+        gt[i].cpus = cpus ? cpus[i] : NULL;
+    }
     if (pmi) {
         int *fds = calloc (ntasks, sizeof (int));
         if (!fds) {
@@ -841,7 +965,8 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
                               .ntasks = ntasks, .tasks = gt, .pids = pids,
                               .exe = s->ctx->guard_exe,
                               .imp = multiuser ? s->ctx->imp : NULL, .J = multiuser ? J : NULL,
-                              .files = { gfiles[0], gfiles[1] }, .truncate = truncate };
+                              .files = { gfiles[0], gfiles[1] }, .truncate = truncate,
+                              .bind = eddy_cpubind_is_thissystem (s->cpubind) };
     if ((job->guard = guard_start (&gs, &job->report, &job->lifeline)) < 0) {
         job->guard = 0;
         snprintf (errbuf, sizeof (errbuf), "exec.launch: starting the job's guard: %s",
@@ -857,6 +982,8 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     eddy_watcher_start (job->rw);
     close_outputs (files);
     guard_tasks_free (gt, ntasks);
+    cpus_free (cpus, ntasks);
+    free (gpulist);
     free (pids);
     free (path);
     spawn_free (&sp);
@@ -871,6 +998,8 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
 error:
     close_outputs (files);
     guard_tasks_free (gt, ntasks);
+    cpus_free (cpus, ntasks);
+    free (gpulist);
     free (pids);
     free (path);
     spawn_free (&sp);
@@ -1015,6 +1144,7 @@ void shell_destroy (struct shell *s)
         eddy_watcher_destroy (s->flush);
         eddy_watcher_destroy (s->reap);
         contain_destroy (s->contain);
+        eddy_cpubind_destroy (s->cpubind);
         free (s);
         errno = saved_errno;
     }

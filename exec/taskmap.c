@@ -16,15 +16,19 @@ struct eddy_taskmap {
     int ntasks;
     struct eddy_taskmap_rank *ranks;
     char **cores; /* owned text behind ranks[i].cores */
+    char **gpus;  /* and ranks[i].gpus */
 };
 
 void eddy_taskmap_destroy (eddy_taskmap_t *tm)
 {
     if (tm) {
         int saved_errno = errno;
-        for (int i = 0; i < tm->nranks; i++)
+        for (int i = 0; i < tm->nranks; i++) {
             free (tm->cores[i]);
+            free (tm->gpus[i]);
+        }
         free (tm->cores);
+        free (tm->gpus);
         free (tm->ranks);
         free (tm);
         errno = saved_errno;
@@ -55,28 +59,35 @@ static int read_rlite (eddy_taskmap_t *tm, json_t *rlite, eddy_error_t *err)
         return eddy_error_set (err, "R has no ranks");
     }
     if (!(tm->ranks = calloc (total, sizeof (tm->ranks[0])))
-        || !(tm->cores = calloc (total, sizeof (tm->cores[0])))) {
+        || !(tm->cores = calloc (total, sizeof (tm->cores[0])))
+        || !(tm->gpus = calloc (total, sizeof (tm->gpus[0])))) {
         errno = ENOMEM;
         return eddy_error_set (err, "out of memory");
     }
     json_array_foreach (rlite, i, entry) {
         json_t *children = json_object_get (entry, "children");
         const char *ctext = json_string_value (json_object_get (children, "core"));
+        const char *gtext = json_string_value (json_object_get (children, "gpu"));
         eddy_idset_t *ids = eddy_idset_decode (json_string_value (json_object_get (entry, "rank")), NULL);
         eddy_idset_t *cores = eddy_idset_decode (ctext ? ctext : "", NULL);
-        if (!ids || !cores) {
+        eddy_idset_t *gpus = eddy_idset_decode (gtext ? gtext : "", NULL);
+        if (!ids || !cores || !gpus) {
             eddy_idset_destroy (ids);
             eddy_idset_destroy (cores);
+            eddy_idset_destroy (gpus);
             errno = EINVAL;
             return eddy_error_set (err, "execution.R_lite[%zu]: invalid idset", i);
         }
         int ncores = (int)eddy_idset_count (cores);
         char *text = eddy_idset_encode (cores, EDDY_IDSET_RANGE);
-        bool oom = !text;
+        char *gt = eddy_idset_encode (gpus, EDDY_IDSET_RANGE);
+        bool oom = !text || !gt;
         for (unsigned r = eddy_idset_first (ids); r != EDDY_IDSET_INVALID_ID && !oom;
              r = eddy_idset_next (ids, r)) {
             struct eddy_taskmap_rank *tr = &tm->ranks[tm->nranks];
-            if (!(tm->cores[tm->nranks] = strdup (text))) {
+            if (!(tm->cores[tm->nranks] = strdup (text)) || !(tm->gpus[tm->nranks] = strdup (gt))) {
+                free (tm->cores[tm->nranks]);
+                tm->cores[tm->nranks] = NULL;
                 oom = true;
                 break;
             }
@@ -86,18 +97,24 @@ static int read_rlite (eddy_taskmap_t *tm, json_t *rlite, eddy_error_t *err)
         }
         eddy_idset_destroy (ids);
         eddy_idset_destroy (cores);
+        eddy_idset_destroy (gpus);
         free (text);
+        free (gt);
         if (oom) {
             errno = ENOMEM;
             return eddy_error_set (err, "out of memory");
         }
     }
-    /* sort the ranks and their core text together */
-    for (int k = 0; k < tm->nranks; k++)
+    /* sort the ranks and their core and gpu text together */
+    for (int k = 0; k < tm->nranks; k++) {
         tm->ranks[k].cores = tm->cores[k];
+        tm->ranks[k].gpus = tm->gpus[k];
+    }
     qsort (tm->ranks, tm->nranks, sizeof (tm->ranks[0]), by_rank);
-    for (int k = 0; k < tm->nranks; k++)
+    for (int k = 0; k < tm->nranks; k++) {
         tm->cores[k] = (char *)tm->ranks[k].cores;
+        tm->gpus[k] = (char *)tm->ranks[k].gpus;
+    }
     return 0;
 }
 

@@ -14,13 +14,15 @@
 typedef struct eddy_taskmap eddy_taskmap_t;
 
 /* One rank of R and its share of the tasks: tasks [base, base + ntasks),
- * the rank's allocated cores (idset text, borrowed from the map) and
- * their number.  A rank of R may get ntasks 0 (more resources than tasks).
+ * the rank's allocated cores and gpus (idset text, "" for none, borrowed
+ * from the map) and the number of cores.  A rank of R may get ntasks 0
+ * (more resources than tasks).
  */
 struct eddy_taskmap_rank {
     uint32_t rank;
     int ncores;
     const char *cores;
+    const char *gpus;
     int base;
     int ntasks;
 };

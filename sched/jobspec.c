@@ -694,6 +694,16 @@ static int check_system (struct ctx *c, json_t *sys)
             return -1;
         pop (c, old);
     }
+    /* flux-shell(1)'s names (exec/cpubind.h); a typo is refused here
+     * rather than run unbound */
+    if ((x = json_object_get (json_object_get (json_object_get (sys, "shell"), "options"),
+                              "cpu-affinity"))) {
+        const char *mode = json_string_value (x);
+        old = push_key (c, "shell.options.cpu-affinity");
+        if (!mode || (strcmp (mode, "off") && strcmp (mode, "on") && strcmp (mode, "per-task")))
+            return bad (c, "must be off, on or per-task");
+        pop (c, old);
+    }
     if ((x = json_object_get (sys, "constraints"))) {
         old = push_key (c, "constraints");
         if (check_constraint (c, x, 0) < 0)

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,7 +49,7 @@ static void stat_ppid_refuses_malformed_text (void **state)
 
 struct run {
     char *argv[4];
-    char *envp[3];
+    char *envp[5];
     struct guard_task tasks[2];
     pid_t pids[2];
     int out[2][2]; /* per task: read end, write end */
@@ -123,6 +124,61 @@ static void run_end (struct run *r, int ntasks)
         close (r->out[i][0]);
     assert_int_equal (waitpid (r->guard, &status, 0), r->guard);
     assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
+/* Each task gets its local id and cpus, and with bind is bound to them:
+ * task 0 to the first cpu this process may use, task 1 to the last.
+ */
+static void tasks_get_local_ids_and_are_bound_to_their_cpus (void **state)
+{
+    struct run r;
+    struct guard_report rep;
+    cpu_set_t mine;
+    int first = -1, last = -1;
+    char cpus[2][16], buf[256], want[64];
+
+    assert_int_equal (sched_getaffinity (0, sizeof (mine), &mine), 0);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET (c, &mine)) {
+            if (first < 0)
+                first = c;
+            last = c;
+        }
+    snprintf (cpus[0], sizeof (cpus[0]), "%d", first);
+    snprintf (cpus[1], sizeof (cpus[1]), "%d", last);
+    memset (&r, 0, sizeof (r));
+    r.argv[0] = "/bin/sh";
+    r.argv[1] = "-c";
+    r.argv[2] = "echo \"$EDDY_TASK_LOCAL_ID $EDDY_TASK_CPUS $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)\"";
+    r.envp[0] = "PATH=/usr/bin:/bin";
+    r.envp[1] = "EDDY_TASK_RANK=x";
+    r.envp[2] = "EDDY_TASK_LOCAL_ID=x";
+    r.envp[3] = "EDDY_TASK_CPUS=x";
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (pipe2 (r.out[i], O_CLOEXEC), 0);
+        r.tasks[i].out = r.tasks[i].err = r.out[i][1];
+        r.tasks[i].pmi = -1;
+        r.tasks[i].cpus = cpus[i];
+        assert_true (asprintf (&r.tasks[i].rankenv, "EDDY_TASK_RANK=%d", i + 4) > 0);
+    }
+    r.spec = (struct guard_spec){ .argv = r.argv, .envp = r.envp, .rank_slot = 1,
+                                  .path = "/bin/sh", .devnull = open ("/dev/null", O_RDONLY),
+                                  .ntasks = 2, .tasks = r.tasks, .pids = r.pids, .bind = true };
+    r.guard = guard_start (&r.spec, &r.report, &r.lifeline);
+    assert_true (r.guard > 0);
+    close (r.spec.devnull);
+    for (int i = 0; i < 2; i++) {
+        close (r.out[i][1]);
+        free (r.tasks[i].rankenv);
+    }
+    while (next_report (&r, &rep))
+        ;
+    for (int i = 0; i < 2; i++) {
+        read_all (&r, i, buf, sizeof (buf));
+        snprintf (want, sizeof (want), "%d %s %s\n", i, cpus[i], cpus[i]);
+        assert_string_equal (buf, want);
+    }
+    run_end (&r, 2);
 }
 
 static void tasks_are_reported_with_their_statuses (void **state)
@@ -395,6 +451,7 @@ int main (void)
         cmocka_unit_test (stat_ppid_parses_the_fourth_field),
         cmocka_unit_test (stat_ppid_refuses_malformed_text),
         cmocka_unit_test (tasks_are_reported_with_their_statuses),
+        cmocka_unit_test (tasks_get_local_ids_and_are_bound_to_their_cpus),
         cmocka_unit_test (a_signal_on_the_lifeline_reaches_the_task),
         cmocka_unit_test (the_end_of_the_lifeline_kills_every_process_of_the_job),
         cmocka_unit_test (a_guard_runs_its_tasks_in_its_cgroup),

@@ -114,6 +114,21 @@ static void ranks_come_out_sorted (void **state)
     json_decref (r);
 }
 
+static void each_rank_carries_its_gpus_in_rank_order (void **state)
+{
+    json_t *r = R ("[{\"rank\":\"3\",\"children\":{\"core\":\"0-1\",\"gpu\":\"1\"}},"
+                   "{\"rank\":\"0\",\"children\":{\"core\":\"2\",\"gpu\":\"0-1\"}},"
+                   "{\"rank\":\"1\",\"children\":{\"core\":\"0\"}}]");
+    eddy_taskmap_t *tm = eddy_taskmap_create (r, 3, 1, NULL);
+    expect (tm, "0:1@0 1:1@1 3:1@2");
+    assert_string_equal (eddy_taskmap_get (tm, 0)->gpus, "0-1");
+    assert_string_equal (eddy_taskmap_get (tm, 1)->gpus, "");
+    assert_string_equal (eddy_taskmap_get (tm, 2)->gpus, "1");
+    assert_string_equal (eddy_taskmap_get (tm, 2)->cores, "0-1");
+    eddy_taskmap_destroy (tm);
+    json_decref (r);
+}
+
 static json_t *jobspec (int nslots, int cores, int per_slot, int total)
 {
     json_t *count = per_slot ? json_pack ("{s:i}", "per_slot", per_slot)
@@ -191,6 +206,7 @@ int main (void)
         cmocka_unit_test (cores_per_task_bound_the_room),
         cmocka_unit_test (more_tasks_than_room_oversubscribe_round_robin),
         cmocka_unit_test (ranks_come_out_sorted),
+        cmocka_unit_test (each_rank_carries_its_gpus_in_rank_order),
         cmocka_unit_test (from_jobspec_uses_slots_and_task_counts),
         cmocka_unit_test (bad_input_is_refused_with_a_message),
     };
