@@ -58,7 +58,8 @@ struct contain_job {
     struct contain *c;
     uint64_t id;
     char *record; /* its path, once written */
-    int record_fd; /* open on it (appends), or -1 */
+    int record_fd; /* open on it for writing, or -1 */
+    off_t record_len; /* bytes of it before the NUL that ends it */
     char *cgroup; /* its path, once made */
     struct contain_pid guard;
     struct contain_pid *tasks;
@@ -378,26 +379,60 @@ static void cgroup_probe (struct contain *c)
 static int record_append (struct contain_job *cj, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
+/* A record is text ended by a NUL (or by the end of the file); what
+ * follows the NUL is an earlier job's and is not read.  Each line goes in
+ * with one pwrite of the line and a new NUL over the old one, so a line
+ * is there whole or not at all, and a reused file is never truncated (a
+ * truncate costs the file system several times a short write).  An
+ * emptied record starts with its NUL.
+ */
+static int record_put (struct contain_job *cj, const char *text, size_t n)
+{
+    char buf[PATH_MAX + 128];
+
+    if (n + 1 > sizeof (buf) || cj->record_fd < 0) {
+        errno = cj->record_fd < 0 ? EBADF : EOVERFLOW;
+        return -1;
+    }
+    memcpy (buf, text, n);
+    buf[n] = '\0';
+    ssize_t w = pwrite (cj->record_fd, buf, n + 1, cj->record_len);
+    if (w != (ssize_t)(n + 1)) {
+        if (w >= 0)
+            errno = EIO;
+        return -1;
+    }
+    cj->record_len += (off_t)n;
+    return 0;
+}
+
 static int record_append (struct contain_job *cj, const char *fmt, ...)
 {
     char line[PATH_MAX + 64];
     va_list ap;
-    int fd;
 
     if (!cj->record)
         return 0;
     va_start (ap, fmt);
     int n = vsnprintf (line, sizeof (line), fmt, ap);
     va_end (ap);
-    if (n < 0 || (size_t)n >= sizeof (line))
+    if (n < 0 || (size_t)n >= sizeof (line)) {
+        errno = EOVERFLOW;
         return -1;
-    if ((fd = cj->record_fd) < 0 && (fd = open (cj->record, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
+    }
+    return record_put (cj, line, (size_t)n);
+}
+
+/* Empty a record file for reuse: its first byte a NUL. */
+static int record_empty (int fd, const char *path)
+{
+    int mine = fd < 0 ? (fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) : -1;
+    if (fd < 0)
         return -1;
-    /* one write per line: a line is there whole or not at all */
-    ssize_t w = write (fd, line, (size_t)n);
-    if (fd != cj->record_fd)
-        close (fd);
-    return w == n ? 0 : -1;
+    int rc = pwrite (fd, "", 1, 0) == 1 ? 0 : -1;
+    if (mine >= 0)
+        close (mine);
+    return rc;
 }
 
 /* Keep path (an emptied record file) for a later job, or unlink it when
@@ -418,7 +453,7 @@ static int slot_open (struct contain *c, char **pathp)
 {
     while (c->nslots > 0) {
         char *path = c->slots[--c->nslots];
-        int fd = open (path, O_WRONLY | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+        int fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd >= 0) {
             *pathp = path;
             return fd;
@@ -429,7 +464,7 @@ static int slot_open (struct contain *c, char **pathp)
         char *path;
         if (asprintf (&path, "%s/slot-%u", c->dir, c->next_slot++) < 0)
             return -1;
-        int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+        int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0) {
             *pathp = path;
             return fd;
@@ -456,18 +491,24 @@ static int record_create (struct contain_job *cj, const char *planned_cgroup)
 
     if ((fd = slot_open (c, &path)) < 0)
         return -1;
+    cj->record = path;
+    cj->record_fd = fd;
+    cj->record_len = 0;
     /* the cgroup is named before it exists */
-    int n = dprintf (fd, RECORD_VERSION "\nboot %s\njob %ju\n%s%s%s", c->boot, (uintmax_t)cj->id,
-                     planned_cgroup ? "cgroup " : "", planned_cgroup ? planned_cgroup : "",
-                     planned_cgroup ? "\n" : "");
-    if (n < 0) {
+    char head[PATH_MAX + 128];
+    int n = snprintf (head, sizeof (head), RECORD_VERSION "\nboot %s\njob %ju\n%s%s%s", c->boot,
+                      (uintmax_t)cj->id, planned_cgroup ? "cgroup " : "",
+                      planned_cgroup ? planned_cgroup : "", planned_cgroup ? "\n" : "");
+    if (n < 0 || (size_t)n >= sizeof (head) || record_put (cj, head, (size_t)n) < 0) {
+        int e = n < 0 || (size_t)n >= sizeof (head) ? EOVERFLOW : errno;
         close (fd);
         unlink (path);
         free (path);
+        cj->record = NULL;
+        cj->record_fd = -1;
+        errno = e;
         return -1;
     }
-    cj->record = path;
-    cj->record_fd = fd;
     if (cj->guard.pid
         && record_append (cj, "guard %d %llu\n", (int)cj->guard.pid, cj->guard.start) < 0)
         return -1;
@@ -526,8 +567,7 @@ static void job_done (struct contain_job *cj)
         /* emptied, the file says no job: kept for the next one */
         const char *base = strrchr (cj->record, '/');
         int rc = strncmp (base ? base + 1 : cj->record, "slot-", 5) ? -1
-                 : cj->record_fd >= 0                              ? ftruncate (cj->record_fd, 0)
-                                                                   : truncate (cj->record, 0);
+                                                                   : record_empty (cj->record_fd, cj->record);
         if (rc == 0)
             slot_put (cj->c, cj->record);
         else {
@@ -609,20 +649,21 @@ static void sweep_one (struct contain *c, const char *path)
     int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
     const char *base = strrchr (path, '/');
-    if (fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size == 0
-        && !strncmp (base ? base + 1 : path, "slot-", 5)) {
-        char *keep = strdup (path); /* an emptied record file: reused */
-        if (keep)
-            slot_put (c, keep);
-        goto done;
-    }
     if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_size > RECORD_MAX
         || !(text = malloc ((size_t)st.st_size + 1))
         || read (fd, text, (size_t)st.st_size) != st.st_size) {
         exec_log (c->ctx, LOG_WARNING, "%s: not a job record, left alone", path);
         goto done;
     }
-    if (contain_record_parse (text, (size_t)st.st_size, &rec) < 0) {
+    /* the record ends at its NUL (record_put) */
+    size_t len = strnlen (text, (size_t)st.st_size);
+    if (len == 0 && !strncmp (base ? base + 1 : path, "slot-", 5)) {
+        char *keep = strdup (path); /* an emptied record file: reused */
+        if (keep)
+            slot_put (c, keep);
+        goto done;
+    }
+    if (contain_record_parse (text, len, &rec) < 0) {
         exec_log (c->ctx, LOG_WARNING, "%s: not a job record, left alone", path);
         goto done;
     }

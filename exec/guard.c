@@ -465,13 +465,18 @@ static int arg_int (const char *s, int *v)
     return 0;
 }
 
-__attribute__ ((constructor)) static void guard_entry (int argc, char **argv, char **envp)
+bool guard_args (int argc, char **argv)
+{
+    return argc >= 2 && argv && !strcmp (argv[1], GUARD_FLAG);
+}
+
+void guard_run (int argc, char **argv, char **envp)
 {
     int report, lifeline, devnull, parent, slot, ntasks, rank;
     struct guard_spec sp;
 
-    if (argc < 2 || !argv || strcmp (argv[1], GUARD_FLAG) != 0)
-        return;
+    if (!guard_args (argc, argv))
+        _exit (125);
     const int t0 = GUARD_NTASKS_ARG + 1;
     int truncate, bind;
     const int na = GUARD_TASK_ARGS;
@@ -545,6 +550,18 @@ __attribute__ ((constructor)) static void guard_entry (int argc, char **argv, ch
         _exit (126);
     guard_main (&sp, report, lifeline, (pid_t)parent);
 }
+
+#ifndef EDDY_GUARD_NO_CONSTRUCTOR
+/* Every program that links this file is a guard when run as one (not
+ * eddy-imp: a setuid program must not become anything before its checks;
+ * it calls guard_run itself once it is the user).
+ */
+__attribute__ ((constructor)) static void guard_entry (int argc, char **argv, char **envp)
+{
+    if (guard_args (argc, argv))
+        guard_run (argc, argv, envp);
+}
+#endif
 
 static int arg_fd (const char *s, int *v)
 {

@@ -98,6 +98,17 @@ struct guard_spec {
  */
 pid_t guard_start (const struct guard_spec *spec, int *report, int *lifeline);
 
+/* The guard's own end.  guard_args: argv is a guard's (argv[1] the guard
+ * flag guard_start passes).  guard_run: be the guard those arguments
+ * describe, with envp the tasks' environment; never returns (exit 125 on
+ * arguments that are not a guard's).  A constructor in guard.c calls it
+ * in every program linking guard.c without EDDY_GUARD_NO_CONSTRUCTOR;
+ * eddy-imp calls it itself, as the job's user, instead of exec'ing
+ * eddy-shell (one exec less per job of another user).
+ */
+bool guard_args (int argc, char **argv);
+void guard_run (int argc, char **argv, char **envp) __attribute__ ((noreturn));
+
 /* Parse the ppid out of the text of /proc/PID/stat ("pid (comm) S ppid
  * ..."; comm may hold spaces and parentheses).  -1 if malformed.
  */

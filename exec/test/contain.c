@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -167,13 +168,17 @@ static bool exists (const char *name)
     return access (path, F_OK) == 0;
 }
 
-/* the file's size, -1 if there is none */
-static long size_of (const char *name)
+/* an emptied record file: its first byte is a NUL (or it has none) */
+static bool emptied (const char *name)
 {
-    char path[512];
-    struct stat st;
+    char path[512], c = 'x';
     snprintf (path, sizeof (path), "%s/exec-0/%s", tmpdir, name);
-    return stat (path, &st) == 0 ? (long)st.st_size : -1;
+    int fd = open (path, O_RDONLY);
+    if (fd < 0)
+        return false;
+    ssize_t n = read (fd, &c, 1);
+    close (fd);
+    return n == 0 || (n == 1 && c == '\0');
 }
 
 /* dead and reaped, by us or by the reactor (libev's default loop reaps
@@ -209,7 +214,7 @@ static void sweep_kills_what_a_record_still_names (void **state)
     snprintf (dir, sizeof (dir), "%s/exec-0", tmpdir);
     assert_int_equal (mkdir (dir, 0700), 0);
     pid_t same = spawn_sleep (), reused = spawn_sleep (), other = spawn_sleep ();
-    pid_t grouped = spawn_sleep (), slotted = spawn_sleep ();
+    pid_t grouped = spawn_sleep (), slotted = spawn_sleep (), tail = spawn_sleep ();
     write_file ("1-1", "eddy-exec-record 1\nboot %s\njob 1\ntask %d %llu\n", boot, (int)same,
                 start_of (same));
     /* the guard's pid, now someone else's (another start time) */
@@ -226,6 +231,13 @@ static void sweep_kills_what_a_record_still_names (void **state)
     write_file ("slot-7", "eddy-exec-record 1\nboot %s\njob 5\ntask %d %llu\n", boot, (int)slotted,
                 start_of (slotted));
     write_file ("slot-3", "%s", "");
+    /* a record ends at its NUL: what follows is an earlier job's, not
+     * read (here it names a live process, which must be left alone) */
+    write_file ("slot-8", "eddy-exec-record 1\nboot %s\njob 6\n%c\ntask %d %llu\n", boot, 0, (int)tail,
+                start_of (tail));
+    /* emptied by a NUL first, with an old record after it */
+    write_file ("slot-9", "%ceddy-exec-record 1\nboot %s\njob 7\ntask %d %llu\n", 0, boot, (int)tail,
+                start_of (tail));
 
     struct world *w = world_real.create (1, 2);
     assert_non_null (w);
@@ -238,17 +250,22 @@ static void sweep_kills_what_a_record_still_names (void **state)
     world_run_for (w, 0.2);
     assert_true (running (reused));
     assert_true (running (other));
+    assert_true (running (tail));
     assert_false (exists ("1-1"));
     assert_false (exists ("2-1"));
     assert_false (exists ("3-1"));
     assert_false (exists ("4-1"));
     assert_true (exists ("notes"));
-    assert_int_equal (size_of ("slot-7"), 0);
-    assert_int_equal (size_of ("slot-3"), 0);
+    assert_true (emptied ("slot-7"));
+    assert_true (emptied ("slot-3"));
+    assert_true (emptied ("slot-8"));
+    assert_true (emptied ("slot-9"));
     world_destroy (w);
 
     kill (reused, SIGKILL);
     kill (other, SIGKILL);
+    kill (tail, SIGKILL);
+    waitpid (tail, NULL, 0);
     waitpid (reused, NULL, 0);
     waitpid (other, NULL, 0);
     nftw (tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);

@@ -76,14 +76,22 @@ SH
     (cd "$TMP" && timeout 60 eddy start --statedir="$TMP/state" "$@" sh "$d/crash.sh") >"$d/out" 2>&1
 }
 
+# sh code: "record NAME" for each record in directory $1 that names a
+# job (an emptied record file is kept for reuse: empty, or a NUL first)
+RECORDS_SH='records () {
+    for f in "$1"/*; do
+        [ -f "$f" ] && [ -s "$f" ] && [ "$(head -c 1 "$f" | od -An -tx1 | tr -d " ")" != 00 ] \
+            && echo "record ${f##*/}"
+    done
+}'
+
 # restart DIR [MODULE-ARG]: the instance started again on $TMP/state; its
 # log, and what records are left once the sweep is done (a record is
 # emptied, its file kept for reuse, when its cgroup is removed: up to a
 # few seconds while processes die)
 restart () {
     local d=$1; shift
-    (cd "$TMP" && timeout 60 eddy start --statedir="$TMP/state" "$@" sh -c '
-        records () { find "$1" -type f ! -empty -printf "record %f\n"; }
+    (cd "$TMP" && timeout 60 eddy start --statedir="$TMP/state" "$@" sh -c "$RECORDS_SH"'
         for i in $(seq 1 50); do [ -z "$(records "$1")" ] && break; sleep 0.1; done
         eddy dmesg; records "$1"' sh "$TMP/state/exec-0") >"$d/restart" 2>&1
 }
@@ -230,7 +238,7 @@ SH
     leftovers="$leftovers $task $esc"
     guard=$(awk '{ print $4 }' "/proc/$task/stat" 2>/dev/null)
     bpid=$(cat "$NODES_DIR/1/pid")
-    on_node 1 find /var/lib/eddy/exec-1 -type f ! -empty -printf 'record %f\n' >"$d/records" 2>&1
+    on_node 1 sh -c "$RECORDS_SH"'; records "$1"' sh /var/lib/eddy/exec-1 >"$d/records" 2>&1
     has "$d/records" '^record slot-[0-9]+$' "node1 keeps the job's record in its statedir"
     kill -STOP "$guard" "$bpid" && kill -9 "$guard" "$bpid" # as in part 1
     wait "$(cat "$NODES_DIR/1/unshare.pid")" 2>/dev/null
@@ -251,7 +259,7 @@ SH
     on_node 1 eddy dmesg >"$d/dmesg" 2>&1
     has "$d/dmesg" 'exec.notice\[1\]: job [0-9]+: killed [0-9]+ processes a previous broker left running' \
         "node1 logs what it killed"
-    empty () { [ -z "$(on_node 1 find /var/lib/eddy/exec-1 -type f ! -empty)" ]; }
+    empty () { [ -z "$(on_node 1 sh -c "$RECORDS_SH"'; records "$1"' sh /var/lib/eddy/exec-1)" ]; }
     within 5 empty; _report $? "and the record is gone" "$d/dmesg"
     cleanup
 fi

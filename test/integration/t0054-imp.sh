@@ -81,7 +81,7 @@ J=$EDDY_BUILDDIR/exec/test/exec-job
 mkdir -p "$TMP/alice"
 chown "$ALICE" "$TMP/alice"
 (cd "$TMP/alice" && as "$ALICE" env EDDY54=from-alice \
-    "$J" --sign "$sock" --cwd "$TMP/alice" -- sh -c 'id -u; id -G; pwd; echo $EDDY54' \
+    "$J" --sign "$sock" --cwd "$TMP/alice" -- sh -c 'id -u; id -G; pwd; echo $EDDY54; cut -d" " -f2 /proc/$PPID/stat' \
     >"$TMP/alice.J" 2>"$TMP/sign.err")
 _report $? "alice signs her jobspec with MUNGE" "$TMP/sign.err"
 has "$TMP/alice.J" '^MUNGE:' "J is a MUNGE credential"
@@ -99,11 +99,11 @@ cp "$TMP/alice.J" "$TMP/true.J" "$TMP/owner/"
 cat >"$TMP/owner/run.sh" <<SH
 cd "$TMP/alice"
 "$J" --id 1 --userid $uid_a --J "$TMP/owner/alice.J" --cwd "$TMP/alice" -- \
-    sh -c 'id -u; id -G; pwd; echo \$EDDY54' | sed 's/^/job1: /'
+    sh -c 'id -u; id -G; pwd; echo \$EDDY54; cut -d" " -f2 /proc/\$PPID/stat' | sed 's/^/job1: /'
 eddy kvs eventlog get job.0000.0000.0000.0001.output | sed 's/^/output1: /'
 # signed by alice, passed as bob's job
 "$J" --id 2 --userid $uid_b --J "$TMP/owner/alice.J" --cwd "$TMP/alice" -- \
-    sh -c 'id -u; id -G; pwd; echo \$EDDY54' | sed 's/^/job2: /'
+    sh -c 'id -u; id -G; pwd; echo \$EDDY54; cut -d" " -f2 /proc/\$PPID/stat' | sed 's/^/job2: /'
 eddy kvs eventlog get job.0000.0000.0000.0002.output | sed 's/^/output2: /'
 # the same J for another command
 "$J" --id 3 --userid $uid_a --J "$TMP/owner/alice.J" -- sh -c 'echo owned' | sed 's/^/job3: /'
@@ -133,6 +133,10 @@ sed -n 2p "$TMP/out1" | tr ' ' '\n' | grep -qx "$gid_g"
 _report $? "in alice's groups (id -G has $GROUP)" "$TMP/out1"
 has "$TMP/inst" "^output1: .*\"data\": ?\"([^\"]*\\\\n)?$TMP/alice\\\\n" "in the job's working directory"
 has "$TMP/inst" '^output1: .*"data": ?"([^"]*\\n)?from-alice\\n"' "with the environment alice signed"
+# eddy-imp, once alice, is the job's shell itself (the guard linked in):
+# the task's parent is a process of eddy-imp, not an exec of eddy-shell
+has "$TMP/inst" '^output1: .*"data": ?"([^"]*\\n)?\(eddy-imp\)\\n"' \
+    "its guard is eddy-imp become alice (no second exec)"
 has "$TMP/inst" '^job2: finish 32256$' "alice's J as bob's job does not run (status 126)"
 has "$TMP/inst" "^output2: .*stderr.*signed by uid $uid_a, not $uid_b" "  and its stderr says why"
 has "$TMP/inst" '^job3: finish 32256$' "alice's J with another command does not run"
@@ -144,11 +148,18 @@ has "$TMP/inst" '^imp-rate: jobs [0-9]+ failed 0 ' "a batch of alice's /bin/true
 grep -h 'rate: ' "$TMP/inst"
 
 # ---- eddy-imp's refusals, one by one ----
+# the guard's own arguments to eddy-imp itself (not to its exec): it is
+# never a guard as root
+runuser -u "$OWNER" -- "$imp" --eddy-exec-guard 0 0 0 0 0 "" "" "" "" "" 0 0 1 1 2 0 - - -- id -u \
+    >"$TMP/out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && ! grep -qx 0 "$TMP/out" && grep -q '^eddy-imp: ' "$TMP/out"
+_report $? "eddy-imp given a guard's arguments refuses them (exit $rc), runs nothing" "$TMP/out"
 # imp_exec USER JOB-UID J-FILE [SHELL] [IMP]: run eddy-imp exec as USER
 imp_exec () {
     local u=$1 juid=$2 jf=$3 sh=${4:-$shell} prog=${5:-$imp}
     runuser -u "$u" -- env EDDY_JOB_USERID="$juid" "$prog" exec "$sh" \
-        --eddy-exec-guard 0 0 0 0 0 "" "" "" "" "" 0 0 1 1 2 0 - - -- sh -c 'id -u; id -G; pwd; echo $EDDY54' \
+        --eddy-exec-guard 0 0 0 0 0 "" "" "" "" "" 0 0 1 1 2 0 - - -- sh -c 'id -u; id -G; pwd; echo $EDDY54; cut -d" " -f2 /proc/$PPID/stat' \
         <"$jf"
 }
 : >"$TMP/empty"
@@ -162,7 +173,7 @@ fails "a 'none' signature is refused" imp_exec "$OWNER" "$uid_a" "$TMP/none"
 has "$TMP/out" 'type none is not allowed' "  with its own message"
 
 (cd "$TMP/alice" && as "$BOB" "$J" --sign "$sock" --cwd "$TMP/alice" -- \
-    sh -c 'id -u; id -G; pwd; echo $EDDY54' >"$TMP/bob.J")
+    sh -c 'id -u; id -G; pwd; echo $EDDY54; cut -d" " -f2 /proc/$PPID/stat' >"$TMP/bob.J")
 fails "a signature by another user than the job's is refused" \
     imp_exec "$OWNER" "$uid_a" "$TMP/bob.J"
 has "$TMP/out" "signed by uid $uid_b, not $uid_a" "  with its own message"
@@ -183,7 +194,7 @@ has "$TMP/out" 'shell /bin/sh is not in allowed-shells' "  with its own message"
 fails "a caller not in allowed-users is refused" imp_exec "$BOB" "$uid_a" "$TMP/alice.J"
 has "$TMP/out" "caller $BOB .* is not in allowed-users" "  with its own message"
 
-(cd / && "$J" --sign "$sock" -- sh -c 'id -u; id -G; pwd; echo $EDDY54' >"$TMP/root.J")
+(cd / && "$J" --sign "$sock" -- sh -c 'id -u; id -G; pwd; echo $EDDY54; cut -d" " -f2 /proc/$PPID/stat' >"$TMP/root.J")
 fails "a request to become root is refused" imp_exec "$OWNER" 0 "$TMP/root.J"
 has "$TMP/out" 'refusing to run a job as root' "  with its own message"
 
