@@ -20,6 +20,7 @@
 #include "engine/future.h"
 #include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
+#include "engine/util/u64map.h"
 #include "sched/jobspec.h"
 #include "sched/policy.h"
 #include "sched/rlist.h"
@@ -54,6 +55,9 @@ struct job {
 
 struct sched {
     eddy_handle_t *h;
+    /* every job queued or running, by id: a lookup per request, not a
+     * walk of a queue that a stream of submissions makes long */
+    eddy_u64map_t *byid;
     eddy_msg_handler_t **handlers;
     eddy_policy_t *policy;
     char *config_policy; /* [sched] policy as last applied by config.reload */
@@ -180,8 +184,24 @@ static void queue_remove_at (struct sched *s, size_t i)
     s->nqueue--;
 }
 
+/* A job the scheduler now holds (queued or running), by its id. */
+static int known_add (struct sched *s, struct job *job)
+{
+    return eddy_u64map_put (s->byid, job->id, job);
+}
+
+/* A job leaves the scheduler. */
+static void job_forget (struct sched *s, struct job *job)
+{
+    if (job && eddy_u64map_get (s->byid, job->id) == job)
+        eddy_u64map_remove (s->byid, job->id);
+    job_destroy (job);
+}
+
 static ssize_t queue_find (struct sched *s, uint64_t id)
 {
+    if (!eddy_u64map_get (s->byid, id))
+        return -1;
     for (size_t i = 0; i < s->nqueue; i++)
         if (s->queue[i]->id == id)
             return i;
@@ -190,6 +210,8 @@ static ssize_t queue_find (struct sched *s, uint64_t id)
 
 static ssize_t running_find (struct sched *s, uint64_t id)
 {
+    if (!eddy_u64map_get (s->byid, id))
+        return -1;
     for (size_t i = 0; i < s->nrunning; i++)
         if (s->running[i]->id == id)
             return i;
@@ -852,7 +874,7 @@ static void deny_impossible (struct sched *s)
         char note[256];
         if (never_fits (s, job, note, sizeof (note))) {
             respond_final (s, job, 2, note);
-            job_destroy (job);
+            job_forget (s, job);
         } else
             s->queue[j++] = job;
     }
@@ -1035,6 +1057,8 @@ static void hello_continuation (eddy_future_t *f, void *arg)
             job->req = INFINITY; /* its limit is not known here */
             job->start = eddy_reactor_now (eddy_handle_reactor (s->h));
             job->seq = s->seq++;
+            if (known_add (s, job) < 0)
+                sched_log (s, LOG_ERR, "sched-hello: job %ju: out of memory", (uintmax_t)id);
         }
     }
     eddy_future_destroy (f);
@@ -1154,7 +1178,7 @@ alloc_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void 
             "sched.alloc: needs {id, priority, userid, t_submit, jobspec}");
         return;
     }
-    if (queue_find (s, id) >= 0 || running_find (s, id) >= 0) {
+    if (eddy_u64map_get (s->byid, (uint64_t)id)) {
         eddy_respond_error (h, msg, EEXIST,
                             "sched.alloc: job already has an allocation request");
         return;
@@ -1194,7 +1218,7 @@ alloc_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void 
         respond_final (s, job, 2, note);
         goto done;
     }
-    if (queue_insert (s, job) < 0)
+    if (known_add (s, job) < 0 || queue_insert (s, job) < 0)
         goto nomem;
     schedule_pass (s);
     return;
@@ -1202,7 +1226,7 @@ nomem:
     eddy_respond_error (h, msg, ENOMEM, NULL);
 done:
     eddy_jobspec_destroy (js);
-    job_destroy (job);
+    job_forget (s, job);
 }
 
 static void
@@ -1227,7 +1251,7 @@ free_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *
     if (s->exclude || s->drained)
         apply_exclude (s);
     running_remove_at (s, i);
-    job_destroy (job);
+    job_forget (s, job);
     eddy_respond (h, msg, NULL);
     schedule_pass (s);
 }
@@ -1247,7 +1271,7 @@ cancel_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void
         struct job *job = s->queue[i];
         queue_remove_at (s, i);
         respond_final (s, job, 3, NULL);
-        job_destroy (job);
+        job_forget (s, job);
     }
 }
 
@@ -1349,6 +1373,7 @@ static void sched_unload (void *ctx)
     free (s->status_waiting);
     free (s->queue);
     free (s->running);
+    eddy_u64map_destroy (s->byid);
     free (s->pq);
     free (s->pr);
     eddy_msg_handler_delvec (s->handlers);
@@ -1387,6 +1412,10 @@ static int sched_load (eddy_handle_t *h, json_t *args, void **ctx)
     }
     if (!(s = calloc (1, sizeof (*s))))
         return -1;
+    if (!(s->byid = eddy_u64map_create ())) {
+        free (s);
+        return -1;
+    }
     s->h = h;
     if (eddy_handle_rank (h) != 0) {
         /* rank 0 only: elsewhere (eddy start -m loads everywhere) stay

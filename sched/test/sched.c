@@ -387,10 +387,23 @@ static void cancel_answers_the_alloc_and_duplicates_are_refused (void **state)
     assert_int_equal (errno, EEXIST);
     eddy_future_destroy (dup);
 
+    /* a running job's id too */
+    dup = alloc (e, 1, 16, 1.0, 1, 0);
+    assert_int_equal (world_wait (e->w, dup, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (dup, NULL), -1);
+    assert_int_equal (errno, EEXIST);
+    eddy_future_destroy (dup);
+
     eddy_future_destroy (
         eddy_rpc_pack (e->h, "sched.cancel", 0, EDDY_RPC_NORESPONSE, "{s:i}", "id", 2));
     assert_int_equal (world_wait (e->w, f2, 10.0), 0);
     assert_int_equal (alloc_type (f2, NULL, NULL), 3);
+    /* a cancelled job's id is the scheduler's no more: asked again, it
+     * queues (behind job 1, which holds both cores) */
+    eddy_future_destroy (f2);
+    f2 = alloc (e, 2, 16, 2.0, 2, 0);
+    world_run_for (e->w, 0.1);
+    assert_false (eddy_future_is_ready (f2));
     eddy_future_destroy (f1);
     eddy_future_destroy (f2);
 }
