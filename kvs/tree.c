@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvs/jsoncheck.h"
 #include "kvs/tree.h"
 #include "kvs/treeobj.h"
 
@@ -785,12 +786,10 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
     struct name last;
     name_init (&last, path.comp[n - 1]);
     if (!strcmp (name, "put")) {
-        json_t *check = json_loadb (value, vlen, JSON_DECODE_ANY, NULL);
-        if (!check) {
+        if (!eddy_json_check (value, vlen)) {
             fail (t, EINVAL, "%s: the value is not JSON", key);
             goto out;
         }
-        json_decref (check);
         if (!(entry = value_entry (t, value, vlen)))
             goto out;
     }
