@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvs/jsoncheck.h"
 #include "kvs/tree.h"
 #include "kvs/treeobj.h"
 
@@ -321,7 +322,9 @@ out:
  *           its blob again; encode () writes such an entry as a dirref.
  * .changed  on a dirty node (one without .ref): the names (or hdir slots)
  *           of its data set or removed since it was created or last clean
- *           (an array, repeats allowed).  A dirty node below is always
+ *           (one name as a string, else an array, repeats allowed: most
+ *           dirty nodes have one changed name, and the array cost two
+ *           allocations more per node per commit).  A dirty node below is always
  *           named there, so finish () visits only those, and
  * .base     on a dirty node that was clean in this working tree: the blob
  *           of its last version (eddy_treeobj_encode ()'s output), from
@@ -369,10 +372,25 @@ nomem:
 /* name (or slot) of the dirty node's data was set or removed. */
 static int note_changed (json_t *node, const char *name)
 {
-    json_t *changed = json_object_get (node, CHANGED_KEY);
-    if (!changed
-        && (!(changed = json_array ()) || json_object_set_new_nocheck (node, CHANGED_KEY, changed) < 0))
-        goto nomem;
+    json_t *changed = json_object_get (node, CHANGED_KEY), *first;
+
+    if (!changed) {
+        if (json_object_set_new_nocheck (node, CHANGED_KEY, json_string_nocheck (name)) < 0)
+            goto nomem;
+        return 0;
+    }
+    if (json_is_string (changed)) {
+        /* a second name: the string becomes the array's first member */
+        first = changed;
+        if (!(changed = json_array ()))
+            goto nomem;
+        if (json_array_append (changed, first) < 0) {
+            json_decref (changed);
+            goto nomem;
+        }
+        if (json_object_set_new_nocheck (node, CHANGED_KEY, changed) < 0)
+            goto nomem;
+    }
     if (json_array_append_new (changed, json_string_nocheck (name)) < 0)
         goto nomem;
     return 0;
@@ -785,12 +803,10 @@ int eddy_kvs_tree_apply (struct eddy_kvs_tree *t, json_t *work, const json_t *op
     struct name last;
     name_init (&last, path.comp[n - 1]);
     if (!strcmp (name, "put")) {
-        json_t *check = json_loadb (value, vlen, JSON_DECODE_ANY, NULL);
-        if (!check) {
+        if (!eddy_json_check (value, vlen)) {
             fail (t, EINVAL, "%s: the value is not JSON", key);
             goto out;
         }
-        json_decref (check);
         if (!(entry = value_entry (t, value, vlen)))
             goto out;
     }
@@ -867,7 +883,10 @@ static int unroll (struct eddy_kvs_tree *t, json_t *node, char ref[EDDY_BLOBREF_
         snprintf (ref, EDDY_BLOBREF_SIZE, "%s", json_string_value (r));
         return 0;
     }
-    json_array_foreach (json_object_get (node, CHANGED_KEY), i, m) {
+    json_t *changed = json_object_get (node, CHANGED_KEY);
+    size_t nchanged = json_is_string (changed) ? 1 : json_array_size (changed);
+    for (i = 0; i < nchanged; i++) {
+        m = json_is_string (changed) ? changed : json_array_get (changed, i);
         json_t *v = json_object_get (data, json_string_value (m));
         char cref[EDDY_BLOBREF_SIZE];
         if (v && is_inline_dir (v) && !is_clean (v) && unroll (t, v, cref) < 0)

@@ -718,15 +718,17 @@ char *eddy_treeobj_encode_update (const json_t *obj,
     members (obj, &m);
     eddy_treeobj_type_t type = type_named (m.type);
     if ((type != EDDY_TREEOBJ_DIR && type != EDDY_TREEOBJ_HDIR) || !json_is_object (m.data)
-        || !json_is_array (changed) || !base || base_len < 9 || memcmp (base, "{\"data\":{", 9) != 0)
+        || !(json_is_array (changed) || json_is_string (changed)) || !base || base_len < 9
+        || memcmp (base, "{\"data\":{", 9) != 0)
         goto error;
     /* the changed names in order, each once, with their entry now (or NULL) */
-    if (json_array_size (changed) > INSERTION_MAX
-        && !(e = malloc (json_array_size (changed) * sizeof (e[0])))) {
+    size_t nchanged = json_is_string (changed) ? 1 : json_array_size (changed);
+    if (nchanged > INSERTION_MAX && !(e = malloc (nchanged * sizeof (e[0])))) {
         errnum = ENOMEM;
         goto error;
     }
-    json_array_foreach (changed, i, v) {
+    for (i = 0; i < nchanged; i++) {
+        v = json_is_string (changed) ? (json_t *)changed : json_array_get (changed, i);
         if (!(e[n].key = json_string_value (v)))
             goto error;
         n++;

@@ -79,7 +79,7 @@ char *eddy_treeobj_encode (const json_t *obj, size_t *len);
  * made from base[0..base_len), the encoding of an earlier version of obj,
  * by copying the entries obj still shares with it: changed is an array
  * of every name of obj's data set, replaced or removed since that version
- * (repeats and extra names are harmless).  Only the changed entries are
+ * (repeats and extra names are harmless), or that one name as a string.  Only the changed entries are
  * encoded.  The caller vouches that base is
  * eddy_treeobj_encode ()'s output (blobs this process encoded); NULL +
  * EINVAL if base does not have that shape after all or obj's header

@@ -1082,18 +1082,11 @@ eddy_rlist_t *eddy_rlist_alloc_nodes (eddy_rlist_t *pool, int nnodes, eddy_error
 }
 
 /* Does every core/gpu of b's rank sit in a's (subset) or none (disjoint)? */
-static int relation (const struct rnode *a, const struct rnode *b, bool subset)
+static bool relation (const struct rnode *a, const struct rnode *b, bool subset)
 {
-    eddy_idset_t *c = eddy_idset_intersect (a->cores, b->cores);
-    eddy_idset_t *g = eddy_idset_intersect (a->gpus, b->gpus);
-    int rc = -1;
-    if (c && g) {
-        size_t nc = eddy_idset_count (c), ng = eddy_idset_count (g);
-        rc = subset ? (nc == b->ncores && ng == b->ngpus) : (nc == 0 && ng == 0);
-    }
-    eddy_idset_destroy (c);
-    eddy_idset_destroy (g);
-    return rc;
+    size_t nc = eddy_idset_intersect_count (a->cores, b->cores);
+    size_t ng = eddy_idset_intersect_count (a->gpus, b->gpus);
+    return subset ? (nc == b->ncores && ng == b->ngpus) : (nc == 0 && ng == 0);
 }
 
 static int check_against (eddy_rlist_t *pool,
@@ -1105,10 +1098,7 @@ static int check_against (eddy_rlist_t *pool,
         ssize_t j = find (pool, r->nodes[i].rank);
         if (j < 0)
             return fail (err, ENOENT, "rank %u is not in the pool", r->nodes[i].rank);
-        int rc = relation (&pool->nodes[j], &r->nodes[i], subset);
-        if (rc < 0)
-            return fail (err, ENOMEM, "out of memory");
-        if (rc == 0)
+        if (!relation (&pool->nodes[j], &r->nodes[i], subset))
             return subset ? fail (err, ENOENT, "rank %u: resources are not free",
                                   r->nodes[i].rank)
                           : fail (err, EEXIST, "rank %u: resources are already free",

@@ -53,6 +53,9 @@ struct job {
     uint64_t seq;
 };
 
+#define FITS_SLOTS 4096 /* a power of two */
+#define FITS_PROBE 8
+
 struct sched {
     eddy_handle_t *h;
     /* every job queued or running, by id: a lookup per request, not a
@@ -78,6 +81,16 @@ struct sched {
 
     eddy_rlist_t *all;   /* the instance's R (NULL until known) */
     eddy_rlist_t *trial; /* an idle copy of all: can a request ever fit? */
+    /* request shapes (no queue constraint) known to fit trial: the trial
+     * allocation of a large instance was a tenth of a replay's CPU, and a
+     * trace asks for a few hundred distinct shapes.  Open addressing over
+     * FITS_PROBE slots; when those are full, the home slot is replaced.
+     * NULL (no memory): every request takes the trial.
+     */
+    struct fits_slot {
+        struct eddy_rlist_request req;
+        bool valid;
+    } *fits;
     eddy_rlist_t *pool;  /* what is free now */
     char *exclude;          /* ranks never scheduled ([resource] exclude), or NULL */
     char *drained;          /* ranks drained (resource.drain), or NULL */
@@ -352,15 +365,51 @@ static void respond_final (struct sched *s, struct job *job, int type, const cha
  * at once, with a note naming the sizes.  Down resources count: they may
  * come back.
  */
+static bool same_request (const struct eddy_rlist_request *a, const struct eddy_rlist_request *b)
+{
+    return a->nnodes == b->nnodes && a->nslots == b->nslots && a->cores_per_slot == b->cores_per_slot
+           && a->gpus_per_slot == b->gpus_per_slot && a->exclusive == b->exclusive;
+}
+
+/* The slot holding q, else an empty one for it, else its home slot. */
+static struct fits_slot *fits_slot (struct sched *s, const struct eddy_rlist_request *q)
+{
+    uint64_t h = (uint64_t)(uint32_t)q->nnodes * 0x9e3779b97f4a7c15ULL;
+    h = (h ^ (uint32_t)q->nslots) * 0xff51afd7ed558ccdULL;
+    h = (h ^ (uint32_t)q->cores_per_slot) * 0xc4ceb9fe1a85ec53ULL;
+    h = (h ^ (uint32_t)q->gpus_per_slot ^ ((uint64_t)q->exclusive << 32)) * 0x9e3779b97f4a7c15ULL;
+    size_t home = (size_t)(h >> 32) & (FITS_SLOTS - 1);
+
+    if (!s->fits)
+        return NULL;
+    for (size_t k = 0; k < FITS_PROBE; k++) {
+        struct fits_slot *f = &s->fits[(home + k) & (FITS_SLOTS - 1)];
+        if (!f->valid || same_request (&f->req, q))
+            return f;
+    }
+    return &s->fits[home];
+}
+
 static bool never_fits (struct sched *s, struct job *job, char *note, size_t len)
 {
     eddy_error_t err = {.text = ""};
-    eddy_rlist_t *r = alloc_in (s, s->trial, job, &err);
+    /* trial never changes (each trial allocation is freed again), so a
+     * shape that fitted once always does; a queue constraint is per job
+     */
+    bool plain = !job->qres && !job->qreq;
+    struct fits_slot *slot = plain ? fits_slot (s, &job->rreq) : NULL;
 
+    if (slot && slot->valid && same_request (&slot->req, &job->rreq))
+        return false;
+    eddy_rlist_t *r = alloc_in (s, s->trial, job, &err);
     if (r) {
         if (eddy_rlist_free (s->trial, r, NULL) < 0)
             sched_log (s, LOG_ERR, "trial pool: cannot free a trial allocation");
         eddy_rlist_destroy (r);
+        if (slot) {
+            slot->req = job->rreq;
+            slot->valid = true;
+        }
         return false;
     }
     if (errno != ENOSPC) {
@@ -1081,6 +1130,8 @@ static int set_R (struct sched *s, json_t *Rj, eddy_error_t *err)
     s->all = all;
     s->pool = pool;
     s->trial = trial;
+    free (s->fits);
+    s->fits = calloc (FITS_SLOTS, sizeof (s->fits[0])); /* NULL: no memo */
     apply_online (s);
     deny_impossible (s);
     respond_status_waiting (s);
@@ -1390,6 +1441,7 @@ static void sched_unload (void *ctx)
     eddy_rlist_destroy (s->all);
     eddy_rlist_destroy (s->pool);
     eddy_rlist_destroy (s->trial);
+    free (s->fits);
     eddy_rlist_destroy (s->withheld);
     free (s->exclude);
     free (s->drained);

@@ -362,8 +362,21 @@ static void take (eddy_idset_t *a, eddy_idset_t *tmp)
     free (tmp);
 }
 
+/* add and subtract run for every node of every allocation freed or
+ * taken: an empty b (a node's gpus, mostly) changes nothing, and adding
+ * to an empty a is a copy, neither worth a new set.
+ */
 int eddy_idset_add (eddy_idset_t *a, const eddy_idset_t *b)
 {
+    if (a && b && b->n == 0)
+        return 0;
+    if (a && b && a->n == 0) {
+        if (reserve (a, b->n) < 0)
+            return -1;
+        memcpy (a->r, b->r, b->n * sizeof (b->r[0]));
+        a->n = b->n;
+        return 0;
+    }
     eddy_idset_t *tmp = combine (a, b, OP_UNION);
     if (!tmp)
         return -1;
@@ -373,11 +386,31 @@ int eddy_idset_add (eddy_idset_t *a, const eddy_idset_t *b)
 
 int eddy_idset_subtract (eddy_idset_t *a, const eddy_idset_t *b)
 {
+    if (a && b && (a->n == 0 || b->n == 0))
+        return 0;
     eddy_idset_t *tmp = combine (a, b, OP_DIFFERENCE);
     if (!tmp)
         return -1;
     take (a, tmp);
     return 0;
+}
+
+size_t eddy_idset_intersect_count (const eddy_idset_t *a, const eddy_idset_t *b)
+{
+    size_t i = 0, j = 0, count = 0;
+    if (!a || !b)
+        return 0;
+    while (i < a->n && j < b->n) {
+        unsigned lo = a->r[i].lo > b->r[j].lo ? a->r[i].lo : b->r[j].lo;
+        unsigned hi = a->r[i].hi < b->r[j].hi ? a->r[i].hi : b->r[j].hi;
+        if (lo <= hi)
+            count += (size_t)hi - lo + 1;
+        if (a->r[i].hi < b->r[j].hi)
+            i++;
+        else
+            j++;
+    }
+    return count;
 }
 
 /* Decoding.  The grammar is strict (flux-core's): optional brackets around

@@ -82,11 +82,13 @@ int eddy_idset_range_get (const eddy_idset_t *ids,
  * union/intersect/difference return a new set the caller owns (NULL +
  * ENOMEM, or EINVAL if a or b is NULL).  add (a |= b) and subtract (a -= b)
  * modify a in place and return 0, or -1 + errno leaving a unchanged.
+ * intersect_count () is |a & b| without building it (0 if either is NULL).
  */
 eddy_idset_t *eddy_idset_union (const eddy_idset_t *a, const eddy_idset_t *b);
 eddy_idset_t *eddy_idset_intersect (const eddy_idset_t *a, const eddy_idset_t *b);
 eddy_idset_t *eddy_idset_difference (const eddy_idset_t *a, const eddy_idset_t *b);
 int eddy_idset_add (eddy_idset_t *a, const eddy_idset_t *b);
 int eddy_idset_subtract (eddy_idset_t *a, const eddy_idset_t *b);
+size_t eddy_idset_intersect_count (const eddy_idset_t *a, const eddy_idset_t *b);
 
 #endif /* !EDDY_UTIL_IDSET_H */

@@ -296,6 +296,18 @@ static void inline_dirs_with_a_ref_encode_as_dirrefs (void **state)
     assert_non_null (u);
     assert_string_equal (u, want);
     free (u);
+    /* one changed name may come as a string rather than an array */
+    json_t *one = json_string ("sub");
+    u = eddy_treeobj_encode_update (top, base, strlen (base), one, &len);
+    assert_non_null (u);
+    assert_string_equal (u, want);
+    free (u);
+    json_decref (one);
+    json_t *num = json_integer (1);
+    errno = 0;
+    assert_null (eddy_treeobj_encode_update (top, base, strlen (base), num, &len));
+    assert_int_equal (errno, EINVAL);
+    json_decref (num);
     free (base);
     free (s);
     json_decref (changed);

@@ -182,11 +182,16 @@ static size_t jdeps_pending (const struct jdeps *jd)
  */
 static int jdeps_load (struct jobmgr *jm, struct job *job, struct jdeps *jd, eddy_error_t *err)
 {
-    json_t *e, *deps, *events = job_events (job);
+    json_t *e, *deps, *events;
     size_t i;
     bool logged = false;
 
-    if (!events)
+    /* most jobs never had a dependency entry: decoding their log to find
+     * none was a percent of a replay
+     */
+    if (!job_events_mention (job, "\"dependency-"))
+        goto from_jobspec;
+    if (!(events = job_events (job)))
         return eddy_error_set (err, "its eventlog cannot be read back");
     json_array_foreach (events, i, e) {
         const char *name = json_string_value (json_object_get (e, "name"));
@@ -207,6 +212,7 @@ static int jdeps_load (struct jobmgr *jm, struct job *job, struct jdeps *jd, edd
     json_decref (events);
     if (logged)
         return 0;
+from_jobspec:
     deps = json_object_get (json_object_get (json_object_get (job->jobspec, "attributes"),
                                              "system"),
                             "dependencies");

@@ -37,6 +37,11 @@ static int append_text (struct job *job, const char *text, size_t len, uint32_t 
     return 0;
 }
 
+int job_events_append_text (struct job *job, const char *line)
+{
+    return append_text (job, line, strlen (line), 1);
+}
+
 int job_events_append (struct job *job, json_t *entry)
 {
     char *text = eddy_eventlog_entry_encode (entry);
@@ -62,6 +67,11 @@ json_t *job_events (const struct job *job)
 {
     eddy_error_t err;
     return eddy_eventlog_decode (job->evlog ? job->evlog : "", &err);
+}
+
+bool job_events_mention (const struct job *job, const char *s)
+{
+    return job->evlog && strstr (job->evlog, s) != NULL;
 }
 
 size_t job_events_count (const struct job *job)

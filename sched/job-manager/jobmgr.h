@@ -289,13 +289,18 @@ void jobmgr_perilog_free (struct job *job);
 
 /* events.c: an active job's eventlog entries, kept encoded.
  * append () adds one entry (0, or -1 + ENOMEM/EINVAL/EOVERFLOW, the log
- * unchanged); set () replaces them all with an array's (a restart's);
- * job_events () decodes them into a new array (NULL + errno); count ()
- * is how many there are; free () drops them (errno kept).
+ * unchanged); append_text () adds one already encoded (its RFC 18 line,
+ * newline included: a caller that also stores it encodes it once); set ()
+ * replaces them all with an array's (a restart's); job_events () decodes
+ * them into a new array (NULL + errno); mention () is false if no entry's
+ * text holds s (then no entry is named s: no need to decode them to look);
+ * count () is how many there are; free () drops them (errno kept).
  */
 int job_events_append (struct job *job, json_t *entry);
+int job_events_append_text (struct job *job, const char *line);
 int job_events_set (struct job *job, json_t *events);
 json_t *job_events (const struct job *job);
+bool job_events_mention (const struct job *job, const char *s);
 size_t job_events_count (const struct job *job);
 void job_events_free (struct job *job);
 

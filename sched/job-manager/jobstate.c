@@ -94,9 +94,11 @@ void jobmgr_count_running (struct jobmgr *jm, struct job *job)
 }
 
 /* The in-memory side of an entry: the job's copy, the journal batch and
- * the state transitions of RFC 21.
+ * the state transitions of RFC 21.  line is the entry's encoding if the
+ * caller has it, else NULL.
  */
-static int apply_entry (struct jobmgr *jm, struct job *job, json_t *entry, json_t *journal)
+static int apply_entry (struct jobmgr *jm, struct job *job, json_t *entry, const char *line,
+                        json_t *journal)
 {
     const char *name = json_string_value (json_object_get (entry, "name"));
     json_t *ctx = json_object_get (entry, "context");
@@ -104,7 +106,7 @@ static int apply_entry (struct jobmgr *jm, struct job *job, json_t *entry, json_
 
     if (!name || !(jent = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", entry))
         || json_array_append_new (journal, jent) < 0
-        || job_events_append (job, entry) < 0)
+        || (line ? job_events_append_text (job, line) : job_events_append (job, entry)) < 0)
         return -1;
     jm->events_posted++;
     if (!strcmp (name, "depend") && job->state == JOB_DEPEND)
@@ -136,17 +138,22 @@ static int apply_entry (struct jobmgr *jm, struct job *job, json_t *entry, json_
     return 0;
 }
 
-/* Append an entry to the job's eventlog in txn (created if NULL). */
-static int stage_entry (eddy_kvs_txn_t **txn, uint64_t id, json_t *entry)
+/* Append an entry's line to the job's eventlog in txn (created if NULL). */
+static int stage_line (eddy_kvs_txn_t **txn, uint64_t id, const char *line)
 {
     char key[128];
-    char *text = eddy_eventlog_entry_encode (entry);
-    int rc = -1;
 
-    if (text && (*txn || (*txn = eddy_kvs_txn_create ()))
-        && eddy_kvs_job_key (key, sizeof (key), id, "eventlog") >= 0)
-        rc = eddy_kvs_txn_append (*txn, key, text);
-    free (text);
+    if (!line || (!*txn && !(*txn = eddy_kvs_txn_create ()))
+        || eddy_kvs_job_key (key, sizeof (key), id, "eventlog") < 0)
+        return -1;
+    return eddy_kvs_txn_append (*txn, key, line);
+}
+
+static int stage_entry (eddy_kvs_txn_t **txn, uint64_t id, json_t *entry)
+{
+    char *line = eddy_eventlog_entry_encode (entry);
+    int rc = stage_line (txn, id, line);
+    free (line);
     return rc;
 }
 
@@ -158,13 +165,18 @@ int job_post (struct jobmgr *jm, struct job *job, const char *name, json_t *cont
     eddy_reactor_t *r = eddy_handle_reactor (jm->h);
     json_t *entry = eddy_eventlog_entry_create (eddy_reactor_wallclock (r), name, context);
 
+    /* encoded once, for the commit and for the job's copy */
+    char *line = entry ? eddy_eventlog_entry_encode (entry) : NULL;
+
     json_decref (context);
-    if (!entry || stage_entry (&jm->txn, job->id, entry) < 0
-        || apply_entry (jm, job, entry, jm->journal_batch) < 0) {
+    if (!line || stage_line (&jm->txn, job->id, line) < 0
+        || apply_entry (jm, job, entry, line, jm->journal_batch) < 0) {
+        free (line);
         json_decref (entry);
         eddy_log (jm->h, LOG_ERR, "job %ju: cannot record event %s", (uintmax_t)job->id, name);
         return -1;
     }
+    free (line);
     job->need_seq = jm->seq_next;
     eddy_watcher_start (jm->flush_w);
     json_decref (entry);
@@ -716,7 +728,7 @@ static void req_settle (struct jobmgr *jm, struct jmreq *rq, json_t *journal)
         if (journal && job->state != JOB_INACTIVE) {
             const char *name = json_string_value (json_object_get (entry, "name"));
             json_t *ctx = json_object_get (entry, "context");
-            if (apply_entry (jm, job, entry, journal) < 0)
+            if (apply_entry (jm, job, entry, NULL, journal) < 0)
                 eddy_log (jm->h, LOG_ERR, "job %ju: out of memory acting on a stored %s",
                           (uintmax_t)job->id, name);
             else if (!strcmp (name, "urgency")) {

@@ -193,6 +193,55 @@ static void set_algebra (void **state)
     eddy_idset_destroy (b);
 }
 
+/* add/subtract with an empty side (the shortcuts), and intersect_count
+ * against the size of intersect over pseudo-random sets.
+ */
+static void in_place_algebra_with_empty_sets_and_counts (void **state)
+{
+    eddy_idset_t *e = eddy_idset_create (), *a = eddy_idset_create ();
+    eddy_idset_t *b = dec ("3-5,9");
+    uint64_t x = 88172645463325252ULL;
+
+    (void)state;
+    assert_int_equal (eddy_idset_add (a, e), 0);
+    assert_true (eddy_idset_empty (a));
+    assert_int_equal (eddy_idset_add (a, b), 0);
+    assert_encodes (a, EDDY_IDSET_RANGE, "3-5,9");
+    assert_int_equal (eddy_idset_add (a, e), 0);
+    assert_int_equal (eddy_idset_subtract (a, e), 0);
+    assert_encodes (a, EDDY_IDSET_RANGE, "3-5,9");
+    assert_int_equal (eddy_idset_subtract (e, b), 0);
+    assert_true (eddy_idset_empty (e));
+    assert_int_equal (eddy_idset_subtract (a, b), 0);
+    assert_true (eddy_idset_empty (a));
+    assert_int_equal (eddy_idset_add (a, b), 0); /* again, into its old storage */
+    assert_true (eddy_idset_equal (a, b));
+    errno = 0;
+    assert_int_equal (eddy_idset_add (e, NULL), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (eddy_idset_intersect_count (a, NULL), 0);
+    assert_int_equal (eddy_idset_intersect_count (a, e), 0);
+    assert_int_equal (eddy_idset_intersect_count (a, b), 4);
+    for (int round = 0; round < 200; round++) {
+        eddy_idset_t *p = eddy_idset_create (), *q = eddy_idset_create ();
+        for (int k = 0; k < 40; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            assert_int_equal (eddy_idset_set (k % 2 ? p : q, (unsigned)(x % 64)), 0);
+        }
+        eddy_idset_t *i = eddy_idset_intersect (p, q);
+        assert_int_equal (eddy_idset_intersect_count (p, q), eddy_idset_count (i));
+        assert_int_equal (eddy_idset_intersect_count (q, p), eddy_idset_count (i));
+        eddy_idset_destroy (i);
+        eddy_idset_destroy (p);
+        eddy_idset_destroy (q);
+    }
+    eddy_idset_destroy (a);
+    eddy_idset_destroy (b);
+    eddy_idset_destroy (e);
+}
+
 static void destroy_null_keeps_errno (void **state)
 {
     errno = ENOENT;
@@ -215,6 +264,7 @@ int main (void)
         cmocka_unit_test (set_and_clear_merge_and_split_ranges),
         cmocka_unit_test (iteration_visits_members_in_order),
         cmocka_unit_test (set_algebra),
+        cmocka_unit_test (in_place_algebra_with_empty_sets_and_counts),
         cmocka_unit_test (destroy_null_keeps_errno),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
