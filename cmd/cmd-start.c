@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "cmd/cmd.h"
 #include "cmd/config-schema.h"
 #include "cmd/nest.h"
+#include "cmd/pmiclient.h"
 #include "cmd/statelock.h"
 #include "sched/policy.h"
 #include "transport/local/client.h"
@@ -319,6 +321,29 @@ static int run_instance (struct inst *in, double timeout, char **argv, const cha
  * --batch, the job's batch script, from the parent); the other ranks wait
  * for their broker, which exits when rank 0 shuts the instance down.
  */
+/* A task of the nested instance that fails before its broker runs ends
+ * the job at once, through PMI abort, rather than leaving the others in a
+ * barrier until it times out.
+ */
+static void nested_die (const char *fmt, ...) __attribute__ ((format (printf, 1, 2), noreturn));
+
+static void nested_die (const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (msg, sizeof (msg), fmt, ap);
+    va_end (ap);
+    eddy_pmi_client_t *pc = eddy_pmi_client_create (5.0, NULL);
+    if (pc) {
+        char text[600];
+        snprintf (text, sizeof (text), "eddy start: %s", msg);
+        eddy_pmi_client_abort (pc, 1, text);
+        eddy_pmi_client_destroy (pc);
+    }
+    eddy_cmd_die ("start", "%s", msg);
+}
+
 static int start_nested (struct inst *in, const char *broker, int fanout, char **extra, int nextra,
                          bool bare, bool batch, double timeout, int argc, char **argv,
                          const char *bindir)
@@ -334,12 +359,12 @@ static int start_nested (struct inst *in, const char *broker, int fanout, char *
     int n = 0, nfree;
 
     if (batch && !(parent && jobid))
-        eddy_cmd_die ("start", "--batch: not a task of an eddy job (EDDY_URI, EDDY_JOB_ID)");
+        nested_die ("--batch: not a task of an eddy job (EDDY_URI, EDDY_JOB_ID)");
     if (rank0 && parent && jobid
         && eddy_nest_fetch (parent, jobid, &R, batch ? &script : NULL, &err) < 0)
-        eddy_cmd_die ("start", "%s", err.text);
+        nested_die ("%s", err.text);
     if (rank0 && batch && !script)
-        eddy_cmd_die ("start", "--batch: job %s has no batch script", jobid);
+        nested_die ("--batch: job %s has no batch script", jobid);
     in->size = 1;
     in->pids = xcalloc (1, sizeof (pid_t));
     in->reaped = xcalloc (1, sizeof (bool));
@@ -362,7 +387,7 @@ static int start_nested (struct inst *in, const char *broker, int fanout, char *
     bargv[n] = NULL;
     /* not a group of its own: the job shell's signals (a cancel) reach it */
     if ((in->pids[0] = spawn (bargv, false, SIGTERM)) < 0)
-        eddy_cmd_die ("start", "cannot start the broker: %s", strerror (errno));
+        nested_die ("cannot start the broker: %s", strerror (errno));
     for (int j = 1; j < nfree; j++)
         free (bargv[j]);
     json_decref (R);
@@ -390,7 +415,7 @@ static int start_nested (struct inst *in, const char *broker, int fanout, char *
         int fd = open (scriptv[0], O_WRONLY | O_CREAT | O_EXCL, 0700);
         size_t len = strlen (script);
         if (fd < 0 || write (fd, script, len) != (ssize_t)len || close (fd) < 0)
-            eddy_cmd_die ("start", "%s: %s", scriptv[0], strerror (errno));
+            nested_die ("%s: %s", scriptv[0], strerror (errno));
     }
     free (script);
     for (int j = 0; script && j < argc; j++) /* the script's arguments */

@@ -68,14 +68,25 @@ struct opts {
 
 static void die (uint32_t rank, const char *fmt, ...) __attribute__ ((format (printf, 2, 3), noreturn));
 
+/* A broker bootstrapping by PMI that cannot go on ends the whole job
+ * (PMI abort): the others would wait for it in a barrier until the
+ * timeout.  cmd/ only, one per process, as the PMI connection is.
+ */
+static eddy_pmi_client_t *pmi_abort_on_die;
+
 static void die (uint32_t rank, const char *fmt, ...)
 {
+    char msg[512];
     va_list ap;
-    fprintf (stderr, "eddy-broker[%u]: ", rank);
     va_start (ap, fmt);
-    vfprintf (stderr, fmt, ap);
+    vsnprintf (msg, sizeof (msg), fmt, ap);
     va_end (ap);
-    fputc ('\n', stderr);
+    fprintf (stderr, "eddy-broker[%u]: %s\n", rank, msg);
+    if (pmi_abort_on_die) {
+        char text[600];
+        snprintf (text, sizeof (text), "eddy-broker rank %u: %s", rank, msg);
+        eddy_pmi_client_abort (pmi_abort_on_die, 1, text);
+    }
     exit (1);
 }
 
@@ -588,6 +599,7 @@ static void pmi_boot (struct opts *o, bool tbon_set)
         fprintf (stderr, "eddy-broker: cannot bootstrap by PMI: %s\n", err.text);
         exit (1);
     }
+    pmi_abort_on_die = o->pmi;
     o->rank = (uint32_t)eddy_pmi_client_rank (o->pmi);
     o->size = (uint32_t)eddy_pmi_client_size (o->pmi);
     if (!o->rundir) {
@@ -648,7 +660,7 @@ static char *pmi_exchange (struct opts *o, const char *bound, uint32_t parent)
     if (eddy_pmi_client_finalize (o->pmi, &err) < 0)
         die (o->rank, "%s", err.text);
     eddy_pmi_client_destroy (o->pmi);
-    o->pmi = NULL;
+    o->pmi = pmi_abort_on_die = NULL;
     return puri;
 }
 

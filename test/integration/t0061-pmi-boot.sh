@@ -37,6 +37,10 @@ for i in \$(seq 300); do
 done
 eddy job info \$id eventlog | grep '"finish"'
 pgrep -f "$TMP/child/eddy-broker" >/dev/null && echo "stray brokers" || echo "no brokers left"
+# a broker that cannot go on aborts the job: the others do not wait
+s=\$(date +%s)
+timeout 60 eddy run -N 2 -n 2 eddy-broker --cert=/nonexistent >badcert.out 2>&1
+echo "badcert rc=\$? \$((\$(date +%s) - s)) s"
 SH
 (cd "$TMP" && timeout 300 eddy start --size 4 sh boot.sh) >"$TMP/boot" 2>&1
 _report $? "the bootstrap script runs in a 4-broker instance" "$TMP/boot"
@@ -56,6 +60,8 @@ has "$TMP/boot.out" 'eddy-pmi\[0\]: -> cmd=init pmi_version=1' "EDDY_PMI_DEBUG t
 has "$TMP/boot.out" 'eddy-pmi\[3\]: <- cmd=barrier_out' "and the barrier, on every rank"
 has "$TMP/boot.out" 'eddy-pmi\[2\]: -> cmd=get kvsname=[^ ]+ key=eddy.tbon.0' "rank 2 asks for its parent's endpoint"
 hasnt "$TMP/boot.out" 'eddy-pmi\[0\]: -> cmd=get kvsname=[^ ]+ key=eddy.tbon' "rank 0 asks for none"
+has "$TMP/boot" '^badcert rc=1 ([0-9]|1[0-9]) s$' "a broker that fails after PMI init fails the job within 20 s (no barrier timeout)"
+has "$TMP/badcert.out" 'PMI_Abort \(exit code 1\): eddy-broker rank [01]: /nonexistent' "through PMI abort, with the broker's reason"
 
 # Bad PMI, outside any instance: a fake server on a socketpair.
 cat >"$TMP/fake.py" <<'PY'

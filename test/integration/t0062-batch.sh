@@ -59,6 +59,9 @@ echo "brokers after cancel \$(pgrep -fc 'eddy-broker --rundir=$TMP/child')"
 echo "tasks after cancel \$(pgrep -fc 'sleep 317')"
 eddy job wait \$id; echo "cancelled wait rc=\$?"
 
+s=\$(date +%s)
+timeout 60 eddy run -N 2 -n 2 eddy start --batch >nobatch.out 2>&1
+echo "nobatch rc=\$? \$((\$(date +%s) - s)) s"
 eddy batch -N 1 nosuch.sh; echo "nosuch rc=\$?"
 eddy batch -N 1 empty.sh; echo "empty rc=\$?"
 eddy batch -N 2 -n 1 inner.sh; echo "fewer rc=\$?"
@@ -102,6 +105,8 @@ has "$TMP/batch" '^brokers after cancel 0$' "cancelling it stops them"
 has "$TMP/batch" '^tasks after cancel 0$' "and the script's processes"
 has "$TMP/batch" '^cancelled wait rc=[1-9]' "the cancelled job fails"
 
+has "$TMP/batch" '^nobatch rc=[1-9][0-9]* ([0-9]|1[0-9]) s$' "a nested eddy start that cannot go on fails its job within 20 s"
+has "$TMP/nobatch.out" 'PMI_Abort \(exit code 1\): eddy start: --batch: job .* has no batch script' "through PMI abort, saying why"
 has "$TMP/batch" '^nosuch rc=1$' "eddy batch of a missing script fails"
 has "$TMP/batch" 'eddy-batch: nosuch.sh: No such file or directory' "saying so"
 has "$TMP/batch" '^empty rc=1$' "an empty script is refused"
