@@ -62,6 +62,7 @@ struct opts {
     eddy_bootstrap_t *bs;    /* [bootstrap], or NULL */
     eddy_pmi_client_t *pmi;  /* bootstrapping by PMI, until the tree is made */
     char *own_rundir;        /* a runtime directory made here, removed at exit */
+    char *own_bind_host;     /* PMI: the address of this host's name */
     bool have_keys;          /* keys: the instance's CURVE keys, from PMI */
     struct eddy_zmq_cert keys;
 };
@@ -592,10 +593,12 @@ static void add_modules (eddy_broker_t *b, uint32_t rank, bool bare, struct moda
  * when none is given.  The overlay endpoints are exchanged later, once
  * bound (pmi_exchange ()).
  */
-static void pmi_boot (struct opts *o, bool tbon_set)
+static void pmi_boot (struct opts *o, bool tbon_set, bool bind_set)
 {
     eddy_error_t err;
-    if (!(o->pmi = eddy_pmi_client_create (60.0, &err))) {
+    const char *t = getenv ("EDDY_PMI_TIMEOUT");
+    double timeout = t ? strtod (t, NULL) : 0;
+    if (!(o->pmi = eddy_pmi_client_create (timeout > 0 ? timeout : 60.0, &err))) {
         fprintf (stderr, "eddy-broker: cannot bootstrap by PMI: %s\n", err.text);
         exit (1);
     }
@@ -612,6 +615,18 @@ static void pmi_boot (struct opts *o, bool tbon_set)
     }
     if (!tbon_set)
         o->tbon = o->size > 1 ? "tcp" : "ipc";
+    /* the tasks may be on other nodes: bind the address this host's name
+     * resolves to (127.0.0.1 where it is only that) */
+    char host[256] = "localhost", uri[300], *res;
+    gethostname (host, sizeof (host) - 1);
+    snprintf (uri, sizeof (uri), "tcp://%s:*", host);
+    if (!bind_set && (res = resolve_uri (uri))) {
+        char *colon = strrchr (res, ':');
+        *colon = '\0';
+        if (strcmp (res + 6, host) != 0)
+            o->bind_host = o->own_bind_host = strdup (res + 6);
+        free (res);
+    }
     if (strcmp (o->tbon, "tcp") || o->cert || o->size == 1)
         return;
     if (o->rank == 0) {
@@ -677,7 +692,8 @@ static void usage (void)
              "                   [--config-path=DIR] [--system] [--bare]   (no default modules)\n"
              "       eddy-broker --system [OPTIONS]   (the node's system instance, under systemd)\n"
              "       eddy-broker [OPTIONS]   (a task of a job: rank, size and the tree from PMI-1,\n"
-             "                   PMI_FD/PMI_RANK/PMI_SIZE; EDDY_PMI_DEBUG=1 traces it)\n"
+             "                   PMI_FD/PMI_RANK/PMI_SIZE; EDDY_PMI_DEBUG=1 traces it, EDDY_PMI_TIMEOUT\n"
+             "                   bounds each reply, default 60 s; binds its host name's address)\n"
              "Configuration: --config-path (a conf.d of *.toml, or one file; \"\" = none), else\n"
              "$EDDY_CONFIG_PATH, else with --system " SYSTEM_CONFIG_PATH ", else none.\n"
              "Security config ([sign]): $EDDY_SECURITY_CONFIG_PATH, else with --system\n"
@@ -724,7 +740,7 @@ int main (int argc, char **argv)
     int nattrs = 0;
     char *mods[64];
     int nmods = 0;
-    bool have_rank = false, bare = false, have_config = false, tbon_set = false;
+    bool have_rank = false, bare = false, have_config = false, tbon_set = false, bind_set = false;
     int c;
 
     /* SIGHUP from the start, so an early one cannot kill the broker (the
@@ -767,6 +783,7 @@ int main (int argc, char **argv)
             break;
         case 'b':
             o.bind_host = optarg;
+            bind_set = true;
             break;
         case 'S':
             if (nattrs == (int)(sizeof (attrs) / sizeof (attrs[0])) || !strchr (optarg, '=')) {
@@ -836,7 +853,7 @@ int main (int argc, char **argv)
     if (o.system)
         system_defaults (&o, &have_rank);
     else if (!bs && !have_rank && o.size == 0 && eddy_pmi_client_present ()) {
-        pmi_boot (&o, tbon_set);
+        pmi_boot (&o, tbon_set, bind_set);
         have_rank = true;
     }
     if (!have_rank || o.size == 0 || o.rank >= o.size || !o.rundir || optind != argc)
@@ -1019,6 +1036,7 @@ int main (int argc, char **argv)
     eddy_local_server_ops.destroy (ls);
     eddy_reactor_destroy (r);
     free (o.notify_socket);
+    free (o.own_bind_host);
     if (o.own_rundir) {
         nftw (o.own_rundir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
         free (o.own_rundir);

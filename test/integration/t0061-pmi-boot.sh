@@ -60,7 +60,7 @@ has "$TMP/boot.out" 'eddy-pmi\[0\]: -> cmd=init pmi_version=1' "EDDY_PMI_DEBUG t
 has "$TMP/boot.out" 'eddy-pmi\[3\]: <- cmd=barrier_out' "and the barrier, on every rank"
 has "$TMP/boot.out" 'eddy-pmi\[2\]: -> cmd=get kvsname=[^ ]+ key=eddy.tbon.0' "rank 2 asks for its parent's endpoint"
 hasnt "$TMP/boot.out" 'eddy-pmi\[0\]: -> cmd=get kvsname=[^ ]+ key=eddy.tbon' "rank 0 asks for none"
-has "$TMP/boot" '^badcert rc=1 ([0-9]|1[0-9]) s$' "a broker that fails after PMI init fails the job within 20 s (no barrier timeout)"
+has "$TMP/boot" '^badcert rc=(1|137) ([0-9]|1[0-9]) s$' "a broker that fails after PMI init fails the job within 20 s (no barrier timeout)"
 has "$TMP/badcert.out" 'PMI_Abort \(exit code 1\): eddy-broker rank [01]: /nonexistent' "through PMI abort, with the broker's reason"
 
 # Bad PMI, outside any instance: a fake server on a socketpair.
@@ -78,6 +78,8 @@ if how == "garbage":
 elif how == "close":
     f.close()
     a.close()
+elif how == "silent":
+    pass
 elif how == "refuse":
     a.sendall(b"cmd=response_to_init rc=-1 pmi_version=1 pmi_subversion=1\n")
 try:
@@ -87,8 +89,8 @@ except subprocess.TimeoutExpired:
     print("hung")
     sys.exit(99)
 PY
-for how in garbage close refuse; do
-    timeout 60 python3 "$TMP/fake.py" $how >"$TMP/bad-$how" 2>&1
+for how in garbage close refuse silent; do
+    EDDY_PMI_TIMEOUT=1 timeout 60 python3 "$TMP/fake.py" $how >"$TMP/bad-$how" 2>&1
     echo "rc=$?" >>"$TMP/bad-$how"
 done
 has "$TMP/bad-garbage" '^rc=1$' "a server that sends garbage: exit 1, no hang"
@@ -97,6 +99,8 @@ has "$TMP/bad-close" '^rc=1$' "a server that closes: exit 1"
 has "$TMP/bad-close" 'the PMI server closed the connection' "said so"
 has "$TMP/bad-refuse" '^rc=1$' "a server that refuses init: exit 1"
 has "$TMP/bad-refuse" 'response_to_init: rc=-1' "said so"
+has "$TMP/bad-silent" '^rc=1$' "a server that never answers: exit 1 after EDDY_PMI_TIMEOUT (1 s)"
+has "$TMP/bad-silent" 'no reply from the PMI server in 1 s' "said so"
 
 timeout 30 env PMI_FD=77 PMI_RANK=0 PMI_SIZE=2 eddy-broker >"$TMP/bad-fd" 2>&1
 echo "rc=$?" >>"$TMP/bad-fd"
