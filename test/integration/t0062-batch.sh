@@ -6,7 +6,8 @@
 # brokers bootstrapped by PMI, parent-uri = the parent's EDDY_URI, and R
 # exactly the job's allocation (1 core on each of 2 nodes, renumbered
 # 0-1); the output goes to eddy-{{id}}.out.  eddy alloc runs a command in
-# a child with its output shown and its status passed on.  Cancelling a
+# a child with its output shown and its status passed on; a batch job
+# inside a batch job gets its own 2-broker grandchild.  Cancelling a
 # batch job tears its child down (no broker, no task left).  Bad input:
 # no script, an empty one, --batch outside a job.
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +29,16 @@ echo "inner seconds \$(echo "\$t1 - \$t0" | bc)"
 echo "to stderr" >&2
 exit 3
 SH
+cat >"$TMP/lvl2.sh" <<'SH'
+#!/bin/sh
+echo "level2 size $(eddy getattr size) cores $(eddy resource list -n -s free -o '{ncores}')"
+SH
+cat >"$TMP/lvl1.sh" <<'SH'
+#!/bin/sh
+id=$(eddy batch -N 2 -n 2 -c 1 --output=l2.out lvl2.sh)
+eddy job wait $id; echo "level2 rc=$?"
+cat l2.out
+SH
 cat >"$TMP/sleeper.sh" <<'SH'
 #!/bin/sh
 echo started
@@ -46,6 +57,8 @@ echo "outfile \$(ls eddy-*.out)"
 
 eddy alloc -N 2 sh -c 'echo "alloc size \$(eddy getattr size) cores \$(eddy resource list -n -o "{ncores}" -s free)"; exit 4'
 echo "alloc rc=\$?"
+
+id=\$(eddy batch -N 2 --output=l1.out lvl1.sh); eddy job wait \$id; echo "level1 rc=\$?"
 
 id=\$(eddy batch -N 2 --output=sleep.out sleeper.sh)
 for i in \$(seq 300); do grep -q started sleep.out 2>/dev/null && break; sleep 0.1; done
@@ -100,6 +113,9 @@ sed -n 's/^.*inner seconds /inner seconds /p' "$out"
 has "$TMP/batch" '^alloc size 2 cores [0-9]+$' "eddy alloc -N 2: the command runs in a 2-broker child, its output shown"
 has "$TMP/batch" '^alloc rc=4$' "eddy alloc exits with the command's status"
 
+has "$TMP/batch" '^level1 rc=0$' "a batch job inside a batch job: the outer one succeeds"
+has "$TMP/l1.out" '^level2 rc=0$' "so does the inner one"
+has "$TMP/l1.out" '^level2 size 2 cores 2$' "which has 2 brokers and the 2 cores it asked for"
 has "$TMP/batch" '^brokers before cancel 2$' "a running batch job has its 2 brokers"
 has "$TMP/batch" '^brokers after cancel 0$' "cancelling it stops them"
 has "$TMP/batch" '^tasks after cancel 0$' "and the script's processes"
