@@ -315,12 +315,6 @@ static int run_instance (struct inst *in, double timeout, char **argv, const cha
     return rc;
 }
 
-/* As one task of a job under PMI-1: one broker (it bootstraps by PMI
- * itself); in an eddy job, -S parent-uri and jobid, and on rank 0 the
- * job's R for the resource module.  Rank 0 runs the command (with
- * --batch, the job's batch script, from the parent); the other ranks wait
- * for their broker, which exits when rank 0 shuts the instance down.
- */
 /* A task of the nested instance that fails before its broker runs ends
  * the job at once, through PMI abort, rather than leaving the others in a
  * barrier until it times out.
@@ -344,6 +338,12 @@ static void nested_die (const char *fmt, ...)
     eddy_cmd_die ("start", "%s", msg);
 }
 
+/* As one task of a job under PMI-1: one broker (it bootstraps by PMI
+ * itself); in an eddy job, -S parent-uri and jobid, and on rank 0 the
+ * job's R for the resource module.  Rank 0 runs the command (with
+ * --batch, the job's batch script, from the parent); the other ranks wait
+ * for their broker, which exits when rank 0 shuts the instance down.
+ */
 static int start_nested (struct inst *in, const char *broker, int fanout, char **extra, int nextra,
                          bool bare, bool batch, double timeout, int argc, char **argv,
                          const char *bindir)
@@ -418,7 +418,7 @@ static int start_nested (struct inst *in, const char *broker, int fanout, char *
             nested_die ("%s: %s", scriptv[0], strerror (errno));
     }
     free (script);
-    for (int j = 0; script && j < argc; j++) /* the script's arguments */
+    for (int j = 0; scriptv[0] && j < argc; j++) /* the script's arguments */
         scriptv[1 + j] = argv[j];
     int rc = run_instance (in, timeout, scriptv[0] ? scriptv : argc > 0 ? argv : NULL, bindir);
     free (scriptv[0]);
