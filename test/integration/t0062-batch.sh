@@ -20,11 +20,14 @@ echo "parent-uri \$(eddy getattr parent-uri)"
 echo "size \$(eddy getattr size)"
 echo "boot \$(eddy getattr broker.boot-method)"
 eddy resource list -v -n -o '{ranks} {cores}' >child-R.out
+echo "script cpus \$(grep Cpus_allowed_list /proc/self/status | cut -f2)"
 t0=\$(date +%s.%N)
 eddy submit --cc=1-$NJOBS --wait --quiet true; echo "inner wait rc=\$?"
 t1=\$(date +%s.%N)
 eddy jobs -a -n -o '{st} {returncode}' >inner-jobs.out
 echo "inner jobs \$(grep -c '^ *CD *0\$' inner-jobs.out) of \$(wc -l <inner-jobs.out)"
+eddy run -N 2 -n 2 sh -c 'echo "inner cpus \$(grep Cpus_allowed_list /proc/self/status | cut -f2)"' >inner-cpus.out
+eddy run -N 2 -n 3 true 2>unsat.err; echo "unsat rc=\$?"
 echo "inner seconds \$(echo "\$t1 - \$t0" | bc)"
 echo "to stderr" >&2
 exit 3
@@ -107,6 +110,15 @@ want = sorted('%d %s' % (i, c) for i, (r, c) in enumerate(ranks))
 got = sorted(l.strip() for l in open('$TMP/child-R.out') if l.strip())
 print('parent', ranks, 'child', got)
 sys.exit(0 if want == got and len(got) == 2 else 1)"
+script_cpus=$(sed -n 's/^script cpus //p' "$out")
+ok "the child's tasks ran only on the job's cores: each one's affinity is the script's ($script_cpus)" \
+    sh -c "[ \"\$(grep -c '^inner cpus ' '$TMP/inner-cpus.out')\" -eq 2 ] && [ -z \"\$(grep -v '^inner cpus $script_cpus\$' '$TMP/inner-cpus.out')\" ]"
+if [ "$(nproc)" -gt 1 ]; then
+    ok "which is not the whole machine (the parent bound the allocation, 1 core)" \
+        test "$script_cpus" != "$(grep Cpus_allowed_list /proc/self/status | cut -f2)"
+fi
+has "$out" '^unsat rc=[1-9]' "a job of 3 cores in the child (2 allocated) is refused"
+has "$TMP/unsat.err" 'unsatisfiable.*the instance has 2 cores' "as unsatisfiable: the child has only the job's 2 cores"
 ok "one core per node, as asked (-n 2 -c 1)" sh -c "[ \"\$(awk '{print \$2}' '$TMP/child-R.out' | sort -u)\" = 0 ]"
 sed -n 's/^.*inner seconds /inner seconds /p' "$out"
 
