@@ -2,6 +2,8 @@
 #include <stddef.h>
 #include "cmd/cmd.h"
 
+extern const struct eddy_cmd cmd_alloc;
+extern const struct eddy_cmd cmd_batch;
 extern const struct eddy_cmd cmd_config;
 extern const struct eddy_cmd cmd_dmesg;
 extern const struct eddy_cmd cmd_event;
@@ -31,6 +33,8 @@ extern const struct eddy_cmd cmd_start;
 extern const struct eddy_cmd cmd_submit;
 
 const struct eddy_cmd *const eddy_cmds[] = {
+    &cmd_alloc,
+    &cmd_batch,
     &cmd_config,
     &cmd_dmesg,
     &cmd_event,

@@ -1,6 +1,9 @@
 /* cmd-start.c - `eddy start`: run a local instance of N brokers over
  * ZeroMQ in a private runtime directory, run a command in it, tear it
- * down, and exit with the command's status.
+ * down, and exit with the command's status.  As a task of a job (under
+ * PMI-1) it starts one broker, the job's tasks together form one
+ * instance (a nested one: its R is the job's), and the task of rank 0
+ * runs the command (or the job's batch script) in it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +11,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +25,14 @@
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/config-schema.h"
+#include "cmd/nest.h"
+#include "cmd/pmiclient.h"
 #include "cmd/statelock.h"
 #include "sched/policy.h"
 #include "transport/local/client.h"
 
 static int start_run (int argc, char **argv);
+static volatile sig_atomic_t got_term;
 
 const struct eddy_cmd cmd_start = {
     .name = "start",
@@ -44,8 +51,12 @@ const struct eddy_cmd cmd_start = {
             "      --config-path=DIR configuration: a conf.d of *.toml (or one file) that\n"
             "                        every broker reads (default: $EDDY_CONFIG_PATH, else none)\n"
             "      --timeout=S       give up if the instance is not up in S seconds (default 60)\n"
+            "      --batch           (as a job's task) run the job's batch script (eddy batch)\n"
             "The command runs with EDDY_URI set to rank 0's local socket; eddy start\n"
-            "exits with its status.\n",
+            "exits with its status.  Without --size, as a task of a job (PMI_FD, PMI_RANK,\n"
+            "PMI_SIZE set) each task starts one broker of one instance bootstrapped by\n"
+            "PMI; in an eddy job its R is the job's and parent-uri the job's EDDY_URI;\n"
+            "the task of PMI rank 0 runs the command.\n",
     .run = start_run,
 };
 
@@ -162,8 +173,6 @@ static pid_t spawn (char *const argv[], bool own_group, int deathsig)
     return pid;
 }
 
-static volatile sig_atomic_t got_term;
-
 static void term_cb (int signum)
 {
     got_term = signum;
@@ -217,6 +226,206 @@ static char *config_check (const char *path)
     return abs;
 }
 
+/* Wait for rank 0 to be up, run argv (NULL: a shell) with EDDY_URI set
+ * to it, shut the instance down; the command's exit code.
+ */
+static int run_instance (struct inst *in, double timeout, char **argv, const char *bindir)
+{
+    /* wait until rank 0 says the instance is up */
+    char *uri = xasprintf ("local://%s/local-0", in->rundir);
+    double t0 = client_monotime ();
+    eddy_handle_t *h = connect_rank0 (in, uri, timeout);
+    if (!h) {
+        eddy_cmd_error ("start", "rank 0 did not start");
+        teardown (in, 5.0, true);
+        return 1;
+    }
+    eddy_future_t *f = eddy_rpc_pack (h, "broker.state-wait", 0, 0, "{s:s}", "state", "run");
+    double left = timeout - (client_monotime () - t0);
+    if (!f || eddy_future_wait_for (f, left > 0.01 ? left : 0.01) < 0 || eddy_rpc_get (f, NULL) < 0) {
+        if (f && errno != ETIMEDOUT)
+            eddy_cmd_error ("start", "the instance did not come up: %s", eddy_future_error_string (f));
+        else
+            eddy_cmd_error ("start", "the instance did not come up within %.0f s", timeout);
+        eddy_future_destroy (f);
+        eddy_close (h);
+        for (uint32_t i = 0; i < in->size; i++)
+            if (in->pids[i] > 0)
+                kill (in->pids[i], SIGTERM);
+        teardown (in, 5.0, true);
+        return 1;
+    }
+    eddy_future_destroy (f);
+
+    /* run the command (or a shell) in the instance */
+    setenv ("EDDY_URI", uri, 1);
+    const char *path = getenv ("PATH");
+    char *newpath = xasprintf ("%s%s%s", bindir, path ? ":" : "", path ? path : "");
+    setenv ("PATH", newpath, 1);
+    char *shell[] = { getenv ("SHELL") ? getenv ("SHELL") : "/bin/sh", NULL };
+    char **cmdv = argv ? argv : shell;
+    int status = 0, rc;
+    /* the job's PMI is the brokers', not the command's */
+    unsetenv ("PMI_FD");
+    unsetenv ("PMI_RANK");
+    unsetenv ("PMI_SIZE");
+    unsetenv ("PMI_SPAWNED");
+    pid_t child = spawn (cmdv, false, SIGHUP);
+    if (child < 0) {
+        eddy_cmd_error ("start", "%s: %s", cmdv[0], strerror (errno));
+        rc = 1;
+    }
+    else {
+        /* the command owns the terminal's signals while it runs; SIGTERM
+         * or SIGHUP to eddy start goes to the command, then the instance
+         * shuts down as after any command, and eddy start exits 128+sig */
+        struct sigaction sa = { .sa_handler = term_cb }, old_term, old_hup;
+        sigemptyset (&sa.sa_mask);
+        sigaction (SIGTERM, &sa, &old_term);
+        sigaction (SIGHUP, &sa, &old_hup);
+        signal (SIGINT, SIG_IGN);
+        signal (SIGQUIT, SIG_IGN);
+        bool forwarded = false;
+        while (waitpid (child, &status, 0) < 0 && errno == EINTR) {
+            if (got_term && !forwarded) {
+                kill (child, (int)got_term);
+                forwarded = true;
+            }
+        }
+        sigaction (SIGTERM, &old_term, NULL);
+        sigaction (SIGHUP, &old_hup, NULL);
+        signal (SIGINT, SIG_DFL);
+        signal (SIGQUIT, SIG_DFL);
+        rc = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+        if (got_term) {
+            eddy_cmd_error ("start", "%s: shutting the instance down", strsignal ((int)got_term));
+            rc = 128 + (int)got_term;
+        }
+    }
+
+    /* orderly shutdown from rank 0, then make sure every broker is gone */
+    f = eddy_rpc_pack (h, "broker.shutdown", 0, 0, "{s:i}", "exit_code", 0);
+    if (f)
+        eddy_future_wait_for (f, 10.0);
+    eddy_future_destroy (f);
+    eddy_close (h);
+    teardown (in, 30.0, true);
+    free (uri);
+    free (newpath);
+    return rc;
+}
+
+/* A task of the nested instance that fails before its broker runs ends
+ * the job at once, through PMI abort, rather than leaving the others in a
+ * barrier until it times out.
+ */
+static void nested_die (const char *fmt, ...) __attribute__ ((format (printf, 1, 2), noreturn));
+
+static void nested_die (const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (msg, sizeof (msg), fmt, ap);
+    va_end (ap);
+    eddy_pmi_client_t *pc = eddy_pmi_client_create (5.0, NULL);
+    if (pc) {
+        char text[600];
+        snprintf (text, sizeof (text), "eddy start: %s", msg);
+        eddy_pmi_client_abort (pc, 1, text);
+        eddy_pmi_client_destroy (pc);
+    }
+    eddy_cmd_die ("start", "%s", msg);
+}
+
+/* As one task of a job under PMI-1: one broker (it bootstraps by PMI
+ * itself); in an eddy job, -S parent-uri and jobid, and on rank 0 the
+ * job's R for the resource module.  Rank 0 runs the command (with
+ * --batch, the job's batch script, from the parent); the other ranks wait
+ * for their broker, which exits when rank 0 shuts the instance down.
+ */
+static int start_nested (struct inst *in, const char *broker, int fanout, char **extra, int nextra,
+                         bool bare, bool batch, double timeout, int argc, char **argv,
+                         const char *bindir)
+{
+    const char *parent = getenv ("EDDY_URI");
+    const char *jobid = getenv ("EDDY_JOB_ID");
+    const char *rankstr = getenv ("PMI_RANK");
+    bool rank0 = !strcmp (rankstr, "0");
+    char *script = NULL, **scriptv = xcalloc (argc + 2, sizeof (char *));
+    json_t *R = NULL;
+    eddy_error_t err;
+    char *bargv[16 + 512];
+    int n = 0, nfree;
+
+    if (batch && !(parent && jobid))
+        nested_die ("--batch: not a task of an eddy job (EDDY_URI, EDDY_JOB_ID)");
+    if (rank0 && parent && jobid
+        && eddy_nest_fetch (parent, jobid, &R, batch ? &script : NULL, &err) < 0)
+        nested_die ("%s", err.text);
+    if (rank0 && batch && !script)
+        nested_die ("--batch: job %s has no batch script", jobid);
+    in->size = 1;
+    in->pids = xcalloc (1, sizeof (pid_t));
+    in->reaped = xcalloc (1, sizeof (bool));
+    in->status = xcalloc (1, sizeof (int));
+    bargv[n++] = (char *)broker;
+    bargv[n++] = xasprintf ("--rundir=%s", in->rundir);
+    bargv[n++] = xasprintf ("--fanout=%d", fanout);
+    if (parent)
+        bargv[n++] = xasprintf ("--setattr=parent-uri=%s", parent);
+    if (jobid)
+        bargv[n++] = xasprintf ("--setattr=jobid=%s", jobid);
+    if (R && !bare) {
+        char *text = json_dumps (R, JSON_COMPACT);
+        bargv[n++] = xasprintf ("--module=resource={\"R\":%s}", text);
+        free (text);
+    }
+    nfree = n;
+    for (int j = 0; j < nextra && n < 16 + 500; j++)
+        bargv[n++] = extra[j];
+    bargv[n] = NULL;
+    /* not a group of its own: the job shell's signals (a cancel) reach it */
+    if ((in->pids[0] = spawn (bargv, false, SIGTERM)) < 0)
+        nested_die ("cannot start the broker: %s", strerror (errno));
+    for (int j = 1; j < nfree; j++)
+        free (bargv[j]);
+    json_decref (R);
+    if (!rank0) {
+        /* SIGTERM or SIGHUP (a cancel) goes on to the broker */
+        struct sigaction sa = { .sa_handler = term_cb };
+        sigemptyset (&sa.sa_mask);
+        sigaction (SIGTERM, &sa, NULL);
+        sigaction (SIGHUP, &sa, NULL);
+        int status = 0;
+        bool forwarded = false;
+        while (waitpid (in->pids[0], &status, 0) < 0 && errno == EINTR) {
+            if (got_term && !forwarded) {
+                kill (in->pids[0], (int)got_term);
+                forwarded = true;
+            }
+        }
+        in->reaped[0] = true;
+        in->status[0] = status;
+        teardown (in, 1.0, true);
+        return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+    }
+    if (script) {
+        scriptv[0] = xasprintf ("%s/batch-script", in->rundir);
+        int fd = open (scriptv[0], O_WRONLY | O_CREAT | O_EXCL, 0700);
+        size_t len = strlen (script);
+        if (fd < 0 || write (fd, script, len) != (ssize_t)len || close (fd) < 0)
+            nested_die ("%s: %s", scriptv[0], strerror (errno));
+    }
+    free (script);
+    for (int j = 0; scriptv[0] && j < argc; j++) /* the script's arguments */
+        scriptv[1 + j] = argv[j];
+    int rc = run_instance (in, timeout, scriptv[0] ? scriptv : argc > 0 ? argv : NULL, bindir);
+    free (scriptv[0]);
+    free (scriptv);
+    return rc;
+}
+
 static int start_run (int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -231,6 +440,7 @@ static int start_run (int argc, char **argv)
         { "bare", no_argument, NULL, 'B' },
         { "policy", required_argument, NULL, 'P' },
         { "config-path", required_argument, NULL, 'C' },
+        { "batch", no_argument, NULL, 'b' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -241,6 +451,7 @@ static int start_run (int argc, char **argv)
     char **extra = xcalloc (argc * 2 + 1, sizeof (char *));
     int nextra = 0;
     const char *config_path = getenv ("EDDY_CONFIG_PATH");
+    bool size_set = false, bare = false, batch = false;
     int c;
 
     optind = 1;
@@ -252,6 +463,7 @@ static int start_run (int argc, char **argv)
             if (end == optarg || *end || v < 1 || v > 100000)
                 eddy_cmd_die ("start", "--size: '%s' is not a number of brokers (1-100000)", optarg);
             in.size = v;
+            size_set = true;
             break;
         }
         case 'f': {
@@ -300,6 +512,10 @@ static int start_run (int argc, char **argv)
             break;
         case 'B':
             extra[nextra++] = xstrdup ("--bare");
+            bare = true;
+            break;
+        case 'b':
+            batch = true;
             break;
         case 'P': {
             /* load it once here, so a bad plugin is named before brokers start */
@@ -346,6 +562,12 @@ static int start_run (int argc, char **argv)
     char *bindir = self_dir ();
     char *broker = xasprintf ("%s/eddy-broker", bindir);
     char *cert = NULL;
+    bool nested = !size_set && getenv ("PMI_FD") && getenv ("PMI_RANK") && getenv ("PMI_SIZE");
+    if (batch && !nested)
+        eddy_cmd_die ("start", "--batch: not a task of a job (no PMI_FD, PMI_RANK, PMI_SIZE)");
+    if (nested)
+        return start_nested (&in, broker, fanout, extra, nextra, bare, batch, timeout, argc - optind,
+                             argv + optind, bindir);
     if (!strcmp (tbon, "tcp")) {
         cert = xasprintf ("%s/curve.cert", in.rundir);
         char *kg[] = { xasprintf ("%s/eddy", bindir), "keygen", cert, NULL };
@@ -383,82 +605,7 @@ static int start_run (int argc, char **argv)
             free (bargv[j]);
     }
 
-    /* wait until rank 0 says the instance is up */
-    char *uri = xasprintf ("local://%s/local-0", in.rundir);
-    double t0 = client_monotime ();
-    eddy_handle_t *h = connect_rank0 (&in, uri, timeout);
-    if (!h) {
-        eddy_cmd_error ("start", "rank 0 did not start");
-        teardown (&in, 5.0, true);
-        return 1;
-    }
-    eddy_future_t *f = eddy_rpc_pack (h, "broker.state-wait", 0, 0, "{s:s}", "state", "run");
-    double left = timeout - (client_monotime () - t0);
-    if (!f || eddy_future_wait_for (f, left > 0.01 ? left : 0.01) < 0 || eddy_rpc_get (f, NULL) < 0) {
-        if (f && errno != ETIMEDOUT)
-            eddy_cmd_error ("start", "the instance did not come up: %s", eddy_future_error_string (f));
-        else
-            eddy_cmd_error ("start", "the instance did not come up within %.0f s", timeout);
-        eddy_future_destroy (f);
-        eddy_close (h);
-        for (uint32_t i = 0; i < in.size; i++)
-            if (in.pids[i] > 0)
-                kill (in.pids[i], SIGTERM);
-        teardown (&in, 5.0, true);
-        return 1;
-    }
-    eddy_future_destroy (f);
-
-    /* run the command (or a shell) in the instance */
-    setenv ("EDDY_URI", uri, 1);
-    const char *path = getenv ("PATH");
-    char *newpath = xasprintf ("%s%s%s", bindir, path ? ":" : "", path ? path : "");
-    setenv ("PATH", newpath, 1);
-    char *shell[] = { getenv ("SHELL") ? getenv ("SHELL") : "/bin/sh", NULL };
-    char **cmdv = optind < argc ? &argv[optind] : shell;
-    int status = 0, rc;
-    pid_t child = spawn (cmdv, false, SIGHUP);
-    if (child < 0) {
-        eddy_cmd_error ("start", "%s: %s", cmdv[0], strerror (errno));
-        rc = 1;
-    }
-    else {
-        /* the command owns the terminal's signals while it runs; SIGTERM
-         * or SIGHUP to eddy start goes to the command, then the instance
-         * shuts down as after any command, and eddy start exits 128+sig */
-        struct sigaction sa = { .sa_handler = term_cb }, old_term, old_hup;
-        sigemptyset (&sa.sa_mask);
-        sigaction (SIGTERM, &sa, &old_term);
-        sigaction (SIGHUP, &sa, &old_hup);
-        signal (SIGINT, SIG_IGN);
-        signal (SIGQUIT, SIG_IGN);
-        bool forwarded = false;
-        while (waitpid (child, &status, 0) < 0 && errno == EINTR) {
-            if (got_term && !forwarded) {
-                kill (child, (int)got_term);
-                forwarded = true;
-            }
-        }
-        sigaction (SIGTERM, &old_term, NULL);
-        sigaction (SIGHUP, &old_hup, NULL);
-        signal (SIGINT, SIG_DFL);
-        signal (SIGQUIT, SIG_DFL);
-        rc = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-        if (got_term) {
-            eddy_cmd_error ("start", "%s: shutting the instance down", strsignal ((int)got_term));
-            rc = 128 + (int)got_term;
-        }
-    }
-
-    /* orderly shutdown from rank 0, then make sure every broker is gone */
-    f = eddy_rpc_pack (h, "broker.shutdown", 0, 0, "{s:i}", "exit_code", 0);
-    if (f)
-        eddy_future_wait_for (f, 10.0);
-    eddy_future_destroy (f);
-    eddy_close (h);
-    teardown (&in, 30.0, true);
-    free (uri);
-    free (newpath);
+    int rc = run_instance (&in, timeout, optind < argc ? &argv[optind] : NULL, bindir);
     free (broker);
     free (bindir);
     free (cert);

@@ -1,6 +1,8 @@
 /* cmd-submit.c - `eddy submit` and `eddy run`: build a V1 jobspec from a
  * command line and submit it; run also waits, shows the output and exits
- * with the job's status.
+ * with the job's status.  `eddy batch` and `eddy alloc` submit a job of
+ * one `eddy start` task per node: a nested instance on the allocation,
+ * running a script (batch) or a command with its output attached (alloc).
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -25,6 +27,8 @@ extern char **environ;
 
 static int submit_run (int argc, char **argv);
 static int run_run (int argc, char **argv);
+static int batch_run (int argc, char **argv);
+static int alloc_run (int argc, char **argv);
 
 #define SUBMIT_HELP                                                                            \
     "  -N, --nodes=N         number of nodes\n"                                                \
@@ -69,8 +73,44 @@ const struct eddy_cmd cmd_run = {
     .run = run_run,
 };
 
+#define NEST_HELP                                                                              \
+    "  -N, --nodes=N         nodes of the new instance, one broker each (default 1)\n"        \
+    "  -n, --ntasks=N        slots to allocate over them (default: whole nodes)\n"           \
+    "  -c, --cores-per-task=N  cores per slot (default 1, with -n)\n"                          \
+    "  -g, --gpus-per-task=N   gpus per slot (default 0)\n"                                    \
+    "  -t, --time-limit=T    time limit: minutes, or a duration such as 30s, 1.5m, 2h\n"       \
+    "      --urgency=N       0 (hold) to 31 (expedite); default 16\n"                          \
+    "  -S, --setattr=K=V     set jobspec attribute K\n"                                        \
+    "  -q, --queue=NAME      submit to queue NAME\n"                                           \
+    "      --cwd=DIR, --env=RULE, --env-remove=PATTERN, --dependency=SCHEME:JOB,\n"          \
+    "      --begin-time=TIME as for eddy submit\n"
+
+const struct eddy_cmd cmd_batch = {
+    .name = "batch",
+    .usage = "eddy batch [OPTIONS] SCRIPT [ARGS...]",
+    .summary = "Submit a script to run in a new instance on its own allocation; print its id.",
+    .help = NEST_HELP "      --output=FILE     the script's stdout (and stderr, unless --error);\n"
+                      "                        default eddy-{{id}}.out\n"
+                      "      --error=FILE      the script's stderr\n"
+                      "      --quiet           do not print the job id\n"
+                      "The script (copied into the job now) runs with EDDY_URI set to the new\n"
+                      "instance, whose resources are exactly the job's; the instance ends when\n"
+                      "the script does, and the job's status is the script's.\n",
+    .run = batch_run,
+};
+
+const struct eddy_cmd cmd_alloc = {
+    .name = "alloc",
+    .usage = "eddy alloc [OPTIONS] [COMMAND [ARGS...]]",
+    .summary = "Run COMMAND (or a shell) in a new instance on its own allocation.",
+    .help = NEST_HELP "The command's output is shown here as the job runs (as eddy run's); eddy\n"
+                      "alloc exits with its status.\n",
+    .run = alloc_run,
+};
+
 struct opts {
     int nodes, ntasks, cores, gpus;
+    bool ntasks_set, cores_set;
     double duration;
     int urgency;
     bool quiet, wait;
@@ -271,7 +311,7 @@ static void add_begin_time (const char *cmd, struct opts *o, const char *arg)
 }
 
 static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, char **argv,
-                       struct opts *o, bool is_submit)
+                       struct opts *o, bool is_submit, bool need_command)
 {
     static const struct option longopts[] = {
         { "nodes", required_argument, NULL, 'N' },
@@ -311,9 +351,11 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
             break;
         case 'n':
             o->ntasks = parse_count (cmd, "ntasks", optarg, 1);
+            o->ntasks_set = true;
             break;
         case 'c':
             o->cores = parse_count (cmd, "cores-per-task", optarg, 1);
+            o->cores_set = true;
             break;
         case 'g':
             o->gpus = parse_count (cmd, "gpus-per-task", optarg, 0);
@@ -390,8 +432,8 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
             eddy_cmd_usage (ec, true);
         }
     }
-    if (optind >= argc)
-        eddy_cmd_die (cmd, "a COMMAND to run is required");
+    if (need_command && optind >= argc)
+        eddy_cmd_die (cmd, ec == &cmd_batch ? "a SCRIPT is required" : "a COMMAND to run is required");
     if (o->deps)
         json_object_set (sys_attrs (o->attrs), "dependencies", o->deps);
     return optind;
@@ -616,7 +658,7 @@ static uint64_t get_id (const char *cmd, eddy_future_t *f)
 static int submit_run (int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts ("submit", &cmd_submit, argc, argv, &o, true);
+    int i = parse_opts ("submit", &cmd_submit, argc, argv, &o, true, true);
     eddy_idset_t *cc = NULL;
     eddy_error_t err;
     size_t n = 1;
@@ -690,7 +732,7 @@ static int submit_run (int argc, char **argv)
 static int run_run (int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts ("run", &cmd_run, argc, argv, &o, false);
+    int i = parse_opts ("run", &cmd_run, argc, argv, &o, false, true);
     eddy_handle_t *h = client_open ("run");
     json_t *js = make_jobspec ("run", &o, argc - i, argv + i);
     struct eddy_sign_conf *sign = jobutil_sign_open ("run", h);
@@ -702,6 +744,123 @@ static int run_run (int argc, char **argv)
     eddy_future_destroy (f);
     json_decref (js);
     int rc = jobutil_attach ("run", h, id);
+    json_decref (o.attrs);
+    json_decref (o.env_rules);
+    json_decref (o.deps);
+    client_close (h);
+    return rc;
+}
+
+/* The eddy executable (the nested instance's `eddy start`): this one. */
+static char *self_exe (const char *cmd)
+{
+    char path[PATH_MAX];
+    ssize_t n = readlink ("/proc/self/exe", path, sizeof (path) - 1);
+    if (n <= 0)
+        eddy_cmd_die (cmd, "cannot find the eddy executable: %s", strerror (errno));
+    path[n] = '\0';
+    return xstrdup (path);
+}
+
+/* The jobspec of a nested instance: -N nodes, on each one task (`eddy
+ * start ARGS`, one broker); the slots -n of -c cores spread over them,
+ * or whole nodes when neither is given (as flux batch and alloc).
+ */
+static json_t *nest_jobspec (const char *cmd, struct opts *o, int argc, char **argv)
+{
+    if (o->nodes == 0)
+        o->nodes = 1;
+    if (!o->ntasks_set)
+        o->ntasks = o->nodes;
+    if (o->ntasks < o->nodes)
+        eddy_cmd_die (cmd, "--ntasks %d is fewer than --nodes %d (a node needs a slot)", o->ntasks,
+                      o->nodes);
+    bool whole = !o->ntasks_set && !o->cores_set;
+    char **v = xcalloc (argc + 3, sizeof (char *));
+    v[0] = self_exe (cmd);
+    v[1] = "start";
+    for (int i = 0; i < argc; i++)
+        v[2 + i] = argv[i];
+    json_t *js = make_jobspec (cmd, o, argc + 2, v);
+    free (v[0]);
+    free (v);
+    /* the slots stay as asked; the tasks are one per node */
+    json_t *task = json_array_get (json_object_get (js, "tasks"), 0);
+    if (!task || json_object_set_new (task, "count", json_pack ("{s:i}", "total", o->nodes)) < 0)
+        eddy_cmd_die (cmd, "out of memory");
+    if (whole) {
+        json_t *node = json_array_get (json_object_get (js, "resources"), 0);
+        if (node && !strcmp (json_string_value (json_object_get (node, "type")), "node"))
+            json_object_set_new (node, "exclusive", json_true ());
+    }
+    eddy_error_t err;
+    eddy_jobspec_t *p = eddy_jobspec_parse (js, EDDY_JOBSPEC_V1, &err);
+    if (!p)
+        eddy_cmd_die (cmd, "invalid job: %s", err.text);
+    eddy_jobspec_destroy (p);
+    return js;
+}
+
+static uint64_t nest_submit (const char *cmd, eddy_handle_t *h, struct opts *o, json_t *js)
+{
+    struct eddy_sign_conf *sign = jobutil_sign_open (cmd, h);
+    eddy_future_t *f = send_submit (h, sign, js, o->urgency);
+    free (sign);
+    if (!f)
+        eddy_cmd_die (cmd, "%s", strerror (errno));
+    uint64_t id = get_id (cmd, f);
+    eddy_future_destroy (f);
+    return id;
+}
+
+static int batch_run (int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts ("batch", &cmd_batch, argc, argv, &o, false, true);
+    size_t len;
+    char *text = jobutil_read_file (argv[i], &len);
+
+    if (!text)
+        eddy_cmd_die ("batch", "%s: %s", argv[i], strerror (errno));
+    if (len == 0 || strlen (text) != len)
+        eddy_cmd_die ("batch", "%s: %s", argv[i], len ? "not a text file (it holds NUL bytes)" : "empty");
+    json_t *sys = sys_attrs (o.attrs);
+    json_t *shopts = json_object_get (json_object_get (sys, "shell"), "options");
+    if (!json_object_get (json_object_get (shopts, "output"), "stdout"))
+        set_output ("batch", o.attrs, "stdout", "eddy-{{id}}.out");
+    json_object_set_new (sys, "batch", json_pack ("{s:s}", "script", text));
+    free (text);
+    /* the script's own arguments go after --batch: eddy start passes them on */
+    char **v = xcalloc (argc - i + 1, sizeof (char *));
+    v[0] = "--batch";
+    for (int k = i + 1; k < argc; k++)
+        v[k - i] = argv[k];
+    eddy_handle_t *h = client_open ("batch");
+    json_t *js = nest_jobspec ("batch", &o, argc - i, v);
+    free (v);
+    uint64_t id = nest_submit ("batch", h, &o, js);
+    if (!o.quiet) {
+        char f58[64];
+        jobutil_f58 (id, f58, sizeof (f58));
+        printf ("%s\n", f58);
+    }
+    json_decref (js);
+    json_decref (o.attrs);
+    json_decref (o.env_rules);
+    json_decref (o.deps);
+    client_close (h);
+    return 0;
+}
+
+static int alloc_run (int argc, char **argv)
+{
+    struct opts o;
+    int i = parse_opts ("alloc", &cmd_alloc, argc, argv, &o, false, false);
+    eddy_handle_t *h = client_open ("alloc");
+    json_t *js = nest_jobspec ("alloc", &o, argc - i, argv + i);
+    uint64_t id = nest_submit ("alloc", h, &o, js);
+    int rc = jobutil_attach ("alloc", h, id);
+    json_decref (js);
     json_decref (o.attrs);
     json_decref (o.env_rules);
     json_decref (o.deps);

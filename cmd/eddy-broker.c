@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #include "cmd/bootstrap.h"
 #include "cmd/config-schema.h"
 #include "cmd/modules.h"
+#include "cmd/pmiclient.h"
 #include "cmd/sdnotify.h"
 #include "cmd/statelock.h"
 #include "cmd/system.h"
@@ -58,18 +60,34 @@ struct opts {
     bool system;             /* --system: the node's system instance */
     char *notify_socket;     /* $NOTIFY_SOCKET (systemd), or NULL */
     eddy_bootstrap_t *bs;    /* [bootstrap], or NULL */
+    eddy_pmi_client_t *pmi;  /* bootstrapping by PMI, until the tree is made */
+    char *own_rundir;        /* a runtime directory made here, removed at exit */
+    char *own_bind_host;     /* PMI: the address of this host's name */
+    bool have_keys;          /* keys: the instance's CURVE keys, from PMI */
+    struct eddy_zmq_cert keys;
 };
 
 static void die (uint32_t rank, const char *fmt, ...) __attribute__ ((format (printf, 2, 3), noreturn));
 
+/* A broker bootstrapping by PMI that cannot go on ends the whole job
+ * (PMI abort): the others would wait for it in a barrier until the
+ * timeout.  cmd/ only, one per process, as the PMI connection is.
+ */
+static eddy_pmi_client_t *pmi_abort_on_die;
+
 static void die (uint32_t rank, const char *fmt, ...)
 {
+    char msg[512];
     va_list ap;
-    fprintf (stderr, "eddy-broker[%u]: ", rank);
     va_start (ap, fmt);
-    vfprintf (stderr, fmt, ap);
+    vsnprintf (msg, sizeof (msg), fmt, ap);
     va_end (ap);
-    fputc ('\n', stderr);
+    fprintf (stderr, "eddy-broker[%u]: %s\n", rank, msg);
+    if (pmi_abort_on_die) {
+        char text[600];
+        snprintf (text, sizeof (text), "eddy-broker rank %u: %s", rank, msg);
+        eddy_pmi_client_abort (pmi_abort_on_die, 1, text);
+    }
     exit (1);
 }
 
@@ -568,6 +586,104 @@ static void add_modules (eddy_broker_t *b, uint32_t rank, bool bare, struct moda
             eddy_broker_add_initial_module (b, mods[j].name, mods[j].args);
 }
 
+/* Under PMI (a task of a job: PMI_FD, PMI_RANK, PMI_SIZE), rank and size
+ * come from the process manager; so does the instance's CURVE keypair,
+ * which rank 0 makes and puts in the job's key-value space (only the
+ * job's own tasks read it).  A runtime directory of this broker's own
+ * when none is given.  The overlay endpoints are exchanged later, once
+ * bound (pmi_exchange ()).
+ */
+static void pmi_boot (struct opts *o, bool tbon_set, bool bind_set)
+{
+    eddy_error_t err;
+    const char *t = getenv ("EDDY_PMI_TIMEOUT");
+    double timeout = t ? strtod (t, NULL) : 0;
+    if (!(o->pmi = eddy_pmi_client_create (timeout > 0 ? timeout : 60.0, &err))) {
+        fprintf (stderr, "eddy-broker: cannot bootstrap by PMI: %s\n", err.text);
+        exit (1);
+    }
+    pmi_abort_on_die = o->pmi;
+    o->rank = (uint32_t)eddy_pmi_client_rank (o->pmi);
+    o->size = (uint32_t)eddy_pmi_client_size (o->pmi);
+    if (!o->rundir) {
+        const char *tmp = getenv ("TMPDIR");
+        char *tmpl;
+        if (asprintf (&tmpl, "%s/eddy-broker-%u-XXXXXX", tmp && *tmp ? tmp : "/tmp", o->rank) < 0
+            || !mkdtemp (tmpl))
+            die (o->rank, "cannot make a runtime directory: %s", strerror (errno));
+        o->rundir = o->own_rundir = tmpl;
+    }
+    if (!tbon_set)
+        o->tbon = o->size > 1 ? "tcp" : "ipc";
+    /* the tasks may be on other nodes: bind the address this host's name
+     * resolves to (127.0.0.1 where it is only that) */
+    char host[256] = "localhost", uri[300], *res;
+    gethostname (host, sizeof (host) - 1);
+    snprintf (uri, sizeof (uri), "tcp://%s:*", host);
+    if (!bind_set && (res = resolve_uri (uri))) {
+        char *colon = strrchr (res, ':');
+        *colon = '\0';
+        if (strcmp (res + 6, host) != 0)
+            o->bind_host = o->own_bind_host = strdup (res + 6);
+        free (res);
+    }
+    if (strcmp (o->tbon, "tcp") || o->cert || o->size == 1)
+        return;
+    if (o->rank == 0) {
+        if (eddy_zmq_cert_generate (&o->keys, &err) < 0
+            || eddy_pmi_client_put (o->pmi, "eddy.curve-public", o->keys.public_key, &err) < 0
+            || eddy_pmi_client_put (o->pmi, "eddy.curve-secret", o->keys.secret_key, &err) < 0)
+            die (o->rank, "%s", err.text);
+    }
+    if (eddy_pmi_client_barrier (o->pmi, &err) < 0)
+        die (o->rank, "%s", err.text);
+    if (o->rank > 0) {
+        char *pub = eddy_pmi_client_get (o->pmi, "eddy.curve-public", &err);
+        char *sec = pub ? eddy_pmi_client_get (o->pmi, "eddy.curve-secret", &err) : NULL;
+        if (!sec || strlen (pub) != EDDY_CERT_KEY_LEN || strlen (sec) != EDDY_CERT_KEY_LEN)
+            die (o->rank, "%s", sec ? "PMI: rank 0's CURVE keys are not keys" : err.text);
+        strcpy (o->keys.public_key, pub);
+        strcpy (o->keys.secret_key, sec);
+        free (pub);
+        free (sec);
+    }
+    o->have_keys = true;
+}
+
+/* Each broker with children puts the endpoint it bound; after a barrier
+ * each gets its parent's.  Then PMI is done with (finalize): the
+ * process manager sees a well-behaved client.  Returns the parent's
+ * endpoint (malloc'd), or NULL for rank 0.
+ */
+static char *pmi_exchange (struct opts *o, const char *bound, uint32_t parent)
+{
+    eddy_error_t err;
+    char key[64], *puri = NULL;
+
+    if (bound) {
+        snprintf (key, sizeof (key), "eddy.tbon.%u", o->rank);
+        if (eddy_pmi_client_put (o->pmi, key, bound, &err) < 0)
+            die (o->rank, "%s", err.text);
+    }
+    if (o->size > 1 && eddy_pmi_client_barrier (o->pmi, &err) < 0)
+        die (o->rank, "%s", err.text);
+    if (o->rank > 0) {
+        snprintf (key, sizeof (key), "eddy.tbon.%u", parent);
+        if (!(puri = eddy_pmi_client_get (o->pmi, key, &err)))
+            die (o->rank, "%s", err.text);
+    }
+    if (eddy_pmi_client_finalize (o->pmi, &err) < 0)
+        die (o->rank, "%s", err.text);
+    eddy_pmi_client_destroy (o->pmi);
+    o->pmi = pmi_abort_on_die = NULL;
+    return puri;
+}
+
+static int rm_entry (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove (path);
+}
+
 static void usage (void)
 {
     fprintf (stderr,
@@ -575,6 +691,9 @@ static void usage (void)
              "                   [--cert=PATH] [--bind-host=IP] [-S NAME=VALUE]... [--module=NAME]...\n"
              "                   [--config-path=DIR] [--system] [--bare]   (no default modules)\n"
              "       eddy-broker --system [OPTIONS]   (the node's system instance, under systemd)\n"
+             "       eddy-broker [OPTIONS]   (a task of a job: rank, size and the tree from PMI-1,\n"
+             "                   PMI_FD/PMI_RANK/PMI_SIZE; EDDY_PMI_DEBUG=1 traces it, EDDY_PMI_TIMEOUT\n"
+             "                   bounds each reply, default 60 s; binds its host name's address)\n"
              "Configuration: --config-path (a conf.d of *.toml, or one file; \"\" = none), else\n"
              "$EDDY_CONFIG_PATH, else with --system " SYSTEM_CONFIG_PATH ", else none.\n"
              "Security config ([sign]): $EDDY_SECURITY_CONFIG_PATH, else with --system\n"
@@ -621,7 +740,7 @@ int main (int argc, char **argv)
     int nattrs = 0;
     char *mods[64];
     int nmods = 0;
-    bool have_rank = false, bare = false, have_config = false;
+    bool have_rank = false, bare = false, have_config = false, tbon_set = false, bind_set = false;
     int c;
 
     /* SIGHUP from the start, so an early one cannot kill the broker (the
@@ -657,12 +776,14 @@ int main (int argc, char **argv)
                 exit (1);
             }
             o.tbon = optarg;
+            tbon_set = true;
             break;
         case 'c':
             o.cert = optarg;
             break;
         case 'b':
             o.bind_host = optarg;
+            bind_set = true;
             break;
         case 'S':
             if (nattrs == (int)(sizeof (attrs) / sizeof (attrs[0])) || !strchr (optarg, '=')) {
@@ -731,6 +852,10 @@ int main (int argc, char **argv)
     }
     if (o.system)
         system_defaults (&o, &have_rank);
+    else if (!bs && !have_rank && o.size == 0 && eddy_pmi_client_present ()) {
+        pmi_boot (&o, tbon_set, bind_set);
+        have_rank = true;
+    }
     if (!have_rank || o.size == 0 || o.rank >= o.size || !o.rundir || optind != argc)
         usage ();
     /* systemd's socket is ours alone: jobs must not inherit it */
@@ -738,7 +863,7 @@ int main (int argc, char **argv)
         o.notify_socket = strdup (getenv ("NOTIFY_SOCKET"));
         unsetenv ("NOTIFY_SOCKET");
     }
-    if (!strcmp (o.tbon, "tcp") && !o.cert)
+    if (!strcmp (o.tbon, "tcp") && !o.cert && !o.have_keys)
         die (o.rank, "a tcp overlay needs a CURVE certificate (--cert, made by eddy keygen)");
 
     eddy_reactor_t *r = eddy_reactor_create ();
@@ -835,6 +960,8 @@ int main (int argc, char **argv)
         die (o.rank, "%s", err.text);
     if (o.cert && eddy_zmq_overlay_set_cert (ov, o.cert, &err) < 0)
         die (o.rank, "%s", err.text);
+    if (!o.cert && o.have_keys && eddy_zmq_overlay_set_cert_keys (ov, &o.keys, &err) < 0)
+        die (o.rank, "%s", err.text);
     uint32_t nchildren;
     eddy_topo_first_child (o.rank, o.size, o.fanout, &nchildren);
     if (topo) /* the broker's table: children need not be contiguous */
@@ -856,13 +983,21 @@ int main (int argc, char **argv)
             die (o.rank, "%s", err.text);
         const char *bound = eddy_zmq_overlay_bound_uri (ov);
         eddy_broker_attr_set (b, "tbon.endpoint", bound);
-        if (!strcmp (o.tbon, "tcp") && publish_uri (&o, bound) < 0)
+        if (!strcmp (o.tbon, "tcp") && !o.pmi && publish_uri (&o, bound) < 0)
             die (o.rank, "cannot publish overlay URI in %s: %s", o.rundir, strerror (errno));
     }
+    uint32_t parent = 0;
+    if (o.rank > 0)
+        parent = topo ? eddy_topo_get_parent (topo, o.rank) : eddy_topo_parent (o.rank, o.size, o.fanout);
+    char *pmi_parent = NULL;
+    if (o.pmi) {
+        pmi_parent = pmi_exchange (&o, nchildren > 0 ? eddy_zmq_overlay_bound_uri (ov) : NULL, parent);
+        eddy_broker_attr_set (b, "broker.boot-method", "pmi");
+    }
     if (o.rank > 0) {
-        uint32_t parent = topo ? eddy_topo_get_parent (topo, o.rank)
-                               : eddy_topo_parent (o.rank, o.size, o.fanout);
-        char *puri = bs ? resolve_uri (eddy_bootstrap_connect_uri (bs, parent)) : parent_uri (&o, parent);
+        char *puri = pmi_parent ? pmi_parent
+                     : bs       ? resolve_uri (eddy_bootstrap_connect_uri (bs, parent))
+                                : parent_uri (&o, parent);
         if (!puri)
             die (o.rank, "rank %u did not publish its overlay URI in time", parent);
         if (eddy_zmq_overlay_connect (ov, puri, &err) < 0)
@@ -901,5 +1036,10 @@ int main (int argc, char **argv)
     eddy_local_server_ops.destroy (ls);
     eddy_reactor_destroy (r);
     free (o.notify_socket);
+    free (o.own_bind_host);
+    if (o.own_rundir) {
+        nftw (o.own_rundir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free (o.own_rundir);
+    }
     return code;
 }

@@ -3,7 +3,8 @@
 # of the test's own, all started here on one node with 4 CPUs) offers PMI
 # to what srun starts (--mpi=pmi2, whose server also speaks the PMI-1 wire
 # protocol): an MPICH program forms one MPI_COMM_WORLD under it, and
-# eddy's own PMI-1 client, libpmi.so, exchanges keys through it.
+# eddy's own PMI-1 client, libpmi.so, exchanges keys through it; 4 tasks
+# of eddy start form one 4-broker instance through it.
 # Root only (slurmd runs the tasks); skipped without Slurm.
 . "$(dirname "$0")/lib.sh"
 
@@ -82,6 +83,18 @@ ok "each of 4 ranks read its right neighbour's key through Slurm's exchange" \
 # without PMI (--mpi=none) the same client is 4 singletons, each alone
 timeout 60 srun --mpi=none -n 2 env >"$TMP/none.out" 2>&1
 hasnt "$TMP/none.out" '^PMI_FD=' "srun --mpi=none gives no PMI_FD (the check above is Slurm's PMI)"
+
+# eddy itself under Slurm: 4 tasks of eddy start bootstrap one 4-broker
+# instance through Slurm's PMI (issue 13 part 3); the task of rank 0 runs
+# a job on all four brokers
+timeout 120 srun --mpi=pmi2 -n 4 eddy start sh -c \
+    'echo "size $(eddy getattr size) boot $(eddy getattr broker.boot-method)"
+     eddy run -N 4 -n 4 sh -c "echo task \$EDDY_TASK_RANK on rank \$(eddy getattr rank)"' \
+    >"$TMP/start.out" 2>&1
+_report $? "srun --mpi=pmi2 -n 4 eddy start: one instance, the command's status" "$TMP/start.out"
+has "$TMP/start.out" '^size 4 boot pmi$' "it has 4 brokers, bootstrapped by Slurm's PMI"
+ok "a 4-task job ran one task on each of the 4 brokers" \
+    sh -c "[ \"\$(grep -Ec '^task [0-3] on rank [0-3]$' '$TMP/start.out')\" -eq 4 ] && [ \"\$(grep -E '^task' '$TMP/start.out' | awk '{print \$5}' | sort -u | wc -l)\" -eq 4 ]"
 
 if command -v mpicc >/dev/null; then
     mpicc -o "$TMP/mpi-ring" "$EDDY_SRCDIR/test/mpi/mpi-ring.c" >"$TMP/mpicc" 2>&1

@@ -1,0 +1,28 @@
+/* nest.h - what a nested instance learns from the instance it runs in:
+ * the R of the job whose tasks its brokers are (renumbered so that the
+ * k-th rank of the allocation is the child's rank k, the broker that task
+ * k starts) and the job's batch script.  Used by `eddy start` under PMI.
+ */
+#ifndef EDDY_CMD_NEST_H
+#define EDDY_CMD_NEST_H
+
+#include <jansson.h>
+
+#include "engine/error.h"
+
+/* A copy of R (version 1) with its ranks renumbered 0..n-1 in ascending
+ * order: R_lite entries and properties follow their ranks, the nodelist
+ * (in rank order already) and times are kept.  Returns a new R, or NULL
+ * with errno EINVAL (err says why: not R, no ranks) or ENOMEM.
+ */
+json_t *eddy_nest_renumber_R (json_t *R, eddy_error_t *err);
+
+/* From the parent at uri, job id (any FLUID form): its R, renumbered
+ * (*R, the caller's), and if script is not NULL its batch script
+ * (attributes.system.batch.script, malloc'd, or NULL when the job has
+ * none).  0, or -1 with errno and err ("job ID: R: ...").
+ */
+int eddy_nest_fetch (const char *uri, const char *id, json_t **R, char **script,
+                     eddy_error_t *err);
+
+#endif /* !EDDY_CMD_NEST_H */
