@@ -52,7 +52,11 @@ cd "$TMP" || exit 1
 
 munged_start "$TMP/munge" || { echo "munged does not start"; exit 1; }
 mkdir "$TMP/security" "$TMP/conf" "$TMP/own" "$TMP/imp"
-printf '[sign]\nmunge-socket = "%s"\n' "$TMP/munge/sock" >"$TMP/security/sign.toml"
+# the configuration is the example files eddy ships (etc/examples: the
+# admin guide's sign.toml, imp.toml, access.toml and exec.toml), with only
+# this test's paths and user names put in: they work as written
+EX=$EDDY_SRCDIR/etc/examples
+sed "s|/run/munge/munge.socket.2|$TMP/munge/sock|" "$EX/sign.toml" >"$TMP/security/sign.toml"
 chmod -R a+rX "$TMP/security"
 
 # the prolog, root's: its uid and the job's user, appended; fails on demand
@@ -67,33 +71,29 @@ chmod 755 "$TMP/prolog"
 # (T56_IMP=FILE: another build of cmd/test/eddy-imp, to compare its cost)
 install -o root -g root -m 4755 "${T56_IMP:-$EDDY_BUILDDIR/cmd/test/eddy-imp}" "$TMP/imp/eddy-imp"
 mkdir -m 755 "$TMP/imp/imp.conf.d"
-cat >"$TMP/imp/imp.conf.d/imp.toml" <<IMP
-[exec]
-allowed-users = [ "$OWN" ]
-allowed-shells = [ "$SHELL_" ]
-
-[run.prolog]
-path = "$TMP/prolog"
-allowed-users = [ "$OWN" ]
-allowed-environment = [ "EDDY_*" ]
-
-[sign]
-max-ttl = 3600
-allowed-types = [ "munge" ]
-munge-socket = "$TMP/munge/sock"
-IMP
+sed -e "s|\"eddy\"|\"$OWN\"|" -e "s|/usr/bin/eddy-shell|$SHELL_|" \
+    -e "s|/etc/eddy/system/prolog|$TMP/prolog|" -e "s|/etc/eddy/system/epilog|$TMP/epilog|" \
+    "$EX/imp.toml" >"$TMP/imp/imp.conf.d/imp.toml"
+# eddy-imp checks signatures as the instance does: the same sign.toml
+cp "$TMP/security/sign.toml" "$TMP/imp/imp.conf.d/sign.toml"
+for f in imp sign; do
+    diff <(sed "s|$TMP/munge/sock|/run/munge/munge.socket.2|; s|$SHELL_|/usr/bin/eddy-shell|; s|\"$OWN\"|\"eddy\"|; s|$TMP/prolog|/etc/eddy/system/prolog|; s|$TMP/epilog|/etc/eddy/system/epilog|" \
+        "$TMP/imp/imp.conf.d/$f.toml") "$EX/$f.toml" >"$TMP/diff.$f" 2>&1
+    _report $? "eddy-imp's $f.toml is the shipped example but for the paths and names" "$TMP/diff.$f"
+done
+chmod 644 "$TMP/imp/imp.conf.d/sign.toml"
+cat >"$TMP/epilog" <<EPILOG
+#!/bin/sh
+exit 0
+EPILOG
+chmod 755 "$TMP/epilog"
 chmod 644 "$TMP/imp/imp.conf.d/imp.toml"
 
+cp "$EX/access.toml" "$TMP/conf/access.toml"
+sed "s|/usr/sbin/eddy-imp|$TMP/imp/eddy-imp|" "$EX/exec.toml" >"$TMP/conf/exec.toml"
 cat >"$TMP/conf/instance.toml" <<CONF
 [broker]
 statedir = "$TMP/own/state"
-
-[access]
-allow-guest-user = true
-allow-root-owner = true
-
-[exec]
-imp = "$TMP/imp/eddy-imp"
 
 [job-manager.prolog]
 command = [ "$TMP/prolog" ]
@@ -254,15 +254,10 @@ fi
 exit 0
 EPILOG
 chmod 755 "$TMP/epilog"
-cat >>"$TMP/imp/imp.conf.d/imp.toml" <<IMP
-
-[run.epilog]
-path = "$TMP/epilog"
-allowed-users = [ "$OWN" ]
-allowed-environment = [ "EDDY_*" ]
-IMP
+# (eddy-imp's [run.epilog] is the example's, there from the start)
 cp "$TMP/conf/instance.toml" "$TMP/instance.toml.pre-epilog"
-sed -i 's|^imp = .*|&\nkill-timeout = "1s"|' "$TMP/conf/instance.toml"
+cp "$TMP/conf/exec.toml" "$TMP/exec.toml.pre-epilog"
+sed -i 's|^imp = .*|&\nkill-timeout = "1s"|' "$TMP/conf/exec.toml"
 cat >>"$TMP/conf/instance.toml" <<CONF
 
 [job-manager.epilog]
@@ -288,6 +283,7 @@ has "$TMP/drain" "^0 epilog timed out for job $job8" "  and the node is drained 
 rm -f "$TMP/hang-epilog"
 ok "the owner undrains it" as "$OWN" "$EDDY" resource undrain 0
 mv "$TMP/instance.toml.pre-epilog" "$TMP/conf/instance.toml"
+mv "$TMP/exec.toml.pre-epilog" "$TMP/conf/exec.toml"
 
 # ---- throughput: N /bin/true jobs of the owner, then of alice (through
 # eddy-imp), without the prolog (removed by a reload); T56_JOBS=1000 for
