@@ -54,6 +54,8 @@ static int alloc_run (int argc, char **argv);
     "                        afterok (ended successfully), afternotok (failed)\n"            \
     "      --begin-time=TIME hold the job until TIME: +DURATION, epoch seconds or\n"        \
     "                        YYYY-MM-DDTHH:MM[:SS][Z]\n"                                       \
+    "      --job-name=NAME   the job's name in eddy jobs (default: the command's; for\n"      \
+    "                        eddy batch, the script's)\n"                                     \
     "      --quiet           do not print job ids\n"
 
 const struct eddy_cmd cmd_submit = {
@@ -310,6 +312,25 @@ static void add_begin_time (const char *cmd, struct opts *o, const char *arg)
     json_array_append_new (o->deps, json_pack ("{s:s s:s}", "scheme", "begin-time", "value", text));
 }
 
+/* attributes.system.job.name (as Flux's): printable, at most 63 bytes
+ * (what eddy jobs shows of a name); refused otherwise. */
+static void set_job_name (const char *cmd, json_t *attrs, const char *name)
+{
+    size_t n = strlen (name);
+    if (n == 0 || n > 63)
+        eddy_cmd_die (cmd, "--job-name: '%s' is %s", name, n ? "longer than 63 bytes" : "empty");
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+            eddy_cmd_die (cmd, "--job-name: the name holds a control character");
+    json_t *sys = sys_attrs (attrs);
+    json_t *job = json_object_get (sys, "job");
+    if (!json_is_object (job)) {
+        job = json_object ();
+        json_object_set_new (sys, "job", job);
+    }
+    json_object_set_new (job, "name", json_string (name));
+}
+
 static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, char **argv,
                        struct opts *o, bool is_submit, bool need_command)
 {
@@ -333,6 +354,7 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
         { "dependency", required_argument, NULL, 'd' },
         { "begin-time", required_argument, NULL, 'b' },
         { "cpu-affinity", required_argument, NULL, 'A' },
+        { "job-name", required_argument, NULL, 'J' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -415,6 +437,9 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
             break;
         case 'A':
             set_affinity (cmd, o->attrs, optarg);
+            break;
+        case 'J':
+            set_job_name (cmd, o->attrs, optarg);
             break;
         case 'C':
             if (!is_submit)
@@ -830,6 +855,13 @@ static int batch_run (int argc, char **argv)
         set_output ("batch", o.attrs, "stdout", "eddy-{{id}}.out");
     json_object_set_new (sys, "batch", json_pack ("{s:s}", "script", text));
     free (text);
+    /* named after its script, as Flux's batch jobs */
+    if (!json_object_get (json_object_get (sys, "job"), "name")) {
+        const char *slash = strrchr (argv[i], '/');
+        char name[64];
+        snprintf (name, sizeof (name), "%s", slash ? slash + 1 : argv[i]);
+        set_job_name ("batch", o.attrs, name);
+    }
     /* the script's own arguments go after --batch: eddy start passes them on */
     char **v = xcalloc (argc - i + 1, sizeof (char *));
     v[0] = "--batch";

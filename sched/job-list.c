@@ -221,7 +221,13 @@ static void set_name (struct jrec *r, json_t *jobspec)
         r->ntasks = eddy_jobspec_ntasks (js);
         r->nnodes = eddy_jobspec_nnodes (js);
         r->duration = eddy_jobspec_duration (js);
-        if ((cmd = eddy_jobspec_command (js)) && (arg0 = json_string_value (json_array_get (cmd, 0)))) {
+        /* attributes.system.job.name (eddy submit --job-name), else the
+         * command's base name */
+        const char *given = json_string_value (json_object_get (
+            json_object_get (json_object_get (eddy_jobspec_attributes (js), "system"), "job"), "name"));
+        if (given && *given)
+            set_text (&r->name, given, 63);
+        else if ((cmd = eddy_jobspec_command (js)) && (arg0 = json_string_value (json_array_get (cmd, 0)))) {
             const char *slash = strrchr (arg0, '/');
             set_text (&r->name, slash ? slash + 1 : arg0, 63);
         }

@@ -55,6 +55,7 @@ echo "parent uri \$EDDY_URI"
 id=\$(eddy batch -N 2 -n 2 -c 1 inner.sh); echo "batch rc=\$? id=\$id"
 eddy job wait \$id; echo "job wait rc=\$?"
 echo "parent jobs \$(eddy jobs -a -n | wc -l)"
+echo "parent name \$(eddy jobs -a -n -o '{name}')"
 eddy job info \$id R >parent-R.out
 echo "outfile \$(ls eddy-*.out)"
 
@@ -81,12 +82,21 @@ echo "nobatch rc=\$? \$((\$(date +%s) - s)) s"
 eddy batch -N 1 nosuch.sh; echo "nosuch rc=\$?"
 eddy batch -N 1 empty.sh; echo "empty rc=\$?"
 eddy batch -N 2 -n 1 inner.sh; echo "fewer rc=\$?"
+# --job-name (any job, as Flux's), and names it refuses
+n=\$(eddy submit --job-name=my-analysis true); eddy job wait \$n
+echo "named \$(eddy jobs -a -n -o '{id.f58} {name}' | grep "^\$n " | cut -d' ' -f2)"
+eddy submit --job-name= true; echo "emptyname rc=\$?"
+eddy submit --job-name="\$(printf 'a\tb')" true; echo "ctlname rc=\$?"
 SH
 (cd "$TMP" && timeout 600 eddy start --size 4 sh batch.sh) >"$TMP/batch" 2>&1
 _report $? "the nesting script runs in a 4-broker instance" "$TMP/batch"
 has "$TMP/batch" '^batch rc=0 id=ƒ' "eddy batch prints the job id"
 has "$TMP/batch" '^job wait rc=3$' "the batch job's status is the script's (3)"
 has "$TMP/batch" '^parent jobs 1$' "the parent lists exactly one job for it"
+has "$TMP/batch" '^parent name inner.sh$' "named after its script"
+has "$TMP/batch" '^named my-analysis$' "eddy submit --job-name names a job in eddy jobs"
+has "$TMP/batch" '^emptyname rc=1$' "an empty --job-name is refused"
+has "$TMP/batch" '^ctlname rc=1$' "a --job-name with a control character is refused"
 out=$(ls "$TMP"/eddy-ƒ*.out 2>/dev/null | head -1)
 ok "the output goes to eddy-{{id}}.out by default" test -n "$out"
 [ -n "$out" ] || out=$TMP/none
