@@ -541,6 +541,11 @@ void guard_run (int argc, char **argv, char **envp)
          * in; cpus this process cannot hold in a mask (CPU_SETSIZE) are
          * shown, not applied */
         bool cpus = strcmp (a[4], "-") != 0;
+        /* the list goes into the task's environment as given: only the
+         * form the shell writes (eddy-imp's caller must not put anything
+         * else into another user's job) */
+        if (cpus && a[4][strspn (a[4], "0123456789,-")] != '\0')
+            _exit (125);
         t->masked = cpus && arg_cpus (a[4], &t->mask) == 0;
         if (sp.cpus_slot >= 0
             && asprintf (&t->cpusenv, "EDDY_TASK_CPUS=%s", cpus ? a[4] : "") < 0)

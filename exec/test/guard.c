@@ -181,6 +181,50 @@ static void tasks_get_local_ids_and_are_bound_to_their_cpus (void **state)
     run_end (&r, 2);
 }
 
+/* A task's cpu list goes into its environment as given, so one not of the
+ * shell's form (digits, commas, dashes) is refused before anything runs:
+ * eddy-imp's caller writes these arguments for another user's job.
+ */
+static void a_cpu_list_not_of_the_shells_form_runs_nothing (void **state)
+{
+    struct run r;
+    struct guard_report rep;
+    char buf[256];
+    int status;
+
+    memset (&r, 0, sizeof (r));
+    r.argv[0] = "/bin/sh";
+    r.argv[1] = "-c";
+    r.argv[2] = "echo ran";
+    r.envp[0] = "PATH=/usr/bin:/bin";
+    r.envp[1] = "EDDY_TASK_RANK=x";
+    r.envp[2] = "EDDY_TASK_CPUS=x";
+    assert_int_equal (pipe2 (r.out[0], O_CLOEXEC), 0);
+    r.tasks[0].out = r.tasks[0].err = r.out[0][1];
+    r.tasks[0].pmi = -1;
+    r.tasks[0].cpus = "0;echo injected";
+    assert_true (asprintf (&r.tasks[0].rankenv, "EDDY_TASK_RANK=%d", 0) > 0);
+    r.spec = (struct guard_spec){ .argv = r.argv, .envp = r.envp, .rank_slot = 1,
+                                  .path = "/bin/sh", .devnull = open ("/dev/null", O_RDONLY),
+                                  .ntasks = 1, .tasks = r.tasks, .pids = r.pids };
+    r.guard = guard_start (&r.spec, &r.report, &r.lifeline);
+    assert_true (r.guard > 0);
+    close (r.spec.devnull);
+    close (r.out[0][1]);
+    free (r.tasks[0].rankenv);
+    bool started = false;
+    while (next_report (&r, &rep))
+        started = started || rep.kind == GUARD_STARTED;
+    assert_false (started);
+    read_all (&r, 0, buf, sizeof (buf));
+    assert_string_equal (buf, "");
+    close (r.report);
+    close (r.lifeline);
+    close (r.out[0][0]);
+    assert_int_equal (waitpid (r.guard, &status, 0), r.guard);
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 125);
+}
+
 static void tasks_are_reported_with_their_statuses (void **state)
 {
     struct run r;
@@ -452,6 +496,7 @@ int main (void)
         cmocka_unit_test (stat_ppid_refuses_malformed_text),
         cmocka_unit_test (tasks_are_reported_with_their_statuses),
         cmocka_unit_test (tasks_get_local_ids_and_are_bound_to_their_cpus),
+        cmocka_unit_test (a_cpu_list_not_of_the_shells_form_runs_nothing),
         cmocka_unit_test (a_signal_on_the_lifeline_reaches_the_task),
         cmocka_unit_test (the_end_of_the_lifeline_kills_every_process_of_the_job),
         cmocka_unit_test (a_guard_runs_its_tasks_in_its_cgroup),
