@@ -190,9 +190,10 @@ char *jobutil_read_file (const char *path, size_t *lenp)
         return NULL;
     buf = xmalloc (size);
     for (;;) {
-        size_t n = fread (buf + len, 1, size - len, f);
+        /* one byte kept for the NUL that ends the text */
+        size_t n = fread (buf + len, 1, size - 1 - len, f);
         len += n;
-        if (len < size) {
+        if (len < size - 1) {
             if (ferror (f)) {
                 free (buf);
                 buf = NULL;
@@ -218,6 +219,8 @@ char *jobutil_read_file (const char *path, size_t *lenp)
     }
     if (f != stdin)
         fclose (f);
+    if (buf)
+        buf[len] = '\0';
     *lenp = len;
     return buf;
 }

@@ -25,7 +25,8 @@ void jobutil_f58 (uint64_t id, char *buf, size_t len);
  */
 int jobutil_exit_code (json_t *result);
 
-/* A whole file ("-" = stdin, at most 64 MiB), malloc'd; NULL + errno. */
+/* A whole file ("-" = stdin, at most 64 MiB), malloc'd and NUL-terminated
+ * (the NUL not counted in *lenp); NULL + errno. */
 char *jobutil_read_file (const char *path, size_t *lenp);
 
 /* "eddy-CMD: JOB: exception TYPE[: NOTE]" on stderr (no colon when the note

@@ -233,6 +233,11 @@ int main (int argc, char **argv)
             return 1;
         }
         printf ("%s\n", Jtext);
+        free (Jtext);
+        free (text);
+        eddy_jobspec_destroy (js);
+        json_decref (env);
+        json_decref (attrs);
         return 0;
     }
     if (Jfile) {

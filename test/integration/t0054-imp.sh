@@ -132,7 +132,7 @@ gid_g=$(getent group "$GROUP" | cut -d: -f3)
 sed -n 2p "$TMP/out1" | tr ' ' '\n' | grep -qx "$gid_g"
 _report $? "in alice's groups (id -G has $GROUP)" "$TMP/out1"
 has "$TMP/inst" "^output1: .*\"data\": ?\"([^\"]*\\\\n)?$TMP/alice\\\\n" "in the job's working directory"
-has "$TMP/inst" '^output1: .*"data": ?"([^"]*\\n)?from-alice\\n"' "with the environment alice signed"
+has "$TMP/inst" '^output1: .*"data": ?"([^"]*\\n)?from-alice\\n' "with the environment alice signed"
 # eddy-imp, once alice, is the job's shell itself (the guard linked in):
 # the task's parent is a process of eddy-imp, not an exec of eddy-shell
 has "$TMP/inst" '^output1: .*"data": ?"([^"]*\\n)?\(eddy-imp\)\\n"' \
