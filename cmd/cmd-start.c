@@ -408,6 +408,7 @@ static int start_nested (struct inst *in, const char *broker, int fanout, char *
         in->reaped[0] = true;
         in->status[0] = status;
         teardown (in, 1.0, true);
+        free (scriptv);
         return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
     }
     if (script) {
@@ -565,9 +566,20 @@ static int start_run (int argc, char **argv)
     bool nested = !size_set && getenv ("PMI_FD") && getenv ("PMI_RANK") && getenv ("PMI_SIZE");
     if (batch && !nested)
         eddy_cmd_die ("start", "--batch: not a task of a job (no PMI_FD, PMI_RANK, PMI_SIZE)");
-    if (nested)
-        return start_nested (&in, broker, fanout, extra, nextra, bare, batch, timeout, argc - optind,
-                             argv + optind, bindir);
+    if (nested) {
+        int rc = start_nested (&in, broker, fanout, extra, nextra, bare, batch, timeout,
+                               argc - optind, argv + optind, bindir);
+        free (broker);
+        free (bindir);
+        for (int j = 0; j < nextra; j++)
+            free (extra[j]);
+        free (extra);
+        free (in.pids);
+        free (in.reaped);
+        free (in.status);
+        free (in.rundir);
+        return rc;
+    }
     if (!strcmp (tbon, "tcp")) {
         cert = xasprintf ("%s/curve.cert", in.rundir);
         char *kg[] = { xasprintf ("%s/eddy", bindir), "keygen", cert, NULL };
