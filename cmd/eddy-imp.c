@@ -759,8 +759,11 @@ int main (int argc, char **argv)
     json_t *conf = config (dir);
     if (!strcmp (argv[i], "exec"))
         return cmd_exec (conf, argc - i - 1, argv + i + 1);
-    if (!strcmp (argv[i], "kill"))
-        return cmd_kill (conf, argc - i - 1, argv + i + 1);
+    if (!strcmp (argv[i], "kill")) {
+        int rc = cmd_kill (conf, argc - i - 1, argv + i + 1);
+        json_decref (conf);
+        return rc;
+    }
     if (!strcmp (argv[i], "run"))
         return cmd_run (conf, argc - i - 1, argv + i + 1);
     die ("unknown command %s (exec, kill, run)", argv[i]);

@@ -274,6 +274,13 @@ int main (int argc, char **argv)
         double t = eddy_reactor_now (eddy_handle_reactor (run.h)) - t0;
         printf ("jobs %d failed %d seconds %.3f rate %.1f\n", run.count, run.failed, t,
                 t > 0 ? run.count / t : 0);
+        json_decref (run.payload);
+        eddy_close (run.h);
+        eddy_jobspec_destroy (js);
+        json_decref (R);
+        json_decref (J);
+        json_decref (env);
+        json_decref (attrs);
         return rc < 0 || run.failed ? 1 : 0;
     }
     eddy_future_t *f = eddy_rpc_pack (run.h, "exec.start", 0, EDDY_RPC_STREAMING,
@@ -291,6 +298,7 @@ int main (int argc, char **argv)
     eddy_close (run.h);
     eddy_jobspec_destroy (js);
     json_decref (R);
+    json_decref (J);
     json_decref (env);
     json_decref (attrs);
     return rc < 0 ? 1 : 0;
