@@ -566,19 +566,11 @@ static int start_run (int argc, char **argv)
     bool nested = !size_set && getenv ("PMI_FD") && getenv ("PMI_RANK") && getenv ("PMI_SIZE");
     if (batch && !nested)
         eddy_cmd_die ("start", "--batch: not a task of a job (no PMI_FD, PMI_RANK, PMI_SIZE)");
+    int rc;
     if (nested) {
-        int rc = start_nested (&in, broker, fanout, extra, nextra, bare, batch, timeout,
-                               argc - optind, argv + optind, bindir);
-        free (broker);
-        free (bindir);
-        for (int j = 0; j < nextra; j++)
-            free (extra[j]);
-        free (extra);
-        free (in.pids);
-        free (in.reaped);
-        free (in.status);
-        free (in.rundir);
-        return rc;
+        rc = start_nested (&in, broker, fanout, extra, nextra, bare, batch, timeout, argc - optind,
+                           argv + optind, bindir);
+        goto done;
     }
     if (!strcmp (tbon, "tcp")) {
         cert = xasprintf ("%s/curve.cert", in.rundir);
@@ -617,7 +609,8 @@ static int start_run (int argc, char **argv)
             free (bargv[j]);
     }
 
-    int rc = run_instance (&in, timeout, optind < argc ? &argv[optind] : NULL, bindir);
+    rc = run_instance (&in, timeout, optind < argc ? &argv[optind] : NULL, bindir);
+done:
     free (broker);
     free (bindir);
     free (cert);

@@ -263,43 +263,40 @@ int main (int argc, char **argv)
         fprintf (stderr, "exec-job: %s\n", err.text);
         return 1;
     }
+    int rc;
     if (run.count > 1) {
         run.payload = json_pack ("{s:I s:i s:O s:O s:O*}", "id", (json_int_t)run.id, "userid",
                                  userid, "R", R, "jobspec", eddy_jobspec_json (js), "J", J);
         eddy_reactor_now_update (eddy_handle_reactor (run.h));
         double t0 = eddy_reactor_now (eddy_handle_reactor (run.h));
         batch_send (&run);
-        int rc = eddy_reactor_run (eddy_handle_reactor (run.h), EDDY_RUN_DEFAULT);
+        rc = eddy_reactor_run (eddy_handle_reactor (run.h), EDDY_RUN_DEFAULT);
         eddy_reactor_now_update (eddy_handle_reactor (run.h));
         double t = eddy_reactor_now (eddy_handle_reactor (run.h)) - t0;
         printf ("jobs %d failed %d seconds %.3f rate %.1f\n", run.count, run.failed, t,
                 t > 0 ? run.count / t : 0);
         json_decref (run.payload);
-        eddy_close (run.h);
-        eddy_jobspec_destroy (js);
-        json_decref (R);
-        json_decref (J);
-        json_decref (env);
-        json_decref (attrs);
-        return rc < 0 || run.failed ? 1 : 0;
+        rc = rc < 0 || run.failed ? 1 : 0;
     }
-    eddy_future_t *f = eddy_rpc_pack (run.h, "exec.start", 0, EDDY_RPC_STREAMING,
-                                      "{s:I s:i s:O s:O s:O*}", "id", (json_int_t)run.id,
-                                      "userid", userid, "R", R, "jobspec", eddy_jobspec_json (js),
-                                      "J", J);
-    if (!f || eddy_future_then (f, -1, stream_cb, &run) < 0) {
-        fprintf (stderr, "exec-job: exec.start: %s\n", strerror (errno));
-        return 1;
+    else {
+        eddy_future_t *f = eddy_rpc_pack (run.h, "exec.start", 0, EDDY_RPC_STREAMING,
+                                          "{s:I s:i s:O s:O s:O*}", "id", (json_int_t)run.id,
+                                          "userid", userid, "R", R, "jobspec",
+                                          eddy_jobspec_json (js), "J", J);
+        if (!f || eddy_future_then (f, -1, stream_cb, &run) < 0) {
+            fprintf (stderr, "exec-job: exec.start: %s\n", strerror (errno));
+            return 1;
+        }
+        rc = eddy_reactor_run (eddy_handle_reactor (run.h), EDDY_RUN_DEFAULT) < 0 ? 1 : 0;
+        eddy_future_destroy (f);
+        eddy_future_destroy (run.kill_f);
+        eddy_watcher_destroy (run.kill_timer);
     }
-    int rc = eddy_reactor_run (eddy_handle_reactor (run.h), EDDY_RUN_DEFAULT);
-    eddy_future_destroy (f);
-    eddy_future_destroy (run.kill_f);
-    eddy_watcher_destroy (run.kill_timer);
     eddy_close (run.h);
     eddy_jobspec_destroy (js);
     json_decref (R);
     json_decref (J);
     json_decref (env);
     json_decref (attrs);
-    return rc < 0 ? 1 : 0;
+    return rc;
 }
