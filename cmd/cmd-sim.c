@@ -22,10 +22,11 @@
 
 static int sim_run (int argc, char **argv);
 int sim_replay (int argc, char **argv);
+int sim_generate (int argc, char **argv);
 
 const struct eddy_cmd cmd_sim = {
     .name = "sim",
-    .usage = "eddy sim boot|replay [OPTIONS]",
+    .usage = "eddy sim boot|replay|generate [OPTIONS]",
     .summary = "Run eddy in the discrete-event simulator.",
     .help = "boot: boot a virtual instance of N brokers in one process, ping the\n"
             "deepest rank from rank 0, publish an event and check that every rank\n"
@@ -35,7 +36,19 @@ const struct eddy_cmd cmd_sim = {
             "  -l, --latency=S     per-hop link latency in seconds (default 0.00005)\n"
             "  -j, --jitter=S      extra uniform per-hop delay in [0, S) (default 0)\n"
             "      --seed=S        random seed (default 1)\n"
-            "replay TRACE: replay an SWF trace through the full stack (eddy sim replay --help).\n",
+            "replay TRACE: replay an SWF trace through the full stack (eddy sim replay --help).\n"
+            "generate: write a synthetic SWF workload (docs/simulator.md).\n"
+            "  -m, --model=M       lublin (batch and interactive, the default) or\n"
+            "                      lublin-typeless: Lublin and Feitelson 2003\n"
+            "  -r, --resample=TRACE  a bootstrap of TRACE's jobs at its arrival times\n"
+            "  -p, --procs=P       machine size (required for a model; for a resample,\n"
+            "                      default the trace's MaxProcs)\n"
+            "  -n, --jobs=N        number of jobs (required)\n"
+            "      --seed=S        random seed (default 1)\n"
+            "      --load-factor=F arrivals F times as dense (default 1)\n"
+            "      --estimate-factor=F  model: requested time = run x F (default 1)\n"
+            "      --start-hour=H  model: hour of the day at time 0 (default 0)\n"
+            "  -o, --output=FILE   write there (default stdout)\n",
     .run = sim_run,
 };
 
@@ -175,5 +188,7 @@ static int sim_run (int argc, char **argv)
         return boot (argc - 1, argv + 1);
     if (!strcmp (argv[1], "replay"))
         return sim_replay (argc - 1, argv + 1);
-    eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot, replay)", argv[1]);
+    if (!strcmp (argv[1], "generate"))
+        return sim_generate (argc - 1, argv + 1);
+    eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot, replay, generate)", argv[1]);
 }
