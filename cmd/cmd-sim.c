@@ -23,10 +23,11 @@
 static int sim_run (int argc, char **argv);
 int sim_replay (int argc, char **argv);
 int sim_generate (int argc, char **argv);
+int sim_compare (int argc, char **argv);
 
 const struct eddy_cmd cmd_sim = {
     .name = "sim",
-    .usage = "eddy sim boot|replay|generate [OPTIONS]",
+    .usage = "eddy sim boot|replay|generate|compare [OPTIONS]",
     .summary = "Run eddy in the discrete-event simulator.",
     .help = "boot: boot a virtual instance of N brokers in one process, ping the\n"
             "deepest rank from rank 0, publish an event and check that every rank\n"
@@ -48,7 +49,20 @@ const struct eddy_cmd cmd_sim = {
             "      --load-factor=F arrivals F times as dense (default 1)\n"
             "      --estimate-factor=F  model: requested time = run x F (default 1)\n"
             "      --start-hour=H  model: hour of the day at time 0 (default 0)\n"
-            "  -o, --output=FILE   write there (default stdout)\n",
+            "  -o, --output=FILE   write there (default stdout)\n"
+            "compare TRACE...: a grid of replays and a report (docs/simulator.md).\n"
+            "  -t, --trace=FILE    a trace (repeatable; or as arguments)\n"
+            "  -p, --policy=P,...  policies (default fcfs,easy,conservative; PATH.so too)\n"
+            "  -s, --seed=S,...    seeds (default 1)\n"
+            "  -m, --machine=M,... NODESxCORES or an R file (default: from the trace)\n"
+            "  -f, --faults=SPEC   a fault setting: none, or replay --fault items\n"
+            "                      KIND:RANK@T separated by commas (repeatable)\n"
+            "  -n, --jobs=N        the first N jobs of each trace\n"
+            "  -a, --replay-arg=ARG  another option for every replay (repeatable)\n"
+            "  -j, --parallel=N    replays at once (default: the CPUs)\n"
+            "      --local         run here even when EDDY_URI names an instance\n"
+            "  -o, --output=DIR    new or empty directory for runs/, combined.csv,\n"
+            "                      combined.json and index.html (required)\n",
     .run = sim_run,
 };
 
@@ -190,5 +204,7 @@ static int sim_run (int argc, char **argv)
         return sim_replay (argc - 1, argv + 1);
     if (!strcmp (argv[1], "generate"))
         return sim_generate (argc - 1, argv + 1);
-    eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot, replay, generate)", argv[1]);
+    if (!strcmp (argv[1], "compare"))
+        return sim_compare (argc - 1, argv + 1);
+    eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot, replay, generate, compare)", argv[1]);
 }
