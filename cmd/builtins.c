@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include "cmd/cmd.h"
 
+extern const struct eddy_cmd cmd_account;
 extern const struct eddy_cmd cmd_alloc;
 extern const struct eddy_cmd cmd_batch;
 extern const struct eddy_cmd cmd_config;
@@ -33,6 +34,7 @@ extern const struct eddy_cmd cmd_start;
 extern const struct eddy_cmd cmd_submit;
 
 const struct eddy_cmd *const eddy_cmds[] = {
+    &cmd_account,
     &cmd_alloc,
     &cmd_batch,
     &cmd_config,
