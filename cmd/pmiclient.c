@@ -318,7 +318,10 @@ int eddy_pmi_client_put (eddy_pmi_client_t *pc, const char *key, const char *val
     if (check_kv (pc, key, value, err) < 0)
         return -1;
     if (pc->sign_try) {
-        cred = eddy_pmisign_wrap (pc->munge_socket, pc->kvsname, pc->rank, key, value, &e);
+        /* good for as long as the barriers may take (each reply within
+         * the timeout), and at least munged's usual 300 s */
+        int ttl = pc->timeout * 3 > 300 ? (int)(pc->timeout * 3) : 300;
+        cred = eddy_pmisign_wrap (pc->munge_socket, ttl, pc->kvsname, pc->rank, key, value, &e);
         if (!cred && (pc->sign_required || errno != ECONNREFUSED)) {
             eddy_error_set (err, "%s", e.text);
             return -1;

@@ -115,8 +115,8 @@ static const char *where (const char *socket)
     return socket && *socket ? socket : EDDY_SIGN_MUNGE_SOCKET_DEFAULT;
 }
 
-char *eddy_pmisign_wrap (const char *socket, const char *kvsname, int rank, const char *key,
-                         const char *value, eddy_error_t *err)
+char *eddy_pmisign_wrap (const char *socket, int ttl, const char *kvsname, int rank,
+                         const char *key, const char *value, eddy_error_t *err)
 {
     char *payload = eddy_pmisign_payload (kvsname, rank, key, value);
     char *cred = NULL;
@@ -133,7 +133,8 @@ char *eddy_pmisign_wrap (const char *socket, const char *kvsname, int rank, cons
     }
     /* only this user (and root) may read it: the PMI server may not */
     if (munge_ctx_set (ctx, MUNGE_OPT_UID_RESTRICTION, getuid ()) != EMUNGE_SUCCESS
-        || munge_ctx_set (ctx, MUNGE_OPT_CIPHER_TYPE, MUNGE_CIPHER_DEFAULT) != EMUNGE_SUCCESS) {
+        || munge_ctx_set (ctx, MUNGE_OPT_CIPHER_TYPE, MUNGE_CIPHER_DEFAULT) != EMUNGE_SUCCESS
+        || (ttl > 0 && munge_ctx_set (ctx, MUNGE_OPT_TTL, ttl) != EMUNGE_SUCCESS)) {
         errno = ENOMEM;
         eddy_error_set (err, "out of memory");
         goto done;

@@ -23,13 +23,14 @@ bool eddy_pmisign_is_signed (const char *value);
 
 /* Sign value as this process's real user, for key put by rank in the
  * job whose PMI kvsname is kvsname: a MUNGE credential (encrypted, uid
- * restricted to getuid (), munged's default ttl) through socket (NULL or
- * "": libmunge's default).  Returns its text (malloc'd, printable, no
+ * restricted to getuid (), good for ttl seconds, 0 for munged's default;
+ * munged caps it at its own maximum) through socket (NULL or "":
+ * libmunge's default).  Returns its text (malloc'd, printable, no
  * spaces), or NULL with errno: ECONNREFUSED (munged does not answer),
  * ENOMEM, EPERM (munged refused); err->text says which.
  */
-char *eddy_pmisign_wrap (const char *socket, const char *kvsname, int rank, const char *key,
-                         const char *value, eddy_error_t *err);
+char *eddy_pmisign_wrap (const char *socket, int ttl, const char *kvsname, int rank,
+                         const char *key, const char *value, eddy_error_t *err);
 
 /* Verify cred, the value the PMI server gave for key, and return the
  * value it signs (malloc'd), or NULL with errno and err->text naming key
