@@ -25,6 +25,7 @@
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/config-schema.h"
+#include "cmd/configfile.h"
 #include "cmd/nest.h"
 #include "cmd/pmiclient.h"
 #include "cmd/statelock.h"
@@ -52,6 +53,8 @@ const struct eddy_cmd cmd_start = {
             "                        every broker reads (default: $EDDY_CONFIG_PATH, else none)\n"
             "      --timeout=S       give up if the instance is not up in S seconds (default 60)\n"
             "      --batch           (as a job's task) run the job's batch script (eddy batch)\n"
+            "      --pmi-sign=MODE   (as a job's task) PMI values MUNGE-signed: auto (default:\n"
+            "                        required when the PMI server is another user's), munge, none\n"
             "The command runs with EDDY_URI set to rank 0's local socket; eddy start\n"
             "exits with its status.  Without --size, as a task of a job (PMI_FD, PMI_RANK,\n"
             "PMI_SIZE set) each task starts one broker of one instance bootstrapped by\n"
@@ -338,15 +341,41 @@ static void nested_die (const char *fmt, ...)
     eddy_cmd_die ("start", "%s", msg);
 }
 
+/* The sign configuration a batch script's J is verified with when the
+ * parent is not this user's (munge only; munged's socket from the
+ * security config's [sign], as the brokers take it), or NULL when the
+ * parent's copy of the jobspec will do: --pmi-sign=none, or auto with a
+ * PMI server of this user's own (or root's).
+ */
+static struct eddy_sign_conf *batch_verify (int pmi_sign)
+{
+    const char *fd = getenv ("PMI_FD");
+    if (pmi_sign == EDDY_PMI_SIGN_NONE
+        || (pmi_sign == EDDY_PMI_SIGN_AUTO && fd && eddy_pmi_server_is_own (atoi (fd))))
+        return NULL;
+    struct eddy_sign_conf *sc = xcalloc (1, sizeof (*sc));
+    const char *path = getenv ("EDDY_SECURITY_CONFIG_PATH");
+    json_t *sec = NULL;
+    eddy_error_t err;
+    if (path && *path && !(sec = eddy_config_load (path, &err)))
+        nested_die ("%s", err.text);
+    if (eddy_sign_conf_parse (sc, json_object_get (sec, "sign"), false, &err) < 0)
+        nested_die ("%s: %s", path, err.text);
+    json_decref (sec);
+    sc->allowed = EDDY_SIGN_MUNGE;
+    return sc;
+}
+
 /* As one task of a job under PMI-1: one broker (it bootstraps by PMI
  * itself); in an eddy job, -S parent-uri and jobid, and on rank 0 the
  * job's R for the resource module.  Rank 0 runs the command (with
- * --batch, the job's batch script, from the parent); the other ranks wait
+ * --batch, the job's batch script, from the parent, or from its signed J
+ * where the parent is not trusted: batch_verify ()); the other ranks wait
  * for their broker, which exits when rank 0 shuts the instance down.
  */
 static int start_nested (struct inst *in, const char *broker, int fanout, char **extra, int nextra,
-                         bool bare, bool batch, double timeout, int argc, char **argv,
-                         const char *bindir)
+                         bool bare, bool batch, int pmi_sign, double timeout, int argc,
+                         char **argv, const char *bindir)
 {
     const char *parent = getenv ("EDDY_URI");
     const char *jobid = getenv ("EDDY_JOB_ID");
@@ -360,9 +389,11 @@ static int start_nested (struct inst *in, const char *broker, int fanout, char *
 
     if (batch && !(parent && jobid))
         nested_die ("--batch: not a task of an eddy job (EDDY_URI, EDDY_JOB_ID)");
+    struct eddy_sign_conf *verify = rank0 && batch ? batch_verify (pmi_sign) : NULL;
     if (rank0 && parent && jobid
-        && eddy_nest_fetch (parent, jobid, &R, batch ? &script : NULL, &err) < 0)
+        && eddy_nest_fetch (parent, jobid, &R, batch ? &script : NULL, verify, &err) < 0)
         nested_die ("%s", err.text);
+    free (verify);
     if (rank0 && batch && !script)
         nested_die ("--batch: job %s has no batch script", jobid);
     in->size = 1;
@@ -442,6 +473,7 @@ static int start_run (int argc, char **argv)
         { "policy", required_argument, NULL, 'P' },
         { "config-path", required_argument, NULL, 'C' },
         { "batch", no_argument, NULL, 'b' },
+        { "pmi-sign", required_argument, NULL, 'G' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -453,6 +485,7 @@ static int start_run (int argc, char **argv)
     int nextra = 0;
     const char *config_path = getenv ("EDDY_CONFIG_PATH");
     bool size_set = false, bare = false, batch = false;
+    int pmi_sign = EDDY_PMI_SIGN_AUTO;
     int c;
 
     optind = 1;
@@ -518,6 +551,11 @@ static int start_run (int argc, char **argv)
         case 'b':
             batch = true;
             break;
+        case 'G':
+            if ((pmi_sign = eddy_pmi_sign_parse (optarg)) < 0)
+                eddy_cmd_die ("start", "--pmi-sign: '%s' is not auto, munge or none", optarg);
+            extra[nextra++] = xasprintf ("--pmi-sign=%s", optarg);
+            break;
         case 'P': {
             /* load it once here, so a bad plugin is named before brokers start */
             eddy_error_t perr;
@@ -568,8 +606,8 @@ static int start_run (int argc, char **argv)
         eddy_cmd_die ("start", "--batch: not a task of a job (no PMI_FD, PMI_RANK, PMI_SIZE)");
     int rc;
     if (nested) {
-        rc = start_nested (&in, broker, fanout, extra, nextra, bare, batch, timeout, argc - optind,
-                           argv + optind, bindir);
+        rc = start_nested (&in, broker, fanout, extra, nextra, bare, batch, pmi_sign, timeout,
+                           argc - optind, argv + optind, bindir);
         goto done;
     }
     if (!strcmp (tbon, "tcp")) {

@@ -33,6 +33,7 @@
 #include "engine/broker/topology.h"
 #include "engine/util/hostlist.h"
 #include "engine/util/idset.h"
+#include "engine/util/sign.h"
 #include "sched/rlist.h"
 #include "transport/local/server.h"
 #include "transport/zmq/overlay.h"
@@ -64,6 +65,8 @@ struct opts {
     char *own_rundir;        /* a runtime directory made here, removed at exit */
     char *own_bind_host;     /* PMI: the address of this host's name */
     bool have_keys;          /* keys: the instance's CURVE keys, from PMI */
+    int pmi_sign;            /* --pmi-sign: enum eddy_pmi_sign */
+    char pmi_munge_socket[256]; /* [sign] munge-socket, or "" */
     struct eddy_zmq_cert keys;
 };
 
@@ -605,6 +608,8 @@ static void pmi_boot (struct opts *o, bool tbon_set, bool bind_set)
     pmi_abort_on_die = o->pmi;
     o->rank = (uint32_t)eddy_pmi_client_rank (o->pmi);
     o->size = (uint32_t)eddy_pmi_client_size (o->pmi);
+    if (eddy_pmi_client_set_sign (o->pmi, o->pmi_sign, o->pmi_munge_socket, &err) < 0)
+        die (o->rank, "%s", err.text);
     if (!o->rundir) {
         const char *tmp = getenv ("TMPDIR");
         char *tmpl;
@@ -638,8 +643,8 @@ static void pmi_boot (struct opts *o, bool tbon_set, bool bind_set)
     if (eddy_pmi_client_barrier (o->pmi, &err) < 0)
         die (o->rank, "%s", err.text);
     if (o->rank > 0) {
-        char *pub = eddy_pmi_client_get (o->pmi, "eddy.curve-public", &err);
-        char *sec = pub ? eddy_pmi_client_get (o->pmi, "eddy.curve-secret", &err) : NULL;
+        char *pub = eddy_pmi_client_get (o->pmi, "eddy.curve-public", 0, &err);
+        char *sec = pub ? eddy_pmi_client_get (o->pmi, "eddy.curve-secret", 0, &err) : NULL;
         if (!sec || strlen (pub) != EDDY_CERT_KEY_LEN || strlen (sec) != EDDY_CERT_KEY_LEN)
             die (o->rank, "%s", sec ? "PMI: rank 0's CURVE keys are not keys" : err.text);
         strcpy (o->keys.public_key, pub);
@@ -655,7 +660,7 @@ static void pmi_boot (struct opts *o, bool tbon_set, bool bind_set)
  * process manager sees a well-behaved client.  Returns the parent's
  * endpoint (malloc'd), or NULL for rank 0.
  */
-static char *pmi_exchange (struct opts *o, const char *bound, uint32_t parent)
+static char *pmi_exchange (struct opts *o, const char *bound, uint32_t parent, const char **sign)
 {
     eddy_error_t err;
     char key[64], *puri = NULL;
@@ -669,11 +674,14 @@ static char *pmi_exchange (struct opts *o, const char *bound, uint32_t parent)
         die (o->rank, "%s", err.text);
     if (o->rank > 0) {
         snprintf (key, sizeof (key), "eddy.tbon.%u", parent);
-        if (!(puri = eddy_pmi_client_get (o->pmi, key, &err)))
+        if (!(puri = eddy_pmi_client_get (o->pmi, key, (int)parent, &err)))
             die (o->rank, "%s", err.text);
     }
     if (eddy_pmi_client_finalize (o->pmi, &err) < 0)
         die (o->rank, "%s", err.text);
+    *sign = eddy_pmi_client_sign_required (o->pmi) || eddy_pmi_client_signed_any (o->pmi)
+                ? "munge"
+                : "none";
     eddy_pmi_client_destroy (o->pmi);
     o->pmi = pmi_abort_on_die = NULL;
     return puri;
@@ -693,7 +701,8 @@ static void usage (void)
              "       eddy-broker --system [OPTIONS]   (the node's system instance, under systemd)\n"
              "       eddy-broker [OPTIONS]   (a task of a job: rank, size and the tree from PMI-1,\n"
              "                   PMI_FD/PMI_RANK/PMI_SIZE; EDDY_PMI_DEBUG=1 traces it, EDDY_PMI_TIMEOUT\n"
-             "                   bounds each reply, default 60 s; binds its host name's address)\n"
+             "                   bounds each reply, default 60 s; binds its host name's address;\n"
+             "                   --pmi-sign=auto|munge|none: MUNGE-signed PMI values, default auto)\n"
              "Configuration: --config-path (a conf.d of *.toml, or one file; \"\" = none), else\n"
              "$EDDY_CONFIG_PATH, else with --system " SYSTEM_CONFIG_PATH ", else none.\n"
              "Security config ([sign]): $EDDY_SECURITY_CONFIG_PATH, else with --system\n"
@@ -731,6 +740,7 @@ int main (int argc, char **argv)
         { "bare", no_argument, NULL, 'B' },
         { "config-path", required_argument, NULL, 'C' },
         { "system", no_argument, NULL, 'Y' },
+        { "pmi-sign", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -807,6 +817,12 @@ int main (int argc, char **argv)
         case 'Y':
             o.system = true;
             break;
+        case 'P':
+            if ((o.pmi_sign = eddy_pmi_sign_parse (optarg)) < 0) {
+                fprintf (stderr, "eddy-broker: --pmi-sign must be auto, munge or none\n");
+                exit (1);
+            }
+            break;
         default:
             usage ();
         }
@@ -853,6 +869,12 @@ int main (int argc, char **argv)
     if (o.system)
         system_defaults (&o, &have_rank);
     else if (!bs && !have_rank && o.size == 0 && eddy_pmi_client_present ()) {
+        /* munged's socket for signing PMI values: the config's [sign] */
+        struct eddy_sign_conf sc;
+        if (eddy_sign_conf_parse (&sc, conf ? json_object_get (conf, "sign") : NULL, false, &err)
+            < 0)
+            die (o.rank, "%s", err.text);
+        snprintf (o.pmi_munge_socket, sizeof (o.pmi_munge_socket), "%s", sc.munge_socket);
         pmi_boot (&o, tbon_set, bind_set);
         have_rank = true;
     }
@@ -991,8 +1013,11 @@ int main (int argc, char **argv)
         parent = topo ? eddy_topo_get_parent (topo, o.rank) : eddy_topo_parent (o.rank, o.size, o.fanout);
     char *pmi_parent = NULL;
     if (o.pmi) {
-        pmi_parent = pmi_exchange (&o, nchildren > 0 ? eddy_zmq_overlay_bound_uri (ov) : NULL, parent);
+        const char *sign = "none";
+        pmi_parent = pmi_exchange (&o, nchildren > 0 ? eddy_zmq_overlay_bound_uri (ov) : NULL,
+                                   parent, &sign);
         eddy_broker_attr_set (b, "broker.boot-method", "pmi");
+        eddy_broker_attr_set (b, "broker.pmi-sign", sign);
     }
     if (o.rank > 0) {
         char *puri = pmi_parent ? pmi_parent

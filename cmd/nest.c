@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/nest.h"
 #include "engine/util/fluid.h"
@@ -121,7 +122,7 @@ static int lookup (eddy_handle_t *h, uint64_t id, const char *suffix, json_t **o
         errno = e;
         return -1;
     }
-    *out = json_loads (text, 0, NULL);
+    *out = json_loads (text, JSON_DECODE_ANY, NULL); /* J is a string */
     eddy_future_destroy (f);
     if (!*out) {
         errno = EINVAL;
@@ -130,8 +131,53 @@ static int lookup (eddy_handle_t *h, uint64_t id, const char *suffix, json_t **o
     return 0;
 }
 
+/* The jobspec its user signed: J from the parent, verified here, so that
+ * what the parent stored beside it does not count.
+ */
+static int signed_jobspec (eddy_handle_t *h, uint64_t id, const struct eddy_sign_conf *verify,
+                           json_t **js, eddy_error_t *err)
+{
+    json_t *J = NULL;
+    void *payload = NULL;
+    size_t len;
+    uint32_t signer;
+    eddy_error_t e;
+
+    if (lookup (h, id, "J", &J, &e) < 0) {
+        errno = EPERM;
+        return eddy_error_set (err, "J: the job has no signed jobspec (%s): its batch script "
+                                    "would be the parent's word alone",
+                               e.text);
+    }
+    if (!json_is_string (J)) {
+        json_decref (J);
+        errno = EPERM;
+        return eddy_error_set (err, "J: not a string");
+    }
+    if (eddy_sign_unwrap (verify, json_string_value (J), &payload, &len, &signer, NULL, 0, &e)
+        < 0) {
+        int saved = errno;
+        json_decref (J);
+        errno = saved;
+        return eddy_error_set (err, "J: %s", e.text);
+    }
+    json_decref (J);
+    if (eddy_sign_check_user (signer, (uint32_t)getuid (), &e) < 0) {
+        free (payload);
+        errno = EPERM;
+        return eddy_error_set (err, "J: %s (this instance's user)", e.text);
+    }
+    *js = json_loadb (payload, len, 0, NULL);
+    free (payload);
+    if (!*js) {
+        errno = EINVAL;
+        return eddy_error_set (err, "J: the signed jobspec is not JSON");
+    }
+    return 0;
+}
+
 int eddy_nest_fetch (const char *uri, const char *idstr, json_t **R, char **script,
-                     eddy_error_t *err)
+                     const struct eddy_sign_conf *verify, eddy_error_t *err)
 {
     uint64_t id;
     eddy_handle_t *h;
@@ -151,7 +197,8 @@ int eddy_nest_fetch (const char *uri, const char *idstr, json_t **R, char **scri
     }
     if (script) {
         *script = NULL;
-        if (lookup (h, id, "jobspec", &js, &e) < 0) {
+        if ((verify ? signed_jobspec (h, id, verify, &js, &e) : lookup (h, id, "jobspec", &js, &e))
+            < 0) {
             eddy_error_set (err, "job %s: %s", idstr, e.text);
             json_decref (*R);
             *R = NULL;

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "engine/error.h"
+#include "engine/util/sign.h"
 
 /* A copy of R (version 1) with its ranks renumbered 0..n-1 in ascending
  * order: R_lite entries and properties follow their ranks, the nodelist
@@ -20,9 +21,13 @@ json_t *eddy_nest_renumber_R (json_t *R, eddy_error_t *err);
 /* From the parent at uri, job id (any FLUID form): its R, renumbered
  * (*R, the caller's), and if script is not NULL its batch script
  * (attributes.system.batch.script, malloc'd, or NULL when the job has
- * none).  0, or -1 with errno and err ("job ID: R: ...").
+ * none).  With verify (a parent this user does not trust), the script
+ * is the one in the job's signed jobspec J (job.ID.J), unwrapped with
+ * verify and signed by this process's user; the parent's copy of the
+ * jobspec is not read.  0, or -1 with errno and err ("job ID: R: ...",
+ * "job ID: J: ...": no J, a bad one, another user's: EPERM).
  */
 int eddy_nest_fetch (const char *uri, const char *id, json_t **R, char **script,
-                     eddy_error_t *err);
+                     const struct eddy_sign_conf *verify, eddy_error_t *err);
 
 #endif /* !EDDY_CMD_NEST_H */

@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd/pmiclient.h"
+#include "cmd/pmisign.h"
 #include "exec/pmi_wire.h"
 
 struct eddy_pmi_client {
@@ -23,6 +25,10 @@ struct eddy_pmi_client {
     char in[PMI_WIRE_MAXLINE]; /* bytes read past the last reply */
     size_t inlen;
     struct pmi_wire_cmd reply;
+    bool sign_try;      /* put signs when munged answers */
+    bool sign_required; /* put must sign, get must verify */
+    bool signed_any;    /* a value put or got was signed */
+    char *munge_socket; /* NULL: libmunge's default */
 };
 
 static double now (void)
@@ -215,6 +221,7 @@ void eddy_pmi_client_destroy (eddy_pmi_client_t *pc)
     int saved = errno;
     if (pc->fd >= 0)
         close (pc->fd);
+    free (pc->munge_socket);
     free (pc);
     errno = saved;
 }
@@ -242,18 +249,107 @@ static int check_kv (const eddy_pmi_client_t *pc, const char *key, const char *v
     return 0;
 }
 
+int eddy_pmi_sign_parse (const char *s)
+{
+    if (!s)
+        return -1;
+    if (!strcmp (s, "auto"))
+        return EDDY_PMI_SIGN_AUTO;
+    if (!strcmp (s, "munge"))
+        return EDDY_PMI_SIGN_MUNGE;
+    if (!strcmp (s, "none"))
+        return EDDY_PMI_SIGN_NONE;
+    return -1;
+}
+
+/* Who made the socket, as the kernel recorded it (pmiclient.h). */
+bool eddy_pmi_server_is_own (int fd)
+{
+    struct ucred cr;
+    socklen_t len = sizeof (cr);
+    if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || len != sizeof (cr))
+        return false;
+    return cr.uid == getuid () || cr.uid == 0;
+}
+
+int eddy_pmi_client_set_sign (eddy_pmi_client_t *pc, enum eddy_pmi_sign mode, const char *socket,
+                              eddy_error_t *err)
+{
+    char *copy = NULL;
+    if (mode != EDDY_PMI_SIGN_AUTO && mode != EDDY_PMI_SIGN_MUNGE && mode != EDDY_PMI_SIGN_NONE) {
+        errno = EINVAL;
+        return eddy_error_set (err, "PMI signing: unknown mode %d", (int)mode);
+    }
+    if (socket && *socket && !(copy = strdup (socket))) {
+        errno = ENOMEM;
+        return eddy_error_set (err, "out of memory");
+    }
+    free (pc->munge_socket);
+    pc->munge_socket = copy;
+    pc->sign_required = mode == EDDY_PMI_SIGN_MUNGE
+                        || (mode == EDDY_PMI_SIGN_AUTO && !eddy_pmi_server_is_own (pc->fd));
+    pc->sign_try = mode != EDDY_PMI_SIGN_NONE;
+    if (pc->debug)
+        fprintf (stderr, "eddy-pmi[%d]: signing %s\n", pc->rank,
+                 pc->sign_required ? "required (munge)"
+                 : pc->sign_try    ? "when munged answers (the server is this user's)"
+                                   : "off");
+    return 0;
+}
+
+bool eddy_pmi_client_sign_required (const eddy_pmi_client_t *pc)
+{
+    return pc->sign_required;
+}
+
+bool eddy_pmi_client_signed_any (const eddy_pmi_client_t *pc)
+{
+    return pc->signed_any;
+}
+
 int eddy_pmi_client_put (eddy_pmi_client_t *pc, const char *key, const char *value,
                          eddy_error_t *err)
 {
     char line[PMI_WIRE_MAXLINE];
+    char *cred = NULL;
     eddy_error_t e;
+    int rc = -1;
 
     if (check_kv (pc, key, value, err) < 0)
         return -1;
+    if (pc->sign_try) {
+        /* good for as long as the barriers may take (each reply within
+         * the timeout), and at least munged's usual 300 s */
+        int ttl = pc->timeout * 3 > 300 ? (int)(pc->timeout * 3) : 300;
+        cred = eddy_pmisign_wrap (pc->munge_socket, ttl, pc->kvsname, pc->rank, key, value, &e);
+        if (!cred && (pc->sign_required || errno != ECONNREFUSED)) {
+            eddy_error_set (err, "%s", e.text);
+            return -1;
+        }
+        if (!cred && pc->debug)
+            fprintf (stderr, "eddy-pmi[%d]: %s: %s unsigned\n", pc->rank, e.text, key);
+        if (cred && strlen (cred) >= (size_t)pc->vallen_max) {
+            eddy_error_set (err,
+                            "PMI put %s: signed, the value is %zu bytes; the server takes "
+                            "fewer than %d (vallen_max): --pmi-sign=none if this server is trusted",
+                            key, strlen (cred), pc->vallen_max);
+            errno = EMSGSIZE;
+            goto done;
+        }
+        if (cred) {
+            value = cred;
+            pc->signed_any = true;
+        }
+    }
     snprintf (line, sizeof (line), "cmd=put kvsname=%s key=%s value=%s\n", pc->kvsname, key, value);
-    if (call (pc, line, "put_result", &e) < 0)
-        return eddy_error_set (err, "PMI put %s: %s", key, e.text);
-    return 0;
+    if (call (pc, line, "put_result", &e) < 0) {
+        eddy_error_set (err, "PMI put %s: %s", key, e.text);
+        goto done;
+    }
+    rc = 0;
+done:
+    free (cred);
+    return rc;
 }
 
 int eddy_pmi_client_barrier (eddy_pmi_client_t *pc, eddy_error_t *err)
@@ -264,7 +360,7 @@ int eddy_pmi_client_barrier (eddy_pmi_client_t *pc, eddy_error_t *err)
     return 0;
 }
 
-char *eddy_pmi_client_get (eddy_pmi_client_t *pc, const char *key, eddy_error_t *err)
+char *eddy_pmi_client_get (eddy_pmi_client_t *pc, const char *key, int from, eddy_error_t *err)
 {
     char line[PMI_WIRE_MAXLINE];
     eddy_error_t e;
@@ -284,6 +380,18 @@ char *eddy_pmi_client_get (eddy_pmi_client_t *pc, const char *key, eddy_error_t 
     if (!(v = pmi_wire_get (&pc->reply, "value"))) {
         errno = EPROTO;
         eddy_error_set (err, "PMI get %s: get_result without a value", key);
+        return NULL;
+    }
+    if (pc->sign_try && eddy_pmisign_is_signed (v)) {
+        if ((out = eddy_pmisign_unwrap (pc->munge_socket, v, pc->kvsname, from, key, err)))
+            pc->signed_any = true;
+        return out;
+    }
+    if (pc->sign_required) {
+        errno = EPERM;
+        eddy_error_set (err, "PMI %s: the value is not signed (it is the PMI server's, not a "
+                             "broker's of this job): refused",
+                        key);
         return NULL;
     }
     if (!(out = strdup (v)))
