@@ -318,6 +318,7 @@ static const struct eddy_conf_key archive_keys[] = {
     { "dbpath", EDDY_CONF_STRING },
     { "period", EDDY_CONF_DURATION },
     { "busytimeout", EDDY_CONF_DURATION },
+    { "retention", EDDY_CONF_DURATION },
     EDDY_CONF_END,
 };
 
@@ -350,7 +351,7 @@ const struct eddy_conf_key eddy_config_schema[] = {
     { "sign", EDDY_CONF_TABLE, 0, .check = sign_check },
     { "queues", EDDY_CONF_TABLE, 0, .check = queues_check, .keys = queues_keys },
     { "policy", EDDY_CONF_TABLE, 0, .keys = policy_keys },
-    { "archive", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = archive_keys },
+    { "archive", EDDY_CONF_TABLE, 0, .keys = archive_keys },
     { "ingest", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = ingest_keys },
     EDDY_CONF_END,
 };

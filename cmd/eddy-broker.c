@@ -584,6 +584,14 @@ static void add_modules (eddy_broker_t *b, uint32_t rank, bool bare, struct moda
         eddy_broker_add_initial_module (b, stack[i], args);
         json_decref (args);
     }
+    /* [archive] dbpath: the job archive on rank 0 (unless --module names it) */
+    bool archive_given = false;
+    for (int j = 0; j < nmods; j++)
+        archive_given |= !strcmp (mods[j].name, "job-archive");
+    if (!bare && rank == 0 && !archive_given
+        && json_is_string (json_object_get (json_object_get (eddy_broker_config (b), "archive"),
+                                            "dbpath")))
+        eddy_broker_add_initial_module (b, "job-archive", NULL);
     for (int j = 0; j < nmods; j++)
         if (!mods[j].used)
             eddy_broker_add_initial_module (b, mods[j].name, mods[j].args);

@@ -18,5 +18,6 @@ const struct eddy_module *const eddy_builtin_modules[] = {
     &eddy_module_job_manager,
     &eddy_module_job_ingest,
     &eddy_module_job_list,
+    &eddy_module_job_archive,
     NULL,
 };
