@@ -24,6 +24,7 @@ static int sim_run (int argc, char **argv);
 int sim_replay (int argc, char **argv);
 int sim_generate (int argc, char **argv);
 int sim_compare (int argc, char **argv);
+int sim_feed (int argc, char **argv);
 
 const struct eddy_cmd cmd_sim = {
     .name = "sim",
@@ -206,5 +207,7 @@ static int sim_run (int argc, char **argv)
         return sim_generate (argc - 1, argv + 1);
     if (!strcmp (argv[1], "compare"))
         return sim_compare (argc - 1, argv + 1);
+    if (!strcmp (argv[1], "feed")) /* eddy sim replay --real's, inside the instance */
+        return sim_feed (argc - 1, argv + 1);
     eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot, replay, generate, compare)", argv[1]);
 }

@@ -7,6 +7,7 @@
 #include "kvs/kvs_module.h"
 #include "sched/modules.h"
 #include "sched/sched.h"
+#include "sim/feed.h"
 
 const struct eddy_module *const eddy_builtin_modules[] = {
     &eddy_module_heartbeat,
@@ -19,5 +20,6 @@ const struct eddy_module *const eddy_builtin_modules[] = {
     &eddy_module_job_ingest,
     &eddy_module_job_list,
     &eddy_module_job_archive,
+    &eddy_module_feed,
     NULL,
 };

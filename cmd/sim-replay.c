@@ -26,6 +26,7 @@
 #include "cmd/cmd.h"
 #include "cmd/modules.h"
 #include "cmd/replay-out.h"
+#include "cmd/sim-real.h"
 #include "sched/policy.h"
 #include "sched/sched.h"
 #include "sim/ideal.h"
@@ -293,6 +294,15 @@ static const char replay_help[] =
     "                            parent (lost at the keepalive timeout) or heal a cut\n"
     "                            link (the rank rejoins); repeatable.  Its jobs end\n"
     "                            killed (node-failure); brokers then keep alive\n"
+    "Sim and real side by side:\n"
+    "  --real --speedup X        also run the workload on a real instance here (one\n"
+    "                            broker per node, test exec, X trace seconds per real\n"
+    "                            second, fed from inside the broker) and compare the\n"
+    "                            schedules: start order of pairs, start differences,\n"
+    "                            mean waits (summary: \"real\")\n"
+    "  --real-tie S              starts within S trace seconds are one instant\n"
+    "                            (default 0.01 x speedup: 10 ms real)\n"
+    "  --real-jobs-out FILE      CSV job_id,submit,sim_start,real_start,real_end\n"
     "Outputs (every one deterministic but the summary's wall_seconds):\n"
     "  --jobs-out FILE           per-job CSV: job_id,user,group,queue,submit,start,\n"
     "                            end,wait,run,req,procs,nodes,status,bsld\n"
@@ -324,6 +334,10 @@ enum {
     OPT_FORMAT,
     OPT_MACHINE,
     OPT_FAULT,
+    OPT_REAL,
+    OPT_SPEEDUP,
+    OPT_REAL_TIE,
+    OPT_REAL_JOBS_OUT,
 };
 
 /* --fault KIND:RANK@T, appended to *faults */
@@ -380,6 +394,10 @@ int sim_replay (int argc, char **argv)
         { "format", required_argument, NULL, OPT_FORMAT },
         { "machine", required_argument, NULL, OPT_MACHINE },
         { "fault", required_argument, NULL, OPT_FAULT },
+        { "real", no_argument, NULL, OPT_REAL },
+        { "speedup", required_argument, NULL, OPT_SPEEDUP },
+        { "real-tie", required_argument, NULL, OPT_REAL_TIE },
+        { "real-jobs-out", required_argument, NULL, OPT_REAL_JOBS_OUT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -392,6 +410,9 @@ int sim_replay (int argc, char **argv)
     bool has_from = false, has_to = false, force_progress = false, quiet = false;
     struct eddy_replay_fault *faults = NULL;
     size_t nfaults = 0;
+    bool real = false;
+    double speedup = 0, real_tie = -1;
+    const char *real_jobs_out = NULL;
     int c;
 
     optind = 1;
@@ -474,6 +495,18 @@ int sim_replay (int argc, char **argv)
         case OPT_FAULT:
             parse_fault (optarg, &faults, &nfaults);
             break;
+        case OPT_REAL:
+            real = true;
+            break;
+        case OPT_SPEEDUP:
+            speedup = parse_real ("speedup", optarg, true);
+            break;
+        case OPT_REAL_TIE:
+            real_tie = parse_real ("real-tie", optarg, false);
+            break;
+        case OPT_REAL_JOBS_OUT:
+            real_jobs_out = optarg;
+            break;
         case 'h':
             fputs (replay_help, stdout);
             exit (0);
@@ -489,6 +522,13 @@ int sim_replay (int argc, char **argv)
         eddy_cmd_die ("sim", "replay: --from must be less than --to (the window is [from, to))");
     if (force_progress && quiet)
         eddy_cmd_die ("sim", "replay: --progress and --quiet exclude each other");
+    if (real && !(speedup > 0))
+        eddy_cmd_die ("sim", "replay: --real needs --speedup X (trace seconds per real second)");
+    if (!real && (speedup > 0 || real_tie >= 0 || real_jobs_out))
+        eddy_cmd_die ("sim", "replay: --speedup, --real-tie and --real-jobs-out go with --real");
+    if (real && (machine || (format ? !strcmp (format, "jsonl") : is_jsonl_path (argv[optind]))
+                 || nfaults))
+        eddy_cmd_die ("sim", "replay: --real takes an SWF trace, without --machine or --fault");
     const char *path = argv[optind];
     double w0 = client_monotime ();
 
@@ -497,6 +537,7 @@ int sim_replay (int argc, char **argv)
     FILE *series_f = open_out ("series-out", series_out);
     FILE *swf_f = open_out ("swf-out", swf_out);
     FILE *summary_f = open_out ("summary-out", summary_out);
+    FILE *real_jobs_f = open_out ("real-jobs-out", real_jobs_out);
 
     struct sigaction sa = { .sa_handler = stop_handler };
     sigemptyset (&sa.sa_mask);
@@ -685,6 +726,59 @@ int sim_replay (int argc, char **argv)
         "makespan", m.makespan, "utilization", m.utilization, "virtual_seconds",
         st.virtual_seconds, "wall_seconds", wall, "events", (json_int_t)st.events, "messages",
         (json_int_t)st.messages, "inputs", inputs, "complete", st.complete);
+    if (real) {
+        if (nodes > 64)
+            eddy_cmd_die ("sim", "replay: --real starts one broker per node on this machine: "
+                                 "%lu is too many (give --nodes N --cores-per-node C, N <= 64)",
+                          nodes);
+        double *rs = xcalloc (n ? n : 1, sizeof (*rs)), *re = xcalloc (n ? n : 1, sizeof (*re));
+        double *ss = xcalloc (n ? n : 1, sizeof (*ss));
+        char exe[4096];
+        ssize_t len = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
+        if (len <= 0)
+            eddy_cmd_die ("sim", "replay: --real: cannot find this program");
+        exe[len] = '\0';
+        struct sim_real_spec rsp = { .exe = exe, .policy = p.policy, .nodes = (unsigned)nodes,
+                                     .cores_per_node = (unsigned)cpn, .speedup = speedup,
+                                     .jobs = jobs, .n = n };
+        if (!quiet)
+            fprintf (stderr, "eddy-sim: replay --real: %zu jobs on %lu real brokers of %lu cores, "
+                     "time compressed %gx\n", n, nodes, cpn, speedup);
+        if (sim_real_run (&rsp, rs, re, &err) < 0)
+            eddy_cmd_die ("sim", "replay: --real: %s", err.text);
+        for (size_t i = 0; i < n; i++)
+            ss[i] = res[i].start;
+        /* by default starts 10 ms of real time apart are one instant */
+        double tie = real_tie >= 0 ? real_tie : 0.01 * speedup;
+        json_t *cmp = sim_real_compare (jobs, n, ss, rs, tie);
+        if (!cmp || json_object_set_new (cmp, "speedup", json_real (speedup)) < 0
+            || json_object_set_new (summary, "real", cmp) < 0)
+            eddy_cmd_die ("sim", "out of memory");
+        printf ("real: %lld jobs, start order agrees for %.2f%% of %lld pairs (%.2f%% of those the "
+                "simulation orders), "
+                "start differences mean %.1f s, median %.1f s, p90 %.1f s, max %.1f s (trace "
+                "seconds); mean wait sim %.1f s, real %.1f s\n",
+                (long long)json_integer_value (json_object_get (cmp, "jobs")),
+                100 * json_real_value (json_object_get (cmp, "order_agreement")),
+                (long long)json_integer_value (json_object_get (cmp, "pairs")),
+                100 * json_real_value (json_object_get (cmp, "ordered_pairs_agreement")),
+                json_real_value (json_object_get (cmp, "start_diff_mean")),
+                json_real_value (json_object_get (cmp, "start_diff_median")),
+                json_real_value (json_object_get (cmp, "start_diff_p90")),
+                json_real_value (json_object_get (cmp, "start_diff_max")),
+                json_real_value (json_object_get (cmp, "mean_wait_sim")),
+                json_real_value (json_object_get (cmp, "mean_wait_real")));
+        if (real_jobs_f) {
+            int wrc = fprintf (real_jobs_f, "job_id,submit,sim_start,real_start,real_end\n") < 0;
+            for (size_t i = 0; i < n && !wrc; i++)
+                wrc = fprintf (real_jobs_f, "%lld,%.17g,%.17g,%.17g,%.17g\n", (long long)jobs[i].id,
+                               jobs[i].submit, ss[i], rs[i], re[i]) < 0;
+            close_out (real_jobs_out, real_jobs_f, wrc ? -1 : 0);
+        }
+        free (rs);
+        free (re);
+        free (ss);
+    }
     /* the work done per job, from the engine's counters (both worlds) */
     double per = nran > 0 ? (double)nran : 1.0;
     json_t *work = json_pack ("{s:I s:I s:I s:I s:f s:f s:f s:f}", "messages",
