@@ -7,6 +7,7 @@ extern const struct eddy_cmd cmd_alloc;
 extern const struct eddy_cmd cmd_batch;
 extern const struct eddy_cmd cmd_config;
 extern const struct eddy_cmd cmd_dmesg;
+extern const struct eddy_cmd cmd_env;
 extern const struct eddy_cmd cmd_event;
 extern const struct eddy_cmd cmd_getattr;
 extern const struct eddy_cmd cmd_help;
@@ -32,6 +33,7 @@ extern const struct eddy_cmd cmd_shutdown;
 extern const struct eddy_cmd cmd_sim;
 extern const struct eddy_cmd cmd_start;
 extern const struct eddy_cmd cmd_submit;
+extern const struct eddy_cmd cmd_version;
 
 const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_account,
@@ -39,6 +41,7 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_batch,
     &cmd_config,
     &cmd_dmesg,
+    &cmd_env,
     &cmd_event,
     &cmd_getattr,
     &cmd_help,
@@ -64,5 +67,6 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_sim,
     &cmd_start,
     &cmd_submit,
+    &cmd_version,
     NULL,
 };

@@ -39,6 +39,47 @@ static int help_run (int argc, char **argv)
     return 0;
 }
 
+/* Edit distance (insert, delete, substitute), for "did you mean". */
+static size_t distance (const char *a, const char *b)
+{
+    size_t la = strlen (a), lb = strlen (b), row[64];
+    if (la >= 63 || lb >= 63)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The command nearest to name (a prefix of one, or at most 2 edits). */
+static const char *nearest_command (const char *name)
+{
+    const char *best = NULL;
+    size_t bestd = 3;
+    for (size_t i = 0; eddy_cmds[i]; i++) {
+        const char *c = eddy_cmds[i]->name;
+        size_t d = strncmp (c, name, strlen (name)) == 0 && strlen (name) >= 2 ? 1 : distance (name, c);
+        if (d < bestd) {
+            bestd = d;
+            best = c;
+        }
+    }
+    return best;
+}
+
 int main (int argc, char **argv)
 {
     const struct eddy_cmd *cmd;
@@ -54,7 +95,12 @@ int main (int argc, char **argv)
         return 0;
     }
     if (!(cmd = eddy_cmd_lookup (argv[1]))) {
-        fprintf (stderr, "eddy: unknown command '%s'; try 'eddy help'\n", argv[1]);
+        const char *near = nearest_command (argv[1]);
+        if (near)
+            fprintf (stderr, "eddy: unknown command '%s': did you mean '%s'? (eddy help lists them)\n",
+                     argv[1], near);
+        else
+            fprintf (stderr, "eddy: unknown command '%s'; try 'eddy help'\n", argv[1]);
         return 1;
     }
     return cmd->run (argc - 1, argv + 1);
