@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cmd/acctdb.h"
+#include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "sched/fairshare.h"
 
@@ -36,10 +37,12 @@ const struct eddy_cmd cmd_account = {
             "  view-bank [--tree] [--json] NAME\n"
             "  list-users [--json]\n"
             "  list-banks [--json]\n"
-            "  shares [--archive=DB] [--half-life=S] [--now=T] [--json]\n"
+            "  shares [--archive=DB] [--half-life=S] [--now=T] [--json] [--instance]\n"
             "                                     the tree of shares, usage and fair-share\n"
             "                                     factors (usage: core-seconds from the job\n"
-            "                                     archive, decayed; default half-life 7 days)\n"
+            "                                     archive, decayed; default half-life 7 days);\n"
+            "                                     --instance: the factors the instance at\n"
+            "                                     EDDY_URI computes now ([accounting])\n"
             "  jobs [--archive=DB] [-u USER] [-b BANK] [--since=T] [--until=T]\n"
             "       [-o FORMAT] [--json]          archived jobs (docs/accounting.md)\n",
     .run = account_run,
@@ -83,7 +86,7 @@ static void print_json (json_t *o)
 /* ---- user and bank options, shared by add-user and edit-user ---- */
 
 enum { O_USERNAME = 256, O_BANK, O_USERID, O_SHARES, O_MAXRUN, O_MAXACT, O_QUEUES, O_PARENT,
-       O_JSON, O_TREE, O_ARCHIVE, O_HALFLIFE, O_NOW, O_SINCE, O_UNTIL };
+       O_JSON, O_TREE, O_ARCHIVE, O_HALFLIFE, O_NOW, O_SINCE, O_UNTIL, O_INSTANCE };
 
 static const struct option user_opts[] = {
     { "username", required_argument, NULL, O_USERNAME },
@@ -101,6 +104,7 @@ static const struct option user_opts[] = {
     { "now", required_argument, NULL, O_NOW },
     { "since", required_argument, NULL, O_SINCE },
     { "until", required_argument, NULL, O_UNTIL },
+    { "instance", no_argument, NULL, O_INSTANCE },
     { "user", required_argument, NULL, 'u' },
     { "format", required_argument, NULL, 'o' },
     { "help", no_argument, NULL, 'h' },
@@ -110,9 +114,9 @@ static const struct option user_opts[] = {
 struct opts {
     struct eddy_acct_user u;
     const char *parent, *archive, *format;
-    bool json, tree;
+    bool json, tree, instance;
     double half_life, now, since, until;
-    bool seen[O_UNTIL + 1];
+    bool seen[O_INSTANCE + 1];
 };
 
 /* Parse a subcommand's options; `allowed` lists the ones it takes. */
@@ -140,7 +144,7 @@ static void parse_opts (const char *sub, int argc, char **argv, const int *allow
                 eddy_cmd_error ("account", "%s: option '%s' does not apply", sub, argv[optind - 1]);
             eddy_cmd_die ("account", "%s: see eddy account --help", sub);
         }
-        if (c >= O_USERNAME && c <= O_UNTIL)
+        if (c >= O_USERNAME && c <= O_INSTANCE)
             o->seen[c] = true;
         switch (c) {
         case O_USERNAME:
@@ -187,6 +191,9 @@ static void parse_opts (const char *sub, int argc, char **argv, const int *allow
             break;
         case O_UNTIL:
             o->until = parse_time ("until", optarg);
+            break;
+        case O_INSTANCE:
+            o->instance = true;
             break;
         case 'o':
             o->format = optarg;
@@ -485,6 +492,39 @@ static int account_run (int argc, char **argv)
             die_err ("create-db", &err);
         eddy_acctdb_close (db);
         return 0;
+    }
+    if (!strcmp (sub, "shares")) {
+        static const int ok[] = { O_ARCHIVE, O_HALFLIFE, O_NOW, O_JSON, O_INSTANCE, 0 };
+        parse_opts (sub, sargc, sargv, ok, &o);
+        if (o.instance) {
+            need_args (sub, sargc, 0, "no arguments");
+            if (o.archive || o.seen[O_HALFLIFE] || o.seen[O_NOW])
+                eddy_cmd_die ("account", "shares: --instance takes the instance's archive and "
+                                         "half-life ([accounting])");
+            eddy_handle_t *h = client_open ("account");
+            eddy_future_t *f = client_rpc_take ("account", h, "job-archive.fairshare",
+                                                json_pack ("{s:b}", "update", 1), 0);
+            json_t *users = json_object_get (client_rpc_get ("account", f, "job-archive.fairshare"),
+                                             "users");
+            if (o.json)
+                print_json (users);
+            else {
+                size_t i;
+                json_t *u;
+                printf ("%8s %-16s %10s %14s %9s\n", "USERID", "BANK", "NORMSHARES", "USAGE",
+                        "FAIRSHARE");
+                json_array_foreach (users, i, u)
+                    printf ("%8lld %-16s %10.6f %14.0f %9.6f\n",
+                            (long long)json_integer_value (json_object_get (u, "userid")),
+                            json_string_value (json_object_get (u, "bank")),
+                            json_real_value (json_object_get (u, "norm_shares")),
+                            json_real_value (json_object_get (u, "usage")),
+                            json_real_value (json_object_get (u, "fairshare")));
+            }
+            eddy_future_destroy (f);
+            client_close (h);
+            return 0;
+        }
     }
     if (!strcmp (sub, "jobs")) {
         static const int ok[] = { O_ARCHIVE, O_USERNAME, O_BANK, O_SINCE, O_UNTIL, 'o', O_JSON, 0 };

@@ -322,6 +322,14 @@ static const struct eddy_conf_key archive_keys[] = {
     EDDY_CONF_END,
 };
 
+/* [accounting] (fair share, computed by the job-archive module) */
+static const struct eddy_conf_key accounting_keys[] = {
+    { "dbpath", EDDY_CONF_STRING },
+    { "half-life", EDDY_CONF_DURATION },
+    { "period", EDDY_CONF_DURATION },
+    EDDY_CONF_END,
+};
+
 /* [ingest] (the job-ingest module) */
 static const struct eddy_conf_key ingest_stage_keys[] = {
     { "disable", EDDY_CONF_BOOLEAN },
@@ -352,6 +360,7 @@ const struct eddy_conf_key eddy_config_schema[] = {
     { "queues", EDDY_CONF_TABLE, 0, .check = queues_check, .keys = queues_keys },
     { "policy", EDDY_CONF_TABLE, 0, .keys = policy_keys },
     { "archive", EDDY_CONF_TABLE, 0, .keys = archive_keys },
+    { "accounting", EDDY_CONF_TABLE, 0, .keys = accounting_keys },
     { "ingest", EDDY_CONF_TABLE, EDDY_CONF_UNUSED, .keys = ingest_keys },
     EDDY_CONF_END,
 };

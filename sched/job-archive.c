@@ -34,6 +34,7 @@
 #include "engine/util/eventlog.h"
 #include "engine/util/u64map.h"
 #include "sched/jobscan.h"
+#include "sched/fairshare.h"
 #include "sched/jobspec.h"
 #include "sched/modules.h"
 #include "sched/rlist.h"
@@ -52,6 +53,14 @@ struct arec {
     struct arec *aprev, *anext; /* among the active ones (the map's values) */
 };
 
+/* Decayed core-seconds of one (userid, bank): value v at reference time t. */
+struct usage {
+    int64_t userid;
+    char *bank;
+    double v, t;
+    struct usage *next;
+};
+
 struct archive {
     eddy_handle_t *h;
     sqlite3 *db;
@@ -67,6 +76,13 @@ struct archive {
     eddy_watcher_t *period_w, *retry_w;
     eddy_msg_handler_t **handlers;
     bool failing; /* the last write failed (logged once until it works) */
+    /* fair share ([accounting]): usage kept up to date as rows are written */
+    char *acct_path;
+    double half_life, fs_period;
+    struct usage *usage;
+    eddy_watcher_t *fs_w;
+    json_t *last_factors; /* what the last update computed */
+    bool fs_failing, fs_sent_error;
 };
 
 static void rec_free (struct arec *r)
@@ -221,6 +237,50 @@ static void enqueue (struct archive *ar, struct arec *r)
     ar->queued++;
 }
 
+/* ---- usage (decayed core-seconds per user and bank) ---- */
+
+static struct usage *usage_find (struct archive *ar, int64_t userid, const char *bank, bool create)
+{
+    for (struct usage *u = ar->usage; u; u = u->next)
+        if (u->userid == userid && !strcmp (u->bank, bank ? bank : ""))
+            return u;
+    if (!create)
+        return NULL;
+    struct usage *u = calloc (1, sizeof (*u));
+    if (!u || !(u->bank = strdup (bank ? bank : ""))) {
+        free (u);
+        return NULL;
+    }
+    u->userid = userid;
+    u->next = ar->usage;
+    ar->usage = u;
+    return u;
+}
+
+/* A job of `cores` that ran [t_run, t_end] adds its core-seconds, counted
+ * at its end: U(now) = sum of u_j 2^(-(now - end_j) / half-life). */
+static void usage_add (struct archive *ar, int64_t userid, const char *bank, double cores,
+                       double t_run, double t_end)
+{
+    if (!ar->acct_path || !(t_run > 0) || !(t_end >= t_run))
+        return;
+    struct usage *u = usage_find (ar, userid, bank, true);
+    if (!u)
+        return;
+    double amount = cores * (t_end - t_run);
+    if (t_end >= u->t) {
+        u->v = eddy_fairshare_decay (u->v, t_end - u->t, ar->half_life) + amount;
+        u->t = t_end;
+    } else
+        u->v += eddy_fairshare_decay (amount, u->t - t_end, ar->half_life);
+}
+
+static double usage_now (struct archive *ar, int64_t userid, const char *bank, double now)
+{
+    struct usage *u = usage_find (ar, userid, bank, false);
+    return u ? eddy_fairshare_decay (u->v, now - u->t, ar->half_life) : 0;
+}
+
 /* ---- the database ---- */
 
 static const char schema[] =
@@ -325,6 +385,7 @@ static int flush (struct archive *ar)
     while (ar->queue_head) {
         struct arec *r = ar->queue_head;
         ar->queue_head = r->next;
+        usage_add (ar, r->userid, r->bank, r->ncores, r->t_run, r->t_inactive);
         rec_free (r);
     }
     ar->queue_tail = NULL;
@@ -350,6 +411,225 @@ fail:
 static void period_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     flush (arg);
+}
+
+/* ---- fair share: the accounting database's tree, this archive's usage ---- */
+
+/* Usage from every row of the archive (at load; then rows as written). */
+static int usage_load (struct archive *ar)
+{
+    sqlite3_stmt *q = NULL;
+    int rc;
+    if (sqlite3_prepare_v2 (ar->db,
+                            "SELECT userid, bank, ncores, t_run, t_inactive FROM jobs "
+                            "WHERE t_run > 0 ORDER BY t_inactive", -1, &q, NULL)
+        != SQLITE_OK)
+        return -1;
+    while ((rc = sqlite3_step (q)) == SQLITE_ROW)
+        usage_add (ar, sqlite3_column_int64 (q, 0), (const char *)sqlite3_column_text (q, 1),
+                   sqlite3_column_double (q, 2), sqlite3_column_double (q, 3),
+                   sqlite3_column_double (q, 4));
+    sqlite3_finalize (q);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+struct bank_row {
+    char *name, *parent;
+    double shares;
+};
+
+static void fs_error (struct archive *ar, const char *what, sqlite3 *db)
+{
+    if (!ar->fs_failing)
+        eddy_log (ar->h, LOG_ERR, "[accounting] %s: %s: %s", ar->acct_path, what,
+                  db ? sqlite3_errmsg (db) : "cannot open");
+    ar->fs_failing = true;
+}
+
+static void fs_update_cb (eddy_future_t *f, void *arg)
+{
+    struct archive *ar = arg;
+    if (eddy_rpc_get (f, NULL) < 0 && !ar->fs_sent_error) {
+        eddy_log (ar->h, LOG_INFO, "job-manager.priority-update: %s (fair share not applied)",
+                  eddy_future_error_string (f));
+        ar->fs_sent_error = true;
+    }
+    eddy_future_destroy (f);
+}
+
+/* Read the tree, compute every association's factor, send them to the job
+ * manager (job-manager.priority-update) and keep them for
+ * job-archive.fairshare. */
+static void fairshare_update (struct archive *ar)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    struct bank_row *banks = NULL;
+    size_t nbanks = 0, nusers = 0, n = 0;
+    struct eddy_fs_node *t = NULL;
+    json_t *users = NULL, *assoc = json_array ();
+    double now = eddy_reactor_now (eddy_handle_reactor (ar->h));
+    int rc;
+
+    if (!assoc)
+        return;
+    if (sqlite3_open_v2 (ar->acct_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        fs_error (ar, "open", db);
+        goto done;
+    }
+    sqlite3_busy_timeout (db, (int)(ar->busytimeout * 1000));
+    if (sqlite3_prepare_v2 (db, "SELECT bank, parent, shares FROM banks ORDER BY bank", -1, &q,
+                            NULL)
+        != SQLITE_OK) {
+        fs_error (ar, "banks", db);
+        goto done;
+    }
+    while ((rc = sqlite3_step (q)) == SQLITE_ROW) {
+        struct bank_row *nb = realloc (banks, (nbanks + 1) * sizeof (*banks));
+        if (!nb)
+            goto done;
+        banks = nb;
+        const char *parent = (const char *)sqlite3_column_text (q, 1);
+        banks[nbanks].name = strdup ((const char *)sqlite3_column_text (q, 0));
+        banks[nbanks].parent = parent ? strdup (parent) : NULL;
+        banks[nbanks].shares = sqlite3_column_double (q, 2);
+        nbanks++;
+    }
+    sqlite3_finalize (q);
+    q = NULL;
+    if (rc != SQLITE_DONE) {
+        fs_error (ar, "banks", db);
+        goto done;
+    }
+    if (!(users = json_array ()))
+        goto done;
+    if (sqlite3_prepare_v2 (db,
+                            "SELECT userid, bank, shares, max_running_jobs, max_active_jobs, "
+                            "queues, username FROM users ORDER BY rowid",
+                            -1, &q, NULL)
+        != SQLITE_OK) {
+        fs_error (ar, "users", db);
+        goto done;
+    }
+    while ((rc = sqlite3_step (q)) == SQLITE_ROW) {
+        json_t *u = json_pack ("{s:I s:s s:f s:I s:I s:s s:s}", "userid",
+                               (json_int_t)sqlite3_column_int64 (q, 0), "bank",
+                               (const char *)sqlite3_column_text (q, 1), "shares",
+                               sqlite3_column_double (q, 2), "max_running_jobs",
+                               (json_int_t)sqlite3_column_int64 (q, 3), "max_active_jobs",
+                               (json_int_t)sqlite3_column_int64 (q, 4), "queues",
+                               (const char *)sqlite3_column_text (q, 5), "username",
+                               (const char *)sqlite3_column_text (q, 6));
+        if (!u || json_array_append_new (users, u) < 0)
+            goto done;
+    }
+    sqlite3_finalize (q);
+    q = NULL;
+    if (rc != SQLITE_DONE) {
+        fs_error (ar, "users", db);
+        goto done;
+    }
+    nusers = json_array_size (users);
+    if (nbanks == 0)
+        goto done;
+    /* the tree, parents first: banks breadth first from the root, each
+     * bank's users after the banks (a user's parent is its bank) */
+    if (!(t = calloc (nbanks + nusers, sizeof (*t))))
+        goto done;
+    int *bank_of = calloc (nbanks, sizeof (int));
+    if (!bank_of)
+        goto done;
+    for (size_t i = 0; i < nbanks; i++)
+        bank_of[i] = -1;
+    for (size_t i = 0; i < nbanks; i++)
+        if (!banks[i].parent) {
+            t[n] = (struct eddy_fs_node){ .name = banks[i].name, .parent = -1,
+                                          .shares = banks[i].shares };
+            bank_of[i] = (int)n++;
+            break;
+        }
+    for (size_t head = 0; head < n; head++)
+        for (size_t i = 0; i < nbanks; i++)
+            if (bank_of[i] < 0 && banks[i].parent && !strcmp (banks[i].parent, t[head].name)) {
+                t[n] = (struct eddy_fs_node){ .name = banks[i].name, .parent = (int)head,
+                                              .shares = banks[i].shares };
+                bank_of[i] = (int)n++;
+            }
+    size_t nb_in = n;
+    size_t i;
+    json_t *u;
+    json_array_foreach (users, i, u) {
+        const char *bank = json_string_value (json_object_get (u, "bank"));
+        int parent = -1;
+        for (size_t k = 0; k < nb_in; k++)
+            if (!strcmp (t[k].name, bank))
+                parent = (int)k;
+        if (parent < 0)
+            continue; /* its bank is not under the root */
+        int64_t uid = json_integer_value (json_object_get (u, "userid"));
+        t[n] = (struct eddy_fs_node){ .name = json_string_value (json_object_get (u, "username")),
+                                      .parent = parent,
+                                      .shares = json_real_value (json_object_get (u, "shares")),
+                                      .usage = usage_now (ar, uid, bank, now), .user = true };
+        json_object_set_new (u, "node", json_integer ((json_int_t)n));
+        n++;
+    }
+    free (bank_of);
+    eddy_error_t err;
+    if (eddy_fairshare_compute (t, n, &err) < 0) {
+        if (!ar->fs_failing)
+            eddy_log (ar->h, LOG_ERR, "[accounting] %s: %s", ar->acct_path, err.text);
+        ar->fs_failing = true;
+        goto done;
+    }
+    /* the first association of a user (by when it was added) is its default bank */
+    json_array_foreach (users, i, u) {
+        json_t *node = json_object_get (u, "node");
+        if (!node)
+            continue;
+        struct eddy_fs_node *x = &t[json_integer_value (node)];
+        int64_t uid = json_integer_value (json_object_get (u, "userid"));
+        bool first = true;
+        size_t k;
+        json_t *w;
+        json_array_foreach (assoc, k, w)
+            if (json_integer_value (json_object_get (w, "userid")) == uid)
+                first = false;
+        json_t *a = json_pack ("{s:I s:s s:f s:f s:f s:I s:I s:s s:b}", "userid", (json_int_t)uid,
+                               "bank", json_string_value (json_object_get (u, "bank")), "fairshare",
+                               x->factor, "usage", x->usage, "norm_shares", x->norm_shares,
+                               "max_running_jobs", json_integer_value (json_object_get (u, "max_running_jobs")),
+                               "max_active_jobs", json_integer_value (json_object_get (u, "max_active_jobs")),
+                               "queues", json_string_value (json_object_get (u, "queues")), "default", first);
+        if (a)
+            json_array_append_new (assoc, a);
+    }
+    if (ar->fs_failing)
+        eddy_log (ar->h, LOG_NOTICE, "[accounting] %s: fair share computed again", ar->acct_path);
+    ar->fs_failing = false;
+    json_decref (ar->last_factors);
+    ar->last_factors = json_incref (assoc);
+    eddy_future_t *f = eddy_rpc_pack (ar->h, "job-manager.priority-update", EDDY_NODEID_ANY, 0,
+                                      "{s:O s:f}", "users", assoc, "time", now);
+    if (!f || eddy_future_then (f, -1, fs_update_cb, ar) < 0)
+        eddy_future_destroy (f);
+done:
+    sqlite3_finalize (q);
+    if (db)
+        sqlite3_close (db);
+    for (size_t k = 0; k < nbanks; k++) {
+        free (banks[k].name);
+        free (banks[k].parent);
+    }
+    free (banks);
+    free (t);
+    json_decref (users);
+    json_decref (assoc);
+}
+
+static void fs_timer_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
+{
+    fairshare_update (arg);
 }
 
 /* ---- the journal ---- */
@@ -519,7 +799,26 @@ static void flush_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
     eddy_respond_pack (h, msg, "{s:I}", "written", (json_int_t)ar->written);
 }
 
+/* job-archive.fairshare {} -> {users: [...]}: the last factors computed
+ * (update: compute now first) */
+static void fairshare_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct archive *ar = arg;
+    int update = 0;
+    json_unpack (eddy_msg_payload (msg), "{s?b}", "update", &update);
+    if (!ar->acct_path) {
+        eddy_respond_error (h, msg, ENOSYS, "no [accounting] dbpath: no fair share");
+        return;
+    }
+    if (update) {
+        flush (ar);
+        fairshare_update (ar);
+    }
+    eddy_respond_pack (h, msg, "{s:O}", "users", ar->last_factors ? ar->last_factors : json_array ());
+}
+
 static const struct eddy_msg_handler_spec handlers[] = {
+    { EDDY_MSGTYPE_REQUEST, "job-archive.fairshare", fairshare_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "job-archive.stats", stats_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "job-archive.flush", flush_cb, 0 },
     EDDY_MSGHANDLER_TABLE_END,
@@ -536,6 +835,15 @@ static void archive_unload (void *ctx)
     eddy_future_destroy (ar->journal);
     eddy_watcher_destroy (ar->period_w);
     eddy_watcher_destroy (ar->retry_w);
+    eddy_watcher_destroy (ar->fs_w);
+    json_decref (ar->last_factors);
+    while (ar->usage) {
+        struct usage *u = ar->usage;
+        ar->usage = u->next;
+        free (u->bank);
+        free (u);
+    }
+    free (ar->acct_path);
     eddy_msg_handler_delvec (ar->handlers);
     while (ar->active_head) {
         struct arec *r = ar->active_head;
@@ -615,7 +923,34 @@ static int archive_load (eddy_handle_t *h, json_t *args, void **ctx)
         goto fail;
     if (db_open (ar) < 0)
         goto inval;
+    /* [accounting]: fair share from this archive's usage */
+    json_t *acct = json_object_get (args, "accounting");
+    if (!acct)
+        acct = json_object_get (conf, "accounting");
+    if (acct) {
+        json_t *p = json_object_get (acct, "dbpath");
+        ar->half_life = 7 * 86400;
+        ar->fs_period = 300;
+        if (!json_is_string (p) || duration (json_object_get (acct, "half-life"), &ar->half_life) < 0
+            || duration (json_object_get (acct, "period"), &ar->fs_period) < 0
+            || !(ar->fs_period > 0)) {
+            eddy_log (h, LOG_ERR, "[accounting]: dbpath (a path) is required; half-life and period "
+                                  "are durations (period > 0)");
+            goto inval;
+        }
+        if (!(ar->acct_path = strdup (json_string_value (p))))
+            goto fail;
+        if (usage_load (ar) < 0) {
+            eddy_log (h, LOG_ERR, "%s: cannot read usage: %s", ar->dbpath, sqlite3_errmsg (ar->db));
+            goto inval;
+        }
+    }
     eddy_reactor_t *r = eddy_handle_reactor (h);
+    if (ar->acct_path) {
+        if (!(ar->fs_w = eddy_timer_create (r, 0, ar->fs_period, fs_timer_cb, ar)))
+            goto fail;
+        eddy_watcher_start (ar->fs_w);
+    }
     if (!(ar->period_w = eddy_timer_create (r, ar->period, ar->period, period_cb, ar))
         || !(ar->retry_w = eddy_timer_create (r, 1.0, 0, retry_cb, ar))
         || eddy_msg_handler_addvec (h, handlers, ar, &ar->handlers) < 0
@@ -636,9 +971,12 @@ fail:
     return -1;
 }
 
+static const char *const archive_extra[] = { "accounting", NULL };
+
 const struct eddy_module eddy_module_job_archive = {
     .name = "job-archive",
     .load = archive_load,
     .unload = archive_unload,
     .config_table = "archive", /* Flux's name */
+    .config_extra = archive_extra,
 };
