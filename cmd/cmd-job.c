@@ -344,7 +344,9 @@ static int job_attach (int argc, char **argv)
     need_args (argc, 1, 1, "eddy job attach ID");
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     eddy_handle_t *h = client_open ("job");
-    int rc = jobutil_attach ("job", h, id);
+    /* this stdin to the job, when it takes one (eddy run's) */
+    struct jobutil_io io = { .fd = STDIN_FILENO };
+    int rc = jobutil_attach_io ("job", h, id, &io);
     client_close (h);
     return rc;
 }

@@ -66,6 +66,31 @@ static void launch_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         shell_launch (ctx->shell, msg);
 }
 
+/* exec.stdin: a client's chunk of a job's stdin, for the coordinator */
+static void stdin_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (from_rank0_only (ctx, msg))
+        coord_stdin (ctx->coord, msg);
+}
+
+/* exec.input: the coordinator's forward of it to a rank's shell */
+static void input_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (has_shell (ctx, msg))
+        shell_input (ctx->shell, msg);
+}
+
+/* a client of this broker went away: on rank 0, the stdin it fed ends */
+static void disconnect_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
+                           void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (ctx->coord)
+        coord_disconnect (ctx->coord, msg);
+}
+
 static void signal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct exec_ctx *ctx = arg;
@@ -212,6 +237,9 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.kill", kill_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.launch", launch_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.signal", signal_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "exec.stdin", stdin_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "exec.input", input_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "disconnect", disconnect_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.pmi", pmi_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.perilog", perilog_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.stats", stats_cb, EDDY_ROLE_ALL },

@@ -48,6 +48,10 @@ struct coord *coord_create (struct exec_ctx *ctx);
 void coord_destroy (struct coord *c);
 void coord_start (struct coord *c, const eddy_msg_t *msg);
 void coord_kill (struct coord *c, const eddy_msg_t *msg);
+/* exec.stdin from a client: forwarded to the ranks whose tasks take it. */
+void coord_stdin (struct coord *c, const eddy_msg_t *msg);
+/* A client of this rank went away ("disconnect"): the stdin it fed ends. */
+void coord_disconnect (struct coord *c, const eddy_msg_t *msg);
 /* overlay.online: jobs on a rank not in online fail (node-failure). */
 void coord_online (struct coord *c, const eddy_idset_t *online);
 /* overlay.restarted: rank started again; its jobs fail (node-failure) and,
@@ -61,6 +65,8 @@ struct shell *shell_create (struct exec_ctx *ctx);
 void shell_destroy (struct shell *s);
 void shell_launch (struct shell *s, const eddy_msg_t *msg);
 void shell_signal (struct shell *s, const eddy_msg_t *msg);
+/* exec.input: a chunk of a job's stdin for its tasks on this rank. */
+void shell_input (struct shell *s, const eddy_msg_t *msg);
 /* exec.pmi: a child rank's part of a PMI barrier of a job here
  * (exec/pmi_job.h); EAGAIN while the job has not been launched here. */
 void shell_pmi (struct shell *s, const eddy_msg_t *msg);
