@@ -3,7 +3,9 @@
  * take it (pipes, or a pty's master), each request answered once every
  * one of those tasks took it.  What waits is bounded: a request past
  * EDDY_TASKIN_MAX queued bytes is refused (EAGAIN), so a fast client
- * cannot grow the broker.  Private to exec/ (shell.c).
+ * cannot grow the broker.  The process must ignore SIGPIPE (eddy-broker
+ * does): a task that closed its stdin makes a write EPIPE.  Private to
+ * exec/ (shell.c).
  */
 #ifndef EDDY_EXEC_TASKIN_H
 #define EDDY_EXEC_TASKIN_H
