@@ -797,6 +797,7 @@ static int run_input (const char *cmd, struct opts *o)
     const char *ranks = "0";
     int fd = STDIN_FILENO;
 
+    jobutil_stdin_guard ();
     if (o->input) {
         eddy_idset_t *ids = eddy_idset_decode (o->input, NULL);
         bool isranks = (ids || !strcmp (o->input, "all")) && access (o->input, F_OK) < 0;

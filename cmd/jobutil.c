@@ -427,6 +427,15 @@ static void stdin_stop (struct attach *a)
         tty_restore ();
 }
 
+void jobutil_stdin_guard (void)
+{
+    if (fcntl (STDIN_FILENO, F_GETFD) < 0 && errno == EBADF) {
+        int fd = open ("/dev/null", O_RDONLY);
+        if (fd > STDIN_FILENO)
+            close (fd); /* 0 was taken meanwhile: nothing to guard */
+    }
+}
+
 int jobutil_attach (const char *cmd, eddy_handle_t *h, uint64_t id)
 {
     struct jobutil_io io = { .fd = -1 };

@@ -54,6 +54,12 @@ struct jobutil_io {
 };
 int jobutil_attach_io (const char *cmd, eddy_handle_t *h, uint64_t id, const struct jobutil_io *io);
 
+/* Make sure descriptor 0 is open before anything else opens one (a
+ * closed stdin, <&-, becomes /dev/null: the job reads EOF), so that the
+ * broker's connection is never taken for stdin.  Call it first.
+ */
+void jobutil_stdin_guard (void);
+
 /* Signing a submission (engine/util/sign.h).  jobutil_sign_open () asks
  * job-ingest how to sign (job-ingest.sign-info: the default type and
  * munged's socket); jobutil_sign () returns J for the jobspec's canonical

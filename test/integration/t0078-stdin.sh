@@ -17,6 +17,7 @@ cat >"$TMP/run.sh" <<'SH'
 printf 'a\nb\n' | eddy run cat >lines.out 2>&1; echo "lines rc=$?"
 eddy run sha256sum <big >big.out 2>&1; echo "big rc=$?"
 eddy run sh -c 'cat; echo "after EOF"' </dev/null >eof.out 2>&1; echo "eof rc=$?"
+eddy run sh -c 'cat; echo "closed is empty"' <&- >closed.out 2>&1; echo "closed rc=$?"
 eddy run --input=in.txt cat >file.out 2>&1; echo "file rc=$?"
 echo hi | eddy run -N 2 -n 4 --input=all sh -c 'read l; echo "$EDDY_TASK_RANK $l"' >all.out 2>&1
 echo "all rc=$?"
@@ -59,6 +60,8 @@ ok "  and prints a and b, in order" sh -c "printf 'a\nb\n' | cmp - '$TMP/lines.o
 has "$TMP/log" '^big rc=0$' "20 MB through sha256sum: the job ends 0"
 ok "  and its digest is the file's" sh -c "grep -q \"^\$(cat '$TMP/big.sum')  -\" '$TMP/big.out'"
 has "$TMP/eof.out" '^after EOF$' "EOF (stdin /dev/null here) closes the task's stdin"
+has "$TMP/log" '^closed rc=0$' "a closed stdin (<&-): the job ends 0"
+has "$TMP/closed.out" '^closed is empty$' "  its task read EOF"
 has "$TMP/file.out" '^from a file$' "--input=FILE feeds the file"
 has "$TMP/log" '^all rc=0$' "--input=all: a job of 4 tasks on 2 brokers ends 0"
 ok "  every task read the line" sh -c "[ \$(grep -c ' hi\$' '$TMP/all.out') -eq 4 ]"

@@ -16,9 +16,14 @@ DRIVE="$EDDY_SRCDIR/test/integration/pty-drive.py"
 
 cat >"$TMP/run.sh" <<'SH'
 eddy run --pty tty </dev/null >tty.out 2>&1; echo "tty rc=$?"
+id=$(eddy submit -S shell.options.pty=true -S 'shell.options.stdin="0"' sh -c 'tty; read x; echo "read $x"')
+python3 "$DRIVE" --wait pts --type 'over attach\n' eddy job attach "$id" >attach.out 2>&1
 python3 "$DRIVE" --rows 33 --cols 101 --wait 'ready' --type 'hello\n' sh -c \
     "eddy run --pty sh -c 'stty size; tty; echo ready; read x; echo \"got \$x\"'; stty -a" \
     >keys.out 2>&1
+# SIGTERM to the client in raw mode: it restores the terminal as it dies
+python3 "$DRIVE" sh -c 'eddy run --pty sh -c "echo up; exec sleep 30" </dev/tty & p=$!
+    sleep 3; kill -TERM $p; wait $p; echo "client rc=$?"; stty -a' >sig.out 2>&1
 python3 "$DRIVE" --wait 'sleeping' --type '\x03' \
     eddy run --pty sh -c 'echo sleeping; exec sleep 60' >intr.out 2>&1
 # an interactive allocation: a shell in the child instance
@@ -40,12 +45,16 @@ _report $? "the cases run in an instance" "$TMP/log"
 
 has "$TMP/log" '^tty rc=0$' "eddy run --pty tty: the job ends 0"
 has "$TMP/tty.out" '^/dev/pts/[0-9]+.?$' "  on a /dev/pts device"
+has "$TMP/attach.out" '^/dev/pts/[0-9]+$' "eddy job attach to a pty job (eddy submit -S shell.options.pty=true)"
+has "$TMP/attach.out" '^read over attach$' "  feeds it keystrokes"
 has "$TMP/keys.out" '^33 101$' "the job's terminal has the client terminal's size (33 x 101)"
 has "$TMP/keys.out" '^/dev/pts/[0-9]+$' "  and is a pty"
 has "$TMP/keys.out" '^got hello$' "a line typed reaches the task"
 has "$TMP/keys.out" '(^| )icanon( |$)' "the client's terminal is out of raw mode after (stty -a: icanon)"
 has "$TMP/keys.out" '^status=0$' "  and eddy run exits 0"
 has "$TMP/intr.out" '^status=130$' "^C typed is SIGINT for the task (eddy run exits 130)"
+has "$TMP/sig.out" '^client rc=143$' "a client in raw mode killed by SIGTERM dies of it"
+has "$TMP/sig.out" '(^| )icanon( |$)' "  and leaves its terminal out of raw mode (stty -a: icanon)"
 has "$TMP/alloc.out" '^ +ID +USER +NAME +ST ' "interactive eddy alloc -N 1: eddy jobs runs in its shell"
 has "$TMP/alloc.out" '^uri=local://' "  with EDDY_URI set to the child instance"
 hasnt "$TMP/alloc.out" "^uri=$(sed -n 's/^my uri=//p' "$TMP/log")\$" "  not the parent's"
