@@ -287,7 +287,9 @@ static void chunk_cb (eddy_future_t *f, void *arg)
 static void chunk_send (struct chunk *c)
 {
     struct attach *a = c->a;
-    if (!(c->f = eddy_rpc (a->h, "exec.stdin", c->payload, 0, 0))
+    /* to this broker's exec module: rank 0's coordinator, or on another
+     * rank its relay, which tells rank 0 should this client go away */
+    if (!(c->f = eddy_rpc (a->h, "exec.stdin", c->payload, EDDY_NODEID_ANY, 0))
         || eddy_future_then (c->f, -1, chunk_cb, c) < 0)
         eddy_cmd_die (a->cmd, "exec.stdin: %s", strerror (errno));
 }
@@ -368,7 +370,7 @@ static void winch_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
         ;
     json_t *p = winsize_payload (a);
     if (p) {
-        eddy_future_t *f = eddy_rpc (a->h, "exec.stdin", p, 0, EDDY_RPC_NORESPONSE);
+        eddy_future_t *f = eddy_rpc (a->h, "exec.stdin", p, EDDY_NODEID_ANY, EDDY_RPC_NORESPONSE);
         eddy_future_destroy (f);
         json_decref (p);
     }

@@ -65,9 +65,10 @@ struct job {
     uint32_t userid;
     int held_signal; /* a signal that came while it waited */
     /* stdin (shell.options.stdin, pty): the client that last fed it, by
-     * its route's origin on rank 0 (0: none, or not a client of rank 0) */
+     * its route's origin on the rank it is connected to (0: none) */
     bool input, pty;
     uint64_t input_origin;
+    uint32_t input_rank; /* the rank that client is connected to */
 };
 
 /* An exec.stdin request forwarded to the ranks whose tasks take it: it is
@@ -969,7 +970,25 @@ void coord_stdin (struct coord *c, const eddy_msg_t *msg)
         eddy_respond_error (h, msg, ENOENT, "exec.stdin: the job is not running");
         return;
     }
-    if (eddy_msg_userid (msg) != job->userid && !(eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER)) {
+    /* a client of another rank comes through that rank's exec module,
+     * which says who it is (only the owner's messages may) */
+    uint32_t userid = eddy_msg_userid (msg), from = 0;
+    bool owner = eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER;
+    uint64_t origin = eddy_msg_route_first (msg);
+    json_t *relay = json_object_get (eddy_msg_payload (msg), "relay");
+    if (relay) {
+        json_int_t ru, ro, rr;
+        int rown;
+        if (!owner || json_unpack (relay, "{s:I s:b s:I s:I}", "userid", &ru, "owner", &rown,
+                                   "origin", &ro, "rank", &rr)
+                          < 0
+            || ru < 0 || ro < 0 || rr < 0) {
+            eddy_respond_error (h, msg, EPROTO, "exec.stdin: malformed relay");
+            return;
+        }
+        userid = (uint32_t)ru, owner = rown, origin = (uint64_t)ro, from = (uint32_t)rr;
+    }
+    if (userid != job->userid && !owner) {
         eddy_respond_error (h, msg, EPERM, "exec.stdin: the job is another user's");
         return;
     }
@@ -988,7 +1007,8 @@ void coord_stdin (struct coord *c, const eddy_msg_t *msg)
     }
     fw->h = h;
     fw->req = eddy_msg_incref (msg);
-    job->input_origin = eddy_msg_route_first (msg);
+    job->input_origin = origin;
+    job->input_rank = from;
     for (int i = 0; i < job->nranks; i++) {
         struct jobrank *jr = &job->ranks[i];
         if (!jr->input || jr->done)
@@ -1019,15 +1039,13 @@ void coord_stdin (struct coord *c, const eddy_msg_t *msg)
  * terminal, a hangup (SIGHUP), as when a terminal closes.  Jobs are
  * visited in table order, which decides nothing: each one is on its own.
  */
-void coord_disconnect (struct coord *c, const eddy_msg_t *msg)
+void coord_input_gone (struct coord *c, uint32_t rank, uint64_t origin)
 {
-    uint64_t origin = eddy_msg_route_first (msg);
-
     if (origin == 0)
         return;
     for (size_t b = 0; b < c->nbuckets; b++) {
         for (struct job *job = c->buckets[b]; job; job = job->hnext) {
-            if (!job->input || job->input_origin != origin)
+            if (!job->input || job->input_origin != origin || job->input_rank != rank)
                 continue;
             job->input_origin = 0;
             if (job->pty) {

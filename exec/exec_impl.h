@@ -17,6 +17,7 @@
 struct coord;
 struct shell;
 struct perilog;
+struct relay;
 
 struct exec_ctx {
     eddy_handle_t *h;
@@ -31,6 +32,7 @@ struct exec_ctx {
     struct coord *coord;  /* rank 0 only */
     struct shell *shell;  /* NULL with the sim backend */
     struct perilog *perilog; /* exec.perilog on every rank (perilog.c) */
+    struct relay *relay;  /* exec.stdin of this rank's clients, ranks > 0 (relay.c) */
     char *local_uri;      /* EDDY_URI for tasks (attr local-uri), may be NULL */
     eddy_future_t *uri_f;
     char *guard_exe;      /* attr exec.guard (eddy-shell), may be NULL */
@@ -48,10 +50,19 @@ struct coord *coord_create (struct exec_ctx *ctx);
 void coord_destroy (struct coord *c);
 void coord_start (struct coord *c, const eddy_msg_t *msg);
 void coord_kill (struct coord *c, const eddy_msg_t *msg);
-/* exec.stdin from a client: forwarded to the ranks whose tasks take it. */
+/* exec.stdin from a client (or relayed by another rank's exec module):
+ * forwarded to the ranks whose tasks take it. */
 void coord_stdin (struct coord *c, const eddy_msg_t *msg);
-/* A client of this rank went away ("disconnect"): the stdin it fed ends. */
-void coord_disconnect (struct coord *c, const eddy_msg_t *msg);
+/* The client of rank `rank` whose route origin is origin went away (a
+ * "disconnect" on rank 0, exec.gone from another): the stdin it fed ends. */
+void coord_input_gone (struct coord *c, uint32_t rank, uint64_t origin);
+
+/* Relay (relay.c): exec.stdin from clients of ranks > 0, to rank 0 with
+ * their credentials; their disconnect is told to rank 0 (exec.gone). */
+struct relay *relay_create (struct exec_ctx *ctx);
+void relay_destroy (struct relay *r);
+void relay_stdin (struct relay *r, const eddy_msg_t *msg);
+void relay_disconnect (struct relay *r, const eddy_msg_t *msg);
 /* overlay.online: jobs on a rank not in online fail (node-failure). */
 void coord_online (struct coord *c, const eddy_idset_t *online);
 /* overlay.restarted: rank started again; its jobs fail (node-failure) and,

@@ -46,6 +46,14 @@ sleep 1
 kill -9 $client
 for _ in $(seq 100); do grep -q done killed.wc 2>/dev/null && break; sleep 0.1; done
 eddy jobs -a >killed.jobs 2>&1
+# the same through rank 1's broker (its exec module relays to rank 0)
+uri1=$(eddy getattr --rank 1 local-uri)
+printf 'x\ny\n' | EDDY_URI=$uri1 eddy run cat >rank1.out 2>&1; echo "rank1 rc=$?"
+(head -c 1000 /dev/zero; sleep 60) | EDDY_URI=$uri1 eddy run sh -c 'wc -c >killed1.wc; echo done >>killed1.wc' &
+client=$!
+sleep 2
+kill -9 $client
+for _ in $(seq 100); do grep -q done killed1.wc 2>/dev/null && break; sleep 0.1; done
 # bad input
 eddy run --input=no-such-file cat >nofile.out 2>&1; echo "nofile rc=$?"
 eddy run -S shell.options.stdin=x cat </dev/null >badattr.out 2>&1; echo "badattr rc=$?"
@@ -73,11 +81,23 @@ has "$TMP/submit.out" '^done$' "a job of eddy submit reads /dev/null (its task e
 has "$TMP/flood.out" '^104857600$' "100 MB to a task that reads after 3 s arrive whole"
 before=$(cat "$TMP/rss.before") during=$(cat "$TMP/rss.during") hwm=$(cat "$TMP/hwm.after")
 echo "# broker VmRSS ${before} kB before, ${during} kB while 100 MB wait, VmHWM ${hwm} kB after"
-ok "  the broker held at most 8 MB more meanwhile (flow control, ${before} -> ${hwm} kB peak)" \
-    test "$hwm" -le $((before + 8192))
+ok "  while the task did not read, the broker held at most 8 MB more (flow control: ${before} -> ${during} kB)" \
+    test "$during" -le $((before + 8192))
+# AddressSanitizer's quarantine keeps what the flood freed: its peak says nothing there
+if ldd "$EDDY_BUILDDIR/cmd/eddy-broker" 2>/dev/null | grep -q libasan; then
+    echo "ok $((T_N + 1)) # skip the broker's peak under AddressSanitizer (its quarantine)"
+    T_N=$((T_N + 1)); T_PASS=$((T_PASS + 1))
+else
+    ok "  and its peak stayed within 8 MB of where it was (${before} -> ${hwm} kB)" \
+        test "$hwm" -le $((before + 8192))
+fi
 has "$TMP/killed.wc" '^1000000$' "a client killed mid-stream: the task read what came"
 has "$TMP/killed.wc" '^done$' "  then EOF, and went on"
 ok "  the job completed" sh -c "grep -E ' sh +CD ' '$TMP/killed.jobs' | grep -q ."
+has "$TMP/log" '^rank1 rc=0$' "a client of rank 1: the job ends 0"
+ok "  and its task read x and y" sh -c "printf 'x\ny\n' | cmp - '$TMP/rank1.out'"
+has "$TMP/killed1.wc" '^1000$' "a client of rank 1 killed mid-stream: the task read what came"
+has "$TMP/killed1.wc" '^done$' "  then EOF (rank 1 told rank 0 the client is gone)"
 has "$TMP/log" '^nofile rc=1$' "--input=FILE that does not exist is refused"
 has "$TMP/nofile.out" '^eddy-run: --input: no-such-file: No such file or directory$' "  saying why"
 has "$TMP/badattr.out" 'shell.options.stdin: must be "all" or an idset of task ranks' \
