@@ -617,7 +617,8 @@ static int stdin_spec (json_t *shopts, struct job *job, eddy_idset_t **set)
     job->pty = json_is_true (json_object_get (shopts, "pty"));
     *set = NULL;
     if (text && !strcmp (text, "all")) {
-        if (!(ids = eddy_idset_create ()) || (job->ntasks > 0 && eddy_idset_range_set (ids, 0, job->ntasks - 1) < 0))
+        if (!(ids = eddy_idset_create ())
+            || (job->ntasks > 0 && eddy_idset_range_set (ids, 0, job->ntasks - 1) < 0))
             goto nomem;
     }
     else if (text && !(ids = eddy_idset_decode (text, NULL)) && errno == ENOMEM)
@@ -714,7 +715,7 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
         if (p && json_is_string (gpu_affinity))
             json_object_set (p, "gpu-affinity", gpu_affinity);
         if (p && stdin_set && (jr->input = rank_takes (stdin_set, tr->base, tr->ntasks))) {
-            char *text = eddy_idset_encode (stdin_set, 0);
+            char *text = eddy_idset_encode (stdin_set, EDDY_IDSET_RANGE);
             if (!text || json_object_set_new (p, "stdin", json_string (text)) < 0)
                 jr->input = false; /* out of memory: its tasks read EOF */
             free (text);

@@ -851,7 +851,9 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
         gargv[nargs++] = strdup (sp->tasks[i].cpus ? sp->tasks[i].cpus : "-");
         if (sp->tasks[i].in < 0)
             gargv[nargs++] = strdup ("-");
-        else if (asprintf (&gargv[nargs++], "%s%d", sp->tasks[i].tty ? "t" : "", sp->tasks[i].in) < 0)
+        else if (asprintf (&gargv[nargs++], "%s%d", sp->tasks[i].tty ? "t" : "",
+                           sp->tasks[i].in)
+                 < 0)
             gargv[nargs - 1] = NULL;
         gargv[nargs++] = strdup (sp->tasks[i].gpus ? sp->tasks[i].gpus : "-");
     }

@@ -80,20 +80,19 @@ void relay_stdin (struct relay *r, const eddy_msg_t *msg)
         c->next = r->clients;
         r->clients = c;
     }
-    if (!(p = json_copy (in))
-        || json_object_set_new (p, "relay",
-                                json_pack ("{s:I s:b s:I s:I}", "userid",
-                                           (json_int_t)eddy_msg_userid (msg), "owner",
-                                           (eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER) != 0,
-                                           "origin", (json_int_t)origin, "rank",
-                                           (json_int_t)r->ctx->rank))
-               < 0
-        || !(rd = calloc (1, sizeof (*rd))))
+    if (!(p = json_copy (in)) ||
+        json_object_set_new (
+            p, "relay",
+            json_pack ("{s:I s:b s:I s:I}", "userid", (json_int_t)eddy_msg_userid (msg),
+                       "owner", (eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER) != 0,
+                       "origin", (json_int_t)origin, "rank",
+                       (json_int_t)r->ctx->rank)) < 0 ||
+        !(rd = calloc (1, sizeof (*rd))))
         goto nomem;
     rd->r = r;
     rd->req = eddy_msg_incref (msg);
-    if (!(rd->f = eddy_rpc (h, "exec.stdin", p, 0, 0))
-        || eddy_future_then (rd->f, -1, relayed_cb, rd) < 0) {
+    if (!(rd->f = eddy_rpc (h, "exec.stdin", p, 0, 0)) ||
+        eddy_future_then (rd->f, -1, relayed_cb, rd) < 0) {
         int e = errno;
         eddy_future_destroy (rd->f);
         eddy_msg_decref (rd->req);
@@ -124,9 +123,9 @@ void relay_disconnect (struct relay *r, const eddy_msg_t *msg)
             continue;
         *cp = c->next;
         free (c);
-        eddy_future_t *f = eddy_rpc_pack (r->ctx->h, "exec.gone", 0, EDDY_RPC_NORESPONSE,
-                                          "{s:I s:I}", "rank", (json_int_t)r->ctx->rank, "origin",
-                                          (json_int_t)origin);
+        eddy_future_t *f = eddy_rpc_pack (
+            r->ctx->h, "exec.gone", 0, EDDY_RPC_NORESPONSE, "{s:I s:I}", "rank",
+            (json_int_t)r->ctx->rank, "origin", (json_int_t)origin);
         eddy_future_destroy (f);
         return;
     }
@@ -145,7 +144,8 @@ void relay_destroy (struct relay *r)
     if (r) {
         int e = errno;
         while (r->pending) {
-            eddy_respond_error (r->ctx->h, r->pending->req, ENOSYS, "exec module unloaded");
+            eddy_respond_error (r->ctx->h, r->pending->req, ENOSYS,
+                                "exec module unloaded");
             relayed_free (r->pending);
         }
         while (r->clients) {

@@ -904,7 +904,8 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     }
     if (!eddy_msg_payload (msg)
         || json_unpack (eddy_msg_payload (msg),
-                        "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b s?s s?o s?s s?s s?i s?s s?s s?b s?s}",
+                        "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b s?s s?o s?s s?s s?i s?s"
+                        " s?s s?b s?s}",
                         "id", &id, "userid", &userid, "base", &base, "ntasks", &ntasks, "size",
                         &size, "command", &cmd, "environment", &env, "cwd", &cwd, "output",
                         &output, "truncate", &truncate, "J", &J, "pmi", &pmi, "cores", &cores,
@@ -922,9 +923,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     int mode = eddy_cpubind_mode_parse (affinity);
     int gmode = eddy_cpubind_mode_parse (gpu_affinity);
     if (mode < 0 || gmode < 0 || nnodes < 1) {
-        eddy_respond_error (h, msg, EINVAL, mode < 0 ? "exec.launch: cpu-affinity must be off, on or per-task"
-                                            : gmode < 0 ? "exec.launch: gpu-affinity must be off, on or per-task"
-                                                        : "exec.launch: invalid nnodes");
+        eddy_respond_error (h, msg, EINVAL,
+                            mode < 0    ? "exec.launch: cpu-affinity must be off, on or per-task"
+                            : gmode < 0 ? "exec.launch: gpu-affinity must be off, on or per-task"
+                                        : "exec.launch: invalid nnodes");
         return;
     }
     if (stdin_ranks && !(stdin_set = eddy_idset_decode (stdin_ranks, NULL))) {
@@ -947,7 +949,8 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         eddy_respond_error (h, msg, EEXIST, "exec.launch: job is already running on this rank");
         return;
     }
-    if (!(job = calloc (1, sizeof (*job))) || !(job->tasks = calloc (ntasks, sizeof (job->tasks[0])))
+    if (!(job = calloc (1, sizeof (*job)))
+        || !(job->tasks = calloc (ntasks, sizeof (job->tasks[0])))
         || !(infds = calloc (ntasks, sizeof (infds[0])))) {
         if (job)
             free (job->tasks);
@@ -1013,12 +1016,14 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     }
     if (gpulist && gmode == EDDY_CPUBIND_PER_TASK) {
         if (!(tgpus = calloc (ntasks, sizeof (tgpus[0])))) {
-            snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
+            snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s",
+                      strerror (errno));
             goto error;
         }
         for (int i = 0; i < ntasks; i++)
             if (!(tgpus[i] = eddy_cpubind_task_gpus (gpus, gmode, i, ntasks))) {
-                snprintf (errbuf, sizeof (errbuf), "exec.launch: gpus %s: %s", gpus, strerror (errno));
+                snprintf (errbuf, sizeof (errbuf), "exec.launch: gpus %s: %s", gpus,
+                          strerror (errno));
                 goto error;
             }
     }
@@ -1048,7 +1053,8 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
                 break;
         bool takes = stdin_set && eddy_idset_test (stdin_set, (unsigned)t->rank);
         if (!t->io[0].buf || !t->io[1].buf
-            || task_pipes (job, t, &gt[i], files, takes ? &infds[i] : NULL, pty && t->rank == 0) < 0) {
+            || task_pipes (job, t, &gt[i], files, takes ? &infds[i] : NULL, pty && t->rank == 0)
+                   < 0) {
             snprintf (errbuf, sizeof (errbuf), "exec.launch: task %d: %s", t->rank, strerror (errno));
             goto error;
         }
@@ -1082,8 +1088,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     for (int i = 0; i < ntasks; i++)
         if (infds[i] >= 0)
             infds[ninfds++] = infds[i];
-    if (ninfds > 0 && !(job->input = taskin_create (h, s->ctx->r, ninfds, infds, pty && base == 0))) {
-        exec_log (s->ctx, LOG_ERR, "job %ju: its tasks' stdin: %s", (uintmax_t)job->id, strerror (errno));
+    if (ninfds > 0
+        && !(job->input = taskin_create (h, s->ctx->r, ninfds, infds, pty && base == 0))) {
+        exec_log (s->ctx, LOG_ERR, "job %ju: its tasks' stdin: %s", (uintmax_t)job->id,
+                  strerror (errno));
         for (int i = 0; i < ninfds; i++)
             close (infds[i]);
     }
@@ -1157,7 +1165,8 @@ void shell_input (struct shell *s, const eddy_msg_t *msg)
         return;
     }
     if (!job->input) {
-        eddy_respond_error (s->ctx->h, msg, EPIPE, "exec.input: no task of the job takes stdin here");
+        eddy_respond_error (s->ctx->h, msg, EPIPE,
+                            "exec.input: no task of the job takes stdin here");
         return;
     }
     taskin_request (job->input, msg);

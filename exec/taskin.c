@@ -137,18 +137,18 @@ void taskin_request (struct taskin *in, const eddy_msg_t *msg)
     json_t *ws = NULL;
     size_t len = 0;
 
-    if (!eddy_msg_payload (msg)
-        || json_unpack (eddy_msg_payload (msg), "{s?s s?b s?o}", "data", &data, "eof", &eof,
-                        "winsize", &ws)
-               < 0
-        || (ws && (json_unpack (ws, "{s:i s:i}", "rows", &rows, "cols", &cols) < 0 || rows < 0
-                   || cols < 0 || rows > 65535 || cols > 65535))) {
+    if (!eddy_msg_payload (msg) ||
+        json_unpack (eddy_msg_payload (msg), "{s?s s?b s?o}", "data", &data, "eof",
+                     &eof, "winsize", &ws) < 0 ||
+        (ws && (json_unpack (ws, "{s:i s:i}", "rows", &rows, "cols", &cols) < 0 ||
+                rows < 0 || cols < 0 || rows > 65535 || cols > 65535))) {
         eddy_respond_error (in->h, msg, EPROTO, "exec.input: malformed payload");
         return;
     }
     /* a terminal's size applies at once: its program hears SIGWINCH */
     if (ws && in->tty && in->wr[0].fd >= 0) {
-        struct winsize wsz = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+        struct winsize wsz = {.ws_row = (unsigned short)rows,
+                              .ws_col = (unsigned short)cols};
         (void)ioctl (in->wr[0].fd, TIOCSWINSZ, &wsz);
     }
     if (!data && !eof) {
@@ -167,7 +167,8 @@ void taskin_request (struct taskin *in, const eddy_msg_t *msg)
     }
     if (in->head && in->queued + len > EDDY_TASKIN_MAX) {
         free (buf);
-        eddy_respond_error (in->h, msg, EAGAIN, "stdin: the job's buffer is full, send later");
+        eddy_respond_error (in->h, msg, EAGAIN,
+                            "stdin: the job's buffer is full, send later");
         return;
     }
     struct chunk *c = calloc (1, sizeof (*c));
@@ -180,7 +181,8 @@ void taskin_request (struct taskin *in, const eddy_msg_t *msg)
      * a close: the task still writes its output there */
     if (eof && in->tty) {
         struct termios t;
-        buf[len++] = tcgetattr (in->wr[0].fd, &t) == 0 && t.c_cc[VEOF] ? (char)t.c_cc[VEOF] : 4;
+        buf[len++] =
+            tcgetattr (in->wr[0].fd, &t) == 0 && t.c_cc[VEOF] ? (char)t.c_cc[VEOF] : 4;
     }
     c->req = eddy_msg_incref (msg);
     c->data = buf;
@@ -207,7 +209,8 @@ void taskin_request (struct taskin *in, const eddy_msg_t *msg)
     reap (in);
 }
 
-struct taskin *taskin_create (eddy_handle_t *h, eddy_reactor_t *r, int n, const int *fds, bool tty)
+struct taskin *
+taskin_create (eddy_handle_t *h, eddy_reactor_t *r, int n, const int *fds, bool tty)
 {
     struct taskin *in;
 
@@ -215,7 +218,8 @@ struct taskin *taskin_create (eddy_handle_t *h, eddy_reactor_t *r, int n, const 
         errno = EINVAL;
         return NULL;
     }
-    if (!(in = calloc (1, sizeof (*in))) || !(in->wr = calloc ((size_t)n, sizeof (in->wr[0]))))
+    if (!(in = calloc (1, sizeof (*in))) ||
+        !(in->wr = calloc ((size_t)n, sizeof (in->wr[0]))))
         goto error;
     in->h = h;
     in->tty = tty;
@@ -224,15 +228,15 @@ struct taskin *taskin_create (eddy_handle_t *h, eddy_reactor_t *r, int n, const 
         int fl = fcntl (fds[i], F_GETFL);
         wr->in = in;
         wr->fd = -1;
-        if (fl < 0 || fcntl (fds[i], F_SETFL, fl | O_NONBLOCK) < 0
-            || !(wr->w = eddy_fd_create (r, fds[i], EDDY_POLLOUT, writable_cb, wr)))
+        if (fl < 0 || fcntl (fds[i], F_SETFL, fl | O_NONBLOCK) < 0 ||
+            !(wr->w = eddy_fd_create (r, fds[i], EDDY_POLLOUT, writable_cb, wr)))
             goto error;
         in->n++;
     }
     for (int i = 0; i < n; i++) /* the descriptors are ours only now */
         in->wr[i].fd = fds[i];
     return in;
-error: {
+error : {
     int e = errno;
     for (int i = 0; in && in->wr && i < in->n; i++)
         eddy_watcher_destroy (in->wr[i].w);

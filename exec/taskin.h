@@ -30,7 +30,8 @@ struct taskin;
  * descriptors are then the caller's still.  destroy () answers what
  * waits with EPIPE; destroy (NULL) is a no-op.
  */
-struct taskin *taskin_create (eddy_handle_t *h, eddy_reactor_t *r, int n, const int *fds, bool tty);
+struct taskin *
+taskin_create (eddy_handle_t *h, eddy_reactor_t *r, int n, const int *fds, bool tty);
 void taskin_destroy (struct taskin *in);
 
 /* An exec.input request (see docs/protocols.md): {id, data?: BASE64,
