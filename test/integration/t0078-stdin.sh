@@ -41,7 +41,8 @@ sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$pid/status" >hwm.after
 # a client killed mid-stream: the task sees EOF and the job ends
 (head -c 1000000 /dev/zero; sleep 60) | eddy run sh -c 'wc -c >killed.wc; echo done >>killed.wc' &
 client=$!
-for _ in $(seq 100); do [ -s killed.wc ] && break; eddy jobs -a -n >jobs.now; sleep 0.1; done
+# once it runs and the first chunks went (its stdin is 1 MB, then nothing)
+for _ in $(seq 100); do eddy jobs | grep -q ' sh  *R ' && break; sleep 0.1; done
 sleep 1
 kill -9 $client
 for _ in $(seq 100); do grep -q done killed.wc 2>/dev/null && break; sleep 0.1; done
