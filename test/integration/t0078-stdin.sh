@@ -26,6 +26,10 @@ echo "some rc=$?"
 # eddy job attach feeds a job that takes stdin, as eddy run does
 id=$(eddy submit -S 'shell.options.stdin="0"' cat)
 echo attached | eddy job attach "$id" >attach.out 2>&1; echo "attach rc=$?"
+# eddy alloc without a terminal: the shell of the child instance reads
+# its commands from this stdin
+printf 'eddy jobs\necho "inside=$EDDY_URI"\n' | SHELL=/bin/sh eddy alloc -N 1 >alloc.out 2>&1
+echo "alloc rc=$?"
 # eddy submit's jobs read /dev/null, as before
 id=$(eddy submit sh -c 'cat; echo done')
 eddy job attach "$id" </dev/null >submit.out 2>&1; echo "submit rc=$?"
@@ -78,6 +82,9 @@ has "$TMP/some.out" '^1 got=hi$' "--input=1,3: task 1 reads the line"
 has "$TMP/some.out" '^3 got=hi$' "  and task 3 (on the other broker)"
 has "$TMP/some.out" '^0 got=$' "  task 0 reads EOF (/dev/null)"
 has "$TMP/attach.out" '^attached$' "eddy job attach feeds a job that takes stdin"
+has "$TMP/log" '^alloc rc=0$' "commands piped to eddy alloc -N 1: it ends 0"
+has "$TMP/alloc.out" '^ +ID +USER +NAME +ST ' "  its shell ran eddy jobs"
+has "$TMP/alloc.out" '^inside=local://' "  in the child instance"
 has "$TMP/submit.out" '^done$' "a job of eddy submit reads /dev/null (its task ends)"
 has "$TMP/flood.out" '^104857600$' "100 MB to a task that reads after 3 s arrive whole"
 before=$(cat "$TMP/rss.before") during=$(cat "$TMP/rss.during") hwm=$(cat "$TMP/hwm.after")
