@@ -69,6 +69,8 @@ struct job {
     bool input, pty;
     uint64_t input_origin;
     uint32_t input_rank; /* the rank that client is connected to */
+    bool fed;            /* on the coordinator's list of jobs a client feeds */
+    struct job *fed_next, *fed_prev;
 };
 
 /* An exec.stdin request forwarded to the ranks whose tasks take it: it is
@@ -96,6 +98,7 @@ struct coord {
     struct exec_ctx *ctx;
     struct outlog *out;
     struct job **buckets;
+    struct job *fed; /* jobs whose stdin a client fed: a disconnect looks at these only */
     size_t nbuckets; /* a power of 2 */
     size_t count;
     struct orphan *orphans; /* in the order they were lost */
@@ -159,9 +162,23 @@ static void unlink_job (struct coord *c, struct job *job)
     }
 }
 
+static void fed_unlink (struct job *job)
+{
+    if (!job->fed)
+        return;
+    if (job->fed_prev)
+        job->fed_prev->fed_next = job->fed_next;
+    else
+        job->c->fed = job->fed_next;
+    if (job->fed_next)
+        job->fed_next->fed_prev = job->fed_prev;
+    job->fed = false;
+}
+
 static void job_free (struct job *job)
 {
     if (job) {
+        fed_unlink (job);
         for (int i = 0; i < job->nranks; i++) {
             eddy_future_destroy (job->ranks[i].f);
             json_decref (job->ranks[i].pending);
@@ -1010,6 +1027,14 @@ void coord_stdin (struct coord *c, const eddy_msg_t *msg)
     fw->req = eddy_msg_incref (msg);
     job->input_origin = origin;
     job->input_rank = from;
+    if (!job->fed) {
+        job->fed = true;
+        job->fed_prev = NULL;
+        job->fed_next = c->fed;
+        if (c->fed)
+            c->fed->fed_prev = job;
+        c->fed = job;
+    }
     for (int i = 0; i < job->nranks; i++) {
         struct jobrank *jr = &job->ranks[i];
         if (!jr->input || jr->done)
@@ -1037,31 +1062,33 @@ void coord_stdin (struct coord *c, const eddy_msg_t *msg)
 }
 
 /* The client that fed a job's stdin is gone: its tasks see EOF, or, on a
- * terminal, a hangup (SIGHUP), as when a terminal closes.  Jobs are
- * visited in table order, which decides nothing: each one is on its own.
+ * terminal, a hangup (SIGHUP), as when a terminal closes.  Only jobs a
+ * client fed are looked at (a disconnect costs nothing per running job);
+ * each one is on its own, so their order decides nothing.
  */
 void coord_input_gone (struct coord *c, uint32_t rank, uint64_t origin)
 {
     if (origin == 0)
         return;
-    for (size_t b = 0; b < c->nbuckets; b++) {
-        for (struct job *job = c->buckets[b]; job; job = job->hnext) {
-            if (!job->input || job->input_origin != origin || job->input_rank != rank)
+    struct job *next;
+    for (struct job *job = c->fed; job; job = next) {
+        next = job->fed_next; /* job_kill may end (free) a job without processes */
+        if (job->input_origin != origin || job->input_rank != rank)
+            continue;
+        job->input_origin = 0;
+        fed_unlink (job);
+        if (job->pty) {
+            job_kill (job, SIGHUP);
+            continue;
+        }
+        for (int i = 0; i < job->nranks; i++) {
+            struct jobrank *jr = &job->ranks[i];
+            if (!jr->input || jr->done)
                 continue;
-            job->input_origin = 0;
-            if (job->pty) {
-                job_kill (job, SIGHUP);
-                continue;
-            }
-            for (int i = 0; i < job->nranks; i++) {
-                struct jobrank *jr = &job->ranks[i];
-                if (!jr->input || jr->done)
-                    continue;
-                eddy_future_t *f = eddy_rpc_pack (c->ctx->h, "exec.input", jr->rank,
-                                                  EDDY_RPC_NORESPONSE, "{s:I s:b}", "id",
-                                                  (json_int_t)job->id, "eof", 1);
-                eddy_future_destroy (f);
-            }
+            eddy_future_t *f = eddy_rpc_pack (c->ctx->h, "exec.input", jr->rank,
+                                              EDDY_RPC_NORESPONSE, "{s:I s:b}", "id",
+                                              (json_int_t)job->id, "eof", 1);
+            eddy_future_destroy (f);
         }
     }
 }
