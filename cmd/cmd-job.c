@@ -342,9 +342,24 @@ static int job_info (int argc, char **argv)
 static int job_attach (int argc, char **argv)
 {
     need_args (argc, 1, 1, "eddy job attach ID");
+    jobutil_stdin_guard ();
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     eddy_handle_t *h = client_open ("job");
-    int rc = jobutil_attach ("job", h, id);
+    /* this stdin to the job, when it takes one (eddy run's); a pty job
+     * (shell.options.pty) gets this terminal in raw mode, as eddy run
+     * --pty does */
+    struct jobutil_io io = { .fd = STDIN_FILENO };
+    char key[128];
+    const char *text;
+    eddy_kvs_job_key (key, sizeof (key), id, "jobspec");
+    eddy_future_t *f = eddy_kvs_lookup (h, NULL, 0, key);
+    json_t *js = f && eddy_kvs_lookup_get (f, &text) == 0 ? json_loads (text, 0, NULL) : NULL;
+    json_t *sys = json_object_get (json_object_get (js, "attributes"), "system");
+    io.pty = json_is_true (
+        json_object_get (json_object_get (json_object_get (sys, "shell"), "options"), "pty"));
+    json_decref (js);
+    eddy_future_destroy (f);
+    int rc = jobutil_attach_io ("job", h, id, &io);
     client_close (h);
     return rc;
 }

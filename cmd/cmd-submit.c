@@ -5,6 +5,7 @@
  * running a script (batch) or a command with its output attached (alloc).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
@@ -50,6 +51,8 @@ static int alloc_run (int argc, char **argv);
     "      --error=FILE      write the tasks' stderr to FILE\n"                               \
     "      --cpu-affinity=MODE  bind each task to the job's cores on its node (on, the\n"   \
     "                        default), to its share of them (per-task), or not (off)\n"    \
+    "      --gpu-affinity=MODE  CUDA_VISIBLE_DEVICES: the node's gpus of the job (on,\n"     \
+    "                        the default), each task's share (per-task), or unset (off)\n" \
     "      --dependency=SCHEME:JOB  wait for JOB: after (started), afterany (ended),\n"     \
     "                        afterok (ended successfully), afternotok (failed)\n"            \
     "      --begin-time=TIME hold the job until TIME: +DURATION, epoch seconds or\n"        \
@@ -71,7 +74,10 @@ const struct eddy_cmd cmd_run = {
     .name = "run",
     .usage = "eddy run [OPTIONS] COMMAND [ARGS...]",
     .summary = "Run a job: submit, show its output, exit with its status.",
-    .help = SUBMIT_HELP,
+    .help = SUBMIT_HELP "      --input=FILE|RANKS  feed the job's stdin from FILE, or this stdin to the\n"
+                        "                        task ranks RANKS (an idset, or all; default: task 0)\n"
+                        "      --pty             run task 0 on a pseudo-terminal (raw mode here when\n"
+                        "                        stdin is a terminal)\n",
     .run = run_run,
 };
 
@@ -105,8 +111,10 @@ const struct eddy_cmd cmd_alloc = {
     .name = "alloc",
     .usage = "eddy alloc [OPTIONS] [COMMAND [ARGS...]]",
     .summary = "Run COMMAND (or a shell) in a new instance on its own allocation.",
-    .help = NEST_HELP "The command's output is shown here as the job runs (as eddy run's); eddy\n"
-                      "alloc exits with its status.\n",
+    .help = NEST_HELP "      --pty             a pseudo-terminal for the command even when stdin is\n"
+                      "                        not a terminal (the default when it is)\n"
+                      "The command's output is shown here as the job runs (as eddy run's), this\n"
+                      "stdin is its stdin; eddy alloc exits with its status.\n",
     .run = alloc_run,
 };
 
@@ -121,6 +129,8 @@ struct opts {
     const char *cwd;
     json_t *env_rules; /* --env and --env-remove, in order */
     json_t *deps;      /* attributes.system.dependencies, or NULL */
+    const char *input; /* --input: a file, or the task ranks that take stdin */
+    bool pty;
 };
 
 static int parse_count (const char *cmd, const char *opt, const char *s, int min)
@@ -194,13 +204,9 @@ static void set_output (const char *cmd, json_t *attrs, const char *stream, cons
     json_object_set_new (o, stream, json_pack ("{s:s s:s}", "type", "file", "path", path));
 }
 
-/* --cpu-affinity=MODE: attributes.system.shell.options.cpu-affinity, with
- * flux-shell(1)'s modes (job-ingest refuses others too).
- */
-static void set_affinity (const char *cmd, json_t *attrs, const char *mode)
+/* attributes.system.shell.options.KEY = value (taken). */
+static void set_shell_option (json_t *attrs, const char *key, json_t *value)
 {
-    if (strcmp (mode, "off") && strcmp (mode, "on") && strcmp (mode, "per-task"))
-        eddy_cmd_die (cmd, "--cpu-affinity: '%s' is not off, on or per-task", mode);
     json_t *o = sys_attrs (attrs);
     const char *keys[] = { "shell", "options" };
     for (size_t i = 0; i < 2; i++) {
@@ -209,7 +215,18 @@ static void set_affinity (const char *cmd, json_t *attrs, const char *mode)
             json_object_set_new (o, keys[i], (sub = json_object ()));
         o = sub;
     }
-    json_object_set_new (o, "cpu-affinity", json_string (mode));
+    json_object_set_new (o, key, value);
+}
+
+/* --cpu-affinity=MODE and --gpu-affinity=MODE: shell.options.cpu-affinity
+ * and gpu-affinity, with flux-shell(1)'s modes (job-ingest refuses others
+ * too).
+ */
+static void set_affinity (const char *cmd, json_t *attrs, const char *mode, const char *which)
+{
+    if (strcmp (mode, "off") && strcmp (mode, "on") && strcmp (mode, "per-task"))
+        eddy_cmd_die (cmd, "--%s: '%s' is not off, on or per-task", which, mode);
+    set_shell_option (attrs, which, json_string (mode));
 }
 
 /* --env=^FILE: one rule per line of FILE (blank lines and # comments
@@ -354,6 +371,9 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
         { "dependency", required_argument, NULL, 'd' },
         { "begin-time", required_argument, NULL, 'b' },
         { "cpu-affinity", required_argument, NULL, 'A' },
+        { "gpu-affinity", required_argument, NULL, 'G' },
+        { "input", required_argument, NULL, 'I' },
+        { "pty", no_argument, NULL, 'P' },
         { "job-name", required_argument, NULL, 'J' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -436,7 +456,22 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
             add_begin_time (cmd, o, optarg);
             break;
         case 'A':
-            set_affinity (cmd, o->attrs, optarg);
+            set_affinity (cmd, o->attrs, optarg, "cpu-affinity");
+            break;
+        case 'G':
+            set_affinity (cmd, o->attrs, optarg, "gpu-affinity");
+            break;
+        case 'I':
+            if (ec != &cmd_run)
+                eddy_cmd_usage (ec, true);
+            if (!*optarg)
+                eddy_cmd_die (cmd, "--input: the file name is empty");
+            o->input = optarg;
+            break;
+        case 'P':
+            if (ec != &cmd_run && ec != &cmd_alloc)
+                eddy_cmd_usage (ec, true);
+            o->pty = true;
             break;
         case 'J':
             set_job_name (cmd, o->attrs, optarg);
@@ -754,10 +789,37 @@ static int submit_run (int argc, char **argv)
     return rc;
 }
 
+/* --input=FILE|RANKS: an existing file, else an idset (or "all") of the
+ * task ranks that take this stdin; the descriptor to feed from.
+ */
+static int run_input (const char *cmd, struct opts *o)
+{
+    const char *ranks = "0";
+    int fd = STDIN_FILENO;
+
+    jobutil_stdin_guard ();
+    if (o->input) {
+        eddy_idset_t *ids = eddy_idset_decode (o->input, NULL);
+        bool isranks = (ids || !strcmp (o->input, "all")) && access (o->input, F_OK) < 0;
+        eddy_idset_destroy (ids);
+        if (isranks)
+            ranks = o->input;
+        else if ((fd = open (o->input, O_RDONLY | O_CLOEXEC)) < 0)
+            eddy_cmd_die (cmd, "--input: %s: %s", o->input, strerror (errno));
+    }
+    json_t *shopts = json_object_get (json_object_get (sys_attrs (o->attrs), "shell"), "options");
+    if (o->input || !json_object_get (shopts, "stdin")) /* else -S set it */
+        set_shell_option (o->attrs, "stdin", json_string (ranks));
+    if (o->pty)
+        set_shell_option (o->attrs, "pty", json_true ());
+    return fd;
+}
+
 static int run_run (int argc, char **argv)
 {
     struct opts o;
     int i = parse_opts ("run", &cmd_run, argc, argv, &o, false, true);
+    int fd = run_input ("run", &o);
     eddy_handle_t *h = client_open ("run");
     json_t *js = make_jobspec ("run", &o, argc - i, argv + i);
     struct eddy_sign_conf *sign = jobutil_sign_open ("run", h);
@@ -768,7 +830,8 @@ static int run_run (int argc, char **argv)
     uint64_t id = get_id ("run", f);
     eddy_future_destroy (f);
     json_decref (js);
-    int rc = jobutil_attach ("run", h, id);
+    struct jobutil_io io = { .fd = fd, .pty = o.pty };
+    int rc = jobutil_attach_io ("run", h, id, &io);
     json_decref (o.attrs);
     json_decref (o.env_rules);
     json_decref (o.deps);
@@ -888,10 +951,15 @@ static int alloc_run (int argc, char **argv)
 {
     struct opts o;
     int i = parse_opts ("alloc", &cmd_alloc, argc, argv, &o, false, false);
+    /* interactive (as flux alloc): this stdin to the command, on a
+     * terminal when it is one */
+    o.pty = o.pty || isatty (STDIN_FILENO);
+    int fd = run_input ("alloc", &o);
     eddy_handle_t *h = client_open ("alloc");
     json_t *js = nest_jobspec ("alloc", &o, argc - i, argv + i);
     uint64_t id = nest_submit ("alloc", h, &o, js);
-    int rc = jobutil_attach ("alloc", h, id);
+    struct jobutil_io io = { .fd = fd, .pty = o.pty };
+    int rc = jobutil_attach_io ("alloc", h, id, &io);
     json_decref (js);
     json_decref (o.attrs);
     json_decref (o.env_rules);

@@ -39,6 +39,27 @@ void jobutil_print_exception (const char *cmd, const char *job, const json_t *ex
  */
 int jobutil_attach (const char *cmd, eddy_handle_t *h, uint64_t id);
 
+/* As jobutil_attach, and feed the job's stdin from io->fd (-1: none) as
+ * exec.stdin requests to rank 0 (docs/protocols.md): at most
+ * JOBUTIL_STDIN_WINDOW chunks of JOBUTIL_STDIN_CHUNK bytes unanswered (one
+ * until the job took the first), EOF sent as such.  With io->pty and a
+ * terminal on io->fd, the terminal is put in raw mode (restored at exit,
+ * also on a fatal signal) and its size is sent at start and on SIGWINCH.
+ */
+#define JOBUTIL_STDIN_CHUNK 65536
+#define JOBUTIL_STDIN_WINDOW 4
+struct jobutil_io {
+    int fd;
+    bool pty;
+};
+int jobutil_attach_io (const char *cmd, eddy_handle_t *h, uint64_t id, const struct jobutil_io *io);
+
+/* Make sure descriptor 0 is open before anything else opens one (a
+ * closed stdin, <&-, becomes /dev/null: the job reads EOF), so that the
+ * broker's connection is never taken for stdin.  Call it first.
+ */
+void jobutil_stdin_guard (void);
+
 /* Signing a submission (engine/util/sign.h).  jobutil_sign_open () asks
  * job-ingest how to sign (job-ingest.sign-info: the default type and
  * munged's socket); jobutil_sign () returns J for the jobspec's canonical

@@ -32,6 +32,7 @@ struct jobrank {
     json_t *pending; /* exec.launch payload held until the first rank started */
     bool started;
     bool done;
+    bool input; /* some task of it takes the job's stdin */
 };
 
 struct job {
@@ -63,6 +64,27 @@ struct job {
     json_t *held_R, *held_jobspec;
     uint32_t userid;
     int held_signal; /* a signal that came while it waited */
+    /* stdin (shell.options.stdin, pty): the client that last fed it, by
+     * its route's origin on the rank it is connected to (0: none) */
+    bool input, pty;
+    uint64_t input_origin;
+    uint32_t input_rank; /* the rank that client is connected to */
+    bool fed;            /* on the coordinator's list of jobs a client feeds */
+    struct job *fed_next, *fed_prev;
+};
+
+/* An exec.stdin request forwarded to the ranks whose tasks take it: it is
+ * answered once they all answered exec.input (the first error, unless
+ * one of them took the chunk).  It does not point at the job, which may
+ * end meanwhile.
+ */
+struct forward {
+    eddy_handle_t *h;
+    const eddy_msg_t *req;
+    int waiting;
+    bool taken;
+    int errnum;
+    char errstr[160];
 };
 
 /* A job failed for the loss of a rank whose broker may live on, cut off
@@ -76,6 +98,7 @@ struct coord {
     struct exec_ctx *ctx;
     struct outlog *out;
     struct job **buckets;
+    struct job *fed; /* jobs whose stdin a client fed: a disconnect looks at these only */
     size_t nbuckets; /* a power of 2 */
     size_t count;
     struct orphan *orphans; /* in the order they were lost */
@@ -139,9 +162,23 @@ static void unlink_job (struct coord *c, struct job *job)
     }
 }
 
+static void fed_unlink (struct job *job)
+{
+    if (!job->fed)
+        return;
+    if (job->fed_prev)
+        job->fed_prev->fed_next = job->fed_next;
+    else
+        job->c->fed = job->fed_next;
+    if (job->fed_next)
+        job->fed_next->fed_prev = job->fed_prev;
+    job->fed = false;
+}
+
 static void job_free (struct job *job)
 {
     if (job) {
+        fed_unlink (job);
         for (int i = 0; i < job->nranks; i++) {
             eddy_future_destroy (job->ranks[i].f);
             json_decref (job->ranks[i].pending);
@@ -584,6 +621,44 @@ done:
     return o;
 }
 
+/* shell.options.stdin (the task ranks that take the job's stdin: an
+ * idset, or "all") and pty (task 0 on a terminal, which takes stdin):
+ * *set NULL when no task does.  -1 only out of memory; what job-ingest
+ * let through but names no task is none.
+ */
+static int stdin_spec (json_t *shopts, struct job *job, eddy_idset_t **set)
+{
+    const char *text = json_string_value (json_object_get (shopts, "stdin"));
+    eddy_idset_t *ids = NULL;
+
+    job->pty = json_is_true (json_object_get (shopts, "pty"));
+    *set = NULL;
+    if (text && !strcmp (text, "all")) {
+        if (!(ids = eddy_idset_create ())
+            || (job->ntasks > 0 && eddy_idset_range_set (ids, 0, job->ntasks - 1) < 0))
+            goto nomem;
+    }
+    else if (text && !(ids = eddy_idset_decode (text, NULL)) && errno == ENOMEM)
+        return -1;
+    if (job->pty && ((!ids && !(ids = eddy_idset_create ())) || eddy_idset_set (ids, 0) < 0))
+        goto nomem;
+    *set = ids;
+    return 0;
+nomem:
+    eddy_idset_destroy (ids);
+    errno = ENOMEM;
+    return -1;
+}
+
+/* Whether a task of [base, base + ntasks) is in set. */
+static bool rank_takes (const eddy_idset_t *set, int base, int ntasks)
+{
+    for (int i = base; i < base + ntasks; i++)
+        if (eddy_idset_test (set, (unsigned)i))
+            return true;
+    return false;
+}
+
 static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobspec, json_t *J)
 {
     eddy_error_t err = { "" };
@@ -592,8 +667,10 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
     json_t *cmd = json_object_get (json_array_get (json_object_get (jobspec, "tasks"), 0), "command");
     json_t *env = json_object_get (sys, "environment");
     json_t *cwd = json_object_get (sys, "cwd");
-    json_t *affinity = json_object_get (
-        json_object_get (json_object_get (sys, "shell"), "options"), "cpu-affinity");
+    json_t *shopts = json_object_get (json_object_get (sys, "shell"), "options");
+    json_t *affinity = json_object_get (shopts, "cpu-affinity");
+    json_t *gpu_affinity = json_object_get (shopts, "gpu-affinity");
+    eddy_idset_t *stdin_set = NULL;
 
     /* another user's job runs through eddy-imp, which needs the job's
      * signed jobspec to become that user */
@@ -621,7 +698,8 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
     for (int i = 0; i < eddy_taskmap_nranks (tm); i++)
         if (eddy_taskmap_get (tm, i)->ntasks > 0)
             n++;
-    if (!(job->ranks = calloc (n, sizeof (job->ranks[0])))) {
+    if (!(job->ranks = calloc (n, sizeof (job->ranks[0])))
+        || (shopts && stdin_spec (shopts, job, &stdin_set) < 0)) {
         eddy_taskmap_destroy (tm);
         json_decref (files);
         json_decref (pmi);
@@ -651,6 +729,17 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
             json_object_set (p, "J", J);
         if (p && pmi)
             json_object_set (p, "pmi", pmi);
+        if (p && json_is_string (gpu_affinity))
+            json_object_set (p, "gpu-affinity", gpu_affinity);
+        if (p && stdin_set && (jr->input = rank_takes (stdin_set, tr->base, tr->ntasks))) {
+            char *text = eddy_idset_encode (stdin_set, EDDY_IDSET_RANGE);
+            if (!text || json_object_set_new (p, "stdin", json_string (text)) < 0)
+                jr->input = false; /* out of memory: its tasks read EOF */
+            free (text);
+            if (job->pty && tr->base == 0)
+                json_object_set_new (p, "pty", json_true ());
+            job->input |= jr->input;
+        }
         if (p && files) {
             json_object_set (p, "output", files);
             json_object_set_new (p, "truncate", json_boolean (tr->base == 0));
@@ -662,6 +751,7 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
         launch_rank (jr, p);
     }
     eddy_taskmap_destroy (tm);
+    eddy_idset_destroy (stdin_set);
     json_decref (files);
     json_decref (pmi);
     return 0;
@@ -790,6 +880,7 @@ void coord_start (struct coord *c, const eddy_msg_t *msg)
         goto nomem;
     job->c = c;
     job->id = (uint64_t)id;
+    job->userid = (uint32_t)userid;
     /* responses need the route, not the jobspec: keep a copy without it */
     if (!(job->req = eddy_msg_copy (msg, false))) {
         free (job);
@@ -855,6 +946,151 @@ void coord_kill (struct coord *c, const eddy_msg_t *msg)
         job_terminate (job); /* a cancel: the job gets kill-timeout to go */
     else
         job_kill (job, signum);
+}
+
+/* ---- stdin ---- */
+
+static void forward_cb (eddy_future_t *f, void *arg)
+{
+    struct forward *fw = arg;
+
+    if (eddy_rpc_get (f, NULL) == 0)
+        fw->taken = true;
+    else if (!fw->errnum) {
+        const char *es = eddy_future_error_string (f);
+        fw->errnum = errno;
+        snprintf (fw->errstr, sizeof (fw->errstr), "%s", es ? es : strerror (errno));
+    }
+    eddy_future_destroy (f);
+    if (--fw->waiting > 0)
+        return;
+    if (fw->taken || !fw->errnum)
+        eddy_respond (fw->h, fw->req, NULL);
+    else
+        eddy_respond_error (fw->h, fw->req, fw->errnum, fw->errstr);
+    eddy_msg_decref (fw->req);
+    free (fw);
+}
+
+void coord_stdin (struct coord *c, const eddy_msg_t *msg)
+{
+    eddy_handle_t *h = c->ctx->h;
+    json_int_t id;
+    struct job *job;
+    struct forward *fw;
+
+    if (!eddy_msg_payload (msg) || json_unpack (eddy_msg_payload (msg), "{s:I}", "id", &id) < 0) {
+        eddy_respond_error (h, msg, EPROTO, "exec.stdin: malformed payload");
+        return;
+    }
+    /* not started yet, or ended: the client asks again while it waits */
+    if (id < 0 || !(job = lookup (c, (uint64_t)id))) {
+        eddy_respond_error (h, msg, ENOENT, "exec.stdin: the job is not running");
+        return;
+    }
+    /* a client of another rank comes through that rank's exec module,
+     * which says who it is (only the owner's messages may) */
+    uint32_t userid = eddy_msg_userid (msg), from = 0;
+    bool owner = eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER;
+    uint64_t origin = eddy_msg_route_first (msg);
+    json_t *relay = json_object_get (eddy_msg_payload (msg), "relay");
+    if (relay) {
+        json_int_t ru, ro, rr;
+        int rown;
+        if (!owner || json_unpack (relay, "{s:I s:b s:I s:I}", "userid", &ru, "owner", &rown,
+                                   "origin", &ro, "rank", &rr)
+                          < 0
+            || ru < 0 || ro < 0 || rr < 0) {
+            eddy_respond_error (h, msg, EPROTO, "exec.stdin: malformed relay");
+            return;
+        }
+        userid = (uint32_t)ru, owner = rown, origin = (uint64_t)ro, from = (uint32_t)rr;
+    }
+    if (userid != job->userid && !owner) {
+        eddy_respond_error (h, msg, EPERM, "exec.stdin: the job is another user's");
+        return;
+    }
+    if (!job->input) {
+        eddy_respond_error (h, msg, EINVAL, "exec.stdin: the job takes no stdin");
+        return;
+    }
+    for (int i = 0; i < job->nranks; i++)
+        if (job->ranks[i].input && !job->ranks[i].done && !job->ranks[i].started) {
+            eddy_respond_error (h, msg, EAGAIN, "exec.stdin: the job is starting");
+            return;
+        }
+    if (!(fw = calloc (1, sizeof (*fw)))) {
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+        return;
+    }
+    fw->h = h;
+    fw->req = eddy_msg_incref (msg);
+    job->input_origin = origin;
+    job->input_rank = from;
+    if (!job->fed) {
+        job->fed = true;
+        job->fed_prev = NULL;
+        job->fed_next = c->fed;
+        if (c->fed)
+            c->fed->fed_prev = job;
+        c->fed = job;
+    }
+    for (int i = 0; i < job->nranks; i++) {
+        struct jobrank *jr = &job->ranks[i];
+        if (!jr->input || jr->done)
+            continue;
+        eddy_future_t *f = eddy_rpc (h, "exec.input", eddy_msg_payload (msg), jr->rank, 0);
+        if (!f || eddy_future_then (f, -1, forward_cb, fw) < 0) {
+            eddy_future_destroy (f);
+            if (!fw->errnum) {
+                fw->errnum = errno ? errno : EIO;
+                snprintf (fw->errstr, sizeof (fw->errstr), "exec.stdin: cannot forward to rank %u",
+                          jr->rank);
+            }
+            continue;
+        }
+        fw->waiting++;
+    }
+    if (fw->waiting == 0) {
+        if (fw->errnum)
+            eddy_respond_error (h, msg, fw->errnum, fw->errstr);
+        else
+            eddy_respond_error (h, msg, EPIPE, "exec.stdin: the tasks' stdin is closed");
+        eddy_msg_decref (fw->req);
+        free (fw);
+    }
+}
+
+/* The client that fed a job's stdin is gone: its tasks see EOF, or, on a
+ * terminal, a hangup (SIGHUP), as when a terminal closes.  Only jobs a
+ * client fed are looked at (a disconnect costs nothing per running job);
+ * each one is on its own, so their order decides nothing.
+ */
+void coord_input_gone (struct coord *c, uint32_t rank, uint64_t origin)
+{
+    if (origin == 0)
+        return;
+    struct job *next;
+    for (struct job *job = c->fed; job; job = next) {
+        next = job->fed_next; /* job_kill may end (free) a job without processes */
+        if (job->input_origin != origin || job->input_rank != rank)
+            continue;
+        job->input_origin = 0;
+        fed_unlink (job);
+        if (job->pty) {
+            job_kill (job, SIGHUP);
+            continue;
+        }
+        for (int i = 0; i < job->nranks; i++) {
+            struct jobrank *jr = &job->ranks[i];
+            if (!jr->input || jr->done)
+                continue;
+            eddy_future_t *f = eddy_rpc_pack (c->ctx->h, "exec.input", jr->rank,
+                                              EDDY_RPC_NORESPONSE, "{s:I s:b}", "id",
+                                              (json_int_t)job->id, "eof", 1);
+            eddy_future_destroy (f);
+        }
+    }
 }
 
 /* ---- lost ranks ---- */

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <hwloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,54 @@ int eddy_cpubind_ncores (const eddy_cpubind_t *cb)
     return cb ? cb->ncores : 0;
 }
 
+void eddy_cpubind_share (int n, int local, int nlocal, int *first, int *last)
+{
+    if (n >= nlocal) {
+        *first = (int)((long)local * n / nlocal);
+        *last = (int)((long)(local + 1) * n / nlocal) - 1;
+    }
+    else
+        *first = *last = (int)((long)local * n / nlocal);
+}
+
+char *eddy_cpubind_task_gpus (const char *gpus, int mode, int local, int nlocal)
+{
+    eddy_idset_t *ids;
+    char *text = NULL;
+    size_t len = 0, cap;
+    int first, last, i = 0;
+
+    if (!gpus || (mode != EDDY_CPUBIND_ON && mode != EDDY_CPUBIND_PER_TASK) || nlocal < 1
+        || local < 0 || local >= nlocal) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!(ids = eddy_idset_decode (gpus, NULL)))
+        return NULL;
+    int n = (int)eddy_idset_count (ids);
+    if (n == 0) {
+        eddy_idset_destroy (ids);
+        errno = EINVAL;
+        return NULL;
+    }
+    if (mode == EDDY_CPUBIND_ON)
+        first = 0, last = n - 1;
+    else
+        eddy_cpubind_share (n, local, nlocal, &first, &last);
+    cap = (size_t)(last - first + 1) * 11 + 1;
+    if (!(text = malloc (cap))) {
+        eddy_idset_destroy (ids);
+        return NULL;
+    }
+    text[0] = '\0';
+    for (unsigned id = eddy_idset_first (ids); id != EDDY_IDSET_INVALID_ID;
+         id = eddy_idset_next (ids, id), i++)
+        if (i >= first && i <= last)
+            len += (size_t)snprintf (text + len, cap - len, "%s%u", len ? "," : "", id);
+    eddy_idset_destroy (ids);
+    return text;
+}
+
 char *eddy_cpubind_task_cpus (const eddy_cpubind_t *cb,
                               const char *cores,
                               int mode,
@@ -118,11 +167,8 @@ char *eddy_cpubind_task_cpus (const eddy_cpubind_t *cb,
         list[n++] = id;
     if (mode == EDDY_CPUBIND_ON)
         first = 0, last = n - 1;
-    else if (n >= nlocal)
-        first = (int)((long)local * n / nlocal),
-        last = (int)((long)(local + 1) * n / nlocal) - 1;
     else
-        first = last = (int)((long)local * n / nlocal);
+        eddy_cpubind_share (n, local, nlocal, &first, &last);
     if (!(set = hwloc_bitmap_alloc ()))
         goto nomem;
     for (int i = first; i <= last; i++) {

@@ -59,4 +59,21 @@ char *eddy_cpubind_task_cpus (const eddy_cpubind_t *cb,
                               int nlocal,
                               eddy_error_t *err);
 
+/* Shares
+ *
+ * share () gives task local (0 <= local < nlocal) among the node's nlocal
+ * tasks its part [*first, *last] of n sorted items (n >= 1): [local*n/nlocal,
+ * (local+1)*n/nlocal) when n >= nlocal, else the single item local*n/nlocal.
+ * For cores of equal PU counts it is the split flux-shell's per-task makes
+ * with hwloc_distrib () over the job's cores: contiguous blocks, the
+ * larger ones last.
+ *
+ * task_gpus () is CUDA_VISIBLE_DEVICES of that task on the rank's gpus
+ * (R's idset text): all of them with mode ON, its share with PER_TASK, as
+ * ids separated by commas ("0,1").  NULL with errno EINVAL (mode OFF, bad
+ * text, no gpu) or ENOMEM.
+ */
+void eddy_cpubind_share (int n, int local, int nlocal, int *first, int *last);
+char *eddy_cpubind_task_gpus (const char *gpus, int mode, int local, int nlocal);
+
 #endif /* !EDDY_EXEC_CPUBIND_H */

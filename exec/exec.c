@@ -66,6 +66,47 @@ static void launch_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         shell_launch (ctx->shell, msg);
 }
 
+/* exec.stdin: a client's chunk of a job's stdin, for the coordinator;
+ * another rank relays it there */
+static void stdin_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (ctx->coord)
+        coord_stdin (ctx->coord, msg);
+    else
+        relay_stdin (ctx->relay, msg);
+}
+
+/* exec.gone: a relaying rank's client went away */
+static void gone_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    json_int_t rank, origin;
+    if (ctx->coord
+        && json_unpack (eddy_msg_payload (msg), "{s:I s:I}", "rank", &rank, "origin", &origin) == 0
+        && rank > 0 && origin > 0)
+        coord_input_gone (ctx->coord, (uint32_t)rank, (uint64_t)origin);
+}
+
+/* exec.input: the coordinator's forward of it to a rank's shell */
+static void input_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (has_shell (ctx, msg))
+        shell_input (ctx->shell, msg);
+}
+
+/* a client of this broker went away: the stdin it fed ends */
+static void disconnect_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
+                           void *arg)
+{
+    struct exec_ctx *ctx = arg;
+    if (ctx->coord)
+        coord_input_gone (ctx->coord, 0, eddy_msg_route_first (msg));
+    else
+        relay_disconnect (ctx->relay, msg);
+}
+
 static void signal_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct exec_ctx *ctx = arg;
@@ -212,6 +253,10 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "exec.kill", kill_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.launch", launch_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.signal", signal_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "exec.stdin", stdin_cb, EDDY_ROLE_ALL },
+    { EDDY_MSGTYPE_REQUEST, "exec.input", input_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "exec.gone", gone_cb, 0 },
+    { EDDY_MSGTYPE_REQUEST, "disconnect", disconnect_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.pmi", pmi_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.perilog", perilog_cb, 0 },
     { EDDY_MSGTYPE_REQUEST, "exec.stats", stats_cb, EDDY_ROLE_ALL },
@@ -289,6 +334,7 @@ static void exec_unload (void *arg)
         int saved_errno = errno;
         eddy_msg_handler_delvec (ctx->handlers);
         coord_destroy (ctx->coord);
+        relay_destroy (ctx->relay);
         shell_destroy (ctx->shell);
         perilog_destroy (ctx->perilog);
         eddy_future_destroy (ctx->uri_f);
@@ -352,6 +398,8 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
         return -1;
     }
     if (ctx->rank == 0 && !(ctx->coord = coord_create (ctx)))
+        goto error;
+    if (ctx->rank != 0 && !(ctx->relay = relay_create (ctx)))
         goto error;
     if (!(ctx->perilog = perilog_create (ctx))
         || perilog_configure (ctx->perilog, eddy_handle_config (h)) < 0)

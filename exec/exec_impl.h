@@ -17,6 +17,7 @@
 struct coord;
 struct shell;
 struct perilog;
+struct relay;
 
 struct exec_ctx {
     eddy_handle_t *h;
@@ -31,6 +32,7 @@ struct exec_ctx {
     struct coord *coord;  /* rank 0 only */
     struct shell *shell;  /* NULL with the sim backend */
     struct perilog *perilog; /* exec.perilog on every rank (perilog.c) */
+    struct relay *relay;  /* exec.stdin of this rank's clients, ranks > 0 (relay.c) */
     char *local_uri;      /* EDDY_URI for tasks (attr local-uri), may be NULL */
     eddy_future_t *uri_f;
     char *guard_exe;      /* attr exec.guard (eddy-shell), may be NULL */
@@ -48,6 +50,19 @@ struct coord *coord_create (struct exec_ctx *ctx);
 void coord_destroy (struct coord *c);
 void coord_start (struct coord *c, const eddy_msg_t *msg);
 void coord_kill (struct coord *c, const eddy_msg_t *msg);
+/* exec.stdin from a client (or relayed by another rank's exec module):
+ * forwarded to the ranks whose tasks take it. */
+void coord_stdin (struct coord *c, const eddy_msg_t *msg);
+/* The client of rank `rank` whose route origin is origin went away (a
+ * "disconnect" on rank 0, exec.gone from another): the stdin it fed ends. */
+void coord_input_gone (struct coord *c, uint32_t rank, uint64_t origin);
+
+/* Relay (relay.c): exec.stdin from clients of ranks > 0, to rank 0 with
+ * their credentials; their disconnect is told to rank 0 (exec.gone). */
+struct relay *relay_create (struct exec_ctx *ctx);
+void relay_destroy (struct relay *r);
+void relay_stdin (struct relay *r, const eddy_msg_t *msg);
+void relay_disconnect (struct relay *r, const eddy_msg_t *msg);
 /* overlay.online: jobs on a rank not in online fail (node-failure). */
 void coord_online (struct coord *c, const eddy_idset_t *online);
 /* overlay.restarted: rank started again; its jobs fail (node-failure) and,
@@ -61,6 +76,8 @@ struct shell *shell_create (struct exec_ctx *ctx);
 void shell_destroy (struct shell *s);
 void shell_launch (struct shell *s, const eddy_msg_t *msg);
 void shell_signal (struct shell *s, const eddy_msg_t *msg);
+/* exec.input: a chunk of a job's stdin for its tasks on this rank. */
+void shell_input (struct shell *s, const eddy_msg_t *msg);
 /* exec.pmi: a child rank's part of a PMI barrier of a job here
  * (exec/pmi_job.h); EAGAIN while the job has not been launched here. */
 void shell_pmi (struct shell *s, const eddy_msg_t *msg);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -35,7 +36,8 @@ struct guard {
     int report;
     int lifeline; /* -1 once it ended */
     pid_t parent;
-    pid_t pgid;
+    pid_t pgid;    /* the job's process group (the first task without a terminal leads it) */
+    pid_t ttypgid; /* the session (and group) of the task on a terminal, or 0 */
     int running; /* tasks not yet reaped */
 };
 
@@ -71,8 +73,16 @@ static void child (const struct guard_spec *sp, const struct guard_task *t, pid_
     struct sigaction sa;
     sigset_t none;
 
-    setpgid (0, pgid);
-    dup2 (sp->devnull, STDIN_FILENO);
+    /* a task on a terminal leads a session of its own (a process group
+     * cannot hold two sessions' members), so the terminal's signals (^C)
+     * and job control reach it and what it starts */
+    if (t->tty) {
+        setsid ();
+        ioctl (t->in, TIOCSCTTY, 0);
+    }
+    else
+        setpgid (0, pgid);
+    dup2 (t->in >= 0 ? t->in : sp->devnull, STDIN_FILENO);
     dup2 (t->out, STDOUT_FILENO);
     dup2 (t->err, STDERR_FILENO);
     /* nothing of the broker's or the guard's leaks in, but the task's PMI
@@ -267,6 +277,8 @@ static void __attribute__ ((noreturn)) kill_all (struct guard *g)
     /* the group id is the job's only while one of its tasks is unreaped */
     if (g->pgid > 0 && g->running > 0)
         kill (-g->pgid, SIGKILL);
+    if (g->ttypgid > 0 && g->running > 0)
+        kill (-g->ttypgid, SIGKILL);
     for (;;) {
         /* the usual end: every task reaped and nothing left, no scan */
         if ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
@@ -308,6 +320,8 @@ static void lifeline_request (struct guard *g)
         kill_all (g);
     if (req.signum > 0 && req.signum < NSIG && g->pgid > 0)
         kill (-g->pgid, req.signum);
+    if (req.signum > 0 && req.signum < NSIG && g->ttypgid > 0)
+        kill (-g->ttypgid, req.signum);
 }
 
 static void wake (int sig)
@@ -359,6 +373,10 @@ static void __attribute__ ((noreturn)) guard_main (const struct guard_spec *sp, 
             sp->envp[sp->local_slot] = t->localenv;
         if (sp->cpus_slot >= 0)
             sp->envp[sp->cpus_slot] = t->cpusenv;
+        if (t->cudaenv && sp->cuda_slot >= 0)
+            sp->envp[sp->cuda_slot] = t->cudaenv;
+        if (t->rocrenv && sp->rocr_slot >= 0)
+            sp->envp[sp->rocr_slot] = t->rocrenv;
         /* vfork: the guard's address space is the broker's, too big to
          * copy once per task; the child only calls exec-safe functions */
         pid_t pid = vfork ();
@@ -369,14 +387,22 @@ static void __attribute__ ((noreturn)) guard_main (const struct guard_spec *sp, 
         }
         if (pid == 0)
             child (sp, t, g.pgid);
-        /* both sides set the group, so it is right whichever runs first */
-        if (g.pgid == 0)
-            g.pgid = pid;
-        setpgid (pid, g.pgid);
+        /* both sides set the group, so it is right whichever runs first
+         * (a task on a terminal made its own session before exec) */
+        if (t->tty)
+            g.ttypgid = pid;
+        else {
+            if (g.pgid == 0)
+                g.pgid = pid;
+            setpgid (pid, g.pgid);
+        }
         sp->pids[i] = pid;
         g.running++;
         close (t->out);
-        close (t->err);
+        if (t->err != t->out)
+            close (t->err);
+        if (t->in >= 0 && t->in != t->out && t->in != t->err)
+            close (t->in);
         if (t->pmi >= 0)
             close (t->pmi);
         report (&g, GUARD_STARTED, i, pid, 0);
@@ -411,15 +437,16 @@ static int set_nonblock (int fd)
  * about 1 ms to start), or else its own executable, with GUARD_FLAG as
  * argv[1], which this constructor catches before main ():
  *   EXE GUARD_FLAG REPORT LIFELINE DEVNULL PARENT RANK_SLOT PATH CWD CGROUP
- *       STDOUT-FILE STDERR-FILE TRUNCATE BIND NTASKS (OUT ERR RANK PMI CPUS) x NTASKS
+ *       STDOUT-FILE STDERR-FILE TRUNCATE BIND NTASKS (OUT ERR RANK PMI CPUS IN GPUS) x NTASKS
  *       -- COMMAND...
  * with the tasks' environment as its own (PATH, CWD, CGROUP and the files
  * "" for none; OUT or ERR "-" for the stream's file, PMI and CPUS "-" for
- * none, TRUNCATE and BIND 0 or 1).
+ * none, IN "-" for DEVNULL or "tFD" for a terminal, GPUS "-" for the
+ * environment's, TRUNCATE and BIND 0 or 1).
  */
 #define GUARD_FLAG "--eddy-exec-guard"
 #define GUARD_NTASKS_ARG 14 /* argv[14] is NTASKS, the tasks follow */
-#define GUARD_TASK_ARGS 5
+#define GUARD_TASK_ARGS 7
 
 /* "0-3,8" (at most CPU_SETSIZE cpus) into mask; -1 if malformed. */
 static int arg_cpus (const char *s, cpu_set_t *mask)
@@ -506,7 +533,7 @@ void guard_run (int argc, char **argv, char **envp)
     sp.argv = argv + t0 + na * ntasks + 1;
     sp.envp = envp;
     sp.rank_slot = slot;
-    sp.pmi_slot = sp.local_slot = sp.cpus_slot = -1;
+    sp.pmi_slot = sp.local_slot = sp.cpus_slot = sp.cuda_slot = sp.rocr_slot = -1;
     sp.bind = bind;
     for (int i = 0; i < nenv; i++) {
         if (!strncmp (envp[i], "PMI_RANK=", 9))
@@ -515,6 +542,10 @@ void guard_run (int argc, char **argv, char **envp)
             sp.local_slot = i;
         else if (!strncmp (envp[i], "EDDY_TASK_CPUS=", 15))
             sp.cpus_slot = i;
+        else if (!strncmp (envp[i], "CUDA_VISIBLE_DEVICES=", 21))
+            sp.cuda_slot = i;
+        else if (!strncmp (envp[i], "ROCR_VISIBLE_DEVICES=", 21))
+            sp.rocr_slot = i;
     }
     sp.path = argv[7][0] && !imp ? argv[7] : NULL;
     sp.cwd = argv[8][0] && !imp ? argv[8] : NULL;
@@ -549,6 +580,19 @@ void guard_run (int argc, char **argv, char **envp)
         t->masked = cpus && arg_cpus (a[4], &t->mask) == 0;
         if (sp.cpus_slot >= 0
             && asprintf (&t->cpusenv, "EDDY_TASK_CPUS=%s", cpus ? a[4] : "") < 0)
+            _exit (125);
+        /* a task's own gpus replace the rank's (gpu-affinity per-task);
+         * ids and commas only, as the shell writes them */
+        if (strcmp (a[6], "-") != 0) {
+            if (!a[6][0] || a[6][strspn (a[6], "0123456789,")] != '\0'
+                || asprintf (&t->cudaenv, "CUDA_VISIBLE_DEVICES=%s", a[6]) < 0
+                || asprintf (&t->rocrenv, "ROCR_VISIBLE_DEVICES=%s", a[6]) < 0)
+                _exit (125);
+        }
+        /* a terminal is the task's stdout and stderr too */
+        t->tty = a[5][0] == 't';
+        if (arg_fd (a[5] + (t->tty ? 1 : 0), &t->in) < 0
+            || (t->tty && (t->in < 0 || t->out != t->in || t->err != t->in)))
             _exit (125);
     }
     if (open_files (&sp, report) < 0)
@@ -753,6 +797,8 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
             maxfd = sp->tasks[i].err;
         if (sp->tasks[i].pmi > maxfd)
             maxfd = sp->tasks[i].pmi;
+        if (sp->tasks[i].in > maxfd)
+            maxfd = sp->tasks[i].in;
     }
     if (!(keep = calloc ((size_t)maxfd + 1, 1)))
         goto error;
@@ -765,6 +811,8 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
             keep[sp->tasks[i].err] = 1;
         if (sp->tasks[i].pmi >= 0)
             keep[sp->tasks[i].pmi] = 1;
+        if (sp->tasks[i].in >= 0)
+            keep[sp->tasks[i].in] = 1;
     }
     while (sp->argv[cmdc])
         cmdc++;
@@ -801,6 +849,13 @@ pid_t guard_start (const struct guard_spec *sp, int *report, int *lifeline)
         gargv[nargs++] = strdup (eq ? eq + 1 : "0");
         gargv[nargs++] = sp->tasks[i].pmi >= 0 ? num (sp->tasks[i].pmi) : strdup ("-");
         gargv[nargs++] = strdup (sp->tasks[i].cpus ? sp->tasks[i].cpus : "-");
+        if (sp->tasks[i].in < 0)
+            gargv[nargs++] = strdup ("-");
+        else if (asprintf (&gargv[nargs++], "%s%d", sp->tasks[i].tty ? "t" : "",
+                           sp->tasks[i].in)
+                 < 0)
+            gargv[nargs - 1] = NULL;
+        gargv[nargs++] = strdup (sp->tasks[i].gpus ? sp->tasks[i].gpus : "-");
     }
     gargv[nargs++] = strdup ("--");
     for (int i = 0; i < cmdc; i++)

@@ -44,12 +44,19 @@ struct guard_task {
     char *rankenv; /* "EDDY_TASK_RANK=N" */
     int pmi;       /* the task's end of its PMI connection, or -1: it
                     * becomes descriptor 3 in the task (PMI_FD) */
+    int in;        /* the task's stdin (the read end of a pipe the broker
+                    * writes), or -1: spec->devnull */
+    bool tty;      /* in is a terminal (a pty's slave; out and err are the
+                    * same descriptor): the task leads a session of its own
+                    * with it as controlling terminal */
     char *pmienv;  /* the guard's own: "PMI_RANK=N" where envp has PMI_RANK */
     const char *cpus; /* the OS cpus the task is bound to ("0-3,8"), or NULL:
                        * shown as EDDY_TASK_CPUS, applied with spec->bind */
+    const char *gpus; /* the task's own gpus ("0,1"), or NULL: envp's as they are */
     /* the guard's own: the per-task variables where envp has them
-     * (EDDY_TASK_LOCAL_ID, EDDY_TASK_CPUS) and cpus as a mask */
-    char *localenv, *cpusenv;
+     * (EDDY_TASK_LOCAL_ID, EDDY_TASK_CPUS, CUDA_ and ROCR_VISIBLE_DEVICES)
+     * and cpus as a mask */
+    char *localenv, *cpusenv, *cudaenv, *rocrenv;
     bool masked;
     cpu_set_t mask;
 };
@@ -63,11 +70,12 @@ struct guard_spec {
     int rank_slot;    /* envp[rank_slot] is replaced by each rankenv */
     int pmi_slot;     /* the guard's own: envp[pmi_slot] (PMI_RANK) by each pmienv, or -1 */
     int local_slot, cpus_slot; /* the guard's own: likewise, or -1 */
+    int cuda_slot, rocr_slot;  /* the guard's own: likewise, or -1 */
     bool bind;        /* apply the tasks' cpus (sched_setaffinity), not only show them */
     const char *path; /* argv[0] resolved on the job's PATH, or NULL */
     const char *cwd;  /* or NULL */
     const char *cgroup; /* a cgroup v2 directory the guard joins before any fork, or NULL */
-    int devnull;      /* the tasks' stdin */
+    int devnull;      /* the stdin of the tasks whose in is -1 */
     int ntasks;
     struct guard_task *tasks;
     pid_t *pids; /* ntasks slots, the guard's own (unused by guard_start) */

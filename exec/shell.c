@@ -38,6 +38,7 @@
 #include "exec/guard.h"
 #include "exec/iobuf.h"
 #include "exec/pmi_job.h"
+#include "exec/taskin.h"
 
 extern char **environ;
 
@@ -48,6 +49,7 @@ struct pipe_in {
     int fd;
     eddy_watcher_t *w;
     eddy_iobuf_t *buf;
+    bool raw; /* a terminal: bytes leave as they come (a prompt has no newline) */
 };
 
 struct task {
@@ -79,6 +81,7 @@ struct sjob {
     bool queued;
     bool start_held; /* "start" waits for the guard's first report */
     struct pmi_job *pmi;      /* its PMI-1 service, or NULL */
+    struct taskin *input;     /* the stdin of its tasks here that take it, or NULL */
     struct sjob *next, *prev; /* all jobs of this rank (newest first) */
     struct sjob *qnext;       /* flush queue */
 };
@@ -257,6 +260,7 @@ static void sjob_free (struct sjob *job)
     if (job) {
         struct shell *s = job->s;
         guard_release (job);
+        taskin_destroy (job->input);
         pmi_job_destroy (job->pmi);
         for (int i = 0; i < job->ntasks; i++)
             task_free (&job->tasks[i]);
@@ -326,6 +330,12 @@ static void pipe_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
      * starve the broker */
     for (int i = 0; i < 4; i++) {
         ssize_t n = read (p->fd, buf, sizeof (buf));
+        if (n > 0 && p->raw) {
+            json_t *e = eddy_output_entry (stream_names[p - t->io], t->rank, buf, (size_t)n);
+            if (!e || json_array_append_new (job->pending, e) < 0)
+                break; /* out of memory: the bytes are lost */
+            continue;
+        }
         if (n > 0) {
             eddy_iobuf_write (p->buf, buf, (size_t)n, job->pending);
             continue;
@@ -618,13 +628,57 @@ static int set_nonblock (int fd)
     return fl < 0 ? -1 : fcntl (fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* A pseudo-terminal for the task: the guard gets its slave as the task's
+ * stdin, stdout and stderr (in gt); the broker reads the master as the
+ * task's stdout, passed as it comes, and writes its stdin to a copy of it
+ * (*in).
+ */
+static int task_pty (struct sjob *job, struct task *t, struct guard_task *gt, int *in)
+{
+    eddy_reactor_t *r = job->s->ctx->r;
+    char name[128];
+    int m = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC), sl = -1, w = -1;
+
+    if (m < 0 || grantpt (m) < 0 || unlockpt (m) < 0 || ptsname_r (m, name, sizeof (name)) != 0
+        || (sl = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0
+        || (w = fcntl (m, F_DUPFD_CLOEXEC, 3)) < 0 || set_nonblock (m) < 0)
+        goto error;
+    t->io[0].fd = m;
+    t->io[0].task = t;
+    t->io[0].raw = true;
+    if (!(t->io[0].w = eddy_fd_create (r, m, EDDY_POLLIN, pipe_cb, &t->io[0]))) {
+        t->io[0].fd = -1;
+        goto error;
+    }
+    eddy_watcher_start (t->io[0].w);
+    gt->in = gt->out = gt->err = sl;
+    gt->tty = true;
+    *in = w;
+    job->incomplete++;
+    return 0;
+error: {
+    int e = errno;
+    if (m >= 0)
+        close (m);
+    if (sl >= 0)
+        close (sl);
+    if (w >= 0)
+        close (w);
+    errno = e;
+    return -1;
+}
+}
+
 /* The task's pipes: the broker keeps the read ends (watched), the guard
  * gets the write ends in gt.  A stream with an output file (files[k] >= 0)
  * has no pipe: the task writes the file itself (a copy of the descriptor);
  * nor has one whose file the guard opens (GUARD_OPENS: gt's end is -1).
+ * With in, the task takes stdin: a pipe whose write end the broker keeps
+ * (*in), or with tty a pseudo-terminal for all three streams.
  */
 #define GUARD_OPENS (-2)
-static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt, const int files[2])
+static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt, const int files[2],
+                       int *in, bool tty)
 {
     eddy_reactor_t *r = job->s->ctx->r;
     int fds[2][2] = { { -1, -1 }, { -1, -1 } };
@@ -632,6 +686,15 @@ static int task_pipes (struct sjob *job, struct task *t, struct guard_task *gt, 
     if (asprintf (&gt->rankenv, "EDDY_TASK_RANK=%d", t->rank) < 0) {
         gt->rankenv = NULL;
         return -1;
+    }
+    if (in && tty)
+        return task_pty (job, t, gt, in);
+    if (in) {
+        int p[2];
+        if (pipe2 (p, O_CLOEXEC) < 0)
+            return -1;
+        gt->in = p[0];
+        *in = p[1];
     }
     for (int k = 0; k < 2; k++) {
         if (files[k] == GUARD_OPENS)
@@ -712,8 +775,10 @@ static void guard_tasks_free (struct guard_task *gt, int n)
         for (int i = 0; i < n; i++) {
             if (gt[i].out >= 0)
                 close (gt[i].out);
-            if (gt[i].err >= 0)
+            if (gt[i].err >= 0 && gt[i].err != gt[i].out)
                 close (gt[i].err);
+            if (gt[i].in >= 0 && gt[i].in != gt[i].out)
+                close (gt[i].in);
             if (gt[i].pmi >= 0)
                 close (gt[i].pmi);
             free (gt[i].rankenv);
@@ -817,9 +882,13 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     int userid, base, ntasks, size;
     json_t *cmd, *env = NULL, *output = NULL, *pmi = NULL;
     const char *cwd = NULL, *J = NULL, *cores = NULL, *gpus = NULL, *affinity = NULL;
+    const char *stdin_ranks = NULL, *gpu_affinity = NULL;
+    eddy_idset_t *stdin_set = NULL;
+    int *infds = NULL, ninfds = 0, pty = 0;
     int nnodes = 1;
     char **cpus = NULL;
     char *gpulist = NULL;
+    char **tgpus = NULL; /* per-task gpus (gpu-affinity per-task) */
     int truncate = 0, files[2] = { -1, -1 };
     struct sjob *job = NULL;
     struct spawn sp = { .devnull = -1 };
@@ -835,11 +904,13 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     }
     if (!eddy_msg_payload (msg)
         || json_unpack (eddy_msg_payload (msg),
-                        "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b s?s s?o s?s s?s s?i s?s}", "id",
-                        &id, "userid", &userid, "base", &base, "ntasks", &ntasks, "size", &size,
-                        "command", &cmd, "environment", &env, "cwd", &cwd, "output", &output,
-                        "truncate", &truncate, "J", &J, "pmi", &pmi, "cores", &cores, "gpus",
-                        &gpus, "nnodes", &nnodes, "cpu-affinity", &affinity)
+                        "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b s?s s?o s?s s?s s?i s?s"
+                        " s?s s?b s?s}",
+                        "id", &id, "userid", &userid, "base", &base, "ntasks", &ntasks, "size",
+                        &size, "command", &cmd, "environment", &env, "cwd", &cwd, "output",
+                        &output, "truncate", &truncate, "J", &J, "pmi", &pmi, "cores", &cores,
+                        "gpus", &gpus, "nnodes", &nnodes, "cpu-affinity", &affinity, "stdin",
+                        &stdin_ranks, "pty", &pty, "gpu-affinity", &gpu_affinity)
                < 0) {
         eddy_respond_error (h, msg, EPROTO, "exec.launch: malformed payload");
         return;
@@ -850,9 +921,16 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         return;
     }
     int mode = eddy_cpubind_mode_parse (affinity);
-    if (mode < 0 || nnodes < 1) {
-        eddy_respond_error (h, msg, EINVAL, mode < 0 ? "exec.launch: cpu-affinity must be off, on or per-task"
-                                                     : "exec.launch: invalid nnodes");
+    int gmode = eddy_cpubind_mode_parse (gpu_affinity);
+    if (mode < 0 || gmode < 0 || nnodes < 1) {
+        eddy_respond_error (h, msg, EINVAL,
+                            mode < 0    ? "exec.launch: cpu-affinity must be off, on or per-task"
+                            : gmode < 0 ? "exec.launch: gpu-affinity must be off, on or per-task"
+                                        : "exec.launch: invalid nnodes");
+        return;
+    }
+    if (stdin_ranks && !(stdin_set = eddy_idset_decode (stdin_ranks, NULL))) {
+        eddy_respond_error (h, msg, EINVAL, "exec.launch: stdin must be an idset of task ranks");
         return;
     }
     /* another user's job: its guard, eddy-shell, is started by eddy-imp
@@ -871,11 +949,18 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         eddy_respond_error (h, msg, EEXIST, "exec.launch: job is already running on this rank");
         return;
     }
-    if (!(job = calloc (1, sizeof (*job))) || !(job->tasks = calloc (ntasks, sizeof (job->tasks[0])))) {
+    if (!(job = calloc (1, sizeof (*job)))
+        || !(job->tasks = calloc (ntasks, sizeof (job->tasks[0])))
+        || !(infds = calloc (ntasks, sizeof (infds[0])))) {
+        if (job)
+            free (job->tasks);
         free (job);
+        eddy_idset_destroy (stdin_set);
         eddy_respond_error (h, msg, ENOMEM, NULL);
         return;
     }
+    for (int i = 0; i < ntasks; i++)
+        infds[i] = -1;
     job->s = s;
     job->id = (uint64_t)id;
     job->epoch = s->epoch;
@@ -898,7 +983,8 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     }
     if (json_is_null (pmi))
         pmi = NULL;
-    if (gpus && gpus[0] && !(gpulist = gpu_list (gpus))) {
+    /* gpu-affinity off: the submitter's own variables pass */
+    if (gmode != EDDY_CPUBIND_OFF && gpus && gpus[0] && !(gpulist = gpu_list (gpus))) {
         snprintf (errbuf, sizeof (errbuf), "exec.launch: gpus: %s", strerror (errno));
         goto error;
     }
@@ -928,9 +1014,23 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s", strerror (errno));
         goto error;
     }
+    if (gpulist && gmode == EDDY_CPUBIND_PER_TASK) {
+        if (!(tgpus = calloc (ntasks, sizeof (tgpus[0])))) {
+            snprintf (errbuf, sizeof (errbuf), "exec.launch: preparing the tasks: %s",
+                      strerror (errno));
+            goto error;
+        }
+        for (int i = 0; i < ntasks; i++)
+            if (!(tgpus[i] = eddy_cpubind_task_gpus (gpus, gmode, i, ntasks))) {
+                snprintf (errbuf, sizeof (errbuf), "exec.launch: gpus %s: %s", gpus,
+                          strerror (errno));
+                goto error;
+            }
+    }
     for (int i = 0; i < ntasks; i++) {
-        gt[i].out = gt[i].err = gt[i].pmi = -1;
+        gt[i].out = gt[i].err = gt[i].pmi = gt[i].in = -1;
         gt[i].cpus = cpus ? cpus[i] : NULL;
+        gt[i].gpus = tgpus ? tgpus[i] : NULL;
     }
     if (pmi) {
         int *fds = calloc (ntasks, sizeof (int));
@@ -951,7 +1051,10 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         for (int k = 0; k < 2; k++)
             if (!(t->io[k].buf = eddy_iobuf_create (stream_names[k], t->rank)))
                 break;
-        if (!t->io[0].buf || !t->io[1].buf || task_pipes (job, t, &gt[i], files) < 0) {
+        bool takes = stdin_set && eddy_idset_test (stdin_set, (unsigned)t->rank);
+        if (!t->io[0].buf || !t->io[1].buf
+            || task_pipes (job, t, &gt[i], files, takes ? &infds[i] : NULL, pty && t->rank == 0)
+                   < 0) {
             snprintf (errbuf, sizeof (errbuf), "exec.launch: task %d: %s", t->rank, strerror (errno));
             goto error;
         }
@@ -980,10 +1083,26 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         goto error; /* sjob_free lets the guard go: it kills the tasks */
     }
     eddy_watcher_start (job->rw);
+    /* the write ends of the tasks' stdin: without them (no memory) the
+     * tasks read EOF at once */
+    for (int i = 0; i < ntasks; i++)
+        if (infds[i] >= 0)
+            infds[ninfds++] = infds[i];
+    if (ninfds > 0
+        && !(job->input = taskin_create (h, s->ctx->r, ninfds, infds, pty && base == 0))) {
+        exec_log (s->ctx, LOG_ERR, "job %ju: its tasks' stdin: %s", (uintmax_t)job->id,
+                  strerror (errno));
+        for (int i = 0; i < ninfds; i++)
+            close (infds[i]);
+    }
+    ninfds = 0;
+    free (infds);
+    eddy_idset_destroy (stdin_set);
     close_outputs (files);
     guard_tasks_free (gt, ntasks);
     cpus_free (cpus, ntasks);
     free (gpulist);
+    cpus_free (tgpus, ntasks);
     free (pids);
     free (path);
     spawn_free (&sp);
@@ -996,10 +1115,16 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         eddy_respond_pack (h, msg, "{s:I s:s}", "id", (json_int_t)job->id, "type", "start");
     return;
 error:
+    for (int i = 0; infds && i < ntasks; i++)
+        if (infds[i] >= 0)
+            close (infds[i]);
+    free (infds);
+    eddy_idset_destroy (stdin_set);
     close_outputs (files);
     guard_tasks_free (gt, ntasks);
     cpus_free (cpus, ntasks);
     free (gpulist);
+    cpus_free (tgpus, ntasks);
     free (pids);
     free (path);
     spawn_free (&sp);
@@ -1023,6 +1148,28 @@ void shell_pmi (struct shell *s, const eddy_msg_t *msg)
         return;
     }
     pmi_job_request (job->pmi, msg);
+}
+
+/* exec.input: a chunk of the job's stdin for its tasks here (taskin.h). */
+void shell_input (struct shell *s, const eddy_msg_t *msg)
+{
+    json_int_t id;
+    struct sjob *job;
+
+    if (!eddy_msg_payload (msg) || json_unpack (eddy_msg_payload (msg), "{s:I}", "id", &id) < 0) {
+        eddy_respond_error (s->ctx->h, msg, EPROTO, "exec.input: malformed payload");
+        return;
+    }
+    if (id < 0 || !(job = find (s, (uint64_t)id))) {
+        eddy_respond_error (s->ctx->h, msg, ENOENT, "exec.input: no such job on this rank");
+        return;
+    }
+    if (!job->input) {
+        eddy_respond_error (s->ctx->h, msg, EPIPE,
+                            "exec.input: no task of the job takes stdin here");
+        return;
+    }
+    taskin_request (job->input, msg);
 }
 
 void shell_signal (struct shell *s, const eddy_msg_t *msg)

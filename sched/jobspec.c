@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/util/fluid.h"
+#include "engine/util/idset.h"
 #include "sched/jobspec.h"
 #include "sched/yaml.h"
 
@@ -703,6 +704,33 @@ static int check_system (struct ctx *c, json_t *sys)
         if (!mode || (strcmp (mode, "off") && strcmp (mode, "on") && strcmp (mode, "per-task")))
             return bad (c, "must be off, on or per-task");
         pop (c, old);
+    }
+    if ((x = json_object_get (json_object_get (json_object_get (sys, "shell"), "options"),
+                              "gpu-affinity"))) {
+        const char *mode = json_string_value (x);
+        old = push_key (c, "shell.options.gpu-affinity");
+        if (!mode || (strcmp (mode, "off") && strcmp (mode, "on") && strcmp (mode, "per-task")))
+            return bad (c, "must be off, on or per-task");
+        pop (c, old);
+    }
+    /* the task ranks that take the job's stdin (eddy run), and task 0 on
+     * a terminal (exec/taskin.h) */
+    if ((x = json_object_get (json_object_get (json_object_get (sys, "shell"), "options"),
+                              "stdin"))) {
+        const char *text = json_string_value (x);
+        eddy_idset_t *ids = text && strcmp (text, "all") ? eddy_idset_decode (text, NULL) : NULL;
+        bool ok = text && (!strcmp (text, "all") || ids);
+        eddy_idset_destroy (ids);
+        old = push_key (c, "shell.options.stdin");
+        if (!ok)
+            return bad (c, "must be \"all\" or an idset of task ranks");
+        pop (c, old);
+    }
+    if ((x = json_object_get (json_object_get (json_object_get (sys, "shell"), "options"),
+                              "pty"))
+        && !json_is_boolean (x)) {
+        push_key (c, "shell.options.pty");
+        return bad (c, "must be a boolean");
     }
     if ((x = json_object_get (sys, "constraints"))) {
         old = push_key (c, "constraints");

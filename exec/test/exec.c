@@ -6,6 +6,8 @@
  * cwd, exit and signal statuses, exec.kill, time limits with SIGTERM then
  * SIGKILL, output through exec.launch, and output files.  exec.perilog
  * (a prolog or epilog command on a rank): nothing runs in the sim backend;
+ * a job's stdin through exec.input (written whole, EOF, bounded, bad
+ * requests refused);
  * the real one answers wait statuses, passes the job's variables and kills
  * at the timeout (SIGTERM, then SIGKILL).
  */
@@ -25,6 +27,7 @@
 
 #include "engine/util/eventlog.h"
 #include "engine/util/fluid.h"
+#include "kvs/blobref.h"
 #include "kvs/kvs.h"
 #include "sched/jobspec.h"
 #include "test/support/world.h"
@@ -821,6 +824,143 @@ static void launch_streams_output_then_finish (void **state)
     eddy_handle_destroy (h);
 }
 
+/* exec.input to a rank: its answer's errno (0: taken). */
+static int input (struct world *w, eddy_handle_t *h, uint32_t rank, json_t *payload)
+{
+    eddy_future_t *f = eddy_rpc (h, "exec.input", payload, rank, 0);
+    json_decref (payload);
+    assert_non_null (f);
+    assert_int_equal (world_wait (w, f, 10.0), 0);
+    int rc = eddy_rpc_get (f, NULL) < 0 ? errno : 0;
+    eddy_future_destroy (f);
+    return rc;
+}
+
+static bool stream_started (void *arg)
+{
+    struct stream *s = arg;
+    return s->n > 0 || s->done;
+}
+
+/* What task rank wrote, in order (entries may hold several lines). */
+static bool wrote (struct stream *s, const char *rank, const char *data)
+{
+    char all[4096] = "";
+    size_t i, n = 0;
+    json_t *e;
+    json_array_foreach (s->entries, i, e) {
+        const char *r = json_string_value (json_object_get (e, "rank"));
+        const char *d = json_string_value (json_object_get (e, "data"));
+        if (r && d && !strcmp (r, rank))
+            n += (size_t)snprintf (all + n, sizeof (all) - n, "%s", d);
+        if (n >= sizeof (all))
+            return false;
+    }
+    return !strcmp (all, data);
+}
+
+/* stdin: the tasks that take it (launch's stdin idset) read every chunk
+ * of exec.input, EOF closes it, what waits is bounded (EAGAIN), and bad
+ * requests are refused.
+ */
+static void launch_feeds_stdin_from_exec_input (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "jm");
+    struct stream s;
+
+    json_t *req = json_pack ("{s:I s:i s:i s:i s:i s:[s s s] s:{s:s} s:s}", "id", (json_int_t)61,
+                             "userid", (int)getuid (), "base", 2, "ntasks", 2, "size", 4,
+                             "command", "sh", "-c", "cat; echo end $EDDY_TASK_RANK",
+                             "environment", "PATH", getenv ("PATH"), "stdin", "2-3");
+    stream_open (&s, w, h, "exec.launch", 3, req);
+    assert_int_equal (world_wait_pred (w, stream_started, &s, 20.0), 0);
+    assert_string_equal (s.type[0], "start");
+    assert_int_equal (input (w, h, 3, json_pack ("{s:I s:s}", "id", (json_int_t)61, "data", "*")),
+                      EPROTO);
+    assert_int_equal (input (w, h, 3, json_pack ("{s:I s:{s:s s:i}}", "id", (json_int_t)61, "winsize",
+                                                 "rows", "x", "cols", 80)),
+                      EPROTO);
+    assert_int_equal (input (w, h, 3, json_pack ("{s:s}", "id", "x")), EPROTO);
+    assert_int_equal (input (w, h, 3, json_pack ("{s:I s:s}", "id", (json_int_t)999, "data", "aGkK")),
+                      ENOENT);
+    char *b64 = eddy_base64_encode ("hello\n", 6);
+    assert_int_equal (input (w, h, 3, json_pack ("{s:I s:s}", "id", (json_int_t)61, "data", b64)), 0);
+    free (b64);
+    assert_int_equal (input (w, h, 3, json_pack ("{s:I}", "id", (json_int_t)61)), 0);
+    assert_int_equal (input (w, h, 3, json_pack ("{s:I s:b}", "id", (json_int_t)61, "eof", 1)), 0);
+    assert_int_equal (input (w, h, 3, json_pack ("{s:I s:s}", "id", (json_int_t)61, "data", "aGkK")),
+                      EPIPE);
+    stream_wait (&s, 20.0);
+    assert_int_equal (s.errnum, ENODATA);
+    assert_int_equal (s.status, 0);
+    assert_true (wrote (&s, "2", "hello\nend 2\n"));
+    assert_true (wrote (&s, "3", "hello\nend 3\n"));
+    stream_close (&s);
+    json_decref (req);
+
+    /* a task that does not read: a pipe's worth is written, the rest
+     * waits, up to 1 MiB (EDDY_TASKIN_MAX); past it EAGAIN */
+    req = json_pack ("{s:I s:i s:i s:i s:i s:[s s s] s:{s:s} s:s}", "id", (json_int_t)62, "userid",
+                     (int)getuid (), "base", 0, "ntasks", 1, "size", 1, "command", "sh", "-c",
+                     "sleep 1", "environment", "PATH", getenv ("PATH"), "stdin", "0");
+    stream_open (&s, w, h, "exec.launch", 2, req);
+    assert_int_equal (world_wait_pred (w, stream_started, &s, 20.0), 0);
+    size_t len = 512 * 1024;
+    char *big = calloc (1, len);
+    assert_non_null (big);
+    b64 = eddy_base64_encode (big, len);
+    free (big);
+    eddy_future_t *f[3];
+    for (int i = 0; i < 3; i++) {
+        json_t *p = json_pack ("{s:I s:s}", "id", (json_int_t)62, "data", b64);
+        f[i] = eddy_rpc (h, "exec.input", p, 2, 0);
+        json_decref (p);
+        assert_non_null (f[i]);
+    }
+    free (b64);
+    assert_int_equal (world_wait (w, f[2], 10.0), 0);
+    assert_int_equal (eddy_rpc_get (f[2], NULL), -1);
+    assert_int_equal (errno, EAGAIN);
+    /* the task exits without reading: what waited is EPIPE */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (world_wait (w, f[i], 20.0), 0);
+        assert_int_equal (eddy_rpc_get (f[i], NULL), -1);
+        assert_int_equal (errno, EPIPE);
+    }
+    for (int i = 0; i < 3; i++)
+        eddy_future_destroy (f[i]);
+    stream_wait (&s, 20.0);
+    stream_close (&s);
+    json_decref (req);
+
+    /* a job whose tasks here take no stdin */
+    req = json_pack ("{s:I s:i s:i s:i s:i s:[s s s] s:{s:s}}", "id", (json_int_t)63, "userid",
+                     (int)getuid (), "base", 0, "ntasks", 1, "size", 1, "command", "sh", "-c",
+                     "sleep 1", "environment", "PATH", getenv ("PATH"));
+    stream_open (&s, w, h, "exec.launch", 1, req);
+    assert_int_equal (world_wait_pred (w, stream_started, &s, 20.0), 0);
+    assert_int_equal (input (w, h, 1, json_pack ("{s:I s:s}", "id", (json_int_t)63, "data", "aGkK")),
+                      EPIPE);
+    stream_wait (&s, 20.0);
+    stream_close (&s);
+    json_decref (req);
+
+    /* exec.stdin (rank 0): a job the coordinator does not run */
+    eddy_future_t *g = eddy_rpc_pack (h, "exec.stdin", 0, 0, "{s:I s:s}", "id", (json_int_t)999,
+                                      "data", "aGkK");
+    assert_int_equal (world_wait (w, g, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (g, NULL), -1);
+    assert_int_equal (errno, ENOENT);
+    eddy_future_destroy (g);
+    g = eddy_rpc_pack (h, "exec.stdin", 0, 0, "{s:s}", "id", "x");
+    assert_int_equal (world_wait (w, g, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (g, NULL), -1);
+    assert_int_equal (errno, EPROTO);
+    eddy_future_destroy (g);
+    eddy_handle_destroy (h);
+}
+
 /* shell.options.output: files named by templates in the job's cwd, with
  * every task's lines (truncated first), stderr apart or with stdout; the
  * output eventlog gets none of it; a file that cannot be opened is an
@@ -1020,6 +1160,7 @@ static const struct CMUnitTest real_only[] = {
     cmocka_unit_test_setup_teardown (kill_signals_every_task, setup, teardown),
     cmocka_unit_test_setup_teardown (time_limit_terms_then_kills, setup, teardown),
     cmocka_unit_test_setup_teardown (launch_streams_output_then_finish, setup, teardown),
+    cmocka_unit_test_setup_teardown (launch_feeds_stdin_from_exec_input, setup, teardown),
     cmocka_unit_test_setup_teardown (bad_R_raises_an_exec_exception, setup, teardown),
     cmocka_unit_test_setup_teardown (output_files_from_templates, setup, teardown),
     cmocka_unit_test_setup_teardown (perilog_statuses_environment_and_timeout, setup, teardown),
@@ -1035,6 +1176,8 @@ int main (void)
     snprintf (tmpdir, sizeof (tmpdir), "%s/eddy-exec-XXXXXX", getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp");
     if (!mkdtemp (tmpdir))
         return 1;
+    /* as eddy-broker: a write to a task's stdin that closed is EPIPE, not death */
+    signal (SIGPIPE, SIG_IGN);
     if (getenv ("EXEC_TEST_FILTER")) /* run only matching cases (debugging) */
         cmocka_set_test_filter (getenv ("EXEC_TEST_FILTER"));
     current = &world_sim;

@@ -71,7 +71,7 @@ static void run_start_in (struct run *r, int ntasks, const char *script, const c
         assert_int_equal (pipe2 (r->out[i], O_CLOEXEC), 0);
         r->tasks[i].out = r->out[i][1];
         r->tasks[i].err = r->out[i][1];
-        r->tasks[i].pmi = -1;
+        r->tasks[i].pmi = r->tasks[i].in = -1;
         assert_true (asprintf (&r->tasks[i].rankenv, "EDDY_TASK_RANK=%d", i) > 0);
     }
     r->spec = (struct guard_spec){ .argv = r->argv, .envp = r->envp, .rank_slot = 1,
@@ -157,7 +157,7 @@ static void tasks_get_local_ids_and_are_bound_to_their_cpus (void **state)
     for (int i = 0; i < 2; i++) {
         assert_int_equal (pipe2 (r.out[i], O_CLOEXEC), 0);
         r.tasks[i].out = r.tasks[i].err = r.out[i][1];
-        r.tasks[i].pmi = -1;
+        r.tasks[i].pmi = r.tasks[i].in = -1;
         r.tasks[i].cpus = cpus[i];
         assert_true (asprintf (&r.tasks[i].rankenv, "EDDY_TASK_RANK=%d", i + 4) > 0);
     }
@@ -201,7 +201,7 @@ static void a_cpu_list_not_of_the_shells_form_runs_nothing (void **state)
     r.envp[2] = "EDDY_TASK_CPUS=x";
     assert_int_equal (pipe2 (r.out[0], O_CLOEXEC), 0);
     r.tasks[0].out = r.tasks[0].err = r.out[0][1];
-    r.tasks[0].pmi = -1;
+    r.tasks[0].pmi = r.tasks[0].in = -1;
     r.tasks[0].cpus = "0;echo injected";
     assert_true (asprintf (&r.tasks[0].rankenv, "EDDY_TASK_RANK=%d", 0) > 0);
     r.spec = (struct guard_spec){ .argv = r.argv, .envp = r.envp, .rank_slot = 1,
@@ -266,7 +266,7 @@ static pid_t start_with_file (struct run *r, int ntasks, const char *script, con
     r->envp[0] = "PATH=/usr/bin:/bin";
     r->envp[1] = "EDDY_TASK_RANK=x";
     for (int i = 0; i < ntasks; i++) {
-        r->tasks[i].out = r->tasks[i].err = r->tasks[i].pmi = -1;
+        r->tasks[i].out = r->tasks[i].err = r->tasks[i].pmi = r->tasks[i].in = -1;
         assert_true (asprintf (&r->tasks[i].rankenv, "EDDY_TASK_RANK=%d", i) > 0);
     }
     r->spec = (struct guard_spec){ .argv = r->argv, .envp = r->envp, .rank_slot = 1,

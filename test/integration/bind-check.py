@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""bind-check.py MODE R-FILE TASKS-FILE [NOGPU-VALUE]: check the tasks of
+"""bind-check.py MODE R-FILE TASKS-FILE [NOGPU-VALUE [GPU-MODE]]: check the tasks of
 one job against its R, for t0065/t0066.  Each line of TASKS-FILE is what a
 task printed (key=value words after "task N").  The expected cpus of a
 task come from R's cores on its broker, dealt as flux-shell's
 cpu-affinity MODE says (on: all of them; per-task: task i of n gets cores
 [i*c/n, (i+1)*c/n), or core i*c/n when c < n), mapped to OS cpus by
 hwloc-calc (the topology in HWLOC_SYNTHETIC, or this machine's); its gpu
-variables are the broker's gpus, or NOGPU-VALUE (default: unset) without.
+variables are the broker's gpus (GPU-MODE on, the default), task i's
+share of them dealt as its cores are (per-task), or NOGPU-VALUE (default:
+unset) without gpus or with GPU-MODE off.
 Prints one line per problem and exits 1 if there is any."""
 import json
 import subprocess
@@ -33,6 +35,7 @@ def os_cpus(cores):
 def main():
     mode, rfile, tfile = sys.argv[1:4]
     nogpu = sys.argv[4] if len(sys.argv) > 4 else "unset"
+    gmode = sys.argv[5] if len(sys.argv) > 5 else "on"
     R = json.load(open(rfile))
     ranks = {}
     for e in R["execution"]["R_lite"]:
@@ -78,7 +81,14 @@ def main():
             if got != want:
                 bad.append("task %d on broker %d (cores %s): cpus %s, expected %s"
                            % (t["rank"], b, cores, t["cpus"], want))
-            gw = ",".join(str(g) for g in gpus) if gpus else nogpu
+            g = len(gpus)
+            if gmode == "per-task" and g >= n:
+                mygpus = gpus[i * g // n:(i + 1) * g // n]
+            elif gmode == "per-task" and g:
+                mygpus = [gpus[i * g // n]]
+            else:
+                mygpus = gpus
+            gw = ",".join(str(x) for x in mygpus) if mygpus and gmode != "off" else nogpu
             for var in ("cuda", "rocr"):
                 if t[var] != gw:
                     bad.append("task %d: %s=%s, expected %s" % (t["rank"], var, t[var], gw))

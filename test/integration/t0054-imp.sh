@@ -150,7 +150,7 @@ grep -h 'rate: ' "$TMP/inst"
 # ---- eddy-imp's refusals, one by one ----
 # the guard's own arguments to eddy-imp itself (not to its exec): it is
 # never a guard as root
-runuser -u "$OWNER" -- "$imp" --eddy-exec-guard 0 0 0 0 0 "" "" "" "" "" 0 0 1 1 2 0 - - -- id -u \
+runuser -u "$OWNER" -- "$imp" --eddy-exec-guard 0 0 0 0 0 "" "" "" "" "" 0 0 1 1 2 0 - - - - -- id -u \
     >"$TMP/out" 2>&1
 rc=$?
 [ $rc -ne 0 ] && ! grep -qx 0 "$TMP/out" && grep -q '^eddy-imp: ' "$TMP/out"
@@ -159,7 +159,7 @@ _report $? "eddy-imp given a guard's arguments refuses them (exit $rc), runs not
 imp_exec () {
     local u=$1 juid=$2 jf=$3 sh=${4:-$shell} prog=${5:-$imp}
     runuser -u "$u" -- env EDDY_JOB_USERID="$juid" "$prog" exec "$sh" \
-        --eddy-exec-guard 0 0 0 0 0 "" "" "" "" "" 0 0 1 1 2 0 - - -- sh -c 'id -u; id -G; pwd; echo $EDDY54; cut -d" " -f2 /proc/$PPID/stat' \
+        --eddy-exec-guard 0 0 0 0 0 "" "" "" "" "" 0 0 1 1 2 0 - - - - -- sh -c 'id -u; id -G; pwd; echo $EDDY54; cut -d" " -f2 /proc/$PPID/stat' \
         <"$jf"
 }
 : >"$TMP/empty"
@@ -184,7 +184,7 @@ sed "s/^\(.\{46\}\)./\1$r/" "$TMP/alice.J" >"$TMP/modified.J"
 fails "a modified J is refused" imp_exec "$OWNER" "$uid_a" "$TMP/modified.J"
 has "$TMP/out" 'credential rejected|signature' "  with its own message"
 runuser -u "$OWNER" -- env EDDY_JOB_USERID="$uid_a" "$imp" exec "$shell" \
-    --eddy-exec-guard 0 0 0 0 0 "" "" "" "" "" 0 0 1 1 2 0 - - -- sh -c 'id -u' <"$TMP/alice.J" >"$TMP/out" 2>&1
+    --eddy-exec-guard 0 0 0 0 0 "" "" "" "" "" 0 0 1 1 2 0 - - - - -- sh -c 'id -u' <"$TMP/alice.J" >"$TMP/out" 2>&1
 rc=$?
 [ $rc -ne 0 ] && grep -q "not the signed jobspec's" "$TMP/out"
 _report $? "a command other than the signed jobspec's is refused (exit $rc)" "$TMP/out"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The job shell's other duties (issue 13 part 5): each task's cpus from R
 # (cpu-affinity on, per-task, off), CUDA_VISIBLE_DEVICES and
-# ROCR_VISIBLE_DEVICES from R's gpus, and EDDY_TASK_RANK,
+# ROCR_VISIBLE_DEVICES from R's gpus (gpu-affinity on, per-task: each
+# task its share, off: the user's pass), and EDDY_TASK_RANK,
 # EDDY_TASK_LOCAL_ID, EDDY_JOB_NNODES, EDDY_JOB_SIZE, EDDY_JOB_ID.  Two
 # brokers on a synthetic topology (16 cores of 2 PUs, and 2 gpus each)
 # check the masks the shell computes for -N/-n/-c/-g combinations (they
@@ -29,6 +30,7 @@ run_case () {
     id=$(sed -n 's/.* id=\([^ ]*\) .*/\1/p' "$name.out" | head -1)
     eddy job info "$id" R >"$name.R"
     echo "$mode" >"$name.mode"
+    echo "${gmode:-on}" >"$name.gmode"
 }
 SH
 # the user's own gpu variables: kept where the job has no gpus, replaced where it has
@@ -45,6 +47,14 @@ run_case pt-N1n4c4 per-task -N 1 -n 4 -c 4 --cpu-affinity=per-task
 run_case pt-n32c1 per-task -n 32 --cpu-affinity=per-task
 run_case off-N2n4c2g1 off -N 2 -n 4 -c 2 -g 1 --cpu-affinity=off
 run_case attr-n2c3 per-task -n 2 -c 3 -S shell.options.cpu-affinity=per-task
+gmode=per-task; run_case gpt-N1n2g1 on -N 1 -n 2 -g 1 --gpu-affinity=per-task
+gmode=per-task; run_case gpt-N2n4c2g1 per-task -N 2 -n 4 -c 2 -g 1 --cpu-affinity=per-task --gpu-affinity=per-task
+gmode=per-task; run_case gpt-n1g2 on -n 1 -g 2 --gpu-affinity=per-task
+gmode=on; run_case gon-N1n2g1 on -N 1 -n 2 -g 1 --gpu-affinity=on
+gmode=off; run_case goff-N1n2g1 on -N 1 -n 2 -g 1 --gpu-affinity=off
+gmode=
+eddy run --gpu-affinity=bogus true >gbogus-cli.out 2>&1; echo "gbogus-cli rc=$?"
+eddy run -S shell.options.gpu-affinity=bogus true >gbogus-attr.out 2>&1; echo "gbogus-attr rc=$?"
 eddy run --cpu-affinity=bogus true >bogus-cli.out 2>&1; echo "bogus-cli rc=$?"
 eddy run -S shell.options.cpu-affinity=bogus true >bogus-attr.out 2>&1; echo "bogus-attr rc=$?"
 eddy run -S shell.options.cpu-affinity=7 true >bogus-num.out 2>&1; echo "bogus-num rc=$?"
@@ -58,8 +68,9 @@ own=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
 for f in "$TMP"/*.mode; do
     name=$(basename "$f" .mode) mode=$(cat "$f")
     has "$TMP/syn" "^$name rc=0\$" "$name: the job runs"
-    ok "$name: every task's cpus ($mode), gpus, local id, nnodes, size and id match its R" \
-        env HWLOC_SYNTHETIC="$SYN" python3 "$CHECK" "$mode" "$TMP/$name.R" "$TMP/$name.out" user
+    gm=$(cat "$TMP/$name.gmode")
+    ok "$name: every task's cpus ($mode), gpus ($gm), local id, nnodes, size and id match its R" \
+        env HWLOC_SYNTHETIC="$SYN" python3 "$CHECK" "$mode" "$TMP/$name.R" "$TMP/$name.out" user "$gm"
     ok "$name: synthetic cpus are shown, not applied (each task keeps $own)" \
         sh -c "! grep -v ' allowed=$own\$' '$TMP/$name.out'"
 done
@@ -75,6 +86,16 @@ has "$TMP/syn" '^bogus-attr rc=1$' "shell.options.cpu-affinity=bogus is refused 
 has "$TMP/bogus-attr.out" 'invalid job: attributes.system.shell.options.cpu-affinity: must be off, on or per-task' \
     "  by job-ingest, saying why"
 has "$TMP/syn" '^bogus-num rc=1$' "a cpu-affinity that is not a string is refused"
+ok "gpu-affinity per-task, -N 1 -n 2 -g 1: task 0 sees gpu 0, task 1 gpu 1" \
+    sh -c "grep -q '^task 0 .* cuda=0 rocr=0 ' '$TMP/gpt-N1n2g1.out' && grep -q '^task 1 .* cuda=1 rocr=1 ' '$TMP/gpt-N1n2g1.out'"
+has "$TMP/gpt-n1g2.out" 'cuda=0,1 rocr=0,1 ' "gpu-affinity per-task, one task with 2 gpus: it sees both"
+has "$TMP/goff-N1n2g1.out" 'cuda=user rocr=user ' "gpu-affinity off: the user's CUDA_VISIBLE_DEVICES passes"
+has "$TMP/syn" '^gbogus-cli rc=1$' "--gpu-affinity=bogus is refused"
+has "$TMP/gbogus-cli.out" "--gpu-affinity: 'bogus' is not off, on or per-task" "  saying why"
+has "$TMP/gbogus-attr.out" 'invalid job: attributes.system.shell.options.gpu-affinity: must be off, on or per-task' \
+    "shell.options.gpu-affinity=bogus is refused by job-ingest"
+fails "bind-check.py finds shared gpus where per-task wants one each" \
+    env HWLOC_SYNTHETIC="$SYN" python3 "$CHECK" on "$TMP/gon-N1n2g1.R" "$TMP/gon-N1n2g1.out" user per-task
 # the checker itself catches a wrong mask (so the checks above can fail)
 sed 's/cpus=[^ ]*/cpus=0/' "$TMP/pt-N2n4c2.out" >"$TMP/wrong.out"
 fails "bind-check.py finds a wrong mask" \
@@ -90,7 +111,7 @@ SH
 if [ "$ncpu" -ge 2 ]; then
     echo 'run_case real-pt per-task -n 2 --cpu-affinity=per-task' >>"$TMP/real.sh"
 fi
-rm -f "$TMP"/*.mode
+rm -f "$TMP"/*.mode "$TMP"/*.gmode
 (cd "$TMP" && timeout 120 eddy start sh real.sh) >"$TMP/real" 2>&1
 _report $? "the cases run on this machine's topology ($ncpu cores)" "$TMP/real"
 for f in "$TMP"/*.mode; do

@@ -108,9 +108,13 @@ export CUDA_VISIBLE_DEVICES=7 ROCR_VISIBLE_DEVICES=7
 run_case gpus -n 2 -g 1 --cpu-affinity=per-task
 run_case nogpus -n 1
 run_case off -n 2 --cpu-affinity=off
+run_case gpt -n 2 -g 1 --gpu-affinity=per-task
+# her stdin reaches her task, and a pty (the broker's, handed to her task)
+printf 'a\nb\n' | "$EDDY" run cat >stdin.out 2>&1; echo "stdin rc=$?"
+"$EDDY" run --pty sh -c 'tty; id -u' </dev/null >pty.out 2>&1; echo "pty rc=$?"
 SH
 ncpu=$(hwloc-calc --number-of core all 2>/dev/null || echo 1)
-[ "$ncpu" -ge 2 ] || sed -i 's/^run_case gpus -n 2/run_case gpus -n 1/' "$home_a/cases.sh"
+[ "$ncpu" -ge 2 ] || sed -i 's/^run_case gpus -n 2/run_case gpus -n 1/; s/^run_case gpt -n 2/run_case gpt -n 1/' "$home_a/cases.sh"
 printf '"%s" run -n 2 "%s" lib "%s" >lib.out 2>&1; echo "lib rc=$?"\n' "$EDDY" "$CLIENT" "$LIBPMI" \
     >>"$home_a/cases.sh"
 chown "$ALICE" "$home_a/cases.sh"
@@ -128,6 +132,14 @@ ok "gpus: each task's cpus ($mode), gpus (the node's 2), local id, nnodes, size 
 ok "nogpus: the same, and her own CUDA_VISIBLE_DEVICES=7 passes" \
     python3 "$CHECK" on "$TMP/nogpus.R" "$TMP/nogpus.out" 7
 ok "off: no EDDY_TASK_CPUS" python3 "$CHECK" off "$TMP/off.R" "$TMP/off.out" 7
+has "$TMP/alice" "^gpt rc=0\$" "gpt: alice's job with gpu-affinity per-task runs"
+ok "gpt: each of her tasks sees its own share of the node's gpus" \
+    python3 "$CHECK" on "$TMP/gpt.R" "$TMP/gpt.out" 7 per-task
+has "$TMP/alice" '^stdin rc=0$' "printf 'a\\nb\\n' | eddy run cat as alice: the job ends 0"
+ok "  and her task read both lines" sh -c "printf 'a\nb\n' | cmp - '$TMP/stdin.out'"
+has "$TMP/alice" '^pty rc=0$' "eddy run --pty as alice: the job ends 0"
+has "$TMP/pty.out" '^/dev/pts/[0-9]+.?$' "  her task is on a /dev/pts device"
+has "$TMP/pty.out" "^$uid_a.?\$" "  as her"
 ok "her tasks are bound to their cpus (Cpus_allowed_list = EDDY_TASK_CPUS)" \
     sh -c "[ \$(cat '$TMP/gpus.out' '$TMP/nogpus.out' | grep -Ec 'cpus=([^ ]+) .* allowed=\1\$') -eq \$(cat '$TMP/gpus.out' '$TMP/nogpus.out' | wc -l) ]"
 has "$TMP/gpus.out" 'cuda=0,1 rocr=0,1 ' "a job with gpus: CUDA_VISIBLE_DEVICES and ROCR_VISIBLE_DEVICES are the node's, not hers"
@@ -160,7 +172,7 @@ has "$TMP/alice.J" '^MUNGE:' "  a MUNGE credential"
 # imp_env VAR=VALUE...: eddy-imp exec of alice's J, as the owner, with VARs
 imp_env () {
     runuser -u "$OWN" -- env EDDY_JOB_USERID="$uid_a" "$@" "$TMP/imp/eddy-imp" exec "$SHELL_" \
-        --eddy-exec-guard 0 0 0 0 0 "" "" "" "" "" 0 0 1 1 2 0 - - -- sh -c "$p" <"$TMP/alice.J"
+        --eddy-exec-guard 0 0 0 0 0 "" "" "" "" "" 0 0 1 1 2 0 - - - - -- sh -c "$p" <"$TMP/alice.J"
 }
 p=$(sed -n "s/^p='\(.*\)'\$/\1/p" "$home_a/cases.sh")
 for bad in PMI_FD=9 PMI_SPAWNED=1 PMI_RANK=-1 EDDY_TASK_RANK=1x EDDY_JOB_SIZE=1e3 \
