@@ -9,6 +9,7 @@ extern const struct eddy_cmd cmd_config;
 extern const struct eddy_cmd cmd_dmesg;
 extern const struct eddy_cmd cmd_env;
 extern const struct eddy_cmd cmd_event;
+extern const struct eddy_cmd cmd_exec;
 extern const struct eddy_cmd cmd_getattr;
 extern const struct eddy_cmd cmd_help;
 extern const struct eddy_cmd cmd_hostlist;
@@ -24,6 +25,7 @@ extern const struct eddy_cmd cmd_module;
 extern const struct eddy_cmd cmd_overlay;
 extern const struct eddy_cmd cmd_ping;
 extern const struct eddy_cmd cmd_perilog_run;
+extern const struct eddy_cmd cmd_ps;
 extern const struct eddy_cmd cmd_queue;
 extern const struct eddy_cmd cmd_R;
 extern const struct eddy_cmd cmd_resource;
@@ -43,6 +45,7 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_dmesg,
     &cmd_env,
     &cmd_event,
+    &cmd_exec,
     &cmd_getattr,
     &cmd_help,
     &cmd_hostlist,
@@ -58,6 +61,7 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_overlay,
     &cmd_ping,
     &cmd_perilog_run,
+    &cmd_ps,
     &cmd_queue,
     &cmd_R,
     &cmd_resource,

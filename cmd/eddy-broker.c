@@ -544,9 +544,10 @@ static void discover_resources (eddy_broker_t *b)
  * 0; the content cache and the exec service everywhere.
  */
 static const char *const stack_rank0[] = {
-    "content", "kvs", "job-manager", "job-ingest", "job-list", "resource", "sched", "exec", NULL,
+    "content", "kvs", "job-manager", "job-ingest", "job-list", "resource", "sched", "exec", "rexec",
+    NULL,
 };
-static const char *const stack_other[] = { "content", "exec", NULL };
+static const char *const stack_other[] = { "content", "exec", "rexec", NULL };
 
 struct modarg {
     char *name;

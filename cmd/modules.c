@@ -14,6 +14,7 @@ const struct eddy_module *const eddy_builtin_modules[] = {
     &eddy_module_content,
     &eddy_module_kvs,
     &eddy_module_exec,
+    &eddy_module_rexec,
     &eddy_module_resource,
     &eddy_module_sched,
     &eddy_module_job_manager,

@@ -26,5 +26,6 @@
 #include "engine/broker/broker.h"
 
 extern const struct eddy_module eddy_module_exec;
+extern const struct eddy_module eddy_module_rexec; /* exec/rexec.c: commands for the owner */
 
 #endif /* !EDDY_EXEC_H */

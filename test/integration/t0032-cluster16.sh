@@ -71,5 +71,11 @@ fails "eddy config reload with exclude = nosuch[1-2] fails" on_node 0 eddy confi
 has "$TMP/out" "resource.exclude: host nosuch1 is not in bootstrap.hosts \(test\[0-15\]\)" "and says the host is not in bootstrap.hosts"
 on_node 0 eddy resource list >"$TMP/list" 2>&1
 has "$TMP/list" "^ *excluded +3 +6 +0 test\[0-2\]$" "the exclusion in force stays"
+# eddy exec on brokers (not a job: excluded nodes too)
+on_node 0 timeout 60 eddy exec -r all hostname >"$TMP/exec" 2>&1
+ok "eddy exec -r all hostname prints 16 lines, one per node" \
+    sh -c "[ \"\$(sort -V '$TMP/exec' | tr '\n' ' ')\" = 'test0 test1 test2 test3 test4 test5 test6 test7 test8 test9 test10 test11 test12 test13 test14 test15 ' ]"
+on_node 0 timeout 60 eddy exec -l -r 3,15 hostname >"$TMP/exec" 2>&1
+has "$TMP/exec" "^15: test15$" "eddy exec -l labels each line with its rank"
 nodes_stop
 finish
