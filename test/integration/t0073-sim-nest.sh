@@ -17,6 +17,8 @@
 #    have parent-uri and a local-uri of their own;
 #  - a child still busy at its job's time limit is torn down: its jobs are
 #    canceled, it shuts down, the job finishes with SIGTERM (15);
+#  - a node of a nested job lost (eddy sim replay --fault): the job fails,
+#    its child is torn down, and the replay runs on;
 #  - 16,384 virtual nodes, flat against 4 children (figures only);
 #  - bad input is refused, and on a real instance a nested virtual
 #    instance is an exception: it needs the simulator.
@@ -121,6 +123,21 @@ s = json.load(open(sys.argv[1]))["nested"]
 print(" ".join("%s:%s:%s" % (i["status"], i["canceled"], i["end"]) for i in s["instances"]))' \
     "$TMP/s3.json" >"$TMP/st3"
 has "$TMP/st3" '^15:2:15\.0 15:2:15\.0$' "each child ends with SIGTERM at 15 s, its 2 running jobs canceled"
+
+# a node of the job lost: the job fails at once (node-failure) and its child,
+# left without its job, tears itself down; the replay goes on to its end,
+# where a later job's child of 1 broker (no hop to boot) runs on rank 0
+nest_job () { # NODES JOBS
+    printf '{"version":1,"resources":[{"type":"node","count":%s,"with":[{"type":"slot","count":1,"label":"task","with":[{"type":"core","count":1}]}]}],"tasks":[{"command":["eddy","start"],"slot":"task","count":{"per_slot":1}}],"attributes":{"system":{"duration":0,"exec":{"test":{"nest":{"jobs":%s,"run":10}}}}}}' "$1" "$2"
+}
+{ echo "{\"id\": 1, \"submit\": 0, \"run\": 0, \"jobspec\": $(nest_job 2 8)}"
+  echo "{\"id\": 2, \"submit\": 100, \"run\": 0, \"jobspec\": $(nest_job 1 2)}"; } >"$TMP/lost.jsonl"
+timeout 60 eddy sim replay "$TMP/lost.jsonl" --nodes 2 --cores-per-node 1 --fault kill:1@5 \
+    --jobs-out "$TMP/lost.csv" --quiet >"$TMP/olost" 2>&1
+_report $? "a replay of nested jobs where rank 1 is killed at 5 s ends" "$TMP/olost"
+csv_columns "$TMP/lost.csv" job_id end status >"$TMP/lost"
+has "$TMP/lost" '^1 5\.0000[0-9]* killed$' "the job on it fails at 5 s (killed), its child torn down"
+has "$TMP/lost" '^2 120 completed$' "a later job's child on the node left runs its 2 jobs, 10 s each: ends at 120"
 
 # 16,384 virtual nodes: flat against 4 children (no timing assertion)
 hier --size 16384 --children 4 --jobs 16384 --duration 10 --summary-out "$TMP/s4.json" \
