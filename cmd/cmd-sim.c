@@ -25,10 +25,11 @@ int sim_replay (int argc, char **argv);
 int sim_generate (int argc, char **argv);
 int sim_compare (int argc, char **argv);
 int sim_feed (int argc, char **argv);
+int sim_hierarchy (int argc, char **argv);
 
 const struct eddy_cmd cmd_sim = {
     .name = "sim",
-    .usage = "eddy sim boot|replay|generate|compare [OPTIONS]",
+    .usage = "eddy sim boot|replay|generate|compare|hierarchy [OPTIONS]",
     .summary = "Run eddy in the discrete-event simulator.",
     .help = "boot: boot a virtual instance of N brokers in one process, ping the\n"
             "deepest rank from rank 0, publish an event and check that every rank\n"
@@ -63,7 +64,9 @@ const struct eddy_cmd cmd_sim = {
             "  -j, --parallel=N    replays at once (default: the CPUs)\n"
             "      --local         run here even when EDDY_URI names an instance\n"
             "  -o, --output=DIR    new or empty directory for runs/, combined.csv,\n"
-            "                      combined.json and index.html (required)\n",
+            "                      combined.json and index.html (required)\n"
+            "hierarchy: the same jobs through one flat instance and through nested\n"
+            "instances (eddy sim hierarchy --help).\n",
     .run = sim_run,
 };
 
@@ -209,5 +212,8 @@ static int sim_run (int argc, char **argv)
         return sim_compare (argc - 1, argv + 1);
     if (!strcmp (argv[1], "feed")) /* eddy sim replay --real's, inside the instance */
         return sim_feed (argc - 1, argv + 1);
-    eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot, replay, generate, compare)", argv[1]);
+    if (!strcmp (argv[1], "hierarchy"))
+        return sim_hierarchy (argc - 1, argv + 1);
+    eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot, replay, generate, compare, hierarchy)",
+                  argv[1]);
 }

@@ -10,13 +10,9 @@
 
 #include "engine/error.h"
 #include "engine/util/sign.h"
+#include "sched/renumber.h"
 
-/* A copy of R (version 1) with its ranks renumbered 0..n-1 in ascending
- * order: R_lite entries and properties follow their ranks, the nodelist
- * (in rank order already) and times are kept.  Returns a new R, or NULL
- * with errno EINVAL (err says why: not R, no ranks) or ENOMEM.
- */
-json_t *eddy_nest_renumber_R (json_t *R, eddy_error_t *err);
+/* eddy_nest_renumber_R (): sched/renumber.h */
 
 /* From the parent at uri, job id (any FLUID form): its R, renumbered
  * (*R, the caller's), and if script is not NULL its batch script

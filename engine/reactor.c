@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/nest.h"
 #include "engine/reactor_impl.h"
 
 void eddy_reactor_destroy (eddy_reactor_t *r)
@@ -56,6 +57,19 @@ void eddy_reactor_now_update (eddy_reactor_t *r)
 double eddy_reactor_wallclock (eddy_reactor_t *r)
 {
     return r->ops->wallclock (r);
+}
+
+void eddy_reactor_set_nest (eddy_reactor_t *r, const struct eddy_nest_ops *ops, void *world)
+{
+    r->nest_ops = ops;
+    r->nest_world = ops ? world : NULL;
+}
+
+const struct eddy_nest_ops *eddy_reactor_nest (eddy_reactor_t *r, void **world)
+{
+    if (world)
+        *world = r->nest_world;
+    return r->nest_ops;
 }
 
 bool eddy_reactor_is_sim (eddy_reactor_t *r)

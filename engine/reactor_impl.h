@@ -44,6 +44,8 @@ struct eddy_reactor {
     const struct eddy_reactor_ops *ops;
     int nwatchers; /* live watchers, for the destroy-time assertion */
     struct eddy_stats stats;
+    const struct eddy_nest_ops *nest_ops; /* engine/nest.h, NULL: none */
+    void *nest_world;
 };
 
 #endif /* !EDDY_REACTOR_IMPL_H */

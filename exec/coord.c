@@ -15,6 +15,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "engine/nest.h"
 #include "engine/util/fluid.h"
 #include "engine/util/fsd.h"
 #include "exec/exec_impl.h"
@@ -71,6 +72,9 @@ struct job {
     uint32_t input_rank; /* the rank that client is connected to */
     bool fed;            /* on the coordinator's list of jobs a client feeds */
     struct job *fed_next, *fed_prev;
+    /* test: a nested instance runs in the job (engine/nest.h) */
+    eddy_nest_t *nest;
+    const struct eddy_nest_ops *nest_ops;
 };
 
 /* An exec.stdin request forwarded to the ranks whose tasks take it: it is
@@ -188,6 +192,8 @@ static void job_free (struct job *job)
         json_decref (job->held_R);
         json_decref (job->held_jobspec);
         eddy_idset_destroy (job->test_ranks);
+        if (job->nest)
+            job->nest_ops->detach (job->nest); /* it tears itself down */
         eddy_watcher_destroy (job->timer);
         eddy_watcher_destroy (job->kill_timer);
         eddy_msg_decref (job->req);
@@ -278,6 +284,11 @@ static void job_kill (struct job *job, int signum)
 {
     if (signum == 0)
         return;
+    if (job->test && job->nest) {
+        /* the child cancels its jobs and shuts down: nest_done () ends it */
+        job->nest_ops->kill (job->nest, signum);
+        return;
+    }
     if (job->test) {
         job->status = signum;
         job_end (job);
@@ -351,6 +362,47 @@ static int test_start (struct job *job)
         return -1;
     respond_start (job);
     eddy_watcher_start (job->timer);
+    return 0;
+}
+
+/* ---- nested instances (jobs without processes, in the simulator) ---- */
+
+static void nest_done (int status, void *arg)
+{
+    struct job *job = arg;
+    job->nest = NULL;
+    job->status = status;
+    job_end (job);
+}
+
+/* The child instance is the job: it starts now and the job ends when the
+ * child is done with its workload (or torn down by a signal).  The time
+ * limit holds as for any job without processes.
+ */
+static int nest_start (struct job *job, json_t *R, json_t *spec, eddy_error_t *err)
+{
+    struct exec_ctx *ctx = job->c->ctx;
+    void *world;
+    const struct eddy_nest_ops *ops = eddy_reactor_nest (ctx->r, &world);
+    struct eddy_nest_args a = { .jobid = job->id, .R = R, .spec = spec,
+                                .parent_uri = ctx->local_uri ? ctx->local_uri : "" };
+
+    if (!ops) {
+        errno = ENOSYS;
+        return eddy_error_set (err, "attributes.system.exec.test.nest: nested instances "
+                                    "without processes run only in the simulator");
+    }
+    if (job->duration > 0 && ctx->test_time_limit) {
+        if (!(job->timer = eddy_timer_create (ctx->r, job->duration, 0, test_timer_cb, job)))
+            return eddy_error_set (err, "cannot start a timer: %s", strerror (errno));
+        job->timer_is_limit = true;
+    }
+    if (!(job->nest = ops->start (world, &a, nest_done, job, err)))
+        return -1;
+    job->nest_ops = ops;
+    respond_start (job);
+    if (job->timer)
+        eddy_watcher_start (job->timer);
     return 0;
 }
 
@@ -902,8 +954,14 @@ void coord_start (struct coord *c, const eddy_msg_t *msg)
         goto nomem;
     }
     if (job->test) {
+        json_t *nest = json_object_get (json_object_get (json_object_get (sys, "exec"), "test"),
+                                        "nest");
         job->test_ranks = R_ranks (R);
-        if (test_start (job) < 0) {
+        if (nest && nest_start (job, R, nest, &err) < 0) {
+            raise_exception (job, "exec", "%s", err.text);
+            job_end (job);
+        }
+        else if (!nest && test_start (job) < 0) {
             raise_exception (job, "exec", "cannot start a timer: %s", strerror (errno));
             job_end (job);
         }

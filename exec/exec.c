@@ -404,11 +404,12 @@ static int exec_load (eddy_handle_t *h, json_t *args, void **out)
     if (!(ctx->perilog = perilog_create (ctx))
         || perilog_configure (ctx->perilog, eddy_handle_config (h)) < 0)
         goto error;
+    /* tasks' EDDY_URI; in the simulator, a nested instance's parent-uri */
+    ctx->uri_f = eddy_rpc_pack (h, "attr.get", ctx->rank, 0, "{s:s}", "name", "local-uri");
+    if (!ctx->uri_f || eddy_future_then (ctx->uri_f, -1, uri_cb, ctx) < 0)
+        goto error;
     if (!ctx->sim) {
         if (!(ctx->shell = shell_create (ctx)))
-            goto error;
-        ctx->uri_f = eddy_rpc_pack (h, "attr.get", ctx->rank, 0, "{s:s}", "name", "local-uri");
-        if (!ctx->uri_f || eddy_future_then (ctx->uri_f, -1, uri_cb, ctx) < 0)
             goto error;
         ctx->guard_f = eddy_rpc_pack (h, "attr.get", ctx->rank, 0, "{s:s}", "name", "exec.guard");
         if (!ctx->guard_f || eddy_future_then (ctx->guard_f, -1, guard_cb, ctx) < 0)

@@ -7,8 +7,10 @@
  * left of the job when it ends or the broker dies; the module reads the
  * tasks' output through pipes and their statuses from the guard.  Jobs of the sim backend, and any job whose jobspec sets
  * attributes.system.exec.test.run_duration, run no process: they finish
- * on a reactor timer, in virtual time in the simulator.  The protocol is
- * in docs/protocols.md ("exec").
+ * on a reactor timer, in virtual time in the simulator; such a job with
+ * attributes.system.exec.test.nest runs a nested virtual instance instead
+ * (through the reactor's nest seam, engine/nest.h: the simulator's only).
+ * The protocol is in docs/protocols.md ("exec").
  *
  * Module args (a JSON object, all optional):
  *   backend          "real" (default) or "sim"; "real" needs the libev

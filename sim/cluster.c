@@ -5,6 +5,7 @@
 #include "engine/future.h"
 #include "sim/cluster.h"
 #include "sim/des.h"
+#include "sim/nest.h"
 
 struct eddy_sim_cluster {
     eddy_reactor_t *r;
@@ -14,12 +15,20 @@ struct eddy_sim_cluster {
     uint32_t nstate[EDDY_STATE_EXIT + 1];
     uint32_t event_target;
     uint32_t nevent;
+    bool own_reactor;
+    struct eddy_sim_nest_world *world; /* nesting on our reactor, if we own it */
+    eddy_sim_cluster_state_f on_state;
+    void *on_state_arg;
+    void (*freed) (void *arg); /* eddy_sim_cluster_retire () */
+    void *freed_arg;
 };
 
 static void state_cb (eddy_broker_t *b, eddy_broker_state_t state, void *arg)
 {
     eddy_sim_cluster_t *c = arg;
     c->nstate[state]++;
+    if (c->on_state)
+        c->on_state (c, state, c->nstate[state], c->on_state_arg);
 }
 
 static void event_cb (eddy_broker_t *b, const eddy_msg_t *ev, void *arg)
@@ -42,8 +51,22 @@ eddy_sim_cluster_t *eddy_sim_cluster_create (const struct eddy_sim_cluster_param
     if (!(c = calloc (1, sizeof (*c))))
         goto nomem;
     c->size = p->size;
-    if (!(c->r = eddy_sim_reactor_create (0.0)))
-        goto nomem;
+    c->on_state = p->on_state;
+    c->on_state_arg = p->on_state_arg;
+    if (p->reactor)
+        c->r = p->reactor;
+    else {
+        struct eddy_sim_nest_params np = {
+            .fanout = p->fanout, .latency = p->latency, .jitter = p->jitter, .seed = p->seed,
+            .modules = p->modules, .policy = p->nest_policy ? p->nest_policy : "fcfs",
+            .record_jobs = p->nest_record_jobs, .uri = p->uri ? p->uri : "sim:/",
+        };
+        if (!(c->r = eddy_sim_reactor_create (0.0)))
+            goto nomem;
+        c->own_reactor = true;
+        if (!(c->world = eddy_sim_nest_world_create (c->r, &np)))
+            goto nomem;
+    }
     if (!(c->net = eddy_simnet_create (c->r, p->size, p->fanout, p->latency, p->jitter, p->seed)))
         goto nomem;
     if (!(c->brokers = calloc (p->size, sizeof (c->brokers[0]))))
@@ -59,6 +82,7 @@ eddy_sim_cluster_t *eddy_sim_cluster_create (const struct eddy_sim_cluster_param
         eddy_broker_set_state_cb (b, state_cb, c);
         eddy_broker_set_event_cb (b, event_cb, c);
         eddy_broker_attr_set (b, "hostname", "sim");
+        eddy_broker_attr_set (b, "local-uri", p->uri ? p->uri : "sim:/");
     }
     return c;
 nomem:
@@ -79,10 +103,47 @@ void eddy_sim_cluster_destroy (eddy_sim_cluster_t *c)
             eddy_broker_destroy (c->brokers[i]);
         free (c->brokers);
     }
+    /* nested instances still alive go with the world (the reactor ends) */
+    eddy_sim_nest_world_destroy (c->world);
     eddy_simnet_destroy (c->net);
-    eddy_reactor_destroy (c->r);
+    if (c->own_reactor)
+        eddy_reactor_destroy (c->r);
     free (c);
     errno = saved_errno;
+}
+
+static void retired (void *arg)
+{
+    eddy_sim_cluster_t *c = arg;
+    void (*freed) (void *) = c->freed;
+    void *freed_arg = c->freed_arg;
+    eddy_sim_cluster_destroy (c);
+    if (freed)
+        freed (freed_arg);
+}
+
+void eddy_sim_cluster_retire (eddy_sim_cluster_t *c, void (*freed) (void *arg), void *arg)
+{
+    for (uint32_t i = 0; i < c->size; i++) {
+        eddy_broker_destroy (c->brokers[i]);
+        c->brokers[i] = NULL;
+    }
+    c->freed = freed;
+    c->freed_arg = arg;
+    eddy_simnet_close (c->net, retired, c);
+}
+
+json_t *eddy_sim_cluster_nest_report (eddy_sim_cluster_t *c)
+{
+    return c->world ? eddy_sim_nest_report (c->world) : NULL;
+}
+
+int eddy_sim_cluster_start (eddy_sim_cluster_t *c)
+{
+    for (uint32_t i = 0; i < c->size; i++)
+        if (eddy_broker_start (c->brokers[i]) < 0)
+            return -1;
+    return 0;
 }
 
 eddy_reactor_t *eddy_sim_cluster_reactor (eddy_sim_cluster_t *c)

@@ -13,6 +13,11 @@
 
 typedef struct eddy_sim_cluster eddy_sim_cluster_t;
 
+/* A broker of the cluster changed state; count is how many of its ranks
+ * have reached that state so far. */
+typedef void (*eddy_sim_cluster_state_f) (eddy_sim_cluster_t *c, eddy_broker_state_t state,
+                                          uint32_t count, void *arg);
+
 struct eddy_sim_cluster_params {
     uint32_t size;
     int fanout;                                /* 0 = flat */
@@ -20,6 +25,16 @@ struct eddy_sim_cluster_params {
     double jitter;                             /* seconds, uniform */
     uint64_t seed;
     const struct eddy_module *const *modules;  /* available modules, may be NULL */
+    /* NULL: the cluster makes a reactor of its own, at time 0, and
+     * installs nesting on it (sim/nest.h: a job may run a virtual instance);
+     * else the cluster lives on this one (a nested instance), which it
+     * neither owns nor runs */
+    eddy_reactor_t *reactor;
+    const char *uri;          /* every broker's local-uri, NULL: "sim:/" */
+    const char *nest_policy;  /* nested instances' scheduler policy, NULL: "fcfs" */
+    bool nest_record_jobs;    /* nested instances record each of their jobs */
+    eddy_sim_cluster_state_f on_state; /* may be NULL */
+    void *on_state_arg;
 };
 
 /* Build the cluster: a simulator reactor at time 0, the links, and one
@@ -28,6 +43,21 @@ struct eddy_sim_cluster_params {
 eddy_sim_cluster_t *eddy_sim_cluster_create (const struct eddy_sim_cluster_params *p,
                                              eddy_error_t *err);
 void eddy_sim_cluster_destroy (eddy_sim_cluster_t *c);
+
+/* Start every broker, without running the reactor (a nested instance:
+ * params.on_state says when they are in RUN).  -1 + errno. */
+int eddy_sim_cluster_start (eddy_sim_cluster_t *c);
+
+/* A nested cluster that is done (every broker in EXIT): its brokers are
+ * destroyed now, and the cluster once no message of its network is left
+ * on the wire; then freed (*freed (arg), may be NULL).  Not from within
+ * one of its brokers' callbacks.
+ */
+void eddy_sim_cluster_retire (eddy_sim_cluster_t *c, void (*freed) (void *arg), void *arg);
+
+/* What the nested instances of this cluster's reactor did (sim/nest.h:
+ * eddy_sim_nest_report ()); NULL on a nested cluster. */
+json_t *eddy_sim_cluster_nest_report (eddy_sim_cluster_t *c);
 
 eddy_reactor_t *eddy_sim_cluster_reactor (eddy_sim_cluster_t *c);
 eddy_simnet_t *eddy_sim_cluster_net (eddy_sim_cluster_t *c);

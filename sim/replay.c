@@ -364,7 +364,8 @@ int eddy_replay_run (const struct eddy_replay_params *p,
     struct replay rp = { .jobs = jobs, .jobspecs = p->jobspecs, .n = n, .out = out };
     struct eddy_sim_cluster_params cp = {
         .size = p->nodes, .fanout = p->fanout, .latency = p->latency, .jitter = p->jitter,
-        .seed = p->seed, .modules = p->modules,
+        .seed = p->seed, .modules = p->modules, .nest_policy = p->policy,
+        .nest_record_jobs = p->nest_record_jobs,
     };
     int rc = -1;
 
@@ -508,10 +509,15 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         stats->denied = rp.denied;
         stats->failed = rp.failed;
         stats->virtual_seconds = eddy_reactor_now (rp.r) - rp.offset;
+        stats->offset = rp.offset;
         stats->events = eddy_sim_events (rp.r);
         stats->messages = eddy_simnet_delivered (eddy_sim_cluster_net (rp.cl));
         stats->complete = !stopped;
         stats->work = *eddy_reactor_stats (rp.r);
+    }
+    if (p->nest_report) {
+        json_t *rep = eddy_sim_cluster_nest_report (rp.cl);
+        *p->nest_report = rep && json_array_size (rep) ? json_incref (rep) : NULL;
     }
     rc = 0;
 done:

@@ -88,6 +88,11 @@ struct eddy_replay_params {
      * rank kept alive; no other rank keeps a periodic timer. */
     const struct eddy_replay_fault *faults;
     size_t nfaults;
+    /* may be NULL: set to what the nested instances did (a job with
+     * attributes.system.exec.test.nest runs one, sim/nest.h: one object
+     * per instance; the caller's reference), or NULL if none ran */
+    json_t **nest_report;
+    bool nest_record_jobs; /* the report lists each nested job */
 };
 
 struct eddy_replay_stats {
@@ -95,6 +100,7 @@ struct eddy_replay_stats {
     size_t denied;    /* refused by the scheduler (larger than the machine) */
     size_t failed;    /* refused at submission */
     double virtual_seconds;
+    double offset;    /* virtual time = trace time + offset */
     uint64_t events;  /* discrete events run */
     uint64_t messages; /* link deliveries */
     bool complete;     /* false if params.stop ended the replay early */

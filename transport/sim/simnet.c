@@ -29,6 +29,10 @@ struct eddy_simnet {
     eddy_rng_t rng;
     uint64_t delivered;
     struct port *ports;
+    uint64_t inflight;             /* messages on the wire */
+    bool closed;                   /* eddy_simnet_close () */
+    void (*drained) (void *arg);
+    void *drained_arg;
 };
 
 eddy_simnet_t *eddy_simnet_create (eddy_reactor_t *r,
@@ -69,6 +73,23 @@ void eddy_simnet_destroy (eddy_simnet_t *net)
         free (net->ports);
         free (net);
     }
+}
+
+static void check_drained (eddy_simnet_t *net)
+{
+    if (net->closed && net->inflight == 0 && net->drained) {
+        void (*cb) (void *) = net->drained;
+        net->drained = NULL;
+        cb (net->drained_arg); /* may destroy net */
+    }
+}
+
+void eddy_simnet_close (eddy_simnet_t *net, void (*drained) (void *arg), void *arg)
+{
+    net->closed = true;
+    net->drained = drained;
+    net->drained_arg = arg;
+    check_drained (net);
 }
 
 void *eddy_simnet_port (eddy_simnet_t *net, uint32_t rank)
@@ -126,11 +147,13 @@ static void deliver_up (eddy_reactor_t *r, void *a, void *b)
     eddy_simnet_t *net = child->net;
     struct port *parent = &net->ports[child->parent];
 
-    if (parent->alive && !child->cut && parent->cb) {
+    net->inflight--;
+    if (!net->closed && parent->alive && !child->cut && parent->cb) {
         net->delivered++;
         parent->cb->recv_child (parent->arg, child->rank, msg);
     }
     eddy_msg_decref (msg);
+    check_drained (net);
 }
 
 static void deliver_down (eddy_reactor_t *r, void *a, void *b)
@@ -139,11 +162,13 @@ static void deliver_down (eddy_reactor_t *r, void *a, void *b)
     eddy_msg_t *msg = b;
     eddy_simnet_t *net = child->net;
 
-    if (child->alive && !child->cut && child->cb) {
+    net->inflight--;
+    if (!net->closed && child->alive && !child->cut && child->cb) {
         net->delivered++;
         child->cb->recv_parent (child->arg, msg);
     }
     eddy_msg_decref (msg);
+    check_drained (net);
 }
 
 static int send_parent (void *t, const eddy_msg_t *msg)
@@ -155,10 +180,13 @@ static int send_parent (void *t, const eddy_msg_t *msg)
         errno = EHOSTUNREACH;
         return -1;
     }
-    if (!p->alive || p->cut)
+    if (!p->alive || p->cut || net->closed)
         return 0; /* lost on the wire */
     double delay = due_time (net, p, &p->up_due);
-    return eddy_sim_post_owned (net->r, delay, deliver_up, p, eddy_msg_incref (msg), drop_msg);
+    if (eddy_sim_post_owned (net->r, delay, deliver_up, p, eddy_msg_incref (msg), drop_msg) < 0)
+        return -1;
+    net->inflight++;
+    return 0;
 }
 
 static int send_child (void *t, uint32_t rank, const eddy_msg_t *msg)
@@ -171,10 +199,13 @@ static int send_child (void *t, uint32_t rank, const eddy_msg_t *msg)
         errno = EHOSTUNREACH;
         return -1;
     }
-    if (!p->alive || c->cut)
+    if (!p->alive || c->cut || net->closed)
         return 0;
     double delay = due_time (net, c, &c->down_due);
-    return eddy_sim_post_owned (net->r, delay, deliver_down, c, eddy_msg_incref (msg), drop_msg);
+    if (eddy_sim_post_owned (net->r, delay, deliver_down, c, eddy_msg_incref (msg), drop_msg) < 0)
+        return -1;
+    net->inflight++;
+    return 0;
 }
 
 static int disconnect_child (void *t, uint32_t rank)

@@ -28,6 +28,13 @@ eddy_simnet_t *eddy_simnet_create (eddy_reactor_t *r,
                                    uint64_t seed);
 void eddy_simnet_destroy (eddy_simnet_t *net);
 
+/* Close the network while the reactor goes on (a nested instance that is
+ * done): nothing more is sent or delivered; messages still on the wire are
+ * dropped when due.  drained (may be NULL) is called once none is left, at
+ * once if none is: only then may the network be destroyed.
+ */
+void eddy_simnet_close (eddy_simnet_t *net, void (*drained) (void *arg), void *arg);
+
 /* The overlay ops and the per-rank transport object to pass with them;
  * attach the broker's callbacks (eddy_broker_overlay_cb ()) to the port.
  */
