@@ -6,6 +6,7 @@ extern const struct eddy_cmd cmd_account;
 extern const struct eddy_cmd cmd_alloc;
 extern const struct eddy_cmd cmd_batch;
 extern const struct eddy_cmd cmd_config;
+extern const struct eddy_cmd cmd_cron;
 extern const struct eddy_cmd cmd_dmesg;
 extern const struct eddy_cmd cmd_env;
 extern const struct eddy_cmd cmd_event;
@@ -42,6 +43,7 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_alloc,
     &cmd_batch,
     &cmd_config,
+    &cmd_cron,
     &cmd_dmesg,
     &cmd_env,
     &cmd_event,

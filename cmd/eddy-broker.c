@@ -545,7 +545,7 @@ static void discover_resources (eddy_broker_t *b)
  */
 static const char *const stack_rank0[] = {
     "content", "kvs", "job-manager", "job-ingest", "job-list", "resource", "sched", "exec", "rexec",
-    NULL,
+    "cron", NULL,
 };
 static const char *const stack_other[] = { "content", "exec", "rexec", NULL };
 

@@ -21,6 +21,7 @@ const struct eddy_module *const eddy_builtin_modules[] = {
     &eddy_module_job_ingest,
     &eddy_module_job_list,
     &eddy_module_job_archive,
+    &eddy_module_cron,
     &eddy_module_feed,
     NULL,
 };

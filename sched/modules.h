@@ -8,5 +8,6 @@ extern const struct eddy_module eddy_module_job_ingest;
 extern const struct eddy_module eddy_module_job_manager;
 extern const struct eddy_module eddy_module_job_list;
 extern const struct eddy_module eddy_module_job_archive;
+extern const struct eddy_module eddy_module_cron;
 
 #endif /* !EDDY_SCHED_MODULES_H */
