@@ -352,7 +352,7 @@ pmi_server_t *pmi_server_create (const struct pmi_server_info *info,
     if (!info || !ops || !info->kvsname || info->ntasks < 1 || info->size < info->ntasks
         || info->base < 0 || info->base > info->size - info->ntasks
         || strlen (info->kvsname) >= PMI_WIRE_KVSNAME_MAX
-        || !pmi_wire_valid_value (info->kvsname, strlen (info->kvsname))
+        || !pmi_wire_valid_word (info->kvsname, strlen (info->kvsname))
         || (info->map && (strlen (info->map) >= PMI_WIRE_VALLEN_MAX
                           || !pmi_wire_valid_value (info->map, strlen (info->map))))) {
         errno = EINVAL;

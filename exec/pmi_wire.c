@@ -26,10 +26,18 @@ int pmi_wire_valid_key (const char *s, size_t len)
     return 1;
 }
 
-int pmi_wire_valid_value (const char *s, size_t len)
+int pmi_wire_valid_word (const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+int pmi_wire_valid_value (const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] >= 0x7f)
             return 0;
     return 1;
 }
@@ -83,6 +91,18 @@ int pmi_wire_parse (const char *line, size_t len, struct pmi_wire_cmd *c)
             p++;
         if (p == end)
             break;
+        if (!strncmp (p, "value=", 6)) {
+            /* the last token: its value is the rest of the line, spaces
+             * and all (Open MPI's encodings hold spaces; Flux reads the
+             * value so too) */
+            if (c->ntokens == PMI_WIRE_MAXTOKENS || pmi_wire_get (c, "value"))
+                return proto ();
+            p[5] = '\0';
+            c->key[c->ntokens] = p;
+            c->value[c->ntokens] = p + 6;
+            c->ntokens++;
+            break;
+        }
         char *tok = p, *eq = NULL;
         while (p < end && *p != ' ') {
             if (*p == '=' && !eq)

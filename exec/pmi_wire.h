@@ -32,8 +32,11 @@ struct pmi_wire_cmd {
 /* Parse one line of len bytes (without its newline; a trailing '\r' is
  * not allowed either).  A line is "cmd=NAME" then key=value tokens: keys
  * non-empty printable ASCII without space or '='; values any printable ASCII but space
- * (they may be empty and hold '='); one space between tokens (more are
- * tolerated, as MPICH writes none and hydra may pad).  A key given twice
+ * (they may be empty and hold '='), except the value of `value`, which is
+ * the rest of the line, spaces included: every writer puts it last (a put,
+ * a get_result), and Open MPI's PMI-1 encodings hold spaces; one space
+ * between tokens (more are tolerated, as MPICH writes none and hydra may
+ * pad).  A key given twice
  * is an error.  cmd=abort is the exception: the text after it is kept
  * whole in rest (its message may hold spaces) and tokens are not split.
  * 0 on success; -1 with errno EPROTO (malformed: NUL or control bytes, no
@@ -50,10 +53,12 @@ const char *pmi_wire_get (const struct pmi_wire_cmd *c, const char *key);
  */
 int pmi_wire_get_int (const struct pmi_wire_cmd *c, const char *key, int *v);
 
-/* True if s (len bytes) can be a value on the wire (printable, no space)
- * or a key (as above) respectively.
+/* True if s (len bytes) can be a value on the wire as `value` carries it
+ * (printable ASCII, spaces included) or a key (as above) respectively.
  */
 int pmi_wire_valid_value (const char *s, size_t len);
+/* ...and any other token's value (printable, no space: a kvsname). */
+int pmi_wire_valid_word (const char *s, size_t len);
 int pmi_wire_valid_key (const char *s, size_t len);
 
 #endif /* !EDDY_PMI_WIRE_H */

@@ -96,8 +96,10 @@ has "$TMP/start.out" '^size 4 boot pmi$' "it has 4 brokers, bootstrapped by Slur
 ok "a 4-task job ran one task on each of the 4 brokers" \
     sh -c "[ \"\$(grep -Ec '^task [0-3] on rank [0-3]$' '$TMP/start.out')\" -eq 4 ] && [ \"\$(grep -E '^task' '$TMP/start.out' | awk '{print \$5}' | sort -u | wc -l)\" -eq 4 ]"
 
-if command -v mpicc >/dev/null; then
-    mpicc -o "$TMP/mpi-ring" "$EDDY_SRCDIR/test/mpi/mpi-ring.c" >"$TMP/mpicc" 2>&1
+MPICC=mpicc.mpich # MPICH's by its own name: mpicc may be Open MPI's
+command -v "$MPICC" >/dev/null || MPICC=mpicc
+if command -v "$MPICC" >/dev/null; then
+    "$MPICC" -o "$TMP/mpi-ring" "$EDDY_SRCDIR/test/mpi/mpi-ring.c" >"$TMP/mpicc" 2>&1
     _report $? "mpicc builds the MPI test program" "$TMP/mpicc"
     timeout 60 srun --mpi=pmi2 -n 4 "$TMP/mpi-ring" >"$TMP/mpi.out" 2>&1
     _report $? "srun --mpi=pmi2 -n 4 of an MPICH program exits 0" "$TMP/mpi.out"
