@@ -5,6 +5,7 @@
  * a parsed line's tokens are well formed and that the server never sends
  * a line without its newline.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +58,16 @@ static void parse_lines (const uint8_t *data, size_t size)
         if (pmi_wire_parse (p, len, &c) == 0) {
             if (!c.cmd || !pmi_wire_valid_key (c.cmd, strlen (c.cmd)))
                 abort ();
-            for (int i = 0; i < c.ntokens; i++)
+            for (int i = 0; i < c.ntokens; i++) {
+                /* `value` is the rest of its line (spaces allowed, and
+                 * the last token); any other value is one word */
+                bool last = !strcmp (c.key[i], "value");
                 if (!pmi_wire_valid_key (c.key[i], strlen (c.key[i]))
-                    || !pmi_wire_valid_value (c.value[i], strlen (c.value[i])))
+                    || (last ? !pmi_wire_valid_value (c.value[i], strlen (c.value[i]))
+                             : !pmi_wire_valid_word (c.value[i], strlen (c.value[i])))
+                    || (last && i != c.ntokens - 1))
                     abort ();
+            }
         }
         p += len + 1;
     }
