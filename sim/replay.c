@@ -39,6 +39,7 @@ struct replay {
     size_t submitted, answered, cleaned, denied, failed, ran, started;
     size_t killed, requeued;
     bool requeue;
+    eddy_u64map_t *drains; /* fault index + 1 -> its unanswered drain request */
     double changed; /* virtual time of the last journal entry */
     eddy_watcher_t *feed_w;
     eddy_future_t *journal;
@@ -357,12 +358,14 @@ done:
 struct drain_ev {
     struct replay *rp;
     const struct eddy_replay_fault *ft;
+    const struct eddy_replay_fault *first; /* params.faults */
 };
 
 static void drain_done (eddy_future_t *f, void *arg)
 {
     struct replay *rp = arg;
     const char *topic = eddy_future_aux_get (f, "topic");
+    eddy_u64map_remove (rp->drains, (uintptr_t)eddy_future_aux_get (f, "fault"));
     /* draining a drained rank keeps its reason (mode update); undraining
      * one that is not drained is refused, and changes nothing */
     if (eddy_rpc_get (f, NULL) < 0 && errno != EINVAL)
@@ -383,8 +386,10 @@ static void drain_cb (eddy_reactor_t *r, void *a, void *b)
     f = undrain ? eddy_rpc_pack (rp->h, topic, 0, 0, "{s:s}", "targets", target)
                 : eddy_rpc_pack (rp->h, topic, 0, 0, "{s:s s:s s:s}", "targets", target, "reason",
                                  ev->ft->reason ? ev->ft->reason : "", "mode", "update");
+    uintptr_t key = (uintptr_t)(ev->ft - ev->first) + 1;
     if (!f || eddy_future_aux_set (f, "topic", (void *)topic, NULL) < 0
-        || eddy_future_then (f, -1, drain_done, rp) < 0) {
+        || eddy_future_aux_set (f, "fault", (void *)key, NULL) < 0
+        || eddy_future_then (f, -1, drain_done, rp) < 0 || eddy_u64map_put (rp->drains, key, f) < 0) {
         eddy_future_destroy (f);
         fail (rp, "cannot send %s", topic);
     }
@@ -442,6 +447,7 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         rp.detail[i] = (struct eddy_replay_job){ .status = EDDY_REPLAY_UNSUBMITTED, .denied = -1 };
     }
     if (!(rp.order = calloc (n ? n : 1, sizeof (size_t))) || !(rp.ids = eddy_u64map_create ())
+        || !(rp.drains = eddy_u64map_create ())
         || !(rp.pending = eddy_u64map_create ())) {
         eddy_error_set (err, "out of memory");
         goto done;
@@ -514,7 +520,7 @@ int eddy_replay_run (const struct eddy_replay_params *p,
                 struct drain_ev *ev = malloc (sizeof (*ev));
                 double now = eddy_reactor_now (rp.r);
                 if (ev) {
-                    *ev = (struct drain_ev){ &rp, ft };
+                    *ev = (struct drain_ev){ &rp, ft, p->faults };
                     frc = eddy_sim_post_owned (rp.r, at > now ? at - now : 0, drain_cb, NULL, ev,
                                                free);
                     if (frc < 0)
@@ -610,6 +616,10 @@ done:
     for (size_t i = 0; rp.pending && eddy_u64map_count (rp.pending) > 0 && i < n; i++)
         eddy_future_destroy (eddy_u64map_remove (rp.pending, i + 1));
     eddy_u64map_destroy (rp.pending);
+    /* drains still unanswered when the replay ended */
+    for (size_t i = 0; rp.drains && eddy_u64map_count (rp.drains) > 0 && i < p->nfaults; i++)
+        eddy_future_destroy (eddy_u64map_remove (rp.drains, i + 1));
+    eddy_u64map_destroy (rp.drains);
     eddy_watcher_destroy (rp.feed_w);
     eddy_future_destroy (rp.journal);
     eddy_handle_destroy (rp.h);

@@ -90,6 +90,44 @@ rc=$?
 has "$TMP/s.out" '^FAIL a wrong count at 25: jobs killed: 1, not 3$' "the wrong count is named, with what was seen"
 has "$TMP/s.out" '^5 of 6 checks passed' "the others pass: cut, lost at the timeout, heal, drain, undrain"
 
+# a trace as the workload (relative to the scenario), cancel, delay
+{ printf '; MaxProcs: 4\n; MaxNodes: 4\n'
+  for i in 1 2 3 4 5; do echo "$i 0 -1 100 1 -1 -1 1 100 -1 1 1 1 -1 1 -1 -1 -1"; done; } >"$TMP/five.swf"
+cat >"$TMP/cancel.toml" <<'EOF2'
+[instance]
+size = 4
+latency = 0
+[workload]
+trace = "five.swf"
+at = 1
+[[check]]
+at = 2
+jobs = { running = 4, queued = 1, total = 5 }
+[[event]]
+at = 3
+action = "cancel"
+job = 5
+[[event]]
+at = 3
+action = "delay"
+rank = 3
+extra = 0.5
+[[check]]
+at = 4
+jobs = { running = 4, canceled = 1 }
+[[event]]
+at = 5
+action = "cancel"
+[[check]]
+at = 6
+jobs = { canceled = 5 }
+resources = "free"
+ranks = "0-3"
+EOF2
+ok "a trace workload, cancel of one job then of all, a delayed link" \
+    timeout 60 eddy sim run "$TMP/cancel.toml"
+has "$TMP/out" '^3 of 3 checks passed \(4 brokers, 3 events, 5 jobs\)$' "cancel: 3 of 3 checks"
+
 # bad scenarios
 bad () { # WHAT TOML PATTERN
     printf '%b' "$2" >"$TMP/bad.toml"
