@@ -124,6 +124,19 @@ _report $? "the summary's killed jobs ($killed) are the CSV's; a restart per fai
 awk -F, 'NR > 1 && $13 != "completed"' "$TMP/m1.csv" >"$TMP/m.left"
 [ ! -s "$TMP/m.left" ]; _report $? "with --requeue every job completes in the end" "$TMP/m.left"
 
+# ---- eddy sim compare -f with a fault file and requeue ----
+timeout 120 eddy sim compare "$TMP/five.swf" -o "$TMP/grid" -p fcfs -f none -f "file=$TMP/leaf.csv,requeue" \
+    -a --latency=0 -j 2 --local >"$TMP/g.out" 2>&1
+_report $? "compare -f file=FAULTS.csv,requeue: the grid runs" "$TMP/g.out"
+python3 - "$TMP/grid/combined.csv" >"$TMP/g.py" 2>&1 <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert [r["killed"] for r in rows] == ["0", "1"], rows
+assert abs(float(rows[1]["lost_node_hours"]) * 3600 - 30) < 1e-6, rows[1]
+assert float(rows[1]["makespan"]) == 200, rows[1]
+PY
+_report $? "compare: the requeued run counts 1 killed job, 30 node-seconds, makespan 200" "$TMP/g.py"
+
 # ---- bad input ----
 bad () { # WHAT FILE-CONTENT PATTERN
     printf "$2" >"$TMP/bad.csv"
