@@ -80,8 +80,9 @@ int eddy_sim_cluster_rank_attr_set (eddy_sim_cluster_t *c,
  * It joins through hello/welcome like any booting broker; its parent sees
  * another instance (overlay.restarted) and its children, which say hello
  * until welcomed, rejoin through it.  A rank alive at `at` is left alone.
- * The state callback hears the new broker's states too.  Rank 0 cannot
- * restart: -1 EINVAL (also out of range), ENOMEM.
+ * The state callback hears the new broker's states too.  A nested cluster
+ * must not retire with a restart still to come (the event holds the
+ * cluster).  Rank 0 cannot restart: -1 EINVAL (also out of range), ENOMEM.
  */
 int eddy_sim_cluster_restart (eddy_sim_cluster_t *c, uint32_t rank, double at);
 uint32_t eddy_sim_cluster_restarts (eddy_sim_cluster_t *c); /* done so far */
