@@ -26,10 +26,11 @@ int sim_generate (int argc, char **argv);
 int sim_compare (int argc, char **argv);
 int sim_feed (int argc, char **argv);
 int sim_hierarchy (int argc, char **argv);
+int sim_scenario (int argc, char **argv);
 
 const struct eddy_cmd cmd_sim = {
     .name = "sim",
-    .usage = "eddy sim boot|replay|generate|compare|hierarchy [OPTIONS]",
+    .usage = "eddy sim boot|replay|generate|compare|hierarchy|run [OPTIONS]",
     .summary = "Run eddy in the discrete-event simulator.",
     .help = "boot: boot a virtual instance of N brokers in one process, ping the\n"
             "deepest rank from rank 0, publish an event and check that every rank\n"
@@ -58,7 +59,8 @@ const struct eddy_cmd cmd_sim = {
             "  -s, --seed=S,...    seeds (default 1)\n"
             "  -m, --machine=M,... NODESxCORES or an R file (default: from the trace)\n"
             "  -f, --faults=SPEC   a fault setting: none, or replay --fault items\n"
-            "                      KIND:RANK@T separated by commas (repeatable)\n"
+            "                      KIND:RANK@T, file=FAULTS.csv, mtbf=S, mttr=S and\n"
+            "                      requeue, separated by commas (repeatable)\n"
             "  -n, --jobs=N        the first N jobs of each trace\n"
             "  -a, --replay-arg=ARG  another option for every replay (repeatable)\n"
             "  -j, --parallel=N    replays at once (default: the CPUs)\n"
@@ -66,7 +68,9 @@ const struct eddy_cmd cmd_sim = {
             "  -o, --output=DIR    new or empty directory for runs/, combined.csv,\n"
             "                      combined.json and index.html (required)\n"
             "hierarchy: the same jobs through one flat instance and through nested\n"
-            "instances (eddy sim hierarchy --help).\n",
+            "instances (eddy sim hierarchy --help).\n"
+            "run SCENARIO.toml [--json FILE]: a virtual instance, a workload, timed\n"
+            "events and checks at virtual times; exits 1 if a check fails.\n",
     .run = sim_run,
 };
 
@@ -214,6 +218,8 @@ static int sim_run (int argc, char **argv)
         return sim_feed (argc - 1, argv + 1);
     if (!strcmp (argv[1], "hierarchy"))
         return sim_hierarchy (argc - 1, argv + 1);
-    eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot, replay, generate, compare, hierarchy)",
+    if (!strcmp (argv[1], "run"))
+        return sim_scenario (argc - 1, argv + 1);
+    eddy_cmd_die ("sim", "unknown subcommand '%s' (try: boot, replay, generate, compare, hierarchy, run)",
                   argv[1]);
 }

@@ -52,13 +52,14 @@ void replay_fmt_num (char *buf, size_t len, double v)
 
 int replay_write_jobs (FILE *f, const struct replay_run *r)
 {
-    fputs ("job_id,user,group,queue,submit,start,end,wait,run,req,procs,nodes,status,bsld\n", f);
+    fputs ("job_id,user,group,queue,submit,start,end,wait,run,req,procs,nodes,status,bsld,"
+           "attempts,lost_node_seconds,redone_proc_seconds\n", f);
     for (size_t i = 0; i < r->n; i++) {
         const struct eddy_ideal_result *x = &r->res[i];
         const struct eddy_replay_job *d = &r->detail[i];
         const struct eddy_swf_job *sj = &r->swf[i];
         char submit[48], start[48] = "", end[48] = "", wait[48] = "", run[48] = "";
-        char req[48] = "", nodes[16] = "", bsld[48] = "";
+        char req[48] = "", nodes[16] = "", bsld[48] = "", lost[48], redone[48];
 
         replay_fmt_num (submit, sizeof (submit), x->submit);
         if (isfinite (r->jobs[i].req))
@@ -74,9 +75,13 @@ int replay_write_jobs (FILE *f, const struct replay_run *r)
         }
         if (d->nodes > 0)
             snprintf (nodes, sizeof (nodes), "%" PRIu32, d->nodes);
-        fprintf (f, "%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%s,%s,%s,%s,%s,%s,%d,%s,%s,%s\n",
+        replay_fmt_num (lost, sizeof (lost), d->lost_node_seconds);
+        replay_fmt_num (redone, sizeof (redone), d->redone_proc_seconds);
+        fprintf (f,
+                 "%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+                 ",%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%" PRIu32 ",%s,%s\n",
                  x->id, sj->user, sj->group, sj->queue, submit, start, end, wait, run, req, x->procs,
-                 nodes, replay_status_name (d->status), bsld);
+                 nodes, replay_status_name (d->status), bsld, d->attempts, lost, redone);
     }
     return ferror (f) ? -1 : 0;
 }
@@ -354,4 +359,17 @@ done:
     if (rc < 0)
         errno = ENOMEM;
     return rc;
+}
+
+void replay_fault_figures (const struct replay_run *r, struct replay_fault_figures *ff)
+{
+    *ff = (struct replay_fault_figures){ 0 };
+    for (size_t i = 0; i < r->n; i++) {
+        const struct eddy_replay_job *d = &r->detail[i];
+        if (d->status == EDDY_REPLAY_KILLED || d->lost_node_seconds > 0
+            || d->redone_proc_seconds > 0)
+            ff->killed_jobs++;
+        ff->lost_node_hours += d->lost_node_seconds / 3600.0;
+        ff->redone_proc_hours += d->redone_proc_seconds / 3600.0;
+    }
 }

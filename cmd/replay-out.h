@@ -56,8 +56,10 @@ void replay_fmt_num (char *buf, size_t len, double v);
 
 /* Writers: 0, or -1 with errno (a write failed, ENOMEM). */
 
-/* job_id,user,group,queue,submit,start,end,wait,run,req,procs,nodes,status,bsld:
- * one row per job.  Unknown values are empty: start, end, wait, run, bsld
+/* job_id,user,group,queue,submit,start,end,wait,run,req,procs,nodes,status,bsld,
+ * attempts,lost_node_seconds,redone_proc_seconds: one row per job (the last
+ * three: its starts, and what its attempts killed by a node failure had run,
+ * x nodes and, when requeued, x procs).  Unknown values are empty: start, end, wait, run, bsld
  * and nodes of a denied job; what a stopped replay had not reached.
  */
 int replay_write_jobs (FILE *f, const struct replay_run *r);
@@ -85,5 +87,14 @@ int replay_write_swf (FILE *f, const struct replay_run *r);
  * an empty class).  Sets the three keys in summary; -1 on ENOMEM.
  */
 int replay_summary_figures (json_t *summary, const struct replay_run *r);
+
+/* Over every job: those killed at least once, the node-hours their killed
+ * attempts had run and the processor-hours run again (requeued). */
+struct replay_fault_figures {
+    size_t killed_jobs;
+    double lost_node_hours;
+    double redone_proc_hours;
+};
+void replay_fault_figures (const struct replay_run *r, struct replay_fault_figures *ff);
 
 #endif /* !EDDY_CMD_REPLAY_OUT_H */

@@ -144,9 +144,18 @@ static char **replay_argv (const char *exe, const struct run *r, unsigned long l
     }
     if (strcmp (r->faults, "none")) {
         char *copy = xstrdup (r->faults), *save = NULL;
+        /* KIND:RANK@T, or file=PATH, mtbf=S, mttr=S, requeue */
         for (char *t = strtok_r (copy, ",", &save); t && n + 8 < cap; t = strtok_r (NULL, ",", &save)) {
-            av[n++] = xstrdup ("--fault");
-            av[n++] = xstrdup (t);
+            if (!strcmp (t, "requeue"))
+                av[n++] = xstrdup ("--requeue");
+            else if (!strncmp (t, "file=", 5))
+                av[n++] = xasprintf ("--faults=%s", t + 5);
+            else if (!strncmp (t, "mtbf=", 5) || !strncmp (t, "mttr=", 5))
+                av[n++] = xasprintf ("--%.4s=%s", t, t + 5);
+            else {
+                av[n++] = xstrdup ("--fault");
+                av[n++] = xstrdup (t);
+            }
         }
         free (copy);
     }
@@ -371,6 +380,9 @@ static int read_jobs (const char *path, json_t *out)
     strcpy (h1, line), strcpy (h2, line), strcpy (h3, line), strcpy (h4, line), strcpy (h5, line);
     int cwait = csv_col (h1, "wait"), cstatus = csv_col (h2, "status"), cstart = csv_col (h3, "start");
     int cend = csv_col (h4, "end"), cnodes = csv_col (h5, "nodes");
+    char h6[1024];
+    strcpy (h6, line);
+    int clost = csv_col (h6, "lost_node_seconds");
     if (cwait < 0 || cstatus < 0 || cstart < 0 || cend < 0 || cnodes < 0) {
         fclose (f);
         return -1;
@@ -389,9 +401,13 @@ static int read_jobs (const char *path, json_t *out)
                 eddy_cmd_die ("sim", "out of memory");
             w[n++] = strtod (fld[cwait], NULL);
         }
-        if (!strcmp (fld[cstatus], "killed")) {
+        /* a requeued job was killed if its attempts lost node time */
+        double jlost = clost >= 0 && nf > clost ? strtod (fld[clost], NULL) : 0;
+        if (!strcmp (fld[cstatus], "killed") || jlost > 0) {
             killed++;
-            if (*fld[cstart] && *fld[cend] && *fld[cnodes])
+            if (clost >= 0)
+                lost += jlost / 3600.0;
+            else if (*fld[cstart] && *fld[cend] && *fld[cnodes])
                 lost += (strtod (fld[cend], NULL) - strtod (fld[cstart], NULL))
                         * strtod (fld[cnodes], NULL) / 3600.0;
         }

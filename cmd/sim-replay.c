@@ -26,6 +26,7 @@
 #include "cmd/cmd.h"
 #include "cmd/modules.h"
 #include "cmd/replay-out.h"
+#include "cmd/sim-faults.h"
 #include "cmd/sim-real.h"
 #include "sched/policy.h"
 #include "sched/sched.h"
@@ -292,8 +293,18 @@ static const char replay_help[] =
     "  --fault KIND:RANK@T       at trace time T, kill RANK (silent, its links drop:\n"
     "                            lost at once, as after kill -9), cut its link to its\n"
     "                            parent (lost at the keepalive timeout) or heal a cut\n"
-    "                            link (the rank rejoins); repeatable.  Its jobs end\n"
-    "                            killed (node-failure); brokers then keep alive\n"
+    "                            link (the rank rejoins), or restart a killed rank (a\n"
+    "                            new broker boots and rejoins); KIND kill, cut, heal,\n"
+    "                            restart; repeatable.  Its jobs end killed\n"
+    "                            (node-failure); brokers then keep alive\n"
+    "  --faults FILE             CSV time,nodes,event,reason: nodes an idset of ranks\n"
+    "                            or a hostlist of --machine's nodes, event down (kill),\n"
+    "                            up (restart), drain or undrain (resource.drain)\n"
+    "  --mtbf S --mttr S         each rank but 0 fails after exponential times of mean\n"
+    "                            S (seeded by --seed) and comes up after a repair of\n"
+    "                            mean S, over the workload's submit span\n"
+    "  --requeue                 a job killed by a failure is submitted again when it\n"
+    "                            ends and runs its whole run time again\n"
     "Sim and real side by side:\n"
     "  --real --speedup X        also run the workload on a real instance here (one\n"
     "                            broker per node, test exec, X trace seconds per real\n"
@@ -338,36 +349,11 @@ enum {
     OPT_SPEEDUP,
     OPT_REAL_TIE,
     OPT_REAL_JOBS_OUT,
+    OPT_FAULTS,
+    OPT_MTBF,
+    OPT_MTTR,
+    OPT_REQUEUE,
 };
-
-/* --fault KIND:RANK@T, appended to *faults */
-static void parse_fault (const char *arg, struct eddy_replay_fault **faults, size_t *n)
-{
-    static const char *const kinds[] = { [EDDY_REPLAY_KILL] = "kill", [EDDY_REPLAY_CUT] = "cut",
-                                         [EDDY_REPLAY_HEAL] = "heal" };
-    const char *colon = strchr (arg, ':'), *at = colon ? strchr (colon, '@') : NULL;
-    char *end;
-    int kind = -1;
-
-    for (int k = 0; colon && k < 3; k++)
-        if ((size_t)(colon - arg) == strlen (kinds[k]) && !strncmp (arg, kinds[k], colon - arg))
-            kind = k;
-    if (kind < 0 || !at)
-        eddy_cmd_die ("sim", "--fault: '%s' is not KIND:RANK@T (KIND kill, cut or heal)", arg);
-    errno = 0;
-    unsigned long rank = strtoul (colon + 1, &end, 10);
-    if (errno || end != at || end == colon + 1 || colon[1] == '-' || rank > UINT32_MAX)
-        eddy_cmd_die ("sim", "--fault: '%s': '%.*s' is not a rank", arg, (int)(at - colon - 1),
-                      colon + 1);
-    double t = strtod (at + 1, &end);
-    if (end == at + 1 || *end || !isfinite (t))
-        eddy_cmd_die ("sim", "--fault: '%s': '%s' is not a trace time in seconds", arg, at + 1);
-    struct eddy_replay_fault *grown = realloc (*faults, (*n + 1) * sizeof (**faults));
-    if (!grown)
-        eddy_cmd_die ("sim", "out of memory");
-    *faults = grown;
-    (*faults)[(*n)++] = (struct eddy_replay_fault){ kind, (uint32_t)rank, t };
-}
 
 int sim_replay (int argc, char **argv)
 {
@@ -394,6 +380,10 @@ int sim_replay (int argc, char **argv)
         { "format", required_argument, NULL, OPT_FORMAT },
         { "machine", required_argument, NULL, OPT_MACHINE },
         { "fault", required_argument, NULL, OPT_FAULT },
+        { "faults", required_argument, NULL, OPT_FAULTS },
+        { "mtbf", required_argument, NULL, OPT_MTBF },
+        { "mttr", required_argument, NULL, OPT_MTTR },
+        { "requeue", no_argument, NULL, OPT_REQUEUE },
         { "real", no_argument, NULL, OPT_REAL },
         { "speedup", required_argument, NULL, OPT_SPEEDUP },
         { "real-tie", required_argument, NULL, OPT_REAL_TIE },
@@ -408,8 +398,9 @@ int sim_replay (int argc, char **argv)
     unsigned long nodes = 0, cpn = 0, max_jobs = 0;
     double series_step = 0, from = -INFINITY, to = INFINITY, load_factor = 1;
     bool has_from = false, has_to = false, force_progress = false, quiet = false;
-    struct eddy_replay_fault *faults = NULL;
-    size_t nfaults = 0;
+    struct sim_faults fl = { 0 };
+    const char *faults_file = NULL;
+    double mtbf = 0, mttr = 0;
     bool real = false;
     double speedup = 0, real_tie = -1;
     const char *real_jobs_out = NULL;
@@ -493,7 +484,19 @@ int sim_replay (int argc, char **argv)
             machine = optarg;
             break;
         case OPT_FAULT:
-            parse_fault (optarg, &faults, &nfaults);
+            sim_faults_parse_spec (&fl, "--fault", optarg);
+            break;
+        case OPT_FAULTS:
+            faults_file = optarg;
+            break;
+        case OPT_MTBF:
+            mtbf = parse_real ("mtbf", optarg, true);
+            break;
+        case OPT_MTTR:
+            mttr = parse_real ("mttr", optarg, true);
+            break;
+        case OPT_REQUEUE:
+            p.requeue = true;
             break;
         case OPT_REAL:
             real = true;
@@ -527,8 +530,11 @@ int sim_replay (int argc, char **argv)
     if (!real && (speedup > 0 || real_tie >= 0 || real_jobs_out))
         eddy_cmd_die ("sim", "replay: --speedup, --real-tie and --real-jobs-out go with --real");
     if (real && (machine || (format ? !strcmp (format, "jsonl") : is_jsonl_path (argv[optind]))
-                 || nfaults))
-        eddy_cmd_die ("sim", "replay: --real takes an SWF trace, without --machine or --fault");
+                 || fl.n || faults_file || mtbf > 0))
+        eddy_cmd_die ("sim", "replay: --real takes an SWF trace, without --machine or faults "
+                             "(--fault, --faults, --mtbf)");
+    if ((mtbf > 0) != (mttr > 0))
+        eddy_cmd_die ("sim", "replay: --mtbf and --mttr go together");
     const char *path = argv[optind];
     double w0 = client_monotime ();
 
@@ -652,13 +658,28 @@ int sim_replay (int argc, char **argv)
     struct eddy_replay_job *detail = xcalloc (n ? n : 1, sizeof (*detail));
     struct eddy_replay_stats st = { 0 };
     p.detail = detail;
-    p.faults = faults;
-    p.nfaults = nfaults;
-    for (size_t i = 0; i < nfaults; i++)
-        if (faults[i].rank >= nodes || (faults[i].rank == 0 && faults[i].kind != EDDY_REPLAY_KILL))
-            eddy_cmd_die ("sim", "--fault: rank %u is not a rank of the %lu brokers%s",
-                          faults[i].rank, nodes,
-                          faults[i].rank == 0 ? " that can be cut or healed (not rank 0)" : "");
+    if (faults_file)
+        sim_faults_read_file (&fl, faults_file, (uint32_t)nodes, R);
+    if (mtbf > 0 && n > 0) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            lo = fmin (lo, jobs[i].submit);
+            hi = fmax (hi, jobs[i].submit);
+        }
+        sim_faults_mtbf (&fl, mtbf, mttr, (uint32_t)nodes, lo, hi, p.seed);
+    }
+    p.faults = fl.v;
+    p.nfaults = fl.n;
+    for (size_t i = 0; i < fl.n; i++) {
+        const struct eddy_replay_fault *ft = &fl.v[i];
+        bool rank0_ok = ft->kind == EDDY_REPLAY_KILL || ft->kind == EDDY_REPLAY_DRAIN
+                        || ft->kind == EDDY_REPLAY_UNDRAIN;
+        if (ft->rank >= nodes || (ft->rank == 0 && !rank0_ok))
+            eddy_cmd_die ("sim", "fault: rank %u is not a rank of the %lu brokers%s", ft->rank,
+                          nodes,
+                          ft->rank == 0 ? " that can be cut, healed or restarted (not rank 0)"
+                                        : "");
+    }
     if (eddy_replay_run (&p, jobs, n, res, &st, &err) < 0)
         eddy_cmd_die ("sim", "replay: %s", err.text);
     /* a last line, so even a replay shorter than the refresh period shows
@@ -706,17 +727,20 @@ int sim_replay (int argc, char **argv)
         eddy_cmd_die ("sim", "out of memory");
     /* the faults, as given: KIND:RANK@T */
     json_t *jfaults = json_array ();
-    for (size_t i = 0; jfaults && i < nfaults; i++) {
-        static const char *const kn[] = { "kill", "cut", "heal" };
-        char text[64];
-        snprintf (text, sizeof (text), "%s:%u@%g", kn[faults[i].kind], faults[i].rank,
-                  faults[i].at);
+    for (size_t i = 0; jfaults && i < fl.n; i++) {
+        char text[320];
+        sim_faults_format (&fl.v[i], text, sizeof (text));
         if (json_array_append_new (jfaults, json_string (text)) < 0) {
             json_decref (jfaults);
             jfaults = NULL;
         }
     }
-    if (!jfaults || json_object_set_new (inputs, "faults", jfaults) < 0)
+    if (!jfaults || json_object_set_new (inputs, "faults", jfaults) < 0
+        || json_object_set_new (inputs, "faults_file",
+                                faults_file ? json_string (faults_file) : json_null ()) < 0
+        || json_object_set_new (inputs, "mtbf", mtbf > 0 ? json_real (mtbf) : json_null ()) < 0
+        || json_object_set_new (inputs, "mttr", mttr > 0 ? json_real (mttr) : json_null ()) < 0
+        || json_object_set_new (inputs, "requeue", json_boolean (p.requeue)) < 0)
         eddy_cmd_die ("sim", "out of memory");
     json_t *summary = json_pack (
         "{s:s s:s s:i s:i s:I s:I s:o s:f s:f s:f s:f s:f s:f s:f s:f s:I s:I s:o s:b}", "trace",
@@ -792,6 +816,15 @@ int sim_replay (int argc, char **argv)
         eddy_cmd_die ("sim", "out of memory");
     if (!summary || replay_summary_figures (summary, &run) < 0)
         eddy_cmd_die ("sim", "out of memory");
+    struct replay_fault_figures ff;
+    replay_fault_figures (&run, &ff);
+    json_t *jff = json_pack ("{s:I s:I s:I s:I s:f s:f}", "killed", (json_int_t)ff.killed_jobs,
+                             "killed_attempts", (json_int_t)st.killed, "requeued",
+                             (json_int_t)st.requeued, "restarts", (json_int_t)st.restarts,
+                             "lost_node_hours", ff.lost_node_hours, "redone_proc_hours",
+                             ff.redone_proc_hours);
+    if (!jff || json_object_set_new (summary, "faults", jff) < 0)
+        eddy_cmd_die ("sim", "out of memory");
 
     if (jobs_f)
         close_out (jobs_out, jobs_f, replay_write_jobs (jobs_f, &run));
@@ -821,6 +854,10 @@ int sim_replay (int argc, char **argv)
             m.max_wait, m.avg_response, m.avg_bsld);
     printf ("makespan %.0f s, utilization %.4f, virtual %.0f s, events %" PRIu64 "\n", m.makespan,
             m.utilization, st.virtual_seconds, st.events);
+    if (fl.n > 0)
+        printf ("faults %zu: killed jobs %zu (attempts %zu, requeued %zu), lost %.4f node-hours, "
+                "redone %.4f processor-hours, restarts %u\n", fl.n, ff.killed_jobs, st.killed,
+                st.requeued, ff.lost_node_hours, ff.redone_proc_hours, st.restarts);
     if (!st.complete)
         eddy_cmd_error ("sim", "replay: stopped by signal %d at trace time %.0f s: %zu of %zu jobs "
                         "ended; the outputs hold what was done", (int)stop_signal,
@@ -839,7 +876,7 @@ int sim_replay (int argc, char **argv)
     eddy_jsonl_destroy (wl);
     free (ran);
     free (detail);
-    free (faults);
+    sim_faults_free (&fl);
     free (res);
     free (jobs);
     free (sj);

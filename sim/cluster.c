@@ -1,6 +1,9 @@
 /* cluster.c - build and drive a virtual cluster of brokers. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
 
 #include "engine/future.h"
 #include "sim/cluster.h"
@@ -19,6 +22,15 @@ struct eddy_sim_cluster {
     struct eddy_sim_nest_world *world; /* nesting on our reactor, if we own it */
     eddy_sim_cluster_state_f on_state;
     void *on_state_arg;
+    /* what a restarted rank's new broker is given: the parameters, the
+     * attributes set on every rank (name -> value, in order) and those set
+     * on one ("RANK" -> {name: value}) */
+    int fanout;
+    const struct eddy_module *const *modules;
+    char *uri;
+    json_t *attrs;
+    json_t *rank_attrs;
+    uint32_t restarts;
     void (*freed) (void *arg); /* eddy_sim_cluster_retire () */
     void *freed_arg;
 };
@@ -38,6 +50,40 @@ static void event_cb (eddy_broker_t *b, const eddy_msg_t *ev, void *arg)
         c->nevent++;
 }
 
+/* Rank's broker, on its port, as the cluster makes every one (not started). */
+static eddy_broker_t *new_broker (eddy_sim_cluster_t *c, uint32_t rank, eddy_error_t *err)
+{
+    eddy_broker_t *b = eddy_broker_create (c->r, rank, c->size, c->fanout, err);
+    if (!b)
+        return NULL;
+    eddy_broker_set_overlay (b, &eddy_simnet_ops, eddy_simnet_port (c->net, rank));
+    eddy_simnet_attach (c->net, rank, eddy_broker_overlay_cb (), b);
+    eddy_broker_set_module_table (b, c->modules);
+    eddy_broker_set_state_cb (b, state_cb, c);
+    eddy_broker_set_event_cb (b, event_cb, c);
+    eddy_broker_attr_set (b, "hostname", "sim");
+    eddy_broker_attr_set (b, "local-uri", c->uri);
+    return b;
+}
+
+/* The attributes recorded for every rank, then rank's own. */
+static int apply_attrs (eddy_sim_cluster_t *c, eddy_broker_t *b, uint32_t rank)
+{
+    char key[16];
+    const char *name;
+    json_t *v, *own;
+
+    json_object_foreach (c->attrs, name, v)
+        if (eddy_broker_attr_set (b, name, json_string_value (v)) < 0)
+            return -1;
+    snprintf (key, sizeof (key), "%u", rank);
+    if ((own = json_object_get (c->rank_attrs, key)))
+        json_object_foreach (own, name, v)
+            if (eddy_broker_attr_set (b, name, json_string_value (v)) < 0)
+                return -1;
+    return 0;
+}
+
 eddy_sim_cluster_t *eddy_sim_cluster_create (const struct eddy_sim_cluster_params *p,
                                              eddy_error_t *err)
 {
@@ -51,6 +97,11 @@ eddy_sim_cluster_t *eddy_sim_cluster_create (const struct eddy_sim_cluster_param
     if (!(c = calloc (1, sizeof (*c))))
         goto nomem;
     c->size = p->size;
+    c->fanout = p->fanout;
+    c->modules = p->modules;
+    if (!(c->uri = strdup (p->uri ? p->uri : "sim:/")) || !(c->attrs = json_object ())
+        || !(c->rank_attrs = json_object ()))
+        goto nomem;
     c->on_state = p->on_state;
     c->on_state_arg = p->on_state_arg;
     if (p->reactor)
@@ -108,6 +159,9 @@ void eddy_sim_cluster_destroy (eddy_sim_cluster_t *c)
     eddy_simnet_destroy (c->net);
     if (c->own_reactor)
         eddy_reactor_destroy (c->r);
+    json_decref (c->attrs);
+    json_decref (c->rank_attrs);
+    free (c->uri);
     free (c);
     errno = saved_errno;
 }
@@ -168,10 +222,100 @@ uint32_t eddy_sim_cluster_size (eddy_sim_cluster_t *c)
 
 int eddy_sim_cluster_attr_set (eddy_sim_cluster_t *c, const char *name, const char *value)
 {
+    if (json_object_set_new (c->attrs, name, json_string (value)) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
     for (uint32_t i = 0; i < c->size; i++)
         if (eddy_broker_attr_set (c->brokers[i], name, value) < 0)
             return -1;
     return 0;
+}
+
+int eddy_sim_cluster_rank_attr_set (eddy_sim_cluster_t *c,
+                                    uint32_t rank,
+                                    const char *name,
+                                    const char *value)
+{
+    char key[16];
+    json_t *own;
+
+    if (rank >= c->size) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf (key, sizeof (key), "%u", rank);
+    if (!(own = json_object_get (c->rank_attrs, key))
+        && (!(own = json_object ()) || json_object_set_new (c->rank_attrs, key, own) < 0)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (json_object_set_new (own, name, json_string (value)) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return eddy_broker_attr_set (c->brokers[rank], name, value);
+}
+
+/* ---- restart ---- */
+
+struct restart {
+    eddy_sim_cluster_t *c;
+    uint32_t rank;
+};
+
+static void restart_cb (eddy_reactor_t *r, void *a, void *b)
+{
+    struct restart *rs = b;
+    eddy_sim_cluster_t *c = rs->c;
+    uint32_t rank = rs->rank;
+    eddy_error_t err;
+    eddy_broker_t *nb;
+
+    free (rs);
+    /* only a dead rank restarts: a live one (never killed, or killed
+     * later) keeps its broker */
+    if (!c->brokers[rank] || eddy_simnet_alive (c->net, rank))
+        return;
+    /* the killed broker was silent since; it goes now, and its port
+     * carries the new one's messages */
+    eddy_broker_destroy (c->brokers[rank]);
+    c->brokers[rank] = NULL;
+    if (!(nb = new_broker (c, rank, &err)) || apply_attrs (c, nb, rank) < 0) {
+        eddy_broker_destroy (nb);
+        return; /* the rank stays dead; its port attached to nobody */
+    }
+    c->brokers[rank] = nb;
+    (void)eddy_simnet_revive (c->net, rank);
+    c->restarts++;
+    /* a new instance id (its start's virtual time): the parent knows it
+     * restarted; it says hello as any booting broker does */
+    if (eddy_broker_start (nb) < 0)
+        eddy_broker_log (nb, LOG_ERR, "sim", "restarted broker does not start");
+}
+
+int eddy_sim_cluster_restart (eddy_sim_cluster_t *c, uint32_t rank, double at)
+{
+    struct restart *rs;
+
+    if (rank == 0 || rank >= c->size) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!(rs = malloc (sizeof (*rs))))
+        return -1;
+    *rs = (struct restart){ c, rank };
+    double d = at - eddy_reactor_now (c->r);
+    if (eddy_sim_post_owned (c->r, d > 0 ? d : 0, restart_cb, NULL, rs, free) < 0) {
+        free (rs);
+        return -1;
+    }
+    return 0;
+}
+
+uint32_t eddy_sim_cluster_restarts (eddy_sim_cluster_t *c)
+{
+    return c->restarts;
 }
 
 uint32_t eddy_sim_cluster_count_state (eddy_sim_cluster_t *c, eddy_broker_state_t state)

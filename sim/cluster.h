@@ -67,6 +67,26 @@ uint32_t eddy_sim_cluster_size (eddy_sim_cluster_t *c);
 /* Set an attribute on every broker (before boot). */
 int eddy_sim_cluster_attr_set (eddy_sim_cluster_t *c, const char *name, const char *value);
 
+/* The same on one rank (kept for its restarts).  -1 EINVAL out of range. */
+int eddy_sim_cluster_rank_attr_set (eddy_sim_cluster_t *c,
+                                    uint32_t rank,
+                                    const char *name,
+                                    const char *value);
+
+/* Restart a killed rank at virtual time `at` (absolute; past means now):
+ * its broker is destroyed and a new one made for the rank (a fresh instance
+ * id, the module table and every attribute set through the two calls
+ * above), its port revived (eddy_simnet_revive ()) and the broker started.
+ * It joins through hello/welcome like any booting broker; its parent sees
+ * another instance (overlay.restarted) and its children, which say hello
+ * until welcomed, rejoin through it.  A rank alive at `at` is left alone.
+ * The state callback hears the new broker's states too.  A nested cluster
+ * must not retire with a restart still to come (the event holds the
+ * cluster).  Rank 0 cannot restart: -1 EINVAL (also out of range), ENOMEM.
+ */
+int eddy_sim_cluster_restart (eddy_sim_cluster_t *c, uint32_t rank, double at);
+uint32_t eddy_sim_cluster_restarts (eddy_sim_cluster_t *c); /* done so far */
+
 /* Start every broker and run until all are in RUN; -1 ETIMEDOUT if that
  * takes more than `timeout` virtual seconds.
  */

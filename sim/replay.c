@@ -37,6 +37,9 @@ struct replay {
     eddy_u64map_t *ids; /* eddy job id -> input index + 1 */
     eddy_u64map_t *pending; /* input index + 1 -> its unanswered submit */
     size_t submitted, answered, cleaned, denied, failed, ran, started;
+    size_t killed, requeued;
+    bool requeue;
+    eddy_u64map_t *drains; /* fault index + 1 -> its unanswered drain request */
     double changed; /* virtual time of the last journal entry */
     eddy_watcher_t *feed_w;
     eddy_future_t *journal;
@@ -221,6 +224,7 @@ static void journal_cb (eddy_future_t *f, void *arg)
             else if (!strcmp (name, "start")) {
                 res->start = ts - rp->offset;
                 d->status = EDDY_REPLAY_RUNNING;
+                d->attempts++;
                 rp->started++;
             }
             else if (!strcmp (name, "finish")) {
@@ -228,6 +232,18 @@ static void journal_cb (eddy_future_t *f, void *arg)
                 if (d->status == EDDY_REPLAY_RUNNING)
                     d->status = EDDY_REPLAY_COMPLETED;
                 rp->ran++;
+                if (d->status == EDDY_REPLAY_KILLED) {
+                    double elapsed = res->end - res->start;
+                    rp->killed++;
+                    d->lost_node_seconds += elapsed * d->nodes;
+                    if (rp->requeue) {
+                        /* its whole run again, from the queue's end */
+                        d->redone_proc_seconds += elapsed * res->procs;
+                        res->start = res->end = -1;
+                        rp->requeued++;
+                        submit_job (rp, (size_t)(v - 1));
+                    }
+                }
             }
             else if (!strcmp (name, "exception")) {
                 const char *type = "";
@@ -307,7 +323,8 @@ static int set_keepalives (struct replay *rp, const struct eddy_replay_params *p
         goto done;
     for (size_t i = 0; i < p->nfaults; i++) {
         const struct eddy_replay_fault *ft = &p->faults[i];
-        if (ft->kind == EDDY_REPLAY_KILL || ft->rank == 0 || ft->rank >= size)
+        if ((ft->kind != EDDY_REPLAY_CUT && ft->kind != EDDY_REPLAY_HEAL) || ft->rank == 0
+            || ft->rank >= size)
             continue; /* a kill is seen at once, as a closed connection */
         uint32_t top = eddy_topo_parent (ft->rank, size, p->fanout);
         if (top >= size || keep[top])
@@ -328,14 +345,55 @@ static int set_keepalives (struct replay *rp, const struct eddy_replay_params *p
     }
     for (uint32_t r = 0; r < size; r++)
         if (keep[r]
-            && eddy_broker_attr_set (eddy_sim_cluster_broker (rp->cl, r), "tbon.keepalive_period",
-                                     "1") < 0)
+            && eddy_sim_cluster_rank_attr_set (rp->cl, r, "tbon.keepalive_period", "1") < 0)
             goto done;
     rc = 0;
 done:
     free (queue);
     free (keep);
     return rc;
+}
+
+/* drain and undrain: rank 0's resource module, as `eddy resource drain` */
+struct drain_ev {
+    struct replay *rp;
+    const struct eddy_replay_fault *ft;
+    const struct eddy_replay_fault *first; /* params.faults */
+};
+
+static void drain_done (eddy_future_t *f, void *arg)
+{
+    struct replay *rp = arg;
+    const char *topic = eddy_future_aux_get (f, "topic");
+    eddy_u64map_remove (rp->drains, (uintptr_t)eddy_future_aux_get (f, "fault"));
+    /* draining a drained rank keeps its reason (mode update); undraining
+     * one that is not drained is refused, and changes nothing */
+    if (eddy_rpc_get (f, NULL) < 0 && errno != EINVAL)
+        fail (rp, "cannot drain or undrain a rank: %s", topic ? topic : "");
+    eddy_future_destroy (f);
+}
+
+static void drain_cb (eddy_reactor_t *r, void *a, void *b)
+{
+    struct drain_ev *ev = b;
+    struct replay *rp = ev->rp;
+    char target[16];
+    bool undrain = ev->ft->kind == EDDY_REPLAY_UNDRAIN;
+    const char *topic = undrain ? "resource.undrain" : "resource.drain";
+    eddy_future_t *f;
+
+    snprintf (target, sizeof (target), "%u", ev->ft->rank);
+    f = undrain ? eddy_rpc_pack (rp->h, topic, 0, 0, "{s:s}", "targets", target)
+                : eddy_rpc_pack (rp->h, topic, 0, 0, "{s:s s:s s:s}", "targets", target, "reason",
+                                 ev->ft->reason ? ev->ft->reason : "", "mode", "update");
+    uintptr_t key = (uintptr_t)(ev->ft - ev->first) + 1;
+    if (!f || eddy_future_aux_set (f, "topic", (void *)topic, NULL) < 0
+        || eddy_future_aux_set (f, "fault", (void *)key, NULL) < 0
+        || eddy_future_then (f, -1, drain_done, rp) < 0 || eddy_u64map_put (rp->drains, key, f) < 0) {
+        eddy_future_destroy (f);
+        fail (rp, "cannot send %s", topic);
+    }
+    free (ev);
 }
 
 /* The jobs left wait for ranks that never come back. */
@@ -361,7 +419,8 @@ int eddy_replay_run (const struct eddy_replay_params *p,
                      struct eddy_replay_stats *stats,
                      eddy_error_t *err)
 {
-    struct replay rp = { .jobs = jobs, .jobspecs = p->jobspecs, .n = n, .out = out };
+    struct replay rp = { .jobs = jobs, .jobspecs = p->jobspecs, .n = n, .out = out,
+                         .requeue = p->requeue };
     struct eddy_sim_cluster_params cp = {
         .size = p->nodes, .fanout = p->fanout, .latency = p->latency, .jitter = p->jitter,
         .seed = p->seed, .modules = p->modules, .nest_policy = p->policy,
@@ -388,6 +447,7 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         rp.detail[i] = (struct eddy_replay_job){ .status = EDDY_REPLAY_UNSUBMITTED, .denied = -1 };
     }
     if (!(rp.order = calloc (n ? n : 1, sizeof (size_t))) || !(rp.ids = eddy_u64map_create ())
+        || !(rp.drains = eddy_u64map_create ())
         || !(rp.pending = eddy_u64map_create ())) {
         eddy_error_set (err, "out of memory");
         goto done;
@@ -427,21 +487,6 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         goto done;
     }
 
-    for (size_t i = 0; i < p->nfaults; i++) {
-        const struct eddy_replay_fault *ft = &p->faults[i];
-        eddy_simnet_t *net = eddy_sim_cluster_net (rp.cl);
-        double at = ft->at + rp.offset;
-        int frc = ft->kind == EDDY_REPLAY_KILL  ? eddy_simnet_kill (net, ft->rank, at)
-                  : ft->kind == EDDY_REPLAY_CUT ? eddy_simnet_cut (net, ft->rank, at)
-                                                : eddy_simnet_heal (net, ft->rank, at);
-        if (frc < 0) {
-            eddy_error_set (err, "fault %zu: rank %u: %s", i + 1, ft->rank,
-                            ft->rank == 0 || ft->rank >= p->nodes
-                                ? "no such rank (rank 0 cannot be cut or healed)"
-                                : strerror (errno));
-            goto done;
-        }
-    }
     if (!(rp.h = eddy_broker_handle_create (eddy_sim_cluster_broker (rp.cl, 0), "replay"))
         || !(rp.journal = eddy_rpc (rp.h, "job-manager.journal", NULL, EDDY_NODEID_ANY,
                                     EDDY_RPC_STREAMING))
@@ -449,6 +494,49 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         || !(rp.feed_w = eddy_timer_create (rp.r, 0, 0, feed_cb, &rp))) {
         eddy_error_set (err, "cannot attach the replay driver to rank 0");
         goto done;
+    }
+    for (size_t i = 0; i < p->nfaults; i++) {
+        const struct eddy_replay_fault *ft = &p->faults[i];
+        eddy_simnet_t *net = eddy_sim_cluster_net (rp.cl);
+        double at = ft->at + rp.offset;
+        int frc = -1;
+        errno = EINVAL;
+        if (ft->rank < p->nodes) {
+            switch (ft->kind) {
+            case EDDY_REPLAY_KILL:
+                frc = eddy_simnet_kill (net, ft->rank, at);
+                break;
+            case EDDY_REPLAY_CUT:
+                frc = eddy_simnet_cut (net, ft->rank, at);
+                break;
+            case EDDY_REPLAY_HEAL:
+                frc = eddy_simnet_heal (net, ft->rank, at);
+                break;
+            case EDDY_REPLAY_RESTART:
+                frc = eddy_sim_cluster_restart (rp.cl, ft->rank, at);
+                break;
+            case EDDY_REPLAY_DRAIN:
+            case EDDY_REPLAY_UNDRAIN: {
+                struct drain_ev *ev = malloc (sizeof (*ev));
+                double now = eddy_reactor_now (rp.r);
+                if (ev) {
+                    *ev = (struct drain_ev){ &rp, ft, p->faults };
+                    frc = eddy_sim_post_owned (rp.r, at > now ? at - now : 0, drain_cb, NULL, ev,
+                                               free);
+                    if (frc < 0)
+                        free (ev);
+                }
+                break;
+            }
+            }
+        }
+        if (frc < 0) {
+            eddy_error_set (err, "fault %zu: rank %u: %s", i + 1, ft->rank,
+                            ft->rank >= p->nodes || (ft->rank == 0 && errno == EINVAL)
+                                ? "no such rank (rank 0 can only be killed or drained)"
+                                : strerror (errno));
+            goto done;
+        }
     }
     if (n > 0) {
         double now = eddy_reactor_now (rp.r);
@@ -513,6 +601,9 @@ int eddy_replay_run (const struct eddy_replay_params *p,
         stats->events = eddy_sim_events (rp.r);
         stats->messages = eddy_simnet_delivered (eddy_sim_cluster_net (rp.cl));
         stats->complete = !stopped;
+        stats->killed = rp.killed;
+        stats->requeued = rp.requeued;
+        stats->restarts = eddy_sim_cluster_restarts (rp.cl);
         stats->work = *eddy_reactor_stats (rp.r);
     }
     if (p->nest_report) {
@@ -525,6 +616,10 @@ done:
     for (size_t i = 0; rp.pending && eddy_u64map_count (rp.pending) > 0 && i < n; i++)
         eddy_future_destroy (eddy_u64map_remove (rp.pending, i + 1));
     eddy_u64map_destroy (rp.pending);
+    /* drains still unanswered when the replay ended */
+    for (size_t i = 0; rp.drains && eddy_u64map_count (rp.drains) > 0 && i < p->nfaults; i++)
+        eddy_future_destroy (eddy_u64map_remove (rp.drains, i + 1));
+    eddy_u64map_destroy (rp.drains);
     eddy_watcher_destroy (rp.feed_w);
     eddy_future_destroy (rp.journal);
     eddy_handle_destroy (rp.h);

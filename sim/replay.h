@@ -41,19 +41,36 @@ struct eddy_replay_job {
     eddy_replay_status_t status;
     uint32_t nodes; /* distinct ranks (brokers) of its allocation R, 0 if none */
     double denied;  /* trace time it was refused, -1 if it was not */
+    /* with params.requeue: how many times it started (1 for a job never
+     * killed, 0 for one that never started); killed attempts' elapsed time
+     * x their nodes (node-seconds lost) and x their procs (work redone) */
+    uint32_t attempts;
+    double lost_node_seconds;
+    double redone_proc_seconds;
 };
 
 /* A fault injected at a trace time (transport/sim/simnet.h): kill (the
  * rank falls silent, its links drop: lost at once, as after kill -9),
  * cut (its link to its parent drops every message: lost at the keepalive
- * timeout) and heal (a cut link works again: the rank rejoins).
+ * timeout), heal (a cut link works again: the rank rejoins), restart (a
+ * killed rank's new broker boots and rejoins: sim/cluster.h), drain and
+ * undrain (resource.drain / resource.undrain to rank 0 with the reason,
+ * as `eddy resource drain` sends).
  */
-typedef enum { EDDY_REPLAY_KILL, EDDY_REPLAY_CUT, EDDY_REPLAY_HEAL } eddy_replay_fault_kind_t;
+typedef enum {
+    EDDY_REPLAY_KILL,
+    EDDY_REPLAY_CUT,
+    EDDY_REPLAY_HEAL,
+    EDDY_REPLAY_RESTART,
+    EDDY_REPLAY_DRAIN,
+    EDDY_REPLAY_UNDRAIN,
+} eddy_replay_fault_kind_t;
 
 struct eddy_replay_fault {
     eddy_replay_fault_kind_t kind;
     uint32_t rank;
-    double at; /* trace time, as the jobs' submit times */
+    double at;          /* trace time, as the jobs' submit times */
+    const char *reason; /* drain's reason (borrowed), NULL: "" */
 };
 
 struct eddy_replay_params {
@@ -93,6 +110,10 @@ struct eddy_replay_params {
      * per instance; the caller's reference), or NULL if none ran */
     json_t **nest_report;
     bool nest_record_jobs; /* the report lists each nested job */
+    /* a job killed by a node failure is submitted again when it ends (as
+     * Slurm's requeue): it runs its whole run time again; its result is
+     * its last attempt's, its wait counted from its trace submit time */
+    bool requeue;
 };
 
 struct eddy_replay_stats {
@@ -104,6 +125,9 @@ struct eddy_replay_stats {
     uint64_t events;  /* discrete events run */
     uint64_t messages; /* link deliveries */
     bool complete;     /* false if params.stop ended the replay early */
+    size_t killed;     /* attempts ended by a node failure (requeued or not) */
+    size_t requeued;   /* of those, submitted again */
+    uint32_t restarts; /* ranks restarted */
     struct eddy_stats work; /* messages originated, KVS commits, hashes */
 };
 

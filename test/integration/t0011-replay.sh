@@ -15,7 +15,7 @@ for pol in fcfs easy; do
     cmp -s "$TMP/$pol.1.out" "$TMP/$pol.2.out"; _report $? "$pol: identical stdout summaries" "$TMP/$pol.2.out"
     grep -v wall_seconds "$TMP/$pol.1.json" >"$TMP/a.json"; grep -v wall_seconds "$TMP/$pol.2.json" >"$TMP/b.json"
     cmp -s "$TMP/a.json" "$TMP/b.json"; _report $? "$pol: identical summary JSON but for wall_seconds" "$TMP/b.json"
-    has "$TMP/$pol.1.csv" '^job_id,user,group,queue,submit,start,end,wait,run,req,procs,nodes,status,bsld$' "$pol: the CSV header"
+    has "$TMP/$pol.1.csv" '^job_id,user,group,queue,submit,start,end,wait,run,req,procs,nodes,status,bsld,attempts,lost_node_seconds,redone_proc_seconds$' "$pol: the CSV header"
 done
 printf '; MaxProcs: 4\n1 0 0 10 2 -1 -1 2 10 -1 1 1 1 1 1 1 -1 -1\n2 0 0 10\n' >"$TMP/short.swf"
 eddy sim replay "$TMP/short.swf" 2>"$TMP/e1"; has "$TMP/e1" '^eddy-sim: replay: .*line 3' "a short trace line is refused, naming the line"

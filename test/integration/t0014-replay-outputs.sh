@@ -6,7 +6,7 @@
 
 traces="${EDDY_TRACES:-$EDDY_SRCDIR/../shared/traces}"
 trace="$EDDY_SRCDIR/traces/samples/KTH-SP2-1996-2.1-cln-head2000.swf"
-header='job_id,user,group,queue,submit,start,end,wait,run,req,procs,nodes,status,bsld'
+header='job_id,user,group,queue,submit,start,end,wait,run,req,procs,nodes,status,bsld,attempts,lost_node_seconds,redone_proc_seconds'
 
 # empty FILE WHAT: FILE (the offending lines of a check) must be empty
 empty () {
@@ -37,7 +37,7 @@ tr -d -c '\r' <"$TMP/err1" >"$TMP/cr"; empty "$TMP/cr" "--progress lines carry n
 [ "$(head -1 "$j")" = "$header" ]; _report $? "job CSV header" "$j"
 [ "$(wc -l <"$j")" -eq 2001 ]; _report $? "job CSV: one row per job" "$j"
 awk -F, -v cpn=4 'NR > 1 {
-    bad = NF != 14
+    bad = NF != 17
     if ($13 == "denied")
         bad = bad || $6 != "" || $7 != "" || $8 != "" || $9 != "" || $14 != ""
     else if ($13 == "completed" || $13 == "timeout" || $13 == "killed") {
@@ -210,7 +210,7 @@ rc=$?
 has "$TMP/i.err" 'stopped by signal 2' "SIGINT: says it stopped"
 [ "$(head -1 "$TMP/ij.csv")" = "$header" ]; _report $? "SIGINT: job CSV header" "$TMP/ij.csv"
 awk -F, 'NR > 1 {
-    ok = NF == 14
+    ok = NF == 17
     if ($13 == "completed") ok = ok && $6 != "" && $7 != "" && $14 != ""
     else if ($13 == "running") ok = ok && $6 != "" && $7 == "" && $9 == "" && $14 == ""
     else if ($13 == "queued" || $13 == "unsubmitted") ok = ok && $6 == "" && $7 == ""

@@ -257,6 +257,22 @@ static void kill_cb (eddy_reactor_t *r, void *a, void *b)
             eddy_sim_post (r, net->latency, notify_child_cb, &net->ports[i], NULL);
 }
 
+int eddy_simnet_revive (eddy_simnet_t *net, uint32_t rank)
+{
+    if (rank >= net->size) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct port *p = &net->ports[rank];
+    if (p->alive) {
+        errno = EEXIST;
+        return -1;
+    }
+    p->alive = true;
+    p->cut = false;
+    return 0;
+}
+
 static void cut_cb (eddy_reactor_t *r, void *a, void *b)
 {
     ((struct port *)a)->cut = true;

@@ -61,6 +61,13 @@ int eddy_simnet_heal (eddy_simnet_t *net, uint32_t rank, double at);
 int eddy_simnet_delay (eddy_simnet_t *net, uint32_t rank, double extra, double at);
 bool eddy_simnet_alive (eddy_simnet_t *net, uint32_t rank);
 
+/* A killed rank's port carries messages again, now (a new broker behind it,
+ * attached first: eddy_simnet_attach ()).  Its link is not cut.  Nothing is
+ * said to its parent or children: they hear of it when it speaks (a hello,
+ * or theirs that now reaches it).  -1 EINVAL if the rank is out of range,
+ * EEXIST if it is alive. */
+int eddy_simnet_revive (eddy_simnet_t *net, uint32_t rank);
+
 /* Messages delivered so far (each hop counts once). */
 uint64_t eddy_simnet_delivered (eddy_simnet_t *net);
 
