@@ -98,7 +98,11 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         job->urgency = urgency;
         job->flags = flags;
         job->t_submit = t_submit;
-        job->jobspec = json_incref (jobspec);
+        if (job_jobspec_set (job, jobspec) < 0) {
+            job_destroy (job);
+            eddy_respond_error (h, msg, ENOMEM, NULL);
+            return;
+        }
         jobmgr_link (jm, job);
         if (job->id > jm->max_jobid)
             jm->max_jobid = job->id;
