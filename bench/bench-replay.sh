@@ -8,6 +8,8 @@
 # BENCH_REPS times (default 1), and one table prints, per run: jobs per wall
 # second, CPU seconds, peak RSS, and messages, KVS commits and hashes per
 # job (from the summary's "work"; "-" for a build without the counters),
+# the most jobs queued at once (sampled each trace hour: what a replay's
+# memory grows with),
 # and whether the two schedules (--jobs-out) are byte for byte the same.
 #   make bench BENCH=replay
 #   make bench BENCH=replay BENCH_TRACES="KTH-SP2 HPC2N" BENCH_JOBS=20000
@@ -59,29 +61,34 @@ fi
 out=$(mktemp -d "${TMPDIR:-/tmp}/eddy-bench-replay.XXXXXX") || die "mktemp failed"
 trap 'rm -rf "$out"' EXIT
 
-# One replay: figures as "wall cpu rss_mib jobs msgs commits hashes".
+# One replay: figures as "wall cpu rss_mib jobs msgs commits hashes queued"
+# (queued: the most jobs waiting at once, from the series at each hour).
 run () { # binary trace tag
     local bin=$1 t=$2 tag=$3
     # shellcheck disable=SC2086
     /usr/bin/time -f "%e %U %S %M" -o "$out/$tag.time" nice "$bin" sim replay "$t" --quiet \
         --policy "$policy" ${jobs:+--jobs "$jobs"} $extra --jobs-out "$out/$tag.csv" \
-        --summary-out "$out/$tag.json" >"$out/$tag.out" 2>"$out/$tag.err" || return 1
-    python3 - "$out/$tag.json" "$out/$tag.time" <<'EOF'
+        --summary-out "$out/$tag.json" --series-out "$out/$tag.series" --series-step 3600 \
+        >"$out/$tag.out" 2>"$out/$tag.err" || return 1
+    python3 - "$out/$tag.json" "$out/$tag.time" "$out/$tag.series" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
 wall, user, sys_, rss = open(sys.argv[2]).read().split()[-4:]
 w = s.get("work")
 per = (lambda k: "%.1f" % w[k]) if w else (lambda k: "-")
+rows = open(sys.argv[3]).read().split("\n")
+col = rows[0].split(",").index("queued_jobs")
+queued = max([int(r.split(",")[col]) for r in rows[1:] if r] or [0])
 print(wall, "%.2f" % (float(user) + float(sys_)), "%.0f" % (int(rss) / 1024), s["jobs"],
-      per("messages_per_job"), per("commits_per_job"), per("hashes_per_job"))
+      per("messages_per_job"), per("commits_per_job"), per("hashes_per_job"), queued)
 EOF
 }
 
 printf "baseline %s (%s), this build %s; policy %s%s; %s\n" "${sha:0:12}" "$ref" \
     "$(git -C "$src" rev-parse --short=12 HEAD 2>/dev/null || echo '?')" "$policy" \
     "${jobs:+, first $jobs jobs}" "$(uptime | sed 's/.*load/load/')"
-echo "| trace | build | jobs | wall (s) | jobs/s | CPU (s) | peak RSS (MiB) | msgs/job | commits/job | hashes/job | schedule |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "| trace | build | jobs | wall (s) | jobs/s | CPU (s) | peak RSS (MiB) | most queued | msgs/job | commits/job | hashes/job | schedule |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for name in $names; do
     t=""
     for f in "$traces/$name".swf.gz "$traces/$name".swf "$traces/$name"*.swf.gz; do
@@ -97,7 +104,7 @@ for name in $names; do
                 echo "| $tn | $which | failed: $(tail -1 "$out/$tn.$rep.$which.err") |"
                 continue
             fi
-            read -r wall cpu rss n msgs commits hashes <<<"$fig"
+            read -r wall cpu rss n msgs commits hashes queued <<<"$fig"
             rate=$(python3 -c "import sys; w=float(sys.argv[1]); print('%.0f' % (int(sys.argv[2]) / w if w > 0 else 0))" "$wall" "$n")
             same=""
             if [ $which = after ] && [ -f "$out/$tn.$rep.before.csv" ]; then
@@ -107,7 +114,7 @@ for name in $names; do
                     same="DIFFERENT"
                 fi
             fi
-            echo "| $tn | $which | $n | $wall | $rate | $cpu | $rss | $msgs | $commits | $hashes | $same |"
+            echo "| $tn | $which | $n | $wall | $rate | $cpu | $rss | $queued | $msgs | $commits | $hashes | $same |"
         done
     done
 done

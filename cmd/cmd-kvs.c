@@ -29,14 +29,15 @@ const struct eddy_cmd cmd_kvs = {
              "       eddy kvs [-N NS] eventlog append KEY NAME [CONTEXT-JSON]\n"
              "       eddy kvs [-N NS] eventlog wait-event [--timeout S] KEY NAME\n"
              "       eddy kvs namespace create|remove NS [OWNER] | namespace list\n"
-             "       eddy kvs stats",
+             "       eddy kvs stats [content]",
     .summary = "Read and write the key-value store.",
     .help = "  -N, --namespace=NS  use namespace NS (default: primary)\n"
             "  put: VALUE is stored as JSON if it parses as JSON, else as a JSON string.\n"
             "  -R: recurse into directories; unlink -R removes a directory, -f ignores missing keys.\n"
             "  --watch/--count N: keep printing changes (stop after N values).\n"
             "  wait-event --timeout S: give up after S seconds (exit 1).\n"
-            "  stats: the kvs module's counters (commits, watchers, cache) as JSON.\n",
+            "  stats: the kvs module's counters (commits, watchers, cache) as JSON;\n"
+            "    stats content: the content store's (blobs, bytes, garbage collection).\n",
     .run = kvs_run,
 };
 
@@ -522,15 +523,17 @@ static int cmd_namespace (eddy_handle_t *h, int argc, char **argv)
     return 0;
 }
 
-/* eddy kvs stats: the kvs module's counters, as JSON */
+/* eddy kvs stats [content]: the kvs module's counters (or rank 0's content
+ * module's), as JSON */
 static int cmd_stats (eddy_handle_t *h, int argc, char **argv)
 {
     json_t *o;
-    if (argc != 1)
+    if (argc > 2 || (argc == 2 && strcmp (argv[1], "content") != 0))
         eddy_cmd_usage (&cmd_kvs, true);
-    eddy_future_t *f = eddy_rpc (h, "kvs.stats", NULL, 0, 0);
+    const char *topic = argc == 2 ? "content.stats" : "kvs.stats";
+    eddy_future_t *f = eddy_rpc (h, topic, NULL, 0, 0);
     if (!f || eddy_rpc_get (f, &o) < 0)
-        eddy_cmd_die ("kvs", "kvs.stats: %s", f ? eddy_future_error_string (f) : strerror (errno));
+        eddy_cmd_die ("kvs", "%s: %s", topic, f ? eddy_future_error_string (f) : strerror (errno));
     char *s = json_dumps (o, JSON_COMPACT | JSON_SORT_KEYS);
     printf ("%s\n", s ? s : "{}");
     free (s);

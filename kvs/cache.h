@@ -62,8 +62,8 @@ int eddy_kvs_cache_get_data_digest (eddy_kvs_cache_t *c,
                                     size_t *len);
 json_t *eddy_kvs_cache_get_obj_digest (eddy_kvs_cache_t *c, const struct eddy_digest *d, eddy_error_t *err);
 
-/* Dirty blobs, in insertion order: count, and the i-th one's ref and
- * bytes.  dirty_done () marks them all clean (stored = true) or drops them
+/* Dirty blobs, in insertion order: count, and the i-th one's ref (valid
+ * until the next dirty_get ()) and bytes.  dirty_done () marks them all clean (stored = true) or drops them
  * from the cache (stored = false: the store failed, they must not be
  * mistaken for stored blobs later).
  */
@@ -75,8 +75,9 @@ void eddy_kvs_cache_dirty_done (eddy_kvs_cache_t *c, bool stored);
  * drops clean blobs last used before `before` and returns how many went.
  * trim drops clean blobs last used before `before`, least recently used
  * first, only while the cache holds more than max_count blobs or more
- * than max_bytes (an estimate: the bytes, and a decoded object counted as
- * four times its text); O(blobs dropped).  bytes () is that estimate.
+ * than max_bytes (the memory the cache holds, as cache.c measured it for
+ * glibc's malloc: blocks, bytes, decoded objects); O(blobs dropped).
+ * bytes () is that sum.
  */
 void eddy_kvs_cache_set_epoch (eddy_kvs_cache_t *c, uint64_t epoch);
 

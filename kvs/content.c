@@ -33,8 +33,10 @@ struct content {
     struct eddy_held deferred; /* requests that came before the store was open */
     char *open_error;       /* the store could not be opened */
     double gc_factor;       /* collect when the store holds this many times */
-    uint64_t gc_min;        /* ...what was live after the last collection, */
-    uint64_t gc_last_live;  /* ...and at least gc_min blobs */
+    uint64_t gc_min;        /* ...the blobs live after the last collection, */
+    uint64_t gc_last_live;  /* ...and at least gc_min blobs; */
+    uint64_t gc_min_bytes;  /* or as many times the bytes, and at least */
+    uint64_t gc_last_live_bytes; /* gc_min_bytes */
     uint64_t gc_runs, gc_freed, gc_freed_bytes;
     struct eddy_backing_gc gc_last;
 
@@ -241,7 +243,10 @@ static void load_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t 
 static void gc_run (struct content *ctx, const eddy_msg_t *msg);
 
 /* Collect garbage once the store has grown gc_factor times over what was
- * live after the last collection: amortized O(1) per blob stored.
+ * live after the last collection, in blobs or in bytes: amortized O(1) per
+ * blob and per byte stored.  Counting blobs alone let a store whose
+ * garbage is large directories (each commit rewrites one of many entries)
+ * hold many times its live bytes between collections.
  */
 static void gc_maybe (struct content *ctx)
 {
@@ -249,7 +254,8 @@ static void gc_maybe (struct content *ctx)
     if (ctx->gc_factor <= 0)
         return;
     ctx->ops->stats (ctx->impl, &count, &bytes);
-    if (count >= ctx->gc_min && (double)count >= ctx->gc_factor * (double)ctx->gc_last_live)
+    if ((count >= ctx->gc_min && (double)count >= ctx->gc_factor * (double)ctx->gc_last_live)
+        || (bytes >= ctx->gc_min_bytes && (double)bytes >= ctx->gc_factor * (double)ctx->gc_last_live_bytes))
         gc_run (ctx, NULL);
 }
 
@@ -389,6 +395,7 @@ static void gc_run (struct content *ctx, const eddy_msg_t *msg)
     ctx->gc_freed += res.freed;
     ctx->gc_freed_bytes += res.freed_bytes;
     ctx->gc_last_live = res.live;
+    ctx->gc_last_live_bytes = res.live_bytes;
     ctx->gc_last = res;
     if (res.missing > 0)
         content_log (ctx, LOG_ERR, "garbage collection: %llu blobrefs name no stored blob",
@@ -525,6 +532,7 @@ static int open_store (struct content *ctx, const char *statedir, eddy_error_t *
     uint64_t count, bytes;
     ctx->ops->stats (ctx->impl, &count, &bytes);
     ctx->gc_last_live = count;
+    ctx->gc_last_live_bytes = bytes;
     return 0;
 }
 
@@ -590,7 +598,7 @@ static int content_load (eddy_handle_t *h, json_t *args, void **out)
 {
     struct content *ctx;
     const char *statedir = NULL;
-    json_int_t cache_max = 65536, gc_min = 10000;
+    json_int_t cache_max = 65536, gc_min = 10000, gc_min_bytes = 8 * 1024 * 1024;
     double gc_factor = 2.0;
     eddy_hash_t hash;
     eddy_error_t err;
@@ -603,13 +611,13 @@ static int content_load (eddy_handle_t *h, json_t *args, void **out)
         return -1;
     }
     if (args
-        && json_unpack (args, "{s?s s?I s?F s?I}", "statedir", &statedir, "cache-max", &cache_max, "gc-factor",
-                        &gc_factor, "gc-min", &gc_min)
+        && json_unpack (args, "{s?s s?I s?F s?I s?I}", "statedir", &statedir, "cache-max", &cache_max,
+                        "gc-factor", &gc_factor, "gc-min", &gc_min, "gc-min-bytes", &gc_min_bytes)
                < 0) {
         errno = EINVAL;
         return -1;
     }
-    if (cache_max < 1 || gc_min < 0 || !(gc_factor == 0 || gc_factor > 1)) {
+    if (cache_max < 1 || gc_min < 0 || gc_min_bytes < 0 || !(gc_factor == 0 || gc_factor > 1)) {
         errno = EINVAL;
         return -1;
     }
@@ -620,6 +628,7 @@ static int content_load (eddy_handle_t *h, json_t *args, void **out)
     ctx->cache_max = (size_t)cache_max;
     ctx->gc_factor = gc_factor;
     ctx->gc_min = (uint64_t)gc_min;
+    ctx->gc_min_bytes = (uint64_t)gc_min_bytes;
     ctx->hash = hash;
     ctx->args = args ? json_incref (args) : json_object ();
     if (!(ctx->cache = json_object ()))

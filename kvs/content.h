@@ -34,7 +34,8 @@
  * (blobs cached on other ranks, default 65536), gc-factor (collect after a
  * store once the store holds this many times the blobs live after the
  * last collection, default 2; 0: only on content.gc) and gc-min (but not
- * below this many blobs, default 10000).  The configuration's [content]
+ * below this many blobs, default 10000), or the bytes live then and
+ * gc-min-bytes (default 8 MiB).  The configuration's [content]
  * table: hash ("sha256", the default, or "blake2b"; read at load) names
  * the blobs stored without refs; refs given are checked by the hash they
  * name, so a store holds both kinds (blobref.h).  Collections run between

@@ -25,7 +25,8 @@
  * A namespace other than primary is usable by its owner (userid) too.
  * Module arguments: {"cache-max": N, "cache-max-bytes": B}: blobs kept
  * in memory, at most N (default 200000) and about B bytes (default 64
- * MiB; a decoded object counts as five times its text).  Beyond that,
+ * MiB of memory, counting each blob's bytes, its entry and its decoded
+ * object, if any, as measured (kvs/cache.c)).  Beyond that,
  * the least recently used blobs not used in the last batch are dropped and
  * faulted in again from the content store when needed; the old versions
  * of the directories a batch rewrote go as soon as it is stored.  A batch

@@ -386,6 +386,23 @@ static bool reserve (struct buf *b, size_t n)
     return true;
 }
 
+/* b's text, NUL-terminated, in a block of its own size: reserve () doubles,
+ * and an encoded directory may stay in the kvs cache for long, where the
+ * unused half of its block would be memory held for nothing.
+ */
+static char *finish (struct buf *b, size_t *len)
+{
+    b->s[b->len] = '\0';
+    if (b->cap - (b->len + 1) > 64) {
+        char *p = realloc (b->s, b->len + 1);
+        if (p)
+            b->s = p;
+    }
+    if (len)
+        *len = b->len;
+    return b->s;
+}
+
 static void put (struct buf *b, const char *s, size_t n)
 {
     if (!reserve (b, n))
@@ -617,10 +634,7 @@ char *eddy_treeobj_encode (const json_t *obj, size_t *len)
         errno = b.failed && eddy_treeobj_type (obj) == EDDY_TREEOBJ_INVALID ? EINVAL : ENOMEM;
         return NULL;
     }
-    b.s[b.len] = '\0';
-    if (len)
-        *len = b.len;
-    return b.s;
+    return finish (&b, len);
 }
 
 /* ---- encoding from an earlier version ---- */
@@ -801,10 +815,7 @@ char *eddy_treeobj_encode_update (const json_t *obj,
     free (tail.s);
     if (e != stack)
         free (e);
-    b.s[b.len] = '\0';
-    if (len)
-        *len = b.len;
-    return b.s;
+    return finish (&b, len);
 nomem:
     errnum = ENOMEM;
 error:

@@ -37,7 +37,7 @@ struct job {
     int64_t priority;
     uint32_t userid;
     double t_submit;
-    const eddy_msg_t *msg; /* the sched.alloc request, until answered */
+    const eddy_msg_t *msg; /* the sched.alloc request (no payload), until answered */
     struct eddy_rlist_request rreq;
     int procs;  /* cores the policy counts */
     double req; /* time limit; INFINITY when none */
@@ -1240,7 +1240,12 @@ alloc_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void 
     job->priority = priority;
     job->userid = (uint32_t)userid;
     job->t_submit = t_submit;
-    job->msg = eddy_msg_incref (msg);
+    /* the request without its payload: a queued job's jobspec would stay
+     * alive here as long as it waits (in the simulator the job manager's
+     * own; about 6 KB of jansson objects), for the few numbers taken below
+     */
+    if (!(job->msg = eddy_msg_copy (msg, false)))
+        goto nomem;
     if ((qres && !(job->qres = strdup (qres))))
         goto nomem;
     job->qreq = json_incref (qreq);

@@ -1,6 +1,7 @@
 /* Unit tests of the kvs module's blob cache (cache.c): expiry and the
  * dirty list, lookups by text and by digest, both hash functions as
- * distinct keys, and removals that keep every other entry findable.
+ * distinct keys, removals that keep every other entry findable, and a
+ * budget that counts what a decoded directory takes in malloc's blocks.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "kvs/blobref.h"
 #include "kvs/cache.h"
@@ -124,12 +128,66 @@ static void colliding_keys_survive_removals (void **state)
     eddy_kvs_cache_destroy (c);
 }
 
+/* A directory of n entries of blobrefs, as the kvs writes them. */
+static char *dir_text (int n, size_t *len)
+{
+    size_t cap = 128 + (size_t)n * 128, k = 0;
+    char *s = malloc (cap);
+    assert_non_null (s);
+    k += (size_t)snprintf (s + k, cap - k, "{\"data\":{");
+    for (int i = 0; i < n; i++) {
+        char ref[EDDY_BLOBREF_SIZE];
+        eddy_blobref_hash (&i, sizeof (i), ref);
+        k += (size_t)snprintf (s + k, cap - k, "%s\"%04x\":{\"data\":[\"%s\"],\"type\":\"dirref\",\"ver\":1}",
+                               i ? "," : "", i, ref);
+    }
+    k += (size_t)snprintf (s + k, cap - k, "},\"type\":\"dir\",\"ver\":1}");
+    *len = k;
+    return s;
+}
+
+static void budget_counts_decoded_objects (void **state)
+{
+    eddy_kvs_cache_t *c = eddy_kvs_cache_create ();
+    char ref[EDDY_BLOBREF_SIZE];
+    eddy_error_t err;
+    size_t len;
+    char *text = dir_text (200, &len);
+
+    (void)state;
+    eddy_blobref_hash (text, len, ref);
+    assert_int_equal (eddy_kvs_cache_insert (c, ref, text, len, false), 0);
+    size_t before = eddy_kvs_cache_bytes (c);
+    assert_true (before >= len);
+#ifdef __GLIBC__
+    struct mallinfo2 m0 = mallinfo2 ();
+#endif
+    assert_non_null (eddy_kvs_cache_get_obj (c, ref, &err));
+    size_t grew = eddy_kvs_cache_bytes (c) - before;
+#ifdef __GLIBC__
+    /* what jansson took for it, within a quarter either way */
+    struct mallinfo2 m1 = mallinfo2 ();
+    size_t real = m1.uordblks - m0.uordblks;
+    assert_true (grew * 4 >= real * 3);
+    assert_true (grew * 4 <= real * 5);
+#else
+    assert_true (grew >= 8 * len);
+#endif
+    /* a budget below it lets it go once it is not in use */
+    eddy_kvs_cache_set_epoch (c, 1);
+    assert_int_equal (eddy_kvs_cache_trim (c, 100, grew, 1), 1);
+    assert_int_equal (eddy_kvs_cache_bytes (c), 0);
+    assert_false (eddy_kvs_cache_has (c, ref));
+    eddy_kvs_cache_destroy (c);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (cache_expires_clean_blobs_only),
         cmocka_unit_test (text_and_digest_name_the_same_entry),
         cmocka_unit_test (colliding_keys_survive_removals),
+        cmocka_unit_test (budget_counts_decoded_objects),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -213,27 +213,39 @@ static int jdeps_load (struct jobmgr *jm, struct job *job, struct jdeps *jd, edd
     if (logged)
         return 0;
 from_jobspec:
-    deps = json_object_get (json_object_get (json_object_get (job->jobspec, "attributes"),
-                                             "system"),
+    if (!job->jobspec_text || !strstr (job->jobspec_text, "\"dependencies\""))
+        return 0;
+    json_t *js = job_jobspec (job);
+    int rc = 0;
+    if (!js)
+        return eddy_error_set (err, "its jobspec cannot be decoded (no memory)");
+    deps = json_object_get (json_object_get (json_object_get (js, "attributes"), "system"),
                             "dependencies");
     json_array_foreach (deps, i, e) {
         const char *scheme = NULL, *value = NULL;
         char *desc;
         int k;
-        if (json_unpack (e, "{s:s s:s}", "scheme", &scheme, "value", &value) < 0)
-            return eddy_error_set (err, "dependency %zu is malformed", i + 1);
-        if ((k = scheme_index (scheme_names, scheme, strlen (scheme))) < 0)
-            return eddy_error_set (err, "dependency scheme '%s' is not supported", scheme);
-        if (asprintf (&desc, "%s=%s", desc_names[k], value) < 0)
-            return eddy_error_set (err, "out of memory");
-        int rc = jdeps_add (jd, desc, err);
+        if (json_unpack (e, "{s:s s:s}", "scheme", &scheme, "value", &value) < 0) {
+            rc = eddy_error_set (err, "dependency %zu is malformed", i + 1);
+            break;
+        }
+        if ((k = scheme_index (scheme_names, scheme, strlen (scheme))) < 0) {
+            rc = eddy_error_set (err, "dependency scheme '%s' is not supported", scheme);
+            break;
+        }
+        if (asprintf (&desc, "%s=%s", desc_names[k], value) < 0) {
+            rc = eddy_error_set (err, "out of memory");
+            break;
+        }
+        rc = jdeps_add (jd, desc, err);
         if (rc == 0)
             job_post (jm, job, "dependency-add", json_pack ("{s:s}", "description", desc));
         free (desc);
         if (rc < 0)
-            return -1;
+            break;
     }
-    return 0;
+    json_decref (js);
+    return rc;
 }
 
 /* ---- resolution ---- */

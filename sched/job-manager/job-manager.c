@@ -89,7 +89,8 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         if (eddy_u64map_get (jm->active, (uint64_t)id))
             continue; /* already known */
         struct job *job = job_create (jm, (uint64_t)id);
-        if (!job || eddy_u64map_put (jm->active, job->id, job) < 0) {
+        if (!job || job_jobspec_set (job, jobspec) < 0
+            || eddy_u64map_put (jm->active, job->id, job) < 0) {
             job_destroy (job);
             eddy_respond_error (h, msg, ENOMEM, NULL);
             return;
@@ -98,7 +99,6 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         job->urgency = urgency;
         job->flags = flags;
         job->t_submit = t_submit;
-        job->jobspec = json_incref (jobspec);
         jobmgr_link (jm, job);
         if (job->id > jm->max_jobid)
             jm->max_jobid = job->id;

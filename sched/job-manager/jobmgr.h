@@ -37,7 +37,16 @@ struct job {
     int flags;
     double t_submit;
     job_state_t state;
+    /* The jobspec: as text (compact JSON) for the job's life; as objects
+     * only until the scheduler is first asked or the job first waits for
+     * something (job_jobspec_compact ()): a jobspec decoded by jansson
+     * takes about 6 KB, its text about 300 bytes, and a queued job may
+     * wait for long.  queue: its
+     * attributes.system.queue (NULL: none, the default queue's job).
+     */
     json_t *jobspec;
+    char *jobspec_text;
+    char *queue;
     json_t *R;
     char *evlog;          /* its eventlog entries while active (events.c) */
     uint32_t evlog_len, evlog_cap, nevents;
@@ -228,6 +237,15 @@ bool jobmgr_may_wait (struct jobmgr *jm, const eddy_msg_t *msg, uint64_t id, uin
  * from the configuration: it is then treated as started).
  */
 struct jmq *job_queue (struct jobmgr *jm, const struct job *job);
+
+/* jobstate.c: the job's jobspec.  set () gives it one (a new reference is
+ * taken; its text and queue name are kept), -1 + ENOMEM.  jobspec () is a
+ * new reference to it, decoded from the text if the objects went (NULL:
+ * none, or no memory).  compact () lets the objects go.
+ */
+int job_jobspec_set (struct job *job, json_t *jobspec);
+json_t *job_jobspec (struct job *job);
+void job_jobspec_compact (struct job *job);
 
 /* queue-rpc.c: the queue requests, and the [queues]/[policy] tables
  * applied (-1 + text if they are wrong; the set in force stays).

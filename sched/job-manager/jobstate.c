@@ -46,6 +46,8 @@ void job_destroy (struct job *job)
         jobmgr_perilog_free (job);
         job_depend_free (job);
         json_decref (job->jobspec);
+        free (job->jobspec_text);
+        free (job->queue);
         json_decref (job->R);
         job_events_free (job);
         while (job->waiters) {
@@ -57,6 +59,45 @@ void job_destroy (struct job *job)
         free (job->exc_type);
         free (job->exc_note);
         free (job);
+    }
+}
+
+int job_jobspec_set (struct job *job, json_t *jobspec)
+{
+    const char *queue = json_string_value (json_object_get (
+        json_object_get (json_object_get (jobspec, "attributes"), "system"), "queue"));
+    char *text = json_dumps (jobspec, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *q = queue ? strdup (queue) : NULL;
+
+    if (!text || (queue && !q)) {
+        free (text);
+        free (q);
+        errno = ENOMEM;
+        return -1;
+    }
+    json_decref (job->jobspec);
+    free (job->jobspec_text);
+    free (job->queue);
+    job->jobspec = json_incref (jobspec);
+    job->jobspec_text = text;
+    job->queue = q;
+    return 0;
+}
+
+json_t *job_jobspec (struct job *job)
+{
+    if (job->jobspec)
+        return json_incref (job->jobspec);
+    if (!job->jobspec_text)
+        return NULL;
+    return json_loads (job->jobspec_text, JSON_DECODE_ANY, NULL);
+}
+
+void job_jobspec_compact (struct job *job)
+{
+    if (job->jobspec_text) {
+        json_decref (job->jobspec);
+        job->jobspec = NULL;
     }
 }
 
@@ -223,9 +264,14 @@ static void alloc_cb (eddy_future_t *f, void *arg);
 static void alloc_request (struct jobmgr *jm, struct job *job)
 {
     struct jmq *q = job_queue (jm, job);
-    json_t *o = json_pack ("{s:I s:I s:i s:f s:O}", "id", (json_int_t)job->id, "priority",
-                           (json_int_t)job->priority, "userid", (int)job->userid, "t_submit",
-                           job->t_submit, "jobspec", job->jobspec);
+    json_t *js = job_jobspec (job);
+    json_t *o = js ? json_pack ("{s:I s:I s:i s:f s:o}", "id", (json_int_t)job->id, "priority",
+                                (json_int_t)job->priority, "userid", (int)job->userid, "t_submit",
+                                job->t_submit, "jobspec", js)
+                   : NULL;
+    /* the scheduler takes what it needs from it; exec.start decodes the
+     * text again, once */
+    job_jobspec_compact (job);
     if (o && q && q->resources)
         json_object_set_new (o, "queue_resources", json_string (q->resources));
     if (o && q && q->requires)
@@ -371,9 +417,14 @@ static void exec_cb (eddy_future_t *f, void *arg)
 
 static void exec_start (struct jobmgr *jm, struct job *job)
 {
+    json_t *js = job_jobspec (job);
+    if (!js) {
+        job_raise (jm, job, "exec", 0, 0, "the job's jobspec cannot be decoded (no memory)");
+        return;
+    }
     eddy_future_t *f = eddy_rpc_pack (jm->h, "exec.start", EDDY_NODEID_ANY, EDDY_RPC_STREAMING,
-                                      "{s:I s:i s:O s:O}", "id", (json_int_t)job->id, "userid",
-                                      (int)job->userid, "R", job->R, "jobspec", job->jobspec);
+                                      "{s:I s:i s:O s:o}", "id", (json_int_t)job->id, "userid",
+                                      (int)job->userid, "R", job->R, "jobspec", js);
     if (!f || eddy_future_then (f, -1, exec_cb, job) < 0) {
         eddy_future_destroy (f);
         job_raise (jm, job, "exec", 0, 0, "cannot reach the exec service");
@@ -506,8 +557,10 @@ void job_action (struct jobmgr *jm, struct job *job)
     for (;;) {
         switch (job->state) {
         case JOB_DEPEND:
-            if (!jobmgr_depend_ready (jm, job))
+            if (!jobmgr_depend_ready (jm, job)) {
+                job_jobspec_compact (job); /* it may wait for long */
                 return; /* depend.c acts again when that changes */
+            }
             if (job->state == JOB_DEPEND)
                 job_post (jm, job, "depend", NULL);
             continue;
@@ -527,6 +580,7 @@ void job_action (struct jobmgr *jm, struct job *job)
             }
             else if (!job->alloc_pending && jm->sched_ready)
                 alloc_request (jm, job);
+            job_jobspec_compact (job); /* waiting: as text only */
             return;
         }
         case JOB_RUN:
@@ -882,7 +936,7 @@ static void journal_answer (struct jobmgr *jm, const eddy_msg_t *msg)
             const char *name = json_string_value (json_object_get (e, "name"));
             item = json_pack ("{s:I s:O}", "id", (json_int_t)job->id, "entry", e);
             if (item && i == 0) /* the submit entry carries the jobspec */
-                json_object_set (item, "jobspec", job->jobspec);
+                json_object_set_new (item, "jobspec", job_jobspec (job));
             else if (item && job->R && name && !strcmp (name, "alloc"))
                 json_object_set (item, "R", job->R); /* as the live alloc item does */
             json_array_append_new (events, item);

@@ -14,8 +14,7 @@
 
 struct jmq *job_queue (struct jobmgr *jm, const struct job *job)
 {
-    json_t *sys = json_object_get (json_object_get (job->jobspec, "attributes"), "system");
-    const char *name = json_string_value (json_object_get (sys, "queue"));
+    const char *name = job->queue;
 
     if (!name)
         return jm->queues.def >= 0 ? &jm->queues.q[jm->queues.def] : NULL;

@@ -210,7 +210,8 @@ static void extra_cb (uint64_t id, const char *text, json_t *jobspec, json_t *R,
     struct job *job = revived (jm->restore, id);
 
     if (job) {
-        job->jobspec = json_incref (jobspec);
+        if (jobspec)
+            (void)job_jobspec_set (job, jobspec); /* no memory: as unread */
         job->R = json_incref (R);
     }
 }
@@ -278,7 +279,7 @@ static void restart_actions (struct jobmgr *jm, uint64_t *ids, size_t n)
             continue; /* a deferred request already took it to INACTIVE */
         if (job->state == JOB_RUN)
             job_raise (jm, job, "restart", 0, 0, RESTART_NOTE);
-        else if (!job->fatal && !job->jobspec)
+        else if (!job->fatal && !job->jobspec_text)
             job_raise (jm, job, "restart", 0, 0, "the job's jobspec could not be read");
         else if (job->state == JOB_SCHED)
             job_urgency_apply (jm, job, job->urgency); /* its priority may not be stored */
