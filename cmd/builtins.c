@@ -26,9 +26,11 @@ extern const struct eddy_cmd cmd_module;
 extern const struct eddy_cmd cmd_overlay;
 extern const struct eddy_cmd cmd_ping;
 extern const struct eddy_cmd cmd_perilog_run;
+extern const struct eddy_cmd cmd_proxy;
 extern const struct eddy_cmd cmd_ps;
 extern const struct eddy_cmd cmd_queue;
 extern const struct eddy_cmd cmd_R;
+extern const struct eddy_cmd cmd_relay;
 extern const struct eddy_cmd cmd_resource;
 extern const struct eddy_cmd cmd_run;
 extern const struct eddy_cmd cmd_setattr;
@@ -63,9 +65,11 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_overlay,
     &cmd_ping,
     &cmd_perilog_run,
+    &cmd_proxy,
     &cmd_ps,
     &cmd_queue,
     &cmd_R,
+    &cmd_relay,
     &cmd_resource,
     &cmd_run,
     &cmd_setattr,

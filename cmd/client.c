@@ -21,11 +21,25 @@ char *client_uri (const char *cmd)
     return sys;
 }
 
+int client_ssh_connect (const char *uri, const char **why); /* cmd/cmd-proxy.c */
+
 eddy_handle_t *client_open (const char *cmd)
 {
     eddy_error_t err;
     char *uri = client_uri (cmd);
-    eddy_handle_t *h = eddy_open (uri, &err);
+    eddy_handle_t *h;
+    if (!strncmp (uri, "ssh://", 6)) {
+        /* ssh [USER@]HOST eddy relay PATH, over a socketpair */
+        const char *why;
+        int fd = client_ssh_connect (uri, &why);
+        if (fd < 0)
+            eddy_cmd_die (cmd, "%s: %s", uri, why);
+        if (!(h = eddy_local_connect_fd (fd, uri, &err)))
+            eddy_cmd_die (cmd, "%s", err.text);
+        free (uri);
+        return h;
+    }
+    h = eddy_open (uri, &err);
     if (!h) {
         const char *env = getenv ("EDDY_URI");
         if (env && *env)

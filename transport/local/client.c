@@ -275,12 +275,15 @@ static void client_destroy (void *impl)
 static eddy_handle_t *client_create (eddy_reactor_t *r,
                                      bool own_reactor,
                                      const char *path,
+                                     int fd,
                                      const char *name,
                                      eddy_error_t *err)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     struct client *c;
 
+    if (fd >= 0)
+        path = "";
     if (strlen (path) >= sizeof (sun.sun_path)) {
         errno = ENAMETOOLONG;
         eddy_error_set (err, "%s: socket path too long", name);
@@ -294,6 +297,10 @@ static eddy_handle_t *client_create (eddy_reactor_t *r,
     c->r = r;
     c->ops.send = op_send;
     c->ops.destroy = client_destroy;
+    if (fd >= 0) {
+        c->fd = fd; /* connected already: a relay's end (eddy_local_connect_fd) */
+        goto connected;
+    }
     if ((c->fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
         eddy_error_set (err, "socket: %s", strerror (errno));
         goto error;
@@ -307,6 +314,7 @@ static eddy_handle_t *client_create (eddy_reactor_t *r,
             eddy_error_set (err, "%s: connect: %s", name, strerror (errno));
         goto error;
     }
+connected:;
     int fl = fcntl (c->fd, F_GETFL);
     if (fl < 0 || fcntl (c->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
         eddy_error_set (err, "%s: fcntl: %s", name, strerror (errno));
@@ -345,7 +353,27 @@ eddy_local_connect (eddy_reactor_t *r, const char *path, eddy_error_t *err)
             err, "local connect: a reactor and an absolute socket path are required");
         return NULL;
     }
-    return client_create (r, false, path, path, err);
+    return client_create (r, false, path, -1, path, err);
+}
+
+eddy_handle_t *eddy_local_connect_fd (int fd, const char *name, eddy_error_t *err)
+{
+    eddy_reactor_t *r;
+    eddy_handle_t *h;
+    if (fd < 0) {
+        errno = EINVAL;
+        eddy_error_set (err, "local connect: no descriptor");
+        return NULL;
+    }
+    if (!(r = eddy_reactor_create ())) {
+        eddy_error_set (err, "cannot create a reactor: %s", strerror (errno));
+        return NULL;
+    }
+    if (!(h = client_create (r, true, NULL, fd, name ? name : "relay", err))) {
+        eddy_reactor_destroy (r);
+        return NULL;
+    }
+    return h;
 }
 
 eddy_handle_t *eddy_open (const char *uri, eddy_error_t *err)
@@ -374,7 +402,7 @@ eddy_handle_t *eddy_open (const char *uri, eddy_error_t *err)
         eddy_error_set (err, "cannot create a reactor: %s", strerror (errno));
         return NULL;
     }
-    if (!(h = client_create (r, true, path, uri, err))) {
+    if (!(h = client_create (r, true, path, -1, uri, err))) {
         eddy_reactor_destroy (r);
         return NULL;
     }

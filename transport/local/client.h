@@ -44,6 +44,13 @@ void eddy_close (eddy_handle_t *h);
 eddy_handle_t *
 eddy_local_connect (eddy_reactor_t *r, const char *path, eddy_error_t *err);
 
+/* eddy_open () over a stream already connected to a broker's local
+ * socket through something else (fd: one end of a socketpair whose other
+ * end a relay, e.g. `ssh HOST eddy relay PATH`, copies to and from the
+ * socket).  The handle owns fd and a reactor of its own.  name is for
+ * messages. */
+eddy_handle_t *eddy_local_connect_fd (int fd, const char *name, eddy_error_t *err);
+
 /* True once the connection to the broker is lost. */
 bool eddy_local_is_lost (eddy_handle_t *h);
 
