@@ -6,6 +6,7 @@ extern const struct eddy_cmd cmd_account;
 extern const struct eddy_cmd cmd_alloc;
 extern const struct eddy_cmd cmd_batch;
 extern const struct eddy_cmd cmd_config;
+extern const struct eddy_cmd cmd_content;
 extern const struct eddy_cmd cmd_cron;
 extern const struct eddy_cmd cmd_dmesg;
 extern const struct eddy_cmd cmd_env;
@@ -14,6 +15,7 @@ extern const struct eddy_cmd cmd_exec;
 extern const struct eddy_cmd cmd_getattr;
 extern const struct eddy_cmd cmd_help;
 extern const struct eddy_cmd cmd_hostlist;
+extern const struct eddy_cmd cmd_hwloc;
 extern const struct eddy_cmd cmd_idset;
 extern const struct eddy_cmd cmd_job;
 extern const struct eddy_cmd cmd_jobs;
@@ -45,6 +47,7 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_alloc,
     &cmd_batch,
     &cmd_config,
+    &cmd_content,
     &cmd_cron,
     &cmd_dmesg,
     &cmd_env,
@@ -53,6 +56,7 @@ const struct eddy_cmd *const eddy_cmds[] = {
     &cmd_getattr,
     &cmd_help,
     &cmd_hostlist,
+    &cmd_hwloc,
     &cmd_idset,
     &cmd_job,
     &cmd_jobs,
