@@ -35,10 +35,10 @@ eddy sim replay "$TMP/w.jsonl" --machine "$TMP/machine.json" --latency 0 \
     --jobs-out "$TMP/j.csv" --summary-out "$TMP/s.json" --quiet >"$TMP/out" 2>"$TMP/err"
 _report $? "a JSONL workload replays on a --machine R" "$TMP/err"
 has "$TMP/out" 'machine .*: 3 nodes, 16 cores, 2 gpus' "stdout names the machine"
-has "$TMP/j.csv" '^1,7,-1,-1,0,0,100,0,100,100,4,1,completed,1$' "job 1: 4 cores on one node, user 7"
-has "$TMP/j.csv" '^2,-1,-1,-1,0,0,50,0,50,50,2,1,completed,1$' "job 2: 2 cores + 1 gpu on the gpu node"
-has "$TMP/j.csv" '^3,-1,-1,-1,1,,,,,30,16,,denied,$' "job 3: two whole 8-core nodes are denied"
-has "$TMP/j.csv" '^4,-1,-1,-1,2,2,12,0,10,20,6,2,completed,1$' "job 4: 6 cores on 2 nodes"
+has "$TMP/j.csv" '^1,7,-1,-1,0,0,100,0,100,100,4,1,completed,1,1,0,0$' "job 1: 4 cores on one node, user 7"
+has "$TMP/j.csv" '^2,-1,-1,-1,0,0,50,0,50,50,2,1,completed,1,1,0,0$' "job 2: 2 cores + 1 gpu on the gpu node"
+has "$TMP/j.csv" '^3,-1,-1,-1,1,,,,,30,16,,denied,,0,0,0$' "job 3: two whole 8-core nodes are denied"
+has "$TMP/j.csv" '^4,-1,-1,-1,2,2,12,0,10,20,6,2,completed,1,1,0,0$' "job 4: 6 cores on 2 nodes"
 has "$TMP/s.json" '"format": "jsonl"' "the summary names the format"
 
 # --format overrides the extension; bad lines name the line
