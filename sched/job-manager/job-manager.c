@@ -615,7 +615,9 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
     }
     if (jobmgr_queues_configure (jm, conf, text, sizeof (text)) < 0
         || jobmgr_perilog_configure (jm, conf, text, sizeof (text)) < 0
-        || jobmgr_priority_configure (jm, conf, text, sizeof (text)) < 0) {
+        /* the module args' priority table (a replay's) wins over [job-manager.priority] */
+        || jobmgr_priority_configure (jm, args && json_object_get (args, "priority") ? args : conf,
+                                      text, sizeof (text)) < 0) {
         eddy_log (h, LOG_ERR, "%s", text);
         jmq_set_clear (&jm->queues);
         free (jm);

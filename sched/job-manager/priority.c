@@ -45,6 +45,7 @@ struct jmprio {
     json_t *assoc, *defaults;
     bool have_update;
     double update_time;
+    double now; /* the age factor's clock: the last tick or update (stable in between) */
     uint64_t updates, recomputes;
 };
 
@@ -133,7 +134,7 @@ static uint32_t multifactor_priority (struct jobmgr *jm,
     json_t *a =
         assoc_of (p, job->userid, job_bank (p, job->userid, system_attr (job, "bank")),
                   key, sizeof (key));
-    double now = eddy_reactor_wallclock (eddy_handle_reactor (jm->h));
+    double now = p->now;
 
     if (!p->have_update) {
         *reason = "no-accounting-data";
@@ -268,7 +269,9 @@ static void recompute (struct jobmgr *jm)
 
 static void timer_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
-    recompute (arg);
+    struct jobmgr *jm = arg;
+    jm->prio->now = eddy_reactor_wallclock (r);
+    recompute (jm);
 }
 
 static void soon_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
@@ -342,6 +345,7 @@ void jobmgr_priority_update_cb (eddy_handle_t *h,
     p->have_update = true;
     p->update_time = t;
     p->updates++;
+    p->now = eddy_reactor_wallclock (eddy_handle_reactor (jm->h));
     recompute (jm);
     eddy_respond (h, msg, NULL);
     goto done;
