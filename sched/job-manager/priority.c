@@ -188,7 +188,7 @@ compute (struct jobmgr *jm, struct job *job, double f[NFACTORS], const char **re
     if (job->urgency >= 31)
         return UINT32_MAX;
     if (!jm->prio)
-        return (uint32_t)job->urgency;
+        return plugins[0].priority (jm, job, f, reason);
     return jm->prio->plugin->priority (jm, job, f, reason);
 }
 
