@@ -29,6 +29,7 @@ static int job_attach (int argc, char **argv);
 static int job_wait (int argc, char **argv);
 static int job_submit (int argc, char **argv);
 static int job_purge (int argc, char **argv);
+static int job_priority (int argc, char **argv);
 
 struct job_subcmd {
     const char *name;
@@ -47,6 +48,8 @@ static const struct job_subcmd subcmds[] = {
      "cancel your active jobs (-f to confirm)", job_cancelall},
     {"urgency", "eddy job urgency ID N|hold|expedite|default",
      "set a job's urgency (0 hold - 31 expedite)", job_urgency},
+    {"priority", "eddy job priority [--json] ID",
+     "show a pending job's priority and its factors", job_priority},
     {"eventlog", "eddy job eventlog [-p NAME] ID", "print a job's eventlog (or output)",
      job_eventlog},
     {"info", "eddy job info ID KEY", "print a job's jobspec, J, R or eventlog", job_info},
@@ -74,6 +77,8 @@ const struct eddy_cmd cmd_job = {
             "  urgency ID N|hold|expedite|default\n"
             "                          set urgency 0-31 (words in any case): hold = 0,\n"
             "                          default = 16, expedite = 31\n"
+            "  priority [--json] ID    the job's priority, the plugin's factors and weights\n"
+            "                          (weighted sum + 1 is the priority), why it is held\n"
             "  eventlog [-p NAME] ID   print the job's eventlog (NAME: eventlog, output)\n"
             "  info ID KEY             print jobspec, J (its signed form), R or eventlog\n"
             "                          from the KVS\n"
@@ -283,6 +288,49 @@ static int job_urgency (int argc, char **argv)
                                      json_pack ("{s:I s:i}", "id", (json_int_t)id, "urgency",
                                                 urgency),
                                      EDDY_NODEID_ANY));
+    client_close (h);
+    return 0;
+}
+
+static int job_priority (int argc, char **argv)
+{
+    bool json = argc > 1 && !strcmp (argv[1], "--json");
+    if (json) {
+        argv++;
+        argc--;
+    }
+    need_args (argc, 1, 1, "eddy job priority [--json] ID");
+    uint64_t id = jobutil_parse_id ("job", argv[1]);
+    eddy_handle_t *h = client_open ("job");
+    eddy_future_t *f = client_rpc_take ("job", h, "job-manager.priority-info",
+                                        json_pack ("{s:I}", "id", (json_int_t)id),
+                                        EDDY_NODEID_ANY);
+    json_t *r = client_rpc_get ("job", f, "job-manager.priority-info");
+    if (json) {
+        char *s = json_dumps (r, JSON_COMPACT | JSON_SORT_KEYS);
+        printf ("%s\n", s ? s : "{}");
+        free (s);
+    }
+    else {
+        static const char *const names[] = { "fairshare", "age", "size", "queue", "urgency" };
+        json_t *fa = json_object_get (r, "factors"), *we = json_object_get (r, "weights");
+        const char *bank = json_string_value (json_object_get (r, "bank"));
+        const char *reason = json_string_value (json_object_get (r, "reason"));
+        printf ("job %s: priority %jd (%s plugin, %s)%s%s\n", argv[1],
+                (intmax_t)json_integer_value (json_object_get (r, "priority")),
+                json_string_value (json_object_get (r, "plugin")),
+                json_string_value (json_object_get (r, "state")), bank ? ", bank " : "",
+                bank ? bank : "");
+        printf ("%-10s %10s %10s %12s\n", "FACTOR", "VALUE", "WEIGHT", "WEIGHTED");
+        for (size_t i = 0; i < sizeof (names) / sizeof (names[0]); i++) {
+            double v = json_number_value (json_object_get (fa, names[i]));
+            double w = json_number_value (json_object_get (we, names[i]));
+            printf ("%-10s %10.6g %10g %12.6g\n", names[i], v, w, v * w);
+        }
+        if (reason)
+            printf ("held: %s\n", reason);
+    }
+    eddy_future_destroy (f);
     client_close (h);
     return 0;
 }

@@ -211,8 +211,29 @@ static const struct eddy_conf_key perilog_keys[] = {
     EDDY_CONF_END,
 };
 
+/* [job-manager.priority] (sched/job-manager/priority.c) */
+static const char *const priority_plugins[] = { "urgency", "multifactor", NULL };
+static const struct eddy_conf_key priority_weight_keys[] = {
+    { "fairshare", EDDY_CONF_NUMBER, EDDY_CONF_RESTART, 0, 1e9, .doc = "weight of the fair-share factor (default 100000)" },
+    { "age", EDDY_CONF_NUMBER, EDDY_CONF_RESTART, 0, 1e9, .doc = "weight of the age factor (default 1000)" },
+    { "size", EDDY_CONF_NUMBER, EDDY_CONF_RESTART, 0, 1e9, .doc = "weight of the size factor (default 0)" },
+    { "queue", EDDY_CONF_NUMBER, EDDY_CONF_RESTART, 0, 1e9, .doc = "weight of the queue factor (default 0)" },
+    { "urgency", EDDY_CONF_NUMBER, EDDY_CONF_RESTART, 0, 1e9, .doc = "weight of the urgency factor (default 1000)" },
+    EDDY_CONF_END,
+};
+static const struct eddy_conf_key priority_keys[] = {
+    { "plugin", EDDY_CONF_STRING, EDDY_CONF_RESTART, .choices = priority_plugins, .doc = "urgency (default: priority = urgency) or multifactor" },
+    { "weights", EDDY_CONF_TABLE, EDDY_CONF_RESTART, .keys = priority_weight_keys, .doc = "the multi-factor weights" },
+    { "max-age", EDDY_CONF_DURATION, EDDY_CONF_RESTART, .doc = "age factor 1 at this age (default 7d)" },
+    { "size-max", EDDY_CONF_NUMBER, EDDY_CONF_RESTART, 0, 1e9, .doc = "size factor 1 at this many cores (default 1024)" },
+    { "period", EDDY_CONF_DURATION, EDDY_CONF_RESTART, .doc = "pending jobs' priorities recomputed this often (default 1m)" },
+    { "queues", EDDY_CONF_ANY, EDDY_CONF_RESTART, .doc = "queue name = its queue factor (default 0)" },
+    EDDY_CONF_END,
+};
+
 /* [job-manager] */
 static const struct eddy_conf_key job_manager_keys[] = {
+    { "priority", EDDY_CONF_TABLE, EDDY_CONF_RESTART, .keys = priority_keys, .doc = "the priority plugin" },
     { "prolog", EDDY_CONF_TABLE, 0, .keys = perilog_keys, .doc = "run before each job starts" },
     { "epilog", EDDY_CONF_TABLE, 0, .keys = perilog_keys, .doc = "run after each job ends, before its resources are freed" },
     { "inactive-num-limit", EDDY_CONF_INTEGER, 0, 0, 2147483647, .doc = "inactive jobs kept in the KVS (the older are purged)" },

@@ -35,6 +35,7 @@
 #include "sched/rlist.h"
 #include "traces/jsonl.h"
 #include "traces/swf.h"
+#include "cmd/sim-fairshare.h"
 
 int sim_replay (int argc, char **argv);
 
@@ -276,6 +277,12 @@ static const char replay_help[] =
     "  --machine FILE            the machine as an R file (eddy R encode): one\n"
     "                            node per rank, cores and GPUs as written\n"
     "  --policy fcfs|easy|conservative|PATH.so   scheduling policy (default fcfs)\n"
+    "  --priority urgency|multifactor   the job manager's priority plugin (default\n"
+    "                            urgency); multifactor: each trace user submits as\n"
+    "                            its own userid, fair share from the replay's archive\n"
+    "  --accounts FILE           banks and users for multifactor: lines 'bank NAME\n"
+    "                            SHARES [PARENT]', 'user SWF-USER BANK [SHARES]'\n"
+    "                            (default: a bank per SWF group, 1 share each)\n"
     "  --nodes N                 brokers, one per node (default: from MaxProcs;\n"
     "                            a JSONL workload needs --machine or --nodes)\n"
     "  --cores-per-node C        (default: MaxProcs / MaxNodes of the header, else 1)\n"
@@ -353,6 +360,8 @@ enum {
     OPT_MTBF,
     OPT_MTTR,
     OPT_REQUEUE,
+    OPT_PRIORITY,
+    OPT_ACCOUNTS,
 };
 
 int sim_replay (int argc, char **argv)
@@ -388,6 +397,8 @@ int sim_replay (int argc, char **argv)
         { "speedup", required_argument, NULL, OPT_SPEEDUP },
         { "real-tie", required_argument, NULL, OPT_REAL_TIE },
         { "real-jobs-out", required_argument, NULL, OPT_REAL_JOBS_OUT },
+        { "priority", required_argument, NULL, OPT_PRIORITY },
+        { "accounts", required_argument, NULL, OPT_ACCOUNTS },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -404,6 +415,7 @@ int sim_replay (int argc, char **argv)
     bool real = false;
     double speedup = 0, real_tie = -1;
     const char *real_jobs_out = NULL;
+    const char *priority = NULL, *accounts = NULL;
     int c;
 
     optind = 1;
@@ -510,6 +522,14 @@ int sim_replay (int argc, char **argv)
         case OPT_REAL_JOBS_OUT:
             real_jobs_out = optarg;
             break;
+        case OPT_PRIORITY:
+            if (strcmp (optarg, "multifactor") != 0 && strcmp (optarg, "urgency") != 0)
+                eddy_cmd_die ("sim", "--priority: '%s' is not urgency or multifactor", optarg);
+            priority = optarg;
+            break;
+        case OPT_ACCOUNTS:
+            accounts = optarg;
+            break;
         case 'h':
             fputs (replay_help, stdout);
             exit (0);
@@ -525,6 +545,10 @@ int sim_replay (int argc, char **argv)
         eddy_cmd_die ("sim", "replay: --from must be less than --to (the window is [from, to))");
     if (force_progress && quiet)
         eddy_cmd_die ("sim", "replay: --progress and --quiet exclude each other");
+    if (accounts && !(priority && !strcmp (priority, "multifactor")))
+        eddy_cmd_die ("sim", "replay: --accounts needs --priority multifactor");
+    if (priority && !strcmp (priority, "multifactor") && real)
+        eddy_cmd_die ("sim", "replay: --priority multifactor is for the simulator (not --real)");
     if (real && !(speedup > 0))
         eddy_cmd_die ("sim", "replay: --real needs --speedup X (trace seconds per real second)");
     if (!real && (speedup > 0 || real_tie >= 0 || real_jobs_out))
@@ -645,6 +669,19 @@ int sim_replay (int argc, char **argv)
     p.cores_per_node = cpn;
     p.R = R;
     p.jobspecs = jobspecs;
+    /* fair share: the trace's users submit as themselves, into the banks */
+    struct sim_fairshare fs = { 0 };
+    if (priority && !strcmp (priority, "multifactor")) {
+        eddy_error_t ferr;
+        if (sim_fairshare_setup (&fs, sj, n, accounts, &ferr) < 0) {
+            sim_fairshare_cleanup (&fs);
+            eddy_cmd_die ("sim", "replay: %s", ferr.text);
+        }
+        p.userids = fs.userids;
+        p.banks = accounts ? NULL : fs.banks;
+        p.archive = fs.archive;
+        p.priority = fs.priority;
+    }
     struct progress pg = { .w0 = w0, .last = w0 };
     if (!quiet && isatty (STDERR_FILENO))
         pg.mode = PROGRESS_TTY;
@@ -680,7 +717,9 @@ int sim_replay (int argc, char **argv)
                           ft->rank == 0 ? " that can be cut, healed or restarted (not rank 0)"
                                         : "");
     }
-    if (eddy_replay_run (&p, jobs, n, res, &st, &err) < 0)
+    int rrc = eddy_replay_run (&p, jobs, n, res, &st, &err);
+    sim_fairshare_cleanup (&fs);
+    if (rrc < 0)
         eddy_cmd_die ("sim", "replay: %s", err.text);
     /* a last line, so even a replay shorter than the refresh period shows
      * where it ended */

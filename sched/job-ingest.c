@@ -273,15 +273,16 @@ static void flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *a
         goto error;
     for (int i = 0; i < b->n; i++) {
         struct sub *s = &b->subs[i];
-        json_t *deps = json_object_get (json_object_get (json_object_get (s->jobspec, "attributes"),
-                                                         "system"),
-                                        "dependencies");
+        json_t *sys = json_object_get (json_object_get (s->jobspec, "attributes"), "system");
+        json_t *deps = json_object_get (sys, "dependencies");
+        json_t *bank = json_object_get (sys, "bank");
         json_t *o = json_pack ("{s:i s:i s:i s:f s:i s:b}", "nnodes", s->nnodes, "ncores",
                                s->ncores, "ngpus", s->ngpus, "duration", s->duration, "userid",
                                (int)s->userid, "owner",
                                (eddy_msg_rolemask (s->req) & EDDY_ROLE_OWNER) != 0);
         if (!o || (s->queue && json_object_set_new (o, "queue", json_string (s->queue)) < 0)
             || (deps && json_object_set (o, "dependencies", deps) < 0)
+            || (json_is_string (bank) && json_object_set (o, "bank", bank) < 0)
             || json_array_append_new (jobs, o) < 0) {
             json_decref (o);
             goto error;

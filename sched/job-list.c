@@ -63,6 +63,7 @@ struct jrec {
     char *exc_note;     /* ...and its note (at most 127) */
     char *queue;        /* attributes.system.queue; NULL = the default queue */
     char *depend;       /* what its dependencies wait for, NULL if none */
+    char *hold;         /* why the priority plugin holds it (priority 0), or NULL */
     char *nodelist;     /* of its allocation; NULL until known */
     struct jrec *prev, *next; /* in the active or the inactive list */
 };
@@ -133,6 +134,7 @@ static void rec_free (struct jrec *r)
         free (r->exc_note);
         free (r->queue);
         free (r->depend);
+        free (r->hold);
         free (r->nodelist);
         free (r);
     }
@@ -307,8 +309,10 @@ static bool rec_apply (struct jrec *r, const char *name, double ts, json_t *ctx,
         r->state = ST_PRIORITY;
     else if (!strcmp (name, "priority")) {
         json_int_t p = 0;
-        json_unpack (ctx, "{s:I}", "priority", &p);
+        const char *why = NULL;
+        json_unpack (ctx, "{s:I s?s}", "priority", &p, "reason", &why);
         r->priority = p;
+        set_text (&r->hold, p == 0 ? why : NULL, 31);
         if (r->state < ST_SCHED)
             r->state = ST_SCHED;
     }
@@ -681,6 +685,8 @@ static const char *waiting_for (const struct jrec *r, const char *sched_why)
     case ST_SCHED:
         if (r->urgency == 0)
             return "held";
+        if (r->priority == 0 && r->hold)
+            return r->hold;
         return sched_why ? sched_why : "waiting for resources";
     default:
         return NULL;
@@ -864,7 +870,7 @@ static void find_tops (const struct joblist *jl, json_t *queues, const char *def
     t->n = 0;
     /* the active list is in submission order: a later job leads only with a higher priority */
     for (const struct jrec *r = jl->active_head; r; r = r->next) {
-        if (r->state != ST_SCHED || r->urgency == 0)
+        if (r->state != ST_SCHED || r->urgency == 0 || r->priority == 0)
             continue;
         const char *qn = queue_of (r, defname);
         int k;

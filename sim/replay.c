@@ -43,6 +43,9 @@ struct replay {
     double changed; /* virtual time of the last journal entry */
     eddy_watcher_t *feed_w;
     eddy_future_t *journal;
+    const uint32_t *userids;  /* params.userids */
+    const char *const *banks; /* params.banks */
+    eddy_u64map_t *user_h;    /* userid + 1 -> its handle */
     bool error;
     char errtext[200];
 };
@@ -82,6 +85,39 @@ static void submit_cb (eddy_future_t *f, void *arg)
     eddy_future_destroy (f);
 }
 
+/* The handle job idx is submitted through: its user's (made on first
+ * use), or the driver's own. */
+static eddy_handle_t *handle_of (struct replay *rp, size_t idx)
+{
+    if (!rp->userids || rp->userids[idx] == UINT32_MAX)
+        return rp->h;
+    uint64_t key = (uint64_t)rp->userids[idx] + 1;
+    eddy_handle_t *h = eddy_u64map_get (rp->user_h, key);
+    if (!h) {
+        h = eddy_broker_handle_create_as (eddy_sim_cluster_broker (rp->cl, 0), "replay-user",
+                                          rp->userids[idx]);
+        if (!h || eddy_u64map_put (rp->user_h, key, h) < 0) {
+            eddy_handle_destroy (h);
+            return NULL;
+        }
+    }
+    return h;
+}
+
+/* The submission of job idx, with its bank when it has one. */
+static eddy_future_t *submit_payload (struct replay *rp, size_t idx, json_t *payload)
+{
+    eddy_handle_t *h = handle_of (rp, idx);
+    json_t *sys = json_object_get (
+        json_object_get (json_object_get (payload, "jobspec"), "attributes"), "system");
+    eddy_future_t *f = NULL;
+    if (h && sys && (!rp->banks || !rp->banks[idx]
+                     || json_object_set_new (sys, "bank", json_string (rp->banks[idx])) == 0))
+        f = eddy_rpc (h, "job-ingest.submit", payload, EDDY_NODEID_ANY, 0);
+    json_decref (payload);
+    return f;
+}
+
 /* A workload job's own jobspec, with what every replayed job carries: its
  * run duration for the sim exec backend and the index the journal maps
  * back to the input.
@@ -109,7 +145,11 @@ static eddy_future_t *submit_jobspec (struct replay *rp, size_t idx)
         } else if (json_object_set (attrs, key, v) < 0)
             goto done;
     }
-    f = eddy_rpc_pack (rp->h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:O}", "jobspec", js);
+    if (rp->userids || rp->banks)
+        f = submit_payload (rp, idx, json_pack ("{s:O}", "jobspec", js));
+    else
+        f = eddy_rpc_pack (rp->h, "job-ingest.submit", EDDY_NODEID_ANY, 0, "{s:O}", "jobspec",
+                           js);
 done:
     json_decref (extra);
     json_decref (js);
@@ -128,7 +168,17 @@ static void submit_job (struct replay *rp, size_t idx)
     if (rp->jobspecs && rp->jobspecs[idx]) {
         f = submit_jobspec (rp, idx);
         json_decref (duration);
-    } else
+    } else if (rp->userids || rp->banks)
+        f = submit_payload (
+            rp, idx,
+            json_pack ("{s:{s:i s:[{s:s s:i s:s s:[{s:s s:i}]}] s:[{s:[s] s:s s:{s:i}}] "
+                       "s:{s:{s:o s:{s:{s:f}}} s:{s:{s:I s:I}}}}}",
+                       "jobspec", "version", 1, "resources", "type", "slot", "count", j->procs,
+                       "label", "task", "with", "type", "core", "count", 1, "tasks", "command",
+                       "swf-job", "slot", "task", "count", "per_slot", 1, "attributes", "system",
+                       "duration", duration, "exec", "test", "run_duration", j->run, "user", "swf",
+                       "id", (json_int_t)j->id, "index", (json_int_t)idx));
+    else
         f = eddy_rpc_pack (
         rp->h, "job-ingest.submit", EDDY_NODEID_ANY, 0,
         "{s:{s:i s:[{s:s s:i s:s s:[{s:s s:i}]}] s:[{s:[s] s:s s:{s:i}}] "
@@ -297,14 +347,20 @@ static int load_stack (struct replay *rp, const struct eddy_replay_params *p, ed
              * and rarely read): a quarter of the default budget, measured
              * as fast on RICC and KTH-SP2, schedules the same */
             args = json_pack ("{s:I}", "cache-max-bytes", (json_int_t)REPLAY_KVS_CACHE_BYTES);
-        else if (!strcmp (stack[i], "job-manager"))
+        else if (!strcmp (stack[i], "job-manager")) {
             /* a replay keeps no finished job: results come from the journal */
             args = json_pack ("{s:i s:i}", "inactive_remember", 0, "purge_count", 0);
+            if (args && p->priority)
+                json_object_set (args, "priority", p->priority);
+        }
         int rc = eddy_broker_add_initial_module (b0, stack[i], args);
         json_decref (args);
         if (rc < 0)
             return eddy_error_set (err, "out of memory");
     }
+    /* fair share: the archive's usage feeds the job manager's priorities */
+    if (p->archive && eddy_broker_add_initial_module (b0, "job-archive", p->archive) < 0)
+        return eddy_error_set (err, "out of memory");
     return 0;
 }
 
@@ -428,7 +484,7 @@ int eddy_replay_run (const struct eddy_replay_params *p,
                      eddy_error_t *err)
 {
     struct replay rp = { .jobs = jobs, .jobspecs = p->jobspecs, .n = n, .out = out,
-                         .requeue = p->requeue };
+                         .requeue = p->requeue, .userids = p->userids, .banks = p->banks };
     struct eddy_sim_cluster_params cp = {
         .size = p->nodes, .fanout = p->fanout, .latency = p->latency, .jitter = p->jitter,
         .seed = p->seed, .modules = p->modules, .nest_policy = p->policy,
@@ -456,7 +512,8 @@ int eddy_replay_run (const struct eddy_replay_params *p,
     }
     if (!(rp.order = calloc (n ? n : 1, sizeof (size_t))) || !(rp.ids = eddy_u64map_create ())
         || !(rp.drains = eddy_u64map_create ())
-        || !(rp.pending = eddy_u64map_create ())) {
+        || !(rp.pending = eddy_u64map_create ())
+        || (p->userids && !(rp.user_h = eddy_u64map_create ()))) {
         eddy_error_set (err, "out of memory");
         goto done;
     }
@@ -630,6 +687,12 @@ done:
     eddy_u64map_destroy (rp.drains);
     eddy_watcher_destroy (rp.feed_w);
     eddy_future_destroy (rp.journal);
+    if (rp.user_h) {
+        for (size_t i = 0; rp.userids && i < n && eddy_u64map_count (rp.user_h) > 0; i++)
+            if (rp.userids[i] != UINT32_MAX)
+                eddy_handle_destroy (eddy_u64map_remove (rp.user_h, (uint64_t)rp.userids[i] + 1));
+        eddy_u64map_destroy (rp.user_h);
+    }
     eddy_handle_destroy (rp.h);
     eddy_sim_cluster_destroy (rp.cl);
     eddy_u64map_destroy (rp.ids);

@@ -114,6 +114,18 @@ struct eddy_replay_params {
      * Slurm's requeue): it runs its whole run time again; its result is
      * its last attempt's, its wait counted from its trace submit time */
     bool requeue;
+    /* may be NULL, or n entries in input order: job i is submitted by a
+     * handle that speaks as this user (a guest; one handle per user), as
+     * a connection of that user would; UINT32_MAX: the driver's own */
+    const uint32_t *userids;
+    /* may be NULL, or n entries (NULL: none): attributes.system.bank */
+    const char *const *banks;
+    /* may be NULL: the job manager's priority table ({"plugin":
+     * "multifactor", ...}, [job-manager.priority]'s keys) */
+    json_t *priority;
+    /* may be NULL: job-archive is loaded on rank 0 with these args
+     * ({"dbpath", "period", "accounting": {...}}) */
+    json_t *archive;
 };
 
 struct eddy_replay_stats {

@@ -313,6 +313,21 @@ eddy_handle_t *eddy_broker_handle_create (eddy_broker_t *b, const char *name)
     return nh;
 }
 
+eddy_handle_t *eddy_broker_handle_create_as (eddy_broker_t *b, const char *name, uint32_t userid)
+{
+    if (userid == b->owner) {
+        errno = EINVAL;
+        return NULL;
+    }
+    eddy_handle_t *h = eddy_broker_handle_create (b, name);
+    if (h) {
+        struct module_inst *mi = b->mods[b->nmods - 1];
+        mi->guest = true;
+        mi->guest_userid = userid;
+    }
+    return h;
+}
+
 /* Make m safe to modify: copy it if anyone else holds a reference. */
 static eddy_msg_t *writable (const eddy_msg_t *msg)
 {
@@ -331,8 +346,12 @@ static int local_send (void *impl, const eddy_msg_t *msg)
     case EDDY_MSGTYPE_REQUEST:
         if (!(m = eddy_msg_copy (msg, true)))
             return -1;
-        /* modules act with the instance owner's authority */
-        eddy_msg_set_cred (m, b->owner, EDDY_ROLE_OWNER);
+        /* modules act with the instance owner's authority; a guest
+         * driver handle with its user's */
+        if (mi->guest)
+            eddy_msg_set_cred (m, mi->guest_userid, EDDY_ROLE_USER);
+        else
+            eddy_msg_set_cred (m, b->owner, EDDY_ROLE_OWNER);
         if (eddy_msg_route_push (m, EDDY_ROUTE (EDDY_ROUTE_MODULE, mi->idx)) < 0) {
             eddy_msg_decref (m);
             return -1;

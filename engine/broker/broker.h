@@ -160,6 +160,11 @@ int eddy_broker_exit_code (eddy_broker_t *b);
  * drivers (the simulator, tests).  Destroy it with eddy_handle_destroy ().
  */
 eddy_handle_t *eddy_broker_handle_create (eddy_broker_t *b, const char *name);
+/* The same, but its requests carry userid with the guest role, as a
+ * connection of that user would (the simulator's replay of a trace's
+ * users).  userid must not be the owner's (EINVAL).
+ */
+eddy_handle_t *eddy_broker_handle_create_as (eddy_broker_t *b, const char *name, uint32_t userid);
 
 /* Logging into the broker's ring buffer (and the sink, if set).  level is a
  * syslog level; name is the component ("broker", "overlay", a module).

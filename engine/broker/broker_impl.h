@@ -59,6 +59,8 @@ struct module_inst {
     void *ctx;
     eddy_broker_t *b;
     bool driver; /* owned by an in-process driver, not by the broker */
+    bool guest;  /* a driver's handle that speaks as guest_userid */
+    uint32_t guest_userid;
 };
 
 struct delivery {

@@ -527,6 +527,8 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-manager.queue-set", jobmgr_queue_set_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.queue-status", jobmgr_queue_status_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.validate", jobmgr_validate_cb, EDDY_ROLE_OWNER },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.priority-update", jobmgr_priority_update_cb, EDDY_ROLE_OWNER },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.priority-info", jobmgr_priority_info_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "disconnect", disconnect_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "config.reload", config_cb, EDDY_ROLE_OWNER },
     EDDY_MSGHANDLER_TABLE_END,
@@ -563,6 +565,7 @@ static void jm_unload (void *ctx)
     free (jm->ring);
     jobmgr_purge_destroy (jm);
     jobmgr_perilog_destroy (jm);
+    jobmgr_priority_destroy (jm);
     jobmgr_commit_destroy (jm);
     eddy_held_fail (&jm->journal_wait, jm->h, ENOSYS, "job-manager unloaded");
     free (jm->jfrom);
@@ -611,7 +614,10 @@ static int jm_load (eddy_handle_t *h, json_t *args, void **ctx)
         return -1;
     }
     if (jobmgr_queues_configure (jm, conf, text, sizeof (text)) < 0
-        || jobmgr_perilog_configure (jm, conf, text, sizeof (text)) < 0) {
+        || jobmgr_perilog_configure (jm, conf, text, sizeof (text)) < 0
+        /* the module args' priority table (a replay's) wins over [job-manager.priority] */
+        || jobmgr_priority_configure (jm, args && json_object_get (args, "priority") ? args : conf,
+                                      text, sizeof (text)) < 0) {
         eddy_log (h, LOG_ERR, "%s", text);
         jmq_set_clear (&jm->queues);
         free (jm);

@@ -74,6 +74,9 @@ struct job {
     struct plrun *plrun;  /* perilog.c: the prolog or epilog in flight */
 
     struct jdeps *deps;   /* depend.c: its dependencies, once looked at */
+    int prio_ncores;      /* priority.c: its cores (0: not known yet, -1: none) */
+    char *prio_bank;      /* priority.c: attributes.system.bank ("" none; NULL not read yet) */
+    const char *prio_reason; /* priority.c: why it is held (a static string) */
     eddy_future_t *alloc_f;
     eddy_future_t *exec_f;
     struct waiter *waiters;
@@ -181,6 +184,7 @@ struct jobmgr {
     uint64_t events_posted;
     uint64_t jobs_inactive;
     struct plconf perilog[2]; /* PL_PROLOG, PL_EPILOG */
+    struct jmprio *prio;      /* priority.c: the plugin in force (NULL: urgency) */
 };
 
 /* What a stored eventlog says about a job (replay.c). */
@@ -304,6 +308,28 @@ bool jobmgr_perilog_ready (struct jobmgr *jm, struct job *job, int which);
 int jobmgr_perilog_configure (struct jobmgr *jm, const json_t *conf, char *text, size_t len);
 void jobmgr_perilog_destroy (struct jobmgr *jm);
 void jobmgr_perilog_free (struct job *job);
+
+/* priority.c: the priority plugin ([job-manager.priority]).  context ()
+ * is a job's priority entry's context ({priority, reason?}) as the plugin
+ * computes it now (HOLD and EXPEDITE absolute); reapply () posts it again
+ * for a job in SCHED if it changed (and tells the scheduler); changed ()
+ * asks for every pending job's to be recomputed before the reactor
+ * sleeps (a job started or ended: the limits moved).  validate () refuses
+ * a submission (-1 + text) the plugin would never run.  The request
+ * handlers: job-manager.priority-update (from job-archive) and
+ * job-manager.priority-info.
+ */
+int jobmgr_priority_configure (struct jobmgr *jm, const json_t *conf, char *text, size_t len);
+void jobmgr_priority_destroy (struct jobmgr *jm);
+json_t *jobmgr_priority_context (struct jobmgr *jm, struct job *job);
+void jobmgr_priority_reapply (struct jobmgr *jm, struct job *job);
+void jobmgr_priority_changed (struct jobmgr *jm);
+int jobmgr_priority_validate (struct jobmgr *jm, int userid, const char *bank, json_t *batch,
+                              char *text, size_t len);
+void jobmgr_priority_update_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
+                                void *arg);
+void jobmgr_priority_info_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg,
+                              void *arg);
 
 /* events.c: an active job's eventlog entries, kept encoded.
  * append () adds one entry (0, or -1 + ENOMEM/EINVAL/EOVERFLOW, the log

@@ -48,6 +48,7 @@ void job_destroy (struct job *job)
         json_decref (job->jobspec);
         free (job->jobspec_text);
         free (job->queue);
+        free (job->prio_bank);
         json_decref (job->R);
         job_events_free (job);
         while (job->waiters) {
@@ -101,15 +102,6 @@ void job_jobspec_compact (struct job *job)
     }
 }
 
-static uint32_t priority_of (int urgency)
-{
-    if (urgency <= 0)
-        return 0; /* held */
-    if (urgency >= 31)
-        return UINT32_MAX; /* expedited */
-    return (uint32_t)urgency;
-}
-
 /* nrunning counts jobs that hold (or held, until clean) resources: RUN,
  * and CLEANUP reached from RUN; a job canceled before it ran passes
  * through CLEANUP without counting.
@@ -123,6 +115,8 @@ static void set_state (struct jobmgr *jm, struct job *job, job_state_t s)
     }
     else if (s == JOB_RUN || (s == JOB_CLEANUP && job->state == JOB_RUN))
         jobmgr_count_running (jm, job);
+    if (s == JOB_RUN || s == JOB_INACTIVE || (s == JOB_CLEANUP && job->state == JOB_SCHED))
+        jobmgr_priority_changed (jm); /* the running-jobs limits moved */
     job->state = s;
 }
 
@@ -565,8 +559,7 @@ void job_action (struct jobmgr *jm, struct job *job)
                 job_post (jm, job, "depend", NULL);
             continue;
         case JOB_PRIORITY:
-            job_post (jm, job, "priority",
-                      json_pack ("{s:I}", "priority", (json_int_t)priority_of (job->urgency)));
+            job_post (jm, job, "priority", jobmgr_priority_context (jm, job));
             continue;
         case JOB_SCHED: {
             struct jmq *q = job_queue (jm, job);
@@ -666,22 +659,13 @@ int job_raise (struct jobmgr *jm, struct job *job, const char *type, int severit
 }
 
 /* A stored urgency is in force: the priority follows (in SCHED; DEPEND
- * and PRIORITY compute it later; RUN and after: too late).
+ * and PRIORITY compute it later; RUN and after: too late).  The plugin
+ * computes it (priority.c).
  */
 void job_urgency_apply (struct jobmgr *jm, struct job *job, int urgency)
 {
     job->urgency = urgency;
-    if (job->state != JOB_SCHED)
-        return;
-    uint32_t p = priority_of (urgency);
-    if (p == job->priority)
-        return;
-    job_post (jm, job, "priority", json_pack ("{s:I}", "priority", (json_int_t)p));
-    if (job->alloc_pending && p > 0) {
-        eddy_future_destroy (eddy_rpc_pack (jm->h, "sched.prioritize", EDDY_NODEID_ANY,
-                                            EDDY_RPC_NORESPONSE, "{s:[[I,I]]}", "jobs",
-                                            (json_int_t)job->id, (json_int_t)p));
-    }
+    jobmgr_priority_reapply (jm, job);
 }
 
 /* ---- requests: acted on once stored ---- */

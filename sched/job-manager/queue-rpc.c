@@ -259,7 +259,7 @@ void jobmgr_validate_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_ms
     struct jobmgr *jm = arg;
     if (jobmgr_defer (jm, msg))
         return;
-    json_t *jobs, *o, *errors;
+    json_t *jobs, *o, *errors, *batch = NULL;
     size_t i;
     char text[256];
 
@@ -269,30 +269,33 @@ void jobmgr_validate_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_ms
         eddy_respond_error (h, msg, EPROTO, "job-manager.validate: expected {jobs}");
         return;
     }
-    if (!(errors = json_array ()))
+    if (!(errors = json_array ()) || !(batch = json_object ()))
         goto nomem;
     json_array_foreach (jobs, i, o) {
-        const char *name = NULL;
+        const char *name = NULL, *bank = NULL;
         int nnodes = 0, ncores = 0, ngpus = 0, userid = -1, owner = 0;
         double duration = 0;
         struct jmq *q;
         json_t *e = json_null (), *deps = NULL;
-        if (json_unpack (o, "{s?s s?i s?i s?i s?F s?o s?i s?b}", "queue", &name, "nnodes", &nnodes,
-                         "ncores", &ncores, "ngpus", &ngpus, "duration", &duration,
-                         "dependencies", &deps, "userid", &userid, "owner", &owner)
+        if (json_unpack (o, "{s?s s?i s?i s?i s?F s?o s?i s?b s?s}", "queue", &name, "nnodes",
+                         &nnodes, "ncores", &ncores, "ngpus", &ngpus, "duration", &duration,
+                         "dependencies", &deps, "userid", &userid, "owner", &owner, "bank", &bank)
             < 0)
             e = json_string ("job-manager.validate: malformed job");
         else if (!(q = jmq_lookup (&jm->queues, name, text, sizeof (text)))
                  || jmq_admit (q, nnodes, ncores, ngpus, duration, text, sizeof (text)) < 0
                  || (deps && jobmgr_depend_validate (jm, deps, userid, owner, text,
-                                                     sizeof (text)) < 0))
+                                                     sizeof (text)) < 0)
+                 || jobmgr_priority_validate (jm, userid, bank, batch, text, sizeof (text)) < 0)
             e = json_string (text);
         if (json_array_append_new (errors, e) < 0)
             goto nomem;
     }
+    json_decref (batch);
     eddy_respond_pack (h, msg, "{s:o}", "errors", errors);
     return;
 nomem:
+    json_decref (batch);
     json_decref (errors);
     eddy_respond_error (h, msg, ENOMEM, NULL);
 }

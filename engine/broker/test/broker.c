@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/future.h"
 #include "test/support/world.h"
@@ -86,6 +87,51 @@ static void attributes_get_set_and_refuse (void **state)
     assert_string_equal (eddy_broker_attr_get (w->b[2], "tbon.parent"), "0");
     assert_string_equal (eddy_broker_attr_get (w->b[0], "tbon.parent"), "-1");
     assert_string_equal (eddy_broker_attr_get (w->b[6], "broker.state"), "run");
+    eddy_handle_destroy (h);
+}
+
+static void who_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    eddy_respond_pack (h, msg, "{s:I s:b}", "userid", (json_int_t)eddy_msg_userid (msg), "owner",
+                       (eddy_msg_rolemask (msg) & EDDY_ROLE_OWNER) != 0);
+}
+
+/* A driver's handle made as a user speaks as that guest: a service sees
+ * its userid without the owner role, and owner-only services refuse it. */
+static void guest_driver_handle_speaks_as_its_user (void **state)
+{
+    struct world *w = *state;
+    eddy_handle_t *h = eddy_broker_handle_create (w->b[0], "t");
+    eddy_future_t *f;
+    json_int_t uid;
+    int owner;
+
+    errno = 0;
+    assert_null (eddy_broker_handle_create_as (w->b[0], "g", (uint32_t)getuid ()));
+    assert_int_equal (errno, EINVAL);
+    eddy_handle_t *g = eddy_broker_handle_create_as (w->b[0], "g", 4242);
+    assert_non_null (g);
+    assert_int_equal (eddy_service_register (h, "who"), 0);
+    eddy_msg_handler_t *mh = eddy_msg_handler_create (h, EDDY_MSGTYPE_REQUEST, "who.ami", who_cb,
+                                                      NULL);
+    eddy_msg_handler_set_rolemask (mh, EDDY_ROLE_ALL);
+    json_t *o = rpc (w, g, "who.ami", NULL, 0, &f);
+    assert_non_null (o);
+    assert_int_equal (json_unpack (o, "{s:I s:b}", "userid", &uid, "owner", &owner), 0);
+    assert_int_equal (uid, 4242);
+    assert_false (owner);
+    eddy_future_destroy (f);
+    o = rpc (w, h, "who.ami", NULL, 0, &f);
+    assert_int_equal (json_unpack (o, "{s:I s:b}", "userid", &uid, "owner", &owner), 0);
+    assert_true (owner);
+    eddy_future_destroy (f);
+    json_t *req = json_pack ("{s:s s:s}", "name", "color", "value", "red");
+    assert_null (rpc (w, g, "attr.set", req, 0, &f));
+    assert_int_equal (errno, EPERM);
+    eddy_future_destroy (f);
+    json_decref (req);
+    eddy_msg_handler_destroy (mh);
+    eddy_handle_destroy (g);
     eddy_handle_destroy (h);
 }
 
@@ -469,6 +515,7 @@ static void run_waits_until_every_rank_is_up (void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (attributes_get_set_and_refuse, setup, teardown),
+    cmocka_unit_test_setup_teardown (guest_driver_handle_speaks_as_its_user, setup, teardown),
     cmocka_unit_test_setup_teardown (modules_load_list_and_remove, setup, teardown),
     cmocka_unit_test_setup_teardown (overlay_is_full_then_lost_and_degraded, setup, teardown),
     cmocka_unit_test_setup_teardown (online_set_follows_losses, setup, teardown),
