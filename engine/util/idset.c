@@ -377,10 +377,35 @@ int eddy_idset_add (eddy_idset_t *a, const eddy_idset_t *b)
         a->n = b->n;
         return 0;
     }
-    eddy_idset_t *tmp = combine (a, b, OP_UNION);
-    if (!tmp)
+    if (!a || !b) {
+        errno = EINVAL;
         return -1;
-    take (a, tmp);
+    }
+    if (a == b)
+        return 0;
+    /* in place, with no second set: a's ranges move to the end of its
+     * array and the merge writes from the front, never past what it has
+     * still to read (the overlay unions its children's sets at every
+     * report of every rank) */
+    size_t na = a->n, nb = b->n;
+    if (na > SIZE_MAX - nb || reserve (a, na + nb) < 0)
+        return -1;
+    memmove (a->r + nb, a->r, na * sizeof (a->r[0]));
+    size_t i = nb, j = 0, w = 0;
+    while (i < nb + na || j < nb) {
+        struct range x;
+        if (j >= nb || (i < nb + na && a->r[i].lo <= b->r[j].lo))
+            x = a->r[i++];
+        else
+            x = b->r[j++];
+        if (w > 0 && (uint64_t)a->r[w - 1].hi + 1 >= x.lo) {
+            if (x.hi > a->r[w - 1].hi)
+                a->r[w - 1].hi = x.hi;
+        }
+        else
+            a->r[w++] = x;
+    }
+    a->n = w;
     return 0;
 }
 
