@@ -59,6 +59,43 @@ static int get_int (const json_t *o, const char *key, bool optional, json_int_t 
     return 0;
 }
 
+/* A string value for a payload.  The values every broker sends alike
+ * (the status names, the version, "", the last host name) are kept once
+ * for the process and shared by reference: a million hellos and reports
+ * then do not each copy them.  Payloads are not changed once sent, and the
+ * broker runs in one thread.  A new reference, or NULL (ENOMEM).
+ */
+static json_t *shared_string (const char *s)
+{
+    static json_t *kept[EDDY_SUBTREE_OFFLINE + 3];
+    static json_t *last_host;
+    int i;
+
+    for (i = 0; i <= EDDY_SUBTREE_OFFLINE; i++)
+        if (!strcmp (s, status_names[i]))
+            break;
+    if (i > EDDY_SUBTREE_OFFLINE) {
+        if (!*s)
+            i = EDDY_SUBTREE_OFFLINE + 1;
+        else if (!strcmp (s, PACKAGE_VERSION))
+            i = EDDY_SUBTREE_OFFLINE + 2;
+        else {
+            /* a host name: the same on every virtual broker */
+            if (!last_host || strcmp (json_string_value (last_host), s) != 0) {
+                json_t *v = json_string (s);
+                if (!v)
+                    return NULL;
+                json_decref (last_host);
+                last_host = v;
+            }
+            return json_incref (last_host);
+        }
+    }
+    if (!kept[i] && !(kept[i] = json_string_nocheck (s)))
+        return NULL;
+    return json_incref (kept[i]);
+}
+
 /* Set KEY (a literal) to V, stolen; V NULL (out of memory) fails. */
 static int put (json_t *o, const char *key, json_t *v)
 {
@@ -202,12 +239,71 @@ error:
     return NULL;
 }
 
+struct span {
+    unsigned lo, hi;
+};
+
+static int span_cmp (const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* overlay_online_set () as text (eddy_idset_encode with EDDY_IDSET_RANGE),
+ * computed at every report of every rank: the ranges of this broker and
+ * of its children's sets are merged straight into the text, with no set
+ * built and freed each time.  NULL + ENOMEM.
+ */
 static char *online_text (eddy_broker_t *b)
 {
-    eddy_idset_t *ids = overlay_online_set (b);
-    char *s = ids ? eddy_idset_encode (ids, EDDY_IDSET_RANGE) : NULL;
-    eddy_idset_destroy (ids);
-    return s;
+    struct span local[32], *v = local;
+    size_t n = b->state >= EDDY_STATE_QUORUM ? 1 : 0;
+    char text[32 * 22 + 1], *s, *heap = NULL, *out = NULL;
+
+    for (uint32_t i = 0; i < b->nchildren; i++)
+        if (b->children[i].connected && b->children[i].online_ids)
+            n += eddy_idset_range_count (b->children[i].online_ids);
+    if (n > sizeof (local) / sizeof (local[0]) && !(v = calloc (n, sizeof (v[0]))))
+        return NULL;
+    size_t k = 0;
+    if (b->state >= EDDY_STATE_QUORUM)
+        v[k++] = (struct span){ b->rank, b->rank };
+    for (uint32_t i = 0; i < b->nchildren; i++) {
+        const eddy_idset_t *ids = b->children[i].online_ids;
+        size_t m = b->children[i].connected && ids ? eddy_idset_range_count (ids) : 0;
+        for (size_t j = 0; j < m; j++, k++)
+            eddy_idset_range_get (ids, j, &v[k].lo, &v[k].hi);
+    }
+    qsort (v, k, sizeof (v[0]), span_cmp);
+    /* each range at most "4294967294-4294967294,"; the text is written
+     * on the stack and copied at its size, so that the heap sees small
+     * blocks of the sizes it just freed, not one of the worst case */
+    if (k * 22 + 1 <= sizeof (text))
+        s = text;
+    else if (!(s = heap = malloc (k * 22 + 1)))
+        goto done;
+    size_t len = 0, w = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (w > 0 && (uint64_t)v[w - 1].hi + 1 >= v[i].lo) {
+            if (v[i].hi > v[w - 1].hi)
+                v[w - 1].hi = v[i].hi;
+        }
+        else
+            v[w++] = v[i];
+    }
+    s[0] = '\0';
+    for (size_t i = 0; i < w; i++) {
+        const char *sep = i ? "," : "";
+        if (v[i].hi == v[i].lo)
+            len += sprintf (s + len, "%s%u", sep, v[i].lo);
+        else
+            len += sprintf (s + len, "%s%u-%u", sep, v[i].lo, v[i].hi);
+    }
+    out = heap ? heap : strdup (text);
+done:
+    if (v != local)
+        free (v);
+    return out;
 }
 
 /* The torpid ranks of this subtree: connected children silent for
@@ -413,10 +509,10 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
         return;
     }
     json_t *o = json_object ();
-    if (o && (put (o, "status", json_string_nocheck (eddy_subtree_status_name (s))) < 0
+    if (o && (put (o, "status", shared_string (eddy_subtree_status_name (s))) < 0
               || put (o, "online", json_integer (online)) < 0
               || put (o, "ranks", json_string_nocheck (ranks)) < 0
-              || put (o, "torpid", json_string_nocheck (torpid)) < 0)) {
+              || put (o, "torpid", shared_string (torpid)) < 0)) {
         json_decref (o);
         o = NULL;
     }
@@ -583,13 +679,14 @@ void overlay_send_hello (eddy_broker_t *b)
     char *ranks = online_text (b);
     json_t *o = json_object ();
     if (o && (put (o, "rank", json_integer (b->rank)) < 0
-              || put (o, "version", json_string_nocheck (PACKAGE_VERSION)) < 0
-              || put (o, "host", json_string (host ? host : "")) < 0
+              || put (o, "version", shared_string (PACKAGE_VERSION)) < 0
+              || put (o, "host", shared_string (host ? host : "")) < 0
               || put (o, "status",
-                      json_string_nocheck (eddy_subtree_status_name (eddy_broker_subtree_status (b))))
+                      shared_string (eddy_subtree_status_name (eddy_broker_subtree_status (b))))
                      < 0
               || put (o, "online", json_integer (overlay_online (b))) < 0
-              || put (o, "ranks", json_string_nocheck (ranks ? ranks : "")) < 0
+              || put (o, "ranks", ranks && *ranks ? json_string_nocheck (ranks) : shared_string (""))
+                     < 0
               || put (o, "instance", json_integer ((json_int_t)b->instance)) < 0)) {
         json_decref (o);
         o = NULL;
