@@ -61,16 +61,37 @@ static int get_int (const json_t *o, const char *key, bool optional, json_int_t 
 
 /* A string value for a payload.  The values every broker sends alike
  * (the status names, the version, "", the last host name) are kept once
- * for the process and shared by reference: a million hellos and reports
- * then do not each copy them.  Payloads are not changed once sent, and the
- * broker runs in one thread.  A new reference, or NULL (ENOMEM).
+ * per reactor, for all the brokers on it, and shared by reference: a
+ * million virtual hellos and reports then do not each copy them.
+ * Payloads are not changed once sent.  A new reference, or NULL (ENOMEM).
  */
-static json_t *shared_string (const char *s)
+struct shared_strings {
+    json_t *kept[EDDY_SUBTREE_OFFLINE + 3]; /* status names, "", version */
+    json_t *host;
+};
+
+static void shared_strings_destroy (void *arg)
 {
-    static json_t *kept[EDDY_SUBTREE_OFFLINE + 3];
-    static json_t *last_host;
+    struct shared_strings *ss = arg;
+    for (size_t i = 0; i < sizeof (ss->kept) / sizeof (ss->kept[0]); i++)
+        json_decref (ss->kept[i]);
+    json_decref (ss->host);
+    free (ss);
+}
+
+static json_t *shared_string (eddy_broker_t *b, const char *s)
+{
+    struct shared_strings *ss = eddy_reactor_shared_get (b->r, shared_strings_destroy);
     int i;
 
+    if (!ss) {
+        if (!(ss = calloc (1, sizeof (*ss))))
+            return NULL;
+        if (eddy_reactor_shared_set (b->r, ss, shared_strings_destroy) < 0) {
+            free (ss); /* the slot holds something else: copy each time */
+            return json_string (s);
+        }
+    }
     for (i = 0; i <= EDDY_SUBTREE_OFFLINE; i++)
         if (!strcmp (s, status_names[i]))
             break;
@@ -81,19 +102,19 @@ static json_t *shared_string (const char *s)
             i = EDDY_SUBTREE_OFFLINE + 2;
         else {
             /* a host name: the same on every virtual broker */
-            if (!last_host || strcmp (json_string_value (last_host), s) != 0) {
+            if (!ss->host || strcmp (json_string_value (ss->host), s) != 0) {
                 json_t *v = json_string (s);
                 if (!v)
                     return NULL;
-                json_decref (last_host);
-                last_host = v;
+                json_decref (ss->host);
+                ss->host = v;
             }
-            return json_incref (last_host);
+            return json_incref (ss->host);
         }
     }
-    if (!kept[i] && !(kept[i] = json_string_nocheck (s)))
+    if (!ss->kept[i] && !(ss->kept[i] = json_string_nocheck (s)))
         return NULL;
-    return json_incref (kept[i]);
+    return json_incref (ss->kept[i]);
 }
 
 /* Set KEY (a literal) to V, stolen; V NULL (out of memory) fails. */
@@ -509,10 +530,10 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
         return;
     }
     json_t *o = json_object ();
-    if (o && (put (o, "status", shared_string (eddy_subtree_status_name (s))) < 0
+    if (o && (put (o, "status", shared_string (b, eddy_subtree_status_name (s))) < 0
               || put (o, "online", json_integer (online)) < 0
               || put (o, "ranks", json_string_nocheck (ranks)) < 0
-              || put (o, "torpid", shared_string (torpid)) < 0)) {
+              || put (o, "torpid", shared_string (b, torpid)) < 0)) {
         json_decref (o);
         o = NULL;
     }
@@ -679,13 +700,13 @@ void overlay_send_hello (eddy_broker_t *b)
     char *ranks = online_text (b);
     json_t *o = json_object ();
     if (o && (put (o, "rank", json_integer (b->rank)) < 0
-              || put (o, "version", shared_string (PACKAGE_VERSION)) < 0
-              || put (o, "host", shared_string (host ? host : "")) < 0
+              || put (o, "version", shared_string (b, PACKAGE_VERSION)) < 0
+              || put (o, "host", shared_string (b, host ? host : "")) < 0
               || put (o, "status",
-                      shared_string (eddy_subtree_status_name (eddy_broker_subtree_status (b))))
+                      shared_string (b, eddy_subtree_status_name (eddy_broker_subtree_status (b))))
                      < 0
               || put (o, "online", json_integer (overlay_online (b))) < 0
-              || put (o, "ranks", ranks && *ranks ? json_string_nocheck (ranks) : shared_string (""))
+              || put (o, "ranks", ranks && *ranks ? json_string_nocheck (ranks) : shared_string (b, ""))
                      < 0
               || put (o, "instance", json_integer ((json_int_t)b->instance)) < 0)) {
         json_decref (o);
