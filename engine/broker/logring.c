@@ -9,7 +9,7 @@
 
 static int grow (eddy_broker_t *b)
 {
-    uint32_t cap = b->ring_cap ? b->ring_cap * 2 : 8;
+    uint32_t cap = b->ring_cap ? b->ring_cap * 2 : 4; /* a leaf broker logs 3 lines booting */
     if (cap > b->ring_size)
         cap = b->ring_size;
     struct logent *p = malloc (cap * sizeof (*p));
