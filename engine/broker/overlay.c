@@ -388,7 +388,18 @@ static void set_child_torpid (eddy_broker_t *b, struct child *c, const char *tex
  */
 static void set_child_online (eddy_broker_t *b, struct child *c, const char *text)
 {
-    eddy_idset_t *ids = text && *text ? eddy_idset_decode (text, NULL) : NULL;
+    eddy_idset_t *ids = NULL;
+
+    if (text && *text) {
+        /* the child's set is decoded at each of its reports: into the
+         * one it replaces, with no allocation */
+        ids = c->online_ids ? c->online_ids : eddy_idset_create ();
+        c->online_ids = NULL;
+        if (ids && eddy_idset_decode_into (ids, text, NULL) < 0) {
+            eddy_idset_destroy (ids);
+            ids = NULL;
+        }
+    }
 
     if (ids && (eddy_idset_last (ids) >= b->size || eddy_idset_count (ids) > c->subtree_size)) {
         eddy_idset_destroy (ids);

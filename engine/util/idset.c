@@ -467,13 +467,14 @@ static int parse_id (const char **pp, const char *end, unsigned *id, eddy_error_
     return 0;
 }
 
-eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err)
+/* Parse s into ids (emptied first); -1 leaves it empty. */
+static int decode_into (eddy_idset_t *ids, const char *s, eddy_error_t *err)
 {
-    eddy_idset_t *ids = NULL;
+    ids->n = 0;
     if (!s) {
         errno = EINVAL;
         eddy_error_set (err, "idset string is NULL");
-        return NULL;
+        return -1;
     }
     const char *p = s;
     const char *end = s + strlen (s);
@@ -481,7 +482,7 @@ eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err)
         if (end[-1] != ']' || end - p < 2) {
             errno = EINVAL;
             eddy_error_set (err, "unbalanced bracket in idset");
-            return NULL;
+            return -1;
         }
         p++;
         end--;
@@ -490,11 +491,9 @@ eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err)
         if (*q == '[' || *q == ']') {
             errno = EINVAL;
             eddy_error_set (err, "misplaced bracket in idset");
-            return NULL;
+            return -1;
         }
     }
-    if (!(ids = eddy_idset_create ()))
-        goto nomem;
     while (p < end) {
         unsigned lo, hi;
         if (parse_id (&p, end, &lo, err) < 0)
@@ -531,13 +530,42 @@ eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err)
             }
         }
     }
-    return ids;
+    return 0;
 nomem:
     eddy_error_set (err, "out of memory");
     errno = ENOMEM;
 error:
-    eddy_idset_destroy (ids);
-    return NULL;
+    ids->n = 0;
+    return -1;
+}
+
+eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err)
+{
+    eddy_idset_t *ids;
+    if (!s) {
+        errno = EINVAL;
+        eddy_error_set (err, "idset string is NULL");
+        return NULL;
+    }
+    if (!(ids = eddy_idset_create ())) {
+        eddy_error_set (err, "out of memory");
+        return NULL;
+    }
+    if (decode_into (ids, s, err) < 0) {
+        eddy_idset_destroy (ids);
+        return NULL;
+    }
+    return ids;
+}
+
+int eddy_idset_decode_into (eddy_idset_t *ids, const char *s, eddy_error_t *err)
+{
+    if (!ids) {
+        errno = EINVAL;
+        eddy_error_set (err, "idset is NULL");
+        return -1;
+    }
+    return decode_into (ids, s, err);
 }
 
 /* Encoding: a growing buffer with explicit overflow checks. */

@@ -281,6 +281,30 @@ static void in_place_add_matches_union (void **state)
     eddy_idset_destroy (b);
 }
 
+/* decode_into replaces the members, and a bad string leaves the set empty. */
+static void decode_into_replaces_members (void **state)
+{
+    eddy_idset_t *ids = dec ("0-100,200");
+
+    (void)state;
+    assert_int_equal (eddy_idset_decode_into (ids, "3,5-9", NULL), 0);
+    assert_encodes (ids, EDDY_IDSET_RANGE, "3,5-9");
+    assert_int_equal (eddy_idset_decode_into (ids, "[1-2]", NULL), 0);
+    assert_encodes (ids, EDDY_IDSET_RANGE, "1-2");
+    eddy_error_t err;
+    errno = 0;
+    assert_int_equal (eddy_idset_decode_into (ids, "4,2", &err), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_true (eddy_idset_empty (ids));
+    assert_int_equal (eddy_idset_decode_into (ids, "", NULL), 0);
+    assert_true (eddy_idset_empty (ids));
+    errno = 0;
+    assert_int_equal (eddy_idset_decode_into (NULL, "1", NULL), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (eddy_idset_decode_into (ids, NULL, NULL), -1);
+    eddy_idset_destroy (ids);
+}
+
 static void destroy_null_keeps_errno (void **state)
 {
     errno = ENOENT;
@@ -305,6 +329,7 @@ int main (void)
         cmocka_unit_test (set_algebra),
         cmocka_unit_test (in_place_algebra_with_empty_sets_and_counts),
         cmocka_unit_test (in_place_add_matches_union),
+        cmocka_unit_test (decode_into_replaces_members),
         cmocka_unit_test (destroy_null_keeps_errno),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
