@@ -101,7 +101,8 @@ static json_t *shared_string (eddy_broker_t *b, const char *s)
         else if (!strcmp (s, PACKAGE_VERSION))
             i = EDDY_SUBTREE_OFFLINE + 2;
         else {
-            /* a host name: the same on every virtual broker */
+            /* the host name (the only other caller): the same on every
+             * virtual broker */
             if (!ss->host || strcmp (json_string_value (ss->host), s) != 0) {
                 json_t *v = json_string (s);
                 if (!v)
@@ -544,7 +545,8 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
     if (o && (put (o, "status", shared_string (b, eddy_subtree_status_name (s))) < 0
               || put (o, "online", json_integer (online)) < 0
               || put (o, "ranks", json_string_nocheck (ranks)) < 0
-              || put (o, "torpid", shared_string (b, torpid)) < 0)) {
+              || put (o, "torpid", *torpid ? json_string_nocheck (torpid) : shared_string (b, ""))
+                     < 0)) {
         json_decref (o);
         o = NULL;
     }
