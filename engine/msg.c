@@ -21,7 +21,16 @@ struct eddy_msg {
     uint64_t *route;
     uint16_t nroute;
     uint16_t route_cap;
+    char tbuf[]; /* the topic given at creation, in the message's own block */
 };
+
+/* A topic other than the one kept in tbuf is the message's own allocation. */
+static void topic_free (eddy_msg_t *msg)
+{
+    if (msg->topic != msg->tbuf)
+        free (msg->topic);
+    msg->topic = NULL;
+}
 
 static bool valid_type (int type)
 {
@@ -45,19 +54,22 @@ eddy_msg_t *eddy_msg_create (eddy_msgtype_t type, const char *topic)
 {
     eddy_msg_t *msg;
 
-    if (!valid_type (type) || (topic && !valid_topic (topic, strlen (topic)))) {
+    size_t tlen = topic ? strlen (topic) : 0;
+
+    if (!valid_type (type) || (topic && !valid_topic (topic, tlen))) {
         errno = EINVAL;
         return NULL;
     }
-    if (!(msg = calloc (1, sizeof (*msg))))
+    /* one allocation for the message and its topic */
+    if (!(msg = calloc (1, sizeof (*msg) + (tlen ? tlen + 1 : 0))))
         return NULL;
     msg->refcount = 1;
     msg->type = type;
     msg->nodeid = EDDY_NODEID_ANY;
     msg->userid = EDDY_USERID_UNKNOWN;
-    if (topic && *topic && !(msg->topic = strdup (topic))) {
-        free (msg);
-        return NULL;
+    if (tlen) {
+        memcpy (msg->tbuf, topic, tlen + 1);
+        msg->topic = msg->tbuf;
     }
     return msg;
 }
@@ -75,7 +87,7 @@ void eddy_msg_decref (const eddy_msg_t *cmsg)
     eddy_msg_t *msg = (eddy_msg_t *)cmsg;
     if (msg && --msg->refcount == 0) {
         int saved_errno = errno;
-        free (msg->topic);
+        topic_free (msg);
         free (msg->errstr);
         json_decref (msg->payload);
         free (msg->route);
@@ -185,7 +197,7 @@ int eddy_msg_set_topic (eddy_msg_t *msg, const char *topic)
     }
     if (topic && *topic && !(cpy = strdup (topic)))
         return -1;
-    free (msg->topic);
+    topic_free (msg);
     msg->topic = cpy;
     return 0;
 }
@@ -520,7 +532,7 @@ eddy_msg_t *eddy_msg_decode (const void *vbuf,
     if (memchr (p + tlen + 8 * nroute, '\0', elen))
         return bad (err, "error string has a NUL");
 
-    if (!(msg = calloc (1, sizeof (*msg))))
+    if (!(msg = calloc (1, sizeof (*msg) + (tlen ? tlen + 1 : 0))))
         return NULL;
     msg->refcount = 1;
     msg->type = buf[4];
@@ -532,8 +544,8 @@ eddy_msg_t *eddy_msg_decode (const void *vbuf,
     msg->seq = get32 (buf + 28);
     msg->errnum = errnum;
     if (tlen) {
-        if (!(msg->topic = strndup ((const char *)p, tlen)))
-            goto nomem;
+        memcpy (msg->tbuf, p, tlen); /* NUL-terminated by calloc */
+        msg->topic = msg->tbuf;
         p += tlen;
     }
     if (nroute) {

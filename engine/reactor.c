@@ -11,6 +11,8 @@ void eddy_reactor_destroy (eddy_reactor_t *r)
 {
     if (r) {
         int saved_errno = errno;
+        if (r->shared_destroy)
+            r->shared_destroy (r->shared);
         r->ops->destroy (r);
         errno = saved_errno;
     }
@@ -57,6 +59,26 @@ void eddy_reactor_now_update (eddy_reactor_t *r)
 double eddy_reactor_wallclock (eddy_reactor_t *r)
 {
     return r->ops->wallclock (r);
+}
+
+void *eddy_reactor_shared_get (eddy_reactor_t *r, void (*destroy) (void *))
+{
+    return destroy && r->shared_destroy == destroy ? r->shared : NULL;
+}
+
+int eddy_reactor_shared_set (eddy_reactor_t *r, void *value, void (*destroy) (void *))
+{
+    if (!destroy) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (r->shared_destroy) {
+        errno = EEXIST;
+        return -1;
+    }
+    r->shared = value;
+    r->shared_destroy = destroy;
+    return 0;
 }
 
 void eddy_reactor_set_nest (eddy_reactor_t *r, const struct eddy_nest_ops *ops, void *world)

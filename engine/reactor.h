@@ -79,6 +79,15 @@ struct eddy_stats *eddy_reactor_stats (eddy_reactor_t *r);
 /* Count one hash of len bytes (r may be NULL: nothing is counted). */
 void eddy_reactor_count_hash (eddy_reactor_t *r, size_t len);
 
+/* One value shared by the components on a reactor (the brokers of a
+ * virtual cluster share their overlay's constant payload strings), found
+ * by its destructor: get returns the value set with that destructor, or
+ * NULL; set stores it (-1 EEXIST if a value is already there).  The
+ * reactor calls the destructor when it is destroyed.
+ */
+void *eddy_reactor_shared_get (eddy_reactor_t *r, void (*destroy) (void *));
+int eddy_reactor_shared_set (eddy_reactor_t *r, void *value, void (*destroy) (void *));
+
 /* True when the backend is the simulator.  For reports and for the few
  * places that must refuse (fd watchers); never for behaviour.
  */

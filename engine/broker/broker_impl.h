@@ -47,7 +47,7 @@ struct logent {
     uint32_t seq;
     double timestamp;
     int level;
-    char *name;
+    char *name; /* owns the block: text follows name in it */
     char *text;
 };
 

@@ -41,7 +41,9 @@ static const struct conf_attr {
 
 int config_init (eddy_broker_t *b)
 {
-    if (!(b->config = json_object ()) || !(b->config_empty = json_object ()))
+    /* config_empty is made when a module first needs it: a virtual
+     * broker without modules never does */
+    if (!(b->config = json_object ()))
         return -1;
     return 0;
 }
@@ -75,7 +77,11 @@ json_t *config_module_table (eddy_broker_t *b, const struct eddy_module *m)
     json_t *t = json_object_get (b->config, name);
     json_t *o;
 
-    t = json_is_object (t) ? t : b->config_empty;
+    if (!json_is_object (t)) {
+        if (!b->config_empty && !(b->config_empty = json_object ()))
+            return NULL;
+        t = b->config_empty;
+    }
     if (!m->config_extra)
         return json_incref (t);
     /* a shallow copy: the module's own table with the extra tables in it */

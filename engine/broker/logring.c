@@ -9,7 +9,7 @@
 
 static int grow (eddy_broker_t *b)
 {
-    uint32_t cap = b->ring_cap ? b->ring_cap * 2 : 8;
+    uint32_t cap = b->ring_cap ? b->ring_cap * 2 : 4; /* a leaf broker logs 3 lines booting */
     if (cap > b->ring_size)
         cap = b->ring_size;
     struct logent *p = malloc (cap * sizeof (*p));
@@ -37,18 +37,29 @@ void logring_append (eddy_broker_t *b, int level, const char *name, const char *
     if (b->ring_count == b->ring_cap) {
         /* full: drop the oldest */
         e = &b->ring[b->ring_head];
-        free (e->name);
-        free (e->text);
+        free (e->name); /* and e->text, in the same block */
         b->ring_head = (b->ring_head + 1) % b->ring_cap;
         b->ring_count--;
     }
+    /* name and text in one block: one allocation per entry, for a
+     * million virtual brokers logging their joins */
+    if (!name)
+        name = "";
+    if (!text)
+        text = "";
+    size_t nl = strlen (name) + 1, tl = strlen (text) + 1;
+    char *p = malloc (nl + tl);
+    if (!p)
+        return;
+    memcpy (p, name, nl);
+    memcpy (p + nl, text, tl);
     e = &b->ring[(b->ring_head + b->ring_count) % b->ring_cap];
     b->ring_count++;
     e->seq = b->log_seq++;
     e->timestamp = eddy_reactor_wallclock (b->r);
     e->level = level;
-    e->name = strdup (name ? name : "");
-    e->text = strdup (text ? text : "");
+    e->name = p;
+    e->text = p + nl;
 }
 
 const struct logent *logring_get (eddy_broker_t *b, uint32_t i)
@@ -71,8 +82,7 @@ void logring_clear (eddy_broker_t *b)
 {
     for (uint32_t i = 0; i < b->ring_count; i++) {
         struct logent *e = (struct logent *)logring_get (b, i);
-        free (e->name);
-        free (e->text);
+        free (e->name); /* and e->text */
     }
     b->ring_count = 0;
     b->ring_head = 0;

@@ -24,6 +24,106 @@ const char *eddy_subtree_status_name (eddy_subtree_status_t s)
     return s <= EDDY_SUBTREE_OFFLINE ? status_names[s] : "unknown";
 }
 
+/* ---- payloads ----
+ *
+ * The overlay's controls are built and read field by field rather than
+ * with json_pack and json_unpack: those parse their format string each
+ * time and json_unpack keeps a table of the keys it has seen, for every
+ * hello, welcome and status of every rank.  The messages are the same
+ * (same keys, in the same order); a missing field, or one of the wrong
+ * type, is refused as json_unpack refused it.
+ */
+
+/* KEY's string into *out: 0; absent and optional: 0, *out untouched;
+ * absent and required, or not a string: -1. */
+static int get_str (const json_t *o, const char *key, bool optional, const char **out)
+{
+    json_t *v = json_object_get (o, key);
+    if (!v)
+        return optional ? 0 : -1;
+    if (!json_is_string (v))
+        return -1;
+    *out = json_string_value (v);
+    return 0;
+}
+
+/* The same for an integer. */
+static int get_int (const json_t *o, const char *key, bool optional, json_int_t *out)
+{
+    json_t *v = json_object_get (o, key);
+    if (!v)
+        return optional ? 0 : -1;
+    if (!json_is_integer (v))
+        return -1;
+    *out = json_integer_value (v);
+    return 0;
+}
+
+/* A string value for a payload.  The values every broker sends alike
+ * (the status names, the version, "", the last host name) are kept once
+ * per reactor, for all the brokers on it, and shared by reference: a
+ * million virtual hellos and reports then do not each copy them.
+ * Payloads are not changed once sent.  A new reference, or NULL (ENOMEM).
+ */
+struct shared_strings {
+    json_t *kept[EDDY_SUBTREE_OFFLINE + 3]; /* status names, "", version */
+    json_t *host;
+};
+
+static void shared_strings_destroy (void *arg)
+{
+    struct shared_strings *ss = arg;
+    for (size_t i = 0; i < sizeof (ss->kept) / sizeof (ss->kept[0]); i++)
+        json_decref (ss->kept[i]);
+    json_decref (ss->host);
+    free (ss);
+}
+
+static json_t *shared_string (eddy_broker_t *b, const char *s)
+{
+    struct shared_strings *ss = eddy_reactor_shared_get (b->r, shared_strings_destroy);
+    int i;
+
+    if (!ss) {
+        if (!(ss = calloc (1, sizeof (*ss))))
+            return NULL;
+        if (eddy_reactor_shared_set (b->r, ss, shared_strings_destroy) < 0) {
+            free (ss); /* the slot holds something else: copy each time */
+            return json_string (s);
+        }
+    }
+    for (i = 0; i <= EDDY_SUBTREE_OFFLINE; i++)
+        if (!strcmp (s, status_names[i]))
+            break;
+    if (i > EDDY_SUBTREE_OFFLINE) {
+        if (!*s)
+            i = EDDY_SUBTREE_OFFLINE + 1;
+        else if (!strcmp (s, PACKAGE_VERSION))
+            i = EDDY_SUBTREE_OFFLINE + 2;
+        else {
+            /* the host name (the only other caller): the same on every
+             * virtual broker */
+            if (!ss->host || strcmp (json_string_value (ss->host), s) != 0) {
+                json_t *v = json_string (s);
+                if (!v)
+                    return NULL;
+                json_decref (ss->host);
+                ss->host = v;
+            }
+            return json_incref (ss->host);
+        }
+    }
+    if (!ss->kept[i] && !(ss->kept[i] = json_string_nocheck (s)))
+        return NULL;
+    return json_incref (ss->kept[i]);
+}
+
+/* Set KEY (a literal) to V, stolen; V NULL (out of memory) fails. */
+static int put (json_t *o, const char *key, json_t *v)
+{
+    return json_object_set_new_nocheck (o, key, v);
+}
+
 static int status_parse (const char *s)
 {
     for (int i = 0; i <= EDDY_SUBTREE_OFFLINE; i++)
@@ -161,12 +261,71 @@ error:
     return NULL;
 }
 
+struct span {
+    unsigned lo, hi;
+};
+
+static int span_cmp (const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* overlay_online_set () as text (eddy_idset_encode with EDDY_IDSET_RANGE),
+ * computed at every report of every rank: the ranges of this broker and
+ * of its children's sets are merged straight into the text, with no set
+ * built and freed each time.  NULL + ENOMEM.
+ */
 static char *online_text (eddy_broker_t *b)
 {
-    eddy_idset_t *ids = overlay_online_set (b);
-    char *s = ids ? eddy_idset_encode (ids, EDDY_IDSET_RANGE) : NULL;
-    eddy_idset_destroy (ids);
-    return s;
+    struct span local[32], *v = local;
+    size_t n = b->state >= EDDY_STATE_QUORUM ? 1 : 0;
+    char text[32 * 22 + 1], *s, *heap = NULL, *out = NULL;
+
+    for (uint32_t i = 0; i < b->nchildren; i++)
+        if (b->children[i].connected && b->children[i].online_ids)
+            n += eddy_idset_range_count (b->children[i].online_ids);
+    if (n > sizeof (local) / sizeof (local[0]) && !(v = calloc (n, sizeof (v[0]))))
+        return NULL;
+    size_t k = 0;
+    if (b->state >= EDDY_STATE_QUORUM)
+        v[k++] = (struct span){ b->rank, b->rank };
+    for (uint32_t i = 0; i < b->nchildren; i++) {
+        const eddy_idset_t *ids = b->children[i].online_ids;
+        size_t m = b->children[i].connected && ids ? eddy_idset_range_count (ids) : 0;
+        for (size_t j = 0; j < m; j++, k++)
+            eddy_idset_range_get (ids, j, &v[k].lo, &v[k].hi);
+    }
+    qsort (v, k, sizeof (v[0]), span_cmp);
+    /* each range at most "4294967294-4294967294,"; the text is written
+     * on the stack and copied at its size, so that the heap sees small
+     * blocks of the sizes it just freed, not one of the worst case */
+    if (k * 22 + 1 <= sizeof (text))
+        s = text;
+    else if (!(s = heap = malloc (k * 22 + 1)))
+        goto done;
+    size_t len = 0, w = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (w > 0 && (uint64_t)v[w - 1].hi + 1 >= v[i].lo) {
+            if (v[i].hi > v[w - 1].hi)
+                v[w - 1].hi = v[i].hi;
+        }
+        else
+            v[w++] = v[i];
+    }
+    s[0] = '\0';
+    for (size_t i = 0; i < w; i++) {
+        const char *sep = i ? "," : "";
+        if (v[i].hi == v[i].lo)
+            len += sprintf (s + len, "%s%u", sep, v[i].lo);
+        else
+            len += sprintf (s + len, "%s%u-%u", sep, v[i].lo, v[i].hi);
+    }
+    out = heap ? heap : strdup (text);
+done:
+    if (v != local)
+        free (v);
+    return out;
 }
 
 /* The torpid ranks of this subtree: connected children silent for
@@ -192,6 +351,15 @@ static eddy_idset_t *torpid_set (eddy_broker_t *b)
 
 static char *torpid_text (eddy_broker_t *b)
 {
+    /* the usual case, asked at every report: nothing torpid below */
+    uint32_t i;
+    for (i = 0; i < b->nchildren; i++) {
+        struct child *c = &b->children[i];
+        if (c->connected && (c->torpid || c->torpid_ids))
+            break;
+    }
+    if (i == b->nchildren)
+        return strdup ("");
     eddy_idset_t *ids = torpid_set (b);
     char *s = ids ? eddy_idset_encode (ids, EDDY_IDSET_RANGE) : NULL;
     eddy_idset_destroy (ids);
@@ -221,7 +389,18 @@ static void set_child_torpid (eddy_broker_t *b, struct child *c, const char *tex
  */
 static void set_child_online (eddy_broker_t *b, struct child *c, const char *text)
 {
-    eddy_idset_t *ids = text && *text ? eddy_idset_decode (text, NULL) : NULL;
+    eddy_idset_t *ids = NULL;
+
+    if (text && *text) {
+        /* the child's set is decoded at each of its reports: into the
+         * one it replaces, with no allocation */
+        ids = c->online_ids ? c->online_ids : eddy_idset_create ();
+        c->online_ids = NULL;
+        if (ids && eddy_idset_decode_into (ids, text, NULL) < 0) {
+            eddy_idset_destroy (ids);
+            ids = NULL;
+        }
+    }
 
     if (ids && (eddy_idset_last (ids) >= b->size || eddy_idset_count (ids) > c->subtree_size)) {
         eddy_idset_destroy (ids);
@@ -362,8 +541,15 @@ static void report_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *
         free (torpid);
         return;
     }
-    json_t *o = json_pack ("{s:s s:i s:s s:s}", "status", eddy_subtree_status_name (s), "online",
-                           (json_int_t)online, "ranks", ranks, "torpid", torpid);
+    json_t *o = json_object ();
+    if (o && (put (o, "status", shared_string (b, eddy_subtree_status_name (s))) < 0
+              || put (o, "online", json_integer (online)) < 0
+              || put (o, "ranks", json_string_nocheck (ranks)) < 0
+              || put (o, "torpid", *torpid ? json_string_nocheck (torpid) : shared_string (b, ""))
+                     < 0)) {
+        json_decref (o);
+        o = NULL;
+    }
     if (o && broker_control_to_parent (b, "overlay.status", o) == 0) {
         b->reported = true;
         b->reported_status = s;
@@ -525,11 +711,20 @@ void overlay_send_hello (eddy_broker_t *b)
 {
     const char *host = attr_get (b, "hostname");
     char *ranks = online_text (b);
-    json_t *o = json_pack ("{s:i s:s s:s s:s s:i s:s s:I}", "rank", (json_int_t)b->rank,
-                           "version", PACKAGE_VERSION, "host", host ? host : "", "status",
-                           eddy_subtree_status_name (eddy_broker_subtree_status (b)), "online",
-                           (json_int_t)overlay_online (b), "ranks", ranks ? ranks : "",
-                           "instance", (json_int_t)b->instance);
+    json_t *o = json_object ();
+    if (o && (put (o, "rank", json_integer (b->rank)) < 0
+              || put (o, "version", shared_string (b, PACKAGE_VERSION)) < 0
+              || put (o, "host", shared_string (b, host ? host : "")) < 0
+              || put (o, "status",
+                      shared_string (b, eddy_subtree_status_name (eddy_broker_subtree_status (b))))
+                     < 0
+              || put (o, "online", json_integer (overlay_online (b))) < 0
+              || put (o, "ranks", ranks && *ranks ? json_string_nocheck (ranks) : shared_string (b, ""))
+                     < 0
+              || put (o, "instance", json_integer ((json_int_t)b->instance)) < 0)) {
+        json_decref (o);
+        o = NULL;
+    }
     free (ranks);
     if (!o || broker_control_to_parent (b, "overlay.hello", o) < 0)
         eddy_broker_log (b, LOG_ERR, "overlay", "cannot send hello to rank %u", b->parent);
@@ -580,9 +775,14 @@ void overlay_cutoff (eddy_broker_t *b)
  */
 static void send_welcome (eddy_broker_t *b, uint32_t rank)
 {
-    json_t *o = json_pack ("{s:i s:i s:O}", "seq", (json_int_t)b->event_seq, "generation",
-                           (json_int_t)b->config_gen, "config", b->config);
-    if (o && b->epoch && json_object_set_new (o, "epoch", json_integer ((json_int_t)b->epoch)) < 0) {
+    json_t *o = json_object ();
+    if (o && (put (o, "seq", json_integer (b->event_seq)) < 0
+              || put (o, "generation", json_integer (b->config_gen)) < 0
+              || json_object_set_nocheck (o, "config", b->config) < 0)) {
+        json_decref (o);
+        o = NULL;
+    }
+    if (o && b->epoch && put (o, "epoch", json_integer ((json_int_t)b->epoch)) < 0) {
         json_decref (o);
         o = NULL;
     }
@@ -592,17 +792,20 @@ static void send_welcome (eddy_broker_t *b, uint32_t rank)
 static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
 {
     int prank, online;
-    json_int_t instance = 0;
+    json_int_t instance = 0, v_rank, v_online;
     const char *version, *status, *host = "", *ranks = NULL;
     struct child *c = overlay_child (b, rank);
     json_t *o = eddy_msg_payload (msg);
 
-    if (!o || json_unpack (o, "{s:i s:s s?s s:s s:i s?s s?I}", "rank", &prank, "version",
-                           &version, "host", &host, "status", &status, "online", &online,
-                           "ranks", &ranks, "instance", &instance) < 0) {
+    if (!o || get_int (o, "rank", false, &v_rank) < 0 || get_str (o, "version", false, &version) < 0
+        || get_str (o, "host", true, &host) < 0 || get_str (o, "status", false, &status) < 0
+        || get_int (o, "online", false, &v_online) < 0 || get_str (o, "ranks", true, &ranks) < 0
+        || get_int (o, "instance", true, &instance) < 0) {
         eddy_broker_log (b, LOG_ERR, "overlay", "malformed hello from rank %u", rank);
         return;
     }
+    prank = (int)v_rank; /* as json_unpack's "i" */
+    online = (int)v_online;
     if (!c || (uint32_t)prank != rank) {
         eddy_broker_log (b, LOG_ERR, "overlay", "refusing hello from rank %u: not a child of rank %u",
                          rank, b->rank);
@@ -701,13 +904,16 @@ void overlay_recv_control_child (eddy_broker_t *b, uint32_t rank, const eddy_msg
     if (!strcmp (topic, "overlay.status")) {
         const char *status, *ranks = NULL, *torpid = NULL;
         int online, st;
+        json_int_t v_online;
         json_t *o = eddy_msg_payload (msg);
-        if (!o || json_unpack (o, "{s:s s:i s?s s?s}", "status", &status, "online", &online,
-                               "ranks", &ranks, "torpid", &torpid) < 0
-            || (st = status_parse (status)) < 0 || st > EDDY_SUBTREE_DEGRADED) {
+        if (!o || get_str (o, "status", false, &status) < 0
+            || get_int (o, "online", false, &v_online) < 0 || get_str (o, "ranks", true, &ranks) < 0
+            || get_str (o, "torpid", true, &torpid) < 0 || (st = status_parse (status)) < 0
+            || st > EDDY_SUBTREE_DEGRADED) {
             eddy_broker_log (b, LOG_ERR, "overlay", "malformed status from rank %u", rank);
             return;
         }
+        online = (int)v_online;
         c->status = st;
         c->online = online > 0 ? (uint32_t)online : 0;
         set_child_online (b, c, ranks);
@@ -729,11 +935,15 @@ void overlay_recv_control_parent (eddy_broker_t *b, const eddy_msg_t *msg)
 
     if (!strcmp (topic, "overlay.welcome")) {
         int seq = 0;
-        json_int_t gen = 0, epoch = 0;
+        json_int_t gen = 0, epoch = 0, v_seq = 0;
         json_t *config = NULL;
-        if (o)
-            json_unpack (o, "{s?i s?I s?o s?I}", "seq", &seq, "generation", &gen, "config",
-                         &config, "epoch", &epoch);
+        /* every field optional; the first of the wrong type ends the
+         * reading, as json_unpack did */
+        if (o && get_int (o, "seq", true, &v_seq) == 0 && (seq = (int)v_seq, true)
+            && get_int (o, "generation", true, &gen) == 0) {
+            config = json_object_get (o, "config");
+            get_int (o, "epoch", true, &epoch);
+        }
         bool first = !b->joined;
         b->joined = true;
         b->reported = false;

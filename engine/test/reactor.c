@@ -403,6 +403,44 @@ static void sim_checks_run_in_creation_order (void **state)
 }
 
 /* The work counters start at zero and count what components add. */
+static int shared_freed;
+
+static void shared_free (void *arg)
+{
+    shared_freed++;
+    free (arg);
+}
+
+static void other_free (void *arg)
+{
+}
+
+/* The shared slot: found by its destructor, set once, freed with the
+ * reactor (which teardown destroys: counted in the next test's start). */
+static void shared_value_is_found_by_its_destructor (void **state)
+{
+    eddy_reactor_t *r = *state;
+    int *v = malloc (sizeof (*v));
+
+    assert_non_null (v);
+    assert_null (eddy_reactor_shared_get (r, shared_free));
+    assert_int_equal (eddy_reactor_shared_set (r, v, shared_free), 0);
+    assert_ptr_equal (eddy_reactor_shared_get (r, shared_free), v);
+    assert_null (eddy_reactor_shared_get (r, other_free));
+    assert_null (eddy_reactor_shared_get (r, NULL));
+    errno = 0;
+    assert_int_equal (eddy_reactor_shared_set (r, NULL, other_free), -1);
+    assert_int_equal (errno, EEXIST);
+    errno = 0;
+    assert_int_equal (eddy_reactor_shared_set (r, NULL, NULL), -1);
+    assert_int_equal (errno, EINVAL);
+    int before = shared_freed;
+    eddy_reactor_t *r2 = eddy_sim_reactor_create (0.0);
+    assert_int_equal (eddy_reactor_shared_set (r2, malloc (1), shared_free), 0);
+    eddy_reactor_destroy (r2);
+    assert_int_equal (shared_freed, before + 1);
+}
+
 static void stats_start_at_zero_and_count (void **state)
 {
     eddy_reactor_t *r = *state;
@@ -477,6 +515,7 @@ int main (void)
         BOTH (stop_and_stop_error_end_run),
         BOTH (bad_arguments_fail_with_einval),
         BOTH (stats_start_at_zero_and_count),
+        BOTH (shared_value_is_found_by_its_destructor),
     };
     const struct CMUnitTest libev_only[] = {
         cmocka_unit_test_setup_teardown (idle_is_not_starved_by_a_busy_loop, setup_ev, teardown),

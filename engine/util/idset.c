@@ -377,10 +377,35 @@ int eddy_idset_add (eddy_idset_t *a, const eddy_idset_t *b)
         a->n = b->n;
         return 0;
     }
-    eddy_idset_t *tmp = combine (a, b, OP_UNION);
-    if (!tmp)
+    if (!a || !b) {
+        errno = EINVAL;
         return -1;
-    take (a, tmp);
+    }
+    if (a == b)
+        return 0;
+    /* in place, with no second set: a's ranges move to the end of its
+     * array and the merge writes from the front, never past what it has
+     * still to read (the overlay unions its children's sets at every
+     * report of every rank) */
+    size_t na = a->n, nb = b->n;
+    if (na > SIZE_MAX - nb || reserve (a, na + nb) < 0)
+        return -1;
+    memmove (a->r + nb, a->r, na * sizeof (a->r[0]));
+    size_t i = nb, j = 0, w = 0;
+    while (i < nb + na || j < nb) {
+        struct range x;
+        if (j >= nb || (i < nb + na && a->r[i].lo <= b->r[j].lo))
+            x = a->r[i++];
+        else
+            x = b->r[j++];
+        if (w > 0 && (uint64_t)a->r[w - 1].hi + 1 >= x.lo) {
+            if (x.hi > a->r[w - 1].hi)
+                a->r[w - 1].hi = x.hi;
+        }
+        else
+            a->r[w++] = x;
+    }
+    a->n = w;
     return 0;
 }
 
@@ -442,13 +467,14 @@ static int parse_id (const char **pp, const char *end, unsigned *id, eddy_error_
     return 0;
 }
 
-eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err)
+/* Parse s into ids (emptied first); -1 leaves it empty. */
+static int decode_into (eddy_idset_t *ids, const char *s, eddy_error_t *err)
 {
-    eddy_idset_t *ids = NULL;
+    ids->n = 0;
     if (!s) {
         errno = EINVAL;
         eddy_error_set (err, "idset string is NULL");
-        return NULL;
+        return -1;
     }
     const char *p = s;
     const char *end = s + strlen (s);
@@ -456,7 +482,7 @@ eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err)
         if (end[-1] != ']' || end - p < 2) {
             errno = EINVAL;
             eddy_error_set (err, "unbalanced bracket in idset");
-            return NULL;
+            return -1;
         }
         p++;
         end--;
@@ -465,11 +491,9 @@ eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err)
         if (*q == '[' || *q == ']') {
             errno = EINVAL;
             eddy_error_set (err, "misplaced bracket in idset");
-            return NULL;
+            return -1;
         }
     }
-    if (!(ids = eddy_idset_create ()))
-        goto nomem;
     while (p < end) {
         unsigned lo, hi;
         if (parse_id (&p, end, &lo, err) < 0)
@@ -506,13 +530,42 @@ eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err)
             }
         }
     }
-    return ids;
+    return 0;
 nomem:
     eddy_error_set (err, "out of memory");
     errno = ENOMEM;
 error:
-    eddy_idset_destroy (ids);
-    return NULL;
+    ids->n = 0;
+    return -1;
+}
+
+eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err)
+{
+    eddy_idset_t *ids;
+    if (!s) {
+        errno = EINVAL;
+        eddy_error_set (err, "idset string is NULL");
+        return NULL;
+    }
+    if (!(ids = eddy_idset_create ())) {
+        eddy_error_set (err, "out of memory");
+        return NULL;
+    }
+    if (decode_into (ids, s, err) < 0) {
+        eddy_idset_destroy (ids);
+        return NULL;
+    }
+    return ids;
+}
+
+int eddy_idset_decode_into (eddy_idset_t *ids, const char *s, eddy_error_t *err)
+{
+    if (!ids) {
+        errno = EINVAL;
+        eddy_error_set (err, "idset is NULL");
+        return -1;
+    }
+    return decode_into (ids, s, err);
 }
 
 /* Encoding: a growing buffer with explicit overflow checks. */

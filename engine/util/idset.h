@@ -42,6 +42,10 @@ eddy_idset_t *eddy_idset_copy (const eddy_idset_t *ids);
  * Returns a malloc'd string the caller frees, or NULL + ENOMEM/EINVAL.
  */
 eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err);
+/* decode () into an existing set, whose members it replaces, reusing its
+ * storage (a set decoded again and again costs no allocation); -1 as
+ * decode () (ENOMEM too), and the set is then empty. */
+int eddy_idset_decode_into (eddy_idset_t *ids, const char *s, eddy_error_t *err);
 char *eddy_idset_encode (const eddy_idset_t *ids, int flags);
 
 /* Membership changes.

@@ -242,6 +242,69 @@ static void in_place_algebra_with_empty_sets_and_counts (void **state)
     eddy_idset_destroy (e);
 }
 
+/* add merges in place: it must agree with union over pseudo-random sets
+ * that overlap, touch and interleave, and a set added to itself stays.
+ */
+static void in_place_add_matches_union (void **state)
+{
+    uint64_t x = 2463534242ULL;
+
+    (void)state;
+    for (int round = 0; round < 500; round++) {
+        eddy_idset_t *p = eddy_idset_create (), *q = eddy_idset_create ();
+        int n = round % 7 == 0 ? 1 : 30;
+        for (int k = 0; k < 2 * n; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            assert_int_equal (eddy_idset_set (k % 2 ? p : q, (unsigned)(x % 96)), 0);
+        }
+        eddy_idset_t *u = eddy_idset_union (p, q);
+        assert_int_equal (eddy_idset_add (p, q), 0);
+        assert_true (eddy_idset_equal (p, u));
+        /* the same canonical ranges as a set built one id at a time */
+        char *s = eddy_idset_encode (p, EDDY_IDSET_RANGE);
+        char *t = eddy_idset_encode (u, EDDY_IDSET_RANGE);
+        assert_string_equal (s, t);
+        free (s);
+        free (t);
+        assert_int_equal (eddy_idset_add (p, p), 0);
+        assert_true (eddy_idset_equal (p, u));
+        eddy_idset_destroy (u);
+        eddy_idset_destroy (p);
+        eddy_idset_destroy (q);
+    }
+    eddy_idset_t *a = dec ("0-4,10"), *b = dec ("5-9,11,4294967294");
+    assert_int_equal (eddy_idset_add (a, b), 0);
+    assert_encodes (a, EDDY_IDSET_RANGE, "0-11,4294967294");
+    eddy_idset_destroy (a);
+    eddy_idset_destroy (b);
+}
+
+/* decode_into replaces the members, and a bad string leaves the set empty. */
+static void decode_into_replaces_members (void **state)
+{
+    eddy_idset_t *ids = dec ("0-100,200");
+
+    (void)state;
+    assert_int_equal (eddy_idset_decode_into (ids, "3,5-9", NULL), 0);
+    assert_encodes (ids, EDDY_IDSET_RANGE, "3,5-9");
+    assert_int_equal (eddy_idset_decode_into (ids, "[1-2]", NULL), 0);
+    assert_encodes (ids, EDDY_IDSET_RANGE, "1-2");
+    eddy_error_t err;
+    errno = 0;
+    assert_int_equal (eddy_idset_decode_into (ids, "4,2", &err), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_true (eddy_idset_empty (ids));
+    assert_int_equal (eddy_idset_decode_into (ids, "", NULL), 0);
+    assert_true (eddy_idset_empty (ids));
+    errno = 0;
+    assert_int_equal (eddy_idset_decode_into (NULL, "1", NULL), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (eddy_idset_decode_into (ids, NULL, NULL), -1);
+    eddy_idset_destroy (ids);
+}
+
 static void destroy_null_keeps_errno (void **state)
 {
     errno = ENOENT;
@@ -265,6 +328,8 @@ int main (void)
         cmocka_unit_test (iteration_visits_members_in_order),
         cmocka_unit_test (set_algebra),
         cmocka_unit_test (in_place_algebra_with_empty_sets_and_counts),
+        cmocka_unit_test (in_place_add_matches_union),
+        cmocka_unit_test (decode_into_replaces_members),
         cmocka_unit_test (destroy_null_keeps_errno),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
