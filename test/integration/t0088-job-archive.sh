@@ -161,4 +161,31 @@ sys.exit(0 if ok else 1)"
 fails "without [accounting], --instance says there is no fair share" \
     timeout 60 eddy start --config-path=conf eddy account shares --instance
 has "$TMP/out" 'no \[accounting\] dbpath' "says why"
+
+# concurrent eddy account writers while the instance reads the database
+# (its fair-share update every 0.1 s)
+eddy account add-bank --parent-bank=root C 1
+cat >fs2.toml <<TOML
+[archive]
+dbpath = "$TMP/fs2.db"
+period = "0.1s"
+[accounting]
+dbpath = "$EDDY_ACCOUNTING_DB"
+period = "0.1s"
+TOML
+cat >writers.sh <<'SH'
+for w in 1 2 3; do
+    ( for i in $(seq 1 25); do eddy account add-user --username=c$w-$i --userid=$((30000 + w * 100 + i)) --bank=C || echo "writer $w failed at $i"; done ) >w$w.log 2>&1 &
+done
+wait
+sleep 0.3
+eddy account shares --instance --json >fs2.json
+eddy dmesg >fs2.dmesg
+SH
+ok "3 writers add 75 users while the instance recomputes fair share every 0.1 s" \
+    timeout 120 eddy start --config-path=fs2.toml sh writers.sh
+ok "no writer failed" sh -c "! grep -q failed w1.log w2.log w3.log"
+hasnt fs2.dmesg 'accounting.*(cannot|locked|busy)' "the instance logged no failed read"
+ok "the instance's last update has all 75 new users" \
+    python3 -c "import json,sys; u=json.load(open('fs2.json')); sys.exit(0 if sum(1 for x in u if x['bank']=='C')==75 else 1)"
 finish
