@@ -119,9 +119,10 @@ has "$TMP/lost" '^lostv: down 3 0$' "and the lost rank as down"
 # after a disconnect the lost rank gets no work: a 4-node job waits (it
 # is not placed there to fail), 3-node and 1-core jobs run, listings answer
 cat >"$TMP/disc.sh" <<'SH'
-eddy overlay disconnect 3
-for i in $(seq 1 100); do [ "$(eddy resource status -n -s lost -o '{ranks}')" = 3 ] && break; sleep 0.1; done
-big=$(eddy submit -N 4 -n 4 true)
+timeout 20 eddy overlay disconnect 3; echo "disconnected rc=$?"
+for i in $(seq 1 100); do [ "$(timeout 10 eddy resource status -n -s lost -o '{ranks}')" = 3 ] && break; sleep 0.1; done
+echo "lost after $i"
+big=$(timeout 20 eddy submit -N 4 -n 4 true); echo "submit rc=$?"
 timeout 20 eddy run -N 3 -n 3 true; echo "three rc=$?"
 timeout 20 eddy run -n 1 true; echo "one rc=$?"
 timeout 10 eddy resource list -n -s down -o '{ranks}' | sed 's/^/down: /'
