@@ -3,6 +3,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/client.h"
@@ -30,19 +31,23 @@ const struct eddy_cmd cmd_setattr = {
 
 const struct eddy_cmd cmd_lsattr = {
     .name = "lsattr",
-    .usage = "eddy lsattr [--rank R] [-v]",
+    .usage = "eddy lsattr [--rank R] [-v] [--json]",
     .summary = "List broker attributes (with -v, their values).",
     .help = "  -r, --rank=R     ask rank R (default: the local broker)\n"
-            "  -v, --values     print values too\n",
+            "  -v, --values     print values too\n"
+            "      --json       one JSON object: name -> value (null if unreadable)\n",
     .run = lsattr_run,
 };
 
 /* Parse [--rank R] [-v]; returns the index of the first operand. */
+static bool lsattr_json;
+
 static int parse (const struct eddy_cmd *cmd, int argc, char **argv, uint32_t *rank, bool *values)
 {
     static const struct option opts[] = {
         { "rank", required_argument, NULL, 'r' },
         { "values", no_argument, NULL, 'v' },
+        { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -58,6 +63,12 @@ static int parse (const struct eddy_cmd *cmd, int argc, char **argv, uint32_t *r
             if (!values)
                 eddy_cmd_usage (cmd, true);
             *values = true;
+            break;
+        case 'j':
+            if (!values) /* lsattr only */
+                eddy_cmd_usage (cmd, true);
+            *values = true;
+            lsattr_json = true;
             break;
         case 'h':
             eddy_cmd_usage (cmd, false);
@@ -114,11 +125,23 @@ static int lsattr_run (int argc, char **argv)
     if (eddy_rpc_get_unpack (f, "{s:o}", "names", &names) < 0 || !json_is_array (names))
         eddy_cmd_die ("lsattr", "attr.list: malformed response");
     size_t k;
-    json_t *v;
+    json_t *v, *all = lsattr_json ? json_object () : NULL;
     json_array_foreach (names, k, v) {
         const char *name = json_string_value (v);
         if (!name)
             continue;
+        if (all) {
+            json_t *req = json_pack ("{s:s}", "name", name);
+            eddy_future_t *g = eddy_rpc (h, "attr.get", req, rank, 0);
+            const char *value = NULL;
+            if (g && eddy_rpc_get_unpack (g, "{s:s}", "value", &value) == 0)
+                json_object_set_new (all, name, json_string (value));
+            else
+                json_object_set_new (all, name, json_null ());
+            eddy_future_destroy (g);
+            json_decref (req);
+            continue;
+        }
         if (!values) {
             printf ("%s\n", name);
             continue;
@@ -132,6 +155,12 @@ static int lsattr_run (int argc, char **argv)
             printf ("%-24s -\n", name);
         eddy_future_destroy (g);
         json_decref (req);
+    }
+    if (all) {
+        char *text = json_dumps (all, JSON_INDENT (2) | JSON_SORT_KEYS);
+        printf ("%s\n", text ? text : "{}");
+        free (text);
+        json_decref (all);
     }
     eddy_future_destroy (f);
     client_close (h);

@@ -17,11 +17,12 @@ static int logger_run (int argc, char **argv);
 
 const struct eddy_cmd cmd_dmesg = {
     .name = "dmesg",
-    .usage = "eddy dmesg [--rank R] [--clear] [--read-clear]",
+    .usage = "eddy dmesg [--rank R] [--clear] [--read-clear] [--json]",
     .summary = "Print a broker's log ring buffer.",
     .help = "  -r, --rank=R        read rank R's log (default: the local broker)\n"
             "  -C, --clear         clear the log without printing it\n"
-            "  -c, --read-clear    print, then clear\n",
+            "  -c, --read-clear    print, then clear\n"
+            "      --json          one JSON object per entry and line (timestamp, level, rank, name, message)\n",
     .run = dmesg_run,
 };
 
@@ -70,11 +71,12 @@ static int dmesg_run (int argc, char **argv)
         { "rank", required_argument, NULL, 'r' },
         { "clear", no_argument, NULL, 'C' },
         { "read-clear", no_argument, NULL, 'c' },
+        { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     uint32_t rank = EDDY_NODEID_ANY;
-    bool read = true, clear = false;
+    bool read = true, clear = false, json = false;
     int c;
     optind = 1;
     while ((c = getopt_long (argc, argv, "r:Cch", opts, NULL)) != -1) {
@@ -88,6 +90,9 @@ static int dmesg_run (int argc, char **argv)
             break;
         case 'c':
             clear = true;
+            break;
+        case 'j':
+            json = true;
             break;
         case 'h':
             eddy_cmd_usage (&cmd_dmesg, false);
@@ -104,7 +109,12 @@ static int dmesg_run (int argc, char **argv)
         if (!f)
             eddy_cmd_die ("dmesg", "log.dmesg: %s", strerror (errno));
         while (eddy_rpc_get (f, &o) == 0) {
-            print_entry (o);
+            if (json) { /* one entry per line, as the broker keeps it */
+                char *text = json_dumps (o, JSON_COMPACT | JSON_SORT_KEYS);
+                printf ("%s\n", text ? text : "{}");
+                free (text);
+            } else
+                print_entry (o);
             eddy_future_reset (f);
         }
         if (errno != ENODATA)

@@ -1,6 +1,7 @@
 /* cmd-module.c - `eddy module list|load|remove`. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/client.h"
@@ -10,12 +11,13 @@ static int module_run (int argc, char **argv);
 
 const struct eddy_cmd cmd_module = {
     .name = "module",
-    .usage = "eddy module list|load|remove [--rank R] [NAME [ARGS-JSON]]",
+    .usage = "eddy module list|load|remove [--rank R] [--json] [NAME [ARGS-JSON]]",
     .summary = "List, load or remove broker modules.",
     .help = "list: modules loaded on the broker, with the services they provide.\n"
             "load NAME [ARGS-JSON]: load a module linked into the broker.\n"
             "remove NAME: unload it.\n"
-            "  -r, --rank=R   act on rank R (default: the local broker)\n",
+            "  -r, --rank=R   act on rank R (default: the local broker)\n"
+            "      --json     list: the modules as JSON ({name, services})\n",
     .run = module_run,
 };
 
@@ -23,10 +25,12 @@ static int module_run (int argc, char **argv)
 {
     static const struct option opts[] = {
         { "rank", required_argument, NULL, 'r' },
+        { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     uint32_t rank = EDDY_NODEID_ANY;
+    bool json = false;
     int c;
 
     if (argc < 2)
@@ -41,6 +45,9 @@ static int module_run (int argc, char **argv)
         switch (c) {
         case 'r':
             rank = client_parse_rank ("module", optarg);
+            break;
+        case 'j':
+            json = true;
             break;
         case 'h':
             eddy_cmd_usage (&cmd_module, false);
@@ -61,6 +68,14 @@ static int module_run (int argc, char **argv)
         size_t i;
         if (eddy_rpc_get_unpack (f, "{s:o}", "modules", &mods) < 0)
             eddy_cmd_die ("module", "module.list: malformed response");
+        if (json) {
+            char *text = json_dumps (mods, JSON_INDENT (2));
+            printf ("%s\n", text ? text : "[]");
+            free (text);
+            eddy_future_destroy (f);
+            client_close (h);
+            return 0;
+        }
         printf ("%-20s %s\n", "Module", "Services");
         json_array_foreach (mods, i, m) {
             const char *name;

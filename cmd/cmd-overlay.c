@@ -12,12 +12,13 @@ static int overlay_run (int argc, char **argv);
 
 const struct eddy_cmd cmd_overlay = {
     .name = "overlay",
-    .usage = "eddy overlay status [--rank R] [--summary] | parentof RANK | disconnect RANK",
+    .usage = "eddy overlay status [--rank R] [--summary] [--json] | parentof RANK | disconnect RANK",
     .summary = "Show the overlay tree's health, or act on one of its ranks.",
     .help = "status: the tree below rank R (default 0), each rank full, partial,\n"
             "  degraded, lost or offline.\n"
             "  -r, --rank=R     root of the subtree to show (default 0)\n"
             "  -s, --summary    print only the root's status\n"
+            "      --json       the subtree as JSON (rank, host, status, children)\n"
             "parentof RANK: print the parent of RANK.\n"
             "disconnect RANK: make RANK's parent drop it (its subtree shuts down).\n",
     .run = overlay_run,
@@ -56,11 +57,12 @@ static int status (int argc, char **argv)
     static const struct option opts[] = {
         { "rank", required_argument, NULL, 'r' },
         { "summary", no_argument, NULL, 's' },
+        { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     uint32_t rank = 0;
-    bool summary = false;
+    bool summary = false, json = false;
     int c;
     optind = 1;
     while ((c = getopt_long (argc, argv, "r:sh", opts, NULL)) != -1) {
@@ -70,6 +72,9 @@ static int status (int argc, char **argv)
             break;
         case 's':
             summary = true;
+            break;
+        case 'j':
+            json = true;
             break;
         case 'h':
             eddy_cmd_usage (&cmd_overlay, false);
@@ -82,7 +87,12 @@ static int status (int argc, char **argv)
     eddy_handle_t *h = client_open ("overlay");
     eddy_future_t *f = client_rpc ("overlay", h, "overlay.status", NULL, rank);
     json_t *o = client_rpc_get ("overlay", f, "overlay.status");
-    if (summary) {
+    if (json) {
+        char *text = json_dumps (o, JSON_INDENT (2) | JSON_SORT_KEYS);
+        printf ("%s\n", text ? text : "{}");
+        free (text);
+    }
+    else if (summary) {
         const char *st = "?";
         json_unpack (o, "{s:s}", "status", &st);
         printf ("%s\n", st);
