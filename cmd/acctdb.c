@@ -159,6 +159,18 @@ static int exists (eddy_acctdb_t *db, const char *sql, const char *a, const char
     return db_error (db, err, "query");
 }
 
+/* 0 if bank name exists; else -1 with err ("no bank 'NAME'" and what
+ * follows, ENOENT) or the query's error. */
+static int need_bank (eddy_acctdb_t *db, const char *name, const char *what, eddy_error_t *err)
+{
+    int e = exists (db, "SELECT 1 FROM banks WHERE bank = ?", name, NULL, err);
+    if (e == 0) {
+        eddy_error_set (err, "no bank '%s'%s", name, what);
+        errno = ENOENT;
+    }
+    return e > 0 ? 0 : -1;
+}
+
 static int begin (eddy_acctdb_t *db, eddy_error_t *err)
 {
     return exec_sql (db, "BEGIN IMMEDIATE;", err);
@@ -226,13 +238,8 @@ int eddy_acctdb_add_bank (eddy_acctdb_t *db, const char *name, const char *paren
         return rollback (db);
     }
     if (parent) {
-        if ((e = exists (db, "SELECT 1 FROM banks WHERE bank = ?", parent, NULL, err)) <= 0) {
-            if (e == 0) {
-                eddy_error_set (err, "no bank '%s' (the parent)", parent);
-                errno = ENOENT;
-            }
+        if (need_bank (db, parent, " (the parent)", err) < 0)
             return rollback (db);
-        }
     } else if ((e = exists (db, "SELECT 1 FROM banks WHERE parent IS NULL AND bank != ?", name,
                             NULL, err))
                != 0) {
@@ -265,14 +272,8 @@ int eddy_acctdb_edit_bank (eddy_acctdb_t *db, const char *name, int64_t shares, 
     }
     if (begin (db, err) < 0)
         return -1;
-    int e = exists (db, "SELECT 1 FROM banks WHERE bank = ?", name, NULL, err);
-    if (e <= 0) {
-        if (e == 0) {
-            eddy_error_set (err, "no bank '%s'", name);
-            errno = ENOENT;
-        }
+    if (need_bank (db, name, "", err) < 0)
         return rollback (db);
-    }
     sqlite3_stmt *q = prepare (db, "UPDATE banks SET shares = ? WHERE bank = ?", err);
     if (!q)
         return rollback (db);
@@ -287,14 +288,9 @@ int eddy_acctdb_delete_bank (eddy_acctdb_t *db, const char *name, eddy_error_t *
 {
     if (begin (db, err) < 0)
         return -1;
-    int e = exists (db, "SELECT 1 FROM banks WHERE bank = ?", name, NULL, err);
-    if (e <= 0) {
-        if (e == 0) {
-            eddy_error_set (err, "no bank '%s'", name);
-            errno = ENOENT;
-        }
+    int e;
+    if (need_bank (db, name, "", err) < 0)
         return rollback (db);
-    }
     if ((e = exists (db, "SELECT 1 FROM banks WHERE parent = ?", name, NULL, err)) != 0
         || (e = exists (db, "SELECT 1 FROM users WHERE bank = ?", name, NULL, err)) != 0) {
         if (e > 0) {
@@ -352,14 +348,9 @@ int eddy_acctdb_add_user (eddy_acctdb_t *db, const struct eddy_acct_user *u, edd
     }
     if (begin (db, err) < 0)
         return -1;
-    int e = exists (db, "SELECT 1 FROM banks WHERE bank = ?", u->bank, NULL, err);
-    if (e <= 0) {
-        if (e == 0) {
-            eddy_error_set (err, "no bank '%s'", u->bank);
-            errno = ENOENT;
-        }
+    int e;
+    if (need_bank (db, u->bank, "", err) < 0)
         return rollback (db);
-    }
     if ((e = exists (db, "SELECT 1 FROM banks WHERE parent = ?", u->bank, NULL, err)) != 0) {
         if (e > 0) {
             eddy_error_set (err, "bank '%s' has sub-banks: users belong to leaf banks", u->bank);

@@ -334,40 +334,46 @@ static int view_bank (eddy_acctdb_t *db, struct opts *o, const char *name)
 
 /* ---- shares: the fair-share tree from the database and the archive ---- */
 
-/* Decayed core-seconds of each association, from the archive's jobs
- * (a job's usage counts at its end time). */
-static int archive_usage (const char *path, double now, double half_life, int64_t userid,
-                          const char *bank, double *usage)
+/* Decayed core-seconds of every association, from one pass over the
+ * archive's jobs (a job's usage counts at its end time): an object
+ * "USERID:BANK" -> usage, or NULL (said on stderr) if the archive cannot
+ * be read. */
+static json_t *archive_usage (const char *path, double now, double half_life)
 {
     sqlite3 *a = NULL;
     sqlite3_stmt *q = NULL;
-    int rc = -1;
-    *usage = 0;
-    if (sqlite3_open_v2 (path, &a, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    json_t *usage = json_object ();
+    int s = SQLITE_ERROR;
+    if (!usage || sqlite3_open_v2 (path, &a, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
         goto done;
     sqlite3_busy_timeout (a, 5000);
     if (sqlite3_prepare_v2 (a,
-                            "SELECT ncores, t_run, t_inactive FROM jobs WHERE userid = ? AND "
-                            "bank = ? AND t_run > 0 AND t_inactive >= t_run AND t_inactive <= ?",
+                            "SELECT userid, bank, ncores, t_run, t_inactive FROM jobs WHERE "
+                            "bank IS NOT NULL AND t_run > 0 AND t_inactive >= t_run AND "
+                            "t_inactive <= ?",
                             -1, &q, NULL)
         != SQLITE_OK)
         goto done;
-    sqlite3_bind_int64 (q, 1, userid);
-    sqlite3_bind_text (q, 2, bank, -1, SQLITE_STATIC);
-    sqlite3_bind_double (q, 3, now);
-    int s;
+    sqlite3_bind_double (q, 1, now);
     while ((s = sqlite3_step (q)) == SQLITE_ROW) {
-        double cores = sqlite3_column_double (q, 0), t0 = sqlite3_column_double (q, 1),
-               t1 = sqlite3_column_double (q, 2);
-        *usage += eddy_fairshare_decay (cores * (t1 - t0), now - t1, half_life);
+        char key[160];
+        snprintf (key, sizeof (key), "%lld:%s", (long long)sqlite3_column_int64 (q, 0),
+                  (const char *)sqlite3_column_text (q, 1));
+        double cores = sqlite3_column_double (q, 2), t0 = sqlite3_column_double (q, 3),
+               t1 = sqlite3_column_double (q, 4);
+        double u = eddy_fairshare_decay (cores * (t1 - t0), now - t1, half_life);
+        json_object_set_new (usage, key,
+                             json_real (json_real_value (json_object_get (usage, key)) + u));
     }
-    rc = s == SQLITE_DONE ? 0 : -1;
 done:
-    if (rc < 0)
+    if (s != SQLITE_DONE) {
         eddy_cmd_error ("account", "shares: %s: %s", path, a ? sqlite3_errmsg (a) : "cannot open");
+        json_decref (usage);
+        usage = NULL;
+    }
     sqlite3_finalize (q);
     sqlite3_close (a);
-    return rc;
+    return usage;
 }
 
 static int shares (eddy_acctdb_t *db, struct opts *o)
@@ -378,6 +384,9 @@ static int shares (eddy_acctdb_t *db, struct opts *o)
         die_err ("shares", &err);
     if (!(users = eddy_acctdb_users (db, NULL, &err)))
         die_err ("shares", &err);
+    json_t *usage = NULL;
+    if (o->archive && !(usage = archive_usage (o->archive, o->now, o->half_life)))
+        exit (1);
     size_t nb = json_array_size (banks), nu = json_array_size (users), n = 0;
     if (nb == 0)
         eddy_cmd_die ("account", "shares: no banks yet (eddy account add-bank)");
@@ -412,10 +421,10 @@ static int shares (eddy_acctdb_t *db, struct opts *o)
             x->user = true;
             bankof[n] = bn;
             depth[n] = depth[me] + 1;
-            if (o->archive && archive_usage (o->archive, o->now, o->half_life,
-                                                   json_integer_value (json_object_get (u, "userid")), bn,
-                                                   &x->usage) < 0)
-                exit (1);
+            char key[160];
+            snprintf (key, sizeof (key), "%lld:%s",
+                      (long long)json_integer_value (json_object_get (u, "userid")), bn);
+            x->usage = json_real_value (json_object_get (usage, key));
             n++;
         }
     }
@@ -446,6 +455,7 @@ static int shares (eddy_acctdb_t *db, struct opts *o)
     free (t);
     free (depth);
     free (bankof);
+    json_decref (usage);
     json_decref (banks);
     json_decref (users);
     return 0;

@@ -10,6 +10,7 @@
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "engine/util/fsd.h"
 
 static int cron_run (int argc, char **argv);
 
@@ -36,13 +37,10 @@ const struct eddy_cmd cmd_cron = {
 
 static double parse_duration (const char *opt, const char *s)
 {
-    char *end;
-    double v = strtod (s, &end);
-    double mult = !*end ? 1 : !strcmp (end, "s") ? 1 : !strcmp (end, "m") ? 60
-                            : !strcmp (end, "h") ? 3600 : !strcmp (end, "d") ? 86400 : -1;
-    if (end == s || mult < 0 || !(v >= 0))
+    double v;
+    if (eddy_fsd_parse (s, &v, NULL) < 0)
         eddy_cmd_die ("cron", "%s: '%s' is not a duration (seconds, or 30s, 5m, 2h, 1d)", opt, s);
-    return v * mult;
+    return v;
 }
 
 static long parse_count (const char *opt, const char *s, long min)
@@ -79,6 +77,17 @@ static int create (eddy_handle_t *h, json_t *req)
         eddy_cmd_die ("cron", "cron.create: no id in the answer");
     eddy_future_destroy (f);
     return id;
+}
+
+/* One entry (req taken, with its --name if given): print its id. */
+static int create_one (json_t *req, const char *name)
+{
+    if (name)
+        json_object_set_new (req, "name", json_string (name));
+    eddy_handle_t *h = client_open ("cron");
+    printf ("%d\n", create (h, req));
+    client_close (h);
+    return 0;
 }
 
 static int local_offset (void)
@@ -180,13 +189,8 @@ static int cron_run (int argc, char **argv)
                                  "interval", iv, "count", (json_int_t)count, "timeout", timeout);
         if (after)
             json_object_set_new (req, "after", json_real (parse_duration ("--after", after)));
-        if (name)
-            json_object_set_new (req, "name", json_string (name));
-        eddy_handle_t *h = client_open ("cron");
-        printf ("%d\n", create (h, req));
         free (cmd);
-        client_close (h);
-        return 0;
+        return create_one (req, name);
     }
     if (!strcmp (sub, "event")) {
         if (nargs < 2)
@@ -197,13 +201,8 @@ static int cron_run (int argc, char **argv)
                                  min_interval, "timeout", timeout);
         if (after)
             json_object_set_new (req, "after", json_integer (parse_count ("--after", after, 0)));
-        if (name)
-            json_object_set_new (req, "name", json_string (name));
-        eddy_handle_t *h = client_open ("cron");
-        printf ("%d\n", create (h, req));
         free (cmd);
-        client_close (h);
-        return 0;
+        return create_one (req, name);
     }
     if (!strcmp (sub, "tab")) {
         if (nargs > 1)

@@ -97,4 +97,8 @@ struct replay_fault_figures {
 };
 void replay_fault_figures (const struct replay_run *r, struct replay_fault_figures *ff);
 
+/* Read an SWF trace (plain or gzip; max_jobs > 0: only that many job
+ * lines).  Errors exit with "eddy-sim: WHAT: PATH: ..." (cmd/sim-replay.c). */
+eddy_swf_t *replay_load_swf (const char *what, const char *path, unsigned long max_jobs);
+
 #endif /* !EDDY_CMD_REPLAY_OUT_H */

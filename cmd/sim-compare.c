@@ -252,14 +252,11 @@ static double now (void)
  * longest run, whatever order the traces were given in. */
 static int by_size (const void *a, const void *b, void *arg)
 {
-    const struct run *runs = arg;
-    const struct run *x = &runs[*(const size_t *)a], *y = &runs[*(const size_t *)b];
-    struct stat sx, sy;
-    off_t zx = stat (x->trace, &sx) == 0 ? sx.st_size : 0;
-    off_t zy = stat (y->trace, &sy) == 0 ? sy.st_size : 0;
-    if (zx != zy)
-        return zx > zy ? -1 : 1;
-    return x < y ? -1 : x > y;
+    const off_t *size = arg;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    if (size[i] != size[j])
+        return size[i] > size[j] ? -1 : 1;
+    return i < j ? -1 : i > j;
 }
 
 static void run_local (struct run *runs, size_t n, const char *exe, unsigned long long jobs,
@@ -267,9 +264,14 @@ static void run_local (struct run *runs, size_t n, const char *exe, unsigned lon
 {
     size_t next = 0, done = 0, failed = 0, running = 0;
     size_t *order = xcalloc (n ? n : 1, sizeof (*order));
-    for (size_t i = 0; i < n; i++)
+    off_t *size = xcalloc (n ? n : 1, sizeof (*size));
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
         order[i] = i;
-    qsort_r (order, n, sizeof (*order), by_size, runs);
+        size[i] = stat (runs[i].trace, &st) == 0 ? st.st_size : 0;
+    }
+    qsort_r (order, n, sizeof (*order), by_size, size);
+    free (size);
     double t0 = now ();
     while (done < n) {
         while (running < parallel && next < n) {
@@ -356,13 +358,19 @@ static int cmp_double (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int csv_col (char *header, const char *name)
+/* The index of column name in a CSV header line (not modified), or -1. */
+static int csv_col (const char *header, const char *name)
 {
+    size_t len = strlen (name);
     int i = 0;
-    char *save = NULL;
-    for (char *t = strtok_r (header, ",\n", &save); t; t = strtok_r (NULL, ",\n", &save), i++)
-        if (!strcmp (t, name))
+    for (const char *p = header; *p; i++) {
+        size_t w = strcspn (p, ",\r\n");
+        if (w == len && !strncmp (p, name, len))
             return i;
+        if (p[w] != ',')
+            break;
+        p += w + 1;
+    }
     return -1;
 }
 
@@ -396,13 +404,9 @@ static int read_jobs (const char *path, json_t *out)
             fclose (f);
         return -1;
     }
-    char h1[1024], h2[1024], h3[1024], h4[1024], h5[1024];
-    strcpy (h1, line), strcpy (h2, line), strcpy (h3, line), strcpy (h4, line), strcpy (h5, line);
-    int cwait = csv_col (h1, "wait"), cstatus = csv_col (h2, "status"), cstart = csv_col (h3, "start");
-    int cend = csv_col (h4, "end"), cnodes = csv_col (h5, "nodes");
-    char h6[1024];
-    strcpy (h6, line);
-    int clost = csv_col (h6, "lost_node_seconds");
+    int cwait = csv_col (line, "wait"), cstatus = csv_col (line, "status");
+    int cstart = csv_col (line, "start"), cend = csv_col (line, "end");
+    int cnodes = csv_col (line, "nodes"), clost = csv_col (line, "lost_node_seconds");
     if (cwait < 0 || cstatus < 0 || cstart < 0 || cend < 0 || cnodes < 0) {
         fclose (f);
         return -1;
@@ -458,9 +462,8 @@ static int read_series (const char *path, json_t *out)
             fclose (f);
         return -1;
     }
-    char h1[1024], h2[1024], h3[1024];
-    strcpy (h1, line), strcpy (h2, line), strcpy (h3, line);
-    int ct = csv_col (h1, "time"), cu = csv_col (h2, "utilization"), cq = csv_col (h3, "queued_jobs");
+    int ct = csv_col (line, "time"), cu = csv_col (line, "utilization");
+    int cq = csv_col (line, "queued_jobs");
     if (ct < 0 || cu < 0 || cq < 0) {
         fclose (f);
         return -1;

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "cmd/cmd.h"
+#include "cmd/replay-out.h"
 #include "traces/gen.h"
 
 extern const struct eddy_cmd cmd_sim;
@@ -41,28 +41,8 @@ static unsigned long long parse_count (const char *opt, const char *s, unsigned 
 
 static eddy_swf_t *read_trace (const char *path, int64_t procs)
 {
-    gzFile gz = gzopen (path, "rb");
-    eddy_swf_t *swf = eddy_swf_create ();
-    char buf[8192];
     eddy_error_t err;
-
-    if (!gz)
-        eddy_cmd_die ("sim", "generate: %s: %s", path, strerror (errno ? errno : ENOENT));
-    if (!swf)
-        eddy_cmd_die ("sim", "out of memory");
-    while (gzgets (gz, buf, sizeof (buf))) {
-        size_t len = strlen (buf);
-        if (len == sizeof (buf) - 1 && buf[len - 1] != '\n')
-            eddy_cmd_die ("sim", "generate: %s: line %zu is too long", path,
-                          eddy_swf_lines (swf) + 1);
-        if (eddy_swf_feed (swf, buf, len, &err) < 0)
-            eddy_cmd_die ("sim", "generate: %s: %s", path, err.text);
-    }
-    int zerr;
-    const char *zmsg = gzerror (gz, &zerr);
-    if (zerr != Z_OK && zerr != Z_STREAM_END)
-        eddy_cmd_die ("sim", "generate: %s: %s", path, zmsg);
-    gzclose (gz);
+    eddy_swf_t *swf = replay_load_swf ("generate", path, 0);
     if (eddy_swf_finish (swf, procs, &err) < 0)
         eddy_cmd_die ("sim", "generate: %s: %s", path, err.text);
     return swf;

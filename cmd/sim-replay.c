@@ -111,8 +111,9 @@ static void trace_sha256 (const char *path, char hex[2 * crypto_hash_sha256_BYTE
     sodium_bin2hex (hex, 2 * crypto_hash_sha256_BYTES + 1, h, sizeof (h));
 }
 
-/* Read the trace; max_jobs > 0 stops after that many job lines. */
-static eddy_swf_t *load_trace (const char *path, unsigned long max_jobs)
+/* Read an SWF trace (plain or gzip); max_jobs > 0 stops after that many
+ * job lines; errors exit, as "eddy-sim: WHAT: PATH: ..." (cmd/replay-out.h). */
+eddy_swf_t *replay_load_swf (const char *what, const char *path, unsigned long max_jobs)
 {
     gzFile gz = gzopen (path, "rb"); /* reads plain files too */
     eddy_swf_t *swf = eddy_swf_create ();
@@ -120,22 +121,22 @@ static eddy_swf_t *load_trace (const char *path, unsigned long max_jobs)
     eddy_error_t err;
 
     if (!gz)
-        eddy_cmd_die ("sim", "replay: %s: %s", path, strerror (errno ? errno : ENOENT));
+        eddy_cmd_die ("sim", "%s: %s: %s", what, path, strerror (errno ? errno : ENOENT));
     if (!swf)
         eddy_cmd_die ("sim", "out of memory");
     while (gzgets (gz, buf, sizeof (buf))) {
         size_t len = strlen (buf);
         if (len == sizeof (buf) - 1 && buf[len - 1] != '\n')
-            eddy_cmd_die ("sim", "replay: %s: line %zu is too long", path, eddy_swf_lines (swf) + 1);
+            eddy_cmd_die ("sim", "%s: %s: line %zu is too long", what, path, eddy_swf_lines (swf) + 1);
         if (eddy_swf_feed (swf, buf, len, &err) < 0)
-            eddy_cmd_die ("sim", "replay: %s: %s", path, err.text);
+            eddy_cmd_die ("sim", "%s: %s: %s", what, path, err.text);
         if (max_jobs && eddy_swf_lines (swf) >= max_jobs)
             break;
     }
     int zerr;
     const char *zmsg = gzerror (gz, &zerr);
     if (zerr != Z_OK && zerr != Z_STREAM_END)
-        eddy_cmd_die ("sim", "replay: %s: %s", path, zmsg);
+        eddy_cmd_die ("sim", "%s: %s: %s", what, path, zmsg);
     gzclose (gz);
     return swf;
 }
@@ -599,7 +600,7 @@ int sim_replay (int argc, char **argv)
                 cpn = 1;
         }
     } else {
-        swf = load_trace (path, max_jobs);
+        swf = replay_load_swf ("replay", path, max_jobs);
         int64_t maxprocs = eddy_swf_max_procs (swf), maxnodes = eddy_swf_max_nodes (swf);
         if (!R && !cpn)
             cpn = (maxnodes > 0 && maxprocs >= maxnodes) ? (unsigned long)(maxprocs / maxnodes)

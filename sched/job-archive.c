@@ -31,6 +31,7 @@
 
 #include "engine/broker/broker.h"
 #include "engine/future.h"
+#include "engine/util/fsd.h"
 #include "engine/util/eventlog.h"
 #include "engine/util/u64map.h"
 #include "sched/jobscan.h"
@@ -862,7 +863,7 @@ static void archive_unload (void *ctx)
     free (ar);
 }
 
-/* A duration: seconds (a number) or "30s", "5m", "2h", "7d". */
+/* A duration: seconds (a number) or RFC 23 text ("30s", "5m", "2h", "7d"). */
 static int duration (json_t *v, double *out)
 {
     if (!v)
@@ -872,18 +873,7 @@ static int duration (json_t *v, double *out)
         return *out >= 0 ? 0 : -1;
     }
     const char *s = json_string_value (v);
-    char *end;
-    if (!s)
-        return -1;
-    double x = strtod (s, &end);
-    if (end == s || x < 0)
-        return -1;
-    double mult = !*end ? 1 : !strcmp (end, "s") ? 1 : !strcmp (end, "m") ? 60
-                              : !strcmp (end, "h") ? 3600 : !strcmp (end, "d") ? 86400 : -1;
-    if (mult < 0)
-        return -1;
-    *out = x * mult;
-    return 0;
+    return s ? eddy_fsd_parse (s, out, NULL) : -1;
 }
 
 static int archive_load (eddy_handle_t *h, json_t *args, void **ctx)
