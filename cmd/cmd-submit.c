@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -810,8 +811,15 @@ static int run_input (const char *cmd, struct opts *o)
     json_t *shopts = json_object_get (json_object_get (sys_attrs (o->attrs), "shell"), "options");
     if (o->input || !json_object_get (shopts, "stdin")) /* else -S set it */
         set_shell_option (o->attrs, "stdin", json_string (ranks));
-    if (o->pty)
+    if (o->pty) {
         set_shell_option (o->attrs, "pty", json_true ());
+        /* the terminal's size from the start: the task may ask before the
+         * client's first winsize message arrives */
+        struct winsize ws;
+        if (ioctl (STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+            set_shell_option (o->attrs, "winsize",
+                              json_pack ("{s:i s:i}", "rows", (int)ws.ws_row, "cols", (int)ws.ws_col));
+    }
     return fd;
 }
 

@@ -68,6 +68,7 @@ struct job {
     /* stdin (shell.options.stdin, pty): the client that last fed it, by
      * its route's origin on the rank it is connected to (0: none) */
     bool input, pty;
+    json_t *winsize; /* shell.options.winsize: a pty's size at start, or NULL */
     uint64_t input_origin;
     uint32_t input_rank; /* the rank that client is connected to */
     bool fed;            /* on the coordinator's list of jobs a client feeds */
@@ -191,6 +192,7 @@ static void job_free (struct job *job)
         eddy_future_destroy (job->J_f);
         json_decref (job->held_R);
         json_decref (job->held_jobspec);
+        json_decref (job->winsize);
         eddy_idset_destroy (job->test_ranks);
         if (job->nest)
             job->nest_ops->detach (job->nest); /* it tears itself down */
@@ -684,6 +686,9 @@ static int stdin_spec (json_t *shopts, struct job *job, eddy_idset_t **set)
     eddy_idset_t *ids = NULL;
 
     job->pty = json_is_true (json_object_get (shopts, "pty"));
+    json_t *ws = json_object_get (shopts, "winsize");
+    if (job->pty && json_is_object (ws))
+        job->winsize = json_incref (ws);
     *set = NULL;
     if (text && !strcmp (text, "all")) {
         if (!(ids = eddy_idset_create ())
@@ -788,8 +793,11 @@ static int real_start (struct job *job, uint32_t userid, json_t *R, json_t *jobs
             if (!text || json_object_set_new (p, "stdin", json_string (text)) < 0)
                 jr->input = false; /* out of memory: its tasks read EOF */
             free (text);
-            if (job->pty && tr->base == 0)
+            if (job->pty && tr->base == 0) {
                 json_object_set_new (p, "pty", json_true ());
+                if (job->winsize)
+                    json_object_set (p, "winsize", job->winsize);
+            }
             job->input |= jr->input;
         }
         if (p && files) {

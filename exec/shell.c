@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/types.h>
@@ -80,6 +81,7 @@ struct sjob {
     bool stale;      /* launched by a rank 0 that is gone: killed */
     bool queued;
     bool start_held; /* "start" waits for the guard's first report */
+    unsigned short pty_rows, pty_cols; /* task 0's pty size at start (0: none given) */
     struct pmi_job *pmi;      /* its PMI-1 service, or NULL */
     struct taskin *input;     /* the stdin of its tasks here that take it, or NULL */
     struct sjob *next, *prev; /* all jobs of this rank (newest first) */
@@ -643,6 +645,11 @@ static int task_pty (struct sjob *job, struct task *t, struct guard_task *gt, in
         || (sl = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0
         || (w = fcntl (m, F_DUPFD_CLOEXEC, 3)) < 0 || set_nonblock (m) < 0)
         goto error;
+    if (job->pty_rows > 0 && job->pty_cols > 0) {
+        /* the client's size from the start (its winsize updates follow) */
+        struct winsize wsz = { .ws_row = job->pty_rows, .ws_col = job->pty_cols };
+        (void)ioctl (m, TIOCSWINSZ, &wsz);
+    }
     t->io[0].fd = m;
     t->io[0].task = t;
     t->io[0].raw = true;
@@ -885,6 +892,7 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     const char *stdin_ranks = NULL, *gpu_affinity = NULL;
     eddy_idset_t *stdin_set = NULL;
     int *infds = NULL, ninfds = 0, pty = 0;
+    json_t *winsize = NULL;
     int nnodes = 1;
     char **cpus = NULL;
     char *gpulist = NULL;
@@ -905,12 +913,13 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
     if (!eddy_msg_payload (msg)
         || json_unpack (eddy_msg_payload (msg),
                         "{s:I s:i s:i s:i s:i s:o s?o s?s s?o s?b s?s s?o s?s s?s s?i s?s"
-                        " s?s s?b s?s}",
+                        " s?s s?b s?s s?o}",
                         "id", &id, "userid", &userid, "base", &base, "ntasks", &ntasks, "size",
                         &size, "command", &cmd, "environment", &env, "cwd", &cwd, "output",
                         &output, "truncate", &truncate, "J", &J, "pmi", &pmi, "cores", &cores,
                         "gpus", &gpus, "nnodes", &nnodes, "cpu-affinity", &affinity, "stdin",
-                        &stdin_ranks, "pty", &pty, "gpu-affinity", &gpu_affinity)
+                        &stdin_ranks, "pty", &pty, "gpu-affinity", &gpu_affinity, "winsize",
+                        &winsize)
                < 0) {
         eddy_respond_error (h, msg, EPROTO, "exec.launch: malformed payload");
         return;
@@ -963,6 +972,12 @@ void shell_launch (struct shell *s, const eddy_msg_t *msg)
         infds[i] = -1;
     job->s = s;
     job->id = (uint64_t)id;
+    int rows = 0, cols = 0;
+    if (pty && json_is_object (winsize) && json_unpack (winsize, "{s:i s:i}", "rows", &rows, "cols", &cols) == 0
+        && rows > 0 && rows <= 65535 && cols > 0 && cols <= 65535) {
+        job->pty_rows = (unsigned short)rows;
+        job->pty_cols = (unsigned short)cols;
+    }
     job->epoch = s->epoch;
     job->req = eddy_msg_incref (msg);
     job->report = job->lifeline = -1;
