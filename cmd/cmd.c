@@ -40,16 +40,7 @@ void eddy_cmd_die (const char *cmd, const char *fmt, ...)
 
 void eddy_cmd_usage (const struct eddy_cmd *cmd, bool error)
 {
-    FILE *f = error ? stderr : stdout;
-    fprintf (f, "Usage: %s\n", cmd->usage);
-    if (!error) {
-        fprintf (f, "%s\n", cmd->summary);
-        if (cmd->help)
-            fprintf (f, "\n%s", cmd->help);
-    }
-    else
-        fprintf (f, "Try 'eddy %s --help' for more information.\n", cmd->name);
-    exit (error ? 1 : 0);
+    eddy_opt_usage (cmd, NULL, error);
 }
 
 bool eddy_cmd_wants_help (int argc, char **argv)

@@ -10,11 +10,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cmd/opt.h"
+
 struct eddy_cmd {
     const char *name;
     const char *usage;   /* "eddy NAME [OPTIONS] ARGS..." */
     const char *summary; /* one line for `eddy help` */
-    const char *help;    /* option descriptions, printed by --help; may be NULL */
+    const struct eddy_opt *opts; /* its options and help text (cmd/opt.h); may be NULL */
     int (*run) (int argc, char **argv);
 };
 
@@ -35,7 +37,7 @@ void eddy_cmd_die (const char *cmd, const char *fmt, ...)
 void eddy_cmd_usage (const struct eddy_cmd *cmd, bool error) __attribute__ ((noreturn));
 
 /* True if argv has --help or -h before any "--"; then the caller prints
- * usage.  Commands using getopt handle it themselves.
+ * usage.  Commands parsing with eddy_opt_next get it from there.
  */
 bool eddy_cmd_wants_help (int argc, char **argv);
 
