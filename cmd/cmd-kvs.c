@@ -20,7 +20,7 @@ const struct eddy_cmd cmd_kvs = {
     .name = "kvs",
     .usage = "eddy kvs [-N NS] get [--watch] [--count N] KEY...\n"
              "       eddy kvs [-N NS] put KEY=VALUE...\n"
-             "       eddy kvs [-N NS] ls [-R] [DIR]\n"
+             "       eddy kvs [-N NS] ls [-R] [--json] [DIR]\n"
              "       eddy kvs [-N NS] dir [-R] [KEY]\n"
              "       eddy kvs [-N NS] unlink [-R] [-f] KEY...\n"
              "       eddy kvs [-N NS] mkdir KEY...\n"
@@ -28,7 +28,7 @@ const struct eddy_cmd cmd_kvs = {
              "       eddy kvs [-N NS] eventlog get [--watch] [--count N] KEY\n"
              "       eddy kvs [-N NS] eventlog append KEY NAME [CONTEXT-JSON]\n"
              "       eddy kvs [-N NS] eventlog wait-event [--timeout S] KEY NAME\n"
-             "       eddy kvs namespace create|remove NS [OWNER] | namespace list\n"
+             "       eddy kvs namespace create|remove NS [OWNER] | namespace list [--json]\n"
              "       eddy kvs stats [content]",
     .summary = "Read and write the key-value store.",
     .opts = (const struct eddy_opt[]){
@@ -44,6 +44,8 @@ const struct eddy_cmd cmd_kvs = {
         EDDY_OPT_ARG ("count", 'c', "N", "with --watch, or watch: stop after N values"),
         EDDY_OPT_SUB ("eventlog", ""),
         EDDY_OPT_ARG ("timeout", 't', "S", "wait-event: give up after S seconds (exit 1)"),
+        EDDY_OPT_SUB ("ls namespace", ""),
+        EDDY_OPT_LFLAG ("json", 'j', "ls, namespace list: one JSON object per entry and line ({key, dir}; {name, owner, seq})"),
         EDDY_OPT_SUB ("stats", "  stats: the kvs module's counters (commits, watchers, cache) as JSON;\n"
                                "    stats content: the content store's (blobs, bytes, garbage collection).\n"),
         EDDY_OPT_END,
@@ -61,7 +63,7 @@ static void die_key (const char *key, eddy_future_t *f)
 
 /* Options of a subcommand: -R, -f, --watch, --count N, --timeout S. */
 struct opts {
-    bool recursive, force, watch;
+    bool recursive, force, watch, json;
     long count;
     double timeout;
 };
@@ -83,6 +85,9 @@ static int parse_opts (const char *sub, int argc, char **argv, struct opts *o)
             break;
         case 'w':
             o->watch = true;
+            break;
+        case 'j':
+            o->json = true;
             break;
         case 'c': {
             char *end;
@@ -255,6 +260,19 @@ static char *join (const char *dir, const char *name)
     return xasprintf ("%s.%s", dir, name);
 }
 
+/* A key as a JSON string (in a static buffer: one at a time). */
+static const char *json_dumps_key (const char *key)
+{
+    static char *last;
+    json_t *s = json_string (key);
+    free (last);
+    last = s ? json_dumps (s, JSON_ENCODE_ANY) : NULL;
+    json_decref (s);
+    if (!last)
+        eddy_cmd_die ("kvs", "%s: not UTF-8", key);
+    return last;
+}
+
 /* Look key up: 1 and *names for a directory, 0 and *text for a value. */
 static int lookup_any (eddy_handle_t *h, const char *key, eddy_future_t **fp, json_t **names,
                        const char **text)
@@ -315,13 +333,45 @@ static void ls_dir (eddy_handle_t *h, const char *dir, bool recursive, bool head
     json_decref (subdirs);
 }
 
+/* ls --json: {"key": PATH, "dir": BOOL} per entry and line, PATH from the
+ * root; with -R the entries below each directory follow it. */
+static void ls_json (eddy_handle_t *h, const char *dir, bool recursive)
+{
+    eddy_future_t *f;
+    json_t *names, *v;
+    const char *text;
+    size_t i;
+
+    if (!lookup_any (h, dir, &f, &names, &text)) {
+        printf ("{\"key\":%s,\"dir\":false}\n", json_dumps_key (dir));
+        eddy_future_destroy (f);
+        return;
+    }
+    json_array_foreach (names, i, v) {
+        char *path = join (dir, json_string_value (v));
+        eddy_future_t *g;
+        json_t *n2;
+        const char *t2;
+        bool isdir = lookup_any (h, path, &g, &n2, &t2);
+        eddy_future_destroy (g);
+        printf ("{\"key\":%s,\"dir\":%s}\n", json_dumps_key (path), isdir ? "true" : "false");
+        if (isdir && recursive)
+            ls_json (h, path, true);
+        free (path);
+    }
+    eddy_future_destroy (f);
+}
+
 static int cmd_ls (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
     int i = parse_opts (argv[0], argc, argv, &o);
     if (argc - i > 1)
         eddy_cmd_usage (&cmd_kvs, true);
-    ls_dir (h, i < argc ? argv[i] : ".", o.recursive, o.recursive);
+    if (o.json)
+        ls_json (h, i < argc ? argv[i] : ".", o.recursive);
+    else
+        ls_dir (h, i < argc ? argv[i] : ".", o.recursive, o.recursive);
     return 0;
 }
 
@@ -494,9 +544,16 @@ static int cmd_eventlog (eddy_handle_t *h, int argc, char **argv)
 
 static int cmd_namespace (eddy_handle_t *h, int argc, char **argv)
 {
-    int first = eddy_opt_operands (&cmd_kvs, "namespace", argc, argv);
-    argc -= first - 1;
-    argv += first - 1;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = eddy_opt_next (&cmd_kvs, "namespace", 0, argc, argv)) != -1) {
+        if (c != 'j')
+            eddy_cmd_usage (&cmd_kvs, true);
+        json = true;
+    }
+    argc -= optind - 1;
+    argv += optind - 1;
     eddy_future_t *f = NULL;
     if (argc >= 2 && !strcmp (argv[1], "list") && argc == 2) {
         f = client_rpc ("kvs", h, "kvs.namespace-list", NULL, 0);
@@ -507,7 +564,14 @@ static int cmd_namespace (eddy_handle_t *h, int argc, char **argv)
         json_array_foreach (a, i, v) {
             const char *name;
             json_int_t owner, seq;
-            if (json_unpack (v, "{s:s s:I s:I}", "name", &name, "owner", &owner, "seq", &seq) == 0)
+            if (json_unpack (v, "{s:s s:I s:I}", "name", &name, "owner", &owner, "seq", &seq) < 0)
+                continue;
+            if (json) {
+                char *text = json_dumps (v, JSON_COMPACT | JSON_SORT_KEYS);
+                printf ("%s\n", text ? text : "{}");
+                free (text);
+            }
+            else
                 printf ("%-20s owner=%lld seq=%lld\n", name, (long long)owner, (long long)seq);
         }
     }

@@ -141,7 +141,7 @@ static pid_t ssh_spawn (const struct ssh_uri *u, int fd)
         if (fd > 1)
             close (fd);
         execvp (argv[0], argv);
-        fprintf (stderr, "eddy: %s: %s\n", argv[0], strerror (errno));
+        fprintf (stderr, "eddy-proxy: %s: %s\n", argv[0], strerror (errno));
         _exit (127);
     }
     free (dest);

@@ -20,7 +20,7 @@ static int resource_run (int argc, char **argv);
 
 const struct eddy_cmd cmd_resource = {
     .name = "resource",
-    .usage = "eddy resource list [-v] [-s STATES] [-o FORMAT] [-n]\n"
+    .usage = "eddy resource list [-v] [-s STATES] [-o FORMAT] [-n] [--json]\n"
              "       eddy resource status [-s STATES] [-o FORMAT] [-n] [--json]\n"
              "       eddy resource drain [-f|-u] [TARGETS [REASON...]] [-o FORMAT] "
              "[-n] [--json]\n"
@@ -33,6 +33,7 @@ const struct eddy_cmd cmd_resource = {
         EDDY_OPT_FLAG ("verbose", 'v', "one row per rank and state, with its core ids"),
         EDDY_OPT_ARG ("format", 'o', "FMT", "fields {state} {nnodes} {ncores} {ngpus} {ranks} {nodelist} {cores} {gpus} ({name:N} pads, {name:>N} right-aligns)"),
         EDDY_OPT_FLAG ("no-header", 'n', "no header line"),
+        EDDY_OPT_LFLAG ("json", 'j', "one JSON object per row and line (counts as numbers)"),
         EDDY_OPT_SUB ("status", "status: one row per administrative state, with its count, ranks and nodes.\n"),
         EDDY_OPT_ARG ("states", 's', "LIST", "states to show (--states=help lists them); default avail,offline,exclude,draining,drained,torpid,lost, empty rows other than avail left out"),
         EDDY_OPT_ARG ("format", 'o', "FMT", "fields {state} {nnodes} {ranks} {nodelist}"),
@@ -517,6 +518,25 @@ static char *children_of (const eddy_rlist_t *rl, const char *what)
     return out;
 }
 
+/* list --json: a row is an object on a line of its own */
+static bool list_json;
+
+static void list_row_json (const struct row *r)
+{
+    json_t *o = json_object ();
+    for (int i = 0; i < r->n; i++) {
+        const char *name = r->f[i].name, *v = r->f[i].value;
+        bool count = !strcmp (name, "nnodes") || !strcmp (name, "ncores") || !strcmp (name, "ngpus");
+        json_object_set_new (o, name, count ? json_integer (strtoll (v, NULL, 10)) : json_string (v));
+    }
+    char *text = json_dumps (o, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text)
+        eddy_cmd_die ("resource", "out of memory");
+    printf ("%s\n", text);
+    free (text);
+    json_decref (o);
+}
+
 static void list_row (const char *fmt, const char *state, const eddy_rlist_t *rl)
 {
     struct row r = {.n = 0};
@@ -531,7 +551,10 @@ static void list_row (const char *fmt, const char *state, const eddy_rlist_t *rl
     row_set (&r, "nodelist", nodelist_of (rl));
     row_set (&r, "cores", children_of (rl, "core"));
     row_set (&r, "gpus", children_of (rl, "gpu"));
-    print_format (fmt, &r, false, list_fields);
+    if (list_json)
+        list_row_json (&r);
+    else
+        print_format (fmt, &r, false, list_fields);
     row_clear (&r);
 }
 
@@ -608,7 +631,7 @@ static int list_run (
         eddy_cmd_die ("resource", "out of memory");
 
     const eddy_rlist_t *sets[] = {free_set, st.allocated, st.down, excluded, drained};
-    if (!noheader)
+    if (!noheader && !list_json)
         print_format (fmt, NULL, true, list_fields);
     for (size_t i = 0; i < 5; i++) {
         if (!wanted (states, names[i]))
@@ -685,8 +708,7 @@ static int resource_run (int argc, char **argv)
     bool is_drain = !strcmp (sub, "drain"), is_undrain = !strcmp (sub, "undrain");
     if (force && update)
         eddy_cmd_die ("resource", "drain: -f and -u exclude each other");
-    if (json && is_list)
-        eddy_cmd_die ("resource", "list: no --json (see status --json)");
+    list_json = json && is_list;
     if (is_status && states && !strcmp (states, "help")) {
         int o[EDDY_RSTATE_COUNT];
         parse_states (states, o); /* prints and exits */

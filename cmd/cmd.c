@@ -40,18 +40,8 @@ void eddy_cmd_die (const char *cmd, const char *fmt, ...)
 
 void eddy_cmd_usage (const struct eddy_cmd *cmd, bool error)
 {
-    eddy_opt_usage (cmd, NULL, error);
-}
-
-bool eddy_cmd_wants_help (int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp (argv[i], "--"))
-            break;
-        if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h"))
-            return true;
-    }
-    return false;
+    /* a usage error with no message of its own: the usage says it */
+    eddy_opt_usage (cmd, NULL, error ? 2 : 0);
 }
 
 static void oom (void)

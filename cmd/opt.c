@@ -290,7 +290,10 @@ static void program (const struct eddy_cmd *cmd, const char *sub, char *buf, siz
 void eddy_opt_usage (const struct eddy_cmd *cmd, const char *sub, int error)
 {
     FILE *f = error ? stderr : stdout;
-    fprintf (f, "Usage: %s\n", cmd->usage);
+    if (error > 1)
+        fprintf (f, "eddy-%s: usage: %s\n", cmd->name, cmd->usage);
+    else
+        fprintf (f, "Usage: %s\n", cmd->usage);
     if (error) {
         char prog[128];
         program (cmd, sub, prog, sizeof (prog));
@@ -421,6 +424,6 @@ int eddy_opt_operands (const struct eddy_cmd *cmd, const char *sub, int argc, ch
     int c;
     optind = 1;
     while ((c = eddy_opt_next (cmd, sub, EDDY_OPT_INORDER, argc, argv)) != -1)
-        eddy_opt_usage (cmd, sub, 1);
+        eddy_opt_usage (cmd, sub, 2);
     return optind;
 }

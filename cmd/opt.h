@@ -105,7 +105,8 @@ int eddy_opt_operands (const struct eddy_cmd *cmd, const char *sub, int argc, ch
 
 /* Print "Usage: ...", and with !error the summary and the help of sub
  * (NULL: the whole table) to stdout and exit 0; with error a pointer to
- * --help to stderr and exit 1.
+ * --help to stderr and exit 1.  error 2: no message said what is wrong,
+ * so the usage is it: "eddy-CMD: usage: ...".
  */
 void eddy_opt_usage (const struct eddy_cmd *cmd, const char *sub, int error)
     __attribute__ ((noreturn));
