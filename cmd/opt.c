@@ -1,7 +1,7 @@
 /* opt.c - getopt_long arguments and --help text from one option table. */
 #include <errno.h>
-#include <stdarg.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,8 @@
 /* "eddy-CMD: message" (cmd.c's eddy_cmd_error, here so that this file
  * links alone: into eddy-broker and the unit test).
  */
-static void __attribute__ ((format (printf, 2, 3))) error (const char *cmd, const char *fmt, ...)
+static void __attribute__ ((format (printf, 2, 3)))
+error (const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     fprintf (stderr, "eddy-%s: ", cmd);
@@ -25,8 +26,8 @@ static void __attribute__ ((format (printf, 2, 3))) error (const char *cmd, cons
 
 static bool is_option (const struct eddy_opt *o)
 {
-    return o->kind == EDDY_OPT_KIND_FLAG || o->kind == EDDY_OPT_KIND_ARG
-           || o->kind == EDDY_OPT_KIND_OPTARG;
+    return o->kind == EDDY_OPT_KIND_FLAG || o->kind == EDDY_OPT_KIND_ARG ||
+           o->kind == EDDY_OPT_KIND_OPTARG;
 }
 
 static int key_of (const struct eddy_opt *o)
@@ -67,13 +68,16 @@ int eddy_opt_has_sub (const struct eddy_opt *table, const char *sub)
     for (const struct eddy_opt *o = table; o && o->kind != EDDY_OPT_KIND_END; o++) {
         if (o->kind == EDDY_OPT_KIND_SUB)
             section = o->name;
-        if (belongs (section, sub) && (o->kind != EDDY_OPT_KIND_SUB || (o->help && *o->help)))
+        if (belongs (section, sub) &&
+            (o->kind != EDDY_OPT_KIND_SUB || (o->help && *o->help)))
             return 1;
     }
     return 0;
 }
 
-struct option *eddy_opt_getopt (const struct eddy_opt *table, const char *sub, int flags,
+struct option *eddy_opt_getopt (const struct eddy_opt *table,
+                                const char *sub,
+                                int flags,
                                 char **shortopts)
 {
     size_t n = 0;
@@ -108,7 +112,7 @@ struct option *eddy_opt_getopt (const struct eddy_opt *table, const char *sub, i
             for (size_t i = 0; i < nl; i++)
                 dup = dup || !strcmp (lo[i].name, o->name);
             if (!dup)
-                lo[nl++] = (struct option){ o->name, has_arg, NULL, key_of (o) };
+                lo[nl++] = (struct option){o->name, has_arg, NULL, key_of (o)};
             has_help = has_help || !strcmp (o->name, "help");
         }
         if (o->letter && !memchr (so, o->letter, ns)) {
@@ -126,52 +130,52 @@ struct option *eddy_opt_getopt (const struct eddy_opt *table, const char *sub, i
     if (!h_taken) {
         so[ns++] = 'h';
         if (!has_help)
-            lo[nl++] = (struct option){ "help", no_argument, NULL, 'h' };
-    }
-    else if (!has_help)
-        lo[nl++] = (struct option){ "help", no_argument, NULL, EDDY_OPT_HELP_KEY };
+            lo[nl++] = (struct option){"help", no_argument, NULL, 'h'};
+    } else if (!has_help)
+        lo[nl++] = (struct option){"help", no_argument, NULL, EDDY_OPT_HELP_KEY};
     so[ns] = '\0';
-    lo[nl] = (struct option){ NULL, 0, NULL, 0 };
+    lo[nl] = (struct option){NULL, 0, NULL, 0};
     *shortopts = so;
     return lo;
 }
 
-/* Print text from column col (the cursor is there), wrapped at the
- * width; a '\n' in text starts a new line.
+/* Print text with the cursor at column at (>= col): words wrapped at the
+ * width, each line after the first from column col; a '\n' in text
+ * starts a new line.
  */
-static void wrap (FILE *f, const char *text, int col)
+static void wrap (FILE *f, const char *text, int col, int at)
 {
-    int at = col;
-    const char *p = text;
-    while (*p) {
-        if (*p == '\n') {
-            fprintf (f, "\n%*s", col, "");
-            at = col;
-            p++;
+    bool start = true; /* nothing on this line yet but the indent */
+    for (const char *p = text; *p;) {
+        if (*p == '\n' || *p == ' ') {
+            if (*p++ == '\n') {
+                fprintf (f, "\n%*s", col, "");
+                at = col;
+                start = true;
+            }
             continue;
         }
-        size_t len = strcspn (p, " \n");
-        if (len == 0) {
-            p++;
-            continue;
-        }
-        if (at > col && at + 1 + (int)len > EDDY_OPT_WIDTH) {
+        int len = (int)strcspn (p, " \n");
+        if (!start && at + 1 + len > EDDY_OPT_WIDTH) {
             fprintf (f, "\n%*s", col, "");
             at = col;
+            start = true;
         }
-        else if (at > col) {
+        if (!start) {
             fputc (' ', f);
             at++;
         }
-        fwrite (p, 1, len, f);
-        at += (int)len;
+        fwrite (p, 1, (size_t)len, f);
+        at += len;
         p += len;
-        while (*p == ' ')
-            p++;
+        start = false;
     }
     fputc ('\n', f);
 }
 
+/* "  -r, --rank=R", "      --json" (long only) or "  -A" (short only),
+ * then its help from EDDY_OPT_HELP_COL, or two spaces on if longer.
+ */
 static void option_line (FILE *f, const struct eddy_opt *o)
 {
     char left[128];
@@ -183,57 +187,18 @@ static void option_line (FILE *f, const struct eddy_opt *o)
         n = snprintf (left, sizeof (left), "  -%c", o->letter);
     else
         n = snprintf (left, sizeof (left), "      --%s", o->name);
-    if (o->kind == EDDY_OPT_KIND_ARG && o->name)
-        n += snprintf (left + n, sizeof (left) - (size_t)n, "=%s", arg);
-    else if (o->kind == EDDY_OPT_KIND_ARG)
-        n += snprintf (left + n, sizeof (left) - (size_t)n, " %s", arg);
+    if (o->kind == EDDY_OPT_KIND_ARG)
+        n += snprintf (left + n, sizeof (left) - (size_t)n, o->name ? "=%s" : " %s",
+                       arg);
     else if (o->kind == EDDY_OPT_KIND_OPTARG)
         n += snprintf (left + n, sizeof (left) - (size_t)n, "[=%s]", arg);
     if (!*o->help) {
         fprintf (f, "%s\n", left);
         return;
     }
-    if (n + 2 > EDDY_OPT_HELP_COL) {
-        fprintf (f, "%s  ", left);
-        /* wrap from the help column, having written past it */
-        int at = n + 2;
-        const char *p = o->help;
-        size_t len = strcspn (p, " \n");
-        fwrite (p, 1, len, f);
-        at += (int)len;
-        p += len;
-        if (*p == '\n') {
-            fprintf (f, "\n%*s", EDDY_OPT_HELP_COL, "");
-            p++;
-            wrap (f, p, EDDY_OPT_HELP_COL);
-            return;
-        }
-        /* the rest of the first line, then wrapped lines */
-        while (*p == ' ')
-            p++;
-        while (*p && *p != '\n') {
-            len = strcspn (p, " \n");
-            if (at + 1 + (int)len > EDDY_OPT_WIDTH)
-                break;
-            fputc (' ', f);
-            fwrite (p, 1, len, f);
-            at += 1 + (int)len;
-            p += len;
-            while (*p == ' ')
-                p++;
-        }
-        if (!*p) {
-            fputc ('\n', f);
-            return;
-        }
-        if (*p == '\n')
-            p++;
-        fprintf (f, "\n%*s", EDDY_OPT_HELP_COL, "");
-        wrap (f, p, EDDY_OPT_HELP_COL);
-        return;
-    }
-    fprintf (f, "%-*s", EDDY_OPT_HELP_COL, left);
-    wrap (f, o->help, EDDY_OPT_HELP_COL);
+    int at = n + 2 > EDDY_OPT_HELP_COL ? n + 2 : EDDY_OPT_HELP_COL;
+    fprintf (f, "%-*s", at, left);
+    wrap (f, o->help, EDDY_OPT_HELP_COL, at);
 }
 
 void eddy_opt_help (FILE *f, const struct eddy_opt *table, const char *sub)
@@ -263,7 +228,8 @@ static bool has_sections (const struct eddy_opt *table)
  * eddy-broker's own name; a subcommand with a table of its own (one
  * usage line "eddy sim replay ...") with its word.
  */
-static void program (const struct eddy_cmd *cmd, const char *sub, char *buf, size_t size)
+static void
+program (const struct eddy_cmd *cmd, const char *sub, char *buf, size_t size)
 {
     const char *u = cmd->usage;
     if (!strncmp (u, "eddy-", 5)) {
@@ -275,8 +241,8 @@ static void program (const struct eddy_cmd *cmd, const char *sub, char *buf, siz
         return;
     }
     size_t n = strlen (cmd->name);
-    if (!has_sections (cmd->opts) && !strpbrk (u, "|\n") && !strncmp (u, "eddy ", 5)
-        && !strncmp (u + 5, cmd->name, n) && u[5 + n] == ' ') {
+    if (!has_sections (cmd->opts) && !strpbrk (u, "|\n") && !strncmp (u, "eddy ", 5) &&
+        !strncmp (u + 5, cmd->name, n) && u[5 + n] == ' ') {
         const char *w = u + 6 + n;
         size_t len = strspn (w, "abcdefghijklmnopqrstuvwxyz-");
         if (len > 0 && (w[len] == ' ' || w[len] == '\0')) {
@@ -347,7 +313,10 @@ static int prefix_matches (const char *name, bool *exact)
 static void bad_option (const char *cmd, int c, int argc, char **argv)
 {
     const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
-    bool islong = !strncmp (arg, "--", 2);
+    /* a bad letter inside a cluster (-qx) leaves optind on it, so
+     * argv[optind - 1] may be an earlier, good, long option: a bad long
+     * option has optopt 0, a flag given an argument its '=' */
+    bool islong = !strncmp (arg, "--", 2) && (c == ':' || !optopt || strchr (arg, '='));
     char name[128];
     if (islong)
         long_name (arg, name, sizeof (name));
@@ -356,8 +325,7 @@ static void bad_option (const char *cmd, int c, int argc, char **argv)
             error (cmd, "option '%s' requires an argument", name);
         else
             error (cmd, "option '-%c' requires an argument", optopt);
-    }
-    else if (islong) {
+    } else if (islong) {
         bool exact;
         int n = prefix_matches (name + 2, &exact);
         if (strchr (arg, '=') && (exact || n == 1))
@@ -366,8 +334,7 @@ static void bad_option (const char *cmd, int c, int argc, char **argv)
             error (cmd, "option '%s' is ambiguous", name);
         else
             error (cmd, "unrecognized option '%s'", name);
-    }
-    else if (optopt)
+    } else if (optopt)
         error (cmd, "invalid option '-%c'", optopt);
     else
         error (cmd, "invalid option '%s'", arg);
@@ -377,16 +344,18 @@ static void bad_option (const char *cmd, int c, int argc, char **argv)
 static bool h_is_help (const struct eddy_opt *table)
 {
     for (const struct eddy_opt *o = table; o && o->kind != EDDY_OPT_KIND_END; o++)
-        if (is_option (o) && key_of (o) == 'h' && !(o->name && !strcmp (o->name, "help")))
+        if (is_option (o) && key_of (o) == 'h' &&
+            !(o->name && !strcmp (o->name, "help")))
             return false;
     return true;
 }
 
-int eddy_opt_next (const struct eddy_cmd *cmd, const char *sub, int flags, int argc,
-                   char **argv)
+int eddy_opt_next (
+    const struct eddy_cmd *cmd, const char *sub, int flags, int argc, char **argv)
 {
     const char *s = sub ? sub : "";
-    bool changed = cur.cmd != cmd || cur.flags != flags || !cur.sub || strcmp (cur.sub, s) != 0;
+    bool changed =
+        cur.cmd != cmd || cur.flags != flags || !cur.sub || strcmp (cur.sub, s) != 0;
     /* glibc reads the ordering ("+") only when it initialises, which
      * optind = 0 asks for: do so at the start of each parse */
     if ((changed || !cur.parsing) && optind == 1)
@@ -419,7 +388,10 @@ int eddy_opt_next (const struct eddy_cmd *cmd, const char *sub, int flags, int a
     return c;
 }
 
-int eddy_opt_operands (const struct eddy_cmd *cmd, const char *sub, int argc, char **argv)
+int eddy_opt_operands (const struct eddy_cmd *cmd,
+                       const char *sub,
+                       int argc,
+                       char **argv)
 {
     int c;
     optind = 1;

@@ -36,18 +36,39 @@ struct eddy_opt {
                        * another entry names); TEXT, SUB: printed as is */
 };
 
-#define EDDY_OPT_FLAG(n, l, h) { .kind = EDDY_OPT_KIND_FLAG, .name = n, .letter = l, .help = h }
-#define EDDY_OPT_ARG(n, l, a, h) \
-    { .kind = EDDY_OPT_KIND_ARG, .name = n, .letter = l, .arg = a, .help = h }
+#define EDDY_OPT_FLAG(n, l, h)                                                         \
+    {                                                                                  \
+        .kind = EDDY_OPT_KIND_FLAG, .name = n, .letter = l, .help = h                  \
+    }
+#define EDDY_OPT_ARG(n, l, a, h)                                                       \
+    {                                                                                  \
+        .kind = EDDY_OPT_KIND_ARG, .name = n, .letter = l, .arg = a, .help = h         \
+    }
 /* long only, the parser returning k */
-#define EDDY_OPT_LFLAG(n, k, h) { .kind = EDDY_OPT_KIND_FLAG, .name = n, .key = k, .help = h }
-#define EDDY_OPT_LARG(n, k, a, h) \
-    { .kind = EDDY_OPT_KIND_ARG, .name = n, .key = k, .arg = a, .help = h }
-#define EDDY_OPT_LOPTARG(n, k, a, h) \
-    { .kind = EDDY_OPT_KIND_OPTARG, .name = n, .key = k, .arg = a, .help = h }
-#define EDDY_OPT_TEXT(t) { .kind = EDDY_OPT_KIND_TEXT, .help = t }
-#define EDDY_OPT_SUB(s, t) { .kind = EDDY_OPT_KIND_SUB, .name = s, .help = t }
-#define EDDY_OPT_END { .kind = EDDY_OPT_KIND_END }
+#define EDDY_OPT_LFLAG(n, k, h)                                                        \
+    {                                                                                  \
+        .kind = EDDY_OPT_KIND_FLAG, .name = n, .key = k, .help = h                     \
+    }
+#define EDDY_OPT_LARG(n, k, a, h)                                                      \
+    {                                                                                  \
+        .kind = EDDY_OPT_KIND_ARG, .name = n, .key = k, .arg = a, .help = h            \
+    }
+#define EDDY_OPT_LOPTARG(n, k, a, h)                                                   \
+    {                                                                                  \
+        .kind = EDDY_OPT_KIND_OPTARG, .name = n, .key = k, .arg = a, .help = h         \
+    }
+#define EDDY_OPT_TEXT(t)                                                               \
+    {                                                                                  \
+        .kind = EDDY_OPT_KIND_TEXT, .help = t                                          \
+    }
+#define EDDY_OPT_SUB(s, t)                                                             \
+    {                                                                                  \
+        .kind = EDDY_OPT_KIND_SUB, .name = s, .help = t                                \
+    }
+#define EDDY_OPT_END                                                                   \
+    {                                                                                  \
+        .kind = EDDY_OPT_KIND_END                                                      \
+    }
 
 /* What a parser returns for --help when -h is some other option's. */
 #define EDDY_OPT_HELP_KEY 0x10000
@@ -76,7 +97,9 @@ enum eddy_opt_flags {
  * spaces if the left part is longer), wrapped at EDDY_OPT_WIDTH with
  * continuation lines at that column.
  */
-struct option *eddy_opt_getopt (const struct eddy_opt *table, const char *sub, int flags,
+struct option *eddy_opt_getopt (const struct eddy_opt *table,
+                                const char *sub,
+                                int flags,
                                 char **shortopts);
 void eddy_opt_help (FILE *f, const struct eddy_opt *table, const char *sub);
 
@@ -94,14 +117,17 @@ int eddy_opt_has_sub (const struct eddy_opt *table, const char *sub);
  * afresh then, its ordering (EDDY_OPT_INORDER or not) its own.  Not
  * reentrant: one parse at a time.
  */
-int eddy_opt_next (const struct eddy_cmd *cmd, const char *sub, int flags, int argc,
-                   char **argv);
+int eddy_opt_next (
+    const struct eddy_cmd *cmd, const char *sub, int flags, int argc, char **argv);
 
 /* For a subcommand without options: takes --help, refuses any other
  * option before the first operand (as eddy_opt_next), returns the index
  * of the first operand (optind).
  */
-int eddy_opt_operands (const struct eddy_cmd *cmd, const char *sub, int argc, char **argv);
+int eddy_opt_operands (const struct eddy_cmd *cmd,
+                       const char *sub,
+                       int argc,
+                       char **argv);
 
 /* Print "Usage: ...", and with !error the summary and the help of sub
  * (NULL: the whole table) to stdout and exit 0; with error a pointer to

@@ -1,10 +1,12 @@
 /* The option table's generators: a table in, getopt_long's arguments and
  * the --help lines out, each expected string worked out by hand.
  */
+/* cmocka.h needs these first */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,26 +108,24 @@ static void test_unknown_subcommand_has_help_only (void **state)
 static void test_whole_help_in_table_order (void **state)
 {
     char *h = help_of (table, NULL);
-    assert_string_equal (h,
-                         "  -N, --namespace=NS    use namespace NS\n"
-                         "get, watch: read keys.\n"
-                         "  -w, --watch           keep printing changes\n"
-                         "      --count=N         stop after N values\n"
-                         "ls: list a directory.\n"
-                         "  -h, --recurse         into directories\n"
-                         "  -A                    short only\n"
-                         "      --color[=WHEN]    always, never or auto\n"
-                         "Prose stays as written.\n");
+    assert_string_equal (h, "  -N, --namespace=NS    use namespace NS\n"
+                            "get, watch: read keys.\n"
+                            "  -w, --watch           keep printing changes\n"
+                            "      --count=N         stop after N values\n"
+                            "ls: list a directory.\n"
+                            "  -h, --recurse         into directories\n"
+                            "  -A                    short only\n"
+                            "      --color[=WHEN]    always, never or auto\n"
+                            "Prose stays as written.\n");
     free (h);
 }
 
 static void test_help_of_one_subcommand (void **state)
 {
     char *h = help_of (table, "get");
-    assert_string_equal (h,
-                         "get, watch: read keys.\n"
-                         "  -w, --watch           keep printing changes\n"
-                         "      --count=N         stop after N values\n");
+    assert_string_equal (h, "get, watch: read keys.\n"
+                            "  -w, --watch           keep printing changes\n"
+                            "      --count=N         stop after N values\n");
     free (h);
     h = help_of (table, "");
     assert_string_equal (h, "  -N, --namespace=NS    use namespace NS\n");
@@ -135,22 +135,23 @@ static void test_help_of_one_subcommand (void **state)
 static void test_long_help_wraps_at_the_column (void **state)
 {
     static const struct eddy_opt t[] = {
-        EDDY_OPT_ARG ("rank", 'r', "R",
-                      "ask rank R (default: the local broker); a rank that is not up answers "
-                      "nothing and the command waits"),
+        EDDY_OPT_ARG (
+            "rank", 'r', "R",
+            "ask rank R (default: the local broker); a rank that is not up answers "
+            "nothing and the command waits"),
         EDDY_OPT_ARG ("cores-per-task", 'c', "N", "cores per task (default 1)"),
         EDDY_OPT_LARG ("begin-time", 'B', "TIME",
                        "hold the job until TIME:\n+DURATION or epoch seconds"),
         EDDY_OPT_END,
     };
     char *h = help_of (t, NULL);
-    assert_string_equal (h,
-                         "  -r, --rank=R          ask rank R (default: the local broker); a rank "
-                         "that is\n"
-                         "                        not up answers nothing and the command waits\n"
-                         "  -c, --cores-per-task=N  cores per task (default 1)\n"
-                         "      --begin-time=TIME  hold the job until TIME:\n"
-                         "                        +DURATION or epoch seconds\n");
+    assert_string_equal (
+        h, "  -r, --rank=R          ask rank R (default: the local broker); a rank "
+           "that is\n"
+           "                        not up answers nothing and the command waits\n"
+           "  -c, --cores-per-task=N  cores per task (default 1)\n"
+           "      --begin-time=TIME  hold the job until TIME:\n"
+           "                        +DURATION or epoch seconds\n");
     for (char *line = strtok (h, "\n"); line; line = strtok (NULL, "\n"))
         assert_true (strlen (line) <= EDDY_OPT_WIDTH);
     free (h);
