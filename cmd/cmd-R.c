@@ -16,21 +16,12 @@ extern const struct eddy_cmd cmd_R;
 
 static int encode (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"hosts", required_argument, NULL, 'H'},
-        {"cores", required_argument, NULL, 'c'},
-        {"gpus", required_argument, NULL, 'g'},
-        {"property", required_argument, NULL, 'p'},
-        {"ranks", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *hosts = NULL, *cores = NULL, *gpus = NULL, *ranks = NULL;
     char **props = xcalloc ((size_t)argc, sizeof (char *));
     int nprops = 0, c;
     eddy_error_t err;
 
-    while ((c = getopt_long (argc, argv, "hH:c:g:p:r:", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_R, "encode", 0, argc, argv)) != -1) {
         switch (c) {
         case 'H':
             hosts = optarg;
@@ -47,8 +38,6 @@ static int encode (int argc, char **argv)
         case 'r':
             ranks = optarg;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_R, false);
         default:
             eddy_cmd_usage (&cmd_R, true);
         }
@@ -170,24 +159,13 @@ static void print_short (const eddy_rlist_t *rl)
 
 static int decode (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"count", required_argument, NULL, 'c'},
-        {"nodelist", no_argument, NULL, 'n'},
-        {"ranks", no_argument, NULL, 'r'},
-        {"short", no_argument, NULL, 's'},
-        {"strict", no_argument, NULL, 'S'},
-        {"hosts", no_argument, NULL, 'H'},
-        {"properties", no_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *count = NULL;
     bool nodelist = false, ranks = false, shortform = false, hosts = false,
          props = false;
     int flags = 0, c;
     eddy_error_t err;
 
-    while ((c = getopt_long (argc, argv, "hc:nrsSHp", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_R, "decode", 0, argc, argv)) != -1) {
         switch (c) {
         case 'c':
             count = optarg;
@@ -210,8 +188,6 @@ static int decode (int argc, char **argv)
         case 'p':
             props = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_R, false);
         default:
             eddy_cmd_usage (&cmd_R, true);
         }
@@ -289,8 +265,11 @@ static int decode (int argc, char **argv)
 
 static int run (int argc, char **argv)
 {
-    if (argc < 2 || !strcmp (argv[1], "--help") || !strcmp (argv[1], "-h"))
-        eddy_cmd_usage (&cmd_R, argc < 2);
+    int first = eddy_opt_operands (&cmd_R, NULL, argc, argv);
+    if (first >= argc)
+        eddy_cmd_usage (&cmd_R, true);
+    argc -= first - 1;
+    argv += first - 1;
     optind = 1;
     if (!strcmp (argv[1], "encode"))
         return encode (argc - 1, argv + 1);
@@ -308,21 +287,24 @@ const struct eddy_cmd cmd_R = {
              "              [--nodelist] [--short] [--hosts] [--properties]\n"
              "              [--strict] < R",
     .summary = "Encode and decode RFC 20 resource sets (R version 1)",
-    .help = "encode: one rank per host (ranks 0.. unless --ranks), each with the\n"
-            "        given cores and gpus; prints compact R JSON\n"
-            "  -H, --hosts=HOSTLIST    host names, in rank order\n"
-            "  -r, --ranks=IDSET       rank ids (default 0..N-1)\n"
-            "  -c, --cores=IDSET       core ids on every rank\n"
-            "  -g, --gpus=IDSET        gpu ids on every rank\n"
-            "  -p, --property=NAME:RANKS  tag ranks with a property\n"
-            "decode: read R on stdin; with no option print it re-encoded\n"
-            "  -c, --count=WHAT        print the number of ranks/nodes/cores/gpus\n"
-            "  -r, --ranks             print the rank idset\n"
-            "  -n, --nodelist          print the nodelist as a hostlist\n"
-            "  -s, --short             print rank[..]/core[..],gpu[..] per entry\n"
-            "  -H, --hosts             print \"RANK HOSTNAME\" per rank\n"
-            "  -p, --properties        print NAME=RANKS per property\n"
-            "  -S, --strict            require execution.nodelist (RFC 20)\n"
-            "  -h, --help              show this help\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_SUB ("encode", "encode: one rank per host (ranks 0.. unless --ranks), each with the\n"
+                                "        given cores and gpus; prints compact R JSON\n"),
+        EDDY_OPT_ARG ("hosts", 'H', "HOSTLIST", "host names, in rank order"),
+        EDDY_OPT_ARG ("ranks", 'r', "IDSET", "rank ids (default 0..N-1)"),
+        EDDY_OPT_ARG ("cores", 'c', "IDSET", "core ids on every rank"),
+        EDDY_OPT_ARG ("gpus", 'g', "IDSET", "gpu ids on every rank"),
+        EDDY_OPT_ARG ("property", 'p', "NAME:RANKS", "tag ranks with a property"),
+        EDDY_OPT_SUB ("decode", "decode: read R on stdin; with no option print it re-encoded\n"),
+        EDDY_OPT_ARG ("count", 'c', "WHAT", "print the number of ranks/nodes/cores/gpus"),
+        EDDY_OPT_FLAG ("ranks", 'r', "print the rank idset"),
+        EDDY_OPT_FLAG ("nodelist", 'n', "print the nodelist as a hostlist"),
+        EDDY_OPT_FLAG ("short", 's', "print rank[..]/core[..],gpu[..] per entry"),
+        EDDY_OPT_FLAG ("hosts", 'H', "print \"RANK HOSTNAME\" per rank"),
+        EDDY_OPT_FLAG ("properties", 'p', "print NAME=RANKS per property"),
+        EDDY_OPT_FLAG ("strict", 'S', "require execution.nodelist (RFC 20)"),
+        EDDY_OPT_FLAG ("help", 'h', "show this help"),
+        EDDY_OPT_END,
+    },
     .run = run,
 };

@@ -17,38 +17,68 @@
 
 static int account_run (int argc, char **argv);
 
+#define ARCHIVE_DEFAULT "/var/lib/eddy/job-archive.db"
+
+/* the keys of long-only options */
+enum { O_USERNAME = 256, O_BANK, O_USERID, O_SHARES, O_MAXRUN, O_MAXACT, O_QUEUES, O_PARENT,
+       O_JSON, O_TREE, O_ARCHIVE, O_HALFLIFE, O_NOW, O_SINCE, O_UNTIL, O_INSTANCE };
+
 const struct eddy_cmd cmd_account = {
     .name = "account",
     .usage = "eddy account [-p DB] COMMAND [OPTIONS] [ARGS]",
     .summary = "Manage banks, users and limits; show shares and archived jobs.",
-    .help = "  -p, --path=DB       the accounting database (default " EDDY_ACCTDB_DEFAULT ")\n"
-            "Commands:\n"
-            "  create-db                          make a new, empty database\n"
-            "  add-bank [--parent-bank=P] NAME SHARES   a bank (the first, without a parent,\n"
-            "                                     is the root)\n"
-            "  edit-bank NAME --shares=N\n"
-            "  delete-bank NAME                   (no users or sub-banks)\n"
-            "  add-user --username=U --bank=B [--userid=N] [--shares=N]\n"
-            "           [--max-running-jobs=N] [--max-active-jobs=N] [--queues=Q,...]\n"
-            "  edit-user --username=U [--bank=B] [--userid=N] [--shares=N]\n"
-            "           [--max-running-jobs=N] [--max-active-jobs=N] [--queues=Q,...]\n"
-            "  delete-user --username=U [--bank=B]\n"
-            "  view-user [--json] USER\n"
-            "  view-bank [--tree] [--json] NAME\n"
-            "  list-users [--json]\n"
-            "  list-banks [--json]\n"
-            "  shares [--archive=DB] [--half-life=S] [--now=T] [--json] [--instance]\n"
-            "                                     the tree of shares, usage and fair-share\n"
-            "                                     factors (usage: core-seconds from the job\n"
-            "                                     archive, decayed; default half-life 7 days);\n"
-            "                                     --instance: the factors the instance at\n"
-            "                                     EDDY_URI computes now ([accounting])\n"
-            "  jobs [--archive=DB] [-u USER] [-b BANK] [--since=T] [--until=T]\n"
-            "       [-o FORMAT] [--json]          archived jobs (docs/accounting.md)\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("path", 'p', "DB", "the accounting database (default " EDDY_ACCTDB_DEFAULT ")"),
+        EDDY_OPT_TEXT ("Commands:\n"),
+        EDDY_OPT_SUB ("create-db", "  create-db                          make a new, empty database\n"),
+        EDDY_OPT_SUB ("add-bank", "  add-bank [--parent-bank=P] NAME SHARES   a bank (the first, without a parent,\n"
+                                  "                                     is the root)\n"),
+        EDDY_OPT_LARG ("parent-bank", O_PARENT, "P", "the bank's parent"),
+        EDDY_OPT_SUB ("edit-bank", "  edit-bank NAME --shares=N\n"),
+        EDDY_OPT_LARG ("shares", O_SHARES, "N", "the bank's shares"),
+        EDDY_OPT_SUB ("delete-bank", "  delete-bank NAME                   (no users or sub-banks)\n"),
+        EDDY_OPT_SUB ("add-user edit-user", "  add-user --username=U --bank=B [OPTIONS]\n"
+                                            "  edit-user --username=U [OPTIONS]\n"),
+        EDDY_OPT_ARG ("username", 'u', "U", "the user's name"),
+        EDDY_OPT_ARG ("user", 'u', "U", NULL),
+        EDDY_OPT_ARG ("bank", 'b', "B", "the user's bank (add-user: required)"),
+        EDDY_OPT_LARG ("userid", O_USERID, "N", "the user's uid"),
+        EDDY_OPT_LARG ("shares", O_SHARES, "N", "the user's shares in the bank"),
+        EDDY_OPT_LARG ("max-running-jobs", O_MAXRUN, "N", "at most N running jobs"),
+        EDDY_OPT_LARG ("max-active-jobs", O_MAXACT, "N", "at most N active jobs"),
+        EDDY_OPT_LARG ("queues", O_QUEUES, "Q,...", "the queues the user may submit to"),
+        EDDY_OPT_SUB ("delete-user", "  delete-user --username=U [--bank=B]\n"),
+        EDDY_OPT_ARG ("username", 'u', "U", "the user's name"),
+        EDDY_OPT_ARG ("user", 'u', "U", NULL),
+        EDDY_OPT_ARG ("bank", 'b', "B", "only from bank B"),
+        EDDY_OPT_SUB ("view-user", "  view-user [--json] USER\n"),
+        EDDY_OPT_SUB ("view-bank", "  view-bank [--tree] [--json] NAME\n"),
+        EDDY_OPT_LFLAG ("tree", O_TREE, "the bank and the banks and users below it"),
+        EDDY_OPT_SUB ("list-users", "  list-users [--json]\n"),
+        EDDY_OPT_SUB ("list-banks", "  list-banks [--json]\n"),
+        EDDY_OPT_SUB ("view-user view-bank list-users list-banks", ""),
+        EDDY_OPT_LFLAG ("json", O_JSON, "as JSON"),
+        EDDY_OPT_SUB ("shares", "  shares [OPTIONS]                   the tree of shares, usage and fair-share\n"
+                                "                                     factors (usage: core-seconds from the job\n"
+                                "                                     archive, decayed)\n"),
+        EDDY_OPT_LARG ("half-life", O_HALFLIFE, "S", "the decay's half-life (default 7 days)"),
+        EDDY_OPT_LARG ("now", O_NOW, "T", "the usage as of T (seconds since the epoch; default now)"),
+        EDDY_OPT_LFLAG ("instance", O_INSTANCE, "the factors the instance at EDDY_URI computes now ([accounting])"),
+        EDDY_OPT_SUB ("jobs", "  jobs [OPTIONS]                     archived jobs (docs/accounting.md)\n"),
+        EDDY_OPT_ARG ("user", 'u', "USER", "the jobs of USER"),
+        EDDY_OPT_ARG ("username", 'u', "USER", NULL),
+        EDDY_OPT_ARG ("bank", 'b', "BANK", "the jobs of BANK"),
+        EDDY_OPT_LARG ("since", O_SINCE, "T", "that ended at T or later (seconds since the epoch)"),
+        EDDY_OPT_LARG ("until", O_UNTIL, "T", "that ended before T"),
+        EDDY_OPT_ARG ("format", 'o', "FORMAT", "the fields of a line (docs/accounting.md)"),
+        EDDY_OPT_SUB ("shares jobs", ""),
+        EDDY_OPT_LARG ("archive", O_ARCHIVE, "DB", "the job archive (default " ARCHIVE_DEFAULT ")"),
+        EDDY_OPT_LFLAG ("json", O_JSON, "as JSON"),
+        EDDY_OPT_END,
+    },
     .run = account_run,
 };
 
-#define ARCHIVE_DEFAULT "/var/lib/eddy/job-archive.db"
 
 static void die_err (const char *what, eddy_error_t *err)
 {
@@ -85,31 +115,7 @@ static void print_json (json_t *o)
 
 /* ---- user and bank options, shared by add-user and edit-user ---- */
 
-enum { O_USERNAME = 256, O_BANK, O_USERID, O_SHARES, O_MAXRUN, O_MAXACT, O_QUEUES, O_PARENT,
-       O_JSON, O_TREE, O_ARCHIVE, O_HALFLIFE, O_NOW, O_SINCE, O_UNTIL, O_INSTANCE };
 
-static const struct option user_opts[] = {
-    { "username", required_argument, NULL, O_USERNAME },
-    { "bank", required_argument, NULL, O_BANK },
-    { "userid", required_argument, NULL, O_USERID },
-    { "shares", required_argument, NULL, O_SHARES },
-    { "max-running-jobs", required_argument, NULL, O_MAXRUN },
-    { "max-active-jobs", required_argument, NULL, O_MAXACT },
-    { "queues", required_argument, NULL, O_QUEUES },
-    { "parent-bank", required_argument, NULL, O_PARENT },
-    { "json", no_argument, NULL, O_JSON },
-    { "tree", no_argument, NULL, O_TREE },
-    { "archive", required_argument, NULL, O_ARCHIVE },
-    { "half-life", required_argument, NULL, O_HALFLIFE },
-    { "now", required_argument, NULL, O_NOW },
-    { "since", required_argument, NULL, O_SINCE },
-    { "until", required_argument, NULL, O_UNTIL },
-    { "instance", no_argument, NULL, O_INSTANCE },
-    { "user", required_argument, NULL, 'u' },
-    { "format", required_argument, NULL, 'o' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-};
 
 struct opts {
     struct eddy_acct_user u;
@@ -119,8 +125,8 @@ struct opts {
     bool seen[O_INSTANCE + 1];
 };
 
-/* Parse a subcommand's options; `allowed` lists the ones it takes. */
-static void parse_opts (const char *sub, int argc, char **argv, const int *allowed, struct opts *o)
+/* Parse a subcommand's options (its section of the table). */
+static void parse_opts (const char *sub, int argc, char **argv, struct opts *o)
 {
     int c;
     memset (o, 0, sizeof (*o));
@@ -129,21 +135,11 @@ static void parse_opts (const char *sub, int argc, char **argv, const int *allow
     o->now = (double)time (NULL);
     o->until = INFINITY;
     optind = 0; /* glibc: start over (the top level stopped at the command) */
-    while ((c = getopt_long (argc, argv, "u:b:o:h", user_opts, NULL)) != -1) {
-        if (c == 'h')
-            eddy_cmd_usage (&cmd_account, false);
+    while ((c = eddy_opt_next (&cmd_account, sub, 0, argc, argv)) != -1) {
         if (c == 'u')
             c = O_USERNAME;
         else if (c == 'b')
             c = O_BANK;
-        bool ok = false;
-        for (const int *a = allowed; *a; a++)
-            ok |= *a == c;
-        if (!ok || c == '?') {
-            if (c != '?')
-                eddy_cmd_error ("account", "%s: option '%s' does not apply", sub, argv[optind - 1]);
-            eddy_cmd_die ("account", "%s: see eddy account --help", sub);
-        }
         if (c >= O_USERNAME && c <= O_INSTANCE)
             o->seen[c] = true;
         switch (c) {
@@ -466,22 +462,15 @@ int account_jobs (const char *archive, const char *user, const char *bank, doubl
 
 static int account_run (int argc, char **argv)
 {
-    static const struct option top_opts[] = {
-        { "path", required_argument, NULL, 'p' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *path = getenv ("EDDY_ACCOUNTING_DB");
     int c;
     if (!path)
         path = EDDY_ACCTDB_DEFAULT;
     optind = 1;
     /* options before the command only */
-    while ((c = getopt_long (argc, argv, "+p:h", top_opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_account, NULL, EDDY_OPT_INORDER, argc, argv)) != -1) {
         if (c == 'p')
             path = optarg;
-        else if (c == 'h')
-            eddy_cmd_usage (&cmd_account, false);
         else
             eddy_cmd_usage (&cmd_account, true);
     }
@@ -490,12 +479,16 @@ static int account_run (int argc, char **argv)
     const char *sub = argv[optind];
     int sargc = argc - optind;
     char **sargv = argv + optind;
+    /* the subcommand's options checked, --help answered, before the
+     * database is opened; parse_opts reads them again */
+    optind = 0;
+    while (eddy_opt_next (&cmd_account, sub, 0, sargc, sargv) != -1)
+        ;
     eddy_error_t err;
     struct opts o;
 
     if (!strcmp (sub, "create-db")) {
-        static const int ok[] = { 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         need_args (sub, sargc, 0, "no arguments");
         eddy_acctdb_t *db = eddy_acctdb_open (path, true, &err);
         if (!db)
@@ -504,8 +497,7 @@ static int account_run (int argc, char **argv)
         return 0;
     }
     if (!strcmp (sub, "shares")) {
-        static const int ok[] = { O_ARCHIVE, O_HALFLIFE, O_NOW, O_JSON, O_INSTANCE, 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         if (o.instance) {
             need_args (sub, sargc, 0, "no arguments");
             if (o.archive || o.seen[O_HALFLIFE] || o.seen[O_NOW])
@@ -537,8 +529,7 @@ static int account_run (int argc, char **argv)
         }
     }
     if (!strcmp (sub, "jobs")) {
-        static const int ok[] = { O_ARCHIVE, O_USERNAME, O_BANK, O_SINCE, O_UNTIL, 'o', O_JSON, 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         need_args (sub, sargc, 0, "no arguments");
         return account_jobs (o.archive ? o.archive : ARCHIVE_DEFAULT, o.u.username, o.u.bank,
                              o.since, o.until, o.format, o.json);
@@ -557,30 +548,25 @@ static int account_run (int argc, char **argv)
     int rc = 0;
 
     if (!strcmp (sub, "add-bank")) {
-        static const int ok[] = { O_PARENT, 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         need_args (sub, sargc, 2, "NAME SHARES");
         int64_t s = parse_count ("shares", sargv[optind + 1]);
         if (eddy_acctdb_add_bank (db, sargv[optind], o.parent, s, &err) < 0)
             die_err (sub, &err);
     } else if (!strcmp (sub, "edit-bank")) {
-        static const int ok[] = { O_SHARES, 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         need_args (sub, sargc, 1, "NAME");
         if (o.u.shares < 0)
             eddy_cmd_die ("account", "edit-bank: --shares=N is required");
         if (eddy_acctdb_edit_bank (db, sargv[optind], o.u.shares, &err) < 0)
             die_err (sub, &err);
     } else if (!strcmp (sub, "delete-bank")) {
-        static const int ok[] = { 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         need_args (sub, sargc, 1, "NAME");
         if (eddy_acctdb_delete_bank (db, sargv[optind], &err) < 0)
             die_err (sub, &err);
     } else if (!strcmp (sub, "add-user") || !strcmp (sub, "edit-user")) {
-        static const int ok[] = { O_USERNAME, O_BANK, O_USERID, O_SHARES, O_MAXRUN, O_MAXACT,
-                                  O_QUEUES, 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         need_args (sub, sargc, 0, "options only");
         if (!o.u.username)
             eddy_cmd_die ("account", "%s: --username=U is required", sub);
@@ -588,16 +574,14 @@ static int account_run (int argc, char **argv)
                                       : eddy_acctdb_edit_user (db, &o.u, &err) < 0)
             die_err (sub, &err);
     } else if (!strcmp (sub, "delete-user")) {
-        static const int ok[] = { O_USERNAME, O_BANK, 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         need_args (sub, sargc, 0, "options only");
         if (!o.u.username)
             eddy_cmd_die ("account", "delete-user: --username=U is required");
         if (eddy_acctdb_delete_user (db, o.u.username, o.u.bank, &err) < 0)
             die_err (sub, &err);
     } else if (!strcmp (sub, "view-user") || !strcmp (sub, "list-users")) {
-        static const int ok[] = { O_JSON, 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         bool one = !strcmp (sub, "view-user");
         need_args (sub, sargc, one ? 1 : 0, one ? "USER" : "no arguments");
         json_t *users = eddy_acctdb_users (db, one ? sargv[optind] : NULL, &err);
@@ -611,13 +595,11 @@ static int account_run (int argc, char **argv)
             print_users (users);
         json_decref (users);
     } else if (!strcmp (sub, "view-bank")) {
-        static const int ok[] = { O_JSON, O_TREE, 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         need_args (sub, sargc, 1, "NAME");
         rc = view_bank (db, &o, sargv[optind]);
     } else if (!strcmp (sub, "list-banks")) {
-        static const int ok[] = { O_JSON, 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         need_args (sub, sargc, 0, "no arguments");
         json_t *banks = eddy_acctdb_banks (db, &err);
         if (!banks)
@@ -638,8 +620,7 @@ static int account_run (int argc, char **argv)
         }
         json_decref (banks);
     } else if (!strcmp (sub, "shares")) {
-        static const int ok[] = { O_ARCHIVE, O_HALFLIFE, O_NOW, O_JSON, 0 };
-        parse_opts (sub, sargc, sargv, ok, &o);
+        parse_opts (sub, sargc, sargv, &o);
         need_args (sub, sargc, 0, "no arguments");
         rc = shares (db, &o);
     }

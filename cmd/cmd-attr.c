@@ -17,7 +17,10 @@ const struct eddy_cmd cmd_getattr = {
     .name = "getattr",
     .usage = "eddy getattr [--rank R] NAME",
     .summary = "Print the value of a broker attribute.",
-    .help = "  -r, --rank=R   ask rank R (default: the local broker)\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("rank", 'r', "R", "ask rank R (default: the local broker)"),
+        EDDY_OPT_END,
+    },
     .run = getattr_run,
 };
 
@@ -25,7 +28,10 @@ const struct eddy_cmd cmd_setattr = {
     .name = "setattr",
     .usage = "eddy setattr [--rank R] NAME VALUE",
     .summary = "Set a broker attribute.",
-    .help = "  -r, --rank=R   set it on rank R (default: the local broker)\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("rank", 'r', "R", "set it on rank R (default: the local broker)"),
+        EDDY_OPT_END,
+    },
     .run = setattr_run,
 };
 
@@ -33,9 +39,12 @@ const struct eddy_cmd cmd_lsattr = {
     .name = "lsattr",
     .usage = "eddy lsattr [--rank R] [-v] [--json]",
     .summary = "List broker attributes (with -v, their values).",
-    .help = "  -r, --rank=R     ask rank R (default: the local broker)\n"
-            "  -v, --values     print values too\n"
-            "      --json       one JSON object: name -> value (null if unreadable)\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("rank", 'r', "R", "ask rank R (default: the local broker)"),
+        EDDY_OPT_FLAG ("values", 'v', "print values too"),
+        EDDY_OPT_LFLAG ("json", 'j', "one JSON object: name -> value (null if unreadable)"),
+        EDDY_OPT_END,
+    },
     .run = lsattr_run,
 };
 
@@ -44,34 +53,21 @@ static bool lsattr_json;
 
 static int parse (const struct eddy_cmd *cmd, int argc, char **argv, uint32_t *rank, bool *values)
 {
-    static const struct option opts[] = {
-        { "rank", required_argument, NULL, 'r' },
-        { "values", no_argument, NULL, 'v' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     int c;
     optind = 1;
     *rank = EDDY_NODEID_ANY;
-    while ((c = getopt_long (argc, argv, values ? "r:vh" : "r:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (cmd, NULL, 0, argc, argv)) != -1) {
         switch (c) {
         case 'r':
             *rank = client_parse_rank (cmd->name, optarg);
             break;
         case 'v':
-            if (!values)
-                eddy_cmd_usage (cmd, true);
             *values = true;
             break;
         case 'j':
-            if (!values) /* lsattr only */
-                eddy_cmd_usage (cmd, true);
             *values = true;
             lsattr_json = true;
             break;
-        case 'h':
-            eddy_cmd_usage (cmd, false);
         default:
             eddy_cmd_usage (cmd, true);
         }

@@ -25,34 +25,30 @@ const struct eddy_cmd cmd_config = {
     .usage = "eddy config check PATH | eddy config get [-c PATH | -r RANK] [KEY] | "
              "eddy config reload",
     .summary = "Check TOML configuration, print its values, reload an instance's.",
-    .help = "check PATH   parse and validate PATH, a TOML file or a directory whose\n"
-            "             *.toml files are merged as one table; exit 0 when valid\n"
-            "             (unknown tables and keys are warnings on stderr), else\n"
-            "             print FILE:LINE:COL: message (a TOML error) or FILE: KEY:\n"
-            "             message (a wrong value) and exit 1\n"
-            "get [KEY]    print the value at the dotted KEY (e.g. sched.policy), or\n"
-            "             everything, as JSON; tables print as objects, dates and\n"
-            "             times and inf/nan as strings.  Inside an instance\n"
-            "             ($EDDY_URI) it asks the broker, which holds rank 0's\n"
-            "             configuration; with --config-path it reads the files,\n"
-            "             else $EDDY_CONFIG_PATH's, else it asks the system instance\n"
-            "reload       reread rank 0's configuration files and hand them to every\n"
-            "             rank (as SIGHUP does); an invalid one is refused, the old\n"
-            "             one stays and the error is printed\n"
-            "\n"
-            "  -c, --config-path=PATH  read PATH instead of asking the instance\n"
-            "                          (outside one, default: $EDDY_CONFIG_PATH)\n"
-            "  -r, --rank=R            ask rank R (default: the local broker)\n"
-            "  -h, --help              show this help\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("check PATH   parse and validate PATH, a TOML file or a directory whose\n"
+                       "             *.toml files are merged as one table; exit 0 when valid\n"
+                       "             (unknown tables and keys are warnings on stderr), else\n"
+                       "             print FILE:LINE:COL: message (a TOML error) or FILE: KEY:\n"
+                       "             message (a wrong value) and exit 1\n"
+                       "get [KEY]    print the value at the dotted KEY (e.g. sched.policy), or\n"
+                       "             everything, as JSON; tables print as objects, dates and\n"
+                       "             times and inf/nan as strings.  Inside an instance\n"
+                       "             ($EDDY_URI) it asks the broker, which holds rank 0's\n"
+                       "             configuration; with --config-path it reads the files,\n"
+                       "             else $EDDY_CONFIG_PATH's, else it asks the system instance\n"
+                       "reload       reread rank 0's configuration files and hand them to every\n"
+                       "             rank (as SIGHUP does); an invalid one is refused, the old\n"
+                       "             one stays and the error is printed\n"
+                       "\n"),
+        EDDY_OPT_ARG ("config-path", 'c', "PATH", "read PATH instead of asking the instance (outside one, default: $EDDY_CONFIG_PATH)"),
+        EDDY_OPT_ARG ("rank", 'r', "R", "ask rank R (default: the local broker)"),
+        EDDY_OPT_FLAG ("help", 'h', "show this help"),
+        EDDY_OPT_END,
+    },
     .run = config_run,
 };
 
-static const struct option longopts[] = {
-    {"config-path", required_argument, NULL, 'c'},
-    {"rank", required_argument, NULL, 'r'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 static void warn (int level, const char *text, void *arg)
 {
@@ -162,7 +158,7 @@ static int config_run (int argc, char **argv)
     bool have_rank = false;
     int c;
 
-    while ((c = getopt_long (argc, argv, "hc:r:", longopts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_config, NULL, 0, argc, argv)) != -1) {
         switch (c) {
         case 'c':
             path = optarg;
@@ -171,8 +167,6 @@ static int config_run (int argc, char **argv)
             rank = client_parse_rank ("config", optarg);
             have_rank = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_config, false);
         default:
             eddy_cmd_usage (&cmd_config, true);
         }

@@ -19,11 +19,14 @@ const struct eddy_cmd cmd_content = {
     .name = "content",
     .usage = "eddy content load BLOBREF | store | flush | stats | gc",
     .summary = "Read and write the content store; its statistics; collect its garbage.",
-    .help = "  load BLOBREF   print the blob (text) BLOBREF names\n"
-            "  store          store stdin (any bytes) as a blob; print its blobref\n"
-            "  flush          return once every store answered so far is durable\n"
-            "  stats          the store's counters (JSON)\n"
-            "  gc             collect garbage now; print what it freed (JSON)\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("  load BLOBREF   print the blob (text) BLOBREF names\n"
+                       "  store          store stdin (any bytes) as a blob; print its blobref\n"
+                       "  flush          return once every store answered so far is durable\n"
+                       "  stats          the store's counters (JSON)\n"
+                       "  gc             collect garbage now; print what it freed (JSON)\n"),
+        EDDY_OPT_END,
+    },
     .run = content_run,
 };
 
@@ -31,9 +34,12 @@ const struct eddy_cmd cmd_hwloc = {
     .name = "hwloc",
     .usage = "eddy hwloc info | topology",
     .summary = "This machine's cores, PUs and GPUs as eddy's brokers read them (hwloc).",
-    .help = "  info       one line: packages, cores, PUs and GPUs of this machine, and the\n"
-            "             cores a broker here gives the instance\n"
-            "  topology   this machine's topology as hwloc XML\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("  info       one line: packages, cores, PUs and GPUs of this machine, and the\n"
+                       "             cores a broker here gives the instance\n"
+                       "  topology   this machine's topology as hwloc XML\n"),
+        EDDY_OPT_END,
+    },
     .run = hwloc_run,
 };
 
@@ -68,9 +74,15 @@ static char *read_stdin (size_t *len)
 
 static int content_run (int argc, char **argv)
 {
-    if (argc < 2 || eddy_cmd_wants_help (argc, argv))
-        eddy_cmd_usage (&cmd_content, argc < 2);
+    int i = eddy_opt_operands (&cmd_content, NULL, argc, argv);
+    if (i >= argc)
+        eddy_cmd_usage (&cmd_content, true);
+    argc -= i - 1;
+    argv += i - 1;
     const char *sub = argv[1];
+    i = eddy_opt_operands (&cmd_content, sub, argc - 1, argv + 1);
+    argc -= i - 1;
+    argv += i - 1;
     if (!strcmp (sub, "load")) {
         if (argc != 3)
             eddy_cmd_die ("content", "load: expected BLOBREF");
@@ -142,8 +154,12 @@ static int content_run (int argc, char **argv)
 
 static int hwloc_run (int argc, char **argv)
 {
-    if (argc != 2 || eddy_cmd_wants_help (argc, argv))
-        eddy_cmd_usage (&cmd_hwloc, argc != 2 && !eddy_cmd_wants_help (argc, argv));
+    int i = eddy_opt_operands (&cmd_hwloc, NULL, argc, argv);
+    if (i < argc)
+        i += eddy_opt_operands (&cmd_hwloc, argv[i], argc - i, argv + i) - 1;
+    if (argc - i != 1)
+        eddy_cmd_usage (&cmd_hwloc, true);
+    argv += i - 1;
     hwloc_topology_t topo;
     if (hwloc_topology_init (&topo) < 0)
         eddy_cmd_die ("hwloc", "hwloc_topology_init: %s", strerror (errno));

@@ -18,20 +18,32 @@ const struct eddy_cmd cmd_cron = {
     .name = "cron",
     .usage = "eddy cron interval|event|tab|list|stop|start|delete|dump [OPTIONS] ...",
     .summary = "Run commands on rank 0 on a schedule (timed by the instance).",
-    .help = "  interval [--name=N] [--after=S] [--count=N] [--timeout=S] INTERVAL COMMAND...\n"
-            "      every INTERVAL seconds (or 30s, 5m, 2h, 1d), the first after --after\n"
-            "      (default INTERVAL), --count times (default: always)\n"
-            "  event [--name=N] [--nth=N] [--after=N] [--min-interval=S] [--timeout=S] TOPIC COMMAND...\n"
-            "      on every Nth event whose topic starts with TOPIC, after the first\n"
-            "      --after, at most once per --min-interval\n"
-            "  tab [--timeout=S] [FILE]\n"
-            "      crontab(5) lines \"MIN HOUR MDAY MONTH WDAY COMMAND\" from FILE or\n"
-            "      stdin (# comments, blank lines), in this machine's local time\n"
-            "  list [--json]            the entries and their statistics\n"
-            "  stop ID | start ID | delete ID | dump ID\n"
-            "A command runs under /bin/sh -c on rank 0 as the instance owner; its\n"
-            "output goes to the instance's log (eddy dmesg).  Entries live until the\n"
-            "instance stops.\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_SUB ("interval", "  interval [OPTIONS] INTERVAL COMMAND...\n"
+                                  "      every INTERVAL seconds (or 30s, 5m, 2h, 1d), the first after --after\n"
+                                  "      (default INTERVAL), --count times (default: always)\n"),
+        EDDY_OPT_LARG ("count", 'c', "N", "run N times (default: always)"),
+        EDDY_OPT_SUB ("event", "  event [OPTIONS] TOPIC COMMAND...\n"
+                               "      on every Nth event whose topic starts with TOPIC, after the first\n"
+                               "      --after, at most once per --min-interval\n"),
+        EDDY_OPT_LARG ("nth", 'n', "N", "every Nth event (default 1)"),
+        EDDY_OPT_LARG ("min-interval", 'm', "S", "at most once per S seconds"),
+        EDDY_OPT_SUB ("interval event", "  interval, event:\n"),
+        EDDY_OPT_LARG ("name", 'N', "N", "the entry's name"),
+        EDDY_OPT_LARG ("after", 'a', "S|N", "interval: the first run after S seconds; event: after the first N events"),
+        EDDY_OPT_SUB ("tab", "  tab [OPTIONS] [FILE]\n"
+                             "      crontab(5) lines \"MIN HOUR MDAY MONTH WDAY COMMAND\" from FILE or\n"
+                             "      stdin (# comments, blank lines), in this machine's local time\n"),
+        EDDY_OPT_SUB ("interval event tab", "  interval, event, tab:\n"),
+        EDDY_OPT_LARG ("timeout", 't', "S", "kill a run of the command after S seconds (default: never)"),
+        EDDY_OPT_SUB ("list", "  list [OPTIONS]  the entries and their statistics\n"),
+        EDDY_OPT_LFLAG ("json", 'j', "as JSON"),
+        EDDY_OPT_SUB ("stop start delete dump", "  stop ID | start ID | delete ID | dump ID\n"),
+        EDDY_OPT_SUB (NULL, "A command runs under /bin/sh -c on rank 0 as the instance owner; its\n"
+                            "output goes to the instance's log (eddy dmesg).  Entries live until the\n"
+                            "instance stops.\n"),
+        EDDY_OPT_END,
+    },
     .run = cron_run,
 };
 
@@ -127,27 +139,22 @@ static void print_list (json_t *entries)
 
 static int cron_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "name", required_argument, NULL, 'N' },
-        { "after", required_argument, NULL, 'a' },
-        { "count", required_argument, NULL, 'c' },
-        { "timeout", required_argument, NULL, 't' },
-        { "nth", required_argument, NULL, 'n' },
-        { "min-interval", required_argument, NULL, 'm' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    if (argc < 2 || !strcmp (argv[1], "--help") || !strcmp (argv[1], "-h"))
-        eddy_cmd_usage (&cmd_cron, argc < 2);
+    int first = eddy_opt_operands (&cmd_cron, NULL, argc, argv);
+    if (first >= argc)
+        eddy_cmd_usage (&cmd_cron, true);
+    argc -= first - 1;
+    argv += first - 1;
     const char *sub = argv[1];
     const char *name = NULL, *after = NULL;
     long count = 0, nth = 1;
     double timeout = 0, min_interval = 0;
     bool json = false;
     int c;
-    optind = 2;
-    while ((c = getopt_long (argc, argv, "+h", opts, NULL)) != -1) {
+    /* the options after the subcommand: argv[1] on */
+    argc--;
+    argv++;
+    optind = 1;
+    while ((c = eddy_opt_next (&cmd_cron, sub, EDDY_OPT_INORDER, argc, argv)) != -1) {
         switch (c) {
         case 'N':
             name = optarg;
@@ -170,8 +177,6 @@ static int cron_run (int argc, char **argv)
         case 'j':
             json = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_cron, false);
         default:
             eddy_cmd_usage (&cmd_cron, true);
         }

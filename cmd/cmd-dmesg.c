@@ -19,10 +19,13 @@ const struct eddy_cmd cmd_dmesg = {
     .name = "dmesg",
     .usage = "eddy dmesg [--rank R] [--clear] [--read-clear] [--json]",
     .summary = "Print a broker's log ring buffer.",
-    .help = "  -r, --rank=R        read rank R's log (default: the local broker)\n"
-            "  -C, --clear         clear the log without printing it\n"
-            "  -c, --read-clear    print, then clear\n"
-            "      --json          one JSON object per entry and line (timestamp, level, rank, name, message)\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("rank", 'r', "R", "read rank R's log (default: the local broker)"),
+        EDDY_OPT_FLAG ("clear", 'C', "clear the log without printing it"),
+        EDDY_OPT_FLAG ("read-clear", 'c', "print, then clear"),
+        EDDY_OPT_LFLAG ("json", 'j', "one JSON object per entry and line (timestamp, level, rank, name, message)"),
+        EDDY_OPT_END,
+    },
     .run = dmesg_run,
 };
 
@@ -30,9 +33,12 @@ const struct eddy_cmd cmd_logger = {
     .name = "logger",
     .usage = "eddy logger [--severity LEVEL] [--appname NAME] [--rank R] MESSAGE...",
     .summary = "Log a message in a broker's log ring buffer.",
-    .help = "  -s, --severity=LEVEL  emerg|alert|crit|err|warning|notice|info|debug (default notice)\n"
-            "  -n, --appname=NAME    component name (default logger)\n"
-            "  -r, --rank=R          log on rank R (default: the local broker)\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("severity", 's', "LEVEL", "emerg|alert|crit|err|warning|notice|info|debug (default notice)"),
+        EDDY_OPT_ARG ("appname", 'n', "NAME", "component name (default logger)"),
+        EDDY_OPT_ARG ("rank", 'r', "R", "log on rank R (default: the local broker)"),
+        EDDY_OPT_END,
+    },
     .run = logger_run,
 };
 
@@ -67,19 +73,11 @@ static void print_entry (json_t *o)
 
 static int dmesg_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "rank", required_argument, NULL, 'r' },
-        { "clear", no_argument, NULL, 'C' },
-        { "read-clear", no_argument, NULL, 'c' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     uint32_t rank = EDDY_NODEID_ANY;
     bool read = true, clear = false, json = false;
     int c;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "r:Cch", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_dmesg, NULL, 0, argc, argv)) != -1) {
         switch (c) {
         case 'r':
             rank = client_parse_rank ("dmesg", optarg);
@@ -94,8 +92,6 @@ static int dmesg_run (int argc, char **argv)
         case 'j':
             json = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_dmesg, false);
         default:
             eddy_cmd_usage (&cmd_dmesg, true);
         }
@@ -129,19 +125,12 @@ static int dmesg_run (int argc, char **argv)
 
 static int logger_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "severity", required_argument, NULL, 's' },
-        { "appname", required_argument, NULL, 'n' },
-        { "rank", required_argument, NULL, 'r' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     int level = LOG_NOTICE;
     const char *app = "logger";
     uint32_t rank = EDDY_NODEID_ANY;
     int c;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "+s:n:r:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_logger, NULL, EDDY_OPT_INORDER, argc, argv)) != -1) {
         switch (c) {
         case 's':
             if ((level = level_parse (optarg)) < 0)
@@ -153,8 +142,6 @@ static int logger_run (int argc, char **argv)
         case 'r':
             rank = client_parse_rank ("logger", optarg);
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_logger, false);
         default:
             eddy_cmd_usage (&cmd_logger, true);
         }

@@ -28,10 +28,13 @@ const struct eddy_cmd cmd_env = {
     .name = "env",
     .usage = "eddy env [COMMAND [ARGS...]]",
     .summary = "Print the instance's environment, or run a command in it.",
-    .help = "Without COMMAND, print `export NAME='value'` lines for EDDY_URI (the\n"
-            "instance a command would reach: $EDDY_URI, else the system instance),\n"
-            "PATH (this eddy's directory first) and EDDY_PMI_LIBRARY_PATH (eddy's\n"
-            "libpmi.so); with COMMAND, run it with them set.\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("Without COMMAND, print `export NAME='value'` lines for EDDY_URI (the\n"
+                       "instance a command would reach: $EDDY_URI, else the system instance),\n"
+                       "PATH (this eddy's directory first) and EDDY_PMI_LIBRARY_PATH (eddy's\n"
+                       "libpmi.so); with COMMAND, run it with them set.\n"),
+        EDDY_OPT_END,
+    },
     .run = env_run,
 };
 
@@ -39,7 +42,6 @@ const struct eddy_cmd cmd_version = {
     .name = "version",
     .usage = "eddy version",
     .summary = "Print eddy's version and what it was built with.",
-    .help = NULL,
     .run = version_run,
 };
 
@@ -81,13 +83,7 @@ static void put_quoted (const char *name, const char *value)
 
 static int env_run (int argc, char **argv)
 {
-    if (eddy_cmd_wants_help (argc, argv))
-        eddy_cmd_usage (&cmd_env, false);
-    int first = 1;
-    if (argc > 1 && !strcmp (argv[1], "--"))
-        first = 2;
-    else if (argc > 1 && argv[1][0] == '-')
-        eddy_cmd_die ("env", "unknown option '%s'", argv[1]);
+    int first = eddy_opt_operands (&cmd_env, NULL, argc, argv);
     char *uri = client_uri ("env");
     char *dir = self_dir ();
     const char *path = getenv ("PATH");
@@ -114,10 +110,9 @@ static int env_run (int argc, char **argv)
 
 static int version_run (int argc, char **argv)
 {
-    if (eddy_cmd_wants_help (argc, argv))
-        eddy_cmd_usage (&cmd_version, false);
-    if (argc > 1)
-        eddy_cmd_die ("version", "unexpected argument '%s'", argv[1]);
+    int i = eddy_opt_operands (&cmd_version, NULL, argc, argv);
+    if (argc > i)
+        eddy_cmd_die ("version", "unexpected argument '%s'", argv[i]);
     int zmaj, zmin, zpat;
     zmq_version (&zmaj, &zmin, &zpat);
     unsigned hw = hwloc_get_api_version ();

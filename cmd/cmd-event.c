@@ -14,14 +14,20 @@ const struct eddy_cmd cmd_event = {
     .name = "event",
     .usage = "eddy event pub TOPIC [JSON] | eddy event sub [--count N] [TOPIC-PREFIX...]",
     .summary = "Publish an event, or print events as they arrive.",
-    .help = "pub: publish TOPIC with an optional JSON payload; prints its sequence number.\n"
-            "sub: print 'seq topic payload' for events matching any prefix (all if none).\n"
-            "  -c, --count=N   sub: exit after N events\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_SUB ("pub", "pub: publish TOPIC with an optional JSON payload; prints its sequence number.\n"),
+        EDDY_OPT_SUB ("sub", "sub: print 'seq topic payload' for events matching any prefix (all if none).\n"),
+        EDDY_OPT_ARG ("count", 'c', "N", "exit after N events"),
+        EDDY_OPT_END,
+    },
     .run = event_run,
 };
 
 static int pub (int argc, char **argv)
 {
+    int i = eddy_opt_operands (&cmd_event, "pub", argc, argv);
+    argc -= i - 1;
+    argv += i - 1;
     if (argc < 2 || argc > 3)
         eddy_cmd_usage (&cmd_event, true);
     json_t *payload = NULL;
@@ -63,15 +69,10 @@ static void event_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
 
 static int sub (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "count", required_argument, NULL, 'c' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct subctx ctx = { -1, 0 };
     int c;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "c:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_event, "sub", 0, argc, argv)) != -1) {
         char *end;
         switch (c) {
         case 'c':
@@ -79,8 +80,6 @@ static int sub (int argc, char **argv)
             if (end == optarg || *end || ctx.count < 1)
                 eddy_cmd_die ("event", "--count: '%s' is not a count >= 1", optarg);
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_event, false);
         default:
             eddy_cmd_usage (&cmd_event, true);
         }

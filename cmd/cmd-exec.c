@@ -21,13 +21,16 @@ const struct eddy_cmd cmd_exec = {
     .name = "exec",
     .usage = "eddy exec [-r RANKS] [-d DIR] [-n] [-l] [-t SECONDS] COMMAND [ARGS...]",
     .summary = "Run a command on broker ranks (not a job), as the instance owner.",
-    .help = "  -r, --rank=RANKS     an idset of ranks, or all (default all)\n"
-            "  -d, --dir=DIR        the command's working directory on each rank\n"
-            "  -n, --noinput        stdin is /dev/null (always: eddy exec forwards no input)\n"
-            "  -l, --label-io       prefix each output line with RANK: \n"
-            "  -t, --timeout=S      kill the command (its process group) after S seconds\n"
-            "Output comes rank by rank once each rank's command is done; the exit\n"
-            "status is the worst of the ranks' (128 + signal for a signal).\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("rank", 'r', "RANKS", "an idset of ranks, or all (default all)"),
+        EDDY_OPT_ARG ("dir", 'd', "DIR", "the command's working directory on each rank"),
+        EDDY_OPT_FLAG ("noinput", 'n', "stdin is /dev/null (always: eddy exec forwards no input)"),
+        EDDY_OPT_FLAG ("label-io", 'l', "prefix each output line with RANK: "),
+        EDDY_OPT_ARG ("timeout", 't', "S", "kill the command (its process group) after S seconds"),
+        EDDY_OPT_TEXT ("Output comes rank by rank once each rank's command is done; the exit\n"
+                       "status is the worst of the ranks' (128 + signal for a signal).\n"),
+        EDDY_OPT_END,
+    },
     .run = exec_run,
 };
 
@@ -35,8 +38,11 @@ const struct eddy_cmd cmd_ps = {
     .name = "ps",
     .usage = "eddy ps [-r RANKS] [--json]",
     .summary = "List the commands brokers run for their owner (eddy exec, eddy cron).",
-    .help = "  -r, --rank=RANKS     an idset of ranks, or all (default all)\n"
-            "      --json           one JSON array of {rank, pid, cmd, started, origin}\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("rank", 'r', "RANKS", "an idset of ranks, or all (default all)"),
+        EDDY_OPT_LFLAG ("json", 'j', "one JSON array of {rank, pid, cmd, started, origin}"),
+        EDDY_OPT_END,
+    },
     .run = ps_run,
 };
 
@@ -86,22 +92,13 @@ static void print_output (const char *text, size_t len, FILE *f, bool label, uns
 
 static int exec_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "rank", required_argument, NULL, 'r' },
-        { "dir", required_argument, NULL, 'd' },
-        { "noinput", no_argument, NULL, 'n' },
-        { "label-io", no_argument, NULL, 'l' },
-        { "timeout", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *ranks = NULL, *dir = NULL;
     bool label = false;
     double timeout = 0;
     int c;
     optind = 1;
     /* options end at the command */
-    while ((c = getopt_long (argc, argv, "+r:d:nlt:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_exec, NULL, EDDY_OPT_INORDER, argc, argv)) != -1) {
         switch (c) {
         case 'r':
             ranks = optarg;
@@ -117,8 +114,6 @@ static int exec_run (int argc, char **argv)
         case 't':
             timeout = client_parse_seconds ("exec", "timeout", optarg);
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_exec, false);
         default:
             eddy_cmd_usage (&cmd_exec, true);
         }
@@ -189,17 +184,11 @@ static int exec_run (int argc, char **argv)
 
 static int ps_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "rank", required_argument, NULL, 'r' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *ranks = NULL;
     bool json = false;
     int c;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "r:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_ps, NULL, 0, argc, argv)) != -1) {
         switch (c) {
         case 'r':
             ranks = optarg;
@@ -207,8 +196,6 @@ static int ps_run (int argc, char **argv)
         case 'j':
             json = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_ps, false);
         default:
             eddy_cmd_usage (&cmd_ps, true);
         }

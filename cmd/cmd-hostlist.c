@@ -16,47 +16,32 @@ const struct eddy_cmd cmd_hostlist = {
     .name = "hostlist",
     .usage = "eddy hostlist [OPTIONS] [HOSTLIST...]",
     .summary = "Combine, transform and print RFC 29 hostlists.",
-    .help =
-        "Sources are literal hostlists, or '-' / 'stdin' (the default) to read\n"
-        "hosts from standard input.  By default all sources are concatenated.\n"
-        "\n"
-        "  -e, --expand          print one host at a time, space separated\n"
-        "  -d, --delimiter=S     separate expanded hosts with S ('\\n' = newline)\n"
-        "  -c, --count           print the number of hosts\n"
-        "  -n, --nth=IDS         keep the hosts at indices IDS (-IDS: from the end)\n"
-        "  -F, --find=HOSTS      print the indices of HOSTS in the result\n"
-        "  -l, -L, --limit=N     keep the first N hosts (-N: the last N)\n"
-        "  -S, --sort            sort the result\n"
-        "  -u, --union, --unique sort and drop duplicates (set union)\n"
-        "  -U, --uniq            same as --union\n"
-        "  -x, --exclude=HOSTS|IDS  drop HOSTS, or the hosts at indices IDS\n"
-        "  -i, --intersect       hosts that are in every source\n"
-        "  -m, --minus           remove the other sources from the first\n"
-        "  -X, --xor             symmetric difference of the sources\n"
-        "  -q, --quiet           print nothing; exit 1 if the result is empty\n"
-        "  -h, --help            show this help\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("Sources are literal hostlists, or '-' / 'stdin' (the default) to read\n"
+                       "hosts from standard input.  By default all sources are concatenated.\n"
+                       "\n"),
+        EDDY_OPT_FLAG ("expand", 'e', "print one host at a time, space separated"),
+        EDDY_OPT_ARG ("delimiter", 'd', "S", "separate expanded hosts with S ('\\n' = newline)"),
+        EDDY_OPT_FLAG ("count", 'c', "print the number of hosts"),
+        EDDY_OPT_ARG ("nth", 'n', "IDS", "keep the hosts at indices IDS (-IDS: from the end)"),
+        EDDY_OPT_ARG ("find", 'F', "HOSTS", "print the indices of HOSTS in the result"),
+        EDDY_OPT_ARG ("limit", 'l', "N", "keep the first N hosts (-N: the last N); -L N is the same"),
+        EDDY_OPT_ARG (NULL, 'L', "N", NULL),
+        EDDY_OPT_FLAG ("sort", 'S', "sort the result"),
+        EDDY_OPT_FLAG ("union", 'u', "sort and drop duplicates (set union); --unique is the same"),
+        EDDY_OPT_FLAG ("unique", 'u', NULL),
+        EDDY_OPT_FLAG ("uniq", 'U', "same as --union"),
+        EDDY_OPT_ARG ("exclude", 'x', "HOSTS|IDS", "drop HOSTS, or the hosts at indices IDS"),
+        EDDY_OPT_FLAG ("intersect", 'i', "hosts that are in every source"),
+        EDDY_OPT_FLAG ("minus", 'm', "remove the other sources from the first"),
+        EDDY_OPT_FLAG ("xor", 'X', "symmetric difference of the sources"),
+        EDDY_OPT_FLAG ("quiet", 'q', "print nothing; exit 1 if the result is empty"),
+        EDDY_OPT_FLAG ("help", 'h', "show this help"),
+        EDDY_OPT_END,
+    },
     .run = hostlist_run,
 };
 
-static const struct option longopts[] = {
-    {"expand", no_argument, NULL, 'e'},
-    {"delimiter", required_argument, NULL, 'd'},
-    {"count", no_argument, NULL, 'c'},
-    {"nth", required_argument, NULL, 'n'},
-    {"find", required_argument, NULL, 'F'},
-    {"limit", required_argument, NULL, 'l'},
-    {"sort", no_argument, NULL, 'S'},
-    {"union", no_argument, NULL, 'u'},
-    {"unique", no_argument, NULL, 'u'},
-    {"uniq", no_argument, NULL, 'U'},
-    {"exclude", required_argument, NULL, 'x'},
-    {"intersect", no_argument, NULL, 'i'},
-    {"minus", no_argument, NULL, 'm'},
-    {"xor", no_argument, NULL, 'X'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 static eddy_hostlist_t *xcreate (void)
 {
@@ -223,8 +208,7 @@ static int hostlist_run (int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "+ed:cn:F:l:L:SuUx:imXqh", longopts, NULL)) !=
-           -1) {
+    while ((c = eddy_opt_next (&cmd_hostlist, NULL, EDDY_OPT_INORDER, argc, argv)) != -1) {
         switch (c) {
         case 'e':
             expand = true;
@@ -270,8 +254,6 @@ static int hostlist_run (int argc, char **argv)
         case 'q':
             quiet = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_hostlist, false);
         default:
             eddy_cmd_usage (&cmd_hostlist, true);
         }

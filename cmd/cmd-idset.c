@@ -16,20 +16,23 @@ const struct eddy_cmd cmd_idset = {
     .usage =
         "eddy idset encode|expand|count|union|intersect|minus [OPTIONS] [IDSET...]",
     .summary = "Encode, expand, count and combine RFC 22 idsets.",
-    .help = "With no IDSET (or '-'), idsets are read from standard input, one or more\n"
-            "per line separated by white space.\n"
-            "\n"
-            "  encode     print the union of the idsets, compressed (1-3,5)\n"
-            "  expand     print every id of the union, one per line\n"
-            "  count      print the number of ids in the union\n"
-            "  union      print the union of all idsets\n"
-            "  intersect  print the ids common to all idsets\n"
-            "  minus      print the first idset without the ids of the others\n"
-            "\n"
-            "  -b, --brackets       encode with brackets ([1-3,5]) when > 1 id\n"
-            "  -l, --list           encode without ranges (1,2,3,5)\n"
-            "  -d, --delimiter=S    separate expanded ids with S (default newline)\n"
-            "  -h, --help           show this help\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("With no IDSET (or '-'), idsets are read from standard input, one or more\n"
+                       "per line separated by white space.\n"
+                       "\n"
+                       "  encode     print the union of the idsets, compressed (1-3,5)\n"
+                       "  expand     print every id of the union, one per line\n"
+                       "  count      print the number of ids in the union\n"
+                       "  union      print the union of all idsets\n"
+                       "  intersect  print the ids common to all idsets\n"
+                       "  minus      print the first idset without the ids of the others\n"),
+        EDDY_OPT_SUB ("encode expand count union intersect minus", "\n"),
+        EDDY_OPT_FLAG ("brackets", 'b', "encode with brackets ([1-3,5]) when > 1 id"),
+        EDDY_OPT_FLAG ("list", 'l', "encode without ranges (1,2,3,5)"),
+        EDDY_OPT_ARG ("delimiter", 'd', "S", "separate expanded ids with S (default newline)"),
+        EDDY_OPT_FLAG ("help", 'h', "show this help"),
+        EDDY_OPT_END,
+    },
     .run = idset_run,
 };
 
@@ -43,13 +46,6 @@ static const struct subcmd {
     {"union", OP_UNION},   {"intersect", OP_INTERSECT}, {"minus", OP_MINUS},
 };
 
-static const struct option longopts[] = {
-    {"brackets", no_argument, NULL, 'b'},
-    {"list", no_argument, NULL, 'l'},
-    {"delimiter", required_argument, NULL, 'd'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 static eddy_idset_t *xdecode (const char *s)
 {
@@ -100,11 +96,8 @@ static int idset_run (int argc, char **argv)
     const char *delim = "\n";
     int c;
 
-    if (argc < 2 || argv[1][0] == '-') {
-        if (argc >= 2 && (!strcmp (argv[1], "--help") || !strcmp (argv[1], "-h")))
-            eddy_cmd_usage (&cmd_idset, false);
+    if (eddy_opt_operands (&cmd_idset, NULL, argc, argv) >= argc)
         eddy_cmd_usage (&cmd_idset, true);
-    }
     const struct subcmd *sub = NULL;
     for (size_t i = 0; i < sizeof (subcmds) / sizeof (subcmds[0]); i++)
         if (!strcmp (subcmds[i].name, argv[1]))
@@ -114,7 +107,7 @@ static int idset_run (int argc, char **argv)
     argc--;
     argv++;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "bld:h", longopts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_idset, sub->name, 0, argc, argv)) != -1) {
         switch (c) {
         case 'b':
             flags |= EDDY_IDSET_BRACKETS;
@@ -125,8 +118,6 @@ static int idset_run (int argc, char **argv)
         case 'd':
             delim = optarg;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_idset, false);
         default:
             eddy_cmd_usage (&cmd_idset, true);
         }

@@ -68,35 +68,45 @@ const struct eddy_cmd cmd_job = {
     .name = "job",
     .usage = "eddy job SUBCOMMAND [OPTIONS] [ARGS...]",
     .summary = "Job utilities: id, cancel, cancelall, urgency, eventlog, info, attach, wait, submit.",
-    .help = "Subcommands:\n"
-            "  cancel ID...            cancel jobs\n"
-            "  cancelall [-f] [-s STATES] [-u USER|all] [-q QUEUE] [-m NOTE]\n"
-            "                          cancel your active jobs, or those in STATES (depend,\n"
-            "                          priority, sched, run, cleanup; pending, running,\n"
-            "                          active), of USER, in QUEUE; without -f only count them\n"
-            "  urgency ID N|hold|expedite|default\n"
-            "                          set urgency 0-31 (words in any case): hold = 0,\n"
-            "                          default = 16, expedite = 31\n"
-            "  priority [--json] ID    the job's priority, the plugin's factors and weights\n"
-            "                          (weighted sum + 1 is the priority), why it is held\n"
-            "  eventlog [-p NAME] ID   print the job's eventlog (NAME: eventlog, output)\n"
-            "  info ID KEY             print jobspec, J (its signed form), R or eventlog\n"
-            "                          from the KVS\n"
-            "  attach ID               print output as it comes; exit with the job's status\n"
-            "  wait ID                 wait for the job; exit with its status\n"
-            "  submit [--urgency=N] [--signed=JFILE] FILE\n"
-            "                          submit a jobspec (YAML or JSON; - = stdin) as\n"
-            "                          it is: the instance validates it; prints the id.\n"
-            "                          It is signed as eddy submit signs, or sent with\n"
-            "                          the signed form in JFILE (docs/security.md)\n"
-            "  purge [--age-limit=FSD] [--num-limit=N] [-f|--force]\n"
-            "                          remove inactive jobs older than FSD, or beyond the\n"
-            "                          newest N (default: [job-manager]'s limits); without\n"
-            "                          --force only count them\n"
-            "  id [--to=FORM] [ID...]  convert job ids; any form is accepted on\n"
-            "                          input; FORM is dec (default), hex, dothex,\n"
-            "                          kvs, f58, f58plain or emoji.  With no ID,\n"
-            "                          ids are read from standard input.\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("Subcommands:\n"),
+        EDDY_OPT_SUB ("cancel", "  cancel ID...            cancel jobs\n"),
+        EDDY_OPT_SUB ("cancelall", "  cancelall [OPTIONS]     cancel your active jobs, or those in STATES, of USER,\n"
+                                   "                          in QUEUE; without -f only count them\n"),
+        EDDY_OPT_FLAG ("force", 'f', "cancel them (without it, only count them)"),
+        EDDY_OPT_ARG ("states", 's', "STATES", "depend, priority, sched, run, cleanup; pending, running, active (the default)"),
+        EDDY_OPT_ARG ("user", 'u', "USER|all", "the jobs of USER (default: yours)"),
+        EDDY_OPT_ARG ("queue", 'q', "QUEUE", "the jobs in QUEUE"),
+        EDDY_OPT_ARG ("message", 'm', "NOTE", "the note of the cancel exception"),
+        EDDY_OPT_SUB ("urgency", "  urgency ID N|hold|expedite|default\n"
+                                 "                          set urgency 0-31 (words in any case): hold = 0,\n"
+                                 "                          default = 16, expedite = 31\n"),
+        EDDY_OPT_SUB ("priority", "  priority [--json] ID    the job's priority, the plugin's factors and weights\n"
+                                  "                          (weighted sum + 1 is the priority), why it is held\n"),
+        EDDY_OPT_LFLAG ("json", 'j', "the answer as JSON"),
+        EDDY_OPT_SUB ("eventlog", "  eventlog [-p NAME] ID   print the job's eventlog\n"),
+        EDDY_OPT_ARG ("path", 'p', "NAME", "eventlog (the default) or output"),
+        EDDY_OPT_SUB ("info", "  info ID KEY             print jobspec, J (its signed form), R or eventlog\n"
+                              "                          from the KVS\n"),
+        EDDY_OPT_SUB ("attach", "  attach ID               print output as it comes; exit with the job's status\n"),
+        EDDY_OPT_SUB ("wait", "  wait ID                 wait for the job; exit with its status\n"),
+        EDDY_OPT_SUB ("submit", "  submit [OPTIONS] FILE   submit a jobspec (YAML or JSON; - = stdin) as\n"
+                                "                          it is: the instance validates it; prints the id.\n"
+                                "                          It is signed as eddy submit signs, or sent with\n"
+                                "                          the signed form in JFILE (docs/security.md)\n"),
+        EDDY_OPT_LARG ("urgency", 'U', "N", "0 (hold) to 31 (expedite); default 16"),
+        EDDY_OPT_LARG ("signed", 'S', "JFILE", "send the signed form in JFILE, not one made here"),
+        EDDY_OPT_SUB ("purge", "  purge [OPTIONS]         remove inactive jobs older than FSD, or beyond the\n"
+                               "                          newest N (default: [job-manager]'s limits); without\n"
+                               "                          --force only count them\n"),
+        EDDY_OPT_LARG ("age-limit", 'a', "FSD", "those inactive for longer than FSD"),
+        EDDY_OPT_LARG ("num-limit", 'n', "N", "those beyond the newest N"),
+        EDDY_OPT_FLAG ("force", 'f', "purge them (without it, only count them)"),
+        EDDY_OPT_SUB ("id", "  id [--to=FORM] [ID...]  convert job ids; any form is accepted on\n"
+                            "                          input.  With no ID, ids are read from standard input.\n"),
+        EDDY_OPT_ARG ("to", 't', "FORM", "dec (default), hex, dothex, kvs, f58, f58plain or emoji"),
+        EDDY_OPT_END,
+    },
     .run = job_run,
 };
 
@@ -114,27 +124,18 @@ static void convert (const char *s, eddy_fluid_type_t to)
 
 static int job_id (int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"to", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     eddy_fluid_type_t to = EDDY_FLUID_DEC;
     int c;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "t:h", longopts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_job, "id", 0, argc, argv)) != -1) {
         switch (c) {
         case 't':
             to = eddy_fluid_type_lookup (optarg);
             if (!to || to == EDDY_FLUID_WORDS)
                 eddy_cmd_die ("job", "unknown id form '%s'", optarg);
             break;
-        case 'h':
-            printf ("Usage: %s\n%s\n", subcmds[0].usage, subcmds[0].summary);
-            exit (0);
         default:
-            fprintf (stderr, "Usage: %s\n", subcmds[0].usage);
-            exit (1);
+            eddy_cmd_die ("job", "usage: %s", subcmds[0].usage);
         }
     }
     if (optind < argc) {
@@ -158,27 +159,30 @@ static int job_id (int argc, char **argv)
 
 static int job_run (int argc, char **argv)
 {
-    if (argc < 2)
+    int i = eddy_opt_operands (&cmd_job, NULL, argc, argv);
+    if (i >= argc)
         eddy_cmd_usage (&cmd_job, true);
-    if (!strcmp (argv[1], "--help") || !strcmp (argv[1], "-h"))
-        eddy_cmd_usage (&cmd_job, false);
     for (const struct job_subcmd *s = subcmds; s->name; s++)
-        if (!strcmp (s->name, argv[1]))
-            return s->run (argc - 1, argv + 1);
-    eddy_cmd_die ("job", "unknown subcommand '%s'", argv[1]);
+        if (!strcmp (s->name, argv[i]))
+            return s->run (argc - i, argv + i);
+    eddy_cmd_die ("job", "unknown subcommand '%s'", argv[i]);
 }
 
-static void need_args (int argc, int want_min, int want_max, const char *usage)
+/* The options of a subcommand (its table's, at least --help) before its
+ * operands; then argv[1] is the first operand.  want_max < 0: no limit.
+ */
+static void need_args (int *argc, char ***argv, int want_min, int want_max, const char *usage)
 {
-    if (argc - 1 < want_min || (want_max >= 0 && argc - 1 > want_max)) {
-        fprintf (stderr, "Usage: %s\n", usage);
-        exit (1);
-    }
+    int i = eddy_opt_operands (&cmd_job, (*argv)[0], *argc, *argv);
+    *argc -= i - 1;
+    *argv += i - 1;
+    if (*argc - 1 < want_min || (want_max >= 0 && *argc - 1 > want_max))
+        eddy_cmd_die ("job", "usage: %s", usage);
 }
 
 static int job_cancel (int argc, char **argv)
 {
-    need_args (argc, 1, -1, "eddy job cancel ID...");
+    need_args (&argc, &argv, 1, -1, "eddy job cancel ID...");
     eddy_handle_t *h = client_open ("job");
     int rc = 0;
     for (int i = 1; i < argc; i++) {
@@ -198,14 +202,6 @@ static int job_cancel (int argc, char **argv)
 
 static int job_cancelall (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "force", no_argument, NULL, 'f' },
-        { "states", required_argument, NULL, 's' },
-        { "user", required_argument, NULL, 'u' },
-        { "queue", required_argument, NULL, 'q' },
-        { "message", required_argument, NULL, 'm' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *usage = "eddy job cancelall [-f] [-s STATES] [-u USER|all] [-q QUEUE] [-m NOTE]";
     const char *states = "active", *queue = NULL, *note = NULL;
     int userid = (int)getuid (), c;
@@ -213,7 +209,7 @@ static int job_cancelall (int argc, char **argv)
     eddy_error_t err;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "fs:u:q:m:", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_job, "cancelall", 0, argc, argv)) != -1) {
         switch (c) {
         case 'f':
             force = true;
@@ -231,13 +227,11 @@ static int job_cancelall (int argc, char **argv)
             note = optarg;
             break;
         default:
-            fprintf (stderr, "Usage: %s\n", usage);
-            exit (1);
+            eddy_cmd_die ("job", "usage: %s", usage);
         }
     }
     if (optind != argc) {
-        fprintf (stderr, "Usage: %s\n", usage);
-        exit (1);
+        eddy_cmd_die ("job", "usage: %s", usage);
     }
     int mask = jobmgr_statemask_parse (states, &err);
     if (mask < 0)
@@ -280,7 +274,7 @@ static int parse_urgency (const char *what, const char *s)
 
 static int job_urgency (int argc, char **argv)
 {
-    need_args (argc, 2, 2, "eddy job urgency ID N|hold|expedite|default");
+    need_args (&argc, &argv, 2, 2, "eddy job urgency ID N|hold|expedite|default");
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     int urgency = parse_urgency ("urgency", argv[2]);
     eddy_handle_t *h = client_open ("job");
@@ -294,12 +288,18 @@ static int job_urgency (int argc, char **argv)
 
 static int job_priority (int argc, char **argv)
 {
-    bool json = argc > 1 && !strcmp (argv[1], "--json");
-    if (json) {
-        argv++;
-        argc--;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = eddy_opt_next (&cmd_job, "priority", EDDY_OPT_INORDER, argc, argv)) != -1) {
+        if (c != 'j')
+            eddy_cmd_usage (&cmd_job, true);
+        json = true;
     }
-    need_args (argc, 1, 1, "eddy job priority [--json] ID");
+    argc -= optind - 1;
+    argv += optind - 1;
+    if (argc != 2)
+        eddy_cmd_die ("job", "usage: eddy job priority [--json] ID");
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     eddy_handle_t *h = client_open ("job");
     eddy_future_t *f = client_rpc_take ("job", h, "job-manager.priority-info",
@@ -360,19 +360,16 @@ static int print_key (const char *what, const char *arg, const char *suffix)
 static int job_eventlog (int argc, char **argv)
 {
     const char *name = "eventlog";
-    int i = 1;
-    if (argc > 2 && (!strcmp (argv[1], "-p") || !strcmp (argv[1], "--path"))) {
-        name = argv[2];
-        i = 3;
+    int c;
+    optind = 1;
+    while ((c = eddy_opt_next (&cmd_job, "eventlog", EDDY_OPT_INORDER, argc, argv)) != -1) {
+        if (c != 'p')
+            eddy_cmd_usage (&cmd_job, true);
+        name = optarg;
     }
-    else if (argc > 1 && !strncmp (argv[1], "--path=", 7)) {
-        name = argv[1] + 7;
-        i = 2;
-    }
-    if (argc - i != 1) {
-        fprintf (stderr, "Usage: eddy job eventlog [-p NAME] ID\n");
-        return 1;
-    }
+    int i = optind;
+    if (argc - i != 1)
+        eddy_cmd_die ("job", "usage: eddy job eventlog [-p NAME] ID");
     if (strcmp (name, "eventlog") && strcmp (name, "output"))
         eddy_cmd_die ("job", "eventlog: unknown eventlog '%s' (eventlog, output)", name);
     return print_key ("eventlog", argv[i], name);
@@ -380,7 +377,7 @@ static int job_eventlog (int argc, char **argv)
 
 static int job_info (int argc, char **argv)
 {
-    need_args (argc, 2, 2, "eddy job info ID KEY");
+    need_args (&argc, &argv, 2, 2, "eddy job info ID KEY");
     if (strcmp (argv[2], "jobspec") && strcmp (argv[2], "R") && strcmp (argv[2], "eventlog")
         && strcmp (argv[2], "output") && strcmp (argv[2], "J"))
         eddy_cmd_die ("job", "info: unknown key '%s' (jobspec, J, R, eventlog, output)", argv[2]);
@@ -389,7 +386,7 @@ static int job_info (int argc, char **argv)
 
 static int job_attach (int argc, char **argv)
 {
-    need_args (argc, 1, 1, "eddy job attach ID");
+    need_args (&argc, &argv, 1, 1, "eddy job attach ID");
     jobutil_stdin_guard ();
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     eddy_handle_t *h = client_open ("job");
@@ -414,7 +411,7 @@ static int job_attach (int argc, char **argv)
 
 static int job_wait (int argc, char **argv)
 {
-    need_args (argc, 1, 1, "eddy job wait ID");
+    need_args (&argc, &argv, 1, 1, "eddy job wait ID");
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     eddy_handle_t *h = client_open ("job");
     eddy_future_t *f = client_rpc_take ("job", h, "job-manager.wait",
@@ -449,19 +446,21 @@ static char *read_signed (const char *path)
 static int job_submit (int argc, char **argv)
 {
     const char *usage = "eddy job submit [--urgency=N] [--signed=JFILE] FILE";
-    int urgency = 16, i = 1;
+    int urgency = 16, c;
     char *signed_J = NULL;
-    for (; i < argc; i++) {
-        if (!strncmp (argv[i], "--urgency=", 10))
-            urgency = parse_urgency ("--urgency", argv[i] + 10);
-        else if (!strncmp (argv[i], "--signed=", 9)) {
+    optind = 1;
+    while ((c = eddy_opt_next (&cmd_job, "submit", EDDY_OPT_INORDER, argc, argv)) != -1) {
+        if (c == 'U')
+            urgency = parse_urgency ("--urgency", optarg);
+        else if (c == 'S') {
             free (signed_J);
-            signed_J = read_signed (argv[i] + 9);
+            signed_J = read_signed (optarg);
         }
         else
-            break;
+            eddy_cmd_usage (&cmd_job, true);
     }
-    if (argc - i != 1 || (argv[i][0] == '-' && argv[i][1] != '\0'))
+    int i = optind;
+    if (argc - i != 1)
         eddy_cmd_die ("job", "usage: %s", usage);
     size_t len;
     char *text = jobutil_read_file (argv[i], &len);
@@ -497,12 +496,6 @@ static int job_submit (int argc, char **argv)
 /* eddy job purge: as flux job purge, a count first, --force to act. */
 static int job_purge (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "age-limit", required_argument, NULL, 'a' },
-        { "num-limit", required_argument, NULL, 'n' },
-        { "force", no_argument, NULL, 'f' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *usage = "eddy job purge [--age-limit=FSD] [--num-limit=N] [-f|--force]";
     json_t *o = json_object ();
     bool force = false;
@@ -513,7 +506,7 @@ static int job_purge (int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "f", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_job, "purge", 0, argc, argv)) != -1) {
         switch (c) {
         case 'a':
             if (eddy_fsd_parse (optarg, &age, &err) < 0)
@@ -531,13 +524,11 @@ static int job_purge (int argc, char **argv)
             force = true;
             break;
         default:
-            fprintf (stderr, "Usage: %s\n", usage);
-            exit (1);
+            eddy_cmd_die ("job", "usage: %s", usage);
         }
     }
     if (optind != argc) {
-        fprintf (stderr, "Usage: %s\n", usage);
-        exit (1);
+        eddy_cmd_die ("job", "usage: %s", usage);
     }
     json_object_set_new (o, "force", json_boolean (force));
     eddy_handle_t *h = client_open ("job");

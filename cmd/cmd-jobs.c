@@ -28,34 +28,19 @@ const struct eddy_cmd cmd_jobs = {
     .usage = "eddy jobs [-a] [-A] [-f STATES] [-u USER] [-q QUEUE] [--since=TIME] [-c N]\n"
              "          [-o FORMAT] [--json] [--no-header]",
     .summary = "List jobs (active by default).",
-    .help = "  -a, --all          active and inactive jobs\n"
-            "  -A                 every user's jobs (-u all)\n"
-            "  -f, --filter=STATES  jobs in these states or with these results, comma-\n"
-            "                     separated, any case: depend priority sched run cleanup\n"
-            "                     inactive; pending running active all; completed\n"
-            "                     failed canceled timeout\n"
-            "  -u, --user=USER    jobs of USER (a name or uid; all = every user);\n"
-            "                     default: yours\n"
-            "  -q, --queue=QUEUE  jobs in QUEUE\n"
-            "      --since=TIME   inactive jobs only if they ended after TIME (implies\n"
-            "                     -a without -f): a duration ago, -1h or 1d (FSD: s m h\n"
-            "                     d), or a local time 2026-01-31[THH:MM[:SS]]\n"
-            "  -c, --count=N      at most N jobs\n"
-            "  -o, --format=FMT   fields in braces, each optionally {field:>WIDTH} or\n"
-            "                     {field:<WIDTH}: id id.f58 id.dec username userid name\n"
-            "                     queue state st result returncode waitstatus ntasks\n"
-            "                     nnodes nodelist priority urgency t_submit t_run\n"
-            "                     t_cleanup t_inactive runtime duration waiting\n"
-            "                     exception.type exception.note info.  {t_submit!d} (any\n"
-            "                     t_ field) is the local time 2026-01-31T08:00:00 (the\n"
-            "                     bare field: seconds since the epoch); runtime is an\n"
-            "                     elapsed time (1.5s 2m3s 1h2m 1d3h), {duration!e} too.\n"
-            "                     info: why a pending job waits (held, depends on ID,\n"
-            "                     begin-time, queue stopped; resources: the first of its\n"
-            "                     queue; priority: behind another), a running job's\n"
-            "                     nodes, an inactive job's exception\n"
-            "      --json         one JSON object per job per line (raw numbers)\n"
-            "  -n, --no-header    no header line\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_FLAG ("all", 'a', "active and inactive jobs"),
+        EDDY_OPT_FLAG (NULL, 'A', "every user's jobs (-u all)"),
+        EDDY_OPT_ARG ("filter", 'f', "STATES", "jobs in these states or with these results, comma-separated, any case: depend priority sched run cleanup inactive; pending running active all; completed failed canceled timeout"),
+        EDDY_OPT_ARG ("user", 'u', "USER", "jobs of USER (a name or uid; all = every user); default: yours"),
+        EDDY_OPT_ARG ("queue", 'q', "QUEUE", "jobs in QUEUE"),
+        EDDY_OPT_LARG ("since", 'S', "TIME", "inactive jobs only if they ended after TIME (implies -a without -f): a duration ago, -1h or 1d (FSD: s m h d), or a local time 2026-01-31[THH:MM[:SS]]"),
+        EDDY_OPT_ARG ("count", 'c', "N", "at most N jobs"),
+        EDDY_OPT_ARG ("format", 'o', "FMT", "fields in braces, each optionally {field:>WIDTH} or {field:<WIDTH}: id id.f58 id.dec username userid name queue state st result returncode waitstatus ntasks nnodes nodelist priority urgency t_submit t_run t_cleanup t_inactive runtime duration waiting exception.type exception.note info.  {t_submit!d} (any t_ field) is the local time 2026-01-31T08:00:00 (the bare field: seconds since the epoch); runtime is an elapsed time (1.5s 2m3s 1h2m 1d3h), {duration!e} too. info: why a pending job waits (held, depends on ID, begin-time, queue stopped; resources: the first of its queue; priority: behind another), a running job's nodes, an inactive job's exception"),
+        EDDY_OPT_LFLAG ("json", 'j', "one JSON object per job per line (raw numbers)"),
+        EDDY_OPT_FLAG ("no-header", 'n', "no header line"),
+        EDDY_OPT_END,
+    },
     .run = jobs_run,
 };
 
@@ -305,19 +290,6 @@ static void format_line (const char *fmt, json_t *job, bool header, double now, 
 
 static int jobs_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "all", no_argument, NULL, 'a' },
-        { "count", required_argument, NULL, 'c' },
-        { "filter", required_argument, NULL, 'f' },
-        { "user", required_argument, NULL, 'u' },
-        { "queue", required_argument, NULL, 'q' },
-        { "since", required_argument, NULL, 'S' },
-        { "format", required_argument, NULL, 'o' },
-        { "json", no_argument, NULL, 'j' },
-        { "no-header", no_argument, NULL, 'n' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     bool all = false, json = false, header = true;
     const char *fmt = DEFAULT_FORMAT, *states = NULL, *queue = NULL, *since_arg = NULL;
     int count = 0, c, userid = (int)getuid ();
@@ -327,7 +299,7 @@ static int jobs_run (int argc, char **argv)
     clock_gettime (CLOCK_REALTIME, &ts);
     double now = ts.tv_sec + ts.tv_nsec * 1e-9, since = 0;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "aAc:f:u:q:o:nh", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_jobs, NULL, 0, argc, argv)) != -1) {
         switch (c) {
         case 'a':
             all = true;
@@ -369,8 +341,6 @@ static int jobs_run (int argc, char **argv)
         case 'n':
             header = false;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_jobs, false);
         default:
             eddy_cmd_usage (&cmd_jobs, true);
         }

@@ -40,23 +40,22 @@ static void format_duration (double d, char *buf, size_t size)
 
 static int run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     eddy_jobspec_level_t level = EDDY_JOBSPEC_V1;
     bool level_given = false;
     const char *sub;
     int c, rc = 0;
 
-    if (argc < 2 || !strcmp (argv[1], "--help") || !strcmp (argv[1], "-h"))
-        eddy_cmd_usage (&cmd_jobspec, argc < 2);
+    if (eddy_opt_operands (&cmd_jobspec, NULL, argc, argv) >= argc)
+        eddy_cmd_usage (&cmd_jobspec, true);
     sub = argv[1];
+    if (strcmp (sub, "validate") && strcmp (sub, "convert") && strcmp (sub, "summary")) {
+        eddy_cmd_error ("jobspec", "unknown subcommand '%s'", sub);
+        eddy_cmd_usage (&cmd_jobspec, true);
+    }
     argc--;
     argv++;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "hl:", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_jobspec, sub, 0, argc, argv)) != -1) {
         switch (c) {
         case 'l':
             if (!strcmp (optarg, "v1"))
@@ -67,8 +66,6 @@ static int run (int argc, char **argv)
                 eddy_cmd_die ("jobspec", "--level must be v1 or canonical");
             level_given = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_jobspec, false);
         default:
             eddy_cmd_usage (&cmd_jobspec, true);
         }
@@ -125,6 +122,7 @@ static int run (int argc, char **argv)
         return 0;
     }
     eddy_cmd_error ("jobspec", "unknown subcommand '%s'", sub);
+    eddy_cmd_error ("jobspec", "unknown subcommand '%s'", sub);
     eddy_cmd_usage (&cmd_jobspec, true);
 }
 
@@ -134,13 +132,16 @@ const struct eddy_cmd cmd_jobspec = {
              "       eddy jobspec convert [--level=v1|canonical] FILE\n"
              "       eddy jobspec summary [--level=v1|canonical] FILE",
     .summary = "Validate, convert and summarise jobspec (RFC 14, RFC 25)",
-    .help = "validate  check each FILE (YAML or JSON, - = stdin); prints\n"
-            "          'FILE: ok' or an error, exits 1 if any is invalid\n"
-            "convert   print FILE as canonical compact JSON (sorted keys)\n"
-            "summary   print the scheduler's view: nnodes nslots slot_size\n"
-            "          slot_gpus exclusive duration ntasks\n"
-            "  -l, --level=LEVEL  v1 (default for validate) or canonical\n"
-            "                     (default for convert and summary)\n"
-            "  -h, --help         show this help\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_SUB ("validate convert summary",
+                      "validate  check each FILE (YAML or JSON, - = stdin); prints\n"
+                      "          'FILE: ok' or an error, exits 1 if any is invalid\n"
+                      "convert   print FILE as canonical compact JSON (sorted keys)\n"
+                      "summary   print the scheduler's view: nnodes nslots slot_size\n"
+                      "          slot_gpus exclusive duration ntasks\n"),
+        EDDY_OPT_ARG ("level", 'l', "LEVEL", "v1 (default for validate) or canonical (default for convert and summary)"),
+        EDDY_OPT_FLAG ("help", 'h', "show this help"),
+        EDDY_OPT_END,
+    },
     .run = run,
 };

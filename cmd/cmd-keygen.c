@@ -20,11 +20,14 @@ const struct eddy_cmd cmd_keygen = {
     .name = "keygen",
     .usage = "eddy keygen [--force] PATH",
     .summary = "Write a new CURVE certificate for an instance's overlay.",
-    .help = "Writes a fresh keypair to PATH (mode 0600).  Every broker of the\n"
-            "instance reads the same certificate.\n"
-            "\n"
-            "  -f, --force   replace PATH if it exists\n"
-            "  -h, --help    show this help\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("Writes a fresh keypair to PATH (mode 0600).  Every broker of the\n"
+                       "instance reads the same certificate.\n"
+                       "\n"),
+        EDDY_OPT_FLAG ("force", 'f', "replace PATH if it exists"),
+        EDDY_OPT_FLAG ("help", 'h', "show this help"),
+        EDDY_OPT_END,
+    },
     .run = keygen_run,
 };
 
@@ -81,24 +84,17 @@ static void write_new (const char *path, const char *text)
 
 static int keygen_run (int argc, char **argv)
 {
-    const struct option opts[] = {
-        {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     bool force = false;
     struct eddy_zmq_cert cert;
     eddy_error_t err = {{0}};
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "+fh", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_keygen, NULL, EDDY_OPT_INORDER, argc, argv)) != -1) {
         switch (c) {
         case 'f':
             force = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_keygen, false);
         default:
             eddy_cmd_usage (&cmd_keygen, true);
         }

@@ -20,7 +20,7 @@ const struct eddy_cmd cmd_kvs = {
     .name = "kvs",
     .usage = "eddy kvs [-N NS] get [--watch] [--count N] KEY...\n"
              "       eddy kvs [-N NS] put KEY=VALUE...\n"
-             "       eddy kvs [-N NS] ls [-R] [DIR]\n"
+             "       eddy kvs [-N NS] ls [-R] [--json] [DIR]\n"
              "       eddy kvs [-N NS] dir [-R] [KEY]\n"
              "       eddy kvs [-N NS] unlink [-R] [-f] KEY...\n"
              "       eddy kvs [-N NS] mkdir KEY...\n"
@@ -28,16 +28,28 @@ const struct eddy_cmd cmd_kvs = {
              "       eddy kvs [-N NS] eventlog get [--watch] [--count N] KEY\n"
              "       eddy kvs [-N NS] eventlog append KEY NAME [CONTEXT-JSON]\n"
              "       eddy kvs [-N NS] eventlog wait-event [--timeout S] KEY NAME\n"
-             "       eddy kvs namespace create|remove NS [OWNER] | namespace list\n"
+             "       eddy kvs namespace create|remove NS [OWNER] | namespace list [--json]\n"
              "       eddy kvs stats [content]",
     .summary = "Read and write the key-value store.",
-    .help = "  -N, --namespace=NS  use namespace NS (default: primary)\n"
-            "  put: VALUE is stored as JSON if it parses as JSON, else as a JSON string.\n"
-            "  -R: recurse into directories; unlink -R removes a directory, -f ignores missing keys.\n"
-            "  --watch/--count N: keep printing changes (stop after N values).\n"
-            "  wait-event --timeout S: give up after S seconds (exit 1).\n"
-            "  stats: the kvs module's counters (commits, watchers, cache) as JSON;\n"
-            "    stats content: the content store's (blobs, bytes, garbage collection).\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("namespace", 'N', "NS", "use namespace NS (default: primary)"),
+        EDDY_OPT_SUB ("put", "  put: VALUE is stored as JSON if it parses as JSON, else as a JSON string.\n"),
+        EDDY_OPT_SUB ("ls dir unlink", ""),
+        EDDY_OPT_FLAG ("recursive", 'R', "recurse into directories; unlink -R removes a directory"),
+        EDDY_OPT_SUB ("unlink", ""),
+        EDDY_OPT_FLAG ("force", 'f', "unlink: ignore missing keys"),
+        EDDY_OPT_SUB ("get eventlog", ""),
+        EDDY_OPT_FLAG ("watch", 'w', "keep printing changes"),
+        EDDY_OPT_SUB ("get watch eventlog", ""),
+        EDDY_OPT_ARG ("count", 'c', "N", "with --watch, or watch: stop after N values"),
+        EDDY_OPT_SUB ("eventlog", ""),
+        EDDY_OPT_ARG ("timeout", 't', "S", "wait-event: give up after S seconds (exit 1)"),
+        EDDY_OPT_SUB ("ls namespace", ""),
+        EDDY_OPT_LFLAG ("json", 'j', "ls, namespace list: one JSON object per entry and line ({key, dir}; {name, owner, seq})"),
+        EDDY_OPT_SUB ("stats", "  stats: the kvs module's counters (commits, watchers, cache) as JSON;\n"
+                               "    stats content: the content store's (blobs, bytes, garbage collection).\n"),
+        EDDY_OPT_END,
+    },
     .run = kvs_run,
 };
 
@@ -51,27 +63,19 @@ static void die_key (const char *key, eddy_future_t *f)
 
 /* Options of a subcommand: -R, -f, --watch, --count N, --timeout S. */
 struct opts {
-    bool recursive, force, watch;
+    bool recursive, force, watch, json;
     long count;
     double timeout;
 };
 
-static int parse_opts (int argc, char **argv, struct opts *o)
+/* sub: the table's section (argv[0], or "eventlog" for its subcommands) */
+static int parse_opts (const char *sub, int argc, char **argv, struct opts *o)
 {
-    static const struct option lopts[] = {
-        { "recursive", no_argument, NULL, 'R' },
-        { "force", no_argument, NULL, 'f' },
-        { "watch", no_argument, NULL, 'w' },
-        { "count", required_argument, NULL, 'c' },
-        { "timeout", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     int c;
     memset (o, 0, sizeof (*o));
     o->timeout = -1;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "+Rfwc:t:h", lopts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_kvs, sub, EDDY_OPT_INORDER, argc, argv)) != -1) {
         switch (c) {
         case 'R':
             o->recursive = true;
@@ -81,6 +85,9 @@ static int parse_opts (int argc, char **argv, struct opts *o)
             break;
         case 'w':
             o->watch = true;
+            break;
+        case 'j':
+            o->json = true;
             break;
         case 'c': {
             char *end;
@@ -92,8 +99,6 @@ static int parse_opts (int argc, char **argv, struct opts *o)
         case 't':
             o->timeout = client_parse_seconds ("kvs", "--timeout", optarg);
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_kvs, false);
         default:
             eddy_cmd_usage (&cmd_kvs, true);
         }
@@ -134,7 +139,7 @@ static void print_value (const char *key, const char *text)
 static int cmd_get (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts (argc, argv, &o);
+    int i = parse_opts (argv[0], argc, argv, &o);
     if (i >= argc || (o.watch && argc - i != 1))
         eddy_cmd_usage (&cmd_kvs, true);
     if (o.watch || o.count)
@@ -153,7 +158,7 @@ static int cmd_get (eddy_handle_t *h, int argc, char **argv)
 static int cmd_watch (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts (argc, argv, &o);
+    int i = parse_opts (argv[0], argc, argv, &o);
     if (argc - i != 1)
         eddy_cmd_usage (&cmd_kvs, true);
     return watch_key (h, argv[i], EDDY_KVS_WAITCREATE, o.count, print_value);
@@ -178,7 +183,7 @@ static void commit (eddy_handle_t *h, eddy_kvs_txn_t *txn, const char *what)
 static int cmd_put (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts (argc, argv, &o);
+    int i = parse_opts (argv[0], argc, argv, &o);
     eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
     if (i >= argc || !txn)
         eddy_cmd_usage (&cmd_kvs, true);
@@ -206,7 +211,7 @@ static int cmd_put (eddy_handle_t *h, int argc, char **argv)
 static int cmd_mkdir (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts (argc, argv, &o);
+    int i = parse_opts (argv[0], argc, argv, &o);
     eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
     if (i >= argc || !txn)
         eddy_cmd_usage (&cmd_kvs, true);
@@ -221,7 +226,7 @@ static int cmd_mkdir (eddy_handle_t *h, int argc, char **argv)
 static int cmd_unlink (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts (argc, argv, &o);
+    int i = parse_opts (argv[0], argc, argv, &o);
     eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
     if (i >= argc || !txn)
         eddy_cmd_usage (&cmd_kvs, true);
@@ -253,6 +258,19 @@ static char *join (const char *dir, const char *name)
     if (!strcmp (dir, ".") || !*dir)
         return xstrdup (name);
     return xasprintf ("%s.%s", dir, name);
+}
+
+/* A key as a JSON string (in a static buffer: one at a time). */
+static const char *json_dumps_key (const char *key)
+{
+    static char *last;
+    json_t *s = json_string (key);
+    free (last);
+    last = s ? json_dumps (s, JSON_ENCODE_ANY) : NULL;
+    json_decref (s);
+    if (!last)
+        eddy_cmd_die ("kvs", "%s: not UTF-8", key);
+    return last;
 }
 
 /* Look key up: 1 and *names for a directory, 0 and *text for a value. */
@@ -315,13 +333,45 @@ static void ls_dir (eddy_handle_t *h, const char *dir, bool recursive, bool head
     json_decref (subdirs);
 }
 
+/* ls --json: {"key": PATH, "dir": BOOL} per entry and line, PATH from the
+ * root; with -R the entries below each directory follow it. */
+static void ls_json (eddy_handle_t *h, const char *dir, bool recursive)
+{
+    eddy_future_t *f;
+    json_t *names, *v;
+    const char *text;
+    size_t i;
+
+    if (!lookup_any (h, dir, &f, &names, &text)) {
+        printf ("{\"key\":%s,\"dir\":false}\n", json_dumps_key (dir));
+        eddy_future_destroy (f);
+        return;
+    }
+    json_array_foreach (names, i, v) {
+        char *path = join (dir, json_string_value (v));
+        eddy_future_t *g;
+        json_t *n2;
+        const char *t2;
+        bool isdir = lookup_any (h, path, &g, &n2, &t2);
+        eddy_future_destroy (g);
+        printf ("{\"key\":%s,\"dir\":%s}\n", json_dumps_key (path), isdir ? "true" : "false");
+        if (isdir && recursive)
+            ls_json (h, path, true);
+        free (path);
+    }
+    eddy_future_destroy (f);
+}
+
 static int cmd_ls (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts (argc, argv, &o);
+    int i = parse_opts (argv[0], argc, argv, &o);
     if (argc - i > 1)
         eddy_cmd_usage (&cmd_kvs, true);
-    ls_dir (h, i < argc ? argv[i] : ".", o.recursive, o.recursive);
+    if (o.json)
+        ls_json (h, i < argc ? argv[i] : ".", o.recursive);
+    else
+        ls_dir (h, i < argc ? argv[i] : ".", o.recursive, o.recursive);
     return 0;
 }
 
@@ -356,7 +406,7 @@ static void dir_print (eddy_handle_t *h, const char *dir, bool recursive)
 static int cmd_dir (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts (argc, argv, &o);
+    int i = parse_opts (argv[0], argc, argv, &o);
     if (argc - i > 1)
         eddy_cmd_usage (&cmd_kvs, true);
     dir_print (h, i < argc ? argv[i] : ".", o.recursive);
@@ -398,7 +448,7 @@ static void print_log (const char *key, const char *text)
 static int eventlog_get (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts (argc, argv, &o);
+    int i = parse_opts ("eventlog", argc, argv, &o);
     if (argc - i != 1)
         eddy_cmd_usage (&cmd_kvs, true);
     if (o.watch || o.count)
@@ -415,7 +465,7 @@ static int eventlog_get (eddy_handle_t *h, int argc, char **argv)
 static int eventlog_append (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts (argc, argv, &o);
+    int i = parse_opts ("eventlog", argc, argv, &o);
     json_t *context = NULL, *entry;
     struct timespec ts;
     eddy_error_t err;
@@ -443,7 +493,7 @@ static int eventlog_append (eddy_handle_t *h, int argc, char **argv)
 static int eventlog_wait_event (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
-    int i = parse_opts (argc, argv, &o);
+    int i = parse_opts ("eventlog", argc, argv, &o);
     const char *key, *name, *text;
     eddy_error_t err;
 
@@ -494,6 +544,16 @@ static int cmd_eventlog (eddy_handle_t *h, int argc, char **argv)
 
 static int cmd_namespace (eddy_handle_t *h, int argc, char **argv)
 {
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = eddy_opt_next (&cmd_kvs, "namespace", 0, argc, argv)) != -1) {
+        if (c != 'j')
+            eddy_cmd_usage (&cmd_kvs, true);
+        json = true;
+    }
+    argc -= optind - 1;
+    argv += optind - 1;
     eddy_future_t *f = NULL;
     if (argc >= 2 && !strcmp (argv[1], "list") && argc == 2) {
         f = client_rpc ("kvs", h, "kvs.namespace-list", NULL, 0);
@@ -504,7 +564,14 @@ static int cmd_namespace (eddy_handle_t *h, int argc, char **argv)
         json_array_foreach (a, i, v) {
             const char *name;
             json_int_t owner, seq;
-            if (json_unpack (v, "{s:s s:I s:I}", "name", &name, "owner", &owner, "seq", &seq) == 0)
+            if (json_unpack (v, "{s:s s:I s:I}", "name", &name, "owner", &owner, "seq", &seq) < 0)
+                continue;
+            if (json) {
+                char *text = json_dumps (v, JSON_COMPACT | JSON_SORT_KEYS);
+                printf ("%s\n", text ? text : "{}");
+                free (text);
+            }
+            else
                 printf ("%-20s owner=%lld seq=%lld\n", name, (long long)owner, (long long)seq);
         }
     }
@@ -528,6 +595,9 @@ static int cmd_namespace (eddy_handle_t *h, int argc, char **argv)
 static int cmd_stats (eddy_handle_t *h, int argc, char **argv)
 {
     json_t *o;
+    int first = eddy_opt_operands (&cmd_kvs, "stats", argc, argv);
+    argc -= first - 1;
+    argv += first - 1;
     if (argc > 2 || (argc == 2 && strcmp (argv[1], "content") != 0))
         eddy_cmd_usage (&cmd_kvs, true);
     const char *topic = argc == 2 ? "content.stats" : "kvs.stats";
@@ -553,30 +623,35 @@ static const struct {
 
 static int kvs_run (int argc, char **argv)
 {
-    int i = 1;
-    if (eddy_cmd_wants_help (argc > 2 ? 2 : argc, argv))
-        eddy_cmd_usage (&cmd_kvs, false);
-    while (i < argc && argv[i][0] == '-') {
-        if ((!strcmp (argv[i], "-N") || !strcmp (argv[i], "--namespace")) && i + 1 < argc) {
-            ns_opt = argv[i + 1];
-            i += 2;
-        }
-        else if (!strncmp (argv[i], "--namespace=", 12)) {
-            ns_opt = argv[i] + 12;
-            i++;
-        }
-        else
+    int c;
+    optind = 1;
+    while ((c = eddy_opt_next (&cmd_kvs, NULL, EDDY_OPT_INORDER, argc, argv)) != -1) {
+        if (c != 'N')
             eddy_cmd_usage (&cmd_kvs, true);
+        ns_opt = optarg;
     }
+    int i = optind;
     if (i >= argc)
         eddy_cmd_usage (&cmd_kvs, true);
     for (size_t k = 0; k < sizeof (subcmds) / sizeof (subcmds[0]); k++) {
         if (!strcmp (argv[i], subcmds[k].name)) {
+            /* the subcommand's options checked, --help answered, before
+             * connecting; its own parse reads them again */
+            int sargc = argc - i;
+            char **sargv = argv + i;
+            const char *sub = sargv[0];
+            if (!strcmp (sub, "eventlog") && sargc > 1 && sargv[1][0] != '-') {
+                sargc--;
+                sargv++;
+            }
+            optind = 1;
+            while (eddy_opt_next (&cmd_kvs, sub, EDDY_OPT_INORDER, sargc, sargv) != -1)
+                ;
             eddy_handle_t *h = client_open ("kvs");
             int rc = subcmds[k].run (h, argc - i, argv + i);
             client_close (h);
             return rc;
         }
     }
-    eddy_cmd_usage (&cmd_kvs, true);
+    eddy_cmd_die ("kvs", "unknown subcommand '%s'", argv[i]);
 }

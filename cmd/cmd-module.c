@@ -13,22 +13,21 @@ const struct eddy_cmd cmd_module = {
     .name = "module",
     .usage = "eddy module list|load|remove [--rank R] [--json] [NAME [ARGS-JSON]]",
     .summary = "List, load or remove broker modules.",
-    .help = "list: modules loaded on the broker, with the services they provide.\n"
-            "load NAME [ARGS-JSON]: load a module linked into the broker.\n"
-            "remove NAME: unload it.\n"
-            "  -r, --rank=R   act on rank R (default: the local broker)\n"
-            "      --json     list: the modules as JSON ({name, services})\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_SUB ("list load remove",
+                      "list: modules loaded on the broker, with the services they provide.\n"
+                      "load NAME [ARGS-JSON]: load a module linked into the broker.\n"
+                      "remove NAME: unload it.\n"),
+        EDDY_OPT_ARG ("rank", 'r', "R", "act on rank R (default: the local broker)"),
+        EDDY_OPT_SUB ("list", ""),
+        EDDY_OPT_LFLAG ("json", 'j', "list: the modules as JSON ({name, services})"),
+        EDDY_OPT_END,
+    },
     .run = module_run,
 };
 
 static int module_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "rank", required_argument, NULL, 'r' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     uint32_t rank = EDDY_NODEID_ANY;
     bool json = false;
     int c;
@@ -41,7 +40,7 @@ static int module_run (int argc, char **argv)
     argc--;
     argv++;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "r:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_module, sub, 0, argc, argv)) != -1) {
         switch (c) {
         case 'r':
             rank = client_parse_rank ("module", optarg);
@@ -49,8 +48,6 @@ static int module_run (int argc, char **argv)
         case 'j':
             json = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_module, false);
         default:
             eddy_cmd_usage (&cmd_module, true);
         }

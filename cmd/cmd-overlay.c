@@ -14,13 +14,16 @@ const struct eddy_cmd cmd_overlay = {
     .name = "overlay",
     .usage = "eddy overlay status [--rank R] [--summary] [--json] | parentof RANK | disconnect RANK",
     .summary = "Show the overlay tree's health, or act on one of its ranks.",
-    .help = "status: the tree below rank R (default 0), each rank full, partial,\n"
-            "  degraded, lost or offline.\n"
-            "  -r, --rank=R     root of the subtree to show (default 0)\n"
-            "  -s, --summary    print only the root's status\n"
-            "      --json       the subtree as JSON (rank, host, status, children)\n"
-            "parentof RANK: print the parent of RANK.\n"
-            "disconnect RANK: make RANK's parent drop it (its subtree shuts down).\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_SUB ("status", "status: the tree below rank R (default 0), each rank full, partial,\n"
+                                "  degraded, lost or offline.\n"),
+        EDDY_OPT_ARG ("rank", 'r', "R", "root of the subtree to show (default 0)"),
+        EDDY_OPT_FLAG ("summary", 's', "print only the root's status"),
+        EDDY_OPT_LFLAG ("json", 'j', "the subtree as JSON (rank, host, status, children)"),
+        EDDY_OPT_SUB ("parentof", "parentof RANK: print the parent of RANK.\n"),
+        EDDY_OPT_SUB ("disconnect", "disconnect RANK: make RANK's parent drop it (its subtree shuts down).\n"),
+        EDDY_OPT_END,
+    },
     .run = overlay_run,
 };
 
@@ -54,18 +57,11 @@ static uint32_t parse_rank_arg (const char *s)
 
 static int status (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "rank", required_argument, NULL, 'r' },
-        { "summary", no_argument, NULL, 's' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     uint32_t rank = 0;
     bool summary = false, json = false;
     int c;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "r:sh", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_overlay, "status", 0, argc, argv)) != -1) {
         switch (c) {
         case 'r':
             rank = parse_rank_arg (optarg);
@@ -76,8 +72,6 @@ static int status (int argc, char **argv)
         case 'j':
             json = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_overlay, false);
         default:
             eddy_cmd_usage (&cmd_overlay, true);
         }
@@ -106,9 +100,10 @@ static int status (int argc, char **argv)
 
 static int parentof (int argc, char **argv)
 {
-    if (argc != 2)
+    int i = eddy_opt_operands (&cmd_overlay, "parentof", argc, argv);
+    if (argc - i != 1)
         eddy_cmd_usage (&cmd_overlay, true);
-    uint32_t rank = parse_rank_arg (argv[1]);
+    uint32_t rank = parse_rank_arg (argv[i]);
     eddy_handle_t *h = client_open ("overlay");
     json_t *req = json_pack ("{s:i}", "rank", (json_int_t)rank);
     eddy_future_t *f = client_rpc ("overlay", h, "overlay.parentof", req, EDDY_NODEID_ANY);
@@ -124,9 +119,10 @@ static int parentof (int argc, char **argv)
 
 static int disconnect (int argc, char **argv)
 {
-    if (argc != 2)
+    int i = eddy_opt_operands (&cmd_overlay, "disconnect", argc, argv);
+    if (argc - i != 1)
         eddy_cmd_usage (&cmd_overlay, true);
-    uint32_t rank = parse_rank_arg (argv[1]);
+    uint32_t rank = parse_rank_arg (argv[i]);
     eddy_handle_t *h = client_open ("overlay");
     json_t *req = json_pack ("{s:i}", "rank", (json_int_t)rank);
     eddy_future_t *f = client_rpc ("overlay", h, "overlay.parentof", req, EDDY_NODEID_ANY);

@@ -26,18 +26,19 @@ const struct eddy_cmd cmd_perilog_run = {
     .name = "perilog-run",
     .usage = "eddy perilog-run [-j ID] [-t TIMEOUT] [-v] [--no-drain] -e CMD[,ARG...] prolog|epilog",
     .summary = "Run a prolog or epilog command on each of a job's ranks.",
-    .help = "Runs CMD with its ARGs (comma separated, as Flux's perilog-run -e) on every\n"
-            "rank of the job's R through exec.perilog, all at once; prints each rank\n"
-            "where it failed, timed out or could not run, drains those ranks (reason\n"
-            "\"prolog failed for job ID\" or \"prolog timed out for job ID\") and exits 1\n"
-            "if there is one.\n"
-            "  -e, --exec-per-rank=CMD[,ARG...]  the command (required)\n"
-            "  -j, --jobid=ID     the job (default: $EDDY_JOB_ID, as the job manager sets)\n"
-            "  -t, --timeout=T    SIGTERM then SIGKILL each rank's command after T seconds\n"
-            "                     or a duration (default 0: none); keep it below the\n"
-            "                     [job-manager.prolog] timeout\n"
-            "  -v, --verbose      also print the ranks where it succeeded\n"
-            "      --no-drain     report failures only\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("Runs CMD with its ARGs (comma separated, as Flux's perilog-run -e) on every\n"
+                       "rank of the job's R through exec.perilog, all at once; prints each rank\n"
+                       "where it failed, timed out or could not run, drains those ranks (reason\n"
+                       "\"prolog failed for job ID\" or \"prolog timed out for job ID\") and exits 1\n"
+                       "if there is one.\n"),
+        EDDY_OPT_ARG ("exec-per-rank", 'e', "CMD[,ARG...]", "the command (required)"),
+        EDDY_OPT_ARG ("jobid", 'j', "ID", "the job (default: $EDDY_JOB_ID, as the job manager sets)"),
+        EDDY_OPT_ARG ("timeout", 't', "T", "SIGTERM then SIGKILL each rank's command after T seconds or a duration (default 0: none); keep it below the [job-manager.prolog] timeout"),
+        EDDY_OPT_FLAG ("verbose", 'v', "also print the ranks where it succeeded"),
+        EDDY_OPT_LFLAG ("no-drain", 'D', "report failures only"),
+        EDDY_OPT_END,
+    },
     .run = perilog_run,
 };
 
@@ -106,15 +107,6 @@ static int drain (eddy_handle_t *h, eddy_idset_t *ids, const char *name, const c
 
 static int perilog_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "exec-per-rank", required_argument, NULL, 'e' },
-        { "jobid", required_argument, NULL, 'j' },
-        { "timeout", required_argument, NULL, 't' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "no-drain", no_argument, NULL, 'D' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *cmdline = NULL, *jobarg = getenv ("EDDY_JOB_ID");
     const char *userid = getenv ("EDDY_JOB_USERID");
     double timeout = 0;
@@ -123,7 +115,7 @@ static int perilog_run (int argc, char **argv)
     eddy_idset_t *failed = eddy_idset_create (), *late = eddy_idset_create ();
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "e:j:t:vh", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_perilog_run, NULL, 0, argc, argv)) != -1) {
         switch (c) {
         case 'e':
             cmdline = optarg;
@@ -141,8 +133,6 @@ static int perilog_run (int argc, char **argv)
         case 'D':
             nodrain = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_perilog_run, false);
         default:
             eddy_cmd_usage (&cmd_perilog_run, true);
         }

@@ -16,13 +16,16 @@ const struct eddy_cmd cmd_ping = {
     .name = "ping",
     .usage = "eddy ping [--count N] [--interval S] [--rank R] [--pad N] TARGET",
     .summary = "Send SERVICE.ping requests to a rank and time the round trips.",
-    .help = "TARGET is RANK (its broker: `eddy ping 3`), SERVICE (e.g. broker, kvs, on\n"
-            "the local broker or --rank) or RANK!SERVICE (`eddy ping 3!kvs`).\n"
-            "  -c, --count=N      stop after N pings (default: until interrupted)\n"
-            "  -i, --interval=S   pause S seconds between pings (default 0: back to back)\n"
-            "  -r, --rank=R       send to rank R (default: the local broker)\n"
-            "  -p, --pad=N        add N bytes of payload\n"
-            "  -q, --quiet        print only the summary\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("TARGET is RANK (its broker: `eddy ping 3`), SERVICE (e.g. broker, kvs, on\n"
+                       "the local broker or --rank) or RANK!SERVICE (`eddy ping 3!kvs`).\n"),
+        EDDY_OPT_ARG ("count", 'c', "N", "stop after N pings (default: until interrupted)"),
+        EDDY_OPT_ARG ("interval", 'i', "S", "pause S seconds between pings (default 0: back to back)"),
+        EDDY_OPT_ARG ("rank", 'r', "R", "send to rank R (default: the local broker)"),
+        EDDY_OPT_ARG ("pad", 'p', "N", "add N bytes of payload"),
+        EDDY_OPT_FLAG ("quiet", 'q', "print only the summary"),
+        EDDY_OPT_END,
+    },
     .run = ping_run,
 };
 
@@ -59,15 +62,6 @@ static char *parse_target (const char *target, uint32_t *rank, bool rank_set)
 
 static int ping_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "count", required_argument, NULL, 'c' },
-        { "interval", required_argument, NULL, 'i' },
-        { "rank", required_argument, NULL, 'r' },
-        { "pad", required_argument, NULL, 'p' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     long count = -1, pad = 0;
     double interval = 0;
     uint32_t rank = EDDY_NODEID_ANY;
@@ -75,7 +69,7 @@ static int ping_run (int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "c:i:r:p:qh", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_ping, NULL, 0, argc, argv)) != -1) {
         char *end;
         switch (c) {
         case 'c':
@@ -98,8 +92,6 @@ static int ping_run (int argc, char **argv)
         case 'q':
             quiet = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_ping, false);
         default:
             eddy_cmd_usage (&cmd_ping, true);
         }

@@ -34,8 +34,11 @@ const struct eddy_cmd cmd_relay = {
     .name = "relay",
     .usage = "eddy relay PATH",
     .summary = "Copy stdin/stdout to a broker's local socket (the remote half of ssh://).",
-    .help = "Run by an ssh:// client on the broker's host: PATH is the broker's\n"
-            "local socket (the path part of its local:// URI).\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("Run by an ssh:// client on the broker's host: PATH is the broker's\n"
+                       "local socket (the path part of its local:// URI).\n"),
+        EDDY_OPT_END,
+    },
     .run = relay_run,
 };
 
@@ -43,10 +46,13 @@ const struct eddy_cmd cmd_proxy = {
     .name = "proxy",
     .usage = "eddy proxy URI [COMMAND [ARGS...]]",
     .summary = "Run a command (default $SHELL) against the instance at URI.",
-    .help = "URI is local:///PATH or ssh://[USER@]HOST[:PORT]/PATH.  For ssh, a private\n"
-            "local socket relays each connection through ssh (EDDY_SSH: the ssh\n"
-            "command, default ssh; EDDY_SSH_RCMD: the remote eddy, default eddy).\n"
-            "The exit status is COMMAND's.\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("URI is local:///PATH or ssh://[USER@]HOST[:PORT]/PATH.  For ssh, a private\n"
+                       "local socket relays each connection through ssh (EDDY_SSH: the ssh\n"
+                       "command, default ssh; EDDY_SSH_RCMD: the remote eddy, default eddy).\n"
+                       "The exit status is COMMAND's.\n"),
+        EDDY_OPT_END,
+    },
     .run = proxy_run,
 };
 
@@ -135,7 +141,7 @@ static pid_t ssh_spawn (const struct ssh_uri *u, int fd)
         if (fd > 1)
             close (fd);
         execvp (argv[0], argv);
-        fprintf (stderr, "eddy: %s: %s\n", argv[0], strerror (errno));
+        fprintf (stderr, "eddy-proxy: %s: %s\n", argv[0], strerror (errno));
         _exit (127);
     }
     free (dest);
@@ -171,8 +177,9 @@ int client_ssh_connect (const char *uri, const char **why)
 
 static int relay_run (int argc, char **argv)
 {
-    if (eddy_cmd_wants_help (argc, argv))
-        eddy_cmd_usage (&cmd_relay, false);
+    int i = eddy_opt_operands (&cmd_relay, NULL, argc, argv);
+    argc -= i - 1;
+    argv += i - 1;
     if (argc != 2 || argv[1][0] != '/')
         eddy_cmd_die ("relay", "expected the broker's socket as an absolute PATH");
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -227,8 +234,9 @@ static void on_chld (int sig)
 
 static int proxy_run (int argc, char **argv)
 {
-    if (eddy_cmd_wants_help (argc, argv))
-        eddy_cmd_usage (&cmd_proxy, false);
+    int i = eddy_opt_operands (&cmd_proxy, NULL, argc, argv);
+    argc -= i - 1;
+    argv += i - 1;
     if (argc < 2)
         eddy_cmd_die ("proxy", "expected URI [COMMAND...]");
     const char *uri = argv[1];

@@ -21,17 +21,25 @@ const struct eddy_cmd cmd_queue = {
              "       eddy queue list [--json]\n"
              "       eddy queue drain|idle [--timeout S]",
     .summary = "Manage the job queues: submission, scheduling, states.",
-    .help = "  enable, disable   let submissions into the queue, or refuse them with REASON\n"
-            "  start, stop       let the queue's jobs be scheduled, or hold them pending\n"
-            "                    (running jobs go on)\n"
-            "  status            show whether the queues are enabled and started\n"
-            "  list              show the queues, their limits and resources\n"
-            "  drain, idle       wait until no job is active (drain) or none runs (idle)\n"
-            "  -q, --queue=NAME  the queue (default: the default queue)\n"
-            "  -a, --all         every queue\n"
-            "  -v, --verbose     status: also count the queue's jobs\n"
-            "      --json        status, list: the queues as a JSON array\n"
-            "  -t, --timeout=S   drain, idle: give up after S seconds (exit 1)\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("  enable, disable   let submissions into the queue, or refuse them with REASON\n"
+                       "  start, stop       let the queue's jobs be scheduled, or hold them pending\n"
+                       "                    (running jobs go on)\n"
+                       "  status            show whether the queues are enabled and started\n"
+                       "  list              show the queues, their limits and resources\n"
+                       "  drain, idle       wait until no job is active (drain) or none runs (idle)\n"),
+        EDDY_OPT_SUB ("enable disable start stop status", ""),
+        EDDY_OPT_ARG ("queue", 'q', "NAME", "the queue (default: the default queue)"),
+        EDDY_OPT_SUB ("enable disable start stop", ""),
+        EDDY_OPT_FLAG ("all", 'a', "every queue"),
+        EDDY_OPT_SUB ("status", ""),
+        EDDY_OPT_FLAG ("verbose", 'v', "status: also count the queue's jobs"),
+        EDDY_OPT_SUB ("status list", ""),
+        EDDY_OPT_LFLAG ("json", 'J', "status, list: the queues as a JSON array"),
+        EDDY_OPT_SUB ("drain idle", ""),
+        EDDY_OPT_ARG ("timeout", 't', "S", "drain, idle: give up after S seconds (exit 1)"),
+        EDDY_OPT_END,
+    },
     .run = queue_run,
 };
 
@@ -140,15 +148,6 @@ static void print_list (json_t *queues)
 
 static int queue_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "timeout", required_argument, NULL, 't' },
-        { "queue", required_argument, NULL, 'q' },
-        { "all", no_argument, NULL, 'a' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "json", no_argument, NULL, 'J' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     static const char *const subs[] = { "drain", "idle", "enable", "disable", "start", "stop",
                                         "status", "list", NULL };
     double timeout = 0;
@@ -156,11 +155,12 @@ static int queue_run (int argc, char **argv)
     bool all = false, verbose = false, known = false, as_json = false;
     int c;
 
-    if (argc < 2)
+    int first = eddy_opt_operands (&cmd_queue, NULL, argc, argv);
+    if (first >= argc)
         eddy_cmd_usage (&cmd_queue, true);
+    argc -= first - 1;
+    argv += first - 1;
     const char *sub = argv[1];
-    if (!strcmp (sub, "--help") || !strcmp (sub, "-h"))
-        eddy_cmd_usage (&cmd_queue, false);
     for (int i = 0; subs[i]; i++)
         known |= !strcmp (sub, subs[i]);
     if (!known)
@@ -172,35 +172,23 @@ static int queue_run (int argc, char **argv)
     argc--;
     argv++;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "+t:q:avh", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_queue, sub, EDDY_OPT_INORDER, argc, argv)) != -1) {
         switch (c) {
         case 't':
-            if (!waits)
-                eddy_cmd_die ("queue", "%s: --timeout is for drain and idle", sub);
             timeout = client_parse_seconds ("queue", "timeout", optarg);
             break;
         case 'q':
-            if (waits || !strcmp (sub, "list"))
-                eddy_cmd_die ("queue", "%s: --queue does not apply", sub);
             queue = optarg;
             break;
         case 'a':
-            if (!sets)
-                eddy_cmd_die ("queue", "%s: --all is for enable, disable, start and stop", sub);
             all = true;
             break;
         case 'v':
-            if (strcmp (sub, "status"))
-                eddy_cmd_die ("queue", "%s: --verbose is for status", sub);
             verbose = true;
             break;
         case 'J':
-            if (strcmp (sub, "status") && strcmp (sub, "list"))
-                eddy_cmd_die ("queue", "%s: --json is for status and list", sub);
             as_json = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_queue, false);
         default:
             eddy_cmd_usage (&cmd_queue, true);
         }

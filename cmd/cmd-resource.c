@@ -20,37 +20,38 @@ static int resource_run (int argc, char **argv);
 
 const struct eddy_cmd cmd_resource = {
     .name = "resource",
-    .usage = "eddy resource list [-v] [-s STATES] [-o FORMAT] [-n]\n"
+    .usage = "eddy resource list [-v] [-s STATES] [-o FORMAT] [-n] [--json]\n"
              "       eddy resource status [-s STATES] [-o FORMAT] [-n] [--json]\n"
              "       eddy resource drain [-f|-u] [TARGETS [REASON...]] [-o FORMAT] "
              "[-n] [--json]\n"
              "       eddy resource undrain TARGETS",
     .summary = "Show the instance's resources by state; drain and undrain ranks.",
-    .help =
-        "list: one row per allocation state with its node, core and gpu counts and\n"
-        "  the nodes (hostnames, or \"rank\" + ranks when hosts have no names).\n"
-        "  -s, --states=LIST   free,allocated,down,excluded,drained (default: all;\n"
-        "                      excluded and drained rows only when not empty)\n"
-        "  -v, --verbose       one row per rank and state, with its core ids\n"
-        "  -o, --format=FMT    fields {state} {nnodes} {ncores} {ngpus} {ranks}\n"
-        "                      {nodelist} {cores} {gpus} ({name:N} pads,\n"
-        "                      {name:>N} right-aligns)\n"
-        "  -n, --no-header     no header line\n"
-        "status: one row per administrative state, with its count, ranks and nodes.\n"
-        "  -s, --states=LIST   states to show (--states=help lists them); default\n"
-        "                      avail,offline,exclude,draining,drained,torpid,lost,\n"
-        "                      empty rows other than avail left out\n"
-        "  -o, --format=FMT    fields {state} {nnodes} {ranks} {nodelist}\n"
-        "  -n, --no-header     no header line;  --json  every state as JSON\n"
-        "drain TARGETS [REASON...]: no new work on TARGETS (an idset of ranks or a\n"
-        "  hostlist); a rank running work is draining until it ends, then drained.\n"
-        "  Answered once stored: it survives a restart.\n"
-        "  -f, --force         already drained ranks take the new reason\n"
-        "  -u, --update        already drained ranks are left as they are\n"
-        "  without TARGETS: list the drained ranks (TIMESTAMP STATE RANK REASON\n"
-        "  NODELIST; -o with {timestamp} {state} {ranks} {reason} {nodelist}; --json)\n"
-        "undrain TARGETS: back to work (every target must be drained).\n"
-        "Options come before TARGETS: the words after it are the REASON.\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_SUB ("list", "list: one row per allocation state with its node, core and gpu counts and\n"
+                              "  the nodes (hostnames, or \"rank\" + ranks when hosts have no names).\n"),
+        EDDY_OPT_ARG ("states", 's', "LIST", "free,allocated,down,excluded,drained (default: all; excluded and drained rows only when not empty)"),
+        EDDY_OPT_FLAG ("verbose", 'v', "one row per rank and state, with its core ids"),
+        EDDY_OPT_ARG ("format", 'o', "FMT", "fields {state} {nnodes} {ncores} {ngpus} {ranks} {nodelist} {cores} {gpus} ({name:N} pads, {name:>N} right-aligns)"),
+        EDDY_OPT_FLAG ("no-header", 'n', "no header line"),
+        EDDY_OPT_LFLAG ("json", 'j', "one JSON object per row and line (counts as numbers)"),
+        EDDY_OPT_SUB ("status", "status: one row per administrative state, with its count, ranks and nodes.\n"),
+        EDDY_OPT_ARG ("states", 's', "LIST", "states to show (--states=help lists them); default avail,offline,exclude,draining,drained,torpid,lost, empty rows other than avail left out"),
+        EDDY_OPT_ARG ("format", 'o', "FMT", "fields {state} {nnodes} {ranks} {nodelist}"),
+        EDDY_OPT_FLAG ("no-header", 'n', "no header line"),
+        EDDY_OPT_LFLAG ("json", 'j', "every state as JSON"),
+        EDDY_OPT_SUB ("drain", "drain TARGETS [REASON...]: no new work on TARGETS (an idset of ranks or a\n"
+                               "  hostlist); a rank running work is draining until it ends, then drained.\n"
+                               "  Answered once stored: it survives a restart.  Without TARGETS: list\n"
+                               "  the drained ranks (TIMESTAMP STATE RANK REASON NODELIST).\n"),
+        EDDY_OPT_FLAG ("force", 'f', "already drained ranks take the new reason"),
+        EDDY_OPT_FLAG ("update", 'u', "already drained ranks are left as they are"),
+        EDDY_OPT_ARG ("format", 'o', "FMT", "without TARGETS: fields {timestamp} {state} {ranks} {reason} {nodelist}"),
+        EDDY_OPT_FLAG ("no-header", 'n', "without TARGETS: no header line"),
+        EDDY_OPT_LFLAG ("json", 'j', "without TARGETS: the drained ranks as JSON"),
+        EDDY_OPT_SUB ("undrain", "undrain TARGETS: back to work (every target must be drained).\n"),
+        EDDY_OPT_SUB (NULL, "Options come before TARGETS: the words after it are the REASON.\n"),
+        EDDY_OPT_END,
+    },
     .run = resource_run,
 };
 
@@ -517,6 +518,25 @@ static char *children_of (const eddy_rlist_t *rl, const char *what)
     return out;
 }
 
+/* list --json: a row is an object on a line of its own */
+static bool list_json;
+
+static void list_row_json (const struct row *r)
+{
+    json_t *o = json_object ();
+    for (int i = 0; i < r->n; i++) {
+        const char *name = r->f[i].name, *v = r->f[i].value;
+        bool count = !strcmp (name, "nnodes") || !strcmp (name, "ncores") || !strcmp (name, "ngpus");
+        json_object_set_new (o, name, count ? json_integer (strtoll (v, NULL, 10)) : json_string (v));
+    }
+    char *text = json_dumps (o, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text)
+        eddy_cmd_die ("resource", "out of memory");
+    printf ("%s\n", text);
+    free (text);
+    json_decref (o);
+}
+
 static void list_row (const char *fmt, const char *state, const eddy_rlist_t *rl)
 {
     struct row r = {.n = 0};
@@ -531,7 +551,10 @@ static void list_row (const char *fmt, const char *state, const eddy_rlist_t *rl
     row_set (&r, "nodelist", nodelist_of (rl));
     row_set (&r, "cores", children_of (rl, "core"));
     row_set (&r, "gpus", children_of (rl, "gpu"));
-    print_format (fmt, &r, false, list_fields);
+    if (list_json)
+        list_row_json (&r);
+    else
+        print_format (fmt, &r, false, list_fields);
     row_clear (&r);
 }
 
@@ -608,7 +631,7 @@ static int list_run (
         eddy_cmd_die ("resource", "out of memory");
 
     const eddy_rlist_t *sets[] = {free_set, st.allocated, st.down, excluded, drained};
-    if (!noheader)
+    if (!noheader && !list_json)
         print_format (fmt, NULL, true, list_fields);
     for (size_t i = 0; i < 5; i++) {
         if (!wanted (states, names[i]))
@@ -635,26 +658,16 @@ static int list_run (
 
 static int resource_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"states", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'o'},
-        {"no-header", no_argument, NULL, 'n'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"force", no_argument, NULL, 'f'},
-        {"update", no_argument, NULL, 'u'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *states = NULL, *fmt = NULL;
     bool noheader = false, verbose = false, force = false, update = false, json = false;
     int c;
 
-    if (argc < 2)
+    int first = eddy_opt_operands (&cmd_resource, NULL, argc, argv);
+    if (first >= argc)
         eddy_cmd_usage (&cmd_resource, true);
+    argc -= first - 1;
+    argv += first - 1;
     const char *sub = argv[1];
-    if (!strcmp (sub, "--help") || !strcmp (sub, "-h"))
-        eddy_cmd_usage (&cmd_resource, false);
     if (strcmp (sub, "list") && strcmp (sub, "status") && strcmp (sub, "drain") &&
         strcmp (sub, "undrain"))
         eddy_cmd_die ("resource",
@@ -664,7 +677,7 @@ static int resource_run (int argc, char **argv)
     argv++;
     optind = 1;
     /* "+": a REASON may hold words that look like options */
-    while ((c = getopt_long (argc, argv, "+s:o:nvfuh", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_resource, sub, EDDY_OPT_INORDER, argc, argv)) != -1) {
         switch (c) {
         case 's':
             states = optarg;
@@ -687,24 +700,15 @@ static int resource_run (int argc, char **argv)
         case 'j':
             json = true;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_resource, false);
         default:
             eddy_cmd_usage (&cmd_resource, true);
         }
     }
     bool is_list = !strcmp (sub, "list"), is_status = !strcmp (sub, "status");
     bool is_drain = !strcmp (sub, "drain"), is_undrain = !strcmp (sub, "undrain");
-    if (states && !is_list && !is_status)
-        eddy_cmd_die ("resource", "%s: -s is for list and status", sub);
-    if (verbose && !is_list)
-        eddy_cmd_die ("resource", "%s: -v is for list", sub);
-    if ((force || update) && !is_drain)
-        eddy_cmd_die ("resource", "%s: -f and -u are for drain", sub);
     if (force && update)
         eddy_cmd_die ("resource", "drain: -f and -u exclude each other");
-    if (json && is_list)
-        eddy_cmd_die ("resource", "list: no --json (see status --json)");
+    list_json = json && is_list;
     if (is_status && states && !strcmp (states, "help")) {
         int o[EDDY_RSTATE_COUNT];
         parse_states (states, o); /* prints and exits */
@@ -719,8 +723,6 @@ static int resource_run (int argc, char **argv)
     if (is_drain && optind < argc && (fmt || noheader || json))
         eddy_cmd_die ("resource",
                       "drain: -o, -n and --json are for the listing (no TARGETS)");
-    if (is_undrain && (fmt || noheader || json))
-        eddy_cmd_die ("resource", "undrain: no -o, -n or --json");
     if (is_list && !states)
         states = "free,allocated,down,excluded,drained";
     if (is_list && !strcmp (states, "help")) {

@@ -19,10 +19,13 @@ const struct eddy_cmd cmd_shutdown = {
     .name = "shutdown",
     .usage = "eddy shutdown [--timeout=S] [--no-wait]",
     .summary = "Stop the instance in order (its queue is kept in the statedir).",
-    .help = "  -t, --timeout=S   give up waiting after S seconds (exit 1; default 60)\n"
-            "      --no-wait     return once rank 0 has begun to shut down\n"
-            "Without EDDY_URI it stops this node's system instance.  It waits until\n"
-            "the broker it talks to no longer answers.\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("timeout", 't', "S", "give up waiting after S seconds (exit 1; default 60)"),
+        EDDY_OPT_LFLAG ("no-wait", 'n', "return once rank 0 has begun to shut down"),
+        EDDY_OPT_TEXT ("Without EDDY_URI it stops this node's system instance.  It waits until\n"
+                       "the broker it talks to no longer answers.\n"),
+        EDDY_OPT_END,
+    },
     .run = shutdown_run,
 };
 
@@ -49,18 +52,12 @@ static int wait_gone (const char *uri, double deadline)
 
 static int shutdown_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "timeout", required_argument, NULL, 't' },
-        { "no-wait", no_argument, NULL, 'n' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     double timeout = 60.0;
     bool wait = true;
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "t:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_shutdown, NULL, 0, argc, argv)) != -1) {
         switch (c) {
         case 't':
             timeout = client_parse_seconds ("shutdown", "timeout", optarg);
@@ -68,8 +65,6 @@ static int shutdown_run (int argc, char **argv)
         case 'n':
             wait = false;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_shutdown, false);
         default:
             eddy_cmd_usage (&cmd_shutdown, true);
         }

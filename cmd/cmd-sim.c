@@ -32,45 +32,44 @@ const struct eddy_cmd cmd_sim = {
     .name = "sim",
     .usage = "eddy sim boot|replay|generate|compare|hierarchy|run [OPTIONS]",
     .summary = "Run eddy in the discrete-event simulator.",
-    .help = "boot: boot a virtual instance of N brokers in one process, ping the\n"
-            "deepest rank from rank 0, publish an event and check that every rank\n"
-            "received it.\n"
-            "  -s, --size=N        number of virtual brokers (required)\n"
-            "  -f, --fanout=K      tree fanout, 0 = flat (default 2)\n"
-            "  -l, --latency=S     per-hop link latency in seconds (default 0.00005)\n"
-            "  -j, --jitter=S      extra uniform per-hop delay in [0, S) (default 0)\n"
-            "      --seed=S        random seed (default 1)\n"
-            "replay TRACE: replay an SWF trace through the full stack (eddy sim replay --help).\n"
-            "generate: write a synthetic SWF workload (docs/simulator.md).\n"
-            "  -m, --model=M       lublin (batch and interactive, the default) or\n"
-            "                      lublin-typeless: Lublin and Feitelson 2003\n"
-            "  -r, --resample=TRACE  a bootstrap of TRACE's jobs at its arrival times\n"
-            "  -p, --procs=P       machine size (required for a model; for a resample,\n"
-            "                      default the trace's MaxProcs)\n"
-            "  -n, --jobs=N        number of jobs (required)\n"
-            "      --seed=S        random seed (default 1)\n"
-            "      --load-factor=F arrivals F times as dense (default 1)\n"
-            "      --estimate-factor=F  model: requested time = run x F (default 1)\n"
-            "      --start-hour=H  model: hour of the day at time 0 (default 0)\n"
-            "  -o, --output=FILE   write there (default stdout)\n"
-            "compare TRACE...: a grid of replays and a report (docs/simulator.md).\n"
-            "  -t, --trace=FILE    a trace (repeatable; or as arguments)\n"
-            "  -p, --policy=P,...  policies (default fcfs,easy,conservative; PATH.so too)\n"
-            "  -s, --seed=S,...    seeds (default 1)\n"
-            "  -m, --machine=M,... NODESxCORES or an R file (default: from the trace)\n"
-            "  -f, --faults=SPEC   a fault setting: none, or replay --fault items\n"
-            "                      KIND:RANK@T, file=FAULTS.csv, mtbf=S, mttr=S and\n"
-            "                      requeue, separated by commas (repeatable)\n"
-            "  -n, --jobs=N        the first N jobs of each trace\n"
-            "  -a, --replay-arg=ARG  another option for every replay (repeatable)\n"
-            "  -j, --parallel=N    replays at once (default: the CPUs)\n"
-            "      --local         run here even when EDDY_URI names an instance\n"
-            "  -o, --output=DIR    new or empty directory for runs/, combined.csv,\n"
-            "                      combined.json and index.html (required)\n"
-            "hierarchy: the same jobs through one flat instance and through nested\n"
-            "instances (eddy sim hierarchy --help).\n"
-            "run SCENARIO.toml [--json FILE]: a virtual instance, a workload, timed\n"
-            "events and checks at virtual times; exits 1 if a check fails.\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_SUB ("boot", "boot: boot a virtual instance of N brokers in one process, ping the\n"
+                              "deepest rank from rank 0, publish an event and check that every rank\n"
+                              "received it.\n"),
+        EDDY_OPT_ARG ("size", 's', "N", "number of virtual brokers (required)"),
+        EDDY_OPT_ARG ("fanout", 'f', "K", "tree fanout, 0 = flat (default 2)"),
+        EDDY_OPT_ARG ("latency", 'l', "S", "per-hop link latency in seconds (default 0.00005)"),
+        EDDY_OPT_ARG ("jitter", 'j', "S", "extra uniform per-hop delay in [0, S) (default 0)"),
+        EDDY_OPT_LARG ("seed", 'S', "S", "random seed (default 1)"),
+        EDDY_OPT_SUB ("replay", "replay TRACE: replay an SWF trace through the full stack (eddy sim replay --help).\n"),
+        EDDY_OPT_SUB ("generate", "generate: write a synthetic SWF workload (docs/simulator.md).\n"),
+        EDDY_OPT_ARG ("model", 'm', "M", "lublin (batch and interactive, the default) or lublin-typeless: Lublin and Feitelson 2003"),
+        EDDY_OPT_ARG ("resample", 'r', "TRACE", "a bootstrap of TRACE's jobs at its arrival times"),
+        EDDY_OPT_ARG ("procs", 'p', "P", "machine size (required for a model; for a resample, default the trace's MaxProcs)"),
+        EDDY_OPT_ARG ("jobs", 'n', "N", "number of jobs (required)"),
+        EDDY_OPT_LARG ("seed", 'S', "S", "random seed (default 1)"),
+        EDDY_OPT_LARG ("load-factor", 'L', "F", "arrivals F times as dense (default 1)"),
+        EDDY_OPT_LARG ("estimate-factor", 'E', "F", "model: requested time = run x F (default 1)"),
+        EDDY_OPT_LARG ("start-hour", 'H', "H", "model: hour of the day at time 0 (default 0)"),
+        EDDY_OPT_ARG ("output", 'o', "FILE", "write there (default stdout)"),
+        EDDY_OPT_SUB ("compare", "compare TRACE...: a grid of replays and a report (docs/simulator.md).\n"),
+        EDDY_OPT_ARG ("trace", 't', "FILE", "a trace (repeatable; or as arguments)"),
+        EDDY_OPT_ARG ("policy", 'p', "P,...", "policies (default fcfs,easy,conservative; PATH.so too)"),
+        EDDY_OPT_ARG ("seed", 's', "S,...", "seeds (default 1)"),
+        EDDY_OPT_ARG ("machine", 'm', "M,...", "NODESxCORES or an R file (default: from the trace)"),
+        EDDY_OPT_ARG ("faults", 'f', "SPEC", "a fault setting: none, or replay --fault items KIND:RANK@T, file=FAULTS.csv, mtbf=S, mttr=S and requeue, separated by commas (repeatable)"),
+        EDDY_OPT_ARG ("jobs", 'n', "N", "the first N jobs of each trace"),
+        EDDY_OPT_ARG ("replay-arg", 'a', "ARG", "another option for every replay (repeatable)"),
+        EDDY_OPT_ARG ("parallel", 'j', "N", "replays at once (default: the CPUs)"),
+        EDDY_OPT_LFLAG ("local", 'L', "run here even when EDDY_URI names an instance"),
+        EDDY_OPT_ARG ("output", 'o', "DIR", "new or empty directory for runs/, combined.csv, combined.json and index.html (required)"),
+        EDDY_OPT_SUB (NULL, "hierarchy: the same jobs through one flat instance and through nested\n"
+                            "instances (eddy sim hierarchy --help).\n"
+                            "run SCENARIO.toml [--json FILE]: a virtual instance, a workload, timed\n"
+                            "events and checks at virtual times; exits 1 if a check fails\n"
+                            "(eddy sim run --help).\n"),
+        EDDY_OPT_END,
+    },
     .run = sim_run,
 };
 
@@ -102,21 +101,12 @@ static unsigned long long parse_uint (const char *opt, const char *s, unsigned l
 
 static int boot (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "size", required_argument, NULL, 's' },
-        { "fanout", required_argument, NULL, 'f' },
-        { "latency", required_argument, NULL, 'l' },
-        { "jitter", required_argument, NULL, 'j' },
-        { "seed", required_argument, NULL, 'S' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct eddy_sim_cluster_params p = { .size = 0, .fanout = 2, .latency = 50e-6, .seed = 1 };
     eddy_error_t err;
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "s:f:l:j:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_sim, "boot", 0, argc, argv)) != -1) {
         switch (c) {
         case 's':
             p.size = parse_uint ("size", optarg, 10000000);
@@ -133,8 +123,6 @@ static int boot (int argc, char **argv)
         case 'S':
             p.seed = parse_uint ("seed", optarg, UINT64_MAX);
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_sim, false);
         default:
             eddy_cmd_usage (&cmd_sim, true);
         }
@@ -207,8 +195,11 @@ static int boot (int argc, char **argv)
 
 static int sim_run (int argc, char **argv)
 {
-    if (argc < 2 || !strcmp (argv[1], "--help") || !strcmp (argv[1], "-h"))
-        eddy_cmd_usage (&cmd_sim, argc >= 2 ? false : true);
+    int first = eddy_opt_operands (&cmd_sim, NULL, argc, argv);
+    if (first >= argc)
+        eddy_cmd_usage (&cmd_sim, true);
+    argc -= first - 1;
+    argv += first - 1;
     if (!strcmp (argv[1], "boot"))
         return boot (argc - 1, argv + 1);
     if (!strcmp (argv[1], "replay"))

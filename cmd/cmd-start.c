@@ -39,27 +39,27 @@ const struct eddy_cmd cmd_start = {
     .name = "start",
     .usage = "eddy start [OPTIONS] [COMMAND [ARGS...]]",
     .summary = "Start a local instance of N brokers and run COMMAND (or a shell) in it.",
-    .help = "  -s, --size=N          number of brokers (default 1)\n"
-            "  -f, --fanout=K        overlay tree fanout, 0 = flat (default 2)\n"
-            "      --tbon=ipc|tcp    overlay transport (default ipc; tcp uses CURVE)\n"
-            "      --rundir=DIR      runtime directory (kept); default a private temporary one\n"
-            "      --statedir=DIR    keep the instance's state (the KVS) in DIR across restarts\n"
-            "  -S, --setattr=N=V     set broker attribute N to V on every broker\n"
-            "  -m, --module=NAME     load module NAME on every broker at start\n"
-            "      --bare            no default modules (just the brokers)\n"
-            "      --policy=NAME     scheduling policy: fcfs, easy (default), conservative,\n"
-            "                        or a plugin: a shared object's path (docs/policy-plugins.md)\n"
-            "      --config-path=DIR configuration: a conf.d of *.toml (or one file) that\n"
-            "                        every broker reads (default: $EDDY_CONFIG_PATH, else none)\n"
-            "      --timeout=S       give up if the instance is not up in S seconds (default 60)\n"
-            "      --batch           (as a job's task) run the job's batch script (eddy batch)\n"
-            "      --pmi-sign=MODE   (as a job's task) PMI values MUNGE-signed: auto (default:\n"
-            "                        required when the PMI server is another user's), munge, none\n"
-            "The command runs with EDDY_URI set to rank 0's local socket; eddy start\n"
-            "exits with its status.  Without --size, as a task of a job (PMI_FD, PMI_RANK,\n"
-            "PMI_SIZE set) each task starts one broker of one instance bootstrapped by\n"
-            "PMI; in an eddy job its R is the job's and parent-uri the job's EDDY_URI;\n"
-            "the task of PMI rank 0 runs the command.\n",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("size", 's', "N", "number of brokers (default 1)"),
+        EDDY_OPT_ARG ("fanout", 'f', "K", "overlay tree fanout, 0 = flat (default 2)"),
+        EDDY_OPT_LARG ("tbon", 't', "ipc|tcp", "overlay transport (default ipc; tcp uses CURVE)"),
+        EDDY_OPT_LARG ("rundir", 'd', "DIR", "runtime directory (kept); default a private temporary one"),
+        EDDY_OPT_LARG ("statedir", 'D', "DIR", "keep the instance's state (the KVS) in DIR across restarts"),
+        EDDY_OPT_ARG ("setattr", 'S', "N=V", "set broker attribute N to V on every broker"),
+        EDDY_OPT_ARG ("module", 'm', "NAME", "load module NAME on every broker at start"),
+        EDDY_OPT_LFLAG ("bare", 'B', "no default modules (just the brokers)"),
+        EDDY_OPT_LARG ("policy", 'P', "NAME", "scheduling policy: fcfs, easy (default), conservative, or a plugin: a shared object's path (docs/policy-plugins.md)"),
+        EDDY_OPT_LARG ("config-path", 'C', "DIR", "configuration: a conf.d of *.toml (or one file) that every broker reads (default: $EDDY_CONFIG_PATH, else none)"),
+        EDDY_OPT_LARG ("timeout", 'T', "S", "give up if the instance is not up in S seconds (default 60)"),
+        EDDY_OPT_LFLAG ("batch", 'b', "(as a job's task) run the job's batch script (eddy batch)"),
+        EDDY_OPT_LARG ("pmi-sign", 'G', "MODE", "(as a job's task) PMI values MUNGE-signed: auto (default: required when the PMI server is another user's), munge, none"),
+        EDDY_OPT_TEXT ("The command runs with EDDY_URI set to rank 0's local socket; eddy start\n"
+                       "exits with its status.  Without --size, as a task of a job (PMI_FD, PMI_RANK,\n"
+                       "PMI_SIZE set) each task starts one broker of one instance bootstrapped by\n"
+                       "PMI; in an eddy job its R is the job's and parent-uri the job's EDDY_URI;\n"
+                       "the task of PMI rank 0 runs the command.\n"),
+        EDDY_OPT_END,
+    },
     .run = start_run,
 };
 
@@ -460,23 +460,6 @@ static int start_nested (struct inst *in, const char *broker, int fanout, char *
 
 static int start_run (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "size", required_argument, NULL, 's' },
-        { "fanout", required_argument, NULL, 'f' },
-        { "tbon", required_argument, NULL, 't' },
-        { "rundir", required_argument, NULL, 'd' },
-        { "statedir", required_argument, NULL, 'D' },
-        { "setattr", required_argument, NULL, 'S' },
-        { "module", required_argument, NULL, 'm' },
-        { "timeout", required_argument, NULL, 'T' },
-        { "bare", no_argument, NULL, 'B' },
-        { "policy", required_argument, NULL, 'P' },
-        { "config-path", required_argument, NULL, 'C' },
-        { "batch", no_argument, NULL, 'b' },
-        { "pmi-sign", required_argument, NULL, 'G' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct inst in = { .size = 1 };
     int fanout = 2;
     const char *tbon = "ipc";
@@ -489,7 +472,7 @@ static int start_run (int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "+s:f:S:m:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_start, NULL, EDDY_OPT_INORDER, argc, argv)) != -1) {
         switch (c) {
         case 's': {
             char *end;
@@ -572,8 +555,6 @@ static int start_run (int argc, char **argv)
         case 'C':
             config_path = optarg;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_start, false);
         default:
             eddy_cmd_usage (&cmd_start, true);
         }

@@ -32,42 +32,75 @@ static int run_run (int argc, char **argv);
 static int batch_run (int argc, char **argv);
 static int alloc_run (int argc, char **argv);
 
-#define SUBMIT_HELP                                                                            \
-    "  -N, --nodes=N         number of nodes\n"                                                \
-    "  -n, --ntasks=N        number of tasks (default 1)\n"                                    \
-    "  -c, --cores-per-task=N  cores per task (default 1)\n"                                   \
-    "  -g, --gpus-per-task=N   gpus per task (default 0)\n"                                    \
-    "  -t, --time-limit=T    time limit: minutes, or a duration such as 30s, 1.5m, 2h\n"       \
-    "      --urgency=N       0 (hold) to 31 (expedite); default 16\n"                          \
-    "  -S, --setattr=K=V     set jobspec attribute K (under attributes.system unless it\n"     \
-    "                        starts with user. or system.); V is JSON or a string\n"           \
-    "  -q, --queue=NAME      submit to queue NAME (eddy queue list)\n"                         \
-    "      --cwd=DIR         run the tasks in DIR (default: the current directory)\n"         \
-    "      --env=RULE        NAME=VAL sets, -PATTERN drops, PATTERN copies from here,\n"      \
-    "                        ^FILE reads rules from FILE (applied in order to a copy\n"      \
-    "                        of this environment)\n"                                          \
-    "      --env-remove=PATTERN  drop the variables PATTERN matches (as --env=-PATTERN)\n"    \
-    "      --output=FILE     write the tasks' stdout (and stderr, unless --error) to FILE;\n"  \
-    "                        {{id}} is the job id (F58), {{id.dec}} in decimal\n"            \
-    "      --error=FILE      write the tasks' stderr to FILE\n"                               \
-    "      --cpu-affinity=MODE  bind each task to the job's cores on its node (on, the\n"   \
-    "                        default), to its share of them (per-task), or not (off)\n"    \
-    "      --gpu-affinity=MODE  CUDA_VISIBLE_DEVICES: the node's gpus of the job (on,\n"     \
-    "                        the default), each task's share (per-task), or unset (off)\n" \
-    "      --dependency=SCHEME:JOB  wait for JOB: after (started), afterany (ended),\n"     \
-    "                        afterok (ended successfully), afternotok (failed)\n"            \
-    "      --begin-time=TIME hold the job until TIME: +DURATION, epoch seconds or\n"        \
-    "                        YYYY-MM-DDTHH:MM[:SS][Z]\n"                                       \
-    "      --job-name=NAME   the job's name in eddy jobs (default: the command's; for\n"      \
-    "                        eddy batch, the script's)\n"                                     \
-    "      --quiet           do not print job ids\n"
+/* The options of submit, run, batch and alloc: the table of each names
+ * what its parser takes.  The shape of the job, for a job's tasks: */
+#define TASK_OPTS                                                                          \
+    EDDY_OPT_ARG ("nodes", 'N', "N", "number of nodes"),                                   \
+    EDDY_OPT_ARG ("ntasks", 'n', "N", "number of tasks (default 1)"),                      \
+    EDDY_OPT_ARG ("cores-per-task", 'c', "N", "cores per task (default 1)"),               \
+    EDDY_OPT_ARG ("gpus-per-task", 'g', "N", "gpus per task (default 0)")
+
+/* ... and for a new instance's brokers */
+#define NEST_OPTS                                                                          \
+    EDDY_OPT_ARG ("nodes", 'N', "N", "nodes of the new instance, one broker each (default 1)"), \
+    EDDY_OPT_ARG ("ntasks", 'n', "N", "slots to allocate over them (default: whole nodes)"), \
+    EDDY_OPT_ARG ("cores-per-task", 'c', "N", "cores per slot (default 1, with -n)"),      \
+    EDDY_OPT_ARG ("gpus-per-task", 'g', "N", "gpus per slot (default 0)")
+
+#define COMMON_OPTS                                                                        \
+    EDDY_OPT_ARG ("time-limit", 't', "T",                                                  \
+                  "time limit: minutes, or a duration such as 30s, 1.5m, 2h"),             \
+    EDDY_OPT_LARG ("urgency", 'u', "N", "0 (hold) to 31 (expedite); default 16"),          \
+    EDDY_OPT_ARG ("setattr", 'S', "K=V",                                                   \
+                  "set jobspec attribute K (under attributes.system unless it starts "     \
+                  "with user. or system.); V is JSON or a string"),                        \
+    EDDY_OPT_ARG ("queue", 'q', "NAME", "submit to queue NAME (eddy queue list)"),         \
+    EDDY_OPT_LARG ("cwd", 'D', "DIR", "run the tasks in DIR (default: the current directory)"), \
+    EDDY_OPT_LARG ("env", 'E', "RULE",                                                     \
+                   "NAME=VAL sets, -PATTERN drops, PATTERN copies from here, ^FILE reads " \
+                   "rules from FILE (applied in order to a copy of this environment)"),    \
+    EDDY_OPT_LARG ("env-remove", 'R', "PATTERN",                                           \
+                   "drop the variables PATTERN matches (as --env=-PATTERN)")
+
+#define IO_OPTS                                                                            \
+    EDDY_OPT_LARG ("output", 'O', "FILE",                                                  \
+                   "write the tasks' stdout (and stderr, unless --error) to FILE; {{id}} " \
+                   "is the job id (F58), {{id.dec}} in decimal"),                          \
+    EDDY_OPT_LARG ("error", 'e', "FILE", "write the tasks' stderr to FILE")
+
+#define PLACE_OPTS                                                                         \
+    EDDY_OPT_LARG ("cpu-affinity", 'A', "MODE",                                            \
+                   "bind each task to the job's cores on its node (on, the default), to "  \
+                   "its share of them (per-task), or not (off)"),                          \
+    EDDY_OPT_LARG ("gpu-affinity", 'G', "MODE",                                            \
+                   "CUDA_VISIBLE_DEVICES: the node's gpus of the job (on, the default), "  \
+                   "each task's share (per-task), or unset (off)"),                        \
+    EDDY_OPT_LARG ("dependency", 'd', "SCHEME:JOB",                                        \
+                   "wait for JOB: after (started), afterany (ended), afterok (ended "      \
+                   "successfully), afternotok (failed)"),                                  \
+    EDDY_OPT_LARG ("begin-time", 'b', "TIME",                                              \
+                   "hold the job until TIME: +DURATION, epoch seconds or "                 \
+                   "YYYY-MM-DDTHH:MM[:SS][Z]"),                                            \
+    EDDY_OPT_LARG ("job-name", 'J', "NAME",                                                \
+                   "the job's name in eddy jobs (default: the command's; for eddy batch, " \
+                   "the script's)")
+
+#define QUIET_OPT EDDY_OPT_LFLAG ("quiet", 'Q', "do not print job ids")
 
 const struct eddy_cmd cmd_submit = {
     .name = "submit",
     .usage = "eddy submit [OPTIONS] COMMAND [ARGS...]",
     .summary = "Submit a job; print its id.",
-    .help = SUBMIT_HELP "      --cc=IDSET        submit one copy per id; {cc} in the command is replaced\n"
-                        "      --wait            wait for the jobs; exit with the highest exit code\n",
+    .opts = (const struct eddy_opt[]){
+        TASK_OPTS,
+        COMMON_OPTS,
+        IO_OPTS,
+        PLACE_OPTS,
+        QUIET_OPT,
+        EDDY_OPT_LARG ("cc", 'C', "IDSET", "submit one copy per id; {cc} in the command is replaced"),
+        EDDY_OPT_LFLAG ("wait", 'w', "wait for the jobs; exit with the highest exit code"),
+        EDDY_OPT_END,
+    },
     .run = submit_run,
 };
 
@@ -75,36 +108,39 @@ const struct eddy_cmd cmd_run = {
     .name = "run",
     .usage = "eddy run [OPTIONS] COMMAND [ARGS...]",
     .summary = "Run a job: submit, show its output, exit with its status.",
-    .help = SUBMIT_HELP "      --input=FILE|RANKS  feed the job's stdin from FILE, or this stdin to the\n"
-                        "                        task ranks RANKS (an idset, or all; default: task 0)\n"
-                        "      --pty             run task 0 on a pseudo-terminal (raw mode here when\n"
-                        "                        stdin is a terminal)\n",
+    .opts = (const struct eddy_opt[]){
+        TASK_OPTS,
+        COMMON_OPTS,
+        IO_OPTS,
+        PLACE_OPTS,
+        QUIET_OPT,
+        EDDY_OPT_LARG ("input", 'I', "FILE|RANKS",
+                       "feed the job's stdin from FILE, or this stdin to the task ranks RANKS "
+                       "(an idset, or all; default: task 0)"),
+        EDDY_OPT_LFLAG ("pty", 'P',
+                        "run task 0 on a pseudo-terminal (raw mode here when stdin is a terminal)"),
+        EDDY_OPT_END,
+    },
     .run = run_run,
 };
-
-#define NEST_HELP                                                                              \
-    "  -N, --nodes=N         nodes of the new instance, one broker each (default 1)\n"        \
-    "  -n, --ntasks=N        slots to allocate over them (default: whole nodes)\n"           \
-    "  -c, --cores-per-task=N  cores per slot (default 1, with -n)\n"                          \
-    "  -g, --gpus-per-task=N   gpus per slot (default 0)\n"                                    \
-    "  -t, --time-limit=T    time limit: minutes, or a duration such as 30s, 1.5m, 2h\n"       \
-    "      --urgency=N       0 (hold) to 31 (expedite); default 16\n"                          \
-    "  -S, --setattr=K=V     set jobspec attribute K\n"                                        \
-    "  -q, --queue=NAME      submit to queue NAME\n"                                           \
-    "      --cwd=DIR, --env=RULE, --env-remove=PATTERN, --dependency=SCHEME:JOB,\n"          \
-    "      --begin-time=TIME as for eddy submit\n"
 
 const struct eddy_cmd cmd_batch = {
     .name = "batch",
     .usage = "eddy batch [OPTIONS] SCRIPT [ARGS...]",
     .summary = "Submit a script to run in a new instance on its own allocation; print its id.",
-    .help = NEST_HELP "      --output=FILE     the script's stdout (and stderr, unless --error);\n"
-                      "                        default eddy-{{id}}.out\n"
-                      "      --error=FILE      the script's stderr\n"
-                      "      --quiet           do not print the job id\n"
-                      "The script (copied into the job now) runs with EDDY_URI set to the new\n"
-                      "instance, whose resources are exactly the job's; the instance ends when\n"
-                      "the script does, and the job's status is the script's.\n",
+    .opts = (const struct eddy_opt[]){
+        NEST_OPTS,
+        COMMON_OPTS,
+        EDDY_OPT_LARG ("output", 'O', "FILE",
+                       "the script's stdout (and stderr, unless --error); default eddy-{{id}}.out"),
+        EDDY_OPT_LARG ("error", 'e', "FILE", "the script's stderr"),
+        PLACE_OPTS,
+        EDDY_OPT_LFLAG ("quiet", 'Q', "do not print the job id"),
+        EDDY_OPT_TEXT ("The script (copied into the job now) runs with EDDY_URI set to the new\n"
+                       "instance, whose resources are exactly the job's; the instance ends when\n"
+                       "the script does, and the job's status is the script's.\n"),
+        EDDY_OPT_END,
+    },
     .run = batch_run,
 };
 
@@ -112,10 +148,19 @@ const struct eddy_cmd cmd_alloc = {
     .name = "alloc",
     .usage = "eddy alloc [OPTIONS] [COMMAND [ARGS...]]",
     .summary = "Run COMMAND (or a shell) in a new instance on its own allocation.",
-    .help = NEST_HELP "      --pty             a pseudo-terminal for the command even when stdin is\n"
-                      "                        not a terminal (the default when it is)\n"
-                      "The command's output is shown here as the job runs (as eddy run's), this\n"
-                      "stdin is its stdin; eddy alloc exits with its status.\n",
+    .opts = (const struct eddy_opt[]){
+        NEST_OPTS,
+        COMMON_OPTS,
+        IO_OPTS,
+        PLACE_OPTS,
+        QUIET_OPT,
+        EDDY_OPT_LFLAG ("pty", 'P',
+                        "a pseudo-terminal for the command even when stdin is not a terminal "
+                        "(the default when it is)"),
+        EDDY_OPT_TEXT ("The command's output is shown here as the job runs (as eddy run's), this\n"
+                       "stdin is its stdin; eddy alloc exits with its status.\n"),
+        EDDY_OPT_END,
+    },
     .run = alloc_run,
 };
 
@@ -352,33 +397,6 @@ static void set_job_name (const char *cmd, json_t *attrs, const char *name)
 static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, char **argv,
                        struct opts *o, bool is_submit, bool need_command)
 {
-    static const struct option longopts[] = {
-        { "nodes", required_argument, NULL, 'N' },
-        { "ntasks", required_argument, NULL, 'n' },
-        { "cores-per-task", required_argument, NULL, 'c' },
-        { "gpus-per-task", required_argument, NULL, 'g' },
-        { "time-limit", required_argument, NULL, 't' },
-        { "urgency", required_argument, NULL, 'u' },
-        { "setattr", required_argument, NULL, 'S' },
-        { "quiet", no_argument, NULL, 'Q' },
-        { "queue", required_argument, NULL, 'q' },
-        { "cc", required_argument, NULL, 'C' },
-        { "wait", no_argument, NULL, 'w' },
-        { "cwd", required_argument, NULL, 'D' },
-        { "env", required_argument, NULL, 'E' },
-        { "env-remove", required_argument, NULL, 'R' },
-        { "output", required_argument, NULL, 'O' },
-        { "error", required_argument, NULL, 'e' },
-        { "dependency", required_argument, NULL, 'd' },
-        { "begin-time", required_argument, NULL, 'b' },
-        { "cpu-affinity", required_argument, NULL, 'A' },
-        { "gpu-affinity", required_argument, NULL, 'G' },
-        { "input", required_argument, NULL, 'I' },
-        { "pty", no_argument, NULL, 'P' },
-        { "job-name", required_argument, NULL, 'J' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     int c;
     memset (o, 0, sizeof (*o));
     o->ntasks = 1;
@@ -387,7 +405,7 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
     o->attrs = json_object ();
     o->env_rules = json_array ();
     optind = 1;
-    while ((c = getopt_long (argc, argv, "+N:n:c:g:t:S:q:h", longopts, NULL)) != -1) {
+    while ((c = eddy_opt_next (ec, NULL, EDDY_OPT_INORDER, argc, argv)) != -1) {
         switch (c) {
         case 'N':
             o->nodes = parse_count (cmd, "nodes", optarg, 1);
@@ -463,32 +481,22 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
             set_affinity (cmd, o->attrs, optarg, "gpu-affinity");
             break;
         case 'I':
-            if (ec != &cmd_run)
-                eddy_cmd_usage (ec, true);
             if (!*optarg)
                 eddy_cmd_die (cmd, "--input: the file name is empty");
             o->input = optarg;
             break;
         case 'P':
-            if (ec != &cmd_run && ec != &cmd_alloc)
-                eddy_cmd_usage (ec, true);
             o->pty = true;
             break;
         case 'J':
             set_job_name (cmd, o->attrs, optarg);
             break;
         case 'C':
-            if (!is_submit)
-                eddy_cmd_usage (ec, true);
             o->cc = optarg;
             break;
         case 'w':
-            if (!is_submit)
-                eddy_cmd_usage (ec, true);
             o->wait = true;
             break;
-        case 'h':
-            eddy_cmd_usage (ec, false);
         default:
             eddy_cmd_usage (ec, true);
         }

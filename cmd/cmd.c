@@ -40,27 +40,8 @@ void eddy_cmd_die (const char *cmd, const char *fmt, ...)
 
 void eddy_cmd_usage (const struct eddy_cmd *cmd, bool error)
 {
-    FILE *f = error ? stderr : stdout;
-    fprintf (f, "Usage: %s\n", cmd->usage);
-    if (!error) {
-        fprintf (f, "%s\n", cmd->summary);
-        if (cmd->help)
-            fprintf (f, "\n%s", cmd->help);
-    }
-    else
-        fprintf (f, "Try 'eddy %s --help' for more information.\n", cmd->name);
-    exit (error ? 1 : 0);
-}
-
-bool eddy_cmd_wants_help (int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp (argv[i], "--"))
-            break;
-        if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h"))
-            return true;
-    }
-    return false;
+    /* a usage error with no message of its own: the usage says it */
+    eddy_opt_usage (cmd, NULL, error ? 2 : 0);
 }
 
 static void oom (void)

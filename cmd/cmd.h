@@ -10,11 +10,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cmd/opt.h"
+
 struct eddy_cmd {
     const char *name;
     const char *usage;   /* "eddy NAME [OPTIONS] ARGS..." */
     const char *summary; /* one line for `eddy help` */
-    const char *help;    /* option descriptions, printed by --help; may be NULL */
+    const struct eddy_opt *opts; /* its options and help text (cmd/opt.h); may be NULL */
     int (*run) (int argc, char **argv);
 };
 
@@ -29,15 +31,10 @@ void eddy_cmd_error (const char *cmd, const char *fmt, ...)
 void eddy_cmd_die (const char *cmd, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3), noreturn));
 
-/* Print the command's usage and help to stdout (for --help, exit 0) or to
- * stderr (after a usage error, exit 1) and exit.
+/* Print the command's usage and help to stdout (for --help, exit 0) or,
+ * for a usage error, "eddy-CMD: usage: ..." to stderr and exit 1.
  */
 void eddy_cmd_usage (const struct eddy_cmd *cmd, bool error) __attribute__ ((noreturn));
-
-/* True if argv has --help or -h before any "--"; then the caller prints
- * usage.  Commands using getopt handle it themselves.
- */
-bool eddy_cmd_wants_help (int argc, char **argv);
 
 /* Allocation that exits on failure (front ends may abort on OOM). */
 void *xmalloc (size_t size);

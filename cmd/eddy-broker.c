@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 
 #include "cmd/bootstrap.h"
+#include "cmd/cmd.h"
 #include "cmd/config-schema.h"
 #include "cmd/modules.h"
 #include "cmd/pmiclient.h"
@@ -701,25 +702,43 @@ static int rm_entry (const char *path, const struct stat *sb, int flag, struct F
     return remove (path);
 }
 
+/* its usage and options: --help prints them (eddy-broker(8) has more) */
+static const struct eddy_cmd broker_cmd = {
+    .name = "broker",
+    .usage = "eddy-broker --rank=R --size=N --rundir=DIR [OPTIONS]\n"
+             "       eddy-broker --system [OPTIONS]   (the node's system instance, under systemd)\n"
+             "       eddy-broker [OPTIONS]   (a task of a job: rank, size and the tree from PMI-1)",
+    .summary = "One broker of an eddy instance.",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("rank", 'r', "R", "this broker's rank"),
+        EDDY_OPT_ARG ("size", 's', "N", "the number of brokers of the instance"),
+        EDDY_OPT_ARG ("fanout", 'f', "K", "the overlay tree's fanout, 0 = flat (default 2)"),
+        EDDY_OPT_ARG ("rundir", 'd', "DIR", "the instance's runtime directory (sockets)"),
+        EDDY_OPT_ARG ("tbon", 't', "ipc|tcp", "the overlay transport (default ipc; tcp uses CURVE)"),
+        EDDY_OPT_ARG ("cert", 'c', "PATH", "the CURVE certificate (eddy keygen) for --tbon=tcp"),
+        EDDY_OPT_ARG ("bind-host", 'b', "IP", "the address tcp overlay sockets bind (default 127.0.0.1)"),
+        EDDY_OPT_ARG ("setattr", 'S', "NAME=VALUE", "set a broker attribute (repeatable)"),
+        EDDY_OPT_ARG ("module", 'm', "NAME", "load module NAME (repeatable)"),
+        EDDY_OPT_LFLAG ("bare", 'B', "no default modules"),
+        EDDY_OPT_LARG ("config-path", 'C', "DIR", "a conf.d of *.toml, or one file; \"\" = none"),
+        EDDY_OPT_LFLAG ("system", 'Y', "the node's system instance"),
+        EDDY_OPT_LARG ("pmi-sign", 'P', "MODE", "as a task of a job: MUNGE-signed PMI values, auto (default), munge or none"),
+        EDDY_OPT_TEXT ("As a task of a job: PMI_FD/PMI_RANK/PMI_SIZE; EDDY_PMI_DEBUG=1 traces it,\n"
+                       "EDDY_PMI_TIMEOUT bounds each reply, default 60 s; binds its host name's address.\n"
+                       "Configuration: --config-path, else $EDDY_CONFIG_PATH, else with --system\n"
+                       SYSTEM_CONFIG_PATH ", else none.\n"
+                       "Security config ([sign]): $EDDY_SECURITY_CONFIG_PATH, else with --system\n"
+                       SECURITY_CONFIG_PATH " if it exists.\n"
+                       "--system: rank 0 of 1 unless given, --rundir $EDDY_SYSTEM_RUNDIR or " EDDY_SYSTEM_RUNDIR ",\n"
+                       "its socket RUNDIR/local, statedir ([broker] statedir) " EDDY_SYSTEM_STATEDIR ",\n"
+                       "state changes logged at info on stderr, sd_notify to $NOTIFY_SOCKET.\n"),
+        EDDY_OPT_END,
+    },
+};
+
 static void usage (void)
 {
-    fprintf (stderr,
-             "Usage: eddy-broker --rank=R --size=N --rundir=DIR [--fanout=K] [--tbon=ipc|tcp]\n"
-             "                   [--cert=PATH] [--bind-host=IP] [-S NAME=VALUE]... [--module=NAME]...\n"
-             "                   [--config-path=DIR] [--system] [--bare]   (no default modules)\n"
-             "       eddy-broker --system [OPTIONS]   (the node's system instance, under systemd)\n"
-             "       eddy-broker [OPTIONS]   (a task of a job: rank, size and the tree from PMI-1,\n"
-             "                   PMI_FD/PMI_RANK/PMI_SIZE; EDDY_PMI_DEBUG=1 traces it, EDDY_PMI_TIMEOUT\n"
-             "                   bounds each reply, default 60 s; binds its host name's address;\n"
-             "                   --pmi-sign=auto|munge|none: MUNGE-signed PMI values, default auto)\n"
-             "Configuration: --config-path (a conf.d of *.toml, or one file; \"\" = none), else\n"
-             "$EDDY_CONFIG_PATH, else with --system " SYSTEM_CONFIG_PATH ", else none.\n"
-             "Security config ([sign]): $EDDY_SECURITY_CONFIG_PATH, else with --system\n"
-             SECURITY_CONFIG_PATH " if it exists.\n"
-             "--system: rank 0 of 1 unless given, --rundir $EDDY_SYSTEM_RUNDIR or " EDDY_SYSTEM_RUNDIR ",\n"
-             "its socket RUNDIR/local, statedir ([broker] statedir) " EDDY_SYSTEM_STATEDIR ",\n"
-             "state changes logged at info on stderr, sd_notify to $NOTIFY_SOCKET.\n");
-    exit (1);
+    eddy_opt_usage (&broker_cmd, NULL, 1);
 }
 
 static uint32_t parse_u32 (const char *what, const char *s)
@@ -736,23 +755,6 @@ static uint32_t parse_u32 (const char *what, const char *s)
 
 int main (int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "rank", required_argument, NULL, 'r' },
-        { "size", required_argument, NULL, 's' },
-        { "fanout", required_argument, NULL, 'f' },
-        { "rundir", required_argument, NULL, 'd' },
-        { "tbon", required_argument, NULL, 't' },
-        { "cert", required_argument, NULL, 'c' },
-        { "bind-host", required_argument, NULL, 'b' },
-        { "setattr", required_argument, NULL, 'S' },
-        { "module", required_argument, NULL, 'm' },
-        { "bare", no_argument, NULL, 'B' },
-        { "config-path", required_argument, NULL, 'C' },
-        { "system", no_argument, NULL, 'Y' },
-        { "pmi-sign", required_argument, NULL, 'P' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct opts o = { .size = 0, .fanout = 2, .tbon = "ipc", .bind_host = "127.0.0.1",
                       .connect_timeout = 30.0 };
     char *attrs[256];
@@ -774,7 +776,7 @@ int main (int argc, char **argv)
      * default back before it runs (exec/guard.c) */
     signal (SIGPIPE, SIG_IGN);
 
-    while ((c = getopt_long (argc, argv, "r:s:f:d:t:c:b:S:m:h", longopts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&broker_cmd, NULL, 0, argc, argv)) != -1) {
         switch (c) {
         case 'r':
             o.rank = parse_u32 ("rank", optarg);

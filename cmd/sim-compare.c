@@ -679,20 +679,6 @@ static json_t *list_json (const struct list *l)
 
 int sim_compare (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "trace", required_argument, NULL, 't' },
-        { "policy", required_argument, NULL, 'p' },
-        { "seed", required_argument, NULL, 's' },
-        { "machine", required_argument, NULL, 'm' },
-        { "faults", required_argument, NULL, 'f' },
-        { "jobs", required_argument, NULL, 'n' },
-        { "replay-arg", required_argument, NULL, 'a' },
-        { "parallel", required_argument, NULL, 'j' },
-        { "local", no_argument, NULL, 'L' },
-        { "output", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct list traces = { 0 }, policies = { 0 }, seeds = { 0 }, machines = { 0 }, faults = { 0 },
                 extra = { 0 };
     const char *outdir = NULL;
@@ -703,7 +689,7 @@ int sim_compare (int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "t:p:s:m:f:n:a:j:o:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_sim, "compare", 0, argc, argv)) != -1) {
         char *end;
         switch (c) {
         case 't':
@@ -742,8 +728,6 @@ int sim_compare (int argc, char **argv)
         case 'o':
             outdir = optarg;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_sim, false);
         default:
             eddy_cmd_usage (&cmd_sim, true);
         }

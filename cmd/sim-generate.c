@@ -70,19 +70,6 @@ static void summary (const struct eddy_gen_job *jobs, size_t n, int64_t procs)
 
 int sim_generate (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "model", required_argument, NULL, 'm' },
-        { "resample", required_argument, NULL, 'r' },
-        { "procs", required_argument, NULL, 'p' },
-        { "jobs", required_argument, NULL, 'n' },
-        { "seed", required_argument, NULL, 'S' },
-        { "load-factor", required_argument, NULL, 'L' },
-        { "estimate-factor", required_argument, NULL, 'E' },
-        { "start-hour", required_argument, NULL, 'H' },
-        { "output", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *model = "lublin", *resample = NULL, *output = NULL;
     unsigned long long procs = 0, njobs = 0, seed = 1, start_hour = 0;
     bool have_jobs = false;
@@ -91,7 +78,7 @@ int sim_generate (int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "m:r:p:n:o:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_sim, "generate", 0, argc, argv)) != -1) {
         switch (c) {
         case 'm':
             model = optarg;
@@ -121,8 +108,6 @@ int sim_generate (int argc, char **argv)
         case 'o':
             output = optarg;
             break;
-        case 'h':
-            eddy_cmd_usage (&cmd_sim, false);
         default:
             eddy_cmd_usage (&cmd_sim, true);
         }

@@ -34,34 +34,39 @@ struct hier {
     bool flat, nested;
 };
 
-static const char usage_text[] =
-    "Usage: eddy sim hierarchy --size N --children K --jobs J [OPTIONS]\n"
-    "Run J jobs through one flat virtual instance of N nodes, then through K\n"
-    "nested instances (one job of N/K whole nodes each in the flat instance,\n"
-    "each running its share of the J jobs), and report both.\n"
-    "  -s, --size=N          nodes (virtual brokers) of the top instance\n"
-    "  -k, --children=K      nested instances, 1-N\n"
-    "  -n, --jobs=J          jobs in all\n"
-    "  -c, --cores=C         cores per node (default 1)\n"
-    "      --job-cores=P     cores per job (default 1)\n"
-    "  -d, --duration=S      seconds each job runs (default 10)\n"
-    "  -l, --latency=S       per-hop link latency (default 0.00005)\n"
-    "  -j, --jitter=S        extra uniform per-hop delay in [0, S) (default 0)\n"
-    "      --seed=S          random seed (default 1)\n"
-    "  -f, --fanout=K        tree fanout of every instance, 0 = flat (default 2)\n"
-    "      --policy=NAME     scheduler policy of every instance (default fcfs)\n"
-    "      --time-limit=S    the nested instances' jobs in the top instance have\n"
-    "                        this time limit: an instance still busy is torn down\n"
-    "      --mode=M          both (default), flat or nested\n"
-    "      --jobs-out=FILE   one CSV row per job of the nested instances\n"
-    "      --summary-out=FILE  JSON with every figure and each instance\n";
+/* eddy sim hierarchy's own usage and options (eddy sim --help points here) */
+static const struct eddy_cmd cmd_sim_hierarchy = {
+    .name = "sim",
+    .usage = "eddy sim hierarchy --size N --children K --jobs J [OPTIONS]",
+    .summary = "Run J jobs through one flat virtual instance of N nodes, then through K\n"
+               "nested instances (one job of N/K whole nodes each in the flat instance,\n"
+               "each running its share of the J jobs), and report both.",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_ARG ("size", 's', "N", "nodes (virtual brokers) of the top instance"),
+        EDDY_OPT_ARG ("children", 'k', "K", "nested instances, 1-N"),
+        EDDY_OPT_ARG ("jobs", 'n', "J", "jobs in all"),
+        EDDY_OPT_ARG ("cores", 'c', "C", "cores per node (default 1)"),
+        EDDY_OPT_LARG ("job-cores", 'P', "P", "cores per job (default 1)"),
+        EDDY_OPT_ARG ("duration", 'd', "S", "seconds each job runs (default 10)"),
+        EDDY_OPT_ARG ("latency", 'l', "S", "per-hop link latency (default 0.00005)"),
+        EDDY_OPT_ARG ("jitter", 'j', "S", "extra uniform per-hop delay in [0, S) (default 0)"),
+        EDDY_OPT_LARG ("seed", 'S', "S", "random seed (default 1)"),
+        EDDY_OPT_ARG ("fanout", 'f', "K", "tree fanout of every instance, 0 = flat (default 2)"),
+        EDDY_OPT_LARG ("policy", 'p', "NAME", "scheduler policy of every instance (default fcfs)"),
+        EDDY_OPT_LARG ("time-limit", 'T', "S", "the nested instances' jobs in the top instance have this time limit: an instance still busy is torn down"),
+        EDDY_OPT_LARG ("mode", 'm', "M", "both (default), flat or nested"),
+        EDDY_OPT_LARG ("jobs-out", 'J', "FILE", "one CSV row per job of the nested instances"),
+        EDDY_OPT_LARG ("summary-out", 'O', "FILE", "JSON with every figure and each instance"),
+        EDDY_OPT_END,
+    },
+};
 
 static void die_usage (const char *fmt, const char *arg)
 {
     fprintf (stderr, "eddy-sim: hierarchy: ");
     fprintf (stderr, fmt, arg);
-    fprintf (stderr, "\n%s", usage_text);
-    exit (1);
+    fputc ('\n', stderr);
+    eddy_cmd_usage (&cmd_sim_hierarchy, true);
 }
 
 static double seconds_arg (const char *opt, const char *s, double max)
@@ -405,32 +410,13 @@ static void report (const struct hier *hp, const char *name, json_t *res)
 
 int sim_hierarchy (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "size", required_argument, NULL, 's' },
-        { "children", required_argument, NULL, 'k' },
-        { "jobs", required_argument, NULL, 'n' },
-        { "cores", required_argument, NULL, 'c' },
-        { "job-cores", required_argument, NULL, 'P' },
-        { "duration", required_argument, NULL, 'd' },
-        { "latency", required_argument, NULL, 'l' },
-        { "jitter", required_argument, NULL, 'j' },
-        { "seed", required_argument, NULL, 'S' },
-        { "fanout", required_argument, NULL, 'f' },
-        { "policy", required_argument, NULL, 'p' },
-        { "time-limit", required_argument, NULL, 'T' },
-        { "mode", required_argument, NULL, 'm' },
-        { "jobs-out", required_argument, NULL, 'J' },
-        { "summary-out", required_argument, NULL, 'O' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct hier hp = { .cores = 1, .job_cores = 1, .duration = 10, .latency = 50e-6, .seed = 1,
                        .fanout = 2, .policy = "fcfs", .flat = true, .nested = true };
     bool have_size = false, have_children = false, have_jobs = false;
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "s:k:n:c:d:l:j:f:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_sim_hierarchy, NULL, 0, argc, argv)) != -1) {
         switch (c) {
         case 's':
             hp.size = uint_arg ("size", optarg, 1, 1000000);
@@ -490,12 +476,8 @@ int sim_hierarchy (int argc, char **argv)
         case 'O':
             hp.summary_out = optarg;
             break;
-        case 'h':
-            fputs (usage_text, stdout);
-            exit (0);
         default:
-            fputs (usage_text, stderr);
-            exit (1);
+            eddy_cmd_usage (&cmd_sim_hierarchy, true);
         }
     }
     if (optind != argc)

@@ -267,78 +267,6 @@ static void close_out (const char *path, FILE *f, int rc)
         eddy_cmd_die ("sim", "replay: cannot write %s: %s", path, strerror (errno ? errno : EIO));
 }
 
-static const char replay_help[] =
-    "Usage: eddy sim replay TRACE [OPTIONS]\n"
-    "Replay an SWF trace or a JSONL jobspec workload (plain or .gz) through the\n"
-    "full stack in the simulator.\n"
-    "\n"
-    "Machine and model:\n"
-    "  --format swf|jsonl        the workload's format (default: jsonl for a name\n"
-    "                            ending in .jsonl or .jsonl.gz, else swf)\n"
-    "  --machine FILE            the machine as an R file (eddy R encode): one\n"
-    "                            node per rank, cores and GPUs as written\n"
-    "  --policy fcfs|easy|conservative|PATH.so   scheduling policy (default fcfs)\n"
-    "  --priority urgency|multifactor   the job manager's priority plugin (default\n"
-    "                            urgency); multifactor: each trace user submits as\n"
-    "                            its own userid, fair share from the replay's archive\n"
-    "  --accounts FILE           banks and users for multifactor: lines 'bank NAME\n"
-    "                            SHARES [PARENT]', 'user SWF-USER BANK [SHARES]'\n"
-    "                            (default: a bank per SWF group, 1 share each)\n"
-    "  --nodes N                 brokers, one per node (default: from MaxProcs;\n"
-    "                            a JSONL workload needs --machine or --nodes)\n"
-    "  --cores-per-node C        (default: MaxProcs / MaxNodes of the header, else 1)\n"
-    "  --fanout K                tree overlay fanout, 0 = flat (default 2)\n"
-    "  --latency S               seconds per overlay hop (default 5e-05)\n"
-    "  --jitter S                uniform extra delay per hop, seconds (default 0)\n"
-    "  --seed N                  seed of the model's randomness (default 1)\n"
-    "Workload (applied in this order):\n"
-    "  --jobs N                  read only the first N job lines of the trace\n"
-    "  --from T --to T           keep the jobs submitted in [from, to) (trace seconds)\n"
-    "  --load-factor F           F > 0: compress arrivals by F, submit' = first +\n"
-    "                            (submit - first) / F, first = the earliest kept submit\n"
-    "  --cap-runtime             kill a job at its requested time: it runs\n"
-    "                            min (run, req); status timeout if capped\n"
-    "  --fault KIND:RANK@T       at trace time T, kill RANK (silent, its links drop:\n"
-    "                            lost at once, as after kill -9), cut its link to its\n"
-    "                            parent (lost at the keepalive timeout) or heal a cut\n"
-    "                            link (the rank rejoins), or restart a killed rank (a\n"
-    "                            new broker boots and rejoins); KIND kill, cut, heal,\n"
-    "                            restart; repeatable.  Its jobs end killed\n"
-    "                            (node-failure); brokers then keep alive\n"
-    "  --faults FILE             CSV time,nodes,event,reason: nodes an idset of ranks\n"
-    "                            or a hostlist of --machine's nodes, event down (kill),\n"
-    "                            up (restart), drain or undrain (resource.drain)\n"
-    "  --mtbf S --mttr S         each rank but 0 fails after exponential times of mean\n"
-    "                            S (seeded by --seed) and comes up after a repair of\n"
-    "                            mean S, over the workload's submit span\n"
-    "  --requeue                 a job killed by a failure is submitted again when it\n"
-    "                            ends and runs its whole run time again\n"
-    "Sim and real side by side:\n"
-    "  --real --speedup X        also run the workload on a real instance here (one\n"
-    "                            broker per node, test exec, X trace seconds per real\n"
-    "                            second, fed from inside the broker) and compare the\n"
-    "                            schedules: start order of pairs, start differences,\n"
-    "                            mean waits (summary: \"real\")\n"
-    "  --real-tie S              starts within S trace seconds are one instant\n"
-    "                            (default 0.01 x speedup: 10 ms real)\n"
-    "  --real-jobs-out FILE      CSV job_id,submit,sim_start,real_start,real_end\n"
-    "Outputs (every one deterministic but the summary's wall_seconds):\n"
-    "  --jobs-out FILE           per-job CSV: job_id,user,group,queue,submit,start,\n"
-    "                            end,wait,run,req,procs,nodes,status,bsld\n"
-    "  --series-out FILE         CSV time,busy_procs,utilization,queued_jobs,\n"
-    "                            queued_procs,running_jobs: a row per change\n"
-    "  --series-step S           ...or a row per multiple of S seconds\n"
-    "  --swf-out FILE            the simulated schedule in SWF 2.2\n"
-    "  --summary-out FILE        summary JSON (metrics, percentiles, size classes,\n"
-    "                            inputs with the trace's sha256, complete)\n"
-    "  --progress                progress line on stderr even when not a terminal\n"
-    "  --quiet                   no progress line, no wall/RSS line\n"
-    "\n"
-    "Nodes and cores per node default from the trace header (MaxNodes,\n"
-    "MaxProcs).  SIGINT or SIGTERM stops the replay: every output is written\n"
-    "for what was done (jobs not ended: status running, queued or unsubmitted;\n"
-    "the summary says complete: false), then the exit status is 130 or 143.\n";
-
 enum {
     OPT_SERIES_OUT = 256,
     OPT_SERIES_STEP,
@@ -365,44 +293,60 @@ enum {
     OPT_ACCOUNTS,
 };
 
+/* eddy sim replay's own usage and options (eddy sim --help points here) */
+static const struct eddy_cmd cmd_sim_replay = {
+    .name = "sim",
+    .usage = "eddy sim replay TRACE [OPTIONS]",
+    .summary = "Replay an SWF trace or a JSONL jobspec workload (plain or .gz) through the\n"
+               "full stack in the simulator.",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_TEXT ("Machine and model:\n"),
+        EDDY_OPT_LARG ("format", OPT_FORMAT, "swf|jsonl", "the workload's format (default: jsonl for a name ending in .jsonl or .jsonl.gz, else swf)"),
+        EDDY_OPT_LARG ("machine", OPT_MACHINE, "FILE", "the machine as an R file (eddy R encode): one node per rank, cores and GPUs as written"),
+        EDDY_OPT_ARG ("policy", 'p', "fcfs|easy|conservative|PATH.so", "scheduling policy (default fcfs)"),
+        EDDY_OPT_LARG ("priority", OPT_PRIORITY, "urgency|multifactor", "the job manager's priority plugin (default urgency); multifactor: each trace user submits as its own userid, fair share from the replay's archive"),
+        EDDY_OPT_LARG ("accounts", OPT_ACCOUNTS, "FILE", "banks and users for multifactor: lines 'bank NAME SHARES [PARENT]', 'user SWF-USER BANK [SHARES]' (default: a bank per SWF group, 1 share each)"),
+        EDDY_OPT_ARG ("nodes", 'N', "N", "brokers, one per node (default: from MaxProcs; a JSONL workload needs --machine or --nodes)"),
+        EDDY_OPT_ARG ("cores-per-node", 'c', "C", "(default: MaxProcs / MaxNodes of the header, else 1)"),
+        EDDY_OPT_ARG ("fanout", 'f', "K", "tree overlay fanout, 0 = flat (default 2)"),
+        EDDY_OPT_ARG ("latency", 'l', "S", "seconds per overlay hop (default 5e-05)"),
+        EDDY_OPT_ARG ("jitter", 'j', "S", "uniform extra delay per hop, seconds (default 0)"),
+        EDDY_OPT_LARG ("seed", 'S', "N", "seed of the model's randomness (default 1)"),
+        EDDY_OPT_TEXT ("Workload (applied in this order):\n"),
+        EDDY_OPT_LARG ("jobs", OPT_JOBS, "N", "read only the first N job lines of the trace"),
+        EDDY_OPT_LARG ("from", OPT_FROM, "T", "keep the jobs submitted in [from, to) (trace seconds)"),
+        EDDY_OPT_LARG ("to", OPT_TO, "T", ""),
+        EDDY_OPT_LARG ("load-factor", OPT_LOAD_FACTOR, "F", "F > 0: compress arrivals by F, submit' = first + (submit - first) / F, first = the earliest kept submit"),
+        EDDY_OPT_LFLAG ("cap-runtime", OPT_CAP_RUNTIME, "kill a job at its requested time: it runs min (run, req); status timeout if capped"),
+        EDDY_OPT_LARG ("fault", OPT_FAULT, "KIND:RANK@T", "at trace time T, kill RANK (silent, its links drop: lost at once, as after kill -9), cut its link to its parent (lost at the keepalive timeout) or heal a cut link (the rank rejoins), or restart a killed rank (a new broker boots and rejoins); KIND kill, cut, heal, restart; repeatable.  Its jobs end killed (node-failure); brokers then keep alive"),
+        EDDY_OPT_LARG ("faults", OPT_FAULTS, "FILE", "CSV time,nodes,event,reason: nodes an idset of ranks or a hostlist of --machine's nodes, event down (kill), up (restart), drain or undrain (resource.drain)"),
+        EDDY_OPT_LARG ("mtbf", OPT_MTBF, "S", "each rank but 0 fails after exponential times of mean S (seeded by --seed) and comes up after a repair of mean S, over the workload's submit span"),
+        EDDY_OPT_LARG ("mttr", OPT_MTTR, "S", ""),
+        EDDY_OPT_LFLAG ("requeue", OPT_REQUEUE, "a job killed by a failure is submitted again when it ends and runs its whole run time again"),
+        EDDY_OPT_TEXT ("Sim and real side by side:\n"),
+        EDDY_OPT_LFLAG ("real", OPT_REAL, "also run the workload on a real instance here (one broker per node, test exec, X trace seconds per real second, fed from inside the broker) and compare the schedules: start order of pairs, start differences, mean waits (summary: \"real\")"),
+        EDDY_OPT_LARG ("speedup", OPT_SPEEDUP, "X", ""),
+        EDDY_OPT_LARG ("real-tie", OPT_REAL_TIE, "S", "starts within S trace seconds are one instant (default 0.01 x speedup: 10 ms real)"),
+        EDDY_OPT_LARG ("real-jobs-out", OPT_REAL_JOBS_OUT, "FILE", "CSV job_id,submit,sim_start,real_start,real_end"),
+        EDDY_OPT_TEXT ("Outputs (every one deterministic but the summary's wall_seconds):\n"),
+        EDDY_OPT_LARG ("jobs-out", 'J', "FILE", "per-job CSV: job_id,user,group,queue,submit,start,end,wait,run,req,procs,nodes,status,bsld"),
+        EDDY_OPT_LARG ("series-out", OPT_SERIES_OUT, "FILE", "CSV time,busy_procs,utilization,queued_jobs,queued_procs,running_jobs: a row per change"),
+        EDDY_OPT_LARG ("series-step", OPT_SERIES_STEP, "S", "...or a row per multiple of S seconds"),
+        EDDY_OPT_LARG ("swf-out", OPT_SWF_OUT, "FILE", "the simulated schedule in SWF 2.2"),
+        EDDY_OPT_LARG ("summary-out", 'O', "FILE", "summary JSON (metrics, percentiles, size classes, inputs with the trace's sha256, complete)"),
+        EDDY_OPT_LFLAG ("progress", OPT_PROGRESS, "progress line on stderr even when not a terminal"),
+        EDDY_OPT_LFLAG ("quiet", OPT_QUIET, "no progress line, no wall/RSS line"),
+        EDDY_OPT_TEXT ("\n"),
+        EDDY_OPT_TEXT ("Nodes and cores per node default from the trace header (MaxNodes,\n"
+                       "MaxProcs).  SIGINT or SIGTERM stops the replay: every output is written\n"
+                       "for what was done (jobs not ended: status running, queued or unsubmitted;\n"
+                       "the summary says complete: false), then the exit status is 130 or 143.\n"),
+        EDDY_OPT_END,
+    },
+};
+
 int sim_replay (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "policy", required_argument, NULL, 'p' },
-        { "nodes", required_argument, NULL, 'N' },
-        { "cores-per-node", required_argument, NULL, 'c' },
-        { "fanout", required_argument, NULL, 'f' },
-        { "latency", required_argument, NULL, 'l' },
-        { "jitter", required_argument, NULL, 'j' },
-        { "seed", required_argument, NULL, 'S' },
-        { "jobs-out", required_argument, NULL, 'J' },
-        { "summary-out", required_argument, NULL, 'O' },
-        { "series-out", required_argument, NULL, OPT_SERIES_OUT },
-        { "series-step", required_argument, NULL, OPT_SERIES_STEP },
-        { "swf-out", required_argument, NULL, OPT_SWF_OUT },
-        { "cap-runtime", no_argument, NULL, OPT_CAP_RUNTIME },
-        { "jobs", required_argument, NULL, OPT_JOBS },
-        { "from", required_argument, NULL, OPT_FROM },
-        { "to", required_argument, NULL, OPT_TO },
-        { "load-factor", required_argument, NULL, OPT_LOAD_FACTOR },
-        { "progress", no_argument, NULL, OPT_PROGRESS },
-        { "quiet", no_argument, NULL, OPT_QUIET },
-        { "format", required_argument, NULL, OPT_FORMAT },
-        { "machine", required_argument, NULL, OPT_MACHINE },
-        { "fault", required_argument, NULL, OPT_FAULT },
-        { "faults", required_argument, NULL, OPT_FAULTS },
-        { "mtbf", required_argument, NULL, OPT_MTBF },
-        { "mttr", required_argument, NULL, OPT_MTTR },
-        { "requeue", no_argument, NULL, OPT_REQUEUE },
-        { "real", no_argument, NULL, OPT_REAL },
-        { "speedup", required_argument, NULL, OPT_SPEEDUP },
-        { "real-tie", required_argument, NULL, OPT_REAL_TIE },
-        { "real-jobs-out", required_argument, NULL, OPT_REAL_JOBS_OUT },
-        { "priority", required_argument, NULL, OPT_PRIORITY },
-        { "accounts", required_argument, NULL, OPT_ACCOUNTS },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct eddy_replay_params p = { .policy = "fcfs", .fanout = 2, .latency = 50e-6, .seed = 1,
                                     .modules = eddy_builtin_modules };
     const char *jobs_out = NULL, *summary_out = NULL, *series_out = NULL, *swf_out = NULL;
@@ -420,7 +364,7 @@ int sim_replay (int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "p:N:c:f:l:j:h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_sim_replay, NULL, 0, argc, argv)) != -1) {
         switch (c) {
         case 'p': {
             /* load it once here, so a bad plugin is named before the replay */
@@ -531,11 +475,8 @@ int sim_replay (int argc, char **argv)
         case OPT_ACCOUNTS:
             accounts = optarg;
             break;
-        case 'h':
-            fputs (replay_help, stdout);
-            exit (0);
         default:
-            eddy_cmd_usage (eddy_cmd_lookup ("sim"), true);
+            eddy_cmd_usage (&cmd_sim_replay, true);
         }
     }
     if (optind != argc - 1)

@@ -23,6 +23,19 @@
 #include "sim/des.h"
 #include "traces/swf.h"
 
+/* eddy sim run's own usage and options (eddy sim --help points here) */
+static const struct eddy_cmd cmd_sim_run = {
+    .name = "sim",
+    .usage = "eddy sim run SCENARIO.toml [--json FILE]",
+    .summary = "A virtual instance ([instance]), a workload ([workload]), timed\n"
+               "events ([[event]]) and checks ([[check]]); exits 1 if a check\n"
+               "fails.  docs/simulator.md, \"Scenarios\".",
+    .opts = (const struct eddy_opt[]){
+        EDDY_OPT_LARG ("json", 'J', "FILE", "write every check's result there as JSON"),
+        EDDY_OPT_END,
+    },
+};
+
 int sim_scenario (int argc, char **argv);
 
 enum job_state {
@@ -560,26 +573,15 @@ static const char *const stack[] = {
 
 int sim_scenario (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", required_argument, NULL, 'J'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *json_out = NULL;
     int c;
 
     optind = 1;
-    while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = eddy_opt_next (&cmd_sim_run, NULL, 0, argc, argv)) != -1) {
         if (c == 'J')
             json_out = optarg;
-        else if (c == 'h') {
-            printf ("Usage: eddy sim run SCENARIO.toml [--json FILE]\n"
-                    "A virtual instance ([instance]), a workload ([workload]), timed\n"
-                    "events ([[event]]) and checks ([[check]]); exits 1 if a check\n"
-                    "fails.  docs/simulator.md, \"Scenarios\".\n");
-            return 0;
-        } else
-            eddy_cmd_usage (eddy_cmd_lookup ("sim"), true);
+        else
+            eddy_cmd_usage (&cmd_sim_run, true);
     }
     if (optind != argc - 1)
         eddy_cmd_die ("sim", "run: exactly one SCENARIO.toml is required");

@@ -187,10 +187,10 @@ has "$TMP/e" 'load-factor.*not a positive number' "a refused option says why"
 eddy sim replay --help >"$TMP/help"
 for o in policy nodes cores-per-node fanout latency jitter seed jobs from to load-factor \
     cap-runtime jobs-out series-out series-step swf-out summary-out progress quiet; do
-    grep -qE -- "--$o( |$)" "$TMP/help" || echo "--$o"
+    grep -qE -- "--$o([ =]|$)" "$TMP/help" || echo "--$o"
 done >"$TMP/bad"
 empty "$TMP/bad" "--help lists every option"
-has "$TMP/help" '--policy fcfs\|easy\|conservative\|PATH\.so' "--help: the policy line"
+has "$TMP/help" '--policy=fcfs\|easy\|conservative\|PATH\.so' "--help: the policy line"
 
 # ---- interrupted: SIGINT during a whole trace, SIGTERM ----
 big="$traces/SDSC-SP2-1998-4.2-cln.swf.gz"

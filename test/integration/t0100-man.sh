@@ -2,7 +2,8 @@
 # The man pages: every command of `eddy help` and every configuration table
 # has one, every long option of a command's --help is in its page, each
 # built page renders without a warning (man --warnings) and make install
-# puts them in man1, man5 and man8.
+# puts them in man1, man5 and man8, and the guides (docs/*.md) in
+# share/doc/eddy.
 . "$(dirname "$0")/lib.sh"
 cd "$TMP" || exit 1
 src=$EDDY_SRCDIR
@@ -50,4 +51,13 @@ else
         [ -n "$(find "$TMP/inst" -path '*/man/man8/eddy-broker.8')" ]
     _report $? "installs $n1 pages in man1, $n5 in man5, $n8 in man8" /dev/null
 fi
+# the guides: every docs/*.md into $(docdir) (share/doc/eddy), as the .deb has them
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$EDDY_BUILDDIR" install-dist_docDATA \
+    DESTDIR="$TMP/docs" >"$TMP/out" 2>&1
+_report $? "make install-dist_docDATA" "$TMP/out"
+missing=""
+for d in $(cd "$src/docs" && ls ./*.md | sed 's|^\./||'); do
+    [ -n "$(find "$TMP/docs" -path "*/share/doc/eddy/$d")" ] || missing="$missing $d"
+done
+[ -z "$missing" ]; _report $? "make install puts every guide (docs/*.md) in share/doc/eddy${missing:+: not$missing}" /dev/null
 finish
