@@ -82,7 +82,8 @@ struct load {
     uint64_t rootgen; /* ctx->rootgen when it was asked for */
     eddy_future_t *f;
     struct waiter *waiters;
-    struct load *next;
+    struct load *next, **pprev; /* ctx->loads, in no particular order */
+    struct load *hnext;         /* the chain of its bucket in ctx->loadtab */
 };
 
 struct kvs {
@@ -113,6 +114,8 @@ struct kvs {
 
     struct watcher *watchers;
     struct load *loads;
+    struct load **loadtab; /* loads by blobref: a burst of job starts asks for thousands at once */
+    size_t loadtab_size, nloads;
     uint64_t rootgen; /* goes up each time stored roots change */
     char (*superseded)[EDDY_BLOBREF_SIZE]; /* see src_copied () */
     json_t *shared; /* see SHARED_MAX */
@@ -201,13 +204,71 @@ static const struct eddy_kvs_tree_src src_ops = { src_get_obj, src_get_data, src
 
 /* ---- faulting blobs in from the content store ---- */
 
+static size_t load_bucket (const struct kvs *ctx, const char *ref)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)ref; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)h & (ctx->loadtab_size - 1);
+}
+
+static struct load *load_find (const struct kvs *ctx, const char *ref)
+{
+    if (!ctx->loadtab)
+        return NULL;
+    for (struct load *ld = ctx->loadtab[load_bucket (ctx, ref)]; ld; ld = ld->hnext)
+        if (!strcmp (ld->ref, ref))
+            return ld;
+    return NULL;
+}
+
+/* Enter ld in the list and the table (grown to keep chains short).
+ * -1 + ENOMEM.
+ */
+static int load_link (struct kvs *ctx, struct load *ld)
+{
+    if (ctx->nloads >= ctx->loadtab_size) {
+        size_t size = ctx->loadtab_size ? ctx->loadtab_size * 2 : 64;
+        struct load **tab = calloc (size, sizeof (tab[0]));
+        if (!tab)
+            return -1;
+        free (ctx->loadtab);
+        ctx->loadtab = tab;
+        ctx->loadtab_size = size;
+        for (struct load *l = ctx->loads; l; l = l->next) {
+            size_t b = load_bucket (ctx, l->ref);
+            l->hnext = tab[b];
+            tab[b] = l;
+        }
+    }
+    size_t b = load_bucket (ctx, ld->ref);
+    ld->hnext = ctx->loadtab[b];
+    ctx->loadtab[b] = ld;
+    ld->next = ctx->loads;
+    ld->pprev = &ctx->loads;
+    if (ctx->loads)
+        ctx->loads->pprev = &ld->next;
+    ctx->loads = ld;
+    ctx->nloads++;
+    return 0;
+}
+
+static void load_unlink (struct kvs *ctx, struct load *ld)
+{
+    struct load **pp = &ctx->loadtab[load_bucket (ctx, ld->ref)];
+    while (*pp != ld)
+        pp = &(*pp)->hnext;
+    *pp = ld->hnext;
+    *ld->pprev = ld->next;
+    if (ld->next)
+        ld->next->pprev = ld->pprev;
+    ctx->nloads--;
+}
+
 static void load_finish (struct load *ld, int errnum)
 {
     struct kvs *ctx = ld->ctx;
-    struct load **pp = &ctx->loads;
-    while (*pp != ld)
-        pp = &(*pp)->next;
-    *pp = ld->next;
+    load_unlink (ctx, ld);
     struct waiter *w = ld->waiters;
     eddy_future_destroy (ld->f);
     free (ld);
@@ -275,10 +336,7 @@ static int load_blob (struct kvs *ctx, const char *ref, void (*fn) (struct kvs *
         return -1;
     w->fn = fn;
     w->arg = arg;
-    for (ld = ctx->loads; ld; ld = ld->next)
-        if (!strcmp (ld->ref, ref))
-            break;
-    if (!ld) {
+    if (!(ld = load_find (ctx, ref))) {
         if (!(ld = calloc (1, sizeof (*ld)))) {
             free (w);
             return -1;
@@ -288,14 +346,12 @@ static int load_blob (struct kvs *ctx, const char *ref, void (*fn) (struct kvs *
         snprintf (ld->ref, sizeof (ld->ref), "%s", ref);
         if (!(ld->f = eddy_rpc_pack (ctx->h, "content.load", 0, 0, "{s:s s:s}", "blobref", ref, "encoding",
                                      "utf-8"))
-            || eddy_future_then (ld->f, -1, load_cb, ld) < 0) {
+            || eddy_future_then (ld->f, -1, load_cb, ld) < 0 || load_link (ctx, ld) < 0) {
             eddy_future_destroy (ld->f);
             free (ld);
             free (w);
             return -1;
         }
-        ld->next = ctx->loads;
-        ctx->loads = ld;
     }
     w->next = ld->waiters;
     ld->waiters = w;
@@ -1602,6 +1658,7 @@ static void kvs_unload (void *arg)
         }
         free (ld);
     }
+    free (ctx->loadtab);
     while (ctx->watchers) {
         struct watcher *w = ctx->watchers;
         ctx->watchers = w->next;

@@ -223,10 +223,15 @@ void eddy_broker_log (eddy_broker_t *b, int level, const char *name, const char 
     va_start (ap, fmt);
     vsnprintf (text, sizeof (text), fmt, ap);
     va_end (ap);
+    broker_log_text (b, level, name, text);
+    errno = saved_errno;
+}
+
+void broker_log_text (eddy_broker_t *b, int level, const char *name, const char *text)
+{
     logring_append (b, level, name, text);
     if (b->log_sink)
         b->log_sink (b, level, name, text, b->log_arg);
-    errno = saved_errno;
 }
 
 /* ---- handles (modules, drivers, the broker itself) ---- */

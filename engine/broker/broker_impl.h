@@ -225,6 +225,13 @@ void attr_unset_config (eddy_broker_t *b, const char *name);
 json_t *attr_list (eddy_broker_t *b);
 void attr_free_all (eddy_broker_t *b);
 void logring_append (eddy_broker_t *b, int level, const char *name, const char *text);
+/* Write s >= 0 at p as printf's "%.3f" would (no NUL) and return the
+ * length, or return 0 for a value it leaves to printf (1e6 s or more,
+ * negative, or within 1e-5 ms of a rounding tie).
+ */
+size_t broker_put_seconds3 (char *p, double s);
+/* eddy_broker_log () of text already formatted. */
+void broker_log_text (eddy_broker_t *b, int level, const char *name, const char *text);
 json_t *logring_entry_json (eddy_broker_t *b, const struct logent *e);
 const struct logent *logring_get (eddy_broker_t *b, uint32_t i); /* oldest first */
 void logring_clear (eddy_broker_t *b);

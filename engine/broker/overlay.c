@@ -313,14 +313,16 @@ static char *online_text (eddy_broker_t *b)
         else
             v[w++] = v[i];
     }
-    s[0] = '\0';
     for (size_t i = 0; i < w; i++) {
-        const char *sep = i ? "," : "";
-        if (v[i].hi == v[i].lo)
-            len += sprintf (s + len, "%s%u", sep, v[i].lo);
-        else
-            len += sprintf (s + len, "%s%u-%u", sep, v[i].lo, v[i].hi);
+        if (i)
+            s[len++] = ',';
+        len += eddy_idset_put_id (s + len, v[i].lo);
+        if (v[i].hi != v[i].lo) {
+            s[len++] = '-';
+            len += eddy_idset_put_id (s + len, v[i].hi);
+        }
     }
+    s[len] = '\0';
     out = heap ? heap : strdup (text);
 done:
     if (v != local)

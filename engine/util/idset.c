@@ -603,10 +603,8 @@ static int buf_put (struct buf *b, const char *s, size_t n)
     return 0;
 }
 
-/* Write id in decimal at p (no NUL); return the number of digits.
- * Faster than snprintf, which dominates encoding otherwise.
- */
-static size_t put_uint (char *p, unsigned id)
+/* Faster than snprintf, which dominates encoding otherwise. */
+size_t eddy_idset_put_id (char *p, unsigned id)
 {
     char tmp[12];
     size_t n = 0;
@@ -625,7 +623,7 @@ static int buf_id (struct buf *b, bool comma, unsigned id)
     size_t n = 0;
     if (comma)
         tmp[n++] = ',';
-    n += put_uint (tmp + n, id);
+    n += eddy_idset_put_id (tmp + n, id);
     return buf_put (b, tmp, n);
 }
 
@@ -648,9 +646,9 @@ char *eddy_idset_encode (const eddy_idset_t *ids, int flags)
             size_t n = 0;
             if (comma)
                 tmp[n++] = ',';
-            n += put_uint (tmp + n, lo);
+            n += eddy_idset_put_id (tmp + n, lo);
             tmp[n++] = '-';
-            n += put_uint (tmp + n, hi);
+            n += eddy_idset_put_id (tmp + n, hi);
             if (buf_put (&b, tmp, n) < 0)
                 goto error;
         } else {

@@ -46,6 +46,11 @@ eddy_idset_t *eddy_idset_decode (const char *s, eddy_error_t *err);
  * storage (a set decoded again and again costs no allocation); -1 as
  * decode () (ENOMEM too), and the set is then empty. */
 int eddy_idset_decode_into (eddy_idset_t *ids, const char *s, eddy_error_t *err);
+/* Write id in decimal at p (at most 10 characters, no NUL); returns how
+ * many were written.  For callers that build idset text of their own.
+ */
+size_t eddy_idset_put_id (char *p, unsigned id);
+
 char *eddy_idset_encode (const eddy_idset_t *ids, int flags);
 
 /* Membership changes.

@@ -27,14 +27,14 @@
 
 static const struct world_ops *current;
 
-static struct world *boot (json_t *content_args)
+static struct world *boot_kvs (json_t *content_args, json_t *kvs_args)
 {
     struct world *w = current->create (SIZE, FANOUT);
     if (!w)
         return NULL;
     for (uint32_t r = 0; r < SIZE; r++) {
         if (eddy_broker_add_initial_module (w->b[r], "content", content_args) < 0
-            || eddy_broker_add_initial_module (w->b[r], "kvs", NULL) < 0)
+            || eddy_broker_add_initial_module (w->b[r], "kvs", kvs_args) < 0)
             goto error;
     }
     if (world_boot (w, 30.0) < 0)
@@ -43,6 +43,11 @@ static struct world *boot (json_t *content_args)
 error:
     world_destroy (w);
     return NULL;
+}
+
+static struct world *boot (json_t *content_args)
+{
+    return boot_kvs (content_args, NULL);
 }
 
 static int setup (void **state)
@@ -449,6 +454,57 @@ static void content_loads_fault_in_through_the_tree (void **state)
     eddy_handle_destroy (h0);
 }
 
+/* Hundreds of lookups at once of values the kvs has let go of (a cache
+ * of 8 objects): that many loads in flight, more than its table of loads
+ * starts with, so the table grows while loads are pending; each value
+ * comes back right, and lookups of the same key share what is loaded.
+ */
+#define BURST 700
+static void a_burst_of_lookups_faults_in_every_blob (void **state)
+{
+    json_t *args = json_pack ("{s:i}", "cache-max", 8);
+    struct world *w = boot_kvs (NULL, args);
+    json_decref (args);
+    assert_non_null (w);
+    eddy_handle_t *h0 = eddy_broker_handle_create (w->b[0], "client");
+    eddy_handle_t *h2 = eddy_broker_handle_create (w->b[2], "client");
+    eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
+    char key[64], val[128];
+    eddy_future_t *f[2 * BURST];
+
+    for (int i = 0; i < BURST; i++) {
+        snprintf (key, sizeof (key), "burst.d%d.k", i);
+        snprintf (val, sizeof (val), "\"value number %d, longer than the inline limit, so that each is a blob of its own\"", i);
+        assert_int_equal (eddy_kvs_txn_put (txn, key, val), 0);
+    }
+    eddy_future_t *cf = eddy_kvs_commit (h0, NULL, 0, txn);
+    eddy_kvs_txn_destroy (txn);
+    assert_int_equal (world_wait (w, cf, 10.0), 0);
+    assert_int_equal (eddy_rpc_get (cf, NULL), 0);
+    eddy_future_destroy (cf);
+    /* later batches let the values' blobs go */
+    for (int i = 0; i < 3; i++) {
+        snprintf (val, sizeof (val), "%d", i);
+        put_sync (w, h0, "burst-other", val);
+    }
+    /* all asked for before any is answered; each key twice */
+    for (int i = 0; i < 2 * BURST; i++) {
+        snprintf (key, sizeof (key), "burst.d%d.k", i % BURST);
+        assert_non_null (f[i] = eddy_kvs_lookup (h2, NULL, 0, key));
+    }
+    for (int i = 0; i < 2 * BURST; i++) {
+        const char *text;
+        assert_int_equal (world_wait (w, f[i], 10.0), 0);
+        assert_int_equal (eddy_kvs_lookup_get (f[i], &text), 0);
+        snprintf (val, sizeof (val), "\"value number %d, longer than the inline limit, so that each is a blob of its own\"", i % BURST);
+        assert_string_equal (text, val);
+        eddy_future_destroy (f[i]);
+    }
+    eddy_handle_destroy (h2);
+    eddy_handle_destroy (h0);
+    world_destroy (w);
+}
+
 /* A small quota: writes eventually fail with ENOSPC (said so in the
  * error text too), what was stored stays readable, and a restart on the
  * same directory has it all.
@@ -786,6 +842,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test (job_keys_parse_back_to_their_id),
     cmocka_unit_test (the_sqlite_store_is_private_to_the_owner),
     cmocka_unit_test_setup_teardown (content_loads_fault_in_through_the_tree, setup, teardown),
+    cmocka_unit_test (a_burst_of_lookups_faults_in_every_blob),
     cmocka_unit_test (full_store_and_restart),
     cmocka_unit_test_setup_teardown (gc_spares_young_blobs_once, setup, teardown),
     cmocka_unit_test (gc_bounds_the_memory_store),

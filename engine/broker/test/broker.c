@@ -10,9 +10,11 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/broker/broker_impl.h"
 #include "engine/future.h"
 #include "test/support/world.h"
 
@@ -513,7 +515,46 @@ static void run_waits_until_every_rank_is_up (void **state)
     world_destroy (w);
 }
 
+/* The state log's seconds are written without printf: the same text as
+ * "%.3f" for values small and large, on and near the rounding ties, and
+ * random ones; a value it cannot do exactly is left to printf (0).
+ */
+static void seconds_are_written_as_printf_would (void **state)
+{
+    (void)state;
+    double fixed[] = { 0, 0.0004, 0.0005, 0.00050001, 0.0015, 0.0025, 1.0005, 1.9995, 2.675,
+                       0.1234, 9.9999, 59.9996, 123.456, 999999.9994, 0.000150, 1e-9, 3600.25 };
+    unsigned seed = 42;
+    size_t exact = 0;
+    for (int i = 0; i < 200000; i++) {
+        double s;
+        if (i < (int)(sizeof (fixed) / sizeof (fixed[0])))
+            s = fixed[i];
+        else if (i % 3 == 0)
+            s = (double)(rand_r (&seed) % 100000000) / 1e7; /* 0..10 s, 7 digits */
+        else if (i % 3 == 1)
+            s = (rand_r (&seed) % 2000000) / 2000.0 + 0.0005; /* on ties */
+        else
+            s = (double)rand_r (&seed) / RAND_MAX * 1e6;
+        char want[64], got[64];
+        snprintf (want, sizeof (want), "%.3f", s);
+        size_t n = broker_put_seconds3 (got, s);
+        if (n == 0)
+            continue;
+        got[n] = '\0';
+        if (strcmp (got, want) != 0)
+            fail_msg ("%.17g: %s, printf %s", s, got, want);
+        exact++;
+    }
+    assert_true (exact > 100000);
+    char buf[64];
+    assert_int_equal (broker_put_seconds3 (buf, -1.0), 0);
+    assert_int_equal (broker_put_seconds3 (buf, 1e6), 0);
+    assert_int_equal (broker_put_seconds3 (buf, 0.0 / 0.0), 0);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test (seconds_are_written_as_printf_would),
     cmocka_unit_test_setup_teardown (attributes_get_set_and_refuse, setup, teardown),
     cmocka_unit_test_setup_teardown (guest_driver_handle_speaks_as_its_user, setup, teardown),
     cmocka_unit_test_setup_teardown (modules_load_list_and_remove, setup, teardown),
