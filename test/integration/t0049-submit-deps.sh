@@ -250,8 +250,9 @@ _report $? "not before its begin-time" "$TMP/r.soon.log"
 
 cat >"$TMP/purge.sh" <<'SH'
 tmp=$1; cd "$tmp"
-for i in 1 2 3 4 5; do eddy submit true; done > p.ids
-for i in $(cat p.ids); do eddy job wait $i; done
+# one after the other, so that they end in the order they were submitted
+# (purge keeps the newest by the time they became inactive)
+for i in 1 2 3 4 5; do id=$(eddy submit true); eddy job wait $id; echo $id; done > p.ids
 eddy job purge --num-limit=2 > p.dry; echo "dry rc=$?" >> p.dry
 eddy jobs -a -n -o '{id.f58}' | wc -l > p.n0
 eddy job purge --num-limit=2 --force > p.force
