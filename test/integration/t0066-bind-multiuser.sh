@@ -99,7 +99,7 @@ cat >>"$home_a/cases.sh" <<'SH'
 p='echo "task $EDDY_TASK_RANK local=$EDDY_TASK_LOCAL_ID broker=0 nnodes=$EDDY_JOB_NNODES size=$EDDY_JOB_SIZE id=$EDDY_JOB_ID cpus=${EDDY_TASK_CPUS-unset} cuda=${CUDA_VISIBLE_DEVICES-unset} rocr=${ROCR_VISIBLE_DEVICES-unset} pmi=${PMI_RANK-unset},${PMI_SIZE-unset},${PMI_FD-unset},${PMI_SPAWNED-unset} uid=$(id -u) allowed=$(sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status)"'
 run_case () {
     name=$1; shift
-    "$EDDY" run "$@" sh -c "$p" >"$name.out" 2>"$name.err"
+    timeout 60 "$EDDY" run "$@" sh -c "$p" >"$name.out" 2>"$name.err"
     echo "$name rc=$?"
     id=$(sed -n 's/.* id=\([^ ]*\) .*/\1/p' "$name.out" | head -1)
     "$EDDY" job info "$id" R >"$name.R"
@@ -110,15 +110,15 @@ run_case nogpus -n 1
 run_case off -n 2 --cpu-affinity=off
 run_case gpt -n 2 -g 1 --gpu-affinity=per-task
 # her stdin reaches her task, and a pty (the broker's, handed to her task)
-printf 'a\nb\n' | "$EDDY" run cat >stdin.out 2>&1; echo "stdin rc=$?"
-"$EDDY" run --pty sh -c 'tty; id -u' </dev/null >pty.out 2>&1; echo "pty rc=$?"
+printf 'a\nb\n' | timeout 60 "$EDDY" run cat >stdin.out 2>&1; echo "stdin rc=$?"
+timeout 60 "$EDDY" run --pty sh -c 'tty; id -u' </dev/null >pty.out 2>&1; echo "pty rc=$?"
 SH
 ncpu=$(hwloc-calc --number-of core all 2>/dev/null || echo 1)
 [ "$ncpu" -ge 2 ] || sed -i 's/^run_case gpus -n 2/run_case gpus -n 1/; s/^run_case gpt -n 2/run_case gpt -n 1/' "$home_a/cases.sh"
-printf '"%s" run -n 2 "%s" lib "%s" >lib.out 2>&1; echo "lib rc=$?"\n' "$EDDY" "$CLIENT" "$LIBPMI" \
+printf 'timeout 60 "%s" run -n 2 "%s" lib "%s" >lib.out 2>&1; echo "lib rc=$?"\n' "$EDDY" "$CLIENT" "$LIBPMI" \
     >>"$home_a/cases.sh"
 chown "$ALICE" "$home_a/cases.sh"
-(cd "$home_a" && timeout 120 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" sh cases.sh) \
+(cd "$home_a" && timeout 400 runuser -u "$ALICE" -- env EDDY_URI="$EDDY_URI" sh cases.sh) \
     >"$TMP/alice" 2>&1
 _report $? "alice's jobs run" "$TMP/alice"
 for name in gpus nogpus off; do
