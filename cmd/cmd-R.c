@@ -39,11 +39,12 @@ static int encode (int argc, char **argv)
             ranks = optarg;
             break;
         default:
-            eddy_cmd_usage (&cmd_R, true);
+            eddy_cmd_unhandled (&cmd_R, c);
         }
     }
-    if (optind != argc || !cores)
-        eddy_cmd_usage (&cmd_R, true);
+    eddy_cmd_operands (&cmd_R, "encode", argc, argv, optind, 0, 0, NULL);
+    if (!cores)
+        eddy_cmd_usage_error (&cmd_R, "encode", "encode needs --cores");
 
     eddy_hostlist_t *hl = NULL;
     eddy_idset_t *ids = NULL;
@@ -189,11 +190,10 @@ static int decode (int argc, char **argv)
             props = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_R, true);
+            eddy_cmd_unhandled (&cmd_R, c);
         }
     }
-    if (optind != argc)
-        eddy_cmd_usage (&cmd_R, true);
+    eddy_cmd_operands (&cmd_R, "decode", argc, argv, optind, 0, 0, NULL);
     eddy_rlist_count_t what = EDDY_RLIST_RANKS;
     if (count) {
         if (!strcmp (count, "ranks"))
@@ -267,7 +267,7 @@ static int run (int argc, char **argv)
 {
     int first = eddy_opt_operands (&cmd_R, NULL, argc, argv);
     if (first >= argc)
-        eddy_cmd_usage (&cmd_R, true);
+        eddy_cmd_usage_error (&cmd_R, NULL, "needs a subcommand: encode, decode");
     argc -= first - 1;
     argv += first - 1;
     optind = 1;
@@ -275,8 +275,7 @@ static int run (int argc, char **argv)
         return encode (argc - 1, argv + 1);
     if (!strcmp (argv[1], "decode"))
         return decode (argc - 1, argv + 1);
-    eddy_cmd_error ("R", "unknown subcommand '%s'", argv[1]);
-    eddy_cmd_usage (&cmd_R, true);
+    eddy_cmd_usage_error (&cmd_R, NULL, "unknown subcommand '%s'", argv[1]);
 }
 
 const struct eddy_cmd cmd_R = {

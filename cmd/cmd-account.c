@@ -472,10 +472,14 @@ static int account_run (int argc, char **argv)
         if (c == 'p')
             path = optarg;
         else
-            eddy_cmd_usage (&cmd_account, true);
+            eddy_cmd_unhandled (&cmd_account, c);
     }
     if (optind >= argc)
-        eddy_cmd_usage (&cmd_account, true);
+        eddy_cmd_usage_error (
+            &cmd_account, NULL,
+            "needs a subcommand: create-db, add-bank, edit-bank, delete-bank, "
+            "add-user, edit-user, delete-user, view-user, view-bank, list-users, "
+            "list-banks, shares, jobs");
     const char *sub = argv[optind];
     int sargc = argc - optind;
     char **sargv = argv + optind;

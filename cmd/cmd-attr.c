@@ -69,7 +69,7 @@ static int parse (const struct eddy_cmd *cmd, int argc, char **argv, uint32_t *r
             lsattr_json = true;
             break;
         default:
-            eddy_cmd_usage (cmd, true);
+            eddy_cmd_unhandled (cmd, c);
         }
     }
     return optind;
@@ -79,8 +79,8 @@ static int getattr_run (int argc, char **argv)
 {
     uint32_t rank;
     int i = parse (&cmd_getattr, argc, argv, &rank, NULL);
-    if (argc - i != 1)
-        eddy_cmd_usage (&cmd_getattr, true);
+    eddy_cmd_operands (&cmd_getattr, NULL, argc, argv, i, 1, 1,
+                       "needs an attribute NAME");
     eddy_handle_t *h = client_open ("getattr");
     json_t *req = json_pack ("{s:s}", "name", argv[i]);
     eddy_future_t *f = client_rpc ("getattr", h, "attr.get", req, rank);
@@ -98,8 +98,9 @@ static int setattr_run (int argc, char **argv)
 {
     uint32_t rank;
     int i = parse (&cmd_setattr, argc, argv, &rank, NULL);
-    if (argc - i != 2)
-        eddy_cmd_usage (&cmd_setattr, true);
+    eddy_cmd_operands (&cmd_setattr, NULL, argc, argv, i, 2, 2,
+                       argc - i ? "needs a VALUE after the NAME"
+                                : "needs a NAME and a VALUE");
     eddy_handle_t *h = client_open ("setattr");
     json_t *req = json_pack ("{s:s s:s}", "name", argv[i], "value", argv[i + 1]);
     eddy_future_destroy (client_rpc ("setattr", h, "attr.set", req, rank));
@@ -113,8 +114,7 @@ static int lsattr_run (int argc, char **argv)
     uint32_t rank;
     bool values = false;
     int i = parse (&cmd_lsattr, argc, argv, &rank, &values);
-    if (argc != i)
-        eddy_cmd_usage (&cmd_lsattr, true);
+    eddy_cmd_operands (&cmd_lsattr, NULL, argc, argv, i, 0, 0, NULL);
     eddy_handle_t *h = client_open ("lsattr");
     eddy_future_t *f = client_rpc ("lsattr", h, "attr.list", NULL, rank);
     json_t *names;

@@ -168,15 +168,16 @@ static int config_run (int argc, char **argv)
             have_rank = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_config, true);
+            eddy_cmd_unhandled (&cmd_config, c);
         }
     }
     if (optind >= argc)
-        eddy_cmd_usage (&cmd_config, true);
+        eddy_cmd_usage_error (&cmd_config, NULL,
+                              "needs a subcommand: check, get, reload");
     const char *sub = argv[optind++];
     if (!strcmp (sub, "check")) {
-        if (argc - optind != 1)
-            eddy_cmd_usage (&cmd_config, true);
+        eddy_cmd_operands (&cmd_config, "check", argc, argv, optind, 1, 1,
+                           "check needs a PATH");
         json_t *conf = load (argv[optind]);
         /* what the brokers check beyond the schema: bootstrap.hosts as a
          * whole (duplicates, parents, the tree) and exclude against it;
@@ -191,8 +192,10 @@ static int config_run (int argc, char **argv)
     }
     if (!strcmp (sub, "get")) {
         const char *key = optind < argc ? argv[optind] : NULL;
-        if (argc - optind > 1 || (path && have_rank))
-            eddy_cmd_usage (&cmd_config, true);
+        eddy_cmd_operands (&cmd_config, "get", argc, argv, optind, 0, 1, NULL);
+        if (path && have_rank)
+            eddy_cmd_usage_error (&cmd_config, "get",
+                                  "get takes --config-path or --rank, not both");
         /* the files when asked for, else the instance we are in */
         if (!path && (have_rank || getenv ("EDDY_URI")))
             return get_instance (rank, key);
@@ -203,10 +206,8 @@ static int config_run (int argc, char **argv)
         return get (path, key);
     }
     if (!strcmp (sub, "reload")) {
-        if (argc != optind)
-            eddy_cmd_usage (&cmd_config, true);
+        eddy_cmd_operands (&cmd_config, "reload", argc, argv, optind, 0, 0, NULL);
         return reload ();
     }
-    eddy_cmd_error ("config", "unknown subcommand '%s'", sub);
-    eddy_cmd_usage (&cmd_config, true);
+    eddy_cmd_usage_error (&cmd_config, NULL, "unknown subcommand '%s'", sub);
 }

@@ -76,7 +76,8 @@ static int content_run (int argc, char **argv)
 {
     int i = eddy_opt_operands (&cmd_content, NULL, argc, argv);
     if (i >= argc)
-        eddy_cmd_usage (&cmd_content, true);
+        eddy_cmd_usage_error (&cmd_content, NULL,
+                              "needs a subcommand: load, store, flush, stats, gc");
     argc -= i - 1;
     argv += i - 1;
     const char *sub = argv[1];
@@ -157,8 +158,9 @@ static int hwloc_run (int argc, char **argv)
     int i = eddy_opt_operands (&cmd_hwloc, NULL, argc, argv);
     if (i < argc)
         i += eddy_opt_operands (&cmd_hwloc, argv[i], argc - i, argv + i) - 1;
-    if (argc - i != 1)
-        eddy_cmd_usage (&cmd_hwloc, true);
+    if (i >= argc)
+        eddy_cmd_usage_error (&cmd_hwloc, NULL, "needs a subcommand: info, topology");
+    eddy_cmd_operands (&cmd_hwloc, argv[i], argc, argv, i + 1, 0, 0, NULL);
     argv += i - 1;
     hwloc_topology_t topo;
     if (hwloc_topology_init (&topo) < 0)

@@ -141,7 +141,10 @@ static int cron_run (int argc, char **argv)
 {
     int first = eddy_opt_operands (&cmd_cron, NULL, argc, argv);
     if (first >= argc)
-        eddy_cmd_usage (&cmd_cron, true);
+        eddy_cmd_usage_error (
+            &cmd_cron, NULL,
+            "needs a subcommand: interval, event, tab, list, stop, start, "
+            "delete, dump");
     argc -= first - 1;
     argv += first - 1;
     const char *sub = argv[1];
@@ -178,7 +181,7 @@ static int cron_run (int argc, char **argv)
             json = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_cron, true);
+            eddy_cmd_unhandled (&cmd_cron, c);
         }
     }
     int nargs = argc - optind;

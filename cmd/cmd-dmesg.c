@@ -93,11 +93,10 @@ static int dmesg_run (int argc, char **argv)
             json = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_dmesg, true);
+            eddy_cmd_unhandled (&cmd_dmesg, c);
         }
     }
-    if (optind != argc)
-        eddy_cmd_usage (&cmd_dmesg, true);
+    eddy_cmd_operands (&cmd_dmesg, NULL, argc, argv, optind, 0, 0, NULL);
     eddy_handle_t *h = client_open ("dmesg");
     if (read) {
         eddy_future_t *f = eddy_rpc (h, "log.dmesg", NULL, rank, EDDY_RPC_STREAMING);
@@ -143,11 +142,11 @@ static int logger_run (int argc, char **argv)
             rank = client_parse_rank ("logger", optarg);
             break;
         default:
-            eddy_cmd_usage (&cmd_logger, true);
+            eddy_cmd_unhandled (&cmd_logger, c);
         }
     }
     if (optind >= argc)
-        eddy_cmd_usage (&cmd_logger, true);
+        eddy_cmd_usage_error (&cmd_logger, NULL, "needs a MESSAGE");
     size_t len = 0;
     for (int i = optind; i < argc; i++)
         len += strlen (argv[i]) + 1;

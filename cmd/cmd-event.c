@@ -28,8 +28,7 @@ static int pub (int argc, char **argv)
     int i = eddy_opt_operands (&cmd_event, "pub", argc, argv);
     argc -= i - 1;
     argv += i - 1;
-    if (argc < 2 || argc > 3)
-        eddy_cmd_usage (&cmd_event, true);
+    eddy_cmd_operands (&cmd_event, "pub", argc, argv, 1, 1, 2, "pub needs a TOPIC");
     json_t *payload = NULL;
     if (argc == 3) {
         json_error_t jerr;
@@ -81,7 +80,7 @@ static int sub (int argc, char **argv)
                 eddy_cmd_die ("event", "--count: '%s' is not a count >= 1", optarg);
             break;
         default:
-            eddy_cmd_usage (&cmd_event, true);
+            eddy_cmd_unhandled (&cmd_event, c);
         }
     }
     eddy_handle_t *h = client_open ("event");
@@ -110,7 +109,7 @@ static int sub (int argc, char **argv)
 static int event_run (int argc, char **argv)
 {
     if (argc < 2)
-        eddy_cmd_usage (&cmd_event, true);
+        eddy_cmd_usage_error (&cmd_event, NULL, "needs a subcommand: pub, sub");
     if (!strcmp (argv[1], "--help") || !strcmp (argv[1], "-h"))
         eddy_cmd_usage (&cmd_event, false);
     if (!strcmp (argv[1], "pub"))

@@ -115,7 +115,7 @@ static int exec_run (int argc, char **argv)
             timeout = client_parse_seconds ("exec", "timeout", optarg);
             break;
         default:
-            eddy_cmd_usage (&cmd_exec, true);
+            eddy_cmd_unhandled (&cmd_exec, c);
         }
     }
     if (optind >= argc)
@@ -197,7 +197,7 @@ static int ps_run (int argc, char **argv)
             json = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_ps, true);
+            eddy_cmd_unhandled (&cmd_ps, c);
         }
     }
     if (optind != argc)

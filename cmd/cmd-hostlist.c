@@ -255,7 +255,7 @@ static int hostlist_run (int argc, char **argv)
             quiet = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_hostlist, true);
+            eddy_cmd_unhandled (&cmd_hostlist, c);
         }
     }
     int nsrc = argc - optind;

@@ -97,7 +97,10 @@ static int idset_run (int argc, char **argv)
     int c;
 
     if (eddy_opt_operands (&cmd_idset, NULL, argc, argv) >= argc)
-        eddy_cmd_usage (&cmd_idset, true);
+        eddy_cmd_usage_error (
+            &cmd_idset, NULL,
+            "needs a subcommand: encode, expand, count, union, intersect, "
+            "minus");
     const struct subcmd *sub = NULL;
     for (size_t i = 0; i < sizeof (subcmds) / sizeof (subcmds[0]); i++)
         if (!strcmp (subcmds[i].name, argv[1]))
@@ -119,7 +122,7 @@ static int idset_run (int argc, char **argv)
             delim = optarg;
             break;
         default:
-            eddy_cmd_usage (&cmd_idset, true);
+            eddy_cmd_unhandled (&cmd_idset, c);
         }
     }
     eddy_idset_t *acc = NULL;

@@ -135,7 +135,7 @@ static int job_id (int argc, char **argv)
                 eddy_cmd_die ("job", "unknown id form '%s'", optarg);
             break;
         default:
-            eddy_cmd_die ("job", "usage: %s", subcmds[0].usage);
+            eddy_cmd_unhandled (&cmd_job, c);
         }
     }
     if (optind < argc) {
@@ -161,7 +161,10 @@ static int job_run (int argc, char **argv)
 {
     int i = eddy_opt_operands (&cmd_job, NULL, argc, argv);
     if (i >= argc)
-        eddy_cmd_usage (&cmd_job, true);
+        eddy_cmd_usage_error (
+            &cmd_job, NULL,
+            "needs a subcommand: id, cancel, cancelall, urgency, priority, "
+            "eventlog, info, attach, wait, submit, purge");
     for (const struct job_subcmd *s = subcmds; s->name; s++)
         if (!strcmp (s->name, argv[i]))
             return s->run (argc - i, argv + i);
@@ -169,20 +172,22 @@ static int job_run (int argc, char **argv)
 }
 
 /* The options of a subcommand (its table's, at least --help) before its
- * operands; then argv[1] is the first operand.  want_max < 0: no limit.
+ * operands; then argv[1] is the first operand.  Fewer than want_min
+ * operands: the usage error missing; want_max < 0: no limit.
  */
-static void need_args (int *argc, char ***argv, int want_min, int want_max, const char *usage)
+static void
+need_args (int *argc, char ***argv, int want_min, int want_max, const char *missing)
 {
-    int i = eddy_opt_operands (&cmd_job, (*argv)[0], *argc, *argv);
+    const char *sub = (*argv)[0];
+    int i = eddy_opt_operands (&cmd_job, sub, *argc, *argv);
     *argc -= i - 1;
     *argv += i - 1;
-    if (*argc - 1 < want_min || (want_max >= 0 && *argc - 1 > want_max))
-        eddy_cmd_die ("job", "usage: %s", usage);
+    eddy_cmd_operands (&cmd_job, sub, *argc, *argv, 1, want_min, want_max, missing);
 }
 
 static int job_cancel (int argc, char **argv)
 {
-    need_args (&argc, &argv, 1, -1, "eddy job cancel ID...");
+    need_args (&argc, &argv, 1, -1, "cancel needs a job ID");
     eddy_handle_t *h = client_open ("job");
     int rc = 0;
     for (int i = 1; i < argc; i++) {
@@ -202,7 +207,6 @@ static int job_cancel (int argc, char **argv)
 
 static int job_cancelall (int argc, char **argv)
 {
-    const char *usage = "eddy job cancelall [-f] [-s STATES] [-u USER|all] [-q QUEUE] [-m NOTE]";
     const char *states = "active", *queue = NULL, *note = NULL;
     int userid = (int)getuid (), c;
     bool force = false;
@@ -227,12 +231,10 @@ static int job_cancelall (int argc, char **argv)
             note = optarg;
             break;
         default:
-            eddy_cmd_die ("job", "usage: %s", usage);
+            eddy_cmd_unhandled (&cmd_job, c);
         }
     }
-    if (optind != argc) {
-        eddy_cmd_die ("job", "usage: %s", usage);
-    }
+    eddy_cmd_operands (&cmd_job, argv[0], argc, argv, optind, 0, 0, NULL);
     int mask = jobmgr_statemask_parse (states, &err);
     if (mask < 0)
         eddy_cmd_die ("job", "cancelall: --states: %s", err.text);
@@ -274,7 +276,11 @@ static int parse_urgency (const char *what, const char *s)
 
 static int job_urgency (int argc, char **argv)
 {
-    need_args (&argc, &argv, 2, 2, "eddy job urgency ID N|hold|expedite|default");
+    need_args (&argc, &argv, 1, 2, "urgency needs a job ID and an urgency");
+    if (argc < 3)
+        eddy_cmd_usage_error (
+            &cmd_job, "urgency",
+            "urgency needs an urgency (N, hold, expedite, default) after the ID");
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     int urgency = parse_urgency ("urgency", argv[2]);
     eddy_handle_t *h = client_open ("job");
@@ -293,13 +299,13 @@ static int job_priority (int argc, char **argv)
     optind = 1;
     while ((c = eddy_opt_next (&cmd_job, "priority", EDDY_OPT_INORDER, argc, argv)) != -1) {
         if (c != 'j')
-            eddy_cmd_usage (&cmd_job, true);
+            eddy_cmd_unhandled (&cmd_job, c);
         json = true;
     }
     argc -= optind - 1;
     argv += optind - 1;
-    if (argc != 2)
-        eddy_cmd_die ("job", "usage: eddy job priority [--json] ID");
+    eddy_cmd_operands (&cmd_job, "priority", argc, argv, 1, 1, 1,
+                       "priority needs a job ID");
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     eddy_handle_t *h = client_open ("job");
     eddy_future_t *f = client_rpc_take ("job", h, "job-manager.priority-info",
@@ -364,12 +370,12 @@ static int job_eventlog (int argc, char **argv)
     optind = 1;
     while ((c = eddy_opt_next (&cmd_job, "eventlog", EDDY_OPT_INORDER, argc, argv)) != -1) {
         if (c != 'p')
-            eddy_cmd_usage (&cmd_job, true);
+            eddy_cmd_unhandled (&cmd_job, c);
         name = optarg;
     }
     int i = optind;
-    if (argc - i != 1)
-        eddy_cmd_die ("job", "usage: eddy job eventlog [-p NAME] ID");
+    eddy_cmd_operands (&cmd_job, "eventlog", argc, argv, i, 1, 1,
+                       "eventlog needs a job ID");
     if (strcmp (name, "eventlog") && strcmp (name, "output"))
         eddy_cmd_die ("job", "eventlog: unknown eventlog '%s' (eventlog, output)", name);
     return print_key ("eventlog", argv[i], name);
@@ -377,7 +383,9 @@ static int job_eventlog (int argc, char **argv)
 
 static int job_info (int argc, char **argv)
 {
-    need_args (&argc, &argv, 2, 2, "eddy job info ID KEY");
+    need_args (&argc, &argv, 1, 2, "info needs a job ID and a KEY");
+    if (argc < 3)
+        eddy_cmd_usage_error (&cmd_job, "info", "info needs a KEY after the ID");
     if (strcmp (argv[2], "jobspec") && strcmp (argv[2], "R") && strcmp (argv[2], "eventlog")
         && strcmp (argv[2], "output") && strcmp (argv[2], "J"))
         eddy_cmd_die ("job", "info: unknown key '%s' (jobspec, J, R, eventlog, output)", argv[2]);
@@ -386,7 +394,7 @@ static int job_info (int argc, char **argv)
 
 static int job_attach (int argc, char **argv)
 {
-    need_args (&argc, &argv, 1, 1, "eddy job attach ID");
+    need_args (&argc, &argv, 1, 1, "attach needs a job ID");
     jobutil_stdin_guard ();
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     eddy_handle_t *h = client_open ("job");
@@ -411,7 +419,7 @@ static int job_attach (int argc, char **argv)
 
 static int job_wait (int argc, char **argv)
 {
-    need_args (&argc, &argv, 1, 1, "eddy job wait ID");
+    need_args (&argc, &argv, 1, 1, "wait needs a job ID");
     uint64_t id = jobutil_parse_id ("job", argv[1]);
     eddy_handle_t *h = client_open ("job");
     eddy_future_t *f = client_rpc_take ("job", h, "job-manager.wait",
@@ -445,7 +453,6 @@ static char *read_signed (const char *path)
  */
 static int job_submit (int argc, char **argv)
 {
-    const char *usage = "eddy job submit [--urgency=N] [--signed=JFILE] FILE";
     int urgency = 16, c;
     char *signed_J = NULL;
     optind = 1;
@@ -457,11 +464,11 @@ static int job_submit (int argc, char **argv)
             signed_J = read_signed (optarg);
         }
         else
-            eddy_cmd_usage (&cmd_job, true);
+            eddy_cmd_unhandled (&cmd_job, c);
     }
     int i = optind;
-    if (argc - i != 1)
-        eddy_cmd_die ("job", "usage: %s", usage);
+    eddy_cmd_operands (&cmd_job, "submit", argc, argv, i, 1, 1,
+                       "submit needs a jobspec FILE");
     size_t len;
     char *text = jobutil_read_file (argv[i], &len);
     if (!text)
@@ -496,7 +503,6 @@ static int job_submit (int argc, char **argv)
 /* eddy job purge: as flux job purge, a count first, --force to act. */
 static int job_purge (int argc, char **argv)
 {
-    const char *usage = "eddy job purge [--age-limit=FSD] [--num-limit=N] [-f|--force]";
     json_t *o = json_object ();
     bool force = false;
     eddy_error_t err;
@@ -524,12 +530,10 @@ static int job_purge (int argc, char **argv)
             force = true;
             break;
         default:
-            eddy_cmd_die ("job", "usage: %s", usage);
+            eddy_cmd_unhandled (&cmd_job, c);
         }
     }
-    if (optind != argc) {
-        eddy_cmd_die ("job", "usage: %s", usage);
-    }
+    eddy_cmd_operands (&cmd_job, argv[0], argc, argv, optind, 0, 0, NULL);
     json_object_set_new (o, "force", json_boolean (force));
     eddy_handle_t *h = client_open ("job");
     eddy_future_t *f = client_rpc_take ("job", h, "job-manager.purge", o, EDDY_NODEID_ANY);

@@ -342,11 +342,10 @@ static int jobs_run (int argc, char **argv)
             header = false;
             break;
         default:
-            eddy_cmd_usage (&cmd_jobs, true);
+            eddy_cmd_unhandled (&cmd_jobs, c);
         }
     }
-    if (optind != argc)
-        eddy_cmd_usage (&cmd_jobs, true);
+    eddy_cmd_operands (&cmd_jobs, NULL, argc, argv, optind, 0, 0, NULL);
     /* check the format before asking anything */
     FILE *devnull = fopen ("/dev/null", "w");
     if (devnull) {

@@ -46,12 +46,11 @@ static int run (int argc, char **argv)
     int c, rc = 0;
 
     if (eddy_opt_operands (&cmd_jobspec, NULL, argc, argv) >= argc)
-        eddy_cmd_usage (&cmd_jobspec, true);
+        eddy_cmd_usage_error (&cmd_jobspec, NULL,
+                              "needs a subcommand: validate, convert, summary");
     sub = argv[1];
-    if (strcmp (sub, "validate") && strcmp (sub, "convert") && strcmp (sub, "summary")) {
-        eddy_cmd_error ("jobspec", "unknown subcommand '%s'", sub);
-        eddy_cmd_usage (&cmd_jobspec, true);
-    }
+    if (strcmp (sub, "validate") && strcmp (sub, "convert") && strcmp (sub, "summary"))
+        eddy_cmd_usage_error (&cmd_jobspec, NULL, "unknown subcommand '%s'", sub);
     argc--;
     argv++;
     optind = 1;
@@ -67,11 +66,12 @@ static int run (int argc, char **argv)
             level_given = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_jobspec, true);
+            eddy_cmd_unhandled (&cmd_jobspec, c);
         }
     }
     if (optind >= argc)
-        eddy_cmd_usage (&cmd_jobspec, true);
+        eddy_cmd_usage_error (&cmd_jobspec, sub, "%s needs a jobspec FILE%s", sub,
+                              strcmp (sub, "validate") ? "" : " (or several)");
 
     if (!strcmp (sub, "validate")) {
         for (int i = optind; i < argc; i++) {
@@ -90,8 +90,7 @@ static int run (int argc, char **argv)
         bool convert = !strcmp (sub, "convert");
         eddy_error_t err = {{0}};
         eddy_jobspec_t *js;
-        if (optind + 1 != argc)
-            eddy_cmd_usage (&cmd_jobspec, true);
+        eddy_cmd_operands (&cmd_jobspec, sub, argc, argv, optind, 1, 1, NULL);
         /* converting and summarising accept canonical jobspec by default */
         if (!level_given)
             level = EDDY_JOBSPEC_CANONICAL;
@@ -121,9 +120,7 @@ static int run (int argc, char **argv)
         eddy_jobspec_destroy (js);
         return 0;
     }
-    eddy_cmd_error ("jobspec", "unknown subcommand '%s'", sub);
-    eddy_cmd_error ("jobspec", "unknown subcommand '%s'", sub);
-    eddy_cmd_usage (&cmd_jobspec, true);
+    eddy_cmd_usage_error (&cmd_jobspec, NULL, "unknown subcommand '%s'", sub);
 }
 
 const struct eddy_cmd cmd_jobspec = {

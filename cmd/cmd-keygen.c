@@ -96,11 +96,11 @@ static int keygen_run (int argc, char **argv)
             force = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_keygen, true);
+            eddy_cmd_unhandled (&cmd_keygen, c);
         }
     }
-    if (argc - optind != 1)
-        eddy_cmd_usage (&cmd_keygen, true);
+    eddy_cmd_operands (&cmd_keygen, NULL, argc, argv, optind, 1, 1,
+                       "needs the PATH of the certificate to write");
     const char *path = argv[optind];
     if (!*path)
         eddy_cmd_die ("keygen", "PATH is empty");

@@ -100,7 +100,7 @@ static int parse_opts (const char *sub, int argc, char **argv, struct opts *o)
             o->timeout = client_parse_seconds ("kvs", "--timeout", optarg);
             break;
         default:
-            eddy_cmd_usage (&cmd_kvs, true);
+            eddy_cmd_unhandled (&cmd_kvs, c);
         }
     }
     return optind;
@@ -140,8 +140,11 @@ static int cmd_get (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
     int i = parse_opts (argv[0], argc, argv, &o);
-    if (i >= argc || (o.watch && argc - i != 1))
-        eddy_cmd_usage (&cmd_kvs, true);
+    eddy_cmd_operands (&cmd_kvs, "get", argc, argv, i, 1, -1, "get needs a KEY");
+    if (o.watch && argc - i > 1)
+        eddy_cmd_usage_error (&cmd_kvs, "get",
+                              "get --watch takes one KEY: unexpected argument '%s'",
+                              argv[i + 1]);
     if (o.watch || o.count)
         return watch_key (h, argv[i], 0, o.count, print_value);
     for (; i < argc; i++) {
@@ -159,8 +162,7 @@ static int cmd_watch (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
     int i = parse_opts (argv[0], argc, argv, &o);
-    if (argc - i != 1)
-        eddy_cmd_usage (&cmd_kvs, true);
+    eddy_cmd_operands (&cmd_kvs, "watch", argc, argv, i, 1, 1, "watch needs a KEY");
     return watch_key (h, argv[i], EDDY_KVS_WAITCREATE, o.count, print_value);
 }
 
@@ -184,9 +186,10 @@ static int cmd_put (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
     int i = parse_opts (argv[0], argc, argv, &o);
+    eddy_cmd_operands (&cmd_kvs, "put", argc, argv, i, 1, -1, "put needs a KEY=VALUE");
     eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
-    if (i >= argc || !txn)
-        eddy_cmd_usage (&cmd_kvs, true);
+    if (!txn)
+        eddy_cmd_die ("kvs", "out of memory");
     for (int k = i; k < argc; k++) {
         char *key = xstrdup (argv[k]);
         char *eq = strchr (key, '=');
@@ -212,9 +215,10 @@ static int cmd_mkdir (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
     int i = parse_opts (argv[0], argc, argv, &o);
+    eddy_cmd_operands (&cmd_kvs, "mkdir", argc, argv, i, 1, -1, "mkdir needs a KEY");
     eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
-    if (i >= argc || !txn)
-        eddy_cmd_usage (&cmd_kvs, true);
+    if (!txn)
+        eddy_cmd_die ("kvs", "out of memory");
     for (int k = i; k < argc; k++)
         if (eddy_kvs_txn_mkdir (txn, argv[k]) < 0)
             eddy_cmd_die ("kvs", "%s: invalid key", argv[k]);
@@ -227,9 +231,10 @@ static int cmd_unlink (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
     int i = parse_opts (argv[0], argc, argv, &o);
+    eddy_cmd_operands (&cmd_kvs, "unlink", argc, argv, i, 1, -1, "unlink needs a KEY");
     eddy_kvs_txn_t *txn = eddy_kvs_txn_create ();
-    if (i >= argc || !txn)
-        eddy_cmd_usage (&cmd_kvs, true);
+    if (!txn)
+        eddy_cmd_die ("kvs", "out of memory");
     for (int k = i; k < argc; k++) {
         eddy_future_t *f = eddy_kvs_lookup (h, ns_opt, 0, argv[k]);
         if (!f || eddy_kvs_lookup_get (f, NULL) < 0) {
@@ -366,8 +371,7 @@ static int cmd_ls (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
     int i = parse_opts (argv[0], argc, argv, &o);
-    if (argc - i > 1)
-        eddy_cmd_usage (&cmd_kvs, true);
+    eddy_cmd_operands (&cmd_kvs, "ls", argc, argv, i, 0, 1, NULL);
     if (o.json)
         ls_json (h, i < argc ? argv[i] : ".", o.recursive);
     else
@@ -407,8 +411,7 @@ static int cmd_dir (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
     int i = parse_opts (argv[0], argc, argv, &o);
-    if (argc - i > 1)
-        eddy_cmd_usage (&cmd_kvs, true);
+    eddy_cmd_operands (&cmd_kvs, "dir", argc, argv, i, 0, 1, NULL);
     dir_print (h, i < argc ? argv[i] : ".", o.recursive);
     return 0;
 }
@@ -449,8 +452,8 @@ static int eventlog_get (eddy_handle_t *h, int argc, char **argv)
 {
     struct opts o;
     int i = parse_opts ("eventlog", argc, argv, &o);
-    if (argc - i != 1)
-        eddy_cmd_usage (&cmd_kvs, true);
+    eddy_cmd_operands (&cmd_kvs, "eventlog", argc, argv, i, 1, 1,
+                       "eventlog get needs a KEY");
     if (o.watch || o.count)
         return watch_key (h, argv[i], EDDY_KVS_WATCH_APPEND | EDDY_KVS_WAITCREATE, o.count, print_log);
     eddy_future_t *f = eddy_kvs_lookup (h, ns_opt, 0, argv[i]);
@@ -471,8 +474,11 @@ static int eventlog_append (eddy_handle_t *h, int argc, char **argv)
     eddy_error_t err;
     char *line;
 
-    if (argc - i < 2 || argc - i > 3)
-        eddy_cmd_usage (&cmd_kvs, true);
+    eddy_cmd_operands (&cmd_kvs, "eventlog", argc, argv, i, 1, 3,
+                       "eventlog append needs a KEY and an event NAME");
+    if (argc - i < 2)
+        eddy_cmd_usage_error (&cmd_kvs, "eventlog",
+                              "eventlog append needs an event NAME after the KEY");
     if (argc - i == 3 && !(context = json_loads (argv[i + 2], 0, NULL)))
         eddy_cmd_die ("kvs", "%s: context is not a JSON object", argv[i]);
     clock_gettime (CLOCK_REALTIME, &ts);
@@ -497,8 +503,11 @@ static int eventlog_wait_event (eddy_handle_t *h, int argc, char **argv)
     const char *key, *name, *text;
     eddy_error_t err;
 
-    if (argc - i != 2)
-        eddy_cmd_usage (&cmd_kvs, true);
+    eddy_cmd_operands (&cmd_kvs, "eventlog", argc, argv, i, 1, 2,
+                       "eventlog wait-event needs a KEY and an event NAME");
+    if (argc - i < 2)
+        eddy_cmd_usage_error (&cmd_kvs, "eventlog",
+                              "eventlog wait-event needs an event NAME after the KEY");
     key = argv[i];
     name = argv[i + 1];
     eddy_future_t *f = eddy_kvs_watch (h, ns_opt, EDDY_KVS_WATCH_APPEND | EDDY_KVS_WAITCREATE, key);
@@ -530,14 +539,16 @@ static int eventlog_wait_event (eddy_handle_t *h, int argc, char **argv)
 static int cmd_eventlog (eddy_handle_t *h, int argc, char **argv)
 {
     if (argc < 2)
-        eddy_cmd_usage (&cmd_kvs, true);
+        eddy_cmd_usage_error (&cmd_kvs, "eventlog",
+                              "eventlog needs a subcommand: get, append, wait-event");
     if (!strcmp (argv[1], "get"))
         return eventlog_get (h, argc - 1, argv + 1);
     if (!strcmp (argv[1], "append"))
         return eventlog_append (h, argc - 1, argv + 1);
     if (!strcmp (argv[1], "wait-event"))
         return eventlog_wait_event (h, argc - 1, argv + 1);
-    eddy_cmd_usage (&cmd_kvs, true);
+    eddy_cmd_usage_error (&cmd_kvs, "eventlog", "eventlog: unknown subcommand '%s'",
+                          argv[1]);
 }
 
 /* ---- namespaces ---- */
@@ -549,13 +560,27 @@ static int cmd_namespace (eddy_handle_t *h, int argc, char **argv)
     optind = 1;
     while ((c = eddy_opt_next (&cmd_kvs, "namespace", 0, argc, argv)) != -1) {
         if (c != 'j')
-            eddy_cmd_usage (&cmd_kvs, true);
+            eddy_cmd_unhandled (&cmd_kvs, c);
         json = true;
     }
     argc -= optind - 1;
     argv += optind - 1;
     eddy_future_t *f = NULL;
-    if (argc >= 2 && !strcmp (argv[1], "list") && argc == 2) {
+    if (argc < 2)
+        eddy_cmd_usage_error (&cmd_kvs, "namespace",
+                              "namespace needs a subcommand: list, create, remove");
+    if (!strcmp (argv[1], "list"))
+        eddy_cmd_operands (&cmd_kvs, "namespace", argc, argv, 2, 0, 0, NULL);
+    else if (!strcmp (argv[1], "create"))
+        eddy_cmd_operands (&cmd_kvs, "namespace", argc, argv, 2, 1, 2,
+                           "namespace create needs a NAME");
+    else if (!strcmp (argv[1], "remove"))
+        eddy_cmd_operands (&cmd_kvs, "namespace", argc, argv, 2, 1, 1,
+                           "namespace remove needs a NAME");
+    else
+        eddy_cmd_usage_error (&cmd_kvs, "namespace",
+                              "namespace: unknown subcommand '%s'", argv[1]);
+    if (!strcmp (argv[1], "list")) {
         f = client_rpc ("kvs", h, "kvs.namespace-list", NULL, 0);
         json_t *a = NULL, *v;
         size_t i;
@@ -574,18 +599,14 @@ static int cmd_namespace (eddy_handle_t *h, int argc, char **argv)
             else
                 printf ("%-20s owner=%lld seq=%lld\n", name, (long long)owner, (long long)seq);
         }
-    }
-    else if (argc >= 3 && !strcmp (argv[1], "create") && argc <= 4) {
+    } else if (!strcmp (argv[1], "create")) {
         uint32_t owner = argc == 4 ? (uint32_t)strtoul (argv[3], NULL, 10) : (uint32_t)getuid ();
         if (!(f = eddy_kvs_namespace_create (h, argv[2], owner)) || eddy_rpc_get (f, NULL) < 0)
             die_key (argv[2], f);
-    }
-    else if (argc == 3 && !strcmp (argv[1], "remove")) {
+    } else {
         if (!(f = eddy_kvs_namespace_remove (h, argv[2])) || eddy_rpc_get (f, NULL) < 0)
             die_key (argv[2], f);
     }
-    else
-        eddy_cmd_usage (&cmd_kvs, true);
     eddy_future_destroy (f);
     return 0;
 }
@@ -598,8 +619,11 @@ static int cmd_stats (eddy_handle_t *h, int argc, char **argv)
     int first = eddy_opt_operands (&cmd_kvs, "stats", argc, argv);
     argc -= first - 1;
     argv += first - 1;
-    if (argc > 2 || (argc == 2 && strcmp (argv[1], "content") != 0))
-        eddy_cmd_usage (&cmd_kvs, true);
+    eddy_cmd_operands (&cmd_kvs, "stats", argc, argv, 1, 0, 1, NULL);
+    if (argc == 2 && strcmp (argv[1], "content") != 0)
+        eddy_cmd_usage_error (&cmd_kvs, "stats",
+                              "stats: unknown store '%s' (content, or none: the KVS)",
+                              argv[1]);
     const char *topic = argc == 2 ? "content.stats" : "kvs.stats";
     eddy_future_t *f = eddy_rpc (h, topic, NULL, 0, 0);
     if (!f || eddy_rpc_get (f, &o) < 0)
@@ -627,12 +651,15 @@ static int kvs_run (int argc, char **argv)
     optind = 1;
     while ((c = eddy_opt_next (&cmd_kvs, NULL, EDDY_OPT_INORDER, argc, argv)) != -1) {
         if (c != 'N')
-            eddy_cmd_usage (&cmd_kvs, true);
+            eddy_cmd_unhandled (&cmd_kvs, c);
         ns_opt = optarg;
     }
     int i = optind;
     if (i >= argc)
-        eddy_cmd_usage (&cmd_kvs, true);
+        eddy_cmd_usage_error (
+            &cmd_kvs, NULL,
+            "needs a subcommand: get, put, ls, dir, unlink, mkdir, watch, "
+            "eventlog, namespace, stats");
     for (size_t k = 0; k < sizeof (subcmds) / sizeof (subcmds[0]); k++) {
         if (!strcmp (argv[i], subcmds[k].name)) {
             /* the subcommand's options checked, --help answered, before

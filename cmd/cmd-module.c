@@ -33,7 +33,8 @@ static int module_run (int argc, char **argv)
     int c;
 
     if (argc < 2)
-        eddy_cmd_usage (&cmd_module, true);
+        eddy_cmd_usage_error (&cmd_module, NULL,
+                              "needs a subcommand: list, load, remove");
     const char *sub = argv[1];
     if (!strcmp (sub, "--help") || !strcmp (sub, "-h"))
         eddy_cmd_usage (&cmd_module, false);
@@ -49,7 +50,7 @@ static int module_run (int argc, char **argv)
             json = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_module, true);
+            eddy_cmd_unhandled (&cmd_module, c);
         }
     }
     int nargs = argc - optind;
@@ -57,8 +58,7 @@ static int module_run (int argc, char **argv)
     eddy_handle_t *h;
 
     if (!strcmp (sub, "list")) {
-        if (nargs != 0)
-            eddy_cmd_usage (&cmd_module, true);
+        eddy_cmd_operands (&cmd_module, sub, nargs, args, 0, 0, 0, NULL);
         h = client_open ("module");
         eddy_future_t *f = client_rpc ("module", h, "module.list", NULL, rank);
         json_t *mods, *m;
@@ -87,8 +87,8 @@ static int module_run (int argc, char **argv)
         eddy_future_destroy (f);
     }
     else if (!strcmp (sub, "load")) {
-        if (nargs < 1 || nargs > 2)
-            eddy_cmd_usage (&cmd_module, true);
+        eddy_cmd_operands (&cmd_module, sub, nargs, args, 0, 1, 2,
+                           "load needs a module NAME");
         json_t *jargs = NULL;
         if (nargs == 2) {
             json_error_t jerr;
@@ -104,8 +104,8 @@ static int module_run (int argc, char **argv)
         json_decref (req);
     }
     else if (!strcmp (sub, "remove")) {
-        if (nargs != 1)
-            eddy_cmd_usage (&cmd_module, true);
+        eddy_cmd_operands (&cmd_module, sub, nargs, args, 0, 1, 1,
+                           "remove needs a module NAME");
         h = client_open ("module");
         json_t *req = json_pack ("{s:s}", "name", args[0]);
         eddy_future_destroy (client_rpc ("module", h, "module.remove", req, rank));

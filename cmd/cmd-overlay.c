@@ -73,11 +73,10 @@ static int status (int argc, char **argv)
             json = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_overlay, true);
+            eddy_cmd_unhandled (&cmd_overlay, c);
         }
     }
-    if (optind != argc)
-        eddy_cmd_usage (&cmd_overlay, true);
+    eddy_cmd_operands (&cmd_overlay, "status", argc, argv, optind, 0, 0, NULL);
     eddy_handle_t *h = client_open ("overlay");
     eddy_future_t *f = client_rpc ("overlay", h, "overlay.status", NULL, rank);
     json_t *o = client_rpc_get ("overlay", f, "overlay.status");
@@ -101,8 +100,8 @@ static int status (int argc, char **argv)
 static int parentof (int argc, char **argv)
 {
     int i = eddy_opt_operands (&cmd_overlay, "parentof", argc, argv);
-    if (argc - i != 1)
-        eddy_cmd_usage (&cmd_overlay, true);
+    eddy_cmd_operands (&cmd_overlay, "parentof", argc, argv, i, 1, 1,
+                       "parentof needs a RANK");
     uint32_t rank = parse_rank_arg (argv[i]);
     eddy_handle_t *h = client_open ("overlay");
     json_t *req = json_pack ("{s:i}", "rank", (json_int_t)rank);
@@ -120,8 +119,8 @@ static int parentof (int argc, char **argv)
 static int disconnect (int argc, char **argv)
 {
     int i = eddy_opt_operands (&cmd_overlay, "disconnect", argc, argv);
-    if (argc - i != 1)
-        eddy_cmd_usage (&cmd_overlay, true);
+    eddy_cmd_operands (&cmd_overlay, "disconnect", argc, argv, i, 1, 1,
+                       "disconnect needs a RANK");
     uint32_t rank = parse_rank_arg (argv[i]);
     eddy_handle_t *h = client_open ("overlay");
     json_t *req = json_pack ("{s:i}", "rank", (json_int_t)rank);
@@ -139,7 +138,8 @@ static int disconnect (int argc, char **argv)
 static int overlay_run (int argc, char **argv)
 {
     if (argc < 2)
-        eddy_cmd_usage (&cmd_overlay, true);
+        eddy_cmd_usage_error (&cmd_overlay, NULL,
+                              "needs a subcommand: status, parentof, disconnect");
     if (!strcmp (argv[1], "--help") || !strcmp (argv[1], "-h"))
         eddy_cmd_usage (&cmd_overlay, false);
     if (!strcmp (argv[1], "status"))

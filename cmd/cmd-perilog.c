@@ -134,7 +134,7 @@ static int perilog_run (int argc, char **argv)
             nodrain = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_perilog_run, true);
+            eddy_cmd_unhandled (&cmd_perilog_run, c);
         }
     }
     if (optind != argc - 1 || (strcmp (argv[optind], "prolog") && strcmp (argv[optind], "epilog")))

@@ -93,11 +93,11 @@ static int ping_run (int argc, char **argv)
             quiet = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_ping, true);
+            eddy_cmd_unhandled (&cmd_ping, c);
         }
     }
-    if (optind != argc - 1)
-        eddy_cmd_usage (&cmd_ping, true);
+    eddy_cmd_operands (&cmd_ping, NULL, argc, argv, optind, 1, 1,
+                       "needs a TARGET (RANK, SERVICE or RANK!SERVICE)");
     char *target = parse_target (argv[optind], &rank, rank_set);
     char *topic = xasprintf ("%s.ping", target);
     char *padding = xcalloc (pad + 1, 1);

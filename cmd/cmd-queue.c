@@ -157,7 +157,10 @@ static int queue_run (int argc, char **argv)
 
     int first = eddy_opt_operands (&cmd_queue, NULL, argc, argv);
     if (first >= argc)
-        eddy_cmd_usage (&cmd_queue, true);
+        eddy_cmd_usage_error (
+            &cmd_queue, NULL,
+            "needs a subcommand: enable, disable, start, stop, status, list, "
+            "drain, idle");
     argc -= first - 1;
     argv += first - 1;
     const char *sub = argv[1];
@@ -190,13 +193,14 @@ static int queue_run (int argc, char **argv)
             as_json = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_queue, true);
+            eddy_cmd_unhandled (&cmd_queue, c);
         }
     }
     if (all && queue)
         eddy_cmd_die ("queue", "%s: give --queue or --all, not both", sub);
-    if (optind != argc && !(sets && (!strcmp (sub, "disable") || !strcmp (sub, "stop"))))
-        eddy_cmd_usage (&cmd_queue, true);
+    /* only disable and stop take a REASON */
+    if (!(sets && (!strcmp (sub, "disable") || !strcmp (sub, "stop"))))
+        eddy_cmd_operands (&cmd_queue, sub, argc, argv, optind, 0, 0, NULL);
 
     eddy_handle_t *h = client_open ("queue");
     if (waits)

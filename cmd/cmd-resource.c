@@ -664,7 +664,8 @@ static int resource_run (int argc, char **argv)
 
     int first = eddy_opt_operands (&cmd_resource, NULL, argc, argv);
     if (first >= argc)
-        eddy_cmd_usage (&cmd_resource, true);
+        eddy_cmd_usage_error (&cmd_resource, NULL,
+                              "needs a subcommand: list, status, drain, undrain");
     argc -= first - 1;
     argv += first - 1;
     const char *sub = argv[1];
@@ -701,7 +702,7 @@ static int resource_run (int argc, char **argv)
             json = true;
             break;
         default:
-            eddy_cmd_usage (&cmd_resource, true);
+            eddy_cmd_unhandled (&cmd_resource, c);
         }
     }
     bool is_list = !strcmp (sub, "list"), is_status = !strcmp (sub, "status");

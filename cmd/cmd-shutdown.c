@@ -66,11 +66,10 @@ static int shutdown_run (int argc, char **argv)
             wait = false;
             break;
         default:
-            eddy_cmd_usage (&cmd_shutdown, true);
+            eddy_cmd_unhandled (&cmd_shutdown, c);
         }
     }
-    if (optind != argc)
-        eddy_cmd_usage (&cmd_shutdown, true);
+    eddy_cmd_operands (&cmd_shutdown, NULL, argc, argv, optind, 0, 0, NULL);
 
     double deadline = client_monotime () + timeout;
     char *uri = client_uri ("shutdown");

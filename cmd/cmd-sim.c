@@ -124,7 +124,7 @@ static int boot (int argc, char **argv)
             p.seed = parse_uint ("seed", optarg, UINT64_MAX);
             break;
         default:
-            eddy_cmd_usage (&cmd_sim, true);
+            eddy_cmd_unhandled (&cmd_sim, c);
         }
     }
     if (optind != argc)
@@ -197,7 +197,10 @@ static int sim_run (int argc, char **argv)
 {
     int first = eddy_opt_operands (&cmd_sim, NULL, argc, argv);
     if (first >= argc)
-        eddy_cmd_usage (&cmd_sim, true);
+        eddy_cmd_usage_error (
+            &cmd_sim, NULL,
+            "needs a subcommand: boot, replay, generate, compare, hierarchy, "
+            "run");
     argc -= first - 1;
     argv += first - 1;
     if (!strcmp (argv[1], "boot"))

@@ -556,7 +556,7 @@ static int start_run (int argc, char **argv)
             config_path = optarg;
             break;
         default:
-            eddy_cmd_usage (&cmd_start, true);
+            eddy_cmd_unhandled (&cmd_start, c);
         }
     }
 

@@ -498,7 +498,7 @@ static int parse_opts (const char *cmd, const struct eddy_cmd *ec, int argc, cha
             o->wait = true;
             break;
         default:
-            eddy_cmd_usage (ec, true);
+            eddy_cmd_unhandled (ec, c);
         }
     }
     if (need_command && optind >= argc)

@@ -44,6 +44,50 @@ void eddy_cmd_usage (const struct eddy_cmd *cmd, bool error)
     eddy_opt_usage (cmd, NULL, error ? 2 : 0);
 }
 
+void eddy_cmd_usage_error (const struct eddy_cmd *cmd,
+                           const char *sub,
+                           const char *fmt,
+                           ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    verror (cmd->name, fmt, ap);
+    va_end (ap);
+    eddy_opt_usage (cmd, sub, 1);
+}
+
+void eddy_cmd_operands (const struct eddy_cmd *cmd,
+                        const char *sub,
+                        int argc,
+                        char **argv,
+                        int first,
+                        int min,
+                        int max,
+                        const char *missing)
+{
+    int n = argc - first;
+    if (n < min)
+        eddy_cmd_usage_error (cmd, sub, "%s", missing);
+    if (max >= 0 && n > max)
+        eddy_cmd_usage_error (cmd, sub, "%s%sunexpected argument '%s'", sub ? sub : "",
+                              sub ? ": " : "", argv[first + max]);
+}
+
+void eddy_cmd_unhandled (const struct eddy_cmd *cmd, int key)
+{
+    for (const struct eddy_opt *o = cmd->opts; o && o->kind != EDDY_OPT_KIND_END; o++) {
+        if (o->kind != EDDY_OPT_KIND_FLAG && o->kind != EDDY_OPT_KIND_ARG &&
+            o->kind != EDDY_OPT_KIND_OPTARG)
+            continue;
+        if ((o->key ? o->key : o->letter) != key)
+            continue;
+        if (o->name)
+            eddy_cmd_die (cmd->name, "option '--%s' is not handled (a bug)", o->name);
+        eddy_cmd_die (cmd->name, "option '-%c' is not handled (a bug)", o->letter);
+    }
+    eddy_cmd_die (cmd->name, "option key %d is not handled (a bug)", key);
+}
+
 static void oom (void)
 {
     fprintf (stderr, "eddy: out of memory\n");

@@ -32,9 +32,41 @@ void eddy_cmd_die (const char *cmd, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3), noreturn));
 
 /* Print the command's usage and help to stdout (for --help, exit 0) or,
- * for a usage error, "eddy-CMD: usage: ..." to stderr and exit 1.
+ * with error, "eddy-CMD: usage: ..." to stderr and exit 1; that says
+ * nothing of what was wrong, so a usage error is eddy_cmd_usage_error's
+ * (below), and nothing here passes true (issue 16).
  */
 void eddy_cmd_usage (const struct eddy_cmd *cmd, bool error) __attribute__ ((noreturn));
+
+/* A usage error: print "eddy-CMD: message" (what was wrong, in the
+ * command's terms), then "Usage: ..." and "Try 'eddy CMD [SUB] --help' for
+ * more information." to stderr, and exit 1.  sub: the subcommand whose
+ * --help to point at (NULL: the command's).
+ */
+void eddy_cmd_usage_error (const struct eddy_cmd *cmd,
+                           const char *sub,
+                           const char *fmt,
+                           ...) __attribute__ ((format (printf, 3, 4), noreturn));
+
+/* Check the operand count of argv[first..argc): fewer than min is the usage
+ * error missing ("get needs a KEY"), more than max (max < 0: no limit)
+ * "SUB: unexpected argument 'X'" naming the first one too many.
+ */
+void eddy_cmd_operands (const struct eddy_cmd *cmd,
+                        const char *sub,
+                        int argc,
+                        char **argv,
+                        int first,
+                        int min,
+                        int max,
+                        const char *missing);
+
+/* For the default: of a switch over eddy_opt_next's keys: an option the
+ * table lists that the switch does not take (a bug, not the user's): says
+ * so, naming it, and exits 1.
+ */
+void eddy_cmd_unhandled (const struct eddy_cmd *cmd, int key)
+    __attribute__ ((noreturn));
 
 /* Allocation that exits on failure (front ends may abort on OOM). */
 void *xmalloc (size_t size);

@@ -25,8 +25,7 @@ static void list_commands (FILE *f)
 
 static int help_run (int argc, char **argv)
 {
-    if (argc > 2)
-        eddy_cmd_usage (&cmd_help, true);
+    eddy_cmd_operands (&cmd_help, NULL, argc, argv, 1, 0, 1, NULL);
     if (argc == 2 && (!strcmp (argv[1], "--help") || !strcmp (argv[1], "-h")))
         eddy_cmd_usage (&cmd_help, false);
     if (argc == 2) {

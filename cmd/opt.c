@@ -395,7 +395,11 @@ int eddy_opt_operands (const struct eddy_cmd *cmd,
 {
     int c;
     optind = 1;
-    while ((c = eddy_opt_next (cmd, sub, EDDY_OPT_INORDER, argc, argv)) != -1)
-        eddy_opt_usage (cmd, sub, 2);
+    /* an option of sub's table its caller does not take: a bug, said so */
+    while ((c = eddy_opt_next (cmd, sub, EDDY_OPT_INORDER, argc, argv)) != -1) {
+        error (cmd->name, "option '%s' is not handled (a bug)",
+               optind > 0 && optind <= argc ? argv[optind - 1] : "?");
+        exit (1);
+    }
     return optind;
 }

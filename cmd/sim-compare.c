@@ -729,7 +729,7 @@ int sim_compare (int argc, char **argv)
             outdir = optarg;
             break;
         default:
-            eddy_cmd_usage (&cmd_sim, true);
+            eddy_cmd_unhandled (&cmd_sim, c);
         }
     }
     for (; optind < argc; optind++)

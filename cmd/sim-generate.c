@@ -109,7 +109,7 @@ int sim_generate (int argc, char **argv)
             output = optarg;
             break;
         default:
-            eddy_cmd_usage (&cmd_sim, true);
+            eddy_cmd_unhandled (&cmd_sim, c);
         }
     }
     if (optind != argc)

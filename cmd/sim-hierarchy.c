@@ -61,14 +61,6 @@ static const struct eddy_cmd cmd_sim_hierarchy = {
     },
 };
 
-static void die_usage (const char *fmt, const char *arg)
-{
-    fprintf (stderr, "eddy-sim: hierarchy: ");
-    fprintf (stderr, fmt, arg);
-    fputc ('\n', stderr);
-    eddy_cmd_usage (&cmd_sim_hierarchy, true);
-}
-
 static double seconds_arg (const char *opt, const char *s, double max)
 {
     char *end;
@@ -477,13 +469,13 @@ int sim_hierarchy (int argc, char **argv)
             hp.summary_out = optarg;
             break;
         default:
-            eddy_cmd_usage (&cmd_sim_hierarchy, true);
+            eddy_cmd_unhandled (&cmd_sim_hierarchy, c);
         }
     }
-    if (optind != argc)
-        die_usage ("unexpected argument '%s'", argv[optind]);
+    eddy_cmd_operands (&cmd_sim_hierarchy, "hierarchy", argc, argv, optind, 0, 0, NULL);
     if (!have_size || !have_children || !have_jobs)
-        die_usage ("%s", "--size, --children and --jobs are required");
+        eddy_cmd_usage_error (&cmd_sim_hierarchy, NULL,
+                              "hierarchy: --size, --children and --jobs are required");
     if (hp.children > hp.size)
         eddy_cmd_die ("sim", "hierarchy: --children %u: more instances than the %u nodes",
                       hp.children, hp.size);

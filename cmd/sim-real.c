@@ -27,7 +27,10 @@
 int sim_feed (int argc, char **argv)
 {
     if (argc != 3)
-        eddy_cmd_die ("sim", "feed: usage: eddy sim feed JOBS OUT (run by eddy sim replay --real)");
+        eddy_cmd_die (
+            "sim",
+            "feed needs JOBS and OUT, nothing more (it is run by eddy sim replay "
+            "--real)");
     json_error_t jerr;
     json_t *in = json_load_file (argv[1], 0, &jerr), *jobs;
     double speedup, first;

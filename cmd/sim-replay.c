@@ -476,7 +476,7 @@ int sim_replay (int argc, char **argv)
             accounts = optarg;
             break;
         default:
-            eddy_cmd_usage (&cmd_sim_replay, true);
+            eddy_cmd_unhandled (&cmd_sim_replay, c);
         }
     }
     if (optind != argc - 1)

@@ -581,7 +581,7 @@ int sim_scenario (int argc, char **argv)
         if (c == 'J')
             json_out = optarg;
         else
-            eddy_cmd_usage (&cmd_sim_run, true);
+            eddy_cmd_unhandled (&cmd_sim_run, c);
     }
     if (optind != argc - 1)
         eddy_cmd_die ("sim", "run: exactly one SCENARIO.toml is required");

@@ -69,6 +69,6 @@ expect "an empty directory is an empty config" 0 "" eddy config check "$tmp/empt
 expect "a missing path is an error" 1 "eddy-config: $tmp/none: No such file or directory" \
     eddy config check "$tmp/none"
 expect "--help prints usage" 0 "Usage: eddy config*" eddy config --help
-expect "no subcommand is a usage error" 1 "Usage: eddy config*" eddy config
+expect "no subcommand is a usage error that says so" 1 "eddy-config: needs a subcommand: *Usage: eddy config*" eddy config
 
 [ "$failures" -eq 0 ]

@@ -9,7 +9,14 @@ For each command of `eddy help`, and each subcommand its usage lines (or a
   (unrecognized, invalid, missing or ambiguous option, "Try ... --help");
 - an option in no table is refused: exit not 0, the first line of stderr
   "eddy-CMD: " naming it; so is a required argument left out;
-- an unknown subcommand is refused the same way.
+- an unknown subcommand is refused the same way;
+- each target run with no operands, and with one junk operand added, if it
+  fails, says what was wrong: the first line of stderr is "eddy-CMD: "
+  and not "eddy-CMD: usage: ..." (issue 16).  OPERANDS_SKIP lists the
+  targets not run so (they would wait, or their operand is a command to
+  run, whose own errors are not eddy's).
+With --instance, EDDY_URI is kept (an instance's, eddy start's), so the
+commands that talk to one get past connecting and reach their own checks.
 Prints one line per problem, then "N targets, N options, N problems";
 exits 1 if there is a problem.  The options' values are "1": a value a
 command refuses is its own message, not the parser's.
@@ -23,17 +30,34 @@ import tempfile
 COMPLAINT = re.compile(r"unrecognized option|invalid option|requires an argument|takes no argument"
                        r"|is ambiguous|doesn't allow an argument|Try '[^']*--help'")
 OPTLINE = re.compile(r'^ {2,6}(?:-([A-Za-z0-9])(?:, | |$))?(?:--([a-z][a-z0-9-]*)(=|\[=)?)?')
+JUNK = 'junk-operand'
+# (target, how): 'bare' not run without operands, 'junk' not with JUNK,
+# 'both' neither
+OPERANDS_SKIP = {
+    'start': 'both',        # boots an instance
+    'alloc': 'both',        # a new instance in a job
+    'shutdown': 'bare',     # would stop the instance
+    'relay': 'both',        # copies stdin to a socket, for ssh
+    'event sub': 'both',    # waits for events
+    'kvs watch': 'junk',    # waits for the key
+    'proxy': 'junk',        # JUNK is a URI, then a shell
+    # the operand is a command (or script) to run, its errors its own
+    'batch': 'junk', 'env': 'junk', 'exec': 'junk', 'run': 'junk', 'submit': 'junk',
+}
+instance = '--instance' in sys.argv[1:]
 work = tempfile.mkdtemp(prefix='cli-check.')
-env = dict(os.environ, EDDY_URI='local://%s/none' % work)
+env = dict(os.environ, EDDY_ACCOUNTING_DB=os.path.join(work, 'acct.db'))
+if not instance:
+    env['EDDY_URI'] = 'local://%s/none' % work
 env.pop('EDDY_CONFIG_PATH', None)
 bad = []
 noptions = 0
 
 
-def run(argv):
+def run(argv, timeout=30):
     try:
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, timeout=30, env=env, cwd=work)
+                           stderr=subprocess.PIPE, text=True, timeout=timeout, env=env, cwd=work)
         return p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired:
         return 124, '', 'timed out'
@@ -104,6 +128,18 @@ def check_refused(target, cmd, argv, word, what):
                    % (target, what, rc, line, cmd, word))
 
 
+def check_operands(target, cmd, argv, what):
+    """if argv fails, its first line names the problem, not the usage"""
+    rc, out, err = run(['eddy'] + argv, timeout=20)
+    line = first_error(err)
+    if rc == 124:
+        bad.append('eddy %s: %s: timed out' % (target, what))
+    elif rc != 0 and (not line.startswith('eddy-%s: ' % cmd)
+                      or line.startswith('eddy-%s: usage:' % cmd)):
+        bad.append('eddy %s: %s: exit %d, stderr %r (want "eddy-%s: " and what was wrong)'
+                   % (target, what, rc, line, cmd))
+
+
 commands = re.findall(r'^  (\S+) ', run(['eddy', 'help'])[1], re.M)
 if len(commands) < 10:
     bad.append('eddy help lists %d commands: cannot parse it' % len(commands))
@@ -140,6 +176,11 @@ for cmd in commands:
                 bad.append('eddy %s: %s is in its --help, its parser says: %s'
                            % (name, spelled, first_error(err)))
         check_refused(name, cmd, argv + ['--no-such-option'], '--no-such-option', 'an unknown option')
+        skip = OPERANDS_SKIP.get(name)
+        if skip not in ('bare', 'both'):
+            check_operands(name, cmd, argv, 'no operands')
+        if skip not in ('junk', 'both'):
+            check_operands(name, cmd, argv + [JUNK], 'a junk operand')
         needs = [o for o in opts if o[1] and o[2] == 'arg']
         if needs:
             opt = '--' + needs[0][1]

@@ -3,7 +3,10 @@
 # subcommand's --help lists is taken by its parser, and a bad option, a
 # missing argument or an unknown subcommand is refused with
 # "eddy-CMD: message" naming it (cli-check.py, every command of eddy help);
-# then a few cases spelled out.
+# every command and subcommand run with no operands and with one junk
+# operand, when it fails, says what was wrong on its first line, not just
+# its usage (cli-check.py again, outside and then inside an instance); then
+# a few cases spelled out.
 . "$(dirname "$0")/lib.sh"
 cd "$TMP" || exit 1
 export EDDY_URI="local://$TMP/no-instance"
@@ -11,6 +14,22 @@ ok "every --help option parses, every bad one is refused (cli-check.py)" \
     python3 "$EDDY_SRCDIR/test/integration/cli-check.py"
 has "$TMP/out" '^[0-9]+ targets, [0-9]+ options, 0 problems' "checked them all"
 
+ok "in an instance, every operand error says what was wrong (cli-check.py --instance)" \
+    eddy start --size 1 python3 "$EDDY_SRCDIR/test/integration/cli-check.py" --instance
+has "$TMP/out" '^[0-9]+ targets, [0-9]+ options, 0 problems' "checked them all there too"
+
+fails "a missing required option" eddy R encode --hosts 'n[1-2]'
+has "$TMP/out" "^eddy-R: encode needs --cores$" "is named first"
+has "$TMP/out" "^Usage: eddy R encode " "then the usage"
+has "$TMP/out" "^Try 'eddy R encode --help' for more information\\.$" "and the help to read"
+fails "a missing subcommand" eddy kvs
+has "$TMP/out" "^eddy-kvs: needs a subcommand: get, put, " "lists them"
+fails "a missing operand" eddy keygen
+has "$TMP/out" "^eddy-keygen: needs the PATH " "says which"
+fails "too many operands" eddy help kvs jobs
+has "$TMP/out" "^eddy-help: unexpected argument 'jobs'$" "names the first one too many"
+fails "an extra operand to a subcommand" eddy hwloc info x
+has "$TMP/out" "^eddy-hwloc: info: unexpected argument 'x'$" "names it and the subcommand"
 ok "a subcommand without options has a --help" eddy overlay parentof --help
 has "$TMP/out" '^parentof RANK: print the parent of RANK' "its own text"
 hasnt "$TMP/out" '^  -s, --summary' "not the options of another subcommand"
