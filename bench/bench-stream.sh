@@ -6,6 +6,8 @@
 # streams (from the first completion to the submit command's exit), the
 # rate after it (the steady rate, with a queue to drain), and their ratio:
 # "streaming R jobs/s (D done in S s), after R jobs/s, ratio X".
+# STREAM_BACKLOG=N starts the instance with job-ingest's backlog-max N
+# (docs/config.md: submissions wait while N jobs are pending).
 set -euo pipefail
 bd="${EDDY_BUILDDIR:-$(pwd)}"
 export PATH="$bd/cmd:$bd/bench:$PATH"
@@ -25,7 +27,9 @@ date +%s.%N >"$dir/t1"
 wait "$follow"
 SH
 
-eddy start sh "$dir/inside.sh" "$n" "$dir"
+margs=()
+[ -n "${STREAM_BACKLOG:-}" ] && margs=(-m "job-ingest={\"backlog-max\":${STREAM_BACKLOG}}")
+eddy start "${margs[@]}" sh "$dir/inside.sh" "$n" "$dir"
 awk -v t0="$(cat "$dir/t0")" -v t1="$(cat "$dir/t1")" -v n="$n" '
     { t[NR] = $1; d[NR] = $2 }
     END {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# job-ingest paces itself on the job manager (issue 12): with [ingest]
+# backlog-max N, a stream of submissions never leaves more than N jobs
+# pending, waits in job-ingest instead (its stats say how often), and the
+# jobs run while it streams in; without it, nothing is paced.
+. "$(dirname "$0")/lib.sh"
+
+# Right after the last submission is answered: the job manager's counts
+# (pending jobs only fall from then on: nothing else submits).
+cat >"$TMP/stream.sh" <<'SH'
+eddy submit --quiet --cc=1-400 -S exec.test.run_duration=0.02 true || exit 1
+eddy module stats job-manager > jm.json
+eddy module stats job-ingest > ingest.json
+eddy queue drain --timeout 120 || exit 1
+eddy jobs -a -n -o '{state}' > states.out
+SH
+pending () { python3 -c "import json,sys; o=json.load(open(sys.argv[1])); print(o['active'] - o['running'])" "$1"; }
+field () { python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], 'missing'))" "$1" "$2"; }
+
+(cd "$TMP" && eddy start -m 'job-ingest={"backlog-max":40}' sh stream.sh) >"$TMP/paced" 2>&1
+_report $? "400 test-exec jobs streamed in with backlog-max 40, then drained" "$TMP/paced"
+p=$(pending "$TMP/jm.json")
+[ "$p" -le 40 ]; _report $? "when the submission returns, at most 40 jobs are pending ($p)" "$TMP/jm.json"
+d=$(field "$TMP/jm.json" inactive)
+[ "$d" != missing ] && [ "$d" -ge 300 ]
+_report $? "so most of the 400 ran while it streamed ($d inactive)" "$TMP/jm.json"
+v=$(field "$TMP/ingest.json" paced)
+[ "$v" != missing ] && [ "$v" -gt 0 ]
+_report $? "job-ingest's stats count the batches that waited for the backlog (paced $v)" "$TMP/ingest.json"
+has "$TMP/ingest.json" '"backlog-max": 40' "and show the bound"
+has "$TMP/ingest.json" '"submitted": 400' "every submission was taken"
+n=$(grep -c '^INACTIVE$' "$TMP/states.out")
+[ "$n" -eq 400 ]; _report $? "all 400 ended ($n inactive)" "$TMP/states.out"
+
+# Without the knob (the default), nothing waits for the job manager.
+(cd "$TMP" && eddy start sh stream.sh) >"$TMP/free" 2>&1
+_report $? "the same stream without backlog-max" "$TMP/free"
+has "$TMP/ingest.json" '"paced": 0' "is not paced"
+has "$TMP/ingest.json" '"backlog-max": 0' "(backlog-max 0: no bound)"
+
+# The same bound from the configuration, and bad values.
+mkdir -p "$TMP/conf.d"
+printf '[ingest]\nbacklog-max = 25\n' >"$TMP/conf.d/ingest.toml"
+(cd "$TMP" && eddy start --config-path="$TMP/conf.d" sh stream.sh) >"$TMP/conf" 2>&1
+_report $? "the stream with [ingest] backlog-max = 25" "$TMP/conf"
+p=$(pending "$TMP/jm.json")
+[ "$p" -le 25 ]; _report $? "at most 25 pending when it returns ($p)" "$TMP/jm.json"
+has "$TMP/ingest.json" '"backlog-max": 25' "job-ingest took the bound from [ingest]"
+
+printf '[ingest]\nbacklog-max = -3\n' >"$TMP/conf.d/ingest.toml"
+(cd "$TMP" && eddy start --config-path="$TMP/conf.d" true) >"$TMP/bad" 2>&1
+[ $? -ne 0 ]; _report $? "a negative [ingest] backlog-max is refused" "$TMP/bad"
+has "$TMP/bad" 'backlog-max: expected an integer >= 0' "with a message naming it"
+
+(cd "$TMP" && eddy start eddy module stats nosuch) >"$TMP/nostats" 2>&1
+[ $? -ne 0 ]; _report $? "eddy module stats of a module without stats fails" "$TMP/nostats"
+has "$TMP/nostats" '^eddy-module: nosuch.stats: ' "and says which request"
+finish
