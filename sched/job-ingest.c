@@ -87,6 +87,18 @@ struct ingest {
     eddy_future_t *backlog_f;  /* a job-manager.backlog in flight */
     uint64_t paced;            /* times a batch waited for it */
 
+    /* The last distinct jobspec and what its validation found: a stream
+     * of copies (eddy submit --cc) is parsed and encoded once, and its
+     * jobs share one object (nothing changes a jobspec once submitted). */
+    struct {
+        json_t *jobspec;
+        char *text;  /* its compact encoding, once made */
+        char *queue;
+        int nnodes, ncores, ngpus;
+        double duration;
+    } last;
+    uint64_t same;             /* submissions that matched it */
+
     /* until the job manager says which ids are taken, submissions wait */
     eddy_future_t *info_f;
     struct eddy_held deferred;
@@ -197,8 +209,11 @@ static void commit_batch (struct ingest *ig, struct batch *b)
         json_decref (entry);
         int rc = -1;
         /* encoded once: the KVS value, and the job manager's copy */
-        if (!s->text)
-            s->text = json_dumps (s->jobspec, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!s->text && s->jobspec == ig->last.jobspec && ig->last.text)
+            s->text = strdup (ig->last.text);
+        if (!s->text && (s->text = json_dumps (s->jobspec, JSON_COMPACT | JSON_ENCODE_ANY))
+            && s->jobspec == ig->last.jobspec)
+            ig->last.text = strdup (s->text);
         if (text && s->text && eddy_kvs_job_key (key, sizeof (key), s->id, "jobspec") >= 0
             && eddy_kvs_txn_put (txn, key, s->text) == 0
             && eddy_kvs_job_key (key, sizeof (key), s->id, "eventlog") >= 0
@@ -469,6 +484,47 @@ static int check_signature (struct ingest *ig, const eddy_msg_t *msg, json_t *jo
     return rc;
 }
 
+static void last_clear (struct ingest *ig)
+{
+    json_decref (ig->last.jobspec);
+    free (ig->last.text);
+    free (ig->last.queue);
+    memset (&ig->last, 0, sizeof (ig->last));
+}
+
+/* Validate jobspec and make it the last one.  Returns 0, or -1 with errno
+ * and the client's message in text.
+ */
+static int remember_jobspec (struct ingest *ig, json_t *jobspec, char *text, size_t len)
+{
+    eddy_error_t err;
+    eddy_jobspec_t *js = eddy_jobspec_parse (jobspec, EDDY_JOBSPEC_V1, &err);
+    if (!js) {
+        snprintf (text, len, "invalid jobspec: %s", err.text);
+        errno = EINVAL;
+        return -1;
+    }
+    const char *queue = eddy_jobspec_queue (js);
+    char *q = queue ? strdup (queue) : NULL;
+    if (queue && !q) {
+        eddy_jobspec_destroy (js);
+        snprintf (text, len, "out of memory");
+        errno = ENOMEM;
+        return -1;
+    }
+    long long ncores = (long long)eddy_jobspec_nslots (js) * eddy_jobspec_cores_per_slot (js);
+    long long ngpus = (long long)eddy_jobspec_nslots (js) * eddy_jobspec_gpus_per_slot (js);
+    last_clear (ig);
+    ig->last.jobspec = json_incref (jobspec);
+    ig->last.queue = q;
+    ig->last.nnodes = eddy_jobspec_nnodes (js);
+    ig->last.ncores = ncores > INT32_MAX ? INT32_MAX : (int)ncores;
+    ig->last.ngpus = ngpus > INT32_MAX ? INT32_MAX : (int)ngpus;
+    ig->last.duration = eddy_jobspec_duration (js);
+    eddy_jobspec_destroy (js);
+    return 0;
+}
+
 static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct ingest *ig = arg;
@@ -501,31 +557,28 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         eddy_respond_error (h, msg, EPERM, "only the instance owner may submit with urgency > 16");
         return;
     }
-    eddy_jobspec_t *js = eddy_jobspec_parse (jobspec, EDDY_JOBSPEC_V1, &err);
-    if (!js) {
-        snprintf (text, sizeof (text), "invalid jobspec: %s", err.text);
-        eddy_respond_error (h, msg, EINVAL, text);
+    if (ig->last.jobspec && (jobspec == ig->last.jobspec || json_equal (jobspec, ig->last.jobspec)))
+        ig->same++;
+    else if (remember_jobspec (ig, jobspec, text, sizeof (text)) < 0) {
+        eddy_respond_error (h, msg, errno, text);
         return;
     }
     eddy_reactor_t *r = eddy_handle_reactor (h);
-    const char *queue = eddy_jobspec_queue (js);
-    long long ncores = (long long)eddy_jobspec_nslots (js) * eddy_jobspec_cores_per_slot (js);
-    long long ngpus = (long long)eddy_jobspec_nslots (js) * eddy_jobspec_gpus_per_slot (js);
+    const char *queue = ig->last.queue;
     struct sub s = {
         .req = eddy_msg_incref (msg),
-        .jobspec = json_incref (jobspec),
+        .jobspec = json_incref (ig->last.jobspec),
         .J = J ? strdup (J) : NULL,
         .urgency = urgency,
         .flags = flags,
         .userid = eddy_msg_userid (msg),
         .t_submit = eddy_reactor_wallclock (r),
         .queue = queue ? strdup (queue) : NULL,
-        .nnodes = eddy_jobspec_nnodes (js),
-        .ncores = ncores > INT32_MAX ? INT32_MAX : (int)ncores,
-        .ngpus = ngpus > INT32_MAX ? INT32_MAX : (int)ngpus,
-        .duration = eddy_jobspec_duration (js),
+        .nnodes = ig->last.nnodes,
+        .ncores = ig->last.ncores,
+        .ngpus = ig->last.ngpus,
+        .duration = ig->last.duration,
     };
-    eddy_jobspec_destroy (js);
     if ((queue && !s.queue) || (J && !s.J) || eddy_fluid_generate (&ig->gen, now_ms (r), &s.id) < 0
         || batch_add (ig, &s) < 0) {
         eddy_respond_error (h, msg, errno ? errno : ENOMEM, "cannot assign a job id");
@@ -541,11 +594,12 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct ingest *ig = arg;
-    eddy_respond_pack (h, msg, "{s:I s:I s:i s:b s:i s:i s:I s:I s:b}", "submitted",
+    eddy_respond_pack (h, msg, "{s:I s:I s:i s:b s:i s:i s:I s:I s:b s:I}", "submitted",
                        (json_int_t)ig->submitted, "batches", (json_int_t)ig->batches, "waiting",
                        ig->cur ? ig->cur->n : 0, "busy", ig->busy, "batch-max", ig->batch_max,
                        "backlog-max", ig->backlog_max, "pending", (json_int_t)ig->pending,
-                       "paced", (json_int_t)ig->paced, "pacing", ig->backlog_f != NULL);
+                       "paced", (json_int_t)ig->paced, "pacing", ig->backlog_f != NULL, "same",
+                       (json_int_t)ig->same);
 }
 
 /* What a client needs to sign: the type to use, munged's socket. */
@@ -627,6 +681,7 @@ static void ingest_unload (void *ctx)
         }
         eddy_future_destroy (ig->info_f);
         eddy_future_destroy (ig->backlog_f);
+        last_clear (ig);
         eddy_held_fail (&ig->deferred, ig->h, ENOSYS, "job-ingest unloaded");
         eddy_watcher_destroy (ig->flush_w);
         eddy_msg_handler_delvec (ig->handlers);

@@ -29,8 +29,23 @@ v=$(field "$TMP/ingest.json" paced)
 _report $? "job-ingest's stats count the batches that waited for the backlog (paced $v)" "$TMP/ingest.json"
 has "$TMP/ingest.json" '"backlog-max": 40' "and show the bound"
 has "$TMP/ingest.json" '"submitted": 400' "every submission was taken"
+has "$TMP/ingest.json" '"same": 399' "399 copies of the first jobspec were not validated again"
 n=$(grep -c '^INACTIVE$' "$TMP/states.out")
 [ "$n" -eq 400 ]; _report $? "all 400 ended ($n inactive)" "$TMP/states.out"
+
+# A jobspec after copies of another is validated on its own and keeps
+# its own size.
+cat >"$TMP/mixed.sh" <<'SH'
+eddy submit --quiet --cc=1-3 -S exec.test.run_duration=0 true || exit 1
+id=$(eddy submit -n 2 -S exec.test.run_duration=0 true) || exit 1
+eddy job wait "$id" || exit 1
+eddy jobs -a -n -o '{id.f58} {ntasks}' | grep "^$id "
+eddy module stats job-ingest > mixed.json
+SH
+(cd "$TMP" && eddy start sh mixed.sh) >"$TMP/mixed" 2>&1
+_report $? "three copies, then another jobspec" "$TMP/mixed"
+has "$TMP/mixed" ' 2$' "the other one keeps its own size (2 tasks)"
+has "$TMP/mixed.json" '"same": 2' "only the copies matched"
 
 # Without the knob (the default), nothing waits for the job manager.
 (cd "$TMP" && eddy start sh stream.sh) >"$TMP/free" 2>&1
