@@ -661,6 +661,14 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     eddy_watcher_stop (w);
     if (!s->ready || s->nqueue == 0)
         return;
+    /* Every queued job needs a processor (procs >= 1) and a policy starts
+     * only what fits what is idle (policy.c checks it), so with none idle
+     * the pass would start nothing: skip it, and the copy of the queue it
+     * makes.  A free or a change of resources asks for the next one. */
+    int idle = (int)(eddy_rlist_count (s->pool, EDDY_RLIST_CORES) -
+                     eddy_rlist_count_down (s->pool, EDDY_RLIST_CORES));
+    if (idle <= 0)
+        return;
     if (grow (&s->pq, &s->pq_size, s->nqueue, sizeof (*s->pq)) < 0 ||
         grow (&s->pr, &s->pr_size, s->nrunning + 1, sizeof (*s->pr)) < 0) {
         sched_log (s, LOG_ERR, "pass: out of memory");
@@ -685,8 +693,7 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
         .nqueue = s->nqueue,
         .running = s->pr,
         .nrunning = s->nrunning,
-        .free = (int)(eddy_rlist_count (s->pool, EDDY_RLIST_CORES) -
-                      eddy_rlist_count_down (s->pool, EDDY_RLIST_CORES)),
+        .free = idle,
         .now = s->now,
         /* only shaped jobs need pools: a queue of core counts plans on
          * counts, exactly as the ideal oracle does */
