@@ -436,13 +436,15 @@ static bool defer (struct ingest *ig, const eddy_msg_t *msg)
 static void info_cb (eddy_future_t *f, void *arg)
 {
     struct ingest *ig = arg;
-    json_int_t max = 0;
+    json_int_t max = 0, pending = 0;
 
-    if (eddy_rpc_get_unpack (f, "{s:I}", "max_jobid", &max) < 0)
+    if (eddy_rpc_get_unpack (f, "{s:I s?I}", "max_jobid", &max, "pending", &pending) < 0)
         eddy_log (ig->h, LOG_WARNING, "job-manager.getinfo: %s; job ids follow the clock alone",
                   eddy_future_error_string (f));
     else if (max > 0 && eddy_fluid_set_floor (&ig->gen, (eddy_fluid_t)max) == 0)
         eddy_log (ig->h, LOG_DEBUG, "job ids start above %ju", (uintmax_t)max);
+    /* restored jobs count against backlog-max from the first batch on */
+    ig->pending = pending < 0 ? 0 : pending > UINT32_MAX ? UINT32_MAX : (uint32_t)pending;
     eddy_future_destroy (f);
     ig->info_f = NULL;
     eddy_held_release (&ig->deferred, ig->h);

@@ -444,7 +444,8 @@ static void getinfo_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
     struct jobmgr *jm = arg;
     if (jobmgr_defer (jm, msg))
         return;
-    eddy_respond_pack (h, msg, "{s:I}", "max_jobid", (json_int_t)jm->max_jobid);
+    eddy_respond_pack (h, msg, "{s:I s:I}", "max_jobid", (json_int_t)jm->max_jobid, "pending",
+                       (json_int_t)jobmgr_pending (jm));
 }
 
 /* "keep all" for -1, else the number */

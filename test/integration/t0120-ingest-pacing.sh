@@ -53,6 +53,38 @@ _report $? "the same stream without backlog-max" "$TMP/free"
 has "$TMP/ingest.json" '"paced": 0' "is not paced"
 has "$TMP/ingest.json" '"backlog-max": 0' "(backlog-max 0: no bound)"
 
+# Pending jobs brought back by a restart count from the first batch on;
+# whatever keeps jobs pending (here a stopped queue) holds submissions.
+cat >"$TMP/fill.sh" <<'SH'
+eddy queue stop || exit 1
+eddy submit --quiet --cc=1-30 -S exec.test.run_duration=0 true || exit 1
+SH
+cat >"$TMP/held.sh" <<'SH'
+# job-ingest learns the count once the job manager's restart is over
+for i in $(seq 1 100); do
+    eddy module stats job-ingest > held0.json
+    grep -q '"pending": 30' held0.json && break
+    sleep 0.1
+done
+eddy submit -S exec.test.run_duration=0 true > held.id &
+sub=$!
+sleep 1
+eddy module stats job-ingest > held1.json
+kill -0 $sub && echo "still waiting"
+eddy queue start || exit 1
+wait $sub; echo "submit rc=$?"
+eddy queue drain --timeout 60 || exit 1
+SH
+(cd "$TMP" && eddy start --statedir="$TMP/state" sh fill.sh) >"$TMP/fill" 2>&1
+_report $? "30 jobs queued behind a stopped queue, with a statedir" "$TMP/fill"
+(cd "$TMP" && eddy start --statedir="$TMP/state" -m 'job-ingest={"backlog-max":20}' sh held.sh) >"$TMP/held" 2>&1
+_report $? "restarted with backlog-max 20" "$TMP/held"
+has "$TMP/held0.json" '"pending": 30' "job-ingest knows the 30 restored pending jobs at once"
+has "$TMP/held1.json" '"pacing": true' "a new submission waits for the backlog"
+has "$TMP/held1.json" '"waiting": 1' "in job-ingest"
+has "$TMP/held" '^still waiting$' "and eddy submit has no answer yet"
+has "$TMP/held" '^submit rc=0$' "once the queue starts it is taken"
+
 # The same bound from the configuration, and bad values.
 mkdir -p "$TMP/conf.d"
 printf '[ingest]\nbacklog-max = 25\n' >"$TMP/conf.d/ingest.toml"
