@@ -11,8 +11,8 @@
  * which job-ingest.stats shows (waiting), so the KVS and the job manager
  * serve the running jobs between two batches.
  * With backlog-max N > 0, job-ingest also paces itself on the job
- * manager: it sends no batch while N or more jobs are pending there, and
- * at most as many as keep the pending count under N, so a stream of
+ * manager: it sends no batch that would take the count of jobs pending
+ * there above N (a batch waits until it can go whole), so a stream of
  * submissions waits here (counted in the stats) and the broker's time goes
  * to the jobs already queued.  The count comes with each job-manager.submit
  * answer; while it is at the bound, a job-manager.backlog request waits
