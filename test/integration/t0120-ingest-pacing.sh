@@ -98,7 +98,10 @@ has "$TMP/ingest.json" '"backlog-max": 25' "job-ingest took the bound from [inge
 printf '[ingest]\nbacklog-max = -3\n' >"$TMP/conf.d/ingest.toml"
 (cd "$TMP" && eddy start --config-path="$TMP/conf.d" true) >"$TMP/bad" 2>&1
 [ $? -ne 0 ]; _report $? "a negative [ingest] backlog-max is refused" "$TMP/bad"
-has "$TMP/bad" 'backlog-max: expected an integer >= 0' "with a message naming it"
+has "$TMP/bad" 'ingest.toml: ingest.backlog-max: -3 is out of range' "with a message naming the file and key"
+(cd "$TMP" && eddy start -m 'job-ingest={"backlog-max":-1}' true) >"$TMP/badarg" 2>&1
+[ $? -ne 0 ]; _report $? "and so is a negative module argument" "$TMP/badarg"
+has "$TMP/badarg" 'job-ingest.err: backlog-max: expected an integer >= 0' "with job-ingest's message"
 
 (cd "$TMP" && eddy start eddy module stats nosuch) >"$TMP/nostats" 2>&1
 [ $? -ne 0 ]; _report $? "eddy module stats of a module without stats fails" "$TMP/nostats"
