@@ -602,6 +602,8 @@ static void jm_unload (void *ctx)
     free_waiters (jm->h, jm->drain_waiters);
     free_waiters (jm->h, jm->idle_waiters);
     free_waiters (jm->h, jm->backlog_waiters);
+    json_decref (jm->start_js);
+    free (jm->start_js_text);
     eddy_kvs_txn_destroy (jm->txn);
     json_decref (jm->journal_batch);
     eddy_watcher_destroy (jm->flush_w);

@@ -156,6 +156,11 @@ struct jobmgr {
     /* job-manager.backlog requests, answered once fewer than their
      * `below` jobs are pending (job-ingest paces itself on them) */
     struct waiter *backlog_waiters;
+    /* the jobspec exec.start last decoded from a job's text, with that
+     * text: a run of jobs with equal jobspecs (eddy submit --cc) decodes
+     * it once (jobstate.c) */
+    json_t *start_js;
+    char *start_js_text;
 
     /* inactive jobs whose KVS directories are kept, oldest first (purge.c);
      * beyond purge_count (>= 0) the oldest is unlinked, and those inactive

@@ -441,9 +441,30 @@ static void exec_cb (eddy_future_t *f, void *arg)
     job_action (jm, job);
 }
 
+/* job_jobspec (), decoded once for a run of compacted jobs with the same
+ * text (the copies share the object: nothing changes a jobspec).
+ */
+static json_t *start_jobspec (struct jobmgr *jm, struct job *job)
+{
+    json_t *js;
+    char *text;
+
+    if (job->jobspec || !job->jobspec_text)
+        return job_jobspec (job);
+    if (jm->start_js_text && !strcmp (jm->start_js_text, job->jobspec_text))
+        return json_incref (jm->start_js);
+    if ((js = job_jobspec (job)) && (text = strdup (job->jobspec_text))) {
+        json_decref (jm->start_js);
+        free (jm->start_js_text);
+        jm->start_js = json_incref (js);
+        jm->start_js_text = text;
+    }
+    return js;
+}
+
 static void exec_start (struct jobmgr *jm, struct job *job)
 {
-    json_t *js = job_jobspec (job);
+    json_t *js = start_jobspec (jm, job);
     if (!js) {
         job_raise (jm, job, "exec", 0, 0, "the job's jobspec cannot be decoded (no memory)");
         return;
