@@ -1,4 +1,4 @@
-/* cmd-module.c - `eddy module list|load|remove`. */
+/* cmd-module.c - `eddy module list|load|remove|stats`. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +11,14 @@ static int module_run (int argc, char **argv);
 
 const struct eddy_cmd cmd_module = {
     .name = "module",
-    .usage = "eddy module list|load|remove [--rank R] [--json] [NAME [ARGS-JSON]]",
-    .summary = "List, load or remove broker modules.",
+    .usage = "eddy module list|load|remove|stats [--rank R] [--json] [NAME [ARGS-JSON]]",
+    .summary = "List, load or remove broker modules, or show one's counters.",
     .opts = (const struct eddy_opt[]){
-        EDDY_OPT_SUB ("list load remove",
+        EDDY_OPT_SUB ("list load remove stats",
                       "list: modules loaded on the broker, with the services they provide.\n"
                       "load NAME [ARGS-JSON]: load a module linked into the broker.\n"
-                      "remove NAME: unload it.\n"),
+                      "remove NAME: unload it.\n"
+                      "stats NAME: the module's counters (its NAME.stats answer, as JSON).\n"),
         EDDY_OPT_ARG ("rank", 'r', "R", "act on rank R (default: the local broker)"),
         EDDY_OPT_SUB ("list", ""),
         EDDY_OPT_LFLAG ("json", 'j', "list: the modules as JSON ({name, services})"),
@@ -34,7 +35,7 @@ static int module_run (int argc, char **argv)
 
     if (argc < 2)
         eddy_cmd_usage_error (&cmd_module, NULL,
-                              "needs a subcommand: list, load, remove");
+                              "needs a subcommand: list, load, remove, stats");
     const char *sub = argv[1];
     if (!strcmp (sub, "--help") || !strcmp (sub, "-h"))
         eddy_cmd_usage (&cmd_module, false);
@@ -111,8 +112,24 @@ static int module_run (int argc, char **argv)
         eddy_future_destroy (client_rpc ("module", h, "module.remove", req, rank));
         json_decref (req);
     }
+    else if (!strcmp (sub, "stats")) {
+        eddy_cmd_operands (&cmd_module, sub, nargs, args, 0, 1, 1,
+                           "stats needs a module NAME");
+        char topic[128];
+        json_t *o;
+        if (snprintf (topic, sizeof (topic), "%s.stats", args[0]) >= (int)sizeof (topic))
+            eddy_cmd_die ("module", "stats: module name too long");
+        h = client_open ("module");
+        eddy_future_t *f = client_rpc ("module", h, topic, NULL, rank);
+        if (eddy_rpc_get (f, &o) < 0 || !o)
+            eddy_cmd_die ("module", "%s: malformed response", topic);
+        char *text = json_dumps (o, JSON_INDENT (2) | JSON_SORT_KEYS);
+        printf ("%s\n", text ? text : "{}");
+        free (text);
+        eddy_future_destroy (f);
+    }
     else
-        eddy_cmd_die ("module", "unknown subcommand '%s' (try: list, load, remove)", sub);
+        eddy_cmd_die ("module", "unknown subcommand '%s' (try: list, load, remove, stats)", sub);
     client_close (h);
     return 0;
 }

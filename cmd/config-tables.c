@@ -360,6 +360,8 @@ static const struct eddy_conf_key ingest_stage_keys[] = {
     EDDY_CONF_END,
 };
 static const struct eddy_conf_key ingest_keys[] = {
+    { "backlog-max", EDDY_CONF_INTEGER, 0, 0, 2147483647,
+      .doc = "no batch while this many jobs are pending (0: no bound)" },
     { "batch-count", EDDY_CONF_INTEGER, 0, 0, 1e9 },
     { "buffer-size", EDDY_CONF_STRING },
     { "validator", EDDY_CONF_TABLE, 0, .keys = ingest_stage_keys },

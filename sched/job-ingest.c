@@ -10,6 +10,13 @@
  * commit -> job-manager.submit; the others wait in the current batch,
  * which job-ingest.stats shows (waiting), so the KVS and the job manager
  * serve the running jobs between two batches.
+ * With backlog-max N > 0, job-ingest also paces itself on the job
+ * manager: it sends no batch that would take the count of jobs pending
+ * there above N (a batch waits until it can go whole), so a stream of
+ * submissions waits here (counted in the stats) and the broker's time goes
+ * to the jobs already queued.  The count comes with each job-manager.submit
+ * answer; while it is at the bound, a job-manager.backlog request waits
+ * for it to fall.
  * A submission may carry the jobspec signed by its user (J, engine/util/
  * sign.h): it is verified here and kept beside the jobspec as job.ID.J.
  */
@@ -43,6 +50,7 @@ struct sub {
     eddy_msg_t *req;
     uint64_t id;
     json_t *jobspec;
+    char *text; /* jobspec's compact encoding, once stored (commit_batch) */
     char *J; /* the signed form, or NULL (unsigned, where "none" is allowed) */
     int urgency;
     int flags;
@@ -72,6 +80,25 @@ struct ingest {
     uint64_t batches;
     struct eddy_sign_conf sign;
 
+    /* pacing on the job manager's pending jobs (0: none) */
+    int backlog_max;
+    bool backlog_pinned;       /* from the module args: a reload keeps it */
+    uint32_t pending;          /* its pending count, as last told */
+    eddy_future_t *backlog_f;  /* a job-manager.backlog in flight */
+    uint64_t paced;            /* times a batch waited for it */
+
+    /* The last distinct jobspec and what its validation found: a stream
+     * of copies (eddy submit --cc) is parsed and encoded once, and its
+     * jobs share one object (nothing changes a jobspec once submitted). */
+    struct {
+        json_t *jobspec;
+        char *text;  /* its compact encoding, once made */
+        char *queue;
+        int nnodes, ncores, ngpus;
+        double duration;
+    } last;
+    uint64_t same;             /* submissions that matched it */
+
     /* until the job manager says which ids are taken, submissions wait */
     eddy_future_t *info_f;
     struct eddy_held deferred;
@@ -83,6 +110,7 @@ static void batch_destroy (struct batch *b)
         for (int i = 0; i < b->n; i++) {
             eddy_msg_decref (b->subs[i].req);
             json_decref (b->subs[i].jobspec);
+            free (b->subs[i].text);
             free (b->subs[i].J);
             free (b->subs[i].queue);
         }
@@ -110,9 +138,13 @@ static void batch_fail (struct batch *b, int errnum, const char *text)
 static void manager_cb (eddy_future_t *f, void *arg)
 {
     struct batch *b = arg;
-    if (eddy_rpc_get (f, NULL) < 0)
+    json_t *o = NULL;
+    json_int_t pending;
+    if (eddy_rpc_get (f, &o) < 0)
         batch_fail (b, errno, eddy_future_error_string (f));
     else {
+        if (json_unpack (o, "{s:I}", "pending", &pending) == 0 && pending >= 0)
+            b->ig->pending = pending > UINT32_MAX ? UINT32_MAX : (uint32_t)pending;
         for (int i = 0; i < b->n; i++)
             eddy_respond_pack (b->ig->h, b->subs[i].req, "{s:I}", "id", (json_int_t)b->subs[i].id);
     }
@@ -134,9 +166,10 @@ static void commit_cb (eddy_future_t *f, void *arg)
         goto nomem;
     for (int i = 0; i < b->n; i++) {
         struct sub *s = &b->subs[i];
-        json_t *o = json_pack ("{s:I s:i s:i s:f s:i s:O}", "id", (json_int_t)s->id, "userid",
-                               (int)s->userid, "urgency", s->urgency, "t_submit", s->t_submit,
-                               "flags", s->flags, "jobspec", s->jobspec);
+        json_t *o = json_pack ("{s:I s:i s:i s:f s:i s:O s:s}", "id", (json_int_t)s->id,
+                               "userid", (int)s->userid, "urgency", s->urgency, "t_submit",
+                               s->t_submit, "flags", s->flags, "jobspec", s->jobspec,
+                               "jobspec_text", s->text);
         if (!o || json_array_append_new (jobs, o) < 0)
             goto nomem;
     }
@@ -175,8 +208,14 @@ static void commit_batch (struct ingest *ig, struct batch *b)
         json_decref (ctx);
         json_decref (entry);
         int rc = -1;
-        if (text && eddy_kvs_job_key (key, sizeof (key), s->id, "jobspec") >= 0
-            && eddy_kvs_txn_put_json (txn, key, s->jobspec) == 0
+        /* encoded once: the KVS value, and the job manager's copy */
+        if (!s->text && s->jobspec == ig->last.jobspec && ig->last.text)
+            s->text = strdup (ig->last.text);
+        if (!s->text && (s->text = json_dumps (s->jobspec, JSON_COMPACT | JSON_ENCODE_ANY))
+            && s->jobspec == ig->last.jobspec)
+            ig->last.text = strdup (s->text);
+        if (text && s->text && eddy_kvs_job_key (key, sizeof (key), s->id, "jobspec") >= 0
+            && eddy_kvs_txn_put (txn, key, s->text) == 0
             && eddy_kvs_job_key (key, sizeof (key), s->id, "eventlog") >= 0
             && eddy_kvs_txn_append (txn, key, text) == 0
             && (!s->J
@@ -222,6 +261,7 @@ static void validate_cb (eddy_future_t *f, void *arg)
             eddy_respond_error (ig->h, b->subs[i].req, EINVAL, text);
             eddy_msg_decref (b->subs[i].req);
             json_decref (b->subs[i].jobspec);
+            free (b->subs[i].text);
             free (b->subs[i].J);
             free (b->subs[i].queue);
         }
@@ -256,17 +296,72 @@ static struct batch *batch_split (struct batch *b, int n)
     return rest;
 }
 
+static void flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg);
+
+/* The job manager has fewer than backlog-max jobs pending: batches may go. */
+static void backlog_cb (eddy_future_t *f, void *arg)
+{
+    struct ingest *ig = arg;
+    json_int_t pending = 0;
+
+    if (eddy_rpc_get_unpack (f, "{s:I}", "pending", &pending) < 0) {
+        /* no pacing rather than no submissions */
+        eddy_log (ig->h, LOG_WARNING, "job-manager.backlog: %s; not pacing until it answers",
+                  eddy_future_error_string (f));
+        pending = 0;
+    }
+    ig->pending = pending < 0 ? 0 : pending > UINT32_MAX ? UINT32_MAX : (uint32_t)pending;
+    eddy_future_destroy (f);
+    ig->backlog_f = NULL;
+    if (ig->cur)
+        eddy_watcher_start (ig->flush_w);
+}
+
+/* How many of the waiting submissions the next batch may take (0: wait
+ * for the job manager, with a job-manager.backlog request in flight).  A
+ * batch goes once it can be whole (batch-max, or what waits if fewer), so
+ * pacing does not break the stream into batches of one.
+ */
+static int batch_room (struct ingest *ig, int waiting)
+{
+    if (ig->backlog_max <= 0)
+        return ig->batch_max;
+    uint32_t need = (uint32_t)ig->batch_max;
+    if (need > (uint32_t)ig->backlog_max)
+        need = (uint32_t)ig->backlog_max;
+    if (need > (uint32_t)waiting)
+        need = (uint32_t)waiting;
+    if (ig->pending + need <= (uint32_t)ig->backlog_max) {
+        uint32_t room = (uint32_t)ig->backlog_max - ig->pending;
+        return room < (uint32_t)ig->batch_max ? (int)room : ig->batch_max;
+    }
+    ig->backlog_f = eddy_rpc_pack (ig->h, "job-manager.backlog", EDDY_NODEID_ANY, 0, "{s:i}",
+                                   "below", ig->backlog_max - (int)need + 1);
+    if (!ig->backlog_f || eddy_future_then (ig->backlog_f, -1, backlog_cb, ig) < 0) {
+        eddy_future_destroy (ig->backlog_f);
+        ig->backlog_f = NULL;
+        return ig->batch_max; /* cannot ask: go on unpaced */
+    }
+    ig->paced++;
+    return 0;
+}
+
 static void flush_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *arg)
 {
     struct ingest *ig = arg;
     struct batch *b = ig->cur;
     json_t *jobs = NULL;
     eddy_future_t *f = NULL;
+    int room;
 
     eddy_watcher_stop (w);
-    if (!b || ig->busy)
-        return; /* batch_end () starts it again */
-    ig->cur = b->n > ig->batch_max ? batch_split (b, ig->batch_max) : NULL;
+    if (!b || ig->busy || ig->backlog_f)
+        return; /* batch_end () or backlog_cb () starts it again */
+    if ((room = batch_room (ig, b->n)) == 0)
+        return;
+    ig->cur = b->n > room ? batch_split (b, room) : NULL;
+    /* counted now, so the next batch's room leaves these out too */
+    ig->pending += (uint32_t)b->n;
     ig->busy = true;
     ig->batches++;
     if (!(jobs = json_array ()))
@@ -341,13 +436,15 @@ static bool defer (struct ingest *ig, const eddy_msg_t *msg)
 static void info_cb (eddy_future_t *f, void *arg)
 {
     struct ingest *ig = arg;
-    json_int_t max = 0;
+    json_int_t max = 0, pending = 0;
 
-    if (eddy_rpc_get_unpack (f, "{s:I}", "max_jobid", &max) < 0)
+    if (eddy_rpc_get_unpack (f, "{s:I s?I}", "max_jobid", &max, "pending", &pending) < 0)
         eddy_log (ig->h, LOG_WARNING, "job-manager.getinfo: %s; job ids follow the clock alone",
                   eddy_future_error_string (f));
     else if (max > 0 && eddy_fluid_set_floor (&ig->gen, (eddy_fluid_t)max) == 0)
         eddy_log (ig->h, LOG_DEBUG, "job ids start above %ju", (uintmax_t)max);
+    /* restored jobs count against backlog-max from the first batch on */
+    ig->pending = pending < 0 ? 0 : pending > UINT32_MAX ? UINT32_MAX : (uint32_t)pending;
     eddy_future_destroy (f);
     ig->info_f = NULL;
     eddy_held_release (&ig->deferred, ig->h);
@@ -389,6 +486,47 @@ static int check_signature (struct ingest *ig, const eddy_msg_t *msg, json_t *jo
     return rc;
 }
 
+static void last_clear (struct ingest *ig)
+{
+    json_decref (ig->last.jobspec);
+    free (ig->last.text);
+    free (ig->last.queue);
+    memset (&ig->last, 0, sizeof (ig->last));
+}
+
+/* Validate jobspec and make it the last one.  Returns 0, or -1 with errno
+ * and the client's message in text.
+ */
+static int remember_jobspec (struct ingest *ig, json_t *jobspec, char *text, size_t len)
+{
+    eddy_error_t err;
+    eddy_jobspec_t *js = eddy_jobspec_parse (jobspec, EDDY_JOBSPEC_V1, &err);
+    if (!js) {
+        snprintf (text, len, "invalid jobspec: %s", err.text);
+        errno = EINVAL;
+        return -1;
+    }
+    const char *queue = eddy_jobspec_queue (js);
+    char *q = queue ? strdup (queue) : NULL;
+    if (queue && !q) {
+        eddy_jobspec_destroy (js);
+        snprintf (text, len, "out of memory");
+        errno = ENOMEM;
+        return -1;
+    }
+    long long ncores = (long long)eddy_jobspec_nslots (js) * eddy_jobspec_cores_per_slot (js);
+    long long ngpus = (long long)eddy_jobspec_nslots (js) * eddy_jobspec_gpus_per_slot (js);
+    last_clear (ig);
+    ig->last.jobspec = json_incref (jobspec);
+    ig->last.queue = q;
+    ig->last.nnodes = eddy_jobspec_nnodes (js);
+    ig->last.ncores = ncores > INT32_MAX ? INT32_MAX : (int)ncores;
+    ig->last.ngpus = ngpus > INT32_MAX ? INT32_MAX : (int)ngpus;
+    ig->last.duration = eddy_jobspec_duration (js);
+    eddy_jobspec_destroy (js);
+    return 0;
+}
+
 static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct ingest *ig = arg;
@@ -421,31 +559,28 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         eddy_respond_error (h, msg, EPERM, "only the instance owner may submit with urgency > 16");
         return;
     }
-    eddy_jobspec_t *js = eddy_jobspec_parse (jobspec, EDDY_JOBSPEC_V1, &err);
-    if (!js) {
-        snprintf (text, sizeof (text), "invalid jobspec: %s", err.text);
-        eddy_respond_error (h, msg, EINVAL, text);
+    if (ig->last.jobspec && (jobspec == ig->last.jobspec || json_equal (jobspec, ig->last.jobspec)))
+        ig->same++;
+    else if (remember_jobspec (ig, jobspec, text, sizeof (text)) < 0) {
+        eddy_respond_error (h, msg, errno, text);
         return;
     }
     eddy_reactor_t *r = eddy_handle_reactor (h);
-    const char *queue = eddy_jobspec_queue (js);
-    long long ncores = (long long)eddy_jobspec_nslots (js) * eddy_jobspec_cores_per_slot (js);
-    long long ngpus = (long long)eddy_jobspec_nslots (js) * eddy_jobspec_gpus_per_slot (js);
+    const char *queue = ig->last.queue;
     struct sub s = {
         .req = eddy_msg_incref (msg),
-        .jobspec = json_incref (jobspec),
+        .jobspec = json_incref (ig->last.jobspec),
         .J = J ? strdup (J) : NULL,
         .urgency = urgency,
         .flags = flags,
         .userid = eddy_msg_userid (msg),
         .t_submit = eddy_reactor_wallclock (r),
         .queue = queue ? strdup (queue) : NULL,
-        .nnodes = eddy_jobspec_nnodes (js),
-        .ncores = ncores > INT32_MAX ? INT32_MAX : (int)ncores,
-        .ngpus = ngpus > INT32_MAX ? INT32_MAX : (int)ngpus,
-        .duration = eddy_jobspec_duration (js),
+        .nnodes = ig->last.nnodes,
+        .ncores = ig->last.ncores,
+        .ngpus = ig->last.ngpus,
+        .duration = ig->last.duration,
     };
-    eddy_jobspec_destroy (js);
     if ((queue && !s.queue) || (J && !s.J) || eddy_fluid_generate (&ig->gen, now_ms (r), &s.id) < 0
         || batch_add (ig, &s) < 0) {
         eddy_respond_error (h, msg, errno ? errno : ENOMEM, "cannot assign a job id");
@@ -461,9 +596,12 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
 static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct ingest *ig = arg;
-    eddy_respond_pack (h, msg, "{s:I s:I s:i s:b s:i}", "submitted", (json_int_t)ig->submitted,
-                       "batches", (json_int_t)ig->batches, "waiting", ig->cur ? ig->cur->n : 0,
-                       "busy", ig->busy, "batch-max", ig->batch_max);
+    eddy_respond_pack (h, msg, "{s:I s:I s:i s:b s:i s:i s:I s:I s:b s:I}", "submitted",
+                       (json_int_t)ig->submitted, "batches", (json_int_t)ig->batches, "waiting",
+                       ig->cur ? ig->cur->n : 0, "busy", ig->busy, "batch-max", ig->batch_max,
+                       "backlog-max", ig->backlog_max, "pending", (json_int_t)ig->pending,
+                       "paced", (json_int_t)ig->paced, "pacing", ig->backlog_f != NULL, "same",
+                       (json_int_t)ig->same);
 }
 
 /* What a client needs to sign: the type to use, munged's socket. */
@@ -487,7 +625,22 @@ static int sign_config (const json_t *table, struct eddy_sign_conf *conf, eddy_e
     return eddy_sign_conf_parse (conf, json_object_get (table, "sign"), json_is_true (guest), err);
 }
 
-/* config.reload: a new [sign] applies to the next submission. */
+/* [ingest] backlog-max: unchanged when absent. */
+static int backlog_config (const json_t *table, int *backlog_max, eddy_error_t *err)
+{
+    const json_t *v = json_object_get (table, "backlog-max");
+    if (!v)
+        return 0;
+    if (!json_is_integer (v) || json_integer_value (v) < 0 || json_integer_value (v) > INT32_MAX) {
+        errno = EINVAL;
+        return eddy_error_set (err, "backlog-max: expected an integer >= 0 (0: no pacing)");
+    }
+    *backlog_max = (int)json_integer_value (v);
+    return 0;
+}
+
+/* config.reload: a new [sign] applies to the next submission, a new
+ * [ingest] backlog-max to the next batch. */
 static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
 {
     struct ingest *ig = arg;
@@ -499,11 +652,16 @@ static void config_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         eddy_respond_error (h, msg, EPROTO, "job-ingest: config.reload without a config");
         return;
     }
-    if (sign_config (table, &conf, &err) < 0) {
+    int backlog_max = ig->backlog_max;
+    if (sign_config (table, &conf, &err) < 0
+        || (!ig->backlog_pinned && backlog_config (table, &backlog_max, &err) < 0)) {
         eddy_respond_error (h, msg, EINVAL, err.text);
         return;
     }
     ig->sign = conf;
+    ig->backlog_max = backlog_max;
+    if (ig->cur)
+        eddy_watcher_start (ig->flush_w);
     eddy_respond (h, msg, NULL);
 }
 
@@ -524,6 +682,8 @@ static void ingest_unload (void *ctx)
             batch_destroy (ig->cur);
         }
         eddy_future_destroy (ig->info_f);
+        eddy_future_destroy (ig->backlog_f);
+        last_clear (ig);
         eddy_held_fail (&ig->deferred, ig->h, ENOSYS, "job-ingest unloaded");
         eddy_watcher_destroy (ig->flush_w);
         eddy_msg_handler_delvec (ig->handlers);
@@ -545,7 +705,10 @@ static int ingest_load (eddy_handle_t *h, json_t *args, void **ctx)
         return -1;
     }
     eddy_error_t err;
-    if (sign_config (eddy_handle_config (h), &ig->sign, &err) < 0) {
+    if (sign_config (eddy_handle_config (h), &ig->sign, &err) < 0
+        || backlog_config (eddy_handle_config (h), &ig->backlog_max, &err) < 0
+        || (json_object_get (args, "backlog-max")
+            && (ig->backlog_pinned = true, backlog_config (args, &ig->backlog_max, &err) < 0))) {
         eddy_log (h, LOG_ERR, "%s", err.text);
         free (ig);
         errno = EINVAL;

@@ -46,6 +46,7 @@ struct job {
     char *qres;
     json_t *qreq;
     eddy_rlist_t *within; /* those resources in R, once R is known */
+    bool shaped; /* not a plain core count (count_only () false), set once */
     /* once running */
     eddy_rlist_t *R;
     int ncores; /* cores in R */
@@ -103,10 +104,17 @@ struct sched {
     size_t nrunning, running_size;
     uint64_t seq;
 
-    /* one pass's view (scratch, reused) */
+    /* one pass's view.  pq mirrors queue, kept in step by queue_insert (),
+     * queue_remove_at () and the pass itself, so a pass does not walk every
+     * queued job to build it (a tenth of the broker's CPU with a long
+     * queue); anything else that reorders or filters the queue clears
+     * pq_valid and the next pass rebuilds it.  nshaped: queued jobs with
+     * job.shaped, valid with pq. */
     struct eddy_policy_job *pq;
     struct eddy_policy_running *pr;
     size_t pq_size, pr_size;
+    bool pq_valid;
+    size_t nshaped;
     double now;
 };
 
@@ -185,14 +193,26 @@ static int queue_insert (struct sched *s, struct job *job)
         else
             hi = mid;
     }
+    if (s->pq_valid && grow (&s->pq, &s->pq_size, s->nqueue + 1, sizeof (*s->pq)) < 0)
+        s->pq_valid = false; /* the next pass tries again */
     memmove (&s->queue[lo + 1], &s->queue[lo], (s->nqueue - lo) * sizeof (*s->queue));
     s->queue[lo] = job;
+    if (s->pq_valid) {
+        memmove (&s->pq[lo + 1], &s->pq[lo], (s->nqueue - lo) * sizeof (*s->pq));
+        s->pq[lo].procs = job->procs;
+        s->pq[lo].req = job->req;
+        s->nshaped += job->shaped;
+    }
     s->nqueue++;
     return 0;
 }
 
 static void queue_remove_at (struct sched *s, size_t i)
 {
+    if (s->pq_valid) {
+        s->nshaped -= s->queue[i]->shaped;
+        memmove (&s->pq[i], &s->pq[i + 1], (s->nqueue - i - 1) * sizeof (*s->pq));
+    }
     memmove (&s->queue[i], &s->queue[i + 1], (s->nqueue - i - 1) * sizeof (*s->queue));
     s->nqueue--;
 }
@@ -661,17 +681,29 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     eddy_watcher_stop (w);
     if (!s->ready || s->nqueue == 0)
         return;
-    if (grow (&s->pq, &s->pq_size, s->nqueue, sizeof (*s->pq)) < 0 ||
+    /* Every queued job needs a processor (procs >= 1) and a policy starts
+     * only what fits what is idle (policy.c checks it), so with none idle
+     * the pass would start nothing: skip it, and the copy of the queue it
+     * makes.  A free or a change of resources asks for the next one. */
+    int idle = (int)(eddy_rlist_count (s->pool, EDDY_RLIST_CORES) -
+                     eddy_rlist_count_down (s->pool, EDDY_RLIST_CORES));
+    if (idle <= 0)
+        return;
+    if ((!s->pq_valid && grow (&s->pq, &s->pq_size, s->nqueue, sizeof (*s->pq)) < 0) ||
         grow (&s->pr, &s->pr_size, s->nrunning + 1, sizeof (*s->pr)) < 0) {
         sched_log (s, LOG_ERR, "pass: out of memory");
         return;
     }
-    for (size_t i = 0; i < s->nqueue; i++) {
-        s->pq[i].procs = s->queue[i]->procs;
-        s->pq[i].req = s->queue[i]->req;
-        if (!count_only (s->queue[i]))
-            shaped = true;
+    if (!s->pq_valid) {
+        s->nshaped = 0;
+        for (size_t i = 0; i < s->nqueue; i++) {
+            s->pq[i].procs = s->queue[i]->procs;
+            s->pq[i].req = s->queue[i]->req;
+            s->nshaped += s->queue[i]->shaped;
+        }
+        s->pq_valid = true;
     }
+    shaped = s->nshaped > 0;
     for (size_t i = 0; i < s->nrunning; i++) {
         struct job *job = s->running[i];
         s->pr[i].procs = job->ncores;
@@ -685,8 +717,7 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
         .nqueue = s->nqueue,
         .running = s->pr,
         .nrunning = s->nrunning,
-        .free = (int)(eddy_rlist_count (s->pool, EDDY_RLIST_CORES) -
-                      eddy_rlist_count_down (s->pool, EDDY_RLIST_CORES)),
+        .free = idle,
         .now = s->now,
         /* only shaped jobs need pools: a queue of core counts plans on
          * counts, exactly as the ideal oracle does */
@@ -696,10 +727,15 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     if (eddy_policy_run (s->policy, &in, start_cb, s) < 0)
         sched_log (s, LOG_ERR, "pass: policy %s: %s", eddy_policy_name (s->policy),
                    strerror (errno));
-    /* drop the started jobs from the queue, keeping its order */
-    for (size_t i = 0; i < s->nqueue; i++)
-        if (!s->queue[i]->R)
+    /* drop the started jobs from the queue (and its mirror), keeping its order */
+    for (size_t i = 0; i < s->nqueue; i++) {
+        if (!s->queue[i]->R) {
+            s->pq[j] = s->pq[i];
             s->queue[j++] = s->queue[i];
+        }
+        else
+            s->nshaped -= s->queue[i]->shaped;
+    }
     s->nqueue = j;
 }
 
@@ -928,6 +964,7 @@ static void deny_impossible (struct sched *s)
             s->queue[j++] = job;
     }
     s->nqueue = j;
+    s->pq_valid = false;
 }
 
 /* ---- exclusion ---- */
@@ -1267,6 +1304,7 @@ alloc_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void 
     job->procs = procs < 1 ? 1 : procs > INT32_MAX ? INT32_MAX : (int)procs;
     double duration = eddy_jobspec_duration (js);
     job->req = duration > 0 ? duration : INFINITY;
+    job->shaped = !count_only (job);
     eddy_jobspec_destroy (js);
     js = NULL;
 
@@ -1357,6 +1395,7 @@ static void prioritize_cb (eddy_handle_t *h,
     }
     if (s->nqueue > 1)
         qsort (s->queue, s->nqueue, sizeof (*s->queue), job_qsort_cmp);
+    s->pq_valid = false;
     schedule_pass (s);
 }
 

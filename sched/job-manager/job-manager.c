@@ -83,13 +83,15 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         int userid, urgency, flags = 0;
         double t_submit;
         json_t *jobspec;
-        if (json_unpack (o, "{s:I s:i s:i s:f s?i s:o}", "id", &id, "userid", &userid, "urgency",
-                         &urgency, "t_submit", &t_submit, "flags", &flags, "jobspec", &jobspec) < 0)
+        const char *text = NULL;
+        if (json_unpack (o, "{s:I s:i s:i s:f s?i s:o s?s}", "id", &id, "userid", &userid,
+                         "urgency", &urgency, "t_submit", &t_submit, "flags", &flags, "jobspec",
+                         &jobspec, "jobspec_text", &text) < 0)
             continue;
         if (eddy_u64map_get (jm->active, (uint64_t)id))
             continue; /* already known */
         struct job *job = job_create (jm, (uint64_t)id);
-        if (!job || job_jobspec_set (job, jobspec) < 0
+        if (!job || job_jobspec_set_text (job, jobspec, text) < 0
             || eddy_u64map_put (jm->active, job->id, job) < 0) {
             job_destroy (job);
             eddy_respond_error (h, msg, ENOMEM, NULL);
@@ -116,7 +118,25 @@ static void submit_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_
         job_post (jm, job, "validate", NULL);
         job_action (jm, job);
     }
-    eddy_respond (h, msg, NULL);
+    eddy_respond_pack (h, msg, "{s:I}", "pending", (json_int_t)jobmgr_pending (jm));
+}
+
+static int add_waiter (struct waiter **list, const eddy_msg_t *msg);
+
+/* Answered once fewer than `below` jobs are pending (job-ingest's pacing). */
+static void backlog_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
+{
+    struct jobmgr *jm = arg;
+    if (jobmgr_defer (jm, msg))
+        return;
+    json_int_t below;
+
+    if (!unpack (h, msg, "{s:I}", "below", &below))
+        return;
+    if (add_waiter (&jm->backlog_waiters, msg) < 0)
+        eddy_respond_error (h, msg, ENOMEM, NULL);
+    else
+        jobmgr_backlog_check (jm);
 }
 
 static void urgency_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t *msg, void *arg)
@@ -377,6 +397,7 @@ static void disconnect_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_
     jobmgr_journal_drop (jm, origin, false);
     drop_origin (jm, origin, &jm->drain_waiters);
     drop_origin (jm, origin, &jm->idle_waiters);
+    drop_origin (jm, origin, &jm->backlog_waiters);
     for (struct job *job = jm->head; job; job = job->next)
         drop_origin (jm, origin, &job->waiters);
 }
@@ -423,7 +444,8 @@ static void getinfo_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg
     struct jobmgr *jm = arg;
     if (jobmgr_defer (jm, msg))
         return;
-    eddy_respond_pack (h, msg, "{s:I}", "max_jobid", (json_int_t)jm->max_jobid);
+    eddy_respond_pack (h, msg, "{s:I s:I}", "max_jobid", (json_int_t)jm->max_jobid, "pending",
+                       (json_int_t)jobmgr_pending (jm));
 }
 
 /* "keep all" for -1, else the number */
@@ -518,6 +540,7 @@ static const struct eddy_msg_handler_spec handlers[] = {
     { EDDY_MSGTYPE_REQUEST, "job-manager.wait", wait_cb, EDDY_ROLE_ALL },
     { EDDY_MSGTYPE_REQUEST, "job-manager.drain", drain_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.idle", drain_cb, EDDY_ROLE_OWNER },
+    { EDDY_MSGTYPE_REQUEST, "job-manager.backlog", backlog_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.journal", journal_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.journal-cancel", journal_cancel_cb, EDDY_ROLE_OWNER },
     { EDDY_MSGTYPE_REQUEST, "job-manager.sched-hello", sched_hello_cb, EDDY_ROLE_OWNER },
@@ -578,6 +601,9 @@ static void jm_unload (void *ctx)
     jmq_set_clear (&jm->queues);
     free_waiters (jm->h, jm->drain_waiters);
     free_waiters (jm->h, jm->idle_waiters);
+    free_waiters (jm->h, jm->backlog_waiters);
+    json_decref (jm->start_js);
+    free (jm->start_js_text);
     eddy_kvs_txn_destroy (jm->txn);
     json_decref (jm->journal_batch);
     eddy_watcher_destroy (jm->flush_w);

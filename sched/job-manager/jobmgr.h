@@ -153,6 +153,14 @@ struct jobmgr {
     int njournal;
     struct eddy_held journal_wait;
     struct waiter *drain_waiters, *idle_waiters;
+    /* job-manager.backlog requests, answered once fewer than their
+     * `below` jobs are pending (job-ingest paces itself on them) */
+    struct waiter *backlog_waiters;
+    /* the jobspec exec.start last decoded from a job's text, with that
+     * text: a run of jobs with equal jobspecs (eddy submit --cc) decodes
+     * it once (jobstate.c) */
+    json_t *start_js;
+    char *start_js_text;
 
     /* inactive jobs whose KVS directories are kept, oldest first (purge.c);
      * beyond purge_count (>= 0) the oldest is unlinked, and those inactive
@@ -248,6 +256,9 @@ struct jmq *job_queue (struct jobmgr *jm, const struct job *job);
  * none, or no memory).  compact () lets the objects go.
  */
 int job_jobspec_set (struct job *job, json_t *jobspec);
+/* As job_jobspec_set (), with text, jobspec's compact encoding as
+ * job-ingest stored it (copied), instead of encoding it again. */
+int job_jobspec_set_text (struct job *job, json_t *jobspec, const char *text);
 json_t *job_jobspec (struct job *job);
 void job_jobspec_compact (struct job *job);
 
@@ -396,6 +407,13 @@ void jobmgr_respond_stored (struct jobmgr *jm, const eddy_msg_t *msg, json_t *re
 void jobmgr_journal_join (struct jobmgr *jm, const eddy_msg_t *msg);
 void jobmgr_journal_drop (struct jobmgr *jm, uint64_t origin, bool tell);
 void jobmgr_check_waiters (struct jobmgr *jm);
+
+/* Jobs active and not running (DEPEND, PRIORITY, SCHED, or a CLEANUP
+ * that never ran): what job-manager.backlog and the submit answer count.
+ * jobmgr_backlog_check () answers the backlog waiters this count now
+ * satisfies. */
+uint32_t jobmgr_pending (const struct jobmgr *jm);
+void jobmgr_backlog_check (struct jobmgr *jm);
 bool gone_lookup (struct jobmgr *jm, uint64_t id, json_t **result);
 /* An inactive job this job manager remembers (NULL if none). */
 const struct gone *gone_find (struct jobmgr *jm, uint64_t id);

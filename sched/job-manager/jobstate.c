@@ -65,9 +65,14 @@ void job_destroy (struct job *job)
 
 int job_jobspec_set (struct job *job, json_t *jobspec)
 {
+    return job_jobspec_set_text (job, jobspec, NULL);
+}
+
+int job_jobspec_set_text (struct job *job, json_t *jobspec, const char *given)
+{
     const char *queue = json_string_value (json_object_get (
         json_object_get (json_object_get (jobspec, "attributes"), "system"), "queue"));
-    char *text = json_dumps (jobspec, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = given ? strdup (given) : json_dumps (jobspec, JSON_COMPACT | JSON_ENCODE_ANY);
     char *q = queue ? strdup (queue) : NULL;
 
     if (!text || (queue && !q)) {
@@ -125,6 +130,33 @@ void jobmgr_count_running (struct jobmgr *jm, struct job *job)
     if (!job->in_nrunning) {
         jm->nrunning++;
         job->in_nrunning = true;
+        if (jm->backlog_waiters)
+            jobmgr_backlog_check (jm);
+    }
+}
+
+uint32_t jobmgr_pending (const struct jobmgr *jm)
+{
+    return jm->nactive > jm->nrunning ? jm->nactive - jm->nrunning : 0;
+}
+
+void jobmgr_backlog_check (struct jobmgr *jm)
+{
+    uint32_t pending = jobmgr_pending (jm);
+    struct waiter **pp = &jm->backlog_waiters;
+
+    while (*pp) {
+        struct waiter *w = *pp;
+        json_int_t below = 0;
+        (void)json_unpack (eddy_msg_payload (w->req), "{s:I}", "below", &below);
+        if ((json_int_t)pending < below) {
+            *pp = w->next;
+            eddy_respond_pack (jm->h, w->req, "{s:I}", "pending", (json_int_t)pending);
+            eddy_msg_decref (w->req);
+            free (w);
+        }
+        else
+            pp = &w->next;
     }
 }
 
@@ -409,9 +441,30 @@ static void exec_cb (eddy_future_t *f, void *arg)
     job_action (jm, job);
 }
 
+/* job_jobspec (), decoded once for a run of compacted jobs with the same
+ * text (the copies share the object: nothing changes a jobspec).
+ */
+static json_t *start_jobspec (struct jobmgr *jm, struct job *job)
+{
+    json_t *js;
+    char *text;
+
+    if (job->jobspec || !job->jobspec_text)
+        return job_jobspec (job);
+    if (jm->start_js_text && !strcmp (jm->start_js_text, job->jobspec_text))
+        return json_incref (jm->start_js);
+    if ((js = job_jobspec (job)) && (text = strdup (job->jobspec_text))) {
+        json_decref (jm->start_js);
+        free (jm->start_js_text);
+        jm->start_js = json_incref (js);
+        jm->start_js_text = text;
+    }
+    return js;
+}
+
 static void exec_start (struct jobmgr *jm, struct job *job)
 {
-    json_t *js = job_jobspec (job);
+    json_t *js = start_jobspec (jm, job);
     if (!js) {
         job_raise (jm, job, "exec", 0, 0, "the job's jobspec cannot be decoded (no memory)");
         return;
@@ -1208,6 +1261,8 @@ void jobmgr_commit_destroy (struct jobmgr *jm)
 
 void jobmgr_check_waiters (struct jobmgr *jm)
 {
+    if (jm->backlog_waiters)
+        jobmgr_backlog_check (jm);
     if (jm->nactive == 0) {
         while (jm->drain_waiters) {
             struct waiter *w = jm->drain_waiters;
