@@ -5,7 +5,9 @@
 # same jobs, order and fields), eddy job info and eventlog of the first one
 # work, and a restart over the state directory lists them all again.  With
 # [content] backing = "sqlite" and no state directory the blobs are in a
-# temporary store in the runtime directory, gone at exit.
+# temporary store in the runtime directory, gone at exit.  Reading the
+# history back keeps the kvs cache to its budget (it grew past it by what
+# the walk loaded until the next commit).
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$TMP/small" "$TMP/large" "$TMP/temp"
@@ -95,4 +97,16 @@ for f in "$TMP"/state/content.sqlite*; do cp "$f" "$TMP/rundir/"; done
     >"$TMP/temp2.out" 2>&1
 _report $? "a second instance on the same runtime directory" "$TMP/temp2.out"
 has "$TMP/temp2.count" '^0$' "starts empty (whatever was left there)"
+cat >"$TMP/budget.sh" <<'SH'
+set -e
+bench-jobs 2000 --window=256 >/dev/null
+eddy jobs -a -n -o '{id.dec}' | wc -l >budget.count
+eddy kvs stats >budget.stats
+SH
+(cd "$TMP" && eddy start -m 'kvs={"cache-max-bytes":1048576}' sh budget.sh) >"$TMP/budget.out" 2>&1
+_report $? "2,000 jobs with a kvs cache of 1 MiB" "$TMP/budget.out"
+has "$TMP/budget.count" '^2000$' "eddy jobs -a lists them, reading them back"
+python3 -c "import json,sys; sys.exit(0 if json.load(open('$TMP/budget.stats'))['cache-bytes'] < 4 * 1048576 else 1)"
+_report $? "and the kvs cache stays near its budget (under 4 MiB, not the whole history)" \
+    "$TMP/budget.stats"
 finish
