@@ -224,21 +224,19 @@ static void load_finish (struct load *ld, int errnum)
     }
 }
 
-/* After a load: let the least recently used clean blobs go beyond the
- * budget, but none used during the last READ_KEEP loads (a lookup waiting
- * for its next blob used the ones above it at its last try, and they
- * would be loaded again only if more than READ_KEEP loads came in between)
- * nor, while a batch waits for loads, what it has used since it began.
+/* After a load while no batch is pending or being stored (one that is
+ * trims the cache when it is done): let the least recently used clean
+ * blobs go beyond the budget, but none used during the last READ_KEEP
+ * loads (a lookup waiting for its next blob used the ones above it at its
+ * last try, and they would be loaded again only if more than READ_KEEP
+ * loads came in between).
  */
 #define READ_KEEP 1024
 static void read_trim (struct kvs *ctx)
 {
-    if (ctx->cache_tick <= READ_KEEP)
+    if (ctx->cache_tick <= READ_KEEP || ctx->pending || ctx->store_f || ctx->stalled)
         return;
-    uint64_t before = ctx->cache_tick - READ_KEEP;
-    if (ctx->stalled && ctx->batch_tick < before)
-        before = ctx->batch_tick;
-    eddy_kvs_cache_trim (ctx->cache, ctx->cache_max, ctx->cache_max_bytes, before);
+    eddy_kvs_cache_trim (ctx->cache, ctx->cache_max, ctx->cache_max_bytes, ctx->cache_tick - READ_KEEP);
 }
 
 static void load_cb (eddy_future_t *f, void *arg)
