@@ -13,6 +13,10 @@
  *   bench-jobs COUNT --submit-only  submit COUNT test-exec jobs and exit
  *                                   once all are accepted (with the queue
  *                                   stopped they stay queued)
+ *   bench-jobs COUNT --window=W     at most W jobs submitted and not yet
+ *                                   clean (default: no limit, only 256
+ *                                   submissions unanswered), so that the
+ *                                   queue stays short (bench-jobmem.sh)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,7 @@
 struct bench {
     eddy_handle_t *h;
     long count, submitted, answered, done;
+    long window; /* 0: no limit on jobs submitted and not clean */
     bool real;
     bool sign;
     bool submit_only; /* stop once every submission is answered */
@@ -44,6 +49,12 @@ static double now (void)
 }
 
 static void submit_cb (eddy_future_t *f, void *arg);
+
+/* Whether one more job may be submitted now. */
+static bool may_submit (const struct bench *b)
+{
+    return b->submitted < b->count && (b->window == 0 || b->submitted - b->done < b->window);
+}
 
 static void submit_one (struct bench *b)
 {
@@ -88,7 +99,7 @@ static void submit_cb (eddy_future_t *f, void *arg)
     }
     eddy_future_destroy (f);
     b->answered++;
-    if (b->submitted < b->count)
+    if (may_submit (b))
         submit_one (b);
     else if (b->submit_only && b->answered == b->count)
         eddy_reactor_stop (eddy_handle_reactor (b->h));
@@ -120,6 +131,8 @@ static void journal_cb (eddy_future_t *f, void *arg)
         }
     }
     eddy_future_reset (f);
+    while (b->window && may_submit (b) && b->submitted - b->answered < 256)
+        submit_one (b);
     if (b->done >= b->count)
         eddy_reactor_stop (eddy_handle_reactor (b->h));
 }
@@ -137,12 +150,14 @@ int main (int argc, char **argv)
             b.submit_only = true;
         else if (!strcmp (argv[i], "--follow"))
             b.follow = true;
+        else if (!strncmp (argv[i], "--window=", 9) && atol (argv[i] + 9) > 0)
+            b.window = atol (argv[i] + 9);
         else
             b.count = 0;
     }
     if (b.count < 1000 || b.count % 1000) {
         fprintf (stderr, "usage: bench-jobs COUNT (a multiple of 1000) [--real] [--sign]"
-                         " [--submit-only | --follow]\n");
+                         " [--submit-only | --follow] [--window=W]\n");
         return 1;
     }
     if (!(b.h = eddy_open (NULL, &err))) {
@@ -170,7 +185,7 @@ int main (int argc, char **argv)
         return 1;
     }
     b.t0 = b.marks[0] = now ();
-    for (int i = 0; i < 256 && !b.follow && b.submitted < b.count; i++)
+    for (int i = 0; i < 256 && !b.follow && may_submit (&b); i++)
         submit_one (&b);
     eddy_reactor_run (eddy_handle_reactor (b.h), EDDY_RUN_DEFAULT);
     double t = now () - b.t0;

@@ -140,8 +140,10 @@ static const struct eddy_conf_key tbon_keys[] = {
 };
 
 /* [content]: the content store and the kvs module, which names its blobs */
+static const char *const content_backings[] = { "sqlite", "memory", NULL };
 static const struct eddy_conf_key content_keys[] = {
     { "hash", EDDY_CONF_STRING, EDDY_CONF_RESTART, .check = hash_check, .doc = "what names new blobs: sha256 (default) or blake2b" },
+    { "backing", EDDY_CONF_STRING, EDDY_CONF_RESTART, .choices = content_backings, .doc = "sqlite (without a statedir: a temporary store in the runtime directory) or memory; default sqlite with a statedir, else memory" },
     EDDY_CONF_END,
 };
 
@@ -242,6 +244,12 @@ static const struct eddy_conf_key job_manager_keys[] = {
     { "journal-size-limit", EDDY_CONF_INTEGER, EDDY_CONF_UNUSED },
     { "plugins", EDDY_CONF_ANY, EDDY_CONF_UNUSED },
     { "housekeeping", EDDY_CONF_TABLE, EDDY_CONF_UNUSED },
+    EDDY_CONF_END,
+};
+
+/* [job-list] */
+static const struct eddy_conf_key job_list_keys[] = {
+    { "inactive-max", EDDY_CONF_INTEGER, EDDY_CONF_RESTART, 0, 2147483647, .doc = "inactive jobs kept in job-list's memory (default 1000); older ones are read from the KVS when asked for" },
     EDDY_CONF_END,
 };
 
@@ -376,6 +384,7 @@ const struct eddy_conf_key eddy_config_schema[] = {
     { "bootstrap", EDDY_CONF_TABLE, 0, .keys = bootstrap_keys },
     { "resource", EDDY_CONF_TABLE, 0, .keys = resource_keys },
     { "job-manager", EDDY_CONF_TABLE, .keys = job_manager_keys },
+    { "job-list", EDDY_CONF_TABLE, .keys = job_list_keys },
     { "sched", EDDY_CONF_TABLE, .keys = sched_keys },
     { "exec", EDDY_CONF_TABLE, .keys = exec_keys },
     { "access", EDDY_CONF_TABLE, .keys = access_keys },

@@ -39,7 +39,9 @@ struct eddy_backing_ops {
     /* Open the store.  dir: the state directory (sqlite: required; the file
      * is DIR/content.sqlite, DIR is created if missing); opts: the content
      * module's arguments (sqlite reads "max-size", bytes: a quota after
-     * which stores fail with ENOSPC).  Reads what it needs at once
+     * which stores fail with ENOSPC; and "temporary", true: a store of this
+     * instance only, removed at open and at close, without syncs or file
+     * locks).  Reads what it needs at once
      * (checkpoints).  NULL + errno with err saying why.
      */
     void *(*open) (const char *dir, json_t *opts, eddy_error_t *err);

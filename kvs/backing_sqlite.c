@@ -22,6 +22,7 @@
 
 struct sq {
     sqlite3 *db;
+    char *temp_path; /* a temporary store: its file, removed at close */
     sqlite3_stmt *load, *store, *store_young, *refresh, *ckpt_put, *ckpt_get, *ckpts, *begin, *commit,
         *rollback, *sweep, *bump, *tally_add, *tally_set;
     int64_t epoch; /* the current generation */
@@ -64,6 +65,21 @@ static int sq_fail (struct sq *s, int rc, eddy_error_t *err, const char *what)
     return -1;
 }
 
+/* Remove a store's file and its -wal and -shm companions (those missing
+ * are no error); -1 + errno for the first that could not go.
+ */
+static int remove_store (const char *path)
+{
+    char side[PATH_MAX];
+    int rc = 0;
+    for (int i = 0; i < 3; i++) {
+        snprintf (side, sizeof (side), "%s%s", path, i == 0 ? "" : i == 1 ? "-wal" : "-shm");
+        if (unlink (side) < 0 && errno != ENOENT && rc == 0)
+            rc = -1;
+    }
+    return rc;
+}
+
 static void sq_close (void *impl)
 {
     struct sq *s = impl;
@@ -75,6 +91,9 @@ static void sq_close (void *impl)
         for (size_t i = 0; i < sizeof (all) / sizeof (all[0]); i++)
             sqlite3_finalize (all[i]);
         sqlite3_close (s->db);
+        if (s->temp_path)
+            remove_store (s->temp_path);
+        free (s->temp_path);
         free (s);
         errno = saved_errno;
     }
@@ -167,6 +186,7 @@ static void *sq_open (const char *dir, json_t *opts, eddy_error_t *err)
     struct sq *s = NULL;
     char *path = NULL;
     json_int_t max_size = 0;
+    int temporary = 0;
     sqlite3_stmt *st = NULL;
     int rc;
 
@@ -175,8 +195,8 @@ static void *sq_open (const char *dir, json_t *opts, eddy_error_t *err)
         errno = EINVAL;
         return NULL;
     }
-    if (opts && json_unpack (opts, "{s?I}", "max-size", &max_size) < 0) {
-        eddy_error_set (err, "max-size must be an integer (bytes)");
+    if (opts && json_unpack (opts, "{s?I s?b}", "max-size", &max_size, "temporary", &temporary) < 0) {
+        eddy_error_set (err, "max-size must be an integer (bytes), temporary a boolean");
         errno = EINVAL;
         return NULL;
     }
@@ -190,6 +210,15 @@ static void *sq_open (const char *dir, json_t *opts, eddy_error_t *err)
         errno = ENOMEM;
         return NULL;
     }
+    /* A temporary store starts empty whatever an earlier instance with the
+     * same runtime directory left, and is removed at close. */
+    if (temporary) {
+        if (remove_store (path) < 0) {
+            eddy_error_set (err, "%s: %s", path, strerror (errno));
+            goto error;
+        }
+        s->temp_path = path;
+    }
     if (make_private (path, err) < 0)
         goto error;
     rc = sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -198,8 +227,13 @@ static void *sq_open (const char *dir, json_t *opts, eddy_error_t *err)
         goto error;
     }
     sqlite3_extended_result_codes (s->db, 0);
-    if ((rc = sqlite3_exec (s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
-                            NULL))
+    /* A temporary store has nothing to keep across a crash (the next
+     * instance removes it), so it skips the syncs and the file locks. */
+    if ((rc = sqlite3_exec (s->db,
+                            s->temp_path ? "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
+                                           " PRAGMA synchronous=OFF;"
+                                         : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                            NULL, NULL, NULL))
             != SQLITE_OK
         || (rc = sqlite3_exec (s->db, schema, NULL, NULL, NULL)) != SQLITE_OK) {
         sq_fail (s, rc, err, path);
@@ -258,11 +292,13 @@ static void *sq_open (const char *dir, json_t *opts, eddy_error_t *err)
             goto error;
         }
     }
-    free (path);
+    if (!s->temp_path)
+        free (path);
     return s;
 error:
     sqlite3_finalize (st);
-    free (path);
+    if (!s->temp_path)
+        free (path);
     sq_close (s);
     return NULL;
 }

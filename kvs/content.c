@@ -1,6 +1,7 @@
 /* content.c - the content module: see content.h. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,9 @@ struct content {
     /* rank 0 */
     const struct eddy_backing_ops *ops;
     void *impl;
-    eddy_future_t *attr_f;  /* asking for the statedir attribute */
+    enum { BACKING_DEFAULT, BACKING_SQLITE, BACKING_MEMORY } backing; /* "backing" */
+    bool temporary;         /* impl is a sqlite store in the runtime directory */
+    eddy_future_t *attr_f;  /* asking for the statedir (then rundir) attribute */
     struct eddy_held deferred; /* requests that came before the store was open */
     char *open_error;       /* the store could not be opened */
     double gc_factor;       /* collect when the store holds this many times */
@@ -489,8 +492,8 @@ static void stats_cb (eddy_handle_t *h, eddy_msg_handler_t *mh, const eddy_msg_t
         return;
     }
     ctx->ops->stats (ctx->impl, &count, &bytes);
-    eddy_respond_pack (h, msg, "{s:s s:I s:I s:{s:I s:I s:I s:I s:I s:I s:I}}", "backing", ctx->ops->name,
-                       "count", (json_int_t)count, "bytes", (json_int_t)bytes, "gc", "runs",
+    eddy_respond_pack (h, msg, "{s:s s:b s:I s:I s:{s:I s:I s:I s:I s:I s:I s:I}}", "backing", ctx->ops->name,
+                       "temporary", ctx->temporary, "count", (json_int_t)count, "bytes", (json_int_t)bytes, "gc", "runs",
                        (json_int_t)ctx->gc_runs, "live", (json_int_t)ctx->gc_last.live, "live-bytes",
                        (json_int_t)ctx->gc_last.live_bytes, "garbage",
                        (json_int_t)(count > ctx->gc_last.live ? count - ctx->gc_last.live : 0),
@@ -509,21 +512,44 @@ static const struct eddy_msg_handler_spec handlers[] = {
     EDDY_MSGHANDLER_TABLE_END,
 };
 
-/* Open the backing store: sqlite in statedir if there is one. */
-static int open_store (struct content *ctx, const char *statedir, eddy_error_t *err)
+/* Open the backing store.  "memory": memory.  Otherwise sqlite in
+ * statedir if there is one; without one, "sqlite" is a temporary sqlite
+ * store in rundir (a real broker's runtime directory) and the default is
+ * memory (as in the simulator, where brokers have neither directory).
+ */
+static int open_store (struct content *ctx, const char *statedir, const char *rundir, eddy_error_t *err)
 {
-    const char *backing = NULL;
-    (void)json_unpack (ctx->args, "{s?s}", "backing", &backing);
-    if (backing && strcmp (backing, "sqlite") != 0 && strcmp (backing, "memory") != 0) {
-        errno = EINVAL;
-        return eddy_error_set (err, "unknown backing store '%s'", backing);
-    }
-    if (backing ? !strcmp (backing, "sqlite") : statedir && *statedir)
+    const char *dir = statedir;
+    json_t *opts = ctx->args;
+    json_t *tmp = NULL;
+
+    if (ctx->backing == BACKING_MEMORY)
+        ctx->ops = &eddy_backing_memory;
+    else if (statedir && *statedir)
         ctx->ops = &eddy_backing_sqlite;
+    else if (ctx->backing == BACKING_SQLITE && rundir && *rundir) {
+        /* the store lives and dies with this instance: the sqlite backing
+         * removes it at open and at close */
+        if (!(tmp = json_deep_copy (ctx->args)) || json_object_set_new (tmp, "temporary", json_true ()) < 0) {
+            json_decref (tmp);
+            errno = ENOMEM;
+            return eddy_error_set (err, "out of memory");
+        }
+        opts = tmp;
+        dir = rundir;
+        ctx->ops = &eddy_backing_sqlite;
+    }
+    else if (ctx->backing == BACKING_SQLITE) {
+        errno = EINVAL;
+        return eddy_error_set (err, "sqlite backing store needs a state or runtime directory");
+    }
     else
         ctx->ops = &eddy_backing_memory;
-    if (!(ctx->impl = ctx->ops->open (statedir, ctx->args, err)))
+    ctx->impl = ctx->ops->open (dir, opts, err);
+    json_decref (tmp);
+    if (!ctx->impl)
         return -1;
+    ctx->temporary = tmp != NULL;
     /* A store reopened with history: what it holds is the baseline, so the
      * first store of this instance does not sweep the whole of it (the
      * restart would cost time in proportion to history); garbage left by
@@ -536,24 +562,54 @@ static int open_store (struct content *ctx, const char *statedir, eddy_error_t *
     return 0;
 }
 
-static void attr_cb (eddy_future_t *f, void *arg)
+static void store_opened (struct content *ctx, const char *statedir, const char *rundir)
 {
-    struct content *ctx = arg;
-    const char *dir = NULL;
     eddy_error_t err;
 
-    (void)eddy_rpc_get_unpack (f, "{s:s}", "value", &dir);
-    if (open_store (ctx, dir, &err) < 0) {
+    if (open_store (ctx, statedir, rundir, &err) < 0) {
         content_log (ctx, LOG_ERR, "cannot open the backing store: %s", err.text);
         if (asprintf (&ctx->open_error, "content: cannot open the backing store: %s", err.text) < 0)
             ctx->open_error = NULL;
     }
-    else
-        content_log (ctx, LOG_INFO, "backing store: %s%s%s", ctx->ops->name, dir ? " in " : "",
-                     dir ? dir : "");
+    else {
+        const char *dir = statedir && *statedir ? statedir : ctx->temporary ? rundir : NULL;
+        content_log (ctx, LOG_INFO, "backing store: %s%s%s%s", ctx->ops->name,
+                     ctx->temporary ? " (temporary)" : "", dir ? " in " : "", dir ? dir : "");
+    }
+    eddy_held_release (&ctx->deferred, ctx->h);
+}
+
+static void rundir_cb (eddy_future_t *f, void *arg)
+{
+    struct content *ctx = arg;
+    const char *dir = NULL;
+
+    (void)eddy_rpc_get_unpack (f, "{s:s}", "value", &dir);
+    store_opened (ctx, NULL, dir);
     eddy_future_destroy (f);
     ctx->attr_f = NULL;
-    eddy_held_release (&ctx->deferred, ctx->h);
+}
+
+static void attr_cb (eddy_future_t *f, void *arg)
+{
+    struct content *ctx = arg;
+    const char *dir = NULL;
+
+    (void)eddy_rpc_get_unpack (f, "{s:s}", "value", &dir);
+    if (!(dir && *dir) && ctx->backing == BACKING_SQLITE) {
+        /* no state directory: the runtime directory, if the broker has one */
+        eddy_future_t *rf = eddy_rpc_pack (ctx->h, "attr.get", ctx->rank, 0, "{s:s}", "name",
+                                           "broker.rundir");
+        if (rf && eddy_future_then (rf, -1, rundir_cb, ctx) == 0) {
+            eddy_future_destroy (f);
+            ctx->attr_f = rf;
+            return;
+        }
+        eddy_future_destroy (rf);
+    }
+    store_opened (ctx, dir, NULL);
+    eddy_future_destroy (f);
+    ctx->attr_f = NULL;
 }
 
 static void content_unload (void *arg)
@@ -590,6 +646,30 @@ int eddy_content_hash_config (const json_t *table, eddy_hash_t *alg, eddy_error_
     if (eddy_hash_parse (json_string_value (v), alg) < 0) {
         errno = EINVAL;
         return eddy_error_set (err, "content.hash: '%s' is not a hash (sha256, blake2b)", json_string_value (v));
+    }
+    return 0;
+}
+
+/* "backing" from the module args, else from [content]: "sqlite",
+ * "memory" or none (the default).  -1 + EINVAL with err for another value.
+ */
+static int backing_config (struct content *ctx, eddy_error_t *err)
+{
+    json_t *v = json_object_get (ctx->args, "backing");
+    const json_t *conf = eddy_handle_config (ctx->h);
+    if (!v && conf)
+        v = json_object_get (conf, "backing");
+    if (!v)
+        return 0;
+    const char *name = json_string_value (v);
+    if (name && !strcmp (name, "sqlite"))
+        ctx->backing = BACKING_SQLITE;
+    else if (name && !strcmp (name, "memory"))
+        ctx->backing = BACKING_MEMORY;
+    else {
+        errno = EINVAL;
+        return eddy_error_set (err, "content.backing: '%s' is not a backing store (sqlite, memory)",
+                               name ? name : "(not a string)");
     }
     return 0;
 }
@@ -633,9 +713,13 @@ static int content_load (eddy_handle_t *h, json_t *args, void **out)
     ctx->args = args ? json_incref (args) : json_object ();
     if (!(ctx->cache = json_object ()))
         goto error;
+    if (backing_config (ctx, &err) < 0) {
+        content_log (ctx, LOG_ERR, "%s", err.text);
+        goto error;
+    }
     if (ctx->rank == 0) {
-        if (statedir || json_object_get (ctx->args, "backing")) {
-            if (open_store (ctx, statedir, &err) < 0) {
+        if (statedir || ctx->backing == BACKING_MEMORY) {
+            if (open_store (ctx, statedir, NULL, &err) < 0) {
                 content_log (ctx, LOG_ERR, "cannot open the backing store: %s", err.text);
                 goto error;
             }

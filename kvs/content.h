@@ -25,12 +25,14 @@
  *   content.checkpoint-put {key, value} -> {}
  *   content.gc {} -> {live, live-bytes, young, freed, freed-bytes, missing}
  *       one garbage collection now (backing.h says what it keeps)
- *   content.stats {} -> {backing, count, bytes, gc: {runs, live, live-bytes,
+ *   content.stats {} -> {backing, temporary, count, bytes, gc: {runs, live, live-bytes,
  *       garbage, garbage-bytes, freed, freed-bytes}} (rank 0; live as of
  *       the last collection, garbage = what was added since, an upper
  *       bound, freed = totals) or {cached}
  * value is any JSON value.  Module arguments: statedir, backing
- * ("sqlite" | "memory"), max-size (sqlite quota, bytes), cache-max
+ * ("sqlite" | "memory"; without it, [content] backing; sqlite without a
+ * statedir is a temporary store in the broker.rundir attribute's
+ * directory, temporary true in stats), max-size (sqlite quota, bytes), cache-max
  * (blobs cached on other ranks, default 65536), gc-factor (collect after a
  * store once the store holds this many times the blobs live after the
  * last collection, default 2; 0: only on content.gc) and gc-min (but not

@@ -94,6 +94,11 @@ struct kvs {
     eddy_hash_t hash; /* [content] hash: how new blobs are named */
     size_t cache_max, cache_max_bytes;
     uint64_t epoch;
+    /* The cache's clock: a tick per batch and per blob loaded, so that a
+     * long run of lookups without commits (eddy jobs -a reading the
+     * history back) is held to the budget too; batch_tick is the tick its
+     * batch started at (what a stalled batch has used since is kept). */
+    uint64_t cache_tick, batch_tick;
 
     /* start-up: the checkpoint */
     bool ready;
@@ -280,6 +285,21 @@ static void load_finish (struct load *ld, int errnum)
     }
 }
 
+/* After a load while no batch is pending or being stored (one that is
+ * trims the cache when it is done): let the least recently used clean
+ * blobs go beyond the budget, but none used during the last READ_KEEP
+ * loads (a lookup waiting for its next blob used the ones above it at its
+ * last try, and they would be loaded again only if more than READ_KEEP
+ * loads came in between).
+ */
+#define READ_KEEP 1024
+static void read_trim (struct kvs *ctx)
+{
+    if (ctx->cache_tick <= READ_KEEP || ctx->pending || ctx->store_f || ctx->stalled)
+        return;
+    eddy_kvs_cache_trim (ctx->cache, ctx->cache_max, ctx->cache_max_bytes, ctx->cache_tick - READ_KEEP);
+}
+
 static void load_cb (eddy_future_t *f, void *arg)
 {
     struct load *ld = arg;
@@ -316,8 +336,14 @@ static void load_cb (eddy_future_t *f, void *arg)
             free (data);
             errnum = EIO;
         }
-        else if (eddy_kvs_cache_insert (ld->ctx->cache, ld->ref, data, len, false) < 0)
-            errnum = errno;
+        else {
+            struct kvs *ctx = ld->ctx;
+            eddy_kvs_cache_set_epoch (ctx->cache, ++ctx->cache_tick);
+            if (eddy_kvs_cache_insert (ctx->cache, ld->ref, data, len, false) < 0)
+                errnum = errno;
+            else
+                read_trim (ctx);
+        }
     }
     if (errnum)
         kvs_log (ld->ctx, LOG_ERR, "cannot load %s: %s", ld->ref, strerror (errnum));
@@ -1077,7 +1103,9 @@ static void batch_run (struct kvs *ctx)
     if (!ctx->pending || ctx->store_f || ctx->stalled)
         return;
     ctx->nsuperseded = 0;
-    eddy_kvs_cache_set_epoch (ctx->cache, ++ctx->epoch);
+    ++ctx->epoch;
+    ctx->batch_tick = ++ctx->cache_tick;
+    eddy_kvs_cache_set_epoch (ctx->cache, ctx->cache_tick);
     eddy_kvs_tree_init (&t, &src_ops, ctx);
     t.epoch = ctx->epoch;
     for (struct ns *ns = ctx->namespaces; ns; ns = ns->next)
@@ -1306,7 +1334,7 @@ static void store_cb (eddy_future_t *f, void *arg)
     /* old versions of rewritten objects are never asked for again: let
      * the least recently used go beyond the budget
      */
-    eddy_kvs_cache_trim (ctx->cache, ctx->cache_max, ctx->cache_max_bytes, ctx->epoch);
+    eddy_kvs_cache_trim (ctx->cache, ctx->cache_max, ctx->cache_max_bytes, ctx->batch_tick);
     batch_schedule (ctx);
 }
 

@@ -28,7 +28,9 @@
  * MiB of memory, counting each blob's bytes, its entry and its decoded
  * object, if any, as measured (kvs/cache.c)).  Beyond that,
  * the least recently used blobs not used in the last batch are dropped and
- * faulted in again from the content store when needed; the old versions
+ * faulted in again from the content store when needed, after each batch
+ * and after each blob loaded for a lookup (then sparing those used during
+ * the last 1,024 loads), so reads without commits keep to it too; the old versions
  * of the directories a batch rewrote go as soon as it is stored.  A batch
  * that must wait for blobs asks for what all its operations miss at once.
  *

@@ -1,7 +1,7 @@
 /* job-list.c - the job-list module: an index of jobs built from the job
  * manager's journal, behind `eddy jobs`.  Active jobs are all kept;
- * inactive ones up to a bound (module args {"inactive_max": N}, the
- * newest), so the broker's memory does not grow with history: the older
+ * inactive ones up to a bound ([job-list] inactive-max, or the module
+ * args {"inactive_max": N}; default 1000, the newest), so the broker's memory does not grow with history: the older
  * ones leave memory and stay in the KVS job directory.
  *
  * Inactive jobs that are not in memory (those dropped past the bound, and
@@ -1143,7 +1143,10 @@ static int jl_load (eddy_handle_t *h, json_t *args, void **ctx)
 
     if (!jl)
         return -1;
-    if (args && json_unpack (args, "{s?i}", "inactive_max", &max) < 0) {
+    /* [job-list] inactive-max, then the module args, which win */
+    const json_t *conf = eddy_handle_config (h);
+    if ((conf && json_unpack ((json_t *)conf, "{s?i}", "inactive-max", &max) < 0)
+        || (args && json_unpack (args, "{s?i}", "inactive_max", &max) < 0)) {
         free (jl);
         errno = EINVAL;
         return -1;

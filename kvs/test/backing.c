@@ -1,6 +1,7 @@
 /* Unit tests of both backing stores (backing_memory.c, backing_sqlite.c)
  * holding blobs of both hash functions: loads by either kind of ref, and
- * a garbage collection that follows refs of each kind to the other.
+ * a garbage collection that follows refs of each kind to the other; a
+ * temporary sqlite store.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,11 +122,45 @@ static void sqlite_store_holds_both_kinds (void **state)
     assert_int_equal (rmdir (dir), 0);
 }
 
+/* A temporary sqlite store ("temporary": true) does not read what a store
+ * left in its directory, and leaves nothing there once closed.
+ */
+static void temporary_sqlite_store_starts_empty_and_goes (void **state)
+{
+    char dir[] = "/tmp/eddy-backing-test.XXXXXX", path[64], ref[EDDY_BLOBREF_SIZE];
+    json_t *temp = json_pack ("{s:b}", "temporary", 1);
+    eddy_error_t err;
+
+    (void)state;
+    assert_non_null (temp);
+    assert_non_null (mkdtemp (dir));
+    eddy_blobref_hash_alg (EDDY_HASH_SHA256, "kept", 4, ref);
+    void *impl = eddy_backing_sqlite.open (dir, NULL, &err);
+    assert_non_null (impl);
+    store_one (&eddy_backing_sqlite, impl, ref, "kept");
+    eddy_backing_sqlite.close (impl);
+
+    impl = eddy_backing_sqlite.open (dir, temp, &err);
+    assert_non_null (impl);
+    assert_true (gone (&eddy_backing_sqlite, impl, ref));
+    store_one (&eddy_backing_sqlite, impl, ref, "kept");
+    loads (&eddy_backing_sqlite, impl, ref, "kept");
+    eddy_backing_sqlite.close (impl);
+    const char *const sides[] = { "", "-wal", "-shm" };
+    for (int i = 0; i < 3; i++) {
+        snprintf (path, sizeof (path), "%s/content.sqlite%s", dir, sides[i]);
+        assert_int_equal (access (path, F_OK), -1);
+    }
+    assert_int_equal (rmdir (dir), 0);
+    json_decref (temp);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (memory_store_holds_both_kinds),
         cmocka_unit_test (sqlite_store_holds_both_kinds),
+        cmocka_unit_test (temporary_sqlite_store_starts_empty_and_goes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
