@@ -99,7 +99,7 @@ _report $? "a second instance on the same runtime directory" "$TMP/temp2.out"
 has "$TMP/temp2.count" '^0$' "starts empty (whatever was left there)"
 cat >"$TMP/budget.sh" <<'SH'
 set -e
-bench-jobs 2000 --window=256 >/dev/null
+eddy submit --quiet --wait --cc=1-2000 -S exec.test.run_duration=0 true
 eddy jobs -a -n -o '{id.dec}' | wc -l >budget.count
 eddy kvs stats >budget.stats
 SH
