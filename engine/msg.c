@@ -337,6 +337,27 @@ void eddy_msg_route_clear (eddy_msg_t *msg)
     msg->nroute = 0;
 }
 
+uint64_t eddy_msg_route_hash (const eddy_msg_t *msg)
+{
+    /* FNV-1a over 64-bit words, then a final mix */
+    uint64_t h = 0xcbf29ce484222325ull ^ msg->matchtag;
+    h *= 0x100000001b3ull;
+    for (uint16_t i = 0; i < msg->nroute; i++) {
+        h ^= msg->route[i];
+        h *= 0x100000001b3ull;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+bool eddy_msg_route_equal (const eddy_msg_t *a, const eddy_msg_t *b)
+{
+    return a->matchtag == b->matchtag && a->nroute == b->nroute &&
+           (a->nroute == 0 || !memcmp (a->route, b->route, a->nroute * sizeof (a->route[0])));
+}
+
 const char *eddy_msg_typestr (eddy_msgtype_t type)
 {
     switch (type) {

@@ -123,6 +123,11 @@ int eddy_msg_route_pop (eddy_msg_t *msg, uint64_t *entry); /* -1 ENOENT if empty
 int eddy_msg_route_count (const eddy_msg_t *msg);
 uint64_t eddy_msg_route_first (const eddy_msg_t *msg); /* bottom (origin); 0 if empty */
 void eddy_msg_route_clear (eddy_msg_t *msg);
+/* A hash of the route stack and matchtag, which together name a request
+ * and its responses at one broker; route_equal compares them exactly.
+ */
+uint64_t eddy_msg_route_hash (const eddy_msg_t *msg);
+bool eddy_msg_route_equal (const eddy_msg_t *a, const eddy_msg_t *b);
 
 /* "request", "response", "event", "control" */
 const char *eddy_msg_typestr (eddy_msgtype_t type);

@@ -993,6 +993,11 @@ static void attr_continuation (eddy_future_t *f, void *arg)
     if (eddy_rpc_get_unpack (f, "{s:s}", "value", &value) == 0) {
         if (value[0] && !*slot)
             *slot = strdup (value);
+    } else if (errno == EHOSTUNREACH) {
+        /* the rank went away while asked (its broker answered for it):
+         * as a rank that never started, it is guessed like rank 0 and
+         * held down until it is back */
+        res->unknown[k / Q_COUNT] = true;
     } else if (errno != ENOENT) {
         /* an absent attribute (ENOENT) leaves the default; anything else
          * (the rank is not up yet) is asked again */

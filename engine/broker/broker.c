@@ -91,6 +91,7 @@ void eddy_broker_destroy (eddy_broker_t *b)
     int saved_errno = errno;
     broker_modules_unload_all (b);
     overlay_fini (b);
+    broker_track_destroy (b);
     eddy_quorum_destroy (b->quorum);
     for (int i = 0; i < b->nwaiters; i++)
         eddy_msg_decref (b->waiters[i].req);
@@ -552,7 +553,11 @@ static bool dispatch_local (eddy_broker_t *b, eddy_msg_t *m)
 
 static void forward (eddy_broker_t *b, eddy_msg_t *m, uint32_t peer)
 {
+    /* remembered before it goes: a peer in this process may answer at once */
+    void *t = broker_track_add (b, peer, m);
     int rc = peer == b->parent ? broker_send_parent (b, m) : broker_send_child (b, peer, m);
+    if (rc < 0)
+        broker_track_cancel (b, t);
     if (rc < 0)
         broker_respond_error (b, m, EHOSTUNREACH, "rank %u is unreachable from rank %u", peer,
                               b->rank);
@@ -721,6 +726,7 @@ static void recv_parent (void *arg, const eddy_msg_t *msg)
         enter_request (b, msg, EDDY_ROUTE (EDDY_ROUTE_PEER, b->parent), false);
         return;
     case EDDY_MSGTYPE_RESPONSE:
+        broker_track_response (b, b->parent, msg);
         enter_response (b, msg);
         return;
     case EDDY_MSGTYPE_EVENT: {
@@ -761,6 +767,7 @@ static void recv_child (void *arg, uint32_t rank, const eddy_msg_t *msg)
         enter_request (b, msg, EDDY_ROUTE (EDDY_ROUTE_PEER, rank), false);
         return;
     case EDDY_MSGTYPE_RESPONSE:
+        broker_track_response (b, rank, msg);
         enter_response (b, msg);
         return;
     default:
@@ -791,6 +798,7 @@ static void parent_disconnected (void *arg)
         eddy_broker_log (b, LOG_ERR, "overlay",
                          "lost connection to parent (rank %u): trying to rejoin", b->parent);
         b->joined = false;
+        broker_track_fail (b, b->parent, "(the parent) was lost");
         overlay_cutoff (b);
         overlay_send_hello (b);
         eddy_watcher_start (b->hello_w);

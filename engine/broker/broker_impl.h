@@ -154,7 +154,18 @@ struct eddy_broker {
     void *event_arg;
     uint32_t owner; /* instance owner's userid (attr security.owner) */
     uint64_t msgs_routed;
+    struct broker_track *track; /* requests out to a peer (track.c) */
 };
+
+/* track.c: requests out to an overlay peer, failed when it is gone.
+ * add returns the entry (NULL: not tracked, it wants no answer or there
+ * was no memory), cancel takes it back when the send failed. */
+void *broker_track_add (eddy_broker_t *b, uint32_t peer, const eddy_msg_t *req);
+void broker_track_cancel (eddy_broker_t *b, void *entry);
+void broker_track_response (eddy_broker_t *b, uint32_t peer, const eddy_msg_t *rsp);
+void broker_track_fail (eddy_broker_t *b, uint32_t peer, const char *why);
+size_t broker_track_count (eddy_broker_t *b);
+void broker_track_destroy (eddy_broker_t *b);
 
 /* broker.c: routing */
 void broker_route_request (eddy_broker_t *b, eddy_msg_t *m);  /* steals m */

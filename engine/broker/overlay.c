@@ -622,6 +622,7 @@ void overlay_child_gone (eddy_broker_t *b, uint32_t rank, eddy_subtree_status_t 
                          "rank %u %s (%s)", rank, eddy_subtree_status_name (why), reason);
     if (why == EDDY_SUBTREE_LOST && b->ov_ops && b->ov_ops->disconnect_child)
         b->ov_ops->disconnect_child (b->ov, rank);
+    broker_track_fail (b, rank, why == EDDY_SUBTREE_LOST ? "was lost" : "went offline");
     schedule_report (b);
     state_check_shutdown (b);
 }
@@ -858,6 +859,7 @@ static void hello (eddy_broker_t *b, uint32_t rank, const eddy_msg_t *msg)
         eddy_broker_log (b, LOG_NOTICE, "overlay", "rank %u restarted (%s)", rank,
                          c->connected ? "while held connected" : "since it was gone");
         report_restarted (b, rank);
+        broker_track_fail (b, rank, "restarted");
     }
     c->torpid = false;
     eddy_idset_destroy (c->torpid_ids);

@@ -166,6 +166,28 @@ static void resource_asks_every_rank (void **state)
     eddy_future_destroy (f);
 }
 
+/* A rank that vanishes while the resource module asks it for its cores:
+ * its broker's parent answers for it once the loss is seen, and R comes
+ * without it being asked again and again (it is guessed like rank 0).
+ * Before the broker answered for lost ranks, this acquire never came.
+ */
+static void resource_answers_when_a_rank_vanishes_while_asked (void **state)
+{
+    struct env *e = *state;
+    json_t *R;
+
+    assert_int_equal (e->w->kill (e->w, SIZE - 1), 0);
+    load (e, "resource", "{}");
+    eddy_future_t *f = eddy_rpc (e->h, "resource.acquire", NULL, 0, 0);
+    assert_int_equal (world_wait (e->w, f, 10.0), 0);
+    assert_int_equal (eddy_rpc_get_unpack (f, "{s:o}", "R", &R), 0);
+    eddy_rlist_t *rl = eddy_rlist_from_json (R, 0, NULL);
+    assert_non_null (rl);
+    assert_int_equal (eddy_rlist_count (rl, EDDY_RLIST_RANKS), SIZE);
+    eddy_rlist_destroy (rl);
+    eddy_future_destroy (f);
+}
+
 /* 2 nodes x 2 cores.  Jobs 1 (3 cores), 2 (2), 3 (1) arrive together.
  * fcfs: 1 starts; 2 does not fit in 1; 3 waits behind it.  Freeing 1
  * starts 2 and 3.
@@ -708,6 +730,8 @@ static void message_path_schedule_equals_the_oracle (void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (resource_builds_R_from_args, setup, teardown),
     cmocka_unit_test_setup_teardown (resource_asks_every_rank, setup, teardown),
+    cmocka_unit_test_setup_teardown (resource_answers_when_a_rank_vanishes_while_asked, setup,
+                                     teardown),
     cmocka_unit_test_setup_teardown (fcfs_allocates_in_queue_order, setup, teardown),
     cmocka_unit_test_setup_teardown (
         excluded_ranks_are_never_scheduled, setup, teardown),
