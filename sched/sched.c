@@ -100,8 +100,14 @@ struct sched {
 
     struct job **queue; /* by (priority desc, t_submit, id) */
     size_t nqueue, queue_size;
-    struct job **running; /* in start order */
-    size_t nrunning, running_size;
+    /* running[0..nsorted) is in (start + req, seq) order, the order a
+     * policy walks them in, mirrored by pr; running_settle () puts the
+     * jobs started since (appended after them: a pass must not see its
+     * running jobs move) in place.  A pass then neither copies nor sorts
+     * the running jobs (with thousands running, both were most of what a
+     * pass cost). */
+    struct job **running;
+    size_t nrunning, nsorted, running_size;
     uint64_t seq;
 
     /* one pass's view.  pq mirrors queue, kept in step by queue_insert (),
@@ -109,12 +115,15 @@ struct sched {
      * queued job to build it (a tenth of the broker's CPU with a long
      * queue); anything else that reorders or filters the queue clears
      * pq_valid and the next pass rebuilds it.  nshaped: queued jobs with
-     * job.shaped, valid with pq. */
+     * job.shaped, valid with pq.  pr mirrors running[0..nsorted). */
     struct eddy_policy_job *pq;
     struct eddy_policy_running *pr;
     size_t pq_size, pr_size;
     bool pq_valid;
     size_t nshaped;
+    size_t *started; /* queue indices this pass started */
+    size_t nstarted, started_size;
+    bool started_lost; /* one could not be listed (ENOMEM) */
     double now;
 };
 
@@ -241,16 +250,46 @@ static ssize_t queue_find (struct sched *s, uint64_t id)
     return -1;
 }
 
+/* The order of running[0..nsorted): policy.c's, predicted end and then
+ * start order (seq is unique).
+ */
+static int running_cmp (const struct job *a, const struct job *b)
+{
+    double ea = a->start + a->req, eb = b->start + b->req;
+    if (ea != eb)
+        return ea < eb ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* The first index of running[0..nsorted) not before job. */
+static size_t running_bound (struct sched *s, const struct job *job)
+{
+    size_t lo = 0, hi = s->nsorted;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (running_cmp (s->running[mid], job) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static ssize_t running_find (struct sched *s, uint64_t id)
 {
-    if (!eddy_u64map_get (s->byid, id))
+    struct job *job = eddy_u64map_get (s->byid, id);
+    if (!job)
         return -1;
-    for (size_t i = 0; i < s->nrunning; i++)
-        if (s->running[i]->id == id)
-            return i;
+    size_t i = running_bound (s, job);
+    if (i < s->nsorted && s->running[i] == job)
+        return (ssize_t)i;
+    for (i = s->nsorted; i < s->nrunning; i++)
+        if (s->running[i] == job)
+            return (ssize_t)i;
     return -1;
 }
 
+/* A job started: after the sorted part, until running_settle (). */
 static int running_add (struct sched *s, struct job *job)
 {
     if (grow (&s->running, &s->running_size, s->nrunning + 1, sizeof (*s->running)) < 0)
@@ -259,8 +298,35 @@ static int running_add (struct sched *s, struct job *job)
     return 0;
 }
 
+/* Move the jobs started since the last call into the sorted part, and
+ * into pr beside them.  Not during a pass.  -1 (ENOMEM: nothing moved).
+ */
+static int running_settle (struct sched *s)
+{
+    if (s->nsorted == s->nrunning)
+        return 0;
+    if (grow (&s->pr, &s->pr_size, s->nrunning + 1, sizeof (*s->pr)) < 0)
+        return -1;
+    while (s->nsorted < s->nrunning) {
+        struct job *job = s->running[s->nsorted];
+        size_t at = running_bound (s, job);
+        size_t n = s->nsorted - at;
+        memmove (&s->running[at + 1], &s->running[at], n * sizeof (*s->running));
+        memmove (&s->pr[at + 1], &s->pr[at], n * sizeof (*s->pr));
+        s->running[at] = job;
+        s->pr[at] = (struct eddy_policy_running){
+            .procs = job->ncores, .start = job->start, .req = job->req, .seq = job->seq};
+        s->nsorted++;
+    }
+    return 0;
+}
+
 static void running_remove_at (struct sched *s, size_t i)
 {
+    if (i < s->nsorted) {
+        memmove (&s->pr[i], &s->pr[i + 1], (s->nsorted - i - 1) * sizeof (*s->pr));
+        s->nsorted--;
+    }
     memmove (&s->running[i], &s->running[i + 1],
              (s->nrunning - i - 1) * sizeof (*s->running));
     s->nrunning--;
@@ -489,6 +555,12 @@ static int start_job (struct sched *s, size_t index)
         sched_log (s, LOG_ERR, "alloc %ju: cannot respond", (uintmax_t)job->id);
     eddy_msg_decref (job->msg);
     job->msg = NULL;
+    /* the pass drops it from the queue when the policy is done (each way
+     * a policy starts a job comes here: start_cb, pool_start_within) */
+    if (grow (&s->started, &s->started_size, s->nstarted + 1, sizeof (*s->started)) < 0)
+        s->started_lost = true;
+    else
+        s->started[s->nstarted++] = index;
     return 0;
 }
 
@@ -500,6 +572,53 @@ static int start_cb (size_t index, void *arg)
     if (!(s->queue[index]->R = alloc_in (s, s->pool, s->queue[index], &err)))
         return -1; /* fragmented, or gpus busy: the policy skips it */
     return start_job (s, index);
+}
+
+static int index_cmp (const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Drop the jobs this pass started from the queue and its mirror, keeping
+ * the order: the stretches between them move down, so the queued jobs are
+ * not each read (with tens of thousands queued, reading each job to ask
+ * whether it started was most of a pass).
+ */
+static void queue_drop_started (struct sched *s)
+{
+    size_t w, k, n = s->nstarted;
+
+    if (s->started_lost) {
+        /* the list is short of some: ask every job */
+        for (size_t i = w = 0; i < s->nqueue; i++) {
+            if (!s->queue[i]->R) {
+                s->pq[w] = s->pq[i];
+                s->queue[w++] = s->queue[i];
+            } else
+                s->nshaped -= s->queue[i]->shaped;
+        }
+        s->nqueue = w;
+        s->nstarted = 0;
+        s->started_lost = false;
+        return;
+    }
+    if (n == 0)
+        return;
+    qsort (s->started, n, sizeof (*s->started), index_cmp);
+    w = s->started[0];
+    for (k = 0; k < n; k++) {
+        size_t at = s->started[k];
+        if (k > 0 && at == s->started[k - 1])
+            continue; /* the policy's guard refuses a second start: never */
+        size_t from = at + 1, to = k + 1 < n ? s->started[k + 1] : s->nqueue;
+        s->nshaped -= s->queue[at]->shaped;
+        memmove (&s->queue[w], &s->queue[from], (to - from) * sizeof (*s->queue));
+        memmove (&s->pq[w], &s->pq[from], (to - from) * sizeof (*s->pq));
+        w += to - from;
+    }
+    s->nqueue = w;
+    s->nstarted = 0;
 }
 
 /* ---- the policy's pools: copies of R ---- */
@@ -675,7 +794,6 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
 {
     struct sched *s = arg;
     struct eddy_policy_input in;
-    size_t j = 0;
     bool shaped = false;
 
     eddy_watcher_stop (w);
@@ -690,7 +808,7 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     if (idle <= 0)
         return;
     if ((!s->pq_valid && grow (&s->pq, &s->pq_size, s->nqueue, sizeof (*s->pq)) < 0) ||
-        grow (&s->pr, &s->pr_size, s->nrunning + 1, sizeof (*s->pr)) < 0) {
+        grow (&s->pr, &s->pr_size, s->nrunning + 1, sizeof (*s->pr)) < 0 || running_settle (s) < 0) {
         sched_log (s, LOG_ERR, "pass: out of memory");
         return;
     }
@@ -704,19 +822,12 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
         s->pq_valid = true;
     }
     shaped = s->nshaped > 0;
-    for (size_t i = 0; i < s->nrunning; i++) {
-        struct job *job = s->running[i];
-        s->pr[i].procs = job->ncores;
-        s->pr[i].start = job->start;
-        s->pr[i].req = job->req;
-        s->pr[i].seq = job->seq;
-    }
     s->now = eddy_reactor_now (r);
     in = (struct eddy_policy_input){
         .queue = s->pq,
         .nqueue = s->nqueue,
         .running = s->pr,
-        .nrunning = s->nrunning,
+        .nrunning = s->nsorted, /* all of them: settled above */
         .free = idle,
         .now = s->now,
         /* only shaped jobs need pools: a queue of core counts plans on
@@ -727,16 +838,7 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     if (eddy_policy_run (s->policy, &in, start_cb, s) < 0)
         sched_log (s, LOG_ERR, "pass: policy %s: %s", eddy_policy_name (s->policy),
                    strerror (errno));
-    /* drop the started jobs from the queue (and its mirror), keeping its order */
-    for (size_t i = 0; i < s->nqueue; i++) {
-        if (!s->queue[i]->R) {
-            s->pq[j] = s->pq[i];
-            s->queue[j++] = s->queue[i];
-        }
-        else
-            s->nshaped -= s->queue[i]->shaped;
-    }
-    s->nqueue = j;
+    queue_drop_started (s);
 }
 
 /* ---- resource-status ---- */
@@ -1471,6 +1573,7 @@ static void sched_unload (void *ctx)
     eddy_u64map_destroy (s->byid);
     free (s->pq);
     free (s->pr);
+    free (s->started);
     eddy_msg_handler_delvec (s->handlers);
     if (s->registered)
         eddy_service_unregister (s->h, "sched");

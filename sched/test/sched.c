@@ -234,6 +234,55 @@ static void fcfs_allocates_in_queue_order (void **state)
     eddy_future_destroy (f3);
 }
 
+/* The scheduler keeps its running jobs in predicted-end order (a pass
+ * neither copies nor sorts them): jobs started in one pass with ends in
+ * another order, and jobs started since the last pass, are all found when
+ * freed, in an order that is neither, and every core comes back.
+ */
+static void running_jobs_are_freed_in_any_order (void **state)
+{
+    struct env *e = *state;
+    static const double dur[] = { 80, 10, 70, 20, 60, 30, 50, 40 };
+    static const int order[] = { 3, 8, 1, 5 };
+    eddy_future_t *f[11];
+    size_t n;
+
+    load (e, "resource", "{\"nodes\": 2, \"cores_per_node\": 4}");
+    load (e, "sched", "{\"policy\": \"easy\"}");
+    for (int i = 1; i <= 8; i++)
+        f[i] = alloc (e, (uint64_t)i, 16, (double)i, 1, dur[i - 1]);
+    for (int i = 1; i <= 8; i++) {
+        assert_int_equal (world_wait (e->w, f[i], 10.0), 0);
+        assert_int_equal (alloc_type (f[i], &n, NULL), 0);
+        assert_int_equal (n, 1);
+    }
+    for (int k = 0; k < 4; k++)
+        sched_free (e, (uint64_t)order[k]);
+    /* two more start in a later pass; one is freed at once, before any
+     * other pass could settle it among the others */
+    f[9] = alloc (e, 9, 16, 9.0, 2, 5);
+    f[10] = alloc (e, 10, 16, 10.0, 1, 500);
+    assert_int_equal (world_wait (e->w, f[9], 10.0), 0);
+    assert_int_equal (world_wait (e->w, f[10], 10.0), 0);
+    assert_int_equal (alloc_type (f[9], &n, NULL), 0);
+    assert_int_equal (alloc_type (f[10], &n, NULL), 0);
+    sched_free (e, 10);
+    static const int rest[] = { 2, 9, 7, 4, 6 };
+    for (int k = 0; k < 5; k++)
+        sched_free (e, (uint64_t)rest[k]);
+
+    json_t *allocated;
+    eddy_future_t *st = eddy_rpc (e->h, "sched.resource-status", NULL, 0, 0);
+    assert_int_equal (world_wait (e->w, st, 10.0), 0);
+    assert_int_equal (eddy_rpc_get_unpack (st, "{s:o}", "allocated", &allocated), 0);
+    eddy_rlist_t *b = eddy_rlist_from_json (allocated, 0, NULL);
+    assert_int_equal (eddy_rlist_count (b, EDDY_RLIST_CORES), 0);
+    eddy_rlist_destroy (b);
+    eddy_future_destroy (st);
+    for (int i = 1; i <= 10; i++)
+        eddy_future_destroy (f[i]);
+}
+
 static void exclude (struct env *e, const char *ranks)
 {
     eddy_future_t *f =
@@ -733,6 +782,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (resource_answers_when_a_rank_vanishes_while_asked, setup,
                                      teardown),
     cmocka_unit_test_setup_teardown (fcfs_allocates_in_queue_order, setup, teardown),
+    cmocka_unit_test_setup_teardown (running_jobs_are_freed_in_any_order, setup, teardown),
     cmocka_unit_test_setup_teardown (
         excluded_ranks_are_never_scheduled, setup, teardown),
     cmocka_unit_test_setup_teardown (easy_backfills_over_messages, setup, teardown),
