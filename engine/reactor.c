@@ -11,8 +11,9 @@ void eddy_reactor_destroy (eddy_reactor_t *r)
 {
     if (r) {
         int saved_errno = errno;
-        if (r->shared_destroy)
-            r->shared_destroy (r->shared);
+        for (int i = EDDY_REACTOR_SHARED_MAX - 1; i >= 0; i--)
+            if (r->shared[i].destroy)
+                r->shared[i].destroy (r->shared[i].value);
         r->ops->destroy (r);
         errno = saved_errno;
     }
@@ -63,21 +64,31 @@ double eddy_reactor_wallclock (eddy_reactor_t *r)
 
 void *eddy_reactor_shared_get (eddy_reactor_t *r, void (*destroy) (void *))
 {
-    return destroy && r->shared_destroy == destroy ? r->shared : NULL;
+    for (int i = 0; destroy && i < EDDY_REACTOR_SHARED_MAX; i++)
+        if (r->shared[i].destroy == destroy)
+            return r->shared[i].value;
+    return NULL;
 }
 
 int eddy_reactor_shared_set (eddy_reactor_t *r, void *value, void (*destroy) (void *))
 {
+    int i;
+
     if (!destroy) {
         errno = EINVAL;
         return -1;
     }
-    if (r->shared_destroy) {
-        errno = EEXIST;
+    for (i = 0; i < EDDY_REACTOR_SHARED_MAX && r->shared[i].destroy; i++)
+        if (r->shared[i].destroy == destroy) {
+            errno = EEXIST;
+            return -1;
+        }
+    if (i == EDDY_REACTOR_SHARED_MAX) {
+        errno = ENOSPC;
         return -1;
     }
-    r->shared = value;
-    r->shared_destroy = destroy;
+    r->shared[i].value = value;
+    r->shared[i].destroy = destroy;
     return 0;
 }
 

@@ -79,12 +79,15 @@ struct eddy_stats *eddy_reactor_stats (eddy_reactor_t *r);
 /* Count one hash of len bytes (r may be NULL: nothing is counted). */
 void eddy_reactor_count_hash (eddy_reactor_t *r, size_t len);
 
-/* One value shared by the components on a reactor (the brokers of a
- * virtual cluster share their overlay's constant payload strings), found
- * by its destructor: get returns the value set with that destructor, or
- * NULL; set stores it (-1 EEXIST if a value is already there).  The
- * reactor calls the destructor when it is destroyed.
+/* Values shared by the components on a reactor (the brokers of a
+ * virtual cluster share their overlay's constant payload strings and an
+ * empty configuration), each found by its destructor: get returns the
+ * value set with that destructor, or NULL; set stores it (-1 EEXIST if
+ * one with that destructor is there, ENOSPC once EDDY_REACTOR_SHARED_MAX
+ * are).  The reactor calls the destructors when it is destroyed, the
+ * last set first.
  */
+#define EDDY_REACTOR_SHARED_MAX 4
 void *eddy_reactor_shared_get (eddy_reactor_t *r, void (*destroy) (void *));
 int eddy_reactor_shared_set (eddy_reactor_t *r, void *value, void (*destroy) (void *));
 

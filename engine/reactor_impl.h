@@ -46,8 +46,10 @@ struct eddy_reactor {
     struct eddy_stats stats;
     const struct eddy_nest_ops *nest_ops; /* engine/nest.h, NULL: none */
     void *nest_world;
-    void *shared; /* eddy_reactor_shared_set () */
-    void (*shared_destroy) (void *);
+    struct {
+        void *value;
+        void (*destroy) (void *);
+    } shared[EDDY_REACTOR_SHARED_MAX]; /* eddy_reactor_shared_set () */
 };
 
 #endif /* !EDDY_REACTOR_IMPL_H */

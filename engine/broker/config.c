@@ -39,12 +39,29 @@ static const struct conf_attr {
     { "tbon", "torpid_max", "tbon.torpid_max", CONF_SECONDS, true },
 };
 
+static void shared_empty_destroy (void *arg)
+{
+    json_decref (arg);
+}
+
 int config_init (eddy_broker_t *b)
 {
     /* config_empty is made when a module first needs it: a virtual
-     * broker without modules never does */
-    if (!(b->config = json_object ()))
-        return -1;
+     * broker without modules never does.  Until a configuration is set
+     * (or a welcome brings rank 0's) the broker holds an empty one, the
+     * same object for every broker on the reactor: a configuration is
+     * replaced, never changed in place, and a million virtual brokers
+     * then do not each make one before their welcomes come. */
+    json_t *empty = eddy_reactor_shared_get (b->r, shared_empty_destroy);
+    if (!empty) {
+        if (!(empty = json_object ()))
+            return -1;
+        if (eddy_reactor_shared_set (b->r, empty, shared_empty_destroy) < 0) {
+            b->config = empty; /* no slot: this broker's own */
+            return 0;
+        }
+    }
+    b->config = json_incref (empty);
     return 0;
 }
 

@@ -415,12 +415,32 @@ static void other_free (void *arg)
 {
 }
 
-/* The shared slot: found by its destructor, set once, freed with the
- * reactor (which teardown destroys: counted in the next test's start). */
+static int order_seen[EDDY_REACTOR_SHARED_MAX], norder;
+
+static void free_1 (void *arg)
+{
+    order_seen[norder++] = 1;
+    free (arg);
+}
+static void free_2 (void *arg)
+{
+    order_seen[norder++] = 2;
+    free (arg);
+}
+static void free_3 (void *arg)
+{
+    order_seen[norder++] = 3;
+    free (arg);
+}
+
+/* The shared slots: a value found by its destructor, one per destructor,
+ * EDDY_REACTOR_SHARED_MAX of them, freed with the reactor (the last set
+ * first; r itself is destroyed by teardown, counted in the next test).
+ */
 static void shared_value_is_found_by_its_destructor (void **state)
 {
     eddy_reactor_t *r = *state;
-    int *v = malloc (sizeof (*v));
+    int *v = malloc (sizeof (*v)), w;
 
     assert_non_null (v);
     assert_null (eddy_reactor_shared_get (r, shared_free));
@@ -429,16 +449,33 @@ static void shared_value_is_found_by_its_destructor (void **state)
     assert_null (eddy_reactor_shared_get (r, other_free));
     assert_null (eddy_reactor_shared_get (r, NULL));
     errno = 0;
-    assert_int_equal (eddy_reactor_shared_set (r, NULL, other_free), -1);
+    assert_int_equal (eddy_reactor_shared_set (r, NULL, shared_free), -1);
     assert_int_equal (errno, EEXIST);
+    assert_ptr_equal (eddy_reactor_shared_get (r, shared_free), v);
     errno = 0;
     assert_int_equal (eddy_reactor_shared_set (r, NULL, NULL), -1);
     assert_int_equal (errno, EINVAL);
+    /* a second value beside the first */
+    assert_int_equal (eddy_reactor_shared_set (r, &w, other_free), 0);
+    assert_ptr_equal (eddy_reactor_shared_get (r, other_free), &w);
+    assert_ptr_equal (eddy_reactor_shared_get (r, shared_free), v);
+
     int before = shared_freed;
     eddy_reactor_t *r2 = eddy_sim_reactor_create (0.0);
+    norder = 0;
+    assert_int_equal (eddy_reactor_shared_set (r2, malloc (1), free_1), 0);
+    assert_int_equal (eddy_reactor_shared_set (r2, malloc (1), free_2), 0);
+    assert_int_equal (eddy_reactor_shared_set (r2, malloc (1), free_3), 0);
     assert_int_equal (eddy_reactor_shared_set (r2, malloc (1), shared_free), 0);
+    errno = 0;
+    assert_int_equal (eddy_reactor_shared_set (r2, NULL, other_free), -1);
+    assert_int_equal (errno, ENOSPC);
     eddy_reactor_destroy (r2);
     assert_int_equal (shared_freed, before + 1);
+    assert_int_equal (norder, 3);
+    assert_int_equal (order_seen[0], 3);
+    assert_int_equal (order_seen[1], 2);
+    assert_int_equal (order_seen[2], 1);
 }
 
 static void stats_start_at_zero_and_count (void **state)
