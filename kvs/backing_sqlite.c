@@ -114,8 +114,9 @@ static void sq_close (void *impl)
 static int step_done (sqlite3_stmt *st);
 
 /* Set the tally of blobs and bytes, inside the caller's transaction. */
-static int tally (struct sq *s, sqlite3_stmt *st, uint64_t count, uint64_t bytes)
+static int tally (struct sq *s, uint64_t count, uint64_t bytes)
 {
+    sqlite3_stmt *st = s->tally_set;
     sqlite3_bind_int64 (st, 1, (sqlite3_int64)count);
     sqlite3_bind_int64 (st, 2, (sqlite3_int64)bytes);
     int rc = step_done (st);
@@ -606,7 +607,7 @@ static int sq_gc (void *impl, struct eddy_backing_gc *res, eddy_error_t *err)
     rc = step_done (s->sweep);
     s->gc = NULL;
     if (rc != SQLITE_OK || (rc = step_done (s->bump)) != SQLITE_OK
-        || (rc = tally (s, s->tally_set, res->live, res->live_bytes)) != SQLITE_OK
+        || (rc = tally (s, res->live, res->live_bytes)) != SQLITE_OK
         || (rc = step_done (s->commit)) != SQLITE_OK) {
         if (!sqlite3_get_autocommit (s->db))
             step_done (s->rollback);

@@ -316,8 +316,7 @@ double policy_predicted_end (const struct eddy_policy_running *r, double now)
     return end > now ? end : now;
 }
 
-static int running_cmp (const struct eddy_policy_running *a,
-                        const struct eddy_policy_running *b)
+int eddy_policy_running_cmp (const struct eddy_policy_running *a, const struct eddy_policy_running *b)
 {
     double ea = a->start + a->req;
     double eb = b->start + b->req;
@@ -330,7 +329,7 @@ static int running_cmp (const struct eddy_policy_running *a,
 
 static int running_qsort_cmp (const void *a, const void *b)
 {
-    return running_cmp (a, b);
+    return eddy_policy_running_cmp (a, b);
 }
 
 const struct eddy_policy_running *
@@ -340,7 +339,7 @@ policy_running_sorted (struct policy_scratch *sc, const struct eddy_policy_input
     size_t i;
 
     for (i = 1; i < n; i++)
-        if (running_cmp (&in->running[i - 1], &in->running[i]) > 0)
+        if (eddy_policy_running_cmp (&in->running[i - 1], &in->running[i]) > 0)
             break;
     if (i >= n)
         return in->running;

@@ -54,4 +54,10 @@ int eddy_policy_run (eddy_policy_t *p,
                      eddy_policy_start_f start,
                      void *arg);
 
+/* The order the built-in policies walk running jobs in: start + req,
+ * then seq.  Input already in this order is used as it is; any other is
+ * copied and sorted by each pass.
+ */
+int eddy_policy_running_cmp (const struct eddy_policy_running *a, const struct eddy_policy_running *b);
+
 #endif /* !EDDY_SCHED_POLICY_H */

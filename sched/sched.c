@@ -100,8 +100,8 @@ struct sched {
 
     struct job **queue; /* by (priority desc, t_submit, id) */
     size_t nqueue, queue_size;
-    /* running[0..nsorted) is in (start + req, seq) order, the order a
-     * policy walks them in, mirrored by pr; running_settle () puts the
+    /* running[0..nsorted) is in eddy_policy_running_cmp () order, the
+     * order a policy walks them in, mirrored by pr; running_settle () puts the
      * jobs started since (appended after them: a pass must not see its
      * running jobs move) in place.  A pass then neither copies nor sorts
      * the running jobs (with thousands running, both were most of what a
@@ -121,9 +121,8 @@ struct sched {
     size_t pq_size, pr_size;
     bool pq_valid;
     size_t nshaped;
-    size_t *started; /* queue indices this pass started */
+    size_t *started; /* queue indices this pass started (room for all) */
     size_t nstarted, started_size;
-    bool started_lost; /* one could not be listed (ENOMEM) */
     double now;
 };
 
@@ -250,24 +249,20 @@ static ssize_t queue_find (struct sched *s, uint64_t id)
     return -1;
 }
 
-/* The order of running[0..nsorted): policy.c's, predicted end and then
- * start order (seq is unique).
- */
-static int running_cmp (const struct job *a, const struct job *b)
+/* A running job as the policy sees it. */
+static struct eddy_policy_running running_view (const struct job *job)
 {
-    double ea = a->start + a->req, eb = b->start + b->req;
-    if (ea != eb)
-        return ea < eb ? -1 : 1;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
+    return (struct eddy_policy_running){
+        .procs = job->ncores, .start = job->start, .req = job->req, .seq = job->seq};
 }
 
-/* The first index of running[0..nsorted) not before job. */
-static size_t running_bound (struct sched *s, const struct job *job)
+/* The first index of pr[0..nsorted) not before v. */
+static size_t running_bound (struct sched *s, const struct eddy_policy_running *v)
 {
     size_t lo = 0, hi = s->nsorted;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (running_cmp (s->running[mid], job) < 0)
+        if (eddy_policy_running_cmp (&s->pr[mid], v) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -280,7 +275,8 @@ static ssize_t running_find (struct sched *s, uint64_t id)
     struct job *job = eddy_u64map_get (s->byid, id);
     if (!job)
         return -1;
-    size_t i = running_bound (s, job);
+    struct eddy_policy_running v = running_view (job);
+    size_t i = running_bound (s, &v);
     if (i < s->nsorted && s->running[i] == job)
         return (ssize_t)i;
     for (i = s->nsorted; i < s->nrunning; i++)
@@ -299,23 +295,22 @@ static int running_add (struct sched *s, struct job *job)
 }
 
 /* Move the jobs started since the last call into the sorted part, and
- * into pr beside them.  Not during a pass.  -1 (ENOMEM: nothing moved).
+ * into pr beside them (pr is then never NULL).  Not during a pass.  -1
+ * (ENOMEM: nothing moved).
  */
 static int running_settle (struct sched *s)
 {
-    if (s->nsorted == s->nrunning)
-        return 0;
     if (grow (&s->pr, &s->pr_size, s->nrunning + 1, sizeof (*s->pr)) < 0)
         return -1;
     while (s->nsorted < s->nrunning) {
         struct job *job = s->running[s->nsorted];
-        size_t at = running_bound (s, job);
+        struct eddy_policy_running v = running_view (job);
+        size_t at = running_bound (s, &v);
         size_t n = s->nsorted - at;
         memmove (&s->running[at + 1], &s->running[at], n * sizeof (*s->running));
         memmove (&s->pr[at + 1], &s->pr[at], n * sizeof (*s->pr));
         s->running[at] = job;
-        s->pr[at] = (struct eddy_policy_running){
-            .procs = job->ncores, .start = job->start, .req = job->req, .seq = job->seq};
+        s->pr[at] = v;
         s->nsorted++;
     }
     return 0;
@@ -556,11 +551,9 @@ static int start_job (struct sched *s, size_t index)
     eddy_msg_decref (job->msg);
     job->msg = NULL;
     /* the pass drops it from the queue when the policy is done (each way
-     * a policy starts a job comes here: start_cb, pool_start_within) */
-    if (grow (&s->started, &s->started_size, s->nstarted + 1, sizeof (*s->started)) < 0)
-        s->started_lost = true;
-    else
-        s->started[s->nstarted++] = index;
+     * a policy starts a job comes here: start_cb, pool_start_within; the
+     * pass made room for every queued job) */
+    s->started[s->nstarted++] = index;
     return 0;
 }
 
@@ -589,28 +582,13 @@ static void queue_drop_started (struct sched *s)
 {
     size_t w, k, n = s->nstarted;
 
-    if (s->started_lost) {
-        /* the list is short of some: ask every job */
-        for (size_t i = w = 0; i < s->nqueue; i++) {
-            if (!s->queue[i]->R) {
-                s->pq[w] = s->pq[i];
-                s->queue[w++] = s->queue[i];
-            } else
-                s->nshaped -= s->queue[i]->shaped;
-        }
-        s->nqueue = w;
-        s->nstarted = 0;
-        s->started_lost = false;
-        return;
-    }
     if (n == 0)
         return;
+    /* each index once: the policy's guard refuses a second start */
     qsort (s->started, n, sizeof (*s->started), index_cmp);
     w = s->started[0];
     for (k = 0; k < n; k++) {
         size_t at = s->started[k];
-        if (k > 0 && at == s->started[k - 1])
-            continue; /* the policy's guard refuses a second start: never */
         size_t from = at + 1, to = k + 1 < n ? s->started[k + 1] : s->nqueue;
         s->nshaped -= s->queue[at]->shaped;
         memmove (&s->queue[w], &s->queue[from], (to - from) * sizeof (*s->queue));
@@ -808,7 +786,8 @@ static void pass_cb (eddy_reactor_t *r, eddy_watcher_t *w, int revents, void *ar
     if (idle <= 0)
         return;
     if ((!s->pq_valid && grow (&s->pq, &s->pq_size, s->nqueue, sizeof (*s->pq)) < 0) ||
-        grow (&s->pr, &s->pr_size, s->nrunning + 1, sizeof (*s->pr)) < 0 || running_settle (s) < 0) {
+        grow (&s->started, &s->started_size, s->nqueue, sizeof (*s->started)) < 0 ||
+        running_settle (s) < 0) {
         sched_log (s, LOG_ERR, "pass: out of memory");
         return;
     }

@@ -556,11 +556,11 @@ static void forward (eddy_broker_t *b, eddy_msg_t *m, uint32_t peer)
     /* remembered before it goes: a peer in this process may answer at once */
     void *t = broker_track_add (b, peer, m);
     int rc = peer == b->parent ? broker_send_parent (b, m) : broker_send_child (b, peer, m);
-    if (rc < 0)
+    if (rc < 0) {
         broker_track_cancel (b, t);
-    if (rc < 0)
         broker_respond_error (b, m, EHOSTUNREACH, "rank %u is unreachable from rank %u", peer,
                               b->rank);
+    }
     eddy_msg_decref (m);
 }
 
