@@ -127,6 +127,20 @@ static void sched_free (struct env *e, uint64_t id)
     eddy_future_destroy (f);
 }
 
+/* One set of sched.resource-status's answer ("allocated", "excluded",
+ * ...) as an rlist.
+ */
+static eddy_rlist_t *status_part (struct env *e, const char *key)
+{
+    json_t *part;
+    eddy_future_t *st = eddy_rpc (e->h, "sched.resource-status", NULL, 0, 0);
+    assert_int_equal (world_wait (e->w, st, 10.0), 0);
+    assert_int_equal (eddy_rpc_get_unpack (st, "{s:o}", key, &part), 0);
+    eddy_rlist_t *rl = eddy_rlist_from_json (part, 0, NULL);
+    eddy_future_destroy (st);
+    return rl;
+}
+
 static void resource_builds_R_from_args (void **state)
 {
     struct env *e = *state;
@@ -271,14 +285,9 @@ static void running_jobs_are_freed_in_any_order (void **state)
     for (int k = 0; k < 5; k++)
         sched_free (e, (uint64_t)rest[k]);
 
-    json_t *allocated;
-    eddy_future_t *st = eddy_rpc (e->h, "sched.resource-status", NULL, 0, 0);
-    assert_int_equal (world_wait (e->w, st, 10.0), 0);
-    assert_int_equal (eddy_rpc_get_unpack (st, "{s:o}", "allocated", &allocated), 0);
-    eddy_rlist_t *b = eddy_rlist_from_json (allocated, 0, NULL);
+    eddy_rlist_t *b = status_part (e, "allocated");
     assert_int_equal (eddy_rlist_count (b, EDDY_RLIST_CORES), 0);
     eddy_rlist_destroy (b);
-    eddy_future_destroy (st);
     for (int i = 1; i <= 10; i++)
         eddy_future_destroy (f[i]);
 }
@@ -322,17 +331,12 @@ static void excluded_ranks_are_never_scheduled (void **state)
     assert_int_equal (n, 6);
     exclude (e, "0");
 
-    json_t *excl;
-    eddy_future_t *st = eddy_rpc (e->h, "sched.resource-status", NULL, 0, 0);
-    assert_int_equal (world_wait (e->w, st, 10.0), 0);
-    assert_int_equal (eddy_rpc_get_unpack (st, "{s:o}", "excluded", &excl), 0);
-    eddy_rlist_t *x = eddy_rlist_from_json (excl, 0, NULL);
+    eddy_rlist_t *x = status_part (e, "excluded");
     assert_int_equal (eddy_rlist_count (x, EDDY_RLIST_CORES), 2);
     ranks = eddy_rlist_ranks (x);
     assert_string_equal (ranks, "0");
     free (ranks);
     eddy_rlist_destroy (x);
-    eddy_future_destroy (st);
 
     sched_free (e, 1);
     eddy_future_t *f2 = alloc (e, 2, 16, 2.0, 4, 100);
