@@ -57,7 +57,7 @@ int replay_write_jobs (FILE *f, const struct replay_run *r)
     for (size_t i = 0; i < r->n; i++) {
         const struct eddy_ideal_result *x = &r->res[i];
         const struct eddy_replay_job *d = &r->detail[i];
-        const struct eddy_swf_job *sj = &r->swf[i];
+        const struct replay_who *w = &r->who[i];
         char submit[48], start[48] = "", end[48] = "", wait[48] = "", run[48] = "";
         char req[48] = "", nodes[16] = "", bsld[48] = "", lost[48], redone[48];
 
@@ -80,7 +80,7 @@ int replay_write_jobs (FILE *f, const struct replay_run *r)
         fprintf (f,
                  "%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
                  ",%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%" PRIu32 ",%s,%s\n",
-                 x->id, sj->user, sj->group, sj->queue, submit, start, end, wait, run, req, x->procs,
+                 x->id, w->user, w->group, w->queue, submit, start, end, wait, run, req, x->procs,
                  nodes, replay_status_name (d->status), bsld, d->attempts, lost, redone);
     }
     return ferror (f) ? -1 : 0;
@@ -230,7 +230,7 @@ int replay_write_swf (FILE *f, const struct replay_run *r)
              kept, kept, r->procs, r->nodes);
     for (size_t i = 0; i < r->n; i++) {
         const struct eddy_ideal_result *x = &r->res[i];
-        const struct eddy_swf_job *sj = &r->swf[i];
+        const struct replay_who *w = &r->who[i];
         eddy_replay_status_t s = r->detail[i].status;
         char submit[48], wait[48] = "-1", run[48] = "-1", req[48] = "-1";
         int alloc = -1;
@@ -251,8 +251,8 @@ int replay_write_swf (FILE *f, const struct replay_run *r)
          * 17 preceding job, 18 think time */
         fprintf (f, "%" PRId64 " %s %s %s %d -1 -1 %d %s -1 %d %" PRId64 " %" PRId64 " -1 %" PRId64
                     " -1 -1 -1\n",
-                 x->id, submit, wait, run, alloc, x->procs, req, swf_status (s), sj->user, sj->group,
-                 sj->queue);
+                 x->id, submit, wait, run, alloc, x->procs, req, swf_status (s), w->user, w->group,
+                 w->queue);
     }
     return ferror (f) ? -1 : 0;
 }

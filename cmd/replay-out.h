@@ -15,9 +15,19 @@
 #include "sim/replay.h"
 #include "traces/swf.h"
 
+/* The trace fields of a job that only the outputs read (24 bytes, not
+ * the parsed line's 72: a replay holds one per job for its whole run).
+ */
+struct replay_who {
+    int64_t user;
+    int64_t group;
+    int64_t queue;
+};
+
 /* One replay, as the writers read it (all borrowed; n entries each, in
- * trace file order).  swf holds the trace's fields, jobs what was replayed
- * (submit times after --load-factor), res and detail what happened.
+ * trace file order).  who holds the trace's user, group and queue, jobs
+ * what was replayed (submit times after --load-factor), res and detail
+ * what happened.
  */
 struct replay_run {
     const char *trace;
@@ -27,7 +37,7 @@ struct replay_run {
     uint64_t seed;
     int64_t procs; /* P */
     unsigned long nodes;
-    const struct eddy_swf_job *swf;
+    const struct replay_who *who;
     const struct eddy_ideal_job *jobs;
     const struct eddy_ideal_result *res;
     const struct eddy_replay_job *detail;

@@ -624,6 +624,13 @@ int sim_replay (int argc, char **argv)
         p.archive = fs.archive;
         p.priority = fs.priority;
     }
+    /* the outputs need three of the parsed fields: the rest goes now */
+    struct replay_who *who = xcalloc (n ? n : 1, sizeof (*who));
+    for (size_t i = 0; i < n; i++)
+        who[i] = (struct replay_who){ .user = sj[i].user, .group = sj[i].group,
+                                      .queue = sj[i].queue };
+    free (sj);
+    sj = NULL;
     struct progress pg = { .w0 = w0, .last = w0 };
     if (!quiet && isatty (STDERR_FILENO))
         pg.mode = PROGRESS_TTY;
@@ -673,7 +680,7 @@ int sim_replay (int argc, char **argv)
 
     struct replay_run run = {
         .trace = path, .policy = p.policy, .version = PACKAGE_VERSION, .latency = p.latency,
-        .seed = p.seed, .procs = P, .nodes = nodes, .swf = sj, .jobs = jobs, .res = res,
+        .seed = p.seed, .procs = P, .nodes = nodes, .who = who, .jobs = jobs, .res = res,
         .detail = detail, .n = n, .complete = st.complete, .stopped_at = st.virtual_seconds,
     };
 
@@ -860,7 +867,7 @@ int sim_replay (int argc, char **argv)
     sim_faults_free (&fl);
     free (res);
     free (jobs);
-    free (sj);
+    free (who);
     /* stopped by a signal: say so in the exit status, as the default
      * action would have (130 for SIGINT, 143 for SIGTERM) */
     return stop_signal ? 128 + stop_signal : 0;
