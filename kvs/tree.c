@@ -607,28 +607,42 @@ static json_t *value_entry (struct eddy_kvs_tree *t, const char *text, size_t le
     return eddy_treeobj_valref (ref);
 }
 
-/* The entry after appending text to e (NULL: a new key): a new valref
- * whose ref array shares the old one's strings (built member by member:
- * every eventlog entry comes this way, and json_pack's format parsing
- * showed in profiles).
+/* The entry after appending text to e (NULL: a new key).  While the
+ * whole value stays within EDDY_TREEOBJ_APPEND_INLINE_MAX it is a val
+ * (inline); past that, a valref whose ref array shares the old one's
+ * strings (built member by member: json_pack's format parsing showed in
+ * profiles), its first ref the inline text that came before.
  */
 static json_t *append_entry (struct eddy_kvs_tree *t, const json_t *e, const char *text, size_t len)
 {
     char ref[EDDY_BLOBREF_SIZE];
-    json_t *refs = json_array (), *old = NULL, *n, *v;
-    size_t i;
+    json_t *refs = NULL, *old = NULL, *n, *v;
+    char *prefix = NULL;
+    size_t i, plen = 0;
 
-    if (!refs)
-        goto nomem;
-    if (e && eddy_treeobj_type (e) == EDDY_TREEOBJ_VAL) {
-        size_t olen;
-        char *s = eddy_kvs_tree_read (t, e, &olen);
-        if (!s) {
-            json_decref (refs);
-            return NULL;
+    if (e && eddy_treeobj_type (e) == EDDY_TREEOBJ_VAL && !(prefix = eddy_kvs_tree_read (t, e, &plen)))
+        return NULL;
+    if (!e || prefix) {
+        if (len <= EDDY_TREEOBJ_APPEND_INLINE_MAX && plen <= EDDY_TREEOBJ_APPEND_INLINE_MAX - len) {
+            char *cat = malloc (plen + len + 1);
+            if (!cat)
+                goto nomem;
+            if (plen)
+                memcpy (cat, prefix, plen);
+            memcpy (cat + plen, text, len);
+            cat[plen + len] = '\0';
+            n = eddy_treeobj_val (cat, plen + len);
+            free (cat);
+            free (prefix);
+            if (!n)
+                errno = ENOMEM;
+            return n;
         }
-        int rc = put_blob (t, s, olen, ref);
-        free (s);
+    }
+    if (!(refs = json_array ()))
+        goto nomem;
+    if (prefix) {
+        int rc = put_blob (t, prefix, plen, ref);
         if (rc < 0 || json_array_append_new (refs, json_string_nocheck (ref)) < 0)
             goto nomem;
     }
@@ -640,6 +654,8 @@ static json_t *append_entry (struct eddy_kvs_tree *t, const json_t *e, const cha
     }
     if (put_blob (t, text, len, ref) < 0 || json_array_append_new (refs, json_string_nocheck (ref)) < 0)
         goto nomem;
+    free (prefix);
+    prefix = NULL;
     if (!(n = json_object ()) || json_object_set_new_nocheck (n, "ver", json_integer (1)) < 0
         || json_object_set_new_nocheck (n, "type", json_string_nocheck ("valref")) < 0) {
         json_decref (n);
@@ -652,6 +668,7 @@ static json_t *append_entry (struct eddy_kvs_tree *t, const json_t *e, const cha
     }
     return n;
 nomem:
+    free (prefix);
     json_decref (refs);
     errno = ENOMEM;
     return NULL;

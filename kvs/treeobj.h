@@ -30,6 +30,10 @@
 
 #define EDDY_TREEOBJ_SPLIT 32    /* entries before a flat dir is sharded */
 #define EDDY_TREEOBJ_INLINE_MAX 64 /* bytes up to which a value stays inline */
+/* bytes up to which a value built by appends stays inline: a queued job's
+ * eventlog (4 entries, about 250 bytes) is one val in its directory, not
+ * four blobs of 40-100 bytes, each with a 71-byte ref and a store entry */
+#define EDDY_TREEOBJ_APPEND_INLINE_MAX 512
 #define EDDY_TREEOBJ_LEVEL_MAX 63
 
 typedef enum {

@@ -311,6 +311,82 @@ static void append_builds_a_value_piece_by_piece (void **state)
     assert_int_equal (errno, EINVAL);
 }
 
+static int append (struct fixture *f, const char *key, const char *text)
+{
+    json_t *ops = json_pack ("[{s:s s:s s:s}]", "op", "append", "key", key, "value", text);
+    char *s = json_dumps (ops, 0);
+    int rc = commit (f, s);
+    free (s);
+    json_decref (ops);
+    return rc;
+}
+
+/* The entry's type at key, and for a valref its number of refs. */
+static eddy_treeobj_type_t entry_type (struct fixture *f, const char *key, size_t *nrefs)
+{
+    json_t *e = eddy_kvs_tree_lookup (&f->t, f->root, key);
+    assert_non_null (e);
+    eddy_treeobj_type_t type = eddy_treeobj_type (e);
+    *nrefs = json_array_size (json_object_get (e, "data"));
+    json_decref (e);
+    return type;
+}
+
+static void appends_stay_inline_up_to_the_limit_then_refer_to_blobs (void **state)
+{
+    struct fixture *f = *state;
+    char line[65], want[EDDY_TREEOBJ_APPEND_INLINE_MAX + 200] = "";
+    size_t nrefs;
+
+    /* 8 lines of 64 bytes: exactly the limit, one val */
+    for (int i = 0; i < EDDY_TREEOBJ_APPEND_INLINE_MAX / 64; i++) {
+        memset (line, 'a' + i, 63);
+        line[63] = '\n';
+        line[64] = '\0';
+        assert_int_equal (append (f, "log", line), 0);
+        strcat (want, line);
+        assert_int_equal (entry_type (f, "log", &nrefs), EDDY_TREEOBJ_VAL);
+    }
+    char *v = get (f, "log");
+    assert_string_equal (v, want);
+    free (v);
+    /* one byte more: the inline text becomes the first blob, the new
+     * text the second; later appends add a ref each */
+    assert_int_equal (append (f, "log", "z"), 0);
+    strcat (want, "z");
+    assert_int_equal (entry_type (f, "log", &nrefs), EDDY_TREEOBJ_VALREF);
+    assert_int_equal (nrefs, 2);
+    assert_int_equal (append (f, "log", "\nlast\n"), 0);
+    strcat (want, "\nlast\n");
+    assert_int_equal (entry_type (f, "log", &nrefs), EDDY_TREEOBJ_VALREF);
+    assert_int_equal (nrefs, 3);
+    v = get (f, "log");
+    assert_string_equal (v, want);
+    free (v);
+    /* one append bigger than the limit on its own: a blob at once */
+    char big[EDDY_TREEOBJ_APPEND_INLINE_MAX + 2];
+    memset (big, 'b', sizeof (big) - 1);
+    big[sizeof (big) - 1] = '\0';
+    assert_int_equal (append (f, "big", big), 0);
+    assert_int_equal (entry_type (f, "big", &nrefs), EDDY_TREEOBJ_VALREF);
+    assert_int_equal (nrefs, 1);
+    /* a value stored as a blob by put (as every append was before the
+     * limit) stays a valref when appended to */
+    char put_text[103];
+    memset (put_text, 'p', sizeof (put_text) - 1);
+    put_text[0] = put_text[sizeof (put_text) - 2] = '"';
+    put_text[sizeof (put_text) - 1] = '\0';
+    assert_int_equal (put (f, "old", put_text), 0);
+    assert_int_equal (entry_type (f, "old", &nrefs), EDDY_TREEOBJ_VALREF);
+    assert_int_equal (append (f, "old", "x"), 0);
+    assert_int_equal (entry_type (f, "old", &nrefs), EDDY_TREEOBJ_VALREF);
+    assert_int_equal (nrefs, 2);
+    v = get (f, "old");
+    assert_int_equal (strlen (v), sizeof (put_text));
+    assert_int_equal (v[sizeof (put_text) - 1], 'x');
+    free (v);
+}
+
 static void operations_that_do_not_apply_are_einval (void **state)
 {
     struct fixture *f = *state;
@@ -466,9 +542,9 @@ static void history (struct fixture *f, char roots[3][EDDY_BLOBREF_SIZE])
 static void commit_roots_are_unchanged (void **state)
 {
     static const char *expected[3] = {
-        "sha256-0fa0c381524bdc5f63c0ceb79b87089a37af63ec5c5d7f111e3769e8ba65691a",
-        "sha256-e127e7df0a20283746cc6d85313b98ffe7e7fe51ce231a28b01ff77a3407835d",
-        "sha256-c1252fcd7a07ba972f860d63ceb57b8ac3da678a01c08b4296813a0b794bf07d",
+        "sha256-6b4481fe3d68f5c93674ffdef4c8a8b468f0f76d89adae5be0e35d79bed86955",
+        "sha256-75a2d2f65daad1fa7c8083beb4bc260b32bf463b829dcaf977e4935d295b93b0",
+        "sha256-f67a7a858ce540ab142e0d6a0c78bc23d78fa649663543d925a3f487411a9de1",
     };
     struct fixture *f = *state;
     char roots[3][EDDY_BLOBREF_SIZE];
@@ -745,6 +821,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (unlink_and_mkdir, setup, teardown),
         cmocka_unit_test_setup_teardown (prune_removes_only_empty_directories, setup, teardown),
         cmocka_unit_test_setup_teardown (append_builds_a_value_piece_by_piece, setup, teardown),
+        cmocka_unit_test_setup_teardown (appends_stay_inline_up_to_the_limit_then_refer_to_blobs,
+                                         setup, teardown),
         cmocka_unit_test_setup_teardown (operations_that_do_not_apply_are_einval, setup, teardown),
         cmocka_unit_test_setup_teardown (large_directories_are_sharded, setup, teardown),
         cmocka_unit_test_setup_teardown (missing_blobs_are_named_for_fault_in, setup, teardown),
