@@ -1,6 +1,6 @@
 /* blobref.c - blobrefs (SHA-256 from libcrypto, whose code uses the CPU's
  * SHA extensions where there are some; BLAKE2b-256 from libsodium) and
- * base64 (libsodium).
+ * base64.
  *
  * SHA-256 goes through the low-level calls OpenSSL 3 deprecates: the
  * one-shot SHA256 () fetches the algorithm from the provider on every call
@@ -11,6 +11,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <assert.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/sha.h>
@@ -243,37 +244,101 @@ int eddy_blobref_scan (const void *data,
     return 0;
 }
 
+/* base64 (RFC 4648, padded) by table: libsodium's constant-time decoder
+ * took 6 % of a replay's instructions once eventlogs stayed inline (a val
+ * is decoded on every append and every read), and nothing secret passes
+ * here.  The decoder is as strict as libsodium's: whole groups of 4, '='
+ * only as the last one or two characters, unused bits zero.
+ */
+static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* A character's 6 bits plus one; 0 for any other character (so that
+ * b64_bits () gives a value of 64 or more for it). */
+static const unsigned char b64_value[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
+    ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+    ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29,
+    ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+    ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43,
+    ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+    ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+    ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};
+
+static inline unsigned b64_bits (unsigned char c)
+{
+    return (unsigned)b64_value[c] - 1u;
+}
+
 char *eddy_base64_encode (const void *data, size_t len)
 {
-    size_t n = sodium_base64_encoded_len (len, sodium_base64_VARIANT_ORIGINAL);
-    char *s = malloc (n);
+    const unsigned char *in = data;
+    char *s = malloc ((len + 2) / 3 * 4 + 1), *o = s;
+    size_t i = 0;
+
     if (!s)
         return NULL;
-    sodium_bin2base64 (s, n, data ? data : (const void *)"", len, sodium_base64_VARIANT_ORIGINAL);
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        *o++ = b64_chars[v >> 18];
+        *o++ = b64_chars[(v >> 12) & 63];
+        *o++ = b64_chars[(v >> 6) & 63];
+        *o++ = b64_chars[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
+        *o++ = b64_chars[v >> 18];
+        *o++ = b64_chars[(v >> 12) & 63];
+        *o++ = i + 1 < len ? b64_chars[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    *o = '\0';
     return s;
 }
 
 void *eddy_base64_decode (const char *s, size_t slen, size_t *len)
 {
-    size_t cap = slen / 4 * 3 + 3, n = 0;
-    const char *end = NULL;
-    char *buf;
+    const unsigned char *in = (const unsigned char *)s;
+    unsigned char *buf, *o;
 
-    if (!s || !len) {
+    if (!s || !len || slen % 4 != 0) {
         errno = EINVAL;
         return NULL;
     }
-    if (!(buf = malloc (cap + 1)))
+    if (!(buf = malloc (slen / 4 * 3 + 1)))
         return NULL;
-    if (sodium_base642bin ((unsigned char *)buf, cap, s, slen, NULL, &n, &end,
-                           sodium_base64_VARIANT_ORIGINAL)
-            != 0
-        || end != s + slen) {
-        free (buf);
-        errno = EINVAL;
-        return NULL;
+    o = buf;
+    for (size_t i = 0; i < slen; i += 4) {
+        unsigned a = b64_bits (in[i]), b = b64_bits (in[i + 1]);
+        unsigned c = b64_bits (in[i + 2]), d = b64_bits (in[i + 3]);
+        if ((a | b | c | d) < 64) {
+            uint32_t v = a << 18 | b << 12 | c << 6 | d;
+            *o++ = (unsigned char)(v >> 16);
+            *o++ = (unsigned char)(v >> 8);
+            *o++ = (unsigned char)v;
+            continue;
+        }
+        /* padding: only in the last group, "xx==" or "xxx=", unused bits 0 */
+        if (i + 4 != slen || (a | b) >= 64 || in[i + 3] != '=')
+            goto bad;
+        if (in[i + 2] == '=') {
+            if (b & 15)
+                goto bad;
+            *o++ = (unsigned char)(a << 2 | b >> 4);
+        }
+        else {
+            if (c >= 64 || (c & 3))
+                goto bad;
+            *o++ = (unsigned char)(a << 2 | b >> 4);
+            *o++ = (unsigned char)((b & 15) << 4 | c >> 2);
+        }
     }
-    buf[n] = '\0';
-    *len = n;
+    *o = '\0';
+    *len = (size_t)(o - buf);
     return buf;
+bad:
+    free (buf);
+    errno = EINVAL;
+    return NULL;
 }

@@ -241,6 +241,84 @@ static void blobref_scan_finds_exact_refs_of_both_kinds (void **state)
     json_decref (seen);
 }
 
+/* libsodium's base64 (constant time, written apart from ours) is the
+ * second implementation: the same text for every length, and the same
+ * verdict and bytes for every text, valid or mutated.
+ */
+static int sodium_decode (const char *s, size_t slen, unsigned char *out, size_t cap, size_t *n)
+{
+    const char *end = NULL;
+    if (sodium_base642bin (out, cap, s, slen, NULL, n, &end, sodium_base64_VARIANT_ORIGINAL) != 0
+        || end != s + slen)
+        return -1;
+    return 0;
+}
+
+static void base64_agrees_with_libsodium (void **state)
+{
+    static const char alphabet[] = "AQgw/+9z=-_ \n.";
+    unsigned char data[200], want[200];
+    char ref[300];
+    uint32_t seed = 12345;
+
+    for (size_t len = 0; len < sizeof (data); len++) {
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 1103515245u + 12345u;
+            data[i] = (unsigned char)(seed >> 16);
+        }
+        char *s = eddy_base64_encode (data, len);
+        assert_non_null (s);
+        sodium_bin2base64 (ref, sizeof (ref), data, len, sodium_base64_VARIANT_ORIGINAL);
+        assert_string_equal (s, ref);
+        size_t n;
+        unsigned char *back = eddy_base64_decode (s, strlen (s), &n);
+        assert_non_null (back);
+        assert_int_equal (n, len);
+        assert_memory_equal (back, data, len);
+        assert_int_equal (back[n], '\0');
+        free (back);
+        /* mutations: one character changed, or the text cut short */
+        size_t slen = strlen (s);
+        for (int m = 0; m < 40 && slen > 0; m++) {
+            char t[300];
+            memcpy (t, s, slen + 1);
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % slen, tlen = slen;
+            if (m % 5 == 4)
+                tlen = at;
+            else
+                t[at] = alphabet[(seed >> 20) % (sizeof (alphabet) - 1)];
+            size_t wn = 0, gn = 0;
+            int wrc = sodium_decode (t, tlen, want, sizeof (want), &wn);
+            unsigned char *got = eddy_base64_decode (t, tlen, &gn);
+            if (wrc < 0) {
+                if (got)
+                    fail_msg ("accepted what libsodium refuses: '%.*s'", (int)tlen, t);
+                assert_int_equal (errno, EINVAL);
+            }
+            else {
+                if (!got)
+                    fail_msg ("refused what libsodium accepts: '%.*s'", (int)tlen, t);
+                assert_int_equal (gn, wn);
+                assert_memory_equal (got, want, wn);
+            }
+            free (got);
+        }
+        free (s);
+    }
+    /* unused bits set: "QR==" is not canonical, "QQ==" is "A" */
+    size_t n;
+    assert_null (eddy_base64_decode ("QR==", 4, &n));
+    assert_null (eddy_base64_decode ("QUJ=", 4, &n));
+    assert_null (eddy_base64_decode ("Q===", 4, &n));
+    assert_null (eddy_base64_decode ("QQ==QQ==", 8, &n));
+    unsigned char *a = eddy_base64_decode ("QQ==", 4, &n);
+    assert_non_null (a);
+    assert_int_equal (n, 1);
+    assert_int_equal (a[0], 'A');
+    free (a);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +329,7 @@ int main (void)
         cmocka_unit_test (parse_reads_every_digit),
         cmocka_unit_test (check_hashes_by_the_refs_own_function),
         cmocka_unit_test (blobref_scan_finds_exact_refs_of_both_kinds),
+        cmocka_unit_test (base64_agrees_with_libsodium),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
