@@ -53,7 +53,7 @@ if [ ! -x "$old" ]; then
     git -C "$src" archive "$sha" | tar -x -C "$base_dir/src" || die "git archive $sha failed"
     (cd "$base_dir/src" && autoreconf -fi >"$base_dir/autoreconf.out" 2>&1 \
         && cd "$base_dir/build" && ../src/configure >"$base_dir/configure.out" 2>&1 \
-        && nice make -j2 cmd/eddy >"$base_dir/make.out" 2>&1) \
+        && nice make -j2 >"$base_dir/make.out" 2>&1) \
         || die "baseline build failed: see $base_dir/*.out"
 fi
 
