@@ -247,8 +247,9 @@ int eddy_blobref_scan (const void *data,
 /* base64 (RFC 4648, padded) by table: libsodium's constant-time decoder
  * took 6 % of a replay's instructions once eventlogs stayed inline (a val
  * is decoded on every append and every read), and nothing secret passes
- * here.  The decoder is as strict as libsodium's: whole groups of 4, '='
- * only as the last one or two characters, unused bits zero.
+ * here.  The decoder is strict: whole groups of 4, '=' only as the last
+ * one or two characters, unused bits zero, no byte outside the alphabet
+ * (libsodium 1.0.18 takes some above 0x7f).
  */
 static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

@@ -622,27 +622,28 @@ static json_t *append_entry (struct eddy_kvs_tree *t, const json_t *e, const cha
 
     if (e && eddy_treeobj_type (e) == EDDY_TREEOBJ_VAL && !(prefix = eddy_kvs_tree_read (t, e, &plen)))
         return NULL;
-    if (!e || prefix) {
-        if (len <= EDDY_TREEOBJ_APPEND_INLINE_MAX && plen <= EDDY_TREEOBJ_APPEND_INLINE_MAX - len) {
-            char *cat = malloc (plen + len + 1);
-            if (!cat)
-                goto nomem;
-            if (plen)
-                memcpy (cat, prefix, plen);
-            memcpy (cat + plen, text, len);
-            cat[plen + len] = '\0';
-            n = eddy_treeobj_val (cat, plen + len);
-            free (cat);
-            free (prefix);
-            if (!n)
-                errno = ENOMEM;
-            return n;
-        }
+    if ((!e || prefix) && len <= EDDY_TREEOBJ_APPEND_INLINE_MAX
+        && plen <= EDDY_TREEOBJ_APPEND_INLINE_MAX - len) {
+        char *cat = malloc (plen + len + 1);
+        if (!cat)
+            goto nomem;
+        if (plen)
+            memcpy (cat, prefix, plen);
+        memcpy (cat + plen, text, len);
+        cat[plen + len] = '\0';
+        n = eddy_treeobj_val (cat, plen + len);
+        free (cat);
+        free (prefix);
+        if (!n)
+            errno = ENOMEM;
+        return n;
     }
     if (!(refs = json_array ()))
         goto nomem;
     if (prefix) {
         int rc = put_blob (t, prefix, plen, ref);
+        free (prefix);
+        prefix = NULL;
         if (rc < 0 || json_array_append_new (refs, json_string_nocheck (ref)) < 0)
             goto nomem;
     }
@@ -654,8 +655,6 @@ static json_t *append_entry (struct eddy_kvs_tree *t, const json_t *e, const cha
     }
     if (put_blob (t, text, len, ref) < 0 || json_array_append_new (refs, json_string_nocheck (ref)) < 0)
         goto nomem;
-    free (prefix);
-    prefix = NULL;
     if (!(n = json_object ()) || json_object_set_new_nocheck (n, "ver", json_integer (1)) < 0
         || json_object_set_new_nocheck (n, "type", json_string_nocheck ("valref")) < 0) {
         json_decref (n);

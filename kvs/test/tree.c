@@ -139,14 +139,20 @@ out:
     return rc;
 }
 
-static int put (struct fixture *f, const char *key, const char *value)
+/* One operation with a value (put or append) as its own commit. */
+static int commit_one (struct fixture *f, const char *op, const char *key, const char *value)
 {
-    json_t *ops = json_pack ("[{s:s s:s s:s}]", "op", "put", "key", key, "value", value);
+    json_t *ops = json_pack ("[{s:s s:s s:s}]", "op", op, "key", key, "value", value);
     char *s = json_dumps (ops, 0);
     int rc = commit (f, s);
     free (s);
     json_decref (ops);
     return rc;
+}
+
+static int put (struct fixture *f, const char *key, const char *value)
+{
+    return commit_one (f, "put", key, value);
 }
 
 /* The value at key as a string (caller frees), or NULL + errno. */
@@ -313,12 +319,7 @@ static void append_builds_a_value_piece_by_piece (void **state)
 
 static int append (struct fixture *f, const char *key, const char *text)
 {
-    json_t *ops = json_pack ("[{s:s s:s s:s}]", "op", "append", "key", key, "value", text);
-    char *s = json_dumps (ops, 0);
-    int rc = commit (f, s);
-    free (s);
-    json_decref (ops);
-    return rc;
+    return commit_one (f, "append", key, text);
 }
 
 /* The entry's type at key, and for a valref its number of refs. */
